@@ -1,0 +1,51 @@
+"""One error tree for reunite.
+
+Every error a user can cause derives from :class:`ReuniteError`; specific errors also inherit the
+builtin they refine, so ``except ValueError`` keeps working for callers that do not know reunite.
+Messages say what was expected, what came, and where (file, row, column) when input is at fault.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConcurrentRunError",
+    "ConfigError",
+    "EncodingError",
+    "InputError",
+    "MissingColumnsError",
+    "NotFittedError",
+    "ReuniteError",
+    "StoreError",
+]
+
+
+class ReuniteError(Exception):
+    """Root of every error raised by reunite on purpose."""
+
+
+class InputError(ReuniteError, ValueError):
+    """Input data cannot be used: a malformed file, a bad value in strict mode, an empty table."""
+
+
+class EncodingError(InputError):
+    """A text file is in none of the encodings reunite reads (UTF-8, UTF-8 with BOM, GB18030/GBK)."""
+
+
+class MissingColumnsError(InputError):
+    """A required column is missing; the message lists what is missing and what was found."""
+
+
+class ConfigError(ReuniteError, ValueError):
+    """A specification, model file or option is invalid."""
+
+
+class NotFittedError(ReuniteError, RuntimeError):
+    """A model was used before ``fit`` (or loading) set its learned values."""
+
+
+class StoreError(ReuniteError, RuntimeError):
+    """The database cannot be used as asked."""
+
+
+class ConcurrentRunError(StoreError):
+    """Another re-screen holds the run lock on the same database."""

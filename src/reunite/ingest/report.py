@@ -1,0 +1,114 @@
+"""The ingest report: every row read is either accepted or quarantined with a reason.
+
+The invariant ``read == accepted + quarantined`` holds for every report; later stages that reject
+a row (normalize, for an impossible date) quarantine it through the same report, so the count stays
+honest from file to ranked output.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["IngestReport", "Problem"]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem with one cell (or a whole row when ``column`` is empty).
+
+    ``row`` is the 1-based line number in the source file counting the header as row 1 (so it is
+    what a spreadsheet shows); for DataFrames and database tables it is the 1-based position + 1.
+    ``fatal`` problems quarantine the row; the others are flags kept as evidence on an accepted row.
+    """
+
+    source: str
+    row: int
+    column: str
+    value: str
+    reason: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        where = f"column '{self.column}' in {self.source} row {self.row}" if self.column else (
+            f"{self.source} row {self.row}"
+        )
+        return f"{where}: {self.reason} (got {self.value!r})"
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """What happened to every row of one input.
+
+    Attributes
+    ----------
+    source:
+        The file name (or a label for DataFrames and tables).
+    read:
+        Data rows read (the header is not counted).
+    encoding:
+        The text encoding used for a CSV, else ``None``.
+    columns:
+        Mapping from canonical column name to the header found in the source.
+    problems:
+        Every problem found, fatal or not, in the order found.
+    """
+
+    source: str
+    read: int = 0
+    encoding: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    _quarantined_rows: set[int] = field(default_factory=set)
+
+    def add(self, row: int, column: str, value: str, reason: str, *, fatal: bool = True) -> None:
+        """Record a problem; a fatal one quarantines ``row``."""
+        self.problems.append(Problem(self.source, row, column, value, reason, fatal))
+        if fatal:
+            self._quarantined_rows.add(row)
+
+    def is_quarantined(self, row: int) -> bool:
+        return row in self._quarantined_rows
+
+    @property
+    def quarantined(self) -> int:
+        return len(self._quarantined_rows)
+
+    @property
+    def accepted(self) -> int:
+        return self.read - self.quarantined
+
+    @property
+    def quarantined_rows(self) -> frozenset[int]:
+        return frozenset(self._quarantined_rows)
+
+    def counts_by_reason(self) -> Counter[str]:
+        return Counter(p.reason.split(":")[0] for p in self.problems)
+
+    def summary(self) -> str:
+        """A few lines a person reads: counts, the balance, and problems by kind."""
+        lines = [
+            f"{self.source}: read {self.read}, accepted {self.accepted}, quarantined {self.quarantined}"
+            + (f" (encoding {self.encoding})" if self.encoding else ""),
+        ]
+        assert self.read == self.accepted + self.quarantined
+        for reason, count in self.counts_by_reason().most_common():
+            lines.append(f"  {count:>6}  {reason}")
+        return "\n".join(lines)
+
+    def write_quarantine(self, path: str | Path) -> Path:
+        """Write every problem as CSV (UTF-8 with BOM, spreadsheet-safe)."""
+        from reunite.ingest._safe import neutralise_cell  # local: tiny helper shared with export
+
+        out = Path(path)
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["source", "row", "column", "value", "reason", "quarantined"])
+            for p in self.problems:
+                writer.writerow(
+                    [neutralise_cell(p.source), p.row, p.column, neutralise_cell(p.value),
+                     neutralise_cell(p.reason), "yes" if p.fatal else "no (flag)"]
+                )
+        return out

@@ -1,0 +1,52 @@
+"""The value ingest hands to normalize: canonical columns of cell text, accepted rows only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite._typing import Side
+from reunite.ingest.report import IngestReport
+
+__all__ = ["CANDIDATE_COLUMNS", "CASE_COLUMNS", "REQUIRED_COLUMNS", "RawTable", "id_column"]
+
+CASE_COLUMNS: tuple[str, ...] = (
+    "case_id", "name", "alias", "sex", "birth_date", "birth_calendar", "missing_date",
+    "missing_region", "marks",
+)
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "person_id", "name", "former_names", "sex", "birth_date", "id_number", "region",
+    "registration_date", "marks",
+)
+REQUIRED_COLUMNS: dict[Side, tuple[str, ...]] = {
+    "cases": ("case_id", "sex", "birth_date"),
+    "candidates": ("person_id", "sex", "birth_date"),
+}
+
+
+def id_column(side: Side) -> str:
+    return "case_id" if side == "cases" else "person_id"
+
+
+@dataclass(frozen=True, slots=True)
+class RawTable:
+    """Accepted rows of one input, every canonical column present as stripped text.
+
+    ``columns`` holds one list of ``str`` per canonical column of the side ("" where the cell was
+    empty or the column absent); ``rows`` holds the source row number of each accepted row, so any
+    later problem can still be reported against the file a person opens.
+    """
+
+    side: Side
+    columns: dict[str, list[str]]
+    rows: npt.NDArray[np.int64]
+    report: IngestReport
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+    @property
+    def ids(self) -> list[str]:
+        return self.columns[id_column(self.side)]
