@@ -1,0 +1,213 @@
+"""Region codes past and present, address text and distances, on real divisions."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from reunite.normalize.regions import (
+    Region,
+    county_table,
+    distance_km,
+    historical_codes,
+    resolve_region,
+    resolve_regions,
+)
+
+ANYUAN = (360302, 360300, 360000)  # 江西省萍乡市安源区
+
+
+def triple(region: Region) -> tuple[int, int, int]:
+    return (region.county, region.city, region.province)
+
+
+def test_current_county_code() -> None:
+    region = resolve_region("360302")
+    assert triple(region) == ANYUAN
+    assert region.level == 3
+    assert region.label == "江西省萍乡市安源区"
+    assert not region.historical
+    assert 27.0 < region.lat < 28.5 and 113.0 < region.lon < 114.5
+
+
+@pytest.mark.parametrize(
+    ("code", "county", "label"),
+    [
+        # 南汇县 had code 310205 in 1980-81, 310225 until 2000, was 南汇区 310119 until 2008,
+        # then merged into 浦东新区 310115.
+        ("310205", 310115, "上海市浦东新区"),
+        ("310225", 310115, "上海市浦东新区"),
+        ("310119", 310115, "上海市浦东新区"),
+        # 思茅县 532721 (1981-92) became county-level 思茅市, then 翠云区, renamed 思茅区 in 2007.
+        ("532721", 530802, "云南省普洱市思茅区"),
+        # 巢湖市 342601 of 巢湖地区 (1982-98) became 居巢区 and is county-level 巢湖市 of 合肥 since 2011.
+        ("342601", 340181, "安徽省合肥市巢湖市"),
+    ],
+)
+def test_1980s_codes_map_to_todays_county(code: str, county: int, label: str) -> None:
+    region = resolve_region(code)
+    assert region.county == county
+    assert region.city == county // 100 * 100
+    assert region.label == label
+    assert region.level == 3
+    assert region.historical
+    assert code in historical_codes(county)
+
+
+def test_historical_codes_lists_old_codes_only() -> None:
+    codes = historical_codes(310115)
+    assert {"310205", "310225", "310119"} <= set(codes)
+    assert "310115" not in codes
+    assert codes == sorted(codes)
+    assert historical_codes(999999) == []
+
+
+@pytest.mark.parametrize(
+    ("code", "expected", "level"),
+    [
+        ("36", (0, 0, 360000), 1),
+        ("360000", (0, 0, 360000), 1),
+        ("3603", (0, 360300, 360000), 2),
+        ("360300", (0, 360300, 360000), 2),
+        ("360302000000", ANYUAN, 3),  # 12-digit statistical code
+        (" 360302 ", ANYUAN, 3),
+        ("369999", (0, 0, 360000), 1),  # unknown county of a known province: keep what is certain
+    ],
+)
+def test_short_and_padded_codes(code: str, expected: tuple[int, int, int], level: int) -> None:
+    region = resolve_region(code)
+    assert triple(region) == expected
+    assert region.level == level
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "江西省萍乡市安源区",
+        "江西省,萍乡市,安源区,后埠街道丹江村3组",
+        "江西省，萍乡市，安源区",
+        "江西省/萍乡市/安源区/",
+        "江西省/萍乡市/undefined/安源区",
+        "江西省 萍乡市 安源区 八一街道",
+        "萍乡市安源区",
+        "安源区",
+        "江西萍乡安源",
+        "江西省萍乡市安源区安源区",
+        "江西省江西省萍乡市萍乡市安源区",
+        "中国江西省萍乡市安源区东大街",
+    ],
+)
+def test_address_text_forms(text: str) -> None:
+    region = resolve_region(text)
+    assert triple(region) == ANYUAN
+    assert region.level == 3
+    assert not region.historical
+
+
+def test_municipality_with_placeholder_parts() -> None:
+    region = resolve_region("北京市/市辖区/海淀区/中关村大街1号")
+    assert triple(region) == (110108, 110100, 110000)
+    assert region.label == "北京市海淀区"
+    assert triple(resolve_region("北京市,市辖区,undefined,海淀区")) == (110108, 110100, 110000)
+
+
+def test_slashes_with_county_in_hebei() -> None:
+    region = resolve_region("河北省/邯郸市/丛台区/某某村")
+    assert triple(region) == (130403, 130400, 130000)
+
+
+def test_village_detail_after_county_does_not_move_it() -> None:
+    # 南昌 and 上海 in the detail are other divisions' names; reading stops at the county.
+    region = resolve_region("河南省周口市沈丘县南昌路上海大厦")
+    assert triple(region) == (411624, 411600, 410000)
+
+
+def test_ambiguous_short_name_stops_at_what_is_certain() -> None:
+    assert resolve_region("朝阳区").level == 0  # 北京 and 长春 both have one
+    assert triple(resolve_region("北京朝阳区")) == (110105, 110100, 110000)
+    assert triple(resolve_region("长春市朝阳区")) == (220104, 220100, 220000)
+    # 鼓楼区 is in 南京 and 徐州 (and elsewhere); with 江苏 only the province is certain.
+    region = resolve_region("江苏省鼓楼区")
+    assert triple(region) == (0, 0, 320000)
+    assert region.level == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "label"),
+    [
+        ("上海市南汇县", (310115, 310100, 310000), "上海市浦东新区"),
+        ("南汇县大团镇", (310115, 310100, 310000), "上海市浦东新区"),
+        ("襄樊市", (0, 420600, 420000), "湖北省襄阳市"),
+        ("湖北省襄樊市", (0, 420600, 420000), "湖北省襄阳市"),
+        ("思茅市", (0, 530800, 530000), "云南省普洱市"),
+        ("云南省思茅地区", (0, 530800, 530000), "云南省普洱市"),
+    ],
+)
+def test_old_names_map_to_today(text: str, expected: tuple[int, int, int], label: str) -> None:
+    region = resolve_region(text)
+    assert triple(region) == expected
+    assert region.label == label
+    assert region.historical
+
+
+@pytest.mark.parametrize("text", ["", "   ", "undefined", "不详", "无", "abc", "12345", "市辖区", "0"])
+def test_unknown_text_is_level_zero(text: str) -> None:
+    region = resolve_region(text)
+    assert region.level == 0
+    assert triple(region) == (0, 0, 0)
+    assert math.isnan(region.lat) and math.isnan(region.lon)
+    assert region.label == ""
+
+
+def test_four_digit_code_gives_city_level() -> None:
+    region = resolve_region("3609")
+    assert region.level == 2
+    assert region.label == "江西省宜春市"
+
+
+def test_distance_between_known_county_seats_is_plausible() -> None:
+    pingxiang, yichun = resolve_region("360302"), resolve_region("360902")  # 安源区, 袁州区
+    km = float(distance_km(pingxiang.lat, pingxiang.lon, yichun.lat, yichun.lon))
+    assert 50 < km < 200
+    beijing, shanghai = resolve_region("110101"), resolve_region("310101")
+    assert 1000 < float(distance_km(beijing.lat, beijing.lon, shanghai.lat, shanghai.lon)) < 1150
+
+
+def test_distance_is_vectorized_and_nan_safe() -> None:
+    lat = np.array([27.6, np.nan, 30.0], dtype=np.float32)
+    lon = np.array([113.9, 114.0, np.nan], dtype=np.float32)
+    out = distance_km(lat, lon, np.full(3, 27.6), np.full(3, 113.9))
+    assert out.shape == (3,)
+    assert out[0] == pytest.approx(0.0, abs=1e-3)
+    assert np.isnan(out[1]) and np.isnan(out[2])
+
+
+def test_resolve_regions_aligns_and_handles_missing() -> None:
+    texts = ["360302", "萍乡市安源区", "", None, float("nan"), "310205", "36", "360302"]
+    out = resolve_regions(texts)  # type: ignore[arg-type]
+    assert len(out) == len(texts)
+    assert out.county.dtype == np.int32 and out.level.dtype == np.int8 and out.lat.dtype == np.float32
+    assert out.county.tolist() == [360302, 360302, 0, 0, 0, 310115, 0, 360302]
+    assert out.level.tolist() == [3, 3, 0, 0, 0, 3, 1, 3]
+    assert out.province.tolist()[6] == 360000
+    assert out.label[5] == "上海市浦东新区"
+    assert out.historical.tolist() == [False, False, False, False, False, True, False, False]
+    assert np.isnan(out.lat[2]) and not np.isnan(out.lat[0])
+
+
+def test_county_table_covers_todays_counties() -> None:
+    table = county_table()
+    assert len(table) > 2800
+    assert len(set(table.code.tolist())) == len(table)
+    row = int(np.flatnonzero(table.code == 360302)[0])
+    assert table.label[row] == "江西省萍乡市安源区"
+    assert (int(table.city[row]), int(table.province[row])) == (360300, 360000)
+    assert np.all(table.code // 100 * 100 == table.city)
+    assert np.all(table.code // 10000 * 10000 == table.province)
+    assert np.isfinite(table.lat).mean() > 0.99
+    # seats lie within China's bounding box
+    finite = np.isfinite(table.lat)
+    assert np.all((table.lat[finite] > 3) & (table.lat[finite] < 54))
+    assert np.all((table.lon[finite] > 73) & (table.lon[finite] < 136))

