@@ -1,0 +1,164 @@
+"""CSV files that Excel and WPS open safely: UTF-8 with BOM, formulas neutralised, IDs masked.
+
+Text cells that begin with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return get a leading
+apostrophe (:func:`reunite.ingest._safe.neutralise_cell`), so a hostile or unlucky value such as
+``=cmd|' /C calc'!A0`` shows as text instead of running. Python numbers (``int``, ``float``) are
+written as numbers: they cannot carry a formula, and a negative score must stay a number.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from reunite.ingest._safe import neutralise_cell
+
+__all__ = ["PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "write_csv", "write_plan_csv",
+           "write_region_summary_csv"]
+
+PLAN_HEADER: tuple[str, ...] = (
+    "province", "county", "region", "person_id", "name", "sex", "birth_date", "id_number", "action",
+    "priority", "case_count", "cases",
+)
+
+
+class PlanCaseLike(Protocol):
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def rank(self) -> int: ...
+    @property
+    def probability(self) -> float: ...
+
+
+class PlanRowLike(Protocol):
+    """What :func:`write_plan_csv` reads from a plan row (``reunite.store.plan.PlanRow``)."""
+
+    @property
+    def province(self) -> str: ...
+    @property
+    def county(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+    @property
+    def person_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def sex(self) -> str: ...
+    @property
+    def birth_date(self) -> str: ...
+    @property
+    def id_number(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def priority(self) -> float: ...
+    @property
+    def cases(self) -> Sequence[PlanCaseLike]: ...
+
+
+class RegionSummaryLike(Protocol):
+    @property
+    def province(self) -> str: ...
+    @property
+    def county(self) -> str: ...
+    @property
+    def persons(self) -> int: ...
+    @property
+    def cases(self) -> int: ...
+    @property
+    def samples_to_collect(self) -> int: ...
+
+
+def _mask_id(number: str) -> str:
+    """Show the first 6 and last 4 characters of an ID number, mask the rest.
+
+    Stand-in for ``reunite.normalize.ids.mask_id`` (same behaviour) until that module exists.
+    An ID of 10 characters or fewer is masked whole: showing 6 + 4 would show all of it.
+
+    >>> _mask_id("11010519491231002X")
+    '110105********002X'
+    >>> _mask_id("110105491231002")
+    '110105*****1002'
+    >>> _mask_id("12345"), _mask_id("")
+    ('*****', '')
+    """
+    text = number.strip()
+    if len(text) <= 10:
+        return "*" * len(text)
+    return text[:6] + "*" * (len(text) - 10) + text[-4:]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return str(value)
+    return neutralise_cell(str(value))
+
+
+def write_csv(
+    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = True
+) -> Path:
+    """Write a spreadsheet-safe CSV: UTF-8 (with BOM for Excel/WPS unless ``bom=False``).
+
+    Parameters
+    ----------
+    path:
+        The file to write (overwritten).
+    header:
+        Column names (neutralised like any text cell).
+    rows:
+        Sequences of cells: text is neutralised, numbers written as numbers, ``None`` as empty.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> out = write_csv(os.path.join(tempfile.mkdtemp(), "x.csv"), ["name", "score"],
+    ...                 [["=1+1", -0.8]])
+    >>> out.read_bytes().decode("utf-8")
+    "\\ufeffname,score\\r\\n'=1+1,-0.8\\r\\n"
+    """
+    out = Path(path)
+    with out.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([_cell(h) for h in header])
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+    return out
+
+
+def _cases_cell(cases: Sequence[PlanCaseLike]) -> str:
+    return "; ".join(f"{c.case_id} #{c.rank} p={c.probability:.3f}" for c in cases)
+
+
+def write_plan_csv(path: str | Path, plan: Iterable[PlanRowLike], *, reveal_ids: bool = False) -> Path:
+    """Write a sampling plan, one row per person; ID numbers masked unless ``reveal_ids``.
+
+    The ``cases`` column lists ``case #rank p=probability`` for every case the person is high for.
+    """
+    rows = (
+        [r.province, r.county, r.region, r.person_id, r.name, r.sex, r.birth_date,
+         r.id_number if reveal_ids else _mask_id(r.id_number), r.action, round(r.priority, 4),
+         len(r.cases), _cases_cell(r.cases)]
+        for r in plan
+    )
+    return write_csv(path, PLAN_HEADER, rows)
+
+
+def write_region_summary_csv(path: str | Path, summary: Iterable[RegionSummaryLike]) -> Path:
+    """Write the per-region summary of a plan (persons, cases, samples to collect)."""
+    return write_csv(
+        path, ("province", "county", "persons", "cases", "samples_to_collect"),
+        ([s.province, s.county, s.persons, s.cases, s.samples_to_collect] for s in summary),
+    )

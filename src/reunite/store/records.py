@@ -1,0 +1,119 @@
+"""Cases and candidates: checking rows, hashing their content, and upserting them by id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, cast, get_args
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from reunite._typing import Side
+from reunite.errors import InputError
+from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
+from reunite.store.db import bulk_insert
+from reunite.store.dna import chunks
+from reunite.store.models import Base, Candidate, Case
+
+__all__ = [
+    "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "inputs_hash", "prepare_rows",
+    "table_of", "upsert_rows",
+]
+
+MODELS: dict[str, type[Case] | type[Candidate]] = {"cases": Case, "candidates": Candidate}
+COLUMNS: dict[str, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertResult:
+    """What an upsert did: ids inserted, ids whose content changed, rows left alone."""
+
+    new_ids: list[str]
+    changed_ids: list[str]
+    unchanged: int
+
+
+def content_hash(values: Sequence[str]) -> str:
+    """SHA-256 of a row's canonical values in column order (JSON, so no separator can collide).
+
+    >>> content_hash(["C1", "王芳"]) == content_hash(["C1", "王芳"]) != content_hash(["C1", "王 芳"])
+    True
+    """
+    return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def inputs_hash(inputs: Mapping[str, Any]) -> str:
+    """SHA-256 of a JSON-able mapping, keys sorted.
+
+    >>> inputs_hash({"b": 1, "a": 2}) == inputs_hash({"a": 2, "b": 1})
+    True
+    """
+    text = json.dumps(inputs, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def table_of(model: type[Base]) -> Table:
+    # Core inserts skip the ORM's per-row bookkeeping: about twice as fast for 100k rows.
+    return cast(Table, model.__table__)
+
+
+def check_side(side: str) -> Side:
+    """Check a side name.
+
+    >>> check_side("people")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: side: expected 'cases' or 'candidates', got 'people'
+    """
+    if side not in get_args(Side):
+        raise InputError(f"side: expected 'cases' or 'candidates', got {side!r}")
+    return "cases" if side == "cases" else "candidates"
+
+
+def prepare_rows(side: Side, rows: Sequence[Mapping[str, str]]) -> dict[str, dict[str, Any]]:
+    """Check rows and add their content hash; keyed by id, in input order."""
+    columns = COLUMNS[side]
+    id_col = columns[0]
+    allowed = set(columns)
+    prepared: dict[str, dict[str, Any]] = {}
+    for index, row in enumerate(rows):
+        unknown = set(row) - allowed
+        if unknown:
+            raise InputError(f"{side} row {index}: unexpected column(s) {sorted(unknown)}; "
+                             f"expected some of {list(columns)}")
+        values = [row.get(c, "") for c in columns]
+        bad = [c for c, v in zip(columns, values, strict=True) if not isinstance(v, str)]
+        if bad:
+            raise InputError(f"{side} row {index}: column {bad[0]!r} expected text, "
+                             f"got {type(row[bad[0]]).__name__}")
+        key = values[0]
+        if not key:
+            raise InputError(f"{side} row {index}: column {id_col!r} expected an id, got ''")
+        if key in prepared:
+            raise InputError(f"{side} row {index}: {id_col} {key!r} repeated in one upsert")
+        record: dict[str, Any] = dict(zip(columns, values, strict=True))
+        record["content_hash"] = content_hash(values)
+        prepared[key] = record
+    return prepared
+
+
+def upsert_rows(
+    session: Session, side: Side, prepared: Mapping[str, Mapping[str, Any]], run_id: int | None
+) -> UpsertResult:
+    """Insert new and update changed rows inside ``session``'s transaction."""
+    model = MODELS[side]
+    id_attr = getattr(model, COLUMNS[side][0])
+    stored: dict[str, str] = {}
+    for part in chunks(list(prepared)):
+        found = session.execute(select(id_attr, model.content_hash).where(id_attr.in_(part)))
+        stored.update((str(key), str(digest)) for key, digest in found)
+    new = [k for k in prepared if k not in stored]
+    changed = [k for k in prepared if k in stored and stored[k] != prepared[k]["content_hash"]]
+    bulk_insert(session, table_of(model),
+                [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id} for k in new])
+    if changed:
+        session.execute(update(model), [{**prepared[k], "updated_run": run_id} for k in changed])
+    return UpsertResult(new, changed, len(prepared) - len(new) - len(changed))

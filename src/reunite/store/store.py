@@ -1,0 +1,506 @@
+"""The store: cases, candidates, runs, results, DNA outcomes and the audit log in one database.
+
+:class:`Store` is the only place reunite talks to a database (SQLite for one investigator,
+PostgreSQL for the bureau). Every method runs in its own transaction; the ones that write several
+tables (``save_results``, ``import_dna_csv``) write all or nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import socket
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, get_args
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from reunite._typing import DnaOutcome, Side
+from reunite.errors import InputError, StoreError
+from reunite.ingest.report import IngestReport
+from reunite.store import dna
+from reunite.store.db import (
+    HEAD,
+    create_store_engine,
+    current_revision,
+    safe_url,
+    upgrade_schema,
+    utcnow,
+)
+from reunite.store.lock import (
+    LockHolder,
+    acquire_run_lock,
+    break_run_lock,
+    current_user,
+    lock_holder,
+    release_run_lock,
+    set_lock_run,
+)
+from reunite.store.models import AuditEntry, Candidate, Case, CurrentTopK, DnaProfile, Run
+from reunite.store.records import (
+    COLUMNS,
+    MODELS,
+    UpsertResult,
+    check_side,
+    inputs_hash,
+    prepare_rows,
+    upsert_rows,
+)
+from reunite.store.results import TOPK_SELECT, TopKRow, parse_result_rows, write_results
+
+__all__ = ["RunKind", "Store", "UpsertResult"]
+
+RunKind = Literal["full", "incremental"]
+
+
+def _package_version() -> str:
+    try:
+        return version("reunite")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"
+
+
+class Store:
+    """A reunite database.
+
+    ``Store(url)`` only creates the engine; :meth:`Store.open` also upgrades the schema to the
+    newest revision (do that once per process, before use).
+
+    Parameters
+    ----------
+    url:
+        A SQLAlchemy URL: ``sqlite:///reunite.db`` or
+        ``postgresql+psycopg://user@host:5432/reunite``.
+
+    Examples
+    --------
+    >>> store = Store.open("sqlite://")
+    >>> store.upsert("cases", [{"case_id": "C1", "sex": "F", "birth_date": "1988"}]).new_ids
+    ['C1']
+    >>> store.read_rows("cases")[0]["birth_date"]
+    '1988'
+    >>> store.close()
+    """
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine = create_store_engine(url, echo=echo)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str, *, echo: bool = False) -> Store:
+        """Connect and upgrade the schema to the newest revision (Alembic, in one transaction)."""
+        store = cls(url, echo=echo)
+        upgrade_schema(store.engine, HEAD)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({safe_url(self.url)!r})"
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (``None`` when empty)."""
+        return current_revision(self.engine)
+
+    # -- cases and candidates -------------------------------------------------------------------
+
+    def upsert(
+        self, side: Side, rows: Sequence[Mapping[str, str]], *, run_id: int | None = None
+    ) -> UpsertResult:
+        """Insert new rows and update changed ones, by id, comparing a hash of the content.
+
+        Parameters
+        ----------
+        side:
+            ``"cases"`` (id column ``case_id``) or ``"candidates"`` (``person_id``).
+        rows:
+            Canonical columns of the data contract as text (missing columns count as ""); a key
+            that is not a canonical column is an error, as is an empty or repeated id.
+        run_id:
+            Recorded as ``first_seen_run`` (new rows) and ``updated_run`` (new and changed rows).
+
+        Returns
+        -------
+        UpsertResult
+            ``new_ids`` and ``changed_ids`` in input order, and the count left unchanged.
+
+        Raises
+        ------
+        InputError
+            For an unknown side, an unknown column, a non-text value, an empty or repeated id.
+        """
+        side = check_side(side)
+        prepared = prepare_rows(side, rows)
+        with self._sessions.begin() as session:
+            done = upsert_rows(session, side, prepared, run_id)
+            self._audit(session, f"upsert {side}", run_id=run_id,
+                        inputs_hash=inputs_hash({"rows": [r["content_hash"] for r in prepared.values()]}),
+                        detail={"rows": len(prepared), "new": len(done.new_ids),
+                                "changed": len(done.changed_ids)})
+        return done
+
+    def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
+        """Canonical columns of stored rows (all, or those in ``ids``), sorted by id."""
+        side = check_side(side)
+        model, columns = MODELS[side], COLUMNS[side]
+        id_attr = getattr(model, columns[0])
+        attrs = [getattr(model, c) for c in columns]
+        with self._sessions() as session:
+            if ids is None:
+                found = list(session.execute(select(*attrs).order_by(id_attr)))
+            else:
+                found = []
+                for part in dna.chunks(sorted(set(ids))):
+                    found.extend(session.execute(select(*attrs).where(id_attr.in_(part))))
+                found.sort(key=lambda r: str(r[0]))
+        return [dict(zip(columns, row, strict=True)) for row in found]
+
+    def open_case_ids(self) -> list[str]:
+        """Ids of cases not closed by a confirmed DNA outcome, sorted."""
+        with self._sessions() as session:
+            return list(session.scalars(select(Case.case_id).where(Case.closed.is_(False))
+                                        .order_by(Case.case_id)))
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def begin_run(
+        self,
+        kind: RunKind,
+        config_hash: str,
+        model_version: str,
+        seed: int | None,
+        inputs: Mapping[str, Any],
+        *,
+        user: str | None = None,
+    ) -> int:
+        """Take the exclusive run lock and record a new run; returns its id.
+
+        The lock is released by :meth:`finish_run` or :meth:`fail_run` (or use :meth:`run`). A
+        lock left by a dead process on this host is taken over, and that process's run is marked
+        failed ("abandoned"); see :mod:`reunite.store.lock`.
+
+        Parameters
+        ----------
+        kind:
+            ``"full"`` or ``"incremental"``.
+        config_hash, model_version, seed:
+            What is needed to replay the run (the package version is added).
+        inputs:
+            JSON-able description of the inputs (counts, file hashes); stored on the run, and
+            hashed into the audit log.
+        user:
+            Who runs it (default: the login name).
+
+        Raises
+        ------
+        ConcurrentRunError
+            Another run holds the lock (the message names its pid, host and since when).
+        InputError
+            ``kind`` is not ``"full"`` or ``"incremental"``.
+        """
+        if kind not in get_args(RunKind):
+            raise InputError(f"run kind: expected 'full' or 'incremental', got {kind!r}")
+        user = user or current_user()
+        stale = acquire_run_lock(self.engine, safe_url(self.url))
+        try:
+            with self._sessions.begin() as session:
+                if stale is not None:
+                    self._abandon(session, stale)
+                run = Run(started=utcnow(), status="running", kind=kind, config_hash=config_hash,
+                          model_version=model_version, package_version=_package_version(), seed=seed,
+                          input_counts=dict(inputs), user=user, host=socket.gethostname())
+                session.add(run)
+                session.flush()
+                self._audit(session, "begin_run", run_id=run.id, inputs_hash=inputs_hash(inputs),
+                            user=user, detail={"kind": kind, "model_version": model_version,
+                                               "config_hash": config_hash, "seed": seed})
+                run_id = run.id
+            set_lock_run(self.engine, run_id)
+        except BaseException:
+            release_run_lock(self.engine, None)
+            raise
+        return run_id
+
+    def _abandon(self, session: Session, stale: LockHolder) -> None:
+        # The holder died without finishing: its run can never finish, so it is marked failed.
+        error = f"abandoned: the process ({stale}) died without finishing; lock taken over"
+        if stale.run_id is not None:
+            session.execute(update(Run).where(Run.id == stale.run_id, Run.status == "running")
+                            .values(status="failed", finished=utcnow(), error=error))
+        self._audit(session, "take over stale run lock", run_id=stale.run_id, detail={"error": error})
+
+    def _end_run(self, run_id: int, status: str, error: str | None) -> None:
+        with self._sessions.begin() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise StoreError(f"run {run_id}: no such run")
+            if run.status != "running":
+                raise StoreError(f"run {run_id}: expected a running run, it is {run.status}")
+            run.status, run.finished, run.error = status, utcnow(), error
+            self._audit(session, f"{status} run", run_id=run_id, detail={"error": error} if error else {})
+        release_run_lock(self.engine, run_id)
+
+    def finish_run(self, run_id: int) -> None:
+        """Mark a running run succeeded and release the run lock."""
+        self._end_run(run_id, "succeeded", None)
+
+    def fail_run(self, run_id: int, error: str | BaseException) -> None:
+        """Mark a running run failed (keeping the error text) and release the run lock."""
+        text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else error
+        self._end_run(run_id, "failed", text)
+
+    @contextmanager
+    def run(
+        self, kind: RunKind, config_hash: str, model_version: str, seed: int | None,
+        inputs: Mapping[str, Any], *, user: str | None = None,
+    ) -> Iterator[int]:
+        """``begin_run`` as a context: finished on success, failed (and re-raised) on an error."""
+        run_id = self.begin_run(kind, config_hash, model_version, seed, inputs, user=user)
+        try:
+            yield run_id
+        except BaseException as exc:
+            self.fail_run(run_id, exc)
+            raise
+        self.finish_run(run_id)
+
+    def run_info(self, run_id: int) -> dict[str, Any]:
+        """Every recorded column of one run, as a dict."""
+        with self._sessions() as session:
+            run = session.get(Run, run_id)
+            if run is None:
+                raise StoreError(f"run {run_id}: no such run")
+            return {c: getattr(run, c) for c in Run.__table__.columns.keys()}  # noqa: SIM118
+
+    def last_model_version(self) -> str | None:
+        """Model version of the newest succeeded run (``None`` before the first)."""
+        with self._sessions() as session:
+            return session.scalar(select(Run.model_version).where(Run.status == "succeeded")
+                                  .order_by(Run.id.desc()).limit(1))
+
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the run lock now (``None`` when free)."""
+        return lock_holder(self.engine)
+
+    def break_run_lock(self) -> LockHolder | None:
+        """Remove the run lock whoever holds it (for a person, after checking it is stale)."""
+        holder = break_run_lock(self.engine)
+        self.audit("break_run_lock", detail={"holder": str(holder) if holder else None})
+        return holder
+
+    # -- results -------------------------------------------------------------------------------
+
+    def save_results(
+        self,
+        run_id: int,
+        rows: Sequence[Mapping[str, Any]],
+        *,
+        replace_cases: Collection[str],
+        rescored_person_ids: Collection[str] = (),
+        top_k: int | None = None,
+    ) -> None:
+        """Write a run's ranked rows and update the merged current top-k, in ONE transaction.
+
+        Parameters
+        ----------
+        run_id:
+            A running run.
+        rows:
+            Mappings with ``case_id, rank, person_id, score, probability`` and optionally
+            ``reasons``; other keys (display columns) are ignored.
+        replace_cases:
+            Cases screened against every candidate in this run: their current top-k becomes
+            exactly this run's rows (no rows -> empty).
+        rescored_person_ids:
+            Persons this run compared with every open case (the new and changed candidates of an
+            incremental run). Every other case is merged: its old rows of these persons are
+            dropped (their old score is stale; a person no longer in a case's top rows leaves it),
+            this run's rows for the case are added, and the rows are re-ranked by score (then
+            probability, then person id). Cases neither replaced nor touched are left alone.
+        top_k:
+            Keep at most this many rows per case in the current top-k (``None``: keep all).
+
+        Raises
+        ------
+        InputError
+            A row lacks a key or has a value of the wrong kind; nothing is written.
+        StoreError
+            The run is not running, or the database refused a row (unknown case or person, a
+            repeated rank or person in a case); nothing is written.
+        """
+        results = parse_result_rows(rows)
+        replace = set(replace_cases)
+        rescored = set(rescored_person_ids)
+        try:
+            with self._sessions.begin() as session:
+                run = session.get(Run, run_id)
+                if run is None or run.status != "running":
+                    state = "no such run" if run is None else f"it is {run.status}"
+                    raise StoreError(f"save_results: run {run_id} must be running, {state}")
+                touched = write_results(session, run_id, results, replace=replace, rescored=rescored,
+                                        top_k=top_k)
+                self._audit(session, "save_results", run_id=run_id,
+                            inputs_hash=inputs_hash({"rows": results}),
+                            detail={"rows": len(results), "cases": touched, "replaced": len(replace)})
+        except IntegrityError as exc:
+            first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(
+                f"save_results for run {run_id} wrote nothing: the database refused a row ({first_line}); "
+                "expected every case_id in cases, every person_id in candidates, each rank and person "
+                "once per case, probability in [0, 1]"
+            ) from exc
+
+    def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
+        """The merged current top-k (all cases, or those in ``case_ids``), by case then rank."""
+        with self._sessions() as session:
+            if case_ids is None:
+                found = [TopKRow(*r) for r in session.execute(TOPK_SELECT)]
+            else:
+                found = []
+                for part in dna.chunks(sorted(set(case_ids))):
+                    chosen = TOPK_SELECT.where(CurrentTopK.case_id.in_(part))
+                    found.extend(TopKRow(*r) for r in session.execute(chosen))
+        found.sort(key=lambda r: (r.case_id, r.rank))
+        return found
+
+    # -- DNA -----------------------------------------------------------------------------------
+
+    def excluded_pairs(self) -> set[tuple[str, str]]:
+        """(case_id, person_id) pairs whose latest DNA outcome is ``excluded``."""
+        with self._sessions() as session:
+            return dna.latest_pairs(session, "excluded")
+
+    def confirmed_pairs(self) -> set[tuple[str, str]]:
+        """(case_id, person_id) pairs whose latest DNA outcome is ``confirmed``."""
+        with self._sessions() as session:
+            return dna.latest_pairs(session, "confirmed")
+
+    def pending_pairs(self) -> set[tuple[str, str]]:
+        """(case_id, person_id) pairs whose latest DNA outcome is ``pending`` (sample at the lab)."""
+        with self._sessions() as session:
+            return dna.latest_pairs(session, "pending")
+
+    def record_dna(
+        self,
+        case_id: str,
+        person_id: str,
+        outcome: DnaOutcome,
+        *,
+        date: dt.date | str | None = None,
+        lab_ref: str | None = None,
+        note: str | None = None,
+        user: str | None = None,
+    ) -> int:
+        """Record one DNA outcome; ``confirmed`` closes the case. Returns the outcome's row id.
+
+        ``excluded`` and ``confirmed`` also mark the person's profile as on file.
+
+        Raises
+        ------
+        InputError
+            ``outcome`` is not one of 'excluded', 'confirmed', 'pending'; ``date`` is not
+            YYYY-MM-DD; the case or the person is not in the store.
+        """
+        checked = dna.parse_outcome(outcome)
+        day = dna.parse_outcome_date(date)
+        user = user or current_user()
+        with self._sessions.begin() as session:
+            if session.get(Case, case_id) is None:
+                raise InputError(f"record_dna: case_id {case_id!r} is not in the store (upsert cases first)")
+            if session.get(Candidate, person_id) is None:
+                raise InputError(f"record_dna: person_id {person_id!r} is not in the store "
+                                 "(upsert candidates first)")
+            (row_id,) = dna.write_outcomes(session, [(case_id, person_id, checked, day, lab_ref, note)], user)
+            self._audit(session, "record_dna", user=user,
+                        detail={"case_id": case_id, "person_id": person_id, "outcome": checked})
+        return row_id
+
+    def import_dna_csv(self, path: str | Path, *, user: str | None = None) -> IngestReport:
+        """Import a lab CSV (``case_id, person_id, outcome`` and optional ``date, lab_ref, note``).
+
+        Bad rows are quarantined in the returned report (``report.write_quarantine(...)``); the
+        good rows are written in one transaction.
+        """
+        user = user or current_user()
+        data = Path(path).read_bytes()
+        with self._sessions.begin() as session:
+            good, report = dna.read_dna_csv(session, path)
+            dna.write_outcomes(session, good, user)
+            self._audit(session, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
+                        detail={"file": str(path), "read": report.read, "accepted": report.accepted,
+                                "quarantined": report.quarantined})
+        return report
+
+    def mark_profiles_on_file(self, person_ids: Collection[str], *, source: str = "") -> int:
+        """Mark persons whose DNA profile is already in the database; returns how many were new.
+
+        Raises
+        ------
+        InputError
+            Some person is not in the store (the message lists up to five).
+        """
+        wanted = sorted(set(person_ids))
+        now = utcnow()
+        with self._sessions.begin() as session:
+            missing = sorted(set(wanted) - dna.existing_ids(session, "candidates", wanted))
+            if missing:
+                raise InputError(f"mark_profiles_on_file: {len(missing)} person_id(s) not in the store, "
+                                 f"e.g. {missing[:5]}")
+            on_file: set[str] = set()
+            for part in dna.chunks(wanted):
+                on_file.update(session.scalars(select(DnaProfile.person_id)
+                                               .where(DnaProfile.person_id.in_(part))))
+            new = [p for p in wanted if p not in on_file]
+            session.add_all(DnaProfile(person_id=p, marked_at=now, source=source) for p in new)
+            self._audit(session, "mark_profiles_on_file", detail={"persons": len(wanted), "new": len(new)})
+        return len(new)
+
+    def profiles_on_file(self) -> set[str]:
+        """Person ids with a DNA profile on file."""
+        with self._sessions() as session:
+            return set(session.scalars(select(DnaProfile.person_id)))
+
+    # -- audit ---------------------------------------------------------------------------------
+
+    def audit(
+        self, action: str, *, run_id: int | None = None, inputs: Mapping[str, Any] | None = None,
+        detail: Mapping[str, Any] | None = None, user: str | None = None,
+    ) -> None:
+        """Append to the audit log: who did ``action``, when, on which ``inputs`` (hashed)."""
+        with self._sessions.begin() as session:
+            self._audit(session, action, run_id=run_id, user=user, detail=detail,
+                        inputs_hash=inputs_hash(inputs) if inputs is not None else None)
+
+    def audit_log(self, run_id: int | None = None) -> list[dict[str, Any]]:
+        """The audit log (for one run when given), oldest first."""
+        with self._sessions() as session:
+            query = select(AuditEntry).order_by(AuditEntry.id)
+            if run_id is not None:
+                query = query.where(AuditEntry.run_id == run_id)
+            return [{c: getattr(e, c) for c in AuditEntry.__table__.columns.keys()}  # noqa: SIM118
+                    for e in session.scalars(query)]
+
+    @staticmethod
+    def _audit(
+        session: Session, action: str, *, run_id: int | None = None, inputs_hash: str | None = None,
+        detail: Mapping[str, Any] | None = None, user: str | None = None,
+    ) -> None:
+        session.add(AuditEntry(at=utcnow(), user=user or current_user(), host=socket.gethostname(),
+                               action=action, run_id=run_id, inputs_hash=inputs_hash,
+                               detail=dict(detail or {})))
+

@@ -1,0 +1,120 @@
+"""Alembic: a database at the old revision keeps its data through the upgrade to head."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from reunite.store import Store, build_plan
+from reunite.store.db import create_store_engine, current_revision, head_revision, upgrade_schema
+from reunite.store.models import Base
+
+# The tables as revision 0001 created them (no dna_profiles, no runs.error): written out here, not
+# taken from the models, because the models describe the head revision.
+OLD = sa.MetaData()
+OLD_CASES = sa.Table("cases", OLD, sa.Column("case_id", sa.Text), sa.Column("name", sa.Text),
+                     sa.Column("sex", sa.Text), sa.Column("birth_date", sa.Text),
+                     sa.Column("content_hash", sa.String(64)), sa.Column("closed", sa.Boolean))
+OLD_CANDIDATES = sa.Table("candidates", OLD, sa.Column("person_id", sa.Text), sa.Column("name", sa.Text),
+                          sa.Column("region", sa.Text), sa.Column("id_number", sa.Text),
+                          sa.Column("content_hash", sa.String(64)))
+OLD_RUNS = sa.Table(
+    "runs", OLD, sa.Column("id", sa.Integer), sa.Column("started", sa.DateTime(timezone=True)),
+    sa.Column("finished", sa.DateTime(timezone=True)), sa.Column("status", sa.String(16)),
+    sa.Column("kind", sa.String(16)), sa.Column("config_hash", sa.Text), sa.Column("model_version", sa.Text),
+    sa.Column("package_version", sa.Text), sa.Column("seed", sa.BigInteger),
+    sa.Column("input_counts", sa.JSON), sa.Column("user", sa.Text), sa.Column("host", sa.Text),
+)
+OLD_TOPK = sa.Table("current_topk", OLD, sa.Column("case_id", sa.Text), sa.Column("person_id", sa.Text),
+                    sa.Column("rank", sa.Integer), sa.Column("score", sa.Float),
+                    sa.Column("probability", sa.Float), sa.Column("reasons", sa.Text),
+                    sa.Column("run_id", sa.Integer))
+OLD_DNA = sa.Table("dna_outcomes", OLD, sa.Column("case_id", sa.Text), sa.Column("person_id", sa.Text),
+                   sa.Column("outcome", sa.String(16)), sa.Column("outcome_date", sa.Date),
+                   sa.Column("recorded_at", sa.DateTime(timezone=True)), sa.Column("recorded_by", sa.Text))
+
+NOW = dt.datetime(2024, 3, 1, 2, 0, tzinfo=dt.UTC)
+
+
+def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_url: str) -> None:
+    engine = create_store_engine(db_url)
+    try:
+        upgrade_schema(engine, "0001")
+        assert current_revision(engine) == "0001"
+        with engine.begin() as connection:
+            assert "dna_profiles" not in sa.inspect(connection).get_table_names()
+            old_run_id = connection.execute(OLD_RUNS.insert().returning(OLD_RUNS.c.id).values(
+                started=NOW, finished=NOW, status="succeeded", kind="full", config_hash="cfg",
+                model_version="model-1", package_version="0.1.0", seed=5, input_counts={"cases": 2},
+                user="night", host="batch")).scalar_one()
+            connection.execute(OLD_CASES.insert(), [
+                {"case_id": "C1", "name": "王芳", "sex": "F", "birth_date": "1988", "content_hash": "h1",
+                 "closed": False},
+                {"case_id": "C2", "name": "", "sex": "M", "birth_date": "1990", "content_hash": "h2",
+                 "closed": False},
+            ])
+            connection.execute(OLD_CANDIDATES.insert(), [
+                {"person_id": "P1", "name": "李芳", "region": "360302", "id_number": "36030219880503002X",
+                 "content_hash": "p1"},
+                {"person_id": "P2", "name": "张伟", "region": "360302", "id_number": "",
+                 "content_hash": "p2"},
+            ])
+            connection.execute(OLD_TOPK.insert(), [
+                {"case_id": "C1", "person_id": "P1", "rank": 1, "score": 5.5, "probability": 0.8,
+                 "reasons": "surname differs −0.8", "run_id": old_run_id},
+                {"case_id": "C2", "person_id": "P2", "rank": 1, "score": 2.0, "probability": 0.3,
+                 "reasons": "", "run_id": old_run_id},
+            ])
+            connection.execute(OLD_DNA.insert().values(case_id="C2", person_id="P1", outcome="excluded",
+                                                       outcome_date=dt.date(2023, 5, 1), recorded_at=NOW,
+                                                       recorded_by="lab"))
+    finally:
+        engine.dispose()
+
+    store = Store.open(db_url)
+    try:
+        assert store.schema_revision() == head_revision() == "0002"
+        assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
+        assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
+        assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
+            ("C1", "P1", "surname differs −0.8"), ("C2", "P2", "")]
+        assert store.excluded_pairs() == {("C2", "P1")}
+        old_run = store.run_info(old_run_id)
+        assert old_run["model_version"] == "model-1" and old_run["error"] is None  # new column
+        assert store.last_model_version() == "model-1"
+        # the new table works
+        assert store.mark_profiles_on_file(["P2"], source="provincial database") == 1
+        plan = build_plan(store, 3)
+        assert [(r.person_id, r.action) for r in plan] == [("P1", "collect sample"),
+                                                            ("P2", "compare in database")]
+        failed = store.begin_run("incremental", "cfg", "model-2", 1, {})
+        store.fail_run(failed, "stopped by hand")
+        assert store.run_info(failed)["error"] == "stopped by hand"
+        assert failed > old_run_id
+    finally:
+        store.close()
+
+
+def test_models_match_the_head_revision(db_url: str) -> None:
+    """The models and the migration scripts describe the same schema (autogenerate finds nothing)."""
+    engine = create_store_engine(db_url)
+    try:
+        upgrade_schema(engine)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, Base.metadata)
+        assert differences == []
+    finally:
+        engine.dispose()
+
+
+def test_open_twice_is_a_no_op(db_url: str) -> None:
+    Store.open(db_url).close()
+    store = Store.open(db_url)
+    try:
+        assert store.schema_revision() == "0002"
+    finally:
+        store.close()
