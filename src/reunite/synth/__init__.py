@@ -1,0 +1,12 @@
+"""Synthetic cold cases with known answers, for measuring reunite.
+
+``generate(n_cases, n_candidates, seed=..., config=SynthConfig(...))`` returns cases, candidates and the
+truth; ``write(data, directory)`` puts them in the CSV contract's three files.
+"""
+
+from __future__ import annotations
+
+from reunite.synth.config import TAG_RATES, SynthConfig
+from reunite.synth.generator import TRUTH_COLUMNS, SynthData, SynthPaths, generate, write
+
+__all__ = ["TAG_RATES", "TRUTH_COLUMNS", "SynthConfig", "SynthData", "SynthPaths", "generate", "write"]

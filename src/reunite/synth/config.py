@@ -1,0 +1,174 @@
+"""Parameters of the synthetic cold-case generator: one frozen, validated dataclass.
+
+Every corruption of a true pair is drawn with one rate of :class:`SynthConfig`, and the pair is tagged
+with the name in :data:`TAG_RATES`, so an evaluation can break recall down by what went wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from reunite.errors import ConfigError
+
+__all__ = ["TAG_RATES", "SynthConfig"]
+
+#: tag in truth.csv -> the SynthConfig field whose rate draws it (the population it is drawn over is
+#: documented on each field).
+TAG_RATES: dict[str, str] = {
+    "adoptive_surname": "adoptive_surname_rate",
+    "alias": "alias_rate",
+    "alias_kept": "alias_kept_rate",
+    "alias_only": "alias_only_rate",
+    "baby": "baby_rate",
+    "date_jitter": "date_jitter_rate",
+    "date_shift": "date_shift_rate",
+    "dialect": "dialect_rate",
+    "dirty": "case_dirty_rate",
+    "dirty_register": "candidate_dirty_rate",
+    "former_name": "former_name_kept_rate",
+    "given_replaced": "given_replaced_rate",
+    "homophone": "homophone_rate",
+    "id_15": "id15_rate",
+    "id_empty": "id_empty_rate",
+    "id_malformed": "id_malformed_rate",
+    "late_registration": "late_registration_rate",
+    "lunar": "lunar_rate",
+    "lunar_unmarked": "lunar_unmarked_rate",
+    "marks": "marks_rate",
+    "marks_shared": "marks_shared_rate",
+    "moved_county": "move_in_county_rate",
+    "moved_out": "move_out_province_rate",
+    "moved_province": "move_in_province_rate",
+    "partial_date": "partial_date_rate",
+    "unnamed": "baby_unnamed_rate",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SynthConfig:
+    """Rates of the generator; all are probabilities in [0, 1] unless said otherwise.
+
+    Case side (drawn for every case, matched or not, so a matcher cannot tell the two apart by form):
+
+    - ``baby_rate``: the case is a baby given away or abandoned days or weeks after birth (tag
+      ``baby``); the others are children lost at ages 2-10.
+    - ``baby_unnamed_rate``: among babies, no name and no childhood name is known (``unnamed``).
+    - ``alias_only_rate``: among named children, only the childhood name is known (``alias_only``).
+    - ``alias_rate``: among the rest, a childhood name is reported beside the name (``alias``).
+    - ``homophone_rate`` / ``dialect_rate``: among cases with a reported name, one character was
+      written by ear with another of the same toneless pinyin (``homophone``), or with a southern
+      dialect confusion such as zh/z, l/n, f/h, in/ing (``dialect``).
+    - ``lunar_rate``: the family remembers the lunar birth date (``lunar``); ``lunar_unmarked_rate``:
+      among those, nothing says it is lunar (``lunar_unmarked``).
+    - ``partial_date_rate``: only the year or year-month of birth is given (``partial_date``).
+    - ``marks_rate``: the case reports a mark or scar (``marks``); older children only, babies get
+      ``baby_marks_rate`` (same tag).
+    - ``case_dirty_rate``: full-width characters, spaces, traditional characters, tags in brackets,
+      variant characters in the case's cells (``dirty``).
+
+    Candidate side, drawn for the true candidate of a matched case:
+
+    - ``adoptive_surname_rate``: the register has an adoptive parent's surname.
+    - ``given_replaced_rate``: among cases with a reported name, the given name was replaced;
+      ``former_name_kept_rate``: among those, the birth name is kept as a former name (``former_name``).
+    - ``alias_kept_rate``: among older children with a childhood name, it is kept as a former name.
+    - ``date_jitter_rate``: registered birth date off by days or weeks (``date_jitter``).
+    - ``date_shift_rate``: registered birth date shifted by 1-5 years, ``shift_later_share`` of them later.
+    - ``move_in_county_rate``, ``move_in_province_rate``, ``move_out_province_rate``: where the child
+      was registered relative to the place lost (exclusive; the rest stay at home).
+    - ``late_registration_rate``: among babies, registered 1-12 years after birth. Older children are
+      always registered after the date they were lost.
+    - ``marks_shared_rate``: among cases with marks, the register repeats one (paraphrased).
+
+    Both sides of the candidate pool (decoys and true candidates alike):
+
+    - ``id_empty_rate``, ``id_malformed_rate``; ``id15_rate`` among the other IDs of people born before
+      1984.
+    - ``candidate_dirty_rate`` (``dirty_register``), ``population_late_registration_rate``,
+      ``population_former_name_rate``, ``population_marks_rate``.
+
+    Decoys: ``no_match_rate`` of cases have no true candidate (exact count, rounded);
+    ``near_twins_per_case`` (Poisson mean) candidates share the child's surname, sex, birth year and
+    province with a similar given name; ``local_decoy_share`` of the other decoys live in a province
+    of some case.
+
+    Examples
+    --------
+    >>> SynthConfig(no_match_rate=0.2).no_match_rate
+    0.2
+    >>> SynthConfig(baby_rate=1.5)
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: SynthConfig.baby_rate: expected a probability in [0, 1], got 1.5
+    """
+
+    no_match_rate: float = 0.15
+    case_female_share: float = 0.6
+    baby_rate: float = 0.65
+    baby_unnamed_rate: float = 0.7
+    alias_only_rate: float = 0.12
+    alias_rate: float = 0.4
+    homophone_rate: float = 0.12
+    dialect_rate: float = 0.08
+    lunar_rate: float = 0.25
+    lunar_unmarked_rate: float = 0.15
+    partial_date_rate: float = 0.25
+    marks_rate: float = 0.3
+    baby_marks_rate: float = 0.05
+    case_dirty_rate: float = 0.15
+
+    adoptive_surname_rate: float = 0.4
+    given_replaced_rate: float = 0.5
+    former_name_kept_rate: float = 0.3
+    alias_kept_rate: float = 0.15
+    date_jitter_rate: float = 0.15
+    date_shift_rate: float = 0.12
+    shift_later_share: float = 0.7
+    move_in_county_rate: float = 0.1
+    move_in_province_rate: float = 0.25
+    move_out_province_rate: float = 0.25
+    late_registration_rate: float = 0.35
+    marks_shared_rate: float = 0.6
+
+    id_empty_rate: float = 0.05
+    id_malformed_rate: float = 0.03
+    id15_rate: float = 0.1
+    candidate_dirty_rate: float = 0.03
+    population_late_registration_rate: float = 0.05
+    population_former_name_rate: float = 0.04
+    population_marks_rate: float = 0.03
+
+    near_twins_per_case: float = 2.0
+    local_decoy_share: float = 0.3
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"SynthConfig.{spec.name}: expected a number, got {value!r}")
+            if spec.name == "near_twins_per_case":
+                if not 0.0 <= value <= 1000.0:
+                    raise ConfigError(
+                        f"SynthConfig.{spec.name}: expected a mean count in [0, 1000], got {value!r}"
+                    )
+            elif not 0.0 <= value <= 1.0:
+                raise ConfigError(f"SynthConfig.{spec.name}: expected a probability in [0, 1], got {value!r}")
+        moves = self.move_in_county_rate + self.move_in_province_rate + self.move_out_province_rate
+        if moves > 1.0 + 1e-12:
+            raise ConfigError(f"SynthConfig: the three move rates must add up to at most 1, got {moves:g}")
+        ids = self.id_empty_rate + self.id_malformed_rate
+        if ids > 1.0 + 1e-12:
+            raise ConfigError(
+                f"SynthConfig: id_empty_rate + id_malformed_rate must be at most 1, got {ids:g}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The parameters as a plain dict (for run records).
+
+        Examples
+        --------
+        >>> SynthConfig().as_dict()["no_match_rate"]
+        0.15
+        """
+        return asdict(self)

@@ -1,0 +1,227 @@
+"""The synthetic cold-case generator: determinism, tag rates, valid IDs, the no-match share."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from lunar_python import Solar
+from stdnum.cn.ric import calc_check_digit
+
+from reunite.errors import ConfigError
+from reunite.synth import TAG_RATES, SynthConfig, SynthData, generate, write
+from reunite.synth.dates import to_lunar
+from reunite.synth.regions import load_regions
+
+CASE_HEADER = "case_id,name,alias,sex,birth_date,birth_calendar,missing_date,missing_region,marks"
+CANDIDATE_HEADER = "person_id,name,former_names,sex,birth_date,id_number,region,registration_date,marks"
+N_LARGE = 5000
+
+
+@pytest.fixture(scope="module")
+def large() -> SynthData:
+    return generate(N_LARGE, 8000, seed=11)
+
+
+def _tags(data: SynthData) -> list[set[str]]:
+    return [set(t.split(";")) - {""} for t in data.truth["tags"]]
+
+
+def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
+    first = write(generate(120, 2000, seed=5), tmp_path / "a")
+    again = write(generate(120, 2000, seed=5), tmp_path / "b")
+    other = write(generate(120, 2000, seed=6), tmp_path / "c")
+    for a, b, c in zip(first, again, other, strict=True):
+        assert a.read_bytes() == b.read_bytes()
+        assert a.read_bytes() != c.read_bytes()
+    assert first.cases.read_text(encoding="utf-8").splitlines()[0] == CASE_HEADER
+    assert first.candidates.read_text(encoding="utf-8").splitlines()[0] == CANDIDATE_HEADER
+    with first.candidates.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2000 and len({r["person_id"] for r in rows}) == 2000
+
+
+def test_no_match_share_is_exact_and_true_candidates_exist(large: SynthData) -> None:
+    person_ids = large.truth["person_id"]
+    assert sum(1 for p in person_ids if not p) == round(N_LARGE * 0.15)
+    pool = set(large.candidates["person_id"])
+    matched = [p for p in person_ids if p]
+    assert all(p in pool for p in matched) and len(set(matched)) == len(matched)
+    assert large.truth["case_id"] == large.cases["case_id"]
+    data = generate(200, 1000, seed=1, config=SynthConfig(no_match_rate=0.4))
+    assert sum(1 for p in data.truth["person_id"] if not p) == 80
+
+
+def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
+    """For each tag, which truth rows its rate is drawn over (see SynthConfig's docstring)."""
+    matched = [bool(p) for p in data.truth["person_id"]]
+    where = {p: i for i, p in enumerate(data.candidates["person_id"])}
+    year = [
+        int(data.candidates["birth_date"][where[p]][:4]) if p else 0 for p in data.truth["person_id"]
+    ]
+
+    def named(t: set[str]) -> bool:
+        return not t & {"unnamed", "alias_only"}
+
+    return {
+        "baby": lambda t, i: True,
+        "unnamed": lambda t, i: "baby" in t,
+        "alias_only": lambda t, i: "unnamed" not in t,
+        "alias": lambda t, i: named(t),
+        "homophone": lambda t, i: named(t),
+        "dialect": lambda t, i: named(t),
+        "lunar": lambda t, i: True,
+        "lunar_unmarked": lambda t, i: "lunar" in t,
+        "partial_date": lambda t, i: True,
+        "marks": lambda t, i: "baby" not in t,
+        "dirty": lambda t, i: True,
+        "adoptive_surname": lambda t, i: matched[i],
+        "given_replaced": lambda t, i: matched[i] and "unnamed" not in t,
+        "former_name": lambda t, i: matched[i] and "given_replaced" in t,
+        "alias_kept": lambda t, i: matched[i] and "baby" not in t and bool(t & {"alias", "alias_only"}),
+        "date_jitter": lambda t, i: matched[i],
+        "date_shift": lambda t, i: matched[i],
+        "moved_county": lambda t, i: matched[i],
+        "moved_province": lambda t, i: matched[i],
+        "moved_out": lambda t, i: matched[i],
+        "late_registration": lambda t, i: matched[i] and "baby" in t,
+        "marks_shared": lambda t, i: matched[i] and "marks" in t,
+        "dirty_register": lambda t, i: matched[i],
+        "id_empty": lambda t, i: matched[i],
+        "id_malformed": lambda t, i: matched[i],
+        "id_15": lambda t, i: matched[i] and year[i] < 1984 and not t & {"id_empty", "id_malformed"},
+    }
+
+
+def test_every_tag_rate_is_within_binomial_tolerance(large: SynthData) -> None:
+    cfg = large.config
+    tags = _tags(large)
+    eligible = _eligible(large)
+    assert set(eligible) == set(TAG_RATES)
+    # A few draws cannot be applied (no homophone or dialect variant exists for the name): those rates
+    # may fall short by up to 2% of the rate, never exceed it.
+    shortfall = {"homophone": 0.02, "dialect": 0.02}
+    for tag, field_name in sorted(TAG_RATES.items()):
+        rows = [i for i, t in enumerate(tags) if eligible[tag](t, i)]
+        assert len(rows) >= 100, tag
+        p = getattr(cfg, field_name)
+        observed = sum(1 for i in rows if tag in tags[i]) / len(rows)
+        tolerance = 4 * math.sqrt(p * (1 - p) / len(rows))
+        low, high = p - tolerance - shortfall.get(tag, 0.0) * p, p + tolerance
+        message = f"{tag}: {observed:.4f} over {len(rows)} rows, expected [{low:.4f}, {high:.4f}]"
+        assert low <= observed <= high, message
+    babies = [i for i, t in enumerate(tags) if "baby" in t]
+    baby_marks = sum(1 for i in babies if "marks" in tags[i]) / len(babies)
+    assert abs(baby_marks - cfg.baby_marks_rate) <= 4 * math.sqrt(cfg.baby_marks_rate / len(babies))
+
+
+def _check(body17: str) -> str:
+    return str(calc_check_digit(body17 + "0"))
+
+
+def test_id_numbers_meant_valid_pass_the_checksum(large: SynthData) -> None:
+    cand = large.candidates
+    where = {p: i for i, p in enumerate(cand["person_id"])}
+    current = {str(c) for c in load_regions().code.tolist()}
+    regions = load_regions()
+    known_codes = set(regions.row_code)
+    seen_valid = seen_broken = seen_historical = 0
+    for pid, tag_text in zip(large.truth["person_id"], large.truth["tags"], strict=True):
+        if not pid:
+            continue
+        tags = set(tag_text.split(";"))
+        row = where[pid]
+        number = cand["id_number"][row]
+        if "id_malformed" in tags:
+            broken = len(number) != 18 or not number[:17].isdigit() or number[17] != _check(number[:17])
+            assert broken, number
+            seen_broken += 1
+        elif tags & {"id_empty"}:
+            assert number == ""
+        elif tags & {"id_15", "dirty_register"}:
+            continue
+        else:
+            assert len(number) == 18 and number[:17].isdigit(), number
+            assert number[17] == _check(number[:17])
+            birth = cand["birth_date"][row]
+            if len(birth) == 10 and birth[4] == "-":
+                assert number[6:14] == birth.replace("-", "")
+            odd = int(number[16]) % 2 == 1
+            assert odd == (cand["sex"][row] in ("M", "男"))
+            assert number[:6] in known_codes
+            seen_historical += number[:6] not in current
+            seen_valid += 1
+    assert seen_valid > 2000 and seen_broken > 30 and seen_historical > 50
+    # Over the whole pool most 18-character IDs are valid.
+    ids = [n for n in cand["id_number"] if len(n) == 18 and n[:17].isdigit()]
+    valid = sum(1 for n in ids if n[17] == _check(n[:17]))
+    assert valid / len(ids) > 0.95
+
+
+def test_decoys_collide_with_cases(large: SynthData) -> None:
+    cand = large.candidates
+    years = [b[:4] for b in cand["birth_date"]]
+    # Many candidates share a sex and birth year; common names repeat.
+    pairs: dict[tuple[str, str], int] = {}
+    for sex, year in zip(cand["sex"], years, strict=True):
+        key = (sex.replace("男", "M").replace("女", "F"), year)
+        pairs[key] = pairs.get(key, 0) + 1
+    assert min(v for (_, year), v in pairs.items() if "1975" <= year <= "2005") > 20
+    names = cand["name"]
+    full = Counter(names)
+    given = Counter(n[1:] for n in names if len(n) > 1)
+    assert full.most_common(1)[0][1] >= 3  # the same full name on several people
+    assert sum(v for _, v in given.most_common(10)) > 0.05 * len(names)  # 伟, 婷, 丽 ... are everywhere
+    # Near-twins: other candidates carry the true candidate's surname and birth year.
+    by_key: dict[tuple[str, str], int] = {}
+    for name, year in zip(names, years, strict=True):
+        by_key[(name[:1], year)] = by_key.get((name[:1], year), 0) + 1
+    where = {p: i for i, p in enumerate(cand["person_id"])}
+    kept = [
+        where[p] for p, t in zip(large.truth["person_id"], large.truth["tags"], strict=True)
+        if p and not {"adoptive_surname", "date_shift", "dirty_register"} & set(t.split(";"))
+    ]
+    others = np.array([by_key[(names[i][:1], years[i])] - 1 for i in kept])
+    assert np.mean(others > 0) > 0.8 and np.median(others) >= 2
+
+
+def test_real_record_forms_appear(large: SynthData) -> None:
+    cases = large.cases
+    births = cases["birth_date"]
+    assert any("年" in b and "月" in b and "日" in b for b in births)
+    assert any(b.startswith(("农历", "阴历")) or "农历" in b for b in births)
+    assert any("左右" in b for b in births)
+    assert any(len(b) == 3 and b.endswith("年") for b in births)  # 84年
+    assert {"lunar", "solar", ""} == set(cases["birth_calendar"])
+    assert any("," in r or "，" in r for r in cases["missing_region"])
+    assert any("/" in r for r in cases["missing_region"])
+    assert any(r.isdigit() and len(r) == 6 for r in cases["missing_region"])
+    assert any(n in ("不详", "无", "未取名") for n in cases["name"])
+    assert any("（" in n for n in cases["name"])
+    assert sum(1 for n in cases["name"] if not n) > 0.25 * N_LARGE  # babies given away unnamed
+    assert any(";" in f for f in large.candidates["former_names"])  or any(large.candidates["former_names"])
+    assert any(len(n) == 15 for n in large.candidates["id_number"])
+
+
+def test_lunar_table_agrees_with_lunar_python() -> None:
+    rng = np.random.default_rng(0)
+    for day in rng.integers(365 * 5, 365 * 36, size=40).tolist():
+        date = np.datetime64(day, "D").astype(object)
+        lunar = Solar.fromYmd(date.year, date.month, date.day).getLunar()
+        assert to_lunar(day) == (lunar.getYear(), lunar.getMonth(), lunar.getDay())
+
+
+def test_bad_parameters_are_rejected() -> None:
+    with pytest.raises(ConfigError, match="move rates"):
+        SynthConfig(move_in_county_rate=0.5, move_in_province_rate=0.4, move_out_province_rate=0.3)
+    with pytest.raises(ConfigError, match="expected a number"):
+        SynthConfig(lunar_rate="0.2")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="n_candidates >= 85"):
+        generate(100, 50)
+    with pytest.raises(ConfigError, match="non-negative integer"):
+        generate(-1, 50)
