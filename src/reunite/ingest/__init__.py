@@ -1,0 +1,41 @@
+"""Ingest: read cases and candidates (CSV, Excel, DataFrame, database), map columns, validate, quarantine.
+
+Every row read is accepted or quarantined with a reason (``read == accepted + quarantined``); the
+accepted rows go on to normalize as a :class:`RawTable` of canonical text columns.
+"""
+
+from __future__ import annotations
+
+from reunite.ingest.columns import (
+    HEADER_ALIASES,
+    ColumnMap,
+    canonical_column,
+    header_key,
+    map_columns,
+    side_columns,
+)
+from reunite.ingest.encoding import decode_text
+from reunite.ingest.read import TableSource, cell_text, parse_sex, read_table
+from reunite.ingest.report import IngestReport, Problem
+from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, RawTable, id_column
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "CASE_COLUMNS",
+    "HEADER_ALIASES",
+    "REQUIRED_COLUMNS",
+    "ColumnMap",
+    "IngestReport",
+    "Problem",
+    "RawTable",
+    "TableSource",
+    "canonical_column",
+    "cell_text",
+    "decode_text",
+    "header_key",
+    "id_column",
+    "map_columns",
+    "parse_sex",
+    "read_table",
+    "side_columns",
+]

@@ -8,11 +8,14 @@ honest from file to ranked output.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["IngestReport", "Problem"]
+
+_ROW_SUFFIX = re.compile(r" at row \d+$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,8 @@ class Problem:
         where = f"column '{self.column}' in {self.source} row {self.row}" if self.column else (
             f"{self.source} row {self.row}"
         )
+        if ", got " in self.reason:  # the reason already quotes what came (STYLE.md message form)
+            return f"{where}: {self.reason}"
         return f"{where}: {self.reason} (got {self.value!r})"
 
 
@@ -54,6 +59,12 @@ class IngestReport:
         Mapping from canonical column name to the header found in the source.
     problems:
         Every problem found, fatal or not, in the order found.
+    delimiter:
+        The CSV delimiter used, else ``None``.
+    ignored_columns:
+        Headers that map to no canonical column (their cells are not read).
+    blank_rows:
+        Rows with no text in any cell, skipped and not counted in ``read``.
     """
 
     source: str
@@ -62,6 +73,9 @@ class IngestReport:
     columns: dict[str, str] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     _quarantined_rows: set[int] = field(default_factory=set)
+    delimiter: str | None = None
+    ignored_columns: list[str] = field(default_factory=list)
+    blank_rows: int = 0
 
     def add(self, row: int, column: str, value: str, reason: str, *, fatal: bool = True) -> None:
         """Record a problem; a fatal one quarantines ``row``."""
@@ -85,7 +99,11 @@ class IngestReport:
         return frozenset(self._quarantined_rows)
 
     def counts_by_reason(self) -> Counter[str]:
-        return Counter(p.reason.split(":")[0] for p in self.problems)
+        """Problems by kind: the reason up to its first ``:`` or ``, got``, without a trailing
+        ``at row N`` (so every duplicate id counts as one kind)."""
+        return Counter(
+            _ROW_SUFFIX.sub("", p.reason.split(":")[0].split(", got ")[0]) for p in self.problems
+        )
 
     def summary(self) -> str:
         """A few lines a person reads: counts, the balance, and problems by kind."""
@@ -94,6 +112,10 @@ class IngestReport:
             + (f" (encoding {self.encoding})" if self.encoding else ""),
         ]
         assert self.read == self.accepted + self.quarantined
+        if self.blank_rows:
+            lines.append(f"  skipped {self.blank_rows} blank row(s)")
+        if self.ignored_columns:
+            lines.append("  ignored columns: " + ", ".join(self.ignored_columns))
         for reason, count in self.counts_by_reason().most_common():
             lines.append(f"  {count:>6}  {reason}")
         return "\n".join(lines)

@@ -1,0 +1,229 @@
+"""Map the headers of a user's table to reunite's canonical columns.
+
+Headers are compared after NFKC folding (full-width to half-width), case folding and dropping spaces,
+underscores, hyphens, dots, colons and asterisks, so ``"Case ID"``, ``"case_id"`` and ``"ＣＡＳＥ-ID"``
+are one header. Common Chinese headers (姓名, 性别, 出生日期, 身份证号 ...) and English variants are
+known; a user ``mapping`` ``{their header: canonical name}`` comes first and overrides them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from reunite._typing import Side
+from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
+
+__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "header_key", "map_columns", "side_columns"]
+
+# "<id>" is the id column of the side being read (case_id for cases, person_id for candidates).
+_SIDE_ID = "<id>"
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    _SIDE_ID: ("id", "编号", "案件编号", "案件号", "档案号", "record id"),
+    "case_id": ("case_id", "case id", "case no", "case number"),
+    "person_id": ("person_id", "person id", "人员编号", "candidate id", "pid", "person no"),
+    "name": ("name", "full name", "姓名", "名字"),
+    "alias": ("alias", "nickname", "childhood name", "milk name", "小名", "乳名", "昵称"),
+    "sex": ("sex", "gender", "性别"),
+    "birth_date": ("birth_date", "birthdate", "birthday", "dob", "date of birth", "born", "出生日期",
+                   "出生年月", "出生年月日", "生日"),
+    "birth_calendar": ("birth_calendar", "calendar", "birth calendar", "历法", "农历", "公历农历",
+                       "出生日期历法"),
+    "missing_date": ("missing_date", "missing date", "date missing", "lost date", "date lost",
+                     "missing since", "失踪日期", "走失日期", "失散日期", "丢失日期"),
+    "missing_region": ("missing_region", "missing region", "missing place", "missing location",
+                       "lost place", "place lost", "失踪地点", "走失地点", "失散地点", "丢失地点"),
+    "marks": ("marks", "features", "distinguishing marks", "birthmarks", "birthmark", "体貌特征", "特征",
+              "体表特征", "胎记"),
+    "former_names": ("former_names", "former name", "former names", "previous names", "曾用名"),
+    "id_number": ("id_number", "id number", "idnumber", "idcard", "id card", "id card number", "id no",
+                  "resident id", "national id", "身份证", "身份证号", "身份证号码", "公民身份号码"),
+    "region": ("region", "address", "hukou", "household region", "registered residence", "户籍地",
+               "户籍地址", "户籍所在地", "住址"),
+    "registration_date": ("registration_date", "registration date", "registered date", "hukou date",
+                          "reg date", "入户日期", "登记日期", "户口登记日期"),
+}
+
+_DROPPED = re.compile(r"[\s_\-.:*]+")
+
+
+def header_key(header: str) -> str:
+    """The form headers are compared in: NFKC, case-folded, without spaces, ``_ - . : *``.
+
+    >>> header_key(" Case_ID ")
+    'caseid'
+    >>> header_key("ＤＯＢ")
+    'dob'
+    >>> header_key("*姓名：")
+    '姓名'
+    """
+    return _DROPPED.sub("", unicodedata.normalize("NFKC", header).casefold())
+
+
+HEADER_ALIASES: Mapping[str, str] = {
+    header_key(alias): column for column, aliases in _ALIASES.items() for alias in aliases
+}
+"""Known headers (in :func:`header_key` form) to canonical column; ``"<id>"`` is the side's id column."""
+
+
+def side_columns(side: Side) -> tuple[str, ...]:
+    """The canonical columns of ``side``, checking ``side`` is one of the two allowed.
+
+    >>> side_columns("cases")[:3]
+    ('case_id', 'name', 'alias')
+    >>> side_columns("case")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: side must be 'cases' or 'candidates', got 'case'
+    """
+    if side == "cases":
+        return CASE_COLUMNS
+    if side == "candidates":
+        return CANDIDATE_COLUMNS
+    raise ConfigError(f"side must be 'cases' or 'candidates', got {side!r}")
+
+
+def canonical_column(header: str, side: Side) -> str | None:
+    """The canonical column a header names on ``side``, or ``None`` when it is not known.
+
+    >>> canonical_column("编号", "cases"), canonical_column("编号", "candidates")
+    ('case_id', 'person_id')
+    >>> canonical_column("Date of Birth", "cases")
+    'birth_date'
+    >>> canonical_column("身份证号码", "cases") is None  # a candidates column
+    True
+    """
+    column = HEADER_ALIASES.get(header_key(header))
+    if column == _SIDE_ID:
+        return id_column(side)
+    return column if column in side_columns(side) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnMap:
+    """Where each canonical column sits among the headers of one table.
+
+    Attributes
+    ----------
+    side:
+        The side read.
+    headers:
+        The headers as found (stripped).
+    positions:
+        Canonical column -> 0-based position in ``headers``, for the columns found.
+    ignored:
+        Headers that map to no column of this side (kept out of the table, listed in the report).
+    """
+
+    side: Side
+    headers: tuple[str, ...]
+    positions: dict[str, int]
+    ignored: tuple[str, ...]
+
+    @property
+    def found(self) -> dict[str, str]:
+        """Canonical column -> the header it came from."""
+        return {column: self.headers[at] for column, at in self.positions.items()}
+
+
+def _user_targets(
+    headers: Sequence[str], side: Side, mapping: Mapping[str, str]
+) -> dict[int, str | None]:
+    """Header position -> column chosen by the user (``None`` = ignore this header)."""
+    allowed = side_columns(side)
+    known = set(CASE_COLUMNS) | set(CANDIDATE_COLUMNS)
+    by_key: dict[str, str | None] = {}
+    exact: dict[str, str | None] = {}
+    for their, column in mapping.items():
+        if column and column not in known:
+            raise ConfigError(
+                f"mapping sends {their!r} to {column!r}, which is not a column; {side} columns are "
+                + ", ".join(allowed) + " ('' ignores a header)"
+            )
+        # A canonical name of the other side (one mapping shared by both files) means nothing here.
+        target = column if column in allowed else None
+        exact[their.strip()] = target
+        by_key[header_key(their)] = target
+    chosen: dict[int, str | None] = {}
+    for at, header in enumerate(headers):
+        if header in exact:
+            chosen[at] = exact[header]
+        elif header_key(header) in by_key:
+            chosen[at] = by_key[header_key(header)]
+    return chosen
+
+
+def map_columns(
+    headers: Sequence[str], side: Side, mapping: Mapping[str, str] | None = None, *, source: str = "input"
+) -> ColumnMap:
+    """Find each canonical column of ``side`` among ``headers``.
+
+    Parameters
+    ----------
+    headers:
+        The header cells of the table.
+    side:
+        ``"cases"`` or ``"candidates"``.
+    mapping:
+        ``{their header: canonical column}``; overrides the known headers. A value of ``""`` ignores
+        that header (to settle two headers that would map to one column). Entries whose header is not
+        in the table, or whose column belongs to the other side, are ignored, so one mapping can serve
+        both files.
+    source:
+        File name or label, for messages.
+
+    Returns
+    -------
+    ColumnMap
+
+    Raises
+    ------
+    ConfigError
+        ``side`` is not allowed, or ``mapping`` names a column that does not exist.
+    InputError
+        Two headers map to the same column.
+    MissingColumnsError
+        A column of ``REQUIRED_COLUMNS[side]`` is not found; the message lists missing and found.
+
+    Examples
+    --------
+    >>> cmap = map_columns(["编号", "姓名", "性别", "出生日期", "备注"], "cases")
+    >>> cmap.positions
+    {'case_id': 0, 'name': 1, 'sex': 2, 'birth_date': 3}
+    >>> cmap.ignored
+    ('备注',)
+    >>> map_columns(["ID", "Geburt", "sex"], "cases", {"Geburt": "birth_date"}).found["birth_date"]
+    'Geburt'
+    """
+    allowed = side_columns(side)
+    headers = tuple(h.strip() for h in headers)
+    chosen = _user_targets(headers, side, mapping or {})
+    positions: dict[str, int] = {}
+    ignored: list[str] = []
+    user_columns = {column for column in chosen.values() if column}
+    for at, header in enumerate(headers):
+        column = chosen[at] if at in chosen else canonical_column(header, side)
+        if at not in chosen and column in user_columns:
+            column = None  # the user's mapping chose another header for this column
+        if column is None:
+            ignored.append(header if header else f"(column {at + 1} has no header)")
+            continue
+        if column in positions:
+            first = headers[positions[column]]
+            raise InputError(
+                f"{source}: headers {first!r} and {header!r} both map to column {column!r}; "
+                f"pass mapping={{{header!r}: ''}} to ignore one"
+            )
+        positions[column] = at
+    missing = [column for column in REQUIRED_COLUMNS[side] if column not in positions]
+    if missing:
+        raise MissingColumnsError(
+            f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
+            + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
+            + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}}"
+        )
+    return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))

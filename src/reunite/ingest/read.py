@@ -1,0 +1,503 @@
+"""Read a table of cases or candidates: every cell as text, columns mapped, rows validated.
+
+Sources: a CSV/TSV/TXT file, an ``.xlsx`` workbook, a pandas DataFrame, or a SQLAlchemy Table or
+Select. Every cell is read as text — ``"NA"``, ``"null"``, ``"娜"`` (na) and ``"楠"`` (nan) are names,
+not missing values. Only what ingest owns is checked here: the shape of each row, the id (present,
+unique) and the sex; dates, names, IDs and places are left to normalize.
+
+Row numbers are what a person finds in the source: for a CSV, the physical line on which the record
+starts (the header is line 1; a quoted cell with line breaks makes later records start further down,
+exactly as a text editor shows them); for a workbook, the Excel row number; for a DataFrame or a
+database query, the 0-based position + 2 (as if the header were row 1).
+
+A CSV row must have as many cells as its header. A workbook row is as wide as its header: Excel
+does not store empty trailing cells, so those are filled in, while text beyond the header's last
+column quarantines the row like an extra CSV cell. Rows with no text at all are skipped and counted
+(``report.blank_rows``), not read.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import itertools
+import os
+import sys
+import unicodedata
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from operator import itemgetter
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+import numpy as np
+
+from reunite._typing import Side
+from reunite.errors import ConfigError, InputError
+from reunite.ingest.columns import ColumnMap, map_columns, side_columns
+from reunite.ingest.encoding import decode_text
+from reunite.ingest.report import IngestReport
+from reunite.ingest.table import RawTable, id_column
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import sqlalchemy as sa
+
+__all__ = ["TableSource", "cell_text", "parse_sex", "read_table"]
+
+TableSource: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | sa.Table | sa.Select[Any]"
+
+_CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+_SEX_EXPECTED = "expected M/F/男/女"
+# Digits (1/2 as in some registers) are deliberately absent: their meaning differs between systems.
+_SEX_VALUES = {
+    "m": "M", "male": "M", "男": "M", "男性": "M",
+    "f": "F", "female": "F", "女": "F", "女性": "F",
+    "": "", "不详": "", "未知": "", "unknown": "",
+}
+_SEX_FAST = {"M": "M", "F": "F", "男": "M", "女": "F", "": ""}
+_EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
+
+
+def parse_sex(text: str) -> str:
+    """Normalise a sex cell to ``"M"``, ``"F"`` or ``""`` (unknown).
+
+    Accepts M/F, male/female (any case, full-width too), 男/女, 男性/女性; 不详, 未知, unknown and
+    empty are unknown. Digits are rejected: 1/2 mean different things in different registers.
+
+    Raises
+    ------
+    InputError
+        Anything else; the message says what was expected and what came.
+
+    Examples
+    --------
+    >>> parse_sex("女"), parse_sex(" male "), parse_sex("Ｍ"), parse_sex("不详")
+    ('F', 'M', 'M', '')
+    >>> parse_sex("3")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: expected M/F/男/女, got '3'
+    """
+    sex = _SEX_VALUES.get(unicodedata.normalize("NFKC", text).strip().casefold())
+    if sex is None:
+        raise InputError(f"{_SEX_EXPECTED}, got {text!r}")
+    return sex
+
+
+def _number_text(value: float | Decimal) -> str:
+    exact = Decimal(repr(value)) if isinstance(value, float) else value
+    if exact == exact.to_integral_value():
+        return str(int(exact))
+    return format(exact.normalize(), "f")
+
+
+def cell_text(value: object) -> str:
+    """The text of one cell from a workbook, DataFrame or database row.
+
+    Whole numbers lose their ``.0`` and never show an exponent (an ID stored as a number comes back
+    as digits); dates become ``YYYY-MM-DD`` (with the time only when it is not midnight); missing
+    values (None, NaN, NaT, pd.NA) become ``""``. Text is stripped of surrounding whitespace.
+
+    Examples
+    --------
+    >>> cell_text(1988.0), cell_text(1.10101199003074e17), cell_text(2.5), cell_text(None)
+    ('1988', '110101199003074000', '2.5', '')
+    >>> cell_text(dt.datetime(1988, 5, 3)), cell_text(dt.datetime(1988, 5, 3, 14, 30))
+    ('1988-05-03', '1988-05-03 14:30:00')
+    >>> cell_text(float("nan")), cell_text(" 娜 "), cell_text("NA")
+    ('', '娜', 'NA')
+    """
+    if isinstance(value, str):
+        return value.strip()
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return "" if number != number or number in (float("inf"), float("-inf")) else _number_text(number)
+    if isinstance(value, Decimal):
+        return "" if not value.is_finite() else _number_text(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+class _Collector:
+    """Validates rows one at a time; keeps accepted rows, quarantines the rest in the report."""
+
+    def __init__(self, side: Side, cmap: ColumnMap, report: IngestReport, delimiter: str = ",") -> None:
+        self.side = side
+        self.cmap = cmap
+        self.report = report
+        self.delimiter = delimiter
+        self.width = len(cmap.headers)
+        self.id_name = id_column(side)
+        self.id_at = cmap.positions[self.id_name]
+        self.sex_at = cmap.positions["sex"]
+        self.first_seen: dict[str, int] = {}
+        # Accepted cells of the mapped columns, row after row, in one flat list: the k-th mapped
+        # column is cells[k::len(used)]. One list instead of a million small ones is lighter and
+        # quicker to take apart into columns.
+        self.used = sorted(cmap.positions.values())
+        self.pick = itemgetter(*self.used)
+        self.cells: list[str] = []
+        self.rows: list[int] = []
+
+    def broken(self, row: int, value: str, reason: str) -> None:
+        """A record that could not even be split into cells."""
+        self.report.read += 1
+        self.report.add(row, "", value, reason)
+
+    def record(self, row: int, raw: Sequence[str]) -> None:
+        cells = list(map(str.strip, raw))
+        if len(cells) == self.width:  # fast path: the common, valid row
+            record_id = cells[self.id_at]
+            sex = _SEX_FAST.get(cells[self.sex_at])
+            if record_id and sex is not None and record_id not in self.first_seen:
+                self.report.read += 1
+                self.first_seen[record_id] = row
+                cells[self.sex_at] = sex
+                self.cells.extend(self.pick(cells))
+                self.rows.append(row)
+                return
+        self._check(row, raw, cells)
+
+    def _check(self, row: int, raw: Sequence[str], cells: list[str]) -> None:
+        if not any(cells):
+            self.report.blank_rows += 1
+            return
+        report = self.report
+        report.read += 1
+        if len(cells) != self.width:
+            report.add(row, "", self.delimiter.join(raw),
+                       f"wrong number of cells: expected {self.width} as in the header, found {len(cells)}")
+            return
+        ok = True
+        record_id = cells[self.id_at]
+        if not record_id:
+            report.add(row, self.id_name, "", "empty id")
+            ok = False
+        sex_text = cells[self.sex_at]
+        sex = _SEX_FAST.get(sex_text)
+        if sex is None:
+            try:
+                sex = parse_sex(sex_text)
+            except InputError:
+                report.add(row, "sex", sex_text, f"{_SEX_EXPECTED}, got {sex_text!r}")
+                ok = False
+        if record_id:
+            first = self.first_seen.get(record_id)
+            if first is not None:
+                report.add(row, self.id_name, record_id, f"duplicate id, first seen at row {first}")
+                ok = False
+        if ok and sex is not None:
+            # Only an accepted row claims its id, so a fixed-up copy further down is not lost.
+            self.first_seen[record_id] = row
+            cells[self.sex_at] = sex
+            self.cells.extend(self.pick(cells))
+            self.rows.append(row)
+
+    def table(self, strict: bool) -> RawTable:
+        report = self.report
+        if strict:
+            fatal = [p for p in report.problems if p.fatal]
+            if fatal:
+                raise InputError(
+                    f"{report.source}: {len(fatal)} problem(s) in {report.quarantined} row(s)"
+                    " (strict mode):\n"
+                    + "\n".join(str(p) for p in fatal)
+                )
+        count, step = len(self.rows), len(self.used)
+        offset = {position: k for k, position in enumerate(self.used)}
+        columns = {
+            column: self.cells[offset[self.cmap.positions[column]] :: step]
+            if column in self.cmap.positions else [""] * count
+            for column in side_columns(self.side)
+        }
+        return RawTable(self.side, columns, np.asarray(self.rows, dtype=np.int64), report)
+
+
+def _start(side: Side, header: Sequence[str], report: IngestReport, mapping: Mapping[str, str] | None,
+           delimiter: str = ",") -> _Collector:
+    cmap = map_columns(header, side, mapping, source=report.source)
+    report.columns = cmap.found
+    report.ignored_columns = list(cmap.ignored)
+    return _Collector(side, cmap, report, delimiter)
+
+
+def _sniff_delimiter(header_line: str, suffix: str) -> str:
+    """Comma for CSV unless the header has none; for .tsv/.txt the most frequent of tab, ';', ','."""
+    if suffix == ".csv" and "," in header_line:
+        return ","
+    counts = {delimiter: header_line.count(delimiter) for delimiter in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])  # ties keep the order above
+    return best if counts[best] else ","
+
+
+def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
+              encoding: str | None) -> _Collector:
+    name = report.source
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(f"{name} is a zip file (an Excel .xlsx workbook?), not CSV text; "
+                         "rename it to .xlsx or save it as CSV")
+    # Decode the whole file once to choose (and check) the encoding, then stream it: holding the
+    # text and a list of its lines at once would double the memory of a large file.
+    text, report.encoding = decode_text(data, source=name, encoding=encoding)
+    del data
+    if "\x00" in text:
+        raise InputError(f"{name} contains NUL characters: it looks like a binary file, not CSV text")
+    header_line = next((line for line in text[:65536].splitlines() if line.strip()), "")
+    del text
+    report.delimiter = delimiter = _sniff_delimiter(header_line, path.suffix.lower())
+    # newline="" leaves line ends to the csv module, so quoted cells keep their line breaks.
+    with path.open(encoding=report.encoding, newline="") as handle:
+        try:
+            return _parse_csv(handle, report, side, mapping, delimiter)
+        except UnicodeDecodeError as error:  # the file changed since it was checked
+            raise InputError(f"{name} changed while being read ({error})") from None
+
+
+def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
+               delimiter: str) -> _Collector:
+    name = report.source
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    try:
+        for cells in reader:
+            if any(cell.strip() for cell in cells):
+                break
+        else:
+            raise InputError(f"{name} is empty (expected a header row)")
+    except csv.Error as error:
+        raise InputError(f"{name} line {reader.line_num}: the header is not valid CSV ({error})") from None
+    if cells[0].startswith("\ufeff"):  # a BOM the codec keeps (GB18030, or an explicit utf-8)
+        cells[0] = cells[0][1:]
+    collector = _start(side, cells, report, mapping, delimiter)
+    record = collector.record
+    last_line = reader.line_num
+    while True:
+        try:
+            for cells in reader:
+                start, last_line = last_line + 1, reader.line_num
+                record(start, cells)
+            return collector
+        except csv.Error as error:
+            start, last_line = last_line + 1, reader.line_num
+            span = f" (lines {start}-{last_line} taken as one record)" if last_line > start else ""
+            collector.broken(start, "", f"malformed CSV quoting: {error}{span}")
+
+
+def _typed_rows(
+    rows: Iterable[tuple[int, Sequence[object]]], report: IngestReport, side: Side,
+    mapping: Mapping[str, str] | None, *, pad: bool,
+) -> _Collector:
+    """Drive the collector from rows of typed values (workbook, DataFrame, database)."""
+    collector: _Collector | None = None
+    for row, values in rows:
+        cells = [value.strip() if type(value) is str else cell_text(value) for value in values]
+        if collector is None:
+            while pad and cells and not cells[-1]:
+                cells.pop()
+            if any(cells):
+                collector = _start(side, cells, report, mapping)
+                column_at = {at: column for column, at in collector.cmap.positions.items()}
+            continue
+        for at, value in enumerate(values):
+            if isinstance(value, float) and abs(value) >= 10.0**_EXCEL_DIGITS and at in column_at:
+                report.add(row, column_at[at], cells[at], "number with more than 15 digits: Excel keeps "
+                           "15 significant digits, the rest may be lost (store IDs as text)", fatal=False)
+        if pad:  # a workbook row ends at its last non-empty cell; the header decides the width
+            while len(cells) > collector.width and not cells[-1]:
+                cells.pop()
+            cells.extend([""] * (collector.width - len(cells)))
+        collector.record(row, cells)
+    if collector is None:
+        raise InputError(f"{report.source} is empty (expected a header row)")
+    return collector
+
+
+def _read_xlsx(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
+               sheet: str | int | None) -> _Collector:
+    import openpyxl
+
+    name = report.source
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zip, XML and key errors for a damaged file
+        raise InputError(
+            f"{name} cannot be opened as an Excel workbook ({type(error).__name__}: {error})"
+        ) from None
+    try:
+        names = list(book.sheetnames)
+        if sheet is None:
+            worksheet = book.active if book.active is not None else book.worksheets[0]
+        elif isinstance(sheet, int) and 0 <= sheet < len(names):
+            worksheet = book.worksheets[sheet]
+        elif isinstance(sheet, str) and sheet in names:
+            worksheet = book[sheet]
+        else:
+            raise InputError(f"{name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
+        rows = enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)
+        return _typed_rows(rows, report, side, mapping, pad=True)
+    finally:
+        book.close()
+
+
+def _read_frame(frame: pd.DataFrame, report: IngestReport, side: Side,
+                mapping: Mapping[str, str] | None) -> _Collector:
+    header = [str(column) for column in frame.columns]
+    if not header:
+        raise InputError(f"{report.source} is empty (no columns)")
+    body = enumerate(frame.itertuples(index=False, name=None), start=2)
+    return _typed_rows(itertools.chain([(1, header)], body), report, side, mapping, pad=False)
+
+
+def _read_sql(source: Any, connection: Any, report: IngestReport, side: Side,
+              mapping: Mapping[str, str] | None) -> _Collector:
+    import sqlalchemy as sa
+
+    statement: sa.Executable = source.select() if isinstance(source, sa.Table) else source
+    if not isinstance(connection, sa.Engine | sa.Connection):
+        raise ConfigError("reading a SQLAlchemy Table or Select needs connection= (an Engine or a "
+                          f"Connection), got {type(connection).__name__}")
+    try:
+        if isinstance(connection, sa.Engine):
+            with connection.connect() as conn:
+                result = conn.execute(statement)
+                header, body = list(result.keys()), result.fetchall()
+        else:
+            result = connection.execute(statement)
+            header, body = list(result.keys()), result.fetchall()
+    except sa.exc.SQLAlchemyError as error:
+        raise InputError(f"cannot read {report.source} from the database: {error}") from None
+    rows = itertools.chain([(1, header)], enumerate(body, start=2))
+    return _typed_rows(rows, report, side, mapping, pad=False)
+
+
+def _sql_label(source: Any) -> str | None:
+    sa = sys.modules.get("sqlalchemy")
+    if sa is None:
+        return None
+    if isinstance(source, sa.Table):
+        return str(source.name)
+    if isinstance(source, sa.Select):
+        return "query"
+    return None
+
+
+def read_table(
+    source: TableSource,
+    side: Side,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    strict: bool = False,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    connection: sa.Engine | sa.Connection | None = None,
+    label: str | None = None,
+) -> RawTable:
+    """Read cases or candidates into a :class:`RawTable` of accepted rows and an ingest report.
+
+    Parameters
+    ----------
+    source:
+        A path to a ``.csv``, ``.tsv``, ``.txt`` or ``.xlsx`` file; a pandas DataFrame; or a
+        SQLAlchemy ``Table`` or ``Select`` (with ``connection``).
+    side:
+        ``"cases"`` or ``"candidates"``.
+    mapping:
+        ``{their header: canonical column}``, overriding the known Chinese and English headers
+        (``""`` ignores a header). See :func:`reunite.ingest.columns.map_columns`.
+    strict:
+        Raise one :class:`InputError` listing every row problem instead of quarantining rows.
+    encoding:
+        A codec for a text file, overriding detection (UTF-8 with or without BOM, then GB18030/GBK).
+    sheet:
+        Worksheet name or 0-based index of a workbook; default: the sheet Excel opens on.
+    connection:
+        An Engine or Connection, for a SQLAlchemy source.
+    label:
+        The name used in the report and messages; default the file name, the table name,
+        ``"query"`` or ``"DataFrame"``.
+
+    Returns
+    -------
+    RawTable
+        Accepted rows; ``table.report`` holds counts (``read == accepted + quarantined``), the
+        encoding, the column mapping, ignored columns and every problem.
+
+    Raises
+    ------
+    ConfigError
+        ``side`` or another option is invalid.
+    InputError
+        The file is missing, empty, binary or malformed, or (``strict``) a row has a problem.
+    EncodingError
+        A text file is neither UTF-8 nor GB18030; the message gives the byte offset.
+    MissingColumnsError
+        A required column is missing; the message lists what is missing and what was found.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"编号": ["C1", "C2", "C2"], "姓名": ["娜", "NA", "楠"],
+    ...                       "性别": ["女", "3", "F"], "出生日期": ["1988", "1990-05", "1991"]})
+    >>> table = read_table(frame, "cases", label="cases.csv")
+    >>> table.ids, table.columns["name"], table.columns["sex"]
+    (['C1', 'C2'], ['娜', '楠'], ['F', 'F'])
+    >>> print(table.report.problems[0])
+    column 'sex' in cases.csv row 3: expected M/F/男/女, got '3'
+    >>> print(table.report.summary().splitlines()[0])
+    cases.csv: read 3, accepted 2, quarantined 1
+    """
+    side_columns(side)
+    return _read(source, side, mapping, strict, encoding, sheet, connection, label)
+
+
+def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, strict: bool,
+          encoding: str | None, sheet: str | int | None, connection: sa.Engine | sa.Connection | None,
+          label: str | None) -> RawTable:
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        report = IngestReport(label or path.name)
+        suffix = path.suffix.lower()
+        if suffix not in _CSV_SUFFIXES | _XLSX_SUFFIXES:
+            hint = "; save it as .xlsx or CSV" if suffix == ".xls" else ""
+            raise InputError(f"{report.source}: unsupported file type {suffix or '(no extension)'!r}; "
+                             f"expected .csv, .tsv, .txt or .xlsx{hint}")
+        if not path.is_file():
+            raise InputError(f"{report.source}: no such file ({path})")
+        if suffix in _XLSX_SUFFIXES:
+            if encoding is not None:
+                raise ConfigError("encoding= applies to text files, not to workbooks")
+            collector = _read_xlsx(path, report, side, mapping, sheet)
+        else:
+            if sheet is not None:
+                raise ConfigError("sheet= applies to .xlsx workbooks, not to text files")
+            try:
+                collector = _read_csv(path, report, side, mapping, encoding)
+            except OSError as error:
+                raise InputError(f"{report.source} cannot be read: {error}") from None
+        return collector.table(strict)
+    pandas = sys.modules.get("pandas")
+    if pandas is not None and isinstance(source, pandas.DataFrame):
+        report = IngestReport(label or "DataFrame")
+        return _read_frame(source, report, side, mapping).table(strict)
+    sql_label = _sql_label(source)
+    if sql_label is not None:
+        report = IngestReport(label or sql_label)
+        return _read_sql(source, connection, report, side, mapping).table(strict)
+    raise InputError("source must be a file path, a pandas DataFrame or a SQLAlchemy Table or Select, "
+                     f"got {type(source).__name__}")

@@ -1,0 +1,87 @@
+"""Random tables with random bad rows: every row is accounted for and accepted ids are unique."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import unicodedata
+from pathlib import Path
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reunite.ingest import read_table
+
+HEADER = ["case_id", "name", "sex", "birth_date", "marks"]
+GOOD_SEX = ["M", "F", "男", "女", "", "不详", "female", "男性", "Ｆ", "MALE"]
+BAD_SEX = ["1", "2", "3", "X", "男孩?", "mf"]
+# The accepted spellings, written out independently of the implementation's table.
+SEX_MEANING = {"m": "M", "male": "M", "男": "M", "男性": "M", "f": "F", "female": "F", "女": "F",
+               "女性": "F", "": "", "不详": "", "未知": "", "unknown": ""}
+
+cell_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
+ids = st.sampled_from(["C1", "C2", "C3", " C1", "C4 ", "", "  ", "娜", "NA"])
+sexes = st.sampled_from([*GOOD_SEX, *BAD_SEX])
+rows = st.lists(
+    st.one_of(
+        st.tuples(ids, cell_text, sexes, cell_text, cell_text).map(list),
+        st.lists(cell_text, min_size=1, max_size=8),  # any width: ragged unless it happens to be 5
+    ),
+    max_size=25,
+)
+
+
+def expected(table_rows: list[list[str]]) -> tuple[list[str], list[str], int]:
+    """A slow model of the rules: accepted ids, their sexes, and rows read."""
+    seen: set[str] = set()
+    accepted_ids, accepted_sex, read = [], [], 0
+    for row in table_rows:
+        cells = [cell.strip() for cell in row]
+        if not any(cells):
+            continue
+        read += 1
+        if len(cells) != len(HEADER):
+            continue
+        record_id, sex = cells[0], cells[2]
+        meaning = SEX_MEANING.get(unicodedata.normalize("NFKC", sex).strip().casefold())
+        if record_id and meaning is not None and record_id not in seen:
+            seen.add(record_id)
+            accepted_ids.append(record_id)
+            accepted_sex.append(meaning)
+    return accepted_ids, accepted_sex, read
+
+
+@settings(max_examples=80, deadline=None)
+@given(rows)
+def test_csv_rows_all_accounted_for(table_rows: list[list[str]]) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(HEADER)
+    writer.writerows(table_rows)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cases.csv"
+        path.write_text(buffer.getvalue(), encoding="utf-8", newline="")
+        table = read_table(path, "cases")
+    report = table.report
+    assert report.read == report.accepted + report.quarantined
+    assert len(table) == report.accepted
+    assert len(set(table.ids)) == len(table.ids)
+    assert all(len(values) == len(table) for values in table.columns.values())
+    accepted_ids, accepted_sex, read = expected(table_rows)
+    assert table.ids == accepted_ids
+    assert table.columns["sex"] == accepted_sex
+    assert report.read == read
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(ids, cell_text, sexes, cell_text, cell_text).map(list), max_size=25))
+def test_dataframe_rows_all_accounted_for(table_rows: list[list[str]]) -> None:
+    frame = pd.DataFrame(table_rows, columns=HEADER, dtype=object)
+    table = read_table(frame, "cases")
+    report = table.report
+    assert report.read == report.accepted + report.quarantined
+    assert len(set(table.ids)) == len(table.ids)
+    accepted_ids, accepted_sex, read = expected(table_rows)
+    assert (table.ids, table.columns["sex"], report.read) == (accepted_ids, accepted_sex, read)
