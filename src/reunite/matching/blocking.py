@@ -1,0 +1,273 @@
+"""Blocking: which (case, candidate) pairs are compared at all, chunk by chunk.
+
+Candidates sit in blocking order (sex, then birth day), so a case's birth window is one contiguous
+range per compatible sex, found by binary search; name passes look values up in a sorted index.
+Every pass is a predicate, and a later pass keeps only pairs that no earlier pass holds, so the
+union has no duplicates without a global ``unique``. Pairs are produced in chunks of whole cases,
+never all at once: memory stays flat as the candidate count grows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite.matching.prepare import Prepared
+from reunite.matching.spec import BlockingPass, BlockingSpec
+
+__all__ = ["BlockingPreview", "PairChunk", "block", "in_pass", "preview"]
+
+I64 = npt.NDArray[np.int64]
+B = npt.NDArray[np.bool_]
+
+_UNBOUNDED = np.int64(1) << 40
+_COMPATIBLE = {0: (0, 1, 2), 1: (0, 1), 2: (0, 2)}
+
+
+@dataclass(frozen=True, slots=True)
+class PairChunk:
+    """Pairs of whole cases: ``case`` indexes the case table, ``cand`` the prepared candidates."""
+
+    case: I64
+    cand: I64
+    cases: I64  # the cases this chunk covers (all their pairs are in it)
+    pass_sizes: tuple[int, ...]  # pairs added by each pass, in pass order (they are concatenated)
+
+    def __len__(self) -> int:
+        return int(self.case.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingPreview:
+    """Pair counts before a run: per pass (after removing pairs of earlier passes) and in total."""
+
+    pairs_per_pass: dict[str, int]
+    n_cases: int
+    n_candidates: int
+
+    @property
+    def total(self) -> int:
+        return sum(self.pairs_per_pass.values())
+
+    @property
+    def reduction_ratio(self) -> float:
+        full = self.n_cases * self.n_candidates
+        return 1.0 - self.total / full if full else 0.0
+
+    def format(self) -> str:
+        lines = [f"{self.n_cases} cases x {self.n_candidates} candidates"]
+        for name, count in self.pairs_per_pass.items():
+            lines.append(f"  {name:<16}{count:>16,}")
+        lines.append(f"  {'total':<16}{self.total:>16,}  (reduction ratio {self.reduction_ratio:.6f})")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class _Ranges:
+    """Candidate ranges per case for one pass: positions ``start .. start+length`` of ``index``."""
+
+    case: I64
+    start: I64
+    length: I64
+    index: I64 | None  # positions -> prepared candidate; None means identity
+
+
+def _case_birth_interval(prep: Prepared, spec: BlockingSpec) -> tuple[I64, I64]:
+    """Case birth interval for blocking; from the missing date when no birth date; else unbounded."""
+    cases = prep.cases
+    lo = cases.birth_lo.astype(np.int64)
+    hi = cases.birth_hi.astype(np.int64)
+    from_event = ~cases.birth_known & cases.event_known
+    lo = np.where(from_event, cases.event_lo.astype(np.int64) - spec.missing_age_days, lo)
+    hi = np.where(from_event, cases.event_hi.astype(np.int64), hi)
+    unknown = ~cases.birth_known & ~cases.event_known
+    lo = np.where(unknown, -_UNBOUNDED, lo)
+    hi = np.where(unknown, _UNBOUNDED, hi)
+    return lo, hi
+
+
+def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
+    cand = prep.candidates
+    case_lo, case_hi = _case_birth_interval(prep, spec)
+    margin = spec.birth_margin_days
+    parts_case, parts_start, parts_len = [], [], []
+    for sex in (0, 1, 2):
+        segment = np.flatnonzero((cand.sex == sex) & cand.birth_known)
+        if segment.size == 0:
+            continue
+        first = int(segment[0])
+        lo_sorted = cand.birth_lo[segment].astype(np.int64)
+        width = int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
+        compatible = np.isin(prep.cases.sex, [s for s, ok in _COMPATIBLE.items() if sex in ok])
+        rows = np.flatnonzero(compatible)
+        start = np.searchsorted(lo_sorted, case_lo[rows] - margin - width, side="left")
+        end = np.searchsorted(lo_sorted, case_hi[rows] + margin, side="right")
+        parts_case.append(rows.astype(np.int64))
+        parts_start.append(start.astype(np.int64) + first)
+        parts_len.append((end - start).astype(np.int64))
+    return _concat_ranges(parts_case, parts_start, parts_len, None)
+
+
+def _name_ranges(prep: Prepared, case_codes: I64, cand_codes: I64, common: set[int]) -> _Ranges:
+    """Ranges of candidates sharing a code with a case (any slots), skipping too-common codes."""
+    n_slots = cand_codes.shape[1]
+    flat = cand_codes.ravel()
+    owner = np.repeat(np.arange(cand_codes.shape[0], dtype=np.int64), n_slots)
+    valid = flat >= 0
+    flat, owner = flat[valid], owner[valid]
+    order = np.argsort(flat, kind="stable")
+    sorted_codes, index = flat[order], owner[order]
+    rows = np.repeat(np.arange(case_codes.shape[0], dtype=np.int64), case_codes.shape[1])
+    codes = case_codes.ravel()
+    keep = codes >= 0
+    rows, codes = rows[keep], codes[keep]
+    start = np.searchsorted(sorted_codes, codes, side="left")
+    end = np.searchsorted(sorted_codes, codes, side="right")
+    length = end - start
+    if common:
+        length[np.isin(codes, np.fromiter(common, dtype=np.int64))] = 0
+    return _concat_ranges([rows], [start.astype(np.int64)], [length.astype(np.int64)], index)
+
+
+def _concat_ranges(cases: list[I64], starts: list[I64], lengths: list[I64], index: I64 | None) -> _Ranges:
+    if not cases:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Ranges(empty, empty, empty, index)
+    case = np.concatenate(cases)
+    start = np.concatenate(starts)
+    length = np.concatenate(lengths)
+    nonempty = length > 0
+    order = np.argsort(case[nonempty], kind="stable")
+    return _Ranges(case[nonempty][order], start[nonempty][order], length[nonempty][order], index)
+
+
+def _ranges(prep: Prepared, spec: BlockingSpec, name: BlockingPass) -> _Ranges:
+    if name == "birth_window":
+        return _birth_ranges(prep, spec)
+    if name == "given_pinyin":
+        return _name_ranges(prep, prep.cases.given_py.astype(np.int64),
+                            prep.candidates.given_py.astype(np.int64), _common_pinyin(prep, spec))
+    # surname_county: surname pinyin codes made county-specific
+    cand_keys = _county_keys(prep.candidates.surname_py, prep.candidates.county)
+    return _name_ranges(
+        prep, _county_keys(prep.cases.surname_py, prep.cases.county), cand_keys,
+        _too_common(cand_keys, spec),
+    )
+
+
+def _common_pinyin(prep: Prepared, spec: BlockingSpec) -> set[int]:
+    return {int(c) for c in np.flatnonzero(prep.pinyin_freq > spec.max_name_share)}
+
+
+def _county_keys(surname_py: npt.NDArray[np.int32], county: npt.NDArray[np.int32]) -> I64:
+    keys = surname_py.astype(np.int64) * 1_000_000 + county.astype(np.int64)[:, None]
+    keys[(surname_py < 0) | (county[:, None] <= 0)] = -1
+    return keys
+
+
+def in_pass(prep: Prepared, spec: BlockingSpec, name: BlockingPass, case: I64, cand: I64) -> B:
+    """Whether each pair satisfies a pass's predicate (the brute-force definition of the pass)."""
+    c, d = prep.cases, prep.candidates
+    cs, ds = c.sex[case], d.sex[cand]
+    sex_ok = (cs == 0) | (ds == 0) | (cs == ds)
+    if name == "birth_window":
+        lo, hi = _case_birth_interval(prep, spec)
+        gap = np.maximum(lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
+            hi[case], d.birth_hi[cand].astype(np.int64)
+        )
+        return sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
+    if name == "given_pinyin":
+        return sex_ok & _share_code(c.given_py[case], d.given_py[cand], _common_pinyin(prep, spec))
+    keys_c = _county_keys(c.surname_py, c.county)[case]
+    keys_d_all = _county_keys(d.surname_py, d.county)
+    return _share_code(keys_c, keys_d_all[cand], _too_common(keys_d_all, spec))
+
+
+def _too_common(codes: npt.NDArray[np.int32] | I64, spec: BlockingSpec) -> set[int]:
+    flat = codes.ravel()
+    values, counts = np.unique(flat[flat >= 0], return_counts=True)
+    return {int(v) for v in values[counts > spec.max_name_block]}
+
+
+def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, common: set[int]) -> B:
+    out = np.zeros(a.shape[0], dtype=bool)
+    for i in range(a.shape[1]):
+        ai = a[:, i]
+        for j in range(b.shape[1]):
+            out |= (ai >= 0) & (ai == b[:, j])
+    if common:
+        # a pair whose only shared codes are too common is not in the pass
+        rare = np.zeros(a.shape[0], dtype=bool)
+        blocked = np.array(sorted(common), dtype=np.int64)
+        for i in range(a.shape[1]):
+            ai = a[:, i]
+            ok = (ai >= 0) & ~np.isin(ai, blocked)
+            for j in range(b.shape[1]):
+                rare |= ok & (ai == b[:, j])
+        out &= rare
+    return out
+
+
+def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64]:
+    case, start, length = r.case[sel], r.start[sel], r.length[sel]
+    total = int(length.sum())
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    case_rep = np.repeat(case, length)
+    run_begin = np.repeat(np.cumsum(length) - length, length)
+    pos = np.arange(total, dtype=np.int64) - run_begin + np.repeat(start, length)
+    cand = pos if r.index is None else r.index[pos]
+    return case_rep, cand
+
+
+def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
+    """Yield chunks of whole cases with their pairs from every pass, union without duplicates.
+
+    A chunk holds at most ``spec.chunk_pairs`` candidate pairs before filtering, unless one case
+    alone has more.
+    """
+    ranges = [(_ranges(prep, spec, name), name) for name in spec.passes]
+    n_cases = len(prep.cases)
+    per_case = np.zeros(n_cases, dtype=np.int64)
+    for r, _ in ranges:
+        np.add.at(per_case, r.case, r.length)
+    bounds = [np.searchsorted(r.case, np.arange(n_cases + 1), side="left") for r, _ in ranges]
+    cumulative = np.cumsum(per_case)
+    first = 0
+    while first < n_cases:
+        base = cumulative[first - 1] if first else 0
+        last = int(np.searchsorted(cumulative, base + spec.chunk_pairs, side="right"))
+        last = max(last, first + 1)
+        last = min(last, n_cases)
+        cases_out, cands_out = [], []
+        for k, ((r, name), bound) in enumerate(zip(ranges, bounds, strict=True)):
+            case, cand = _expand(r, slice(int(bound[first]), int(bound[last])))
+            keep = in_pass(prep, spec, name, case, cand)
+            for earlier in spec.passes[:k]:
+                keep &= ~in_pass(prep, spec, earlier, case, cand)
+            case, cand = case[keep], cand[keep]
+            if name != "birth_window" and case.size:
+                key = np.unique(case * len(prep.candidates) + cand)
+                case, cand = key // len(prep.candidates), key % len(prep.candidates)
+            cases_out.append(case)
+            cands_out.append(cand)
+        yield PairChunk(
+            case=np.concatenate(cases_out),
+            cand=np.concatenate(cands_out),
+            cases=np.arange(first, last, dtype=np.int64),
+            pass_sizes=tuple(int(c.size) for c in cases_out),
+        )
+        first = last
+
+
+def preview(prep: Prepared, spec: BlockingSpec) -> BlockingPreview:
+    """Count the pairs each pass adds, without scoring them."""
+    counts = dict.fromkeys(spec.passes, 0)
+    for chunk in block(prep, spec):
+        for name, size in zip(spec.passes, chunk.pass_sizes, strict=True):
+            counts[name] += size
+    return BlockingPreview(counts, len(prep.cases), len(prep.candidates))

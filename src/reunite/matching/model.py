@@ -1,0 +1,363 @@
+"""Fellegi–Sunter scoring with scikit-learn habits.
+
+Parameters are stored by ``__init__``; learned values end in ``_`` (``m_``, ``u_``, ``lambda_``,
+``n_iter_``, ``converged_``). ``fit`` runs EM on the unique comparison patterns with their counts,
+``fit_u`` takes u from random pairs, ``fit_labelled`` takes m from confirmed pairs. A missing value
+(level -1) contributes nothing. The model is data: ``to_dict``/``save`` write versioned JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite.errors import ConfigError, NotFittedError
+from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
+
+__all__ = ["MODEL_FORMAT", "ConvergenceWarning", "FellegiSunter", "default_model", "pattern_counts"]
+
+MODEL_FORMAT = "reunite.model/1"
+
+I8 = npt.NDArray[np.int8]
+F64 = npt.NDArray[np.float64]
+
+
+class ConvergenceWarning(UserWarning):
+    """EM stopped at ``max_iter`` before the change fell below ``tol``."""
+
+
+def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
+    """Unique comparison patterns (rows of shape (patterns, comparisons)) and how often each occurs.
+
+    >>> levels = np.array([[1, 1, 0], [-1, -1, 2]], dtype=np.int8)
+    >>> patterns, counts = pattern_counts(levels)
+    >>> patterns.tolist(), counts.tolist()
+    ([[0, 2], [1, -1]], [1, 2])
+    """
+    n_comp = levels.shape[0]
+    if n_comp > 20:
+        raise ConfigError(f"patterns: at most 20 comparisons; got {n_comp}")
+    key = np.zeros(levels.shape[1], dtype=np.int64)
+    for k in range(n_comp):
+        key = key * 8 + (levels[k].astype(np.int64) + 1)
+    unique, counts = np.unique(key, return_counts=True)
+    patterns = np.empty((unique.shape[0], n_comp), dtype=np.int8)
+    rest = unique.copy()
+    for k in range(n_comp - 1, -1, -1):
+        patterns[:, k] = (rest % 8 - 1).astype(np.int8)
+        rest //= 8
+    return patterns, counts.astype(np.int64)
+
+
+def _monotone(values: F64) -> F64:
+    """The closest non-decreasing sequence (pool adjacent violators, equal weights).
+
+    Weights of ordered comparisons must not fall as agreement gets closer.
+
+    >>> _monotone(np.array([-2.0, 1.0, 0.0, 3.0])).tolist()
+    [-2.0, 0.5, 0.5, 3.0]
+    """
+    out = values.astype(np.float64).copy()
+    blocks: list[list[float]] = []
+    for v in out:
+        blocks.append([v, 1.0])
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+            total, count = blocks.pop()
+            blocks[-1][0] += total
+            blocks[-1][1] += count
+    result: list[float] = []
+    for total, count in blocks:
+        result.extend([total / count] * int(count))
+    return np.array(result)
+
+
+class FellegiSunter:
+    """A Fellegi–Sunter model over the comparisons of a :class:`ComparisonSpec`.
+
+    Parameters
+    ----------
+    spec:
+        The comparisons and their parameters (default: the cold-case preset).
+    prior:
+        Probability that a case's true match is among the candidates it is compared with; turns
+        match weights into per-case probabilities.
+    max_iter, tol:
+        EM stops after ``max_iter`` iterations or when no m, u or lambda moves more than ``tol``.
+    fix_u:
+        Keep u (from ``fit_u``) fixed during EM, as Splink does; EM then learns m and lambda.
+
+    Attributes
+    ----------
+    m_, u_:
+        Per comparison, the probability of each level among true pairs and among other pairs.
+    lambda_:
+        Share of true pairs among the compared pairs (EM).
+    frequencies_:
+        Optional term frequencies (share of candidates per given name, pinyin and surname), set by
+        ``fit_frequencies``; when present, scores do not depend on which candidates are screened.
+    floor:
+        Smallest probability any m or u may take, so no level gets an infinite weight.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> model = FellegiSunter(ComparisonSpec(comparisons=("surname", "birth")))
+    >>> u_levels = np.stack([rng.choice(3, 5000, p=[.9, .05, .05]), rng.choice(5, 5000)]).astype(np.int8)
+    >>> _ = model.fit_u(u_levels)
+    >>> round(float(model.u_[0][0]), 2)
+    0.9
+    """
+
+    def __init__(
+        self,
+        spec: ComparisonSpec | None = None,
+        *,
+        prior: float = 0.5,
+        max_iter: int = 200,
+        tol: float = 1e-6,
+        fix_u: bool = True,
+        floor: float = 1e-5,
+    ) -> None:
+        self.spec = spec if spec is not None else ComparisonSpec()
+        self.prior = prior
+        self.max_iter = max_iter
+        self.tol = tol
+        self.fix_u = fix_u
+        self.floor = floor
+        if not 0.0 < prior < 1.0:
+            raise ConfigError(f"prior: expected a probability in (0, 1); got {prior}")
+
+    # -- fitting -----------------------------------------------------------------------------
+    def _check_levels(self, levels: I8) -> I8:
+        levels = np.asarray(levels, dtype=np.int8)
+        sizes = self.spec.n_levels()
+        if levels.ndim != 2 or levels.shape[0] != len(sizes):
+            raise ConfigError(
+                f"levels: expected shape ({len(sizes)}, pairs) for {self.spec.comparisons}; got {levels.shape}"
+            )
+        for k, size in enumerate(sizes):
+            if levels.shape[1] and (levels[k].max() >= size or levels[k].min() < -1):
+                raise ConfigError(
+                    f"levels of {self.spec.comparisons[k]}: expected -1..{size - 1}; "
+                    f"got {levels[k].min()}..{levels[k].max()}"
+                )
+        return levels
+
+    def _frequencies(self, patterns: I8, weights: F64) -> list[F64]:
+        out = []
+        for k, size in enumerate(self.spec.n_levels()):
+            column = patterns[:, k]
+            valid = column >= 0
+            counts = np.bincount(column[valid], weights=weights[valid], minlength=size).astype(np.float64)
+            total = counts.sum()
+            probs = counts / total if total > 0 else np.full(size, 1.0 / size)
+            probs = np.maximum(probs, self.floor)
+            out.append(probs / probs.sum())
+        return out
+
+    def fit_u(self, levels: I8) -> FellegiSunter:
+        """u from comparison levels of random (overwhelmingly non-matching) pairs."""
+        levels = self._check_levels(levels)
+        patterns, counts = pattern_counts(levels)
+        self.u_ = self._frequencies(patterns, counts.astype(np.float64))
+        return self
+
+    def fit_labelled(self, levels: I8, *, smoothing: float = 0.2) -> FellegiSunter:
+        """m from comparison levels of confirmed true pairs (reunions confirmed by DNA).
+
+        ``smoothing`` mixes the observed shares with a uniform distribution over levels
+        (``m = (1 - smoothing) * observed + smoothing / levels``): a few hundred labelled pairs never
+        saw every way a real record can differ, and no level should become near-impossible for a
+        true pair because the labels happened not to show it.
+        """
+        levels = self._check_levels(levels)
+        if levels.shape[1] == 0:
+            raise ConfigError("fit_labelled: expected at least one confirmed pair; got none")
+        if not 0.0 <= smoothing < 1.0:
+            raise ConfigError(f"smoothing: expected a value in [0, 1); got {smoothing}")
+        patterns, counts = pattern_counts(levels)
+        observed = self._frequencies(patterns, counts.astype(np.float64))
+        self.m_ = [(1.0 - smoothing) * m + smoothing / m.size for m in observed]
+        if not hasattr(self, "lambda_"):
+            self.lambda_ = 1e-4
+        return self
+
+    def fit_frequencies(self, frequencies: dict[str, dict[str, float]]) -> FellegiSunter:
+        """Fix the term frequencies (see :func:`reunite.matching.prepare.name_frequencies`)."""
+        missing = {"given", "pinyin", "surname"} - set(frequencies)
+        if missing:
+            raise ConfigError(f"frequencies: expected given, pinyin and surname tables; missing {sorted(missing)}")
+        self.frequencies_ = {k: dict(v) for k, v in frequencies.items()}
+        return self
+
+    def fit(self, levels: I8) -> FellegiSunter:
+        """EM on the blocked pairs' comparison levels (shape (comparisons, pairs)).
+
+        Runs on the unique patterns with their counts, so its cost does not grow with the pair count.
+        """
+        levels = self._check_levels(levels)
+        patterns, counts = pattern_counts(levels)
+        weights = counts.astype(np.float64)
+        sizes = self.spec.n_levels()
+        m = list(getattr(self, "m_", None) or [np.linspace(1.0, float(s), s) / np.linspace(1.0, float(s), s).sum()
+                                                for s in sizes])
+        if self.fix_u and not hasattr(self, "u_"):
+            raise NotFittedError("fit with fix_u=True needs u first: call fit_u on random pairs")
+        u = list(getattr(self, "u_", None) or [np.linspace(float(s), 1.0, s) / np.linspace(float(s), 1.0, s).sum()
+                                               for s in sizes])
+        lam = float(getattr(self, "lambda_", 0.01))
+        lam = min(max(lam, 1e-6), 0.5)
+        self.converged_ = False
+        for iteration in range(1, self.max_iter + 1):
+            log_m = np.zeros(patterns.shape[0])
+            log_u = np.zeros(patterns.shape[0])
+            for k in range(len(sizes)):
+                column = patterns[:, k]
+                valid = column >= 0
+                log_m[valid] += np.log(m[k][column[valid]])
+                log_u[valid] += np.log(u[k][column[valid]])
+            log_a = np.log(lam) + log_m
+            log_b = np.log1p(-lam) + log_u
+            resp = 1.0 / (1.0 + np.exp(np.clip(log_b - log_a, -700, 700)))
+            new_lam = float((resp * weights).sum() / weights.sum())
+            new_m = self._frequencies(patterns, resp * weights)
+            new_u = u if self.fix_u else self._frequencies(patterns, (1.0 - resp) * weights)
+            change = max(
+                abs(new_lam - lam),
+                max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
+                max(float(np.abs(a - b).max()) for a, b in zip(new_u, u, strict=True)),
+            )
+            m, u, lam = new_m, new_u, min(max(new_lam, 1e-9), 1 - 1e-9)
+            self.n_iter_ = iteration
+            if change < self.tol:
+                self.converged_ = True
+                break
+        if not self.converged_:
+            warnings.warn(
+                f"EM did not converge in {self.max_iter} iterations (tol {self.tol}); "
+                "raise max_iter or check the comparison levels",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        self.m_, self.u_, self.lambda_ = m, u, lam
+        return self
+
+    # -- scoring -----------------------------------------------------------------------------
+    def _require_fitted(self) -> None:
+        if not (hasattr(self, "m_") and hasattr(self, "u_")):
+            raise NotFittedError(
+                "this FellegiSunter model has no m and u yet: call fit/fit_u/fit_labelled or load one"
+            )
+
+    @property
+    def weights_(self) -> list[F64]:
+        """log2(m/u) per level; ordered comparisons made non-decreasing in level."""
+        self._require_fitted()
+        out = []
+        for name, m, u in zip(self.spec.comparisons, self.m_, self.u_, strict=True):
+            w = np.log2(m / u)
+            out.append(_monotone(w) if name in ORDERED else w)
+        return out
+
+    def weight_table(self) -> npt.NDArray[np.float32]:
+        """Weights as a (comparisons, 1 + max levels) table; column 0 is the null level (0)."""
+        weights = self.weights_
+        table = np.zeros((len(weights), 1 + max(len(w) for w in weights)), dtype=np.float32)
+        for k, w in enumerate(weights):
+            table[k, 1:1 + len(w)] = w
+        return table
+
+    def match_weight(self, levels: I8) -> npt.NDArray[np.float32]:
+        """Sum of level weights per pair (log2 Bayes factor), before term-frequency adjustment."""
+        table = self.weight_table()
+        levels = np.asarray(levels)
+        total = np.zeros(levels.shape[1], dtype=np.float32)
+        for k in range(levels.shape[0]):
+            total += table[k][levels[k].astype(np.intp) + 1]
+        return total
+
+    def tf_adjustment(self, comparison: str, level: int, frequency: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Extra weight for agreeing on a value as common as ``frequency`` (a share of candidates).
+
+        Agreeing on a rare value is stronger evidence than on a common one: the level's u is replaced
+        by the value's own frequency, log2(u_level / frequency), clipped to +-4 bits.
+        """
+        self._require_fitted()
+        k = self.spec.comparisons.index(comparison)  # type: ignore[arg-type]
+        u_level = float(self.u_[k][level])
+        freq = np.maximum(frequency.astype(np.float64), 1e-7)
+        return np.clip(np.log2(u_level / freq), -4.0, 4.0).astype(np.float32)
+
+    # -- persistence -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        self._require_fitted()
+        body = {
+            "format": MODEL_FORMAT,
+            "spec": self.spec.to_dict(),
+            "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
+                       "fix_u": self.fix_u, "floor": self.floor},
+            "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
+            "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
+            "lambda": float(getattr(self, "lambda_", 0.0)),
+            "levels": {n: list(LEVEL_LABELS[n]) for n in self.spec.comparisons},
+        }
+        if hasattr(self, "frequencies_"):
+            body["frequencies"] = self.frequencies_
+        body["version"] = hashlib.sha256(
+            json.dumps({k: body.get(k) for k in ("spec", "m", "u", "frequencies")}, sort_keys=True,
+                       ensure_ascii=False).encode()
+        ).hexdigest()[:12]
+        return body
+
+    @property
+    def version(self) -> str:
+        """A short content hash of spec, m and u: changes whenever the scoring changes."""
+        return str(self.to_dict()["version"])
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
+        if data.get("format") != MODEL_FORMAT:
+            raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")
+        try:
+            spec = ComparisonSpec.from_dict(data["spec"])
+            model = cls(spec, **data["params"])
+            model.m_ = [np.asarray(data["m"][n], dtype=np.float64) for n in spec.comparisons]
+            model.u_ = [np.asarray(data["u"][n], dtype=np.float64) for n in spec.comparisons]
+            model.lambda_ = float(data["lambda"])
+            if "frequencies" in data:
+                model.frequencies_ = {
+                    str(kind): {str(v): float(f) for v, f in table.items()}
+                    for kind, table in data["frequencies"].items()
+                }
+        except (KeyError, TypeError) as exc:
+            raise ConfigError(f"model: missing or malformed field {exc}") from exc
+        for name, m, u in zip(spec.comparisons, model.m_, model.u_, strict=True):
+            if m.shape != (len(LEVEL_LABELS[name]),) or u.shape != m.shape:
+                raise ConfigError(f"model: {name} expects {len(LEVEL_LABELS[name])} levels; got {m.shape}")
+        return model
+
+    def save(self, path: str | Path) -> Path:
+        out = Path(path)
+        out.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        return out
+
+    @classmethod
+    def load(cls, path: str | Path) -> FellegiSunter:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"model file {path}: cannot read it ({exc})") from exc
+        return cls.from_dict(data)
+
+
+def default_model() -> FellegiSunter:
+    """The model that ships with reunite (see ``reunite/data/default_model.json`` for provenance)."""
+    text = resources.files("reunite.data").joinpath("default_model.json").read_text(encoding="utf-8")
+    return FellegiSunter.from_dict(json.loads(text))

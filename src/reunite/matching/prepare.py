@@ -1,0 +1,227 @@
+"""Turn two normalized tables into the arrays the kernels read.
+
+Strings are interned once, over both sides together, so equal strings get equal integer codes.
+Names become slot matrices ``[records, slots]`` (slot 0 is the reported name, then childhood or
+former names; ``-1`` empty). Candidates are put in blocking order (sex, then birth day) so that the
+pairs of one case read contiguous memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reunite.normalize.features import RecordTable
+
+__all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "name_frequencies", "prepare"]
+
+MAX_NAME_SLOTS = 4
+
+I8 = npt.NDArray[np.int8]
+I32 = npt.NDArray[np.int32]
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+U64 = npt.NDArray[np.uint64]
+B = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSide:
+    """Record-level arrays of one side, ready for pair kernels."""
+
+    sex: I8
+    birth_lo: I32
+    birth_hi: I32
+    birth_known: B
+    event_lo: I32
+    event_hi: I32
+    event_known: B
+    county: I32
+    city: I32
+    province: I32
+    level: I8
+    lat: F32
+    lon: F32
+    id_county: I32
+    marks: U64
+    given: I32          # [n, slots] codes of given-name characters
+    given_py: I32       # [n, slots] codes of toneless pinyin
+    given_py_alt: I32   # [n, slots] codes of the heteronym reading
+    given_fuzzy: I32    # [n, slots] codes of dialect-folded pinyin
+    surname: I32        # [n, slots]
+    surname_py: I32     # [n, slots]
+
+    def __len__(self) -> int:
+        return int(self.sex.shape[0])
+
+    @property
+    def n_slots(self) -> int:
+        return int(self.given.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Both sides with shared string codes; candidates in blocking order.
+
+    ``cand_order[i]`` is the row of the candidate RecordTable for prepared candidate ``i``;
+    ``tiebreak[i]`` orders candidates by person id, for deterministic ranking ties.
+    """
+
+    cases: PreparedSide
+    candidates: PreparedSide
+    cand_order: I64
+    tiebreak: I64
+    pinyin_vocab: npt.NDArray[np.object_]   # given-name pinyin string per code
+    given_freq: F32        # share of candidates carrying each given-name code (characters)
+    pinyin_freq: F32       # share of candidates carrying each pinyin code
+    surname_freq: F32      # share of candidates carrying each surname code
+
+
+def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
+    """One code space for all arrays; "" becomes -1. Returns the codes and the value of each code."""
+    joined = np.concatenate([np.asarray(a, dtype=object).ravel() for a in arrays])
+    codes, uniques = pd.factorize(joined, use_na_sentinel=True)
+    codes = codes.astype(np.int32)
+    empty = np.flatnonzero(uniques == "")
+    if empty.size:
+        codes[codes == empty[0]] = -1
+    out: list[I32] = []
+    start = 0
+    for a in arrays:
+        size = int(np.asarray(a).size)
+        out.append(codes[start:start + size].reshape(np.asarray(a).shape))
+        start += size
+    return out, np.asarray(uniques, dtype=object)
+
+
+def _slots(table: RecordTable) -> tuple[I64, I64, B, int]:
+    """Record and slot index of every name row, which rows fit (at most MAX_NAME_SLOTS per record)."""
+    record = table.names.record.astype(np.int64)
+    n_names = record.shape[0]
+    if n_names == 0:
+        return record, record, np.zeros(0, dtype=bool), 1
+    first = np.r_[True, record[1:] != record[:-1]]
+    starts = np.flatnonzero(first)
+    slot = np.arange(n_names, dtype=np.int64) - np.repeat(starts, np.diff(np.r_[starts, n_names]))
+    keep = slot < MAX_NAME_SLOTS
+    n_slots = int(slot[keep].max()) + 1
+    return record[keep], slot[keep], keep, n_slots
+
+
+def _slot_matrix(n: int, n_slots: int, record: I64, slot: I64, codes: I32, keep: B) -> I32:
+    matrix = np.full((n, n_slots), -1, dtype=np.int32)
+    matrix[record, slot] = codes[keep]
+    return matrix
+
+
+def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
+    record, slot, keep, n_slots = _slots(table)
+    n = len(table)
+    mats = {
+        key: _slot_matrix(n, n_slots, record, slot, value, keep) for key, value in codes.items()
+    }
+    birth_lo, birth_hi, birth_known = table.birth_lo, table.birth_hi, table.birth_known
+    if table.side == "candidates":
+        # A valid resident ID carries the registered birth date when the column is empty.
+        use_id = ~birth_known & table.id_valid
+        birth_lo = np.where(use_id, table.id_birth, birth_lo).astype(np.int32)
+        birth_hi = np.where(use_id, table.id_birth, birth_hi).astype(np.int32)
+        birth_known = birth_known | use_id
+    return PreparedSide(
+        sex=table.sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
+        event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
+        county=table.region_county, city=table.region_city, province=table.region_province,
+        level=table.region_level, lat=table.lat, lon=table.lon,
+        id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),
+        marks=table.marks,
+        given=mats["given"], given_py=mats["given_py"], given_py_alt=mats["given_py_alt"],
+        given_fuzzy=mats["given_fuzzy"], surname=mats["surname"], surname_py=mats["surname_py"],
+    )
+
+
+def _frequency(matrix: I32, values: npt.NDArray[np.object_], known: Mapping[str, float] | None) -> F32:
+    """Share of candidates that carry each code in any slot (each record counted once per code).
+
+    With ``known`` (a model's fitted frequencies), shares come from it, and values it has not seen
+    get the smallest share it holds: scores then do not depend on which candidates are screened.
+    """
+    size = values.shape[0]
+    if known is not None:
+        floor = min(known.values(), default=1e-6)
+        return np.array([known.get(v, floor) for v in values.tolist()], dtype=np.float32)
+    n = matrix.shape[0]
+    if n == 0 or size == 0:
+        return np.zeros(size, dtype=np.float32)
+    per_record = np.unique(
+        np.stack([np.repeat(np.arange(n), matrix.shape[1]), matrix.ravel()], axis=1), axis=0
+    ) if matrix.shape[1] > 1 else np.stack([np.arange(n), matrix[:, 0]], axis=1)
+    codes = per_record[:, 1]
+    counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
+    return (counts / n).astype(np.float32)
+
+
+def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
+    """Share of candidates carrying each given name, given-name pinyin and surname."""
+    names = candidates.names
+    out: dict[str, dict[str, float]] = {}
+    n = max(len(candidates), 1)
+    for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
+        frame = pd.DataFrame({"record": names.record, "value": np.asarray(column, dtype=object)})
+        frame = frame[frame["value"] != ""].drop_duplicates()
+        counts = frame["value"].value_counts()
+        out[key] = {str(v): float(c) / n for v, c in counts.items()}
+    return out
+
+
+def prepare(
+    cases: RecordTable,
+    candidates: RecordTable,
+    frequencies: Mapping[str, Mapping[str, float]] | None = None,
+) -> Prepared:
+    """Intern both tables' strings together and order candidates for blocking.
+
+    ``frequencies`` (see :func:`name_frequencies`) fixes the term frequencies; by default they
+    come from ``candidates``.
+    """
+    cn, dn = cases.names, candidates.names
+    (g_c, g_d), given_values = _intern(cn.given, dn.given)
+    (p_c, pa_c, p_d, pa_d), pinyin_vocab = _intern(
+        cn.given_pinyin, cn.given_pinyin_alt, dn.given_pinyin, dn.given_pinyin_alt
+    )
+    (f_c, f_d), _ = _intern(cn.given_fuzzy, dn.given_fuzzy)
+    (s_c, s_d), surname_values = _intern(cn.surname, dn.surname)
+    (sp_c, sp_d), _ = _intern(cn.surname_pinyin, dn.surname_pinyin)
+    known = frequencies or {}
+
+    case_side = _side(
+        cases,
+        {"given": g_c, "given_py": p_c, "given_py_alt": pa_c, "given_fuzzy": f_c,
+         "surname": s_c, "surname_py": sp_c},
+    )
+    unordered = _side(
+        candidates,
+        {"given": g_d, "given_py": p_d, "given_py_alt": pa_d, "given_fuzzy": f_d,
+         "surname": s_d, "surname_py": sp_d},
+    )
+    # Blocking order: sex, then birth day; unknown births last within each sex.
+    birth_key = np.where(unordered.birth_known, unordered.birth_lo, np.iinfo(np.int32).max)
+    order = np.lexsort((birth_key, unordered.sex)).astype(np.int64)
+    cand_side = PreparedSide(**{
+        name: np.ascontiguousarray(getattr(unordered, name)[order]) for name in PreparedSide.__slots__
+    })
+    id_rank = np.empty(len(candidates), dtype=np.int64)
+    id_rank[np.argsort(np.asarray(candidates.ids, dtype=str), kind="stable")] = np.arange(len(candidates))
+    return Prepared(
+        cases=case_side,
+        candidates=cand_side,
+        cand_order=order,
+        tiebreak=id_rank[order],
+        pinyin_vocab=pinyin_vocab,
+        given_freq=_frequency(unordered.given, given_values, known.get("given")),
+        pinyin_freq=_frequency(unordered.given_py, pinyin_vocab, known.get("pinyin")),
+        surname_freq=_frequency(unordered.surname, surname_values, known.get("surname")),
+    )

@@ -1,0 +1,106 @@
+"""Ranking: per-case probabilities, top-k with deterministic ties, and readable reasons."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite.matching.spec import LEVEL_LABELS, ComparisonName
+
+__all__ = ["case_posteriors", "format_reasons", "top_k"]
+
+I8 = npt.NDArray[np.int8]
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+_EXACT_SORT = 200_000
+
+
+def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
+    """Indices of the best ``k`` rows of each group, ordered by group, score (high first), tiebreak.
+
+    Exact and deterministic. Large inputs are first cut at a score threshold that keeps at least
+    ``k`` rows of every group that has them (groups short of ``k`` above it keep all their rows), so
+    only the survivors are sorted.
+
+    >>> top_k(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 3.0, 0.5], dtype=np.float32),
+    ...       np.array([5, 9, 2, 0]), 2).tolist()
+    [2, 1, 3]
+    """
+    n = group.shape[0]
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    candidates = np.arange(n, dtype=np.int64)
+    n_groups = int(np.unique(group).size)
+    keep_target = k * n_groups * 4
+    if n > _EXACT_SORT and keep_target < n:
+        threshold = np.partition(score, n - keep_target)[n - keep_target]
+        above = score >= threshold
+        group_ids, group_of = np.unique(group, return_inverse=True)
+        size = np.bincount(group_of, minlength=group_ids.size)
+        kept = np.bincount(group_of[above], minlength=group_ids.size)
+        short = kept < np.minimum(size, k)
+        candidates = np.flatnonzero(above | short[group_of])
+    order = np.lexsort((tiebreak[candidates], -score[candidates], group[candidates]))
+    ordered = candidates[order]
+    g = group[ordered]
+    first = np.r_[True, g[1:] != g[:-1]]
+    starts = np.flatnonzero(first)
+    position = np.arange(ordered.shape[0]) - np.repeat(starts, np.diff(np.r_[starts, ordered.shape[0]]))
+    return ordered[position < k]
+
+
+def case_posteriors(
+    group: I64, score: F32, n_groups: int, prior: float
+) -> tuple[F64, F64, I64]:
+    """Per-pair probability of being the case's child, under "at most one true match per case".
+
+    Each of a case's N compared candidates is a priori the child with probability ``prior / N``;
+    with Bayes factors ``2**score`` the posterior of candidate j is
+    ``(prior/N) BF_j / ((1 - prior) + (prior/N) sum_k BF_k)``. Returns the posteriors, the per-case
+    probability that the child is among the candidates at all, and N per case.
+
+    >>> p, any_match, n = case_posteriors(np.array([0, 0]), np.array([10.0, 0.0], dtype=np.float32), 1, 0.5)
+    >>> [round(float(v), 3) for v in p], round(float(any_match[0]), 3), n.tolist()
+    ([0.997, 0.001], 0.998, [2])
+    """
+    count = np.bincount(group, minlength=n_groups).astype(np.int64)
+    shift = np.full(n_groups, -np.inf)
+    np.maximum.at(shift, group, score.astype(np.float64))
+    shift = np.where(np.isfinite(shift), shift, 0.0)
+    bf = np.exp2(score.astype(np.float64) - shift[group])  # scaled by 2**-shift for stability
+    total = np.bincount(group, weights=bf, minlength=n_groups)
+    per_pair_prior = prior / np.maximum(count, 1)
+    scaled_null = (1.0 - prior) * np.exp2(-shift)
+    denominator = scaled_null + per_pair_prior * total
+    posterior = per_pair_prior[group] * bf / denominator[group]
+    any_match = np.where(count > 0, per_pair_prior * total / denominator, 0.0)
+    return posterior, any_match, count
+
+
+def format_reasons(
+    comparisons: tuple[ComparisonName, ...], levels: I8, contributions: F32
+) -> list[str]:
+    """One readable line per pair: each known field's level and its weight, strongest first.
+
+    ``levels`` and ``contributions`` have shape (comparisons, pairs); null levels are left out.
+
+    >>> format_reasons(("surname", "birth"), np.array([[0], [3]], dtype=np.int8),
+    ...                np.array([[-0.8], [2.3]], dtype=np.float32))
+    ['born within 1 year +2.3; surname differs −0.8']
+    """
+    n_pairs = levels.shape[1] if levels.ndim == 2 else 0
+    lines = []
+    for j in range(n_pairs):
+        parts = []
+        for k, name in enumerate(comparisons):
+            level = int(levels[k, j])
+            if level < 0:
+                continue
+            weight = float(contributions[k, j])
+            sign = "+" if weight >= 0 else "−"
+            parts.append((abs(weight), f"{LEVEL_LABELS[name][level]} {sign}{abs(weight):.1f}"))
+        parts.sort(key=lambda item: -item[0])
+        lines.append("; ".join(text for _, text in parts))
+    return lines

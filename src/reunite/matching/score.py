@@ -1,0 +1,98 @@
+"""Scoring a chunk of pairs: levels -> weights (+ term frequencies) -> probabilities -> top-k."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite.matching.blocking import PairChunk
+from reunite.matching.compare import compare
+from reunite.matching.model import FellegiSunter
+from reunite.matching.prepare import Prepared
+from reunite.matching.rank import case_posteriors, top_k
+
+__all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
+
+I8 = npt.NDArray[np.int8]
+I64 = npt.NDArray[np.int64]
+F32 = npt.NDArray[np.float32]
+F64 = npt.NDArray[np.float64]
+
+# (comparison, level, frequency table on Prepared) that get a term-frequency adjustment
+_TF_LEVELS = (("given_name", 4, "given_freq"), ("given_name", 3, "pinyin_freq"), ("surname", 2, "surname_freq"))
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """The top-k pairs of the chunk's cases, with what is needed to explain them."""
+
+    case: I64
+    cand: I64               # prepared candidate index
+    score: F32
+    probability: F64
+    levels: I8              # (comparisons, kept pairs)
+    contributions: F32      # (comparisons, kept pairs), term frequencies included
+    case_ids: I64           # the chunk's cases
+    case_any_match: F64     # per chunk case: probability the child is among its candidates
+    case_pairs: I64         # per chunk case: pairs compared
+
+
+def pair_contributions(
+    prep: Prepared, model: FellegiSunter, case: I64, cand: I64
+) -> tuple[I8, F32]:
+    """Levels and per-comparison weight contributions (term frequencies included) of pairs."""
+    values: dict[str, npt.NDArray[np.int32]] = {}
+    levels = compare(prep, model.spec, case, cand, values)
+    table = model.weight_table()
+    contributions = np.empty(levels.shape, dtype=np.float32)
+    for k in range(levels.shape[0]):
+        contributions[k] = table[k][levels[k].astype(np.intp) + 1]
+    if model.spec.tf_adjust:
+        for name, level, freq_name in _TF_LEVELS:
+            if name not in model.spec.comparisons:
+                continue
+            k = model.spec.comparisons.index(name)  # type: ignore[arg-type]
+            rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
+            if rows.size:
+                frequency = getattr(prep, freq_name)[values[name][rows]]
+                contributions[k, rows] += model.tf_adjustment(name, level, frequency)
+    return levels, contributions
+
+
+def score_chunk(
+    prep: Prepared,
+    model: FellegiSunter,
+    chunk: PairChunk,
+    k: int,
+    excluded: I64 | None = None,
+) -> ChunkResult:
+    """Score every pair of a chunk and keep each case's best ``k``.
+
+    ``excluded`` holds sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
+    excluded: they are removed before probabilities are computed, so they are never proposed.
+    """
+    case, cand = chunk.case, chunk.cand
+    if excluded is not None and excluded.size and case.size:
+        keys = case * len(prep.candidates) + cand
+        keep = ~np.isin(keys, excluded, assume_unique=False)
+        case, cand = case[keep], cand[keep]
+    levels, contributions = pair_contributions(prep, model, case, cand)
+    score = contributions.sum(axis=0, dtype=np.float32)
+    first = int(chunk.cases[0]) if chunk.cases.size else 0
+    local = case - first
+    n_local = int(chunk.cases.size)
+    posterior, any_match, count = case_posteriors(local, score, n_local, model.prior)
+    kept = top_k(local, score, prep.tiebreak[cand], k)
+    return ChunkResult(
+        case=case[kept],
+        cand=cand[kept],
+        score=score[kept],
+        probability=posterior[kept],
+        levels=levels[:, kept],
+        contributions=contributions[:, kept],
+        case_ids=chunk.cases,
+        case_any_match=any_match,
+        case_pairs=count,
+    )

@@ -1,0 +1,230 @@
+"""Comparison and blocking specifications: frozen data, checked when made, saved as JSON.
+
+A :class:`ComparisonSpec` names the comparisons a model uses and their parameters; the level labels of
+each comparison are fixed here, so a model's m and u arrays always line up with the same meaning.
+Level ``-1`` is null (a value missing on either side) and carries zero weight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, get_args
+
+from reunite.errors import ConfigError
+
+__all__ = [
+    "COMPARISONS",
+    "LEVEL_LABELS",
+    "ORDERED",
+    "BlockingPass",
+    "BlockingSpec",
+    "ComparisonName",
+    "ComparisonSpec",
+]
+
+ComparisonName = Literal[
+    "given_name", "surname", "birth", "region", "registration", "timeline", "marks"
+]
+BlockingPass = Literal["birth_window", "given_pinyin", "surname_county"]
+
+COMPARISONS: tuple[ComparisonName, ...] = get_args(ComparisonName)
+
+# Index = level. Higher levels are closer agreement for every comparison marked ordered.
+LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
+    "given_name": (
+        "given name differs",
+        "given name similar pinyin",
+        "given name same dialect-fuzzy pinyin",
+        "given name same pinyin",
+        "given name same characters",
+    ),
+    "surname": ("surname differs", "surname same pinyin", "surname same"),
+    "birth": (
+        "born further apart",
+        "born within 3 years",
+        "born within 2 years",
+        "born within 1 year",
+        "birth dates overlap",
+    ),
+    "region": (
+        "region far apart",
+        "region nearby",
+        "same province",
+        "same city",
+        "same county",
+    ),
+    "registration": (
+        "registered on time",
+        "registered late",
+        "registered years late",
+        "registered after the child went missing",
+    ),
+    "timeline": (
+        "born long after the child went missing",
+        "born shortly after the child went missing",
+        "born before the child went missing",
+    ),
+    "marks": (
+        "marks differ",
+        "marks share a feature",
+        "marks partly agree",
+        "marks agree",
+    ),
+}
+
+# Comparisons whose levels are ordered by closeness: their weights are kept non-decreasing, so a
+# closer value never lowers a score. Registration and timeline are evidence of another kind, and
+# their weights are whatever the data says.
+ORDERED: frozenset[ComparisonName] = frozenset({"given_name", "surname", "birth", "region", "marks"})
+
+
+def _check_literal(value: str, allowed: tuple[str, ...], what: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{what}: expected one of {', '.join(allowed)}; got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonSpec:
+    """Which comparisons a model uses and their parameters.
+
+    Parameters
+    ----------
+    comparisons:
+        The comparisons, in the order of the model's weight arrays.
+    name_similarity:
+        Jaro-Winkler similarity of toneless given-name pinyin at or above which names are "similar".
+    birth_band_days:
+        Gaps between birth intervals (days) for "within 1 / 2 / 3 years".
+    nearby_km:
+        Centroid distance for "region nearby".
+    late_registration_days:
+        Registration this long after birth is "late", and the second value "years late".
+    timeline_grace_days:
+        A registered birth up to this long after the missing date is "shortly after".
+    tf_adjust:
+        Term-frequency adjustment of the exact levels of given name and surname.
+
+    Examples
+    --------
+    >>> spec = ComparisonSpec()
+    >>> spec.comparisons[0]
+    'given_name'
+    >>> ComparisonSpec(comparisons=("birth", "nickname"))
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: comparison: expected one of given_name, surname, birth, region, registration, timeline, marks; got 'nickname'
+    """
+
+    comparisons: tuple[ComparisonName, ...] = COMPARISONS
+    name_similarity: float = 0.88
+    birth_band_days: tuple[int, int, int] = (366, 731, 1096)
+    nearby_km: float = 150.0
+    late_registration_days: tuple[int, int] = (183, 1096)
+    timeline_grace_days: int = 731
+    tf_adjust: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.comparisons:
+            raise ConfigError("comparisons: expected at least one comparison; got none")
+        for name in self.comparisons:
+            _check_literal(name, COMPARISONS, "comparison")
+        if len(set(self.comparisons)) != len(self.comparisons):
+            raise ConfigError(f"comparisons: each may appear once; got {self.comparisons}")
+        if not 0.0 < self.name_similarity < 1.0:
+            raise ConfigError(f"name_similarity: expected a value in (0, 1); got {self.name_similarity}")
+        bands = self.birth_band_days
+        if len(bands) != 3 or not 0 < bands[0] < bands[1] < bands[2]:
+            raise ConfigError(f"birth_band_days: expected three increasing positive days; got {bands}")
+        late = self.late_registration_days
+        if len(late) != 2 or not 0 < late[0] < late[1]:
+            raise ConfigError(f"late_registration_days: expected two increasing days; got {late}")
+        if self.nearby_km <= 0 or self.timeline_grace_days < 0:
+            raise ConfigError("nearby_km must be positive and timeline_grace_days not negative")
+
+    def n_levels(self) -> tuple[int, ...]:
+        return tuple(len(LEVEL_LABELS[name]) for name in self.comparisons)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["comparisons"] = list(self.comparisons)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ComparisonSpec:
+        try:
+            return cls(
+                comparisons=tuple(data["comparisons"]),
+                name_similarity=float(data["name_similarity"]),
+                birth_band_days=tuple(int(v) for v in data["birth_band_days"]),  # type: ignore[arg-type]
+                nearby_km=float(data["nearby_km"]),
+                late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
+                timeline_grace_days=int(data["timeline_grace_days"]),
+                tf_adjust=bool(data["tf_adjust"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"comparison spec: malformed ({exc!r}); got {data!r}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingSpec:
+    """Which candidate pairs are compared at all.
+
+    Parameters
+    ----------
+    passes:
+        ``birth_window``: sex compatible (unknown matches both) and birth intervals at most
+        ``birth_margin_days`` apart. ``given_pinyin``: sex compatible and the same toneless given-name
+        pinyin on any names of the two records, at any birth date. ``surname_county``: same surname
+        pinyin and same county, at any birth date. Later passes add only pairs the earlier ones missed.
+    birth_margin_days:
+        Default about 3 years: registered birth dates of trafficked children are often years off.
+    missing_age_days:
+        A case without a birth date is taken as born at most this long before it went missing.
+    max_name_share:
+        A given-name pinyin carried by more than this share of candidates is too common to block on
+        (its pairs are left to the birth window). A share, not a count, so that screening a subset
+        of candidates blocks the same pairs as screening all of them.
+    max_name_block:
+        A surname-and-county value shared by more candidates than this is too common to block on.
+    chunk_pairs:
+        Pairs scored at once; memory stays flat as the candidate count grows.
+
+    Examples
+    --------
+    >>> BlockingSpec().passes
+    ('birth_window', 'given_pinyin')
+    >>> BlockingSpec(passes=("by_year",))
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: blocking pass: expected one of birth_window, given_pinyin, surname_county; got 'by_year'
+    """
+
+    passes: tuple[BlockingPass, ...] = ("birth_window", "given_pinyin")
+    birth_margin_days: int = 1096
+    missing_age_days: int = 16 * 366
+    max_name_share: float = 0.002
+    max_name_block: int = 20_000
+    chunk_pairs: int = 2_000_000
+
+    def __post_init__(self) -> None:
+        if not self.passes:
+            raise ConfigError("passes: expected at least one blocking pass; got none")
+        for name in self.passes:
+            _check_literal(name, get_args(BlockingPass), "blocking pass")
+        if len(set(self.passes)) != len(self.passes):
+            raise ConfigError(f"passes: each may appear once; got {self.passes}")
+        for attr in ("birth_margin_days", "missing_age_days", "max_name_block", "chunk_pairs"):
+            if int(getattr(self, attr)) < 1:
+                raise ConfigError(f"{attr}: expected a positive whole number; got {getattr(self, attr)}")
+        if not 0.0 < self.max_name_share <= 1.0:
+            raise ConfigError(f"max_name_share: expected a share in (0, 1]; got {self.max_name_share}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passes": list(self.passes),
+            "birth_margin_days": self.birth_margin_days,
+            "missing_age_days": self.missing_age_days,
+            "max_name_share": self.max_name_share,
+            "max_name_block": self.max_name_block,
+            "chunk_pairs": self.chunk_pairs,
+        }

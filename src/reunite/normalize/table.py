@@ -1,0 +1,210 @@
+"""Normalize a whole table: every cell through its parser once per distinct value, into columns.
+
+Rows whose dates cannot be used are quarantined through the ingest report (so ``read == accepted +
+quarantined`` still holds); conflicts that are evidence (an ID whose sex or birth date disagrees with
+the stated one, a loss date before the birth date) are flags on accepted rows.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Hashable, Sequence
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite.errors import InputError
+from reunite.ingest.table import RawTable
+from reunite.normalize.dates import ParsedDates, parse_dates, to_days
+from reunite.normalize.features import NAME_KINDS, SEX_CODES, NameTable, RecordTable
+from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
+from reunite.normalize.marks import mark_features
+from reunite.normalize.names import NameParts, name_parts, parse_alias_cell, parse_former_names, parse_name_cell
+from reunite.normalize.regions import resolve_region, resolve_regions
+
+__all__ = ["normalize"]
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
+    """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
+    cache: dict[K, V] = {}
+    out = []
+    for v in values:
+        hit = cache.get(v)
+        if hit is None and v not in cache:
+            hit = cache[v] = function(v)
+        out.append(hit)  # type: ignore[arg-type]
+    return out
+
+
+def _record_names(raw: RawTable) -> list[list[tuple[str, int]]]:
+    """Every name of every record with its kind (reported name, childhood name, former name)."""
+    name_cells = _per_unique(raw.columns["name"], parse_name_cell)
+    extra_column = "alias" if raw.side == "cases" else "former_names"
+    parse_extra = parse_alias_cell if raw.side == "cases" else parse_former_names
+    extra_kind = NAME_KINDS["alias"] if raw.side == "cases" else NAME_KINDS["former"]
+    extras = _per_unique(raw.columns[extra_column], parse_extra)
+    records = []
+    for cell, extra in zip(name_cells, extras, strict=True):
+        names: list[tuple[str, int]] = [(n, NAME_KINDS["name"]) for n in cell.names]
+        names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
+        names += [(e, extra_kind) for e in extra]
+        seen: set[tuple[str, int]] = set()
+        records.append([n for n in names if n[0] and not (n in seen or seen.add(n))])  # type: ignore[func-returns-value]
+    return records
+
+
+def _name_table(records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64]) -> NameTable:
+    cache: dict[tuple[str, bool], NameParts] = {}
+    record_index: list[int] = []
+    kinds: list[int] = []
+    parts: list[NameParts] = []
+    for new_index, old_index in enumerate(keep.tolist()):
+        for text, kind in records[old_index]:
+            key = (text, kind == NAME_KINDS["alias"])
+            p = cache.get(key)
+            if p is None:
+                p = cache[key] = name_parts(text, alias=key[1])
+            if not (p.given or p.surname):
+                continue
+            record_index.append(new_index)
+            kinds.append(kind)
+            parts.append(p)
+
+    def column(attr: str) -> npt.NDArray[np.str_]:
+        return np.array([getattr(p, attr) for p in parts], dtype=str) if parts else np.zeros(0, dtype="<U1")
+
+    return NameTable(
+        record=np.array(record_index, dtype=np.int32),
+        kind=np.array(kinds, dtype=np.int8),
+        surname=column("surname"),
+        given=column("given"),
+        surname_pinyin=column("surname_pinyin"),
+        given_pinyin=column("given_pinyin"),
+        given_pinyin_alt=column("given_pinyin_alt"),
+        given_fuzzy=column("given_fuzzy"),
+    )
+
+
+def _quarantine_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool = False) -> None:
+    values = raw.columns[column]
+    for index, reason, message in parsed.errors:
+        where = "birth_calendar" if calendar and reason == "unknown calendar" else column
+        value = raw.columns[where][index] if where in raw.columns else values[index]
+        raw.report.add(int(raw.rows[index]), where, value, message)
+
+
+def _ids(raw: RawTable, today: datetime.date) -> list[ResidentId | None]:
+    if raw.side != "candidates":
+        return [None] * len(raw)
+    return _per_unique(raw.columns["id_number"], lambda t: parse_resident_id(t, today=today))
+
+
+def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | None = None) -> RecordTable:
+    """Normalize one side's accepted rows into a :class:`RecordTable`.
+
+    Parameters
+    ----------
+    raw:
+        Output of :func:`reunite.ingest.read_table`.
+    strict:
+        Raise one :class:`InputError` listing every unusable date instead of quarantining rows.
+    today:
+        The latest acceptable date (default: today).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from reunite.ingest import read_table
+    >>> raw = read_table(pd.DataFrame({"case_id": ["c1", "c2"], "name": ["歐陽小紅", "无"],
+    ...     "sex": ["女", "男"], "birth_date": ["1988年5月", "1990-02-30"]}), "cases")
+    >>> table = normalize(raw)
+    >>> len(table), table.names.surname.tolist(), raw.report.quarantined
+    (1, ['欧阳'], 1)
+    """
+    today = today or datetime.date.today()
+    side = raw.side
+    n = len(raw)
+    calendars = raw.columns["birth_calendar"] if side == "cases" else None
+    births = parse_dates(raw.columns["birth_date"], calendars, today=today)
+    event_column = "missing_date" if side == "cases" else "registration_date"
+    events = parse_dates(raw.columns[event_column], None, today=today)
+    problems_before = len(raw.report.problems)
+    _quarantine_dates(raw, "birth_date", births, calendar=True)
+    _quarantine_dates(raw, event_column, events)
+    if strict and len(raw.report.problems) > problems_before:
+        listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
+        raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
+    bad = {index for index, _, _ in births.errors} | {index for index, _, _ in events.errors}
+    keep = np.array([i for i in range(n) if i not in bad], dtype=np.int64)
+
+    region_column = "missing_region" if side == "cases" else "region"
+    regions = resolve_regions([raw.columns[region_column][i] for i in keep.tolist()])
+    ids = _ids(raw, today)
+    kept_ids = [ids[i] for i in keep.tolist()]
+    id_valid = np.array([bool(r is not None and r.valid) for r in kept_ids], dtype=bool)
+    id_birth = np.array(
+        [to_days(r.birth) if r is not None and r.valid and r.birth else 0 for r in kept_ids], dtype=np.int32
+    )
+    id_sex = np.array(
+        [SEX_CODES[r.sex] if r is not None and r.valid and r.sex else 0 for r in kept_ids], dtype=np.int8
+    )
+    id_codes = [r.region_code if r is not None and r.valid and r.region_code else "" for r in kept_ids]
+    id_county = np.array(
+        _per_unique(id_codes, lambda code: resolve_region(code).county if code else 0), dtype=np.int32
+    )
+    sex = np.array([SEX_CODES[raw.columns["sex"][i]] for i in keep.tolist()], dtype=np.int8)
+    birth_known = births.known[keep]
+    birth_lo, birth_hi = births.lo[keep], births.hi[keep]
+    flags = {
+        "missing_before_birth" if side == "cases" else "registered_before_birth":
+            events.known[keep] & birth_known & (events.hi[keep] < birth_lo),
+    }
+    if side == "candidates":
+        flags["id_checksum_failed"] = np.array(
+            [r is not None and not r.valid for r in kept_ids], dtype=bool
+        )
+        flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
+        flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
+    records = _record_names(raw)
+    names = _name_table(records, keep)
+    first_name = ["" if not records[i] else records[i][0][0] for i in keep.tolist()]
+    columns = raw.columns
+    return RecordTable(
+        side=side,
+        ids=np.array([raw.ids[i] for i in keep.tolist()], dtype=object),
+        rows=raw.rows[keep],
+        sex=sex,
+        birth_lo=birth_lo,
+        birth_hi=birth_hi,
+        birth_known=birth_known,
+        birth_lunar=births.lunar[keep],
+        event_lo=events.lo[keep],
+        event_hi=events.hi[keep],
+        event_known=events.known[keep],
+        region_county=regions.county,
+        region_city=regions.city,
+        region_province=regions.province,
+        region_level=regions.level,
+        lat=regions.lat,
+        lon=regions.lon,
+        marks=np.array(_per_unique([columns["marks"][i] for i in keep.tolist()], mark_features),
+                       dtype=np.uint64),
+        id_present=np.array([r is not None for r in kept_ids], dtype=bool),
+        id_valid=id_valid,
+        id_birth=id_birth,
+        id_sex=id_sex,
+        id_region_county=id_county,
+        id_masked=np.array([mask_id(r.number) if r is not None else "" for r in kept_ids], dtype=object),
+        id_number=np.array([r.number if r is not None else "" for r in kept_ids], dtype=object),
+        display_name=np.array(first_name, dtype=object),
+        display_birth=np.array([columns["birth_date"][i] for i in keep.tolist()], dtype=object),
+        display_region=np.array(regions.label, dtype=object),
+        names=names,
+        report=raw.report,
+        flags=flags,
+    )

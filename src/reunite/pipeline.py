@@ -1,0 +1,312 @@
+"""``screen``: read, normalize, block, compare, score and rank — the whole matching run.
+
+This module joins the stages for Python users; the command line and the nightly re-screen call it.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from tqdm import tqdm
+
+from reunite._typing import Side
+from reunite.errors import ConfigError, InputError
+from reunite.export.csv import write_csv
+from reunite.ingest import RawTable, read_table
+from reunite.matching.blocking import BlockingPreview, block, preview
+from reunite.matching.compare import compare
+from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prepare import Prepared, name_frequencies, prepare
+from reunite.matching.rank import format_reasons
+from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
+from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
+from reunite.normalize import RecordTable, normalize
+
+__all__ = ["Explanation", "ScreenResult", "fit_population", "load_side", "screen", "screen_preview"]
+
+RANKED_COLUMNS = (
+    "case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
+    "name", "sex", "birth_date", "region", "id_number", "pairs_compared",
+)
+_SEX_TEXT = np.array(["", "M", "F"], dtype=object)
+
+TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
+
+
+def load_side(
+    source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False
+) -> RecordTable:
+    """A normalized table from a path, DataFrame, RawTable or RecordTable."""
+    if isinstance(source, RecordTable):
+        if source.side != side:
+            raise ConfigError(f"expected a table of {side}; got one of {source.side}")
+        return source
+    raw = source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping, strict=strict)
+    return normalize(raw, strict=strict)
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a pair scored as it did: each comparison's level and weight."""
+
+    case_id: str
+    person_id: str
+    score: float
+    fields: tuple[tuple[str, str, float], ...]  # (comparison, level label or "missing", weight)
+
+    def __str__(self) -> str:
+        lines = [f"case {self.case_id} / person {self.person_id}: score {self.score:+.2f}"]
+        for name, label, weight in self.fields:
+            lines.append(f"  {name:<13} {label:<44} {weight:+6.2f}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ScreenResult:
+    """Ranked candidates per case, and what is needed to explain them.
+
+    ``columns`` holds the ranked rows (see RANKED_COLUMNS) as aligned arrays.
+    """
+
+    columns: dict[str, npt.NDArray[Any]]
+    cases: RecordTable
+    candidates: RecordTable
+    model: FellegiSunter
+    prepared: Prepared = field(repr=False)
+    pairs_compared: int
+    top_k: int
+
+    def __len__(self) -> int:
+        return int(self.columns["case_id"].shape[0])
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The ranked rows as a DataFrame (ID numbers as stored: masked unless revealed)."""
+        return pd.DataFrame({name: self.columns[name] for name in RANKED_COLUMNS})
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(zip(RANKED_COLUMNS, values, strict=True))
+                for values in zip(*(self.columns[c].tolist() for c in RANKED_COLUMNS), strict=True)]
+
+    def to_csv(self, path: str | Path, *, reveal_ids: bool = False) -> Path:
+        """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked."""
+        columns = dict(self.columns)
+        if reveal_ids:
+            columns["id_number"] = self.candidates.id_number[self._cand_rows()]
+        score = np.round(columns["score"].astype(np.float64), 3)
+        probability = np.round(columns["probability"].astype(np.float64), 6)
+        case_probability = np.round(columns["case_probability"].astype(np.float64), 6)
+        data = [
+            columns["case_id"].tolist(), columns["rank"].tolist(), columns["person_id"].tolist(),
+            score.tolist(), probability.tolist(), case_probability.tolist(),
+            *(columns[c].tolist() for c in RANKED_COLUMNS[6:]),
+        ]
+        return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True))
+
+    def _cand_rows(self) -> npt.NDArray[np.int64]:
+        return np.asarray(self.columns["_cand_row"], dtype=np.int64)
+
+    def explain(self, case_id: str, person_id: str) -> Explanation:
+        """Each comparison's level and weight for one pair (ranked or not)."""
+        case_idx = _index_of(self.cases.ids, case_id, "case_id")
+        cand_row = _index_of(self.candidates.ids, person_id, "person_id")
+        cand_idx = int(np.flatnonzero(self.prepared.cand_order == cand_row)[0])
+        levels, contributions = pair_contributions(
+            self.prepared, self.model, np.array([case_idx]), np.array([cand_idx])
+        )
+        fields = tuple(
+            (name, LEVEL_LABELS[name][int(levels[k, 0])] if levels[k, 0] >= 0 else "missing",
+             float(contributions[k, 0]))
+            for k, name in enumerate(self.model.spec.comparisons)
+        )
+        return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
+
+    def summary(self) -> str:
+        n_cases = len(self.cases)
+        with_candidates = int(np.unique(self.columns["case_id"]).size)
+        lines = [
+            f"screened {n_cases} cases against {len(self.candidates)} candidates: "
+            f"{self.pairs_compared:,} pairs compared",
+            f"{with_candidates} cases have ranked candidates (top {self.top_k}); "
+            f"{len(self)} rows",
+        ]
+        if len(self):
+            top = self.columns["rank"] == 1
+            strong = int((self.columns["probability"][top] >= 0.5).sum())
+            lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
+        return "\n".join(lines)
+
+
+def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
+    hits = np.flatnonzero(ids == wanted)
+    if hits.size == 0:
+        raise InputError(f"{what} {wanted!r} is not in the screened data")
+    return int(hits[0])
+
+
+def fit_population(
+    model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, seed: int = 0,
+    size: int = 200_000,
+) -> tuple[FellegiSunter, Prepared]:
+    """A copy of ``model`` with u and term frequencies from these data, and the prepared tables.
+
+    u comes from ``size`` random (case, candidate) pairs drawn with ``seed``; frequencies are the
+    shares of candidates carrying each name value. m is kept.
+    """
+    fitted = FellegiSunter.from_dict(model.to_dict())
+    fitted.fit_frequencies(name_frequencies(candidates))
+    prep = prepare(cases, candidates, fitted.frequencies_)
+    n_cases, n_cand = len(prep.cases), len(prep.candidates)
+    if n_cases and n_cand:
+        rng = np.random.default_rng(seed)
+        size = min(size, n_cases * n_cand)
+        case = rng.integers(0, n_cases, size=size, dtype=np.int64)
+        cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
+        fitted.fit_u(compare(prep, model.spec, case, cand))
+    return fitted, prep
+
+
+def _excluded_keys(
+    prep: Prepared, cases: RecordTable, candidates: RecordTable, pairs: Iterable[tuple[str, str]]
+) -> npt.NDArray[np.int64]:
+    case_index = {str(v): i for i, v in enumerate(cases.ids.tolist())}
+    position = np.empty(len(candidates), dtype=np.int64)
+    position[prep.cand_order] = np.arange(len(candidates))
+    cand_index = {str(v): int(position[i]) for i, v in enumerate(candidates.ids.tolist())}
+    keys = [
+        case_index[c] * len(candidates) + cand_index[p]
+        for c, p in pairs if c in case_index and p in cand_index
+    ]
+    return np.unique(np.asarray(keys, dtype=np.int64))
+
+
+def screen_preview(
+    cases: TableLike, candidates: TableLike, *, blocking: BlockingSpec | None = None
+) -> BlockingPreview:
+    """Pair counts per blocking pass and in total, before a run."""
+    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    return preview(prepare(case_table, cand_table), blocking or BlockingSpec())
+
+
+def screen(
+    cases: TableLike,
+    candidates: TableLike,
+    *,
+    top_k: int = 10,
+    model: FellegiSunter | None = None,
+    blocking: BlockingSpec | None = None,
+    exclude: Iterable[tuple[str, str]] = (),
+    fit_to_data: bool = True,
+    seed: int = 0,
+    progress: bool = False,
+    mapping: Mapping[str, str] | None = None,
+    strict: bool = False,
+) -> ScreenResult:
+    """Rank, for every case, the candidates most likely to be the missing child.
+
+    Parameters
+    ----------
+    cases, candidates:
+        Paths (CSV, XLSX), DataFrames, or already read/normalized tables.
+    top_k:
+        Candidates kept per case.
+    model:
+        A fitted :class:`FellegiSunter`; default: the model that ships with reunite.
+    blocking:
+        Which pairs are compared; default :class:`BlockingSpec`.
+    exclude:
+        ``(case_id, person_id)`` pairs DNA has excluded: never proposed.
+    fit_to_data:
+        Re-estimate u (from random pairs, seeded by ``seed``) and term frequencies on these data:
+        they describe the population being screened, which differs from place to place. With
+        ``False`` the model's own are used, so a pair scores the same whichever candidates are
+        screened beside it (the nightly re-screen relies on this).
+    progress:
+        Show a progress bar on standard error.
+
+    Returns
+    -------
+    ScreenResult
+        ``to_csv()``, ``to_pandas()``, ``explain(case_id, person_id)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"],
+    ...                       "birth_date": ["1988年5月"]})
+    >>> people = pd.DataFrame({"person_id": ["p1", "p2"], "name": ["李小红", "赵强"],
+    ...                        "sex": ["F", "F"], "birth_date": ["1988-05-20", "1988-06-02"]})
+    >>> result = screen(cases, people, top_k=2)
+    >>> result.to_pandas()[["case_id", "rank", "person_id"]].values.tolist()
+    [['c1', 1, 'p1'], ['c1', 2, 'p2']]
+    """
+    if top_k < 1:
+        raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
+    case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
+    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
+    base = model if model is not None else default_model()
+    blocking = blocking or BlockingSpec()
+    if fit_to_data:
+        fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
+    else:
+        fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None))
+    excluded = _excluded_keys(prep, case_table, cand_table, exclude)
+
+    parts: list[ChunkResult] = []
+    pairs = 0
+    bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
+               desc="screening")
+    try:
+        for chunk in block(prep, blocking):
+            pairs += len(chunk)
+            parts.append(score_chunk(prep, fitted, chunk, top_k, excluded))
+            bar.update(int(chunk.cases.size))
+    finally:
+        bar.close()
+    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k)
+
+
+def _assemble(
+    parts: list[ChunkResult], cases: RecordTable, candidates: RecordTable, model: FellegiSunter,
+    prep: Prepared, pairs: int, top_k: int,
+) -> ScreenResult:
+    n_comp = len(model.spec.comparisons)
+    case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    cand = np.concatenate([p.cand for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    score = np.concatenate([p.score for p in parts]) if parts else np.zeros(0, dtype=np.float32)
+    probability = np.concatenate([p.probability for p in parts]) if parts else np.zeros(0)
+    levels = np.concatenate([p.levels for p in parts], axis=1) if parts else np.zeros((n_comp, 0), np.int8)
+    contributions = (np.concatenate([p.contributions for p in parts], axis=1) if parts
+                     else np.zeros((n_comp, 0), np.float32))
+    any_match = np.zeros(len(cases))
+    window = np.zeros(len(cases), dtype=np.int64)
+    for p in parts:
+        any_match[p.case_ids] = p.case_any_match
+        window[p.case_ids] = p.case_pairs
+    first = np.r_[True, case[1:] != case[:-1]] if case.size else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(first)
+    rank = np.arange(case.size) - np.repeat(starts, np.diff(np.r_[starts, case.size])) + 1
+    cand_row = prep.cand_order[cand]
+    columns: dict[str, npt.NDArray[Any]] = {
+        "case_id": cases.ids[case].astype(object),
+        "rank": rank.astype(np.int64),
+        "person_id": candidates.ids[cand_row].astype(object),
+        "score": score,
+        "probability": probability,
+        "case_probability": any_match[case],
+        "reasons": np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object),
+        "name": candidates.display_name[cand_row].astype(object),
+        "sex": _SEX_TEXT[candidates.sex[cand_row]],
+        "birth_date": candidates.display_birth[cand_row].astype(object),
+        "region": candidates.display_region[cand_row].astype(object),
+        "id_number": candidates.id_masked[cand_row].astype(object),
+        "pairs_compared": window[case],
+        "_cand_row": cand_row,
+    }
+    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k)
