@@ -1,5 +1,54 @@
-"""reunite: rank candidate persons for cold missing-child cases, so the true child is sampled first."""
+"""reunite: rank candidate persons for cold missing-child cases, so the true child is sampled first.
+
+The public face: read and normalize inputs, screen them, evaluate a ranking, and the model and
+specifications that configure a run. Everything else lives in the stage subpackages.
+"""
 
 from __future__ import annotations
 
+from reunite.errors import (
+    ConcurrentRunError,
+    ConfigError,
+    EncodingError,
+    InputError,
+    MissingColumnsError,
+    NotFittedError,
+    ReuniteError,
+    StoreError,
+)
+from reunite.evaluate import Evaluation, evaluate
+from reunite.ingest import IngestReport, RawTable, read_table
+from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.spec import BlockingSpec, ComparisonSpec
+from reunite.normalize import RecordTable, normalize
+from reunite.pipeline import Explanation, ScreenResult, load_side, screen, screen_preview
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "BlockingSpec",
+    "ComparisonSpec",
+    "ConcurrentRunError",
+    "ConfigError",
+    "EncodingError",
+    "Evaluation",
+    "Explanation",
+    "FellegiSunter",
+    "IngestReport",
+    "InputError",
+    "MissingColumnsError",
+    "NotFittedError",
+    "RawTable",
+    "RecordTable",
+    "ReuniteError",
+    "ScreenResult",
+    "StoreError",
+    "__version__",
+    "default_model",
+    "evaluate",
+    "load_side",
+    "normalize",
+    "read_table",
+    "screen",
+    "screen_preview",
+]

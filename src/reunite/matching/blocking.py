@@ -178,9 +178,11 @@ def in_pass(prep: Prepared, spec: BlockingSpec, name: BlockingPass, case: I64, c
         gap = np.maximum(lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
             hi[case], d.birth_hi[cand].astype(np.int64)
         )
-        return sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
+        in_window: B = sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
+        return in_window
     if name == "given_pinyin":
-        return sex_ok & _share_code(c.given_py[case], d.given_py[cand], _common_pinyin(prep, spec))
+        same_name: B = sex_ok & _share_code(c.given_py[case], d.given_py[cand], _common_pinyin(prep, spec))
+        return same_name
     keys_c = _county_keys(c.surname_py, c.county)[case]
     keys_d_all = _county_keys(d.surname_py, d.county)
     return _share_code(keys_c, keys_d_all[cand], _too_common(keys_d_all, spec))
@@ -266,7 +268,7 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
 
 def preview(prep: Prepared, spec: BlockingSpec) -> BlockingPreview:
     """Count the pairs each pass adds, without scoring them."""
-    counts = dict.fromkeys(spec.passes, 0)
+    counts: dict[str, int] = dict.fromkeys(spec.passes, 0)
     for chunk in block(prep, spec):
         for name, size in zip(spec.passes, chunk.pass_sizes, strict=True):
             counts[name] += size

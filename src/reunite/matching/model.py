@@ -290,7 +290,7 @@ class FellegiSunter:
         by the value's own frequency, log2(u_level / frequency), clipped to +-4 bits.
         """
         self._require_fitted()
-        k = self.spec.comparisons.index(comparison)  # type: ignore[arg-type]
+        k = self.spec.comparisons.index(comparison)
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
         return np.clip(np.log2(u_level / freq), -4.0, 4.0).astype(np.float32)

@@ -85,7 +85,7 @@ def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.ob
     """One code space for all arrays; "" becomes -1. Returns the codes and the value of each code."""
     joined = np.concatenate([np.asarray(a, dtype=object).ravel() for a in arrays])
     codes, uniques = pd.factorize(joined, use_na_sentinel=True)
-    codes = codes.astype(np.int32)
+    codes = np.asarray(codes, dtype=np.int32)
     empty = np.flatnonzero(uniques == "")
     if empty.size:
         codes[codes == empty[0]] = -1
@@ -93,7 +93,7 @@ def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.ob
     start = 0
     for a in arrays:
         size = int(np.asarray(a).size)
-        out.append(codes[start:start + size].reshape(np.asarray(a).shape))
+        out.append(np.asarray(codes[start:start + size], dtype=np.int32).reshape(np.asarray(a).shape))
         start += size
     return out, np.asarray(uniques, dtype=object)
 
@@ -161,7 +161,8 @@ def _frequency(matrix: I32, values: npt.NDArray[np.object_], known: Mapping[str,
     ) if matrix.shape[1] > 1 else np.stack([np.arange(n), matrix[:, 0]], axis=1)
     codes = per_record[:, 1]
     counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
-    return (counts / n).astype(np.float32)
+    shares: F32 = (counts / n).astype(np.float32)
+    return shares
 
 
 def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:

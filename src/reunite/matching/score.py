@@ -53,7 +53,7 @@ def pair_contributions(
         for name, level, freq_name in _TF_LEVELS:
             if name not in model.spec.comparisons:
                 continue
-            k = model.spec.comparisons.index(name)  # type: ignore[arg-type]
+            k = model.spec.comparisons.index(name)
             rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
             if rows.size:
                 frequency = getattr(prep, freq_name)[values[name][rows]]

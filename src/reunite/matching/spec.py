@@ -112,7 +112,7 @@ class ComparisonSpec:
     >>> ComparisonSpec(comparisons=("birth", "nickname"))
     Traceback (most recent call last):
     ...
-    reunite.errors.ConfigError: comparison: expected one of given_name, surname, birth, region, registration, timeline, marks; got 'nickname'
+    reunite.errors.ConfigError: comparison: expected one of given_name, surname, ...; got 'nickname'
     """
 
     comparisons: tuple[ComparisonName, ...] = COMPARISONS

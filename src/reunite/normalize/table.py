@@ -20,7 +20,13 @@ from reunite.normalize.dates import ParsedDates, parse_dates, to_days
 from reunite.normalize.features import NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
 from reunite.normalize.marks import mark_features
-from reunite.normalize.names import NameParts, name_parts, parse_alias_cell, parse_former_names, parse_name_cell
+from reunite.normalize.names import (
+    NameParts,
+    name_parts,
+    parse_alias_cell,
+    parse_former_names,
+    parse_name_cell,
+)
 from reunite.normalize.regions import resolve_region, resolve_regions
 
 __all__ = ["normalize"]
@@ -32,12 +38,11 @@ V = TypeVar("V")
 def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
     """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
     cache: dict[K, V] = {}
-    out = []
+    out: list[V] = []
     for v in values:
-        hit = cache.get(v)
-        if hit is None and v not in cache:
-            hit = cache[v] = function(v)
-        out.append(hit)  # type: ignore[arg-type]
+        if v not in cache:
+            cache[v] = function(v)
+        out.append(cache[v])
     return out
 
 
@@ -54,7 +59,12 @@ def _record_names(raw: RawTable) -> list[list[tuple[str, int]]]:
         names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
         names += [(e, extra_kind) for e in extra]
         seen: set[tuple[str, int]] = set()
-        records.append([n for n in names if n[0] and not (n in seen or seen.add(n))])  # type: ignore[func-returns-value]
+        unique = []
+        for item in names:
+            if item[0] and item not in seen:
+                seen.add(item)
+                unique.append(item)
+        records.append(unique)
     return records
 
 

@@ -184,10 +184,7 @@ def render_cases(
         missing = event_text(my[i], mm[i], md[i], rng)
         historical = rng.random() < 0.6
         row = rows[i] if historical else today[i]
-        if rng.random() < 0.3:
-            region = regions.row_code[row]
-        else:
-            region = render_address(regions, row, rng, messy=True)
+        region = regions.row_code[row] if rng.random() < 0.3 else render_address(regions, row, rng, messy=True)
 
         if plan.has_marks[i]:
             case_tags.append("marks")
