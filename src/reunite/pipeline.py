@@ -5,8 +5,11 @@ This module joins the stages for Python users; the command line and the nightly 
 
 from __future__ import annotations
 
+import os
 import sys
+from collections import deque
 from collections.abc import Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -205,6 +208,7 @@ def screen(
     fit_to_data: bool = True,
     seed: int = 0,
     progress: bool = False,
+    workers: int | None = None,
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
 ) -> ScreenResult:
@@ -229,6 +233,8 @@ def screen(
         screened beside it (the nightly re-screen relies on this).
     progress:
         Show a progress bar on standard error.
+    workers:
+        Threads scoring chunks at once (default: the machine's cores, at most 4).
 
     Returns
     -------
@@ -260,15 +266,22 @@ def screen(
 
     parts: list[ChunkResult] = []
     pairs = 0
+    workers = workers or min(4, os.cpu_count() or 1)
     bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
                desc="screening")
-    try:
+    # Chunks are scored on a few threads (numpy releases the GIL in its kernels); at most
+    # 2 x workers chunks are in flight, so memory stays flat, and results keep chunk order.
+    with bar, ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
         for chunk in block(prep, blocking):
             pairs += len(chunk)
-            parts.append(score_chunk(prep, fitted, chunk, top_k, excluded))
-            bar.update(int(chunk.cases.size))
-    finally:
-        bar.close()
+            pending.append(pool.submit(score_chunk, prep, fitted, chunk, top_k, excluded))
+            while len(pending) >= 2 * workers or (pending and pending[0].done()):
+                parts.append(pending.popleft().result())
+                bar.update(int(parts[-1].case_ids.size))
+        while pending:
+            parts.append(pending.popleft().result())
+            bar.update(int(parts[-1].case_ids.size))
     return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k)
 
 

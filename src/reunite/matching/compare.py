@@ -34,15 +34,16 @@ def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
     """
     if a.size == 0:
         return np.zeros(0, dtype=bool)
-    rows, row_of = np.unique(a, return_inverse=True)
-    cols, col_of = np.unique(b, return_inverse=True)
     vocab = prep.pinyin_vocab
+    rows, row_of = _dense_codes(a, vocab.shape[0])
+    cols, col_of = _dense_codes(b, vocab.shape[0])
     if rows.size * cols.size <= _MATRIX_CELLS:
         scores = process.cdist(
             vocab[rows], vocab[cols], scorer=JaroWinkler.normalized_similarity,
             score_cutoff=threshold, dtype=np.float32, workers=-1,
         )
-        return scores[row_of, col_of] >= np.float32(threshold)
+        similar = (scores >= np.float32(threshold)).ravel()
+        return similar.take(row_of * cols.size + col_of)
     keys = a.astype(np.int64) * (int(b.max()) + 1) + b
     unique_keys, inverse = np.unique(keys, return_inverse=True)
     ua, ub = unique_keys // (int(b.max()) + 1), unique_keys % (int(b.max()) + 1)
@@ -51,6 +52,15 @@ def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
         score_cutoff=threshold, dtype=np.float32, workers=-1,
     )
     return (scores >= np.float32(threshold))[inverse]
+
+
+def _dense_codes(codes: I32, size: int) -> tuple[I64, I64]:
+    """The distinct codes (sorted) and each element's position among them: np.unique without a sort."""
+    present = np.zeros(size, dtype=bool)
+    present[codes] = True
+    distinct = np.flatnonzero(present)
+    position = np.cumsum(present, dtype=np.int64) - 1
+    return distinct, position[codes]
 
 
 def _slot_pairs(n_a: int, n_b: int) -> list[tuple[int, int]]:
@@ -65,26 +75,42 @@ def _given_name(
     c, d = prep.cases, prep.candidates
     best = np.full(case.shape[0], -1, dtype=np.int8)
     for i, j in _slot_pairs(c.n_slots, d.n_slots):
-        ga, gb = c.given[case, i], d.given[cand, j]
-        rows = np.flatnonzero((ga >= 0) & (gb >= 0))
-        if rows.size == 0:
-            continue
-        ci, dj = case[rows], cand[rows]
-        ga, gb = ga[rows], gb[rows]
-        pa, pb = c.given_py[ci, i], d.given_py[dj, j]
-        aa, ab = c.given_py_alt[ci, i], d.given_py_alt[dj, j]
-        level = np.zeros(rows.size, dtype=np.int8)
-        level[pinyin_similar(prep, pa, pb, spec.name_similarity)] = 1
-        level[c.given_fuzzy[ci, i] == d.given_fuzzy[dj, j]] = 2
-        same_py = (pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)
-        level[same_py] = 3
+        ga, gb = c.given[:, i].take(case), d.given[:, j].take(cand)
+        rows = _both_known(ga, gb)
+        if rows is not None:
+            if rows.size == 0:
+                continue
+            ci, dj, ga, gb = case[rows], cand[rows], ga[rows], gb[rows]
+        else:
+            ci, dj = case, cand
+        pa, pb = c.given_py[:, i].take(ci), d.given_py[:, j].take(dj)
+        aa, ab = c.given_py_alt[:, i].take(ci), d.given_py_alt[:, j].take(dj)
+        level = pinyin_similar(prep, pa, pb, spec.name_similarity).view(np.int8)
+        level[c.given_fuzzy[:, i].take(ci) == d.given_fuzzy[:, j].take(dj)] = 2
+        same_alt = (pa == ab) | (aa == pb) | (aa == ab)
+        level[(pa == pb) | same_alt] = 3
         level[ga == gb] = 4
+        if rows is None:
+            level[(ga < 0) | (gb < 0)] = -1
+        target = best if rows is None else best[rows]
         if value is not None:
-            improved = level > best[rows]
+            improved = level > target
             code = np.where(level == 4, ga, np.where(pa == pb, pa, np.where(pa == ab, pa, aa)))
-            value[rows[improved]] = code[improved]
-        best[rows] = np.maximum(best[rows], level)
+            value[improved.nonzero()[0] if rows is None else rows[improved]] = code[improved]
+        if rows is None:
+            np.maximum(best, level, out=best)
+        else:
+            best[rows] = np.maximum(target, level)
     return best
+
+
+def _both_known(a: I32, b: I32) -> I64 | None:
+    """Rows where both codes are present, or None when nearly all are (then masks beat subsets)."""
+    both = (a >= 0) & (b >= 0)
+    count = int(np.count_nonzero(both))
+    if count > 0.6 * both.shape[0]:
+        return None
+    return np.flatnonzero(both)
 
 
 def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> I8:
@@ -92,17 +118,26 @@ def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> 
     c, d = prep.cases, prep.candidates
     best = np.full(case.shape[0], -1, dtype=np.int8)
     for i, j in _slot_pairs(c.n_slots, d.n_slots):
-        sa, sb = c.surname[case, i], d.surname[cand, j]
-        rows = np.flatnonzero((sa >= 0) & (sb >= 0))
-        if rows.size == 0:
-            continue
-        level = np.zeros(rows.size, dtype=np.int8)
-        level[c.surname_py[case[rows], i] == d.surname_py[cand[rows], j]] = 1
-        level[sa[rows] == sb[rows]] = 2
+        sa, sb = c.surname[:, i].take(case), d.surname[:, j].take(cand)
+        rows = _both_known(sa, sb)
+        if rows is not None:
+            if rows.size == 0:
+                continue
+            ci, dj, sa, sb = case[rows], cand[rows], sa[rows], sb[rows]
+        else:
+            ci, dj = case, cand
+        level = (c.surname_py[:, i].take(ci) == d.surname_py[:, j].take(dj)).view(np.int8).copy()
+        level[sa == sb] = 2
+        if rows is None:
+            level[(sa < 0) | (sb < 0)] = -1
+        target = best if rows is None else best[rows]
         if value is not None:
-            improved = level > best[rows]
-            value[rows[improved]] = sa[rows][improved]
-        best[rows] = np.maximum(best[rows], level)
+            improved = level > target
+            value[improved.nonzero()[0] if rows is None else rows[improved]] = sa[improved]
+        if rows is None:
+            np.maximum(best, level, out=best)
+        else:
+            best[rows] = np.maximum(target, level)
     return best
 
 

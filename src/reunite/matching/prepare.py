@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -113,7 +114,8 @@ def _slots(table: RecordTable) -> tuple[I64, I64, B, int]:
 
 
 def _slot_matrix(n: int, n_slots: int, record: I64, slot: I64, codes: I32, keep: B) -> I32:
-    matrix = np.full((n, n_slots), -1, dtype=np.int32)
+    # column-major: kernels read one slot of many records at a time
+    matrix = np.full((n, n_slots), -1, dtype=np.int32, order="F")
     matrix[record, slot] = codes[keep]
     return matrix
 
@@ -178,6 +180,11 @@ def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
     return out
 
 
+def _reorder(values: npt.NDArray[Any], order: I64) -> npt.NDArray[Any]:
+    taken = values[order]
+    return np.asfortranarray(taken) if taken.ndim == 2 else np.ascontiguousarray(taken)
+
+
 def prepare(
     cases: RecordTable,
     candidates: RecordTable,
@@ -212,7 +219,7 @@ def prepare(
     birth_key = np.where(unordered.birth_known, unordered.birth_lo, np.iinfo(np.int32).max)
     order = np.lexsort((birth_key, unordered.sex)).astype(np.int64)
     cand_side = PreparedSide(**{
-        name: np.ascontiguousarray(getattr(unordered, name)[order]) for name in PreparedSide.__slots__
+        name: _reorder(getattr(unordered, name), order) for name in PreparedSide.__slots__
     })
     id_rank = np.empty(len(candidates), dtype=np.int64)
     id_rank[np.argsort(np.asarray(candidates.ids, dtype=str), kind="stable")] = np.arange(len(candidates))

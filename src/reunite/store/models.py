@@ -20,6 +20,9 @@ Tables
     Every DNA outcome reported by a lab, in the order recorded; the latest one per pair counts.
 ``dna_profiles``
     Persons whose DNA profile is already in the database (compare there, no field trip).
+``fitted_models``
+    Models fitted by full re-screens (JSON), with the base model and configuration they came
+    from; incremental runs score with the newest (added by revision 0003).
 ``audit_log``
     Who did what, when, on which inputs (with a hash of the inputs).
 ``run_lock``
@@ -58,6 +61,7 @@ __all__ = [
     "CurrentTopK",
     "DnaOutcomeRecord",
     "DnaProfile",
+    "FittedModel",
     "Result",
     "Run",
     "RunLock",
@@ -205,6 +209,21 @@ class DnaProfile(Base):
     person_id: Mapped[str] = mapped_column(ForeignKey("candidates.person_id"), primary_key=True)
     marked_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     source: Mapped[str] = _text()
+
+
+class FittedModel(Base):
+    """Added by revision 0003: the newest row is the model incremental re-screens score with."""
+
+    __tablename__ = "fitted_models"
+    __table_args__ = (Index("ix_fitted_models_version", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    version: Mapped[str] = mapped_column(Text, nullable=False)
+    base_version: Mapped[str] = mapped_column(Text, nullable=False)
+    config_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
+    created: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
+    model: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
 
 
 class AuditEntry(Base):

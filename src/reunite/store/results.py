@@ -75,7 +75,7 @@ def merge_topk(
 
     Cases in ``replace`` take this run's rows in their given rank order (``old`` rows of those
     cases are ignored). The others keep their ``old`` rows except persons in ``rescored`` or present
-    in ``new``, gain this run's rows, and are re-ranked by score, probability, person id. Ranks
+    in ``new``, gain this run's rows, and are re-ranked by score, then person id. Ranks
     are renumbered 1..n; at most ``top_k`` rows are kept per case.
 
     >>> old = [TopKRow("C1", 1, "P1", 5.0, 0.9, "", 1), TopKRow("C1", 2, "P2", 2.0, 0.4, "", 1)]
@@ -106,7 +106,9 @@ def merge_topk(
             fresh = {r.person_id for r in rows}
             rows += [r for r in old_by_case.get(case_id, ())
                      if r.person_id not in fresh and r.person_id not in rescored]
-            rows.sort(key=lambda r: (-r.score, -r.probability, r.person_id))
+            # score, then person id: the matcher's own order, so that merging runs ranks ties
+            # as one full run would (probabilities of rows from different runs differ)
+            rows.sort(key=lambda r: (-r.score, r.person_id))
         kept = rows if top_k is None else rows[:top_k]
         merged.extend(TopKRow(r.case_id, rank, r.person_id, r.score, r.probability, r.reasons, r.run_id)
                       for rank, r in enumerate(kept, start=1))

@@ -25,6 +25,7 @@ from reunite._typing import DnaOutcome, Side
 from reunite.errors import InputError, StoreError
 from reunite.ingest.report import IngestReport
 from reunite.store import dna
+from reunite.store.fitted import StoredModel, add_fitted_model, latest_fitted_model
 from reunite.store.db import (
     HEAD,
     create_store_engine,
@@ -170,6 +171,20 @@ class Store:
                     found.extend(session.execute(select(*attrs).where(id_attr.in_(part))))
                 found.sort(key=lambda r: str(r[0]))
         return [dict(zip(columns, row, strict=True)) for row in found]
+
+    def content_hashes(self, side: Side) -> dict[str, str]:
+        """Content hash of every stored row, by id (to tell new and changed input rows apart).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> list(store.content_hashes("cases"))
+        ['C1']
+        """
+        side = check_side(side)
+        model = MODELS[side]
+        id_attr = getattr(model, COLUMNS[side][0])
+        with self._sessions() as session:
+            return {str(k): str(h) for k, h in session.execute(select(id_attr, model.content_hash))}
 
     def open_case_ids(self) -> list[str]:
         """Ids of cases not closed by a confirmed DNA outcome, sorted."""
@@ -331,7 +346,7 @@ class Store:
             incremental run). Every other case is merged: its old rows of these persons are
             dropped (their old score is stale; a person no longer in a case's top rows leaves it),
             this run's rows for the case are added, and the rows are re-ranked by score (then
-            probability, then person id). Cases neither replaced nor touched are left alone.
+            person id). Cases neither replaced nor touched are left alone.
         top_k:
             Keep at most this many rows per case in the current top-k (``None``: keep all).
 
@@ -377,6 +392,77 @@ class Store:
                     found.extend(TopKRow(*r) for r in session.execute(chosen))
         found.sort(key=lambda r: (r.case_id, r.rank))
         return found
+
+    def fitted_model(self) -> StoredModel | None:
+        """The newest fitted model stored by :meth:`commit_run` (``None`` before the first)."""
+        with self._sessions() as session:
+            return latest_fitted_model(session)
+
+    def commit_run(
+        self,
+        run_id: int,
+        *,
+        cases: Sequence[Mapping[str, str]] = (),
+        candidates: Sequence[Mapping[str, str]] = (),
+        results: Sequence[Mapping[str, Any]] = (),
+        replace_cases: Collection[str] = (),
+        rescored_person_ids: Collection[str] = (),
+        top_k: int | None = None,
+        model_version: str | None = None,
+        fitted_model: Mapping[str, Any] | None = None,
+        base_model_version: str = "",
+        summary: Mapping[str, Any] | None = None,
+    ) -> dict[Side, UpsertResult]:
+        """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
+
+        Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
+        ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
+        hash), saves ``results`` (as :meth:`save_results`), sets the run's ``model_version`` when
+        given, and finishes the run; then releases the run lock. A process killed before the
+        commit leaves the database as it was (the run stays "running" until a later run takes the
+        dead holder's lock over and marks it failed).
+
+        Raises
+        ------
+        InputError
+            A row is malformed; nothing is written.
+        StoreError
+            The run is not running, or the database refused a row; nothing is written.
+        """
+        prepared = {side: prepare_rows(side, rows) for side, rows in (("cases", cases),
+                                                                      ("candidates", candidates))}
+        parsed = parse_result_rows(results)
+        done: dict[Side, UpsertResult] = {}
+        try:
+            with self._sessions.begin() as session:
+                run = session.get(Run, run_id)
+                if run is None or run.status != "running":
+                    state = "no such run" if run is None else f"it is {run.status}"
+                    raise StoreError(f"commit_run: run {run_id} must be running, {state}")
+                for side, rows in prepared.items():
+                    done[side] = upsert_rows(session, side, rows, run_id)
+                if fitted_model is not None:
+                    add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
+                                     config_hash=run.config_hash)
+                touched = write_results(session, run_id, parsed, replace=set(replace_cases),
+                                        rescored=set(rescored_person_ids), top_k=top_k)
+                if model_version is not None:
+                    run.model_version = model_version
+                run.status, run.finished = "succeeded", utcnow()
+                detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
+                          **{f"{side} {what}": len(getattr(r, f"{what}_ids"))
+                             for side, r in done.items() for what in ("new", "changed")},
+                          **dict(summary or {})}
+                self._audit(session, "succeeded run", run_id=run_id, detail=detail,
+                            inputs_hash=inputs_hash({"rows": parsed, **{
+                                side: [r["content_hash"] for r in rows.values()]
+                                for side, rows in prepared.items()}}))
+        except IntegrityError as exc:
+            first_line = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreError(f"commit_run for run {run_id} wrote nothing: the database refused a row "
+                             f"({first_line})") from exc
+        release_run_lock(self.engine, run_id)
+        return done
 
     # -- DNA -----------------------------------------------------------------------------------
 
