@@ -146,8 +146,10 @@ def _birth(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
     gap = np.maximum(c.birth_lo[case], d.birth_lo[cand]) - np.minimum(c.birth_hi[case], d.birth_hi[cand])
     b1, b2, b3 = spec.birth_band_days
     level = np.select(
-        [gap <= 0, gap <= b1, gap <= b2, gap <= b3], [4, 3, 2, 1], default=0
+        [gap <= spec.birth_month_days, gap <= b1, gap <= b2, gap <= b3], [4, 3, 2, 1], default=0
     ).astype(np.int8)
+    to_the_day = (c.birth_lo[case] == c.birth_hi[case]) & (d.birth_lo[cand] == d.birth_hi[cand])
+    level[to_the_day & (np.abs(c.birth_lo[case] - d.birth_lo[cand]) <= spec.same_day_days)] = 5
     level[~(c.birth_known[case] & d.birth_known[cand])] = -1
     return level
 

@@ -44,7 +44,8 @@ LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
-        "birth dates overlap",
+        "born within a month",
+        "born the same day",
     ),
     "region": (
         "region far apart",
@@ -95,6 +96,12 @@ class ComparisonSpec:
         Jaro-Winkler similarity of toneless given-name pinyin at or above which names are "similar".
     birth_band_days:
         Gaps between birth intervals (days) for "within 1 / 2 / 3 years".
+    birth_month_days:
+        Intervals that overlap or lie at most this many days apart are "within a month".
+    same_day_days:
+        Two birth dates known to the day and at most this many days apart are "the same day"
+        (lunar conversions and registrations are often a day off). Agreeing to the day is far
+        stronger evidence than overlapping a year-long interval.
     nearby_km:
         Centroid distance for "region nearby".
     late_registration_days:
@@ -118,6 +125,8 @@ class ComparisonSpec:
     comparisons: tuple[ComparisonName, ...] = COMPARISONS
     name_similarity: float = 0.88
     birth_band_days: tuple[int, int, int] = (366, 731, 1096)
+    birth_month_days: int = 31
+    same_day_days: int = 1
     nearby_km: float = 150.0
     late_registration_days: tuple[int, int] = (183, 1096)
     timeline_grace_days: int = 731
@@ -135,6 +144,11 @@ class ComparisonSpec:
         bands = self.birth_band_days
         if len(bands) != 3 or not 0 < bands[0] < bands[1] < bands[2]:
             raise ConfigError(f"birth_band_days: expected three increasing positive days; got {bands}")
+        if not 0 <= self.same_day_days < self.birth_month_days < bands[0]:
+            raise ConfigError(
+                "same_day_days < birth_month_days < birth_band_days[0] expected; got "
+                f"{self.same_day_days}, {self.birth_month_days}, {bands[0]}"
+            )
         late = self.late_registration_days
         if len(late) != 2 or not 0 < late[0] < late[1]:
             raise ConfigError(f"late_registration_days: expected two increasing days; got {late}")
@@ -156,6 +170,8 @@ class ComparisonSpec:
                 comparisons=tuple(data["comparisons"]),
                 name_similarity=float(data["name_similarity"]),
                 birth_band_days=tuple(int(v) for v in data["birth_band_days"]),  # type: ignore[arg-type]
+                birth_month_days=int(data["birth_month_days"]),
+                same_day_days=int(data["same_day_days"]),
                 nearby_km=float(data["nearby_km"]),
                 late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
                 timeline_grace_days=int(data["timeline_grace_days"]),
