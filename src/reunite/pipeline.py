@@ -163,15 +163,19 @@ def fit_population(
     shares of candidates carrying each name value. m is kept.
     """
     fitted = FellegiSunter.from_dict(model.to_dict())
-    fitted.fit_frequencies(name_frequencies(candidates))
-    prep = prepare(cases, candidates, fitted.frequencies_)
+    fitted.fit_frequencies(name_frequencies(candidates), max(len(candidates), 1))
+    prep = prepare(cases, candidates, fitted.frequencies_, fitted.frequency_candidates_)
     n_cases, n_cand = len(prep.cases), len(prep.candidates)
     if n_cases and n_cand:
-        rng = np.random.default_rng(seed)
-        size = min(size, n_cases * n_cand)
-        case = rng.integers(0, n_cases, size=size, dtype=np.int64)
-        cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
-        fitted.fit_u(compare(prep, model.spec, case, cand))
+        if n_cases * n_cand <= size:  # few enough to take every pair
+            case = np.repeat(np.arange(n_cases, dtype=np.int64), n_cand)
+            cand = np.tile(np.arange(n_cand, dtype=np.int64), n_cases)
+        else:
+            rng = np.random.default_rng(seed)
+            case = rng.integers(0, n_cases, size=size, dtype=np.int64)
+            cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
+        # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
+        fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)
     return fitted, prep
 
 
@@ -261,7 +265,8 @@ def screen(
     if fit_to_data:
         fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
     else:
-        fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None))
+        fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
+                                     getattr(base, "frequency_candidates_", None))
     excluded = _excluded_keys(prep, case_table, cand_table, exclude)
 
     parts: list[ChunkResult] = []

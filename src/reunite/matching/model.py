@@ -24,6 +24,7 @@ from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 __all__ = ["MODEL_FORMAT", "ConvergenceWarning", "FellegiSunter", "default_model", "pattern_counts"]
 
 MODEL_FORMAT = "reunite.model/1"
+_TF_PRIOR_CANDIDATES = 5000
 
 I8 = npt.NDArray[np.int8]
 F64 = npt.NDArray[np.float64]
@@ -162,11 +163,19 @@ class FellegiSunter:
             out.append(probs / probs.sum())
         return out
 
-    def fit_u(self, levels: I8) -> FellegiSunter:
-        """u from comparison levels of random (overwhelmingly non-matching) pairs."""
+    def fit_u(self, levels: I8, *, prior_pairs: float = 0.0) -> FellegiSunter:
+        """u from comparison levels of random (overwhelmingly non-matching) pairs.
+
+        With ``prior_pairs > 0`` and a u already set, the old u counts as that many pairs: a small
+        data set then moves u only a little (``(counts + prior_pairs * u_old) / (n + prior_pairs)``).
+        """
         levels = self._check_levels(levels)
         patterns, counts = pattern_counts(levels)
-        self.u_ = self._frequencies(patterns, counts.astype(np.float64))
+        observed = self._frequencies(patterns, counts.astype(np.float64))
+        if prior_pairs > 0 and hasattr(self, "u_"):
+            share = levels.shape[1] / (levels.shape[1] + prior_pairs)
+            observed = [share * new + (1.0 - share) * old for new, old in zip(observed, self.u_, strict=True)]
+        self.u_ = observed
         return self
 
     def fit_labelled(self, levels: I8, *, smoothing: float = 0.2) -> FellegiSunter:
@@ -189,12 +198,19 @@ class FellegiSunter:
             self.lambda_ = 1e-4
         return self
 
-    def fit_frequencies(self, frequencies: dict[str, dict[str, float]]) -> FellegiSunter:
-        """Fix the term frequencies (see :func:`reunite.matching.prepare.name_frequencies`)."""
+    def fit_frequencies(self, frequencies: dict[str, dict[str, float]], n_candidates: int) -> FellegiSunter:
+        """Fix the term frequencies (see :func:`reunite.matching.prepare.name_frequencies`).
+
+        ``n_candidates`` is how many candidates they were counted over: shares from a few hundred
+        people say little, and the adjustment shrinks towards zero for them.
+        """
         missing = {"given", "pinyin", "surname"} - set(frequencies)
         if missing:
             raise ConfigError(f"frequencies: expected given, pinyin and surname tables; missing {sorted(missing)}")
+        if n_candidates < 1:
+            raise ConfigError(f"n_candidates: expected at least 1; got {n_candidates}")
         self.frequencies_ = {k: dict(v) for k, v in frequencies.items()}
+        self.frequency_candidates_ = int(n_candidates)
         return self
 
     def fit(self, levels: I8) -> FellegiSunter:
@@ -283,17 +299,21 @@ class FellegiSunter:
             total += table[k][levels[k].astype(np.intp) + 1]
         return total
 
-    def tf_adjustment(self, comparison: str, level: int, frequency: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    def tf_adjustment(
+        self, comparison: str, level: int, frequency: npt.NDArray[np.float32], n_candidates: int
+    ) -> npt.NDArray[np.float32]:
         """Extra weight for agreeing on a value as common as ``frequency`` (a share of candidates).
 
         Agreeing on a rare value is stronger evidence than on a common one: the level's u is replaced
-        by the value's own frequency, log2(u_level / frequency), clipped to +-4 bits.
+        by the value's own frequency, log2(u_level / frequency), clipped to +-4 bits and shrunk by
+        ``n / (n + 5000)`` for shares counted over ``n`` candidates (a share among 30 people is noise).
         """
         self._require_fitted()
-        k = self.spec.comparisons.index(comparison)
+        k = self.spec.comparisons.index(comparison)  # type: ignore[arg-type]
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
-        return np.clip(np.log2(u_level / freq), -4.0, 4.0).astype(np.float32)
+        shrink = n_candidates / (n_candidates + _TF_PRIOR_CANDIDATES)
+        return (shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -310,6 +330,7 @@ class FellegiSunter:
         }
         if hasattr(self, "frequencies_"):
             body["frequencies"] = self.frequencies_
+            body["frequency_candidates"] = self.frequency_candidates_
         body["version"] = hashlib.sha256(
             json.dumps({k: body.get(k) for k in ("spec", "m", "u", "frequencies")}, sort_keys=True,
                        ensure_ascii=False).encode()
@@ -332,10 +353,11 @@ class FellegiSunter:
             model.u_ = [np.asarray(data["u"][n], dtype=np.float64) for n in spec.comparisons]
             model.lambda_ = float(data["lambda"])
             if "frequencies" in data:
-                model.frequencies_ = {
-                    str(kind): {str(v): float(f) for v, f in table.items()}
-                    for kind, table in data["frequencies"].items()
-                }
+                model.fit_frequencies(
+                    {str(kind): {str(v): float(f) for v, f in table.items()}
+                     for kind, table in data["frequencies"].items()},
+                    int(data["frequency_candidates"]),
+                )
         except (KeyError, TypeError) as exc:
             raise ConfigError(f"model: missing or malformed field {exc}") from exc
         for name, m, u in zip(spec.comparisons, model.m_, model.u_, strict=True):

@@ -80,6 +80,7 @@ class Prepared:
     given_freq: F32        # share of candidates carrying each given-name code (characters)
     pinyin_freq: F32       # share of candidates carrying each pinyin code
     surname_freq: F32      # share of candidates carrying each surname code
+    frequency_base: int    # how many candidates the shares were counted over
 
 
 def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
@@ -189,11 +190,12 @@ def prepare(
     cases: RecordTable,
     candidates: RecordTable,
     frequencies: Mapping[str, Mapping[str, float]] | None = None,
+    frequency_base: int | None = None,
 ) -> Prepared:
     """Intern both tables' strings together and order candidates for blocking.
 
-    ``frequencies`` (see :func:`name_frequencies`) fixes the term frequencies; by default they
-    come from ``candidates``.
+    ``frequencies`` (see :func:`name_frequencies`), counted over ``frequency_base`` candidates,
+    fixes the term frequencies; by default they come from ``candidates``.
     """
     cn, dn = cases.names, candidates.names
     (g_c, g_d), given_values = _intern(cn.given, dn.given)
@@ -232,4 +234,5 @@ def prepare(
         given_freq=_frequency(unordered.given, given_values, known.get("given")),
         pinyin_freq=_frequency(unordered.given_py, pinyin_vocab, known.get("pinyin")),
         surname_freq=_frequency(unordered.surname, surname_values, known.get("surname")),
+        frequency_base=int(frequency_base if frequencies is not None and frequency_base else len(candidates)),
     )

@@ -57,7 +57,7 @@ def pair_contributions(
             rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
             if rows.size:
                 frequency = getattr(prep, freq_name)[values[name][rows]]
-                contributions[k, rows] += model.tf_adjustment(name, level, frequency)
+                contributions[k, rows] += model.tf_adjustment(name, level, frequency, prep.frequency_base)
     return levels, contributions
 
 

@@ -44,7 +44,7 @@ LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
-        "born within a month",
+        "birth dates overlap or within a month",
         "born the same day",
     ),
     "region": (

@@ -182,7 +182,6 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
     records = _record_names(raw)
     names = _name_table(records, keep)
-    first_name = ["" if not records[i] else records[i][0][0] for i in keep.tolist()]
     columns = raw.columns
     return RecordTable(
         side=side,
@@ -211,7 +210,7 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         id_region_county=id_county,
         id_masked=np.array([mask_id(r.number) if r is not None else "" for r in kept_ids], dtype=object),
         id_number=np.array([r.number if r is not None else "" for r in kept_ids], dtype=object),
-        display_name=np.array(first_name, dtype=object),
+        display_name=np.array([columns["name"][i] for i in keep.tolist()], dtype=object),
         display_birth=np.array([columns["birth_date"][i] for i in keep.tolist()], dtype=object),
         display_region=np.array(regions.label, dtype=object),
         names=names,
