@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import sys
 import time
 from collections.abc import Sequence
@@ -42,6 +44,15 @@ def _parser() -> argparse.ArgumentParser:
                         help="blocking window on birth dates (default 3 years)")
     screen.add_argument("--seed", type=int, default=0)
     _add_input_options(screen)
+
+    train = commands.add_parser("train", help="fit a model to your own data and write it as JSON")
+    train.add_argument("--cases", required=True, type=Path)
+    train.add_argument("--candidates", required=True, type=Path)
+    train.add_argument("--confirmed", type=Path,
+                       help="CSV of DNA-confirmed pairs (case_id, person_id): m is taken from them")
+    train.add_argument("--em", action="store_true", help="also run EM on every blocked pair (u fixed)")
+    train.add_argument("--out", required=True, type=Path, help="model JSON to write")
+    train.add_argument("--seed", type=int, default=0)
 
     evaluate = commands.add_parser("evaluate", help="score a ranked CSV against a truth CSV")
     evaluate.add_argument("--truth", required=True, type=Path)
@@ -109,6 +120,38 @@ def _screen(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_pairs(path: Path) -> list[tuple[str, str]]:
+    """(case_id, person_id) pairs from a small CSV in any encoding reunite reads."""
+    from reunite.errors import InputError, MissingColumnsError
+    from reunite.ingest import decode_text
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read it ({exc.strerror})") from exc
+    text, _ = decode_text(data, source=str(path))
+    reader = csv.DictReader(io.StringIO(text))
+    missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
+    if missing:
+        raise MissingColumnsError(
+            f"{path}: missing column(s) {', '.join(sorted(missing))}; found {', '.join(reader.fieldnames or ())}"
+        )
+    return [(row["case_id"].strip(), row["person_id"].strip()) for row in reader]
+
+
+def _train(args: argparse.Namespace) -> int:
+    from reunite.pipeline import train
+
+    confirmed = _read_pairs(args.confirmed) if args.confirmed else []
+    model = train(args.cases, args.candidates, confirmed=confirmed, em=args.em, seed=args.seed,
+                  progress=sys.stderr.isatty())
+    model.save(args.out)
+    for name, weights in zip(model.spec.comparisons, model.weights_, strict=True):
+        print(f"{name:<13}" + " ".join(f"{w:+6.2f}" for w in weights))
+    print(f"model {model.version}: {args.out}")
+    return 0
+
+
 def _evaluate(args: argparse.Namespace) -> int:
     from reunite.evaluate import evaluate
 
@@ -151,7 +194,7 @@ def _demo(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; a user's mistake prints one message, never a traceback."""
     args = _parser().parse_args(argv)
-    handlers = {"screen": _screen, "evaluate": _evaluate, "demo": _demo, "generate": _generate}
+    handlers = {"screen": _screen, "train": _train, "evaluate": _evaluate, "demo": _demo, "generate": _generate}
     try:
         if args.command in handlers:
             return handlers[args.command](args)

@@ -25,14 +25,14 @@ from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, block, preview
 from reunite.matching.compare import compare
-from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
 
-__all__ = ["Explanation", "ScreenResult", "fit_population", "load_side", "screen", "screen_preview"]
+__all__ = ["Explanation", "ScreenResult", "fit_population", "load_side", "screen", "screen_preview", "train"]
 
 RANKED_COLUMNS = (
     "case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
@@ -177,6 +177,63 @@ def fit_population(
         # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
         fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)
     return fitted, prep
+
+
+def train(
+    cases: TableLike,
+    candidates: TableLike,
+    *,
+    model: FellegiSunter | None = None,
+    confirmed: Iterable[tuple[str, str]] = (),
+    em: bool = False,
+    em_min_score: float = 0.0,
+    blocking: BlockingSpec | None = None,
+    seed: int = 0,
+    progress: bool = False,
+) -> FellegiSunter:
+    """Fit a model to an agency's own data: u and term frequencies always, m as asked.
+
+    Parameters
+    ----------
+    confirmed:
+        ``(case_id, person_id)`` pairs confirmed by DNA: m comes from their comparison levels.
+    em:
+        Also run EM (u fixed) on the comparison patterns of every blocked pair, starting from the
+        labelled or shipped m. Without labels EM can drift on data whose true pairs are rare; check
+        the result with ``reunite evaluate`` before relying on it.
+    em_min_score:
+        EM sees only pairs whose starting match weight is at least this many bits.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
+    >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["王小红"], "sex": ["F"],
+    ...                        "birth_date": ["1988-05-20"]})
+    >>> fitted = train(cases, people, confirmed=[("c1", "p1")])
+    >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
+    0.84
+    """
+    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
+    labelled = list(confirmed)
+    if labelled:
+        keys = _excluded_keys(prep, case_table, cand_table, labelled)
+        if keys.size == 0:
+            raise InputError("confirmed: none of the confirmed pairs is in the screened data")
+        n_cand = len(cand_table)
+        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand))
+    if em:
+        parts = []
+        for chunk in tqdm(block(prep, blocking or BlockingSpec()), disable=not progress, file=sys.stderr,
+                          desc="comparing", unit="chunk"):
+            levels = compare(prep, fitted.spec, chunk.case, chunk.cand)
+            # EM runs where true pairs are not vanishingly rare: pairs the starting model already
+            # scores above even odds (Splink likewise trains on blocks with many matches).
+            keep = fitted.match_weight(levels) >= em_min_score
+            parts.append(pattern_counts(levels[:, keep]))
+        fitted.fit_patterns(*merge_pattern_counts(parts))
+    return fitted
 
 
 def _excluded_keys(

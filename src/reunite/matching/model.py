@@ -21,7 +21,14 @@ import numpy.typing as npt
 from reunite.errors import ConfigError, NotFittedError
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
-__all__ = ["MODEL_FORMAT", "ConvergenceWarning", "FellegiSunter", "default_model", "pattern_counts"]
+__all__ = [
+    "MODEL_FORMAT",
+    "ConvergenceWarning",
+    "FellegiSunter",
+    "default_model",
+    "merge_pattern_counts",
+    "pattern_counts",
+]
 
 MODEL_FORMAT = "reunite.model/1"
 _TF_PRIOR_CANDIDATES = 5000
@@ -55,6 +62,18 @@ def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
         patterns[:, k] = (rest % 8 - 1).astype(np.int8)
         rest //= 8
     return patterns, counts.astype(np.int64)
+
+
+def merge_pattern_counts(
+    parts: list[tuple[I8, npt.NDArray[np.int64]]],
+) -> tuple[I8, npt.NDArray[np.int64]]:
+    """Add up pattern counts from several chunks (each from :func:`pattern_counts`)."""
+    if not parts:
+        return np.zeros((0, 0), dtype=np.int8), np.zeros(0, dtype=np.int64)
+    patterns = np.concatenate([p for p, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    unique, inverse = np.unique(patterns, axis=0, return_inverse=True)
+    return unique.astype(np.int8), np.bincount(inverse.ravel(), weights=counts).astype(np.int64)
 
 
 def _monotone(values: F64) -> F64:
@@ -115,6 +134,15 @@ class FellegiSunter:
     >>> round(float(model.u_[0][0]), 2)
     0.9
     """
+
+    # learned values: absent until fitted (``hasattr`` tells), as in scikit-learn
+    m_: list[F64]
+    u_: list[F64]
+    lambda_: float
+    n_iter_: int
+    converged_: bool
+    frequencies_: dict[str, dict[str, float]]
+    frequency_candidates_: int
 
     def __init__(
         self,
@@ -220,7 +248,16 @@ class FellegiSunter:
         """
         levels = self._check_levels(levels)
         patterns, counts = pattern_counts(levels)
-        weights = counts.astype(np.float64)
+        return self.fit_patterns(patterns, counts)
+
+    def fit_patterns(self, patterns: I8, counts: npt.NDArray[np.int64]) -> FellegiSunter:
+        """EM on unique comparison patterns (shape (patterns, comparisons)) and their counts.
+
+        Patterns of many chunks can be merged (:func:`merge_pattern_counts`) and fitted at once.
+        """
+        patterns = np.asarray(patterns, dtype=np.int8)
+        self._check_levels(patterns.T)
+        weights = np.asarray(counts, dtype=np.float64)
         sizes = self.spec.n_levels()
         m = list(getattr(self, "m_", None) or [np.linspace(1.0, float(s), s) / np.linspace(1.0, float(s), s).sum()
                                                 for s in sizes])
@@ -309,7 +346,7 @@ class FellegiSunter:
         ``n / (n + 5000)`` for shares counted over ``n`` candidates (a share among 30 people is noise).
         """
         self._require_fitted()
-        k = self.spec.comparisons.index(comparison)  # type: ignore[arg-type]
+        k = self.spec.comparisons.index(comparison)
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
         shrink = n_candidates / (n_candidates + _TF_PRIOR_CANDIDATES)

@@ -1,0 +1,129 @@
+"""The command line end to end: files in, files out, one clear line for a user's mistake."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from reunite.cli import main
+from reunite.matching.model import FellegiSunter
+from reunite.synth import generate, write
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("synth")
+    write(generate(60, 3_000, seed=11), directory)
+    return directory
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_screen_writes_a_spreadsheet_safe_ranked_csv(data: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "ranked.csv"
+    code = main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--top-k", "5", "--out", str(out)])
+    assert code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = _rows(out)
+    assert {"case_id", "rank", "person_id", "score", "probability", "reasons"} <= set(rows[0])
+    per_case: dict[str, list[int]] = {}
+    for row in rows:
+        per_case.setdefault(row["case_id"], []).append(int(row["rank"]))
+    assert all(ranks == list(range(1, len(ranks) + 1)) and len(ranks) <= 5 for ranks in per_case.values())
+    ids = [row["id_number"] for row in rows if row["id_number"]]
+    assert ids and all("*" in value for value in ids)
+    assert "ranked candidates" in capsys.readouterr().out
+
+
+def test_reveal_ids_writes_them_in_full(data: Path, tmp_path: Path) -> None:
+    out = tmp_path / "ranked.csv"
+    main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+          "--top-k", "3", "--out", str(out), "--reveal-ids"])
+    ids = [row["id_number"] for row in _rows(out) if row["id_number"]]
+    assert ids and not any("*" in value for value in ids)
+
+
+def test_preview_counts_pairs_without_writing(data: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--preview"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "birth_window" in printed and "total" in printed
+
+
+def test_bad_rows_are_quarantined_and_counted(data: Path, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.csv"
+    lines = (data / "cases.csv").read_text(encoding="utf-8").splitlines()
+    header, first = lines[0], lines[1].split(",")
+    first[0], first[3], first[4] = "BAD1", "3", "1990-02-30"
+    cases.write_text("\n".join([header, ",".join(first), *lines[1:]]) + "\n", encoding="utf-8")
+    out = tmp_path / "ranked.csv"
+    assert main(["screen", "--cases", str(cases), "--candidates", str(data / "candidates.csv"),
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"read {len(lines)}, accepted {len(lines) - 1}, quarantined 1" in printed
+    quarantine = _rows(tmp_path / "cases.quarantine.csv")
+    assert [(r["row"], r["column"]) for r in quarantine] == [("2", "sex")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"case_id,name\nc1,x\n", "missing"),
+        (b"", "empty"),
+        (b"case_id,sex,birth_date\n\xff\xfe\xfa\xfb\x81\x30\x81\x30\xff\n", "byte"),
+    ],
+)
+def test_a_users_mistake_is_one_line_and_exit_2(tmp_path: Path, data: Path, content: bytes, message: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(content)
+    code = main(["screen", "--cases", str(cases), "--candidates", str(data / "candidates.csv"),
+                 "--out", str(tmp_path / "r.csv")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "Traceback" not in err and message in err.lower()
+    assert len(err.strip().splitlines()) <= 3
+
+
+def test_missing_input_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["screen", "--cases", str(tmp_path / "nope.csv"), "--candidates", str(tmp_path / "no.csv"),
+                 "--out", str(tmp_path / "r.csv")])
+    assert code == 2
+    assert "nope.csv" in capsys.readouterr().err
+
+
+def test_train_from_confirmed_pairs_writes_a_loadable_model(data: Path, tmp_path: Path) -> None:
+    truth = _rows(data / "truth.csv")
+    confirmed = tmp_path / "confirmed.csv"
+    with confirmed.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["case_id", "person_id"])
+        writer.writerows((r["case_id"], r["person_id"]) for r in truth if r["person_id"])
+    out = tmp_path / "model.json"
+    assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--confirmed", str(confirmed), "--out", str(out)]) == 0
+    model = FellegiSunter.load(out)
+    assert model.version != FellegiSunter.from_dict(model.to_dict() | {"m": {
+        name: [1.0 / len(m)] * len(m) for name, m in zip(model.spec.comparisons, model.m_, strict=True)
+    }}).version
+    ranked = tmp_path / "ranked.csv"
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--model", str(out), "--out", str(ranked)]) == 0
+
+
+def test_demo_runs_screens_and_evaluates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["demo", "--out-dir", str(tmp_path / "demo"), "--cases", "40", "--candidates", "2000"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "recall@10" in printed and "MRR" in printed
+    assert (tmp_path / "demo" / "ranked.csv").exists()
