@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reunite.normalize.names import clean_name, dialect_fold, name_parts, parse_name_cell, split_surname
+from reunite.normalize.name_cells import parse_name_cell
+from reunite.normalize.names import clean_name, dialect_fold, name_parts, split_surname
 from reunite.normalize.surnames import COMMON_SURNAMES, COMPOUND_SURNAMES
 
 _HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)

@@ -5,17 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reunite.errors import InputError
-from reunite.normalize.names import (
-    MAX_READINGS,
-    NameCell,
-    clean_name,
-    dialect_fold,
-    name_parts,
-    parse_alias_cell,
-    parse_former_names,
-    parse_name_cell,
-    split_surname,
-)
+from reunite.normalize.name_cells import NameCell, parse_alias_cell, parse_former_names, parse_name_cell
+from reunite.normalize.names import MAX_READINGS, clean_name, dialect_fold, name_parts, split_surname
 from reunite.normalize.surnames import COMMON_SURNAMES, COMPOUND_SURNAMES, SURNAME_READINGS
 
 

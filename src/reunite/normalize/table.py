@@ -20,12 +20,10 @@ from reunite.normalize.dates import ParsedDates, parse_dates, to_days
 from reunite.normalize.features import NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
 from reunite.normalize.marks import mark_features
+from reunite.normalize.name_cells import parse_alias_cell, parse_former_names, parse_name_cell
 from reunite.normalize.names import (
     NameParts,
     name_parts,
-    parse_alias_cell,
-    parse_former_names,
-    parse_name_cell,
 )
 from reunite.normalize.regions import resolve_region, resolve_regions
 

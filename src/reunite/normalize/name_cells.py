@@ -1,0 +1,272 @@
+"""Name cells as real records write them: placeholders, tags, variant characters, childhood names.
+
+A family's report often holds more than a name: 王芳（送养）, 张（章）丽（莉）, 女孩（小名毛毛）, 王芳 又名 王小芳.
+Each cell becomes the names and childhood names it holds, every one cleaned by :func:`clean_name`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from reunite.normalize.names import (
+    _CACHE,
+    MAX_READINGS,
+    _is_han,
+    _keep_char,
+    _require_str,
+    _str_cache,
+    clean_name,
+    to_simplified,
+)
+from reunite.normalize.surnames import ALIAS_MARKERS, BRACKET_TAGS, NAME_MARKERS, NAME_PLACEHOLDERS, SURNAME_RANK
+
+__all__ = ["NameCell", "parse_alias_cell", "parse_former_names", "parse_name_cell"]
+
+Role = Literal["name", "alias"]
+
+
+@dataclass(frozen=True, slots=True)
+class NameCell:
+    """What a name cell holds: names, childhood names, and whether it held a placeholder."""
+
+    names: tuple[str, ...]
+    aliases: tuple[str, ...]
+    placeholder: bool
+
+
+
+_SEPARATORS = frozenset("/、,;|\\。\n\t")
+_BRACKETS = {"(": ")", "[": "]", "【": "】", "〔": "〕", "{": "}", "《": "》", "「": "」", "『": "』",
+             "〈": "〉", "<": ">"}
+_CLOSERS = frozenset(_BRACKETS.values())
+_MARKER_ROLE: dict[str, Role] = {
+    **{marker: "alias" for marker in ALIAS_MARKERS},
+    **{marker: "name" for marker in NAME_MARKERS},
+}
+_MARKER_RE = re.compile(
+    "(" + "|".join(sorted(_MARKER_ROLE, key=len, reverse=True)) + ")儿?[:是叫为作]*"
+)
+_PLAIN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z \-'·・•.]*")
+_PLACEHOLDER_RE = re.compile(
+    r"(?:.{1,2}(?:姓|家)的?)?(?:一个|一名)?小?[男女](?:孩|婴|童|宝|娃)?(?:子|儿|孩)?"
+    r"|.{0,2}某+|x+"
+)
+
+
+def _is_placeholder(cleaned: str) -> bool:
+    return cleaned in NAME_PLACEHOLDERS or _PLACEHOLDER_RE.fullmatch(cleaned) is not None
+
+
+@dataclass
+class _Entry:
+    role: Role
+    slots: list[list[str]]  # per character position, the alternatives written (张（章）)
+    separator: str  # the separator before this entry ("" for the first)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """Top-level tokens: ("text", run), ("bracket", content), ("sep", char), ("marker", role)."""
+    tokens: list[tuple[str, str]] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        run = "".join(buffer)
+        buffer.clear()
+        position = 0
+        for match in _MARKER_RE.finditer(run):
+            tokens.append(("text", run[position : match.start()]))
+            tokens.append(("marker", _MARKER_ROLE[match.group(1)]))
+            position = match.end()
+        tokens.append(("text", run[position:]))
+
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in _BRACKETS:
+            flush()
+            depth, stop = 1, index + 1
+            while stop < len(text) and depth:
+                depth += (text[stop] == char) - (text[stop] == _BRACKETS[char])
+                stop += 1
+            tokens.append(("bracket", text[index + 1 : stop - 1 if depth == 0 else stop]))
+            index = stop
+            continue
+        if char in _SEPARATORS or char in _CLOSERS:
+            flush()
+            tokens.append(("sep", char))
+        else:
+            buffer.append(char)
+        index += 1
+    flush()
+    return tokens
+
+
+def _expand(slots: list[list[str]]) -> list[str]:
+    """Readings of a name with variant characters: all first, all variants, then mixed, capped."""
+    readings = ["".join(options[0] for options in slots)]
+    for reading in itertools.chain(
+        ["".join(options[-1] for options in slots)],
+        ("".join(combo) for combo in itertools.islice(itertools.product(*slots), 4 * MAX_READINGS)),
+    ):
+        if len(readings) >= MAX_READINGS:
+            break
+        if reading not in readings:
+            readings.append(reading)
+    return readings
+
+
+def _parse(text: str, default_role: Role) -> tuple[list[str], list[str], bool]:
+    """Names, aliases and the placeholder flag of one cell (already simplified)."""
+    entries: list[_Entry] = []
+    extras: list[tuple[Role, str]] = []
+    current: list[list[str]] = []
+    role: Role = default_role  # set by the last inline marker (又名 ..., 小名 ...)
+    current_role: Role = role
+    separator = ""
+
+    def finish(next_separator: str) -> None:
+        nonlocal current, current_role, separator
+        if current:
+            entries.append(_Entry(current_role, current, separator))
+        current, current_role, separator = [], role, next_separator
+
+    for kind, value in _tokens(text):
+        if kind == "text":
+            current.extend([kept] for kept in map(_keep_char, value) if kept)
+        elif kind == "sep":
+            finish(value)
+        elif kind == "marker":
+            finish("")
+            role = current_role = "alias" if value == "alias" else "name"
+        else:
+            current_role = _bracket(value, current, current_role, entries, extras)
+    finish("")
+
+    merged: list[_Entry] = []
+    for entry in entries:  # 张丽/莉: a lone character after a slash is a variant of the last one
+        previous = merged[-1] if merged else None
+        if (previous is not None and entry.separator == "/" and len(entry.slots) == 1
+                and len(previous.slots) >= 2 and _is_han(entry.slots[0][0])):
+            previous.slots[-1].extend(entry.slots[0])
+        else:
+            merged.append(entry)
+    names: list[str] = []
+    aliases: list[str] = []
+    placeholder = False
+    readings = [(e.role, reading) for e in merged for reading in _expand(e.slots)] + extras
+    for entry_role, reading in readings:
+        cleaned = clean_name(reading)
+        if not cleaned or (len(cleaned) == 1 and cleaned.isascii()):  # a lone letter is no name
+            continue
+        if _is_placeholder(cleaned):
+            placeholder = True
+            continue
+        target = names if entry_role == "name" else aliases
+        if cleaned not in target:
+            target.append(cleaned)
+    return names, [alias for alias in aliases if alias not in names], placeholder
+
+
+def _bracket(
+    content: str, current: list[list[str]], current_role: Role, entries: list[_Entry],
+    extras: list[tuple[Role, str]],
+) -> Role:
+    """Apply one bracket's content; return the role of the name being read."""
+    inner = "".join(map(_keep_char, content))
+    if not inner:
+        return current_role
+    marker = _MARKER_RE.match(content.strip())
+    if marker is not None:
+        marked_role = _MARKER_ROLE[marker.group(1)]
+        rest = content.strip()[marker.end():]
+        if not "".join(map(_keep_char, rest)):  # 毛毛（小名）: the name before is of that kind
+            if not current and entries:
+                entries[-1].role = marked_role
+                return current_role
+            return marked_role
+        sub_names, sub_aliases, _ = _parse(rest, marked_role)
+        extras.extend([("name", name) for name in sub_names] + [("alias", a) for a in sub_aliases])
+        return current_role
+    if any(word in content for word in BRACKET_TAGS) or _is_placeholder(inner):
+        return current_role
+    if all(_is_han(char) for char in inner):
+        if len(inner) == 1:
+            if current and _is_han(current[-1][0]):
+                current[-1].append(inner)  # 张（章）: a variant of the character before
+            return current_role
+        if len(inner) <= 4:
+            is_name = (bool(current) and inner[0] == current[0][0]) or (
+                len(inner) >= 3 and inner[0] in SURNAME_RANK
+            )
+            extras.append(("name" if is_name else "alias", inner))
+        return current_role
+    if inner.isascii():
+        extras.append(("name", inner))
+    return current_role
+
+
+@_str_cache(_CACHE)
+def parse_name_cell(text: str) -> NameCell:
+    """Read the name cell of a record: names, childhood names and placeholders.
+
+    - placeholders (无, 不详, 女孩, 未取名, 王某 ...) give no name and ``placeholder=True``;
+    - tags in brackets (王芳（送养）, （照片是家人）) are removed;
+    - childhood names inline (王芳（小名芳芳）, 王芳 小名:毛毛, 乳名狗蛋, 毛毛（小名）) are aliases;
+      an unmarked short bracket (王芳（芳芳）) is an alias, or a name when it starts with the
+      surname;
+    - variant characters (张（章）丽（莉）, 张丽/莉) give every reading up to :data:`MAX_READINGS`,
+      the one as written first and the all-variant one second;
+    - names separated by / 、 , ; or introduced by 又名/曾用名 are several names.
+
+    Every name is passed through :func:`clean_name`.
+
+    Examples
+    --------
+    >>> parse_name_cell("张（章）丽（莉）").names
+    ('张丽', '章莉', '张莉', '章丽')
+    >>> parse_name_cell("王芳（小名芳芳）")
+    NameCell(names=('王芳',), aliases=('芳芳',), placeholder=False)
+    >>> parse_name_cell("不详")
+    NameCell(names=(), aliases=(), placeholder=True)
+    """
+    simplified = to_simplified(_require_str(text, "parse_name_cell"))
+    if _PLAIN_RE.fullmatch(simplified) and not _MARKER_RE.search(simplified):  # most cells: just a name
+        cleaned = clean_name(simplified)
+        if _is_placeholder(cleaned):
+            return NameCell((), (), True)
+        return NameCell((cleaned,) if cleaned else (), (), False)
+    if _is_placeholder(clean_name(simplified)):  # N/A, 不/详
+        return NameCell((), (), True)
+    names, aliases, placeholder = _parse(simplified, "name")
+    return NameCell(tuple(names), tuple(aliases), placeholder)
+
+
+@_str_cache(_CACHE)
+def parse_alias_cell(text: str) -> tuple[str, ...]:
+    """Childhood names in an alias cell (several may be listed; placeholders and tags dropped).
+
+    Examples
+    --------
+    >>> parse_alias_cell("毛毛、狗蛋（音）")
+    ('毛毛', '狗蛋')
+    """
+    names, aliases, _ = _parse(to_simplified(_require_str(text, "parse_alias_cell")), "alias")
+    return tuple(dict.fromkeys(aliases + names))
+
+
+@_str_cache(_CACHE)
+def parse_former_names(text: str) -> tuple[str, ...]:
+    """Former names (曾用名) of a candidate: ``;``-separated, also ； , 、 /.
+
+    Only names are returned: a childhood name marked inside is not a former name.
+
+    Examples
+    --------
+    >>> parse_former_names("李小红；張紅")
+    ('李小红', '张红')
+    """
+    names, _, _ = _parse(to_simplified(_require_str(text, "parse_former_names")), "name")
+    return tuple(names)
