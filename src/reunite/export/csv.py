@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from reunite.ingest._safe import neutralise_cell
+from reunite.normalize.ids import mask_id
 
 __all__ = ["PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "write_csv", "write_plan_csv",
            "write_region_summary_csv"]
@@ -73,25 +74,6 @@ class RegionSummaryLike(Protocol):
     def samples_to_collect(self) -> int: ...
 
 
-def _mask_id(number: str) -> str:
-    """Show the first 6 and last 4 characters of an ID number, mask the rest.
-
-    Stand-in for ``reunite.normalize.ids.mask_id`` (same behaviour) until that module exists.
-    An ID of 10 characters or fewer is masked whole: showing 6 + 4 would show all of it.
-
-    >>> _mask_id("11010519491231002X")
-    '110105********002X'
-    >>> _mask_id("110105491231002")
-    '110105*****1002'
-    >>> _mask_id("12345"), _mask_id("")
-    ('*****', '')
-    """
-    text = number.strip()
-    if len(text) <= 10:
-        return "*" * len(text)
-    return text[:6] + "*" * (len(text) - 10) + text[-4:]
-
-
 def _cell(value: object) -> str:
     if value is None:
         return ""
@@ -149,7 +131,7 @@ def write_plan_csv(path: str | Path, plan: Iterable[PlanRowLike], *, reveal_ids:
     """
     rows = (
         [r.province, r.county, r.region, r.person_id, r.name, r.sex, r.birth_date,
-         r.id_number if reveal_ids else _mask_id(r.id_number), r.action, round(r.priority, 4),
+         r.id_number if reveal_ids else mask_id(r.id_number), r.action, round(r.priority, 4),
          len(r.cases), _cases_cell(r.cases)]
         for r in plan
     )
