@@ -28,13 +28,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NameRow",
-    "case_rows",
     "candidate_birth",
     "candidate_rows",
+    "case_rows",
+    "record_names",
     "reference_blocking",
     "reference_levels",
     "reference_top_k",
-    "record_names",
     "resident_id",
 ]
 
@@ -175,7 +175,10 @@ def reference_levels(
         out["birth"] = -1
     else:
         gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
-        out["birth"] = _band(gap, (0, *spec.birth_band_days), (4, 3, 2, 1), 0)
+        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (4, 3, 2, 1), 0)
+        to_the_day = birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1]
+        if to_the_day and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
+            out["birth"] = 5
     out["region"] = _region_level(cases, candidates, i, j, spec)
     if event_b is None or birth_b is None:
         out["registration"] = -1
@@ -222,11 +225,11 @@ def reference_blocking(
     key_holders: dict[tuple[str, int], set[int]] = {}
     for j, names in enumerate(cand_names):
         county = int(candidates.region_county[j])
-        for name in names:
-            if name.given_pinyin:
-                pinyin_holders.setdefault(name.given_pinyin, set()).add(j)
-            if name.surname_pinyin and county > 0:
-                key_holders.setdefault((name.surname_pinyin, county), set()).add(j)
+        for row in names:
+            if row.given_pinyin:
+                pinyin_holders.setdefault(row.given_pinyin, set()).add(j)
+            if row.surname_pinyin and county > 0:
+                key_holders.setdefault((row.surname_pinyin, county), set()).add(j)
     common_pinyin = {p for p, holders in pinyin_holders.items() if len(holders) / n_cand > spec.max_name_share}
     common_keys = {k for k, holders in key_holders.items() if len(holders) > spec.max_name_block}
 
@@ -309,6 +312,14 @@ _FORMS = ("{y}", "{y}-{m:02d}", "{y}-{m:02d}-{d:02d}", "{y}/{m}/{d}", "{y}.{m:02
           "{y}{m:02d}{d:02d}", "{y}年{m}月{d}日", "{y}年{m}月", "{y}年", "{y}-{m}-{d}")
 
 
+def _pooled(values: Sequence[str], key: str) -> SearchStrategy[str]:
+    """A value from a small pool drawn once per example (shared by both tables), so pairs collide."""
+    from hypothesis import strategies as st
+
+    pool = st.shared(st.lists(st.sampled_from(values), min_size=1, max_size=6, unique=True), key=key)
+    return pool.flatmap(st.sampled_from)
+
+
 def _dates(first_year: int, last_year: int) -> SearchStrategy[str]:
     from hypothesis import strategies as st
 
@@ -316,27 +327,33 @@ def _dates(first_year: int, last_year: int) -> SearchStrategy[str]:
         return form.format(y=day.year, m=day.month, d=day.day)
 
     days = st.dates(datetime.date(first_year, 1, 1), datetime.date(last_year, 12, 31))
-    return st.one_of(st.just(""), st.builds(render, days, st.sampled_from(_FORMS)))
+    pooled = st.shared(st.lists(days, min_size=1, max_size=4), key="reunite-days")
+    near = st.one_of(days, pooled.flatmap(st.sampled_from))
+    return st.one_of(st.just(""), st.builds(render, near, st.sampled_from(_FORMS)))
 
 
 def _frame(rows: list[dict[str, str]], id_column: str, prefix: str) -> Any:
     import pandas as pd
 
-    frame = pd.DataFrame(rows, dtype=object)
+    frame = pd.DataFrame(rows, columns=sorted({k for r in rows for k in r}), dtype=object)
     frame.insert(0, id_column, [f"{prefix}{i:03d}" for i in range(len(rows))])
     return frame
 
 
 def case_rows(min_size: int = 1, max_size: int = 8) -> SearchStrategy[Any]:
-    """A pandas DataFrame of case rows (every cell text) with the shapes of real postings."""
+    """A pandas DataFrame of case rows (every cell text) with the shapes of real postings.
+
+    Names, regions, marks and some dates come from small pools drawn once per example and shared
+    with :func:`candidate_rows`, so that the two tables agree often enough to reach every level.
+    """
     from hypothesis import strategies as st
 
     row = st.fixed_dictionaries({
-        "name": st.sampled_from(NAMES), "alias": st.sampled_from(ALIASES),
+        "name": _pooled(NAMES, "reunite-names"), "alias": _pooled(ALIASES, "reunite-aliases"),
         "sex": st.sampled_from(SEXES), "birth_date": _dates(1980, 1995),
         "birth_calendar": st.sampled_from(("", "", "solar", "lunar")),
-        "missing_date": _dates(1980, 2000), "missing_region": st.sampled_from(REGIONS),
-        "marks": st.sampled_from(MARKS),
+        "missing_date": _dates(1980, 2000), "missing_region": _pooled(REGIONS, "reunite-regions"),
+        "marks": _pooled(MARKS, "reunite-marks"),
     })
     return st.lists(row, min_size=min_size, max_size=max_size).map(lambda r: _frame(r, "case_id", "c"))
 
@@ -353,9 +370,10 @@ def candidate_rows(min_size: int = 1, max_size: int = 12) -> SearchStrategy[Any]
         st.sampled_from(("360302880503123", "36030219880503123X", "abc")),
     )
     row = st.fixed_dictionaries({
-        "name": st.sampled_from(NAMES), "former_names": st.sampled_from(FORMER),
-        "sex": st.sampled_from(SEXES), "birth_date": _dates(1978, 1998), "id_number": id_cells,
-        "region": st.sampled_from(REGIONS), "registration_date": _dates(1980, 2010),
-        "marks": st.sampled_from(MARKS),
+        "name": _pooled(NAMES, "reunite-names"),
+        "former_names": st.one_of(_pooled(ALIASES, "reunite-aliases"), st.sampled_from(FORMER)),
+        "sex": st.sampled_from(SEXES), "birth_date": _dates(1980, 1995), "id_number": id_cells,
+        "region": _pooled(REGIONS, "reunite-regions"), "registration_date": _dates(1980, 2000),
+        "marks": _pooled(MARKS, "reunite-marks"),
     })
     return st.lists(row, min_size=min_size, max_size=max_size).map(lambda r: _frame(r, "person_id", "p"))
