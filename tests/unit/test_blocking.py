@@ -153,8 +153,6 @@ def _surname_tables() -> tuple[RecordTable, RecordTable]:
     return cases, candidates
 
 
-@pytest.mark.xfail(strict=True, reason="bug: blocking._too_common counts name slots, not candidates: a "
-                   "candidate with two names of one surname counts twice toward max_name_block")
 def test_surname_county_counts_candidates_not_names_toward_max_name_block() -> None:
     cases, candidates = _surname_tables()
     spec = BlockingSpec(passes=("surname_county",), max_name_block=2)  # two candidates share 王 in 360302
@@ -171,8 +169,6 @@ def test_the_reference_counts_candidates_toward_max_name_block() -> None:
     assert _pairs(cases, candidates, at_most_one) == {"surname_county": set()}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the surname_county pass has no sex filter and sex is not a "
-                   "comparison, so screen() ranks a man first for a missing girl")
 def test_screen_never_proposes_a_candidate_of_the_other_sex() -> None:
     passes: tuple[BlockingPass, ...] = ("birth_window", "given_pinyin", "surname_county")
     cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988-05-03"],

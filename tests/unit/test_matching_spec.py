@@ -64,9 +64,7 @@ def test_bad_comparison_specs_are_refused_when_made(changes: dict[str, Any], mes
         {**ComparisonSpec().to_dict(), "birth_band_days": 5},
         {**ComparisonSpec().to_dict(), "name_similarity": "high"},
         {**ComparisonSpec().to_dict(), "comparisons": ["birth", "star_sign"]},
-        pytest.param({**ComparisonSpec().to_dict(), "tf_adjust": "false"},
-                     marks=pytest.mark.xfail(strict=True, reason="bug: ComparisonSpec.from_dict reads tf_adjust "
-                                             "with bool(), so the text 'false' turns the adjustment on")),
+        pytest.param({**ComparisonSpec().to_dict(), "tf_adjust": "false"}),
     ],
 )
 def test_malformed_comparison_spec_data_gives_config_error(data: dict[str, Any]) -> None:

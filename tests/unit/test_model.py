@@ -135,8 +135,6 @@ def test_version_changes_when_m_u_or_frequencies_change() -> None:
     assert len({with_freq.version, other_freq.version, _fitted().version}) == 3
 
 
-@pytest.mark.xfail(strict=True, reason="bug: the version hash covers spec, m, u and frequencies but not prior "
-                   "(probabilities change) nor frequency_candidates (term-frequency weights change)")
 def test_version_changes_when_probabilities_or_scores_change() -> None:
     model = _fitted()
     other_prior = FellegiSunter.from_dict({**model.to_dict(), "params": {**model.to_dict()["params"], "prior": 0.9}})
@@ -178,16 +176,9 @@ _DELETE = object()
         pytest.param(_with(("params", "speed"), 1), "malformed", id="unknown param"),
         pytest.param(_with(("frequencies",), {"given": {}, "pinyin": {}, "surname": {}}), "malformed",
                      id="frequencies without their count"),
-        pytest.param(_with(("m", "surname"), ["a", "b", "c"]), "", id="text probabilities",
-                     marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                             reason="bug: from_dict lets numpy's ValueError through")),
-        pytest.param(_with(("m", "surname"), [0.0, -0.5, 1.5]), "", id="impossible probabilities",
-                     marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                             reason="bug: m/u are not checked to be probabilities; "
-                                             "log2 of 0 or a negative gives -inf/NaN weights")),
-        pytest.param(_with(("frequencies",), ["王"]), "", id="frequencies not a mapping",
-                     marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                             reason="bug: from_dict lets AttributeError through")),
+        pytest.param(_with(("m", "surname"), ["a", "b", "c"]), "", id="text probabilities"),
+        pytest.param(_with(("m", "surname"), [0.0, -0.5, 1.5]), "", id="impossible probabilities"),
+        pytest.param(_with(("frequencies",), ["王"]), "", id="frequencies not a mapping"),
     ],
 )
 def test_malformed_model_json_gives_config_error(body: dict[str, Any], message: str) -> None:
@@ -206,12 +197,8 @@ def test_malformed_model_json_gives_config_error(body: dict[str, Any], message: 
     [
         pytest.param(b"{not json", id="not json"),
         pytest.param(b"", id="empty"),
-        pytest.param(b'["a list"]', id="top-level list",
-                     marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                             reason="bug: from_dict calls data.get on a non-dict")),
-        pytest.param(b'{"format": "\xff"}', id="not utf-8",
-                     marks=pytest.mark.xfail(strict=True, raises=AssertionError,
-                                             reason="bug: load lets UnicodeDecodeError through")),
+        pytest.param(b'["a list"]', id="top-level list"),
+        pytest.param(b'{"format": "\xff"}', id="not utf-8"),
     ],
 )
 def test_unreadable_model_files_give_config_error(tmp_path: Path, content: bytes) -> None:

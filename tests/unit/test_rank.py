@@ -104,8 +104,6 @@ def test_case_posteriors_stay_finite_for_huge_scores() -> None:
     assert posterior[2] / posterior[3] == pytest.approx(2.0)
 
 
-@pytest.mark.xfail(strict=True, raises=RuntimeWarning, reason="bug: rank.case_posteriors computes "
-                   "exp2(-shift), which overflows (RuntimeWarning) when a case's best score is below -1024 bits")
 def test_case_posteriors_of_a_case_whose_every_score_is_hopeless() -> None:
     posterior, any_match, _ = case_posteriors(np.array([0, 0]), np.array([-3000.0, -3001.0], np.float32), 1, 0.5)
     assert posterior.tolist() == [0.0, 0.0] and any_match.tolist() == [0.0]

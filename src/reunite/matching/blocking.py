@@ -111,7 +111,7 @@ def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
     return _concat_ranges(parts_case, parts_start, parts_len, None)
 
 
-def _name_ranges(prep: Prepared, case_codes: I64, cand_codes: I64, common: set[int]) -> _Ranges:
+def _name_ranges(case_codes: I64, cand_codes: I64, common: I64) -> _Ranges:
     """Ranges of candidates sharing a code with a case (any slots), skipping too-common codes."""
     n_slots = cand_codes.shape[1]
     flat = cand_codes.ravel()
@@ -127,8 +127,8 @@ def _name_ranges(prep: Prepared, case_codes: I64, cand_codes: I64, common: set[i
     start = np.searchsorted(sorted_codes, codes, side="left")
     end = np.searchsorted(sorted_codes, codes, side="right")
     length = end - start
-    if common:
-        length[np.isin(codes, np.fromiter(common, dtype=np.int64))] = 0
+    if common.size:
+        length[np.isin(codes, common)] = 0
     return _concat_ranges([rows], [start.astype(np.int64)], [length.astype(np.int64)], index)
 
 
@@ -144,22 +144,38 @@ def _concat_ranges(cases: list[I64], starts: list[I64], lengths: list[I64], inde
     return _Ranges(case[nonempty][order], start[nonempty][order], length[nonempty][order], index)
 
 
-def _ranges(prep: Prepared, spec: BlockingSpec, name: BlockingPass) -> _Ranges:
-    if name == "birth_window":
-        return _birth_ranges(prep, spec)
-    if name == "given_pinyin":
-        return _name_ranges(prep, prep.cases.given_py.astype(np.int64),
-                            prep.candidates.given_py.astype(np.int64), _common_pinyin(prep, spec))
-    # surname_county: surname pinyin codes made county-specific
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What the pass predicates need, computed once per blocking run rather than once per chunk."""
+
+    case_lo: I64
+    case_hi: I64
+    common_pinyin: I64         # given-name pinyin codes too common to block on
+    case_county_keys: I64      # [cases, slots] surname pinyin x county, -1 unknown
+    cand_county_keys: I64      # [candidates, slots]
+    common_county_keys: I64
+
+
+def _context(prep: Prepared, spec: BlockingSpec) -> _Context:
+    lo, hi = _case_birth_interval(prep, spec)
     cand_keys = _county_keys(prep.candidates.surname_py, prep.candidates.county)
-    return _name_ranges(
-        prep, _county_keys(prep.cases.surname_py, prep.cases.county), cand_keys,
-        _too_common(cand_keys, spec),
+    return _Context(
+        case_lo=lo,
+        case_hi=hi,
+        common_pinyin=np.flatnonzero(prep.pinyin_freq > spec.max_name_share).astype(np.int64),
+        case_county_keys=_county_keys(prep.cases.surname_py, prep.cases.county),
+        cand_county_keys=cand_keys,
+        common_county_keys=_too_common(cand_keys, spec.max_name_block),
     )
 
 
-def _common_pinyin(prep: Prepared, spec: BlockingSpec) -> set[int]:
-    return {int(c) for c in np.flatnonzero(prep.pinyin_freq > spec.max_name_share)}
+def _ranges(prep: Prepared, name: BlockingPass, spec: BlockingSpec, context: _Context) -> _Ranges:
+    if name == "birth_window":
+        return _birth_ranges(prep, spec)
+    if name == "given_pinyin":
+        return _name_ranges(prep.cases.given_py.astype(np.int64), prep.candidates.given_py.astype(np.int64),
+                            context.common_pinyin)
+    return _name_ranges(context.case_county_keys, context.cand_county_keys, context.common_county_keys)
 
 
 def _county_keys(surname_py: npt.NDArray[np.int32], county: npt.NDArray[np.int32]) -> I64:
@@ -168,48 +184,50 @@ def _county_keys(surname_py: npt.NDArray[np.int32], county: npt.NDArray[np.int32
     return keys
 
 
-def in_pass(prep: Prepared, spec: BlockingSpec, name: BlockingPass, case: I64, cand: I64) -> B:
-    """Whether each pair satisfies a pass's predicate (the brute-force definition of the pass)."""
+def in_pass(
+    prep: Prepared, spec: BlockingSpec, name: BlockingPass, case: I64, cand: I64,
+    context: _Context | None = None,
+) -> B:
+    """Whether each pair satisfies a pass's predicate (the brute-force definition of the pass).
+
+    Every pass requires compatible sexes (unknown matches both): a girl's case never proposes a boy.
+    """
+    context = context or _context(prep, spec)
     c, d = prep.cases, prep.candidates
     cs, ds = c.sex[case], d.sex[cand]
-    sex_ok = (cs == 0) | (ds == 0) | (cs == ds)
+    sex_ok: B = (cs == 0) | (ds == 0) | (cs == ds)
     if name == "birth_window":
-        lo, hi = _case_birth_interval(prep, spec)
-        gap = np.maximum(lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
-            hi[case], d.birth_hi[cand].astype(np.int64)
+        gap = np.maximum(context.case_lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
+            context.case_hi[case], d.birth_hi[cand].astype(np.int64)
         )
-        in_window: B = sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
-        return in_window
+        return sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
     if name == "given_pinyin":
-        same_name: B = sex_ok & _share_code(c.given_py[case], d.given_py[cand], _common_pinyin(prep, spec))
-        return same_name
-    keys_c = _county_keys(c.surname_py, c.county)[case]
-    keys_d_all = _county_keys(d.surname_py, d.county)
-    return _share_code(keys_c, keys_d_all[cand], _too_common(keys_d_all, spec))
+        return sex_ok & _share_code(c.given_py[case], d.given_py[cand], context.common_pinyin)
+    return sex_ok & _share_code(
+        context.case_county_keys[case], context.cand_county_keys[cand], context.common_county_keys
+    )
 
 
-def _too_common(codes: npt.NDArray[np.int32] | I64, spec: BlockingSpec) -> set[int]:
-    flat = codes.ravel()
-    values, counts = np.unique(flat[flat >= 0], return_counts=True)
-    return {int(v) for v in values[counts > spec.max_name_block]}
+def _too_common(keys: I64, limit: int) -> I64:
+    """Keys carried by more than ``limit`` candidates (each candidate counted once per key)."""
+    owner = np.repeat(np.arange(keys.shape[0], dtype=np.int64), keys.shape[1])
+    flat = keys.ravel()
+    valid = flat >= 0
+    pairs = np.unique(np.stack([flat[valid], owner[valid]], axis=1), axis=0)
+    values, counts = np.unique(pairs[:, 0], return_counts=True)
+    return values[counts > limit].astype(np.int64)
 
 
-def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, common: set[int]) -> B:
+def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, common: I64) -> B:
+    """Whether the two records share a code (any slots) that is not too common."""
     out = np.zeros(a.shape[0], dtype=bool)
     for i in range(a.shape[1]):
         ai = a[:, i]
+        ok = ai >= 0
+        if common.size:
+            ok &= ~np.isin(ai, common)
         for j in range(b.shape[1]):
-            out |= (ai >= 0) & (ai == b[:, j])
-    if common:
-        # a pair whose only shared codes are too common is not in the pass
-        rare = np.zeros(a.shape[0], dtype=bool)
-        blocked = np.array(sorted(common), dtype=np.int64)
-        for i in range(a.shape[1]):
-            ai = a[:, i]
-            ok = (ai >= 0) & ~np.isin(ai, blocked)
-            for j in range(b.shape[1]):
-                rare |= ok & (ai == b[:, j])
-        out &= rare
+            out |= ok & (ai == b[:, j])
     return out
 
 
@@ -232,7 +250,8 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
     A chunk holds at most ``spec.chunk_pairs`` candidate pairs before filtering, unless one case
     alone has more.
     """
-    ranges = [(_ranges(prep, spec, name), name) for name in spec.passes]
+    context = _context(prep, spec)
+    ranges = [(_ranges(prep, name, spec, context), name) for name in spec.passes]
     n_cases = len(prep.cases)
     per_case = np.zeros(n_cases, dtype=np.int64)
     for r, _ in ranges:
@@ -248,9 +267,9 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
         cases_out, cands_out = [], []
         for k, ((r, name), bound) in enumerate(zip(ranges, bounds, strict=True)):
             case, cand = _expand(r, slice(int(bound[first]), int(bound[last])))
-            keep = in_pass(prep, spec, name, case, cand)
+            keep = in_pass(prep, spec, name, case, cand, context)
             for earlier in spec.passes[:k]:
-                keep &= ~in_pass(prep, spec, earlier, case, cand)
+                keep &= ~in_pass(prep, spec, earlier, case, cand, context)
             case, cand = case[keep], cand[keep]
             if name != "birth_window" and case.size:
                 key = np.unique(case * len(prep.candidates) + cand)

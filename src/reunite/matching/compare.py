@@ -70,8 +70,8 @@ def _slot_pairs(n_a: int, n_b: int) -> list[tuple[int, int]]:
 def _given_name(
     prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, value: I32 | None = None
 ) -> I8:
-    """Best level over all name pairs; ``value`` receives the agreeing code (characters at level 4,
-    pinyin at level 3) for term-frequency adjustment."""
+    """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
+    adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
     c, d = prep.cases, prep.candidates
     best = np.full(case.shape[0], -1, dtype=np.int8)
     for i, j in _slot_pairs(c.n_slots, d.n_slots):
@@ -95,7 +95,8 @@ def _given_name(
         target = best if rows is None else best[rows]
         if value is not None:
             improved = level > target
-            code = np.where(level == 4, ga, np.where(pa == pb, pa, np.where(pa == ab, pa, aa)))
+            # the candidate's own value: term frequencies count candidates' primary readings
+            code = np.where(level == 4, ga, np.where(level == 3, pb, -1))
             value[improved.nonzero()[0] if rows is None else rows[improved]] = code[improved]
         if rows is None:
             np.maximum(best, level, out=best)
@@ -114,7 +115,7 @@ def _both_known(a: I32, b: I32) -> I64 | None:
 
 
 def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> I8:
-    """Best level over all name pairs; ``value`` receives the agreeing surname code (level 2)."""
+    """Best level over all name pairs; ``value`` receives the agreeing surname code at level 2, else -1."""
     c, d = prep.cases, prep.candidates
     best = np.full(case.shape[0], -1, dtype=np.int8)
     for i, j in _slot_pairs(c.n_slots, d.n_slots):
@@ -133,7 +134,8 @@ def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> 
         target = best if rows is None else best[rows]
         if value is not None:
             improved = level > target
-            value[improved.nonzero()[0] if rows is None else rows[improved]] = sa[improved]
+            code = np.where(level == 2, sa, -1)
+            value[improved.nonzero()[0] if rows is None else rows[improved]] = code[improved]
         if rows is None:
             np.maximum(best, level, out=best)
         else:

@@ -368,19 +368,22 @@ class FellegiSunter:
         if hasattr(self, "frequencies_"):
             body["frequencies"] = self.frequencies_
             body["frequency_candidates"] = self.frequency_candidates_
+        scoring = ("spec", "params", "m", "u", "frequencies", "frequency_candidates")
         body["version"] = hashlib.sha256(
-            json.dumps({k: body.get(k) for k in ("spec", "m", "u", "frequencies")}, sort_keys=True,
-                       ensure_ascii=False).encode()
+            json.dumps({k: body.get(k) for k in scoring}, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()[:12]
         return body
 
     @property
     def version(self) -> str:
-        """A short content hash of spec, m and u: changes whenever the scoring changes."""
+        """A short content hash of everything that changes a score or probability (spec, params incl.
+        the prior, m, u, term frequencies): a run is replayed by the model of the same version."""
         return str(self.to_dict()["version"])
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
+        if not isinstance(data, dict):
+            raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
         if data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")
         try:
@@ -395,11 +398,16 @@ class FellegiSunter:
                      for kind, table in data["frequencies"].items()},
                     int(data["frequency_candidates"]),
                 )
-        except (KeyError, TypeError) as exc:
-            raise ConfigError(f"model: missing or malformed field {exc}") from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(f"model: missing or malformed field ({exc!r})") from exc
         for name, m, u in zip(spec.comparisons, model.m_, model.u_, strict=True):
             if m.shape != (len(LEVEL_LABELS[name]),) or u.shape != m.shape:
                 raise ConfigError(f"model: {name} expects {len(LEVEL_LABELS[name])} levels; got {m.shape}")
+            for what, probs in (("m", m), ("u", u)):
+                if not (np.all(np.isfinite(probs)) and np.all(probs > 0) and abs(float(probs.sum()) - 1) < 1e-3):
+                    raise ConfigError(
+                        f"model: {what} of {name} must be positive probabilities summing to 1; got {probs.tolist()}"
+                    )
         return model
 
     def save(self, path: str | Path) -> Path:
@@ -411,7 +419,7 @@ class FellegiSunter:
     def load(cls, path: str | Path) -> FellegiSunter:
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ConfigError(f"model file {path}: cannot read it ({exc})") from exc
         return cls.from_dict(data)
 

@@ -16,11 +16,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reunite.normalize.features import RecordTable
+from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
 __all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "name_frequencies", "prepare"]
 
-MAX_NAME_SLOTS = 4
+MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
 I8 = npt.NDArray[np.int8]
 I32 = npt.NDArray[np.int32]
@@ -146,26 +146,10 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     )
 
 
-def _frequency(matrix: I32, values: npt.NDArray[np.object_], known: Mapping[str, float] | None) -> F32:
-    """Share of candidates that carry each code in any slot (each record counted once per code).
-
-    With ``known`` (a model's fitted frequencies), shares come from it, and values it has not seen
-    get the smallest share it holds: scores then do not depend on which candidates are screened.
-    """
-    size = values.shape[0]
-    if known is not None:
-        floor = min(known.values(), default=1e-6)
-        return np.array([known.get(v, floor) for v in values.tolist()], dtype=np.float32)
-    n = matrix.shape[0]
-    if n == 0 or size == 0:
-        return np.zeros(size, dtype=np.float32)
-    per_record = np.unique(
-        np.stack([np.repeat(np.arange(n), matrix.shape[1]), matrix.ravel()], axis=1), axis=0
-    ) if matrix.shape[1] > 1 else np.stack([np.arange(n), matrix[:, 0]], axis=1)
-    codes = per_record[:, 1]
-    counts = np.bincount(codes[codes >= 0], minlength=size).astype(np.float64)
-    shares: F32 = (counts / n).astype(np.float32)
-    return shares
+def _frequency(values: npt.NDArray[np.object_], known: Mapping[str, float]) -> F32:
+    """Share of candidates carrying each code's value; values not in ``known`` get its smallest share."""
+    floor = min(known.values(), default=1e-6)
+    return np.array([known.get(v, floor) for v in values.tolist()], dtype=np.float32)
 
 
 def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
@@ -205,7 +189,7 @@ def prepare(
     (f_c, f_d), _ = _intern(cn.given_fuzzy, dn.given_fuzzy)
     (s_c, s_d), surname_values = _intern(cn.surname, dn.surname)
     (sp_c, sp_d), _ = _intern(cn.surname_pinyin, dn.surname_pinyin)
-    known = frequencies or {}
+    known = frequencies if frequencies is not None else name_frequencies(candidates)
 
     case_side = _side(
         cases,
@@ -231,8 +215,8 @@ def prepare(
         cand_order=order,
         tiebreak=id_rank[order],
         pinyin_vocab=pinyin_vocab,
-        given_freq=_frequency(unordered.given, given_values, known.get("given")),
-        pinyin_freq=_frequency(unordered.given_py, pinyin_vocab, known.get("pinyin")),
-        surname_freq=_frequency(unordered.surname, surname_values, known.get("surname")),
+        given_freq=_frequency(given_values, known.get("given", {})),
+        pinyin_freq=_frequency(pinyin_vocab, known.get("pinyin", {})),
+        surname_freq=_frequency(surname_values, known.get("surname", {})),
         frequency_base=int(frequency_base if frequencies is not None and frequency_base else len(candidates)),
     )

@@ -20,6 +20,8 @@ _EXACT_SORT = 200_000
 def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     """Indices of the best ``k`` rows of each group, ordered by group, score (high first), tiebreak.
 
+    Groups are small non-negative integers (a chunk's local case numbers): they are counted, not sorted.
+
     Exact and deterministic. Large inputs are first cut at a score threshold that keeps at least
     ``k`` rows of every group that has them (groups short of ``k`` above it keep all their rows), so
     only the survivors are sorted.
@@ -66,16 +68,17 @@ def case_posteriors(
     ([0.997, 0.001], 0.998, [2])
     """
     count = np.bincount(group, minlength=n_groups).astype(np.int64)
+    score64 = score.astype(np.float64)
     shift = np.full(n_groups, -np.inf)
-    np.maximum.at(shift, group, score.astype(np.float64))
+    np.maximum.at(shift, group, score64)
     shift = np.where(np.isfinite(shift), shift, 0.0)
-    bf = np.exp2(score.astype(np.float64) - shift[group])  # scaled by 2**-shift for stability
-    total = np.bincount(group, weights=bf, minlength=n_groups)
-    per_pair_prior = prior / np.maximum(count, 1)
-    scaled_null = (1.0 - prior) * np.exp2(-shift)
-    denominator = scaled_null + per_pair_prior * total
-    posterior = per_pair_prior[group] * bf / denominator[group]
-    any_match = np.where(count > 0, per_pair_prior * total / denominator, 0.0)
+    # In log2 space, each case's Bayes factors scaled by its best: nothing overflows either way.
+    log_total = np.log2(np.bincount(group, weights=np.exp2(score64 - shift[group]), minlength=n_groups)
+                        + (count == 0)) + shift
+    log_prior = np.log2(prior / np.maximum(count, 1))
+    log_denominator = np.logaddexp2(np.log2(1.0 - prior), log_prior + log_total)
+    posterior = np.exp2(log_prior[group] + score64 - log_denominator[group])
+    any_match = np.where(count > 0, np.exp2(log_prior + log_total - log_denominator), 0.0)
     return posterior, any_match, count
 
 

@@ -246,7 +246,7 @@ def reference_blocking(
             theirs = {n.given_pinyin for n in cand_names[j] if n.given_pinyin}
             return sex_ok and bool((mine & theirs) - common_pinyin)
         county_a, county_b = int(cases.region_county[i]), int(candidates.region_county[j])
-        if county_a <= 0 or county_a != county_b:
+        if not sex_ok or county_a <= 0 or county_a != county_b:
             return False
         mine = {n.surname_pinyin for n in record_names(cases, i) if n.surname_pinyin}
         theirs = {n.surname_pinyin for n in cand_names[j] if n.surname_pinyin}

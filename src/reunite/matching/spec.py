@@ -73,10 +73,17 @@ LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
     ),
 }
 
-# Comparisons whose levels are ordered by closeness: their weights are kept non-decreasing, so a
-# closer value never lowers a score. Registration and timeline are evidence of another kind, and
-# their weights are whatever the data says.
-ORDERED: frozenset[ComparisonName] = frozenset({"given_name", "surname", "birth", "region", "marks"})
+# Comparisons whose levels are ordered by closeness of agreement: their weights are kept
+# non-decreasing in level, so a closer value never lowers a score. Every comparison is ordered today
+# (registration: the later after birth and the loss, the stronger; timeline: born before the loss is
+# the consistent story); a new comparison with unordered levels would be left out of this set.
+ORDERED: frozenset[ComparisonName] = frozenset(COMPARISONS)
+
+
+def _strict_bool(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{what}: expected true or false; got {value!r}")
+    return value
 
 
 def _check_literal(value: str, allowed: tuple[str, ...], what: str) -> None:
@@ -175,7 +182,7 @@ class ComparisonSpec:
                 nearby_km=float(data["nearby_km"]),
                 late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
                 timeline_grace_days=int(data["timeline_grace_days"]),
-                tf_adjust=bool(data["tf_adjust"]),
+                tf_adjust=_strict_bool(data["tf_adjust"], "tf_adjust"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(f"comparison spec: malformed ({exc!r}); got {data!r}") from exc
@@ -234,6 +241,20 @@ class BlockingSpec:
                 raise ConfigError(f"{attr}: expected a positive whole number; got {getattr(self, attr)}")
         if not 0.0 < self.max_name_share <= 1.0:
             raise ConfigError(f"max_name_share: expected a share in (0, 1]; got {self.max_name_share}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BlockingSpec:
+        try:
+            return cls(
+                passes=tuple(data["passes"]),
+                birth_margin_days=int(data["birth_margin_days"]),
+                missing_age_days=int(data["missing_age_days"]),
+                max_name_share=float(data["max_name_share"]),
+                max_name_block=int(data["max_name_block"]),
+                chunk_pairs=int(data["chunk_pairs"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError(f"blocking spec: malformed ({exc!r}); got {data!r}") from exc
 
     def to_dict(self) -> dict[str, Any]:
         return {

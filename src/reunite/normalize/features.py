@@ -21,9 +21,11 @@ import numpy.typing as npt
 from reunite._typing import Side
 from reunite.ingest.report import IngestReport
 
-__all__ = ["NAME_KINDS", "SEX_CODES", "NameTable", "RecordTable"]
+__all__ = ["MAX_NAMES_COMPARED", "NAME_KINDS", "SEX_CODES", "NameTable", "RecordTable"]
 
 SEX_CODES = {"": 0, "M": 1, "F": 2}
+MAX_NAMES_COMPARED = 8
+"""Names of one record compared in matching (reported, childhood, former); more are flagged."""
 NAME_KINDS = {"name": 0, "alias": 1, "former": 2}
 
 I8 = npt.NDArray[np.int8]

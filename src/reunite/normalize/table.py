@@ -17,7 +17,7 @@ import numpy.typing as npt
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
 from reunite.normalize.dates import ParsedDates, parse_dates, to_days
-from reunite.normalize.features import NAME_KINDS, SEX_CODES, NameTable, RecordTable
+from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
 from reunite.normalize.marks import mark_features
 from reunite.normalize.name_cells import parse_alias_cell, parse_former_names, parse_name_cell
@@ -180,6 +180,9 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
     records = _record_names(raw)
     names = _name_table(records, keep)
+    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = np.array(
+        [len(records[i]) > MAX_NAMES_COMPARED for i in keep.tolist()], dtype=bool
+    )
     columns = raw.columns
     return RecordTable(
         side=side,
