@@ -1,16 +1,250 @@
-"""Database commands of the ``reunite`` command line (rescreen, dna, plan)."""
+"""Database commands of the ``reunite`` command line: rescreen, dna (record, import, profiles), plan.
+
+Every user mistake (a bad URL, a missing file, an unknown id, a bad outcome) raises a
+:class:`reunite.errors.ReuniteError`; :func:`reunite.cli.main` prints it as one line and exits 2.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import csv
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["add_store_commands", "run_store_command"]
+from reunite.errors import InputError, StoreError
+from reunite.ingest import IngestReport
+
+if TYPE_CHECKING:
+    from reunite.store import Store
+
+__all__ = ["add_store_commands", "open_store", "plan_region_key", "run_store_command"]
+
+_DB_HELP = "database URL: sqlite:///reunite.db or postgresql+psycopg://user@host:5432/reunite"
 
 
 def add_store_commands(commands: Any) -> None:
-    """Register the database subcommands (being written: rescreen, dna, plan)."""
+    """Register ``rescreen``, ``dna record|import|profiles`` and ``plan`` on the subcommand parsers."""
+    rescreen = commands.add_parser(
+        "rescreen", help="store new and changed cases and candidates and re-screen what they affect")
+    rescreen.add_argument("--db", required=True, help=_DB_HELP)
+    rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
+    rescreen.add_argument("--candidates", type=Path, help="candidates CSV or XLSX")
+    rescreen.add_argument("--top-k", type=int, default=20, help="candidates kept per case (default 20)")
+    rescreen.add_argument("--full", action="store_true",
+                          help="fit the model anew on all stored data and re-screen every open case")
+    rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
+    rescreen.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from")
+
+    dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
+    dna_commands = dna.add_subparsers(dest="dna_command", required=True, metavar="ACTION")
+    record = dna_commands.add_parser("record", help="record one DNA outcome (confirmed closes the case)")
+    record.add_argument("--db", required=True, help=_DB_HELP)
+    record.add_argument("--case", required=True, help="case_id")
+    record.add_argument("--person", required=True, help="person_id")
+    record.add_argument("--outcome", required=True, help="excluded, confirmed or pending")
+    record.add_argument("--date", help="outcome date, YYYY-MM-DD")
+    record.add_argument("--lab-ref", help="the lab's reference")
+    record.add_argument("--note")
+    imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
+    imported.add_argument("--db", required=True, help=_DB_HELP)
+    imported.add_argument("--file", required=True, type=Path)
+    profiles = dna_commands.add_parser("profiles", help="mark persons whose DNA profile is on file")
+    profiles.add_argument("--db", required=True, help=_DB_HELP)
+    profiles.add_argument("--file", required=True, type=Path, help="CSV with a person_id column")
+
+    plan = commands.add_parser("plan", help="write the DNA sampling plan: one row per person to visit")
+    plan.add_argument("--db", required=True, help=_DB_HELP)
+    plan.add_argument("--top-k", type=int, default=5, help="candidates per case to visit (default 5)")
+    plan.add_argument("--out", required=True, type=Path, help="plan CSV to write")
+    plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
 
 
 def run_store_command(args: argparse.Namespace) -> int:
-    raise SystemExit(f"reunite: unknown command {args.command!r}")
+    """Run a command registered by :func:`add_store_commands`; returns the exit code."""
+    handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+        "rescreen": _rescreen, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
+        "dna profiles": _dna_profiles,
+    }
+    name = args.command if args.command != "dna" else f"dna {args.dna_command}"
+    if name not in handlers:
+        raise SystemExit(f"reunite: unknown command {name!r}")
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return handlers[name](args)
+    except OperationalError as exc:  # the database went away mid-command
+        raise StoreError(f"the database failed: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def open_store(url: str, *, create: bool) -> Store:
+    """Open the store at ``url``, upgraded to the newest schema; a bad URL is a :class:`StoreError`.
+
+    With ``create=False`` a database reunite has never written to is an error (a mistyped SQLite
+    path would otherwise become a new, empty database).
+
+    >>> open_store("mysql://", create=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reunite.errors.StoreError: --db 'mysql://': cannot open the database: ...
+    >>> open_store("not a url", create=True)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reunite.errors.StoreError: --db 'not a url': expected a database URL such as sqlite:///reunite.db ...
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from reunite.store import Store
+    from reunite.store.db import HEAD, safe_url, upgrade_schema
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"--db {url!r}: expected a database URL such as sqlite:///reunite.db or "
+                         "postgresql+psycopg://user@host:5432/reunite") from None
+    shown = safe_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database or "")
+        if not create and not path.is_file():
+            raise StoreError(f"--db {shown!r}: no such database file {path} (reunite rescreen creates it)")
+        if not path.parent.is_dir():
+            raise StoreError(f"--db {shown!r}: folder {path.parent} does not exist")
+    try:
+        store = Store(url)
+        try:
+            if not create and store.schema_revision() is None:
+                raise StoreError(f"--db {shown!r}: not a reunite database (reunite rescreen creates one)")
+            upgrade_schema(store.engine, HEAD)
+        except BaseException:
+            store.close()
+            raise
+    except (DBAPIError, NoSuchModuleError, ImportError) as exc:
+        raise StoreError(f"--db {shown!r}: cannot open the database: {_first_line(exc)}") from None
+    return store
+
+
+def _write_quarantine(report: IngestReport, source: Path) -> Path | None:
+    if not report.problems:
+        return None
+    return report.write_quarantine(source.with_name(f"{source.stem}.quarantine.csv"))
+
+
+def _rescreen(args: argparse.Namespace) -> int:
+    from reunite.matching.model import FellegiSunter
+    from reunite.rescreen import rescreen
+
+    if args.top_k < 1:
+        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    model = FellegiSunter.load(args.model) if args.model else None
+    with open_store(args.db, create=True) as store:
+        report = rescreen(store, cases=args.cases, candidates=args.candidates, top_k=args.top_k,
+                          full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
+                          log=lambda line: print(line, flush=True))
+    for ingest, source in zip(report.ingest, [p for p in (args.cases, args.candidates) if p], strict=True):
+        written = _write_quarantine(ingest, source)
+        if written is not None:
+            print(f"quarantined rows: {written} (not stored)")
+    print(report.summary())
+    return 0
+
+
+def _dna_record(args: argparse.Namespace) -> int:
+    with open_store(args.db, create=False) as store:
+        store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
+                         note=args.note)
+    closes = " (the case is closed)" if args.outcome == "confirmed" else ""
+    print(f"recorded: case {args.case}, person {args.person}: {args.outcome}{closes}")
+    return 0
+
+
+def _existing_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise InputError(f"{what} {path}: no such file")
+    return path
+
+
+def _dna_import(args: argparse.Namespace) -> int:
+    path = _existing_file(args.file, "--file")
+    with open_store(args.db, create=False) as store:
+        report = store.import_dna_csv(path)
+    print(report.summary())
+    written = _write_quarantine(report, path)
+    if written is not None:
+        print(f"quarantined rows: {written}")
+    return 0
+
+
+def read_person_ids(path: Path) -> list[str]:
+    """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped."""
+    from reunite.ingest import decode_text
+
+    text, _ = decode_text(_existing_file(path, "--file").read_bytes(), source=path.name)
+    rows = list(csv.reader(text.splitlines()))
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    if "person_id" not in header:
+        raise InputError(f"{path.name}: expected a person_id column, found {rows[0] if rows else 'no header'}")
+    at = header.index("person_id")
+    return [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+
+
+def _dna_profiles(args: argparse.Namespace) -> int:
+    ids = read_person_ids(args.file)
+    with open_store(args.db, create=False) as store:
+        new = store.mark_profiles_on_file(ids, source=args.file.name)
+    print(f"{len(set(ids))} persons with a DNA profile on file in {args.file.name}; {new} newly marked")
+    return 0
+
+
+@functools.lru_cache(maxsize=65_536)
+def plan_region_key(region: str) -> tuple[str, str]:
+    """(province, county) of today's divisions for a region cell, by name; ("", "") when unknown.
+
+    Codes and names of one county (also old ones) group together; a region known only to the city
+    keeps the city as its county key, one known only to the province an empty county.
+
+    >>> plan_region_key("上海市南汇县") == plan_region_key("310115")
+    True
+    >>> plan_region_key("360302")
+    ('江西省', '江西省萍乡市安源区')
+    >>> plan_region_key("undefined")
+    ('', '')
+    """
+    from reunite.normalize.regions import resolve_region
+
+    found = resolve_region(region)
+    if found.level == 0:
+        return "", ""
+    province = resolve_region(str(found.province)).label if found.province else ""
+    return province, found.label if found.level >= 2 else ""
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from reunite.export import write_plan_csv
+    from reunite.store import build_plan, summarize_plan
+
+    if args.top_k < 1:
+        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    if not args.out.parent.is_dir():
+        raise InputError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    with open_store(args.db, create=False) as store:
+        plan = build_plan(store, args.top_k, region_key=plan_region_key)
+    out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
+    summary = summarize_plan(plan)
+    cases = {c.case_id for row in plan for c in row.cases}
+    in_database = sum(row.action == "compare in database" for row in plan)
+    print(f"sampling plan: {out}")
+    print(f"{len(plan)} persons for {len(cases)} cases: {len(plan) - in_database} samples to collect, "
+          f"{in_database} to compare in the database")
+    print(f"{'province':<12}{'county':<28}{'persons':>8}{'cases':>8}{'samples':>9}")
+    for s in summary:
+        print(f"{s.province or '(unknown)':<12}{s.county or '(unknown)':<28}{s.persons:>8}{s.cases:>8}"
+              f"{s.samples_to_collect:>9}")
+    return 0

@@ -76,7 +76,7 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
 
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == head_revision() == "0002"
+        assert store.schema_revision() == head_revision() == "0003"
         assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
         assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
         assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
@@ -115,6 +115,6 @@ def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == "0002"
+        assert store.schema_revision() == "0003"
     finally:
         store.close()

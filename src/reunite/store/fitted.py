@@ -1,7 +1,9 @@
-"""Fitted models: what a full re-screen fitted (u and term frequencies on the data), by version.
+"""What the re-screen keeps between runs: fitted models and per-case bounds.
 
-Incremental re-screens score with the newest stored fitted model, so a pair scores the same in
-every run until the next full re-screen fits a new one.
+Incremental re-screens score with the newest stored fitted model (u and term frequencies fitted
+on the data by the last full re-screen), so a pair scores the same in every run until the next
+full re-screen fits a new one. A case's bound is the (score, person id) rank after which every
+candidate missing from its current top-k ranks; no bound: the top-k holds the whole window.
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reunite.store.db import as_utc, utcnow
-from reunite.store.models import FittedModel
+from reunite.store.dna import chunks
+from reunite.store.models import CaseBound, FittedModel
 
-__all__ = ["StoredModel", "add_fitted_model", "latest_fitted_model"]
+__all__ = ["Bound", "StoredModel", "add_fitted_model", "latest_fitted_model", "read_bounds", "write_bounds"]
+
+Bound = tuple[float, str]  # (score, person_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +57,17 @@ def add_fitted_model(
     """Store a fitted model (``model["version"]`` is its version) inside ``session``'s transaction."""
     session.add(FittedModel(version=str(model["version"]), base_version=base_version,
                             config_hash=config_hash, run_id=run_id, created=utcnow(), model=dict(model)))
+
+
+def read_bounds(session: Session) -> dict[str, Bound]:
+    """Every stored case bound, by case id."""
+    return {str(c): (float(s), str(p))
+            for c, s, p in session.execute(select(CaseBound.case_id, CaseBound.score, CaseBound.person_id))}
+
+
+def write_bounds(session: Session, run_id: int, bounds: Mapping[str, Bound | None]) -> None:
+    """Set the bounds of the cases in ``bounds`` (``None`` removes a case's bound)."""
+    for part in chunks(sorted(bounds)):
+        session.execute(delete(CaseBound).where(CaseBound.case_id.in_(part)))
+    session.add_all(CaseBound(case_id=c, score=b[0], person_id=b[1], run_id=run_id)
+                    for c, b in bounds.items() if b is not None)

@@ -23,6 +23,10 @@ Tables
 ``fitted_models``
     Models fitted by full re-screens (JSON), with the base model and configuration they came
     from; incremental runs score with the newest (added by revision 0003).
+``case_bounds``
+    Per case, the (score, person) rank of the best candidate its current top-k may lack: every
+    candidate not stored ranks after it; no row means the current top-k holds the case's whole
+    window (added by revision 0003).
 ``audit_log``
     Who did what, when, on which inputs (with a hash of the inputs).
 ``run_lock``
@@ -58,6 +62,7 @@ __all__ = [
     "Base",
     "Candidate",
     "Case",
+    "CaseBound",
     "CurrentTopK",
     "DnaOutcomeRecord",
     "DnaProfile",
@@ -224,6 +229,17 @@ class FittedModel(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
     created: Mapped[dt.datetime] = mapped_column(UtcDateTime, nullable=False)
     model: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
+
+
+class CaseBound(Base):
+    """Added by revision 0003: candidates missing from a case's current top-k rank after this."""
+
+    __tablename__ = "case_bounds"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    person_id: Mapped[str] = mapped_column(Text, nullable=False)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
 
 
 class AuditEntry(Base):

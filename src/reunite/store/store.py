@@ -25,7 +25,6 @@ from reunite._typing import DnaOutcome, Side
 from reunite.errors import InputError, StoreError
 from reunite.ingest.report import IngestReport
 from reunite.store import dna
-from reunite.store.fitted import StoredModel, add_fitted_model, latest_fitted_model
 from reunite.store.db import (
     HEAD,
     create_store_engine,
@@ -33,6 +32,14 @@ from reunite.store.db import (
     safe_url,
     upgrade_schema,
     utcnow,
+)
+from reunite.store.fitted import (
+    Bound,
+    StoredModel,
+    add_fitted_model,
+    latest_fitted_model,
+    read_bounds,
+    write_bounds,
 )
 from reunite.store.lock import (
     LockHolder,
@@ -172,8 +179,9 @@ class Store:
                 found.sort(key=lambda r: str(r[0]))
         return [dict(zip(columns, row, strict=True)) for row in found]
 
-    def content_hashes(self, side: Side) -> dict[str, str]:
-        """Content hash of every stored row, by id (to tell new and changed input rows apart).
+    def content_hashes(self, side: Side, ids: Collection[str] | None = None) -> dict[str, str]:
+        """Content hash of stored rows (all, or those in ``ids``), by id (to tell new and changed
+        input rows apart).
 
         >>> store = Store.open("sqlite://")
         >>> _ = store.upsert("cases", [{"case_id": "C1"}])
@@ -183,8 +191,19 @@ class Store:
         side = check_side(side)
         model = MODELS[side]
         id_attr = getattr(model, COLUMNS[side][0])
+        query = select(id_attr, model.content_hash)
         with self._sessions() as session:
-            return {str(k): str(h) for k, h in session.execute(select(id_attr, model.content_hash))}
+            if ids is None:
+                return {str(k): str(h) for k, h in session.execute(query)}
+            found: dict[str, str] = {}
+            for part in dna.chunks(sorted(set(ids))):
+                found.update((str(k), str(h)) for k, h in session.execute(query.where(id_attr.in_(part))))
+            return found
+
+    def last_run_id(self) -> int | None:
+        """Id of the newest run, whatever its status (``None`` before the first)."""
+        with self._sessions() as session:
+            return session.scalar(select(Run.id).order_by(Run.id.desc()).limit(1))
 
     def open_case_ids(self) -> list[str]:
         """Ids of cases not closed by a confirmed DNA outcome, sorted."""
@@ -398,6 +417,12 @@ class Store:
         with self._sessions() as session:
             return latest_fitted_model(session)
 
+    def case_bounds(self) -> dict[str, Bound]:
+        """Per case, the (score, person_id) after which every candidate missing from its current
+        top-k ranks (set by :meth:`commit_run`); a case without one has its whole window stored."""
+        with self._sessions() as session:
+            return read_bounds(session)
+
     def commit_run(
         self,
         run_id: int,
@@ -411,14 +436,16 @@ class Store:
         model_version: str | None = None,
         fitted_model: Mapping[str, Any] | None = None,
         base_model_version: str = "",
+        bounds: Mapping[str, Bound | None] | None = None,
         summary: Mapping[str, Any] | None = None,
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
-        hash), saves ``results`` (as :meth:`save_results`), sets the run's ``model_version`` when
-        given, and finishes the run; then releases the run lock. A process killed before the
+        hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
+        :meth:`case_bounds`; ``None`` removes one), sets the run's ``model_version`` when given,
+        and finishes the run; then releases the run lock. A process killed before the
         commit leaves the database as it was (the run stays "running" until a later run takes the
         dead holder's lock over and marks it failed).
 
@@ -429,8 +456,9 @@ class Store:
         StoreError
             The run is not running, or the database refused a row; nothing is written.
         """
-        prepared = {side: prepare_rows(side, rows) for side, rows in (("cases", cases),
-                                                                      ("candidates", candidates))}
+        sides: tuple[tuple[Side, Sequence[Mapping[str, str]]], ...] = (("cases", cases),
+                                                                     ("candidates", candidates))
+        prepared = {side: prepare_rows(side, rows) for side, rows in sides}
         parsed = parse_result_rows(results)
         done: dict[Side, UpsertResult] = {}
         try:
@@ -446,6 +474,7 @@ class Store:
                                      config_hash=run.config_hash)
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k)
+                write_bounds(session, run_id, bounds or {})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()

@@ -1,0 +1,177 @@
+"""The database commands of the command line: rescreen, dna record|import|profiles, plan, and their
+one-line errors (exit code 2, no traceback)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from reunite.cli import main
+from reunite.store import Store
+
+CASES = """case_id,name,sex,birth_date,missing_region
+C1,王小红,F,1988-05,310115
+C2,李强,M,1990,360302
+"""
+CANDIDATES = """person_id,name,sex,birth_date,region,id_number
+P1,王小红,F,1988-05-03,上海市南汇县,31022519880503002X
+P2,张小红,F,1988-06-11,310115,
+P3,李强,M,1990-02-01,360302,
+P4,李刚,M,1990-07-09,,
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def filled(db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    cases, people = write(tmp_path / "cases.csv", CASES), write(tmp_path / "people.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "run 1 started: full re-screen (no fitted model yet)" in out
+    assert "2 cases have new candidates in their top 3" in out
+    return db_url
+
+
+def one_error_line(capsys: pytest.CaptureFixture[str], expected: str) -> None:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and expected in err[0], err
+    assert "Traceback" not in err[0]
+
+
+def test_rescreen_twice_says_nothing_to_do(filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rescreen", "--db", filled, "--candidates", str(tmp_path / "people.csv"),
+                 "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing to do: 0 new and 0 changed cases, 0 new and 0 changed candidates" in out
+    write(tmp_path / "more.csv", CANDIDATES.replace("P4,李刚", "P4,李小强") + "P5,王晓红,F,1988-05-20,310115,\n")
+    assert main(["rescreen", "--db", filled, "--candidates", str(tmp_path / "more.csv"),
+                 "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "incremental re-screen" in out and "1 new and 1 changed candidates" in out
+    assert "1 cases have new candidates in their top 3" in out  # P5 enters C1's top 3
+
+
+def test_rescreen_quarantines_bad_rows_beside_the_input(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write(tmp_path / "cases.csv", CASES + "C3,,X,1991,\n")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "cases.csv: read 3, accepted 2, quarantined 1" in out
+    quarantine = tmp_path / "cases.quarantine.csv"
+    assert f"quarantined rows: {quarantine} (not stored)" in out
+    assert "expected M/F/男/女, got 'X'" in quarantine.read_text(encoding="utf-8-sig")
+
+
+def test_second_run_at_once_prints_one_line_and_exits_2(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Store.open(filled) as store:
+        holder = store.begin_run("incremental", "cfg", "m", 0, {})
+        code = main(["rescreen", "--db", filled, "--full"])
+        store.finish_run(holder)
+    assert code == 2
+    one_error_line(capsys, "reunite rescreen: error: another run holds the run lock")
+
+
+def test_dna_record_excludes_a_pair_and_confirmed_closes_the_case(
+    filled: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dna", "record", "--db", filled, "--case", "C1", "--person", "P1", "--outcome",
+                 "excluded", "--date", "2024-03-05", "--lab-ref", "L-7"]) == 0
+    assert "recorded: case C1, person P1: excluded" in capsys.readouterr().out
+    assert main(["rescreen", "--db", filled, "--top-k", "3"]) == 0
+    out = capsys.readouterr().out  # C1 is screened anew; P2 was already in its top 3
+    assert "screened 1 cases against every candidate" in out and "0 cases have new candidates" in out
+    assert main(["dna", "record", "--db", filled, "--case", "C2", "--person", "P3", "--outcome",
+                 "confirmed"]) == 0
+    assert "(the case is closed)" in capsys.readouterr().out
+    with Store.open(filled) as store:
+        assert store.excluded_pairs() == {("C1", "P1")}
+        assert "P1" not in {r.person_id for r in store.current_topk(["C1"])}
+        assert store.open_case_ids() == ["C1"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--case", "C9", "--person", "P1", "--outcome", "excluded"], "case_id 'C9' is not in the store"),
+        (["--case", "C1", "--person", "P1", "--outcome", "maybe"],
+         "expected one of 'excluded', 'confirmed', 'pending', got 'maybe'"),
+        (["--case", "C1", "--person", "P1", "--outcome", "pending", "--date", "5 March"], "5 March"),
+    ],
+)
+def test_dna_record_mistakes_are_one_line(
+    filled: str, argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["dna", "record", "--db", filled, *argv]) == 2
+    one_error_line(capsys, message)
+
+
+def test_dna_import_prints_the_report_and_quarantines_beside_the_file(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lab = write(tmp_path / "lab.csv", "case_id,person_id,outcome,date\nC1,P2,excluded,2024-01-02\n"
+                                      "C1,P9,excluded,2024-01-02\nC2,P3,maybe,\n")
+    assert main(["dna", "import", "--db", filled, "--file", str(lab)]) == 0
+    out = capsys.readouterr().out
+    assert "lab.csv: read 3, accepted 1, quarantined 2" in out
+    assert f"quarantined rows: {tmp_path / 'lab.quarantine.csv'}" in out
+    with Store.open(filled) as store:
+        assert store.excluded_pairs() == {("C1", "P2")}
+
+
+def test_dna_profiles_and_plan_by_todays_county(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "profiles.csv", "\ufeffperson_id,note\nP3,provincial\n\n")
+    assert main(["dna", "profiles", "--db", filled, "--file", str(tmp_path / "profiles.csv")]) == 0
+    assert "1 persons with a DNA profile on file in profiles.csv; 1 newly marked" in capsys.readouterr().out
+    out_csv = tmp_path / "plan.csv"
+    assert main(["plan", "--db", filled, "--top-k", "2", "--out", str(out_csv)]) == 0
+    out = capsys.readouterr().out
+    with out_csv.open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    by_person = {r["person_id"]: r for r in rows}
+    assert set(by_person) == {"P1", "P2", "P3", "P4"}
+    # 上海市南汇县 (a county merged into 浦东新区 in 2009) groups with code 310115
+    assert by_person["P1"]["county"] == by_person["P2"]["county"] == "上海市浦东新区"
+    assert by_person["P1"]["province"] == "上海市"
+    assert by_person["P1"]["id_number"] == "310225********002X"
+    assert by_person["P3"]["action"] == "compare in database"
+    assert [r["person_id"] for r in rows][-1] == "P4"  # no region: last
+    assert "4 persons for 2 cases: 3 samples to collect, 1 to compare in the database" in out
+    assert "上海市浦东新区" in out and "(unknown)" in out
+    assert main(["plan", "--db", filled, "--top-k", "2", "--out", str(out_csv), "--reveal-ids"]) == 0
+    assert "31022519880503002X" in out_csv.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["plan", "--db", "nonsense", "--out", "{tmp}/p.csv"], "expected a database URL such as"),
+        (["plan", "--db", "sqlite:///{tmp}/missing.db", "--out", "{tmp}/p.csv"], "no such database file"),
+        (["rescreen", "--db", "sqlite:///{tmp}/no/such/folder.db"], "folder {tmp}/no/such does not exist"),
+        (["rescreen", "--db", "sqlite:///{tmp}/r.db", "--cases", "{tmp}/absent.csv"], "no such file"),
+        (["rescreen", "--db", "sqlite:///{tmp}/r.db", "--top-k", "0"], "--top-k: expected a whole number"),
+        (["dna", "import", "--db", "sqlite:///{tmp}/r.db", "--file", "{tmp}/absent.csv"], "no such file"),
+        (["dna", "profiles", "--db", "sqlite:///{tmp}/r.db", "--file", "{tmp}/cases.csv"],
+         "expected a person_id column"),
+        (["dna", "record", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/x", "--case", "C1",
+          "--person", "P1", "--outcome", "excluded"], "cannot open the database"),
+    ],
+)
+def test_user_mistakes_print_one_line_and_exit_2(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path / "cases.csv", CASES)
+    Store.open(f"sqlite:///{tmp_path}/r.db").close()
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    one_error_line(capsys, message.replace("{tmp}", str(tmp_path)))

@@ -1,0 +1,238 @@
+"""The nightly re-screen: incremental equals full with the same fitted model, DNA exclusions and closed
+cases respected, nothing new means nothing done, a killed run leaves the database as it was."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from reunite.errors import ConcurrentRunError
+from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.spec import BlockingSpec
+from reunite.pipeline import screen
+from reunite.rescreen import config_hash, rescreen
+from reunite.store import Store
+from reunite.synth import generate
+
+TOP_K = 10
+
+
+def frames(n_cases: int, n_candidates: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    data = generate(n_cases, n_candidates, seed=seed)
+    return pd.DataFrame(data.cases), pd.DataFrame(data.candidates)
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return frames(60, 3000, seed=11)
+
+
+def changed(cases: pd.DataFrame, candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Day B: 3% of candidates edited (names, birth dates), the rest of the pool new; 3 cases edited."""
+    cases, candidates = cases.copy(), candidates.copy()
+    rng = np.random.default_rng(5)
+    edited = rng.choice(2700, 90, replace=False)
+    candidates.loc[edited[:60], "name"] = candidates.loc[edited[:60], "name"].str[::-1]
+    candidates.loc[edited[60:], "birth_date"] = "1990"
+    cases.loc[[1, 2], "name"] = "王芳"
+    cases.loc[3, "birth_date"] = "1985"
+    return cases, candidates
+
+
+def topk(store: Store) -> list[tuple[str, int, str, float]]:
+    """Ranks 1..TOP_K of every case (the store keeps 2 * TOP_K: the rest is a reserve)."""
+    return [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= TOP_K]
+
+
+def test_incremental_gives_the_full_top_k_of_the_same_fitted_model(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    cases, candidates = data
+    first = rescreen(store, cases=cases.iloc[:50], candidates=candidates.iloc[:2700], top_k=TOP_K, seed=3)
+    assert (first.kind, first.reason) == ("full", "no fitted model yet")
+    stored = store.fitted_model()
+    assert stored is not None and stored.version == first.model_version != default_model().version
+    cases_b, candidates_b = changed(cases, candidates)
+
+    second = rescreen(store, cases=cases_b, candidates=candidates_b, top_k=TOP_K, seed=3)
+    assert second.kind == "incremental"
+    assert (second.new_cases, second.changed_cases, second.new_candidates, second.changed_candidates) == (
+        10, 3, 300, 90)
+    assert second.cases_screened_delta > 30  # most cases only met the 390 new and changed candidates
+    assert second.model_version == first.model_version
+    incremental = topk(store)
+    assert len(incremental) > 50 * TOP_K
+    bounds = store.case_bounds()
+    assert len(bounds) > 40  # cases whose window holds more than 2 * TOP_K candidates
+    for case_id, (score, _) in bounds.items():  # every stored row of the first TOP_K ranks above it
+        assert all(r.score >= score for r in store.current_topk([case_id]) if r.rank <= TOP_K)
+
+    # A full run with the stored fitted model, in the same store, changes no row ...
+    again = rescreen(store, top_k=TOP_K, full=True, refit=False)
+    assert (again.kind, again.cases_screened_all) == ("full", 60)
+    assert topk(store) == incremental
+    # ... and neither does screening everything directly with that model.
+    model = FellegiSunter.from_dict(stored.model)
+    direct = screen(cases_b, candidates_b, top_k=TOP_K, model=model, fit_to_data=False).to_pandas()
+    assert [(c, r, p, float(s)) for c, r, p, s in direct[["case_id", "rank", "person_id", "score"]]
+            .itertuples(index=False, name=None)] == incremental
+
+
+def test_nothing_new_does_nothing_and_records_no_run(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    cases, candidates = data
+    first = rescreen(store, cases=cases, candidates=candidates, top_k=TOP_K)
+    before = topk(store)
+    again = rescreen(store, cases=cases, candidates=candidates, top_k=TOP_K)
+    assert (again.kind, again.run_id, again.pairs_compared) == ("nothing", None, 0)
+    assert again.summary().startswith("nothing to do: 0 new and 0 changed cases")
+    assert topk(store) == before
+    assert store.last_model_version() == first.model_version
+    assert [e["run_id"] for e in store.audit_log() if e["action"] == "begin_run"] == [first.run_id]
+
+
+def test_run_records_config_model_package_seed_and_counts(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    cases, candidates = data
+    path = tmp_path / "candidates.csv"
+    candidates.to_csv(path, index=False)
+    report = rescreen(store, cases=cases, candidates=path, top_k=TOP_K, seed=9)
+    assert report.run_id is not None
+    run = store.run_info(report.run_id)
+    assert run["status"] == "succeeded" and run["kind"] == "full" and run["seed"] == 9
+    assert run["config_hash"] == config_hash(TOP_K, BlockingSpec(), default_model().version)
+    assert run["model_version"] == report.model_version and run["package_version"] == "0.1.0"
+    counts = run["input_counts"]
+    assert counts["candidates"]["new"] == 3000 and counts["cases"]["accepted"] == 60
+    assert len(counts["candidates"]["sha256"]) == 64
+    actions = [e["action"] for e in store.audit_log(report.run_id)]
+    assert actions == ["begin_run", "succeeded run"]
+
+
+def test_excluded_pairs_are_never_proposed_and_closed_cases_not_screened(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    cases, candidates = data
+    rescreen(store, cases=cases, candidates=candidates.iloc[:2700], top_k=TOP_K)
+    first = {r.case_id: r for r in store.current_topk() if r.rank == 1}
+    excluded_case, closed_case = sorted(first)[:2]
+    excluded_person = first[excluded_case].person_id
+    store.record_dna(excluded_case, excluded_person, "excluded")
+    store.record_dna(closed_case, first[closed_case].person_id, "confirmed")
+    closed_before = store.current_topk([closed_case])
+
+    report = rescreen(store, top_k=TOP_K)  # no new rows: the exclusion alone is work to do
+    assert report.kind == "incremental" and report.cases_screened_all == 1
+    rows = [r for r in store.current_topk([excluded_case]) if r.rank <= TOP_K]
+    assert excluded_person not in {r.person_id for r in rows} and len(rows) == TOP_K
+    assert [r.rank for r in rows] == list(range(1, TOP_K + 1))
+    # new candidates arrive: the closed case is left alone, the excluded pair stays out
+    report = rescreen(store, candidates=candidates, top_k=TOP_K)
+    assert report.kind == "incremental"
+    assert (excluded_case, excluded_person) not in {(r.case_id, r.person_id) for r in store.current_topk()}
+    assert store.current_topk([closed_case]) == closed_before
+    merged = [r for r in topk(store) if r[0] != closed_case]
+    rescreen(store, top_k=TOP_K, full=True, refit=False)
+    assert [r for r in topk(store) if r[0] != closed_case] == merged
+
+
+def test_changed_base_model_or_top_k_forces_a_full_run(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    cases, candidates = data
+    rescreen(store, cases=cases, candidates=candidates, top_k=TOP_K)
+    body: dict[str, Any] = default_model().to_dict()
+    shifted = [v * (1.5 if i == 0 else 1.0) for i, v in enumerate(body["m"]["birth"])]
+    body["m"]["birth"] = [v / sum(shifted) for v in shifted]
+    other = FellegiSunter.from_dict(body)
+    report = rescreen(store, top_k=TOP_K, model=other)
+    assert report.kind == "full" and report.reason.startswith("base model changed")
+    stored = store.fitted_model()
+    assert stored is not None and stored.base_version == other.version
+    report = rescreen(store, top_k=TOP_K + 1, model=other)
+    assert (report.kind, report.reason) == ("full", "top-k or blocking changed since the model was fitted")
+    assert max(r.rank for r in store.current_topk()) == 2 * (TOP_K + 1)
+    assert rescreen(store, top_k=TOP_K + 1, model=other).kind == "nothing"
+
+
+def test_quarantined_rows_are_reported_and_never_stored(store: Store) -> None:
+    cases = pd.DataFrame({"case_id": ["C1", "C2"], "sex": ["F", "3"], "birth_date": ["1988", "1990"]})
+    people = pd.DataFrame({"person_id": ["P1", "P1"], "sex": ["F", "F"], "birth_date": ["1988", "1989"]})
+    report = rescreen(store, cases=cases, candidates=people, top_k=3)
+    assert [(r.accepted, r.quarantined) for r in report.ingest] == [(1, 1), (1, 1)]
+    assert [r["case_id"] for r in store.read_rows("cases")] == ["C1"]
+    assert [r["birth_date"] for r in store.read_rows("candidates")] == ["1988"]
+
+
+def test_second_run_at_once_is_refused(store: Store, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    cases, candidates = data
+    holder = store.begin_run("incremental", "cfg", "m", 0, {})
+    with pytest.raises(ConcurrentRunError, match=f"pid {os.getpid()}"):
+        rescreen(store, cases=cases, candidates=candidates, top_k=TOP_K)
+    assert store.read_rows("cases") == []
+    store.finish_run(holder)
+    assert rescreen(store, cases=cases, candidates=candidates, top_k=TOP_K).kind == "full"
+
+
+def test_run_killed_half_way_leaves_the_database_as_it_was(
+    db_url: str, data: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path
+) -> None:
+    cases, candidates = data
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases, candidates=candidates.iloc[:2000], top_k=TOP_K)
+        before = (topk(store), store.read_rows("cases"), store.read_rows("candidates"))
+    big_cases, big_candidates = frames(60, 12_000, seed=12)
+    big_cases.to_csv(tmp_path / "cases.csv", index=False)
+    big_candidates.to_csv(tmp_path / "candidates.csv", index=False)
+    command = [sys.executable, "-m", "reunite.cli", "rescreen", "--db", db_url, "--cases",
+               str(tmp_path / "cases.csv"), "--candidates", str(tmp_path / "candidates.csv"),
+               "--top-k", str(TOP_K), "--full"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "started" in line:
+                break
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    with Store.open(db_url) as store:
+        holder = store.lock_holder()
+        assert holder is not None and holder.pid == process.pid
+        assert holder.run_id is not None and store.run_info(holder.run_id)["status"] == "running"
+        assert (topk(store), store.read_rows("cases"), store.read_rows("candidates")) == before
+        killed = holder.run_id
+        report = rescreen(store, cases=big_cases, candidates=big_candidates, top_k=TOP_K)
+        assert report.kind == "incremental" and report.run_id is not None and report.run_id > killed
+        assert store.run_info(killed)["status"] == "failed"
+        assert "abandoned" in store.run_info(killed)["error"]
+        assert store.lock_holder() is None
+        assert len(store.read_rows("candidates")) > 2000
+
+
+def test_case_losing_its_reserve_is_screened_against_every_candidate(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    cases, candidates = data
+    rescreen(store, cases=cases, candidates=candidates, top_k=3)
+    case_id = store.current_topk()[0].case_id
+    gone = [r.person_id for r in store.current_topk([case_id])][:5]  # 5 of its 6 stored rows
+    edited = candidates.copy()
+    flip = edited["person_id"].isin(gone)
+    edited.loc[flip, "sex"] = edited.loc[flip, "sex"].map({"M": "F", "F": "M", "男": "女", "女": "男"})
+    report = rescreen(store, candidates=edited, top_k=3)
+    assert report.kind == "incremental" and report.changed_candidates == 5
+    assert report.cases_screened_all >= 1  # too few rows above its bound were left
+    assert not set(gone) & {r.person_id for r in store.current_topk([case_id])}
+    merged = [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3]
+    rescreen(store, top_k=3, full=True, refit=False)
+    assert [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3] == merged
