@@ -21,7 +21,9 @@ from reunite.ingest import IngestReport, RawTable, read_table
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 from reunite.normalize import RecordTable, normalize
-from reunite.pipeline import Explanation, ScreenResult, load_side, screen, screen_preview
+from reunite.pipeline import Explanation, ScreenResult, load_side, screen, screen_preview, train
+from reunite.rescreen import RescreenReport, rescreen
+from reunite.store import Store, build_plan
 
 __version__ = "0.1.0"
 
@@ -40,15 +42,20 @@ __all__ = [
     "NotFittedError",
     "RawTable",
     "RecordTable",
+    "RescreenReport",
     "ReuniteError",
     "ScreenResult",
+    "Store",
     "StoreError",
     "__version__",
+    "build_plan",
     "default_model",
     "evaluate",
     "load_side",
     "normalize",
     "read_table",
+    "rescreen",
     "screen",
     "screen_preview",
+    "train",
 ]
