@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,26 +40,57 @@ class ChunkResult:
     case_pairs: I64         # per chunk case: pairs compared
 
 
+def _weight_terms(
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+) -> Iterator[tuple[int, I64 | None, F32]]:
+    """The terms whose sum is each pair's score: (comparison, rows or None for all, weights)."""
+    table = model.weight_table()
+    for k in range(levels.shape[0]):
+        yield k, None, table[k].take(levels[k] + np.int8(1))
+    if not model.spec.tf_adjust:
+        return
+    for name, level, freq_name in _TF_LEVELS:
+        if name not in model.spec.comparisons:
+            continue
+        k = model.spec.comparisons.index(name)
+        rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
+        if rows.size:
+            frequency = getattr(prep, freq_name)[values[name][rows]]
+            yield k, rows, model.tf_adjustment(name, level, frequency, prep.frequency_base)
+
+
+def _contributions(
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+) -> F32:
+    out = np.zeros(levels.shape, dtype=np.float32)
+    for k, rows, weights in _weight_terms(prep, model, levels, values):
+        if rows is None:
+            out[k] += weights
+        else:
+            out[k, rows] += weights
+    return out
+
+
+def _scores(
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+) -> F32:
+    """The per-pair sum of :func:`_contributions`, without the (comparisons, pairs) matrix."""
+    out = np.zeros(levels.shape[1], dtype=np.float32)
+    for _, rows, weights in _weight_terms(prep, model, levels, values):
+        if rows is None:
+            out += weights
+        else:
+            out[rows] += weights
+    return out
+
+
 def pair_contributions(
     prep: Prepared, model: FellegiSunter, case: I64, cand: I64
 ) -> tuple[I8, F32]:
     """Levels and per-comparison weight contributions (term frequencies included) of pairs."""
     values: dict[str, npt.NDArray[np.int32]] = {}
     levels = compare(prep, model.spec, case, cand, values)
-    table = model.weight_table()
-    contributions = np.empty(levels.shape, dtype=np.float32)
-    for k in range(levels.shape[0]):
-        contributions[k] = table[k][levels[k].astype(np.intp) + 1]
-    if model.spec.tf_adjust:
-        for name, level, freq_name in _TF_LEVELS:
-            if name not in model.spec.comparisons:
-                continue
-            k = model.spec.comparisons.index(name)
-            rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
-            if rows.size:
-                frequency = getattr(prep, freq_name)[values[name][rows]]
-                contributions[k, rows] += model.tf_adjustment(name, level, frequency, prep.frequency_base)
-    return levels, contributions
+    return levels, _contributions(prep, model, levels, values)
 
 
 def score_chunk(
@@ -78,20 +110,23 @@ def score_chunk(
         keys = case * len(prep.candidates) + cand
         keep = ~np.isin(keys, excluded, assume_unique=False)
         case, cand = case[keep], cand[keep]
-    levels, contributions = pair_contributions(prep, model, case, cand)
-    score = contributions.sum(axis=0, dtype=np.float32)
+    values: dict[str, npt.NDArray[np.int32]] = {}
+    levels = compare(prep, model.spec, case, cand, values)
+    score = _scores(prep, model, levels, values)
     first = int(chunk.cases[0]) if chunk.cases.size else 0
     local = case - first
     n_local = int(chunk.cases.size)
     posterior, any_match, count = case_posteriors(local, score, n_local, model.prior)
     kept = top_k(local, score, prep.tiebreak[cand], k)
+    kept_levels = levels[:, kept]
+    contributions = _contributions(prep, model, kept_levels, {n: v[kept] for n, v in values.items()})
     return ChunkResult(
         case=case[kept],
         cand=cand[kept],
         score=score[kept],
         probability=posterior[kept],
-        levels=levels[:, kept],
-        contributions=contributions[:, kept],
+        levels=kept_levels,
+        contributions=contributions,
         case_ids=chunk.cases,
         case_any_match=any_match,
         case_pairs=count,
