@@ -73,6 +73,7 @@ class _Ranges:
     start: I64
     length: I64
     index: I64 | None  # positions -> prepared candidate; None means identity
+    exact: B | None = None  # per range: every pair in it satisfies the pass (no per-pair check)
 
 
 def _case_birth_interval(prep: Prepared, spec: BlockingSpec) -> tuple[I64, I64]:
@@ -90,25 +91,34 @@ def _case_birth_interval(prep: Prepared, spec: BlockingSpec) -> tuple[I64, I64]:
 
 
 def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
+    """Per case and compatible sex, the run of candidates whose birth interval is near enough.
+
+    Candidates of one sex sit as two runs sorted by birth day (see ``prepare``): births known to
+    the day, whose binary-searched range is exactly the window, and births known as intervals,
+    whose range is widened by the widest interval and checked pair by pair.
+    """
     cand = prep.candidates
     case_lo, case_hi = _case_birth_interval(prep, spec)
     margin = spec.birth_margin_days
-    parts_case, parts_start, parts_len = [], [], []
+    parts_case, parts_start, parts_len, parts_exact = [], [], [], []
+    day_precise = cand.birth_known & (cand.birth_hi == cand.birth_lo)
     for sex in (0, 1, 2):
-        segment = np.flatnonzero((cand.sex == sex) & cand.birth_known)
-        if segment.size == 0:
-            continue
-        first = int(segment[0])
-        lo_sorted = cand.birth_lo[segment].astype(np.int64)
-        width = int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
         compatible = np.isin(prep.cases.sex, [s for s, ok in _COMPATIBLE.items() if sex in ok])
         rows = np.flatnonzero(compatible)
-        start = np.searchsorted(lo_sorted, case_lo[rows] - margin - width, side="left")
-        end = np.searchsorted(lo_sorted, case_hi[rows] + margin, side="right")
-        parts_case.append(rows.astype(np.int64))
-        parts_start.append(start.astype(np.int64) + first)
-        parts_len.append((end - start).astype(np.int64))
-    return _concat_ranges(parts_case, parts_start, parts_len, None)
+        for precise in (True, False):
+            segment = np.flatnonzero((cand.sex == sex) & cand.birth_known & (day_precise == precise))
+            if segment.size == 0:
+                continue
+            first = int(segment[0])
+            lo_sorted = cand.birth_lo[segment].astype(np.int64)
+            width = 0 if precise else int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
+            start = np.searchsorted(lo_sorted, case_lo[rows] - margin - width, side="left")
+            end = np.searchsorted(lo_sorted, case_hi[rows] + margin, side="right")
+            parts_case.append(rows.astype(np.int64))
+            parts_start.append(start.astype(np.int64) + first)
+            parts_len.append((end - start).astype(np.int64))
+            parts_exact.append(np.full(rows.size, precise))
+    return _concat_ranges(parts_case, parts_start, parts_len, None, parts_exact)
 
 
 def _name_ranges(case_codes: I64, cand_codes: I64, common: I64) -> _Ranges:
@@ -132,7 +142,9 @@ def _name_ranges(case_codes: I64, cand_codes: I64, common: I64) -> _Ranges:
     return _concat_ranges([rows], [start.astype(np.int64)], [length.astype(np.int64)], index)
 
 
-def _concat_ranges(cases: list[I64], starts: list[I64], lengths: list[I64], index: I64 | None) -> _Ranges:
+def _concat_ranges(
+    cases: list[I64], starts: list[I64], lengths: list[I64], index: I64 | None, exact: list[B] | None = None
+) -> _Ranges:
     if not cases:
         empty = np.zeros(0, dtype=np.int64)
         return _Ranges(empty, empty, empty, index)
@@ -141,7 +153,8 @@ def _concat_ranges(cases: list[I64], starts: list[I64], lengths: list[I64], inde
     length = np.concatenate(lengths)
     nonempty = length > 0
     order = np.argsort(case[nonempty], kind="stable")
-    return _Ranges(case[nonempty][order], start[nonempty][order], length[nonempty][order], index)
+    exact_flags = np.concatenate(exact)[nonempty][order] if exact else None
+    return _Ranges(case[nonempty][order], start[nonempty][order], length[nonempty][order], index, exact_flags)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,16 +169,18 @@ class _Context:
     common_county_keys: I64
 
 
-def _context(prep: Prepared, spec: BlockingSpec) -> _Context:
+def _context(prep: Prepared, spec: BlockingSpec, *, county: bool = True) -> _Context:
+    """The predicates' inputs; the surname-and-county keys only when ``county`` (they cost a sort)."""
     lo, hi = _case_birth_interval(prep, spec)
-    cand_keys = _county_keys(prep.candidates.surname_py, prep.candidates.county)
+    none = np.zeros((0, 1), dtype=np.int64)
+    cand_keys = _county_keys(prep.candidates.surname_py, prep.candidates.county) if county else none
     return _Context(
         case_lo=lo,
         case_hi=hi,
         common_pinyin=np.flatnonzero(prep.pinyin_freq > spec.max_name_share).astype(np.int64),
-        case_county_keys=_county_keys(prep.cases.surname_py, prep.cases.county),
+        case_county_keys=_county_keys(prep.cases.surname_py, prep.cases.county) if county else none,
         cand_county_keys=cand_keys,
-        common_county_keys=_too_common(cand_keys, spec.max_name_block),
+        common_county_keys=_too_common(cand_keys, spec.max_name_block) if county else none[:, 0],
     )
 
 
@@ -231,17 +246,19 @@ def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, 
     return out
 
 
-def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64]:
+def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64, B | None]:
+    """The pairs of the selected ranges, and per pair whether its range is exact (None: none are)."""
     case, start, length = r.case[sel], r.start[sel], r.length[sel]
     total = int(length.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
+        return empty, empty, None
     case_rep = np.repeat(case, length)
     run_begin = np.repeat(np.cumsum(length) - length, length)
     pos = np.arange(total, dtype=np.int64) - run_begin + np.repeat(start, length)
     cand = pos if r.index is None else r.index[pos]
-    return case_rep, cand
+    exact = None if r.exact is None else np.repeat(r.exact[sel], length)
+    return case_rep, cand, exact
 
 
 def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
@@ -250,7 +267,7 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
     A chunk holds at most ``spec.chunk_pairs`` candidate pairs before filtering, unless one case
     alone has more.
     """
-    context = _context(prep, spec)
+    context = _context(prep, spec, county="surname_county" in spec.passes)
     ranges = [(_ranges(prep, name, spec, context), name) for name in spec.passes]
     n_cases = len(prep.cases)
     per_case = np.zeros(n_cases, dtype=np.int64)
@@ -266,8 +283,13 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
         last = min(last, n_cases)
         cases_out, cands_out = [], []
         for k, ((r, name), bound) in enumerate(zip(ranges, bounds, strict=True)):
-            case, cand = _expand(r, slice(int(bound[first]), int(bound[last])))
-            keep = in_pass(prep, spec, name, case, cand, context)
+            case, cand, exact = _expand(r, slice(int(bound[first]), int(bound[last])))
+            if exact is None:
+                keep = in_pass(prep, spec, name, case, cand, context)
+            else:
+                keep = exact.copy()
+                loose = np.flatnonzero(~exact)
+                keep[loose] = in_pass(prep, spec, name, case[loose], cand[loose], context)
             for earlier in spec.passes[:k]:
                 keep &= ~in_pass(prep, spec, earlier, case, cand, context)
             case, cand = case[keep], cand[keep]

@@ -201,9 +201,11 @@ def prepare(
         {"given": g_d, "given_py": p_d, "given_py_alt": pa_d, "given_fuzzy": f_d,
          "surname": s_d, "surname_py": sp_d},
     )
-    # Blocking order: sex, then birth day; unknown births last within each sex.
-    birth_key = np.where(unordered.birth_known, unordered.birth_lo, np.iinfo(np.int32).max)
-    order = np.lexsort((birth_key, unordered.sex)).astype(np.int64)
+    # Blocking order: sex, then how precisely the birth is known, then birth day.
+    # Within a sex: births known to the day, then known as intervals, then unknown; each by day.
+    # (Day-precise windows are exact ranges: blocking then needs no per-pair check for them.)
+    precision = np.where(unordered.birth_known, (unordered.birth_hi > unordered.birth_lo).astype(np.int8), 2)
+    order = np.lexsort((unordered.birth_lo, precision, unordered.sex)).astype(np.int64)
     cand_side = PreparedSide(**{
         name: _reorder(getattr(unordered, name), order) for name in PreparedSide.__slots__
     })
