@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -177,3 +179,13 @@ def test_screen_never_proposes_a_candidate_of_the_other_sex() -> None:
                            "birth_date": ["2001-01-01", "1970-01-01"], "region": ["360302", "110105"]})
     result = screen(cases, people, blocking=BlockingSpec(passes=passes), fit_to_data=False)
     assert "M" not in result.to_pandas()["sex"].tolist()
+
+
+def test_a_valid_id_stands_in_for_an_empty_sex_cell() -> None:
+    # A girl's ID (even sequence digit) on a candidate whose sex cell is empty: never proposed for a boy.
+    girl_id = resident_id("360302", datetime.date(1988, 5, 3), 2)
+    boy_id = resident_id("360302", datetime.date(1988, 5, 3), 3)
+    cases = _cases(sex=["男"], birth_date=["1988-05-03"])
+    candidates = _candidates(sex=["", ""], birth_date=["1988-05-03", "1988-05-03"], id_number=[girl_id, boy_id])
+    pairs = _pairs(cases, candidates, BlockingSpec(passes=("birth_window",)))
+    assert pairs["birth_window"] == {("c0", "p1")}

@@ -128,14 +128,16 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
         key: _slot_matrix(n, n_slots, record, slot, value, keep) for key, value in codes.items()
     }
     birth_lo, birth_hi, birth_known = table.birth_lo, table.birth_hi, table.birth_known
+    sex = table.sex
     if table.side == "candidates":
-        # A valid resident ID carries the registered birth date when the column is empty.
+        # A valid resident ID carries the registered birth date and sex when the columns are empty.
+        sex = np.where((sex == 0) & table.id_valid, table.id_sex, sex).astype(np.int8)
         use_id = ~birth_known & table.id_valid
         birth_lo = np.where(use_id, table.id_birth, birth_lo).astype(np.int32)
         birth_hi = np.where(use_id, table.id_birth, birth_hi).astype(np.int32)
         birth_known = birth_known | use_id
     return PreparedSide(
-        sex=table.sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
+        sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
         event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
         county=table.region_county, city=table.region_city, province=table.region_province,
         level=table.region_level, lat=table.lat, lon=table.lon,

@@ -30,6 +30,7 @@ __all__ = [
     "NameRow",
     "candidate_birth",
     "candidate_rows",
+    "candidate_sex",
     "case_rows",
     "record_names",
     "reference_blocking",
@@ -70,6 +71,14 @@ def record_names(table: RecordTable, record: int) -> list[NameRow]:
         )
         for i in rows
     ]
+
+
+def candidate_sex(table: RecordTable, row: int) -> int:
+    """Sex code of a record; a candidate without one takes the sex of a valid resident ID."""
+    stated = int(table.sex[row])
+    if stated == 0 and table.side == "candidates" and bool(table.id_valid[row]):
+        return int(table.id_sex[row])
+    return stated
 
 
 def candidate_birth(table: RecordTable, row: int) -> tuple[int, int] | None:
@@ -234,7 +243,7 @@ def reference_blocking(
     common_keys = {k for k, holders in key_holders.items() if len(holders) > spec.max_name_block}
 
     def holds(name: BlockingPass, i: int, j: int) -> bool:
-        sex_ok = _sex_compatible(int(cases.sex[i]), int(candidates.sex[j]))
+        sex_ok = _sex_compatible(int(cases.sex[i]), candidate_sex(candidates, j))
         if name == "birth_window":
             birth = candidate_birth(candidates, j)
             if not sex_ok or birth is None:
