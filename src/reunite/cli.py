@@ -12,6 +12,7 @@ from pathlib import Path
 
 from reunite import __version__
 from reunite.errors import ReuniteError
+from reunite.ingest import IngestReport
 
 __all__ = ["main"]
 
@@ -77,15 +78,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_quarantine(reports: Sequence[object], directory: Path) -> list[Path]:
-    from reunite.ingest import IngestReport
-
-    written = []
+def _write_quarantine(reports: Sequence[IngestReport], directory: Path) -> list[Path]:
+    """``<file>.quarantine.csv`` per input with problems (``<file>.<n>.quarantine.csv`` on a clash)."""
+    written: list[Path] = []
     for report in reports:
-        assert isinstance(report, IngestReport)
         if report.problems:
             directory.mkdir(parents=True, exist_ok=True)
-            written.append(report.write_quarantine(directory / f"{Path(report.source).stem}.quarantine.csv"))
+            path = directory / f"{Path(report.source).stem}.quarantine.csv"
+            if path in written:
+                path = directory / f"{Path(report.source).stem}.{len(written) + 1}.quarantine.csv"
+            written.append(report.write_quarantine(path))
     return written
 
 
