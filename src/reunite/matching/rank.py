@@ -69,12 +69,20 @@ def case_posteriors(
     """
     count = np.bincount(group, minlength=n_groups).astype(np.int64)
     score64 = score.astype(np.float64)
-    shift = np.full(n_groups, -np.inf)
-    np.maximum.at(shift, group, score64)
-    shift = np.where(np.isfinite(shift), shift, 0.0)
-    # In log2 space, each case's Bayes factors scaled by its best: nothing overflows either way.
-    log_total = np.log2(np.bincount(group, weights=np.exp2(score64 - shift[group]), minlength=n_groups)
-                        + (count == 0)) + shift
+    # Match weights are tens of bits, so 2**score is a float64 without scaling; only a case whose
+    # every score lies beyond +-1000 bits needs its Bayes factors scaled by its best (rare: done apart).
+    with np.errstate(over="ignore", under="ignore"):
+        total = np.bincount(group, weights=np.exp2(score64), minlength=n_groups)
+    shift = np.zeros(n_groups)
+    extreme = (count > 0) & ((total == 0) | ~np.isfinite(total))
+    if extreme.any():
+        rows = np.flatnonzero(extreme[group])
+        best = np.full(n_groups, -np.inf)
+        np.maximum.at(best, group[rows], score64[rows])
+        shift[extreme] = best[extreme]
+        scaled = np.bincount(group[rows], weights=np.exp2(score64[rows] - shift[group[rows]]), minlength=n_groups)
+        total = np.where(extreme, scaled, total)
+    log_total = np.log2(total + (count == 0)) + shift
     log_prior = np.log2(prior / np.maximum(count, 1))
     log_denominator = np.logaddexp2(np.log2(1.0 - prior), log_prior + log_total)
     posterior = np.exp2(log_prior[group] + score64 - log_denominator[group])
