@@ -161,7 +161,8 @@ def _swapped(prep: Prepared) -> Prepared:
     return Prepared(
         cases=prep.candidates, candidates=prep.cases, cand_order=prep.cand_order, tiebreak=prep.tiebreak,
         pinyin_vocab=prep.pinyin_vocab, given_freq=prep.given_freq, pinyin_freq=prep.pinyin_freq,
-        surname_freq=prep.surname_freq, frequency_base=prep.frequency_base,
+        surname_freq=prep.surname_freq, frequency_base=prep.frequency_base, given_readings=prep.given_readings,
+        regions=prep.regions,
     )
 
 

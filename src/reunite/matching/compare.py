@@ -8,12 +8,14 @@ from rapidfuzz's C++ kernels over each distinct pair of pinyin values, never per
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
-from reunite.matching.prepare import Prepared
+from reunite.matching.prepare import Prepared, Regions
 from reunite.matching.spec import ComparisonName, ComparisonSpec
 
 __all__ = ["compare", "pinyin_similar"]
@@ -54,7 +56,7 @@ def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
     return (scores >= np.float32(threshold))[inverse]
 
 
-def _dense_codes(codes: I32, size: int) -> tuple[I64, I64]:
+def _dense_codes(codes: I32 | I64, size: int) -> tuple[I64, I64]:
     """The distinct codes (sorted) and each element's position among them: np.unique without a sort."""
     present = np.zeros(size, dtype=bool)
     present[codes] = True
@@ -63,8 +65,47 @@ def _dense_codes(codes: I32, size: int) -> tuple[I64, I64]:
     return distinct, position[codes]
 
 
-def _slot_pairs(n_a: int, n_b: int) -> list[tuple[int, int]]:
-    return [(i, j) for i in range(n_a) for j in range(n_b)]
+def _slot_rows(prep: Prepared, case: I64, cand: I64) -> Iterator[tuple[int, int, I64 | None]]:
+    """For every name-slot pair (i, j), the pairs whose case has an i-th and candidate a j-th name.
+
+    ``None`` stands for all pairs (when nearly all qualify, masks beat subsets). Most records have
+    one or two names, so the later slots touch only the few pairs that have them.
+    """
+    names_a = prep.cases.n_names.take(case)
+    names_b = prep.candidates.n_names.take(cand)
+    for i in range(prep.cases.n_slots):
+        with_i = np.flatnonzero(names_a > i) if i else None
+        for j in range(prep.candidates.n_slots):
+            if with_i is None:
+                both = (names_a > 0) & (names_b > j)
+                count = int(np.count_nonzero(both))
+                rows = None if count > 0.6 * case.shape[0] else np.flatnonzero(both)
+            else:
+                rows = with_i[names_b.take(with_i) > j]
+            if rows is None or rows.size:
+                yield i, j, rows
+
+
+def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
+    """Given-name levels of the codes ``rows`` against every given-name code: (rows, codes).
+
+    Levels depend only on the two names' characters, so a chunk's few distinct case names are
+    compared once with every name, and each pair then reads its level from this small table.
+    """
+    readings = prep.given_readings
+    py, alt, fuzzy = readings[:, 0], readings[:, 1], readings[:, 2]
+    vocab = prep.pinyin_vocab
+    scores = process.cdist(
+        vocab[py[rows]], vocab, scorer=JaroWinkler.normalized_similarity,
+        score_cutoff=spec.name_similarity, dtype=np.float32, workers=-1,
+    )
+    level = (scores >= np.float32(spec.name_similarity))[:, py].view(np.int8)
+    level[fuzzy[rows][:, None] == fuzzy[None, :]] = 2
+    r_py, r_alt = py[rows][:, None], alt[rows][:, None]
+    level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 3
+    level[(r_py < 0) | (py < 0)[None, :]] = 0  # a name without a reading agrees only by its characters
+    level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 4
+    return level
 
 
 def _given_name(
@@ -73,31 +114,33 @@ def _given_name(
     """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
     adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
     c, d = prep.cases, prep.candidates
+    n_codes = prep.given_readings.shape[0]
     best = np.full(case.shape[0], -1, dtype=np.int8)
-    for i, j in _slot_pairs(c.n_slots, d.n_slots):
-        ga, gb = c.given[:, i].take(case), d.given[:, j].take(cand)
-        rows = _both_known(ga, gb)
-        if rows is not None:
-            if rows.size == 0:
-                continue
-            ci, dj, ga, gb = case[rows], cand[rows], ga[rows], gb[rows]
+    if case.size == 0 or n_codes == 0:
+        return best
+    # The chunk's case names (every slot), compared once with every name when that table is small.
+    case_codes = c.given[_dense_codes(case, len(c))[0]].ravel()
+    codes = _dense_codes(case_codes[case_codes >= 0], n_codes)[0]
+    table: I8 | None = None
+    row_of_code = np.full(n_codes, 0, dtype=np.int64)
+    if codes.size and codes.size * n_codes <= max(_MATRIX_CELLS, 4 * case.shape[0]):
+        table = _given_levels_by_code(prep, spec, codes).ravel()
+        row_of_code[codes] = np.arange(codes.size, dtype=np.int64) * n_codes
+    for i, j, rows in _slot_rows(prep, case, cand):
+        ci, dj = (case, cand) if rows is None else (case[rows], cand[rows])
+        ga, gb = c.given[:, i].take(ci), d.given[:, j].take(dj)
+        if table is not None:
+            level = table.take(row_of_code.take(np.maximum(ga, 0)) + np.maximum(gb, 0))
         else:
-            ci, dj = case, cand
-        pa, pb = c.given_py[:, i].take(ci), d.given_py[:, j].take(dj)
-        aa, ab = c.given_py_alt[:, i].take(ci), d.given_py_alt[:, j].take(dj)
-        level = pinyin_similar(prep, pa, pb, spec.name_similarity).view(np.int8)
-        level[c.given_fuzzy[:, i].take(ci) == d.given_fuzzy[:, j].take(dj)] = 2
-        same_alt = (pa == ab) | (aa == pb) | (aa == ab)
-        level[(pa == pb) | same_alt] = 3
-        level[ga == gb] = 4
-        if rows is None:
-            level[(ga < 0) | (gb < 0)] = -1
+            level = _given_levels_per_pair(prep, spec, ga, gb)
+        level[(ga < 0) | (gb < 0)] = -1  # a slot may hold a surname only
         target = best if rows is None else best[rows]
         if value is not None:
-            improved = level > target
+            improved = np.flatnonzero(level > target)
             # the candidate's own value: term frequencies count candidates' primary readings
-            code = np.where(level == 4, ga, np.where(level == 3, pb, -1))
-            value[improved.nonzero()[0] if rows is None else rows[improved]] = code[improved]
+            lv, gb_improved = level[improved], np.maximum(gb[improved], 0)
+            code = np.where(lv == 4, gb_improved, np.where(lv == 3, prep.given_readings[gb_improved, 0], -1))
+            value[improved if rows is None else rows[improved]] = code
         if rows is None:
             np.maximum(best, level, out=best)
         else:
@@ -105,32 +148,29 @@ def _given_name(
     return best
 
 
-def _both_known(a: I32, b: I32) -> I64 | None:
-    """Rows where both codes are present, or None when nearly all are (then masks beat subsets)."""
-    both = (a >= 0) & (b >= 0)
-    count = int(np.count_nonzero(both))
-    if count > 0.6 * both.shape[0]:
-        return None
-    return np.flatnonzero(both)
+def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32) -> I8:
+    """Given-name levels pair by pair (chunks with very many distinct case names)."""
+    readings = prep.given_readings
+    a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
+    pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    level = pinyin_similar(prep, pa, pb, spec.name_similarity).view(np.int8)
+    level[a[:, 2] == b[:, 2]] = 2
+    level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = 3
+    level[(pa < 0) | (pb < 0)] = 0  # a name without a reading agrees only by its characters
+    level[ga == gb] = 4
+    return level
 
 
 def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing surname code at level 2, else -1."""
     c, d = prep.cases, prep.candidates
     best = np.full(case.shape[0], -1, dtype=np.int8)
-    for i, j in _slot_pairs(c.n_slots, d.n_slots):
-        sa, sb = c.surname[:, i].take(case), d.surname[:, j].take(cand)
-        rows = _both_known(sa, sb)
-        if rows is not None:
-            if rows.size == 0:
-                continue
-            ci, dj, sa, sb = case[rows], cand[rows], sa[rows], sb[rows]
-        else:
-            ci, dj = case, cand
+    for i, j, rows in _slot_rows(prep, case, cand):
+        ci, dj = (case, cand) if rows is None else (case[rows], cand[rows])
+        sa, sb = c.surname[:, i].take(ci), d.surname[:, j].take(dj)
         level = (c.surname_py[:, i].take(ci) == d.surname_py[:, j].take(dj)).view(np.int8).copy()
         level[sa == sb] = 2
-        if rows is None:
-            level[(sa < 0) | (sb < 0)] = -1
+        level[(sa < 0) | (sb < 0)] = -1  # a childhood name has no surname
         target = best if rows is None else best[rows]
         if value is not None:
             improved = level > target
@@ -143,55 +183,60 @@ def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> 
     return best
 
 
+def _bands(values: npt.NDArray[np.int32], upper_edges: tuple[int, ...]) -> I8:
+    """How many of the increasing ``upper_edges`` lie below each value: 0 if value <= edges[0]."""
+    return np.searchsorted(np.asarray(upper_edges, dtype=values.dtype), values, side="left").astype(np.int8)
+
+
 def _birth(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
     c, d = prep.cases, prep.candidates
-    gap = np.maximum(c.birth_lo[case], d.birth_lo[cand]) - np.minimum(c.birth_hi[case], d.birth_hi[cand])
-    b1, b2, b3 = spec.birth_band_days
-    level = np.select(
-        [gap <= spec.birth_month_days, gap <= b1, gap <= b2, gap <= b3], [4, 3, 2, 1], default=0
-    ).astype(np.int8)
-    to_the_day = (c.birth_lo[case] == c.birth_hi[case]) & (d.birth_lo[cand] == d.birth_hi[cand])
-    level[to_the_day & (np.abs(c.birth_lo[case] - d.birth_lo[cand]) <= spec.same_day_days)] = 5
-    level[~(c.birth_known[case] & d.birth_known[cand])] = -1
+    a_lo, a_hi, b_lo, b_hi = c.birth_lo.take(case), c.birth_hi.take(case), d.birth_lo.take(cand), d.birth_hi.take(cand)
+    gap = np.maximum(a_lo, b_lo) - np.minimum(a_hi, b_hi)
+    level = np.int8(4) - _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
+    to_the_day = (a_lo == a_hi) & (b_lo == b_hi)
+    level[to_the_day & (np.abs(a_lo - b_lo) <= spec.same_day_days)] = 5
+    level[~(c.birth_known.take(case) & d.birth_known.take(cand))] = -1
     return level
 
 
-def _region_level(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, county_b: I32) -> I8:
-    c, d = prep.cases, prep.candidates
-    la, lb = c.level[case], d.level[cand]
-    level = np.zeros(case.shape[0], dtype=np.int8)
-    lat_a, lon_a = c.lat[case], c.lon[case]
-    lat_b, lon_b = d.lat[cand], d.lon[cand]
+def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 | I32) -> I8:
+    """Region levels between places ``a`` and ``b`` (ids into ``regions``; aligned or broadcast)."""
+    lat_a, lon_a, lat_b, lon_b = regions.lat[a], regions.lon[a], regions.lat[b], regions.lon[b]
     # equirectangular distance: accurate to a few percent at these ranges, and cheap
     x = np.radians(lon_b - lon_a) * np.cos(np.radians((lat_a + lat_b) * np.float32(0.5)))
     y = np.radians(lat_b - lat_a)
     km = np.float32(6371.0) * np.sqrt(x * x + y * y)
-    level[km <= spec.nearby_km] = 1
-    pa, pb = c.province[case], d.province[cand]
-    level[(pa > 0) & (pa == pb)] = 2
-    ca, cb = c.city[case], d.city[cand]
-    level[(ca > 0) & (ca == cb)] = 3
-    county_a = c.county[case]
-    level[(county_a > 0) & (county_a == county_b)] = 4
-    level[(la == 0) | (lb == 0)] = -1
+    level: I8 = (km <= spec.nearby_km).astype(np.int8)
+    for codes, value in ((regions.province, 2), (regions.city, 3), (regions.county, 4)):
+        ca, cb = codes[a], codes[b]
+        level[(ca > 0) & (ca == cb)] = value
+    level[(regions.level[a] == 0) | (regions.level[b] == 0)] = -1
     return level
 
 
 def _region(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
-    level = _region_level(prep, spec, case, cand, prep.candidates.county[cand])
+    regions = prep.regions
+    ra, rb = prep.cases.region_id.take(case), prep.candidates.region_id.take(cand)
+    places, row_of = _dense_codes(ra, len(regions))
+    if places.size * len(regions) <= max(_MATRIX_CELLS, 4 * case.shape[0]):
+        # the chunk's few case places against every place, then one lookup per pair
+        table = _region_levels(regions, spec, places[:, None], np.arange(len(regions))[None, :]).ravel()
+        level = table.take(row_of * len(regions) + rb)
+    else:
+        level = _region_levels(regions, spec, ra, rb)
     # The county coded in a valid ID (registration county at issue) is evidence too.
-    id_county = prep.candidates.id_county[cand]
-    same_id_county = (id_county > 0) & (id_county == prep.cases.county[case])
-    level[same_id_county] = 4
+    id_county = prep.candidates.id_county.take(cand)
+    level[(id_county > 0) & (id_county == regions.county.take(ra))] = 4
     return level
 
 
 def _registration(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
     c, d = prep.cases, prep.candidates
-    delay = d.event_lo[cand] - d.birth_hi[cand]
+    registered = d.event_lo.take(cand)
+    delay = registered - d.birth_hi.take(cand)
     late, years_late = spec.late_registration_days
-    level = np.select([delay >= years_late, delay >= late], [2, 1], default=0).astype(np.int8)
-    after_missing = c.event_known[case] & (d.event_lo[cand] > c.event_hi[case]) & (delay >= late)
+    level = _bands(delay + 1, (late, years_late))  # 0 on time, 1 late, 2 years late
+    after_missing = c.event_known.take(case) & (registered > c.event_hi.take(case)) & (delay >= late)
     level[after_missing] = 3
     level[~(d.event_known[cand] & d.birth_known[cand])] = -1
     return level
@@ -199,10 +244,8 @@ def _registration(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) ->
 
 def _timeline(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
     c, d = prep.cases, prep.candidates
-    after = d.birth_lo[cand] - c.event_hi[case]
-    level = np.select(
-        [after <= 0, after <= spec.timeline_grace_days], [2, 1], default=0
-    ).astype(np.int8)
+    after = d.birth_lo.take(cand) - c.event_hi.take(case)
+    level = np.int8(2) - _bands(after, (0, spec.timeline_grace_days))
     level[~(c.event_known[case] & d.birth_known[cand])] = -1
     return level
 

@@ -8,6 +8,7 @@ pairs of one case read contiguous memory.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
-__all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "name_frequencies", "prepare"]
+__all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -48,6 +49,7 @@ class PreparedSide:
     lat: F32
     lon: F32
     id_county: I32
+    region_id: I32      # index into Prepared.regions: equal places share an id across both sides
     marks: U64
     given: I32          # [n, slots] codes of given-name characters
     given_py: I32       # [n, slots] codes of toneless pinyin
@@ -55,6 +57,7 @@ class PreparedSide:
     given_fuzzy: I32    # [n, slots] codes of dialect-folded pinyin
     surname: I32        # [n, slots]
     surname_py: I32     # [n, slots]
+    n_names: I8         # names (slots filled) per record
 
     def __len__(self) -> int:
         return int(self.sex.shape[0])
@@ -62,6 +65,42 @@ class PreparedSide:
     @property
     def n_slots(self) -> int:
         return int(self.given.shape[1])
+
+
+@dataclass(frozen=True, slots=True)
+class Regions:
+    """The distinct places (today's county, city, province, level, coordinates) of both sides."""
+
+    county: I32
+    city: I32
+    province: I32
+    level: I8
+    lat: F32
+    lon: F32
+
+    def __len__(self) -> int:
+        return int(self.county.shape[0])
+
+
+def _regions(*sides: PreparedSide) -> tuple[Regions, list[I32]]:
+    """Intern places over both sides (a place's coordinates follow from its codes and level)."""
+    keys = np.concatenate([
+        ((s.province.astype(np.int64) * 1_000_000 + s.city) * 1_000_000 + s.county) * 10 + s.level
+        for s in sides
+    ])
+    codes, _ = pd.factorize(keys)
+    codes = np.asarray(codes, dtype=np.int32)
+    first = np.unique(codes, return_index=True)[1]
+    columns = {
+        name: np.concatenate([getattr(s, name) for s in sides])[first]
+        for name in ("county", "city", "province", "level", "lat", "lon")
+    }
+    ids: list[I32] = []
+    start = 0
+    for s in sides:
+        ids.append(codes[start:start + len(s)].astype(np.int32))
+        start += len(s)
+    return Regions(**columns), ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +120,8 @@ class Prepared:
     pinyin_freq: F32       # share of candidates carrying each pinyin code
     surname_freq: F32      # share of candidates carrying each surname code
     frequency_base: int    # how many candidates the shares were counted over
+    given_readings: I32    # per given-name code: its pinyin, alternative pinyin and fuzzy codes
+    regions: Regions       # the distinct places of both sides, indexed by region_id
 
 
 def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
@@ -142,9 +183,11 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
         county=table.region_county, city=table.region_city, province=table.region_province,
         level=table.region_level, lat=table.lat, lon=table.lon,
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),
+        region_id=np.zeros(n, dtype=np.int32),  # set by prepare, over both sides
         marks=table.marks,
         given=mats["given"], given_py=mats["given_py"], given_py_alt=mats["given_py_alt"],
         given_fuzzy=mats["given_fuzzy"], surname=mats["surname"], surname_py=mats["surname_py"],
+        n_names=np.bincount(record, minlength=n).astype(np.int8),
     )
 
 
@@ -203,6 +246,9 @@ def prepare(
         {"given": g_d, "given_py": p_d, "given_py_alt": pa_d, "given_fuzzy": f_d,
          "surname": s_d, "surname_py": sp_d},
     )
+    regions, (case_regions, cand_regions) = _regions(case_side, unordered)
+    case_side = dataclasses.replace(case_side, region_id=case_regions)
+    unordered = dataclasses.replace(unordered, region_id=cand_regions)
     # Blocking order: sex, then how precisely the birth is known, then birth day.
     # Within a sex: births known to the day, then known as intervals, then unknown; each by day.
     # (Day-precise windows are exact ranges: blocking then needs no per-pair check for them.)
@@ -211,6 +257,11 @@ def prepare(
     cand_side = PreparedSide(**{
         name: _reorder(getattr(unordered, name), order) for name in PreparedSide.__slots__
     })
+    # Readings are a function of the given name's characters: one row per given-name code.
+    given_readings = np.full((len(given_values), 3), -1, dtype=np.int32)
+    for g, p, a, f in ((g_c, p_c, pa_c, f_c), (g_d, p_d, pa_d, f_d)):
+        known_given = g >= 0
+        given_readings[g[known_given]] = np.stack([p[known_given], a[known_given], f[known_given]], axis=1)
     id_rank = np.empty(len(candidates), dtype=np.int64)
     id_rank[np.argsort(np.asarray(candidates.ids, dtype=str), kind="stable")] = np.arange(len(candidates))
     return Prepared(
@@ -223,4 +274,6 @@ def prepare(
         pinyin_freq=_frequency(pinyin_vocab, known.get("pinyin", {})),
         surname_freq=_frequency(surname_values, known.get("surname", {})),
         frequency_base=int(frequency_base if frequencies is not None and frequency_base else len(candidates)),
+        given_readings=given_readings,
+        regions=regions,
     )
