@@ -1,0 +1,78 @@
+"""The benchmarks run, small, so they cannot rot: every tool produces a ranking and metrics.
+
+No timing is asserted: the machine is shared and the figures belong in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TOOLS = ("reunite", "reunite-cli", "reunite-simple", "recordlinkage", "splink", "practice")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    pytest.importorskip("recordlinkage")
+    pytest.importorskip("splink")
+    tmp = tmp_path_factory.mktemp("bench")
+    out = tmp / "result.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--cases", "60", "--candidates", "3000",
+         "--tools", ",".join(TOOLS), "--timeout", "120", "--data-dir", str(tmp / "data"), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    loaded: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    assert out.with_suffix(".md").read_text(encoding="utf-8").count("| ok |") == len(TOOLS)
+    return loaded
+
+
+def _rows(report: dict[str, object]) -> dict[str, dict[str, object]]:
+    rows = report["rows"]
+    assert isinstance(rows, list)
+    return {str(row["tool"]): row for row in rows}
+
+
+def test_every_tool_ranks_and_is_evaluated(report: dict[str, object]) -> None:
+    rows = _rows(report)
+    assert tuple(rows) == TOOLS
+    for tool, row in rows.items():
+        assert row["status"] == "ok", tool
+        assert isinstance(row["pairs"], int) and row["pairs"] > 0, tool
+        metrics = row["metrics"]
+        assert isinstance(metrics, dict)
+        assert 0.0 <= metrics["recall@10"] <= 1.0, tool
+        assert 0.0 <= metrics["mrr"] <= metrics["recall@10"], tool
+        assert isinstance(row["peak_rss_mb"], float) and row["peak_rss_mb"] > 0, tool
+        assert Path(str(row["ranked"])).stat().st_size > 0, tool
+
+
+def test_simple_set_blocks_the_same_pairs_in_every_engine(report: dict[str, object]) -> None:
+    rows = _rows(report)
+    assert rows["reunite-simple"]["pairs"] == rows["recordlinkage"]["pairs"] == rows["splink"]["pairs"]
+    assert rows["reunite-cli"]["pairs"] == rows["reunite"]["pairs"]
+
+
+def test_report_names_the_machine(report: dict[str, object]) -> None:
+    machine = report["machine"]
+    assert isinstance(machine, dict)
+    assert machine["nproc"] >= 1 and machine["versions"]["splink"] != "not installed"
+
+
+def test_normalize_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "normalize.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_normalize.py"), "--rows", "2000", "--budget", "600",
+         "--data-dir", str(tmp_path), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["rows_read"] == 2000 and 0 < result["rows_accepted"] <= 2000
+    assert result["normalize_rows_per_second"] > 0 and result["peak_mb_after_normalize"] > 0
