@@ -15,13 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reunite._typing import I64, B
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
 __all__ = ["BlockingPreview", "PairChunk", "block", "in_pass", "preview"]
 
-I64 = npt.NDArray[np.int64]
-B = npt.NDArray[np.bool_]
 
 _UNBOUNDED = np.int64(1) << 40
 _COMPATIBLE = {0: (0, 1, 2), 1: (0, 1), 2: (0, 2)}

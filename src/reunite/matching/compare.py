@@ -15,15 +15,12 @@ import numpy.typing as npt
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.prepare import Prepared, Regions
 from reunite.matching.spec import ComparisonName, ComparisonSpec
 
 __all__ = ["compare", "pinyin_similar"]
 
-I8 = npt.NDArray[np.int8]
-I32 = npt.NDArray[np.int32]
-I64 = npt.NDArray[np.int64]
-B = npt.NDArray[np.bool_]
 
 _MATRIX_CELLS = 8_000_000
 

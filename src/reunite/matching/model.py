@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
@@ -33,8 +34,6 @@ __all__ = [
 MODEL_FORMAT = "reunite.model/1"
 _TF_PRIOR_CANDIDATES = 5000
 
-I8 = npt.NDArray[np.int8]
-F64 = npt.NDArray[np.float64]
 
 
 class ConvergenceWarning(UserWarning):

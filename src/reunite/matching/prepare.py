@@ -17,18 +17,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reunite._typing import F32, I8, I32, I64, U64, B
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
 __all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
-I8 = npt.NDArray[np.int8]
-I32 = npt.NDArray[np.int32]
-I64 = npt.NDArray[np.int64]
-F32 = npt.NDArray[np.float32]
-U64 = npt.NDArray[np.uint64]
-B = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
+from reunite._typing import F32, F64, I8, I64
 from reunite.matching.spec import LEVEL_LABELS, ComparisonName
 
 __all__ = ["case_posteriors", "format_reasons", "top_k"]
 
-I8 = npt.NDArray[np.int8]
-I64 = npt.NDArray[np.int64]
-F32 = npt.NDArray[np.float32]
-F64 = npt.NDArray[np.float64]
 
 _EXACT_SORT = 200_000
 

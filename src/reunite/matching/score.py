@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
 from reunite.matching.compare import compare
 from reunite.matching.model import FellegiSunter
@@ -16,10 +17,6 @@ from reunite.matching.rank import case_posteriors, top_k
 
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
-I8 = npt.NDArray[np.int8]
-I64 = npt.NDArray[np.int64]
-F32 = npt.NDArray[np.float32]
-F64 = npt.NDArray[np.float64]
 
 # (comparison, level, frequency table on Prepared) that get a term-frequency adjustment
 _TF_LEVELS = (("given_name", 4, "given_freq"), ("given_name", 3, "pinyin_freq"), ("surname", 2, "surname_freq"))

@@ -16,9 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import numpy.typing as npt
 
-from reunite._typing import Side
+from reunite._typing import F32, I8, I32, I64, U64, B, Side, Str
 from reunite.ingest.report import IngestReport
 
 __all__ = ["MAX_NAMES_COMPARED", "NAME_KINDS", "SEX_CODES", "NameTable", "RecordTable"]
@@ -28,13 +27,6 @@ MAX_NAMES_COMPARED = 8
 """Names of one record compared in matching (reported, childhood, former); more are flagged."""
 NAME_KINDS = {"name": 0, "alias": 1, "former": 2}
 
-I8 = npt.NDArray[np.int8]
-I32 = npt.NDArray[np.int32]
-I64 = npt.NDArray[np.int64]
-F32 = npt.NDArray[np.float32]
-U64 = npt.NDArray[np.uint64]
-B = npt.NDArray[np.bool_]
-Str = npt.NDArray[np.str_]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import numpy as np
 import numpy.typing as npt
 from stdnum.cn.ric import calc_check_digit
 
+from reunite._typing import I64
 from reunite.synth import _tables as T
 from reunite.synth.cases import CasePlan, People, draw_people
 from reunite.synth.config import SynthConfig
@@ -23,7 +24,6 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "person_id", "name", "former_names", "sex", "birth_date", "id_number", "region",
     "registration_date", "marks",
 )
-I64 = npt.NDArray[np.int64]
 _SHIFT_YEARS = np.array([1, 2, 3, 4, 5])
 _SHIFT_P = np.array([0.4, 0.25, 0.15, 0.12, 0.08])
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from reunite._typing import I64, B
 from reunite.synth import _tables as T
 from reunite.synth.config import SynthConfig
 from reunite.synth.dates import birth_days, case_date_text, event_text, lunar_text, ymd
@@ -20,8 +20,6 @@ CASE_COLUMNS: tuple[str, ...] = (
     "case_id", "name", "alias", "sex", "birth_date", "birth_calendar", "missing_date",
     "missing_region", "marks",
 )
-B = npt.NDArray[np.bool_]
-I64 = npt.NDArray[np.int64]
 
 
 @dataclass(slots=True)

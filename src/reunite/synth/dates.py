@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 from lunar_python import LunarYear
 
+from reunite._typing import I64
 from reunite.synth._tables import BIRTHS_BY_YEAR
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
     "ymd",
 ]
 
-I64 = npt.NDArray[np.int64]
 _ZODIAC = "猴鸡狗猪鼠牛虎兔龙蛇马羊"  # year % 12
 _LUNAR_MONTHS = ("正", "二", "三", "四", "五", "六", "七", "八", "九", "十", "冬", "腊")
 _JD_EPOCH = 2440588  # lunar_python's integer Julian day of 1970-01-01

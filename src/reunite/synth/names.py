@@ -10,11 +10,11 @@ import numpy as np
 import numpy.typing as npt
 from pypinyin import Style, lazy_pinyin
 
+from reunite._typing import F64
 from reunite.synth import _tables as T
 
 __all__ = ["NamePools", "dialect_variant", "homophone", "load_name_pools", "make_alias"]
 
-F64 = npt.NDArray[np.float64]
 
 
 def _rank_weights(items: tuple[str, ...] | str, exponent: float = 0.75) -> dict[str, float]:
