@@ -44,14 +44,19 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from reunite._typing import Side
+from reunite._typing import F32, I8, I64, Side
 from reunite.errors import ConfigError
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
+from reunite.matching.blocking import block
 from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prepare import Prepared, prepare
+from reunite.matching.rank import format_reasons
+from reunite.matching.score import score_chunk
 from reunite.matching.spec import BlockingSpec
+from reunite.normalize import RecordTable
 from reunite.pipeline import ScreenResult, fit_population, load_side, screen
-from reunite.store import Store, TopKRow
+from reunite.store import Store
 from reunite.store.fitted import Bound
 from reunite.store.records import inputs_hash
 
@@ -140,17 +145,19 @@ def _read(source: TableSource | RawTable | None, side: Side, mapping: Mapping[st
                                                                   strict=strict)
 
 
-def _row_hash(values: Sequence[str]) -> str:
-    """:func:`reunite.store.records.content_hash` of text values, without the JSON encoder's
-    per-call overhead (about 3x quicker; a night's extract hashes every row).
+def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -> list[int]:
+    """Indices of the rows (``columns[0]`` holds the ids) that are not in ``stored`` (id -> content
+    hash) as they are: :func:`reunite.store.records.content_hash` of each row, without the JSON
+    encoder's per-call overhead (about 3x quicker; a night's extract hashes every row).
 
     >>> from reunite.store.records import content_hash
-    >>> values = ["P1", '王"芳' + chr(92), chr(0) + " " + chr(0x2028), "😀", ""]
-    >>> _row_hash(values) == content_hash(values)
-    True
+    >>> rows = [["P1", '王"芳' + chr(92), chr(0) + " " + chr(0x2028), "😀", ""], ["P2", "", "", "", ""]]
+    >>> _changed_rows(list(zip(*rows)), {"P1": content_hash(rows[0]), "P2": content_hash(["P2"])})
+    [1]
     """
-    text = "[" + ", ".join(map(encode_basestring, values)) + "]"
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    sha256, encode, join, get = hashlib.sha256, encode_basestring, ", ".join, stored.get
+    return [index for index, values in enumerate(zip(*columns, strict=True))
+            if get(values[0]) != sha256(("[" + join(map(encode, values)) + "]").encode("utf-8")).hexdigest()]
 
 
 def _split(raw: RawTable | None, side: Side, store: Store, source: object) -> _Input:
@@ -159,16 +166,10 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object) -> _I
     columns = _COLUMNS[side]
     # a night's delta: look its ids up; a whole extract: read every hash at once
     stored = store.content_hashes(side, raw.ids if len(raw) < 20_000 else None)
-    picked: list[int] = []
-    new_ids: list[str] = []
-    changed_ids: list[str] = []
-    for index, values in enumerate(zip(*(raw.columns[c] for c in columns), strict=True)):
-        old = stored.get(values[0])
-        if old is not None and old == _row_hash(values):
-            continue
-        (new_ids if old is None else changed_ids).append(values[0])
-        picked.append(index)
+    picked = _changed_rows([raw.columns[c] for c in columns], stored)
     subset = {c: [raw.columns[c][i] for i in picked] for c in columns}
+    new_ids = [key for key in subset[columns[0]] if key not in stored]
+    changed_ids = [key for key in subset[columns[0]] if key in stored]
     rows = [dict(zip(columns, values, strict=True)) for values in zip(*subset.values(), strict=True)]
     table = RawTable(side, subset, raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
     facts: dict[str, Any] = {"source": raw.report.source, "read": raw.report.read,
@@ -194,12 +195,6 @@ def _overlay(stored: Iterable[dict[str, str]], given: _Input, keep: set[str] | N
     return [r for key, r in sorted(rows.items()) if keep is None or key in keep]
 
 
-def _screen(cases: RawTable, candidates: RawTable, **options: Any) -> ScreenResult | None:
-    if len(cases) == 0 or len(candidates) == 0:
-        return None
-    return screen(cases, candidates, **options)
-
-
 def _rows(result: ScreenResult | None) -> list[dict[str, Any]]:
     if result is None:
         return []
@@ -207,12 +202,89 @@ def _rows(result: ScreenResult | None) -> list[dict[str, Any]]:
     return [dict(zip(_RESULT_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
+def _pair_keys(prep: Prepared, cases: RecordTable, candidates: RecordTable,
+               pairs: Iterable[tuple[str, str]]) -> I64:
+    """Keys ``case * n_candidates + prepared candidate`` of ``pairs``, sorted, as ``score_chunk``
+    takes the pairs it must leave out (as :func:`reunite.pipeline.screen` builds them)."""
+    case_index = {str(v): i for i, v in enumerate(cases.ids.tolist())}
+    position = np.empty(len(candidates), dtype=np.int64)
+    position[prep.cand_order] = np.arange(len(candidates))
+    cand_index = {str(v): int(position[i]) for i, v in enumerate(candidates.ids.tolist())}
+    keys = [case_index[c] * len(candidates) + cand_index[p]
+            for c, p in pairs if c in case_index and p in cand_index]
+    return np.unique(np.asarray(keys, dtype=np.int64))
+
+
+@dataclass(frozen=True, slots=True)
+class _Scored:
+    """Ranked rows of a screen without their reasons (``rows[i]["reasons"]`` is ""), and what
+    formats the reasons of the rows that are kept (:meth:`add_reasons`)."""
+
+    rows: list[dict[str, Any]]
+    comparisons: tuple[Any, ...]
+    levels: I8
+    contributions: F32
+    pairs: int
+
+    def add_reasons(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Fill in the reasons of ``rows`` (some of :attr:`rows`)."""
+        at = np.asarray([r["_at"] for r in rows], dtype=np.int64)
+        for row, text in zip(rows, format_reasons(self.comparisons, self.levels[:, at],
+                                                  self.contributions[:, at]), strict=True):
+            row["reasons"] = text
+
+
+def _screen_rows(cases: RawTable, candidates: RawTable, model: FellegiSunter, blocking: BlockingSpec,
+                 exclude: Iterable[tuple[str, str]], top_k: int) -> _Scored | None:
+    """:func:`reunite.pipeline.screen` with ``fit_to_data=False``, with the reasons left to format
+    for the rows a merge keeps: a night's delta screen returns ``top_k`` rows for every case, and
+    most of them rank below the case's stored rows (formatting every row's reasons cost as much as
+    scoring the pairs). Same chunks, scores, probabilities and ranks as ``screen``."""
+    if len(cases) == 0 or len(candidates) == 0:
+        return None
+    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    prep = prepare(case_table, cand_table, getattr(model, "frequencies_", None),
+                   getattr(model, "frequency_candidates_", None))
+    excluded = _pair_keys(prep, case_table, cand_table, exclude)
+    parts, pairs = [], 0
+    for chunk in block(prep, blocking):
+        pairs += len(chunk)
+        parts.append(score_chunk(prep, model, chunk, top_k, excluded))
+    n_comp = len(model.spec.comparisons)
+    if parts:
+        case, cand = np.concatenate([p.case for p in parts]), np.concatenate([p.cand for p in parts])
+        levels = np.concatenate([p.levels for p in parts], axis=1)
+        contributions = np.concatenate([p.contributions for p in parts], axis=1)
+        score = np.concatenate([p.score for p in parts]).tolist()
+        probability = np.concatenate([p.probability for p in parts]).tolist()
+    else:
+        case = cand = np.zeros(0, dtype=np.int64)
+        levels, contributions = np.zeros((n_comp, 0), np.int8), np.zeros((n_comp, 0), np.float32)
+        score = probability = []
+    case_ids = case_table.ids[case].tolist()
+    person_ids = cand_table.ids[prep.cand_order[cand]].tolist()
+    rows: list[dict[str, Any]] = []
+    rank, last = 0, None
+    for at, case_id in enumerate(case_ids):
+        rank = rank + 1 if case_id == last else 1
+        last = case_id
+        rows.append({"case_id": case_id, "rank": rank, "person_id": person_ids[at], "score": score[at],
+                     "probability": probability[at], "reasons": "", "_at": at})
+    return _Scored(rows, model.spec.comparisons, levels, contributions, pairs)
+
+
 def _rank(key: Bound) -> tuple[float, str]:
-    return (-key[0], key[1])  # the matcher's order: score, then person id
+    """Sort key of a (score, person_id): :func:`reunite.store.results.rank_key` in one call.
+
+    >>> from reunite.store.results import rank_key
+    >>> _rank((2.5, "P1")) == rank_key(2.5, "P1")
+    True
+    """
+    return (-key[0], key[1])
 
 
 def _merge_case(
-    old: Sequence[TopKRow], fresh: Sequence[Mapping[str, Any]], leaving: set[str], bound: Bound | None,
+    old: Sequence[Bound], fresh: Sequence[Mapping[str, Any]], leaving: set[str], bound: Bound | None,
     depth: int, fresh_cut: int,
 ) -> tuple[list[Bound], Bound | None]:
     """A case's stored (score, person) rows and bound after merging ``fresh`` rows, as the store
@@ -223,7 +295,7 @@ def _merge_case(
     """
     new = [(float(r["score"]), str(r["person_id"])) for r in fresh]
     people = {p for _, p in new}
-    kept = [(r.score, r.person_id) for r in old if r.person_id not in leaving and r.person_id not in people]
+    kept = [(s, p) for s, p in old if p not in leaving and p not in people]
     merged = sorted(kept + new, key=_rank)
     limits = [] if bound is None else [bound]
     if len(new) >= fresh_cut:
@@ -338,13 +410,14 @@ def rescreen(
     base = model if model is not None else default_model()
     blocking = blocking or BlockingSpec()
     last_run = store.last_run_id() or 0
+    busy = store.lock_holder() is not None  # a run under way may commit after the first look
     job = _Job(store, raw, sources, base, blocking, top_k, seed, full, refit)
     if job.nothing_to_do():
         return job.report("nothing", None, started)
     run_id = store.begin_run("full" if job.kind == "full" else "incremental", job.config, job.model_version,
                              seed, job.facts())
     try:
-        if run_id != last_run + 1:
+        if busy or run_id != last_run + 1:
             job.plan()  # another run came between the first look and the lock: look again
         if log is not None:
             log(f"run {run_id} started: {job.kind} re-screen ({job.reason})")
@@ -378,11 +451,10 @@ class _Job:
         self.candidates = _split(self.raw["candidates"], "candidates", store, self.sources["candidates"])
         self.stored = store.fitted_model()
         self.open_ids = sorted(set(store.open_case_ids()) | set(self.cases.new_ids))
-        self.before: dict[str, list[TopKRow]] = defaultdict(list)
         open_set = set(self.open_ids)
-        for row in store.current_topk():
-            if row.case_id in open_set:
-                self.before[row.case_id].append(row)
+        # (score, person) of every open case's stored rows, in rank order
+        self.before: dict[str, list[Bound]] = defaultdict(list)
+        self.before.update((c, keys) for c, keys in store.topk_scores().items() if c in open_set)
         self.bounds_before = store.case_bounds()
         self.excluded = store.excluded_pairs()
         self.kind: RescreenKind = "full"
@@ -406,8 +478,7 @@ class _Job:
             self.fitted = FellegiSunter.from_dict(self.stored.model)
             self.model_version = self.stored.version
         # a pair DNA excluded since it was stored: the case is screened anew (the merge keeps old rows)
-        self.stale = {c for c, rows in self.before.items()
-                      if any((c, r.person_id) in self.excluded for r in rows)}
+        self.stale = {c for c, keys in self.before.items() if any((c, p) in self.excluded for _, p in keys)}
         self.changed_open = {c for c in self.cases.ids if c in open_set}
 
     def nothing_to_do(self) -> bool:
@@ -419,8 +490,8 @@ class _Job:
                 "top_k": self.top_k, "stored_per_case": self.depth, "reason": self.reason,
                 "refit": self.kind == "full" and self.fitted is None}
 
-    def _options(self, model: FellegiSunter, progress: bool, top_k: int | None = None) -> dict[str, Any]:
-        return {"top_k": top_k or self.depth, "model": model, "blocking": self.blocking, "exclude": self.excluded,
+    def _options(self, model: FellegiSunter, progress: bool) -> dict[str, Any]:
+        return {"top_k": self.depth, "model": model, "blocking": self.blocking, "exclude": self.excluded,
                 "fit_to_data": False, "seed": self.seed, "progress": progress}
 
     def _open_cases(self, ids: set[str]) -> RawTable:
@@ -441,12 +512,13 @@ class _Job:
             run_id, cases=self.cases.rows, candidates=self.candidates.rows, results=results,
             replace_cases=replace, rescored_person_ids=self.candidates.ids if self.kind != "full" else (),
             top_k=self.depth, model_version=self.model_version, fitted_model=fitted_json,
-            base_model_version=self.base.version, bounds=self.bounds,
+            base_model_version=self.base.version, current=self.before,
+            bounds={c: b for c, b in self.bounds.items() if b != self.bounds_before.get(c)},  # changed ones
             summary={"kind": self.kind, "screened_all": self.screened_all,
                      "screened_delta": self.screened_delta, "pairs_compared": self.pairs},
         )
         k = self.top_k
-        self.gained = sum(bool({p for _, p in rows[:k]} - {r.person_id for r in self.before[c][:k]})
+        self.gained = sum(bool({p for _, p in rows[:k]} - {p for _, p in self.before[c][:k]})
                           for c, rows in self.after.items())
 
     def _screen_all(self, cases: set[str], model: FellegiSunter | None, progress: bool,
@@ -482,19 +554,20 @@ class _Job:
         replace = self.changed_open | self.stale
         delta_cases = set(self.open_ids) - replace
         fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        scored = None
         if self.candidates.ids and delta_cases and self.candidates.table is not None:
             # top_k (not 2 * top_k) rows each: the k-th best new or changed candidate of a case
-            # ranks far below its stored rows, and every row returned costs (reasons are formatted)
-            result = _screen(self._open_cases(delta_cases), self.candidates.table,
-                             **self._options(self.fitted, progress, self.top_k))
-            for row in _rows(result):
+            # ranks far below its stored rows; reasons are formatted for the rows written only
+            scored = _screen_rows(self._open_cases(delta_cases), self.candidates.table, self.fitted,
+                                  self.blocking, self.excluded, self.top_k)
+            for row in scored.rows if scored is not None else ():
                 fresh[row["case_id"]].append(row)
-            self.pairs += result.pairs_compared if result is not None else 0
+            self.pairs += scored.pairs if scored is not None else 0
         leaving = set(self.candidates.changed_ids)
         results: list[dict[str, Any]] = []
         for case_id in sorted(delta_cases):
             old = self.before[case_id]
-            if case_id not in fresh and not any(r.person_id in leaving for r in old):
+            if case_id not in fresh and not any(p in leaving for _, p in old):
                 continue  # untouched: nothing new in its window, nothing left it
             merged, bound = _merge_case(old, fresh[case_id], leaving, self.bounds_before.get(case_id),
                                         self.depth, self.top_k)
@@ -504,6 +577,8 @@ class _Job:
             self.after[case_id], self.bounds[case_id] = merged, bound
             entering = {p for _, p in merged}  # the others would be cut by the merge: not written
             results += [r for r in fresh[case_id] if r["person_id"] in entering]
+        if scored is not None:
+            scored.add_reasons(results)
         self.screened_delta = len(delta_cases - replace)
         if replace:
             results += self._screen_all(replace, self.fitted, progress)

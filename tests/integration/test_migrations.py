@@ -1,15 +1,24 @@
-"""Alembic: a database at the old revision keeps its data through the upgrade to head."""
+"""Alembic: a database at an old revision keeps its data through the upgrade to head (and back)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 from reunite.store import Store, build_plan
-from reunite.store.db import create_store_engine, current_revision, head_revision, upgrade_schema
+from reunite.store.db import (
+    MIGRATIONS_DIR,
+    create_store_engine,
+    current_revision,
+    head_revision,
+    upgrade_schema,
+)
 from reunite.store.models import Base
 
 # The tables as revision 0001 created them (no dna_profiles, no runs.error): written out here, not
@@ -76,7 +85,7 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
 
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == head_revision() == "0003"
+        assert store.schema_revision() == head_revision() == "0004"
         assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
         assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
         assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
@@ -98,6 +107,62 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
         store.close()
 
 
+def _topk_rows(engine: sa.Engine) -> list[tuple[str, str, int | None]]:
+    """(case, person, stored rank or None) of current_topk, as the database holds it."""
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns("current_topk")}
+        rank = "rank" if "rank" in columns else "NULL"
+        found = connection.execute(sa.text(f"SELECT case_id, person_id, {rank} FROM current_topk"))
+        return sorted((str(c), str(p), r) for c, p, r in found)
+
+
+def test_revision_0004_derives_topk_ranks_and_downgrades_with_them(db_url: str) -> None:
+    """0004 drops the stored rank of current_topk (read as score order, then person id); going
+    back to 0003 writes that order back as ranks."""
+    engine = create_store_engine(db_url)
+    try:
+        upgrade_schema(engine, "0003")
+        with engine.begin() as connection:
+            run_id = connection.execute(OLD_RUNS.insert().returning(OLD_RUNS.c.id).values(
+                started=NOW, status="succeeded", kind="full", config_hash="cfg", model_version="m",
+                package_version="0.1.0", seed=1, input_counts={}, user="night", host="batch")).scalar_one()
+            connection.execute(OLD_CASES.insert(), [
+                {"case_id": c, "name": "", "sex": "F", "birth_date": "", "content_hash": c, "closed": False}
+                for c in ("C1", "C2")])
+            connection.execute(OLD_CANDIDATES.insert(), [
+                {"person_id": p, "name": "", "region": "", "id_number": "", "content_hash": p}
+                for p in ("P1", "P2", "P3")])
+            connection.execute(OLD_TOPK.insert(), [
+                {"case_id": "C1", "person_id": "P3", "rank": 1, "score": 4.0, "probability": 0.5,
+                 "reasons": "", "run_id": run_id},
+                {"case_id": "C1", "person_id": "P2", "rank": 2, "score": 2.0, "probability": 0.2,
+                 "reasons": "", "run_id": run_id},
+                {"case_id": "C1", "person_id": "P1", "rank": 3, "score": 2.0, "probability": 0.2,
+                 "reasons": "", "run_id": run_id},  # a tie ranked against person id order
+                {"case_id": "C2", "person_id": "P1", "rank": 1, "score": -1.5, "probability": 0.1,
+                 "reasons": "", "run_id": run_id},
+            ])
+        upgrade_schema(engine)
+        assert _topk_rows(engine) == [("C1", "P1", None), ("C1", "P2", None), ("C1", "P3", None),
+                                      ("C2", "P1", None)]
+        with Store(db_url) as store:
+            assert [(r.case_id, r.rank, r.person_id) for r in store.current_topk()] == [
+                ("C1", 1, "P3"), ("C1", 2, "P1"), ("C1", 3, "P2"), ("C2", 1, "P1")]
+            assert store.topk_scores(["C1"]) == {"C1": [(4.0, "P3"), (2.0, "P1"), (2.0, "P2")]}
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0003")
+        assert current_revision(engine) == "0003"
+        assert _topk_rows(engine) == [("C1", "P1", 2), ("C1", "P2", 3), ("C1", "P3", 1), ("C2", "P1", 1)]
+        with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
+            connection.execute(sa.text("UPDATE current_topk SET rank = 1 WHERE person_id = 'P2'"))
+    finally:
+        engine.dispose()
+
+
 def test_models_match_the_head_revision(db_url: str) -> None:
     """The models and the migration scripts describe the same schema (autogenerate finds nothing)."""
     engine = create_store_engine(db_url)
@@ -115,6 +180,6 @@ def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == "0003"
+        assert store.schema_revision() == "0004"
     finally:
         store.close()

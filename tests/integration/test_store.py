@@ -16,7 +16,8 @@ from sqlalchemy import event, func, insert, select
 
 from reunite.errors import ConcurrentRunError, InputError, StoreError
 from reunite.store import Store
-from reunite.store.db import utcnow
+from reunite.store import results as results_module
+from reunite.store.db import bulk_insert, utcnow
 from reunite.store.models import Result, Run, RunLock
 
 CASES = [
@@ -202,6 +203,36 @@ def test_incremental_merge_keeps_old_rows_and_drops_stale_rescored_persons(store
     assert topk(store, "C1") == [(1, "P1"), (2, "P5"), (3, "P2")]
     assert topk(store, "C2") == [(1, "P4")]
     assert {r.person_id: r.run_id for r in store.current_topk(["C1"])}["P5"] == run
+
+
+def test_merge_writes_only_the_rows_that_enter_and_ranks_by_score_then_person(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seeded(store)  # C1: P1 6.0, P2 3.0, P3 1.0; C2: P4 2.0
+    run = store.begin_run("incremental", "cfg1", "model-1", 7, {})
+    inserted: list[str] = []
+
+    def recording(session: Any, table: Any, rows: Any) -> None:  # the real insert, rows noted
+        if table.name == "current_topk":
+            inserted.extend(r["person_id"] for r in rows)
+        bulk_insert(session, table, rows)
+
+    monkeypatch.setattr(results_module, "bulk_insert", recording)
+    # P5 is new and enters C1 at 4.0 (P3 falls off the top 3); P4 was rescored: 0.5 for C1
+    # ranks below the cut, and its old row in C2 is stale
+    store.save_results(run, [result("C1", 1, "P5", 4.0, 0.7), result("C1", 2, "P4", 0.5, 0.1)],
+                       replace_cases=[], rescored_person_ids=["P5", "P4"], top_k=3)
+    assert inserted == ["P5"]  # the rows that stay are not rewritten
+    assert topk(store, "C1") == [(1, "P1"), (2, "P5"), (3, "P2")]
+    assert topk(store, "C2") == []
+    assert count_results(store) == 4 + 2  # the history keeps every row the run gave
+    store.finish_run(run)
+
+    tie = store.begin_run("incremental", "cfg1", "model-1", 7, {})
+    store.upsert("candidates", [{"person_id": "P0", "sex": "F"}])
+    store.save_results(tie, [result("C1", 1, "P0", 3.0, 0.3)], replace_cases=[], top_k=4)
+    store.finish_run(tie)
+    assert topk(store, "C1") == [(1, "P1"), (2, "P5"), (3, "P0"), (4, "P2")]  # a tie: person id
 
 
 def test_replace_cases_with_no_rows_empties_their_topk(store: Store) -> None:

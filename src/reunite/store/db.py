@@ -10,14 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Table, create_engine, event, insert
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, Executable, Table, create_engine, event, insert
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -26,6 +26,7 @@ __all__ = [
     "bulk_insert",
     "create_store_engine",
     "current_revision",
+    "fetch_tuples",
     "head_revision",
     "safe_url",
     "upgrade_schema",
@@ -89,7 +90,7 @@ def head_revision() -> str:
     """The newest revision shipped with this package.
 
     >>> head_revision()
-    '0003'
+    '0004'
     """
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None
@@ -150,3 +151,22 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
                 copy.write_row([row[n] for n in names])
     except dialect.loaded_dbapi.IntegrityError as exc:
         raise IntegrityError(statement, None, exc) from exc
+
+
+def fetch_tuples(connection: Connection, query: Executable) -> list[tuple[Any, ...]]:
+    """Every row of ``query`` as the driver returns it (plain tuples), for reads of 100,000s of rows.
+
+    SQLAlchemy's row objects cost 2-3x the driver's own fetch; no result processing is needed
+    for the text, integer and float columns read this way.
+
+    >>> from sqlalchemy import text
+    >>> with create_store_engine("sqlite://").connect() as connection:
+    ...     fetch_tuples(connection, text("SELECT 'C1', 2.5"))
+    [('C1', 2.5)]
+    """
+    result = connection.execute(query)
+    assert isinstance(result, CursorResult)
+    try:
+        return cast(list[tuple[Any, ...]], result.cursor.fetchall()) if result.returns_rows else []
+    finally:
+        result.close()

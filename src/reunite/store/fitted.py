@@ -11,18 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from reunite.store.db import as_utc, utcnow
+from reunite.store.db import as_utc, bulk_insert, fetch_tuples, utcnow
 from reunite.store.dna import chunks
 from reunite.store.models import CaseBound, FittedModel
 
 __all__ = ["Bound", "StoredModel", "add_fitted_model", "latest_fitted_model", "read_bounds", "write_bounds"]
 
 Bound = tuple[float, str]  # (score, person_id)
+_BOUNDS = cast(Table, CaseBound.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +62,14 @@ def add_fitted_model(
 
 def read_bounds(session: Session) -> dict[str, Bound]:
     """Every stored case bound, by case id."""
-    return {str(c): (float(s), str(p))
-            for c, s, p in session.execute(select(CaseBound.case_id, CaseBound.score, CaseBound.person_id))}
+    query = select(_BOUNDS.c.case_id, _BOUNDS.c.score, _BOUNDS.c.person_id)
+    return {c: (s, p) for c, s, p in fetch_tuples(session.connection(), query)}
 
 
 def write_bounds(session: Session, run_id: int, bounds: Mapping[str, Bound | None]) -> None:
     """Set the bounds of the cases in ``bounds`` (``None`` removes a case's bound)."""
+    connection = session.connection()
     for part in chunks(sorted(bounds)):
-        session.execute(delete(CaseBound).where(CaseBound.case_id.in_(part)))
-    session.add_all(CaseBound(case_id=c, score=b[0], person_id=b[1], run_id=run_id)
-                    for c, b in bounds.items() if b is not None)
+        connection.execute(delete(_BOUNDS).where(_BOUNDS.c.case_id.in_(part)))
+    bulk_insert(session, _BOUNDS, [{"case_id": c, "score": b[0], "person_id": b[1], "run_id": run_id}
+                                   for c, b in bounds.items() if b is not None])

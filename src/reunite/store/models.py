@@ -15,7 +15,8 @@ Tables
 ``results``
     Every ranked row every run produced (history; never rewritten).
 ``current_topk``
-    The merged top-k per case as of the last run that touched the case.
+    The merged top-k per case as of the last run that touched the case; ranks are derived (score,
+    then person id) when read, not stored (revision 0004).
 ``dna_outcomes``
     Every DNA outcome reported by a lab, in the order recorded; the latest one per pair counts.
 ``dna_profiles``
@@ -172,16 +173,17 @@ class Result(Base):
 
 
 class CurrentTopK(Base):
+    """A case's rank is not stored (since revision 0004): it is the order of the case's rows by
+    score, then person id, derived when read."""
+
     __tablename__ = "current_topk"
     __table_args__ = (
-        UniqueConstraint("case_id", "rank", name="uq_current_topk_case_rank"),
         CheckConstraint("probability >= 0 AND probability <= 1", name="probability"),
-        CheckConstraint("rank >= 1", name="rank"),
+        Index("ix_current_topk_person_id", "person_id"),
     )
 
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
     person_id: Mapped[str] = mapped_column(ForeignKey("candidates.person_id"), primary_key=True)
-    rank: Mapped[int] = mapped_column(Integer, nullable=False)
     score: Mapped[float] = mapped_column(Float, nullable=False)
     probability: Mapped[float] = mapped_column(Float, nullable=False)
     reasons: Mapped[str] = _text()

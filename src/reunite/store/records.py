@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast, get_args
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from reunite._typing import Side
@@ -114,6 +114,10 @@ def upsert_rows(
     changed = [k for k in prepared if k in stored and stored[k] != prepared[k]["content_hash"]]
     bulk_insert(session, table_of(model),
                 [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id} for k in new])
-    if changed:
-        session.execute(update(model), [{**prepared[k], "updated_run": run_id} for k in changed])
+    if changed:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
+        table, id_col = table_of(model), COLUMNS[side][0]
+        statement = update(table).where(table.c[id_col] == bindparam("_id"))
+        session.connection().execute(statement, [
+            {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id}
+            for k in changed])
     return UpsertResult(new, changed, len(prepared) - len(new) - len(changed))

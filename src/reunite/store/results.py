@@ -1,26 +1,43 @@
-"""Ranked result rows: checking what the matching core hands over, and merging current top-k."""
+"""Ranked result rows: checking what the matching core hands over, and merging the current top-k.
+
+The current top-k stores no rank (revision 0004): a case's rows rank by score (high first), then
+person id -- the matcher's own order, so a merged case ranks ties as one full run would. Merging a
+run's rows into a case therefore writes only the rows that enter and deletes only those that leave.
+"""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, select
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from reunite.errors import InputError
-from reunite.store.db import bulk_insert
-from reunite.store.dna import chunks
+from reunite.store.db import bulk_insert, fetch_tuples
 from reunite.store.models import CurrentTopK, Result
 
-__all__ = ["RESULT_KEYS", "TOPK_SELECT", "TopKRow", "merge_topk", "parse_result_rows", "write_results"]
+__all__ = [
+    "RESULT_KEYS",
+    "TOPK_SELECT",
+    "TopKRow",
+    "parse_result_rows",
+    "rank_key",
+    "rank_rows",
+    "write_results",
+]
 
 RESULT_KEYS: tuple[str, ...] = ("case_id", "rank", "person_id", "score", "probability", "reasons")
-TOPK_SELECT = select(CurrentTopK.case_id, CurrentTopK.rank, CurrentTopK.person_id, CurrentTopK.score,
-                     CurrentTopK.probability, CurrentTopK.reasons, CurrentTopK.run_id)
+_TOPK = cast(Table, CurrentTopK.__table__)
+_RESULTS = cast(Table, Result.__table__)
+TOPK_SELECT = select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOPK.c.probability,
+                     _TOPK.c.reasons, _TOPK.c.run_id)
+_BY_RANK = itemgetter(0, 1)  # of (-score, person_id, ...) tuples
+_DELETE_PAIR = delete(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,57 +79,60 @@ def parse_result_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     return parsed
 
 
-def merge_topk(
-    old: Sequence[TopKRow],
-    new: Sequence[Mapping[str, Any]],
-    run_id: int,
-    *,
-    replace: Collection[str],
-    rescored: Collection[str],
-    top_k: int | None,
-) -> list[TopKRow]:
-    """The new current top-k of every case in ``replace``, in ``new`` or in ``old``.
+def rank_key(score: float, person_id: str) -> tuple[float, str]:
+    """Sort key of a case's row: score (high first), then person id -- the matcher's order.
 
-    Cases in ``replace`` take this run's rows in their given rank order (``old`` rows of those
-    cases are ignored). The others keep their ``old`` rows except persons in ``rescored`` or present
-    in ``new``, gain this run's rows, and are re-ranked by score, then person id. Ranks
-    are renumbered 1..n; at most ``top_k`` rows are kept per case.
-
-    >>> old = [TopKRow("C1", 1, "P1", 5.0, 0.9, "", 1), TopKRow("C1", 2, "P2", 2.0, 0.4, "", 1)]
-    >>> new = [{"case_id": "C1", "rank": 1, "person_id": "P3", "score": 3.0, "probability": 0.6,
-    ...         "reasons": ""}]
-    >>> [(r.rank, r.person_id, r.run_id) for r in merge_topk(old, new, 2, replace=(), rescored=(),
-    ...                                                      top_k=2)]
-    [(1, 'P1', 1), (2, 'P3', 2)]
+    >>> sorted([(2.0, "P2"), (5.0, "P9"), (2.0, "P1")], key=lambda r: rank_key(*r))
+    [(5.0, 'P9'), (2.0, 'P1'), (2.0, 'P2')]
     """
-    replace = set(replace)
-    rescored = set(rescored)
-    by_case: dict[str, list[TopKRow]] = defaultdict(list)
-    for row in new:
-        by_case[row["case_id"]].append(TopKRow(row["case_id"], row["rank"], row["person_id"], row["score"],
-                                               row["probability"], row["reasons"], run_id))
-    old_by_case: dict[str, list[TopKRow]] = defaultdict(list)
-    for row_old in old:
-        old_by_case[row_old.case_id].append(row_old)
-        by_case.setdefault(row_old.case_id, [])
-    for case_id in replace:
-        by_case.setdefault(case_id, [])
-    merged: list[TopKRow] = []
-    for case_id in sorted(by_case):
-        rows = by_case[case_id]
-        if case_id in replace:
-            rows.sort(key=lambda r: (r.rank, r.person_id))
-        else:
-            fresh = {r.person_id for r in rows}
-            rows += [r for r in old_by_case.get(case_id, ())
-                     if r.person_id not in fresh and r.person_id not in rescored]
-            # score, then person id: the matcher's own order, so that merging runs ranks ties
-            # as one full run would (probabilities of rows from different runs differ)
-            rows.sort(key=lambda r: (-r.score, r.person_id))
-        kept = rows if top_k is None else rows[:top_k]
-        merged.extend(TopKRow(r.case_id, rank, r.person_id, r.score, r.probability, r.reasons, r.run_id)
-                      for rank, r in enumerate(kept, start=1))
-    return merged
+    return (-score, person_id)
+
+
+def rank_rows(rows: Iterable[Sequence[Any]]) -> list[TopKRow]:
+    """Rows ``(case_id, person_id, score, probability, reasons, run_id)`` as :class:`TopKRow`, by case
+    and rank; ranks are 1..n per case in :func:`rank_key` order.
+
+    >>> [(r.case_id, r.rank, r.person_id) for r in rank_rows([("C1", "P2", 1.0, 0.1, "", 1),
+    ...                                                     ("C1", "P1", 3.0, 0.6, "", 1)])]
+    [('C1', 1, 'P1'), ('C1', 2, 'P2')]
+    """
+    ordered = sorted(rows, key=lambda r: (r[0], -r[2], r[1]))
+    ranked: list[TopKRow] = []
+    rank, last = 0, None
+    for case_id, person_id, score, probability, reasons, run_id in ordered:
+        rank = rank + 1 if case_id == last else 1
+        last = case_id
+        ranked.append(TopKRow(case_id, rank, person_id, float(score), float(probability), reasons, run_id))
+    return ranked
+
+
+def _merge_case(
+    old: Sequence[tuple[float, str]], fresh: Sequence[Mapping[str, Any]], top_k: int | None
+) -> tuple[list[Mapping[str, Any]], list[str]]:
+    """A merged case: which ``fresh`` rows enter, which ``old`` persons leave (cut, or re-scored).
+
+    >>> old = [(5.0, "P1"), (3.0, "P2"), (1.0, "P3")]  # P2 scores 0.5 now, P4 is new
+    >>> fresh = [{"person_id": "P2", "score": 0.5}, {"person_id": "P4", "score": 4.0}]
+    >>> [([r["person_id"] for r in enter], leave) for enter, leave in
+    ...  (_merge_case(old, fresh, 3), _merge_case(old, fresh, 2))]
+    [(['P4'], ['P2']), (['P4'], ['P2', 'P3'])]
+    """
+    people = {r["person_id"] for r in fresh}
+    leaving = [p for _, p in old if p in people]
+    if top_k is None:
+        return list(fresh), leaving
+    rows: list[tuple[float, str, Mapping[str, Any] | None]] = [
+        (-s, p, None) for s, p in old if p not in people]
+    rows += [(-float(r["score"]), r["person_id"], r) for r in fresh]
+    rows.sort(key=_BY_RANK)
+    entering = [r for _, _, r in rows[:top_k] if r is not None]
+    leaving += [p for _, p, r in rows[top_k:] if r is None]
+    return entering, leaving
+
+
+def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
 
 
 def write_results(
@@ -123,20 +143,50 @@ def write_results(
     replace: set[str],
     rescored: set[str],
     top_k: int | None,
+    current: Mapping[str, Sequence[tuple[float, str]]] | None = None,
 ) -> int:
-    """Inside ``session``'s transaction: append ``results`` (checked rows) to the history and
-    rewrite the current top-k of every case they touch. Returns the number of cases touched."""
-    stale: set[str] = set()  # cases where a rescored person holds an old row
-    for part in chunks(sorted(rescored)):
-        stale.update(session.scalars(select(CurrentTopK.case_id).where(CurrentTopK.person_id.in_(part))))
-    touched = sorted(replace | stale | {r["case_id"] for r in results})
-    old: list[TopKRow] = []
-    for part in chunks([c for c in touched if c not in replace]):
-        old.extend(TopKRow(*r) for r in session.execute(TOPK_SELECT.where(CurrentTopK.case_id.in_(part))))
-    for part in chunks(touched):
-        session.execute(delete(CurrentTopK).where(CurrentTopK.case_id.in_(part)))
-    bulk_insert(session, cast(Table, Result.__table__), [{**r, "run_id": run_id} for r in results])
-    merged = merge_topk(old, results, run_id, replace=replace, rescored=rescored, top_k=top_k)
-    bulk_insert(session, cast(Table, CurrentTopK.__table__),
-                [{k: getattr(m, k) for k in (*RESULT_KEYS, "run_id")} for m in merged])
+    """Inside ``session``'s transaction: append ``results`` (checked rows) to the history and merge
+    them into the current top-k. Returns the number of cases touched.
+
+    Cases in ``replace`` take exactly their rows of ``results`` (the first ``top_k`` in the given
+    rank order). Every other case loses its rows of persons in ``rescored`` and of persons it has
+    rows for in ``results``, gains those rows, and keeps its best ``top_k``: only the rows that
+    enter are inserted and only those that leave are deleted. ``current``: the (score, person_id)
+    rows of some merged cases as stored now, so they need not be read again.
+    """
+    connection = session.connection()
+    touched = set(replace)
+    for part in _chunks(sorted(replace)):
+        connection.execute(delete(_TOPK).where(_TOPK.c.case_id.in_(part)))
+    for part in _chunks(sorted(rescored)):  # their old scores are stale in every case
+        touched.update(connection.execute(select(_TOPK.c.case_id).where(_TOPK.c.person_id.in_(part))).scalars())
+        connection.execute(delete(_TOPK).where(_TOPK.c.person_id.in_(part)))
+    by_case: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+    for row in results:
+        by_case[row["case_id"]].append(row)
+    touched.update(by_case)
+    merged = sorted(c for c in by_case if c not in replace)
+    old: dict[str, list[tuple[float, str]]] = defaultdict(list)
+    if current is not None:
+        old.update((c, [(s, p) for s, p in current[c] if p not in rescored]) for c in merged if c in current)
+    for part in _chunks([c for c in merged if c not in old]):
+        query = select(_TOPK.c.case_id, _TOPK.c.score, _TOPK.c.person_id).where(_TOPK.c.case_id.in_(part))
+        for case_id, score, person_id in fetch_tuples(connection, query):
+            old[case_id].append((score, person_id))
+    entering: list[Mapping[str, Any]] = []
+    leaving: list[dict[str, str]] = []
+    for case_id, rows in by_case.items():
+        if case_id in replace:
+            rows.sort(key=lambda r: (r["rank"], r["person_id"]))
+            entering += rows if top_k is None else rows[:top_k]
+            continue
+        enter, leave = _merge_case(old.get(case_id, ()), rows, top_k)
+        entering += enter
+        leaving += ({"c": case_id, "p": p} for p in leave)
+    if leaving:
+        connection.execute(_DELETE_PAIR, leaving)
+    bulk_insert(session, _RESULTS, [{**r, "run_id": run_id} for r in results])
+    bulk_insert(session, _TOPK, [{"case_id": r["case_id"], "person_id": r["person_id"], "score": r["score"],
+                                  "probability": r["probability"], "reasons": r["reasons"], "run_id": run_id}
+                                 for r in entering])
     return len(touched)

@@ -29,6 +29,7 @@ from reunite.store.db import (
     HEAD,
     create_store_engine,
     current_revision,
+    fetch_tuples,
     safe_url,
     upgrade_schema,
     utcnow,
@@ -58,9 +59,10 @@ from reunite.store.records import (
     check_side,
     inputs_hash,
     prepare_rows,
+    table_of,
     upsert_rows,
 )
-from reunite.store.results import TOPK_SELECT, TopKRow, parse_result_rows, write_results
+from reunite.store.results import TOPK_SELECT, TopKRow, parse_result_rows, rank_key, rank_rows, write_results
 
 __all__ = ["RunKind", "Store", "UpsertResult"]
 
@@ -166,16 +168,18 @@ class Store:
     def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
         """Canonical columns of stored rows (all, or those in ``ids``), sorted by id."""
         side = check_side(side)
-        model, columns = MODELS[side], COLUMNS[side]
-        id_attr = getattr(model, columns[0])
-        attrs = [getattr(model, c) for c in columns]
+        table, columns = table_of(MODELS[side]), COLUMNS[side]
+        id_column = table.c[columns[0]]
+        query = select(*(table.c[c] for c in columns))
+        # Core on the session's connection: no ORM row processing (a whole table is 100,000s of rows)
         with self._sessions() as session:
+            connection = session.connection()
             if ids is None:
-                found = list(session.execute(select(*attrs).order_by(id_attr)))
+                found = fetch_tuples(connection, query.order_by(id_column))
             else:
                 found = []
                 for part in dna.chunks(sorted(set(ids))):
-                    found.extend(session.execute(select(*attrs).where(id_attr.in_(part))))
+                    found.extend(fetch_tuples(connection, query.where(id_column.in_(part))))
                 found.sort(key=lambda r: str(r[0]))
         return [dict(zip(columns, row, strict=True)) for row in found]
 
@@ -189,15 +193,16 @@ class Store:
         ['C1']
         """
         side = check_side(side)
-        model = MODELS[side]
-        id_attr = getattr(model, COLUMNS[side][0])
-        query = select(id_attr, model.content_hash)
+        table = table_of(MODELS[side])
+        id_column = table.c[COLUMNS[side][0]]
+        query = select(id_column, table.c.content_hash)
         with self._sessions() as session:
+            connection = session.connection()
             if ids is None:
-                return {str(k): str(h) for k, h in session.execute(query)}
+                return dict(fetch_tuples(connection, query))
             found: dict[str, str] = {}
             for part in dna.chunks(sorted(set(ids))):
-                found.update((str(k), str(h)) for k, h in session.execute(query.where(id_attr.in_(part))))
+                found.update(fetch_tuples(connection, query.where(id_column.in_(part))))
             return found
 
     def last_run_id(self) -> int | None:
@@ -359,13 +364,16 @@ class Store:
             ``reasons``; other keys (display columns) are ignored.
         replace_cases:
             Cases screened against every candidate in this run: their current top-k becomes
-            exactly this run's rows (no rows -> empty).
+            exactly this run's rows (no rows -> empty; more than ``top_k``: the first ``top_k`` by
+            the given rank).
         rescored_person_ids:
             Persons this run compared with every open case (the new and changed candidates of an
             incremental run). Every other case is merged: its old rows of these persons are
             dropped (their old score is stale; a person no longer in a case's top rows leaves it),
             this run's rows for the case are added, and the rows are re-ranked by score (then
-            person id). Cases neither replaced nor touched are left alone.
+            person id). Cases neither replaced nor touched are left alone. Only the rows that
+            enter a case's top-k are written and only those that leave it are deleted: ranks are
+            not stored but derived when read (:meth:`current_topk`).
         top_k:
             Keep at most this many rows per case in the current top-k (``None``: keep all).
 
@@ -400,16 +408,40 @@ class Store:
             ) from exc
 
     def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
-        """The merged current top-k (all cases, or those in ``case_ids``), by case then rank."""
+        """The merged current top-k (all cases, or those in ``case_ids``), by case then rank.
+
+        A case's rows rank by score (high first), then person id: the matcher's own order.
+        """
         with self._sessions() as session:
+            connection = session.connection()
             if case_ids is None:
-                found = [TopKRow(*r) for r in session.execute(TOPK_SELECT)]
+                found = fetch_tuples(connection, TOPK_SELECT)
             else:
                 found = []
                 for part in dna.chunks(sorted(set(case_ids))):
-                    chosen = TOPK_SELECT.where(CurrentTopK.case_id.in_(part))
-                    found.extend(TopKRow(*r) for r in session.execute(chosen))
-        found.sort(key=lambda r: (r.case_id, r.rank))
+                    found.extend(fetch_tuples(connection, TOPK_SELECT.where(CurrentTopK.case_id.in_(part))))
+        return rank_rows(found)
+
+    def topk_scores(self, case_ids: Collection[str] | None = None) -> dict[str, list[Bound]]:
+        """Per case (all, or those in ``case_ids``), the ``(score, person_id)`` of its current top-k
+        rows in rank order: what merging needs, read without the other columns.
+
+        >>> store = Store.open("sqlite://")
+        >>> store.topk_scores()
+        {}
+        """
+        table = table_of(CurrentTopK)
+        query = select(table.c.case_id, table.c.score, table.c.person_id)
+        found: dict[str, list[Bound]] = {}
+        with self._sessions() as session:
+            connection = session.connection()
+            parts = [None] if case_ids is None else list(dna.chunks(sorted(set(case_ids))))
+            for part in parts:
+                chosen = query if part is None else query.where(table.c.case_id.in_(part))
+                for case_id, score, person_id in fetch_tuples(connection, chosen):
+                    found.setdefault(case_id, []).append((score, person_id))
+        for keys in found.values():
+            keys.sort(key=lambda k: rank_key(*k))
         return found
 
     def fitted_model(self) -> StoredModel | None:
@@ -438,6 +470,7 @@ class Store:
         base_model_version: str = "",
         bounds: Mapping[str, Bound | None] | None = None,
         summary: Mapping[str, Any] | None = None,
+        current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
@@ -448,6 +481,10 @@ class Store:
         and finishes the run; then releases the run lock. A process killed before the
         commit leaves the database as it was (the run stays "running" until a later run takes the
         dead holder's lock over and marks it failed).
+
+        ``current`` may hand over what :meth:`topk_scores` returned for cases that ``results``
+        merge into, read after the run began (only the run lock's holder writes the top-k): the
+        merge then need not read those cases again. A case it lacks is read.
 
         Raises
         ------
@@ -473,7 +510,7 @@ class Store:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
-                                        rescored=set(rescored_person_ids), top_k=top_k)
+                                        rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
                 if model_version is not None:
                     run.model_version = model_version
