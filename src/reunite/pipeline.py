@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 from tqdm import tqdm
 
-from reunite._typing import Side
+from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
@@ -85,6 +85,12 @@ class ScreenResult:
     prepared: Prepared = field(repr=False)
     pairs_compared: int
     top_k: int
+    levels: I8 = field(repr=False)          # (comparisons, ranked rows)
+    contributions: F32 = field(repr=False)  # (comparisons, ranked rows)
+
+    def reasons_of(self, rows: npt.NDArray[np.int64]) -> list[str]:
+        """The reasons text of the given ranked rows (for a screen run with ``reasons=False``)."""
+        return format_reasons(self.model.spec.comparisons, self.levels[:, rows], self.contributions[:, rows])
 
     def __len__(self) -> int:
         return int(self.columns["case_id"].shape[0])
@@ -270,6 +276,7 @@ def screen(
     seed: int = 0,
     progress: bool = False,
     workers: int | None = None,
+    reasons: bool = True,
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
 ) -> ScreenResult:
@@ -296,6 +303,9 @@ def screen(
         Show a progress bar on standard error.
     workers:
         Threads scoring chunks at once (default: the machine's cores, at most 4).
+    reasons:
+        Format the reasons column now; with ``False`` it is empty and ``reasons_of`` formats the
+        rows a caller keeps (the nightly merge keeps few of a delta screen's rows).
 
     Returns
     -------
@@ -344,12 +354,12 @@ def screen(
         while pending:
             parts.append(pending.popleft().result())
             bar.update(int(parts[-1].case_ids.size))
-    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k)
+    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons)
 
 
 def _assemble(
     parts: list[ChunkResult], cases: RecordTable, candidates: RecordTable, model: FellegiSunter,
-    prep: Prepared, pairs: int, top_k: int,
+    prep: Prepared, pairs: int, top_k: int, reasons: bool,
 ) -> ScreenResult:
     n_comp = len(model.spec.comparisons)
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -375,7 +385,8 @@ def _assemble(
         "score": score,
         "probability": probability,
         "case_probability": any_match[case],
-        "reasons": np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object),
+        "reasons": (np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object)
+                    if reasons else np.full(case.size, "", dtype=object)),
         "name": candidates.display_name[cand_row].astype(object),
         "sex": _SEX_TEXT[candidates.sex[cand_row]],
         "birth_date": candidates.display_birth[cand_row].astype(object),
@@ -384,4 +395,4 @@ def _assemble(
         "pairs_compared": window[case],
         "_cand_row": cand_row,
     }
-    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k)
+    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions)

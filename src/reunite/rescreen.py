@@ -44,17 +44,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from reunite._typing import F32, I8, I64, Side
+from reunite._typing import Side
 from reunite.errors import ConfigError
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
-from reunite.matching.blocking import block
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.matching.prepare import Prepared, prepare
-from reunite.matching.rank import format_reasons
-from reunite.matching.score import score_chunk
 from reunite.matching.spec import BlockingSpec
-from reunite.normalize import RecordTable
 from reunite.pipeline import ScreenResult, fit_population, load_side, screen
 from reunite.store import Store
 from reunite.store.fitted import Bound
@@ -202,75 +197,43 @@ def _rows(result: ScreenResult | None) -> list[dict[str, Any]]:
     return [dict(zip(_RESULT_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
-def _pair_keys(prep: Prepared, cases: RecordTable, candidates: RecordTable,
-               pairs: Iterable[tuple[str, str]]) -> I64:
-    """Keys ``case * n_candidates + prepared candidate`` of ``pairs``, sorted, as ``score_chunk``
-    takes the pairs it must leave out (as :func:`reunite.pipeline.screen` builds them)."""
-    case_index = {str(v): i for i, v in enumerate(cases.ids.tolist())}
-    position = np.empty(len(candidates), dtype=np.int64)
-    position[prep.cand_order] = np.arange(len(candidates))
-    cand_index = {str(v): int(position[i]) for i, v in enumerate(candidates.ids.tolist())}
-    keys = [case_index[c] * len(candidates) + cand_index[p]
-            for c, p in pairs if c in case_index and p in cand_index]
-    return np.unique(np.asarray(keys, dtype=np.int64))
-
-
 @dataclass(frozen=True, slots=True)
 class _Scored:
-    """Ranked rows of a screen without their reasons (``rows[i]["reasons"]`` is ""), and what
-    formats the reasons of the rows that are kept (:meth:`add_reasons`)."""
+    """Ranked rows of a screen without their reasons (``rows[i]["reasons"]`` is ""), and the
+    screen that formats the reasons of the rows that are kept (:meth:`add_reasons`)."""
 
     rows: list[dict[str, Any]]
-    comparisons: tuple[Any, ...]
-    levels: I8
-    contributions: F32
-    pairs: int
+    result: ScreenResult
+
+    @property
+    def pairs(self) -> int:
+        return self.result.pairs_compared
 
     def add_reasons(self, rows: Sequence[dict[str, Any]]) -> None:
         """Fill in the reasons of ``rows`` (some of :attr:`rows`)."""
         at = np.asarray([r["_at"] for r in rows], dtype=np.int64)
-        for row, text in zip(rows, format_reasons(self.comparisons, self.levels[:, at],
-                                                  self.contributions[:, at]), strict=True):
+        for row, text in zip(rows, self.result.reasons_of(at), strict=True):
             row["reasons"] = text
 
 
 def _screen_rows(cases: RawTable, candidates: RawTable, model: FellegiSunter, blocking: BlockingSpec,
                  exclude: Iterable[tuple[str, str]], top_k: int) -> _Scored | None:
-    """:func:`reunite.pipeline.screen` with ``fit_to_data=False``, with the reasons left to format
-    for the rows a merge keeps: a night's delta screen returns ``top_k`` rows for every case, and
-    most of them rank below the case's stored rows (formatting every row's reasons cost as much as
-    scoring the pairs). Same chunks, scores, probabilities and ranks as ``screen``."""
+    """:func:`reunite.pipeline.screen` with the model's own u and frequencies, the reasons left to
+    format for the rows a merge keeps: a night's delta screen returns ``top_k`` rows for every case,
+    and most of them rank below the case's stored rows."""
     if len(cases) == 0 or len(candidates) == 0:
         return None
-    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
-    prep = prepare(case_table, cand_table, getattr(model, "frequencies_", None),
-                   getattr(model, "frequency_candidates_", None))
-    excluded = _pair_keys(prep, case_table, cand_table, exclude)
-    parts, pairs = [], 0
-    for chunk in block(prep, blocking):
-        pairs += len(chunk)
-        parts.append(score_chunk(prep, model, chunk, top_k, excluded))
-    n_comp = len(model.spec.comparisons)
-    if parts:
-        case, cand = np.concatenate([p.case for p in parts]), np.concatenate([p.cand for p in parts])
-        levels = np.concatenate([p.levels for p in parts], axis=1)
-        contributions = np.concatenate([p.contributions for p in parts], axis=1)
-        score = np.concatenate([p.score for p in parts]).tolist()
-        probability = np.concatenate([p.probability for p in parts]).tolist()
-    else:
-        case = cand = np.zeros(0, dtype=np.int64)
-        levels, contributions = np.zeros((n_comp, 0), np.int8), np.zeros((n_comp, 0), np.float32)
-        score = probability = []
-    case_ids = case_table.ids[case].tolist()
-    person_ids = cand_table.ids[prep.cand_order[cand]].tolist()
-    rows: list[dict[str, Any]] = []
-    rank, last = 0, None
-    for at, case_id in enumerate(case_ids):
-        rank = rank + 1 if case_id == last else 1
-        last = case_id
-        rows.append({"case_id": case_id, "rank": rank, "person_id": person_ids[at], "score": score[at],
-                     "probability": probability[at], "reasons": "", "_at": at})
-    return _Scored(rows, model.spec.comparisons, levels, contributions, pairs)
+    result = screen(cases, candidates, top_k=top_k, model=model, blocking=blocking, exclude=exclude,
+                    fit_to_data=False, reasons=False)
+    columns = result.columns
+    rows = [
+        {"case_id": case_id, "rank": rank, "person_id": person_id, "score": score,
+         "probability": probability, "reasons": "", "_at": at}
+        for at, (case_id, rank, person_id, score, probability) in enumerate(zip(
+            columns["case_id"].tolist(), columns["rank"].tolist(), columns["person_id"].tolist(),
+            columns["score"].tolist(), columns["probability"].tolist(), strict=True))
+    ]
+    return _Scored(rows, result)
 
 
 def _rank(key: Bound) -> tuple[float, str]:
