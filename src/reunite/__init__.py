@@ -13,6 +13,7 @@ from reunite.errors import (
     InputError,
     MissingColumnsError,
     NotFittedError,
+    OutputError,
     ReuniteError,
     StoreError,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "InputError",
     "MissingColumnsError",
     "NotFittedError",
+    "OutputError",
     "RawTable",
     "RecordTable",
     "RescreenReport",

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reunite import __version__
-from reunite.errors import ReuniteError
+from reunite.errors import OutputError, ReuniteError
 from reunite.ingest import IngestReport
 
 __all__ = ["main"]
@@ -97,6 +97,9 @@ def _screen(args: argparse.Namespace) -> int:
     from reunite.pipeline import load_side, screen, screen_preview
 
     started = time.perf_counter()
+    if args.out is not None and not args.out.resolve().parent.is_dir():
+        # say so before a long screen, not after it
+        raise OutputError(f"--out {args.out}: the folder {args.out.resolve().parent} does not exist")
     blocking = BlockingSpec() if args.birth_margin_years is None else BlockingSpec(
         birth_margin_days=round(args.birth_margin_years * 365.25)
     )

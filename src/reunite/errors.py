@@ -14,6 +14,7 @@ __all__ = [
     "InputError",
     "MissingColumnsError",
     "NotFittedError",
+    "OutputError",
     "ReuniteError",
     "StoreError",
 ]
@@ -33,6 +34,10 @@ class EncodingError(InputError):
 
 class MissingColumnsError(InputError):
     """A required column is missing; the message lists what is missing and what was found."""
+
+
+class OutputError(ReuniteError, OSError):
+    """A result file cannot be written (no such folder, no permission, disk full)."""
 
 
 class ConfigError(ReuniteError, ValueError):

@@ -102,6 +102,17 @@ def test_missing_input_file_is_a_clear_error(tmp_path: Path, capsys: pytest.Capt
     assert "nope.csv" in capsys.readouterr().err
 
 
+def test_an_output_folder_that_does_not_exist_is_one_line_before_any_work(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--out", str(tmp_path / "missing" / "r.csv")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "does not exist" in captured.err and "Traceback" not in captured.err
+    assert "read" not in captured.out  # it stopped before reading the inputs
+
+
 def test_train_from_confirmed_pairs_writes_a_loadable_model(data: Path, tmp_path: Path) -> None:
     truth = _rows(data / "truth.csv")
     confirmed = tmp_path / "confirmed.csv"

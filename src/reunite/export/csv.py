@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from reunite.errors import OutputError
 from reunite.ingest._safe import neutralise_cell
 from reunite.normalize.ids import mask_id
 
@@ -112,11 +113,14 @@ def write_csv(
     "\\ufeffname,score\\r\\n'=1+1,-0.8\\r\\n"
     """
     out = Path(path)
-    with out.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([_cell(h) for h in header])
-        for row in rows:
-            writer.writerow([_cell(v) for v in row])
+    try:
+        with out.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([_cell(h) for h in header])
+            for row in rows:
+                writer.writerow([_cell(v) for v in row])
+    except OSError as exc:
+        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
     return out
 
 

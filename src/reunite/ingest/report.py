@@ -13,6 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reunite.errors import OutputError
+
 __all__ = ["IngestReport", "Problem"]
 
 _ROW_SUFFIX = re.compile(r" at row \d+$")
@@ -125,12 +127,15 @@ class IngestReport:
         from reunite.ingest._safe import neutralise_cell  # local: tiny helper shared with export
 
         out = Path(path)
-        with out.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(["source", "row", "column", "value", "reason", "quarantined"])
-            for p in self.problems:
-                writer.writerow(
-                    [neutralise_cell(p.source), p.row, p.column, neutralise_cell(p.value),
-                     neutralise_cell(p.reason), "yes" if p.fatal else "no (flag)"]
-                )
+        try:
+            with out.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["source", "row", "column", "value", "reason", "quarantined"])
+                for p in self.problems:
+                    writer.writerow(
+                        [neutralise_cell(p.source), p.row, p.column, neutralise_cell(p.value),
+                         neutralise_cell(p.reason), "yes" if p.fatal else "no (flag)"]
+                    )
+        except OSError as exc:
+            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
         return out
