@@ -231,3 +231,15 @@ def test_parse_dates_without_calendars_and_repeated_errors() -> None:
     assert [i for i, _, _ in parsed.errors] == [1, 3]
     with pytest.raises(InputError):
         parse_dates(["1988"], ["", ""], today=TODAY)
+
+
+@pytest.mark.parametrize(
+    ("calendar", "lunar"),
+    [("农", True), ("農曆", True), ("农历生日", True), ("是", True), ("L", True),
+     ("阳", False), ("否", False), ("公历日期", False), ("不详", False)],
+)
+def test_calendar_cells_as_registers_write_them(calendar: str, lunar: bool) -> None:
+    # 1988-05-03 read as a lunar date is solar 1988-06-16
+    found = parse_date("1988-05-03", calendar, today=datetime.date(2025, 1, 1))
+    assert found is not None and found.lunar is lunar
+    assert found.lo == (datetime.date(1988, 6, 16) if lunar else datetime.date(1988, 5, 3))

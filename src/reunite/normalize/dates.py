@@ -128,9 +128,24 @@ _UNKNOWN = frozenset({
     "?", "??", "???", "-", "--", "/", "null", "none", "nan", "nat", "n/a", "na", "undefined",
 })
 _CALENDARS: dict[str, bool | None] = {
-    "": None, "solar": False, "lunar": True,
-    "公历": False, "阳历": False, "新历": False, "农历": True, "阴历": True, "旧历": True,
+    "": None, "solar": False, "lunar": True, "gregorian": False, "s": False, "l": True,
+    "公历": False, "阳历": False, "新历": False, "农历": True, "阴历": True, "旧历": True, "夏历": True,
+    # a column headed 农历 holds yes/no; the one-character forms are shorthand of the words above
+    "是": True, "否": False, "公": False, "阳": False, "新": False, "农": True, "阴": True, "旧": True,
+    "不详": None, "未知": None, "不知道": None,
 }
+
+
+def _calendar_cell(cell: str) -> str:
+    """The calendar cell reduced to a key of _CALENDARS: 農曆 -> 农历, 农历生日 -> 农历, 阳历日期 -> 阳历."""
+    cell = cell.translate(_TRADITIONAL_CALENDAR)
+    for word in ("农历", "阴历", "旧历", "夏历", "公历", "阳历", "新历"):
+        if word in cell:
+            return word
+    return cell
+
+
+_TRADITIONAL_CALENDAR = str.maketrans("農曆陰陽舊", "农历阴阳旧")
 _ZODIAC = "鼠牛虎兔龙蛇马羊猴鸡狗猪"  # 鼠 is lunar year 1984 (and every 12th year from it)
 _ZODIAC_VARIANT = str.maketrans("龍馬雞豬", "龙马鸡猪")
 _ZODIAC_RE = re.compile(r"[(]?(?:生肖|属相)?[属屬]?([鼠牛虎兔龙蛇马羊猴鸡狗猪龍馬雞豬])(?:相|年)?[)]?")
@@ -354,9 +369,10 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
     value = text
     text = unicodedata.normalize("NFKC", text).strip().lower()
     cell = unicodedata.normalize("NFKC", calendar).strip().lower()
+    cell = _calendar_cell(cell)
     if cell not in _CALENDARS:
         raise DateError("unknown calendar", calendar,
-                        "expected a calendar of solar, lunar, 公历, 阳历, 新历, 农历, 阴历 or 旧历")
+                        "expected a calendar of solar, lunar, 公历, 阳历, 新历, 农历, 阴历, 旧历 or 是/否")
     if text in _UNKNOWN or not text.strip("0-/. :"):
         return None  # empty, a placeholder, or an all-zero database null (0000-00-00)
     text, text_lunar, text_solar, zodiac, approximate = _clean(text)
