@@ -134,7 +134,8 @@ def test_invalid_sex_message_follows_style(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [("M", "M"), ("f", "F"), ("Male", "M"), ("FEMALE", "F"), ("男", "M"), ("女性", "F"), ("男性", "M"),
-     ("", ""), ("不详", ""), ("未知", ""), ("Ｆ", "F")],
+     ("", ""), ("不详", ""), ("未知", ""), ("Ｆ", "F"), ("女孩", "F"), ("男婴", "M"), ("（女）", "F"),
+     ("girl", "F"), ("不明", "")],
 )
 def test_sex_values_accepted_and_normalised(tmp_path: Path, cell: str, expected: str) -> None:
     table = read_table(write(tmp_path, f"case_id,sex,birth_date\nC1,{cell},1988\n"), "cases")

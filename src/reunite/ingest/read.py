@@ -53,10 +53,12 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 _SEX_EXPECTED = "expected M/F/男/女"
 # Digits (1/2 as in some registers) are deliberately absent: their meaning differs between systems.
 _SEX_VALUES = {
-    "m": "M", "male": "M", "男": "M", "男性": "M",
-    "f": "F", "female": "F", "女": "F", "女性": "F",
-    "": "", "不详": "", "未知": "", "unknown": "",
+    "m": "M", "male": "M", "man": "M", "boy": "M", "男": "M", "男性": "M", "男孩": "M", "男婴": "M", "男童": "M",
+    "f": "F", "female": "F", "woman": "F", "girl": "F", "女": "F", "女性": "F", "女孩": "F", "女婴": "F",
+    "女童": "F",
+    "": "", "不详": "", "未知": "", "不明": "", "不清楚": "", "unknown": "", "?": "", "-": "",
 }
+_SEX_BRACKETS = str.maketrans("", "", "()[]【】")
 _SEX_FAST = {"M": "M", "F": "F", "男": "M", "女": "F", "": ""}
 _EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
@@ -64,8 +66,9 @@ _EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 def parse_sex(text: str) -> str:
     """Normalise a sex cell to ``"M"``, ``"F"`` or ``""`` (unknown).
 
-    Accepts M/F, male/female (any case, full-width too), 男/女, 男性/女性; 不详, 未知, unknown and
-    empty are unknown. Digits are rejected: 1/2 mean different things in different registers.
+    Accepts M/F, male/female, boy/girl (any case, full-width too, in brackets too), 男/女, 男性/女性,
+    男孩/女孩, 男婴/女婴; 不详, 未知, 不明, unknown, ? and empty are unknown. Digits are rejected: 1/2 mean
+    different things in different registers.
 
     Raises
     ------
@@ -81,7 +84,7 @@ def parse_sex(text: str) -> str:
     ...
     reunite.errors.InputError: expected M/F/男/女, got '3'
     """
-    sex = _SEX_VALUES.get(unicodedata.normalize("NFKC", text).strip().casefold())
+    sex = _SEX_VALUES.get(unicodedata.normalize("NFKC", text).translate(_SEX_BRACKETS).strip().casefold())
     if sex is None:
         raise InputError(f"{_SEX_EXPECTED}, got {text!r}")
     return sex
