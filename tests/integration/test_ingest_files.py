@@ -125,7 +125,7 @@ def make_database() -> tuple[sa.Engine, sa.Table]:
         conn.execute(people.insert(), [
             {"person_id": 1, "姓名": "娜", "gender": "女", "dob": dt.date(1988, 5, 3), "height": 160.0},
             {"person_id": 2, "姓名": None, "gender": "M", "dob": None, "height": 171.5},
-            {"person_id": 3, "姓名": "null", "gender": "?", "dob": dt.date(1990, 1, 1), "height": None},
+            {"person_id": 3, "姓名": "null", "gender": "X", "dob": dt.date(1990, 1, 1), "height": None},
         ])
     return engine, people
 
@@ -139,7 +139,7 @@ def test_sqlalchemy_table_and_select() -> None:
     assert table.report.source == "people"
     assert table.report.ignored_columns == ["height"]
     assert [str(p) for p in table.report.problems] == [
-        "column 'sex' in people row 4: expected M/F/男/女, got '?'"
+        "column 'sex' in people row 4: expected M/F/男/女, got 'X'"
     ]
     with engine.connect() as conn:
         query = sa.select(people).where(people.c.person_id > 1)

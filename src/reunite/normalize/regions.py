@@ -205,6 +205,11 @@ def _region(target: Target, historical: bool) -> Region:
 _UNKNOWN = Region(0, 0, 0, 0, math.nan, math.nan, "", False)
 
 
+def _is_code(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts ² and other digits int() cannot read."""
+    return text.isascii() and text.isdigit()
+
+
 def _code_target(digits: str) -> tuple[Target, bool] | None:
     """A 2/4/6-digit code (or a 12-digit statistical code); coarser levels when the code is unknown."""
     if len(digits) == 12:
@@ -250,7 +255,7 @@ def _resolve_text(text: str) -> Region:
     for part in _SEPARATORS.split(text):
         if state[2]:
             break
-        if part.isdigit():
+        if _is_code(part):
             found = _code_target(part)
             if found is not None and _level(found[0]) > _level(state):
                 state, historical = found
@@ -306,7 +311,7 @@ def resolve_region(text: str) -> Region:
     if not isinstance(text, str):
         text = "" if text is None or (isinstance(text, float) and math.isnan(text)) else str(text)
     stripped = text.strip()
-    if stripped.isdigit():
+    if _is_code(stripped):
         found = _code_target(stripped)
         return _region(*found) if found is not None else _UNKNOWN
     return _resolve_text(stripped)
