@@ -37,12 +37,7 @@ class PreparedSide:
     event_lo: I32
     event_hi: I32
     event_known: B
-    county: I32
-    city: I32
-    province: I32
-    level: I8
-    lat: F32
-    lon: F32
+    county: I32         # today's county (blocking keys); the rest of a place is in Prepared.regions
     id_county: I32
     region_id: I32      # index into Prepared.regions: equal places share an id across both sides
     marks: U64
@@ -77,24 +72,26 @@ class Regions:
         return int(self.county.shape[0])
 
 
-def _regions(*sides: PreparedSide) -> tuple[Regions, list[I32]]:
+def _regions(*tables: RecordTable) -> tuple[Regions, list[I32]]:
     """Intern places over both sides (a place's coordinates follow from its codes and level)."""
     keys = np.concatenate([
-        ((s.province.astype(np.int64) * 1_000_000 + s.city) * 1_000_000 + s.county) * 10 + s.level
-        for s in sides
+        ((t.region_province.astype(np.int64) * 1_000_000 + t.region_city) * 1_000_000 + t.region_county) * 10
+        + t.region_level
+        for t in tables
     ])
     codes, _ = pd.factorize(keys)
     codes = np.asarray(codes, dtype=np.int32)
     first = np.unique(codes, return_index=True)[1]
     columns = {
-        name: np.concatenate([getattr(s, name) for s in sides])[first]
-        for name in ("county", "city", "province", "level", "lat", "lon")
+        name: np.concatenate([getattr(t, field) for t in tables])[first]
+        for name, field in (("county", "region_county"), ("city", "region_city"), ("province", "region_province"),
+                            ("level", "region_level"), ("lat", "lat"), ("lon", "lon"))
     }
     ids: list[I32] = []
     start = 0
-    for s in sides:
-        ids.append(codes[start:start + len(s)].astype(np.int32))
-        start += len(s)
+    for t in tables:
+        ids.append(codes[start:start + len(t)].astype(np.int32))
+        start += len(t)
     return Regions(**columns), ids
 
 
@@ -175,8 +172,7 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     return PreparedSide(
         sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
         event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
-        county=table.region_county, city=table.region_city, province=table.region_province,
-        level=table.region_level, lat=table.lat, lon=table.lon,
+        county=table.region_county,
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),
         region_id=np.zeros(n, dtype=np.int32),  # set by prepare, over both sides
         marks=table.marks,
@@ -241,7 +237,7 @@ def prepare(
         {"given": g_d, "given_py": p_d, "given_py_alt": pa_d, "given_fuzzy": f_d,
          "surname": s_d, "surname_py": sp_d},
     )
-    regions, (case_regions, cand_regions) = _regions(case_side, unordered)
+    regions, (case_regions, cand_regions) = _regions(cases, candidates)
     case_side = dataclasses.replace(case_side, region_id=case_regions)
     unordered = dataclasses.replace(unordered, region_id=cand_regions)
     # Blocking order: sex, then how precisely the birth is known, then birth day.
