@@ -117,9 +117,9 @@ def instrument(stages: Stages) -> Iterator[None]:
     """
     import reunite.matching.score as score_module
     import reunite.pipeline as pipeline
-    from reunite.matching.blocking import block
-    from reunite.matching.compare import compare
-    from reunite.matching.rank import case_posteriors, top_k
+    from reunite.matching.blocking import plan
+    from reunite.matching.compare import compare_pairs
+    from reunite.matching.rank import case_posteriors, survivors, top_k
 
     def timed(function: Callable[..., Any], name: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -127,22 +127,20 @@ def instrument(stages: Stages) -> Iterator[None]:
                 return function(*args, **kwargs)
         return wrapper
 
-    def timed_block(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        chunks = block(*args, **kwargs)
-        while True:
-            with stages.time("block"):
-                chunk = next(chunks, None)
-            if chunk is None:
-                return
-            yield chunk
+    def timed_span(blocks: Any, model: Any, first: int, last: int, top_k: int, excluded: Any) -> Any:
+        with stages.time("block"):
+            chunk = blocks.chunk(first, last)
+        with stages.time("_score_chunk"):
+            return score_module.score_chunk(blocks.prep, model, chunk, top_k, excluded)
 
     replacements: dict[tuple[Any, str], Callable[..., Any]] = {
         (pipeline, "ThreadPoolExecutor"): _SerialExecutor,
         (pipeline, "fit_population"): timed(pipeline.fit_population, "prepare"),
-        (pipeline, "block"): timed_block,
-        (pipeline, "score_chunk"): timed(score_module.score_chunk, "_score_chunk"),
-        (score_module, "compare"): timed(compare, "compare"),
+        (pipeline, "plan"): timed(plan, "block"),
+        (pipeline, "_score_span"): timed_span,
+        (score_module, "compare_pairs"): timed(compare_pairs, "compare"),
         (score_module, "case_posteriors"): timed(case_posteriors, "rank"),
+        (score_module, "survivors"): timed(survivors, "rank"),
         (score_module, "top_k"): timed(top_k, "rank"),
     }
     originals = {key: getattr(*key) for key in replacements}

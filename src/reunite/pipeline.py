@@ -23,7 +23,7 @@ from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
-from reunite.matching.blocking import BlockingPreview, block, preview
+from reunite.matching.blocking import BlockingPreview, BlockPlan, block, plan, preview
 from reunite.matching.compare import compare
 from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
@@ -245,6 +245,9 @@ def train(
 def _excluded_keys(
     prep: Prepared, cases: RecordTable, candidates: RecordTable, pairs: Iterable[tuple[str, str]]
 ) -> npt.NDArray[np.int64]:
+    pairs = list(pairs)
+    if not pairs:
+        return np.zeros(0, dtype=np.int64)
     case_index = {str(v): i for i, v in enumerate(cases.ids.tolist())}
     position = np.empty(len(candidates), dtype=np.int64)
     position[prep.cand_order] = np.arange(len(candidates))
@@ -337,7 +340,6 @@ def screen(
     excluded = _excluded_keys(prep, case_table, cand_table, exclude)
 
     parts: list[ChunkResult] = []
-    pairs = 0
     workers = workers or min(4, os.cpu_count() or 1)
     bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
                desc="screening")
@@ -345,16 +347,24 @@ def screen(
     # 2 x workers chunks are in flight, so memory stays flat, and results keep chunk order.
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[ChunkResult]] = deque()
-        for chunk in block(prep, blocking):
-            pairs += len(chunk)
-            pending.append(pool.submit(score_chunk, prep, fitted, chunk, top_k, excluded))
+        blocks = plan(prep, blocking)
+        for first, last in blocks.spans:
+            pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded))
             while len(pending) >= 2 * workers or (pending and pending[0].done()):
                 parts.append(pending.popleft().result())
                 bar.update(int(parts[-1].case_ids.size))
         while pending:
             parts.append(pending.popleft().result())
             bar.update(int(parts[-1].case_ids.size))
+    pairs = sum(p.pairs for p in parts)
     return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons)
+
+
+def _score_span(
+    blocks: BlockPlan, model: FellegiSunter, first: int, last: int, top_k: int, excluded: npt.NDArray[np.int64]
+) -> ChunkResult:
+    """Block and score the cases ``first .. last`` (on a worker thread)."""
+    return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded)
 
 
 def _assemble(

@@ -19,7 +19,7 @@ from reunite._typing import I64, B
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
-__all__ = ["BlockingPreview", "PairChunk", "block", "in_pass", "preview"]
+__all__ = ["BlockPlan", "BlockingPreview", "PairChunk", "block", "in_pass", "plan", "preview"]
 
 
 _UNBOUNDED = np.int64(1) << 40
@@ -245,27 +245,69 @@ def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, 
     return out
 
 
-def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64, B | None]:
-    """The pairs of the selected ranges, and per pair whether its range is exact (None: none are)."""
+def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64, I64 | None]:
+    """The pairs of the selected ranges, and the rows of ranges that are not exact (None: all are)."""
     case, start, length = r.case[sel], r.start[sel], r.length[sel]
     total = int(length.sum())
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, None
     case_rep = np.repeat(case, length)
-    run_begin = np.repeat(np.cumsum(length) - length, length)
-    pos = np.arange(total, dtype=np.int64) - run_begin + np.repeat(start, length)
+    pos = np.arange(total, dtype=np.int64) + np.repeat(start - (np.cumsum(length) - length), length)
     cand = pos if r.index is None else r.index[pos]
-    exact = None if r.exact is None else np.repeat(r.exact[sel], length)
-    return case_rep, cand, exact
+    if r.exact is None:
+        return case_rep, cand, np.arange(total, dtype=np.int64)
+    exact = r.exact[sel]
+    if exact.all():
+        return case_rep, cand, None
+    return case_rep, cand, np.flatnonzero(np.repeat(~exact, length))
 
 
-def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
-    """Yield chunks of whole cases with their pairs from every pass, union without duplicates.
+@dataclass(frozen=True)
+class BlockPlan:
+    """Where each chunk of cases lies in every pass's candidate ranges; chunks are built on demand.
 
-    A chunk holds at most ``spec.chunk_pairs`` candidate pairs before filtering, unless one case
-    alone has more.
+    ``spans`` are the chunks' case ranges ``[first, last)``, in case order. :meth:`chunk` builds
+    one chunk's pairs, so chunks can be built on several threads at once.
     """
+
+    prep: Prepared
+    spec: BlockingSpec
+    context: _Context
+    ranges: list[tuple[_Ranges, BlockingPass]]
+    bounds: list[I64]  # per pass: where each case's ranges begin
+    spans: list[tuple[int, int]]
+
+    def chunk(self, first: int, last: int) -> PairChunk:
+        prep, spec, context = self.prep, self.spec, self.context
+        cases_out, cands_out = [], []
+        for k, ((r, name), bound) in enumerate(zip(self.ranges, self.bounds, strict=True)):
+            case, cand, loose = _expand(r, slice(int(bound[first]), int(bound[last])))
+            keep: B | None = None
+            if loose is not None and loose.size:
+                keep = np.ones(case.shape[0], dtype=bool)
+                keep[loose] = in_pass(prep, spec, name, case[loose], cand[loose], context)
+            for earlier in spec.passes[:k]:
+                outside = ~in_pass(prep, spec, earlier, case, cand, context)
+                keep = outside if keep is None else keep & outside
+            if keep is not None:
+                case, cand = case[keep], cand[keep]
+            if name != "birth_window" and case.size:
+                key = np.unique(case * len(prep.candidates) + cand)
+                case, cand = key // len(prep.candidates), key % len(prep.candidates)
+            cases_out.append(case)
+            cands_out.append(cand)
+        return PairChunk(
+            case=np.concatenate(cases_out),
+            cand=np.concatenate(cands_out),
+            cases=np.arange(first, last, dtype=np.int64),
+            pass_sizes=tuple(int(c.size) for c in cases_out),
+        )
+
+
+def plan(prep: Prepared, spec: BlockingSpec) -> BlockPlan:
+    """Every pass's candidate ranges, and chunks of whole cases of at most ``spec.chunk_pairs``
+    candidate pairs before filtering (unless one case alone has more)."""
     context = _context(prep, spec, county="surname_county" in spec.passes)
     ranges = [(_ranges(prep, name, spec, context), name) for name in spec.passes]
     n_cases = len(prep.cases)
@@ -274,36 +316,22 @@ def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
         np.add.at(per_case, r.case, r.length)
     bounds = [np.searchsorted(r.case, np.arange(n_cases + 1), side="left") for r, _ in ranges]
     cumulative = np.cumsum(per_case)
+    spans = []
     first = 0
     while first < n_cases:
         base = cumulative[first - 1] if first else 0
         last = int(np.searchsorted(cumulative, base + spec.chunk_pairs, side="right"))
-        last = max(last, first + 1)
-        last = min(last, n_cases)
-        cases_out, cands_out = [], []
-        for k, ((r, name), bound) in enumerate(zip(ranges, bounds, strict=True)):
-            case, cand, exact = _expand(r, slice(int(bound[first]), int(bound[last])))
-            if exact is None:
-                keep = in_pass(prep, spec, name, case, cand, context)
-            else:
-                keep = exact.copy()
-                loose = np.flatnonzero(~exact)
-                keep[loose] = in_pass(prep, spec, name, case[loose], cand[loose], context)
-            for earlier in spec.passes[:k]:
-                keep &= ~in_pass(prep, spec, earlier, case, cand, context)
-            case, cand = case[keep], cand[keep]
-            if name != "birth_window" and case.size:
-                key = np.unique(case * len(prep.candidates) + cand)
-                case, cand = key // len(prep.candidates), key % len(prep.candidates)
-            cases_out.append(case)
-            cands_out.append(cand)
-        yield PairChunk(
-            case=np.concatenate(cases_out),
-            cand=np.concatenate(cands_out),
-            cases=np.arange(first, last, dtype=np.int64),
-            pass_sizes=tuple(int(c.size) for c in cases_out),
-        )
+        last = min(max(last, first + 1), n_cases)
+        spans.append((first, last))
         first = last
+    return BlockPlan(prep, spec, context, ranges, bounds, spans)
+
+
+def block(prep: Prepared, spec: BlockingSpec) -> Iterator[PairChunk]:
+    """Yield chunks of whole cases with their pairs from every pass, union without duplicates."""
+    blocking = plan(prep, spec)
+    for first, last in blocking.spans:
+        yield blocking.chunk(first, last)
 
 
 def preview(prep: Prepared, spec: BlockingSpec) -> BlockingPreview:

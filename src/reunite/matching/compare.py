@@ -1,14 +1,20 @@
 """Comparison kernels: one level per field per pair, on whole arrays.
 
-Every kernel takes aligned index arrays (``case``, ``cand``) and returns ``int8`` levels, ``-1``
+Every kernel takes a batch of aligned pairs (:class:`Pairs`) and returns ``int8`` levels, ``-1``
 where a value is missing on either side. Names are compared over every name of both records
 (reported, childhood and former names) and the best level wins. String similarity of pinyin comes
-from rapidfuzz's C++ kernels over each distinct pair of pinyin values, never per pair in Python.
+from rapidfuzz's C++ kernels over distinct pinyin values, never per pair in Python.
+
+A batch's case-side values are read once per case and spread over its pairs. Names and places are
+looked up in small per-batch tables (the batch's cases against every name or place code), so a pair
+costs a few array reads per comparison.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -19,10 +25,60 @@ from reunite._typing import I8, I32, I64, B
 from reunite.matching.prepare import Prepared, Regions
 from reunite.matching.spec import ComparisonName, ComparisonSpec
 
-__all__ = ["compare", "pinyin_similar"]
+__all__ = ["Pairs", "compare", "compare_pairs", "pinyin_similar"]
 
 
-_MATRIX_CELLS = 8_000_000
+# A batch builds lookup tables (its cases' names and places against every name or place) when they
+# cost less than comparing pair by pair: at most _CELLS_PER_PAIR cells per pair, and _TABLE_CELLS in all.
+_CELLS_PER_PAIR = 2
+_TABLE_CELLS = 64_000_000
+_SIMILARITY_CELLS = 8_000_000  # pinyin_similar: one rapidfuzz matrix of distinct values up to this size
+
+# level of the pairs ``rows`` (None: all) against the candidate codes ``codes`` of one name slot
+_SlotLevels = Callable[[I64 | None, I32], I8]
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """Aligned (case, candidate) pairs, each pair's case given as its position among ``cases``.
+
+    Pairs come in runs of one case (blocking yields a case's candidates together), so a case-side
+    value is read once per run and repeated, rather than gathered pair by pair.
+    """
+
+    cases: I64       # the batch's distinct cases (case table indexes)
+    local: I64       # per pair: position of its case in ``cases``
+    cand: I64        # per pair: prepared candidate index
+    run_local: I64   # per run of consecutive pairs of one case: that case's position
+    run_length: I64  # per run: its number of pairs
+
+    @classmethod
+    def of(cls, case: I64, cand: I64, n_cases: int) -> Pairs:
+        """Pairs of any cases (indexes into a case table of ``n_cases``)."""
+        cases, local = _dense_codes(np.asarray(case, dtype=np.int64), n_cases)
+        return cls.of_local(cases, local, np.asarray(cand, dtype=np.int64))
+
+    @classmethod
+    def of_local(cls, cases: I64, local: I64, cand: I64) -> Pairs:
+        """Pairs whose case is already a position ``local`` among ``cases``."""
+        n = local.shape[0]
+        starts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        return cls(cases, local, cand, local[starts], np.diff(np.r_[starts, n]))
+
+    def __len__(self) -> int:
+        return int(self.cand.shape[0])
+
+    @property
+    def case(self) -> I64:
+        return self.spread(self.cases)
+
+    def spread(self, per_case: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """Values given per batch case (aligned with ``cases``), per pair."""
+        return np.repeat(per_case.take(self.run_local), self.run_length)
+
+    def of_case(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A case-side per-record array (the whole case table), per pair."""
+        return self.spread(values[self.cases])
 
 
 def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
@@ -36,7 +92,7 @@ def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
     vocab = prep.pinyin_vocab
     rows, row_of = _dense_codes(a, vocab.shape[0])
     cols, col_of = _dense_codes(b, vocab.shape[0])
-    if rows.size * cols.size <= _MATRIX_CELLS:
+    if rows.size * cols.size <= _SIMILARITY_CELLS:
         scores = process.cdist(
             vocab[rows], vocab[cols], scorer=JaroWinkler.normalized_similarity,
             score_cutoff=threshold, dtype=np.float32, workers=-1,
@@ -62,41 +118,152 @@ def _dense_codes(codes: I32 | I64, size: int) -> tuple[I64, I64]:
     return distinct, position[codes]
 
 
-def _slot_rows(prep: Prepared, case: I64, cand: I64) -> Iterator[tuple[int, int, I64 | None]]:
-    """For every name-slot pair (i, j), the pairs whose case has an i-th and candidate a j-th name.
+# -- names -----------------------------------------------------------------------------------------
 
-    ``None`` stands for all pairs (when nearly all qualify, masks beat subsets). Most records have
-    one or two names, so the later slots touch only the few pairs that have them.
+def _fits(pairs: Pairs, cells: int) -> bool:
+    """Whether a lookup table of ``cells`` cells is worth building for this batch."""
+    return cells <= min(_TABLE_CELLS, _CELLS_PER_PAIR * len(pairs))
+
+
+def _case_table(case_codes: I32, by_code: Callable[[I64], I8], n_codes: int) -> I8:
+    """Level of each batch case (best over its name slots) against every code: (cases, 1 + codes).
+
+    ``case_codes`` is (cases, slots), ``-1`` empty; ``by_code(codes)`` gives the levels of the
+    distinct ``codes`` against every code. Column 0 stands for "no name" (level -1), so a pair's
+    level is ``table[local, 1 + code]`` whatever the code.
     """
-    names_a = prep.cases.n_names.take(case)
-    names_b = prep.candidates.n_names.take(cand)
-    for i in range(prep.cases.n_slots):
-        with_i = np.flatnonzero(names_a > i) if i else None
-        for j in range(prep.candidates.n_slots):
-            if with_i is None:
-                both = (names_a > 0) & (names_b > j)
-                count = int(np.count_nonzero(both))
-                rows = None if count > 0.6 * case.shape[0] else np.flatnonzero(both)
-            else:
-                rows = with_i[names_b.take(with_i) > j]
-            if rows is None or rows.size:
-                yield i, j, rows
+    table = np.full((case_codes.shape[0], n_codes + 1), -1, dtype=np.int8)
+    known = case_codes >= 0
+    distinct, row_of = _dense_codes(case_codes[known], n_codes)
+    if distinct.size == 0:
+        return table
+    levels = by_code(distinct)
+    rows_of = np.full(case_codes.shape, -1, dtype=np.int64)
+    rows_of[known] = row_of
+    for i in range(case_codes.shape[1]):
+        have = np.flatnonzero(rows_of[:, i] >= 0)
+        if have.size:
+            table[have, 1:] = np.maximum(table[have, 1:], levels[rows_of[have, i]])
+    return table
+
+
+def _table_levels(pairs: Pairs, table: I8) -> _SlotLevels:
+    flat, width = table.ravel(), table.shape[1]
+    base = pairs.spread(np.arange(pairs.cases.size, dtype=np.int64) * width + 1)
+
+    def levels(rows: I64 | None, codes: I32) -> I8:
+        return flat.take((base if rows is None else base[rows]) + codes)
+
+    return levels
+
+
+def _pair_levels(pairs: Pairs, case_codes: I32, case_names: I8, level: Callable[[I32, I32], I8]) -> _SlotLevels:
+    """Slot levels pair by pair (batches with too many cases for a table): best over case slots."""
+    case = pairs.case
+
+    def levels(rows: I64 | None, codes: I32) -> I8:
+        of_rows = case if rows is None else case[rows]
+        out = np.full(of_rows.shape[0], -1, dtype=np.int8)
+        for i in range(case_codes.shape[1]):
+            sub = np.flatnonzero(case_names.take(of_rows) > i)
+            if sub.size == 0:
+                break
+            a, b = case_codes[:, i].take(of_rows[sub]), codes[sub]
+            found = level(a, b)
+            found[(a < 0) | (b < 0)] = -1  # a slot may hold a surname only, or a childhood name
+            out[sub] = np.maximum(out[sub], found)
+        return out
+
+    return levels
+
+
+def _best_over_slots(pairs: Pairs, cand_codes: I32, cand_names: I8, levels: _SlotLevels) -> I8:
+    """Best level over the candidate's name slots (the case's slots are inside ``levels``)."""
+    best = levels(None, cand_codes[:, 0].take(pairs.cand))
+    if cand_codes.shape[1] > 1:
+        names = cand_names.take(pairs.cand)
+        for j in range(1, cand_codes.shape[1]):
+            rows = np.flatnonzero(names > j)
+            if rows.size == 0:
+                break
+            best[rows] = np.maximum(best[rows], levels(rows, cand_codes[:, j].take(pairs.cand[rows])))
+    return best
+
+
+def _agreeing_code(pairs: Pairs, cand_codes: I32, best: I8, rows: I64, levels: _SlotLevels) -> I32:
+    """For the pairs ``rows``, the candidate code of the first slot that reaches the pair's best level."""
+    code = np.full(rows.size, -1, dtype=np.int32)
+    open_rows = np.arange(rows.size)
+    for j in range(cand_codes.shape[1]):
+        if open_rows.size == 0:
+            break
+        slot = cand_codes[:, j].take(pairs.cand[rows[open_rows]])
+        hit = levels(rows[open_rows], slot) == best[rows[open_rows]]
+        code[open_rows[hit]] = slot[hit]
+        open_rows = open_rows[~hit]
+    return code
+
+
+_NEIGHBOUR_ROWS = 512  # case pinyin values compared with the whole vocabulary per rapidfuzz call
+
+
+def _pinyin_neighbours(prep: Prepared, threshold: float) -> tuple[I64, I64]:
+    """For every pinyin value of a case name: the pinyin values at least ``threshold`` alike.
+
+    Returned as CSR over pinyin codes (``indptr``, ``indices``); computed once per prepared data
+    (by the first batch that asks), as every batch's case names are among them.
+    """
+    vocab = prep.pinyin_vocab
+    codes = prep.cases.given[prep.cases.given >= 0]
+    readings = prep.given_readings[codes][:, :1].ravel()
+    wanted = _dense_codes(readings[readings >= 0], vocab.shape[0])[0]
+    rows, cols = [], []
+    for start in range(0, wanted.size, _NEIGHBOUR_ROWS):
+        block = wanted[start:start + _NEIGHBOUR_ROWS]
+        scores = process.cdist(
+            vocab[block], vocab, scorer=JaroWinkler.normalized_similarity,
+            score_cutoff=threshold, dtype=np.float32, workers=-1,
+        )
+        r, c = np.nonzero(scores >= np.float32(threshold))
+        rows.append(block[r])
+        cols.append(c.astype(np.int64))
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=vocab.shape[0]))].astype(np.int64)
+    return indptr, np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+
+
+def _similar_by_code(prep: Prepared, threshold: float, rows: I64) -> B:
+    """(rows, pinyin vocabulary): whether each given-name code's pinyin is ``threshold``-alike to each value."""
+    vocab_size = prep.pinyin_vocab.shape[0]
+    py = prep.given_readings[rows, 0]
+    indptr, indices = prep.memo.get(("pinyin_neighbours", threshold), lambda: _pinyin_neighbours(prep, threshold))
+    similar = np.zeros((rows.size, vocab_size), dtype=bool)
+    known = np.flatnonzero(py >= 0)
+    begin, end = indptr[py[known]], indptr[py[known] + 1]
+    if np.any(begin == end):  # a value not computed with the case names (not expected): compare it now
+        missing = known[begin == end]
+        similar[missing] = process.cdist(
+            prep.pinyin_vocab[py[missing]], prep.pinyin_vocab, scorer=JaroWinkler.normalized_similarity,
+            score_cutoff=threshold, dtype=np.float32, workers=-1,
+        ) >= np.float32(threshold)
+        keep = begin != end
+        known, begin, end = known[keep], begin[keep], end[keep]
+    length = end - begin
+    owner = np.repeat(known, length)
+    position = np.arange(int(length.sum()), dtype=np.int64) - np.repeat(np.cumsum(length) - length, length)
+    similar[owner, indices[np.repeat(begin, length) + position]] = True
+    return similar
 
 
 def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
     """Given-name levels of the codes ``rows`` against every given-name code: (rows, codes).
 
-    Levels depend only on the two names' characters, so a chunk's few distinct case names are
-    compared once with every name, and each pair then reads its level from this small table.
+    Levels depend only on the two names' characters, so a batch's few distinct case names are
+    compared once with every name.
     """
     readings = prep.given_readings
     py, alt, fuzzy = readings[:, 0], readings[:, 1], readings[:, 2]
-    vocab = prep.pinyin_vocab
-    scores = process.cdist(
-        vocab[py[rows]], vocab, scorer=JaroWinkler.normalized_similarity,
-        score_cutoff=spec.name_similarity, dtype=np.float32, workers=-1,
-    )
-    level = (scores >= np.float32(spec.name_similarity))[:, py].view(np.int8)
+    level = _similar_by_code(prep, spec.name_similarity, rows)[:, py].view(np.int8)
     level[fuzzy[rows][:, None] == fuzzy[None, :]] = 2
     r_py, r_alt = py[rows][:, None], alt[rows][:, None]
     level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 3
@@ -105,52 +272,12 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     return level
 
 
-def _given_name(
-    prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, value: I32 | None = None
-) -> I8:
-    """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
-    adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
-    c, d = prep.cases, prep.candidates
-    n_codes = prep.given_readings.shape[0]
-    best = np.full(case.shape[0], -1, dtype=np.int8)
-    if case.size == 0 or n_codes == 0:
-        return best
-    # The chunk's case names (every slot), compared once with every name when that table is small.
-    case_codes = c.given[_dense_codes(case, len(c))[0]].ravel()
-    codes = _dense_codes(case_codes[case_codes >= 0], n_codes)[0]
-    table: I8 | None = None
-    row_of_code = np.full(n_codes, 0, dtype=np.int64)
-    if codes.size and codes.size * n_codes <= max(_MATRIX_CELLS, 4 * case.shape[0]):
-        table = _given_levels_by_code(prep, spec, codes).ravel()
-        row_of_code[codes] = np.arange(codes.size, dtype=np.int64) * n_codes
-    for i, j, rows in _slot_rows(prep, case, cand):
-        ci, dj = (case, cand) if rows is None else (case[rows], cand[rows])
-        ga, gb = c.given[:, i].take(ci), d.given[:, j].take(dj)
-        if table is not None:
-            level = table.take(row_of_code.take(np.maximum(ga, 0)) + np.maximum(gb, 0))
-        else:
-            level = _given_levels_per_pair(prep, spec, ga, gb)
-        level[(ga < 0) | (gb < 0)] = -1  # a slot may hold a surname only
-        target = best if rows is None else best[rows]
-        if value is not None:
-            improved = np.flatnonzero(level > target)
-            # the candidate's own value: term frequencies count candidates' primary readings
-            lv, gb_improved = level[improved], np.maximum(gb[improved], 0)
-            code = np.where(lv == 4, gb_improved, np.where(lv == 3, prep.given_readings[gb_improved, 0], -1))
-            value[improved if rows is None else rows[improved]] = code
-        if rows is None:
-            np.maximum(best, level, out=best)
-        else:
-            best[rows] = np.maximum(target, level)
-    return best
-
-
 def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32) -> I8:
-    """Given-name levels pair by pair (chunks with very many distinct case names)."""
+    """Given-name levels pair by pair, for codes >= 0 (negative codes give a level to be masked)."""
     readings = prep.given_readings
     a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
     pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    level = pinyin_similar(prep, pa, pb, spec.name_similarity).view(np.int8)
+    level = pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity).view(np.int8)
     level[a[:, 2] == b[:, 2]] = 2
     level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = 3
     level[(pa < 0) | (pb < 0)] = 0  # a name without a reading agrees only by its characters
@@ -158,41 +285,94 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     return level
 
 
-def _surname(prep: Prepared, case: I64, cand: I64, value: I32 | None = None) -> I8:
-    """Best level over all name pairs; ``value`` receives the agreeing surname code at level 2, else -1."""
-    c, d = prep.cases, prep.candidates
-    best = np.full(case.shape[0], -1, dtype=np.int8)
-    for i, j, rows in _slot_rows(prep, case, cand):
-        ci, dj = (case, cand) if rows is None else (case[rows], cand[rows])
-        sa, sb = c.surname[:, i].take(ci), d.surname[:, j].take(dj)
-        level = (c.surname_py[:, i].take(ci) == d.surname_py[:, j].take(dj)).view(np.int8).copy()
-        level[sa == sb] = 2
-        level[(sa < 0) | (sb < 0)] = -1  # a childhood name has no surname
-        target = best if rows is None else best[rows]
-        if value is not None:
-            improved = level > target
-            code = np.where(level == 2, sa, -1)
-            value[improved.nonzero()[0] if rows is None else rows[improved]] = code[improved]
-        if rows is None:
-            np.maximum(best, level, out=best)
-        else:
-            best[rows] = np.maximum(target, level)
+def _name_levels(
+    prep: Prepared, pairs: Pairs, field: str, n_codes: int,
+    by_code: Callable[[I64], I8], per_pair: Callable[[I32, I32], I8],
+) -> _SlotLevels:
+    c = prep.cases
+    case_codes = getattr(c, field)
+    batch_codes = case_codes[pairs.cases]
+    n_distinct = _dense_codes(batch_codes[batch_codes >= 0], n_codes)[0].size
+    if _fits(pairs, max(pairs.cases.size, n_distinct) * (n_codes + 1)):
+        return _table_levels(pairs, _case_table(batch_codes, by_code, n_codes))
+    return _pair_levels(pairs, case_codes, c.n_names, per_pair)
+
+
+def _given_name(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+    """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
+    adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
+    d = prep.candidates
+    n_codes = prep.given_readings.shape[0]
+    if len(pairs) == 0 or n_codes == 0:
+        return np.full(len(pairs), -1, dtype=np.int8)
+    levels = _name_levels(
+        prep, pairs, "given", n_codes,
+        lambda rows: _given_levels_by_code(prep, spec, rows),
+        lambda a, b: _given_levels_per_pair(prep, spec, a, b),
+    )
+    best = _best_over_slots(pairs, d.given, d.n_names, levels)
+    if value is not None:
+        rows = np.flatnonzero(best >= 3)
+        code = _agreeing_code(pairs, d.given, best, rows, levels)
+        # the candidate's own value: term frequencies count candidates' primary readings
+        value[rows] = np.where(best[rows] == 4, code, prep.given_readings[code, 0])
     return best
 
 
+def _surname_levels_by_code(prep: Prepared, rows: I64) -> I8:
+    py = prep.surname_readings
+    level: I8 = (py[rows][:, None] == py[None, :]).view(np.int8)
+    level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 2
+    return level
+
+
+def _surname(prep: Prepared, pairs: Pairs, value: I32 | None = None) -> I8:
+    """Best level over all name pairs; ``value`` receives the agreeing surname code at level 2, else -1."""
+    d = prep.candidates
+    n_codes = prep.surname_readings.shape[0]
+    if len(pairs) == 0 or n_codes == 0:
+        return np.full(len(pairs), -1, dtype=np.int8)
+    py = prep.surname_readings
+
+    def per_pair(a: I32, b: I32) -> I8:
+        level: I8 = (py[np.maximum(a, 0)] == py[np.maximum(b, 0)]).view(np.int8)
+        level[a == b] = 2
+        return level
+
+    levels = _name_levels(prep, pairs, "surname", n_codes, lambda rows: _surname_levels_by_code(prep, rows),
+                          per_pair)
+    best = _best_over_slots(pairs, d.surname, d.n_names, levels)
+    if value is not None:
+        rows = np.flatnonzero(best == 2)
+        value[rows] = _agreeing_code(pairs, d.surname, best, rows, levels)
+    return best
+
+
+# -- dates, places, marks --------------------------------------------------------------------------
+
 def _bands(values: npt.NDArray[np.int32], upper_edges: tuple[int, ...]) -> I8:
     """How many of the increasing ``upper_edges`` lie below each value: 0 if value <= edges[0]."""
-    return np.searchsorted(np.asarray(upper_edges, dtype=values.dtype), values, side="left").astype(np.int8)
+    out = np.zeros(values.shape, dtype=np.int8)
+    for edge in upper_edges:
+        out += values > edge
+    return out
 
 
-def _birth(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
+def _set_where(level: I8, mask: B, value: int) -> None:
+    """``level[mask] = value`` by arithmetic: a boolean-mask store costs several times more per pair."""
+    level += (np.int8(value) - level) * mask
+
+
+def _birth(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
-    a_lo, a_hi, b_lo, b_hi = c.birth_lo.take(case), c.birth_hi.take(case), d.birth_lo.take(cand), d.birth_hi.take(cand)
+    a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
+    b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
     gap = np.maximum(a_lo, b_lo) - np.minimum(a_hi, b_hi)
     level = np.int8(4) - _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
-    to_the_day = (a_lo == a_hi) & (b_lo == b_hi)
-    level[to_the_day & (np.abs(a_lo - b_lo) <= spec.same_day_days)] = 5
-    level[~(c.birth_known.take(case) & d.birth_known.take(cand))] = -1
+    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 5)
+    known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
+    if not known.all():
+        _set_where(level, ~known, -1)
     return level
 
 
@@ -211,45 +391,47 @@ def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 
     return level
 
 
-def _region(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
+def _region(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     regions = prep.regions
-    ra, rb = prep.cases.region_id.take(case), prep.candidates.region_id.take(cand)
-    places, row_of = _dense_codes(ra, len(regions))
-    if places.size * len(regions) <= max(_MATRIX_CELLS, 4 * case.shape[0]):
-        # the chunk's few case places against every place, then one lookup per pair
-        table = _region_levels(regions, spec, places[:, None], np.arange(len(regions))[None, :]).ravel()
-        level = table.take(row_of * len(regions) + rb)
+    n_places = len(regions)
+    rb = prep.candidates.region_id.take(pairs.cand)
+    case_places = prep.cases.region_id[pairs.cases]
+    places, row_of = _dense_codes(case_places, n_places)
+    if _fits(pairs, places.size * n_places):
+        # the batch's case places against every place, then one lookup per pair
+        table = _region_levels(regions, spec, places[:, None], np.arange(n_places)[None, :]).ravel()
+        level = table.take(pairs.spread(row_of * n_places) + rb)
     else:
-        level = _region_levels(regions, spec, ra, rb)
+        level = _region_levels(regions, spec, pairs.spread(case_places), rb)
     # The county coded in a valid ID (registration county at issue) is evidence too.
-    id_county = prep.candidates.id_county.take(cand)
-    level[(id_county > 0) & (id_county == regions.county.take(ra))] = 4
+    id_county = prep.candidates.id_county.take(pairs.cand)
+    _set_where(level, (id_county > 0) & (id_county == pairs.spread(regions.county[case_places])), 4)
     return level
 
 
-def _registration(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
+def _registration(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
-    registered = d.event_lo.take(cand)
-    delay = registered - d.birth_hi.take(cand)
+    registered = d.event_lo.take(pairs.cand)
+    delay = registered - d.birth_hi.take(pairs.cand)
     late, years_late = spec.late_registration_days
     level = _bands(delay + 1, (late, years_late))  # 0 on time, 1 late, 2 years late
-    after_missing = c.event_known.take(case) & (registered > c.event_hi.take(case)) & (delay >= late)
-    level[after_missing] = 3
-    level[~(d.event_known[cand] & d.birth_known[cand])] = -1
+    after_missing = pairs.of_case(c.event_known) & (registered > pairs.of_case(c.event_hi)) & (delay >= late)
+    _set_where(level, after_missing, 3)
+    _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
     return level
 
 
-def _timeline(prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64) -> I8:
+def _timeline(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
-    after = d.birth_lo.take(cand) - c.event_hi.take(case)
+    after = d.birth_lo.take(pairs.cand) - pairs.of_case(c.event_hi)
     level = np.int8(2) - _bands(after, (0, spec.timeline_grace_days))
-    level[~(c.event_known[case] & d.birth_known[cand])] = -1
+    _set_where(level, ~(pairs.of_case(c.event_known) & d.birth_known.take(pairs.cand)), -1)
     return level
 
 
-def _marks(prep: Prepared, case: I64, cand: I64) -> I8:
-    a, b = prep.cases.marks[case], prep.candidates.marks[cand]
-    level = np.full(case.shape[0], -1, dtype=np.int8)
+def _marks(prep: Prepared, pairs: Pairs) -> I8:
+    a, b = pairs.of_case(prep.cases.marks), prep.candidates.marks.take(pairs.cand)
+    level = np.full(len(pairs), -1, dtype=np.int8)
     rows = np.flatnonzero((a != 0) & (b != 0))
     if rows.size == 0:
         return level
@@ -261,38 +443,43 @@ def _marks(prep: Prepared, case: I64, cand: I64) -> I8:
 
 
 def compare_one(
-    prep: Prepared, spec: ComparisonSpec, name: ComparisonName, case: I64, cand: I64,
-    value: I32 | None = None,
+    prep: Prepared, spec: ComparisonSpec, name: ComparisonName, pairs: Pairs, value: I32 | None = None,
 ) -> I8:
-    """Levels of one comparison for aligned pairs (``value``: see the name kernels)."""
+    """Levels of one comparison for a batch of pairs (``value``: see the name kernels)."""
     if name == "given_name":
-        return _given_name(prep, spec, case, cand, value)
+        return _given_name(prep, spec, pairs, value)
     if name == "surname":
-        return _surname(prep, case, cand, value)
+        return _surname(prep, pairs, value)
     if name == "birth":
-        return _birth(prep, spec, case, cand)
+        return _birth(prep, spec, pairs)
     if name == "region":
-        return _region(prep, spec, case, cand)
+        return _region(prep, spec, pairs)
     if name == "registration":
-        return _registration(prep, spec, case, cand)
+        return _registration(prep, spec, pairs)
     if name == "timeline":
-        return _timeline(prep, spec, case, cand)
-    return _marks(prep, case, cand)
+        return _timeline(prep, spec, pairs)
+    return _marks(prep, pairs)
 
 
-def compare(
-    prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64,
-    values: dict[str, I32] | None = None,
+def compare_pairs(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, values: dict[str, I32] | None = None,
 ) -> I8:
     """Levels of every comparison of ``spec``: an ``int8`` array of shape (comparisons, pairs).
 
     With ``values`` (a dict), the agreeing given-name and surname codes are stored in it under the
     comparison's name (``-1`` where the level is not an agreement), for term-frequency adjustment.
     """
-    out = np.empty((len(spec.comparisons), case.shape[0]), dtype=np.int8)
+    out = np.empty((len(spec.comparisons), len(pairs)), dtype=np.int8)
     for k, name in enumerate(spec.comparisons):
         value = None
         if values is not None and name in ("given_name", "surname"):
-            value = values[name] = np.full(case.shape[0], -1, dtype=np.int32)
-        out[k] = compare_one(prep, spec, name, case, cand, value)
+            value = values[name] = np.full(len(pairs), -1, dtype=np.int32)
+        out[k] = compare_one(prep, spec, name, pairs, value)
     return out
+
+
+def compare(
+    prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, values: dict[str, I32] | None = None,
+) -> I8:
+    """:func:`compare_pairs` for aligned arrays of case and prepared-candidate indexes."""
+    return compare_pairs(prep, spec, Pairs.of(np.asarray(case, dtype=np.int64), cand, len(prep.cases)), values)

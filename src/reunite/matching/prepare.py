@@ -9,8 +9,9 @@ pairs of one case read contiguous memory.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from reunite._typing import F32, I8, I32, I64, U64, B
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
-__all__ = ["MAX_NAME_SLOTS", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
+__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -41,12 +42,10 @@ class PreparedSide:
     id_county: I32
     region_id: I32      # index into Prepared.regions: equal places share an id across both sides
     marks: U64
-    given: I32          # [n, slots] codes of given-name characters
-    given_py: I32       # [n, slots] codes of toneless pinyin
-    given_py_alt: I32   # [n, slots] codes of the heteronym reading
-    given_fuzzy: I32    # [n, slots] codes of dialect-folded pinyin
+    given: I32          # [n, slots] codes of given-name characters (readings: Prepared.given_readings)
+    given_py: I32       # [n, slots] codes of toneless pinyin (for blocking)
     surname: I32        # [n, slots]
-    surname_py: I32     # [n, slots]
+    surname_py: I32     # [n, slots] (for blocking)
     n_names: I8         # names (slots filled) per record
 
     def __len__(self) -> int:
@@ -95,6 +94,20 @@ def _regions(*tables: RecordTable) -> tuple[Regions, list[I32]]:
     return Regions(**columns), ids
 
 
+class Memo:
+    """Values derived from a :class:`Prepared` once, on first use, shared by the threads scoring it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[Hashable, Any] = {}
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:  # a second thread waits for the first one's result rather than redoing it
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """Both sides with shared string codes; candidates in blocking order.
@@ -113,10 +126,12 @@ class Prepared:
     surname_freq: F32      # share of candidates carrying each surname code
     frequency_base: int    # how many candidates the shares were counted over
     given_readings: I32    # per given-name code: its pinyin, alternative pinyin and fuzzy codes
+    surname_readings: I32  # per surname code: its pinyin code
     regions: Regions       # the distinct places of both sides, indexed by region_id
+    memo: Memo = field(default_factory=Memo, repr=False, compare=False)  # derived tables, by the kernels
 
 
-def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
+def _intern(*arrays: npt.NDArray[np.str_] | npt.NDArray[np.object_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
     """One code space for all arrays; "" becomes -1. Returns the codes and the value of each code."""
     joined = np.concatenate([np.asarray(a, dtype=object).ravel() for a in arrays])
     codes, uniques = pd.factorize(joined, use_na_sentinel=True)
@@ -131,6 +146,24 @@ def _intern(*arrays: npt.NDArray[np.str_]) -> tuple[list[I32], npt.NDArray[np.ob
         out.append(np.asarray(codes[start:start + size], dtype=np.int32).reshape(np.asarray(a).shape))
         start += size
     return out, np.asarray(uniques, dtype=object)
+
+
+def _per_code(
+    codes: tuple[I32, ...], values: tuple[npt.NDArray[np.str_], ...], n_codes: int
+) -> npt.NDArray[np.object_]:
+    """The value of each code, for a column that is a function of the coded one (any row carrying
+    the code gives it): the pinyin of a given name, say."""
+    joined_codes = np.concatenate(codes)
+    joined = np.concatenate([np.asarray(v) for v in values])
+    rows = np.flatnonzero(joined_codes >= 0)
+    first = np.zeros(n_codes, dtype=np.int64)
+    first[joined_codes[rows]] = rows
+    return joined[first].astype(object) if n_codes else np.zeros(0, dtype=object)
+
+
+def _reading(reading_of: I32, codes: I32) -> I32:
+    """Per-row reading codes from per-code ones; -1 where the row has no code."""
+    return np.where(codes >= 0, reading_of[np.maximum(codes, 0)] if reading_of.size else -1, -1).astype(np.int32)
 
 
 def _slots(table: RecordTable) -> tuple[I64, I64, B, int]:
@@ -176,8 +209,7 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),
         region_id=np.zeros(n, dtype=np.int32),  # set by prepare, over both sides
         marks=table.marks,
-        given=mats["given"], given_py=mats["given_py"], given_py_alt=mats["given_py_alt"],
-        given_fuzzy=mats["given_fuzzy"], surname=mats["surname"], surname_py=mats["surname_py"],
+        given=mats["given"], given_py=mats["given_py"], surname=mats["surname"], surname_py=mats["surname_py"],
         n_names=np.bincount(record, minlength=n).astype(np.int8),
     )
 
@@ -189,15 +221,33 @@ def _frequency(values: npt.NDArray[np.object_], known: Mapping[str, float]) -> F
 
 
 def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
-    """Share of candidates carrying each given name, given-name pinyin and surname."""
+    """Share of candidates carrying each given name, given-name pinyin and surname.
+
+    >>> from reunite.pipeline import load_side
+    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
+    ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
+    ...                                  "birth_date": ["1990", "1991"]}), "candidates")
+    >>> name_frequencies(people)["given"], name_frequencies(people)["surname"]
+    ({'伟': 1.0}, {'王': 0.5, '李': 0.5})
+    """
     names = candidates.names
     out: dict[str, dict[str, float]] = {}
     n = max(len(candidates), 1)
+    record = names.record.astype(np.int64)
     for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
-        frame = pd.DataFrame({"record": names.record, "value": np.asarray(column, dtype=object)})
-        frame = frame[frame["value"] != ""].drop_duplicates()
-        counts = frame["value"].value_counts()
-        out[key] = {str(v): float(c) / n for v, c in counts.items()}
+        codes, values = pd.factorize(np.asarray(column, dtype=object))
+        codes = np.asarray(codes, dtype=np.int64)
+        present = values != ""
+        # each candidate counts once per value, however many of its names carry it (a table's
+        # names come record by record: only rows of records with several names can repeat one)
+        known = codes >= 0
+        several = np.r_[record[1:] == record[:-1], False] | np.r_[False, record[1:] == record[:-1]]
+        repeated = known & several
+        distinct = np.unique(record[repeated] * len(values) + codes[repeated]) % max(len(values), 1)
+        counts = (np.bincount(codes[known & ~several], minlength=len(values))
+                  + np.bincount(distinct, minlength=len(values)))
+        out[key] = {str(v): float(c) / n for v, c, ok in zip(values.tolist(), counts.tolist(), present.tolist(),
+                                                             strict=True) if ok and c}
     return out
 
 
@@ -219,24 +269,24 @@ def prepare(
     """
     cn, dn = cases.names, candidates.names
     (g_c, g_d), given_values = _intern(cn.given, dn.given)
-    (p_c, pa_c, p_d, pa_d), pinyin_vocab = _intern(
-        cn.given_pinyin, cn.given_pinyin_alt, dn.given_pinyin, dn.given_pinyin_alt
-    )
-    (f_c, f_d), _ = _intern(cn.given_fuzzy, dn.given_fuzzy)
     (s_c, s_d), surname_values = _intern(cn.surname, dn.surname)
-    (sp_c, sp_d), _ = _intern(cn.surname_pinyin, dn.surname_pinyin)
+    # Readings are functions of the characters: interned once per distinct given name or surname.
+    # given_readings: per given-name code, its pinyin, alternative pinyin and fuzzy codes.
+    by_given = [_per_code((g_c, g_d), (cn_col, dn_col), len(given_values)) for cn_col, dn_col in (
+        (cn.given_pinyin, dn.given_pinyin), (cn.given_pinyin_alt, dn.given_pinyin_alt),
+        (cn.given_fuzzy, dn.given_fuzzy))]
+    (py_of, alt_of), pinyin_vocab = _intern(by_given[0], by_given[1])
+    (fuzzy_of,), _ = _intern(by_given[2])
+    given_readings = np.stack([py_of, alt_of, fuzzy_of], axis=1).reshape(-1, 3)
+    (surname_readings,), _ = _intern(
+        _per_code((s_c, s_d), (cn.surname_pinyin, dn.surname_pinyin), len(surname_values))
+    )
     known = frequencies if frequencies is not None else name_frequencies(candidates)
 
-    case_side = _side(
-        cases,
-        {"given": g_c, "given_py": p_c, "given_py_alt": pa_c, "given_fuzzy": f_c,
-         "surname": s_c, "surname_py": sp_c},
-    )
-    unordered = _side(
-        candidates,
-        {"given": g_d, "given_py": p_d, "given_py_alt": pa_d, "given_fuzzy": f_d,
-         "surname": s_d, "surname_py": sp_d},
-    )
+    case_side = _side(cases, {"given": g_c, "given_py": _reading(py_of, g_c),
+                              "surname": s_c, "surname_py": _reading(surname_readings, s_c)})
+    unordered = _side(candidates, {"given": g_d, "given_py": _reading(py_of, g_d),
+                                   "surname": s_d, "surname_py": _reading(surname_readings, s_d)})
     regions, (case_regions, cand_regions) = _regions(cases, candidates)
     case_side = dataclasses.replace(case_side, region_id=case_regions)
     unordered = dataclasses.replace(unordered, region_id=cand_regions)
@@ -248,11 +298,6 @@ def prepare(
     cand_side = PreparedSide(**{
         name: _reorder(getattr(unordered, name), order) for name in PreparedSide.__slots__
     })
-    # Readings are a function of the given name's characters: one row per given-name code.
-    given_readings = np.full((len(given_values), 3), -1, dtype=np.int32)
-    for g, p, a, f in ((g_c, p_c, pa_c, f_c), (g_d, p_d, pa_d, f_d)):
-        known_given = g >= 0
-        given_readings[g[known_given]] = np.stack([p[known_given], a[known_given], f[known_given]], axis=1)
     id_rank = np.empty(len(candidates), dtype=np.int64)
     id_rank[np.argsort(np.asarray(candidates.ids, dtype=str), kind="stable")] = np.arange(len(candidates))
     return Prepared(
@@ -266,5 +311,6 @@ def prepare(
         surname_freq=_frequency(surname_values, known.get("surname", {})),
         frequency_base=int(frequency_base if frequencies is not None and frequency_base else len(candidates)),
         given_readings=given_readings,
+        surname_readings=surname_readings,
         regions=regions,
     )

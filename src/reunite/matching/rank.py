@@ -7,20 +7,18 @@ import numpy as np
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.spec import LEVEL_LABELS, ComparisonName
 
-__all__ = ["case_posteriors", "format_reasons", "top_k"]
+__all__ = ["case_posteriors", "format_reasons", "survivors", "top_k"]
 
 
 _EXACT_SORT = 200_000
+_BINS = 256  # histogram bins per group in survivors
 
 
 def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     """Indices of the best ``k`` rows of each group, ordered by group, score (high first), tiebreak.
 
-    Groups are small non-negative integers (a chunk's local case numbers): they are counted, not sorted.
-
-    Exact and deterministic. Large inputs are first cut at a score threshold that keeps at least
-    ``k`` rows of every group that has them (groups short of ``k`` above it keep all their rows), so
-    only the survivors are sorted.
+    Groups are small non-negative integers (a chunk's local case numbers). Exact and deterministic;
+    large inputs are first cut to their :func:`survivors`, so only those are sorted.
 
     >>> top_k(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 3.0, 0.5], dtype=np.float32),
     ...       np.array([5, 9, 2, 0]), 2).tolist()
@@ -29,17 +27,7 @@ def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     n = group.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    candidates = np.arange(n, dtype=np.int64)
-    offset = int(group.min())
-    local = group - offset  # groups are small non-negative integers here: count, don't sort
-    size = np.bincount(local)
-    keep_target = k * int(np.count_nonzero(size)) * 4
-    if n > _EXACT_SORT and keep_target < n:
-        threshold = np.partition(score, n - keep_target)[n - keep_target]
-        above = score >= threshold
-        kept = np.bincount(local[above], minlength=size.size)
-        short = kept < np.minimum(size, k)
-        candidates = np.flatnonzero(above | short[local])
+    candidates = survivors(group, score, k) if n > _EXACT_SORT else np.arange(n, dtype=np.int64)
     order = np.lexsort((tiebreak[candidates], -score[candidates], group[candidates]))
     ordered = candidates[order]
     g = group[ordered]
@@ -49,39 +37,83 @@ def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     return ordered[position < k]
 
 
+def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = None) -> I64:
+    """Rows that may be among their group's best ``k``: a superset of the top k, in row order.
+
+    Each group is cut at the lowest bin of a histogram of scores (per group, ``_BINS`` bins over
+    the range of all scores) whose rows and those above number at least ``k``; a group with fewer
+    keeps every row. ``runs`` (group and length of each run of equal groups, in row order) lets
+    per-group values be spread by repetition instead of per-row lookups.
+
+    >>> survivors(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 2.0, 0.5], dtype=np.float32), 2).tolist()
+    [1, 2, 3]
+    """
+    n = group.shape[0]
+    lo, hi = (float(score.min()), float(score.max())) if n else (0.0, 0.0)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi <= lo:
+        return np.arange(n, dtype=np.int64)
+    offset = int(group.min())
+    n_groups = int(group.max()) - offset + 1
+    # (B - 1) / range: the top score lands in bin B - 1 (float rounding stays below B)
+    binned = ((score - np.float32(lo)) * np.float32((_BINS - 1) / (hi - lo))).astype(np.int16)
+
+    def per_row(per_group: I64) -> I64:
+        if runs is None:
+            return per_group.take(group - offset)
+        return np.repeat(per_group.take(runs[0] - offset), runs[1])
+
+    keys = per_row(np.arange(n_groups, dtype=np.int64) * _BINS) + binned
+    counts = np.bincount(keys, minlength=n_groups * _BINS).reshape(n_groups, _BINS)
+    at_or_above = np.cumsum(counts[:, ::-1], axis=1)[:, ::-1]
+    cut = np.count_nonzero(at_or_above >= k, axis=1) - 1  # -1: fewer than k rows, keep them all
+    return np.flatnonzero(binned >= per_row(cut))
+
+
 def case_posteriors(
-    group: I64, score: F32, n_groups: int, prior: float
+    group: I64, score: F32, n_groups: int, prior: float, rows: I64 | None = None,
+    runs: tuple[I64, I64] | None = None,
 ) -> tuple[F64, F64, I64]:
     """Per-pair probability of being the case's child, under "at most one true match per case".
 
     Each of a case's N compared candidates is a priori the child with probability ``prior / N``;
     with Bayes factors ``2**score`` the posterior of candidate j is
-    ``(prior/N) BF_j / ((1 - prior) + (prior/N) sum_k BF_k)``. Returns the posteriors, the per-case
-    probability that the child is among the candidates at all, and N per case.
+    ``(prior/N) BF_j / ((1 - prior) + (prior/N) sum_k BF_k)``. Returns the posteriors (of ``rows``
+    only, when given), the per-case probability that the child is among the candidates at all, and
+    N per case. ``runs``: see :func:`survivors`.
 
     >>> p, any_match, n = case_posteriors(np.array([0, 0]), np.array([10.0, 0.0], dtype=np.float32), 1, 0.5)
     >>> [round(float(v), 3) for v in p], round(float(any_match[0]), 3), n.tolist()
     ([0.997, 0.001], 0.998, [2])
     """
-    count = np.bincount(group, minlength=n_groups).astype(np.int64)
+    n = group.shape[0]
     score64 = score.astype(np.float64)
+    # Sums run over runs of equal groups (a chunk's pairs come case by case), then per group.
+    if runs is None:
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        run_group, run_length = group[starts], np.diff(np.r_[starts, n])
+    else:
+        run_group, run_length = runs
+        starts = np.cumsum(run_length) - run_length
+    count = np.bincount(run_group, weights=run_length, minlength=n_groups).astype(np.int64)
     # Match weights are tens of bits, so 2**score is a float64 without scaling; only a case whose
     # every score lies beyond +-1000 bits needs its Bayes factors scaled by its best (rare: done apart).
     with np.errstate(over="ignore", under="ignore"):
-        total = np.bincount(group, weights=np.exp2(score64), minlength=n_groups)
+        run_total = np.add.reduceat(np.exp2(score64), starts) if n else np.zeros(0)
+    total = np.bincount(run_group, weights=run_total, minlength=n_groups)
     shift = np.zeros(n_groups)
     extreme = (count > 0) & ((total == 0) | ~np.isfinite(total))
     if extreme.any():
-        rows = np.flatnonzero(extreme[group])
+        hit = np.flatnonzero(extreme[group])
         best = np.full(n_groups, -np.inf)
-        np.maximum.at(best, group[rows], score64[rows])
+        np.maximum.at(best, group[hit], score64[hit])
         shift[extreme] = best[extreme]
-        scaled = np.bincount(group[rows], weights=np.exp2(score64[rows] - shift[group[rows]]), minlength=n_groups)
+        scaled = np.bincount(group[hit], weights=np.exp2(score64[hit] - shift[group[hit]]), minlength=n_groups)
         total = np.where(extreme, scaled, total)
     log_total = np.log2(total + (count == 0)) + shift
     log_prior = np.log2(prior / np.maximum(count, 1))
     log_denominator = np.logaddexp2(np.log2(1.0 - prior), log_prior + log_total)
-    posterior = np.exp2(log_prior[group] + score64 - log_denominator[group])
+    g, s = (group, score64) if rows is None else (group[rows], score64[rows])
+    posterior = np.exp2(log_prior[g] + s - log_denominator[g])
     any_match = np.where(count > 0, np.exp2(log_prior + log_total - log_denominator), 0.0)
     return posterior, any_match, count
 

@@ -10,10 +10,10 @@ import numpy.typing as npt
 
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
-from reunite.matching.compare import compare
+from reunite.matching.compare import Pairs, compare, compare_pairs
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
-from reunite.matching.rank import case_posteriors, top_k
+from reunite.matching.rank import case_posteriors, survivors, top_k
 
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
@@ -35,16 +35,17 @@ class ChunkResult:
     case_ids: I64           # the chunk's cases
     case_any_match: F64     # per chunk case: probability the child is among its candidates
     case_pairs: I64         # per chunk case: pairs compared
+    pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
 
 
 def _weight_terms(
-    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
 ) -> Iterator[tuple[int, I64 | None, F32]]:
     """The terms whose sum is each pair's score: (comparison, rows or None for all, weights)."""
     table = model.weight_table()
     for k in range(levels.shape[0]):
         yield k, None, table[k].take(levels[k] + np.int8(1))
-    if not model.spec.tf_adjust:
+    if not model.spec.tf_adjust or values is None:
         return
     for name, level, freq_name in _TF_LEVELS:
         if name not in model.spec.comparisons:
@@ -57,7 +58,7 @@ def _weight_terms(
 
 
 def _contributions(
-    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
 ) -> F32:
     out = np.zeros(levels.shape, dtype=np.float32)
     for k, rows, weights in _weight_terms(prep, model, levels, values):
@@ -69,13 +70,13 @@ def _contributions(
 
 
 def _scores(
-    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]]
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
 ) -> F32:
     """The per-pair sum of :func:`_contributions`, without the (comparisons, pairs) matrix."""
     out = np.zeros(levels.shape[1], dtype=np.float32)
     for _, rows, weights in _weight_terms(prep, model, levels, values):
         if rows is None:
-            out += weights
+            np.add(out, weights, out=out)
         else:
             out[rows] += weights
     return out
@@ -107,24 +108,30 @@ def score_chunk(
         keys = case * len(prep.candidates) + cand
         keep = ~np.isin(keys, excluded, assume_unique=False)
         case, cand = case[keep], cand[keep]
-    values: dict[str, npt.NDArray[np.int32]] = {}
-    levels = compare(prep, model.spec, case, cand, values)
-    score = _scores(prep, model, levels, values)
     first = int(chunk.cases[0]) if chunk.cases.size else 0
     local = case - first
     n_local = int(chunk.cases.size)
-    posterior, any_match, count = case_posteriors(local, score, n_local, model.prior)
-    kept = top_k(local, score, prep.tiebreak[cand], k)
+    pairs = Pairs.of_local(chunk.cases, local, cand)
+    # agreeing values only matter for term-frequency adjustment
+    values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
+    levels = compare_pairs(prep, model.spec, pairs, values)
+    score = _scores(prep, model, levels, values)
+    runs = (pairs.run_local, pairs.run_length)
+    rows = survivors(local, score, k, runs)
+    kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k)]
+    posterior, any_match, count = case_posteriors(local, score, n_local, model.prior, kept, runs)
     kept_levels = levels[:, kept]
-    contributions = _contributions(prep, model, kept_levels, {n: v[kept] for n, v in values.items()})
+    kept_values = None if values is None else {n: v[kept] for n, v in values.items()}
+    contributions = _contributions(prep, model, kept_levels, kept_values)
     return ChunkResult(
         case=case[kept],
         cand=cand[kept],
         score=score[kept],
-        probability=posterior[kept],
+        probability=posterior,
         levels=kept_levels,
         contributions=contributions,
         case_ids=chunk.cases,
         case_any_match=any_match,
         case_pairs=count,
+        pairs=len(chunk),
     )
