@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from reunite.matching import compare as compare_module
+from reunite.matching.blocking import block
 from reunite.matching.compare import compare
 from reunite.matching.model import default_model
 from reunite.matching.prepare import Prepared, prepare
@@ -23,7 +24,7 @@ from reunite.matching.reference import (
     record_names,
     reference_levels,
 )
-from reunite.matching.score import pair_contributions
+from reunite.matching.score import pair_contributions, score_chunk
 from reunite.matching.spec import COMPARISONS, ComparisonSpec
 from reunite.normalize.features import RecordTable
 from reunite.pipeline import load_side
@@ -84,6 +85,30 @@ def test_the_pair_by_pair_kernels_equal_the_reference(
     with mock.patch.object(compare_module, "_TABLE_CELLS", 0), \
             mock.patch.object(compare_module, "_SIMILARITY_CELLS", 0):
         _check_against_reference(*_tables(case_frame, cand_frame), spec)
+
+
+@SETTINGS
+@given(case_rows(), candidate_rows(), st.booleans())
+def test_screening_scores_equal_the_explained_contributions(
+    case_frame: pd.DataFrame, cand_frame: pd.DataFrame, tables: bool
+) -> None:
+    # score_chunk (lookup tables, values spread by runs, weights summed) against pair_contributions
+    # (the pairs alone, as explain() computes them), every blocking pass, chunks of a few pairs
+    from reunite.matching.spec import BlockingSpec
+
+    cases, candidates = _tables(case_frame, cand_frame)
+    prep = prepare(cases, candidates)
+    model = default_model()
+    passes = BlockingSpec(passes=("birth_window", "given_pinyin", "surname_county"), chunk_pairs=5,
+                          max_name_share=1.0)
+    with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9 if tables else 0):
+        for chunk in block(prep, passes):
+            result = score_chunk(prep, model, chunk, len(prep.candidates))  # every pair kept
+            assert result.case.size == len(chunk)
+            levels, contributions = pair_contributions(prep, model, result.case, result.cand)
+            assert result.levels.tolist() == levels.tolist()
+            np.testing.assert_allclose(result.score, contributions.sum(axis=0), rtol=1e-5, atol=1e-4)
+            np.testing.assert_allclose(result.contributions, contributions, rtol=1e-6, atol=1e-6)
 
 
 def test_names_beyond_max_name_slots_are_not_compared() -> None:

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reunite.matching import rank as rank_module
-from reunite.matching.rank import case_posteriors, format_reasons, top_k
+from reunite.matching.rank import case_posteriors, format_reasons, survivors, top_k
 from reunite.matching.reference import reference_top_k
 
 _SCORES = st.sampled_from([-3.5, -1.0, 0.0, 0.0, 2.25, 7.0, 7.0, 30.0])  # few values: many ties
@@ -63,6 +63,39 @@ def test_top_k_above_the_fast_path_threshold_equals_a_full_sort(n_groups: int, k
     g = group[order]
     position = np.arange(n) - np.searchsorted(g, g, side="left")
     assert top_k(group, score, tiebreak, k).tolist() == order[position < k].tolist()
+
+
+def _runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if group.size else np.zeros(0, np.int64)
+    return group[starts], np.diff(np.r_[starts, group.size]).astype(np.int64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_ranking_inputs())
+def test_survivors_hold_every_top_k_row_with_or_without_runs(
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray, int],
+) -> None:
+    group, score, tiebreak, k = inputs
+    order = np.argsort(group, kind="stable")  # runs of equal groups, as a chunk's pairs come
+    group, score, tiebreak = group[order], score[order], tiebreak[order]
+    kept = survivors(group, score, k)
+    assert kept.tolist() == survivors(group, score, k, _runs(group)).tolist()
+    assert set(reference_top_k(group.tolist(), score.tolist(), tiebreak.tolist(), k)) <= set(kept.tolist())
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.floats(-40, 40, width=32)), max_size=30), st.floats(0.01, 0.99))
+def test_case_posteriors_given_runs_or_rows_equal_the_whole_computation(
+    pairs: list[tuple[int, float]], prior: float
+) -> None:
+    group = np.sort(np.array([g for g, _ in pairs], dtype=np.int64))
+    score = np.array([s for _, s in pairs], dtype=np.float32)
+    posterior, any_match, count = case_posteriors(group, score, 5, prior)
+    rows = np.arange(0, group.size, 2)
+    some, any_match_runs, count_runs = case_posteriors(group, score, 5, prior, rows, _runs(group))
+    np.testing.assert_allclose(some, posterior[rows], rtol=1e-12)
+    np.testing.assert_allclose(any_match_runs, any_match, rtol=1e-12)
+    assert count_runs.tolist() == count.tolist()
 
 
 def test_top_k_of_nothing_is_empty() -> None:
