@@ -391,18 +391,24 @@ def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 
     return level
 
 
+def _case_place_levels(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
+    """Region levels of every place a case has against every place: (case places, places), and each
+    place's row in it (-1: no case there). Places are counties, cities and provinces: a few thousand
+    at most, so the table stays small and is computed once per prepared data."""
+    regions = prep.regions
+    places, _ = _dense_codes(prep.cases.region_id, len(regions))
+    row_of = np.full(len(regions), -1, dtype=np.int64)
+    row_of[places] = np.arange(places.size, dtype=np.int64)
+    table = _region_levels(regions, spec, places[:, None], np.arange(len(regions))[None, :])
+    return table, row_of
+
+
 def _region(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     regions = prep.regions
-    n_places = len(regions)
-    rb = prep.candidates.region_id.take(pairs.cand)
+    table, row_of = prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_levels(prep, spec))
     case_places = prep.cases.region_id[pairs.cases]
-    places, row_of = _dense_codes(case_places, n_places)
-    if _fits(pairs, places.size * n_places):
-        # the batch's case places against every place, then one lookup per pair
-        table = _region_levels(regions, spec, places[:, None], np.arange(n_places)[None, :]).ravel()
-        level = table.take(pairs.spread(row_of * n_places) + rb)
-    else:
-        level = _region_levels(regions, spec, pairs.spread(case_places), rb)
+    rb = prep.candidates.region_id.take(pairs.cand)
+    level: I8 = table.ravel().take(pairs.spread(row_of[case_places] * len(regions)) + rb)
     # The county coded in a valid ID (registration county at issue) is evidence too.
     id_county = prep.candidates.id_county.take(pairs.cand)
     _set_where(level, (id_county > 0) & (id_county == pairs.spread(regions.county[case_places])), 4)

@@ -210,7 +210,9 @@ class BlockingSpec:
     max_name_block:
         A surname-and-county value shared by more candidates than this is too common to block on.
     chunk_pairs:
-        Pairs scored at once; memory stays flat as the candidate count grows.
+        Pairs scored at once (a chunk of whole cases); memory stays flat as the candidate count
+        grows. Chunks are spread over the worker threads; half a million pairs keep each chunk's
+        arrays small enough to be reused rather than mapped afresh.
 
     Examples
     --------
@@ -227,7 +229,7 @@ class BlockingSpec:
     missing_age_days: int = 16 * 366
     max_name_share: float = 0.002
     max_name_block: int = 20_000
-    chunk_pairs: int = 2_000_000
+    chunk_pairs: int = 500_000
 
     def __post_init__(self) -> None:
         if not self.passes:
