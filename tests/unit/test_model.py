@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reunite.errors import ConfigError
 from reunite.matching.model import (
@@ -234,3 +236,23 @@ def test_prior_outside_zero_one_is_refused() -> None:
     for prior in (0.0, 1.0, -0.1):
         with pytest.raises(ConfigError, match="prior"):
             FellegiSunter(SPEC, prior=prior)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.data())
+def test_pattern_table_weights_equal_the_per_comparison_sum(data: st.DataObject) -> None:
+    from unittest import mock
+
+    import reunite.matching.score as score_module
+
+    model = default_model()
+    n = data.draw(st.integers(0, 40))
+    levels = np.array([data.draw(st.lists(st.integers(-1, len(w) - 1), min_size=n, max_size=n))
+                       for w in model.weights_], dtype=np.int8).reshape(len(model.weights_), n)
+    by_pattern = score_module._level_weights(model, levels)
+    with mock.patch.object(score_module, "_PATTERN_CELLS", 0):
+        by_comparison = score_module._level_weights(model, levels)
+    assert by_pattern.tolist() == by_comparison.tolist()
+    expected = [sum(float(model.weight_table()[k, levels[k, j] + 1]) for k in range(levels.shape[0]))
+                for j in range(n)]
+    np.testing.assert_allclose(by_pattern, expected, rtol=1e-5, atol=1e-5)

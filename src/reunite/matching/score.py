@@ -18,8 +18,8 @@ from reunite.matching.rank import case_posteriors, survivors, top_k
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
 
-# (comparison, level, frequency table on Prepared) that get a term-frequency adjustment
-_TF_LEVELS = (("given_name", 4, "given_freq"), ("given_name", 3, "pinyin_freq"), ("surname", 2, "surname_freq"))
+# per comparison: the agreeing levels that get a term-frequency adjustment, and their frequency table
+_TF_LEVELS = {"given_name": ((4, "given_freq"), (3, "pinyin_freq")), "surname": ((2, "surname_freq"),)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,47 +38,71 @@ class ChunkResult:
     pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
 
 
-def _weight_terms(
+_PATTERN_CELLS = 1 << 20  # below this many combinations of levels, one table holds every pattern's weight
+
+
+def _tf_terms(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
-) -> Iterator[tuple[int, I64 | None, F32]]:
-    """The terms whose sum is each pair's score: (comparison, rows or None for all, weights)."""
-    table = model.weight_table()
-    for k in range(levels.shape[0]):
-        yield k, None, table[k].take(levels[k] + np.int8(1))
+) -> Iterator[tuple[int, I64, F32]]:
+    """Term-frequency adjustments: (comparison, rows, extra weights) for pairs agreeing on a value."""
     if not model.spec.tf_adjust or values is None:
         return
-    for name, level, freq_name in _TF_LEVELS:
+    for name, tf_levels in _TF_LEVELS.items():
         if name not in model.spec.comparisons:
             continue
         k = model.spec.comparisons.index(name)
-        rows = np.flatnonzero((levels[k] == level) & (values[name] >= 0))
-        if rows.size:
-            frequency = getattr(prep, freq_name)[values[name][rows]]
-            yield k, rows, model.tf_adjustment(name, level, frequency, prep.frequency_base)
+        agreeing = np.flatnonzero(values[name] >= 0)  # values are set only at agreeing levels
+        agreeing_levels = levels[k].take(agreeing)
+        for level, freq_name in tf_levels:
+            rows = agreeing[agreeing_levels == level]
+            if rows.size:
+                frequency = getattr(prep, freq_name)[values[name][rows]]
+                yield k, rows, model.tf_adjustment(name, level, frequency, prep.frequency_base)
 
 
 def _contributions(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
 ) -> F32:
+    """Each comparison's weight per pair, term frequencies included: (comparisons, pairs)."""
+    table = model.weight_table()
     out = np.zeros(levels.shape, dtype=np.float32)
-    for k, rows, weights in _weight_terms(prep, model, levels, values):
-        if rows is None:
-            out[k] += weights
-        else:
-            out[k, rows] += weights
+    for k in range(levels.shape[0]):
+        out[k] = table[k].take(levels[k] + np.int8(1))
+    for k, rows, weights in _tf_terms(prep, model, levels, values):
+        out[k, rows] += weights
     return out
+
+
+def _level_weights(model: FellegiSunter, levels: I8) -> F32:
+    """Per pair, the sum of its level weights: one lookup in a table of every pattern of levels when
+    there are few enough patterns (a code per pair by Horner's rule), else one lookup per comparison."""
+    table = model.weight_table()
+    sizes = [1 + len(w) for w in model.weights_]  # the null level, then each level
+    n = levels.shape[1]
+    if not sizes or int(np.prod(sizes)) > _PATTERN_CELLS:
+        out = np.zeros(n, dtype=np.float32)
+        for k in range(levels.shape[0]):
+            np.add(out, table[k].take(levels[k] + np.int8(1)), out=out)
+        return out
+    patterns = np.zeros(1, dtype=np.float32)
+    code = np.zeros(n, dtype=np.int32)
+    offset = 0
+    for k, size in enumerate(sizes):  # same float32 order of additions as per comparison
+        patterns = (patterns[:, None] + table[k, :size][None, :]).ravel()
+        code *= size
+        np.add(code, levels[k], out=code)
+        offset = offset * size + 1  # level -1 is row 0
+    code += offset
+    return patterns.take(code)
 
 
 def _scores(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
 ) -> F32:
     """The per-pair sum of :func:`_contributions`, without the (comparisons, pairs) matrix."""
-    out = np.zeros(levels.shape[1], dtype=np.float32)
-    for _, rows, weights in _weight_terms(prep, model, levels, values):
-        if rows is None:
-            np.add(out, weights, out=out)
-        else:
-            out[rows] += weights
+    out = _level_weights(model, levels)
+    for _, rows, weights in _tf_terms(prep, model, levels, values):
+        out[rows] += weights
     return out
 
 
