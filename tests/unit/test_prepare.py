@@ -52,3 +52,9 @@ def test_memo_computes_once_while_threads_wait_for_it() -> None:
     assert started.is_set() and len(calls) == 1
     assert all(r is results[0] for r in results)
     assert memo.get("other", lambda: 5) == 5 and len(calls) == 1
+
+
+def test_memo_values_may_be_computed_from_other_memo_values() -> None:
+    memo = Memo()
+    inner = memo.get("outer", lambda: memo.get("inner", lambda: 2) + 1)
+    assert inner == 3 and memo.get("inner", lambda: 0) == 2

@@ -13,7 +13,7 @@ costs a few array reads per comparison.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -51,6 +51,7 @@ class Pairs:
     cand: I64        # per pair: prepared candidate index
     run_local: I64   # per run of consecutive pairs of one case: that case's position
     run_length: I64  # per run: its number of pairs
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # see later_slots
 
     @classmethod
     def of(cls, case: I64, cand: I64, n_cases: int) -> Pairs:
@@ -79,6 +80,24 @@ class Pairs:
     def of_case(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
         """A case-side per-record array (the whole case table), per pair."""
         return self.spread(values[self.cases])
+
+    def later_slots(self, cand_names: I8, n_slots: int) -> list[I64]:
+        """For slots 1, 2, ...: the pairs whose candidate has a name there (each a subset of the last).
+
+        Most candidates have one name, so only the first list costs a pass over the pairs; the
+        lists are kept for the batch's other name comparisons.
+        """
+        if "later_slots" not in self.cache:
+            slots: list[I64] = []
+            if n_slots > 1:
+                names = cand_names.take(self.cand)
+                rows = np.flatnonzero(names > 1)
+                slots.append(rows)
+                for j in range(2, n_slots):
+                    rows = rows[names.take(rows) > j]
+                    slots.append(rows)
+            self.cache["later_slots"] = slots
+        return self.cache["later_slots"]  # type: ignore[no-any-return]
 
 
 def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
@@ -180,13 +199,10 @@ def _pair_levels(pairs: Pairs, case_codes: I32, case_names: I8, level: Callable[
 def _best_over_slots(pairs: Pairs, cand_codes: I32, cand_names: I8, levels: _SlotLevels) -> I8:
     """Best level over the candidate's name slots (the case's slots are inside ``levels``)."""
     best = levels(None, cand_codes[:, 0].take(pairs.cand))
-    if cand_codes.shape[1] > 1:
-        names = cand_names.take(pairs.cand)
-        for j in range(1, cand_codes.shape[1]):
-            rows = np.flatnonzero(names > j)
-            if rows.size == 0:
-                break
-            best[rows] = np.maximum(best[rows], levels(rows, cand_codes[:, j].take(pairs.cand[rows])))
+    for j, rows in enumerate(pairs.later_slots(cand_names, cand_codes.shape[1]), start=1):
+        if rows.size == 0:
+            break
+        best[rows] = np.maximum(best[rows], levels(rows, cand_codes[:, j].take(pairs.cand[rows])))
     return best
 
 
@@ -272,6 +288,26 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     return level
 
 
+_MEMO_CELLS = 32_000_000  # case names x every name: kept for the whole screen up to this size
+
+
+def _case_given_levels(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
+    """:func:`_given_levels_by_code` of case names ``rows``: read from a table of every case name,
+    computed once per screen, when that table is small enough; else computed for these rows."""
+    n_codes = prep.given_readings.shape[0]
+    case_codes = _dense_codes(prep.cases.given[prep.cases.given >= 0], n_codes)[0]
+    if case_codes.size * n_codes > _MEMO_CELLS:
+        return _given_levels_by_code(prep, spec, rows)
+
+    def every_case_name() -> tuple[I8, I64]:
+        row_of = np.full(n_codes, -1, dtype=np.int64)
+        row_of[case_codes] = np.arange(case_codes.size, dtype=np.int64)
+        return _given_levels_by_code(prep, spec, case_codes), row_of
+
+    table, row_of = prep.memo.get(("case_given_levels", spec.name_similarity), every_case_name)
+    return table[row_of[rows]]  # type: ignore[no-any-return]
+
+
 def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32) -> I8:
     """Given-name levels pair by pair, for codes >= 0 (negative codes give a level to be masked)."""
     readings = prep.given_readings
@@ -307,7 +343,7 @@ def _given_name(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 |
         return np.full(len(pairs), -1, dtype=np.int8)
     levels = _name_levels(
         prep, pairs, "given", n_codes,
-        lambda rows: _given_levels_by_code(prep, spec, rows),
+        lambda rows: _case_given_levels(prep, spec, rows),
         lambda a, b: _given_levels_per_pair(prep, spec, a, b),
     )
     best = _best_over_slots(pairs, d.given, d.n_names, levels)

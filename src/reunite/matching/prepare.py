@@ -98,7 +98,7 @@ class Memo:
     """Values derived from a :class:`Prepared` once, on first use, shared by the threads scoring it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a computation may ask for another value
         self._values: dict[Hashable, Any] = {}
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
