@@ -66,24 +66,28 @@ def _check_against_reference(cases: RecordTable, candidates: RecordTable, spec: 
 
 
 @SETTINGS
-@given(case_rows(), candidate_rows(), SPECS)
+@given(case_rows(), candidate_rows(), SPECS, st.booleans())
 def test_every_level_equals_the_per_pair_reference(
-    case_frame: pd.DataFrame, cand_frame: pd.DataFrame, spec: ComparisonSpec
+    case_frame: pd.DataFrame, cand_frame: pd.DataFrame, spec: ComparisonSpec, memo: bool
 ) -> None:
-    # the lookup tables of names and places, whatever their size (screening chunks use them)
-    with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9):
+    # the lookup tables of names and places, whatever their size (screening chunks use them), their
+    # name rows read from the screen-wide table of every case name or computed for the batch
+    with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9), \
+            mock.patch.object(compare_module, "_MEMO_CELLS", 10**9 if memo else 0):
         _check_against_reference(*_tables(case_frame, cand_frame), spec)
 
 
 @settings(max_examples=25, deadline=None)
-@given(case_rows(), candidate_rows(), SPECS)
+@given(case_rows(), candidate_rows(), SPECS, st.booleans())
 def test_the_pair_by_pair_kernels_equal_the_reference(
-    case_frame: pd.DataFrame, cand_frame: pd.DataFrame, spec: ComparisonSpec
+    case_frame: pd.DataFrame, cand_frame: pd.DataFrame, spec: ComparisonSpec, memo: bool
 ) -> None:
     # no lookup tables (batches of scattered pairs, such as the random pairs u is fitted on), and
-    # pinyin similarity over distinct pairs (process.cpdist: past 8M distinct-value cells in real data)
+    # pinyin similarity over distinct pairs (process.cpdist: past 8M distinct-value cells in real data);
+    # with ``memo`` the levels of every case name, kept for the whole screen, are looked up instead
     with mock.patch.object(compare_module, "_TABLE_CELLS", 0), \
-            mock.patch.object(compare_module, "_SIMILARITY_CELLS", 0):
+            mock.patch.object(compare_module, "_SIMILARITY_CELLS", 0), \
+            mock.patch.object(compare_module, "_MEMO_CELLS", 10**9 if memo else 0):
         _check_against_reference(*_tables(case_frame, cand_frame), spec)
 
 

@@ -291,25 +291,40 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
 _MEMO_CELLS = 32_000_000  # case names x every name: kept for the whole screen up to this size
 
 
-def _case_given_levels(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
-    """:func:`_given_levels_by_code` of case names ``rows``: read from a table of every case name,
-    computed once per screen, when that table is small enough; else computed for these rows."""
+def _every_case_name(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64] | None:
+    """Given-name levels of every case name against every name, and each code's row in that table
+    (-1: not a case name); computed once per screen. ``None`` when the table would be too big."""
     n_codes = prep.given_readings.shape[0]
     case_codes = _dense_codes(prep.cases.given[prep.cases.given >= 0], n_codes)[0]
     if case_codes.size * n_codes > _MEMO_CELLS:
-        return _given_levels_by_code(prep, spec, rows)
+        return None
 
-    def every_case_name() -> tuple[I8, I64]:
+    def compute() -> tuple[I8, I64]:
         row_of = np.full(n_codes, -1, dtype=np.int64)
         row_of[case_codes] = np.arange(case_codes.size, dtype=np.int64)
         return _given_levels_by_code(prep, spec, case_codes), row_of
 
-    table, row_of = prep.memo.get(("case_given_levels", spec.name_similarity), every_case_name)
-    return table[row_of[rows]]  # type: ignore[no-any-return]
+    return prep.memo.get(("case_given_levels", spec.name_similarity), compute)  # type: ignore[no-any-return]
+
+
+def _case_given_levels(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
+    """:func:`_given_levels_by_code` of the case names ``rows``."""
+    every = _every_case_name(prep, spec)
+    if every is None:
+        return _given_levels_by_code(prep, spec, rows)
+    table, row_of = every
+    return table[row_of[rows]]
 
 
 def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32) -> I8:
-    """Given-name levels pair by pair, for codes >= 0 (negative codes give a level to be masked)."""
+    """Given-name levels pair by pair (``ga`` case names, ``gb`` candidate names); negative codes
+    give a level to be masked."""
+    every = _every_case_name(prep, spec)
+    if every is not None:
+        table, row_of = every
+        found: I8 = table.ravel().take(np.maximum(row_of.take(np.maximum(ga, 0)), 0) * table.shape[1]
+                                       + np.maximum(gb, 0))
+        return found
     readings = prep.given_readings
     a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
     pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
