@@ -285,7 +285,7 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 3
     level[(r_py < 0) | (py < 0)[None, :]] = 0  # a name without a reading agrees only by its characters
     level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 4
-    return level
+    return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
 
 
 _MEMO_CELLS = 32_000_000  # case names x every name: kept for the whole screen up to this size
