@@ -76,3 +76,17 @@ def test_normalize_benchmark_runs(tmp_path: Path) -> None:
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["rows_read"] == 2000 and 0 < result["rows_accepted"] <= 2000
     assert result["normalize_rows_per_second"] > 0 and result["peak_mb_after_normalize"] > 0
+
+
+def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> None:
+    rows = _rows(report)
+    data = Path(str(rows["reunite"]["ranked"])).parent
+    for extra, tool in (([], "reunite"), (["--simple"], "reunite-simple")):
+        completed = subprocess.run(
+            [sys.executable, str(ROOT / "benchmarks" / "profile_stages.py"), "--data-dir", str(data),
+             "--repeat", "1", *extra],
+            capture_output=True, text=True, timeout=300, cwd=ROOT,
+        )
+        assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+        assert f"{rows[tool]['pairs']:,} pairs" in completed.stdout, completed.stdout
+        assert "compare: given_name" in completed.stdout and "survivors" in completed.stdout
