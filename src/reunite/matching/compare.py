@@ -6,8 +6,10 @@ where a value is missing on either side. Names are compared over every name of b
 from rapidfuzz's C++ kernels over distinct pinyin values, never per pair in Python.
 
 A batch's case-side values are read once per case and spread over its pairs. Names and places are
-looked up in small per-batch tables (the batch's cases against every name or place code), so a pair
-costs a few array reads per comparison.
+looked up in tables of the batch's cases against every name or place code, whose rows come from
+screen-wide tables computed once per prepared data (``Prepared.memo``: every case name against every
+name, every case place against every place, the Jaro-Winkler neighbours of every case pinyin). A pair
+then costs a few array reads per comparison.
 """
 
 from __future__ import annotations
