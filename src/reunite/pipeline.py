@@ -343,7 +343,7 @@ def screen(
     workers = workers or min(4, os.cpu_count() or 1)
     bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
                desc="screening")
-    # Chunks are scored on a few threads (numpy releases the GIL in its kernels); at most
+    # Chunks are built and scored on a few threads (numpy releases the GIL in its kernels); at most
     # 2 x workers chunks are in flight, so memory stays flat, and results keep chunk order.
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[ChunkResult]] = deque()
@@ -363,7 +363,7 @@ def screen(
 def _score_span(
     blocks: BlockPlan, model: FellegiSunter, first: int, last: int, top_k: int, excluded: npt.NDArray[np.int64]
 ) -> ChunkResult:
-    """Block and score the cases ``first .. last`` (on a worker thread)."""
+    """Block and score the cases ``first .. last - 1`` (on a worker thread)."""
     return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded)
 
 

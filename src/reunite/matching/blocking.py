@@ -279,6 +279,7 @@ class BlockPlan:
     spans: list[tuple[int, int]]
 
     def chunk(self, first: int, last: int) -> PairChunk:
+        """The pairs of cases ``first .. last - 1`` from every pass, their union without duplicates."""
         prep, spec, context = self.prep, self.spec, self.context
         cases_out, cands_out = [], []
         for k, ((r, name), bound) in enumerate(zip(self.ranges, self.bounds, strict=True)):
