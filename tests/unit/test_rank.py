@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -71,16 +72,24 @@ def _runs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(_ranking_inputs())
+@given(_ranking_inputs(), st.booleans())
 def test_survivors_hold_every_top_k_row_with_or_without_runs(
-    inputs: tuple[np.ndarray, np.ndarray, np.ndarray, int],
+    inputs: tuple[np.ndarray, np.ndarray, np.ndarray, int], histogram: bool
 ) -> None:
     group, score, tiebreak, k = inputs
     order = np.argsort(group, kind="stable")  # runs of equal groups, as a chunk's pairs come
     group, score, tiebreak = group[order], score[order], tiebreak[order]
-    kept = survivors(group, score, k)
-    assert kept.tolist() == survivors(group, score, k, _runs(group)).tolist()
+    # small inputs keep every row unless the histogram is forced
+    with mock.patch.object(rank_module, "_ROWS_PER_CELL", 10**9 if histogram else 4):
+        kept = survivors(group, score, k)
+        assert kept.tolist() == survivors(group, score, k, _runs(group)).tolist()
     assert set(reference_top_k(group.tolist(), score.tolist(), tiebreak.tolist(), k)) <= set(kept.tolist())
+
+
+def test_survivors_of_many_small_groups_keep_every_row_without_a_huge_histogram() -> None:
+    group = np.repeat(np.arange(100_000, dtype=np.int64), 3)  # 300,000 rows, 3 per group
+    score = np.tile(np.array([1.0, 2.0, 3.0], dtype=np.float32), 100_000)
+    assert survivors(group, score, 2).tolist() == list(range(300_000))
 
 
 @settings(max_examples=100, deadline=None)

@@ -12,6 +12,7 @@ __all__ = ["case_posteriors", "format_reasons", "survivors", "top_k"]
 
 _EXACT_SORT = 200_000
 _BINS = 256  # histogram bins per group in survivors
+_ROWS_PER_CELL = 4  # survivors builds its (groups x bins) histogram only when rows outnumber cells this much
 
 
 def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
@@ -54,6 +55,8 @@ def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = Non
         return np.arange(n, dtype=np.int64)
     offset = int(group.min())
     n_groups = int(group.max()) - offset + 1
+    if n_groups * _BINS > _ROWS_PER_CELL * n:  # few rows per group (many small windows): sort them all
+        return np.arange(n, dtype=np.int64)
     # (B - 1) / range: the top score lands in bin B - 1 (float rounding stays below B)
     binned = ((score - np.float32(lo)) * np.float32((_BINS - 1) / (hi - lo))).astype(np.int16)
 
