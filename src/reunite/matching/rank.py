@@ -46,8 +46,14 @@ def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = Non
     keeps every row. ``runs`` (group and length of each run of equal groups, in row order) lets
     per-group values be spread by repetition instead of per-row lookups.
 
+    >>> rows = survivors(np.zeros(2000, dtype=np.int64), np.arange(2000, dtype=np.float32), 10)
+    >>> rows.size, int(rows.min())  # the top 10 (1990..1999) lie in the top bins, which hold 16 rows
+    (16, 1984)
+
+    A chunk of many small groups keeps every row (a (groups x bins) histogram would outweigh them):
+
     >>> survivors(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 2.0, 0.5], dtype=np.float32), 2).tolist()
-    [1, 2, 3]
+    [0, 1, 2, 3]
     """
     n = group.shape[0]
     lo, hi = (float(score.min()), float(score.max())) if n else (0.0, 0.0)
