@@ -31,6 +31,7 @@ probability a full run would give it; scores and ranks do not.
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import time
@@ -272,7 +273,8 @@ def _merge_case(
 def _exact(merged: Sequence[Bound], bound: Bound | None, top_k: int) -> bool:
     """Whether the first ``top_k`` stored rows are the case's true top-k: no candidate that is not
     stored can rank above them."""
-    return bound is None or sum(_rank(k) <= _rank(bound) for k in merged) >= top_k
+    # ``merged`` is in rank order: count its rows ranking at or above the bound
+    return bound is None or bisect.bisect_right(merged, _rank(bound), key=_rank) >= top_k
 
 
 def rescreen(
@@ -441,7 +443,8 @@ class _Job:
             self.fitted = FellegiSunter.from_dict(self.stored.model)
             self.model_version = self.stored.version
         # a pair DNA excluded since it was stored: the case is screened anew (the merge keeps old rows)
-        self.stale = {c for c, keys in self.before.items() if any((c, p) in self.excluded for _, p in keys)}
+        self.stale = {c for c, keys in self.before.items() if any((c, p) in self.excluded for _, p in keys)} \
+            if self.excluded else set()
         self.changed_open = {c for c in self.cases.ids if c in open_set}
 
     def nothing_to_do(self) -> bool:
