@@ -342,6 +342,9 @@ def _name_levels(
     prep: Prepared, pairs: Pairs, field: str, n_codes: int,
     by_code: Callable[[I64], I8], per_pair: Callable[[I32, I32], I8],
 ) -> _SlotLevels:
+    """How a batch reads a name comparison's level of a pair and a candidate name slot: from a table
+    of the batch's cases against every code (``by_code`` gives its rows) when that is cheaper than
+    ``per_pair``, which compares case and candidate codes pair by pair."""
     c = prep.cases
     case_codes = getattr(c, field)
     batch_codes = case_codes[pairs.cases]
@@ -373,6 +376,8 @@ def _given_name(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 |
 
 
 def _surname_levels_by_code(prep: Prepared, rows: I64) -> I8:
+    """Surname levels of the codes ``rows`` against every surname code: same characters 2, same
+    reading 1, else 0."""
     py = prep.surname_readings
     level: I8 = (py[rows][:, None] == py[None, :]).view(np.int8)
     level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 2
