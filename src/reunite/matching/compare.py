@@ -30,9 +30,10 @@ from reunite.matching.spec import ComparisonName, ComparisonSpec
 __all__ = ["Pairs", "compare", "compare_pairs", "pinyin_similar"]
 
 
-# A batch builds lookup tables (its cases' names and places against every name or place) when they
-# cost less than comparing pair by pair: at most _CELLS_PER_PAIR cells per pair, and _TABLE_CELLS in all.
-_CELLS_PER_PAIR = 2
+# A batch builds a name table (its cases against every name) when it costs less than comparing pair by
+# pair: at most _CELLS_PER_PAIR cells per pair (a cell costs a few ns, a pair compared alone 20-60 ns
+# on the medium benchmark, benchmarks/README.md), and _TABLE_CELLS in all.
+_CELLS_PER_PAIR = 8
 _TABLE_CELLS = 64_000_000
 _SIMILARITY_CELLS = 8_000_000  # pinyin_similar: one rapidfuzz matrix of distinct values up to this size
 
