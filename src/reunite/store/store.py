@@ -76,6 +76,15 @@ def _package_version() -> str:
         return "unknown"
 
 
+def _running(session: Session, run_id: int, what: str) -> Run:
+    """The run ``run_id``, which must exist and be running (else a StoreError naming ``what``)."""
+    run = session.get(Run, run_id)
+    if run is None or run.status != "running":
+        state = "no such run" if run is None else f"it is {run.status}"
+        raise StoreError(f"{what}: run {run_id} must be running, {state}")
+    return run
+
+
 class Store:
     """A reunite database.
 
@@ -286,11 +295,7 @@ class Store:
 
     def _end_run(self, run_id: int, status: str, error: str | None) -> None:
         with self._sessions.begin() as session:
-            run = session.get(Run, run_id)
-            if run is None:
-                raise StoreError(f"run {run_id}: no such run")
-            if run.status != "running":
-                raise StoreError(f"run {run_id}: expected a running run, it is {run.status}")
+            run = _running(session, run_id, f"marking it {status}")
             run.status, run.finished, run.error = status, utcnow(), error
             self._audit(session, f"{status} run", run_id=run_id, detail={"error": error} if error else {})
         release_run_lock(self.engine, run_id)
@@ -390,10 +395,7 @@ class Store:
         rescored = set(rescored_person_ids)
         try:
             with self._sessions.begin() as session:
-                run = session.get(Run, run_id)
-                if run is None or run.status != "running":
-                    state = "no such run" if run is None else f"it is {run.status}"
-                    raise StoreError(f"save_results: run {run_id} must be running, {state}")
+                _running(session, run_id, "save_results")
                 touched = write_results(session, run_id, results, replace=replace, rescored=rescored,
                                         top_k=top_k)
                 self._audit(session, "save_results", run_id=run_id,
@@ -500,10 +502,7 @@ class Store:
         done: dict[Side, UpsertResult] = {}
         try:
             with self._sessions.begin() as session:
-                run = session.get(Run, run_id)
-                if run is None or run.status != "running":
-                    state = "no such run" if run is None else f"it is {run.status}"
-                    raise StoreError(f"commit_run: run {run_id} must be running, {state}")
+                run = _running(session, run_id, "commit_run")
                 for side, rows in prepared.items():
                     done[side] = upsert_rows(session, side, rows, run_id)
                 if fitted_model is not None:
