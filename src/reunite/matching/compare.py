@@ -297,16 +297,16 @@ _MEMO_CELLS = 32_000_000  # case names x every name: kept for the whole screen u
 def _every_case_name(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64] | None:
     """Given-name levels of every case name against every name, and each code's row in that table
     (-1: not a case name); computed once per screen. ``None`` when the table would be too big."""
-    n_codes = prep.given_readings.shape[0]
-    case_codes = _dense_codes(prep.cases.given[prep.cases.given >= 0], n_codes)[0]
-    if case_codes.size * n_codes > _MEMO_CELLS:
-        return None
-
-    def compute() -> tuple[I8, I64]:
+    def compute() -> tuple[I8, I64] | None:
+        n_codes = prep.given_readings.shape[0]
+        case_codes = _dense_codes(prep.cases.given[prep.cases.given >= 0], n_codes)[0]
+        if case_codes.size * n_codes > _MEMO_CELLS:
+            return None
         row_of = np.full(n_codes, -1, dtype=np.int64)
         row_of[case_codes] = np.arange(case_codes.size, dtype=np.int64)
         return _given_levels_by_code(prep, spec, case_codes), row_of
 
+    # the size check is kept too: every batch asks, by table or pair by pair
     return prep.memo.get(("case_given_levels", spec.name_similarity), compute)  # type: ignore[no-any-return]
 
 
