@@ -25,6 +25,7 @@ from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, block, plan, preview
 from reunite.matching.compare import compare
+from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
 from reunite.matching.rank import format_reasons
@@ -87,6 +88,7 @@ class ScreenResult:
     top_k: int
     levels: I8 = field(repr=False)          # (comparisons, ranked rows)
     contributions: F32 = field(repr=False)  # (comparisons, ranked rows)
+    fit_report: FitReport | None = None     # the unsupervised fit of m, when the screen ran one
 
     def reasons_of(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The reasons text of the given ranked rows (for a screen run with ``reasons=False``)."""
@@ -276,6 +278,7 @@ def screen(
     blocking: BlockingSpec | None = None,
     exclude: Iterable[tuple[str, str]] = (),
     fit_to_data: bool = True,
+    em: bool = True,
     seed: int = 0,
     progress: bool = False,
     workers: int | None = None,
@@ -302,6 +305,10 @@ def screen(
         they describe the population being screened, which differs from place to place. With
         ``False`` the model's own are used, so a pair scores the same whichever candidates are
         screened beside it (the nightly re-screen relies on this).
+    em:
+        With ``fit_to_data``, also learn m from these data without labels (one-child-per-case EM
+        around the model's m, :mod:`reunite.matching.learn`); ``result.fit_report`` says what moved,
+        or why the fit was refused and the model's m kept.
     progress:
         Show a progress bar on standard error.
     workers:
@@ -332,8 +339,11 @@ def screen(
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
     base = model if model is not None else default_model()
     blocking = blocking or BlockingSpec()
+    report: FitReport | None = None
     if fit_to_data:
         fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
+        if em:
+            fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed))
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))
@@ -357,7 +367,7 @@ def screen(
             parts.append(pending.popleft().result())
             bar.update(int(parts[-1].case_ids.size))
     pairs = sum(p.pairs for p in parts)
-    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons)
+    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
 
 
 def _score_span(
@@ -369,7 +379,7 @@ def _score_span(
 
 def _assemble(
     parts: list[ChunkResult], cases: RecordTable, candidates: RecordTable, model: FellegiSunter,
-    prep: Prepared, pairs: int, top_k: int, reasons: bool,
+    prep: Prepared, pairs: int, top_k: int, reasons: bool, report: FitReport | None = None,
 ) -> ScreenResult:
     n_comp = len(model.spec.comparisons)
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -405,4 +415,4 @@ def _assemble(
         "pairs_compared": window[case],
         "_cand_row": cand_row,
     }
-    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions)
+    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions, report)
