@@ -19,7 +19,7 @@ import numpy as np
 from reunite._typing import I8, I64
 from reunite.matching.prepare import PreparedSide
 
-__all__ = ["CASE_KINDS", "BABY_DAYS", "CaseKind", "case_kinds"]
+__all__ = ["BABY_DAYS", "CASE_KINDS", "CaseKind", "case_kinds"]
 
 CaseKind = Literal["unknown", "baby", "child"]
 CASE_KINDS: tuple[CaseKind, ...] = get_args(CaseKind)
@@ -39,10 +39,10 @@ def case_kinds(cases: PreparedSide, rows: I64 | None = None) -> I8:
     >>> [CASE_KINDS[k] for k in case_kinds(prepare(cases, people).cases)]
     ['baby', 'child', 'baby', 'unknown']
     """
-    take = (lambda a: a) if rows is None else (lambda a: a.take(rows))
-    known = take(cases.birth_known) & take(cases.event_known)
-    oldest = take(cases.event_hi).astype(np.int64) - take(cases.birth_lo)
-    youngest = take(cases.event_lo).astype(np.int64) - take(cases.birth_hi)
+    pick = slice(None) if rows is None else rows
+    known = cases.birth_known[pick] & cases.event_known[pick]
+    oldest = cases.event_hi[pick].astype(np.int64) - cases.birth_lo[pick]
+    youngest = cases.event_lo[pick].astype(np.int64) - cases.birth_hi[pick]
     kind = np.zeros(known.shape[0], dtype=np.int8)
     kind[known & (oldest < BABY_DAYS)] = 1
     kind[known & (youngest >= BABY_DAYS)] = 2

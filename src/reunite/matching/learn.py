@@ -119,7 +119,8 @@ def _population(prep: Prepared, cases: I64) -> F64:
     """Candidates of a sex compatible with each case (unknown sex is compatible with both)."""
     counts = np.bincount(prep.candidates.sex.astype(np.int64), minlength=3).astype(np.float64)
     sex = prep.cases.sex.take(cases).astype(np.int64)
-    return np.where(sex == 0, counts.sum(), counts.take(sex) + counts[0])
+    out: F64 = np.where(sex == 0, counts.sum(), counts.take(sex) + counts[0])
+    return out
 
 
 def case_patterns(
@@ -194,7 +195,8 @@ def _per_case_logsumexp(values: F64, row_case: I64, n_cases: int) -> F64:
     safe = np.where(np.isfinite(best), best, 0.0)
     total = np.bincount(row_case, weights=np.exp(values - safe.take(row_case)), minlength=n_cases)
     with np.errstate(divide="ignore"):
-        return np.log(total) + safe
+        out: F64 = np.log(total) + safe
+    return out
 
 
 def fit_m(
@@ -300,7 +302,7 @@ def fit_m(
         return model, report
     fitted = FellegiSunter.from_dict(model.to_dict())
     fitted.kind_m_ = {kind: m[j] for j, kind in enumerate(CASE_KINDS)}
-    moved = []
+    moved: list[tuple[str, str, float, float]] = []
     for kind in CASE_KINDS:
         before, after = model.kind_weights(kind), fitted.kind_weights(kind)
         moved.extend(

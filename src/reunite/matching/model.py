@@ -239,8 +239,8 @@ class FellegiSunter:
             for index, kind in enumerate(CASE_KINDS):
                 mine = levels[:, kinds == index]
                 n = mine.shape[1]
-                own = self._frequencies(*pattern_counts(mine)) if n else observed
-                own = [p if n else o for p, o in zip(own, observed, strict=True)]
+                mine_patterns, mine_counts = pattern_counts(mine)
+                own = self._frequencies(mine_patterns, mine_counts.astype(np.float64)) if n else observed
                 shares = [(n * a + kind_strength * b) / (n + kind_strength) for a, b in zip(own, observed, strict=True)]
                 self.kind_m_[kind] = [(1.0 - smoothing) * m + smoothing / m.size for m in shares]
         if not hasattr(self, "lambda_"):
