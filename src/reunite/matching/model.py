@@ -32,7 +32,7 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/1"
+MODEL_FORMAT = "reunite.model/2"  # 2: birth, registration levels refined; route, birth_monthday
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -439,6 +439,11 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
+        if data.get("format") == "reunite.model/1":
+            raise ConfigError(
+                "model: made by an earlier reunite (format reunite.model/1, whose birth and registration levels "
+                "differ): fit a new one with `reunite train`, or use the model that ships with reunite"
+            )
         if data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")
         try:

@@ -540,3 +540,12 @@ def parse_dates(
     ]
     return ParsedDates(u_lo[code_array], u_hi[code_array], u_known[code_array], u_lunar[code_array],
                        u_approx[code_array], errors)
+
+
+def says_solar(calendar: str, text: str) -> bool:
+    """Whether a birth date is said to be solar, in its calendar cell or in its own text.
+
+    >>> says_solar("阳历", "1988-05-03"), says_solar("", "公历1988年5月3日"), says_solar("", "1988-05-03")
+    (True, True, False)
+    """
+    return _CALENDARS.get(_calendar_cell(calendar.strip().lower())) is False or bool(_SOLAR_MARK.search(text))

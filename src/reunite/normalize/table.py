@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
-from reunite.normalize.dates import ParsedDates, parse_dates, to_days
+from reunite.normalize.dates import ParsedDates, parse_dates, says_solar, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
 from reunite.normalize.marks import mark_features
@@ -172,6 +172,12 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         "missing_before_birth" if side == "cases" else "registered_before_birth":
             events.known[keep] & birth_known & (events.hi[keep] < birth_lo),
     }
+    if side == "cases" and calendars is not None:
+        # A bare birth date that says nothing of its calendar may be a lunar one (families remember
+        # lunar birthdays); the matcher then also reads it as lunar.
+        flags["birth_said_solar"] = np.array(
+            [says_solar(calendars[i], raw.columns["birth_date"][i]) for i in keep.tolist()], dtype=bool
+        )
     if side == "candidates":
         flags["id_checksum_failed"] = np.array(
             [r is not None and not r.valid for r in kept_ids], dtype=bool
