@@ -203,13 +203,13 @@ def fit_m(
     model: FellegiSunter,
     data: CasePatterns,
     *,
-    prior_strength: float = 200.0,
+    prior_strength: float = 50.0,
     share_prior: float = 0.5,
-    share_strength: float = 20.0,
     min_matches: float = 30.0,
     max_iter: int = 200,
     tol: float = 1e-6,
-    learn_share: bool = False,
+    loo: bool = True,
+    anchor: float = 0.8,
 ) -> tuple[FellegiSunter, FitReport]:
     """A copy of ``model`` with m fitted by one-child-per-case EM on ``data`` (see the module docstring).
 
@@ -221,8 +221,8 @@ def fit_m(
         The compared patterns of a sample of cases (:func:`case_patterns`).
     prior_strength:
         Pseudo-pairs per comparison drawn from the starting m (Dirichlet prior).
-    share_prior, share_strength:
-        Beta prior of the share of cases whose child is among the candidates (mean, pseudo-cases).
+    share_prior:
+        The prior probability that a case's child is among the candidates.
     min_matches:
         Fewer expected true pairs than this: too little evidence, the fit is refused.
 
@@ -231,10 +231,9 @@ def fit_m(
     (FellegiSunter, FitReport)
         The fitted copy (the starting model itself when the fit is refused) and what happened.
     """
-    if prior_strength <= 0 or share_strength <= 0 or not 0.0 < share_prior < 1.0:
+    if prior_strength <= 0 or not 0.0 < share_prior < 1.0:
         raise ConfigError(
-            "fit_m: prior_strength and share_strength must be positive and share_prior in (0, 1); got "
-            f"{prior_strength}, {share_strength}, {share_prior}"
+            f"fit_m: prior_strength must be positive and share_prior in (0, 1); got {prior_strength}, {share_prior}"
         )
     spec = model.spec
     n_comp, n_cases, n_kinds = len(spec.comparisons), data.n_cases, len(CASE_KINDS)
@@ -243,46 +242,53 @@ def fit_m(
     log_population = np.log(np.maximum(data.population, 1.0))
     log_count = np.log(data.row_count)
     row_kind = data.kind.astype(np.int64).take(data.row_case)
+    if any(m0[0][k].size != m0[j][k].size for j in range(n_kinds) for k in range(n_comp)):
+        raise ConfigError("fit_m: every case kind must have the same levels")
     n_patterns = data.patterns.shape[0]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
     expected = 0.0
     resp_outside = np.zeros(n_cases)
+    none = np.log1p(-share)
     iteration, converged = 0, False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
-        log_share = np.log(share) - log_population  # per case: prior of one candidate
-        log_bf = np.concatenate([_log_weights(model, m[j], data.patterns) for j in range(n_kinds)])
-        rows = log_bf.take(row_cell) + log_count + log_share.take(data.row_case)
+        # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)
+        parts = np.stack([
+            np.stack([np.r_[0.0, np.log(m[j][k]) - np.log(model.u_[k])] for j in range(n_kinds)])
+            .take(row_kind * (m0[0][k].size + 1) + data.patterns[:, k].astype(np.int64).take(data.row_pattern) + 1)
+            for k in range(n_comp)
+        ])
+        base = log_count + (np.log(share) - log_population).take(data.row_case)
+        total = parts.sum(axis=0) + base
         # the child outside the blocked pairs: its birth is further apart than the window
-        if birth >= 0:
-            outside = np.log(share) + np.log(np.array([m[j][birth][0] for j in range(n_kinds)])).take(data.kind)
-        else:
-            outside = np.full(n_cases, -np.inf)
-        none = np.log1p(-share)
-        in_block = _per_case_logsumexp(rows, data.row_case, n_cases)
-        denominator = np.logaddexp(np.logaddexp(none, outside), in_block)
-        resp = np.exp(rows - denominator.take(data.row_case))
+        outside = (np.log(share) + np.log(np.array([m[j][birth][0] for j in range(n_kinds)])).take(data.kind)
+                   if birth >= 0 else np.full(n_cases, -np.inf))
+        denominator = np.logaddexp(np.logaddexp(none, outside), _per_case_logsumexp(total, data.row_case, n_cases))
+        resp = np.exp(total - denominator.take(data.row_case))
         resp_outside = np.exp(outside - denominator)
-        per_cell = np.bincount(row_cell, weights=resp, minlength=n_kinds * n_patterns).reshape(n_kinds, n_patterns)
-        outside_by_kind = np.bincount(data.kind, weights=resp_outside, minlength=n_kinds)
-        new_m = []
-        for j in range(n_kinds):
-            kind_m = []
-            for k in range(n_comp):
-                column = data.patterns[:, k]
-                valid = column >= 0
+        new_m = [[v.copy() for v in ms] for ms in m]
+        for k in range(n_comp):
+            # Leave this comparison out of the E-step that estimates it: a stranger who agrees on it
+            # by chance cannot teach the model that agreeing on it is what true pairs do.
+            rows_k = total - parts[k] if loo else total
+            denominator_k = np.logaddexp(np.logaddexp(none, outside),
+                                         _per_case_logsumexp(rows_k, data.row_case, n_cases))
+            resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
+            if anchor > 0:
+                resp_k = np.where(resp_k >= anchor, resp_k, 0.0)
+            per_cell = np.bincount(row_cell, weights=resp_k, minlength=n_kinds * n_patterns).reshape(
+                n_kinds, n_patterns)
+            column = data.patterns[:, k]
+            valid = column >= 0
+            for j in range(n_kinds):
                 counts = np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
                 if k == birth:
-                    counts[0] += outside_by_kind[j]
-                total = counts + prior_strength * m0[j][k]
-                kind_m.append(np.maximum(total / total.sum(), model.floor))
-            new_m.append(kind_m)
-        matched = float(resp.sum() + resp_outside.sum())
-        new_share = share_prior if not learn_share else (
-            (matched + share_strength * share_prior) / (n_cases + share_strength))
-        change = max(abs(new_share - share), *(
-            float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True)))
-        m, share, expected = new_m, float(np.clip(new_share, 1e-6, 1 - 1e-6)), float(resp.sum())
+                    out_k = np.exp(outside - denominator_k)
+                    counts[0] += np.bincount(data.kind, weights=out_k, minlength=n_kinds)[j]
+                total_k = counts + prior_strength * m0[j][k]
+                new_m[j][k] = np.maximum(total_k / total_k.sum(), model.floor)
+        change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
+        m, expected = new_m, float(resp.sum())
         if change < tol:
             converged = True
             break
