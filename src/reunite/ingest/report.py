@@ -97,6 +97,11 @@ class IngestReport:
         return self.read - self.quarantined
 
     @property
+    def flagged(self) -> int:
+        """Accepted rows kept with a flag (a date read as an interval, a likely duplicate, ...)."""
+        return len({p.row for p in self.problems if not p.fatal} - self._quarantined_rows)
+
+    @property
     def quarantined_rows(self) -> frozenset[int]:
         return frozenset(self._quarantined_rows)
 
@@ -114,6 +119,8 @@ class IngestReport:
             + (f" (encoding {self.encoding})" if self.encoding else ""),
         ]
         assert self.read == self.accepted + self.quarantined
+        if self.flagged:
+            lines.append(f"  flagged {self.flagged} accepted row(s), kept for screening (see the quarantine file)")
         if self.blank_rows:
             lines.append(f"  skipped {self.blank_rows} blank row(s)")
         if self.ignored_columns:
