@@ -132,9 +132,12 @@ def open_store(url: str, *, create: bool) -> Store:
 
 
 def _write_quarantine(report: IngestReport, source: Path) -> Path | None:
+    from reunite.export import check_output, write_quarantine
+
     if not report.problems:
         return None
-    return report.write_quarantine(source.with_name(f"{source.stem}.quarantine.csv"))
+    out = check_output(source.with_name(f"{source.stem}.quarantine.csv"), option="quarantine file", inputs=[source])
+    return write_quarantine(report, out)
 
 
 def _rescreen(args: argparse.Namespace) -> int:

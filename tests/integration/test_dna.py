@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reunite.errors import InputError, MissingColumnsError
+from reunite.export import write_quarantine
 from reunite.store import Store
 
 
@@ -81,7 +82,7 @@ def test_lab_csv_quarantines_bad_rows_and_records_the_rest(filled: Store, tmp_pa
     assert filled.excluded_pairs() == {("C1", "P1")}
     assert filled.confirmed_pairs() == {("C2", "P3")}
     assert filled.open_case_ids() == ["C1", "C3"]
-    quarantine = report.write_quarantine(tmp_path / "q.csv").read_text(encoding="utf-8-sig")
+    quarantine = write_quarantine(report, tmp_path / "q.csv").read_text(encoding="utf-8-sig")
     assert "C9" in quarantine
     assert filled.audit_log()[-1]["detail"]["quarantined"] == 3
 
