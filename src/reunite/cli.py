@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import os
 import sys
 import time
@@ -49,39 +48,16 @@ def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = Tr
     parser.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
 
 
-def _mapping(values: Sequence[str] | None) -> dict[str, str] | None:
-    """``--mapping`` values (``header=column`` or a JSON file of them) as one dict."""
-    if not values:
-        return None
-    mapping: dict[str, str] = {}
-    for value in values:
-        if value.lower().endswith(".json") and "=" not in value:
-            try:
-                loaded = json.loads(Path(value).read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise ConfigError(f"--mapping {value}: cannot read it as JSON ({exc})") from None
-            if not isinstance(loaded, dict) or not all(
-                    isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
-                raise ConfigError(f"--mapping {value}: expected a JSON object of header: column names")
-            mapping.update(loaded)
-        elif "=" in value:
-            header, column = value.rsplit("=", 1)
-            mapping[header.strip()] = column.strip()
-        else:
-            raise ConfigError(f"--mapping: expected HEADER=COLUMN or a .json file, got {value!r}")
-    return mapping
-
-
 def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
 def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
     """Read and normalize one input with the command's input options."""
-    from reunite.ingest import read_table
+    from reunite.ingest import mapping_from_options, read_table
     from reunite.pipeline import load_side
 
-    raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=_mapping(args.mapping),
+    raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
     return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
 

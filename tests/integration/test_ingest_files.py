@@ -102,7 +102,7 @@ def test_xlsx_sheet_choice_and_errors(tmp_path: Path) -> None:
         read_table(path, "candidates", sheet="Sheet9")
     with pytest.raises(InputError, match="missing required candidates column"):
         read_table(path, "candidates", sheet=0)
-    with pytest.raises(ConfigError, match="encoding= applies to text files"):
+    with pytest.raises(ConfigError, match=r"encoding= \(--encoding\) applies to text files"):
         read_table(path, "candidates", encoding="gbk")
 
 

@@ -485,11 +485,11 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
             raise InputError(f"{report.source}: no such file ({path})")
         if suffix in _XLSX_SUFFIXES:
             if encoding is not None:
-                raise ConfigError("encoding= applies to text files, not to workbooks")
+                raise ConfigError("encoding= (--encoding) applies to text files, not to workbooks")
             collector = _read_xlsx(path, report, side, mapping, sheet)
         else:
             if sheet is not None:
-                raise ConfigError("sheet= applies to .xlsx workbooks, not to text files")
+                raise ConfigError("sheet= (--sheet) applies to .xlsx workbooks, not to text files")
             try:
                 collector = _read_csv(path, report, side, mapping, encoding)
             except OSError as error:
