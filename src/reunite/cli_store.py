@@ -48,9 +48,16 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--date", help="outcome date, YYYY-MM-DD")
     record.add_argument("--lab-ref", help="the lab's reference")
     record.add_argument("--note")
+    record.add_argument("--supersede", action="store_true",
+                        help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
     imported.add_argument("--file", required=True, type=Path)
+    imported.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
+                          help="map a lab header to a column, e.g. --mapping 'outcome_date=date' (repeatable; "
+                               "'HEADER=' ignores it); any other unknown header is an error")
+    imported.add_argument("--supersede", action="store_true",
+                          help="let rows replace contradicting outcomes instead of quarantining them")
     profiles = dna_commands.add_parser("profiles", help="mark persons whose DNA profile is on file")
     profiles.add_argument("--db", required=True, help=_DB_HELP)
     profiles.add_argument("--file", required=True, type=Path, help="CSV with a person_id column")
@@ -162,7 +169,7 @@ def _rescreen(args: argparse.Namespace) -> int:
 def _dna_record(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
-                         note=args.note)
+                         note=args.note, supersede=args.supersede)
     closes = " (the case is closed)" if args.outcome == "confirmed" else ""
     print(f"recorded: case {args.case}, person {args.person}: {args.outcome}{closes}")
     return 0
@@ -175,9 +182,12 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
+    from reunite.ingest import mapping_from_options
+
     path = _existing_file(args.file, "--file")
+    mapping = mapping_from_options(args.mapping)
     with open_store(args.db, create=False) as store:
-        report = store.import_dna_csv(path)
+        report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
     print(report.summary())
     written = _write_quarantine(report, path)
     if written is not None:
