@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, StoreError
 from reunite.ingest import IngestReport
+from reunite.run_config import DEFAULT_TOP_K
 
 if TYPE_CHECKING:
     from reunite.store import Store
@@ -32,7 +33,8 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--db", required=True, help=_DB_HELP)
     rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
     rescreen.add_argument("--candidates", type=Path, help="candidates CSV or XLSX")
-    rescreen.add_argument("--top-k", type=int, default=20, help="candidates kept per case (default 20)")
+    rescreen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                          help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     rescreen.add_argument("--full", action="store_true",
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
@@ -64,7 +66,8 @@ def add_store_commands(commands: Any) -> None:
 
     plan = commands.add_parser("plan", help="write the DNA sampling plan: one row per person to visit")
     plan.add_argument("--db", required=True, help=_DB_HELP)
-    plan.add_argument("--top-k", type=int, default=5, help="candidates per case to visit (default 5)")
+    plan.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                      help=f"candidates per case to visit (default {DEFAULT_TOP_K})")
     plan.add_argument("--out", required=True, type=Path, help="plan CSV to write")
     plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
 
@@ -239,14 +242,25 @@ def plan_region_key(region: str) -> tuple[str, str]:
     return province, found.label if found.level >= 2 else ""
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (an output must not overwrite it), else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+
 def _plan(args: argparse.Namespace) -> int:
-    from reunite.export import write_plan_csv
+    from reunite.export import check_output, write_plan_csv
     from reunite.store import build_plan, summarize_plan
 
     if args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
-    if not args.out.parent.is_dir():
-        raise InputError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
         plan = build_plan(store, args.top_k, region_key=plan_region_key)
     out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
