@@ -203,7 +203,8 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
     missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
     if missing:
         raise MissingColumnsError(
-            f"{path}: missing column(s) {', '.join(sorted(missing))}; found {', '.join(reader.fieldnames or ())}"
+            f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+            f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
         )
     return [(row["case_id"].strip(), row["person_id"].strip()) for row in reader]
 
@@ -341,9 +342,14 @@ def _pipe_safe_stdout() -> Iterator[None]:
         sys.stdout = real
 
 
+# Characters str.splitlines() breaks on, other than "\n" (which separates the rows of a --strict listing):
+# a value quoted from a file must not start a new line of its own.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
 def _error_line(prefix: str, exc: BaseException, reveal_ids: bool) -> str:
     """The error as printed: ``reunite CMD: error: ...``, ID-shaped numbers masked unless revealed."""
-    text = f"{prefix}: error: {exc}"
+    text = f"{prefix}: error: {exc}".translate(_LINE_BREAKS)
     return text if reveal_ids else mask_id_numbers(text)
 
 

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from reunite.cli import USER_ERROR, _parser, main
@@ -112,6 +112,9 @@ def invocations(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes]]:
     return argv, files
 
 
+@example(invocation=(["train", "--cases", "{dir}/input_0.csv", "--candidates", "{dir}/input_0.csv",
+                      "--confirmed", "{dir}/input_1.csv", "--out", "{dir}/m.json"],
+                     {"input_0.csv": b"case_id,sex,birth_date\nC1,F,1988\n", "input_1.csv": b"\x0b,\x0c\r\n1,2\n"}))
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(invocation=invocations())

@@ -235,7 +235,7 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
     if missing:
         raise MissingColumnsError(
             f"{name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
-            f"(date, lab_ref, note optional), found {', '.join(header) or 'no header'}"
+            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}"
         )
     if unknown:
         raise InputError(
