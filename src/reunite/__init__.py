@@ -24,13 +24,12 @@ from reunite.matching.spec import BlockingSpec, ComparisonSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.pipeline import Explanation, ScreenResult, explain, load_side, screen, screen_preview, train
 from reunite.rescreen import RescreenReport, rescreen
-from reunite.run_config import DEFAULT_TOP_K, RunConfig
+from reunite.run_config import RunConfig
 from reunite.store import Store, build_plan
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DEFAULT_TOP_K",
     "BlockingSpec",
     "ComparisonSpec",
     "ConcurrentRunError",

@@ -12,6 +12,7 @@ import pytest
 import reunite
 from reunite.cli import main
 from reunite.errors import ConfigError
+from reunite.run_config import DEFAULT_TOP_K
 from reunite.synth import generate, write
 
 
@@ -101,8 +102,8 @@ def test_one_default_top_k_for_screen_rescreen_and_plan() -> None:
             "plan": ["plan", "--db", "sqlite:///x.db", "--out", "p.csv"],
         }.items()
     }
-    assert defaults == dict.fromkeys(defaults, reunite.DEFAULT_TOP_K)
-    assert reunite.RunConfig().top_k == reunite.DEFAULT_TOP_K
+    assert defaults == dict.fromkeys(defaults, DEFAULT_TOP_K)
+    assert reunite.RunConfig().top_k == DEFAULT_TOP_K
 
 
 def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
