@@ -256,13 +256,13 @@ def _sqlite_file(url: str) -> Path | None:
 
 def _plan(args: argparse.Namespace) -> int:
     from reunite.export import check_output, write_plan_csv
+    from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
 
-    if args.top_k < 1:
-        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    config = RunConfig(top_k=args.top_k)
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
-        plan = build_plan(store, args.top_k, region_key=plan_region_key)
+        plan = build_plan(store, config.top_k, region_key=plan_region_key)
     out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}

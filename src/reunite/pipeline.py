@@ -258,6 +258,7 @@ def train(
     >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
     0.84
     """
+    seed = RunConfig(seed=seed).seed
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
     labelled = list(confirmed)

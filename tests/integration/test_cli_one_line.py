@@ -147,3 +147,11 @@ def test_a_closed_pipe_ends_the_report_quietly(data: Path, tmp_path: Path) -> No
     assert process.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err
     assert out.exists()
+
+
+def test_plan_and_train_check_their_arguments_with_the_run_config(data: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--db", f"sqlite:///{tmp_path}/r.db", "--top-k", "0", "--out", str(tmp_path / "p.csv")]) == 2
+    _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
+    with pytest.raises(ConfigError, match="seed: expected a whole number >= 0, got -1"):
+        reunite.train(data / "cases.csv", data / "candidates.csv", seed=-1)
