@@ -170,3 +170,20 @@ def test_library_screen_refuses_empty_cases() -> None:
                           "birth_date": pd.Series([], dtype=str)})
     with pytest.raises(ValueError, match="no cases to screen"):
         screen(cases, people)
+
+
+def test_the_sampling_plan_holds_no_unmasked_id(inputs: tuple[Path, Path, list[str]], tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    cases, candidates, ids = inputs
+    db = f"sqlite:///{tmp_path / 'r.db'}"
+    assert main(["rescreen", "--db", db, "--cases", str(cases), "--candidates", str(candidates)]) == 0
+    plan = tmp_path / "plan.csv"
+    assert main(["plan", "--db", db, "--out", str(plan)]) == 0
+    printed = capsys.readouterr()
+    text = plan.read_text(encoding="utf-8-sig")
+    assert "110105********" in text  # the persons are there, masked
+    assert _valid_ids(text) == [] and _valid_ids(printed.out + printed.err) == []
+    quarantine = sorted(tmp_path.glob("*.quarantine.csv"))
+    assert quarantine and all(_valid_ids(q.read_text(encoding="utf-8-sig")) == [] for q in quarantine)
+    assert main(["plan", "--db", db, "--out", str(plan), "--reveal-ids"]) == 0
+    assert ids[0] in _valid_ids(plan.read_text(encoding="utf-8-sig"))
