@@ -134,7 +134,18 @@ class ScreenResult:
 
     def explain(self, case_id: str, person_id: str) -> Explanation:
         """Each comparison's level and weight for one pair (ranked or not)."""
-        return _explain(self.prepared, self.model, self.cases, self.candidates, case_id, person_id)
+        case_idx = _index_of(self.cases.ids, case_id, "case_id")
+        cand_row = _index_of(self.candidates.ids, person_id, "person_id")
+        cand_idx = int(np.flatnonzero(self.prepared.cand_order == cand_row)[0])
+        levels, contributions = pair_contributions(
+            self.prepared, self.model, np.array([case_idx]), np.array([cand_idx])
+        )
+        fields = tuple(
+            (name, LEVEL_LABELS[name][int(levels[k, 0])] if levels[k, 0] >= 0 else "missing",
+             float(contributions[k, 0]))
+            for k, name in enumerate(self.model.spec.comparisons)
+        )
+        return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
 
     def summary(self) -> str:
         n_cases = len(self.cases)
@@ -150,20 +161,6 @@ class ScreenResult:
             strong = int((self.columns["probability"][top] >= 0.5).sum())
             lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
         return "\n".join(lines)
-
-
-def _explain(prep: Prepared, model: FellegiSunter, cases: RecordTable, candidates: RecordTable,
-             case_id: str, person_id: str) -> Explanation:
-    case_idx = _index_of(cases.ids, case_id, "case_id")
-    cand_row = _index_of(candidates.ids, person_id, "person_id")
-    cand_idx = int(np.flatnonzero(prep.cand_order == cand_row)[0])
-    levels, contributions = pair_contributions(prep, model, np.array([case_idx]), np.array([cand_idx]))
-    fields = tuple(
-        (name, LEVEL_LABELS[name][int(levels[k, 0])] if levels[k, 0] >= 0 else "missing",
-         float(contributions[k, 0]))
-        for k, name in enumerate(model.spec.comparisons)
-    )
-    return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
 
 
 def explain(
@@ -187,7 +184,8 @@ def explain(
     base = resolve_model(model) or default_model()
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
     fitted, prep = fit_population(base, case_table, cand_table, seed=config.seed)
-    return _explain(prep, fitted, case_table, cand_table, case_id, person_id)
+    # an empty ranking over these data: explains any pair as a full screen would score it
+    return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
