@@ -326,6 +326,10 @@ class _PipeSafe(io.TextIOBase):
     def isatty(self) -> bool:
         return self._stream is not None and self._stream.isatty()
 
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it read-only
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
     def fileno(self) -> int:
         if self._stream is None:
             raise io.UnsupportedOperation("standard output was closed by its reader")
