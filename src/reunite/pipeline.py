@@ -32,8 +32,10 @@ from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
-__all__ = ["Explanation", "ScreenResult", "fit_population", "load_side", "screen", "screen_preview", "train"]
+__all__ = ["Explanation", "ScreenResult", "explain", "fit_population", "load_side", "screen", "screen_preview",
+           "train"]
 
 RANKED_COLUMNS = (
     "case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
@@ -97,6 +99,11 @@ class ScreenResult:
     def __len__(self) -> int:
         return int(self.columns["case_id"].shape[0])
 
+    def __repr__(self) -> str:
+        # counts only: the arrays hold person_ids and ID numbers, which must not reach a log
+        return (f"ScreenResult(cases={len(self.cases)}, candidates={len(self.candidates)}, rows={len(self)}, "
+                f"top_k={self.top_k}, pairs_compared={self.pairs_compared}, model={self.model.version!r})")
+
     def to_pandas(self) -> pd.DataFrame:
         """The ranked rows as a DataFrame (ID numbers as stored: masked unless revealed)."""
         return pd.DataFrame({name: self.columns[name] for name in RANKED_COLUMNS})
@@ -106,7 +113,11 @@ class ScreenResult:
                 for values in zip(*(self.columns[c].tolist() for c in RANKED_COLUMNS), strict=True)]
 
     def to_csv(self, path: str | Path, *, reveal_ids: bool = False) -> Path:
-        """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked."""
+        """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked.
+
+        Unless ``reveal_ids``, ID-shaped values are masked in every column, ``person_id`` too (some
+        agencies use the ID number as the person_id). The file is written whole or not at all.
+        """
         columns = dict(self.columns)
         if reveal_ids:
             columns["id_number"] = self.candidates.id_number[self._cand_rows()]
@@ -118,7 +129,7 @@ class ScreenResult:
             score.tolist(), probability.tolist(), case_probability.tolist(),
             *(columns[c].tolist() for c in RANKED_COLUMNS[6:]),
         ]
-        return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True))
+        return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True), reveal_ids=reveal_ids)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
@@ -152,6 +163,31 @@ class ScreenResult:
             strong = int((self.columns["probability"][top] >= 0.5).sum())
             lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
         return "\n".join(lines)
+
+
+def explain(
+    cases: TableLike, candidates: TableLike, case_id: str, person_id: str, *,
+    model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0,
+) -> Explanation:
+    """Each comparison's level and weight for one pair, as :func:`screen` would score it.
+
+    u and term frequencies are fitted to these data with ``seed`` exactly as ``screen`` does, without
+    screening every case.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
+    >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["王小红"], "sex": ["F"], "birth_date": ["1988-05-20"]})
+    >>> explain(cases, people, "c1", "p1").score > 0
+    True
+    """
+    config = RunConfig(seed=seed)
+    base = resolve_model(model) or default_model()
+    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    fitted, prep = fit_population(base, case_table, cand_table, seed=config.seed)
+    # an empty ranking over these data: explains any pair as a full screen would score it
+    return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
@@ -222,6 +258,7 @@ def train(
     >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
     0.84
     """
+    seed = RunConfig(seed=seed).seed
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
     labelled = list(confirmed)
@@ -273,8 +310,8 @@ def screen(
     cases: TableLike,
     candidates: TableLike,
     *,
-    top_k: int = 10,
-    model: FellegiSunter | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    model: FellegiSunter | str | os.PathLike[str] | None = None,
     blocking: BlockingSpec | None = None,
     exclude: Iterable[tuple[str, str]] = (),
     fit_to_data: bool = True,
@@ -295,7 +332,7 @@ def screen(
     top_k:
         Candidates kept per case.
     model:
-        A fitted :class:`FellegiSunter`; default: the model that ships with reunite.
+        A fitted :class:`FellegiSunter` or the path of its JSON; default: the model that ships with reunite.
     blocking:
         Which pairs are compared; default :class:`BlockingSpec`.
     exclude:
@@ -333,13 +370,15 @@ def screen(
     >>> result.to_pandas()[["case_id", "rank", "person_id"]].values.tolist()
     [['c1', 1, 'p1'], ['c1', 2, 'p2']]
     """
-    if top_k < 1:
-        raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
+    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
+    top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
+    base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
-    base = model if model is not None else default_model()
-    blocking = blocking or BlockingSpec()
     report: FitReport | None = None
+    if len(case_table) == 0:
+        raise InputError(f"{case_table.report.source}: no cases to screen "
+                         f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
     if fit_to_data:
         fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
         if em:

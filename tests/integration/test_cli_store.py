@@ -67,7 +67,7 @@ def test_rescreen_quarantines_bad_rows_beside_the_input(
     assert "cases.csv: read 3, accepted 2, quarantined 1" in out
     quarantine = tmp_path / "cases.quarantine.csv"
     assert f"quarantined rows: {quarantine} (not stored)" in out
-    assert "expected M/F/男/女, got 'X'" in quarantine.read_text(encoding="utf-8-sig")
+    assert "expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got 'X'" in quarantine.read_text(encoding="utf-8-sig")
 
 
 def test_second_run_at_once_prints_one_line_and_exits_2(
