@@ -20,17 +20,21 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from reunite.matching.compare import compare
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import prepare
 from reunite.matching.spec import ComparisonSpec
-from reunite.pipeline import load_side
+from reunite.pipeline import load_side, screen
 from reunite.synth import generate, random_config, write
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "reunite" / "data" / "default_model.json"
 CONFIG_SEED, DATA_SEED = 500_000, 600_000
+CALIBRATION_SEED = 700_000  # configurations (and data) the probabilities are calibrated on
+TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
+PRIORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def labelled_levels(
@@ -59,11 +63,55 @@ def labelled_levels(
             compare(prep, spec, random_case, random_cand))
 
 
+def _log_likelihood(ranked: pd.DataFrame, truth: dict[str, str], prior0: float, prior: float) -> float:
+    """Log-likelihood of the truth under the probabilities of ``ranked`` (a screen at ``prior0``) re-read
+    at ``prior``: each case's Bayes-factor sum is recovered from its ``case_probability``."""
+    total = 0.0
+    for case_id, group in ranked.groupby("case_id", sort=False):
+        n = float(group["pairs_compared"].iloc[0])
+        any0 = min(float(group["case_probability"].iloc[0]), 1 - 1e-12)
+        mean_bf = (1 - prior0) * any0 / (prior0 * (1 - any0))  # sum of Bayes factors / N
+        denominator = (1 - prior) + prior * mean_bf
+        p = prior / n * np.exp2(group["score"].to_numpy(np.float64)) / denominator
+        child = truth.get(str(case_id), "")
+        hit = np.flatnonzero(group["person_id"].to_numpy() == child) if child else np.zeros(0, dtype=np.int64)
+        if hit.size:
+            total += float(np.log(max(p[hit[0]], 1e-12)))
+        elif child:  # the child was not ranked: any other candidate
+            total += float(np.log(max(prior * mean_bf / denominator - p.sum(), 1e-12)))
+        else:
+            total += float(np.log(max((1 - prior) / denominator, 1e-12)))
+    return total
+
+
+def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int) -> tuple[float, float]:
+    """The temperature and prior that maximise the likelihood of the truth of held-out random
+    configurations, screened as ``reunite.screen`` does by default (u refitted, m learned by EM)."""
+    scores = np.zeros((len(TEMPERATURES), len(PRIORS)))
+    for index in range(n_configs):
+        config = random_config(np.random.default_rng(CALIBRATION_SEED + index))
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write(generate(n_cases, n_candidates, seed=CALIBRATION_SEED + index, config=config), tmp)
+            with open(paths.truth, encoding="utf-8") as handle:
+                truth = {r["case_id"]: r["person_id"] for r in csv.DictReader(handle)}
+            cases, candidates = load_side(paths.cases, "cases"), load_side(paths.candidates, "candidates")
+            for t, temperature in enumerate(TEMPERATURES):
+                body = model.to_dict()
+                body["params"]["temperature"] = temperature
+                ranked = screen(cases, candidates, model=FellegiSunter.from_dict(body), top_k=50, reasons=False)
+                frame = ranked.to_pandas()
+                for q, prior in enumerate(PRIORS):
+                    scores[t, q] += _log_likelihood(frame, truth, model.prior, prior)
+    t, q = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return TEMPERATURES[int(t)], PRIORS[int(q)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--configs", type=int, default=24)
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--candidates", type=int, default=30_000)
+    parser.add_argument("--calibration-configs", type=int, default=12)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     spec = ComparisonSpec()
@@ -76,6 +124,10 @@ def main() -> None:
     model = FellegiSunter(spec)
     model.fit_labelled(np.concatenate(true_levels, axis=1), kinds=np.concatenate(kinds))
     model.fit_u(np.concatenate(random_levels, axis=1))
+    temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
+    body = model.to_dict()
+    body["params"]["temperature"], body["params"]["prior"] = temperature, prior
+    model = FellegiSunter.from_dict(body)
     body = model.to_dict()
     counts = np.bincount(np.concatenate(kinds), minlength=len(CASE_KINDS))
     body["provenance"] = (
@@ -83,7 +135,9 @@ def main() -> None:
         + ", ".join(f"{kind} {int(n)}" for kind, n in zip(CASE_KINDS, counts, strict=True))
         + f") of {args.configs} random configurations (reunite.synth.random_config(default_rng({CONFIG_SEED} + i)), "
         f"generate({args.cases}, {args.candidates}, seed={DATA_SEED} + i)); u from 400000 random pairs of the "
-        "same draws; built by tools/train_default_model.py"
+        f"same draws; temperature {temperature} and prior {prior} of highest likelihood of the truth of "
+        f"{args.calibration_configs} other random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) "
+        "screened by default; built by tools/train_default_model.py"
     )
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for kind in CASE_KINDS:

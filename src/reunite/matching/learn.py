@@ -79,6 +79,7 @@ class FitReport:
     cases: int
     pairs: int
     expected_matches: float
+    confident_cases: int
     share_matched: float
     iterations: int
     converged: bool
@@ -87,8 +88,8 @@ class FitReport:
     def format(self) -> str:
         head = (
             f"m fitted on {self.cases:,} cases ({self.pairs:,} pairs): "
-            f"{self.expected_matches:.0f} expected true pairs, {self.share_matched:.0%} of cases with "
-            f"their child among the candidates, {self.iterations} EM iterations"
+            f"{self.confident_cases} cases with a likely child, {self.expected_matches:.0f} expected true pairs, "
+            f"{self.iterations} EM iterations"
         )
         if not self.accepted:
             return f"m not fitted ({self.reason}); the model's own m is used"
@@ -205,7 +206,7 @@ def fit_m(
     *,
     prior_strength: float = 50.0,
     share_prior: float = 0.5,
-    min_matches: float = 30.0,
+    min_matches: int = 30,
     max_iter: int = 200,
     tol: float = 1e-6,
     loo: bool = True,
@@ -224,7 +225,13 @@ def fit_m(
     share_prior:
         The prior probability that a case's child is among the candidates.
     min_matches:
-        Fewer expected true pairs than this: too little evidence, the fit is refused.
+        Fewer cases than this whose best candidate is likely (p >= 0.8) the child: too little evidence,
+        the fit is refused.
+    loo, anchor:
+        Estimate each comparison's m from an E-step that leaves that comparison out, weighting each
+        candidate by how likely the other comparisons make it (full weight from ``anchor``, none below
+        0.5): a stranger who agrees on a field by chance does not teach the model that true pairs
+        agree on it. ``loo=False, anchor=0`` is plain EM.
 
     Returns
     -------
@@ -247,7 +254,7 @@ def fit_m(
     n_patterns = data.patterns.shape[0]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
-    expected = 0.0
+    expected, confident = 0.0, 0
     resp_outside = np.zeros(n_cases)
     none = np.log1p(-share)
     iteration, converged = 0, False
@@ -274,8 +281,8 @@ def fit_m(
             denominator_k = np.logaddexp(np.logaddexp(none, outside),
                                          _per_case_logsumexp(rows_k, data.row_case, n_cases))
             resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
-            if anchor > 0:
-                resp_k = np.where(resp_k >= anchor, resp_k, 0.0)
+            if anchor > 0:  # only likely candidates teach m: full weight from ``anchor``, none below 0.5
+                resp_k = resp_k * np.clip((resp_k - 0.5) / max(anchor - 0.5, 1e-9), 0.0, 1.0)
             per_cell = np.bincount(row_cell, weights=resp_k, minlength=n_kinds * n_patterns).reshape(
                 n_kinds, n_patterns)
             column = data.patterns[:, k]
@@ -289,20 +296,25 @@ def fit_m(
                 new_m[j][k] = np.maximum(total_k / total_k.sum(), model.floor)
         change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
         m, expected = new_m, float(resp.sum())
+        # cases whose best single candidate is likely the child: the evidence EM can learn from
+        best = np.zeros(n_cases)
+        np.maximum.at(best, data.row_case, resp / data.row_count)
+        confident = int((best >= 0.8).sum())
         if change < tol:
             converged = True
             break
     reason = ""
     matched_share = (expected + float(resp_outside.sum())) / max(n_cases, 1)
-    if n_cases == 0 or expected < min_matches:
-        reason = f"{expected:.0f} expected true pairs among the compared pairs, at least {min_matches:.0f} needed"
+    if n_cases == 0 or confident < min_matches:
+        reason = (f"{confident} cases with a likely child (p >= 0.8) among {n_cases:,}, "
+                  f"at least {min_matches:.0f} needed")
     elif matched_share > 0.995:
         reason = f"every case looks matched ({matched_share:.1%}): the data cannot tell matches apart"
     elif not converged:
         reason = f"EM did not converge in {max_iter} iterations"
     report = FitReport(
         accepted=not reason, reason=reason, cases=n_cases, pairs=data.pairs, expected_matches=expected,
-        share_matched=matched_share, iterations=iteration, converged=converged,
+        confident_cases=confident, share_matched=matched_share, iterations=iteration, converged=converged,
     )
     if reason:
         return model, report
@@ -319,5 +331,6 @@ def fit_m(
     moved.sort(key=lambda item: -abs(item[3] - item[2]))
     return fitted, FitReport(
         accepted=True, reason="", cases=n_cases, pairs=data.pairs, expected_matches=expected,
-        share_matched=matched_share, iterations=iteration, converged=converged, moved=tuple(moved),
+        confident_cases=confident, share_matched=matched_share, iterations=iteration, converged=converged,
+        moved=tuple(moved),
     )

@@ -127,6 +127,11 @@ class FellegiSunter:
         ``fit_frequencies``; when present, scores do not depend on which candidates are screened.
     floor:
         Smallest probability any m or u may take, so no level gets an infinite weight.
+    temperature:
+        Every weight is ``temperature * log2(m / u)``. Fields are not independent (a renamed child is
+        often also re-registered and moved), so summed weights overstate the evidence; a temperature
+        below 1, fitted with ``prior`` on held-out labelled data (tools/train_default_model.py), makes
+        probabilities calibrated. It never changes a ranking.
 
     Examples
     --------
@@ -157,6 +162,7 @@ class FellegiSunter:
         tol: float = 1e-6,
         fix_u: bool = True,
         floor: float = 1e-5,
+        temperature: float = 1.0,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -164,6 +170,9 @@ class FellegiSunter:
         self.tol = tol
         self.fix_u = fix_u
         self.floor = floor
+        self.temperature = temperature
+        if not 0.0 < temperature <= 4.0:
+            raise ConfigError(f"temperature: expected a scale in (0, 4]; got {temperature}")
         if not 0.0 < prior < 1.0:
             raise ConfigError(f"prior: expected a probability in (0, 1); got {prior}")
 
@@ -336,7 +345,7 @@ class FellegiSunter:
         self._require_fitted()
         out = []
         for name, m, u in zip(self.spec.comparisons, self.m_, self.u_, strict=True):
-            w = np.log2(m / u)
+            w = self.temperature * np.log2(m / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
 
@@ -354,7 +363,7 @@ class FellegiSunter:
         """log2(m/u) per level for pairs of a case kind; ordered comparisons made non-decreasing."""
         out = []
         for name, m, u in zip(self.spec.comparisons, self.m_of(kind), self.u_, strict=True):
-            w = np.log2(m / u)
+            w = self.temperature * np.log2(m / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
 
@@ -400,7 +409,7 @@ class FellegiSunter:
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
         shrink = n_candidates / (n_candidates + _TF_PRIOR_CANDIDATES)
-        return (shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
+        return (self.temperature * shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -409,7 +418,7 @@ class FellegiSunter:
             "format": MODEL_FORMAT,
             "spec": self.spec.to_dict(),
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
-                       "fix_u": self.fix_u, "floor": self.floor},
+                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),
