@@ -13,12 +13,14 @@ from reunite.matching.reference import candidate_rows, case_rows, reference_bloc
 from reunite.matching.spec import BlockingSpec
 from reunite.pipeline import load_side
 
-PASSES = ("birth_window", "given_pinyin", "surname_county")
+PASSES = ("birth_window", "given_pinyin", "late_window", "surname_county")
 
 SPECS = st.builds(
     BlockingSpec,
-    passes=st.permutations(PASSES).flatmap(lambda p: st.integers(1, 3).map(lambda n: tuple(p[:n]))),
+    passes=st.permutations(PASSES).flatmap(lambda p: st.integers(1, 4).map(lambda n: tuple(p[:n]))),
     birth_margin_days=st.sampled_from((1, 200, 1096, 4000)),
+    late_days=st.sampled_from((1, 366, 2000)),
+    late_margin_days=st.sampled_from((1, 1500, 2922)),
     missing_age_days=st.sampled_from((366, 1500, 16 * 366)),
     # shares that are exact binary fractions, so the float32 frequencies compare exactly
     max_name_share=st.sampled_from((0.125, 0.25, 0.5, 1.0)),
@@ -80,7 +82,7 @@ def test_the_union_does_not_depend_on_the_order_of_passes_or_on_chunking(
 
     reversed_spec = BlockingSpec(
         passes=tuple(reversed(spec.passes)), birth_margin_days=spec.birth_margin_days,
-        missing_age_days=spec.missing_age_days, max_name_share=spec.max_name_share,
+        late_days=spec.late_days, late_margin_days=spec.late_margin_days, missing_age_days=spec.missing_age_days, max_name_share=spec.max_name_share,
         max_name_block=spec.max_name_block, chunk_pairs=10**9,
     )
     assert union(spec) == union(reversed_spec)

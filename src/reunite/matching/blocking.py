@@ -120,6 +120,42 @@ def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
     return _concat_ranges(parts_case, parts_start, parts_len, None, parts_exact)
 
 
+def _late(prep: Prepared, spec: BlockingSpec, cand: I64 | None = None) -> B:
+    """Candidates registered at least ``late_days`` after their registered birth."""
+    d = prep.candidates
+    pick = slice(None) if cand is None else cand
+    delay = d.event_lo[pick].astype(np.int64) - d.birth_hi[pick]
+    out: B = d.event_known[pick] & d.birth_known[pick] & (delay >= spec.late_days)
+    return out
+
+
+def _late_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
+    """Per case and compatible sex, the late-registered candidates born within ``late_margin_days``:
+    a run of an index sorted by (sex, birth day), checked pair by pair (intervals vary in width)."""
+    cand = prep.candidates
+    case_lo, case_hi = _case_birth_interval(prep, spec)
+    late = _late(prep, spec)
+    parts_case, parts_start, parts_len, index_parts = [], [], [], []
+    offset = 0
+    for sex in (0, 1, 2):
+        segment = np.flatnonzero(late & (cand.sex == sex))
+        if segment.size == 0:
+            continue
+        segment = segment[np.argsort(cand.birth_lo[segment], kind="stable")]
+        lo_sorted = cand.birth_lo[segment].astype(np.int64)
+        width = int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
+        rows = np.flatnonzero(np.isin(prep.cases.sex, [s for s, ok in _COMPATIBLE.items() if sex in ok]))
+        start = np.searchsorted(lo_sorted, case_lo[rows] - spec.late_margin_days - width, side="left")
+        end = np.searchsorted(lo_sorted, case_hi[rows] + spec.late_margin_days, side="right")
+        parts_case.append(rows.astype(np.int64))
+        parts_start.append(start.astype(np.int64) + offset)
+        parts_len.append((end - start).astype(np.int64))
+        index_parts.append(segment.astype(np.int64))
+        offset += segment.size
+    index = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int64)
+    return _concat_ranges(parts_case, parts_start, parts_len, index)
+
+
 def _name_ranges(case_codes: I64, cand_codes: I64, common: I64) -> _Ranges:
     """Ranges of candidates sharing a code with a case (any slots), skipping too-common codes."""
     n_slots = cand_codes.shape[1]
@@ -189,6 +225,8 @@ def _ranges(prep: Prepared, name: BlockingPass, spec: BlockingSpec, context: _Co
     if name == "given_pinyin":
         return _name_ranges(prep.cases.given_py.astype(np.int64), prep.candidates.given_py.astype(np.int64),
                             context.common_pinyin)
+    if name == "late_window":
+        return _late_ranges(prep, spec)
     return _name_ranges(context.case_county_keys, context.cand_county_keys, context.common_county_keys)
 
 
@@ -217,6 +255,11 @@ def in_pass(
         return sex_ok & d.birth_known[cand] & (gap <= spec.birth_margin_days)
     if name == "given_pinyin":
         return sex_ok & _share_code(c.given_py[case], d.given_py[cand], context.common_pinyin)
+    if name == "late_window":
+        gap = np.maximum(context.case_lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
+            context.case_hi[case], d.birth_hi[cand].astype(np.int64)
+        )
+        return sex_ok & _late(prep, spec, cand) & (gap <= spec.late_margin_days)
     return sex_ok & _share_code(
         context.case_county_keys[case], context.cand_county_keys[cand], context.common_county_keys
     )

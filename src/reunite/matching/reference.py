@@ -292,6 +292,14 @@ def reference_blocking(
                 return False
             lo, hi = _case_interval(cases, i, spec)
             return max(lo, birth[0]) - min(hi, birth[1]) <= spec.birth_margin_days
+        if name == "late_window":
+            birth = candidate_birth(candidates, j)
+            if not sex_ok or birth is None or not bool(candidates.event_known[j]):
+                return False
+            if int(candidates.event_lo[j]) - birth[1] < spec.late_days:
+                return False
+            lo, hi = _case_interval(cases, i, spec)
+            return max(lo, birth[0]) - min(hi, birth[1]) <= spec.late_margin_days
         if name == "given_pinyin":
             mine = {n.given_pinyin for n in record_names(cases, i) if n.given_pinyin}
             theirs = {n.given_pinyin for n in cand_names[j] if n.given_pinyin}

@@ -25,7 +25,7 @@ __all__ = [
 ComparisonName = Literal[
     "given_name", "surname", "birth", "birth_monthday", "region", "route", "registration", "timeline", "marks"
 ]
-BlockingPass = Literal["birth_window", "given_pinyin", "surname_county"]
+BlockingPass = Literal["birth_window", "given_pinyin", "late_window", "surname_county"]
 
 COMPARISONS: tuple[ComparisonName, ...] = get_args(ComparisonName)
 
@@ -235,6 +235,8 @@ class BlockingSpec:
         pinyin and same county, at any birth date. Later passes add only pairs the earlier ones missed.
     birth_margin_days:
         Default about 3 years: registered birth dates of trafficked children are often years off.
+    late_days, late_margin_days:
+        The ``late_window`` pass: registered this long after birth, born this far from the case.
     missing_age_days:
         A case without a birth date is taken as born at most this long before it went missing.
     max_name_share:
@@ -251,15 +253,17 @@ class BlockingSpec:
     Examples
     --------
     >>> BlockingSpec().passes
-    ('birth_window', 'given_pinyin')
+    ('birth_window', 'given_pinyin', 'late_window')
     >>> BlockingSpec(passes=("by_year",))
     Traceback (most recent call last):
     ...
-    reunite.errors.ConfigError: blocking pass: expected one of birth_window, given_pinyin, surname_county; got 'by_year'
+    reunite.errors.ConfigError: blocking pass: expected one of birth_window, ..., surname_county; got 'by_year'
     """
 
-    passes: tuple[BlockingPass, ...] = ("birth_window", "given_pinyin")
+    passes: tuple[BlockingPass, ...] = ("birth_window", "given_pinyin", "late_window")
     birth_margin_days: int = 1096
+    late_days: int = 366
+    late_margin_days: int = 2922
     missing_age_days: int = 16 * 366
     max_name_share: float = 0.002
     max_name_block: int = 20_000
@@ -272,7 +276,8 @@ class BlockingSpec:
             _check_literal(name, get_args(BlockingPass), "blocking pass")
         if len(set(self.passes)) != len(self.passes):
             raise ConfigError(f"passes: each may appear once; got {self.passes}")
-        for attr in ("birth_margin_days", "missing_age_days", "max_name_block", "chunk_pairs"):
+        for attr in ("birth_margin_days", "missing_age_days", "max_name_block", "chunk_pairs", "late_days",
+                     "late_margin_days"):
             if int(getattr(self, attr)) < 1:
                 raise ConfigError(f"{attr}: expected a positive whole number; got {getattr(self, attr)}")
         if not 0.0 < self.max_name_share <= 1.0:
@@ -284,6 +289,8 @@ class BlockingSpec:
             return cls(
                 passes=tuple(data["passes"]),
                 birth_margin_days=int(data["birth_margin_days"]),
+                late_days=int(data.get("late_days", 366)),
+                late_margin_days=int(data.get("late_margin_days", 2922)),
                 missing_age_days=int(data["missing_age_days"]),
                 max_name_share=float(data["max_name_share"]),
                 max_name_block=int(data["max_name_block"]),
@@ -296,6 +303,8 @@ class BlockingSpec:
         return {
             "passes": list(self.passes),
             "birth_margin_days": self.birth_margin_days,
+            "late_days": self.late_days,
+            "late_margin_days": self.late_margin_days,
             "missing_age_days": self.missing_age_days,
             "max_name_share": self.max_name_share,
             "max_name_block": self.max_name_block,
