@@ -82,7 +82,8 @@ def test_the_union_does_not_depend_on_the_order_of_passes_or_on_chunking(
 
     reversed_spec = BlockingSpec(
         passes=tuple(reversed(spec.passes)), birth_margin_days=spec.birth_margin_days,
-        late_days=spec.late_days, late_margin_days=spec.late_margin_days, missing_age_days=spec.missing_age_days, max_name_share=spec.max_name_share,
+        late_days=spec.late_days, late_margin_days=spec.late_margin_days,
+        missing_age_days=spec.missing_age_days, max_name_share=spec.max_name_share,
         max_name_block=spec.max_name_block, chunk_pairs=10**9,
     )
     assert union(spec) == union(reversed_spec)
