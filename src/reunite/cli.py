@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import sys
 import time
@@ -83,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     screen.add_argument("--birth-margin-years", type=float, default=None,
                         help="blocking window on birth dates (default 3 years)")
     screen.add_argument("--seed", type=int, default=0)
+    screen.add_argument("--no-fit", action="store_true",
+                        help="keep the model's m: do not learn it from these data (u and name frequencies still are)")
+    screen.add_argument("--model-out", type=Path, default=None,
+                        help="also write the model fitted to these data (JSON), for later screens and rescreen")
     _add_input_options(screen)
 
     train = commands.add_parser("train", help="fit a model to your own data and write it as JSON")
@@ -149,7 +154,7 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from reunite.export import check_output, check_output_dir
+    from reunite.export import check_output, check_output_dir, write_text
     from reunite.pipeline import screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
@@ -162,6 +167,8 @@ def _screen(args: argparse.Namespace) -> int:
         raise InputError("--out RANKED.csv is required (or use --preview)")
     if args.out is not None:
         check_output(args.out, inputs=inputs)
+    if args.model_out is not None:
+        check_output(args.model_out, option="--model-out", inputs=[*inputs, args.out])
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)
@@ -179,8 +186,10 @@ def _screen(args: argparse.Namespace) -> int:
     planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
                                 [*inputs, args.out])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
-                    seed=config.seed, progress=sys.stderr.isatty())
+                    seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit)
     out = result.to_csv(args.out, reveal_ids=args.reveal_ids)
+    if args.model_out is not None:
+        print(f"fitted model: {write_text(args.model_out, json.dumps(result.model.to_dict(), ensure_ascii=False))}")
     quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids)
     print(result.summary())
     for path in quarantine:

@@ -162,6 +162,14 @@ class ScreenResult:
             top = self.columns["rank"] == 1
             strong = int((self.columns["probability"][top] >= 0.5).sum())
             lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
+            case_probability = self.columns["case_probability"][top].astype(np.float64)
+            unlikely = int((case_probability < 0.5).sum()) + (n_cases - with_candidates)
+            lines.append(
+                f"{unlikely} cases likely have no match among the candidates at all (case probability < 0.5); "
+                f"expected matched cases {float(case_probability.sum()):.0f} of {n_cases}"
+            )
+        if self.fit_report is not None:
+            lines.append(self.fit_report.format())
         return "\n".join(lines)
 
 

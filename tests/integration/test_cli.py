@@ -138,3 +138,30 @@ def test_demo_runs_screens_and_evaluates(tmp_path: Path, capsys: pytest.CaptureF
     printed = capsys.readouterr().out
     assert "recall@10" in printed and "MRR" in printed
     assert (tmp_path / "demo" / "ranked.csv").exists()
+
+
+def test_screen_learns_m_by_default_and_writes_the_fitted_model(tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from reunite.matching.model import default_model
+
+    paths = write(generate(300, 6_000, seed=5), tmp_path / "data")
+    shipped = default_model()
+    fitted_path, kept_path = tmp_path / "fitted.json", tmp_path / "kept.json"
+    base = ["screen", "--cases", str(paths.cases), "--candidates", str(paths.candidates), "--top-k", "3"]
+    assert main([*base, "--out", str(tmp_path / "a.csv"), "--model-out", str(fitted_path)]) == 0
+    assert "m fitted on 300 cases" in capsys.readouterr().out
+    assert main([*base, "--out", str(tmp_path / "b.csv"), "--model-out", str(kept_path), "--no-fit"]) == 0
+    assert "m fitted on" not in capsys.readouterr().out
+    fitted, kept = FellegiSunter.load(fitted_path), FellegiSunter.load(kept_path)
+    for kind in ("baby", "child"):
+        assert any(abs(a - b).max() > 1e-3 for a, b in zip(fitted.m_of(kind), shipped.m_of(kind), strict=True))
+        assert all(abs(a - b).max() < 1e-6 for a, b in zip(kept.m_of(kind), shipped.m_of(kind), strict=True))
+    # u is refitted to the screened data either way
+    assert any(abs(a - b).max() > 1e-3 for a, b in zip(kept.u_, shipped.u_, strict=True))
+
+
+def test_model_out_may_not_overwrite_an_input(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--out", str(data / "out.csv"), "--model-out", str(data / "cases.csv")])
+    assert code == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1

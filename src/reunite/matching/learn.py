@@ -94,7 +94,9 @@ class FitReport:
         if not self.accepted:
             return f"m not fitted ({self.reason}); the model's own m is used"
         lines = [head]
-        for name, label, before, after in self.moved:
+        if self.moved:
+            lines.append(f"  weights that moved most ({len(self.moved)} moved by a bit or more):")
+        for name, label, before, after in self.moved[:8]:
             lines.append(f"  {name:<13} {label:<44} {before:+6.2f} -> {after:+6.2f} bits")
         return "\n".join(lines)
 
