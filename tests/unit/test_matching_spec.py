@@ -76,7 +76,7 @@ def test_malformed_comparison_spec_data_gives_config_error(data: dict[str, Any])
     ("changes", "message"),
     [
         ({"passes": ()}, "at least one blocking pass"),
-        ({"passes": ("by_year",)}, "expected one of birth_window, given_pinyin, surname_county"),
+        ({"passes": ("by_year",)}, "expected one of birth_window, given_pinyin, late_window, surname_county"),
         ({"passes": ("birth_window", "birth_window")}, "each may appear once"),
         ({"birth_margin_days": 0}, "birth_margin_days"),
         ({"missing_age_days": -5}, "missing_age_days"),

@@ -1,0 +1,76 @@
+"""The finer evidence of issue 9, pair by pair: each level fires where it should and moves the score
+the way it should with the shipped model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from reunite.matching.kinds import CASE_KINDS, case_kinds
+from reunite.matching.model import default_model
+from reunite.matching.prepare import prepare
+from reunite.matching.score import pair_contributions
+from reunite.matching.spec import COMPARISONS
+from reunite.pipeline import load_side
+
+
+def _score(case: dict[str, str], people: list[dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", "birth_date": "", **case}]), "cases")
+    frame = pd.DataFrame([{"person_id": f"p{i}", "sex": "F", "birth_date": "", **p} for i, p in enumerate(people)])
+    candidates = load_side(frame, "candidates")
+    prep = prepare(cases, candidates)
+    position = np.argsort(prep.cand_order).astype(np.int64)
+    return pair_contributions(prep, default_model(), np.zeros(len(people), dtype=np.int64), position)
+
+
+def test_a_bare_case_date_is_also_read_as_lunar() -> None:
+    # 农历 1988-03-18 is solar 1988-05-03; the family wrote the lunar date with bare digits
+    levels, weights = _score({"birth_date": "1988-03-18"},
+                             [{"birth_date": "1988-05-03"}, {"birth_date": "1988-06-20"}])
+    birth = COMPARISONS.index("birth")
+    assert levels[birth].tolist() == [4, 3]
+    assert weights[birth, 0] > weights[birth, 1]
+    # said to be solar: no lunar reading
+    said, _ = _score({"birth_date": "1988-03-18", "birth_calendar": "阳历"}, [{"birth_date": "1988-05-03"}])
+    assert said[birth, 0] == 3
+
+
+def test_the_same_birthday_in_another_year_is_evidence() -> None:
+    levels, weights = _score({"birth_date": "1988-05-03"}, [
+        {"birth_date": "1986-05-03"}, {"birth_date": "1986-05-20"}, {"birth_date": "1988-05-03"}])
+    monthday = COMPARISONS.index("birth_monthday")
+    assert levels[monthday].tolist() == [1, 0, -1]  # the same day is the birth comparison's, not this one's
+    assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
+
+
+def test_a_province_on_a_known_trafficking_route_counts() -> None:
+    # lost in 贵州 (52); registered in 福建 (35, the main route), in 黑龙江 (23), at home
+    levels, weights = _score({"missing_region": "贵州省"},
+                             [{"region": "福建省"}, {"region": "黑龙江省"}, {"region": "贵州省"}])
+    route = COMPARISONS.index("route")
+    assert levels[route].tolist() == [2, 0, -1]
+    assert weights[route, 0] > 0 > weights[route, 1]
+
+
+def test_registration_soon_after_the_loss_is_its_own_level() -> None:
+    case = {"birth_date": "1990-03-01", "missing_date": "1994-06-01"}
+    levels, weights = _score(case, [
+        {"birth_date": "1990-03-01", "registration_date": "1995-01-10"},   # within 2 years of the loss
+        {"birth_date": "1990-03-01", "registration_date": "2001-01-10"},   # years after the loss
+        {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},   # on time
+    ])
+    registration = COMPARISONS.index("registration")
+    assert levels[registration].tolist() == [4, 3, 0]
+    assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
+
+
+def test_kinds_weigh_the_same_evidence_differently() -> None:
+    model = default_model()
+    registration = COMPARISONS.index("registration")
+    on_time = {kind: float(model.kind_weights(kind)[registration][0]) for kind in CASE_KINDS}
+    # a child lost at five is registered only after the loss: "on time" speaks against a match more
+    assert on_time["child"] < on_time["baby"]
+    cases = load_side(pd.DataFrame({"case_id": ["a", "b"], "sex": ["F", "F"], "birth_date": ["1990-03-01"] * 2,
+                                    "missing_date": ["1990-03-20", "1995-03-01"]}), "cases")
+    people = load_side(pd.DataFrame({"person_id": ["p"], "sex": ["F"], "birth_date": ["1990"]}), "candidates")
+    assert [CASE_KINDS[k] for k in case_kinds(prepare(cases, people).cases)] == ["baby", "child"]
