@@ -131,29 +131,33 @@ def _late(prep: Prepared, spec: BlockingSpec, cand: I64 | None = None) -> B:
 
 def _late_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
     """Per case and compatible sex, the late-registered candidates born within ``late_margin_days``:
-    a run of an index sorted by (sex, birth day), checked pair by pair (intervals vary in width)."""
+    runs of an index sorted by (sex, precision, birth day); births known to the day make exact runs,
+    the others are checked pair by pair (their intervals vary in width)."""
     cand = prep.candidates
     case_lo, case_hi = _case_birth_interval(prep, spec)
     late = _late(prep, spec)
-    parts_case, parts_start, parts_len, index_parts = [], [], [], []
+    day_precise = cand.birth_hi == cand.birth_lo
+    parts_case, parts_start, parts_len, parts_exact, index_parts = [], [], [], [], []
     offset = 0
     for sex in (0, 1, 2):
-        segment = np.flatnonzero(late & (cand.sex == sex))
-        if segment.size == 0:
-            continue
-        segment = segment[np.argsort(cand.birth_lo[segment], kind="stable")]
-        lo_sorted = cand.birth_lo[segment].astype(np.int64)
-        width = int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
         rows = np.flatnonzero(np.isin(prep.cases.sex, [s for s, ok in _COMPATIBLE.items() if sex in ok]))
-        start = np.searchsorted(lo_sorted, case_lo[rows] - spec.late_margin_days - width, side="left")
-        end = np.searchsorted(lo_sorted, case_hi[rows] + spec.late_margin_days, side="right")
-        parts_case.append(rows.astype(np.int64))
-        parts_start.append(start.astype(np.int64) + offset)
-        parts_len.append((end - start).astype(np.int64))
-        index_parts.append(segment.astype(np.int64))
-        offset += segment.size
+        for precise in (True, False):
+            segment = np.flatnonzero(late & (cand.sex == sex) & (day_precise == precise))
+            if segment.size == 0:
+                continue
+            segment = segment[np.argsort(cand.birth_lo[segment], kind="stable")]
+            lo_sorted = cand.birth_lo[segment].astype(np.int64)
+            width = int((cand.birth_hi[segment].astype(np.int64) - lo_sorted).max())
+            start = np.searchsorted(lo_sorted, case_lo[rows] - spec.late_margin_days - width, side="left")
+            end = np.searchsorted(lo_sorted, case_hi[rows] + spec.late_margin_days, side="right")
+            parts_case.append(rows.astype(np.int64))
+            parts_start.append(start.astype(np.int64) + offset)
+            parts_len.append((end - start).astype(np.int64))
+            parts_exact.append(np.full(rows.size, precise))
+            index_parts.append(segment.astype(np.int64))
+            offset += segment.size
     index = np.concatenate(index_parts) if index_parts else np.zeros(0, dtype=np.int64)
-    return _concat_ranges(parts_case, parts_start, parts_len, index)
+    return _concat_ranges(parts_case, parts_start, parts_len, index, parts_exact)
 
 
 def _name_ranges(case_codes: I64, cand_codes: I64, common: I64) -> _Ranges:
@@ -331,12 +335,14 @@ class BlockPlan:
             if loose is not None and loose.size:
                 keep = np.ones(case.shape[0], dtype=bool)
                 keep[loose] = in_pass(prep, spec, name, case[loose], cand[loose], context)
-            for earlier in spec.passes[:k]:
-                outside = ~in_pass(prep, spec, earlier, case, cand, context)
-                keep = outside if keep is None else keep & outside
+            for earlier in spec.passes[:k]:  # each predicate only on the pairs still kept
+                rows = np.arange(case.shape[0]) if keep is None else np.flatnonzero(keep)
+                if keep is None:
+                    keep = np.ones(case.shape[0], dtype=bool)
+                keep[rows] = ~in_pass(prep, spec, earlier, case[rows], cand[rows], context)
             if keep is not None:
                 case, cand = case[keep], cand[keep]
-            if name != "birth_window" and case.size:
+            if name in ("given_pinyin", "surname_county") and case.size:  # a candidate's names may repeat a code
                 key = np.unique(case * len(prep.candidates) + cand)
                 case, cand = key // len(prep.candidates), key % len(prep.candidates)
             cases_out.append(case)

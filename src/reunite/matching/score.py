@@ -39,7 +39,8 @@ class ChunkResult:
     pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
 
 
-_PATTERN_CELLS = 1 << 20  # below this many combinations of levels, one table holds every pattern's weight
+_PATTERN_CELLS = 1 << 20  # at most this many combinations of levels (x kinds) in a table of pattern weights
+_GROUP_CELLS = 4096  # comparisons are summed in groups of at most this many level combinations
 
 
 def _tf_terms(
@@ -85,38 +86,60 @@ def _contributions(
     return out
 
 
-def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
-    """Per pair, the sum of its level weights: one lookup in a table of every pattern of levels when
-    there are few enough patterns (a code per pair by Horner's rule), else one lookup per comparison.
+def _groups(sizes: list[int], cells: int) -> list[list[int]]:
+    """Consecutive comparisons whose level combinations number at most ``cells`` (one table each)."""
+    groups: list[list[int]] = []
+    product = cells + 1
+    for k, size in enumerate(sizes):
+        if product * size > cells or not groups:
+            groups.append([k])
+            product = size
+        else:
+            groups[-1].append(k)
+            product *= size
+    return groups
 
-    With ``kind`` and a model with m per case kind, each kind has its own table of patterns.
+
+def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
+    """Per pair, the sum of its level weights.
+
+    Comparisons are taken in small consecutive groups (:data:`_GROUP_CELLS` level combinations
+    each): a group's weights are one lookup in a table of all its patterns of levels (a code per
+    pair by Horner's rule), or, when that table would be larger than :data:`_PATTERN_CELLS`, one
+    lookup per comparison. Either way a group's sum is made in the same float32 order, so both give
+    the same bits. With ``kind`` and a model with m per case kind, each kind has its own tables.
     """
     by_kind = kind is not None and model.has_kinds
     tables = model.kind_weight_tables() if by_kind else model.weight_table()[None]
+    n_kinds, width = tables.shape[0], tables.shape[2]
     sizes = [1 + len(w) for w in model.weights_]  # the null level, then each level
     n = levels.shape[1]
-    if not sizes or tables.shape[0] * int(np.prod(sizes)) > _PATTERN_CELLS:
-        out = np.zeros(n, dtype=np.float32)
-        width = tables.shape[2]
-        base = kind.astype(np.int64) * width + 1 if by_kind and kind is not None else None
-        for k in range(levels.shape[0]):
-            if base is None:
-                np.add(out, tables[0, k].take(levels[k] + np.int8(1)), out=out)
-            else:
-                np.add(out, tables[:, k, :].ravel().take(base + levels[k]), out=out)
-        return out
-    patterns = np.zeros((tables.shape[0], 1), dtype=np.float32)
-    code = np.zeros(n, dtype=np.int32)
-    offset = 0
-    for k, size in enumerate(sizes):  # same float32 order of additions as per comparison
-        patterns = (patterns[:, :, None] + tables[:, k, None, :size]).reshape(tables.shape[0], -1)
-        code *= size
-        np.add(code, levels[k], out=code)
-        offset = offset * size + 1  # level -1 is row 0
-    code += offset
-    if by_kind and kind is not None:
-        code += kind.astype(np.int32) * np.int32(patterns.shape[1])
-    return patterns.ravel().take(code)
+    out = np.zeros(n, dtype=np.float32)
+    base = kind.astype(np.int64) * width + 1 if by_kind and kind is not None else None
+    for group in _groups(sizes, _GROUP_CELLS):
+        if n_kinds * int(np.prod([sizes[k] for k in group])) > _PATTERN_CELLS:
+            partial = np.zeros(n, dtype=np.float32)
+            for k in group:
+                if base is None:
+                    np.add(partial, tables[0, k].take(levels[k] + np.int8(1)), out=partial)
+                else:
+                    np.add(partial, tables[:, k, :].ravel().take(base + levels[k]), out=partial)
+        else:
+            patterns = np.zeros((n_kinds, 1), dtype=np.float32)
+            code = np.zeros(n, dtype=np.int32)
+            offset = 0
+            for k in group:  # same float32 order of additions as per comparison
+                size = sizes[k]
+                patterns = (patterns[:, :, None] + tables[:, k, None, :size]).reshape(n_kinds, -1)
+                code *= size
+                np.add(code, levels[k], out=code)
+                offset = offset * size + 1  # level -1 is row 0
+            code += offset
+            if base is not None and kind is not None:
+                code += kind.astype(np.int32) * np.int32(patterns.shape[1])
+            partial = patterns.ravel().take(code)
+        np.add(out, partial, out=out)
+    return out
 
 
 def _scores(

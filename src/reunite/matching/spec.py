@@ -253,14 +253,14 @@ class BlockingSpec:
     Examples
     --------
     >>> BlockingSpec().passes
-    ('birth_window', 'given_pinyin', 'late_window')
+    ('birth_window', 'late_window', 'given_pinyin')
     >>> BlockingSpec(passes=("by_year",))
     Traceback (most recent call last):
     ...
     reunite.errors.ConfigError: blocking pass: expected one of birth_window, ..., surname_county; got 'by_year'
     """
 
-    passes: tuple[BlockingPass, ...] = ("birth_window", "given_pinyin", "late_window")
+    passes: tuple[BlockingPass, ...] = ("birth_window", "late_window", "given_pinyin")
     birth_margin_days: int = 1096
     late_days: int = 366
     late_margin_days: int = 2922
