@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 import reunite
 from reunite.normalize import RecordTable
@@ -61,7 +62,9 @@ from reunite.synth import SynthConfig, generate, random_profile, real_mix_config
 from reunite.synth.profiles import describe
 
 TOP_K = 20
-RERANK_K = 50  # candidates per case the supervised re-ranker sees
+RERANK_K = 50  # candidates per case the supervised re-rankers see
+RERANK_ITER = 100  # boosting iterations (early stopping on a 10% split when there are > 10,000 rows)
+N_FOLDS = 3  # supervised_suite: configurations i with i % N_FOLDS == f are scored by a model fitted on the rest
 EVAL_OFFSET = 100_000
 TRAIN_OFFSET = 200_000
 ECE_BINS = 10
@@ -111,22 +114,77 @@ class Draw:
 
 @dataclass
 class Context:
-    """What a strategy may use: the EVAL tables (not their truth) and the TRAIN draw (truth included).
+    """What a strategy may use: the EVAL tables (not their truth), the TRAIN draw of the same configuration
+    (truth included) and, through ``suite``, the TRAIN draws of other configurations.
 
-    The TRAIN draw is generated on first use, so strategies that need no labels cost no extra draw.
+    TRAIN draws are generated on first use (and kept for the other strategies), so strategies that need no
+    labels cost no extra draw; time spent there is counted as setup, not as the strategy's.
     """
 
-    config: SynthConfig
+    conf: Configuration
     eval: Draw
+    suite: Suite
+    notes: dict[str, Any] = field(default_factory=dict)  # reset before each strategy
+
+    @property
+    def config(self) -> SynthConfig:
+        return self.conf.config
+
+    @property
+    def train(self) -> Draw:
+        return self.suite.train_draw(self.conf)
+
+
+@dataclass
+class Suite:
+    """The configurations of one run and what is shared between them: TRAIN draws, their re-ranking
+    features, and re-rankers fitted on folds of configurations."""
+
+    confs: list[Configuration]
     n_cases: int
     n_candidates: int
-    train_seed: int
     workdir: Path
-    notes: dict[str, Any] = field(default_factory=dict)
+    setup_seconds: float = 0.0
+    _train: dict[str, Draw] = field(default_factory=dict)
+    _features: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.int8]]] = field(default_factory=dict)
+    _folds: dict[int, Any] = field(default_factory=dict)
 
-    @cached_property
-    def train(self) -> Draw:
-        return Draw.make(self.config, self.n_cases, self.n_candidates, self.train_seed, self.workdir / "train")
+    def train_draw(self, conf: Configuration) -> Draw:
+        if conf.name not in self._train:
+            t0 = time.perf_counter()
+            draw = Draw.make(conf.config, self.n_cases, self.n_candidates, conf.train_seed,
+                             self.workdir / conf.name / "train")
+            _ = draw.cases, draw.candidates
+            self._train[conf.name] = draw
+            self.setup_seconds += time.perf_counter() - t0
+        return self._train[conf.name]
+
+    def train_features(self, conf: Configuration) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int8]]:
+        """Features and labels of the shipped top RERANK_K on ``conf``'s TRAIN draw."""
+        if conf.name not in self._features:
+            train = self.train_draw(conf)
+            t0 = time.perf_counter()
+            fit_on = reunite.screen(train.cases, train.candidates, top_k=RERANK_K, reasons=False, **_fixed_m())
+            answer = dict(train.true_pairs)
+            truth_of_row = pd.Series(fit_on.columns["case_id"]).map(answer).fillna("").to_numpy()
+            labels = (fit_on.columns["person_id"] == truth_of_row).astype(np.int8)
+            self._features[conf.name] = (_pair_features(fit_on).astype(np.float32), labels)
+            self.setup_seconds += time.perf_counter() - t0
+        return self._features[conf.name]
+
+    def fold_of(self, conf: Configuration) -> int:
+        return conf.index % N_FOLDS
+
+    def fold_model(self, fold: int) -> Any:
+        """A re-ranker fitted on the TRAIN draws of every configuration outside ``fold``."""
+        if fold not in self._folds:
+            parts = [self.train_features(c) for c in self.confs if self.fold_of(c) != fold]
+            t0 = time.perf_counter()
+            x = np.vstack([f for f, _ in parts]) if parts else np.zeros((0, 1), dtype=np.float32)
+            y = np.concatenate([lab for _, lab in parts]) if parts else np.zeros(0, dtype=np.int8)
+            self._folds[fold] = _fit_reranker(x, y)
+            self.setup_seconds += time.perf_counter() - t0
+        return self._folds[fold]
 
 
 # -- strategies --------------------------------------------------------------------------------------
@@ -154,8 +212,8 @@ def labelled_m(ctx: Context) -> reunite.ScreenResult:
     """The bound: m fitted on the TRAIN draw's true pairs of this configuration."""
     train = ctx.train
     model = reunite.train(train.cases, train.candidates, confirmed=train.true_pairs)
-    ctx.notes["labelled_m_trained_on_seed"] = train.seed
-    ctx.notes["labelled_m_train_pairs"] = len(train.true_pairs)
+    ctx.notes["trained_on_seed"] = train.seed
+    ctx.notes["train_pairs"] = len(train.true_pairs)
     return reunite.screen(ctx.eval.cases, ctx.eval.candidates, top_k=TOP_K, model=model, reasons=False,
                           **_fixed_m())
 
@@ -164,9 +222,9 @@ def _pair_features(result: reunite.ScreenResult) -> npt.NDArray[np.float64]:
     """Per ranked row: one-hot levels, contributions, score, rank, gap to the case's best, and case context
     (name / alias / marks present, birth precision) — whole columns, no per-pair Python."""
     levels = result.levels.astype(np.int64)                          # (comparisons, rows); -1 = missing
-    n_levels = int(levels.max(initial=0)) + 2
-    onehot = np.eye(n_levels, dtype=np.float64)[levels + 1]          # (comparisons, rows, n_levels)
-    onehot = onehot.transpose(1, 0, 2).reshape(levels.shape[1], -1)
+    # One column per (comparison, level or missing), from the model's spec: the same columns on any data.
+    onehot = np.hstack([np.eye(n + 1, dtype=np.float64)[np.clip(levels[k], -1, n - 1) + 1]
+                        for k, n in enumerate(result.model.spec.n_levels())])
     contributions = result.contributions.T.astype(np.float64)
     score = result.columns["score"].astype(np.float64)
     rank = result.columns["rank"].astype(np.float64)
@@ -192,25 +250,41 @@ def _case_context(cases: RecordTable) -> npt.NDArray[np.float64]:
     ]).astype(np.float64)
 
 
-def supervised(ctx: Context) -> reunite.ScreenResult:
-    """Re-rank the shipped top ``RERANK_K`` with gradient boosting trained on the TRAIN draw's labels."""
+def _fit_reranker(x: npt.NDArray[np.float32], y: npt.NDArray[np.int8]) -> Any:
+    """Gradient boosting on pair features; None when the labels hold one class only."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    train = ctx.train
-    fit_on = reunite.screen(train.cases, train.candidates, top_k=RERANK_K, reasons=False, **_fixed_m())
-    answer = dict(train.true_pairs)
-    truth_of_row = pd.Series(fit_on.columns["case_id"]).map(answer).fillna("").to_numpy()
-    labels = (fit_on.columns["person_id"] == truth_of_row).astype(np.int64)
-    ctx.notes["supervised_trained_on_seed"] = train.seed
-    ctx.notes["supervised_train_rows"] = int(labels.size)
-    ctx.notes["supervised_train_positives"] = int(labels.sum())
+    if y.size == 0 or y.min() == y.max():
+        return None
+    model = HistGradientBoostingClassifier(max_iter=RERANK_ITER, learning_rate=0.1, random_state=0)
+    with threadpool_limits(1):  # OpenMP threads spin on a shared machine: one thread is faster here
+        return model.fit(x, y)
+
+
+def _rerank_eval(ctx: Context, model: Any) -> reunite.ScreenResult:
     result = reunite.screen(ctx.eval.cases, ctx.eval.candidates, top_k=RERANK_K, reasons=False, **_fixed_m())
-    if labels.sum() == 0 or labels.sum() == labels.size or len(result) == 0:
-        return result
-    model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.1, random_state=0)
-    model.fit(_pair_features(fit_on), labels)
-    p = model.predict_proba(_pair_features(result))[:, 1]
+    if model is None or len(result) == 0:
+        return _reranked(result, result.columns["probability"].astype(np.float64))
+    with threadpool_limits(1):
+        p = model.predict_proba(_pair_features(result))[:, 1]
     return _reranked(result, p)
+
+
+def supervised(ctx: Context) -> reunite.ScreenResult:
+    """Re-rank the shipped top ``RERANK_K`` with gradient boosting trained on this configuration's TRAIN draw."""
+    x, y = ctx.suite.train_features(ctx.conf)
+    ctx.notes["trained_on_seed"] = ctx.train.seed
+    ctx.notes["train_rows"] = int(y.size)
+    ctx.notes["train_positives"] = int(y.sum())
+    return _rerank_eval(ctx, _fit_reranker(x, y))
+
+
+def supervised_suite(ctx: Context) -> reunite.ScreenResult:
+    """The same re-ranker trained on the TRAIN draws of the OTHER configurations (folds of
+    configurations, ``index % N_FOLDS``): what generalizes to a configuration it has never seen."""
+    fold = ctx.suite.fold_of(ctx.conf)
+    ctx.notes["trained_on_configs"] = [c.name for c in ctx.suite.confs if ctx.suite.fold_of(c) != fold]
+    return _rerank_eval(ctx, ctx.suite.fold_model(fold))
 
 
 def _reranked(result: reunite.ScreenResult, p: npt.NDArray[np.float64]) -> reunite.ScreenResult:
@@ -241,6 +315,7 @@ STRATEGIES: dict[str, Strategy] = {
     "default": default,
     "labelled_m": labelled_m,
     "supervised": supervised,
+    "supervised_suite": supervised_suite,
 }
 BOUND = "labelled_m"
 
@@ -333,28 +408,28 @@ def configurations(n_configs: int, base_seed: int, real_mix: bool = True) -> lis
     return out
 
 
-def run_configuration(
-    conf: Configuration, strategies: Sequence[str], n_cases: int, n_candidates: int, workdir: Path
-) -> list[dict[str, Any]]:
+def run_configuration(conf: Configuration, strategies: Sequence[str], suite: Suite) -> list[dict[str, Any]]:
     """Every strategy on one configuration's EVAL draw."""
     started = time.perf_counter()
-    eval_draw = Draw.make(conf.config, n_cases, n_candidates, conf.eval_seed, workdir / "eval")
+    eval_draw = Draw.make(conf.config, suite.n_cases, suite.n_candidates, conf.eval_seed,
+                          suite.workdir / conf.name / "eval")
     _ = eval_draw.cases, eval_draw.candidates  # read and normalize once, outside every strategy's time
-    ctx = Context(conf.config, eval_draw, n_cases, n_candidates, conf.train_seed, workdir)
+    ctx = Context(conf, eval_draw, suite)
     generated = time.perf_counter() - started
     rows = []
     for name in strategies:
-        t0 = time.perf_counter()
+        t0, setup0 = time.perf_counter(), suite.setup_seconds
+        ctx.notes = {}  # what the strategy learned from, for the row
         result = STRATEGIES[name](ctx)
-        seconds = time.perf_counter() - t0
+        setup = suite.setup_seconds - setup0
+        seconds = time.perf_counter() - t0 - setup
         rows.append({
             "config": conf.name, "index": conf.index, "regime": conf.regime, "description": conf.description,
             "strategy": name, "eval_seed": conf.eval_seed, "train_seed": conf.train_seed,
-            "config_seed": conf.config_seed, "seconds": round(seconds, 2), "pairs": result.pairs_compared,
-            **measure(result, eval_draw.truth),
+            "config_seed": conf.config_seed, "seconds": round(seconds, 2), "setup_seconds": round(setup, 2),
+            "pairs": result.pairs_compared, **measure(result, eval_draw.truth), "notes": ctx.notes,
         })
     for row in rows:
-        row["notes"] = {k: v for k, v in ctx.notes.items() if k.startswith(row["strategy"])}
         row["generate_seconds"] = round(generated, 2)
     return rows
 
@@ -460,10 +535,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="reunite-suite-") as tmp:
+        suite = Suite(confs, args.cases, args.candidates, args.keep_data or Path(tmp))
         for conf in confs:
-            workdir = (args.keep_data or Path(tmp)) / conf.name
             t0 = time.perf_counter()
-            done = run_configuration(conf, strategies, args.cases, args.candidates, workdir)
+            done = run_configuration(conf, strategies, suite)
             rows.extend(done)
             summary = "  ".join(f"{r['strategy']} {r['recall@10']:.3f}" for r in done)
             print(f"[{conf.index + 1}/{len(confs)}] {conf.name} ({conf.description}): {summary} "

@@ -93,7 +93,7 @@ def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> 
         assert "compare: given_name" in completed.stdout and "survivors" in completed.stdout
 
 
-SUITE_STRATEGIES = ("shipped", "default", "labelled_m", "supervised")
+SUITE_STRATEGIES = ("shipped", "default", "labelled_m", "supervised", "supervised_suite")
 
 
 def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: Path) -> None:
@@ -119,7 +119,9 @@ def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: P
         # The bound and the re-ranker learn from the TRAIN draw, another seed than the EVAL draw.
         assert row["eval_seed"] != row["train_seed"]
         if strategy in ("labelled_m", "supervised"):
-            assert row["notes"][f"{strategy}_trained_on_seed"] == row["train_seed"]
+            assert row["notes"]["trained_on_seed"] == row["train_seed"]
+        if strategy == "supervised_suite":  # trained on other configurations only
+            assert row["notes"]["trained_on_configs"] and config not in row["notes"]["trained_on_configs"]
     assert len({c["eval_seed"] for c in result["configurations"]}
                | {c["train_seed"] for c in result["configurations"]}) == 2 * len(names)
     # The random configurations differ from each other and from the real mix.
