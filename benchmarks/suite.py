@@ -339,6 +339,29 @@ def ece(probability: npt.NDArray[np.float64], outcome: npt.NDArray[np.bool_], bi
     return float(np.sum(np.abs(p_sum[used] - y_sum[used])) / probability.size)
 
 
+def blocked_share(result: reunite.ScreenResult, truth: pd.DataFrame) -> float | None:
+    """Share of the true pairs that blocking compares at all (the ceiling of any re-ranking of these
+    pairs), from the default blocking on the result's prepared tables; None when the matcher's internals
+    changed shape (a diagnostic, not a metric the suite depends on)."""
+    try:
+        from reunite.matching.blocking import block
+
+        prep = result.prepared
+        matched = truth[truth["person_id"] != ""]
+        case_row = pd.Index(result.cases.ids).get_indexer(matched["case_id"])
+        cand_row = pd.Index(result.candidates.ids).get_indexer(matched["person_id"])
+        prepared_of_row = np.empty(prep.cand_order.shape[0], dtype=np.int64)
+        prepared_of_row[prep.cand_order] = np.arange(prep.cand_order.shape[0])
+        n_cand = np.int64(prep.cand_order.shape[0])
+        wanted = case_row.astype(np.int64) * n_cand + prepared_of_row[cand_row]
+        seen = np.zeros(wanted.shape[0], dtype=bool)
+        for chunk in block(prep, reunite.BlockingSpec()):
+            seen |= np.isin(wanted, chunk.case * n_cand + chunk.cand)
+        return float(seen.mean()) if seen.size else None
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return None
+
+
 def measure(result: reunite.ScreenResult, truth: pd.DataFrame) -> dict[str, Any]:
     """recall@10, MRR, AUC (``reunite.evaluate``), weak tiers and calibration of one ranking."""
     cols = result.columns
@@ -367,6 +390,7 @@ def measure(result: reunite.ScreenResult, truth: pd.DataFrame) -> dict[str, Any]
     return {
         "recall@10": evaluation.recall[10],
         "recall@1": evaluation.recall[1],
+        "recall@20": evaluation.recall[20],
         "mrr": evaluation.mrr,
         "auc": evaluation.auc,
         "tiers": tiers,
@@ -429,6 +453,8 @@ def run_configuration(conf: Configuration, strategies: Sequence[str], suite: Sui
             "config_seed": conf.config_seed, "seconds": round(seconds, 2), "setup_seconds": round(setup, 2),
             "pairs": result.pairs_compared, **measure(result, eval_draw.truth), "notes": ctx.notes,
         })
+        if name == "shipped":
+            rows[-1]["blocked"] = blocked_share(result, eval_draw.truth)
     for row in rows:
         row["generate_seconds"] = round(generated, 2)
     return rows
@@ -448,14 +474,19 @@ def report(rows: list[dict[str, Any]], strategies: Sequence[str]) -> str:
     by: dict[tuple[str, str], dict[str, Any]] = {(r["config"], r["strategy"]): r for r in rows}
     configs = list(dict.fromkeys(r["config"] for r in rows))
     description = {r["config"]: r["description"] for r in rows}
-    head = "| # | configuration | " + " | ".join(f"{s} r@10 / MRR / AUC" for s in strategies) + " |"
-    lines = [head, "|---|---|" + "---|" * len(strategies)]
+    blocked = {r["config"]: r.get("blocked") for r in rows if r["strategy"] == "shipped"}
+    head = "| # | configuration | blocked | " + " | ".join(f"{s} r@10 / MRR / AUC" for s in strategies) + " |"
+    lines = [head, "|---|---|---:|" + "---|" * len(strategies)]
     for i, c in enumerate(configs):
         cells = []
         for s in strategies:
             r = by.get((c, s))
             cells.append("" if r is None else f"{_fmt(r['recall@10'])} / {_fmt(r['mrr'])} / {_fmt(r['auc'])}")
-        lines.append(f"| {i} | {c} ({description[c]}) | " + " | ".join(cells) + " |")
+        lines.append(f"| {i} | {c} ({description[c]}) | {_fmt(blocked.get(c))} | " + " | ".join(cells) + " |")
+    known = [v for v in blocked.values() if v is not None]
+    if known:
+        lines += ["", f"blocked: share of true pairs the default blocking compares at all (mean "
+                  f"{_fmt(float(np.mean(known)))}, worst {_fmt(min(known))})."]
 
     lines += ["", "| strategy | mean r@10 | worst r@10 (configuration) | mean MRR | worst MRR | mean AUC | "
               "worst AUC | ECE rank-1 | ECE case | s / config |", "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]

@@ -118,6 +118,8 @@ def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: P
             assert tier["recall@10"] is None or 0.0 <= tier["recall@10"] <= 1.0
         # The bound and the re-ranker learn from the TRAIN draw, another seed than the EVAL draw.
         assert row["eval_seed"] != row["train_seed"]
+        if strategy == "shipped":  # no ranking finds a pair that blocking never compared
+            assert row["recall@20"] <= row["blocked"] <= 1.0
         if strategy in ("labelled_m", "supervised"):
             assert row["notes"]["trained_on_seed"] == row["train_seed"]
         if strategy == "supervised_suite":  # trained on other configurations only
