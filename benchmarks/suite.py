@@ -22,11 +22,14 @@ Strategies (:data:`STRATEGIES`, name -> function; add one with one line):
 ``supervised``  a discriminative re-ranker: scikit-learn's ``HistGradientBoostingClassifier`` on per-pair
                 levels, contributions and case context of the TRAIN draw's top 50, applied to the EVAL
                 draw's top 50 (see :func:`supervised`).
+``supervised_suite``  the same re-ranker fitted on the TRAIN draws of the other configurations (3 folds of
+                configurations): what a re-ranker trained on the suite does on a configuration it never saw.
 
 Metrics per (configuration, strategy): recall@10, MRR and the no-match AUC of the top score from
 ``reunite.evaluate``; recall@10 over the true pairs of each weak tier (:data:`TIERS`, from truth.csv's
 tags); expected calibration error (10 equal-width bins) of the rank-1 ``probability`` against "rank 1 is
-the true person" and of ``case_probability`` against "the case has a true match".
+the true person" and of ``case_probability`` against "the case has a true match". Rows of ``shipped`` also
+carry ``blocked``: the share of true pairs the default blocking compares at all.
 
 The result is JSON (``--out``) with every row, and a markdown table (printed, and written beside the
 JSON as ``.md``).
