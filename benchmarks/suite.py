@@ -57,7 +57,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 import reunite
 from reunite.normalize import RecordTable
@@ -109,6 +108,11 @@ class Draw:
     def candidates(self) -> RecordTable:
         return reunite.load_side(self.directory / "candidates.csv", "candidates")
 
+    def release(self) -> None:
+        """Drop the normalized tables (they are read again from the CSVs on next use)."""
+        self.__dict__.pop("cases", None)
+        self.__dict__.pop("candidates", None)
+
     @property
     def true_pairs(self) -> list[tuple[str, str]]:
         matched = self.truth[self.truth["person_id"] != ""]
@@ -148,6 +152,7 @@ class Suite:
     n_candidates: int
     workdir: Path
     setup_seconds: float = 0.0
+    current: str = ""  # the configuration being measured
     _train: dict[str, Draw] = field(default_factory=dict)
     _features: dict[str, tuple[npt.NDArray[np.float32], npt.NDArray[np.int8]]] = field(default_factory=dict)
     _folds: dict[int, Any] = field(default_factory=dict)
@@ -172,8 +177,15 @@ class Suite:
             truth_of_row = pd.Series(fit_on.columns["case_id"]).map(answer).fillna("").to_numpy()
             labels = (fit_on.columns["person_id"] == truth_of_row).astype(np.int8)
             self._features[conf.name] = (_pair_features(fit_on).astype(np.float32), labels)
+            if conf.name != self.current:  # read again if its own turn needs it: memory stays flat
+                train.release()
             self.setup_seconds += time.perf_counter() - t0
         return self._features[conf.name]
+
+    def done(self, conf: Configuration) -> None:
+        """Free the TRAIN draw's tables of a configuration that has been measured."""
+        if conf.name in self._train:
+            self._train[conf.name].release()
 
     def fold_of(self, conf: Configuration) -> int:
         return conf.index % N_FOLDS
@@ -256,6 +268,7 @@ def _case_context(cases: RecordTable) -> npt.NDArray[np.float64]:
 def _fit_reranker(x: npt.NDArray[np.float32], y: npt.NDArray[np.int8]) -> Any:
     """Gradient boosting on pair features; None when the labels hold one class only."""
     from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
 
     if y.size == 0 or y.min() == y.max():
         return None
@@ -265,6 +278,8 @@ def _fit_reranker(x: npt.NDArray[np.float32], y: npt.NDArray[np.int8]) -> Any:
 
 
 def _rerank_eval(ctx: Context, model: Any) -> reunite.ScreenResult:
+    from threadpoolctl import threadpool_limits
+
     result = reunite.screen(ctx.eval.cases, ctx.eval.candidates, top_k=RERANK_K, reasons=False, **_fixed_m())
     if model is None or len(result) == 0:
         return _reranked(result, result.columns["probability"].astype(np.float64))
@@ -442,6 +457,7 @@ def run_configuration(conf: Configuration, strategies: Sequence[str], suite: Sui
                           suite.workdir / conf.name / "eval")
     _ = eval_draw.cases, eval_draw.candidates  # read and normalize once, outside every strategy's time
     ctx = Context(conf, eval_draw, suite)
+    suite.current = conf.name
     generated = time.perf_counter() - started
     rows = []
     for name in strategies:
@@ -460,6 +476,7 @@ def run_configuration(conf: Configuration, strategies: Sequence[str], suite: Sui
             rows[-1]["blocked"] = blocked_share(result, eval_draw.truth)
     for row in rows:
         row["generate_seconds"] = round(generated, 2)
+    suite.done(conf)
     return rows
 
 
