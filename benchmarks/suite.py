@@ -158,14 +158,15 @@ class Suite:
     _folds: dict[int, Any] = field(default_factory=dict)
 
     def train_draw(self, conf: Configuration) -> Draw:
+        """``conf``'s TRAIN draw, generated (or its tables read again) on first use, as setup time."""
+        t0 = time.perf_counter()
         if conf.name not in self._train:
-            t0 = time.perf_counter()
-            draw = Draw.make(conf.config, self.n_cases, self.n_candidates, conf.train_seed,
-                             self.workdir / conf.name / "train")
-            _ = draw.cases, draw.candidates
-            self._train[conf.name] = draw
-            self.setup_seconds += time.perf_counter() - t0
-        return self._train[conf.name]
+            self._train[conf.name] = Draw.make(conf.config, self.n_cases, self.n_candidates, conf.train_seed,
+                                               self.workdir / conf.name / "train")
+        draw = self._train[conf.name]
+        _ = draw.cases, draw.candidates
+        self.setup_seconds += time.perf_counter() - t0
+        return draw
 
     def train_features(self, conf: Configuration) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.int8]]:
         """Features and labels of the shipped top RERANK_K on ``conf``'s TRAIN draw."""
