@@ -6,6 +6,7 @@ No timing is asserted: the machine is shared and the figures belong in benchmark
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,43 @@ def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> 
         assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
         assert f"{rows[tool]['pairs']:,} pairs" in completed.stdout, completed.stdout
         assert "compare: given_name" in completed.stdout and "survivors" in completed.stdout
+
+
+SUITE_STRATEGIES = ("shipped", "default", "labelled_m", "supervised", "supervised_suite")
+
+
+def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: Path) -> None:
+    pytest.importorskip("sklearn")
+    out = tmp_path / "suite.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "suite.py"), "--configs", "2", "--cases", "40",
+         "--candidates", "1500", "--strategies", ",".join(SUITE_STRATEGIES), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    names = [c["name"] for c in result["configurations"]]
+    assert names == ["random-0", "random-1", "real-mix"]
+    rows = {(r["config"], r["strategy"]): r for r in result["rows"]}
+    assert set(rows) == {(c, s) for c in names for s in SUITE_STRATEGIES}
+    for (config, strategy), row in rows.items():
+        for metric in ("recall@10", "mrr", "ece_top", "ece_case"):
+            assert 0.0 <= row[metric] <= 1.0, (config, strategy, metric)
+        assert math.isnan(row["auc"]) or 0.0 <= row["auc"] <= 1.0
+        for tier in row["tiers"].values():
+            assert tier["recall@10"] is None or 0.0 <= tier["recall@10"] <= 1.0
+        # The bound and the re-ranker learn from the TRAIN draw, another seed than the EVAL draw.
+        assert row["eval_seed"] != row["train_seed"]
+        if strategy == "shipped":  # no ranking finds a pair that blocking never compared
+            assert row["recall@20"] <= row["blocked"] <= 1.0
+        if strategy in ("labelled_m", "supervised"):
+            assert row["notes"]["trained_on_seed"] == row["train_seed"]
+        if strategy == "supervised_suite":  # trained on other configurations only
+            assert row["notes"]["trained_on_configs"] and config not in row["notes"]["trained_on_configs"]
+    assert len({c["eval_seed"] for c in result["configurations"]}
+               | {c["train_seed"] for c in result["configurations"]}) == 2 * len(names)
+    # The random configurations differ from each other and from the real mix.
+    configs = [json.dumps(c["config"], sort_keys=True) for c in result["configurations"]]
+    assert len(set(configs)) == len(configs)
+    table = out.with_suffix(".md").read_text(encoding="utf-8")
+    assert "labelled_m" in table and "worst r@10" in table and "other_province" in table

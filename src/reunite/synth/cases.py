@@ -104,7 +104,8 @@ def draw_case_plan(rng: np.random.Generator, cfg: SynthConfig, children: People)
     named = ~unnamed & ~alias_only
     lunar = u[6] < cfg.lunar_rate
     has_marks = u[9] < np.where(baby, cfg.baby_marks_rate, cfg.marks_rate)
-    # Babies are given away days or weeks after birth (often the same day); older children at 2-10.
+    # Babies are given away days or weeks after birth (often the same day); older children at 2-10
+    # (the defaults: SynthConfig.baby_max_days, baby_gap_power, older_age_*).
     baby_gap = (rng.random(n) ** cfg.baby_gap_power * cfg.baby_max_days).astype(np.int64)
     older_gap = _older_gap(rng, cfg, n)
     missing = children.birth + np.where(baby, baby_gap, older_gap)

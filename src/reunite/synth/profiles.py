@@ -132,6 +132,12 @@ def describe(cfg: SynthConfig, regime: str = "") -> str:
     return f"{regime}: {text}" if regime else text
 
 
+def _on_axis(rng: np.random.Generator, axis: float, low: float, high: float) -> float:
+    """``low`` -> ``high`` as the axis goes 0 -> 1, the axis moved by uniform noise of +-NOISE (clipped)."""
+    t = float(np.clip(axis + rng.uniform(-NOISE, NOISE), 0.0, 1.0))
+    return low + t * (high - low)
+
+
 def random_profile(rng: np.random.Generator) -> Profile:
     """Draw a regime, its latent axes and a valid configuration (see the module docstring).
 
@@ -159,15 +165,11 @@ def random_profile(rng: np.random.Generator) -> Profile:
 
     values: dict[str, Any] = {}
     for field, (axis, low, high) in LINKED.items():
-        t = float(np.clip(axes[axis] + rng.uniform(-NOISE, NOISE), 0.0, 1.0))
-        values[field] = low + t * (high - low)
+        values[field] = _on_axis(rng, axes[axis], low, high)
     values["date_shift_max_years"] = round(values["date_shift_max_years"])
 
-    far = axes["far"]
-    moved = MOVED_RANGE[0] + float(np.clip(far + rng.uniform(-NOISE, NOISE), 0, 1)) * np.subtract(
-        *MOVED_RANGE[::-1])
-    out_share = OUT_SHARE_RANGE[0] + float(np.clip(far + rng.uniform(-NOISE, NOISE), 0, 1)) * np.subtract(
-        *OUT_SHARE_RANGE[::-1])
+    moved = _on_axis(rng, axes["far"], *MOVED_RANGE)
+    out_share = _on_axis(rng, axes["far"], *OUT_SHARE_RANGE)
     county_share = float(rng.uniform())
     out = moved * out_share
     values["move_out_province_rate"] = float(out)
