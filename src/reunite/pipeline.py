@@ -381,7 +381,9 @@ def _assemble(
                      else np.zeros((n_comp, 0), np.float32))
     any_match = np.zeros(len(cases))
     window = np.zeros(len(cases), dtype=np.int64)
+    rest = np.zeros(len(cases))
     for p in parts:
+        rest[p.case_ids] = p.case_rest
         any_match[p.case_ids] = p.case_any_match
         window[p.case_ids] = p.case_pairs
     first = np.r_[True, case[1:] != case[:-1]] if case.size else np.zeros(0, dtype=bool)
@@ -404,5 +406,6 @@ def _assemble(
         "id_number": candidates.id_masked[cand_row].astype(object),
         "pairs_compared": window[case],
         "_cand_row": cand_row,
+        "_case_rest": rest[case],  # the case's Bayes factors outside its ranked rows (the nightly merge)
     }
     return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions)

@@ -86,6 +86,45 @@ def test_incremental_gives_the_full_top_k_of_the_same_fitted_model(
             .itertuples(index=False, name=None)] == incremental
 
 
+def ranked(store: Store) -> list[tuple[str, int, str, float, float]]:
+    """Ranks 1..TOP_K of every case with their probabilities."""
+    return [(r.case_id, r.rank, r.person_id, r.score, r.probability) for r in store.current_topk()
+            if r.rank <= TOP_K]
+
+
+def assert_same_ranking(got: list[tuple[str, int, str, float, float]],
+                        want: list[tuple[str, int, str, float, float]]) -> None:
+    """Same cases, ranks, persons and scores; probabilities within 1e-9."""
+    assert [r[:4] for r in got] == [r[:4] for r in want]
+    worst = max((abs(a[4] - b[4]) for a, b in zip(got, want, strict=True)), default=0.0)
+    assert worst <= 1e-9, worst
+
+
+def test_incremental_probabilities_equal_a_full_run_of_the_same_fitted_model(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: after a merge, probabilities summed to 2 and a 3-bit candidate showed p = 0.89. A
+    case's probabilities depend on all its compared candidates; the merge must keep them exact."""
+    cases, candidates = data
+    rescreen(store, cases=cases.iloc[:50], candidates=candidates.iloc[:2700], top_k=TOP_K, seed=3)
+    cases_b, candidates_b = changed(cases, candidates)
+    assert rescreen(store, cases=cases_b, candidates=candidates_b, top_k=TOP_K).kind == "incremental"
+    incremental = ranked(store)
+    sums: dict[str, float] = {}
+    for case_id, _, _, _, probability in incremental:
+        sums[case_id] = sums.get(case_id, 0.0) + probability
+    assert max(sums.values()) <= 1.0 + 1e-12
+    rescreen(store, top_k=TOP_K, full=True, refit=False)
+    assert_same_ranking(incremental, ranked(store))
+    stored = store.fitted_model()
+    assert stored is not None
+    direct = screen(cases_b, candidates_b, top_k=TOP_K, model=FellegiSunter.from_dict(stored.model),
+                    fit_to_data=False).to_pandas()
+    assert_same_ranking(incremental, [
+        (c, r, p, float(s), float(q)) for c, r, p, s, q in direct[
+            ["case_id", "rank", "person_id", "score", "probability"]].itertuples(index=False, name=None)])
+
+
 def test_nothing_new_does_nothing_and_records_no_run(
     store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:

@@ -90,7 +90,7 @@ def head_revision() -> str:
     """The newest revision shipped with this package.
 
     >>> head_revision()
-    '0004'
+    '0005'
     """
     head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
     assert head is not None

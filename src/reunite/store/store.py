@@ -36,11 +36,14 @@ from reunite.store.db import (
 )
 from reunite.store.fitted import (
     Bound,
+    CaseTotals,
     StoredModel,
     add_fitted_model,
     latest_fitted_model,
     read_bounds,
+    read_totals,
     write_bounds,
+    write_totals,
 )
 from reunite.store.lock import (
     LockHolder,
@@ -49,6 +52,7 @@ from reunite.store.lock import (
     current_user,
     lock_holder,
     release_run_lock,
+    remove_dead_lock,
     set_lock_run,
 )
 from reunite.store.models import AuditEntry, Candidate, Case, CurrentTopK, DnaProfile, Run
@@ -341,6 +345,15 @@ class Store:
         """Who holds the run lock now (``None`` when free)."""
         return lock_holder(self.engine)
 
+    def clear_dead_lock(self) -> LockHolder | None:
+        """Remove a run lock left by a dead process on this host and mark its run failed
+        ("abandoned"), as :meth:`begin_run` would; returns that holder, or ``None``."""
+        holder = remove_dead_lock(self.engine)
+        if holder is not None:
+            with self._sessions.begin() as session:
+                self._abandon(session, holder)
+        return holder
+
     def break_run_lock(self) -> LockHolder | None:
         """Remove the run lock whoever holds it (for a person, after checking it is stale)."""
         holder = break_run_lock(self.engine)
@@ -457,6 +470,12 @@ class Store:
         with self._sessions() as session:
             return read_bounds(session)
 
+    def case_totals(self) -> dict[str, CaseTotals]:
+        """Per case, what its probabilities need besides its stored rows (set by :meth:`commit_run`);
+        a case without totals (screened before revision 0005) must be screened in full."""
+        with self._sessions() as session:
+            return read_totals(session)
+
     def commit_run(
         self,
         run_id: int,
@@ -471,6 +490,7 @@ class Store:
         fitted_model: Mapping[str, Any] | None = None,
         base_model_version: str = "",
         bounds: Mapping[str, Bound | None] | None = None,
+        totals: Mapping[str, CaseTotals] | None = None,
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -479,10 +499,10 @@ class Store:
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
-        :meth:`case_bounds`; ``None`` removes one), sets the run's ``model_version`` when given,
-        and finishes the run; then releases the run lock. A process killed before the
-        commit leaves the database as it was (the run stays "running" until a later run takes the
-        dead holder's lock over and marks it failed).
+        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), sets
+        the run's ``model_version`` when given, and finishes the run; then releases the run lock.
+        A process killed before the commit leaves the database as it was (the run stays "running"
+        until a later run takes the dead holder's lock over and marks it failed).
 
         ``current`` may hand over what :meth:`topk_scores` returned for cases that ``results``
         merge into, read after the run began (only the run lock's holder writes the top-k): the
@@ -511,6 +531,7 @@ class Store:
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
+                write_totals(session, run_id, totals or {})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
