@@ -32,13 +32,22 @@ from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
 
-__all__ = ["Explanation", "ScreenResult", "fit_population", "load_side", "screen", "screen_preview", "train"]
+__all__ = [
+    "Explanation",
+    "ScreenResult",
+    "fit_population",
+    "load_side",
+    "screen",
+    "screen_preview",
+    "train",
+    "write_ranked_csv",
+]
 
 RANKED_COLUMNS = (
     "case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
     "name", "sex", "birth_date", "region", "id_number", "pairs_compared",
 )
-_SEX_TEXT = np.array(["", "M", "F"], dtype=object)
+SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
 TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 
@@ -108,15 +117,7 @@ class ScreenResult:
         columns = dict(self.columns)
         if reveal_ids:
             columns["id_number"] = self.candidates.id_number[self._cand_rows()]
-        score = np.round(columns["score"].astype(np.float64), 3)
-        probability = np.round(columns["probability"].astype(np.float64), 6)
-        case_probability = np.round(columns["case_probability"].astype(np.float64), 6)
-        data = [
-            columns["case_id"].tolist(), columns["rank"].tolist(), columns["person_id"].tolist(),
-            score.tolist(), probability.tolist(), case_probability.tolist(),
-            *(columns[c].tolist() for c in RANKED_COLUMNS[6:]),
-        ]
-        return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True))
+        return write_ranked_csv(path, columns)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
@@ -150,6 +151,20 @@ class ScreenResult:
             strong = int((self.columns["probability"][top] >= 0.5).sum())
             lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
         return "\n".join(lines)
+
+
+def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]]) -> Path:
+    """RANKED.csv from aligned arrays of :data:`RANKED_COLUMNS` (what ``ScreenResult.to_csv`` and
+    ``reunite export`` write): scores to 3 decimals, probabilities to 6."""
+    score = np.round(np.asarray(columns["score"]).astype(np.float64), 3)
+    probability = np.round(np.asarray(columns["probability"]).astype(np.float64), 6)
+    case_probability = np.round(np.asarray(columns["case_probability"]).astype(np.float64), 6)
+    data = [
+        np.asarray(columns["case_id"]).tolist(), np.asarray(columns["rank"]).tolist(),
+        np.asarray(columns["person_id"]).tolist(), score.tolist(), probability.tolist(), case_probability.tolist(),
+        *(np.asarray(columns[c]).tolist() for c in RANKED_COLUMNS[6:]),
+    ]
+    return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True))
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
@@ -400,7 +415,7 @@ def _assemble(
         "reasons": (np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object)
                     if reasons else np.full(case.size, "", dtype=object)),
         "name": candidates.display_name[cand_row].astype(object),
-        "sex": _SEX_TEXT[candidates.sex[cand_row]],
+        "sex": SEX_TEXT[candidates.sex[cand_row]],
         "birth_date": candidates.display_birth[cand_row].astype(object),
         "region": candidates.display_region[cand_row].astype(object),
         "id_number": candidates.id_masked[cand_row].astype(object),

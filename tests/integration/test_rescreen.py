@@ -275,3 +275,30 @@ def test_case_losing_its_reserve_is_screened_against_every_candidate(
     merged = [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3]
     rescreen(store, top_k=3, full=True, refit=False)
     assert [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3] == merged
+
+
+def test_export_of_the_stored_top_k_equals_screens_csv(
+    db_url: str, data: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: ``reunite export`` writes the stored top-k as RANKED.csv, byte for byte what
+    ``screen`` writes with the same fitted model -- after a full run and after an incremental one."""
+    from reunite.cli import main
+
+    cases, candidates = data
+    cases_b, candidates_b = changed(cases, candidates)
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases.iloc[:50], candidates=candidates.iloc[:2700], top_k=TOP_K)
+        stored = store.fitted_model()
+    assert stored is not None
+    model = FellegiSunter.from_dict(stored.model)
+    for day, (day_cases, day_candidates) in enumerate([(cases.iloc[:50], candidates.iloc[:2700]),
+                                                      (cases_b, candidates_b)]):
+        if day:
+            assert rescreen(db_url, cases=day_cases, candidates=day_candidates, top_k=TOP_K).kind == "incremental"
+        for reveal in ([], ["--reveal-ids"]):
+            out, want = tmp_path / f"export{day}{len(reveal)}.csv", tmp_path / f"screen{day}{len(reveal)}.csv"
+            assert main(["export", "--db", db_url, "--out", str(out), *reveal]) == 0
+            assert f"rows of the stored top-k: {out}" in capsys.readouterr().out
+            screen(day_cases, day_candidates, top_k=TOP_K, model=model, fit_to_data=False).to_csv(
+                want, reveal_ids=bool(reveal))
+            assert out.read_bytes() == want.read_bytes()

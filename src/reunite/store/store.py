@@ -335,6 +335,12 @@ class Store:
                 raise StoreError(f"run {run_id}: no such run")
             return {c: getattr(run, c) for c in Run.__table__.columns.keys()}  # noqa: SIM118
 
+    def last_succeeded_run(self) -> dict[str, Any] | None:
+        """:meth:`run_info` of the newest succeeded run (``None`` before the first)."""
+        with self._sessions() as session:
+            run_id = session.scalar(select(Run.id).where(Run.status == "succeeded").order_by(Run.id.desc()).limit(1))
+        return None if run_id is None else self.run_info(run_id)
+
     def last_model_version(self) -> str | None:
         """Model version of the newest succeeded run (``None`` before the first)."""
         with self._sessions() as session:
