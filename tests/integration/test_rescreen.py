@@ -302,3 +302,36 @@ def test_export_of_the_stored_top_k_equals_screens_csv(
             screen(day_cases, day_candidates, top_k=TOP_K, model=model, fit_to_data=False).to_csv(
                 want, reveal_ids=bool(reveal))
             assert out.read_bytes() == want.read_bytes()
+
+
+def test_nothing_to_do_after_a_killed_run_still_clears_its_lock_and_running_row(
+    db_url: str, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: a night with nothing to do left a killed run's lock and "running" row in place."""
+    cases, candidates = data
+    rescreen(db_url, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    # a process that takes the lock, records its run, and dies without finishing
+    code = ("import os, sys; from reunite.store import Store; s = Store.open(sys.argv[1]); "
+            "print(s.begin_run('incremental', 'cfg', 'm', 0, {}), flush=True); os._exit(0)")
+    dead = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True)
+    killed = int(dead.stdout.strip())
+    with Store.open(db_url) as store:
+        assert store.lock_holder() is not None and store.run_info(killed)["status"] == "running"
+        report = rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+        assert report.kind == "nothing"
+        assert store.lock_holder() is None
+        assert store.run_info(killed)["status"] == "failed" and "abandoned" in store.run_info(killed)["error"]
+
+
+def test_nothing_to_do_during_a_live_run_does_not_call_the_stored_top_k_current(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: while a --full run was under way, a plain rescreen said "the stored top-k is
+    current" -- a top-k that run was about to replace."""
+    cases, candidates = data
+    rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    live = store.begin_run("full", "cfg", "m", 0, {})  # this process: alive
+    with pytest.raises(ConcurrentRunError, match="another run holds the run lock"):
+        rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    store.finish_run(live)
+    assert rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K).kind == "nothing"
