@@ -58,6 +58,7 @@ __all__ = [
     "merge_delta",
     "posteriors",
     "rank_key",
+    "row_changes",
     "state_from_screen",
     "states_from_store",
 ]
@@ -237,3 +238,43 @@ def posteriors(state: CaseState, prior: float) -> tuple[list[float], float]:
         log_denominator = float(np.logaddexp2(np.log2(1.0 - prior), log_prior + log_total))
     probabilities = np.exp2(log_prior + scores - log_denominator).tolist()
     return probabilities, float(np.exp2(log_prior + log_total - log_denominator))
+
+
+@dataclass(frozen=True, slots=True)
+class RowChanges:
+    """How a night changes the stored rows of merged cases: rows that ``enter`` (case, rank,
+    person, score, probability), rows that ``leave`` (case, person), and rows that stay with their
+    score and get a new probability (``reweigh``: case, person, probability)."""
+
+    enter: list[tuple[str, int, str, float, float]]
+    leave: list[tuple[str, str]]
+    reweigh: list[tuple[str, str, float]]
+
+
+def row_changes(before: Mapping[str, Sequence[Bound]], after: Mapping[str, CaseState], prior: float) -> RowChanges:
+    """The row changes that turn the stored rows ``before`` of the cases in ``after`` into their
+    rows ``after``, every probability recomputed from the new state (:func:`posteriors`).
+
+    >>> old = {"c1": [(5.0, "P1"), (3.0, "P2")]}
+    >>> new = {"c1": CaseState(((5.0, "P1"), (4.0, "P3")), None, 3, 0.0, NO_EXCLUSIONS)}
+    >>> changes = row_changes(old, new, 0.5)
+    >>> [r[:4] for r in changes.enter], changes.leave, [r[:2] for r in changes.reweigh]
+    ([('c1', 2, 'P3', 4.0)], [('c1', 'P2')], [('c1', 'P1')])
+    """
+    enter: list[tuple[str, int, str, float, float]] = []
+    leave: list[tuple[str, str]] = []
+    reweigh: list[tuple[str, str, float]] = []
+    for case_id, state in sorted(after.items()):
+        old = {p: s for s, p in before.get(case_id, ())}
+        probabilities, _ = posteriors(state, prior)
+        now = set()
+        for rank, ((score, person_id), probability) in enumerate(zip(state.rows, probabilities, strict=True), 1):
+            now.add(person_id)
+            if old.get(person_id) == score:
+                reweigh.append((case_id, person_id, probability))
+            else:
+                if person_id in old:
+                    leave.append((case_id, person_id))  # re-scored: its old row goes first
+                enter.append((case_id, rank, person_id, score, probability))
+        leave += [(case_id, p) for p in old if p not in now]
+    return RowChanges(enter, leave, reweigh)

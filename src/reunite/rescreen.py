@@ -473,6 +473,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     reasons: dict[tuple[str, str], str] = {}
     pairs = screened_delta = 0
     in_full = set(look.in_full)
+    fresh: _Pairs | None = None
     if look.kind == "incremental":
         assert model is not None
         delta = sorted(set(look.open_ids) - in_full)
@@ -484,8 +485,6 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         after.update(merged)
         in_full |= unknown
         screened_delta = len(delta) - len(unknown)
-        if fresh is not None:  # the reasons of the fresh rows that are written
-            reasons.update(fresh.reasons({(c, p) for c, s in merged.items() for _, p in s.rows}))
     new_model = None
     if in_full:
         full_states, full_reasons, model, new_model, full_pairs = _screen_in_full(
@@ -494,15 +493,21 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         reasons.update(full_reasons)
         pairs += full_pairs
     assert model is not None
-    # rows a merged case keeps from before keep their reasons
-    kept = {(r.case_id, r.person_id): r.reasons for r in store.current_topk([c for c in after if c not in in_full])}
-    results = _result_rows(after, model.prior, {**kept, **reasons})
+    # cases screened in full: every row replaced; merged cases: only the rows that change are written
+    merged_states = {c: s for c, s in after.items() if c not in in_full}
+    changes = merge.row_changes({c: look.states[c].rows for c in merged_states}, merged_states, model.prior)
+    if fresh is not None:  # the reasons of the fresh rows that are written
+        reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
+    results = _result_rows({c: s for c, s in after.items() if c in in_full}, model.prior, reasons)
+    results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
+                 "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
     fitted_json = new_model.to_dict() if new_model is not None else None
     version = str(fitted_json["version"]) if fitted_json is not None else look.model_version
     store.commit_run(
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
-        replace_cases=set(after), top_k=None, model_version=version, fitted_model=fitted_json,
-        base_model_version=settings.base.version,
+        replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
+        base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
+        leave=changes.leave, reweigh=changes.reweigh,
         bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},

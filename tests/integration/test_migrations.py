@@ -208,6 +208,13 @@ def test_models_match_the_head_revision(db_url: str) -> None:
         engine.dispose()
 
 
+def test_schema_head_constant_is_the_newest_revision() -> None:
+    """A database at SCHEMA_HEAD opens without loading Alembic: the constant must follow the scripts."""
+    from reunite.store.db import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
 def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)

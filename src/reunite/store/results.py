@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite.errors import InputError
@@ -28,6 +28,7 @@ __all__ = [
     "parse_result_rows",
     "rank_key",
     "rank_rows",
+    "reweigh_rows",
     "write_results",
 ]
 
@@ -38,6 +39,8 @@ TOPK_SELECT = select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOPK.c.
                      _TOPK.c.reasons, _TOPK.c.run_id)
 _BY_RANK = itemgetter(0, 1)  # of (-score, person_id, ...) tuples
 _DELETE_PAIR = delete(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p"))
+_REWEIGH = (update(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p"))
+            .values(probability=bindparam("q")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +193,15 @@ def write_results(
                                   "probability": r["probability"], "reasons": r["reasons"], "run_id": run_id}
                                  for r in entering])
     return len(touched)
+
+
+def reweigh_rows(session: Session, leave: Sequence[tuple[str, str]],
+                 reweigh: Sequence[tuple[str, str, float]]) -> None:
+    """Inside ``session``'s transaction: delete the current top-k rows ``(case, person)`` in
+    ``leave`` and set the probability of the rows ``(case, person, probability)`` in ``reweigh``
+    (a row whose score is unchanged keeps its reasons and the run that scored it)."""
+    connection = session.connection()
+    if leave:
+        connection.execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
+    if reweigh:
+        connection.execute(_REWEIGH, [{"c": c, "p": p, "q": q} for c, p, q in reweigh])

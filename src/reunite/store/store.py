@@ -66,7 +66,15 @@ from reunite.store.records import (
     table_of,
     upsert_rows,
 )
-from reunite.store.results import TOPK_SELECT, TopKRow, parse_result_rows, rank_key, rank_rows, write_results
+from reunite.store.results import (
+    TOPK_SELECT,
+    TopKRow,
+    parse_result_rows,
+    rank_key,
+    rank_rows,
+    reweigh_rows,
+    write_results,
+)
 
 __all__ = ["RunKind", "Store", "UpsertResult"]
 
@@ -497,6 +505,8 @@ class Store:
         base_model_version: str = "",
         bounds: Mapping[str, Bound | None] | None = None,
         totals: Mapping[str, CaseTotals] | None = None,
+        leave: Sequence[tuple[str, str]] = (),
+        reweigh: Sequence[tuple[str, str, float]] = (),
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -505,7 +515,9 @@ class Store:
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
-        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), sets
+        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), deletes
+        the top-k rows ``(case, person)`` in ``leave``, sets the probability of the rows
+        ``(case, person, probability)`` in ``reweigh``, sets
         the run's ``model_version`` when given, and finishes the run; then releases the run lock.
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
@@ -534,6 +546,7 @@ class Store:
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
+                reweigh_rows(session, leave, reweigh)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
