@@ -224,16 +224,19 @@ class _Pairs:
             columns["case_id"].tolist(), columns["pairs_compared"].tolist(), columns["_case_rest"].tolist(),
             strict=True)}
 
+    def deltas(self) -> dict[str, merge.Delta]:
+        """Per case with a pair: its ranked rows, and its other pairs summed (:class:`merge.Delta`)."""
+        return {c: merge.Delta(tuple(self.by_case[c]), rest, n) for c, (n, rest) in self.totals().items()}
+
 
 def _screen_pairs(cases: RawTable | RecordTable, candidates: RawTable | RecordTable, model: FellegiSunter,
-                  blocking: BlockingSpec, exclude: Collection[tuple[str, str]], top_k: int | None,
+                  blocking: BlockingSpec, exclude: Collection[tuple[str, str]], top_k: int,
                   progress: bool = False) -> _Pairs | None:
     """:func:`reunite.pipeline.screen` with the model's own u and frequencies, reasons left to
-    format for the rows that are kept; ``top_k=None``: every compared pair (a night's delta)."""
+    format for the rows that are kept."""
     if len(cases) == 0 or len(candidates) == 0:
         return None
-    k = max(1, len(candidates)) if top_k is None else top_k
-    result = screen(cases, candidates, top_k=k, model=model, blocking=blocking, exclude=exclude,
+    result = screen(cases, candidates, top_k=top_k, model=model, blocking=blocking, exclude=exclude,
                     fit_to_data=False, reasons=False, progress=progress)
     columns = result.columns
     by_case: dict[str, list[Bound]] = defaultdict(list)
@@ -480,7 +483,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         gone, fresh = _delta_pairs(store, look, settings, delta, progress)
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
         merged, unknown = merge.merge_delta(
-            look.states, delta, gone=gone.by_case if gone else {}, fresh=fresh.by_case if fresh else {},
+            look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
             leaving=set(look.candidates.changed_ids), depth=depth, top_k=settings.top_k)
         after.update(merged)
         in_full |= unknown
@@ -495,7 +498,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     assert model is not None
     # cases screened in full: every row replaced; merged cases: only the rows that change are written
     merged_states = {c: s for c, s in after.items() if c not in in_full}
-    changes = merge.row_changes({c: look.states[c].rows for c in merged_states}, merged_states, model.prior)
+    changes = merge.row_changes(look.states, merged_states, model.prior)
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
     results = _result_rows({c: s for c, s in after.items() if c in in_full}, model.prior, reasons)
@@ -507,7 +510,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
         replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave, reweigh=changes.reweigh,
+        leave=changes.leave, rescale=changes.rescale,
         bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
@@ -520,19 +523,21 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
 
 def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str],
                  progress: bool) -> tuple[_Pairs | None, _Pairs | None]:
-    """Every pair of the ``delta`` cases with the changed candidates' old versions (as stored) and
-    with the new and changed candidates' new versions, scored with the stored fitted model."""
+    """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
+    new and changed candidates' new versions, scored with the stored fitted model: each case's best
+    ``2 * top_k`` of each, the others summed (:meth:`_Pairs.deltas`)."""
     assert look.fitted is not None
     changed = look.candidates.changed_ids
     if not delta or look.candidates.table is None:
         return None, None
-    delta_cases = _table(store.read_rows("cases", delta), "cases", "stored cases")
+    delta_cases = load_side(_table(store.read_rows("cases", delta), "cases", "stored cases"), "cases")
     gone = None
     if changed:
         old_versions = _table(store.read_rows("candidates", changed), "candidates", "stored candidates")
-        gone = _screen_pairs(delta_cases, old_versions, look.fitted, settings.blocking, look.excluded, None)
+        gone = _screen_pairs(delta_cases, old_versions, look.fitted, settings.blocking, look.excluded,
+                             settings.depth)
     fresh = _screen_pairs(delta_cases, look.candidates.table, look.fitted, settings.blocking, look.excluded,
-                          None, progress)
+                          settings.depth, progress)
     return gone, fresh
 
 

@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reunite.matching.rank import case_posteriors
-from reunite.merge import NO_EXCLUSIONS, CaseState, merge_case, posteriors, rank_key, state_from_screen
+from reunite.merge import NO_EXCLUSIONS, CaseState, delta_of, merge_case, posteriors, rank_key, state_from_screen
 
 TOP_K, DEPTH, PRIOR = 3, 6, 0.5
 
 # float32 scores as the matcher makes them, strong ones included (a true match scores 20-60 bits)
 scores = st.floats(-40, 60, width=32)
 # one night: persons (by number) that enter or change (a new score) or leave the case's window (None)
-nights = st.lists(st.dictionaries(st.integers(0, 30), st.one_of(st.none(), scores), max_size=12),
+nights = st.lists(st.dictionaries(st.integers(0, 40), st.one_of(st.none(), scores), max_size=16),
                   min_size=1, max_size=6)
 
 
@@ -29,7 +29,7 @@ def full_state(window: dict[str, float]) -> CaseState:
 
 
 @settings(max_examples=300, deadline=None)
-@given(first=st.dictionaries(st.integers(0, 30), scores, max_size=20), deltas=nights)
+@given(first=st.dictionaries(st.integers(0, 40), scores, max_size=30), deltas=nights)
 def test_merged_deltas_equal_one_full_state(first: dict[int, float], deltas: list[dict[int, float | None]]) -> None:
     window = {f"P{p}": s for p, s in first.items()}
     state = full_state(window)
@@ -42,8 +42,9 @@ def test_merged_deltas_equal_one_full_state(first: dict[int, float], deltas: lis
             else:
                 window[f"P{p}"] = s
         fresh = [(float(s), f"P{p}") for p, s in night.items() if s is not None]
-        merged = merge_case(state, gone=gone, fresh=fresh, leaving=changed | {f"P{p}" for p in night},
-                            depth=DEPTH, top_k=TOP_K)
+        # each side as the delta screens give it: the best DEPTH pairs, the others summed
+        merged = merge_case(state, gone=delta_of(gone, DEPTH), fresh=delta_of(fresh, DEPTH),
+                            leaving=changed | {f"P{p}" for p in night}, depth=DEPTH, top_k=TOP_K)
         state = merged if merged is not None else full_state(window)  # screened in full
     want = full_state(window)
     assert state.rows[:TOP_K] == want.rows[:TOP_K]

@@ -506,7 +506,7 @@ class Store:
         bounds: Mapping[str, Bound | None] | None = None,
         totals: Mapping[str, CaseTotals] | None = None,
         leave: Sequence[tuple[str, str]] = (),
-        reweigh: Sequence[tuple[str, str, float]] = (),
+        rescale: Sequence[tuple[str, float]] = (),
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -516,8 +516,8 @@ class Store:
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
         :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), deletes
-        the top-k rows ``(case, person)`` in ``leave``, sets the probability of the rows
-        ``(case, person, probability)`` in ``reweigh``, sets
+        the top-k rows ``(case, person)`` in ``leave``, multiplies the probabilities of the rows of
+        each case in ``rescale`` ``(case, factor)`` by its factor, sets
         the run's ``model_version`` when given, and finishes the run; then releases the run lock.
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
@@ -546,7 +546,7 @@ class Store:
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
-                reweigh_rows(session, leave, reweigh)  # before the rows that enter: a person may leave and enter
+                reweigh_rows(session, leave, rescale)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
