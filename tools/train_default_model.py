@@ -1,11 +1,14 @@
 """Build src/reunite/data/default_model.json, the model reunite ships with.
 
-m comes from labelled pairs (the true pairs of a synthetic draw, whose corruption rates are documented
-in reunite.synth.SynthConfig), u from random pairs of the same draw; EM is not used here, so the
-default does not depend on how well EM separates one particular data set. ``screen`` re-estimates u
-on the data being screened (``estimate_u=True``), so only m carries over from this draw.
+m must not be the rates of one generator setting: it is fitted on the labelled true pairs of many
+configurations drawn at random (:func:`reunite.synth.random_config`, wide ranges of renaming, shifted
+births, moves, late registration, babies and older children), pooled, overall and per case kind
+(baby / child / unknown, :mod:`reunite.matching.kinds`). The configuration seeds (500000 + i) and data
+seeds (600000 + i) are disjoint from the randomized suite's (benchmarks/suite.py: 0.., 100000..,
+200000..), so the suite never evaluates on a draw the model was fitted on. u comes from random pairs of
+the same draws; ``screen`` re-estimates u (and learns m by EM) on the data being screened.
 
-Run: python tools/train_default_model.py [--cases 3000 --candidates 150000 --seed 20261128]
+Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000]
 """
 
 from __future__ import annotations
@@ -17,26 +20,30 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from reunite.matching.compare import compare
+from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import prepare
 from reunite.matching.spec import ComparisonSpec
-from reunite.pipeline import load_side
-from reunite.synth import generate, write
+from reunite.pipeline import load_side, screen
+from reunite.synth import generate, random_config, write
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "reunite" / "data" / "default_model.json"
+CONFIG_SEED, DATA_SEED = 500_000, 600_000
+CALIBRATION_SEED = 700_000  # configurations (and data) the probabilities are calibrated on
+TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
+PRIORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, default=3000)
-    parser.add_argument("--candidates", type=int, default=150_000)
-    parser.add_argument("--seed", type=int, default=20261128)
-    parser.add_argument("--out", type=Path, default=OUT)
-    args = parser.parse_args()
+def labelled_levels(
+    spec: ComparisonSpec, n_cases: int, n_candidates: int, index: int, random_pairs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels and case kinds of the true pairs of one random configuration, and levels of random pairs."""
+    config = random_config(np.random.default_rng(CONFIG_SEED + index))
     with tempfile.TemporaryDirectory() as tmp:
-        paths = write(generate(args.cases, args.candidates, seed=args.seed), tmp)
+        paths = write(generate(n_cases, n_candidates, seed=DATA_SEED + index, config=config), tmp)
         cases = load_side(paths.cases, "cases")
         candidates = load_side(paths.candidates, "candidates")
         with open(paths.truth, encoding="utf-8") as handle:
@@ -49,22 +56,94 @@ def main() -> None:
     pairs = [(case_index[c], cand_index[p]) for c, p in truth if c in case_index and p in cand_index]
     case = np.array([c for c, _ in pairs], dtype=np.int64)
     cand = np.array([p for _, p in pairs], dtype=np.int64)
+    rng = np.random.default_rng(DATA_SEED + index)
+    random_case = rng.integers(0, len(cases), random_pairs)
+    random_cand = rng.integers(0, len(candidates), random_pairs)
+    return (compare(prep, spec, case, cand), case_kinds(prep.cases, case),
+            compare(prep, spec, random_case, random_cand))
+
+
+def _log_likelihood(ranked: pd.DataFrame, truth: dict[str, str], prior0: float, prior: float) -> float:
+    """Log-likelihood of the truth under the probabilities of ``ranked`` (a screen at ``prior0``) re-read
+    at ``prior``: each case's Bayes-factor sum is recovered from its ``case_probability``."""
+    total = 0.0
+    for case_id, group in ranked.groupby("case_id", sort=False):
+        n = float(group["pairs_compared"].iloc[0])
+        any0 = min(float(group["case_probability"].iloc[0]), 1 - 1e-12)
+        mean_bf = (1 - prior0) * any0 / (prior0 * (1 - any0))  # sum of Bayes factors / N
+        denominator = (1 - prior) + prior * mean_bf
+        p = prior / n * np.exp2(group["score"].to_numpy(np.float64)) / denominator
+        child = truth.get(str(case_id), "")
+        hit = np.flatnonzero(group["person_id"].to_numpy() == child) if child else np.zeros(0, dtype=np.int64)
+        if hit.size:
+            total += float(np.log(max(p[hit[0]], 1e-12)))
+        elif child:  # the child was not ranked: any other candidate
+            total += float(np.log(max(prior * mean_bf / denominator - p.sum(), 1e-12)))
+        else:
+            total += float(np.log(max((1 - prior) / denominator, 1e-12)))
+    return total
+
+
+def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int) -> tuple[float, float]:
+    """The temperature and prior that maximise the likelihood of the truth of held-out random
+    configurations, screened as ``reunite.screen`` does by default (u refitted, m learned by EM)."""
+    scores = np.zeros((len(TEMPERATURES), len(PRIORS)))
+    for index in range(n_configs):
+        config = random_config(np.random.default_rng(CALIBRATION_SEED + index))
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write(generate(n_cases, n_candidates, seed=CALIBRATION_SEED + index, config=config), tmp)
+            with open(paths.truth, encoding="utf-8") as handle:
+                truth = {r["case_id"]: r["person_id"] for r in csv.DictReader(handle)}
+            cases, candidates = load_side(paths.cases, "cases"), load_side(paths.candidates, "candidates")
+            for t, temperature in enumerate(TEMPERATURES):
+                body = model.to_dict()
+                body["params"]["temperature"] = temperature
+                ranked = screen(cases, candidates, model=FellegiSunter.from_dict(body), top_k=50, reasons=False)
+                frame = ranked.to_pandas()
+                for q, prior in enumerate(PRIORS):
+                    scores[t, q] += _log_likelihood(frame, truth, model.prior, prior)
+    t, q = np.unravel_index(int(np.argmax(scores)), scores.shape)
+    return TEMPERATURES[int(t)], PRIORS[int(q)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--configs", type=int, default=24)
+    parser.add_argument("--cases", type=int, default=600)
+    parser.add_argument("--candidates", type=int, default=30_000)
+    parser.add_argument("--calibration-configs", type=int, default=12)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
     spec = ComparisonSpec()
+    true_levels, kinds, random_levels = [], [], []
+    for index in range(args.configs):
+        levels, kind, rand = labelled_levels(spec, args.cases, args.candidates, index, 400_000 // args.configs)
+        true_levels.append(levels)
+        kinds.append(kind)
+        random_levels.append(rand)
     model = FellegiSunter(spec)
-    model.fit_labelled(compare(prep, spec, case, cand))
-    rng = np.random.default_rng(args.seed)
-    random_case = rng.integers(0, len(cases), 400_000)
-    random_cand = rng.integers(0, len(candidates), 400_000)
-    model.fit_u(compare(prep, spec, random_case, random_cand))
+    model.fit_labelled(np.concatenate(true_levels, axis=1), kinds=np.concatenate(kinds))
+    model.fit_u(np.concatenate(random_levels, axis=1))
+    temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
     body = model.to_dict()
+    body["params"]["temperature"], body["params"]["prior"] = temperature, prior
+    model = FellegiSunter.from_dict(body)
+    body = model.to_dict()
+    counts = np.bincount(np.concatenate(kinds), minlength=len(CASE_KINDS))
     body["provenance"] = (
-        f"m from {len(pairs)} labelled true pairs and u from 400000 random pairs of "
-        f"reunite.synth.generate({args.cases}, {args.candidates}, seed={args.seed}) with the default "
-        "SynthConfig; built by tools/train_default_model.py"
+        f"m from {int(counts.sum())} labelled true pairs ("
+        + ", ".join(f"{kind} {int(n)}" for kind, n in zip(CASE_KINDS, counts, strict=True))
+        + f") of {args.configs} random configurations (reunite.synth.random_config(default_rng({CONFIG_SEED} + i)), "
+        f"generate({args.cases}, {args.candidates}, seed={DATA_SEED} + i)); u from 400000 random pairs of the "
+        f"same draws; temperature {temperature} and prior {prior} of highest likelihood of the truth of "
+        f"{args.calibration_configs} other random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) "
+        "screened by default; built by tools/train_default_model.py"
     )
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    for name, w in zip(spec.comparisons, model.weights_, strict=True):
-        print(f"{name:<13}", " ".join(f"{v:+6.2f}" for v in w))
+    for kind in CASE_KINDS:
+        print(kind)
+        for name, w in zip(spec.comparisons, model.kind_weights(kind), strict=True):
+            print(f"  {name:<13}", " ".join(f"{v:+6.2f}" for v in w))
     print(f"wrote {args.out} (version {body['version']})")
 
 

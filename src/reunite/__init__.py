@@ -22,8 +22,9 @@ from reunite.ingest import IngestReport, RawTable, read_table
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 from reunite.normalize import RecordTable, normalize
-from reunite.pipeline import Explanation, ScreenResult, load_side, screen, screen_preview, train
+from reunite.pipeline import Explanation, ScreenResult, explain, load_side, screen, screen_preview, train
 from reunite.rescreen import RescreenReport, rescreen
+from reunite.run_config import RunConfig
 from reunite.store import Store, build_plan
 
 __version__ = "0.1.0"
@@ -46,6 +47,7 @@ __all__ = [
     "RecordTable",
     "RescreenReport",
     "ReuniteError",
+    "RunConfig",
     "ScreenResult",
     "Store",
     "StoreError",
@@ -53,6 +55,7 @@ __all__ = [
     "build_plan",
     "default_model",
     "evaluate",
+    "explain",
     "load_side",
     "normalize",
     "read_table",

@@ -17,6 +17,7 @@ NameKind = Literal["name", "alias", "former"]
 # Array aliases: the columnar code reads better with the element type up front.
 B = npt.NDArray[np.bool_]
 I8 = npt.NDArray[np.int8]
+I16 = npt.NDArray[np.int16]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 U64 = npt.NDArray[np.uint64]

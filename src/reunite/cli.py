@@ -5,38 +5,77 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
-from reunite.errors import OutputError, ReuniteError
+from reunite.errors import ConfigError, InputError, ReuniteError
 from reunite.ingest import IngestReport
+from reunite.ingest._safe import mask_id_numbers
+from reunite.run_config import DEFAULT_TOP_K
+
+if TYPE_CHECKING:
+    from reunite.normalize import RecordTable
 
 __all__ = ["main"]
 
+USER_ERROR = 2  # exit code of a user's mistake (as argparse uses for a bad command line)
 
-def _add_input_options(parser: argparse.ArgumentParser) -> None:
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad command line in one line (``reunite screen: error: ...``)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = True) -> None:
     parser.add_argument("--strict", action="store_true",
                         help="stop with one error listing every bad row instead of quarantining rows")
-    parser.add_argument("--quarantine-dir", type=Path, default=None,
-                        help="where the quarantine CSVs go (default: beside --out)")
+    if quarantine:
+        parser.add_argument("--quarantine-dir", type=Path, default=None,
+                            help="existing folder for the quarantine CSVs (default: beside --out)")
+    parser.add_argument("--encoding", default=None,
+                        help="text encoding of CSV inputs, e.g. gb18030 (default: detected)")
+    parser.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
+                        help="map an input header to a column, e.g. --mapping '出生年月=birth_date' "
+                             "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
+    parser.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
+
+
+def _sheet(value: str | None) -> str | int | None:
+    return int(value) if value is not None and value.isdigit() else value
+
+
+def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
+    """Read and normalize one input with the command's input options."""
+    from reunite.ingest import mapping_from_options, read_table
+    from reunite.pipeline import load_side
+
+    raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
+                     strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+    return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="reunite",
         description="Rank candidate persons for cold missing-child cases, so the true child is "
                     "among the first sampled for DNA.",
     )
     parser.add_argument("--version", action="version", version=f"reunite {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
 
     screen = commands.add_parser("screen", help="rank candidates for every case and write RANKED.csv")
     screen.add_argument("--cases", required=True, type=Path, help="cases CSV or XLSX")
     screen.add_argument("--candidates", required=True, type=Path, help="candidates CSV or XLSX")
-    screen.add_argument("--top-k", type=int, default=10, help="candidates kept per case (default 10)")
+    screen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                        help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     screen.add_argument("--out", type=Path, help="ranked CSV to write (required unless --preview)")
     screen.add_argument("--model", type=Path, help="model JSON (default: the shipped model)")
     screen.add_argument("--preview", action="store_true", help="only count the pairs to compare")
@@ -54,6 +93,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--em", action="store_true", help="also run EM on every blocked pair (u fixed)")
     train.add_argument("--out", required=True, type=Path, help="model JSON to write")
     train.add_argument("--seed", type=int, default=0)
+    _add_input_options(train, quarantine=False)
+
+    explain = commands.add_parser("explain", help="show each field's level and weight for one pair")
+    explain.add_argument("--cases", required=True, type=Path, help="cases CSV or XLSX")
+    explain.add_argument("--candidates", required=True, type=Path, help="candidates CSV or XLSX")
+    explain.add_argument("--case", required=True, help="case_id")
+    explain.add_argument("--person", required=True, help="person_id")
+    explain.add_argument("--model", type=Path, help="model JSON (default: the shipped model)")
+    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
+    _add_input_options(explain, quarantine=False)
 
     evaluate = commands.add_parser("evaluate", help="score a ranked CSV against a truth CSV")
     evaluate.add_argument("--truth", required=True, type=Path)
@@ -64,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cases", type=int, default=300)
     demo.add_argument("--candidates", type=int, default=30_000)
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--top-k", type=int, default=10)
+    demo.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
 
     generate = commands.add_parser("generate", help="write a synthetic data set (cases, candidates, truth)")
     generate.add_argument("--out-dir", type=Path, required=True)
@@ -78,49 +128,63 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _write_quarantine(reports: Sequence[IngestReport], directory: Path) -> list[Path]:
-    """``<file>.quarantine.csv`` per input with problems (``<file>.<n>.quarantine.csv`` on a clash)."""
-    written: list[Path] = []
+def _quarantine_paths(reports: Sequence[IngestReport], directory: Path,
+                      inputs: Sequence[Path | None]) -> list[tuple[IngestReport, Path]]:
+    """``<file>.quarantine.csv`` per input (``<file>.<n>.quarantine.csv`` on a clash), each checked."""
+    from reunite.export import check_output
+
+    planned: list[tuple[IngestReport, Path]] = []
     for report in reports:
-        if report.problems:
-            directory.mkdir(parents=True, exist_ok=True)
-            path = directory / f"{Path(report.source).stem}.quarantine.csv"
-            if path in written:
-                path = directory / f"{Path(report.source).stem}.{len(written) + 1}.quarantine.csv"
-            written.append(report.write_quarantine(path))
-    return written
+        path = directory / f"{Path(report.source).stem}.quarantine.csv"
+        if any(path == p for _, p in planned):
+            path = directory / f"{Path(report.source).stem}.{len(planned) + 1}.quarantine.csv"
+        planned.append((report, check_output(path, option="quarantine file", inputs=inputs)))
+    return planned
+
+
+def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_ids: bool) -> list[Path]:
+    from reunite.export import write_quarantine
+
+    return [write_quarantine(report, path, reveal_ids=reveal_ids) for report, path in planned if report.problems]
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from reunite.matching.model import FellegiSunter
-    from reunite.matching.spec import BlockingSpec
-    from reunite.pipeline import load_side, screen, screen_preview
+    from reunite.export import check_output, check_output_dir
+    from reunite.pipeline import screen, screen_preview
+    from reunite.run_config import RunConfig, resolve_model
 
     started = time.perf_counter()
-    if args.out is not None and not args.out.resolve().parent.is_dir():
-        # say so before a long screen, not after it
-        raise OutputError(f"--out {args.out}: the folder {args.out.resolve().parent} does not exist")
-    blocking = BlockingSpec() if args.birth_margin_years is None else BlockingSpec(
-        birth_margin_days=round(args.birth_margin_years * 365.25)
-    )
-    cases = load_side(args.cases, "cases", strict=args.strict)
-    candidates = load_side(args.candidates, "candidates", strict=args.strict)
+    config = RunConfig.with_birth_margin(top_k=args.top_k, seed=args.seed,
+                                         birth_margin_years=args.birth_margin_years)
+    inputs = [args.cases, args.candidates, args.model]
+    # outputs are checked before a long screen, not after it
+    if args.out is None and not args.preview:
+        raise InputError("--out RANKED.csv is required (or use --preview)")
+    if args.out is not None:
+        check_output(args.out, inputs=inputs)
+    if args.quarantine_dir is not None:
+        check_output_dir(args.quarantine_dir, option="--quarantine-dir")
+    model = resolve_model(args.model)
+    cases = _load(args, args.cases, "cases")
+    candidates = _load(args, args.candidates, "candidates")
     print(cases.report.summary())
     print(candidates.report.summary())
+    if len(cases) == 0:
+        raise InputError(f"{args.cases}: no cases to screen (read {cases.report.read}, "
+                         f"quarantined {cases.report.quarantined})")
     if args.preview:
-        print(screen_preview(cases, candidates, blocking=blocking).format())
+        print(screen_preview(cases, candidates, blocking=config.blocking_spec).format())
         return 0
-    if args.out is None:
-        raise SystemExit("reunite screen: --out RANKED.csv is required (or use --preview)")
-    model = FellegiSunter.load(args.model) if args.model else None
-    result = screen(cases, candidates, top_k=args.top_k, model=model, blocking=blocking,
-                    seed=args.seed, progress=sys.stderr.isatty())
+    assert args.out is not None
+    planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
+                                [*inputs, args.out])
+    result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
+                    seed=config.seed, progress=sys.stderr.isatty())
     out = result.to_csv(args.out, reveal_ids=args.reveal_ids)
-    quarantine = _write_quarantine([cases.report, candidates.report],
-                                   args.quarantine_dir or out.parent)
+    quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids)
     print(result.summary())
     for path in quarantine:
-        print(f"quarantined rows: {path}")
+        print(f"quarantined and flagged rows: {path}")
     print(f"ranked candidates: {out}  ({time.perf_counter() - started:.1f} s)")
     return 0
 
@@ -139,21 +203,43 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
     missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
     if missing:
         raise MissingColumnsError(
-            f"{path}: missing column(s) {', '.join(sorted(missing))}; found {', '.join(reader.fieldnames or ())}"
+            f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+            f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
         )
     return [(row["case_id"].strip(), row["person_id"].strip()) for row in reader]
 
 
 def _train(args: argparse.Namespace) -> int:
+    from reunite.export import atomic_output, check_output
     from reunite.pipeline import train
+    from reunite.run_config import RunConfig
 
+    config = RunConfig(seed=args.seed)
+    check_output(args.out, inputs=[args.cases, args.candidates, args.confirmed])  # before fitting
     confirmed = _read_pairs(args.confirmed) if args.confirmed else []
-    model = train(args.cases, args.candidates, confirmed=confirmed, em=args.em, seed=args.seed,
+    cases = _load(args, args.cases, "cases")
+    candidates = _load(args, args.candidates, "candidates")
+    model = train(cases, candidates, confirmed=confirmed, em=args.em, seed=config.seed,
                   progress=sys.stderr.isatty())
-    model.save(args.out)
+    with atomic_output(args.out) as tmp:
+        model.save(tmp)
     for name, weights in zip(model.spec.comparisons, model.weights_, strict=True):
         print(f"{name:<13}" + " ".join(f"{w:+6.2f}" for w in weights))
     print(f"model {model.version}: {args.out}")
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from reunite.pipeline import explain
+    from reunite.run_config import RunConfig, resolve_model
+
+    config = RunConfig(seed=args.seed)
+    model = resolve_model(args.model)
+    cases = _load(args, args.cases, "cases")
+    candidates = _load(args, args.candidates, "candidates")
+    found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
+    text = str(found)
+    print(text if args.reveal_ids else mask_id_numbers(text))
     return 0
 
 
@@ -167,24 +253,31 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _generate(args: argparse.Namespace) -> int:
     from reunite.synth import generate, write
 
+    if args.cases < 0 or args.candidates < 0:
+        raise ConfigError(f"--cases and --candidates: expected counts >= 0, got {args.cases} and {args.candidates}")
     data = generate(args.cases, args.candidates, seed=args.seed)
     for path in write(data, args.out_dir):
-        print(path)
+        print(str(path))
     return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
     from reunite.evaluate import evaluate
     from reunite.pipeline import screen
+    from reunite.run_config import RunConfig
     from reunite.synth import generate, write
 
+    config = RunConfig(top_k=args.top_k, seed=args.seed)
+    if args.cases < 1 or args.candidates < 1:
+        raise ConfigError(f"--cases and --candidates: expected counts >= 1, got {args.cases} and {args.candidates}")
     started = time.perf_counter()
     print(f"generating {args.cases} cases and {args.candidates} candidates (seed {args.seed}) ...")
-    paths = write(generate(args.cases, args.candidates, seed=args.seed), args.out_dir)
+    paths = write(generate(args.cases, args.candidates, seed=config.seed), args.out_dir)
     cases_path, candidates_path, truth_path = (Path(p) for p in paths)
-    result = screen(cases_path, candidates_path, top_k=args.top_k, progress=sys.stderr.isatty())
+    result = screen(cases_path, candidates_path, top_k=config.top_k, progress=sys.stderr.isatty())
     ranked = result.to_csv(args.out_dir / "ranked.csv")
-    _write_quarantine([result.cases.report, result.candidates.report], args.out_dir)
+    planned = _quarantine_paths([result.cases.report, result.candidates.report], args.out_dir, list(paths))
+    _write_quarantine(planned, reveal_ids=False)
     print(result.cases.report.summary())
     print(result.candidates.report.summary())
     print(result.summary())
@@ -196,21 +289,96 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; a user's mistake prints one message, never a traceback."""
-    args = _parser().parse_args(argv)
-    handlers = {"screen": _screen, "train": _train, "evaluate": _evaluate, "demo": _demo, "generate": _generate}
-    try:
-        if args.command in handlers:
-            return handlers[args.command](args)
-        from reunite.cli_store import run_store_command
+class _PipeSafe(io.TextIOBase):
+    """Standard output that goes quiet when its reader goes away (``reunite plan ... | head``).
 
-        return run_store_command(args)
+    The command's work (files written, the database updated) goes on; only the rest of its report
+    to the terminal is dropped, as it would be by the reader anyway.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream: IO[str] | None = stream
+
+    def write(self, text: str) -> int:
+        if self._stream is not None:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._closed_pipe()
+        return len(text)
+
+    def flush(self) -> None:
+        if self._stream is not None:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._closed_pipe()
+
+    def _closed_pipe(self) -> None:
+        stream, self._stream = self._stream, None
+        try:  # what Python's docs advise: point the descriptor at devnull so exit does not fail again
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno() if stream is not None else 1)
+            os.close(devnull)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            pass
+
+    def isatty(self) -> bool:
+        return self._stream is not None and self._stream.isatty()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it read-only
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    def fileno(self) -> int:
+        if self._stream is None:
+            raise io.UnsupportedOperation("standard output was closed by its reader")
+        return self._stream.fileno()
+
+
+@contextmanager
+def _pipe_safe_stdout() -> Iterator[None]:
+    real = sys.stdout
+    sys.stdout = _PipeSafe(real)
+    try:
+        yield
+    finally:
+        sys.stdout = real
+
+
+# Characters str.splitlines() breaks on, other than "\n" (which separates the rows of a --strict listing):
+# a value quoted from a file must not start a new line of its own.
+_LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
+
+def _error_line(prefix: str, exc: BaseException, reveal_ids: bool) -> str:
+    """The error as printed: ``reunite CMD: error: ...``, ID-shaped numbers masked unless revealed."""
+    text = f"{prefix}: error: {exc}".translate(_LINE_BREAKS)
+    return text if reveal_ids else mask_id_numbers(text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; a user's mistake prints one message (exit 2), never a traceback."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exit_:  # --help, --version, or a bad command line (already reported)
+        return exit_.code if isinstance(exit_.code, int) else USER_ERROR
+    handlers = {"screen": _screen, "train": _train, "evaluate": _evaluate, "demo": _demo, "generate": _generate,
+                "explain": _explain}
+    prefix = f"reunite {args.command}" + (f" {args.dna_command}" if args.command == "dna" else "")
+    reveal = bool(getattr(args, "reveal_ids", False))
+    try:
+        with _pipe_safe_stdout():
+            if args.command in handlers:
+                return handlers[args.command](args)
+            from reunite.cli_store import run_store_command
+
+            return run_store_command(args)
     except ReuniteError as exc:
-        print(f"reunite {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        print(_error_line(prefix, exc, reveal), file=sys.stderr)
+        return USER_ERROR
     except KeyboardInterrupt:
-        print(f"reunite {args.command}: interrupted", file=sys.stderr)
+        print(f"{prefix}: interrupted", file=sys.stderr)
         return 130
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, StoreError
 from reunite.ingest import IngestReport
+from reunite.run_config import DEFAULT_TOP_K
 
 if TYPE_CHECKING:
     from reunite.store import Store
@@ -32,7 +33,8 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--db", required=True, help=_DB_HELP)
     rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
     rescreen.add_argument("--candidates", type=Path, help="candidates CSV or XLSX")
-    rescreen.add_argument("--top-k", type=int, default=20, help="candidates kept per case (default 20)")
+    rescreen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                          help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     rescreen.add_argument("--full", action="store_true",
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
@@ -55,16 +57,24 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--date", help="outcome date, YYYY-MM-DD")
     record.add_argument("--lab-ref", help="the lab's reference")
     record.add_argument("--note")
+    record.add_argument("--supersede", action="store_true",
+                        help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
     imported.add_argument("--file", required=True, type=Path)
+    imported.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
+                          help="map a lab header to a column, e.g. --mapping 'outcome_date=date' (repeatable; "
+                               "'HEADER=' ignores it); any other unknown header is an error")
+    imported.add_argument("--supersede", action="store_true",
+                          help="let rows replace contradicting outcomes instead of quarantining them")
     profiles = dna_commands.add_parser("profiles", help="mark persons whose DNA profile is on file")
     profiles.add_argument("--db", required=True, help=_DB_HELP)
     profiles.add_argument("--file", required=True, type=Path, help="CSV with a person_id column")
 
     plan = commands.add_parser("plan", help="write the DNA sampling plan: one row per person to visit")
     plan.add_argument("--db", required=True, help=_DB_HELP)
-    plan.add_argument("--top-k", type=int, default=5, help="candidates per case to visit (default 5)")
+    plan.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                      help=f"candidates per case to visit (default {DEFAULT_TOP_K})")
     plan.add_argument("--out", required=True, type=Path, help="plan CSV to write")
     plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
 
@@ -139,9 +149,12 @@ def open_store(url: str, *, create: bool) -> Store:
 
 
 def _write_quarantine(report: IngestReport, source: Path) -> Path | None:
+    from reunite.export import check_output, write_quarantine
+
     if not report.problems:
         return None
-    return report.write_quarantine(source.with_name(f"{source.stem}.quarantine.csv"))
+    out = check_output(source.with_name(f"{source.stem}.quarantine.csv"), option="quarantine file", inputs=[source])
+    return write_quarantine(report, out)
 
 
 def _rescreen(args: argparse.Namespace) -> int:
@@ -164,12 +177,12 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    from reunite.export import check_output
     from reunite.stored_ranking import export_topk
 
     if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
-    if not args.out.parent.is_dir():
-        raise InputError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
     print(f"{rows} rows of the stored top-k: {args.out}")
@@ -179,7 +192,7 @@ def _export(args: argparse.Namespace) -> int:
 def _dna_record(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
-                         note=args.note)
+                         note=args.note, supersede=args.supersede)
     closes = " (the case is closed)" if args.outcome == "confirmed" else ""
     print(f"recorded: case {args.case}, person {args.person}: {args.outcome}{closes}")
     return 0
@@ -192,9 +205,12 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
+    from reunite.ingest import mapping_from_options
+
     path = _existing_file(args.file, "--file")
+    mapping = mapping_from_options(args.mapping)
     with open_store(args.db, create=False) as store:
-        report = store.import_dna_csv(path)
+        report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
     print(report.summary())
     written = _write_quarantine(report, path)
     if written is not None:
@@ -246,16 +262,27 @@ def plan_region_key(region: str) -> tuple[str, str]:
     return province, found.label if found.level >= 2 else ""
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The database file of a SQLite URL (an output must not overwrite it), else None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return None
+    return Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+
+
 def _plan(args: argparse.Namespace) -> int:
-    from reunite.export import write_plan_csv
+    from reunite.export import check_output, write_plan_csv
+    from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
 
-    if args.top_k < 1:
-        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
-    if not args.out.parent.is_dir():
-        raise InputError(f"--out {args.out}: folder {args.out.parent} does not exist")
+    config = RunConfig(top_k=args.top_k)
+    check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
-        plan = build_plan(store, args.top_k, region_key=plan_region_key)
+        plan = build_plan(store, config.top_k, region_key=plan_region_key)
     out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}

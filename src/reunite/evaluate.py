@@ -9,6 +9,7 @@ match from those that have none, and the reduction ratio of blocking.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite.errors import InputError, MissingColumnsError
+from reunite.ingest.encoding import decode_text
 
 __all__ = ["KS", "Evaluation", "evaluate", "top_score_auc"]
 
@@ -94,11 +96,20 @@ def _rows(
 ) -> tuple[str, list[Mapping[str, Any]]]:
     if isinstance(source, str | Path):
         path = Path(source)
-        with path.open("r", encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            rows: list[Mapping[str, Any]] = list(reader)
-            found = list(reader.fieldnames or [])
         where = str(path)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+        text, _ = decode_text(data, source=where)
+        if "\x00" in text:
+            raise InputError(f"{where} contains NUL characters: expected CSV text, got a binary file")
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        try:
+            rows: list[Mapping[str, Any]] = list(reader)
+        except csv.Error as exc:
+            raise InputError(f"{where} line {reader.line_num}: expected CSV, got {exc}") from None
+        found = list(reader.fieldnames or [])
     else:
         rows = list(source)
         found = list(rows[0].keys()) if rows else list(required)

@@ -25,16 +25,19 @@ from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, block, plan, preview
 from reunite.matching.compare import compare
+from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
 __all__ = [
     "Explanation",
     "ScreenResult",
+    "explain",
     "fit_population",
     "load_side",
     "screen",
@@ -96,6 +99,7 @@ class ScreenResult:
     top_k: int
     levels: I8 = field(repr=False)          # (comparisons, ranked rows)
     contributions: F32 = field(repr=False)  # (comparisons, ranked rows)
+    fit_report: FitReport | None = None     # the unsupervised fit of m, when the screen ran one
 
     def reasons_of(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The reasons text of the given ranked rows (for a screen run with ``reasons=False``)."""
@@ -103,6 +107,11 @@ class ScreenResult:
 
     def __len__(self) -> int:
         return int(self.columns["case_id"].shape[0])
+
+    def __repr__(self) -> str:
+        # counts only: the arrays hold person_ids and ID numbers, which must not reach a log
+        return (f"ScreenResult(cases={len(self.cases)}, candidates={len(self.candidates)}, rows={len(self)}, "
+                f"top_k={self.top_k}, pairs_compared={self.pairs_compared}, model={self.model.version!r})")
 
     def to_pandas(self) -> pd.DataFrame:
         """The ranked rows as a DataFrame (ID numbers as stored: masked unless revealed)."""
@@ -113,11 +122,15 @@ class ScreenResult:
                 for values in zip(*(self.columns[c].tolist() for c in RANKED_COLUMNS), strict=True)]
 
     def to_csv(self, path: str | Path, *, reveal_ids: bool = False) -> Path:
-        """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked."""
+        """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked.
+
+        Unless ``reveal_ids``, ID-shaped values are masked in every column, ``person_id`` too (some
+        agencies use the ID number as the person_id). The file is written whole or not at all.
+        """
         columns = dict(self.columns)
         if reveal_ids:
             columns["id_number"] = self.candidates.id_number[self._cand_rows()]
-        return write_ranked_csv(path, columns)
+        return write_ranked_csv(path, columns, reveal_ids=reveal_ids)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
@@ -153,9 +166,10 @@ class ScreenResult:
         return "\n".join(lines)
 
 
-def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]]) -> Path:
+def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], *, reveal_ids: bool = False) -> Path:
     """RANKED.csv from aligned arrays of :data:`RANKED_COLUMNS` (what ``ScreenResult.to_csv`` and
-    ``reunite export`` write): scores to 3 decimals, probabilities to 6."""
+    ``reunite export`` write): scores to 3 decimals, probabilities to 6; ID-shaped values masked
+    unless ``reveal_ids``."""
     score = np.round(np.asarray(columns["score"]).astype(np.float64), 3)
     probability = np.round(np.asarray(columns["probability"]).astype(np.float64), 6)
     case_probability = np.round(np.asarray(columns["case_probability"]).astype(np.float64), 6)
@@ -164,7 +178,32 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]]) 
         np.asarray(columns["person_id"]).tolist(), score.tolist(), probability.tolist(), case_probability.tolist(),
         *(np.asarray(columns[c]).tolist() for c in RANKED_COLUMNS[6:]),
     ]
-    return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True))
+    return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True), reveal_ids=reveal_ids)
+
+
+def explain(
+    cases: TableLike, candidates: TableLike, case_id: str, person_id: str, *,
+    model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0,
+) -> Explanation:
+    """Each comparison's level and weight for one pair, as :func:`screen` would score it.
+
+    u and term frequencies are fitted to these data with ``seed`` exactly as ``screen`` does, without
+    screening every case.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
+    >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["王小红"], "sex": ["F"], "birth_date": ["1988-05-20"]})
+    >>> explain(cases, people, "c1", "p1").score > 0
+    True
+    """
+    config = RunConfig(seed=seed)
+    base = resolve_model(model) or default_model()
+    case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    fitted, prep = fit_population(base, case_table, cand_table, seed=config.seed)
+    # an empty ranking over these data: explains any pair as a full screen would score it
+    return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
@@ -235,6 +274,7 @@ def train(
     >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
     0.84
     """
+    seed = RunConfig(seed=seed).seed
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
     labelled = list(confirmed)
@@ -286,11 +326,12 @@ def screen(
     cases: TableLike,
     candidates: TableLike,
     *,
-    top_k: int = 10,
-    model: FellegiSunter | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    model: FellegiSunter | str | os.PathLike[str] | None = None,
     blocking: BlockingSpec | None = None,
     exclude: Iterable[tuple[str, str]] = (),
     fit_to_data: bool = True,
+    em: bool = True,
     seed: int = 0,
     progress: bool = False,
     workers: int | None = None,
@@ -307,7 +348,7 @@ def screen(
     top_k:
         Candidates kept per case.
     model:
-        A fitted :class:`FellegiSunter`; default: the model that ships with reunite.
+        A fitted :class:`FellegiSunter` or the path of its JSON; default: the model that ships with reunite.
     blocking:
         Which pairs are compared; default :class:`BlockingSpec`.
     exclude:
@@ -317,6 +358,10 @@ def screen(
         they describe the population being screened, which differs from place to place. With
         ``False`` the model's own are used, so a pair scores the same whichever candidates are
         screened beside it (the nightly re-screen relies on this).
+    em:
+        With ``fit_to_data``, also learn m from these data without labels (one-child-per-case EM
+        around the model's m, :mod:`reunite.matching.learn`); ``result.fit_report`` says what moved,
+        or why the fit was refused and the model's m kept.
     progress:
         Show a progress bar on standard error.
     workers:
@@ -341,14 +386,19 @@ def screen(
     >>> result.to_pandas()[["case_id", "rank", "person_id"]].values.tolist()
     [['c1', 1, 'p1'], ['c1', 2, 'p2']]
     """
-    if top_k < 1:
-        raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
+    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
+    top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
+    base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
-    base = model if model is not None else default_model()
-    blocking = blocking or BlockingSpec()
+    report: FitReport | None = None
+    if len(case_table) == 0:
+        raise InputError(f"{case_table.report.source}: no cases to screen "
+                         f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
     if fit_to_data:
         fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
+        if em:
+            fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed))
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))
@@ -372,7 +422,7 @@ def screen(
             parts.append(pending.popleft().result())
             bar.update(int(parts[-1].case_ids.size))
     pairs = sum(p.pairs for p in parts)
-    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons)
+    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
 
 
 def _score_span(
@@ -384,7 +434,7 @@ def _score_span(
 
 def _assemble(
     parts: list[ChunkResult], cases: RecordTable, candidates: RecordTable, model: FellegiSunter,
-    prep: Prepared, pairs: int, top_k: int, reasons: bool,
+    prep: Prepared, pairs: int, top_k: int, reasons: bool, report: FitReport | None = None,
 ) -> ScreenResult:
     n_comp = len(model.spec.comparisons)
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -423,4 +473,4 @@ def _assemble(
         "_cand_row": cand_row,
         "_case_rest": rest[case],  # the case's Bayes factors outside its ranked rows (the nightly merge)
     }
-    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions)
+    return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions, report)

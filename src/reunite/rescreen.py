@@ -495,13 +495,14 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         after.update(full_states)
         reasons.update(full_reasons)
         pairs += full_pairs
-    assert model is not None
+    # (a full run with no open case to screen fits and scores nothing: no model, no rows)
+    prior = model.prior if model is not None else settings.base.prior
     # cases screened in full: every row replaced; merged cases: only the rows that change are written
     merged_states = {c: s for c, s in after.items() if c not in in_full}
-    changes = merge.row_changes(look.states, merged_states, model.prior)
+    changes = merge.row_changes(look.states, merged_states, prior)
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
-    results = _result_rows({c: s for c, s in after.items() if c in in_full}, model.prior, reasons)
+    results = _result_rows({c: s for c, s in after.items() if c in in_full}, prior, reasons)
     results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
                  "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
     fitted_json = new_model.to_dict() if new_model is not None else None

@@ -79,5 +79,5 @@ def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reve
         "pairs_compared": [states[r.case_id].pairs for r in rows],
     }
     assert set(columns) == set(RANKED_COLUMNS)
-    write_ranked_csv(out, columns)
+    write_ranked_csv(out, columns, reveal_ids=reveal_ids)
     return len(rows)

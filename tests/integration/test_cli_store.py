@@ -68,7 +68,7 @@ def test_rescreen_quarantines_bad_rows_beside_the_input(
     assert "cases.csv: read 3, accepted 2, quarantined 1" in out
     quarantine = tmp_path / "cases.quarantine.csv"
     assert f"quarantined rows: {quarantine} (not stored)" in out
-    assert "expected M/F/男/女, got 'X'" in quarantine.read_text(encoding="utf-8-sig")
+    assert "expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got 'X'" in quarantine.read_text(encoding="utf-8-sig")
 
 
 def test_second_run_at_once_prints_one_line_and_exits_2(
@@ -215,7 +215,9 @@ def test_rescreen_never_lets_an_unusable_row_replace_a_stored_one(
     assert counts["cases2.csv"][0] == 2 and counts["people2.csv"][0] == 5
     quarantine = {p: list(csv.DictReader((tmp_path / f"{p}.quarantine.csv").read_text(encoding="utf-8-sig")
                                          .splitlines())) for p in ("cases2", "people2")}
-    bad_rows = {p: {int(r["row"]) for r in rows} for p, rows in quarantine.items()}
+    # the file also lists flags on rows that were kept (a "quarantined" column says which, when present)
+    bad_rows = {p: {int(r["row"]) for r in rows if r.get("quarantined", "yes") == "yes"}
+                for p, rows in quarantine.items()}
     assert {3} <= bad_rows["cases2"] and {3, 5, 6} <= bad_rows["people2"]
     assert len(bad_rows["cases2"]) == counts["cases2.csv"][2]
     assert len(bad_rows["people2"]) == counts["people2.csv"][2]

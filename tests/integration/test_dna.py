@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reunite.errors import InputError, MissingColumnsError
+from reunite.export import write_quarantine
 from reunite.store import Store
 
 
@@ -81,7 +82,7 @@ def test_lab_csv_quarantines_bad_rows_and_records_the_rest(filled: Store, tmp_pa
     assert filled.excluded_pairs() == {("C1", "P1")}
     assert filled.confirmed_pairs() == {("C2", "P3")}
     assert filled.open_case_ids() == ["C1", "C3"]
-    quarantine = report.write_quarantine(tmp_path / "q.csv").read_text(encoding="utf-8-sig")
+    quarantine = write_quarantine(report, tmp_path / "q.csv").read_text(encoding="utf-8-sig")
     assert "C9" in quarantine
     assert filled.audit_log()[-1]["detail"]["quarantined"] == 3
 
@@ -89,7 +90,7 @@ def test_lab_csv_quarantines_bad_rows_and_records_the_rest(filled: Store, tmp_pa
 def test_lab_csv_in_gb18030_with_missing_column_is_refused(filled: Store, tmp_path: Path) -> None:
     lab = tmp_path / "lab.csv"
     lab.write_bytes("case_id,person_id,结果\nC1,P1,excluded\n".encode("gb18030"))
-    expected = r"missing column\(s\) outcome.*found case_id, person_id, 结果"
+    expected = r"missing column\(s\) outcome.*found 'case_id', 'person_id', '结果'"
     with pytest.raises(MissingColumnsError, match=expected):
         filled.import_dna_csv(lab)
     assert filled.excluded_pairs() == set()

@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from reunite.errors import ConfigError, InputError
+from reunite.export import write_quarantine
 from reunite.ingest import RawTable, read_table
 
 CASES_TEXT = (
@@ -83,7 +84,7 @@ def test_xlsx_round_trip(tmp_path: Path) -> None:
     assert (report.read, report.accepted, report.quarantined, report.blank_rows) == (4, 2, 2, 1)
     fatal = {p.row: str(p) for p in report.problems if p.fatal}
     assert fatal == {
-        5: "column 'sex' in candidates.xlsx row 5: expected M/F/男/女, got '3'",
+        5: "column 'sex' in candidates.xlsx row 5: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'",
         6: "candidates.xlsx row 6: wrong number of cells: expected 7 as in the header, found 9 "
            "(got '1004,null,male,1990-01,,,,,extra')",
     }
@@ -101,7 +102,7 @@ def test_xlsx_sheet_choice_and_errors(tmp_path: Path) -> None:
         read_table(path, "candidates", sheet="Sheet9")
     with pytest.raises(InputError, match="missing required candidates column"):
         read_table(path, "candidates", sheet=0)
-    with pytest.raises(ConfigError, match="encoding= applies to text files"):
+    with pytest.raises(ConfigError, match=r"encoding= \(--encoding\) applies to text files"):
         read_table(path, "candidates", encoding="gbk")
 
 
@@ -139,7 +140,7 @@ def test_sqlalchemy_table_and_select() -> None:
     assert table.report.source == "people"
     assert table.report.ignored_columns == ["height"]
     assert [str(p) for p in table.report.problems] == [
-        "column 'sex' in people row 4: expected M/F/男/女, got 'X'"
+        "column 'sex' in people row 4: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got 'X'"
     ]
     with engine.connect() as conn:
         query = sa.select(people).where(people.c.person_id > 1)
@@ -163,16 +164,17 @@ def test_quarantine_file_lists_file_row_column_value_reason(tmp_path: Path) -> N
     path = tmp_path / "cases.csv"
     path.write_text("case_id,sex,birth_date\nC1,M,1988\nC1,F,1989\nC3,=1+1,1990\nC4,F\n", encoding="utf-8")
     table = read_table(path, "cases")
-    out = table.report.write_quarantine(tmp_path / "quarantine.csv")
+    out = write_quarantine(table.report, tmp_path / "quarantine.csv")
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows == [
         ["source", "row", "column", "value", "reason", "quarantined"],
         ["cases.csv", "3", "case_id", "C1", "duplicate id, first seen at row 2", "yes"],
-        ["cases.csv", "4", "sex", "'=1+1", "expected M/F/男/女, got '=1+1'", "yes"],
+        ["cases.csv", "4", "sex", "'=1+1", "expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '=1+1'", "yes"],
         ["cases.csv", "5", "", "C4,F", "wrong number of cells: expected 3 as in the header, found 2", "yes"],
     ]
     summary = table.report.summary()
     assert summary.splitlines()[0] == "cases.csv: read 4, accepted 1, quarantined 3 (encoding utf-8)"
-    assert summary.splitlines()[1:] == ["       1  duplicate id, first seen", "       1  expected M/F/男/女",
+    assert summary.splitlines()[1:] == ["       1  duplicate id, first seen",
+                                        "       1  expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9",
                                         "       1  wrong number of cells"]

@@ -335,3 +335,13 @@ def test_nothing_to_do_during_a_live_run_does_not_call_the_stored_top_k_current(
         rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
     store.finish_run(live)
     assert rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K).kind == "nothing"
+
+
+def test_first_run_with_candidates_only_screens_nothing_and_later_cases_get_a_full_run(store: Store) -> None:
+    """Found by the CLI fuzz test: a first (full) run with no case to screen fits no model."""
+    people = pd.DataFrame({"person_id": ["p1"], "name": ["李小红"], "sex": ["F"], "birth_date": ["1988-05-20"]})
+    cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988年5月"]})
+    first = rescreen(store, candidates=people, top_k=2)
+    assert (first.kind, first.pairs_compared, store.fitted_model()) == ("full", 0, None)
+    assert rescreen(store, cases=cases, top_k=2).kind == "full"
+    assert [(r.case_id, r.person_id) for r in store.current_topk()] == [("c1", "p1")]

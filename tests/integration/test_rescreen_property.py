@@ -116,14 +116,17 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
                 cases = pd.concat([cases, CASES.iloc[[N_CASES + extra_cases - 1]]], ignore_index=True)
             current = {(r.case_id, r.rank): r.person_id for r in store.current_topk()}
             case_ids = sorted(store.open_case_ids())
+            excluded = store.excluded_pairs()
             for index, rank in delta["exclude"]:  # type: ignore[attr-defined]
                 key = (case_ids[index % len(case_ids)], rank) if case_ids else None
-                if key in current:
+                if key in current and (key[0], current[key]) not in excluded:
                     store.record_dna(key[0], current[key], "excluded")
+                    excluded.add((key[0], current[key]))
             for index in delta["close"]:  # type: ignore[attr-defined]
                 case_ids = sorted(store.open_case_ids())
                 key = (case_ids[index % len(case_ids)], 1) if case_ids else None
-                if key in current and len(case_ids) > 1:
+                # an outcome that contradicts a recorded one is refused (strict DNA): only fresh pairs
+                if key in current and len(case_ids) > 1 and (key[0], current[key]) not in excluded:
                     store.record_dna(key[0], current[key], "confirmed")
             report = rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K)
             assert report.kind in ("incremental", "nothing")

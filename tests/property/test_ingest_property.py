@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 from reunite.ingest import read_table
 
 HEADER = ["case_id", "name", "sex", "birth_date", "marks"]
-GOOD_SEX = ["M", "F", "男", "女", "", "不详", "female", "男性", "Ｆ", "MALE"]
-BAD_SEX = ["1", "2", "3", "X", "男孩?", "mf"]
-# The accepted spellings, written out independently of the implementation's table.
+GOOD_SEX = ["M", "F", "男", "女", "", "不详", "female", "男性", "Ｆ", "MALE", "1", "2", "0", "9"]
+BAD_SEX = ["3", "12", "X", "男孩?", "mf"]
+# The accepted spellings, written out independently of the implementation's table (digits: GB/T 2261.1).
 SEX_MEANING = {"m": "M", "male": "M", "男": "M", "男性": "M", "f": "F", "female": "F", "女": "F",
-               "女性": "F", "": "", "不详": "", "未知": "", "unknown": ""}
+               "女性": "F", "": "", "不详": "", "未知": "", "unknown": "", "1": "M", "2": "F", "0": "", "9": ""}
 
 cell_text = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 ids = st.sampled_from(["C1", "C2", "C3", " C1", "C4 ", "", "  ", "娜", "NA"])

@@ -217,12 +217,40 @@ def test_parse_dates_vectorized() -> None:
     assert len(parsed) == 7
     assert parsed.lo.dtype == np.int32 and parsed.hi.dtype == np.int32
     assert [from_days(n) for n in parsed.lo[parsed.known]] == [
-        D(1988, 5, 3), D(1988, 5, 3), D(1988, 6, 16), D(1988, 2, 17)]
-    assert parsed.known.tolist() == [True, False, False, True, True, False, True]
+        D(1988, 5, 3), D(1988, 1, 1), D(1988, 5, 3), D(1988, 6, 16), D(1988, 2, 17)]
+    assert parsed.known.tolist() == [True, False, True, True, True, False, True]
     assert parsed.lunar.tolist() == [False, False, False, False, True, False, True]
-    assert parsed.lo[1] == 0 and parsed.hi[2] == 0
+    assert parsed.lo[1] == 0 and parsed.hi[2] == to_days(D(1988, 12, 31))
     assert [(i, reason) for i, reason, _ in parsed.errors] == [(2, "impossible date")]
     assert "'1988-13-01'" in parsed.errors[0][2]
+    assert parsed.widened is not None and parsed.widened.tolist() == [False, False, True] + [False] * 4
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "lo", "hi"),
+    [
+        ("1993-02-30", "impossible date", D(1993, 2, 1), D(1993, 2, 28)),
+        ("19490231", "impossible date", D(1949, 2, 1), D(1949, 2, 28)),
+        ("1992-13-20", "impossible date", D(1992, 1, 1), D(1992, 12, 31)),
+        ("1988-00-05", "impossible date", D(1988, 1, 1), D(1988, 12, 31)),
+        ("1988年5月0日", "impossible date", D(1988, 5, 1), D(1988, 5, 31)),
+        ("农历1990年闰二月", "impossible date", D(1990, 1, 27), D(1991, 2, 14)),
+        ("32874", "excel serial number", D(1990, 1, 1), D(1990, 1, 1)),
+        ("2099-01-01", "in the future", None, None),
+        ("abc", "unreadable date", None, None),
+    ],
+)
+def test_unusable_dates_read_as_their_widest_interval(
+    text: str, reason: str, lo: D | None, hi: D | None
+) -> None:
+    parsed = parse_dates([text], today=TODAY)
+    assert [r for _, r, _ in parsed.errors] == [reason]
+    assert bool(parsed.known[0]) is (lo is not None)
+    if lo is not None:
+        assert (from_days(parsed.lo[0]), from_days(parsed.hi[0])) == (lo, hi)
+    with pytest.raises(DateError) as caught:  # one cell alone still says what was wrong
+        parse_date(text, today=TODAY)
+    assert caught.value.reason == reason
 
 
 def test_parse_dates_without_calendars_and_repeated_errors() -> None:

@@ -127,27 +127,28 @@ def test_invalid_sex_message_follows_style(tmp_path: Path) -> None:
     text = "case_id,sex,birth_date\n" + rows + "C99,3,1988\n"
     table = read_table(write(tmp_path, text), "cases")
     problem = table.report.problems[0]
-    assert str(problem) == "column 'sex' in cases.csv row 17: expected M/F/男/女, got '3'"
-    assert table.report.counts_by_reason() == {"expected M/F/男/女": 1}
+    assert str(problem) == (
+        "column 'sex' in cases.csv row 17: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'")
+    assert table.report.counts_by_reason() == {"expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9": 1}
 
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
     [("M", "M"), ("f", "F"), ("Male", "M"), ("FEMALE", "F"), ("男", "M"), ("女性", "F"), ("男性", "M"),
      ("", ""), ("不详", ""), ("未知", ""), ("Ｆ", "F"), ("女孩", "F"), ("男婴", "M"), ("（女）", "F"),
-     ("girl", "F"), ("不明", "")],
+     ("girl", "F"), ("不明", ""), ("1", "M"), ("2", "F"), ("0", ""), ("9", "")],
 )
 def test_sex_values_accepted_and_normalised(tmp_path: Path, cell: str, expected: str) -> None:
     table = read_table(write(tmp_path, f"case_id,sex,birth_date\nC1,{cell},1988\n"), "cases")
     assert table.columns["sex"] == [expected]
 
 
-@pytest.mark.parametrize("cell", ["1", "2", "0", "3", "X", "男孩?", "mf"])
+@pytest.mark.parametrize("cell", ["3", "X", "男孩?", "mf", "12"])
 def test_sex_values_rejected(tmp_path: Path, cell: str) -> None:
     table = read_table(write(tmp_path, f"case_id,sex,birth_date\nC1,{cell},1988\n"), "cases")
     assert len(table) == 0
     assert table.report.problems[0].value == cell
-    with pytest.raises(InputError, match=r"expected M/F/男/女, got"):
+    with pytest.raises(InputError, match=r"expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got"):
         parse_sex(cell)
 
 
@@ -220,7 +221,7 @@ def test_strict_mode_lists_every_problem(tmp_path: Path) -> None:
     assert lines[1:] == [
         "column 'case_id' in cases.csv row 3: duplicate id, first seen at row 2 (got 'C1')",
         "column 'case_id' in cases.csv row 4: empty id (got '')",
-        "column 'sex' in cases.csv row 5: expected M/F/男/女, got '3'",
+        "column 'sex' in cases.csv row 5: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'",
         "cases.csv row 6: wrong number of cells: expected 3 as in the header, found 2 (got 'C5,F')",
     ]
     clean = read_table(write(tmp_path, "case_id,sex,birth_date\nC1,M,1988\n"), "cases", strict=True)

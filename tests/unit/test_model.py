@@ -75,7 +75,7 @@ def test_fit_labelled_mixes_observed_shares_with_uniform() -> None:
     levels = np.array([[2, 2, 2, 2], [5, 5, 4, -1], [2, 2, 2, 2]], dtype=np.int8)
     model = FellegiSunter(SPEC, floor=1e-12).fit_labelled(levels, smoothing=0.3)
     np.testing.assert_allclose(model.m_[0], [0.1, 0.1, 0.7 + 0.1], atol=1e-9)
-    np.testing.assert_allclose(model.m_[1], [0.05] * 4 + [0.05 + 0.7 / 3, 0.05 + 1.4 / 3], atol=1e-9)
+    np.testing.assert_allclose(model.m_[1], [0.3 / 7] * 4 + [0.3 / 7 + 0.7 / 3, 0.3 / 7 + 1.4 / 3, 0.3 / 7], atol=1e-9)
     with pytest.raises(ConfigError, match="at least one confirmed pair"):
         model.fit_labelled(np.zeros((3, 0), dtype=np.int8))
     with pytest.raises(ConfigError, match="smoothing"):

@@ -89,6 +89,7 @@ def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
         "moved_county": lambda t, i: matched[i],
         "moved_province": lambda t, i: matched[i],
         "moved_out": lambda t, i: matched[i],
+        "route": lambda t, i: matched[i] and "moved_out" in t,
         "late_registration": lambda t, i: matched[i] and "baby" in t,
         "marks_shared": lambda t, i: matched[i] and "marks" in t,
         "dirty_register": lambda t, i: matched[i],
@@ -225,3 +226,44 @@ def test_bad_parameters_are_rejected() -> None:
         generate(100, 50)
     with pytest.raises(ConfigError, match="non-negative integer"):
         generate(-1, 50)
+
+
+def test_default_output_is_the_one_before_the_shape_fields_existed() -> None:
+    # sha256 of generate(60, 600, seed=2) measured on main before baby_max_days, older_age_*, route_share,
+    # date_shift_max_years and wrong_order_rate were added: their defaults must not move a byte.
+    import hashlib
+
+    data = generate(60, 600, seed=2)
+    digest = hashlib.sha256(repr((data.cases, data.candidates, data.truth)).encode()).hexdigest()
+    assert digest == "8240639dff17f6327f47ba732593b7367b04a6187ca207911f3e9026494d810f"
+
+
+def test_shape_fields_shape_the_draws() -> None:
+    from reunite.synth.candidates import _shift_years
+    from reunite.synth.cases import _older_gap
+
+    years, p = _shift_years(8)
+    assert years.tolist() == list(range(1, 9)) and abs(p.sum() - 1.0) < 1e-12
+    assert _shift_years(5)[1].tolist() == pytest.approx([0.4, 0.25, 0.15, 0.12, 0.08])
+    cfg = SynthConfig(older_age_min_years=1.0, older_age_max_years=18.0, older_age_power=2.0)
+    gap = _older_gap(np.random.default_rng(0), cfg, 20_000) / 365
+    assert gap.min() >= 1.0 and gap.max() < 18.0
+    assert 0.25 < np.mean(gap < 3) < 0.42  # skewed young: uniform would give 0.12
+    with pytest.raises(ConfigError, match="older_age_min_years < older_age_max_years"):
+        SynthConfig(older_age_min_years=5.0, older_age_max_years=4.0)
+    with pytest.raises(ConfigError, match="whole years"):
+        SynthConfig(date_shift_max_years=2.5)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"baby_max_days: expected days in \[1, 3650\]"):
+        SynthConfig(baby_max_days=0.0)
+
+
+def test_routes_send_moved_children_along_the_counted_flows() -> None:
+    from reunite.synth.regions import load_routes
+
+    routes = load_routes()
+    regions = routes.regions
+    guizhou = np.flatnonzero(regions.province == 520000)
+    rng = np.random.default_rng(1)
+    to = [int(regions.province[routes.destination(rng, int(guizhou[0]))]) for _ in range(400)]
+    fujian = sum(p == 350000 for p in to) / len(to)
+    assert 520000 not in to and fujian > 0.35  # 贵州 -> 福建 is 144 of 贵州's ~300 routed reunions

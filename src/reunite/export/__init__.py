@@ -1,7 +1,9 @@
-"""Export: spreadsheet-safe CSV files for sampling teams."""
+"""Export: spreadsheet-safe CSV files for sampling teams, every output written whole or not at all."""
 
 from __future__ import annotations
 
-from reunite.export.csv import write_csv, write_plan_csv, write_region_summary_csv
+from reunite.export.csv import write_csv, write_plan_csv, write_quarantine, write_region_summary_csv
+from reunite.export.files import atomic_output, check_output, check_output_dir, write_text
 
-__all__ = ["write_csv", "write_plan_csv", "write_region_summary_csv"]
+__all__ = ["atomic_output", "check_output", "check_output_dir", "write_csv", "write_plan_csv", "write_quarantine",
+           "write_region_summary_csv", "write_text"]

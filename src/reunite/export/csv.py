@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from reunite.errors import OutputError
-from reunite.ingest._safe import neutralise_cell
-from reunite.normalize.ids import mask_id
+from reunite.export.files import atomic_output
+from reunite.ingest import IngestReport
+from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
 __all__ = ["PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "write_csv", "write_plan_csv",
-           "write_region_summary_csv"]
+           "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
     "province", "county", "region", "person_id", "name", "sex", "birth_date", "id_number", "action",
@@ -75,20 +75,26 @@ class RegionSummaryLike(Protocol):
     def samples_to_collect(self) -> int: ...
 
 
-def _cell(value: object) -> str:
+def _cell(value: object, reveal_ids: bool) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
         return str(value)
-    return neutralise_cell(str(value))
+    text = str(value)
+    return neutralise_cell(text if reveal_ids else mask_id_numbers(text))
 
 
 def write_csv(
-    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = True
+    path: str | Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = True,
+    reveal_ids: bool = False,
 ) -> Path:
     """Write a spreadsheet-safe CSV: UTF-8 (with BOM for Excel/WPS unless ``bom=False``).
+
+    The file is written beside ``path`` and renamed into place when complete
+    (:func:`reunite.export.files.atomic_output`). Unless ``reveal_ids``, every text cell has its
+    resident-ID-shaped numbers masked (a ``person_id`` may be the ID number itself).
 
     Parameters
     ----------
@@ -98,6 +104,8 @@ def write_csv(
         Column names (neutralised like any text cell).
     rows:
         Sequences of cells: text is neutralised, numbers written as numbers, ``None`` as empty.
+    reveal_ids:
+        Write ID numbers in text cells as they are.
 
     Returns
     -------
@@ -113,15 +121,25 @@ def write_csv(
     "\\ufeffname,score\\r\\n'=1+1,-0.8\\r\\n"
     """
     out = Path(path)
-    try:
-        with out.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([_cell(h) for h in header])
-            for row in rows:
-                writer.writerow([_cell(v) for v in row])
-    except OSError as exc:
-        raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    with atomic_output(out) as tmp, tmp.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([_cell(h, reveal_ids) for h in header])
+        for row in rows:
+            writer.writerow([_cell(v, reveal_ids) for v in row])
     return out
+
+
+def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool = False) -> Path:
+    """Write every problem of an ingest report as CSV (source, row, column, value, reason, quarantined).
+
+    Fatal problems quarantined their row; the others are flags on kept rows. Values are masked like
+    any text cell unless ``reveal_ids`` (the value of a row with the wrong number of cells is the
+    raw row, ID number and all).
+    """
+    rows = ([p.source, p.row, p.column, p.value, p.reason, "yes" if p.fatal else "no (flag)"]
+            for p in report.problems)
+    return write_csv(path, ("source", "row", "column", "value", "reason", "quarantined"), rows,
+                     reveal_ids=reveal_ids)
 
 
 def _cases_cell(cases: Sequence[PlanCaseLike]) -> str:
@@ -139,7 +157,7 @@ def write_plan_csv(path: str | Path, plan: Iterable[PlanRowLike], *, reveal_ids:
          len(r.cases), _cases_cell(r.cases)]
         for r in plan
     )
-    return write_csv(path, PLAN_HEADER, rows)
+    return write_csv(path, PLAN_HEADER, rows, reveal_ids=reveal_ids)
 
 
 def write_region_summary_csv(path: str | Path, summary: Iterable[RegionSummaryLike]) -> Path:

@@ -12,6 +12,7 @@ from reunite.ingest.columns import (
     canonical_column,
     header_key,
     map_columns,
+    mapping_from_options,
     side_columns,
 )
 from reunite.ingest.encoding import decode_text
@@ -35,6 +36,7 @@ __all__ = [
     "header_key",
     "id_column",
     "map_columns",
+    "mapping_from_options",
     "parse_sex",
     "read_table",
     "side_columns",

@@ -1,10 +1,20 @@
-"""Spreadsheet safety for text that reunite writes to CSV."""
+"""Safety for text that reunite writes out: spreadsheet formulas neutralised, ID numbers masked.
+
+Kept in the lowest layer because the ingest report, the exports and the command line all write text
+that may carry a resident ID number: a ``person_id`` that is the ID number itself, the raw text of a
+row with the wrong number of cells, a value quoted in a message.
+"""
 
 from __future__ import annotations
 
-__all__ = ["neutralise_cell"]
+import datetime
+import re
+
+__all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cell"]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A run of 15 digits, or 17 digits and a check character, not part of a longer run of digits.
+_ID_SHAPED = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
 
 
 def neutralise_cell(value: str) -> str:
@@ -18,3 +28,63 @@ def neutralise_cell(value: str) -> str:
     if value and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def mask_id(number: str) -> str:
+    """Hide the middle of an ID number for display: the first 6 and the last 4 characters show.
+
+    Shorter values show a quarter at each end, so a malformed value never reveals more than 10
+    characters, nor more than half of itself.
+
+    Examples
+    --------
+    >>> mask_id("11010519491231002X")
+    '110105********002X'
+    >>> mask_id("12345678")
+    '12****78'
+    >>> mask_id("")
+    ''
+    """
+    text = number.strip()
+    size = len(text)
+    head, tail = (6, 4) if size >= 15 else (size // 4, size // 4)
+    return text[:head] + "*" * (size - head - tail) + (text[size - tail:] if tail else "")
+
+
+def _is_day(year: int, month: int, day: int) -> bool:
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return False
+    return 1900 <= year <= 2099
+
+
+def looks_like_id_number(text: str) -> bool:
+    """Whether ``text`` has the shape of a resident ID number: 18 characters (17 digits and a check
+    character) with a calendar day at 7-14, or 15 digits with a YYMMDD day at 7-12. The check
+    character is not verified: a mistyped ID number is still somebody's.
+
+    >>> looks_like_id_number("11010519491231002X"), looks_like_id_number("110105491231002")
+    (True, True)
+    >>> looks_like_id_number("123456789012345678"), looks_like_id_number("P0001")
+    (False, False)
+    """
+    if not _ID_SHAPED.fullmatch(text):
+        return False
+    if len(text) == 18:
+        return _is_day(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    return _is_day(1900 + int(text[6:8]), int(text[8:10]), int(text[10:12]))
+
+
+def mask_id_numbers(text: str) -> str:
+    """``text`` with every ID-shaped run of digits masked by :func:`mask_id`.
+
+    >>> mask_id_numbers("P7,11010519491231002X,王芳")
+    'P7,110105********002X,王芳'
+    >>> mask_id_numbers("case 2019-000123")
+    'case 2019-000123'
+    """
+    if len(text) < 15:
+        return text
+    return _ID_SHAPED.sub(
+        lambda m: mask_id(m.group(0)) if looks_like_id_number(m.group(0)) else m.group(0), text)

@@ -8,16 +8,19 @@ known; a user ``mapping`` ``{their header: canonical name}`` comes first and ove
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from reunite._typing import Side
 from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
-__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "header_key", "map_columns", "side_columns"]
+__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "header_key", "map_columns", "mapping_from_options",
+           "side_columns"]
 
 # "<id>" is the id column of the side being read (case_id for cases, person_id for candidates).
 _SIDE_ID = "<id>"
@@ -216,7 +219,7 @@ def map_columns(
             first = headers[positions[column]]
             raise InputError(
                 f"{source}: headers {first!r} and {header!r} both map to column {column!r}; "
-                f"pass mapping={{{header!r}: ''}} to ignore one"
+                f"pass mapping={{{header!r}: ''}} (on the command line --mapping '{header}=') to ignore one"
             )
         positions[column] = at
     missing = [column for column in REQUIRED_COLUMNS[side] if column not in positions]
@@ -224,6 +227,48 @@ def map_columns(
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
-            + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}}"
+            + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}} "
+            "(on the command line --mapping 'your header=column')"
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
+
+
+def mapping_from_options(values: Sequence[str] | None) -> dict[str, str] | None:
+    """The ``--mapping`` options of the command line as one ``{their header: column}`` dict.
+
+    Each value is ``HEADER=COLUMN`` (an empty COLUMN ignores the header) or the path of a JSON
+    object of such pairs; later values win.
+
+    Raises
+    ------
+    ConfigError
+        A value is neither, or the JSON file cannot be read as such an object.
+
+    Examples
+    --------
+    >>> mapping_from_options(["出生年月=birth_date", "备注="])
+    {'出生年月': 'birth_date', '备注': ''}
+    >>> mapping_from_options(["birth_date"])
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: --mapping: expected HEADER=COLUMN or a .json file, got 'birth_date'
+    """
+    if not values:
+        return None
+    mapping: dict[str, str] = {}
+    for value in values:
+        if "=" in value:
+            header, column = value.rsplit("=", 1)
+            mapping[header.strip()] = column.strip()
+        elif value.lower().endswith(".json"):
+            try:
+                loaded = json.loads(Path(value).read_text(encoding="utf-8-sig"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ConfigError(f"--mapping {value}: expected a readable JSON file, got {exc}") from None
+            if not isinstance(loaded, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
+                raise ConfigError(f"--mapping {value}: expected a JSON object of \"header\": \"column\" pairs")
+            mapping.update(loaded)
+        else:
+            raise ConfigError(f"--mapping: expected HEADER=COLUMN or a .json file, got {value!r}")
+    return mapping

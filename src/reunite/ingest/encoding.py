@@ -33,7 +33,7 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
         codecs.lookup(encoding)
     except LookupError:
         raise ConfigError(
-            f"encoding={encoding!r} is not a codec Python knows; try 'utf-8' or 'gb18030'"
+            f"encoding (--encoding) {encoding!r} is not a codec Python knows; try 'utf-8' or 'gb18030'"
         ) from None
     try:
         return data.decode(encoding)
@@ -95,7 +95,7 @@ def decode_text(data: bytes, *, source: str = "input", encoding: str | None = No
     except UnicodeDecodeError as gb_error:
         raise EncodingError(
             f"{source} is neither UTF-8 nor GB18030/GBK: cannot decode {utf8_where} as UTF-8, "
-            f"nor {_where(data, gb_error)} as GB18030; save it as UTF-8 or pass encoding="
+            f"nor {_where(data, gb_error)} as GB18030; save it as UTF-8 or pass encoding= (--encoding)"
         ) from None
     if data.startswith(_GB18030_BOM):
         text = text.removeprefix("\ufeff")

@@ -50,16 +50,17 @@ TableSource: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | sa.Table | sa.
 
 _CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
-_SEX_EXPECTED = "expected M/F/男/女"
-# Digits (1/2 as in some registers) are deliberately absent: their meaning differs between systems.
+_SEX_EXPECTED = "expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9"
+# Digits are the GB/T 2261.1 codes Chinese registers use: 1 male, 2 female, 0 unknown, 9 not stated.
 _SEX_VALUES = {
+    "1": "M", "2": "F", "0": "", "9": "",
     "m": "M", "male": "M", "man": "M", "boy": "M", "男": "M", "男性": "M", "男孩": "M", "男婴": "M", "男童": "M",
     "f": "F", "female": "F", "woman": "F", "girl": "F", "女": "F", "女性": "F", "女孩": "F", "女婴": "F",
     "女童": "F",
     "": "", "不详": "", "未知": "", "不明": "", "不清楚": "", "unknown": "", "?": "", "-": "",
 }
 _SEX_BRACKETS = str.maketrans("", "", "()[]【】")
-_SEX_FAST = {"M": "M", "F": "F", "男": "M", "女": "F", "": ""}
+_SEX_FAST = {"M": "M", "F": "F", "男": "M", "女": "F", "": "", "1": "M", "2": "F", "0": "", "9": ""}
 _EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
 
@@ -67,8 +68,8 @@ def parse_sex(text: str) -> str:
     """Normalise a sex cell to ``"M"``, ``"F"`` or ``""`` (unknown).
 
     Accepts M/F, male/female, boy/girl (any case, full-width too, in brackets too), 男/女, 男性/女性,
-    男孩/女孩, 男婴/女婴; 不详, 未知, 不明, unknown, ? and empty are unknown. Digits are rejected: 1/2 mean
-    different things in different registers.
+    男孩/女孩, 男婴/女婴, and the GB/T 2261.1 codes (1 male, 2 female); 不详, 未知, 不明, unknown, ?,
+    empty and the codes 0 (unknown) and 9 (not stated) are unknown.
 
     Raises
     ------
@@ -77,12 +78,12 @@ def parse_sex(text: str) -> str:
 
     Examples
     --------
-    >>> parse_sex("女"), parse_sex(" male "), parse_sex("Ｍ"), parse_sex("不详")
-    ('F', 'M', 'M', '')
+    >>> parse_sex("女"), parse_sex(" male "), parse_sex("Ｍ"), parse_sex("不详"), parse_sex("2"), parse_sex("9")
+    ('F', 'M', 'M', '', 'F', '')
     >>> parse_sex("3")
     Traceback (most recent call last):
     ...
-    reunite.errors.InputError: expected M/F/男/女, got '3'
+    reunite.errors.InputError: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'
     """
     sex = _SEX_VALUES.get(unicodedata.normalize("NFKC", text).translate(_SEX_BRACKETS).strip().casefold())
     if sex is None:
@@ -461,7 +462,7 @@ def read_table(
     >>> table.ids, table.columns["name"], table.columns["sex"]
     (['C1', 'C2'], ['娜', '楠'], ['F', 'F'])
     >>> print(table.report.problems[0])
-    column 'sex' in cases.csv row 3: expected M/F/男/女, got '3'
+    column 'sex' in cases.csv row 3: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'
     >>> print(table.report.summary().splitlines()[0])
     cases.csv: read 3, accepted 2, quarantined 1
     """
@@ -484,11 +485,11 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
             raise InputError(f"{report.source}: no such file ({path})")
         if suffix in _XLSX_SUFFIXES:
             if encoding is not None:
-                raise ConfigError("encoding= applies to text files, not to workbooks")
+                raise ConfigError("encoding= (--encoding) applies to text files, not to workbooks")
             collector = _read_xlsx(path, report, side, mapping, sheet)
         else:
             if sheet is not None:
-                raise ConfigError("sheet= applies to .xlsx workbooks, not to text files")
+                raise ConfigError("sheet= (--sheet) applies to .xlsx workbooks, not to text files")
             try:
                 collector = _read_csv(path, report, side, mapping, encoding)
             except OSError as error:

@@ -1,19 +1,17 @@
 """The ingest report: every row read is either accepted or quarantined with a reason.
 
-The invariant ``read == accepted + quarantined`` holds for every report; later stages that reject
-a row (normalize, for an impossible date) quarantine it through the same report, so the count stays
-honest from file to ranked output.
+The invariant ``read == accepted + quarantined`` holds for every report; later stages add flags
+(normalize, for a date read as an interval) through the same report without dropping rows, so the
+count stays honest from file to ranked output. ``reunite.export.write_quarantine`` writes the problems as CSV.
 """
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from reunite.errors import OutputError
+from reunite.ingest._safe import mask_id_numbers
 
 __all__ = ["IngestReport", "Problem"]
 
@@ -37,6 +35,11 @@ class Problem:
     fatal: bool = True
 
     def __str__(self) -> str:
+        """The problem as a person reads it, ID-shaped numbers masked (this text goes to messages)."""
+        return mask_id_numbers(self.reveal())
+
+    def reveal(self) -> str:
+        """The problem as a person reads it, values as they are."""
         where = f"column '{self.column}' in {self.source} row {self.row}" if self.column else (
             f"{self.source} row {self.row}"
         )
@@ -97,6 +100,11 @@ class IngestReport:
         return self.read - self.quarantined
 
     @property
+    def flagged(self) -> int:
+        """Accepted rows kept with a flag (a date read as an interval, a likely duplicate, ...)."""
+        return len({p.row for p in self.problems if not p.fatal} - self._quarantined_rows)
+
+    @property
     def quarantined_rows(self) -> frozenset[int]:
         return frozenset(self._quarantined_rows)
 
@@ -114,6 +122,8 @@ class IngestReport:
             + (f" (encoding {self.encoding})" if self.encoding else ""),
         ]
         assert self.read == self.accepted + self.quarantined
+        if self.flagged:
+            lines.append(f"  flagged {self.flagged} accepted row(s), kept for screening (see the quarantine file)")
         if self.blank_rows:
             lines.append(f"  skipped {self.blank_rows} blank row(s)")
         if self.ignored_columns:
@@ -121,21 +131,3 @@ class IngestReport:
         for reason, count in self.counts_by_reason().most_common():
             lines.append(f"  {count:>6}  {reason}")
         return "\n".join(lines)
-
-    def write_quarantine(self, path: str | Path) -> Path:
-        """Write every problem as CSV (UTF-8 with BOM, spreadsheet-safe)."""
-        from reunite.ingest._safe import neutralise_cell  # local: tiny helper shared with export
-
-        out = Path(path)
-        try:
-            with out.open("w", encoding="utf-8-sig", newline="") as handle:
-                writer = csv.writer(handle)
-                writer.writerow(["source", "row", "column", "value", "reason", "quarantined"])
-                for p in self.problems:
-                    writer.writerow(
-                        [neutralise_cell(p.source), p.row, p.column, neutralise_cell(p.value),
-                         neutralise_cell(p.reason), "yes" if p.fatal else "no (flag)"]
-                    )
-        except OSError as exc:
-            raise OutputError(f"cannot write {out}: {exc.strerror or exc}") from exc
-        return out

@@ -25,6 +25,7 @@ from rapidfuzz.distance import JaroWinkler
 
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.prepare import Prepared, Regions
+from reunite.matching.routes import PROVINCES, route_levels
 from reunite.matching.spec import ComparisonName, ComparisonSpec
 
 __all__ = ["Pairs", "compare", "compare_pairs", "pinyin_similar"]
@@ -427,11 +428,27 @@ def _birth(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
     gap = np.maximum(a_lo, b_lo) - np.minimum(a_hi, b_hi)
-    level = np.int8(4) - _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
-    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 5)
+    # 5 overlap or within a month, 3 / 2 / 1 within 1 / 2 / 3 years, 0 further (4: see below)
+    within = _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
+    level = np.int8(5) - within - (within > 0)
+    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 6)
+    if c.alt_known.any():  # 4: the case's bare date, read as lunar, overlaps or lies within a month
+        alt = pairs.of_case(c.alt_known)
+        alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
+        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < 4), 4)
     known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
     if not known.all():
         _set_where(level, ~known, -1)
+    return level
+
+
+def _birth_monthday(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+    """Births known to the day and at least ``birthday_min_gap_days`` apart: same month and day 1, else 0."""
+    c, d = prep.cases, prep.candidates
+    a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
+    level: I8 = (a == b).view(np.int8)
+    far = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand)) >= spec.birthday_min_gap_days
+    _set_where(level, ~(far & (a >= 0) & (b >= 0)), -1)
     return level
 
 
@@ -474,14 +491,26 @@ def _region(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
+def _route(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+    """Places in two provinces: is the candidate's on a known route from the case's? (-1 otherwise)."""
+    regions = prep.regions
+    table = route_levels(spec.route_shares)
+    origin = regions.province[prep.cases.region_id[pairs.cases]].astype(np.int64) // 10_000
+    destination = regions.province.take(prep.candidates.region_id.take(pairs.cand)).astype(np.int64) // 10_000
+    level: I8 = table.ravel().take(pairs.spread(origin * PROVINCES) + destination)
+    return level
+
+
 def _registration(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     registered = d.event_lo.take(pairs.cand)
     delay = registered - d.birth_hi.take(pairs.cand)
     late, years_late = spec.late_registration_days
     level = _bands(delay + 1, (late, years_late))  # 0 on time, 1 late, 2 years late
-    after_missing = pairs.of_case(c.event_known) & (registered > pairs.of_case(c.event_hi)) & (delay >= late)
+    lost = pairs.of_case(c.event_hi)
+    after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= late)
     _set_where(level, after_missing, 3)
+    _set_where(level, after_missing & (registered - lost <= spec.registration_soon_days), 4)
     _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
     return level
 
@@ -507,6 +536,22 @@ def _marks(prep: Prepared, pairs: Pairs) -> I8:
     return level
 
 
+def _marks_kernel(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+    return _marks(prep, pairs)
+
+
+# Kernels of the comparisons without a value for term frequencies: (prep, spec, pairs) -> levels.
+_KERNELS: dict[ComparisonName, Callable[[Prepared, ComparisonSpec, Pairs], I8]] = {
+    "birth": _birth,
+    "birth_monthday": _birth_monthday,
+    "region": _region,
+    "route": _route,
+    "registration": _registration,
+    "timeline": _timeline,
+    "marks": _marks_kernel,
+}
+
+
 def compare_one(
     prep: Prepared, spec: ComparisonSpec, name: ComparisonName, pairs: Pairs, value: I32 | None = None,
 ) -> I8:
@@ -515,15 +560,7 @@ def compare_one(
         return _given_name(prep, spec, pairs, value)
     if name == "surname":
         return _surname(prep, pairs, value)
-    if name == "birth":
-        return _birth(prep, spec, pairs)
-    if name == "region":
-        return _region(prep, spec, pairs)
-    if name == "registration":
-        return _registration(prep, spec, pairs)
-    if name == "timeline":
-        return _timeline(prep, spec, pairs)
-    return _marks(prep, pairs)
+    return _KERNELS[name](prep, spec, pairs)
 
 
 def compare_pairs(

@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
+from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/1"
+MODEL_FORMAT = "reunite.model/2"  # 2: birth, registration levels refined; route, birth_monthday
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -118,11 +119,19 @@ class FellegiSunter:
         Per comparison, the probability of each level among true pairs and among other pairs.
     lambda_:
         Share of true pairs among the compared pairs (EM).
+    kind_m_:
+        Optional m per case kind (:data:`reunite.matching.kinds.CASE_KINDS`): a pair is weighed with the m
+        of its case's kind; a kind without its own m uses ``m_``.
     frequencies_:
         Optional term frequencies (share of candidates per given name, pinyin and surname), set by
         ``fit_frequencies``; when present, scores do not depend on which candidates are screened.
     floor:
         Smallest probability any m or u may take, so no level gets an infinite weight.
+    temperature:
+        Every weight is ``temperature * log2(m / u)``. Fields are not independent (a renamed child is
+        often also re-registered and moved), so summed weights overstate the evidence; a temperature
+        below 1, fitted with ``prior`` on held-out labelled data (tools/train_default_model.py), makes
+        probabilities calibrated. It never changes a ranking.
 
     Examples
     --------
@@ -142,6 +151,7 @@ class FellegiSunter:
     converged_: bool
     frequencies_: dict[str, dict[str, float]]
     frequency_candidates_: int
+    kind_m_: dict[str, list[F64]]
 
     def __init__(
         self,
@@ -152,6 +162,7 @@ class FellegiSunter:
         tol: float = 1e-6,
         fix_u: bool = True,
         floor: float = 1e-5,
+        temperature: float = 1.0,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -159,6 +170,9 @@ class FellegiSunter:
         self.tol = tol
         self.fix_u = fix_u
         self.floor = floor
+        self.temperature = temperature
+        if not 0.0 < temperature <= 4.0:
+            raise ConfigError(f"temperature: expected a scale in (0, 4]; got {temperature}")
         if not 0.0 < prior < 1.0:
             raise ConfigError(f"prior: expected a probability in (0, 1); got {prior}")
 
@@ -205,13 +219,18 @@ class FellegiSunter:
         self.u_ = observed
         return self
 
-    def fit_labelled(self, levels: I8, *, smoothing: float = 0.2) -> FellegiSunter:
+    def fit_labelled(
+        self, levels: I8, *, smoothing: float = 0.2, kinds: I8 | None = None, kind_strength: float = 50.0
+    ) -> FellegiSunter:
         """m from comparison levels of confirmed true pairs (reunions confirmed by DNA).
 
         ``smoothing`` mixes the observed shares with a uniform distribution over levels
         (``m = (1 - smoothing) * observed + smoothing / levels``): a few hundred labelled pairs never
         saw every way a real record can differ, and no level should become near-impossible for a
         true pair because the labels happened not to show it.
+
+        ``kinds`` (each pair's case kind) also fits m per kind: a kind's shares count
+        ``kind_strength`` pseudo-pairs of the pooled shares, so a kind with few labels stays near them.
         """
         levels = self._check_levels(levels)
         if levels.shape[1] == 0:
@@ -221,6 +240,18 @@ class FellegiSunter:
         patterns, counts = pattern_counts(levels)
         observed = self._frequencies(patterns, counts.astype(np.float64))
         self.m_ = [(1.0 - smoothing) * m + smoothing / m.size for m in observed]
+        if kinds is not None:
+            kinds = np.asarray(kinds, dtype=np.int8)
+            if kinds.shape != (levels.shape[1],) or kinds.min() < 0 or kinds.max() >= len(CASE_KINDS):
+                raise ConfigError(f"kinds: expected one kind in 0..{len(CASE_KINDS) - 1} per pair; got {kinds.shape}")
+            self.kind_m_ = {}
+            for index, kind in enumerate(CASE_KINDS):
+                mine = levels[:, kinds == index]
+                n = mine.shape[1]
+                mine_patterns, mine_counts = pattern_counts(mine)
+                own = self._frequencies(mine_patterns, mine_counts.astype(np.float64)) if n else observed
+                shares = [(n * a + kind_strength * b) / (n + kind_strength) for a, b in zip(own, observed, strict=True)]
+                self.kind_m_[kind] = [(1.0 - smoothing) * m + smoothing / m.size for m in shares]
         if not hasattr(self, "lambda_"):
             self.lambda_ = 1e-4
         return self
@@ -314,9 +345,38 @@ class FellegiSunter:
         self._require_fitted()
         out = []
         for name, m, u in zip(self.spec.comparisons, self.m_, self.u_, strict=True):
-            w = np.log2(m / u)
+            w = self.temperature * np.log2(m / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
+
+    @property
+    def has_kinds(self) -> bool:
+        """Whether m differs by case kind (:attr:`kind_m_` is set)."""
+        return bool(getattr(self, "kind_m_", None))
+
+    def m_of(self, kind: str) -> list[F64]:
+        """m of a case kind: its own when fitted, else the pooled ``m_``."""
+        self._require_fitted()
+        return self.kind_m_.get(kind, self.m_) if self.has_kinds else self.m_
+
+    def kind_weights(self, kind: str) -> list[F64]:
+        """log2(m/u) per level for pairs of a case kind; ordered comparisons made non-decreasing."""
+        out = []
+        for name, m, u in zip(self.spec.comparisons, self.m_of(kind), self.u_, strict=True):
+            w = self.temperature * np.log2(m / u)
+            out.append(_monotone(w) if name in ORDERED else w)
+        return out
+
+    def kind_weight_tables(self) -> npt.NDArray[np.float32]:
+        """Weights per case kind as a (kinds, comparisons, 1 + max levels) table; column 0 is null."""
+        tables = []
+        for kind in CASE_KINDS:
+            weights = self.kind_weights(kind)
+            table = np.zeros((len(weights), 1 + max(len(w) for w in weights)), dtype=np.float32)
+            for k, w in enumerate(weights):
+                table[k, 1:1 + len(w)] = w
+            tables.append(table)
+        return np.stack(tables)
 
     def weight_table(self) -> npt.NDArray[np.float32]:
         """Weights as a (comparisons, 1 + max levels) table; column 0 is the null level (0)."""
@@ -349,7 +409,7 @@ class FellegiSunter:
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
         shrink = n_candidates / (n_candidates + _TF_PRIOR_CANDIDATES)
-        return (shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
+        return (self.temperature * shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -358,16 +418,21 @@ class FellegiSunter:
             "format": MODEL_FORMAT,
             "spec": self.spec.to_dict(),
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
-                       "fix_u": self.fix_u, "floor": self.floor},
+                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),
             "levels": {n: list(LEVEL_LABELS[n]) for n in self.spec.comparisons},
         }
+        if self.has_kinds:
+            body["m_by_kind"] = {
+                kind: {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, ms, strict=True)}
+                for kind, ms in self.kind_m_.items()
+            }
         if hasattr(self, "frequencies_"):
             body["frequencies"] = self.frequencies_
             body["frequency_candidates"] = self.frequency_candidates_
-        scoring = ("spec", "params", "m", "u", "frequencies", "frequency_candidates")
+        scoring = ("spec", "params", "m", "m_by_kind", "u", "frequencies", "frequency_candidates")
         body["version"] = hashlib.sha256(
             json.dumps({k: body.get(k) for k in scoring}, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()[:12]
@@ -383,6 +448,11 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
+        if data.get("format") == "reunite.model/1":
+            raise ConfigError(
+                "model: made by an earlier reunite (format reunite.model/1, whose birth and registration levels "
+                "differ): fit a new one with `reunite train`, or use the model that ships with reunite"
+            )
         if data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")
         try:
@@ -391,6 +461,15 @@ class FellegiSunter:
             model.m_ = [np.asarray(data["m"][n], dtype=np.float64) for n in spec.comparisons]
             model.u_ = [np.asarray(data["u"][n], dtype=np.float64) for n in spec.comparisons]
             model.lambda_ = float(data["lambda"])
+            if data.get("m_by_kind"):
+                unknown = set(data["m_by_kind"]) - set(CASE_KINDS)
+                if unknown:
+                    raise ConfigError(f"model: m_by_kind has unknown case kinds {sorted(unknown)}; "
+                                      f"expected some of {', '.join(CASE_KINDS)}")
+                model.kind_m_ = {
+                    str(kind): [np.asarray(ms[n], dtype=np.float64) for n in spec.comparisons]
+                    for kind, ms in data["m_by_kind"].items()
+                }
             if "frequencies" in data:
                 model.fit_frequencies(
                     {str(kind): {str(v): float(f) for v, f in table.items()}
@@ -399,10 +478,11 @@ class FellegiSunter:
                 )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"model: missing or malformed field ({exc!r})") from exc
-        for name, m, u in zip(spec.comparisons, model.m_, model.u_, strict=True):
-            if m.shape != (len(LEVEL_LABELS[name]),) or u.shape != m.shape:
+        for k, (name, m, u) in enumerate(zip(spec.comparisons, model.m_, model.u_, strict=True)):
+            extra = [("m", ms[k]) for ms in getattr(model, "kind_m_", {}).values()]
+            if m.shape != (len(LEVEL_LABELS[name]),) or u.shape != m.shape or any(e.shape != m.shape for _, e in extra):
                 raise ConfigError(f"model: {name} expects {len(LEVEL_LABELS[name])} levels; got {m.shape}")
-            for what, probs in (("m", m), ("u", u)):
+            for what, probs in (("m", m), ("u", u), *extra):
                 if not (np.all(np.isfinite(probs)) and np.all(probs > 0) and abs(float(probs.sum()) - 1) < 1e-3):
                     raise ConfigError(
                         f"model: {what} of {name} must be positive probabilities summing to 1; got {probs.tolist()}"

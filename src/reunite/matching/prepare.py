@@ -9,6 +9,7 @@ pairs of one case read contiguous memory.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reunite._typing import F32, I8, I32, I64, U64, B
+from reunite._typing import F32, I8, I16, I32, I64, U64, B
+from reunite.normalize.dates import DateError, from_days, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
 __all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
@@ -42,6 +44,10 @@ class PreparedSide:
     id_county: I32
     region_id: I32      # index into Prepared.regions: equal places share an id across both sides
     marks: U64
+    birth_md: I16       # month * 100 + day of a birth known to the day, else -1
+    alt_lo: I32         # cases: the birth read as a lunar date, when nothing says it is solar
+    alt_hi: I32
+    alt_known: B
     given: I32          # [n, slots] codes of given-name characters (readings: Prepared.given_readings)
     given_py: I32       # [n, slots] codes of toneless pinyin (for blocking)
     surname: I32        # [n, slots]
@@ -187,6 +193,54 @@ def _slot_matrix(n: int, n_slots: int, record: I64, slot: I64, codes: I32, keep:
     return matrix
 
 
+def month_day(lo: I32, hi: I32, known: B) -> I16:
+    """``month * 100 + day`` of each birth known to the day, else -1.
+
+    >>> month_day(np.array([6697, 0]), np.array([6697, 30]), np.array([True, True])).tolist()  # 1988-05-03
+    [503, -1]
+    """
+    days = np.asarray(lo, dtype="datetime64[D]")
+    month = (days.astype("datetime64[M]") - days.astype("datetime64[Y]")).astype(np.int64) + 1
+    day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+    out: I16 = np.where(known & (lo == hi), month * 100 + day, -1).astype(np.int16)
+    return out
+
+
+def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
+    """Each case's birth read as a lunar date (an interval of solar days), where that reading is open.
+
+    Families often remember the lunar birthday and write it with bare digits. A birth known to the
+    day or to the month, not read as lunar already and not said to be solar, is read again as lunar;
+    a reading that does not exist (the 30th of a 29-day lunar month) is left out.
+    """
+    n = len(table)
+    lo, hi, known = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, bool)
+    if table.side != "cases":
+        return lo, hi, known
+    said = table.flags.get("birth_said_solar", np.zeros(n, dtype=bool))
+    open_ = np.flatnonzero(table.birth_known & ~table.birth_lunar & ~said)
+    texts: dict[str, tuple[int, int] | None] = {}
+    for i in open_.tolist():
+        first, last = from_days(int(table.birth_lo[i])), from_days(int(table.birth_hi[i]))
+        if first == last:
+            text = f"{first.year}-{first.month}-{first.day}"
+        elif first.day == 1 and (first.year, first.month) == (last.year, last.month) and \
+                (last + datetime.timedelta(days=1)).month != last.month:
+            text = f"{first.year}-{first.month}"
+        else:
+            continue
+        if text not in texts:
+            try:
+                found = parse_date(text, "lunar", today=datetime.date.max)
+            except DateError:
+                found = None
+            texts[text] = None if found is None else (to_days(found.lo), to_days(found.hi))
+        reading = texts[text]
+        if reading is not None:
+            lo[i], hi[i], known[i] = reading[0], reading[1], True
+    return lo, hi, known
+
+
 def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     record, slot, keep, n_slots = _slots(table)
     n = len(table)
@@ -202,8 +256,10 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
         birth_lo = np.where(use_id, table.id_birth, birth_lo).astype(np.int32)
         birth_hi = np.where(use_id, table.id_birth, birth_hi).astype(np.int32)
         birth_known = birth_known | use_id
+    alt_lo, alt_hi, alt_known = lunar_readings(table)
     return PreparedSide(
         sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
+        birth_md=month_day(birth_lo, birth_hi, birth_known), alt_lo=alt_lo, alt_hi=alt_hi, alt_known=alt_known,
         event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
         county=table.region_county,
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),

@@ -145,6 +145,40 @@ def _region_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, s
     return 1 if km <= spec.nearby_km else 0
 
 
+def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
+    """The case's birth read as a lunar date, when it is known to the day or month and nothing says
+    it is solar or lunar already."""
+    from reunite.normalize.dates import DateError, parse_date
+
+    said = cases.flags.get("birth_said_solar")
+    if not bool(cases.birth_known[i]) or bool(cases.birth_lunar[i]) or (said is not None and bool(said[i])):
+        return None
+    epoch = datetime.date(1970, 1, 1)
+    lo = epoch + datetime.timedelta(days=int(cases.birth_lo[i]))
+    hi = epoch + datetime.timedelta(days=int(cases.birth_hi[i]))
+    if lo == hi:
+        text = f"{lo.year}-{lo.month}-{lo.day}"
+    elif lo.day == 1 and (lo.year, lo.month) == (hi.year, hi.month) and (hi + datetime.timedelta(days=1)).day == 1:
+        text = f"{lo.year}-{lo.month}"
+    else:
+        return None
+    try:
+        found = parse_date(text, "lunar", today=datetime.date.max)
+    except DateError:
+        return None
+    return None if found is None else ((found.lo - epoch).days, (found.hi - epoch).days)
+
+
+def _route_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, spec: ComparisonSpec) -> int:
+    from reunite.matching.routes import route_shares
+
+    origin, destination = int(cases.region_province[i]) // 10_000, int(candidates.region_province[j]) // 10_000
+    if origin == 0 or destination == 0 or origin == destination:
+        return -1
+    share = float(route_shares()[origin, destination])
+    return int(share >= spec.route_shares[0]) + int(share >= spec.route_shares[1])
+
+
 def _marks_level(a: int, b: int) -> int:
     if a == 0 or b == 0:
         return -1
@@ -180,22 +214,30 @@ def reference_levels(
     out: dict[ComparisonName, int] = {}
     out["given_name"] = _best([_given_level(a, b, spec.name_similarity) for a in names_a for b in names_b])
     out["surname"] = _best([_surname_level(a, b) for a in names_a for b in names_b])
-    if birth_a is None or birth_b is None:
-        out["birth"] = -1
-    else:
+    out["birth"] = out["birth_monthday"] = -1
+    if birth_a is not None and birth_b is not None:
         gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
-        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (4, 3, 2, 1), 0)
+        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (5, 3, 2, 1), 0)
         to_the_day = birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1]
         if to_the_day and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
-            out["birth"] = 5
+            out["birth"] = 6
+        lunar = _lunar_reading(cases, i)
+        if out["birth"] < 4 and lunar is not None and \
+                max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
+            out["birth"] = 4
+        if to_the_day and abs(birth_a[0] - birth_b[0]) >= spec.birthday_min_gap_days:
+            day_a, day_b = datetime.date(1970, 1, 1) + datetime.timedelta(days=birth_a[0]), \
+                datetime.date(1970, 1, 1) + datetime.timedelta(days=birth_b[0])
+            out["birth_monthday"] = int((day_a.month, day_a.day) == (day_b.month, day_b.day))
     out["region"] = _region_level(cases, candidates, i, j, spec)
+    out["route"] = _route_level(cases, candidates, i, j, spec)
     if event_b is None or birth_b is None:
         out["registration"] = -1
     else:
         delay = event_b[0] - birth_b[1]
         late, years_late = spec.late_registration_days
         if event_a is not None and event_b[0] > event_a[1] and delay >= late:
-            out["registration"] = 3
+            out["registration"] = 4 if event_b[0] - event_a[1] <= spec.registration_soon_days else 3
         else:
             out["registration"] = 2 if delay >= years_late else 1 if delay >= late else 0
     if event_a is None or birth_b is None:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
 from reunite.matching.compare import Pairs, compare, compare_pairs
+from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.rank import case_posteriors, outside_sums, survivors, top_k
@@ -62,46 +63,69 @@ def _tf_terms(
 
 
 def _contributions(
-    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None,
+    kind: I8 | None = None,
 ) -> F32:
-    """Each comparison's weight per pair, term frequencies included: (comparisons, pairs)."""
-    table = model.weight_table()
+    """Each comparison's weight per pair, term frequencies included: (comparisons, pairs).
+
+    ``kind`` (each pair's case kind) picks the weights of a model with m per kind.
+    """
     out = np.zeros(levels.shape, dtype=np.float32)
-    for k in range(levels.shape[0]):
-        out[k] = table[k].take(levels[k] + np.int8(1))
+    if kind is not None and model.has_kinds:
+        tables = model.kind_weight_tables()
+        width = tables.shape[2]
+        base = kind.astype(np.int64) * width + 1
+        for k in range(levels.shape[0]):
+            out[k] = tables[:, k, :].ravel().take(base + levels[k])
+    else:
+        table = model.weight_table()
+        for k in range(levels.shape[0]):
+            out[k] = table[k].take(levels[k] + np.int8(1))
     for k, rows, weights in _tf_terms(prep, model, levels, values):
         out[k, rows] += weights
     return out
 
 
-def _level_weights(model: FellegiSunter, levels: I8) -> F32:
+def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
     """Per pair, the sum of its level weights: one lookup in a table of every pattern of levels when
-    there are few enough patterns (a code per pair by Horner's rule), else one lookup per comparison."""
-    table = model.weight_table()
+    there are few enough patterns (a code per pair by Horner's rule), else one lookup per comparison.
+
+    With ``kind`` and a model with m per case kind, each kind has its own table of patterns.
+    """
+    by_kind = kind is not None and model.has_kinds
+    tables = model.kind_weight_tables() if by_kind else model.weight_table()[None]
     sizes = [1 + len(w) for w in model.weights_]  # the null level, then each level
     n = levels.shape[1]
-    if not sizes or int(np.prod(sizes)) > _PATTERN_CELLS:
+    if not sizes or tables.shape[0] * int(np.prod(sizes)) > _PATTERN_CELLS:
         out = np.zeros(n, dtype=np.float32)
+        width = tables.shape[2]
+        base = kind.astype(np.int64) * width + 1 if by_kind and kind is not None else None
         for k in range(levels.shape[0]):
-            np.add(out, table[k].take(levels[k] + np.int8(1)), out=out)
+            if base is None:
+                np.add(out, tables[0, k].take(levels[k] + np.int8(1)), out=out)
+            else:
+                np.add(out, tables[:, k, :].ravel().take(base + levels[k]), out=out)
         return out
-    patterns = np.zeros(1, dtype=np.float32)
+    patterns = np.zeros((tables.shape[0], 1), dtype=np.float32)
     code = np.zeros(n, dtype=np.int32)
     offset = 0
     for k, size in enumerate(sizes):  # same float32 order of additions as per comparison
-        patterns = (patterns[:, None] + table[k, :size][None, :]).ravel()
+        patterns = (patterns[:, :, None] + tables[:, k, None, :size]).reshape(tables.shape[0], -1)
         code *= size
         np.add(code, levels[k], out=code)
         offset = offset * size + 1  # level -1 is row 0
     code += offset
-    return patterns.take(code)
+    if by_kind and kind is not None:
+        code += kind.astype(np.int32) * np.int32(patterns.shape[1])
+    return patterns.ravel().take(code)
 
 
 def _scores(
-    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None
+    prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None,
+    kind: I8 | None = None,
 ) -> F32:
     """The per-pair sum of :func:`_contributions`, without the (comparisons, pairs) matrix."""
-    out = _level_weights(model, levels)
+    out = _level_weights(model, levels, kind)
     for _, rows, weights in _tf_terms(prep, model, levels, values):
         out[rows] += weights
     return out
@@ -113,7 +137,8 @@ def pair_contributions(
     """Levels and per-comparison weight contributions (term frequencies included) of pairs."""
     values: dict[str, npt.NDArray[np.int32]] = {}
     levels = compare(prep, model.spec, case, cand, values)
-    return levels, _contributions(prep, model, levels, values)
+    kind = case_kinds(prep.cases, np.asarray(case, dtype=np.int64)) if model.has_kinds else None
+    return levels, _contributions(prep, model, levels, values, kind)
 
 
 def score_chunk(
@@ -140,14 +165,15 @@ def score_chunk(
     # agreeing values only matter for term-frequency adjustment
     values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
     levels = compare_pairs(prep, model.spec, pairs, values)
-    score = _scores(prep, model, levels, values)
+    kind = pairs.spread(case_kinds(prep.cases, chunk.cases)) if model.has_kinds else None
+    score = _scores(prep, model, levels, values, kind)
     runs = (pairs.run_local, pairs.run_length)
     rows = survivors(local, score, k, runs)
     kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k)]
     posterior, any_match, count = case_posteriors(local, score, n_local, model.prior, kept, runs)
     kept_levels = levels[:, kept]
     kept_values = None if values is None else {n: v[kept] for n, v in values.items()}
-    contributions = _contributions(prep, model, kept_levels, kept_values)
+    contributions = _contributions(prep, model, kept_levels, kept_values, None if kind is None else kind[kept])
     return ChunkResult(
         case=case[kept],
         cand=cand[kept],

@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 ComparisonName = Literal[
-    "given_name", "surname", "birth", "region", "registration", "timeline", "marks"
+    "given_name", "surname", "birth", "birth_monthday", "region", "route", "registration", "timeline", "marks"
 ]
 BlockingPass = Literal["birth_window", "given_pinyin", "surname_county"]
 
@@ -44,8 +44,13 @@ LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
+        "birth dates agree if the case's date is lunar",
         "birth dates overlap or within a month",
         "born the same day",
+    ),
+    "birth_monthday": (
+        "birthday differs, another year",
+        "same birthday, another year",
     ),
     "region": (
         "region far apart",
@@ -54,11 +59,17 @@ LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
         "same city",
         "same county",
     ),
+    "route": (
+        "another province, off the known routes",
+        "another province on a known route",
+        "another province on a main route",
+    ),
     "registration": (
         "registered on time",
         "registered late",
         "registered years late",
-        "registered after the child went missing",
+        "registered years after the child went missing",
+        "registered within 2 years after the child went missing",
     ),
     "timeline": (
         "born long after the child went missing",
@@ -105,6 +116,9 @@ class ComparisonSpec:
         Gaps between birth intervals (days) for "within 1 / 2 / 3 years".
     birth_month_days:
         Intervals that overlap or lie at most this many days apart are "within a month".
+    birthday_min_gap_days:
+        Births known to the day at least this far apart are compared on month and day alone (a
+        registered birth shifted by whole years often keeps the birthday).
     same_day_days:
         Two birth dates known to the day and at most this many days apart are "the same day"
         (lunar conversions and registrations are often a day off). Agreeing to the day is far
@@ -113,6 +127,12 @@ class ComparisonSpec:
         Centroid distance for "region nearby".
     late_registration_days:
         Registration this long after birth is "late", and the second value "years late".
+    registration_soon_days:
+        Registered after the child went missing, at most this long after: "within 2 years after".
+    route_shares:
+        A destination province taking at least this share of the reunions of trafficked children from
+        the case's province (reunite/data/reunion_flows.csv, shrunk towards the national shares) is
+        "on a known route", and at least the second share "on a main route".
     timeline_grace_days:
         A registered birth up to this long after the missing date is "shortly after".
     tf_adjust:
@@ -135,7 +155,10 @@ class ComparisonSpec:
     birth_month_days: int = 31
     same_day_days: int = 1
     nearby_km: float = 150.0
+    birthday_min_gap_days: int = 300
     late_registration_days: tuple[int, int] = (183, 1096)
+    registration_soon_days: int = 731
+    route_shares: tuple[float, float] = (0.03, 0.12)
     timeline_grace_days: int = 731
     tf_adjust: bool = True
 
@@ -161,6 +184,14 @@ class ComparisonSpec:
             raise ConfigError(f"late_registration_days: expected two increasing days; got {late}")
         if self.nearby_km <= 0 or self.timeline_grace_days < 0:
             raise ConfigError("nearby_km must be positive and timeline_grace_days not negative")
+        if self.birthday_min_gap_days < 1 or self.registration_soon_days < 1:
+            raise ConfigError(
+                "birthday_min_gap_days and registration_soon_days: expected positive days; got "
+                f"{self.birthday_min_gap_days}, {self.registration_soon_days}"
+            )
+        shares = self.route_shares
+        if len(shares) != 2 or not 0.0 < shares[0] < shares[1] <= 1.0:
+            raise ConfigError(f"route_shares: expected two increasing shares in (0, 1]; got {shares}")
 
     def n_levels(self) -> tuple[int, ...]:
         return tuple(len(LEVEL_LABELS[name]) for name in self.comparisons)
@@ -180,7 +211,10 @@ class ComparisonSpec:
                 birth_month_days=int(data["birth_month_days"]),
                 same_day_days=int(data["same_day_days"]),
                 nearby_km=float(data["nearby_km"]),
+                birthday_min_gap_days=int(data["birthday_min_gap_days"]),
                 late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
+                registration_soon_days=int(data["registration_soon_days"]),
+                route_shares=tuple(float(v) for v in data["route_shares"]),  # type: ignore[arg-type]
                 timeline_grace_days=int(data["timeline_grace_days"]),
                 tf_adjust=_strict_bool(data["tf_adjust"], "tf_adjust"),
             )

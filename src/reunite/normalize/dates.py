@@ -60,21 +60,30 @@ __all__ = [
 
 DateErrorReason = Literal[
     "unreadable date", "impossible date", "in the future", "before 1900", "no year",
-    "unknown calendar", "calendar conflict", "zodiac conflict",
+    "unknown calendar", "calendar conflict", "zodiac conflict", "excel serial number",
 ]
 
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
 _JD_1970 = 2440588  # Julian day number (noon) of 1970-01-01
 _MIN_DAY = datetime.date(1900, 1, 1)
 _EXPECTED = "expected a date such as 1988-05-03, 1988年5月, 84年 or 农历1988年腊月初三"
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug included)
+_EXCEL_SERIAL = re.compile(r"[1-9]\d{4}")  # 10000 = 1927-05-18; four digits are a year
 
 
 class DateError(InputError):
-    """A date cell holds a value that cannot be used; ``reason`` is a short, stable kind."""
+    """A date cell holds a value that cannot be used as written; ``reason`` is a short, stable kind.
 
-    def __init__(self, reason: DateErrorReason, value: str, detail: str = "") -> None:
+    ``widest`` is the widest interval of days the value can still mean (``1993-02-30`` is February
+    1993; a day or month out of range leaves the month or the year; an Excel serial number is its
+    day), or None when nothing can be read from it (an unreadable value, a date in the future).
+    """
+
+    def __init__(self, reason: DateErrorReason, value: str, detail: str = "",
+                 widest: tuple[int, int] | None = None) -> None:
         self.reason: DateErrorReason = reason
         self.value = value
+        self.widest = widest
         super().__init__(f"{reason}: {detail or _EXPECTED}, got {value!r}")
 
 
@@ -98,6 +107,7 @@ class ParsedDates:
     lunar: npt.NDArray[np.bool_]
     approximate: npt.NDArray[np.bool_]
     errors: list[tuple[int, DateErrorReason, str]] = field(default_factory=list)
+    widened: npt.NDArray[np.bool_] | None = None  # an error row read as its widest interval
 
     def __len__(self) -> int:
         return int(self.lo.shape[0])
@@ -201,6 +211,7 @@ class _Spec:
     day_lo: int = 0
     day_hi: int = 0
     season: str = ""  # 春/夏/秋/冬: which months depends on the calendar
+    impossible: str = ""  # a part out of range was dropped: why (the date is then an error)
 
 
 def _numeral(match: re.Match[str]) -> str:
@@ -250,29 +261,35 @@ def _lunar_new_year(year: int) -> int:
 
 def _solar_interval(spec: _Spec, value: str) -> tuple[int, int]:
     year = spec.year_lo
+    whole_years = to_days(datetime.date(year, 1, 1)), to_days(datetime.date(spec.year_hi, 12, 31))
     if not spec.month_lo:
-        return to_days(datetime.date(year, 1, 1)), to_days(datetime.date(spec.year_hi, 12, 31))
+        return whole_years
     if not 1 <= spec.month_lo <= 12:
-        raise DateError("impossible date", value, f"expected a month from 1 to 12, not {spec.month_lo}")
+        raise DateError("impossible date", value, f"expected a month from 1 to 12, not {spec.month_lo}",
+                        widest=whole_years)
     first = to_days(datetime.date(year, spec.month_lo, 1))
     last = _solar_month_end(year, spec.month_hi)
     if not spec.day_lo:
         return first, last
     length = last - first + 1
     if spec.day_lo > length:
-        raise DateError("impossible date", value, f"{year}-{spec.month_lo:02d} has {length} days")
+        raise DateError("impossible date", value, f"{year}-{spec.month_lo:02d} has {length} days",
+                        widest=(first, last))
     return first + spec.day_lo - 1, first + min(spec.day_hi, length) - 1
 
 
 def _lunar_interval(spec: _Spec, value: str) -> tuple[int, int]:
     year = spec.year_lo
+    whole_years = _lunar_new_year(year), _lunar_new_year(spec.year_hi + 1) - 1
     if not spec.month_lo:
-        return _lunar_new_year(year), _lunar_new_year(spec.year_hi + 1) - 1
+        return whole_years
     if not 1 <= spec.month_lo <= 12:
-        raise DateError("impossible date", value, f"expected a lunar month from 1 to 12, not {spec.month_lo}")
+        raise DateError("impossible date", value, f"expected a lunar month from 1 to 12, not {spec.month_lo}",
+                        widest=whole_years)
     month = _lunar_month(year, spec.month_lo, spec.leap)
     if month is None:
-        raise DateError("impossible date", value, f"lunar year {year} has no leap month {spec.month_lo}")
+        raise DateError("impossible date", value, f"lunar year {year} has no leap month {spec.month_lo}",
+                        widest=whole_years)
     first, length = month
     if spec.month_hi > spec.month_lo:  # a range of months takes in any leap month inside it
         following = _lunar_month(year, spec.month_hi + 1, False) if spec.month_hi < 12 else None
@@ -281,7 +298,8 @@ def _lunar_interval(spec: _Spec, value: str) -> tuple[int, int]:
         return first, first + length - 1
     if spec.day_lo > length:
         kind = "leap month" if spec.leap else "month"
-        raise DateError("impossible date", value, f"lunar {year} {kind} {spec.month_lo} has {length} days")
+        raise DateError("impossible date", value, f"lunar {year} {kind} {spec.month_lo} has {length} days",
+                        widest=(first, first + length - 1))
     return first + spec.day_lo - 1, first + min(spec.day_hi, length) - 1
 
 
@@ -292,7 +310,7 @@ def _read(text: str, value: str) -> _Spec:
             raise DateError("unreadable date", value, "expected six digits to be YYYYMM such as 198805")
         year, month, day = (int(g) if g else 0 for g in m.groups())
         if day and not month:  # a zero part means "not known" (1988-00-00), but only at the end
-            raise DateError("impossible date", value, "expected a month from 1 to 12, not 0")
+            return _Spec(year, year, len(m.group(1)) == 2, impossible="expected a month from 1 to 12, not 0")
         return _Spec(year, year, len(m.group(1)) == 2, month, month, False, day, day)
     if m := _CHINESE.fullmatch(text):
         year = int(m.group(1))
@@ -303,13 +321,14 @@ def _read(text: str, value: str) -> _Spec:
             spec.month_lo = spec.month_hi = int(m.group("month"))
             spec.leap = bool(m.group("leap"))
             if not spec.month_lo:
-                raise DateError("impossible date", value, "expected a month from 1 to 12, not 0")
+                spec.leap, spec.impossible = False, "expected a month from 1 to 12, not 0"
+                return spec
             if m.group("mper"):
                 spec.day_lo, spec.day_hi = _MONTH_PERIODS[m.group("mper")]
             elif m.group("day"):
                 spec.day_lo = spec.day_hi = int(m.group("day"))
                 if not spec.day_lo:
-                    raise DateError("impossible date", value, "expected a day from 1 to 31, not 0")
+                    spec.impossible = "expected a day from 1 to 31, not 0"
         return spec
     if m := _RANGE.fullmatch(text):
         first, second = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
@@ -390,8 +409,17 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
         if zodiac:
             return None  # a zodiac alone cannot be placed: it fits one year in every twelve
         raise DateError("unreadable date", value)
+    if _EXCEL_SERIAL.fullmatch(text) and not lunar:
+        day = _EXCEL_EPOCH + datetime.timedelta(days=int(text))
+        if _MIN_DAY <= day <= today:
+            raise DateError("excel serial number", value,
+                            f"expected a date, not an Excel day number (read as {day.isoformat()})",
+                            widest=(to_days(day), to_days(day)))
     spec = _read(text, value)
     lo, hi = _place(spec, lunar, value, today)
+    if spec.impossible:
+        raise DateError("impossible date", value, spec.impossible,
+                        widest=(max(lo, to_days(_MIN_DAY)), min(hi, to_days(today))))
     if approximate:
         if spec.day_lo:
             lo, hi = lo - 15, hi + 15
@@ -498,13 +526,18 @@ def parse_dates(
     -------
     ParsedDates
         ``lo``/``hi`` in days since 1970-01-01 (0 where unknown), ``known``, ``lunar``,
-        ``approximate`` and ``errors`` as (index, reason, message) for every failing cell.
+        ``approximate`` and ``errors`` as (index, reason, message) for every failing cell. A failing
+        cell that still says something is read as the widest interval it can mean (``widened``):
+        ``1988-13-01`` is the year 1988, ``1993-02-30`` February 1993, ``32874`` (an Excel serial
+        number) 1990-01-01; one that says nothing usable (``2099-01-01``, ``abc``) is unknown.
 
     Examples
     --------
-    >>> parsed = parse_dates(["1970-01-02", "", "1988-13-01", "1970-01-02"])
-    >>> parsed.lo.tolist(), parsed.known.tolist(), [e[:2] for e in parsed.errors]
-    ([1, 0, 0, 1], [True, False, False, True], [(2, 'impossible date')])
+    >>> parsed = parse_dates(["1970-01-02", "", "1988-13-01", "2099-01-01"], today=datetime.date(2026, 1, 1))
+    >>> parsed.known.tolist(), [e[:2] for e in parsed.errors]
+    ([True, False, True, False], [(2, 'impossible date'), (3, 'in the future')])
+    >>> [from_days(d).isoformat() for d in (parsed.lo[2], parsed.hi[2])], parsed.widened.tolist()
+    (['1988-01-01', '1988-12-31'], [False, False, True, False])
     """
     today = today or datetime.date.today()
     keys: list[tuple[str, str]]
@@ -521,14 +554,20 @@ def parse_dates(
         keys = list(by_pair)
     unique = len(keys)
     u_lo, u_hi = np.zeros(unique, np.int32), np.zeros(unique, np.int32)
-    u_known, u_lunar, u_approx, u_bad = (np.zeros(unique, bool) for _ in range(4))
+    u_known, u_lunar, u_approx, u_bad, u_widened = (np.zeros(unique, bool) for _ in range(5))
     problems: dict[int, tuple[DateErrorReason, str]] = {}
+    first_day, last_day = to_days(_MIN_DAY), to_days(today)
     for code, (text, calendar) in enumerate(keys):
         try:
             found = _parse(text, calendar, today)
         except DateError as error:
             problems[code] = (error.reason, str(error))
             u_bad[code] = True
+            if error.widest is not None:
+                lo, hi = max(error.widest[0], first_day), min(error.widest[1], last_day)
+                if lo <= hi:
+                    u_lo[code], u_hi[code] = lo, hi
+                    u_known[code] = u_widened[code] = True
             continue
         if found is not None:
             u_lo[code], u_hi[code], u_lunar[code], u_approx[code] = found
@@ -539,4 +578,13 @@ def parse_dates(
         (int(row), *problems[int(code)]) for row, code in zip(bad_rows, code_array[bad_rows], strict=True)
     ]
     return ParsedDates(u_lo[code_array], u_hi[code_array], u_known[code_array], u_lunar[code_array],
-                       u_approx[code_array], errors)
+                       u_approx[code_array], errors, u_widened[code_array])
+
+
+def says_solar(calendar: str, text: str) -> bool:
+    """Whether a birth date is said to be solar, in its calendar cell or in its own text.
+
+    >>> says_solar("阳历", "1988-05-03"), says_solar("", "公历1988年5月3日"), says_solar("", "1988-05-03")
+    (True, True, False)
+    """
+    return _CALENDARS.get(_calendar_cell(calendar.strip().lower())) is False or bool(_SOLAR_MARK.search(text))

@@ -85,6 +85,10 @@ class RecordTable:
     def __len__(self) -> int:
         return int(self.ids.shape[0])
 
+    def __repr__(self) -> str:
+        # counts only: ids and ID numbers must not reach a log through a repr
+        return f"RecordTable(side={self.side!r}, records={len(self)}, source={self.report.source!r})"
+
     def describe(self) -> str:
         """A readable summary: rows, how many have each field, problems by kind."""
         n = len(self)

@@ -25,6 +25,7 @@ from stdnum.cn.ric import calc_check_digit
 
 from reunite._typing import Sex
 from reunite.errors import InputError
+from reunite.ingest._safe import mask_id  # shared with the ingest report and the exports
 
 __all__ = ["IdProblem", "ResidentId", "mask_id", "parse_resident_id", "upgrade_15"]
 
@@ -156,24 +157,3 @@ def parse_resident_id(text: str, *, today: datetime.date | None = None) -> Resid
     if _check_character(number[:17]) != number[17]:
         return ResidentId(number, False, birth, sex, number[:6], problem="bad checksum")
     return ResidentId(number, True, birth, sex, number[:6])
-
-
-def mask_id(number: str) -> str:
-    """Hide the middle of an ID number for display: the first 6 and the last 4 characters show.
-
-    Shorter values show a quarter at each end, so a malformed value never reveals more than 10
-    characters, nor more than half of itself.
-
-    Examples
-    --------
-    >>> mask_id("11010519491231002X")
-    '110105********002X'
-    >>> mask_id("12345678")
-    '12****78'
-    >>> mask_id("")
-    ''
-    """
-    text = number.strip()
-    size = len(text)
-    head, tail = (6, 4) if size >= 15 else (size // 4, size // 4)
-    return text[:head] + "*" * (size - head - tail) + (text[size - tail:] if tail else "")

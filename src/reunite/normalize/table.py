@@ -1,8 +1,12 @@
 """Normalize a whole table: every cell through its parser once per distinct value, into columns.
 
-Rows whose dates cannot be used are quarantined through the ingest report (so ``read == accepted +
-quarantined`` still holds); conflicts that are evidence (an ID whose sex or birth date disagrees with
-the stated one, a loss date before the birth date) are flags on accepted rows.
+A bad date never drops a person: a date that cannot be used as written is read as the widest interval
+it can mean (``1993-02-30`` is February 1993, an Excel day number its day) or as unknown (a date in
+the future, unreadable text), and the row is kept with a flag in the ingest report giving the reason.
+Only ingest quarantines rows (no id, wrong number of cells, duplicate id), so ``read == accepted +
+quarantined`` holds. Conflicts that are evidence (an ID whose sex or birth date disagrees with the
+stated one, a loss date before the birth date, one resident ID number under two person_ids) are flags
+on accepted rows too.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import numpy.typing as npt
 
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
-from reunite.normalize.dates import ParsedDates, parse_dates, to_days
+from reunite.normalize.dates import ParsedDates, parse_dates, says_solar, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
 from reunite.normalize.marks import mark_features
@@ -98,12 +102,29 @@ def _name_table(records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64
     )
 
 
-def _quarantine_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool = False) -> None:
+def _flag_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool = False) -> None:
+    """Report every unusable date cell as a flag: the row is kept, the date widened or unknown."""
     values = raw.columns[column]
+    widened = parsed.widened if parsed.widened is not None else np.zeros(len(parsed), dtype=bool)
     for index, reason, message in parsed.errors:
         where = "birth_calendar" if calendar and reason == "unknown calendar" else column
         value = raw.columns[where][index] if where in raw.columns else values[index]
-        raw.report.add(int(raw.rows[index]), where, value, message)
+        kept = "kept, read as the widest interval it allows" if widened[index] else "kept, date unknown"
+        raw.report.add(int(raw.rows[index]), where, value, f"{message} ({kept})", fatal=False)
+
+
+def _flag_shared_ids(raw: RawTable, ids: list[ResidentId | None]) -> None:
+    """Flag a person_id whose valid resident ID number an earlier person_id already carries."""
+    first: dict[str, int] = {}
+    for index, found in enumerate(ids):
+        if found is None or not found.valid:
+            continue
+        earlier = first.setdefault(found.number, index)
+        if earlier != index:
+            raw.report.add(
+                int(raw.rows[index]), "id_number", mask_id(found.number),
+                f"likely duplicate record: same resident ID number as person_id {raw.ids[earlier]!r} "
+                f"(row {int(raw.rows[earlier])}), kept", fatal=False)
 
 
 def _ids(raw: RawTable, today: datetime.date) -> list[ResidentId | None]:
@@ -120,7 +141,7 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     raw:
         Output of :func:`reunite.ingest.read_table`.
     strict:
-        Raise one :class:`InputError` listing every unusable date instead of quarantining rows.
+        Raise one :class:`InputError` listing every unusable date instead of keeping the rows flagged.
     today:
         The latest acceptable date (default: today).
 
@@ -132,7 +153,9 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     ...     "sex": ["女", "男"], "birth_date": ["1988年5月", "1990-02-30"]}), "cases")
     >>> table = normalize(raw)
     >>> len(table), table.names.surname.tolist(), raw.report.quarantined
-    (1, ['欧阳'], 1)
+    (2, ['欧阳'], 0)
+    >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
+    column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
     today = today or datetime.date.today()
     side = raw.side
@@ -142,17 +165,17 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     event_column = "missing_date" if side == "cases" else "registration_date"
     events = parse_dates(raw.columns[event_column], None, today=today)
     problems_before = len(raw.report.problems)
-    _quarantine_dates(raw, "birth_date", births, calendar=True)
-    _quarantine_dates(raw, event_column, events)
+    _flag_dates(raw, "birth_date", births, calendar=True)
+    _flag_dates(raw, event_column, events)
     if strict and len(raw.report.problems) > problems_before:
         listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
         raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
-    bad = {index for index, _, _ in births.errors} | {index for index, _, _ in events.errors}
-    keep = np.array([i for i in range(n) if i not in bad], dtype=np.int64)
+    keep = np.arange(n, dtype=np.int64)
 
     region_column = "missing_region" if side == "cases" else "region"
     regions = resolve_regions([raw.columns[region_column][i] for i in keep.tolist()])
     ids = _ids(raw, today)
+    _flag_shared_ids(raw, ids)
     kept_ids = [ids[i] for i in keep.tolist()]
     id_valid = np.array([bool(r is not None and r.valid) for r in kept_ids], dtype=bool)
     id_birth = np.array(
@@ -172,6 +195,12 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         "missing_before_birth" if side == "cases" else "registered_before_birth":
             events.known[keep] & birth_known & (events.hi[keep] < birth_lo),
     }
+    if side == "cases" and calendars is not None:
+        # A bare birth date that says nothing of its calendar may be a lunar one (families remember
+        # lunar birthdays); the matcher then also reads it as lunar.
+        flags["birth_said_solar"] = np.array(
+            [says_solar(calendars[i], raw.columns["birth_date"][i]) for i in keep.tolist()], dtype=bool
+        )
     if side == "candidates":
         flags["id_checksum_failed"] = np.array(
             [r is not None and not r.valid for r in kept_ids], dtype=bool

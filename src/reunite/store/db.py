@@ -30,6 +30,8 @@ from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reunite.errors import StoreError
+
 __all__ = [
     "HEAD",
     "bulk_insert",
@@ -76,6 +78,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_store_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for ``url``; SQLite gets foreign keys on and a 30 s busy timeout.
 
+    A PostgreSQL URL without its driver installed raises a :class:`StoreError` naming the extra that
+    brings it (``pip install 'reunite[postgres]'``).
+
     >>> create_store_engine("sqlite://").dialect.name
     'sqlite'
     """
@@ -83,7 +88,13 @@ def create_store_engine(url: str, *, echo: bool = False) -> Engine:
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         connect_args["timeout"] = 30.0  # another process may hold the write lock for a moment
-    engine = create_engine(url, echo=echo, connect_args=connect_args)
+    try:
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
+    except ImportError as exc:
+        if parsed.get_backend_name() != "postgresql":
+            raise
+        raise StoreError(f"--db {safe_url(url)!r}: the PostgreSQL driver {parsed.get_driver_name()!r} is not "
+                         "installed; expected it from pip install 'reunite[postgres]'") from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine

@@ -5,25 +5,33 @@ recorded last counts. A ``confirmed`` outcome closes the case. An ``excluded`` o
 outcome also marks the person's DNA profile as on file: the lab typed the person's sample to reach
 that outcome, so comparing the person with another case needs no second field trip.
 
-A lab CSV is imported **row by row with quarantine**, like ingest: rows with a problem (unknown
-outcome, unknown case or person, a date that is not YYYY-MM-DD) are reported in an
-:class:`~reunite.ingest.report.IngestReport` and skipped; the good rows are written together in one
-transaction. A file that cannot be read at all (missing columns, unknown encoding) raises.
+A DNA outcome decides whether a family is told their child is found, so a lab CSV is read
+strictly: every row is imported whole or quarantined with the reason, like ingest. Rows with a
+problem (unknown outcome, unknown case or person, a date that is not YYYY-MM-DD or is in the future,
+more or fewer cells than the header) are reported in an :class:`~reunite.ingest.report.IngestReport`
+and skipped; the good rows are written together in one transaction. A file that cannot be read at
+all (missing or unknown columns, unknown encoding) raises: a column reunite does not know would
+otherwise be lost for every row (map it, or map it to ``""`` to ignore it).
+
+An outcome that contradicts the pair's latest one (``confirmed`` after ``excluded``, or the
+reverse) is refused unless ``supersede`` is given; a superseded ``confirmed`` reopens its case when
+no other pair of the case is confirmed. Every change is in the audit log.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import cast, get_args
+from typing import Any, TypeAlias, cast, get_args
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reunite._typing import DnaOutcome
-from reunite.errors import EncodingError, InputError, MissingColumnsError
+from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
 from reunite.ingest.report import IngestReport
 from reunite.store.db import utcnow
 from reunite.store.models import Candidate, Case, DnaOutcomeRecord, DnaProfile
@@ -31,12 +39,19 @@ from reunite.store.models import Candidate, Case, DnaOutcomeRecord, DnaProfile
 __all__ = [
     "DNA_CSV_COLUMNS",
     "DNA_OUTCOMES",
+    "contradiction",
+    "latest_outcomes",
     "latest_pairs",
     "parse_outcome",
     "parse_outcome_date",
     "read_dna_csv",
     "write_outcomes",
 ]
+
+Outcome: TypeAlias = tuple[str, str, DnaOutcome, dt.date | None, str | None, str | None]
+"""(case_id, person_id, outcome, date, lab ref, note), checked."""
+Recorded: TypeAlias = tuple[str, dt.date | None, str | None]
+"""A pair's latest outcome as recorded: (outcome, date, lab ref)."""
 
 DNA_OUTCOMES: tuple[str, ...] = get_args(DnaOutcome)
 DNA_CSV_COLUMNS: tuple[str, ...] = ("case_id", "person_id", "outcome", "date", "lab_ref", "note")
@@ -65,23 +80,35 @@ def parse_outcome(value: str) -> DnaOutcome:
     return cast(DnaOutcome, value)
 
 
-def parse_outcome_date(value: dt.date | str | None) -> dt.date | None:
-    """An outcome date: a ``date``, an ISO ``YYYY-MM-DD`` string, or empty.
+def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
+    """An outcome date: a ``date``, an ISO ``YYYY-MM-DD`` string, or empty; never after ``today``.
 
     >>> parse_outcome_date("2024-03-05")
     datetime.date(2024, 3, 5)
     >>> parse_outcome_date("") is None
     True
+    >>> parse_outcome_date("2099-01-01", today=dt.date(2026, 1, 1))
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome date: expected a date no later than 2026-01-01, got '2099-01-01'
     """
-    if value is None or isinstance(value, dt.date):
-        return value
-    text = value.strip()
-    if not text:
+    if value is None:
         return None
-    try:
-        return dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
-    except ValueError:
-        return _bad_date(text)
+    if isinstance(value, dt.date):
+        day = value
+    else:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            day = dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
+        except ValueError:
+            day = _bad_date(text)
+    today = today or dt.date.today()
+    if day > today:
+        raise InputError(f"DNA outcome date: expected a date no later than {today.isoformat()}, "
+                         f"got {day.isoformat()!r}")
+    return day
 
 
 def _bad_date(text: str) -> dt.date:
@@ -98,13 +125,44 @@ def existing_ids(session: Session, side: str, ids: Iterable[str]) -> set[str]:
     return found
 
 
+def contradiction(previous: Recorded | None, outcome: str) -> str | None:
+    """Why ``outcome`` contradicts the pair's latest recorded one, or None.
+
+    ``confirmed`` after ``excluded`` and ``excluded`` after ``confirmed`` contradict; a repeat, a
+    ``pending`` sample and a first outcome do not.
+
+    >>> contradiction(("excluded", dt.date(2024, 3, 1), "L-1"), "confirmed")
+    "contradicts the recorded outcome 'excluded' (2024-03-01, lab ref L-1)"
+    >>> contradiction(("pending", None, None), "confirmed") is None
+    True
+    """
+    if previous is None or {previous[0], outcome} != {"confirmed", "excluded"}:
+        return None
+    known = ", ".join(x for x in (previous[1].isoformat() if previous[1] else "", previous[2] and
+                                  f"lab ref {previous[2]}") if x)
+    return f"contradicts the recorded outcome {previous[0]!r}" + (f" ({known})" if known else "")
+
+
+def latest_outcomes(session: Session, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
+    """The latest recorded outcome of every pair of the given cases."""
+    latest: dict[tuple[str, str], Recorded] = {}
+    for part in chunks(sorted(set(case_ids))):
+        query = (select(DnaOutcomeRecord.case_id, DnaOutcomeRecord.person_id, DnaOutcomeRecord.outcome,
+                        DnaOutcomeRecord.outcome_date, DnaOutcomeRecord.lab_ref)
+                 .where(DnaOutcomeRecord.case_id.in_(part)).order_by(DnaOutcomeRecord.id))
+        for case_id, person_id, outcome, day, lab_ref in session.execute(query):
+            latest[(case_id, person_id)] = (outcome, day, lab_ref)
+    return latest
+
+
 def write_outcomes(
     session: Session,
-    outcomes: Sequence[tuple[str, str, DnaOutcome, dt.date | None, str | None, str | None]],
+    outcomes: Sequence[Outcome],
     user: str,
 ) -> list[int]:
     """Write checked outcomes (case, person, outcome, date, lab ref, note) inside ``session``'s
-    transaction: close confirmed cases, mark typed profiles on file. Returns the new row ids."""
+    transaction: close confirmed cases, reopen a case whose only confirmed pair is now excluded,
+    mark typed profiles on file. Returns the new row ids."""
     now = utcnow()
     records = [
         DnaOutcomeRecord(case_id=c, person_id=p, outcome=o, outcome_date=d, lab_ref=r, note=n,
@@ -112,9 +170,15 @@ def write_outcomes(
         for c, p, o, d, r, n in outcomes
     ]
     session.add_all(records)
+    session.flush()
     confirmed = sorted({c for c, _, o, *_ in outcomes if o == "confirmed"})
     for part in chunks(confirmed):
         session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=True))
+    excluded = {c for c, _, o, *_ in outcomes if o == "excluded"} - set(confirmed)
+    if excluded:
+        still = {case for (case, _), (o, _, _) in latest_outcomes(session, excluded).items() if o == "confirmed"}
+        for part in chunks(sorted(excluded - still)):
+            session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=False))
     typed = {p: f"DNA outcome {o} for case {c}" for c, p, o, *_ in outcomes if o != "pending"}
     on_file: set[str] = set()
     for part in chunks(sorted(typed)):
@@ -148,29 +212,74 @@ def _decode(path: Path) -> tuple[str, str]:
     raise EncodingError(f"{path.name}: expected UTF-8 (with or without BOM) or GB18030 text")
 
 
-def read_dna_csv(
-    session: Session, path: str | Path
-) -> tuple[list[tuple[str, str, DnaOutcome, dt.date | None, str | None, str | None]], IngestReport]:
-    """Read and check a lab CSV; returns the good rows and the report (bad rows quarantined)."""
-    source = Path(path)
-    text, encoding = _decode(source)
-    report = IngestReport(source=source.name, encoding=encoding)
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in _REQUIRED if c not in header]
+def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> dict[str, int]:
+    """Position of each canonical column; unknown headers are an error naming them."""
+    for target in mapping.values():
+        if target and target not in DNA_CSV_COLUMNS:
+            raise ConfigError(f"mapping: expected a column among {', '.join(DNA_CSV_COLUMNS)} (or '' to ignore "
+                              f"a header), got {target!r}")
+    positions: dict[str, int] = {}
+    unknown: list[str] = []
+    for at, cell in enumerate(header):
+        column = mapping.get(cell, cell if cell in DNA_CSV_COLUMNS else None)
+        if column == "":
+            continue
+        if column is None:
+            unknown.append(repr(cell) if cell else f"(column {at + 1} has no header)")
+            continue
+        if column in positions:
+            raise InputError(f"{name}: headers {header[positions[column]]!r} and {cell!r} both map to column "
+                             f"{column!r}; map one of them to '' to ignore it")
+        positions[column] = at
+    missing = [c for c in _REQUIRED if c not in positions]
     if missing:
         raise MissingColumnsError(
-            f"{source.name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
-            f"(date, lab_ref, note optional), found {', '.join(header) or 'no header'}"
+            f"{name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
+            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}"
         )
-    reader.fieldnames = header
+    if unknown:
+        raise InputError(
+            f"{name}: unknown column(s) {', '.join(unknown)}: expected only {', '.join(DNA_CSV_COLUMNS)}; "
+            "map a header to one of them (--mapping 'header=date', mapping={'header': 'date'}) or ignore it "
+            "(--mapping 'header=') so that no value is lost unseen"
+        )
+    return positions
+
+
+def read_dna_csv(
+    session: Session, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
+    today: dt.date | None = None,
+) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]]]:
+    """Read and check a lab CSV.
+
+    Returns the good rows, the report (bad rows quarantined with the reason) and the outcomes they
+    supersede (``supersede=True``; otherwise a contradicting row is quarantined).
+    """
+    source = Path(path)
+    text, encoding = _decode(source)
+    report = IngestReport(source=source.name, encoding=encoding, delimiter=",")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        lines = [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{source.name} line {reader.line_num}: expected CSV, got {exc}") from None
+    lines = [(number, row) for number, row in lines if any(cell.strip() for cell in row)]
+    header = [h.strip() for h in lines[0][1]] if lines else []
+    positions = _columns(header, mapping or {}, source.name)
+    report.columns = {column: header[at] for column, at in positions.items()}
     raw: list[tuple[int, dict[str, str]]] = []
-    for number, row in enumerate(reader, start=2):
+    for number, cells in lines[1:]:
         report.read += 1
-        raw.append((number, {k: (v or "").strip() for k, v in row.items() if isinstance(k, str)}))
+        if len(cells) != len(header):
+            report.add(number, "", ",".join(cells),
+                       f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
+            continue
+        raw.append((number, {column: cells[at].strip() for column, at in positions.items()}))
     known_cases = existing_ids(session, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(session, "candidates", (r["person_id"] for _, r in raw))
-    good = []
+    latest = latest_outcomes(session, known_cases)
+    good: list[Outcome] = []
+    superseded: list[dict[str, Any]] = []
     for number, row in raw:
         case_id, person_id = row["case_id"], row["person_id"]
         if not case_id:
@@ -189,10 +298,20 @@ def read_dna_csv(
             report.add(number, "outcome", row["outcome"], str(exc))
         date: dt.date | None = None
         try:
-            date = parse_outcome_date(row.get("date", ""))
+            date = parse_outcome_date(row.get("date", ""), today=today)
         except InputError as exc:
             report.add(number, "date", row.get("date", ""), str(exc))
         if report.is_quarantined(number) or outcome is None:
             continue
+        previous = latest.get((case_id, person_id))
+        conflict = contradiction(previous, outcome)
+        if conflict is not None and not supersede:
+            report.add(number, "outcome", outcome, f"{conflict}; import with --supersede (supersede=True) "
+                       "to replace it")
+            continue
+        if conflict is not None and previous is not None:
+            superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
+                               "supersedes": previous[0]})
+        latest[(case_id, person_id)] = (outcome, date, row.get("lab_ref") or None)
         good.append((case_id, person_id, outcome, date, row.get("lab_ref") or None, row.get("note") or None))
-    return good, report
+    return good, report, superseded

@@ -596,16 +596,20 @@ class Store:
         lab_ref: str | None = None,
         note: str | None = None,
         user: str | None = None,
+        supersede: bool = False,
     ) -> int:
         """Record one DNA outcome; ``confirmed`` closes the case. Returns the outcome's row id.
 
-        ``excluded`` and ``confirmed`` also mark the person's profile as on file.
+        ``excluded`` and ``confirmed`` also mark the person's profile as on file. An outcome that
+        contradicts the pair's latest one (``confirmed`` after ``excluded`` or the reverse) needs
+        ``supersede=True``; the audit log keeps what it superseded.
 
         Raises
         ------
         InputError
             ``outcome`` is not one of 'excluded', 'confirmed', 'pending'; ``date`` is not
-            YYYY-MM-DD; the case or the person is not in the store.
+            YYYY-MM-DD or is in the future; the case or the person is not in the store; the
+            outcome contradicts the recorded one and ``supersede`` is not given.
         """
         checked = dna.parse_outcome(outcome)
         day = dna.parse_outcome_date(date)
@@ -616,25 +620,40 @@ class Store:
             if session.get(Candidate, person_id) is None:
                 raise InputError(f"record_dna: person_id {person_id!r} is not in the store "
                                  "(upsert candidates first)")
+            previous = dna.latest_outcomes(session, [case_id]).get((case_id, person_id))
+            conflict = dna.contradiction(previous, checked)
+            if conflict is not None and not supersede:
+                raise InputError(f"record_dna: case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
+                                 "expected no contradiction, or --supersede (supersede=True) to replace it")
             (row_id,) = dna.write_outcomes(session, [(case_id, person_id, checked, day, lab_ref, note)], user)
-            self._audit(session, "record_dna", user=user,
-                        detail={"case_id": case_id, "person_id": person_id, "outcome": checked})
+            detail: dict[str, Any] = {"case_id": case_id, "person_id": person_id, "outcome": checked,
+                                      "id": row_id}
+            if conflict is not None and previous is not None:
+                detail["supersedes"] = previous[0]
+            self._audit(session, "record_dna", user=user, detail=detail)
         return row_id
 
-    def import_dna_csv(self, path: str | Path, *, user: str | None = None) -> IngestReport:
+    def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
+                       supersede: bool = False) -> IngestReport:
         """Import a lab CSV (``case_id, person_id, outcome`` and optional ``date, lab_ref, note``).
 
-        Bad rows are quarantined in the returned report (``report.write_quarantine(...)``); the
-        good rows are written in one transaction.
+        Every row is imported whole or quarantined in the returned report with the reason
+        (``reunite.export.write_quarantine``); the good rows are written in one transaction and each
+        is listed in the audit entry. ``mapping`` maps other headers to those columns (``""``
+        ignores one); any other header is an error. A row contradicting its pair's latest outcome
+        is quarantined unless ``supersede``.
         """
         user = user or current_user()
         data = Path(path).read_bytes()
         with self._sessions.begin() as session:
-            good, report = dna.read_dna_csv(session, path)
-            dna.write_outcomes(session, good, user)
+            good, report, superseded = dna.read_dna_csv(session, path, mapping=mapping, supersede=supersede)
+            row_ids = dna.write_outcomes(session, good, user)
             self._audit(session, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
                         detail={"file": str(path), "read": report.read, "accepted": report.accepted,
-                                "quarantined": report.quarantined})
+                                "quarantined": report.quarantined,
+                                "outcomes": [{"id": i, "case_id": c, "person_id": p, "outcome": o}
+                                             for i, (c, p, o, *_) in zip(row_ids, good, strict=True)],
+                                "superseded": superseded})
         return report
 
     def mark_profiles_on_file(self, person_ids: Collection[str], *, source: str = "") -> int:

@@ -8,5 +8,18 @@ from __future__ import annotations
 
 from reunite.synth.config import TAG_RATES, SynthConfig
 from reunite.synth.generator import TRUTH_COLUMNS, SynthData, SynthPaths, generate, write
+from reunite.synth.profiles import Profile, random_config, random_profile, real_mix_config
 
-__all__ = ["TAG_RATES", "TRUTH_COLUMNS", "SynthConfig", "SynthData", "SynthPaths", "generate", "write"]
+__all__ = [
+    "TAG_RATES",
+    "TRUTH_COLUMNS",
+    "Profile",
+    "SynthConfig",
+    "SynthData",
+    "SynthPaths",
+    "generate",
+    "random_config",
+    "random_profile",
+    "real_mix_config",
+    "write",
+]

@@ -12,10 +12,10 @@ from stdnum.cn.ric import calc_check_digit
 from reunite._typing import I64
 from reunite.synth import _tables as T
 from reunite.synth.cases import CasePlan, People, draw_people
-from reunite.synth.config import SynthConfig
+from reunite.synth.config import SHIFT_YEAR_WEIGHTS, SynthConfig
 from reunite.synth.dates import register_date_text, year_start, ymd
 from reunite.synth.names import NamePools, homophone
-from reunite.synth.regions import RegionTable, render_address
+from reunite.synth.regions import RegionTable, load_routes, render_address
 from reunite.synth.text import draw_marks, full_width, render_marks, to_traditional
 
 __all__ = ["CANDIDATE_COLUMNS", "Register", "near_twins", "population", "render_candidates", "true_copies"]
@@ -24,8 +24,12 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "person_id", "name", "former_names", "sex", "birth_date", "id_number", "region",
     "registration_date", "marks",
 )
-_SHIFT_YEARS = np.array([1, 2, 3, 4, 5])
-_SHIFT_P = np.array([0.4, 0.25, 0.15, 0.12, 0.08])
+
+
+def _shift_years(max_years: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+    """The years a registered birth may be shifted by, and their probabilities."""
+    weights = np.array(SHIFT_YEAR_WEIGHTS[:max_years], dtype=np.float64)
+    return np.arange(1, max_years + 1, dtype=np.int64), weights / weights.sum()
 
 
 @dataclass(slots=True)
@@ -71,6 +75,8 @@ def true_copies(
     surnames, givens, former, marks, tags = [], [], [], [], []
     registered_birth = birth.copy()
     county = children.county[index].copy()
+    shift_years, shift_p = _shift_years(int(cfg.date_shift_max_years))
+    routes = load_routes() if cfg.route_share > 0.0 else None
     for j, i in enumerate(index.tolist()):
         pair_tags: list[str] = []
         names: list[str] = []
@@ -94,7 +100,7 @@ def true_copies(
             registered_birth[j] += offset if offset != 0 else 1
             pair_tags.append("date_jitter")
         if u[5, j] < cfg.date_shift_rate:
-            years = int(rng.choice(_SHIFT_YEARS, p=_SHIFT_P))
+            years = int(rng.choice(shift_years, p=shift_p))
             sign = 1 if rng.random() < cfg.shift_later_share else -1
             registered_birth[j] += sign * round(years * 365.25)
             if rng.random() < 0.5:  # an invented birthday
@@ -110,6 +116,9 @@ def true_copies(
                 county[j] = regions.sample_in_provinces(rng, p)[0]
             pair_tags.append("moved_province")
         elif move < cfg.move_in_county_rate + cfg.move_in_province_rate + cfg.move_out_province_rate:
+            if routes is not None and rng.random() < cfg.route_share:
+                county[j] = routes.destination(rng, home)
+                pair_tags.append("route")
             while regions.province[county[j]] == regions.province[home]:
                 county[j] = regions.sample(rng, 1)[0]
             pair_tags.append("moved_out")

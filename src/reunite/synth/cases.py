@@ -84,6 +84,15 @@ class CasePlan:
     marks: list[tuple[Mark, ...]]
 
 
+def _older_gap(rng: np.random.Generator, cfg: SynthConfig, n: int) -> I64:
+    """Days from birth to loss of an older child: uniform whole days when ``older_age_power`` is 1
+    (the generator's original draw), else ``min + u ** power * (max - min)`` years."""
+    low, high = round(cfg.older_age_min_years * 365), round(cfg.older_age_max_years * 365)
+    if cfg.older_age_power == 1.0:
+        return rng.integers(low, high, size=n)
+    return low + (rng.random(n) ** cfg.older_age_power * (high - low)).astype(np.int64)
+
+
 def draw_case_plan(rng: np.random.Generator, cfg: SynthConfig, children: People) -> CasePlan:
     """Draw every case-side Bernoulli, the loss date, childhood names and marks."""
     n = len(children)
@@ -96,10 +105,10 @@ def draw_case_plan(rng: np.random.Generator, cfg: SynthConfig, children: People)
     lunar = u[6] < cfg.lunar_rate
     has_marks = u[9] < np.where(baby, cfg.baby_marks_rate, cfg.marks_rate)
     # Babies are given away days or weeks after birth (often the same day); older children at 2-10.
-    baby_gap = (rng.random(n) ** 2 * 60).astype(np.int64)
-    older_gap = rng.integers(2 * 365, 11 * 365, size=n)
+    baby_gap = (rng.random(n) ** cfg.baby_gap_power * cfg.baby_max_days).astype(np.int64)
+    older_gap = _older_gap(rng, cfg, n)
     missing = children.birth + np.where(baby, baby_gap, older_gap)
-    wrong_order = rng.random(n) < 0.03  # some reports give a loss date before the birth date
+    wrong_order = rng.random(n) < cfg.wrong_order_rate  # some reports give a loss date before the birth date
     missing = np.where(wrong_order, children.birth - rng.integers(1, 400, size=n), missing)
     alias = [
         make_alias(children.given[i], bool(children.female[i]), rng) if has_alias[i] else "" for i in range(n)

@@ -11,7 +11,11 @@ from typing import Any
 
 from reunite.errors import ConfigError
 
-__all__ = ["TAG_RATES", "SynthConfig"]
+__all__ = ["BOUNDS", "SHIFT_YEAR_WEIGHTS", "TAG_RATES", "SynthConfig"]
+
+#: Weights of a registered birth shifted by 1, 2, ... years (``date_shift``); the first
+#: ``date_shift_max_years`` of them are used, renormalised (the first five sum to 1).
+SHIFT_YEAR_WEIGHTS: tuple[float, ...] = (0.4, 0.25, 0.15, 0.12, 0.08, 0.05, 0.04, 0.03, 0.02, 0.02)
 
 #: tag in truth.csv -> the SynthConfig field whose rate draws it (the population it is drawn over is
 #: documented on each field).
@@ -41,7 +45,20 @@ TAG_RATES: dict[str, str] = {
     "moved_out": "move_out_province_rate",
     "moved_province": "move_in_province_rate",
     "partial_date": "partial_date_rate",
+    "route": "route_share",
     "unnamed": "baby_unnamed_rate",
+}
+
+#: Fields that are not probabilities: name -> (lowest, highest, what the value is). Their defaults
+#: reproduce the generator as it was before they existed, byte for byte.
+BOUNDS: dict[str, tuple[float, float, str]] = {
+    "near_twins_per_case": (0.0, 1000.0, "a mean count"),
+    "baby_max_days": (1.0, 3650.0, "days"),
+    "baby_gap_power": (0.1, 20.0, "an exponent"),
+    "older_age_min_years": (0.0, 30.0, "years"),
+    "older_age_max_years": (0.1, 40.0, "years"),
+    "older_age_power": (0.1, 20.0, "an exponent"),
+    "date_shift_max_years": (1.0, float(len(SHIFT_YEAR_WEIGHTS)), "whole years"),
 }
 
 
@@ -53,6 +70,11 @@ class SynthConfig:
 
     - ``baby_rate``: the case is a baby given away or abandoned days or weeks after birth (tag
       ``baby``); the others are children lost at ages 2-10.
+    - ``baby_max_days``, ``baby_gap_power``: a baby is lost ``u ** baby_gap_power * baby_max_days``
+      days after birth (u uniform; the default, 0-60 days, most of them in the first weeks).
+    - ``older_age_min_years``, ``older_age_max_years``, ``older_age_power``: an older child is lost at
+      ``min + u ** power * (max - min)`` years (power 1: uniform whole days, the default 2-11 years).
+    - ``wrong_order_rate``: the report gives a loss date before the birth date.
     - ``baby_unnamed_rate``: among babies, no name and no childhood name is known (``unnamed``).
     - ``alias_only_rate``: among named children, only the childhood name is known (``alias_only``).
     - ``alias_rate``: among the rest, a childhood name is reported beside the name (``alias``).
@@ -74,9 +96,14 @@ class SynthConfig:
       ``former_name_kept_rate``: among those, the birth name is kept as a former name (``former_name``).
     - ``alias_kept_rate``: among older children with a childhood name, it is kept as a former name.
     - ``date_jitter_rate``: registered birth date off by days or weeks (``date_jitter``).
-    - ``date_shift_rate``: registered birth date shifted by 1-5 years, ``shift_later_share`` of them later.
+    - ``date_shift_rate``: registered birth date shifted by 1 to ``date_shift_max_years`` years
+      (weights :data:`SHIFT_YEAR_WEIGHTS`), ``shift_later_share`` of them later.
     - ``move_in_county_rate``, ``move_in_province_rate``, ``move_out_province_rate``: where the child
       was registered relative to the place lost (exclusive; the rest stay at home).
+    - ``route_share``: among moves out of the province, the destination province is drawn from the
+      real routes of trafficked children (``reunite/data/reunion_flows.csv``: origin -> destination
+      counts; the overall destinations when the home province has no route); the others go to a
+      province drawn by population.
     - ``late_registration_rate``: among babies, registered 1-12 years after birth. Older children are
       always registered after the date they were lost.
     - ``marks_shared_rate``: among cases with marks, the register repeats one (paraphrased).
@@ -106,6 +133,12 @@ class SynthConfig:
     no_match_rate: float = 0.15
     case_female_share: float = 0.6
     baby_rate: float = 0.65
+    baby_max_days: float = 60.0
+    baby_gap_power: float = 2.0
+    older_age_min_years: float = 2.0
+    older_age_max_years: float = 11.0
+    older_age_power: float = 1.0
+    wrong_order_rate: float = 0.03
     baby_unnamed_rate: float = 0.7
     alias_only_rate: float = 0.12
     alias_rate: float = 0.4
@@ -124,10 +157,12 @@ class SynthConfig:
     alias_kept_rate: float = 0.15
     date_jitter_rate: float = 0.15
     date_shift_rate: float = 0.12
+    date_shift_max_years: int = 5
     shift_later_share: float = 0.7
     move_in_county_rate: float = 0.1
     move_in_province_rate: float = 0.25
     move_out_province_rate: float = 0.25
+    route_share: float = 0.0
     late_registration_rate: float = 0.35
     marks_shared_rate: float = 0.6
 
@@ -147,13 +182,23 @@ class SynthConfig:
             value = getattr(self, spec.name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"SynthConfig.{spec.name}: expected a number, got {value!r}")
-            if spec.name == "near_twins_per_case":
-                if not 0.0 <= value <= 1000.0:
+            if spec.name in BOUNDS:
+                low, high, what = BOUNDS[spec.name]
+                if not low <= value <= high:
                     raise ConfigError(
-                        f"SynthConfig.{spec.name}: expected a mean count in [0, 1000], got {value!r}"
+                        f"SynthConfig.{spec.name}: expected {what} in [{low:g}, {high:g}], got {value!r}"
                     )
             elif not 0.0 <= value <= 1.0:
                 raise ConfigError(f"SynthConfig.{spec.name}: expected a probability in [0, 1], got {value!r}")
+        if self.date_shift_max_years != int(self.date_shift_max_years):
+            raise ConfigError(
+                f"SynthConfig.date_shift_max_years: expected whole years, got {self.date_shift_max_years!r}"
+            )
+        if self.older_age_min_years >= self.older_age_max_years:
+            raise ConfigError(
+                "SynthConfig: expected older_age_min_years < older_age_max_years, got "
+                f"{self.older_age_min_years:g} and {self.older_age_max_years:g}"
+            )
         moves = self.move_in_county_rate + self.move_in_province_rate + self.move_out_province_rate
         if moves > 1.0 + 1e-12:
             raise ConfigError(f"SynthConfig: the three move rates must add up to at most 1, got {moves:g}")

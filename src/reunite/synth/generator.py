@@ -16,7 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from reunite.errors import ConfigError
+from reunite.errors import ConfigError, OutputError
+from reunite.export.files import atomic_output
 from reunite.synth.candidates import (
     CANDIDATE_COLUMNS,
     concat,
@@ -148,7 +149,7 @@ def generate(
 
 
 def _write_table(path: Path, header: tuple[str, ...], columns: Columns) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_output(path) as tmp, tmp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(zip(*(columns[c] for c in header), strict=True))
@@ -162,7 +163,13 @@ def write(data: SynthData, directory: str | Path) -> SynthPaths:
     data
         What :func:`generate` returned.
     directory
-        Created if missing; existing files of these names are replaced.
+        Created if missing (its parent must exist); existing files of these names are replaced,
+        each only once it is written whole.
+
+    Raises
+    ------
+    OutputError
+        The folder cannot be created or a file cannot be written.
 
     Returns
     -------
@@ -177,7 +184,11 @@ def write(data: SynthData, directory: str | Path) -> SynthPaths:
     'case_id,name,alias,sex,birth_date,birth_calendar,missing_date,missing_region,marks'
     """
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"--out-dir {out}: expected a folder that exists or can be created "
+                          f"in an existing one, got {exc.strerror or exc}") from exc
     paths = SynthPaths(out / "cases.csv", out / "candidates.csv", out / "truth.csv")
     _write_table(paths.cases, CASE_COLUMNS, data.cases)
     _write_table(paths.candidates, CANDIDATE_COLUMNS, data.candidates)

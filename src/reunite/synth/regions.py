@@ -5,8 +5,10 @@ population weights, and the messy ways people write an address.
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import numpy.typing as npt
 from reunite.errors import ConfigError
 from reunite.synth._tables import PLACE_STEMS, PROVINCE_POPULATION_2020
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "RegionTable", "load_regions", "render_address"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "RegionTable", "Routes", "load_regions", "load_routes", "render_address"]
 
 FIRST_YEAR = 1980
 LAST_YEAR = 2024
@@ -155,6 +157,65 @@ def load_regions() -> RegionTable:
         row_province_short=columns[4], row_city_short=columns[5], row_county_short=columns[6],
         provinces=provinces.astype(np.int64), province_members=members, province_weights=member_weights,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Routes:
+    """Where trafficked children were taken, by home province: the reunions counted in
+    ``reunite/data/reunion_flows.csv`` (origin -> destination provinces, same-province rows left out).
+
+    ``to[p]`` / ``weight[p]``: destination province indices (into ``RegionTable.provinces``) of home
+    province ``p`` and their probabilities; empty when no reunion started there, and then ``overall``
+    (every route's destination, by count) is used.
+    """
+
+    regions: RegionTable
+    to: tuple[npt.NDArray[np.int64], ...]
+    weight: tuple[npt.NDArray[np.float64], ...]
+    overall: npt.NDArray[np.float64]  # destination province index -> probability
+
+    def destination(self, rng: np.random.Generator, home: int) -> int:
+        """A county (population-weighted) in a province on a route out of ``home``'s province.
+
+        Examples
+        --------
+        >>> routes = load_routes()
+        >>> regions = routes.regions
+        >>> home = int(np.flatnonzero(regions.province == 520000)[0])  # a county of 贵州
+        >>> county = routes.destination(np.random.default_rng(0), home)
+        >>> int(regions.province[county]) != 520000
+        True
+        """
+        p = int(self.regions.province_index(np.array([home]))[0])
+        if self.to[p].size:
+            dest = int(rng.choice(self.to[p], p=self.weight[p]))
+        else:
+            overall = self.overall.copy()
+            overall[p] = 0.0
+            dest = int(rng.choice(overall.shape[0], p=overall / overall.sum()))
+        return int(self.regions.sample_in_provinces(rng, np.array([dest], dtype=np.int64))[0])
+
+
+@lru_cache(maxsize=1)
+def load_routes() -> Routes:
+    """Read the reunion flows once (provinces by short name, e.g. 贵州; unknown names are skipped)."""
+    regions = load_regions()
+    today = regions.hist_row[:, -1]
+    index_of: dict[str, int] = {}
+    for county, p in enumerate(regions.province_index(np.arange(len(regions), dtype=np.int64)).tolist()):
+        index_of.setdefault(regions.row_province_short[int(today[county])], p)
+    text = (resources.files("reunite") / "data" / "reunion_flows.csv").read_text(encoding="utf-8")
+    n = regions.provinces.shape[0]
+    counts = np.zeros((n, n), dtype=np.float64)
+    for row in csv.DictReader(io.StringIO(text)):
+        origin = index_of.get(row["origin_province"].strip())
+        dest = index_of.get(row["destination_province"].strip())
+        if origin is not None and dest is not None and origin != dest:
+            counts[origin, dest] += float(row["reunions"])
+    to = tuple(np.flatnonzero(counts[p]).astype(np.int64) for p in range(n))
+    weight = tuple(counts[p, to[p]] / counts[p, to[p]].sum() for p in range(n))
+    overall = counts.sum(axis=0)
+    return Routes(regions, to, weight, overall / overall.sum())
 
 
 def _detail(rng: np.random.Generator) -> str:

@@ -1,0 +1,336 @@
+"""Learning m from the data being screened, without labels: EM under "at most one child per case".
+
+A classic Fellegi–Sunter EM treats the blocked pairs as one mixture of matches and non-matches. On
+cold-case data that collapses: true pairs are one in thousands of blocked pairs, and blocked
+non-matches agree on sex and birth window by construction, so EM finds "a match" wherever the
+blocking made pairs alike. This module fits m with the structure the problem has instead:
+
+- Each case has at most one true candidate. The E-step distributes, per case, one unit of
+  probability over "no child among the candidates", "the child is outside the blocked pairs" and
+  each blocked candidate, in proportion to ``prior / N`` times its Bayes factor (``N``: candidates
+  of a compatible sex, the population the case's child is drawn from). A stranger who merely
+  shares the block cannot take probability from a better candidate of the same case.
+- u stays the population's (random pairs, :func:`reunite.pipeline.fit_population`): Bayes
+  factors are then relative to the whole population, consistent with ``prior / N``, and the
+  blocking itself is no evidence.
+- A true pair that the blocking missed has a birth date further apart than the window (the name
+  pass catches some of them): its expected share is added to that birth level in the M-step, so
+  m of "born further apart" is not learned only from the few pairs the name pass brings.
+- m has a Dirichlet prior centred on the starting model's m with ``prior_strength`` pseudo-pairs
+  per comparison (as fastLink does), so a small screen moves m only as far as its data justify;
+  the share of cases with a child among the candidates has a Beta prior likewise.
+- Term-frequency adjustments are not part of the fit (they refine the exact-name levels pair by
+  pair at scoring time).
+
+EM runs on each case's unique comparison patterns with their counts, so its cost does not depend on
+how many pairs the cases have once they are compared. A fit that is degenerate (too little evidence,
+almost every case or almost none matched) is refused, and the starting model is kept: the report
+says why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from reunite._typing import F64, I8, I64
+from reunite.errors import ConfigError
+from reunite.matching.blocking import plan
+from reunite.matching.compare import Pairs, compare_pairs
+from reunite.matching.kinds import CASE_KINDS, case_kinds
+from reunite.matching.model import FellegiSunter
+from reunite.matching.prepare import Prepared
+from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
+
+__all__ = ["CasePatterns", "FitReport", "case_patterns", "fit_m"]
+
+_BASE = 8  # levels -1..6 coded 0..7 in a pattern code
+
+
+@dataclass(frozen=True, slots=True)
+class CasePatterns:
+    """The blocked pairs of some cases as (case, unique pattern, count) rows.
+
+    ``patterns`` is (patterns, comparisons) int8 with ``-1`` for null; rows are sorted by case;
+    ``population`` is, per case, the number of candidates of a compatible sex; ``kind`` each
+    case's kind (:func:`reunite.matching.kinds.case_kinds`).
+    """
+
+    patterns: I8
+    row_case: I64
+    row_pattern: I64
+    row_count: F64
+    population: F64
+    kind: I8
+    pairs: int
+
+    @property
+    def n_cases(self) -> int:
+        return int(self.population.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class FitReport:
+    """What an unsupervised fit saw, what it concluded, and what moved."""
+
+    accepted: bool
+    reason: str
+    cases: int
+    pairs: int
+    expected_matches: float
+    confident_cases: int
+    share_matched: float
+    iterations: int
+    converged: bool
+    moved: tuple[tuple[str, str, float, float], ...] = field(default=())  # (comparison, level, before, after)
+
+    def format(self) -> str:
+        head = (
+            f"m fitted on {self.cases:,} cases ({self.pairs:,} pairs): "
+            f"{self.confident_cases} cases with a likely child, {self.expected_matches:.0f} expected true pairs, "
+            f"{self.iterations} EM iterations"
+        )
+        if not self.accepted:
+            return f"m not fitted ({self.reason}); the model's own m is used"
+        lines = [head]
+        for name, label, before, after in self.moved:
+            lines.append(f"  {name:<13} {label:<44} {before:+6.2f} -> {after:+6.2f} bits")
+        return "\n".join(lines)
+
+
+def _codes(levels: I8) -> I64:
+    code = np.zeros(levels.shape[1], dtype=np.int64)
+    for k in range(levels.shape[0]):
+        code *= _BASE
+        code += levels[k].astype(np.int64) + 1
+    return code
+
+
+def _decode(codes: I64, n_comp: int) -> I8:
+    out = np.empty((codes.shape[0], n_comp), dtype=np.int8)
+    rest = codes.copy()
+    for k in range(n_comp - 1, -1, -1):
+        out[:, k] = (rest % _BASE - 1).astype(np.int8)
+        rest //= _BASE
+    return out
+
+
+def _population(prep: Prepared, cases: I64) -> F64:
+    """Candidates of a sex compatible with each case (unknown sex is compatible with both)."""
+    counts = np.bincount(prep.candidates.sex.astype(np.int64), minlength=3).astype(np.float64)
+    sex = prep.cases.sex.take(cases).astype(np.int64)
+    out: F64 = np.where(sex == 0, counts.sum(), counts.take(sex) + counts[0])
+    return out
+
+
+def case_patterns(
+    prep: Prepared,
+    model: FellegiSunter,
+    blocking: BlockingSpec,
+    *,
+    max_cases: int = 2000,
+    max_pairs: int = 40_000_000,
+    seed: int = 0,
+) -> CasePatterns:
+    """Compare the blocked pairs of a sample of cases and keep each case's unique patterns.
+
+    Chunks of whole cases are drawn in a seeded random order until ``max_cases`` cases or
+    ``max_pairs`` pairs are reached (every case when the screen is smaller).
+    """
+    blocks = plan(prep, blocking)
+    order = np.random.default_rng(seed).permutation(len(blocks.spans))
+    n_comp = len(model.spec.comparisons)
+    if n_comp * np.log2(_BASE) > 62 - np.log2(max(len(prep.cases), 2)):
+        raise ConfigError(f"fit_m: too many comparisons ({n_comp}) to code patterns per case")
+    parts: list[tuple[I64, I64]] = []
+    taken: list[I64] = []
+    n_cases = n_pairs = 0
+    for index in order.tolist():
+        if n_cases >= max_cases or n_pairs >= max_pairs:
+            break
+        first, last = blocks.spans[index]
+        chunk = blocks.chunk(first, last)
+        pairs = Pairs.of_local(chunk.cases, chunk.case - first, chunk.cand)
+        levels = compare_pairs(prep, model.spec, pairs)
+        local = chunk.case - first + n_cases  # position among the sampled cases
+        key = local * (_BASE ** n_comp) + _codes(levels)
+        unique, counts = np.unique(key, return_counts=True)
+        parts.append((unique, counts.astype(np.int64)))
+        taken.append(chunk.cases)
+        n_cases += int(chunk.cases.size)
+        n_pairs += len(chunk)
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return CasePatterns(np.zeros((0, n_comp), np.int8), empty, empty, np.zeros(0), np.zeros(0),
+                            np.zeros(0, np.int8), 0)
+    keys = np.concatenate([k for k, _ in parts])
+    counts = np.concatenate([c for _, c in parts])
+    row_case = keys // (_BASE ** n_comp)
+    distinct, row_pattern = np.unique(keys % (_BASE ** n_comp), return_inverse=True)
+    sampled = np.concatenate(taken)
+    return CasePatterns(
+        patterns=_decode(distinct, n_comp),
+        row_case=row_case,
+        row_pattern=row_pattern.ravel().astype(np.int64),
+        row_count=counts.astype(np.float64),
+        population=_population(prep, sampled),
+        kind=case_kinds(prep.cases, sampled),
+        pairs=n_pairs,
+    )
+
+
+def _log_weights(model: FellegiSunter, m: list[F64], patterns: I8) -> F64:
+    """Natural-log Bayes factor of each pattern (null levels add nothing)."""
+    out = np.zeros(patterns.shape[0])
+    for k, (m_k, u_k) in enumerate(zip(m, model.u_, strict=True)):
+        column = patterns[:, k]
+        table = np.r_[0.0, np.log(m_k) - np.log(u_k)]
+        out += table.take(column.astype(np.int64) + 1)
+    return out
+
+
+def _per_case_logsumexp(values: F64, row_case: I64, n_cases: int) -> F64:
+    best = np.full(n_cases, -np.inf)
+    np.maximum.at(best, row_case, values)
+    safe = np.where(np.isfinite(best), best, 0.0)
+    total = np.bincount(row_case, weights=np.exp(values - safe.take(row_case)), minlength=n_cases)
+    with np.errstate(divide="ignore"):
+        out: F64 = np.log(total) + safe
+    return out
+
+
+def fit_m(
+    model: FellegiSunter,
+    data: CasePatterns,
+    *,
+    prior_strength: float = 50.0,
+    share_prior: float = 0.5,
+    min_matches: int = 30,
+    max_iter: int = 200,
+    tol: float = 1e-6,
+    loo: bool = True,
+    anchor: float = 0.8,
+) -> tuple[FellegiSunter, FitReport]:
+    """A copy of ``model`` with m fitted by one-child-per-case EM on ``data`` (see the module docstring).
+
+    Parameters
+    ----------
+    model:
+        A model with u (population) and a starting m, the centre of the prior.
+    data:
+        The compared patterns of a sample of cases (:func:`case_patterns`).
+    prior_strength:
+        Pseudo-pairs per comparison drawn from the starting m (Dirichlet prior).
+    share_prior:
+        The prior probability that a case's child is among the candidates.
+    min_matches:
+        Fewer cases than this whose best candidate is likely (p >= 0.8) the child: too little evidence,
+        the fit is refused.
+    loo, anchor:
+        Estimate each comparison's m from an E-step that leaves that comparison out, weighting each
+        candidate by how likely the other comparisons make it (full weight from ``anchor``, none below
+        0.5): a stranger who agrees on a field by chance does not teach the model that true pairs
+        agree on it. ``loo=False, anchor=0`` is plain EM.
+
+    Returns
+    -------
+    (FellegiSunter, FitReport)
+        The fitted copy (the starting model itself when the fit is refused) and what happened.
+    """
+    if prior_strength <= 0 or not 0.0 < share_prior < 1.0:
+        raise ConfigError(
+            f"fit_m: prior_strength must be positive and share_prior in (0, 1); got {prior_strength}, {share_prior}"
+        )
+    spec = model.spec
+    n_comp, n_cases, n_kinds = len(spec.comparisons), data.n_cases, len(CASE_KINDS)
+    m0 = [[np.asarray(m, dtype=np.float64) for m in model.m_of(kind)] for kind in CASE_KINDS]
+    birth = spec.comparisons.index("birth") if "birth" in spec.comparisons else -1
+    log_population = np.log(np.maximum(data.population, 1.0))
+    log_count = np.log(data.row_count)
+    row_kind = data.kind.astype(np.int64).take(data.row_case)
+    if any(m0[0][k].size != m0[j][k].size for j in range(n_kinds) for k in range(n_comp)):
+        raise ConfigError("fit_m: every case kind must have the same levels")
+    n_patterns = data.patterns.shape[0]
+    row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
+    m, share = [[v.copy() for v in ms] for ms in m0], share_prior
+    expected, confident = 0.0, 0
+    resp_outside = np.zeros(n_cases)
+    none = np.log1p(-share)
+    iteration, converged = 0, False
+    for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
+        # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)
+        parts = np.stack([
+            np.stack([np.r_[0.0, np.log(m[j][k]) - np.log(model.u_[k])] for j in range(n_kinds)])
+            .take(row_kind * (m0[0][k].size + 1) + data.patterns[:, k].astype(np.int64).take(data.row_pattern) + 1)
+            for k in range(n_comp)
+        ])
+        base = log_count + (np.log(share) - log_population).take(data.row_case)
+        total = parts.sum(axis=0) + base
+        # the child outside the blocked pairs: its birth is further apart than the window
+        outside = (np.log(share) + np.log(np.array([m[j][birth][0] for j in range(n_kinds)])).take(data.kind)
+                   if birth >= 0 else np.full(n_cases, -np.inf))
+        denominator = np.logaddexp(np.logaddexp(none, outside), _per_case_logsumexp(total, data.row_case, n_cases))
+        resp = np.exp(total - denominator.take(data.row_case))
+        resp_outside = np.exp(outside - denominator)
+        new_m = [[v.copy() for v in ms] for ms in m]
+        for k in range(n_comp):
+            # Leave this comparison out of the E-step that estimates it: a stranger who agrees on it
+            # by chance cannot teach the model that agreeing on it is what true pairs do.
+            rows_k = total - parts[k] if loo else total
+            denominator_k = np.logaddexp(np.logaddexp(none, outside),
+                                         _per_case_logsumexp(rows_k, data.row_case, n_cases))
+            resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
+            if anchor > 0:  # only likely candidates teach m: full weight from ``anchor``, none below 0.5
+                resp_k = resp_k * np.clip((resp_k - 0.5) / max(anchor - 0.5, 1e-9), 0.0, 1.0)
+            per_cell = np.bincount(row_cell, weights=resp_k, minlength=n_kinds * n_patterns).reshape(
+                n_kinds, n_patterns)
+            column = data.patterns[:, k]
+            valid = column >= 0
+            for j in range(n_kinds):
+                counts = np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
+                if k == birth:
+                    out_k = np.exp(outside - denominator_k)
+                    counts[0] += np.bincount(data.kind, weights=out_k, minlength=n_kinds)[j]
+                total_k = counts + prior_strength * m0[j][k]
+                new_m[j][k] = np.maximum(total_k / total_k.sum(), model.floor)
+        change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
+        m, expected = new_m, float(resp.sum())
+        # cases whose best single candidate is likely the child: the evidence EM can learn from
+        best = np.zeros(n_cases)
+        np.maximum.at(best, data.row_case, resp / data.row_count)
+        confident = int((best >= 0.8).sum())
+        if change < tol:
+            converged = True
+            break
+    reason = ""
+    matched_share = (expected + float(resp_outside.sum())) / max(n_cases, 1)
+    if n_cases == 0 or confident < min_matches:
+        reason = (f"{confident} cases with a likely child (p >= 0.8) among {n_cases:,}, "
+                  f"at least {min_matches:.0f} needed")
+    elif matched_share > 0.995:
+        reason = f"every case looks matched ({matched_share:.1%}): the data cannot tell matches apart"
+    elif not converged:
+        reason = f"EM did not converge in {max_iter} iterations"
+    report = FitReport(
+        accepted=not reason, reason=reason, cases=n_cases, pairs=data.pairs, expected_matches=expected,
+        confident_cases=confident, share_matched=matched_share, iterations=iteration, converged=converged,
+    )
+    if reason:
+        return model, report
+    fitted = FellegiSunter.from_dict(model.to_dict())
+    fitted.kind_m_ = {kind: m[j] for j, kind in enumerate(CASE_KINDS)}
+    moved: list[tuple[str, str, float, float]] = []
+    for kind in CASE_KINDS:
+        before, after = model.kind_weights(kind), fitted.kind_weights(kind)
+        moved.extend(
+            (f"{name} ({kind})", LEVEL_LABELS[name][level], float(before[k][level]), float(after[k][level]))
+            for k, name in enumerate(spec.comparisons) for level in range(len(LEVEL_LABELS[name]))
+            if abs(float(after[k][level] - before[k][level])) >= 1.0
+        )
+    moved.sort(key=lambda item: -abs(item[3] - item[2]))
+    return fitted, FitReport(
+        accepted=True, reason="", cases=n_cases, pairs=data.pairs, expected_matches=expected,
+        confident_cases=confident, share_matched=matched_share, iterations=iteration, converged=converged,
+        moved=tuple(moved),
+    )

@@ -1,0 +1,98 @@
+"""One run's settings, checked once when made and passed down (STYLE: configuration is frozen data).
+
+The command line and the library build the same :class:`RunConfig`, so ``top_k="5"``,
+``top_k=2.5`` and ``--top-k 0`` are refused in one place, with one message, before any work.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from reunite.errors import ConfigError
+from reunite.matching.model import FellegiSunter
+from reunite.matching.spec import BlockingSpec
+
+__all__ = ["DEFAULT_TOP_K", "RunConfig", "resolve_model"]
+
+DEFAULT_TOP_K: Final = 10
+"""Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
+
+
+def _whole_number(name: str, value: object, minimum: int) -> int:
+    # bool is an int to Python, but top_k=True is a mistake, as are "5" and 2.5
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name}: expected a whole number >= {minimum}, got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ConfigError(f"{name}: expected a whole number >= {minimum}, got {value}")
+    return value
+
+
+def resolve_model(model: FellegiSunter | str | os.PathLike[str] | None) -> FellegiSunter | None:
+    """A model given as itself, as a path to its JSON (as ``--model`` takes it), or None (shipped model).
+
+    >>> resolve_model(None) is None
+    True
+    >>> resolve_model(3)
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: model: expected a FellegiSunter, a path to a model JSON or None, got 3 (int)
+    """
+    if model is None or isinstance(model, FellegiSunter):
+        return model
+    if isinstance(model, str | os.PathLike):
+        return FellegiSunter.load(Path(model))
+    raise ConfigError(f"model: expected a FellegiSunter, a path to a model JSON or None, got {model!r} "
+                      f"({type(model).__name__})")
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """The settings of one screening run, validated at construction.
+
+    Parameters
+    ----------
+    top_k:
+        Candidates kept per case: a whole number >= 1.
+    seed:
+        Seed of the random pairs u is fitted from: a whole number >= 0.
+    blocking:
+        Which pairs are compared (default :class:`BlockingSpec`).
+
+    Examples
+    --------
+    >>> RunConfig(top_k=5).top_k
+    5
+    >>> RunConfig(top_k="5")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: top_k: expected a whole number >= 1, got '5' (str)
+    """
+
+    top_k: int = DEFAULT_TOP_K
+    seed: int = 0
+    blocking: BlockingSpec | None = None
+
+    def __post_init__(self) -> None:
+        _whole_number("top_k", self.top_k, 1)
+        _whole_number("seed", self.seed, 0)
+        if self.blocking is not None and not isinstance(self.blocking, BlockingSpec):
+            raise ConfigError(f"blocking: expected a BlockingSpec or None, got {type(self.blocking).__name__}")
+
+    @classmethod
+    def with_birth_margin(cls, *, top_k: int = DEFAULT_TOP_K, seed: int = 0,
+                          birth_margin_years: float | None = None) -> RunConfig:
+        """A config whose blocking window on birth dates is ``birth_margin_years`` (None: the default)."""
+        if birth_margin_years is None:
+            return cls(top_k=top_k, seed=seed)
+        if not (isinstance(birth_margin_years, int | float) and math.isfinite(birth_margin_years)
+                and 0 <= birth_margin_years <= 100):
+            raise ConfigError(f"birth margin: expected a number of years from 0 to 100, got {birth_margin_years!r}")
+        return cls(top_k=top_k, seed=seed, blocking=BlockingSpec(birth_margin_days=round(birth_margin_years * 365.25)))
+
+    @property
+    def blocking_spec(self) -> BlockingSpec:
+        return self.blocking if self.blocking is not None else BlockingSpec()

@@ -1,0 +1,157 @@
+"""One clear line, never a traceback, for a user's mistake (issue 10); run arguments checked once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import reunite
+from reunite.cli import main
+from reunite.errors import ConfigError
+from reunite.run_config import DEFAULT_TOP_K
+from reunite.synth import generate, write
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("synth")
+    write(generate(20, 600, seed=5), directory)
+    return directory
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+def test_evaluate_with_a_missing_ranked_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(tmp_path / "nope.csv")]) == 2
+    _one_line(capsys, "nope.csv", "cannot read it")
+
+
+@pytest.mark.parametrize("garbage", [b"\x00\x01\x02binary\xff\xfe", b"\xff\xfe\xfa\x80\x81 not text", b"a,b\n1,2\n",
+                                     b'"unclosed,quote\n'])
+def test_evaluate_with_a_garbage_file(data: Path, tmp_path: Path, garbage: bytes,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    ranked = tmp_path / "garbage.csv"
+    ranked.write_bytes(garbage)
+    assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(ranked)]) == 2
+    _one_line(capsys, "garbage.csv")
+
+
+def test_train_checks_its_output_before_fitting(data: Path, capsys: pytest.CaptureFixture[str],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import reunite.pipeline
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise AssertionError("train ran before its output was checked")
+
+    monkeypatch.setattr(reunite.pipeline, "train", fail)
+    assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--out", "/nonexistent/m.json"]) == 2
+    _one_line(capsys, "--out /nonexistent/m.json", "does not exist")
+
+
+def test_generate_into_an_unwritable_folder(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "--out-dir", "/proc/x", "--cases", "2", "--candidates", "20"]) == 2
+    _one_line(capsys, "--out-dir /proc/x")
+
+
+def test_a_bad_option_value_is_one_line(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", "x.csv", "--top-k", "five"]) == 2
+    _one_line(capsys, "--top-k", "invalid int value")
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--top-k", "0", "--preview"]) == 2
+    _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
+
+
+@pytest.mark.parametrize("top_k", ["5", None, 2.5, 0, True])
+def test_screen_refuses_a_top_k_that_is_not_a_whole_number(data: Path, top_k: object) -> None:
+    with pytest.raises(ConfigError, match="top_k: expected a whole number >= 1"):
+        reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=top_k)  # type: ignore[arg-type]
+
+
+def test_screen_takes_a_model_path_as_the_cli_does(data: Path, tmp_path: Path) -> None:
+    model = reunite.default_model()
+    path = model.save(tmp_path / "m.json")
+    by_path = reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=3, model=str(path))
+    by_object = reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=3, model=model)
+    assert by_path.to_pandas().equals(by_object.to_pandas())
+    with pytest.raises(ConfigError, match="model: expected a FellegiSunter, a path"):
+        reunite.screen(data / "cases.csv", data / "candidates.csv", model=3)  # type: ignore[arg-type]
+
+
+def test_one_default_top_k_for_screen_rescreen_and_plan() -> None:
+    from reunite.cli import _parser
+
+    parser = _parser()
+    defaults = {
+        command: parser.parse_args(argv).top_k
+        for command, argv in {
+            "screen": ["screen", "--cases", "a.csv", "--candidates", "b.csv"],
+            "rescreen": ["rescreen", "--db", "sqlite:///x.db"],
+            "plan": ["plan", "--db", "sqlite:///x.db", "--out", "p.csv"],
+        }.items()
+    }
+    assert defaults == dict.fromkeys(defaults, DEFAULT_TOP_K)
+    assert reunite.RunConfig().top_k == DEFAULT_TOP_K
+
+
+def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    truth = pd.read_csv(data / "truth.csv", dtype=str).dropna()
+    case_id, person_id = truth.iloc[0]["case_id"], truth.iloc[0]["person_id"]
+    assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--case", case_id, "--person", person_id]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"case {case_id} / person {person_id}: score")
+    result = reunite.screen(data / "cases.csv", data / "candidates.csv")
+    assert str(result.explain(case_id, person_id)) == out.strip()
+    assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--case", case_id, "--person", "nobody"]) == 2
+    _one_line(capsys, "person_id 'nobody' is not in the screened data")
+
+
+def test_mapping_option_maps_a_header(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False).rename(columns={"birth_date": "生辰"})
+    renamed = tmp_path / "cases.csv"
+    cases.to_csv(renamed, index=False)
+    argv = ["screen", "--cases", str(renamed), "--candidates", str(data / "candidates.csv"), "--preview"]
+    assert main(argv) == 2
+    _one_line(capsys, "missing required cases column(s) 'birth_date'", "--mapping 'your header=column'")
+    assert main([*argv, "--mapping", "生辰=birth_date"]) == 0
+    assert "birth_window" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_ends_the_report_quietly(data: Path, tmp_path: Path) -> None:
+    # `reunite screen ... | head -1`: the ranking is still written, no traceback
+    out = tmp_path / "ranked.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from reunite.cli import main; sys.exit(main(sys.argv[1:]))",
+         "screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader goes away before the first line
+    with process.stderr:
+        err = process.stderr.read().decode("utf-8")
+    assert process.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    assert out.exists()
+
+
+def test_plan_and_train_check_their_arguments_with_the_run_config(data: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--db", f"sqlite:///{tmp_path}/r.db", "--top-k", "0", "--out", str(tmp_path / "p.csv")]) == 2
+    _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
+    with pytest.raises(ConfigError, match="seed: expected a whole number >= 0, got -1"):
+        reunite.train(data / "cases.csv", data / "candidates.csv", seed=-1)

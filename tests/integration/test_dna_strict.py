@@ -1,0 +1,116 @@
+"""DNA outcomes are strict (issue 10): every lab row imported whole or quarantined with the reason,
+unknown columns refused, future dates refused, contradictions only with supersede, all audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from reunite.cli import main
+from reunite.errors import InputError
+from reunite.store import Store
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    store.upsert("cases", [{"case_id": c, "sex": "F", "birth_date": "1988"} for c in ("C1", "C2", "C3")])
+    store.upsert("candidates", [{"person_id": p, "sex": "F", "birth_date": "1988"}
+                                for p in ("P1", "P2", "P3")])
+    return store
+
+
+def _lab(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "lab.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_unknown_column_is_an_error_naming_it(filled: Store, tmp_path: Path) -> None:
+    lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date\nC1,P1,excluded,2024-03-01\n")
+    with pytest.raises(InputError, match=r"unknown column\(s\) 'outcome_date'"):
+        filled.import_dna_csv(lab)
+    assert filled.excluded_pairs() == set()
+
+
+def test_a_mapped_column_keeps_its_values(filled: Store, tmp_path: Path) -> None:
+    lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date,备注\nC1,P1,excluded,2024-03-01,x\n")
+    report = filled.import_dna_csv(lab, mapping={"outcome_date": "date", "备注": ""})
+    assert (report.read, report.accepted) == (1, 1)
+    with filled._sessions() as session:  # the date arrived
+        from reunite.store.dna import latest_outcomes
+
+        assert latest_outcomes(session, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), None)
+
+
+def test_a_row_with_extra_cells_is_quarantined_not_cut(filled: Store, tmp_path: Path) -> None:
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date,note\n"
+                         "C1,P1,excluded,2024-03-01,STR 0/20, re-run\n"
+                         "C2,P2,excluded,2024-03-01\n"
+                         "C3,P3,excluded,2024-03-01,ok\n")
+    report = filled.import_dna_csv(lab)
+    assert (report.read, report.accepted, report.quarantined) == (3, 1, 2)
+    assert [(p.row, p.reason.split(":")[0]) for p in report.problems] == [
+        (2, "wrong number of cells"), (3, "wrong number of cells")]
+    assert report.problems[0].value == "C1,P1,excluded,2024-03-01,STR 0/20, re-run"
+    assert filled.excluded_pairs() == {("C3", "P3")}
+
+
+def test_a_future_date_is_refused(filled: Store, tmp_path: Path) -> None:
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    report = filled.import_dna_csv(_lab(tmp_path, f"case_id,person_id,outcome,date\nC1,P1,excluded,{future}\n"))
+    assert report.quarantined == 1 and "expected a date no later than" in report.problems[0].reason
+    with pytest.raises(InputError, match="expected a date no later than"):
+        filled.record_dna("C1", "P1", "excluded", date=future)
+    assert filled.excluded_pairs() == set()
+
+
+def test_confirmed_after_excluded_needs_supersede_and_is_audited(filled: Store) -> None:
+    filled.record_dna("C1", "P1", "excluded", date="2024-03-01", lab_ref="L-1")
+    with pytest.raises(InputError, match=r"'confirmed' contradicts the recorded outcome 'excluded' "
+                                         r"\(2024-03-01, lab ref L-1\)"):
+        filled.record_dna("C1", "P1", "confirmed")
+    assert filled.confirmed_pairs() == set() and "C1" in filled.open_case_ids()
+    filled.record_dna("C1", "P1", "confirmed", supersede=True)
+    assert filled.confirmed_pairs() == {("C1", "P1")} and "C1" not in filled.open_case_ids()
+    entry = filled.audit_log()[-1]
+    assert entry["action"] == "record_dna" and entry["detail"]["supersedes"] == "excluded"
+    # and back: a superseded confirmation reopens the case
+    with pytest.raises(InputError, match="contradicts the recorded outcome 'confirmed'"):
+        filled.record_dna("C1", "P1", "excluded")
+    filled.record_dna("C1", "P1", "excluded", supersede=True)
+    assert filled.excluded_pairs() == {("C1", "P1")} and "C1" in filled.open_case_ids()
+
+
+def test_import_quarantines_a_contradiction_unless_supersede(filled: Store, tmp_path: Path) -> None:
+    filled.record_dna("C2", "P2", "confirmed")
+    lab = _lab(tmp_path, "case_id,person_id,outcome\nC2,P2,excluded\nC1,P1,excluded\nC1,P1,confirmed\n")
+    report = filled.import_dna_csv(lab)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "outcome"), (4, "outcome")]
+    assert "--supersede" in report.problems[0].reason
+    assert filled.confirmed_pairs() == {("C2", "P2")}
+    report = filled.import_dna_csv(lab, supersede=True)
+    assert report.quarantined == 0
+    assert filled.confirmed_pairs() == {("C1", "P1")} and filled.excluded_pairs() == {("C2", "P2")}
+    detail = filled.audit_log()[-1]["detail"]
+    assert [(o["case_id"], o["outcome"]) for o in detail["outcomes"]] == [
+        ("C2", "excluded"), ("C1", "excluded"), ("C1", "confirmed")]
+    assert [(s["case_id"], s["supersedes"]) for s in detail["superseded"]] == [("C2", "confirmed"),
+                                                                              ("C1", "excluded")]
+
+
+def test_cli_supersede_and_mapping(filled: Store, db_url: str, tmp_path: Path,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["dna", "record", "--db", db_url, "--case", "C3", "--person", "P3"]
+    assert main([*base, "--outcome", "excluded"]) == 0
+    assert main([*base, "--outcome", "confirmed"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--supersede" in err[0]
+    assert main([*base, "--outcome", "confirmed", "--supersede"]) == 0
+    lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date\nC1,P1,excluded,2024-03-01\n")
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
+    assert "unknown column(s) 'outcome_date'" in capsys.readouterr().err
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "outcome_date=date"]) == 0
+    with Store.open(db_url) as store:
+        assert ("C1", "P1") in store.excluded_pairs()
