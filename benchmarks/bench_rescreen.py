@@ -7,6 +7,7 @@ Usage (from the repository root)::
     python benchmarks/bench_rescreen.py --small         # 200 x 10,000 (CI)
     python benchmarks/bench_rescreen.py --db postgresql+psycopg://postgres@127.0.0.1:5432/bench
     python benchmarks/bench_rescreen.py --input delta   # the night's file holds only the 1%
+    python benchmarks/bench_rescreen.py --process --input delta --sizes 1000x100000 2000x400000
 
 Day A is generated (seeded) and screened in full into an empty database. Day B edits 0.5% of the
 candidates (given name or registration date) and adds 0.5% new ones (from a second generated pool).
@@ -16,12 +17,18 @@ this process, warm (imports and the lazily loaded pinyin, region and date tables
 small screen runs first), from reading the files to the committed results. recall@k of the
 stored top-k against the generated truth is printed beside the times. With ``--db`` the database
 must be empty (or hold only a previous run of this benchmark: use a fresh one).
+
+``--process`` times ``reunite rescreen`` as cron runs it instead: each run a whole process of the
+installed command line, from start-up (imports, opening and upgrading the database) to exit, cold
+tables included; ``--sizes`` runs several sizes one after another and prints them side by side.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -72,6 +79,38 @@ def recall_at_k(store: object, truth: Path, top_k: int) -> float:
     return sum((c, p) in found for c, p in true.items()) / max(1, len(true))
 
 
+def process_seconds(arguments: Sequence[str]) -> tuple[float, str]:
+    """Wall seconds of one ``reunite`` process, start-up to exit, and what it printed."""
+    command = shutil.which("reunite")
+    argv = [command] if command else [sys.executable, "-m", "reunite.cli"]
+    started = time.perf_counter()
+    done = subprocess.run([*argv, *arguments], capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"reunite {' '.join(arguments)} failed ({done.returncode}):\n{done.stderr}")
+    return seconds, done.stdout
+
+
+def run_processes(args: argparse.Namespace, n_cases: int, n_candidates: int) -> dict[str, float | str]:
+    """Generate the two days, then a full and a nightly ``reunite rescreen`` as whole processes."""
+    from reunite.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="bench_rescreen_") as tmp:
+        work = Path(tmp)
+        days = make_days(work, n_cases, n_candidates, args.seed)
+        url = args.db or f"sqlite:///{work / 'reunite.db'}"
+        common = ["--db", url, "--top-k", str(args.top_k), "--seed", str(args.seed)]
+        full_s, _ = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                     str(days["candidates_a"]), *common])
+        night_s, printed = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                            str(days[args.input]), *common])
+        with Store.open(url) as store:
+            recall = recall_at_k(store, days["truth"], args.top_k)
+    summary = next((line for line in printed.splitlines() if "new and" in line and "candidates" in line), "")
+    return {"size": f"{n_cases:,} x {n_candidates:,}", "full": full_s, "nightly": night_s,
+            "ratio": night_s / full_s, "recall": recall, "night": summary}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=1000)
@@ -82,9 +121,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--input", choices=("extract", "delta"), default="extract")
     parser.add_argument("--db", help="database URL (default: a SQLite file in a temporary folder)")
     parser.add_argument("--work-dir", type=Path, help="where the generated files go (default: temporary)")
+    parser.add_argument("--process", action="store_true",
+                        help="time each run as a whole `reunite rescreen` process, start-up to exit")
+    parser.add_argument("--sizes", nargs="+", metavar="CASESxCANDIDATES",
+                        help="with --process: sizes to run one after another, e.g. 1000x100000 2000x400000")
     args = parser.parse_args(argv)
     if args.small:
         args.cases, args.candidates = 200, 10_000
+    if args.process:
+        sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes or
+                 [f"{args.cases}x{args.candidates}"]]
+        results = [run_processes(args, n_cases, n_candidates) for n_cases, n_candidates in sizes]
+        given = [a for a in (argv if argv is not None else sys.argv[1:]) if "://" not in a]
+        print(f"command: python benchmarks/bench_rescreen.py {' '.join(given)}")
+        print(f"whole processes of `reunite rescreen`; top-{args.top_k}; night input: {args.input}; "
+              f"database {(args.db or 'sqlite').split(':')[0]}")
+        print(f"| size | full run (s) | nightly run (s) | nightly / full | recall@{args.top_k} after |")
+        print("|---|---:|---:|---:|---:|")
+        for r in results:
+            print(f"| {r['size']} | {r['full']:.2f} | {r['nightly']:.2f} | {r['ratio']:.1%} | {r['recall']:.3f} |")
+        for r in results:
+            print(f"{r['size']}: {r['night']}")
+        return 0
 
     from reunite.pipeline import screen
     from reunite.rescreen import rescreen

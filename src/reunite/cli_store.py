@@ -1,4 +1,4 @@
-"""Database commands of the ``reunite`` command line: rescreen, dna (record, import, profiles), plan.
+"""Database commands of the ``reunite`` command line: rescreen, export, dna (record, import, profiles), plan.
 
 Every user mistake (a bad URL, a missing file, an unknown id, a bad outcome) raises a
 :class:`reunite.errors.ReuniteError`; :func:`reunite.cli.main` prints it as one line and exits 2.
@@ -40,6 +40,13 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
     rescreen.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from")
 
+    export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
+    export.add_argument("--db", required=True, help=_DB_HELP)
+    export.add_argument("--out", required=True, type=Path, help="RANKED.csv to write")
+    export.add_argument("--top-k", type=int, default=None,
+                        help="ranks per case to write (default: the top-k of the last re-screen)")
+    export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
+
     dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
     dna_commands = dna.add_subparsers(dest="dna_command", required=True, metavar="ACTION")
     record = dna_commands.add_parser("record", help="record one DNA outcome (confirmed closes the case)")
@@ -75,7 +82,7 @@ def add_store_commands(commands: Any) -> None:
 def run_store_command(args: argparse.Namespace) -> int:
     """Run a command registered by :func:`add_store_commands`; returns the exit code."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "rescreen": _rescreen, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
+        "rescreen": _rescreen, "export": _export, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
         "dna profiles": _dna_profiles,
     }
     name = args.command if args.command != "dna" else f"dna {args.dna_command}"
@@ -166,6 +173,19 @@ def _rescreen(args: argparse.Namespace) -> int:
         if written is not None:
             print(f"quarantined rows: {written} (not stored)")
     print(report.summary())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from reunite.export import check_output
+    from reunite.stored_ranking import export_topk
+
+    if args.top_k is not None and args.top_k < 1:
+        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    check_output(args.out, inputs=[_sqlite_file(args.db)])
+    with open_store(args.db, create=False) as store:
+        rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
+    print(f"{rows} rows of the stored top-k: {args.out}")
     return 0
 
 

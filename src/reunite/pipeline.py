@@ -34,14 +34,23 @@ from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
-__all__ = ["Explanation", "ScreenResult", "explain", "fit_population", "load_side", "screen", "screen_preview",
-           "train"]
+__all__ = [
+    "Explanation",
+    "ScreenResult",
+    "explain",
+    "fit_population",
+    "load_side",
+    "screen",
+    "screen_preview",
+    "train",
+    "write_ranked_csv",
+]
 
 RANKED_COLUMNS = (
     "case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
     "name", "sex", "birth_date", "region", "id_number", "pairs_compared",
 )
-_SEX_TEXT = np.array(["", "M", "F"], dtype=object)
+SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
 TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 
@@ -121,15 +130,7 @@ class ScreenResult:
         columns = dict(self.columns)
         if reveal_ids:
             columns["id_number"] = self.candidates.id_number[self._cand_rows()]
-        score = np.round(columns["score"].astype(np.float64), 3)
-        probability = np.round(columns["probability"].astype(np.float64), 6)
-        case_probability = np.round(columns["case_probability"].astype(np.float64), 6)
-        data = [
-            columns["case_id"].tolist(), columns["rank"].tolist(), columns["person_id"].tolist(),
-            score.tolist(), probability.tolist(), case_probability.tolist(),
-            *(columns[c].tolist() for c in RANKED_COLUMNS[6:]),
-        ]
-        return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True), reveal_ids=reveal_ids)
+        return write_ranked_csv(path, columns, reveal_ids=reveal_ids)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
@@ -171,6 +172,21 @@ class ScreenResult:
         if self.fit_report is not None:
             lines.append(self.fit_report.format())
         return "\n".join(lines)
+
+
+def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], *, reveal_ids: bool = False) -> Path:
+    """RANKED.csv from aligned arrays of :data:`RANKED_COLUMNS` (what ``ScreenResult.to_csv`` and
+    ``reunite export`` write): scores to 3 decimals, probabilities to 6; ID-shaped values masked
+    unless ``reveal_ids``."""
+    score = np.round(np.asarray(columns["score"]).astype(np.float64), 3)
+    probability = np.round(np.asarray(columns["probability"]).astype(np.float64), 6)
+    case_probability = np.round(np.asarray(columns["case_probability"]).astype(np.float64), 6)
+    data = [
+        np.asarray(columns["case_id"]).tolist(), np.asarray(columns["rank"]).tolist(),
+        np.asarray(columns["person_id"]).tolist(), score.tolist(), probability.tolist(), case_probability.tolist(),
+        *(np.asarray(columns[c]).tolist() for c in RANKED_COLUMNS[6:]),
+    ]
+    return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True), reveal_ids=reveal_ids)
 
 
 def explain(
@@ -438,7 +454,9 @@ def _assemble(
                      else np.zeros((n_comp, 0), np.float32))
     any_match = np.zeros(len(cases))
     window = np.zeros(len(cases), dtype=np.int64)
+    rest = np.zeros(len(cases))
     for p in parts:
+        rest[p.case_ids] = p.case_rest
         any_match[p.case_ids] = p.case_any_match
         window[p.case_ids] = p.case_pairs
     first = np.r_[True, case[1:] != case[:-1]] if case.size else np.zeros(0, dtype=bool)
@@ -455,11 +473,12 @@ def _assemble(
         "reasons": (np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object)
                     if reasons else np.full(case.size, "", dtype=object)),
         "name": candidates.display_name[cand_row].astype(object),
-        "sex": _SEX_TEXT[candidates.sex[cand_row]],
+        "sex": SEX_TEXT[candidates.sex[cand_row]],
         "birth_date": candidates.display_birth[cand_row].astype(object),
         "region": candidates.display_region[cand_row].astype(object),
         "id_number": candidates.id_masked[cand_row].astype(object),
         "pairs_compared": window[case],
         "_cand_row": cand_row,
+        "_case_rest": rest[case],  # the case's Bayes factors outside its ranked rows (the nightly merge)
     }
     return ScreenResult(columns, cases, candidates, model, prep, pairs, top_k, levels, contributions, report)

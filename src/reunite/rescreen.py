@@ -8,35 +8,35 @@ blocking) differs from the one the stored fitted model came from, or when asked 
 
 An **incremental** re-screen scores with the stored fitted model as it is (``fit_to_data=False``),
 so a pair's score depends only on the two records and that model, never on which other candidates
-are screened. It screens every new or changed case against every candidate, and every other open
-case against the new and changed candidates only, then merges those rows into the stored top-k
-(:meth:`reunite.store.Store.commit_run`).
+are screened. Every new or changed case (and every case whose DNA exclusions changed) is screened
+against every candidate; every other open case against the new and changed candidates (their new
+versions, and the changed ones' old versions as stored, to take their old terms out), and the
+pairs are merged into its stored state by the pure functions of :mod:`reunite.merge`.
 
 "Same model" means the same *fitted* model: its u and frequencies come from the candidates of the
 last full run, not from today's. So the top-k of an incremental run equals that of a full
 re-screen of the same data **with the stored fitted model** (``rescreen(..., full=True,
-refit=False)``) -- case, rank, person and score. A full run that refits (the default) fits new u
-and frequencies on the grown data and may score a little differently; that is what a periodic
-``--full`` is for.
+refit=False)``) -- case, rank, person and score -- and so do the probabilities, within the
+rounding :mod:`reunite.merge` states (far below 1e-9). A full run that refits (the default) fits
+new u and frequencies on the grown data and may score a little differently; that is what a
+periodic ``--full`` is for.
 
-Merging is exact, not approximate. The store keeps ``2 * top_k`` rows per case (ranks beyond
-``top_k`` are a reserve, not a promise) and, per case, a bound: every candidate not stored ranks
-after it (:meth:`reunite.store.Store.case_bounds`). When changed (or DNA-excluded) persons leave a
-case's rows, the reserve moves up; only a case left with fewer than ``top_k`` rows known to rank
-above its bound is screened against every candidate -- so ranks 1..top_k always equal a full run's.
-Probabilities are posteriors within one run's window of a case: the probability of a merged row is
-the one from the run that scored it (``current_topk().run_id``), and may differ from the
-probability a full run would give it; scores and ranks do not.
+The store keeps ``2 * top_k`` rows per case (ranks beyond ``top_k`` are a reserve, not a promise),
+a bound (every candidate not stored ranks after it) and the totals the probabilities need; a case
+left with fewer than ``top_k`` rows known to rank above its bound is screened in full.
+
+Input rows are read and normalized exactly as :func:`reunite.pipeline.screen` reads them before
+anything is stored: a row either quarantines (with its reason, in the ingest report; a stored row
+with the same id stays as it was) or is stored and screened.
 """
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -45,22 +45,24 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from reunite import merge
 from reunite._typing import Side
-from reunite.errors import ConfigError
+from reunite.errors import ConcurrentRunError, ConfigError
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
+from reunite.merge import CaseState
+from reunite.normalize import RecordTable
 from reunite.pipeline import ScreenResult, fit_population, load_side, screen
 from reunite.store import Store
-from reunite.store.fitted import Bound
+from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
 
 __all__ = ["RescreenKind", "RescreenReport", "config_hash", "rescreen"]
 
 RescreenKind = Literal["full", "incremental", "nothing"]
 _COLUMNS: dict[Side, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
-_RESULT_KEYS = ("case_id", "rank", "person_id", "score", "probability", "reasons")
 BUFFER = 2  # rows stored per case, as a multiple of top-k: room for candidates that change or leave
 
 
@@ -119,13 +121,13 @@ def config_hash(top_k: int, blocking: BlockingSpec, base_version: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class _Input:
-    """One side's input split against the store: the new and changed rows, and their RawTable."""
+    """One side's input split against the store: its new and changed rows that normalize accepted."""
 
     side: Side
     rows: list[dict[str, str]]      # new and changed rows, canonical text
     new_ids: list[str]
     changed_ids: list[str]
-    table: RawTable | None          # the same rows, for normalize (None when nothing came)
+    table: RecordTable | None       # the same rows, normalized (None when none came)
     facts: dict[str, Any]           # recorded on the run
 
     @property
@@ -156,24 +158,30 @@ def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -
             if get(values[0]) != sha256(("[" + join(map(encode, values)) + "]").encode("utf-8")).hexdigest()]
 
 
-def _split(raw: RawTable | None, side: Side, store: Store, source: object) -> _Input:
+def _split(raw: RawTable | None, side: Side, store: Store, source: object, strict: bool) -> _Input:
+    """The new and changed rows of an input, normalized as :func:`screen` normalizes them: rows
+    normalize quarantines are in the input's report and left out (a stored row with their id stays)."""
     if raw is None:
         return _Input(side, [], [], [], None, {})
     columns = _COLUMNS[side]
     # a night's delta: look its ids up; a whole extract: read every hash at once
     stored = store.content_hashes(side, raw.ids if len(raw) < 20_000 else None)
     picked = _changed_rows([raw.columns[c] for c in columns], stored)
-    subset = {c: [raw.columns[c][i] for i in picked] for c in columns}
-    new_ids = [key for key in subset[columns[0]] if key not in stored]
-    changed_ids = [key for key in subset[columns[0]] if key in stored]
-    rows = [dict(zip(columns, values, strict=True)) for values in zip(*subset.values(), strict=True)]
-    table = RawTable(side, subset, raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
+    subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
+                      raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
+    table = load_side(subset, side, strict=strict)  # quarantines into raw.report, as screen does
+    accepted = set(table.ids.tolist())
+    rows = [dict(zip(columns, values, strict=True)) for values in zip(*subset.columns.values(), strict=True)
+            if values[0] in accepted]
+    id_col = columns[0]
+    new_ids = [r[id_col] for r in rows if r[id_col] not in stored]
+    changed_ids = [r[id_col] for r in rows if r[id_col] in stored]
     facts: dict[str, Any] = {"source": raw.report.source, "read": raw.report.read,
                              "accepted": raw.report.accepted, "quarantined": raw.report.quarantined,
                              "new": len(new_ids), "changed": len(changed_ids)}
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
-    return _Input(side, rows, new_ids, changed_ids, table, facts)
+    return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
 
 
 def _table(rows: Sequence[Mapping[str, str]], side: Side, label: str) -> RawTable:
@@ -183,7 +191,7 @@ def _table(rows: Sequence[Mapping[str, str]], side: Side, label: str) -> RawTabl
     return read_table(frame, side, label=label)
 
 
-def _overlay(stored: Iterable[dict[str, str]], given: _Input, keep: set[str] | None) -> list[dict[str, str]]:
+def _overlay(stored: Sequence[dict[str, str]], given: _Input, keep: Collection[str] | None) -> list[dict[str, str]]:
     """Stored rows with the input's new and changed rows put over them (``keep``: only these ids)."""
     id_col = _COLUMNS[given.side][0]
     rows = {r[id_col]: r for r in stored}
@@ -191,90 +199,53 @@ def _overlay(stored: Iterable[dict[str, str]], given: _Input, keep: set[str] | N
     return [r for key, r in sorted(rows.items()) if keep is None or key in keep]
 
 
-def _rows(result: ScreenResult | None) -> list[dict[str, Any]]:
-    if result is None:
-        return []
-    columns = [result.columns[k].tolist() for k in _RESULT_KEYS]
-    return [dict(zip(_RESULT_KEYS, values, strict=True)) for values in zip(*columns, strict=True)]
-
-
 @dataclass(frozen=True, slots=True)
-class _Scored:
-    """Ranked rows of a screen without their reasons (``rows[i]["reasons"]`` is ""), and the
-    screen that formats the reasons of the rows that are kept (:meth:`add_reasons`)."""
+class _Pairs:
+    """Every scored pair of a screen (``score``, ``person``) per case, and the screen itself, which
+    formats the reasons of the rows that are kept and knows each case's totals."""
 
-    rows: list[dict[str, Any]]
+    by_case: dict[str, list[Bound]]
+    at: dict[tuple[str, str], int]   # (case, person) -> row of ``result``
     result: ScreenResult
 
     @property
     def pairs(self) -> int:
         return self.result.pairs_compared
 
-    def add_reasons(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Fill in the reasons of ``rows`` (some of :attr:`rows`)."""
-        at = np.asarray([r["_at"] for r in rows], dtype=np.int64)
-        for row, text in zip(rows, self.result.reasons_of(at), strict=True):
-            row["reasons"] = text
+    def reasons(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        keys = [k for k in keys if k in self.at]
+        rows = np.asarray([self.at[k] for k in keys], dtype=np.int64)
+        return dict(zip(keys, self.result.reasons_of(rows) if keys else [], strict=True))
+
+    def totals(self) -> dict[str, tuple[int, float]]:
+        """``(pairs compared, rest)`` of each case with a row (a case without one compared none)."""
+        columns = self.result.columns
+        return {c: (int(n), float(r)) for c, n, r in zip(
+            columns["case_id"].tolist(), columns["pairs_compared"].tolist(), columns["_case_rest"].tolist(),
+            strict=True)}
+
+    def deltas(self) -> dict[str, merge.Delta]:
+        """Per case with a pair: its ranked rows, and its other pairs summed (:class:`merge.Delta`)."""
+        return {c: merge.Delta(tuple(self.by_case[c]), rest, n) for c, (n, rest) in self.totals().items()}
 
 
-def _screen_rows(cases: RawTable, candidates: RawTable, model: FellegiSunter, blocking: BlockingSpec,
-                 exclude: Iterable[tuple[str, str]], top_k: int) -> _Scored | None:
-    """:func:`reunite.pipeline.screen` with the model's own u and frequencies, the reasons left to
-    format for the rows a merge keeps: a night's delta screen returns ``top_k`` rows for every case,
-    and most of them rank below the case's stored rows."""
+def _screen_pairs(cases: RawTable | RecordTable, candidates: RawTable | RecordTable, model: FellegiSunter,
+                  blocking: BlockingSpec, exclude: Collection[tuple[str, str]], top_k: int,
+                  progress: bool = False) -> _Pairs | None:
+    """:func:`reunite.pipeline.screen` with the model's own u and frequencies, reasons left to
+    format for the rows that are kept."""
     if len(cases) == 0 or len(candidates) == 0:
         return None
     result = screen(cases, candidates, top_k=top_k, model=model, blocking=blocking, exclude=exclude,
-                    fit_to_data=False, reasons=False)
+                    fit_to_data=False, reasons=False, progress=progress)
     columns = result.columns
-    rows = [
-        {"case_id": case_id, "rank": rank, "person_id": person_id, "score": score,
-         "probability": probability, "reasons": "", "_at": at}
-        for at, (case_id, rank, person_id, score, probability) in enumerate(zip(
-            columns["case_id"].tolist(), columns["rank"].tolist(), columns["person_id"].tolist(),
-            columns["score"].tolist(), columns["probability"].tolist(), strict=True))
-    ]
-    return _Scored(rows, result)
-
-
-def _rank(key: Bound) -> tuple[float, str]:
-    """Sort key of a (score, person_id): :func:`reunite.store.results.rank_key` in one call.
-
-    >>> from reunite.store.results import rank_key
-    >>> _rank((2.5, "P1")) == rank_key(2.5, "P1")
-    True
-    """
-    return (-key[0], key[1])
-
-
-def _merge_case(
-    old: Sequence[Bound], fresh: Sequence[Mapping[str, Any]], leaving: set[str], bound: Bound | None,
-    depth: int, fresh_cut: int,
-) -> tuple[list[Bound], Bound | None]:
-    """A case's stored (score, person) rows and bound after merging ``fresh`` rows, as the store
-    merges them: ``old`` rows of persons in ``leaving`` or ``fresh`` go, at most ``depth`` stay.
-
-    The bound moves up to the last fresh row when the screen cut the fresh rows at ``fresh_cut``
-    and to the last stored row when the merge cuts; candidates never stored rank after all of them.
-    """
-    new = [(float(r["score"]), str(r["person_id"])) for r in fresh]
-    people = {p for _, p in new}
-    kept = [(s, p) for s, p in old if p not in leaving and p not in people]
-    merged = sorted(kept + new, key=_rank)
-    limits = [] if bound is None else [bound]
-    if len(new) >= fresh_cut:
-        limits.append(new[-1])
-    if len(merged) > depth:
-        merged = merged[:depth]
-        limits.append(merged[-1])
-    return merged, min(limits, key=_rank) if limits else None
-
-
-def _exact(merged: Sequence[Bound], bound: Bound | None, top_k: int) -> bool:
-    """Whether the first ``top_k`` stored rows are the case's true top-k: no candidate that is not
-    stored can rank above them."""
-    # ``merged`` is in rank order: count its rows ranking at or above the bound
-    return bound is None or bisect.bisect_right(merged, _rank(bound), key=_rank) >= top_k
+    by_case: dict[str, list[Bound]] = defaultdict(list)
+    at: dict[tuple[str, str], int] = {}
+    for index, (case_id, person_id, score) in enumerate(zip(
+            columns["case_id"].tolist(), columns["person_id"].tolist(), columns["score"].tolist(), strict=True)):
+        by_case[case_id].append((float(score), person_id))
+        at[case_id, person_id] = index
+    return _Pairs(dict(by_case), at, result)
 
 
 def rescreen(
@@ -300,10 +271,12 @@ def rescreen(
     store:
         A :class:`Store` or a database URL (opened, upgraded, and closed again).
     cases, candidates:
-        Inputs as :func:`reunite.ingest.read_table` reads them (a path, DataFrame, ...); rows it
-        quarantines are reported in ``RescreenReport.ingest`` and never stored. ``None``: no input
-        on that side. Rows are compared with the stored ones by id and content: only new and
-        changed rows count; ids absent from the input are kept as they are.
+        Inputs as :func:`reunite.ingest.read_table` reads them (a path, DataFrame, ...), then
+        normalized as :func:`reunite.pipeline.screen` normalizes them; rows either step
+        quarantines are reported in ``RescreenReport.ingest`` and never stored (a stored row
+        with the same id stays). ``None``: no input on that side. Rows are compared with the
+        stored ones by id and content: only new and changed rows count; ids absent from the
+        input are kept as they are.
     top_k:
         Candidates kept per case. A different value than the stored fitted model's forces a full run.
     full:
@@ -320,8 +293,8 @@ def rescreen(
     progress:
         Show progress bars on standard error.
     log:
-        Called with what a person watching wants to read: the ingest summaries, then a line when
-        the run has begun (the command line prints them).
+        Called with what a person watching wants to read: the ingest summaries (after
+        normalizing), then a line when the run has begun (the command line prints them).
 
     Returns
     -------
@@ -332,16 +305,18 @@ def rescreen(
     Raises
     ------
     ConcurrentRunError
-        Another re-screen holds the run lock.
+        Another re-screen holds the run lock (also when there is nothing to do: its run may still
+        change the stored top-k).
     InputError, StoreError
         Bad input, or a database that refuses; the database is left as it was.
 
     Notes
     -----
-    Everything a run writes (rows, fitted model, results, the run's status) is committed in one
-    transaction at the end; a run killed before leaves the database as it was, and the next run
-    takes the dead process's lock over. Closed cases are not screened; pairs DNA excluded are
-    never proposed, and a case whose top-k holds a newly excluded pair is screened anew.
+    Everything a run writes (rows, fitted model, results, totals, the run's status) is committed
+    in one transaction at the end; a run killed before leaves the database as it was, and the
+    next run -- also one with nothing to do -- takes the dead process's lock over and marks its
+    run failed. Closed cases are not screened; pairs DNA excluded are never proposed, and a case
+    whose DNA exclusions changed is screened anew.
 
     Examples
     --------
@@ -369,195 +344,257 @@ def rescreen(
     raw = {"cases": _read(cases, "cases", mapping, strict),
            "candidates": _read(candidates, "candidates", mapping, strict)}
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
+    base = model if model is not None else default_model()
+    settings = _Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict)
+    store.clear_dead_lock()  # a killed run's lock and "running" row, also on a night with nothing to do
+    last_run = store.last_run_id() or 0
+    busy = store.lock_holder() is not None  # a run under way may commit after the first look
+    look = _look(store, raw, sources, settings)
     for table in raw.values():
         if table is not None and log is not None:
             log(table.report.summary())
-    base = model if model is not None else default_model()
-    blocking = blocking or BlockingSpec()
-    last_run = store.last_run_id() or 0
-    busy = store.lock_holder() is not None  # a run under way may commit after the first look
-    job = _Job(store, raw, sources, base, blocking, top_k, seed, full, refit)
-    if job.nothing_to_do():
-        return job.report("nothing", None, started)
-    run_id = store.begin_run("full" if job.kind == "full" else "incremental", job.config, job.model_version,
-                             seed, job.facts())
+    if look.nothing_to_do:
+        holder = store.lock_holder()
+        if holder is not None:  # its run may change the stored top-k: it is not current
+            raise ConcurrentRunError(f"nothing new to screen, but another run holds the run lock ({holder}); "
+                                     "the stored top-k may change when it finishes")
+        return _report(look, top_k, "nothing", None, None, started)
+    run_id = store.begin_run("full" if look.kind == "full" else "incremental", settings.config,
+                             look.model_version, seed, look.facts(settings))
     try:
         if busy or run_id != last_run + 1:
-            job.plan()  # another run came between the first look and the lock: look again
+            look = _look(store, raw, sources, settings)  # another run came between: look again
         if log is not None:
-            log(f"run {run_id} started: {job.kind} re-screen ({job.reason})")
-        job.execute(run_id, progress)
+            log(f"run {run_id} started: {look.kind} re-screen ({look.reason})")
+        done = _execute(store, look, settings, run_id, progress)
     except BaseException as exc:
         store.fail_run(run_id, exc)
         raise
-    return job.report(job.kind, run_id, started)
+    return _report(look, top_k, look.kind, run_id, done, started)
 
 
-class _Job:
-    """One re-screen's state: what came in, what the store holds, what to screen."""
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """What the caller asked for."""
 
-    def __init__(self, store: Store, raw: dict[str, RawTable | None], sources: dict[str, object],
-                 base: FellegiSunter, blocking: BlockingSpec, top_k: int, seed: int, full: bool,
-                 refit: bool) -> None:
-        self.store, self.raw, self.sources = store, raw, sources
-        self.base, self.blocking, self.top_k, self.seed = base, blocking, top_k, seed
-        self.depth = BUFFER * top_k
-        self.full_asked, self.refit = full, refit
-        self.config = config_hash(top_k, blocking, base.version)
-        self.pairs = self.screened_all = self.screened_delta = self.gained = 0
-        self.new_model: FellegiSunter | None = None  # what a full run fitted
-        self.after: dict[str, list[Bound]] = {}  # touched cases: stored rows after the run
-        self.bounds: dict[str, Bound | None] = {}
-        self.plan()
+    base: FellegiSunter
+    blocking: BlockingSpec
+    top_k: int
+    seed: int
+    full: bool
+    refit: bool
+    strict: bool
 
-    def plan(self) -> None:
-        store = self.store
-        self.cases = _split(self.raw["cases"], "cases", store, self.sources["cases"])
-        self.candidates = _split(self.raw["candidates"], "candidates", store, self.sources["candidates"])
-        self.stored = store.fitted_model()
-        self.open_ids = sorted(set(store.open_case_ids()) | set(self.cases.new_ids))
-        open_set = set(self.open_ids)
-        # (score, person) of every open case's stored rows, in rank order
-        self.before: dict[str, list[Bound]] = defaultdict(list)
-        self.before.update((c, keys) for c, keys in store.topk_scores().items() if c in open_set)
-        self.bounds_before = store.case_bounds()
-        self.excluded = store.excluded_pairs()
-        self.kind: RescreenKind = "full"
-        refit = True
-        if self.stored is None:
-            self.reason = "no fitted model yet"
-        elif self.stored.base_version != self.base.version:
-            self.reason = f"base model changed ({self.stored.base_version} -> {self.base.version})"
-        elif self.stored.config_hash != self.config:
-            self.reason = "top-k or blocking changed since the model was fitted"
-        elif self.full_asked:
-            refit = self.refit
-            self.reason = "asked for" + ("" if refit else ", with the stored fitted model")
-        else:
-            self.kind, self.reason, refit = "incremental", "stored fitted model", False
-        # None: a full run fits a new model; else the stored fitted model scores every pair
-        self.fitted: FellegiSunter | None = None
-        self.model_version = self.base.version
-        if not refit:
-            assert self.stored is not None
-            self.fitted = FellegiSunter.from_dict(self.stored.model)
-            self.model_version = self.stored.version
-        # a pair DNA excluded since it was stored: the case is screened anew (the merge keeps old rows)
-        self.stale = {c for c, keys in self.before.items() if any((c, p) in self.excluded for _, p in keys)} \
-            if self.excluded else set()
-        self.changed_open = {c for c in self.cases.ids if c in open_set}
+    @property
+    def depth(self) -> int:
+        return BUFFER * self.top_k
 
+    @property
+    def config(self) -> str:
+        return config_hash(self.top_k, self.blocking, self.base.version)
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """What came in and what the store holds, read before the run, and the kind of run it needs."""
+
+    cases: _Input
+    candidates: _Input
+    open_ids: list[str]
+    states: dict[str, CaseState]           # open cases with totals, as stored
+    excluded: set[tuple[str, str]]
+    exclusions: dict[str, str]             # per case: digest of its excluded persons now
+    kind: RescreenKind
+    reason: str
+    fitted: FellegiSunter | None           # None: a full run fits a new model
+    model_version: str
+    in_full: set[str]                      # incremental: open cases to screen against every candidate
+    raw: dict[str, RawTable | None]
+
+    @property
     def nothing_to_do(self) -> bool:
-        return (self.kind == "incremental" and not self.candidates.ids and not self.changed_open
-                and not self.stale)
+        return self.kind == "incremental" and not self.candidates.ids and not self.in_full
 
-    def facts(self) -> dict[str, Any]:
+    def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
-                "top_k": self.top_k, "stored_per_case": self.depth, "reason": self.reason,
+                "top_k": settings.top_k, "stored_per_case": settings.depth, "reason": self.reason,
                 "refit": self.kind == "full" and self.fitted is None}
 
-    def _options(self, model: FellegiSunter, progress: bool) -> dict[str, Any]:
-        return {"top_k": self.depth, "model": model, "blocking": self.blocking, "exclude": self.excluded,
-                "fit_to_data": False, "seed": self.seed, "progress": progress}
 
-    def _open_cases(self, ids: set[str]) -> RawTable:
-        stored = self.store.read_rows("cases", ids - set(self.cases.new_ids))
-        return _table(_overlay(stored, self.cases, ids), "cases", "stored cases")
+def _kind(stored: StoredModel | None, settings: _Settings) -> tuple[RescreenKind, str, bool]:
+    """(kind, reason, refit) of the run the stored fitted model and the settings call for."""
+    if stored is None:
+        return "full", "no fitted model yet", True
+    if stored.base_version != settings.base.version:
+        return "full", f"base model changed ({stored.base_version} -> {settings.base.version})", True
+    if stored.config_hash != settings.config:
+        return "full", "top-k or blocking changed since the model was fitted", True
+    if settings.full:
+        return "full", "asked for" + ("" if settings.refit else ", with the stored fitted model"), settings.refit
+    return "incremental", "stored fitted model", False
 
-    def _all_candidates(self) -> RawTable:
-        return _table(_overlay(self.store.read_rows("candidates"), self.candidates, None), "candidates",
-                      "stored candidates")
 
-    def execute(self, run_id: int, progress: bool) -> None:
-        results, replace = self._full(progress) if self.kind == "full" else self._incremental(progress)
-        fitted_json = None
-        if self.new_model is not None:
-            fitted_json = self.new_model.to_dict()
-            self.model_version = str(fitted_json["version"])
-        self.store.commit_run(
-            run_id, cases=self.cases.rows, candidates=self.candidates.rows, results=results,
-            replace_cases=replace, rescored_person_ids=self.candidates.ids if self.kind != "full" else (),
-            top_k=self.depth, model_version=self.model_version, fitted_model=fitted_json,
-            base_model_version=self.base.version, current=self.before,
-            bounds={c: b for c, b in self.bounds.items() if b != self.bounds_before.get(c)},  # changed ones
-            summary={"kind": self.kind, "screened_all": self.screened_all,
-                     "screened_delta": self.screened_delta, "pairs_compared": self.pairs},
-        )
-        k = self.top_k
-        self.gained = sum(bool({p for _, p in rows[:k]} - {p for _, p in self.before[c][:k]})
-                          for c, rows in self.after.items())
+def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, object],
+          settings: _Settings) -> _Look:
+    cases = _split(raw["cases"], "cases", store, sources["cases"], settings.strict)
+    candidates = _split(raw["candidates"], "candidates", store, sources["candidates"], settings.strict)
+    stored = store.fitted_model()
+    open_ids = sorted(set(store.open_case_ids()) | set(cases.new_ids))
+    open_set = set(open_ids)
+    topk = {c: rows for c, rows in store.topk_scores().items() if c in open_set}
+    totals = {c: t for c, t in store.case_totals().items() if c in open_set}
+    states = merge.states_from_store(topk, store.case_bounds(), totals)
+    excluded = store.excluded_pairs()
+    exclusions = merge.exclusions_by_case(excluded)
+    kind, reason, refit = _kind(stored, settings)
+    fitted, version = None, settings.base.version
+    if not refit:
+        assert stored is not None
+        fitted, version = FellegiSunter.from_dict(stored.model), stored.version
+    in_full = (merge.cases_to_screen_in_full(open_ids, states, set(cases.ids), exclusions)
+               if kind == "incremental" else set(open_ids))
+    return _Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
+                 in_full, raw)
 
-    def _screen_all(self, cases: set[str], model: FellegiSunter | None, progress: bool,
-                    candidates: RawTable | None = None) -> list[dict[str, Any]]:
-        """Screen ``cases`` against every candidate; their stored rows and bounds are replaced."""
-        case_rows = self._open_cases(cases)
-        candidates = candidates if candidates is not None else self._all_candidates()
-        rows: list[dict[str, Any]] = []
-        if len(case_rows) and len(candidates):
-            case_table, cand_table = load_side(case_rows, "cases"), load_side(candidates, "candidates")
-            if model is None:
-                fitted, _ = fit_population(self.base, case_table, cand_table, seed=self.seed)
-                # scored with the model as stored (JSON rounds m and u), as the next incremental run will
-                model = self.new_model = FellegiSunter.from_dict(fitted.to_dict())
-            result = screen(case_table, cand_table, **self._options(model, progress))
-            self.pairs += result.pairs_compared
-            rows = _rows(result)
-        per_case: dict[str, list[Bound]] = {c: [] for c in cases}
-        for row in rows:
-            per_case[row["case_id"]].append((float(row["score"]), str(row["person_id"])))
-        for case_id, keys in per_case.items():
-            self.after[case_id] = keys
-            self.bounds[case_id] = keys[-1] if len(keys) >= self.depth else None
-        self.screened_all = len(cases)
-        return rows
 
-    def _full(self, progress: bool) -> tuple[list[dict[str, Any]], set[str]]:
-        open_set = set(self.open_ids)
-        return self._screen_all(open_set, self.fitted, progress), open_set
+@dataclass(frozen=True, slots=True)
+class _Done:
+    """What a run did, for the report."""
 
-    def _incremental(self, progress: bool) -> tuple[list[dict[str, Any]], set[str]]:
-        assert self.fitted is not None
-        replace = self.changed_open | self.stale
-        delta_cases = set(self.open_ids) - replace
-        fresh: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        scored = None
-        if self.candidates.ids and delta_cases and self.candidates.table is not None:
-            # top_k (not 2 * top_k) rows each: the k-th best new or changed candidate of a case
-            # ranks far below its stored rows; reasons are formatted for the rows written only
-            scored = _screen_rows(self._open_cases(delta_cases), self.candidates.table, self.fitted,
-                                  self.blocking, self.excluded, self.top_k)
-            for row in scored.rows if scored is not None else ():
-                fresh[row["case_id"]].append(row)
-            self.pairs += scored.pairs if scored is not None else 0
-        leaving = set(self.candidates.changed_ids)
-        results: list[dict[str, Any]] = []
-        for case_id in sorted(delta_cases):
-            old = self.before[case_id]
-            if case_id not in fresh and not any(p in leaving for _, p in old):
-                continue  # untouched: nothing new in its window, nothing left it
-            merged, bound = _merge_case(old, fresh[case_id], leaving, self.bounds_before.get(case_id),
-                                        self.depth, self.top_k)
-            if not _exact(merged, bound, self.top_k):
-                replace.add(case_id)  # too many left its stored rows: the next one down is unknown
-                continue
-            self.after[case_id], self.bounds[case_id] = merged, bound
-            entering = {p for _, p in merged}  # the others would be cut by the merge: not written
-            results += [r for r in fresh[case_id] if r["person_id"] in entering]
-        if scored is not None:
-            scored.add_reasons(results)
-        self.screened_delta = len(delta_cases - replace)
-        if replace:
-            results += self._screen_all(replace, self.fitted, progress)
-        return results, replace
+    model_version: str
+    pairs: int
+    screened_all: int
+    screened_delta: int
+    gained: int
 
-    def report(self, kind: RescreenKind, run_id: int | None, started: float) -> RescreenReport:
-        reports = tuple(r.report for r in self.raw.values() if r is not None)
-        reason = self.reason if kind != "nothing" else "no new or changed rows, no new DNA exclusions"
-        return RescreenReport(
-            kind=kind, reason=reason, run_id=run_id, model_version=self.model_version, top_k=self.top_k,
-            new_cases=len(self.cases.new_ids), changed_cases=len(self.cases.changed_ids),
-            new_candidates=len(self.candidates.new_ids), changed_candidates=len(self.candidates.changed_ids),
-            cases_screened_all=self.screened_all, cases_screened_delta=self.screened_delta,
-            pairs_compared=self.pairs, cases_with_new_candidates=self.gained, ingest=reports,
-            seconds=time.perf_counter() - started,
-        )
+
+def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progress: bool) -> _Done:
+    """Screen, merge (:mod:`reunite.merge`) and commit one run."""
+    depth = settings.depth
+    model = look.fitted
+    after: dict[str, CaseState] = {}
+    reasons: dict[tuple[str, str], str] = {}
+    pairs = screened_delta = 0
+    in_full = set(look.in_full)
+    fresh: _Pairs | None = None
+    if look.kind == "incremental":
+        assert model is not None
+        delta = sorted(set(look.open_ids) - in_full)
+        gone, fresh = _delta_pairs(store, look, settings, delta, progress)
+        pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
+        merged, unknown = merge.merge_delta(
+            look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
+            leaving=set(look.candidates.changed_ids), depth=depth, top_k=settings.top_k)
+        after.update(merged)
+        in_full |= unknown
+        screened_delta = len(delta) - len(unknown)
+    new_model = None
+    if in_full:
+        full_states, full_reasons, model, new_model, full_pairs = _screen_in_full(
+            store, look, settings, in_full, progress)
+        after.update(full_states)
+        reasons.update(full_reasons)
+        pairs += full_pairs
+    # (a full run with no open case to screen fits and scores nothing: no model, no rows)
+    prior = model.prior if model is not None else settings.base.prior
+    # cases screened in full: every row replaced; merged cases: only the rows that change are written
+    merged_states = {c: s for c, s in after.items() if c not in in_full}
+    changes = merge.row_changes(look.states, merged_states, prior)
+    if fresh is not None:  # the reasons of the fresh rows that are written
+        reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
+    results = _result_rows({c: s for c, s in after.items() if c in in_full}, prior, reasons)
+    results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
+                 "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
+    fitted_json = new_model.to_dict() if new_model is not None else None
+    version = str(fitted_json["version"]) if fitted_json is not None else look.model_version
+    store.commit_run(
+        run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
+        replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
+        base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
+        leave=changes.leave, rescale=changes.rescale,
+        bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
+        summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
+                 "pairs_compared": pairs},
+    )
+    k = settings.top_k
+    before = {c: {p for _, p in s.rows[:k]} for c, s in look.states.items()}
+    gained = sum(bool({p for _, p in s.rows[:k]} - before.get(c, set())) for c, s in after.items())
+    return _Done(version, pairs, len(in_full), screened_delta, gained)
+
+
+def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str],
+                 progress: bool) -> tuple[_Pairs | None, _Pairs | None]:
+    """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
+    new and changed candidates' new versions, scored with the stored fitted model: each case's best
+    ``2 * top_k`` of each, the others summed (:meth:`_Pairs.deltas`)."""
+    assert look.fitted is not None
+    changed = look.candidates.changed_ids
+    if not delta or look.candidates.table is None:
+        return None, None
+    delta_cases = load_side(_table(store.read_rows("cases", delta), "cases", "stored cases"), "cases")
+    gone = None
+    if changed:
+        old_versions = _table(store.read_rows("candidates", changed), "candidates", "stored candidates")
+        gone = _screen_pairs(delta_cases, old_versions, look.fitted, settings.blocking, look.excluded,
+                             settings.depth)
+    fresh = _screen_pairs(delta_cases, look.candidates.table, look.fitted, settings.blocking, look.excluded,
+                          settings.depth, progress)
+    return gone, fresh
+
+
+def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[str], progress: bool) -> tuple[
+        dict[str, CaseState], dict[tuple[str, str], str], FellegiSunter, FellegiSunter | None, int]:
+    """Screen ``cases`` against every candidate (fitting a model first when the run refits): their
+    states from that screen, the reasons of their rows, the model, the new fitted model, pairs."""
+    case_rows = _table(_overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
+                       "cases", "stored cases")
+    all_candidates = _table(_overlay(store.read_rows("candidates"), look.candidates, None), "candidates",
+                            "stored candidates")
+    model, new_model = look.fitted, None
+    case_table, cand_table = load_side(case_rows, "cases"), load_side(all_candidates, "candidates")
+    if model is None:
+        fitted, _ = fit_population(settings.base, case_table, cand_table, seed=settings.seed)
+        # scored with the model as stored (JSON rounds m and u), as the next incremental run will
+        model = new_model = FellegiSunter.from_dict(fitted.to_dict())
+    scored = _screen_pairs(case_table, cand_table, model, settings.blocking, look.excluded, settings.depth,
+                           progress)
+    states: dict[str, CaseState] = {}
+    reasons: dict[tuple[str, str], str] = {}
+    totals = scored.totals() if scored is not None else {}
+    for case_id in cases:
+        rows = scored.by_case.get(case_id, []) if scored is not None else []
+        n, rest = totals.get(case_id, (0, 0.0))
+        states[case_id] = merge.state_from_screen(rows, n, rest, settings.depth,
+                                                  look.exclusions.get(case_id, merge.NO_EXCLUSIONS))
+    if scored is not None:
+        reasons = scored.reasons(scored.at.keys())
+    return states, reasons, model, new_model, scored.pairs if scored is not None else 0
+
+
+def _result_rows(states: Mapping[str, CaseState], prior: float,
+                 reasons: Mapping[tuple[str, str], str]) -> list[dict[str, Any]]:
+    """Every stored row of the cases in ``states``, ranked, with probabilities from their state."""
+    rows: list[dict[str, Any]] = []
+    for case_id, state in sorted(states.items()):
+        probabilities, _ = merge.posteriors(state, prior)
+        rows += [{"case_id": case_id, "rank": rank, "person_id": person_id, "score": score,
+                  "probability": probability, "reasons": reasons.get((case_id, person_id), "")}
+                 for rank, ((score, person_id), probability) in enumerate(zip(state.rows, probabilities,
+                                                                               strict=True), start=1)]
+    return rows
+
+
+def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, done: _Done | None,
+            started: float) -> RescreenReport:
+    reports = tuple(r.report for r in look.raw.values() if r is not None)
+    reason = look.reason if kind != "nothing" else "no new or changed rows, no new DNA exclusions"
+    return RescreenReport(
+        kind=kind, reason=reason, run_id=run_id, model_version=done.model_version if done else look.model_version,
+        top_k=top_k,
+        new_cases=len(look.cases.new_ids), changed_cases=len(look.cases.changed_ids),
+        new_candidates=len(look.candidates.new_ids), changed_candidates=len(look.candidates.changed_ids),
+        cases_screened_all=done.screened_all if done else 0,
+        cases_screened_delta=done.screened_delta if done else 0,
+        pairs_compared=done.pairs if done else 0, cases_with_new_candidates=done.gained if done else 0,
+        ingest=reports, seconds=time.perf_counter() - started,
+    )

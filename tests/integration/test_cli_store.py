@@ -4,6 +4,7 @@ one-line errors (exit code 2, no traceback)."""
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,68 @@ def test_user_mistakes_print_one_line_and_exit_2(
     Store.open(f"sqlite:///{tmp_path}/r.db").close()
     assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
     one_error_line(capsys, message.replace("{tmp}", str(tmp_path)))
+
+
+def _stored(db_url: str, side: str) -> dict[str, dict[str, str]]:
+    with Store.open(db_url) as store:
+        key = "case_id" if side == "cases" else "person_id"
+        return {r[key]: r for r in store.read_rows(side)}  # type: ignore[arg-type]
+
+
+def test_rescreen_never_lets_an_unusable_row_replace_a_stored_one(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: a re-sent case with birth date 1992-13-20 wiped its stored candidates; a re-sent
+    candidate with 1993-02-30 overwrote the good stored row though the run said "not stored". Rows
+    are read and normalized as screen does before anything is stored: a row rejected for any
+    reason (here a wrong number of cells, a duplicate id, an empty id -- and the impossible dates,
+    whichever way normalize reads them) never replaces a stored row, is in the quarantine file with
+    its reason, and the printed counts balance."""
+    with Store.open(filled) as store:
+        c1_before = [r.person_id for r in store.current_topk(["C1"])]
+    assert c1_before
+    cases_before, people_before = _stored(filled, "cases"), _stored(filled, "candidates")
+    write(tmp_path / "cases2.csv", "case_id,name,sex,birth_date,missing_region\n"
+                                   "C1,王小红,F,1992-13-20,310115\n"
+                                   "C2,李强,M,1990,360302,extra cell\n")
+    write(tmp_path / "people2.csv", "person_id,name,sex,birth_date,region,id_number\n"
+                                    "P1,王小红,F,1993-02-30,上海市南汇县,31022519880503002X\n"
+                                    "P2,张晓红,F,1988-06-11,310115\n"          # a cell short
+                                    "P3,李强强,M,1990-02-01,360302,\n"
+                                    "P3,李强,M,1990-02-01,360302,\n"           # duplicate id
+                                    ",无名,M,1990-02-01,360302,\n")            # no id
+    assert main(["rescreen", "--db", filled, "--cases", str(tmp_path / "cases2.csv"), "--candidates",
+                 str(tmp_path / "people2.csv"), "--top-k", "3"]) == 0
+    out = capsys.readouterr().out
+    counts = {Path(m[1]).name: (int(m[2]), int(m[3]), int(m[4]))
+              for m in re.finditer(r"^(.+?): read (\d+), accepted (\d+), quarantined (\d+)", out, re.M)}
+    assert all(read == accepted + quarantined for read, accepted, quarantined in counts.values()), out
+    assert counts["cases2.csv"][0] == 2 and counts["people2.csv"][0] == 5
+    quarantine = {p: list(csv.DictReader((tmp_path / f"{p}.quarantine.csv").read_text(encoding="utf-8-sig")
+                                         .splitlines())) for p in ("cases2", "people2")}
+    # the file also lists flags on rows that were kept (a "quarantined" column says which, when present)
+    bad_rows = {p: {int(r["row"]) for r in rows if r.get("quarantined", "yes") == "yes"}
+                for p, rows in quarantine.items()}
+    assert {3} <= bad_rows["cases2"] and {3, 5, 6} <= bad_rows["people2"]
+    assert len(bad_rows["cases2"]) == counts["cases2.csv"][2]
+    assert len(bad_rows["people2"]) == counts["people2.csv"][2]
+    for side, name, before in (("cases", "cases2", cases_before), ("candidates", "people2", people_before)):
+        lines = list(csv.reader((tmp_path / f"{name}.csv").read_text(encoding="utf-8").splitlines()))
+        header = lines[0]
+        accepted: dict[str, list[dict[str, str]]] = {}
+        for number, cells in enumerate(lines[1:], start=2):
+            if number not in bad_rows[name]:
+                row = dict(zip(header, cells, strict=True))
+                accepted.setdefault(cells[0], []).append(row)
+        for key, stored in _stored(filled, side).items():
+            # a stored row is the one stored before or an accepted input row with its id -- never a
+            # quarantined one
+            fits = [row for row in accepted.get(key, []) if all(stored[c] == v for c, v in row.items())]
+            assert stored == before.get(key) or fits, (side, key, stored)
+        assert "" not in _stored(filled, side)
+    assert _stored(filled, "cases")["C2"] == cases_before["C2"]  # the wrong number of cells changed nothing
+    assert _stored(filled, "candidates")["P2"] == people_before["P2"]
+    with Store.open(filled) as store:
+        assert store.current_topk(["C1"]), "C1 lost its stored candidates"
+        if 2 in bad_rows["cases2"]:
+            assert [r.person_id for r in store.current_topk(["C1"])] == c1_before

@@ -85,7 +85,7 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
 
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == head_revision() == "0004"
+        assert store.schema_revision() == head_revision() == "0005"
         assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
         assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
         assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
@@ -163,6 +163,38 @@ def test_revision_0004_derives_topk_ranks_and_downgrades_with_them(db_url: str) 
         engine.dispose()
 
 
+def test_revision_0005_adds_case_totals_and_a_store_without_them_screens_each_case_in_full(db_url: str) -> None:
+    """0005 adds per-case totals (what probabilities need besides the stored rows). A store whose
+    top-k came from before it has none: its next incremental run screens every open case in full."""
+    import pandas as pd
+
+    from reunite.rescreen import rescreen
+
+    cases = pd.DataFrame({"case_id": ["C1", "C2"], "name": ["王小红", "李强"], "sex": ["F", "M"],
+                          "birth_date": ["1988", "1990"]})
+    people = pd.DataFrame({"person_id": [f"P{i}" for i in range(8)], "name": ["王小红", "李强"] * 4,
+                           "sex": ["F", "M"] * 4, "birth_date": ["1988-05-01", "1990-02-03"] * 4})
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases, candidates=people.iloc[:6], top_k=2)
+        assert sorted(store.case_totals()) == ["C1", "C2"]
+    engine = create_store_engine(db_url)
+    try:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0004")
+        with engine.connect() as connection:
+            assert "case_totals" not in sa.inspect(connection).get_table_names()
+    finally:
+        engine.dispose()
+    with Store.open(db_url) as store:
+        assert store.schema_revision() == "0005" and store.case_totals() == {}
+        report = rescreen(store, candidates=people, top_k=2)
+        assert (report.kind, report.cases_screened_all, report.cases_screened_delta) == ("incremental", 2, 0)
+        assert sorted(store.case_totals()) == ["C1", "C2"]
+
+
 def test_models_match_the_head_revision(db_url: str) -> None:
     """The models and the migration scripts describe the same schema (autogenerate finds nothing)."""
     engine = create_store_engine(db_url)
@@ -176,10 +208,17 @@ def test_models_match_the_head_revision(db_url: str) -> None:
         engine.dispose()
 
 
+def test_schema_head_constant_is_the_newest_revision() -> None:
+    """A database at SCHEMA_HEAD opens without loading Alembic: the constant must follow the scripts."""
+    from reunite.store.db import SCHEMA_HEAD
+
+    assert head_revision() == SCHEMA_HEAD
+
+
 def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == "0004"
+        assert store.schema_revision() == "0005"
     finally:
         store.close()

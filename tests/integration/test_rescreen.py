@@ -86,6 +86,45 @@ def test_incremental_gives_the_full_top_k_of_the_same_fitted_model(
             .itertuples(index=False, name=None)] == incremental
 
 
+def ranked(store: Store) -> list[tuple[str, int, str, float, float]]:
+    """Ranks 1..TOP_K of every case with their probabilities."""
+    return [(r.case_id, r.rank, r.person_id, r.score, r.probability) for r in store.current_topk()
+            if r.rank <= TOP_K]
+
+
+def assert_same_ranking(got: list[tuple[str, int, str, float, float]],
+                        want: list[tuple[str, int, str, float, float]]) -> None:
+    """Same cases, ranks, persons and scores; probabilities within 1e-9."""
+    assert [r[:4] for r in got] == [r[:4] for r in want]
+    worst = max((abs(a[4] - b[4]) for a, b in zip(got, want, strict=True)), default=0.0)
+    assert worst <= 1e-9, worst
+
+
+def test_incremental_probabilities_equal_a_full_run_of_the_same_fitted_model(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: after a merge, probabilities summed to 2 and a 3-bit candidate showed p = 0.89. A
+    case's probabilities depend on all its compared candidates; the merge must keep them exact."""
+    cases, candidates = data
+    rescreen(store, cases=cases.iloc[:50], candidates=candidates.iloc[:2700], top_k=TOP_K, seed=3)
+    cases_b, candidates_b = changed(cases, candidates)
+    assert rescreen(store, cases=cases_b, candidates=candidates_b, top_k=TOP_K).kind == "incremental"
+    incremental = ranked(store)
+    sums: dict[str, float] = {}
+    for case_id, _, _, _, probability in incremental:
+        sums[case_id] = sums.get(case_id, 0.0) + probability
+    assert max(sums.values()) <= 1.0 + 1e-12
+    rescreen(store, top_k=TOP_K, full=True, refit=False)
+    assert_same_ranking(incremental, ranked(store))
+    stored = store.fitted_model()
+    assert stored is not None
+    direct = screen(cases_b, candidates_b, top_k=TOP_K, model=FellegiSunter.from_dict(stored.model),
+                    fit_to_data=False).to_pandas()
+    assert_same_ranking(incremental, [
+        (c, r, p, float(s), float(q)) for c, r, p, s, q in direct[
+            ["case_id", "rank", "person_id", "score", "probability"]].itertuples(index=False, name=None)])
+
+
 def test_nothing_new_does_nothing_and_records_no_run(
     store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
@@ -236,3 +275,73 @@ def test_case_losing_its_reserve_is_screened_against_every_candidate(
     merged = [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3]
     rescreen(store, top_k=3, full=True, refit=False)
     assert [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk() if r.rank <= 3] == merged
+
+
+def test_export_of_the_stored_top_k_equals_screens_csv(
+    db_url: str, data: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 10: ``reunite export`` writes the stored top-k as RANKED.csv, byte for byte what
+    ``screen`` writes with the same fitted model -- after a full run and after an incremental one."""
+    from reunite.cli import main
+
+    cases, candidates = data
+    cases_b, candidates_b = changed(cases, candidates)
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases.iloc[:50], candidates=candidates.iloc[:2700], top_k=TOP_K)
+        stored = store.fitted_model()
+    assert stored is not None
+    model = FellegiSunter.from_dict(stored.model)
+    for day, (day_cases, day_candidates) in enumerate([(cases.iloc[:50], candidates.iloc[:2700]),
+                                                      (cases_b, candidates_b)]):
+        if day:
+            assert rescreen(db_url, cases=day_cases, candidates=day_candidates, top_k=TOP_K).kind == "incremental"
+        for reveal in ([], ["--reveal-ids"]):
+            out, want = tmp_path / f"export{day}{len(reveal)}.csv", tmp_path / f"screen{day}{len(reveal)}.csv"
+            assert main(["export", "--db", db_url, "--out", str(out), *reveal]) == 0
+            assert f"rows of the stored top-k: {out}" in capsys.readouterr().out
+            screen(day_cases, day_candidates, top_k=TOP_K, model=model, fit_to_data=False).to_csv(
+                want, reveal_ids=bool(reveal))
+            assert out.read_bytes() == want.read_bytes()
+
+
+def test_nothing_to_do_after_a_killed_run_still_clears_its_lock_and_running_row(
+    db_url: str, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: a night with nothing to do left a killed run's lock and "running" row in place."""
+    cases, candidates = data
+    rescreen(db_url, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    # a process that takes the lock, records its run, and dies without finishing
+    code = ("import os, sys; from reunite.store import Store; s = Store.open(sys.argv[1]); "
+            "print(s.begin_run('incremental', 'cfg', 'm', 0, {}), flush=True); os._exit(0)")
+    dead = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True, check=True)
+    killed = int(dead.stdout.strip())
+    with Store.open(db_url) as store:
+        assert store.lock_holder() is not None and store.run_info(killed)["status"] == "running"
+        report = rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+        assert report.kind == "nothing"
+        assert store.lock_holder() is None
+        assert store.run_info(killed)["status"] == "failed" and "abandoned" in store.run_info(killed)["error"]
+
+
+def test_nothing_to_do_during_a_live_run_does_not_call_the_stored_top_k_current(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """Issue 10: while a --full run was under way, a plain rescreen said "the stored top-k is
+    current" -- a top-k that run was about to replace."""
+    cases, candidates = data
+    rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    live = store.begin_run("full", "cfg", "m", 0, {})  # this process: alive
+    with pytest.raises(ConcurrentRunError, match="another run holds the run lock"):
+        rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K)
+    store.finish_run(live)
+    assert rescreen(store, cases=cases, candidates=candidates.iloc[:500], top_k=TOP_K).kind == "nothing"
+
+
+def test_first_run_with_candidates_only_screens_nothing_and_later_cases_get_a_full_run(store: Store) -> None:
+    """Found by the CLI fuzz test: a first (full) run with no case to screen fits no model."""
+    people = pd.DataFrame({"person_id": ["p1"], "name": ["李小红"], "sex": ["F"], "birth_date": ["1988-05-20"]})
+    cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988年5月"]})
+    first = rescreen(store, candidates=people, top_k=2)
+    assert (first.kind, first.pairs_compared, store.fitted_model()) == ("full", 0, None)
+    assert rescreen(store, cases=cases, top_k=2).kind == "full"
+    assert [(r.case_id, r.person_id) for r in store.current_topk()] == [("c1", "p1")]

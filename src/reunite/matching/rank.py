@@ -7,7 +7,7 @@ import numpy as np
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.spec import LEVEL_LABELS, ComparisonName
 
-__all__ = ["case_posteriors", "format_reasons", "survivors", "top_k"]
+__all__ = ["case_posteriors", "format_reasons", "outside_sums", "survivors", "top_k"]
 
 
 _EXACT_SORT = 200_000
@@ -125,6 +125,25 @@ def case_posteriors(
     posterior = np.exp2(log_prior[g] + s - log_denominator[g])
     any_match = np.where(count > 0, np.exp2(log_prior + log_total - log_denominator), 0.0)
     return posterior, any_match, count
+
+
+def outside_sums(group: I64, score: F32, n_groups: int, kept: I64) -> F64:
+    """Per group, the sum of the Bayes factors ``2**score`` of the rows not in ``kept``.
+
+    With the kept rows' own scores this is every term of :func:`case_posteriors`' sum, split so that
+    the nightly re-screen can keep a case's posterior exact as candidates enter and leave its kept
+    rows: the terms are added here, never recovered by subtracting from a total (which would lose
+    the small terms beside a large one).
+
+    >>> outside_sums(np.array([0, 0, 1]), np.array([3.0, 1.0, 2.0], dtype=np.float32), 2,
+    ...              np.array([0])).tolist()
+    [2.0, 4.0]
+    """
+    outside = np.ones(group.shape[0], dtype=bool)
+    outside[kept] = False
+    with np.errstate(over="ignore", under="ignore"):
+        terms = np.exp2(score[outside].astype(np.float64))
+    return np.bincount(group[outside], weights=terms, minlength=n_groups).astype(np.float64)
 
 
 def format_reasons(

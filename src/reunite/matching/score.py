@@ -14,7 +14,7 @@ from reunite.matching.compare import Pairs, compare, compare_pairs
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
-from reunite.matching.rank import case_posteriors, survivors, top_k
+from reunite.matching.rank import case_posteriors, outside_sums, survivors, top_k
 
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
@@ -36,6 +36,7 @@ class ChunkResult:
     case_ids: I64           # the chunk's cases
     case_any_match: F64     # per chunk case: probability the child is among its candidates
     case_pairs: I64         # per chunk case: pairs compared
+    case_rest: F64          # per chunk case: sum of 2**score over its compared pairs not kept
     pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
 
 
@@ -206,5 +207,6 @@ def score_chunk(
         case_ids=chunk.cases,
         case_any_match=any_match,
         case_pairs=count,
+        case_rest=outside_sums(local, score, n_local, kept),
         pairs=len(chunk),
     )

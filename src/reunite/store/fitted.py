@@ -1,9 +1,10 @@
-"""What the re-screen keeps between runs: fitted models and per-case bounds.
+"""What the re-screen keeps between runs: fitted models, per-case bounds and per-case totals.
 
 Incremental re-screens score with the newest stored fitted model (u and term frequencies fitted
 on the data by the last full re-screen), so a pair scores the same in every run until the next
 full re-screen fits a new one. A case's bound is the (score, person id) rank after which every
-candidate missing from its current top-k ranks; no bound: the top-k holds the whole window.
+candidate missing from its current top-k ranks; no bound: the top-k holds the whole window. A
+case's totals (:class:`CaseTotals`) are what its probabilities need besides its stored rows.
 """
 
 from __future__ import annotations
@@ -18,12 +19,37 @@ from sqlalchemy.orm import Session
 
 from reunite.store.db import as_utc, bulk_insert, fetch_tuples, utcnow
 from reunite.store.dna import chunks
-from reunite.store.models import CaseBound, FittedModel
+from reunite.store.models import CaseBound, CaseTotal, FittedModel
 
-__all__ = ["Bound", "StoredModel", "add_fitted_model", "latest_fitted_model", "read_bounds", "write_bounds"]
+__all__ = [
+    "Bound",
+    "CaseTotals",
+    "StoredModel",
+    "add_fitted_model",
+    "latest_fitted_model",
+    "read_bounds",
+    "read_totals",
+    "write_bounds",
+    "write_totals",
+]
 
 Bound = tuple[float, str]  # (score, person_id)
 _BOUNDS = cast(Table, CaseBound.__table__)
+_TOTALS = cast(Table, CaseTotal.__table__)
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTotals:
+    """A case's compared candidates besides its stored rows (see :mod:`reunite.merge`).
+
+    ``pairs``: candidates compared (DNA-excluded pairs not counted); ``rest``: the sum of
+    ``2**score`` over the compared candidates that are not among the stored rows; ``exclusions``: a
+    digest of the persons DNA had excluded for the case when these were counted.
+    """
+
+    pairs: int
+    rest: float
+    exclusions: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,3 +99,18 @@ def write_bounds(session: Session, run_id: int, bounds: Mapping[str, Bound | Non
         connection.execute(delete(_BOUNDS).where(_BOUNDS.c.case_id.in_(part)))
     bulk_insert(session, _BOUNDS, [{"case_id": c, "score": b[0], "person_id": b[1], "run_id": run_id}
                                    for c, b in bounds.items() if b is not None])
+
+
+def read_totals(session: Session) -> dict[str, CaseTotals]:
+    """Every stored case's totals, by case id."""
+    query = select(_TOTALS.c.case_id, _TOTALS.c.pairs, _TOTALS.c.rest, _TOTALS.c.exclusions)
+    return {c: CaseTotals(int(n), float(r), str(e)) for c, n, r, e in fetch_tuples(session.connection(), query)}
+
+
+def write_totals(session: Session, run_id: int, totals: Mapping[str, CaseTotals]) -> None:
+    """Set the totals of the cases in ``totals``."""
+    connection = session.connection()
+    for part in chunks(sorted(totals)):
+        connection.execute(delete(_TOTALS).where(_TOTALS.c.case_id.in_(part)))
+    bulk_insert(session, _TOTALS, [{"case_id": c, "pairs": t.pairs, "rest": t.rest, "exclusions": t.exclusions,
+                                    "run_id": run_id} for c, t in totals.items()])

@@ -27,7 +27,14 @@ from reunite.errors import ConcurrentRunError
 from reunite.store.db import as_utc, utcnow
 from reunite.store.models import RunLock
 
-__all__ = ["LockHolder", "acquire_run_lock", "break_run_lock", "lock_holder", "release_run_lock"]
+__all__ = [
+    "LockHolder",
+    "acquire_run_lock",
+    "break_run_lock",
+    "lock_holder",
+    "release_run_lock",
+    "remove_dead_lock",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,3 +144,18 @@ def break_run_lock(engine: Engine) -> LockHolder | None:
     with engine.begin() as connection:
         connection.execute(delete(RunLock).where(RunLock.id == 1))
     return holder
+
+
+def remove_dead_lock(engine: Engine) -> LockHolder | None:
+    """Remove the lock of a holder that ran on this host and is no longer alive; returns that holder
+    (``None`` when the lock is free or its holder may live). A run that finds nothing to do calls
+    this, so a killed run's lock does not outlive it until the next night with work."""
+    holder = lock_holder(engine)
+    if holder is None or holder.host != socket.gethostname() or pid_alive(holder.pid):
+        return None
+    with engine.begin() as connection:
+        # compare-and-swap, as in acquire_run_lock: only the dead holder's row goes
+        gone = connection.execute(
+            delete(RunLock).where(RunLock.id == 1, RunLock.pid == holder.pid, RunLock.host == holder.host)
+        ).rowcount
+    return holder if gone == 1 else None

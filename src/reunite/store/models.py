@@ -244,6 +244,23 @@ class CaseBound(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
 
 
+class CaseTotal(Base):
+    """Added by revision 0005: what a case's posterior needs besides its stored rows.
+
+    ``pairs``: candidates compared with the case (DNA-excluded pairs not counted); ``rest``: the sum
+    of ``2**score`` over those compared candidates that are not among its current top-k rows;
+    ``exclusions``: a digest of the persons DNA had excluded for the case when they were counted.
+    """
+
+    __tablename__ = "case_totals"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.case_id"), primary_key=True)
+    pairs: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    rest: Mapped[float] = mapped_column(Float, nullable=False)
+    exclusions: Mapped[str] = mapped_column(Text, nullable=False)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
+
+
 class AuditEntry(Base):
     __tablename__ = "audit_log"
 

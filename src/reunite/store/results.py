@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, select
+from sqlalchemy import Float, Table, bindparam, case, delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite.errors import InputError
@@ -28,6 +28,7 @@ __all__ = [
     "parse_result_rows",
     "rank_key",
     "rank_rows",
+    "reweigh_rows",
     "write_results",
 ]
 
@@ -38,6 +39,9 @@ TOPK_SELECT = select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOPK.c.
                      _TOPK.c.reasons, _TOPK.c.run_id)
 _BY_RANK = itemgetter(0, 1)  # of (-score, person_id, ...) tuples
 _DELETE_PAIR = delete(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p"))
+_SCALED = _TOPK.c.probability * bindparam("f", type_=Float)
+_RESCALE = update(_TOPK).where(_TOPK.c.case_id == bindparam("c")).values(
+    probability=case((_SCALED > 1.0, 1.0), else_=_SCALED))
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,3 +194,15 @@ def write_results(
                                   "probability": r["probability"], "reasons": r["reasons"], "run_id": run_id}
                                  for r in entering])
     return len(touched)
+
+
+def reweigh_rows(session: Session, leave: Sequence[tuple[str, str]], rescale: Sequence[tuple[str, float]]) -> None:
+    """Inside ``session``'s transaction: delete the current top-k rows ``(case, person)`` in
+    ``leave``, and multiply the probability of every row of each case in ``rescale`` ``(case,
+    factor)`` by its factor (capped at 1); rows keep their reasons and the run that scored them.
+    Call it before inserting the rows that enter."""
+    connection = session.connection()
+    if leave:
+        connection.execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
+    if rescale:
+        connection.execute(_RESCALE, [{"c": c, "f": f} for c, f in rescale])

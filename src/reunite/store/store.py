@@ -36,11 +36,14 @@ from reunite.store.db import (
 )
 from reunite.store.fitted import (
     Bound,
+    CaseTotals,
     StoredModel,
     add_fitted_model,
     latest_fitted_model,
     read_bounds,
+    read_totals,
     write_bounds,
+    write_totals,
 )
 from reunite.store.lock import (
     LockHolder,
@@ -49,6 +52,7 @@ from reunite.store.lock import (
     current_user,
     lock_holder,
     release_run_lock,
+    remove_dead_lock,
     set_lock_run,
 )
 from reunite.store.models import AuditEntry, Candidate, Case, CurrentTopK, DnaProfile, Run
@@ -62,7 +66,15 @@ from reunite.store.records import (
     table_of,
     upsert_rows,
 )
-from reunite.store.results import TOPK_SELECT, TopKRow, parse_result_rows, rank_key, rank_rows, write_results
+from reunite.store.results import (
+    TOPK_SELECT,
+    TopKRow,
+    parse_result_rows,
+    rank_key,
+    rank_rows,
+    reweigh_rows,
+    write_results,
+)
 
 __all__ = ["RunKind", "Store", "UpsertResult"]
 
@@ -331,6 +343,12 @@ class Store:
                 raise StoreError(f"run {run_id}: no such run")
             return {c: getattr(run, c) for c in Run.__table__.columns.keys()}  # noqa: SIM118
 
+    def last_succeeded_run(self) -> dict[str, Any] | None:
+        """:meth:`run_info` of the newest succeeded run (``None`` before the first)."""
+        with self._sessions() as session:
+            run_id = session.scalar(select(Run.id).where(Run.status == "succeeded").order_by(Run.id.desc()).limit(1))
+        return None if run_id is None else self.run_info(run_id)
+
     def last_model_version(self) -> str | None:
         """Model version of the newest succeeded run (``None`` before the first)."""
         with self._sessions() as session:
@@ -340,6 +358,15 @@ class Store:
     def lock_holder(self) -> LockHolder | None:
         """Who holds the run lock now (``None`` when free)."""
         return lock_holder(self.engine)
+
+    def clear_dead_lock(self) -> LockHolder | None:
+        """Remove a run lock left by a dead process on this host and mark its run failed
+        ("abandoned"), as :meth:`begin_run` would; returns that holder, or ``None``."""
+        holder = remove_dead_lock(self.engine)
+        if holder is not None:
+            with self._sessions.begin() as session:
+                self._abandon(session, holder)
+        return holder
 
     def break_run_lock(self) -> LockHolder | None:
         """Remove the run lock whoever holds it (for a person, after checking it is stale)."""
@@ -457,6 +484,12 @@ class Store:
         with self._sessions() as session:
             return read_bounds(session)
 
+    def case_totals(self) -> dict[str, CaseTotals]:
+        """Per case, what its probabilities need besides its stored rows (set by :meth:`commit_run`);
+        a case without totals (screened before revision 0005) must be screened in full."""
+        with self._sessions() as session:
+            return read_totals(session)
+
     def commit_run(
         self,
         run_id: int,
@@ -471,6 +504,9 @@ class Store:
         fitted_model: Mapping[str, Any] | None = None,
         base_model_version: str = "",
         bounds: Mapping[str, Bound | None] | None = None,
+        totals: Mapping[str, CaseTotals] | None = None,
+        leave: Sequence[tuple[str, str]] = (),
+        rescale: Sequence[tuple[str, float]] = (),
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -479,10 +515,12 @@ class Store:
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
-        :meth:`case_bounds`; ``None`` removes one), sets the run's ``model_version`` when given,
-        and finishes the run; then releases the run lock. A process killed before the
-        commit leaves the database as it was (the run stays "running" until a later run takes the
-        dead holder's lock over and marks it failed).
+        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), deletes
+        the top-k rows ``(case, person)`` in ``leave``, multiplies the probabilities of the rows of
+        each case in ``rescale`` ``(case, factor)`` by its factor, sets
+        the run's ``model_version`` when given, and finishes the run; then releases the run lock.
+        A process killed before the commit leaves the database as it was (the run stays "running"
+        until a later run takes the dead holder's lock over and marks it failed).
 
         ``current`` may hand over what :meth:`topk_scores` returned for cases that ``results``
         merge into, read after the run began (only the run lock's holder writes the top-k): the
@@ -508,9 +546,11 @@ class Store:
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
+                reweigh_rows(session, leave, rescale)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
+                write_totals(session, run_id, totals or {})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()

@@ -1,0 +1,83 @@
+"""The stored current top-k as RANKED.csv: what the nightly batch holds, in ``screen``'s format.
+
+``reunite export`` writes it so that a night's result can be checked, and compared with a
+``reunite screen`` run: the columns and their formatting are those of
+:meth:`reunite.pipeline.ScreenResult.to_csv` (:func:`reunite.pipeline.write_ranked_csv`);
+``probability``, ``case_probability`` and ``pairs_compared`` come from each case's stored state
+(:func:`reunite.merge.posteriors`), the candidate columns from the stored candidate rows,
+normalized as ``screen`` normalizes them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from reunite.errors import StoreError
+from reunite.ingest import read_table
+from reunite.ingest.table import CANDIDATE_COLUMNS
+from reunite.matching.model import FellegiSunter
+from reunite.merge import posteriors, states_from_store
+from reunite.pipeline import RANKED_COLUMNS, SEX_TEXT, load_side, write_ranked_csv
+from reunite.store import Store
+
+__all__ = ["export_topk"]
+
+
+def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reveal_ids: bool = False) -> int:
+    """Write ranks 1..``top_k`` of every open case's stored rows to ``out`` as RANKED.csv.
+
+    ``top_k`` defaults to the top-k of the newest succeeded run. Returns the rows written.
+
+    Raises
+    ------
+    StoreError
+        The store holds no succeeded re-screen, or a stored case lacks its totals (stored before
+        revision 0005: run ``reunite rescreen`` once first).
+    """
+    run = store.last_succeeded_run()
+    fitted = store.fitted_model()
+    if run is None or fitted is None:
+        raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
+    k = int(top_k if top_k is not None else run["input_counts"].get("top_k", 0)) or None
+    open_cases = set(store.open_case_ids())
+    rows = [r for r in store.current_topk(open_cases) if k is None or r.rank <= k]
+    states = states_from_store(store.topk_scores(open_cases), store.case_bounds(), store.case_totals())
+    missing = sorted({r.case_id for r in rows} - set(states))
+    if missing:
+        raise StoreError(f"cases {missing[:5]} have no stored totals (stored before this version): "
+                         "run reunite rescreen once, then export")
+    prior = FellegiSunter.from_dict(fitted.model).prior
+    probability: dict[tuple[str, str], float] = {}
+    case_probability: dict[str, float] = {}
+    for case_id in {r.case_id for r in rows}:
+        state = states[case_id]
+        values, any_match = posteriors(state, prior)
+        probability.update(((case_id, p), v) for (_, p), v in zip(state.rows, values, strict=True))
+        case_probability[case_id] = any_match
+    people = sorted({r.person_id for r in rows})
+    frame = pd.DataFrame(store.read_rows("candidates", people), columns=list(CANDIDATE_COLUMNS), dtype=object)
+    table = load_side(read_table(frame, "candidates", label="stored candidates"), "candidates")
+    at = {str(p): i for i, p in enumerate(table.ids.tolist())}
+    index = np.asarray([at[r.person_id] for r in rows], dtype=np.int64)
+    columns: dict[str, Any] = {
+        "case_id": [r.case_id for r in rows],
+        "rank": [r.rank for r in rows],
+        "person_id": [r.person_id for r in rows],
+        "score": [r.score for r in rows],
+        "probability": [probability[r.case_id, r.person_id] for r in rows],
+        "case_probability": [case_probability[r.case_id] for r in rows],
+        "reasons": [r.reasons for r in rows],
+        "name": table.display_name[index],
+        "sex": SEX_TEXT[table.sex[index]],
+        "birth_date": table.display_birth[index],
+        "region": table.display_region[index],
+        "id_number": (table.id_number if reveal_ids else table.id_masked)[index],
+        "pairs_compared": [states[r.case_id].pairs for r in rows],
+    }
+    assert set(columns) == set(RANKED_COLUMNS)
+    write_ranked_csv(out, columns, reveal_ids=reveal_ids)
+    return len(rows)
