@@ -96,6 +96,7 @@ class Draw:
 
     @classmethod
     def make(cls, cfg: SynthConfig, n_cases: int, n_candidates: int, seed: int, directory: Path) -> Draw:
+        directory.mkdir(parents=True, exist_ok=True)  # write() creates one folder level only
         paths = write(generate(n_cases, n_candidates, seed=seed, config=cfg), directory)
         truth = pd.read_csv(paths.truth, dtype=str, keep_default_na=False)
         return cls(seed, directory, truth)
