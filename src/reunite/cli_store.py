@@ -47,6 +47,10 @@ def add_store_commands(commands: Any) -> None:
                         help="ranks per case to write (default: the top-k of the last re-screen)")
     export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
 
+    unlock = commands.add_parser(
+        "unlock", help="remove the run lock of a re-screen whose process is gone (another host): audited")
+    unlock.add_argument("--db", required=True, help=_DB_HELP)
+
     dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
     dna_commands = dna.add_subparsers(dest="dna_command", required=True, metavar="ACTION")
     record = dna_commands.add_parser("record", help="record one DNA outcome (confirmed closes the case)")
@@ -82,7 +86,7 @@ def add_store_commands(commands: Any) -> None:
 def run_store_command(args: argparse.Namespace) -> int:
     """Run a command registered by :func:`add_store_commands`; returns the exit code."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "rescreen": _rescreen, "export": _export, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
+        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
         "dna profiles": _dna_profiles,
     }
     name = args.command if args.command != "dna" else f"dna {args.dna_command}"
@@ -186,6 +190,13 @@ def _export(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
     print(f"{rows} rows of the stored top-k: {args.out}")
+    return 0
+
+
+def _unlock(args: argparse.Namespace) -> int:
+    with open_store(args.db, create=False) as store:
+        holder = store.break_run_lock()
+    print(f"removed the run lock held by {holder}" if holder else "no run lock was held")
     return 0
 
 

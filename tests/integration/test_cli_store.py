@@ -241,3 +241,13 @@ def test_rescreen_never_lets_an_unusable_row_replace_a_stored_one(
         assert store.current_topk(["C1"]), "C1 lost its stored candidates"
         if 2 in bad_rows["cases2"]:
             assert [r.person_id for r in store.current_topk(["C1"])] == c1_before
+
+
+def test_unlock_removes_a_run_lock_once(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with Store.open(filled) as store:
+        store.begin_run("incremental", "cfg", "m", 0, {})
+    capsys.readouterr()
+    assert main(["unlock", "--db", filled]) == 0
+    assert "removed the run lock held by" in capsys.readouterr().out
+    assert main(["unlock", "--db", filled]) == 0
+    assert "no run lock was held" in capsys.readouterr().out

@@ -116,8 +116,8 @@ def acquire_run_lock(engine: Engine, where: str) -> LockHolder | None:
         holder = lock_holder(engine) or holder
     raise ConcurrentRunError(
         f"another run holds the run lock on {where}: {holder}. Wait for it to finish. If that "
-        f"process is gone (it ran on another host, so reunite cannot check), a person may call "
-        f"Store.break_run_lock() to remove the lock."
+        f"process is gone (it ran on another host, so reunite cannot check), a person may remove the "
+        f"lock with `reunite unlock --db URL` (or Store.break_run_lock() from Python)."
     )
 
 
