@@ -86,7 +86,8 @@ def add_store_commands(commands: Any) -> None:
 def run_store_command(args: argparse.Namespace) -> int:
     """Run a command registered by :func:`add_store_commands`; returns the exit code."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "dna record": _dna_record, "dna import": _dna_import,
+        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "dna record": _dna_record,
+        "dna import": _dna_import,
         "dna profiles": _dna_profiles,
     }
     name = args.command if args.command != "dna" else f"dna {args.dna_command}"
