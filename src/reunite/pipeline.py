@@ -25,6 +25,7 @@ from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, block, plan, preview
 from reunite.matching.compare import compare
+from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
@@ -291,7 +292,9 @@ def train(
         if keys.size == 0:
             raise InputError("confirmed: none of the confirmed pairs is in the screened data")
         n_cand = len(cand_table)
-        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand))
+        # m overall and per kind of case (a kind with few confirmed pairs stays near the overall m)
+        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand),
+                            kinds=case_kinds(prep.cases, keys // n_cand))
     if em:
         parts = []
         for chunk in tqdm(block(prep, blocking or BlockingSpec()), disable=not progress, file=sys.stderr,

@@ -74,3 +74,18 @@ def test_kinds_weigh_the_same_evidence_differently() -> None:
                                     "missing_date": ["1990-03-20", "1995-03-01"]}), "cases")
     people = load_side(pd.DataFrame({"person_id": ["p"], "sex": ["F"], "birth_date": ["1990"]}), "candidates")
     assert [CASE_KINDS[k] for k in case_kinds(prepare(cases, people).cases)] == ["baby", "child"]
+
+
+def test_labelled_pairs_fit_m_per_kind_and_the_scores_use_it() -> None:
+    from reunite.pipeline import train
+
+    cases = pd.DataFrame({"case_id": [f"c{i}" for i in range(20)], "name": ["王小红"] * 20, "sex": ["F"] * 20,
+                          "birth_date": ["1990-03-01"] * 20, "missing_date": ["1990-03-10"] * 20})
+    people = pd.DataFrame({"person_id": [f"p{i}" for i in range(20)], "name": ["李小红"] * 20,
+                           "sex": ["F"] * 20, "birth_date": ["1990-03-01"] * 20})
+    fitted = train(cases, people, confirmed=[(f"c{i}", f"p{i}") for i in range(20)])
+    shipped = default_model()
+    given, surname = COMPARISONS.index("given_name"), COMPARISONS.index("surname")
+    # every confirmed baby kept the given name and lost the surname: the baby kind's m says so
+    assert fitted.m_of("baby")[given][-1] > shipped.m_of("baby")[given][-1]
+    assert fitted.m_of("baby")[surname][0] > shipped.m_of("baby")[surname][0]
