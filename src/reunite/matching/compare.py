@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -26,9 +26,25 @@ from rapidfuzz.distance import JaroWinkler
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.prepare import Prepared, Regions
 from reunite.matching.routes import PROVINCES, route_levels
-from reunite.matching.spec import ComparisonName, ComparisonSpec
 
-__all__ = ["Pairs", "compare", "compare_pairs", "pinyin_similar"]
+if TYPE_CHECKING:
+    from reunite.matching.spec import ComparisonName, ComparisonSpec
+
+__all__ = [
+    "Pairs",
+    "birth_levels",
+    "birthday_levels",
+    "compare",
+    "compare_pairs",
+    "given_name_levels",
+    "marks_levels",
+    "pinyin_similar",
+    "region_levels",
+    "registration_levels",
+    "route_levels_of_pairs",
+    "surname_levels",
+    "timeline_levels",
+]
 
 
 # A batch builds a name table (its cases against every name) when it costs less than comparing pair by
@@ -356,7 +372,7 @@ def _name_levels(
     return _pair_levels(pairs, case_codes, c.n_names, per_pair)
 
 
-def _given_name(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
     adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
     d = prep.candidates
@@ -386,7 +402,7 @@ def _surname_levels_by_code(prep: Prepared, rows: I64) -> I8:
     return level
 
 
-def _surname(prep: Prepared, pairs: Pairs, value: I32 | None = None) -> I8:
+def surname_levels(prep: Prepared, pairs: Pairs, value: I32 | None = None) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing surname code at level 2, else -1."""
     d = prep.candidates
     n_codes = prep.surname_readings.shape[0]
@@ -423,7 +439,7 @@ def _set_where(level: I8, mask: B, value: int) -> None:
     level += (np.int8(value) - level) * mask
 
 
-def _birth(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
@@ -442,7 +458,7 @@ def _birth(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
-def _birth_monthday(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def birthday_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     """Births known to the day and at least ``birthday_min_gap_days`` apart: same month and day 1, else 0."""
     c, d = prep.cases, prep.candidates
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
@@ -479,7 +495,7 @@ def _case_place_levels(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
     return table, row_of
 
 
-def _region(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def region_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     regions = prep.regions
     table, row_of = prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_levels(prep, spec))
     case_places = prep.cases.region_id[pairs.cases]
@@ -491,7 +507,7 @@ def _region(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
-def _route(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def route_levels_of_pairs(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     """Places in two provinces: is the candidate's on a known route from the case's? (-1 otherwise)."""
     regions = prep.regions
     table = route_levels(spec.route_shares)
@@ -501,7 +517,7 @@ def _route(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
-def _registration(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def registration_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     registered = d.event_lo.take(pairs.cand)
     delay = registered - d.birth_hi.take(pairs.cand)
@@ -515,7 +531,7 @@ def _registration(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
-def _timeline(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+def timeline_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     after = d.birth_lo.take(pairs.cand) - pairs.of_case(c.event_hi)
     level = np.int8(2) - _bands(after, (0, spec.timeline_grace_days))
@@ -523,7 +539,7 @@ def _timeline(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     return level
 
 
-def _marks(prep: Prepared, pairs: Pairs) -> I8:
+def marks_levels(prep: Prepared, pairs: Pairs) -> I8:
     a, b = pairs.of_case(prep.cases.marks), prep.candidates.marks.take(pairs.cand)
     level = np.full(len(pairs), -1, dtype=np.int8)
     rows = np.flatnonzero((a != 0) & (b != 0))
@@ -536,31 +552,13 @@ def _marks(prep: Prepared, pairs: Pairs) -> I8:
     return level
 
 
-def _marks_kernel(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
-    return _marks(prep, pairs)
-
-
-# Kernels of the comparisons without a value for term frequencies: (prep, spec, pairs) -> levels.
-_KERNELS: dict[ComparisonName, Callable[[Prepared, ComparisonSpec, Pairs], I8]] = {
-    "birth": _birth,
-    "birth_monthday": _birth_monthday,
-    "region": _region,
-    "route": _route,
-    "registration": _registration,
-    "timeline": _timeline,
-    "marks": _marks_kernel,
-}
-
-
 def compare_one(
     prep: Prepared, spec: ComparisonSpec, name: ComparisonName, pairs: Pairs, value: I32 | None = None,
 ) -> I8:
     """Levels of one comparison for a batch of pairs (``value``: see the name kernels)."""
-    if name == "given_name":
-        return _given_name(prep, spec, pairs, value)
-    if name == "surname":
-        return _surname(prep, pairs, value)
-    return _KERNELS[name](prep, spec, pairs)
+    from reunite.matching.comparisons import REGISTRY  # the registry imports these kernels
+
+    return REGISTRY[name].kernel(prep, spec, pairs, value)
 
 
 def compare_pairs(
@@ -571,10 +569,12 @@ def compare_pairs(
     With ``values`` (a dict), the agreeing given-name and surname codes are stored in it under the
     comparison's name (``-1`` where the level is not an agreement), for term-frequency adjustment.
     """
+    from reunite.matching.comparisons import REGISTRY
+
     out = np.empty((len(spec.comparisons), len(pairs)), dtype=np.int8)
     for k, name in enumerate(spec.comparisons):
         value = None
-        if values is not None and name in ("given_name", "surname"):
+        if values is not None and REGISTRY[name].tf_levels:
             value = values[name] = np.full(len(pairs), -1, dtype=np.int32)
         out[k] = compare_one(prep, spec, name, pairs, value)
     return out

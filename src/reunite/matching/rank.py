@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from reunite._typing import F32, F64, I8, I64
-from reunite.matching.spec import LEVEL_LABELS, ComparisonName
+from reunite.matching.comparisons import REGISTRY
+from reunite.matching.spec import ComparisonName
 
 __all__ = ["case_posteriors", "format_reasons", "outside_sums", "survivors", "top_k"]
 
@@ -158,16 +159,16 @@ def format_reasons(
     ['born within 1 year +2.3; surname differs −0.8']
     """
     n_pairs = levels.shape[1] if levels.ndim == 2 else 0
+    owners = [REGISTRY[name] for name in comparisons]
     lines = []
     for j in range(n_pairs):
         parts = []
-        for k, name in enumerate(comparisons):
+        for k, comparison in enumerate(owners):
             level = int(levels[k, j])
             if level < 0:
                 continue
             weight = float(contributions[k, j])
-            sign = "+" if weight >= 0 else "−"
-            parts.append((abs(weight), f"{LEVEL_LABELS[name][level]} {sign}{abs(weight):.1f}"))
+            parts.append((abs(weight), comparison.reason(level, weight)))
         parts.sort(key=lambda item: -item[0])
         lines.append("; ".join(text for _, text in parts))
     return lines

@@ -11,6 +11,7 @@ import numpy.typing as npt
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
 from reunite.matching.compare import Pairs, compare, compare_pairs
+from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
@@ -19,8 +20,6 @@ from reunite.matching.rank import case_posteriors, outside_sums, survivors, top_
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
 
-# per comparison: the agreeing levels that get a term-frequency adjustment, and their frequency table
-_TF_LEVELS = {"given_name": ((4, "given_freq"), (3, "pinyin_freq")), "surname": ((2, "surname_freq"),)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +49,10 @@ def _tf_terms(
     """Term-frequency adjustments: (comparison, rows, extra weights) for pairs agreeing on a value."""
     if not model.spec.tf_adjust or values is None:
         return
-    for name, tf_levels in _TF_LEVELS.items():
-        if name not in model.spec.comparisons:
+    for k, name in enumerate(model.spec.comparisons):
+        tf_levels = REGISTRY[name].tf_levels
+        if not tf_levels:
             continue
-        k = model.spec.comparisons.index(name)
         agreeing = np.flatnonzero(values[name] >= 0)  # values are set only at agreeing levels
         agreeing_levels = levels[k].take(agreeing)
         for level, freq_name in tf_levels:

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 from reunite.errors import ConfigError
+from reunite.matching.comparisons import REGISTRY
 
 __all__ = [
     "COMPARISONS",
@@ -29,66 +30,14 @@ BlockingPass = Literal["birth_window", "given_pinyin", "late_window", "surname_c
 
 COMPARISONS: tuple[ComparisonName, ...] = get_args(ComparisonName)
 
-# Index = level. Higher levels are closer agreement for every comparison marked ordered.
+# Index = level: each comparison's labels and order live with it (reunite.matching.comparisons).
 LEVEL_LABELS: dict[ComparisonName, tuple[str, ...]] = {
-    "given_name": (
-        "given name differs",
-        "given name similar pinyin",
-        "given name same dialect-fuzzy pinyin",
-        "given name same pinyin",
-        "given name same characters",
-    ),
-    "surname": ("surname differs", "surname same pinyin", "surname same"),
-    "birth": (
-        "born further apart",
-        "born within 3 years",
-        "born within 2 years",
-        "born within 1 year",
-        "birth dates agree if the case's date is lunar",
-        "birth dates overlap or within a month",
-        "born the same day",
-    ),
-    "birth_monthday": (
-        "birthday differs, another year",
-        "same birthday, another year",
-    ),
-    "region": (
-        "region far apart",
-        "region nearby",
-        "same province",
-        "same city",
-        "same county",
-    ),
-    "route": (
-        "another province, off the known routes",
-        "another province on a known route",
-        "another province on a main route",
-    ),
-    "registration": (
-        "registered on time",
-        "registered late",
-        "registered years late",
-        "registered years after the child went missing",
-        "registered within 2 years after the child went missing",
-    ),
-    "timeline": (
-        "born long after the child went missing",
-        "born shortly after the child went missing",
-        "born before the child went missing",
-    ),
-    "marks": (
-        "marks differ",
-        "marks share a feature",
-        "marks partly agree",
-        "marks agree",
-    ),
+    name: REGISTRY[name].labels for name in COMPARISONS
 }
 
 # Comparisons whose levels are ordered by closeness of agreement: their weights are kept
-# non-decreasing in level, so a closer value never lowers a score. Every comparison is ordered today
-# (registration: the later after birth and the loss, the stronger; timeline: born before the loss is
-# the consistent story); a new comparison with unordered levels would be left out of this set.
-ORDERED: frozenset[ComparisonName] = frozenset(COMPARISONS)
+# non-decreasing in level, so a closer value never lowers a score.
+ORDERED: frozenset[ComparisonName] = frozenset(name for name in COMPARISONS if REGISTRY[name].ordered)
 
 
 def _strict_bool(value: object, what: str) -> bool:
