@@ -95,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--candidates", required=True, type=Path)
     train.add_argument("--confirmed", type=Path,
                        help="CSV of DNA-confirmed pairs (case_id, person_id): m is taken from them")
-    train.add_argument("--em", action="store_true", help="also run EM on every blocked pair (u fixed)")
+    train.add_argument("--em", action="store_true",
+                       help="also learn m from these data without labels (as screen does by default)")
     train.add_argument("--out", required=True, type=Path, help="model JSON to write")
     train.add_argument("--seed", type=int, default=0)
     _add_input_options(train, quarantine=False)

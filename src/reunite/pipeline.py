@@ -23,11 +23,11 @@ from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.ingest import RawTable, read_table
-from reunite.matching.blocking import BlockingPreview, BlockPlan, block, plan, preview
+from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
-from reunite.matching.model import FellegiSunter, default_model, merge_pattern_counts, pattern_counts
+from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
@@ -255,7 +255,6 @@ def train(
     model: FellegiSunter | None = None,
     confirmed: Iterable[tuple[str, str]] = (),
     em: bool = False,
-    em_min_score: float = 0.0,
     blocking: BlockingSpec | None = None,
     seed: int = 0,
     progress: bool = False,
@@ -267,11 +266,9 @@ def train(
     confirmed:
         ``(case_id, person_id)`` pairs confirmed by DNA: m comes from their comparison levels.
     em:
-        Also run EM (u fixed) on the comparison patterns of every blocked pair, starting from the
-        labelled or shipped m. Without labels EM can drift on data whose true pairs are rare; check
-        the result with ``reunite evaluate`` before relying on it.
-    em_min_score:
-        EM sees only pairs whose starting match weight is at least this many bits.
+        Also learn m from these data without labels, as :func:`screen` does by default
+        (:func:`reunite.matching.learn.fit_m`: one child per case, around the labelled or shipped m);
+        a fit with too little evidence keeps that m. Check the result with ``reunite evaluate``.
 
     Examples
     --------
@@ -296,15 +293,7 @@ def train(
         fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand),
                             kinds=case_kinds(prep.cases, keys // n_cand))
     if em:
-        parts = []
-        for chunk in tqdm(block(prep, blocking or BlockingSpec()), disable=not progress, file=sys.stderr,
-                          desc="comparing", unit="chunk"):
-            levels = compare(prep, fitted.spec, chunk.case, chunk.cand)
-            # EM runs where true pairs are not vanishingly rare: pairs the starting model already
-            # scores above even odds (Splink likewise trains on blocks with many matches).
-            keep = fitted.match_weight(levels) >= em_min_score
-            parts.append(pattern_counts(levels[:, keep]))
-        fitted.fit_patterns(*merge_pattern_counts(parts))
+        fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed))
     return fitted
 
 

@@ -3,6 +3,8 @@ the way it should with the shipped model."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -89,3 +91,16 @@ def test_labelled_pairs_fit_m_per_kind_and_the_scores_use_it() -> None:
     # every confirmed baby kept the given name and lost the surname: the baby kind's m says so
     assert fitted.m_of("baby")[given][-1] > shipped.m_of("baby")[given][-1]
     assert fitted.m_of("baby")[surname][0] > shipped.m_of("baby")[surname][0]
+
+
+def test_train_em_learns_m_without_labels(tmp_path: Path) -> None:
+    from reunite.pipeline import train
+    from reunite.synth import generate, write
+
+    paths = write(generate(300, 6_000, seed=5), tmp_path / "data")
+    shipped = default_model()
+    fitted = train(paths.cases, paths.candidates, em=True)
+    kept = train(paths.cases, paths.candidates)
+    moved = [np.abs(a - b).max() for a, b in zip(fitted.m_of("baby"), shipped.m_of("baby"), strict=True)]
+    assert max(moved) > 1e-3
+    assert all(np.abs(a - b).max() < 1e-9 for a, b in zip(kept.m_of("baby"), shipped.m_of("baby"), strict=True))
