@@ -192,12 +192,13 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], 
 
 def explain(
     cases: TableLike, candidates: TableLike, case_id: str, person_id: str, *,
-    model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0,
+    model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0, em: bool = True,
+    blocking: BlockingSpec | None = None,
 ) -> Explanation:
     """Each comparison's level and weight for one pair, as :func:`screen` would score it.
 
-    u and term frequencies are fitted to these data with ``seed`` exactly as ``screen`` does, without
-    screening every case.
+    The model is fitted to these data with ``seed`` exactly as ``screen`` fits it (:func:`fit_model`),
+    without screening every case.
 
     Examples
     --------
@@ -210,7 +211,8 @@ def explain(
     config = RunConfig(seed=seed)
     base = resolve_model(model) or default_model()
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
-    fitted, prep = fit_population(base, case_table, cand_table, seed=config.seed)
+    fitted, prep, _ = fit_model(base, case_table, cand_table, blocking=blocking or BlockingSpec(),
+                                seed=config.seed, em=em)
     # an empty ranking over these data: explains any pair as a full screen would score it
     return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
 
@@ -246,6 +248,23 @@ def fit_population(
         # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
         fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)
     return fitted, prep
+
+
+def fit_model(
+    model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
+    seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (),
+) -> tuple[FellegiSunter, Prepared, FitReport | None]:
+    """``model`` fitted to these data as every screen fits it: u and name frequencies
+    (:func:`fit_population`), then, with ``em``, m learned without labels (:func:`reunite.matching.learn.fit_m`,
+    DNA-excluded pairs left out); with the prepared tables and the fit's report. ``screen``, ``explain`` and
+    the nightly full re-screen all fit through here, so the three score alike.
+    """
+    fitted, prep = fit_population(model, cases, candidates, seed=seed)
+    if not em:
+        return fitted, prep, None
+    excluded = _excluded_keys(prep, cases, candidates, exclude)
+    fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded))
+    return fitted, prep, report
 
 
 def train(
@@ -396,9 +415,9 @@ def screen(
         raise InputError(f"{case_table.report.source}: no cases to screen "
                          f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
     if fit_to_data:
-        fitted, prep = fit_population(base, case_table, cand_table, seed=seed)
-        if em:
-            fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed))
+        exclude = list(exclude)
+        fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
+                                         exclude=exclude)
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))

@@ -1,7 +1,7 @@
 """The nightly re-screen: store what changed, score only what must be scored, merge the top-k.
 
 A **full** re-screen fits the model on the data (u from random pairs seeded by ``seed``, term
-frequencies from every stored candidate: :func:`reunite.pipeline.fit_population`), stores that
+frequencies from every stored candidate, m learned from them: :func:`reunite.pipeline.fit_model`), stores that
 *fitted model*, and screens every open case against every candidate. It runs when the store has no
 fitted model yet, when the base model (the shipped one, or ``model=``) or the configuration (top-k,
 blocking) differs from the one the stored fitted model came from, or when asked (``full=True``).
@@ -54,7 +54,7 @@ from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
-from reunite.pipeline import ScreenResult, fit_population, load_side, screen
+from reunite.pipeline import ScreenResult, fit_model, load_side, screen
 from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
@@ -552,8 +552,9 @@ def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[s
                             "stored candidates")
     model, new_model = look.fitted, None
     case_table, cand_table = load_side(case_rows, "cases"), load_side(all_candidates, "candidates")
-    if model is None:
-        fitted, _ = fit_population(settings.base, case_table, cand_table, seed=settings.seed)
+    if model is None:  # fitted as screen fits: u, name frequencies, and m learned from the stored data
+        fitted, _, _ = fit_model(settings.base, case_table, cand_table, blocking=settings.blocking,
+                                 seed=settings.seed, exclude=look.excluded)
         # scored with the model as stored (JSON rounds m and u), as the next incremental run will
         model = new_model = FellegiSunter.from_dict(fitted.to_dict())
     scored = _screen_pairs(case_table, cand_table, model, settings.blocking, look.excluded, settings.depth,

@@ -17,7 +17,7 @@ from reunite.pipeline import load_side
 
 
 def _score(case: dict[str, str], people: list[dict[str, str]]) -> tuple[np.ndarray, np.ndarray]:
-    cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", "birth_date": "", **case}]), "cases")
+    cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", "birth_date": "", "alias": "", **case}]), "cases")
     frame = pd.DataFrame([{"person_id": f"p{i}", "sex": "F", "birth_date": "", **p} for i, p in enumerate(people)])
     candidates = load_side(frame, "candidates")
     prep = prepare(cases, candidates)

@@ -34,11 +34,14 @@ class Comparison:
     is kept at least the weight below it. ``tf_levels`` are ``(level, frequency table)`` pairs: pairs
     agreeing at that level on a value get the term-frequency adjustment of that value's share in the
     :class:`~reunite.matching.prepare.Prepared` table named (the kernel stores the agreeing value).
+    ``field`` groups comparisons that read the same value of the records (the birth date is read by
+    four): the unsupervised fit estimates a comparison with its whole field left out.
     """
 
     name: str
     labels: tuple[str, ...]
     kernel: Kernel
+    field: str          # what the records hold that it reads: comparisons of one field are not independent
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
 
@@ -73,8 +76,8 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "given name same dialect-fuzzy pinyin",
         "given name same pinyin",
         "given name same characters",
-    ), kernels.given_name_levels, tf_levels=((4, "given_freq"), (3, "pinyin_freq"))),
-    Comparison("surname", ("surname differs", "surname same pinyin", "surname same"), _surname,
+    ), kernels.given_name_levels, "given name", tf_levels=((4, "given_freq"), (3, "pinyin_freq"))),
+    Comparison("surname", ("surname differs", "surname same pinyin", "surname same"), _surname, "surname",
                tf_levels=((2, "surname_freq"),)),
     Comparison("birth", (
         "born further apart",
@@ -84,23 +87,23 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "birth dates agree if the case's date is lunar",
         "birth dates overlap or within a month",
         "born the same day",
-    ), _no_value(kernels.birth_levels)),
+    ), _no_value(kernels.birth_levels), "birth date"),
     Comparison("birth_monthday", (
         "birthday differs, another year",
         "same birthday, another year",
-    ), _no_value(kernels.birthday_levels)),
+    ), _no_value(kernels.birthday_levels), "birth date"),
     Comparison("region", (
         "region far apart",
         "region nearby",
         "same province",
         "same city",
         "same county",
-    ), _no_value(kernels.region_levels)),
+    ), _no_value(kernels.region_levels), "place"),
     Comparison("route", (
         "another province, off the known routes",
         "another province on a known route",
         "another province on a main route",
-    ), _no_value(kernels.route_levels_of_pairs)),
+    ), _no_value(kernels.route_levels_of_pairs), "place"),
     # the later after birth and after the loss, the stronger
     Comparison("registration", (
         "registered on time",
@@ -108,17 +111,17 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "registered years late",
         "registered years after the child went missing",
         "registered within 2 years after the child went missing",
-    ), _no_value(kernels.registration_levels)),
+    ), _no_value(kernels.registration_levels), "birth date"),
     # born before the loss is the consistent story
     Comparison("timeline", (
         "born long after the child went missing",
         "born shortly after the child went missing",
         "born before the child went missing",
-    ), _no_value(kernels.timeline_levels)),
+    ), _no_value(kernels.timeline_levels), "birth date"),
     Comparison("marks", (
         "marks differ",
         "marks share a feature",
         "marks partly agree",
         "marks agree",
-    ), _marks),
+    ), _marks, "marks"),
 )}

@@ -7,7 +7,8 @@ per kind (:attr:`FellegiSunter.kind_m_`): each pair is then weighed with its cas
 
 Kinds are decided on intervals, so a partial date never claims more than it knows: a case is a
 ``baby`` when it was surely lost before its first birthday, a ``child`` when surely after, and
-``unknown`` otherwise (no birth or loss date, or an interval that straddles the first birthday).
+``unknown`` otherwise (no birth or loss date, an interval that straddles the first birthday, or a
+loss date before the birth date).
 """
 
 from __future__ import annotations
@@ -44,6 +45,6 @@ def case_kinds(cases: PreparedSide, rows: I64 | None = None) -> I8:
     oldest = cases.event_hi[pick].astype(np.int64) - cases.birth_lo[pick]
     youngest = cases.event_lo[pick].astype(np.int64) - cases.birth_hi[pick]
     kind = np.zeros(known.shape[0], dtype=np.int8)
-    kind[known & (oldest < BABY_DAYS)] = 1
+    kind[known & (oldest < BABY_DAYS) & (oldest >= 0)] = 1  # lost "before" birth: the dates are wrong, unknown
     kind[known & (youngest >= BABY_DAYS)] = 2
     return kind

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,20 @@ __all__ = [
 MODEL_FORMAT = "reunite.model/2"  # 2: birth, registration levels refined; route, birth_monthday
 _TF_PRIOR_CANDIDATES = 5000
 
+
+
+# Bump when a comparison kernel changes what a level means: scores of another revision are not
+# comparable, and a nightly re-screen then screens everything anew (the model version changes).
+_KERNEL_REVISION = "2026-12-06"
+
+
+@lru_cache(maxsize=1)
+def _data_digest() -> str:
+    """A digest of the shipped tables that levels read (trafficking routes, divisions)."""
+    digest = hashlib.sha256()
+    for name in ("reunion_flows.csv", "regions_divisions.tsv"):
+        digest.update(resources.files("reunite.data").joinpath(name).read_bytes())
+    return digest.hexdigest()[:12]
 
 
 class ConvergenceWarning(UserWarning):
@@ -240,6 +255,8 @@ class FellegiSunter:
         patterns, counts = pattern_counts(levels)
         observed = self._frequencies(patterns, counts.astype(np.float64))
         self.m_ = [(1.0 - smoothing) * m + smoothing / m.size for m in observed]
+        if kinds is None and hasattr(self, "kind_m_"):
+            del self.kind_m_  # m per kind of an earlier fit would override the m just fitted
         if kinds is not None:
             kinds = np.asarray(kinds, dtype=np.int8)
             if kinds.shape != (levels.shape[1],) or kinds.min() < 0 or kinds.max() >= len(CASE_KINDS):
@@ -330,6 +347,8 @@ class FellegiSunter:
                 stacklevel=2,
             )
         self.m_, self.u_, self.lambda_ = m, u, lam
+        if hasattr(self, "kind_m_"):
+            del self.kind_m_  # m per kind of an earlier fit would override the m just fitted
         return self
 
     # -- scoring -----------------------------------------------------------------------------
@@ -432,9 +451,12 @@ class FellegiSunter:
         if hasattr(self, "frequencies_"):
             body["frequencies"] = self.frequencies_
             body["frequency_candidates"] = self.frequency_candidates_
-        scoring = ("spec", "params", "m", "m_by_kind", "u", "frequencies", "frequency_candidates")
+        scoring = ("format", "spec", "params", "m", "m_by_kind", "u", "frequencies", "frequency_candidates")
+        content = {k: body.get(k) for k in scoring}
+        content["kernels"] = _KERNEL_REVISION  # what the levels mean, and the data they read
+        content["data"] = _data_digest()
         body["version"] = hashlib.sha256(
-            json.dumps({k: body.get(k) for k in scoring}, sort_keys=True, ensure_ascii=False).encode()
+            json.dumps(content, sort_keys=True, ensure_ascii=False).encode()
         ).hexdigest()[:12]
         return body
 

@@ -5,8 +5,9 @@ ran along a few routes (贵州 → 福建 alone is a tenth). For a case lost in 
 registered in another province ``d`` is "on a known route" when ``d`` took a fair share of the
 children taken out of ``o``. Shares of a province with few reunions are shrunk towards the national
 shares of destinations (``(n_od + k * national_d) / (n_o + k)``, ``k`` reunions of prior), so one
-reunion alone does not make a route. The counts are facts about solved cases, biased towards what was
-solved: the levels are evidence whose weight the model learns, not rules.
+reunion alone does not make a route; a province with no reunions at all gets the national shares, so
+the main destinations (福建, 河南, 河北 ...) count as routes from it too. The counts are facts about
+solved cases, biased towards what was solved: the levels are evidence whose weight the model learns, not rules.
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def route_shares() -> F64:
     per_origin = counts.sum(axis=1, keepdims=True)
     shares: F64 = (counts + _PRIOR_REUNIONS * national[None, :]) / (per_origin + _PRIOR_REUNIONS)
     np.fill_diagonal(shares, 0.0)
+    shares.setflags(write=False)  # cached: shared by every caller
     return shares
 
 
