@@ -17,6 +17,7 @@ from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
@@ -37,6 +38,12 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
+def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Integer codes of ``values`` and their distinct values, in order of first appearance."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, uniques.tolist()
+
+
 def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
     """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
     cache: dict[K, V] = {}
@@ -48,15 +55,32 @@ def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
     return out
 
 
-def _record_names(raw: RawTable) -> list[list[tuple[str, int]]]:
-    """Every name of every record with its kind (reported name, childhood name, former name)."""
-    name_cells = _per_unique(raw.columns["name"], parse_name_cell)
+def _ragged_take(
+    codes: npt.NDArray[np.intp], start: npt.NDArray[np.int64], count: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows and flat positions of ``flat[start[c]:start[c] + count[c]]`` for each code ``c`` in order."""
+    counts = count[codes]
+    rows = np.repeat(np.arange(codes.shape[0], dtype=np.int64), counts)
+    out_start = np.cumsum(counts) - counts
+    positions = np.arange(rows.shape[0], dtype=np.int64) + np.repeat(start[codes] - out_start, counts)
+    return rows, positions
+
+
+def _record_names(raw: RawTable) -> tuple[npt.NDArray[np.intp], list[list[tuple[str, int]]]]:
+    """Every name of every record with its kind (reported name, childhood name, former name).
+
+    Returns a code per row and the names of each distinct (name cell, extra cell) pair.
+    """
     extra_column = "alias" if raw.side == "cases" else "former_names"
     parse_extra = parse_alias_cell if raw.side == "cases" else parse_former_names
     extra_kind = NAME_KINDS["alias"] if raw.side == "cases" else NAME_KINDS["former"]
-    extras = _per_unique(raw.columns[extra_column], parse_extra)
+    name_codes, name_values = _factorize(raw.columns["name"])
+    extra_codes, extra_values = _factorize(raw.columns[extra_column])
+    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
     records = []
-    for cell, extra in zip(name_cells, extras, strict=True):
+    for pair in pairs.tolist():
+        cell = parse_name_cell(name_values[pair // max(1, len(extra_values))])
+        extra = parse_extra(extra_values[pair % max(1, len(extra_values))])
         names: list[tuple[str, int]] = [(n, NAME_KINDS["name"]) for n in cell.names]
         names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
         names += [(e, extra_kind) for e in extra]
@@ -67,32 +91,46 @@ def _record_names(raw: RawTable) -> list[list[tuple[str, int]]]:
                 seen.add(item)
                 unique.append(item)
         records.append(unique)
-    return records
+    return pair_codes, records
 
 
-def _name_table(records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64]) -> NameTable:
-    cache: dict[tuple[str, bool], NameParts] = {}
-    record_index: list[int] = []
-    kinds: list[int] = []
+def _name_table(
+    codes: npt.NDArray[np.intp], records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64]
+) -> NameTable:
+    """One row per usable name of each kept record: each distinct record's names are split once."""
+    cache: dict[tuple[str, bool], int] = {}
     parts: list[NameParts] = []
-    for new_index, old_index in enumerate(keep.tolist()):
-        for text, kind in records[old_index]:
+    flat_kind: list[int] = []
+    flat_part: list[int] = []
+    start = np.zeros(len(records), dtype=np.int64)
+    count = np.zeros(len(records), dtype=np.int64)
+    for code, record in enumerate(records):
+        start[code] = len(flat_kind)
+        for text, kind in record:
             key = (text, kind == NAME_KINDS["alias"])
-            p = cache.get(key)
-            if p is None:
-                p = cache[key] = name_parts(text, alias=key[1])
-            if not (p.given or p.surname):
+            index = cache.get(key)
+            if index is None:
+                index = cache[key] = len(parts)
+                parts.append(name_parts(text, alias=key[1]))
+            if not (parts[index].given or parts[index].surname):
                 continue
-            record_index.append(new_index)
-            kinds.append(kind)
-            parts.append(p)
+            flat_kind.append(kind)
+            flat_part.append(index)
+        count[code] = len(flat_kind) - start[code]
+    rows, positions = _ragged_take(codes[keep], start, count)
+    part_of_row = np.array(flat_part, dtype=np.int64)[positions]
+    used = np.unique(part_of_row)  # the widest string of the names kept sets the column's dtype
 
     def column(attr: str) -> npt.NDArray[np.str_]:
-        return np.array([getattr(p, attr) for p in parts], dtype=str) if parts else np.zeros(0, dtype="<U1")
+        if not rows.shape[0]:
+            return np.zeros(0, dtype="<U1")
+        values = np.empty(len(parts), dtype=object)
+        values[used] = [getattr(parts[i], attr) for i in used.tolist()]
+        return values[part_of_row].astype(str)
 
     return NameTable(
-        record=np.array(record_index, dtype=np.int32),
-        kind=np.array(kinds, dtype=np.int8),
+        record=rows.astype(np.int32),
+        kind=np.array(flat_kind, dtype=np.int8)[positions],
         surname=column("surname"),
         given=column("given"),
         surname_pinyin=column("surname_pinyin"),
@@ -207,11 +245,10 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         )
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
-    records = _record_names(raw)
-    names = _name_table(records, keep)
-    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = np.array(
-        [len(records[i]) > MAX_NAMES_COMPARED for i in keep.tolist()], dtype=bool
-    )
+    record_codes, records = _record_names(raw)
+    names = _name_table(record_codes, records, keep)
+    many_names = np.array([len(record) > MAX_NAMES_COMPARED for record in records], dtype=bool)
+    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = many_names[record_codes[keep]]
     columns = raw.columns
     return RecordTable(
         side=side,
