@@ -19,11 +19,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reunite._typing import Str
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
-from reunite.normalize.dates import ParsedDates, parse_dates, says_solar, to_days
+from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
-from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
+from reunite.normalize.ids import ResidentIdArrays, mask_id, parse_resident_ids
 from reunite.normalize.marks import mark_features
 from reunite.normalize.name_cells import parse_alias_cell, parse_former_names, parse_name_cell
 from reunite.normalize.names import (
@@ -151,24 +152,31 @@ def _flag_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool 
         raw.report.add(int(raw.rows[index]), where, value, f"{message} ({kept})", fatal=False)
 
 
-def _flag_shared_ids(raw: RawTable, ids: list[ResidentId | None]) -> None:
+def _flag_shared_ids(raw: RawTable, ids: ResidentIdArrays) -> None:
     """Flag a person_id whose valid resident ID number an earlier person_id already carries."""
-    first: dict[str, int] = {}
-    for index, found in enumerate(ids):
-        if found is None or not found.valid:
-            continue
-        earlier = first.setdefault(found.number, index)
+    valid_rows = np.flatnonzero(ids.valid)
+    codes, _ = pd.factorize(ids.number[valid_rows])
+    first_row = np.full(codes.max() + 1 if codes.shape[0] else 0, -1, dtype=np.int64)
+    first_row[codes[::-1]] = valid_rows[::-1]  # the last write of each code is its first row
+    earlier_rows = first_row[codes]
+    for index, earlier in zip(valid_rows.tolist(), earlier_rows.tolist(), strict=True):
         if earlier != index:
             raw.report.add(
-                int(raw.rows[index]), "id_number", mask_id(found.number),
+                int(raw.rows[index]), "id_number", mask_id(ids.number[index]),
                 f"likely duplicate record: same resident ID number as person_id {raw.ids[earlier]!r} "
                 f"(row {int(raw.rows[earlier])}), kept", fatal=False)
 
 
-def _ids(raw: RawTable, today: datetime.date) -> list[ResidentId | None]:
+def _masked(numbers: Str) -> Str:
+    """:func:`mask_id` of each number; an 18-character one shows its first 6 and last 4 characters."""
+    return np.array([f"{n[:6]}********{n[14:]}" if len(n) == 18 and n == n.strip() else mask_id(n)
+                     for n in numbers.tolist()], dtype=object)
+
+
+def _ids(raw: RawTable, today: datetime.date) -> ResidentIdArrays:
     if raw.side != "candidates":
-        return [None] * len(raw)
-    return _per_unique(raw.columns["id_number"], lambda t: parse_resident_id(t, today=today))
+        return parse_resident_ids([""] * len(raw), today=today)
+    return parse_resident_ids(raw.columns["id_number"], today=today)
 
 
 def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | None = None) -> RecordTable:
@@ -214,18 +222,10 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     regions = resolve_regions([raw.columns[region_column][i] for i in keep.tolist()])
     ids = _ids(raw, today)
     _flag_shared_ids(raw, ids)
-    kept_ids = [ids[i] for i in keep.tolist()]
-    id_valid = np.array([bool(r is not None and r.valid) for r in kept_ids], dtype=bool)
-    id_birth = np.array(
-        [to_days(r.birth) if r is not None and r.valid and r.birth else 0 for r in kept_ids], dtype=np.int32
-    )
-    id_sex = np.array(
-        [SEX_CODES[r.sex] if r is not None and r.valid and r.sex else 0 for r in kept_ids], dtype=np.int8
-    )
-    id_codes = [r.region_code if r is not None and r.valid and r.region_code else "" for r in kept_ids]
-    id_county = np.array(
-        _per_unique(id_codes, lambda code: resolve_region(code).county if code else 0), dtype=np.int32
-    )
+    id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
+    code_index, codes = pd.factorize(ids.region_code[keep])
+    id_county = np.array([resolve_region(code).county if code else 0 for code in codes.tolist()],
+                         dtype=np.int32)[code_index]
     sex = np.array([SEX_CODES[raw.columns["sex"][i]] for i in keep.tolist()], dtype=np.int8)
     birth_known = births.known[keep]
     birth_lo, birth_hi = births.lo[keep], births.hi[keep]
@@ -240,9 +240,7 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
             [says_solar(calendars[i], raw.columns["birth_date"][i]) for i in keep.tolist()], dtype=bool
         )
     if side == "candidates":
-        flags["id_checksum_failed"] = np.array(
-            [r is not None and not r.valid for r in kept_ids], dtype=bool
-        )
+        flags["id_checksum_failed"] = ids.present[keep] & ~id_valid
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
     record_codes, records = _record_names(raw)
@@ -270,13 +268,13 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         lon=regions.lon,
         marks=np.array(_per_unique([columns["marks"][i] for i in keep.tolist()], mark_features),
                        dtype=np.uint64),
-        id_present=np.array([r is not None for r in kept_ids], dtype=bool),
+        id_present=ids.present[keep],
         id_valid=id_valid,
         id_birth=id_birth,
         id_sex=id_sex,
         id_region_county=id_county,
-        id_masked=np.array([mask_id(r.number) if r is not None else "" for r in kept_ids], dtype=object),
-        id_number=np.array([r.number if r is not None else "" for r in kept_ids], dtype=object),
+        id_masked=_masked(ids.number[keep]),
+        id_number=ids.number[keep],
         display_name=np.array([columns["name"][i] for i in keep.tolist()], dtype=object),
         display_birth=np.array([columns["birth_date"][i] for i in keep.tolist()], dtype=object),
         display_region=np.array(regions.label, dtype=object),
