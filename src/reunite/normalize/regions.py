@@ -376,7 +376,8 @@ class _PrefixMemo:
 
     def __init__(self) -> None:
         self._by_prefix: dict[str, Region] = {}
-        self._lengths: list[int] = []
+        self._lengths: list[int] = []  # prefix lengths seen, the most used first
+        self._hits: dict[int, int] = {}
 
     def __call__(self, value: str) -> Region:
         stripped = value.strip()
@@ -384,14 +385,14 @@ class _PrefixMemo:
             return resolve_region(stripped)
         text = _clean_text(stripped)
         for length in self._lengths:
-            if length <= len(text) and (found := self._by_prefix.get(text[:length])) is not None:
+            if (found := self._by_prefix.get(text[:length])) is not None and length <= len(text):
+                self._hits[length] += 1
                 return found
         region, extent = _scan(text)
         if extent is not None:
-            if extent not in self._lengths:
-                self._lengths.append(extent)
-                self._lengths.sort()
+            self._hits.setdefault(extent, 0)
             self._by_prefix[text[:extent]] = region
+            self._lengths = sorted(self._hits, key=self._hits.__getitem__, reverse=True)
         return region
 
 

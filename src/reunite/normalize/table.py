@@ -11,15 +11,20 @@ on accepted rows too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reunite._typing import Str
+from reunite._typing import Side, Str
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
 from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
@@ -45,15 +50,40 @@ def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
     return codes, uniques.tolist()
 
 
-def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
-    """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
-    cache: dict[K, V] = {}
-    out: list[V] = []
-    for v in values:
-        if v not in cache:
-            cache[v] = function(v)
-        out.append(cache[v])
-    return out
+def _per_distinct(values: Sequence[str], function: Callable[[str], object], dtype: type) -> npt.NDArray[Any]:
+    """``np.array([function(v) for v in values], dtype)``, calling ``function`` once per distinct value."""
+    codes, uniques = _factorize(values)
+    return np.array([function(value) for value in uniques], dtype=dtype)[codes]
+
+
+class _Background:
+    """Runs one function in a forked second process when the table is large enough to pay for it.
+
+    Small tables (and machines with one core or without ``fork``) run it here, when it is asked for.
+    Leaving the ``with`` block stops the process whether or not its result was taken.
+    """
+
+    rows_to_pay = 200_000  # below this, starting a process costs more than it saves
+
+    def __init__(self, rows: int) -> None:
+        usable = (rows >= self.rows_to_pay and len(os.sched_getaffinity(0)) >= 2
+                  and "fork" in multiprocessing.get_all_start_methods())
+        self._pool = multiprocessing.get_context("fork").Pool(1) if usable else None
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+    def run(self, function: Callable[..., V], *args: Any) -> Callable[[], V]:
+        """Start ``function(*args)``; the returned callable waits for its result."""
+        if self._pool is None:
+            return lambda: function(*args)
+        pending = self._pool.apply_async(function, args)
+        return pending.get
 
 
 def _ragged_take(
@@ -67,47 +97,55 @@ def _ragged_take(
     return rows, positions
 
 
-def _record_names(raw: RawTable) -> tuple[npt.NDArray[np.intp], list[list[tuple[str, int]]]]:
-    """Every name of every record with its kind (reported name, childhood name, former name).
+@dataclass(frozen=True, slots=True)
+class _DistinctNames:
+    """The names of each distinct (name cell, extra cell) pair, flattened.
 
-    Returns a code per row and the names of each distinct (name cell, extra cell) pair.
+    Pair ``p`` holds the usable names ``kind[start[p]:start[p] + count[p]]`` (and ``part`` there,
+    an index into ``columns``: one row per distinct usable name); ``many[p]`` says that it holds more
+    than :data:`MAX_NAMES_COMPARED` names.
     """
-    extra_column = "alias" if raw.side == "cases" else "former_names"
-    parse_extra = parse_alias_cell if raw.side == "cases" else parse_former_names
-    extra_kind = NAME_KINDS["alias"] if raw.side == "cases" else NAME_KINDS["former"]
-    name_codes, name_values = _factorize(raw.columns["name"])
-    extra_codes, extra_values = _factorize(raw.columns[extra_column])
-    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
-    records = []
-    for pair in pairs.tolist():
-        cell = parse_name_cell(name_values[pair // max(1, len(extra_values))])
-        extra = parse_extra(extra_values[pair % max(1, len(extra_values))])
+
+    start: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int8]
+    part: npt.NDArray[np.int64]
+    columns: dict[str, Str]
+    many: npt.NDArray[np.bool_]
+
+
+_NAME_COLUMNS = ("surname", "given", "surname_pinyin", "given_pinyin", "given_pinyin_alt", "given_fuzzy")
+
+
+def _distinct_names(
+    side: str, name_values: list[str], extra_values: list[str], pairs: npt.NDArray[np.int64]
+) -> _DistinctNames:
+    """Parse each distinct (name cell, extra cell) pair (``pairs``: name index * len(extra_values) +
+    extra index) into its names (reported name, childhood name, former name), each name split once."""
+    parse_extra = parse_alias_cell if side == "cases" else parse_former_names
+    extra_kind = NAME_KINDS["alias"] if side == "cases" else NAME_KINDS["former"]
+    width = max(1, len(extra_values))
+    cache: dict[tuple[str, bool], int] = {}
+    parts: list[NameParts] = []
+    part_index: dict[int, int] = {}  # index in parts -> index among the usable names
+    flat_kind: list[int] = []
+    flat_part: list[int] = []
+    start = np.zeros(len(pairs), dtype=np.int64)
+    count = np.zeros(len(pairs), dtype=np.int64)
+    many = np.zeros(len(pairs), dtype=bool)
+    for code, pair in enumerate(pairs.tolist()):
+        cell = parse_name_cell(name_values[pair // width])
+        extra = parse_extra(extra_values[pair % width])
         names: list[tuple[str, int]] = [(n, NAME_KINDS["name"]) for n in cell.names]
         names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
         names += [(e, extra_kind) for e in extra]
         seen: set[tuple[str, int]] = set()
-        unique = []
-        for item in names:
-            if item[0] and item not in seen:
-                seen.add(item)
-                unique.append(item)
-        records.append(unique)
-    return pair_codes, records
-
-
-def _name_table(
-    codes: npt.NDArray[np.intp], records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64]
-) -> NameTable:
-    """One row per usable name of each kept record: each distinct record's names are split once."""
-    cache: dict[tuple[str, bool], int] = {}
-    parts: list[NameParts] = []
-    flat_kind: list[int] = []
-    flat_part: list[int] = []
-    start = np.zeros(len(records), dtype=np.int64)
-    count = np.zeros(len(records), dtype=np.int64)
-    for code, record in enumerate(records):
         start[code] = len(flat_kind)
-        for text, kind in record:
+        for item in names:
+            if not item[0] or item in seen:
+                continue
+            seen.add(item)
+            text, kind = item
             key = (text, kind == NAME_KINDS["alias"])
             index = cache.get(key)
             if index is None:
@@ -116,22 +154,32 @@ def _name_table(
             if not (parts[index].given or parts[index].surname):
                 continue
             flat_kind.append(kind)
-            flat_part.append(index)
+            flat_part.append(part_index.setdefault(index, len(part_index)))
         count[code] = len(flat_kind) - start[code]
-    rows, positions = _ragged_take(codes[keep], start, count)
-    part_of_row = np.array(flat_part, dtype=np.int64)[positions]
-    used = np.unique(part_of_row)  # the widest string of the names kept sets the column's dtype
+        many[code] = len(seen) > MAX_NAMES_COMPARED
+    usable = sorted(part_index, key=part_index.__getitem__)
+    columns = {
+        attr: np.array([getattr(parts[i], attr) for i in usable], dtype=str) if usable else np.zeros(0, "<U1")
+        for attr in _NAME_COLUMNS
+    }
+    return _DistinctNames(start, count, np.array(flat_kind, dtype=np.int8), np.array(flat_part, dtype=np.int64),
+                          columns, many)
 
-    def column(attr: str) -> npt.NDArray[np.str_]:
-        if not rows.shape[0]:
-            return np.zeros(0, dtype="<U1")
-        values = np.empty(len(parts), dtype=object)
-        values[used] = [getattr(parts[i], attr) for i in used.tolist()]
-        return values[part_of_row].astype(str)
+
+def _name_table(pair_codes: npt.NDArray[np.intp], distinct: _DistinctNames) -> NameTable:
+    """One row per usable name of each record (every row is kept: only ingest drops rows).
+
+    Each distinct name is used by some row, so each column keeps the width of its widest name.
+    """
+    rows, positions = _ragged_take(pair_codes, distinct.start, distinct.count)
+    part_of_row = distinct.part[positions]
+
+    def column(attr: str) -> Str:
+        return distinct.columns[attr][part_of_row] if rows.shape[0] else np.zeros(0, dtype="<U1")
 
     return NameTable(
         record=rows.astype(np.int32),
-        kind=np.array(flat_kind, dtype=np.int8)[positions],
+        kind=distinct.kind[positions],
         surname=column("surname"),
         given=column("given"),
         surname_pinyin=column("surname_pinyin"),
@@ -203,7 +251,24 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
-    today = today or datetime.date.today()
+    with _collector_paused():
+        return _normalize(raw, strict=strict, today=today or datetime.date.today())
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: normalizing makes millions of small objects and no cycles, and
+    each collection would walk the whole table again (half the time of a million rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _normalize(raw: RawTable, *, strict: bool, today: datetime.date) -> RecordTable:
     side = raw.side
     n = len(raw)
     calendars = raw.columns["birth_calendar"] if side == "cases" else None
@@ -217,16 +282,30 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
         raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
     keep = np.arange(n, dtype=np.int64)
+    # names are most of the work: parsed in a second process while this one reads the rest
+    name_codes, name_values = _factorize(raw.columns["name"])
+    extra_codes, extra_values = _factorize(raw.columns["alias" if side == "cases" else "former_names"])
+    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    with _Background(n) as background:
+        names_job = background.run(_distinct_names, side, name_values, extra_values, pairs)
+        return _finish(raw, side, today, births, events, calendars, keep, pair_codes, names_job)
 
+
+def _finish(
+    raw: RawTable, side: Side, today: datetime.date, births: ParsedDates, events: ParsedDates,
+    calendars: list[str] | None, keep: npt.NDArray[np.int64], pair_codes: npt.NDArray[np.intp],
+    names_job: Callable[[], _DistinctNames],
+) -> RecordTable:
+    """Everything of :func:`normalize` after the dates, with ``keep`` the rows kept (all of them)."""
     region_column = "missing_region" if side == "cases" else "region"
-    regions = resolve_regions([raw.columns[region_column][i] for i in keep.tolist()])
+    regions = resolve_regions(raw.columns[region_column])
     ids = _ids(raw, today)
     _flag_shared_ids(raw, ids)
     id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
     code_index, codes = pd.factorize(ids.region_code[keep])
     id_county = np.array([resolve_region(code).county if code else 0 for code in codes.tolist()],
                          dtype=np.int32)[code_index]
-    sex = np.array([SEX_CODES[raw.columns["sex"][i]] for i in keep.tolist()], dtype=np.int8)
+    sex = _per_distinct(raw.columns["sex"], SEX_CODES.__getitem__, np.int8)[keep]
     birth_known = births.known[keep]
     birth_lo, birth_hi = births.lo[keep], births.hi[keep]
     flags = {
@@ -236,21 +315,23 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     if side == "cases" and calendars is not None:
         # A bare birth date that says nothing of its calendar may be a lunar one (families remember
         # lunar birthdays); the matcher then also reads it as lunar.
+        calendar_codes, calendar_values = _factorize(calendars)
+        text_codes, text_values = _factorize(raw.columns["birth_date"])
+        pair_of_row, pairs_said = pd.factorize(calendar_codes.astype(np.int64) * len(text_values) + text_codes)
         flags["birth_said_solar"] = np.array(
-            [says_solar(calendars[i], raw.columns["birth_date"][i]) for i in keep.tolist()], dtype=bool
-        )
+            [says_solar(calendar_values[p // len(text_values)], text_values[p % len(text_values)])
+             for p in pairs_said.tolist()], dtype=bool)[pair_of_row][keep]
     if side == "candidates":
         flags["id_checksum_failed"] = ids.present[keep] & ~id_valid
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
-    record_codes, records = _record_names(raw)
-    names = _name_table(record_codes, records, keep)
-    many_names = np.array([len(record) > MAX_NAMES_COMPARED for record in records], dtype=bool)
-    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = many_names[record_codes[keep]]
+    distinct = names_job()
+    names = _name_table(pair_codes, distinct)
+    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = distinct.many[pair_codes]
     columns = raw.columns
     return RecordTable(
         side=side,
-        ids=np.array([raw.ids[i] for i in keep.tolist()], dtype=object),
+        ids=np.array(raw.ids, dtype=object)[keep],
         rows=raw.rows[keep],
         sex=sex,
         birth_lo=birth_lo,
@@ -266,8 +347,7 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         region_level=regions.level,
         lat=regions.lat,
         lon=regions.lon,
-        marks=np.array(_per_unique([columns["marks"][i] for i in keep.tolist()], mark_features),
-                       dtype=np.uint64),
+        marks=_per_distinct(columns["marks"], mark_features, np.uint64)[keep],
         id_present=ids.present[keep],
         id_valid=id_valid,
         id_birth=id_birth,
@@ -275,8 +355,8 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         id_region_county=id_county,
         id_masked=_masked(ids.number[keep]),
         id_number=ids.number[keep],
-        display_name=np.array([columns["name"][i] for i in keep.tolist()], dtype=object),
-        display_birth=np.array([columns["birth_date"][i] for i in keep.tolist()], dtype=object),
+        display_name=np.array(columns["name"], dtype=object)[keep],
+        display_birth=np.array(columns["birth_date"], dtype=object)[keep],
         display_region=np.array(regions.label, dtype=object),
         names=names,
         report=raw.report,
