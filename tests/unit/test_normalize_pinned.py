@@ -162,11 +162,14 @@ def _check(kind: str, table: RecordTable) -> None:
     )
 
 
+@pytest.mark.parametrize("second_process_from", [200_000, 0])  # in this process; names in a second one
 @pytest.mark.parametrize("side", ["cases", "candidates"])
-def test_generated_tables_normalize_as_pinned(generated: Path, side: str) -> None:
+def test_generated_tables_normalize_as_pinned(generated: Path, side: str, second_process_from: int) -> None:
     raw = read_table(generated / f"{side}.csv", side)  # type: ignore[arg-type]
-    _check(side, normalize(raw, today=TODAY))
+    _check(side, normalize(raw, today=TODAY, second_process_from=second_process_from))
 
 
-def test_dirty_rows_normalize_as_pinned() -> None:
-    _check("dirty", normalize(read_table(_DIRTY, "candidates"), today=TODAY))
+@pytest.mark.parametrize("second_process_from", [200_000, 0])
+def test_dirty_rows_normalize_as_pinned(second_process_from: int) -> None:
+    table = normalize(read_table(_DIRTY, "candidates"), today=TODAY, second_process_from=second_process_from)
+    _check("dirty", table)

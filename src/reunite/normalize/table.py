@@ -57,16 +57,14 @@ def _per_distinct(values: Sequence[str], function: Callable[[str], object], dtyp
 
 
 class _Background:
-    """Runs one function in a forked second process when the table is large enough to pay for it.
+    """Runs one function in a forked second process when ``wanted``.
 
-    Small tables (and machines with one core or without ``fork``) run it here, when it is asked for.
+    Otherwise (and on machines with one core or without ``fork``) it runs here, when it is asked for.
     Leaving the ``with`` block stops the process whether or not its result was taken.
     """
 
-    rows_to_pay = 200_000  # below this, starting a process costs more than it saves
-
-    def __init__(self, rows: int) -> None:
-        usable = (rows >= self.rows_to_pay and len(os.sched_getaffinity(0)) >= 2
+    def __init__(self, wanted: bool) -> None:
+        usable = (wanted and len(os.sched_getaffinity(0)) >= 2
                   and "fork" in multiprocessing.get_all_start_methods())
         self._pool = multiprocessing.get_context("fork").Pool(1) if usable else None
 
@@ -227,7 +225,10 @@ def _ids(raw: RawTable, today: datetime.date) -> ResidentIdArrays:
     return parse_resident_ids(raw.columns["id_number"], today=today)
 
 
-def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | None = None) -> RecordTable:
+def normalize(
+    raw: RawTable, *, strict: bool = False, today: datetime.date | None = None,
+    second_process_from: int = 200_000,
+) -> RecordTable:
     """Normalize one side's accepted rows into a :class:`RecordTable`.
 
     Parameters
@@ -238,6 +239,10 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         Raise one :class:`InputError` listing every unusable date instead of keeping the rows flagged.
     today:
         The latest acceptable date (default: today).
+    second_process_from:
+        Tables of at least this many rows have their names parsed in a second (forked) process
+        while this one reads the other columns, when the machine gives this process two cores.
+        Below it, starting a process costs more than it saves. The result is the same either way.
 
     Examples
     --------
@@ -252,7 +257,8 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
     with _collector_paused():
-        return _normalize(raw, strict=strict, today=today or datetime.date.today())
+        return _normalize(raw, strict=strict, today=today or datetime.date.today(),
+                          second_process_from=second_process_from)
 
 
 @contextlib.contextmanager
@@ -268,7 +274,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _normalize(raw: RawTable, *, strict: bool, today: datetime.date) -> RecordTable:
+def _normalize(raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int) -> RecordTable:
     side = raw.side
     n = len(raw)
     calendars = raw.columns["birth_calendar"] if side == "cases" else None
@@ -286,7 +292,7 @@ def _normalize(raw: RawTable, *, strict: bool, today: datetime.date) -> RecordTa
     name_codes, name_values = _factorize(raw.columns["name"])
     extra_codes, extra_values = _factorize(raw.columns["alias" if side == "cases" else "former_names"])
     pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
-    with _Background(n) as background:
+    with _Background(n >= second_process_from) as background:
         names_job = background.run(_distinct_names, side, name_values, extra_values, pairs)
         return _finish(raw, side, today, births, events, calendars, keep, pair_codes, names_job)
 
