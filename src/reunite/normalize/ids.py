@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from stdnum.cn.ric import calc_check_digit
 
@@ -184,13 +185,24 @@ class ResidentIdArrays:
 
 
 _CHECK_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
-_CLEAN_18 = re.compile(r"\d{17}[\dX]", re.ASCII)
 _EPOCH = np.datetime64("1970-01-01", "D")
 
 
-def _clean_18_columns(texts: list[str], today: datetime.date) -> tuple[B, I32, I8, B]:
+def _clean_18(cells: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint32]]:
+    """Which cells are 18 characters in clean form (17 ASCII digits, a digit or ``X``), and their characters."""
+    lengths = np.fromiter(map(len, cells.tolist()), dtype=np.int64, count=cells.shape[0])
+    rows = np.flatnonzero(lengths == 18)
+    if not rows.shape[0]:
+        return rows, np.zeros((0, 18), dtype=np.uint32)
+    joined = "".join(cells[rows].tolist()).encode("utf-32-le", "surrogatepass")
+    codes = np.frombuffer(joined, dtype=np.uint32).reshape(-1, 18)
+    digit = (codes >= ord("0")) & (codes <= ord("9"))
+    clean = digit[:, :17].all(axis=1) & (digit[:, 17] | (codes[:, 17] == ord("X")))
+    return rows[clean], codes[clean]
+
+
+def _clean_18_columns(codes: npt.NDArray[np.uint32], today: datetime.date) -> tuple[B, I32, I8, B]:
     """For 18-character cells already in clean form: valid, birth day, sex, and whether the date held."""
-    codes = np.frombuffer("".join(texts).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
     digits = codes[:, :17].astype(np.int64) - ord("0")
     year = digits[:, 6:10] @ np.array([1000, 100, 10, 1])
     month = digits[:, 10] * 10 + digits[:, 11]
@@ -224,12 +236,11 @@ def parse_resident_ids(texts: Sequence[str], *, today: datetime.date | None = No
     number = np.full(n, "", dtype=object)
     birth, sex = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int8)
     region_code = np.full(n, "", dtype=object)
-    fast = np.fromiter((len(t) == 18 and _CLEAN_18.fullmatch(t) is not None for t in texts), dtype=bool,
-                       count=n)
-    rows = np.flatnonzero(fast)
+    rows, clean_codes = _clean_18(cells)
+    fast = np.zeros(n, dtype=bool)
+    fast[rows] = True
     if rows.shape[0]:
-        clean = cells[rows].tolist()
-        ok, days, sexes, _ = _clean_18_columns(clean, today)
+        ok, days, sexes, _ = _clean_18_columns(clean_codes, today)
         present[rows] = True
         valid[rows] = ok
         number[rows] = cells[rows]
