@@ -16,7 +16,7 @@ import datetime
 import gc
 import multiprocessing
 import os
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -40,7 +40,6 @@ from reunite.normalize.regions import resolve_region, resolve_regions
 
 __all__ = ["normalize"]
 
-K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
