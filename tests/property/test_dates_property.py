@@ -159,3 +159,32 @@ def test_vectorized_matches_scalar(cells: list[tuple[str, str]]) -> None:
         if found is not None:
             assert (from_days(parsed.lo[i]), from_days(parsed.hi[i])) == (found.lo, found.hi)
             assert bool(parsed.lunar[i]) == found.lunar
+
+
+PLAIN = st.builds(
+    lambda year, month, day, separators, pad: (
+        f"{year}{month:02d}{day:02d}" if separators == "" else
+        f"{year}年{month:0{pad}d}月{day:0{pad}d}{separators[1:]}" if separators[0] == "年" else
+        f"{year}{separators[0]}{month:0{pad}d}{separators[-1]}{day:0{pad}d}"),
+    st.integers(1890, 2030), st.integers(0, 13), st.integers(0, 32),
+    st.sampled_from(["", "-", "/", ".", "-/", "./", "年", "年日", "年号", "年号日"]), st.sampled_from([1, 2]),
+)
+
+
+@settings(max_examples=60)
+@given(st.lists(st.tuples(PLAIN | TEXT, st.sampled_from(["", "", "solar", "lunar"])), max_size=30), st.booleans())
+def test_plain_dates_read_as_whole_arrays_match_scalar(cells: list[tuple[str, str]], calendars: bool) -> None:
+    # plain solar days skip the scalar parser: they must come out exactly as it reads them
+    parsed = parse_dates([t for t, _ in cells], [c for _, c in cells] if calendars else None, today=TODAY)
+    failed = {i: (reason, message) for i, reason, message in parsed.errors}
+    for i, (text, calendar_cell) in enumerate(cells):
+        try:
+            found = parse_date(text, calendar_cell if calendars else "", today=TODAY)
+        except DateError as error:
+            assert failed[i] == (error.reason, str(error))
+            continue
+        assert i not in failed
+        assert bool(parsed.known[i]) == (found is not None)
+        if found is not None:
+            assert (from_days(parsed.lo[i]), from_days(parsed.hi[i])) == (found.lo, found.hi)
+            assert (bool(parsed.lunar[i]), bool(parsed.approximate[i])) == (found.lunar, found.approximate)

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stdnum.cn.ric import calc_check_digit
 
-from reunite.normalize.ids import mask_id, parse_resident_id, upgrade_15
+from reunite.normalize.ids import mask_id, parse_resident_id, parse_resident_ids, upgrade_15
 
 TODAY = datetime.date(2025, 6, 1)
 REGIONS = st.integers(110000, 829999).map(str)  # any six digits: historical codes are valid too
@@ -71,3 +71,29 @@ def test_mask_hides_all_but_ten(text: str) -> None:
     shown = sum(1 for a, b in zip(masked, text, strict=True) if a == b and a != "*")
     assert shown <= 10
     assert shown <= len(text) // 2 or len(text) >= 15
+
+
+id_cell = st.one_of(
+    st.builds(build, REGIONS, st.dates(datetime.date(1899, 12, 1), datetime.date(2030, 1, 1)), SEQUENCES),
+    st.text(alphabet="0123456789X", min_size=17, max_size=19),  # dates and check characters wrong
+    st.builds(lambda digits, month, day: digits[:10] + month + day + digits[14:],
+              st.text(alphabet="0123456789", min_size=18, max_size=18),
+              st.sampled_from(["00", "01", "02", "12", "13", "99"]), st.sampled_from(["00", "28", "29", "30", "31"])),
+    st.text(alphabet="0123456789xX -'", max_size=20),
+    st.sampled_from(["", "无", "1.10105194912e+17", "110105491231002", "11010519491231002x"]),
+)
+
+
+@given(st.lists(id_cell, max_size=30))
+def test_the_column_parser_equals_the_cell_parser(cells: list[str]) -> None:
+    column = parse_resident_ids(cells, today=TODAY)
+    for index, cell in enumerate(cells):
+        one = parse_resident_id(cell, today=TODAY)
+        valid = one is not None and one.valid
+        assert bool(column.present[index]) == (one is not None), cell
+        assert bool(column.valid[index]) == valid, cell
+        assert column.number[index] == (one.number if one is not None else ""), cell
+        assert int(column.birth[index]) == ((one.birth - datetime.date(1970, 1, 1)).days if valid and one.birth
+                                            else 0), cell
+        assert int(column.sex[index]) == ({"M": 1, "F": 2}[one.sex] if valid and one.sex else 0), cell
+        assert column.region_code[index] == (one.region_code if valid and one.region_code else ""), cell

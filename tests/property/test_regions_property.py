@@ -8,7 +8,13 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reunite.normalize.regions import county_table, distance_km, historical_codes, resolve_region
+from reunite.normalize.regions import (
+    county_table,
+    distance_km,
+    historical_codes,
+    resolve_region,
+    resolve_regions,
+)
 
 TABLE = county_table()
 row_index = st.integers(min_value=0, max_value=len(TABLE) - 1)
@@ -79,3 +85,28 @@ def test_distance_vectorized_equals_scalar(points: list[tuple[float, float]]) ->
     vector = distance_km(lats, lons, lats[::-1], lons[::-1])
     scalar = [float(distance_km(*p, *q)) for p, q in zip(points, points[::-1], strict=True)]
     np.testing.assert_allclose(vector, scalar, rtol=1e-12, atol=1e-9)
+
+
+# few labels, so that the addresses of one column share their leading parts
+label_text = st.builds(
+    lambda row: resolve_region(str(int(TABLE.code[row]))).label,
+    st.sampled_from(range(0, len(TABLE), max(1, len(TABLE) // 12))),
+)
+address = st.builds(
+    lambda head, cut, tail: head[: max(1, len(head) - cut)] + tail,
+    label_text | st.text(alphabet=address_chars, max_size=12),
+    st.integers(min_value=0, max_value=6),
+    st.text(alphabet=address_chars, max_size=12) | st.sampled_from(["", "12", "县", "市辖区", "某某村5组"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(address, min_size=1, max_size=40))
+def test_resolving_a_column_equals_resolving_each_cell(texts: list[str]) -> None:
+    # the column path resolves an address once per deciding prefix; it must agree with each cell alone
+    column = resolve_regions(texts)
+    for index, text in enumerate(texts):
+        one = resolve_region(text)
+        assert (int(column.county[index]), int(column.city[index]), int(column.province[index])) == (
+            one.county, one.city, one.province), text
+        assert column.label[index] == one.label and bool(column.historical[index]) == one.historical, text

@@ -42,6 +42,7 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from lunar_python import LunarYear
 
 from reunite.errors import InputError
@@ -508,6 +509,33 @@ def parse_date(text: str, calendar: str = "", *, today: datetime.date | None = N
     return DateInterval(from_days(lo), from_days(hi), lunar, approximate)
 
 
+_PLAIN_DAY = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})|(\d{4})(\d{2})(\d{2})|(\d{4})年(\d{1,2})月(\d{1,2})[日号]?", re.ASCII)
+
+
+def _plain_days(keys: Sequence[tuple[str, str]], first_day: int, last_day: int) -> npt.NDArray[np.int64]:
+    """The day of each plain solar date (``1988-05-03``, ``1988/5/3``, ``19880503``, ``1988年5月3日``, no calendar
+    cell, a real day from ``first_day`` to ``last_day``), as whole arrays; -1 for any other cell.
+
+    These are most cells, and :func:`_parse` reads them as exactly this day.
+    """
+    found = [_PLAIN_DAY.fullmatch(text) if not calendar else None for text, calendar in keys]
+    rows = np.array([index for index, match in enumerate(found) if match is not None], dtype=np.int64)
+    days = np.full(len(keys), -1, dtype=np.int64)
+    if not rows.shape[0]:
+        return days
+    parts = np.array([[int(g) for g in match.groups() if g is not None]
+                      for match in found if match is not None], dtype=np.int64).reshape(-1, 3)
+    year, month, day = parts[:, 0], parts[:, 1], parts[:, 2]
+    month_ok = (month >= 1) & (month <= 12)
+    start = ((year - 1970) * 12 + np.where(month_ok, month, 1) - 1).astype("M8[M]")
+    length = ((start + 1).astype("M8[D]") - start.astype("M8[D]")).astype(np.int64)
+    value = (start.astype("M8[D]") - np.datetime64("1970-01-01", "D")).astype(np.int64) + day - 1
+    ok = month_ok & (day >= 1) & (day <= length) & (value >= first_day) & (value <= last_day)
+    days[rows[ok]] = value[ok]
+    return days
+
+
 def parse_dates(
     texts: Sequence[str], calendars: Sequence[str] | None = None, *, today: datetime.date | None = None
 ) -> ParsedDates:
@@ -540,24 +568,30 @@ def parse_dates(
     (['1988-01-01', '1988-12-31'], [False, False, True, False])
     """
     today = today or datetime.date.today()
-    keys: list[tuple[str, str]]
+    text_codes, text_values = pd.factorize(np.asarray(texts, dtype=object))
     if calendars is None:
-        by_text: dict[str, int] = {}
-        codes = [by_text.setdefault(text, len(by_text)) for text in texts]
-        keys = [(text, "") for text in by_text]
+        codes = text_codes
+        keys = [(text, "") for text in text_values.tolist()]
     else:
         if len(calendars) != len(texts):
             raise InputError(
                 f"expected as many calendar cells as date cells ({len(texts)}), got {len(calendars)}")
-        by_pair: dict[tuple[str, str], int] = {}
-        codes = [by_pair.setdefault(pair, len(by_pair)) for pair in zip(texts, calendars, strict=True)]
-        keys = list(by_pair)
+        calendar_codes, calendar_values = pd.factorize(np.asarray(calendars, dtype=object))
+        pair = text_codes.astype(np.int64) * max(1, len(calendar_values)) + calendar_codes
+        codes, pairs = pd.factorize(pair)
+        text_list, calendar_list = text_values.tolist(), calendar_values.tolist()
+        keys = [(text_list[p // max(1, len(calendar_list))], calendar_list[p % max(1, len(calendar_list))])
+                for p in pairs.tolist()]
     unique = len(keys)
     u_lo, u_hi = np.zeros(unique, np.int32), np.zeros(unique, np.int32)
     u_known, u_lunar, u_approx, u_bad, u_widened = (np.zeros(unique, bool) for _ in range(5))
     problems: dict[int, tuple[DateErrorReason, str]] = {}
     first_day, last_day = to_days(_MIN_DAY), to_days(today)
-    for code, (text, calendar) in enumerate(keys):
+    plain = _plain_days(keys, first_day, last_day)
+    u_lo[plain >= 0] = u_hi[plain >= 0] = plain[plain >= 0]
+    u_known[plain >= 0] = True
+    for code in np.flatnonzero(plain < 0).tolist():
+        text, calendar = keys[code]
         try:
             found = _parse(text, calendar, today)
         except DateError as error:
@@ -572,7 +606,7 @@ def parse_dates(
         if found is not None:
             u_lo[code], u_hi[code], u_lunar[code], u_approx[code] = found
             u_known[code] = True
-    code_array = np.fromiter(codes, dtype=np.int32, count=len(codes))
+    code_array = codes.astype(np.int32)
     bad_rows = np.flatnonzero(u_bad[code_array])
     errors: list[tuple[int, DateErrorReason, str]] = [
         (int(row), *problems[int(code)]) for row, code in zip(bad_rows, code_array[bad_rows], strict=True)

@@ -44,7 +44,8 @@ _PLACEHOLDER_CITIES = frozenset({"市辖区", "县", "直辖县", "省直辖县�
 _NOISE = re.compile(
     r"(?i)undefined|null|none|nan|自治区直辖县级行政区划|省直辖县级行政区划|直辖县级行政区划|市辖区|中国"
 )
-_SEPARATORS = re.compile(r"[,，/\\|、;；:：\s\-—_()（）\[\]【】]+")
+_SEPARATOR_CHARS = r",，/\\|、;；:：\s\-—_()（）\[\]【】"
+_PARTS = re.compile(f"[^{_SEPARATOR_CHARS}]+")  # the text between separators
 _RENUMBERED = 1984  # first year after the nationwide renumbering of 1983
 
 Target = tuple[int, int, int]  # (province, city, county); 0 where unknown
@@ -247,15 +248,48 @@ def _merge(state: Target, chosen: Sequence[_Candidate]) -> tuple[Target, bool] |
     return common, all(c.historical for c in chosen)
 
 
-def _resolve_text(text: str) -> Region:
-    text = _NOISE.sub(" ", unicodedata.normalize("NFKC", text))
+def _clean_text(text: str) -> str:
+    return _NOISE.sub(" ", unicodedata.normalize("NFKC", text))
+
+
+@cache
+def _name_prefixes() -> frozenset[str]:
+    """Every proper prefix of a known name (full or short)."""
+    tables = _tables()
+    return frozenset(key[:end] for key in (*tables.full, *tables.short) for end in range(1, len(key)))
+
+
+def _needed(part: str, pos: int) -> int | None:
+    """How many characters from ``pos`` decide which names start there (None: up to the part's end).
+
+    Reading stops at the first character after which no name can continue.
+    """
+    prefixes = _name_prefixes()
+    length = 1
+    while part[pos:pos + length] in prefixes:
+        if pos + length >= len(part):
+            return None
+        length += 1
+    return length
+
+
+def _scan(text: str) -> tuple[Region, int | None]:
+    """Read cleaned address text; also how many leading characters the result depends on.
+
+    Reading stops at the county, so the result of ``江西省萍乡市安源区某某村`` depends on a prefix
+    only: the second value is its length (every character looked at, and the separator closing a
+    part that was read whole), or None when the result may depend on the whole text.
+    """
     tables = _tables()
     state: Target = (0, 0, 0)
     historical = False
-    for part in _SEPARATORS.split(text):
+    extent: int | None = 0
+    for found_part in _PARTS.finditer(text):
         if state[2]:
             break
+        part, offset, part_end = found_part.group(), found_part.start(), found_part.end()
         if _is_code(part):
+            extent = part_end + 1 if part_end < len(text) else None
             found = _code_target(part)
             if found is not None and _level(found[0]) > _level(state):
                 state, historical = found
@@ -263,6 +297,12 @@ def _resolve_text(text: str) -> Region:
         pos = 0
         while pos < len(part) and not state[2]:
             matched = 0
+            if extent is not None:
+                needed = _needed(part, pos)
+                if needed is not None:
+                    extent = max(extent, offset + pos + needed)
+                else:  # a name may continue past the end of the part: its end is read
+                    extent = max(extent, part_end + 1) if part_end < len(text) else None
             for length in tables.lengths.get(part[pos], ()):
                 key = part[pos:pos + length]
                 if len(key) < length:
@@ -278,7 +318,17 @@ def _resolve_text(text: str) -> Region:
                     state, historical = merged
                 break
             pos += matched or 1
-    return _region(state, historical) if state[0] else _UNKNOWN
+        if extent is not None and state[2]:
+            # the part was not read as a code: one character read that is not an ASCII digit shows it
+            digits = len(part) - len(part.lstrip("0123456789"))
+            extent = max(extent, offset + digits + 1)
+    if not state[2]:
+        extent = None  # reading went to the end of the text
+    return (_region(state, historical) if state[0] else _UNKNOWN), extent
+
+
+def _resolve_text(text: str) -> Region:
+    return _scan(_clean_text(text))[0]
 
 
 @lru_cache(maxsize=1 << 17)
@@ -317,6 +367,35 @@ def resolve_region(text: str) -> Region:
     return _resolve_text(stripped)
 
 
+class _PrefixMemo:
+    """:func:`resolve_region` over many addresses that share their leading part.
+
+    Addresses differ mostly after the county (town, village, house number), which reading never
+    looks at: an address is resolved once per distinct prefix that decided it.
+    """
+
+    def __init__(self) -> None:
+        self._by_prefix: dict[str, Region] = {}
+        self._lengths: list[int] = []  # prefix lengths seen, the most used first
+        self._hits: dict[int, int] = {}
+
+    def __call__(self, value: str) -> Region:
+        stripped = value.strip()
+        if _is_code(stripped):
+            return resolve_region(stripped)
+        text = _clean_text(stripped)
+        for length in self._lengths:
+            if (found := self._by_prefix.get(text[:length])) is not None and length <= len(text):
+                self._hits[length] += 1
+                return found
+        region, extent = _scan(text)
+        if extent is not None:
+            self._hits.setdefault(extent, 0)
+            self._by_prefix[text[:extent]] = region
+            self._lengths = sorted(self._hits, key=self._hits.__getitem__, reverse=True)
+        return region
+
+
 def resolve_regions(texts: Sequence[str]) -> RegionArrays:
     """Resolve a column of codes or addresses, each distinct value once.
 
@@ -337,7 +416,8 @@ def resolve_regions(texts: Sequence[str]) -> RegionArrays:
     ([360302, 360302, 0, 360302], [3, 3, 0, 3])
     """
     index, uniques = pd.factorize(pd.Series(list(texts), dtype=object), use_na_sentinel=True)
-    regions = [resolve_region(str(value)) for value in uniques] + [_UNKNOWN]
+    resolved = _PrefixMemo()
+    regions = [resolved(str(value)) for value in uniques] + [_UNKNOWN]
     n = len(regions)
     county = np.fromiter((r.county for r in regions), dtype=np.int32, count=n)
     city = np.fromiter((r.city for r in regions), dtype=np.int32, count=n)

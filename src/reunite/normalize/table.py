@@ -11,18 +11,25 @@ on accepted rows too.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
-from collections.abc import Callable, Hashable, Sequence
-from typing import TypeVar
+import gc
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
+from reunite._typing import Side, Str
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
-from reunite.normalize.dates import ParsedDates, parse_dates, says_solar, to_days
+from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
-from reunite.normalize.ids import ResidentId, mask_id, parse_resident_id
+from reunite.normalize.ids import ResidentIdArrays, mask_id, parse_resident_ids
 from reunite.normalize.marks import mark_features
 from reunite.normalize.name_cells import parse_alias_cell, parse_former_names, parse_name_cell
 from reunite.normalize.names import (
@@ -33,66 +40,143 @@ from reunite.normalize.regions import resolve_region, resolve_regions
 
 __all__ = ["normalize"]
 
-K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
-def _per_unique(values: Sequence[K], function: Callable[[K], V]) -> list[V]:
-    """``[function(v) for v in values]``, calling ``function`` once per distinct value."""
-    cache: dict[K, V] = {}
-    out: list[V] = []
-    for v in values:
-        if v not in cache:
-            cache[v] = function(v)
-        out.append(cache[v])
-    return out
+def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
+    """Integer codes of ``values`` and their distinct values, in order of first appearance."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    return codes, uniques.tolist()
 
 
-def _record_names(raw: RawTable) -> list[list[tuple[str, int]]]:
-    """Every name of every record with its kind (reported name, childhood name, former name)."""
-    name_cells = _per_unique(raw.columns["name"], parse_name_cell)
-    extra_column = "alias" if raw.side == "cases" else "former_names"
-    parse_extra = parse_alias_cell if raw.side == "cases" else parse_former_names
-    extra_kind = NAME_KINDS["alias"] if raw.side == "cases" else NAME_KINDS["former"]
-    extras = _per_unique(raw.columns[extra_column], parse_extra)
-    records = []
-    for cell, extra in zip(name_cells, extras, strict=True):
+def _per_distinct(values: Sequence[str], function: Callable[[str], object], dtype: type) -> npt.NDArray[Any]:
+    """``np.array([function(v) for v in values], dtype)``, calling ``function`` once per distinct value."""
+    codes, uniques = _factorize(values)
+    return np.array([function(value) for value in uniques], dtype=dtype)[codes]
+
+
+class _Background:
+    """Runs one function in a forked second process when ``wanted``.
+
+    Otherwise (and on machines with one core or without ``fork``) it runs here, when it is asked for.
+    Leaving the ``with`` block stops the process whether or not its result was taken.
+    """
+
+    def __init__(self, wanted: bool) -> None:
+        usable = (wanted and len(os.sched_getaffinity(0)) >= 2
+                  and "fork" in multiprocessing.get_all_start_methods())
+        self._pool = multiprocessing.get_context("fork").Pool(1) if usable else None
+
+    def __enter__(self) -> _Background:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+    def run(self, function: Callable[..., V], *args: Any) -> Callable[[], V]:
+        """Start ``function(*args)``; the returned callable waits for its result."""
+        if self._pool is None:
+            return lambda: function(*args)
+        pending = self._pool.apply_async(function, args)
+        return pending.get
+
+
+def _ragged_take(
+    codes: npt.NDArray[np.intp], start: npt.NDArray[np.int64], count: npt.NDArray[np.int64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Rows and flat positions of ``flat[start[c]:start[c] + count[c]]`` for each code ``c`` in order."""
+    counts = count[codes]
+    rows = np.repeat(np.arange(codes.shape[0], dtype=np.int64), counts)
+    out_start = np.cumsum(counts) - counts
+    positions = np.arange(rows.shape[0], dtype=np.int64) + np.repeat(start[codes] - out_start, counts)
+    return rows, positions
+
+
+@dataclass(frozen=True, slots=True)
+class _DistinctNames:
+    """The names of each distinct (name cell, extra cell) pair, flattened.
+
+    Pair ``p`` holds the usable names ``kind[start[p]:start[p] + count[p]]`` (and ``part`` there,
+    an index into ``columns``: one row per distinct usable name); ``many[p]`` says that it holds more
+    than :data:`MAX_NAMES_COMPARED` names.
+    """
+
+    start: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
+    kind: npt.NDArray[np.int8]
+    part: npt.NDArray[np.int64]
+    columns: dict[str, Str]
+    many: npt.NDArray[np.bool_]
+
+
+_NAME_COLUMNS = ("surname", "given", "surname_pinyin", "given_pinyin", "given_pinyin_alt", "given_fuzzy")
+
+
+def _distinct_names(
+    side: str, name_values: list[str], extra_values: list[str], pairs: npt.NDArray[np.int64]
+) -> _DistinctNames:
+    """Parse each distinct (name cell, extra cell) pair (``pairs``: name index * len(extra_values) +
+    extra index) into its names (reported name, childhood name, former name), each name split once."""
+    parse_extra = parse_alias_cell if side == "cases" else parse_former_names
+    extra_kind = NAME_KINDS["alias"] if side == "cases" else NAME_KINDS["former"]
+    width = max(1, len(extra_values))
+    cache: dict[tuple[str, bool], int] = {}
+    parts: list[NameParts] = []
+    part_index: dict[int, int] = {}  # index in parts -> index among the usable names
+    flat_kind: list[int] = []
+    flat_part: list[int] = []
+    start = np.zeros(len(pairs), dtype=np.int64)
+    count = np.zeros(len(pairs), dtype=np.int64)
+    many = np.zeros(len(pairs), dtype=bool)
+    for code, pair in enumerate(pairs.tolist()):
+        cell = parse_name_cell(name_values[pair // width])
+        extra = parse_extra(extra_values[pair % width])
         names: list[tuple[str, int]] = [(n, NAME_KINDS["name"]) for n in cell.names]
         names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
         names += [(e, extra_kind) for e in extra]
         seen: set[tuple[str, int]] = set()
-        unique = []
+        start[code] = len(flat_kind)
         for item in names:
-            if item[0] and item not in seen:
-                seen.add(item)
-                unique.append(item)
-        records.append(unique)
-    return records
-
-
-def _name_table(records: list[list[tuple[str, int]]], keep: npt.NDArray[np.int64]) -> NameTable:
-    cache: dict[tuple[str, bool], NameParts] = {}
-    record_index: list[int] = []
-    kinds: list[int] = []
-    parts: list[NameParts] = []
-    for new_index, old_index in enumerate(keep.tolist()):
-        for text, kind in records[old_index]:
-            key = (text, kind == NAME_KINDS["alias"])
-            p = cache.get(key)
-            if p is None:
-                p = cache[key] = name_parts(text, alias=key[1])
-            if not (p.given or p.surname):
+            if not item[0] or item in seen:
                 continue
-            record_index.append(new_index)
-            kinds.append(kind)
-            parts.append(p)
+            seen.add(item)
+            text, kind = item
+            key = (text, kind == NAME_KINDS["alias"])
+            index = cache.get(key)
+            if index is None:
+                index = cache[key] = len(parts)
+                parts.append(name_parts(text, alias=key[1]))
+            if not (parts[index].given or parts[index].surname):
+                continue
+            flat_kind.append(kind)
+            flat_part.append(part_index.setdefault(index, len(part_index)))
+        count[code] = len(flat_kind) - start[code]
+        many[code] = len(seen) > MAX_NAMES_COMPARED
+    usable = sorted(part_index, key=part_index.__getitem__)
+    columns = {
+        attr: np.array([getattr(parts[i], attr) for i in usable], dtype=str) if usable else np.zeros(0, "<U1")
+        for attr in _NAME_COLUMNS
+    }
+    return _DistinctNames(start, count, np.array(flat_kind, dtype=np.int8), np.array(flat_part, dtype=np.int64),
+                          columns, many)
 
-    def column(attr: str) -> npt.NDArray[np.str_]:
-        return np.array([getattr(p, attr) for p in parts], dtype=str) if parts else np.zeros(0, dtype="<U1")
+
+def _name_table(pair_codes: npt.NDArray[np.intp], distinct: _DistinctNames) -> NameTable:
+    """One row per usable name of each record (every row is kept: only ingest drops rows).
+
+    Each distinct name is used by some row, so each column keeps the width of its widest name.
+    """
+    rows, positions = _ragged_take(pair_codes, distinct.start, distinct.count)
+    part_of_row = distinct.part[positions]
+
+    def column(attr: str) -> Str:
+        return distinct.columns[attr][part_of_row] if rows.shape[0] else np.zeros(0, dtype="<U1")
 
     return NameTable(
-        record=np.array(record_index, dtype=np.int32),
-        kind=np.array(kinds, dtype=np.int8),
+        record=rows.astype(np.int32),
+        kind=distinct.kind[positions],
         surname=column("surname"),
         given=column("given"),
         surname_pinyin=column("surname_pinyin"),
@@ -113,27 +197,37 @@ def _flag_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool 
         raw.report.add(int(raw.rows[index]), where, value, f"{message} ({kept})", fatal=False)
 
 
-def _flag_shared_ids(raw: RawTable, ids: list[ResidentId | None]) -> None:
+def _flag_shared_ids(raw: RawTable, ids: ResidentIdArrays) -> None:
     """Flag a person_id whose valid resident ID number an earlier person_id already carries."""
-    first: dict[str, int] = {}
-    for index, found in enumerate(ids):
-        if found is None or not found.valid:
-            continue
-        earlier = first.setdefault(found.number, index)
+    valid_rows = np.flatnonzero(ids.valid)
+    codes, _ = pd.factorize(ids.number[valid_rows])
+    first_row = np.full(codes.max() + 1 if codes.shape[0] else 0, -1, dtype=np.int64)
+    first_row[codes[::-1]] = valid_rows[::-1]  # the last write of each code is its first row
+    earlier_rows = first_row[codes]
+    for index, earlier in zip(valid_rows.tolist(), earlier_rows.tolist(), strict=True):
         if earlier != index:
             raw.report.add(
-                int(raw.rows[index]), "id_number", mask_id(found.number),
+                int(raw.rows[index]), "id_number", mask_id(ids.number[index]),
                 f"likely duplicate record: same resident ID number as person_id {raw.ids[earlier]!r} "
                 f"(row {int(raw.rows[earlier])}), kept", fatal=False)
 
 
-def _ids(raw: RawTable, today: datetime.date) -> list[ResidentId | None]:
+def _masked(numbers: Str) -> Str:
+    """:func:`mask_id` of each number; an 18-character one shows its first 6 and last 4 characters."""
+    return np.array([f"{n[:6]}********{n[14:]}" if len(n) == 18 and n == n.strip() else mask_id(n)
+                     for n in numbers.tolist()], dtype=object)
+
+
+def _ids(raw: RawTable, today: datetime.date) -> ResidentIdArrays:
     if raw.side != "candidates":
-        return [None] * len(raw)
-    return _per_unique(raw.columns["id_number"], lambda t: parse_resident_id(t, today=today))
+        return parse_resident_ids([""] * len(raw), today=today)
+    return parse_resident_ids(raw.columns["id_number"], today=today)
 
 
-def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | None = None) -> RecordTable:
+def normalize(
+    raw: RawTable, *, strict: bool = False, today: datetime.date | None = None,
+    second_process_from: int = 200_000,
+) -> RecordTable:
     """Normalize one side's accepted rows into a :class:`RecordTable`.
 
     Parameters
@@ -144,6 +238,10 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         Raise one :class:`InputError` listing every unusable date instead of keeping the rows flagged.
     today:
         The latest acceptable date (default: today).
+    second_process_from:
+        Tables of at least this many rows have their names parsed in a second (forked) process
+        while this one reads the other columns, when the machine gives this process two cores.
+        Below it, starting a process costs more than it saves. The result is the same either way.
 
     Examples
     --------
@@ -157,7 +255,25 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
-    today = today or datetime.date.today()
+    with _collector_paused():
+        return _normalize(raw, strict=strict, today=today or datetime.date.today(),
+                          second_process_from=second_process_from)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector: normalizing makes millions of small objects and no cycles, and
+    each collection would walk the whole table again (half the time of a million rows)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _normalize(raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int) -> RecordTable:
     side = raw.side
     n = len(raw)
     calendars = raw.columns["birth_calendar"] if side == "cases" else None
@@ -171,24 +287,30 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
         raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
     keep = np.arange(n, dtype=np.int64)
+    # names are most of the work: parsed in a second process while this one reads the rest
+    name_codes, name_values = _factorize(raw.columns["name"])
+    extra_codes, extra_values = _factorize(raw.columns["alias" if side == "cases" else "former_names"])
+    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    with _Background(n >= second_process_from) as background:
+        names_job = background.run(_distinct_names, side, name_values, extra_values, pairs)
+        return _finish(raw, side, today, births, events, calendars, keep, pair_codes, names_job)
 
+
+def _finish(
+    raw: RawTable, side: Side, today: datetime.date, births: ParsedDates, events: ParsedDates,
+    calendars: list[str] | None, keep: npt.NDArray[np.int64], pair_codes: npt.NDArray[np.intp],
+    names_job: Callable[[], _DistinctNames],
+) -> RecordTable:
+    """Everything of :func:`normalize` after the dates, with ``keep`` the rows kept (all of them)."""
     region_column = "missing_region" if side == "cases" else "region"
-    regions = resolve_regions([raw.columns[region_column][i] for i in keep.tolist()])
+    regions = resolve_regions(raw.columns[region_column])
     ids = _ids(raw, today)
     _flag_shared_ids(raw, ids)
-    kept_ids = [ids[i] for i in keep.tolist()]
-    id_valid = np.array([bool(r is not None and r.valid) for r in kept_ids], dtype=bool)
-    id_birth = np.array(
-        [to_days(r.birth) if r is not None and r.valid and r.birth else 0 for r in kept_ids], dtype=np.int32
-    )
-    id_sex = np.array(
-        [SEX_CODES[r.sex] if r is not None and r.valid and r.sex else 0 for r in kept_ids], dtype=np.int8
-    )
-    id_codes = [r.region_code if r is not None and r.valid and r.region_code else "" for r in kept_ids]
-    id_county = np.array(
-        _per_unique(id_codes, lambda code: resolve_region(code).county if code else 0), dtype=np.int32
-    )
-    sex = np.array([SEX_CODES[raw.columns["sex"][i]] for i in keep.tolist()], dtype=np.int8)
+    id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
+    code_index, codes = pd.factorize(ids.region_code[keep])
+    id_county = np.array([resolve_region(code).county if code else 0 for code in codes.tolist()],
+                         dtype=np.int32)[code_index]
+    sex = _per_distinct(raw.columns["sex"], SEX_CODES.__getitem__, np.int8)[keep]
     birth_known = births.known[keep]
     birth_lo, birth_hi = births.lo[keep], births.hi[keep]
     flags = {
@@ -198,24 +320,23 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
     if side == "cases" and calendars is not None:
         # A bare birth date that says nothing of its calendar may be a lunar one (families remember
         # lunar birthdays); the matcher then also reads it as lunar.
+        calendar_codes, calendar_values = _factorize(calendars)
+        text_codes, text_values = _factorize(raw.columns["birth_date"])
+        pair_of_row, pairs_said = pd.factorize(calendar_codes.astype(np.int64) * len(text_values) + text_codes)
         flags["birth_said_solar"] = np.array(
-            [says_solar(calendars[i], raw.columns["birth_date"][i]) for i in keep.tolist()], dtype=bool
-        )
+            [says_solar(calendar_values[p // len(text_values)], text_values[p % len(text_values)])
+             for p in pairs_said.tolist()], dtype=bool)[pair_of_row][keep]
     if side == "candidates":
-        flags["id_checksum_failed"] = np.array(
-            [r is not None and not r.valid for r in kept_ids], dtype=bool
-        )
+        flags["id_checksum_failed"] = ids.present[keep] & ~id_valid
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
-    records = _record_names(raw)
-    names = _name_table(records, keep)
-    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = np.array(
-        [len(records[i]) > MAX_NAMES_COMPARED for i in keep.tolist()], dtype=bool
-    )
+    distinct = names_job()
+    names = _name_table(pair_codes, distinct)
+    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = distinct.many[pair_codes]
     columns = raw.columns
     return RecordTable(
         side=side,
-        ids=np.array([raw.ids[i] for i in keep.tolist()], dtype=object),
+        ids=np.array(raw.ids, dtype=object)[keep],
         rows=raw.rows[keep],
         sex=sex,
         birth_lo=birth_lo,
@@ -231,17 +352,16 @@ def normalize(raw: RawTable, *, strict: bool = False, today: datetime.date | Non
         region_level=regions.level,
         lat=regions.lat,
         lon=regions.lon,
-        marks=np.array(_per_unique([columns["marks"][i] for i in keep.tolist()], mark_features),
-                       dtype=np.uint64),
-        id_present=np.array([r is not None for r in kept_ids], dtype=bool),
+        marks=_per_distinct(columns["marks"], mark_features, np.uint64)[keep],
+        id_present=ids.present[keep],
         id_valid=id_valid,
         id_birth=id_birth,
         id_sex=id_sex,
         id_region_county=id_county,
-        id_masked=np.array([mask_id(r.number) if r is not None else "" for r in kept_ids], dtype=object),
-        id_number=np.array([r.number if r is not None else "" for r in kept_ids], dtype=object),
-        display_name=np.array([columns["name"][i] for i in keep.tolist()], dtype=object),
-        display_birth=np.array([columns["birth_date"][i] for i in keep.tolist()], dtype=object),
+        id_masked=_masked(ids.number[keep]),
+        id_number=ids.number[keep],
+        display_name=np.array(columns["name"], dtype=object)[keep],
+        display_birth=np.array(columns["birth_date"], dtype=object)[keep],
         display_region=np.array(regions.label, dtype=object),
         names=names,
         report=raw.report,
