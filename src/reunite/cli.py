@@ -221,6 +221,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _train(args: argparse.Namespace) -> int:
     from reunite.export import atomic_output, check_output
+    from reunite.matching.kinds import CASE_KINDS
     from reunite.pipeline import train
     from reunite.run_config import RunConfig
 
@@ -233,8 +234,12 @@ def _train(args: argparse.Namespace) -> int:
                   progress=sys.stderr.isatty())
     with atomic_output(args.out) as tmp:
         model.save(tmp)
-    for name, weights in zip(model.spec.comparisons, model.weights_, strict=True):
-        print(f"{name:<13}" + " ".join(f"{w:+6.2f}" for w in weights))
+    # the weights scoring uses: per kind of case when the model has them
+    for kind in (CASE_KINDS if model.has_kinds else ("all",)):
+        weights_of = model.kind_weights(kind) if model.has_kinds else model.weights_
+        print(f"weights (bits), {'cases of kind ' + kind if model.has_kinds else 'all cases'}:")
+        for name, weights in zip(model.spec.comparisons, weights_of, strict=True):
+            print(f"  {name:<15}" + " ".join(f"{w:+6.2f}" for w in weights))
     print(f"model {model.version}: {args.out}")
     return 0
 

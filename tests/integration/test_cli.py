@@ -113,7 +113,8 @@ def test_an_output_folder_that_does_not_exist_is_one_line_before_any_work(
     assert "read" not in captured.out  # it stopped before reading the inputs
 
 
-def test_train_from_confirmed_pairs_writes_a_loadable_model(data: Path, tmp_path: Path) -> None:
+def test_train_from_confirmed_pairs_writes_a_loadable_model(data: Path, tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
     truth = _rows(data / "truth.csv")
     confirmed = tmp_path / "confirmed.csv"
     with confirmed.open("w", encoding="utf-8", newline="") as handle:
@@ -123,6 +124,8 @@ def test_train_from_confirmed_pairs_writes_a_loadable_model(data: Path, tmp_path
     out = tmp_path / "model.json"
     assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
                  "--confirmed", str(confirmed), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"cases of kind {kind}" in printed for kind in ("unknown", "baby", "child"))
     model = FellegiSunter.load(out)
     assert model.version != FellegiSunter.from_dict(model.to_dict() | {"m": {
         name: [1.0 / len(m)] * len(m) for name, m in zip(model.spec.comparisons, model.m_, strict=True)
