@@ -277,6 +277,10 @@ def fit_m(
     expected, confident = 0.0, 0
     resp_outside = np.zeros(n_cases)
     none = np.log1p(-share)
+    # the child outside the blocked pairs: its birth is further apart than the window; weighed with the
+    # starting m (learned, "further apart" fed on itself through this very option), so fixed
+    outside = (np.log(share) + np.log(np.array([m0[j][birth][0] for j in range(n_kinds)])).take(data.kind)
+               if birth >= 0 else np.full(n_cases, -np.inf))
     iteration, converged = 0, False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
         # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)
@@ -287,17 +291,13 @@ def fit_m(
         ])
         base = log_count + (np.log(share) - log_population).take(data.row_case)
         total = parts.sum(axis=0) + base
-        # the child outside the blocked pairs: its birth is further apart than the window
-        # (with the starting m: learned, "further apart" fed on itself through this very option)
-        outside = (np.log(share) + np.log(np.array([m0[j][birth][0] for j in range(n_kinds)])).take(data.kind)
-                   if birth >= 0 else np.full(n_cases, -np.inf))
         denominator = np.logaddexp(np.logaddexp(none, outside), _per_case_logsumexp(total, data.row_case, n_cases))
         resp = np.exp(total - denominator.take(data.row_case))
         resp_outside = np.exp(outside - denominator)
         new_m = [[v.copy() for v in ms] for ms in m]
         for k in range(n_comp):
-            # Leave this comparison out of the E-step that estimates it: a stranger who agrees on it
-            # by chance cannot teach the model that agreeing on it is what true pairs do.
+            # Leave this comparison's whole field out of the E-step that estimates it: a stranger who
+            # agrees on it by chance cannot teach the model that agreeing on it is what true pairs do.
             rows_k = total - parts[same_field[k]].sum(axis=0) if loo else total
             denominator_k = np.logaddexp(np.logaddexp(none, outside),
                                          _per_case_logsumexp(rows_k, data.row_case, n_cases))
