@@ -38,6 +38,14 @@ class PairChunk:
     def __len__(self) -> int:
         return int(self.case.shape[0])
 
+    def without(self, excluded: I64 | None, n_candidates: int) -> tuple[I64, I64]:
+        """The chunk's (case, cand) pairs less those whose key ``case * n_candidates + cand`` is in
+        ``excluded`` (sorted keys of pairs DNA has excluded)."""
+        if excluded is None or not excluded.size or not self.case.size:
+            return self.case, self.cand
+        keep = ~np.isin(self.case * n_candidates + self.cand, excluded)
+        return self.case[keep], self.cand[keep]
+
 
 @dataclass(frozen=True, slots=True)
 class BlockingPreview:

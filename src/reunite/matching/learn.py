@@ -163,10 +163,7 @@ def case_patterns(
             break
         first, last = blocks.spans[index]
         chunk = blocks.chunk(first, last)
-        case, cand = chunk.case, chunk.cand
-        if excluded is not None and excluded.size and case.size:
-            keep = ~np.isin(case * len(prep.candidates) + cand, excluded)
-            case, cand = case[keep], cand[keep]
+        case, cand = chunk.without(excluded, len(prep.candidates))
         pairs = Pairs.of_local(chunk.cases, case - first, cand)
         levels = compare_pairs(prep, model.spec, pairs)
         local = case - first + n_cases  # position among the sampled cases

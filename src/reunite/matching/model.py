@@ -360,13 +360,23 @@ class FellegiSunter:
 
     @property
     def weights_(self) -> list[F64]:
-        """log2(m/u) per level; ordered comparisons made non-decreasing in level."""
+        """log2(m/u) per level (times the temperature); ordered comparisons made non-decreasing in level."""
         self._require_fitted()
+        return self._weights(self.m_)
+
+    def _weights(self, m_per_comparison: list[F64]) -> list[F64]:
         out = []
-        for name, m, u in zip(self.spec.comparisons, self.m_, self.u_, strict=True):
+        for name, m, u in zip(self.spec.comparisons, m_per_comparison, self.u_, strict=True):
             w = self.temperature * np.log2(m / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
+
+    @staticmethod
+    def _table(weights: list[F64]) -> npt.NDArray[np.float32]:
+        table = np.zeros((len(weights), 1 + max(len(w) for w in weights)), dtype=np.float32)
+        for k, w in enumerate(weights):
+            table[k, 1:1 + len(w)] = w
+        return table
 
     @property
     def has_kinds(self) -> bool:
@@ -379,31 +389,16 @@ class FellegiSunter:
         return self.kind_m_.get(kind, self.m_) if self.has_kinds else self.m_
 
     def kind_weights(self, kind: str) -> list[F64]:
-        """log2(m/u) per level for pairs of a case kind; ordered comparisons made non-decreasing."""
-        out = []
-        for name, m, u in zip(self.spec.comparisons, self.m_of(kind), self.u_, strict=True):
-            w = self.temperature * np.log2(m / u)
-            out.append(_monotone(w) if name in ORDERED else w)
-        return out
+        """:attr:`weights_` for pairs of a case kind."""
+        return self._weights(self.m_of(kind))
 
     def kind_weight_tables(self) -> npt.NDArray[np.float32]:
         """Weights per case kind as a (kinds, comparisons, 1 + max levels) table; column 0 is null."""
-        tables = []
-        for kind in CASE_KINDS:
-            weights = self.kind_weights(kind)
-            table = np.zeros((len(weights), 1 + max(len(w) for w in weights)), dtype=np.float32)
-            for k, w in enumerate(weights):
-                table[k, 1:1 + len(w)] = w
-            tables.append(table)
-        return np.stack(tables)
+        return np.stack([self._table(self.kind_weights(kind)) for kind in CASE_KINDS])
 
     def weight_table(self) -> npt.NDArray[np.float32]:
         """Weights as a (comparisons, 1 + max levels) table; column 0 is the null level (0)."""
-        weights = self.weights_
-        table = np.zeros((len(weights), 1 + max(len(w) for w in weights)), dtype=np.float32)
-        for k, w in enumerate(weights):
-            table[k, 1:1 + len(w)] = w
-        return table
+        return self._table(self.weights_)
 
     def match_weight(self, levels: I8) -> npt.NDArray[np.float32]:
         """Sum of level weights per pair (log2 Bayes factor), before term-frequency adjustment."""

@@ -177,11 +177,7 @@ def score_chunk(
     ``excluded`` holds sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
     excluded: they are removed before probabilities are computed, so they are never proposed.
     """
-    case, cand = chunk.case, chunk.cand
-    if excluded is not None and excluded.size and case.size:
-        keys = case * len(prep.candidates) + cand
-        keep = ~np.isin(keys, excluded, assume_unique=False)
-        case, cand = case[keep], cand[keep]
+    case, cand = chunk.without(excluded, len(prep.candidates))
     first = int(chunk.cases[0]) if chunk.cases.size else 0
     local = case - first
     n_local = int(chunk.cases.size)
