@@ -9,12 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from lunar_python import Solar
 from stdnum.cn.ric import calc_check_digit
 
 from reunite.errors import ConfigError
 from reunite.normalize.dates import parse_date
+from reunite.pipeline import load_side
 from reunite.synth import TAG_RATES, SynthConfig, SynthData, generate, write
 from reunite.synth.dates import to_lunar
 from reunite.synth.regions import load_regions
@@ -96,6 +98,7 @@ def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
         "dirty_register": lambda t, i: matched[i],
         "id_empty": lambda t, i: matched[i],
         "rounded_birth": lambda t, i: matched[i],
+        "vague_place": lambda t, i: True,
         "id_malformed": lambda t, i: matched[i],
         "id_15": lambda t, i: matched[i] and year[i] < 1984 and not t & {"id_empty", "id_malformed"},
     }
@@ -279,3 +282,12 @@ def test_rounded_births_are_written_as_the_first_of_a_month_and_tagged() -> None
     births = [parse_date(data.candidates["birth_date"][where[p]]) for p in tagged]
     assert all(b is not None and b.lo == b.hi and b.lo.day == 1 for b in births)
     assert 0.3 < sum(b is not None and b.lo.month == 1 for b in births) / len(births) < 0.8
+
+
+def test_vague_places_name_only_a_city_or_a_province() -> None:
+    data = generate(300, 1000, seed=6, config=SynthConfig(case_vague_place_rate=0.5))
+    vague = [r for r, t in zip(data.cases["missing_region"], _tags(data), strict=True) if "vague_place" in t]
+    assert 0.4 < len(vague) / 300 < 0.6
+    table = load_side(pd.DataFrame({**data.cases}), "cases")
+    levels = table.region_level[[i for i, t in enumerate(_tags(data)) if "vague_place" in t]]
+    assert set(levels.tolist()) <= {1, 2} and (levels == 2).mean() > 0.4

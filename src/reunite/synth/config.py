@@ -48,6 +48,7 @@ TAG_RATES: dict[str, str] = {
     "rounded_birth": "population_rounded_birth_rate",
     "route": "route_share",
     "unnamed": "baby_unnamed_rate",
+    "vague_place": "case_vague_place_rate",
 }
 
 #: Fields that are not probabilities: name -> (lowest, highest, what the value is). Their defaults
@@ -87,6 +88,8 @@ class SynthConfig:
     - ``partial_date_rate``: only the year or year-month of birth is given (``partial_date``).
     - ``marks_rate``: the case reports a mark or scar (``marks``); older children only, babies get
       ``baby_marks_rate`` (same tag).
+    - ``case_vague_place_rate``: the place lost is known only to its city (two in three) or province
+      (``vague_place``).
     - ``case_dirty_rate``: full-width characters, spaces, traditional characters, tags in brackets,
       variant characters in the case's cells (``dirty``).
 
@@ -152,6 +155,7 @@ class SynthConfig:
     lunar_unmarked_rate: float = 0.15
     partial_date_rate: float = 0.25
     marks_rate: float = 0.3
+    case_vague_place_rate: float = 0.0
     baby_marks_rate: float = 0.05
     case_dirty_rate: float = 0.15
 
