@@ -82,6 +82,7 @@ TIERS: dict[str, Callable[[frozenset[str]], bool]] = {
     "partial_date": lambda t: "partial_date" in t,
     "lunar": lambda t: "lunar" in t,
     "rounded_birth": lambda t: "rounded_birth" in t,
+    "vague_place": lambda t: "vague_place" in t,
 }
 
 
