@@ -48,7 +48,7 @@ class Comparison:
     def reason(self, level: int, weight: float) -> str:
         """The reason text of one level and its weight: ``born the same day +7.7``.
 
-        >>> REGISTRY["birth"].reason(6, 7.65)
+        >>> REGISTRY["birth"].reason(7, 7.65)
         'born the same day +7.7'
         """
         sign = "+" if weight >= 0 else "−"
@@ -84,6 +84,7 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
+        "birth dates agree if a 1st of the month means the month (1 January the year)",
         "birth dates agree if the case's date is lunar",
         "birth dates overlap or within a month",
         "born the same day",
@@ -99,6 +100,13 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "same city",
         "same county",
     ), _no_value(kernels.region_levels), "place"),
+    # the case's place known only to its city or province (region is then missing)
+    Comparison("vague_place", (
+        "another province than the case's vaguely known place",
+        "the province of the case's city, another city",
+        "the province of a case known only to the province",
+        "the city of a case known only to the city",
+    ), _no_value(kernels.vague_place_levels), "place"),
     Comparison("route", (
         "another province, off the known routes",
         "another province on a known route",

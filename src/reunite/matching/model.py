@@ -33,7 +33,8 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/2"  # 2: birth, registration levels refined; route, birth_monthday
+MODEL_FORMAT = "reunite.model/3"  # 2: birth, registration levels refined; route, birth_monthday
+# 3: birth level "a 1st of the month means the month"; vague_place
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -56,6 +57,9 @@ class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the change fell below ``tol``."""
 
 
+_PATTERN_BASE = 10  # levels -1..8 coded 0..9: 18 comparisons fit in an int64
+
+
 def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
     """Unique comparison patterns (rows of shape (patterns, comparisons)) and how often each occurs.
 
@@ -65,17 +69,19 @@ def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
     ([[0, 2], [1, -1]], [1, 2])
     """
     n_comp = levels.shape[0]
-    if n_comp > 20:
-        raise ConfigError(f"patterns: at most 20 comparisons; got {n_comp}")
+    if n_comp > 18:
+        raise ConfigError(f"patterns: at most 18 comparisons; got {n_comp}")
+    if levels.size and int(levels.max()) >= _PATTERN_BASE - 1:
+        raise ConfigError(f"patterns: levels up to {_PATTERN_BASE - 2}; got {int(levels.max())}")
     key = np.zeros(levels.shape[1], dtype=np.int64)
     for k in range(n_comp):
-        key = key * 8 + (levels[k].astype(np.int64) + 1)
+        key = key * _PATTERN_BASE + (levels[k].astype(np.int64) + 1)
     unique, counts = np.unique(key, return_counts=True)
     patterns = np.empty((unique.shape[0], n_comp), dtype=np.int8)
     rest = unique.copy()
     for k in range(n_comp - 1, -1, -1):
-        patterns[:, k] = (rest % 8 - 1).astype(np.int8)
-        rest //= 8
+        patterns[:, k] = (rest % _PATTERN_BASE - 1).astype(np.int8)
+        rest //= _PATTERN_BASE
     return patterns, counts.astype(np.int64)
 
 
@@ -465,10 +471,11 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
-        if data.get("format") == "reunite.model/1":
+        if data.get("format") in ("reunite.model/1", "reunite.model/2"):
             raise ConfigError(
-                "model: made by an earlier reunite (format reunite.model/1, whose birth and registration levels "
-                "differ): fit a new one with `reunite train`, or use the model that ships with reunite"
+                f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
+                "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "
+                "that ships with reunite"
             )
         if data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")
