@@ -444,7 +444,8 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
-    gap = np.maximum(a_lo, b_lo) - np.minimum(a_hi, b_hi)
+    start = np.maximum(a_lo, b_lo)
+    gap = start - np.minimum(a_hi, b_hi)
     # 6 overlap or within a month, 3 / 2 / 1 within 1 / 2 / 3 years, 0 further (4, 5: see below)
     within = _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
     level = np.int8(6) - within - 2 * (within > 0)
@@ -455,7 +456,7 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
         _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < 5), 5)
     # 4: a 1st of the month read as the month (1 January as the year) overlaps or lies within a month
     a_round, b_round = pairs.of_case(c.round_hi), d.round_hi.take(pairs.cand)
-    round_gap = np.maximum(a_lo, b_lo) - np.minimum(a_round, b_round)
+    round_gap = start - np.minimum(a_round, b_round)
     _set_where(level, (round_gap <= spec.birth_month_days) & (level < 4), 4)
     known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
     if not known.all():
