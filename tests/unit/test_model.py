@@ -268,3 +268,28 @@ def test_pattern_codes_hold_every_level_a_comparison_can_have() -> None:
     assert counts.tolist() == [1, 1, 1, 1]
     with pytest.raises(ConfigError, match="levels up to 8"):
         pattern_counts(np.array([[9]], dtype=np.int8))
+
+
+def test_the_rounded_birth_level_follows_the_data_s_share_of_rounded_births() -> None:
+    from reunite.matching.comparisons import ROUNDED_BIRTH
+    from reunite.matching.model import default_model
+    from reunite.matching.spec import COMPARISONS, LEVEL_LABELS
+
+    model = default_model()
+    assert model.rounded_share is not None
+    birth, level = COMPARISONS.index("birth"), LEVEL_LABELS["birth"].index(ROUNDED_BIRTH)
+    before = [m.copy() for m in model.m_of("baby")]
+    model.fit_rounded_share(0.0)  # registers here never round: that agreement is mostly chance
+    after = model.m_of("baby")
+    assert after[birth][level] == pytest.approx(before[birth][level] * 0.01 / (0.01 + 0.13958094456582085))
+    assert after[birth].sum() == pytest.approx(1.0)
+    others = np.delete(after[birth], level) / np.delete(before[birth], level)
+    assert np.allclose(others, others[0])  # the other levels keep their proportions
+    assert all(np.array_equal(a, b) for j, (a, b) in enumerate(zip(after, before, strict=True)) if j != birth)
+    assert model.kind_weights("baby")[birth][level] < FellegiSunter.from_dict(
+        default_model().to_dict()).kind_weights("baby")[birth][level]
+    model.fit_rounded_share(0.13958094456582085)
+    np.testing.assert_allclose(model.m_of("baby")[birth], before[birth], rtol=1e-9)
+    assert FellegiSunter.from_dict(model.to_dict()).rounded_share == pytest.approx(0.13958094456582085)
+    with pytest.raises(ConfigError, match="rounded share"):
+        model.fit_rounded_share(1.5)

@@ -20,7 +20,11 @@ from reunite.matching.prepare import Prepared
 if TYPE_CHECKING:
     from reunite.matching.spec import ComparisonSpec
 
-__all__ = ["REGISTRY", "Comparison"]
+__all__ = ["REGISTRY", "ROUNDED_BIRTH", "Comparison"]
+
+#: the birth level of a 1st of the month read as the month: its m follows how often the screened data's
+#: registers round (FellegiSunter.fit_rounded_share)
+ROUNDED_BIRTH = "birth dates agree if a 1st of the month means the month (1 January the year)"
 
 # (prepared data, spec, pairs, agreeing-value output or None) -> int8 levels, -1 null
 Kernel = Callable[[Prepared, "ComparisonSpec", Pairs, "I32 | None"], I8]
@@ -84,7 +88,7 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
-        "birth dates agree if a 1st of the month means the month (1 January the year)",
+        ROUNDED_BIRTH,
         "birth dates agree if the case's date is lunar",
         "birth dates overlap or within a month",
         "born the same day",

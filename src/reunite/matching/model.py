@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
+from reunite.matching.comparisons import ROUNDED_BIRTH
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
@@ -56,6 +57,8 @@ def _data_digest() -> str:
 class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the change fell below ``tol``."""
 
+
+_ROUNDED_FLOOR = 0.01  # the share a data set with no rounding is treated as having (m never reaches 0)
 
 _PATTERN_BASE = 10  # levels -1..8 coded 0..9: 18 comparisons fit in an int64
 
@@ -184,6 +187,7 @@ class FellegiSunter:
         fix_u: bool = True,
         floor: float = 1e-5,
         temperature: float = 1.0,
+        rounded_share: float | None = None,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -192,6 +196,9 @@ class FellegiSunter:
         self.fix_u = fix_u
         self.floor = floor
         self.temperature = temperature
+        self.rounded_share = rounded_share
+        if rounded_share is not None and not 0.0 <= rounded_share <= 1.0:
+            raise ConfigError(f"rounded_share: expected a share in [0, 1]; got {rounded_share}")
         if not 0.0 < temperature <= 4.0:
             raise ConfigError(f"temperature: expected a scale in (0, 4]; got {temperature}")
         if not 0.0 < prior < 1.0:
@@ -277,6 +284,39 @@ class FellegiSunter:
                 self.kind_m_[kind] = [(1.0 - smoothing) * m + smoothing / m.size for m in shares]
         if not hasattr(self, "lambda_"):
             self.lambda_ = 1e-4
+        return self
+
+    def fit_rounded_share(self, share: float) -> FellegiSunter:
+        """Move m of the birth level "a 1st of the month means the month" to data whose registers write
+        ``share`` of their births as the 1st of the month (beyond the one in thirty born on a 1st).
+
+        That level's m is the share of true pairs whose dates agree only on that reading: in proportion
+        to how often registers round, which the data show and labels of other data do not. m of the
+        level (overall and per kind) is scaled by ``(share + 0.01) / (rounded_share + 0.01)``, the other
+        levels keep their proportions, and ``rounded_share`` becomes ``share``. Without a
+        ``rounded_share`` (m fitted on data with unknown rounding) or a birth comparison: unchanged.
+        """
+        if not 0.0 <= share <= 1.0:
+            raise ConfigError(f"rounded share: expected a share in [0, 1]; got {share}")
+        if self.rounded_share is None or "birth" not in self.spec.comparisons:
+            return self
+        self._require_fitted()
+        factor = (share + _ROUNDED_FLOOR) / (self.rounded_share + _ROUNDED_FLOOR)
+        k = self.spec.comparisons.index("birth")
+        level = LEVEL_LABELS["birth"].index(ROUNDED_BIRTH)
+
+        def scaled(m: F64) -> F64:
+            out = np.asarray(m, dtype=np.float64).copy()
+            new = min(out[level] * factor, 0.5)
+            out *= (1.0 - new) / max(1.0 - out[level], 1e-12)
+            out[level] = new
+            return out
+
+        self.m_ = [scaled(m) if j == k else m for j, m in enumerate(self.m_)]
+        if self.has_kinds:
+            self.kind_m_ = {kind: [scaled(m) if j == k else m for j, m in enumerate(ms)]
+                            for kind, ms in self.kind_m_.items()}
+        self.rounded_share = share
         return self
 
     def fit_frequencies(self, frequencies: dict[str, dict[str, float]], n_candidates: int) -> FellegiSunter:
@@ -438,7 +478,8 @@ class FellegiSunter:
             "format": MODEL_FORMAT,
             "spec": self.spec.to_dict(),
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
-                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature},
+                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature,
+                       "rounded_share": self.rounded_share},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),

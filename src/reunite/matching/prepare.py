@@ -23,7 +23,8 @@ from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
-__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
+__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare",
+           "rounded_share"]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -225,6 +226,27 @@ def rounded_hi(lo: I32, hi: I32, known: B) -> I32:
     year_end = ((days.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
     out: I32 = np.where(january, year_end, np.where(first, month_end, hi)).astype(np.int32)
     return out
+
+
+def rounded_share(lo: I32, hi: I32, known: B) -> float | None:
+    """The share of births known to the day that were written as the 1st of the month beyond the
+    twelve in 365 born on a 1st (registers round a day nobody knew); None below 200 such births.
+
+    >>> days = np.arange(7305, 7305 + 3652, dtype=np.int32)  # 1990-01-01 .. 1999-12-31, each day once
+    >>> round(rounded_share(days, days, np.ones(days.size, bool)), 4)
+    0.0
+    >>> firsts = np.repeat(np.array([7305, 7336], dtype=np.int32), 500)  # 1990-01-01 and 1990-02-01
+    >>> both = np.r_[days, firsts]
+    >>> round(rounded_share(both, both, np.ones(both.size, bool)), 2)
+    0.21
+    """
+    day = known & (lo == hi)
+    n = int(day.sum())
+    if n < 200:
+        return None
+    first = int((day & (rounded_hi(lo, hi, known) != hi)).sum()) / n
+    natural = 12 / 365.25
+    return float(min(max((first - natural) / (1.0 - natural), 0.0), 1.0))
 
 
 def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
