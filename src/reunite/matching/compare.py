@@ -102,6 +102,21 @@ class Pairs:
         """A case-side per-record array (the whole case table), per pair."""
         return self.spread(values[self.cases])
 
+    def rows_of_cases(self, values: B) -> I64:
+        """Positions of the pairs whose case has ``values`` True (a per-record array of the case
+        table), in order: a pass over the runs, not over the pairs.
+
+        >>> pairs = Pairs.of(np.array([0, 0, 1, 2, 2, 2]), np.arange(6), 3)
+        >>> pairs.rows_of_cases(np.array([True, False, True])).tolist()
+        [0, 1, 3, 4, 5]
+        """
+        chosen = values[self.cases].take(self.run_local)
+        lengths = self.run_length[chosen]
+        begin = (np.cumsum(self.run_length) - self.run_length)[chosen]
+        before = np.cumsum(lengths) - lengths
+        out: I64 = np.repeat(begin - before, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+        return out
+
     def later_slots(self, cand_names: I8, n_slots: int) -> list[I64]:
         """For slots 1, 2, ...: the pairs whose candidate has a name there (each a subset of the last).
 
@@ -448,16 +463,25 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     gap = start - np.minimum(a_hi, b_hi)
     # 6 overlap or within a month, 3 / 2 / 1 within 1 / 2 / 3 years, 0 further (4, 5: see below)
     within = _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
-    level = np.int8(6) - within - 2 * (within > 0)
+    apart = within > 0
+    level = np.int8(6) - within - apart - apart  # int8 throughout (2 * apart would be int64)
     _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 7)
     if c.alt_known.any():  # 5: the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
         alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
         _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < 5), 5)
-    # 4: a 1st of the month read as the month (1 January as the year) overlaps or lies within a month
-    a_round, b_round = pairs.of_case(c.round_hi), d.round_hi.take(pairs.cand)
-    round_gap = start - np.minimum(a_round, b_round)
-    _set_where(level, (round_gap <= spec.birth_month_days) & (level < 4), 4)
+    # 4: a 1st of the month read as the month (1 January as the year) overlaps or lies within a month;
+    # only pairs with such a date on a side are read again (a few percent of them)
+    cand_rounded, case_rounded = prep.memo.get(
+        ("rounded_births",), lambda: (d.round_hi != d.birth_hi, c.round_hi != c.birth_hi))
+    rounded = cand_rounded.take(pairs.cand)
+    if case_rounded.any():
+        rounded[pairs.rows_of_cases(case_rounded)] = True
+    rows = np.flatnonzero(rounded)
+    if rows.size:
+        a_round = c.round_hi[pairs.cases].take(pairs.local.take(rows))
+        round_gap = start.take(rows) - np.minimum(a_round, d.round_hi.take(pairs.cand.take(rows)))
+        level[rows[(round_gap <= spec.birth_month_days) & (level.take(rows) < 4)]] = 4
     known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
     if not known.all():
         _set_where(level, ~known, -1)
@@ -517,12 +541,17 @@ def _case_place_table(
 
 def vague_place_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     """Where a case's place is known only to its city or province: is the candidate there (-1 otherwise)."""
-    if not (prep.regions.level[prep.cases.region_id] % 3 > 0).any():
-        return np.full(len(pairs), -1, dtype=np.int8)  # every case place a county (or unknown)
-    table, row_of = prep.memo.get(("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table))
-    regions = prep.regions
-    rb = prep.candidates.region_id.take(pairs.cand)
-    level: I8 = table.ravel().take(pairs.spread(row_of[prep.cases.region_id[pairs.cases]] * len(regions)) + rb)
+    level = np.full(len(pairs), -1, dtype=np.int8)
+    vague = prep.regions.level[prep.cases.region_id] % 3 > 0  # known only to the city or province
+    if not vague.any():
+        return level
+    rows = pairs.rows_of_cases(vague)
+    if rows.size:
+        table, row_of = prep.memo.get(("vague_place_levels",),
+                                      lambda: _case_place_table(prep, _vague_place_table))
+        case_row = row_of[prep.cases.region_id[pairs.cases]].take(pairs.local.take(rows))
+        rb = prep.candidates.region_id.take(pairs.cand.take(rows))
+        level[rows] = table.ravel().take(case_row * len(prep.regions) + rb)
     return level
 
 
