@@ -135,7 +135,7 @@ def states_from_store(
     topk: Mapping[str, Sequence[Bound]], bounds: Mapping[str, Bound], totals: Mapping[str, CaseTotals],
 ) -> dict[str, CaseState]:
     """The state of every case that has totals (the others must be screened in full)."""
-    return {c: CaseState(tuple(sorted(topk.get(c, ()), key=rank_key)), bounds.get(c), t.pairs, t.rest, t.exclusions)
+    return {c: CaseState(tuple(_ranked(list(topk.get(c, ())))), bounds.get(c), t.pairs, t.rest, t.exclusions)
             for c, t in totals.items()}
 
 
