@@ -20,7 +20,9 @@ must be empty (or hold only a previous run of this benchmark: use a fresh one).
 
 ``--process`` times ``reunite rescreen`` as cron runs it instead: each run a whole process of the
 installed command line, from start-up (imports, opening and upgrading the database) to exit, cold
-tables included; ``--sizes`` runs several sizes one after another and prints them side by side.
+tables included; ``--sizes`` runs several sizes one after another and prints them side by side;
+``--repeat N`` runs the full and the nightly process N times each, alternating (each full run into
+an empty database), and reports the medians.
 """
 
 from __future__ import annotations
@@ -98,17 +100,25 @@ def run_processes(args: argparse.Namespace, n_cases: int, n_candidates: int) -> 
     with tempfile.TemporaryDirectory(prefix="bench_rescreen_") as tmp:
         work = Path(tmp)
         days = make_days(work, n_cases, n_candidates, args.seed)
-        url = args.db or f"sqlite:///{work / 'reunite.db'}"
+        database = work / "reunite.db"
+        url = args.db or f"sqlite:///{database}"
         common = ["--db", url, "--top-k", str(args.top_k), "--seed", str(args.seed)]
-        full_s, _ = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
-                                     str(days["candidates_a"]), *common])
-        night_s, printed = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
-                                            str(days[args.input]), *common])
+        fulls, nights = [], []
+        for _ in range(args.repeat):  # full, night, full, night, ...: load on a shared machine hits both
+            database.unlink(missing_ok=True)
+            seconds, _ = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                          str(days["candidates_a"]), *common])
+            fulls.append(seconds)
+            seconds, printed = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                                str(days[args.input]), *common])
+            nights.append(seconds)
         with Store.open(url) as store:
             recall = recall_at_k(store, days["truth"], args.top_k)
     summary = next((line for line in printed.splitlines() if "new and" in line and "candidates" in line), "")
+    full_s, night_s = float(np.median(fulls)), float(np.median(nights))
     return {"size": f"{n_cases:,} x {n_candidates:,}", "full": full_s, "nightly": night_s,
-            "ratio": night_s / full_s, "recall": recall, "night": summary}
+            "ratio": night_s / full_s, "recall": recall, "night": summary,
+            "runs": f"full {', '.join(f'{v:.2f}' for v in fulls)}; nightly {', '.join(f'{v:.2f}' for v in nights)}"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,11 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, help="where the generated files go (default: temporary)")
     parser.add_argument("--process", action="store_true",
                         help="time each run as a whole `reunite rescreen` process, start-up to exit")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --process: run full and nightly this many times, alternating, from an empty "
+                             "database each time (SQLite only); medians are reported")
     parser.add_argument("--sizes", nargs="+", metavar="CASESxCANDIDATES",
                         help="with --process: sizes to run one after another, e.g. 1000x100000 2000x400000")
     args = parser.parse_args(argv)
     if args.small:
         args.cases, args.candidates = 200, 10_000
+    if args.repeat < 1 or (args.repeat > 1 and args.db):
+        parser.error("--repeat: a whole number >= 1, more than 1 only with the default SQLite database")
     if args.process:
         sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes or
                  [f"{args.cases}x{args.candidates}"]]
@@ -141,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for r in results:
             print(f"| {r['size']} | {r['full']:.2f} | {r['nightly']:.2f} | {r['ratio']:.1%} | {r['recall']:.3f} |")
         for r in results:
-            print(f"{r['size']}: {r['night']}")
+            print(f"{r['size']}: {r['night']}" + (f" (seconds per run: {r['runs']})" if args.repeat > 1 else ""))
         return 0
 
     from reunite.pipeline import screen
