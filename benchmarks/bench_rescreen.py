@@ -20,13 +20,18 @@ must be empty (or hold only a previous run of this benchmark: use a fresh one).
 
 ``--process`` times ``reunite rescreen`` as cron runs it instead: each run a whole process of the
 installed command line, from start-up (imports, opening and upgrading the database) to exit, cold
-tables included; ``--sizes`` runs several sizes one after another and prints them side by side.
+tables included; ``--sizes`` runs several sizes one after another and prints them side by side;
+``--repeat N`` runs the full and the nightly process N times each, alternating (each full run into
+an empty database), and reports the medians. Each process's CPU time (user + system, threads and
+children included) is printed beside its wall time: on a machine shared with other jobs the wall time
+also holds the waits for a core.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -79,16 +84,21 @@ def recall_at_k(store: object, truth: Path, top_k: int) -> float:
     return sum((c, p) in found for c, p in true.items()) / max(1, len(true))
 
 
-def process_seconds(arguments: Sequence[str]) -> tuple[float, str]:
-    """Wall seconds of one ``reunite`` process, start-up to exit, and what it printed."""
+def process_seconds(arguments: Sequence[str]) -> tuple[float, float, str]:
+    """Wall seconds and CPU seconds (user + system, its threads and children included) of one
+    ``reunite`` process, start-up to exit, and what it printed. On a shared machine the wall time
+    also holds the waits for a core; the CPU time does not."""
     command = shutil.which("reunite")
     argv = [command] if command else [sys.executable, "-m", "reunite.cli"]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run([*argv, *arguments], capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"reunite {' '.join(arguments)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds, done.stdout
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu, done.stdout
 
 
 def run_processes(args: argparse.Namespace, n_cases: int, n_candidates: int) -> dict[str, float | str]:
@@ -98,17 +108,31 @@ def run_processes(args: argparse.Namespace, n_cases: int, n_candidates: int) -> 
     with tempfile.TemporaryDirectory(prefix="bench_rescreen_") as tmp:
         work = Path(tmp)
         days = make_days(work, n_cases, n_candidates, args.seed)
-        url = args.db or f"sqlite:///{work / 'reunite.db'}"
+        database = work / "reunite.db"
+        url = args.db or f"sqlite:///{database}"
         common = ["--db", url, "--top-k", str(args.top_k), "--seed", str(args.seed)]
-        full_s, _ = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
-                                     str(days["candidates_a"]), *common])
-        night_s, printed = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
-                                            str(days[args.input]), *common])
+        fulls, nights, full_cpus, night_cpus = [], [], [], []
+        for _ in range(args.repeat):  # full, night, full, night, ...: load on a shared machine hits both
+            database.unlink(missing_ok=True)
+            seconds, cpu, _ = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                               str(days["candidates_a"]), *common])
+            fulls.append(seconds)
+            full_cpus.append(cpu)
+            seconds, cpu, printed = process_seconds(["rescreen", "--cases", str(days["cases"]), "--candidates",
+                                                     str(days[args.input]), *common])
+            nights.append(seconds)
+            night_cpus.append(cpu)
         with Store.open(url) as store:
             recall = recall_at_k(store, days["truth"], args.top_k)
     summary = next((line for line in printed.splitlines() if "new and" in line and "candidates" in line), "")
+    full_s, night_s = float(np.median(fulls)), float(np.median(nights))
+    full_cpu, night_cpu = float(np.median(full_cpus)), float(np.median(night_cpus))
     return {"size": f"{n_cases:,} x {n_candidates:,}", "full": full_s, "nightly": night_s,
-            "ratio": night_s / full_s, "recall": recall, "night": summary}
+            "ratio": night_s / full_s, "recall": recall, "night": summary,
+            "full_cpu": full_cpu, "nightly_cpu": night_cpu, "cpu_ratio": night_cpu / full_cpu,
+            "runs": f"full {', '.join(f'{v:.2f}' for v in fulls)}; nightly {', '.join(f'{v:.2f}' for v in nights)}; "
+                    f"CPU full {', '.join(f'{v:.2f}' for v in full_cpus)}; "
+                    f"nightly {', '.join(f'{v:.2f}' for v in night_cpus)}"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -123,11 +147,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, help="where the generated files go (default: temporary)")
     parser.add_argument("--process", action="store_true",
                         help="time each run as a whole `reunite rescreen` process, start-up to exit")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="with --process: run full and nightly this many times, alternating, from an empty "
+                             "database each time (SQLite only); medians are reported")
     parser.add_argument("--sizes", nargs="+", metavar="CASESxCANDIDATES",
                         help="with --process: sizes to run one after another, e.g. 1000x100000 2000x400000")
     args = parser.parse_args(argv)
     if args.small:
         args.cases, args.candidates = 200, 10_000
+    if args.repeat < 1 or (args.repeat > 1 and args.db):
+        parser.error("--repeat: a whole number >= 1, more than 1 only with the default SQLite database")
     if args.process:
         sizes = [tuple(int(v) for v in size.lower().split("x")) for size in args.sizes or
                  [f"{args.cases}x{args.candidates}"]]
@@ -136,12 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"command: python benchmarks/bench_rescreen.py {' '.join(given)}")
         print(f"whole processes of `reunite rescreen`; top-{args.top_k}; night input: {args.input}; "
               f"database {(args.db or 'sqlite').split(':')[0]}")
-        print(f"| size | full run (s) | nightly run (s) | nightly / full | recall@{args.top_k} after |")
-        print("|---|---:|---:|---:|---:|")
+        print(f"| size | full run (s) | nightly run (s) | nightly / full | full CPU (s) | nightly CPU (s) | "
+              f"nightly / full CPU | recall@{args.top_k} after |")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         for r in results:
-            print(f"| {r['size']} | {r['full']:.2f} | {r['nightly']:.2f} | {r['ratio']:.1%} | {r['recall']:.3f} |")
+            print(f"| {r['size']} | {r['full']:.2f} | {r['nightly']:.2f} | {r['ratio']:.1%} | {r['full_cpu']:.2f} | "
+                  f"{r['nightly_cpu']:.2f} | {r['cpu_ratio']:.1%} | {r['recall']:.3f} |")
         for r in results:
-            print(f"{r['size']}: {r['night']}")
+            print(f"{r['size']}: {r['night']}" + (f" (seconds per run: {r['runs']})" if args.repeat > 1 else ""))
         return 0
 
     from reunite.pipeline import screen

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gc
 import io
 import json
 import os
@@ -397,5 +398,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The ``reunite`` console script: :func:`main`, then exit.
+
+    The objects alive at exit (the pinyin dictionaries alone are hundreds of thousands) are first
+    frozen out of the cycle collector: the interpreter's collections while it shuts down took 0.6-1.5 s
+    of a nightly ``reunite rescreen`` of 1-3 s. Only the process ends after this, so nothing leaks.
+    """
+    code = main()
+    gc.freeze()
+    raise SystemExit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    run()

@@ -52,6 +52,7 @@ import hashlib
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 import numpy as np
 
@@ -134,7 +135,7 @@ def states_from_store(
     topk: Mapping[str, Sequence[Bound]], bounds: Mapping[str, Bound], totals: Mapping[str, CaseTotals],
 ) -> dict[str, CaseState]:
     """The state of every case that has totals (the others must be screened in full)."""
-    return {c: CaseState(tuple(sorted(topk.get(c, ()), key=rank_key)), bounds.get(c), t.pairs, t.rest, t.exclusions)
+    return {c: CaseState(tuple(_ranked(list(topk.get(c, ())))), bounds.get(c), t.pairs, t.rest, t.exclusions)
             for c, t in totals.items()}
 
 
@@ -170,6 +171,17 @@ def delta_of(pairs: Iterable[Bound], depth: int) -> Delta:
     return Delta(tuple(ordered[:depth]), _bf_sum(s for s, _ in ordered[depth:]), len(ordered))
 
 
+def _ranked(rows: list[Bound]) -> list[Bound]:
+    """``rows`` sorted by :func:`rank_key`, in place: by person id, then (stable) by score, high first.
+
+    >>> _ranked([(2.0, "P2"), (5.0, "P9"), (2.0, "P1")])
+    [(5.0, 'P9'), (2.0, 'P1'), (2.0, 'P2')]
+    """
+    rows.sort(key=itemgetter(1))
+    rows.sort(key=itemgetter(0), reverse=True)
+    return rows
+
+
 def _factors(scores: Iterable[float]) -> list[float]:
     """Bayes factors ``2**score``, as the matcher computes them (float64 exp2)."""
     return list(np.exp2(np.fromiter(scores, dtype=np.float64)).tolist())
@@ -199,19 +211,20 @@ def merge_case(
     (((9.0, 'P1'), (6.0, 'P4')), (6.0, 'P4'), 11, 19.828427)
     """
     stored = {p for _, p in state.rows}
-    kept = [(s, p) for s, p in state.rows if p not in leaving]
+    kept = [r for r in state.rows if r[1] not in leaving]
     incoming = [(float(s), str(p)) for s, p in fresh.rows]
     below: list[Bound] = []
     if state.bound is not None:
-        limit = rank_key(state.bound)
-        below = [r for r in incoming if rank_key(r) > limit]
-        incoming = [r for r in incoming if rank_key(r) <= limit]
-    merged = sorted(kept + incoming, key=rank_key)
+        score, person = state.bound  # a row ranks after the bound: a lower score, or the same and a later id
+        after = [s < score or (s == score and p > person) for s, p in incoming]
+        below = [r for r, a in zip(incoming, after, strict=True) if a]
+        incoming = [r for r, a in zip(incoming, after, strict=True) if not a]
+    merged = _ranked(kept + incoming)
     cut, merged = merged[depth:], merged[:depth]
     leave_rest = [s for s, p in gone.rows if p not in stored]  # old terms of candidates not stored
-    enter_rest = [s for s, _ in cut + below]
-    terms = [state.rest, -gone.rest, fresh.rest, *(-v for v in _factors(leave_rest)), *_factors(enter_rest)]
-    rest = max(0.0, math.fsum(terms))
+    factors = _factors([*leave_rest, *(s for s, _ in cut), *(s for s, _ in below)])
+    left = len(leave_rest)
+    rest = max(0.0, math.fsum([state.rest, -gone.rest, fresh.rest, *(-v for v in factors[:left]), *factors[left:]]))
     limits = [b for b in (state.bound, merged[-1] if cut else None) if b is not None]
     bound = min(limits, key=rank_key) if limits else None
     if not exact(merged, bound, top_k):
@@ -287,8 +300,8 @@ def _log_factor(state: CaseState, prior: float) -> tuple[float, float]:
     scaled = math.fsum(np.exp2(np.asarray(logs, dtype=np.float64) - top).tolist())
     log_total = top + math.log2(scaled) if scaled > 0 else -math.inf
     log_prior = float(np.log2(prior / max(state.pairs, 1)))
-    with np.errstate(divide="ignore"):
-        log_denominator = float(np.logaddexp2(np.log2(1.0 - prior), log_prior + log_total))
+    log_not_prior = float(np.log2(1.0 - prior)) if prior < 1.0 else -math.inf  # (no warning to silence)
+    log_denominator = float(np.logaddexp2(log_not_prior, log_prior + log_total))
     return log_prior - log_denominator, log_total
 
 

@@ -10,11 +10,13 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from reunite.errors import ConfigError
-from reunite.matching.model import FellegiSunter
-from reunite.matching.spec import BlockingSpec
+
+if TYPE_CHECKING:  # the matching modules load the normalizers (pandas, pinyin): not for `reunite --help`
+    from reunite.matching.model import FellegiSunter
+    from reunite.matching.spec import BlockingSpec
 
 __all__ = ["DEFAULT_TOP_K", "RunConfig", "resolve_model"]
 
@@ -41,6 +43,8 @@ def resolve_model(model: FellegiSunter | str | os.PathLike[str] | None) -> Felle
     ...
     reunite.errors.ConfigError: model: expected a FellegiSunter, a path to a model JSON or None, got 3 (int)
     """
+    from reunite.matching.model import FellegiSunter
+
     if model is None or isinstance(model, FellegiSunter):
         return model
     if isinstance(model, str | os.PathLike):
@@ -79,6 +83,8 @@ class RunConfig:
     def __post_init__(self) -> None:
         _whole_number("top_k", self.top_k, 1)
         _whole_number("seed", self.seed, 0)
+        from reunite.matching.spec import BlockingSpec
+
         if self.blocking is not None and not isinstance(self.blocking, BlockingSpec):
             raise ConfigError(f"blocking: expected a BlockingSpec or None, got {type(self.blocking).__name__}")
 
@@ -91,8 +97,12 @@ class RunConfig:
         if not (isinstance(birth_margin_years, int | float) and math.isfinite(birth_margin_years)
                 and 0 <= birth_margin_years <= 100):
             raise ConfigError(f"birth margin: expected a number of years from 0 to 100, got {birth_margin_years!r}")
+        from reunite.matching.spec import BlockingSpec
+
         return cls(top_k=top_k, seed=seed, blocking=BlockingSpec(birth_margin_days=round(birth_margin_years * 365.25)))
 
     @property
     def blocking_spec(self) -> BlockingSpec:
+        from reunite.matching.spec import BlockingSpec
+
         return self.blocking if self.blocking is not None else BlockingSpec()

@@ -38,12 +38,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from importlib import resources
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from lunar_python import LunarYear
 
 from reunite.errors import InputError
 
@@ -235,12 +235,33 @@ def _solar_month_end(year: int, month: int) -> int:
 
 
 @functools.cache
+def _lunar_table() -> dict[int, dict[tuple[int, bool], tuple[int, int]]]:
+    """Every lunar year of ``reunite/data/lunar_months.tsv`` (lunar_python's months, written once by
+    ``tools/build_lunar_table.py``): reading it takes a millisecond, computing a year a few."""
+    text = (resources.files("reunite") / "data" / "lunar_months.tsv").read_text(encoding="utf-8")
+    years: dict[int, dict[tuple[int, bool], tuple[int, int]]] = {}
+    for line in text.splitlines()[2:]:
+        year, month, first, days = map(int, line.split("\t"))
+        years.setdefault(year, {})[abs(month), month < 0] = first, days
+    return years
+
+
+@functools.cache
 def _lunar_year(year: int) -> dict[tuple[int, bool], tuple[int, int]]:
     """(month, leap) -> (first day, number of days) for every month of a lunar year.
 
-    Computed a whole year at a time: lunar_python recomputes a year (some milliseconds of
-    astronomy) whenever it is asked about a year other than the last one.
+    From the shipped table, else computed a whole year at a time: lunar_python recomputes a year
+    (some milliseconds of astronomy) whenever it is asked about a year other than the last one.
     """
+    shipped = _lunar_table().get(year)
+    if shipped is not None:
+        return shipped
+    return _computed_lunar_year(year)
+
+
+def _computed_lunar_year(year: int) -> dict[tuple[int, bool], tuple[int, int]]:
+    from lunar_python import LunarYear
+
     months = LunarYear.fromYear(year).getMonthsInYear()
     return {
         (abs(m.getMonth()), m.getMonth() < 0): (int(m.getFirstJulianDay()) - _JD_1970, int(m.getDayCount()))
