@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 from reunite.errors import ConfigError
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import prepare
-from reunite.matching.shards import ShardPartial, finish, merge, route, score_shard, summarize, take_records
+from reunite.matching.shards import (
+    ShardPartial,
+    finish,
+    merge,
+    route,
+    route_cases,
+    score_shard,
+    summarize,
+    take_records,
+)
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable
 from reunite.pipeline import fit_population, load_side, screen
@@ -68,9 +77,7 @@ def test_any_split_merged_in_any_order_equals_the_whole(n_shards: int, seed: int
         shard = take_records(candidates, rows)
         shard_cases = cases
         if by_range:
-            shard_prep = prepare(cases, shard, fitted.frequencies_, fitted.frequency_candidates_)
-            routed = route(shard_prep, BlockingSpec(), [summarize(shard_prep)])[:, 0]
-            shard_cases = take_records(cases, np.flatnonzero(routed))
+            shard_cases = take_records(cases, route_cases(cases, shard, fitted))
         partials.append(score_shard(shard_cases, shard, fitted, top_k=TOP_K))
     got = _by_case(finish(_fold(partials, rng), fitted.prior))
     for name in COMPARED:
@@ -81,8 +88,7 @@ def test_routing_skips_shards_a_case_cannot_pair_with() -> None:
     cases, candidates, fitted, _ = _data()
     prep = prepare(cases, candidates, fitted.frequencies_, fitted.frequency_candidates_)
     shards = np.array_split(prep.cand_order, 12)
-    summaries = [summarize(prepare(cases, take_records(candidates, rows), fitted.frequencies_,
-                                   fitted.frequency_candidates_)) for rows in shards]
+    summaries = [summarize(take_records(candidates, rows)) for rows in shards]
     routed = route(prep, BlockingSpec(passes=("birth_window",)), summaries)
     assert 0 < routed.sum() < routed.size  # narrow windows touch some shards, not all
     everywhere = route(prep, BlockingSpec(), summaries)

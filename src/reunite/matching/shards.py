@@ -42,7 +42,7 @@ from reunite.errors import ConfigError
 from reunite.matching.blocking import case_birth_interval, plan
 from reunite.matching.exact import posteriors_from_sums, term_sum, to_float
 from reunite.matching.model import FellegiSunter
-from reunite.matching.prepare import Prepared, prepare
+from reunite.matching.prepare import Prepared, prepare, sex_and_birth
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import score_chunk
 from reunite.matching.spec import BlockingSpec
@@ -55,6 +55,7 @@ __all__ = [
     "finish",
     "merge",
     "route",
+    "route_cases",
     "score_shard",
     "summarize",
     "take_records",
@@ -103,24 +104,25 @@ class ShardSummary:
     hi: tuple[int, int, int]
 
 
-def summarize(prep: Prepared) -> ShardSummary:
-    """The :class:`ShardSummary` of a shard's prepared candidates (as blocking sees them: a valid ID
-    fills a missing sex or birth date)."""
-    side = prep.candidates
+def summarize(candidates: RecordTable) -> ShardSummary:
+    """The :class:`ShardSummary` of a shard's candidates (as blocking reads them: a valid ID fills a
+    missing sex or birth date)."""
+    sex_code, birth_lo, birth_hi, birth_known = sex_and_birth(candidates)
     present, lo, hi = [], [], []
     for sex in (0, 1, 2):
-        mine = side.sex == sex
-        known = mine & side.birth_known
+        mine = sex_code == sex
+        known = mine & birth_known
         present.append(bool(mine.any()))
-        lo.append(int(side.birth_lo[known].min()) if known.any() else 1)
-        hi.append(int(side.birth_hi[known].max()) if known.any() else 0)
+        lo.append(int(birth_lo[known].min()) if known.any() else 1)
+        hi.append(int(birth_hi[known].max()) if known.any() else 0)
     return ShardSummary((present[0], present[1], present[2]), (lo[0], lo[1], lo[2]), (hi[0], hi[1], hi[2]))
 
 
 def route(prep: Prepared, spec: BlockingSpec, shards: Sequence[ShardSummary]) -> B:
     """Which shards each case must be scored in: a (cases, shards) boolean matrix (see the module).
 
-    ``prep`` holds the cases (prepared with the model's term frequencies; its candidates do not matter).
+    ``prep`` holds the cases, prepared with the model's term frequencies (its candidates do not
+    matter: :func:`route_cases` prepares them with none).
     """
     _check_passes(spec)
     cases = prep.cases
@@ -145,6 +147,14 @@ def route(prep: Prepared, spec: BlockingSpec, shards: Sequence[ShardSummary]) ->
                     hit |= rows & (case_lo - margin <= shard.hi[sex]) & (case_hi + margin >= shard.lo[sex])
                 out[:, j] |= hit
     return out
+
+
+def route_cases(cases: RecordTable, candidates: RecordTable, model: FellegiSunter,
+                spec: BlockingSpec | None = None) -> I64:
+    """The rows of ``cases`` to score against the shard ``candidates`` (see :func:`route`)."""
+    prep = prepare(cases, take_records(candidates, []), getattr(model, "frequencies_", None),
+                   getattr(model, "frequency_candidates_", None))
+    return np.flatnonzero(route(prep, spec or BlockingSpec(), [summarize(candidates)])[:, 0]).astype(np.int64)
 
 
 @dataclass(frozen=True)
