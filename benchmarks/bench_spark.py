@@ -19,6 +19,12 @@ and of the plain resident sizes (RSS, which counts shared pages once per process
 3. ``one``: the one-machine path on the same files with that fitted model
    (``reunite.screen(..., model=fitted, fit_to_data=False)``), read and normalize included.
 
+4. ``tasks``: the executors' own work measured on one core, without Spark: ``key_rows`` (read and
+   normalize, what ``prepare`` runs per partition) on ``--shard-rows`` candidates, and
+   ``score_partition`` (normalize again, route, score, partial top-k) on one range shard of that
+   many candidates in blocking order against every case. These per-core rates are what a capacity
+   plan scales; the rest of a Spark run is its own overhead (JVM, shuffles, Arrow transfers).
+
 Then the two rankings are compared column by column, bit for bit, and recall@10 is computed from
 the truth.
 """
@@ -36,6 +42,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+PHASES = ("generate", "spark", "one", "tasks")
 COMPARED = ("case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons",
             "pairs_compared")
 
@@ -157,6 +164,46 @@ def _one(data: Path) -> dict[str, float]:
     return {"screen_s": time.perf_counter() - started, "pairs": result.pairs_compared}
 
 
+def _tasks(data: Path, shard_rows: int) -> dict[str, float]:
+    import datetime
+
+    import pandas as pd
+
+    from reunite.ingest.table import CANDIDATE_COLUMNS
+    from reunite.matching.spec import BlockingSpec
+    from reunite.pipeline import load_side
+    from reunite.spark.partitions import Job, _normalize, _raw, key_rows, score_partition
+
+    candidates = pd.read_parquet(data / "candidates.parquet")
+    with open(data / "fitted.pkl", "rb") as handle:
+        model = pickle.load(handle)
+    cases = load_side(str(data / "cases.csv"), "cases")
+    today = datetime.date.today()
+    # about one range shard: sorted by sex and birth-date text (blocking order without normalizing first)
+    ordered = candidates.sort_values(["sex", "birth_date", "person_id"], kind="stable").reset_index(drop=True)
+    middle = max(0, (len(ordered) - shard_rows) // 2)
+    shard = ordered.iloc[middle:middle + shard_rows][list(CANDIDATE_COLUMNS)].reset_index(drop=True)
+    warm_up = ordered.iloc[:2000][list(CANDIDATE_COLUMNS)]  # imports and tables, not the shard's names
+    list(key_rows(iter([warm_up]), None, today))
+    started = time.perf_counter()
+    keyed = pd.concat(list(key_rows(iter([shard]), None, today)), ignore_index=True)
+    key_s = time.perf_counter() - started  # the shard's names met for the first time
+    started = time.perf_counter()
+    _normalize(_raw(shard, None), today)
+    warm_s = time.perf_counter() - started  # the same again, names cached (as score_partition meets them)
+    job = Job(cases, model, 10, BlockingSpec(), (), today)
+    started = time.perf_counter()
+    out = pd.concat(list(score_partition(iter([shard]), job)), ignore_index=True)
+    score_s = time.perf_counter() - started
+    sums = out[out["_kind"] == 1]
+    pairs = int(sums["pairs"].sum())
+    return {"shard_rows": shard_rows, "key_rows_s": key_s, "key_rows_per_core_s": shard_rows / key_s,
+            "normalize_cached_s": warm_s, "score_partition_s": score_s, "shard_pairs": pairs,
+            "pairs_per_core_s": pairs / max(score_s - warm_s, 1e-9),
+            "cases_routed": int(sums["case_id"].nunique()), "partial_rows": int((out["_kind"] == 0).sum()),
+            "keyed_rows": int((keyed["_kind"] == 0).sum())}
+
+
 def _compare(data: Path) -> dict[str, object]:
     import numpy as np
     import pandas as pd
@@ -178,7 +225,10 @@ def _compare(data: Path) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--phase", choices=("generate", "spark", "one"), help=argparse.SUPPRESS)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--phases", default=",".join(PHASES),
+                        help="phases to run, comma-separated (default all; later ones need the data of earlier ones)")
+    parser.add_argument("--shard-rows", type=int, default=250_000, help="candidates per shard in the tasks phase")
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--candidates", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
@@ -192,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = args.data_dir
         facts = {"generate": lambda: _generate(data, args.cases, args.candidates, args.seed),
                  "spark": lambda: _spark(data, args.master, args.partitions, args.driver_memory),
-                 "one": lambda: _one(data)}[args.phase]()
+                 "one": lambda: _one(data), "tasks": lambda: _tasks(data, args.shard_rows)}[args.phase]()
         print(json.dumps(facts))
         return 0
     import tempfile
@@ -200,15 +250,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="reunite-bench-spark-") as scratch:
         data = args.data_dir or Path(scratch)
         common = ["--data-dir", str(data), "--cases", str(args.cases), "--candidates", str(args.candidates),
-                  "--seed", str(args.seed), "--master", args.master, "--driver-memory", args.driver_memory]
+                  "--seed", str(args.seed), "--master", args.master, "--driver-memory", args.driver_memory,
+                  "--shard-rows", str(min(args.shard_rows, args.candidates))]
         if args.partitions:
             common += ["--partitions", str(args.partitions)]
         report: dict[str, object] = {"cases": args.cases, "candidates": args.candidates, "master": args.master,
                                      "nproc": os.cpu_count()}
-        for phase in ("generate", "spark", "one"):
+        for phase in args.phases.split(","):
             report[phase] = _run_phase(["--phase", phase, *common])
             print(f"{phase}: {json.dumps(report[phase])}", file=sys.stderr)
-        report["comparison"] = _compare(data)
+        if (data / "ranked_spark.pkl").exists() and (data / "ranked_one.pkl").exists():
+            report["comparison"] = _compare(data)
     print(json.dumps(report, indent=2))
     if args.out is not None:
         args.out.write_text(json.dumps(report, indent=2), encoding="utf-8")
