@@ -165,3 +165,19 @@ def test_the_nightly_merge_works_from_the_spark_output(
         assert any_match == pytest.approx(float(rows["case_probability"].iloc[0]), rel=1e-9)
         checked += 1
     assert checked >= 40
+
+
+def test_the_spark_benchmark_runs_small_and_finds_the_rankings_equal(spark: Any, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_spark.py"
+    out = tmp_path / "bench.json"
+    subprocess.run([sys.executable, str(script), "--cases", "20", "--candidates", "1500", "--shard-rows", "500",
+                    "--master", "local[1]", "--driver-memory", "1g", "--out", str(out)],
+                   check=True, capture_output=True, timeout=900)
+    report = json.loads(out.read_text(encoding="utf-8"))
+    assert report["comparison"]["equal"] and report["comparison"]["rows"] > 0
+    assert report["spark"]["peak_pss_mb"] > report["one"]["peak_pss_mb"] > 0  # the JVM is counted
+    assert report["tasks"]["shard_pairs"] > 0
