@@ -131,10 +131,11 @@ _FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 def _case_table(spark: SparkSession, cases: TableLike | DataFrame, mapping: Mapping[str, str] | None,
                 strict: bool) -> RecordTable:
     """Cases are few: read on the driver from a file, a DataFrame, or a Hive table / Parquet folder."""
-    if isinstance(cases, RecordTable | RawTable | pd.DataFrame) or (
-            isinstance(cases, str | os.PathLike) and Path(cases).suffix.lower() in _FILE_SUFFIXES):
+    if isinstance(cases, RecordTable | RawTable | pd.DataFrame):
         return load_side(cases, "cases", mapping=mapping, strict=strict)
-    frame = read_source(spark, cases).toPandas()
+    if isinstance(cases, str | os.PathLike) and Path(cases).suffix.lower() in _FILE_SUFFIXES:
+        return load_side(os.fspath(cases), "cases", mapping=mapping, strict=strict)
+    frame = pd.DataFrame(read_source(spark, cases).toPandas())
     return load_side(frame.astype(object).where(frame.notna(), ""), "cases", mapping=mapping, strict=strict)
 
 
@@ -159,8 +160,8 @@ def fit_on_cluster(
     threshold = math.ceil(min(1.0, sample_size / prepared.n_candidates) * _HASH_RANGE)
     bucket = functions.pmod(functions.xxhash64(functions.lit(seed), functions.col("person_id")),
                             functions.lit(_HASH_RANGE))
-    sample = (prepared.frame.where(bucket < threshold).select(*CANDIDATE_COLUMNS).toPandas()
-              .sort_values("person_id", kind="stable").reset_index(drop=True))
+    sample = pd.DataFrame(prepared.frame.where(bucket < threshold).select(*CANDIDATE_COLUMNS).toPandas())
+    sample = sample.sort_values("person_id", kind="stable").reset_index(drop=True)
     if sample.empty:
         return fitted
     table = normalize(read_table(sample.astype(object).where(sample.notna(), ""), "candidates"),
@@ -187,7 +188,7 @@ class SparkScreen:
 
     def to_pandas(self) -> pd.DataFrame:
         """The ranked rows on the driver (only the top-k), by case_id and rank."""
-        frame = self.frame.toPandas()
+        frame = pd.DataFrame(self.frame.toPandas())  # typed alike with or without pyspark's stubs
         frame["score"] = frame["score"].astype(np.float32)
         return frame.sort_values(["case_id", "rank"], kind="stable").reset_index(drop=True)
 
