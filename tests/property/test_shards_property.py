@@ -17,6 +17,7 @@ from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import prepare
 from reunite.matching.shards import (
     ShardPartial,
+    describe_pairs,
     finish,
     merge,
     route,
@@ -82,6 +83,20 @@ def test_any_split_merged_in_any_order_equals_the_whole(n_shards: int, seed: int
     got = _by_case(finish(_fold(partials, rng), fitted.prior))
     for name in COMPARED:
         assert got[name] == whole[name], name
+
+
+def test_the_payload_of_final_rows_alone_equals_the_payload_scored_in_the_shards() -> None:
+    cases, candidates, fitted, _ = _data()
+    shard = take_records(candidates, np.arange(0, len(candidates), 3))
+    partial = score_shard(cases, shard, fitted, top_k=TOP_K)
+    first = np.flatnonzero(np.r_[True, partial.case_id[1:] != partial.case_id[:-1]])  # one row per case
+    mine_cases = take_records(cases, [int(np.flatnonzero(cases.ids == c)[0]) for c in partial.case_id[first]])
+    mine_people = take_records(shard, [int(np.flatnonzero(shard.ids == p)[0]) for p in partial.person_id[first]])
+    described = describe_pairs(mine_cases, mine_people, fitted, partial.case_id[first].tolist(),
+                               partial.person_id[first].tolist())
+    assert first.size > 5
+    for name, values in described.items():
+        assert values.tolist() == partial.payload[name][first].tolist(), name
 
 
 def test_routing_skips_shards_a_case_cannot_pair_with() -> None:

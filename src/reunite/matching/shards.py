@@ -44,7 +44,7 @@ from reunite.matching.exact import posteriors_from_sums, term_sum, to_float
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared, prepare, sex_and_birth
 from reunite.matching.rank import format_reasons
-from reunite.matching.score import score_chunk
+from reunite.matching.score import pair_contributions, score_chunk
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize.features import NameTable, RecordTable
 
@@ -52,6 +52,7 @@ __all__ = [
     "SHARD_PASSES",
     "ShardPartial",
     "ShardSummary",
+    "describe_pairs",
     "finish",
     "merge",
     "route",
@@ -284,6 +285,35 @@ def score_shard(
     score: F32 = np.concatenate([p.score for p in parts]) if parts else np.zeros(0, dtype=np.float32)
     return ShardPartial(cases.ids[case].astype(str), candidates.ids[cand_row].astype(str), score, totals, top_k,
                         columns, sum(p.pairs for p in parts))
+
+
+def describe_pairs(
+    cases: RecordTable, candidates: RecordTable, model: FellegiSunter, case_id: Sequence[str],
+    person_id: Sequence[str],
+) -> dict[str, npt.NDArray[Any]]:
+    """The reasons and candidate display columns of given pairs, as :func:`score_shard` gives them
+    with ``payload``: for a ranking merged without them, from the records of its final rows only.
+
+    Reasons are pair-local (levels and weights with the model's term frequencies), so any subset
+    of cases and candidates holding the pairs gives the same text.
+    """
+    prep = prepare(cases, candidates, getattr(model, "frequencies_", None),
+                   getattr(model, "frequency_candidates_", None))
+    case_row = {str(v): i for i, v in enumerate(cases.ids.tolist())}
+    position = np.empty(len(candidates), dtype=np.int64)
+    position[prep.cand_order] = np.arange(len(candidates))
+    cand_row = {str(v): i for i, v in enumerate(candidates.ids.tolist())}
+    case = np.array([case_row[c] for c in case_id], dtype=np.int64)
+    row = np.array([cand_row[p] for p in person_id], dtype=np.int64)
+    levels, contributions = pair_contributions(prep, model, case, position[row])
+    return {
+        "reasons": np.array(format_reasons(model.spec.comparisons, levels, contributions), dtype=object),
+        "name": candidates.display_name[row].astype(object),
+        "sex": SEX_TEXT[candidates.sex[row]],
+        "birth_date": candidates.display_birth[row].astype(object),
+        "region": candidates.display_region[row].astype(object),
+        "id_number": candidates.id_masked[row].astype(object),
+    }
 
 
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code

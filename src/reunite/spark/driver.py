@@ -28,7 +28,17 @@ from reunite.matching.shards import SHARD_PASSES
 from reunite.normalize import RecordTable, normalize
 from reunite.pipeline import RANKED_COLUMNS, TableLike, load_side, write_ranked_csv
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
-from reunite.spark.partitions import KEYED_SCHEMA, PARTIAL_SCHEMA, RANKED_SCHEMA, Job, key_rows, merge_partials
+from reunite.spark.partitions import (
+    DETAIL_SCHEMA,
+    KEYED_SCHEMA,
+    MERGED_SCHEMA,
+    PARTIAL_SCHEMA,
+    RANKED_ORDER,
+    Job,
+    describe_partition,
+    key_rows,
+    merge_partials,
+)
 from reunite.spark.partitions import score_partition as _score_partition
 
 if TYPE_CHECKING:
@@ -176,7 +186,7 @@ def fit_on_cluster(
 
 @dataclass(frozen=True)
 class SparkScreen:
-    """The merged ranking as a Spark DataFrame (:data:`reunite.spark.partitions.RANKED_SCHEMA`),
+    """The merged ranking as a Spark DataFrame (columns :data:`reunite.spark.partitions.RANKED_ORDER`),
     the fitted model it was scored with, and the cases."""
 
     frame: DataFrame
@@ -231,7 +241,9 @@ def screen(
 
     The cases and the fitted model are broadcast; each partition of ``prepared`` is scored as one
     shard (:func:`reunite.matching.shards.score_shard`: the routed cases, the same kernels as one
-    machine); the partial top-k and exact posterior sums are merged after one shuffle on case_id.
+    machine); the partial top-k (case, person, score) and exact posterior sums are merged after one
+    shuffle on case_id; the final rows' reasons and display fields are then made from their own
+    candidates, found by a broadcast join (:func:`reunite.matching.shards.describe_pairs`).
     The result equals ``reunite.screen(cases, candidates, model=result.model, fit_to_data=False)``
     bit for bit. With ``fit_to_data`` the model's u and term frequencies are fitted on the cluster
     (:func:`fit_on_cluster`); m is the model's. ``_crash_once``: a marker file path that makes the
@@ -265,7 +277,20 @@ def screen(
     def merged(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         return merge_partials(batches, k, prior)
 
+    def described(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return describe_partition(batches, shared.value)
+
+    from pyspark import StorageLevel
+
+    functions = _functions()
     n_merge = merge_partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
     partials = prepared.frame.mapInPandas(score, PARTIAL_SCHEMA)
-    ranked = partials.repartition(n_merge, "case_id").mapInPandas(merged, RANKED_SCHEMA)
+    # scored and merged once, here: the final rows are used twice below
+    final = (partials.repartition(n_merge, "case_id").mapInPandas(merged, MERGED_SCHEMA)
+             .persist(StorageLevel.MEMORY_AND_DISK))
+    final.count()
+    # reasons and display fields for the final rows only: their candidates, found by a broadcast join
+    pairs = functions.broadcast(final.select(functions.col("case_id").alias("_case_id"), "person_id"))
+    details = prepared.frame.join(pairs, "person_id").mapInPandas(described, DETAIL_SCHEMA)
+    ranked = final.join(details, ["case_id", "person_id"], "left").select(*RANKED_ORDER)
     return SparkScreen(ranked, fitted, case_table)

@@ -18,15 +18,26 @@ from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import name_counts, sex_and_birth
-from reunite.matching.shards import ShardPartial, finish, merge, route_cases, score_shard, take_records
+from reunite.matching.shards import (
+    ShardPartial,
+    describe_pairs,
+    finish,
+    merge,
+    route_cases,
+    score_shard,
+    take_records,
+)
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
 
 __all__ = [
+    "DETAIL_SCHEMA",
     "KEYED_SCHEMA",
+    "MERGED_SCHEMA",
     "PARTIAL_SCHEMA",
-    "RANKED_SCHEMA",
+    "RANKED_ORDER",
     "Job",
+    "describe_partition",
     "key_rows",
     "merge_partials",
     "score_partition",
@@ -40,12 +51,15 @@ KEYED_SCHEMA = ", ".join([f"`{c}` string" for c in CANDIDATE_COLUMNS] + [
     "_kind int", "_sex int", "_precision int", "_birth_lo int", "_birth_hi int",
     "_key string", "_count long",
 ])
-# kind 0: a kept row of a shard; kind 1: a case's totals in a shard (pairs, exact Bayes-factor sum)
-PARTIAL_SCHEMA = ", ".join(["_kind int", "case_id string", "person_id string", "score float"]
-                           + [f"{c} string" for c in _PAYLOAD] + ["pairs long", "factor_sum string"])
-RANKED_SCHEMA = ("case_id string, rank long, person_id string, score float, probability double, "
-                 "case_probability double, reasons string, name string, sex string, birth_date string, "
-                 "region string, id_number string, pairs_compared long, _case_rest double")
+# kind 0: a kept row of a shard; kind 1: a case's totals in a shard (pairs, exact Bayes-factor sum).
+# Only (case, person, score) travel through the merge shuffle: reasons and display fields are made
+# afterwards for the final rows alone (describe_partition).
+PARTIAL_SCHEMA = ("_kind int, case_id string, person_id string, score float, pairs long, factor_sum string")
+MERGED_SCHEMA = ("case_id string, rank long, person_id string, score float, probability double, "
+                 "case_probability double, pairs_compared long, _case_rest double")
+DETAIL_SCHEMA = ", ".join(["case_id string", "person_id string"] + [f"{c} string" for c in _PAYLOAD])
+RANKED_ORDER = ("case_id", "rank", "person_id", "score", "probability", "case_probability", *_PAYLOAD,
+                "pairs_compared", "_case_rest")
 
 
 def _whole(batches: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -132,18 +146,15 @@ def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.Da
     if not len(cases):
         return
     partial = score_shard(cases, candidates, job.model, top_k=job.top_k, blocking=job.blocking,
-                          exclude=job.exclude)
+                          exclude=job.exclude, payload=False)
     rows = pd.DataFrame({"_kind": np.zeros(len(partial), dtype=np.int32), "case_id": partial.case_id.astype(object),
                          "person_id": partial.person_id.astype(object), "score": partial.score})
-    for name in _PAYLOAD:
-        rows[name] = partial.payload[name]
     rows["pairs"] = 0
     rows["factor_sum"] = None
     totals = sorted(partial.totals.items())
     sums = pd.DataFrame({
         "_kind": np.ones(len(totals), dtype=np.int32), "case_id": [c for c, _ in totals], "person_id": None,
         "score": np.zeros(len(totals), dtype=np.float32),
-        **{name: None for name in _PAYLOAD},
         "pairs": np.array([t[0] for _, t in totals], dtype=np.int64),
         "factor_sum": [format(t[1], "x") for _, t in totals],  # an exact integer, as hex text
     })
@@ -165,10 +176,22 @@ def merge_partials(batches: Iterable[pd.DataFrame], top_k: int, prior: float) ->
     partial = ShardPartial(
         kept["case_id"].to_numpy().astype(str), kept["person_id"].to_numpy().astype(str),
         kept["score"].to_numpy().astype(np.float32), totals, top_k,
-        {name: kept[name].to_numpy(dtype=object) for name in _PAYLOAD},
     )
     columns = finish(merge([partial]), prior)
-    out = pd.DataFrame({name: columns[name] for name in (
-        "case_id", "rank", "person_id", "score", "probability", "case_probability", *_PAYLOAD, "pairs_compared",
-        "_case_rest")})
-    yield out
+    yield pd.DataFrame({name: columns[name] for name in (
+        "case_id", "rank", "person_id", "score", "probability", "case_probability", "pairs_compared", "_case_rest")})
+
+
+def describe_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.DataFrame]:
+    """Reasons and display fields of the final rows whose candidates are in this partition (rows of
+    prepared candidates joined with the final (``_case_id``, person_id) pairs)."""
+    frame = _whole(batches)
+    if frame.empty:
+        return
+    people = frame.drop_duplicates("person_id")[list(CANDIDATE_COLUMNS)]
+    candidates = _normalize(_raw(people, None), job.today)
+    wanted = set(frame["_case_id"].tolist())
+    cases = take_records(job.cases, [i for i, c in enumerate(job.cases.ids.tolist()) if c in wanted])
+    case_id, person_id = frame["_case_id"].astype(str).tolist(), frame["person_id"].astype(str).tolist()
+    described = describe_pairs(cases, candidates, job.model, case_id, person_id)
+    yield pd.DataFrame({"case_id": case_id, "person_id": person_id, **described})
