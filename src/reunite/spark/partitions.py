@@ -38,6 +38,8 @@ __all__ = [
     "RANKED_ORDER",
     "Job",
     "describe_partition",
+    "exact_text",
+    "exact_value",
     "key_rows",
     "merge_partials",
     "score_partition",
@@ -60,6 +62,23 @@ MERGED_SCHEMA = ("case_id string, rank long, person_id string, score float, prob
 DETAIL_SCHEMA = ", ".join(["case_id string", "person_id string"] + [f"{c} string" for c in _PAYLOAD])
 RANKED_ORDER = ("case_id", "rank", "person_id", "score", "probability", "case_probability", *_PAYLOAD,
                 "pairs_compared", "_case_rest")
+
+
+def exact_text(value: int) -> str:
+    """An exact sum as short text: hex digits of its odd part, ``p`` and the power of two (the sums
+    are scaled by 2**1100, so their low bits are mostly zeros).
+
+    >>> exact_text(0b1011 << 40), exact_value(exact_text(0b1011 << 40)) == 0b1011 << 40, exact_text(0)
+    ('bp40', True, '0p0')
+    """
+    shift = (value & -value).bit_length() - 1 if value else 0
+    return f"{value >> shift:x}p{shift}"
+
+
+def exact_value(text: str) -> int:
+    """The integer of :func:`exact_text`."""
+    digits, _, shift = text.partition("p")
+    return int(digits, 16) << int(shift or 0)
 
 
 def _whole(batches: Iterable[pd.DataFrame]) -> pd.DataFrame:
@@ -156,7 +175,7 @@ def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.Da
         "_kind": np.ones(len(totals), dtype=np.int32), "case_id": [c for c, _ in totals], "person_id": None,
         "score": np.zeros(len(totals), dtype=np.float32),
         "pairs": np.array([t[0] for _, t in totals], dtype=np.int64),
-        "factor_sum": [format(t[1], "x") for _, t in totals],  # an exact integer, as hex text
+        "factor_sum": [exact_text(t[1]) for _, t in totals],
     })
     yield pd.concat([rows, sums], ignore_index=True)
 
@@ -172,7 +191,7 @@ def merge_partials(batches: Iterable[pd.DataFrame], top_k: int, prior: float) ->
     for case, pairs, factor_sum in zip(sums["case_id"].tolist(), sums["pairs"].tolist(), sums["factor_sum"].tolist(),
                                        strict=True):
         before = totals.get(case, (0, 0))
-        totals[case] = (before[0] + int(pairs), before[1] + int(factor_sum, 16))
+        totals[case] = (before[0] + int(pairs), before[1] + exact_value(factor_sum))
     partial = ShardPartial(
         kept["case_id"].to_numpy().astype(str), kept["person_id"].to_numpy().astype(str),
         kept["score"].to_numpy().astype(np.float32), totals, top_k,
