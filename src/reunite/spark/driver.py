@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
 __all__ = ["PreparedCandidates", "SparkScreen", "fit_on_cluster", "prepare", "read_source", "screen"]
 
+WriteMode = Literal["overwrite", "append", "error", "ignore"]
 SORT_KEY = ("_sex", "_precision", "_birth_lo", "person_id")  # prepare's blocking order, person_id last
 _HASH_RANGE = 1 << 31
 
@@ -207,7 +208,7 @@ class SparkScreen:
         frame = self.to_pandas()
         return write_ranked_csv(path, {c: frame[c].to_numpy() for c in RANKED_COLUMNS}, reveal_ids=reveal_ids)
 
-    def write(self, target: str, *, mode: str = "overwrite") -> str:
+    def write(self, target: str, *, mode: WriteMode = "overwrite") -> str:
         """Write the ranked rows as a Parquet folder (a path) or a Hive table (a name); a ``.csv``
         path is written on the driver as RANKED.csv."""
         if target.lower().endswith(".csv"):
