@@ -48,7 +48,7 @@ def _timed(seconds: Counter[str]) -> Iterator[None]:
 
     originals: list[tuple[Any, str, Any]] = []
     wrap(compare_module, "compare_one", lambda args: f"compare: {args[2]}")
-    for name in ("_scores", "survivors", "top_k", "case_posteriors", "_contributions"):
+    for name in ("_scores", "survivors", "top_k", "factor_sums", "posteriors_from_sums", "_contributions"):
         wrap(score_module, name, lambda args, name=name: name.lstrip("_"))
     try:
         yield

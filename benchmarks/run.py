@@ -119,7 +119,8 @@ def instrument(stages: Stages) -> Iterator[None]:
     import reunite.pipeline as pipeline
     from reunite.matching.blocking import plan
     from reunite.matching.compare import compare_pairs
-    from reunite.matching.rank import case_posteriors, survivors, top_k
+    from reunite.matching.exact import factor_sums, posteriors_from_sums
+    from reunite.matching.rank import survivors, top_k
 
     def timed(function: Callable[..., Any], name: str) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -139,7 +140,8 @@ def instrument(stages: Stages) -> Iterator[None]:
         (pipeline, "plan"): timed(plan, "block"),
         (pipeline, "_score_span"): timed_span,
         (score_module, "compare_pairs"): timed(compare_pairs, "compare"),
-        (score_module, "case_posteriors"): timed(case_posteriors, "rank"),
+        (score_module, "factor_sums"): timed(factor_sums, "rank"),
+        (score_module, "posteriors_from_sums"): timed(posteriors_from_sums, "rank"),
         (score_module, "survivors"): timed(survivors, "rank"),
         (score_module, "top_k"): timed(top_k, "rank"),
     }

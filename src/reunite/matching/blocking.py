@@ -19,7 +19,7 @@ from reunite._typing import I64, B
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
-__all__ = ["BlockPlan", "BlockingPreview", "PairChunk", "block", "in_pass", "plan", "preview"]
+__all__ = ["BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "in_pass", "plan", "preview"]
 
 
 _UNBOUNDED = np.int64(1) << 40
@@ -95,6 +95,11 @@ def _case_birth_interval(prep: Prepared, spec: BlockingSpec) -> tuple[I64, I64]:
     lo = np.where(unknown, -_UNBOUNDED, lo)
     hi = np.where(unknown, _UNBOUNDED, hi)
     return lo, hi
+
+
+def case_birth_interval(prep: Prepared, spec: BlockingSpec) -> tuple[I64, I64]:
+    """Each case's birth interval as blocking reads it (routing cases to shards uses the same)."""
+    return _case_birth_interval(prep, spec)
 
 
 def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:

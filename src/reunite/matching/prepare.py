@@ -23,8 +23,10 @@ from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
-__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare",
-           "rounded_share"]
+__all__ = [
+    "MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies", "prepare",
+    "rounded_share", "sex_and_birth", "shares",
+]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -284,21 +286,27 @@ def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
     return lo, hi, known
 
 
+def sex_and_birth(table: RecordTable) -> tuple[I8, I32, I32, B]:
+    """Sex and birth interval as blocking reads them: a candidate's valid resident ID carries the
+    registered birth date and sex when the columns are empty."""
+    birth_lo, birth_hi, birth_known = table.birth_lo, table.birth_hi, table.birth_known
+    sex = table.sex
+    if table.side == "candidates":
+        sex = np.where((sex == 0) & table.id_valid, table.id_sex, sex).astype(np.int8)
+        use_id = ~birth_known & table.id_valid
+        birth_lo = np.where(use_id, table.id_birth, birth_lo).astype(np.int32)
+        birth_hi = np.where(use_id, table.id_birth, birth_hi).astype(np.int32)
+        birth_known = birth_known | use_id
+    return sex, birth_lo, birth_hi, birth_known
+
+
 def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     record, slot, keep, n_slots = _slots(table)
     n = len(table)
     mats = {
         key: _slot_matrix(n, n_slots, record, slot, value, keep) for key, value in codes.items()
     }
-    birth_lo, birth_hi, birth_known = table.birth_lo, table.birth_hi, table.birth_known
-    sex = table.sex
-    if table.side == "candidates":
-        # A valid resident ID carries the registered birth date and sex when the columns are empty.
-        sex = np.where((sex == 0) & table.id_valid, table.id_sex, sex).astype(np.int8)
-        use_id = ~birth_known & table.id_valid
-        birth_lo = np.where(use_id, table.id_birth, birth_lo).astype(np.int32)
-        birth_hi = np.where(use_id, table.id_birth, birth_hi).astype(np.int32)
-        birth_known = birth_known | use_id
+    sex, birth_lo, birth_hi, birth_known = sex_and_birth(table)
     alt_lo, alt_hi, alt_known = lunar_readings(table)
     return PreparedSide(
         sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
@@ -320,19 +328,19 @@ def _frequency(values: npt.NDArray[np.object_], known: Mapping[str, float]) -> F
     return np.array([known.get(v, floor) for v in values.tolist()], dtype=np.float32)
 
 
-def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
-    """Share of candidates carrying each given name, given-name pinyin and surname.
+def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
+    """How many candidates carry each given name, given-name pinyin and surname (each candidate once
+    per value). Counts of disjoint shards of the candidates add up to those of the whole.
 
     >>> from reunite.pipeline import load_side
     >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
     ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
     ...                                  "birth_date": ["1990", "1991"]}), "candidates")
-    >>> name_frequencies(people)["given"], name_frequencies(people)["surname"]
-    ({'伟': 1.0}, {'王': 0.5, '李': 0.5})
+    >>> name_counts(people)["given"]
+    {'伟': 2}
     """
     names = candidates.names
-    out: dict[str, dict[str, float]] = {}
-    n = max(len(candidates), 1)
+    out: dict[str, dict[str, int]] = {}
     record = names.record.astype(np.int64)
     for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
         codes, values = pd.factorize(np.asarray(column, dtype=object))
@@ -346,9 +354,28 @@ def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
         distinct = np.unique(record[repeated] * len(values) + codes[repeated]) % max(len(values), 1)
         counts = (np.bincount(codes[known & ~several], minlength=len(values))
                   + np.bincount(distinct, minlength=len(values)))
-        out[key] = {str(v): float(c) / n for v, c, ok in zip(values.tolist(), counts.tolist(), present.tolist(),
-                                                             strict=True) if ok and c}
+        out[key] = {str(v): int(c) for v, c, ok in zip(values.tolist(), counts.tolist(), present.tolist(),
+                                                       strict=True) if ok and c}
     return out
+
+
+def shares(counts: Mapping[str, Mapping[str, int]], n_candidates: int) -> dict[str, dict[str, float]]:
+    """Name counts as shares of ``n_candidates`` (what :func:`name_frequencies` returns)."""
+    n = max(n_candidates, 1)
+    return {key: {value: float(c) / n for value, c in by_value.items()} for key, by_value in counts.items()}
+
+
+def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
+    """Share of candidates carrying each given name, given-name pinyin and surname.
+
+    >>> from reunite.pipeline import load_side
+    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
+    ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
+    ...                                  "birth_date": ["1990", "1991"]}), "candidates")
+    >>> name_frequencies(people)["given"], name_frequencies(people)["surname"]
+    ({'伟': 1.0}, {'王': 0.5, '李': 0.5})
+    """
+    return shares(name_counts(candidates), len(candidates))
 
 
 def _reorder(values: npt.NDArray[Any], order: I64) -> npt.NDArray[Any]:

@@ -89,7 +89,9 @@ def case_posteriors(
     with Bayes factors ``2**score`` the posterior of candidate j is
     ``(prior/N) BF_j / ((1 - prior) + (prior/N) sum_k BF_k)``. Returns the posteriors (of ``rows``
     only, when given), the per-case probability that the child is among the candidates at all, and
-    N per case. ``runs``: see :func:`survivors`.
+    N per case. ``runs``: see :func:`survivors`. The scorer computes the same formula from exact
+    sums (:func:`reunite.matching.exact.posteriors_from_sums`), so that shards of the candidates
+    merge to the same bits; this float version is the reference it is tested against.
 
     >>> p, any_match, n = case_posteriors(np.array([0, 0]), np.array([10.0, 0.0], dtype=np.float32), 1, 0.5)
     >>> [round(float(v), 3) for v in p], round(float(any_match[0]), 3), n.tolist()

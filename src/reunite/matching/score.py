@@ -12,10 +12,11 @@ from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
 from reunite.matching.compare import Pairs, compare, compare_pairs
 from reunite.matching.comparisons import REGISTRY
+from reunite.matching.exact import factor_sums, posteriors_from_sums, to_float
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
-from reunite.matching.rank import case_posteriors, outside_sums, survivors, top_k
+from reunite.matching.rank import survivors, top_k
 
 __all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
 
@@ -37,6 +38,7 @@ class ChunkResult:
     case_pairs: I64         # per chunk case: pairs compared
     case_rest: F64          # per chunk case: sum of 2**score over its compared pairs not kept
     pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
+    case_factor_sum: tuple[int, ...] = ()  # per chunk case: exact sum of 2**score (reunite.matching.exact)
 
 
 _PATTERN_CELLS = 1 << 20  # at most this many combinations of levels (x kinds) in a table of pattern weights
@@ -190,7 +192,12 @@ def score_chunk(
     runs = (pairs.run_local, pairs.run_length)
     rows = survivors(local, score, k, runs)
     kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k)]
-    posterior, any_match, count = case_posteriors(local, score, n_local, model.prior, kept, runs)
+    # probabilities from exact sums, so that shards of the candidates merge to the same bits
+    totals = factor_sums(local, score, n_local)
+    count = np.bincount(pairs.run_local, weights=pairs.run_length, minlength=n_local).astype(np.int64)
+    posterior, any_match = posteriors_from_sums(totals, count, local[kept], score[kept], model.prior)
+    kept_sums = factor_sums(local[kept], score[kept], n_local)
+    rest = np.array([to_float(t - k) for t, k in zip(totals, kept_sums, strict=True)], dtype=np.float64)
     kept_levels = levels[:, kept]
     kept_values = None if values is None else {n: v[kept] for n, v in values.items()}
     contributions = _contributions(prep, model, kept_levels, kept_values, None if kind is None else kind[kept])
@@ -204,6 +211,7 @@ def score_chunk(
         case_ids=chunk.cases,
         case_any_match=any_match,
         case_pairs=count,
-        case_rest=outside_sums(local, score, n_local, kept),
+        case_rest=rest,
         pairs=len(chunk),
+        case_factor_sum=tuple(totals),
     )

@@ -1,0 +1,301 @@
+"""The driver side of reunite on Spark: prepare the candidates, fit, score every partition, merge.
+
+Only the cases (small), the fitted model, a seeded sample of candidates for u, the name counts and
+the merged top-k travel to or from the driver; the candidates stay on the cluster.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from reunite.errors import ConfigError, InputError
+from reunite.ingest import RawTable, read_table
+from reunite.ingest.table import CANDIDATE_COLUMNS
+from reunite.matching.compare import compare
+from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prepare import prepare as prepare_tables
+from reunite.matching.prepare import rounded_share, shares
+from reunite.matching.shards import SHARD_PASSES
+from reunite.normalize import RecordTable, normalize
+from reunite.pipeline import RANKED_COLUMNS, TableLike, load_side, write_ranked_csv
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
+from reunite.spark.partitions import (
+    DETAIL_SCHEMA,
+    KEYED_SCHEMA,
+    MERGED_SCHEMA,
+    PARTIAL_SCHEMA,
+    RANKED_ORDER,
+    Job,
+    describe_partition,
+    key_rows,
+    merge_partials,
+)
+from reunite.spark.partitions import score_partition as _score_partition
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+__all__ = ["PreparedCandidates", "SparkScreen", "fit_on_cluster", "prepare", "read_source", "screen"]
+
+WriteMode = Literal["overwrite", "append", "error", "ignore"]
+SORT_KEY = ("_sex", "_precision", "_birth_lo", "person_id")  # prepare's blocking order, person_id last
+_HASH_RANGE = 1 << 31
+
+
+def _functions() -> Any:
+    try:
+        from pyspark.sql import functions
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise ImportError("reunite.spark needs pyspark: pip install 'reunite[spark]'") from exc
+    return functions
+
+
+def _is_path(text: str) -> bool:
+    return "/" in text or os.sep in text or "://" in text or text.endswith(".parquet") or Path(text).exists()
+
+
+def read_source(spark: SparkSession, source: str | os.PathLike[str] | DataFrame) -> DataFrame:
+    """A Spark DataFrame from a Hive table name, a Parquet folder or file, or a DataFrame; every column
+    as text (reunite reads cells as text, as from a CSV)."""
+    functions = _functions()
+    if isinstance(source, str | os.PathLike):
+        text = os.fspath(source)
+        frame = spark.read.parquet(text) if _is_path(text) else spark.table(text)
+    else:
+        frame = source
+    return frame.select([functions.col(f"`{c}`").cast("string").alias(c) for c in frame.columns])
+
+
+@dataclass(frozen=True)
+class PreparedCandidates:
+    """Candidates range-partitioned by (sex, birth precision, birth day) and sorted so within each
+    partition, with their name counts: what :func:`screen` scores, partition by partition."""
+
+    frame: DataFrame
+    counts: dict[str, dict[str, int]]
+    n_candidates: int
+    partitions: int
+    today: datetime.date
+
+    def __repr__(self) -> str:
+        return f"PreparedCandidates(candidates={self.n_candidates}, partitions={self.partitions})"
+
+
+def prepare(
+    spark: SparkSession, table: str | os.PathLike[str] | DataFrame, *, partitions: int | None = None,
+    mapping: Mapping[str, str] | None = None, today: datetime.date | None = None,
+    rows_per_partition: int = 250_000,
+) -> PreparedCandidates:
+    """Read a Hive table or Parquet folder of candidates (the CSV contract's columns, or others through
+    ``mapping``), normalize it on the executors and range-partition it into sorted shards.
+
+    Rows that cannot be used are dropped as ``reunite screen`` quarantines them; a person_id repeated
+    across the table is refused (one machine quarantines the repeats; a cluster cannot tell which came
+    first). ``partitions`` defaults to one per ``rows_per_partition`` candidates, at least the
+    cluster's default parallelism.
+    """
+    functions = _functions()
+    from pyspark import StorageLevel
+
+    day = today or datetime.date.today()
+    source = read_source(spark, table)
+
+    def keyed_rows(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return key_rows(batches, mapping, day)
+
+    keyed = source.mapInPandas(keyed_rows, KEYED_SCHEMA).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts: dict[str, dict[str, int]] = {}
+        for row in keyed.where("_kind = 1").groupBy("_key").agg(functions.sum("_count").alias("n")).collect():
+            key, value = str(row["_key"]).split("\t", 1)
+            counts.setdefault(key, {})[value] = int(row["n"])
+        people = keyed.where("_kind = 0").drop("_kind", "_key", "_count")
+        n_candidates = people.count()
+        repeated = [r["person_id"] for r in
+                    people.groupBy("person_id").count().where("count > 1").limit(5).collect()]
+        if repeated:
+            raise InputError(f"candidates: person_id repeated across the table, e.g. {sorted(repeated)}; "
+                             "each person must appear once")
+        n = partitions or max(spark.sparkContext.defaultParallelism, math.ceil(n_candidates / rows_per_partition))
+        if n < 1:
+            raise ConfigError(f"partitions: expected at least 1; got {n}")
+        shards = (people.repartitionByRange(n, *SORT_KEY).sortWithinPartitions(*SORT_KEY)
+                  .persist(StorageLevel.MEMORY_AND_DISK))
+        shards.count()
+    finally:
+        keyed.unpersist()
+    return PreparedCandidates(shards, counts, int(n_candidates), int(n), day)
+
+
+_FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+
+
+def _case_table(spark: SparkSession, cases: TableLike | DataFrame, mapping: Mapping[str, str] | None,
+                strict: bool) -> RecordTable:
+    """Cases are few: read on the driver from a file, a DataFrame, or a Hive table / Parquet folder."""
+    if isinstance(cases, RecordTable | RawTable | pd.DataFrame):
+        return load_side(cases, "cases", mapping=mapping, strict=strict)
+    if isinstance(cases, str | os.PathLike) and Path(cases).suffix.lower() in _FILE_SUFFIXES:
+        return load_side(os.fspath(cases), "cases", mapping=mapping, strict=strict)
+    frame = pd.DataFrame(read_source(spark, cases).toPandas())
+    return load_side(frame.astype(object).where(frame.notna(), ""), "cases", mapping=mapping, strict=strict)
+
+
+def fit_on_cluster(
+    spark: SparkSession, model: FellegiSunter, cases: RecordTable, prepared: PreparedCandidates, *,
+    seed: int = 0, sample_size: int = 20_000, pairs: int = 200_000,
+) -> FellegiSunter:
+    """A copy of ``model`` with term frequencies counted over every prepared candidate and u from
+    ``pairs`` random (case, candidate) pairs of a seeded sample of candidates.
+
+    The sample keeps each person whose ``xxhash64(seed, person_id)`` falls in the first
+    ``sample_size / n`` of the hash range: the same people whatever the partitioning, run or cluster.
+    Pairs are then drawn on the driver with ``seed`` from the sample sorted by person_id. m is kept,
+    but for the birth level that follows the sample's share of births written as the 1st of the month
+    (learning m without labels needs every blocked pair; fit it with ``reunite train --em`` on a
+    one-machine extract, or screen with a model fitted elsewhere).
+    """
+    functions = _functions()
+    fitted = FellegiSunter.from_dict(model.to_dict())
+    fitted.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
+    if not len(cases) or not prepared.n_candidates:
+        return fitted
+    threshold = math.ceil(min(1.0, sample_size / prepared.n_candidates) * _HASH_RANGE)
+    bucket = functions.pmod(functions.xxhash64(functions.lit(seed), functions.col("person_id")),
+                            functions.lit(_HASH_RANGE))
+    sample = pd.DataFrame(prepared.frame.where(bucket < threshold).select(*CANDIDATE_COLUMNS).toPandas())
+    sample = sample.sort_values("person_id", kind="stable").reset_index(drop=True)
+    if sample.empty:
+        return fitted
+    table = normalize(read_table(sample.astype(object).where(sample.notna(), ""), "candidates"),
+                      today=prepared.today)
+    prep = prepare_tables(cases, table, fitted.frequencies_, fitted.frequency_candidates_)
+    share = rounded_share(prep.candidates.birth_lo, prep.candidates.birth_hi, prep.candidates.birth_known)
+    if share is not None:  # as fit_population does, on the sample
+        fitted.fit_rounded_share(share)
+    rng = np.random.default_rng(seed)
+    case = rng.integers(0, len(prep.cases), size=pairs, dtype=np.int64)
+    cand = rng.integers(0, len(prep.candidates), size=pairs, dtype=np.int64)
+    fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)  # as fit_population weighs it
+    return fitted
+
+
+@dataclass(frozen=True)
+class SparkScreen:
+    """The merged ranking as a Spark DataFrame (columns :data:`reunite.spark.partitions.RANKED_ORDER`),
+    the fitted model it was scored with, and the cases."""
+
+    frame: DataFrame
+    model: FellegiSunter
+    cases: RecordTable
+
+    def __repr__(self) -> str:
+        return f"SparkScreen(cases={len(self.cases)}, model={self.model.version!r})"
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The ranked rows on the driver (only the top-k), by case_id and rank."""
+        frame = pd.DataFrame(self.frame.toPandas())  # typed alike with or without pyspark's stubs
+        frame["score"] = frame["score"].astype(np.float32)
+        return frame.sort_values(["case_id", "rank"], kind="stable").reset_index(drop=True)
+
+    def to_csv(self, path: str | Path, *, reveal_ids: bool = False) -> Path:
+        """RANKED.csv as ``reunite screen`` writes it (ID numbers as masked in the shards)."""
+        frame = self.to_pandas()
+        return write_ranked_csv(path, {c: frame[c].to_numpy() for c in RANKED_COLUMNS}, reveal_ids=reveal_ids)
+
+    def write(self, target: str, *, mode: WriteMode = "overwrite") -> str:
+        """Write the ranked rows as a Parquet folder (a path) or a Hive table (a name); a ``.csv``
+        path is written on the driver as RANKED.csv."""
+        if target.lower().endswith(".csv"):
+            return str(self.to_csv(target))
+        frame = self.frame.drop("_case_rest")
+        if _is_path(target):
+            frame.write.mode(mode).parquet(target)
+        else:
+            frame.write.mode(mode).saveAsTable(target)
+        return target
+
+
+def screen(
+    spark: SparkSession,
+    cases: TableLike | DataFrame,
+    prepared: PreparedCandidates,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    model: FellegiSunter | str | os.PathLike[str] | None = None,
+    fit_to_data: bool = True,
+    seed: int = 0,
+    blocking: Any = None,
+    exclude: Iterable[tuple[str, str]] = (),
+    mapping: Mapping[str, str] | None = None,
+    strict: bool = False,
+    sample_size: int = 20_000,
+    merge_partitions: int | None = None,
+    _crash_once: str | None = None,
+) -> SparkScreen:
+    """Rank, for every case, the prepared candidates most likely to be the missing child, on Spark.
+
+    The cases and the fitted model are broadcast; each partition of ``prepared`` is scored as one
+    shard (:func:`reunite.matching.shards.score_shard`: the routed cases, the same kernels as one
+    machine); the partial top-k (case, person, score) and exact posterior sums are merged after one
+    shuffle on case_id; the final rows' reasons and display fields are then made from their own
+    candidates, found by a broadcast join (:func:`reunite.matching.shards.describe_pairs`).
+    The result equals ``reunite.screen(cases, candidates, model=result.model, fit_to_data=False)``
+    bit for bit. With ``fit_to_data`` the model's u and term frequencies are fitted on the cluster
+    (:func:`fit_on_cluster`); m is the model's. ``_crash_once``: a marker file path that makes the
+    first scoring task fail once (to test retries).
+    """
+    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
+    spec = config.blocking_spec
+    refused = [p for p in spec.passes if p not in SHARD_PASSES]
+    if refused:
+        raise ConfigError(f"blocking passes {refused} cannot be split into shards; expected passes among "
+                          f"{', '.join(SHARD_PASSES)}")
+    case_table = _case_table(spark, cases, mapping, strict)
+    if len(case_table) == 0:
+        raise InputError(f"{case_table.report.source}: no cases to screen")
+    base = resolve_model(model) or default_model()
+    if fit_to_data:
+        fitted = fit_on_cluster(spark, base, case_table, prepared, seed=config.seed, sample_size=sample_size)
+    elif hasattr(base, "frequencies_"):
+        fitted = base
+    else:  # a model without term frequencies takes the population's, as one machine's screen does
+        fitted = FellegiSunter.from_dict(base.to_dict())
+        fitted.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
+    job = Job(case_table, fitted, config.top_k, spec, tuple((str(c), str(p)) for c, p in exclude),
+              prepared.today, _crash_once)
+    shared = spark.sparkContext.broadcast(job)
+    prior, k = fitted.prior, config.top_k
+
+    def score(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return _score_partition(batches, shared.value)
+
+    def merged(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return merge_partials(batches, k, prior)
+
+    def described(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return describe_partition(batches, shared.value)
+
+    from pyspark import StorageLevel
+
+    functions = _functions()
+    n_merge = merge_partitions or int(spark.conf.get("spark.sql.shuffle.partitions") or 200)
+    partials = prepared.frame.mapInPandas(score, PARTIAL_SCHEMA)
+    # scored and merged once, here: the final rows are used twice below
+    final = (partials.repartition(n_merge, "case_id").mapInPandas(merged, MERGED_SCHEMA)
+             .persist(StorageLevel.MEMORY_AND_DISK))
+    final.count()
+    # reasons and display fields for the final rows only: their candidates, found by a broadcast join
+    pairs = functions.broadcast(final.select(functions.col("case_id").alias("_case_id"), "person_id"))
+    details = prepared.frame.join(pairs, "person_id").mapInPandas(described, DETAIL_SCHEMA)
+    ranked = final.join(details, ["case_id", "person_id"], "left").select(*RANKED_ORDER)
+    return SparkScreen(ranked, fitted, case_table)
