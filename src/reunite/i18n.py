@@ -127,6 +127,7 @@ TEXT: dict[Language, dict[str, str]] = {
         # command line
         "msg_ranked": "ranked candidates: {path}",
         "msg_report": "report: {path}",
+        "msg_report_open": "report: {path}  (open it in a browser; it needs no network)",
         "msg_plan_html": "visit sheets: {path}",
         "msg_done": "done in {seconds:.1f} s",
     },
@@ -202,6 +203,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "plan_empty": "没有需要走访的人：所有未结案件都没有待采样的候选人",
         "msg_ranked": "候选人排名：{path}",
         "msg_report": "报告：{path}",
+        "msg_report_open": "报告：{path}（用浏览器打开，无需联网）",
         "msg_plan_html": "走访单：{path}",
         "msg_done": "用时 {seconds:.1f} 秒",
     },

@@ -142,12 +142,13 @@ class ScreenResult:
     def to_html(
         self, path: str | Path, *, cases: TableLike | None = None, candidates: TableLike | None = None,
         previous: str | Path | None = None, lang: Language = "en", reveal_ids: bool = False,
-        title: str | None = None,
+        title: str | None = None, mapping: Mapping[str, str] | None = None,
     ) -> Path:
         """Write the screen as one self-contained HTML report (:mod:`reunite.report`).
 
         ``cases`` and ``candidates`` (paths or DataFrames of the screened inputs) give the records'
-        full text (marks, dates as written); without them the normalized fields are shown.
+        full text (marks, dates as written; read with ``mapping``); without them the normalized fields
+        are shown.
         ``previous``: an earlier RANKED.csv, to mark the cases whose top-k changed since. ID numbers
         are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``.
         """
@@ -157,7 +158,7 @@ class ScreenResult:
         data = report_from_columns(
             self.columns, self.cases, self.candidates, self.model.spec.comparisons, self.levels, self.contributions,
             self.pairs_compared, case_source=cases, candidate_source=candidates, previous=previous, title=title,
-            zh_reasons=lang == "zh")
+            mapping=mapping)
         return write_report(path, data, lang=lang, reveal_ids=reveal_ids)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:

@@ -19,7 +19,7 @@ import pandas as pd
 
 from reunite._typing import F32, I8
 from reunite.errors import InputError, MissingColumnsError
-from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS
+from reunite.i18n import RANKED_HEADERS
 from reunite.ingest import RawTable, decode_text, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.comparisons import REGISTRY
@@ -27,7 +27,7 @@ from reunite.normalize import RecordTable
 from reunite.report.data import CaseView, FieldWeight, RankedCandidate, ReportData, parse_reasons
 from reunite.report.html import province_of
 
-__all__ = ["changed_cases", "read_ranked", "records_of", "report_from_columns", "report_from_ranked"]
+__all__ = ["case_views", "changed_cases", "read_ranked", "records_of", "report_from_columns", "report_from_ranked"]
 
 RecordSource = RecordTable | RawTable | pd.DataFrame | str | os.PathLike[str]
 _SEX = {1: "M", 2: "F"}
@@ -89,15 +89,7 @@ def _weights(comparisons: Sequence[str], levels: I8, contributions: F32, row: in
     return tuple(found)
 
 
-def _localised(weights: tuple[FieldWeight, ...], zh: bool) -> tuple[FieldWeight, ...]:
-    if not zh:
-        return weights
-    return tuple(FieldWeight(w.comparison, w.level, w.weight,
-                             LEVEL_LABELS_ZH[w.comparison][w.level] if w.level >= 0 and w.comparison in LEVEL_LABELS_ZH
-                             else w.label) for w in weights)
-
-
-def _case_views(
+def case_views(
     rows: Sequence[dict[str, Any]], case_records: Mapping[str, Mapping[str, str]],
     person_records: Mapping[str, Mapping[str, str]], case_ids: Sequence[str], changed: set[str],
     case_probability: Mapping[str, float],
@@ -124,7 +116,8 @@ def report_from_columns(
     columns: Mapping[str, npt.NDArray[Any]], cases: RecordTable, candidates: RecordTable,
     comparisons: Sequence[str], levels: I8, contributions: F32, pairs_compared: int, *,
     case_source: RecordSource | None = None, candidate_source: RecordSource | None = None,
-    previous: str | os.PathLike[str] | None = None, title: str | None = None, zh_reasons: bool = False,
+    previous: str | os.PathLike[str] | None = None, title: str | None = None,
+    mapping: Mapping[str, str] | None = None,
 ) -> ReportData:
     """A screen's report data: its ranked rows (the arrays of ``ScreenResult.columns``) and weights.
 
@@ -135,20 +128,20 @@ def report_from_columns(
     person_ids = [str(v) for v in np.asarray(columns["person_id"]).tolist()]
     rows = [{
         "case_id": c, "person_id": p, "rank": r, "score": s, "probability": pr,
-        "weights": _localised(_weights(comparisons, levels, contributions, i), zh_reasons),
+        "weights": _weights(comparisons, levels, contributions, i),
     } for i, (c, p, r, s, pr) in enumerate(zip(
         case_ids, person_ids, np.asarray(columns["rank"]).tolist(), np.asarray(columns["score"]).tolist(),
         np.asarray(columns["probability"]).tolist(), strict=True))]
     case_probability = dict(zip(case_ids, np.asarray(columns["case_probability"]).tolist(), strict=True))
     all_cases = [str(v) for v in cases.ids.tolist()]
-    case_records = records_of(case_source if case_source is not None else cases, "cases")
+    case_records = records_of(case_source if case_source is not None else cases, "cases", mapping=mapping)
     person_records = records_of(candidate_source if candidate_source is not None else candidates, "candidates",
-                                set(person_ids))
+                                set(person_ids), mapping=mapping)
     changed = changed_cases(_topk_of(rows), read_ranked(previous)) if previous is not None else set()
     return ReportData(
         title=title or "", source=f"{cases.report.source} × {candidates.report.source}",
         cases_screened=len(cases), pairs_compared=pairs_compared,
-        cases=_case_views(rows, case_records, person_records, all_cases, changed, case_probability),
+        cases=case_views(rows, case_records, person_records, all_cases, changed, case_probability),
         changed_known=previous is not None,
     )
 
@@ -239,6 +232,6 @@ def report_from_ranked(
     return ReportData(
         title=title or "", source=str(source), cases_screened=len(case_ids),
         pairs_compared=sum(pairs.values()) if pairs else None,
-        cases=_case_views(rows, case_records, person_records, case_ids, changed, case_probability),
+        cases=case_views(rows, case_records, person_records, case_ids, changed, case_probability),
         changed_known=previous is not None,
     )

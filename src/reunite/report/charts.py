@@ -20,7 +20,7 @@ from pygal.style import Style
 from reunite.i18n import Language, text
 from reunite.report.data import COMPARISON_ORDER, RankedCandidate
 
-__all__ = ["COLOURS", "dna_chart", "score_histogram", "shared_css", "trim", "weights_chart"]
+__all__ = ["COLOURS", "HISTOGRAM_COLOURS", "dna_chart", "score_histogram", "shared_css", "trim", "weights_chart"]
 
 # One colour per comparison, in COMPARISON_ORDER, then "other" (colour-blind-safe Okabe-Ito order).
 COLOURS: tuple[str, ...] = (
@@ -42,7 +42,8 @@ _DROP = re.compile(r"<!--.*?-->|<script\b.*?</script>|<desc\b[^>]*>.*?</desc>|<t
 _OVERLAYS = re.compile(r'<g class="titles"\s*/>(?:(?!<text).)*</g></svg>$', re.S)
 _FILL = re.compile(r'style="fill: (#[0-9A-Fa-f]{6}); stroke: #[0-9A-Fa-f]{6}"')
 _EMPTY_BAR = re.compile(r'<g class="bar"><rect (?:(?!width=)[^>])*/></g>')  # a stacked bar's missing value
-_LONG_FLOAT = re.compile(r"(\d+)\.\d+")
+_TAG = re.compile(r"<[^>]+>")
+_DECIMAL = re.compile(r"\d+\.\d+")
 
 
 def trim(svg: str, *, keep_style: bool = True) -> str:
@@ -50,8 +51,8 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
 
     >>> trim('<svg><!--x--><g class="bar"><rect x="1.2345" height="2" /></g><desc>1</desc></svg>')
     '<svg></svg>'
-    >>> trim('<svg><rect x="1.5345" width="2.25" /></svg>')
-    '<svg><rect x="2" width="2"/></svg>'
+    >>> trim('<svg><rect x="1.5345" width="2.25" /><text x="3.7">0.5</text></svg>')
+    '<svg><rect x="2" width="2"/><text x="4">0.5</text></svg>'
     """
     svg = _EMPTY_BAR.sub("", _DROP.sub("", svg))
     svg = _OVERLAYS.sub("</g></svg>", svg)  # the empty groups pygal's script would fill on hover
@@ -61,7 +62,8 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
     for long, short in ((' class="rect reactive tooltip-trigger"', ' class="rect"'), (' rx="0" ry="0"', ""),
                         ('id="" ', ""), (' class=""', ""), ("<defs></defs>", ""), (" />", "/>")):
         svg = svg.replace(long, short)
-    return _LONG_FLOAT.sub(lambda m: str(round(float(m.group(0)))), svg)
+    # inside tags only (coordinates): the text of labels keeps its decimals
+    return _TAG.sub(lambda tag: _DECIMAL.sub(lambda m: str(round(float(m.group(0)))), tag.group(0)), svg)
 
 
 def _render(chart: pygal.graph.graph.Graph, *, keep_style: bool = True) -> str:
@@ -114,14 +116,17 @@ def shared_css() -> str:
     return re.sub(r"(^|\n)\{", r"\1.weights-chart{", css)
 
 
+HISTOGRAM_COLOURS = ("#009E73", "#999999")
+
+
 def score_histogram(likely: Sequence[float], unlikely: Sequence[float], lang: Language) -> str:
-    """Histogram of the first candidates' scores (bits), cases with a likely match apart from the rest."""
+    """Histogram of the first candidates' scores (bits), cases with a likely match apart from the rest
+    (:data:`HISTOGRAM_COLOURS`; the legend is the report's, in HTML, so it wraps in any language)."""
     values = [*likely, *unlikely]
     chart = pygal.Bar(
-        width=720, height=320, explicit_size=True, js=[], disable_xml_declaration=True, legend_at_bottom=True,
-        legend_at_bottom_columns=1, margin_bottom=4,
-        style=_style(("#009E73", "#999999")), margin=8, spacing=1, x_label_rotation=0, show_minor_x_labels=False,
-        classes=["pygal-chart", "score-histogram"], truncate_legend=-1,
+        width=720, height=300, explicit_size=True, js=[], disable_xml_declaration=True, show_legend=False,
+        style=_style(HISTOGRAM_COLOURS), margin=8, spacing=1, x_label_rotation=0, show_minor_x_labels=False,
+        classes=["pygal-chart", "score-histogram"],
     )
     if not values:
         chart.add(text(lang, "likely_match"), [])
@@ -147,6 +152,7 @@ def dna_chart(outcomes: Mapping[str, int], lang: Language) -> str:
     )
     keys = ("pending", "excluded", "confirmed")  # drawn bottom-up: confirmed on top
     chart.x_labels = [text(lang, f"dna_{k}") for k in keys]
+    chart.y_labels = list(range(0, max([1, *outcomes.values()]) + 1, max(1, max([1, *outcomes.values()]) // 5)))
     chart.add(text(lang, "dna_outcomes"), [{"value": int(outcomes.get(k, 0)), "color": c}
                                            for k, c in zip(keys, ("#E69F00", "#D55E00", "#009E73"), strict=True)])
     return _render(chart)

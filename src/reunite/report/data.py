@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reunite.i18n import LEVEL_LABELS_ZH
+from reunite.i18n import LEVEL_LABELS_ZH, Language
 from reunite.matching.comparisons import REGISTRY
 
 __all__ = ["COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "parse_reasons"]
@@ -40,6 +40,16 @@ class FieldWeight:
     level: int
     weight: float
     label: str
+
+    def label_in(self, lang: Language) -> str:
+        """The level's label in ``lang`` (the label as read when the level is unknown).
+
+        >>> FieldWeight("region", 4, 9.4, "same county").label_in("zh")
+        '同县'
+        """
+        if self.level < 0 or self.comparison not in REGISTRY:
+            return self.label
+        return (LEVEL_LABELS_ZH[self.comparison] if lang == "zh" else REGISTRY[self.comparison].labels)[self.level]
 
 
 @dataclass(frozen=True, slots=True)

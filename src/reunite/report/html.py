@@ -105,7 +105,7 @@ def _marked(text: str, others: Iterable[str], *, bigrams: bool = False) -> Marku
 
 def reasons_text(weights: Iterable[FieldWeight], lang: Language) -> str:
     """Field weights as a reasons text, as RANKED.csv writes them (``同县 +7.5；出生日期相同 +3.5``)."""
-    return reason_separator(lang).join(f"{w.label} {'+' if w.weight >= 0 else '−'}{abs(w.weight):.1f}"
+    return reason_separator(lang).join(f"{w.label_in(lang)} {'+' if w.weight >= 0 else '−'}{abs(w.weight):.1f}"
                                        for w in weights)
 
 
@@ -235,6 +235,8 @@ def render_report(data: ReportData, *, lang: Language = "en", reveal_ids: bool =
               for k in ("confirmed", "excluded", "pending")),
         ],
         "histogram": Markup(charts.score_histogram(likely, unlikely, lang)),
+        "histogram_legend": [(shown.t(key), colour) for key, colour in
+                             zip(("likely_match", "unlikely_match"), charts.HISTOGRAM_COLOURS, strict=True)],
         "dna_chart": Markup(charts.dna_chart(data.dna_outcomes, lang)) if dna_total else Markup(""),
         "weights_css": Markup(charts.shared_css()),
         "legend": [(shown.t(f"c_{name}"), colour) for name, colour in

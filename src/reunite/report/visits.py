@@ -21,10 +21,10 @@ from markupsafe import Markup
 
 from reunite.export.csv import PlanRowLike
 from reunite.export.files import write_text
-from reunite.i18n import LEVEL_LABELS_ZH, TEXT, Language, check_language, sex_text
+from reunite.i18n import TEXT, Language, check_language, reason_separator, sex_text
 from reunite.ingest._safe import mask_id, mask_id_numbers
 from reunite.report.data import parse_reasons
-from reunite.report.html import environment
+from reunite.report.html import environment, today_region
 
 __all__ = ["VisitCase", "VisitPerson", "render_visit_sheets", "township_of", "visits_from_plan", "write_visit_sheets"]
 
@@ -77,8 +77,7 @@ def _strongest(reasons: str, lang: Language, n: int = 3) -> tuple[str, ...]:
     weights = sorted((w for w in parse_reasons(reasons) if w.weight > 0), key=lambda w: -w.weight)[:n]
     out = []
     for w in weights:
-        label = LEVEL_LABELS_ZH[w.comparison][w.level] if lang == "zh" and w.level >= 0 else w.label
-        out.append(f"{label} +{w.weight:.1f}")
+        out.append(f"{w.label_in(lang)} +{w.weight:.1f}")
     return tuple(out)
 
 
@@ -114,7 +113,7 @@ def render_visit_sheets(people: Sequence[VisitPerson], *, lang: Language = "en",
     stamp = (now or (lambda: datetime.datetime.now(datetime.UTC)))().strftime("%Y-%m-%d")
     context: dict[str, Any] = {
         "lang": lang, "t": lambda key: labels[key], "title": title or labels["plan_title"], "generated": stamp,
-        "reveal_ids": reveal_ids,
+        "reveal_ids": reveal_ids, "separator": reason_separator(lang),
         # inside a CSS string in <style>, where HTML escapes are not decoded
         "css_title": Markup(re.sub(r'["\\<>&\n]', " ", title or labels["plan_title"])),
         "counties": [{
@@ -125,7 +124,8 @@ def render_visit_sheets(people: Sequence[VisitPerson], *, lang: Language = "en",
                 "name": township or labels["plan_unknown_township"],
                 "people": [{
                     "person": shown(p.person_id), "name": shown(p.name), "sex": sex_text(lang, p.sex),
-                    "birth": shown(p.birth_date), "region": shown(p.region),
+                    "birth": shown(p.birth_date),
+                    "region": shown(today_region(p.region) if p.region.strip().isdigit() else p.region),
                     "id_number": p.id_number if reveal_ids else mask_id(p.id_number),
                     "in_database": p.in_database,
                     "cases": [{"id": shown(c.case_id), "rank": c.rank, "probability": c.probability,
