@@ -11,6 +11,7 @@ share one stylesheet (:func:`shared_css`) instead of carrying pygal's in each: t
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
@@ -21,6 +22,10 @@ from reunite.i18n import Language, text
 from reunite.report.data import COMPARISON_ORDER, RankedCandidate
 
 __all__ = ["COLOURS", "HISTOGRAM_COLOURS", "dna_chart", "score_histogram", "shared_css", "trim", "weights_chart"]
+
+# Importing pygal appends to sys.meta_path a finder for its map plugins (which reunite does not use) that has
+# no find_spec: from then on every failed import anywhere in the process warns (ImportWarning). Take it out.
+sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
 # One colour per comparison, in COMPARISON_ORDER, then "other" (colour-blind-safe Okabe-Ito order).
 COLOURS: tuple[str, ...] = (
