@@ -99,6 +99,8 @@ TEXT: dict[Language, dict[str, str]] = {
                        "every ranked candidate is in its case's table.",
         "dna": "DNA",
         "all_cases": "all cases",
+        "same_characters": "same character",
+        "same_sound": "same sound (同音字)",
         # record fields
         "f_name": "name", "f_alias": "childhood name", "f_former_names": "former names", "f_sex": "sex",
         "f_birth_date": "birth date", "f_birth_calendar": "calendar", "f_missing_date": "missing date",
@@ -179,6 +181,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "detail_note": "每个案件前 {n} 名候选人附图表和记录对照；所有候选人都列在案件表格中。",
         "dna": "DNA",
         "all_cases": "全部案件",
+        "same_characters": "相同的字",
+        "same_sound": "同音字",
         "f_name": "姓名", "f_alias": "小名", "f_former_names": "曾用名", "f_sex": "性别",
         "f_birth_date": "出生日期", "f_birth_calendar": "历法", "f_missing_date": "走失日期",
         "f_missing_region": "走失地点", "f_region": "户籍地", "f_registration_date": "入户日期",

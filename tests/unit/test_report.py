@@ -77,7 +77,7 @@ def test_report_shows_each_case_its_candidates_and_what_matched(
     section = c1.group(0)
     ranked = screened.to_pandas().query("case_id == 'C1'")
     assert section.count("<tr><td>") >= len(ranked)
-    assert "<mark>小红</mark>" in section  # the former name 王小红 shares 小红 with the case's name
+    assert "<mark>小</mark><mark>红</mark>" in section  # the former name 王小红 shares 小红 with the case's name
     assert 'class="pygal-chart weights-chart"' in section
     assert "no candidates ranked" in html  # C3 (born 1930) has nobody in its window
 
@@ -142,3 +142,11 @@ def test_visit_sheets_group_by_county_and_township_with_masked_ids() -> None:
     assert html.count('<td class="notes">') == 4
     assert "@page{size:A4" in html and "counter(page)" in html
     assert render_visit_sheets([], lang="en").count("nobody to visit") == 1
+
+
+def test_homophones_are_marked_apart_from_same_characters(tmp_path: Path) -> None:
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["谢美涵"], "sex": ["女"], "birth_date": ["2004"]})
+    people = pd.DataFrame({"person_id": ["P1"], "name": ["谢梅涵"], "sex": ["F"], "birth_date": ["2004-08-09"]})
+    html = reunite.screen(cases, people, top_k=1).to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<mark>谢</mark><mark class=h>梅</mark><mark>涵</mark>" in html
+    assert "<mark>谢</mark><mark class=h>美</mark><mark>涵</mark>" in html

@@ -83,11 +83,12 @@ def _weights_config(n_bars: int) -> pygal.HorizontalStackedBar:
     )
 
 
-def weights_chart(candidates: Sequence[RankedCandidate], lang: Language) -> str:
+def weights_chart(candidates: Sequence[RankedCandidate], lang: Language) -> tuple[str, list[tuple[str, str]]]:
     """Each candidate's field weights as one horizontal bar: a segment per field, for to the right of
     zero, against to the left; rank 1 on top. Fields that are null for a pair draw nothing.
 
-    Drawn without its own stylesheet: the report includes :func:`shared_css` once.
+    Returns the SVG (without its own stylesheet: the report includes :func:`shared_css` once) and the
+    (label, colour) of each field drawn, for the legend beside it.
     """
     chart = _weights_config(len(candidates))
     ordered = list(reversed(candidates))  # pygal draws the first label at the bottom
@@ -104,11 +105,13 @@ def weights_chart(candidates: Sequence[RankedCandidate], lang: Language) -> str:
     high = max([0.0, *(sum(v for v in t.values() if v > 0) for t in totals)])
     chart.y_labels = list(range(int(low // 5) * 5, int(high // 5) * 5 + 6, 5))
     # only the fields some candidate has, each in its fixed colour (the legend is the report's)
+    drawn = []
     for name, colour in zip(_SERIES, COLOURS, strict=True):
         if any(t.get(name, 0.0) != 0.0 for t in totals):
             chart.add(text(lang, f"c_{name}"), [
                 {"value": round(t[name], 2), "color": colour} if t.get(name, 0.0) != 0.0 else None for t in totals])
-    return _render(chart, keep_style=False)
+            drawn.append((text(lang, f"c_{name}"), colour))
+    return _render(chart, keep_style=False), drawn
 
 
 @lru_cache(maxsize=1)

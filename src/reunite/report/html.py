@@ -83,24 +83,36 @@ class _Shown:
         return TEXT[self.lang][key].format(**values) if values else TEXT[self.lang][key]
 
 
+@lru_cache(maxsize=65_536)
+def _sound(ch: str) -> frozenset[str]:
+    """The toneless readings of one Chinese character (all of a heteronym's)."""
+    from pypinyin import Style, pinyin
+
+    return frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+
+
 def _marked(text: str, others: Iterable[str], *, bigrams: bool = False) -> Markup:
-    """``text`` escaped, with the Chinese characters (or, with ``bigrams``, the two-character runs)
-    that also occur in ``others`` inside ``<mark>``."""
+    """``text`` escaped, with the Chinese characters that also occur in ``others`` inside ``<mark>`` and
+    those that only sound the same (同音字: 美 for 梅) inside ``<mark class=h>``; with ``bigrams`` (marks
+    text) only two-character runs that occur in ``others`` are marked."""
     pool = "".join(others)
     if not text:
         return Markup("")
-    marked = [False] * len(text)
+    kind = [""] * len(text)
     if bigrams:
         for i in range(len(text) - 1):
             if _CJK_OR_WORD.match(text[i]) and _CJK_OR_WORD.match(text[i + 1]) and text[i:i + 2] in pool:
-                marked[i] = marked[i + 1] = True
+                kind[i] = kind[i + 1] = "<mark>"
     else:
-        marked = [bool(_CJK_OR_WORD.match(ch)) and ch in pool for ch in text]
+        sounds = frozenset().union(*(_sound(ch) for ch in pool if _CJK_OR_WORD.match(ch)))
+        for i, ch in enumerate(text):
+            if _CJK_OR_WORD.match(ch):
+                kind[i] = "<mark>" if ch in pool else "<mark class=h>" if _sound(ch) & sounds else ""
     out: list[str] = []
-    for ch, on in zip(text, marked, strict=True):
+    for ch, opening in zip(text, kind, strict=True):
         piece = str(escape(ch))
-        out.append(f"<mark>{piece}</mark>" if on else piece)
-    return Markup("".join(out).replace("</mark><mark>", ""))
+        out.append(f"{opening}{piece}</mark>" if opening else piece)
+    return Markup("".join(out))
 
 
 def reasons_text(weights: Iterable[FieldWeight], lang: Language) -> str:
@@ -184,6 +196,7 @@ def _region_text(cell: str) -> str:
 
 def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str, Any]:
     detail = case.candidates[:detail_ranks]
+    chart, drawn = charts.weights_chart(detail, shown.lang) if detail else ("", [])
     top = case.candidates[0].probability if case.candidates else 0.0
     record = [(shown.t("f_" + key), sex_text(shown.lang, value) if key == "sex" else shown(value))
               for key, value in case.record.items() if key != "case_id" and value]
@@ -203,7 +216,8 @@ def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str,
             "score": r.score, "probability": r.probability, "dna": shown.t(f"dna_{r.dna}") if r.dna else "",
             "reasons": reasons_text(r.weights, shown.lang),
         } for r in case.candidates],
-        "chart": Markup(charts.weights_chart(detail, shown.lang)) if detail else Markup(""),
+        "chart": Markup(chart),
+        "chart_legend": drawn,
         "detail": [{"rank": r.rank, "person": shown(r.person_id), "probability": r.probability} for r in detail],
         "side_by_side": _side_by_side(case, detail, shown),
     }
