@@ -46,6 +46,21 @@ def _style(colours: Sequence[str]) -> Style:
 _DROP = re.compile(r"<!--.*?-->|<script\b.*?</script>|<desc\b[^>]*>.*?</desc>|<title>.*?</title>", re.S)
 _OVERLAYS = re.compile(r'<g class="titles"\s*/>(?:(?!<text).)*</g></svg>$', re.S)
 _FILL = re.compile(r'style="fill: (#[0-9A-Fa-f]{6}); stroke: #[0-9A-Fa-f]{6}"')
+# a series whose every bar has the same colour: the colour once on the series, the bars bare
+_ONE_COLOUR_SERIES = re.compile(
+    r'<g class="series serie-\d+ color-\d+"><g class="bars">'
+    r'((?:<g class="bar" style="fill:(#\w{6})"><rect [^>]*/></g>)+)</g></g>')
+_BAR = re.compile(r'<g class="bar" style="fill:#\w{6}">(<rect [^>]*/>)</g>')
+
+
+def _one_colour(series: re.Match[str]) -> str:
+    bars = series.group(1)
+    if len(set(re.findall(r'style="fill:(#\w{6})"', bars))) != 1:
+        return series.group(0)
+    bare = _BAR.sub(r"\1", bars)
+    return f'<g class="series" fill="{series.group(2)}">{bare}</g>'
+
+
 _EMPTY_BAR = re.compile(r'<g class="bar"><rect (?:(?!width=)[^>])*/></g>')  # a stacked bar's missing value
 _TAG = re.compile(r"<[^>]+>")
 _DECIMAL = re.compile(r"\d+\.\d+")
@@ -61,7 +76,7 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
     """
     svg = _EMPTY_BAR.sub("", _DROP.sub("", svg))
     svg = _OVERLAYS.sub("</g></svg>", svg)  # the empty groups pygal's script would fill on hover
-    svg = _FILL.sub(r'style="fill:\1"', svg)
+    svg = _ONE_COLOUR_SERIES.sub(_one_colour, _FILL.sub(r'style="fill:\1"', svg))
     if not keep_style:
         svg = re.sub(r"<style\b.*?</style>", "", svg, flags=re.S)
     for long, short in ((' class="rect reactive tooltip-trigger"', ' class="rect"'), (' rx="0" ry="0"', ""),
