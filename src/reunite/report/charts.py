@@ -43,7 +43,8 @@ def _style(colours: Sequence[str]) -> Style:
     )
 
 
-_DROP = re.compile(r"<!--.*?-->|<script\b.*?</script>|<desc\b[^>]*>.*?</desc>|<title>.*?</title>", re.S)
+_DROP = re.compile(r"<!--.*?-->|<script\b.*?</script>|<desc\b[^>]*>.*?</desc>|<title>.*?</title>"
+                   r'|<path d="[^"]*" class="(?:major )?guide line"\s*/>', re.S)  # hover titles, grid lines
 _OVERLAYS = re.compile(r'<g class="titles"\s*/>(?:(?!<text).)*</g></svg>$', re.S)
 _FILL = re.compile(r'style="fill: (#[0-9A-Fa-f]{6}); stroke: #[0-9A-Fa-f]{6}"')
 # a series whose every bar has the same colour: the colour once on the series, the bars bare

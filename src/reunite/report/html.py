@@ -133,7 +133,6 @@ def _weights_text(weights: Sequence[FieldWeight], names: Sequence[str], lang: La
 _FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("f_name", ("given_name", "surname")), ("f_sex", ()), ("f_birth_date", ("birth", "birth_monthday")),
     ("f_region", ("region", "route")), ("f_dates", ("registration", "timeline")), ("f_marks", ("marks",)),
-    ("f_id_number", ()),
 )
 
 
@@ -155,7 +154,8 @@ def _record_cells(record: Mapping[str, str], side: str, others: list[Mapping[str
 
     def place(cell: str) -> Markup:
         now = today_region(cell)
-        if now and now != cell.strip():
+        # today's division beside a code or an old name, not beside an address that already spells it
+        if now and now not in re.sub(r"[\s,，/、]", "", cell):
             return Markup("{} <span class=today>→ {} {}</span>").format(shown(cell), shown.t("today"), now)
         return Markup("{}").format(shown(cell))
 
@@ -169,7 +169,6 @@ def _record_cells(record: Mapping[str, str], side: str, others: list[Mapping[str
         "f_region": place(record.get("missing_region" if side == "cases" else "region", "")),
         "f_dates": Markup(escape(f"{shown.t('f_' + event_key)}: {event}" if event else "")),
         "f_marks": _marked(shown(record.get("marks", "")), other_marks, bigrams=True),
-        "f_id_number": Markup(escape(shown.id_number(record.get("id_number", "")))),
     }
 
 
