@@ -85,3 +85,15 @@ def test_demo_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[st
     report = tmp_path / "report.html"
     assert f"report: {report}" in capsys.readouterr().out
     assert report.read_text(encoding="utf-8").count('<section class="case"') == 20
+
+
+def test_evaluate_reads_a_chinese_ranked_csv(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {}
+    for lang in ("en", "zh"):
+        out = tmp_path / f"ranked-{lang}.csv"
+        assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                     "--top-k", "5", "--out", str(out), "--lang", lang]) == 0
+        capsys.readouterr()
+        assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(out)]) == 0
+        outputs[lang] = capsys.readouterr().out
+    assert outputs["zh"] == outputs["en"] and "recall@" in outputs["en"]
