@@ -118,3 +118,20 @@ def test_visit_sheets_print_a_page_per_county(
     assert chromium.pdf_pages(pdf.read_bytes()) >= counties  # each county starts a page
     shot = chromium.screenshot(out.as_uri(), tmp_path / "plan.png", size=(900, 1200))
     assert shot.stat().st_size > 30_000
+
+
+def test_the_report_benchmark_runs_small(chromium: Any, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_report.py"), "--cases", "30", "--candidates", "1500",
+         "--work-dir", str(tmp_path / "work"), "--out", str(out)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["sections"] == 30 and figures["ranked_rows"] == 300 and figures["svg"] >= 31
+    assert figures["report_bytes"] > 100_000 and figures["load_ms"] > 0
