@@ -4,9 +4,11 @@
 
 Generates seeded synthetic data (``reunite.synth``), screens it, writes ``report.html`` with
 ``ScreenResult.to_html`` (the inputs given, so records show every cell), then opens it in headless
-Chromium three times and keeps the fastest: the page's own navigation timing (DOMContentLoaded and the
-end of the load event, which comes after every SVG chart and the filter script) read by a probe
-script appended to a copy of the file. Prints one JSON object; ``--out`` also writes it.
+Chromium three times and keeps the fastest: the page's own timing (first contentful paint -- the first
+screen shown --, the file read, DOMContentLoaded and the load event, which comes after every SVG chart
+and the filter script) read by a probe script appended to a copy of the file; then a page of plain text
+of the same size, as a baseline of what reading that many bytes costs the browser on this machine.
+Prints one JSON object; ``--out`` also writes it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ from pathlib import Path
 PROBE = """<pre id="bench-probe"></pre><script>
 window.addEventListener("load", function () {
   var n = performance.getEntriesByType("navigation")[0];
+  var paint = performance.getEntriesByName("first-contentful-paint");
   document.getElementById("bench-probe").textContent = JSON.stringify({
+    // null: the first paint came after the load event
+    first_contentful_paint_ms: paint.length ? paint[0].startTime : null, file_read_ms: n.responseEnd,
     dom_content_loaded_ms: n.domContentLoadedEventEnd, load_ms: performance.now(),
     sections: document.querySelectorAll("section.case").length,
     svg: document.querySelectorAll("svg").length});
@@ -32,13 +37,20 @@ window.addEventListener("load", function () {
 </script>"""
 
 
-def open_in_chromium(report: Path, work: Path) -> dict[str, float]:
-    """The fastest of three opens: navigation timing and the wall time of the whole browser run."""
+def open_in_chromium(report: Path, work: Path, *, baseline: bool = False) -> dict[str, float]:
+    """The fastest of three opens: navigation timing and the wall time of the whole browser run.
+
+    With ``baseline``, a page of plain text of the report's size instead: what reading that many bytes
+    costs the browser on this machine, whatever they hold."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         raise SystemExit("chromium is not installed (Debian: apt-get install chromium fonts-noto-cjk)")
-    probed = work / "probed.html"
-    probed.write_text(report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    probed = work / ("baseline.html" if baseline else "probed.html")
+    if baseline:
+        size = report.stat().st_size
+        probed.write_text(f"<!DOCTYPE html><html><body><pre>{'x' * size}</pre>{PROBE}</body></html>", encoding="utf-8")
+    else:
+        probed.write_text(report.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
     best: dict[str, float] | None = None
     for attempt in range(3):
         started = time.perf_counter()
@@ -85,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         "lang": args.lang, "screen_s": round(screened, 1), "report_write_s": round(written, 1),
         "report_bytes": report.stat().st_size, "report_mb": round(report.stat().st_size / 1e6, 2),
         **{k: round(v, 3) if isinstance(v, float) else v for k, v in open_in_chromium(report, work).items()},
+        "plain_text_same_size_load_ms": round(open_in_chromium(report, work, baseline=True)["load_ms"], 1),
     }
     text = json.dumps(figures, indent=1)
     print(text)
