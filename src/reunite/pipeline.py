@@ -150,7 +150,18 @@ class ScreenResult:
         full text (marks, dates as written; read with ``mapping``); without them the normalized fields
         are shown.
         ``previous``: an earlier RANKED.csv, to mark the cases whose top-k changed since. ID numbers
-        are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``.
+        are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``. Returns the file written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
+        >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["李小红"], "sex": ["F"],
+        ...                        "birth_date": ["1988-05-20"]})
+        >>> out = screen(cases, people).to_html(pathlib.Path(tempfile.mkdtemp()) / "report.html", lang="zh")
+        >>> html = out.read_text(encoding="utf-8")
+        >>> html.count('<section class="case"'), "记录对照" in html, "<mark>小</mark>" in html
+        (1, True, True)
         """
         from reunite.report import report_from_columns, write_report
 
