@@ -96,7 +96,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "ids_masked": "ID numbers masked",
         "ids_revealed": "ID numbers NOT masked (--reveal-ids)",
         "detail_note": "Charts and side-by-side records for the first {n} candidates of each case; "
-                       "every ranked candidate is in its case's table.",
+                       "every ranked candidate is in its case's table, with its strongest reasons "
+                       "(all of them are in RANKED.csv).",
         "dna": "DNA",
         "all_cases": "all cases",
         "same_characters": "same character",
@@ -178,7 +179,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "source": "来源",
         "ids_masked": "身份证号已遮蔽",
         "ids_revealed": "身份证号未遮蔽（--reveal-ids）",
-        "detail_note": "每个案件前 {n} 名候选人附图表和记录对照；所有候选人都列在案件表格中。",
+        "detail_note": "每个案件前 {n} 名候选人附图表和记录对照；所有候选人都列在案件表格中，附最强的几条理由"
+                       "（全部理由见 RANKED.csv）。",
         "dna": "DNA",
         "all_cases": "全部案件",
         "same_characters": "相同的字",

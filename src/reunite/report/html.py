@@ -27,10 +27,12 @@ from reunite.ingest._safe import mask_id, mask_id_numbers
 from reunite.report import charts
 from reunite.report.data import COMPARISON_ORDER, CaseView, FieldWeight, RankedCandidate, ReportData
 
-__all__ = ["DEFAULT_DETAIL_RANKS", "reasons_text", "render_report", "write_report"]
+__all__ = ["DEFAULT_DETAIL_RANKS", "TABLE_REASONS", "reasons_text", "render_report", "write_report"]
 
 DEFAULT_DETAIL_RANKS = 3
 """Ranks per case drawn in the field-weight chart and shown record by record (all ranks are in the table)."""
+TABLE_REASONS = 3
+"""Reasons shown per candidate in a case's table of ranked candidates (the strongest, for or against)."""
 
 _CJK_OR_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
@@ -213,7 +215,10 @@ def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str,
             "region": shown(_region_text(r.record.get("region", ""))),
             "id_number": shown.id_number(r.record.get("id_number", "")),
             "score": r.score, "probability": r.probability, "dna": shown.t(f"dna_{r.dna}") if r.dna else "",
-            "reasons": reasons_text(r.weights, shown.lang),
+            # the strongest few (by size, for or against); every reason is in RANKED.csv and, for the
+            # charted ranks, field by field in the records side by side
+            "reasons": reasons_text(sorted(r.weights, key=lambda w: -abs(w.weight))[:TABLE_REASONS], shown.lang)
+                       + (" …" if len(r.weights) > TABLE_REASONS else ""),
         } for r in case.candidates],
         "chart": Markup(chart),
         "chart_legend": drawn,
