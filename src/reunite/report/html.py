@@ -34,7 +34,7 @@ DEFAULT_DETAIL_RANKS = 3
 TABLE_REASONS = 3
 """Reasons shown per candidate in a case's table of ranked candidates (the strongest, for or against)."""
 
-_CJK_OR_WORD = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")  # a Chinese character
 
 
 @lru_cache(maxsize=1)
@@ -103,12 +103,12 @@ def _marked(text: str, others: Iterable[str], *, bigrams: bool = False) -> Marku
     kind = [""] * len(text)
     if bigrams:
         for i in range(len(text) - 1):
-            if _CJK_OR_WORD.match(text[i]) and _CJK_OR_WORD.match(text[i + 1]) and text[i:i + 2] in pool:
+            if _HAN.match(text[i]) and _HAN.match(text[i + 1]) and text[i:i + 2] in pool:
                 kind[i] = kind[i + 1] = "<mark>"
     else:
-        sounds = frozenset().union(*(_sound(ch) for ch in pool if _CJK_OR_WORD.match(ch)))
+        sounds = frozenset().union(*(_sound(ch) for ch in pool if _HAN.match(ch)))
         for i, ch in enumerate(text):
-            if _CJK_OR_WORD.match(ch):
+            if _HAN.match(ch):
                 kind[i] = "<mark>" if ch in pool else "<mark class=h>" if _sound(ch) & sounds else ""
     out: list[str] = []
     for ch, opening in zip(text, kind, strict=True):
