@@ -83,7 +83,8 @@ def add_store_commands(commands: Any) -> None:
     plan.add_argument("--out", required=True, type=Path,
                       help="plan CSV to write; a name ending .html writes printable visit sheets instead")
     plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
-    plan.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the visit sheets (default en)")
+    plan.add_argument("--lang", choices=LANGUAGES, default="en",
+                      help="language of the visit sheets and of this command's messages (default en)")
 
     report = commands.add_parser(
         "report", help="write one self-contained HTML report of a RANKED.csv or of the stored ranking")
@@ -327,15 +328,17 @@ def _plan(args: argparse.Namespace) -> int:
         print(text(args.lang, "msg_plan_html", path=out))
     else:
         out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
-        print(f"sampling plan: {out}")
+        print(text(args.lang, "msg_plan_csv", path=out))
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}
     in_database = sum(row.action == "compare in database" for row in plan)
-    print(f"{len(plan)} persons for {len(cases)} cases: {len(plan) - in_database} samples to collect, "
-          f"{in_database} to compare in the database")
-    print(f"{'province':<12}{'county':<28}{'persons':>8}{'cases':>8}{'samples':>9}")
+    print(text(args.lang, "msg_plan_summary", persons=len(plan), cases=len(cases),
+               collect=len(plan) - in_database, database=in_database))
+    heads = [text(args.lang, f"msg_plan_{key}") for key in ("province", "county", "persons", "cases", "samples")]
+    unknown = text(args.lang, "msg_unknown")
+    print(f"{heads[0]:<12}{heads[1]:<28}{heads[2]:>8}{heads[3]:>8}{heads[4]:>9}")
     for s in summary:
-        print(f"{s.province or '(unknown)':<12}{s.county or '(unknown)':<28}{s.persons:>8}{s.cases:>8}"
+        print(f"{s.province or unknown:<12}{s.county or unknown:<28}{s.persons:>8}{s.cases:>8}"
               f"{s.samples_to_collect:>9}")
     return 0
 

@@ -133,6 +133,11 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_report_open": "report: {path}  (open it in a browser; it needs no network)",
         "msg_plan_html": "visit sheets: {path}",
         "msg_done": "done in {seconds:.1f} s",
+        "msg_plan_csv": "sampling plan: {path}",
+        "msg_plan_summary": "{persons} persons for {cases} cases: {collect} samples to collect, "
+                            "{database} to compare in the database",
+        "msg_plan_province": "province", "msg_plan_county": "county", "msg_plan_persons": "persons",
+        "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
     },
     "zh": {
         "report_title": "reunite：候选人排名",
@@ -212,6 +217,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_report_open": "报告：{path}（用浏览器打开，无需联网）",
         "msg_plan_html": "走访单：{path}",
         "msg_done": "用时 {seconds:.1f} 秒",
+        "msg_plan_csv": "采样计划：{path}",
+        "msg_plan_summary": "走访 {persons} 人，涉及 {cases} 个案件：需采样 {collect} 人，数据库比对 {database} 人",
+        "msg_plan_province": "省", "msg_plan_county": "县区", "msg_plan_persons": "人数",
+        "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
     },
 }
 

@@ -76,8 +76,11 @@ def test_report_and_visit_sheets_from_the_store(data: Path, tmp_path: Path, db_u
     assert main(["plan", "--db", db_url, "--top-k", "2", "--out", str(sheets)]) == 0
     page = sheets.read_text(encoding="utf-8")
     assert page.count('<section class="county"') >= 3 and "three strongest reasons" in page
-    assert main(["plan", "--db", db_url, "--top-k", "2", "--out", str(tmp_path / "plan.csv")]) == 0
-    assert (tmp_path / "plan.csv").read_text(encoding="utf-8-sig").startswith("province,county,")
+    capsys.readouterr()
+    assert main(["plan", "--db", db_url, "--top-k", "2", "--out", str(tmp_path / "plan.csv"), "--lang", "zh"]) == 0
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8-sig").startswith("province,county,")  # the contract
+    printed = capsys.readouterr().out
+    assert f"采样计划：{tmp_path / 'plan.csv'}" in printed and "需采样" in printed and "persons" not in printed
 
 
 def test_demo_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
