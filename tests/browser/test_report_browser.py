@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 
 import reunite
 from reunite.cli import main
@@ -116,6 +118,11 @@ def test_visit_sheets_print_a_page_per_county(
     assert console == []
     pdf = chromium.pdf(out.as_uri(), tmp_path / "plan.pdf")
     assert chromium.pdf_pages(pdf.read_bytes()) >= counties  # each county starts a page
+    # the printed text (NFKC: the embedded CJK fonts map some glyphs to Kangxi radicals)
+    pages = [unicodedata.normalize("NFKC", page.extract_text()) for page in PdfReader(pdf).pages]
+    assert all(f"第 {i} / {len(pages)}" in text for i, text in enumerate(pages, start=1))  # page numbers
+    headings = [text.count("走访单 · ") for text in pages]  # a county's heading: "DNA 采样走访单 · 县区"
+    assert sum(headings) == counties and max(headings) == 1  # every county, never two on one page
     shot = chromium.screenshot(out.as_uri(), tmp_path / "plan.png", size=(900, 1200))
     assert shot.stat().st_size > 30_000
 
