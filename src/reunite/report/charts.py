@@ -62,6 +62,7 @@ def _one_colour(series: re.Match[str]) -> str:
     return f'<g class="series" fill="{series.group(2)}">{bare}</g>'
 
 
+_BACKGROUND = re.compile(r'<rect x="0" y="0" width="[\d.]+" height="[\d.]+" class="background"\s*/>')
 _EMPTY_BAR = re.compile(r'<g class="bar"><rect (?:(?!width=)[^>])*/></g>')  # a stacked bar's missing value
 _TAG = re.compile(r"<[^>]+>")
 _DECIMAL = re.compile(r"\d+\.\d+")
@@ -76,6 +77,8 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
     '<svg><rect x="2" width="2"/><text x="4">0.5</text></svg>'
     """
     svg = _EMPTY_BAR.sub("", _DROP.sub("", svg))
+    if not keep_style:  # a per-case chart: white on white needs no background, inline SVG no namespace
+        svg = _BACKGROUND.sub("", svg).replace(' xmlns="http://www.w3.org/2000/svg"', "")
     svg = _OVERLAYS.sub("</g></svg>", svg)  # the empty groups pygal's script would fill on hover
     svg = _ONE_COLOUR_SERIES.sub(_one_colour, _FILL.sub(r'style="fill:\1"', svg))
     if not keep_style:
