@@ -143,6 +143,7 @@ class ScreenResult:
         self, path: str | Path, *, cases: TableLike | None = None, candidates: TableLike | None = None,
         previous: str | Path | None = None, lang: Language = "en", reveal_ids: bool = False,
         title: str | None = None, mapping: Mapping[str, str] | None = None,
+        detail_ranks: int | None = None,
     ) -> Path:
         """Write the screen as one self-contained HTML report (:mod:`reunite.report`).
 
@@ -150,7 +151,9 @@ class ScreenResult:
         full text (marks, dates as written; read with ``mapping``); without them the normalized fields
         are shown.
         ``previous``: an earlier RANKED.csv, to mark the cases whose top-k changed since. ID numbers
-        are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``. Returns the file written.
+        are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``; ``detail_ranks``: the ranks
+        per case charted and shown record beside record (default 3; all are in the case's table). Returns the file
+        written.
 
         Examples
         --------
@@ -163,14 +166,15 @@ class ScreenResult:
         >>> html.count('<section class="case"'), "记录对照" in html, "<mark>小</mark>" in html
         (1, True, True)
         """
-        from reunite.report import report_from_columns, write_report
+        from reunite.report import DEFAULT_DETAIL_RANKS, report_from_columns, write_report
 
         lang = check_language(lang)
         data = report_from_columns(
             self.columns, self.cases, self.candidates, self.model.spec.comparisons, self.levels, self.contributions,
             self.pairs_compared, case_source=cases, candidate_source=candidates, previous=previous, title=title,
             mapping=mapping)
-        return write_report(path, data, lang=lang, reveal_ids=reveal_ids)
+        return write_report(path, data, lang=lang, reveal_ids=reveal_ids,
+                            detail_ranks=DEFAULT_DETAIL_RANKS if detail_ranks is None else detail_ranks)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
