@@ -249,7 +249,8 @@ def render_report(data: ReportData, *, lang: Language = "en", reveal_ids: bool =
             (shown.t("cases_p90"), f"{sum(p >= 0.9 for p in top):,}"),
             (shown.t("cases_changed"),
              f"{sum(c.changed for c in data.cases):,}" if data.changed_known else "–"),
-            *((shown.t(f"dna_{k}"), f"{data.dna_outcomes.get(k, 0):,}")
+            # a ranking read from files knows no DNA outcome: "–", not 0
+            *((shown.t(f"dna_{k}"), f"{data.dna_outcomes.get(k, 0):,}" if data.dna_outcomes else "–")
               for k in ("confirmed", "excluded", "pending")),
         ],
         "histogram": Markup(charts.score_histogram(likely, unlikely, lang)),
