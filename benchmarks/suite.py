@@ -81,6 +81,8 @@ TIERS: dict[str, Callable[[frozenset[str]], bool]] = {
     "other_province": lambda t: "moved_out" in t,
     "partial_date": lambda t: "partial_date" in t,
     "lunar": lambda t: "lunar" in t,
+    "rounded_birth": lambda t: "rounded_birth" in t,
+    "vague_place": lambda t: "vague_place" in t,
 }
 
 

@@ -124,6 +124,10 @@ def main() -> None:
     model = FellegiSunter(spec)
     model.fit_labelled(np.concatenate(true_levels, axis=1), kinds=np.concatenate(kinds))
     model.fit_u(np.concatenate(random_levels, axis=1))
+    # m of the "1st of the month" birth level is that of candidates rounded at the configurations' mean rate
+    model.rounded_share = float(np.mean([
+        random_config(np.random.default_rng(CONFIG_SEED + i)).population_rounded_birth_rate for i in range(args.configs)
+    ]))
     temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
     body = model.to_dict()
     body["params"]["temperature"], body["params"]["prior"] = temperature, prior
@@ -137,7 +141,8 @@ def main() -> None:
         f"generate({args.cases}, {args.candidates}, seed={DATA_SEED} + i)); u from 400000 random pairs of the "
         f"same draws; temperature {temperature} and prior {prior} of highest likelihood of the truth of "
         f"{args.calibration_configs} other random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) "
-        "screened by default; built by tools/train_default_model.py"
+        f"screened by default; rounded_share the mean population_rounded_birth_rate of the {args.configs} "
+        "configurations; built by tools/train_default_model.py"
     )
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for kind in CASE_KINDS:

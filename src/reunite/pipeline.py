@@ -29,7 +29,7 @@ from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.matching.prepare import Prepared, name_frequencies, prepare
+from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
@@ -279,11 +279,17 @@ def fit_population(
     """A copy of ``model`` with u and term frequencies from these data, and the prepared tables.
 
     u comes from ``size`` random (case, candidate) pairs drawn with ``seed``; frequencies are the
-    shares of candidates carrying each name value. m is kept.
+    shares of candidates carrying each name value. m is kept, but for the birth level of a 1st of the
+    month read as the month, which follows how often these candidates' births are written so
+    (:meth:`FellegiSunter.fit_rounded_share`).
     """
     fitted = FellegiSunter.from_dict(model.to_dict())
     fitted.fit_frequencies(name_frequencies(candidates), max(len(candidates), 1))
     prep = prepare(cases, candidates, fitted.frequencies_, fitted.frequency_candidates_)
+    d = prep.candidates
+    share = rounded_share(d.birth_lo, d.birth_hi, d.birth_known)
+    if share is not None:
+        fitted.fit_rounded_share(share)
     n_cases, n_cand = len(prep.cases), len(prep.candidates)
     if n_cases and n_cand:
         if n_cases * n_cand <= size:  # few enough to take every pair

@@ -30,11 +30,39 @@ def test_a_bare_case_date_is_also_read_as_lunar() -> None:
     levels, weights = _score({"birth_date": "1988-03-18"},
                              [{"birth_date": "1988-05-03"}, {"birth_date": "1988-06-20"}])
     birth = COMPARISONS.index("birth")
-    assert levels[birth].tolist() == [4, 3]
+    assert levels[birth].tolist() == [5, 3]
     assert weights[birth, 0] > weights[birth, 1]
     # said to be solar: no lunar reading
     said, _ = _score({"birth_date": "1988-03-18", "birth_calendar": "阳历"}, [{"birth_date": "1988-05-03"}])
     assert said[birth, 0] == 3
+
+
+def test_a_first_of_the_month_may_mean_the_month_and_1_january_the_year() -> None:
+    levels, weights = _score({"birth_date": "1990-07-15"}, [
+        {"birth_date": "1990-07-01"},   # within a month anyway
+        {"birth_date": "1990-01-01"},   # "born in 1990"
+        {"birth_date": "1990-03-01"},   # "born in March 1990": four months off
+        {"birth_date": "1990-03-02"},   # a real day four months off
+    ])
+    birth = COMPARISONS.index("birth")
+    assert levels[birth].tolist() == [6, 4, 3, 3]
+    assert weights[birth, 1] > weights[birth, 3]
+    # on the case's side too, and 1 January is no birthday to match in another year
+    levels, _ = _score({"birth_date": "1990-01-01"}, [{"birth_date": "1990-08-08"}, {"birth_date": "1988-01-01"}])
+    assert levels[birth].tolist() == [4, 2]
+    assert levels[COMPARISONS.index("birth_monthday")].tolist() == [-1, -1]
+
+
+def test_a_place_known_only_to_the_city_or_province_has_its_own_levels() -> None:
+    people = [{"region": "江西省萍乡市安源区"}, {"region": "江西省南昌市东湖区"}, {"region": "湖南省长沙市"}]
+    region, vague = COMPARISONS.index("region"), COMPARISONS.index("vague_place")
+    city, w_city = _score({"missing_region": "江西省萍乡市"}, people)
+    assert city[vague].tolist() == [3, 1, 0] and city[region].tolist() == [-1, -1, -1]
+    assert w_city[vague, 0] > w_city[vague, 1] > w_city[vague, 2]
+    province, _ = _score({"missing_region": "江西"}, people)
+    assert province[vague].tolist() == [2, 2, 0]
+    county, _ = _score({"missing_region": "江西省萍乡市安源区"}, people)
+    assert county[vague].tolist() == [-1, -1, -1] and county[region].tolist()[0] == 4
 
 
 def test_the_same_birthday_in_another_year_is_evidence() -> None:
@@ -103,4 +131,7 @@ def test_train_em_learns_m_without_labels(tmp_path: Path) -> None:
     kept = train(paths.cases, paths.candidates)
     moved = [np.abs(a - b).max() for a, b in zip(fitted.m_of("baby"), shipped.m_of("baby"), strict=True)]
     assert max(moved) > 1e-3
+    # without EM m is the shipped one, but for the birth level that follows the data's rounded births
+    assert kept.rounded_share is not None
+    shipped.fit_rounded_share(kept.rounded_share)
     assert all(np.abs(a - b).max() < 1e-9 for a, b in zip(kept.m_of("baby"), shipped.m_of("baby"), strict=True))

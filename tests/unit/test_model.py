@@ -52,9 +52,9 @@ def test_merged_pattern_counts_equal_the_counts_of_all_pairs() -> None:
     assert merged[0].tolist() == whole[0].tolist() and merged[1].tolist() == whole[1].tolist()
 
 
-def test_more_than_twenty_comparisons_are_refused() -> None:
-    with pytest.raises(ConfigError, match="at most 20"):
-        pattern_counts(np.zeros((21, 3), dtype=np.int8))
+def test_more_than_eighteen_comparisons_are_refused() -> None:
+    with pytest.raises(ConfigError, match="at most 18"):
+        pattern_counts(np.zeros((19, 3), dtype=np.int8))
 
 
 def test_fit_u_takes_shares_of_the_known_levels() -> None:
@@ -75,7 +75,8 @@ def test_fit_labelled_mixes_observed_shares_with_uniform() -> None:
     levels = np.array([[2, 2, 2, 2], [5, 5, 4, -1], [2, 2, 2, 2]], dtype=np.int8)
     model = FellegiSunter(SPEC, floor=1e-12).fit_labelled(levels, smoothing=0.3)
     np.testing.assert_allclose(model.m_[0], [0.1, 0.1, 0.7 + 0.1], atol=1e-9)
-    np.testing.assert_allclose(model.m_[1], [0.3 / 7] * 4 + [0.3 / 7 + 0.7 / 3, 0.3 / 7 + 1.4 / 3, 0.3 / 7], atol=1e-9)
+    np.testing.assert_allclose(model.m_[1], [0.3 / 8] * 4 + [0.3 / 8 + 0.7 / 3, 0.3 / 8 + 1.4 / 3] + [0.3 / 8] * 2,
+                               atol=1e-9)
     with pytest.raises(ConfigError, match="at least one confirmed pair"):
         model.fit_labelled(np.zeros((3, 0), dtype=np.int8))
     with pytest.raises(ConfigError, match="smoothing"):
@@ -169,6 +170,7 @@ _DELETE = object()
     ("body", "message"),
     [
         pytest.param(_with(("format",), "reunite.model/0"), "expected format", id="format"),
+        pytest.param(_with(("format",), "reunite.model/2"), "earlier reunite (format reunite.model/2", id="older"),
         pytest.param(_with(("m",), _DELETE), "missing or malformed", id="no m"),
         pytest.param(_with(("u", "birth"), _DELETE), "missing or malformed", id="no u level"),
         pytest.param(_with(("m", "surname"), [0.5, 0.5]), "surname expects 3 levels", id="short m"),
@@ -256,3 +258,38 @@ def test_pattern_table_weights_equal_the_per_comparison_sum(data: st.DataObject)
     expected = [sum(float(model.weight_table()[k, levels[k, j] + 1]) for k in range(levels.shape[0]))
                 for j in range(n)]
     np.testing.assert_allclose(by_pattern, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_pattern_codes_hold_every_level_a_comparison_can_have() -> None:
+    # birth has 8 levels (0..7): a code base too small mixed level 7 into the next comparison
+    levels = np.array([[7, 7, 0, -1], [0, 2, 8, 8]], dtype=np.int8)
+    patterns, counts = pattern_counts(levels)
+    assert sorted(map(tuple, patterns.tolist())) == [(-1, 8), (0, 8), (7, 0), (7, 2)]
+    assert counts.tolist() == [1, 1, 1, 1]
+    with pytest.raises(ConfigError, match="levels up to 8"):
+        pattern_counts(np.array([[9]], dtype=np.int8))
+
+
+def test_the_rounded_birth_level_follows_the_data_s_share_of_rounded_births() -> None:
+    from reunite.matching.comparisons import ROUNDED_BIRTH
+    from reunite.matching.model import default_model
+    from reunite.matching.spec import COMPARISONS, LEVEL_LABELS
+
+    model = default_model()
+    assert model.rounded_share is not None
+    birth, level = COMPARISONS.index("birth"), LEVEL_LABELS["birth"].index(ROUNDED_BIRTH)
+    before = [m.copy() for m in model.m_of("baby")]
+    model.fit_rounded_share(0.0)  # registers here never round: that agreement is mostly chance
+    after = model.m_of("baby")
+    assert after[birth][level] == pytest.approx(before[birth][level] * 0.01 / (0.01 + 0.13958094456582085))
+    assert after[birth].sum() == pytest.approx(1.0)
+    others = np.delete(after[birth], level) / np.delete(before[birth], level)
+    assert np.allclose(others, others[0])  # the other levels keep their proportions
+    assert all(np.array_equal(a, b) for j, (a, b) in enumerate(zip(after, before, strict=True)) if j != birth)
+    assert model.kind_weights("baby")[birth][level] < FellegiSunter.from_dict(
+        default_model().to_dict()).kind_weights("baby")[birth][level]
+    model.fit_rounded_share(0.13958094456582085)
+    np.testing.assert_allclose(model.m_of("baby")[birth], before[birth], rtol=1e-9)
+    assert FellegiSunter.from_dict(model.to_dict()).rounded_share == pytest.approx(0.13958094456582085)
+    with pytest.raises(ConfigError, match="rounded share"):
+        model.fit_rounded_share(1.5)

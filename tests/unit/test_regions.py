@@ -106,6 +106,12 @@ def test_address_text_forms(text: str) -> None:
     assert not region.historical
 
 
+def test_traditional_characters_resolve_as_simplified() -> None:
+    # families abroad and in Hong Kong and Taiwan write 江西省萍鄉市安源區
+    assert triple(resolve_region("江西省萍鄉市安源區")) == ANYUAN
+    assert resolve_region("雲南省").level == 1 and resolve_region("雲南省") == resolve_region("云南省")
+
+
 def test_municipality_with_placeholder_parts() -> None:
     region = resolve_region("北京市/市辖区/海淀区/中关村大街1号")
     assert triple(region) == (110108, 110100, 110000)

@@ -150,3 +150,12 @@ def test_homophones_are_marked_apart_from_same_characters(tmp_path: Path) -> Non
     html = reunite.screen(cases, people, top_k=1).to_html(tmp_path / "r.html").read_text(encoding="utf-8")
     assert "<mark>谢</mark><mark class=h>梅</mark><mark>涵</mark>" in html
     assert "<mark>谢</mark><mark class=h>美</mark><mark>涵</mark>" in html
+
+
+def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
+    from reunite.report.charts import COLOURS
+    from reunite.report.data import COMPARISON_ORDER
+
+    assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
+    assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
+    assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)

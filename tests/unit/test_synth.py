@@ -9,11 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from lunar_python import Solar
 from stdnum.cn.ric import calc_check_digit
 
 from reunite.errors import ConfigError
+from reunite.normalize.dates import parse_date
+from reunite.pipeline import load_side
 from reunite.synth import TAG_RATES, SynthConfig, SynthData, generate, write
 from reunite.synth.dates import to_lunar
 from reunite.synth.regions import load_regions
@@ -94,6 +97,8 @@ def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
         "marks_shared": lambda t, i: matched[i] and "marks" in t,
         "dirty_register": lambda t, i: matched[i],
         "id_empty": lambda t, i: matched[i],
+        "rounded_birth": lambda t, i: matched[i],
+        "vague_place": lambda t, i: True,
         "id_malformed": lambda t, i: matched[i],
         "id_15": lambda t, i: matched[i] and year[i] < 1984 and not t & {"id_empty", "id_malformed"},
     }
@@ -267,3 +272,22 @@ def test_routes_send_moved_children_along_the_counted_flows() -> None:
     to = [int(regions.province[routes.destination(rng, int(guizhou[0]))]) for _ in range(400)]
     fujian = sum(p == 350000 for p in to) / len(to)
     assert 520000 not in to and fujian > 0.35  # 贵州 -> 福建 is 144 of 贵州's ~300 routed reunions
+
+
+def test_rounded_births_are_written_as_the_first_of_a_month_and_tagged() -> None:
+    data = generate(300, 3000, seed=5, config=SynthConfig(population_rounded_birth_rate=0.4, no_match_rate=0.0))
+    where = {p: i for i, p in enumerate(data.candidates["person_id"])}
+    tagged = [p for p, t in zip(data.truth["person_id"], _tags(data), strict=True) if "rounded_birth" in t]
+    assert 0.3 < len(tagged) / 300 < 0.5
+    births = [parse_date(data.candidates["birth_date"][where[p]]) for p in tagged]
+    assert all(b is not None and b.lo == b.hi and b.lo.day == 1 for b in births)
+    assert 0.3 < sum(b is not None and b.lo.month == 1 for b in births) / len(births) < 0.8
+
+
+def test_vague_places_name_only_a_city_or_a_province() -> None:
+    data = generate(300, 1000, seed=6, config=SynthConfig(case_vague_place_rate=0.5))
+    vague = [r for r, t in zip(data.cases["missing_region"], _tags(data), strict=True) if "vague_place" in t]
+    assert 0.4 < len(vague) / 300 < 0.6
+    table = load_side(pd.DataFrame({**data.cases}), "cases")
+    levels = table.region_level[[i for i, t in enumerate(_tags(data)) if "vague_place" in t]]
+    assert set(levels.tolist()) <= {1, 2} and (levels == 2).mean() > 0.4

@@ -44,6 +44,7 @@ __all__ = [
     "route_levels_of_pairs",
     "surname_levels",
     "timeline_levels",
+    "vague_place_levels",
 ]
 
 
@@ -443,15 +444,20 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     c, d = prep.cases, prep.candidates
     a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
-    gap = np.maximum(a_lo, b_lo) - np.minimum(a_hi, b_hi)
-    # 5 overlap or within a month, 3 / 2 / 1 within 1 / 2 / 3 years, 0 further (4: see below)
+    start = np.maximum(a_lo, b_lo)
+    gap = start - np.minimum(a_hi, b_hi)
+    # 6 overlap or within a month, 3 / 2 / 1 within 1 / 2 / 3 years, 0 further (4, 5: see below)
     within = _bands(gap, (spec.birth_month_days, *spec.birth_band_days))
-    level = np.int8(5) - within - (within > 0)
-    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 6)
-    if c.alt_known.any():  # 4: the case's bare date, read as lunar, overlaps or lies within a month
+    level = np.int8(6) - within - 2 * (within > 0)
+    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days), 7)
+    if c.alt_known.any():  # 5: the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
         alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
-        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < 4), 4)
+        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < 5), 5)
+    # 4: a 1st of the month read as the month (1 January as the year) overlaps or lies within a month
+    a_round, b_round = pairs.of_case(c.round_hi), d.round_hi.take(pairs.cand)
+    round_gap = start - np.minimum(a_round, b_round)
+    _set_where(level, (round_gap <= spec.birth_month_days) & (level < 4), 4)
     known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
     if not known.all():
         _set_where(level, ~known, -1)
@@ -479,25 +485,53 @@ def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 
     for codes, value in ((regions.province, 2), (regions.city, 3), (regions.county, 4)):
         ca, cb = codes[a], codes[b]
         level[(ca > 0) & (ca == cb)] = value
-    level[(regions.level[a] == 0) | (regions.level[b] == 0)] = -1
+    # a case place known only to its city or province is compared by vague_place_levels instead
+    level[(regions.level[a] == 0) | (regions.level[b] == 0) | (regions.level[a] < 3)] = -1
     return level
 
 
-def _case_place_levels(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
-    """Region levels of every place a case has against every place: (case places, places), and each
-    place's row in it (-1: no case there). Places are counties, cities and provinces: a few thousand
-    at most, so the table stays small and is computed once per prepared data."""
+def _vague_place_table(regions: Regions, a: I64, b: I64) -> I8:
+    """vague_place levels of case places ``a`` against places ``b``: 3 the city of a case place known
+    only to the city, 2 the province of one known only to the province, 1 that province but another
+    city, 0 another province; -1 when the case place is a county or unknown, or ``b`` is unknown."""
+    same_province = (regions.province[a] > 0) & (regions.province[a] == regions.province[b])
+    same_city = (regions.city[a] > 0) & (regions.city[a] == regions.city[b])
+    city_only = regions.level[a] == 2
+    level = np.where(city_only, np.where(same_city, 3, same_province.astype(np.int8)), 2 * same_province)
+    vague = (regions.level[a] == 1) | city_only
+    out: I8 = np.where(vague & (regions.level[b] > 0), level, -1).astype(np.int8)
+    return out
+
+
+def _case_place_table(
+    prep: Prepared, table: Callable[[Regions, I64, I64], I8],
+) -> tuple[I8, I64]:
+    """``table`` of every place a case has against every place, and each place's row in it (-1: no
+    case there). Places are counties, cities and provinces: a few thousand at most."""
     regions = prep.regions
     places, _ = _dense_codes(prep.cases.region_id, len(regions))
     row_of = np.full(len(regions), -1, dtype=np.int64)
     row_of[places] = np.arange(places.size, dtype=np.int64)
-    table = _region_levels(regions, spec, places[:, None], np.arange(len(regions))[None, :])
-    return table, row_of
+    return table(regions, places[:, None], np.arange(len(regions))[None, :]), row_of
+
+
+def vague_place_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
+    """Where a case's place is known only to its city or province: is the candidate there (-1 otherwise)."""
+    if not (prep.regions.level[prep.cases.region_id] % 3 > 0).any():
+        return np.full(len(pairs), -1, dtype=np.int8)  # every case place a county (or unknown)
+    table, row_of = prep.memo.get(("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table))
+    regions = prep.regions
+    rb = prep.candidates.region_id.take(pairs.cand)
+    level: I8 = table.ravel().take(pairs.spread(row_of[prep.cases.region_id[pairs.cases]] * len(regions)) + rb)
+    return level
 
 
 def region_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs) -> I8:
     regions = prep.regions
-    table, row_of = prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_levels(prep, spec))
+    table, row_of = prep.memo.get(
+        ("case_place_levels", spec.nearby_km),
+        lambda: _case_place_table(prep, lambda r, a, b: _region_levels(r, spec, a, b)),
+    )
     case_places = prep.cases.region_id[pairs.cases]
     rb = prep.candidates.region_id.take(pairs.cand)
     level: I8 = table.ravel().take(pairs.spread(row_of[case_places] * len(regions)) + rb)

@@ -20,7 +20,11 @@ from reunite.matching.prepare import Prepared
 if TYPE_CHECKING:
     from reunite.matching.spec import ComparisonSpec
 
-__all__ = ["REGISTRY", "Comparison"]
+__all__ = ["REGISTRY", "ROUNDED_BIRTH", "Comparison"]
+
+#: the birth level of a 1st of the month read as the month: its m follows how often the screened data's
+#: registers round (FellegiSunter.fit_rounded_share)
+ROUNDED_BIRTH = "birth dates agree if a 1st of the month means the month (1 January the year)"
 
 # (prepared data, spec, pairs, agreeing-value output or None) -> int8 levels, -1 null
 Kernel = Callable[[Prepared, "ComparisonSpec", Pairs, "I32 | None"], I8]
@@ -48,7 +52,7 @@ class Comparison:
     def reason(self, level: int, weight: float) -> str:
         """The reason text of one level and its weight: ``born the same day +7.7``.
 
-        >>> REGISTRY["birth"].reason(6, 7.65)
+        >>> REGISTRY["birth"].reason(7, 7.65)
         'born the same day +7.7'
         """
         sign = "+" if weight >= 0 else "−"
@@ -84,6 +88,7 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "born within 3 years",
         "born within 2 years",
         "born within 1 year",
+        ROUNDED_BIRTH,
         "birth dates agree if the case's date is lunar",
         "birth dates overlap or within a month",
         "born the same day",
@@ -99,6 +104,13 @@ REGISTRY: dict[str, Comparison] = {c.name: c for c in (
         "same city",
         "same county",
     ), _no_value(kernels.region_levels), "place"),
+    # the case's place known only to its city or province (region is then missing)
+    Comparison("vague_place", (
+        "another province than the case's vaguely known place",
+        "the province of the case's city, another city",
+        "the province of a case known only to the province",
+        "the city of a case known only to the city",
+    ), _no_value(kernels.vague_place_levels), "place"),
     Comparison("route", (
         "another province, off the known routes",
         "another province on a known route",

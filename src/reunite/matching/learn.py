@@ -51,7 +51,7 @@ from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 
 __all__ = ["CasePatterns", "FitReport", "case_patterns", "fit_m"]
 
-_BASE = 8  # levels -1..6 coded 0..7 in a pattern code
+_BASE = 10  # levels -1..8 coded 0..9 in a pattern code
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
+from reunite.matching.comparisons import ROUNDED_BIRTH
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
@@ -33,7 +34,8 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/2"  # 2: birth, registration levels refined; route, birth_monthday
+MODEL_FORMAT = "reunite.model/3"  # 2: birth, registration levels refined; route, birth_monthday
+# 3: birth level "a 1st of the month means the month"; vague_place
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -56,6 +58,11 @@ class ConvergenceWarning(UserWarning):
     """EM stopped at ``max_iter`` before the change fell below ``tol``."""
 
 
+_ROUNDED_FLOOR = 0.01  # the share a data set with no rounding is treated as having (m never reaches 0)
+
+_PATTERN_BASE = 10  # levels -1..8 coded 0..9: 18 comparisons fit in an int64
+
+
 def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
     """Unique comparison patterns (rows of shape (patterns, comparisons)) and how often each occurs.
 
@@ -65,17 +72,19 @@ def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
     ([[0, 2], [1, -1]], [1, 2])
     """
     n_comp = levels.shape[0]
-    if n_comp > 20:
-        raise ConfigError(f"patterns: at most 20 comparisons; got {n_comp}")
+    if n_comp > 18:
+        raise ConfigError(f"patterns: at most 18 comparisons; got {n_comp}")
+    if levels.size and int(levels.max()) >= _PATTERN_BASE - 1:
+        raise ConfigError(f"patterns: levels up to {_PATTERN_BASE - 2}; got {int(levels.max())}")
     key = np.zeros(levels.shape[1], dtype=np.int64)
     for k in range(n_comp):
-        key = key * 8 + (levels[k].astype(np.int64) + 1)
+        key = key * _PATTERN_BASE + (levels[k].astype(np.int64) + 1)
     unique, counts = np.unique(key, return_counts=True)
     patterns = np.empty((unique.shape[0], n_comp), dtype=np.int8)
     rest = unique.copy()
     for k in range(n_comp - 1, -1, -1):
-        patterns[:, k] = (rest % 8 - 1).astype(np.int8)
-        rest //= 8
+        patterns[:, k] = (rest % _PATTERN_BASE - 1).astype(np.int8)
+        rest //= _PATTERN_BASE
     return patterns, counts.astype(np.int64)
 
 
@@ -178,6 +187,7 @@ class FellegiSunter:
         fix_u: bool = True,
         floor: float = 1e-5,
         temperature: float = 1.0,
+        rounded_share: float | None = None,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -186,6 +196,9 @@ class FellegiSunter:
         self.fix_u = fix_u
         self.floor = floor
         self.temperature = temperature
+        self.rounded_share = rounded_share
+        if rounded_share is not None and not 0.0 <= rounded_share <= 1.0:
+            raise ConfigError(f"rounded_share: expected a share in [0, 1]; got {rounded_share}")
         if not 0.0 < temperature <= 4.0:
             raise ConfigError(f"temperature: expected a scale in (0, 4]; got {temperature}")
         if not 0.0 < prior < 1.0:
@@ -271,6 +284,39 @@ class FellegiSunter:
                 self.kind_m_[kind] = [(1.0 - smoothing) * m + smoothing / m.size for m in shares]
         if not hasattr(self, "lambda_"):
             self.lambda_ = 1e-4
+        return self
+
+    def fit_rounded_share(self, share: float) -> FellegiSunter:
+        """Move m of the birth level "a 1st of the month means the month" to data whose registers write
+        ``share`` of their births as the 1st of the month (beyond the one in thirty born on a 1st).
+
+        That level's m is the share of true pairs whose dates agree only on that reading: in proportion
+        to how often registers round, which the data show and labels of other data do not. m of the
+        level (overall and per kind) is scaled by ``(share + 0.01) / (rounded_share + 0.01)``, the other
+        levels keep their proportions, and ``rounded_share`` becomes ``share``. Without a
+        ``rounded_share`` (m fitted on data with unknown rounding) or a birth comparison: unchanged.
+        """
+        if not 0.0 <= share <= 1.0:
+            raise ConfigError(f"rounded share: expected a share in [0, 1]; got {share}")
+        if self.rounded_share is None or "birth" not in self.spec.comparisons:
+            return self
+        self._require_fitted()
+        factor = (share + _ROUNDED_FLOOR) / (self.rounded_share + _ROUNDED_FLOOR)
+        k = self.spec.comparisons.index("birth")
+        level = LEVEL_LABELS["birth"].index(ROUNDED_BIRTH)
+
+        def scaled(m: F64) -> F64:
+            out = np.asarray(m, dtype=np.float64).copy()
+            new = min(out[level] * factor, 0.5)
+            out *= (1.0 - new) / max(1.0 - out[level], 1e-12)
+            out[level] = new
+            return out
+
+        self.m_ = [scaled(m) if j == k else m for j, m in enumerate(self.m_)]
+        if self.has_kinds:
+            self.kind_m_ = {kind: [scaled(m) if j == k else m for j, m in enumerate(ms)]
+                            for kind, ms in self.kind_m_.items()}
+        self.rounded_share = share
         return self
 
     def fit_frequencies(self, frequencies: dict[str, dict[str, float]], n_candidates: int) -> FellegiSunter:
@@ -432,7 +478,8 @@ class FellegiSunter:
             "format": MODEL_FORMAT,
             "spec": self.spec.to_dict(),
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
-                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature},
+                       "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature,
+                       "rounded_share": self.rounded_share},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),
@@ -465,10 +512,11 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
-        if data.get("format") == "reunite.model/1":
+        if data.get("format") in ("reunite.model/1", "reunite.model/2"):
             raise ConfigError(
-                "model: made by an earlier reunite (format reunite.model/1, whose birth and registration levels "
-                "differ): fit a new one with `reunite train`, or use the model that ships with reunite"
+                f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
+                "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "
+                "that ships with reunite"
             )
         if data.get("format") != MODEL_FORMAT:
             raise ConfigError(f"model: expected format {MODEL_FORMAT!r}; got {data.get('format')!r}")

@@ -23,7 +23,8 @@ from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
-__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare"]
+__all__ = ["MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_frequencies", "prepare",
+           "rounded_share"]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -44,7 +45,8 @@ class PreparedSide:
     id_county: I32
     region_id: I32      # index into Prepared.regions: equal places share an id across both sides
     marks: U64
-    birth_md: I16       # month * 100 + day of a birth known to the day, else -1
+    birth_md: I16       # month * 100 + day of a birth known to the day, else -1 (1 January too)
+    round_hi: I32       # birth_hi, or the month's (1 January: the year's) last day for a 1st of the month
     alt_lo: I32         # cases: the birth read as a lunar date, when nothing says it is solar
     alt_hi: I32
     alt_known: B
@@ -194,7 +196,8 @@ def _slot_matrix(n: int, n_slots: int, record: I64, slot: I64, codes: I32, keep:
 
 
 def month_day(lo: I32, hi: I32, known: B) -> I16:
-    """``month * 100 + day`` of each birth known to the day, else -1.
+    """``month * 100 + day`` of each birth known to the day, else -1; 1 January is -1 too (see
+    :func:`rounded_hi`).
 
     >>> month_day(np.array([6697, 0]), np.array([6697, 30]), np.array([True, True])).tolist()  # 1988-05-03
     [503, -1]
@@ -202,8 +205,48 @@ def month_day(lo: I32, hi: I32, known: B) -> I16:
     days = np.asarray(lo, dtype="datetime64[D]")
     month = (days.astype("datetime64[M]") - days.astype("datetime64[Y]")).astype(np.int64) + 1
     day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
-    out: I16 = np.where(known & (lo == hi), month * 100 + day, -1).astype(np.int16)
+    # 1 January is what registers write for "born that year": not a birthday to match in another year
+    to_the_day = known & (lo == hi) & ((month > 1) | (day > 1))
+    out: I16 = np.where(to_the_day, month * 100 + day, -1).astype(np.int16)
     return out
+
+
+def rounded_hi(lo: I32, hi: I32, known: B) -> I32:
+    """The last day a birth may mean when a 1st of the month is written for "that month" (1 January
+    for "that year"), as registers do when the day was not known; ``hi`` for every other birth.
+
+    >>> rounded_hi(np.array([7305, 7336, 7306]), np.array([7305, 7336, 7306]), np.ones(3, bool)).tolist()
+    [7669, 7363, 7306]
+    """
+    days = np.asarray(lo, dtype="datetime64[D]")
+    month = days.astype("datetime64[M]")
+    first = known & (lo == hi) & (days == month.astype("datetime64[D]"))
+    january = first & (month == days.astype("datetime64[Y]").astype("datetime64[M]"))
+    month_end = ((month + 1).astype("datetime64[D]") - 1).astype(np.int64)
+    year_end = ((days.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
+    out: I32 = np.where(january, year_end, np.where(first, month_end, hi)).astype(np.int32)
+    return out
+
+
+def rounded_share(lo: I32, hi: I32, known: B) -> float | None:
+    """The share of births known to the day that were written as the 1st of the month beyond the
+    twelve in 365 born on a 1st (registers round a day nobody knew); None below 200 such births.
+
+    >>> days = np.arange(7305, 7305 + 3652, dtype=np.int32)  # 1990-01-01 .. 1999-12-31, each day once
+    >>> round(rounded_share(days, days, np.ones(days.size, bool)), 4)
+    0.0
+    >>> firsts = np.repeat(np.array([7305, 7336], dtype=np.int32), 500)  # 1990-01-01 and 1990-02-01
+    >>> both = np.r_[days, firsts]
+    >>> round(rounded_share(both, both, np.ones(both.size, bool)), 2)
+    0.21
+    """
+    day = known & (lo == hi)
+    n = int(day.sum())
+    if n < 200:
+        return None
+    first = int((day & (rounded_hi(lo, hi, known) != hi)).sum()) / n
+    natural = 12 / 365.25
+    return float(min(max((first - natural) / (1.0 - natural), 0.0), 1.0))
 
 
 def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
@@ -259,7 +302,8 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     alt_lo, alt_hi, alt_known = lunar_readings(table)
     return PreparedSide(
         sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
-        birth_md=month_day(birth_lo, birth_hi, birth_known), alt_lo=alt_lo, alt_hi=alt_hi, alt_known=alt_known,
+        birth_md=month_day(birth_lo, birth_hi, birth_known), round_hi=rounded_hi(birth_lo, birth_hi, birth_known),
+        alt_lo=alt_lo, alt_hi=alt_hi, alt_known=alt_known,
         event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
         county=table.region_county,
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),

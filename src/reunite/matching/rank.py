@@ -172,11 +172,12 @@ def format_reasons(
             if level < 0:
                 continue
             weight = float(contributions[k, j])
-            if lang == "en":
+            zh = LEVEL_LABELS_ZH.get(comparison.name, ())
+            if lang == "en" or len(zh) != len(comparison.labels):
                 parts.append((abs(weight), comparison.reason(level, weight)))
             else:
                 sign = "+" if weight >= 0 else "−"
-                parts.append((abs(weight), f"{LEVEL_LABELS_ZH[comparison.name][level]} {sign}{abs(weight):.1f}"))
+                parts.append((abs(weight), f"{zh[level]} {sign}{abs(weight):.1f}"))
         parts.sort(key=lambda item: -item[0])
         lines.append(reason_separator(lang).join(text for _, text in parts))
     return lines

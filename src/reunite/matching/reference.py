@@ -131,8 +131,8 @@ def _region_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, s
     id_county = int(candidates.id_region_county[j]) if bool(candidates.id_valid[j]) else 0
     if id_county > 0 and id_county == int(cases.region_county[i]):
         return 4  # the county coded in a valid ID counts as the registration county
-    if int(cases.region_level[i]) == 0 or int(candidates.region_level[j]) == 0:
-        return -1
+    if int(cases.region_level[i]) in (0, 1, 2) or int(candidates.region_level[j]) == 0:
+        return -1  # a case place known only to its city or province: see _vague_place_level
     for field, level in (("region_county", 4), ("region_city", 3), ("region_province", 2)):
         a, b = int(getattr(cases, field)[i]), int(getattr(candidates, field)[j])
         if a > 0 and a == b:
@@ -143,6 +143,20 @@ def _region_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, s
     y = math.radians(lat_b - lat_a)
     km = 6371.0 * math.sqrt(x * x + y * y)  # NaN when a side has no coordinates: not nearby
     return 1 if km <= spec.nearby_km else 0
+
+
+def _vague_place_level(cases: RecordTable, candidates: RecordTable, i: int, j: int) -> int:
+    case_level = int(cases.region_level[i])
+    if case_level not in (1, 2) or int(candidates.region_level[j]) == 0:
+        return -1
+    province = int(cases.region_province[i])
+    same_province = province > 0 and province == int(candidates.region_province[j])
+    if case_level == 1:
+        return 2 if same_province else 0
+    city = int(cases.region_city[i])
+    if city > 0 and city == int(candidates.region_city[j]):
+        return 3
+    return 1 if same_province else 0
 
 
 def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
@@ -167,6 +181,20 @@ def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
     except DateError:
         return None
     return None if found is None else ((found.lo - epoch).days, (found.hi - epoch).days)
+
+
+def _day(days: int) -> datetime.date:
+    return datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
+
+
+def _rounded_end(lo: int, hi: int) -> int:
+    """The last day of a birth written as the 1st of the month read as the month (1 January: the year)."""
+    day = _day(lo)
+    if lo != hi or day.day != 1:
+        return hi
+    last = datetime.date(day.year, 12, 31) if day.month == 1 else \
+        datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1) - datetime.timedelta(days=1)
+    return (last - datetime.date(1970, 1, 1)).days
 
 
 def _route_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, spec: ComparisonSpec) -> int:
@@ -217,19 +245,23 @@ def reference_levels(
     out["birth"] = out["birth_monthday"] = -1
     if birth_a is not None and birth_b is not None:
         gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
-        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (5, 3, 2, 1), 0)
+        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (6, 3, 2, 1), 0)
         to_the_day = birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1]
         if to_the_day and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
-            out["birth"] = 6
+            out["birth"] = 7
         lunar = _lunar_reading(cases, i)
-        if out["birth"] < 4 and lunar is not None and \
+        if out["birth"] < 5 and lunar is not None and \
                 max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
+            out["birth"] = 5
+        if out["birth"] < 4 and max(birth_a[0], birth_b[0]) - min(_rounded_end(*birth_a), _rounded_end(*birth_b)) \
+                <= spec.birth_month_days:
             out["birth"] = 4
-        if to_the_day and abs(birth_a[0] - birth_b[0]) >= spec.birthday_min_gap_days:
-            day_a, day_b = datetime.date(1970, 1, 1) + datetime.timedelta(days=birth_a[0]), \
-                datetime.date(1970, 1, 1) + datetime.timedelta(days=birth_b[0])
+        day_a, day_b = _day(birth_a[0]), _day(birth_b[0])
+        if to_the_day and abs(birth_a[0] - birth_b[0]) >= spec.birthday_min_gap_days \
+                and (day_a.month, day_a.day) != (1, 1) and (day_b.month, day_b.day) != (1, 1):
             out["birth_monthday"] = int((day_a.month, day_a.day) == (day_b.month, day_b.day))
     out["region"] = _region_level(cases, candidates, i, j, spec)
+    out["vague_place"] = _vague_place_level(cases, candidates, i, j)
     out["route"] = _route_level(cases, candidates, i, j, spec)
     if event_b is None or birth_b is None:
         out["registration"] = -1
@@ -387,7 +419,9 @@ def _dates(first_year: int, last_year: int) -> SearchStrategy[str]:
 
     days = st.dates(datetime.date(first_year, 1, 1), datetime.date(last_year, 12, 31))
     pooled = st.shared(st.lists(days, min_size=1, max_size=4), key="reunite-days")
-    near = st.one_of(days, pooled.flatmap(st.sampled_from))
+    # registers write the 1st of the month, or 1 January, for a day they did not know
+    first = st.one_of(days.map(lambda d: d.replace(day=1)), days.map(lambda d: d.replace(month=1, day=1)))
+    near = st.one_of(days, pooled.flatmap(st.sampled_from), first)
     return st.one_of(st.just(""), st.builds(render, near, st.sampled_from(_FORMS)))
 
 

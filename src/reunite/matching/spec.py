@@ -24,7 +24,8 @@ __all__ = [
 ]
 
 ComparisonName = Literal[
-    "given_name", "surname", "birth", "birth_monthday", "region", "route", "registration", "timeline", "marks"
+    "given_name", "surname", "birth", "birth_monthday", "region", "vague_place", "route", "registration", "timeline",
+    "marks",
 ]
 BlockingPass = Literal["birth_window", "given_pinyin", "late_window", "surname_county"]
 

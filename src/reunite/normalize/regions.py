@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,8 @@ from importlib import resources
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+
+from reunite.normalize.names import to_simplified
 
 __all__ = [
     "CountyTable",
@@ -249,7 +250,8 @@ def _merge(state: Target, chosen: Sequence[_Candidate]) -> tuple[Target, bool] |
 
 
 def _clean_text(text: str) -> str:
-    return _NOISE.sub(" ", unicodedata.normalize("NFKC", text))
+    # 雲南省 is 云南省: the tables hold simplified names (to_simplified also folds full-width forms)
+    return _NOISE.sub(" ", to_simplified(text))
 
 
 @cache

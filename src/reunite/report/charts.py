@@ -29,7 +29,8 @@ sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ 
 
 # One colour per comparison, in COMPARISON_ORDER, then "other" (colour-blind-safe Okabe-Ito order).
 COLOURS: tuple[str, ...] = (
-    "#0072B2", "#56B4E9", "#009E73", "#8FD175", "#E69F00", "#F0E442", "#CC79A7", "#D55E00", "#7F4F24", "#999999",
+    "#0072B2", "#56B4E9", "#009E73", "#2F6B4F", "#8FD175", "#E69F00", "#F0E442", "#CC79A7", "#D55E00", "#7F4F24",
+    "#999999",
 )
 _SERIES = (*COMPARISON_ORDER, "other")
 _FONT = '"Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif'

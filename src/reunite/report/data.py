@@ -20,7 +20,8 @@ __all__ = ["COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "Re
 
 # Chart order and colour order: the comparisons a reader weighs first come first.
 COMPARISON_ORDER: tuple[str, ...] = (
-    "birth", "birth_monthday", "region", "route", "given_name", "surname", "registration", "timeline", "marks",
+    "birth", "birth_monthday", "region", "vague_place", "route", "given_name", "surname", "registration",
+    "timeline", "marks",
 )
 
 _LABEL_OWNER: dict[str, tuple[str, int]] = {
@@ -49,7 +50,9 @@ class FieldWeight:
         """
         if self.level < 0 or self.comparison not in REGISTRY:
             return self.label
-        return (LEVEL_LABELS_ZH[self.comparison] if lang == "zh" else REGISTRY[self.comparison].labels)[self.level]
+        english = REGISTRY[self.comparison].labels
+        zh = LEVEL_LABELS_ZH.get(self.comparison, ())
+        return (zh if lang == "zh" and len(zh) == len(english) else english)[self.level]
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +100,9 @@ def parse_reasons(reasons: str) -> tuple[FieldWeight, ...]:
     A part whose label is not a known level is kept as comparison ``"other"`` with level -1.
 
     >>> [(w.comparison, w.level, w.weight) for w in parse_reasons("born the same day +7.7; surname differs −0.8")]
-    [('birth', 6, 7.7), ('surname', 0, -0.8)]
+    [('birth', 7, 7.7), ('surname', 0, -0.8)]
     >>> [(w.comparison, w.level, w.weight) for w in parse_reasons("出生日期相同 +11.3；同县 +9.4")]
-    [('birth', 6, 11.3), ('region', 4, 9.4)]
+    [('birth', 7, 11.3), ('region', 4, 9.4)]
     >>> parse_reasons("")
     ()
     """

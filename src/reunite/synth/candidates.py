@@ -3,7 +3,7 @@ and the household-register extract each of them becomes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -268,12 +268,27 @@ def _malformed(number: str, b: float) -> str:
     return number[:-1] + ("1" if number[-1] != "1" else "2")
 
 
+def _rounded_births(rng: np.random.Generator, reg: Register, rate: float) -> Register:
+    """``rate`` of the registered births written as the 1st of their month, half of those as 1 January."""
+    n = len(reg)
+    u = rng.random((2, n))
+    rounded = u[0] < rate
+    birth = reg.people.birth
+    month_start = birth.astype("datetime64[D]").astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    new = np.where(rounded, np.where(u[1] < 0.5, year_start(ymd(birth)[0]), month_start), birth)
+    for j in np.flatnonzero(rounded).tolist():
+        reg.tags[j].append("rounded_birth")  # in place, as the other corruptions are tagged
+    return replace(reg, people=replace(reg.people, birth=new))
+
+
 def render_candidates(
     rng: np.random.Generator, cfg: SynthConfig, reg: Register, order: I64, regions: RegionTable,
 ) -> tuple[dict[str, list[str]], list[str]]:
     """Write the register extract in ``order`` (a permutation), and the person_id of each input row."""
     n = len(reg)
     width = max(7, len(str(n)))
+    if cfg.population_rounded_birth_rate > 0:  # no draw at 0: the default output stays the same
+        reg = _rounded_births(rng, reg, cfg.population_rounded_birth_rate)
     people = reg.people
     ids, id_kinds = _id_numbers(rng, cfg, reg, regions)
     birth = register_date_text(people.birth, rng)

@@ -11,7 +11,7 @@ from reunite.synth import _tables as T
 from reunite.synth.config import SynthConfig
 from reunite.synth.dates import birth_days, case_date_text, event_text, lunar_text, ymd
 from reunite.synth.names import NamePools, dialect_variant, homophone, make_alias
-from reunite.synth.regions import RegionTable, render_address
+from reunite.synth.regions import NOT_A_CITY, RegionTable, render_address
 from reunite.synth.text import Mark, dirty_name, draw_marks, full_width, render_marks, to_traditional
 
 __all__ = ["CASE_COLUMNS", "CasePlan", "People", "draw_case_plan", "draw_people", "render_cases"]
@@ -79,6 +79,7 @@ class CasePlan:
     partial: B
     has_marks: B
     dirty: B
+    vague_place: B
     missing: I64
     alias: list[str]
     marks: list[tuple[Mark, ...]]
@@ -120,8 +121,17 @@ def draw_case_plan(rng: np.random.Generator, cfg: SynthConfig, children: People)
         homophone=named & (u[4] < cfg.homophone_rate), dialect=named & (u[5] < cfg.dialect_rate),
         lunar=lunar, lunar_unmarked=lunar & (u[7] < cfg.lunar_unmarked_rate),
         partial=u[8] < cfg.partial_date_rate, has_marks=has_marks, dirty=u[10] < cfg.case_dirty_rate,
-        missing=missing, alias=alias, marks=marks,
+        vague_place=u[11] < cfg.case_vague_place_rate, missing=missing, alias=alias, marks=marks,
     )
+
+
+def _vague_place(regions: RegionTable, row: int, rng: np.random.Generator) -> str:
+    """The place a child was lost, known only to its city (two in three) or its province."""
+    city = rng.random() < 2 / 3 and regions.row_city[row] not in NOT_A_CITY
+    if rng.random() < 0.3:
+        code = regions.row_code[row]
+        return code[:4] + "00" if city else code[:2] + "0000"
+    return regions.row_province[row] + (regions.row_city[row] if city else "")
 
 
 def _placeholder(female: bool, rng: np.random.Generator) -> str:
@@ -193,6 +203,9 @@ def render_cases(
         historical = rng.random() < 0.6
         row = rows[i] if historical else today[i]
         region = regions.row_code[row] if rng.random() < 0.3 else render_address(regions, row, rng, messy=True)
+        if plan.vague_place[i]:  # no draw otherwise: the default output stays the same
+            region = _vague_place(regions, today[i], rng)
+            case_tags.append("vague_place")
 
         if plan.has_marks[i]:
             case_tags.append("marks")

@@ -45,8 +45,10 @@ TAG_RATES: dict[str, str] = {
     "moved_out": "move_out_province_rate",
     "moved_province": "move_in_province_rate",
     "partial_date": "partial_date_rate",
+    "rounded_birth": "population_rounded_birth_rate",
     "route": "route_share",
     "unnamed": "baby_unnamed_rate",
+    "vague_place": "case_vague_place_rate",
 }
 
 #: Fields that are not probabilities: name -> (lowest, highest, what the value is). Their defaults
@@ -86,6 +88,8 @@ class SynthConfig:
     - ``partial_date_rate``: only the year or year-month of birth is given (``partial_date``).
     - ``marks_rate``: the case reports a mark or scar (``marks``); older children only, babies get
       ``baby_marks_rate`` (same tag).
+    - ``case_vague_place_rate``: the place lost is known only to its city (two in three) or province
+      (``vague_place``).
     - ``case_dirty_rate``: full-width characters, spaces, traditional characters, tags in brackets,
       variant characters in the case's cells (``dirty``).
 
@@ -114,6 +118,9 @@ class SynthConfig:
       1984.
     - ``candidate_dirty_rate`` (``dirty_register``), ``population_late_registration_rate``,
       ``population_former_name_rate``, ``population_marks_rate``.
+    - ``population_rounded_birth_rate``: the registered birth date is written as the 1st of its
+      month, half of them as 1 January of its year, as registers do when the day was not known
+      (``rounded_birth``; the ID number carries the same date).
 
     Decoys: ``no_match_rate`` of cases have no true candidate (exact count, rounded);
     ``near_twins_per_case`` (Poisson mean) candidates share the child's surname, sex, birth year and
@@ -148,6 +155,7 @@ class SynthConfig:
     lunar_unmarked_rate: float = 0.15
     partial_date_rate: float = 0.25
     marks_rate: float = 0.3
+    case_vague_place_rate: float = 0.0
     baby_marks_rate: float = 0.05
     case_dirty_rate: float = 0.15
 
@@ -173,6 +181,7 @@ class SynthConfig:
     population_late_registration_rate: float = 0.05
     population_former_name_rate: float = 0.04
     population_marks_rate: float = 0.03
+    population_rounded_birth_rate: float = 0.0
 
     near_twins_per_case: float = 2.0
     local_decoy_share: float = 0.3

@@ -101,6 +101,8 @@ INDEPENDENT: dict[str, tuple[float, float]] = {
     "older_age_span_years": (3.0, 14.0),  # older_age_max_years = min + span
     "older_age_power": (0.6, 2.5),
     "wrong_order_rate": (0.0, 0.05),
+    "population_rounded_birth_rate": (0.0, 0.3),
+    "case_vague_place_rate": (0.0, 0.3),
 }
 NOISE = 0.15
 

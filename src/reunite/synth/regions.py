@@ -24,7 +24,7 @@ FIRST_YEAR = 1980
 LAST_YEAR = 2024
 _DATA_FILE = "location_year_20251201.csv"
 # City cells that are not a city name (municipal districts, counties directly under a province).
-_NOT_A_CITY = frozenset({"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+NOT_A_CITY = frozenset({"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +247,7 @@ def render_address(regions: RegionTable, row: int, rng: np.random.Generator, *, 
     province = regions.row_province[row]
     city = regions.row_city[row]
     county = regions.row_county[row]
-    real_city = city not in _NOT_A_CITY
+    real_city = city not in NOT_A_CITY
     if not messy:
         city_part = city if real_city else ""
         tail = _detail(rng) if rng.random() < 0.7 else ""
