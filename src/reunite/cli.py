@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
 from reunite.errors import ConfigError, InputError, ReuniteError
+from reunite.i18n import LANGUAGES, text
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id_numbers
 from reunite.run_config import DEFAULT_TOP_K
@@ -89,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="keep the model's m: do not learn it from these data (u and name frequencies still are)")
     screen.add_argument("--model-out", type=Path, default=None,
                         help="also write the model fitted to these data (JSON), for later screens and rescreen")
+    screen.add_argument("--report", type=Path, default=None, help="also write the HTML report of the screen")
+    screen.add_argument("--lang", choices=LANGUAGES, default="en",
+                        help="language of RANKED.csv's headers and reasons, the report and messages (default en)")
     _add_input_options(screen)
 
     train = commands.add_parser("train", help="fit a model to your own data and write it as JSON")
@@ -122,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--candidates", type=int, default=30_000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
+    demo.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report (default en)")
 
     generate = commands.add_parser("generate", help="write a synthetic data set (cases, candidates, truth)")
     generate.add_argument("--out-dir", type=Path, required=True)
@@ -157,6 +162,7 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
 
 def _screen(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir, write_text
+    from reunite.ingest import mapping_from_options
     from reunite.pipeline import screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
@@ -171,6 +177,8 @@ def _screen(args: argparse.Namespace) -> int:
         check_output(args.out, inputs=inputs)
     if args.model_out is not None:
         check_output(args.model_out, option="--model-out", inputs=[*inputs, args.out])
+    if args.report is not None:
+        check_output(args.report, option="--report", inputs=[*inputs, args.out, args.model_out])
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)
@@ -189,14 +197,20 @@ def _screen(args: argparse.Namespace) -> int:
                                 [*inputs, args.out])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
                     seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit)
-    out = result.to_csv(args.out, reveal_ids=args.reveal_ids)
+    out = result.to_csv(args.out, reveal_ids=args.reveal_ids, lang=args.lang)
+    report = None
+    if args.report is not None:
+        report = result.to_html(args.report, cases=args.cases, candidates=args.candidates, lang=args.lang,
+                                reveal_ids=args.reveal_ids, mapping=mapping_from_options(args.mapping))
     if args.model_out is not None:
         print(f"fitted model: {write_text(args.model_out, json.dumps(result.model.to_dict(), ensure_ascii=False))}")
     quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids)
     print(result.summary())
     for path in quarantine:
         print(f"quarantined and flagged rows: {path}")
-    print(f"ranked candidates: {out}  ({time.perf_counter() - started:.1f} s)")
+    if report is not None:
+        print(text(args.lang, "msg_report", path=report))
+    print(f"{text(args.lang, 'msg_ranked', path=out)}  ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -300,8 +314,10 @@ def _demo(args: argparse.Namespace) -> int:
     report = evaluate(truth_path, ranked, pairs_compared=result.pairs_compared,
                       n_candidates=len(result.candidates))
     print(report.format())
-    print(f"ranked candidates: {ranked}")
-    print(f"done in {time.perf_counter() - started:.1f} s")
+    html = result.to_html(args.out_dir / "report.html", cases=cases_path, candidates=candidates_path, lang=args.lang)
+    print(text(args.lang, "msg_ranked", path=ranked))
+    print(text(args.lang, "msg_report_open", path=html))
+    print(text(args.lang, "msg_done", seconds=time.perf_counter() - started))
     return 0
 
 

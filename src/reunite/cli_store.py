@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, StoreError
+from reunite.i18n import LANGUAGES, text
 from reunite.ingest import IngestReport
 from reunite.run_config import DEFAULT_TOP_K
 
@@ -79,14 +80,36 @@ def add_store_commands(commands: Any) -> None:
     plan.add_argument("--db", required=True, help=_DB_HELP)
     plan.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                       help=f"candidates per case to visit (default {DEFAULT_TOP_K})")
-    plan.add_argument("--out", required=True, type=Path, help="plan CSV to write")
+    plan.add_argument("--out", required=True, type=Path,
+                      help="plan CSV to write; a name ending .html writes printable visit sheets instead")
     plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
+    plan.add_argument("--lang", choices=LANGUAGES, default="en",
+                      help="language of the visit sheets and of this command's messages (default en)")
+
+    report = commands.add_parser(
+        "report", help="write one self-contained HTML report of a RANKED.csv or of the stored ranking")
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--ranked", type=Path, help="RANKED.csv (needs --cases and --candidates)")
+    source.add_argument("--db", help=_DB_HELP + " (the current stored top-k, DNA outcomes, the last run)")
+    report.add_argument("--cases", type=Path, help="the cases CSV or XLSX the ranking was made from")
+    report.add_argument("--candidates", type=Path, help="the candidates CSV or XLSX")
+    report.add_argument("--previous", type=Path, help="an earlier RANKED.csv: mark cases whose top-k changed since")
+    report.add_argument("--out", required=True, type=Path, help="HTML file to write")
+    report.add_argument("--top-k", type=int, default=None, help="ranks per case to show (default: all stored)")
+    report.add_argument("--detail-ranks", type=int, default=None,
+                        help="ranks per case charted and shown record by record (default 3)")
+    report.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report (default en)")
+    report.add_argument("--title", default=None, help="the report's title")
+    report.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
+    report.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
+                        help="map an input header to a column (as for screen)")
 
 
 def run_store_command(args: argparse.Namespace) -> int:
     """Run a command registered by :func:`add_store_commands`; returns the exit code."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "dna record": _dna_record,
+        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "report": _report,
+        "dna record": _dna_record,
         "dna import": _dna_import,
         "dna profiles": _dna_profiles,
     }
@@ -293,17 +316,66 @@ def _plan(args: argparse.Namespace) -> int:
 
     config = RunConfig(top_k=args.top_k)
     check_output(args.out, inputs=[_sqlite_file(args.db)])
+    sheets = args.out.suffix.lower() in (".html", ".htm")
     with open_store(args.db, create=False) as store:
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
-    out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
+        reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
+    if sheets:
+        from reunite.report import visits_from_plan, write_visit_sheets
+
+        out = write_visit_sheets(args.out, visits_from_plan(plan, reasons, lang=args.lang), lang=args.lang,
+                                 reveal_ids=args.reveal_ids)
+        print(text(args.lang, "msg_plan_html", path=out))
+    else:
+        out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
+        print(text(args.lang, "msg_plan_csv", path=out))
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}
     in_database = sum(row.action == "compare in database" for row in plan)
-    print(f"sampling plan: {out}")
-    print(f"{len(plan)} persons for {len(cases)} cases: {len(plan) - in_database} samples to collect, "
-          f"{in_database} to compare in the database")
-    print(f"{'province':<12}{'county':<28}{'persons':>8}{'cases':>8}{'samples':>9}")
+    print(text(args.lang, "msg_plan_summary", persons=len(plan), cases=len(cases),
+               collect=len(plan) - in_database, database=in_database))
+    heads = [text(args.lang, f"msg_plan_{key}") for key in ("province", "county", "persons", "cases", "samples")]
+    unknown = text(args.lang, "msg_unknown")
+    print(f"{heads[0]:<12}{heads[1]:<28}{heads[2]:>8}{heads[3]:>8}{heads[4]:>9}")
     for s in summary:
-        print(f"{s.province or '(unknown)':<12}{s.county or '(unknown)':<28}{s.persons:>8}{s.cases:>8}"
+        print(f"{s.province or unknown:<12}{s.county or unknown:<28}{s.persons:>8}{s.cases:>8}"
               f"{s.samples_to_collect:>9}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from reunite.export import check_output
+    from reunite.report import DEFAULT_DETAIL_RANKS, report_from_ranked, write_report
+
+    if args.top_k is not None and args.top_k < 1:
+        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    if args.detail_ranks is None:
+        args.detail_ranks = DEFAULT_DETAIL_RANKS
+    if args.detail_ranks < 1:
+        raise InputError(f"--detail-ranks: expected a whole number >= 1, got {args.detail_ranks}")
+    inputs = [args.ranked, args.cases, args.candidates, args.previous, _sqlite_file(args.db) if args.db else None]
+    check_output(args.out, inputs=inputs)
+    if args.ranked is not None:
+        if args.cases is None or args.candidates is None:
+            raise InputError("--ranked needs --cases and --candidates (the files it was screened from)")
+        from reunite.ingest import mapping_from_options
+
+        data = report_from_ranked(_existing_file(args.ranked, "--ranked"), _existing_file(args.cases, "--cases"),
+                                  _existing_file(args.candidates, "--candidates"), previous=args.previous,
+                                  mapping=mapping_from_options(args.mapping), title=args.title)
+        if args.top_k is not None:
+            import dataclasses
+
+            data = dataclasses.replace(data, cases=tuple(
+                dataclasses.replace(c, candidates=c.candidates[:args.top_k]) for c in data.cases))
+    else:
+        from reunite.stored_report import report_from_store
+
+        if args.cases or args.candidates or args.previous:
+            raise InputError("--db reads the cases, candidates and the last run from the store: "
+                             "drop --cases, --candidates and --previous")
+        with open_store(args.db, create=False) as store:
+            data = report_from_store(store, top_k=args.top_k, title=args.title)
+    out = write_report(args.out, data, lang=args.lang, reveal_ids=args.reveal_ids, detail_ranks=args.detail_ranks)
+    print(text(args.lang, "msg_report", path=out))
     return 0

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite.errors import InputError, MissingColumnsError
+from reunite.i18n import RANKED_HEADERS
 from reunite.ingest.encoding import decode_text
 
 __all__ = ["KS", "Evaluation", "evaluate", "top_score_auc"]
@@ -91,6 +92,9 @@ class Evaluation:
         return "\n".join(lines)
 
 
+_ENGLISH = {chinese: english for english, chinese in RANKED_HEADERS["zh"].items()}
+
+
 def _rows(
     source: str | Path | Rows, required: tuple[str, ...], label: str
 ) -> tuple[str, list[Mapping[str, Any]]]:
@@ -110,6 +114,9 @@ def _rows(
         except csv.Error as exc:
             raise InputError(f"{where} line {reader.line_num}: expected CSV, got {exc}") from None
         found = list(reader.fieldnames or [])
+        if any(name in _ENGLISH for name in found):  # a RANKED.csv written with --lang zh
+            rows = [{_ENGLISH.get(k, k): v for k, v in row.items()} for row in rows]
+            found = [_ENGLISH.get(name, name) for name in found]
     else:
         rows = list(source)
         found = list(rows[0].keys()) if rows else list(required)

@@ -22,6 +22,7 @@ from tqdm import tqdm
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
+from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
 from reunite.matching.compare import compare
@@ -122,16 +123,58 @@ class ScreenResult:
         return [dict(zip(RANKED_COLUMNS, values, strict=True))
                 for values in zip(*(self.columns[c].tolist() for c in RANKED_COLUMNS), strict=True)]
 
-    def to_csv(self, path: str | Path, *, reveal_ids: bool = False) -> Path:
+    def to_csv(self, path: str | Path, *, reveal_ids: bool = False, lang: Language = "en") -> Path:
         """Write RANKED.csv for Excel/WPS: UTF-8 with BOM, formula-safe, ID numbers masked.
 
         Unless ``reveal_ids``, ID-shaped values are masked in every column, ``person_id`` too (some
         agencies use the ID number as the person_id). The file is written whole or not at all.
+        ``lang="zh"``: Chinese headers, sexes and reasons (:mod:`reunite.i18n`).
         """
+        lang = check_language(lang)
         columns = dict(self.columns)
         if reveal_ids:
             columns["id_number"] = self.candidates.id_number[self._cand_rows()]
-        return write_ranked_csv(path, columns, reveal_ids=reveal_ids)
+        if lang != "en":
+            columns["reasons"] = np.array(format_reasons(self.model.spec.comparisons, self.levels,
+                                                         self.contributions, lang), dtype=object)
+        return write_ranked_csv(path, columns, reveal_ids=reveal_ids, lang=lang)
+
+    def to_html(
+        self, path: str | Path, *, cases: TableLike | None = None, candidates: TableLike | None = None,
+        previous: str | Path | None = None, lang: Language = "en", reveal_ids: bool = False,
+        title: str | None = None, mapping: Mapping[str, str] | None = None,
+        detail_ranks: int | None = None,
+    ) -> Path:
+        """Write the screen as one self-contained HTML report (:mod:`reunite.report`).
+
+        ``cases`` and ``candidates`` (paths or DataFrames of the screened inputs) give the records'
+        full text (marks, dates as written; read with ``mapping``); without them the normalized fields
+        are shown.
+        ``previous``: an earlier RANKED.csv, to mark the cases whose top-k changed since. ID numbers
+        are masked unless ``reveal_ids``; ``lang`` is ``"en"`` or ``"zh"``; ``detail_ranks``: the ranks
+        per case charted and shown record beside record (default 3; all are in the case's table). Returns the file
+        written.
+
+        Examples
+        --------
+        >>> import pathlib, tempfile
+        >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
+        >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["李小红"], "sex": ["F"],
+        ...                        "birth_date": ["1988-05-20"]})
+        >>> out = screen(cases, people).to_html(pathlib.Path(tempfile.mkdtemp()) / "report.html", lang="zh")
+        >>> html = out.read_text(encoding="utf-8")
+        >>> html.count('<section class="case"'), "记录对照" in html, "<mark>小</mark>" in html
+        (1, True, True)
+        """
+        from reunite.report import DEFAULT_DETAIL_RANKS, report_from_columns, write_report
+
+        lang = check_language(lang)
+        data = report_from_columns(
+            self.columns, self.cases, self.candidates, self.model.spec.comparisons, self.levels, self.contributions,
+            self.pairs_compared, case_source=cases, candidate_source=candidates, previous=previous, title=title,
+            mapping=mapping)
+        return write_report(path, data, lang=lang, reveal_ids=reveal_ids,
+                            detail_ranks=DEFAULT_DETAIL_RANKS if detail_ranks is None else detail_ranks)
 
     def _cand_rows(self) -> npt.NDArray[np.int64]:
         return np.asarray(self.columns["_cand_row"], dtype=np.int64)
@@ -175,10 +218,11 @@ class ScreenResult:
         return "\n".join(lines)
 
 
-def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], *, reveal_ids: bool = False) -> Path:
+def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], *, reveal_ids: bool = False,
+                     lang: Language = "en") -> Path:
     """RANKED.csv from aligned arrays of :data:`RANKED_COLUMNS` (what ``ScreenResult.to_csv`` and
     ``reunite export`` write): scores to 3 decimals, probabilities to 6; ID-shaped values masked
-    unless ``reveal_ids``."""
+    unless ``reveal_ids``; with ``lang="zh"`` Chinese headers and sexes (the reasons as given)."""
     score = np.round(np.asarray(columns["score"]).astype(np.float64), 3)
     probability = np.round(np.asarray(columns["probability"]).astype(np.float64), 6)
     case_probability = np.round(np.asarray(columns["case_probability"]).astype(np.float64), 6)
@@ -187,7 +231,11 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], 
         np.asarray(columns["person_id"]).tolist(), score.tolist(), probability.tolist(), case_probability.tolist(),
         *(np.asarray(columns[c]).tolist() for c in RANKED_COLUMNS[6:]),
     ]
-    return write_csv(path, RANKED_COLUMNS, zip(*data, strict=True), reveal_ids=reveal_ids)
+    headers = tuple(RANKED_HEADERS[lang].get(c, c) for c in RANKED_COLUMNS)
+    if lang != "en":
+        at = RANKED_COLUMNS.index("sex")
+        data[at] = [sex_text(lang, str(v)) for v in data[at]]
+    return write_csv(path, headers, zip(*data, strict=True), reveal_ids=reveal_ids)
 
 
 def explain(

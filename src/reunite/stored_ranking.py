@@ -22,9 +22,9 @@ from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.model import FellegiSunter
 from reunite.merge import posteriors, states_from_store
 from reunite.pipeline import RANKED_COLUMNS, SEX_TEXT, load_side, write_ranked_csv
-from reunite.store import Store
+from reunite.store import Store, TopKRow
 
-__all__ = ["export_topk"]
+__all__ = ["export_topk", "stored_topk"]
 
 
 def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reveal_ids: bool = False) -> int:
@@ -38,6 +38,15 @@ def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reve
         The store holds no succeeded re-screen, or a stored case lacks its totals (stored before
         revision 0005: run ``reunite rescreen`` once first).
     """
+    rows, columns = stored_topk(store, top_k=top_k, reveal_ids=reveal_ids)
+    write_ranked_csv(out, columns, reveal_ids=reveal_ids)
+    return len(rows)
+
+
+def stored_topk(
+    store: Store, *, top_k: int | None = None, reveal_ids: bool = False
+) -> tuple[list[TopKRow], dict[str, Any]]:
+    """The stored rows :func:`export_topk` writes, and their RANKED.csv columns (aligned lists)."""
     run = store.last_succeeded_run()
     fitted = store.fitted_model()
     if run is None or fitted is None:
@@ -79,5 +88,4 @@ def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reve
         "pairs_compared": [states[r.case_id].pairs for r in rows],
     }
     assert set(columns) == set(RANKED_COLUMNS)
-    write_ranked_csv(out, columns, reveal_ids=reveal_ids)
-    return len(rows)
+    return rows, columns

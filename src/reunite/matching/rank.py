@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from reunite._typing import F32, F64, I8, I64
+from reunite.i18n import LEVEL_LABELS_ZH, Language, reason_separator
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.spec import ComparisonName
 
@@ -150,15 +151,18 @@ def outside_sums(group: I64, score: F32, n_groups: int, kept: I64) -> F64:
 
 
 def format_reasons(
-    comparisons: tuple[ComparisonName, ...], levels: I8, contributions: F32
+    comparisons: tuple[ComparisonName, ...], levels: I8, contributions: F32, lang: Language = "en"
 ) -> list[str]:
     """One readable line per pair: each known field's level and its weight, strongest first.
 
     ``levels`` and ``contributions`` have shape (comparisons, pairs); null levels are left out.
+    ``lang="zh"`` writes the labels of :data:`reunite.i18n.LEVEL_LABELS_ZH`, joined by "；".
 
-    >>> format_reasons(("surname", "birth"), np.array([[0], [3]], dtype=np.int8),
-    ...                np.array([[-0.8], [2.3]], dtype=np.float32))
+    >>> levels, weights = np.array([[0], [3]], dtype=np.int8), np.array([[-0.8], [2.3]], dtype=np.float32)
+    >>> format_reasons(("surname", "birth"), levels, weights)
     ['born within 1 year +2.3; surname differs −0.8']
+    >>> format_reasons(("surname", "birth"), levels, weights, lang="zh")
+    ['出生相差1年内 +2.3；姓氏不同 −0.8']
     """
     n_pairs = levels.shape[1] if levels.ndim == 2 else 0
     owners = [REGISTRY[name] for name in comparisons]
@@ -170,7 +174,12 @@ def format_reasons(
             if level < 0:
                 continue
             weight = float(contributions[k, j])
-            parts.append((abs(weight), comparison.reason(level, weight)))
+            zh = LEVEL_LABELS_ZH.get(comparison.name, ())
+            if lang == "en" or len(zh) != len(comparison.labels):
+                parts.append((abs(weight), comparison.reason(level, weight)))
+            else:
+                sign = "+" if weight >= 0 else "−"
+                parts.append((abs(weight), f"{zh[level]} {sign}{abs(weight):.1f}"))
         parts.sort(key=lambda item: -item[0])
-        lines.append("; ".join(text for _, text in parts))
+        lines.append(reason_separator(lang).join(text for _, text in parts))
     return lines

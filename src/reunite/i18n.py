@@ -1,0 +1,266 @@
+"""Every word reunite shows a person, one table per language: English (the default) and Chinese.
+
+The English labels of comparison levels live with their comparison
+(:data:`reunite.matching.comparisons.REGISTRY`), which owns their order; the Chinese ones are here,
+level by level in the same order (a test holds the two aligned). Everything else a report, a visit
+sheet, RANKED.csv's headers or a command's closing lines say is looked up in :data:`TEXT` by key.
+This module imports nothing of reunite but the error tree, so every stage may use it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+from reunite.errors import ConfigError
+
+__all__ = [
+    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "check_language", "reason_separator",
+    "sex_text", "text",
+]
+
+Language = Literal["en", "zh"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
+# Chinese labels of each comparison's levels, index = level (English: Comparison.labels). A comparison
+# missing here (or with another number of levels) is written with its English labels; a test keeps the
+# two aligned.
+LEVEL_LABELS_ZH: dict[str, tuple[str, ...]] = {
+    "given_name": ("名字不同", "名字拼音相近", "名字方言模糊拼音相同", "名字拼音相同", "名字相同"),
+    "surname": ("姓氏不同", "姓氏拼音相同", "姓氏相同"),
+    "birth": ("出生日期相差较远", "出生相差3年内", "出生相差2年内", "出生相差1年内",
+              "把1日当作整月（1月1日当作整年）则出生日期相符", "按农历换算出生日期相符", "出生日期重叠或相差一月内",
+              "出生日期相同"),
+    "birth_monthday": ("生日不同（另一年）", "生日相同（另一年）"),
+    "region": ("地区相距远", "地区相邻", "同省", "同市", "同县"),
+    "vague_place": ("不在案件大致地点所在省", "在案件所在市的省内，另一个市", "案件只知到省：同省",
+                    "案件只知到市：同市"),
+    "route": ("外省，不在已知拐卖路线上", "外省，在已知拐卖路线上", "外省，在主要拐卖路线上"),
+    "registration": ("按时登记户口", "户口登记较晚", "户口登记晚数年", "走失数年后登记户口",
+                     "走失后两年内登记户口"),
+    "timeline": ("走失很久之后出生", "走失后不久出生", "走失之前出生"),
+    "marks": ("体貌特征不同", "体貌特征有共同点", "体貌特征部分相符", "体貌特征相符"),
+}
+
+# RANKED.csv's headers per language (the English ones are the data contract).
+RANKED_HEADERS: dict[Language, dict[str, str]] = {
+    "en": {},
+    "zh": {
+        "case_id": "案件编号", "rank": "排名", "person_id": "人员编号", "score": "得分", "probability": "概率",
+        "case_probability": "案件有匹配的概率", "reasons": "理由", "name": "姓名", "sex": "性别",
+        "birth_date": "出生日期", "region": "户籍地", "id_number": "身份证号", "pairs_compared": "比对人数",
+    },
+}
+
+_SEX = {"en": {"M": "M", "F": "F", "": ""}, "zh": {"M": "男", "F": "女", "": ""}}
+
+TEXT: dict[Language, dict[str, str]] = {
+    "en": {
+        # the report
+        "report_title": "reunite: ranked candidates",
+        "summary": "Summary",
+        "cases_screened": "cases screened",
+        "pairs_compared": "pairs compared",
+        "cases_ranked": "cases with ranked candidates",
+        "cases_p50": "cases with a candidate at p ≥ 0.5",
+        "cases_p90": "cases with a candidate at p ≥ 0.9",
+        "cases_changed": "cases whose top-k changed in the last run",
+        "dna_outcomes": "DNA outcomes",
+        "dna_confirmed": "confirmed",
+        "dna_excluded": "excluded",
+        "dna_pending": "pending",
+        "dna_none": "no DNA outcomes recorded",
+        "first_scores": "Score of each case's first candidate (bits)",
+        "likely_match": "child likely among the candidates (case probability ≥ 0.5)",
+        "unlikely_match": "child likely not among them",
+        "field_colours": "Field weights (bits): colours",
+        "filters": "Filters",
+        "filter_region": "region",
+        "filter_all": "all",
+        "filter_probability": "first candidate p ≥",
+        "filter_changed": "changed since last run only",
+        "shown": "cases shown",
+        "cases": "Cases",
+        "case": "Case",
+        "case_probability": "case probability",
+        "changed": "changed in last run",
+        "rank": "rank",
+        "person": "person",
+        "score": "score",
+        "probability": "probability",
+        "reasons": "reasons",
+        "field": "field",
+        "weight": "weight",
+        "case_record": "case",
+        "candidate_record": "candidate",
+        "no_candidates": "no candidates ranked",
+        "weights_chart": "Field weights of the first {n} candidates (bits; right = for, left = against)",
+        "records_side_by_side": "records side by side",
+        "today": "today",
+        "generated": "generated",
+        "source": "source",
+        "ids_masked": "ID numbers masked",
+        "ids_revealed": "ID numbers NOT masked (--reveal-ids)",
+        "detail_note": "Charts and side-by-side records for the first {n} candidates of each case; "
+                       "every ranked candidate is in its case's table, with its strongest reasons "
+                       "(all of them are in RANKED.csv).",
+        "dna": "DNA",
+        "all_cases": "all cases",
+        "same_characters": "same character",
+        "same_sound": "same sound (同音字)",
+        # record fields
+        "f_name": "name", "f_alias": "childhood name", "f_former_names": "former names", "f_sex": "sex",
+        "f_birth_date": "birth date", "f_birth_calendar": "calendar", "f_missing_date": "missing date",
+        "f_missing_region": "missing region", "f_region": "region", "f_registration_date": "registered",
+        "f_marks": "marks", "f_id_number": "ID number", "f_dates": "dates",
+        # comparisons (chart legend)
+        "c_given_name": "given name", "c_surname": "surname", "c_birth": "birth", "c_birth_monthday": "birthday",
+        "c_region": "region", "c_vague_place": "vague place",
+        "c_route": "route", "c_registration": "registration", "c_timeline": "timeline",
+        "c_marks": "marks", "c_other": "other",
+        # visit sheets
+        "plan_title": "DNA sampling visit sheets",
+        "plan_county": "county",
+        "plan_unknown_county": "(county unknown)",
+        "plan_unknown_township": "(township not in the address)",
+        "plan_township": "township",
+        "plan_persons": "persons",
+        "plan_to_collect": "samples to collect",
+        "plan_in_database": "compare in the database (profile on file)",
+        "plan_person": "person",
+        "plan_cases": "cases (rank, probability)",
+        "plan_reasons": "three strongest reasons",
+        "plan_notes": "notes",
+        "plan_page": "page",
+        "plan_visited": "visited ☐  sample taken ☐",
+        "plan_empty": "nobody to visit: no open case has a candidate left to sample",
+        # command line
+        "msg_ranked": "ranked candidates: {path}",
+        "msg_report": "report: {path}",
+        "msg_report_open": "report: {path}  (open it in a browser; it needs no network)",
+        "msg_plan_html": "visit sheets: {path}",
+        "msg_done": "done in {seconds:.1f} s",
+        "msg_plan_csv": "sampling plan: {path}",
+        "msg_plan_summary": "{persons} persons for {cases} cases: {collect} samples to collect, "
+                            "{database} to compare in the database",
+        "msg_plan_province": "province", "msg_plan_county": "county", "msg_plan_persons": "persons",
+        "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
+    },
+    "zh": {
+        "report_title": "reunite：候选人排名",
+        "summary": "概况",
+        "cases_screened": "筛查案件数",
+        "pairs_compared": "比对对数",
+        "cases_ranked": "有候选人的案件",
+        "cases_p50": "有候选人概率 ≥ 0.5 的案件",
+        "cases_p90": "有候选人概率 ≥ 0.9 的案件",
+        "cases_changed": "上次运行中候选名单有变化的案件",
+        "dna_outcomes": "DNA 比对结果",
+        "dna_confirmed": "已确认",
+        "dna_excluded": "已排除",
+        "dna_pending": "待检",
+        "dna_none": "尚无 DNA 比对结果",
+        "first_scores": "各案件第一候选人的得分（比特）",
+        "likely_match": "孩子很可能在候选人中（案件匹配概率 ≥ 0.5）",
+        "unlikely_match": "孩子很可能不在候选人中",
+        "field_colours": "各项权重（比特）：颜色",
+        "filters": "筛选",
+        "filter_region": "地区",
+        "filter_all": "全部",
+        "filter_probability": "第一候选人概率 ≥",
+        "filter_changed": "只看上次运行后有变化的",
+        "shown": "显示案件数",
+        "cases": "案件",
+        "case": "案件",
+        "case_probability": "案件匹配概率",
+        "changed": "上次运行有变化",
+        "rank": "排名",
+        "person": "人员",
+        "score": "得分",
+        "probability": "概率",
+        "reasons": "理由",
+        "field": "项目",
+        "weight": "权重",
+        "case_record": "案件",
+        "candidate_record": "候选人",
+        "no_candidates": "没有候选人",
+        "weights_chart": "前 {n} 名候选人的各项权重（比特；向右为支持，向左为反对）",
+        "records_side_by_side": "记录对照",
+        "today": "今",
+        "generated": "生成时间",
+        "source": "来源",
+        "ids_masked": "身份证号已遮蔽",
+        "ids_revealed": "身份证号未遮蔽（--reveal-ids）",
+        "detail_note": "每个案件前 {n} 名候选人附图表和记录对照；所有候选人都列在案件表格中，附最强的几条理由"
+                       "（全部理由见 RANKED.csv）。",
+        "dna": "DNA",
+        "all_cases": "全部案件",
+        "same_characters": "相同的字",
+        "same_sound": "同音字",
+        "f_name": "姓名", "f_alias": "小名", "f_former_names": "曾用名", "f_sex": "性别",
+        "f_birth_date": "出生日期", "f_birth_calendar": "历法", "f_missing_date": "走失日期",
+        "f_missing_region": "走失地点", "f_region": "户籍地", "f_registration_date": "入户日期",
+        "f_marks": "体貌特征", "f_id_number": "身份证号", "f_dates": "日期",
+        "c_given_name": "名字", "c_surname": "姓氏", "c_birth": "出生日期", "c_birth_monthday": "生日",
+        "c_region": "地区", "c_vague_place": "大致地点",
+        "c_route": "拐卖路线", "c_registration": "户口登记", "c_timeline": "时间先后",
+        "c_marks": "体貌特征", "c_other": "其他",
+        "plan_title": "DNA 采样走访单",
+        "plan_county": "县区",
+        "plan_unknown_county": "（县区不明）",
+        "plan_unknown_township": "（地址中无乡镇）",
+        "plan_township": "乡镇街道",
+        "plan_persons": "走访人数",
+        "plan_to_collect": "需采样",
+        "plan_in_database": "数据库比对（已有 DNA 档案）",
+        "plan_person": "人员",
+        "plan_cases": "可能对应的案件（排名，概率）",
+        "plan_reasons": "最强的三条理由",
+        "plan_notes": "备注",
+        "plan_page": "第",
+        "plan_visited": "已走访 ☐  已采样 ☐",
+        "plan_empty": "没有需要走访的人：所有未结案件都没有待采样的候选人",
+        "msg_ranked": "候选人排名：{path}",
+        "msg_report": "报告：{path}",
+        "msg_report_open": "报告：{path}（用浏览器打开，无需联网）",
+        "msg_plan_html": "走访单：{path}",
+        "msg_done": "用时 {seconds:.1f} 秒",
+        "msg_plan_csv": "采样计划：{path}",
+        "msg_plan_summary": "走访 {persons} 人，涉及 {cases} 个案件：需采样 {collect} 人，数据库比对 {database} 人",
+        "msg_plan_province": "省", "msg_plan_county": "县区", "msg_plan_persons": "人数",
+        "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
+    },
+}
+
+
+def check_language(value: str) -> Language:
+    """``value`` as a :data:`Language`, or a :class:`ConfigError` naming the allowed ones.
+
+    >>> check_language("zh")
+    'zh'
+    >>> check_language("cn")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: lang: expected one of en, zh; got 'cn'
+    """
+    if value not in LANGUAGES:
+        raise ConfigError(f"lang: expected one of {', '.join(LANGUAGES)}; got {value!r}")
+    return "zh" if value == "zh" else "en"
+
+
+def text(lang: Language, key: str, **values: object) -> str:
+    """The text of ``key`` in ``lang``, formatted with ``values``.
+
+    >>> text("zh", "msg_report", path="r.html")
+    '报告：r.html'
+    """
+    return TEXT[lang][key].format(**values) if values else TEXT[lang][key]
+
+
+def reason_separator(lang: Language) -> str:
+    """What joins the reasons of one pair: ``"; "`` in English, ``"；"`` in Chinese."""
+    return "；" if lang == "zh" else "; "
+
+
+def sex_text(lang: Language, code: str) -> str:
+    """M/F as shown in ``lang`` (男/女 in Chinese); anything else as it is."""
+    return _SEX[lang].get(code, code)

@@ -1,0 +1,102 @@
+"""reunite report / plan --out *.html / screen --report --lang / demo: the HTML outputs from the command line."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reunite.cli import main
+from reunite.synth import generate, write
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("report-cli")
+    write(generate(30, 1500, seed=11), folder)
+    return folder
+
+
+def test_screen_writes_chinese_ranked_csv_and_report(data: Path, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    out, report = tmp_path / "ranked.csv", tmp_path / "report.html"
+    code = main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--top-k", "5", "--out", str(out), "--report", str(report), "--lang", "zh"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert f"报告：{report}" in printed and f"候选人排名：{out}" in printed
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(",")[:7] == ["案件编号", "排名", "人员编号", "得分", "概率", "案件有匹配的概率", "理由"]
+    html = report.read_text(encoding="utf-8")
+    assert html.count('<section class="case"') == 30 and "走失地点" in html
+
+
+def test_report_from_ranked_csv_and_its_mistakes(data: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    ranked = tmp_path / "ranked.csv"
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--top-k", "4", "--out", str(ranked)]) == 0
+    out = tmp_path / "r.html"
+    assert main(["report", "--ranked", str(ranked), "--cases", str(data / "cases.csv"), "--candidates",
+                 str(data / "candidates.csv"), "--previous", str(ranked), "--out", str(out), "--top-k", "2"]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert html.count('<section class="case"') == 30
+    assert not re.search(r"<tr><td>3<td>", html)  # --top-k 2: ranks 1 and 2 only
+    assert "changed in last run</th>" in html and 'class="badge"' not in html  # same ranking: nothing changed
+    capsys.readouterr()
+    assert main(["report", "--ranked", str(ranked), "--out", str(tmp_path / "x.html")]) == 2
+    assert "--ranked needs --cases and --candidates" in capsys.readouterr().err
+    assert main(["report", "--ranked", str(ranked), "--cases", str(data / "cases.csv"), "--candidates",
+                 str(data / "candidates.csv"), "--out", str(ranked)]) == 2  # never over an input
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_report_and_visit_sheets_from_the_store(data: Path, tmp_path: Path, db_url: str,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", "--db", db_url, "--out", str(tmp_path / "none.html")]) == 2
+    assert main(["rescreen", "--db", db_url, "--cases", str(data / "cases.csv"), "--candidates",
+                 str(data / "candidates.csv"), "--top-k", "3"]) == 0
+    export = tmp_path / "export.csv"
+    assert main(["export", "--db", db_url, "--out", str(export)]) == 0
+    rows = [line.split(",") for line in export.read_text(encoding="utf-8-sig").splitlines()[1:]]
+    (c1, _, p1), (c2, _, p2) = rows[0][:3], rows[3][:3]
+    assert main(["dna", "record", "--db", db_url, "--case", c1, "--person", p1, "--outcome", "excluded"]) == 0
+    assert main(["dna", "record", "--db", db_url, "--case", c2, "--person", p2, "--outcome", "pending"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "db.html"
+    assert main(["report", "--db", db_url, "--out", str(out), "--lang", "zh"]) == 0
+    assert f"报告：{out}" in capsys.readouterr().out
+    html = out.read_text(encoding="utf-8")
+    summary = dict(re.findall(r'<tr><td>([^<]+)</td><td class="num">([^<]+)</td></tr>', html))
+    assert summary["已排除"] == "1" and summary["待检"] == "1" and summary["已确认"] == "0"
+    assert summary["上次运行中候选名单有变化的案件"] == "30"  # the first run put every case's top-k
+    assert html.count('<section class="case"') == 30 and 'class="pygal-chart dna-chart"' in html
+    sheets = tmp_path / "plan.html"
+    assert main(["plan", "--db", db_url, "--top-k", "2", "--out", str(sheets)]) == 0
+    page = sheets.read_text(encoding="utf-8")
+    assert page.count('<section class="county"') >= 3 and "three strongest reasons" in page
+    capsys.readouterr()
+    assert main(["plan", "--db", db_url, "--top-k", "2", "--out", str(tmp_path / "plan.csv"), "--lang", "zh"]) == 0
+    assert (tmp_path / "plan.csv").read_text(encoding="utf-8-sig").startswith("province,county,")  # the contract
+    printed = capsys.readouterr().out
+    assert f"采样计划：{tmp_path / 'plan.csv'}" in printed and "需采样" in printed and "persons" not in printed
+
+
+def test_demo_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--out-dir", str(tmp_path), "--cases", "20", "--candidates", "1000"]) == 0
+    report = tmp_path / "report.html"
+    assert f"report: {report}" in capsys.readouterr().out
+    assert report.read_text(encoding="utf-8").count('<section class="case"') == 20
+
+
+def test_evaluate_reads_a_chinese_ranked_csv(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outputs = {}
+    for lang in ("en", "zh"):
+        out = tmp_path / f"ranked-{lang}.csv"
+        assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                     "--top-k", "5", "--out", str(out), "--lang", lang]) == 0
+        capsys.readouterr()
+        assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(out)]) == 0
+        outputs[lang] = capsys.readouterr().out
+    assert outputs["zh"] == outputs["en"] and "recall@" in outputs["en"]

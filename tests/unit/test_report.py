@@ -1,0 +1,161 @@
+"""The HTML report and visit sheets as text: self-contained, escaped, masked, every case, both languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import reunite
+from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, TEXT
+from reunite.matching.comparisons import REGISTRY
+from reunite.report import (
+    VisitCase,
+    VisitPerson,
+    changed_cases,
+    parse_reasons,
+    read_ranked,
+    render_visit_sheets,
+    report_from_ranked,
+)
+
+ID = "11010519491231002X"
+
+
+@pytest.fixture(scope="module")
+def screened() -> reunite.ScreenResult:
+    cases = pd.DataFrame({
+        "case_id": ["C1", "C2", "C3"], "name": ["王小红", "<script>alert(1)</script>", "李强"],
+        "sex": ["女", "女", "男"], "birth_date": ["1988年5月", "1990", "1930"],
+        "missing_region": ["360302", "江西省萍乡市", "110105"], "marks": ["左耳后有痣", "", ""],
+    })
+    people = pd.DataFrame({
+        "person_id": ["P1", "P2", ID, "P4"], "name": ["李小红", "赵强", "王红", "张三"],
+        "former_names": ["王小红", "", "", ""], "sex": ["F", "F", "F", "M"],
+        "birth_date": ["1988-05-20", "1988-06-02", "1990-01-01", "1960"],
+        "id_number": [ID, "", "", ""], "region": ["江西省萍乡市安源区白源街道", "360302", "360302", "110105"],
+        "marks": ["左耳后有痣", "", "", ""],
+    })
+    return reunite.screen(cases, people, top_k=3)
+
+
+def test_every_level_label_reads_back_in_both_languages() -> None:
+    for name, comparison in REGISTRY.items():
+        assert len(LEVEL_LABELS_ZH[name]) == len(comparison.labels), name
+        for level, (en, zh) in enumerate(zip(comparison.labels, LEVEL_LABELS_ZH[name], strict=True)):
+            for label in (en, zh):
+                (found,) = parse_reasons(f"{label} −1.5")
+                assert (found.comparison, found.level, found.weight) == (name, level, -1.5)
+
+
+def test_both_languages_have_every_text() -> None:
+    assert set(TEXT["en"]) == set(TEXT["zh"])
+    assert set(RANKED_HEADERS["zh"]) == set(reunite.pipeline.RANKED_COLUMNS)
+
+
+def test_report_is_self_contained_escaped_and_masked(screened: reunite.ScreenResult, tmp_path: Path) -> None:
+    html = screened.to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    # nothing fetched: no external script, stylesheet, font or image
+    assert not re.search(r"<(?:link|img|iframe)\b|<script\s+src|@import|url\(", html)
+    assert set(re.findall(r"https?://[^\s\"'<>]+", html)) <= {"http://www.w3.org/2000/svg"}  # SVG's namespace
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert ID not in html and "110105********002X" in html
+    assert html.count('<section class="case"') == 3
+    revealed = screened.to_html(tmp_path / "revealed.html", reveal_ids=True).read_text(encoding="utf-8")
+    assert ID in revealed
+
+
+def test_report_shows_each_case_its_candidates_and_what_matched(
+    screened: reunite.ScreenResult, tmp_path: Path
+) -> None:
+    out = screened.to_html(tmp_path / "r.html", cases=None, candidates=None)
+    html = out.read_text(encoding="utf-8")
+    c1 = re.search(r'<section class="case" id="case-C1".*?</section>', html, flags=re.S)
+    assert c1 is not None
+    section = c1.group(0)
+    ranked = screened.to_pandas().query("case_id == 'C1'")
+    assert section.count("<tr><td>") >= len(ranked)
+    assert "<mark>小</mark><mark>红</mark>" in section  # the former name 王小红 shares 小红 with the case's name
+    assert 'class="pygal-chart weights-chart"' in section
+    assert "no candidates ranked" in html  # C3 (born 1930) has nobody in its window
+
+
+def test_report_in_chinese(screened: reunite.ScreenResult, tmp_path: Path) -> None:
+    html = screened.to_html(tmp_path / "zh.html", lang="zh").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html and "筛查案件数" in html and "记录对照" in html
+    assert "出生日期重叠或相差一月内 +" in html or "出生日期相同 +" in html
+    assert "born " not in html
+
+
+def test_ranked_csv_in_chinese_reads_back(screened: reunite.ScreenResult, tmp_path: Path) -> None:
+    out = screened.to_csv(tmp_path / "ranked.csv", lang="zh")
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("案件编号,排名,人员编号,得分,概率,")
+    rows = read_ranked(out)
+    english = read_ranked(screened.to_csv(tmp_path / "en.csv"))
+    assert [(r["case_id"], r["person_id"], r["score"]) for r in rows] == [
+        (r["case_id"], r["person_id"], r["score"]) for r in english]
+    assert {r["sex"] for r in rows} <= {"男", "女"}
+    for zh, en in zip(rows, english, strict=True):
+        assert [(w.comparison, w.level, w.weight) for w in parse_reasons(zh["reasons"])] == [
+            (w.comparison, w.level, w.weight) for w in parse_reasons(en["reasons"])]
+        assert "；" in zh["reasons"] or ";" not in en["reasons"]
+
+
+def test_report_from_ranked_marks_changed_cases(screened: reunite.ScreenResult, tmp_path: Path) -> None:
+    ranked = screened.to_csv(tmp_path / "ranked.csv")
+    previous = tmp_path / "previous.csv"
+    lines = ranked.read_text(encoding="utf-8-sig").splitlines()
+    previous.write_text("\n".join(line for line in lines if not line.startswith("C1,")) + "\n", encoding="utf-8")
+    cases = pd.DataFrame({"case_id": ["C1", "C2", "C3"], "sex": ["女", "女", "男"], "birth_date": ["", "", ""]})
+    people = pd.DataFrame({"person_id": ["P1", "P2", ID, "P4"], "sex": ["F", "F", "F", "M"],
+                           "birth_date": ["", "", "", ""]})
+    data = report_from_ranked(ranked, cases, people, previous=previous)
+    assert [c.case_id for c in data.cases if c.changed] == ["C1"]
+    assert data.changed_known and data.pairs_compared == screened.pairs_compared
+    first = data.cases[0].candidates[0]
+    assert first.probability == pytest.approx(float(screened.to_pandas()["probability"].iloc[0]), abs=1e-6)
+    assert first.weights  # read back from the reasons
+
+
+def test_changed_cases_counts_entries_and_order() -> None:
+    previous = [{"case_id": "C1", "rank": 1, "person_id": "P1"}, {"case_id": "C1", "rank": 2, "person_id": "P2"}]
+    assert changed_cases({"C1": ("P1", "P2")}, previous) == set()
+    assert changed_cases({"C1": ("P2", "P1")}, previous) == {"C1"}
+    assert changed_cases({"C1": ("P1", "P2"), "C2": ("P3",)}, previous) == {"C2"}
+
+
+def test_visit_sheets_group_by_county_and_township_with_masked_ids() -> None:
+    def person(pid: str, county: str, region: str) -> VisitPerson:
+        return VisitPerson(county, reunite.report.township_of(region), pid, "王芳", "F", "1988", ID, region, False,
+                           0.8, (VisitCase("C1", 1, 0.8, ("same county +7.5", "born the same day +6.1")),))
+
+    people = [person("P1", "江西省萍乡市安源区", "江西省萍乡市安源区白源街道"),
+              person("P2", "江西省萍乡市安源区", "江西省萍乡市安源区白源街道"),
+              person("P3", "江西省萍乡市安源区", "360302"), person("P4", "北京市西城区", "北京市西城区广安门外街道")]
+    html = render_visit_sheets(people, lang="zh")
+    assert html.count('<section class="county"') == 2
+    assert html.count("乡镇街道: 白源街道") == 1 and "（地址中无乡镇）" in html
+    assert ID not in html and html.count("110105********002X") == 4
+    assert html.count('<td class="notes">') == 4
+    assert "@page{size:A4" in html and "counter(page)" in html
+    assert render_visit_sheets([], lang="en").count("nobody to visit") == 1
+
+
+def test_homophones_are_marked_apart_from_same_characters(tmp_path: Path) -> None:
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["谢美涵"], "sex": ["女"], "birth_date": ["2004"]})
+    people = pd.DataFrame({"person_id": ["P1"], "name": ["谢梅涵"], "sex": ["F"], "birth_date": ["2004-08-09"]})
+    html = reunite.screen(cases, people, top_k=1).to_html(tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "<mark>谢</mark><mark class=h>梅</mark><mark>涵</mark>" in html
+    assert "<mark>谢</mark><mark class=h>美</mark><mark>涵</mark>" in html
+
+
+def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
+    from reunite.report.charts import COLOURS
+    from reunite.report.data import COMPARISON_ORDER
+
+    assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
+    assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
+    assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)
