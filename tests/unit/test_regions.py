@@ -110,6 +110,8 @@ def test_traditional_characters_resolve_as_simplified() -> None:
     # families abroad and in Hong Kong and Taiwan write 江西省萍鄉市安源區
     assert triple(resolve_region("江西省萍鄉市安源區")) == ANYUAN
     assert resolve_region("雲南省").level == 1 and resolve_region("雲南省") == resolve_region("云南省")
+    # only as a second reading: OpenCC would turn the simplified name 乾安县 into 干安县, no place at all
+    assert resolve_region("吉林省松原市乾安县").county == 220723
 
 
 def test_municipality_with_placeholder_parts() -> None:

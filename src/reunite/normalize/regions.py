@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -250,8 +251,20 @@ def _merge(state: Target, chosen: Sequence[_Candidate]) -> tuple[Target, bool] |
 
 
 def _clean_text(text: str) -> str:
-    # 雲南省 is 云南省: the tables hold simplified names (to_simplified also folds full-width forms)
-    return _NOISE.sub(" ", to_simplified(text))
+    return _NOISE.sub(" ", unicodedata.normalize("NFKC", text))
+
+
+def _or_simplified(text: str, region: Region) -> Region:
+    """``region`` read from ``text``, or what the text gives in simplified characters when that is more
+    precise: 雲南省 is 云南省. Only as a second reading: converting every address would turn place
+    names written with characters OpenCC simplifies (乾安县 -> 干安县) into no place."""
+    if region.level == 3:
+        return region
+    simplified = _NOISE.sub(" ", to_simplified(text))
+    if simplified == _clean_text(text):
+        return region
+    other = _scan(simplified)[0]
+    return other if other.level > region.level else region
 
 
 @cache
@@ -330,7 +343,7 @@ def _scan(text: str) -> tuple[Region, int | None]:
 
 
 def _resolve_text(text: str) -> Region:
-    return _scan(_clean_text(text))[0]
+    return _or_simplified(text, _scan(_clean_text(text))[0])
 
 
 @lru_cache(maxsize=1 << 17)
@@ -389,13 +402,13 @@ class _PrefixMemo:
         for length in self._lengths:
             if (found := self._by_prefix.get(text[:length])) is not None and length <= len(text):
                 self._hits[length] += 1
-                return found
+                return _or_simplified(stripped, found)
         region, extent = _scan(text)
         if extent is not None:
             self._hits.setdefault(extent, 0)
             self._by_prefix[text[:extent]] = region
             self._lengths = sorted(self._hits, key=self._hits.__getitem__, reverse=True)
-        return region
+        return _or_simplified(stripped, region)
 
 
 def resolve_regions(texts: Sequence[str]) -> RegionArrays:
