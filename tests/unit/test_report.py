@@ -52,7 +52,9 @@ def test_every_level_label_reads_back_in_both_languages() -> None:
 
 def test_both_languages_have_every_text() -> None:
     assert set(TEXT["en"]) == set(TEXT["zh"])
-    assert set(RANKED_HEADERS["zh"]) == set(reunite.pipeline.RANKED_COLUMNS)
+    from reunite.pipeline import RANKED_COLUMNS  # not reunite.pipeline: a submodule is an attribute only once imported
+
+    assert set(RANKED_HEADERS["zh"]) == set(RANKED_COLUMNS)
 
 
 def test_report_is_self_contained_escaped_and_masked(screened: reunite.ScreenResult, tmp_path: Path) -> None:
@@ -159,3 +161,30 @@ def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
     assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
     assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
     assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)
+
+
+def test_fit_report_in_both_languages() -> None:
+    from reunite.matching.learn import FitReport
+
+    fitted = FitReport(accepted=True, reason="", cases=1200, pairs=45000, expected_matches=812.4, confident_cases=790,
+                       share_matched=0.66, iterations=7, converged=True,
+                       moved=(("birth", "same birth date", 9.5, 10.75),))
+    assert fitted.format() == (
+        "m fitted on 1,200 cases (45,000 pairs): 790 cases with a likely child, 812 expected true pairs, "
+        "7 EM iterations\n  weights that moved most (1 moved by a bit or more):\n"
+        f"  {'birth':<13} {'same birth date':<44}  +9.50 -> +10.75 bits")
+    assert fitted.format("zh").splitlines() == [
+        "已用 1,200 个案件（45,000 对）拟合 m：790 个案件很可能有孩子在候选人中，预计真实配对 812 对，EM 迭代 7 次",
+        "  变化最大的权重（1 项变化 1 比特以上）：",
+        f"  {'birth':<13} {'same birth date':<44}  +9.50 -> +10.75 比特"]
+    refused = FitReport(accepted=False, reason="too few cases", cases=3, pairs=9, expected_matches=0.0,
+                        confident_cases=0, share_matched=0.0, iterations=0, converged=False)
+    assert refused.format() == "m not fitted (too few cases); the model's own m is used"
+    assert refused.format("zh") == "未拟合 m（too few cases）；使用模型自带的 m"
+
+
+def test_screen_summary_in_chinese(screened: reunite.ScreenResult) -> None:
+    english, chinese = screened.summary(), screened.summary("zh")
+    assert english.startswith("screened 3 cases against ")
+    assert chinese.startswith("筛查 3 个案件，候选人 ") and "个案件有候选人排名（前" in chinese
+    assert len(english.splitlines()) == len(chinese.splitlines())
