@@ -94,7 +94,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "case",
         "candidate_record": "candidate",
         "no_candidates": "no candidates ranked",
-        "weights_chart": "Field weights of the first {n} candidates (bits; right = for, left = against)",
+        "weights_chart": "How the score of each of the first {n} candidates adds up, field by field (bits; a step to "
+                         "the right is for, to the left against; the last bar is the score)",
         "records_side_by_side": "records side by side",
         "today": "today",
         "generated": "generated",
@@ -220,7 +221,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "案件",
         "candidate_record": "候选人",
         "no_candidates": "没有候选人",
-        "weights_chart": "前 {n} 名候选人的各项权重（比特；向右为支持，向左为反对）",
+        "weights_chart": "前 {n} 名候选人的得分逐项累加（比特；向右一步为支持，向左为反对；最后一条为总分）",
         "records_side_by_side": "记录对照",
         "today": "今",
         "generated": "生成时间",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -188,3 +189,24 @@ def test_screen_summary_in_chinese(screened: reunite.ScreenResult) -> None:
     assert english.startswith("screened 3 cases against ")
     assert chinese.startswith("筛查 3 个案件，候选人 ") and "个案件有候选人排名（前" in chinese
     assert len(english.splitlines()) == len(chinese.splitlines())
+
+
+def test_waterfall_steps_end_at_the_score_and_draw_one_row_each(screened: reunite.ScreenResult) -> None:
+    from reunite.report import report_from_columns
+    from reunite.report.charts import SCORE_COLOUR, waterfall_steps, weights_charts
+
+    data = report_from_columns(screened.columns, screened.cases, screened.candidates,
+                               screened.model.spec.comparisons, screened.levels, screened.contributions,
+                               screened.pairs_compared)
+    candidates = [c for case in data.cases for c in case.candidates[:3]]
+    assert candidates
+    for candidate in candidates:
+        steps = waterfall_steps(candidate)
+        assert steps[0][1] == 0.0 and abs(steps[-1][2] - candidate.score) < 1e-3
+        assert all(after == following[1] for (_, _, after), following in itertools.pairwise(steps))
+    svgs, legend = weights_charts(candidates[:3], "en")
+    assert len(svgs) == 3 and legend
+    for svg, candidate in zip(svgs, candidates, strict=False):
+        crossing = sum(1 for _, before, after in waterfall_steps(candidate) if before * after < 0)
+        assert svg.count("<rect ") == len(waterfall_steps(candidate)) + crossing + 1  # the score: one more
+        assert "#FFFFFE" not in svg and svg.count(f'fill="{SCORE_COLOUR}"') == 1  # the base is not in the SVG
