@@ -94,8 +94,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "case",
         "candidate_record": "candidate",
         "no_candidates": "no candidates ranked",
-        "weights_chart": "How the score of each of the first {n} candidates adds up, field by field (bits; a step to "
-                         "the right is for, to the left against; the last bar is the score)",
+        "weights_chart": "Each case shows how the score of each of its first {n} candidates adds up, field by field "
+                         "(bits; a step to the right is for, to the left against; the last bar is the score).",
+        "weights_caption": "score, field by field (bits)",
         "records_side_by_side": "records side by side",
         "today": "today",
         "generated": "generated",
@@ -221,7 +222,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "案件",
         "candidate_record": "候选人",
         "no_candidates": "没有候选人",
-        "weights_chart": "前 {n} 名候选人的得分逐项累加（比特；向右一步为支持，向左为反对；最后一条为总分）",
+        "weights_chart": "每个案件列出前 {n} 名候选人的得分如何逐项累加"
+                         "（比特；向右一步为支持，向左为反对；最后一条为总分）。",
+        "weights_caption": "得分逐项累加（比特）",
         "records_side_by_side": "记录对照",
         "today": "今",
         "generated": "生成时间",

@@ -104,11 +104,15 @@ def _render(chart: pygal.graph.graph.Graph, *, keep_style: bool = True) -> str:
     return trim(str(chart.render(is_unicode=True)), keep_style=keep_style)
 
 
-def _weights_config(n_rows: int, margin_left: int = 4) -> pygal.HorizontalStackedBar:
+_WIDTH = 320  # pixels, of the first (named) waterfall of a case
+
+
+def _weights_config(n_rows: int, margin_left: int = 4, width: int = _WIDTH) -> pygal.HorizontalStackedBar:
     return pygal.HorizontalStackedBar(
-        width=320, height=24 + 16 * max(n_rows, 1), explicit_size=True, js=[], no_prefix=True, margin_left=margin_left,
-        disable_xml_declaration=True, show_legend=False, margin=4, spacing=2, style=_style(COLOURS),
-        show_y_guides=False, show_x_guides=False, print_values=False, classes=["pygal-chart", "weights-chart"],
+        width=width, height=24 + 16 * max(n_rows, 1), explicit_size=True, js=[], no_prefix=True,
+        margin_left=margin_left, disable_xml_declaration=True, show_legend=False, margin=4, spacing=2,
+        style=_style(COLOURS), show_y_guides=False, show_x_guides=False, print_values=False,
+        classes=["pygal-chart", "weights-chart"],
     )
 
 
@@ -178,41 +182,67 @@ def _pieces(before: float, after: float) -> tuple[float | None, float | None, fl
     return None, high, low
 
 
-def weights_charts(candidates: Sequence[RankedCandidate], lang: Language) -> tuple[list[str], list[tuple[str, str]]]:
-    """Each candidate's field weights as a waterfall, all on one scale: a row per field with a non-zero
-    weight, each a bar from the running total to the next (to the right: for; to the left: against), the
-    last row the score, from zero. Fields that are null for the pair draw nothing.
+def weights_charts(candidates: Sequence[RankedCandidate], lang: Language) -> list[str]:
+    """Each candidate's field weights as a waterfall, all on one scale and with the same rows, side by
+    side: a row per field some candidate has a non-zero weight for, each bar from the running total to
+    the next (to the right: for; to the left: against), the last row the score, from zero. A field that
+    is null or weighs nothing for a pair draws nothing on its row.
 
     Drawn by pygal as horizontal stacked bars whose first series is an invisible base (taken out of the
-    SVG). Returns one SVG per candidate (without its own stylesheet: the report includes
-    :func:`shared_css` once) and the (label, colour) of each field drawn, for the legend beside them.
+    SVG). The first chart names the rows; the others, as much narrower as those names are wide, do not.
+    Returns one SVG per candidate, without its own stylesheet (the report includes :func:`shared_css`
+    once).
     """
-    steps = [waterfall_steps(candidate) for candidate in candidates]
-    ends = [end for found in steps for _, before, after in found for end in (before, after)]
+    steps = [{name: (before, after) for name, before, after in waterfall_steps(c)} for c in candidates]
+    ends = [end for found in steps for pair in found.values() for end in pair]
     low, high = min([0.0, *ends]), max([0.0, *ends])
     # ticks every 5 bits (10 over a wide range) over what the bars span (pygal's default: one every bit)
     every = 5 if high - low <= 40 else 10
     ticks = list(range(math.floor(low / every) * every, math.ceil(high / every) * every + 1, every))
     colour_of = dict(zip(_SERIES, COLOURS, strict=True))
-    svgs = []
+    names = [name for name in _SERIES if any(name in found for found in steps)]
+    labels = [text(lang, f"c_{name}") for name in names] + [text(lang, "score")]
+    labels.reverse()  # pygal draws the first label at the bottom
+    label_room = 0
+    svgs: list[str] = []
     for found in steps:
-        score = found[-1][2] if found else 0.0
-        rows = [(text(lang, f"c_{name}"), before, after, colour_of[name]) for name, before, after in found]
-        rows.append((text(lang, "score"), 0.0, score, SCORE_COLOUR))
-        rows.reverse()  # pygal draws the first label at the bottom
-        widest = max(_wide_characters(label) for label, _, _, _ in rows)
-        chart = _weights_config(len(rows), margin_left=4 + round(0.45 * 11 * widest))
-        chart.x_labels = [label for label, _, _, _ in rows]
+        score = next(reversed(found.values()))[1] if found else 0.0
+        rows = [(*found[name], colour_of[name]) if name in found else None for name in names]
+        rows.append((0.0, score, SCORE_COLOUR))
+        rows.reverse()
+        named = not svgs
+        widest = max(_wide_characters(label) for label in labels)
+        chart = _weights_config(len(rows), margin_left=4 + round(0.45 * 11 * widest) if named else 4,
+                                width=_WIDTH - label_room)
+        chart.x_labels = labels
+        chart.show_y_labels = named  # horizontal: pygal draws the x labels on the y axis
         chart.y_labels = ticks
         chart.range = (ticks[0], ticks[-1])
-        pieces = [_pieces(before, after) for _, before, after, _ in rows]
+        pieces = [_pieces(row[0], row[1]) if row is not None else (None, None, None) for row in rows]
         chart.add("", [{"value": p[0], "color": _BASE_COLOUR} if p[0] is not None else None for p in pieces])
         for side in (1, 2):
-            chart.add("", [{"value": round(value, 2), "color": row[3]} if (value := p[side]) is not None else None
-                           for p, row in zip(pieces, rows, strict=True)])
-        svgs.append(_compact(_BASE_SERIES.sub("", _render(chart, keep_style=False))))
-    drawn = {name for found in steps for name, _, _ in found}
-    return svgs, [(text(lang, f"c_{name}"), colour) for name, colour in colour_of.items() if name in drawn]
+            chart.add("", [{"value": round(value, 2), "color": row[2]} if row is not None and
+                           (value := p[side]) is not None else None for p, row in zip(pieces, rows, strict=True)])
+        svg = _compact(_BASE_SERIES.sub("", _render(chart, keep_style=False)))
+        if named:  # the others' plots start where this one's does, less the names
+            label_room = _plot_left(svg) - _plot_left(_unnamed_plot())
+        svgs.append(svg)
+    return svgs
+
+
+def _plot_left(svg: str) -> int:
+    found = re.search(r'<g transform="translate\((\d+), \d+\)" class="plot">', svg)
+    assert found is not None, "pygal's plot group has moved"
+    return int(found.group(1))
+
+
+@lru_cache(maxsize=1)
+def _unnamed_plot() -> str:
+    chart = _weights_config(1, width=_WIDTH)
+    chart.show_y_labels = False
+    chart.x_labels = ["x"]
+    chart.add("", [1])
+    return _render(chart, keep_style=False)
 
 
 @lru_cache(maxsize=1)

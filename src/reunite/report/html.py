@@ -198,7 +198,7 @@ def _region_text(cell: str) -> str:
 
 def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str, Any]:
     detail = case.candidates[:detail_ranks]
-    svgs, legend = charts.weights_charts(detail, shown.lang) if detail else ([], [])
+    svgs = charts.weights_charts(detail, shown.lang) if detail else []
     waterfalls = [{"rank": r.rank, "person": shown(r.person_id), "score": r.score, "svg": Markup(svg)}
                   for r, svg in zip(detail, svgs, strict=True)]
     top = case.candidates[0].probability if case.candidates else 0.0
@@ -224,7 +224,6 @@ def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str,
                        + (" …" if len(r.weights) > TABLE_REASONS else ""),
         } for r in case.candidates],
         "charts": waterfalls,
-        "chart_legend": legend,
         "detail": [{"rank": r.rank, "person": shown(r.person_id), "probability": r.probability} for r in detail],
         "side_by_side": _side_by_side(case, detail, shown),
     }
