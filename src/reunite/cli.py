@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
 from reunite.errors import ConfigError, InputError, ReuniteError
-from reunite.i18n import LANGUAGES, text
+from reunite.i18n import LANGUAGES, Language, check_language, error_text, text
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id_numbers
 from reunite.run_config import DEFAULT_TOP_K
@@ -184,8 +184,8 @@ def _screen(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
-    print(cases.report.summary())
-    print(candidates.report.summary())
+    print(cases.report.summary(args.lang))
+    print(candidates.report.summary(args.lang))
     if len(cases) == 0:
         raise InputError(f"{args.cases}: no cases to screen (read {cases.report.read}, "
                          f"quarantined {cases.report.quarantined})")
@@ -203,14 +203,16 @@ def _screen(args: argparse.Namespace) -> int:
         report = result.to_html(args.report, cases=args.cases, candidates=args.candidates, lang=args.lang,
                                 reveal_ids=args.reveal_ids, mapping=mapping_from_options(args.mapping))
     if args.model_out is not None:
-        print(f"fitted model: {write_text(args.model_out, json.dumps(result.model.to_dict(), ensure_ascii=False))}")
+        model_out = write_text(args.model_out, json.dumps(result.model.to_dict(), ensure_ascii=False))
+        print(text(args.lang, "msg_model_out", path=model_out))
     quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids)
-    print(result.summary())
+    print(result.summary(args.lang))
     for path in quarantine:
-        print(f"quarantined and flagged rows: {path}")
+        print(text(args.lang, "msg_quarantine", path=path))
     if report is not None:
         print(text(args.lang, "msg_report", path=report))
-    print(f"{text(args.lang, 'msg_ranked', path=out)}  ({time.perf_counter() - started:.1f} s)")
+    seconds = time.perf_counter() - started
+    print(text(args.lang, "msg_ranked", path=out) + text(args.lang, "msg_seconds", seconds=seconds))
     return 0
 
 
@@ -301,16 +303,16 @@ def _demo(args: argparse.Namespace) -> int:
     if args.cases < 1 or args.candidates < 1:
         raise ConfigError(f"--cases and --candidates: expected counts >= 1, got {args.cases} and {args.candidates}")
     started = time.perf_counter()
-    print(f"generating {args.cases} cases and {args.candidates} candidates (seed {args.seed}) ...")
+    print(text(args.lang, "msg_generating", cases=args.cases, candidates=args.candidates, seed=args.seed))
     paths = write(generate(args.cases, args.candidates, seed=config.seed), args.out_dir)
     cases_path, candidates_path, truth_path = (Path(p) for p in paths)
     result = screen(cases_path, candidates_path, top_k=config.top_k, progress=sys.stderr.isatty())
     ranked = result.to_csv(args.out_dir / "ranked.csv")
     planned = _quarantine_paths([result.cases.report, result.candidates.report], args.out_dir, list(paths))
     _write_quarantine(planned, reveal_ids=False)
-    print(result.cases.report.summary())
-    print(result.candidates.report.summary())
-    print(result.summary())
+    print(result.cases.report.summary(args.lang))
+    print(result.candidates.report.summary(args.lang))
+    print(result.summary(args.lang))
     report = evaluate(truth_path, ranked, pairs_compared=result.pairs_compared,
                       n_candidates=len(result.candidates))
     print(report.format())
@@ -383,10 +385,11 @@ def _pipe_safe_stdout() -> Iterator[None]:
 _LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
 
 
-def _error_line(prefix: str, exc: BaseException, reveal_ids: bool) -> str:
-    """The error as printed: ``reunite CMD: error: ...``, ID-shaped numbers masked unless revealed."""
-    text = f"{prefix}: error: {exc}".translate(_LINE_BREAKS)
-    return text if reveal_ids else mask_id_numbers(text)
+def _error_line(prefix: str, exc: BaseException, reveal_ids: bool, lang: Language = "en") -> str:
+    """The error as printed: ``reunite CMD: error: ...`` (in ``lang``), ID-shaped numbers masked unless
+    revealed."""
+    line = error_text(lang, prefix, exc).translate(_LINE_BREAKS)
+    return line if reveal_ids else mask_id_numbers(line)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -399,6 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "explain": _explain}
     prefix = f"reunite {args.command}" + (f" {args.dna_command}" if args.command == "dna" else "")
     reveal = bool(getattr(args, "reveal_ids", False))
+    lang = check_language(getattr(args, "lang", "en"))
     try:
         with _pipe_safe_stdout():
             if args.command in handlers:
@@ -407,10 +411,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_store_command(args)
     except ReuniteError as exc:
-        print(_error_line(prefix, exc, reveal), file=sys.stderr)
+        print(_error_line(prefix, exc, reveal, lang), file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
-        print(f"{prefix}: interrupted", file=sys.stderr)
+        print(text(lang, "interrupted", prefix=prefix), file=sys.stderr)
         return 130
 
 

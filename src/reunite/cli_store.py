@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reunite.errors import InputError, StoreError
+from reunite.errors import InputError, MissingFileError, StoreError
 from reunite.i18n import LANGUAGES, text
 from reunite.ingest import IngestReport
 from reunite.run_config import DEFAULT_TOP_K
@@ -235,7 +235,7 @@ def _dna_record(args: argparse.Namespace) -> int:
 
 def _existing_file(path: Path, what: str) -> Path:
     if not path.is_file():
-        raise InputError(f"{what} {path}: no such file")
+        raise MissingFileError(f"{what} {path}: no such file")
     return path
 
 

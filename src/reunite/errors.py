@@ -13,6 +13,7 @@ __all__ = [
     "EncodingError",
     "InputError",
     "MissingColumnsError",
+    "MissingFileError",
     "NotFittedError",
     "OutputError",
     "ReuniteError",
@@ -34,6 +35,10 @@ class EncodingError(InputError):
 
 class MissingColumnsError(InputError):
     """A required column is missing; the message lists what is missing and what was found."""
+
+
+class MissingFileError(InputError, FileNotFoundError):
+    """An input file named on the command line or in a call does not exist."""
 
 
 class OutputError(ReuniteError, OSError):

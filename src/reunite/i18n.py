@@ -14,7 +14,8 @@ from typing import Literal, get_args
 from reunite.errors import ConfigError
 
 __all__ = [
-    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "check_language", "reason_separator",
+    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "check_language", "error_text",
+    "reason_separator",
     "sex_text", "text",
 ]
 
@@ -93,7 +94,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "case",
         "candidate_record": "candidate",
         "no_candidates": "no candidates ranked",
-        "weights_chart": "Field weights of the first {n} candidates (bits; right = for, left = against)",
+        "weights_chart": "Each case shows how the score of each of its first {n} candidates adds up, field by field "
+                         "(bits; a step to the right is for, to the left against; the last bar is the score).",
+        "weights_caption": "score, field by field (bits)",
         "records_side_by_side": "records side by side",
         "today": "today",
         "generated": "generated",
@@ -144,6 +147,42 @@ TEXT: dict[Language, dict[str, str]] = {
                             "{database} to compare in the database",
         "msg_plan_province": "province", "msg_plan_county": "county", "msg_plan_persons": "persons",
         "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
+        "msg_seconds": "  ({seconds:.1f} s)",
+        "msg_quarantine": "quarantined and flagged rows: {path}",
+        "msg_model_out": "fitted model: {path}",
+        "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
+        # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
+        "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
+        "ingest_encoding": " (encoding {encoding})",
+        "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
+        "ingest_blank": "  skipped {n} blank row(s)",
+        "ingest_ignored": "  ignored columns: {columns}",
+        "list_separator": ", ",
+        # screen summary (ScreenResult.summary, FitReport.format)
+        "screen_screened": "screened {cases} cases against {candidates} candidates: {pairs:,} pairs compared",
+        "screen_ranked": "{n} cases have ranked candidates (top {top_k}); {rows} rows",
+        "screen_strong": "{n} cases have a first candidate with probability >= 0.5",
+        "screen_unlikely": "{n} cases likely have no match among the candidates at all (case probability < 0.5); "
+                           "expected matched cases {expected:.0f} of {cases}",
+        "fit_head": "m fitted on {cases:,} cases ({pairs:,} pairs): {confident} cases with a likely child, "
+                    "{expected:.0f} expected true pairs, {iterations} EM iterations",
+        "fit_rejected": "m not fitted ({reason}); the model's own m is used",
+        "fit_moved": "  weights that moved most ({n} moved by a bit or more):",
+        "fit_weight": "  {name:<13} {label:<44} {before:+6.2f} -> {after:+6.2f} bits",
+        # a user's error, as the command line prints it: framing, then (Chinese only) what kind of error
+        "error": "{prefix}: error: {message}",
+        "error_kind": "{kind}{message}",
+        "interrupted": "{prefix}: interrupted",
+        # the kind of a user's error, by class: English says it in the message alone
+        "err_MissingFileError": "",
+        "err_MissingColumnsError": "",
+        "err_EncodingError": "",
+        "err_OutputError": "",
+        "err_ConcurrentRunError": "",
+        "err_StoreError": "",
+        "err_ConfigError": "",
+        "err_NotFittedError": "",
+        "err_InputError": "",
     },
     "zh": {
         "report_title": "reunite：候选人排名",
@@ -183,7 +222,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "case_record": "案件",
         "candidate_record": "候选人",
         "no_candidates": "没有候选人",
-        "weights_chart": "前 {n} 名候选人的各项权重（比特；向右为支持，向左为反对）",
+        "weights_chart": "每个案件列出前 {n} 名候选人的得分如何逐项累加"
+                         "（比特；向右一步为支持，向左为反对；最后一条为总分）。",
+        "weights_caption": "得分逐项累加（比特）",
         "records_side_by_side": "记录对照",
         "today": "今",
         "generated": "生成时间",
@@ -228,6 +269,39 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_summary": "走访 {persons} 人，涉及 {cases} 个案件：需采样 {collect} 人，数据库比对 {database} 人",
         "msg_plan_province": "省", "msg_plan_county": "县区", "msg_plan_persons": "人数",
         "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
+        "msg_seconds": "（{seconds:.1f} 秒）",
+        "msg_quarantine": "隔离和标记的行：{path}",
+        "msg_model_out": "拟合后的模型：{path}",
+        "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
+        "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
+        "ingest_encoding": "（编码 {encoding}）",
+        "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
+        "ingest_blank": "  跳过 {n} 个空行",
+        "ingest_ignored": "  未使用的列：{columns}",
+        "list_separator": "、",
+        "screen_screened": "筛查 {cases} 个案件，候选人 {candidates} 人：比对 {pairs:,} 对",
+        "screen_ranked": "{n} 个案件有候选人排名（前 {top_k} 名）；共 {rows} 行",
+        "screen_strong": "{n} 个案件的第一候选人概率 ≥ 0.5",
+        "screen_unlikely": "{n} 个案件很可能在候选人中完全没有匹配（案件匹配概率 < 0.5）；"
+                           "预计有匹配的案件 {expected:.0f} 个（共 {cases} 个）",
+        "fit_head": "已用 {cases:,} 个案件（{pairs:,} 对）拟合 m：{confident} 个案件很可能有孩子在候选人中，"
+                    "预计真实配对 {expected:.0f} 对，EM 迭代 {iterations} 次",
+        "fit_rejected": "未拟合 m（{reason}）；使用模型自带的 m",
+        "fit_moved": "  变化最大的权重（{n} 项变化 1 比特以上）：",
+        "fit_weight": "  {name:<13} {label:<44} {before:+6.2f} -> {after:+6.2f} 比特",
+        "error": "{prefix}：错误：{message}",
+        "error_kind": "{kind}：{message}",
+        "interrupted": "{prefix}：已中断",
+        # the kind of a user's error, by class (the first of the error's classes found here)
+        "err_MissingFileError": "找不到文件",
+        "err_MissingColumnsError": "缺少必需的列",
+        "err_EncodingError": "文件编码无法识别",
+        "err_OutputError": "无法写入输出文件",
+        "err_ConcurrentRunError": "另一次运行正在使用该数据库",
+        "err_StoreError": "数据库无法按要求使用",
+        "err_ConfigError": "选项、配置或模型文件无效",
+        "err_NotFittedError": "模型尚未拟合",
+        "err_InputError": "输入数据无法使用",
     },
 }
 
@@ -254,6 +328,27 @@ def text(lang: Language, key: str, **values: object) -> str:
     '报告：r.html'
     """
     return TEXT[lang][key].format(**values) if values else TEXT[lang][key]
+
+
+def error_text(lang: Language, prefix: str, error: BaseException) -> str:
+    """A user's error as the command line prints it: ``reunite CMD: error: <message>``.
+
+    In Chinese the framing is Chinese and the kind of error (file not found, missing column, unknown
+    encoding, ...) leads, by the error's class; the message itself stays as raised (English, with the
+    file, row and column it names).
+
+    >>> from reunite.errors import MissingFileError
+    >>> error_text("en", "reunite screen", MissingFileError("cases.csv: no such file"))
+    'reunite screen: error: cases.csv: no such file'
+    >>> error_text("zh", "reunite screen", MissingFileError("cases.csv: no such file"))
+    'reunite screen：错误：找不到文件：cases.csv: no such file'
+    """
+    table = TEXT[lang]
+    message = str(error)
+    kind = next((table[key] for key in (f"err_{c.__name__}" for c in type(error).__mro__) if key in table), None)
+    if kind is not None:
+        message = table["error_kind"].format(kind=kind, message=message)
+    return table["error"].format(prefix=prefix, message=message)
 
 
 def reason_separator(lang: Language) -> str:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
-from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text
+from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
 from reunite.matching.compare import compare
@@ -194,27 +194,25 @@ class ScreenResult:
         )
         return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
 
-    def summary(self) -> str:
+    def summary(self, lang: Language = "en") -> str:
+        """What the screen did, in a few lines a person reads (in ``lang``)."""
         n_cases = len(self.cases)
         with_candidates = int(np.unique(self.columns["case_id"]).size)
         lines = [
-            f"screened {n_cases} cases against {len(self.candidates)} candidates: "
-            f"{self.pairs_compared:,} pairs compared",
-            f"{with_candidates} cases have ranked candidates (top {self.top_k}); "
-            f"{len(self)} rows",
+            text(lang, "screen_screened", cases=n_cases, candidates=len(self.candidates),
+                 pairs=self.pairs_compared),
+            text(lang, "screen_ranked", n=with_candidates, top_k=self.top_k, rows=len(self)),
         ]
         if len(self):
             top = self.columns["rank"] == 1
             strong = int((self.columns["probability"][top] >= 0.5).sum())
-            lines.append(f"{strong} cases have a first candidate with probability >= 0.5")
+            lines.append(text(lang, "screen_strong", n=strong))
             case_probability = self.columns["case_probability"][top].astype(np.float64)
             unlikely = int((case_probability < 0.5).sum()) + (n_cases - with_candidates)
-            lines.append(
-                f"{unlikely} cases likely have no match among the candidates at all (case probability < 0.5); "
-                f"expected matched cases {float(case_probability.sum()):.0f} of {n_cases}"
-            )
+            lines.append(text(lang, "screen_unlikely", n=unlikely, expected=float(case_probability.sum()),
+                              cases=n_cases))
         if self.fit_report is not None:
-            lines.append(self.fit_report.format())
+            lines.append(self.fit_report.format(lang))
         return "\n".join(lines)
 
 

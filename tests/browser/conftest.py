@@ -106,11 +106,23 @@ PROBE = """
 (function () {
   var out = {sections: [], fonts: {}};
   document.querySelectorAll("section.case").forEach(function (s) {
-    var bars = 0;
-    s.querySelectorAll("svg.weights-chart rect.rect").forEach(function (r) {
-      var box = r.getBoundingClientRect(); if (box.width > 0 && box.height > 0) { bars++; }
+    // each waterfall as its rows, top down: [left, right] of what is drawn on the row (a step that crosses
+    // zero is two rects)
+    var waterfalls = [], bars = 0;
+    s.querySelectorAll("svg.weights-chart").forEach(function (svg) {
+      var rows = {};
+      svg.querySelectorAll("g.series rect").forEach(function (r) {
+        var box = r.getBoundingClientRect();
+        if (box.width > 0 && box.height > 0) {
+          var key = Math.round(box.top), row = rows[key];
+          rows[key] = row ? [Math.min(row[0], box.left), Math.max(row[1], box.right)] : [box.left, box.right];
+        }
+      });
+      var tops = Object.keys(rows).map(Number).sort(function (a, b) { return a - b; });
+      bars += tops.length;
+      waterfalls.push(tops.map(function (t) { return rows[t]; }));
     });
-    out.sections.push({id: s.id, bars: bars, visible: s.getBoundingClientRect().height > 0});
+    out.sections.push({id: s.id, bars: bars, waterfalls: waterfalls, visible: s.getBoundingClientRect().height > 0});
   });
   out.histogram_bars = 0;
   document.querySelectorAll("svg.score-histogram rect.rect").forEach(function (r) {

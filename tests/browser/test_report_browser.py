@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from pathlib import Path
@@ -32,8 +33,8 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def expected_bars(data: ReportData, detail: int = 3) -> dict[str, int]:
-    """Per case section, the bars its field-weight chart draws: one per field with a non-zero weight,
-    for each of the first ``detail`` candidates."""
+    """Per case section, the rows its field-weight waterfalls draw: one per field with a non-zero weight
+    and one for the score, for each of the first ``detail`` candidates."""
     found = {}
     for case in data.cases:
         bars = 0
@@ -42,9 +43,21 @@ def expected_bars(data: ReportData, detail: int = 3) -> dict[str, int]:
             for w in candidate.weights:
                 key = w.comparison if w.comparison in COMPARISON_ORDER else "other"
                 totals[key] = totals.get(key, 0.0) + w.weight
-            bars += sum(1 for v in totals.values() if v != 0.0)
+            bars += sum(1 for v in totals.values() if v != 0.0) + 1
         found["case-" + re.sub(r"[^0-9A-Za-z_-]", "_", case.case_id)] = bars
     return found
+
+
+def assert_waterfall(rows: list[list[float]]) -> None:
+    """Each field's bar starts where the one above it ends; the last bar, the score, runs from zero to
+    where the last field's ends."""
+    *steps, score = rows
+    ends = [steps[0][0], steps[0][1]]  # the first step starts at zero: either of its ends
+    for above, below in itertools.pairwise(steps):
+        assert any(abs(a - b) <= 1.5 for a in above for b in below), (above, below)
+    zero = [e for e in ends if any(abs(e - s) <= 1.5 for s in score)]
+    assert zero, (steps[0], score)  # the first step and the score share zero
+    assert any(abs(e - s) <= 1.5 for e in steps[-1] for s in score), (steps[-1], score)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -57,6 +70,10 @@ def test_report_renders_every_case_and_chart_without_console_errors(
     assert [s["id"] for s in seen["sections"]] == list(expected_bars(data))
     assert all(s["visible"] for s in seen["sections"])
     assert {s["id"]: s["bars"] for s in seen["sections"]} == expected_bars(data)
+    waterfalls = [w for s in seen["sections"] for w in s["waterfalls"]]
+    assert len(waterfalls) == sum(min(3, len(c.candidates)) for c in data.cases)
+    for rows in waterfalls:
+        assert_waterfall(rows)
     assert sum(expected_bars(data).values()) > 40  # the charts have bars to count
     firsts = [c for c in data.cases if c.candidates]
     assert seen["histogram_bars"] >= 1

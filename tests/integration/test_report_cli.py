@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,11 @@ def test_screen_writes_chinese_ranked_csv_and_report(data: Path, tmp_path: Path,
     assert code == 0
     printed = capsys.readouterr().out
     assert f"报告：{report}" in printed and f"候选人排名：{out}" in printed
+    # the ingest and screen summaries, the fit too: no English line left
+    assert "cases.csv：读取 30 行，接受 30 行，隔离 0 行" in printed
+    assert "筛查 30 个案件，候选人 1500 人：比对" in printed and "个案件的第一候选人概率 ≥ 0.5" in printed
+    assert "个案件很可能在候选人中完全没有匹配" in printed and "拟合 m" in printed  # 30 cases: too few to fit
+    assert not re.search(r"^(screened|\d+ cases|m fitted|m not fitted|\S+: read|ranked)", printed, flags=re.M)
     header = out.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.split(",")[:7] == ["案件编号", "排名", "人员编号", "得分", "概率", "案件有匹配的概率", "理由"]
     html = report.read_text(encoding="utf-8")
@@ -100,3 +106,27 @@ def test_evaluate_reads_a_chinese_ranked_csv(data: Path, tmp_path: Path, capsys:
         assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(out)]) == 0
         outputs[lang] = capsys.readouterr().out
     assert outputs["zh"] == outputs["en"] and "recall@" in outputs["en"]
+
+
+@pytest.mark.parametrize(("make", "kind"), [
+    (lambda folder: folder / "nowhere.csv", "找不到文件"),
+    (lambda folder: _file(folder / "bad.csv", b"a,b\n1,2\n"), "缺少必需的列"),
+    (lambda folder: _file(folder / "enc.csv", b"\xff\xfe\x00\x81\x30"), "文件编码无法识别"),
+])
+def test_chinese_user_errors(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                             make: Callable[[Path], Path], kind: str) -> None:
+    cases = make(tmp_path)
+    argv = ["screen", "--cases", str(cases), "--candidates", str(data / "candidates.csv"),
+            "--out", str(tmp_path / "ranked.csv")]
+    assert main([*argv, "--lang", "zh"]) == 2
+    chinese = capsys.readouterr().err
+    assert main(argv) == 2
+    english = capsys.readouterr().err
+    assert english.startswith("reunite screen: error: ") and kind not in english
+    # the framing and the kind in Chinese, the detail as in English
+    assert chinese == english.replace("reunite screen: error: ", f"reunite screen：错误：{kind}：")
+
+
+def _file(path: Path, content: bytes) -> Path:
+    path.write_bytes(content)
+    return path

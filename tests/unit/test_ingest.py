@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import reunite.ingest as ingest
-from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError, MissingFileError
 from reunite.ingest import CANDIDATE_COLUMNS, CASE_COLUMNS, cell_text, parse_sex, read_table
 
 CASE_HEADER = "case_id,name,alias,sex,birth_date,birth_calendar,missing_date,missing_region,marks\n"
@@ -169,6 +169,7 @@ def test_blank_lines_skipped_and_counted(tmp_path: Path) -> None:
     assert table.rows.tolist() == [3, 6]
     assert table.report.blank_rows == 2
     assert "skipped 2 blank row(s)" in table.report.summary()
+    assert "  跳过 2 个空行" in table.report.summary("zh")
 
 
 def test_missing_columns_lists_missing_and_found(tmp_path: Path) -> None:
@@ -184,6 +185,14 @@ def test_unknown_columns_ignored_and_reported(tmp_path: Path) -> None:
     table = read_table(write(tmp_path, "case_id,sex,birth_date,备注,照片\nC1,M,1988,x,y\n"), "cases")
     assert table.report.ignored_columns == ["备注", "照片"]
     assert "ignored columns: 备注, 照片" in table.report.summary()
+    assert table.report.summary("zh").splitlines()[:2] == [
+        "cases.csv：读取 1 行，接受 1 行，隔离 0 行（编码 utf-8）", "  未使用的列：备注、照片"]
+
+
+def test_missing_file_is_an_input_error_and_file_not_found(tmp_path: Path) -> None:
+    with pytest.raises(MissingFileError) as caught:
+        read_table(tmp_path / "cases.csv", "cases")
+    assert isinstance(caught.value, InputError) and isinstance(caught.value, FileNotFoundError)
 
 
 def test_delimiters_sniffed(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def test_every_level_label_reads_back_in_both_languages() -> None:
 
 def test_both_languages_have_every_text() -> None:
     assert set(TEXT["en"]) == set(TEXT["zh"])
-    assert set(RANKED_HEADERS["zh"]) == set(reunite.pipeline.RANKED_COLUMNS)
+    from reunite.pipeline import RANKED_COLUMNS  # not reunite.pipeline: a submodule is an attribute only once imported
+
+    assert set(RANKED_HEADERS["zh"]) == set(RANKED_COLUMNS)
 
 
 def test_report_is_self_contained_escaped_and_masked(screened: reunite.ScreenResult, tmp_path: Path) -> None:
@@ -159,3 +162,52 @@ def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
     assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
     assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
     assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)
+
+
+def test_fit_report_in_both_languages() -> None:
+    from reunite.matching.learn import FitReport
+
+    fitted = FitReport(accepted=True, reason="", cases=1200, pairs=45000, expected_matches=812.4, confident_cases=790,
+                       share_matched=0.66, iterations=7, converged=True,
+                       moved=(("birth", "same birth date", 9.5, 10.75),))
+    assert fitted.format() == (
+        "m fitted on 1,200 cases (45,000 pairs): 790 cases with a likely child, 812 expected true pairs, "
+        "7 EM iterations\n  weights that moved most (1 moved by a bit or more):\n"
+        f"  {'birth':<13} {'same birth date':<44}  +9.50 -> +10.75 bits")
+    assert fitted.format("zh").splitlines() == [
+        "已用 1,200 个案件（45,000 对）拟合 m：790 个案件很可能有孩子在候选人中，预计真实配对 812 对，EM 迭代 7 次",
+        "  变化最大的权重（1 项变化 1 比特以上）：",
+        f"  {'birth':<13} {'same birth date':<44}  +9.50 -> +10.75 比特"]
+    refused = FitReport(accepted=False, reason="too few cases", cases=3, pairs=9, expected_matches=0.0,
+                        confident_cases=0, share_matched=0.0, iterations=0, converged=False)
+    assert refused.format() == "m not fitted (too few cases); the model's own m is used"
+    assert refused.format("zh") == "未拟合 m（too few cases）；使用模型自带的 m"
+
+
+def test_screen_summary_in_chinese(screened: reunite.ScreenResult) -> None:
+    english, chinese = screened.summary(), screened.summary("zh")
+    assert english.startswith("screened 3 cases against ")
+    assert chinese.startswith("筛查 3 个案件，候选人 ") and "个案件有候选人排名（前" in chinese
+    assert len(english.splitlines()) == len(chinese.splitlines())
+
+
+def test_waterfall_steps_end_at_the_score_and_draw_one_row_each(screened: reunite.ScreenResult) -> None:
+    from reunite.report import report_from_columns
+    from reunite.report.charts import SCORE_COLOUR, waterfall_steps, weights_charts
+
+    data = report_from_columns(screened.columns, screened.cases, screened.candidates,
+                               screened.model.spec.comparisons, screened.levels, screened.contributions,
+                               screened.pairs_compared)
+    candidates = [c for case in data.cases for c in case.candidates[:3]]
+    assert candidates
+    for candidate in candidates:
+        steps = waterfall_steps(candidate)
+        assert steps[0][1] == 0.0 and abs(steps[-1][2] - candidate.score) < 1e-3
+        assert all(after == following[1] for (_, _, after), following in itertools.pairwise(steps))
+    svgs = weights_charts(candidates[:3], "en")
+    assert len(svgs) == 3
+    assert ">birth</text>" in svgs[0] and ">score</text>" in svgs[0] and "</text>" not in svgs[1].split("axis x")[0]
+    for svg, candidate in zip(svgs, candidates, strict=False):
+        crossing = sum(1 for _, before, after in waterfall_steps(candidate) if before * after < 0)
+        assert svg.count("<rect ") == len(waterfall_steps(candidate)) + crossing + 1  # the score: one more
+        assert "#FFFFFE" not in svg and svg.count(f'fill="{SCORE_COLOUR}"') == 1  # the base is not in the SVG

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from reunite._typing import Side
-from reunite.errors import ConfigError, InputError
+from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
@@ -482,7 +482,7 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
             raise InputError(f"{report.source}: unsupported file type {suffix or '(no extension)'!r}; "
                              f"expected .csv, .tsv, .txt or .xlsx{hint}")
         if not path.is_file():
-            raise InputError(f"{report.source}: no such file ({path})")
+            raise MissingFileError(f"{report.source}: no such file ({path})")
         if suffix in _XLSX_SUFFIXES:
             if encoding is not None:
                 raise ConfigError("encoding= (--encoding) applies to text files, not to workbooks")

@@ -11,6 +11,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from reunite.i18n import Language, text
 from reunite.ingest._safe import mask_id_numbers
 
 __all__ = ["IngestReport", "Problem"]
@@ -115,19 +116,21 @@ class IngestReport:
             _ROW_SUFFIX.sub("", p.reason.split(":")[0].split(", got ")[0]) for p in self.problems
         )
 
-    def summary(self) -> str:
-        """A few lines a person reads: counts, the balance, and problems by kind."""
+    def summary(self, lang: Language = "en") -> str:
+        """A few lines a person reads: counts, the balance, and problems by kind (in ``lang``; the
+        problems are named as the reader wrote them)."""
         lines = [
-            f"{self.source}: read {self.read}, accepted {self.accepted}, quarantined {self.quarantined}"
-            + (f" (encoding {self.encoding})" if self.encoding else ""),
+            text(lang, "ingest_counts", source=self.source, read=self.read, accepted=self.accepted,
+                 quarantined=self.quarantined)
+            + (text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""),
         ]
         assert self.read == self.accepted + self.quarantined
         if self.flagged:
-            lines.append(f"  flagged {self.flagged} accepted row(s), kept for screening (see the quarantine file)")
+            lines.append(text(lang, "ingest_flagged", n=self.flagged))
         if self.blank_rows:
-            lines.append(f"  skipped {self.blank_rows} blank row(s)")
+            lines.append(text(lang, "ingest_blank", n=self.blank_rows))
         if self.ignored_columns:
-            lines.append("  ignored columns: " + ", ".join(self.ignored_columns))
+            lines.append(text(lang, "ingest_ignored", columns=text(lang, "list_separator").join(self.ignored_columns)))
         for reason, count in self.counts_by_reason().most_common():
             lines.append(f"  {count:>6}  {reason}")
         return "\n".join(lines)

@@ -41,6 +41,7 @@ import numpy as np
 
 from reunite._typing import F64, I8, I64
 from reunite.errors import ConfigError
+from reunite.i18n import Language, text
 from reunite.matching.blocking import plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
@@ -91,19 +92,17 @@ class FitReport:
     converged: bool
     moved: tuple[tuple[str, str, float, float], ...] = field(default=())  # (comparison, level, before, after)
 
-    def format(self) -> str:
-        head = (
-            f"m fitted on {self.cases:,} cases ({self.pairs:,} pairs): "
-            f"{self.confident_cases} cases with a likely child, {self.expected_matches:.0f} expected true pairs, "
-            f"{self.iterations} EM iterations"
-        )
+    def format(self, lang: Language = "en") -> str:
+        """The fit in a few lines a person reads (in ``lang``; the reason a fit was refused, the
+        comparisons and level labels as the model names them)."""
         if not self.accepted:
-            return f"m not fitted ({self.reason}); the model's own m is used"
-        lines = [head]
+            return text(lang, "fit_rejected", reason=self.reason)
+        lines = [text(lang, "fit_head", cases=self.cases, pairs=self.pairs, confident=self.confident_cases,
+                      expected=self.expected_matches, iterations=self.iterations)]
         if self.moved:
-            lines.append(f"  weights that moved most ({len(self.moved)} moved by a bit or more):")
+            lines.append(text(lang, "fit_moved", n=len(self.moved)))
         for name, label, before, after in self.moved[:8]:
-            lines.append(f"  {name:<13} {label:<44} {before:+6.2f} -> {after:+6.2f} bits")
+            lines.append(text(lang, "fit_weight", name=name, label=label, before=before, after=after))
         return "\n".join(lines)
 
 

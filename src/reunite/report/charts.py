@@ -10,6 +10,7 @@ share one stylesheet (:func:`shared_css`) instead of carrying pygal's in each: t
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,10 @@ from pygal.style import Style
 from reunite.i18n import Language, text
 from reunite.report.data import COMPARISON_ORDER, RankedCandidate
 
-__all__ = ["COLOURS", "HISTOGRAM_COLOURS", "dna_chart", "score_histogram", "shared_css", "trim", "weights_chart"]
+__all__ = [
+    "COLOURS", "HISTOGRAM_COLOURS", "SCORE_COLOUR", "dna_chart", "score_histogram", "shared_css", "trim",
+    "waterfall_steps", "weights_charts",
+]
 
 # Importing pygal appends to sys.meta_path a finder for its map plugins (which reunite does not use) that has
 # no find_spec: from then on every failed import anywhere in the process warns (ImportWarning). Take it out.
@@ -67,6 +71,7 @@ _BACKGROUND = re.compile(r'<rect x="0" y="0" width="[\d.]+" height="[\d.]+" clas
 _EMPTY_BAR = re.compile(r'<g class="bar"><rect (?:(?!width=)[^>])*/></g>')  # a stacked bar's missing value
 _TAG = re.compile(r"<[^>]+>")
 _DECIMAL = re.compile(r"\d+\.\d+")
+_SUBPIXEL = re.compile(r'\b(width|height)="0\.(?=\d*[1-9])\d+"')
 
 
 def trim(svg: str, *, keep_style: bool = True) -> str:
@@ -76,6 +81,8 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
     '<svg></svg>'
     >>> trim('<svg><rect x="1.5345" width="2.25" /><text x="3.7">0.5</text></svg>')
     '<svg><rect x="2" width="2"/><text x="4">0.5</text></svg>'
+    >>> trim('<svg><rect x="1.5" width="0.3" height="0.0" /></svg>')
+    '<svg><rect x="2" width="1" height="0"/></svg>'
     """
     svg = _EMPTY_BAR.sub("", _DROP.sub("", svg))
     if not keep_style:  # a per-case chart: white on white needs no background, inline SVG no namespace
@@ -87,6 +94,8 @@ def trim(svg: str, *, keep_style: bool = True) -> str:
     for long, short in ((' class="rect reactive tooltip-trigger"', ' class="rect"'), (' rx="0" ry="0"', ""),
                         ('id="" ', ""), (' class=""', ""), ("<defs></defs>", ""), (" />", "/>")):
         svg = svg.replace(long, short)
+    # a bar narrower than a pixel stays one pixel wide (a small step is still seen to be there)
+    svg = _SUBPIXEL.sub(r'\1="1"', svg)
     # inside tags only (coordinates): the text of labels keeps its decimals
     return _TAG.sub(lambda tag: _DECIMAL.sub(lambda m: str(round(float(m.group(0)))), tag.group(0)), svg)
 
@@ -95,48 +104,150 @@ def _render(chart: pygal.graph.graph.Graph, *, keep_style: bool = True) -> str:
     return trim(str(chart.render(is_unicode=True)), keep_style=keep_style)
 
 
-def _weights_config(n_bars: int) -> pygal.HorizontalStackedBar:
+_WIDTH = 320  # pixels, of the first (named) waterfall of a case
+
+
+def _weights_config(n_rows: int, margin_left: int = 4, width: int = _WIDTH) -> pygal.HorizontalStackedBar:
     return pygal.HorizontalStackedBar(
-        width=640, height=28 + 22 * max(n_bars, 1), explicit_size=True, js=[], no_prefix=True,
-        disable_xml_declaration=True, show_legend=False, margin=4, spacing=2, style=_style(COLOURS),
-        show_y_guides=False, show_x_guides=False, print_values=False, classes=["pygal-chart", "weights-chart"],
+        width=width, height=24 + 16 * max(n_rows, 1), explicit_size=True, js=[], no_prefix=True,
+        margin_left=margin_left, disable_xml_declaration=True, show_legend=False, margin=4, spacing=2,
+        style=_style(COLOURS), show_y_guides=False, show_x_guides=False, print_values=False,
+        classes=["pygal-chart", "weights-chart"],
     )
 
 
-def weights_chart(candidates: Sequence[RankedCandidate], lang: Language) -> tuple[str, list[tuple[str, str]]]:
-    """Each candidate's field weights as one horizontal bar: a segment per field, for to the right of
-    zero, against to the left; rank 1 on top. Fields that are null for a pair draw nothing.
+SCORE_COLOUR = "#333333"
+# The invisible base a waterfall's steps stand on: drawn by pygal like any series, then taken out of the
+# SVG (a colour no chart uses marks it).
+_BASE_COLOUR = "#FFFFFE"
+_BASE_SERIES = re.compile(r'<g class="series" fill="#FFFFFE">.*?</g>'  # ... and series with no bar at all
+                          r'|<g class="series serie-\d+ color-\d+"><g class="bars"\s*/?>(?:</g>)?</g>', re.S)
 
-    Returns the SVG (without its own stylesheet: the report includes :func:`shared_css` once) and the
-    (label, colour) of each field drawn, for the legend beside it.
+
+_LABEL_GUIDE = re.compile(r'<g class="guides">(<text [^>]*>[^<]*</text>)</g>')
+_COLOURED_BAR = re.compile(r'<g class="bar" style="fill:(#\w{6})"><rect ([^>]*?) class="rect"/></g>')
+
+
+_SERIES_GROUP = re.compile(r'<g class="series serie-\d+ color-\d+"><g class="bars">(.*?)</g></g>', re.S)
+
+
+def _compact(svg: str) -> str:
+    """A waterfall's SVG in fewer bytes, drawn the same: labels out of their (hover) groups, each bar's
+    colour on the bar itself, one group per series, none of the classes the shared stylesheet does not
+    need (tick labels drawn black rather than 87% black)."""
+    svg = _COLOURED_BAR.sub(r'<rect \2 fill="\1"/>', _LABEL_GUIDE.sub(r"\1", svg))
+    svg = _SERIES_GROUP.sub(r'<g class="series">\1</g>', svg)
+    return svg.replace('<g class="graph horizontalstackedbar-graph horizontal">', '<g class="graph">').replace(
+        ' class="major">', ">")
+
+
+def _wide_characters(label: str) -> int:
+    """How many characters of ``label`` are about as wide as they are high (CJK): pygal reserves room
+    for labels at 0.6 of the font size a character, which clips them."""
+    return sum(1 for ch in label if ord(ch) >= 0x2E80)
+
+
+def waterfall_steps(candidate: RankedCandidate) -> list[tuple[str, float, float]]:
+    """(field, running total before, after) for each field with a non-zero weight, in chart order
+    (:data:`COMPARISON_ORDER`, then "other"); the last ``after`` is the score (the weights' sum).
+
+    >>> from reunite.report.data import FieldWeight
+    >>> weights = (FieldWeight("region", 2, 7.5, ""), FieldWeight("birth", 7, 4.0, ""),
+    ...            FieldWeight("surname", 0, -1.5, ""))
+    >>> waterfall_steps(RankedCandidate("P1", 1, 10.0, 0.9, weights, {}))
+    [('birth', 0.0, 4.0), ('region', 4.0, 11.5), ('surname', 11.5, 10.0)]
     """
-    chart = _weights_config(len(candidates))
-    ordered = list(reversed(candidates))  # pygal draws the first label at the bottom
-    chart.x_labels = [f"#{c.rank}" for c in ordered]
-    totals: list[dict[str, float]] = []
-    for candidate in ordered:
-        per_field: dict[str, float] = {}
-        for w in candidate.weights:
-            key = w.comparison if w.comparison in _SERIES else "other"
-            per_field[key] = per_field.get(key, 0.0) + w.weight
-        totals.append(per_field)
-    # ticks every 5 bits over the range the bars span (pygal's default puts one every bit)
-    low = min([0.0, *(sum(v for v in t.values() if v < 0) for t in totals)])
-    high = max([0.0, *(sum(v for v in t.values() if v > 0) for t in totals)])
-    chart.y_labels = list(range(int(low // 5) * 5, int(high // 5) * 5 + 6, 5))
-    # only the fields some candidate has, each in its fixed colour (the legend is the report's)
-    drawn = []
-    for name, colour in zip(_SERIES, COLOURS, strict=True):
-        if any(t.get(name, 0.0) != 0.0 for t in totals):
-            chart.add(text(lang, f"c_{name}"), [
-                {"value": round(t[name], 2), "color": colour} if t.get(name, 0.0) != 0.0 else None for t in totals])
-            drawn.append((text(lang, f"c_{name}"), colour))
-    return _render(chart, keep_style=False), drawn
+    per_field: dict[str, float] = {}
+    for w in candidate.weights:
+        key = w.comparison if w.comparison in _SERIES else "other"
+        per_field[key] = per_field.get(key, 0.0) + w.weight
+    steps, total = [], 0.0
+    for name in _SERIES:
+        weight = per_field.get(name, 0.0)
+        if weight != 0.0:
+            steps.append((name, total, total + weight))
+            total += weight
+    return steps
+
+
+def _pieces(before: float, after: float) -> tuple[float | None, float | None, float | None]:
+    """A floating bar from ``before`` to ``after`` as pygal stacks it: (invisible base, piece right of
+    zero, piece left of zero). pygal stacks values right and left of zero apart, each from zero; a step
+    that crosses zero is two pieces from zero."""
+    low, high = min(before, after), max(before, after)
+    if low >= 0.0:
+        return (low or None), high - low, None
+    if high <= 0.0:
+        return (high or None), None, low - high
+    return None, high, low
+
+
+def weights_charts(candidates: Sequence[RankedCandidate], lang: Language) -> list[str]:
+    """Each candidate's field weights as a waterfall, all on one scale and with the same rows, side by
+    side: a row per field some candidate has a non-zero weight for, each bar from the running total to
+    the next (to the right: for; to the left: against), the last row the score, from zero. A field that
+    is null or weighs nothing for a pair draws nothing on its row.
+
+    Drawn by pygal as horizontal stacked bars whose first series is an invisible base (taken out of the
+    SVG). The first chart names the rows; the others, as much narrower as those names are wide, do not.
+    Returns one SVG per candidate, without its own stylesheet (the report includes :func:`shared_css`
+    once).
+    """
+    steps = [{name: (before, after) for name, before, after in waterfall_steps(c)} for c in candidates]
+    ends = [end for found in steps for pair in found.values() for end in pair]
+    low, high = min([0.0, *ends]), max([0.0, *ends])
+    # ticks every 5 bits (10 over a wide range) over what the bars span (pygal's default: one every bit)
+    every = 5 if high - low <= 40 else 10
+    ticks = list(range(math.floor(low / every) * every, math.ceil(high / every) * every + 1, every))
+    colour_of = dict(zip(_SERIES, COLOURS, strict=True))
+    names = [name for name in _SERIES if any(name in found for found in steps)]
+    labels = [text(lang, f"c_{name}") for name in names] + [text(lang, "score")]
+    labels.reverse()  # pygal draws the first label at the bottom
+    label_room = 0
+    svgs: list[str] = []
+    for found in steps:
+        score = next(reversed(found.values()))[1] if found else 0.0
+        rows = [(*found[name], colour_of[name]) if name in found else None for name in names]
+        rows.append((0.0, score, SCORE_COLOUR))
+        rows.reverse()
+        named = not svgs
+        widest = max(_wide_characters(label) for label in labels)
+        chart = _weights_config(len(rows), margin_left=4 + round(0.45 * 11 * widest) if named else 4,
+                                width=_WIDTH - label_room)
+        chart.x_labels = labels
+        chart.show_y_labels = named  # horizontal: pygal draws the x labels on the y axis
+        chart.y_labels = ticks
+        chart.range = (ticks[0], ticks[-1])
+        pieces = [_pieces(row[0], row[1]) if row is not None else (None, None, None) for row in rows]
+        chart.add("", [{"value": p[0], "color": _BASE_COLOUR} if p[0] is not None else None for p in pieces])
+        for side in (1, 2):
+            chart.add("", [{"value": round(value, 2), "color": row[2]} if row is not None and
+                           (value := p[side]) is not None else None for p, row in zip(pieces, rows, strict=True)])
+        svg = _compact(_BASE_SERIES.sub("", _render(chart, keep_style=False)))
+        if named:  # the others' plots start where this one's does, less the names
+            label_room = _plot_left(svg) - _plot_left(_unnamed_plot())
+        svgs.append(svg)
+    return svgs
+
+
+def _plot_left(svg: str) -> int:
+    found = re.search(r'<g transform="translate\((\d+), \d+\)" class="plot">', svg)
+    assert found is not None, "pygal's plot group has moved"
+    return int(found.group(1))
+
+
+@lru_cache(maxsize=1)
+def _unnamed_plot() -> str:
+    chart = _weights_config(1, width=_WIDTH)
+    chart.show_y_labels = False
+    chart.x_labels = ["x"]
+    chart.add("", [1])
+    return _render(chart, keep_style=False)
 
 
 @lru_cache(maxsize=1)
 def shared_css() -> str:
-    """The stylesheet of :func:`weights_chart`'s charts (pygal's own, without per-chart prefixes)."""
+    """The stylesheet of :func:`weights_charts`' charts (pygal's own, without per-chart prefixes)."""
     svg = str(_weights_config(1).render(is_unicode=True))
     found = re.search(r"<style[^>]*>(.*?)</style>", svg, flags=re.S)
     css = (found.group(1) if found else "").replace("&gt;", ">")

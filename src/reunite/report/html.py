@@ -198,7 +198,9 @@ def _region_text(cell: str) -> str:
 
 def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str, Any]:
     detail = case.candidates[:detail_ranks]
-    chart, drawn = charts.weights_chart(detail, shown.lang) if detail else ("", [])
+    svgs = charts.weights_charts(detail, shown.lang) if detail else []
+    waterfalls = [{"rank": r.rank, "person": shown(r.person_id), "score": r.score, "svg": Markup(svg)}
+                  for r, svg in zip(detail, svgs, strict=True)]
     top = case.candidates[0].probability if case.candidates else 0.0
     record = [(shown.t("f_" + key), sex_text(shown.lang, value) if key == "sex" else shown(value))
               for key, value in case.record.items() if key != "case_id" and value]
@@ -221,8 +223,7 @@ def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str,
             "reasons": reasons_text(sorted(r.weights, key=lambda w: -abs(w.weight))[:TABLE_REASONS], shown.lang)
                        + (" …" if len(r.weights) > TABLE_REASONS else ""),
         } for r in case.candidates],
-        "chart": Markup(chart),
-        "chart_legend": drawn,
+        "charts": waterfalls,
         "detail": [{"rank": r.rank, "person": shown(r.person_id), "probability": r.probability} for r in detail],
         "side_by_side": _side_by_side(case, detail, shown),
     }
