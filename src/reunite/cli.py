@@ -119,6 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", help="score a ranked CSV against a truth CSV")
     evaluate.add_argument("--truth", required=True, type=Path)
     evaluate.add_argument("--ranked", required=True, type=Path)
+    evaluate.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the table (default en)")
 
     demo = commands.add_parser("demo", help="generate demo data, screen it, evaluate it")
     demo.add_argument("--out-dir", type=Path, default=Path("reunite-demo"))
@@ -126,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--candidates", type=int, default=30_000)
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
-    demo.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the report (default en)")
+    demo.add_argument("--lang", choices=LANGUAGES, default="en",
+                      help="language of the report and the messages (default en)")
 
     generate = commands.add_parser("generate", help="write a synthetic data set (cases, candidates, truth)")
     generate.add_argument("--out-dir", type=Path, required=True)
@@ -190,7 +192,7 @@ def _screen(args: argparse.Namespace) -> int:
         raise InputError(f"{args.cases}: no cases to screen (read {cases.report.read}, "
                          f"quarantined {cases.report.quarantined})")
     if args.preview:
-        print(screen_preview(cases, candidates, blocking=config.blocking_spec).format())
+        print(screen_preview(cases, candidates, blocking=config.blocking_spec).format(args.lang))
         return 0
     assert args.out is not None
     planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
@@ -278,7 +280,7 @@ def _explain(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from reunite.evaluate import evaluate
 
-    print(evaluate(args.truth, args.ranked).format())
+    print(evaluate(args.truth, args.ranked).format(args.lang))
     return 0
 
 
@@ -315,7 +317,7 @@ def _demo(args: argparse.Namespace) -> int:
     print(result.summary(args.lang))
     report = evaluate(truth_path, ranked, pairs_compared=result.pairs_compared,
                       n_candidates=len(result.candidates))
-    print(report.format())
+    print(report.format(args.lang))
     html = result.to_html(args.out_dir / "report.html", cases=cases_path, candidates=candidates_path, lang=args.lang)
     print(text(args.lang, "msg_ranked", path=ranked))
     print(text(args.lang, "msg_report_open", path=html))

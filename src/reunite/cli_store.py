@@ -27,6 +27,10 @@ __all__ = ["add_store_commands", "open_store", "plan_region_key", "run_store_com
 _DB_HELP = "database URL: sqlite:///reunite.db or postgresql+psycopg://user@host:5432/reunite"
 
 
+def _add_lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the messages (default en)")
+
+
 def add_store_commands(commands: Any) -> None:
     """Register ``rescreen``, ``dna record|import|profiles`` and ``plan`` on the subcommand parsers."""
     rescreen = commands.add_parser(
@@ -40,6 +44,7 @@ def add_store_commands(commands: Any) -> None:
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
     rescreen.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from")
+    _add_lang(rescreen)
 
     export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
     export.add_argument("--db", required=True, help=_DB_HELP)
@@ -47,10 +52,12 @@ def add_store_commands(commands: Any) -> None:
     export.add_argument("--top-k", type=int, default=None,
                         help="ranks per case to write (default: the top-k of the last re-screen)")
     export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
+    _add_lang(export)
 
     unlock = commands.add_parser(
         "unlock", help="remove the run lock of a re-screen whose process is gone (another host): audited")
     unlock.add_argument("--db", required=True, help=_DB_HELP)
+    _add_lang(unlock)
 
     dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
     dna_commands = dna.add_subparsers(dest="dna_command", required=True, metavar="ACTION")
@@ -64,6 +71,7 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--note")
     record.add_argument("--supersede", action="store_true",
                         help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
+    _add_lang(record)
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
     imported.add_argument("--file", required=True, type=Path)
@@ -72,9 +80,11 @@ def add_store_commands(commands: Any) -> None:
                                "'HEADER=' ignores it); any other unknown header is an error")
     imported.add_argument("--supersede", action="store_true",
                           help="let rows replace contradicting outcomes instead of quarantining them")
+    _add_lang(imported)
     profiles = dna_commands.add_parser("profiles", help="mark persons whose DNA profile is on file")
     profiles.add_argument("--db", required=True, help=_DB_HELP)
     profiles.add_argument("--file", required=True, type=Path, help="CSV with a person_id column")
+    _add_lang(profiles)
 
     plan = commands.add_parser("plan", help="write the DNA sampling plan: one row per person to visit")
     plan.add_argument("--db", required=True, help=_DB_HELP)
@@ -195,12 +205,12 @@ def _rescreen(args: argparse.Namespace) -> int:
     with open_store(args.db, create=True) as store:
         report = rescreen(store, cases=args.cases, candidates=args.candidates, top_k=args.top_k,
                           full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
-                          log=lambda line: print(line, flush=True))
+                          log=lambda line: print(line, flush=True), lang=args.lang)
     for ingest, source in zip(report.ingest, [p for p in (args.cases, args.candidates) if p], strict=True):
         written = _write_quarantine(ingest, source)
         if written is not None:
-            print(f"quarantined rows: {written} (not stored)")
-    print(report.summary())
+            print(text(args.lang, "msg_quarantined_not_stored", path=written))
+    print(report.summary(args.lang))
     return 0
 
 
@@ -213,14 +223,14 @@ def _export(args: argparse.Namespace) -> int:
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
-    print(f"{rows} rows of the stored top-k: {args.out}")
+    print(text(args.lang, "msg_exported", rows=rows, path=args.out))
     return 0
 
 
 def _unlock(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         holder = store.break_run_lock()
-    print(f"removed the run lock held by {holder}" if holder else "no run lock was held")
+    print(text(args.lang, "msg_unlocked", holder=holder) if holder else text(args.lang, "msg_no_lock"))
     return 0
 
 
@@ -228,8 +238,8 @@ def _dna_record(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
-    closes = " (the case is closed)" if args.outcome == "confirmed" else ""
-    print(f"recorded: case {args.case}, person {args.person}: {args.outcome}{closes}")
+    closes = text(args.lang, "msg_dna_closes") if args.outcome == "confirmed" else ""
+    print(text(args.lang, "msg_dna_recorded", case=args.case, person=args.person, outcome=args.outcome) + closes)
     return 0
 
 
@@ -246,10 +256,10 @@ def _dna_import(args: argparse.Namespace) -> int:
     mapping = mapping_from_options(args.mapping)
     with open_store(args.db, create=False) as store:
         report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
-    print(report.summary())
+    print(report.summary(args.lang))
     written = _write_quarantine(report, path)
     if written is not None:
-        print(f"quarantined rows: {written}")
+        print(text(args.lang, "msg_quarantined_rows", path=written))
     return 0
 
 
@@ -270,7 +280,7 @@ def _dna_profiles(args: argparse.Namespace) -> int:
     ids = read_person_ids(args.file)
     with open_store(args.db, create=False) as store:
         new = store.mark_profiles_on_file(ids, source=args.file.name)
-    print(f"{len(set(ids))} persons with a DNA profile on file in {args.file.name}; {new} newly marked")
+    print(text(args.lang, "msg_profiles", n=len(set(ids)), source=args.file.name, new=new))
     return 0
 
 

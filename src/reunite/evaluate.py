@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite.errors import InputError, MissingColumnsError
-from reunite.i18n import RANKED_HEADERS
+from reunite.i18n import RANKED_HEADERS, Language, text
 from reunite.ingest.encoding import decode_text
 
 __all__ = ["KS", "Evaluation", "evaluate", "top_score_auc"]
@@ -65,8 +65,8 @@ class Evaluation:
         })
         return out
 
-    def format(self) -> str:
-        """A short table for a terminal or a log.
+    def format(self, lang: Language = "en") -> str:
+        """A short table for a terminal or a log (in ``lang``).
 
         Examples
         --------
@@ -76,17 +76,16 @@ class Evaluation:
         cases 1 (with a true candidate 1, found in the ranking 1)
         """
         lines = [
-            f"cases {self.n_cases} (with a true candidate {self.n_with_match}, "
-            f"found in the ranking {self.n_found})",
+            text(lang, "eval_cases", n=self.n_cases, with_match=self.n_with_match, found=self.n_found),
             "  ".join(f"recall@{k} {v:.3f}" for k, v in sorted(self.recall.items())),
-            f"MRR {self.mrr:.3f}  mean rank of found {self.mean_rank:.2f}  AUC(top score) {self.auc:.3f}",
+            text(lang, "eval_mrr", mrr=self.mrr, mean_rank=self.mean_rank, auc=self.auc),
         ]
         if self.pairs_compared is not None:
             ratio = "n/a" if self.reduction_ratio is None else f"{self.reduction_ratio:.6f}"
-            lines.append(f"pairs compared {self.pairs_compared:,}  reduction ratio {ratio}")
+            lines.append(text(lang, "eval_pairs", pairs=self.pairs_compared, ratio=ratio))
         if self.recall10_by_tag:
             width = max(len(t) for t in self.recall10_by_tag)
-            lines.append(f"{'tag':<{width}}  recall@10      n")
+            lines.append(f"{text(lang, 'eval_tag'):<{width}}  recall@10      n")
             for tag, (value, n) in sorted(self.recall10_by_tag.items()):
                 lines.append(f"{tag:<{width}}  {value:9.3f}  {n:5d}")
         return "\n".join(lines)

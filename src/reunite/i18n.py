@@ -14,9 +14,8 @@ from typing import Literal, get_args
 from reunite.errors import ConfigError
 
 __all__ = [
-    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "check_language", "error_text",
-    "reason_separator",
-    "sex_text", "text",
+    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "calendar_text", "check_language",
+    "error_text", "reason_separator", "sex_text", "text",
 ]
 
 Language = Literal["en", "zh"]
@@ -52,6 +51,7 @@ RANKED_HEADERS: dict[Language, dict[str, str]] = {
     },
 }
 
+_CALENDAR: dict[Language, dict[str, str]] = {"en": {}, "zh": {"lunar": "农历", "solar": "公历"}}
 _SEX = {"en": {"M": "M", "F": "F", "": ""}, "zh": {"M": "男", "F": "女", "": ""}}
 
 TEXT: dict[Language, dict[str, str]] = {
@@ -150,6 +150,30 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_seconds": "  ({seconds:.1f} s)",
         "msg_quarantine": "quarantined and flagged rows: {path}",
         "msg_model_out": "fitted model: {path}",
+        "rescreen_started": "run {run} started: {kind} re-screen ({reason})",
+        "rescreen_kind_full": "full", "rescreen_kind_incremental": "incremental", "rescreen_kind_nothing": "no",
+        "rescreen_changes": "{new_cases} new and {changed_cases} changed cases, {new_candidates} new and "
+                            "{changed_candidates} changed candidates",
+        "rescreen_nothing": "nothing to do: {changes}; the stored top-{top_k} is current ({reason})",
+        "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
+        "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new and "
+                             "changed ones: {pairs:,} pairs compared",
+        "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
+        "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
+        "msg_quarantined_rows": "quarantined rows: {path}",
+        "msg_exported": "{rows} rows of the stored top-k: {path}",
+        "msg_unlocked": "removed the run lock held by {holder}",
+        "msg_no_lock": "no run lock was held",
+        "msg_dna_recorded": "recorded: case {case}, person {person}: {outcome}",
+        "msg_dna_closes": " (the case is closed)",
+        "msg_profiles": "{n} persons with a DNA profile on file in {source}; {new} newly marked",
+        "preview_head": "{cases} cases x {candidates} candidates",
+        "preview_total": "total",
+        "preview_ratio": "reduction ratio",
+        "eval_cases": "cases {n} (with a true candidate {with_match}, found in the ranking {found})",
+        "eval_mrr": "MRR {mrr:.3f}  mean rank of found {mean_rank:.2f}  AUC(top score) {auc:.3f}",
+        "eval_pairs": "pairs compared {pairs:,}  reduction ratio {ratio}",
+        "eval_tag": "tag",
         "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
         # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
         "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
@@ -272,6 +296,30 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
         "msg_model_out": "拟合后的模型：{path}",
+        "rescreen_started": "第 {run} 次运行开始：{kind}重新筛查（{reason}）",
+        "rescreen_kind_full": "全量", "rescreen_kind_incremental": "增量", "rescreen_kind_nothing": "无",
+        "rescreen_changes": "新增案件 {new_cases} 个、变更 {changed_cases} 个，新增候选人 {new_candidates} 人、"
+                            "变更 {changed_candidates} 人",
+        "rescreen_nothing": "无需运行：{changes}；已存的前 {top_k} 名是最新的（{reason}）",
+        "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
+        "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增和变更的候选人比对："
+                             "共比对 {pairs:,} 对",
+        "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
+        "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
+        "msg_quarantined_rows": "隔离的行：{path}",
+        "msg_exported": "已存前 k 名共 {rows} 行：{path}",
+        "msg_unlocked": "已解除 {holder} 持有的运行锁",
+        "msg_no_lock": "没有运行锁",
+        "msg_dna_recorded": "已记录：案件 {case}，人员 {person}：{outcome}",
+        "msg_dna_closes": "（该案件已结案）",
+        "msg_profiles": "{source} 中有 DNA 档案的人员 {n} 人；新标记 {new} 人",
+        "preview_head": "{cases} 个案件 × {candidates} 个候选人",
+        "preview_total": "合计",
+        "preview_ratio": "缩减比",
+        "eval_cases": "案件 {n} 个（有真实候选人 {with_match} 个，排名中找到 {found} 个）",
+        "eval_mrr": "MRR {mrr:.3f}  找到者的平均名次 {mean_rank:.2f}  AUC（首位得分）{auc:.3f}",
+        "eval_pairs": "比对 {pairs:,} 对  缩减比 {ratio}",
+        "eval_tag": "标签",
         "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
         "ingest_encoding": "（编码 {encoding}）",
@@ -354,6 +402,16 @@ def error_text(lang: Language, prefix: str, error: BaseException) -> str:
 def reason_separator(lang: Language) -> str:
     """What joins the reasons of one pair: ``"; "`` in English, ``"；"`` in Chinese."""
     return "；" if lang == "zh" else "; "
+
+
+def calendar_text(lang: Language, value: str) -> str:
+    """A birth_calendar cell as shown in ``lang``: lunar/solar as 农历/公历 in Chinese; anything else
+    (农历, 阴历 ... as the family wrote it) as it is.
+
+    >>> calendar_text("zh", "lunar"), calendar_text("en", "lunar"), calendar_text("zh", "阴历")
+    ('农历', 'lunar', '阴历')
+    """
+    return _CALENDAR[lang].get(value.strip().lower(), value)
 
 
 def sex_text(lang: Language, code: str) -> str:

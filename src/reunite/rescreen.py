@@ -50,6 +50,7 @@ import pandas as pd
 from reunite import merge
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, ConfigError
+from reunite.i18n import Language, text
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
@@ -93,20 +94,20 @@ class RescreenReport:
     ingest: tuple[IngestReport, ...]
     seconds: float
 
-    def summary(self) -> str:
-        """A few lines a person reads."""
-        changes = (f"{self.new_cases} new and {self.changed_cases} changed cases, {self.new_candidates} "
-                   f"new and {self.changed_candidates} changed candidates")
+    def summary(self, lang: Language = "en") -> str:
+        """A few lines a person reads (in ``lang``; the reason stays as the run recorded it)."""
+        changes = text(lang, "rescreen_changes", new_cases=self.new_cases, changed_cases=self.changed_cases,
+                       new_candidates=self.new_candidates, changed_candidates=self.changed_candidates)
         if self.kind == "nothing":
-            return f"nothing to do: {changes}; the stored top-{self.top_k} is current ({self.reason})"
+            return text(lang, "rescreen_nothing", changes=changes, top_k=self.top_k, reason=self.reason)
         return "\n".join([
-            f"run {self.run_id}: {self.kind} re-screen ({self.reason}); model {self.model_version}",
+            text(lang, "rescreen_run", run=self.run_id, kind=text(lang, f"rescreen_kind_{self.kind}"),
+                 reason=self.reason, model=self.model_version),
             changes,
-            f"screened {self.cases_screened_all} cases against every candidate and "
-            f"{self.cases_screened_delta} against the new and changed ones: "
-            f"{self.pairs_compared:,} pairs compared",
-            f"{self.cases_with_new_candidates} cases have new candidates in their top {self.top_k}",
-            f"done in {self.seconds:.1f} s",
+            text(lang, "rescreen_screened", all=self.cases_screened_all, delta=self.cases_screened_delta,
+                 pairs=self.pairs_compared),
+            text(lang, "rescreen_new_in_top", n=self.cases_with_new_candidates, top_k=self.top_k),
+            text(lang, "msg_done", seconds=self.seconds),
         ])
 
 
@@ -265,6 +266,7 @@ def rescreen(
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     log: Callable[[str], None] | None = None,
+    lang: Language = "en",
 ) -> RescreenReport:
     """Upsert new and changed cases and candidates, re-score what they affect, merge the top-k.
 
@@ -297,6 +299,8 @@ def rescreen(
     log:
         Called with what a person watching wants to read: the ingest summaries (after
         normalizing), then a line when the run has begun (the command line prints them).
+    lang:
+        The language of those lines (``"en"`` or ``"zh"``).
 
     Returns
     -------
@@ -341,10 +345,10 @@ def rescreen(
         with Store.open(store) as opened:
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
-                            mapping=mapping, strict=strict, log=log)
+                            mapping=mapping, strict=strict, log=log, lang=lang)
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log)
+                         strict, log, lang)
 
 
 @contextlib.contextmanager
@@ -365,7 +369,7 @@ def _old_objects_frozen() -> Iterator[None]:
 def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: TableSource | RawTable | None,
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
-              log: Callable[[str], None] | None) -> RescreenReport:
+              log: Callable[[str], None] | None, lang: Language) -> RescreenReport:
     started = time.perf_counter()
     raw = {"cases": _read(cases, "cases", mapping, strict),
            "candidates": _read(candidates, "candidates", mapping, strict)}
@@ -378,7 +382,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
     look = _look(store, raw, sources, settings)
     for table in raw.values():
         if table is not None and log is not None:
-            log(table.report.summary())
+            log(table.report.summary(lang))
     if look.nothing_to_do:
         holder = store.lock_holder()
         if holder is not None:  # its run may change the stored top-k: it is not current
@@ -391,7 +395,8 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
         if busy or run_id != last_run + 1:
             look = _look(store, raw, sources, settings)  # another run came between: look again
         if log is not None:
-            log(f"run {run_id} started: {look.kind} re-screen ({look.reason})")
+            log(text(lang, "rescreen_started", run=run_id, kind=text(lang, f"rescreen_kind_{look.kind}"),
+                     reason=look.reason))
         done = _execute(store, look, settings, run_id, progress)
     except BaseException as exc:
         store.fail_run(run_id, exc)

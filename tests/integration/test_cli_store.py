@@ -251,3 +251,22 @@ def test_unlock_removes_a_run_lock_once(filled: str, capsys: pytest.CaptureFixtu
     assert "removed the run lock held by" in capsys.readouterr().out
     assert main(["unlock", "--db", filled]) == 0
     assert "no run lock was held" in capsys.readouterr().out
+
+
+def test_store_commands_speak_chinese_with_lang_zh(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["rescreen", "--db", filled, "--candidates", str(tmp_path / "people.csv"), "--top-k", "3",
+                 "--lang", "zh"]) == 0
+    out = capsys.readouterr().out
+    assert "无需运行：新增案件 0 个、变更 0 个" in out and "people.csv：读取" in out
+    assert main(["dna", "record", "--db", filled, "--case", "C2", "--person", "P3", "--outcome", "confirmed",
+                 "--lang", "zh"]) == 0
+    assert capsys.readouterr().out.strip() == "已记录：案件 C2，人员 P3：confirmed（该案件已结案）"
+    assert main(["export", "--db", filled, "--out", str(tmp_path / "top.csv"), "--lang", "zh"]) == 0
+    assert re.fullmatch(r"已存前 k 名共 \d+ 行：.*top\.csv", capsys.readouterr().out.strip())
+    assert main(["unlock", "--db", filled, "--lang", "zh"]) == 0
+    assert capsys.readouterr().out.strip() == "没有运行锁"
+    # English stays the default
+    assert main(["unlock", "--db", filled]) == 0
+    assert capsys.readouterr().out.strip() == "no run lock was held"

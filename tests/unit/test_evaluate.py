@@ -115,3 +115,14 @@ def test_no_reduction_ratio_without_pool_size(files: tuple[Path, Path]) -> None:
     result = evaluate(*files, pairs_compared=30)
     assert result.reduction_ratio is None
     assert "reduction ratio n/a" in result.format()
+
+
+def test_the_evaluation_table_in_chinese() -> None:
+    from reunite.evaluate import evaluate
+
+    e = evaluate([{"case_id": "a", "person_id": "p", "tags": "baby"}],
+                 [{"case_id": "a", "rank": "2", "person_id": "p", "score": "1"}])
+    lines = e.format("zh").splitlines()
+    assert lines[0] == "案件 1 个（有真实候选人 1 个，排名中找到 1 个）"
+    assert lines[2].startswith("MRR 0.500  找到者的平均名次 2.00") and lines[-2].startswith("标签")
+    assert e.format().splitlines()[0] == "cases 1 (with a true candidate 1, found in the ranking 1)"

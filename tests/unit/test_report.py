@@ -178,6 +178,10 @@ def test_fit_report_in_both_languages() -> None:
         "已用 1,200 个案件（45,000 对）拟合 m：790 个案件很可能有孩子在候选人中，预计真实配对 812 对，EM 迭代 7 次",
         "  变化最大的权重（1 项变化 1 比特以上）：",
         f"  {'birth':<13} {'same birth date':<44}  +9.50 -> +10.75 比特"]
+    real = FitReport(accepted=True, reason="", cases=1200, pairs=45000, expected_matches=812.4, confident_cases=790,
+                     share_matched=0.66, iterations=7, converged=True,
+                     moved=(("birth", "born the same day", 9.5, 10.75),))
+    assert real.format("zh").splitlines()[-1].split() == ["出生日期", "出生日期相同", "+9.50", "->", "+10.75", "比特"]
     refused = FitReport(accepted=False, reason="too few cases", cases=3, pairs=9, expected_matches=0.0,
                         confident_cases=0, share_matched=0.0, iterations=0, converged=False)
     assert refused.format() == "m not fitted (too few cases); the model's own m is used"
@@ -211,3 +215,18 @@ def test_waterfall_steps_end_at_the_score_and_draw_one_row_each(screened: reunit
         crossing = sum(1 for _, before, after in waterfall_steps(candidate) if before * after < 0)
         assert svg.count("<rect ") == len(waterfall_steps(candidate)) + crossing + 1  # the score: one more
         assert "#FFFFFE" not in svg and svg.count(f'fill="{SCORE_COLOUR}"') == 1  # the base is not in the SVG
+
+
+def test_a_lunar_calendar_cell_reads_as_nongli_in_chinese(tmp_path: Path) -> None:
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988-03-18"],
+                          "birth_calendar": ["lunar"], "missing_region": ["360302"]})
+    people = pd.DataFrame({"person_id": ["P1"], "name": ["王小红"], "sex": ["F"], "birth_date": ["1988-05-03"],
+                           "region": ["360302"]})
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    people.to_csv(tmp_path / "people.csv", index=False)
+    result = reunite.screen(tmp_path / "cases.csv", tmp_path / "people.csv", top_k=1)
+    sources = {"cases": tmp_path / "cases.csv", "candidates": tmp_path / "people.csv"}
+    chinese = result.to_html(tmp_path / "zh.html", lang="zh", **sources).read_text(encoding="utf-8")
+    english = result.to_html(tmp_path / "en.html", **sources).read_text(encoding="utf-8")
+    assert "<td>农历</td>" in chinese and "1988-03-18 (农历)" in chinese and ">lunar<" not in chinese
+    assert "<td>lunar</td>" in english

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite._typing import I64, B
+from reunite.i18n import Language, text
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
@@ -64,11 +65,12 @@ class BlockingPreview:
         full = self.n_cases * self.n_candidates
         return 1.0 - self.total / full if full else 0.0
 
-    def format(self) -> str:
-        lines = [f"{self.n_cases} cases x {self.n_candidates} candidates"]
+    def format(self, lang: Language = "en") -> str:
+        lines = [text(lang, "preview_head", cases=self.n_cases, candidates=self.n_candidates)]
         for name, count in self.pairs_per_pass.items():
             lines.append(f"  {name:<16}{count:>16,}")
-        lines.append(f"  {'total':<16}{self.total:>16,}  (reduction ratio {self.reduction_ratio:.6f})")
+        lines.append(f"  {text(lang, 'preview_total'):<16}{self.total:>16,}  "
+                     f"({text(lang, 'preview_ratio')} {self.reduction_ratio:.6f})")
         return "\n".join(lines)
 
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from reunite._typing import F64, I8, I64
 from reunite.errors import ConfigError
-from reunite.i18n import Language, text
+from reunite.i18n import LEVEL_LABELS_ZH, Language, text
 from reunite.matching.blocking import plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
@@ -93,8 +93,8 @@ class FitReport:
     moved: tuple[tuple[str, str, float, float], ...] = field(default=())  # (comparison, level, before, after)
 
     def format(self, lang: Language = "en") -> str:
-        """The fit in a few lines a person reads (in ``lang``; the reason a fit was refused, the
-        comparisons and level labels as the model names them)."""
+        """The fit in a few lines a person reads (in ``lang``; the reason a fit was refused stays as
+        the fit gives it)."""
         if not self.accepted:
             return text(lang, "fit_rejected", reason=self.reason)
         lines = [text(lang, "fit_head", cases=self.cases, pairs=self.pairs, confident=self.confident_cases,
@@ -102,7 +102,11 @@ class FitReport:
         if self.moved:
             lines.append(text(lang, "fit_moved", n=len(self.moved)))
         for name, label, before, after in self.moved[:8]:
-            lines.append(text(lang, "fit_weight", name=name, label=label, before=before, after=after))
+            shown_name, shown_label = name, label
+            if lang == "zh" and name in LEVEL_LABELS_ZH and label in REGISTRY[name].labels:
+                shown_name = text(lang, f"c_{name}")
+                shown_label = LEVEL_LABELS_ZH[name][REGISTRY[name].labels.index(label)]
+            lines.append(text(lang, "fit_weight", name=shown_name, label=shown_label, before=before, after=after))
         return "\n".join(lines)
 
 

@@ -22,7 +22,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from reunite.export.files import write_text
-from reunite.i18n import TEXT, Language, check_language, reason_separator, sex_text
+from reunite.i18n import TEXT, Language, calendar_text, check_language, reason_separator, sex_text
 from reunite.ingest._safe import mask_id, mask_id_numbers
 from reunite.report import charts
 from reunite.report.data import COMPARISON_ORDER, CaseView, FieldWeight, RankedCandidate, ReportData
@@ -162,7 +162,7 @@ def _record_cells(record: Mapping[str, str], side: str, others: list[Mapping[str
             return Markup("{} <span class=today>→ {} {}</span>").format(shown(cell), shown.t("today"), now)
         return Markup("{}").format(shown(cell))
 
-    calendar = record.get("birth_calendar", "")
+    calendar = calendar_text(shown.lang, record.get("birth_calendar", ""))
     event_key = "missing_date" if side == "cases" else "registration_date"
     event = shown(record.get(event_key, ""))
     return {
@@ -202,7 +202,8 @@ def _case_context(case: CaseView, shown: _Shown, detail_ranks: int) -> dict[str,
     waterfalls = [{"rank": r.rank, "person": shown(r.person_id), "score": r.score, "svg": Markup(svg)}
                   for r, svg in zip(detail, svgs, strict=True)]
     top = case.candidates[0].probability if case.candidates else 0.0
-    record = [(shown.t("f_" + key), sex_text(shown.lang, value) if key == "sex" else shown(value))
+    shown_as = {"sex": sex_text, "birth_calendar": calendar_text}
+    record = [(shown.t("f_" + key), shown_as[key](shown.lang, value) if key in shown_as else shown(value))
               for key, value in case.record.items() if key != "case_id" and value]
     return {
         "id": shown(case.case_id),
