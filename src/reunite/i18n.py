@@ -110,6 +110,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "all_cases": "all cases",
         "same_characters": "same character",
         "same_sound": "same sound (同音字)",
+        "shifted_year": "the year of a birthday shared in another year",
         # record fields
         "f_name": "name", "f_alias": "childhood name", "f_former_names": "former names", "f_sex": "sex",
         "f_birth_date": "birth date", "f_birth_calendar": "calendar", "f_missing_date": "missing date",
@@ -261,6 +262,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "all_cases": "全部案件",
         "same_characters": "相同的字",
         "same_sound": "同音字",
+        "shifted_year": "生日相同而年份不同的年份",
         "f_name": "姓名", "f_alias": "小名", "f_former_names": "曾用名", "f_sex": "性别",
         "f_birth_date": "出生日期", "f_birth_calendar": "历法", "f_missing_date": "走失日期",
         "f_missing_region": "走失地点", "f_region": "户籍地", "f_registration_date": "入户日期",

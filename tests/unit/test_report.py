@@ -230,3 +230,17 @@ def test_a_lunar_calendar_cell_reads_as_nongli_in_chinese(tmp_path: Path) -> Non
     english = result.to_html(tmp_path / "en.html", **sources).read_text(encoding="utf-8")
     assert "<td>农历</td>" in chinese and "1988-03-18 (农历)" in chinese and ">lunar<" not in chinese
     assert "<td>lunar</td>" in english
+
+
+def test_a_birth_shifted_by_whole_years_has_its_year_marked(tmp_path: Path) -> None:
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988-05-03"],
+                          "missing_region": ["360302"]})
+    people = pd.DataFrame({"person_id": ["P1", "P2"], "name": ["王小红", "王小红"], "sex": ["F", "F"],
+                           "birth_date": ["1990-05-03", "1990-07-19"], "region": ["360302", "360302"]})
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    people.to_csv(tmp_path / "people.csv", index=False)
+    result = reunite.screen(tmp_path / "cases.csv", tmp_path / "people.csv", top_k=2)
+    html = result.to_html(tmp_path / "r.html", cases=tmp_path / "cases.csv",
+                          candidates=tmp_path / "people.csv").read_text(encoding="utf-8")
+    assert "<mark class=y>1990</mark>-05-03" in html  # the same birthday two years later
+    assert "1990-07-19" in html and "<mark class=y>1990</mark>-07-19" not in html

@@ -185,10 +185,27 @@ def _side_by_side(case: CaseView, detail: Sequence[RankedCandidate], shown: _Sho
         cells = []
         for candidate, own in zip(detail, cand_cells, strict=True):
             label, css = _weights_text(candidate.weights, names, shown.lang)
-            cells.append({"value": own[key], "weights": label, "css": Markup(f" class={css}") if css else ""})
+            value = own[key]
+            if key == "f_birth_date" and _birthday_in_another_year(candidate):
+                value = _year_marked(value)
+            cells.append({"value": value, "weights": label, "css": Markup(f" class={css}") if css else ""})
         if case_cells[key] or any(c["value"] or c["weights"] for c in cells):
             rows.append({"field": shown.t(key), "case": case_cells[key], "candidates": cells})
     return rows
+
+
+def _birthday_in_another_year(candidate: RankedCandidate) -> bool:
+    """Whether the pair's birth dates share month and day in another year (a shifted registered birth)."""
+    return any(w.comparison == "birth_monthday" and w.level == 1 for w in candidate.weights)
+
+
+def _year_marked(cell: Markup) -> Markup:
+    """The first year in a date cell inside ``<mark class=y>``: the year a shifted birth moved.
+
+    >>> str(_year_marked(Markup("1990-05-03")))
+    '<mark class=y>1990</mark>-05-03'
+    """
+    return Markup(re.sub(r"(?:19|20)\d\d", lambda m: f"<mark class=y>{m.group(0)}</mark>", str(cell), count=1))
 
 
 def _region_text(cell: str) -> str:
