@@ -104,6 +104,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="also learn m from these data without labels (as screen does by default)")
     train.add_argument("--out", required=True, type=Path, help="model JSON to write")
     train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
     _add_input_options(train, quarantine=False)
 
     explain = commands.add_parser("explain", help="show each field's level and weight for one pair")
@@ -114,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--model", type=Path, help="model JSON (default: the shipped model)")
     explain.add_argument("--seed", type=int, default=0)
     explain.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
+    explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
     _add_input_options(explain, quarantine=False)
 
     evaluate = commands.add_parser("evaluate", help="score a ranked CSV against a truth CSV")
@@ -256,10 +258,12 @@ def _train(args: argparse.Namespace) -> int:
     # the weights scoring uses: per kind of case when the model has them
     for kind in (CASE_KINDS if model.has_kinds else ("all",)):
         weights_of = model.kind_weights(kind) if model.has_kinds else model.weights_
-        print(f"weights (bits), {'cases of kind ' + kind if model.has_kinds else 'all cases'}:")
+        print(text(args.lang, "train_weights_kind", kind=text(args.lang, f"kind_{kind}")) if model.has_kinds
+              else text(args.lang, "train_weights_all"))
         for name, weights in zip(model.spec.comparisons, weights_of, strict=True):
-            print(f"  {name:<15}" + " ".join(f"{w:+6.2f}" for w in weights))
-    print(f"model {model.version}: {args.out}")
+            shown = name if args.lang == "en" else text(args.lang, f"c_{name}")
+            print(f"  {shown:<15}" + " ".join(f"{w:+6.2f}" for w in weights))
+    print(text(args.lang, "train_model", version=model.version, path=args.out))
     return 0
 
 
@@ -272,8 +276,8 @@ def _explain(args: argparse.Namespace) -> int:
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
     found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
-    text = str(found)
-    print(text if args.reveal_ids else mask_id_numbers(text))
+    lines = found.format(args.lang)
+    print(lines if args.reveal_ids else mask_id_numbers(lines))
     return 0
 
 

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
-from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
+from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
 from reunite.matching.compare import compare
@@ -79,9 +79,19 @@ class Explanation:
     fields: tuple[tuple[str, str, float], ...]  # (comparison, level label or "missing", weight)
 
     def __str__(self) -> str:
-        lines = [f"case {self.case_id} / person {self.person_id}: score {self.score:+.2f}"]
+        return self.format()
+
+    def format(self, lang: Language = "en") -> str:
+        """Each comparison's level and weight, a line each (in ``lang``)."""
+        lines = [text(lang, "explain_head", case=self.case_id, person=self.person_id, score=self.score)]
         for name, label, weight in self.fields:
-            lines.append(f"  {name:<13} {label:<44} {weight:+6.2f}")
+            shown_name, shown_label = name, label
+            if lang != "en":
+                shown_name = text(lang, f"c_{name}")
+                labels = LEVEL_LABELS[name]  # type: ignore[index]
+                shown_label = (text(lang, "explain_missing") if label == "missing" else
+                               LEVEL_LABELS_ZH[name][labels.index(label)] if label in labels else label)
+            lines.append(f"  {shown_name:<13} {shown_label:<44} {weight:+6.2f}")
         return "\n".join(lines)
 
 

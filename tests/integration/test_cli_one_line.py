@@ -116,6 +116,11 @@ def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str]) -> Non
     result = reunite.screen(data / "cases.csv", data / "candidates.csv")
     assert str(result.explain(case_id, person_id)) == out.strip()
     assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--case", case_id, "--person", person_id, "--lang", "zh"]) == 0
+    chinese = capsys.readouterr().out.splitlines()
+    assert chinese[0].startswith(f"案件 {case_id} / 人员 {person_id}：得分")
+    assert chinese[1].split()[0] == "名字" and len(chinese) == len(out.strip().splitlines())
+    assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
                  "--case", case_id, "--person", "nobody"]) == 2
     _one_line(capsys, "person_id 'nobody' is not in the screened data")
 
