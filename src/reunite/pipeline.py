@@ -32,6 +32,7 @@ from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
+from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
@@ -324,7 +325,7 @@ def fit_model(
     fitted, prep = fit_population(model, cases, candidates, seed=seed)
     if not em:
         return fitted, prep, None
-    excluded = _excluded_keys(prep, cases, candidates, exclude)
+    excluded = excluded_keys(prep, cases, candidates, exclude)
     fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded))
     return fitted, prep, report
 
@@ -366,7 +367,7 @@ def train(
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
     labelled = list(confirmed)
     if labelled:
-        keys = _excluded_keys(prep, case_table, cand_table, labelled)
+        keys = excluded_keys(prep, case_table, cand_table, labelled)
         if keys.size == 0:
             raise InputError("confirmed: none of the confirmed pairs is in the screened data")
         n_cand = len(cand_table)
@@ -376,23 +377,6 @@ def train(
     if em:
         fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed))
     return fitted
-
-
-def _excluded_keys(
-    prep: Prepared, cases: RecordTable, candidates: RecordTable, pairs: Iterable[tuple[str, str]]
-) -> npt.NDArray[np.int64]:
-    pairs = list(pairs)
-    if not pairs:
-        return np.zeros(0, dtype=np.int64)
-    case_index = {str(v): i for i, v in enumerate(cases.ids.tolist())}
-    position = np.empty(len(candidates), dtype=np.int64)
-    position[prep.cand_order] = np.arange(len(candidates))
-    cand_index = {str(v): int(position[i]) for i, v in enumerate(candidates.ids.tolist())}
-    keys = [
-        case_index[c] * len(candidates) + cand_index[p]
-        for c, p in pairs if c in case_index and p in cand_index
-    ]
-    return np.unique(np.asarray(keys, dtype=np.int64))
 
 
 def screen_preview(
@@ -483,7 +467,7 @@ def screen(
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))
-    excluded = _excluded_keys(prep, case_table, cand_table, exclude)
+    excluded = excluded_keys(prep, case_table, cand_table, exclude)
 
     parts: list[ChunkResult] = []
     workers = workers or min(4, os.cpu_count() or 1)

@@ -53,6 +53,7 @@ __all__ = [
     "ShardPartial",
     "ShardSummary",
     "describe_pairs",
+    "excluded_keys",
     "finish",
     "merge",
     "route",
@@ -257,7 +258,7 @@ def score_shard(
     _check_passes(spec)
     prep = prepare(cases, candidates, getattr(model, "frequencies_", None),
                    getattr(model, "frequency_candidates_", None))
-    excluded = _excluded_keys(prep, cases, candidates, exclude)
+    excluded = excluded_keys(prep, cases, candidates, exclude)
     blocks = plan(prep, spec)
     parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded) for first, last in blocks.spans]
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
@@ -319,7 +320,7 @@ def describe_pairs(
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
 
-def _excluded_keys(
+def excluded_keys(
     prep: Prepared, cases: RecordTable, candidates: RecordTable, pairs: Iterable[tuple[str, str]]
 ) -> I64:
     """Sorted keys ``case * n_candidates + prepared candidate`` of the DNA-excluded pairs in this shard."""

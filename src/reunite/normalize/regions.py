@@ -254,14 +254,15 @@ def _clean_text(text: str) -> str:
     return _NOISE.sub(" ", unicodedata.normalize("NFKC", text))
 
 
-def _or_simplified(text: str, region: Region) -> Region:
-    """``region`` read from ``text``, or what the text gives in simplified characters when that is more
-    precise: 雲南省 is 云南省. Only as a second reading: converting every address would turn place
-    names written with characters OpenCC simplifies (乾安县 -> 干安县) into no place."""
+def _or_simplified(text: str, cleaned: str, region: Region) -> Region:
+    """``region`` read from ``cleaned`` (``text`` through :func:`_clean_text`), or what the text gives in
+    simplified characters when that is more precise: 雲南省 is 云南省. Only as a second reading:
+    converting every address would turn place names written with characters OpenCC simplifies
+    (乾安县 -> 干安县) into no place."""
     if region.level == 3:
         return region
     simplified = _NOISE.sub(" ", to_simplified(text))
-    if simplified == _clean_text(text):
+    if simplified == cleaned:
         return region
     other = _scan(simplified)[0]
     return other if other.level > region.level else region
@@ -343,7 +344,8 @@ def _scan(text: str) -> tuple[Region, int | None]:
 
 
 def _resolve_text(text: str) -> Region:
-    return _or_simplified(text, _scan(_clean_text(text))[0])
+    cleaned = _clean_text(text)
+    return _or_simplified(text, cleaned, _scan(cleaned)[0])
 
 
 @lru_cache(maxsize=1 << 17)
@@ -402,13 +404,13 @@ class _PrefixMemo:
         for length in self._lengths:
             if (found := self._by_prefix.get(text[:length])) is not None and length <= len(text):
                 self._hits[length] += 1
-                return _or_simplified(stripped, found)
+                return _or_simplified(stripped, text, found)
         region, extent = _scan(text)
         if extent is not None:
             self._hits.setdefault(extent, 0)
             self._by_prefix[text[:extent]] = region
             self._lengths = sorted(self._hits, key=self._hits.__getitem__, reverse=True)
-        return _or_simplified(stripped, region)
+        return _or_simplified(stripped, text, region)
 
 
 def resolve_regions(texts: Sequence[str]) -> RegionArrays:
