@@ -19,7 +19,8 @@ from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.pipeline import _excluded_keys, fit_population, load_side
+from reunite.matching.shards import excluded_keys
+from reunite.pipeline import fit_population, load_side
 from reunite.synth import generate, write
 
 
@@ -29,7 +30,7 @@ def test_the_default_fit_keeps_birth_m_near_the_labelled_m(tmp_path: Path) -> No
     shipped, prep = fit_population(default_model(), cases, candidates, seed=0)
     with open(paths.truth, encoding="utf-8") as handle:
         truth = [(r["case_id"], r["person_id"]) for r in csv.DictReader(handle) if r["person_id"]]
-    keys = _excluded_keys(prep, cases, candidates, truth)
+    keys = excluded_keys(prep, cases, candidates, truth)
     n = len(candidates)
     labelled = FellegiSunter.from_dict(shipped.to_dict())
     labelled.fit_labelled(compare(prep, shipped.spec, keys // n, keys % n), kinds=case_kinds(prep.cases, keys // n),
