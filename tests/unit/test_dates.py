@@ -271,3 +271,52 @@ def test_calendar_cells_as_registers_write_them(calendar: str, lunar: bool) -> N
     found = parse_date("1988-05-03", calendar, today=datetime.date(2025, 1, 1))
     assert found is not None and found.lunar is lunar
     assert found.lo == (datetime.date(1988, 6, 16) if lunar else datetime.date(1988, 5, 3))
+
+
+@pytest.mark.parametrize(
+    ("text", "calendar", "lo", "hi", "lunar"),
+    [
+        ("1990年春节", "", D(1990, 1, 27), D(1990, 1, 27), True),
+        ("1990年大年初一", "solar", D(1990, 1, 27), D(1990, 1, 27), True),  # a lunar festival stays lunar
+        ("1990年的中秋节", "公历", D(1990, 10, 3), D(1990, 10, 3), True),
+        ("1990年腊八", "", D(1991, 1, 23), D(1991, 1, 23), True),  # 腊月 of lunar 1990
+        ("1990年国庆节", "农历", D(1990, 10, 1), D(1990, 10, 1), False),  # a solar festival stays solar
+        ("1990年五一", "", D(1990, 5, 1), D(1990, 5, 1), False),
+        ("1990年清明", "", D(1990, 4, 1), D(1990, 4, 10), False),
+        ("1990年冬至", "", D(1990, 12, 21), D(1990, 12, 31), False),
+        ("1990年8、9月份", "", D(1990, 8, 1), D(1990, 9, 30), False),
+        ("1990年8月或9月", "", D(1990, 8, 1), D(1990, 9, 30), False),
+        ("1990年1、2月", "", D(1990, 1, 1), D(1990, 2, 28), False),  # not December: 、 is read before it is dropped
+        ("1990年八九月份", "", D(1990, 8, 1), D(1990, 9, 30), False),
+        ("五一年", "", D(1951, 1, 1), D(1951, 12, 31), False),  # a year, not 五一 the holiday
+        ("六一年8月", "", D(1961, 8, 1), D(1961, 8, 31), False),
+    ],
+)
+def test_festivals_and_month_pairs(text: str, calendar: str, lo: datetime.date, hi: datetime.date,
+                                   lunar: bool) -> None:
+    got = parse_date(text, calendar, today=TODAY)
+    assert got is not None
+    assert (got.lo, got.hi, got.lunar) == (lo, hi, lunar)
+
+
+@pytest.mark.parametrize("year", [1978, 1985, 1990, 1996, 2003])
+@pytest.mark.parametrize(("festival", "month", "day"),
+                         [("端午", 5, 5), ("中秋", 8, 15), ("重阳", 9, 9), ("元宵", 1, 15)])
+def test_lunar_festivals_agree_with_lunar_python(year: int, festival: str, month: int, day: int) -> None:
+    from lunar_python import Lunar
+
+    solar = Lunar.fromYmd(year, month, day).getSolar()
+    expected = D(solar.getYear(), solar.getMonth(), solar.getDay())
+    assert interval(f"{year}年{festival}") == (expected, expected)
+    widened = parse_date(f"{year}年{festival}前后", today=TODAY)
+    assert widened is not None and widened.approximate
+    assert (widened.lo, widened.hi) == (expected - datetime.timedelta(days=15), expected + datetime.timedelta(days=15))
+
+
+def test_new_years_eve_is_the_end_of_that_lunar_year() -> None:
+    lo, hi = interval("1990年除夕")
+    eve = D(1991, 2, 14)  # the day before 1991's spring festival (1991-02-15)
+    assert lo <= eve <= hi and hi - lo < datetime.timedelta(days=11)
+    with pytest.raises(DateError) as caught:
+        parse_date("春节", today=TODAY)
+    assert caught.value.reason == "no year"

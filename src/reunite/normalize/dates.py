@@ -23,6 +23,12 @@ Decisions (each is a documented guess about how families and clerks write dates)
   80年代 the decade, 初 its years 0-4, 中 3-7, 末/后期 6-9.
 - Approximations (左右, 大概, 约, 前后, ...) widen the interval by one year for a year, one month
   for a month (or range of months) and 15 days for a day.
+- Festivals name their day: 春节/大年初一 正月初一, 元宵 正月十五, 端午 五月初五, 七夕 七月初七, 中秋
+  八月十五, 重阳 九月初九, 腊八 腊月初八 (lunar, whatever the calendar cell says); 除夕/大年三十/小年
+  腊月下旬 of that lunar year (腊月 may have 29 days; families say "1990年腊月" of lunar 1990); 元旦 1月1日,
+  五一/劳动节 5月1日, 六一/儿童节 6月1日, 国庆 10月1日, 清明 4月上旬, 冬至 12月下旬 (solar). 期间 widens
+  as 前后 does.
+- Two months written together (8、9月份, 8月或9月, 8-9月, 八九月) are the range of both.
 - Zeros at the end of a numeric date mean "not known" (``1988-00-00`` is 1988, ``1988-05-00`` May).
 - Intervals reaching past ``today`` or before 1900-01-01 are clipped; wholly outside is an error.
 - A zodiac with a date (``1990年属马``) narrows the interval to the lunar years of that animal
@@ -163,7 +169,24 @@ _ZODIAC_RE = re.compile(r"[(]?(?:生肖|属相)?[属屬]?([鼠牛虎兔龙蛇马
 _ZODIAC_CUE = re.compile(r"[属屬]|生肖|[鼠牛虎兔龙蛇马羊猴鸡狗猪龍馬雞豬]年")
 _LUNAR_MARK = re.compile(r"农历|阴历|旧历|夏历|農曆|陰曆|舊曆")
 _SOLAR_MARK = re.compile(r"公历|阳历|新历|公曆|陽曆|新曆")
-_APPROX = re.compile(r"大概|大约|大致|约莫|估计|可能|差不多|好像|应该是|应该|左右|前后|上下|约|[?]")
+_APPROX = re.compile(r"大概|大约|大致|约莫|估计|可能|差不多|好像|应该是|应该|左右|前后|上下|期间|约|[?]")
+# A festival after a year (or alone) names a day; the word is replaced by the date it means. Lunar
+# festivals carry 农历 so that a solar calendar cell cannot turn them solar; solar ones carry 公历.
+_FESTIVALS = {
+    "大年初一": "正月初一", "春节": "正月初一", "元宵节": "正月十五", "元宵": "正月十五",
+    "端午节": "农历五月初五", "端午": "农历五月初五", "七夕节": "农历七月初七", "七夕": "农历七月初七",
+    "中秋节": "农历八月十五", "中秋": "农历八月十五", "重阳节": "农历九月初九", "重阳": "农历九月初九",
+    "腊八节": "腊月初八", "腊八": "腊月初八", "大年三十": "腊月下旬", "年三十": "腊月下旬", "除夕": "腊月下旬",
+    "小年": "腊月下旬", "元旦节": "公历1月1日", "元旦": "公历1月1日", "五一劳动节": "公历5月1日",
+    "劳动节": "公历5月1日", "五一": "公历5月1日", "六一儿童节": "公历6月1日", "儿童节": "公历6月1日",
+    "六一": "公历6月1日", "国庆节": "公历10月1日", "国庆": "公历10月1日", "清明节": "公历4月上旬",
+    "清明": "公历4月上旬", "冬至": "公历12月下旬",
+}
+_FESTIVAL = re.compile(
+    r"(?:(?<=年)|(?<=年的)|^)(" + "|".join(sorted(_FESTIVALS, key=len, reverse=True)) + ")(?![年代])")
+# two months written together: 8、9月份, 8月或9月, 8-9月, 8至9月 (before 、 is dropped as filler)
+_MONTH_PAIR = re.compile(r"(?<=年)(\d{1,2})月?(?:、|或|到|至|~|-|/)(\d{1,2})月")
+_CN_MONTH_PAIR = re.compile(r"(?<=年)([一二三四五六七八九])([二三四五六七八九十])月")
 _NOISE = re.compile(
     r"出生于|出生在|出生|生于|生日|生人|出世|公元|日期|[生在于是的,;:。、]|[()\[\]【】<>《》\"']")
 _CLOCK = re.compile(r"[Tt\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*$")  # Excel: 1988-05-03 00:00:00
@@ -194,6 +217,7 @@ _CHINESE = re.compile(
     r"|初?(?P<day>\d{1,2})[日号]?)?)?"
 )
 _RANGE = re.compile(r"(\d{4})年?(?:-|~|至|到|或|/)(\d{4})年?|(\d{2})年?(?:-|~|至|到|或)(\d{2})年")
+_MONTHS = re.compile(_Y + r"年(\d{1,2})-(\d{1,2})月份?")
 _DECADE = re.compile(r"(\d{2}|\d{4})年代(初期|初|前期|中期|中|末期|末|后期)?")
 _NO_YEAR = re.compile(r"(闰?\d{1,2}月|初\d|\d{1,2}[日号])")
 _YEAR_LIKE = re.compile(r"\d{2,4}(?:年|[-/.])")
@@ -352,6 +376,13 @@ def _read(text: str, value: str) -> _Spec:
                 if not spec.day_lo:
                     spec.impossible = "expected a day from 1 to 31, not 0"
         return spec
+    if m := _MONTHS.fullmatch(text):
+        year, low, high = int(m.group(1)), *sorted((int(m.group(2)), int(m.group(3))))
+        spec = _Spec(year, year, len(m.group(1)) == 2, low, high)
+        if low < 1 or high > 12:
+            spec.month_lo = spec.month_hi = 0
+            spec.impossible = f"expected months from 1 to 12, not {low}-{high}"
+        return spec
     if m := _RANGE.fullmatch(text):
         first, second = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
         low, high = sorted((int(first), int(second)))
@@ -388,12 +419,21 @@ def parse_zodiac(text: str) -> str | None:
     return found.group(1).translate(_ZODIAC_VARIANT) if found else None
 
 
+def _consecutive_months(match: re.Match[str]) -> str:
+    """八九月 -> 8-9月 (two consecutive months); anything else is left to the numeral reader."""
+    first, second = _CN_DIGIT[match.group(1)], "一二三四五六七八九十".index(match.group(2)) + 1
+    return f"{first}-{second}月" if second == first + 1 else match.group(0)
+
+
 def _clean(text: str) -> tuple[str, bool, bool, str | None, bool]:
     """Strip clock times, calendar markers, the zodiac, approximation and filler words.
 
     Returns the cleaned text, whether the text says lunar, whether it says solar, the zodiac
     animal and whether the date is approximate.
     """
+    text = _FESTIVAL.sub(lambda m: _FESTIVALS[m.group(1)], text)
+    text = _CN_MONTH_PAIR.sub(_consecutive_months, text)
+    text = _MONTH_PAIR.sub(r"\1-\2月", text)
     text_lunar, text_solar = bool(_LUNAR_MARK.search(text)), bool(_SOLAR_MARK.search(text))
     text = _SOLAR_MARK.sub("", _LUNAR_MARK.sub("", _CLOCK.sub("", text)))
     zodiac = parse_zodiac(text)
