@@ -219,3 +219,20 @@ def test_county_table_covers_todays_counties() -> None:
     finite = np.isfinite(table.lat)
     assert np.all((table.lat[finite] > 3) & (table.lat[finite] < 54))
     assert np.all((table.lon[finite] > 73) & (table.lon[finite] < 136))
+
+
+@pytest.mark.parametrize(
+    ("text", "province", "county"),
+    [
+        ("四川省重庆市", 500000, 0),  # Chongqing was a city of Sichuan until 1997
+        ("四川重庆", 500000, 0),
+        ("四川省重庆市江北区", 500000, 500105),
+        ("510200", 500000, 0),  # the code a resident ID issued there before 1997 starts with
+        ("510224", 500000, 500112),  # 江北县, 渝北区 since 1994
+        ("广东省海南行政区", 460000, 0),  # Hainan was part of Guangdong until 1988
+        ("442100", 460000, 0),
+    ],
+)
+def test_places_of_provinces_cut_out_after_1980(text: str, province: int, county: int) -> None:
+    region = resolve_region(text)
+    assert (region.province, region.county) == (province, county)
