@@ -150,11 +150,26 @@ def test_dialect_fold_keeps_distinct_sounds_apart() -> None:
 # -------------------------------------------------------------------------------- name cells
 @pytest.mark.parametrize(
     "cell",
-    ["无", "不详", "未知", "女孩", "男孩", "女婴", "男婴", "未取名", "没有名字", "還沒取名字", "王某某",
-     "小女孩", "王家女孩", "unknown", "不記得了", "N/A"],
+    ["无", "不详", "未知", "女孩", "男孩", "女婴", "男婴", "未取名", "没有名字", "還沒取名字", "某某",
+     "小女孩", "unknown", "不記得了", "N/A", "不知道名字", "刚出生没名字", "没起名", "名字不详", "无名"],
 )
 def test_placeholders_give_no_name(cell: str) -> None:
     assert parse_name_cell(cell) == NameCell(names=(), aliases=(), placeholder=True)
+
+
+@pytest.mark.parametrize(
+    ("cell", "surname"),
+    [("王某某", "王"), ("王某", "王"), ("王xx", "王"), ("王XX", "王"), ("王家女孩", "王"), ("王姓女孩", "王"),
+     ("王家的男孩", "王"), ("姓王", "王"), ("欧阳某", "欧阳")],
+)
+def test_placeholders_keep_a_known_surname(cell: str, surname: str) -> None:
+    assert parse_name_cell(cell) == NameCell(names=(surname,), aliases=(), placeholder=True)
+
+
+@pytest.mark.parametrize(("cell", "names"), [("王未名", ("王未名",)), ("王芳或王芬", ("王芳", "王芬")),
+                                            ("王或", ("王或",)), ("姓名", ())])
+def test_words_that_look_like_placeholders_or_separators(cell: str, names: tuple[str, ...]) -> None:
+    assert parse_name_cell(cell).names == names
 
 
 def test_empty_cell_is_not_a_placeholder() -> None:

@@ -21,7 +21,14 @@ from reunite.normalize.names import (
     clean_name,
     to_simplified,
 )
-from reunite.normalize.surnames import ALIAS_MARKERS, BRACKET_TAGS, NAME_MARKERS, NAME_PLACEHOLDERS, SURNAME_RANK
+from reunite.normalize.surnames import (
+    ALIAS_MARKERS,
+    BRACKET_TAGS,
+    COMPOUND_SURNAMES,
+    NAME_MARKERS,
+    NAME_PLACEHOLDERS,
+    SURNAME_RANK,
+)
 
 __all__ = ["NameCell", "parse_alias_cell", "parse_former_names", "parse_name_cell"]
 
@@ -50,14 +57,30 @@ _MARKER_RE = re.compile(
     "(" + "|".join(sorted(_MARKER_ROLE, key=len, reverse=True)) + ")儿?[:是叫为作]*"
 )
 _PLAIN_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z \-'·・•.]*")
+_CHILD = r"(?:一个|一名)?小?[男女](?:孩|婴|童|宝|娃)?(?:子|儿|孩)?"
 _PLACEHOLDER_RE = re.compile(
-    r"(?:.{1,2}(?:姓|家)的?)?(?:一个|一名)?小?[男女](?:孩|婴|童|宝|娃)?(?:子|儿|孩)?"
-    r"|.{0,2}某+|x+"
+    rf"(?:.{{1,2}}(?:姓|家)的?)?{_CHILD}|.{{0,2}}(?:某+|x+)|姓.{{1,2}}"
+    # "no name (yet)" said in words: 不知道名字, 刚出生没名字, 没起名, 名字不详, 无名氏
+    r"|.*(?:不知道|不记得|记不清|不清楚|忘了|没有?|还没|未)(?:取|起|有)?名字.*|.*(?:没有?|还没|未)(?:取|起)名.*"
+    r"|.*名字(?:不详|不知道|不清楚|未知|忘了|记不清).*|无名氏?"
 )
+# 王芳或王芬: two names (或 between two names of two characters or more; 或 inside a name is rare)
+_EITHER = re.compile(r"([\u3400-\u9fff]{2,})或([\u3400-\u9fff]{2,})")
+# the surname a placeholder still gives: 王某某, 王xx, 王姓女孩, 王家的男孩, 姓王, 欧阳某
+_SURNAME_IN_PLACEHOLDER = re.compile(rf"(?P<before>.{{1,2}}?)(?:某+|x+|(?:姓|家)的?{_CHILD})|姓(?P<after>.{{1,2}})")
 
 
 def _is_placeholder(cleaned: str) -> bool:
     return cleaned in NAME_PLACEHOLDERS or _PLACEHOLDER_RE.fullmatch(cleaned) is not None
+
+
+def _placeholder_surname(cleaned: str) -> str | None:
+    """The known surname a placeholder keeps (王某某 -> 王), or None."""
+    found = _SURNAME_IN_PLACEHOLDER.fullmatch(cleaned)
+    if found is None:
+        return None
+    surname = found.group("before") or found.group("after")
+    return surname if surname in SURNAME_RANK or surname in COMPOUND_SURNAMES else None
 
 
 @dataclass
@@ -163,7 +186,10 @@ def _parse(text: str, default_role: Role) -> tuple[list[str], list[str], bool]:
             continue
         if _is_placeholder(cleaned):
             placeholder = True
-            continue
+            surname = _placeholder_surname(cleaned)
+            if surname is None or entry_role != "name":
+                continue
+            cleaned = surname  # a surname alone: the given-name comparison then has nothing to read
         target = names if entry_role == "name" else aliases
         if cleaned not in target:
             target.append(cleaned)
@@ -212,7 +238,8 @@ def _bracket(
 def parse_name_cell(text: str) -> NameCell:
     """Read the name cell of a record: names, childhood names and placeholders.
 
-    - placeholders (无, 不详, 女孩, 未取名, 王某 ...) give no name and ``placeholder=True``;
+    - placeholders (无, 不详, 女孩, 未取名, 不知道名字 ...) give no name and ``placeholder=True``; one
+      that keeps a known surname (王某某, 王xx, 王家女孩, 姓王) gives that surname alone as the name;
     - tags in brackets (王芳（送养）, （照片是家人）) are removed;
     - childhood names inline (王芳（小名芳芳）, 王芳 小名:毛毛, 乳名狗蛋, 毛毛（小名）) are aliases;
       an unmarked short bracket (王芳（芳芳）) is an alias, or a name when it starts with the
@@ -232,14 +259,16 @@ def parse_name_cell(text: str) -> NameCell:
     >>> parse_name_cell("不详")
     NameCell(names=(), aliases=(), placeholder=True)
     """
-    simplified = to_simplified(_require_str(text, "parse_name_cell"))
+    simplified = _EITHER.sub(r"\1/\2", to_simplified(_require_str(text, "parse_name_cell")))
     if _PLAIN_RE.fullmatch(simplified) and not _MARKER_RE.search(simplified):  # most cells: just a name
         cleaned = clean_name(simplified)
         if _is_placeholder(cleaned):
-            return NameCell((), (), True)
+            surname = _placeholder_surname(cleaned)
+            return NameCell((surname,) if surname else (), (), True)
         return NameCell((cleaned,) if cleaned else (), (), False)
-    if _is_placeholder(clean_name(simplified)):  # N/A, 不/详
-        return NameCell((), (), True)
+    if _is_placeholder(cleaned := clean_name(simplified)):  # N/A, 不/详
+        surname = _placeholder_surname(cleaned)
+        return NameCell((surname,) if surname else (), (), True)
     names, aliases, placeholder = _parse(simplified, "name")
     return NameCell(tuple(names), tuple(aliases), placeholder)
 
