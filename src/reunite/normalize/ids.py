@@ -103,8 +103,12 @@ def _birth(digits: str, today: datetime.date) -> datetime.date | None:
     return born if _MIN_BIRTH <= born <= today else None
 
 
+_LABEL = re.compile(r"^(?:公民)?(?:身份证|身份号码|证件)(?:号码|号)?\s*[:：]?\s*")
+
+
 def _clean(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip().lstrip("'")  # Excel's text marker
+    text = _LABEL.sub("", text)  # 身份证号：11010119…
     if text.endswith(".0") and text[:-2].isdigit():  # a 15-digit number that passed through a float
         text = text[:-2]
     return _SEPARATORS.sub("", text).upper()
