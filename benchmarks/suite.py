@@ -331,6 +331,15 @@ def _reranked(result: reunite.ScreenResult, p: npt.NDArray[np.float64]) -> reuni
                                 result.pairs_compared, TOP_K, result.levels[:, keep], result.contributions[:, keep])
 
 
+def wider_window(years: int) -> Strategy:
+    """``screen`` as a user calls it, with the birth window at +-``years`` instead of about 3 (issue 9:
+    "measure what a wider window costs")."""
+    def run(ctx: Context) -> reunite.ScreenResult:
+        blocking = reunite.BlockingSpec(birth_margin_days=round(years * 365.25))
+        return reunite.screen(ctx.eval.cases, ctx.eval.candidates, top_k=TOP_K, reasons=False, blocking=blocking)
+    return run
+
+
 Strategy = Callable[[Context], reunite.ScreenResult]
 STRATEGIES: dict[str, Strategy] = {
     "shipped": shipped,
@@ -338,6 +347,8 @@ STRATEGIES: dict[str, Strategy] = {
     "labelled_m": labelled_m,
     "supervised": supervised,
     "supervised_suite": supervised_suite,
+    "window_4y": wider_window(4),
+    "window_5y": wider_window(5),
 }
 BOUND = "labelled_m"
 
