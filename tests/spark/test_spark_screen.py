@@ -69,7 +69,30 @@ def test_the_cluster_fit_counts_every_candidate_and_samples_reproducibly(
     assert result.model.frequencies_ == name_frequencies(load_side(candidates, "candidates"))
     prepared = reunite_spark.prepare(spark, spark.createDataFrame(candidates.astype(str)), partitions=7)
     again = reunite_spark.fit_on_cluster(spark, default_model(), result.cases, prepared)  # other shards, same fit
+    again, report = reunite_spark.fit_m_on_cluster(spark, again, result.cases, prepared)
+    assert report == result.fit_report
     assert again.to_dict() == result.model.to_dict()
+
+
+def test_m_learned_on_the_cluster_equals_the_one_machine_fit(
+    spark: Any, reference: tuple[Any, dict[str, list[Any]]]
+) -> None:
+    import reunite.spark as reunite_spark
+    from reunite.matching.learn import case_patterns, fit_m
+    from reunite.matching.model import default_model
+    from reunite.matching.prepare import prepare
+    from reunite.matching.spec import BlockingSpec
+    from reunite.pipeline import load_side
+
+    result, _ = reference
+    _, candidates = _data()
+    prepared = reunite_spark.prepare(spark, spark.createDataFrame(candidates.astype(str)), partitions=3)
+    base = reunite_spark.fit_on_cluster(spark, default_model(), result.cases, prepared)  # u and frequencies
+    people = load_side(candidates, "candidates")
+    prep = prepare(result.cases, people, base.frequencies_, base.frequency_candidates_)
+    expected, expected_report = fit_m(base, case_patterns(prep, base, BlockingSpec()))
+    assert result.fit_report == expected_report and result.fit_report.pairs > 0
+    assert result.model.to_dict() == expected.to_dict()
 
 
 def test_a_task_that_crashes_once_is_retried_and_the_result_is_unchanged(

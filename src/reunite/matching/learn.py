@@ -36,6 +36,7 @@ says why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -50,9 +51,12 @@ from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 
-__all__ = ["CasePatterns", "FitReport", "case_patterns", "fit_m"]
+__all__ = ["PATTERN_BASE", "CasePatterns", "FitReport", "all_case_patterns", "case_patterns", "fit_m",
+           "patterns_from_counts", "population_of"]
 
 _BASE = 10  # levels -1..8 coded 0..9 in a pattern code
+PATTERN_BASE = _BASE
+"""A pattern key is ``case * PATTERN_BASE**comparisons + pattern code``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +134,77 @@ def _decode(codes: I64, n_comp: int) -> I8:
 def _population(prep: Prepared, cases: I64) -> F64:
     """Candidates of a sex compatible with each case (unknown sex is compatible with both)."""
     counts = np.bincount(prep.candidates.sex.astype(np.int64), minlength=3).astype(np.float64)
-    sex = prep.cases.sex.take(cases).astype(np.int64)
-    out: F64 = np.where(sex == 0, counts.sum(), counts.take(sex) + counts[0])
+    return population_of(prep.cases.sex.take(cases), counts)
+
+
+def population_of(case_sex: I8, sex_counts: F64) -> F64:
+    """Per case, the candidates of a compatible sex, from the candidates counted by sex code
+    (0 unknown, compatible with both; 1 and 2)."""
+    sex = case_sex.astype(np.int64)
+    out: F64 = np.where(sex == 0, sex_counts.sum(), sex_counts.take(sex) + sex_counts[0])
     return out
+
+
+def _check_codes(model: FellegiSunter, n_cases: int) -> int:
+    """The number of comparisons, after checking that a case and its pattern fit one int64 key."""
+    n_comp = len(model.spec.comparisons)
+    if max(model.spec.n_levels()) + 1 > _BASE:
+        raise ConfigError(f"fit_m: a comparison has more than {_BASE - 1} levels; pattern codes hold {_BASE - 1}")
+    if n_comp * np.log2(_BASE) > 62 - np.log2(max(n_cases, 2)):
+        raise ConfigError(f"fit_m: too many comparisons ({n_comp}) to code patterns per case")
+    return n_comp
+
+
+def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: Any, excluded: I64 | None,
+                offset: int) -> tuple[I64, I64]:
+    """Unique ``(case - chunk's first case + offset) * BASE**comparisons + pattern`` keys of a chunk's
+    pairs (DNA-excluded ones left out, as the scorer does) and their counts."""
+    first = int(chunk.cases[0]) if chunk.cases.size else 0
+    case, cand = chunk.without(excluded, len(prep.candidates))
+    pairs = Pairs.of_local(chunk.cases, case - first, cand)
+    levels = compare_pairs(prep, model.spec, pairs)
+    key = (case - first + offset) * (_BASE ** len(model.spec.comparisons)) + _codes(levels)
+    unique, counts = np.unique(key, return_counts=True)
+    return unique, counts.astype(np.int64)
+
+
+def patterns_from_counts(
+    keys: I64, counts: I64, model: FellegiSunter, population: F64, kind: I8,
+) -> CasePatterns:
+    """:class:`CasePatterns` from unique ``case * BASE**comparisons + pattern`` keys and their counts
+    (cases numbered 0.. in the order of ``population`` and ``kind``); rows come out sorted by key, so
+    the same pairs give the same arrays however they were counted (one machine or many shards)."""
+    n_comp = _check_codes(model, population.shape[0])
+    order = np.argsort(keys, kind="stable")
+    keys, counts = keys[order], counts[order]
+    if keys.size and np.any(keys[1:] == keys[:-1]):
+        raise ConfigError("fit_m: pattern keys must be unique; add the counts of repeated keys first")
+    row_case = keys // (_BASE ** n_comp)
+    distinct, row_pattern = np.unique(keys % (_BASE ** n_comp), return_inverse=True)
+    return CasePatterns(
+        patterns=_decode(distinct, n_comp) if distinct.size else np.zeros((0, n_comp), np.int8),
+        row_case=row_case,
+        row_pattern=row_pattern.ravel().astype(np.int64),
+        row_count=counts.astype(np.float64),
+        population=population.astype(np.float64),
+        kind=kind.astype(np.int8),
+        pairs=int(counts.sum()),
+    )
+
+
+def all_case_patterns(
+    prep: Prepared, model: FellegiSunter, blocking: BlockingSpec, *, excluded: I64 | None = None,
+) -> tuple[I64, I64]:
+    """Every blocked pair of every case in ``prep`` as unique ``case * BASE**comparisons + pattern``
+    keys with their counts: what a shard of the candidates contributes to a fit on a sample of cases
+    (the sample being ``prep``'s cases), to be added up over shards and read with
+    :func:`patterns_from_counts`."""
+    _check_codes(model, len(prep.cases))
+    blocks = plan(prep, blocking)
+    parts = [_chunk_keys(prep, model, blocks.chunk(first, last), excluded, first) for first, last in blocks.spans]
+    if not parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts])
 
 
 def case_patterns(
@@ -153,47 +225,30 @@ def case_patterns(
     """
     blocks = plan(prep, blocking)
     order = np.random.default_rng(seed).permutation(len(blocks.spans))
-    n_comp = len(model.spec.comparisons)
-    if max(model.spec.n_levels()) + 1 > _BASE:
-        raise ConfigError(f"fit_m: a comparison has more than {_BASE - 1} levels; pattern codes hold {_BASE - 1}")
-    if n_comp * np.log2(_BASE) > 62 - np.log2(max(len(prep.cases), 2)):
-        raise ConfigError(f"fit_m: too many comparisons ({n_comp}) to code patterns per case")
-    parts: list[tuple[I64, I64]] = []
-    taken: list[I64] = []
+    _check_codes(model, len(prep.cases))
+    chosen: list[int] = []
     n_cases = n_pairs = 0
     for index in order.tolist():
         if n_cases >= max_cases or n_pairs >= max_pairs:
             break
-        first, last = blocks.spans[index]
-        chunk = blocks.chunk(first, last)
-        case, cand = chunk.without(excluded, len(prep.candidates))
-        pairs = Pairs.of_local(chunk.cases, case - first, cand)
-        levels = compare_pairs(prep, model.spec, pairs)
-        local = case - first + n_cases  # position among the sampled cases
-        key = local * (_BASE ** n_comp) + _codes(levels)
-        unique, counts = np.unique(key, return_counts=True)
-        parts.append((unique, counts.astype(np.int64)))
-        taken.append(chunk.cases)
+        chunk = blocks.chunk(*blocks.spans[index])
+        chosen.append(index)
         n_cases += int(chunk.cases.size)
         n_pairs += len(chunk)
-    if not parts:
-        empty = np.zeros(0, dtype=np.int64)
-        return CasePatterns(np.zeros((0, n_comp), np.int8), empty, empty, np.zeros(0), np.zeros(0),
-                            np.zeros(0, np.int8), 0)
-    keys = np.concatenate([k for k, _ in parts])
-    counts = np.concatenate([c for _, c in parts])
-    row_case = keys // (_BASE ** n_comp)
-    distinct, row_pattern = np.unique(keys % (_BASE ** n_comp), return_inverse=True)
-    sampled = np.concatenate(taken)
-    return CasePatterns(
-        patterns=_decode(distinct, n_comp),
-        row_case=row_case,
-        row_pattern=row_pattern.ravel().astype(np.int64),
-        row_count=counts.astype(np.float64),
-        population=_population(prep, sampled),
-        kind=case_kinds(prep.cases, sampled),
-        pairs=n_pairs,
-    )
+    # cases numbered in case order (chunks hold consecutive cases): when every case is taken, the
+    # rows are those of all_case_patterns, so a fit over shards of the candidates gives the same bits
+    parts: list[tuple[I64, I64]] = []
+    taken: list[I64] = []
+    position = 0
+    for index in sorted(chosen, key=lambda i: blocks.spans[i][0]):
+        chunk = blocks.chunk(*blocks.spans[index])
+        parts.append(_chunk_keys(prep, model, chunk, excluded, position))
+        taken.append(chunk.cases)
+        position += int(chunk.cases.size)
+    sampled = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
+    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
+    counts = np.concatenate([c for _, c in parts]) if parts else np.zeros(0, dtype=np.int64)
+    return patterns_from_counts(keys, counts, model, _population(prep, sampled), case_kinds(prep.cases, sampled))
 
 
 def _log_weights(model: FellegiSunter, m: list[F64], patterns: I8) -> F64:

@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="blocking window on birth dates (default 3 years)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-fit", action="store_true",
-                        help="keep the model's m (always so on Spark: m is not learned on the cluster)")
+                        help="keep the model's m (by default m is learned without labels, as reunite screen does)")
     parser.add_argument("--as-fitted", action="store_true",
                         help="use the model exactly as given: no u or name frequencies fitted on the cluster")
     parser.add_argument("--model-out", type=Path, default=None, help="also write the fitted model (JSON)")
@@ -87,8 +87,11 @@ def _run(args: argparse.Namespace) -> int:
     prepared = reunite_spark.prepare(spark, args.candidates, partitions=args.partitions, mapping=mapping)
     print(f"candidates: {prepared.n_candidates:,} in {prepared.partitions} range partitions")
     result = reunite_spark.screen(spark, args.cases, prepared, top_k=config.top_k, model=resolve_model(args.model),
-                                  fit_to_data=not args.as_fitted, seed=config.seed, blocking=config.blocking,
-                                  mapping=mapping, strict=args.strict, sample_size=args.sample_size)
+                                  fit_to_data=not args.as_fitted, em=not args.no_fit, seed=config.seed,
+                                  blocking=config.blocking, mapping=mapping, strict=args.strict,
+                                  sample_size=args.sample_size)
+    if result.fit_report is not None:
+        print(result.fit_report.format())
     if args.out.lower().endswith(".csv"):
         out = str(result.to_csv(args.out, reveal_ids=args.reveal_ids))
     else:

@@ -15,16 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reunite.errors import ConfigError, InputError
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.compare import compare
+from reunite.matching.kinds import case_kinds
+from reunite.matching.learn import FitReport, fit_m, patterns_from_counts, population_of
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import prepare as prepare_tables
 from reunite.matching.prepare import rounded_share, shares
-from reunite.matching.shards import SHARD_PASSES
+from reunite.matching.shards import SHARD_PASSES, take_records
+from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.pipeline import RANKED_COLUMNS, TableLike, load_side, write_ranked_csv
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
@@ -33,18 +37,21 @@ from reunite.spark.partitions import (
     KEYED_SCHEMA,
     MERGED_SCHEMA,
     PARTIAL_SCHEMA,
+    PATTERN_SCHEMA,
     RANKED_ORDER,
     Job,
     describe_partition,
     key_rows,
     merge_partials,
+    pattern_partition,
 )
 from reunite.spark.partitions import score_partition as _score_partition
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["PreparedCandidates", "SparkScreen", "fit_on_cluster", "prepare", "read_source", "screen"]
+__all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "read_source",
+           "sampled_cases", "screen"]
 
 WriteMode = Literal["overwrite", "append", "error", "ignore"]
 SORT_KEY = ("_sex", "_precision", "_birth_lo", "person_id")  # prepare's blocking order, person_id last
@@ -161,8 +168,7 @@ def fit_on_cluster(
     ``sample_size / n`` of the hash range: the same people whatever the partitioning, run or cluster.
     Pairs are then drawn on the driver with ``seed`` from the sample sorted by person_id. m is kept,
     but for the birth level that follows the sample's share of births written as the 1st of the month
-    (learning m without labels needs every blocked pair; fit it with ``reunite train --em`` on a
-    one-machine extract, or screen with a model fitted elsewhere).
+    (:func:`fit_m_on_cluster` learns m).
     """
     functions = _functions()
     fitted = FellegiSunter.from_dict(model.to_dict())
@@ -189,6 +195,52 @@ def fit_on_cluster(
     return fitted
 
 
+def sampled_cases(n_cases: int, seed: int, max_cases: int = 2000) -> npt.NDArray[np.int64]:
+    """The case rows an unsupervised fit of m reads: every case, or ``max_cases`` drawn with ``seed``
+    (sorted)."""
+    if n_cases <= max_cases:
+        return np.arange(n_cases, dtype=np.int64)
+    return np.sort(np.random.default_rng(seed).choice(n_cases, size=max_cases, replace=False)).astype(np.int64)
+
+
+def fit_m_on_cluster(
+    spark: SparkSession, model: FellegiSunter, cases: RecordTable, prepared: PreparedCandidates, *,
+    blocking: BlockingSpec | None = None, seed: int = 0, max_cases: int = 2000,
+    exclude: Iterable[tuple[str, str]] = (),
+) -> tuple[FellegiSunter, FitReport]:
+    """``model`` (fitted u and term frequencies, :func:`fit_on_cluster`) with m learned without labels,
+    as every one-machine screen learns it (:func:`reunite.matching.learn.fit_m`: one child per case,
+    a Dirichlet prior around the model's m, a degenerate fit refused), from the blocked pairs of a
+    seeded sample of cases (:func:`sampled_cases`) against every prepared candidate.
+
+    Each partition counts its pairs' comparison patterns per sampled case; only the counts (at most a
+    few hundred patterns per case) leave the executors. The fit equals ``fit_m`` on one machine over
+    the same cases (:func:`reunite.matching.learn.all_case_patterns`), bit for bit. DNA-excluded pairs
+    (``exclude``) are left out, as the scorer leaves them out.
+    """
+    functions = _functions()
+    spec = blocking or BlockingSpec()
+    rows = sampled_cases(len(cases), seed, max_cases)
+    sample = take_records(cases, rows)
+    job = Job(sample, model, 1, spec, tuple((str(c), str(p)) for c, p in exclude), prepared.today)
+    shared = spark.sparkContext.broadcast(job)
+
+    def patterns(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return pattern_partition(batches, shared.value)
+
+    counted = (prepared.frame.mapInPandas(patterns, PATTERN_SCHEMA).groupBy("key")
+               .agg(functions.sum("count").alias("count")).toPandas())
+    by_sex = {int(r["_sex"]): int(r["n"]) for r in
+              prepared.frame.groupBy("_sex").agg(functions.count(functions.lit(1)).alias("n")).collect()}
+    sex_counts = np.array([by_sex.get(code, 0) for code in range(3)], dtype=np.float64)
+    empty = load_side(pd.DataFrame({c: pd.Series([], dtype=str) for c in ("person_id", "sex", "birth_date")}),
+                      "candidates")
+    kind = case_kinds(prepare_tables(sample, empty).cases)
+    data = patterns_from_counts(counted["key"].to_numpy(np.int64), counted["count"].to_numpy(np.int64), model,
+                                population_of(sample.sex, sex_counts), kind)
+    return fit_m(model, data)
+
+
 @dataclass(frozen=True)
 class SparkScreen:
     """The merged ranking as a Spark DataFrame (columns :data:`reunite.spark.partitions.RANKED_ORDER`),
@@ -197,6 +249,7 @@ class SparkScreen:
     frame: DataFrame
     model: FellegiSunter
     cases: RecordTable
+    fit_report: FitReport | None = None  # the unsupervised fit of m, when one ran
 
     def __repr__(self) -> str:
         return f"SparkScreen(cases={len(self.cases)}, model={self.model.version!r})"
@@ -233,6 +286,7 @@ def screen(
     top_k: int = DEFAULT_TOP_K,
     model: FellegiSunter | str | os.PathLike[str] | None = None,
     fit_to_data: bool = True,
+    em: bool = True,
     seed: int = 0,
     blocking: Any = None,
     exclude: Iterable[tuple[str, str]] = (),
@@ -251,11 +305,13 @@ def screen(
     candidates, found by a broadcast join (:func:`reunite.matching.shards.describe_pairs`).
     The result equals ``reunite.screen(cases, candidates, model=result.model, fit_to_data=False)``
     bit for bit. With ``fit_to_data`` the model's u and term frequencies are fitted on the cluster
-    (:func:`fit_on_cluster`); m is the model's. ``_crash_once``: a marker file path that makes the
+    (:func:`fit_on_cluster`), and with ``em`` too m, without labels, from a seeded sample of cases
+    (:func:`fit_m_on_cluster`; its report is ``result.fit_report``). ``_crash_once``: a marker file path that makes the
     first scoring task fail once (to test retries).
     """
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
     spec = config.blocking_spec
+    exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
     refused = [p for p in spec.passes if p not in SHARD_PASSES]
     if refused:
         raise ConfigError(f"blocking passes {refused} cannot be split into shards; expected passes among "
@@ -264,8 +320,12 @@ def screen(
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen")
     base = resolve_model(model) or default_model()
+    report: FitReport | None = None
     if fit_to_data:
         fitted = fit_on_cluster(spark, base, case_table, prepared, seed=config.seed, sample_size=sample_size)
+        if em:
+            fitted, report = fit_m_on_cluster(spark, fitted, case_table, prepared, blocking=spec, seed=config.seed,
+                                              exclude=exclude)
     elif hasattr(base, "frequencies_"):
         fitted = base
     else:  # a model without term frequencies takes the population's, as one machine's screen does
@@ -298,4 +358,4 @@ def screen(
     pairs = functions.broadcast(final.select(functions.col("case_id").alias("_case_id"), "person_id"))
     details = prepared.frame.join(pairs, "person_id").mapInPandas(described, DETAIL_SCHEMA)
     ranked = final.join(details, ["case_id", "person_id"], "left").select(*RANKED_ORDER)
-    return SparkScreen(ranked, fitted, case_table)
+    return SparkScreen(ranked, fitted, case_table, report)

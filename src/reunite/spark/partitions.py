@@ -16,11 +16,13 @@ import pandas as pd
 
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
+from reunite.matching.learn import PATTERN_BASE, all_case_patterns
 from reunite.matching.model import FellegiSunter
-from reunite.matching.prepare import name_counts, sex_and_birth
+from reunite.matching.prepare import name_counts, prepare, sex_and_birth
 from reunite.matching.shards import (
     ShardPartial,
     describe_pairs,
+    excluded_keys,
     finish,
     merge,
     route_cases,
@@ -35,6 +37,7 @@ __all__ = [
     "KEYED_SCHEMA",
     "MERGED_SCHEMA",
     "PARTIAL_SCHEMA",
+    "PATTERN_SCHEMA",
     "RANKED_ORDER",
     "Job",
     "describe_partition",
@@ -42,6 +45,7 @@ __all__ = [
     "exact_value",
     "key_rows",
     "merge_partials",
+    "pattern_partition",
     "score_partition",
 ]
 
@@ -57,6 +61,8 @@ KEYED_SCHEMA = ", ".join([f"`{c}` string" for c in CANDIDATE_COLUMNS] + [
 # Only (case, person, score) travel through the merge shuffle: reasons and display fields are made
 # afterwards for the final rows alone (describe_partition).
 PARTIAL_SCHEMA = ("_kind int, case_id string, person_id string, score float, pairs long, factor_sum string")
+# a sampled case's blocked pairs in a shard: (case position in the sample, pattern) keys and their counts
+PATTERN_SCHEMA = "key long, count long"
 MERGED_SCHEMA = ("case_id string, rank long, person_id string, score float, probability double, "
                  "case_probability double, pairs_compared long, _case_rest double")
 DETAIL_SCHEMA = ", ".join(["case_id string", "person_id string"] + [f"{c} string" for c in _PAYLOAD])
@@ -178,6 +184,29 @@ def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.Da
         "factor_sum": [exact_text(t[1]) for _, t in totals],
     })
     yield pd.concat([rows, sums], ignore_index=True)
+
+
+def pattern_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.DataFrame]:
+    """The comparison patterns of one shard's blocked pairs with ``job.cases`` (the cases an
+    unsupervised fit of m samples): unique (case position, pattern) keys and their counts, which add
+    up over shards to the counts of one machine (:func:`reunite.matching.learn.all_case_patterns`)."""
+    frame = _whole(batches)
+    if frame.empty:
+        return
+    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
+    rows = np.asarray(route_cases(job.cases, candidates, job.model, job.blocking), dtype=np.int64)
+    if not rows.size:
+        return
+    cases = take_records(job.cases, rows)
+    prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
+    excluded = excluded_keys(prep, cases, candidates, job.exclude)
+    keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded)
+    if not keys.size:
+        return
+    # positions among the shard's routed cases -> positions among all of job.cases
+    n_comp = len(job.model.spec.comparisons)
+    base = np.int64(PATTERN_BASE) ** n_comp
+    yield pd.DataFrame({"key": rows[keys // base] * base + keys % base, "count": counts})
 
 
 def merge_partials(batches: Iterable[pd.DataFrame], top_k: int, prior: float) -> Iterator[pd.DataFrame]:
