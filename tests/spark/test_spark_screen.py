@@ -149,6 +149,28 @@ def test_the_command_line_reads_parquet_and_writes_ranked_csv(
     assert (tmp_path / "fitted.json").exists()
 
 
+def test_the_preview_counts_the_pairs_one_machine_counts(spark: Any, tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import reunite.spark as reunite_spark
+    from reunite.pipeline import screen_preview
+    from reunite.spark.__main__ import main
+
+    cases, candidates = _data()
+    prepared = reunite_spark.prepare(spark, spark.createDataFrame(candidates.astype(str)), partitions=4)
+    got = reunite_spark.preview(spark, cases, prepared)
+    expected = screen_preview(cases, candidates)
+    assert got.pairs_per_pass == expected.pairs_per_pass and got.total > 1000
+    assert (got.n_cases, got.n_candidates) == (expected.n_cases, expected.n_candidates)
+    spark.createDataFrame(candidates.astype(str)).write.parquet(str(tmp_path / "people.parquet"))
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    capsys.readouterr()
+    assert main(["--cases", str(tmp_path / "cases.csv"), "--candidates", str(tmp_path / "people.parquet"),
+                 "--preview"]) == 0
+    assert f"{expected.total:,}" in capsys.readouterr().out
+    assert main(["--cases", str(tmp_path / "cases.csv"), "--candidates", str(tmp_path / "people.parquet")]) == 2
+    assert "--out is required" in capsys.readouterr().err
+
+
 def test_the_nightly_merge_works_from_the_spark_output(
     spark: Any, reference: tuple[Any, dict[str, list[Any]]]
 ) -> None:

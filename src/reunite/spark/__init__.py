@@ -21,9 +21,10 @@ from reunite.spark.driver import (
     fit_m_on_cluster,
     fit_on_cluster,
     prepare,
+    preview,
     read_source,
     screen,
 )
 
-__all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "read_source",
-           "screen"]
+__all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "preview",
+           "read_source", "screen"]

@@ -32,7 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--candidates", required=True, help="candidates: Hive table (db.table) or Parquet folder")
     parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                         help=f"candidates kept per case (default {DEFAULT_TOP_K})")
-    parser.add_argument("--out", required=True,
+    parser.add_argument("--preview", action="store_true",
+                        help="only count the pairs each blocking pass would compare (no --out needed)")
+    parser.add_argument("--out", default=None,
                         help="ranked rows: a Hive table, a Parquet folder, or RANKED.csv (a path ending in .csv)")
     parser.add_argument("--model", type=Path, help="model JSON (default: the shipped model)")
     parser.add_argument("--reveal-ids", action="store_true",
@@ -69,13 +71,16 @@ def _run(args: argparse.Namespace) -> int:
     from pyspark.sql import SparkSession
 
     import reunite.spark as reunite_spark
+    from reunite.errors import InputError
     from reunite.export import check_output, write_text
     from reunite.ingest import mapping_from_options
     from reunite.run_config import RunConfig, resolve_model
 
     started = time.perf_counter()
     config = RunConfig.with_birth_margin(top_k=args.top_k, seed=args.seed, birth_margin_years=args.birth_margin_years)
-    if args.out.lower().endswith(".csv"):
+    if args.out is None and not args.preview:
+        raise InputError("--out is required (a Hive table, a Parquet folder or RANKED.csv), or use --preview")
+    if args.out is not None and args.out.lower().endswith(".csv"):
         check_output(Path(args.out), inputs=[Path(args.cases), args.model])
     if args.model_out is not None:
         check_output(args.model_out, option="--model-out", inputs=[Path(args.cases), args.model])
@@ -86,6 +91,10 @@ def _run(args: argparse.Namespace) -> int:
     mapping = mapping_from_options(args.mapping)
     prepared = reunite_spark.prepare(spark, args.candidates, partitions=args.partitions, mapping=mapping)
     print(f"candidates: {prepared.n_candidates:,} in {prepared.partitions} range partitions")
+    if args.preview:
+        print(reunite_spark.preview(spark, args.cases, prepared, blocking=config.blocking, mapping=mapping,
+                                    strict=args.strict).format())
+        return 0
     result = reunite_spark.screen(spark, args.cases, prepared, top_k=config.top_k, model=resolve_model(args.model),
                                   fit_to_data=not args.as_fitted, em=not args.no_fit, seed=config.seed,
                                   blocking=config.blocking, mapping=mapping, strict=args.strict,

@@ -21,6 +21,7 @@ import pandas as pd
 from reunite.errors import ConfigError, InputError
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
+from reunite.matching.blocking import BlockingPreview
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, fit_m, patterns_from_counts, population_of
@@ -38,20 +39,22 @@ from reunite.spark.partitions import (
     MERGED_SCHEMA,
     PARTIAL_SCHEMA,
     PATTERN_SCHEMA,
+    PREVIEW_SCHEMA,
     RANKED_ORDER,
     Job,
     describe_partition,
     key_rows,
     merge_partials,
     pattern_partition,
+    preview_partition,
 )
 from reunite.spark.partitions import score_partition as _score_partition
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-__all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "read_source",
-           "sampled_cases", "screen"]
+__all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "preview",
+           "read_source", "sampled_cases", "screen"]
 
 WriteMode = Literal["overwrite", "append", "error", "ignore"]
 SORT_KEY = ("_sex", "_precision", "_birth_lo", "person_id")  # prepare's blocking order, person_id last
@@ -239,6 +242,33 @@ def fit_m_on_cluster(
     data = patterns_from_counts(counted["key"].to_numpy(np.int64), counted["count"].to_numpy(np.int64), model,
                                 population_of(sample.sex, sex_counts), kind)
     return fit_m(model, data)
+
+
+def preview(
+    spark: SparkSession, cases: TableLike | DataFrame, prepared: PreparedCandidates, *, blocking: Any = None,
+    mapping: Mapping[str, str] | None = None, strict: bool = False,
+) -> BlockingPreview:
+    """The pairs each blocking pass would compare, counted on the executors without scoring them:
+    what ``reunite screen --preview`` prints for the same cases and candidates."""
+    spec = RunConfig(blocking=blocking).blocking_spec
+    refused = [p for p in spec.passes if p not in SHARD_PASSES]
+    if refused:
+        raise ConfigError(f"blocking passes {refused} cannot be split into shards; expected passes among "
+                          f"{', '.join(SHARD_PASSES)}")
+    case_table = _case_table(spark, cases, mapping, strict)
+    model = FellegiSunter.from_dict(default_model().to_dict())  # only its name frequencies are read
+    model.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
+    shared = spark.sparkContext.broadcast(Job(case_table, model, 1, spec, (), prepared.today))
+
+    def counted(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        return preview_partition(batches, shared.value)
+
+    functions = _functions()
+    rows = (prepared.frame.mapInPandas(counted, PREVIEW_SCHEMA).groupBy("pass")
+            .agg(functions.sum("pairs").alias("pairs")).collect())
+    by_pass = {str(r["pass"]): int(r["pairs"]) for r in rows}
+    return BlockingPreview({name: by_pass.get(name, 0) for name in spec.passes}, len(case_table),
+                           prepared.n_candidates)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
+from reunite.matching.blocking import preview
 from reunite.matching.learn import PATTERN_BASE, all_case_patterns
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import name_counts, prepare, sex_and_birth
@@ -38,6 +39,7 @@ __all__ = [
     "MERGED_SCHEMA",
     "PARTIAL_SCHEMA",
     "PATTERN_SCHEMA",
+    "PREVIEW_SCHEMA",
     "RANKED_ORDER",
     "Job",
     "describe_partition",
@@ -46,6 +48,7 @@ __all__ = [
     "key_rows",
     "merge_partials",
     "pattern_partition",
+    "preview_partition",
     "score_partition",
 ]
 
@@ -63,6 +66,8 @@ KEYED_SCHEMA = ", ".join([f"`{c}` string" for c in CANDIDATE_COLUMNS] + [
 PARTIAL_SCHEMA = ("_kind int, case_id string, person_id string, score float, pairs long, factor_sum string")
 # a sampled case's blocked pairs in a shard: (case position in the sample, pattern) keys and their counts
 PATTERN_SCHEMA = "key long, count long"
+# the pairs each blocking pass adds in a shard (before a run)
+PREVIEW_SCHEMA = "pass string, pairs long"
 MERGED_SCHEMA = ("case_id string, rank long, person_id string, score float, probability double, "
                  "case_probability double, pairs_compared long, _case_rest double")
 DETAIL_SCHEMA = ", ".join(["case_id string", "person_id string"] + [f"{c} string" for c in _PAYLOAD])
@@ -207,6 +212,22 @@ def pattern_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.
     n_comp = len(job.model.spec.comparisons)
     base = np.int64(PATTERN_BASE) ** n_comp
     yield pd.DataFrame({"key": rows[keys // base] * base + keys % base, "count": counts})
+
+
+def preview_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.DataFrame]:
+    """The pairs each blocking pass adds between ``job.cases`` and one shard, without scoring them
+    (:func:`reunite.matching.blocking.preview`); the shards' counts add up to one machine's."""
+    frame = _whole(batches)
+    if frame.empty:
+        return
+    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
+    rows = route_cases(job.cases, candidates, job.model, job.blocking)
+    if not rows.size:
+        return
+    cases = take_records(job.cases, rows)
+    prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
+    counted = preview(prep, job.blocking).pairs_per_pass
+    yield pd.DataFrame({"pass": list(counted), "pairs": np.array(list(counted.values()), dtype=np.int64)})
 
 
 def merge_partials(batches: Iterable[pd.DataFrame], top_k: int, prior: float) -> Iterator[pd.DataFrame]:
