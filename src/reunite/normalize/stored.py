@@ -94,10 +94,14 @@ def normalizer_digest() -> str:
     return digest.hexdigest()[:16]
 
 
+@functools.cache
 def _version() -> str:
-    from reunite import __version__
-
-    return __version__
+    """reunite's version as installed (the package root, which holds ``__version__`` too, sits above
+    this layer)."""
+    try:
+        return importlib_metadata.version("reunite")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def is_prepared(path: str | os.PathLike[str]) -> bool:
