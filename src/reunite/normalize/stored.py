@@ -176,6 +176,7 @@ def write_prepared(
     ``path`` is written in place: callers that must not leave half a file write to a temporary one
     and rename it (:func:`reunite.export.atomic_output`). ``source_sha256`` names the input's bytes.
     """
+    import pandas as pd
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -200,7 +201,7 @@ def write_prepared(
     for name, values in columns.items():
         hashes = _text_hashes(values) if values.dtype.kind in "OU" else None
         digests[name] = _digest(name, values, hashes)
-        if hashes is not None and 2 * np.unique(hashes).shape[0] < hashes.shape[0]:
+        if hashes is not None and 2 * pd.unique(hashes).shape[0] < hashes.shape[0]:
             repeated.append(name)
     frame = pa.table(arrays)
     meta = {
