@@ -120,23 +120,28 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 # -- digests of columns ----------------------------------------------------------------------------
 
-def _text_hashes(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
-    """A 64-bit hash of each text value (pandas' SipHash with its fixed key: the same on every run)."""
-    import pandas as pd
+class _Digest:
+    """A digest of one column's values, fed chunk by chunk (so it does not depend on how Parquet cut or
+    encoded the column): a fixed-width column's bytes as numpy holds them; a text column's UTF-8 bytes
+    and the length of each value, as a plain Arrow string array holds them."""
 
-    return pd.util.hash_array(values.astype(object, copy=False), categorize=False)
+    def __init__(self, name: str, dtype: str, rows: int) -> None:
+        self._head = f"{name}\0{dtype}\0{rows}\0".encode()
+        self._values = hashlib.sha256()
+        self._lengths = hashlib.sha256()
 
+    def numbers(self, values: npt.NDArray[Any]) -> None:
+        self._values.update(np.ascontiguousarray(values).tobytes())
 
-def _digest(name: str, values: npt.NDArray[Any], hashes: npt.NDArray[np.uint64] | None = None) -> str:
-    """A digest of one column's values as numpy holds them (so it does not depend on how Parquet stored
-    them): the bytes of a fixed-width column, a 64-bit hash of each value of a text column (``hashes``
-    when the caller has them)."""
-    digest = hashlib.sha256(f"{name}\0{values.dtype.str}\0{values.shape[0]}\0".encode())
-    if values.dtype.kind in "OU":
-        digest.update((_text_hashes(values) if hashes is None else hashes).tobytes())
-    else:
-        digest.update(np.ascontiguousarray(values).tobytes())
-    return digest.hexdigest()
+    def text(self, array: Any) -> None:
+        """A plain Arrow string array (no nulls)."""
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset: array.offset + len(array) + 1]
+        self._lengths.update(np.diff(offsets).tobytes())
+        if len(array) and offsets[-1] > offsets[0]:
+            self._values.update(memoryview(array.buffers()[2])[int(offsets[0]): int(offsets[-1])])
+
+    def hexdigest(self) -> str:
+        return hashlib.sha256(self._head + self._values.digest() + self._lengths.digest()).hexdigest()
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -176,8 +181,8 @@ def write_prepared(
     ``path`` is written in place: callers that must not leave half a file write to a temporary one
     and rename it (:func:`reunite.export.atomic_output`). ``source_sha256`` names the input's bytes.
     """
-    import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     if len(raw) != len(table) or raw.side != table.side:
@@ -193,16 +198,21 @@ def write_prepared(
     columns.update((_FLAG + name, values) for name, values in sorted(table.flags.items()))
     columns.update((_RAW + c, np.array(raw.columns[c], dtype=object)) for c in _SIDE_COLUMNS[raw.side])
     columns[_RAW + "row"] = raw.rows
-    arrays = {name: pa.ListArray.from_arrays(pa.array(offsets), _arrow(values)) if name.startswith(_NAME)
-              else _arrow(values) for name, values in columns.items()}
+    arrays: dict[str, Any] = {}
     dtypes = {name: values.dtype.str for name, values in columns.items()}
     digests: dict[str, str] = {}
     repeated: list[str] = []  # text columns with few distinct values: read back through a dictionary
     for name, values in columns.items():
-        hashes = _text_hashes(values) if values.dtype.kind in "OU" else None
-        digests[name] = _digest(name, values, hashes)
-        if hashes is not None and 2 * pd.unique(hashes).shape[0] < hashes.shape[0]:
-            repeated.append(name)
+        array = _arrow(values)
+        digest = _Digest(name, dtypes[name], values.shape[0])
+        if values.dtype.kind in "OU":
+            digest.text(array)
+            if 2 * pc.count_distinct(array).as_py() < len(array):
+                repeated.append(name)
+        else:
+            digest.numbers(values)
+        digests[name] = digest.hexdigest()
+        arrays[name] = pa.ListArray.from_arrays(pa.array(offsets), array) if name.startswith(_NAME) else array
     frame = pa.table(arrays)
     meta = {
         "format": str(FORMAT_VERSION), "version": _version(), "normalizer": normalizer_digest(),
@@ -300,26 +310,37 @@ def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> d
                 [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
                 if chunks else np.zeros(0, dtype=np.int64))
             chunks = [c.flatten() for c in chunks]
-        parts = [_numpy(c, dtypes[name]) for c in chunks]
-        values = (np.concatenate([v for v, _ in parts]) if parts else np.zeros(0, dtype=np.dtype(dtypes[name])))
-        hashes = np.concatenate([h for _, h in parts]) if parts and parts[0][1] is not None else None
-        if _digest(name, values, hashes) != digests[name]:
+        digest = _Digest(name, dtypes[name], sum(len(c) for c in chunks))
+        parts = [_numpy(chunk, dtypes[name], digest) for chunk in chunks]
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+        if digest.hexdigest() != digests[name]:
             raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
         found[name] = values
     return found
 
 
-def _numpy(array: Any, dtype: str) -> tuple[npt.NDArray[Any], npt.NDArray[np.uint64] | None]:
-    """One chunk as numpy, and the hash of each value of a text chunk read through its dictionary (the
-    distinct values are converted and hashed once, then taken by their codes)."""
+def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
+    """One chunk as numpy (text read through its dictionary: the distinct values converted once, then
+    taken by their codes), fed to ``digest`` as written."""
     import pyarrow as pa
 
     if pa.types.is_dictionary(array.type):
-        distinct, _ = _numpy(array.dictionary, dtype)
-        codes = array.indices.to_numpy(zero_copy_only=False)
-        return distinct[codes], _text_hashes(distinct)[codes]
+        digest.text(array.dictionary.take(array.indices))
+        distinct: npt.NDArray[Any] = array.dictionary.to_numpy(zero_copy_only=False)
+        if distinct.dtype.str != dtype:
+            distinct = distinct.astype(np.dtype(dtype))
+        codes: npt.NDArray[np.intp] = array.indices.to_numpy(zero_copy_only=False)
+        return distinct[codes]
     values: npt.NDArray[Any] = array.to_numpy(zero_copy_only=False)
-    return (values if values.dtype.str == dtype else values.astype(np.dtype(dtype))), None
+    if values.dtype.str != dtype:
+        values = values.astype(np.dtype(dtype))
+    if values.dtype.kind in "OU":
+        if not pa.types.is_string(array.type):
+            raise InputError(f"a text column stored as {array.type}")
+        digest.text(array)
+    else:
+        digest.numbers(values)
+    return values
 
 
 def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> RecordTable:
