@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingFileError
-from reunite.ingest.report import IngestReport, Problem
+from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable
 from reunite.normalize.features import NameTable, RecordTable
 
@@ -159,10 +159,8 @@ def _report_from_json(text: str) -> IngestReport:
     report = IngestReport(data["source"], read=int(data["read"]), encoding=data["encoding"],
                           columns=dict(data["columns"]), delimiter=data["delimiter"],
                           ignored_columns=list(data["ignored_columns"]), blank_rows=int(data["blank_rows"]))
-    for source, row, column, value, reason, fatal in data["problems"]:
-        report.problems.append(Problem(source, int(row), column, value, reason, bool(fatal)))
-        if fatal:
-            report._quarantined_rows.add(int(row))
+    for _source, row, column, value, reason, fatal in data["problems"]:  # a report's problems name its source
+        report.add(int(row), column, value, reason, fatal=bool(fatal))
     return report
 
 
@@ -206,7 +204,8 @@ def write_prepared(
         array = _arrow(values)
         digest = _Digest(name, dtypes[name], values.shape[0])
         if values.dtype.kind in "OU":
-            digest.text(array)
+            for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:  # > 2 GB of text
+                digest.text(chunk)
             if 2 * pc.count_distinct(array).as_py() < len(array):
                 repeated.append(name)
         else:
