@@ -32,7 +32,16 @@ if typing.TYPE_CHECKING:
     from reunite.matching.model import FellegiSunter, default_model
     from reunite.matching.spec import BlockingSpec, ComparisonSpec
     from reunite.normalize import RecordTable, normalize
-    from reunite.pipeline import Explanation, ScreenResult, explain, load_side, screen, screen_preview, train
+    from reunite.pipeline import (
+        Explanation,
+        ScreenResult,
+        explain,
+        load_side,
+        prepare_table,
+        screen,
+        screen_preview,
+        train,
+    )
     from reunite.rescreen import RescreenReport, rescreen
     from reunite.run_config import RunConfig
     from reunite.store import Store, build_plan
@@ -68,6 +77,7 @@ _EXPORTS: dict[str, str] = {
     "evaluate": "reunite.evaluate",
     "explain": "reunite.pipeline",
     "load_side": "reunite.pipeline",
+    "prepare_table": "reunite.pipeline",
     "normalize": "reunite.normalize",
     "read_table": "reunite.ingest",
     "rescreen": "reunite.rescreen",
@@ -106,6 +116,7 @@ __all__ = [
     "explain",
     "load_side",
     "normalize",
+    "prepare_table",
     "read_table",
     "rescreen",
     "screen",

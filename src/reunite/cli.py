@@ -56,10 +56,14 @@ def _sheet(value: str | None) -> str | int | None:
 
 
 def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
-    """Read and normalize one input with the command's input options."""
+    """Read and normalize one input with the command's input options (a table made by ``reunite prepare``
+    is read as it was prepared)."""
     from reunite.ingest import mapping_from_options, read_table
+    from reunite.normalize.stored import is_prepared
     from reunite.pipeline import load_side
 
+    if is_prepared(path):
+        return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict)
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
     return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
@@ -76,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
 
     screen = commands.add_parser("screen", help="rank candidates for every case and write RANKED.csv")
     screen.add_argument("--cases", required=True, type=Path, help="cases CSV or XLSX")
-    screen.add_argument("--candidates", required=True, type=Path, help="candidates CSV or XLSX")
+    screen.add_argument("--candidates", required=True, type=Path,
+                        help="candidates CSV or XLSX, or a table made by reunite prepare (.parquet)")
     screen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                         help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     screen.add_argument("--out", type=Path, help="ranked CSV to write (required unless --preview)")
@@ -94,6 +99,13 @@ def _parser() -> argparse.ArgumentParser:
     screen.add_argument("--lang", choices=LANGUAGES, default="en",
                         help="language of RANKED.csv's headers and reasons, the report and messages (default en)")
     _add_input_options(screen)
+
+    prepare = commands.add_parser(
+        "prepare", help="read and normalize the candidates once; screen and rescreen take the result (.parquet)")
+    prepare.add_argument("--candidates", required=True, type=Path, help="candidates CSV or XLSX")
+    prepare.add_argument("--out", required=True, type=Path, help="prepared table to write (.parquet)")
+    prepare.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
+    _add_input_options(prepare)
 
     train = commands.add_parser("train", help="fit a model to your own data and write it as JSON")
     train.add_argument("--cases", required=True, type=Path)
@@ -217,6 +229,31 @@ def _screen(args: argparse.Namespace) -> int:
         print(text(args.lang, "msg_report", path=report))
     seconds = time.perf_counter() - started
     print(text(args.lang, "msg_ranked", path=out) + text(args.lang, "msg_seconds", seconds=seconds))
+    return 0
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from reunite.export import check_output, check_output_dir
+    from reunite.ingest import mapping_from_options
+    from reunite.normalize.stored import is_prepared
+    from reunite.pipeline import prepare_table
+
+    started = time.perf_counter()
+    if is_prepared(args.candidates):
+        raise InputError(f"--candidates {args.candidates}: already a prepared table (expected a CSV or XLSX)")
+    if not is_prepared(args.out):
+        raise InputError(f"--out {args.out}: expected a .parquet file name")
+    check_output(args.out, inputs=[args.candidates])
+    if args.quarantine_dir is not None:
+        check_output_dir(args.quarantine_dir, option="--quarantine-dir")
+    table = prepare_table(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
+                          strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+    print(table.report.summary(args.lang))
+    planned = _quarantine_paths([table.report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
+    for path in _write_quarantine(planned, reveal_ids=False):
+        print(text(args.lang, "msg_quarantine", path=path))
+    print(text(args.lang, "msg_prepared", path=args.out, rows=len(table))
+          + text(args.lang, "msg_seconds", seconds=time.perf_counter() - started))
     return 0
 
 
@@ -405,7 +442,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version, or a bad command line (already reported)
         return exit_.code if isinstance(exit_.code, int) else USER_ERROR
     handlers = {"screen": _screen, "train": _train, "evaluate": _evaluate, "demo": _demo, "generate": _generate,
-                "explain": _explain}
+                "explain": _explain, "prepare": _prepare}
     prefix = f"reunite {args.command}" + (f" {args.dna_command}" if args.command == "dna" else "")
     reveal = bool(getattr(args, "reveal_ids", False))
     lang = check_language(getattr(args, "lang", "en"))

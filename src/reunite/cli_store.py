@@ -37,7 +37,8 @@ def add_store_commands(commands: Any) -> None:
         "rescreen", help="store new and changed cases and candidates and re-screen what they affect")
     rescreen.add_argument("--db", required=True, help=_DB_HELP)
     rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
-    rescreen.add_argument("--candidates", type=Path, help="candidates CSV or XLSX")
+    rescreen.add_argument("--candidates", type=Path,
+                          help="candidates CSV or XLSX, or a table made by reunite prepare (.parquet)")
     rescreen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
                           help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     rescreen.add_argument("--full", action="store_true",

@@ -151,6 +151,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_seconds": "  ({seconds:.1f} s)",
         "msg_quarantine": "quarantined and flagged rows: {path}",
         "msg_model_out": "fitted model: {path}",
+        "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
         "rescreen_started": "run {run} started: {kind} re-screen ({reason})",
         "rescreen_kind_full": "full", "rescreen_kind_incremental": "incremental", "rescreen_kind_nothing": "no",
         "rescreen_changes": "{new_cases} new and {changed_cases} changed cases, {new_candidates} new and "
@@ -304,6 +305,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
         "msg_model_out": "拟合后的模型：{path}",
+        "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
         "rescreen_started": "第 {run} 次运行开始：{kind}重新筛查（{reason}）",
         "rescreen_kind_full": "全量", "rescreen_kind_incremental": "增量", "rescreen_kind_nothing": "无",
         "rescreen_changes": "新增案件 {new_cases} 个、变更 {changed_cases} 个，新增候选人 {new_candidates} 人、"

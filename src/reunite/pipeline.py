@@ -5,6 +5,7 @@ This module joins the stages for Python users; the command line and the nightly 
 
 from __future__ import annotations
 
+import datetime
 import os
 import sys
 from collections import deque
@@ -22,6 +23,7 @@ from tqdm import tqdm
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
+from reunite.export.files import atomic_output, check_output
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
@@ -35,6 +37,7 @@ from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
+from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "explain",
     "fit_population",
     "load_side",
+    "prepare_table",
     "screen",
     "screen_preview",
     "train",
@@ -61,13 +65,62 @@ TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 def load_side(
     source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False
 ) -> RecordTable:
-    """A normalized table from a path, DataFrame, RawTable or RecordTable."""
+    """A normalized table from a path, DataFrame, RawTable or RecordTable.
+
+    A ``.parquet`` path is a table written by :func:`prepare_table` (``reunite prepare``): it is read as
+    it was normalized then (``mapping`` applied then too), and refused when this code would not normalize
+    it alike. ``strict`` refuses one whose input had quarantined rows.
+    """
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
         return source
+    if isinstance(source, str | os.PathLike) and is_prepared(source):
+        table = read_prepared(source, side)
+        fatal = [p for p in table.report.problems if p.fatal]
+        if strict and fatal:
+            raise InputError(f"{table.report.source}: {len(fatal)} problem(s) in {table.report.quarantined} row(s)"
+                             " (strict mode, quarantined when prepared):\n" + "\n".join(str(p) for p in fatal))
+        return table
     raw = source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping, strict=strict)
     return normalize(raw, strict=strict)
+
+
+def prepare_table(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], side: Side = "candidates", *,
+    mapping: Mapping[str, str] | None = None, strict: bool = False, encoding: str | None = None,
+    sheet: str | int | None = None, today: datetime.date | None = None,
+) -> RecordTable:
+    """Read and normalize ``source`` once and keep the result as Parquet at ``out`` (``reunite prepare``).
+
+    ``screen``, ``rescreen``, ``explain`` and ``train`` take ``out`` in place of ``source`` and give the
+    same results, without reading and normalizing it again. The file carries the ingest report (the
+    quarantined rows and flags), the package version, a digest of the normalizing code, the SHA-256 of
+    ``source`` and a digest of each column (:mod:`reunite.normalize.stored`). Returns the table (its
+    ``report`` says what was quarantined). ``out`` is written whole or not at all.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> people = folder / "people.csv"
+    >>> _ = people.write_text("person_id,name,sex,birth_date\\np1,李小红,F,1988-05-20\\np2,赵强,X,1990\\n",
+    ...                       encoding="utf-8")
+    >>> table = prepare_table(people, folder / "people.parquet")
+    >>> len(table), table.report.quarantined, load_side(folder / "people.parquet", "candidates").ids.tolist()
+    (1, 1, ['p1'])
+    """
+    source_path = Path(source)
+    target = check_output(out, option="--out", inputs=[source_path])
+    if not is_prepared(target):
+        raise ConfigError(f"--out {target}: expected a .parquet file name")
+    day = today or datetime.date.today()
+    raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    table = normalize(raw, strict=strict, today=day)
+    digest = file_sha256(source_path)
+    with atomic_output(target) as tmp:
+        write_prepared(raw, table, tmp, today=day, source_sha256=digest)
+    return table
 
 
 @dataclass(frozen=True, slots=True)

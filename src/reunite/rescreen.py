@@ -36,6 +36,7 @@ import contextlib
 import dataclasses
 import gc
 import hashlib
+import os
 import time
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
@@ -57,6 +58,7 @@ from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
+from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import ScreenResult, fit_model, load_side, screen
 from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
@@ -142,6 +144,8 @@ def _read(source: TableSource | RawTable | None, side: Side, mapping: Mapping[st
           strict: bool) -> RawTable | None:
     if source is None:
         return None
+    if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table: its text
+        return read_prepared_raw(source, side)
     return source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping,
                                                                   strict=strict)
 

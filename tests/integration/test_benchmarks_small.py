@@ -79,6 +79,19 @@ def test_normalize_benchmark_runs(tmp_path: Path) -> None:
     assert result["normalize_rows_per_second"] > 0 and result["peak_mb_after_normalize"] > 0
 
 
+def test_prepare_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "prepare.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_prepare.py"), "--rows", "2000", "--budget", "600",
+         "--data-dir", str(tmp_path), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["rows_read"] == 2000 and result["parquet_mb"] > 0
+    assert all(result[stage]["wall_s"] > 0 for stage in ("read", "rows", "normalize", "write", "load"))
+
+
 def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> None:
     rows = _rows(report)
     data = Path(str(rows["reunite"]["ranked"])).parent

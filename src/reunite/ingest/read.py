@@ -35,6 +35,7 @@ import numpy as np
 
 from reunite._typing import Side
 from reunite.errors import ConfigError, InputError, MissingFileError
+from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
@@ -249,7 +250,7 @@ def _sniff_delimiter(header_line: str, suffix: str) -> str:
 
 
 def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
-              encoding: str | None) -> _Collector:
+              encoding: str | None) -> _Collector | RawTable:
     name = report.source
     data = path.read_bytes()
     if data.startswith(b"PK\x03\x04"):
@@ -258,18 +259,44 @@ def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str
     # Decode the whole file once to choose (and check) the encoding, then stream it: holding the
     # text and a list of its lines at once would double the memory of a large file.
     text, report.encoding = decode_text(data, source=name, encoding=encoding)
-    del data
     if "\x00" in text:
         raise InputError(f"{name} contains NUL characters: it looks like a binary file, not CSV text")
     header_line = next((line for line in text[:65536].splitlines() if line.strip()), "")
     del text
     report.delimiter = delimiter = _sniff_delimiter(header_line, path.suffix.lower())
+    if report.encoding in ("utf-8", "utf-8-sig"):
+        plain = _plain(data, report, side, mapping, delimiter)
+        if plain is not None:
+            return plain
+    del data
     # newline="" leaves line ends to the csv module, so quoted cells keep their line breaks.
     with path.open(encoding=report.encoding, newline="") as handle:
         try:
             return _parse_csv(handle, report, side, mapping, delimiter)
         except UnicodeDecodeError as error:  # the file changed since it was checked
             raise InputError(f"{name} changed while being read ({error})") from None
+
+
+def _plain(data: bytes, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
+           delimiter: str) -> RawTable | None:
+    """The table of a plain file (:mod:`reunite.ingest._plain_csv`) whose every record the row-by-row
+    reader accepts as it is (an id, once; a sex it reads at once), or ``None``: that reader then reads it."""
+    plain = split_plain_csv(data, delimiter)
+    if plain is None:
+        return None
+    collector = _start(side, plain.header, report, mapping, delimiter)
+    ids, sexes = plain.columns[collector.id_at], plain.columns[collector.sex_at]
+    if not all(ids) or len(set(ids)) != len(ids) or not set(sexes) <= _SEX_FAST.keys():
+        return None
+    count = plain.rows
+    report.read = count
+    sex = [_SEX_FAST[value] for value in sexes]
+    columns = {
+        column: (sex if column == "sex" else plain.columns[collector.cmap.positions[column]])
+        if column in collector.cmap.positions else [""] * count
+        for column in side_columns(side)
+    }
+    return RawTable(side, columns, np.arange(2, count + 2, dtype=np.int64), report)
 
 
 def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
@@ -491,9 +518,12 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
             if sheet is not None:
                 raise ConfigError("sheet= (--sheet) applies to .xlsx workbooks, not to text files")
             try:
-                collector = _read_csv(path, report, side, mapping, encoding)
+                read = _read_csv(path, report, side, mapping, encoding)
             except OSError as error:
                 raise InputError(f"{report.source} cannot be read: {error}") from None
+            if isinstance(read, RawTable):  # a plain file, split by Arrow: nothing to quarantine
+                return read
+            collector = read
         return collector.table(strict)
     pandas = sys.modules.get("pandas")
     if pandas is not None and isinstance(source, pandas.DataFrame):

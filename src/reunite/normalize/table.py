@@ -273,33 +273,39 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt.NDArray[np.intp], _DistinctNames]:
+    """Each row's code among the distinct (name cell, extra cell) pairs, and those pairs' names."""
+    name_codes, name_values = _factorize(names)
+    extra_codes, extra_values = _factorize(extras)
+    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
+
+
 def _normalize(raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int) -> RecordTable:
     side = raw.side
     n = len(raw)
-    calendars = raw.columns["birth_calendar"] if side == "cases" else None
-    births = parse_dates(raw.columns["birth_date"], calendars, today=today)
-    event_column = "missing_date" if side == "cases" else "registration_date"
-    events = parse_dates(raw.columns[event_column], None, today=today)
-    problems_before = len(raw.report.problems)
-    _flag_dates(raw, "birth_date", births, calendar=True)
-    _flag_dates(raw, event_column, events)
-    if strict and len(raw.report.problems) > problems_before:
-        listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
-        raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
-    keep = np.arange(n, dtype=np.int64)
-    # names are most of the work: parsed in a second process while this one reads the rest
-    name_codes, name_values = _factorize(raw.columns["name"])
-    extra_codes, extra_values = _factorize(raw.columns["alias" if side == "cases" else "former_names"])
-    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    # names are most of the work: parsed in a second process, from the start, while this one reads the rest
     with _Background(n >= second_process_from) as background:
-        names_job = background.run(_distinct_names, side, name_values, extra_values, pairs)
-        return _finish(raw, side, today, births, events, calendars, keep, pair_codes, names_job)
+        names_job = background.run(_names_of_pairs, side, raw.columns["name"],
+                                   raw.columns["alias" if side == "cases" else "former_names"])
+        calendars = raw.columns["birth_calendar"] if side == "cases" else None
+        births = parse_dates(raw.columns["birth_date"], calendars, today=today)
+        event_column = "missing_date" if side == "cases" else "registration_date"
+        events = parse_dates(raw.columns[event_column], None, today=today)
+        problems_before = len(raw.report.problems)
+        _flag_dates(raw, "birth_date", births, calendar=True)
+        _flag_dates(raw, event_column, events)
+        if strict and len(raw.report.problems) > problems_before:
+            listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
+            raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
+        keep = np.arange(n, dtype=np.int64)
+        return _finish(raw, side, today, births, events, calendars, keep, names_job)
 
 
 def _finish(
     raw: RawTable, side: Side, today: datetime.date, births: ParsedDates, events: ParsedDates,
-    calendars: list[str] | None, keep: npt.NDArray[np.int64], pair_codes: npt.NDArray[np.intp],
-    names_job: Callable[[], _DistinctNames],
+    calendars: list[str] | None, keep: npt.NDArray[np.int64],
+    names_job: Callable[[], tuple[npt.NDArray[np.intp], _DistinctNames]],
 ) -> RecordTable:
     """Everything of :func:`normalize` after the dates, with ``keep`` the rows kept (all of them)."""
     region_column = "missing_region" if side == "cases" else "region"
@@ -330,7 +336,7 @@ def _finish(
         flags["id_checksum_failed"] = ids.present[keep] & ~id_valid
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
-    distinct = names_job()
+    pair_codes, distinct = names_job()
     names = _name_table(pair_codes, distinct)
     flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = distinct.many[pair_codes]
     columns = raw.columns

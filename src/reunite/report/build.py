@@ -17,13 +17,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reunite._typing import F32, I8
+from reunite._typing import F32, I8, Side
 from reunite.errors import InputError, MissingColumnsError
 from reunite.i18n import RANKED_HEADERS
 from reunite.ingest import RawTable, decode_text, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.comparisons import REGISTRY
 from reunite.normalize import RecordTable
+from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.report.data import CaseView, FieldWeight, RankedCandidate, ReportData, parse_reasons
 from reunite.report.html import province_of
 
@@ -43,8 +44,11 @@ def records_of(source: RecordSource, side: str, wanted: Iterable[str] | None = N
     keep = None if wanted is None else set(wanted)
     if isinstance(source, RecordTable):
         return _records_of_table(source, keep)
-    raw = source if isinstance(source, RawTable) else read_table(
-        source, "cases" if side == "cases" else "candidates", mapping=mapping)
+    which: Side = "cases" if side == "cases" else "candidates"
+    if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table keeps the text
+        raw = read_prepared_raw(source, which)
+    else:
+        raw = source if isinstance(source, RawTable) else read_table(source, which, mapping=mapping)
     columns = CASE_COLUMNS if raw.side == "cases" else CANDIDATE_COLUMNS
     found: dict[str, dict[str, str]] = {}
     for i, record_id in enumerate(raw.ids):

@@ -1,0 +1,375 @@
+"""A prepared table: one side read and normalized once, kept as Parquet (``reunite prepare``).
+
+The file holds, one row per accepted record, every field of the :class:`RecordTable` (names as list
+columns, a record's names in order), the accepted rows' canonical text (``raw.*``: what ingest read,
+for the nightly re-screen and the report), and in its key-value metadata the ingest report (every
+problem: the counts and the quarantine file come back as a screen from the CSV gives them), the
+package version, the format version, a digest of the normalizing code and of the libraries it reads
+(pinyin, traditional characters, regions, the lunar calendar), the SHA-256 of the input file and one
+digest per column of the table as written.
+
+A file is used only when all of these agree with the running code: another version of reunite, of
+the normalizing code or of those libraries may normalize the same cell otherwise, and a table whose
+columns no longer match their digests was changed after it was written. Either is refused with one
+line saying what to do (prepare the table again); nothing is silently re-normalized.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import functools
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from reunite._typing import Side
+from reunite.errors import InputError, MissingFileError
+from reunite.ingest.report import IngestReport
+from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable
+from reunite.normalize.features import NameTable, RecordTable
+
+__all__ = ["FORMAT_VERSION", "PreparedInfo", "file_sha256", "is_prepared", "normalizer_digest", "read_prepared",
+           "read_prepared_info", "read_prepared_raw", "write_prepared"]
+
+FORMAT_VERSION = 1
+"""Layout of the file; a reader refuses any other."""
+
+_KEY = "reunite."
+_RAW = "raw."
+_NAME = "names."
+_FLAG = "flag."
+_SUFFIXES = (".parquet", ".pq")
+_MAGIC = b"PAR1"
+# What normalizing reads besides reunite's own code: a new version of any may change a normalized cell.
+_LIBRARIES = ("pypinyin", "opencc", "cnloc", "lunar-python", "python-stdnum")
+_RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(RecordTable)
+                       if f.name not in ("side", "names", "report", "flags"))
+_NAME_FIELDS = tuple(f.name for f in dataclasses.fields(NameTable) if f.name != "record")
+_SIDE_COLUMNS: dict[Side, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PreparedInfo:
+    """What a prepared file says about itself (its metadata), before any column is read."""
+
+    path: Path
+    side: Side
+    version: str            # reunite's version that wrote it
+    normalizer: str         # digest of the normalizing code and libraries that wrote it
+    today: datetime.date    # the day its dates were normalized against (a later date is unknown)
+    source: str             # the input file's name
+    source_sha256: str      # SHA-256 of the input file's bytes ("" for a DataFrame)
+    rows: int
+    report: IngestReport
+
+
+@functools.cache
+def normalizer_digest() -> str:
+    """A short digest of what decides a normalized cell: the ingest and normalize code, reunite's data
+    tables and the versions of the libraries normalizing reads.
+
+    >>> len(normalizer_digest()), normalizer_digest() == normalizer_digest()
+    (16, True)
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files = [*sorted((package / "ingest").glob("*.py")), *sorted((package / "normalize").glob("*.py")),
+             *sorted((package / "data").glob("*.tsv")), package / "_typing.py"]
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in _LIBRARIES:
+        try:
+            version = importlib_metadata.version(library)
+        except importlib_metadata.PackageNotFoundError:
+            version = "absent"
+        digest.update(f"{library}={version}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+@functools.cache
+def _version() -> str:
+    """reunite's version as installed (the package root, which holds ``__version__`` too, sits above
+    this layer)."""
+    try:
+        return importlib_metadata.version("reunite")
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def is_prepared(path: str | os.PathLike[str]) -> bool:
+    """Whether ``path`` names a Parquet file (by its suffix): a prepared table, or a file to refuse as one."""
+    return Path(path).suffix.lower() in _SUFFIXES
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# -- digests of columns ----------------------------------------------------------------------------
+
+class _Digest:
+    """A digest of one column's values, fed chunk by chunk (so it does not depend on how Parquet cut or
+    encoded the column): a fixed-width column's bytes as numpy holds them; a text column's UTF-8 bytes
+    and the length of each value, as a plain Arrow string array holds them."""
+
+    def __init__(self, name: str, dtype: str, rows: int) -> None:
+        self._head = f"{name}\0{dtype}\0{rows}\0".encode()
+        self._values = hashlib.sha256()
+        self._lengths = hashlib.sha256()
+
+    def numbers(self, values: npt.NDArray[Any]) -> None:
+        self._values.update(np.ascontiguousarray(values).tobytes())
+
+    def text(self, array: Any) -> None:
+        """A plain Arrow string array (no nulls)."""
+        offsets = np.frombuffer(array.buffers()[1], dtype=np.int32)[array.offset: array.offset + len(array) + 1]
+        self._lengths.update(np.diff(offsets).tobytes())
+        if len(array) and offsets[-1] > offsets[0]:
+            self._values.update(memoryview(array.buffers()[2])[int(offsets[0]): int(offsets[-1])])
+
+    def hexdigest(self) -> str:
+        return hashlib.sha256(self._head + self._values.digest() + self._lengths.digest()).hexdigest()
+
+
+# -- writing ---------------------------------------------------------------------------------------
+
+def _report_json(report: IngestReport) -> str:
+    return json.dumps({
+        "source": report.source, "read": report.read, "encoding": report.encoding, "columns": report.columns,
+        "delimiter": report.delimiter, "ignored_columns": report.ignored_columns, "blank_rows": report.blank_rows,
+        "problems": [[p.source, p.row, p.column, p.value, p.reason, p.fatal] for p in report.problems],
+    }, ensure_ascii=False)
+
+
+def _report_from_json(text: str) -> IngestReport:
+    data = json.loads(text)
+    report = IngestReport(data["source"], read=int(data["read"]), encoding=data["encoding"],
+                          columns=dict(data["columns"]), delimiter=data["delimiter"],
+                          ignored_columns=list(data["ignored_columns"]), blank_rows=int(data["blank_rows"]))
+    for _source, row, column, value, reason, fatal in data["problems"]:  # a report's problems name its source
+        report.add(int(row), column, value, reason, fatal=bool(fatal))
+    return report
+
+
+def _arrow(values: npt.NDArray[Any]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string()) if values.dtype.kind in "OU" else pa.array(values)
+
+
+def write_prepared(
+    raw: RawTable, table: RecordTable, path: str | os.PathLike[str], *, today: datetime.date,
+    source_sha256: str = "",
+) -> Path:
+    """Write ``table`` (normalized from ``raw`` against ``today``) to ``path`` as a prepared Parquet file.
+
+    ``path`` is written in place: callers that must not leave half a file write to a temporary one
+    and rename it (:func:`reunite.export.atomic_output`). ``source_sha256`` names the input's bytes.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    if len(raw) != len(table) or raw.side != table.side:
+        raise ValueError("write_prepared: the raw table and its normalized table differ in side or rows")
+    names = table.names
+    if names.record.shape[0] and np.any(np.diff(names.record) < 0):
+        raise ValueError("write_prepared: the names of a record must be contiguous and in record order")
+    n = len(table)
+    offsets = np.zeros(n + 1, dtype=np.int32)
+    np.cumsum(np.bincount(names.record, minlength=n), out=offsets[1:])
+    columns: dict[str, npt.NDArray[Any]] = {name: getattr(table, name) for name in _RECORD_FIELDS}
+    columns.update((_NAME + name, getattr(names, name)) for name in _NAME_FIELDS)
+    columns.update((_FLAG + name, values) for name, values in sorted(table.flags.items()))
+    columns.update((_RAW + c, np.array(raw.columns[c], dtype=object)) for c in _SIDE_COLUMNS[raw.side])
+    columns[_RAW + "row"] = raw.rows
+    arrays: dict[str, Any] = {}
+    dtypes = {name: values.dtype.str for name, values in columns.items()}
+    digests: dict[str, str] = {}
+    repeated: list[str] = []  # text columns with few distinct values: read back through a dictionary
+    for name, values in columns.items():
+        array = _arrow(values)
+        digest = _Digest(name, dtypes[name], values.shape[0])
+        if values.dtype.kind in "OU":
+            for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:  # > 2 GB of text
+                digest.text(chunk)
+            if 2 * pc.count_distinct(array).as_py() < len(array):
+                repeated.append(name)
+        else:
+            digest.numbers(values)
+        digests[name] = digest.hexdigest()
+        arrays[name] = pa.ListArray.from_arrays(pa.array(offsets), array) if name.startswith(_NAME) else array
+    frame = pa.table(arrays)
+    meta = {
+        "format": str(FORMAT_VERSION), "version": _version(), "normalizer": normalizer_digest(),
+        "side": table.side, "today": today.isoformat(), "source": raw.report.source,
+        "source_sha256": source_sha256, "rows": str(n), "dtypes": json.dumps(dtypes),
+        "digests": json.dumps(digests), "repeated": json.dumps(repeated), "report": _report_json(table.report),
+    }
+    frame = frame.replace_schema_metadata({(_KEY + k).encode(): v.encode("utf-8") for k, v in meta.items()})
+    out = Path(path)
+    # dictionaries up to 64 MB a column chunk: repeated names, dates and places stay dictionary-encoded,
+    # and read back as codes into their distinct values
+    pq.write_table(frame, out, compression="zstd", write_statistics=False, dictionary_pagesize_limit=64 << 20)
+    return out
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+def _refuse(path: Path, why: str) -> InputError:
+    return InputError(f"{path.name}: {why}; prepare it again with this version (reunite prepare)")
+
+
+def _metadata(path: Path) -> dict[str, str]:
+    import pyarrow.parquet as pq
+
+    if not path.is_file():
+        raise MissingFileError(f"{path.name}: no such file ({path})")
+    with open(path, "rb") as handle:
+        if handle.read(4) != _MAGIC:
+            raise InputError(f"{path.name}: not a Parquet file (expected a table written by reunite prepare)")
+    try:
+        schema = pq.read_schema(path)
+    except Exception as exc:  # pyarrow raises several kinds for a damaged footer
+        raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
+    found = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
+    meta = {k[len(_KEY):]: v for k, v in found.items() if k.startswith(_KEY)}
+    if "format" not in meta:
+        raise InputError(f"{path.name}: a Parquet file not written by reunite prepare "
+                         "(no reunite metadata); prepare the candidates with reunite prepare")
+    return meta
+
+
+def read_prepared_info(path: str | os.PathLike[str], side: Side | None = None) -> PreparedInfo:
+    """The metadata of a prepared file, checked against the running code (nothing else is read).
+
+    Raises
+    ------
+    InputError
+        Not a prepared table, one of the other side, or one written by another format, version of
+        reunite or of the normalizing code and libraries.
+    """
+    where = Path(path)
+    meta = _metadata(where)
+    if meta["format"] != str(FORMAT_VERSION):
+        raise _refuse(where, f"prepared table format {meta['format']}, this reunite reads format {FORMAT_VERSION}")
+    if meta.get("version") != _version():
+        raise _refuse(where, f"prepared by reunite {meta.get('version')}, this is reunite {_version()}")
+    if meta.get("normalizer") != normalizer_digest():
+        raise _refuse(where, f"prepared by other normalizing code or libraries (normalizer "
+                             f"{meta.get('normalizer')}, this one is {normalizer_digest()})")
+    if side is not None and meta.get("side") != side:
+        raise InputError(f"{where.name}: a prepared table of {meta.get('side')}, expected {side}")
+    try:
+        return PreparedInfo(where, meta["side"], meta["version"], meta["normalizer"],  # type: ignore[arg-type]
+                            datetime.date.fromisoformat(meta["today"]), meta["source"], meta["source_sha256"],
+                            int(meta["rows"]), _report_from_json(meta["report"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        raise _refuse(where, f"its metadata is damaged ({type(exc).__name__}: {exc})") from None
+
+
+def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+    """The named columns as numpy arrays of the dtypes they were written from, each checked against the
+    digest written with it. A name column comes back flat (its records' name counts under ``#counts``)."""
+    import pyarrow.parquet as pq
+
+    digests, dtypes = json.loads(meta["digests"]), json.loads(meta["dtypes"])
+    missing = [c for c in columns if c not in digests]
+    if missing:
+        raise _refuse(path, f"column(s) {', '.join(missing)} missing")
+    repeated = set(json.loads(meta.get("repeated", "[]")))
+    dictionary = [f"{c}.list.element" if c.startswith(_NAME) else c for c in columns if c in repeated]
+    try:
+        frame = pq.read_table(path, columns=list(columns), read_dictionary=dictionary, use_threads=True)
+    except Exception as exc:  # a damaged page: pyarrow's several error kinds
+        raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
+    if frame.num_rows != int(meta["rows"]):
+        raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
+    found: dict[str, npt.NDArray[Any]] = {}
+    for name in columns:
+        column = frame.column(name)
+        if column.null_count:
+            raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
+        chunks = column.chunks
+        if name.startswith(_NAME):
+            found.setdefault("#counts", np.concatenate(
+                [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+                if chunks else np.zeros(0, dtype=np.int64))
+            chunks = [c.flatten() for c in chunks]
+        digest = _Digest(name, dtypes[name], sum(len(c) for c in chunks))
+        parts = [_numpy(chunk, dtypes[name], digest) for chunk in chunks]
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+        if digest.hexdigest() != digests[name]:
+            raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
+        found[name] = values
+    return found
+
+
+def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
+    """One chunk as numpy (text read through its dictionary: the distinct values converted once, then
+    taken by their codes), fed to ``digest`` as written."""
+    import pyarrow as pa
+
+    if pa.types.is_dictionary(array.type):
+        digest.text(array.dictionary.take(array.indices))
+        distinct: npt.NDArray[Any] = array.dictionary.to_numpy(zero_copy_only=False)
+        if distinct.dtype.str != dtype:
+            distinct = distinct.astype(np.dtype(dtype))
+        codes: npt.NDArray[np.intp] = array.indices.to_numpy(zero_copy_only=False)
+        return distinct[codes]
+    values: npt.NDArray[Any] = array.to_numpy(zero_copy_only=False)
+    if values.dtype.str != dtype:
+        values = values.astype(np.dtype(dtype))
+    if values.dtype.kind in "OU":
+        if not pa.types.is_string(array.type):
+            raise InputError(f"a text column stored as {array.type}")
+        digest.text(array)
+    else:
+        digest.numbers(values)
+    return values
+
+
+def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> RecordTable:
+    """The normalized table of a prepared file, exactly as :func:`reunite.normalize.normalize` made it.
+
+    Its ``report`` is the ingest report of the input the table was prepared from: counts, flags and
+    quarantined rows as they were then.
+
+    Raises
+    ------
+    InputError
+        The file is not a prepared table of ``side`` for this code (:func:`read_prepared_info`), or a
+        column no longer matches the digest written with it.
+    """
+    info = read_prepared_info(path, side)
+    meta = _metadata(info.path)
+    flags = sorted(k for k in json.loads(meta["dtypes"]) if k.startswith(_FLAG))
+    found = _read_columns(info.path, meta, [*_RECORD_FIELDS, *(_NAME + n for n in _NAME_FIELDS), *flags])
+    record = np.repeat(np.arange(info.rows, dtype=np.int32), found["#counts"])
+    names = NameTable(record=record, **{name: found[_NAME + name] for name in _NAME_FIELDS})
+    return RecordTable(side=info.side, names=names, report=info.report,
+                       flags={k[len(_FLAG):]: found[k] for k in flags}, **{k: found[k] for k in _RECORD_FIELDS})
+
+
+def read_prepared_raw(path: str | os.PathLike[str], side: Side = "candidates") -> RawTable:
+    """The accepted rows' canonical text of a prepared file, as :func:`reunite.ingest.read_table` read them
+    from the input (with its ingest report): what the nightly re-screen and the report read."""
+    info = read_prepared_info(path, side)
+    meta = _metadata(info.path)
+    columns = [_RAW + c for c in _SIDE_COLUMNS[info.side]]
+    found = _read_columns(info.path, meta, [*columns, _RAW + "row"])
+    raw = {c[len(_RAW):]: found[c].tolist() for c in columns}
+    return RawTable(info.side, raw, found[_RAW + "row"], info.report)
