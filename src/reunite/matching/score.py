@@ -18,7 +18,7 @@ from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.rank import survivors, top_k
 
-__all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
+__all__ = ["ChunkResult", "pair_contributions", "rank_pairs", "score_chunk", "weights_of_levels"]
 
 
 
@@ -146,6 +146,12 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> 
     return out
 
 
+def weights_of_levels(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
+    """Per pair, the sum of its level weights, with the very float32 arithmetic of a scored pair
+    (no term frequencies): equal levels give equal bits, wherever the pair is scored."""
+    return _level_weights(model, levels, kind)
+
+
 def _scores(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None,
     kind: I8 | None = None,
@@ -180,14 +186,35 @@ def score_chunk(
     excluded: they are removed before probabilities are computed, so they are never proposed.
     """
     case, cand = chunk.without(excluded, len(prep.candidates))
-    first = int(chunk.cases[0]) if chunk.cases.size else 0
+    return rank_pairs(prep, model, chunk.cases, case, cand, k, len(chunk))
+
+
+def rank_pairs(
+    prep: Prepared,
+    model: FellegiSunter,
+    cases: I64,
+    case: I64,
+    cand: I64,
+    k: int,
+    blocked: int,
+    unlisted: tuple[I64, list[int]] | None = None,
+) -> ChunkResult:
+    """Score the pairs ``(case, cand)`` (grouped by case, of the consecutive ``cases``), keep each
+    case's best ``k`` and compute probabilities.
+
+    ``unlisted``: per case of ``cases``, the number of further compared pairs and the exact sum of
+    their Bayes factors (:mod:`reunite.matching.exact`), for pairs accounted for without being listed
+    (:mod:`reunite.matching.prune` proves none of them reaches the top ``k``). ``blocked``: pairs the
+    blocking produced in all (DNA-excluded ones included), as reported.
+    """
+    first = int(cases[0]) if cases.size else 0
     local = case - first
-    n_local = int(chunk.cases.size)
-    pairs = Pairs.of_local(chunk.cases, local, cand)
+    n_local = int(cases.size)
+    pairs = Pairs.of_local(cases, local, cand)
     # agreeing values only matter for term-frequency adjustment
     values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
     levels = compare_pairs(prep, model.spec, pairs, values)
-    kind = pairs.spread(case_kinds(prep.cases, chunk.cases)) if model.has_kinds else None
+    kind = pairs.spread(case_kinds(prep.cases, cases)) if model.has_kinds else None
     score = _scores(prep, model, levels, values, kind)
     runs = (pairs.run_local, pairs.run_length)
     rows = survivors(local, score, k, runs)
@@ -195,6 +222,9 @@ def score_chunk(
     # probabilities from exact sums, so that shards of the candidates merge to the same bits
     totals = factor_sums(local, score, n_local)
     count = np.bincount(pairs.run_local, weights=pairs.run_length, minlength=n_local).astype(np.int64)
+    if unlisted is not None:
+        count = count + unlisted[0]
+        totals = [a + b for a, b in zip(totals, unlisted[1], strict=True)]
     posterior, any_match = posteriors_from_sums(totals, count, local[kept], score[kept], model.prior)
     kept_sums = factor_sums(local[kept], score[kept], n_local)
     rest = np.array([to_float(t - k) for t, k in zip(totals, kept_sums, strict=True)], dtype=np.float64)
@@ -208,10 +238,10 @@ def score_chunk(
         probability=posterior,
         levels=kept_levels,
         contributions=contributions,
-        case_ids=chunk.cases,
+        case_ids=cases,
         case_any_match=any_match,
         case_pairs=count,
         case_rest=rest,
-        pairs=len(chunk),
+        pairs=blocked,
         case_factor_sum=tuple(totals),
     )

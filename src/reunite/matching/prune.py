@@ -1,0 +1,595 @@
+"""Exact top-k without scoring every pair of a birth window.
+
+Most of a case's ±3-year window cannot reach its top k. A pair's score is the sum of its level
+weights; for a candidate that shares no evidence with the case beyond what every candidate born that
+day shares, each level is fixed by three things: the case, the candidate's birth day, and a few
+facts of the candidate alone (:class:`CellIndex`: has a given name, has a surname, place known,
+province, registration delay band, late-registered, birthday known). Such candidates are counted,
+not scored: per case, per stretch of birth days whose day-bound levels (birth, timeline, birthday
+far enough apart) agree, and per class of those facts -- a *cell*. Every candidate of a cell has the
+same levels, hence the same score, computed once with the very arithmetic of a scored pair.
+
+The others -- *hits* -- are found through sorted postings (an inverted index) and scored pair by
+pair as before: a given name at least similar (Jaro-Winkler neighbours, dialect-fuzzy, same pinyin or
+characters), a surname with the same reading, a place at least nearby or in the province (or the
+case's county in the ID number), the same month and day of birth, registration after the loss,
+marks on both sides, pairs DNA excluded.
+
+The proof, per case: the k-th best score among the scored pairs and the cells (a cell counting as
+many times as it holds candidates) is the threshold; every cell scoring at or above it is expanded
+and its candidates scored too, so every pair left unscored scores strictly below the k-th best
+scored one, ties (broken by person_id) included. The probabilities need the sum of Bayes factors
+over every compared pair: a cell adds ``count * 2**score`` to the case's exact integer sum
+(:mod:`reunite.matching.exact`), and ``count`` to its pairs compared. Rankings, scores, reasons,
+pair counts and probabilities are therefore the exhaustive path's, bit for bit.
+
+Candidates whose birth is known only as an interval, and the pairs of the other blocking passes, are
+scored pair by pair as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from reunite._typing import F32, I8, I32, I64, B
+from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval
+from reunite.matching.compare import (
+    Pairs,
+    _case_given_levels,
+    _case_place_table,
+    _region_levels,
+    _surname_levels_by_code,
+    _vague_place_table,
+    birth_levels,
+    timeline_levels,
+)
+from reunite.matching.exact import OFFSET, SCORE_LIMIT
+from reunite.matching.kinds import case_kinds
+from reunite.matching.model import FellegiSunter
+from reunite.matching.prepare import Prepared
+from reunite.matching.routes import PROVINCES, route_levels
+from reunite.matching.score import ChunkResult, rank_pairs, weights_of_levels
+from reunite.matching.spec import BlockingSpec, ComparisonSpec
+
+__all__ = ["CellIndex", "cell_index", "counted_factor_sums", "prunable", "score_span_pruned"]
+
+_MAX_CELLS = 96_000_000  # runs x classes of the cumulative count table, at most (int32: 384 MB)
+_NEAR_DAYS = 400  # around a case's birth (and its lunar reading) levels are read day by day
+
+
+def prunable(spec: BlockingSpec) -> bool:
+    """Whether the blocking passes let windows be counted: birth_window first, late_window (if any) next."""
+    passes = spec.passes
+    if not passes or passes[0] != "birth_window":
+        return False
+    return "late_window" not in passes or passes[1] == "late_window"
+
+
+@dataclass(frozen=True)
+class CellIndex:
+    """What counting a window needs, built once per screen.
+
+    Candidates whose birth is known to the day sit in runs of one sex and birth day (prepared order).
+    ``cum[r, c]``: candidates of class ``c`` in runs ``0 .. r - 1``. Postings are sorted keys
+    ``code * n + position`` of the candidates known to the day.
+    """
+
+    run_start: I64          # per run: first position
+    run_stop: I64           # per run: one past its last position
+    run_day: I64            # per run: the birth day
+    run_key: I64            # per run: sex and birth day in one sorted key (:func:`_day_key`)
+    sex_runs: tuple[tuple[int, int], ...]  # per candidate sex 0, 1, 2: its runs [a, b)
+    cls: I32                # per candidate: its class (-1: birth not known to the day)
+    late: B                 # per candidate: registered late enough for the late_window pass
+    cum: npt_int32          # (runs + 1, classes)
+    has_given: B            # per class ...
+    has_surname: B
+    place_known: B
+    province: I64
+    delay_level: I8         # registration level when not registered after the loss
+    birthday_known: B
+    is_late: B
+    given_postings: I64
+    surname_postings: I64
+    place_postings: I64
+    id_county_postings: I64
+    id_county_codes: I64    # sorted distinct ID counties (code = position here)
+    birthday_postings: I64
+    registered_late: I64    # positions (sorted) registered late (registration level >= 1)
+    marked: I64             # positions (sorted) with marks
+
+
+npt_int32 = np.ndarray  # the cumulative table's type, kept short above
+
+
+_DAY_SPAN = 1 << 39
+
+
+def _day_key(sex: I64, day: I64) -> I64:
+    """One sorted key for (sex, day) of runs: the prepared order (days clipped to +-2**39)."""
+    key: I64 = np.asarray(sex, dtype=np.int64) * (4 * _DAY_SPAN) + (
+        np.clip(np.asarray(day, dtype=np.int64), -_DAY_SPAN + 1, _DAY_SPAN - 1) + _DAY_SPAN)
+    return key
+
+
+def _postings(codes: I64, positions: I64, n: int) -> I64:
+    keep = codes >= 0
+    out: I64 = np.unique(codes[keep].astype(np.int64) * n + positions[keep])
+    return out
+
+
+def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> CellIndex | None:
+    """The :class:`CellIndex` of prepared data (``None`` when its count table would be too large)."""
+    d = prep.candidates
+    n = len(d)
+    precise = d.birth_known & (d.birth_lo == d.birth_hi)
+    pos = np.flatnonzero(precise).astype(np.int64)
+    day = d.birth_lo[pos].astype(np.int64)
+    sex = d.sex[pos].astype(np.int64)
+    new_run = np.r_[True, (day[1:] != day[:-1]) | (sex[1:] != sex[:-1]) | (pos[1:] != pos[:-1] + 1)] \
+        if pos.size else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new_run)
+    run_start = pos[starts]
+    run_stop = np.r_[pos[starts[1:] - 1] + 1, pos[-1] + 1] if pos.size else np.zeros(0, dtype=np.int64)
+    run_day = day[starts]
+    run_sex = sex[starts]
+    sex_runs = tuple((int(np.searchsorted(run_sex, s, "left")), int(np.searchsorted(run_sex, s, "right")))
+                     for s in (0, 1, 2))
+    regions = prep.regions
+    late_days, years_late = cspec.late_registration_days
+    delay = d.event_lo.astype(np.int64) - d.birth_hi
+    registration_known = d.event_known & d.birth_known
+    delay_level = np.where(registration_known, (delay + 1 > late_days).astype(np.int8)
+                           + (delay + 1 > years_late).astype(np.int8), -1).astype(np.int8)
+    late = registration_known & (delay >= bspec.late_days)
+    attributes = np.stack([
+        (d.given >= 0).any(axis=1), (d.surname >= 0).any(axis=1), regions.level[d.region_id] > 0,
+        regions.province[d.region_id].astype(np.int64) // 10_000, delay_level.astype(np.int64) + 1,
+        d.birth_md >= 0, late,
+    ]).astype(np.int64)[:, pos]
+    key = np.zeros(pos.size, dtype=np.int64)
+    for row, width in zip(attributes, (2, 2, 2, PROVINCES, 4, 2, 2), strict=True):
+        key = key * width + row
+    codes, uniques = pd.factorize(key, sort=True)
+    n_classes = int(uniques.size)
+    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > _MAX_CELLS:
+        return None
+    cls = np.full(n, -1, dtype=np.int32)
+    cls[pos] = codes
+    run_of = np.cumsum(new_run) - 1
+    counts = np.bincount(run_of * n_classes + codes, minlength=run_start.size * n_classes)
+    cum = np.zeros((run_start.size + 1, n_classes), dtype=np.int32)
+    np.cumsum(counts.reshape(run_start.size, n_classes), axis=0, out=cum[1:])
+    decode = np.asarray(uniques, dtype=np.int64)
+    fields = []
+    for width in (2, 2, 2, PROVINCES, 4, 2, 2)[::-1]:
+        fields.append(decode % width)
+        decode = decode // width
+    is_late, birthday_known, delay_plus, province, place_known, has_surname, has_given = fields
+    slots = d.given.shape[1]
+    slot_pos = np.repeat(pos[None, :], slots, axis=0).ravel()
+    id_codes = np.unique(d.id_county[pos][d.id_county[pos] > 0]).astype(np.int64)
+    id_code_of = np.searchsorted(id_codes, d.id_county[pos]) if id_codes.size else np.zeros(pos.size, np.int64)
+    id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
+    return CellIndex(
+        run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=_day_key(run_sex, run_day),
+        sex_runs=sex_runs, cls=cls, late=late,
+        cum=cum, has_given=has_given.astype(bool), has_surname=has_surname.astype(bool),
+        place_known=place_known.astype(bool), province=province, delay_level=(delay_plus - 1).astype(np.int8),
+        birthday_known=birthday_known.astype(bool), is_late=is_late.astype(bool),
+        given_postings=_postings(d.given[pos].T.ravel(), slot_pos, n),
+        surname_postings=_postings(d.surname[pos].T.ravel(), slot_pos, n),
+        place_postings=_postings(d.region_id[pos].astype(np.int64), pos, n),
+        id_county_postings=_postings(id_code_of, pos, n), id_county_codes=id_codes,
+        birthday_postings=_postings(d.birth_md[pos].astype(np.int64), pos, n),
+        registered_late=pos[delay_level[pos] >= 1], marked=pos[d.marks[pos] != 0],
+    )
+
+
+# -- exact sums of counted terms ---------------------------------------------------------------------
+
+_COUNT_BLOCK = 1 << 18  # cells per bincount: each part below 2**34, so a bin's float64 sum stays exact
+
+
+def counted_factor_sums(group: I64, score: F32, count: I64, n_groups: int) -> list[int]:
+    """Per group, ``sum(count * 2**score) * 2**OFFSET`` exactly: :func:`reunite.matching.exact.factor_sums`
+    of every score repeated ``count`` times, without repeating them.
+
+    >>> from reunite.matching.exact import factor_sums
+    >>> s = np.array([3.0, -1.25, 0.1], dtype=np.float32)
+    >>> counted_factor_sums(np.array([0, 0, 1]), s, np.array([2, 5, 3]), 2) == factor_sums(
+    ...     np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1]), np.repeat(s, [2, 5, 3]), 2)
+    True
+    """
+    totals = [0] * n_groups
+    for first in range(0, group.shape[0], _COUNT_BLOCK):
+        block = slice(first, first + _COUNT_BLOCK)
+        _add_counted(totals, group[block], score[block], count[block])
+    return totals
+
+
+def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
+    if not group.shape[0]:
+        return
+    terms = np.exp2(np.clip(np.asarray(score, dtype=np.float64), -SCORE_LIMIT, SCORE_LIMIT))
+    mantissa, exponent = np.frexp(terms)
+    whole = (mantissa * float(1 << 53)).astype(np.int64)  # the 53-bit mantissa, exactly
+    lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
+    occupied, key = np.unique(group.astype(np.int64) * width + (exponent - lowest), return_inverse=True)
+    count = count.astype(np.int64)
+    parts = []
+    for i in range(3):
+        m_part = ((whole >> (18 * i)) & ((1 << 18) - 1)).astype(np.float64)
+        for j in range(2):
+            c_part = ((count >> (16 * j)) & ((1 << 16) - 1)).astype(np.float64)
+            sums = np.bincount(key, weights=m_part * c_part, minlength=occupied.size).astype(np.int64)
+            parts.append((18 * i + 16 * j, sums.tolist()))
+    owner, place = np.divmod(occupied, width)
+    shift = place + lowest - 53 + OFFSET
+    for b, (g, k) in enumerate(zip(owner.tolist(), shift.tolist(), strict=True)):
+        value = 0
+        for offset, sums in parts:
+            value += sums[b] << offset
+        totals[g] += value << k
+
+
+# -- one span of cases ------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    """Per (case, candidate sex) of a span: the windows, in days and in runs."""
+
+    case: I64
+    sex: I64        # the candidates' sex
+    birth_lo: I64   # birth window, days
+    birth_hi: I64
+    late_lo: I64    # late window, days (empty: lo > hi)
+    late_hi: I64
+    run_a: I64      # runs of the union of both windows
+    run_b: I64
+
+
+def _rows(prep: Prepared, spec: BlockingSpec, index: CellIndex, first: int, last: int) -> _Rows:
+    case_lo, case_hi = case_birth_interval(prep, spec)
+    sexes = prep.cases.sex
+    late_pass = "late_window" in spec.passes
+    parts: list[tuple[I64, ...]] = []
+    for s in (0, 1, 2):
+        a, b = index.sex_runs[s]
+        if a == b:
+            continue
+        chosen = np.arange(first, last, dtype=np.int64)
+        chosen = chosen[np.isin(sexes[chosen], [c for c, ok in _COMPATIBLE.items() if s in ok])]
+        lo, hi = case_lo[chosen], case_hi[chosen]
+        blo, bhi = lo - spec.birth_margin_days, hi + spec.birth_margin_days
+        if late_pass:
+            llo, lhi = lo - spec.late_margin_days, hi + spec.late_margin_days
+        else:
+            llo, lhi = np.ones_like(lo), np.zeros_like(hi)
+        sex = np.full(chosen.size, s, dtype=np.int64)
+        lower = np.minimum(blo, np.where(llo <= lhi, llo, blo))
+        upper = np.maximum(bhi, np.where(llo <= lhi, lhi, bhi))
+        run_a = np.searchsorted(index.run_key, _day_key(sex, lower), "left")
+        run_b = np.searchsorted(index.run_key, _day_key(sex, upper), "right")
+        parts.append((chosen, sex, blo, bhi, llo, lhi, run_a.astype(np.int64), run_b.astype(np.int64)))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Rows(empty, empty, empty, empty, empty, empty, empty, empty)
+    joined = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+    order = np.argsort(joined[0], kind="stable")
+    return _Rows(*(j[order] for j in joined))
+
+
+def _expand_postings(postings: I64, row: I64, code: I64, lo_pos: I64, hi_pos: I64, n: int) -> tuple[I64, I64]:
+    """(row, position) of every posting ``code`` in positions ``[lo_pos, hi_pos)`` of its row."""
+    begin = np.searchsorted(postings, code * n + lo_pos, "left")
+    end = np.searchsorted(postings, code * n + hi_pos, "left")
+    length = end - begin
+    total = int(length.sum())
+    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
+    return np.repeat(row, length), postings[at] % n
+
+
+def _expand_sorted(positions: I64, row: I64, lo_pos: I64, hi_pos: I64) -> tuple[I64, I64]:
+    begin = np.searchsorted(positions, lo_pos, "left")
+    end = np.searchsorted(positions, hi_pos, "left")
+    length = end - begin
+    total = int(length.sum())
+    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
+    return np.repeat(row, length), positions[at]
+
+
+def _code_pairs(case_rows: I64, codes: I32) -> tuple[I64, I64]:
+    """(row, code) of every known code of each row's case; ``codes`` is (rows, slots)."""
+    row = np.repeat(np.arange(codes.shape[0], dtype=np.int64), codes.shape[1])
+    flat = codes.ravel().astype(np.int64)
+    keep = flat >= 0
+    return case_rows[row[keep]], flat[keep]
+
+
+def _strong_codes(levels_of: object, row_codes: tuple[I64, I64]) -> tuple[I64, I64]:
+    """(row, code) for every code whose level against a row's code is at least 1."""
+    row, code = row_codes
+    if not code.size:
+        return row, code
+    distinct, inverse = np.unique(code, return_inverse=True)
+    strong = levels_of(distinct) >= 1  # type: ignore[operator]
+    which, target = np.nonzero(strong)
+    per = np.bincount(which, minlength=distinct.size)
+    starts = np.cumsum(per) - per
+    length = per[inverse]
+    total = int(length.sum())
+    at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
+    return np.repeat(row, length), target[at].astype(np.int64)
+
+
+def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> tuple[I64, I64]:
+    """(row, position) of every candidate of the rows' windows whose levels the cells cannot give."""
+    c, d, n = prep.cases, prep.candidates, len(prep.candidates)
+    spec = model.spec
+    r = np.arange(rows.case.size, dtype=np.int64)
+    has_runs = rows.run_a < rows.run_b
+    lo_pos = np.where(has_runs, index.run_start[np.minimum(rows.run_a, max(index.run_start.size - 1, 0))], 0)
+    hi_pos = np.where(has_runs, index.run_stop[np.maximum(rows.run_b - 1, 0)], 0)
+    found: list[tuple[I64, I64]] = []
+
+    def add_codes(postings: I64, row_codes: tuple[I64, I64]) -> None:
+        row, code = row_codes
+        if row.size:
+            found.append(_expand_postings(postings, row, code, lo_pos[row], hi_pos[row], n))
+
+    comparisons = spec.comparisons
+    if "given_name" in comparisons and prep.given_readings.shape[0]:
+        add_codes(index.given_postings, _strong_codes(
+            lambda codes: _case_given_levels(prep, spec, codes), _code_pairs(r, c.given[rows.case])))
+    if "surname" in comparisons and prep.surname_readings.shape[0]:
+        add_codes(index.surname_postings, _strong_codes(
+            lambda codes: _surname_levels_by_code(prep, codes), _code_pairs(r, c.surname[rows.case])))
+    places = c.region_id[rows.case].astype(np.int64)
+    if "region" in comparisons or "vague_place" in comparisons:
+        tables = []
+        if "region" in comparisons:
+            tables.append(prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_table(
+                prep, lambda g, a, b: _region_levels(g, spec, a, b))))
+        if "vague_place" in comparisons:
+            tables.append(prep.memo.get(("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table)))
+        strong = np.zeros((0,), dtype=np.int64)
+        for table, row_of in tables:
+            distinct, inverse = np.unique(places, return_inverse=True)
+            hit = table[row_of[distinct]] >= 1
+            which, target = np.nonzero(hit)
+            per = np.bincount(which, minlength=distinct.size)
+            starts = np.cumsum(per) - per
+            length = per[inverse]
+            total = int(length.sum())
+            at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
+            add_codes(index.place_postings, (np.repeat(r, length), target[at].astype(np.int64)))
+        del strong
+        if "region" in comparisons and index.id_county_codes.size:
+            county = prep.regions.county[places].astype(np.int64)
+            at = np.searchsorted(index.id_county_codes, county)
+            ok = (county > 0) & (at < index.id_county_codes.size)
+            ok[ok] = index.id_county_codes[at[ok]] == county[ok]
+            add_codes(index.id_county_postings, (r[ok], at[ok].astype(np.int64)))
+    if "birth_monthday" in comparisons:
+        md = c.birth_md[rows.case].astype(np.int64)
+        add_codes(index.birthday_postings, (r[md >= 0], md[md >= 0]))
+    if "registration" in comparisons:
+        known = c.event_known[rows.case]
+        row, at = _expand_sorted(index.registered_late, r[known], lo_pos[known], hi_pos[known])
+        after = d.event_lo[at].astype(np.int64) > c.event_hi[rows.case[row]]
+        found.append((row[after], at[after]))
+    if "marks" in comparisons:
+        marked = c.marks[rows.case] != 0
+        found.append(_expand_sorted(index.marked, r[marked], lo_pos[marked], hi_pos[marked]))
+    if excluded is not None and excluded.size:
+        keys = rows.case * n
+        begin = np.searchsorted(excluded, keys + lo_pos, "left")
+        end = np.searchsorted(excluded, keys + hi_pos, "left")
+        length = end - begin
+        at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
+        found.append((np.repeat(r, length), excluded[at] % n))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    row = np.concatenate([f[0] for f in found])
+    at = np.concatenate([f[1] for f in found])
+    key = np.unique(row * n + at)
+    row, at = key // n, key % n
+    day = d.birth_lo[at].astype(np.int64)
+    inside = (index.cls[at] >= 0) & (
+        ((day >= rows.birth_lo[row]) & (day <= rows.birth_hi[row]))
+        | (index.late[at] & (day >= rows.late_lo[row]) & (day <= rows.late_hi[row])))
+    return row[inside], at[inside]
+
+
+def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex) -> tuple[I64, I64]:
+    """Sorted run indexes where a row's stretches of equal day-bound levels may change: (row, run)."""
+    c = prep.cases
+    case = rows.case
+    a_lo, a_hi = c.birth_lo[case].astype(np.int64), c.birth_hi[case].astype(np.int64)
+    known = c.birth_known[case]
+    days: list[I64] = [rows.birth_lo, rows.birth_hi + 1, rows.late_lo, rows.late_hi + 1]
+    for edge in (cspec.birth_month_days, *cspec.birth_band_days):
+        days += [np.where(known, a_lo - edge, rows.birth_lo), np.where(known, a_hi + edge + 1, rows.birth_lo)]
+    gap = cspec.birthday_min_gap_days
+    days += [np.where(known, a_lo - gap + 1, rows.birth_lo), np.where(known, a_lo + gap, rows.birth_lo)]
+    event = c.event_hi[case].astype(np.int64)
+    ev = c.event_known[case]
+    days += [np.where(ev, event + 1, rows.birth_lo), np.where(ev, event + cspec.timeline_grace_days + 1, rows.birth_lo)]
+    n_rows = case.size
+    row_ids = np.arange(n_rows, dtype=np.int64)
+    out_row = [np.repeat(row_ids, len(days))]
+    stacked = np.stack(days, axis=1)  # (rows, breaks)
+    # runs of each row's segment: search within [run_a, run_b) by day
+    out_run = [_run_at(index, rows, np.repeat(row_ids, len(days)), stacked.ravel())]
+    # around the birth (and its lunar reading) every day is its own stretch: levels there are subtle
+    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - _NEAR_DAYS
+    near_hi = np.maximum.reduce([a_hi, c.round_hi[case].astype(np.int64),
+                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + _NEAR_DAYS
+    za = _run_at(index, rows, row_ids, np.where(known, near_lo, 0))
+    zb = _run_at(index, rows, row_ids, np.where(known, near_hi + 1, 0))
+    zb = np.where(known, zb, za)
+    length = np.maximum(zb - za, 0)
+    total = int(length.sum())
+    out_row.append(np.repeat(row_ids, length))
+    out_run.append(np.repeat(za - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64))
+    out_row.append(row_ids)
+    out_run.append(rows.run_a)
+    row = np.concatenate(out_row)
+    run = np.concatenate(out_run)
+    inside = (run >= rows.run_a[row]) & (run < rows.run_b[row])
+    width = int(index.run_start.size) + 1
+    key = np.unique(row[inside] * width + run[inside])
+    return key // width, key % width
+
+
+def _run_at(index: CellIndex, rows: _Rows, row: I64, day: I64) -> I64:
+    """The first run of each row's window on or after ``day`` (clipped to the window)."""
+    found = np.searchsorted(index.run_key, _day_key(rows.sex[row], day), "left")
+    out: I64 = np.clip(found, rows.run_a[row], rows.run_b[row])
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """Per cell: its case (position in the span), score, count and where its candidates lie."""
+
+    local: I64
+    score: F32
+    count: I64
+    run_a: I64
+    run_b: I64
+    cls: I64
+
+
+def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: tuple[I64, I64],
+           bspec: BlockingSpec, first: int) -> _Cells:
+    c, spec, regions = prep.cases, model.spec, prep.regions
+    row, run = _breaks(prep, spec, rows, index)
+    case = rows.case[row]
+    rep = index.run_start[run]
+    pairs = Pairs.of(case, rep, len(c))
+    birth = birth_levels(prep, spec, pairs) if "birth" in spec.comparisons else np.zeros(case.size, np.int8)
+    timeline = timeline_levels(prep, spec, pairs) if "timeline" in spec.comparisons else np.zeros(case.size, np.int8)
+    day = index.run_day[run]
+    far = np.abs(c.birth_lo[case].astype(np.int64) - day) >= spec.birthday_min_gap_days
+    window = np.where((day >= rows.birth_lo[row]) & (day <= rows.birth_hi[row]), 2,
+                      np.where((day >= rows.late_lo[row]) & (day <= rows.late_hi[row]), 1, 0)).astype(np.int8)
+    # stretches: consecutive runs of a row with equal day-bound levels
+    same = np.r_[False, (row[1:] == row[:-1]) & (birth[1:] == birth[:-1]) & (timeline[1:] == timeline[:-1])
+                 & (far[1:] == far[:-1]) & (window[1:] == window[:-1])]
+    begin = np.flatnonzero(~same)
+    s_row, s_a = row[begin], run[begin]
+    s_b = np.r_[np.where(s_row[1:] == s_row[:-1], s_a[1:], rows.run_b[s_row[:-1]]), rows.run_b[s_row[-1:]]] \
+        if begin.size else np.zeros(0, dtype=np.int64)
+    s_birth, s_timeline, s_far, s_window = birth[begin], timeline[begin], far[begin], window[begin]
+    keep = s_window > 0
+    s_row, s_a, s_b, s_birth, s_timeline, s_far, s_window = (
+        v[keep] for v in (s_row, s_a, s_b, s_birth, s_timeline, s_far, s_window))
+    counts = (index.cum[s_b] - index.cum[s_a]).astype(np.int64)
+    counts[np.ix_(s_window == 1, ~index.is_late)] = 0
+    hit_row, hit_at = hits
+    if hit_row.size:
+        hit_run = np.searchsorted(index.run_start, hit_at, "right") - 1
+        width = int(index.run_start.size) + 1
+        stretch = np.searchsorted(s_row * width + s_a, hit_row * width + hit_run, "right") - 1
+        np.subtract.at(counts, (stretch, index.cls[hit_at].astype(np.int64)), 1)
+    cell, cls = np.nonzero(counts > 0)
+    count = counts[cell, cls]
+    cell_case = rows.case[s_row[cell]]
+    place = c.region_id[cell_case]
+    level_of = {
+        "given_name": np.where((c.given[cell_case] >= 0).any(axis=1) & index.has_given[cls], 0, -1),
+        "surname": np.where((c.surname[cell_case] >= 0).any(axis=1) & index.has_surname[cls], 0, -1),
+        "birth": s_birth[cell],
+        "birth_monthday": np.where((c.birth_md[cell_case] >= 0) & index.birthday_known[cls] & s_far[cell], 0, -1),
+        "region": np.where((regions.level[place] >= 3) & index.place_known[cls], 0, -1),
+        "vague_place": np.where((regions.level[place] % 3 > 0) & index.place_known[cls], 0, -1),
+        "route": route_levels(spec.route_shares)[regions.province[place].astype(np.int64) // 10_000,
+                                                 index.province[cls]],
+        "registration": index.delay_level[cls],
+        "timeline": s_timeline[cell],
+        "marks": np.full(cell.size, -1),
+    }
+    levels = np.stack([np.asarray(level_of[name], dtype=np.int8) for name in spec.comparisons]).reshape(
+        len(spec.comparisons), cell.size)
+    kind = case_kinds(c, cell_case) if model.has_kinds else None
+    score = weights_of_levels(model, levels, kind)
+    return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64))
+
+
+def _thresholds(first_pass: ChunkResult, cells: _Cells, k: int, n_local: int, first: int) -> F32:
+    """Per case of the span, the k-th best score over the scored pairs and the cells (-inf: fewer)."""
+    local = np.r_[first_pass.case - first, cells.local]
+    score = np.r_[first_pass.score, cells.score].astype(np.float32)
+    count = np.r_[np.ones(first_pass.case.size, dtype=np.int64), cells.count]
+    theta = np.full(n_local, -np.inf, dtype=np.float32)
+    if not local.size:
+        return theta
+    order = np.lexsort((-score, local))
+    local, score, count = local[order], score[order], count[order]
+    total = np.cumsum(count)
+    starts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
+    base = np.repeat(total[starts] - count[starts], np.diff(np.r_[starts, local.size]))
+    reached = np.flatnonzero(total - base >= k)
+    if reached.size:
+        firsts = reached[np.r_[True, local[reached][1:] != local[reached][:-1]]]
+        theta[local[firsts]] = score[firsts]
+    return theta
+
+
+def score_span_pruned(
+    blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, k: int,
+    excluded: I64 | None = None,
+) -> tuple[ChunkResult, int]:
+    """The exhaustive :func:`reunite.matching.score.score_chunk` result of cases ``first .. last - 1``,
+    scoring only the pairs that can reach the top ``k`` (see the module doc); also the pairs scored."""
+    prep, bspec = blocks.prep, blocks.spec
+    n = len(prep.candidates)
+    chunk = blocks.chunk(first, last, exact_windows=False)
+    case, cand = chunk.without(excluded, n)
+    rows = _rows(prep, bspec, index, first, last)
+    hits = _hits(prep, model, index, rows, excluded)
+    cells = _cells(prep, model, index, rows, hits, bspec, first)
+    hit_case, hit_cand = rows.case[hits[0]], hits[1]
+    in_windows = int(hit_case.size) + int(cells.count.sum())
+    if excluded is not None and excluded.size:
+        keep = ~np.isin(hit_case * n + hit_cand, excluded)
+        hit_case, hit_cand = hit_case[keep], hit_cand[keep]
+    n_local = last - first
+    listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
+    order = np.argsort(listed_case, kind="stable")
+    listed_case, listed_cand = listed_case[order], listed_cand[order]
+    cases = np.arange(first, last, dtype=np.int64)
+    blocked = len(chunk) + in_windows
+    unlisted = (np.bincount(cells.local, weights=cells.count, minlength=n_local).astype(np.int64),
+                counted_factor_sums(cells.local, cells.score, cells.count, n_local))
+    result = rank_pairs(prep, model, cases, listed_case, listed_cand, k, blocked, unlisted)
+    theta = _thresholds(result, cells, k, n_local, first)
+    grown = cells.score >= theta[cells.local]
+    if not grown.any():
+        return result, int(listed_case.size)
+    # cells that may reach the top k: their candidates are scored as well
+    begin, end = index.run_start[cells.run_a[grown]], index.run_stop[cells.run_b[grown] - 1]
+    length = end - begin
+    owner = np.repeat(np.flatnonzero(grown), length)
+    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
+    mine = index.cls[at] == cells.cls[owner]
+    owner, at = owner[mine], at[mine]
+    grown_case = cells.local[owner] + first
+    key = grown_case * n + at
+    taken = np.isin(key, hit_case * n + hit_cand)
+    if excluded is not None and excluded.size:
+        taken |= np.isin(key, excluded)
+    grown_case, at = grown_case[~taken], at[~taken]
+    listed_case, listed_cand = np.r_[listed_case, grown_case], np.r_[listed_cand, at]
+    order = np.argsort(listed_case, kind="stable")
+    listed_case, listed_cand = listed_case[order], listed_cand[order]
+    rest = ~grown
+    unlisted = (np.bincount(cells.local[rest], weights=cells.count[rest], minlength=n_local).astype(np.int64),
+                counted_factor_sums(cells.local[rest], cells.score[rest], cells.count[rest], n_local))
+    return rank_pairs(prep, model, cases, listed_case, listed_cand, k, blocked, unlisted), int(listed_case.size)
