@@ -51,7 +51,7 @@ from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES, route_levels
-from reunite.matching.score import ChunkResult, rank_pairs, weights_of_levels
+from reunite.matching.score import ChunkResult, ScoredPairs, rank_pairs, score_pairs, weights_of_levels
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
 __all__ = ["CellIndex", "cell_index", "counted_factor_sums", "prunable", "score_span_pruned"]
@@ -350,16 +350,19 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
             lambda codes: _surname_levels_by_code(prep, codes), _code_pairs(r, c.surname[rows.case])))
     places = c.region_id[rows.case].astype(np.int64)
     if "region" in comparisons or "vague_place" in comparisons:
-        tables = []
+        tables = []  # (table, row of a case place, whether level 1 is a hit)
         if "region" in comparisons:
-            tables.append(prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_table(
-                prep, lambda g, a, b: _region_levels(g, spec, a, b))))
+            tables.append((*prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_table(
+                prep, lambda g, a, b: _region_levels(g, spec, a, b))), True))
         if "vague_place" in comparisons:
-            tables.append(prep.memo.get(("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table)))
-        strong = np.zeros((0,), dtype=np.int64)
-        for table, row_of in tables:
+            tables.append((*prep.memo.get(("vague_place_levels",), lambda: _case_place_table(
+                prep, _vague_place_table)), False))
+        for table, row_of, nearby in tables:
             distinct, inverse = np.unique(places, return_inverse=True)
-            hit = table[row_of[distinct]] >= 1
+            # the province levels (region 2, vague_place 1 or 2) follow from the candidate's province,
+            # which its class holds: only the city, the county and (region) nearby places are hits
+            found_levels = table[row_of[distinct]]
+            hit = (found_levels >= 3) | ((found_levels == 1) & nearby)
             which, target = np.nonzero(hit)
             per = np.bincount(which, minlength=distinct.size)
             starts = np.cumsum(per) - per
@@ -367,7 +370,6 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
             total = int(length.sum())
             at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
             add_codes(index.place_postings, (np.repeat(r, length), target[at].astype(np.int64)))
-        del strong
         if "region" in comparisons and index.id_county_codes.size:
             county = prep.regions.county[places].astype(np.int64)
             at = np.searchsorted(index.id_county_codes, county)
@@ -397,7 +399,8 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         return empty, empty
     row = np.concatenate([f[0] for f in found])
     at = np.concatenate([f[1] for f in found])
-    key = np.unique(row * n + at)
+    key = np.sort(row * n + at)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     row, at = key // n, key % n
     day = d.birth_lo[at].astype(np.int64)
     inside = (index.cls[at] >= 0) & (
@@ -443,7 +446,8 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
     run = np.concatenate(out_run)
     inside = (run >= rows.run_a[row]) & (run < rows.run_b[row])
     width = int(index.run_start.size) + 1
-    key = np.unique(row[inside] * width + run[inside])
+    key = np.sort(row[inside] * width + run[inside])
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return key // width, key % width
 
 
@@ -502,13 +506,17 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     count = counts[cell, cls]
     cell_case = rows.case[s_row[cell]]
     place = c.region_id[cell_case]
+    case_province = regions.province[place].astype(np.int64) // 10_000
+    same_province = ((case_province > 0) & (case_province == index.province[cls])).astype(np.int64)
     level_of = {
         "given_name": np.where((c.given[cell_case] >= 0).any(axis=1) & index.has_given[cls], 0, -1),
         "surname": np.where((c.surname[cell_case] >= 0).any(axis=1) & index.has_surname[cls], 0, -1),
         "birth": s_birth[cell],
         "birth_monthday": np.where((c.birth_md[cell_case] >= 0) & index.birthday_known[cls] & s_far[cell], 0, -1),
-        "region": np.where((regions.level[place] >= 3) & index.place_known[cls], 0, -1),
-        "vague_place": np.where((regions.level[place] % 3 > 0) & index.place_known[cls], 0, -1),
+        "region": np.where((regions.level[place] >= 3) & index.place_known[cls],
+                           2 * same_province, -1),
+        "vague_place": np.where((regions.level[place] % 3 > 0) & index.place_known[cls],
+                                np.where(regions.level[place] == 2, 1, 2) * same_province, -1),
         "route": route_levels(spec.route_shares)[regions.province[place].astype(np.int64) // 10_000,
                                                  index.province[cls]],
         "registration": index.delay_level[cls],
@@ -522,11 +530,11 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64))
 
 
-def _thresholds(first_pass: ChunkResult, cells: _Cells, k: int, n_local: int, first: int) -> F32:
+def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, first: int) -> F32:
     """Per case of the span, the k-th best score over the scored pairs and the cells (-inf: fewer)."""
     local = np.r_[first_pass.case - first, cells.local]
     score = np.r_[first_pass.score, cells.score].astype(np.float32)
-    count = np.r_[np.ones(first_pass.case.size, dtype=np.int64), cells.count]
+    count = np.r_[np.ones(len(first_pass), dtype=np.int64), cells.count]
     theta = np.full(n_local, -np.inf, dtype=np.float32)
     if not local.size:
         return theta
@@ -557,39 +565,41 @@ def score_span_pruned(
     cells = _cells(prep, model, index, rows, hits, bspec, first)
     hit_case, hit_cand = rows.case[hits[0]], hits[1]
     in_windows = int(hit_case.size) + int(cells.count.sum())
+    hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
     if excluded is not None and excluded.size:
-        keep = ~np.isin(hit_case * n + hit_cand, excluded)
+        keep = ~_member(hit_keys, excluded)
         hit_case, hit_cand = hit_case[keep], hit_cand[keep]
     n_local = last - first
     listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
     order = np.argsort(listed_case, kind="stable")
-    listed_case, listed_cand = listed_case[order], listed_cand[order]
+    scored = score_pairs(prep, model, listed_case[order], listed_cand[order])
     cases = np.arange(first, last, dtype=np.int64)
     blocked = len(chunk) + in_windows
-    unlisted = (np.bincount(cells.local, weights=cells.count, minlength=n_local).astype(np.int64),
-                counted_factor_sums(cells.local, cells.score, cells.count, n_local))
-    result = rank_pairs(prep, model, cases, listed_case, listed_cand, k, blocked, unlisted)
-    theta = _thresholds(result, cells, k, n_local, first)
+    theta = _thresholds(scored, cells, k, n_local, first)
     grown = cells.score >= theta[cells.local]
-    if not grown.any():
-        return result, int(listed_case.size)
-    # cells that may reach the top k: their candidates are scored as well
-    begin, end = index.run_start[cells.run_a[grown]], index.run_stop[cells.run_b[grown] - 1]
-    length = end - begin
-    owner = np.repeat(np.flatnonzero(grown), length)
-    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
-    mine = index.cls[at] == cells.cls[owner]
-    owner, at = owner[mine], at[mine]
-    grown_case = cells.local[owner] + first
-    key = grown_case * n + at
-    taken = np.isin(key, hit_case * n + hit_cand)
-    if excluded is not None and excluded.size:
-        taken |= np.isin(key, excluded)
-    grown_case, at = grown_case[~taken], at[~taken]
-    listed_case, listed_cand = np.r_[listed_case, grown_case], np.r_[listed_cand, at]
-    order = np.argsort(listed_case, kind="stable")
-    listed_case, listed_cand = listed_case[order], listed_cand[order]
+    if grown.any():  # cells that may reach the top k: their candidates are scored as well
+        begin, end = index.run_start[cells.run_a[grown]], index.run_stop[cells.run_b[grown] - 1]
+        length = end - begin
+        owner = np.repeat(np.flatnonzero(grown), length)
+        at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
+        mine = index.cls[at] == cells.cls[owner]
+        owner, at = owner[mine], at[mine]
+        grown_case = cells.local[owner] + first
+        key = grown_case * n + at
+        taken = _member(key, hit_keys)
+        grown_case, at = grown_case[~taken], at[~taken]
+        order = np.argsort(grown_case, kind="stable")
+        scored = scored.join(score_pairs(prep, model, grown_case[order], at[order]))
     rest = ~grown
     unlisted = (np.bincount(cells.local[rest], weights=cells.count[rest], minlength=n_local).astype(np.int64),
                 counted_factor_sums(cells.local[rest], cells.score[rest], cells.count[rest], n_local))
-    return rank_pairs(prep, model, cases, listed_case, listed_cand, k, blocked, unlisted), int(listed_case.size)
+    result = rank_pairs(prep, model, cases, scored.case, scored.cand, k, blocked, unlisted, scored)
+    return result, len(scored)
+
+
+def _member(keys: I64, sorted_keys: I64) -> B:
+    """Whether each key is among the sorted ``sorted_keys``."""
+    at = np.searchsorted(sorted_keys, keys)
+    out: B = at < sorted_keys.size
+    out[out] = sorted_keys[at[out]] == keys[out]
+    return out
