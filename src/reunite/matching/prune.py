@@ -50,6 +50,7 @@ from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
+from reunite.matching.rank import survivors
 from reunite.matching.routes import PROVINCES, route_levels
 from reunite.matching.score import ChunkResult, ScoredPairs, rank_pairs, score_pairs, weights_of_levels
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
@@ -117,8 +118,23 @@ def _day_key(sex: I64, day: I64) -> I64:
 
 def _postings(codes: I64, positions: I64, n: int) -> I64:
     keep = codes >= 0
-    out: I64 = np.unique(codes[keep].astype(np.int64) * n + positions[keep])
-    return out
+    return _distinct(codes[keep].astype(np.int64) * n + positions[keep])
+
+
+def _distinct(values: I64) -> I64:
+    """Sorted distinct values (``np.unique`` by a sort: its hashing is slower on these keys)."""
+    out = np.sort(values)
+    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+
+
+def _distinct_inverse(values: I64) -> tuple[I64, I64]:
+    """Sorted distinct values and each value's position among them."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]] if ordered.size else np.zeros(0, dtype=bool)
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
 
 
 def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> CellIndex | None:
@@ -171,7 +187,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     is_late, birthday_known, delay_plus, province, place_known, has_surname, has_given = fields
     slots = d.given.shape[1]
     slot_pos = np.repeat(pos[None, :], slots, axis=0).ravel()
-    id_codes = np.unique(d.id_county[pos][d.id_county[pos] > 0]).astype(np.int64)
+    id_codes = _distinct(d.id_county[pos][d.id_county[pos] > 0].astype(np.int64))
     id_code_of = np.searchsorted(id_codes, d.id_county[pos]) if id_codes.size else np.zeros(pos.size, np.int64)
     id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
     return CellIndex(
@@ -218,7 +234,7 @@ def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
     mantissa, exponent = np.frexp(terms)
     whole = (mantissa * float(1 << 53)).astype(np.int64)  # the 53-bit mantissa, exactly
     lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
-    occupied, key = np.unique(group.astype(np.int64) * width + (exponent - lowest), return_inverse=True)
+    occupied, key = _distinct_inverse(group.astype(np.int64) * width + (exponent - lowest))
     count = count.astype(np.int64)
     parts = []
     for i in range(3):
@@ -315,7 +331,7 @@ def _strong_codes(levels_of: object, row_codes: tuple[I64, I64]) -> tuple[I64, I
     row, code = row_codes
     if not code.size:
         return row, code
-    distinct, inverse = np.unique(code, return_inverse=True)
+    distinct, inverse = _distinct_inverse(code)
     strong = levels_of(distinct) >= 1  # type: ignore[operator]
     which, target = np.nonzero(strong)
     per = np.bincount(which, minlength=distinct.size)
@@ -358,7 +374,7 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
             tables.append((*prep.memo.get(("vague_place_levels",), lambda: _case_place_table(
                 prep, _vague_place_table)), False))
         for table, row_of, nearby in tables:
-            distinct, inverse = np.unique(places, return_inverse=True)
+            distinct, inverse = _distinct_inverse(places)
             # the province levels (region 2, vague_place 1 or 2) follow from the candidate's province,
             # which its class holds: only the city, the county and (region) nearby places are hits
             found_levels = table[row_of[distinct]]
@@ -530,11 +546,8 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64))
 
 
-def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, first: int) -> F32:
-    """Per case of the span, the k-th best score over the scored pairs and the cells (-inf: fewer)."""
-    local = np.r_[first_pass.case - first, cells.local]
-    score = np.r_[first_pass.score, cells.score].astype(np.float32)
-    count = np.r_[np.ones(len(first_pass), dtype=np.int64), cells.count]
+def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
+    """Per group, the k-th best score of items weighing ``count`` each (-inf: fewer than k)."""
     theta = np.full(n_local, -np.inf, dtype=np.float32)
     if not local.size:
         return theta
@@ -548,6 +561,22 @@ def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, fi
         firsts = reached[np.r_[True, local[reached][1:] != local[reached][:-1]]]
         theta[local[firsts]] = score[firsts]
     return theta
+
+
+def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, first: int) -> F32:
+    """Per case of the span, the k-th best score over the scored pairs and the cells (-inf: fewer).
+
+    The scored pairs are first cut to a superset of each case's best k (:func:`survivors`); cells
+    below the k-th best of those cannot move the k-th best of all.
+    """
+    local = first_pass.case - first
+    rows = survivors(local, first_pass.score, k) if local.size else np.zeros(0, dtype=np.int64)
+    local, score = local[rows], first_pass.score[rows]
+    ones = np.ones(local.size, dtype=np.int64)
+    scored_kth = _kth_best(local, score, ones, k, n_local)
+    near = cells.score >= scored_kth[cells.local]
+    return _kth_best(np.r_[local, cells.local[near]], np.r_[score, cells.score[near]].astype(np.float32),
+                     np.r_[ones, cells.count[near]], k, n_local)
 
 
 def score_span_pruned(
