@@ -20,7 +20,10 @@ from reunite.i18n import Language, text
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
-__all__ = ["WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "in_pass", "plan", "preview"]
+__all__ = [
+    "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "in_pass", "plan",
+    "preview",
+]
 
 
 _UNBOUNDED = np.int64(1) << 40

@@ -30,8 +30,10 @@ scored pair by pair as before.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reunite._typing import F32, I8, I32, I64, B
@@ -85,7 +87,7 @@ class CellIndex:
     sex_runs: tuple[tuple[int, int], ...]  # per candidate sex 0, 1, 2: its runs [a, b)
     cls: I32                # per candidate: its class (-1: birth not known to the day)
     late: B                 # per candidate: registered late enough for the late_window pass
-    cum: npt_int32          # (runs + 1, classes)
+    cum: npt.NDArray[np.int32]  # (runs + 1, classes)
     has_given: B            # per class ...
     has_surname: B
     place_known: B
@@ -103,9 +105,6 @@ class CellIndex:
     marked: I64             # positions (sorted) with marks
 
 
-npt_int32 = np.ndarray  # the cumulative table's type, kept short above
-
-
 _DAY_SPAN = 1 << 39
 
 
@@ -116,7 +115,7 @@ def _day_key(sex: I64, day: I64) -> I64:
     return key
 
 
-def _postings(codes: I64, positions: I64, n: int) -> I64:
+def _postings(codes: npt.NDArray[np.integer[Any]], positions: I64, n: int) -> I64:
     keep = codes >= 0
     return _distinct(codes[keep].astype(np.int64) * n + positions[keep])
 
@@ -506,10 +505,9 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     s_row, s_a = row[begin], run[begin]
     s_b = np.r_[np.where(s_row[1:] == s_row[:-1], s_a[1:], rows.run_b[s_row[:-1]]), rows.run_b[s_row[-1:]]] \
         if begin.size else np.zeros(0, dtype=np.int64)
-    s_birth, s_timeline, s_far, s_window = birth[begin], timeline[begin], far[begin], window[begin]
-    keep = s_window > 0
-    s_row, s_a, s_b, s_birth, s_timeline, s_far, s_window = (
-        v[keep] for v in (s_row, s_a, s_b, s_birth, s_timeline, s_far, s_window))
+    keep = begin[window[begin] > 0]
+    s_row, s_a, s_b = s_row[window[begin] > 0], s_a[window[begin] > 0], s_b[window[begin] > 0]
+    s_birth, s_timeline, s_far, s_window = birth[keep], timeline[keep], far[keep], window[keep]
     counts = (index.cum[s_b] - index.cum[s_a]).astype(np.int64)
     counts[np.ix_(s_window == 1, ~index.is_late)] = 0
     hit_row, hit_at = hits
