@@ -86,6 +86,7 @@ class CellIndex:
     run_key: I64            # per run: sex and birth day in one sorted key (:func:`_day_key`)
     sex_runs: tuple[tuple[int, int], ...]  # per candidate sex 0, 1, 2: its runs [a, b)
     cls: I32                # per candidate: its class (-1: birth not known to the day)
+    run_of: I32             # per candidate: its run (-1: birth not known to the day)
     late: B                 # per candidate: registered late enough for the late_window pass
     cum: npt.NDArray[np.int32]  # (runs + 1, classes)
     has_given: B            # per class ...
@@ -175,6 +176,8 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     cls = np.full(n, -1, dtype=np.int32)
     cls[pos] = codes
     run_of = np.cumsum(new_run) - 1
+    run_of_position = np.full(n, -1, dtype=np.int32)
+    run_of_position[pos] = run_of
     counts = np.bincount(run_of * n_classes + codes, minlength=run_start.size * n_classes)
     cum = np.zeros((run_start.size + 1, n_classes), dtype=np.int32)
     np.cumsum(counts.reshape(run_start.size, n_classes), axis=0, out=cum[1:])
@@ -191,7 +194,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
     return CellIndex(
         run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=_day_key(run_sex, run_day),
-        sex_runs=sex_runs, cls=cls, late=late,
+        sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late,
         cum=cum, has_given=has_given.astype(bool), has_surname=has_surname.astype(bool),
         place_known=place_known.astype(bool), province=province, delay_level=(delay_plus - 1).astype(np.int8),
         birthday_known=birthday_known.astype(bool), is_late=is_late.astype(bool),
@@ -341,8 +344,30 @@ def _strong_codes(levels_of: object, row_codes: tuple[I64, I64]) -> tuple[I64, I
     return np.repeat(row, length), target[at].astype(np.int64)
 
 
-def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> tuple[I64, I64]:
-    """(row, position) of every candidate of the rows' windows whose levels the cells cannot give."""
+@dataclass(frozen=True, slots=True)
+class _Hits:
+    """Per row of a span: the candidates of its windows scored one by one (``row``, ``at``, sorted),
+    and those registered after the case's loss and nothing else (``moved_*``: only their
+    registration level differs from their cell's, so they are counted in cells of their own)."""
+
+    row: I64
+    at: I64
+    moved_row: I64
+    moved_at: I64
+    moved_level: I8
+
+
+def _inside(index: CellIndex, rows: _Rows, d_birth_lo: I32, row: I64, at: I64) -> B:
+    """Whether each candidate ``at`` lies in a counted window of its row."""
+    day = d_birth_lo[at].astype(np.int64)
+    out: B = (index.cls[at] >= 0) & (
+        ((day >= rows.birth_lo[row]) & (day <= rows.birth_hi[row]))
+        | (index.late[at] & (day >= rows.late_lo[row]) & (day <= rows.late_hi[row])))
+    return out
+
+
+def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> _Hits:
+    """The candidates of the rows' windows whose levels the cells cannot give (see :class:`_Hits`)."""
     c, d, n = prep.cases, prep.candidates, len(prep.candidates)
     spec = model.spec
     r = np.arange(rows.case.size, dtype=np.int64)
@@ -397,8 +422,14 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
     if "registration" in comparisons:
         known = c.event_known[rows.case]
         row, at = _expand_sorted(index.registered_late, r[known], lo_pos[known], hi_pos[known])
-        after = d.event_lo[at].astype(np.int64) > c.event_hi[rows.case[row]]
-        found.append((row[after], at[after]))
+        lost = c.event_hi[rows.case[row]].astype(np.int64)
+        registered = d.event_lo[at].astype(np.int64)
+        after = registered > lost
+        moved_row, moved_at = row[after], at[after]
+        moved_level = np.where(registered[after] - lost[after] <= spec.registration_soon_days, 4, 3).astype(np.int8)
+    else:
+        moved_row = moved_at = np.zeros(0, dtype=np.int64)
+        moved_level = np.zeros(0, dtype=np.int8)
     if "marks" in comparisons:
         marked = c.marks[rows.case] != 0
         found.append(_expand_sorted(index.marked, r[marked], lo_pos[marked], hi_pos[marked]))
@@ -409,19 +440,17 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         length = end - begin
         at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
         found.append((np.repeat(r, length), excluded[at] % n))
-    if not found:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty
-    row = np.concatenate([f[0] for f in found])
-    at = np.concatenate([f[1] for f in found])
-    key = np.sort(row * n + at)
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
-    row, at = key // n, key % n
-    day = d.birth_lo[at].astype(np.int64)
-    inside = (index.cls[at] >= 0) & (
-        ((day >= rows.birth_lo[row]) & (day <= rows.birth_hi[row]))
-        | (index.late[at] & (day >= rows.late_lo[row]) & (day <= rows.late_hi[row])))
-    return row[inside], at[inside]
+    if found:
+        row = np.concatenate([f[0] for f in found])
+        at = np.concatenate([f[1] for f in found])
+        key = _distinct(row * n + at)
+        row, at = key // n, key % n
+        inside = _inside(index, rows, d.birth_lo, row, at)
+        row, at = row[inside], at[inside]
+    else:
+        row = at = np.zeros(0, dtype=np.int64)
+    keep = _inside(index, rows, d.birth_lo, moved_row, moved_at) & ~_member(moved_row * n + moved_at, row * n + at)
+    return _Hits(row, at, moved_row[keep], moved_at[keep], moved_level[keep])
 
 
 def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex) -> tuple[I64, I64]:
@@ -483,9 +512,12 @@ class _Cells:
     run_a: I64
     run_b: I64
     cls: I64
+    listed: B          # per cell: its candidates are listed in ``member_at`` (registered after the loss)
+    member_at: I64     # the listed candidates ...
+    member_cell: I64   # ... and their cells
 
 
-def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: tuple[I64, I64],
+def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
            bspec: BlockingSpec, first: int) -> _Cells:
     c, spec, regions = prep.cases, model.spec, prep.regions
     row, run = _breaks(prep, spec, rows, index)
@@ -508,23 +540,45 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     keep = begin[window[begin] > 0]
     s_row, s_a, s_b = s_row[window[begin] > 0], s_a[window[begin] > 0], s_b[window[begin] > 0]
     s_birth, s_timeline, s_far, s_window = birth[keep], timeline[keep], far[keep], window[keep]
-    counts = (index.cum[s_b] - index.cum[s_a]).astype(np.int64)
+    counts = index.cum[s_b] - index.cum[s_a]
     counts[np.ix_(s_window == 1, ~index.is_late)] = 0
-    hit_row, hit_at = hits
-    if hit_row.size:
-        hit_run = np.searchsorted(index.run_start, hit_at, "right") - 1
-        width = int(index.run_start.size) + 1
-        stretch = np.searchsorted(s_row * width + s_a, hit_row * width + hit_run, "right") - 1
-        np.subtract.at(counts, (stretch, index.cls[hit_at].astype(np.int64)), 1)
-    cell, cls = np.nonzero(counts > 0)
-    count = counts[cell, cls]
-    cell_case = rows.case[s_row[cell]]
+    n_classes = counts.shape[1]
+    width = int(index.run_start.size) + 1
+    stretch_key = s_row * width + s_a
+
+    def stretch_of(row: I64, at: I64) -> I64:
+        found: I64 = np.searchsorted(stretch_key, row * width + index.run_of[at], "right") - 1
+        return found
+
+    for row_, at_ in ((hits.row, hits.at), (hits.moved_row, hits.moved_at)):
+        if row_.size:
+            counts -= np.bincount(stretch_of(row_, at_) * n_classes + index.cls[at_], minlength=counts.size
+                                  ).reshape(counts.shape).astype(np.int32)
+    flat = np.flatnonzero(counts > 0)
+    cell, cls = np.divmod(flat, n_classes)
+    count = counts.ravel()[flat].astype(np.int64)
+    registration = np.full(cell.size, -9, dtype=np.int8)  # -9: the class's level
+    # candidates registered after the loss: cells of (stretch, class, registration level) of their own
+    moved_key = (stretch_of(hits.moved_row, hits.moved_at) * n_classes + index.cls[hits.moved_at]) * 2 \
+        + (hits.moved_level - 3)
+    moved_cells, member_cell = _distinct_inverse(moved_key)
+    extra = np.bincount(member_cell, minlength=moved_cells.size).astype(np.int64)
+    cell = np.r_[cell, moved_cells // 2 // n_classes]
+    cls = np.r_[cls, moved_cells // 2 % n_classes]
+    registration = np.r_[registration, (moved_cells % 2 + 3).astype(np.int8)]
+    listed = np.r_[np.zeros(count.size, dtype=bool), np.ones(extra.size, dtype=bool)]
+    member_cell = member_cell + count.size
+    count = np.r_[count, extra]
+    cell_row = s_row[cell]
+    cell_case = rows.case[cell_row]
     place = c.region_id[cell_case]
     case_province = regions.province[place].astype(np.int64) // 10_000
     same_province = ((case_province > 0) & (case_province == index.province[cls])).astype(np.int64)
+    named = (c.given[rows.case] >= 0).any(axis=1)[cell_row]
+    surnamed = (c.surname[rows.case] >= 0).any(axis=1)[cell_row]
     level_of = {
-        "given_name": np.where((c.given[cell_case] >= 0).any(axis=1) & index.has_given[cls], 0, -1),
-        "surname": np.where((c.surname[cell_case] >= 0).any(axis=1) & index.has_surname[cls], 0, -1),
+        "given_name": np.where(named & index.has_given[cls], 0, -1),
+        "surname": np.where(surnamed & index.has_surname[cls], 0, -1),
         "birth": s_birth[cell],
         "birth_monthday": np.where((c.birth_md[cell_case] >= 0) & index.birthday_known[cls] & s_far[cell], 0, -1),
         "region": np.where((regions.level[place] >= 3) & index.place_known[cls],
@@ -533,7 +587,7 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
                                 np.where(regions.level[place] == 2, 1, 2) * same_province, -1),
         "route": route_levels(spec.route_shares)[regions.province[place].astype(np.int64) // 10_000,
                                                  index.province[cls]],
-        "registration": index.delay_level[cls],
+        "registration": np.where(registration >= 0, registration, index.delay_level[cls]),
         "timeline": s_timeline[cell],
         "marks": np.full(cell.size, -1),
     }
@@ -541,7 +595,8 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
         len(spec.comparisons), cell.size)
     kind = case_kinds(c, cell_case) if model.has_kinds else None
     score = weights_of_levels(model, levels, kind)
-    return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64))
+    return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
+                  hits.moved_at, member_cell)
 
 
 def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
@@ -590,9 +645,10 @@ def score_span_pruned(
     rows = _rows(prep, bspec, index, first, last)
     hits = _hits(prep, model, index, rows, excluded)
     cells = _cells(prep, model, index, rows, hits, bspec, first)
-    hit_case, hit_cand = rows.case[hits[0]], hits[1]
+    hit_case, hit_cand = rows.case[hits.row], hits.at
     in_windows = int(hit_case.size) + int(cells.count.sum())
     hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
+    moved_keys = np.sort(rows.case[hits.moved_row] * n + hits.moved_at)
     if excluded is not None and excluded.size:
         keep = ~_member(hit_keys, excluded)
         hit_case, hit_cand = hit_case[keep], hit_cand[keep]
@@ -605,16 +661,20 @@ def score_span_pruned(
     theta = _thresholds(scored, cells, k, n_local, first)
     grown = cells.score >= theta[cells.local]
     if grown.any():  # cells that may reach the top k: their candidates are scored as well
-        begin, end = index.run_start[cells.run_a[grown]], index.run_stop[cells.run_b[grown] - 1]
+        whole = grown & ~cells.listed
+        begin, end = index.run_start[cells.run_a[whole]], index.run_stop[cells.run_b[whole] - 1]
         length = end - begin
-        owner = np.repeat(np.flatnonzero(grown), length)
+        owner = np.repeat(np.flatnonzero(whole), length)
         at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
         mine = index.cls[at] == cells.cls[owner]
         owner, at = owner[mine], at[mine]
         grown_case = cells.local[owner] + first
         key = grown_case * n + at
-        taken = _member(key, hit_keys)
+        taken = _member(key, hit_keys) | _member(key, moved_keys)
         grown_case, at = grown_case[~taken], at[~taken]
+        listed_members = grown[cells.member_cell]
+        grown_case = np.r_[grown_case, cells.local[cells.member_cell[listed_members]] + first]
+        at = np.r_[at, cells.member_at[listed_members]]
         order = np.argsort(grown_case, kind="stable")
         scored = scored.join(score_pairs(prep, model, grown_case[order], at[order]))
     rest = ~grown
