@@ -5,23 +5,29 @@ weights; for a candidate that shares no evidence with the case beyond what every
 day shares, each level is fixed by three things: the case, the candidate's birth day, and a few
 facts of the candidate alone (:class:`CellIndex`: has a given name, has a surname, place known,
 province, registration delay band, late-registered, birthday known). Such candidates are counted,
-not scored: per case, per stretch of birth days whose day-bound levels (birth, timeline, birthday
-far enough apart) agree, and per class of those facts -- a *cell*. Every candidate of a cell has the
-same levels, hence the same score, computed once with the very arithmetic of a scored pair.
+not scored: per case, per *stretch* of birth days whose day-bound levels (birth, timeline, birthday
+far enough apart, which window) agree, and per class of those facts -- a *cell*. Every candidate of
+a cell has the same levels, hence the same score, computed once with the very arithmetic of a scored
+pair (:func:`reunite.matching.score.weights_of_levels`). The level kernels themselves decide the
+day-bound levels: they are run on one candidate per stretch, and around the case's birth (where
+rounded, lunar and same-day readings live) on one candidate per day.
 
-The others -- *hits* -- are found through sorted postings (an inverted index) and scored pair by
-pair as before: a given name at least similar (Jaro-Winkler neighbours, dialect-fuzzy, same pinyin or
-characters), a surname with the same reading, a place at least nearby or in the province (or the
-case's county in the ID number), the same month and day of birth, registration after the loss,
-marks on both sides, pairs DNA excluded.
+The others -- *hits* -- are found through sorted postings (an inverted index over the candidates
+known to the day) and scored pair by pair as before: a given name at least similar (Jaro-Winkler
+neighbours, dialect-fuzzy, same pinyin or characters), a surname with the same reading, a place in
+the case's city or county or nearby in another province (or the case's county in the ID number), the
+same month and day of birth, marks on both sides, pairs DNA excluded. Candidates registered after the
+case's loss and nothing else differ from their cell in the registration level alone: they are counted
+in cells of their own (one per level).
 
 The proof, per case: the k-th best score among the scored pairs and the cells (a cell counting as
 many times as it holds candidates) is the threshold; every cell scoring at or above it is expanded
 and its candidates scored too, so every pair left unscored scores strictly below the k-th best
 scored one, ties (broken by person_id) included. The probabilities need the sum of Bayes factors
-over every compared pair: a cell adds ``count * 2**score`` to the case's exact integer sum
-(:mod:`reunite.matching.exact`), and ``count`` to its pairs compared. Rankings, scores, reasons,
-pair counts and probabilities are therefore the exhaustive path's, bit for bit.
+over every compared pair: this is computed exactly, not bounded -- a cell adds ``count * 2**score``
+to the case's exact integer sum (:mod:`reunite.matching.exact`) and ``count`` to its pairs compared.
+Rankings, scores, reasons, pair counts and probabilities are therefore the exhaustive path's, bit
+for bit.
 
 Candidates whose birth is known only as an interval, and the pairs of the other blocking passes, are
 scored pair by pair as before.
@@ -574,8 +580,9 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     place = c.region_id[cell_case]
     case_province = regions.province[place].astype(np.int64) // 10_000
     same_province = ((case_province > 0) & (case_province == index.province[cls])).astype(np.int64)
-    named = (c.given[rows.case] >= 0).any(axis=1)[cell_row]
-    surnamed = (c.surname[rows.case] >= 0).any(axis=1)[cell_row]
+    named: B = np.any(c.given[rows.case] >= 0, axis=1)
+    surnamed: B = np.any(c.surname[rows.case] >= 0, axis=1)
+    named, surnamed = named[cell_row], surnamed[cell_row]
     level_of = {
         "given_name": np.where(named & index.has_given[cls], 0, -1),
         "surname": np.where(surnamed & index.has_surname[cls], 0, -1),
