@@ -25,7 +25,7 @@ from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
-from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
+from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
@@ -487,7 +487,8 @@ def screen(
         pending: deque[Future[ChunkResult]] = deque()
         blocks = plan(prep, blocking)
         index = _cell_index(prep, fitted, blocking) if prune else None
-        for first, last in blocks.spans:
+        # counted windows list about a tenth of their pairs: spans of more cases, as many pairs listed
+        for first, last in (blocks.spans if index is None else counted_spans(blocks, 0.1)):
             pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, index))
             while len(pending) >= 2 * workers or (pending and pending[0].done()):
                 parts.append(pending.popleft().result())

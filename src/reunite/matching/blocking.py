@@ -21,8 +21,8 @@ from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
 __all__ = [
-    "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "in_pass", "plan",
-    "preview",
+    "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "counted_spans",
+    "in_pass", "plan", "preview",
 ]
 
 
@@ -383,6 +383,31 @@ class BlockPlan:
             cases=np.arange(first, last, dtype=np.int64),
             pass_sizes=tuple(int(c.size) for c in cases_out),
         )
+
+
+def counted_spans(blocks: BlockPlan, exact_weight: float) -> list[tuple[int, int]]:
+    """Spans of cases for a scorer that lists only a share ``exact_weight`` of the exact window pairs
+    (:mod:`reunite.matching.prune`): each span holds about ``chunk_pairs`` listed pairs, at most 16
+    times the cases of a plain span."""
+    n_cases = len(blocks.prep.cases)
+    per_case = np.zeros(n_cases, dtype=np.float64)
+    for r, name in blocks.ranges:
+        weight = np.ones(r.length.size)
+        if name in WINDOW_PASSES and r.exact is not None:
+            weight[r.exact] = exact_weight
+        np.add.at(per_case, r.case, r.length * weight)
+    limit = float(blocks.spec.chunk_pairs)
+    total = np.r_[0.0, np.cumsum(per_case)]
+    spans: list[tuple[int, int]] = []
+    merged = 0
+    for first, last in blocks.spans:  # plain spans, merged while the listed pairs stay under the limit
+        if spans and merged < 16 and total[last] - total[spans[-1][0]] <= limit:
+            spans[-1] = (spans[-1][0], last)
+            merged += 1
+        else:
+            spans.append((first, last))
+            merged = 1
+    return spans
 
 
 def plan(prep: Prepared, spec: BlockingSpec) -> BlockPlan:
