@@ -110,6 +110,7 @@ class CellIndex:
     birthday_postings: I64
     registered_late: I64    # positions (sorted) registered late (registration level >= 1)
     marked: I64             # positions (sorted) with marks
+    late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
 
 
 _DAY_SPAN = 1 << 39
@@ -198,18 +199,25 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     id_codes = _distinct(d.id_county[pos][d.id_county[pos] > 0].astype(np.int64))
     id_code_of = np.searchsorted(id_codes, d.id_county[pos]) if id_codes.size else np.zeros(pos.size, np.int64)
     id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
+    postings = {
+        "given": _postings(d.given[pos].T.ravel(), slot_pos, n),
+        "surname": _postings(d.surname[pos].T.ravel(), slot_pos, n),
+        "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
+        "id_county": _postings(id_code_of, pos, n),
+        "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
+        "registered_late": pos[delay_level[pos] >= 1],
+        "marked": pos[d.marks[pos] != 0],
+    }
+    late_postings = {name: values[late[values % n]] for name, values in postings.items()}
     return CellIndex(
         run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=_day_key(run_sex, run_day),
         sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late,
         cum=cum, has_given=has_given.astype(bool), has_surname=has_surname.astype(bool),
         place_known=place_known.astype(bool), province=province, delay_level=(delay_plus - 1).astype(np.int8),
         birthday_known=birthday_known.astype(bool), is_late=is_late.astype(bool),
-        given_postings=_postings(d.given[pos].T.ravel(), slot_pos, n),
-        surname_postings=_postings(d.surname[pos].T.ravel(), slot_pos, n),
-        place_postings=_postings(d.region_id[pos].astype(np.int64), pos, n),
-        id_county_postings=_postings(id_code_of, pos, n), id_county_codes=id_codes,
-        birthday_postings=_postings(d.birth_md[pos].astype(np.int64), pos, n),
-        registered_late=pos[delay_level[pos] >= 1], marked=pos[d.marks[pos] != 0],
+        given_postings=postings["given"], surname_postings=postings["surname"], place_postings=postings["place"],
+        id_county_postings=postings["id_county"], id_county_codes=id_codes, birthday_postings=postings["birthday"],
+        registered_late=postings["registered_late"], marked=postings["marked"], late_postings=late_postings,
     )
 
 
@@ -274,6 +282,8 @@ class _Rows:
     late_hi: I64
     run_a: I64      # runs of the union of both windows
     run_b: I64
+    birth_a: I64    # runs of the birth window
+    birth_b: I64
 
 
 def _rows(prep: Prepared, spec: BlockingSpec, index: CellIndex, first: int, last: int) -> _Rows:
@@ -298,11 +308,14 @@ def _rows(prep: Prepared, spec: BlockingSpec, index: CellIndex, first: int, last
         upper = np.maximum(bhi, np.where(llo <= lhi, lhi, bhi))
         run_a = np.searchsorted(index.run_key, _day_key(sex, lower), "left")
         run_b = np.searchsorted(index.run_key, _day_key(sex, upper), "right")
-        parts.append((chosen, sex, blo, bhi, llo, lhi, run_a.astype(np.int64), run_b.astype(np.int64)))
+        birth_a = np.searchsorted(index.run_key, _day_key(sex, blo), "left")
+        birth_b = np.searchsorted(index.run_key, _day_key(sex, bhi), "right")
+        parts.append((chosen, sex, blo, bhi, llo, lhi, run_a.astype(np.int64), run_b.astype(np.int64),
+                      birth_a.astype(np.int64), birth_b.astype(np.int64)))
     if not parts:
         empty = np.zeros(0, dtype=np.int64)
-        return _Rows(empty, empty, empty, empty, empty, empty, empty, empty)
-    joined = [np.concatenate([p[i] for p in parts]) for i in range(8)]
+        return _Rows(empty, empty, empty, empty, empty, empty, empty, empty, empty, empty)
+    joined = [np.concatenate([p[i] for p in parts]) for i in range(10)]
     order = np.argsort(joined[0], kind="stable")
     return _Rows(*(j[order] for j in joined))
 
@@ -353,14 +366,23 @@ def _strong_codes(levels_of: object, row_codes: tuple[I64, I64]) -> tuple[I64, I
 @dataclass(frozen=True, slots=True)
 class _Hits:
     """Per row of a span: the candidates of its windows scored one by one (``row``, ``at``, sorted),
-    and those registered after the case's loss and nothing else (``moved_*``: only their
-    registration level differs from their cell's, so they are counted in cells of their own)."""
+    and those registered after the case's loss (``moved_*``, hits among them too: those that are no hit
+    differ from their cell in the registration level alone, and are counted in cells of their own)."""
 
     row: I64
     at: I64
     moved_row: I64
     moved_at: I64
     moved_level: I8
+
+
+def _positions(index: CellIndex, run_a: I64, run_b: I64) -> tuple[I64, I64]:
+    """Positions ``[lo, hi)`` of runs ``[run_a, run_b)`` (empty: ``lo == hi``)."""
+    last = max(index.run_start.size - 1, 0)
+    some = run_a < run_b
+    lo = np.where(some, index.run_start[np.minimum(run_a, last)], 0)
+    hi = np.where(some, index.run_stop[np.clip(run_b - 1, 0, last)], 0)
+    return lo, hi
 
 
 def _inside(index: CellIndex, rows: _Rows, d_birth_lo: I32, row: I64, at: I64) -> B:
@@ -377,22 +399,33 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
     c, d, n = prep.cases, prep.candidates, len(prep.candidates)
     spec = model.spec
     r = np.arange(rows.case.size, dtype=np.int64)
-    has_runs = rows.run_a < rows.run_b
-    lo_pos = np.where(has_runs, index.run_start[np.minimum(rows.run_a, max(index.run_start.size - 1, 0))], 0)
-    hi_pos = np.where(has_runs, index.run_stop[np.maximum(rows.run_b - 1, 0)], 0)
+    # positions of the birth window, and of the late window on either side of it (late candidates only)
+    pa, pb = _positions(index, rows.birth_a, rows.birth_b)
+    la, lb = _positions(index, rows.run_a, rows.run_b)
+    pa, pb = np.where(pa < pb, pa, la), np.where(pa < pb, pb, la)
+    spans = ((pa, pb, False), (la, pa, True), (pb, lb, True))
     found: list[tuple[I64, I64]] = []
 
-    def add_codes(postings: I64, row_codes: tuple[I64, I64]) -> None:
+    def add_codes(name: str, row_codes: tuple[I64, I64]) -> None:
         row, code = row_codes
         if row.size:
-            found.append(_expand_postings(postings, row, code, lo_pos[row], hi_pos[row], n))
+            for lo, hi, late in spans:
+                postings = index.late_postings[name] if late else getattr(index, f"{name}_postings")
+                found.append(_expand_postings(postings, row, code, lo[row], hi[row], n))
+
+    def add_sorted(name: str, row: I64) -> list[tuple[I64, I64]]:
+        out = []
+        for lo, hi, late in spans:
+            positions = index.late_postings[name] if late else getattr(index, name)
+            out.append(_expand_sorted(positions, row, lo[row], hi[row]))
+        return out
 
     comparisons = spec.comparisons
     if "given_name" in comparisons and prep.given_readings.shape[0]:
-        add_codes(index.given_postings, _strong_codes(
+        add_codes("given", _strong_codes(
             lambda codes: _case_given_levels(prep, spec, codes), _code_pairs(r, c.given[rows.case])))
     if "surname" in comparisons and prep.surname_readings.shape[0]:
-        add_codes(index.surname_postings, _strong_codes(
+        add_codes("surname", _strong_codes(
             lambda codes: _surname_levels_by_code(prep, codes), _code_pairs(r, c.surname[rows.case])))
     places = c.region_id[rows.case].astype(np.int64)
     if "region" in comparisons or "vague_place" in comparisons:
@@ -415,19 +448,20 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
             length = per[inverse]
             total = int(length.sum())
             at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
-            add_codes(index.place_postings, (np.repeat(r, length), target[at].astype(np.int64)))
+            add_codes("place", (np.repeat(r, length), target[at].astype(np.int64)))
         if "region" in comparisons and index.id_county_codes.size:
             county = prep.regions.county[places].astype(np.int64)
             at = np.searchsorted(index.id_county_codes, county)
             ok = (county > 0) & (at < index.id_county_codes.size)
             ok[ok] = index.id_county_codes[at[ok]] == county[ok]
-            add_codes(index.id_county_postings, (r[ok], at[ok].astype(np.int64)))
+            add_codes("id_county", (r[ok], at[ok].astype(np.int64)))
     if "birth_monthday" in comparisons:
         md = c.birth_md[rows.case].astype(np.int64)
-        add_codes(index.birthday_postings, (r[md >= 0], md[md >= 0]))
+        add_codes("birthday", (r[md >= 0], md[md >= 0]))
     if "registration" in comparisons:
-        known = c.event_known[rows.case]
-        row, at = _expand_sorted(index.registered_late, r[known], lo_pos[known], hi_pos[known])
+        late_found = add_sorted("registered_late", r[c.event_known[rows.case]])
+        row = np.concatenate([f[0] for f in late_found])
+        at = np.concatenate([f[1] for f in late_found])
         lost = c.event_hi[rows.case[row]].astype(np.int64)
         registered = d.event_lo[at].astype(np.int64)
         after = registered > lost
@@ -437,26 +471,24 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         moved_row = moved_at = np.zeros(0, dtype=np.int64)
         moved_level = np.zeros(0, dtype=np.int8)
     if "marks" in comparisons:
-        marked = c.marks[rows.case] != 0
-        found.append(_expand_sorted(index.marked, r[marked], lo_pos[marked], hi_pos[marked]))
+        found.extend(add_sorted("marked", r[c.marks[rows.case] != 0]))
     if excluded is not None and excluded.size:
         keys = rows.case * n
-        begin = np.searchsorted(excluded, keys + lo_pos, "left")
-        end = np.searchsorted(excluded, keys + hi_pos, "left")
+        begin = np.searchsorted(excluded, keys + la, "left")
+        end = np.searchsorted(excluded, keys + lb, "left")
         length = end - begin
         at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
-        found.append((np.repeat(r, length), excluded[at] % n))
+        row, at = np.repeat(r, length), excluded[at] % n
+        inside = _inside(index, rows, d.birth_lo, row, at)
+        found.append((row[inside], at[inside]))
     if found:
         row = np.concatenate([f[0] for f in found])
         at = np.concatenate([f[1] for f in found])
         key = _distinct(row * n + at)
         row, at = key // n, key % n
-        inside = _inside(index, rows, d.birth_lo, row, at)
-        row, at = row[inside], at[inside]
     else:
         row = at = np.zeros(0, dtype=np.int64)
-    keep = _inside(index, rows, d.birth_lo, moved_row, moved_at) & ~_member(moved_row * n + moved_at, row * n + at)
-    return _Hits(row, at, moved_row[keep], moved_at[keep], moved_level[keep])
+    return _Hits(row, at, moved_row, moved_at, moved_level)
 
 
 def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex) -> tuple[I64, I64]:
@@ -520,7 +552,8 @@ class _Cells:
     cls: I64
     listed: B          # per cell: its candidates are listed in ``member_at`` (registered after the loss)
     member_at: I64     # the listed candidates ...
-    member_cell: I64   # ... and their cells
+    member_local: I64  # ... their cases ...
+    member_cell: I64   # ... and their cells (of a candidate that is a hit: any cell)
 
 
 def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
@@ -556,24 +589,35 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
         found: I64 = np.searchsorted(stretch_key, row * width + index.run_of[at], "right") - 1
         return found
 
-    for row_, at_ in ((hits.row, hits.at), (hits.moved_row, hits.moved_at)):
-        if row_.size:
-            counts -= np.bincount(stretch_of(row_, at_) * n_classes + index.cls[at_], minlength=counts.size
-                                  ).reshape(counts.shape).astype(np.int32)
+    def cell_of(row: I64, at: I64) -> I64:
+        return stretch_of(row, at) * n_classes + index.cls[at]
+
+    # the hits registered after the loss are among the moved candidates: counted once, as hits
+    registered = prep.candidates.event_lo[hits.at].astype(np.int64)
+    lost = c.event_hi[rows.case[hits.row]].astype(np.int64)
+    moved_hit = (index.delay_level[index.cls[hits.at]] >= 1) & c.event_known[rows.case[hits.row]] & (
+        registered > lost) & ("registration" in spec.comparisons)
+    hit_cells = np.bincount(cell_of(hits.row, hits.at), minlength=counts.size)
+    moved_cells = np.bincount(cell_of(hits.moved_row, hits.moved_at), minlength=counts.size)
+    moved_hit_cells = np.bincount(cell_of(hits.row[moved_hit], hits.at[moved_hit]), minlength=counts.size)
+    counts -= (hit_cells + moved_cells - moved_hit_cells).reshape(counts.shape).astype(np.int32)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
     registration = np.full(cell.size, -9, dtype=np.int8)  # -9: the class's level
     # candidates registered after the loss: cells of (stretch, class, registration level) of their own
-    moved_key = (stretch_of(hits.moved_row, hits.moved_at) * n_classes + index.cls[hits.moved_at]) * 2 \
-        + (hits.moved_level - 3)
-    moved_cells, member_cell = _distinct_inverse(moved_key)
-    extra = np.bincount(member_cell, minlength=moved_cells.size).astype(np.int64)
-    cell = np.r_[cell, moved_cells // 2 // n_classes]
-    cls = np.r_[cls, moved_cells // 2 % n_classes]
-    registration = np.r_[registration, (moved_cells % 2 + 3).astype(np.int8)]
+    hit_level = np.where(registered - lost <= spec.registration_soon_days, 1, 0)
+    by_level = np.bincount(cell_of(hits.moved_row, hits.moved_at) * 2 + (hits.moved_level - 3),
+                           minlength=2 * counts.size) - np.bincount(
+        cell_of(hits.row[moved_hit], hits.at[moved_hit]) * 2 + hit_level[moved_hit], minlength=2 * counts.size)
+    moved_flat = np.flatnonzero(by_level > 0)
+    member_cell = (np.cumsum(by_level > 0) - 1)[cell_of(hits.moved_row, hits.moved_at) * 2
+                                                 + (hits.moved_level - 3)] + count.size
+    extra = by_level[moved_flat].astype(np.int64)
+    cell = np.r_[cell, moved_flat // 2 // n_classes]
+    cls = np.r_[cls, moved_flat // 2 % n_classes]
+    registration = np.r_[registration, (moved_flat % 2 + 3).astype(np.int8)]
     listed = np.r_[np.zeros(count.size, dtype=bool), np.ones(extra.size, dtype=bool)]
-    member_cell = member_cell + count.size
     count = np.r_[count, extra]
     cell_row = s_row[cell]
     cell_case = rows.case[cell_row]
@@ -603,7 +647,7 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     kind = case_kinds(c, cell_case) if model.has_kinds else None
     score = weights_of_levels(model, levels, kind)
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
-                  hits.moved_at, member_cell)
+                  hits.moved_at, rows.case[hits.moved_row] - first, member_cell)
 
 
 def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
@@ -679,9 +723,12 @@ def score_span_pruned(
         key = grown_case * n + at
         taken = _member(key, hit_keys) | _member(key, moved_keys)
         grown_case, at = grown_case[~taken], at[~taken]
-        listed_members = grown[cells.member_cell]
-        grown_case = np.r_[grown_case, cells.local[cells.member_cell[listed_members]] + first]
-        at = np.r_[at, cells.member_at[listed_members]]
+        members = np.flatnonzero(grown[cells.member_cell])
+        member_case = cells.member_local[members] + first
+        member_at = cells.member_at[members]
+        fresh = ~_member(member_case * n + member_at, hit_keys)  # the moved hits are scored already
+        grown_case = np.r_[grown_case, member_case[fresh]]
+        at = np.r_[at, member_at[fresh]]
         order = np.argsort(grown_case, kind="stable")
         scored = scored.join(score_pairs(prep, model, grown_case[order], at[order]))
     rest = ~grown
