@@ -576,30 +576,32 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     s_row, s_a = row[begin], run[begin]
     s_b = np.r_[np.where(s_row[1:] == s_row[:-1], s_a[1:], rows.run_b[s_row[:-1]]), rows.run_b[s_row[-1:]]] \
         if begin.size else np.zeros(0, dtype=np.int64)
-    keep = begin[window[begin] > 0]
-    s_row, s_a, s_b = s_row[window[begin] > 0], s_a[window[begin] > 0], s_b[window[begin] > 0]
+    # the stretches tile each row's runs: a dense map (row, run) -> stretch, then to the kept ones
+    in_window = window[begin] > 0
+    row_runs = np.maximum(rows.run_b - rows.run_a, 0)
+    row_offset = np.cumsum(row_runs) - row_runs
+    dense = np.repeat(np.cumsum(in_window) - 1, s_b - s_a)
+    keep = begin[in_window]
+    s_row, s_a, s_b = s_row[in_window], s_a[in_window], s_b[in_window]
     s_birth, s_timeline, s_far, s_window = birth[keep], timeline[keep], far[keep], window[keep]
     counts = index.cum[s_b] - index.cum[s_a]
     counts[np.ix_(s_window == 1, ~index.is_late)] = 0
     n_classes = counts.shape[1]
-    width = int(index.run_start.size) + 1
-    stretch_key = s_row * width + s_a
-
-    def stretch_of(row: I64, at: I64) -> I64:
-        found: I64 = np.searchsorted(stretch_key, row * width + index.run_of[at], "right") - 1
-        return found
 
     def cell_of(row: I64, at: I64) -> I64:
-        return stretch_of(row, at) * n_classes + index.cls[at]
+        stretch = dense[row_offset[row] + index.run_of[at] - rows.run_a[row]]
+        return stretch * n_classes + index.cls[at]
 
     # the hits registered after the loss are among the moved candidates: counted once, as hits
     registered = prep.candidates.event_lo[hits.at].astype(np.int64)
     lost = c.event_hi[rows.case[hits.row]].astype(np.int64)
     moved_hit = (index.delay_level[index.cls[hits.at]] >= 1) & c.event_known[rows.case[hits.row]] & (
         registered > lost) & ("registration" in spec.comparisons)
-    hit_cells = np.bincount(cell_of(hits.row, hits.at), minlength=counts.size)
-    moved_cells = np.bincount(cell_of(hits.moved_row, hits.moved_at), minlength=counts.size)
-    moved_hit_cells = np.bincount(cell_of(hits.row[moved_hit], hits.at[moved_hit]), minlength=counts.size)
+    hit_cell = cell_of(hits.row, hits.at)
+    moved_cell = cell_of(hits.moved_row, hits.moved_at)
+    hit_cells = np.bincount(hit_cell, minlength=counts.size)
+    moved_cells = np.bincount(moved_cell, minlength=counts.size)
+    moved_hit_cells = np.bincount(hit_cell[moved_hit], minlength=counts.size)
     counts -= (hit_cells + moved_cells - moved_hit_cells).reshape(counts.shape).astype(np.int32)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
@@ -607,12 +609,11 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     registration = np.full(cell.size, -9, dtype=np.int8)  # -9: the class's level
     # candidates registered after the loss: cells of (stretch, class, registration level) of their own
     hit_level = np.where(registered - lost <= spec.registration_soon_days, 1, 0)
-    by_level = np.bincount(cell_of(hits.moved_row, hits.moved_at) * 2 + (hits.moved_level - 3),
-                           minlength=2 * counts.size) - np.bincount(
-        cell_of(hits.row[moved_hit], hits.at[moved_hit]) * 2 + hit_level[moved_hit], minlength=2 * counts.size)
+    moved_bin = moved_cell * 2 + (hits.moved_level - 3)
+    by_level = np.bincount(moved_bin, minlength=2 * counts.size) - np.bincount(
+        hit_cell[moved_hit] * 2 + hit_level[moved_hit], minlength=2 * counts.size)
     moved_flat = np.flatnonzero(by_level > 0)
-    member_cell = (np.cumsum(by_level > 0) - 1)[cell_of(hits.moved_row, hits.moved_at) * 2
-                                                 + (hits.moved_level - 3)] + count.size
+    member_cell = (np.cumsum(by_level > 0) - 1)[moved_bin] + count.size
     extra = by_level[moved_flat].astype(np.int64)
     cell = np.r_[cell, moved_flat // 2 // n_classes]
     cls = np.r_[cls, moved_flat // 2 % n_classes]
