@@ -571,7 +571,7 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
                       np.where((day >= rows.late_lo[row]) & (day <= rows.late_hi[row]), 1, 0)).astype(np.int8)
     # stretches: consecutive runs of a row with equal day-bound levels
     same = np.r_[False, (row[1:] == row[:-1]) & (birth[1:] == birth[:-1]) & (timeline[1:] == timeline[:-1])
-                 & (far[1:] == far[:-1]) & (window[1:] == window[:-1])]
+                 & (far[1:] == far[:-1]) & (window[1:] == window[:-1])] if row.size else np.zeros(0, dtype=bool)
     begin = np.flatnonzero(~same)
     s_row, s_a = row[begin], run[begin]
     s_b = np.r_[np.where(s_row[1:] == s_row[:-1], s_a[1:], rows.run_b[s_row[:-1]]), rows.run_b[s_row[-1:]]] \
