@@ -26,12 +26,13 @@ from reunite.export.csv import write_csv
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
+from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
-from reunite.matching.prune import CellIndex, cell_index, prunable, score_span_pruned
+from reunite.matching.prune import prunable, score_span_pruned
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys

@@ -11,10 +11,11 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reunite.matching.cells import counted_factor_sums
 from reunite.matching.exact import factor_sums
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.matching.prune import counted_factor_sums, prunable
+from reunite.matching.prune import prunable
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable
 from reunite.pipeline import load_side, screen
