@@ -55,7 +55,10 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
     ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign)."""
     base = default_model()
-    spec = dataclasses.replace(base.spec, tf_adjust=tf_adjust)
+    spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
+        base.spec, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
+        birthday_min_gap_days=int(rng.integers(1, 800)), timeline_grace_days=int(rng.integers(0, 2000)),
+        registration_soon_days=int(rng.integers(1, 2000)))
     model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
     sizes = spec.n_levels()
 

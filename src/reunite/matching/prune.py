@@ -63,7 +63,10 @@ from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
 __all__ = ["prunable", "score_span_pruned"]
 
-_NEAR_DAYS = 400  # around a case's birth (and its lunar reading) levels are read day by day
+# Around a case's birth (and its lunar reading) levels are read day by day: a 1 January written for
+# "that year" agrees with a birth up to a year and a month later (birth level 4), a lunar or a
+# same-day reading lies within a month. Beyond this margin the birth level follows its band edges.
+_NEAR_DAYS = 370
 
 
 def prunable(spec: BlockingSpec) -> bool:
@@ -318,9 +321,10 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
     # runs of each row's segment: search within [run_a, run_b) by day
     out_run = [_run_at(index, rows, np.repeat(row_ids, len(days)), stacked.ravel())]
     # around the birth (and its lunar reading) every day is its own stretch: levels there are subtle
-    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - _NEAR_DAYS
+    near = _NEAR_DAYS + 2 * cspec.birth_month_days
+    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - near
     near_hi = np.maximum.reduce([a_hi, c.round_hi[case].astype(np.int64),
-                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + _NEAR_DAYS
+                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + near
     za = _run_at(index, rows, row_ids, np.where(known, near_lo, 0))
     zb = _run_at(index, rows, row_ids, np.where(known, near_hi + 1, 0))
     zb = np.where(known, zb, za)
