@@ -120,6 +120,7 @@ def instrument(stages: Stages) -> Iterator[None]:
     from reunite.matching.blocking import plan
     from reunite.matching.compare import compare_pairs
     from reunite.matching.exact import factor_sums, posteriors_from_sums
+    from reunite.matching.prune import score_span_pruned
     from reunite.matching.rank import survivors, top_k
 
     def timed(function: Callable[..., Any], name: str) -> Callable[..., Any]:
@@ -128,7 +129,11 @@ def instrument(stages: Stages) -> Iterator[None]:
                 return function(*args, **kwargs)
         return wrapper
 
-    def timed_span(blocks: Any, model: Any, first: int, last: int, top_k: int, excluded: Any) -> Any:
+    def timed_span(blocks: Any, model: Any, first: int, last: int, top_k: int, excluded: Any,
+                   index: Any = None) -> Any:
+        if index is not None:  # windows counted (reunite.matching.prune): its blocking is inside "score"
+            with stages.time("_score_chunk"):
+                return score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
         with stages.time("block"):
             chunk = blocks.chunk(first, last)
         with stages.time("_score_chunk"):

@@ -91,6 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     screen.add_argument("--birth-margin-years", type=float, default=None,
                         help="blocking window on birth dates (default 3 years)")
     screen.add_argument("--seed", type=int, default=0)
+    screen.add_argument("--exhaustive", action="store_true",
+                        help="score every pair of every window (same output; to check the pruned default)")
     screen.add_argument("--no-fit", action="store_true",
                         help="keep the model's m: do not learn it from these data (u and name frequencies still are)")
     screen.add_argument("--model-out", type=Path, default=None,
@@ -212,7 +214,8 @@ def _screen(args: argparse.Namespace) -> int:
     planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
                                 [*inputs, args.out])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
-                    seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit)
+                    seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit,
+                    prune=not args.exhaustive)
     out = result.to_csv(args.out, reveal_ids=args.reveal_ids, lang=args.lang)
     report = None
     if args.report is not None:

@@ -5,6 +5,7 @@ This module joins the stages for Python users; the command line and the nightly 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import sys
@@ -26,12 +27,14 @@ from reunite.export.csv import write_csv
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
-from reunite.matching.blocking import BlockingPreview, BlockPlan, plan, preview
+from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
+from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
+from reunite.matching.prune import prunable, score_span_pruned
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
@@ -166,6 +169,7 @@ class ScreenResult:
     levels: I8 = field(repr=False)          # (comparisons, ranked rows)
     contributions: F32 = field(repr=False)  # (comparisons, ranked rows)
     fit_report: FitReport | None = None     # the unsupervised fit of m, when the screen ran one
+    pairs_scored: int = 0                   # pairs scored one by one (the rest were counted: prune)
 
     def reasons_of(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The reasons text of the given ranked rows (for a screen run with ``reasons=False``)."""
@@ -456,6 +460,7 @@ def screen(
     reasons: bool = True,
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
+    prune: bool = True,
 ) -> ScreenResult:
     """Rank, for every case, the candidates most likely to be the missing child.
 
@@ -487,6 +492,10 @@ def screen(
     reasons:
         Format the reasons column now; with ``False`` it is empty and ``reasons_of`` formats the
         rows a caller keeps (the nightly merge keeps few of a delta screen's rows).
+    prune:
+        Score one by one only the pairs of a birth window that can reach a case's top ``top_k``,
+        and count the others (:mod:`reunite.matching.prune`): the same ranking, scores, reasons and
+        probabilities as ``prune=False``, which scores every pair.
 
     Returns
     -------
@@ -531,8 +540,10 @@ def screen(
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         blocks = plan(prep, blocking)
-        for first, last in blocks.spans:
-            pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded))
+        index = _cell_index(prep, fitted, blocking) if prune else None
+        # counted windows list about a tenth of their pairs: spans of more cases, as many pairs listed
+        for first, last in (blocks.spans if index is None else counted_spans(blocks, 0.1)):
+            pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, index))
             while len(pending) >= 2 * workers or (pending and pending[0].done()):
                 parts.append(pending.popleft().result())
                 bar.update(int(parts[-1].case_ids.size))
@@ -540,13 +551,25 @@ def screen(
             parts.append(pending.popleft().result())
             bar.update(int(parts[-1].case_ids.size))
     pairs = sum(p.pairs for p in parts)
-    return _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
+    result = _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
+    return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts))
+
+
+def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> CellIndex | None:
+    """The index that lets windows be counted, when the blocking passes allow it (else None)."""
+    if not prunable(blocking):
+        return None
+    return prep.memo.get(("cell_index", model.spec.late_registration_days, blocking.late_days),  # type: ignore[no-any-return]
+                         lambda: cell_index(prep, model.spec, blocking))
 
 
 def _score_span(
-    blocks: BlockPlan, model: FellegiSunter, first: int, last: int, top_k: int, excluded: npt.NDArray[np.int64]
+    blocks: BlockPlan, model: FellegiSunter, first: int, last: int, top_k: int, excluded: npt.NDArray[np.int64],
+    index: CellIndex | None = None,
 ) -> ChunkResult:
     """Block and score the cases ``first .. last - 1`` (on a worker thread)."""
+    if index is not None:
+        return score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
     return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded)
 
 

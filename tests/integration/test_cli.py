@@ -42,6 +42,14 @@ def test_screen_writes_a_spreadsheet_safe_ranked_csv(data: Path, tmp_path: Path,
     assert "ranked candidates" in capsys.readouterr().out
 
 
+def test_exhaustive_screen_writes_the_same_bytes(data: Path, tmp_path: Path) -> None:
+    args = ["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+            "--top-k", "5", "--seed", "2"]
+    assert main([*args, "--out", str(tmp_path / "pruned.csv")]) == 0
+    assert main([*args, "--out", str(tmp_path / "all.csv"), "--exhaustive"]) == 0
+    assert (tmp_path / "pruned.csv").read_bytes() == (tmp_path / "all.csv").read_bytes()
+
+
 def test_reveal_ids_writes_them_in_full(data: Path, tmp_path: Path) -> None:
     out = tmp_path / "ranked.csv"
     main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),

@@ -20,10 +20,14 @@ from reunite.i18n import Language, text
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingPass, BlockingSpec
 
-__all__ = ["BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "in_pass", "plan", "preview"]
+__all__ = [
+    "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "counted_spans",
+    "in_pass", "plan", "preview",
+]
 
 
 _UNBOUNDED = np.int64(1) << 40
+WINDOW_PASSES = ("birth_window", "late_window")  # passes over candidates sorted by birth day
 _COMPATIBLE = {0: (0, 1, 2), 1: (0, 1), 2: (0, 2)}
 
 
@@ -340,12 +344,23 @@ class BlockPlan:
     bounds: list[I64]  # per pass: where each case's ranges begin
     spans: list[tuple[int, int]]
 
-    def chunk(self, first: int, last: int) -> PairChunk:
-        """The pairs of cases ``first .. last - 1`` from every pass, their union without duplicates."""
+    def chunk(self, first: int, last: int, *, exact_windows: bool = True) -> PairChunk:
+        """The pairs of cases ``first .. last - 1`` from every pass, their union without duplicates.
+
+        With ``exact_windows=False`` the exact ranges of the birth-window passes (candidates whose
+        birth is known to the day, :data:`WINDOW_PASSES`) are left out: :mod:`reunite.matching.prune`
+        accounts for those pairs without listing them. Later passes still drop the pairs they hold.
+        """
         prep, spec, context = self.prep, self.spec, self.context
         cases_out, cands_out = [], []
         for k, ((r, name), bound) in enumerate(zip(self.ranges, self.bounds, strict=True)):
-            case, cand, loose = _expand(r, slice(int(bound[first]), int(bound[last])))
+            selected = slice(int(bound[first]), int(bound[last]))
+            if not exact_windows and name in WINDOW_PASSES and r.exact is not None:
+                loose_rows = np.arange(selected.start, selected.stop)[~r.exact[selected]]
+                r = _Ranges(r.case[loose_rows], r.start[loose_rows], r.length[loose_rows], r.index,
+                            r.exact[loose_rows])
+                selected = slice(None)
+            case, cand, loose = _expand(r, selected)
             keep: B | None = None
             if loose is not None and loose.size:
                 keep = np.ones(case.shape[0], dtype=bool)
@@ -368,6 +383,31 @@ class BlockPlan:
             cases=np.arange(first, last, dtype=np.int64),
             pass_sizes=tuple(int(c.size) for c in cases_out),
         )
+
+
+def counted_spans(blocks: BlockPlan, exact_weight: float) -> list[tuple[int, int]]:
+    """Spans of cases for a scorer that lists only a share ``exact_weight`` of the exact window pairs
+    (:mod:`reunite.matching.prune`): each span holds about ``chunk_pairs`` listed pairs, at most 16
+    times the cases of a plain span."""
+    n_cases = len(blocks.prep.cases)
+    per_case = np.zeros(n_cases, dtype=np.float64)
+    for r, name in blocks.ranges:
+        weight = np.ones(r.length.size)
+        if name in WINDOW_PASSES and r.exact is not None:
+            weight[r.exact] = exact_weight
+        np.add.at(per_case, r.case, r.length * weight)
+    limit = float(blocks.spec.chunk_pairs)
+    total = np.r_[0.0, np.cumsum(per_case)]
+    spans: list[tuple[int, int]] = []
+    merged = 0
+    for first, last in blocks.spans:  # plain spans, merged while the listed pairs stay under the limit
+        if spans and merged < 16 and total[last] - total[spans[-1][0]] <= limit:
+            spans[-1] = (spans[-1][0], last)
+            merged += 1
+        else:
+            spans.append((first, last))
+            merged = 1
+    return spans
 
 
 def plan(prep: Prepared, spec: BlockingSpec) -> BlockPlan:

@@ -18,7 +18,8 @@ from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.rank import survivors, top_k
 
-__all__ = ["ChunkResult", "pair_contributions", "score_chunk"]
+__all__ = ["ChunkResult", "ScoredPairs", "pair_contributions", "rank_pairs", "score_chunk", "score_pairs",
+           "weights_of_levels"]
 
 
 
@@ -39,6 +40,7 @@ class ChunkResult:
     case_rest: F64          # per chunk case: sum of 2**score over its compared pairs not kept
     pairs: int              # pairs the chunk's blocking produced (DNA-excluded ones included)
     case_factor_sum: tuple[int, ...] = ()  # per chunk case: exact sum of 2**score (reunite.matching.exact)
+    scored: int = 0         # pairs scored one by one (fewer than ``pairs`` when windows were counted)
 
 
 _PATTERN_CELLS = 1 << 20  # at most this many combinations of levels (x kinds) in a table of pattern weights
@@ -146,6 +148,12 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> 
     return out
 
 
+def weights_of_levels(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
+    """Per pair, the sum of its level weights, with the very float32 arithmetic of a scored pair
+    (no term frequencies): equal levels give equal bits, wherever the pair is scored."""
+    return _level_weights(model, levels, kind)
+
+
 def _scores(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None,
     kind: I8 | None = None,
@@ -180,21 +188,88 @@ def score_chunk(
     excluded: they are removed before probabilities are computed, so they are never proposed.
     """
     case, cand = chunk.without(excluded, len(prep.candidates))
-    first = int(chunk.cases[0]) if chunk.cases.size else 0
-    local = case - first
-    n_local = int(chunk.cases.size)
-    pairs = Pairs.of_local(chunk.cases, local, cand)
-    # agreeing values only matter for term-frequency adjustment
+    return rank_pairs(prep, model, chunk.cases, case, cand, k, len(chunk))
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPairs:
+    """Pairs with their levels, agreeing values (term frequencies) and scores, grouped by case."""
+
+    case: I64
+    cand: I64
+    levels: I8
+    values: dict[str, npt.NDArray[np.int32]] | None
+    kind: I8 | None
+    score: F32
+
+    def __len__(self) -> int:
+        return int(self.case.shape[0])
+
+    def join(self, other: ScoredPairs) -> ScoredPairs:
+        """Both sets of pairs, grouped by case (each set's order kept within a case)."""
+        order = np.argsort(np.r_[self.case, other.case], kind="stable")
+        values = None if self.values is None or other.values is None else {
+            name: np.r_[v, other.values[name]][order] for name, v in self.values.items()}
+        kind = None if self.kind is None or other.kind is None else np.r_[self.kind, other.kind][order]
+        return ScoredPairs(np.r_[self.case, other.case][order], np.r_[self.cand, other.cand][order],
+                           np.concatenate([self.levels, other.levels], axis=1)[:, order], values, kind,
+                           np.r_[self.score, other.score][order])
+
+
+def score_pairs(prep: Prepared, model: FellegiSunter, case: I64, cand: I64) -> ScoredPairs:
+    """Levels, term-frequency values and scores of the pairs ``(case, cand)``, grouped by case."""
+    pairs = Pairs.of(case, cand, len(prep.cases))
     values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
     levels = compare_pairs(prep, model.spec, pairs, values)
-    kind = pairs.spread(case_kinds(prep.cases, chunk.cases)) if model.has_kinds else None
-    score = _scores(prep, model, levels, values, kind)
+    kind = pairs.spread(case_kinds(prep.cases, pairs.cases)) if model.has_kinds else None
+    return ScoredPairs(case, cand, levels, values, kind, _scores(prep, model, levels, values, kind))
+
+
+def rank_pairs(
+    prep: Prepared,
+    model: FellegiSunter,
+    cases: I64,
+    case: I64,
+    cand: I64,
+    k: int,
+    blocked: int,
+    unlisted: tuple[I64, list[int]] | None = None,
+    scored: ScoredPairs | None = None,
+) -> ChunkResult:
+    """Score the pairs ``(case, cand)`` (grouped by case, of the consecutive ``cases``), keep each
+    case's best ``k`` and compute probabilities.
+
+    ``unlisted``: per case of ``cases``, the number of further compared pairs and the exact sum of
+    their Bayes factors (:mod:`reunite.matching.exact`), for pairs accounted for without being listed
+    (:mod:`reunite.matching.prune` proves none of them reaches the top ``k``). ``blocked``: pairs the
+    blocking produced in all (DNA-excluded ones included), as reported. ``scored``: the pairs already
+    scored (:func:`score_pairs`; ``case`` and ``cand`` are then ignored).
+    """
+    first = int(cases[0]) if cases.size else 0
+    if scored is None:
+        local = case - first
+        n_local = int(cases.size)
+        pairs = Pairs.of_local(cases, local, cand)
+        # agreeing values only matter for term-frequency adjustment
+        values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
+        levels = compare_pairs(prep, model.spec, pairs, values)
+        kind = pairs.spread(case_kinds(prep.cases, cases)) if model.has_kinds else None
+        score = _scores(prep, model, levels, values, kind)
+    else:
+        case, cand, levels, values, kind, score = (scored.case, scored.cand, scored.levels, scored.values,
+                                                   scored.kind, scored.score)
+        local = case - first
+        n_local = int(cases.size)
+        pairs = Pairs.of_local(cases, local, cand)
     runs = (pairs.run_local, pairs.run_length)
     rows = survivors(local, score, k, runs)
     kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k)]
     # probabilities from exact sums, so that shards of the candidates merge to the same bits
     totals = factor_sums(local, score, n_local)
     count = np.bincount(pairs.run_local, weights=pairs.run_length, minlength=n_local).astype(np.int64)
+    if unlisted is not None:
+        count = count + unlisted[0]
+        totals = [a + b for a, b in zip(totals, unlisted[1], strict=True)]
     posterior, any_match = posteriors_from_sums(totals, count, local[kept], score[kept], model.prior)
     kept_sums = factor_sums(local[kept], score[kept], n_local)
     rest = np.array([to_float(t - k) for t, k in zip(totals, kept_sums, strict=True)], dtype=np.float64)
@@ -208,10 +283,11 @@ def score_chunk(
         probability=posterior,
         levels=kept_levels,
         contributions=contributions,
-        case_ids=chunk.cases,
+        case_ids=cases,
         case_any_match=any_match,
         case_pairs=count,
         case_rest=rest,
-        pairs=len(chunk),
+        pairs=blocked,
         case_factor_sum=tuple(totals),
+        scored=len(pairs),
     )

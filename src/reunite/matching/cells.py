@@ -1,0 +1,220 @@
+"""The index that lets a birth window be counted instead of scored (:mod:`reunite.matching.prune`).
+
+Candidates whose birth is known to the day sit, in prepared order, in runs of one sex and birth day.
+Each gets a *class*: the facts of its own that fix its levels against a case when it shares no other
+evidence with it (has a given name, has a surname, place known, province, registration delay band,
+birthday known, late-registered). ``CellIndex.cum`` counts the classes over the runs cumulatively, so
+the count of any class over any stretch of days is one subtraction. Sorted postings (an inverted index
+keyed ``code * n + position``) find the candidates that do share evidence with a case.
+
+:func:`counted_factor_sums` adds ``count * 2**score`` to exact sums of Bayes factors
+(:mod:`reunite.matching.exact`) without repeating the terms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from reunite._typing import F32, I8, I32, I64, B
+from reunite.matching.exact import OFFSET, SCORE_LIMIT
+from reunite.matching.prepare import Prepared
+from reunite.matching.routes import PROVINCES
+from reunite.matching.spec import BlockingSpec, ComparisonSpec
+
+__all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse"]
+
+_MAX_CELLS = 96_000_000  # runs x classes of the cumulative count table, at most (int32: 384 MB)
+@dataclass(frozen=True)
+class CellIndex:
+    """What counting a window needs, built once per screen.
+
+    Candidates whose birth is known to the day sit in runs of one sex and birth day (prepared order).
+    ``cum[r, c]``: candidates of class ``c`` in runs ``0 .. r - 1``. Postings are sorted keys
+    ``code * n + position`` of the candidates known to the day.
+    """
+
+    run_start: I64          # per run: first position
+    run_stop: I64           # per run: one past its last position
+    run_day: I64            # per run: the birth day
+    run_key: I64            # per run: sex and birth day in one sorted key (:func:`day_key`)
+    sex_runs: tuple[tuple[int, int], ...]  # per candidate sex 0, 1, 2: its runs [a, b)
+    cls: I32                # per candidate: its class (-1: birth not known to the day)
+    run_of: I32             # per candidate: its run (-1: birth not known to the day)
+    late: B                 # per candidate: registered late enough for the late_window pass
+    cum: npt.NDArray[np.int32]  # (runs + 1, classes)
+    has_given: B            # per class ...
+    has_surname: B
+    place_known: B
+    province: I64
+    delay_level: I8         # registration level when not registered after the loss
+    birthday_known: B
+    is_late: B
+    given_postings: I64
+    surname_postings: I64
+    place_postings: I64
+    id_county_postings: I64
+    id_county_codes: I64    # sorted distinct ID counties (code = position here)
+    birthday_postings: I64
+    registered_late: I64    # positions (sorted) registered late (registration level >= 1)
+    marked: I64             # positions (sorted) with marks
+    late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
+
+
+_DAY_SPAN = 1 << 39
+
+
+def day_key(sex: I64, day: I64) -> I64:
+    """One sorted key for (sex, day) of runs: the prepared order (days clipped to +-2**39)."""
+    key: I64 = np.asarray(sex, dtype=np.int64) * (4 * _DAY_SPAN) + (
+        np.clip(np.asarray(day, dtype=np.int64), -_DAY_SPAN + 1, _DAY_SPAN - 1) + _DAY_SPAN)
+    return key
+
+
+def _postings(codes: npt.NDArray[np.integer[Any]], positions: I64, n: int) -> I64:
+    keep = codes >= 0
+    return distinct(codes[keep].astype(np.int64) * n + positions[keep])
+
+
+def distinct(values: I64) -> I64:
+    """Sorted distinct values (``np.unique`` by a sort: its hashing is slower on these keys)."""
+    out = np.sort(values)
+    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+
+
+def distinct_inverse(values: I64) -> tuple[I64, I64]:
+    """Sorted distinct values and each value's position among them."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    new = np.r_[True, ordered[1:] != ordered[:-1]] if ordered.size else np.zeros(0, dtype=bool)
+    inverse = np.empty(values.size, dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    return ordered[new], inverse
+
+
+def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> CellIndex | None:
+    """The :class:`CellIndex` of prepared data (``None`` when its count table would be too large)."""
+    d = prep.candidates
+    n = len(d)
+    precise = d.birth_known & (d.birth_lo == d.birth_hi)
+    pos = np.flatnonzero(precise).astype(np.int64)
+    day = d.birth_lo[pos].astype(np.int64)
+    sex = d.sex[pos].astype(np.int64)
+    new_run = np.r_[True, (day[1:] != day[:-1]) | (sex[1:] != sex[:-1]) | (pos[1:] != pos[:-1] + 1)] \
+        if pos.size else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(new_run)
+    run_start = pos[starts]
+    run_stop = np.r_[pos[starts[1:] - 1] + 1, pos[-1] + 1] if pos.size else np.zeros(0, dtype=np.int64)
+    run_day = day[starts]
+    run_sex = sex[starts]
+    sex_runs = tuple((int(np.searchsorted(run_sex, s, "left")), int(np.searchsorted(run_sex, s, "right")))
+                     for s in (0, 1, 2))
+    regions = prep.regions
+    late_days, years_late = cspec.late_registration_days
+    delay = d.event_lo.astype(np.int64) - d.birth_hi
+    registration_known = d.event_known & d.birth_known
+    delay_level = np.where(registration_known, (delay + 1 > late_days).astype(np.int8)
+                           + (delay + 1 > years_late).astype(np.int8), -1).astype(np.int8)
+    late = registration_known & (delay >= bspec.late_days)
+    attributes = np.stack([
+        (d.given >= 0).any(axis=1), (d.surname >= 0).any(axis=1), regions.level[d.region_id] > 0,
+        regions.province[d.region_id].astype(np.int64) // 10_000, delay_level.astype(np.int64) + 1,
+        d.birth_md >= 0, late,
+    ]).astype(np.int64)[:, pos]
+    key = np.zeros(pos.size, dtype=np.int64)
+    for row, width in zip(attributes, (2, 2, 2, PROVINCES, 4, 2, 2), strict=True):
+        key = key * width + row
+    codes, uniques = pd.factorize(key, sort=True)
+    n_classes = int(uniques.size)
+    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > _MAX_CELLS:
+        return None
+    cls = np.full(n, -1, dtype=np.int32)
+    cls[pos] = codes
+    run_of = np.cumsum(new_run) - 1
+    run_of_position = np.full(n, -1, dtype=np.int32)
+    run_of_position[pos] = run_of
+    counts = np.bincount(run_of * n_classes + codes, minlength=run_start.size * n_classes)
+    cum = np.zeros((run_start.size + 1, n_classes), dtype=np.int32)
+    np.cumsum(counts.reshape(run_start.size, n_classes), axis=0, out=cum[1:])
+    decode = np.asarray(uniques, dtype=np.int64)
+    fields = []
+    for width in (2, 2, 2, PROVINCES, 4, 2, 2)[::-1]:
+        fields.append(decode % width)
+        decode = decode // width
+    is_late, birthday_known, delay_plus, province, place_known, has_surname, has_given = fields
+    slots = d.given.shape[1]
+    slot_pos = np.repeat(pos[None, :], slots, axis=0).ravel()
+    id_codes = distinct(d.id_county[pos][d.id_county[pos] > 0].astype(np.int64))
+    id_code_of = np.searchsorted(id_codes, d.id_county[pos]) if id_codes.size else np.zeros(pos.size, np.int64)
+    id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
+    postings = {
+        "given": _postings(d.given[pos].T.ravel(), slot_pos, n),
+        "surname": _postings(d.surname[pos].T.ravel(), slot_pos, n),
+        "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
+        "id_county": _postings(id_code_of, pos, n),
+        "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
+        "registered_late": pos[delay_level[pos] >= 1],
+        "marked": pos[d.marks[pos] != 0],
+    }
+    late_postings = {name: values[late[values % n]] for name, values in postings.items()}
+    return CellIndex(
+        run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=day_key(run_sex, run_day),
+        sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late,
+        cum=cum, has_given=has_given.astype(bool), has_surname=has_surname.astype(bool),
+        place_known=place_known.astype(bool), province=province, delay_level=(delay_plus - 1).astype(np.int8),
+        birthday_known=birthday_known.astype(bool), is_late=is_late.astype(bool),
+        given_postings=postings["given"], surname_postings=postings["surname"], place_postings=postings["place"],
+        id_county_postings=postings["id_county"], id_county_codes=id_codes, birthday_postings=postings["birthday"],
+        registered_late=postings["registered_late"], marked=postings["marked"], late_postings=late_postings,
+    )
+
+
+# -- exact sums of counted terms ---------------------------------------------------------------------
+
+_COUNT_BLOCK = 1 << 18  # cells per bincount: each part below 2**34, so a bin's float64 sum stays exact
+
+
+def counted_factor_sums(group: I64, score: F32, count: I64, n_groups: int) -> list[int]:
+    """Per group, ``sum(count * 2**score) * 2**OFFSET`` exactly: :func:`reunite.matching.exact.factor_sums`
+    of every score repeated ``count`` times, without repeating them.
+
+    >>> from reunite.matching.exact import factor_sums
+    >>> s = np.array([3.0, -1.25, 0.1], dtype=np.float32)
+    >>> counted_factor_sums(np.array([0, 0, 1]), s, np.array([2, 5, 3]), 2) == factor_sums(
+    ...     np.array([0, 0, 0, 0, 0, 0, 0, 1, 1, 1]), np.repeat(s, [2, 5, 3]), 2)
+    True
+    """
+    totals = [0] * n_groups
+    for first in range(0, group.shape[0], _COUNT_BLOCK):
+        block = slice(first, first + _COUNT_BLOCK)
+        _add_counted(totals, group[block], score[block], count[block])
+    return totals
+
+
+def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
+    if not group.shape[0]:
+        return
+    terms = np.exp2(np.clip(np.asarray(score, dtype=np.float64), -SCORE_LIMIT, SCORE_LIMIT))
+    mantissa, exponent = np.frexp(terms)
+    whole = (mantissa * float(1 << 53)).astype(np.int64)  # the 53-bit mantissa, exactly
+    lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
+    occupied, key = distinct_inverse(group.astype(np.int64) * width + (exponent - lowest))
+    count = count.astype(np.int64)
+    parts = []
+    for i in range(3):
+        m_part = ((whole >> (18 * i)) & ((1 << 18) - 1)).astype(np.float64)
+        for j in range(2):
+            c_part = ((count >> (16 * j)) & ((1 << 16) - 1)).astype(np.float64)
+            sums = np.bincount(key, weights=m_part * c_part, minlength=occupied.size).astype(np.int64)
+            parts.append((18 * i + 16 * j, sums.tolist()))
+    owner, place = np.divmod(occupied, width)
+    shift = place + lowest - 53 + OFFSET
+    for b, (g, k) in enumerate(zip(owner.tolist(), shift.tolist(), strict=True)):
+        value = 0
+        for offset, sums in parts:
+            value += sums[b] << offset
+        totals[g] += value << k

@@ -1,0 +1,159 @@
+"""Pruned screening (windows counted by cells, reunite.matching.prune) equals exhaustive screening: the
+same ranked rows, scores, reasons, pair counts and probabilities, whatever the model and the data."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reunite.matching.cells import counted_factor_sums
+from reunite.matching.exact import factor_sums
+from reunite.matching.kinds import CASE_KINDS
+from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prune import prunable
+from reunite.matching.spec import BlockingSpec
+from reunite.normalize import RecordTable
+from reunite.pipeline import load_side, screen
+from reunite.synth import generate
+
+COMPARED = ("case_id", "rank", "person_id", "score", "probability", "case_probability", "reasons", "name",
+            "pairs_compared", "_case_rest")
+
+
+def _roughen(table: RecordTable, rng: np.random.Generator) -> RecordTable:
+    """Some births known only to the year or not at all, some sexes unknown, some places unknown."""
+    n = len(table)
+    lo, hi, known = table.birth_lo.copy(), table.birth_hi.copy(), table.birth_known.copy()
+    year = rng.random(n) < 0.1
+    hi[year] = lo[year] + 364
+    gone = rng.random(n) < 0.03
+    known[gone] = False
+    sex = table.sex.copy()
+    sex[rng.random(n) < 0.05] = 0
+    level = table.region_level.copy()
+    level[rng.random(n) < 0.05] = 0
+    return dataclasses.replace(table, birth_lo=lo, birth_hi=hi, birth_known=known, sex=sex, region_level=level)
+
+
+@functools.cache
+def _data(seed: int, rough: bool) -> tuple[RecordTable, RecordTable]:
+    data = generate(40, 3000, seed=seed)
+    cases = load_side(pd.DataFrame(data.cases), "cases")
+    candidates = load_side(pd.DataFrame(data.candidates), "candidates")
+    if rough:
+        rng = np.random.default_rng(seed)
+        cases, candidates = _roughen(cases, rng), _roughen(candidates, rng)
+    return cases, candidates
+
+
+def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool) -> FellegiSunter:
+    """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
+    ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign)."""
+    base = default_model()
+    spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
+        base.spec, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
+        birthday_min_gap_days=int(rng.integers(1, 800)), timeline_grace_days=int(rng.integers(0, 2000)),
+        registration_soon_days=int(rng.integers(1, 2000)))
+    model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
+    sizes = spec.n_levels()
+
+    def draw() -> list[np.ndarray]:
+        out = []
+        for size in sizes:
+            if style == "flat":
+                p = np.ones(size)
+            elif style == "steps":
+                p = np.exp2(rng.integers(-3, 4, size).astype(np.float64))
+            else:
+                p = rng.dirichlet(np.full(size, 0.7)) + 1e-3
+            out.append(p / p.sum())
+        return out
+
+    model.u_ = [np.ones(s) / s for s in sizes] if style != "random" else draw()
+    model.m_ = draw()
+    model.lambda_ = 0.01
+    if kinds:
+        model.kind_m_ = {kind: draw() for kind in CASE_KINDS}
+    return model
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.sampled_from([3, 5]),
+    rough=st.booleans(),
+    style=st.sampled_from(["flat", "steps", "random"]),
+    tf_adjust=st.booleans(),
+    kinds=st.booleans(),
+    top_k=st.integers(1, 25),
+    late=st.booleans(),
+    excluded=st.integers(0, 30),
+    model_seed=st.integers(0, 2**32 - 1),
+)
+def test_pruned_screen_equals_exhaustive_screen(
+    seed: int, rough: bool, style: str, tf_adjust: bool, kinds: bool, top_k: int, late: bool, excluded: int,
+    model_seed: int,
+) -> None:
+    cases, candidates = _data(seed, rough)
+    rng = np.random.default_rng(model_seed)
+    model = _random_model(rng, style, tf_adjust, kinds)
+    blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"),
+                                                        birth_margin_days=int(rng.integers(200, 1500)))
+    pairs = [(str(cases.ids[rng.integers(len(cases))]), str(candidates.ids[rng.integers(len(candidates))]))
+             for _ in range(excluded)]
+    # DNA-excluded pairs inside the windows too: a case's best candidates
+    whole = screen(cases, candidates, model=model, fit_to_data=False, top_k=top_k, blocking=blocking, prune=False)
+    pairs += list(zip(whole.columns["case_id"][::7].tolist(), whole.columns["person_id"][::7].tolist(), strict=True))
+    pruned = screen(cases, candidates, model=model, fit_to_data=False, top_k=top_k, blocking=blocking,
+                    exclude=pairs, prune=True)
+    exhaustive = screen(cases, candidates, model=model, fit_to_data=False, top_k=top_k, blocking=blocking,
+                        exclude=pairs, prune=False)
+    assert pruned.pairs_compared == exhaustive.pairs_compared
+    for name in COMPARED:
+        assert pruned.columns[name].tolist() == exhaustive.columns[name].tolist(), name
+    np.testing.assert_allclose(pruned.columns["probability"].astype(float),
+                               exhaustive.columns["probability"].astype(float), rtol=0, atol=1e-9)
+    if style != "flat":
+        assert pruned.pairs_scored <= exhaustive.pairs_scored
+
+
+def test_pruning_scores_few_pairs_with_the_shipped_model() -> None:
+    cases, candidates = _data(3, False)
+    pruned = screen(cases, candidates, model=default_model(), fit_to_data=False, top_k=10)
+    exhaustive = screen(cases, candidates, model=default_model(), fit_to_data=False, top_k=10, prune=False)
+    assert exhaustive.pairs_scored == exhaustive.pairs_compared
+    assert pruned.pairs_scored * 3 < exhaustive.pairs_compared
+    assert pruned.to_pandas().equals(exhaustive.to_pandas())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.floats(-60, 60, width=32), st.integers(1, 5000)), max_size=60))
+def test_counted_sums_equal_the_sums_of_repeated_terms(cells: list[tuple[int, float, int]]) -> None:
+    group = np.array([g for g, _, _ in cells], dtype=np.int64)
+    score = np.array([s for _, s, _ in cells], dtype=np.float32)
+    count = np.array([c for _, _, c in cells], dtype=np.int64)
+    assert counted_factor_sums(group, score, count, 5) == factor_sums(np.repeat(group, count),
+                                                                      np.repeat(score, count), 5)
+
+
+def test_windows_without_candidates_known_to_the_day_are_counted_as_empty() -> None:
+    cases = pd.DataFrame({"case_id": ["c1", "c2", "c3"], "name": ["王小红", "", "李强"], "sex": ["女", "男", ""],
+                          "birth_date": ["1960-03-02", "1991", ""], "missing_date": ["1961", "1993-05-06", ""]})
+    people = pd.DataFrame({"person_id": ["p1", "p2", "p3"], "name": ["王小红", "赵强", "李强"], "sex": ["F", "F", "M"],
+                           "birth_date": ["2001-05-20", "1991", "1988-01-01"], "registration_date": ["2005", "", ""]})
+    for chosen in (cases, cases.iloc[:1]):  # c1 alone: no window holds a candidate known to the day
+        pruned = screen(chosen, people, top_k=2, fit_to_data=False)
+        exhaustive = screen(chosen, people, top_k=2, fit_to_data=False, prune=False)
+        assert pruned.to_pandas().equals(exhaustive.to_pandas())
+        assert pruned.pairs_compared == exhaustive.pairs_compared
+
+
+def test_only_windows_that_come_first_are_counted() -> None:
+    assert prunable(BlockingSpec())
+    assert prunable(BlockingSpec(passes=("birth_window", "given_pinyin")))
+    assert not prunable(BlockingSpec(passes=("given_pinyin", "birth_window")))
+    assert not prunable(BlockingSpec(passes=("birth_window", "given_pinyin", "late_window")))
