@@ -533,7 +533,8 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     changes = merge.row_changes(look.states, merged_states, prior)
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
-    results = _result_rows({c: s for c, s in after.items() if c in in_full}, prior, reasons)
+    full_states = {c: s for c, s in after.items() if c in in_full}
+    results = _result_rows(full_states, prior, reasons)
     results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
                  "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
     fitted_json = new_model.to_dict() if new_model is not None else None
@@ -542,7 +543,8 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
         replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave, rescale=changes.rescale,
+        leave=changes.leave,
+        log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
         bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},

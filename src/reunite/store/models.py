@@ -24,6 +24,9 @@ Tables
 ``fitted_models``
     Models fitted by full re-screens (JSON), with the base model and configuration they came
     from; incremental runs score with the newest (added by revision 0003).
+``case_totals``
+    Per case, what its probabilities need besides its stored rows (revision 0005), and the factor
+    that gives each current top-k row its probability (revision 0006).
 ``case_bounds``
     Per case, the (score, person) rank of the best candidate its current top-k may lack: every
     candidate not stored ranks after it; no row means the current top-k holds the case's whole
@@ -249,7 +252,8 @@ class CaseTotal(Base):
 
     ``pairs``: candidates compared with the case (DNA-excluded pairs not counted); ``rest``: the sum
     of ``2**score`` over those compared candidates that are not among its current top-k rows;
-    ``exclusions``: a digest of the persons DNA had excluded for the case when they were counted.
+    ``exclusions``: a digest of the persons DNA had excluded for the case when they were counted;
+    ``log_factor`` (revision 0006): the case's posterior factor, see :mod:`reunite.store.results`.
     """
 
     __tablename__ = "case_totals"
@@ -259,6 +263,9 @@ class CaseTotal(Base):
     rest: Mapped[float] = mapped_column(Float, nullable=False)
     exclusions: Mapped[str] = mapped_column(Text, nullable=False)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
+    # added by revision 0006: a current top-k row's probability is min(1, 2**(log_factor + score));
+    # None (totals stored before it): the rows' stored probabilities hold
+    log_factor: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditEntry(Base):

@@ -69,10 +69,11 @@ from reunite.store.records import (
 from reunite.store.results import (
     TOPK_SELECT,
     TopKRow,
+    fix_probabilities,
+    leave_rows,
     parse_result_rows,
     rank_key,
     rank_rows,
-    reweigh_rows,
     write_results,
 )
 
@@ -409,6 +410,10 @@ class Store:
         top_k:
             Keep at most this many rows per case in the current top-k (``None``: keep all).
 
+        The cases these rows touch keep the probabilities given here: their re-screen totals are
+        dropped (their next re-screen screens them in full), and the derived probabilities of
+        their rows that stay are written into them first (see :mod:`reunite.store.results`).
+
         Raises
         ------
         InputError
@@ -423,6 +428,7 @@ class Store:
         try:
             with self._sessions.begin() as session:
                 _running(session, run_id, "save_results")
+                fix_probabilities(session, results, replace, rescored)
                 touched = write_results(session, run_id, results, replace=replace, rescored=rescored,
                                         top_k=top_k)
                 self._audit(session, "save_results", run_id=run_id,
@@ -439,7 +445,9 @@ class Store:
     def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
         """The merged current top-k (all cases, or those in ``case_ids``), by case then rank.
 
-        A case's rows rank by score (high first), then person id: the matcher's own order.
+        A case's rows rank by score (high first), then person id: the matcher's own order. A row's
+        probability is derived from its case's factor when the case has one (revision 0006, see
+        :mod:`reunite.store.results`).
         """
         with self._sessions() as session:
             connection = session.connection()
@@ -506,7 +514,7 @@ class Store:
         bounds: Mapping[str, Bound | None] | None = None,
         totals: Mapping[str, CaseTotals] | None = None,
         leave: Sequence[tuple[str, str]] = (),
-        rescale: Sequence[tuple[str, float]] = (),
+        log_factors: Mapping[str, float | None] | None = None,
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -515,10 +523,11 @@ class Store:
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
-        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), deletes
-        the top-k rows ``(case, person)`` in ``leave``, multiplies the probabilities of the rows of
-        each case in ``rescale`` ``(case, factor)`` by its factor, sets
-        the run's ``model_version`` when given, and finishes the run; then releases the run lock.
+        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`) with
+        each case's ``log_factors`` (its rows' probabilities are ``2**(log_factor + score)``,
+        derived when read: :mod:`reunite.store.results`), deletes the top-k rows
+        ``(case, person)`` in ``leave``, sets the run's ``model_version`` when given, and
+        finishes the run; then releases the run lock.
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
 
@@ -546,11 +555,11 @@ class Store:
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
-                reweigh_rows(session, leave, rescale)  # before the rows that enter: a person may leave and enter
+                leave_rows(session, leave)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
-                write_totals(session, run_id, totals or {})
+                write_totals(session, run_id, totals or {}, log_factors)
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
