@@ -54,6 +54,7 @@ from reunite.i18n import Language, text
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
@@ -230,6 +231,34 @@ class _Pairs:
     def deltas(self) -> dict[str, merge.Delta]:
         """Per case with a pair: its ranked rows, and its other pairs summed (:class:`merge.Delta`)."""
         return {c: merge.Delta(tuple(self.by_case[c]), rest, n) for c, (n, rest) in self.totals().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _DeltaPairs:
+    """A night's delta screen of some cases against one side of the night's candidates, looked at
+    twice: every case with its best few rows (``first``), and the cases those few do not settle
+    again with their best ``2 * top_k`` (``second``; see :func:`_delta_side`)."""
+
+    first: _Pairs
+    second: _Pairs | None
+
+    @property
+    def pairs(self) -> int:
+        """Pairs compared by both looks."""
+        return self.first.pairs + (self.second.pairs if self.second is not None else 0)
+
+    def deltas(self) -> dict[str, merge.Delta]:
+        found = self.first.deltas()
+        if self.second is not None:
+            found.update(self.second.deltas())
+        return found
+
+    def reasons(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        if self.second is None:
+            return self.first.reasons(keys)
+        again = self.second.by_case
+        return {**self.first.reasons([k for k in keys if k[0] not in again]),
+                **self.second.reasons([k for k in keys if k[0] in again])}
 
 
 def _screen_pairs(cases: RawTable | RecordTable, candidates: RawTable | RecordTable, model: FellegiSunter,
@@ -507,7 +536,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     reasons: dict[tuple[str, str], str] = {}
     pairs = screened_delta = 0
     in_full = set(look.in_full)
-    fresh: _Pairs | None = None
+    fresh: _DeltaPairs | None = None
     if look.kind == "incremental":
         assert model is not None
         delta = sorted(set(look.open_ids) - in_full)
@@ -556,10 +585,10 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
 
 
 def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str],
-                 progress: bool) -> tuple[_Pairs | None, _Pairs | None]:
+                 progress: bool) -> tuple[_DeltaPairs | None, _DeltaPairs | None]:
     """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
-    new and changed candidates' new versions, scored with the stored fitted model: each case's best
-    ``2 * top_k`` of each, the others summed (:meth:`_Pairs.deltas`)."""
+    new and changed candidates' new versions, scored with the stored fitted model
+    (:func:`_delta_side`)."""
     assert look.fitted is not None
     changed = look.candidates.changed_ids
     if not delta or look.candidates.table is None:
@@ -567,12 +596,47 @@ def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence
     delta_cases = load_side(_table(store.read_rows("cases", delta), "cases", "stored cases"), "cases")
     gone = None
     if changed:
-        old_versions = _table(store.read_rows("candidates", changed), "candidates", "stored candidates")
-        gone = _screen_pairs(delta_cases, old_versions, look.fitted, settings.blocking, look.excluded,
-                             settings.depth)
-    fresh = _screen_pairs(delta_cases, look.candidates.table, look.fitted, settings.blocking, look.excluded,
-                          settings.depth, progress)
-    return gone, fresh
+        old_versions = load_side(_table(store.read_rows("candidates", changed), "candidates", "stored candidates"),
+                                 "candidates")
+        gone = _delta_side(delta_cases, old_versions, look, settings, False)
+    return gone, _delta_side(delta_cases, look.candidates.table, look, settings, progress)
+
+
+FIRST_LOOK = 4
+"""Rows kept per case on a delta screen's first look (see :func:`_delta_side`)."""
+
+
+def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settings: _Settings,
+                progress: bool) -> _DeltaPairs | None:
+    """The cases' pairs with one side of the night's candidates, as :class:`merge.Delta` needs them:
+    each case's rows must hold every pair that ranks at or above its bound (every pair when it has
+    none), the others are summed.
+
+    A night's 1% of the candidates rarely puts more than one pair above a case's bound (its
+    ``2 * top_k``-th best of all candidates), so every case is first screened keeping its best
+    :data:`FIRST_LOOK` rows (the kept rows' posteriors, reasons and bookkeeping are most of a delta
+    screen's cost per case); a case whose last kept row may still rank at or above its bound (it
+    scores at least the bound's score) and that compared more pairs than it kept is screened again
+    keeping its best ``2 * top_k``. Rows not kept score at most the last kept one, so every row left
+    out of a case ranks after its bound: the merge gives what one look at the best ``2 * top_k``
+    would have given.
+    """
+    assert look.fitted is not None
+    model, blocking, excluded, depth = look.fitted, settings.blocking, look.excluded, settings.depth
+    first = _screen_pairs(cases, candidates, model, blocking, excluded, min(FIRST_LOOK, depth), progress)
+    if first is None:
+        return None
+    again = set()
+    for case_id, (pairs, _) in first.totals().items():
+        rows = first.by_case[case_id]
+        bound = look.states[case_id].bound
+        if pairs > len(rows) and (bound is None or min(s for s, _ in rows) >= bound[0]):
+            again.add(case_id)
+    second = None
+    if again:
+        index = [i for i, case_id in enumerate(cases.ids.tolist()) if case_id in again]
+        second = _screen_pairs(take_records(cases, index), candidates, model, blocking, excluded, depth)
+    return _DeltaPairs(first, second)
 
 
 def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[str], progress: bool) -> tuple[
