@@ -47,7 +47,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from reunite import merge
+from reunite import merge, stored_records
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, ConfigError
 from reunite.i18n import Language, text
@@ -537,10 +537,11 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     pairs = screened_delta = 0
     in_full = set(look.in_full)
     fresh: _DeltaPairs | None = None
+    normalized: dict[str, str] = {}  # normalized records of cases to keep
     if look.kind == "incremental":
         assert model is not None
         delta = sorted(set(look.open_ids) - in_full)
-        gone, fresh = _delta_pairs(store, look, settings, delta, progress)
+        gone, fresh, normalized = _delta_pairs(store, look, settings, delta, progress)
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
         merged, unknown = merge.merge_delta(
             look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
@@ -550,8 +551,9 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         screened_delta = len(delta) - len(unknown)
     new_model = None
     if in_full:
-        full_states, full_reasons, model, new_model, full_pairs = _screen_in_full(
+        full_states, full_reasons, model, new_model, full_pairs, full_normalized = _screen_in_full(
             store, look, settings, in_full, progress)
+        normalized.update(full_normalized)
         after.update(full_states)
         reasons.update(full_reasons)
         pairs += full_pairs
@@ -574,6 +576,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
         leave=changes.leave,
         log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
+        normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
         bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
@@ -584,22 +587,49 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     return _Done(version, pairs, len(in_full), screened_delta, gained)
 
 
-def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str],
-                 progress: bool) -> tuple[_DeltaPairs | None, _DeltaPairs | None]:
+def _stored_cases(store: Store, ids: Collection[str]) -> tuple[RecordTable, dict[str, str]]:
+    """The stored cases ``ids``, normalized: their stored normalized records where those stand for
+    a new normalization (:mod:`reunite.stored_records`), the others normalized again; and the
+    records of the latter, to keep."""
+    rows = store.read_rows("cases", ids)
+    kept = store.normalized_cases(ids)
+    mark = stored_records.fingerprint()
+    usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
+    report = IngestReport(source="stored cases", read=len(rows))
+    tables: list[RecordTable] = []
+    again = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark]
+    if usable:
+        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report)
+        hold = stored_records.dates_hold(decoded, usable)
+        if hold.all():
+            tables.append(decoded)
+        else:
+            tables.append(take_records(decoded, np.flatnonzero(hold)))
+            again += [r for r, ok in zip(usable, hold.tolist(), strict=True) if not ok]
+    fresh: dict[str, str] = {}
+    if again:
+        normalized = load_side(_table(again, "cases", "stored cases"), "cases")
+        fresh = dict(zip(normalized.ids.tolist(), stored_records.encode(normalized), strict=True))
+        tables.append(normalized)
+    return (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]), fresh
+
+
+def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str], progress: bool
+                 ) -> tuple[_DeltaPairs | None, _DeltaPairs | None, dict[str, str]]:
     """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
     new and changed candidates' new versions, scored with the stored fitted model
-    (:func:`_delta_side`)."""
+    (:func:`_delta_side`); and the normalized records of the cases that had to be normalized again."""
     assert look.fitted is not None
     changed = look.candidates.changed_ids
     if not delta or look.candidates.table is None:
-        return None, None
-    delta_cases = load_side(_table(store.read_rows("cases", delta), "cases", "stored cases"), "cases")
+        return None, None, {}
+    delta_cases, normalized = _stored_cases(store, delta)
     gone = None
     if changed:
         old_versions = load_side(_table(store.read_rows("candidates", changed), "candidates", "stored candidates"),
                                  "candidates")
         gone = _delta_side(delta_cases, old_versions, look, settings, False)
-    return gone, _delta_side(delta_cases, look.candidates.table, look, settings, progress)
+    return gone, _delta_side(delta_cases, look.candidates.table, look, settings, progress), normalized
 
 
 FIRST_LOOK = 4
@@ -640,9 +670,10 @@ def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settin
 
 
 def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[str], progress: bool) -> tuple[
-        dict[str, CaseState], dict[tuple[str, str], str], FellegiSunter, FellegiSunter | None, int]:
+        dict[str, CaseState], dict[tuple[str, str], str], FellegiSunter, FellegiSunter | None, int, dict[str, str]]:
     """Screen ``cases`` against every candidate (fitting a model first when the run refits): their
-    states from that screen, the reasons of their rows, the model, the new fitted model, pairs."""
+    states from that screen, the reasons of their rows, the model, the new fitted model, pairs, and
+    the cases' normalized records (:mod:`reunite.stored_records`)."""
     case_rows = _table(_overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
                        "cases", "stored cases")
     all_candidates = _table(_overlay(store.read_rows("candidates"), look.candidates, None), "candidates",
@@ -666,7 +697,8 @@ def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[s
                                                   look.exclusions.get(case_id, merge.NO_EXCLUSIONS))
     if scored is not None:
         reasons = scored.reasons(scored.at.keys())
-    return states, reasons, model, new_model, scored.pairs if scored is not None else 0
+    normalized = dict(zip(case_table.ids.tolist(), stored_records.encode(case_table), strict=True))
+    return states, reasons, model, new_model, scored.pairs if scored is not None else 0, normalized
 
 
 def _result_rows(states: Mapping[str, CaseState], prior: float,

@@ -8,7 +8,8 @@ Tables
 ``cases`` / ``candidates``
     Every canonical column of the data contract as text, a SHA-256 of the row (``content_hash``)
     to detect changes, and the runs that first saw and last changed the row. Cases also have
-    ``closed`` (set when DNA confirms a candidate).
+    ``closed`` (set when DNA confirms a candidate) and, since revision 0007, their normalized
+    record (``normalized``, ``normalized_with``: :mod:`reunite.stored_records`).
 ``runs``
     One row per screening run: when, status, what configuration, model, package and seed, the
     input counts, full or incremental, and who ran it, so a night can be replayed.
@@ -113,6 +114,9 @@ class Case(Base):
     first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     updated_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     closed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # added by revision 0007: the normalized record (reunite.stored_records) and what made it
+    normalized: Mapped[str | None] = mapped_column(Text)
+    normalized_with: Mapped[str | None] = mapped_column(String(64))
 
 
 class Candidate(Base):

@@ -65,6 +65,7 @@ from reunite.store.records import (
     prepare_rows,
     table_of,
     upsert_rows,
+    write_normalized,
 )
 from reunite.store.results import (
     TOPK_SELECT,
@@ -226,6 +227,25 @@ class Store:
             for part in dna.chunks(sorted(set(ids))):
                 found.update(fetch_tuples(connection, query.where(id_column.in_(part))))
             return found
+
+    def normalized_cases(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """``(fingerprint, text)`` of the stored normalized record of each case in ``ids`` that has
+        one (written by :meth:`commit_run`; see :mod:`reunite.stored_records`).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> store.normalized_cases(["C1"])
+        {}
+        """
+        table = table_of(Case)
+        query = select(table.c.case_id, table.c.normalized_with, table.c.normalized)
+        found: dict[str, tuple[str, str]] = {}
+        with self._sessions() as session:
+            connection = session.connection()
+            for part in dna.chunks(sorted(set(ids))):
+                chosen = query.where(table.c.case_id.in_(part), table.c.normalized.is_not(None))
+                found.update((c, (w, t)) for c, w, t in fetch_tuples(connection, chosen))
+        return found
 
     def last_run_id(self) -> int | None:
         """Id of the newest run, whatever its status (``None`` before the first)."""
@@ -515,6 +535,8 @@ class Store:
         totals: Mapping[str, CaseTotals] | None = None,
         leave: Sequence[tuple[str, str]] = (),
         log_factors: Mapping[str, float | None] | None = None,
+        normalized_cases: Mapping[str, str] | None = None,
+        normalized_with: str = "",
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -526,8 +548,9 @@ class Store:
         :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`) with
         each case's ``log_factors`` (its rows' probabilities are ``2**(log_factor + score)``,
         derived when read: :mod:`reunite.store.results`), deletes the top-k rows
-        ``(case, person)`` in ``leave``, sets the run's ``model_version`` when given, and
-        finishes the run; then releases the run lock.
+        ``(case, person)`` in ``leave``, keeps the ``normalized_cases`` (case id -> text, made by
+        the code whose fingerprint is ``normalized_with``: :meth:`normalized_cases`), sets the run's
+        ``model_version`` when given, and finishes the run; then releases the run lock.
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
 
@@ -552,6 +575,7 @@ class Store:
                 run = _running(session, run_id, "commit_run")
                 for side, rows in prepared.items():
                     done[side] = upsert_rows(session, side, rows, run_id)
+                write_normalized(session, normalized_cases or {}, normalized_with)
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
