@@ -13,6 +13,7 @@ import socket
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
@@ -73,7 +74,6 @@ from reunite.store.results import (
     fix_probabilities,
     leave_rows,
     parse_result_rows,
-    rank_key,
     rank_rows,
     write_results,
 )
@@ -497,8 +497,10 @@ class Store:
                 chosen = query if part is None else query.where(table.c.case_id.in_(part))
                 for case_id, score, person_id in fetch_tuples(connection, chosen):
                     found.setdefault(case_id, []).append((score, person_id))
-        for keys in found.values():
-            keys.sort(key=lambda k: rank_key(*k))
+        by_person, by_score = itemgetter(1), itemgetter(0)
+        for keys in found.values():  # rank_key order, by two stable sorts on C-level keys
+            keys.sort(key=by_person)
+            keys.sort(key=by_score, reverse=True)
         return found
 
     def fitted_model(self) -> StoredModel | None:
