@@ -16,8 +16,9 @@ candidates that rank at or above its bound (all of them when there is no bound).
 screens give, for each case not screened in full, its pairs with the new versions of the new and
 changed candidates (``fresh``) and with the changed candidates' *old* versions, scored again from
 the stored rows with the same fitted model, so each is the very score that was counted (``gone``);
-each as a :class:`Delta`: the best ``depth`` pairs, the others as a count and a Bayes-factor sum
-(the matcher's per-case sum outside its kept rows, :func:`reunite.matching.rank.outside_sums`).
+each as a :class:`Delta`: its best pairs -- at least every one that ranks at or above the bound --,
+the others as a count and a Bayes-factor sum (the matcher's per-case sum outside its kept rows,
+:func:`reunite.matching.rank.outside_sums`).
 By the invariant, the stored rows of changed persons are among ``gone.rows``, and everything in
 ``gone.rest`` was in ``rest``. :func:`merge_case` then
 
@@ -155,9 +156,11 @@ def exact(rows: Sequence[Bound], bound: Bound | None, top_k: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class Delta:
     """A case's pairs with one side of a night's candidates (the new versions, or the changed
-    candidates' old ones): its best ``rows`` (score, person) -- at least every pair that may rank
-    among the case's best ``depth`` --, and the other pairs summed: ``rest``, the sum of their Bayes
-    factors. ``pairs`` counts them all, rows included."""
+    candidates' old ones): its best ``rows`` (score, person) -- at least every pair that ranks at
+    or above the case's bound (every pair when it has none; the nightly screen keeps a few and
+    looks again where those may not be all, :func:`reunite.rescreen._delta_side`) --, and the other
+    pairs summed: ``rest``, the sum of their Bayes factors. ``pairs`` counts them all, rows
+    included."""
 
     rows: tuple[Bound, ...] = ()
     rest: float = 0.0

@@ -577,7 +577,9 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         leave=changes.leave,
         log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
         normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
-        bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
+        bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
+                if c in in_full or c not in look.states or look.states[c].bound != s.bound},
+        totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
     )
