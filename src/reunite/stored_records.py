@@ -76,7 +76,8 @@ def encode(table: RecordTable) -> list[str]:
     """Each record of ``table`` as JSON text: its per-record fields, its names and its flags.
 
     >>> from reunite.ingest import read_table
-    >>> raw = read_table(pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "birth_date": ["1988年5月"]}), "cases")
+    >>> raw = read_table(pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"],
+    ...                                "birth_date": ["1988年5月"]}), "cases")
     >>> table = normalize(raw)
     >>> decode(encode(table), "cases", table.report).birth_hi.tolist() == table.birth_hi.tolist()
     True
