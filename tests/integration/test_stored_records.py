@@ -44,8 +44,8 @@ def _normalized_now(store: Store, case_ids: list[str]) -> RecordTable:
     return normalize(read_table(frame, "cases", label="stored cases"))
 
 
-def test_a_full_run_keeps_every_case_normalized_as_normalize_gives_it() -> None:
-    with Store.open("sqlite://") as store:
+def test_a_full_run_keeps_every_case_normalized_as_normalize_gives_it(db_url: str) -> None:
+    with Store.open(db_url) as store:
         rescreen(store, cases=CASES, candidates=CANDIDATES.iloc[:600], top_k=TOP_K)
         ids = sorted(CASES["case_id"])
         kept = store.normalized_cases(ids)
@@ -57,8 +57,8 @@ def test_a_full_run_keeps_every_case_normalized_as_normalize_gives_it() -> None:
         assert stored_records.dates_hold(got, store.read_rows("cases", ids)).all()
 
 
-def test_a_changed_case_loses_its_record_and_the_night_keeps_the_new_one() -> None:
-    with Store.open("sqlite://") as store:
+def test_a_changed_case_loses_its_record_and_the_night_keeps_the_new_one(db_url: str) -> None:
+    with Store.open(db_url) as store:
         rescreen(store, cases=CASES, candidates=CANDIDATES.iloc[:600], top_k=TOP_K)
         cases = CASES.copy()
         case_id = str(cases.loc[0, "case_id"])
@@ -72,11 +72,11 @@ def test_a_changed_case_loses_its_record_and_the_night_keeps_the_new_one() -> No
 
 
 @pytest.mark.parametrize("stale", ["fingerprint", "dates"])
-def test_a_record_that_no_longer_stands_for_a_new_normalization_is_normalized_again(stale: str) -> None:
+def test_a_record_that_no_longer_stands_for_a_new_normalization_is_normalized_again(db_url: str, stale: str) -> None:
     """Another normalizer's record (fingerprint), or one whose dates read differently today (a date
     reaching the day it was made is clipped to that day): the night normalizes the case again,
     screens with that, and keeps the new record."""
-    with Store.open("sqlite://") as store:
+    with Store.open(db_url) as store:
         rescreen(store, cases=CASES, candidates=CANDIDATES.iloc[:600], top_k=TOP_K)
         ids = sorted(CASES["case_id"])
         kept = store.normalized_cases(ids)
@@ -105,8 +105,8 @@ def test_a_record_that_no_longer_stands_for_a_new_normalization_is_normalized_ag
         assert ranking == [(r.case_id, r.rank, r.person_id, r.score) for r in store.current_topk()]
 
 
-def test_a_0006_store_upgraded_normalizes_its_cases_once_and_keeps_them(tmp_path: object) -> None:
-    url = f"sqlite:///{tmp_path}/old.db"
+def test_a_0006_store_upgraded_normalizes_its_cases_once_and_keeps_them(db_url: str) -> None:
+    url = db_url
     with Store.open(url) as store:
         rescreen(store, cases=CASES, candidates=CANDIDATES.iloc[:600], top_k=TOP_K)
     engine = create_store_engine(url)
