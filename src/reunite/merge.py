@@ -16,8 +16,9 @@ candidates that rank at or above its bound (all of them when there is no bound).
 screens give, for each case not screened in full, its pairs with the new versions of the new and
 changed candidates (``fresh``) and with the changed candidates' *old* versions, scored again from
 the stored rows with the same fitted model, so each is the very score that was counted (``gone``);
-each as a :class:`Delta`: the best ``depth`` pairs, the others as a count and a Bayes-factor sum
-(the matcher's per-case sum outside its kept rows, :func:`reunite.matching.rank.outside_sums`).
+each as a :class:`Delta`: its best pairs -- at least every one that ranks at or above the bound --,
+the others as a count and a Bayes-factor sum (the matcher's per-case sum outside its kept rows,
+:func:`reunite.matching.rank.outside_sums`).
 By the invariant, the stored rows of changed persons are among ``gone.rows``, and everything in
 ``gone.rest`` was in ``rest``. :func:`merge_case` then
 
@@ -36,8 +37,10 @@ probabilities' denominator is at least ``1 - prior``, so a posterior moves by at
 ``(prior/N) * error(rest) / (1 - prior)``: below 1e-9 while a case's ``2 * top_k``-th candidate
 scores under about 30 bits (in the synthetic benchmark data it scores under 10). The large terms
 -- the stored rows -- are exact: a strong candidate that changes or leaves takes its exact term
-with it. Scores are float32 values stored as float64: exact. The stored probability of a row that
-stays is rescaled by one factor per case (:func:`row_changes`), a few ulps per night.
+with it. Scores are float32 values stored as float64: exact. A row's probability is
+``2**(log_factor + score)`` with one factor per case (:func:`log_factor`), stored with the case's
+totals and recomputed from its state after every change, so a row that stays is never rescaled
+(no error builds up over nights).
 
 When too many stored rows leave for the first ``top_k`` to be known (:func:`merge_case` returns
 ``None``), or a case is new, changed, has no totals (stored before revision 0005), or its DNA
@@ -65,6 +68,7 @@ __all__ = [
     "delta_of",
     "exact",
     "exclusion_digest",
+    "log_factor",
     "merge_case",
     "merge_delta",
     "posteriors",
@@ -152,9 +156,11 @@ def exact(rows: Sequence[Bound], bound: Bound | None, top_k: int) -> bool:
 @dataclass(frozen=True, slots=True)
 class Delta:
     """A case's pairs with one side of a night's candidates (the new versions, or the changed
-    candidates' old ones): its best ``rows`` (score, person) -- at least every pair that may rank
-    among the case's best ``depth`` --, and the other pairs summed: ``rest``, the sum of their Bayes
-    factors. ``pairs`` counts them all, rows included."""
+    candidates' old ones): its best ``rows`` (score, person) -- at least every pair that ranks at
+    or above the case's bound (every pair when it has none; the nightly screen keeps a few and
+    looks again where those may not be all, :func:`reunite.rescreen._delta_side`) --, and the other
+    pairs summed: ``rest``, the sum of their Bayes factors. ``pairs`` counts them all, rows
+    included."""
 
     rows: tuple[Bound, ...] = ()
     rest: float = 0.0
@@ -291,6 +297,17 @@ def posteriors(state: CaseState, prior: float) -> tuple[list[float], float]:
     return probabilities, float(np.exp2(log_factor + log_total))
 
 
+def log_factor(state: CaseState, prior: float) -> float | None:
+    """The case's posterior factor: each stored row's probability is ``2**(log_factor + score)``
+    (as :func:`posteriors` gives it); ``None`` for a case that compared no candidate.
+
+    >>> state = CaseState(((10.0, "P1"), (0.0, "P2")), None, 2, 0.0, NO_EXCLUSIONS)
+    >>> round(2 ** (log_factor(state, 0.5) + 10.0), 3) == round(posteriors(state, 0.5)[0][0], 3)
+    True
+    """
+    return _log_factor(state, prior)[0] if state.pairs > 0 else None
+
+
 def _log_factor(state: CaseState, prior: float) -> tuple[float, float]:
     """``log2((prior/N) / denominator)`` -- a row's posterior is ``2**(this + score)`` -- and the
     log2 of the case's Bayes-factor sum."""
@@ -308,15 +325,13 @@ def _log_factor(state: CaseState, prior: float) -> tuple[float, float]:
 @dataclass(frozen=True, slots=True)
 class RowChanges:
     """How a night changes the stored rows of merged cases: rows that ``enter`` (case, rank,
-    person, score, probability), rows that ``leave`` (case, person), and per case the factor that
-    turns the stored probability of each row that stays into its new one (``rescale``: case,
-    factor). A row's posterior is ``2**(log_factor + score)`` with one ``log_factor`` per case, so
-    one factor per case does it: a rescaled probability is within a few ulps per night of the
-    recomputed one."""
+    person, score, probability), rows that ``leave`` (case, person), and each case's new
+    :func:`log_factor` (``log_factors``): a row's probability is ``2**(log_factor + score)``, so
+    the rows that stay need no write."""
 
     enter: list[tuple[str, int, str, float, float]]
     leave: list[tuple[str, str]]
-    rescale: list[tuple[str, float]]
+    log_factors: dict[str, float | None]
 
 
 def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState], prior: float) -> RowChanges:
@@ -325,30 +340,25 @@ def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState],
     >>> old = {"c1": CaseState(((5.0, "P1"), (3.0, "P2")), None, 2, 0.0, NO_EXCLUSIONS)}
     >>> new = {"c1": CaseState(((5.0, "P1"), (4.0, "P3")), None, 3, 0.0, NO_EXCLUSIONS)}
     >>> changes = row_changes(old, new, 0.5)
-    >>> [r[:4] for r in changes.enter], changes.leave, [c for c, _ in changes.rescale]
+    >>> [r[:4] for r in changes.enter], changes.leave, list(changes.log_factors)
     ([('c1', 2, 'P3', 4.0)], [('c1', 'P2')], ['c1'])
-    >>> p_old, p_new = posteriors(old["c1"], 0.5)[0][0], posteriors(new["c1"], 0.5)[0][0]
-    >>> abs(p_old * changes.rescale[0][1] - p_new) < 1e-15
+    >>> abs(2 ** (changes.log_factors["c1"] + 5.0) - posteriors(new["c1"], 0.5)[0][0]) < 1e-15
     True
     """
     enter: list[tuple[str, int, str, float, float]] = []
     leave: list[tuple[str, str]] = []
-    rescale: list[tuple[str, float]] = []
+    factors: dict[str, float | None] = {}
     for case_id, state in sorted(after.items()):
         was = before.get(case_id)
         old = {p: s for s, p in was.rows} if was is not None else {}
-        log_factor, _ = _log_factor(state, prior)
+        factor = factors[case_id] = log_factor(state, prior)
         now = set()
-        stays = False
         for rank, (score, person_id) in enumerate(state.rows, 1):
             now.add(person_id)
-            if old.get(person_id) == score:
-                stays = True
-            else:
+            if old.get(person_id) != score:
                 if person_id in old:
                     leave.append((case_id, person_id))  # re-scored: its old row goes first
-                enter.append((case_id, rank, person_id, score, float(np.exp2(log_factor + score))))
+                enter.append((case_id, rank, person_id, score,
+                              float(np.exp2(factor + score)) if factor is not None else 0.0))
         leave += [(case_id, p) for p in old if p not in now]
-        if stays and was is not None:
-            rescale.append((case_id, float(np.exp2(log_factor - _log_factor(was, prior)[0]))))
-    return RowChanges(enter, leave, rescale)
+    return RowChanges(enter, leave, factors)

@@ -48,13 +48,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from reunite import merge
+from reunite import merge, stored_records
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, ConfigError
 from reunite.i18n import Language, text
 from reunite.ingest import IngestReport, RawTable, TableSource, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
@@ -234,6 +235,34 @@ class _Pairs:
     def deltas(self) -> dict[str, merge.Delta]:
         """Per case with a pair: its ranked rows, and its other pairs summed (:class:`merge.Delta`)."""
         return {c: merge.Delta(tuple(self.by_case[c]), rest, n) for c, (n, rest) in self.totals().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _DeltaPairs:
+    """A night's delta screen of some cases against one side of the night's candidates, looked at
+    twice: every case with its best few rows (``first``), and the cases those few do not settle
+    again with their best ``2 * top_k`` (``second``; see :func:`_delta_side`)."""
+
+    first: _Pairs
+    second: _Pairs | None
+
+    @property
+    def pairs(self) -> int:
+        """Pairs compared by both looks."""
+        return self.first.pairs + (self.second.pairs if self.second is not None else 0)
+
+    def deltas(self) -> dict[str, merge.Delta]:
+        found = self.first.deltas()
+        if self.second is not None:
+            found.update(self.second.deltas())
+        return found
+
+    def reasons(self, keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        if self.second is None:
+            return self.first.reasons(keys)
+        again = self.second.by_case
+        return {**self.first.reasons([k for k in keys if k[0] not in again]),
+                **self.second.reasons([k for k in keys if k[0] in again])}
 
 
 def _screen_pairs(cases: RawTable | RecordTable, candidates: RawTable | RecordTable, model: FellegiSunter,
@@ -511,11 +540,12 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     reasons: dict[tuple[str, str], str] = {}
     pairs = screened_delta = 0
     in_full = set(look.in_full)
-    fresh: _Pairs | None = None
+    fresh: _DeltaPairs | None = None
+    normalized: dict[str, str] = {}  # normalized records of cases to keep
     if look.kind == "incremental":
         assert model is not None
         delta = sorted(set(look.open_ids) - in_full)
-        gone, fresh = _delta_pairs(store, look, settings, delta, progress)
+        gone, fresh, normalized = _delta_pairs(store, look, settings, delta, progress)
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
         merged, unknown = merge.merge_delta(
             look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
@@ -525,8 +555,9 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         screened_delta = len(delta) - len(unknown)
     new_model = None
     if in_full:
-        full_states, full_reasons, model, new_model, full_pairs = _screen_in_full(
+        full_states, full_reasons, model, new_model, full_pairs, full_normalized = _screen_in_full(
             store, look, settings, in_full, progress)
+        normalized.update(full_normalized)
         after.update(full_states)
         reasons.update(full_reasons)
         pairs += full_pairs
@@ -537,7 +568,8 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     changes = merge.row_changes(look.states, merged_states, prior)
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
-    results = _result_rows({c: s for c, s in after.items() if c in in_full}, prior, reasons)
+    full_states = {c: s for c, s in after.items() if c in in_full}
+    results = _result_rows(full_states, prior, reasons)
     results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
                  "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
     fitted_json = new_model.to_dict() if new_model is not None else None
@@ -546,8 +578,12 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
         replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave, rescale=changes.rescale,
-        bounds={c: s.bound for c, s in after.items()}, totals={c: s.totals for c, s in after.items()},
+        leave=changes.leave,
+        log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
+        normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
+        bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
+                if c in in_full or c not in look.states or look.states[c].bound != s.bound},
+        totals={c: s.totals for c, s in after.items()},
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
     )
@@ -557,30 +593,93 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     return _Done(version, pairs, len(in_full), screened_delta, gained)
 
 
-def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str],
-                 progress: bool) -> tuple[_Pairs | None, _Pairs | None]:
+def _stored_cases(store: Store, ids: Collection[str]) -> tuple[RecordTable, dict[str, str]]:
+    """The stored cases ``ids``, normalized: their stored normalized records where those stand for
+    a new normalization (:mod:`reunite.stored_records`), the others normalized again; and the
+    records of the latter, to keep."""
+    rows = store.read_rows("cases", ids)
+    kept = store.normalized_cases(ids)
+    mark = stored_records.fingerprint()
+    usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
+    report = IngestReport(source="stored cases", read=len(rows))
+    tables: list[RecordTable] = []
+    again = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark]
+    if usable:
+        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report)
+        hold = stored_records.dates_hold(decoded, usable)
+        if hold.all():
+            tables.append(decoded)
+        else:
+            tables.append(take_records(decoded, np.flatnonzero(hold)))
+            again += [r for r, ok in zip(usable, hold.tolist(), strict=True) if not ok]
+    fresh: dict[str, str] = {}
+    if again:
+        normalized = load_side(_table(again, "cases", "stored cases"), "cases")
+        fresh = dict(zip(normalized.ids.tolist(), stored_records.encode(normalized), strict=True))
+        tables.append(normalized)
+    return (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]), fresh
+
+
+def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence[str], progress: bool
+                 ) -> tuple[_DeltaPairs | None, _DeltaPairs | None, dict[str, str]]:
     """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
-    new and changed candidates' new versions, scored with the stored fitted model: each case's best
-    ``2 * top_k`` of each, the others summed (:meth:`_Pairs.deltas`)."""
+    new and changed candidates' new versions, scored with the stored fitted model
+    (:func:`_delta_side`); and the normalized records of the cases that had to be normalized again."""
     assert look.fitted is not None
     changed = look.candidates.changed_ids
     if not delta or look.candidates.table is None:
-        return None, None
-    delta_cases = load_side(_table(store.read_rows("cases", delta), "cases", "stored cases"), "cases")
+        return None, None, {}
+    delta_cases, normalized = _stored_cases(store, delta)
     gone = None
     if changed:
-        old_versions = _table(store.read_rows("candidates", changed), "candidates", "stored candidates")
-        gone = _screen_pairs(delta_cases, old_versions, look.fitted, settings.blocking, look.excluded,
-                             settings.depth)
-    fresh = _screen_pairs(delta_cases, look.candidates.table, look.fitted, settings.blocking, look.excluded,
-                          settings.depth, progress)
-    return gone, fresh
+        old_versions = load_side(_table(store.read_rows("candidates", changed), "candidates", "stored candidates"),
+                                 "candidates")
+        gone = _delta_side(delta_cases, old_versions, look, settings, False)
+    return gone, _delta_side(delta_cases, look.candidates.table, look, settings, progress), normalized
+
+
+FIRST_LOOK = 4
+"""Rows kept per case on a delta screen's first look (see :func:`_delta_side`)."""
+
+
+def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settings: _Settings,
+                progress: bool) -> _DeltaPairs | None:
+    """The cases' pairs with one side of the night's candidates, as :class:`merge.Delta` needs them:
+    each case's rows must hold every pair that ranks at or above its bound (every pair when it has
+    none), the others are summed.
+
+    A night's 1% of the candidates rarely puts more than one pair above a case's bound (its
+    ``2 * top_k``-th best of all candidates), so every case is first screened keeping its best
+    :data:`FIRST_LOOK` rows (the kept rows' posteriors, reasons and bookkeeping are most of a delta
+    screen's cost per case); a case whose last kept row may still rank at or above its bound (it
+    scores at least the bound's score) and that compared more pairs than it kept is screened again
+    keeping its best ``2 * top_k``. Rows not kept score at most the last kept one, so every row left
+    out of a case ranks after its bound: the merge gives what one look at the best ``2 * top_k``
+    would have given.
+    """
+    assert look.fitted is not None
+    model, blocking, excluded, depth = look.fitted, settings.blocking, look.excluded, settings.depth
+    first = _screen_pairs(cases, candidates, model, blocking, excluded, min(FIRST_LOOK, depth), progress)
+    if first is None:
+        return None
+    again = set()
+    for case_id, (pairs, _) in first.totals().items():
+        rows = first.by_case[case_id]
+        bound = look.states[case_id].bound
+        if pairs > len(rows) and (bound is None or min(s for s, _ in rows) >= bound[0]):
+            again.add(case_id)
+    second = None
+    if again:
+        index = [i for i, case_id in enumerate(cases.ids.tolist()) if case_id in again]
+        second = _screen_pairs(take_records(cases, index), candidates, model, blocking, excluded, depth)
+    return _DeltaPairs(first, second)
 
 
 def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[str], progress: bool) -> tuple[
-        dict[str, CaseState], dict[tuple[str, str], str], FellegiSunter, FellegiSunter | None, int]:
+        dict[str, CaseState], dict[tuple[str, str], str], FellegiSunter, FellegiSunter | None, int, dict[str, str]]:
     """Screen ``cases`` against every candidate (fitting a model first when the run refits): their
-    states from that screen, the reasons of their rows, the model, the new fitted model, pairs."""
+    states from that screen, the reasons of their rows, the model, the new fitted model, pairs, and
+    the cases' normalized records (:mod:`reunite.stored_records`)."""
     case_rows = _table(_overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
                        "cases", "stored cases")
     all_candidates = _table(_overlay(store.read_rows("candidates"), look.candidates, None), "candidates",
@@ -604,7 +703,8 @@ def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[s
                                                   look.exclusions.get(case_id, merge.NO_EXCLUSIONS))
     if scored is not None:
         reasons = scored.reasons(scored.at.keys())
-    return states, reasons, model, new_model, scored.pairs if scored is not None else 0
+    normalized = dict(zip(case_table.ids.tolist(), stored_records.encode(case_table), strict=True))
+    return states, reasons, model, new_model, scored.pairs if scored is not None else 0, normalized
 
 
 def _result_rows(states: Mapping[str, CaseState], prior: float,

@@ -144,3 +144,16 @@ def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: P
     assert len(set(configs)) == len(configs)
     table = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "labelled_m" in table and "worst r@10" in table and "other_province" in table
+
+
+def test_side_by_side_nightly_benchmark_runs(tmp_path: Path) -> None:
+    """bench_rescreen_ab.py, small, with this very code as the "before" version too."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_rescreen_ab.py"), "--before", str(ROOT / "src"),
+         "--sizes", "40x2000", "--repeat", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    for name in ("before", "after"):
+        assert f"40x2000 {name} night 1: wall" in completed.stdout
+        assert f"40x2000 {name}: full CPU" in completed.stdout

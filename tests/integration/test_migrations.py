@@ -85,7 +85,7 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
 
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == head_revision() == "0005"
+        assert store.schema_revision() == head_revision() == "0007"
         assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
         assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
         assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
@@ -189,10 +189,64 @@ def test_revision_0005_adds_case_totals_and_a_store_without_them_screens_each_ca
     finally:
         engine.dispose()
     with Store.open(db_url) as store:
-        assert store.schema_revision() == "0005" and store.case_totals() == {}
+        assert store.schema_revision() == "0007" and store.case_totals() == {}
         report = rescreen(store, candidates=people, top_k=2)
         assert (report.kind, report.cases_screened_all, report.cases_screened_delta) == ("incremental", 2, 0)
         assert sorted(store.case_totals()) == ["C1", "C2"]
+
+
+def _downgrade(engine: sa.Engine, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def test_revision_0006_derives_probabilities_from_one_factor_per_case_and_upgrades_a_0005_store(
+        db_url: str) -> None:
+    """0006 stores one posterior factor per case instead of rescaling every stored row. A store made
+    at 0005 (rows holding their probabilities) reads the same after the upgrade, and its nights then
+    end as one full run would; going back to 0005 writes the derived probabilities into the rows."""
+    import pandas as pd
+
+    from reunite.rescreen import rescreen
+
+    cases = pd.DataFrame({"case_id": ["C1", "C2"], "name": ["王小红", "李强"], "sex": ["F", "M"],
+                          "birth_date": ["1988", "1990"]})
+    people = pd.DataFrame({"person_id": [f"P{i}" for i in range(12)], "name": ["王小红", "李强", "王晓红"] * 4,
+                           "sex": ["F", "M", "F"] * 4,
+                           "birth_date": ["1988-05-01", "1990-02-03", "1988-07-01"] * 4})
+
+    def rows(store: Store) -> list[tuple[str, int, str, float]]:
+        return [(r.case_id, r.rank, r.person_id, r.probability) for r in store.current_topk()]
+
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases, candidates=people.iloc[:6], top_k=2)
+        rescreen(store, cases=cases, candidates=people.iloc[:9], top_k=2)  # a night: factors move
+        before = rows(store)
+        factors = sorted(store.case_totals())
+    assert factors == ["C1", "C2"] and before
+    engine = create_store_engine(db_url)
+    try:
+        _downgrade(engine, "0005")
+        with engine.connect() as connection:
+            assert "log_factor" not in {c["name"] for c in sa.inspect(connection).get_columns("case_totals")}
+            stored = connection.execute(sa.text("SELECT case_id, person_id, probability FROM current_topk")).all()
+        derived = {(c, p): v for c, _, p, v in before}
+        assert {(c, p): v for c, p, v in stored} == pytest.approx(derived, abs=1e-15)
+    finally:
+        engine.dispose()
+    with Store.open(db_url) as store:  # the 0005 store, upgraded
+        assert store.schema_revision() == "0007"
+        assert [r[:3] for r in rows(store)] == [r[:3] for r in before]
+        assert [r[3] for r in rows(store)] == pytest.approx([r[3] for r in before], abs=1e-15)
+        assert rescreen(store, cases=cases, candidates=people, top_k=2).kind == "incremental"
+        night = rows(store)
+        rescreen(store, top_k=2, full=True, refit=False)
+        full = rows(store)
+    assert [r[:3] for r in night] == [r[:3] for r in full]
+    assert [r[3] for r in night] == pytest.approx([r[3] for r in full], abs=1e-9)
 
 
 def test_models_match_the_head_revision(db_url: str) -> None:
@@ -219,6 +273,6 @@ def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == "0005"
+        assert store.schema_revision() == "0007"
     finally:
         store.close()

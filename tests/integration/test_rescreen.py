@@ -345,3 +345,35 @@ def test_first_run_with_candidates_only_screens_nothing_and_later_cases_get_a_fu
     assert (first.kind, first.pairs_compared, store.fitted_model()) == ("full", 0, None)
     assert rescreen(store, cases=cases, top_k=2).kind == "full"
     assert [(r.case_id, r.person_id) for r in store.current_topk()] == [("c1", "p1")]
+
+
+def test_a_night_that_puts_many_candidates_above_a_cases_bound_merges_as_one_full_run(
+    store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """A delta screen first keeps a few rows per case (rescreen.FIRST_LOOK); a case whose night puts
+    more of its pairs than that at or above its bound -- new candidates as strong as its best, and
+    several of its stored best candidates changed at once -- must be looked at again with its best
+    2 * top_k, or the merge would sum strong pairs into the rest instead of ranking them."""
+    from reunite.rescreen import FIRST_LOOK
+
+    cases, candidates = data
+    rescreen(store, cases=cases.iloc[:20], candidates=candidates.iloc[:2700], top_k=TOP_K)
+    bounds = store.case_bounds()
+    case_id = next(c for c in sorted(bounds) if sum(r.case_id == c for r in store.current_topk()) == 2 * TOP_K)
+    best = [r.person_id for r in store.current_topk([case_id])][:2 * FIRST_LOOK]
+    rows = candidates.set_index("person_id")
+    twins = rows.loc[best[:FIRST_LOOK + 2]].reset_index()  # as strong as the case's best: above its bound
+    twins["person_id"] = [f"TWIN{i}" for i in range(len(twins))]
+    night = candidates.iloc[:2700].copy()
+    edited = night["person_id"].isin(best[FIRST_LOOK - 2:])  # FIRST_LOOK + 2 stored rows change at once
+    night.loc[edited, "registration_date"] = "2003-06-01"
+    report = rescreen(store, cases=cases.iloc[:20], candidates=pd.concat([night, twins], ignore_index=True),
+                      top_k=TOP_K)
+    assert (report.kind, report.new_candidates, report.changed_candidates) == (
+        "incremental", FIRST_LOOK + 2, FIRST_LOOK + 2)
+    assert report.cases_screened_all == 0  # every case merged
+    incremental = ranked(store)
+    stored = {r.person_id for r in store.current_topk([case_id])}
+    assert stored >= {f"TWIN{i}" for i in range(FIRST_LOOK + 2)}
+    rescreen(store, top_k=TOP_K, full=True, refit=False)
+    assert_same_ranking(incremental, ranked(store))

@@ -326,3 +326,34 @@ def test_begin_run_rejects_unknown_kind(store: Store) -> None:
     assert store.lock_holder() is None
     with store.engine.connect() as connection:
         assert connection.scalar(select(func.count()).select_from(Run)) == 0
+
+
+def test_save_results_by_hand_keeps_the_derived_probabilities_and_drops_the_case_totals(db_url: str) -> None:
+    """Rows a person saves by hand into a re-screened case: the rows that stay keep their current
+    (derived) probability, the given rows keep theirs, and the case loses its totals, so its next
+    re-screen screens it in full instead of merging into totals that no longer describe its rows."""
+    import pandas as pd
+
+    from reunite.rescreen import rescreen
+
+    cases = pd.DataFrame({"case_id": ["C1", "C2"], "name": ["王小红", "李强"], "sex": ["F", "M"],
+                          "birth_date": ["1988", "1990"]})
+    people = pd.DataFrame({"person_id": [f"P{i}" for i in range(9)], "name": ["王小红", "李强", "王晓红"] * 3,
+                           "sex": ["F", "M", "F"] * 3,
+                           "birth_date": ["1988-05-01", "1990-02-03", "1988-07-01"] * 3})
+    with Store.open(db_url) as store:
+        rescreen(store, cases=cases, candidates=people.iloc[:6], top_k=2)
+        rescreen(store, cases=cases, candidates=people, top_k=2)  # the factors move; rows that stay are not rewritten
+        before = {(r.case_id, r.person_id): r.probability for r in store.current_topk()}
+        c1 = [p for c, p in before if c == "C1"]
+        newcomer = next(p for p in people["person_id"] if p not in c1)
+        run = store.begin_run("incremental", "by hand", "m", None, {})
+        store.save_results(run, [{"case_id": "C1", "rank": 1, "person_id": newcomer, "score": 99.0,
+                                  "probability": 0.25}], replace_cases=[], top_k=None)
+        store.finish_run(run)
+        after = {(r.case_id, r.person_id): r.probability for r in store.current_topk()}
+        assert after == {**before, ("C1", newcomer): 0.25}
+        assert sorted(store.case_totals()) == ["C2"]
+        report = rescreen(store, cases=cases, candidates=people, top_k=2)
+        assert (report.kind, report.cases_screened_all) == ("incremental", 1)
+        assert sorted(store.case_totals()) == ["C1", "C2"]

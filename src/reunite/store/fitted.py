@@ -107,10 +107,13 @@ def read_totals(session: Session) -> dict[str, CaseTotals]:
     return {c: CaseTotals(int(n), float(r), str(e)) for c, n, r, e in fetch_tuples(session.connection(), query)}
 
 
-def write_totals(session: Session, run_id: int, totals: Mapping[str, CaseTotals]) -> None:
-    """Set the totals of the cases in ``totals``."""
+def write_totals(session: Session, run_id: int, totals: Mapping[str, CaseTotals],
+                 log_factors: Mapping[str, float | None] | None = None) -> None:
+    """Set the totals of the cases in ``totals``, each with its posterior factor from
+    ``log_factors`` (none: the rows' stored probabilities hold; see :mod:`reunite.store.results`)."""
     connection = session.connection()
+    factors = log_factors or {}
     for part in chunks(sorted(totals)):
         connection.execute(delete(_TOTALS).where(_TOTALS.c.case_id.in_(part)))
     bulk_insert(session, _TOTALS, [{"case_id": c, "pairs": t.pairs, "rest": t.rest, "exclusions": t.exclusions,
-                                    "run_id": run_id} for c, t in totals.items()])
+                                    "run_id": run_id, "log_factor": factors.get(c)} for c, t in totals.items()])

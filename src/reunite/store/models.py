@@ -8,7 +8,8 @@ Tables
 ``cases`` / ``candidates``
     Every canonical column of the data contract as text, a SHA-256 of the row (``content_hash``)
     to detect changes, and the runs that first saw and last changed the row. Cases also have
-    ``closed`` (set when DNA confirms a candidate).
+    ``closed`` (set when DNA confirms a candidate) and, since revision 0007, their normalized
+    record (``normalized``, ``normalized_with``: :mod:`reunite.stored_records`).
 ``runs``
     One row per screening run: when, status, what configuration, model, package and seed, the
     input counts, full or incremental, and who ran it, so a night can be replayed.
@@ -24,6 +25,9 @@ Tables
 ``fitted_models``
     Models fitted by full re-screens (JSON), with the base model and configuration they came
     from; incremental runs score with the newest (added by revision 0003).
+``case_totals``
+    Per case, what its probabilities need besides its stored rows (revision 0005), and the factor
+    that gives each current top-k row its probability (revision 0006).
 ``case_bounds``
     Per case, the (score, person) rank of the best candidate its current top-k may lack: every
     candidate not stored ranks after it; no row means the current top-k holds the case's whole
@@ -110,6 +114,9 @@ class Case(Base):
     first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     updated_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     closed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
+    # added by revision 0007: the normalized record (reunite.stored_records) and what made it
+    normalized: Mapped[str | None] = mapped_column(Text)
+    normalized_with: Mapped[str | None] = mapped_column(String(64))
 
 
 class Candidate(Base):
@@ -249,7 +256,8 @@ class CaseTotal(Base):
 
     ``pairs``: candidates compared with the case (DNA-excluded pairs not counted); ``rest``: the sum
     of ``2**score`` over those compared candidates that are not among its current top-k rows;
-    ``exclusions``: a digest of the persons DNA had excluded for the case when they were counted.
+    ``exclusions``: a digest of the persons DNA had excluded for the case when they were counted;
+    ``log_factor`` (revision 0006): the case's posterior factor, see :mod:`reunite.store.results`.
     """
 
     __tablename__ = "case_totals"
@@ -259,6 +267,9 @@ class CaseTotal(Base):
     rest: Mapped[float] = mapped_column(Float, nullable=False)
     exclusions: Mapped[str] = mapped_column(Text, nullable=False)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), nullable=False)
+    # added by revision 0006: a current top-k row's probability is min(1, 2**(log_factor + score));
+    # None (totals stored before it): the rows' stored probabilities hold
+    log_factor: Mapped[float | None] = mapped_column(Float)
 
 
 class AuditEntry(Base):

@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from typing import Any, cast, get_args
 
 from sqlalchemy import Table, bindparam, select, update
@@ -20,7 +21,7 @@ from reunite.store.models import Base, Candidate, Case
 
 __all__ = [
     "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "inputs_hash", "prepare_rows",
-    "table_of", "upsert_rows",
+    "table_of", "upsert_rows", "write_normalized",
 ]
 
 MODELS: dict[str, type[Case] | type[Candidate]] = {"cases": Case, "candidates": Candidate}
@@ -37,12 +38,17 @@ class UpsertResult:
 
 
 def content_hash(values: Sequence[str]) -> str:
-    """SHA-256 of a row's canonical values in column order (JSON, so no separator can collide).
+    """SHA-256 of a row's canonical values in column order (JSON, so no separator can collide):
+    the text of ``json.dumps(values, ensure_ascii=False)``, built without the encoder's per-call
+    overhead (a night hashes every row it stores).
 
     >>> content_hash(["C1", "王芳"]) == content_hash(["C1", "王芳"]) != content_hash(["C1", "王 芳"])
     True
+    >>> row = ["P1", '王"芳' + chr(92), chr(0) + " " + chr(0x2028), "😀", ""]
+    >>> content_hash(row) == hashlib.sha256(json.dumps(row, ensure_ascii=False).encode("utf-8")).hexdigest()
+    True
     """
-    return hashlib.sha256(json.dumps(list(values), ensure_ascii=False).encode("utf-8")).hexdigest()
+    return hashlib.sha256(("[" + ", ".join(map(encode_basestring, values)) + "]").encode("utf-8")).hexdigest()
 
 
 def inputs_hash(inputs: Mapping[str, Any]) -> str:
@@ -117,7 +123,17 @@ def upsert_rows(
     if changed:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
         table, id_col = table_of(model), COLUMNS[side][0]
         statement = update(table).where(table.c[id_col] == bindparam("_id"))
+        cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {}  # it was the old row's
         session.connection().execute(statement, [
-            {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id}
+            {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id, **cleared}
             for k in changed])
     return UpsertResult(new, changed, len(prepared) - len(new) - len(changed))
+
+
+def write_normalized(session: Session, texts: Mapping[str, str], fingerprint: str) -> None:
+    """Inside ``session``'s transaction: keep each case's normalized record (case id -> text)."""
+    if texts:
+        table = table_of(Case)
+        statement = update(table).where(table.c.case_id == bindparam("_id"))
+        session.connection().execute(statement, [{"_id": c, "normalized": t, "normalized_with": fingerprint}
+                                                 for c, t in texts.items()])

@@ -3,6 +3,15 @@
 The current top-k stores no rank (revision 0004): a case's rows rank by score (high first), then
 person id -- the matcher's own order, so a merged case ranks ties as one full run would. Merging a
 run's rows into a case therefore writes only the rows that enter and deletes only those that leave.
+
+Nor does it keep a row's current probability up to date (revision 0006): a case's posteriors are
+``2**(log_factor + score)`` with one ``log_factor`` per case (:func:`reunite.merge.posteriors`),
+stored with the case's totals, so a row's probability is derived when read
+(:func:`current_probability`) and a night that changes a case's totals writes one number, not
+every row. A row's stored ``probability`` is its probability when it was written; it is the
+current one only for a case whose totals have no factor (stored before revision 0006, or by
+:meth:`reunite.store.Store.save_results`, which fixes the derived probabilities of the cases it
+touches and drops their totals).
 """
 
 from __future__ import annotations
@@ -14,34 +23,37 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Float, Table, bindparam, case, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite.errors import InputError
 from reunite.store.db import bulk_insert, fetch_tuples
-from reunite.store.models import CurrentTopK, Result
+from reunite.store.models import CaseTotal, CurrentTopK, Result
 
 __all__ = [
     "RESULT_KEYS",
     "TOPK_SELECT",
     "TopKRow",
+    "current_probability",
+    "fix_probabilities",
+    "leave_rows",
     "parse_result_rows",
     "rank_key",
     "rank_rows",
-    "reweigh_rows",
     "write_results",
 ]
 
 RESULT_KEYS: tuple[str, ...] = ("case_id", "rank", "person_id", "score", "probability", "reasons")
 _TOPK = cast(Table, CurrentTopK.__table__)
 _RESULTS = cast(Table, Result.__table__)
+_TOTALS = cast(Table, CaseTotal.__table__)
 TOPK_SELECT = select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOPK.c.probability,
-                     _TOPK.c.reasons, _TOPK.c.run_id)
+                     _TOPK.c.reasons, _TOPK.c.run_id, _TOTALS.c.log_factor).select_from(
+    _TOPK.outerjoin(_TOTALS, _TOTALS.c.case_id == _TOPK.c.case_id))
 _BY_RANK = itemgetter(0, 1)  # of (-score, person_id, ...) tuples
 _DELETE_PAIR = delete(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p"))
-_SCALED = _TOPK.c.probability * bindparam("f", type_=Float)
-_RESCALE = update(_TOPK).where(_TOPK.c.case_id == bindparam("c")).values(
-    probability=case((_SCALED > 1.0, 1.0), else_=_SCALED))
+_SET_PROBABILITY = update(_TOPK).where(_TOPK.c.case_id == bindparam("c"), _TOPK.c.person_id == bindparam("p")
+                                       ).values(probability=bindparam("v"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,21 +104,34 @@ def rank_key(score: float, person_id: str) -> tuple[float, str]:
     return (-score, person_id)
 
 
-def rank_rows(rows: Iterable[Sequence[Any]]) -> list[TopKRow]:
-    """Rows ``(case_id, person_id, score, probability, reasons, run_id)`` as :class:`TopKRow`, by case
-    and rank; ranks are 1..n per case in :func:`rank_key` order.
+def current_probability(stored: float, score: float, log_factor: float | None) -> float:
+    """A current top-k row's probability: ``2**(log_factor + score)`` (at most 1) from its case's
+    factor, or the stored one when the case has none.
 
-    >>> [(r.case_id, r.rank, r.person_id) for r in rank_rows([("C1", "P2", 1.0, 0.1, "", 1),
-    ...                                                     ("C1", "P1", 3.0, 0.6, "", 1)])]
-    [('C1', 1, 'P1'), ('C1', 2, 'P2')]
+    >>> current_probability(0.3, 2.0, -3.0), current_probability(0.3, 2.0, None)
+    (0.5, 0.3)
+    """
+    return float(stored) if log_factor is None else min(1.0, 2.0 ** (float(log_factor) + float(score)))
+
+
+def rank_rows(rows: Iterable[Sequence[Any]]) -> list[TopKRow]:
+    """Rows ``(case_id, person_id, score, probability, reasons, run_id[, log_factor])`` as
+    :class:`TopKRow`, by case and rank; ranks are 1..n per case in :func:`rank_key` order, the
+    probability as :func:`current_probability` derives it.
+
+    >>> [(r.case_id, r.rank, r.person_id, r.probability) for r in rank_rows(
+    ...     [("C1", "P2", 1.0, 0.1, "", 1, -4.0), ("C1", "P1", 3.0, 0.6, "", 1, -4.0)])]
+    [('C1', 1, 'P1', 0.5), ('C1', 2, 'P2', 0.125)]
     """
     ordered = sorted(rows, key=lambda r: (r[0], -r[2], r[1]))
     ranked: list[TopKRow] = []
     rank, last = 0, None
-    for case_id, person_id, score, probability, reasons, run_id in ordered:
+    for case_id, person_id, score, probability, reasons, run_id, *factor in ordered:
         rank = rank + 1 if case_id == last else 1
         last = case_id
-        ranked.append(TopKRow(case_id, rank, person_id, float(score), float(probability), reasons, run_id))
+        ranked.append(TopKRow(case_id, rank, person_id, float(score),
+                              current_probability(probability, score, factor[0] if factor else None), reasons,
+                              run_id))
     return ranked
 
 
@@ -196,13 +221,29 @@ def write_results(
     return len(touched)
 
 
-def reweigh_rows(session: Session, leave: Sequence[tuple[str, str]], rescale: Sequence[tuple[str, float]]) -> None:
+def leave_rows(session: Session, leave: Sequence[tuple[str, str]]) -> None:
     """Inside ``session``'s transaction: delete the current top-k rows ``(case, person)`` in
-    ``leave``, and multiply the probability of every row of each case in ``rescale`` ``(case,
-    factor)`` by its factor (capped at 1); rows keep their reasons and the run that scored them.
-    Call it before inserting the rows that enter."""
-    connection = session.connection()
+    ``leave``. Call it before inserting the rows that enter (a person may leave and enter)."""
     if leave:
-        connection.execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
-    if rescale:
-        connection.execute(_RESCALE, [{"c": c, "f": f} for c, f in rescale])
+        session.connection().execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
+
+
+def fix_probabilities(session: Session, rows: Sequence[Mapping[str, Any]], replace: set[str],
+                      rescored: set[str]) -> None:
+    """Inside ``session``'s transaction, before :func:`write_results` merges ``rows`` by hand
+    (:meth:`reunite.store.Store.save_results`): every case those rows touch gets its current
+    derived probabilities written into its rows and loses its totals (they no longer describe its
+    rows; a re-screen then screens the case in full)."""
+    connection = session.connection()
+    touched = set(replace) | {str(r["case_id"]) for r in rows}
+    for part in _chunks(sorted(rescored)):
+        touched.update(connection.execute(select(_TOPK.c.case_id).where(_TOPK.c.person_id.in_(part))).scalars())
+    for part in _chunks(sorted(touched)):
+        query = (select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOTALS.c.log_factor)
+                 .join(_TOTALS, _TOTALS.c.case_id == _TOPK.c.case_id)
+                 .where(_TOPK.c.case_id.in_(part), _TOTALS.c.log_factor.is_not(None)))
+        derived = [{"c": c, "p": p, "v": current_probability(0.0, s, f)}
+                   for c, p, s, f in fetch_tuples(connection, query)]
+        if derived:
+            connection.execute(_SET_PROBABILITY, derived)
+        connection.execute(delete(_TOTALS).where(_TOTALS.c.case_id.in_(part)))

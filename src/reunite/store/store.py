@@ -13,6 +13,7 @@ import socket
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from importlib.metadata import PackageNotFoundError, version
+from operator import itemgetter
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
@@ -65,14 +66,15 @@ from reunite.store.records import (
     prepare_rows,
     table_of,
     upsert_rows,
+    write_normalized,
 )
 from reunite.store.results import (
     TOPK_SELECT,
     TopKRow,
+    fix_probabilities,
+    leave_rows,
     parse_result_rows,
-    rank_key,
     rank_rows,
-    reweigh_rows,
     write_results,
 )
 
@@ -225,6 +227,25 @@ class Store:
             for part in dna.chunks(sorted(set(ids))):
                 found.update(fetch_tuples(connection, query.where(id_column.in_(part))))
             return found
+
+    def normalized_cases(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
+        """``(fingerprint, text)`` of the stored normalized record of each case in ``ids`` that has
+        one (written by :meth:`commit_run`; see :mod:`reunite.stored_records`).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> store.normalized_cases(["C1"])
+        {}
+        """
+        table = table_of(Case)
+        query = select(table.c.case_id, table.c.normalized_with, table.c.normalized)
+        found: dict[str, tuple[str, str]] = {}
+        with self._sessions() as session:
+            connection = session.connection()
+            for part in dna.chunks(sorted(set(ids))):
+                chosen = query.where(table.c.case_id.in_(part), table.c.normalized.is_not(None))
+                found.update((c, (w, t)) for c, w, t in fetch_tuples(connection, chosen))
+        return found
 
     def last_run_id(self) -> int | None:
         """Id of the newest run, whatever its status (``None`` before the first)."""
@@ -409,6 +430,10 @@ class Store:
         top_k:
             Keep at most this many rows per case in the current top-k (``None``: keep all).
 
+        The cases these rows touch keep the probabilities given here: their re-screen totals are
+        dropped (their next re-screen screens them in full), and the derived probabilities of
+        their rows that stay are written into them first (see :mod:`reunite.store.results`).
+
         Raises
         ------
         InputError
@@ -423,6 +448,7 @@ class Store:
         try:
             with self._sessions.begin() as session:
                 _running(session, run_id, "save_results")
+                fix_probabilities(session, results, replace, rescored)
                 touched = write_results(session, run_id, results, replace=replace, rescored=rescored,
                                         top_k=top_k)
                 self._audit(session, "save_results", run_id=run_id,
@@ -439,7 +465,9 @@ class Store:
     def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
         """The merged current top-k (all cases, or those in ``case_ids``), by case then rank.
 
-        A case's rows rank by score (high first), then person id: the matcher's own order.
+        A case's rows rank by score (high first), then person id: the matcher's own order. A row's
+        probability is derived from its case's factor when the case has one (revision 0006, see
+        :mod:`reunite.store.results`).
         """
         with self._sessions() as session:
             connection = session.connection()
@@ -469,8 +497,10 @@ class Store:
                 chosen = query if part is None else query.where(table.c.case_id.in_(part))
                 for case_id, score, person_id in fetch_tuples(connection, chosen):
                     found.setdefault(case_id, []).append((score, person_id))
-        for keys in found.values():
-            keys.sort(key=lambda k: rank_key(*k))
+        by_person, by_score = itemgetter(1), itemgetter(0)
+        for keys in found.values():  # rank_key order, by two stable sorts on C-level keys
+            keys.sort(key=by_person)
+            keys.sort(key=by_score, reverse=True)
         return found
 
     def fitted_model(self) -> StoredModel | None:
@@ -506,7 +536,9 @@ class Store:
         bounds: Mapping[str, Bound | None] | None = None,
         totals: Mapping[str, CaseTotals] | None = None,
         leave: Sequence[tuple[str, str]] = (),
-        rescale: Sequence[tuple[str, float]] = (),
+        log_factors: Mapping[str, float | None] | None = None,
+        normalized_cases: Mapping[str, str] | None = None,
+        normalized_with: str = "",
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
     ) -> dict[Side, UpsertResult]:
@@ -515,10 +547,12 @@ class Store:
         Upserts ``cases`` and ``candidates`` (as :meth:`upsert`), stores ``fitted_model`` (JSON of
         ``FellegiSunter.to_dict()``, fitted from ``base_model_version`` under the run's config
         hash), saves ``results`` (as :meth:`save_results`), sets the case ``bounds`` (see
-        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`), deletes
-        the top-k rows ``(case, person)`` in ``leave``, multiplies the probabilities of the rows of
-        each case in ``rescale`` ``(case, factor)`` by its factor, sets
-        the run's ``model_version`` when given, and finishes the run; then releases the run lock.
+        :meth:`case_bounds`; ``None`` removes one) and ``totals`` (see :meth:`case_totals`) with
+        each case's ``log_factors`` (its rows' probabilities are ``2**(log_factor + score)``,
+        derived when read: :mod:`reunite.store.results`), deletes the top-k rows
+        ``(case, person)`` in ``leave``, keeps the ``normalized_cases`` (case id -> text, made by
+        the code whose fingerprint is ``normalized_with``: :meth:`normalized_cases`), sets the run's
+        ``model_version`` when given, and finishes the run; then releases the run lock.
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
 
@@ -543,14 +577,15 @@ class Store:
                 run = _running(session, run_id, "commit_run")
                 for side, rows in prepared.items():
                     done[side] = upsert_rows(session, side, rows, run_id)
+                write_normalized(session, normalized_cases or {}, normalized_with)
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
-                reweigh_rows(session, leave, rescale)  # before the rows that enter: a person may leave and enter
+                leave_rows(session, leave)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
-                write_totals(session, run_id, totals or {})
+                write_totals(session, run_id, totals or {}, log_factors)
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
