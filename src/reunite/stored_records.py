@@ -18,11 +18,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from importlib.metadata import PackageNotFoundError, version
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,30 +31,18 @@ from reunite.ingest import IngestReport, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import NameTable, RecordTable, normalize
 from reunite.normalize.dates import parse_dates
+from reunite.normalize.stored import normalizer_digest
 
 __all__ = ["concat", "dates_hold", "decode", "encode", "fingerprint"]
 
-_PACKAGE = Path(__file__).parent
 _NOT_PER_RECORD = ("side", "rows", "names", "report", "flags")
 
 
-@functools.cache
 def fingerprint() -> str:
-    """SHA-256 of what a normalized record depends on besides its row: the reader's and the
-    normalizer's code, the tables they read (regions, lunar months), and the pypinyin and reunite
-    versions."""
-    digest = hashlib.sha256()
-    files = sorted([*(_PACKAGE / "ingest").glob("*.py"), *(_PACKAGE / "normalize").glob("*.py"),
-                    *(_PACKAGE / "data").glob("*.tsv")])
-    for path in files:
-        digest.update(path.name.encode("utf-8"))
-        digest.update(path.read_bytes())
-    for package in ("pypinyin", "reunite"):
-        try:
-            digest.update(f"{package} {version(package)}".encode())
-        except PackageNotFoundError:  # a source tree never installed: the files above decide
-            digest.update(package.encode())
-    return digest.hexdigest()
+    """The digest of what a normalized record depends on besides its row -- the reader's and the
+    normalizer's code, the tables they read and the libraries they call -- shared with prepared
+    tables (:func:`reunite.normalize.stored.normalizer_digest`)."""
+    return normalizer_digest()
 
 
 @functools.cache
