@@ -62,8 +62,9 @@ def _fold(partials: list[ShardPartial], rng: np.random.Generator) -> ShardPartia
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.integers(1, 9), st.integers(0, 2**32 - 1), st.booleans())
-def test_any_split_merged_in_any_order_equals_the_whole(n_shards: int, seed: int, by_range: bool) -> None:
+@given(st.integers(1, 9), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+def test_any_split_merged_in_any_order_equals_the_whole(n_shards: int, seed: int, by_range: bool,
+                                                       prune: bool) -> None:
     cases, candidates, fitted, whole = _data()
     rng = np.random.default_rng(seed)
     if by_range:  # range partitions by (sex, birth day), as Spark makes them, with cases routed
@@ -79,10 +80,20 @@ def test_any_split_merged_in_any_order_equals_the_whole(n_shards: int, seed: int
         shard_cases = cases
         if by_range:
             shard_cases = take_records(cases, route_cases(cases, shard, fitted))
-        partials.append(score_shard(shard_cases, shard, fitted, top_k=TOP_K))
+        partials.append(score_shard(shard_cases, shard, fitted, top_k=TOP_K, prune=prune))
     got = _by_case(finish(_fold(partials, rng), fitted.prior))
     for name in COMPARED:
         assert got[name] == whole[name], name
+
+
+def test_a_shard_counts_most_window_pairs_instead_of_scoring_them() -> None:
+    cases, candidates, fitted, _ = _data()
+    shard = take_records(candidates, np.arange(0, len(candidates), 2))
+    pruned = score_shard(cases, shard, fitted, top_k=TOP_K)
+    every = score_shard(cases, shard, fitted, top_k=TOP_K, prune=False)
+    assert pruned.blocked == every.blocked == every.scored > 1000
+    assert pruned.scored < every.scored / 3
+    assert merge([pruned]).scored == pruned.scored
 
 
 def test_the_payload_of_final_rows_alone_equals_the_payload_scored_in_the_shards() -> None:

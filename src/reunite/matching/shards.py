@@ -39,10 +39,12 @@ import numpy.typing as npt
 
 from reunite._typing import F32, I64, B
 from reunite.errors import ConfigError
-from reunite.matching.blocking import case_birth_interval, plan
+from reunite.matching.blocking import case_birth_interval, counted_spans, plan
+from reunite.matching.cells import cell_index
 from reunite.matching.exact import posteriors_from_sums, term_sum, to_float
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared, prepare, sex_and_birth
+from reunite.matching.prune import prunable, score_span_pruned
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import pair_contributions, score_chunk
 from reunite.matching.spec import BlockingSpec
@@ -172,6 +174,7 @@ class ShardPartial:
     top_k: int
     payload: dict[str, npt.NDArray[Any]] = field(default_factory=dict)
     blocked: int = 0  # pairs blocking produced (DNA-excluded ones included)
+    scored: int = 0  # of those, pairs scored one by one (the rest were counted: exact pruning)
 
     def __len__(self) -> int:
         return int(self.case_id.shape[0])
@@ -210,7 +213,7 @@ def merge(partials: Iterable[ShardPartial]) -> ShardPartial:
             before = totals.get(case, (0, 0))
             totals[case] = (before[0] + pairs, before[1] + factor_sum)
     return ShardPartial(case_id[rows], person_id[rows], score[rows], totals, top_k, payload,
-                        sum(p.blocked for p in parts))
+                        sum(p.blocked for p in parts), sum(p.scored for p in parts))
 
 
 def finish(partial: ShardPartial, prior: float) -> dict[str, npt.NDArray[Any]]:
@@ -245,14 +248,15 @@ def finish(partial: ShardPartial, prior: float) -> dict[str, npt.NDArray[Any]]:
 def score_shard(
     cases: RecordTable, candidates: RecordTable, model: FellegiSunter, *, top_k: int,
     blocking: BlockingSpec | None = None, exclude: Iterable[tuple[str, str]] = (),
-    payload: bool = True,
+    payload: bool = True, prune: bool = True,
 ) -> ShardPartial:
     """Score every case against one shard of the candidates with a fitted model.
 
     The model's term frequencies (``frequencies_``, counted over the whole population) are used when
     it has them; otherwise the shard's own, which only a single shard holding every candidate makes
     equal to the whole's. ``payload`` adds the columns RANKED.csv shows of a candidate and the
-    reasons (formatted in the shard: only the kept rows travel).
+    reasons (formatted in the shard: only the kept rows travel). ``prune``: count rather than score
+    the pairs that cannot reach the shard's top k (the same partial; ``False`` scores every pair).
     """
     spec = blocking or BlockingSpec()
     _check_passes(spec)
@@ -260,7 +264,15 @@ def score_shard(
                    getattr(model, "frequency_candidates_", None))
     excluded = excluded_keys(prep, cases, candidates, exclude)
     blocks = plan(prep, spec)
-    parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded) for first, last in blocks.spans]
+    # exact pruning (reunite.matching.prune), as one machine's screen: the shard's top-k and exact sums
+    # come out the same, with most of the window's pairs counted rather than scored
+    index = cell_index(prep, model.spec, spec) if prune and prunable(spec) else None
+    if index is None:
+        parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded)
+                 for first, last in blocks.spans]
+    else:
+        parts = [score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
+                 for first, last in counted_spans(blocks, 0.1)]
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     cand_row = prep.cand_order[np.concatenate([p.cand for p in parts])] if parts else np.zeros(0, np.int64)
     totals: dict[str, tuple[int, int]] = {}
@@ -285,7 +297,7 @@ def score_shard(
         }
     score: F32 = np.concatenate([p.score for p in parts]) if parts else np.zeros(0, dtype=np.float32)
     return ShardPartial(cases.ids[case].astype(str), candidates.ids[cand_row].astype(str), score, totals, top_k,
-                        columns, sum(p.pairs for p in parts))
+                        columns, sum(p.pairs for p in parts), sum(p.scored for p in parts))
 
 
 def describe_pairs(
