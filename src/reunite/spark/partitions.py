@@ -149,6 +149,7 @@ class Job:
     exclude: tuple[tuple[str, str], ...]
     today: datetime.date
     crash_once: str | None = None  # a marker file: the first task to find it missing creates it and fails
+    prune: bool = True  # count the pairs that cannot reach a case's top k (exact); False scores every pair
 
 
 def _crash_once(marker: str | None) -> None:
@@ -176,7 +177,7 @@ def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.Da
     if not len(cases):
         return
     partial = score_shard(cases, candidates, job.model, top_k=job.top_k, blocking=job.blocking,
-                          exclude=job.exclude, payload=False)
+                          exclude=job.exclude, payload=False, prune=job.prune)
     rows = pd.DataFrame({"_kind": np.zeros(len(partial), dtype=np.int32), "case_id": partial.case_id.astype(object),
                          "person_id": partial.person_id.astype(object), "score": partial.score})
     rows["pairs"] = 0
