@@ -36,14 +36,13 @@ says why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 
 from reunite._typing import F64, I8, I64
 from reunite.errors import ConfigError
 from reunite.i18n import LEVEL_LABELS_ZH, Language, text
-from reunite.matching.blocking import plan
+from reunite.matching.blocking import PairChunk, plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import CASE_KINDS, case_kinds
@@ -155,7 +154,7 @@ def _check_codes(model: FellegiSunter, n_cases: int) -> int:
     return n_comp
 
 
-def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: Any, excluded: I64 | None,
+def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: PairChunk, excluded: I64 | None,
                 offset: int) -> tuple[I64, I64]:
     """Unique ``(case - chunk's first case + offset) * BASE**comparisons + pattern`` keys of a chunk's
     pairs (DNA-excluded ones left out, as the scorer does) and their counts."""
