@@ -311,6 +311,17 @@ def _share_code(a: npt.NDArray[np.int32] | I64, b: npt.NDArray[np.int32] | I64, 
     return out
 
 
+def range_positions(start: I64, length: I64) -> I64:
+    """The positions ``start[i] .. start[i] + length[i] - 1`` of every range, one range after another.
+
+    >>> range_positions(np.array([5, 0]), np.array([2, 3])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    total = int(length.sum())
+    out: I64 = np.repeat(start - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
+    return out
+
+
 def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64, I64 | None]:
     """The pairs of the selected ranges, and the rows of ranges that are not exact (None: all are)."""
     case, start, length = r.case[sel], r.start[sel], r.length[sel]
@@ -319,7 +330,7 @@ def _expand(r: _Ranges, sel: slice) -> tuple[I64, I64, I64 | None]:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, None
     case_rep = np.repeat(case, length)
-    pos = np.arange(total, dtype=np.int64) + np.repeat(start - (np.cumsum(length) - length), length)
+    pos = range_positions(start, length)
     cand = pos if r.index is None else r.index[pos]
     if r.exact is None:
         return case_rep, cand, np.arange(total, dtype=np.int64)

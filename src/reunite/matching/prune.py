@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from reunite._typing import F32, I8, I32, I64, B
-from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval
+from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
 from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
 from reunite.matching.compare import (
     Pairs,
@@ -134,18 +134,14 @@ def _expand_postings(postings: I64, row: I64, code: I64, lo_pos: I64, hi_pos: I6
     begin = np.searchsorted(postings, code * n + lo_pos, "left")
     end = np.searchsorted(postings, code * n + hi_pos, "left")
     length = end - begin
-    total = int(length.sum())
-    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
-    return np.repeat(row, length), postings[at] % n
+    return np.repeat(row, length), postings[range_positions(begin, length)] % n
 
 
 def _expand_sorted(positions: I64, row: I64, lo_pos: I64, hi_pos: I64) -> tuple[I64, I64]:
     begin = np.searchsorted(positions, lo_pos, "left")
     end = np.searchsorted(positions, hi_pos, "left")
     length = end - begin
-    total = int(length.sum())
-    at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
-    return np.repeat(row, length), positions[at]
+    return np.repeat(row, length), positions[range_positions(begin, length)]
 
 
 def _code_pairs(case_rows: I64, codes: I32) -> tuple[I64, I64]:
@@ -162,14 +158,16 @@ def _strong_codes(levels_of: Callable[[I64], I8], row_codes: tuple[I64, I64]) ->
     if not code.size:
         return row, code
     seen, inverse = distinct_inverse(code)
-    strong = levels_of(seen) >= 1
-    which, target = np.nonzero(strong)
-    per = np.bincount(which, minlength=seen.size)
-    starts = np.cumsum(per) - per
+    return _through(row, inverse, levels_of(seen) >= 1)
+
+
+def _through(row: I64, inverse: I64, matches: B) -> tuple[I64, I64]:
+    """(row, target) for every target a row's distinct value matches: ``matches`` is (distinct values,
+    targets), ``inverse`` each row's distinct value."""
+    which, target = np.nonzero(matches)
+    per = np.bincount(which, minlength=matches.shape[0])
     length = per[inverse]
-    total = int(length.sum())
-    at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
-    return np.repeat(row, length), target[at].astype(np.int64)
+    return np.repeat(row, length), target[range_positions((np.cumsum(per) - per)[inverse], length)].astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,13 +249,7 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
             # which its class holds: only the city, the county and (region) nearby places are hits
             found_levels = table[row_of[seen]]
             hit = (found_levels >= 3) | ((found_levels == 1) & nearby)
-            which, target = np.nonzero(hit)
-            per = np.bincount(which, minlength=seen.size)
-            starts = np.cumsum(per) - per
-            length = per[inverse]
-            total = int(length.sum())
-            at = np.repeat(starts[inverse] - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64)
-            add_codes("place", (np.repeat(r, length), target[at].astype(np.int64)))
+            add_codes("place", _through(r, inverse, hit))
         if "region" in comparisons and index.id_county_codes.size:
             county = prep.regions.county[places].astype(np.int64)
             at = np.searchsorted(index.id_county_codes, county)
@@ -286,8 +278,7 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         begin = np.searchsorted(excluded, keys + la, "left")
         end = np.searchsorted(excluded, keys + lb, "left")
         length = end - begin
-        at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
-        row, at = np.repeat(r, length), excluded[at] % n
+        row, at = np.repeat(r, length), excluded[range_positions(begin, length)] % n
         inside = _inside(index, rows, d.birth_lo, row, at)
         found.append((row[inside], at[inside]))
     if found:
@@ -329,9 +320,8 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
     zb = _run_at(index, rows, row_ids, np.where(known, near_hi + 1, 0))
     zb = np.where(known, zb, za)
     length = np.maximum(zb - za, 0)
-    total = int(length.sum())
     out_row.append(np.repeat(row_ids, length))
-    out_run.append(np.repeat(za - (np.cumsum(length) - length), length) + np.arange(total, dtype=np.int64))
+    out_run.append(range_positions(za, length))
     out_row.append(row_ids)
     out_run.append(rows.run_a)
     row = np.concatenate(out_row)
@@ -528,7 +518,7 @@ def score_span_pruned(
         begin, end = index.run_start[cells.run_a[whole]], index.run_stop[cells.run_b[whole] - 1]
         length = end - begin
         owner = np.repeat(np.flatnonzero(whole), length)
-        at = np.repeat(begin - (np.cumsum(length) - length), length) + np.arange(int(length.sum()), dtype=np.int64)
+        at = range_positions(begin, length)
         mine = index.cls[at] == cells.cls[owner]
         owner, at = owner[mine], at[mine]
         grown_case = cells.local[owner] + first
