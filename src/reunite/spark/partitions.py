@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from reunite.ingest import RawTable, read_table
@@ -166,16 +167,26 @@ def _crash_once(marker: str | None) -> None:
     raise RuntimeError("reunite.spark: this task fails once on purpose (the retry test)")
 
 
+def _routed(frame: pd.DataFrame, job: Job) -> tuple[RecordTable, npt.NDArray[np.int64], RecordTable] | None:
+    """A partition's candidates normalized, the rows of ``job.cases`` routed to them and those cases
+    (None when no case can pair with this shard)."""
+    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
+    rows = np.asarray(route_cases(job.cases, candidates, job.model, job.blocking), dtype=np.int64)
+    if not rows.size:
+        return None
+    return candidates, rows, take_records(job.cases, rows)
+
+
 def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.DataFrame]:
     """Score one shard (a partition of prepared candidates): its kept rows and per-case totals."""
     frame = _whole(batches)
     if frame.empty:
         return
     _crash_once(job.crash_once)
-    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
-    cases = take_records(job.cases, route_cases(job.cases, candidates, job.model, job.blocking))
-    if not len(cases):
+    shard = _routed(frame, job)
+    if shard is None:
         return
+    candidates, _, cases = shard
     partial = score_shard(cases, candidates, job.model, top_k=job.top_k, blocking=job.blocking,
                           exclude=job.exclude, payload=False, prune=job.prune)
     rows = pd.DataFrame({"_kind": np.zeros(len(partial), dtype=np.int32), "case_id": partial.case_id.astype(object),
@@ -197,13 +208,10 @@ def pattern_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.
     unsupervised fit of m samples): unique (case position, pattern) keys and their counts, which add
     up over shards to the counts of one machine (:func:`reunite.matching.learn.all_case_patterns`)."""
     frame = _whole(batches)
-    if frame.empty:
+    shard = None if frame.empty else _routed(frame, job)
+    if shard is None:
         return
-    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
-    rows = np.asarray(route_cases(job.cases, candidates, job.model, job.blocking), dtype=np.int64)
-    if not rows.size:
-        return
-    cases = take_records(job.cases, rows)
+    candidates, rows, cases = shard
     prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
     excluded = excluded_keys(prep, cases, candidates, job.exclude)
     keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded)
@@ -219,13 +227,10 @@ def preview_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.
     """The pairs each blocking pass adds between ``job.cases`` and one shard, without scoring them
     (:func:`reunite.matching.blocking.preview`); the shards' counts add up to one machine's."""
     frame = _whole(batches)
-    if frame.empty:
+    shard = None if frame.empty else _routed(frame, job)
+    if shard is None:
         return
-    candidates = _normalize(_raw(frame[list(CANDIDATE_COLUMNS)], None), job.today)
-    rows = route_cases(job.cases, candidates, job.model, job.blocking)
-    if not rows.size:
-        return
-    cases = take_records(job.cases, rows)
+    candidates, _, cases = shard
     prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
     counted = preview(prep, job.blocking).pairs_per_pass
     yield pd.DataFrame({"pass": list(counted), "pairs": np.array(list(counted.values()), dtype=np.int64)})
