@@ -54,6 +54,7 @@ __all__ = [
     "SHARD_PASSES",
     "ShardPartial",
     "ShardSummary",
+    "check_passes",
     "describe_pairs",
     "excluded_keys",
     "finish",
@@ -91,7 +92,8 @@ def take_records(table: RecordTable, rows: npt.ArrayLike) -> RecordTable:
     return dataclasses.replace(table, **taken)
 
 
-def _check_passes(spec: BlockingSpec) -> None:
+def check_passes(spec: BlockingSpec) -> None:
+    """Refuse blocking passes that a split into shards would change (they count across the table)."""
     for name in spec.passes:
         if name not in SHARD_PASSES:
             raise ConfigError(f"blocking pass {name!r} cannot be split into shards (it counts candidates "
@@ -128,7 +130,7 @@ def route(prep: Prepared, spec: BlockingSpec, shards: Sequence[ShardSummary]) ->
     ``prep`` holds the cases, prepared with the model's term frequencies (its candidates do not
     matter: :func:`route_cases` prepares them with none).
     """
-    _check_passes(spec)
+    check_passes(spec)
     cases = prep.cases
     case_lo, case_hi = case_birth_interval(prep, spec)
     margin = max([spec.birth_margin_days if "birth_window" in spec.passes else 0,
@@ -259,7 +261,7 @@ def score_shard(
     the pairs that cannot reach the shard's top k (the same partial; ``False`` scores every pair).
     """
     spec = blocking or BlockingSpec()
-    _check_passes(spec)
+    check_passes(spec)
     prep = prepare(cases, candidates, getattr(model, "frequencies_", None),
                    getattr(model, "frequency_candidates_", None))
     excluded = excluded_keys(prep, cases, candidates, exclude)

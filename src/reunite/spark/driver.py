@@ -28,7 +28,7 @@ from reunite.matching.learn import FitReport, fit_m, patterns_from_counts, popul
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import prepare as prepare_tables
 from reunite.matching.prepare import rounded_share, shares
-from reunite.matching.shards import SHARD_PASSES, take_records
+from reunite.matching.shards import check_passes, take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.pipeline import RANKED_COLUMNS, TableLike, load_side, write_ranked_csv
@@ -251,10 +251,7 @@ def preview(
     """The pairs each blocking pass would compare, counted on the executors without scoring them:
     what ``reunite screen --preview`` prints for the same cases and candidates."""
     spec = RunConfig(blocking=blocking).blocking_spec
-    refused = [p for p in spec.passes if p not in SHARD_PASSES]
-    if refused:
-        raise ConfigError(f"blocking passes {refused} cannot be split into shards; expected passes among "
-                          f"{', '.join(SHARD_PASSES)}")
+    check_passes(spec)
     case_table = _case_table(spark, cases, mapping, strict)
     model = FellegiSunter.from_dict(default_model().to_dict())  # only its name frequencies are read
     model.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
@@ -342,10 +339,7 @@ def screen(
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
     spec = config.blocking_spec
     exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
-    refused = [p for p in spec.passes if p not in SHARD_PASSES]
-    if refused:
-        raise ConfigError(f"blocking passes {refused} cannot be split into shards; expected passes among "
-                          f"{', '.join(SHARD_PASSES)}")
+    check_passes(spec)
     case_table = _case_table(spark, cases, mapping, strict)
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen")
