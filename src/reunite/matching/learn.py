@@ -225,28 +225,25 @@ def case_patterns(
     blocks = plan(prep, blocking)
     order = np.random.default_rng(seed).permutation(len(blocks.spans))
     _check_codes(model, len(prep.cases))
-    chosen: list[int] = []
+    parts: list[tuple[I64, I64]] = []
+    taken: list[I64] = []
     n_cases = n_pairs = 0
     for index in order.tolist():
         if n_cases >= max_cases or n_pairs >= max_pairs:
             break
-        chunk = blocks.chunk(*blocks.spans[index])
-        chosen.append(index)
+        first, last = blocks.spans[index]
+        chunk = blocks.chunk(first, last)
+        parts.append(_chunk_keys(prep, model, chunk, excluded, first))  # keyed by the case's own row
+        taken.append(chunk.cases)
         n_cases += int(chunk.cases.size)
         n_pairs += len(chunk)
-    # cases numbered in case order (chunks hold consecutive cases): when every case is taken, the
-    # rows are those of all_case_patterns, so a fit over shards of the candidates gives the same bits
-    parts: list[tuple[I64, I64]] = []
-    taken: list[I64] = []
-    position = 0
-    for index in sorted(chosen, key=lambda i: blocks.spans[i][0]):
-        chunk = blocks.chunk(*blocks.spans[index])
-        parts.append(_chunk_keys(prep, model, chunk, excluded, position))
-        taken.append(chunk.cases)
-        position += int(chunk.cases.size)
-    sampled = np.concatenate(taken) if taken else np.zeros(0, dtype=np.int64)
+    # cases numbered in case order: when every case is taken, the rows are those of
+    # all_case_patterns, so a fit over shards of the candidates gives the same bits
+    sampled = np.sort(np.concatenate(taken)) if taken else np.zeros(0, dtype=np.int64)
     keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
     counts = np.concatenate([c for _, c in parts]) if parts else np.zeros(0, dtype=np.int64)
+    base = np.int64(_BASE) ** len(model.spec.comparisons)
+    keys = np.searchsorted(sampled, keys // base) * base + keys % base
     return patterns_from_counts(keys, counts, model, _population(prep, sampled), case_kinds(prep.cases, sampled))
 
 
