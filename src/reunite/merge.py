@@ -231,7 +231,9 @@ def merge_case(
     factors = _factors([*leave_rest, *(s for s, _ in cut), *(s for s, _ in below)])
     left = len(leave_rest)
     rest = max(0.0, math.fsum([state.rest, -gone.rest, fresh.rest, *(-v for v in factors[:left]), *factors[left:]]))
-    limits = [b for b in (state.bound, merged[-1] if cut else None) if b is not None]
+    # pairs the fresh side summed rank after its last row: the stored rows end there at best
+    fresh_cut = fresh.rows[-1] if fresh.rows and fresh.pairs > len(fresh.rows) else None
+    limits = [b for b in (state.bound, merged[-1] if cut else None, fresh_cut) if b is not None]
     bound = min(limits, key=rank_key) if limits else None
     if not exact(merged, bound, top_k):
         return None

@@ -55,6 +55,19 @@ def test_merged_deltas_equal_one_full_state(first: dict[int, float], deltas: lis
     assert abs(got_any - want_any) <= 1e-9
 
 
+def test_pairs_a_fresh_delta_summed_bound_the_state() -> None:
+    """A case without a bound gets more new pairs than a delta lists; when the listed ones leave,
+    the summed one must not be lost (found by the property test above: the merged state kept two
+    rows of three)."""
+    window = {f"P{p}": 0.0 for p in range(7)}
+    state = merge_case(full_state({}), gone=delta_of([], DEPTH), fresh=delta_of([(0.0, p) for p in window], DEPTH),
+                       leaving=set(window), depth=DEPTH, top_k=TOP_K)
+    assert state is not None and state.bound == (0.0, "P5")
+    leaving = {"P0", "P1", "P2", "P3"}
+    gone = delta_of([(0.0, p) for p in sorted(leaving)], DEPTH)
+    assert merge_case(state, gone=gone, fresh=delta_of([], DEPTH), leaving=leaving, depth=DEPTH, top_k=TOP_K) is None
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(scores, min_size=1, max_size=40))
 def test_posteriors_from_a_state_equal_the_matchers(values: list[float]) -> None:
