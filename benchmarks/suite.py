@@ -27,7 +27,8 @@ Strategies (:data:`STRATEGIES`, name -> function; add one with one line):
 
 Metrics per (configuration, strategy): recall@10, MRR and the no-match AUC of the top score from
 ``reunite.evaluate``; recall@10 over the true pairs of each weak tier (:data:`TIERS`, from truth.csv's
-tags); expected calibration error (10 equal-width bins) of the rank-1 ``probability`` against "rank 1 is
+tags); how often a namesake of the case outranks its true child (:func:`namesakes`); expected
+calibration error (10 equal-width bins) of the rank-1 ``probability`` against "rank 1 is
 the true person" and of ``case_probability`` against "the case has a true match". Rows of ``shipped`` also
 carry ``blocked``: the share of true pairs the default blocking compares at all.
 
@@ -395,6 +396,61 @@ def blocked_share(result: reunite.ScreenResult, truth: pd.DataFrame) -> float | 
         return None
 
 
+def _years(days: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
+    return days.astype("M8[D]").astype("M8[Y]").astype(np.int64) + 1970
+
+
+def _full_names(table: RecordTable) -> npt.NDArray[np.object_]:
+    """Each record's first reported name (surname + given, simplified), "" when it has none."""
+    names = table.names
+    out = np.full(len(table.ids), "", dtype=object)
+    reported = np.flatnonzero((names.kind == 0) & (names.surname != "") & (names.given != ""))[::-1]
+    out[names.record[reported]] = names.surname[reported] + names.given[reported]  # the first one wins
+    return out
+
+
+def namesakes(result: reunite.ScreenResult, truth: pd.DataFrame) -> dict[str, Any]:
+    """How often a namesake outranks the true person.
+
+    A namesake of a case is a candidate other than its true person whose current name equals the case's
+    name (two characters or more), of the same sex and born in the case's birth year (cases with a birth
+    known to the year). Over the matched cases that have one, ``above`` is the share where the best-ranked
+    namesake ranks above the true person (a person outside the top ``TOP_K`` ranks below every listed
+    one; when neither is listed the case counts as not above), split by whether the true person still
+    carries the case's name (``kept``) or not (``renamed``).
+    """
+    cases, cands = result.cases, result.candidates
+    case_year = _years(cases.birth_lo)
+    dated = cases.birth_known & (case_year == _years(cases.birth_hi))
+    case_name, cand_name = _full_names(cases), _full_names(cands)
+    key = pd.Series(cand_name).str.cat([pd.Series(cands.sex.astype(str)),
+                                                  pd.Series(_years(cands.birth_lo).astype(str))], sep="|")
+    people = pd.Series(np.arange(len(cands.ids)), index=key.to_numpy()).groupby(level=0).agg(list)
+    case_row = pd.Index(cases.ids).get_indexer(truth["case_id"])
+    cand_row = pd.Index(cands.ids).get_indexer(truth["person_id"])
+    cols = result.columns
+    rank_of = dict(zip(zip(cols["case_id"].tolist(), cols["person_id"].tolist(), strict=True),
+                       cols["rank"].tolist(), strict=True))
+    counts = {"kept": [0, 0], "renamed": [0, 0]}
+    for case_id, person_id, c, p in zip(truth["case_id"], truth["person_id"], case_row, cand_row, strict=True):
+        name = case_name[c]
+        if not person_id or p < 0 or len(name) < 2 or not dated[c]:
+            continue
+        others = [o for o in people.get(f"{name}|{cases.sex[c]}|{case_year[c]}", []) if o != p]
+        if not others:
+            continue
+        best = min(rank_of.get((case_id, cands.ids[o]), math.inf) for o in others)
+        true = rank_of.get((case_id, person_id), math.inf)
+        kind = "kept" if cand_name[p] == name else "renamed"
+        counts[kind][0] += 1
+        counts[kind][1] += int(best < true)
+    n = counts["kept"][0] + counts["renamed"][0]
+    above = counts["kept"][1] + counts["renamed"][1]
+    return {"n": n, "above": above / n if n else None,
+            **{f"above_{k}": (v[1] / v[0] if v[0] else None) for k, v in counts.items()},
+            **{f"n_{k}": v[0] for k, v in counts.items()}}
+
+
 def measure(result: reunite.ScreenResult, truth: pd.DataFrame) -> dict[str, Any]:
     """recall@10, MRR, AUC (``reunite.evaluate``), weak tiers and calibration of one ranking."""
     cols = result.columns
@@ -431,6 +487,7 @@ def measure(result: reunite.ScreenResult, truth: pd.DataFrame) -> dict[str, Any]
         "ece_case": ece(case_prob, matched),
         "n_cases": evaluation.n_cases,
         "n_with_match": evaluation.n_with_match,
+        "namesakes": namesakes(result, truth),
     }
 
 
@@ -546,6 +603,19 @@ def report(rows: list[dict[str, Any]], strategies: Sequence[str]) -> str:
         if mine:
             cells = [f"{_fmt(_nanmean([r['tiers'][t]['recall@10'] for r in mine]))} "
                      f"({sum(r['tiers'][t]['n'] for r in mine)})" for t in TIERS]
+            lines.append(f"| {s} | " + " | ".join(cells) + " |")
+
+    lines += ["", "Namesakes (a candidate with the case's full name, sex and birth year, not the child) ranked "
+              "above the true child, share of the matched cases that have one (cases, summed):", "",
+              "| strategy | all | child kept the name | child renamed |", "|---|---:|---:|---:|"]
+    for s in strategies:
+        mine = [r["namesakes"] for r in rows if r["strategy"] == s and "namesakes" in r]
+        if mine:
+            cells = []
+            for kind in ("", "_kept", "_renamed"):
+                n = sum(m[f"n{kind or ''}"] for m in mine)
+                above = sum(round((m[f"above{kind}"] or 0.0) * m[f"n{kind or ''}"]) for m in mine)
+                cells.append(f"{_fmt(above / n if n else None)} ({n})")
             lines.append(f"| {s} | " + " | ".join(cells) + " |")
 
     if BOUND in strategies:

@@ -97,3 +97,25 @@ def test_real_mix_generates_with_routes_and_wide_ages() -> None:
     assert all("moved_out" in t for t in tags if "route" in t)
     girls = sum(s in ("F", "女") for s in data.cases["sex"]) / data.n_cases
     assert abs(girls - 0.615) < 0.08
+
+
+def test_surnames_cluster_by_place_with_surname_region_strength() -> None:
+    from reunite.synth.cases import draw_people
+    from reunite.synth.names import load_name_pools
+    from reunite.synth.regions import load_regions
+
+    pools, regions = load_name_pools(), load_regions()
+    a, b = regions.province_members[0][0], regions.province_members[-1][0]  # two counties far apart
+    county = np.repeat(np.array([a, b], dtype=np.int64), 20_000)
+
+    def distance(strength: float) -> float:
+        people = draw_people(np.random.default_rng(5), pools, regions, county.shape[0], female_share=0.5,
+                             county=county, surname_region_strength=strength)
+        names = np.array(people.surname, dtype=object)
+        share = [np.array([np.mean(names[half] == s) for s in pools.surnames])
+                 for half in (slice(0, 20_000), slice(20_000, None))]
+        return float(np.abs(share[0] - share[1]).sum() / 2)  # total variation
+
+    national, clustered = distance(0.0), distance(1.0)
+    assert national < 0.06  # sampling noise only
+    assert clustered > 0.3

@@ -45,3 +45,31 @@ def test_configurations_have_distinct_fixed_seeds() -> None:
     assert [c.name for c in first] == ["random-10", "random-11", "random-12", "real-mix"]
     seeds = [c.eval_seed for c in first] + [c.train_seed for c in first]
     assert len(set(seeds)) == len(seeds)
+
+
+def test_namesakes_counts_a_namesake_ranked_above_a_renamed_child() -> None:
+    import pandas as pd
+
+    import reunite
+
+    cases = reunite.load_side(pd.DataFrame([
+        {"case_id": "c1", "name": "王芳", "sex": "F", "birth_date": "1990-05-01", "missing_region": "贵州省遵义市"},
+        {"case_id": "c2", "name": "刘强", "sex": "M", "birth_date": "1991", "missing_region": "贵州省遵义市"},
+    ]), "cases")
+    people = reunite.load_side(pd.DataFrame([
+        # c1's child, renamed, registered far away; a namesake born the same year where the child was lost
+        {"person_id": "p1", "name": "李娜", "sex": "F", "birth_date": "1990-05-01", "region": "福建省莆田市"},
+        {"person_id": "p2", "name": "王芳", "sex": "F", "birth_date": "1990-09-12", "region": "贵州省遵义市"},
+        # not namesakes of c1: another year, another sex
+        {"person_id": "p3", "name": "王芳", "sex": "F", "birth_date": "1993-09-12", "region": "贵州省遵义市"},
+        {"person_id": "p4", "name": "王芳", "sex": "M", "birth_date": "1990-09-12", "region": "贵州省遵义市"},
+        # c2's child kept the name; no other 刘强 of 1991
+        {"person_id": "p5", "name": "刘强", "sex": "M", "birth_date": "1991-02-02", "region": "贵州省遵义市"},
+    ]), "candidates")
+    truth = pd.DataFrame({"case_id": ["c1", "c2"], "person_id": ["p1", "p5"], "tags": ["", ""]})
+    result = reunite.screen(cases, people, top_k=5)
+    ranks = {(c, p): r for c, p, r in zip(result.columns["case_id"], result.columns["person_id"],
+                                          result.columns["rank"], strict=True)}
+    counted = suite.namesakes(result, truth)
+    assert counted["n"] == 1 and counted["n_renamed"] == 1 and counted["n_kept"] == 0
+    assert counted["above"] == float(ranks[("c1", "p2")] < ranks.get(("c1", "p1"), 99))

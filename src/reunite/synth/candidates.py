@@ -132,6 +132,12 @@ def true_copies(
         givens.append(given)
         former.append(names)
         tags.append(pair_tags)
+    if cfg.surname_region_strength > 0.0:  # the adoptive family's surname is of where it lives
+        adopted = [j for j, t in enumerate(tags) if "adoptive_surname" in t]
+        local = pools.sample_regional_surnames(rng, regions, county[adopted], cfg.surname_region_strength)
+        for j, name in zip(adopted, local, strict=True):
+            if name != children.surname[int(index[j])]:
+                surnames[j] = name
     # Registration: babies within weeks unless late (years); older children after they were lost.
     late = plan.baby[index] & (u[8] < cfg.late_registration_rate)
     for j in np.flatnonzero(late).tolist():
@@ -188,7 +194,8 @@ def population(
     if home_counties.shape[0] and local.any():
         near = home_counties[rng.integers(home_counties.shape[0], size=int(local.sum()))]
         county[local] = regions.sample_in_provinces(rng, regions.province_index(near))
-    people = draw_people(rng, pools, regions, size, female_share=0.5, county=county)
+    people = draw_people(rng, pools, regions, size, female_share=0.5, county=county,
+                         surname_region_strength=cfg.surname_region_strength)
     registered = _registration(rng, people.birth, cfg.population_late_registration_rate)
     marks = [render_marks(draw_marks(rng), rng) if rng.random() < cfg.population_marks_rate else ""
              for _ in range(size)]

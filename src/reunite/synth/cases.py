@@ -44,8 +44,10 @@ def draw_people(
     *,
     female_share: float,
     county: I64 | None = None,
+    surname_region_strength: float = 0.0,
 ) -> People:
-    """Draw ``size`` persons of the population (counties by population unless given).
+    """Draw ``size`` persons of the population (counties by population unless given; surnames tilted
+    by place with ``surname_region_strength``, see :class:`~reunite.synth.config.SynthConfig`).
 
     Examples
     --------
@@ -61,6 +63,8 @@ def draw_people(
     surname = pools.sample_surnames(rng, size)
     given = pools.sample_given(rng, female, year)
     where = regions.sample(rng, size) if county is None else county
+    if surname_region_strength > 0.0:
+        surname = pools.sample_regional_surnames(rng, regions, where, surname_region_strength)
     return People(surname, given, female, birth, where)
 
 

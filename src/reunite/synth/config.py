@@ -61,6 +61,7 @@ BOUNDS: dict[str, tuple[float, float, str]] = {
     "older_age_max_years": (0.1, 40.0, "years"),
     "older_age_power": (0.1, 20.0, "an exponent"),
     "date_shift_max_years": (1.0, float(len(SHIFT_YEAR_WEIGHTS)), "whole years"),
+    "surname_region_strength": (0.0, 3.0, "a spread of log shares"),
 }
 
 
@@ -121,6 +122,11 @@ class SynthConfig:
     - ``population_rounded_birth_rate``: the registered birth date is written as the 1st of its
       month, half of them as 1 January of its year, as registers do when the day was not known
       (``rounded_birth``; the ID number carries the same date).
+    - ``surname_region_strength``: surnames cluster by place, as they do in China (clan villages,
+      the southern 陈 林 黄 against the northern 王 张 刘): a person's surname is drawn from the national
+      shares tilted by a fixed random factor per (province, surname) and per (county, surname), of
+      log standard deviation this value each (0: the national shares everywhere). People of one
+      county then share surnames, and so do a case and the strangers born where the child was lost.
 
     Decoys: ``no_match_rate`` of cases have no true candidate (exact count, rounded);
     ``near_twins_per_case`` (Poisson mean) candidates share the child's surname, sex, birth year and
@@ -182,6 +188,7 @@ class SynthConfig:
     population_former_name_rate: float = 0.04
     population_marks_rate: float = 0.03
     population_rounded_birth_rate: float = 0.0
+    surname_region_strength: float = 0.0
 
     near_twins_per_case: float = 2.0
     local_decoy_share: float = 0.3

@@ -113,7 +113,8 @@ def generate(
     pools = load_name_pools()
     regions = load_regions()
 
-    children = draw_people(rng, pools, regions, n_cases, female_share=cfg.case_female_share)
+    children = draw_people(rng, pools, regions, n_cases, female_share=cfg.case_female_share,
+                           surname_region_strength=cfg.surname_region_strength)
     has_match = np.ones(n_cases, dtype=bool)
     has_match[rng.permutation(n_cases)[: round(n_cases * cfg.no_match_rate)]] = False
     matched = np.flatnonzero(has_match).astype(np.int64)

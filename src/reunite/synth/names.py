@@ -12,6 +12,7 @@ from pypinyin import Style, lazy_pinyin
 
 from reunite._typing import F64
 from reunite.synth import _tables as T
+from reunite.synth.regions import RegionTable
 
 __all__ = ["NamePools", "dialect_variant", "homophone", "load_name_pools", "make_alias"]
 
@@ -56,6 +57,23 @@ class NamePools:
         names = self.surnames
         return [names[i] for i in idx.tolist()]
 
+    def sample_regional_surnames(
+        self, rng: np.random.Generator, regions: RegionTable, county: npt.NDArray[np.int64], strength: float
+    ) -> list[str]:
+        """Surnames of people living in ``county`` (row indices of ``regions``): the national shares
+        tilted by ``exp(strength * (z_province + z_county))``, ``z`` fixed standard normals per place and
+        surname (:func:`_place_tilts`), drawn by the Gumbel-max trick in chunks."""
+        z_province, z_county = _place_tilts(int(regions.provinces.shape[0]), len(regions), len(self.surnames))
+        province = regions.province_index(county)
+        log_p = np.log(self.surname_p)
+        out: list[str] = []
+        for start in range(0, county.shape[0], 50_000):
+            rows = slice(start, start + 50_000)
+            logits = log_p + strength * (z_province[province[rows]] + z_county[county[rows]])
+            gumbel = -np.log(-np.log(rng.random(logits.shape)))
+            out.extend(self.surnames[i] for i in np.argmax(logits + gumbel, axis=1).tolist())
+        return out
+
     def sample_given(
         self, rng: np.random.Generator, female: npt.NDArray[np.bool_], year: npt.NDArray[np.int64]
     ) -> list[str]:
@@ -91,6 +109,15 @@ class NamePools:
         items, early, late = pool
         p = (1.0 - mix) * early + mix * late
         return [items[i] for i in rng.choice(len(items), size=size, p=p / p.sum()).tolist()]
+
+
+@lru_cache(maxsize=4)
+def _place_tilts(n_provinces: int, n_counties: int, n_surnames: int) -> tuple[F64, F64]:
+    """Fixed standard normals per (province, surname) and (county, surname): the same geography of
+    surnames in every draw (its own seed, not the data's)."""
+    geography = np.random.default_rng(19_820_101)
+    return (geography.standard_normal((n_provinces, n_surnames)),
+            geography.standard_normal((n_counties, n_surnames)))
 
 
 def _gb2312_level1() -> list[str]:

@@ -103,6 +103,8 @@ INDEPENDENT: dict[str, tuple[float, float]] = {
     "wrong_order_rate": (0.0, 0.05),
     "population_rounded_birth_rate": (0.0, 0.3),
     "case_vague_place_rate": (0.0, 0.3),
+    # drawn last, so that adding it left every other drawn value of a seed as it was
+    "surname_region_strength": (0.0, 1.2),
 }
 NOISE = 0.15
 
@@ -279,6 +281,11 @@ def real_mix_config() -> SynthConfig:
         # Of those moves, the trafficked ones (0.125 / 0.208 = 0.60) follow the counted routes
         # (reunion_flows.csv: 贵州 -> 福建 alone is 10% of 1,458 reunions).
         route_share=out_trafficked / move_out,
+        # Not in the aggregates either, but a known fact of Chinese surnames: they cluster by place (陈, 林
+        # and 黄 are several times as common in Guangdong and Fujian as nationally, 王 and 张 in the north;
+        # many villages are one clan). A log spread of 0.6 per level (province and county) makes the
+        # top surnames of a province 2-3 times their national share, as those do.
+        surname_region_strength=0.6,
         # Not in the aggregates, kept at their defaults: no_match_rate, given_replaced_rate, every date
         # rate (shift, jitter, partial, lunar), late registration, in-county and in-province moves, IDs,
         # dirt on the register side, near-twins and decoys.
