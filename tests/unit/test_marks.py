@@ -44,7 +44,14 @@ def test_closer_descriptions_share_more_bits() -> None:
         ("兔唇", "兔唇"),
         ("豁嘴", "兔唇"),
         ("斗鸡眼", "斜视"),
-        ("左腿瘸", "跛, 左:跛"),
+        ("左腿瘸", "跛"),
+        ("左耳前有个小孔", "耳前小孔"),
+        ("耳朵前面有个小洞", "耳前小孔"),
+        ("先天性耳前瘘管", "耳前小孔"),
+        ("两只耳朵前都有耳仓", "耳前小孔"),
+        ("右耳有拴马桩", "拴马桩"),
+        ("耳朵边上有个小肉球", "拴马桩"),
+        ("左耳朵前面长了个小耳朵", "拴马桩"),
         ("头上有两个旋", "发旋"),
         ("背上有青记", "胎记, 背腰臀:胎记"),
         ("肚子上有块红斑", "胎记, 胸腹:胎记"),
@@ -64,7 +71,8 @@ def test_several_marks_in_one_text() -> None:
     assert describe_marks(mark_features("左耳和右手都有痣")) == "痣, 耳:痣, 手:痣, 左头面:痣, 右上肢:痣"
 
 
-@pytest.mark.parametrize("text", ["", "不详", "无明显特征", "无胎记", "没有疤", "两岁左右走失"])
+@pytest.mark.parametrize("text", ["", "不详", "无明显特征", "无胎记", "没有疤", "两岁左右走失",
+                                  "肚子上有个小洞", "手上有个肉球", "没有拴马桩"])
 def test_nothing_recognised(text: str) -> None:
     assert mark_features(text) == 0
 
@@ -72,8 +80,10 @@ def test_nothing_recognised(text: str) -> None:
 def test_masks_fit_a_signed_int64() -> None:
     assert MARK_BITS == 63
     assert len(KINDS) == 9
-    every = mark_features("左右耳、双手、双脚、两腿都有痣疤胎记，六指六趾，兔唇斜视，左右腿瘸，秃，双旋")
+    every = mark_features("左右耳、双手、双脚、两腿都有痣疤胎记，六指六趾，兔唇斜视，左右腿瘸，秃，双旋，"
+                          "耳前小孔，拴马桩")
     assert 0 < every < 2**63
+    assert every >> 61 == 0b11  # the two top bits: the pit and the tag before the ear
     with pytest.raises(InputError, match="expected a mask"):
         describe_marks(2**63)
 

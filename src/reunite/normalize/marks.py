@@ -7,7 +7,10 @@ Bit layout (63 bits, so a mask fits a signed int64; :data:`MARK_BITS`):
   (10 part groups x 3 kinds, :data:`PART_GROUPS`);
 - bits 39-56: one per (side, region, kind) for those three kinds, where a region groups the part
   groups that have a left and a right (head-face-ear-neck, arm-hand, leg-foot; 2 x 3 x 3);
-- bits 57-62: finger anomaly on a hand / on a foot, finger anomaly left / right, limp left / right.
+- bits 57-60: finger anomaly on a hand / on a foot, finger anomaly left / right;
+- bits 61-62: the two inherited anomalies before the ear that families name most: a pit (耳前小孔,
+  耳前瘘管, 耳仓) and a tag (拴马桩, 副耳). They replaced the side of a limp (左腿瘸), rarely said and
+  little evidence beside the limp itself.
 
 Two descriptions of the same mark share the kind, part and side bits ("左耳后有痣" and
 "左耳有颗黑痣"); different marks share few ("右手有疤" and "左耳有痣" share none), so the count of
@@ -38,8 +41,12 @@ _PART_KIND_BASE = len(KINDS)
 _SIDE_BASE = _PART_KIND_BASE + len(PART_GROUPS) * _MAIN_KINDS
 _FINGER_HAND = _SIDE_BASE + len(_SIDE_LABELS) * len(_REGION_LABELS) * _MAIN_KINDS
 _FINGER_FOOT, _FINGER_LEFT, _FINGER_RIGHT = _FINGER_HAND + 1, _FINGER_HAND + 2, _FINGER_HAND + 3
-_LIMP_LEFT, _LIMP_RIGHT = _FINGER_HAND + 4, _FINGER_HAND + 5
-assert _LIMP_RIGHT == MARK_BITS - 1
+_EAR_PIT, _EAR_TAG = _FINGER_HAND + 4, _FINGER_HAND + 5
+assert _EAR_TAG == MARK_BITS - 1
+# kinds beyond KINDS, with a bit of their own: the pit and tag before the ear, named outright, or in
+# words that mean them only beside an ear (耳朵前有个小孔; a 小孔 elsewhere is not a mark)
+_PIT, _TAG, _PIT_BY_EAR, _TAG_BY_EAR = 9, 10, 11, 12
+_EAR = 2  # part group
 
 _KIND_WORDS: dict[int, tuple[str, ...]] = {
     0: ("痣", "黑痣", "红痣", "朱砂痣", "美人痣", "痦子", "痦", "黑点", "红点", "褐点", "小黑点",
@@ -53,6 +60,10 @@ _KIND_WORDS: dict[int, tuple[str, ...]] = {
     6: ("跛", "瘸", "腿脚不便", "腿脚不方便", "小儿麻痹"),
     7: ("秃", "秃顶", "秃斑", "斑秃", "癞", "癞痢", "瘌痢", "癞子", "头癣"),
     8: ("旋", "双旋", "两个旋", "发旋", "头旋"),
+    _PIT: ("耳前小孔", "耳前瘘管", "耳前瘘", "耳瘘", "瘘管", "耳仓", "粮仓", "耳前窦道", "仓眼"),
+    _TAG: ("拴马桩", "栓马桩", "拴马柱", "副耳", "赘耳", "耳赘", "附耳", "小耳朵"),
+    _PIT_BY_EAR: ("小孔", "小洞", "小窟窿", "小坑", "小眼儿"),
+    _TAG_BY_EAR: ("肉球", "小肉球", "肉疙瘩", "小肉疙瘩", "小肉瘤", "肉赘", "小肉粒", "肉粒"),
 }
 _FINGER_RE = r"[六多缺断少残枝骈](?:了?[一两1-2])?[个根只]?(?:手指头|手指|指头|脚趾头|脚趾|指|趾)儿?"
 _PART_WORDS: dict[int, tuple[str, ...]] = {
@@ -152,6 +163,11 @@ def _group_bits(group: _Group) -> int:
     sides = {side for _, part_sides in group.parts for side in part_sides}
     groups_named = {part for part, _ in group.parts}
     for kind, toe in group.kinds:
+        if kind in (_PIT_BY_EAR, _TAG_BY_EAR) and _EAR not in groups_named:
+            continue
+        if kind >= len(KINDS):
+            mask |= 1 << (_EAR_PIT if kind in (_PIT, _PIT_BY_EAR) else _EAR_TAG)
+            continue
         mask |= 1 << kind
         if kind < _MAIN_KINDS:
             for part, part_sides in group.parts:
@@ -165,8 +181,6 @@ def _group_bits(group: _Group) -> int:
             on_foot = toe or (9 in groups_named and 5 not in groups_named)
             mask |= 1 << (_FINGER_FOOT if on_foot else _FINGER_HAND)
             mask |= sum(1 << (_FINGER_LEFT + side) for side in sides)
-        elif kind == 6:
-            mask |= sum(1 << (_LIMP_LEFT + side) for side in sides)
     return mask
 
 
@@ -216,7 +230,7 @@ def _bit_labels() -> tuple[str, ...]:
         for region in _REGION_LABELS
         for kind in _KIND_LABELS[:_MAIN_KINDS]
     ]
-    labels += ["手:指异常", "脚:趾异常", "左:指/趾异常", "右:指/趾异常", "左:跛", "右:跛"]
+    labels += ["手:指异常", "脚:趾异常", "左:指/趾异常", "右:指/趾异常", "耳前小孔", "拴马桩"]
     return tuple(labels)
 
 
