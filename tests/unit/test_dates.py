@@ -120,6 +120,15 @@ def test_leap_month_converts() -> None:
         ("1988年腊月廿三", "", D(1989, 1, 30), D(1989, 1, 30)),
         ("1989年腊月三十", "", D(1990, 1, 26), D(1990, 1, 26)),  # eve of lunar 1990
         ("(农历)1988年", "", D(1988, 2, 17), D(1989, 2, 5)),
+        # other names of the lunar calendar
+        ("1988年老历5月3日", "solar", D(1988, 6, 16), D(1988, 6, 16)),
+        ("古历1988年五月初三", "", D(1988, 6, 16), D(1988, 6, 16)),
+        ("1988年5月3日", "老曆", D(1988, 6, 16), D(1988, 6, 16)),
+        # a year of the sexagenary cycle (戊辰 1988, 癸卯 1963, 己亥 2019) is a lunar year of 1960-2019
+        ("戊辰年五月初三", "", D(1988, 6, 16), D(1988, 6, 16)),
+        ("农历戊辰年5月3日", "", D(1988, 6, 16), D(1988, 6, 16)),
+        ("癸卯年", "", D(1963, 1, 25), D(1964, 2, 12)),
+        ("己亥年腊月", "", D(2019, 12, 26), D(2020, 1, 24)),
     ],
 )
 def test_lunar_dates(text: str, calendar: str, lo: datetime.date, hi: datetime.date) -> None:
@@ -320,3 +329,11 @@ def test_new_years_eve_is_the_end_of_that_lunar_year() -> None:
     with pytest.raises(DateError) as caught:
         parse_date("春节", today=TODAY)
     assert caught.value.reason == "no year"
+
+
+def test_a_sexagenary_year_beside_a_written_year_only_confirms_it() -> None:
+    found = parse_date("1988年（戊辰年）", "公历", today=TODAY)
+    assert found == DateInterval(D(1988, 1, 1), D(1988, 12, 31), lunar=False, approximate=False)
+    with pytest.raises(DateError) as caught:  # 甲 and 丑 never pair in the cycle
+        parse_date("甲丑年", today=TODAY)
+    assert caught.value.reason == "unreadable date"

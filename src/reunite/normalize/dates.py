@@ -11,7 +11,8 @@ Decisions (each is a documented guess about how families and clerks write dates)
 - Two-digit years (``84年``, ``84.5.3``) take the latest century that keeps the date out of the
   future: ``20yy`` when that is not after ``today``, else ``19yy``. A bare two-digit number is
   not read as a year.
-- Calendar: a marker in the text (农历/阴历/旧历/夏历 or 公历/阳历/新历) beats the calendar cell;
+- Calendar: a marker in the text (农历/阴历/旧历/夏历/老历/古历/黄历 or 公历/阳历/新历) beats the calendar cell;
+  a year of the sexagenary cycle alone (戊辰年七月初七) is a lunar year, the one of 1960-2019;
   lunar-only words (闰, 正月, 腊月, 冬月) make the date lunar even when the cell says solar (a
   solar marker in the same text is a ``calendar conflict``); lunar-style days (初三, 廿一) make
   it lunar only when neither text nor cell names a calendar. 元月 is month 1 in either calendar.
@@ -147,6 +148,7 @@ _UNKNOWN = frozenset({
 _CALENDARS: dict[str, bool | None] = {
     "": None, "solar": False, "lunar": True, "gregorian": False, "s": False, "l": True,
     "公历": False, "阳历": False, "新历": False, "农历": True, "阴历": True, "旧历": True, "夏历": True,
+    "老历": True, "古历": True, "黄历": True, "皇历": True,
     # a column headed 农历 holds yes/no; the one-character forms are shorthand of the words above
     "是": True, "否": False, "公": False, "阳": False, "新": False, "农": True, "阴": True, "旧": True,
     "不详": None, "未知": None, "不知道": None,
@@ -156,18 +158,22 @@ _CALENDARS: dict[str, bool | None] = {
 def _calendar_cell(cell: str) -> str:
     """The calendar cell reduced to a key of _CALENDARS: 農曆 -> 农历, 农历生日 -> 农历, 阳历日期 -> 阳历."""
     cell = cell.translate(_TRADITIONAL_CALENDAR)
-    for word in ("农历", "阴历", "旧历", "夏历", "公历", "阳历", "新历"):
+    for word in ("农历", "阴历", "旧历", "夏历", "老历", "古历", "黄历", "皇历", "公历", "阳历", "新历"):
         if word in cell:
             return word
     return cell
 
 
-_TRADITIONAL_CALENDAR = str.maketrans("農曆陰陽舊", "农历阴阳旧")
+_TRADITIONAL_CALENDAR = str.maketrans("農曆陰陽舊曆黃", "农历阴阳旧历黄")
 _ZODIAC = "鼠牛虎兔龙蛇马羊猴鸡狗猪"  # 鼠 is lunar year 1984 (and every 12th year from it)
 _ZODIAC_VARIANT = str.maketrans("龍馬雞豬", "龙马鸡猪")
 _ZODIAC_RE = re.compile(r"[(]?(?:生肖|属相)?[属屬]?([鼠牛虎兔龙蛇马羊猴鸡狗猪龍馬雞豬])(?:相|年)?[)]?")
 _ZODIAC_CUE = re.compile(r"[属屬]|生肖|[鼠牛虎兔龙蛇马羊猴鸡狗猪龍馬雞豬]年")
-_LUNAR_MARK = re.compile(r"农历|阴历|旧历|夏历|農曆|陰曆|舊曆")
+_LUNAR_MARK = re.compile(r"农历|阴历|旧历|夏历|老历|古历|黄历|皇历|農曆|陰曆|舊曆|老曆|古曆|黃曆|皇曆")
+# a year named in the sexagenary cycle (戊辰年): a lunar year, read as the one in 1960-2019
+_STEMS, _BRANCHES = "甲乙丙丁戊己庚辛壬癸", "子丑寅卯辰巳午未申酉戌亥"
+_GANZHI_YEAR = re.compile(f"([{_STEMS}])([{_BRANCHES}])年")
+_HAS_YEAR = re.compile(r"[0-9〇零○一二三四五六七八九]{2,4}年")
 _SOLAR_MARK = re.compile(r"公历|阳历|新历|公曆|陽曆|新曆")
 _APPROX = re.compile(r"大概|大约|大致|约莫|估计|可能|差不多|好像|应该是|应该|左右|前后|上下|期间|约|[?]")
 # A festival after a year (or alone) names a day; the word is replaced by the date it means. Lunar
@@ -419,6 +425,26 @@ def parse_zodiac(text: str) -> str | None:
     return found.group(1).translate(_ZODIAC_VARIANT) if found else None
 
 
+def _ganzhi_year(text: str) -> str:
+    """戊辰年 -> 农历1988年 (甲子 is 1984; the year of the cycle in 1960-2019). Beside a year written in
+    digits or numerals (1988年（戊辰年）) it only confirms that year, as 属龙 does, and is dropped.
+
+    >>> _ganzhi_year("戊辰年七月初七"), _ganzhi_year("癸卯年"), _ganzhi_year("1988年戊辰年")
+    ('农历1988年七月初七', '农历1963年', '1988年')
+    """
+    found = _GANZHI_YEAR.search(text)
+    if found is None:
+        return text
+    stem, branch = _STEMS.index(found.group(1)), _BRANCHES.index(found.group(2))
+    if stem % 2 != branch % 2:
+        return text  # not a pair of the cycle
+    offset = next(n for n in range(stem, 60, 10) if n % 12 == branch)
+    year = 1984 + offset if 1984 + offset <= 2019 else 1924 + offset
+    rest = text[: found.start()] + text[found.end():]
+    named = "" if _HAS_YEAR.search(rest) else f"农历{year}年"
+    return text[: found.start()] + named + text[found.end():]
+
+
 def _consecutive_months(match: re.Match[str]) -> str:
     """八九月 -> 8-9月 (two consecutive months); anything else is left to the numeral reader."""
     first, second = _CN_DIGIT[match.group(1)], "一二三四五六七八九十".index(match.group(2)) + 1
@@ -431,6 +457,7 @@ def _clean(text: str) -> tuple[str, bool, bool, str | None, bool]:
     Returns the cleaned text, whether the text says lunar, whether it says solar, the zodiac
     animal and whether the date is approximate.
     """
+    text = _ganzhi_year(text)
     text = _FESTIVAL.sub(lambda m: _FESTIVALS[m.group(1)], text)
     text = _CN_MONTH_PAIR.sub(_consecutive_months, text)
     text = _MONTH_PAIR.sub(r"\1-\2月", text)
