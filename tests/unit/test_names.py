@@ -160,7 +160,10 @@ def test_placeholders_give_no_name(cell: str) -> None:
 @pytest.mark.parametrize(
     ("cell", "surname"),
     [("王某某", "王"), ("王某", "王"), ("王xx", "王"), ("王XX", "王"), ("王家女孩", "王"), ("王姓女孩", "王"),
-     ("王家的男孩", "王"), ("姓王", "王"), ("欧阳某", "欧阳")],
+     ("王家的男孩", "王"), ("姓王", "王"), ("欧阳某", "欧阳"),
+     # a child named by its parent or family, a woman by her clan, a surname said beside "unknown"
+     ("李某某之女", "李"), ("王建国的儿子", "王"), ("张家的闺女", "张"), ("王家二丫头", "王"), ("张氏", "张"),
+     ("欧阳氏", "欧阳"), ("不详（姓王）", "王")],
 )
 def test_placeholders_keep_a_known_surname(cell: str, surname: str) -> None:
     assert parse_name_cell(cell) == NameCell(names=(surname,), aliases=(), placeholder=True)
@@ -170,6 +173,11 @@ def test_placeholders_keep_a_known_surname(cell: str, surname: str) -> None:
                                             ("王或", ("王或",)), ("姓名", ())])
 def test_words_that_look_like_placeholders_or_separators(cell: str, names: tuple[str, ...]) -> None:
     assert parse_name_cell(cell).names == names
+
+
+def test_former_names_keep_their_childhood_shapes() -> None:
+    # a register's 曾用名 毛毛 is a former name, not a childhood name the case side reported
+    assert parse_former_names("毛毛；李小红") == ("毛毛", "李小红")
 
 
 def test_empty_cell_is_not_a_placeholder() -> None:
@@ -197,6 +205,23 @@ def test_empty_cell_is_not_a_placeholder() -> None:
         ("張麗（小名麗麗）", ("张丽",), ("丽丽",)),
         ("张丽/莉", ("张丽", "张莉"), ()),
         ("Wang Fang", ("wangfang",), ()),
+        # what a form writes before the name
+        ("姓名：陈平安", ("陈平安",), ()),
+        ("孩子名字叫陈平安", ("陈平安",), ()),
+        # childhood names written as the name: no surname is read into them
+        ("小军（大名不详）", (), ("小军",)),
+        ("老三", (), ("老三",)),
+        ("狗蛋", (), ("狗蛋",)),
+        ("毛毛", (), ("毛毛",)),
+        ("阿明", (), ("阿明",)),
+        ("王二毛", ("王二毛",), ()),
+        ("王家乐", ("王家乐",), ()),
+        # two names side by side; an unknown character inside a name
+        ("黄文 黄斌", ("黄文", "黄斌"), ()),
+        ("王芳 小芳", ("王芳",), ("小芳",)),
+        ("欧阳 娜娜", ("欧阳娜娜",), ()),
+        ("陈 小 明", ("陈小明",), ()),
+        ("杨X军", ("杨军",), ()),
     ],
 )
 def test_name_cells(cell: str, names: tuple[str, ...], aliases: tuple[str, ...]) -> None:

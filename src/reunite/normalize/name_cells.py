@@ -70,6 +70,55 @@ _EITHER = re.compile(r"([\u3400-\u9fff]{2,})或([\u3400-\u9fff]{2,})")
 _SURNAME_IN_PLACEHOLDER = re.compile(rf"(?P<before>.{{1,2}}?)(?:某+|x+|(?:姓|家)的?{_CHILD})|姓(?P<after>.{{1,2}})")
 
 
+# what a form writes before the name: 姓名：王芳, 孩子名字叫王芳 (名字不详 is a placeholder, kept)
+_LABEL = re.compile(
+    r"^(?:孩子|小孩|儿童|宝贝|失踪人|走失人|被拐人|当事人|寻找)?的?(?:姓名|名字|名称)(?:[:：]|是|叫|为)+")
+# the child named by its parent: 李某某之女, 王建国的儿子, 张家的闺女 -> the parent's surname
+_CHILD_OF = re.compile(r"(?P<parent>[\u3400-\u9fff]{1,4}?)(?:之|的|家的?)(?:女儿|儿子|孩子|小孩|宝宝|女|子|娃"
+                       r"|[大二三四五六七八九小幺老]?(?:丫头|闺女|姑娘|小子|丫|妞))")
+# a woman named by her family: 张氏
+_CLAN = re.compile(r"(?P<surname>[\u3400-\u9fff]{1,2})氏")
+# an unknown character inside a name: 杨X军, 杨*军 (dropped as * always was)
+_UNKNOWN_CHAR = re.compile(r"(?<=[\u3400-\u9fff])[xX×*＊?？](?=[\u3400-\u9fff])")
+# two names side by side: 黄文 黄斌, 王芳 小芳 (each of two or more characters, each with a known surname
+# or a childhood name)
+_TWO_NAMES = re.compile(r"[\u3400-\u9fff]{2,4}(?:\s+[\u3400-\u9fff]{2,4})+")
+# childhood names written as the name: 小军, 阿明, 老三, 二丫, 狗蛋, 毛毛 (no known surname first)
+_CHILDHOOD_FIRST = frozenset("小阿老大二三四五六七八九幺")
+_CHILDHOOD_LAST = frozenset("蛋妞丫娃宝儿")
+
+
+def _known_surname(name: str, *, alone: bool = False) -> str:
+    """The known surname (compound first) ``name`` starts with and that leaves a given name after
+    it, or with ``alone`` that may be all of it; else ""."""
+    for width in (2, 1):
+        head = name[:width]
+        if (len(name) > width or (alone and len(name) == width)) and (
+                head in COMPOUND_SURNAMES if width == 2 else head in SURNAME_RANK):
+            return head
+    return ""
+
+
+def _is_childhood_shape(cleaned: str) -> bool:
+    """A bare childhood name in a name cell: two or three Han characters, a doubled one (毛毛), or a
+    first character that is no known surname and a childhood prefix or ending (小军, 老三, 狗蛋)."""
+    if not 2 <= len(cleaned) <= 3 or not all(_is_han(char) for char in cleaned):
+        return False
+    if len(cleaned) == 2 and cleaned[0] == cleaned[1]:
+        return True
+    return not _known_surname(cleaned) and (cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST)
+
+
+def _with_surname_of(cell: str) -> str | None:
+    """李某某之女 -> 李, 张氏 -> 张: the surname a cell gives for a child it does not name, or None."""
+    found = _CHILD_OF.fullmatch(cell) or _CLAN.fullmatch(cell)
+    if found is None:
+        return None
+    named = found.group("parent") if found.re is _CHILD_OF else found.group("surname")
+    placeholder = _placeholder_surname(named) if _is_placeholder(named) else None
+    return placeholder or _known_surname(named, alone=True) or None
+
+
 def _is_placeholder(cleaned: str) -> bool:
     return cleaned in NAME_PLACEHOLDERS or _PLACEHOLDER_RE.fullmatch(cleaned) is not None
 
@@ -141,8 +190,9 @@ def _expand(slots: list[list[str]]) -> list[str]:
     return readings
 
 
-def _parse(text: str, default_role: Role) -> tuple[list[str], list[str], bool]:
-    """Names, aliases and the placeholder flag of one cell (already simplified)."""
+def _parse(text: str, default_role: Role, *, childhood: bool = False) -> tuple[list[str], list[str], bool]:
+    """Names, aliases and the placeholder flag of one cell (already simplified); with ``childhood`` a
+    name of a childhood name's shape (:func:`_is_childhood_shape`) is read as one."""
     entries: list[_Entry] = []
     extras: list[tuple[Role, str]] = []
     current: list[list[str]] = []
@@ -190,6 +240,8 @@ def _parse(text: str, default_role: Role) -> tuple[list[str], list[str], bool]:
             if surname is None or entry_role != "name":
                 continue
             cleaned = surname  # a surname alone: the given-name comparison then has nothing to read
+        if childhood and entry_role == "name" and _is_childhood_shape(cleaned):
+            entry_role = "alias"
         target = names if entry_role == "name" else aliases
         if cleaned not in target:
             target.append(cleaned)
@@ -216,7 +268,13 @@ def _bracket(
         sub_names, sub_aliases, _ = _parse(rest, marked_role)
         extras.extend([("name", name) for name in sub_names] + [("alias", a) for a in sub_aliases])
         return current_role
-    if any(word in content for word in BRACKET_TAGS) or _is_placeholder(inner):
+    if _is_placeholder(inner):  # 不详（姓王）: the surname, when the cell names nobody else
+        surname = _placeholder_surname(inner)
+        before = clean_name("".join(options[0] for options in current))
+        if surname and not entries and (not before or _is_placeholder(before)):
+            extras.append(("name", surname))
+        return current_role
+    if any(word in content for word in BRACKET_TAGS):
         return current_role
     if all(_is_han(char) for char in inner):
         if len(inner) == 1:
@@ -238,8 +296,13 @@ def _bracket(
 def parse_name_cell(text: str) -> NameCell:
     """Read the name cell of a record: names, childhood names and placeholders.
 
+    - a form's label before the name is dropped (姓名：王芳, 孩子名字叫王芳);
     - placeholders (无, 不详, 女孩, 未取名, 不知道名字 ...) give no name and ``placeholder=True``; one
-      that keeps a known surname (王某某, 王xx, 王家女孩, 姓王) gives that surname alone as the name;
+      that keeps a known surname (王某某, 王xx, 王家女孩, 姓王, 不详（姓王）, 李某某之女, 王建国的儿子,
+      张氏) gives that surname alone as the name;
+    - a childhood name written as the name (小军, 阿明, 老三, 狗蛋, 毛毛: no known surname first, or a
+      doubled character) is a childhood name;
+    - two names side by side (黄文 黄斌) are two names; an unknown character (杨X军, 杨*军) is dropped;
     - tags in brackets (王芳（送养）, （照片是家人）) are removed;
     - childhood names inline (王芳（小名芳芳）, 王芳 小名:毛毛, 乳名狗蛋, 毛毛（小名）) are aliases;
       an unmarked short bracket (王芳（芳芳）) is an alias, or a name when it starts with the
@@ -259,17 +322,26 @@ def parse_name_cell(text: str) -> NameCell:
     >>> parse_name_cell("不详")
     NameCell(names=(), aliases=(), placeholder=True)
     """
-    simplified = _EITHER.sub(r"\1/\2", to_simplified(_require_str(text, "parse_name_cell")))
+    simplified = _EITHER.sub(r"\1/\2", to_simplified(_require_str(text, "parse_name_cell")).strip())
+    simplified = _UNKNOWN_CHAR.sub("", _LABEL.sub("", simplified))
+    if (surname := _with_surname_of(clean_name(simplified))) is not None:
+        return NameCell((surname,), (), True)
+    if _TWO_NAMES.fullmatch(simplified) and all(
+            part not in COMPOUND_SURNAMES and (_known_surname(part) or _is_childhood_shape(part))
+            for part in simplified.split()):
+        simplified = "/".join(simplified.split())
     if _PLAIN_RE.fullmatch(simplified) and not _MARKER_RE.search(simplified):  # most cells: just a name
         cleaned = clean_name(simplified)
         if _is_placeholder(cleaned):
             surname = _placeholder_surname(cleaned)
             return NameCell((surname,) if surname else (), (), True)
+        if _is_childhood_shape(cleaned):
+            return NameCell((), (cleaned,), False)
         return NameCell((cleaned,) if cleaned else (), (), False)
     if _is_placeholder(cleaned := clean_name(simplified)):  # N/A, 不/详
         surname = _placeholder_surname(cleaned)
         return NameCell((surname,) if surname else (), (), True)
-    names, aliases, placeholder = _parse(simplified, "name")
+    names, aliases, placeholder = _parse(simplified, "name", childhood=True)
     return NameCell(tuple(names), tuple(aliases), placeholder)
 
 
