@@ -75,6 +75,7 @@ def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
         "baby": lambda t, i: True,
         "unnamed": lambda t, i: "baby" in t,
         "alias_only": lambda t, i: "unnamed" not in t,
+        "alias_in_name": lambda t, i: "alias_only" in t,
         "alias": lambda t, i: named(t),
         "homophone": lambda t, i: named(t),
         "dialect": lambda t, i: named(t),
@@ -124,6 +125,22 @@ def test_every_tag_rate_is_within_binomial_tolerance(large: SynthData) -> None:
     babies = [i for i, t in enumerate(tags) if "baby" in t]
     baby_marks = sum(1 for i in babies if "marks" in tags[i]) / len(babies)
     assert abs(baby_marks - cfg.baby_marks_rate) <= 4 * math.sqrt(cfg.baby_marks_rate / len(babies))
+
+
+def test_a_childhood_name_written_in_the_name_cell_is_read_as_one() -> None:
+    from reunite.normalize.name_cells import parse_alias_cell, parse_name_cell
+
+    data = generate(400, 2000, seed=4, config=SynthConfig(alias_only_rate=0.5, alias_in_name_rate=1.0,
+                                                          case_dirty_rate=0.0))
+    tags = _tags(data)
+    written = [i for i, t in enumerate(tags) if "alias_in_name" in t]
+    assert written and all("alias_only" in tags[i] for i in written)
+    for i in written:
+        cell, alias_cell = data.cases["name"][i], data.cases["alias"][i]
+        parsed = parse_name_cell(cell)  # 宝宝 is also what a form writes for "a baby": a placeholder
+        assert not parsed.names and (parsed.aliases == (cell,) or (parsed.placeholder and not parsed.aliases))
+        assert alias_cell in ("", cell) and parse_alias_cell(alias_cell) in ((), (cell,))
+    assert any(data.cases["alias"][i] == "" for i in written) and any(data.cases["alias"][i] for i in written)
 
 
 def _check(body17: str) -> str:

@@ -85,7 +85,9 @@ _UNKNOWN_CHAR = re.compile(r"(?<=[\u3400-\u9fff])[xX×*＊?？](?=[\u3400-\u9fff
 _TWO_NAMES = re.compile(r"[\u3400-\u9fff]{2,4}(?:\s+[\u3400-\u9fff]{2,4})+")
 # childhood names written as the name: 小军, 阿明, 老三, 二丫, 狗蛋, 毛毛 (no known surname first)
 _CHILDHOOD_FIRST = frozenset("小阿老大二三四五六七八九幺")
-_CHILDHOOD_LAST = frozenset("蛋妞丫娃宝儿")
+_CHILDHOOD_LAST = frozenset("蛋头娃妞丫娣")  # no given name of one character ends so: 铁蛋, 石头, 招娣
+_CHILDHOOD_LAST_WEAK = frozenset("子柱宝儿")  # 虎子, 栓柱: unless a common surname comes first (张宝)
+_COMMON_RANK = 100
 
 
 def _known_surname(name: str, *, alone: bool = False) -> str:
@@ -100,13 +102,16 @@ def _known_surname(name: str, *, alone: bool = False) -> str:
 
 
 def _is_childhood_shape(cleaned: str) -> bool:
-    """A bare childhood name in a name cell: two or three Han characters, a doubled one (毛毛), or a
-    first character that is no known surname and a childhood prefix or ending (小军, 老三, 狗蛋)."""
+    """A bare childhood name in a name cell, of two or three Han characters: a doubled one (毛毛); two
+    ending as only childhood names end (铁蛋, 石头, 招娣; 虎子 unless a common surname comes first); or a
+    first character that is no known surname and a childhood prefix or ending (小军, 老三, 二狗蛋)."""
     if not 2 <= len(cleaned) <= 3 or not all(_is_han(char) for char in cleaned):
         return False
-    if len(cleaned) == 2 and cleaned[0] == cleaned[1]:
+    if len(cleaned) == 2 and (cleaned[0] == cleaned[1] or cleaned[1] in _CHILDHOOD_LAST or (
+            cleaned[1] in _CHILDHOOD_LAST_WEAK and SURNAME_RANK.get(cleaned[0], _COMMON_RANK + 1) > _COMMON_RANK)):
         return True
-    return not _known_surname(cleaned) and (cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST)
+    return not _known_surname(cleaned) and (
+        cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST | _CHILDHOOD_LAST_WEAK)
 
 
 def _with_surname_of(cell: str) -> str | None:

@@ -83,6 +83,7 @@ class CasePlan:
     partial: B
     has_marks: B
     dirty: B
+    alias_in_name: B
     vague_place: B
     missing: I64
     alias: list[str]
@@ -120,12 +121,16 @@ def draw_case_plan(rng: np.random.Generator, cfg: SynthConfig, children: People)
         make_alias(children.given[i], bool(children.female[i]), rng) if has_alias[i] else "" for i in range(n)
     ]
     marks = [draw_marks(rng) if has_marks[i] else () for i in range(n)]
+    # drawn only when asked for, so that the default output stays the same
+    in_name = alias_only & (rng.random(n) < cfg.alias_in_name_rate) if cfg.alias_in_name_rate > 0 else \
+        np.zeros(n, dtype=bool)
     return CasePlan(
         baby=baby, unnamed=unnamed, alias_only=alias_only, has_alias=has_alias,
         homophone=named & (u[4] < cfg.homophone_rate), dialect=named & (u[5] < cfg.dialect_rate),
         lunar=lunar, lunar_unmarked=lunar & (u[7] < cfg.lunar_unmarked_rate),
         partial=u[8] < cfg.partial_date_rate, has_marks=has_marks, dirty=u[10] < cfg.case_dirty_rate,
         vague_place=u[11] < cfg.case_vague_place_rate, missing=missing, alias=alias, marks=marks,
+        alias_in_name=in_name,
     )
 
 
@@ -170,6 +175,9 @@ def render_cases(
         elif plan.alias_only[i]:
             case_tags.append("alias_only")
             name = _placeholder(female, rng) if rng.random() < 0.2 else ""
+            if plan.alias_in_name[i]:
+                case_tags.append("alias_in_name")
+                name = plan.alias[i]
         else:
             name = children.surname[i] + children.given[i]
             skip = len(children.surname[i])
@@ -184,6 +192,8 @@ def render_cases(
                     variant, name = name, heard
                     case_tags.append("dialect")
         alias = plan.alias[i]
+        if plan.alias_in_name[i] and rng.random() < 0.5:
+            alias = ""  # written in the name cell only
         if plan.has_alias[i] and not plan.alias_only[i]:
             case_tags.append("alias")
 

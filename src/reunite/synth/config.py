@@ -23,6 +23,7 @@ TAG_RATES: dict[str, str] = {
     "adoptive_surname": "adoptive_surname_rate",
     "alias": "alias_rate",
     "alias_kept": "alias_kept_rate",
+    "alias_in_name": "alias_in_name_rate",
     "alias_only": "alias_only_rate",
     "baby": "baby_rate",
     "date_jitter": "date_jitter_rate",
@@ -80,6 +81,8 @@ class SynthConfig:
     - ``wrong_order_rate``: the report gives a loss date before the birth date.
     - ``baby_unnamed_rate``: among babies, no name and no childhood name is known (``unnamed``).
     - ``alias_only_rate``: among named children, only the childhood name is known (``alias_only``).
+    - ``alias_in_name_rate``: among those, the family writes the childhood name in the name cell
+      (小军, 毛毛), and half of them in the alias cell too (``alias_in_name``).
     - ``alias_rate``: among the rest, a childhood name is reported beside the name (``alias``).
     - ``homophone_rate`` / ``dialect_rate``: among cases with a reported name, one character was
       written by ear with another of the same toneless pinyin (``homophone``), or with a southern
@@ -189,6 +192,7 @@ class SynthConfig:
     population_marks_rate: float = 0.03
     population_rounded_birth_rate: float = 0.0
     surname_region_strength: float = 0.0
+    alias_in_name_rate: float = 0.0
 
     near_twins_per_case: float = 2.0
     local_decoy_share: float = 0.3

@@ -103,8 +103,9 @@ INDEPENDENT: dict[str, tuple[float, float]] = {
     "wrong_order_rate": (0.0, 0.05),
     "population_rounded_birth_rate": (0.0, 0.3),
     "case_vague_place_rate": (0.0, 0.3),
-    # drawn last, so that adding it left every other drawn value of a seed as it was
+    # drawn last (in this order), so that adding them left every other drawn value of a seed as it was
     "surname_region_strength": (0.0, 1.2),
+    "alias_in_name_rate": (0.0, 0.8),
 }
 NOISE = 0.15
 
