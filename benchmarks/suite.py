@@ -84,6 +84,7 @@ TIERS: dict[str, Callable[[frozenset[str]], bool]] = {
     "lunar": lambda t: "lunar" in t,
     "rounded_birth": lambda t: "rounded_birth" in t,
     "vague_place": lambda t: "vague_place" in t,
+    "alias_in_name": lambda t: "alias_in_name" in t,
 }
 
 
