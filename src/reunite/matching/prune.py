@@ -403,7 +403,7 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     # (the counts table has a cell per stretch and class, far more than the listed candidates: the
     # listed ones are tallied over the cells they touch, not over the whole table)
     touched, taken = _tally(np.r_[hit_cell, moved_cell], hit_cell[moved_hit])
-    counts.reshape(-1)[touched] -= taken.astype(np.int32)
+    counts.reshape(-1)[touched] -= taken.astype(np.int32)  # (a view: ``counts`` was just made, C-ordered)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
