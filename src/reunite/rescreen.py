@@ -267,13 +267,13 @@ class _DeltaPairs:
 
 def _screen_pairs(cases: RawTable | RecordTable, candidates: RawTable | RecordTable, model: FellegiSunter,
                   blocking: BlockingSpec, exclude: Collection[tuple[str, str]], top_k: int,
-                  progress: bool = False) -> _Pairs | None:
+                  progress: bool = False, prune: bool = True) -> _Pairs | None:
     """:func:`reunite.pipeline.screen` with the model's own u and frequencies, reasons left to
-    format for the rows that are kept."""
+    format for the rows that are kept (``prune``: as ``screen`` takes it; the pairs are the same)."""
     if len(cases) == 0 or len(candidates) == 0:
         return None
     result = screen(cases, candidates, top_k=top_k, model=model, blocking=blocking, exclude=exclude,
-                    fit_to_data=False, reasons=False, progress=progress)
+                    fit_to_data=False, reasons=False, progress=progress, prune=prune)
     columns = result.columns
     by_case: dict[str, list[Bound]] = defaultdict(list)
     at: dict[tuple[str, str], int] = {}
@@ -641,6 +641,13 @@ def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence
 FIRST_LOOK = 4
 """Rows kept per case on a delta screen's first look (see :func:`_delta_side`)."""
 
+DELTA_PRUNE_FROM = 50_000
+"""A delta screen prunes (:mod:`reunite.matching.prune`) when one side of the night's candidates
+holds at least this many; below, it scores every pair of the windows. Both give the same pairs,
+scores and sums; pruning's bookkeeping per window costs more than it saves when a window holds few
+candidates (2,000 cases screened against 4,000 of 400,000 generated candidates: 0.33 s of CPU pruned,
+0.19 s exhaustive; against 40,000: 1.15 and 0.86 s; against 100,000: 1.71 and 1.90 s)."""
+
 
 def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settings: _Settings,
                 progress: bool) -> _DeltaPairs | None:
@@ -655,11 +662,13 @@ def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settin
     scores at least the bound's score) and that compared more pairs than it kept is screened again
     keeping its best ``2 * top_k``. Rows not kept score at most the last kept one, so every row left
     out of a case ranks after its bound: the merge gives what one look at the best ``2 * top_k``
-    would have given.
+    would have given. A side of fewer than :data:`DELTA_PRUNE_FROM` candidates is scored without
+    pruning (the same pairs, quicker on sparse windows).
     """
     assert look.fitted is not None
     model, blocking, excluded, depth = look.fitted, settings.blocking, look.excluded, settings.depth
-    first = _screen_pairs(cases, candidates, model, blocking, excluded, min(FIRST_LOOK, depth), progress)
+    prune = len(candidates) >= DELTA_PRUNE_FROM
+    first = _screen_pairs(cases, candidates, model, blocking, excluded, min(FIRST_LOOK, depth), progress, prune)
     if first is None:
         return None
     again = set()
@@ -671,7 +680,8 @@ def _delta_side(cases: RecordTable, candidates: RecordTable, look: _Look, settin
     second = None
     if again:
         index = [i for i, case_id in enumerate(cases.ids.tolist()) if case_id in again]
-        second = _screen_pairs(take_records(cases, index), candidates, model, blocking, excluded, depth)
+        second = _screen_pairs(take_records(cases, index), candidates, model, blocking, excluded, depth,
+                               prune=prune)
     return _DeltaPairs(first, second)
 
 

@@ -347,6 +347,28 @@ def test_first_run_with_candidates_only_screens_nothing_and_later_cases_get_a_fu
     assert [(r.case_id, r.person_id) for r in store.current_topk()] == [("c1", "p1")]
 
 
+def test_a_delta_screen_gives_the_same_pairs_pruned_or_scored_in_full(
+    data: tuple[pd.DataFrame, pd.DataFrame]
+) -> None:
+    """A night's delta side below rescreen.DELTA_PRUNE_FROM candidates is scored without pruning, a
+    larger one pruned: the kept rows, their scores and reasons and each case's totals (pairs compared,
+    the rest of its Bayes factors) must not depend on which."""
+    from reunite.rescreen import DELTA_PRUNE_FROM, _screen_pairs
+
+    cases, candidates = data
+    night = candidates.iloc[2700:]
+    assert len(night) < DELTA_PRUNE_FROM
+    model = default_model()
+    for keep in (4, 2 * TOP_K):
+        pruned, scored = (_screen_pairs(cases, night, model, BlockingSpec(), set(), keep, prune=prune)
+                          for prune in (True, False))
+        assert pruned is not None and scored is not None
+        assert pruned.by_case == scored.by_case
+        assert pruned.totals() == scored.totals()
+        assert pruned.reasons(pruned.at.keys()) == scored.reasons(scored.at.keys())
+        assert pruned.result.pairs_scored < scored.result.pairs_scored  # the two paths were taken
+
+
 def test_a_night_that_puts_many_candidates_above_a_cases_bound_merges_as_one_full_run(
     store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reunite.matching.cells import counted_factor_sums
-from reunite.matching.exact import factor_sums
+from reunite.matching.exact import OFFSET, factor_sums
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prune import prunable
@@ -138,6 +139,19 @@ def test_counted_sums_equal_the_sums_of_repeated_terms(cells: list[tuple[int, fl
     count = np.array([c for _, _, c in cells], dtype=np.int64)
     assert counted_factor_sums(group, score, count, 5) == factor_sums(np.repeat(group, count),
                                                                       np.repeat(score, count), 5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.floats(-60, 60, width=32), st.integers(1, 2**32 - 1)), max_size=60))
+def test_counted_sums_are_exact_for_counts_of_2_16_and_more(cells: list[tuple[int, float, int]]) -> None:
+    # counts (below 2**32) are summed in two 16-bit halves: each term exactly, against Fractions
+    group = np.array([g for g, _, _ in cells], dtype=np.int64)
+    score = np.array([s for _, s, _ in cells], dtype=np.float32)
+    count = np.array([c for _, _, c in cells], dtype=np.int64)
+    expected = [0] * 5
+    for g, s, c in zip(group.tolist(), score.tolist(), count.tolist(), strict=True):
+        expected[g] += int(Fraction(float(np.exp2(np.float64(s)))) * c * 2**OFFSET)
+    assert counted_factor_sums(group, score, count, 5) == expected
 
 
 def test_windows_without_candidates_known_to_the_day_are_counted_as_empty() -> None:

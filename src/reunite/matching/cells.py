@@ -204,17 +204,17 @@ def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
     lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
     occupied, key = distinct_inverse(group.astype(np.int64) * width + (exponent - lowest))
     count = count.astype(np.int64)
-    parts = []
-    for i in range(3):
-        m_part = ((whole >> (18 * i)) & ((1 << 18) - 1)).astype(np.float64)
-        for j in range(2):
-            c_part = ((count >> (16 * j)) & ((1 << 16) - 1)).astype(np.float64)
+    # the bins' integers are put together as Python integers in object arrays (numpy loops over them
+    # in C), then added up per group: integer sums, so the order does not matter
+    value = np.zeros(occupied.size, dtype=object)
+    for j in range(2 if int(count.max()) >> 16 else 1):  # counts of 2**16 and more: their high bits too
+        c_part = ((count >> (16 * j)) & ((1 << 16) - 1)).astype(np.float64)
+        for i in range(3):
+            m_part = ((whole >> (18 * i)) & ((1 << 18) - 1)).astype(np.float64)
             sums = np.bincount(key, weights=m_part * c_part, minlength=occupied.size).astype(np.int64)
-            parts.append((18 * i + 16 * j, sums.tolist()))
+            value += np.asarray(sums.tolist(), dtype=object) << (18 * i + 16 * j)
     owner, place = np.divmod(occupied, width)
-    shift = place + lowest - 53 + OFFSET
-    for b, (g, k) in enumerate(zip(owner.tolist(), shift.tolist(), strict=True)):
-        value = 0
-        for offset, sums in parts:
-            value += sums[b] << offset
-        totals[g] += value << k
+    value <<= np.asarray((place + lowest - 53 + OFFSET).tolist(), dtype=object)
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])  # ``occupied`` is sorted: so is ``owner``
+    for g, total in zip(owner[starts].tolist(), np.add.reduceat(value, starts).tolist(), strict=True):
+        totals[g] += total

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import threading
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
@@ -264,26 +265,32 @@ def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
         return lo, hi, known
     said = table.flags.get("birth_said_solar", np.zeros(n, dtype=bool))
     open_ = np.flatnonzero(table.birth_known & ~table.birth_lunar & ~said)
-    texts: dict[str, tuple[int, int] | None] = {}
     for i in open_.tolist():
-        first, last = from_days(int(table.birth_lo[i])), from_days(int(table.birth_hi[i]))
-        if first == last:
-            text = f"{first.year}-{first.month}-{first.day}"
-        elif first.day == 1 and (first.year, first.month) == (last.year, last.month) and \
-                (last + datetime.timedelta(days=1)).month != last.month:
-            text = f"{first.year}-{first.month}"
-        else:
-            continue
-        if text not in texts:
-            try:
-                found = parse_date(text, "lunar", today=datetime.date.max)
-            except DateError:
-                found = None
-            texts[text] = None if found is None else (to_days(found.lo), to_days(found.hi))
-        reading = texts[text]
+        reading = _lunar_reading(int(table.birth_lo[i]), int(table.birth_hi[i]))
         if reading is not None:
             lo[i], hi[i], known[i] = reading[0], reading[1], True
     return lo, hi, known
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _lunar_reading(birth_lo: int, birth_hi: int) -> tuple[int, int] | None:
+    """The solar days of a birth known to the day or month (``birth_lo .. birth_hi``) read as a
+    lunar date, or None (not one day or one whole month, or no such lunar date). Kept per process:
+    a night's several screens of the same cases read the same births (the lunar calendar does not
+    depend on today)."""
+    first, last = from_days(birth_lo), from_days(birth_hi)
+    if first == last:
+        text = f"{first.year}-{first.month}-{first.day}"
+    elif first.day == 1 and (first.year, first.month) == (last.year, last.month) and \
+            (last + datetime.timedelta(days=1)).month != last.month:
+        text = f"{first.year}-{first.month}"
+    else:
+        return None
+    try:
+        found = parse_date(text, "lunar", today=datetime.date.max)
+    except DateError:
+        return None
+    return None if found is None else (to_days(found.lo), to_days(found.hi))
 
 
 def sex_and_birth(table: RecordTable) -> tuple[I8, I32, I32, B]:

@@ -400,10 +400,10 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
         registered > lost) & ("registration" in spec.comparisons)
     hit_cell = cell_of(hits.row, hits.at)
     moved_cell = cell_of(hits.moved_row, hits.moved_at)
-    hit_cells = np.bincount(hit_cell, minlength=counts.size)
-    moved_cells = np.bincount(moved_cell, minlength=counts.size)
-    moved_hit_cells = np.bincount(hit_cell[moved_hit], minlength=counts.size)
-    counts -= (hit_cells + moved_cells - moved_hit_cells).reshape(counts.shape).astype(np.int32)
+    # (the counts table has a cell per stretch and class, far more than the listed candidates: the
+    # listed ones are tallied over the cells they touch, not over the whole table)
+    touched, taken = _tally(np.r_[hit_cell, moved_cell], hit_cell[moved_hit])
+    counts.reshape(-1)[touched] -= taken.astype(np.int32)  # (a view: ``counts`` was just made, C-ordered)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
@@ -411,11 +411,11 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     # candidates registered after the loss: cells of (stretch, class, registration level) of their own
     hit_level = np.where(registered - lost <= spec.registration_soon_days, 1, 0)
     moved_bin = moved_cell * 2 + (hits.moved_level - 3)
-    by_level = np.bincount(moved_bin, minlength=2 * counts.size) - np.bincount(
-        hit_cell[moved_hit] * 2 + hit_level[moved_hit], minlength=2 * counts.size)
-    moved_flat = np.flatnonzero(by_level > 0)
-    member_cell = (np.cumsum(by_level > 0) - 1)[moved_bin] + count.size
-    extra = by_level[moved_flat].astype(np.int64)
+    bins, by_level = _tally(moved_bin, hit_cell[moved_hit] * 2 + hit_level[moved_hit])
+    moved_flat = bins[by_level > 0]
+    # each moved candidate's cell among them (of a moved hit: any cell; see ``_Cells.member_cell``)
+    member_cell = np.searchsorted(moved_flat, moved_bin, "right") - 1 + count.size
+    extra = by_level[by_level > 0].astype(np.int64)
     cell = np.r_[cell, moved_flat // 2 // n_classes]
     cls = np.r_[cls, moved_flat // 2 % n_classes]
     registration = np.r_[registration, (moved_flat % 2 + 3).astype(np.int8)]
@@ -450,6 +450,21 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     score = weights_of_levels(model, levels, kind)
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
                   hits.moved_at, rows.case[hits.moved_row] - first, member_cell)
+
+
+def _tally(added: I64, taken: I64) -> tuple[I64, I64]:
+    """The distinct values of ``added`` and ``taken`` (sorted) and, per value, how often it is in
+    ``added`` less how often in ``taken``: ``np.bincount(added) - np.bincount(taken)`` at the values
+    present, without a table as long as the largest value.
+
+    >>> _tally(np.array([5, 1, 5, 9]), np.array([5, 7]))
+    (array([1, 5, 7, 9]), array([ 1,  1, -1,  1]))
+    """
+    values, inverse = np.unique(np.r_[added, taken].astype(np.int64), return_inverse=True)
+    inverse = inverse.reshape(-1)
+    counted: I64 = (np.bincount(inverse[:added.size], minlength=values.size)
+                    - np.bincount(inverse[added.size:], minlength=values.size))
+    return values, counted
 
 
 def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
