@@ -272,8 +272,10 @@ def test_parse_dates_without_calendars_and_repeated_errors() -> None:
 
 @pytest.mark.parametrize(
     ("calendar", "lunar"),
-    [("农", True), ("農曆", True), ("农历生日", True), ("是", True), ("L", True),
-     ("阳", False), ("否", False), ("公历日期", False), ("不详", False)],
+    [("农", True), ("農曆", True), ("农历生日", True), ("是", True), ("L", True), ("Lunar calendar", True),
+     ("Chinese calendar", True), ("yes", True), ("Y", True), ("true", True),
+     ("阳", False), ("否", False), ("公历日期", False), ("不详", False), ("Solar calendar", False),
+     ("Gregorian", False), ("no", False), ("N", False), ("FALSE", False)],
 )
 def test_calendar_cells_as_registers_write_them(calendar: str, lunar: bool) -> None:
     # 1988-05-03 read as a lunar date is solar 1988-06-16
@@ -337,3 +339,11 @@ def test_a_sexagenary_year_beside_a_written_year_only_confirms_it() -> None:
     with pytest.raises(DateError) as caught:  # 甲 and 丑 never pair in the cycle
         parse_date("甲丑年", today=TODAY)
     assert caught.value.reason == "unreadable date"
+
+
+def test_an_unknown_calendar_keeps_the_date_as_if_none_were_given() -> None:
+    parsed = parse_dates(["1988-05-03", "1988-05-03"], ["1", "moon"], today=TODAY)
+    assert parsed.known.tolist() == [True, True] and parsed.lunar.tolist() == [False, False]
+    assert [from_days(int(day)) for day in parsed.lo] == [D(1988, 5, 3)] * 2
+    assert parsed.widened is not None and parsed.widened.tolist() == [True, True]
+    assert [reason for _, reason, _ in parsed.errors] == ["unknown calendar", "unknown calendar"]

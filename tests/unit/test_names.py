@@ -163,7 +163,7 @@ def test_placeholders_give_no_name(cell: str) -> None:
      ("王家的男孩", "王"), ("姓王", "王"), ("欧阳某", "欧阳"),
      # a child named by its parent or family, a woman by her clan, a surname said beside "unknown"
      ("李某某之女", "李"), ("王建国的儿子", "王"), ("张家的闺女", "张"), ("王家二丫头", "王"), ("张氏", "张"),
-     ("欧阳氏", "欧阳"), ("不详（姓王）", "王")],
+     ("欧阳氏", "欧阳"), ("不详（姓王）", "王"), ("李娃", "李"), ("王丫", "王")],
 )
 def test_placeholders_keep_a_known_surname(cell: str, surname: str) -> None:
     assert parse_name_cell(cell) == NameCell(names=(surname,), aliases=(), placeholder=True)

@@ -152,15 +152,23 @@ _CALENDARS: dict[str, bool | None] = {
     # a column headed 农历 holds yes/no; the one-character forms are shorthand of the words above
     "是": True, "否": False, "公": False, "阳": False, "新": False, "农": True, "阴": True, "旧": True,
     "不详": None, "未知": None, "不知道": None,
+    # a yes/no column ("is the birthday lunar"), as spreadsheets write it (1 / 0 could be codes of
+    # either calendar: read as not given, and flagged)
+    "y": True, "yes": True, "true": True, "n": False, "no": False, "false": False,
 }
 
 
 def _calendar_cell(cell: str) -> str:
-    """The calendar cell reduced to a key of _CALENDARS: 農曆 -> 农历, 农历生日 -> 农历, 阳历日期 -> 阳历."""
+    """The calendar cell reduced to a key of _CALENDARS: 農曆 -> 农历, 农历生日 -> 农历, 阳历日期 -> 阳历,
+    Lunar calendar -> lunar."""
     cell = cell.translate(_TRADITIONAL_CALENDAR)
     for word in ("农历", "阴历", "旧历", "夏历", "老历", "古历", "黄历", "皇历", "公历", "阳历", "新历"):
         if word in cell:
             return word
+    for word, key in (("lunar", "lunar"), ("chinese", "lunar"), ("solar", "solar"), ("gregorian", "gregorian"),
+                      ("western", "solar")):
+        if word in cell:
+            return key
     return cell
 
 
@@ -478,9 +486,12 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
     text = unicodedata.normalize("NFKC", text).strip().lower()
     cell = unicodedata.normalize("NFKC", calendar).strip().lower()
     cell = _calendar_cell(cell)
-    if cell not in _CALENDARS:
+    if cell not in _CALENDARS:  # the date is still read, as if no calendar were given
+        found = _parse(text, "", today)
         raise DateError("unknown calendar", calendar,
-                        "expected a calendar of solar, lunar, 公历, 阳历, 新历, 农历, 阴历, 旧历 or 是/否")
+                        "expected a calendar of solar, lunar, 公历, 阳历, 新历, 农历, 阴历, 旧历 or 是/否; "
+                        "the date was read as if none were given",
+                        widest=None if found is None else found[:2])
     if text in _UNKNOWN or not text.strip("0-/. :"):
         return None  # empty, a placeholder, or an all-zero database null (0000-00-00)
     text, text_lunar, text_solar, zodiac, approximate = _clean(text)

@@ -115,7 +115,10 @@ def _is_childhood_shape(cleaned: str) -> bool:
 
 
 def _with_surname_of(cell: str) -> str | None:
-    """李某某之女 -> 李, 张氏 -> 张: the surname a cell gives for a child it does not name, or None."""
+    """李某某之女 -> 李, 张氏 -> 张, 李娃 -> 李: the surname a cell gives for a child it does not name,
+    or None."""
+    if len(cell) == 2 and cell[1] in "娃丫妞" and SURNAME_RANK.get(cell[0], _COMMON_RANK + 1) <= _COMMON_RANK:
+        return cell[0]  # the Li family's baby, girl
     found = _CHILD_OF.fullmatch(cell) or _CLAN.fullmatch(cell)
     if found is None:
         return None
