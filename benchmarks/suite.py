@@ -85,6 +85,7 @@ TIERS: dict[str, Callable[[frozenset[str]], bool]] = {
     "rounded_birth": lambda t: "rounded_birth" in t,
     "vague_place": lambda t: "vague_place" in t,
     "alias_in_name": lambda t: "alias_in_name" in t,
+    "register_lunar": lambda t: "register_lunar" in t,
 }
 
 

@@ -99,6 +99,7 @@ def _eligible(data: SynthData) -> dict[str, Callable[[set[str], int], bool]]:
         "dirty_register": lambda t, i: matched[i],
         "id_empty": lambda t, i: matched[i],
         "rounded_birth": lambda t, i: matched[i],
+        "register_lunar": lambda t, i: matched[i] and "lunar" in t,
         "vague_place": lambda t, i: True,
         "id_malformed": lambda t, i: matched[i],
         "id_15": lambda t, i: matched[i] and year[i] < 1984 and not t & {"id_empty", "id_malformed"},
@@ -141,6 +142,29 @@ def test_a_childhood_name_written_in_the_name_cell_is_read_as_one() -> None:
         assert not parsed.names and (parsed.aliases == (cell,) or (parsed.placeholder and not parsed.aliases))
         assert alias_cell in ("", cell) and parse_alias_cell(alias_cell) in ((), (cell,))
     assert any(data.cases["alias"][i] == "" for i in written) and any(data.cases["alias"][i] for i in written)
+
+
+def test_a_register_may_carry_the_lunar_birthday_digits() -> None:
+    from reunite.normalize.dates import lunar_digits_as_solar, parse_date, to_days
+
+    cfg = SynthConfig(lunar_rate=1.0, lunar_unmarked_rate=0.0, register_lunar_digits_rate=1.0, partial_date_rate=0.0,
+                      date_jitter_rate=0.0, date_shift_rate=0.0, case_dirty_rate=0.0, candidate_dirty_rate=0.0)
+    data = generate(200, 2000, seed=8, config=cfg)
+    cases = dict(zip(data.cases["case_id"], zip(data.cases["birth_date"], data.cases["birth_calendar"], strict=True),
+                     strict=True))
+    births = dict(zip(data.candidates["person_id"], data.candidates["birth_date"], strict=True))
+    checked = 0
+    for case_id, person_id, tags in zip(data.truth["case_id"], data.truth["person_id"], data.truth["tags"],
+                                        strict=True):
+        if "register_lunar" not in tags.split(";"):
+            continue
+        told = parse_date(*cases[case_id])
+        registered = parse_date(births[person_id], "solar")
+        assert told is not None and told.lunar and registered is not None
+        digits = lunar_digits_as_solar(to_days(told.lo), to_days(told.hi))
+        assert digits is not None and digits[0] == to_days(registered.lo)
+        checked += 1
+    assert checked > 100
 
 
 def _check(body17: str) -> str:

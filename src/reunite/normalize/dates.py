@@ -60,6 +60,7 @@ __all__ = [
     "DateInterval",
     "ParsedDates",
     "from_days",
+    "lunar_digits_as_solar",
     "parse_date",
     "parse_dates",
     "parse_zodiac",
@@ -317,6 +318,40 @@ def _lunar_new_year(year: int) -> int:
     first = _lunar_month(year, 1, False)
     assert first is not None  # 正月 exists in every lunar year
     return first[0]
+
+
+def _lunar_date(day: int) -> tuple[int, int, int] | None:
+    """(lunar year, month, day of month) of a solar day (days from 1970), or None outside the table."""
+    year = from_days(day).year
+    for lunar_year in (year, year - 1):
+        for (month, _leap), (first, length) in _lunar_year(lunar_year).items():
+            if first <= day < first + length:
+                return lunar_year, month, day - first + 1
+    return None
+
+
+def lunar_digits_as_solar(lo: int, hi: int) -> tuple[int, int] | None:
+    """A lunar birth (solar days ``lo .. hi``, one day or one whole lunar month) with its lunar digits
+    written as a solar date, as many household registers did: 农历1988年七月初七 -> 1988-07-07, 农历1988年
+    七月 -> July 1988. None for another span, or digits that are no solar date (2月30日).
+
+    >>> from_days(lunar_digits_as_solar(to_days(datetime.date(1988, 8, 18)), to_days(datetime.date(1988, 8, 18)))[0])
+    datetime.date(1988, 7, 7)
+    """
+    first = _lunar_date(lo)
+    if first is None:
+        return None
+    year, month, day = first
+    if lo == hi:
+        try:
+            return (to_days(datetime.date(year, month, day)),) * 2
+        except ValueError:
+            return None
+    after = _lunar_date(hi + 1)
+    last = _lunar_date(hi)
+    if day != 1 or last is None or last[:2] != (year, month) or after is None or after[2] != 1:
+        return None
+    return to_days(datetime.date(year, month, 1)), _solar_month_end(year, month)
 
 
 def _solar_interval(spec: _Spec, value: str) -> tuple[int, int]:

@@ -3,6 +3,7 @@ and the household-register extract each of them becomes."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -13,7 +14,7 @@ from reunite._typing import I64
 from reunite.synth import _tables as T
 from reunite.synth.cases import CasePlan, People, draw_people
 from reunite.synth.config import SHIFT_YEAR_WEIGHTS, SynthConfig
-from reunite.synth.dates import register_date_text, year_start, ymd
+from reunite.synth.dates import register_date_text, to_lunar, year_start, ymd
 from reunite.synth.names import NamePools, homophone
 from reunite.synth.regions import RegionTable, load_routes, render_address
 from reunite.synth.text import draw_marks, full_width, render_marks, to_traditional
@@ -53,6 +54,15 @@ def _registration(rng: np.random.Generator, birth: I64, late_rate: float) -> I64
     late = rng.random(n) < late_rate
     years = (365 * (1 + np.minimum(rng.exponential(2.5, size=n), 11))).astype(np.int64)
     return np.asarray(birth + np.where(late, years, weeks), dtype=np.int64)
+
+
+def _lunar_digits(days: int) -> int | None:
+    """The solar day written with the lunar date's digits (农历1988年七月初七 -> 1988-07-07), or None."""
+    year, month, day = to_lunar(days)
+    try:
+        return (datetime.date(year, abs(month), day) - datetime.date(1970, 1, 1)).days
+    except ValueError:  # 二月三十
+        return None
 
 
 def _other_surname(pools: NamePools, rng: np.random.Generator, surname: str) -> str:
@@ -132,6 +142,13 @@ def true_copies(
         givens.append(given)
         former.append(names)
         tags.append(pair_tags)
+    if cfg.register_lunar_digits_rate > 0.0:  # a lunar birthday's digits registered as the solar date
+        for j, i in enumerate(index.tolist()):
+            if plan.lunar[i] and rng.random() < cfg.register_lunar_digits_rate:
+                digits = _lunar_digits(int(birth[j]))
+                if digits is not None:
+                    registered_birth[j] += digits - int(birth[j])
+                    tags[j].append("register_lunar")
     if cfg.surname_region_strength > 0.0:  # the adoptive family's surname is of where it lives
         adopted = [j for j, t in enumerate(tags) if "adoptive_surname" in t]
         local = pools.sample_regional_surnames(rng, regions, county[adopted], cfg.surname_region_strength)

@@ -46,6 +46,7 @@ TAG_RATES: dict[str, str] = {
     "moved_out": "move_out_province_rate",
     "moved_province": "move_in_province_rate",
     "partial_date": "partial_date_rate",
+    "register_lunar": "register_lunar_digits_rate",
     "rounded_birth": "population_rounded_birth_rate",
     "route": "route_share",
     "unnamed": "baby_unnamed_rate",
@@ -112,6 +113,9 @@ class SynthConfig:
       real routes of trafficked children (``reunite/data/reunion_flows.csv``: origin -> destination
       counts; the overall destinations when the home province has no route); the others go to a
       province drawn by population.
+    - ``register_lunar_digits_rate``: among children whose family gives the birth as a lunar date,
+      the register wrote the lunar digits as the solar birth date (农历七月初七 registered as 07-07),
+      as many registers did (``register_lunar``).
     - ``late_registration_rate``: among babies, registered 1-12 years after birth. Older children are
       always registered after the date they were lost.
     - ``marks_shared_rate``: among cases with marks, the register repeats one (paraphrased).
@@ -193,6 +197,7 @@ class SynthConfig:
     population_rounded_birth_rate: float = 0.0
     surname_region_strength: float = 0.0
     alias_in_name_rate: float = 0.0
+    register_lunar_digits_rate: float = 0.0
 
     near_twins_per_case: float = 2.0
     local_decoy_share: float = 0.3

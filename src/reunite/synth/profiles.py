@@ -106,6 +106,7 @@ INDEPENDENT: dict[str, tuple[float, float]] = {
     # drawn last (in this order), so that adding them left every other drawn value of a seed as it was
     "surname_region_strength": (0.0, 1.2),
     "alias_in_name_rate": (0.0, 0.8),
+    "register_lunar_digits_rate": (0.0, 0.6),
 }
 NOISE = 0.15
 
