@@ -135,3 +135,15 @@ def test_train_em_learns_m_without_labels(tmp_path: Path) -> None:
     assert kept.rounded_share is not None
     shipped.fit_rounded_share(kept.rounded_share)
     assert all(np.abs(a - b).max() < 1e-9 for a, b in zip(kept.m_of("baby"), shipped.m_of("baby"), strict=True))
+
+
+def test_a_lunar_birthday_registered_with_its_digits_as_the_solar_date_agrees() -> None:
+    # 农历1988年七月初七 is solar 1988-08-18; many registers wrote 1988-07-07
+    levels, weights = _score({"birth_date": "农历1988年七月初七"},
+                             [{"birth_date": "1988-07-07"}, {"birth_date": "1988-05-20"}, {"birth_date": "1988-08-18"}])
+    birth = COMPARISONS.index("birth")
+    assert levels[birth].tolist() == [5, 3, 7]
+    assert weights[birth, 0] > weights[birth, 1]
+    # a lunar month's digits: July 1988
+    month, _ = _score({"birth_date": "农历1988年七月"}, [{"birth_date": "1988-07-05"}])
+    assert month[birth].tolist() == [5]

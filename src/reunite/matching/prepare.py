@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
-from reunite.normalize.dates import DateError, from_days, parse_date, to_days
+from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 
 __all__ = [
@@ -253,11 +253,14 @@ def rounded_share(lo: I32, hi: I32, known: B) -> float | None:
 
 
 def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
-    """Each case's birth read as a lunar date (an interval of solar days), where that reading is open.
+    """Each case's birth read in the other calendar (an interval of solar days), where that is open.
 
-    Families often remember the lunar birthday and write it with bare digits. A birth known to the
-    day or to the month, not read as lunar already and not said to be solar, is read again as lunar;
-    a reading that does not exist (the 30th of a 29-day lunar month) is left out.
+    Families often remember the lunar birthday and write it with bare digits: a birth known to the
+    day or to the month, not read as lunar already and not said to be solar, is read again as lunar.
+    And many household registers wrote a lunar birthday's digits as the solar date: a birth the case
+    gives as lunar, to the day or the lunar month, is read again as those digits in the solar calendar
+    (:func:`reunite.normalize.dates.lunar_digits_as_solar`). A reading that does not exist (the 30th of
+    a 29-day lunar month, 2月30日) is left out.
     """
     n = len(table)
     lo, hi, known = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, bool)
@@ -267,6 +270,10 @@ def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
     open_ = np.flatnonzero(table.birth_known & ~table.birth_lunar & ~said)
     for i in open_.tolist():
         reading = _lunar_reading(int(table.birth_lo[i]), int(table.birth_hi[i]))
+        if reading is not None:
+            lo[i], hi[i], known[i] = reading[0], reading[1], True
+    for i in np.flatnonzero(table.birth_known & table.birth_lunar).tolist():
+        reading = lunar_digits_as_solar(int(table.birth_lo[i]), int(table.birth_hi[i]))
         if reading is not None:
             lo[i], hi[i], known[i] = reading[0], reading[1], True
     return lo, hi, known

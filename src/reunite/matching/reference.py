@@ -160,12 +160,14 @@ def _vague_place_level(cases: RecordTable, candidates: RecordTable, i: int, j: i
 
 
 def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
-    """The case's birth read as a lunar date, when it is known to the day or month and nothing says
-    it is solar or lunar already."""
-    from reunite.normalize.dates import DateError, parse_date
+    """The case's birth read in the other calendar: as a lunar date, when it is known to the day or
+    month and nothing says it is solar or lunar already; a lunar one's digits as a solar date."""
+    from reunite.normalize.dates import DateError, lunar_digits_as_solar, parse_date
 
     said = cases.flags.get("birth_said_solar")
-    if not bool(cases.birth_known[i]) or bool(cases.birth_lunar[i]) or (said is not None and bool(said[i])):
+    if bool(cases.birth_known[i]) and bool(cases.birth_lunar[i]):
+        return lunar_digits_as_solar(int(cases.birth_lo[i]), int(cases.birth_hi[i]))
+    if not bool(cases.birth_known[i]) or (said is not None and bool(said[i])):
         return None
     epoch = datetime.date(1970, 1, 1)
     lo = epoch + datetime.timedelta(days=int(cases.birth_lo[i]))
