@@ -147,3 +147,12 @@ def test_a_lunar_birthday_registered_with_its_digits_as_the_solar_date_agrees() 
     # a lunar month's digits: July 1988
     month, _ = _score({"birth_date": "农历1988年七月"}, [{"birth_date": "1988-07-05"}])
     assert month[birth].tolist() == [5]
+
+
+def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
+    # the register kept the childhood name 毛毛 as a 曾用名: read whole, not as surname 毛 + given name 毛
+    levels, weights = _score({"name": "", "alias": "毛毛"},
+                             [{"name": "王建军", "former_names": "毛毛"}, {"name": "王建军", "former_names": ""}])
+    given = COMPARISONS.index("given_name")
+    assert levels[given].tolist() == [4, 0]
+    assert weights[given, 0] > weights[given, 1]

@@ -30,7 +30,7 @@ from reunite.normalize.surnames import (
     SURNAME_RANK,
 )
 
-__all__ = ["NameCell", "parse_alias_cell", "parse_former_names", "parse_name_cell"]
+__all__ = ["NameCell", "is_childhood_name", "parse_alias_cell", "parse_former_names", "parse_name_cell"]
 
 Role = Literal["name", "alias"]
 
@@ -112,6 +112,16 @@ def _is_childhood_shape(cleaned: str) -> bool:
         return True
     return not _known_surname(cleaned) and (
         cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST | _CHILDHOOD_LAST_WEAK)
+
+
+def is_childhood_name(name: str) -> bool:
+    """Whether a cleaned name has a childhood name's shape (see :func:`parse_name_cell`): read whole,
+    with no surname split off, wherever it is written (a register's 曾用名 毛毛 is not surname 毛).
+
+    >>> is_childhood_name("毛毛"), is_childhood_name("小军"), is_childhood_name("王小军")
+    (True, True, False)
+    """
+    return _is_childhood_shape(name)
 
 
 def _with_surname_of(cell: str) -> str | None:

@@ -31,7 +31,7 @@ from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id, parse_resident_ids
 from reunite.normalize.marks import mark_features
-from reunite.normalize.name_cells import parse_alias_cell, parse_former_names, parse_name_cell
+from reunite.normalize.name_cells import is_childhood_name, parse_alias_cell, parse_former_names, parse_name_cell
 from reunite.normalize.names import (
     NameParts,
     name_parts,
@@ -143,7 +143,8 @@ def _distinct_names(
                 continue
             seen.add(item)
             text, kind = item
-            key = (text, kind == NAME_KINDS["alias"])
+            # a childhood name kept as a former name (曾用名 毛毛) is read whole, as the case's 毛毛 is
+            key = (text, kind == NAME_KINDS["alias"] or (kind == extra_kind and is_childhood_name(text)))
             index = cache.get(key)
             if index is None:
                 index = cache[key] = len(parts)
