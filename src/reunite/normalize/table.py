@@ -18,6 +18,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from typing import Any, TypeVar
 
 import numpy as np
@@ -56,31 +57,63 @@ def _per_distinct(values: Sequence[str], function: Callable[[str], object], dtyp
 
 
 class _Background:
-    """Runs one function in a forked second process when ``wanted``.
+    """Runs functions in forked processes when ``wanted``.
 
-    Otherwise (and on machines with one core or without ``fork``) it runs here, when it is asked for.
-    Leaving the ``with`` block stops the process whether or not its result was taken.
+    A forked process reads its arguments from the memory it shares with this one (nothing is pickled
+    on the way there) and sends its result back through a pipe. Otherwise (and on machines with one
+    core or without ``fork``) a function runs here, when its result is asked for. Leaving the ``with``
+    block stops the processes whether or not their results were taken.
     """
 
     def __init__(self, wanted: bool) -> None:
-        usable = (wanted and len(os.sched_getaffinity(0)) >= 2
-                  and "fork" in multiprocessing.get_all_start_methods())
-        self._pool = multiprocessing.get_context("fork").Pool(1) if usable else None
+        self._usable = (wanted and len(os.sched_getaffinity(0)) >= 2
+                        and "fork" in multiprocessing.get_all_start_methods())
+        self._processes: list[multiprocessing.process.BaseProcess] = []
 
     def __enter__(self) -> _Background:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
 
     def run(self, function: Callable[..., V], *args: Any) -> Callable[[], V]:
-        """Start ``function(*args)``; the returned callable waits for its result."""
-        if self._pool is None:
+        """Start ``function(*args)``; the returned callable waits for its result (or its exception)."""
+        if not self._usable:
             return lambda: function(*args)
-        pending = self._pool.apply_async(function, args)
-        return pending.get
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        process = context.Process(target=_send_result, args=(send, function, args), daemon=True)
+        process.start()
+        send.close()
+        self._processes.append(process)
+
+        def result() -> V:
+            with receive:
+                try:
+                    outcome: tuple[bool, Any] = receive.recv()
+                except EOFError:
+                    raise RuntimeError(f"the process running {function.__name__} ended without a result "
+                                       f"(exit code {process.exitcode})") from None
+            process.join()
+            ok, value = outcome
+            if not ok:
+                raise value
+            return value  # type: ignore[no-any-return]
+
+        return result
+
+
+def _send_result(send: Connection, function: Callable[..., object], args: tuple[Any, ...]) -> None:
+    """In the forked process: send ``(True, function(*args))``, or ``(False, the exception)``."""
+    try:
+        outcome: tuple[bool, object] = (True, function(*args))
+    except Exception as error:  # re-raised in the parent, as a pool would
+        outcome = (False, error)
+    with send:
+        send.send(outcome)
 
 
 def _ragged_take(
@@ -114,53 +147,81 @@ class _DistinctNames:
 _NAME_COLUMNS = ("surname", "given", "surname_pinyin", "given_pinyin", "given_pinyin_alt", "given_fuzzy")
 
 
+def _cell_items(
+    values: list[str], parse: Callable[[str], list[tuple[str, int]]], item_ids: dict[tuple[str, int], int]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Each distinct cell's names as item ids (one per distinct (text, kind), empty texts left out), flattened:
+    cell ``c`` holds ``flat[start[c]:start[c] + count[c]]``, in the order written, each item once."""
+    flat: list[int] = []
+    count = np.zeros(len(values), dtype=np.int64)
+    for cell, value in enumerate(values):
+        found = dict.fromkeys(item_ids.setdefault(item, len(item_ids)) for item in parse(value) if item[0])
+        flat.extend(found)
+        count[cell] = len(found)
+    return np.cumsum(count) - count, count, np.array(flat, dtype=np.int64)
+
+
 def _distinct_names(
     side: str, name_values: list[str], extra_values: list[str], pairs: npt.NDArray[np.int64]
 ) -> _DistinctNames:
     """Parse each distinct (name cell, extra cell) pair (``pairs``: name index * len(extra_values) +
-    extra index) into its names (reported name, childhood name, former name), each name split once."""
+    extra index) into its names (reported name, childhood name, former name), each name split once.
+
+    Each distinct name cell, extra cell and name is parsed once; the pairs are put together as arrays.
+    """
     parse_extra = parse_alias_cell if side == "cases" else parse_former_names
     extra_kind = NAME_KINDS["alias"] if side == "cases" else NAME_KINDS["former"]
-    width = max(1, len(extra_values))
-    cache: dict[tuple[str, bool], int] = {}
+
+    def name_items(value: str) -> list[tuple[str, int]]:
+        cell = parse_name_cell(value)
+        return [(n, NAME_KINDS["name"]) for n in cell.names] + [(a, NAME_KINDS["alias"]) for a in cell.aliases]
+
+    def extra_items(value: str) -> list[tuple[str, int]]:
+        return [(e, extra_kind) for e in parse_extra(value)]
+
+    item_ids: dict[tuple[str, int], int] = {}
+    name_start, name_count, name_flat = _cell_items(name_values, name_items, item_ids)
+    extra_start, extra_count, extra_flat = _cell_items(extra_values, extra_items, item_ids)
+    # each item's name, split once per (text, read as a childhood name)
+    part_ids: dict[tuple[str, bool], int] = {}
     parts: list[NameParts] = []
-    part_index: dict[int, int] = {}  # index in parts -> index among the usable names
-    flat_kind: list[int] = []
-    flat_part: list[int] = []
-    start = np.zeros(len(pairs), dtype=np.int64)
-    count = np.zeros(len(pairs), dtype=np.int64)
-    many = np.zeros(len(pairs), dtype=bool)
-    for code, pair in enumerate(pairs.tolist()):
-        cell = parse_name_cell(name_values[pair // width])
-        extra = parse_extra(extra_values[pair % width])
-        names: list[tuple[str, int]] = [(n, NAME_KINDS["name"]) for n in cell.names]
-        names += [(a, NAME_KINDS["alias"]) for a in cell.aliases]
-        names += [(e, extra_kind) for e in extra]
-        seen: set[tuple[str, int]] = set()
-        start[code] = len(flat_kind)
-        for item in names:
-            if not item[0] or item in seen:
-                continue
-            seen.add(item)
-            text, kind = item
-            # a childhood name kept as a former name (曾用名 毛毛) is read whole, as the case's 毛毛 is
-            key = (text, kind == NAME_KINDS["alias"] or (kind == extra_kind and is_childhood_name(text)))
-            index = cache.get(key)
-            if index is None:
-                index = cache[key] = len(parts)
-                parts.append(name_parts(text, alias=key[1]))
-            if not (parts[index].given or parts[index].surname):
-                continue
-            flat_kind.append(kind)
-            flat_part.append(part_index.setdefault(index, len(part_index)))
-        count[code] = len(flat_kind) - start[code]
-        many[code] = len(seen) > MAX_NAMES_COMPARED
-    usable = sorted(part_index, key=part_index.__getitem__)
+    item_part = np.zeros(len(item_ids), dtype=np.int64)
+    item_kind = np.zeros(len(item_ids), dtype=np.int8)
+    for item, (text, kind) in enumerate(item_ids):
+        # a childhood name kept as a former name (曾用名 毛毛) is read whole, as the case's 毛毛 is
+        key = (text, kind == NAME_KINDS["alias"] or (kind == extra_kind and is_childhood_name(text)))
+        index = part_ids.get(key)
+        if index is None:
+            index = part_ids[key] = len(parts)
+            parts.append(name_parts(text, alias=key[1]))
+        item_part[item], item_kind[item] = index, kind
+    part_usable = np.array([bool(p.given or p.surname) for p in parts], dtype=bool)
+
+    # a pair's items: its name cell's, then its extra cell's not already among them
+    width = max(1, len(extra_values))
+    name_rows, name_at = _ragged_take(pairs // width, name_start, name_count)
+    extra_rows, extra_at = _ragged_take(pairs % width, extra_start, extra_count)
+    rows = np.concatenate([name_rows, extra_rows])
+    items = np.concatenate([name_flat[name_at], extra_flat[extra_at]])
+    order = np.argsort(rows, kind="stable")
+    rows, items = rows[order], items[order]
+    _, first = np.unique(rows * max(1, len(item_ids)) + items, return_index=True)
+    once = np.zeros(rows.shape[0], dtype=bool)
+    once[first] = True
+    rows, items = rows[once], items[once]
+    many = np.bincount(rows, minlength=len(pairs)) > MAX_NAMES_COMPARED  # unusable names count here too
+    usable = part_usable[item_part[items]]
+    rows, items = rows[usable], items[usable]
+    count = np.bincount(rows, minlength=len(pairs)).astype(np.int64)
+    usable_parts = np.flatnonzero(part_usable)
+    renumber = np.full(len(parts), -1, dtype=np.int64)
+    renumber[usable_parts] = np.arange(usable_parts.shape[0], dtype=np.int64)
     columns = {
-        attr: np.array([getattr(parts[i], attr) for i in usable], dtype=str) if usable else np.zeros(0, "<U1")
+        attr: np.array([getattr(parts[i], attr) for i in usable_parts.tolist()], dtype=str)
+        if usable_parts.shape[0] else np.zeros(0, "<U1")
         for attr in _NAME_COLUMNS
     }
-    return _DistinctNames(start, count, np.array(flat_kind, dtype=np.int8), np.array(flat_part, dtype=np.int64),
+    return _DistinctNames(np.cumsum(count) - count, count, item_kind[items], renumber[item_part[items]],
                           columns, many)
 
 
