@@ -211,7 +211,8 @@ def fit_on_cluster(
 
 def _birth_counts(prepared: PreparedCandidates, spec: BlockingSpec) -> tuple[BirthCounts, npt.NDArray[np.float64]]:
     """The prepared candidates counted by (sex, birth interval, registered late) with one small group-by
-    (a row per sex and birth interval: tens of thousands, whatever the population), and by sex."""
+    (a row per distinct value: a day of birth for most, so at most a few hundred thousand rows,
+    whatever the population), and by sex."""
     functions = _functions()
     late = functions.coalesce(functions.col("_registration_delay") >= functions.lit(spec.late_days),
                               functions.lit(False)).alias("_late")
