@@ -10,6 +10,11 @@ The data are generated once (``reunite.synth``, seed 1) or read from ``--data-di
 normalized once, and u and the term frequencies fitted once (``fit_population``, ``--seed``). Then,
 ``--repeat`` times, the tables are prepared afresh (so no table derived by an earlier call is reused)
 and ``case_patterns`` is timed (wall and CPU, all threads), followed by ``fit_m`` on its patterns.
+
+With ``--spark N`` (pyspark and Java needed), a local Spark (``local[2]``) then prepares the candidates
+in N partitions, fits u and term frequencies on the cluster, and m (``fit_m_on_cluster``, timed); one
+machine fits m from that same u on the same limits, and the two fits must be equal bit for bit (the
+script exits 1 if not).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--max-cases", type=int, default=2000)
     parser.add_argument("--max-pairs", type=int, default=40_000_000)
+    parser.add_argument("--spark", type=int, default=0, metavar="N",
+                        help="also fit m on a local Spark with N partitions and check it equals one machine's")
     parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
 
@@ -68,9 +76,46 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"case_patterns {wall:.2f} s wall, {cpu:.2f} s CPU: {patterns.n_cases:,} cases, "
               f"{patterns.pairs:,} pairs, {patterns.row_case.size:,} (case, pattern) rows; fit_m {fit_wall:.2f} s, "
               f"{'accepted' if report.accepted else 'refused: ' + report.reason}", flush=True)
+    spark_run = _on_spark(data, cases, candidates, args) if args.spark else None
     if args.out:
-        args.out.write_text(json.dumps({"data": str(data), "runs": runs}, indent=1))
-    return 0
+        args.out.write_text(json.dumps({"data": str(data), "runs": runs, "spark": spark_run}, indent=1))
+    return 0 if spark_run is None or spark_run["equal"] else 1
+
+
+def _on_spark(data: Path, cases: Any, candidates: Any, args: argparse.Namespace) -> dict[str, object]:
+    """m fitted on a local Spark and on one machine from the same u, same sample limits: time and equality."""
+    import pandas as pd
+    from pyspark.sql import SparkSession
+
+    import reunite.spark as reunite_spark
+    from reunite.matching.learn import case_patterns, fit_m
+    from reunite.matching.model import default_model
+    from reunite.matching.prepare import prepare
+    from reunite.matching.spec import BlockingSpec
+    spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
+             .config("spark.driver.memory", "4g").config("spark.sql.shuffle.partitions", "4").getOrCreate())
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        started = time.perf_counter()
+        raw = pd.read_csv(data / "candidates.csv", dtype=str, keep_default_na=False)
+        prepared = reunite_spark.prepare(spark, spark.createDataFrame(raw), partitions=args.spark)
+        prepare_s = time.perf_counter() - started
+        base = reunite_spark.fit_on_cluster(spark, default_model(), cases, prepared, seed=args.seed)
+        started = time.perf_counter()
+        model, report = reunite_spark.fit_m_on_cluster(spark, base, cases, prepared, seed=args.seed,
+                                                       max_cases=args.max_cases, max_pairs=args.max_pairs)
+        fit_s = time.perf_counter() - started
+    finally:
+        spark.stop()
+    prep = prepare(cases, candidates, base.frequencies_, base.frequency_candidates_)
+    expected, expected_report = fit_m(base, case_patterns(prep, base, BlockingSpec(), max_cases=args.max_cases,
+                                                          max_pairs=args.max_pairs, seed=args.seed))
+    equal = report == expected_report and model.to_dict() == expected.to_dict()
+    print(f"Spark ({args.spark} partitions): prepare {prepare_s:.1f} s, fit_m_on_cluster {fit_s:.1f} s wall: "
+          f"{report.cases:,} cases, {report.pairs:,} pairs, {'accepted' if report.accepted else 'refused'}; "
+          f"{'equal' if equal else 'NOT EQUAL'} to one machine's fit", flush=True)
+    return {"prepare_s": prepare_s, "fit_m_on_cluster_s": fit_s, "cases": report.cases, "pairs": report.pairs,
+            "accepted": report.accepted, "equal": equal}
 
 
 if __name__ == "__main__":
