@@ -92,6 +92,18 @@ def test_prepare_benchmark_runs(tmp_path: Path) -> None:
     assert all(result[stage]["wall_s"] > 0 for stage in ("read", "rows", "normalize", "write", "load"))
 
 
+def test_fit_sample_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "fit_sample.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_fit_sample.py"), "--cases", "60", "--candidates", "3000",
+         "--max-cases", "20", "--repeat", "1", "--data-dir", str(tmp_path), "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    assert run["cases"] == 20 and run["pairs"] > 0 and run["case_patterns_wall_s"] > 0
+
+
 def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> None:
     rows = _rows(report)
     data = Path(str(rows["reunite"]["ranked"])).parent

@@ -22,7 +22,7 @@ from reunite.matching.spec import BlockingPass, BlockingSpec
 
 __all__ = [
     "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "counted_spans",
-    "in_pass", "plan", "preview",
+    "in_pass", "late_registered", "plan", "preview",
 ]
 
 
@@ -139,8 +139,9 @@ def _birth_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
     return _concat_ranges(parts_case, parts_start, parts_len, None, parts_exact)
 
 
-def _late(prep: Prepared, spec: BlockingSpec, cand: I64 | None = None) -> B:
-    """Candidates registered at least ``late_days`` after their registered birth."""
+def late_registered(prep: Prepared, spec: BlockingSpec, cand: I64 | None = None) -> B:
+    """Whether each prepared candidate (``cand``, or every one) was registered at least ``late_days``
+    after its registered birth: the candidates of the ``late_window`` pass."""
     d = prep.candidates
     pick = slice(None) if cand is None else cand
     delay = d.event_lo[pick].astype(np.int64) - d.birth_hi[pick]
@@ -154,7 +155,7 @@ def _late_ranges(prep: Prepared, spec: BlockingSpec) -> _Ranges:
     the others are checked pair by pair (their intervals vary in width)."""
     cand = prep.candidates
     case_lo, case_hi = _case_birth_interval(prep, spec)
-    late = _late(prep, spec)
+    late = late_registered(prep, spec)
     day_precise = cand.birth_hi == cand.birth_lo
     parts_case, parts_start, parts_len, parts_exact, index_parts = [], [], [], [], []
     offset = 0
@@ -282,7 +283,7 @@ def in_pass(
         gap = np.maximum(context.case_lo[case], d.birth_lo[cand].astype(np.int64)) - np.minimum(
             context.case_hi[case], d.birth_hi[cand].astype(np.int64)
         )
-        return sex_ok & _late(prep, spec, cand) & (gap <= spec.late_margin_days)
+        return sex_ok & late_registered(prep, spec, cand) & (gap <= spec.late_margin_days)
     return sex_ok & _share_code(
         context.case_county_keys[case], context.cand_county_keys[cand], context.common_county_keys
     )

@@ -31,31 +31,45 @@ EM runs on each case's unique comparison patterns with their counts, so its cost
 how many pairs the cases have once they are compared. A fit that is degenerate (too little evidence,
 almost every case or almost none matched) is refused, and the starting model is kept: the report
 says why.
+
+The cases a fit reads (:func:`sample_cases`) are chosen before any pair is compared, from counts a
+cluster gets as cheaply as one machine: each case's pairs in the birth-window passes, counted exactly
+from the candidates tallied by (sex, birth interval, registered late) (:class:`BirthCounts`,
+:func:`window_pairs`); the cases are taken in a seeded random order while at most ``max_cases`` and
+``max_pairs`` of those pairs. One machine (:func:`case_patterns`) and Spark
+(:func:`reunite.spark.fit_m_on_cluster`) thus fit m on the same cases, at any size.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
-from reunite._typing import F64, I8, I64
+from reunite._typing import F64, I8, I64, B
 from reunite.errors import ConfigError
 from reunite.i18n import LEVEL_LABELS_ZH, Language, text
-from reunite.matching.blocking import PairChunk, plan
+from reunite.matching.blocking import PairChunk, case_birth_interval, late_registered, plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
-from reunite.matching.prepare import Prepared
+from reunite.matching.prepare import Memo, Prepared, PreparedSide
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 
-__all__ = ["PATTERN_BASE", "CasePatterns", "FitReport", "all_case_patterns", "case_patterns", "fit_m",
-           "patterns_from_counts", "population_of"]
+__all__ = ["MAX_FIT_CASES", "MAX_FIT_PAIRS", "PATTERN_BASE", "BirthCounts", "CasePatterns", "FitReport",
+           "all_case_patterns", "birth_counts", "case_patterns", "fit_m", "patterns_from_counts", "population_of",
+           "sample_cases", "window_pairs"]
 
 _BASE = 10  # levels -1..8 coded 0..9 in a pattern code
 PATTERN_BASE = _BASE
 """A pattern key is ``case * PATTERN_BASE**comparisons + pattern code``."""
+MAX_FIT_CASES = 2000
+"""At most this many cases in the sample a fit of m reads (:func:`sample_cases`)."""
+MAX_FIT_PAIRS = 40_000_000
+"""At most this many birth-window pairs in that sample (unless its first case alone has more)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +158,132 @@ def population_of(case_sex: I8, sex_counts: F64) -> F64:
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class BirthCounts:
+    """Candidates whose birth is known, counted by sex code (0 unknown, 1, 2), birth interval
+    ``lo .. hi`` (days) and whether they were registered late (the ``late_window`` pass's
+    candidates): all that :func:`window_pairs` reads of the candidates. Rows are unique and sorted
+    (:meth:`of`), so the same candidates give equal arrays however they were counted.
+
+    >>> counts = BirthCounts.of([2, 1, 2], [100, 50, 100], [100, 80, 100], [False, True, False], [1, 1, 1])
+    >>> counts.sex.tolist(), counts.lo.tolist(), counts.count.tolist()
+    ([1, 2], [50, 100], [1, 2])
+    """
+
+    sex: I8
+    lo: I64
+    hi: I64
+    late: B
+    count: I64
+
+    @classmethod
+    def of(cls, sex: npt.ArrayLike, lo: npt.ArrayLike, hi: npt.ArrayLike, late: npt.ArrayLike,
+           count: npt.ArrayLike) -> BirthCounts:
+        """Counts from rows in any order; the counts of repeated rows are added up."""
+        columns = [np.asarray(sex, dtype=np.int64), np.asarray(lo, dtype=np.int64), np.asarray(hi, dtype=np.int64),
+                   np.asarray(late, dtype=bool).astype(np.int64)]
+        weight = np.asarray(count, dtype=np.int64)
+        if len({c.shape for c in [*columns, weight]}) != 1:
+            raise ConfigError(f"BirthCounts: sex, lo, hi, late and count must have one length; got "
+                              f"{[c.shape[0] for c in [*columns, weight]]}")
+        order = np.lexsort(columns[::-1])  # by sex, then lo, hi, late
+        columns, weight = [c[order] for c in columns], weight[order]
+        first = np.zeros(weight.shape[0], dtype=bool)
+        first[:1] = True
+        for c in columns:
+            first[1:] |= c[1:] != c[:-1]
+        starts = np.flatnonzero(first)
+        total = np.add.reduceat(weight, starts) if starts.size else weight
+        return cls(columns[0][starts].astype(np.int8), columns[1][starts], columns[2][starts],
+                   columns[3][starts].astype(bool), total.astype(np.int64))
+
+
+def birth_counts(prep: Prepared, spec: BlockingSpec) -> BirthCounts:
+    """The :class:`BirthCounts` of one machine's prepared candidates (late registration as
+    ``spec`` defines it); a cluster counts the same with one small group-by."""
+    d = prep.candidates
+    known = np.flatnonzero(d.birth_known)
+    return BirthCounts.of(d.sex[known], d.birth_lo[known], d.birth_hi[known],
+                          late_registered(prep, spec, known), np.ones(known.size, dtype=np.int64))
+
+
+def _within(births: BirthCounts, rows: B, case_lo: I64, case_hi: I64, margin: int) -> I64:
+    """Per case, the candidates of ``rows`` whose birth interval is at most ``margin`` days from the
+    case's: those born (``lo``) by ``case_hi + margin``, less those born (``hi``) before ``case_lo - margin``."""
+    weight = births.count[rows]
+    lo, hi = births.lo[rows], births.hi[rows]
+    by_lo, by_hi = np.argsort(lo, kind="stable"), np.argsort(hi, kind="stable")
+    upto_lo = np.r_[0, np.cumsum(weight[by_lo])]
+    upto_hi = np.r_[0, np.cumsum(weight[by_hi])]
+    born_by = upto_lo[np.searchsorted(lo[by_lo], case_hi + margin, side="right")]
+    born_before = upto_hi[np.searchsorted(hi[by_hi], case_lo - margin, side="left")]
+    out: I64 = born_by - born_before
+    return out
+
+
+def window_pairs(prep: Prepared, spec: BlockingSpec, births: BirthCounts) -> I64:
+    """Each case's pairs in the birth-window passes of ``spec`` (``birth_window``, ``late_window``),
+    counted exactly from ``births`` without listing them: candidates of a compatible sex whose
+    birth interval is within the pass's margin of the case's, late-registered ones for
+    ``late_window``. Only ``prep``'s cases are read. The other passes add the pairs of a
+    given name or a surname at any birth date, not counted here (a few in a hundred on generated data).
+    """
+    case_lo, case_hi = case_birth_interval(prep, spec)
+    case_sex = prep.cases.sex.astype(np.int64)
+    every = np.ones(births.count.shape[0], dtype=bool)
+    windows: list[tuple[B, int, int]] = []  # (candidates, margin, +1 counted or -1 already counted)
+    if "birth_window" in spec.passes:
+        windows.append((every, spec.birth_margin_days, 1))
+    if "late_window" in spec.passes:
+        windows.append((births.late, spec.late_margin_days, 1))
+        if "birth_window" in spec.passes:  # late candidates within both windows are counted once
+            windows.append((births.late, min(spec.birth_margin_days, spec.late_margin_days), -1))
+    out = np.zeros(case_sex.shape[0], dtype=np.int64)
+    for rows, margin, sign in windows:
+        for sex in (0, 1, 2):
+            compatible = (case_sex == 0) | (case_sex == sex) | (sex == 0)
+            within = _within(births, rows & (births.sex == sex), case_lo, case_hi, margin)
+            out += sign * np.where(compatible, within, 0)
+    return out
+
+
+def sample_cases(pairs: I64, *, seed: int, max_cases: int = MAX_FIT_CASES,
+                 max_pairs: int = MAX_FIT_PAIRS) -> I64:
+    """The cases (sorted rows) a fit of m reads: in a random order drawn with ``seed``, the longest run
+    of cases that holds at most ``max_cases`` cases and ``max_pairs`` of their ``pairs`` (per case,
+    :func:`window_pairs`); at least one case. Every case when all fit.
+
+    >>> np.random.default_rng(0).permutation(4).tolist()  # the order of the cases with seed 0
+    [2, 0, 1, 3]
+    >>> sample_cases(np.array([10, 10, 10, 10]), seed=0, max_pairs=25).tolist()
+    [0, 2]
+    >>> sample_cases(np.array([10, 40, 10, 10]), seed=0, max_pairs=25).tolist()  # case 1 would pass 25
+    [0, 2]
+    >>> sample_cases(np.array([10, 10, 99, 10]), seed=0, max_pairs=25).tolist()  # at least one case
+    [2]
+    >>> sample_cases(np.array([10, 10, 10, 10]), seed=0).tolist()
+    [0, 1, 2, 3]
+    """
+    if max_cases < 1 or max_pairs < 0:
+        raise ConfigError(f"the sample of cases for a fit of m: max_cases must be at least 1 and max_pairs at "
+                          f"least 0; got {max_cases} and {max_pairs}")
+    n_cases = int(pairs.shape[0])
+    order = np.random.default_rng(seed).permutation(n_cases)
+    cumulative = np.cumsum(np.asarray(pairs, dtype=np.int64)[order])
+    taken = min(max(int(np.searchsorted(cumulative, max_pairs, side="right")), 1), max_cases, n_cases)
+    out: I64 = np.sort(order[:taken]).astype(np.int64)
+    return out
+
+
+def _only_cases(prep: Prepared, rows: I64) -> Prepared:
+    """``prep`` with the cases ``rows`` (sorted) alone, numbered 0.. in that order; ``prep`` itself
+    when that is every case. Derived tables start afresh (some are by case row)."""
+    if rows.shape[0] == len(prep.cases):
+        return prep
+    cases = PreparedSide(**{name: getattr(prep.cases, name)[rows] for name in PreparedSide.__slots__})
+    return dataclasses.replace(prep, cases=cases, memo=Memo())
+
+
 def _check_codes(model: FellegiSunter, n_cases: int) -> int:
     """The number of comparisons, after checking that a case and its pattern fit one int64 key."""
     n_comp = len(model.spec.comparisons)
@@ -211,40 +351,30 @@ def case_patterns(
     model: FellegiSunter,
     blocking: BlockingSpec,
     *,
-    max_cases: int = 2000,
-    max_pairs: int = 40_000_000,
+    max_cases: int = MAX_FIT_CASES,
+    max_pairs: int = MAX_FIT_PAIRS,
     seed: int = 0,
     excluded: I64 | None = None,
 ) -> CasePatterns:
     """Compare the blocked pairs of a sample of cases and keep each case's unique patterns.
 
-    Chunks of whole cases are drawn in a seeded random order until ``max_cases`` cases or
-    ``max_pairs`` pairs are reached (every case when the screen is smaller). ``excluded``: sorted keys
-    ``case * n_candidates + prepared candidate`` of pairs DNA has excluded, left out as the scorer does.
+    The sample (:func:`sample_cases`) is chosen before any pair is compared: cases in a random order
+    drawn with ``seed`` while at most ``max_cases`` cases and ``max_pairs`` birth-window pairs
+    (:func:`window_pairs`, counted from :func:`birth_counts`); every case when the screen is smaller.
+    Spark (:func:`reunite.spark.fit_m_on_cluster`) chooses the same cases from counts made on the
+    cluster. ``excluded``: sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
+    excluded, left out as the scorer does.
     """
-    blocks = plan(prep, blocking)
-    order = np.random.default_rng(seed).permutation(len(blocks.spans))
     _check_codes(model, len(prep.cases))
-    parts: list[tuple[I64, I64]] = []
-    taken: list[I64] = []
-    n_cases = n_pairs = 0
-    for index in order.tolist():
-        if n_cases >= max_cases or n_pairs >= max_pairs:
-            break
-        first, last = blocks.spans[index]
-        chunk = blocks.chunk(first, last)
-        parts.append(_chunk_keys(prep, model, chunk, excluded, first))  # keyed by the case's own row
-        taken.append(chunk.cases)
-        n_cases += int(chunk.cases.size)
-        n_pairs += len(chunk)
-    # cases numbered in case order: when every case is taken, the rows are those of
-    # all_case_patterns, so a fit over shards of the candidates gives the same bits
-    sampled = np.sort(np.concatenate(taken)) if taken else np.zeros(0, dtype=np.int64)
-    keys = np.concatenate([k for k, _ in parts]) if parts else np.zeros(0, dtype=np.int64)
-    counts = np.concatenate([c for _, c in parts]) if parts else np.zeros(0, dtype=np.int64)
-    base = np.int64(_BASE) ** len(model.spec.comparisons)
-    keys = np.searchsorted(sampled, keys // base) * base + keys % base
-    return patterns_from_counts(keys, counts, model, _population(prep, sampled), case_kinds(prep.cases, sampled))
+    rows = sample_cases(window_pairs(prep, blocking, birth_counts(prep, blocking)), seed=seed,
+                        max_cases=max_cases, max_pairs=max_pairs)
+    if excluded is not None and excluded.size and rows.shape[0] < len(prep.cases):
+        n_cand = len(prep.candidates)
+        case = excluded // n_cand
+        kept = excluded[np.isin(case, rows)]  # renumbered as the sampled cases are: by position in rows
+        excluded = np.searchsorted(rows, kept // n_cand) * n_cand + kept % n_cand
+    keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded)
+    return patterns_from_counts(keys, counts, model, _population(prep, rows), case_kinds(prep.cases, rows))
 
 
 def _log_weights(model: FellegiSunter, m: list[F64], patterns: I8) -> F64:

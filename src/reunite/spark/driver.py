@@ -1,7 +1,8 @@
 """The driver side of reunite on Spark: prepare the candidates, fit, score every partition, merge.
 
-Only the cases (small), the fitted model, a seeded sample of candidates for u, the name counts and
-the merged top-k travel to or from the driver; the candidates stay on the cluster.
+Only the cases (small), the fitted model, a seeded sample of candidates for u, the name counts, the
+candidates counted by sex and birth interval, the pattern counts of the fit of m and the merged top-k
+travel to or from the driver; the candidates stay on the cluster.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import BlockingPreview
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
-from reunite.matching.learn import FitReport, fit_m, patterns_from_counts, population_of
+from reunite.matching.learn import (
+    MAX_FIT_CASES,
+    MAX_FIT_PAIRS,
+    BirthCounts,
+    FitReport,
+    fit_m,
+    patterns_from_counts,
+    population_of,
+    sample_cases,
+    window_pairs,
+)
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import prepare as prepare_tables
 from reunite.matching.prepare import rounded_share, shares
@@ -54,7 +65,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 __all__ = ["PreparedCandidates", "SparkScreen", "fit_m_on_cluster", "fit_on_cluster", "prepare", "preview",
-           "read_source", "sampled_cases", "screen"]
+           "read_source", "screen"]
 
 WriteMode = Literal["overwrite", "append", "error", "ignore"]
 SORT_KEY = ("_sex", "_precision", "_birth_lo", "person_id")  # prepare's blocking order, person_id last
@@ -198,32 +209,50 @@ def fit_on_cluster(
     return fitted
 
 
-def sampled_cases(n_cases: int, seed: int, max_cases: int = 2000) -> npt.NDArray[np.int64]:
-    """The case rows an unsupervised fit of m reads: every case, or ``max_cases`` drawn with ``seed``
-    (sorted)."""
-    if n_cases <= max_cases:
-        return np.arange(n_cases, dtype=np.int64)
-    return np.sort(np.random.default_rng(seed).choice(n_cases, size=max_cases, replace=False)).astype(np.int64)
+def _birth_counts(prepared: PreparedCandidates, spec: BlockingSpec) -> tuple[BirthCounts, npt.NDArray[np.float64]]:
+    """The prepared candidates counted by (sex, birth interval, registered late) with one small group-by
+    (a row per distinct value: a day of birth for most, so at most a few hundred thousand rows,
+    whatever the population), and by sex."""
+    functions = _functions()
+    late = functions.coalesce(functions.col("_registration_delay") >= functions.lit(spec.late_days),
+                              functions.lit(False)).alias("_late")
+    rows = pd.DataFrame(prepared.frame.groupBy("_sex", "_precision", "_birth_lo", "_birth_hi", late)
+                        .agg(functions.count(functions.lit(1)).alias("n")).toPandas())
+    sex = rows["_sex"].to_numpy(np.int64)
+    count = rows["n"].to_numpy(np.int64)
+    sex_counts = np.array([count[sex == code].sum() for code in range(3)], dtype=np.float64)
+    known = rows["_precision"].to_numpy(np.int64) < 2  # 2: birth unknown, in no birth window
+    births = BirthCounts.of(sex[known], rows["_birth_lo"].to_numpy(np.int64)[known],
+                            rows["_birth_hi"].to_numpy(np.int64)[known], rows["_late"].to_numpy(bool)[known],
+                            count[known])
+    return births, sex_counts
 
 
 def fit_m_on_cluster(
     spark: SparkSession, model: FellegiSunter, cases: RecordTable, prepared: PreparedCandidates, *,
-    blocking: BlockingSpec | None = None, seed: int = 0, max_cases: int = 2000,
-    exclude: Iterable[tuple[str, str]] = (),
+    blocking: BlockingSpec | None = None, seed: int = 0, max_cases: int = MAX_FIT_CASES,
+    max_pairs: int = MAX_FIT_PAIRS, exclude: Iterable[tuple[str, str]] = (),
 ) -> tuple[FellegiSunter, FitReport]:
     """``model`` (fitted u and term frequencies, :func:`fit_on_cluster`) with m learned without labels,
     as every one-machine screen learns it (:func:`reunite.matching.learn.fit_m`: one child per case,
     a Dirichlet prior around the model's m, a degenerate fit refused), from the blocked pairs of a
-    seeded sample of cases (:func:`sampled_cases`) against every prepared candidate.
+    seeded sample of cases against every prepared candidate.
 
-    Each partition counts its pairs' comparison patterns per sampled case; only the counts (at most a
-    few hundred patterns per case) leave the executors. The fit equals ``fit_m`` on one machine over
-    the same cases (:func:`reunite.matching.learn.all_case_patterns`), bit for bit. DNA-excluded pairs
-    (``exclude``) are left out, as the scorer leaves them out.
+    The sample is the one machine's (:func:`reunite.matching.learn.sample_cases`, with ``seed``,
+    ``max_cases`` and ``max_pairs``): each case's birth-window pairs are counted from the candidates
+    tallied by sex, birth interval and late registration, collected with one small group-by, before any
+    pair is compared. Each partition then counts its pairs' comparison patterns per sampled case; only
+    the counts (at most a few hundred patterns per case) leave the executors. The fit equals
+    ``fit_m(model, case_patterns(...))`` on one machine with the same seed and limits, bit for bit, at
+    any size. DNA-excluded pairs (``exclude``) are left out, as the scorer leaves them out.
     """
     functions = _functions()
     spec = blocking or BlockingSpec()
-    rows = sampled_cases(len(cases), seed, max_cases)
+    births, sex_counts = _birth_counts(prepared, spec)
+    empty = load_side(pd.DataFrame({c: pd.Series([], dtype=str) for c in ("person_id", "sex", "birth_date")}),
+                      "candidates")
+    every = prepare_tables(cases, empty)  # the cases' sex, birth interval and kind
+    rows = sample_cases(window_pairs(every, spec, births), seed=seed, max_cases=max_cases, max_pairs=max_pairs)
     sample = take_records(cases, rows)
     job = Job(sample, model, 1, spec, tuple((str(c), str(p)) for c, p in exclude), prepared.today)
     shared = spark.sparkContext.broadcast(job)
@@ -233,14 +262,8 @@ def fit_m_on_cluster(
 
     counted = (prepared.frame.mapInPandas(patterns, PATTERN_SCHEMA).groupBy("key")
                .agg(functions.sum("count").alias("count")).toPandas())
-    by_sex = {int(r["_sex"]): int(r["n"]) for r in
-              prepared.frame.groupBy("_sex").agg(functions.count(functions.lit(1)).alias("n")).collect()}
-    sex_counts = np.array([by_sex.get(code, 0) for code in range(3)], dtype=np.float64)
-    empty = load_side(pd.DataFrame({c: pd.Series([], dtype=str) for c in ("person_id", "sex", "birth_date")}),
-                      "candidates")
-    kind = case_kinds(prepare_tables(sample, empty).cases)
     data = patterns_from_counts(counted["key"].to_numpy(np.int64), counted["count"].to_numpy(np.int64), model,
-                                population_of(sample.sex, sex_counts), kind)
+                                population_of(every.cases.sex.take(rows), sex_counts), case_kinds(every.cases, rows))
     return fit_m(model, data)
 
 
@@ -332,9 +355,9 @@ def screen(
     candidates, found by a broadcast join (:func:`reunite.matching.shards.describe_pairs`).
     The result equals ``reunite.screen(cases, candidates, model=result.model, fit_to_data=False)``
     bit for bit. With ``fit_to_data`` the model's u and term frequencies are fitted on the cluster
-    (:func:`fit_on_cluster`), and with ``em`` too m, without labels, from a seeded sample of cases
-    (:func:`fit_m_on_cluster`; its report is ``result.fit_report``). ``_crash_once``: a marker file path that makes the
-    first scoring task fail once (to test retries).
+    (:func:`fit_on_cluster`), and with ``em`` too m, without labels, from the seeded sample of cases
+    one machine's screen reads (:func:`fit_m_on_cluster`; its report is ``result.fit_report``).
+    ``_crash_once``: a marker file path that makes the first scoring task fail once (to test retries).
     """
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
     spec = config.blocking_spec

@@ -56,9 +56,11 @@ __all__ = [
 _NO_SECOND_PROCESS = 1 << 62  # an executor's Python worker does not fork a helper of its own
 _PAYLOAD = ("reasons", "name", "sex", "birth_date", "region", "id_number")
 
-# kind 0: a candidate (canonical columns and its blocking keys); kind 1: a name count (key, value, count)
+# kind 0: a candidate (canonical columns and its blocking keys); kind 1: a name count (key, value, count).
+# _registration_delay: days from the birth (its last possible day) to the registration, null when either is
+# unknown; the late_window pass's candidates are those with at least BlockingSpec.late_days.
 KEYED_SCHEMA = ", ".join([f"`{c}` string" for c in CANDIDATE_COLUMNS] + [
-    "_kind int", "_sex int", "_precision int", "_birth_lo int", "_birth_hi int",
+    "_kind int", "_sex int", "_precision int", "_birth_lo int", "_birth_hi int", "_registration_delay int",
     "_key string", "_count long",
 ])
 # kind 0: a kept row of a shard; kind 1: a case's totals in a shard (pairs, exact Bayes-factor sum).
@@ -111,7 +113,8 @@ def key_rows(
     batches: Iterable[pd.DataFrame], mapping: Mapping[str, str] | None, today: datetime.date
 ) -> Iterator[pd.DataFrame]:
     """Read and normalize a partition of raw candidate rows: its accepted rows in canonical columns
-    with their blocking keys (sex, birth precision, birth interval), and its name counts."""
+    with their blocking keys (sex, birth precision, birth interval, registration delay), and its name
+    counts."""
     frame = _whole(batches)
     if frame.empty:
         return
@@ -124,6 +127,10 @@ def key_rows(
     rows["_precision"] = np.where(known, (birth_hi > birth_lo).astype(np.int32), 2).astype(np.int32)
     rows["_birth_lo"] = np.where(known, birth_lo, 0).astype(np.int32)
     rows["_birth_hi"] = np.where(known, birth_hi, 0).astype(np.int32)
+    delay = table.event_lo.astype(np.int64) - birth_hi.astype(np.int64)  # as blocking.late_registered reads it
+    registered = known & table.event_known
+    rows["_registration_delay"] = pd.arrays.IntegerArray(np.where(registered, delay, 0).astype(np.int32),
+                                                         ~registered)
     rows["_key"] = None
     rows["_count"] = 0
     yield rows
@@ -134,6 +141,7 @@ def key_rows(
         out["_kind"] = 1
         for c in ("_sex", "_precision", "_birth_lo", "_birth_hi"):
             out[c] = 0
+        out["_registration_delay"] = pd.array([None] * len(counts), dtype="Int32")
         out["_key"] = [k for k, _ in counts]
         out["_count"] = np.array([c for _, c in counts], dtype=np.int64)
         yield out
