@@ -208,6 +208,7 @@ def test_empty_cell_is_not_a_placeholder() -> None:
         # what a form writes before the name
         ("姓名：陈平安", ("陈平安",), ()),
         ("孩子名字叫陈平安", ("陈平安",), ()),
+        ("姓名陈平安", ("陈平安",), ()),
         # childhood names written as the name: no surname is read into them
         ("小军（大名不详）", (), ("小军",)),
         ("老三", (), ("老三",)),

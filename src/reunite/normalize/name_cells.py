@@ -72,7 +72,8 @@ _SURNAME_IN_PLACEHOLDER = re.compile(rf"(?P<before>.{{1,2}}?)(?:某+|x+|(?:姓|�
 
 # what a form writes before the name: 姓名：王芳, 孩子名字叫王芳 (名字不详 is a placeholder, kept)
 _LABEL = re.compile(
-    r"^(?:孩子|小孩|儿童|宝贝|失踪人|走失人|被拐人|当事人|寻找)?的?(?:姓名|名字|名称)(?:[:：]|是|叫|为)+")
+    r"^(?:孩子|小孩|儿童|宝贝|失踪人|走失人|被拐人|当事人|寻找)?的?(?:姓名|名字|名称)(?:[:：]|是|叫|为)*"
+    r"(?=[\u3400-\u9fff]{2})")
 # the child named by its parent: 李某某之女, 王建国的儿子, 张家的闺女 -> the parent's surname
 _CHILD_OF = re.compile(r"(?P<parent>[\u3400-\u9fff]{1,4}?)(?:之|的|家的?)(?:女儿|儿子|孩子|小孩|宝宝|女|子|娃"
                        r"|[大二三四五六七八九小幺老]?(?:丫头|闺女|姑娘|小子|丫|妞))")
