@@ -270,14 +270,17 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from exc
     text, _ = decode_text(data, source=str(path))
-    reader = csv.DictReader(io.StringIO(text))
-    missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
-    if missing:
-        raise MissingColumnsError(
-            f"{path}: missing column(s) {', '.join(sorted(missing))}; "
-            f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
-        )
-    return [(row["case_id"].strip(), row["person_id"].strip()) for row in reader]
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads \r, \n and \r\n itself
+    try:
+        missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise MissingColumnsError(
+                f"{path}: missing column(s) {', '.join(sorted(missing))}; "
+                f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
+            )
+        return [((row["case_id"] or "").strip(), (row["person_id"] or "").strip()) for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{path}: not a readable CSV file at line {reader.line_num} ({exc})") from exc
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -115,6 +115,11 @@ def invocations(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes]]:
 @example(invocation=(["train", "--cases", "{dir}/input_0.csv", "--candidates", "{dir}/input_0.csv",
                       "--confirmed", "{dir}/input_1.csv", "--out", "{dir}/m.json"],
                      {"input_0.csv": b"case_id,sex,birth_date\nC1,F,1988\n", "input_1.csv": b"\x0b,\x0c\r\n1,2\n"}))
+@example(invocation=(["train", "--cases", "{dir}/none/x.csv", "--candidates", "{dir}/input_0.csv",
+                      "--out", "{dir}/out.csv", "--encoding", "", "--confirmed", "{dir}/input_1.csv"],
+                     {"input_0.csv": b"person_id,name,former_names,sex,birth_date,id_number,region,"
+                                     b"registration_date,marks\n",
+                      "input_1.csv": b"case_id,person_id,tags\n,\r0\n"}))  # a bare \r inside a row
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(invocation=invocations())
