@@ -9,7 +9,7 @@ import csv
 import io
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +177,14 @@ def read_ranked(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     except OSError as exc:
         raise InputError(f"{source}: cannot read it ({exc.strerror})") from exc
     text, _ = decode_text(data, source=str(source))
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text, newline=""))  # the csv module reads \r, \n and \r\n itself
+    try:
+        return _ranked_rows(source, reader)
+    except csv.Error as exc:
+        raise InputError(f"{source}: not a readable CSV file at line {reader.line_num} ({exc})") from exc
+
+
+def _ranked_rows(source: Path, reader: Iterator[list[str]]) -> list[dict[str, str]]:
     header = next(reader, [])
     english = {v: k for lang in RANKED_HEADERS.values() for k, v in lang.items()}
     names = [english.get(h.strip(), h.strip()) for h in header]
