@@ -20,7 +20,7 @@ from reunite.errors import ConfigError, InputError, ReuniteError
 from reunite.i18n import LANGUAGES, Language, check_language, error_text, text
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id_numbers
-from reunite.run_config import DEFAULT_TOP_K
+from reunite.run_config import DEFAULT_FIT_MAX_PAIRS, DEFAULT_TOP_K
 
 if TYPE_CHECKING:
     from reunite.normalize import RecordTable
@@ -95,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="score every pair of every window (same output; to check the pruned default)")
     screen.add_argument("--no-fit", action="store_true",
                         help="keep the model's m: do not learn it from these data (u and name frequencies still are)")
+    screen.add_argument("--fit-max-pairs", type=int, default=DEFAULT_FIT_MAX_PAIRS,
+                        help="birth-window pairs of the cases m is learned from, at most "
+                             f"(default {DEFAULT_FIT_MAX_PAIRS:,}; the same value gives Spark the same fit)")
     screen.add_argument("--model-out", type=Path, default=None,
                         help="also write the model fitted to these data (JSON), for later screens and rescreen")
     screen.add_argument("--report", type=Path, default=None, help="also write the HTML report of the screen")
@@ -186,7 +189,7 @@ def _screen(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     config = RunConfig.with_birth_margin(top_k=args.top_k, seed=args.seed,
-                                         birth_margin_years=args.birth_margin_years)
+                                         birth_margin_years=args.birth_margin_years, fit_max_pairs=args.fit_max_pairs)
     inputs = [args.cases, args.candidates, args.model]
     # outputs are checked before a long screen, not after it
     if args.out is None and not args.preview:
@@ -215,7 +218,7 @@ def _screen(args: argparse.Namespace) -> int:
                                 [*inputs, args.out])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
                     seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit,
-                    prune=not args.exhaustive)
+                    prune=not args.exhaustive, fit_max_pairs=config.fit_max_pairs)
     out = result.to_csv(args.out, reveal_ids=args.reveal_ids, lang=args.lang)
     report = None
     if args.report is not None:

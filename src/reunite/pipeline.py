@@ -31,7 +31,7 @@ from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans,
 from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
 from reunite.matching.kinds import case_kinds
-from reunite.matching.learn import FitReport, case_patterns, fit_m
+from reunite.matching.learn import MAX_FIT_PAIRS, FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
 from reunite.matching.prune import prunable, score_span_pruned
@@ -372,7 +372,7 @@ def fit_population(
 
 def fit_model(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
-    seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (),
+    seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = MAX_FIT_PAIRS,
 ) -> tuple[FellegiSunter, Prepared, FitReport | None]:
     """``model`` fitted to these data as every screen fits it: u and name frequencies
     (:func:`fit_population`), then, with ``em``, m learned without labels (:func:`reunite.matching.learn.fit_m`,
@@ -383,7 +383,8 @@ def fit_model(
     if not em:
         return fitted, prep, None
     excluded = excluded_keys(prep, cases, candidates, exclude)
-    fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded))
+    fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded,
+                                                 max_pairs=fit_max_pairs))
     return fitted, prep, report
 
 
@@ -461,6 +462,7 @@ def screen(
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     prune: bool = True,
+    fit_max_pairs: int = MAX_FIT_PAIRS,
 ) -> ScreenResult:
     """Rank, for every case, the candidates most likely to be the missing child.
 
@@ -492,6 +494,10 @@ def screen(
     reasons:
         Format the reasons column now; with ``False`` it is empty and ``reasons_of`` formats the
         rows a caller keeps (the nightly merge keeps few of a delta screen's rows).
+    fit_max_pairs:
+        With ``em``, m is learned from the cases of a seeded order while their birth-window pairs stay
+        within this many (and 2,000 cases); :func:`reunite.spark.screen` reads the same cases for the
+        same value.
     prune:
         Score one by one only the pairs of a birth window that can reach a case's top ``top_k``,
         and count the others (:mod:`reunite.matching.prune`): the same ranking, scores, reasons and
@@ -513,7 +519,7 @@ def screen(
     >>> result.to_pandas()[["case_id", "rank", "person_id"]].values.tolist()
     [['c1', 1, 'p1'], ['c1', 2, 'p2']]
     """
-    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
+    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
@@ -525,7 +531,7 @@ def screen(
     if fit_to_data:
         exclude = list(exclude)
         fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
-                                         exclude=exclude)
+                                         exclude=exclude, fit_max_pairs=config.fit_max_pairs)
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))

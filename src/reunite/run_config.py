@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # the matching modules load the normalizers (pandas, pinyin):
 __all__ = ["DEFAULT_TOP_K", "RunConfig", "resolve_model"]
 
 DEFAULT_TOP_K: Final = 10
+DEFAULT_FIT_MAX_PAIRS: Final = 40_000_000
+"""Birth-window pairs of the cases an unsupervised fit of m reads, at most (``reunite.matching.learn``)."""
 """Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
 
 
@@ -65,6 +67,10 @@ class RunConfig:
         Seed of the random pairs u is fitted from: a whole number >= 0.
     blocking:
         Which pairs are compared (default :class:`BlockingSpec`).
+    fit_max_pairs:
+        The unsupervised fit of m reads the cases of a seeded order while their birth-window pairs stay
+        within this many (and 2,000 cases): a whole number >= 1. One machine and Spark read the same
+        cases for the same value; a national screen on Spark may want more than the default 40 M.
 
     Examples
     --------
@@ -79,10 +85,12 @@ class RunConfig:
     top_k: int = DEFAULT_TOP_K
     seed: int = 0
     blocking: BlockingSpec | None = None
+    fit_max_pairs: int = DEFAULT_FIT_MAX_PAIRS
 
     def __post_init__(self) -> None:
         _whole_number("top_k", self.top_k, 1)
         _whole_number("seed", self.seed, 0)
+        _whole_number("fit_max_pairs", self.fit_max_pairs, 1)
         from reunite.matching.spec import BlockingSpec
 
         if self.blocking is not None and not isinstance(self.blocking, BlockingSpec):
@@ -90,16 +98,18 @@ class RunConfig:
 
     @classmethod
     def with_birth_margin(cls, *, top_k: int = DEFAULT_TOP_K, seed: int = 0,
-                          birth_margin_years: float | None = None) -> RunConfig:
+                          birth_margin_years: float | None = None,
+                          fit_max_pairs: int = DEFAULT_FIT_MAX_PAIRS) -> RunConfig:
         """A config whose blocking window on birth dates is ``birth_margin_years`` (None: the default)."""
         if birth_margin_years is None:
-            return cls(top_k=top_k, seed=seed)
+            return cls(top_k=top_k, seed=seed, fit_max_pairs=fit_max_pairs)
         if not (isinstance(birth_margin_years, int | float) and math.isfinite(birth_margin_years)
                 and 0 <= birth_margin_years <= 100):
             raise ConfigError(f"birth margin: expected a number of years from 0 to 100, got {birth_margin_years!r}")
         from reunite.matching.spec import BlockingSpec
 
-        return cls(top_k=top_k, seed=seed, blocking=BlockingSpec(birth_margin_days=round(birth_margin_years * 365.25)))
+        return cls(top_k=top_k, seed=seed, blocking=BlockingSpec(birth_margin_days=round(birth_margin_years * 365.25)),
+                   fit_max_pairs=fit_max_pairs)
 
     @property
     def blocking_spec(self) -> BlockingSpec:

@@ -80,3 +80,16 @@ def test_a_pair_budget_gives_the_same_fit_and_the_same_ranking(
     got = reunite_spark.screen(spark, cases, prepared, model=model, fit_to_data=False, top_k=TOP_K)
     one = screen(cases, candidates, model=expected, fit_to_data=False, top_k=TOP_K)
     assert _rows(got.to_pandas()) == _rows(one.to_pandas())
+
+
+def test_the_pair_budget_setting_reads_the_same_cases_on_both(spark: Any) -> None:
+    import reunite.spark as reunite_spark
+    from reunite.pipeline import screen
+
+    cases, candidates = _data()
+    prepared = reunite_spark.prepare(spark, spark.createDataFrame(candidates.astype(str)), partitions=2)
+    on_spark = reunite_spark.screen(spark, cases, prepared, top_k=TOP_K, seed=3, fit_max_pairs=24_000).fit_report
+    one = screen(cases, candidates, top_k=TOP_K, seed=3, fit_max_pairs=24_000).fit_report
+    assert on_spark is not None and one is not None
+    assert 30 < on_spark.cases < 150
+    assert (on_spark.cases, on_spark.pairs) == (one.cases, one.pairs)

@@ -156,3 +156,23 @@ def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
     given = COMPARISONS.index("given_name")
     assert levels[given].tolist() == [4, 0]
     assert weights[given, 0] > weights[given, 1]
+
+
+def test_the_fit_of_m_reads_as_many_cases_as_the_pair_budget_allows() -> None:
+    import pytest
+
+    from reunite.errors import ConfigError
+    from reunite.matching.learn import MAX_FIT_PAIRS
+    from reunite.pipeline import screen
+    from reunite.run_config import DEFAULT_FIT_MAX_PAIRS, RunConfig
+    from reunite.synth import generate
+
+    assert DEFAULT_FIT_MAX_PAIRS == MAX_FIT_PAIRS
+    data = generate(150, 3000, seed=21)
+    cases, people = pd.DataFrame(data.cases), pd.DataFrame(data.candidates)
+    whole = screen(cases, people, top_k=3, seed=3).fit_report
+    budget = screen(cases, people, top_k=3, seed=3, fit_max_pairs=24_000).fit_report
+    assert whole is not None and budget is not None
+    assert whole.cases == 150 and 30 < budget.cases < 150 and budget.pairs < whole.pairs
+    with pytest.raises(ConfigError, match="fit_max_pairs"):
+        RunConfig(fit_max_pairs=0)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from reunite.errors import ReuniteError
-from reunite.run_config import DEFAULT_TOP_K
+from reunite.run_config import DEFAULT_FIT_MAX_PAIRS, DEFAULT_TOP_K
 
 USER_ERROR = 2
 
@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-fit", action="store_true",
                         help="keep the model's m (by default m is learned without labels, as reunite screen does)")
+    parser.add_argument("--fit-max-pairs", type=int, default=DEFAULT_FIT_MAX_PAIRS,
+                        help="birth-window pairs of the cases m is learned from, at most (default "
+                             f"{DEFAULT_FIT_MAX_PAIRS:,}, as reunite screen; a national screen may want more)")
     parser.add_argument("--as-fitted", action="store_true",
                         help="use the model exactly as given: no u or name frequencies fitted on the cluster")
     parser.add_argument("--model-out", type=Path, default=None, help="also write the fitted model (JSON)")
@@ -77,7 +80,8 @@ def _run(args: argparse.Namespace) -> int:
     from reunite.run_config import RunConfig, resolve_model
 
     started = time.perf_counter()
-    config = RunConfig.with_birth_margin(top_k=args.top_k, seed=args.seed, birth_margin_years=args.birth_margin_years)
+    config = RunConfig.with_birth_margin(top_k=args.top_k, seed=args.seed, birth_margin_years=args.birth_margin_years,
+                                         fit_max_pairs=args.fit_max_pairs)
     if args.out is None and not args.preview:
         raise InputError("--out is required (a Hive table, a Parquet folder or RANKED.csv), or use --preview")
     if args.out is not None and args.out.lower().endswith(".csv"):
@@ -98,7 +102,7 @@ def _run(args: argparse.Namespace) -> int:
     result = reunite_spark.screen(spark, args.cases, prepared, top_k=config.top_k, model=resolve_model(args.model),
                                   fit_to_data=not args.as_fitted, em=not args.no_fit, seed=config.seed,
                                   blocking=config.blocking, mapping=mapping, strict=args.strict,
-                                  sample_size=args.sample_size)
+                                  sample_size=args.sample_size, fit_max_pairs=config.fit_max_pairs)
     if result.fit_report is not None:
         print(result.fit_report.format())
     if args.out.lower().endswith(".csv"):

@@ -344,6 +344,7 @@ def screen(
     strict: bool = False,
     sample_size: int = 20_000,
     merge_partitions: int | None = None,
+    fit_max_pairs: int = MAX_FIT_PAIRS,
     _crash_once: str | None = None,
 ) -> SparkScreen:
     """Rank, for every case, the prepared candidates most likely to be the missing child, on Spark.
@@ -359,7 +360,7 @@ def screen(
     one machine's screen reads (:func:`fit_m_on_cluster`; its report is ``result.fit_report``).
     ``_crash_once``: a marker file path that makes the first scoring task fail once (to test retries).
     """
-    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking)
+    config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     spec = config.blocking_spec
     exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
     check_passes(spec)
@@ -372,7 +373,7 @@ def screen(
         fitted = fit_on_cluster(spark, base, case_table, prepared, seed=config.seed, sample_size=sample_size)
         if em:
             fitted, report = fit_m_on_cluster(spark, fitted, case_table, prepared, blocking=spec, seed=config.seed,
-                                              exclude=exclude)
+                                              max_pairs=config.fit_max_pairs, exclude=exclude)
     elif hasattr(base, "frequencies_"):
         fitted = base
     else:  # a model without term frequencies takes the population's, as one machine's screen does
