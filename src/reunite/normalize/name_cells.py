@@ -102,10 +102,16 @@ def _known_surname(name: str, *, alone: bool = False) -> str:
     return ""
 
 
-def _is_childhood_shape(cleaned: str) -> bool:
-    """A bare childhood name in a name cell, of two or three Han characters: a doubled one (毛毛); two
-    ending as only childhood names end (铁蛋, 石头, 招娣; 虎子 unless a common surname comes first); or a
-    first character that is no known surname and a childhood prefix or ending (小军, 老三, 二狗蛋)."""
+def is_childhood_name(cleaned: str) -> bool:
+    """Whether a cleaned name has a childhood name's shape, of two or three Han characters: a doubled
+    one (毛毛); two ending as only childhood names end (铁蛋, 石头, 招娣; 虎子 unless a common surname
+    comes first); or a first character that is no known surname and a childhood prefix or ending (小军,
+    老三, 二狗蛋). Such a name is read whole, with no surname split off, wherever it is written (a
+    register's 曾用名 毛毛 is not surname 毛).
+
+    >>> is_childhood_name("毛毛"), is_childhood_name("小军"), is_childhood_name("王小军")
+    (True, True, False)
+    """
     if not 2 <= len(cleaned) <= 3 or not all(_is_han(char) for char in cleaned):
         return False
     if len(cleaned) == 2 and (cleaned[0] == cleaned[1] or cleaned[1] in _CHILDHOOD_LAST or (
@@ -113,16 +119,6 @@ def _is_childhood_shape(cleaned: str) -> bool:
         return True
     return not _known_surname(cleaned) and (
         cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST | _CHILDHOOD_LAST_WEAK)
-
-
-def is_childhood_name(name: str) -> bool:
-    """Whether a cleaned name has a childhood name's shape (see :func:`parse_name_cell`): read whole,
-    with no surname split off, wherever it is written (a register's 曾用名 毛毛 is not surname 毛).
-
-    >>> is_childhood_name("毛毛"), is_childhood_name("小军"), is_childhood_name("王小军")
-    (True, True, False)
-    """
-    return _is_childhood_shape(name)
 
 
 def _with_surname_of(cell: str) -> str | None:
@@ -211,7 +207,7 @@ def _expand(slots: list[list[str]]) -> list[str]:
 
 def _parse(text: str, default_role: Role, *, childhood: bool = False) -> tuple[list[str], list[str], bool]:
     """Names, aliases and the placeholder flag of one cell (already simplified); with ``childhood`` a
-    name of a childhood name's shape (:func:`_is_childhood_shape`) is read as one."""
+    name of a childhood name's shape (:func:`is_childhood_name`) is read as one."""
     entries: list[_Entry] = []
     extras: list[tuple[Role, str]] = []
     current: list[list[str]] = []
@@ -259,7 +255,7 @@ def _parse(text: str, default_role: Role, *, childhood: bool = False) -> tuple[l
             if surname is None or entry_role != "name":
                 continue
             cleaned = surname  # a surname alone: the given-name comparison then has nothing to read
-        if childhood and entry_role == "name" and _is_childhood_shape(cleaned):
+        if childhood and entry_role == "name" and is_childhood_name(cleaned):
             entry_role = "alias"
         target = names if entry_role == "name" else aliases
         if cleaned not in target:
@@ -346,7 +342,7 @@ def parse_name_cell(text: str) -> NameCell:
     if (surname := _with_surname_of(clean_name(simplified))) is not None:
         return NameCell((surname,), (), True)
     if _TWO_NAMES.fullmatch(simplified) and all(
-            part not in COMPOUND_SURNAMES and (_known_surname(part) or _is_childhood_shape(part))
+            part not in COMPOUND_SURNAMES and (_known_surname(part) or is_childhood_name(part))
             for part in simplified.split()):
         simplified = "/".join(simplified.split())
     if _PLAIN_RE.fullmatch(simplified) and not _MARKER_RE.search(simplified):  # most cells: just a name
@@ -354,7 +350,7 @@ def parse_name_cell(text: str) -> NameCell:
         if _is_placeholder(cleaned):
             surname = _placeholder_surname(cleaned)
             return NameCell((surname,) if surname else (), (), True)
-        if _is_childhood_shape(cleaned):
+        if is_childhood_name(cleaned):
             return NameCell((), (cleaned,), False)
         return NameCell((cleaned,) if cleaned else (), (), False)
     if _is_placeholder(cleaned := clean_name(simplified)):  # N/A, 不/详
