@@ -61,7 +61,7 @@ import pandas as pd
 
 import reunite
 from reunite.normalize import RecordTable
-from reunite.synth import SynthConfig, generate, random_profile, real_mix_config, write
+from reunite.synth import SynthConfig, generate, random_profile, real_mix_config, real_mix_profile, write
 from reunite.synth.profiles import describe
 
 TOP_K = 20
@@ -69,6 +69,7 @@ RERANK_K = 50  # candidates per case the supervised re-rankers see
 RERANK_ITER = 100  # boosting iterations (early stopping on a 10% split when there are > 10,000 rows)
 N_FOLDS = 3  # supervised_suite: configurations i with i % N_FOLDS == f are scored by a model fitted on the rest
 EVAL_OFFSET = 100_000
+REAL_MIX_OFFSET = 50_000  # real_mix_profile(default_rng(REAL_MIX_OFFSET + base + j)) is real-mix-(base + j)
 TRAIN_OFFSET = 200_000
 ECE_BINS = 10
 
@@ -510,8 +511,10 @@ class Configuration:
         return describe(self.config, self.regime)
 
 
-def configurations(n_configs: int, base_seed: int, real_mix: bool = True) -> list[Configuration]:
-    """The random configurations, then the real mix, with their fixed and distinct seeds."""
+def configurations(n_configs: int, base_seed: int, real_mix: bool = True,
+                   real_mix_draws: int = 0) -> list[Configuration]:
+    """The random configurations, then the real mix, then the real mix with its unknown rates drawn
+    (``real-mix-j``), with their fixed and distinct seeds."""
     out = []
     for i in range(n_configs):
         profile = random_profile(np.random.default_rng(base_seed + i))
@@ -520,6 +523,11 @@ def configurations(n_configs: int, base_seed: int, real_mix: bool = True) -> lis
     if real_mix:
         i = n_configs
         out.append(Configuration(i, "real-mix", "real mix", real_mix_config(), None,
+                                 EVAL_OFFSET + base_seed + i, TRAIN_OFFSET + base_seed + i))
+    for j in range(real_mix_draws):
+        i, seed = len(out), REAL_MIX_OFFSET + base_seed + j
+        profile = real_mix_profile(np.random.default_rng(seed))
+        out.append(Configuration(i, f"real-mix-{base_seed + j}", profile.regime, profile.config, seed,
                                  EVAL_OFFSET + base_seed + i, TRAIN_OFFSET + base_seed + i))
     return out
 
@@ -598,6 +606,31 @@ def report(rows: list[dict[str, Any]], strategies: Sequence[str]) -> str:
             f"{_fmt(_nanmean([r['seconds'] for r in mine]), 1)} |"
         )
 
+    family = [c for c in configs if c.startswith("real-mix-")]
+    if family:
+        lines += ["", f"The real mix with the rates it does not count drawn ({len(family)} configurations "
+                  "`real-mix-j`, `reunite.synth.real_mix_profile`):", "",
+                  "| strategy | mean r@10 | worst r@10 (configuration) | mean MRR | mean AUC |",
+                  "|---|---:|---|---:|---:|"]
+        for s in strategies:
+            mine = [by[(c, s)] for c in family if (c, s) in by]
+            if mine:
+                worst = min(mine, key=lambda r: r["recall@10"])
+                lines.append(f"| {s} | {_fmt(_nanmean([r['recall@10'] for r in mine]))} | "
+                             f"{_fmt(worst['recall@10'])} ({worst['config']}) | "
+                             f"{_fmt(_nanmean([r['mrr'] for r in mine]))} | "
+                             f"{_fmt(_nanmean([r['auc'] for r in mine]))} |")
+    if "shipped" in strategies:
+        lines += ["", "Per configuration against `shipped` (recall@10; 400 cases move in steps of about 0.003):", "",
+                  "| strategy | better | equal | worse | largest loss (configuration) |", "|---|---:|---:|---:|---|"]
+        for s in strategies:
+            deltas = [(by[(c, s)]["recall@10"] - by[(c, "shipped")]["recall@10"], c)
+                      for c in configs if s != "shipped" and (c, s) in by and (c, "shipped") in by]
+            if deltas:
+                low = min(deltas)
+                lines.append(f"| {s} | {sum(d > 1e-9 for d, _ in deltas)} | {sum(abs(d) <= 1e-9 for d, _ in deltas)} | "
+                             f"{sum(d < -1e-9 for d, _ in deltas)} | {_fmt(low[0])} ({low[1]}) |")
+
     lines += ["", "Weak tiers, mean recall@10 over configurations (pairs in the tier, summed):", "",
               "| strategy | " + " | ".join(TIERS) + " |", "|---|" + "---:|" * len(TIERS)]
     for s in strategies:
@@ -653,6 +686,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--strategies", default=",".join(STRATEGIES),
                         help=f"comma-separated, from {', '.join(STRATEGIES)} (default: all)")
     parser.add_argument("--no-real-mix", action="store_true", help="leave out the real-mix configuration")
+    parser.add_argument("--real-mix-draws", type=int, default=0,
+                        help="also N configurations of the real mix with the rates it does not count drawn "
+                             "(reunite.synth.real_mix_profile; default 0)")
     parser.add_argument("--out", type=Path, default=Path("suite.json"), help="JSON result (a .md beside it)")
     parser.add_argument("--keep-data", type=Path, default=None, help="keep the generated CSVs here")
     args = parser.parse_args(argv)
@@ -660,11 +696,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = [s for s in strategies if s not in STRATEGIES]
     if unknown or not strategies:
         parser.error(f"--strategies: expected names from {list(STRATEGIES)}, got {unknown or 'none'}")
-    if args.configs < 0 or args.cases < 1 or args.candidates < args.cases:
+    if args.configs < 0 or args.real_mix_draws < 0 or args.cases < 1 or args.candidates < args.cases:
         parser.error(f"expected --configs >= 0 and --candidates >= --cases >= 1, got {args.configs}, "
                      f"{args.cases}, {args.candidates}")
 
-    confs = configurations(args.configs, args.base_seed, real_mix=not args.no_real_mix)
+    confs = configurations(args.configs, args.base_seed, real_mix=not args.no_real_mix,
+                           real_mix_draws=args.real_mix_draws)
     print(f"suite: {len(confs)} configurations x {args.cases} cases x {args.candidates:,} candidates, "
           f"strategies {', '.join(strategies)}; screen(em=...) {'yes' if _screen_accepts('em') else 'no'}",
           file=sys.stderr)

@@ -126,13 +126,14 @@ def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: P
     out = tmp_path / "suite.json"
     completed = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "suite.py"), "--configs", "2", "--cases", "40",
-         "--candidates", "1500", "--strategies", ",".join(SUITE_STRATEGIES), "--out", str(out)],
+         "--candidates", "1500", "--strategies", ",".join(SUITE_STRATEGIES), "--real-mix-draws", "1",
+         "--out", str(out)],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
     result = json.loads(out.read_text(encoding="utf-8"))
     names = [c["name"] for c in result["configurations"]]
-    assert names == ["random-0", "random-1", "real-mix"]
+    assert names == ["random-0", "random-1", "real-mix", "real-mix-0"]
     rows = {(r["config"], r["strategy"]): r for r in result["rows"]}
     assert set(rows) == {(c, s) for c in names for s in SUITE_STRATEGIES}
     for (config, strategy), row in rows.items():
@@ -156,6 +157,8 @@ def test_randomized_suite_runs_every_strategy_on_every_configuration(tmp_path: P
     assert len(set(configs)) == len(configs)
     table = out.with_suffix(".md").read_text(encoding="utf-8")
     assert "labelled_m" in table and "worst r@10" in table and "other_province" in table
+    assert "The real mix with the rates it does not count drawn (1 configurations" in table
+    assert "| default |" in table.split("Per configuration against `shipped`")[1]
 
 
 def test_side_by_side_nightly_benchmark_runs(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from reunite.synth import SynthConfig, generate, random_config, random_profile, real_mix_config
-from reunite.synth.profiles import INDEPENDENT, LINKED, REGIMES
+from reunite.synth import SynthConfig, generate, random_config, random_profile, real_mix_config, real_mix_profile
+from reunite.synth.profiles import INDEPENDENT, LINKED, REAL_MIX_FIELDS, REGIMES
 
 N_DRAWS = 200
 
@@ -119,3 +119,17 @@ def test_surnames_cluster_by_place_with_surname_region_strength() -> None:
     national, clustered = distance(0.0), distance(1.0)
     assert national < 0.06  # sampling noise only
     assert clustered > 0.3
+
+
+def test_real_mix_profiles_keep_every_counted_rate_and_draw_the_rest() -> None:
+    real = real_mix_config()
+    drawn = [real_mix_profile(np.random.default_rng(seed)).config for seed in range(40)]
+    for cfg in drawn:  # valid (SynthConfig checks itself) and true to every count of the aggregates
+        assert all(getattr(cfg, name) == getattr(real, name) for name in REAL_MIX_FIELDS)
+        assert cfg.move_in_county_rate + cfg.move_in_province_rate + cfg.move_out_province_rate <= 1.0 + 1e-12
+    uncounted = ("date_shift_rate", "given_replaced_rate", "late_registration_rate", "no_match_rate",
+                 "lunar_rate", "move_in_province_rate")
+    for name in uncounted:  # what nobody counted is drawn over a range, not kept at the default
+        values = [getattr(cfg, name) for cfg in drawn]
+        assert max(values) - min(values) > 0.2, name
+    assert real_mix_profile(np.random.default_rng(7)) == real_mix_profile(np.random.default_rng(7))

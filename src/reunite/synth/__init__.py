@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from reunite.synth.config import TAG_RATES, SynthConfig
 from reunite.synth.generator import TRUTH_COLUMNS, SynthData, SynthPaths, generate, write
-from reunite.synth.profiles import Profile, random_config, random_profile, real_mix_config
+from reunite.synth.profiles import Profile, random_config, random_profile, real_mix_config, real_mix_profile
 
 __all__ = [
     "TAG_RATES",
@@ -21,5 +21,6 @@ __all__ = [
     "random_config",
     "random_profile",
     "real_mix_config",
+    "real_mix_profile",
     "write",
 ]

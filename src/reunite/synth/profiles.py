@@ -29,6 +29,7 @@ uniform in +-:data:`NOISE` on the axis (clipped), so two rates of one axis are c
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,8 +37,8 @@ import numpy as np
 
 from reunite.synth.config import SynthConfig
 
-__all__ = ["INDEPENDENT", "LINKED", "NOISE", "REGIMES", "Profile", "random_config", "random_profile",
-           "real_mix_config"]
+__all__ = ["INDEPENDENT", "LINKED", "NOISE", "REAL_MIX_FIELDS", "REGIMES", "Profile", "random_config",
+           "random_profile", "real_mix_config", "real_mix_profile"]
 
 AXES: tuple[str, ...] = ("baby", "name_loss", "shift", "far", "late", "dirty")
 
@@ -292,3 +293,52 @@ def real_mix_config() -> SynthConfig:
         # rate (shift, jitter, partial, lunar), late registration, in-county and in-province moves, IDs,
         # dirt on the register side, near-twins and decoys.
     )
+
+
+#: The fields :func:`real_mix_config` derives from the real aggregates (DESIGN.md, reunion_flows.csv).
+REAL_MIX_FIELDS: tuple[str, ...] = (
+    "baby_rate", "baby_max_days", "baby_gap_power", "older_age_min_years", "older_age_max_years",
+    "older_age_power", "wrong_order_rate", "case_female_share", "baby_unnamed_rate", "case_dirty_rate",
+    "marks_rate", "baby_marks_rate", "adoptive_surname_rate", "move_out_province_rate", "route_share",
+)
+
+
+def real_mix_profile(rng: np.random.Generator) -> Profile:
+    """The real case mix with every rate the aggregates do not give drawn as :func:`random_profile` draws it.
+
+    :func:`real_mix_config` keeps those rates (how often a registered birth is shifted, a given name
+    replaced, a child registered late, a case without a match...) at the generator's defaults, which the
+    shipped model was never fitted on but which are still one guess. Drawing them instead makes a family of
+    configurations that agree with every real count and disagree on what nobody counted: a model is judged
+    on the worst of them too.
+
+    Parameters
+    ----------
+    rng
+        The only source of randomness.
+
+    Returns
+    -------
+    Profile
+        Regime ``"real mix drawn"``, the axes of the underlying random draw.
+
+    Examples
+    --------
+    >>> a, b = real_mix_profile(np.random.default_rng(1)), real_mix_profile(np.random.default_rng(2))
+    >>> a.config.baby_rate == b.config.baby_rate == real_mix_config().baby_rate
+    True
+    >>> a.config.date_shift_rate != b.config.date_shift_rate
+    True
+    """
+    drawn = random_profile(rng)
+    real = real_mix_config()
+    values = {f.name: getattr(drawn.config, f.name) for f in dataclasses.fields(SynthConfig)}
+    values.update({name: getattr(real, name) for name in REAL_MIX_FIELDS})
+    # moves within the province keep their drawn rates, scaled down when they leave no room for the
+    # counted moves out of it
+    within = drawn.config.move_in_county_rate + drawn.config.move_in_province_rate
+    room = 1.0 - real.move_out_province_rate
+    if within > room:
+        values["move_in_county_rate"] = drawn.config.move_in_county_rate * room / within
+        values["move_in_province_rate"] = drawn.config.move_in_province_rate * room / within
+    return Profile("real mix drawn", drawn.axes, SynthConfig(**values))
