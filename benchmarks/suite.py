@@ -622,7 +622,7 @@ def report(rows: list[dict[str, Any]], strategies: Sequence[str]) -> str:
                              f"{_fmt(_nanmean([r['auc'] for r in mine]))} |")
     if "shipped" in strategies:
         lines += ["", "Per configuration against `shipped` (recall@10; 400 cases move in steps of about 0.003):", "",
-                  "| strategy | better | equal | worse | largest loss (configuration) |", "|---|---:|---:|---:|---|"]
+                  "| strategy | better | equal | worse | lowest change (configuration) |", "|---|---:|---:|---:|---|"]
         for s in strategies:
             deltas = [(by[(c, s)]["recall@10"] - by[(c, "shipped")]["recall@10"], c)
                       for c in configs if s != "shipped" and (c, s) in by and (c, "shipped") in by]
