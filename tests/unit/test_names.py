@@ -259,6 +259,15 @@ def test_former_names_separators() -> None:
     assert parse_former_names("") == ()
 
 
+def test_former_names_written_side_by_side_are_several_names() -> None:
+    # a register that lists former names with spaces between them, as a name cell may
+    assert parse_former_names("陈晶 陈菁") == ("陈晶", "陈菁")
+    assert parse_former_names(" 王芳  王芳芳 ") == ("王芳", "王芳芳")
+    # a space inside one name is not two names: a compound surname, or a lone surname character
+    assert parse_former_names("欧阳 娜娜") == ("欧阳娜娜",)
+    assert parse_former_names("张 伟") == ("张伟",)
+
+
 # -------------------------------------------------------------------------------------- data
 def test_surname_tables() -> None:
     assert len(COMMON_SURNAMES) >= 300

@@ -341,10 +341,7 @@ def parse_name_cell(text: str) -> NameCell:
     simplified = _UNKNOWN_CHAR.sub("", _LABEL.sub("", simplified))
     if (surname := _with_surname_of(clean_name(simplified))) is not None:
         return NameCell((surname,), (), True)
-    if _TWO_NAMES.fullmatch(simplified) and all(
-            part not in COMPOUND_SURNAMES and (_known_surname(part) or is_childhood_name(part))
-            for part in simplified.split()):
-        simplified = "/".join(simplified.split())
+    simplified = _side_by_side(simplified, "/")
     if _PLAIN_RE.fullmatch(simplified) and not _MARKER_RE.search(simplified):  # most cells: just a name
         cleaned = clean_name(simplified)
         if _is_placeholder(cleaned):
@@ -358,6 +355,17 @@ def parse_name_cell(text: str) -> NameCell:
         return NameCell((surname,) if surname else (), (), True)
     names, aliases, placeholder = _parse(simplified, "name", childhood=True)
     return NameCell(tuple(names), tuple(aliases), placeholder)
+
+
+def _side_by_side(text: str, separator: str) -> str:
+    """Two or more names written side by side (黄文 黄斌) joined by ``separator``, each of two to four
+    characters with a known surname first or of a childhood name's shape; any other text as it is (a
+    space inside one name, 欧阳 娜娜, stays one name)."""
+    if _TWO_NAMES.fullmatch(text) and all(
+            part not in COMPOUND_SURNAMES and (_known_surname(part) or is_childhood_name(part))
+            for part in text.split()):
+        return separator.join(text.split())
+    return text
 
 
 @_str_cache(_CACHE)
@@ -375,7 +383,8 @@ def parse_alias_cell(text: str) -> tuple[str, ...]:
 
 @_str_cache(_CACHE)
 def parse_former_names(text: str) -> tuple[str, ...]:
-    """Former names (曾用名) of a candidate: ``;``-separated, also ； , 、 /.
+    """Former names (曾用名) of a candidate: ``;``-separated, also ； , 、 / and, between whole names,
+    spaces (陈晶 陈菁, as the name cell reads them).
 
     Only names are returned: a childhood name marked inside is not a former name.
 
@@ -383,6 +392,9 @@ def parse_former_names(text: str) -> tuple[str, ...]:
     --------
     >>> parse_former_names("李小红；張紅")
     ('李小红', '张红')
+    >>> parse_former_names("陈晶 陈菁")
+    ('陈晶', '陈菁')
     """
-    names, _, _ = _parse(to_simplified(_require_str(text, "parse_former_names")), "name")
+    simplified = to_simplified(_require_str(text, "parse_former_names")).strip()
+    names, _, _ = _parse(_side_by_side(simplified, ";"), "name")
     return tuple(names)
