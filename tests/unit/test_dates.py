@@ -347,3 +347,26 @@ def test_an_unknown_calendar_keeps_the_date_as_if_none_were_given() -> None:
     assert [from_days(int(day)) for day in parsed.lo] == [D(1988, 5, 3)] * 2
     assert parsed.widened is not None and parsed.widened.tolist() == [True, True]
     assert [reason for _, reason, _ in parsed.errors] == ["unknown calendar", "unknown calendar"]
+
+
+@pytest.mark.parametrize(("text", "lo", "hi"), [
+    ("1990年春节前", D(1990, 1, 12), D(1990, 1, 27)),    # the 15 days before 正月初一 (1990-01-27)
+    ("1990年5月前", D(1990, 4, 1), D(1990, 5, 31)),      # a month before
+    ("1990年3月5日之后", D(1990, 3, 5), D(1990, 3, 20)),  # 15 days after
+    ("1995年以后", D(1995, 1, 1), D(1996, 12, 31)),       # a year after
+])
+def test_before_and_after_a_date_widen_one_side(text: str, lo: datetime.date, hi: datetime.date) -> None:
+    found = parse_date(text, today=TODAY)
+    assert found is not None and (found.lo, found.hi) == (lo, hi) and found.approximate
+
+
+def test_an_unreadable_date_that_names_a_year_keeps_the_years_around_it() -> None:
+    parsed = parse_dates(["1990年春节那阵", "1990到1991年间", "小时候", "1899年的某天"], today=TODAY)
+    assert parsed.known.tolist() == [True, True, False, False]
+    assert parsed.widened is not None and parsed.widened.tolist()[:2] == [True, True]
+    assert [from_days(int(day)) for day in parsed.lo[:2]] == [D(1989, 1, 1), D(1989, 1, 1)]
+    assert [from_days(int(day)) for day in parsed.hi[:2]] == [D(1991, 12, 31), D(1992, 12, 31)]
+    assert {reason for _, reason, _ in parsed.errors} == {"unreadable date"}
+    with pytest.raises(DateError, match="years around the one it names, 1989-1991") as raised:
+        parse_date("1990年春节那阵", today=TODAY)
+    assert raised.value.widest is not None

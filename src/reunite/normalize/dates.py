@@ -23,7 +23,10 @@ Decisions (each is a documented guess about how families and clerks write dates)
   夏 4-6, 秋 7-9, 冬 10-12; 上旬/月初 days 1-10, 中旬/月中 11-20, 下旬/月底/月末 21 to the end;
   80年代 the decade, 初 its years 0-4, 中 3-7, 末/后期 6-9.
 - Approximations (左右, 大概, 约, 前后, ...) widen the interval by one year for a year, one month
-  for a month (or range of months) and 15 days for a day.
+  for a month (or range of months) and 15 days for a day; 前/之前/以前 (before) and 后/之后/以后
+  (after) at the end widen its one side so (1990年春节前: the 15 days up to 正月初一).
+- A text that cannot be read but names a year (1990年春节那阵) is kept, flagged, as the years around
+  it: a birth window needs the year more than anything.
 - Festivals name their day: 春节/大年初一 正月初一, 元宵 正月十五, 端午 五月初五, 七夕 七月初七, 中秋
   八月十五, 重阳 九月初九, 腊八 腊月初八 (lunar, whatever the calendar cell says); 除夕/大年三十/小年
   腊月下旬 of that lunar year (腊月 may have 29 days; families say "1990年腊月" of lunar 1990); 元旦 1月1日,
@@ -236,6 +239,9 @@ _MONTHS = re.compile(_Y + r"年(\d{1,2})-(\d{1,2})月份?")
 _DECADE = re.compile(r"(\d{2}|\d{4})年代(初期|初|前期|中期|中|末期|末|后期)?")
 _NO_YEAR = re.compile(r"(闰?\d{1,2}月|初\d|\d{1,2}[日号])")
 _YEAR_LIKE = re.compile(r"\d{2,4}(?:年|[-/.])")
+# "before" / "after" a date, at its end (前后, about, is an approximation and gone by then)
+_SIDE = re.compile(r"(?:之|以)?([前后])$")
+_FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
 @dataclass(slots=True)
@@ -550,18 +556,26 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
             raise DateError("excel serial number", value,
                             f"expected a date, not an Excel day number (read as {day.isoformat()})",
                             widest=(to_days(day), to_days(day)))
-    spec = _read(text, value)
+    side = ""
+    if found_side := _SIDE.search(text):  # 1990年春节前, 1995年以后: the time just before (after) the date
+        side, text = found_side.group(1), text[: found_side.start()]
+    try:
+        spec = _read(text, value)
+    except DateError as error:
+        raise _years_named(error, text, value, today) from None
     lo, hi = _place(spec, lunar, value, today)
     if spec.impossible:
         raise DateError("impossible date", value, spec.impossible,
                         widest=(max(lo, to_days(_MIN_DAY)), min(hi, to_days(today))))
-    if approximate:
+    if approximate or side:
+        widen_lo, widen_hi = (approximate or side == "前"), (approximate or side == "后")
         if spec.day_lo:
-            lo, hi = lo - 15, hi + 15
+            lo, hi = lo - 15 * widen_lo, hi + 15 * widen_hi
         elif spec.month_lo or spec.season:
-            lo, hi = _shift(lo, 0, -1), _shift(hi, 0, 1)
+            lo, hi = _shift(lo, 0, -widen_lo), _shift(hi, 0, widen_hi)
         else:
-            lo, hi = _shift(lo, -1, 0), _shift(hi, 1, 0)
+            lo, hi = _shift(lo, -widen_lo, 0), _shift(hi, widen_hi, 0)
+        approximate = True
     if zodiac:
         lo, hi = _narrow_to_zodiac(lo, hi, zodiac, value)
     if lo > to_days(today):
@@ -569,6 +583,22 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
     if hi < to_days(_MIN_DAY):
         raise DateError("before 1900", value, "expected a date on or after 1900-01-01")
     return max(lo, to_days(_MIN_DAY)), min(hi, to_days(today)), lunar, approximate
+
+
+def _years_named(error: DateError, text: str, value: str, today: datetime.date) -> DateError:
+    """An unreadable date that names a year (1990年春节那阵, 1988年头几个月) kept as the years around it
+    (around the first and last of several), rather than lost: the year is what a birth window needs
+    most."""
+    years = sorted({int(y) for y in _FOUR_DIGIT_YEAR.findall(text)})
+    if error.reason != "unreadable date" or error.widest is not None or not years:
+        return error
+    first, last = years[0] - 1, min(years[-1] + 1, today.year)
+    if not (_MIN_DAY.year <= first and years[-1] <= today.year):
+        return error
+    return DateError("unreadable date", value, "expected a date such as 1988-05-03 or 1988年5月; read as the "
+                     f"years around the {'one' if len(years) == 1 else 'ones'} it names, {first}-{last}",
+                     widest=(to_days(datetime.date(first, 1, 1)),
+                             min(to_days(datetime.date(last, 12, 31)), to_days(today))))
 
 
 def _place(spec: _Spec, lunar: bool, value: str, today: datetime.date) -> tuple[int, int]:
