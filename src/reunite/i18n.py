@@ -25,7 +25,8 @@ LANGUAGES: tuple[Language, ...] = get_args(Language)
 # missing here (or with another number of levels) is written with its English labels; a test keeps the
 # two aligned.
 LEVEL_LABELS_ZH: dict[str, tuple[str, ...]] = {
-    "given_name": ("名字不同", "名字拼音相近", "名字方言模糊拼音相同", "名字拼音相同", "名字相同"),
+    "given_name": ("名字不同", "名字末字即小名的字", "名字拼音相近", "名字方言模糊拼音相同", "名字拼音相同",
+                   "名字相同"),
     "surname": ("姓氏不同", "姓氏拼音相同", "姓氏相同"),
     "birth": ("出生日期相差较远", "出生相差3年内", "出生相差2年内", "出生相差1年内",
               "把1日当作整月（1月1日当作整年）则出生日期相符", "按农历换算出生日期相符", "出生日期重叠或相差一月内",

@@ -131,14 +131,18 @@ def test_names_beyond_max_name_slots_are_not_compared() -> None:
     prep = prepare(cases, candidates)
     position = np.argsort(prep.cand_order)
     levels = compare(prep, spec, np.zeros(2, dtype=np.int64), position.astype(np.int64))
-    assert levels[0].tolist() == [4, 0]
-    assert [reference_levels(cases, candidates, 0, j, spec)[0] for j in (0, 1)] == [4, 0]
+    assert levels[0].tolist() == [5, 0]
+    assert [reference_levels(cases, candidates, 0, j, spec)[0] for j in (0, 1)] == [5, 0]
 
 
 # -- term-frequency values ---------------------------------------------------------------------
 def _codes(prep: Prepared, side: str, field: str, row: int) -> set[int]:
     matrix = getattr(getattr(prep, side), field)
     return {int(v) for v in matrix[row] if v >= 0}
+
+
+SAME_CHARACTERS = REGISTRY["given_name"].labels.index("given name same characters")
+SAME_PINYIN = REGISTRY["given_name"].labels.index("given name same pinyin")
 
 
 @SETTINGS
@@ -151,10 +155,10 @@ def test_agreeing_values_are_values_both_records_carry(case_frame: pd.DataFrame,
     for p in range(case.size):
         i, j = int(case[p]), int(cand[p])
         given_level, surname_level = int(levels[0, p]), int(levels[1, p])
-        if given_level == 4:
+        if given_level == SAME_CHARACTERS:
             shared = _codes(prep, "cases", "given", i) & _codes(prep, "candidates", "given", j)
             assert int(values["given_name"][p]) in shared
-        if given_level == 3:
+        if given_level == SAME_PINYIN:
             # the candidate's own (primary) reading: term frequencies count those
             assert int(values["given_name"][p]) in _codes(prep, "candidates", "given_py", j)
         if surname_level == 2:

@@ -17,12 +17,12 @@ from reunite.matching.spec import ComparisonSpec
 
 SPEC = ComparisonSpec(comparisons=("given_name", "surname", "region", "marks"))
 M = {  # per kind: baby, child (unknown shares the baby's)
-    "baby": [np.array([.70, .05, .05, .05, .15]), np.array([.60, .05, .35]),
+    "baby": [np.array([.66, .04, .05, .05, .05, .15]), np.array([.60, .05, .35]),
              np.array([.15, .05, .10, .20, .50]), np.array([.40, .20, .20, .20])],
-    "child": [np.array([.20, .05, .05, .10, .60]), np.array([.30, .05, .65]),
+    "child": [np.array([.17, .03, .05, .05, .10, .60]), np.array([.30, .05, .65]),
               np.array([.50, .10, .10, .10, .20]), np.array([.10, .10, .20, .60])],
 }
-U = [np.array([.95, .03, .01, .005, .005]), np.array([.90, .02, .08]),
+U = [np.array([.94, .01, .03, .01, .005, .005]), np.array([.90, .02, .08]),
      np.array([.80, .10, .06, .03, .01]), np.array([.60, .25, .10, .05])]
 N, SHARE = 200, 0.7
 

@@ -154,7 +154,7 @@ def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
     levels, weights = _score({"name": "", "alias": "毛毛"},
                              [{"name": "王建军", "former_names": "毛毛"}, {"name": "王建军", "former_names": ""}])
     given = COMPARISONS.index("given_name")
-    assert levels[given].tolist() == [4, 0]
+    assert levels[given].tolist() == [5, 0]
     assert weights[given, 0] > weights[given, 1]
 
 
@@ -176,3 +176,18 @@ def test_the_fit_of_m_reads_as_many_cases_as_the_pair_budget_allows() -> None:
     assert whole.cases == 150 and 30 < budget.cases < 150 and budget.pairs < whole.pairs
     with pytest.raises(ConfigError, match="fit_max_pairs"):
         RunConfig(fit_max_pairs=0)
+
+
+def test_a_childhood_name_made_of_the_given_name_s_last_character() -> None:
+    # 小红, 阿红 and 红红 are what a family calls a child named 红 or 丽红; 小红 says nothing of 红梅
+    people = [{"name": "王红"}, {"name": "张丽红"}, {"name": "赵红梅"}, {"name": "李芳"}]
+    given = COMPARISONS.index("given_name")
+    levels, weights = _score({"name": "", "alias": "小红"}, people)
+    assert levels[given].tolist() == [1, 1, 0, 0]
+    assert weights[given, 1] > weights[given, 2] == weights[given, 3]
+    # a hong sounds like hong itself (similar pinyin, the stronger level); 丽红 only by its character
+    levels, _ = _score({"name": "", "alias": "阿红"}, people)
+    assert levels[given].tolist() == [2, 1, 0, 0]
+    # a doubled character also sounds like the name itself: the stronger level of the two counts
+    levels, _ = _score({"name": "", "alias": "红红"}, people)
+    assert levels[given, 1] == 1 and levels[given, 0] >= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from reunite.errors import InputError
@@ -276,3 +277,14 @@ def test_surname_tables() -> None:
     assert {"欧阳", "司马", "上官", "诸葛", "尉迟", "澹台"} <= COMPOUND_SURNAMES
     assert all(clean_name(name) == name for name in COMMON_SURNAMES)
     assert all(reading.replace(" ", "").isalpha() for reading in SURNAME_READINGS.values())
+
+
+def test_childhood_keys_of_whole_columns_equal_the_rule_name_by_name() -> None:
+    from reunite.matching.prepare import _childhood_keys
+    from reunite.normalize.name_cells import childhood_key
+
+    given = np.array(["小红", "阿军", "芳芳", "丽红", "小", "", "小a", "小𠀀", "aa", "小小", "红红红", "晓红"],
+                     dtype=object)
+    key, last = _childhood_keys(given)
+    assert key.tolist() == [childhood_key(g) for g in given]
+    assert last.tolist() == [g[-1:] for g in given]

@@ -314,13 +314,15 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     compared once with every name.
     """
     readings = prep.given_readings
-    py, alt, fuzzy = readings[:, 0], readings[:, 1], readings[:, 2]
-    level = _similar_by_code(prep, spec.name_similarity, rows)[:, py].view(np.int8)
-    level[fuzzy[rows][:, None] == fuzzy[None, :]] = 2
+    py, alt, fuzzy, key, last = (readings[:, i] for i in range(5))
+    level = (_similar_by_code(prep, spec.name_similarity, rows)[:, py].view(np.int8) * 2).astype(np.int8)
+    level[fuzzy[rows][:, None] == fuzzy[None, :]] = 3
     r_py, r_alt = py[rows][:, None], alt[rows][:, None]
-    level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 3
+    level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 4
     level[(r_py < 0) | (py < 0)[None, :]] = 0  # a name without a reading agrees only by its characters
-    level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 4
+    r_key = key[rows][:, None]
+    level[(level == 0) & (r_key >= 0) & (r_key == last[None, :])] = 1  # 小红 and 丽红
+    level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 5
     return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
 
 
@@ -364,11 +366,13 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     readings = prep.given_readings
     a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
     pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    level = pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity).view(np.int8)
-    level[a[:, 2] == b[:, 2]] = 2
-    level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = 3
+    level = (pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity).view(np.int8)
+             * 2).astype(np.int8)
+    level[a[:, 2] == b[:, 2]] = 3
+    level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = 4
     level[(pa < 0) | (pb < 0)] = 0  # a name without a reading agrees only by its characters
-    level[ga == gb] = 4
+    level[(level == 0) & (a[:, 3] >= 0) & (a[:, 3] == b[:, 4])] = 1  # 小红 and 丽红
+    level[ga == gb] = 5
     return level
 
 
@@ -390,7 +394,7 @@ def _name_levels(
 
 def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
-    adjustment: the given-name characters at level 4, the candidate's pinyin at level 3, else -1."""
+    adjustment: the given-name characters at level 5, the candidate's pinyin at level 4, else -1."""
     d = prep.candidates
     n_codes = prep.given_readings.shape[0]
     if len(pairs) == 0 or n_codes == 0:
@@ -402,10 +406,10 @@ def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value:
     )
     best = _best_over_slots(pairs, d.given, d.n_names, levels)
     if value is not None:
-        rows = np.flatnonzero(best >= 3)
+        rows = np.flatnonzero(best >= 4)
         code = _agreeing_code(pairs, d.given, best, rows, levels)
         # the candidate's own value: term frequencies count candidates' primary readings
-        value[rows] = np.where(best[rows] == 4, code, prep.given_readings[code, 0])
+        value[rows] = np.where(best[rows] == 5, code, prep.given_readings[code, 0])
     return best
 
 

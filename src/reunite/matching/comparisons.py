@@ -76,11 +76,12 @@ def _marks(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None
 REGISTRY: dict[str, Comparison] = {c.name: c for c in (
     Comparison("given_name", (
         "given name differs",
+        "given name ends in the childhood name's character",
         "given name similar pinyin",
         "given name same dialect-fuzzy pinyin",
         "given name same pinyin",
         "given name same characters",
-    ), kernels.given_name_levels, "given name", tf_levels=((4, "given_freq"), (3, "pinyin_freq"))),
+    ), kernels.given_name_levels, "given name", tf_levels=((5, "given_freq"), (4, "pinyin_freq"))),
     Comparison("surname", ("surname differs", "surname same pinyin", "surname same"), _surname, "surname",
                tf_levels=((2, "surname_freq"),)),
     Comparison("birth", (

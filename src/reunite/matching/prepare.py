@@ -136,7 +136,8 @@ class Prepared:
     pinyin_freq: F32       # share of candidates carrying each pinyin code
     surname_freq: F32      # share of candidates carrying each surname code
     frequency_base: int    # how many candidates the shares were counted over
-    given_readings: I32    # per given-name code: its pinyin, alternative pinyin and fuzzy codes
+    given_readings: I32    # per given-name code: its pinyin, alternative pinyin, fuzzy, childhood-key and
+                           # last-character codes (GIVEN_READING_COLUMNS)
     surname_readings: I32  # per surname code: its pinyin code
     regions: Regions       # the distinct places of both sides, indexed by region_id
     memo: Memo = field(default_factory=Memo, repr=False, compare=False)  # derived tables, by the kernels
@@ -170,6 +171,21 @@ def _per_code(
     first = np.zeros(n_codes, dtype=np.int64)
     first[joined_codes[rows]] = rows
     return joined[first].astype(object) if n_codes else np.zeros(0, dtype=object)
+
+
+GIVEN_READING_COLUMNS = 5
+
+
+def _childhood_keys(given: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
+    """Per given name: :func:`reunite.normalize.name_cells.childhood_key` (as whole columns) and its last
+    character ("" for none)."""
+    names = pd.Series(given, dtype=object).fillna("").astype(str)
+    first, second = names.str[0].fillna(""), names.str[1].fillna("")
+    han = (((second >= "\u4e00") & (second <= "\u9fff")) | ((second >= "\u3400") & (second <= "\u4dbf"))
+           | ((second >= "\U00020000") & (second <= "\U000323af")))  # as normalize.names._is_han
+    keyed = (names.str.len() == 2) & han & (first.isin(["小", "阿"]) | (first == second))
+    key = np.where(keyed, second, "").astype(object)
+    return key, names.str[-1:].to_numpy(dtype=object)
 
 
 def _reading(reading_of: I32, codes: I32) -> I32:
@@ -418,7 +434,9 @@ def prepare(
         (cn.given_fuzzy, dn.given_fuzzy))]
     (py_of, alt_of), pinyin_vocab = _intern(by_given[0], by_given[1])
     (fuzzy_of,), _ = _intern(by_given[2])
-    given_readings = np.stack([py_of, alt_of, fuzzy_of], axis=1).reshape(-1, 3)
+    # and the character a childhood name of that code is made of (小红 -> 红), and its last character
+    (key_of, last_of), _ = _intern(*_childhood_keys(given_values))
+    given_readings = np.stack([py_of, alt_of, fuzzy_of, key_of, last_of], axis=1).reshape(-1, GIVEN_READING_COLUMNS)
     (surname_readings,), _ = _intern(
         _per_code((s_c, s_d), (cn.surname_pinyin, dn.surname_pinyin), len(surname_values))
     )

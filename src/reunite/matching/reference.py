@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from reunite.matching.prepare import MAX_NAME_SLOTS
 from reunite.matching.spec import BlockingPass, BlockingSpec, ComparisonName, ComparisonSpec
 from reunite.normalize.features import RecordTable
+from reunite.normalize.name_cells import childhood_key
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -96,14 +97,16 @@ def _given_level(a: NameRow, b: NameRow, threshold: float) -> int | None:
     if not (a.given and b.given):
         return None
     level = 0
+    if childhood_key(a.given) and childhood_key(a.given) == b.given[-1]:
+        level = 1  # the case's 小红 is what a family calls a 丽红
     if jellyfish.jaro_winkler_similarity(a.given_pinyin, b.given_pinyin) >= threshold:
-        level = 1
-    if a.given_fuzzy == b.given_fuzzy:
         level = 2
-    if {a.given_pinyin, a.given_pinyin_alt} & {b.given_pinyin, b.given_pinyin_alt}:
+    if a.given_fuzzy == b.given_fuzzy:
         level = 3
-    if a.given == b.given:
+    if {a.given_pinyin, a.given_pinyin_alt} & {b.given_pinyin, b.given_pinyin_alt}:
         level = 4
+    if a.given == b.given:
+        level = 5
     return level
 
 

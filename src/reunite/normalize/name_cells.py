@@ -30,7 +30,8 @@ from reunite.normalize.surnames import (
     SURNAME_RANK,
 )
 
-__all__ = ["NameCell", "is_childhood_name", "parse_alias_cell", "parse_former_names", "parse_name_cell"]
+__all__ = ["NameCell", "childhood_key", "is_childhood_name", "parse_alias_cell", "parse_former_names",
+           "parse_name_cell"]
 
 Role = Literal["name", "alias"]
 
@@ -119,6 +120,18 @@ def is_childhood_name(cleaned: str) -> bool:
         return True
     return not _known_surname(cleaned) and (
         cleaned[0] in _CHILDHOOD_FIRST or cleaned[-1] in _CHILDHOOD_LAST | _CHILDHOOD_LAST_WEAK)
+
+
+def childhood_key(given: str) -> str:
+    """The character of the given name a childhood name is made of, or "": 小红, 阿红 and 红红 are
+    what a family calls a child named 红, 丽红 or 秀红 (the last character, as families say it).
+
+    >>> childhood_key("小红"), childhood_key("阿军"), childhood_key("芳芳"), childhood_key("丽红"), childhood_key("小")
+    ('红', '军', '芳', '', '')
+    """
+    if len(given) == 2 and _is_han(given[1]) and (given[0] in "小阿" or given[0] == given[1]):
+        return given[1]
+    return ""
 
 
 def _with_surname_of(cell: str) -> str | None:
