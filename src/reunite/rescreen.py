@@ -477,7 +477,8 @@ class _Look:
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.kind == "incremental" and not self.candidates.ids and not self.in_full
+        # a new or changed row is stored even when it screens nothing (a closed case's edited record)
+        return self.kind == "incremental" and not self.candidates.ids and not self.cases.ids and not self.in_full
 
     def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
