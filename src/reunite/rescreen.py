@@ -142,13 +142,13 @@ class _Input:
 
 
 def _read(source: TableSource | RawTable | None, side: Side, mapping: Mapping[str, str] | None,
-          strict: bool) -> RawTable | None:
+          strict: bool, encoding: str | None = None, sheet: str | int | None = None) -> RawTable | None:
     if source is None:
         return None
     if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table: its text
         return read_prepared_raw(source, side)
     return source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping,
-                                                                  strict=strict)
+                                                                  strict=strict, encoding=encoding, sheet=sheet)
 
 
 def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -> list[int]:
@@ -300,6 +300,8 @@ def rescreen(
     strict: bool = False,
     log: Callable[[str], None] | None = None,
     lang: Language = "en",
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> RescreenReport:
     """Upsert new and changed cases and candidates, re-score what they affect, merge the top-k.
 
@@ -334,6 +336,9 @@ def rescreen(
         normalizing), then a line when the run has begun (the command line prints them).
     lang:
         The language of those lines (``"en"`` or ``"zh"``).
+    encoding, sheet:
+        The text encoding of CSV inputs (default: detected) and the worksheet of an .xlsx input, as
+        :func:`reunite.ingest.read_table` takes them.
 
     Returns
     -------
@@ -378,10 +383,10 @@ def rescreen(
         with Store.open(store) as opened:
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
-                            mapping=mapping, strict=strict, log=log, lang=lang)
+                            mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet)
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log, lang)
+                         strict, log, lang, encoding, sheet)
 
 
 @contextlib.contextmanager
@@ -402,10 +407,11 @@ def _old_objects_frozen() -> Iterator[None]:
 def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: TableSource | RawTable | None,
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
-              log: Callable[[str], None] | None, lang: Language) -> RescreenReport:
+              log: Callable[[str], None] | None, lang: Language, encoding: str | None,
+              sheet: str | int | None) -> RescreenReport:
     started = time.perf_counter()
-    raw = {"cases": _read(cases, "cases", mapping, strict),
-           "candidates": _read(candidates, "candidates", mapping, strict)}
+    raw = {"cases": _read(cases, "cases", mapping, strict, encoding, sheet),
+           "candidates": _read(candidates, "candidates", mapping, strict, encoding, sheet)}
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
     base = model if model is not None else default_model()
     settings = _Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict)

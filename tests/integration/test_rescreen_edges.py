@@ -3,8 +3,12 @@ command line's quarantine files and input options."""
 
 from __future__ import annotations
 
-import pandas as pd
+from pathlib import Path
 
+import pandas as pd
+import pytest
+
+from reunite.cli import main
 from reunite.rescreen import rescreen
 from reunite.store import Store
 from reunite.synth import generate
@@ -29,3 +33,100 @@ def test_a_changed_row_of_a_closed_case_is_stored(store: Store) -> None:
     assert [r["marks"] for r in store.read_rows("cases", [first.case_id])] == ["右耳有痣"]
     # sent again, it is nothing new
     assert rescreen(store, cases=edited, top_k=TOP_K).kind == "nothing"
+
+
+CASES = """case_id,name,sex,birth_date,missing_region
+C1,王小红,F,1988-05,310115
+C2,李强,M,1990,360302
+"""
+CANDIDATES = """person_id,name,sex,birth_date,region
+P1,王小红,F,1988-05-03,上海市南汇县
+P2,张小红,F,1988-06-11,310115
+P3,李强,M,1990-02-01,360302
+"""
+
+
+def test_rescreen_refuses_an_unwritable_quarantine_file_before_storing_anything(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A quarantine file that cannot be written was found only after the run had committed: exit 2,
+    the accepted rows stored, and the quarantined rows in no file at all."""
+    people = tmp_path / "people.csv"
+    people.write_text(CANDIDATES + "P4,李刚,M,1990-07-09,,extra cell\n", encoding="utf-8")
+    (tmp_path / "people.quarantine.csv").mkdir()
+    cases = tmp_path / "cases.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "people.quarantine.csv" in err[0] and "folder" in err[0], err
+    with Store.open(db_url) as store:
+        assert store.read_rows("candidates") == [] and store.last_run_id() is None
+
+
+def test_rescreen_takes_the_input_options_its_messages_name(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rescreen's errors say "--mapping" and "--encoding", as screen's do: rescreen takes them (and
+    --sheet, --strict, --quarantine-dir) as screen does."""
+    people = tmp_path / "people.csv"
+    people.write_bytes(CANDIDATES.replace("birth_date", "登记生日").encode("gbk"))
+    cases = tmp_path / "cases.csv"
+    cases.write_bytes(CASES.encode("gbk"))
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people)]) == 2
+    assert "--mapping" in capsys.readouterr().err
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--mapping", "登记生日=birth_date", "--encoding", "gbk", "--top-k", "3"]) == 0
+    assert "people.csv: read 3, accepted 3, quarantined 0 (encoding gbk)" in capsys.readouterr().out
+    with Store.open(db_url) as store:
+        assert len(store.read_rows("candidates")) == 3
+    more = tmp_path / "more.csv"
+    more.write_text(CANDIDATES.replace("birth_date", "登记生日") + "P4,李刚,M,1990-07-09,,extra\n", encoding="utf-8")
+    assert main(["rescreen", "--db", db_url, "--candidates", str(more), "--mapping", "登记生日=birth_date",
+                 "--strict", "--top-k", "3"]) == 2
+    assert "wrong number of cells" in capsys.readouterr().err
+    elsewhere = tmp_path / "q"
+    elsewhere.mkdir()
+    assert main(["rescreen", "--db", db_url, "--candidates", str(more), "--mapping", "登记生日=birth_date",
+                 "--quarantine-dir", str(elsewhere), "--top-k", "3"]) == 0
+    assert (elsewhere / "more.quarantine.csv").is_file() and not (tmp_path / "more.quarantine.csv").exists()
+    assert main(["rescreen", "--db", db_url, "--candidates", str(more), "--quarantine-dir",
+                 str(tmp_path / "nope")]) == 2
+    assert "--quarantine-dir" in capsys.readouterr().err
+
+
+def test_rescreen_gives_two_inputs_of_one_name_two_quarantine_files(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    cases, people = tmp_path / "a" / "new.csv", tmp_path / "b" / "new.csv"
+    cases.write_text(CASES + "C3,,F,1991,,extra\n", encoding="utf-8")
+    people.write_text(CANDIDATES + "P4,李刚,M,1990-07-09,,extra\n", encoding="utf-8")
+    out = tmp_path / "q"
+    out.mkdir()
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--quarantine-dir", str(out), "--top-k", "3"]) == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert len(written) == 2, written
+    text = "".join((out / name).read_text(encoding="utf-8-sig") for name in written)
+    assert "C3" in text and "P4" in text
+
+
+def test_dna_import_refuses_an_unwritable_quarantine_file_before_importing(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As for rescreen: the quarantine file was checked after the outcomes had been committed."""
+    cases, people = tmp_path / "cases.csv", tmp_path / "people.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    people.write_text(CANDIDATES, encoding="utf-8")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--top-k", "2"]) == 0
+    lab = tmp_path / "lab.csv"
+    lab.write_text("case_id,person_id,outcome,date\nC1,P2,excluded,2024-01-02\nC2,P3,maybe,\n", encoding="utf-8")
+    (tmp_path / "lab.quarantine.csv").mkdir()
+    capsys.readouterr()
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "lab.quarantine.csv" in err[0], err
+    with Store.open(db_url) as store:
+        assert store.excluded_pairs() == set()
