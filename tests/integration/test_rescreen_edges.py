@@ -130,3 +130,21 @@ def test_dna_import_refuses_an_unwritable_quarantine_file_before_importing(
     assert len(err) == 1 and "lab.quarantine.csv" in err[0], err
     with Store.open(db_url) as store:
         assert store.excluded_pairs() == set()
+
+
+def test_export_refuses_more_ranks_than_the_store_holds_for_certain(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``export --top-k 30`` after a night at top-k 10 wrote the 20 stored rows per case (and fewer
+    where the reserve had thinned) with exit 0: not what ``screen --top-k 30`` writes."""
+    cases, people = tmp_path / "cases.csv", tmp_path / "people.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    people.write_text(CANDIDATES + "P4,王晓红,F,1988-04-30,310115\nP5,王红,F,1988-05-20,310115\n", encoding="utf-8")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--top-k", "1"]) == 0
+    capsys.readouterr()
+    assert main(["export", "--db", db_url, "--out", str(tmp_path / "one.csv"), "--top-k", "1"]) == 0
+    assert main(["export", "--db", db_url, "--out", str(tmp_path / "two.csv"), "--top-k", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--top-k 2" in err[0] and "rescreen --top-k 2" in err[0], err
+    assert not (tmp_path / "two.csv").exists()
