@@ -52,7 +52,14 @@ from reunite import merge, stored_records
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, ConfigError
 from reunite.i18n import Language, text
-from reunite.ingest import IngestReport, RawTable, TableSource, read_table
+from reunite.ingest import (
+    IngestReport,
+    RawTable,
+    TableSource,
+    check_fitting_options,
+    fitting_options,
+    read_table,
+)
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.shards import take_records
@@ -147,8 +154,10 @@ def _read(source: TableSource | RawTable | None, side: Side, mapping: Mapping[st
         return None
     if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table: its text
         return read_prepared_raw(source, side)
-    return source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping,
-                                                                  strict=strict, encoding=encoding, sheet=sheet)
+    if isinstance(source, RawTable):
+        return source
+    encoding, sheet = fitting_options(source, encoding, sheet)
+    return read_table(source, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
 
 
 def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -> list[int]:
@@ -337,8 +346,8 @@ def rescreen(
     lang:
         The language of those lines (``"en"`` or ``"zh"``).
     encoding, sheet:
-        The text encoding of CSV inputs (default: detected) and the worksheet of an .xlsx input, as
-        :func:`reunite.ingest.read_table` takes them.
+        The text encoding of the CSV inputs (default: detected) and the worksheet of the .xlsx
+        inputs, as :func:`reunite.ingest.read_table` takes them (each applies to the inputs it fits).
 
     Returns
     -------
@@ -410,6 +419,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
               log: Callable[[str], None] | None, lang: Language, encoding: str | None,
               sheet: str | int | None) -> RescreenReport:
     started = time.perf_counter()
+    check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
     raw = {"cases": _read(cases, "cases", mapping, strict, encoding, sheet),
            "candidates": _read(candidates, "candidates", mapping, strict, encoding, sheet)}
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
