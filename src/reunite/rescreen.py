@@ -66,6 +66,7 @@ from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
+from reunite.normalize.ids import mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import ScreenResult, fit_model, load_side, screen
 from reunite.store import Store
@@ -187,6 +188,8 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
     table = load_side(subset, side, strict=strict)  # quarantines into raw.report, as screen does
+    if side == "candidates":
+        _flag_stored_duplicates(table, subset, store)
     accepted = set(table.ids.tolist())
     rows = [dict(zip(columns, values, strict=True)) for values in zip(*subset.columns.values(), strict=True)
             if values[0] in accepted]
@@ -199,6 +202,30 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _flag_stored_duplicates(table: RecordTable, raw: RawTable, store: Store) -> None:
+    """Flag, in the input's report, each accepted candidate whose valid resident ID number a stored
+    person_id not in this input carries (``screen`` flags such a likely duplicate record within
+    one file; normalize has flagged those within the input)."""
+    valid = np.flatnonzero(table.id_valid)
+    if not valid.size:
+        return
+    person_ids, numbers = table.ids[valid].tolist(), table.id_number[valid].tolist()
+    cells = dict(zip(raw.columns["person_id"], raw.columns["id_number"], strict=True))
+    rows = dict(zip(raw.columns["person_id"], raw.rows.tolist(), strict=True))
+    stored = store.person_ids_by_id_number({*numbers, *(cells[p] for p in person_ids)})
+    if not stored:
+        return
+    given = set(raw.columns["person_id"])  # their stored numbers are being replaced
+    for person_id, number in zip(person_ids, numbers, strict=True):
+        others = sorted({other for key in {number, cells[person_id]} for other in stored.get(key, ())
+                         if other not in given})
+        if others:
+            more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+            raw.report.add(int(rows[person_id]), "id_number", mask_id(number),
+                           f"likely duplicate record: same resident ID number as the stored person_id "
+                           f"{others[0]!r}{more}, kept", fatal=False)
 
 
 def _table(rows: Sequence[Mapping[str, str]], side: Side, label: str) -> RawTable:

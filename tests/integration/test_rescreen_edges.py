@@ -148,3 +148,24 @@ def test_export_refuses_more_ranks_than_the_store_holds_for_certain(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--top-k 2" in err[0] and "rescreen --top-k 2" in err[0], err
     assert not (tmp_path / "two.csv").exists()
+
+
+def test_a_new_person_id_carrying_a_stored_resident_id_is_flagged(store: Store) -> None:
+    """screen flags a second person_id with the same resident ID number as a likely duplicate; a
+    night's delta was only checked against itself, so the duplicate of a stored person went unflagged."""
+    people = pd.DataFrame({"person_id": ["P1", "P2"], "sex": ["F", "F"], "birth_date": ["1988-05-03", "1988"],
+                           "id_number": ["310225198805030029", ""]})
+    cases = pd.DataFrame({"case_id": ["C1"], "sex": ["F"], "birth_date": ["1988-05"]})
+    rescreen(store, cases=cases, candidates=people, top_k=TOP_K)
+    night = pd.DataFrame({"person_id": ["P3", "P9"], "sex": ["F", "F"], "birth_date": ["1988", "1988-05-03"],
+                          "id_number": ["", "310225 19880503 0029"]})
+    report = rescreen(store, candidates=night, top_k=TOP_K)
+    [ingest] = report.ingest
+    flags = [(p.row, p.reason) for p in ingest.problems if not p.fatal]
+    assert [row for row, _ in flags] == [3], flags
+    assert "likely duplicate record" in flags[0][1] and "'P1'" in flags[0][1], flags
+    assert {r["person_id"] for r in store.read_rows("candidates")} == {"P1", "P2", "P3", "P9"}
+    assert all("19880503" not in str(p) for p in ingest.problems)
+    # P9 re-sent changed is P1's duplicate still, not its own
+    again = rescreen(store, candidates=night.assign(name="王芳").iloc[1:], top_k=TOP_K)
+    assert ["'P1'" in p.reason and "'P9'" not in p.reason for p in again.ingest[0].problems] == [True]
