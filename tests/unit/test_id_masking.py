@@ -32,3 +32,27 @@ def test_an_id_number_however_written_is_masked(written: str) -> None:
                                   "110105 19491331 002X", "2001-2003 1990-1995"])
 def test_other_numbers_are_left_alone(text: str) -> None:
     assert mask_id_numbers(text) == text
+
+
+def test_reprs_of_ingest_and_store_objects_hold_no_id() -> None:
+    """A repr reaches logs (a logged exception, a debugger, ``print(report)``): the ingest report,
+    its problems, a raw table, a stored top-k row and a re-screen's report printed the ID numbers
+    they carry (the raw text of a row with the wrong number of cells, an ID-shaped person_id)."""
+    import numpy as np
+
+    from reunite.ingest import IngestReport, Problem, RawTable
+    from reunite.rescreen import RescreenReport
+    from reunite.store import TopKRow
+
+    report = IngestReport("people.csv", read=2)
+    report.add(2, "", f"P1,王芳,F,1988,{ID18},x", "wrong number of cells: expected 5 as in the header, found 6")
+    report.add(3, "id_number", ID18, f"likely duplicate record: same resident ID number as person_id {ID18!r}",
+               fatal=False)
+    raw = RawTable("candidates", {"person_id": [ID18], "id_number": [ID18]}, np.array([3]), report)
+    row = TopKRow("C1", 1, ID18, 3.5, 0.9, "", 1)
+    rescreened = RescreenReport("incremental", "stored fitted model", 2, "abc", 10, 0, 0, 1, 0, 0, 1, 5, 0,
+                                (report,), 0.1)
+    for thing in (report, report.problems[0], report.problems[1], raw, row, rescreened):
+        for shown in (repr(thing), str(thing)):
+            assert "19491231" not in shown, shown
+    assert isinstance(report.problems[0], Problem)
