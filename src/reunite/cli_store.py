@@ -236,8 +236,9 @@ def _rescreen(args: argparse.Namespace) -> int:
                           encoding=args.encoding, sheet=sheet,
                           log=lambda line: print(line, flush=True), lang=args.lang)
     for ingest, path in zip(report.ingest, planned, strict=True):
-        if ingest.problems:
-            print(text(args.lang, "msg_quarantined_not_stored", path=write_quarantine(ingest, path)))
+        if ingest.problems:  # flags only: rows kept and stored, listed with their flags
+            key = "msg_quarantined_not_stored" if ingest.quarantined else "msg_quarantine"
+            print(text(args.lang, key, path=write_quarantine(ingest, path)))
     print(report.summary(args.lang))
     return 0
 

@@ -169,3 +169,19 @@ def test_a_new_person_id_carrying_a_stored_resident_id_is_flagged(store: Store) 
     # P9 re-sent changed is P1's duplicate still, not its own
     again = rescreen(store, candidates=night.assign(name="王芳").iloc[1:], top_k=TOP_K)
     assert ["'P1'" in p.reason and "'P9'" not in p.reason for p in again.ingest[0].problems] == [True]
+
+
+def test_a_quarantine_file_of_flags_only_is_not_called_not_stored(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A file listing only flagged rows (kept and stored: a bad date read as an interval) was
+    announced as "quarantined rows: … (not stored)"."""
+    cases, people = tmp_path / "cases.csv", tmp_path / "people.csv"
+    cases.write_text(CASES, encoding="utf-8")
+    people.write_text(CANDIDATES + "P4,王芳,F,1988-02-30,310115\n", encoding="utf-8")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--top-k", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "people.quarantine.csv" in out and "not stored" not in out, out
+    with Store.open(db_url) as store:
+        assert "P4" in {r["person_id"] for r in store.read_rows("candidates")}
