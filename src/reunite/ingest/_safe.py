@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import re
 
-__all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cell"]
+__all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cell", "restore_cell"]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A run of 15 digits, or 17 digits and a check character, not part of a longer run of digits; digits
@@ -32,6 +32,17 @@ def neutralise_cell(value: str) -> str:
     """
     if value and value.startswith(_FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """The cell :func:`neutralise_cell` was given: one apostrophe before a formula start removed.
+
+    >>> restore_cell("'=1+2"), restore_cell("'+P1"), restore_cell("'王芳"), restore_cell("P1")
+    ('=1+2', '+P1', "'王芳", 'P1')
+    """
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
     return value
 
 
