@@ -609,7 +609,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     prior = model.prior if model is not None else settings.base.prior
     # cases screened in full: every row replaced; merged cases: only the rows that change are written
     merged_states = {c: s for c, s in after.items() if c not in in_full}
-    changes = merge.row_changes(look.states, merged_states, prior)
+    changes = merge.row_changes(look.states, merged_states, prior, set(look.candidates.changed_ids))
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
     full_states = {c: s for c, s in after.items() if c in in_full}

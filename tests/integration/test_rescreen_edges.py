@@ -185,3 +185,27 @@ def test_a_quarantine_file_of_flags_only_is_not_called_not_stored(
     assert "people.quarantine.csv" in out and "not stored" not in out, out
     with Store.open(db_url) as store:
         assert "P4" in {r["person_id"] for r in store.read_rows("candidates")}
+
+
+def test_a_changed_candidate_scoring_the_same_gets_the_reasons_of_its_new_record(store: Store) -> None:
+    """A candidate whose birth date moved by a year often scores exactly the same (two levels of
+    equal fitted weight: "born within 1 year" and "within 2 years"), and its stored row was kept as
+    it was -- with the reasons of the old record. RANKED.csv from the store then differed from a
+    screen of the same data in the reasons column."""
+    from reunite.matching.model import FellegiSunter
+    from reunite.pipeline import screen
+
+    data = generate(60, 3000, seed=11)
+    cases, candidates = pd.DataFrame(data.cases), pd.DataFrame(data.candidates)
+    rescreen(store, cases=cases, candidates=candidates, top_k=5)
+    ranked = {r.person_id for r in store.current_topk()}
+    night = candidates[candidates["person_id"].isin(ranked)].copy()
+    night["birth_date"] = [str(int(b[:4]) - 1) + b[4:] if b[:4].isdigit() else b for b in night["birth_date"]]
+    assert rescreen(store, candidates=night, top_k=5).kind == "incremental"
+    final = pd.concat([candidates[~candidates["person_id"].isin(ranked)], night])
+    stored = store.fitted_model()
+    assert stored is not None
+    full = screen(cases, final, top_k=5, model=FellegiSunter.from_dict(stored.model), fit_to_data=False).to_pandas()
+    expected = {(r.case_id, r.rank, r.person_id, r.score, r.reasons) for r in full.itertuples()}
+    got = {(r.case_id, r.rank, r.person_id, r.score, r.reasons) for r in store.current_topk() if r.rank <= 5}
+    assert got == expected, sorted(got - expected)[:3]
