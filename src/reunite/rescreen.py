@@ -181,6 +181,7 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     normalize quarantines are in the input's report and left out (a stored row with their id stays)."""
     if raw is None:
         return _Input(side, [], [], [], None, {})
+    raw = _with_stored_columns(raw, side, store)
     columns = _COLUMNS[side]
     # a night's delta: look its ids up; a whole extract: read every hash at once
     stored = store.content_hashes(side, raw.ids if len(raw) < 20_000 else None)
@@ -202,6 +203,26 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _with_stored_columns(raw: RawTable, side: Side, store: Store) -> RawTable:
+    """``raw`` with the stored values of the columns its source does not have, for the ids the store
+    holds: a file without a column (an extract of name, sex and birth date) says nothing about it,
+    and its rows must not blank the stored ID numbers, regions or marks. A column that is there
+    with empty cells does blank them."""
+    columns = _COLUMNS[side]
+    given = raw.report.columns
+    absent = [c for c in columns[1:] if c not in given]
+    if columns[0] not in given or not absent or not len(raw):
+        return raw
+    stored = {row[columns[0]]: row for row in store.read_rows(side, raw.ids)}
+    if not stored:
+        return raw
+    filled = dict(raw.columns)
+    for column in absent:
+        filled[column] = [stored[key][column] if key in stored else value
+                          for key, value in zip(raw.ids, raw.columns[column], strict=True)]
+    return RawTable(raw.side, filled, raw.rows, raw.report)
 
 
 def _flag_stored_duplicates(table: RecordTable, raw: RawTable, store: Store) -> None:
@@ -351,7 +372,8 @@ def rescreen(
         quarantines are reported in ``RescreenReport.ingest`` and never stored (a stored row
         with the same id stays). ``None``: no input on that side. Rows are compared with the
         stored ones by id and content: only new and changed rows count; ids absent from the
-        input are kept as they are.
+        input are kept as they are, and so are the stored values of a column the input does not
+        have (a column of empty cells blanks them).
     top_k:
         Candidates kept per case. A different value than the stored fitted model's forces a full run.
     full:

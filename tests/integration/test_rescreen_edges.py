@@ -209,3 +209,26 @@ def test_a_changed_candidate_scoring_the_same_gets_the_reasons_of_its_new_record
     expected = {(r.case_id, r.rank, r.person_id, r.score, r.reasons) for r in full.itertuples()}
     got = {(r.case_id, r.rank, r.person_id, r.score, r.reasons) for r in store.current_topk() if r.rank <= 5}
     assert got == expected, sorted(got - expected)[:3]
+
+
+def test_a_column_the_input_lacks_keeps_the_stored_values(store: Store) -> None:
+    """A night's file without an optional column (an extract of name, sex and birth date only)
+    blanked that column in every stored row it re-sent: ID numbers, regions, registration dates
+    and marks gone, without a word. A column the input does not have is not a column of empty
+    cells: the stored values stay."""
+    people = pd.DataFrame({"person_id": ["P1", "P2"], "name": ["王芳", "李强"], "sex": ["F", "M"],
+                           "birth_date": ["1988-05-03", "1990"], "id_number": ["310225198805030029", ""],
+                           "region": ["310115", "360302"], "registration_date": ["1995-01-02", ""],
+                           "marks": ["左耳后有痣", ""]})
+    cases = pd.DataFrame({"case_id": ["C1"], "sex": ["F"], "birth_date": ["1988-05"], "missing_region": ["310115"],
+                          "marks": ["左耳后有痣"]})
+    rescreen(store, cases=cases, candidates=people, top_k=TOP_K)
+    partial = pd.DataFrame({"person_id": ["P1", "P3"], "name": ["王小芳", "赵六"], "sex": ["F", "F"],
+                            "birth_date": ["1988-05-03", "1988"]})
+    report = rescreen(store, cases=cases[["case_id", "sex", "birth_date"]], candidates=partial, top_k=TOP_K)
+    assert (report.changed_cases, report.new_candidates, report.changed_candidates) == (0, 1, 1)
+    stored = {r["person_id"]: r for r in store.read_rows("candidates")}
+    assert stored["P1"] == {**people.iloc[0].to_dict(), "name": "王小芳", "former_names": ""}
+    assert stored["P3"]["region"] == "" and stored["P3"]["name"] == "赵六"
+    assert store.read_rows("cases")[0]["marks"] == "左耳后有痣"
+    assert rescreen(store, candidates=partial, top_k=TOP_K).kind == "nothing"
