@@ -60,7 +60,7 @@ def add_store_commands(commands: Any) -> None:
     export.add_argument("--db", required=True, help=_DB_HELP)
     export.add_argument("--out", required=True, type=Path, help="RANKED.csv to write")
     export.add_argument("--top-k", type=int, default=None,
-                        help="ranks per case to write (default: the top-k of the last re-screen)")
+                        help="ranks per case to write (default, and at most: the top-k of the last re-screen)")
     export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
     _add_lang(export)
 
