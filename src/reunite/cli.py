@@ -58,14 +58,17 @@ def _sheet(value: str | None) -> str | int | None:
 def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
     """Read and normalize one input with the command's input options (a table made by ``reunite prepare``
     is read as it was prepared)."""
-    from reunite.ingest import mapping_from_options, read_table
+    from reunite.ingest import check_fitting_options, fitting_options, mapping_from_options, read_table
     from reunite.normalize.stored import is_prepared
     from reunite.pipeline import load_side
 
     if is_prepared(path):
         return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict)
+    # --encoding applies to the CSV inputs, --sheet to the workbooks (cases in CSV, candidates in Excel)
+    check_fitting_options([args.cases, args.candidates], args.encoding, _sheet(args.sheet))
+    encoding, sheet = fitting_options(path, args.encoding, _sheet(args.sheet))
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
-                     strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+                     strict=args.strict, encoding=encoding, sheet=sheet)
     return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
 
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, MissingFileError, StoreError
 from reunite.i18n import LANGUAGES, text
-from reunite.ingest import IngestReport
 from reunite.run_config import DEFAULT_TOP_K
 
 if TYPE_CHECKING:
@@ -45,13 +44,23 @@ def add_store_commands(commands: Any) -> None:
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
     rescreen.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from")
+    rescreen.add_argument("--strict", action="store_true",
+                          help="stop with one error listing every bad row instead of quarantining rows")
+    rescreen.add_argument("--quarantine-dir", type=Path, default=None,
+                          help="existing folder for the quarantine CSVs (default: beside each input)")
+    rescreen.add_argument("--encoding", default=None,
+                          help="text encoding of CSV inputs, e.g. gb18030 (default: detected)")
+    rescreen.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
+                          help="map an input header to a column, e.g. --mapping '出生年月=birth_date' "
+                               "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
+    rescreen.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
     _add_lang(rescreen)
 
     export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
     export.add_argument("--db", required=True, help=_DB_HELP)
     export.add_argument("--out", required=True, type=Path, help="RANKED.csv to write")
     export.add_argument("--top-k", type=int, default=None,
-                        help="ranks per case to write (default: the top-k of the last re-screen)")
+                        help="ranks per case to write (default, and at most: the top-k of the last re-screen)")
     export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
     _add_lang(export)
 
@@ -187,30 +196,49 @@ def open_store(url: str, *, create: bool) -> Store:
     return store
 
 
-def _write_quarantine(report: IngestReport, source: Path) -> Path | None:
-    from reunite.export import check_output, write_quarantine
+def _quarantine_files(sources: list[Path], folder: Path | None, inputs: list[Path | None]) -> list[Path]:
+    """``<file>.quarantine.csv`` of each input, in ``folder`` or beside it (``<file>.<n>.quarantine.csv``
+    when two would be one file), each checked before anything is read or stored."""
+    from reunite.export import check_output
 
-    if not report.problems:
-        return None
-    out = check_output(source.with_name(f"{source.stem}.quarantine.csv"), option="quarantine file", inputs=[source])
-    return write_quarantine(report, out)
+    planned: list[Path] = []
+    for source in sources:
+        path = (folder or source.parent) / f"{source.stem}.quarantine.csv"
+        if any(_same_path(path, p) for p in planned):
+            path = path.with_name(f"{source.stem}.{len(planned) + 1}.quarantine.csv")
+        planned.append(check_output(path, option="quarantine file", inputs=inputs))
+    return planned
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
 
 
 def _rescreen(args: argparse.Namespace) -> int:
+    from reunite.export import check_output_dir, write_quarantine
+    from reunite.ingest import mapping_from_options
     from reunite.matching.model import FellegiSunter
     from reunite.rescreen import rescreen
 
     if args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    if args.quarantine_dir is not None:
+        check_output_dir(args.quarantine_dir, option="--quarantine-dir")
+    sources = [p for p in (args.cases, args.candidates) if p is not None]
+    # checked before the run: a quarantine file that cannot be written after the commit loses its rows
+    planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
+    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
     with open_store(args.db, create=True) as store:
         report = rescreen(store, cases=args.cases, candidates=args.candidates, top_k=args.top_k,
                           full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
+                          mapping=mapping_from_options(args.mapping), strict=args.strict,
+                          encoding=args.encoding, sheet=sheet,
                           log=lambda line: print(line, flush=True), lang=args.lang)
-    for ingest, source in zip(report.ingest, [p for p in (args.cases, args.candidates) if p], strict=True):
-        written = _write_quarantine(ingest, source)
-        if written is not None:
-            print(text(args.lang, "msg_quarantined_not_stored", path=written))
+    for ingest, path in zip(report.ingest, planned, strict=True):
+        if ingest.problems:  # flags only: rows kept and stored, listed with their flags
+            key = "msg_quarantined_not_stored" if ingest.quarantined else "msg_quarantine"
+            print(text(args.lang, key, path=write_quarantine(ingest, path)))
     print(report.summary(args.lang))
     return 0
 
@@ -251,16 +279,18 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
+    from reunite.export import write_quarantine
     from reunite.ingest import mapping_from_options
 
     path = _existing_file(args.file, "--file")
     mapping = mapping_from_options(args.mapping)
+    # checked before the import commits: a quarantine file that cannot be written then loses its rows
+    [quarantine] = _quarantine_files([path], None, [path, _sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
         report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
     print(report.summary(args.lang))
-    written = _write_quarantine(report, path)
-    if written is not None:
-        print(text(args.lang, "msg_quarantined_rows", path=written))
+    if report.problems:
+        print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
     return 0
 
 

@@ -336,8 +336,12 @@ class RowChanges:
     log_factors: dict[str, float | None]
 
 
-def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState], prior: float) -> RowChanges:
+def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState], prior: float,
+                rewritten: Collection[str] = ()) -> RowChanges:
     """The row changes that turn the stored state ``before`` of the cases in ``after`` into ``after``.
+
+    A row of a person in ``rewritten`` (a changed record) is written again even at the same score:
+    its reasons are those of the new record (two levels may weigh the same).
 
     >>> old = {"c1": CaseState(((5.0, "P1"), (3.0, "P2")), None, 2, 0.0, NO_EXCLUSIONS)}
     >>> new = {"c1": CaseState(((5.0, "P1"), (4.0, "P3")), None, 3, 0.0, NO_EXCLUSIONS)}
@@ -346,6 +350,8 @@ def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState],
     ([('c1', 2, 'P3', 4.0)], [('c1', 'P2')], ['c1'])
     >>> abs(2 ** (changes.log_factors["c1"] + 5.0) - posteriors(new["c1"], 0.5)[0][0]) < 1e-15
     True
+    >>> [r[:3] for r in row_changes(old, new, 0.5, rewritten={"P1"}).enter]
+    [('c1', 1, 'P1'), ('c1', 2, 'P3')]
     """
     enter: list[tuple[str, int, str, float, float]] = []
     leave: list[tuple[str, str]] = []
@@ -357,7 +363,7 @@ def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState],
         now = set()
         for rank, (score, person_id) in enumerate(state.rows, 1):
             now.add(person_id)
-            if old.get(person_id) != score:
+            if old.get(person_id) != score or (person_id in rewritten and person_id in old):
                 if person_id in old:
                     leave.append((case_id, person_id))  # re-scored: its old row goes first
                 enter.append((case_id, rank, person_id, score,

@@ -52,13 +52,21 @@ from reunite import merge, stored_records
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, ConfigError
 from reunite.i18n import Language, text
-from reunite.ingest import IngestReport, RawTable, TableSource, read_table
+from reunite.ingest import (
+    IngestReport,
+    RawTable,
+    TableSource,
+    check_fitting_options,
+    fitting_options,
+    read_table,
+)
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
+from reunite.normalize.ids import mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import ScreenResult, fit_model, load_side, screen
 from reunite.store import Store
@@ -142,13 +150,15 @@ class _Input:
 
 
 def _read(source: TableSource | RawTable | None, side: Side, mapping: Mapping[str, str] | None,
-          strict: bool) -> RawTable | None:
+          strict: bool, encoding: str | None = None, sheet: str | int | None = None) -> RawTable | None:
     if source is None:
         return None
     if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table: its text
         return read_prepared_raw(source, side)
-    return source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping,
-                                                                  strict=strict)
+    if isinstance(source, RawTable):
+        return source
+    encoding, sheet = fitting_options(source, encoding, sheet)
+    return read_table(source, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
 
 
 def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -> list[int]:
@@ -171,6 +181,7 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     normalize quarantines are in the input's report and left out (a stored row with their id stays)."""
     if raw is None:
         return _Input(side, [], [], [], None, {})
+    raw = _with_stored_columns(raw, side, store)
     columns = _COLUMNS[side]
     # a night's delta: look its ids up; a whole extract: read every hash at once
     stored = store.content_hashes(side, raw.ids if len(raw) < 20_000 else None)
@@ -178,6 +189,8 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
     table = load_side(subset, side, strict=strict)  # quarantines into raw.report, as screen does
+    if side == "candidates":
+        _flag_stored_duplicates(table, subset, store)
     accepted = set(table.ids.tolist())
     rows = [dict(zip(columns, values, strict=True)) for values in zip(*subset.columns.values(), strict=True)
             if values[0] in accepted]
@@ -190,6 +203,50 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _with_stored_columns(raw: RawTable, side: Side, store: Store) -> RawTable:
+    """``raw`` with the stored values of the columns its source does not have, for the ids the store
+    holds: a file without a column (an extract of name, sex and birth date) says nothing about it,
+    and its rows must not blank the stored ID numbers, regions or marks. A column that is there
+    with empty cells does blank them."""
+    columns = _COLUMNS[side]
+    given = raw.report.columns
+    absent = [c for c in columns[1:] if c not in given]
+    if columns[0] not in given or not absent or not len(raw):
+        return raw
+    stored = {row[columns[0]]: row for row in store.read_rows(side, raw.ids)}
+    if not stored:
+        return raw
+    filled = dict(raw.columns)
+    for column in absent:
+        filled[column] = [stored[key][column] if key in stored else value
+                          for key, value in zip(raw.ids, raw.columns[column], strict=True)]
+    return RawTable(raw.side, filled, raw.rows, raw.report)
+
+
+def _flag_stored_duplicates(table: RecordTable, raw: RawTable, store: Store) -> None:
+    """Flag, in the input's report, each accepted candidate whose valid resident ID number a stored
+    person_id not in this input carries (``screen`` flags such a likely duplicate record within
+    one file; normalize has flagged those within the input)."""
+    valid = np.flatnonzero(table.id_valid)
+    if not valid.size:
+        return
+    person_ids, numbers = table.ids[valid].tolist(), table.id_number[valid].tolist()
+    cells = dict(zip(raw.columns["person_id"], raw.columns["id_number"], strict=True))
+    rows = dict(zip(raw.columns["person_id"], raw.rows.tolist(), strict=True))
+    stored = store.person_ids_by_id_number({*numbers, *(cells[p] for p in person_ids)})
+    if not stored:
+        return
+    given = set(raw.columns["person_id"])  # their stored numbers are being replaced
+    for person_id, number in zip(person_ids, numbers, strict=True):
+        others = sorted({other for key in {number, cells[person_id]} for other in stored.get(key, ())
+                         if other not in given})
+        if others:
+            more = f" (and {len(others) - 1} more)" if len(others) > 1 else ""
+            raw.report.add(int(rows[person_id]), "id_number", mask_id(number),
+                           f"likely duplicate record: same resident ID number as the stored person_id "
+                           f"{others[0]!r}{more}, kept", fatal=False)
 
 
 def _table(rows: Sequence[Mapping[str, str]], side: Side, label: str) -> RawTable:
@@ -300,6 +357,8 @@ def rescreen(
     strict: bool = False,
     log: Callable[[str], None] | None = None,
     lang: Language = "en",
+    encoding: str | None = None,
+    sheet: str | int | None = None,
 ) -> RescreenReport:
     """Upsert new and changed cases and candidates, re-score what they affect, merge the top-k.
 
@@ -313,7 +372,8 @@ def rescreen(
         quarantines are reported in ``RescreenReport.ingest`` and never stored (a stored row
         with the same id stays). ``None``: no input on that side. Rows are compared with the
         stored ones by id and content: only new and changed rows count; ids absent from the
-        input are kept as they are.
+        input are kept as they are, and so are the stored values of a column the input does not
+        have (a column of empty cells blanks them).
     top_k:
         Candidates kept per case. A different value than the stored fitted model's forces a full run.
     full:
@@ -334,6 +394,9 @@ def rescreen(
         normalizing), then a line when the run has begun (the command line prints them).
     lang:
         The language of those lines (``"en"`` or ``"zh"``).
+    encoding, sheet:
+        The text encoding of the CSV inputs (default: detected) and the worksheet of the .xlsx
+        inputs, as :func:`reunite.ingest.read_table` takes them (each applies to the inputs it fits).
 
     Returns
     -------
@@ -378,10 +441,10 @@ def rescreen(
         with Store.open(store) as opened:
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
-                            mapping=mapping, strict=strict, log=log, lang=lang)
+                            mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet)
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log, lang)
+                         strict, log, lang, encoding, sheet)
 
 
 @contextlib.contextmanager
@@ -402,10 +465,12 @@ def _old_objects_frozen() -> Iterator[None]:
 def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: TableSource | RawTable | None,
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
-              log: Callable[[str], None] | None, lang: Language) -> RescreenReport:
+              log: Callable[[str], None] | None, lang: Language, encoding: str | None,
+              sheet: str | int | None) -> RescreenReport:
     started = time.perf_counter()
-    raw = {"cases": _read(cases, "cases", mapping, strict),
-           "candidates": _read(candidates, "candidates", mapping, strict)}
+    check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
+    raw = {"cases": _read(cases, "cases", mapping, strict, encoding, sheet),
+           "candidates": _read(candidates, "candidates", mapping, strict, encoding, sheet)}
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
     base = model if model is not None else default_model()
     settings = _Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict)
@@ -477,7 +542,8 @@ class _Look:
 
     @property
     def nothing_to_do(self) -> bool:
-        return self.kind == "incremental" and not self.candidates.ids and not self.in_full
+        # a new or changed row is stored even when it screens nothing (a closed case's edited record)
+        return self.kind == "incremental" and not self.candidates.ids and not self.cases.ids and not self.in_full
 
     def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
@@ -565,7 +631,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
     prior = model.prior if model is not None else settings.base.prior
     # cases screened in full: every row replaced; merged cases: only the rows that change are written
     merged_states = {c: s for c, s in after.items() if c not in in_full}
-    changes = merge.row_changes(look.states, merged_states, prior)
+    changes = merge.row_changes(look.states, merged_states, prior, set(look.candidates.changed_ids))
     if fresh is not None:  # the reasons of the fresh rows that are written
         reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
     full_states = {c: s for c, s in after.items() if c in in_full}

@@ -30,13 +30,14 @@ __all__ = ["export_topk", "stored_topk"]
 def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reveal_ids: bool = False) -> int:
     """Write ranks 1..``top_k`` of every open case's stored rows to ``out`` as RANKED.csv.
 
-    ``top_k`` defaults to the top-k of the newest succeeded run. Returns the rows written.
+    ``top_k`` defaults to the top-k of the newest succeeded run, and may not exceed it (the rows
+    stored beyond it are a reserve, not each case's complete ranking). Returns the rows written.
 
     Raises
     ------
     StoreError
-        The store holds no succeeded re-screen, or a stored case lacks its totals (stored before
-        revision 0005: run ``reunite rescreen`` once first).
+        ``top_k`` exceeds the newest succeeded run's; the store holds no succeeded re-screen, or a
+        stored case lacks its totals (stored before revision 0005: run ``reunite rescreen`` once first).
     """
     rows, columns = stored_topk(store, top_k=top_k, reveal_ids=reveal_ids)
     write_ranked_csv(out, columns, reveal_ids=reveal_ids)
@@ -51,7 +52,12 @@ def stored_topk(
     fitted = store.fitted_model()
     if run is None or fitted is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
-    k = int(top_k if top_k is not None else run["input_counts"].get("top_k", 0)) or None
+    kept = int(run["input_counts"].get("top_k", 0)) or None
+    if top_k is not None and kept is not None and top_k > kept:
+        # ranks beyond the run's top-k are a reserve: exact where stored, but not every case has them
+        raise StoreError(f"--top-k {top_k}: the store holds each case's top {kept} (the last re-screen's "
+                         f"--top-k); ask for {kept} or fewer, or run reunite rescreen --top-k {top_k} first")
+    k = top_k if top_k is not None else kept
     open_cases = set(store.open_case_ids())
     rows = [r for r in store.current_topk(open_cases) if k is None or r.rank <= k]
     states = states_from_store(store.topk_scores(open_cases), store.case_bounds(), store.case_totals())

@@ -82,16 +82,16 @@ def _edit(candidates: pd.DataFrame, row: int, what: str) -> None:
         candidates.loc[row, "sex"] = _FLIP.get(str(candidates.loc[row, "sex"]), "F")
 
 
-def _state(store: Store) -> tuple[list[tuple[str, int, str, float]], list[float], dict[str, float]]:
-    """Ranks 1..TOP_K of every open case, their probabilities, and each case's probability that the
-    child is among its compared candidates (from the stored totals)."""
+def _state(store: Store) -> tuple[list[tuple[str, int, str, float, str]], list[float], dict[str, float]]:
+    """Ranks 1..TOP_K of every open case (with their reasons), their probabilities, and each case's
+    probability that the child is among its compared candidates (from the stored totals)."""
     open_cases = set(store.open_case_ids())
     rows = [r for r in store.current_topk() if r.rank <= TOP_K and r.case_id in open_cases]
     model = store.fitted_model()
     assert model is not None
     prior = FellegiSunter.from_dict(model.model).prior
     states = states_from_store(store.topk_scores(), store.case_bounds(), store.case_totals())
-    return ([(r.case_id, r.rank, r.person_id, r.score) for r in rows], [r.probability for r in rows],
+    return ([(r.case_id, r.rank, r.person_id, r.score, r.reasons) for r in rows], [r.probability for r in rows],
             {c: posteriors(s, prior)[1] for c, s in states.items() if c in open_cases})
 
 

@@ -16,7 +16,14 @@ from reunite.ingest.columns import (
     side_columns,
 )
 from reunite.ingest.encoding import decode_text
-from reunite.ingest.read import TableSource, cell_text, parse_sex, read_table
+from reunite.ingest.read import (
+    TableSource,
+    cell_text,
+    check_fitting_options,
+    fitting_options,
+    parse_sex,
+    read_table,
+)
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, RawTable, id_column
 
@@ -32,7 +39,9 @@ __all__ = [
     "TableSource",
     "canonical_column",
     "cell_text",
+    "check_fitting_options",
     "decode_text",
+    "fitting_options",
     "header_key",
     "id_column",
     "map_columns",

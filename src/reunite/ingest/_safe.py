@@ -10,11 +10,16 @@ from __future__ import annotations
 import datetime
 import re
 
-__all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cell"]
+__all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cell", "restore_cell"]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# A run of 15 digits, or 17 digits and a check character, not part of a longer run of digits.
-_ID_SHAPED = re.compile(r"(?<![0-9])(?:[0-9]{17}[0-9Xx]|[0-9]{15})(?![0-9Xx])")
+# A run of 15 digits, or 17 digits and a check character, not part of a longer run of digits; digits
+# may be full-width (０-９, Ｘ) and the number grouped 6-8-4 (6-6-3) by a space or hyphen, the forms
+# normalize reads as the same ID number.
+_D, _C, _S = "[0-9０-９]", "[0-9Xx０-９Ｘｘ]", "[ \\-－\u3000]?"
+_ID_SHAPED = re.compile(rf"(?<![0-9０-９])(?:{_D}{{6}}{_S}{_D}{{8}}{_S}{_D}{{3}}{_C}"
+                        rf"|{_D}{{6}}{_S}{_D}{{6}}{_S}{_D}{{3}})(?![0-9Xx０-９Ｘｘ])")
+_COMPACT = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx", " -－\u3000")
 
 
 def neutralise_cell(value: str) -> str:
@@ -27,6 +32,17 @@ def neutralise_cell(value: str) -> str:
     """
     if value and value.startswith(_FORMULA_STARTS):
         return "'" + value
+    return value
+
+
+def restore_cell(value: str) -> str:
+    """The cell :func:`neutralise_cell` was given: one apostrophe before a formula start removed.
+
+    >>> restore_cell("'=1+2"), restore_cell("'+P1"), restore_cell("'王芳"), restore_cell("P1")
+    ('=1+2', '+P1', "'王芳", 'P1')
+    """
+    if value.startswith("'") and value[1:].startswith(_FORMULA_STARTS):
+        return value[1:]
     return value
 
 
@@ -61,16 +77,20 @@ def _is_day(year: int, month: int, day: int) -> bool:
 
 def looks_like_id_number(text: str) -> bool:
     """Whether ``text`` has the shape of a resident ID number: 18 characters (17 digits and a check
-    character) with a calendar day at 7-14, or 15 digits with a YYMMDD day at 7-12. The check
+    character) with a calendar day at 7-14, or 15 digits with a YYMMDD day at 7-12 (digits ASCII or
+    full-width, grouped or not by a space or hyphen). The check
     character is not verified: a mistyped ID number is still somebody's.
 
     >>> looks_like_id_number("11010519491231002X"), looks_like_id_number("110105491231002")
     (True, True)
     >>> looks_like_id_number("123456789012345678"), looks_like_id_number("P0001")
     (False, False)
+    >>> looks_like_id_number("１１０１０５１９４９１２３１００２Ｘ"), looks_like_id_number("110105-19491231-002X")
+    (True, True)
     """
     if not _ID_SHAPED.fullmatch(text):
         return False
+    text = text.translate(_COMPACT)
     if len(text) == 18:
         return _is_day(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     return _is_day(1900 + int(text[6:8]), int(text[8:10]), int(text[10:12]))
@@ -83,6 +103,8 @@ def mask_id_numbers(text: str) -> str:
     'P7,110105********002X,王芳'
     >>> mask_id_numbers("case 2019-000123")
     'case 2019-000123'
+    >>> mask_id_numbers("身份证 110105 19491231 002X")
+    '身份证 110105**********002X'
     """
     if len(text) < 15:
         return text

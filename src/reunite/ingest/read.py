@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import sqlalchemy as sa
 
-__all__ = ["TableSource", "cell_text", "parse_sex", "read_table"]
+__all__ = ["TableSource", "cell_text", "check_fitting_options", "fitting_options", "parse_sex", "read_table"]
 
 TableSource: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | sa.Table | sa.Select[Any]"
 
@@ -535,3 +535,34 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
         return _read_sql(source, connection, report, side, mapping).table(strict)
     raise InputError("source must be a file path, a pandas DataFrame or a SQLAlchemy Table or Select, "
                      f"got {type(source).__name__}")
+
+
+def fitting_options(source: TableSource, encoding: str | None, sheet: str | int | None
+                    ) -> tuple[str | None, str | int | None]:
+    """The ``(encoding, sheet)`` of two-input commands' options that apply to ``source``: the
+    encoding to a text file, the sheet to a workbook (cases in CSV, candidates in Excel).
+
+    >>> fitting_options("cases.csv", "gbk", "people"), fitting_options("people.xlsx", "gbk", "people")
+    (('gbk', None), (None, 'people'))
+    """
+    if not isinstance(source, str | os.PathLike):
+        return encoding, sheet
+    workbook = Path(source).suffix.lower() in _XLSX_SUFFIXES
+    return (None, sheet) if workbook else (encoding, None)
+
+
+def check_fitting_options(sources: Sequence[TableSource | None], encoding: str | None,
+                          sheet: str | int | None) -> None:
+    """Refuse ``--sheet`` when no input is a workbook and ``--encoding`` when every input is one.
+
+    >>> check_fitting_options(["cases.csv", "people.csv"], None, "people")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: sheet= (--sheet) applies to .xlsx workbooks, and no input is one
+    """
+    paths = [Path(s) for s in sources if isinstance(s, str | os.PathLike)]
+    workbooks = [p.suffix.lower() in _XLSX_SUFFIXES for p in paths]
+    if sheet is not None and paths and not any(workbooks):
+        raise ConfigError("sheet= (--sheet) applies to .xlsx workbooks, and no input is one")
+    if encoding is not None and paths and all(workbooks):
+        raise ConfigError("encoding= (--encoding) applies to text files, and every input is a workbook")

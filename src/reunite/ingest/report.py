@@ -35,6 +35,10 @@ class Problem:
     reason: str
     fatal: bool = True
 
+    def __repr__(self) -> str:  # value and reason masked: a repr reaches logs
+        return (f"Problem(source={self.source!r}, row={self.row}, column={self.column!r}, "
+                f"value={mask_id_numbers(self.value)!r}, reason={mask_id_numbers(self.reason)!r}, fatal={self.fatal})")
+
     def __str__(self) -> str:
         """The problem as a person reads it, ID-shaped numbers masked (this text goes to messages)."""
         return mask_id_numbers(self.reveal())
@@ -82,6 +86,11 @@ class IngestReport:
     delimiter: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
+
+    def __repr__(self) -> str:
+        # counts only: the problems carry raw cells (ID numbers), and a repr reaches logs
+        return (f"IngestReport(source={self.source!r}, read={self.read}, accepted={self.accepted}, "
+                f"quarantined={self.quarantined}, flagged={self.flagged})")
 
     def add(self, row: int, column: str, value: str, reason: str, *, fatal: bool = True) -> None:
         """Record a problem; a fatal one quarantines ``row``."""

@@ -47,6 +47,10 @@ class RawTable:
     def __len__(self) -> int:
         return int(self.rows.shape[0])
 
+    def __repr__(self) -> str:
+        # counts only: ids and ID numbers must not reach a log through a repr
+        return f"RawTable(side={self.side!r}, rows={len(self)}, source={self.report.source!r})"
+
     @property
     def ids(self) -> list[str]:
         return self.columns[id_column(self.side)]

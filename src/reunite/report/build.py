@@ -21,6 +21,7 @@ from reunite._typing import F32, I8, Side
 from reunite.errors import InputError, MissingColumnsError
 from reunite.i18n import RANKED_HEADERS
 from reunite.ingest import RawTable, decode_text, read_table
+from reunite.ingest._safe import restore_cell
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.comparisons import REGISTRY
 from reunite.normalize import RecordTable
@@ -198,7 +199,8 @@ def _ranked_rows(source: Path, reader: Iterator[list[str]]) -> list[dict[str, st
             continue
         if len(cells) != len(names):
             raise InputError(f"{source} row {number}: expected {len(names)} cells, got {len(cells)}")
-        rows.append({name: cell.lstrip("'") if name in ("reasons", "name") else cell
+        # ids written as text for Excel ('=1+2, '+P1) are the ids again
+        rows.append({name: cell.lstrip("'") if name in ("reasons", "name") else restore_cell(cell)
                      for name, cell in zip(names, cells, strict=True)})
     return rows
 

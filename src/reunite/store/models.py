@@ -121,6 +121,7 @@ class Case(Base):
 
 class Candidate(Base):
     __tablename__ = "candidates"
+    __table_args__ = (Index("ix_candidates_id_number", "id_number"),)  # a night's duplicate check
 
     person_id: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = _text()

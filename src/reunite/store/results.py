@@ -27,6 +27,7 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite.errors import InputError
+from reunite.ingest._safe import mask_id_numbers
 from reunite.store.db import bulk_insert, fetch_tuples
 from reunite.store.models import CaseTotal, CurrentTopK, Result
 
@@ -67,6 +68,11 @@ class TopKRow:
     probability: float
     reasons: str
     run_id: int
+
+    def __repr__(self) -> str:  # a person_id may be the resident ID number itself
+        return (f"TopKRow(case_id={mask_id_numbers(self.case_id)!r}, rank={self.rank}, "
+                f"person_id={mask_id_numbers(self.person_id)!r}, score={self.score!r}, "
+                f"probability={self.probability!r}, reasons={self.reasons!r}, run_id={self.run_id})")
 
 
 def parse_result_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

@@ -228,6 +228,22 @@ class Store:
                 found.update(fetch_tuples(connection, query.where(id_column.in_(part))))
             return found
 
+    def person_ids_by_id_number(self, numbers: Collection[str]) -> dict[str, list[str]]:
+        """The stored person_ids whose ``id_number`` cell is one of ``numbers`` (as written), by number.
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("candidates", [{"person_id": "P1", "id_number": "11010519491231002X"}])
+        >>> store.person_ids_by_id_number(["11010519491231002X", "x"])
+        {'11010519491231002X': ['P1']}
+        """
+        found: dict[str, list[str]] = {}
+        query = select(Candidate.id_number, Candidate.person_id)
+        with self._sessions() as session:
+            for part in dna.chunks(sorted({n for n in numbers if n})):
+                for number, person_id in session.execute(query.where(Candidate.id_number.in_(part))):
+                    found.setdefault(str(number), []).append(str(person_id))
+        return {number: sorted(ids) for number, ids in found.items()}
+
     def normalized_cases(self, ids: Collection[str]) -> dict[str, tuple[str, str]]:
         """``(fingerprint, text)`` of the stored normalized record of each case in ``ids`` that has
         one (written by :meth:`commit_run`; see :mod:`reunite.stored_records`).
