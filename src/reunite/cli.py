@@ -325,8 +325,7 @@ def _explain(args: argparse.Namespace) -> int:
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
     found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
-    lines = found.format(args.lang)
-    print(lines if args.reveal_ids else mask_id_numbers(lines))
+    print(found.format(args.lang, reveal_ids=args.reveal_ids))
     return 0
 
 

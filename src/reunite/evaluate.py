@@ -21,6 +21,7 @@ import numpy.typing as npt
 
 from reunite.errors import InputError, MissingColumnsError
 from reunite.i18n import RANKED_HEADERS, Language, text
+from reunite.ingest._safe import restore_cell
 from reunite.ingest.encoding import decode_text
 
 __all__ = ["KS", "Evaluation", "evaluate", "top_score_auc"]
@@ -116,6 +117,9 @@ def _rows(
         if any(name in _ENGLISH for name in found):  # a RANKED.csv written with --lang zh
             rows = [{_ENGLISH.get(k, k): v for k, v in row.items()} for row in rows]
             found = [_ENGLISH.get(name, name) for name in found]
+        # ids that look like formulas were written as '=1+2 for spreadsheets: read back as the ids
+        rows = [{k: restore_cell(v) if k in ("case_id", "person_id") and isinstance(v, str) else v
+                 for k, v in row.items()} for row in rows]
     else:
         rows = list(source)
         found = list(rows[0].keys()) if rows else list(required)

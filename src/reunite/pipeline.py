@@ -27,6 +27,7 @@ from reunite.export.csv import write_csv
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import RawTable, read_table
+from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
@@ -138,8 +139,13 @@ class Explanation:
     def __str__(self) -> str:
         return self.format()
 
-    def format(self, lang: Language = "en") -> str:
-        """Each comparison's level and weight, a line each (in ``lang``)."""
+    def __repr__(self) -> str:  # a person_id may be a resident ID number: masked, as in every output
+        return (f"Explanation(case_id={mask_id_numbers(self.case_id)!r}, "
+                f"person_id={mask_id_numbers(self.person_id)!r}, score={self.score!r}, fields={self.fields!r})")
+
+    def format(self, lang: Language = "en", *, reveal_ids: bool = False) -> str:
+        """Each comparison's level and weight, a line each (in ``lang``); ID numbers masked unless
+        ``reveal_ids``."""
         lines = [text(lang, "explain_head", case=self.case_id, person=self.person_id, score=self.score)]
         for name, label, weight in self.fields:
             shown_name, shown_label = name, label
@@ -149,7 +155,8 @@ class Explanation:
                 shown_label = (text(lang, "explain_missing") if label == "missing" else
                                LEVEL_LABELS_ZH[name][labels.index(label)] if label in labels else label)
             lines.append(f"  {shown_name:<13} {shown_label:<44} {weight:+6.2f}")
-        return "\n".join(lines)
+        shown = "\n".join(lines)
+        return shown if reveal_ids else mask_id_numbers(shown)
 
 
 @dataclass(frozen=True)

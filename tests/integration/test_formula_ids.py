@@ -41,3 +41,13 @@ def test_the_report_of_such_a_ranking_shows_its_candidates(ranked: Path, tmp_pat
     page = out.read_text(encoding="utf-8")
     assert "no candidates ranked" not in page
     assert "王晓红" in page and "李刚强" in page
+
+
+def test_evaluate_reads_such_a_ranking_against_the_truth(ranked: Path, tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite evaluate` stopped with "case_id "'=1+2" is not in the truth": the apostrophe stayed."""
+    truth = tmp_path / "truth.csv"
+    truth.write_text("case_id,person_id,tags\n=1+2,+P1,\n@C2,-P3,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["evaluate", "--truth", str(truth), "--ranked", str(ranked)]) == 0
+    assert "recall@1 1.000" in capsys.readouterr().out

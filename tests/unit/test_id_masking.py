@@ -56,3 +56,18 @@ def test_reprs_of_ingest_and_store_objects_hold_no_id() -> None:
         for shown in (repr(thing), str(thing)):
             assert "19491231" not in shown, shown
     assert isinstance(report.problems[0], Problem)
+
+
+def test_an_explanation_shows_an_id_shaped_person_id_masked_unless_revealed() -> None:
+    """reunite.explain's result printed in a notebook or a log: the CLI masked it, the object did not."""
+    import pandas as pd
+
+    from reunite.pipeline import explain
+
+    cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1949"]})
+    people = pd.DataFrame({"person_id": [ID18], "name": ["王小红"], "sex": ["F"], "birth_date": ["1949-12-31"]})
+    found = explain(cases, people, "c1", ID18, em=False)
+    for shown in (repr(found), str(found), found.format("zh")):
+        assert "19491231" not in shown, shown
+    assert ID18 in found.format(reveal_ids=True)
+    assert found.person_id == ID18  # the value itself stays whole for the caller's own lookups
