@@ -64,6 +64,14 @@ def add_store_commands(commands: Any) -> None:
     export.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
     _add_lang(export)
 
+    check = commands.add_parser(
+        "verify", help="check the stored ranking against a full screen of the stored records with the stored "
+                       "fitted model (writes nothing; exit 1 when they differ)")
+    check.add_argument("--db", required=True, help=_DB_HELP)
+    check.add_argument("--model", type=Path, help="the base model the re-screens were run with (default: shipped)")
+    check.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
+    _add_lang(check)
+
     unlock = commands.add_parser(
         "unlock", help="remove the run lock of a re-screen whose process is gone (another host): audited")
     unlock.add_argument("--db", required=True, help=_DB_HELP)
@@ -128,7 +136,8 @@ def add_store_commands(commands: Any) -> None:
 def run_store_command(args: argparse.Namespace) -> int:
     """Run a command registered by :func:`add_store_commands`; returns the exit code."""
     handlers: dict[str, Callable[[argparse.Namespace], int]] = {
-        "rescreen": _rescreen, "export": _export, "unlock": _unlock, "plan": _plan, "report": _report,
+        "rescreen": _rescreen, "export": _export, "verify": _verify, "unlock": _unlock, "plan": _plan,
+        "report": _report,
         "dna record": _dna_record,
         "dna import": _dna_import,
         "dna profiles": _dna_profiles,
@@ -254,6 +263,27 @@ def _export(args: argparse.Namespace) -> int:
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
     print(text(args.lang, "msg_exported", rows=rows, path=args.out))
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from reunite.ingest._safe import mask_id_numbers
+    from reunite.matching.model import FellegiSunter
+    from reunite.rescreen import verify
+
+    model = FellegiSunter.load(_existing_file(args.model, "--model")) if args.model else None
+    with open_store(args.db, create=False) as store:
+        found = verify(store, model=model, progress=sys.stderr.isatty())
+    facts = {"cases": found.cases, "rows": found.rows, "candidates": found.candidates, "pairs": found.pairs_compared,
+             "model": found.model_version}
+    if found.equal:
+        print(text(args.lang, "msg_verified", **facts))
+        return 0
+    lines = [text(args.lang, "msg_verify_differs", n=len(found.differences), **facts)]
+    lines += [f"  {case_id} rank {rank} {what}: stored {stored!r}, full screen {screened!r}"
+              for case_id, rank, what, stored, screened in found.differences[:20]]
+    shown = "\n".join(lines)
+    print(shown if args.reveal_ids else mask_id_numbers(shown))
+    return 1
 
 
 def _unlock(args: argparse.Namespace) -> int:

@@ -165,6 +165,11 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
         "msg_quarantined_rows": "quarantined rows: {path}",
         "msg_exported": "{rows} rows of the stored top-k: {path}",
+        "msg_verified": "verified: the stored ranking of {cases:,} open cases ({rows:,} rows) equals a full screen "
+                        "of them against the {candidates:,} stored candidates with the stored fitted model {model} "
+                        "({pairs:,} pairs compared)",
+        "msg_verify_differs": "DIFFERS: {n:,} differences between the stored ranking of {cases:,} open cases and "
+                              "a full screen with the stored fitted model {model}; the first:",
         "msg_unlocked": "removed the run lock held by {holder}",
         "msg_no_lock": "no run lock was held",
         "msg_dna_recorded": "recorded: case {case}, person {person}: {outcome}",
@@ -319,6 +324,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
         "msg_quarantined_rows": "隔离的行：{path}",
         "msg_exported": "已存前 k 名共 {rows} 行：{path}",
+        "msg_verified": "核对无误：{cases:,} 个未结案件的已存排序（{rows:,} 行）与用已存拟合模型 {model} "
+                        "对 {candidates:,} 名已存候选人全量筛查的结果一致（比对 {pairs:,} 对）",
+        "msg_verify_differs": "不一致：{cases:,} 个未结案件的已存排序与用已存拟合模型 {model} 全量筛查的结果"
+                              "有 {n:,} 处不同；前几处：",
         "msg_unlocked": "已解除 {holder} 持有的运行锁",
         "msg_no_lock": "没有运行锁",
         "msg_dna_recorded": "已记录：案件 {case}，人员 {person}：{outcome}",

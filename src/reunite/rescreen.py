@@ -50,7 +50,7 @@ import pandas as pd
 
 from reunite import merge, stored_records
 from reunite._typing import Side
-from reunite.errors import ConcurrentRunError, ConfigError
+from reunite.errors import ConcurrentRunError, ConfigError, StoreError
 from reunite.i18n import Language, text
 from reunite.ingest import (
     IngestReport,
@@ -73,7 +73,7 @@ from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
 
-__all__ = ["RescreenKind", "RescreenReport", "config_hash", "rescreen"]
+__all__ = ["RescreenKind", "RescreenReport", "Verification", "config_hash", "rescreen", "verify"]
 
 RescreenKind = Literal["full", "incremental", "nothing"]
 _COLUMNS: dict[Side, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
@@ -794,6 +794,77 @@ def _result_rows(states: Mapping[str, CaseState], prior: float,
                  for rank, ((score, person_id), probability) in enumerate(zip(state.rows, probabilities,
                                                                                strict=True), start=1)]
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The stored ranking against a full screen of the stored records with the stored fitted model.
+
+    ``differences`` holds ``(case_id, rank, what, stored, screened)`` for each stored row (ranks up
+    to the stored depth) whose person, score, probability (beyond ``1e-9``) or reasons differ, and
+    for each rank only one side has.
+    """
+
+    cases: int
+    candidates: int
+    rows: int
+    pairs_compared: int
+    model_version: str
+    differences: tuple[tuple[str, int, str, str, str], ...]
+
+    @property
+    def equal(self) -> bool:
+        return not self.differences
+
+
+def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: BlockingSpec | None = None,
+           progress: bool = False) -> Verification:
+    """Check the stored current ranking: screen every open case against every stored candidate with
+    the stored fitted model (as a full re-screen that keeps it does, DNA exclusions applied) and compare
+    rank by rank. Nothing is written.
+
+    ``model`` and ``blocking`` are the base model and blocking the re-screens were run with (default:
+    the shipped model, the default blocking); the stored fitted model must come from them.
+
+    Raises
+    ------
+    StoreError
+        No re-screen has succeeded yet, or the stored fitted model was fitted from another base model,
+        top-k or blocking than the ones given.
+    """
+    if isinstance(store, str):
+        with Store.open(store) as opened:
+            return verify(opened, model=model, blocking=blocking, progress=progress)
+    stored, run = store.fitted_model(), store.last_succeeded_run()
+    if stored is None or run is None:
+        raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
+    top_k = int(run["input_counts"].get("top_k", 0))
+    settings = _Settings(model or default_model(), blocking or BlockingSpec(), top_k, 0, True, False, False)
+    if stored.config_hash != settings.config:
+        raise StoreError("the stored fitted model comes from another base model, top-k or blocking than "
+                         "these: verify with the --model and blocking options the re-screens were run with")
+    look = _look(store, {"cases": None, "candidates": None}, {"cases": None, "candidates": None}, settings)
+    if look.fitted is None:
+        raise StoreError("the store holds no fitted model to verify with: run reunite rescreen --full first")
+    open_ids = set(look.open_ids)
+    states, reasons, fitted, _, pairs, _ = _screen_in_full(store, look, settings, open_ids, progress)
+    screened = {(r["case_id"], r["rank"]): r for r in _result_rows(states, fitted.prior, reasons)}
+    held = {(r.case_id, r.rank): r for r in store.current_topk(open_ids)}
+    differences: list[tuple[str, int, str, str, str]] = []
+    for key in sorted(set(held) | set(screened)):
+        mine, theirs = held.get(key), screened.get(key)
+        if mine is None or theirs is None:
+            differences.append((*key, "row", "" if mine is None else mine.person_id,
+                                "" if theirs is None else str(theirs["person_id"])))
+            continue
+        checks = (("person", mine.person_id, str(theirs["person_id"]), mine.person_id == theirs["person_id"]),
+                  ("score", repr(mine.score), repr(theirs["score"]), mine.score == theirs["score"]),
+                  ("probability", repr(mine.probability), repr(theirs["probability"]),
+                   abs(mine.probability - float(theirs["probability"])) <= 1e-9),
+                  ("reasons", mine.reasons, str(theirs["reasons"]), mine.reasons == theirs["reasons"]))
+        differences.extend((*key, what, a, b) for what, a, b, same in checks if not same)
+    n_candidates = len(store.read_rows("candidates"))
+    return Verification(len(open_ids), n_candidates, len(held), pairs, stored.version, tuple(differences))
 
 
 def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, done: _Done | None,
