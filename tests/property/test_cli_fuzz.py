@@ -120,6 +120,12 @@ def invocations(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes]]:
                      {"input_0.csv": b"person_id,name,former_names,sex,birth_date,id_number,region,"
                                      b"registration_date,marks\n",
                       "input_1.csv": b"case_id,person_id,tags\n,\r0\n"}))  # a bare \r inside a row
+@example(invocation=(["train", "--cases", "{dir}/input_0.csv", "--candidates", "{dir}/input_1.csv",
+                      "--out", "{dir}/out.csv", "--em", "--encoding", "UNDEFINED"],
+                     {"input_0.csv": b"case_id,name,alias,sex,birth_date,birth_calendar,missing_date,"
+                                     b"missing_region,marks\n",
+                      "input_1.csv": b"person_id,name,former_names,sex,birth_date,id_number,region,"
+                                     b"registration_date,marks\n"}))  # a codec that decodes no text
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
 @given(invocation=invocations())

@@ -280,6 +280,10 @@ def test_undecodable_file_names_file_and_offset(tmp_path: Path) -> None:
         read_table(path, "cases", encoding="ascii")
     with pytest.raises(ConfigError, match=r"not a codec"):
         read_table(path, "cases", encoding="no-such-codec")
+    # codecs Python knows that decode no text: one clear error, not a UnicodeError or LookupError
+    for codec in ("undefined", "base64", "rot13", "hex"):
+        with pytest.raises(ConfigError, match=r"not a text encoding"):
+            read_table(path, "cases", encoding=codec)
 
 
 def test_encoding_override(tmp_path: Path) -> None:

@@ -41,6 +41,10 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
         raise EncodingError(
             f"{source} is not valid {encoding}: cannot decode {_where(data, error)}"
         ) from None
+    except (UnicodeError, LookupError):  # 'undefined' decodes nothing; 'base64', 'rot13' are no text encodings
+        raise ConfigError(
+            f"encoding (--encoding) {encoding!r} is not a text encoding; try 'utf-8' or 'gb18030'"
+        ) from None
 
 
 def decode_text(data: bytes, *, source: str = "input", encoding: str | None = None) -> tuple[str, str]:
