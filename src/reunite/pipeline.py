@@ -425,7 +425,7 @@ def train(
     ...                        "birth_date": ["1988-05-20"]})
     >>> fitted = train(cases, people, confirmed=[("c1", "p1")])
     >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
-    0.84
+    0.83
     """
     seed = RunConfig(seed=seed).seed
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")

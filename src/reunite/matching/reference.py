@@ -235,7 +235,7 @@ def reference_levels(
     >>> d = load_side(pd.DataFrame({"person_id": ["p"], "name": ["李晓红"], "sex": ["F"],
     ...                             "birth_date": ["1989-05-20"]}), "candidates")
     >>> reference_levels(c, d, 0, 0, ComparisonSpec(comparisons=("given_name", "surname", "birth")))
-    (3, 0, 3)
+    (4, 0, 3)
     """
     i, j = case_row, cand_row
     names_a, names_b = record_names(cases, i), record_names(candidates, j)
