@@ -83,6 +83,19 @@ def test_confirmed_after_excluded_needs_supersede_and_is_audited(filled: Store) 
     assert filled.excluded_pairs() == {("C1", "P1")} and "C1" in filled.open_case_ids()
 
 
+def test_a_confirmation_put_in_doubt_reopens_the_case_unless_another_stands(filled: Store) -> None:
+    """A confirmation superseded by "pending" (a re-test ordered) left the case closed: its candidates
+    were never screened again while the result was in doubt."""
+    filled.record_dna("C1", "P1", "confirmed")
+    assert "C1" not in filled.open_case_ids()
+    filled.record_dna("C1", "P1", "pending", supersede=True)
+    assert "C1" in filled.open_case_ids() and filled.confirmed_pairs() == set()
+    # a pending test of another person does not reopen a case confirmed with someone
+    filled.record_dna("C2", "P2", "confirmed")
+    filled.record_dna("C2", "P1", "pending")
+    assert "C2" not in filled.open_case_ids()
+
+
 def test_import_quarantines_a_contradiction_unless_supersede(filled: Store, tmp_path: Path) -> None:
     filled.record_dna("C2", "P2", "confirmed")
     lab = _lab(tmp_path, "case_id,person_id,outcome\nC2,P2,excluded\nC1,P1,excluded\nC1,P1,confirmed\n")

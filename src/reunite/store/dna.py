@@ -161,7 +161,7 @@ def write_outcomes(
     user: str,
 ) -> list[int]:
     """Write checked outcomes (case, person, outcome, date, lab ref, note) inside ``session``'s
-    transaction: close confirmed cases, reopen a case whose only confirmed pair is now excluded,
+    transaction: close confirmed cases, reopen a case whose only confirmed pair is now excluded or pending,
     mark typed profiles on file. Returns the new row ids."""
     now = utcnow()
     records = [
@@ -174,10 +174,12 @@ def write_outcomes(
     confirmed = sorted({c for c, _, o, *_ in outcomes if o == "confirmed"})
     for part in chunks(confirmed):
         session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=True))
-    excluded = {c for c, _, o, *_ in outcomes if o == "excluded"} - set(confirmed)
-    if excluded:
-        still = {case for (case, _), (o, _, _) in latest_outcomes(session, excluded).items() if o == "confirmed"}
-        for part in chunks(sorted(excluded - still)):
+    # a confirmation superseded (excluded, or pending a new test) reopens its case, unless another
+    # pair of the case is still confirmed
+    doubted = {c for c, _, o, *_ in outcomes if o in ("excluded", "pending")} - set(confirmed)
+    if doubted:
+        still = {case for (case, _), (o, _, _) in latest_outcomes(session, doubted).items() if o == "confirmed"}
+        for part in chunks(sorted(doubted - still)):
             session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=False))
     typed = {p: f"DNA outcome {o} for case {c}" for c, p, o, *_ in outcomes if o != "pending"}
     on_file: set[str] = set()
