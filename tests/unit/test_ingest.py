@@ -318,3 +318,17 @@ def test_dataframe_source() -> None:
 )
 def test_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
+
+
+@pytest.mark.parametrize(("cell", "sex"), [
+    ("♂", "M"), ("♀", "F"), ("男孩儿", "M"), ("女孩儿", "F"), ("男生", "M"), ("女儿", "F"), ("儿子", "M"),
+    ("m.", "M"), ("F.", "F"), ("女（养女）", "F"), ("男【抱养】", "M"), ("女 (送养)", "F"),
+])
+def test_more_ways_of_writing_a_sex(cell: str, sex: str) -> None:
+    assert parse_sex(cell) == sex
+
+
+@pytest.mark.parametrize("cell", ["男(女)", "男女", "mf", "3"])
+def test_a_sex_cell_that_names_both_or_neither_is_still_refused(cell: str) -> None:
+    with pytest.raises(InputError, match="expected M/F"):
+        parse_sex(cell)

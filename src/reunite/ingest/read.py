@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import itertools
 import os
+import re
 import sys
 import unicodedata
 import warnings
@@ -58,9 +59,13 @@ _SEX_VALUES = {
     "m": "M", "male": "M", "man": "M", "boy": "M", "男": "M", "男性": "M", "男孩": "M", "男婴": "M", "男童": "M",
     "f": "F", "female": "F", "woman": "F", "girl": "F", "女": "F", "女性": "F", "女孩": "F", "女婴": "F",
     "女童": "F",
+    "♂": "M", "男孩儿": "M", "男生": "M", "儿子": "M", "♀": "F", "女孩儿": "F", "女生": "F", "女儿": "F",
     "": "", "不详": "", "未知": "", "不明": "", "不清楚": "", "unknown": "", "?": "", "-": "",
 }
 _SEX_BRACKETS = str.maketrans("", "", "()[]【】")
+# 女(养女), 男【抱养】: a tag after the sex (a tag that is a sex, 男(女), is no tag but a doubt)
+_SEX_TAG = re.compile(r"^([男女])\s*[(\[【]([^()\[\]【】]*)[)\]】]$")
+_SEX_WORDS = frozenset({"男", "女", "男性", "女性", "男孩", "女孩"})
 _SEX_FAST = {"M": "M", "F": "F", "男": "M", "女": "F", "": "", "1": "M", "2": "F", "0": "", "9": ""}
 _EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 
@@ -68,9 +73,10 @@ _EXCEL_DIGITS = 15  # Excel keeps 15 significant digits of a number
 def parse_sex(text: str) -> str:
     """Normalise a sex cell to ``"M"``, ``"F"`` or ``""`` (unknown).
 
-    Accepts M/F, male/female, boy/girl (any case, full-width too, in brackets too), 男/女, 男性/女性,
-    男孩/女孩, 男婴/女婴, and the GB/T 2261.1 codes (1 male, 2 female); 不详, 未知, 不明, unknown, ?,
-    empty and the codes 0 (unknown) and 9 (not stated) are unknown.
+    Accepts M/F, male/female, boy/girl (any case, full-width too, in brackets too, a final dot dropped),
+    男/女, 男性/女性, 男孩/女孩 (孩儿), 男婴/女婴, 男生/女生, 儿子/女儿, ♂/♀, 男 or 女 with a tag in brackets
+    (女（养女）), and the GB/T 2261.1 codes (1 male, 2 female); 不详, 未知, 不明, unknown, ?, empty and the
+    codes 0 (unknown) and 9 (not stated) are unknown.
 
     Raises
     ------
@@ -81,12 +87,17 @@ def parse_sex(text: str) -> str:
     --------
     >>> parse_sex("女"), parse_sex(" male "), parse_sex("Ｍ"), parse_sex("不详"), parse_sex("2"), parse_sex("9")
     ('F', 'M', 'M', '', 'F', '')
+    >>> parse_sex("女（养女）"), parse_sex("♂"), parse_sex("m."), parse_sex("女孩儿")
+    ('F', 'M', 'M', 'F')
     >>> parse_sex("3")
     Traceback (most recent call last):
     ...
     reunite.errors.InputError: expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9, got '3'
     """
-    sex = _SEX_VALUES.get(unicodedata.normalize("NFKC", text).translate(_SEX_BRACKETS).strip().casefold())
+    plain = unicodedata.normalize("NFKC", text).strip()
+    if (tagged := _SEX_TAG.match(plain)) and tagged.group(2).strip() not in _SEX_WORDS:
+        plain = tagged.group(1)  # 女（养女）: 女
+    sex = _SEX_VALUES.get(plain.translate(_SEX_BRACKETS).strip().rstrip(".").casefold())
     if sex is None:
         raise InputError(f"{_SEX_EXPECTED}, got {text!r}")
     return sex
