@@ -370,3 +370,20 @@ def test_an_unreadable_date_that_names_a_year_keeps_the_years_around_it() -> Non
     with pytest.raises(DateError, match="years around the one it names, 1989-1991") as raised:
         parse_date("1990年春节那阵", today=TODAY)
     assert raised.value.widest is not None
+
+
+@pytest.mark.parametrize(("text", "lo", "hi", "approximate"), [
+    ("23/05/1988", D(1988, 5, 23), D(1988, 5, 23), False),   # day first, as in Europe
+    ("5/23/1988", D(1988, 5, 23), D(1988, 5, 23), False),    # month first, as a US spreadsheet writes it
+    ("03/05/1988", D(1988, 3, 5), D(1988, 5, 3), True),      # either: from one reading to the other
+    ("05.05.1988", D(1988, 5, 5), D(1988, 5, 5), False),
+])
+def test_a_date_with_the_year_last(text: str, lo: datetime.date, hi: datetime.date, approximate: bool) -> None:
+    found = parse_date(text, today=TODAY)
+    assert found is not None and (found.lo, found.hi, found.approximate) == (lo, hi, approximate)
+
+
+def test_a_date_with_the_year_last_that_no_reading_makes_is_kept_as_its_year() -> None:
+    parsed = parse_dates(["31/02/1988"], today=TODAY)
+    assert parsed.known.tolist() == [True] and parsed.widened is not None and parsed.widened.tolist() == [True]
+    assert (from_days(int(parsed.lo[0])), from_days(int(parsed.hi[0]))) == (D(1988, 1, 1), D(1988, 12, 31))

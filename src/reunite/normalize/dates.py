@@ -25,6 +25,8 @@ Decisions (each is a documented guess about how families and clerks write dates)
 - Approximations (左右, 大概, 约, 前后, ...) widen the interval by one year for a year, one month
   for a month (or range of months) and 15 days for a day; 前/之前/以前 (before) and 后/之后/以后
   (after) at the end widen its one side so (1990年春节前: the 15 days up to 正月初一).
+- A date with the year last (23/05/1988, 5/23/1988) takes the part above 12 as the day; when either
+  part could be the month, it is the approximate interval between the two readings.
 - A text that cannot be read but names a year (1990年春节那阵) is kept, flagged, as the years around
   it: a birth window needs the year more than anything.
 - Festivals name their day: 春节/大年初一 正月初一, 元宵 正月十五, 端午 五月初五, 七夕 七月初七, 中秋
@@ -241,6 +243,7 @@ _NO_YEAR = re.compile(r"(闰?\d{1,2}月|初\d|\d{1,2}[日号])")
 _YEAR_LIKE = re.compile(r"\d{2,4}(?:年|[-/.])")
 # "before" / "after" a date, at its end (前后, about, is an approximation and gone by then)
 _SIDE = re.compile(r"(?:之|以)?([前后])$")
+_DAY_FIRST = re.compile(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})")
 _FOUR_DIGIT_YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 
 
@@ -556,6 +559,8 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
             raise DateError("excel serial number", value,
                             f"expected a date, not an Excel day number (read as {day.isoformat()})",
                             widest=(to_days(day), to_days(day)))
+    if not lunar and (written := _DAY_FIRST.fullmatch(text)):  # 23/05/1988, 5/23/1988: the year last
+        return _day_first(written, value, today)
     side = ""
     if found_side := _SIDE.search(text):  # 1990年春节前, 1995年以后: the time just before (after) the date
         side, text = found_side.group(1), text[: found_side.start()]
@@ -583,6 +588,29 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
     if hi < to_days(_MIN_DAY):
         raise DateError("before 1900", value, "expected a date on or after 1900-01-01")
     return max(lo, to_days(_MIN_DAY)), min(hi, to_days(today)), lunar, approximate
+
+
+def _day_first(written: re.Match[str], value: str, today: datetime.date) -> tuple[int, int, bool, bool]:
+    """A date written with the year last (23/05/1988 as in Europe, 5/23/1988 as a US spreadsheet
+    writes it): the part above 12 is the day; when both could be the month, the interval from the
+    earlier reading to the later one, approximate."""
+    first, second, year = (int(g) for g in written.groups())
+    readings = []
+    for day, month in ((first, second), (second, first)):
+        try:
+            readings.append(to_days(datetime.date(year, month, day)))
+        except ValueError:
+            continue
+    if not readings:
+        whole = (to_days(datetime.date(year, 1, 1)), to_days(datetime.date(year, 12, 31)))
+        raise DateError("impossible date", value, "expected a day and a month before the year",
+                        widest=whole if 1900 <= year <= today.year else None)
+    lo, hi = min(readings), max(readings)
+    if lo > to_days(today):
+        raise DateError("in the future", value, f"expected a date no later than {today.isoformat()}")
+    if lo < to_days(_MIN_DAY):
+        raise DateError("before 1900", value, "expected a date on or after 1900-01-01")
+    return lo, min(hi, to_days(today)), False, lo != hi
 
 
 def _years_named(error: DateError, text: str, value: str, today: datetime.date) -> DateError:
