@@ -318,6 +318,8 @@ def _dna_import(args: argparse.Namespace) -> int:
     [quarantine] = _quarantine_files([path], None, [path, _sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
         report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
+    if report.read == 0:  # a lab file with a header and no rows is most likely the wrong file
+        raise InputError(f"--file {path}: no DNA outcomes in it (a header and no rows)")
     print(report.summary(args.lang))
     if report.problems:
         print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))

@@ -129,6 +129,14 @@ def test_dna_import_prints_the_report_and_quarantines_beside_the_file(
         assert store.excluded_pairs() == {("C1", "P2")}
 
 
+def test_dna_import_of_a_lab_file_without_rows_is_an_error(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lab = write(tmp_path / "lab.csv", "case_id,person_id,outcome,date\n")
+    assert main(["dna", "import", "--db", filled, "--file", str(lab)]) == 2
+    one_error_line(capsys, "no DNA outcomes in it")
+
+
 def test_dna_profiles_and_plan_by_todays_county(
     filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
