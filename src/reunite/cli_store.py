@@ -106,8 +106,8 @@ def add_store_commands(commands: Any) -> None:
 
     plan = commands.add_parser("plan", help="write the DNA sampling plan: one row per person to visit")
     plan.add_argument("--db", required=True, help=_DB_HELP)
-    plan.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
-                      help=f"candidates per case to visit (default {DEFAULT_TOP_K})")
+    plan.add_argument("--top-k", type=int, default=None,
+                      help="candidates per case to visit (default, and at most: the top-k of the last re-screen)")
     plan.add_argument("--out", required=True, type=Path,
                       help="plan CSV to write; a name ending .html writes printable visit sheets instead")
     plan.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
@@ -387,10 +387,18 @@ def _plan(args: argparse.Namespace) -> int:
     from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
 
-    config = RunConfig(top_k=args.top_k)
+    if args.top_k is not None:
+        RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     sheets = args.out.suffix.lower() in (".html", ".htm")
     with open_store(args.db, create=False) as store:
+        run = store.last_succeeded_run()
+        kept = int(run["input_counts"].get("top_k", 0)) if run is not None else 0
+        if args.top_k is not None and kept and args.top_k > kept:
+            # ranks beyond the run's top-k are a reserve, not every case's next candidates
+            raise InputError(f"--top-k {args.top_k}: the store holds each case's top {kept} (the last re-screen's "
+                             f"--top-k); ask for {kept} or fewer, or run reunite rescreen --top-k {args.top_k} first")
+        config = RunConfig(top_k=args.top_k if args.top_k is not None else kept or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
     if sheets:

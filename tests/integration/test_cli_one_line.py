@@ -99,10 +99,12 @@ def test_one_default_top_k_for_screen_rescreen_and_plan() -> None:
         for command, argv in {
             "screen": ["screen", "--cases", "a.csv", "--candidates", "b.csv"],
             "rescreen": ["rescreen", "--db", "sqlite:///x.db"],
-            "plan": ["plan", "--db", "sqlite:///x.db", "--out", "p.csv"],
         }.items()
     }
     assert defaults == dict.fromkeys(defaults, DEFAULT_TOP_K)
+    # plan and export read the stored ranking: by default as deep as the last re-screen kept it
+    assert parser.parse_args(["plan", "--db", "sqlite:///x.db", "--out", "p.csv"]).top_k is None
+    assert parser.parse_args(["export", "--db", "sqlite:///x.db", "--out", "r.csv"]).top_k is None
     assert reunite.RunConfig().top_k == DEFAULT_TOP_K
 
 

@@ -129,6 +129,21 @@ def test_dna_import_prints_the_report_and_quarantines_beside_the_file(
         assert store.excluded_pairs() == {("C1", "P2")}
 
 
+def test_plan_takes_at_most_the_top_k_the_store_holds(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A plan deeper than the last re-screen's top-k was cut silently to the rows the store happened to
+    hold beyond it (a reserve, not each case's next candidates)."""
+    out = tmp_path / "plan.csv"
+    assert main(["plan", "--db", filled, "--top-k", "5", "--out", str(out)]) == 2
+    one_error_line(capsys, "--top-k 5: the store holds each case's top 3")
+    assert not out.exists()
+    assert main(["plan", "--db", filled, "--out", str(out)]) == 0  # the default: the store's top 3
+    with Store.open(filled) as store:
+        people = {r.person_id for r in store.current_topk() if r.rank <= 3}
+    assert {row.split(",")[3] for row in out.read_text(encoding="utf-8-sig").splitlines()[1:]} == people
+
+
 def test_dna_import_of_a_lab_file_without_rows_is_an_error(
     filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
