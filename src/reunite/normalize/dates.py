@@ -560,7 +560,10 @@ def _parse(text: str, calendar: str, today: datetime.date) -> tuple[int, int, bo
                             f"expected a date, not an Excel day number (read as {day.isoformat()})",
                             widest=(to_days(day), to_days(day)))
     if not lunar and (written := _DAY_FIRST.fullmatch(text)):  # 23/05/1988, 5/23/1988: the year last
-        return _day_first(written, value, today)
+        lo, hi, _, either = _day_first(written, value, today)
+        if approximate:
+            lo, hi = max(lo - 15, to_days(_MIN_DAY)), min(hi + 15, to_days(today))
+        return lo, hi, False, either or approximate
     side = ""
     if found_side := _SIDE.search(text):  # 1990年春节前, 1995年以后: the time just before (after) the date
         side, text = found_side.group(1), text[: found_side.start()]
