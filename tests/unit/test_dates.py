@@ -377,6 +377,7 @@ def test_an_unreadable_date_that_names_a_year_keeps_the_years_around_it() -> Non
     ("5/23/1988", D(1988, 5, 23), D(1988, 5, 23), False),    # month first, as a US spreadsheet writes it
     ("03/05/1988", D(1988, 3, 5), D(1988, 5, 3), True),      # either: from one reading to the other
     ("05.05.1988", D(1988, 5, 5), D(1988, 5, 5), False),
+    ("23/05/1988左右", D(1988, 5, 8), D(1988, 6, 7), True),  # about: 15 days either side
 ])
 def test_a_date_with_the_year_last(text: str, lo: datetime.date, hi: datetime.date, approximate: bool) -> None:
     found = parse_date(text, today=TODAY)
