@@ -242,7 +242,7 @@ def _prepare(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir
     from reunite.ingest import mapping_from_options
     from reunite.normalize.stored import is_prepared
-    from reunite.pipeline import prepare_table
+    from reunite.pipeline import prepare_file
 
     started = time.perf_counter()
     if is_prepared(args.candidates):
@@ -252,13 +252,14 @@ def _prepare(args: argparse.Namespace) -> int:
     check_output(args.out, inputs=[args.candidates])
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
-    table = prepare_table(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
-                          strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
-    print(table.report.summary(args.lang))
-    planned = _quarantine_paths([table.report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
+    # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
+    report, rows = prepare_file(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
+                                strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+    print(report.summary(args.lang))
+    planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
     for path in _write_quarantine(planned, reveal_ids=False):
         print(text(args.lang, "msg_quarantine", path=path))
-    print(text(args.lang, "msg_prepared", path=args.out, rows=len(table))
+    print(text(args.lang, "msg_prepared", path=args.out, rows=rows)
           + text(args.lang, "msg_seconds", seconds=time.perf_counter() - started))
     return 0
 

@@ -26,7 +26,7 @@ from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import RawTable, read_table
+from reunite.ingest import IngestReport, RawTable, read_table
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
@@ -40,6 +40,7 @@ from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
+from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
@@ -49,6 +50,7 @@ __all__ = [
     "explain",
     "fit_population",
     "load_side",
+    "prepare_file",
     "prepare_table",
     "screen",
     "screen_preview",
@@ -124,6 +126,43 @@ def prepare_table(
     with atomic_output(target) as tmp:
         write_prepared(raw, table, tmp, today=day, source_sha256=digest)
     return table
+
+
+class _ReadWhole(Exception):
+    """Raised inside :func:`prepare_file`'s output block to discard it and read the input whole."""
+
+
+def prepare_file(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], side: Side = "candidates", *,
+    mapping: Mapping[str, str] | None = None, strict: bool = False, encoding: str | None = None,
+    sheet: str | int | None = None, today: datetime.date | None = None, piece_bytes: int = DEFAULT_PIECE_BYTES,
+) -> tuple[IngestReport, int]:
+    """:func:`prepare_table` in bounded memory (``reunite prepare``): a plain UTF-8 CSV file is read,
+    normalized and written piece by piece (:mod:`reunite.normalize.pieces`; the same file as a whole
+    read writes, but for Parquet's row groups); any other input, or ``strict``, is prepared whole.
+
+    Returns the input's ingest report and the number of records written.
+    """
+    source_path = Path(source)
+    target = check_output(out, option="--out", inputs=[source_path])
+    if not is_prepared(target):
+        raise ConfigError(f"--out {target}: expected a .parquet file name")
+    day = today or datetime.date.today()
+    if not strict and encoding is None and sheet is None and source_path.suffix.lower() in (".csv", ".tsv", ".txt") \
+            and source_path.is_file():
+        digest = file_sha256(source_path)
+        try:
+            with atomic_output(target) as tmp:
+                done = prepare_in_pieces(source_path, tmp, side, mapping=mapping, today=day, source_sha256=digest,
+                                         piece_bytes=piece_bytes)
+                if done is None:  # not a file to cut: nothing written is kept
+                    raise _ReadWhole
+            return done
+        except _ReadWhole:
+            pass
+    table = prepare_table(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
+                          sheet=sheet, today=day)
+    return table.report, len(table)
 
 
 @dataclass(frozen=True, slots=True)
