@@ -55,7 +55,7 @@ def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
+def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = False) -> RecordTable:
     """Read and normalize one input with the command's input options (a table made by ``reunite prepare``
     is read as it was prepared)."""
     from reunite.ingest import mapping_from_options, read_table
@@ -63,7 +63,7 @@ def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
     from reunite.pipeline import load_side
 
     if is_prepared(path):
-        return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict)
+        return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict, compact=compact)
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
     return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
@@ -204,7 +204,7 @@ def _screen(args: argparse.Namespace) -> int:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
-    candidates = _load(args, args.candidates, "candidates")
+    candidates = _load(args, args.candidates, "candidates", compact=True)  # a prepared table's text in less memory
     print(cases.report.summary(args.lang))
     print(candidates.report.summary(args.lang))
     if len(cases) == 0:

@@ -68,20 +68,22 @@ TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 
 
 def load_side(
-    source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False
+    source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False,
+    compact: bool = False,
 ) -> RecordTable:
     """A normalized table from a path, DataFrame, RawTable or RecordTable.
 
     A ``.parquet`` path is a table written by :func:`prepare_table` (``reunite prepare``): it is read as
     it was normalized then (``mapping`` applied then too), and refused when this code would not normalize
-    it alike. ``strict`` refuses one whose input had quarantined rows.
+    it alike. ``strict`` refuses one whose input had quarantined rows. ``compact`` reads its text in less
+    memory, the same values (:func:`reunite.normalize.stored.read_prepared`): what a screen reads.
     """
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
         return source
     if isinstance(source, str | os.PathLike) and is_prepared(source):
-        table = read_prepared(source, side)
+        table = read_prepared(source, side, compact=compact)
         fatal = [p for p in table.report.problems if p.fatal]
         if strict and fatal:
             raise InputError(f"{table.report.source}: {len(fatal)} problem(s) in {table.report.quarantined} row(s)"
@@ -240,7 +242,7 @@ class ScreenResult:
         lang = check_language(lang)
         columns = dict(self.columns)
         if reveal_ids:
-            columns["id_number"] = self.candidates.id_number[self._cand_rows()]
+            columns["id_number"] = self.candidates.id_number[self._cand_rows()].astype(object)
         if lang != "en":
             columns["reasons"] = np.array(format_reasons(self.model.spec.comparisons, self.levels,
                                                          self.contributions, lang), dtype=object)
@@ -562,7 +564,7 @@ def screen(
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
-    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
+    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True)
     report: FitReport | None = None
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen "

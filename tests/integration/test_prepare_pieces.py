@@ -120,3 +120,22 @@ def test_the_command_prepares_in_pieces_and_screens_alike(people: Path, tmp_path
         assert main(["screen", "--cases", str(cases), "--candidates", str(candidates), "--out",
                      str(tmp_path / out), "--seed", "1"]) == 0
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+def test_a_compact_read_holds_the_same_values(people: Path, tmp_path: Path) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    prepare_table(people, tmp_path / "whole.parquet", today=TODAY)
+    exact = read_prepared(tmp_path / "whole.parquet")
+    compact = read_prepared(tmp_path / "whole.parquet", compact=True)
+    assert compact.ids.dtype.kind == "T" and compact.names.given.dtype.kind == "O"  # less memory than <U / one str a row
+    for table_a, table_b in ((compact, exact), (compact.names, exact.names)):
+        for field in dataclasses.fields(table_b):
+            a, b = getattr(table_a, field.name), getattr(table_b, field.name)
+            if isinstance(b, np.ndarray):
+                assert a.tolist() == b.tolist(), field.name
+                if b.dtype.kind not in "OU":
+                    assert a.dtype == b.dtype, field.name
+    assert {k: v.tolist() for k, v in compact.flags.items()} == {k: v.tolist() for k, v in exact.flags.items()}

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.dtypes import StringDType
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingFileError
@@ -357,9 +358,17 @@ def read_prepared_info(path: str | os.PathLike[str], side: Side | None = None) -
         raise _refuse(where, f"its metadata is damaged ({type(exc).__name__}: {exc})") from None
 
 
-def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+def _read_columns(
+    path: Path, meta: dict[str, str], columns: Sequence[str], *, compact: bool = False,
+) -> dict[str, npt.NDArray[Any]]:
     """The named columns as numpy arrays of the dtypes they were written from, each checked against the
-    digest written with it. A name column comes back flat (its records' name counts under ``#counts``)."""
+    digest written with it. A name column comes back flat (its records' name counts under ``#counts``).
+
+    ``compact``: text in less memory, the same values: a text column of few distinct values as Python
+    strings shared by their rows (object dtype), any other as numpy's variable-width UTF-8 strings
+    (``StringDType``); and the file read one column at a time, so only one column's Arrow buffers are
+    held beside the arrays made so far.
+    """
     import pyarrow.parquet as pq
 
     digests, dtypes = json.loads(meta["digests"]), json.loads(meta["dtypes"])
@@ -368,48 +377,57 @@ def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> d
         raise _refuse(path, f"column(s) {', '.join(missing)} missing")
     repeated = set(json.loads(meta.get("repeated", "[]")))
     dictionary = [f"{c}.list.element" if c.startswith(_NAME) else c for c in columns if c in repeated]
-    try:
-        frame = pq.read_table(path, columns=list(columns), read_dictionary=dictionary, use_threads=True)
-    except Exception as exc:  # a damaged page: pyarrow's several error kinds
-        raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
-    if frame.num_rows != int(meta["rows"]):
-        raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
+    groups = [[c] for c in columns] if compact else [list(columns)]
     found: dict[str, npt.NDArray[Any]] = {}
-    for name in columns:
-        column = frame.column(name)
-        if column.null_count:
-            raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
-        chunks = column.chunks
-        if name.startswith(_NAME):
-            found.setdefault("#counts", np.concatenate(
-                [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
-                if chunks else np.zeros(0, dtype=np.int64))
-            chunks = [c.flatten() for c in chunks]
-        digest = _Digest()
-        parts = [_numpy(chunk, dtypes[name], digest) for chunk in chunks]
-        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
-        if digest.hexdigest(name, dtypes[name], values.shape[0]) != digests[name]:
-            raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
-        found[name] = values
+    for group in groups:
+        try:
+            frame = pq.read_table(path, columns=group, read_dictionary=dictionary, use_threads=True)
+        except Exception as exc:  # a damaged page: pyarrow's several error kinds
+            raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
+        if frame.num_rows != int(meta["rows"]):
+            raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
+        for name in group:
+            column = frame.column(name)
+            if column.null_count:
+                raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
+            chunks = column.chunks
+            if name.startswith(_NAME):
+                found.setdefault("#counts", np.concatenate(
+                    [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+                    if chunks else np.zeros(0, dtype=np.int64))
+                chunks = [c.flatten() for c in chunks]
+            digest = _Digest()
+            parts = [_numpy(chunk, dtypes[name], digest, compact) for chunk in chunks]
+            values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+            if digest.hexdigest(name, dtypes[name], values.shape[0]) != digests[name]:
+                raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
+            found[name] = values
+            del parts, chunks, column
+        del frame
     return found
 
 
-def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
+def _numpy(array: Any, dtype: str, digest: _Digest, compact: bool = False) -> npt.NDArray[Any]:
     """One chunk as numpy (text read through its dictionary: the distinct values converted once, then
-    taken by their codes), fed to ``digest`` as written."""
+    taken by their codes), fed to ``digest`` as written; ``compact`` text as :func:`_read_columns` says."""
     import pyarrow as pa
 
+    text = np.dtype(dtype).kind in "OU"
     if pa.types.is_dictionary(array.type):
         digest.text(array.dictionary.take(array.indices))
         distinct: npt.NDArray[Any] = array.dictionary.to_numpy(zero_copy_only=False)
-        if distinct.dtype.str != dtype:
+        if compact and text:
+            distinct = distinct.astype(object)
+        elif distinct.dtype.str != dtype:
             distinct = distinct.astype(np.dtype(dtype))
         codes: npt.NDArray[np.intp] = array.indices.to_numpy(zero_copy_only=False)
         return distinct[codes]
     values: npt.NDArray[Any] = array.to_numpy(zero_copy_only=False)
-    if values.dtype.str != dtype:
+    if compact and text:
+        values = values.astype(StringDType())
+    elif values.dtype.str != dtype:
         values = values.astype(np.dtype(dtype))
-    if values.dtype.kind in "OU":
+    if text:
         if not pa.types.is_string(array.type):
             raise InputError(f"a text column stored as {array.type}")
         digest.text(array)
@@ -418,8 +436,12 @@ def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
     return values
 
 
-def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> RecordTable:
+def read_prepared(path: str | os.PathLike[str], side: Side = "candidates", *, compact: bool = False) -> RecordTable:
     """The normalized table of a prepared file, exactly as :func:`reunite.normalize.normalize` made it.
+
+    ``compact`` (what a screen reads, which takes values by index and interns names): the same values,
+    text in less memory -- names and other repeated text as Python strings shared by their rows (object
+    dtype), ids and other distinct text as numpy ``StringDType`` -- read one column at a time.
 
     Its ``report`` is the ingest report of the input the table was prepared from: counts, flags and
     quarantined rows as they were then.
@@ -433,7 +455,8 @@ def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> Re
     info = read_prepared_info(path, side)
     meta = _metadata(info.path)
     flags = sorted(k for k in json.loads(meta["dtypes"]) if k.startswith(_FLAG))
-    found = _read_columns(info.path, meta, [*_RECORD_FIELDS, *(_NAME + n for n in _NAME_FIELDS), *flags])
+    found = _read_columns(info.path, meta, [*_RECORD_FIELDS, *(_NAME + n for n in _NAME_FIELDS), *flags],
+                          compact=compact)
     record = np.repeat(np.arange(info.rows, dtype=np.int32), found["#counts"])
     names = NameTable(record=record, **{name: found[_NAME + name] for name in _NAME_FIELDS})
     return RecordTable(side=info.side, names=names, report=info.report,
