@@ -190,7 +190,7 @@ class PreparedWriter:
         self._dtypes: dict[str, np.dtype[Any]] = {}
         self._lengths: dict[str, int] = {}
         self._digests: dict[str, _Digest] = {}
-        self._distinct: dict[str, npt.NDArray[np.uint64]] = {}  # hashes of each text column's distinct values
+        self._distinct: dict[str, list[npt.NDArray[np.uint64]]] = {}  # each piece's distinct hashes, by column
 
     def add(self, raw: RawTable, table: RecordTable) -> None:
         """Write the rows of one piece (``table`` normalized from ``raw``)."""
@@ -227,7 +227,7 @@ class PreparedWriter:
             if values.dtype.kind in "OU":
                 for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:  # > 2 GB of text
                     digest.text(chunk)
-                self._distinct[name] = _union_hashes(self._distinct.get(name), array)
+                self._distinct.setdefault(name, []).append(_distinct_hashes(array))
             else:
                 digest.numbers(values)
             arrays[name] = pa.ListArray.from_arrays(pa.array(offsets), array) if name.startswith(_NAME) else array
@@ -255,7 +255,7 @@ class PreparedWriter:
                    for name, digest in self._digests.items()}
         # text columns with few distinct values: read back through a dictionary
         repeated = [name for name in dtypes if name in self._distinct
-                    and 2 * self._distinct[name].shape[0] < self._lengths[name]]
+                    and 2 * np.unique(np.concatenate(self._distinct[name])).shape[0] < self._lengths[name]]
         meta = {
             "format": str(FORMAT_VERSION), "version": _version(), "normalizer": normalizer_digest(),
             "side": self._side, "today": today.isoformat(), "source": source,
@@ -268,18 +268,16 @@ class PreparedWriter:
         return self._path
 
 
-def _union_hashes(known: npt.NDArray[np.uint64] | None, array: Any) -> npt.NDArray[np.uint64]:
-    """The sorted 64-bit hashes of the distinct values of ``known``'s column and of ``array``.
+def _distinct_hashes(array: Any) -> npt.NDArray[np.uint64]:
+    """The sorted 64-bit hashes of the distinct values of a text array.
 
-    Equal texts hash alike, so across pieces this counts the distinct values as ``count_distinct``
-    of the whole column does (but for a collision of two 64-bit hashes, which would only change
-    whether the column is read back through a dictionary, never a value).
+    Equal texts hash alike, so the hashes of all pieces count the distinct values of a column as
+    ``count_distinct`` of the whole column does (but for a collision of two 64-bit hashes, which would
+    only change whether the column is read back through a dictionary, never a value).
     """
     import pyarrow.compute as pc
 
-    values = pc.unique(array).to_numpy(zero_copy_only=False)
-    hashes = np.unique(_hash_texts(values))
-    return hashes if known is None else np.union1d(known, hashes)
+    return np.unique(_hash_texts(pc.unique(array).to_numpy(zero_copy_only=False)))
 
 
 def _hash_texts(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
