@@ -49,6 +49,7 @@ _NAME = "names."
 _FLAG = "flag."
 _SUFFIXES = (".parquet", ".pq")
 _MAGIC = b"PAR1"
+_SLICE = 1 << 16  # rows of text made Python strings at once, in a compact read
 # What normalizing reads besides reunite's own code: a new version of any may change a normalized cell.
 _LIBRARIES = ("pypinyin", "opencc", "cnloc", "lunar-python", "python-stdnum")
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(RecordTable)
@@ -367,6 +368,7 @@ def _read_columns(
     (``StringDType``); and the file read one column at a time, so only one column's Arrow buffers are
     held beside the arrays made so far.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     digests, dtypes = json.loads(meta["digests"]), json.loads(meta["dtypes"])
@@ -402,6 +404,8 @@ def _read_columns(
             found[name] = values
             del parts, chunks, column
         del frame
+        if compact:  # hand the column's Arrow buffers back before the next is read
+            pa.default_memory_pool().release_unused()
     return found
 
 
@@ -420,10 +424,14 @@ def _numpy(array: Any, dtype: str, digest: _Digest, compact: bool = False) -> np
             distinct = distinct.astype(np.dtype(dtype))
         codes: npt.NDArray[np.intp] = array.indices.to_numpy(zero_copy_only=False)
         return distinct[codes]
-    values: npt.NDArray[Any] = array.to_numpy(zero_copy_only=False)
-    if compact and text:
-        values = values.astype(StringDType())
-    elif values.dtype.str != dtype:
+    values: npt.NDArray[Any]
+    if compact and text:  # a slice at a time: never a Python string for every row at once
+        values = np.empty(len(array), dtype=StringDType())
+        for start in range(0, len(array), _SLICE):
+            values[start:start + _SLICE] = array.slice(start, _SLICE).to_numpy(zero_copy_only=False)
+    else:
+        values = array.to_numpy(zero_copy_only=False)
+    if values.dtype.str != dtype and not (compact and text):
         values = values.astype(np.dtype(dtype))
     if text:
         if not pa.types.is_string(array.type):
