@@ -16,7 +16,9 @@ Stages (``--stages``, comma-separated; a stage whose output exists is not run ag
              ``P{k:02d}{number in the slice}``. The later slices' cases are not screened: their true
              copies and near-twins are people of the population like any other.
 ``prepare``  ``reunite prepare`` of the candidates, as a separate process under ``/usr/bin/time -v``.
-``screen``   ``reunite screen`` of the cases against the prepared table, the same way.
+``screen``   the cases screened against the prepared table as ``reunite screen`` screens them (the same
+             RANKED.csv), the same way, by ``profile_screen_memory.py``: it also says the pairs scored
+             and the memory each stage held.
 ``evaluate`` recall@k of the ranking against the truth.
 
 Each process's wall, CPU (user + system) and peak RSS come from ``/usr/bin/time -v`` (or from
@@ -92,14 +94,12 @@ def measured(command: Sequence[str], log: Path) -> dict[str, Any]:
 
 
 def _pairs(output: str) -> dict[str, int]:
-    """The pair counts ``reunite screen`` prints (numbers with thousands separators)."""
-    found: dict[str, int] = {}
-    for key, pattern in (("pairs_in_windows", r"([\d,]+) pairs (?:in|compared)"),
-                         ("pairs_scored", r"([\d,]+) (?:pairs )?scored")):
-        match = re.search(pattern, output)
-        if match:
-            found[key] = int(match.group(1).replace(",", ""))
-    return found
+    """The pair counts profile_screen_memory.py prints (numbers with thousands separators)."""
+    match = re.search(r"pairs in windows ([\d,]+), scored ([\d,]+)", output)
+    if not match:
+        return {}
+    return {"pairs_in_windows": int(match.group(1).replace(",", "")),
+            "pairs_scored": int(match.group(2).replace(",", ""))}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,9 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         figures["prepare"] = measured([*reunite, "prepare", "--candidates", str(candidates), "--out", str(prepared)],
                                       data / "prepare.log")
     if "screen" in stages:
-        figures["screen"] = measured([*reunite, "screen", "--cases", str(cases), "--candidates", str(prepared),
-                                      "--top-k", str(args.top_k), "--out", str(ranked), "--seed", str(args.seed)],
-                                     data / "screen.log")
+        # reunite.screen as the command runs it, with its memory by stage and the pairs scored
+        profile = Path(__file__).resolve().with_name("profile_screen_memory.py")
+        figures["screen"] = measured([sys.executable, str(profile), "--cases", str(cases), "--candidates",
+                                      str(prepared), "--top-k", str(args.top_k), "--out", str(ranked),
+                                      "--seed", str(args.seed)], data / "screen.log")
         figures["screen"].update(_pairs(figures["screen"]["stdout"]))
     if "evaluate" in stages:
         completed = subprocess.run([*reunite, "evaluate", "--truth", str(truth), "--ranked", str(ranked)],

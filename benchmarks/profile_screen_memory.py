@@ -2,9 +2,10 @@
 
 Usage (from the repository root)::
 
-    python benchmarks/profile_screen_memory.py --cases cases.csv --candidates people.parquet
+    python benchmarks/profile_screen_memory.py --cases cases.csv --candidates people.parquet [--out RANKED.csv]
 
-Runs ``reunite.screen`` as the command does, with a thread sampling this process's resident set size
+Runs ``reunite.screen`` as ``reunite screen`` does (a prepared table read compactly, u and m fitted,
+pruning; ``--out`` writes the same RANKED.csv byte for byte), with a thread sampling this process's resident set size
 every 50 ms; prints, for each stage (loading either side, preparing the arrays, fitting, the cell
 index, scoring, assembling), the RSS when it ended and the highest RSS seen while it ran.
 """
@@ -68,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--candidates", required=True)
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", help="write RANKED.csv here, as reunite screen --out does")
     args = parser.parse_args(argv)
     sampler = Sampler()
     import reunite.pipeline as pipeline
@@ -78,7 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sampler.wrap(pipeline, name, stage)
     result = pipeline.screen(args.cases, args.candidates, top_k=args.top_k, seed=args.seed)
     sampler.mark("screen done")
-    print(f"pairs in windows {result.pairs_compared:,}, scored {result.pairs_scored:,}")
+    if args.out:
+        result.to_csv(args.out)
+        sampler.mark("RANKED.csv written")
+    print(f"pairs in windows {result.pairs_compared:,}, scored {result.pairs_scored:,}", flush=True)
     return 0
 
 
