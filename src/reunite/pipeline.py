@@ -588,6 +588,7 @@ def screen(
         pending: deque[Future[ChunkResult]] = deque()
         blocks = plan(prep, blocking)
         index = _cell_index(prep, fitted, blocking) if prune else None
+        _return_freed_memory()  # the temporaries of preparing, fitting and indexing, before scoring
         # counted windows list about a tenth of their pairs: spans of more cases, as many pairs listed
         for first, last in (blocks.spans if index is None else counted_spans(blocks, 0.1)):
             pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, index))
@@ -600,6 +601,22 @@ def screen(
     pairs = sum(p.pairs for p in parts)
     result = _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
     return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts))
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by the preparing stages back to the system (glibc keeps freed heap pages, and
+    a large screen's temporaries -- interned names, hash tables, the fit's pairs -- are gigabytes)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None or sys.platform != "linux":
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> CellIndex | None:
