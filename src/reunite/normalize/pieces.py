@@ -28,10 +28,12 @@ import io
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from numpy.dtypes import StringDType
 
 from reunite._typing import Side
 from reunite.ingest.columns import side_columns
@@ -90,7 +92,7 @@ class _SharedIds:
 
     def __init__(self) -> None:
         self._numbers: list[npt.NDArray[np.bytes_]] = []  # per piece: sorted numbers first met there
-        self._ids: list[npt.NDArray[np.object_]] = []
+        self._ids: list[npt.NDArray[Any]] = []
         self._rows: list[npt.NDArray[np.int64]] = []
 
     def flag(self, raw: RawTable, ids: ResidentIdArrays) -> list[Problem]:
@@ -112,7 +114,7 @@ class _SharedIds:
             new &= ~found
         order = np.argsort(wanted[new], kind="stable")
         self._numbers.append(wanted[new][order])
-        self._ids.append(first_id[new][order])
+        self._ids.append(first_id[new][order].astype(StringDType()))  # no Python string a row kept
         self._rows.append(first_row[new][order])
         problems: list[Problem] = []
         row_first = first_row[codes]
@@ -138,7 +140,10 @@ def _piece_table(collector: _Collector, plain_columns: list[list[str]], body: by
     if all(ids) and len(set(ids)) == count and set(sexes) <= _SEX_FAST.keys() and first_seen.keys().isdisjoint(ids):
         report.read += count
         rows = np.arange(first_row, first_row + count, dtype=np.int64)
-        first_seen.update(zip(ids, rows.tolist(), strict=True))
+        # the ids kept are fresh copies made side by side: the piece's own strings lie among its other
+        # cells, and one kept string in each block of them would keep the blocks (and the memory) alive
+        # after the piece is written (ids hold no NUL: a file with one is not cut)
+        first_seen.update(zip("\0".join(ids).split("\0"), rows.tolist(), strict=True))
         sex = [_SEX_FAST[value] for value in sexes]
         columns = {
             column: (sex if column == "sex" else plain_columns[collector.cmap.positions[column]])
