@@ -130,7 +130,8 @@ def test_a_compact_read_holds_the_same_values(people: Path, tmp_path: Path) -> N
     prepare_table(people, tmp_path / "whole.parquet", today=TODAY)
     exact = read_prepared(tmp_path / "whole.parquet")
     compact = read_prepared(tmp_path / "whole.parquet", compact=True)
-    assert compact.ids.dtype.kind == "T" and compact.names.given.dtype.kind == "O"  # less memory than <U / one str a row
+    # less memory than <U / one str a row
+    assert compact.ids.dtype.kind == "T" and compact.names.given.dtype.kind == "O"
     for table_a, table_b in ((compact, exact), (compact.names, exact.names)):
         for field in dataclasses.fields(table_b):
             a, b = getattr(table_a, field.name), getattr(table_b, field.name)

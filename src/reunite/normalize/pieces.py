@@ -36,10 +36,10 @@ import pandas as pd
 from numpy.dtypes import StringDType
 
 from reunite._typing import Side
+from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
 from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start
 from reunite.ingest.report import IngestReport, Problem
-from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.table import RawTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
 from reunite.normalize.stored import PreparedWriter

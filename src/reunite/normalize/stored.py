@@ -37,8 +37,8 @@ from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable
 from reunite.normalize.features import NameTable, RecordTable
 
-__all__ = ["FORMAT_VERSION", "PreparedInfo", "PreparedWriter", "file_sha256", "is_prepared", "normalizer_digest", "read_prepared",
-           "read_prepared_info", "read_prepared_raw", "write_prepared"]
+__all__ = ["FORMAT_VERSION", "PreparedInfo", "PreparedWriter", "file_sha256", "is_prepared", "normalizer_digest",
+           "read_prepared", "read_prepared_info", "read_prepared_raw", "write_prepared"]
 
 FORMAT_VERSION = 1
 """Layout of the file; a reader refuses any other."""
