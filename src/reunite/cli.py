@@ -55,7 +55,7 @@ def _sheet(value: str | None) -> str | int | None:
     return int(value) if value is not None and value.isdigit() else value
 
 
-def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
+def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = False) -> RecordTable:
     """Read and normalize one input with the command's input options (a table made by ``reunite prepare``
     is read as it was prepared)."""
     from reunite.ingest import check_fitting_options, fitting_options, mapping_from_options, read_table
@@ -63,7 +63,7 @@ def _load(args: argparse.Namespace, path: Path, side: str) -> RecordTable:
     from reunite.pipeline import load_side
 
     if is_prepared(path):
-        return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict)
+        return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict, compact=compact)
     # --encoding applies to the CSV inputs, --sheet to the workbooks (cases in CSV, candidates in Excel)
     check_fitting_options([args.cases, args.candidates], args.encoding, _sheet(args.sheet))
     encoding, sheet = fitting_options(path, args.encoding, _sheet(args.sheet))
@@ -207,7 +207,7 @@ def _screen(args: argparse.Namespace) -> int:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
-    candidates = _load(args, args.candidates, "candidates")
+    candidates = _load(args, args.candidates, "candidates", compact=True)  # a prepared table's text in less memory
     print(cases.report.summary(args.lang))
     print(candidates.report.summary(args.lang))
     if len(cases) == 0:
@@ -245,7 +245,7 @@ def _prepare(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir
     from reunite.ingest import mapping_from_options
     from reunite.normalize.stored import is_prepared
-    from reunite.pipeline import prepare_table
+    from reunite.pipeline import prepare_file
 
     started = time.perf_counter()
     if is_prepared(args.candidates):
@@ -255,13 +255,14 @@ def _prepare(args: argparse.Namespace) -> int:
     check_output(args.out, inputs=[args.candidates])
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
-    table = prepare_table(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
-                          strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
-    print(table.report.summary(args.lang))
-    planned = _quarantine_paths([table.report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
+    # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
+    report, rows = prepare_file(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
+                                strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+    print(report.summary(args.lang))
+    planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
     for path in _write_quarantine(planned, reveal_ids=False):
         print(text(args.lang, "msg_quarantine", path=path))
-    print(text(args.lang, "msg_prepared", path=args.out, rows=len(table))
+    print(text(args.lang, "msg_prepared", path=args.out, rows=rows)
           + text(args.lang, "msg_seconds", seconds=time.perf_counter() - started))
     return 0
 

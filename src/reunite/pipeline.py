@@ -26,7 +26,7 @@ from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import RawTable, read_table
+from reunite.ingest import IngestReport, RawTable, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
@@ -41,6 +41,7 @@ from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
+from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
@@ -50,6 +51,7 @@ __all__ = [
     "explain",
     "fit_population",
     "load_side",
+    "prepare_file",
     "prepare_table",
     "screen",
     "screen_preview",
@@ -67,20 +69,22 @@ TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 
 
 def load_side(
-    source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False
+    source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False,
+    compact: bool = False,
 ) -> RecordTable:
     """A normalized table from a path, DataFrame, RawTable or RecordTable.
 
     A ``.parquet`` path is a table written by :func:`prepare_table` (``reunite prepare``): it is read as
     it was normalized then (``mapping`` applied then too), and refused when this code would not normalize
-    it alike. ``strict`` refuses one whose input had quarantined rows.
+    it alike. ``strict`` refuses one whose input had quarantined rows. ``compact`` reads its text in less
+    memory, the same values (:func:`reunite.normalize.stored.read_prepared`): what a screen reads.
     """
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
         return source
     if isinstance(source, str | os.PathLike) and is_prepared(source):
-        table = read_prepared(source, side)
+        table = read_prepared(source, side, compact=compact)
         fatal = [p for p in table.report.problems if p.fatal]
         if strict and fatal:
             raise InputError(f"{table.report.source}: {len(fatal)} problem(s) in {table.report.quarantined} row(s)"
@@ -125,6 +129,43 @@ def prepare_table(
     with atomic_output(target) as tmp:
         write_prepared(raw, table, tmp, today=day, source_sha256=digest)
     return table
+
+
+class _ReadWhole(Exception):
+    """Raised inside :func:`prepare_file`'s output block to discard it and read the input whole."""
+
+
+def prepare_file(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], side: Side = "candidates", *,
+    mapping: Mapping[str, str] | None = None, strict: bool = False, encoding: str | None = None,
+    sheet: str | int | None = None, today: datetime.date | None = None, piece_bytes: int = DEFAULT_PIECE_BYTES,
+) -> tuple[IngestReport, int]:
+    """:func:`prepare_table` in bounded memory (``reunite prepare``): a plain UTF-8 CSV file is read,
+    normalized and written piece by piece (:mod:`reunite.normalize.pieces`; the same file as a whole
+    read writes, but for Parquet's row groups); any other input, or ``strict``, is prepared whole.
+
+    Returns the input's ingest report and the number of records written.
+    """
+    source_path = Path(source)
+    target = check_output(out, option="--out", inputs=[source_path])
+    if not is_prepared(target):
+        raise ConfigError(f"--out {target}: expected a .parquet file name")
+    day = today or datetime.date.today()
+    if not strict and encoding is None and sheet is None and source_path.suffix.lower() in (".csv", ".tsv", ".txt") \
+            and source_path.is_file():
+        digest = file_sha256(source_path)
+        try:
+            with atomic_output(target) as tmp:
+                done = prepare_in_pieces(source_path, tmp, side, mapping=mapping, today=day, source_sha256=digest,
+                                         piece_bytes=piece_bytes)
+                if done is None:  # not a file to cut: nothing written is kept
+                    raise _ReadWhole
+            return done
+        except _ReadWhole:
+            pass
+    table = prepare_table(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
+                          sheet=sheet, today=day)
+    return table.report, len(table)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +249,7 @@ class ScreenResult:
         lang = check_language(lang)
         columns = dict(self.columns)
         if reveal_ids:
-            columns["id_number"] = self.candidates.id_number[self._cand_rows()]
+            columns["id_number"] = self.candidates.id_number[self._cand_rows()].astype(object)
         if lang != "en":
             columns["reasons"] = np.array(format_reasons(self.model.spec.comparisons, self.levels,
                                                          self.contributions, lang), dtype=object)
@@ -530,7 +571,7 @@ def screen(
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
-    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict)
+    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True)
     report: FitReport | None = None
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen "
@@ -554,6 +595,7 @@ def screen(
         pending: deque[Future[ChunkResult]] = deque()
         blocks = plan(prep, blocking)
         index = _cell_index(prep, fitted, blocking) if prune else None
+        _return_freed_memory()  # the temporaries of preparing, fitting and indexing, before scoring
         # counted windows list about a tenth of their pairs: spans of more cases, as many pairs listed
         for first, last in (blocks.spans if index is None else counted_spans(blocks, 0.1)):
             pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, index))
@@ -566,6 +608,22 @@ def screen(
     pairs = sum(p.pairs for p in parts)
     result = _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
     return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts))
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by the preparing stages back to the system (glibc keeps freed heap pages, and
+    a large screen's temporaries -- interned names, hash tables, the fit's pairs -- are gigabytes)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if name is None or sys.platform != "linux":
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return
+    trim(0)
 
 
 def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> CellIndex | None:

@@ -172,3 +172,30 @@ def test_side_by_side_nightly_benchmark_runs(tmp_path: Path) -> None:
     for name in ("before", "after"):
         assert f"40x2000 {name} night 1: wall" in completed.stdout
         assert f"40x2000 {name}: full CPU" in completed.stdout
+
+
+def test_provincial_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "provincial.json"
+    data = tmp_path / "prov"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_provincial.py"), "--data-dir", str(data),
+         "--cases", "30", "--slices", "2", "--slice-rows", "1500", "--out", str(out)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    lines = (data / "candidates.csv").read_text(encoding="utf-8").splitlines()
+    ids = [line.split(",", 1)[0] for line in lines[1:]]
+    assert len(ids) == result["candidates"] == 3000 and len(set(ids)) == 3000  # the second slice renumbered
+    assert result["prepare"]["peak_rss_mb"] > 0 and result["prepare"]["cpu_s"] > 0
+    screen = result["screen"]
+    assert 0 < screen["pairs_scored"] <= screen["pairs_in_windows"] and screen["peak_rss_mb"] > 0
+    assert "recall@10" in result["evaluate"]
+    ranked = (data / "ranked.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert ranked[0].startswith("case_id,rank,person_id") and len(ranked) > 30
+    # the benchmark's screen is reunite screen's: the same RANKED.csv, byte for byte
+    command = Path(sys.executable).with_name("reunite")
+    subprocess.run([str(command), "screen", "--cases", str(data / "cases.csv"), "--candidates",
+                    str(data / "candidates.parquet"), "--out", str(tmp_path / "cli.csv"), "--seed", "1"],
+                   capture_output=True, check=True, timeout=300)
+    assert (tmp_path / "cli.csv").read_bytes() == (data / "ranked.csv").read_bytes()

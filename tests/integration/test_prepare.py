@@ -143,7 +143,8 @@ def _rewrite(path: Path, out: Path, *, meta: dict[str, str] | None = None,
              column: str | None = None, values: pa.Array | None = None) -> Path:
     """The prepared file with its metadata changed or one column replaced, rewritten by pyarrow."""
     frame = pq.read_table(path)
-    found = dict(frame.schema.metadata)
+    # reunite's metadata is the file's key-value metadata (written when a piecewise prepare closes the file)
+    found = {k: v for k, v in pq.read_metadata(path).metadata.items() if k.startswith(b"reunite.")}
     if meta is not None:
         found.update({f"reunite.{k}".encode(): v.encode() for k, v in meta.items()})
     if column is not None:
@@ -241,7 +242,7 @@ def test_rescreen_takes_the_prepared_table(data: Path, prepared: Path, tmp_path:
 def test_the_metadata_names_the_input_and_the_code(data: Path, prepared: Path) -> None:
     import hashlib
 
-    meta = {k.decode(): v.decode() for k, v in pq.read_schema(prepared).metadata.items()}
+    meta = {k.decode(): v.decode() for k, v in pq.read_metadata(prepared).metadata.items()}
     assert meta["reunite.version"] == reunite.__version__ and meta["reunite.format"] == "1"
     assert meta["reunite.source_sha256"] == hashlib.sha256((data / "people.csv").read_bytes()).hexdigest()
     counts = json.loads(meta["reunite.report"])

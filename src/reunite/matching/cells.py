@@ -13,6 +13,7 @@ keyed ``code * n + position``) find the candidates that do share evidence with a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,14 +121,16 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     delay_level = np.where(registration_known, (delay + 1 > late_days).astype(np.int8)
                            + (delay + 1 > years_late).astype(np.int8), -1).astype(np.int8)
     late = registration_known & (delay >= bspec.late_days)
-    attributes = np.stack([
-        (d.given >= 0).any(axis=1), (d.surname >= 0).any(axis=1), regions.level[d.region_id] > 0,
-        regions.province[d.region_id].astype(np.int64) // 10_000, delay_level.astype(np.int64) + 1,
-        d.birth_md >= 0, late,
-    ]).astype(np.int64)[:, pos]
+    attributes: tuple[Callable[[], npt.NDArray[Any]], ...] = (
+        lambda: np.asarray((d.given >= 0).any(axis=1)), lambda: np.asarray((d.surname >= 0).any(axis=1)),
+        lambda: regions.level[d.region_id] > 0, lambda: regions.province[d.region_id].astype(np.int64) // 10_000,
+        lambda: delay_level.astype(np.int64) + 1, lambda: d.birth_md >= 0, lambda: late,
+    )
     key = np.zeros(pos.size, dtype=np.int64)
-    for row, width in zip(attributes, (2, 2, 2, PROVINCES, 4, 2, 2), strict=True):
-        key = key * width + row
+    for attribute, width in zip(attributes, (2, 2, 2, PROVINCES, 4, 2, 2), strict=True):
+        # one attribute at a time: all seven stacked as int64 for every candidate, and a copy, were
+        # 112 bytes a candidate at once (3.4 GB of a 20 M screen's peak)
+        key = key * width + attribute()[pos].astype(np.int64)
     codes, uniques = pd.factorize(key, sort=True)
     n_classes = int(uniques.size)
     if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > _MAX_CELLS:

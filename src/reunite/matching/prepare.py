@@ -458,7 +458,9 @@ def prepare(
         name: _reorder(getattr(unordered, name), order) for name in PreparedSide.__slots__
     })
     id_rank = np.empty(len(candidates), dtype=np.int64)
-    id_rank[np.argsort(np.asarray(candidates.ids, dtype=str), kind="stable")] = np.arange(len(candidates))
+    ids = candidates.ids  # a compact table's ids are numpy UTF-8 strings, which sort in the same order
+    id_rank[np.argsort(ids if ids.dtype.kind == "T" else np.asarray(ids, dtype=str), kind="stable")] = np.arange(
+        len(candidates))
     return Prepared(
         cases=case_side,
         candidates=cand_side,

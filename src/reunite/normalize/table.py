@@ -39,7 +39,7 @@ from reunite.normalize.names import (
 )
 from reunite.normalize.regions import resolve_region, resolve_regions
 
-__all__ = ["normalize"]
+__all__ = ["normalize", "normalize_piece"]
 
 V = TypeVar("V")
 
@@ -319,7 +319,20 @@ def normalize(
     """
     with _collector_paused():
         return _normalize(raw, strict=strict, today=today or datetime.date.today(),
-                          second_process_from=second_process_from)
+                          second_process_from=second_process_from)[0]
+
+
+def normalize_piece(
+    raw: RawTable, *, today: datetime.date, second_process_from: int = 200_000,
+) -> tuple[RecordTable, ResidentIdArrays]:
+    """:func:`normalize` of one piece of a larger input (rows in the input's order), without the one
+    flag that spans pieces: a resident ID number an earlier person_id carries. The caller flags those
+    over all pieces from the returned ID numbers (:mod:`reunite.normalize.pieces`). Every value of the
+    table is what :func:`normalize` of the whole input gives its rows.
+    """
+    with _collector_paused():
+        return _normalize(raw, strict=False, today=today, second_process_from=second_process_from,
+                          flag_shared_ids=False)
 
 
 @contextlib.contextmanager
@@ -343,7 +356,9 @@ def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt
     return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
 
 
-def _normalize(raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int) -> RecordTable:
+def _normalize(
+    raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int, flag_shared_ids: bool = True,
+) -> tuple[RecordTable, ResidentIdArrays]:
     side = raw.side
     n = len(raw)
     # names are most of the work: parsed in a second process, from the start, while this one reads the rest
@@ -361,19 +376,20 @@ def _normalize(raw: RawTable, *, strict: bool, today: datetime.date, second_proc
             listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
             raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
         keep = np.arange(n, dtype=np.int64)
-        return _finish(raw, side, today, births, events, calendars, keep, names_job)
+        return _finish(raw, side, today, births, events, calendars, keep, names_job, flag_shared_ids)
 
 
 def _finish(
     raw: RawTable, side: Side, today: datetime.date, births: ParsedDates, events: ParsedDates,
     calendars: list[str] | None, keep: npt.NDArray[np.int64],
-    names_job: Callable[[], tuple[npt.NDArray[np.intp], _DistinctNames]],
-) -> RecordTable:
+    names_job: Callable[[], tuple[npt.NDArray[np.intp], _DistinctNames]], flag_shared_ids: bool,
+) -> tuple[RecordTable, ResidentIdArrays]:
     """Everything of :func:`normalize` after the dates, with ``keep`` the rows kept (all of them)."""
     region_column = "missing_region" if side == "cases" else "region"
     regions = resolve_regions(raw.columns[region_column])
     ids = _ids(raw, today)
-    _flag_shared_ids(raw, ids)
+    if flag_shared_ids:
+        _flag_shared_ids(raw, ids)
     id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
     code_index, codes = pd.factorize(ids.region_code[keep])
     id_county = np.array([resolve_region(code).county if code else 0 for code in codes.tolist()],
@@ -434,4 +450,4 @@ def _finish(
         names=names,
         report=raw.report,
         flags=flags,
-    )
+    ), ids
