@@ -391,6 +391,9 @@ def _plan(args: argparse.Namespace) -> int:
         RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     sheets = args.out.suffix.lower() in (".html", ".htm")
+    if not sheets and args.out.suffix.lower() not in (".csv", ".txt", ""):
+        raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
+                         f"not {args.out.suffix}")
     with open_store(args.db, create=False) as store:
         run = store.last_succeeded_run()
         kept = int(run["input_counts"].get("top_k", 0)) if run is not None else 0

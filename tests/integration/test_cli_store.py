@@ -144,6 +144,15 @@ def test_plan_takes_at_most_the_top_k_the_store_holds(
     assert {row.split(",")[3] for row in out.read_text(encoding="utf-8-sig").splitlines()[1:]} == people
 
 
+def test_plan_refuses_a_file_kind_it_does_not_write(filled: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """plan --out plan.pdf wrote CSV text into a .pdf that no viewer opens."""
+    out = tmp_path / "plan.pdf"
+    assert main(["plan", "--db", filled, "--out", str(out)]) == 2
+    one_error_line(capsys, "written as CSV (.csv) or as visit sheets (.html), not .pdf")
+    assert not out.exists()
+
+
 def test_dna_import_of_a_lab_file_without_rows_is_an_error(
     filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
