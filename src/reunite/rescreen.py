@@ -800,9 +800,9 @@ def _result_rows(states: Mapping[str, CaseState], prior: float,
 class Verification:
     """The stored ranking against a full screen of the stored records with the stored fitted model.
 
-    ``differences`` holds ``(case_id, rank, what, stored, screened)`` for each stored row (ranks up
-    to the stored depth) whose person, score, probability (beyond ``1e-9``) or reasons differ, and
-    for each rank only one side has.
+    ``differences`` holds ``(case_id, rank, what, stored, screened)`` for each row of ranks 1 to the
+    last re-screen's top-k whose person, score, probability (beyond ``1e-9``) or reasons differ, and
+    for each such rank only one side has.
     """
 
     cases: int
@@ -821,7 +821,7 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
            progress: bool = False) -> Verification:
     """Check the stored current ranking: screen every open case against every stored candidate with
     the stored fitted model (as a full re-screen that keeps it does, DNA exclusions applied) and compare
-    rank by rank. Nothing is written.
+    ranks 1 to the last re-screen's top-k, row by row. Nothing is written.
 
     ``model`` and ``blocking`` are the base model and blocking the re-screens were run with (default:
     the shipped model, the default blocking); the stored fitted model must come from them.
@@ -848,8 +848,11 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
         raise StoreError("the store holds no fitted model to verify with: run reunite rescreen --full first")
     open_ids = set(look.open_ids)
     states, reasons, fitted, _, pairs, _ = _screen_in_full(store, look, settings, open_ids, progress)
-    screened = {(r["case_id"], r["rank"]): r for r in _result_rows(states, fitted.prior, reasons)}
-    held = {(r.case_id, r.rank): r for r in store.current_topk(open_ids)}
+    # ranks 1..top_k, the ranking export and plan read: the rows stored beyond them are a reserve that
+    # a night may leave shorter than a full screen's (exact above its bound, see reunite.merge)
+    screened = {(r["case_id"], r["rank"]): r for r in _result_rows(states, fitted.prior, reasons)
+                if r["rank"] <= top_k}
+    held = {(r.case_id, r.rank): r for r in store.current_topk(open_ids) if r.rank <= top_k}
     differences: list[tuple[str, int, str, str, str]] = []
     for key in sorted(set(held) | set(screened)):
         mine, theirs = held.get(key), screened.get(key)
