@@ -386,6 +386,7 @@ def _plan(args: argparse.Namespace) -> int:
     from reunite.export import check_output, write_plan_csv
     from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
+    from reunite.stored_ranking import checked_top_k
 
     if args.top_k is not None:
         RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
@@ -395,13 +396,7 @@ def _plan(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
                          f"not {args.out.suffix}")
     with open_store(args.db, create=False) as store:
-        run = store.last_succeeded_run()
-        kept = int(run["input_counts"].get("top_k", 0)) if run is not None else 0
-        if args.top_k is not None and kept and args.top_k > kept:
-            # ranks beyond the run's top-k are a reserve, not every case's next candidates
-            raise InputError(f"--top-k {args.top_k}: the store holds each case's top {kept} (the last re-screen's "
-                             f"--top-k); ask for {kept} or fewer, or run reunite rescreen --top-k {args.top_k} first")
-        config = RunConfig(top_k=args.top_k if args.top_k is not None else kept or DEFAULT_TOP_K)
+        config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
     if sheets:

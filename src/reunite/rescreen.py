@@ -835,10 +835,9 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     if isinstance(store, str):
         with Store.open(store) as opened:
             return verify(opened, model=model, blocking=blocking, progress=progress)
-    stored, run = store.fitted_model(), store.last_succeeded_run()
-    if stored is None or run is None:
+    stored, top_k = store.fitted_model(), store.last_top_k()
+    if stored is None or top_k is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
-    top_k = int(run["input_counts"].get("top_k", 0))
     settings = _Settings(model or default_model(), blocking or BlockingSpec(), top_k, 0, True, False, False)
     if stored.config_hash != settings.config:
         raise StoreError("the stored fitted model comes from another base model, top-k or blocking than "
@@ -866,8 +865,8 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
                    abs(mine.probability - float(theirs["probability"])) <= 1e-9),
                   ("reasons", mine.reasons, str(theirs["reasons"]), mine.reasons == theirs["reasons"]))
         differences.extend((*key, what, a, b) for what, a, b, same in checks if not same)
-    n_candidates = len(store.read_rows("candidates"))
-    return Verification(len(open_ids), n_candidates, len(held), pairs, stored.version, tuple(differences))
+    return Verification(len(open_ids), store.count_rows("candidates"), len(held), pairs, stored.version,
+                        tuple(differences))
 
 
 def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, done: _Done | None,

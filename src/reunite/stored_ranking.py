@@ -24,7 +24,7 @@ from reunite.merge import posteriors, states_from_store
 from reunite.pipeline import RANKED_COLUMNS, SEX_TEXT, load_side, write_ranked_csv
 from reunite.store import Store, TopKRow
 
-__all__ = ["export_topk", "stored_topk"]
+__all__ = ["checked_top_k", "export_topk", "stored_topk"]
 
 
 def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reveal_ids: bool = False) -> int:
@@ -44,20 +44,30 @@ def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reve
     return len(rows)
 
 
+def checked_top_k(store: Store, top_k: int | None) -> int | None:
+    """``top_k``, or by default the newest succeeded run's top-k (``None`` before the first run).
+
+    Raises
+    ------
+    StoreError
+        ``top_k`` exceeds that run's: the rows stored beyond it are a reserve, exact where stored, but
+        not every case has them.
+    """
+    kept = store.last_top_k()
+    if top_k is not None and kept is not None and top_k > kept:
+        raise StoreError(f"--top-k {top_k}: the store holds each case's top {kept} (the last re-screen's "
+                         f"--top-k); ask for {kept} or fewer, or run reunite rescreen --top-k {top_k} first")
+    return top_k if top_k is not None else kept
+
+
 def stored_topk(
     store: Store, *, top_k: int | None = None, reveal_ids: bool = False
 ) -> tuple[list[TopKRow], dict[str, Any]]:
     """The stored rows :func:`export_topk` writes, and their RANKED.csv columns (aligned lists)."""
-    run = store.last_succeeded_run()
     fitted = store.fitted_model()
-    if run is None or fitted is None:
+    if store.last_succeeded_run() is None or fitted is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
-    kept = int(run["input_counts"].get("top_k", 0)) or None
-    if top_k is not None and kept is not None and top_k > kept:
-        # ranks beyond the run's top-k are a reserve: exact where stored, but not every case has them
-        raise StoreError(f"--top-k {top_k}: the store holds each case's top {kept} (the last re-screen's "
-                         f"--top-k); ask for {kept} or fewer, or run reunite rescreen --top-k {top_k} first")
-    k = top_k if top_k is not None else kept
+    k = checked_top_k(store, top_k)
     open_cases = set(store.open_case_ids())
     rows = [r for r in store.current_topk(open_cases) if k is None or r.rank <= k]
     states = states_from_store(store.topk_scores(open_cases), store.case_bounds(), store.case_totals())

@@ -23,6 +23,7 @@ import pandas as pd
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
+from reunite.normalize.name_cells import childhood_key
 
 __all__ = [
     "MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies", "prepare",
@@ -177,15 +178,11 @@ GIVEN_READING_COLUMNS = 5
 
 
 def _childhood_keys(given: npt.NDArray[np.object_]) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.object_]]:
-    """Per given name: :func:`reunite.normalize.name_cells.childhood_key` (as whole columns) and its last
-    character ("" for none)."""
-    names = pd.Series(given, dtype=object).fillna("").astype(str)
-    first, second = names.str[0].fillna(""), names.str[1].fillna("")
-    han = (((second >= "\u4e00") & (second <= "\u9fff")) | ((second >= "\u3400") & (second <= "\u4dbf"))
-           | ((second >= "\U00020000") & (second <= "\U000323af")))  # as normalize.names._is_han
-    keyed = (names.str.len() == 2) & han & (first.isin(["小", "阿"]) | (first == second))
-    key = np.where(keyed, second, "").astype(object)
-    return key, names.str[-1:].to_numpy(dtype=object)
+    """Per distinct given name: :func:`reunite.normalize.name_cells.childhood_key` and its last character
+    ("" for none)."""
+    names = [str(g) for g in given]
+    return (np.array([childhood_key(g) for g in names], dtype=object),
+            np.array([g[-1:] for g in names], dtype=object))
 
 
 def _reading(reading_of: I32, codes: I32) -> I32:

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -187,6 +187,12 @@ class Store:
                         detail={"rows": len(prepared), "new": len(done.new_ids),
                                 "changed": len(done.changed_ids)})
         return done
+
+    def count_rows(self, side: Side) -> int:
+        """How many rows of ``side`` are stored."""
+        table = table_of(MODELS[check_side(side)])
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(table)) or 0)
 
     def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
         """Canonical columns of stored rows (all, or those in ``ids``), sorted by id."""
@@ -385,6 +391,12 @@ class Store:
         with self._sessions() as session:
             run_id = session.scalar(select(Run.id).where(Run.status == "succeeded").order_by(Run.id.desc()).limit(1))
         return None if run_id is None else self.run_info(run_id)
+
+    def last_top_k(self) -> int | None:
+        """The top-k of the newest succeeded run (``None`` before the first): the depth every open case's
+        stored ranking is exact to (rows stored beyond it are a reserve)."""
+        run = self.last_succeeded_run()
+        return (int(run["input_counts"].get("top_k", 0)) or None) if run is not None else None
 
     def last_model_version(self) -> str | None:
         """Model version of the newest succeeded run (``None`` before the first)."""
