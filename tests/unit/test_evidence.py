@@ -191,3 +191,6 @@ def test_a_childhood_name_made_of_the_given_name_s_last_character() -> None:
     # a doubled character also sounds like the name itself: the stronger level of the two counts
     levels, _ = _score({"name": "", "alias": "红红"}, people)
     assert levels[given, 1] == 1 and levels[given, 0] >= 1
+    # either way round: a register that kept the childhood name 娜娜 as a 曾用名, a case that gives 李娜
+    levels, _ = _score({"name": "李娜"}, [{"name": "王小红", "former_names": "娜娜"}])
+    assert levels[given].tolist() == [1]

@@ -320,8 +320,9 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     r_py, r_alt = py[rows][:, None], alt[rows][:, None]
     level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = 4
     level[(r_py < 0) | (py < 0)[None, :]] = 0  # a name without a reading agrees only by its characters
-    r_key = key[rows][:, None]
-    level[(level == 0) & (r_key >= 0) & (r_key == last[None, :])] = 1  # 小红 and 丽红
+    r_key, r_last = key[rows][:, None], last[rows][:, None]
+    # 小红 and 丽红, either way round (a register's 曾用名 娜娜 and the case's 李娜)
+    level[(level == 0) & (((r_key >= 0) & (r_key == last[None, :])) | ((key >= 0)[None, :] & (key == r_last)))] = 1
     level[rows[:, None] == np.arange(py.shape[0])[None, :]] = 5
     return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
 
@@ -371,7 +372,7 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     level[a[:, 2] == b[:, 2]] = 3
     level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = 4
     level[(pa < 0) | (pb < 0)] = 0  # a name without a reading agrees only by its characters
-    level[(level == 0) & (a[:, 3] >= 0) & (a[:, 3] == b[:, 4])] = 1  # 小红 and 丽红
+    level[(level == 0) & (((a[:, 3] >= 0) & (a[:, 3] == b[:, 4])) | ((b[:, 3] >= 0) & (b[:, 3] == a[:, 4])))] = 1
     level[ga == gb] = 5
     return level
 

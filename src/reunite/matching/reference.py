@@ -97,8 +97,8 @@ def _given_level(a: NameRow, b: NameRow, threshold: float) -> int | None:
     if not (a.given and b.given):
         return None
     level = 0
-    if childhood_key(a.given) and childhood_key(a.given) == b.given[-1]:
-        level = 1  # the case's 小红 is what a family calls a 丽红
+    if any(childhood_key(x.given) and childhood_key(x.given) == y.given[-1] for x, y in ((a, b), (b, a))):
+        level = 1  # 小红 is what a family calls a 丽红, whichever record holds which
     if jellyfish.jaro_winkler_similarity(a.given_pinyin, b.given_pinyin) >= threshold:
         level = 2
     if a.given_fuzzy == b.given_fuzzy:
