@@ -332,3 +332,25 @@ def test_vague_places_name_only_a_city_or_a_province() -> None:
     table = load_side(pd.DataFrame({**data.cases}), "cases")
     levels = table.region_level[[i for i, t in enumerate(_tags(data)) if "vague_place" in t]]
     assert set(levels.tolist()) <= {1, 2} and (levels == 2).mean() > 0.4
+
+
+def test_identity_coupling_brings_a_new_identity_s_events_together_at_their_own_rates() -> None:
+    # Adoption moves surname, given name, birth and registration at once: coupled, the events co-occur
+    # far more often than independent coins would make them, and each keeps its rate.
+    rates = {"adoptive_surname_rate": 0.3, "given_replaced_rate": 0.4, "date_shift_rate": 0.25,
+             "no_match_rate": 0.0, "baby_unnamed_rate": 0.0}
+
+    def shares(coupling: float) -> tuple[float, float, float]:
+        data = generate(3000, 4000, seed=9, config=SynthConfig(identity_coupling=coupling, **rates))
+        tags = _tags(data)
+        surname = np.array(["adoptive_surname" in t for t in tags])
+        shifted = np.array(["date_shift" in t for t in tags])
+        return float(surname.mean()), float(shifted.mean()), float((surname & shifted).mean())
+
+    surname, shifted, both = shares(0.0)
+    assert both == pytest.approx(surname * shifted, abs=0.02)  # independent coins
+    surname_c, shifted_c, both_c = shares(0.9)
+    assert surname_c == pytest.approx(0.3, abs=0.03) and shifted_c == pytest.approx(0.25, abs=0.03)
+    assert both_c > 2.5 * surname_c * shifted_c  # comonotone at 0.9: about min(0.3, 0.25) * 0.81 + ...
+    with pytest.raises(ConfigError, match="identity_coupling"):
+        SynthConfig(identity_coupling=1.5)

@@ -72,6 +72,10 @@ def _other_surname(pools: NamePools, rng: np.random.Generator, surname: str) -> 
             return new
 
 
+# rows of ``u`` in :func:`true_copies`: adoptive surname, given name replaced, birth shifted, registered late
+_IDENTITY_ROWS = (0, 1, 5, 8)
+
+
 def true_copies(
     rng: np.random.Generator, cfg: SynthConfig, children: People, plan: CasePlan, index: I64,
     pools: NamePools, regions: RegionTable,
@@ -79,6 +83,10 @@ def true_copies(
     """The register record of each child in ``index``: a corrupted copy, with the tags of what changed."""
     n = index.shape[0]
     u = rng.random((10, n))
+    if cfg.identity_coupling > 0.0:  # one draw per child decides the events of a new identity together
+        new_identity = rng.random(n)
+        for row in _IDENTITY_ROWS:
+            u[row] = np.where(rng.random(n) < cfg.identity_coupling, new_identity, u[row])
     female = children.female[index]
     birth = children.birth[index]
     fresh = pools.sample_given(rng, female, ymd(birth)[0])

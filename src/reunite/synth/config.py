@@ -119,6 +119,12 @@ class SynthConfig:
     - ``late_registration_rate``: among babies, registered 1-12 years after birth. Older children are
       always registered after the date they were lost.
     - ``marks_shared_rate``: among cases with marks, the register repeats one (paraphrased).
+    - ``identity_coupling``: how much the events of a new identity come together. Adoption moves the
+      surname, the given name, the registered birth and the registration date at once, not each by
+      its own coin: with this probability per event, the adoptive surname, the replaced given name,
+      the shifted birth and the late registration are decided by one draw per child instead of their
+      own (each event keeps its rate; 0: independent events, 1: a child with a rarer event has every
+      more common one too).
 
     Both sides of the candidate pool (decoys and true candidates alike):
 
@@ -198,6 +204,7 @@ class SynthConfig:
     surname_region_strength: float = 0.0
     alias_in_name_rate: float = 0.0
     register_lunar_digits_rate: float = 0.0
+    identity_coupling: float = 0.0
 
     near_twins_per_case: float = 2.0
     local_decoy_share: float = 0.3

@@ -108,6 +108,7 @@ INDEPENDENT: dict[str, tuple[float, float]] = {
     "surname_region_strength": (0.0, 1.2),
     "alias_in_name_rate": (0.0, 0.8),
     "register_lunar_digits_rate": (0.0, 0.6),
+    "identity_coupling": (0.0, 0.9),
 }
 NOISE = 0.15
 
