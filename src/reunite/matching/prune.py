@@ -42,7 +42,7 @@ import numpy as np
 
 from reunite._typing import F32, I8, I32, I64, B
 from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
-from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
+from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct_inverse, distinct_of_runs
 from reunite.matching.compare import (
     Pairs,
     _case_given_levels,
@@ -284,7 +284,7 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
     if found:
         row = np.concatenate([f[0] for f in found])
         at = np.concatenate([f[1] for f in found])
-        key = distinct(row * n + at)
+        key = distinct_of_runs(row * n + at)  # each found part is sorted by row, then by position per code
         row, at = key // n, key % n
     else:
         row = at = np.zeros(0, dtype=np.int64)
@@ -452,15 +452,30 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
                   hits.moved_at, rows.case[hits.moved_row] - first, member_cell)
 
 
+_TALLY_TABLE_PER_VALUE = 4  # a table of bins up to this many times the values tallied is cheaper than a sort
+
+
 def _tally(added: I64, taken: I64) -> tuple[I64, I64]:
     """The distinct values of ``added`` and ``taken`` (sorted) and, per value, how often it is in
     ``added`` less how often in ``taken``: ``np.bincount(added) - np.bincount(taken)`` at the values
     present, without a table as long as the largest value.
 
-    >>> _tally(np.array([5, 1, 5, 9]), np.array([5, 7]))
+    >>> _tally(np.array([5, 1, 5, 9]), np.array([5, 7]))          # bins: a table up to the largest value
     (array([1, 5, 7, 9]), array([ 1,  1, -1,  1]))
+    >>> _tally(np.array([10**7, 3, 10**7]), np.array([10**7]))     # few values, far apart: a sort
+    (array([       3, 10000000]), array([1, 1]))
     """
-    values, inverse = np.unique(np.r_[added, taken].astype(np.int64), return_inverse=True)
+    both = np.r_[added, taken].astype(np.int64)
+    if both.size and int(both.min()) >= 0 and int(both.max()) < _TALLY_TABLE_PER_VALUE * both.size + 1024:
+        # a full screen lists more candidates than the table has cells: two bincounts are linear,
+        # a sort of the values is not (a night lists few, and takes the sort below)
+        top = int(both.max()) + 1
+        plus = np.bincount(added.astype(np.int64), minlength=top)
+        minus = np.bincount(taken.astype(np.int64), minlength=top)
+        present = np.flatnonzero((plus + minus) > 0)
+        difference: I64 = plus[present] - minus[present]
+        return present, difference
+    values, inverse = np.unique(both, return_inverse=True)
     inverse = inverse.reshape(-1)
     counted: I64 = (np.bincount(inverse[:added.size], minlength=values.size)
                     - np.bincount(inverse[added.size:], minlength=values.size))
@@ -516,7 +531,7 @@ def score_span_pruned(
     hit_case, hit_cand = rows.case[hits.row], hits.at
     in_windows = int(hit_case.size) + int(cells.count.sum())
     hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
-    moved_keys = np.sort(rows.case[hits.moved_row] * n + hits.moved_at)
+    moved_keys = np.sort(rows.case[hits.moved_row] * n + hits.moved_at, kind="stable")  # three sorted runs
     if excluded is not None and excluded.size:
         keep = ~_member(hit_keys, excluded)
         hit_case, hit_cand = hit_case[keep], hit_cand[keep]
