@@ -414,7 +414,7 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     bins, by_level = _tally(moved_bin, hit_cell[moved_hit] * 2 + hit_level[moved_hit])
     moved_flat = bins[by_level > 0]
     # each moved candidate's cell among them (of a moved hit: any cell; see ``_Cells.member_cell``)
-    member_cell = np.searchsorted(moved_flat, moved_bin, "right") - 1 + count.size
+    member_cell = _at_or_before(moved_flat, moved_bin) + count.size
     extra = by_level[by_level > 0].astype(np.int64)
     cell = np.r_[cell, moved_flat // 2 // n_classes]
     cls = np.r_[cls, moved_flat // 2 % n_classes]
@@ -480,6 +480,27 @@ def _tally(added: I64, taken: I64) -> tuple[I64, I64]:
     counted: I64 = (np.bincount(inverse[:added.size], minlength=values.size)
                     - np.bincount(inverse[added.size:], minlength=values.size))
     return values, counted
+
+
+def _at_or_before(ordered: I64, values: I64) -> I64:
+    """Per value, the position of the last of the sorted, distinct, non-negative ``ordered`` that is
+    not above it (-1: none): ``np.searchsorted(ordered, values, "right") - 1``, by a table of the
+    running count when the values are many against the range (a binary search per value is not).
+
+    >>> _at_or_before(np.array([2, 5, 9]), np.array([5, 0, 9, 7]))
+    array([ 1, -1,  2,  1])
+    >>> _at_or_before(np.array([2, 5, 10**7]), np.array([5, 0, 10**7]))
+    array([ 1, -1,  2])
+    """
+    top = int(values.max()) + 1 if values.size else 0
+    if not values.size or top > _TALLY_TABLE_PER_VALUE * values.size + 1024 or (
+            ordered.size and int(ordered[0]) < 0):
+        found: I64 = np.searchsorted(ordered, values, "right") - 1
+        return found
+    present = np.zeros(top, dtype=np.int64)
+    present[ordered[ordered < top]] = 1
+    running: I64 = np.cumsum(present) - 1
+    return running[values]
 
 
 def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
