@@ -171,3 +171,28 @@ def test_only_windows_that_come_first_are_counted() -> None:
     assert prunable(BlockingSpec(passes=("birth_window", "given_pinyin")))
     assert not prunable(BlockingSpec(passes=("given_pinyin", "birth_window")))
     assert not prunable(BlockingSpec(passes=("birth_window", "given_pinyin", "late_window")))
+
+
+# The bookkeeping helpers take a table or a sort by the size of what they are given; both ways must give
+# what their definitions say, for values near and far apart, negative ones included.
+_values = st.lists(st.one_of(st.integers(-5, 60), st.integers(-10**9, 10**9)), max_size=80).map(
+    lambda v: np.array(v, dtype=np.int64))
+
+
+@given(_values, _values)
+def test_tally_is_the_difference_of_the_two_counts_at_the_values_present(added: np.ndarray, taken: np.ndarray) -> None:
+    from reunite.matching.prune import _tally
+
+    values, counted = _tally(added, taken)
+    present = sorted(set(added.tolist()) | set(taken.tolist()))
+    assert values.tolist() == present
+    assert counted.tolist() == [added.tolist().count(v) - taken.tolist().count(v) for v in present]
+
+
+@given(_values, _values)
+def test_at_or_before_is_the_last_sorted_value_not_above(ordered: np.ndarray, values: np.ndarray) -> None:
+    from reunite.matching.prune import _at_or_before
+
+    ordered = np.unique(ordered)
+    found = _at_or_before(ordered, values)
+    assert found.tolist() == [sum(1 for o in ordered.tolist() if o <= v) - 1 for v in values.tolist()]

@@ -491,9 +491,11 @@ def _at_or_before(ordered: I64, values: I64) -> I64:
     array([ 1, -1,  2,  1])
     >>> _at_or_before(np.array([2, 5, 10**7]), np.array([5, 0, 10**7]))
     array([ 1, -1,  2])
+    >>> _at_or_before(np.array([2, 5]), np.array([-3, 6]))
+    array([-1,  1])
     """
     top = int(values.max()) + 1 if values.size else 0
-    if not values.size or top > _TALLY_TABLE_PER_VALUE * values.size + 1024 or (
+    if not values.size or top > _TALLY_TABLE_PER_VALUE * values.size + 1024 or int(values.min()) < 0 or (
             ordered.size and int(ordered[0]) < 0):
         found: I64 = np.searchsorted(ordered, values, "right") - 1
         return found
