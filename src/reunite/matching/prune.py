@@ -458,7 +458,8 @@ _TALLY_TABLE_PER_VALUE = 4  # a table of bins up to this many times the values t
 def _tally(added: I64, taken: I64) -> tuple[I64, I64]:
     """The distinct values of ``added`` and ``taken`` (sorted) and, per value, how often it is in
     ``added`` less how often in ``taken``: ``np.bincount(added) - np.bincount(taken)`` at the values
-    present, without a table as long as the largest value.
+    present; by those bincounts when the values are dense, by a sort when they are few and far apart
+    (a table as long as the largest value would cost more than they do).
 
     >>> _tally(np.array([5, 1, 5, 9]), np.array([5, 7]))          # bins: a table up to the largest value
     (array([1, 5, 7, 9]), array([ 1,  1, -1,  1]))
@@ -483,8 +484,8 @@ def _tally(added: I64, taken: I64) -> tuple[I64, I64]:
 
 
 def _at_or_before(ordered: I64, values: I64) -> I64:
-    """Per value, the position of the last of the sorted, distinct, non-negative ``ordered`` that is
-    not above it (-1: none): ``np.searchsorted(ordered, values, "right") - 1``, by a table of the
+    """Per value, the position of the last of the sorted, distinct ``ordered`` that is not above it
+    (-1: none): ``np.searchsorted(ordered, values, "right") - 1``, by a table of the
     running count when the values are many against the range (a binary search per value is not).
 
     >>> _at_or_before(np.array([2, 5, 9]), np.array([5, 0, 9, 7]))
