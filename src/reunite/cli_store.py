@@ -54,6 +54,14 @@ def add_store_commands(commands: Any) -> None:
                           help="map an input header to a column, e.g. --mapping '出生年月=birth_date' "
                                "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
     rescreen.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
+    rescreen.add_argument("--remove-candidates", type=Path, metavar="FILE",
+                          help="CSV with a person_id column (and optionally reason): persons to take out of the "
+                               "data (dead, a register record deleted or merged); kept stored, audited")
+    rescreen.add_argument("--remove-cases", type=Path, metavar="FILE",
+                          help="CSV with a case_id column (and optionally reason): cases withdrawn (found by other "
+                               "means, a duplicate report); they leave plan and export")
+    rescreen.add_argument("--force-removals", action="store_true",
+                          help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
     _add_lang(rescreen)
 
     export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
@@ -233,7 +241,14 @@ def _rescreen(args: argparse.Namespace) -> int:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
-    sources = [p for p in (args.cases, args.candidates) if p is not None]
+    removals = [args.remove_cases, args.remove_candidates]
+    given = (args.cases, args.candidates, args.model, *removals)
+    for path, option in zip(given, ("--cases", "--candidates", "--model", "--remove-cases", "--remove-candidates"),
+                            strict=True):
+        if path is not None and not path.exists():  # before the store is opened: a first run would create it
+            raise MissingFileError(f"{option} {path}: no such file")
+    # in the order of RescreenReport.ingest: the inputs, then the removal lists
+    sources = [p for p in (args.cases, args.candidates, *removals) if p is not None]
     # checked before the run: a quarantine file that cannot be written after the commit loses its rows
     planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
@@ -243,10 +258,14 @@ def _rescreen(args: argparse.Namespace) -> int:
                           full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
                           mapping=mapping_from_options(args.mapping), strict=args.strict,
                           encoding=args.encoding, sheet=sheet,
-                          log=lambda line: print(line, flush=True), lang=args.lang)
-    for ingest, path in zip(report.ingest, planned, strict=True):
-        if ingest.problems:  # flags only: rows kept and stored, listed with their flags
-            key = "msg_quarantined_not_stored" if ingest.quarantined else "msg_quarantine"
+                          log=lambda line: print(line, flush=True), lang=args.lang,
+                          remove_cases=args.remove_cases, remove_candidates=args.remove_candidates,
+                          force_removals=args.force_removals)
+    inputs = sum(p is not None for p in (args.cases, args.candidates))
+    for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
+        if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
+            not_done = "msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
+            key = not_done if ingest.quarantined else "msg_quarantine"
             print(text(args.lang, key, path=write_quarantine(ingest, path)))
     print(report.summary(args.lang))
     return 0
