@@ -915,10 +915,11 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     ------
     StoreError
         No re-screen has succeeded yet, or the stored fitted model was fitted from another base model,
-        top-k or blocking than the ones given.
+        top-k or blocking than the ones given; ``store`` is a URL of a database that does not exist
+        (it is not created).
     """
-    if isinstance(store, str):
-        with Store.open(store) as opened:
+    if isinstance(store, str):  # only reads: a mistyped path must not become a new, empty database
+        with Store.open(store, create=False) as opened:
             return verify(opened, model=model, blocking=blocking, progress=progress)
     stored, top_k = store.fitted_model(), store.last_top_k()
     if stored is None or top_k is None:

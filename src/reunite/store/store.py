@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Literal, get_args
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -129,10 +130,30 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False) -> Store:
-        """Connect and upgrade the schema to the newest revision (Alembic, in one transaction)."""
+    def open(cls, url: str, *, echo: bool = False, create: bool = True) -> Store:
+        """Connect and upgrade the schema to the newest revision (Alembic, in one transaction).
+
+        ``create=False`` opens only a database reunite has written to: a SQLite file that does not
+        exist, or a database without reunite's tables, is a :class:`StoreError` (a mistyped path
+        of a command that only reads would otherwise become a new, empty database).
+
+        >>> Store.open("sqlite:////no/such/folder/typo.db", create=False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        reunite.errors.StoreError: sqlite:////no/such/folder/typo.db: no such database file ...
+        """
+        if not create:
+            database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
+            if database not in (None, "", ":memory:") and not Path(str(database)).is_file():
+                raise StoreError(f"{safe_url(url)}: no such database file {database} (reunite rescreen creates it)")
         store = cls(url, echo=echo)
-        upgrade_schema(store.engine, HEAD)
+        try:
+            if not create and store.schema_revision() is None:
+                raise StoreError(f"{safe_url(url)}: not a reunite database (reunite rescreen creates one)")
+            upgrade_schema(store.engine, HEAD)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
