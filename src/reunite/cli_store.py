@@ -232,7 +232,7 @@ def _same_path(a: Path, b: Path) -> bool:
 
 
 def _rescreen(args: argparse.Namespace) -> int:
-    from reunite.export import check_output_dir, write_quarantine
+    from reunite.export import check_output_dir, clear_stale_quarantine, write_quarantine
     from reunite.ingest import mapping_from_options
     from reunite.matching.model import FellegiSunter
     from reunite.rescreen import rescreen
@@ -263,6 +263,8 @@ def _rescreen(args: argparse.Namespace) -> int:
                           force_removals=args.force_removals)
     inputs = sum(p is not None for p in (args.cases, args.candidates))
     for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
+        if not ingest.problems and clear_stale_quarantine(path):  # it would read as this run's
+            print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
         if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
             not_done = "msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
             key = not_done if ingest.quarantined else "msg_quarantine"
@@ -328,7 +330,7 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
-    from reunite.export import write_quarantine
+    from reunite.export import clear_stale_quarantine, write_quarantine
     from reunite.ingest import mapping_from_options
 
     path = _existing_file(args.file, "--file")
@@ -342,6 +344,8 @@ def _dna_import(args: argparse.Namespace) -> int:
     print(report.summary(args.lang))
     if report.problems:
         print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
+    elif clear_stale_quarantine(quarantine):  # it would read as this import's
+        print(text(args.lang, "msg_quarantine_stale", source=report.source, path=quarantine))
     return 0
 
 

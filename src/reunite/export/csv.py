@@ -17,7 +17,8 @@ from reunite.export.files import atomic_output
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
-__all__ = ["PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "write_csv", "write_plan_csv",
+__all__ = ["QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "clear_stale_quarantine",
+           "write_csv", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
@@ -129,6 +130,32 @@ def write_csv(
     return out
 
 
+QUARANTINE_HEADER: tuple[str, ...] = ("source", "row", "column", "value", "reason", "quarantined")
+
+
+def clear_stale_quarantine(path: str | Path) -> bool:
+    """Remove ``path`` when it is a quarantine file an earlier run wrote (its first line is the
+    quarantine header), for a run that quarantined and flagged nothing there: a file left beside
+    this run's outputs would read as this run's problems. Returns whether it removed one; any other
+    file is left alone.
+
+    >>> import tempfile, os
+    >>> old = write_quarantine(IngestReport("cases.csv"), os.path.join(tempfile.mkdtemp(), "q.csv"))
+    >>> clear_stale_quarantine(old), os.path.exists(old), clear_stale_quarantine(old)
+    (True, False, False)
+    """
+    target = Path(path)
+    try:
+        with target.open("r", encoding="utf-8-sig", newline="") as handle:
+            first = handle.readline()
+    except (OSError, UnicodeDecodeError):
+        return False
+    if tuple(first.strip().split(",")) != QUARANTINE_HEADER:
+        return False
+    target.unlink()
+    return True
+
+
 def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool = False) -> Path:
     """Write every problem of an ingest report as CSV (source, row, column, value, reason, quarantined).
 
@@ -138,8 +165,7 @@ def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool
     """
     rows = ([p.source, p.row, p.column, p.value, p.reason, "yes" if p.fatal else "no (flag)"]
             for p in report.problems)
-    return write_csv(path, ("source", "row", "column", "value", "reason", "quarantined"), rows,
-                     reveal_ids=reveal_ids)
+    return write_csv(path, QUARANTINE_HEADER, rows, reveal_ids=reveal_ids)
 
 
 def _cases_cell(cases: Sequence[PlanCaseLike]) -> str:
