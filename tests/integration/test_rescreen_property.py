@@ -1,7 +1,7 @@
 """Issue 10, the property: any sequence of nightly deltas -- new, changed and removed candidates
 (removed ones may come back), new, changed and removed cases, DNA exclusions, cases closed by a
-confirmed match -- ends with exactly the results and probabilities of one full run with the same
-fitted model. On SQLite always, and on PostgreSQL when
+confirmed match and reopened when the lab doubts it -- ends with exactly the results and
+probabilities of one full run with the same fitted model. On SQLite always, and on PostgreSQL when
 REUNITE_TEST_DATABASE_URL is set (each example in a schema of its own)."""
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ def fresh_store(backend: str) -> Iterator[Store]:
 # One night's delta: candidates that arrive, candidates edited (name, birth date or sex: a sex change
 # moves a person out of a case's window), candidates removed (a shown row, or a case's current
 # rank-r candidate) and removed ones sent again, cases that arrive, are edited, removed or sent
-# again, and DNA outcomes on a case's current rank-r candidate.
+# again, and DNA outcomes on a case's current rank-r candidate (a confirmation may be doubted later:
+# the case reopens).
 night = st.fixed_dictionaries({
     "arrive": st.integers(0, 40),
     "edit": st.lists(st.tuples(st.integers(0, N_CANDIDATES - 1), st.sampled_from(["name", "birth", "sex"])),
@@ -77,6 +78,7 @@ night = st.fixed_dictionaries({
     "remove_case": st.lists(st.integers(0, N_CASES + 2), max_size=1),
     "restore_case": st.booleans(),
     "force": st.booleans(),
+    "reopen": st.lists(st.integers(0, N_CASES + 2), max_size=1),
 })
 
 
@@ -138,6 +140,10 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
                 # an outcome that contradicts a recorded one is refused (strict DNA): only fresh pairs
                 if key in current and len(case_ids) > 1 and (key[0], current[key]) not in excluded:
                     store.record_dna(key[0], current[key], "confirmed")
+            for index in delta["reopen"]:  # type: ignore[attr-defined]
+                confirmed_pairs = sorted(store.confirmed_pairs())
+                if confirmed_pairs:  # the lab doubts a confirmation: the case reopens
+                    store.record_dna(*confirmed_pairs[index % len(confirmed_pairs)], "pending")
             current = {(r.case_id, r.rank): r.person_id for r in store.current_topk()}
             case_ids = sorted(store.open_case_ids())
             people = candidates["person_id"].tolist()
