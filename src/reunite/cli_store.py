@@ -38,8 +38,9 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
     rescreen.add_argument("--candidates", type=Path,
                           help="candidates CSV or XLSX, or a table made by reunite prepare (.parquet)")
-    rescreen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
-                          help=f"candidates kept per case (default {DEFAULT_TOP_K})")
+    rescreen.add_argument("--top-k", type=int, default=None,
+                          help="candidates kept per case (default: the store's, from its last re-screen; "
+                               f"{DEFAULT_TOP_K} on a first run); another value re-screens everything")
     rescreen.add_argument("--full", action="store_true",
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
@@ -166,6 +167,9 @@ def _first_line(exc: BaseException) -> str:
     return (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+_FIRST_RUN = "a first reunite rescreen with --cases creates it"
+
+
 def open_store(url: str, *, create: bool) -> Store:
     """Open the store at ``url``, upgraded to the newest schema; a bad URL is a :class:`StoreError`.
 
@@ -195,15 +199,15 @@ def open_store(url: str, *, create: bool) -> Store:
     shown = safe_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "")
-        if not create and not path.is_file():
-            raise StoreError(f"--db {shown!r}: no such database file {path} (reunite rescreen creates it)")
         if not path.parent.is_dir():
             raise StoreError(f"--db {shown!r}: folder {path.parent} does not exist")
+        if not create and not path.is_file():
+            raise StoreError(f"--db {shown!r}: no such database file {path} ({_FIRST_RUN})")
     try:
         store = Store(url)
         try:
             if not create and store.schema_revision() is None:
-                raise StoreError(f"--db {shown!r}: not a reunite database (reunite rescreen creates one)")
+                raise StoreError(f"--db {shown!r}: not a reunite database ({_FIRST_RUN})")
             upgrade_schema(store.engine, HEAD)
         except BaseException:
             store.close()
@@ -237,7 +241,7 @@ def _rescreen(args: argparse.Namespace) -> int:
     from reunite.matching.model import FellegiSunter
     from reunite.rescreen import rescreen
 
-    if args.top_k < 1:
+    if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
@@ -253,7 +257,9 @@ def _rescreen(args: argparse.Namespace) -> int:
     planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    with open_store(args.db, create=True) as store:
+    # only a first run, which brings cases, makes a database: a night that brings none (candidates or
+    # removals only) with a mistyped --db would otherwise make a new one and report a run that screened nothing
+    with open_store(args.db, create=args.cases is not None) as store:
         report = rescreen(store, cases=args.cases, candidates=args.candidates, top_k=args.top_k,
                           full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
                           mapping=mapping_from_options(args.mapping), strict=args.strict,

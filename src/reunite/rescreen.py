@@ -69,6 +69,7 @@ from reunite.normalize import RecordTable
 from reunite.normalize.ids import mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import ScreenResult, fit_model, load_side, screen
+from reunite.run_config import DEFAULT_TOP_K
 from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
@@ -351,7 +352,7 @@ def rescreen(
     *,
     cases: TableSource | RawTable | None = None,
     candidates: TableSource | RawTable | None = None,
-    top_k: int = 20,
+    top_k: int | None = None,
     full: bool = False,
     refit: bool = True,
     model: FellegiSunter | None = None,
@@ -384,7 +385,9 @@ def rescreen(
         input are kept as they are, and so are the stored values of a column the input does not
         have (a column of empty cells blanks them).
     top_k:
-        Candidates kept per case. A different value than the stored fitted model's forces a full run.
+        Candidates kept per case; default: the store's (the last re-screen's), or
+        :data:`reunite.run_config.DEFAULT_TOP_K` on a first run. A different value than the stored
+        fitted model's forces a full run.
     full:
         Re-screen every open case against every candidate.
     refit:
@@ -430,7 +433,9 @@ def rescreen(
         Another re-screen holds the run lock (also when there is nothing to do: its run may still
         change the stored top-k).
     InputError, StoreError
-        Bad input, or a database that refuses; the database is left as it was.
+        Bad input, or a database that refuses; the database is left as it was. ``store`` is the
+        URL of a database that does not exist (or that reunite never wrote) and the run brings
+        no cases: only a first run, which brings cases, makes one.
 
     Notes
     -----
@@ -455,10 +460,10 @@ def rescreen(
     >>> rescreen(store, cases=cases, candidates=people, top_k=2).kind
     'nothing'
     """
-    if top_k < 1:
+    if top_k is not None and top_k < 1:
         raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
     if isinstance(store, str):
-        with Store.open(store) as opened:
+        with Store.open(store, create=cases is not None) as opened:  # a first run brings cases
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
                             mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet,
@@ -467,6 +472,7 @@ def rescreen(
     sides: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", remove_cases), ("candidates", remove_candidates))
     lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding)
              for side, source in sides if source is not None}
+    top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
                          strict, log, lang, encoding, sheet, _Removals(lists, force_removals))

@@ -84,6 +84,7 @@ from reunite.store.results import (
 __all__ = ["RunKind", "Store", "UpsertResult"]
 
 RunKind = Literal["full", "incremental"]
+_FIRST_RUN = "a first reunite rescreen with --cases creates it"
 
 
 def _package_version() -> str:
@@ -145,11 +146,11 @@ class Store:
         if not create:
             database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
             if database not in (None, "", ":memory:") and not Path(str(database)).is_file():
-                raise StoreError(f"{safe_url(url)}: no such database file {database} (reunite rescreen creates it)")
+                raise StoreError(f"{safe_url(url)}: no such database file {database} ({_FIRST_RUN})")
         store = cls(url, echo=echo)
         try:
             if not create and store.schema_revision() is None:
-                raise StoreError(f"{safe_url(url)}: not a reunite database (reunite rescreen creates one)")
+                raise StoreError(f"{safe_url(url)}: not a reunite database ({_FIRST_RUN})")
             upgrade_schema(store.engine, HEAD)
         except BaseException:
             store.close()
