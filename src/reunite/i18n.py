@@ -161,8 +161,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_removed": "; removed {cases} cases and {candidates} candidates",
         "rescreen_nothing": "nothing to do: {changes}; the stored top-{top_k} is current ({reason})",
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
-        "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new and "
-                             "changed ones: {pairs:,} pairs compared",
+        "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
+                             "changed and removed ones: {pairs:,} pairs compared",
         "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
         "msg_quarantined_not_removed": "quarantined rows: {path} (not removed)",
@@ -196,6 +196,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
         "ingest_encoding": " (encoding {encoding})",
         "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
+        "ingest_flagged_removal": "  flagged {n} accepted row(s): already removed, or removed with a DNA outcome to "
+                                  "note (see the quarantine file)",
         "ingest_blank": "  skipped {n} blank row(s)",
         "ingest_ignored": "  ignored columns: {columns}",
         "list_separator": ", ",
@@ -323,7 +325,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_removed": "；移除案件 {cases} 个、候选人 {candidates} 人",
         "rescreen_nothing": "无需运行：{changes}；已存的前 {top_k} 名是最新的（{reason}）",
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
-        "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增和变更的候选人比对："
+        "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
                              "共比对 {pairs:,} 对",
         "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
@@ -356,6 +358,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
         "ingest_encoding": "（编码 {encoding}）",
         "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
+        "ingest_flagged_removal": "  标记了 {n} 个已接受的行：此前已移除，或移除时有需注意的 DNA 结果（见隔离文件）",
         "ingest_blank": "  跳过 {n} 个空行",
         "ingest_ignored": "  未使用的列：{columns}",
         "list_separator": "、",

@@ -49,3 +49,10 @@ def test_every_decision_is_in_the_report_and_the_list_stays_as_read() -> None:
     assert [(r.record_id, r.forced) for r in removed] == [("P1", False), ("P4", True), ("P5", False),
                                                           ("P6", False), ("P7", False)]
     assert report.read == report.accepted + report.quarantined
+
+
+def test_the_summary_of_a_removal_list_says_what_a_flag_means() -> None:
+    found = read_removals(["P1"], "candidates")
+    _, report = decide_removals(found, stored={"P1": 3}, given=set(), confirmed={}, pending={}, force=False)
+    summary = report.summary()
+    assert "already removed" in summary and "kept for screening" not in summary

@@ -98,7 +98,7 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
         if not path.is_file():
             raise MissingFileError(f"{path}: no such file (the {side} to remove)")
         text, used = decode_text(path.read_bytes(), source=path.name, encoding=encoding)
-        report = IngestReport(source=path.name, encoding=used, delimiter=",")
+        report = IngestReport(source=path.name, encoding=used, delimiter=",", removal=True)
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
             lines = [(reader.line_num, row) for row in reader]
@@ -124,7 +124,7 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
     else:
         if not all(isinstance(value, str) for value in source):
             raise InputError(f"the {side} to remove: expected a CSV path or a list of {wanted} strings")
-        report = IngestReport(source=f"{side} to remove", columns={wanted: wanted})
+        report = IngestReport(source=f"{side} to remove", columns={wanted: wanted}, removal=True)
         rows = [(index + 2, value.strip(), "") for index, value in enumerate(source)]
     seen: dict[str, int] = {}
     kept: list[tuple[int, str, str]] = []
@@ -178,7 +178,8 @@ def decide_removals(
     source = found.report
     report = IngestReport(source=source.source, read=source.read, encoding=source.encoding,
                           columns=dict(source.columns), delimiter=source.delimiter,
-                          ignored_columns=list(source.ignored_columns), blank_rows=source.blank_rows)
+                          ignored_columns=list(source.ignored_columns), blank_rows=source.blank_rows,
+                          removal=True)
     for problem in source.problems:
         report.add(problem.row, problem.column, problem.value, problem.reason, fatal=problem.fatal)
     removed: list[Removal] = []
