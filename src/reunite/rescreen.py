@@ -203,12 +203,28 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     id_col = columns[0]
     new_ids = [r[id_col] for r in rows if r[id_col] not in stored]
     changed_ids = [r[id_col] for r in rows if r[id_col] in stored]
+    _flag_removed_sent_again(new_ids, subset, store)
     facts: dict[str, Any] = {"source": raw.report.source, "read": raw.report.read,
                              "accepted": raw.report.accepted, "quarantined": raw.report.quarantined,
                              "new": len(new_ids), "changed": len(changed_ids)}
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _flag_removed_sent_again(new_ids: Sequence[str], raw: RawTable, store: Store) -> None:
+    """Flag, in the input's report, each new row whose id an earlier run removed: it is stored again
+    as a new row, and a whole extract that still lists a dead person would bring them back unseen."""
+    if not new_ids or not store.count_removed(raw.side):  # (most stores remove nobody: no look-up)
+        return
+    back = {key: run for key, run in store.removal_state(raw.side, new_ids).items() if run is not None}
+    if not back:
+        return
+    id_col = _COLUMNS[raw.side][0]
+    for key, row in zip(raw.columns[id_col], raw.rows.tolist(), strict=True):
+        if key in back:
+            raw.report.add(int(row), id_col, key, f"removed by run {back[key]}, sent again: stored as a new row "
+                           "(send it only if the removal was a mistake)", fatal=False)
 
 
 def _with_stored_columns(raw: RawTable, side: Side, store: Store) -> RawTable:

@@ -111,6 +111,8 @@ def test_a_removed_person_sent_again_comes_back_as_new(screened: Store) -> None:
     assert _ranking(screened) != before
     report = rescreen(screened, candidates=CANDIDATES, top_k=TOP_K)
     assert (report.kind, report.new_candidates, report.changed_candidates) == ("incremental", 3, 0)
+    flags = [p for p in report.ingest[0].problems if "sent again" in p.reason]  # said, not silent
+    assert sorted(p.value for p in flags) == gone and not any(p.fatal for p in flags)
     assert _ranking(screened) == before  # the same data as the first night: the same ranking
     assert verify(screened).equal
     # and a removed case sent again is screened again

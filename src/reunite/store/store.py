@@ -305,6 +305,13 @@ class Store:
             return list(session.scalars(select(Case.case_id).where(Case.closed.is_(False), current(Case))
                                         .order_by(Case.case_id)))
 
+    def count_removed(self, side: Side) -> int:
+        """How many rows of ``side`` a run has removed."""
+        model = MODELS[check_side(side)]
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(table_of(model))
+                                      .where(table_of(model).c.removed_run.is_not(None))) or 0)
+
     def removal_state(self, side: Side, ids: Collection[str]) -> dict[str, int | None]:
         """Each of ``ids`` that is stored, with the run that removed it (``None``: it is current).
 
