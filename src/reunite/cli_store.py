@@ -246,6 +246,9 @@ def _rescreen(args: argparse.Namespace) -> int:
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     removals = [args.remove_cases, args.remove_candidates]
+    if args.force_removals and removals == [None, None]:
+        raise InputError("--force-removals: expected --remove-candidates FILE or --remove-cases FILE with it "
+                         "(it lets them remove a case or person with a confirmed DNA outcome)")
     given = (args.cases, args.candidates, args.model, *removals)
     for path, option in zip(given, ("--cases", "--candidates", "--model", "--remove-cases", "--remove-candidates"),
                             strict=True):

@@ -219,3 +219,9 @@ def test_removals_on_a_first_run_equal_a_store_that_never_had_them(db_url: str, 
         rescreen(store, remove_candidates=sorted(gone), remove_cases=sorted(withdrawn), top_k=TOP_K)
         merged = _ranking(store)
     assert merged == _full_ranking_without(db_url, tmp_path, gone, withdrawn)
+
+
+def test_force_removals_alone_is_a_mistake(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rescreen", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--force-removals"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--force-removals: expected --remove-candidates FILE or --remove-cases FILE" in err[0]
