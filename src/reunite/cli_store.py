@@ -56,11 +56,11 @@ def add_store_commands(commands: Any) -> None:
                                "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
     rescreen.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
     rescreen.add_argument("--remove-candidates", type=Path, metavar="FILE",
-                          help="CSV with a person_id column (and optionally reason): persons to take out of the "
-                               "data (dead, a register record deleted or merged); kept stored, audited")
+                          help="CSV or XLSX with a person_id column (and optionally reason): persons to take out "
+                               "of the data (dead, a register record deleted or merged); kept stored, audited")
     rescreen.add_argument("--remove-cases", type=Path, metavar="FILE",
-                          help="CSV with a case_id column (and optionally reason): cases withdrawn (found by other "
-                               "means, a duplicate report); they leave plan and export")
+                          help="CSV or XLSX with a case_id column (and optionally reason): cases withdrawn (found "
+                               "by other means, a duplicate report); they leave plan and export")
     rescreen.add_argument("--force-removals", action="store_true",
                           help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
     _add_lang(rescreen)

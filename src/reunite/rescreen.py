@@ -486,7 +486,7 @@ def rescreen(
                             remove_cases=remove_cases, remove_candidates=remove_candidates,
                             force_removals=force_removals)
     sides: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", remove_cases), ("candidates", remove_candidates))
-    lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding)
+    lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
              for side, source in sides if source is not None}
     top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
     with _old_objects_frozen():

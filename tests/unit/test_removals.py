@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reunite.errors import MissingColumnsError, MissingFileError
+from reunite.errors import InputError, MissingColumnsError, MissingFileError
 from reunite.store.removals import decide_removals, read_removals
 
 
@@ -56,3 +56,20 @@ def test_the_summary_of_a_removal_list_says_what_a_flag_means() -> None:
     _, report = decide_removals(found, stored={"P1": 3}, given=set(), confirmed={}, pending={}, force=False)
     summary = report.summary()
     assert "already removed" in summary and "kept for screening" not in summary
+
+
+def test_an_excel_workbook_with_ids_stored_as_numbers(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["person_id", "reason"])
+    sheet.append([1024, "died"])
+    sheet.append(["P7", None])
+    book.save(tmp_path / "dead.xlsx")
+    found = read_removals(tmp_path / "dead.xlsx", "candidates")
+    assert found.rows == ((2, "1024", "died"), (3, "P7", ""))
+    (tmp_path / "dead.csv").write_bytes((tmp_path / "dead.xlsx").read_bytes())  # a workbook named .csv
+    with pytest.raises(InputError, match="zip file"):
+        read_removals(tmp_path / "dead.csv", "candidates")

@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from reunite._typing import Side
 from reunite.errors import InputError, MissingColumnsError, MissingFileError
 from reunite.ingest import IngestReport, decode_text, id_column
 from reunite.ingest.columns import canonical_column, header_key
+from reunite.ingest.read import cell_text
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
 from reunite.store.records import COLUMNS, MODELS, table_of
 
@@ -74,14 +76,14 @@ class RemovalList:
 
 
 def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, str] | None = None,
-                  encoding: str | None = None) -> RemovalList:
+                  encoding: str | None = None, sheet: str | int | None = None) -> RemovalList:
     """Read a removal list of ``side`` ("cases": ``case_id``; "candidates": ``person_id``).
 
-    A CSV (UTF-8, with or without BOM, or GB18030; ``encoding`` overrides): the id column under any
-    header the inputs recognise for it (``person_id``, ``人员编号``, ``编号`` ...) or mapped to it
-    (``mapping``), and an optional ``reason`` (``原因``, ``备注``); other headers are listed as
-    ignored in the report. Or the ids themselves, as a sequence of strings (row ``n`` is the
-    ``n - 1``-th id, as for a DataFrame).
+    A CSV (UTF-8, with or without BOM, or GB18030; ``encoding`` overrides) or an ``.xlsx`` workbook
+    (its active sheet, or ``sheet``): the id column under any header the inputs recognise for it
+    (``person_id``, ``人员编号``, ``编号`` ...) or mapped to it (``mapping``), and an optional
+    ``reason`` (``原因``, ``备注``); other headers are listed as ignored in the report. Or the ids
+    themselves, as a sequence of strings (row ``n`` is the ``n - 1``-th id, as for a DataFrame).
 
     >>> found = read_removals(["P1", "P2", "P1", ""], "candidates")
     >>> found.rows, found.report.read, found.report.quarantined
@@ -90,22 +92,17 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
     Raises
     ------
     MissingFileError, MissingColumnsError, InputError
-        No such file; no id column; not CSV.
+        No such file; no id column; neither CSV nor a workbook.
     """
     wanted = id_column(side)
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
             raise MissingFileError(f"{path}: no such file (the {side} to remove)")
-        text, used = decode_text(path.read_bytes(), source=path.name, encoding=encoding)
-        report = IngestReport(source=path.name, encoding=used, delimiter=",", removal=True)
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        try:
-            lines = [(reader.line_num, row) for row in reader]
-        except csv.Error as exc:
-            raise InputError(f"{path.name} line {reader.line_num}: expected CSV, got {exc}") from None
-        blank = [number for number, row in lines[1:] if not any(cell.strip() for cell in row)]
-        report.blank_rows = len(blank)
+        report = IngestReport(source=path.name, removal=True)
+        lines = _xlsx_lines(path, sheet) if path.suffix.lower() in (".xlsx", ".xlsm") else _csv_lines(
+            path, encoding, report)
+        report.blank_rows = sum(1 for _, row in lines[1:] if not any(cell.strip() for cell in row))
         lines = [(number, row) for number, row in lines if any(cell.strip() for cell in row)]
         header = [h.strip() for h in lines[0][1]] if lines else []
         at, why = _positions(header, side, mapping or {}, path.name)
@@ -138,6 +135,53 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
             seen[key] = number
             kept.append((number, key, reason))
     return RemovalList(side, tuple(kept), report)
+
+
+def _csv_lines(path: Path, encoding: str | None, report: IngestReport) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV removal list with their line numbers."""
+    data = path.read_bytes()
+    if data[:2] == b"PK":
+        raise InputError(f"{path.name} is a zip file (an Excel .xlsx workbook?), not CSV text; "
+                         "rename it to .xlsx or save it as CSV")
+    text, used = decode_text(data, source=path.name, encoding=encoding)
+    report.encoding, report.delimiter = used, ","
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as exc:
+        raise InputError(f"{path.name} line {reader.line_num}: expected CSV, got {exc}") from None
+
+
+def _xlsx_lines(path: Path, sheet: str | int | None) -> list[tuple[int, list[str]]]:
+    """The rows of a workbook's sheet as text (an id stored as a number comes back as its digits),
+    padded to the header's width as the inputs are read."""
+    import openpyxl
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
+            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises zip, XML and key errors for a damaged file
+        raise InputError(f"{path.name} cannot be opened as an Excel workbook ({type(error).__name__}: {error})"
+                         ) from None
+    try:
+        names = list(book.sheetnames)
+        if sheet is None:
+            worksheet = book.active if book.active is not None else book.worksheets[0]
+        elif isinstance(sheet, int) and 0 <= sheet < len(names):
+            worksheet = book.worksheets[sheet]
+        elif isinstance(sheet, str) and sheet in names:
+            worksheet = book[sheet]
+        else:
+            raise InputError(f"{path.name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
+        rows = [[cell_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    width = len(rows[0]) if rows else 0
+    while width and rows and not rows[0][width - 1]:
+        width -= 1  # trailing empty header cells of a sheet's used range
+    return [(number, (row + [""] * width)[:width] if not any(row[width:]) else row)
+            for number, row in enumerate(rows, start=1)]
 
 
 def _positions(header: Sequence[str], side: Side, mapping: Mapping[str, str], name: str) -> tuple[int, int | None]:
