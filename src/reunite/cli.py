@@ -185,7 +185,7 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
     from reunite.export import clear_stale_quarantine, write_quarantine
 
     for report, path in planned:
-        if not report.problems and clear_stale_quarantine(path):
+        if not report.problems and clear_stale_quarantine(path, report.source):
             print(text(lang, "msg_quarantine_stale", source=report.source, path=path))
     return [write_quarantine(report, path, reveal_ids=reveal_ids) for report, path in planned if report.problems]
 

@@ -272,7 +272,7 @@ def _rescreen(args: argparse.Namespace) -> int:
                           force_removals=args.force_removals)
     inputs = sum(p is not None for p in (args.cases, args.candidates))
     for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
-        if not ingest.problems and clear_stale_quarantine(path):  # it would read as this run's
+        if not ingest.problems and clear_stale_quarantine(path, ingest.source):  # it would read as this run's
             print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
         if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
             not_done = "msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
@@ -353,7 +353,7 @@ def _dna_import(args: argparse.Namespace) -> int:
     print(report.summary(args.lang))
     if report.problems:
         print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
-    elif clear_stale_quarantine(quarantine):  # it would read as this import's
+    elif clear_stale_quarantine(quarantine, report.source):  # it would read as this import's
         print(text(args.lang, "msg_quarantine_stale", source=report.source, path=quarantine))
     return 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from reunite.cli import main
@@ -48,3 +49,18 @@ def test_screen_removes_a_stale_quarantine_file_and_leaves_other_files(tmp_path:
     assert main(["screen", "--cases", str(cases), "--candidates", str(people), "--no-fit", "--out", str(out)]) == 0
     assert not stale.exists() and mine.read_text(encoding="utf-8") == "my own notes\n"
     assert "removed" in capsys.readouterr().out
+
+
+def test_another_inputs_quarantine_file_with_the_same_name_is_left_alone(db_url: str, tmp_path: Path) -> None:
+    cases, people = _write(tmp_path / "cases.csv", BAD_CASES), _write(tmp_path / "people.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
+    other = tmp_path / "cases.quarantine.csv"  # cases.csv's problems
+    kept = other.read_text(encoding="utf-8-sig")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["case_id", "name", "sex", "birth_date", "missing_region"])
+    sheet.append(["C9", "赵敏", "F", "1992", "310115"])
+    book.save(tmp_path / "cases.xlsx")  # another input whose quarantine file would have the same name
+    assert main(["rescreen", "--db", db_url, "--cases", str(tmp_path / "cases.xlsx")]) == 0
+    assert other.read_text(encoding="utf-8-sig") == kept

@@ -133,24 +133,28 @@ def write_csv(
 QUARANTINE_HEADER: tuple[str, ...] = ("source", "row", "column", "value", "reason", "quarantined")
 
 
-def clear_stale_quarantine(path: str | Path) -> bool:
-    """Remove ``path`` when it is a quarantine file an earlier run wrote (its first line is the
-    quarantine header), for a run that quarantined and flagged nothing there: a file left beside
-    this run's outputs would read as this run's problems. Returns whether it removed one; any other
-    file is left alone.
+def clear_stale_quarantine(path: str | Path, source: str) -> bool:
+    """Remove ``path`` when it is a quarantine file an earlier run wrote for the input ``source``
+    (its header is the quarantine header and every row names ``source``), for a run that
+    quarantined and flagged nothing in that input: a file left beside this run's outputs would read
+    as this run's problems. Returns whether it removed one; any other file (another input's with the
+    same name stem, a file of one's own) is left alone.
 
     >>> import tempfile, os
-    >>> old = write_quarantine(IngestReport("cases.csv"), os.path.join(tempfile.mkdtemp(), "q.csv"))
-    >>> clear_stale_quarantine(old), os.path.exists(old), clear_stale_quarantine(old)
-    (True, False, False)
+    >>> report = IngestReport("cases.csv")
+    >>> report.read = 1
+    >>> report.add(2, "case_id", "", "missing case_id")
+    >>> old = write_quarantine(report, os.path.join(tempfile.mkdtemp(), "q.csv"))
+    >>> clear_stale_quarantine(old, "cases.xlsx"), clear_stale_quarantine(old, "cases.csv"), os.path.exists(old)
+    (False, True, False)
     """
     target = Path(path)
     try:
         with target.open("r", encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except (OSError, UnicodeDecodeError):
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
         return False
-    if tuple(first.strip().split(",")) != QUARANTINE_HEADER:
+    if not rows or tuple(rows[0]) != QUARANTINE_HEADER or any(row[:1] != [source] for row in rows[1:]):
         return False
     target.unlink()
     return True
