@@ -225,3 +225,14 @@ def test_force_removals_alone_is_a_mistake(tmp_path: Path, capsys: pytest.Captur
     assert main(["rescreen", "--db", f"sqlite:///{tmp_path / 'r.db'}", "--force-removals"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--force-removals: expected --remove-candidates FILE or --remove-cases FILE" in err[0]
+
+
+def test_a_case_whose_reserve_cannot_prove_its_top_k_is_screened_again(screened: Store) -> None:
+    case_id = screened.current_topk()[0].case_id
+    held = [r.person_id for r in screened.current_topk([case_id])]  # its top-k and its whole reserve
+    assert len(held) == 2 * TOP_K
+    report = rescreen(screened, remove_candidates=held[TOP_K - 1:], top_k=TOP_K)  # all but TOP_K - 1 rows go
+    assert report.cases_screened_all >= 1
+    assert not {r.person_id for r in screened.current_topk()} & set(held[TOP_K - 1:])
+    assert len(screened.current_topk([case_id])) >= TOP_K
+    assert verify(screened).equal
