@@ -195,7 +195,9 @@ class Store:
         Returns
         -------
         UpsertResult
-            ``new_ids`` and ``changed_ids`` in input order, and the count left unchanged.
+            ``new_ids`` and ``changed_ids`` in input order, and the count left unchanged. A row a
+            run removed (:meth:`commit_run`, ``removals``) that comes again is stored again and
+            counts as new.
 
         Raises
         ------
