@@ -178,9 +178,15 @@ def _quarantine_paths(reports: Sequence[IngestReport], directory: Path,
     return planned
 
 
-def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_ids: bool) -> list[Path]:
-    from reunite.export import write_quarantine
+def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_ids: bool,
+                      lang: Language = "en") -> list[Path]:
+    """Write the quarantine file of each input with a problem; an input without one has no file,
+    so one an earlier run left at its path is removed, saying so (it would read as this run's)."""
+    from reunite.export import clear_stale_quarantine, write_quarantine
 
+    for report, path in planned:
+        if not report.problems and clear_stale_quarantine(path, report.source):
+            print(text(lang, "msg_quarantine_stale", source=report.source, path=path))
     return [write_quarantine(report, path, reveal_ids=reveal_ids) for report, path in planned if report.problems]
 
 
@@ -230,7 +236,7 @@ def _screen(args: argparse.Namespace) -> int:
     if args.model_out is not None:
         model_out = write_text(args.model_out, json.dumps(result.model.to_dict(), ensure_ascii=False))
         print(text(args.lang, "msg_model_out", path=model_out))
-    quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids)
+    quarantine = _write_quarantine(planned, reveal_ids=args.reveal_ids, lang=args.lang)
     print(result.summary(args.lang))
     for path in quarantine:
         print(text(args.lang, "msg_quarantine", path=path))
@@ -260,7 +266,7 @@ def _prepare(args: argparse.Namespace) -> int:
                                 strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
     print(report.summary(args.lang))
     planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
-    for path in _write_quarantine(planned, reveal_ids=False):
+    for path in _write_quarantine(planned, reveal_ids=False, lang=args.lang):
         print(text(args.lang, "msg_quarantine", path=path))
     print(text(args.lang, "msg_prepared", path=args.out, rows=rows)
           + text(args.lang, "msg_seconds", seconds=time.perf_counter() - started))
@@ -364,7 +370,7 @@ def _demo(args: argparse.Namespace) -> int:
     result = screen(cases_path, candidates_path, top_k=config.top_k, progress=sys.stderr.isatty())
     ranked = result.to_csv(args.out_dir / "ranked.csv")
     planned = _quarantine_paths([result.cases.report, result.candidates.report], args.out_dir, list(paths))
-    _write_quarantine(planned, reveal_ids=False)
+    _write_quarantine(planned, reveal_ids=False, lang=args.lang)
     print(result.cases.report.summary(args.lang))
     print(result.candidates.report.summary(args.lang))
     print(result.summary(args.lang))

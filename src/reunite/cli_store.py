@@ -38,8 +38,9 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--cases", type=Path, help="cases CSV or XLSX (new and changed rows are stored)")
     rescreen.add_argument("--candidates", type=Path,
                           help="candidates CSV or XLSX, or a table made by reunite prepare (.parquet)")
-    rescreen.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
-                          help=f"candidates kept per case (default {DEFAULT_TOP_K})")
+    rescreen.add_argument("--top-k", type=int, default=None,
+                          help="candidates kept per case (default: the store's, from its last re-screen; "
+                               f"{DEFAULT_TOP_K} on a first run); another value re-screens everything")
     rescreen.add_argument("--full", action="store_true",
                           help="fit the model anew on all stored data and re-screen every open case")
     rescreen.add_argument("--model", type=Path, help="base model JSON (default: the shipped model)")
@@ -54,6 +55,14 @@ def add_store_commands(commands: Any) -> None:
                           help="map an input header to a column, e.g. --mapping '出生年月=birth_date' "
                                "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
     rescreen.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
+    rescreen.add_argument("--remove-candidates", type=Path, metavar="FILE",
+                          help="CSV or XLSX with a person_id column (and optionally reason): persons to take out "
+                               "of the data (dead, a register record deleted or merged); kept stored, audited")
+    rescreen.add_argument("--remove-cases", type=Path, metavar="FILE",
+                          help="CSV or XLSX with a case_id column (and optionally reason): cases withdrawn (found "
+                               "by other means, a duplicate report); they leave plan and export")
+    rescreen.add_argument("--force-removals", action="store_true",
+                          help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
     _add_lang(rescreen)
 
     export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
@@ -158,6 +167,9 @@ def _first_line(exc: BaseException) -> str:
     return (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
+_FIRST_RUN = "a first reunite rescreen with --cases creates it"
+
+
 def open_store(url: str, *, create: bool) -> Store:
     """Open the store at ``url``, upgraded to the newest schema; a bad URL is a :class:`StoreError`.
 
@@ -187,15 +199,15 @@ def open_store(url: str, *, create: bool) -> Store:
     shown = safe_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database or "")
-        if not create and not path.is_file():
-            raise StoreError(f"--db {shown!r}: no such database file {path} (reunite rescreen creates it)")
         if not path.parent.is_dir():
             raise StoreError(f"--db {shown!r}: folder {path.parent} does not exist")
+        if not create and not path.is_file():
+            raise StoreError(f"--db {shown!r}: no such database file {path} ({_FIRST_RUN})")
     try:
         store = Store(url)
         try:
             if not create and store.schema_revision() is None:
-                raise StoreError(f"--db {shown!r}: not a reunite database (reunite rescreen creates one)")
+                raise StoreError(f"--db {shown!r}: not a reunite database ({_FIRST_RUN})")
             upgrade_schema(store.engine, HEAD)
         except BaseException:
             store.close()
@@ -224,29 +236,47 @@ def _same_path(a: Path, b: Path) -> bool:
 
 
 def _rescreen(args: argparse.Namespace) -> int:
-    from reunite.export import check_output_dir, write_quarantine
+    from reunite.export import check_output_dir, clear_stale_quarantine, write_quarantine
     from reunite.ingest import mapping_from_options
     from reunite.matching.model import FellegiSunter
     from reunite.rescreen import rescreen
 
-    if args.top_k < 1:
+    if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
-    sources = [p for p in (args.cases, args.candidates) if p is not None]
+    removals = [args.remove_cases, args.remove_candidates]
+    if args.force_removals and removals == [None, None]:
+        raise InputError("--force-removals: expected --remove-candidates FILE or --remove-cases FILE with it "
+                         "(it lets them remove a case or person with a confirmed DNA outcome)")
+    given = (args.cases, args.candidates, args.model, *removals)
+    for path, option in zip(given, ("--cases", "--candidates", "--model", "--remove-cases", "--remove-candidates"),
+                            strict=True):
+        if path is not None and not path.exists():  # before the store is opened: a first run would create it
+            raise MissingFileError(f"{option} {path}: no such file")
+    # in the order of RescreenReport.ingest: the inputs, then the removal lists
+    sources = [p for p in (args.cases, args.candidates, *removals) if p is not None]
     # checked before the run: a quarantine file that cannot be written after the commit loses its rows
     planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
     sheet = int(args.sheet) if args.sheet is not None and args.sheet.isdigit() else args.sheet
-    with open_store(args.db, create=True) as store:
+    # only a first run, which brings cases, makes a database: a night that brings none (candidates or
+    # removals only) with a mistyped --db would otherwise make a new one and report a run that screened nothing
+    with open_store(args.db, create=args.cases is not None) as store:
         report = rescreen(store, cases=args.cases, candidates=args.candidates, top_k=args.top_k,
                           full=args.full, model=model, seed=args.seed, progress=sys.stderr.isatty(),
                           mapping=mapping_from_options(args.mapping), strict=args.strict,
                           encoding=args.encoding, sheet=sheet,
-                          log=lambda line: print(line, flush=True), lang=args.lang)
-    for ingest, path in zip(report.ingest, planned, strict=True):
-        if ingest.problems:  # flags only: rows kept and stored, listed with their flags
-            key = "msg_quarantined_not_stored" if ingest.quarantined else "msg_quarantine"
+                          log=lambda line: print(line, flush=True), lang=args.lang,
+                          remove_cases=args.remove_cases, remove_candidates=args.remove_candidates,
+                          force_removals=args.force_removals)
+    inputs = sum(p is not None for p in (args.cases, args.candidates))
+    for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
+        if not ingest.problems and clear_stale_quarantine(path, ingest.source):  # it would read as this run's
+            print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
+        if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
+            not_done = "msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
+            key = not_done if ingest.quarantined else "msg_quarantine"
             print(text(args.lang, key, path=write_quarantine(ingest, path)))
     print(report.summary(args.lang))
     return 0
@@ -309,7 +339,7 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
-    from reunite.export import write_quarantine
+    from reunite.export import clear_stale_quarantine, write_quarantine
     from reunite.ingest import mapping_from_options
 
     path = _existing_file(args.file, "--file")
@@ -323,6 +353,8 @@ def _dna_import(args: argparse.Namespace) -> int:
     print(report.summary(args.lang))
     if report.problems:
         print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
+    elif clear_stale_quarantine(quarantine, report.source):  # it would read as this import's
+        print(text(args.lang, "msg_quarantine_stale", source=report.source, path=quarantine))
     return 0
 
 

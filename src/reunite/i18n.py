@@ -151,18 +151,21 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
         "msg_seconds": "  ({seconds:.1f} s)",
         "msg_quarantine": "quarantined and flagged rows: {path}",
+        "msg_quarantine_stale": "nothing quarantined or flagged in {source}: removed {path}, left by an earlier run",
         "msg_model_out": "fitted model: {path}",
         "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
         "rescreen_started": "run {run} started: {kind} re-screen ({reason})",
         "rescreen_kind_full": "full", "rescreen_kind_incremental": "incremental", "rescreen_kind_nothing": "no",
         "rescreen_changes": "{new_cases} new and {changed_cases} changed cases, {new_candidates} new and "
                             "{changed_candidates} changed candidates",
+        "rescreen_removed": "; removed {cases} cases and {candidates} candidates",
         "rescreen_nothing": "nothing to do: {changes}; the stored top-{top_k} is current ({reason})",
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
-        "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new and "
-                             "changed ones: {pairs:,} pairs compared",
+        "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
+                             "changed and removed ones: {pairs:,} pairs compared",
         "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
+        "msg_quarantined_not_removed": "quarantined rows: {path} (not removed)",
         "msg_quarantined_rows": "quarantined rows: {path}",
         "msg_exported": "{rows} rows of the stored top-k: {path}",
         "msg_verified": "verified: the stored ranking of {cases:,} open cases ({rows:,} rows) equals a full screen "
@@ -193,6 +196,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
         "ingest_encoding": " (encoding {encoding})",
         "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
+        "ingest_flagged_removal": "  flagged {n} accepted row(s): already removed, or removed with a DNA outcome to "
+                                  "note (see the quarantine file)",
         "ingest_blank": "  skipped {n} blank row(s)",
         "ingest_ignored": "  ignored columns: {columns}",
         "list_separator": ", ",
@@ -310,18 +315,21 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
+        "msg_quarantine_stale": "{source} 没有隔离或标记的行：已删除之前运行留下的 {path}",
         "msg_model_out": "拟合后的模型：{path}",
         "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
         "rescreen_started": "第 {run} 次运行开始：{kind}重新筛查（{reason}）",
         "rescreen_kind_full": "全量", "rescreen_kind_incremental": "增量", "rescreen_kind_nothing": "无",
         "rescreen_changes": "新增案件 {new_cases} 个、变更 {changed_cases} 个，新增候选人 {new_candidates} 人、"
                             "变更 {changed_candidates} 人",
+        "rescreen_removed": "；移除案件 {cases} 个、候选人 {candidates} 人",
         "rescreen_nothing": "无需运行：{changes}；已存的前 {top_k} 名是最新的（{reason}）",
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
-        "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增和变更的候选人比对："
+        "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
                              "共比对 {pairs:,} 对",
         "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
+        "msg_quarantined_not_removed": "隔离的行：{path}（未移除）",
         "msg_quarantined_rows": "隔离的行：{path}",
         "msg_exported": "已存前 k 名共 {rows} 行：{path}",
         "msg_verified": "核对无误：{cases:,} 个未结案件的已存排序（{rows:,} 行）与用已存拟合模型 {model} "
@@ -350,6 +358,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
         "ingest_encoding": "（编码 {encoding}）",
         "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
+        "ingest_flagged_removal": "  标记了 {n} 个已接受的行：此前已移除，或移除时有需注意的 DNA 结果（见隔离文件）",
         "ingest_blank": "  跳过 {n} 个空行",
         "ingest_ignored": "  未使用的列：{columns}",
         "list_separator": "、",

@@ -50,7 +50,7 @@ import pandas as pd
 
 from reunite import merge, stored_records
 from reunite._typing import Side
-from reunite.errors import ConcurrentRunError, ConfigError, StoreError
+from reunite.errors import ConcurrentRunError, ConfigError, InputError, StoreError
 from reunite.i18n import Language, text
 from reunite.ingest import (
     IngestReport,
@@ -69,9 +69,11 @@ from reunite.normalize import RecordTable
 from reunite.normalize.ids import mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import ScreenResult, fit_model, load_side, screen
+from reunite.run_config import DEFAULT_TOP_K
 from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
+from reunite.store.removals import Removal, RemovalList, RemovalSource, decide_removals, read_removals
 
 __all__ = ["RescreenKind", "RescreenReport", "Verification", "config_hash", "rescreen", "verify"]
 
@@ -104,11 +106,15 @@ class RescreenReport:
     cases_with_new_candidates: int
     ingest: tuple[IngestReport, ...]
     seconds: float
+    removed_cases: int = 0
+    removed_candidates: int = 0
 
     def summary(self, lang: Language = "en") -> str:
         """A few lines a person reads (in ``lang``; the reason stays as the run recorded it)."""
         changes = text(lang, "rescreen_changes", new_cases=self.new_cases, changed_cases=self.changed_cases,
                        new_candidates=self.new_candidates, changed_candidates=self.changed_candidates)
+        if self.removed_cases or self.removed_candidates:
+            changes += text(lang, "rescreen_removed", cases=self.removed_cases, candidates=self.removed_candidates)
         if self.kind == "nothing":
             return text(lang, "rescreen_nothing", changes=changes, top_k=self.top_k, reason=self.reason)
         return "\n".join([
@@ -197,12 +203,28 @@ def _split(raw: RawTable | None, side: Side, store: Store, source: object, stric
     id_col = columns[0]
     new_ids = [r[id_col] for r in rows if r[id_col] not in stored]
     changed_ids = [r[id_col] for r in rows if r[id_col] in stored]
+    _flag_removed_sent_again(new_ids, subset, store)
     facts: dict[str, Any] = {"source": raw.report.source, "read": raw.report.read,
                              "accepted": raw.report.accepted, "quarantined": raw.report.quarantined,
                              "new": len(new_ids), "changed": len(changed_ids)}
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return _Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _flag_removed_sent_again(new_ids: Sequence[str], raw: RawTable, store: Store) -> None:
+    """Flag, in the input's report, each new row whose id an earlier run removed: it is stored again
+    as a new row, and a whole extract that still lists a dead person would bring them back unseen."""
+    if not new_ids or not store.count_removed(raw.side):  # (most stores remove nobody: no look-up)
+        return
+    back = {key: run for key, run in store.removal_state(raw.side, new_ids).items() if run is not None}
+    if not back:
+        return
+    id_col = _COLUMNS[raw.side][0]
+    for key, row in zip(raw.columns[id_col], raw.rows.tolist(), strict=True):
+        if key in back:
+            raw.report.add(int(row), id_col, key, f"removed by run {back[key]}, sent again: stored as a new row "
+                           "(send it only if the removal was a mistake)", fatal=False)
 
 
 def _with_stored_columns(raw: RawTable, side: Side, store: Store) -> RawTable:
@@ -346,7 +368,7 @@ def rescreen(
     *,
     cases: TableSource | RawTable | None = None,
     candidates: TableSource | RawTable | None = None,
-    top_k: int = 20,
+    top_k: int | None = None,
     full: bool = False,
     refit: bool = True,
     model: FellegiSunter | None = None,
@@ -359,8 +381,12 @@ def rescreen(
     lang: Language = "en",
     encoding: str | None = None,
     sheet: str | int | None = None,
+    remove_cases: RemovalSource | None = None,
+    remove_candidates: RemovalSource | None = None,
+    force_removals: bool = False,
 ) -> RescreenReport:
-    """Upsert new and changed cases and candidates, re-score what they affect, merge the top-k.
+    """Upsert new and changed cases and candidates, remove the ones listed, re-score what they
+    affect, merge the top-k.
 
     Parameters
     ----------
@@ -375,7 +401,9 @@ def rescreen(
         input are kept as they are, and so are the stored values of a column the input does not
         have (a column of empty cells blanks them).
     top_k:
-        Candidates kept per case. A different value than the stored fitted model's forces a full run.
+        Candidates kept per case; default: the store's (the last re-screen's), or
+        :data:`reunite.run_config.DEFAULT_TOP_K` on a first run. A different value than the stored
+        fitted model's forces a full run.
     full:
         Re-screen every open case against every candidate.
     refit:
@@ -397,6 +425,17 @@ def rescreen(
     encoding, sheet:
         The text encoding of the CSV inputs (default: detected) and the worksheet of the .xlsx
         inputs, as :func:`reunite.ingest.read_table` takes them (each applies to the inputs it fits).
+    remove_cases, remove_candidates:
+        Cases withdrawn and persons gone (dead, a register record deleted or merged into another):
+        a CSV with a ``case_id`` (``person_id``) column and an optional ``reason``, or a list of
+        ids (:func:`reunite.store.removals.read_removals`). Each removed row leaves every case's
+        top-k, reserve and totals as if it had never been screened (a removed case leaves the
+        plan and the export); the row stays stored, for the history and the DNA outcomes, and
+        comes back as a new row when an input carries it again. Every row of a list is accounted
+        for in ``RescreenReport.ingest`` (unknown, repeated, also in this run's input, or with a
+        confirmed DNA outcome: quarantined, not removed) and every removal is in the audit log.
+    force_removals:
+        Also remove a case or person with a ``confirmed`` DNA outcome (flagged in the report).
 
     Returns
     -------
@@ -410,7 +449,9 @@ def rescreen(
         Another re-screen holds the run lock (also when there is nothing to do: its run may still
         change the stored top-k).
     InputError, StoreError
-        Bad input, or a database that refuses; the database is left as it was.
+        Bad input, or a database that refuses; the database is left as it was. ``store`` is the
+        URL of a database that does not exist (or that reunite never wrote) and the run brings
+        no cases: only a first run, which brings cases, makes one.
 
     Notes
     -----
@@ -435,16 +476,22 @@ def rescreen(
     >>> rescreen(store, cases=cases, candidates=people, top_k=2).kind
     'nothing'
     """
-    if top_k < 1:
+    if top_k is not None and top_k < 1:
         raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
     if isinstance(store, str):
-        with Store.open(store) as opened:
+        with Store.open(store, create=cases is not None) as opened:  # a first run brings cases
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
-                            mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet)
+                            mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet,
+                            remove_cases=remove_cases, remove_candidates=remove_candidates,
+                            force_removals=force_removals)
+    sides: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", remove_cases), ("candidates", remove_candidates))
+    lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
+             for side, source in sides if source is not None}
+    top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log, lang, encoding, sheet)
+                         strict, log, lang, encoding, sheet, _Removals(lists, force_removals))
 
 
 @contextlib.contextmanager
@@ -466,7 +513,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
               log: Callable[[str], None] | None, lang: Language, encoding: str | None,
-              sheet: str | int | None) -> RescreenReport:
+              sheet: str | int | None, removals: _Removals) -> RescreenReport:
     started = time.perf_counter()
     check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
     raw = {"cases": _read(cases, "cases", mapping, strict, encoding, sheet),
@@ -477,10 +524,17 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
     store.clear_dead_lock()  # a killed run's lock and "running" row, also on a night with nothing to do
     last_run = store.last_run_id() or 0
     busy = store.lock_holder() is not None  # a run under way may commit after the first look
-    look = _look(store, raw, sources, settings)
+    look = _look(store, raw, sources, settings, removals)
     for table in raw.values():
         if table is not None and log is not None:
             log(table.report.summary(lang))
+    for report in look.removal_reports:
+        if log is not None:
+            log(report.summary(lang))
+    if strict and any(r.quarantined for r in look.removal_reports):
+        problems = [str(p) for r in look.removal_reports for p in r.problems if p.fatal]
+        raise InputError(f"{len(problems)} row(s) of the removal lists cannot be removed (--strict): "
+                         + "; ".join(problems[:20]))
     if look.nothing_to_do:
         holder = store.lock_holder()
         if holder is not None:  # its run may change the stored top-k: it is not current
@@ -491,7 +545,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
                              look.model_version, seed, look.facts(settings))
     try:
         if busy or run_id != last_run + 1:
-            look = _look(store, raw, sources, settings)  # another run came between: look again
+            look = _look(store, raw, sources, settings, removals)  # another run came between: look again
         if log is not None:
             log(text(lang, "rescreen_started", run=run_id, kind=text(lang, f"rescreen_kind_{look.kind}"),
                      reason=look.reason))
@@ -539,16 +593,61 @@ class _Look:
     model_version: str
     in_full: set[str]                      # incremental: open cases to screen against every candidate
     raw: dict[str, RawTable | None]
+    removals: tuple[Removal, ...] = ()     # cases and candidates this run removes
+    removal_reports: tuple[IngestReport, ...] = ()
 
     @property
     def nothing_to_do(self) -> bool:
         # a new or changed row is stored even when it screens nothing (a closed case's edited record)
-        return self.kind == "incremental" and not self.candidates.ids and not self.cases.ids and not self.in_full
+        return (self.kind == "incremental" and not self.candidates.ids and not self.cases.ids and not self.in_full
+                and not self.removals)
+
+    def removed(self, side: Side) -> set[str]:
+        return {r.record_id for r in self.removals if r.side == side}
 
     def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
                 "top_k": settings.top_k, "stored_per_case": settings.depth, "reason": self.reason,
-                "refit": self.kind == "full" and self.fitted is None}
+                "refit": self.kind == "full" and self.fitted is None,
+                "removed": {side: len(self.removed(side)) for side in ("cases", "candidates")},
+                "removal_lists": {r.source: {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined}
+                                  for r in self.removal_reports}}
+
+
+@dataclass(frozen=True, slots=True)
+class _Removals:
+    """The removal lists a run was given, as read, and whether a confirmed match may be removed."""
+
+    lists: Mapping[Side, RemovalList]
+    force: bool
+
+    def decide(self, store: Store, given: Mapping[Side, RawTable | None]
+               ) -> tuple[tuple[Removal, ...], tuple[IngestReport, ...]]:
+        """Each list's rows decided against the store and this run's inputs (:func:`decide_removals`)."""
+        if not self.lists:
+            return (), ()
+        confirmed, pending = store.confirmed_pairs(), store.pending_pairs()
+        removed: list[Removal] = []
+        reports: list[IngestReport] = []
+        sides: tuple[Side, ...] = ("cases", "candidates")
+        for side, found in ((s, self.lists[s]) for s in sides if s in self.lists):
+            index = 0 if side == "cases" else 1
+            raw = given.get(side)
+            decided, report = decide_removals(
+                found, stored=store.removal_state(side, [key for _, key, _ in found.rows]),
+                given=set(raw.ids) if raw is not None else set(),
+                confirmed=_by(confirmed, index), pending=_by(pending, index), force=self.force)
+            removed += decided
+            reports.append(report)
+        return tuple(removed), tuple(reports)
+
+
+def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
+    """The (case, person) ``pairs`` by their ``index``-th id: the other ids, sorted."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for pair in sorted(pairs):
+        found[pair[index]].append(pair[1 - index])
+    return dict(found)
 
 
 def _kind(stored: StoredModel | None, settings: _Settings) -> tuple[RescreenKind, str, bool]:
@@ -565,11 +664,14 @@ def _kind(stored: StoredModel | None, settings: _Settings) -> tuple[RescreenKind
 
 
 def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, object],
-          settings: _Settings) -> _Look:
+          settings: _Settings, removals: _Removals | None = None) -> _Look:
     cases = _split(raw["cases"], "cases", store, sources["cases"], settings.strict)
     candidates = _split(raw["candidates"], "candidates", store, sources["candidates"], settings.strict)
+    removed, removal_reports = (removals or _Removals({}, False)).decide(
+        store, {"cases": raw["cases"], "candidates": raw["candidates"]})
     stored = store.fitted_model()
-    open_ids = sorted(set(store.open_case_ids()) | set(cases.new_ids))
+    gone_cases = {r.record_id for r in removed if r.side == "cases"}
+    open_ids = sorted((set(store.open_case_ids()) | set(cases.new_ids)) - gone_cases)
     open_set = set(open_ids)
     topk = {c: rows for c, rows in store.topk_scores().items() if c in open_set}
     totals = {c: t for c, t in store.case_totals().items() if c in open_set}
@@ -584,7 +686,7 @@ def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, o
     in_full = (merge.cases_to_screen_in_full(open_ids, states, set(cases.ids), exclusions)
                if kind == "incremental" else set(open_ids))
     return _Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
-                 in_full, raw)
+                 in_full, raw, removed, removal_reports)
 
 
 @dataclass(frozen=True, slots=True)
@@ -615,7 +717,8 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
         merged, unknown = merge.merge_delta(
             look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
-            leaving=set(look.candidates.changed_ids), depth=depth, top_k=settings.top_k)
+            leaving=set(look.candidates.changed_ids) | look.removed("candidates"), depth=depth,
+            top_k=settings.top_k)
         after.update(merged)
         in_full |= unknown
         screened_delta = len(delta) - len(unknown)
@@ -644,7 +747,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
         replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave,
+        leave=changes.leave, removals=look.removals,
         log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
         normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
         bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
@@ -692,16 +795,19 @@ def _delta_pairs(store: Store, look: _Look, settings: _Settings, delta: Sequence
     new and changed candidates' new versions, scored with the stored fitted model
     (:func:`_delta_side`); and the normalized records of the cases that had to be normalized again."""
     assert look.fitted is not None
-    changed = look.candidates.changed_ids
-    if not delta or look.candidates.table is None:
+    # a removed person leaves as a changed one does, with no new version: its old terms go
+    leaving = sorted(set(look.candidates.changed_ids) | look.removed("candidates"))
+    if not delta or (look.candidates.table is None and not leaving):
         return None, None, {}
     delta_cases, normalized = _stored_cases(store, delta)
-    gone = None
-    if changed:
-        old_versions = load_side(_table(store.read_rows("candidates", changed), "candidates", "stored candidates"),
+    gone = fresh = None
+    if leaving:
+        old_versions = load_side(_table(store.read_rows("candidates", leaving), "candidates", "stored candidates"),
                                  "candidates")
         gone = _delta_side(delta_cases, old_versions, look, settings, False)
-    return gone, _delta_side(delta_cases, look.candidates.table, look, settings, progress), normalized
+    if look.candidates.table is not None:
+        fresh = _delta_side(delta_cases, look.candidates.table, look, settings, progress)
+    return gone, fresh, normalized
 
 
 FIRST_LOOK = 4
@@ -758,8 +864,9 @@ def _screen_in_full(store: Store, look: _Look, settings: _Settings, cases: set[s
     the cases' normalized records (:mod:`reunite.stored_records`)."""
     case_rows = _table(_overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
                        "cases", "stored cases")
-    all_candidates = _table(_overlay(store.read_rows("candidates"), look.candidates, None), "candidates",
-                            "stored candidates")
+    removed = look.removed("candidates")
+    all_candidates = _table([r for r in _overlay(store.read_rows("candidates"), look.candidates, None)
+                             if r["person_id"] not in removed], "candidates", "stored candidates")
     model, new_model = look.fitted, None
     case_table, cand_table = load_side(case_rows, "cases"), load_side(all_candidates, "candidates")
     if model is None:  # fitted as screen fits: u, name frequencies, and m learned from the stored data
@@ -830,10 +937,11 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     ------
     StoreError
         No re-screen has succeeded yet, or the stored fitted model was fitted from another base model,
-        top-k or blocking than the ones given.
+        top-k or blocking than the ones given; ``store`` is a URL of a database that does not exist
+        (it is not created).
     """
-    if isinstance(store, str):
-        with Store.open(store) as opened:
+    if isinstance(store, str):  # only reads: a mistyped path must not become a new, empty database
+        with Store.open(store, create=False) as opened:
             return verify(opened, model=model, blocking=blocking, progress=progress)
     stored, top_k = store.fitted_model(), store.last_top_k()
     if stored is None or top_k is None:
@@ -871,8 +979,8 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
 
 def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, done: _Done | None,
             started: float) -> RescreenReport:
-    reports = tuple(r.report for r in look.raw.values() if r is not None)
-    reason = look.reason if kind != "nothing" else "no new or changed rows, no new DNA exclusions"
+    reports = (*(r.report for r in look.raw.values() if r is not None), *look.removal_reports)
+    reason = look.reason if kind != "nothing" else "no new or changed rows, no removals, no new DNA exclusions"
     return RescreenReport(
         kind=kind, reason=reason, run_id=run_id, model_version=done.model_version if done else look.model_version,
         top_k=top_k,
@@ -882,4 +990,6 @@ def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, don
         cases_screened_delta=done.screened_delta if done else 0,
         pairs_compared=done.pairs if done else 0, cases_with_new_candidates=done.gained if done else 0,
         ingest=reports, seconds=time.perf_counter() - started,
+        removed_cases=len(look.removed("cases")) if kind != "nothing" else 0,
+        removed_candidates=len(look.removed("candidates")) if kind != "nothing" else 0,
     )

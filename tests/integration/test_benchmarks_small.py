@@ -199,3 +199,12 @@ def test_provincial_benchmark_runs(tmp_path: Path) -> None:
                     str(data / "candidates.parquet"), "--out", str(tmp_path / "cli.csv"), "--seed", "1"],
                    capture_output=True, check=True, timeout=300)
     assert (tmp_path / "cli.csv").read_bytes() == (data / "ranked.csv").read_bytes()
+
+
+def test_removal_night_benchmark_runs_and_ends_as_a_full_run(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_removals.py"), "--small", "--out-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "ranks 1..10 equal to the full run: True" in completed.stdout

@@ -85,7 +85,7 @@ def test_upgrade_from_first_revision_keeps_data_and_adds_the_new_structure(db_ur
 
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == head_revision() == "0008"
+        assert store.schema_revision() == head_revision() == "0009"
         assert [r["name"] for r in store.read_rows("cases")] == ["王芳", ""]
         assert store.read_rows("candidates", ["P1"])[0]["id_number"] == "36030219880503002X"
         assert [(r.case_id, r.person_id, r.reasons) for r in store.current_topk()] == [
@@ -189,7 +189,7 @@ def test_revision_0005_adds_case_totals_and_a_store_without_them_screens_each_ca
     finally:
         engine.dispose()
     with Store.open(db_url) as store:
-        assert store.schema_revision() == "0008" and store.case_totals() == {}
+        assert store.schema_revision() == "0009" and store.case_totals() == {}
         report = rescreen(store, candidates=people, top_k=2)
         assert (report.kind, report.cases_screened_all, report.cases_screened_delta) == ("incremental", 2, 0)
         assert sorted(store.case_totals()) == ["C1", "C2"]
@@ -238,7 +238,7 @@ def test_revision_0006_derives_probabilities_from_one_factor_per_case_and_upgrad
     finally:
         engine.dispose()
     with Store.open(db_url) as store:  # the 0005 store, upgraded
-        assert store.schema_revision() == "0008"
+        assert store.schema_revision() == "0009"
         assert [r[:3] for r in rows(store)] == [r[:3] for r in before]
         assert [r[3] for r in rows(store)] == pytest.approx([r[3] for r in before], abs=1e-15)
         assert rescreen(store, cases=cases, candidates=people, top_k=2).kind == "incremental"
@@ -273,6 +273,39 @@ def test_open_twice_is_a_no_op(db_url: str) -> None:
     Store.open(db_url).close()
     store = Store.open(db_url)
     try:
-        assert store.schema_revision() == "0008"
+        assert store.schema_revision() == "0009"
     finally:
         store.close()
+
+
+def test_revision_0009_keeps_every_row_current_and_goes_back(db_url: str) -> None:
+    """0009 adds ``removed_run`` to cases and candidates: a store made at 0008 keeps every row as part
+    of the data; going back to 0008 drops the columns (a removed row then counts again)."""
+    import pandas as pd
+
+    from reunite.rescreen import rescreen
+
+    engine = create_store_engine(db_url)
+    try:
+        upgrade_schema(engine, "0008")
+    finally:
+        engine.dispose()
+    with Store(db_url) as store, store.engine.begin() as connection:  # at 0008: the tables as they were
+        connection.execute(sa.text("INSERT INTO cases (case_id, sex, content_hash) VALUES ('C1', 'F', 'h')"))
+        connection.execute(sa.text("INSERT INTO candidates (person_id, sex, content_hash) "
+                                   "VALUES ('P1', 'F', 'h'), ('P2', 'F', 'h')"))
+    with Store.open(db_url) as store:
+        assert store.schema_revision() == "0009"
+        assert store.open_case_ids() == ["C1"] and store.count_rows("candidates") == 2
+        people = pd.DataFrame({"person_id": ["P1", "P2"], "sex": ["F", "F"], "birth_date": ["1988", "1988"]})
+        rescreen(store, candidates=people, top_k=1)
+        rescreen(store, remove_candidates=["P2"], top_k=1)
+        assert store.count_rows("candidates") == 1
+    engine = create_store_engine(db_url)
+    try:
+        _downgrade(engine, "0008")
+        with engine.connect() as connection:
+            assert "removed_run" not in {c["name"] for c in sa.inspect(connection).get_columns("candidates")}
+            assert "removed_run" not in {c["name"] for c in sa.inspect(connection).get_columns("cases")}
+    finally:
+        engine.dispose()

@@ -1,5 +1,6 @@
-"""Issue 10, the property: any sequence of nightly deltas -- new and changed candidates, new and
-changed cases, DNA exclusions, cases closed by a confirmed match -- ends with exactly the results and
+"""Issue 10, the property: any sequence of nightly deltas -- new, changed and removed candidates
+(removed ones may come back), new, changed and removed cases, DNA exclusions, cases closed by a
+confirmed match and reopened when the lab doubts it -- ends with exactly the results and
 probabilities of one full run with the same fitted model. On SQLite always, and on PostgreSQL when
 REUNITE_TEST_DATABASE_URL is set (each example in a schema of its own)."""
 
@@ -59,8 +60,10 @@ def fresh_store(backend: str) -> Iterator[Store]:
 
 
 # One night's delta: candidates that arrive, candidates edited (name, birth date or sex: a sex change
-# moves a person out of a case's window, as a removal would), cases that arrive or are edited, and
-# DNA outcomes on a case's current rank-r candidate.
+# moves a person out of a case's window), candidates removed (a shown row, or a case's current
+# rank-r candidate) and removed ones sent again, cases that arrive, are edited, removed or sent
+# again, and DNA outcomes on a case's current rank-r candidate (a confirmation may be doubted later:
+# the case reopens).
 night = st.fixed_dictionaries({
     "arrive": st.integers(0, 40),
     "edit": st.lists(st.tuples(st.integers(0, N_CANDIDATES - 1), st.sampled_from(["name", "birth", "sex"])),
@@ -69,6 +72,13 @@ night = st.fixed_dictionaries({
     "edit_case": st.lists(st.integers(0, N_CASES - 1), max_size=2),
     "exclude": st.lists(st.tuples(st.integers(0, N_CASES - 1), st.integers(1, 2 * TOP_K)), max_size=3),
     "close": st.lists(st.integers(0, N_CASES - 1), max_size=1),
+    "remove": st.lists(st.integers(0, N_CANDIDATES - 1), max_size=6),
+    "remove_ranked": st.lists(st.tuples(st.integers(0, N_CASES - 1), st.integers(1, 2 * TOP_K)), max_size=3),
+    "restore": st.lists(st.integers(0, N_CANDIDATES - 1), max_size=3),
+    "remove_case": st.lists(st.integers(0, N_CASES + 2), max_size=1),
+    "restore_case": st.booleans(),
+    "force": st.booleans(),
+    "reopen": st.lists(st.integers(0, N_CASES + 2), max_size=1),
 })
 
 
@@ -101,6 +111,8 @@ def _state(store: Store) -> tuple[list[tuple[str, int, str, float, str]], list[f
 def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[dict[str, object]]) -> None:
     cases, candidates = CASES.iloc[:N_CASES].copy(), CANDIDATES.copy()
     shown = FIRST
+    gone_people: set[str] = set()    # removed: not sent again until restored
+    gone_cases: list[str] = []
     with fresh_store(backend) as store:
         assert rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K).kind == "full"
         extra_cases = merged = 0
@@ -128,11 +140,52 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
                 # an outcome that contradicts a recorded one is refused (strict DNA): only fresh pairs
                 if key in current and len(case_ids) > 1 and (key[0], current[key]) not in excluded:
                     store.record_dna(key[0], current[key], "confirmed")
-            report = rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K)
+            for index in delta["reopen"]:  # type: ignore[attr-defined]
+                confirmed_pairs = sorted(store.confirmed_pairs())
+                if confirmed_pairs:  # the lab doubts a confirmation: the case reopens
+                    store.record_dna(*confirmed_pairs[index % len(confirmed_pairs)], "pending")
+            current = {(r.case_id, r.rank): r.person_id for r in store.current_topk()}
+            case_ids = sorted(store.open_case_ids())
+            people = candidates["person_id"].tolist()
+            stored_people = {r["person_id"] for r in store.read_rows("candidates")}
+            stored_cases = {r["case_id"] for r in store.read_rows("cases")}
+            for row in delta["restore"]:  # type: ignore[attr-defined]
+                gone_people.discard(people[row])
+            if delta["restore_case"] and gone_cases:
+                gone_cases.pop(0)
+            remove = {people[row] for row in delta["remove"] if row < shown}  # type: ignore[attr-defined]
+            remove |= {current[key] for index, rank in delta["remove_ranked"]  # type: ignore[attr-defined]
+                       if case_ids and (key := (case_ids[index % len(case_ids)], rank)) in current}
+            remove = (remove & stored_people) - gone_people  # (one sent tonight for the first time stays)
+            confirmed = {p for _, p in store.confirmed_pairs()}
+            if not delta["force"]:
+                remove -= confirmed
+            all_cases = cases["case_id"].tolist()
+            remove_cases = [all_cases[i % len(all_cases)] for i in delta["remove_case"]  # type: ignore[attr-defined]
+                            if all_cases[i % len(all_cases)] in stored_cases]
+            if not delta["force"]:
+                closed = {c for c, _ in store.confirmed_pairs()}
+                remove_cases = [c for c in remove_cases if c not in closed]
+            gone_people |= remove
+            gone_cases += remove_cases
+            sent = candidates.iloc[:shown]
+            report = rescreen(store, cases=cases[~cases["case_id"].isin(gone_cases)],
+                              candidates=sent[~sent["person_id"].isin(gone_people)], top_k=TOP_K,
+                              remove_candidates=sorted(remove) or None, remove_cases=remove_cases or None,
+                              force_removals=bool(delta["force"]))
             assert report.kind in ("incremental", "nothing")
+            assert all(r.quarantined == 0 for r in report.ingest)
+            if report.kind == "incremental":
+                assert (report.removed_candidates, report.removed_cases) == (len(remove), len(remove_cases))
             merged += report.cases_screened_delta
         event(f"cases merged: {'some' if merged else 'none'}")  # pytest --hypothesis-show-statistics
+        event(f"removed at the end: {'some' if gone_people or gone_cases else 'none'}")
+        held = {r["person_id"] for r in store.read_rows("candidates")}
+        sent = set(candidates["person_id"].iloc[:shown])
+        assert held == sent - gone_people
+        assert not set(store.open_case_ids()) & set(gone_cases)
         ranking, probabilities, any_match = _state(store)
+        assert not {p for _, _, p, _, _ in ranking} & gone_people
         assert rescreen(store, top_k=TOP_K, full=True, refit=False).kind == "full"
         full_ranking, full_probabilities, full_any = _state(store)
     assert ranking == full_ranking

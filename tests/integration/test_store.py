@@ -357,3 +357,15 @@ def test_save_results_by_hand_keeps_the_derived_probabilities_and_drops_the_case
         report = rescreen(store, cases=cases, candidates=people, top_k=2)
         assert (report.kind, report.cases_screened_all) == ("incremental", 1)
         assert sorted(store.case_totals()) == ["C1", "C2"]
+
+
+def test_a_removed_row_upserted_again_is_new_and_current(store: Store) -> None:
+    from reunite.store.removals import Removal
+
+    store.upsert("candidates", [{"person_id": "P1", "name": "王芳"}])
+    run = store.begin_run("incremental", "cfg", "m", 0, {})
+    store.commit_run(run, removals=[Removal("candidates", "P1", "died")])
+    assert store.read_rows("candidates") == [] and store.count_removed("candidates") == 1
+    done = store.upsert("candidates", [{"person_id": "P1", "name": "王芳"}])
+    assert done.new_ids == ["P1"] and [r["name"] for r in store.read_rows("candidates")] == ["王芳"]
+    assert store.removal_state("candidates", ["P1"]) == {"P1": None}

@@ -121,7 +121,7 @@ def test_a_0006_store_upgraded_normalizes_its_cases_once_and_keeps_them(db_url: 
     finally:
         engine.dispose()
     with Store.open(url) as store:
-        assert store.schema_revision() == "0008"
+        assert store.schema_revision() == "0009"
         ids = sorted(CASES["case_id"])
         assert store.normalized_cases(ids) == {}
         assert rescreen(store, cases=CASES, candidates=CANDIDATES, top_k=TOP_K).kind == "incremental"

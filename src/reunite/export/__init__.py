@@ -2,8 +2,23 @@
 
 from __future__ import annotations
 
-from reunite.export.csv import write_csv, write_plan_csv, write_quarantine, write_region_summary_csv
+from reunite.export.csv import (
+    clear_stale_quarantine,
+    write_csv,
+    write_plan_csv,
+    write_quarantine,
+    write_region_summary_csv,
+)
 from reunite.export.files import atomic_output, check_output, check_output_dir, write_text
 
-__all__ = ["atomic_output", "check_output", "check_output_dir", "write_csv", "write_plan_csv", "write_quarantine",
-           "write_region_summary_csv", "write_text"]
+__all__ = [
+    "atomic_output",
+    "check_output",
+    "check_output_dir",
+    "clear_stale_quarantine",
+    "write_csv",
+    "write_plan_csv",
+    "write_quarantine",
+    "write_region_summary_csv",
+    "write_text",
+]

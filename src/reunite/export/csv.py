@@ -17,7 +17,8 @@ from reunite.export.files import atomic_output
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
-__all__ = ["PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "write_csv", "write_plan_csv",
+__all__ = ["QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "clear_stale_quarantine",
+           "write_csv", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
@@ -129,6 +130,36 @@ def write_csv(
     return out
 
 
+QUARANTINE_HEADER: tuple[str, ...] = ("source", "row", "column", "value", "reason", "quarantined")
+
+
+def clear_stale_quarantine(path: str | Path, source: str) -> bool:
+    """Remove ``path`` when it is a quarantine file an earlier run wrote for the input ``source``
+    (its header is the quarantine header and every row names ``source``), for a run that
+    quarantined and flagged nothing in that input: a file left beside this run's outputs would read
+    as this run's problems. Returns whether it removed one; any other file (another input's with the
+    same name stem, a file of one's own) is left alone.
+
+    >>> import tempfile, os
+    >>> report = IngestReport("cases.csv")
+    >>> report.read = 1
+    >>> report.add(2, "case_id", "", "missing case_id")
+    >>> old = write_quarantine(report, os.path.join(tempfile.mkdtemp(), "q.csv"))
+    >>> clear_stale_quarantine(old, "cases.xlsx"), clear_stale_quarantine(old, "cases.csv"), os.path.exists(old)
+    (False, True, False)
+    """
+    target = Path(path)
+    try:
+        with target.open("r", encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    if not rows or tuple(rows[0]) != QUARANTINE_HEADER or any(row[:1] != [source] for row in rows[1:]):
+        return False
+    target.unlink()
+    return True
+
+
 def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool = False) -> Path:
     """Write every problem of an ingest report as CSV (source, row, column, value, reason, quarantined).
 
@@ -138,8 +169,7 @@ def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool
     """
     rows = ([p.source, p.row, p.column, p.value, p.reason, "yes" if p.fatal else "no (flag)"]
             for p in report.problems)
-    return write_csv(path, ("source", "row", "column", "value", "reason", "quarantined"), rows,
-                     reveal_ids=reveal_ids)
+    return write_csv(path, QUARANTINE_HEADER, rows, reveal_ids=reveal_ids)
 
 
 def _cases_cell(cases: Sequence[PlanCaseLike]) -> str:

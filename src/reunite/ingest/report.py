@@ -75,6 +75,9 @@ class IngestReport:
         Headers that map to no canonical column (their cells are not read).
     blank_rows:
         Rows with no text in any cell, skipped and not counted in ``read``.
+    removal:
+        The input is a removal list (:mod:`reunite.store.removals`): an accepted row is removed,
+        not screened, and a flagged one was already removed or is removed with a note.
     """
 
     source: str
@@ -86,6 +89,7 @@ class IngestReport:
     delimiter: str | None = None
     ignored_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
+    removal: bool = False
 
     def __repr__(self) -> str:
         # counts only: the problems carry raw cells (ID numbers), and a repr reaches logs
@@ -135,7 +139,7 @@ class IngestReport:
         ]
         assert self.read == self.accepted + self.quarantined
         if self.flagged:
-            lines.append(text(lang, "ingest_flagged", n=self.flagged))
+            lines.append(text(lang, "ingest_flagged_removal" if self.removal else "ingest_flagged", n=self.flagged))
         if self.blank_rows:
             lines.append(text(lang, "ingest_blank", n=self.blank_rows))
         if self.ignored_columns:

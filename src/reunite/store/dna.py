@@ -27,14 +27,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
 from reunite.ingest.report import IngestReport
 from reunite.store.db import utcnow
-from reunite.store.models import Candidate, Case, DnaOutcomeRecord, DnaProfile
+from reunite.store.models import Candidate, Case, CaseBound, CaseTotal, CurrentTopK, DnaOutcomeRecord, DnaProfile
 
 __all__ = [
     "DNA_CSV_COLUMNS",
@@ -179,8 +179,16 @@ def write_outcomes(
     doubted = {c for c, _, o, *_ in outcomes if o in ("excluded", "pending")} - set(confirmed)
     if doubted:
         still = {case for (case, _), (o, _, _) in latest_outcomes(session, doubted).items() if o == "confirmed"}
+        closed: set[str] = set()
         for part in chunks(sorted(doubted - still)):
+            closed.update(session.scalars(select(Case.case_id).where(Case.case_id.in_(part), Case.closed.is_(True))))
+        for part in chunks(sorted(closed)):
             session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=False))
+            # no night merged into a closed case: its stored top-k, bound and totals are those of the
+            # night it closed. Dropped, the reopened case is screened against every candidate by the
+            # next re-screen (and plan and export show none of its stale rows meanwhile)
+            for model in (CurrentTopK, CaseBound, CaseTotal):
+                session.execute(delete(model).where(model.case_id.in_(part)))
     typed = {p: f"DNA outcome {o} for case {c}" for c, p, o, *_ in outcomes if o != "pending"}
     on_file: set[str] = set()
     for part in chunks(sorted(typed)):

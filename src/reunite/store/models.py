@@ -9,7 +9,9 @@ Tables
     Every canonical column of the data contract as text, a SHA-256 of the row (``content_hash``)
     to detect changes, and the runs that first saw and last changed the row. Cases also have
     ``closed`` (set when DNA confirms a candidate) and, since revision 0007, their normalized
-    record (``normalized``, ``normalized_with``: :mod:`reunite.stored_records`).
+    record (``normalized``, ``normalized_with``: :mod:`reunite.stored_records`). Since revision 0009
+    both have ``removed_run``: the run that removed the row (kept for the history, the DNA outcomes
+    and the audit log, but no longer screened, planned or exported); ``NULL`` while it is current.
 ``runs``
     One row per screening run: when, status, what configuration, model, package and seed, the
     input counts, full or incremental, and who ran it, so a night can be replayed.
@@ -117,6 +119,8 @@ class Case(Base):
     # added by revision 0007: the normalized record (reunite.stored_records) and what made it
     normalized: Mapped[str | None] = mapped_column(Text)
     normalized_with: Mapped[str | None] = mapped_column(String(64))
+    # added by revision 0009: the run that removed the case (withdrawn); None while it is part of the data
+    removed_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class Candidate(Base):
@@ -135,6 +139,9 @@ class Candidate(Base):
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     first_seen_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
     updated_run: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    # added by revision 0009: the run that removed the person (dead, record deleted or merged); None
+    # while they are part of the data
+    removed_run: Mapped[int | None] = mapped_column(Integer)
 
 
 class Run(Base):

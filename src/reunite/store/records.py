@@ -20,7 +20,7 @@ from reunite.store.dna import chunks
 from reunite.store.models import Base, Candidate, Case
 
 __all__ = [
-    "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "inputs_hash", "prepare_rows",
+    "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "current", "inputs_hash", "prepare_rows",
     "table_of", "upsert_rows", "write_normalized",
 ]
 
@@ -113,21 +113,32 @@ def upsert_rows(
     model = MODELS[side]
     id_attr = getattr(model, COLUMNS[side][0])
     stored: dict[str, str] = {}
+    removed: set[str] = set()  # rows removed by an earlier run: they come back as new rows
     for part in chunks(list(prepared)):
-        found = session.execute(select(id_attr, model.content_hash).where(id_attr.in_(part)))
-        stored.update((str(key), str(digest)) for key, digest in found)
-    new = [k for k in prepared if k not in stored]
-    changed = [k for k in prepared if k in stored and stored[k] != prepared[k]["content_hash"]]
+        found = session.execute(select(id_attr, model.content_hash, model.removed_run).where(id_attr.in_(part)))
+        for key, digest, removed_run in found:
+            stored[str(key)] = str(digest)
+            if removed_run is not None:
+                removed.add(str(key))
+    new = [k for k in prepared if k not in stored or k in removed]
+    changed = [k for k in prepared if k in stored and k not in removed and stored[k] != prepared[k]["content_hash"]]
     bulk_insert(session, table_of(model),
-                [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id} for k in new])
-    if changed:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
+                [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id} for k in new if k not in removed])
+    again = [k for k in new if k in removed]
+    if changed or again:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
         table, id_col = table_of(model), COLUMNS[side][0]
         statement = update(table).where(table.c[id_col] == bindparam("_id"))
         cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {}  # it was the old row's
         session.connection().execute(statement, [
-            {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id, **cleared}
-            for k in changed])
+            {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id,
+             "removed_run": None, **cleared}
+            for k in [*changed, *again]])
     return UpsertResult(new, changed, len(prepared) - len(new) - len(changed))
+
+
+def current(model: type[Case] | type[Candidate]) -> Any:
+    """The condition of a row that is part of the data: not removed (revision 0009)."""
+    return table_of(model).c.removed_run.is_(None)
 
 
 def write_normalized(session: Session, texts: Mapping[str, str], fingerprint: str) -> None:

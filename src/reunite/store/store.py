@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Literal, get_args
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,12 +63,14 @@ from reunite.store.records import (
     MODELS,
     UpsertResult,
     check_side,
+    current,
     inputs_hash,
     prepare_rows,
     table_of,
     upsert_rows,
     write_normalized,
 )
+from reunite.store.removals import Removal, mark_removed
 from reunite.store.results import (
     TOPK_SELECT,
     TopKRow,
@@ -81,6 +84,7 @@ from reunite.store.results import (
 __all__ = ["RunKind", "Store", "UpsertResult"]
 
 RunKind = Literal["full", "incremental"]
+_FIRST_RUN = "a first reunite rescreen with --cases creates it"
 
 
 def _package_version() -> str:
@@ -127,10 +131,30 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False) -> Store:
-        """Connect and upgrade the schema to the newest revision (Alembic, in one transaction)."""
+    def open(cls, url: str, *, echo: bool = False, create: bool = True) -> Store:
+        """Connect and upgrade the schema to the newest revision (Alembic, in one transaction).
+
+        ``create=False`` opens only a database reunite has written to: a SQLite file that does not
+        exist, or a database without reunite's tables, is a :class:`StoreError` (a mistyped path
+        of a command that only reads would otherwise become a new, empty database).
+
+        >>> Store.open("sqlite:////no/such/folder/typo.db", create=False)  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        reunite.errors.StoreError: sqlite:////no/such/folder/typo.db: no such database file ...
+        """
+        if not create:
+            database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
+            if database not in (None, "", ":memory:") and not Path(str(database)).is_file():
+                raise StoreError(f"{safe_url(url)}: no such database file {database} ({_FIRST_RUN})")
         store = cls(url, echo=echo)
-        upgrade_schema(store.engine, HEAD)
+        try:
+            if not create and store.schema_revision() is None:
+                raise StoreError(f"{safe_url(url)}: not a reunite database ({_FIRST_RUN})")
+            upgrade_schema(store.engine, HEAD)
+        except BaseException:
+            store.close()
+            raise
         return store
 
     def close(self) -> None:
@@ -171,7 +195,9 @@ class Store:
         Returns
         -------
         UpsertResult
-            ``new_ids`` and ``changed_ids`` in input order, and the count left unchanged.
+            ``new_ids`` and ``changed_ids`` in input order, and the count left unchanged. A row a
+            run removed (:meth:`commit_run`, ``removals``) that comes again is stored again and
+            counts as new.
 
         Raises
         ------
@@ -189,17 +215,18 @@ class Store:
         return done
 
     def count_rows(self, side: Side) -> int:
-        """How many rows of ``side`` are stored."""
-        table = table_of(MODELS[check_side(side)])
+        """How many rows of ``side`` are stored (removed ones not counted)."""
+        model = MODELS[check_side(side)]
         with self._sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(table)) or 0)
+            return int(session.scalar(select(func.count()).select_from(table_of(model)).where(current(model))) or 0)
 
     def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
-        """Canonical columns of stored rows (all, or those in ``ids``), sorted by id."""
+        """Canonical columns of stored rows (all, or those in ``ids``), sorted by id; rows removed by
+        :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out."""
         side = check_side(side)
         table, columns = table_of(MODELS[side]), COLUMNS[side]
         id_column = table.c[columns[0]]
-        query = select(*(table.c[c] for c in columns))
+        query = select(*(table.c[c] for c in columns)).where(current(MODELS[side]))
         # Core on the session's connection: no ORM row processing (a whole table is 100,000s of rows)
         with self._sessions() as session:
             connection = session.connection()
@@ -224,7 +251,7 @@ class Store:
         side = check_side(side)
         table = table_of(MODELS[side])
         id_column = table.c[COLUMNS[side][0]]
-        query = select(id_column, table.c.content_hash)
+        query = select(id_column, table.c.content_hash).where(current(MODELS[side]))  # a removed row comes back new
         with self._sessions() as session:
             connection = session.connection()
             if ids is None:
@@ -243,7 +270,7 @@ class Store:
         {'11010519491231002X': ['P1']}
         """
         found: dict[str, list[str]] = {}
-        query = select(Candidate.id_number, Candidate.person_id)
+        query = select(Candidate.id_number, Candidate.person_id).where(current(Candidate))
         with self._sessions() as session:
             for part in dna.chunks(sorted({n for n in numbers if n})):
                 for number, person_id in session.execute(query.where(Candidate.id_number.in_(part))):
@@ -275,10 +302,36 @@ class Store:
             return session.scalar(select(Run.id).order_by(Run.id.desc()).limit(1))
 
     def open_case_ids(self) -> list[str]:
-        """Ids of cases not closed by a confirmed DNA outcome, sorted."""
+        """Ids of cases not closed by a confirmed DNA outcome and not removed, sorted."""
         with self._sessions() as session:
-            return list(session.scalars(select(Case.case_id).where(Case.closed.is_(False))
+            return list(session.scalars(select(Case.case_id).where(Case.closed.is_(False), current(Case))
                                         .order_by(Case.case_id)))
+
+    def count_removed(self, side: Side) -> int:
+        """How many rows of ``side`` a run has removed."""
+        model = MODELS[check_side(side)]
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(table_of(model))
+                                      .where(table_of(model).c.removed_run.is_not(None))) or 0)
+
+    def removal_state(self, side: Side, ids: Collection[str]) -> dict[str, int | None]:
+        """Each of ``ids`` that is stored, with the run that removed it (``None``: it is current).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> store.removal_state("cases", ["C1", "C2"])
+        {'C1': None}
+        """
+        side = check_side(side)
+        table = table_of(MODELS[side])
+        id_column = table.c[COLUMNS[side][0]]
+        found: dict[str, int | None] = {}
+        with self._sessions() as session:
+            connection = session.connection()
+            for part in dna.chunks(sorted(set(ids))):
+                found.update(fetch_tuples(connection, select(id_column, table.c.removed_run)
+                                          .where(id_column.in_(part))))
+        return found
 
     # -- runs ----------------------------------------------------------------------------------
 
@@ -569,6 +622,7 @@ class Store:
         normalized_with: str = "",
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
+        removals: Sequence[Removal] = (),
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
@@ -587,6 +641,12 @@ class Store:
         ``current`` may hand over what :meth:`topk_scores` returned for cases that ``results``
         merge into, read after the run began (only the run lock's holder writes the top-k): the
         merge then need not read those cases again. A case it lacks is read.
+
+        ``removals`` marks cases and candidates removed by this run (they stay stored, for the
+        history of results, the DNA outcomes and the audit log, but :meth:`read_rows`,
+        :meth:`open_case_ids` and the other readers leave them out): a removed case loses its
+        current top-k, bound and totals; a removed person's rows must leave the open cases through
+        ``results``, ``replace_cases`` and ``leave``. Each removal is in the audit log.
 
         Raises
         ------
@@ -614,10 +674,17 @@ class Store:
                                         rescored=set(rescored_person_ids), top_k=top_k, current=current)
                 write_bounds(session, run_id, bounds or {})
                 write_totals(session, run_id, totals or {}, log_factors)
+                if removals:
+                    mark_removed(session, run_id, removals)
+                    self._audit(session, "remove", run_id=run_id,
+                                inputs_hash=inputs_hash({"removals": [r.as_detail() for r in removals]}),
+                                detail={"removed": [r.as_detail() for r in removals]})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
                 detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
+                          "removed cases": sum(r.side == "cases" for r in removals),
+                          "removed candidates": sum(r.side == "candidates" for r in removals),
                           **{f"{side} {what}": len(getattr(r, f"{what}_ids"))
                              for side, r in done.items() for what in ("new", "changed")},
                           **dict(summary or {})}
