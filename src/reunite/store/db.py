@@ -120,7 +120,7 @@ def head_revision() -> str:
     """The newest revision shipped with this package.
 
     >>> head_revision()
-    '0008'
+    '0009'
     """
     from alembic.script import ScriptDirectory
 
