@@ -5,19 +5,24 @@ Usage (from the repository root, with ``pip install -e '.[dev,spark]'`` and Java
 
     python benchmarks/bench_spark.py --cases 200 --candidates 20000            # small: a minute or two
     python benchmarks/bench_spark.py --cases 1000 --candidates 1000000 --out /tmp/bench_spark.json
+    python benchmarks/bench_spark.py --cases 10000 --candidates 10000000 --partitions 40 --no-fit-timing \
+        --data-dir /tmp/spark10m/big --out /tmp/spark10m/big.json          # the issue's size: hours
 
 Each phase runs in its own subprocess, sampled every 0.2 s by this process (standard library only):
 the peak of the sum over the phase's process tree of each process's proportional set size (PSS:
 shared pages split between the processes sharing them, so forked workers are not counted twice)
 and of the plain resident sizes (RSS, which counts shared pages once per process).
 
-1. ``generate``: seeded synthetic data (``reunite.synth.generate``): cases.csv, candidates as a
-   Parquet file, truth.csv.
+1. ``generate``: seeded synthetic data written in slices of ``--slice-rows`` candidates as
+   ``bench_provincial.py`` writes them (slice 0 is ``reunite.synth.generate(cases, slice_rows, seed)``
+   as it is, slice k the candidates of seed + k): cases.csv, truth.csv, candidates.csv, and the
+   candidates copied batch by batch to a Parquet file of text columns (what Spark reads).
 2. ``spark``: a local Spark (``--master``, default ``local[2]``): ``reunite.spark.prepare`` on the
    Parquet file, ``reunite.spark.screen`` (u, name frequencies and m fitted on the cluster), the ranked
    rows collected; the fitted model written as JSON; the fit of m timed once more on its own.
-3. ``one``: the one-machine path on the same files with that fitted model
-   (``reunite.screen(..., model=fitted, fit_to_data=False)``), read and normalize included.
+3. ``one``: the one-machine path on the same files with that fitted model, as ``reunite prepare``
+   and ``reunite screen`` run it: candidates.csv prepared piece by piece, then
+   ``reunite.screen(cases, prepared, model=fitted, fit_to_data=False)``.
 
 4. ``tasks``: the executors' own work measured on one core, without Spark: ``key_rows`` (read and
    normalize, what ``prepare`` runs per partition) on ``--shard-rows`` candidates, and
