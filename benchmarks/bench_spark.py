@@ -5,19 +5,24 @@ Usage (from the repository root, with ``pip install -e '.[dev,spark]'`` and Java
 
     python benchmarks/bench_spark.py --cases 200 --candidates 20000            # small: a minute or two
     python benchmarks/bench_spark.py --cases 1000 --candidates 1000000 --out /tmp/bench_spark.json
+    python benchmarks/bench_spark.py --cases 10000 --candidates 10000000 --partitions 40 --no-fit-timing \
+        --data-dir /tmp/spark10m/big --out /tmp/spark10m/big.json          # the issue's size: hours
 
 Each phase runs in its own subprocess, sampled every 0.2 s by this process (standard library only):
 the peak of the sum over the phase's process tree of each process's proportional set size (PSS:
 shared pages split between the processes sharing them, so forked workers are not counted twice)
 and of the plain resident sizes (RSS, which counts shared pages once per process).
 
-1. ``generate``: seeded synthetic data (``reunite.synth.generate``): cases.csv, candidates as a
-   Parquet file, truth.csv.
+1. ``generate``: seeded synthetic data written in slices of ``--slice-rows`` candidates as
+   ``bench_provincial.py`` writes them (slice 0 is ``reunite.synth.generate(cases, slice_rows, seed)``
+   as it is, slice k the candidates of seed + k): cases.csv, truth.csv, candidates.csv, and the
+   candidates copied batch by batch to a Parquet file of text columns (what Spark reads).
 2. ``spark``: a local Spark (``--master``, default ``local[2]``): ``reunite.spark.prepare`` on the
    Parquet file, ``reunite.spark.screen`` (u, name frequencies and m fitted on the cluster), the ranked
    rows collected; the fitted model written as JSON; the fit of m timed once more on its own.
-3. ``one``: the one-machine path on the same files with that fitted model
-   (``reunite.screen(..., model=fitted, fit_to_data=False)``), read and normalize included.
+3. ``one``: the one-machine path on the same files with that fitted model, as ``reunite prepare``
+   and ``reunite screen`` run it: candidates.csv prepared piece by piece, then
+   ``reunite.screen(cases, prepared, model=fitted, fit_to_data=False)``.
 
 4. ``tasks``: the executors' own work measured on one core, without Spark: ``key_rows`` (read and
    normalize, what ``prepare`` runs per partition) on ``--shard-rows`` candidates, and
@@ -110,21 +115,36 @@ def _run_phase(args: Sequence[str]) -> dict[str, float]:
             "peak_rss_mb": peak["rss"] / 1024}
 
 
-def _generate(data: Path, n_cases: int, n_candidates: int, seed: int) -> dict[str, float]:
-    import pandas as pd
+def _generate(data: Path, n_cases: int, n_candidates: int, seed: int, slice_rows: int) -> dict[str, float]:
+    """cases.csv, truth.csv and candidates.csv written slice by slice as the provincial benchmark writes
+    them (``bench_provincial.build``: ``synth.generate`` holds a whole table in memory, about 1.25 GB a
+    million candidates), then candidates.csv copied to candidates.parquet batch by batch, every column as
+    text: Spark reads the Parquet file, the one-machine path the CSV file, the same values."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
 
-    from reunite.synth import generate
+    from bench_provincial import build
+    from reunite.synth.candidates import CANDIDATE_COLUMNS
 
+    rows = min(slice_rows, n_candidates)
+    if n_candidates % rows:
+        raise SystemExit(f"--candidates {n_candidates}: expected a multiple of --slice-rows {rows}")
     started = time.perf_counter()
-    made = generate(n_cases, n_candidates, seed=seed)
-    data.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(made.cases).to_csv(data / "cases.csv", index=False)
-    pd.DataFrame(made.truth).to_csv(data / "truth.csv", index=False)
-    pd.DataFrame(made.candidates).astype(str).to_parquet(data / "candidates.parquet", index=False)
-    return {"seconds": time.perf_counter() - started}
+    build(data, n_cases, n_candidates // rows, rows, seed)
+    built = time.perf_counter()
+    text = {name: pa.string() for name in CANDIDATE_COLUMNS}
+    reader = pa_csv.open_csv(data / "candidates.csv", read_options=pa_csv.ReadOptions(block_size=64 << 20),
+                             convert_options=pa_csv.ConvertOptions(column_types=text, strings_can_be_null=False))
+    with pq.ParquetWriter(data / "candidates.parquet", reader.schema) as writer:
+        for batch in reader:
+            writer.write_batch(batch)
+    return {"seconds": time.perf_counter() - started, "build_s": built - started,
+            "parquet_s": time.perf_counter() - built, "slices": n_candidates // rows}
 
 
-def _spark(data: Path, master: str, partitions: int | None, driver_memory: str) -> dict[str, float]:
+def _spark(data: Path, master: str, partitions: int | None, driver_memory: str,
+           time_fit: bool) -> dict[str, float]:
     from pyspark.sql import SparkSession
 
     import reunite.spark as reunite_spark
@@ -141,58 +161,73 @@ def _spark(data: Path, master: str, partitions: int | None, driver_memory: str) 
     result = reunite_spark.screen(spark, str(data / "cases.csv"), prepared, top_k=10, seed=1)
     ranked = result.to_pandas()
     screen_done = time.perf_counter()
-    # the unsupervised fit of m inside that screen, timed once more on its own (its share of screen_s)
-    from reunite.matching.model import default_model
-
-    base = reunite_spark.fit_on_cluster(spark, default_model(), result.cases, prepared, seed=1)
-    fit_started = time.perf_counter()
-    _, report = reunite_spark.fit_m_on_cluster(spark, base, result.cases, prepared, seed=1)
-    fit_m_s = time.perf_counter() - fit_started
     ranked.to_pickle(data / "ranked_spark.pkl")
     # pickled, not JSON: the model's JSON rounds u to 8 digits, and the comparison needs the very model
     with open(data / "fitted.pkl", "wb") as handle:
         pickle.dump(result.model, handle)
+    facts: dict[str, float] = {"session_s": session - started, "prepare_s": prepare_done - session,
+                               "screen_s": screen_done - prepare_done, "partitions": prepared.partitions,
+                               "candidates": prepared.n_candidates}
+    if time_fit:
+        # the unsupervised fit of m inside that screen, timed once more on its own (its share of screen_s)
+        from reunite.matching.model import default_model
+
+        base = reunite_spark.fit_on_cluster(spark, default_model(), result.cases, prepared, seed=1)
+        fit_started = time.perf_counter()
+        _, report = reunite_spark.fit_m_on_cluster(spark, base, result.cases, prepared, seed=1)
+        facts.update(fit_m_s=time.perf_counter() - fit_started, fit_m_pairs=report.pairs,
+                     fit_m_accepted=report.accepted)
     spark.stop()
-    return {"session_s": session - started, "prepare_s": prepare_done - session, "screen_s": screen_done - prepare_done,
-            "fit_m_s": fit_m_s, "fit_m_pairs": report.pairs, "fit_m_accepted": report.accepted,
-            "partitions": prepared.partitions, "candidates": prepared.n_candidates}
+    return facts
 
 
 def _one(data: Path) -> dict[str, float]:
-    import pandas as pd
-
+    """The one-machine path as ``reunite prepare`` then ``reunite screen`` run it: candidates.csv prepared
+    piece by piece (memory stays flat), then screened from the prepared table with the Spark-fitted model."""
     import reunite
+    from reunite.pipeline import prepare_file
 
     started = time.perf_counter()
-    candidates = pd.read_parquet(data / "candidates.parquet")
+    prepared = data / "one" / "candidates.parquet"
+    prepared.parent.mkdir(exist_ok=True)
+    prepared.unlink(missing_ok=True)
+    prepare_file(data / "candidates.csv", prepared, "candidates")
+    prepare_s = time.perf_counter() - started
     with open(data / "fitted.pkl", "rb") as handle:
         model = pickle.load(handle)
-    result = reunite.screen(str(data / "cases.csv"), candidates, model=model, fit_to_data=False, top_k=10)
+    result = reunite.screen(str(data / "cases.csv"), str(prepared), model=model, fit_to_data=False, top_k=10)
     frame = result.to_pandas().sort_values(["case_id", "rank"], kind="stable").reset_index(drop=True)
     frame.to_pickle(data / "ranked_one.pkl")
-    return {"screen_s": time.perf_counter() - started, "pairs": result.pairs_compared}
+    return {"prepare_s": prepare_s, "screen_s": time.perf_counter() - started - prepare_s,
+            "pairs": result.pairs_compared}
 
 
 def _tasks(data: Path, shard_rows: int) -> dict[str, float]:
     import datetime
 
     import pandas as pd
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     from reunite.ingest.table import CANDIDATE_COLUMNS
     from reunite.matching.spec import BlockingSpec
     from reunite.pipeline import load_side
     from reunite.spark.partitions import Job, _normalize, _raw, key_rows, score_partition
 
-    candidates = pd.read_parquet(data / "candidates.parquet")
+    # the candidates as Arrow (text shared in buffers, not a Python string a cell: 10 M rows fit)
+    candidates = pq.read_table(data / "candidates.parquet", columns=list(CANDIDATE_COLUMNS))
     with open(data / "fitted.pkl", "rb") as handle:
         model = pickle.load(handle)
     cases = load_side(str(data / "cases.csv"), "cases")
     today = datetime.date.today()
-    # about one range shard: sorted by sex and birth-date text (blocking order without normalizing first)
-    ordered = candidates.sort_values(["sex", "birth_date", "person_id"], kind="stable").reset_index(drop=True)
-    middle = max(0, (len(ordered) - shard_rows) // 2)
-    shard = ordered.iloc[middle:middle + shard_rows][list(CANDIDATE_COLUMNS)].reset_index(drop=True)
-    warm_up = ordered.iloc[:2000][list(CANDIDATE_COLUMNS)]  # imports and tables, not the shard's names
+    # about one range shard: sorted by sex and birth-date text (blocking order without normalizing first;
+    # person_id is unique, so the order is total)
+    order = pc.sort_indices(candidates, sort_keys=[("sex", "ascending"), ("birth_date", "ascending"),
+                                                   ("person_id", "ascending")])
+    middle = max(0, (len(order) - shard_rows) // 2)
+    shard = candidates.take(order[middle:middle + shard_rows]).to_pandas()
+    warm_up = candidates.take(order[:2000]).to_pandas()  # imports and tables, not the shard's names
+    del candidates, order
     list(key_rows(iter([warm_up]), None, today))
     started = time.perf_counter()
     keyed = pd.concat(list(key_rows(iter([shard]), None, today)), ignore_index=True)
@@ -253,12 +288,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--slice-rows", type=int, default=1_000_000,
+                        help="candidates generated at a time (synth.generate holds a slice in memory)")
+    parser.add_argument("--no-fit-timing", action="store_true",
+                        help="skip timing the fit of m once more on its own after the Spark screen")
     parser.add_argument("--out", type=Path, default=None, help="JSON report to write")
     args = parser.parse_args(argv)
     if args.phase is not None:  # a child: do one phase, print its facts as the last line
         data = args.data_dir
-        facts = {"generate": lambda: _generate(data, args.cases, args.candidates, args.seed),
-                 "spark": lambda: _spark(data, args.master, args.partitions, args.driver_memory),
+        facts = {"generate": lambda: _generate(data, args.cases, args.candidates, args.seed, args.slice_rows),
+                 "spark": lambda: _spark(data, args.master, args.partitions, args.driver_memory,
+                                                 not args.no_fit_timing),
                  "one": lambda: _one(data), "tasks": lambda: _tasks(data, args.shard_rows)}[args.phase]()
         print(json.dumps(facts))
         return 0
@@ -268,7 +308,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = args.data_dir or Path(scratch)
         common = ["--data-dir", str(data), "--cases", str(args.cases), "--candidates", str(args.candidates),
                   "--seed", str(args.seed), "--master", args.master, "--driver-memory", args.driver_memory,
-                  "--shard-rows", str(min(args.shard_rows, args.candidates))]
+                  "--shard-rows", str(min(args.shard_rows, args.candidates)), "--slice-rows", str(args.slice_rows)]
+        if args.no_fit_timing:
+            common.append("--no-fit-timing")
         if args.partitions:
             common += ["--partitions", str(args.partitions)]
         report: dict[str, object] = {"cases": args.cases, "candidates": args.candidates, "master": args.master,

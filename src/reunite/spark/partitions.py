@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _NO_SECOND_PROCESS = 1 << 62  # an executor's Python worker does not fork a helper of its own
+KEY_CHUNK_ROWS = 250_000  # raw candidates read and normalized at a time by key_rows
 _PAYLOAD = ("reasons", "name", "sex", "birth_date", "region", "id_number")
 
 # kind 0: a candidate (canonical columns and its blocking keys); kind 1: a name count (key, value, count).
@@ -109,15 +110,44 @@ def _normalize(raw: RawTable, today: datetime.date) -> RecordTable:
     return normalize(raw, today=today, second_process_from=_NO_SECOND_PROCESS)
 
 
+def _chunks(batches: Iterable[pd.DataFrame], rows: int) -> Iterator[pd.DataFrame]:
+    """The rows of ``batches`` in order, as frames of ``rows`` rows (the last may be shorter)."""
+    if rows < 1:
+        raise ValueError(f"rows: expected at least 1; got {rows}")
+    held: list[pd.DataFrame] = []
+    count = 0
+    for batch in batches:
+        start = 0
+        while start < len(batch):
+            take = min(rows - count, len(batch) - start)
+            held.append(batch.iloc[start:start + take])
+            count, start = count + take, start + take
+            if count == rows:
+                yield pd.concat(held, ignore_index=True)
+                held, count = [], 0
+    if held:
+        yield pd.concat(held, ignore_index=True)
+
+
 def key_rows(
-    batches: Iterable[pd.DataFrame], mapping: Mapping[str, str] | None, today: datetime.date
+    batches: Iterable[pd.DataFrame], mapping: Mapping[str, str] | None, today: datetime.date, *,
+    chunk_rows: int = KEY_CHUNK_ROWS,
 ) -> Iterator[pd.DataFrame]:
     """Read and normalize a partition of raw candidate rows: its accepted rows in canonical columns
     with their blocking keys (sex, birth precision, birth interval, registration delay), and its name
-    counts."""
-    frame = _whole(batches)
-    if frame.empty:
-        return
+    counts (which the driver sums by key).
+
+    The partition is read ``chunk_rows`` rows at a time, so a worker holds one chunk however large the
+    input split is (a 128 MB Parquet split is millions of candidates). A person_id repeated within a
+    chunk is quarantined as one machine quarantines it; repeated across chunks it reaches
+    :func:`reunite.spark.prepare`, which refuses the table, as it refuses a repeat across partitions.
+    """
+    for frame in _chunks(batches, chunk_rows):
+        yield from _key_chunk(frame, mapping, today)
+
+
+def _key_chunk(frame: pd.DataFrame, mapping: Mapping[str, str] | None, today: datetime.date) -> Iterator[pd.DataFrame]:
+    """:func:`key_rows` of one chunk: its keyed rows, then its name counts."""
     raw = _raw(frame, mapping)
     table = _normalize(raw, today)
     sex, birth_lo, birth_hi, known = sex_and_birth(table)
