@@ -18,6 +18,7 @@ column quarantines the row like an extra CSV cell. Rows with no text at all are 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import itertools
@@ -26,7 +27,7 @@ import re
 import sys
 import unicodedata
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from operator import itemgetter
 from pathlib import Path
@@ -46,7 +47,8 @@ if TYPE_CHECKING:
     import pandas as pd
     import sqlalchemy as sa
 
-__all__ = ["TableSource", "cell_text", "check_fitting_options", "fitting_options", "parse_sex", "read_table"]
+__all__ = ["TableSource", "cell_text", "check_fitting_options", "fitting_options", "parse_sex", "read_table",
+           "workbook_rows"]
 
 TableSource: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | sa.Table | sa.Select[Any]"
 
@@ -368,11 +370,13 @@ def _typed_rows(
     return collector
 
 
-def _read_xlsx(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
-               sheet: str | int | None) -> _Collector:
+@contextlib.contextmanager
+def workbook_rows(path: Path, sheet: str | int | None, name: str) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """The cell values of a workbook sheet's rows, read while the workbook is open (``sheet``: a name,
+    a 0-based number, or the active sheet); one clear error, naming ``name``, for a damaged file or a
+    sheet it does not have."""
     import openpyxl
 
-    name = report.source
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
@@ -391,10 +395,15 @@ def _read_xlsx(path: Path, report: IngestReport, side: Side, mapping: Mapping[st
             worksheet = book[sheet]
         else:
             raise InputError(f"{name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
-        rows = enumerate(worksheet.iter_rows(min_row=1, values_only=True), start=1)
-        return _typed_rows(rows, report, side, mapping, pad=True)
+        yield worksheet.iter_rows(min_row=1, values_only=True)
     finally:
         book.close()
+
+
+def _read_xlsx(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
+               sheet: str | int | None) -> _Collector:
+    with workbook_rows(path, sheet, report.source) as rows:
+        return _typed_rows(enumerate(rows, start=1), report, side, mapping, pad=True)
 
 
 def _read_frame(frame: pd.DataFrame, report: IngestReport, side: Side,

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +38,7 @@ from reunite._typing import Side
 from reunite.errors import InputError, MissingColumnsError, MissingFileError
 from reunite.ingest import IngestReport, decode_text, id_column
 from reunite.ingest.columns import canonical_column, header_key
-from reunite.ingest.read import cell_text
+from reunite.ingest.read import cell_text, workbook_rows
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
 from reunite.store.records import COLUMNS, MODELS, table_of
 
@@ -155,28 +154,8 @@ def _csv_lines(path: Path, encoding: str | None, report: IngestReport) -> list[t
 def _xlsx_lines(path: Path, sheet: str | int | None) -> list[tuple[int, list[str]]]:
     """The rows of a workbook's sheet as text (an id stored as a number comes back as its digits),
     padded to the header's width as the inputs are read."""
-    import openpyxl
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises zip, XML and key errors for a damaged file
-        raise InputError(f"{path.name} cannot be opened as an Excel workbook ({type(error).__name__}: {error})"
-                         ) from None
-    try:
-        names = list(book.sheetnames)
-        if sheet is None:
-            worksheet = book.active if book.active is not None else book.worksheets[0]
-        elif isinstance(sheet, int) and 0 <= sheet < len(names):
-            worksheet = book.worksheets[sheet]
-        elif isinstance(sheet, str) and sheet in names:
-            worksheet = book[sheet]
-        else:
-            raise InputError(f"{path.name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
-        rows = [[cell_text(value) for value in row] for row in worksheet.iter_rows(values_only=True)]
-    finally:
-        book.close()
+    with workbook_rows(path, sheet, path.name) as cells:
+        rows = [[cell_text(value) for value in row] for row in cells]
     width = len(rows[0]) if rows else 0
     while width and rows and not rows[0][width - 1]:
         width -= 1  # trailing empty header cells of a sheet's used range
