@@ -167,9 +167,6 @@ def _first_line(exc: BaseException) -> str:
     return (str(orig or exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-_FIRST_RUN = "a first reunite rescreen with --cases creates it"
-
-
 def open_store(url: str, *, create: bool) -> Store:
     """Open the store at ``url``, upgraded to the newest schema; a bad URL is a :class:`StoreError`.
 
@@ -189,7 +186,7 @@ def open_store(url: str, *, create: bool) -> Store:
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     from reunite.store import Store
-    from reunite.store.db import HEAD, safe_url, upgrade_schema
+    from reunite.store.db import safe_url
 
     try:
         parsed = make_url(url)
@@ -201,17 +198,8 @@ def open_store(url: str, *, create: bool) -> Store:
         path = Path(parsed.database or "")
         if not path.parent.is_dir():
             raise StoreError(f"--db {shown!r}: folder {path.parent} does not exist")
-        if not create and not path.is_file():
-            raise StoreError(f"--db {shown!r}: no such database file {path} ({_FIRST_RUN})")
     try:
-        store = Store(url)
-        try:
-            if not create and store.schema_revision() is None:
-                raise StoreError(f"--db {shown!r}: not a reunite database ({_FIRST_RUN})")
-            upgrade_schema(store.engine, HEAD)
-        except BaseException:
-            store.close()
-            raise
+        store = Store.open(url, create=create, label=f"--db {shown!r}")
     except (DBAPIError, NoSuchModuleError, ImportError) as exc:
         raise StoreError(f"--db {shown!r}: cannot open the database: {_first_line(exc)}") from None
     return store

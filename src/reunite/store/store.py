@@ -131,26 +131,28 @@ class Store:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str, *, echo: bool = False, create: bool = True) -> Store:
+    def open(cls, url: str, *, echo: bool = False, create: bool = True, label: str | None = None) -> Store:
         """Connect and upgrade the schema to the newest revision (Alembic, in one transaction).
 
         ``create=False`` opens only a database reunite has written to: a SQLite file that does not
         exist, or a database without reunite's tables, is a :class:`StoreError` (a mistyped path
-        of a command that only reads would otherwise become a new, empty database).
+        of a command that only reads would otherwise become a new, empty database). ``label`` names
+        the database in those messages (default: the URL without its password).
 
         >>> Store.open("sqlite:////no/such/folder/typo.db", create=False)  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
         reunite.errors.StoreError: sqlite:////no/such/folder/typo.db: no such database file ...
         """
+        named = safe_url(url) if label is None else label
         if not create:
             database = make_url(url).database if make_url(url).get_backend_name() == "sqlite" else None
             if database not in (None, "", ":memory:") and not Path(str(database)).is_file():
-                raise StoreError(f"{safe_url(url)}: no such database file {database} ({_FIRST_RUN})")
+                raise StoreError(f"{named}: no such database file {database} ({_FIRST_RUN})")
         store = cls(url, echo=echo)
         try:
             if not create and store.schema_revision() is None:
-                raise StoreError(f"{safe_url(url)}: not a reunite database ({_FIRST_RUN})")
+                raise StoreError(f"{named}: not a reunite database ({_FIRST_RUN})")
             upgrade_schema(store.engine, HEAD)
         except BaseException:
             store.close()
