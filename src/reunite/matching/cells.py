@@ -27,8 +27,7 @@ from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
-__all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse",
-           "distinct_of_runs"]
+__all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse"]
 
 _MAX_CELLS = 96_000_000  # runs x classes of the cumulative count table, at most (int32: 384 MB)
 @dataclass(frozen=True)
@@ -82,16 +81,13 @@ def _postings(codes: npt.NDArray[np.integer[Any]], positions: I64, n: int) -> I6
     return distinct(codes[keep].astype(np.int64) * n + positions[keep])
 
 
-def distinct(values: I64) -> I64:
-    """Sorted distinct values (``np.unique`` by a sort: its hashing is slower on these keys)."""
-    out = np.sort(values)
-    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+def distinct(values: I64, *, runs: bool = False) -> I64:
+    """Sorted distinct values (``np.unique`` by a sort: its hashing is slower on these keys).
 
-
-def distinct_of_runs(values: I64) -> I64:
-    """:func:`distinct` of values that are a few sorted runs put end to end (a stable sort is a
-    timsort, which merges such runs in about linear time where a quicksort starts over)."""
-    out = np.sort(values, kind="stable")
+    ``runs``: the values are a few sorted runs put end to end, which a stable sort (a timsort) merges
+    in about linear time where a quicksort starts over.
+    """
+    out = np.sort(values, kind="stable" if runs else None)
     return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
 
 

@@ -42,7 +42,7 @@ import numpy as np
 
 from reunite._typing import F32, I8, I32, I64, B
 from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
-from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct_inverse, distinct_of_runs
+from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
 from reunite.matching.compare import (
     Pairs,
     _case_given_levels,
@@ -284,7 +284,7 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
     if found:
         row = np.concatenate([f[0] for f in found])
         at = np.concatenate([f[1] for f in found])
-        key = distinct_of_runs(row * n + at)  # each found part is sorted by row, then by position per code
+        key = distinct(row * n + at, runs=True)  # each found part is sorted by row, then by position per code
         row, at = key // n, key % n
     else:
         row = at = np.zeros(0, dtype=np.int64)
