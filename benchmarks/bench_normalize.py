@@ -48,6 +48,7 @@ def candidate_file(directory: Path, rows: int, seed: int) -> Path:
     if not path.exists():
         from reunite.synth import generate, write
 
+        path.parent.mkdir(parents=True, exist_ok=True)
         write(generate(max(1, rows // 100), rows, seed=seed), path.parent)
     return path
 
