@@ -54,7 +54,8 @@ def _data(seed: int, rough: bool) -> tuple[RecordTable, RecordTable]:
 
 def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool) -> FellegiSunter:
     """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
-    ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign)."""
+    ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign, with or without
+    contamination)."""
     base = default_model()
     spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
         base.spec, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
@@ -80,6 +81,8 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     model.lambda_ = 0.01
     if kinds:
         model.kind_m_ = {kind: draw() for kind in CASE_KINDS}
+    if style == "random":  # m mixed with u in the weights (the shipped model's contamination), or not
+        model.contamination = float(rng.choice([0.0, rng.uniform(0.0, 0.9)]))
     return model
 
 
