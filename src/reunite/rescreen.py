@@ -4,7 +4,9 @@ A **full** re-screen fits the model on the data (u from random pairs seeded by `
 frequencies from every stored candidate, m learned from them: :func:`reunite.pipeline.fit_model`), stores that
 *fitted model*, and screens every open case against every candidate. It runs when the store has no
 fitted model yet, when the base model (the shipped one, or ``model=``) or the configuration (top-k,
-blocking) differs from the one the stored fitted model came from, or when asked (``full=True``).
+blocking) differs from the one the stored fitted model came from, when the reader or normalizer
+(:func:`reunite.stored_records.fingerprint`: their code, tables, pypinyin) differs from the one that
+read the rows then (a stored row may read differently now, or not at all), or when asked (``full=True``).
 
 An **incremental** re-screen scores with the stored fitted model as it is (``fit_to_data=False``),
 so a pair's score depends only on the two records and that model, never on which other candidates
@@ -608,6 +610,7 @@ class _Look:
     def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
                 "top_k": settings.top_k, "stored_per_case": settings.depth, "reason": self.reason,
+                "normalized_with": stored_records.fingerprint(),
                 "refit": self.kind == "full" and self.fitted is None,
                 "removed": {side: len(self.removed(side)) for side in ("cases", "candidates")},
                 "removal_lists": {r.source: {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined}
@@ -650,10 +653,26 @@ def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
     return dict(found)
 
 
-def _kind(stored: StoredModel | None, settings: _Settings) -> tuple[RescreenKind, str, bool]:
-    """(kind, reason, refit) of the run the stored fitted model and the settings call for."""
+def _kind(stored: StoredModel | None, normalized_with: str | None, settings: _Settings
+          ) -> tuple[RescreenKind, str, bool]:
+    """(kind, reason, refit) of the run the stored fitted model and the settings call for.
+
+    ``normalized_with`` is the normalizer fingerprint (:func:`reunite.stored_records.fingerprint`)
+    recorded by the run that fitted the stored model. The stored sums hold every candidate's terms
+    as that code read the rows, and a night takes a changed or removed candidate's old terms out by
+    reading its stored row again: under other code a stored row may read differently or not at
+    all (quarantined), and its terms would not leave exactly. So the first night under another
+    reader or normalizer screens everything in full.
+    """
     if stored is None:
         return "full", "no fitted model yet", True
+    if normalized_with is None:
+        return "full", "the normalizer the stored model was fitted with is not recorded (a store from an " \
+            "older reunite): every stored record is read again", True
+    if normalized_with != stored_records.fingerprint():
+        return "full", f"the normalizer changed since the model was fitted ({normalized_with} -> " \
+            f"{stored_records.fingerprint()}: reunite, its tables or pypinyin upgraded): every stored record " \
+            "is read again", True
     if stored.base_version != settings.base.version:
         return "full", f"base model changed ({stored.base_version} -> {settings.base.version})", True
     if stored.config_hash != settings.config:
@@ -678,7 +697,9 @@ def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, o
     states = merge.states_from_store(topk, store.case_bounds(), totals)
     excluded = store.excluded_pairs()
     exclusions = merge.exclusions_by_case(excluded)
-    kind, reason, refit = _kind(stored, settings)
+    normalized_with = (store.run_info(stored.run_id)["input_counts"] or {}).get("normalized_with") \
+        if stored is not None else None
+    kind, reason, refit = _kind(stored, normalized_with, settings)
     fitted, version = None, settings.base.version
     if not refit:
         assert stored is not None
@@ -951,8 +972,9 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
         raise StoreError("the stored fitted model comes from another base model, top-k or blocking than "
                          "these: verify with the --model and blocking options the re-screens were run with")
     look = _look(store, {"cases": None, "candidates": None}, {"cases": None, "candidates": None}, settings)
-    if look.fitted is None:
-        raise StoreError("the store holds no fitted model to verify with: run reunite rescreen --full first")
+    if look.fitted is None:  # e.g. another normalizer than the one the stored model was fitted with
+        raise StoreError(f"the stored ranking cannot be verified with this reunite ({look.reason}): "
+                         "run reunite rescreen first")
     open_ids = set(look.open_ids)
     states, reasons, fitted, _, pairs, _ = _screen_in_full(store, look, settings, open_ids, progress)
     # ranks 1..top_k, the ranking export and plan read: the rows stored beyond them are a reserve that
