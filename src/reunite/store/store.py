@@ -545,21 +545,30 @@ class Store:
                 "once per case, probability in [0, 1]"
             ) from exc
 
-    def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
-        """The merged current top-k (all cases, or those in ``case_ids``), by case then rank.
+    def current_topk(self, case_ids: Collection[str] | None = None, *, closed: bool = False) -> list[TopKRow]:
+        """The merged current top-k of the open cases (all, or those in ``case_ids``), by case then rank.
 
         A case's rows rank by score (high first), then person id: the matcher's own order. A row's
         probability is derived from its case's factor when the case has one (revision 0006, see
         :mod:`reunite.store.results`).
+
+        A case closed by a confirmed DNA outcome keeps its rows, but they are not current: no night
+        merges into a closed case (its rows stay as the night it closed left them, and go when it
+        reopens), so they are left out unless ``closed`` is true (for the audit; every run's rows
+        are also in the ``results`` history). A removed case has no rows.
         """
+        shown = set(self.open_case_ids()) if not closed else None
         with self._sessions() as session:
             connection = session.connection()
             if case_ids is None:
                 found = fetch_tuples(connection, TOPK_SELECT)
             else:
                 found = []
-                for part in dna.chunks(sorted(set(case_ids))):
+                wanted = set(case_ids) if shown is None else set(case_ids) & shown
+                for part in dna.chunks(sorted(wanted)):
                     found.extend(fetch_tuples(connection, TOPK_SELECT.where(CurrentTopK.case_id.in_(part))))
+        if shown is not None:
+            found = [row for row in found if row[0] in shown]
         return rank_rows(found)
 
     def topk_scores(self, case_ids: Collection[str] | None = None) -> dict[str, list[Bound]]:
