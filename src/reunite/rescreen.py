@@ -75,7 +75,14 @@ from reunite.run_config import DEFAULT_TOP_K
 from reunite.store import Store
 from reunite.store.fitted import Bound, StoredModel
 from reunite.store.records import inputs_hash
-from reunite.store.removals import Removal, RemovalList, RemovalSource, decide_removals, read_removals
+from reunite.store.removals import (
+    Removal,
+    RemovalList,
+    RemovalSource,
+    decide_removals,
+    decide_restores,
+    read_removals,
+)
 
 __all__ = ["RescreenKind", "RescreenReport", "Verification", "config_hash", "rescreen", "verify"]
 
@@ -110,6 +117,8 @@ class RescreenReport:
     seconds: float
     removed_cases: int = 0
     removed_candidates: int = 0
+    restored_cases: int = 0
+    restored_candidates: int = 0
 
     def summary(self, lang: Language = "en") -> str:
         """A few lines a person reads (in ``lang``; the reason stays as the run recorded it)."""
@@ -117,6 +126,9 @@ class RescreenReport:
                        new_candidates=self.new_candidates, changed_candidates=self.changed_candidates)
         if self.removed_cases or self.removed_candidates:
             changes += text(lang, "rescreen_removed", cases=self.removed_cases, candidates=self.removed_candidates)
+        if self.restored_cases or self.restored_candidates:
+            changes += text(lang, "rescreen_restored", cases=self.restored_cases,
+                            candidates=self.restored_candidates)
         if self.kind == "nothing":
             return text(lang, "rescreen_nothing", changes=changes, top_k=self.top_k, reason=self.reason)
         return "\n".join([
@@ -288,6 +300,23 @@ def _overlay(stored: Sequence[dict[str, str]], given: _Input, keep: Collection[s
     return [r for key, r in sorted(rows.items()) if keep is None or key in keep]
 
 
+def _with_restored(given: _Input, store: Store, ids: Sequence[str]) -> _Input:
+    """``given`` with the removed rows ``ids`` as the store holds them, as new rows: a restored row
+    is screened as a new one (it left every case's sums when it was removed)."""
+    if not ids:
+        return given
+    rows = store.read_rows(given.side, ids, removed=True)
+    table = load_side(_table(rows, given.side, f"restored {given.side}"), given.side)
+    tables = [t for t in (given.table, table) if t is not None and len(t)]
+    report = given.table.report if given.table is not None else table.report
+    joined = (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]) if tables else None
+    accepted = set(table.ids.tolist())  # (a stored row passes ingest: Store.upsert checks what it can)
+    id_col = _COLUMNS[given.side][0]
+    back = [r for r in rows if r[id_col] in accepted]
+    return _Input(given.side, [*given.rows, *back], [*given.new_ids, *(r[id_col] for r in back)],
+                  given.changed_ids, joined, {**given.facts, "restored": len(back)})
+
+
 @dataclass(frozen=True, slots=True)
 class _Pairs:
     """Every scored pair of a screen (``score``, ``person``) per case, and the screen itself, which
@@ -386,6 +415,8 @@ def rescreen(
     remove_cases: RemovalSource | None = None,
     remove_candidates: RemovalSource | None = None,
     force_removals: bool = False,
+    restore_cases: RemovalSource | None = None,
+    restore_candidates: RemovalSource | None = None,
 ) -> RescreenReport:
     """Upsert new and changed cases and candidates, remove the ones listed, re-score what they
     affect, merge the top-k.
@@ -438,6 +469,13 @@ def rescreen(
         confirmed DNA outcome: quarantined, not removed) and every removal is in the audit log.
     force_removals:
         Also remove a case or person with a ``confirmed`` DNA outcome (flagged in the report).
+    restore_cases, restore_candidates:
+        The undo of a removal, in the same format: each listed row an earlier run removed is
+        current again, as it was stored, and screened as a new one (the probabilities of every
+        case it enters are those of a full run). Every row is accounted for in
+        ``RescreenReport.ingest``: an unknown id, one that is not removed, or one also in this run's
+        removal list is quarantined (not restored); one also in this run's input comes back with
+        the input's values (flagged). Every restore is in the audit log.
 
     Returns
     -------
@@ -486,14 +524,19 @@ def rescreen(
                             refit=refit, model=model, blocking=blocking, seed=seed, progress=progress,
                             mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet,
                             remove_cases=remove_cases, remove_candidates=remove_candidates,
-                            force_removals=force_removals)
+                            force_removals=force_removals, restore_cases=restore_cases,
+                            restore_candidates=restore_candidates)
     sides: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", remove_cases), ("candidates", remove_candidates))
     lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
              for side, source in sides if source is not None}
+    undo: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", restore_cases),
+                                                           ("candidates", restore_candidates))
+    restores = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
+                for side, source in undo if source is not None}
     top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log, lang, encoding, sheet, _Removals(lists, force_removals))
+                         strict, log, lang, encoding, sheet, _Removals(lists, force_removals, restores))
 
 
 @contextlib.contextmanager
@@ -535,7 +578,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
             log(report.summary(lang))
     if strict and any(r.quarantined for r in look.removal_reports):
         problems = [str(p) for r in look.removal_reports for p in r.problems if p.fatal]
-        raise InputError(f"{len(problems)} row(s) of the removal lists cannot be removed (--strict): "
+        raise InputError(f"{len(problems)} row(s) of the removal or restore lists cannot be done (--strict): "
                          + "; ".join(problems[:20]))
     if look.nothing_to_do:
         holder = store.lock_holder()
@@ -596,7 +639,8 @@ class _Look:
     in_full: set[str]                      # incremental: open cases to screen against every candidate
     raw: dict[str, RawTable | None]
     removals: tuple[Removal, ...] = ()     # cases and candidates this run removes
-    removal_reports: tuple[IngestReport, ...] = ()
+    removal_reports: tuple[IngestReport, ...] = ()   # the removal lists', then the restore lists'
+    restores: tuple[Removal, ...] = ()     # cases and candidates this run brings back (among the new rows)
 
     @property
     def nothing_to_do(self) -> bool:
@@ -607,12 +651,16 @@ class _Look:
     def removed(self, side: Side) -> set[str]:
         return {r.record_id for r in self.removals if r.side == side}
 
+    def restored(self, side: Side) -> set[str]:
+        return {r.record_id for r in self.restores if r.side == side}
+
     def facts(self, settings: _Settings) -> dict[str, Any]:
         return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
                 "top_k": settings.top_k, "stored_per_case": settings.depth, "reason": self.reason,
                 "normalized_with": stored_records.fingerprint(),
                 "refit": self.kind == "full" and self.fitted is None,
                 "removed": {side: len(self.removed(side)) for side in ("cases", "candidates")},
+                "restored": {side: len(self.restored(side)) for side in ("cases", "candidates")},
                 "removal_lists": {r.source: {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined}
                                   for r in self.removal_reports}}
 
@@ -623,6 +671,7 @@ class _Removals:
 
     lists: Mapping[Side, RemovalList]
     force: bool
+    restores: Mapping[Side, RemovalList] = dataclasses.field(default_factory=dict)
 
     def decide(self, store: Store, given: Mapping[Side, RawTable | None]
                ) -> tuple[tuple[Removal, ...], tuple[IngestReport, ...]]:
@@ -643,6 +692,23 @@ class _Removals:
             removed += decided
             reports.append(report)
         return tuple(removed), tuple(reports)
+
+    def decide_restores(self, store: Store, given: Mapping[Side, RawTable | None]
+                        ) -> tuple[tuple[Removal, ...], tuple[IngestReport, ...]]:
+        """Each restore list's rows decided against the store, this run's inputs and its removal
+        lists (:func:`decide_restores`)."""
+        restored: list[Removal] = []
+        reports: list[IngestReport] = []
+        sides: tuple[Side, ...] = ("cases", "candidates")
+        for side, found in ((s, self.restores[s]) for s in sides if s in self.restores):
+            raw = given.get(side)
+            decided, report = decide_restores(
+                found, stored=store.removal_state(side, [key for _, key, _ in found.rows]),
+                given=set(raw.ids) if raw is not None else set(),
+                removing={key for _, key, _ in self.lists[side].rows} if side in self.lists else set())
+            restored += decided
+            reports.append(report)
+        return tuple(restored), tuple(reports)
 
 
 def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
@@ -686,8 +752,15 @@ def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, o
           settings: _Settings, removals: _Removals | None = None) -> _Look:
     cases = _split(raw["cases"], "cases", store, sources["cases"], settings.strict)
     candidates = _split(raw["candidates"], "candidates", store, sources["candidates"], settings.strict)
-    removed, removal_reports = (removals or _Removals({}, False)).decide(
-        store, {"cases": raw["cases"], "candidates": raw["candidates"]})
+    removals = removals or _Removals({}, False)
+    given: dict[Side, RawTable | None] = {"cases": raw["cases"], "candidates": raw["candidates"]}
+    removed, removal_reports = removals.decide(store, given)
+    restored, restore_reports = removals.decide_restores(store, given)
+    if restored:
+        cases = _with_restored(cases, store, [r.record_id for r in restored if r.side == "cases"])
+        candidates = _with_restored(candidates, store, [r.record_id for r in restored if r.side == "candidates"])
+        back = {("cases", key) for key in cases.new_ids} | {("candidates", key) for key in candidates.new_ids}
+        restored = tuple(r for r in restored if (r.side, r.record_id) in back)
     stored = store.fitted_model()
     gone_cases = {r.record_id for r in removed if r.side == "cases"}
     open_ids = sorted((set(store.open_case_ids()) | set(cases.new_ids)) - gone_cases)
@@ -707,7 +780,7 @@ def _look(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, o
     in_full = (merge.cases_to_screen_in_full(open_ids, states, set(cases.ids), exclusions)
                if kind == "incremental" else set(open_ids))
     return _Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
-                 in_full, raw, removed, removal_reports)
+                 in_full, raw, removed, (*removal_reports, *restore_reports), restored)
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,7 +841,7 @@ def _execute(store: Store, look: _Look, settings: _Settings, run_id: int, progre
         run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
         replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave, removals=look.removals,
+        leave=changes.leave, removals=look.removals, restores=look.restores,
         log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
         normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
         bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
@@ -1006,12 +1079,14 @@ def _report(look: _Look, top_k: int, kind: RescreenKind, run_id: int | None, don
     return RescreenReport(
         kind=kind, reason=reason, run_id=run_id, model_version=done.model_version if done else look.model_version,
         top_k=top_k,
-        new_cases=len(look.cases.new_ids), changed_cases=len(look.cases.changed_ids),
-        new_candidates=len(look.candidates.new_ids), changed_candidates=len(look.candidates.changed_ids),
+        new_cases=len(look.cases.new_ids) - len(look.restored("cases")), changed_cases=len(look.cases.changed_ids),
+        new_candidates=len(look.candidates.new_ids) - len(look.restored("candidates")),
+        changed_candidates=len(look.candidates.changed_ids),
         cases_screened_all=done.screened_all if done else 0,
         cases_screened_delta=done.screened_delta if done else 0,
         pairs_compared=done.pairs if done else 0, cases_with_new_candidates=done.gained if done else 0,
         ingest=reports, seconds=time.perf_counter() - started,
         removed_cases=len(look.removed("cases")) if kind != "nothing" else 0,
         removed_candidates=len(look.removed("candidates")) if kind != "nothing" else 0,
+        restored_cases=len(look.restored("cases")), restored_candidates=len(look.restored("candidates")),
     )

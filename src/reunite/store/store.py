@@ -222,13 +222,16 @@ class Store:
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(table_of(model)).where(current(model))) or 0)
 
-    def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
+    def read_rows(self, side: Side, ids: Collection[str] | None = None, *, removed: bool = False
+                  ) -> list[dict[str, str]]:
         """Canonical columns of stored rows (all, or those in ``ids``), sorted by id; rows removed by
-        :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out."""
+        :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out unless ``removed``."""
         side = check_side(side)
         table, columns = table_of(MODELS[side]), COLUMNS[side]
         id_column = table.c[columns[0]]
-        query = select(*(table.c[c] for c in columns)).where(current(MODELS[side]))
+        query = select(*(table.c[c] for c in columns))
+        if not removed:
+            query = query.where(current(MODELS[side]))
         # Core on the session's connection: no ORM row processing (a whole table is 100,000s of rows)
         with self._sessions() as session:
             connection = session.connection()
@@ -634,6 +637,7 @@ class Store:
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
         removals: Sequence[Removal] = (),
+        restores: Sequence[Removal] = (),
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
@@ -658,6 +662,10 @@ class Store:
         :meth:`open_case_ids` and the other readers leave them out): a removed case loses its
         current top-k, bound and totals; a removed person's rows must leave the open cases through
         ``results``, ``replace_cases`` and ``leave``. Each removal is in the audit log.
+
+        ``restores`` undoes earlier removals: their rows must be among ``cases`` and ``candidates``
+        (a removed row upserted again is current again) and be screened as new ones; each restore is
+        in the audit log.
 
         Raises
         ------
@@ -690,12 +698,19 @@ class Store:
                     self._audit(session, "remove", run_id=run_id,
                                 inputs_hash=inputs_hash({"removals": [r.as_detail() for r in removals]}),
                                 detail={"removed": [r.as_detail() for r in removals]})
+                if restores:
+                    self._audit(session, "restore", run_id=run_id,
+                                inputs_hash=inputs_hash({"restores": [r.as_detail() for r in restores]}),
+                                detail={"restored": [r.as_detail() for r in restores]})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
                 detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
                           "removed cases": sum(r.side == "cases" for r in removals),
                           "removed candidates": sum(r.side == "candidates" for r in removals),
+                          **({"restored cases": sum(r.side == "cases" for r in restores),
+                              "restored candidates": sum(r.side == "candidates" for r in restores)}
+                             if restores else {}),
                           **{f"{side} {what}": len(getattr(r, f"{what}_ids"))
                              for side, r in done.items() for what in ("new", "changed")},
                           **dict(summary or {})}
