@@ -31,6 +31,16 @@ Input rows are read and normalized exactly as :func:`reunite.pipeline.screen` re
 anything is stored: a row either quarantines (with its reason, in the ingest report; a stored row
 with the same id stays as it was) or is stored and screened.
 
+Known limit: a row may read differently from one day to the next (an interval that reaches today is
+clipped to today, a date in the future is unknown, a resident ID number born after today is not valid:
+:mod:`reunite.normalize.dates`, :mod:`reunite.normalize.ids`). A night reads its rows, and the stored
+old versions of the changed and removed candidates, as they read *today*; the stored sums keep each
+term as it read on the night that scored it; a full run reads every row today. So a stored row whose
+reading the calendar changed (a registration date in the current month, an ID number whose typo puts
+the birth in the future) can leave the incremental state apart from a full run's until the next full
+run (a case's stored normalized record is read again when its dates no longer hold, but its stored
+sums are not screened again). The synthetic data has no such dates; a periodic ``--full`` bounds it.
+
 The package follows a night from its inputs to its report, one way: :mod:`.inputs` splits the
 inputs against the store (new and changed rows, normalized) and reads stored rows back;
 :mod:`.night` decides the night (what the caller asked for, what came in, what the store holds, the
