@@ -266,7 +266,7 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
         if holder is not None:  # its run may change the stored top-k: it is not current
             raise ConcurrentRunError(f"nothing new to screen, but another run holds the run lock ({holder}); "
                                      "the stored top-k may change when it finishes")
-        return make_report(look, top_k, "nothing", None, None, started)
+        return _report(look, top_k, "nothing", None, None, started)
     run_id = store.begin_run("full" if look.kind == "full" else "incremental", settings.config,
                              look.model_version, seed, look.facts(settings))
     try:
@@ -279,11 +279,12 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
     except BaseException as exc:
         store.fail_run(run_id, exc)
         raise
-    return make_report(look, top_k, look.kind, run_id, done, started)
+    return _report(look, top_k, look.kind, run_id, done, started)
 
 
-def make_report(look: Look, top_k: int, kind: RescreenKind, run_id: int | None, done: Done | None,
+def _report(look: Look, top_k: int, kind: RescreenKind, run_id: int | None, done: Done | None,
             started: float) -> RescreenReport:
+    """What the run did (``done``; ``None`` when there was nothing to do), from what it looked at."""
     reports = (*(r.report for r in look.raw.values() if r is not None), *look.removal_reports)
     reason = look.reason if kind != "nothing" else "no new or changed rows, no removals, no new DNA exclusions"
     return RescreenReport(
