@@ -61,6 +61,12 @@ def add_store_commands(commands: Any) -> None:
     rescreen.add_argument("--remove-cases", type=Path, metavar="FILE",
                           help="CSV or XLSX with a case_id column (and optionally reason): cases withdrawn (found "
                                "by other means, a duplicate report); they leave plan and export")
+    rescreen.add_argument("--restore-candidates", type=Path, metavar="FILE",
+                          help="CSV or XLSX with a person_id column (and optionally reason): undo an earlier "
+                               "removal; the stored row is current again and screened as new; audited")
+    rescreen.add_argument("--restore-cases", type=Path, metavar="FILE",
+                          help="CSV or XLSX with a case_id column (and optionally reason): undo an earlier "
+                               "removal of these cases; audited")
     rescreen.add_argument("--force-removals", action="store_true",
                           help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
     _add_lang(rescreen)
@@ -237,13 +243,15 @@ def _rescreen(args: argparse.Namespace) -> int:
     if args.force_removals and removals == [None, None]:
         raise InputError("--force-removals: expected --remove-candidates FILE or --remove-cases FILE with it "
                          "(it lets them remove a case or person with a confirmed DNA outcome)")
-    given = (args.cases, args.candidates, args.model, *removals)
-    for path, option in zip(given, ("--cases", "--candidates", "--model", "--remove-cases", "--remove-candidates"),
-                            strict=True):
+    restores = [args.restore_cases, args.restore_candidates]
+    given = (args.cases, args.candidates, args.model, *removals, *restores)
+    options = ("--cases", "--candidates", "--model", "--remove-cases", "--remove-candidates", "--restore-cases",
+               "--restore-candidates")
+    for path, option in zip(given, options, strict=True):
         if path is not None and not path.exists():  # before the store is opened: a first run would create it
             raise MissingFileError(f"{option} {path}: no such file")
-    # in the order of RescreenReport.ingest: the inputs, then the removal lists
-    sources = [p for p in (args.cases, args.candidates, *removals) if p is not None]
+    # in the order of RescreenReport.ingest: the inputs, then the removal lists, then the restore lists
+    sources = [p for p in (args.cases, args.candidates, *removals, *restores) if p is not None]
     # checked before the run: a quarantine file that cannot be written after the commit loses its rows
     planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
@@ -257,13 +265,16 @@ def _rescreen(args: argparse.Namespace) -> int:
                           encoding=args.encoding, sheet=sheet,
                           log=lambda line: print(line, flush=True), lang=args.lang,
                           remove_cases=args.remove_cases, remove_candidates=args.remove_candidates,
-                          force_removals=args.force_removals)
+                          force_removals=args.force_removals, restore_cases=args.restore_cases,
+                          restore_candidates=args.restore_candidates)
     inputs = sum(p is not None for p in (args.cases, args.candidates))
+    lists = inputs + sum(p is not None for p in removals)
     for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
         if not ingest.problems and clear_stale_quarantine(path, ingest.source):  # it would read as this run's
             print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
         if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
-            not_done = "msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
+            not_done = ("msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
+                        if at < lists else "msg_quarantined_not_restored")
             key = not_done if ingest.quarantined else "msg_quarantine"
             print(text(args.lang, key, path=write_quarantine(ingest, path)))
     print(report.summary(args.lang))

@@ -159,6 +159,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_changes": "{new_cases} new and {changed_cases} changed cases, {new_candidates} new and "
                             "{changed_candidates} changed candidates",
         "rescreen_removed": "; removed {cases} cases and {candidates} candidates",
+        "rescreen_restored": "; restored {cases} cases and {candidates} candidates",
         "rescreen_nothing": "nothing to do: {changes}; the stored top-{top_k} is current ({reason})",
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
         "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
@@ -166,6 +167,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
         "msg_quarantined_not_removed": "quarantined rows: {path} (not removed)",
+        "msg_quarantined_not_restored": "quarantined rows: {path} (not restored)",
         "msg_quarantined_rows": "quarantined rows: {path}",
         "msg_exported": "{rows} rows of the stored top-k: {path}",
         "msg_verified": "verified: the stored ranking of {cases:,} open cases ({rows:,} rows) equals a full screen "
@@ -323,6 +325,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_changes": "新增案件 {new_cases} 个、变更 {changed_cases} 个，新增候选人 {new_candidates} 人、"
                             "变更 {changed_candidates} 人",
         "rescreen_removed": "；移除案件 {cases} 个、候选人 {candidates} 人",
+        "rescreen_restored": "；恢复案件 {cases} 个、候选人 {candidates} 人",
         "rescreen_nothing": "无需运行：{changes}；已存的前 {top_k} 名是最新的（{reason}）",
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
         "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
@@ -330,6 +333,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
         "msg_quarantined_not_removed": "隔离的行：{path}（未移除）",
+        "msg_quarantined_not_restored": "隔离的行：{path}（未恢复）",
         "msg_quarantined_rows": "隔离的行：{path}",
         "msg_exported": "已存前 k 名共 {rows} 行：{path}",
         "msg_verified": "核对无误：{cases:,} 个未结案件的已存排序（{rows:,} 行）与用已存拟合模型 {model} "

@@ -158,7 +158,7 @@ class Delta:
     """A case's pairs with one side of a night's candidates (the new versions, or the changed
     candidates' old ones): its best ``rows`` (score, person) -- at least every pair that ranks at
     or above the case's bound (every pair when it has none; the nightly screen keeps a few and
-    looks again where those may not be all, :func:`reunite.rescreen._delta_side`) --, and the other
+    looks again where those may not be all, :func:`reunite.rescreen.pairs.delta_side`) --, and the other
     pairs summed: ``rest``, the sum of their Bayes factors. ``pairs`` counts them all, rows
     included."""
 

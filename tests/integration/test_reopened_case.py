@@ -27,3 +27,21 @@ def test_a_reopened_case_is_screened_again_not_left_with_the_top_k_it_closed_wit
     report = rescreen(store, candidates=CANDIDATES, top_k=3)
     assert report.kind == "incremental" and report.cases_screened_all == 1
     assert verify(store).equal
+
+
+def test_a_closed_case_keeps_its_rows_but_they_are_not_current(store: Store) -> None:
+    """A confirmed match closes its case: no night merges into it, so its stored rows (the top-k of the
+    night it closed) are kept for the audit but not shown as current -- not by plan, export, verify,
+    nor by ``Store.current_topk``, which investigators read in their notebooks."""
+    rescreen(store, cases=CASES, candidates=CANDIDATES.iloc[:200], top_k=3)
+    first = store.current_topk()[0]
+    store.record_dna(first.case_id, first.person_id, "confirmed")
+    rescreen(store, candidates=CANDIDATES, top_k=3)  # 400 arrive; one may outrank its rows, unseen
+    assert first.case_id not in {r.case_id for r in store.current_topk()}
+    assert store.current_topk([first.case_id]) == []
+    kept = store.current_topk([first.case_id], closed=True)
+    assert (kept[0].rank, kept[0].person_id) == (1, first.person_id)
+    assert first.case_id in {r.case_id for r in store.current_topk(closed=True)}
+    assert verify(store).equal
+    store.record_dna(first.case_id, first.person_id, "pending")  # reopened: its stale rows go
+    assert store.current_topk([first.case_id], closed=True) == []

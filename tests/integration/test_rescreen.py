@@ -350,17 +350,17 @@ def test_first_run_with_candidates_only_screens_nothing_and_later_cases_get_a_fu
 def test_a_delta_screen_gives_the_same_pairs_pruned_or_scored_in_full(
     data: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    """A night's delta side below rescreen.DELTA_PRUNE_FROM candidates is scored without pruning, a
+    """A night's delta side below rescreen.pairs.DELTA_PRUNE_FROM candidates is scored without pruning, a
     larger one pruned: the kept rows, their scores and reasons and each case's totals (pairs compared,
     the rest of its Bayes factors) must not depend on which."""
-    from reunite.rescreen import DELTA_PRUNE_FROM, _screen_pairs
+    from reunite.rescreen.pairs import DELTA_PRUNE_FROM, screen_pairs
 
     cases, candidates = data
     night = candidates.iloc[2700:]
     assert len(night) < DELTA_PRUNE_FROM
     model = default_model()
     for keep in (4, 2 * TOP_K):
-        pruned, scored = (_screen_pairs(cases, night, model, BlockingSpec(), set(), keep, prune=prune)
+        pruned, scored = (screen_pairs(cases, night, model, BlockingSpec(), set(), keep, prune=prune)
                           for prune in (True, False))
         assert pruned is not None and scored is not None
         assert pruned.by_case == scored.by_case
@@ -372,11 +372,11 @@ def test_a_delta_screen_gives_the_same_pairs_pruned_or_scored_in_full(
 def test_a_night_that_puts_many_candidates_above_a_cases_bound_merges_as_one_full_run(
     store: Store, data: tuple[pd.DataFrame, pd.DataFrame]
 ) -> None:
-    """A delta screen first keeps a few rows per case (rescreen.FIRST_LOOK); a case whose night puts
+    """A delta screen first keeps a few rows per case (rescreen.pairs.FIRST_LOOK); a case whose night puts
     more of its pairs than that at or above its bound -- new candidates as strong as its best, and
     several of its stored best candidates changed at once -- must be looked at again with its best
     2 * top_k, or the merge would sum strong pairs into the rest instead of ranking them."""
-    from reunite.rescreen import FIRST_LOOK
+    from reunite.rescreen.pairs import FIRST_LOOK
 
     cases, candidates = data
     rescreen(store, cases=cases.iloc[:20], candidates=candidates.iloc[:2700], top_k=TOP_K)

@@ -1,8 +1,8 @@
 """Issue 10, the property: any sequence of nightly deltas -- new, changed and removed candidates
-(removed ones may come back), new, changed and removed cases, DNA exclusions, cases closed by a
-confirmed match and reopened when the lab doubts it -- ends with exactly the results and
-probabilities of one full run with the same fitted model. On SQLite always, and on PostgreSQL when
-REUNITE_TEST_DATABASE_URL is set (each example in a schema of its own)."""
+(removed ones may come back, sent again or by a restore list), new, changed, removed and restored
+cases, DNA exclusions, cases closed by a confirmed match and reopened when the lab doubts it -- ends
+with exactly the results and probabilities of one full run with the same fitted model. On SQLite
+always, and on PostgreSQL when REUNITE_TEST_DATABASE_URL is set (each example in a schema of its own)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ night = st.fixed_dictionaries({
     "restore": st.lists(st.integers(0, N_CANDIDATES - 1), max_size=3),
     "remove_case": st.lists(st.integers(0, N_CASES + 2), max_size=1),
     "restore_case": st.booleans(),
+    "undo": st.lists(st.integers(0, N_CANDIDATES - 1), max_size=3),
+    "undo_case": st.booleans(),
     "force": st.booleans(),
     "reopen": st.lists(st.integers(0, N_CASES + 2), max_size=1),
 })
@@ -115,7 +117,7 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
     gone_cases: list[str] = []
     with fresh_store(backend) as store:
         assert rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K).kind == "full"
-        extra_cases = merged = 0
+        extra_cases = merged = restored = 0
         for delta in nights:
             shown = min(N_CANDIDATES, shown + int(delta["arrive"]))  # type: ignore[call-overload]
             for row, what in delta["edit"]:  # type: ignore[attr-defined]
@@ -153,6 +155,11 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
                 gone_people.discard(people[row])
             if delta["restore_case"] and gone_cases:
                 gone_cases.pop(0)
+            # an explicit restore (the undo of a removal) brings the stored row back: not sent tonight
+            gone = sorted(gone_people)
+            undo = {gone[row % len(gone)] for row in delta["undo"]} if gone else set()  # type: ignore[attr-defined]
+            undo_cases = [gone_cases.pop()] if delta["undo_case"] and gone_cases else []
+            gone_people -= undo
             remove = {people[row] for row in delta["remove"] if row < shown}  # type: ignore[attr-defined]
             remove |= {current[key] for index, rank in delta["remove_ranked"]  # type: ignore[attr-defined]
                        if case_ids and (key := (case_ids[index % len(case_ids)], rank)) in current}
@@ -169,17 +176,21 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
             gone_people |= remove
             gone_cases += remove_cases
             sent = candidates.iloc[:shown]
-            report = rescreen(store, cases=cases[~cases["case_id"].isin(gone_cases)],
-                              candidates=sent[~sent["person_id"].isin(gone_people)], top_k=TOP_K,
+            report = rescreen(store, cases=cases[~cases["case_id"].isin([*gone_cases, *undo_cases])],
+                              candidates=sent[~sent["person_id"].isin(gone_people | undo)], top_k=TOP_K,
                               remove_candidates=sorted(remove) or None, remove_cases=remove_cases or None,
-                              force_removals=bool(delta["force"]))
+                              force_removals=bool(delta["force"]), restore_candidates=sorted(undo) or None,
+                              restore_cases=undo_cases or None)
             assert report.kind in ("incremental", "nothing")
             assert all(r.quarantined == 0 for r in report.ingest)
             if report.kind == "incremental":
                 assert (report.removed_candidates, report.removed_cases) == (len(remove), len(remove_cases))
+                assert (report.restored_candidates, report.restored_cases) == (len(undo), len(undo_cases))
             merged += report.cases_screened_delta
+            restored += len(undo) + len(undo_cases)
         event(f"cases merged: {'some' if merged else 'none'}")  # pytest --hypothesis-show-statistics
         event(f"removed at the end: {'some' if gone_people or gone_cases else 'none'}")
+        event(f"restored: {'some' if restored else 'none'}")
         held = {r["person_id"] for r in store.read_rows("candidates")}
         sent = set(candidates["person_id"].iloc[:shown])
         assert held == sent - gone_people

@@ -42,7 +42,8 @@ from reunite.ingest.read import cell_text, workbook_rows
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
 from reunite.store.records import COLUMNS, MODELS, table_of
 
-__all__ = ["Removal", "RemovalList", "RemovalSource", "decide_removals", "mark_removed", "read_removals"]
+__all__ = ["Removal", "RemovalList", "RemovalSource", "decide_removals", "decide_restores", "mark_removed",
+           "read_removals"]
 
 RemovalSource: TypeAlias = "str | os.PathLike[str] | Sequence[str]"
 """A removal list: a CSV file, or the ids themselves (Python)."""
@@ -227,6 +228,48 @@ def decide_removals(
                            f"{pending[key][0]!r}", fatal=False)
             removed.append(Removal(found.side, key, reason, forced))
     return removed, report
+
+
+def decide_restores(
+    found: RemovalList, *, stored: Mapping[str, int | None], given: Collection[str], removing: Collection[str],
+) -> tuple[list[Removal], IngestReport]:
+    """Which rows of a restore list (the undo of a removal: the same format) a run brings back, and the
+    list's report with every decision.
+
+    ``stored``: each id the store holds, with the run that removed it (``None``: current);
+    ``given``: the ids of this run's input of the same side (a removed row sent again comes back
+    with the input's values: the restore is flagged, not needed); ``removing``: the ids this run's
+    removal list of the same side lists. Quarantined (not restored, with the reason): an id the
+    store does not hold, one that is not removed, one also removed tonight. The report is a copy.
+
+    >>> found = read_removals(["P1", "P2", "P3", "P4", "P5"], "candidates")
+    >>> restored, report = decide_restores(found, stored={"P1": 3, "P2": None, "P4": 3, "P5": 4},
+    ...                                    given={"P4"}, removing={"P5"})
+    >>> [r.record_id for r in restored], report.read, report.accepted, report.quarantined, report.flagged
+    (['P1'], 5, 2, 3, 1)
+    """
+    wanted = id_column(found.side)
+    source = found.report
+    report = IngestReport(source=source.source, read=source.read, encoding=source.encoding,
+                          columns=dict(source.columns), delimiter=source.delimiter,
+                          ignored_columns=list(source.ignored_columns), blank_rows=source.blank_rows)
+    for problem in source.problems:
+        report.add(problem.row, problem.column, problem.value, problem.reason, fatal=problem.fatal)
+    restored: list[Removal] = []
+    for number, key, reason in found.rows:
+        if key not in stored:
+            report.add(number, wanted, key, f"unknown {wanted}: not in the store, nothing to restore")
+        elif stored[key] is None:
+            report.add(number, wanted, key, f"{wanted} not removed: nothing to restore")
+        elif key in removing:
+            report.add(number, wanted, key, f"{wanted} also in this run's removal list: not restored "
+                       "(send a removal or its undo, not both)")
+        elif key in given:
+            report.add(number, wanted, key, f"removed by run {stored[key]}, and also in this run's {found.side} "
+                       "input: it comes back with the input's values", fatal=False)
+        else:
+            restored.append(Removal(found.side, key, reason or f"removal by run {stored[key]} undone"))
+    return restored, report
 
 
 def mark_removed(session: Session, run_id: int, removals: Sequence[Removal]) -> None:

@@ -222,13 +222,16 @@ class Store:
         with self._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(table_of(model)).where(current(model))) or 0)
 
-    def read_rows(self, side: Side, ids: Collection[str] | None = None) -> list[dict[str, str]]:
+    def read_rows(self, side: Side, ids: Collection[str] | None = None, *, removed: bool = False
+                  ) -> list[dict[str, str]]:
         """Canonical columns of stored rows (all, or those in ``ids``), sorted by id; rows removed by
-        :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out."""
+        :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out unless ``removed``."""
         side = check_side(side)
         table, columns = table_of(MODELS[side]), COLUMNS[side]
         id_column = table.c[columns[0]]
-        query = select(*(table.c[c] for c in columns)).where(current(MODELS[side]))
+        query = select(*(table.c[c] for c in columns))
+        if not removed:
+            query = query.where(current(MODELS[side]))
         # Core on the session's connection: no ORM row processing (a whole table is 100,000s of rows)
         with self._sessions() as session:
             connection = session.connection()
@@ -545,21 +548,30 @@ class Store:
                 "once per case, probability in [0, 1]"
             ) from exc
 
-    def current_topk(self, case_ids: Collection[str] | None = None) -> list[TopKRow]:
-        """The merged current top-k (all cases, or those in ``case_ids``), by case then rank.
+    def current_topk(self, case_ids: Collection[str] | None = None, *, closed: bool = False) -> list[TopKRow]:
+        """The merged current top-k of the open cases (all, or those in ``case_ids``), by case then rank.
 
         A case's rows rank by score (high first), then person id: the matcher's own order. A row's
         probability is derived from its case's factor when the case has one (revision 0006, see
         :mod:`reunite.store.results`).
+
+        A case closed by a confirmed DNA outcome keeps its rows, but they are not current: no night
+        merges into a closed case (its rows stay as the night it closed left them, and go when it
+        reopens), so they are left out unless ``closed`` is true (for the audit; every run's rows
+        are also in the ``results`` history). A removed case has no rows.
         """
+        shown = set(self.open_case_ids()) if not closed else None
         with self._sessions() as session:
             connection = session.connection()
             if case_ids is None:
                 found = fetch_tuples(connection, TOPK_SELECT)
             else:
                 found = []
-                for part in dna.chunks(sorted(set(case_ids))):
+                wanted = set(case_ids) if shown is None else set(case_ids) & shown
+                for part in dna.chunks(sorted(wanted)):
                     found.extend(fetch_tuples(connection, TOPK_SELECT.where(CurrentTopK.case_id.in_(part))))
+        if shown is not None:
+            found = [row for row in found if row[0] in shown]
         return rank_rows(found)
 
     def topk_scores(self, case_ids: Collection[str] | None = None) -> dict[str, list[Bound]]:
@@ -625,6 +637,7 @@ class Store:
         summary: Mapping[str, Any] | None = None,
         current: Mapping[str, Sequence[Bound]] | None = None,
         removals: Sequence[Removal] = (),
+        restores: Sequence[Removal] = (),
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
@@ -649,6 +662,10 @@ class Store:
         :meth:`open_case_ids` and the other readers leave them out): a removed case loses its
         current top-k, bound and totals; a removed person's rows must leave the open cases through
         ``results``, ``replace_cases`` and ``leave``. Each removal is in the audit log.
+
+        ``restores`` undoes earlier removals: their rows must be among ``cases`` and ``candidates``
+        (a removed row upserted again is current again) and be screened as new ones; each restore is
+        in the audit log.
 
         Raises
         ------
@@ -681,12 +698,19 @@ class Store:
                     self._audit(session, "remove", run_id=run_id,
                                 inputs_hash=inputs_hash({"removals": [r.as_detail() for r in removals]}),
                                 detail={"removed": [r.as_detail() for r in removals]})
+                if restores:
+                    self._audit(session, "restore", run_id=run_id,
+                                inputs_hash=inputs_hash({"restores": [r.as_detail() for r in restores]}),
+                                detail={"restored": [r.as_detail() for r in restores]})
                 if model_version is not None:
                     run.model_version = model_version
                 run.status, run.finished = "succeeded", utcnow()
                 detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
                           "removed cases": sum(r.side == "cases" for r in removals),
                           "removed candidates": sum(r.side == "candidates" for r in removals),
+                          **({"restored cases": sum(r.side == "cases" for r in restores),
+                              "restored candidates": sum(r.side == "candidates" for r in restores)}
+                             if restores else {}),
                           **{f"{side} {what}": len(getattr(r, f"{what}_ids"))
                              for side, r in done.items() for what in ("new", "changed")},
                           **dict(summary or {})}

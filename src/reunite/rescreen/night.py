@@ -1,0 +1,220 @@
+"""The plan of a night: what the caller asked for (:class:`Settings`), what came in and what the
+store holds (:class:`Look`), the removal and restore lists decided, and the kind of run."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reunite import merge, stored_records
+from reunite._typing import Side
+from reunite.ingest import IngestReport, RawTable
+from reunite.matching.model import FellegiSunter
+from reunite.matching.spec import BlockingSpec
+from reunite.merge import CaseState
+from reunite.rescreen.inputs import Input, split_input, with_restored
+from reunite.rescreen.report import RescreenKind
+from reunite.store import Store
+from reunite.store.fitted import StoredModel
+from reunite.store.records import inputs_hash
+from reunite.store.removals import Removal, RemovalList, decide_removals, decide_restores
+
+__all__ = ["BUFFER", "Look", "Removals", "Settings", "config_hash", "look_at", "run_kind"]
+
+BUFFER = 2  # rows stored per case, as a multiple of top-k: room for candidates that change or leave
+
+
+def config_hash(top_k: int, blocking: BlockingSpec, base_version: str) -> str:
+    """Hash of what makes two runs' top-k comparable: top-k, blocking and the base model.
+
+    >>> config_hash(20, BlockingSpec(), "abc") == config_hash(20, BlockingSpec(), "abc")
+    True
+    >>> config_hash(20, BlockingSpec(), "abc") == config_hash(10, BlockingSpec(), "abc")
+    False
+    """
+    return inputs_hash({"top_k": top_k, "blocking": dataclasses.asdict(blocking), "base_model": base_version})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the caller asked for."""
+
+    base: FellegiSunter
+    blocking: BlockingSpec
+    top_k: int
+    seed: int
+    full: bool
+    refit: bool
+    strict: bool
+
+    @property
+    def depth(self) -> int:
+        return BUFFER * self.top_k
+
+    @property
+    def config(self) -> str:
+        return config_hash(self.top_k, self.blocking, self.base.version)
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """What came in and what the store holds, read before the run, and the kind of run it needs."""
+
+    cases: Input
+    candidates: Input
+    open_ids: list[str]
+    states: dict[str, CaseState]           # open cases with totals, as stored
+    excluded: set[tuple[str, str]]
+    exclusions: dict[str, str]             # per case: digest of its excluded persons now
+    kind: RescreenKind
+    reason: str
+    fitted: FellegiSunter | None           # None: a full run fits a new model
+    model_version: str
+    in_full: set[str]                      # incremental: open cases to screen against every candidate
+    raw: dict[str, RawTable | None]
+    removals: tuple[Removal, ...] = ()     # cases and candidates this run removes
+    removal_reports: tuple[IngestReport, ...] = ()   # the removal lists', then the restore lists'
+    restores: tuple[Removal, ...] = ()     # cases and candidates this run brings back (among the new rows)
+
+    @property
+    def nothing_to_do(self) -> bool:
+        # a new or changed row is stored even when it screens nothing (a closed case's edited record)
+        return (self.kind == "incremental" and not self.candidates.ids and not self.cases.ids and not self.in_full
+                and not self.removals)
+
+    def removed(self, side: Side) -> set[str]:
+        return {r.record_id for r in self.removals if r.side == side}
+
+    def restored(self, side: Side) -> set[str]:
+        return {r.record_id for r in self.restores if r.side == side}
+
+    def facts(self, settings: Settings) -> dict[str, Any]:
+        return {"cases": self.cases.facts, "candidates": self.candidates.facts, "open_cases": len(self.open_ids),
+                "top_k": settings.top_k, "stored_per_case": settings.depth, "reason": self.reason,
+                "normalized_with": stored_records.fingerprint(),
+                "refit": self.kind == "full" and self.fitted is None,
+                "removed": {side: len(self.removed(side)) for side in ("cases", "candidates")},
+                "restored": {side: len(self.restored(side)) for side in ("cases", "candidates")},
+                "removal_lists": {r.source: {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined}
+                                  for r in self.removal_reports}}
+
+
+@dataclass(frozen=True, slots=True)
+class Removals:
+    """The removal lists a run was given, as read, and whether a confirmed match may be removed."""
+
+    lists: Mapping[Side, RemovalList]
+    force: bool
+    restores: Mapping[Side, RemovalList] = dataclasses.field(default_factory=dict)
+
+    def decide(self, store: Store, given: Mapping[Side, RawTable | None]
+               ) -> tuple[tuple[Removal, ...], tuple[IngestReport, ...]]:
+        """Each list's rows decided against the store and this run's inputs (:func:`decide_removals`)."""
+        if not self.lists:
+            return (), ()
+        confirmed, pending = store.confirmed_pairs(), store.pending_pairs()
+        removed: list[Removal] = []
+        reports: list[IngestReport] = []
+        sides: tuple[Side, ...] = ("cases", "candidates")
+        for side, found in ((s, self.lists[s]) for s in sides if s in self.lists):
+            index = 0 if side == "cases" else 1
+            raw = given.get(side)
+            decided, report = decide_removals(
+                found, stored=store.removal_state(side, [key for _, key, _ in found.rows]),
+                given=set(raw.ids) if raw is not None else set(),
+                confirmed=_by(confirmed, index), pending=_by(pending, index), force=self.force)
+            removed += decided
+            reports.append(report)
+        return tuple(removed), tuple(reports)
+
+    def decide_restores(self, store: Store, given: Mapping[Side, RawTable | None]
+                        ) -> tuple[tuple[Removal, ...], tuple[IngestReport, ...]]:
+        """Each restore list's rows decided against the store, this run's inputs and its removal
+        lists (:func:`decide_restores`)."""
+        restored: list[Removal] = []
+        reports: list[IngestReport] = []
+        sides: tuple[Side, ...] = ("cases", "candidates")
+        for side, found in ((s, self.restores[s]) for s in sides if s in self.restores):
+            raw = given.get(side)
+            decided, report = decide_restores(
+                found, stored=store.removal_state(side, [key for _, key, _ in found.rows]),
+                given=set(raw.ids) if raw is not None else set(),
+                removing={key for _, key, _ in self.lists[side].rows} if side in self.lists else set())
+            restored += decided
+            reports.append(report)
+        return tuple(restored), tuple(reports)
+
+
+def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
+    """The (case, person) ``pairs`` by their ``index``-th id: the other ids, sorted."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for pair in sorted(pairs):
+        found[pair[index]].append(pair[1 - index])
+    return dict(found)
+
+
+def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: Settings
+          ) -> tuple[RescreenKind, str, bool]:
+    """(kind, reason, refit) of the run the stored fitted model and the settings call for.
+
+    ``normalized_with`` is the normalizer fingerprint (:func:`reunite.stored_records.fingerprint`)
+    recorded by the run that fitted the stored model. The stored sums hold every candidate's terms
+    as that code read the rows, and a night takes a changed or removed candidate's old terms out by
+    reading its stored row again: under other code a stored row may read differently or not at
+    all (quarantined), and its terms would not leave exactly. So the first night under another
+    reader or normalizer screens everything in full.
+    """
+    if stored is None:
+        return "full", "no fitted model yet", True
+    if normalized_with is None:
+        return "full", "the normalizer the stored model was fitted with is not recorded (a store from an " \
+            "older reunite): every stored record is read again", True
+    if normalized_with != stored_records.fingerprint():
+        return "full", f"the normalizer changed since the model was fitted ({normalized_with} -> " \
+            f"{stored_records.fingerprint()}: reunite, its tables or pypinyin upgraded): every stored record " \
+            "is read again", True
+    if stored.base_version != settings.base.version:
+        return "full", f"base model changed ({stored.base_version} -> {settings.base.version})", True
+    if stored.config_hash != settings.config:
+        return "full", "top-k or blocking changed since the model was fitted", True
+    if settings.full:
+        return "full", "asked for" + ("" if settings.refit else ", with the stored fitted model"), settings.refit
+    return "incremental", "stored fitted model", False
+
+
+def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, object],
+          settings: Settings, removals: Removals | None = None) -> Look:
+    cases = split_input(raw["cases"], "cases", store, sources["cases"], settings.strict)
+    candidates = split_input(raw["candidates"], "candidates", store, sources["candidates"], settings.strict)
+    removals = removals or Removals({}, False)
+    given: dict[Side, RawTable | None] = {"cases": raw["cases"], "candidates": raw["candidates"]}
+    removed, removal_reports = removals.decide(store, given)
+    restored, restore_reports = removals.decide_restores(store, given)
+    if restored:
+        cases = with_restored(cases, store, [r.record_id for r in restored if r.side == "cases"])
+        candidates = with_restored(candidates, store, [r.record_id for r in restored if r.side == "candidates"])
+        back = {("cases", key) for key in cases.new_ids} | {("candidates", key) for key in candidates.new_ids}
+        restored = tuple(r for r in restored if (r.side, r.record_id) in back)
+    stored = store.fitted_model()
+    gone_cases = {r.record_id for r in removed if r.side == "cases"}
+    open_ids = sorted((set(store.open_case_ids()) | set(cases.new_ids)) - gone_cases)
+    open_set = set(open_ids)
+    topk = {c: rows for c, rows in store.topk_scores().items() if c in open_set}
+    totals = {c: t for c, t in store.case_totals().items() if c in open_set}
+    states = merge.states_from_store(topk, store.case_bounds(), totals)
+    excluded = store.excluded_pairs()
+    exclusions = merge.exclusions_by_case(excluded)
+    normalized_with = (store.run_info(stored.run_id)["input_counts"] or {}).get("normalized_with") \
+        if stored is not None else None
+    kind, reason, refit = run_kind(stored, normalized_with, settings)
+    fitted, version = None, settings.base.version
+    if not refit:
+        assert stored is not None
+        fitted, version = FellegiSunter.from_dict(stored.model), stored.version
+    in_full = (merge.cases_to_screen_in_full(open_ids, states, set(cases.ids), exclusions)
+               if kind == "incremental" else set(open_ids))
+    return Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
+                 in_full, raw, removed, (*removal_reports, *restore_reports), restored)
