@@ -50,7 +50,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8, I64, B
 from reunite.errors import ConfigError
-from reunite.i18n import LEVEL_LABELS_ZH, Language, text
+from reunite.i18n import Language, text
 from reunite.matching.blocking import PairChunk, case_birth_interval, late_registered, plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
@@ -120,9 +120,9 @@ class FitReport:
             lines.append(text(lang, "fit_moved", n=len(self.moved)))
         for name, label, before, after in self.moved[:8]:
             shown_name, shown_label = name, label
-            if lang == "zh" and name in LEVEL_LABELS_ZH and label in REGISTRY[name].labels:
+            if lang == "zh" and name in REGISTRY and label in REGISTRY[name].labels:
                 shown_name = text(lang, f"c_{name}")
-                shown_label = LEVEL_LABELS_ZH[name][REGISTRY[name].labels.index(label)]
+                shown_label = REGISTRY[name].labels_zh[REGISTRY[name].labels.index(label)]
             lines.append(text(lang, "fit_weight", name=shown_name, label=shown_label, before=before, after=after))
         return "\n".join(lines)
 
