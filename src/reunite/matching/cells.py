@@ -23,6 +23,7 @@ import pandas as pd
 
 from reunite._typing import F32, I8, I32, I64, B
 from reunite.matching.comparisons.registration import DELAY_LEVELS, delay_levels
+from reunite.matching.comparisons.registration import Level as RegistrationLevel
 from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES
@@ -62,7 +63,7 @@ class CellIndex:
     id_county_postings: I64
     id_county_codes: I64    # sorted distinct ID counties (code = position here)
     birthday_postings: I64
-    registered_late: I64    # positions (sorted) registered late (a delay level above on time)
+    registered_late: I64    # positions (sorted) registered late (delay level LATE or more)
     marked: I64             # positions (sorted) with marks
     late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
 
@@ -164,7 +165,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
         "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
         "id_county": _postings(id_code_of, pos, n),
         "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
-        "registered_late": pos[delay_level[pos] > DELAY_LEVELS[0]],
+        "registered_late": pos[delay_level[pos] >= RegistrationLevel.LATE],
         "marked": pos[d.marks[pos] != 0],
     }
     late_postings = {name: values[late[values % n]] for name, values in postings.items()}

@@ -259,11 +259,24 @@ def _name_levels(
 
 # -- dates, places --------------------------------------------------------------------------
 
-def _bands(values: I32 | I64, upper_edges: tuple[int, ...]) -> I8:
-    """How many of the increasing ``upper_edges`` lie below each value: 0 if value <= edges[0]."""
-    out = np.zeros(values.shape, dtype=np.int8)
-    for edge in upper_edges:
-        out += values > edge
+def _banded(values: I32 | I64, upper_edges: tuple[int, ...], levels: tuple[int, ...]) -> I8:
+    """The level of each value's band: ``levels[0]`` up to ``upper_edges[0]`` (increasing edges),
+    ``levels[i]`` above ``upper_edges[i - 1]``: each edge adds its step, in place (the levels are named
+    by their comparison; a table lookup of the band would cost a gather per pair).
+
+    >>> _banded(np.array([0, 5, 20, 99]), (1, 10, 50), (6, 3, 2, 0)).tolist()
+    [6, 3, 2, 0]
+    """
+    if len(levels) != len(upper_edges) + 1:
+        raise ValueError(f"expected {len(upper_edges) + 1} levels for {len(upper_edges)} edges; got {levels}")
+    out = np.full(values.shape, levels[0], dtype=np.int8)
+    for edge, below, above in zip(upper_edges, levels, levels[1:], strict=False):
+        if above - below == 1:
+            out += values > edge
+        elif above - below == -1:
+            out -= values > edge
+        else:
+            out += np.int8(above - below) * (values > edge)
     return out
 
 

@@ -20,6 +20,11 @@ same month and day of birth, marks on both sides, pairs DNA excluded. Candidates
 case's loss and nothing else differ from their cell in the registration level alone: they are counted
 in cells of their own (one per level).
 
+Nothing here names a comparison: each one's module says how pruning reads it
+(:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the
+level of a counted cell, whether its levels are day-bound and where they may change, and (registration)
+the candidates it moves out of their cells.
+
 The proof, per case: the k-th best score among the scored pairs and the cells (a cell counting as
 many times as it holds candidates) is the threshold; every cell scoring at or above it is expanded
 and its candidates scored too, so every pair left unscored scores strictly below the k-th best

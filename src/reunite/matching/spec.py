@@ -1,7 +1,8 @@
 """Comparison and blocking specifications: frozen data, checked when made, saved as JSON.
 
-A :class:`ComparisonSpec` names the comparisons a model uses and their parameters; the level labels of
-each comparison are fixed here, so a model's m and u arrays always line up with the same meaning.
+A :class:`ComparisonSpec` names the comparisons a model uses and their parameters; the levels and
+labels of each comparison are fixed by its module (:mod:`reunite.matching.comparisons`) and read here,
+so a model's m and u arrays always line up with the same meaning.
 Level ``-1`` is null (a value missing on either side) and carries zero weight.
 """
 

@@ -24,6 +24,7 @@ from markupsafe import Markup, escape
 from reunite.export.files import write_text
 from reunite.i18n import TEXT, Language, calendar_text, check_language, reason_separator, sex_text
 from reunite.ingest._safe import mask_id, mask_id_numbers
+from reunite.matching.comparisons.birth_monthday import Level as BirthdayLevel
 from reunite.report import charts
 from reunite.report.data import COMPARISON_ORDER, CaseView, FieldWeight, RankedCandidate, ReportData
 
@@ -196,7 +197,7 @@ def _side_by_side(case: CaseView, detail: Sequence[RankedCandidate], shown: _Sho
 
 def _birthday_in_another_year(candidate: RankedCandidate) -> bool:
     """Whether the pair's birth dates share month and day in another year (a shifted registered birth)."""
-    return any(w.comparison == "birth_monthday" and w.level == 1 for w in candidate.weights)
+    return any(w.comparison == "birth_monthday" and w.level == BirthdayLevel.SAME for w in candidate.weights)
 
 
 def _year_marked(cell: Markup) -> Markup:

@@ -176,6 +176,9 @@ class Comparison:
     the records (the birth date is read by four): the unsupervised fit estimates a comparison with its
     whole field left out. ``rounding_level``: the level whose m follows how often the screened data's
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
+    ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
+    unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
+    pairs" with its m).
     """
 
     name: str
@@ -188,6 +191,7 @@ class Comparison:
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
+    outside_window_level: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):

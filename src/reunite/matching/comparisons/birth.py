@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64
-from reunite.matching.compare import Pairs, _bands, _set_where
+from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.prepare import Prepared
 
@@ -61,9 +61,8 @@ LABELS_ZH = {
 #: the label of the rounded level (its m follows how often the screened data's registers round)
 ROUNDED_BIRTH = LABELS[Level.ROUNDED]
 
-# level by how many of (birth_month_days, *birth_band_days) the gap exceeds
-_BY_BAND = np.array([Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.WITHIN_3_YEARS,
-                     Level.FURTHER], dtype=np.int8)
+# the level of gaps up to birth_month_days, then up to each of birth_band_days, then beyond
+_BANDS = (Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.WITHIN_3_YEARS, Level.FURTHER)
 
 # Around a case's birth (and its lunar reading) levels are read day by day: a 1 January written for
 # "that year" agrees with a birth up to a year and a month later (ROUNDED), a lunar or a same-day
@@ -77,7 +76,7 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
     start = np.maximum(a_lo, b_lo)
     gap = start - np.minimum(a_hi, b_hi)
-    level = _BY_BAND.take(_bands(gap, (spec.birth_month_days, *spec.birth_band_days)))
+    level = _banded(gap, (spec.birth_month_days, *spec.birth_band_days), _BANDS)
     _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days),
                Level.SAME_DAY)
     if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
@@ -150,9 +149,7 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
         return -1
     gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
     level = Level.FURTHER
-    for bound, within in zip((spec.birth_month_days, *spec.birth_band_days),
-                             (Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.WITHIN_3_YEARS),
-                             strict=True):
+    for bound, within in zip((spec.birth_month_days, *spec.birth_band_days), _BANDS, strict=False):
         if gap <= bound:
             level = within
             break
@@ -196,5 +193,5 @@ def _cell_level(cell: CellFacts) -> I8:
 COMPARISON = Comparison(
     "birth", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), birth_levels, reference_level,
     Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks), "birth date",
-    rounding_level=int(Level.ROUNDED),
+    rounding_level=int(Level.ROUNDED), outside_window_level=int(Level.FURTHER),
 )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64
-from reunite.matching.compare import Pairs, _bands, _set_where
+from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import (
     CellFacts,
     Comparison,
@@ -56,15 +56,14 @@ LABELS_ZH = {
     Level.SOON_AFTER_MISSING: "走失后两年内登记户口",
 }
 
-#: the levels of the delay after birth alone, by how many of ``late_registration_days`` it reaches
-DELAY_LEVELS = np.array([Level.ON_TIME, Level.LATE, Level.YEARS_LATE], dtype=np.int8)
+#: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
+DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
 _MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING)
 
 
 def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
     """The level of registration delays (days after birth), before the loss is considered."""
-    out: I8 = DELAY_LEVELS.take(_bands(delay + 1, spec.late_registration_days))
-    return out
+    return _banded(delay + 1, spec.late_registration_days, DELAY_LEVELS)
 
 
 def registration_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64
-from reunite.matching.compare import Pairs, _bands, _set_where
+from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.prepare import Prepared
 
@@ -32,14 +32,14 @@ LABELS = {
 }
 LABELS_ZH = {Level.LONG_AFTER: "走失很久之后出生", Level.SHORTLY_AFTER: "走失后不久出生", Level.BEFORE: "走失之前出生"}
 
-# level by how many of (0, timeline_grace_days) the days from the loss to the birth exceed
-_BY_BAND = np.array([Level.BEFORE, Level.SHORTLY_AFTER, Level.LONG_AFTER], dtype=np.int8)
+# the level of births up to the loss, up to timeline_grace_days after, and later
+_BANDS = (Level.BEFORE, Level.SHORTLY_AFTER, Level.LONG_AFTER)
 
 
 def timeline_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
     c, d = prep.cases, prep.candidates
     after = d.birth_lo.take(pairs.cand) - pairs.of_case(c.event_hi)
-    level = _BY_BAND.take(_bands(after, (0, spec.timeline_grace_days)))
+    level = _banded(after, (0, spec.timeline_grace_days), _BANDS)
     _set_where(level, ~(pairs.of_case(c.event_known) & d.birth_known.take(pairs.cand)), -1)
     return level
 
