@@ -96,10 +96,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "f_missing_region": "missing region", "f_region": "region", "f_registration_date": "registered",
         "f_marks": "marks", "f_id_number": "ID number", "f_dates": "dates",
         # comparisons (chart legend)
-        "c_given_name": "given name", "c_surname": "surname", "c_birth": "birth", "c_birth_monthday": "birthday",
-        "c_region": "region", "c_vague_place": "vague place",
-        "c_route": "route", "c_registration": "registration", "c_timeline": "timeline",
-        "c_marks": "marks", "c_other": "other",
+        "c_other": "other",  # the weights of comparisons a chart leaves out (each comparison's title: its module)
         # visit sheets
         "plan_title": "DNA sampling visit sheets",
         "plan_county": "county",
@@ -263,10 +260,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "f_birth_date": "出生日期", "f_birth_calendar": "历法", "f_missing_date": "走失日期",
         "f_missing_region": "走失地点", "f_region": "户籍地", "f_registration_date": "入户日期",
         "f_marks": "体貌特征", "f_id_number": "身份证号", "f_dates": "日期",
-        "c_given_name": "名字", "c_surname": "姓氏", "c_birth": "出生日期", "c_birth_monthday": "生日",
-        "c_region": "地区", "c_vague_place": "大致地点",
-        "c_route": "拐卖路线", "c_registration": "户口登记", "c_timeline": "时间先后",
-        "c_marks": "体貌特征", "c_other": "其他",
+        "c_other": "其他",
         "plan_title": "DNA 采样走访单",
         "plan_county": "县区",
         "plan_unknown_county": "（县区不明）",

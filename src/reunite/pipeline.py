@@ -192,7 +192,7 @@ class Explanation:
         for name, label, weight in self.fields:
             shown_name, shown_label = name, label
             if lang != "en":
-                shown_name = text(lang, f"c_{name}")
+                shown_name = REGISTRY[name].title_in(lang)
                 labels = REGISTRY[name].labels
                 shown_label = (text(lang, "explain_missing") if label == "missing" else
                                REGISTRY[name].labels_zh[labels.index(label)] if label in labels else label)

@@ -161,7 +161,7 @@ def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
 
     assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
     assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
-    assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)
+    assert all(REGISTRY[name].title and REGISTRY[name].title_zh for name in COMPARISON_ORDER)
 
 
 def test_fit_report_in_both_languages() -> None:

@@ -121,7 +121,7 @@ class FitReport:
         for name, label, before, after in self.moved[:8]:
             shown_name, shown_label = name, label
             if lang == "zh" and name in REGISTRY and label in REGISTRY[name].labels:
-                shown_name = text(lang, f"c_{name}")
+                shown_name = REGISTRY[name].title_in(lang)
                 shown_label = REGISTRY[name].labels_zh[REGISTRY[name].labels.index(label)]
             lines.append(text(lang, "fit_weight", name=shown_name, label=shown_label, before=before, after=after))
         return "\n".join(lines)

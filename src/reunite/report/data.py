@@ -13,16 +13,29 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reunite.i18n import Language
+from reunite.i18n import Language, text
 from reunite.matching.comparisons import REGISTRY
 
-__all__ = ["COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "parse_reasons"]
+__all__ = [
+    "COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "comparison_title", "parse_reasons",
+]
 
 # Chart order and colour order: the comparisons a reader weighs first come first.
 COMPARISON_ORDER: tuple[str, ...] = (
     "birth", "birth_monthday", "region", "vague_place", "route", "given_name", "surname", "registration",
     "timeline", "marks",
 )
+
+
+
+def comparison_title(name: str, lang: Language) -> str:
+    """A comparison's name in words in ``lang``; "other" the weights of comparisons not charted.
+
+    >>> comparison_title("vague_place", "zh"), comparison_title("other", "en")
+    ('大致地点', 'other')
+    """
+    return REGISTRY[name].title_in(lang) if name in REGISTRY else text(lang, "c_other")
+
 
 _LABEL_OWNER: dict[str, tuple[str, int]] = {
     label: (name, level)

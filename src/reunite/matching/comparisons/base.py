@@ -168,8 +168,9 @@ def labels_of(levels: type[_Level], labels: Mapping[_Level, str]) -> tuple[str, 
 class Comparison:
     """One comparison: what its levels mean and how they are computed.
 
-    ``labels[i]`` names level ``i`` (``labels_zh`` in Chinese); with ``ordered`` a higher level is
-    closer agreement and its weight is kept at least the weight below it. ``tf_levels`` are
+    ``title`` names what it compares and ``labels[i]`` level ``i`` (``title_zh``, ``labels_zh`` in
+    Chinese); with ``ordered`` a higher level is closer agreement and its weight is kept at least the
+    weight below it. ``tf_levels`` are
     ``(level, frequency table)`` pairs: pairs agreeing at that level on a value get the term-frequency
     adjustment of that value's share in the :class:`~reunite.matching.prepare.Prepared` table named
     (the kernel stores the agreeing value). ``field`` groups comparisons that read the same value of
@@ -188,6 +189,8 @@ class Comparison:
     reference: Callable[[ReferencePair, ComparisonSpec], int]
     pruning: Pruning
     field: str          # what the records hold that it reads: comparisons of one field are not independent
+    title: str          # what it compares, in words: "given name"
+    title_zh: str
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
@@ -196,6 +199,10 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):
             raise ValueError(f"{self.name}: {len(self.labels)} labels but {len(self.labels_zh)} Chinese ones")
+
+    def title_in(self, lang: Language = "en") -> str:
+        """What it compares, in words, in ``lang``: ``given name``, ``名字``."""
+        return self.title_zh if lang == "zh" else self.title
 
     def label(self, level: int, lang: Language = "en") -> str:
         """The label of a level in ``lang``."""

@@ -191,7 +191,10 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "birth", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), birth_levels, reference_level,
-    Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks), "birth date",
-    rounding_level=int(Level.ROUNDED), outside_window_level=int(Level.FURTHER),
+    name="birth", title="birth", title_zh="出生日期",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=birth_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),
+    rounding_level=int(Level.ROUNDED),
+    outside_window_level=int(Level.FURTHER),
 )

@@ -91,6 +91,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "birth_monthday", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), birthday_levels, reference_level,
-    Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks), "birth date",
+    name="birth_monthday", title="birthday", title_zh="生日",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=birthday_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks),
 )

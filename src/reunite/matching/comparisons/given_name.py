@@ -256,7 +256,9 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "given_name", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), given_name_levels, reference_level,
-    Pruning(_cell_level, hits=_hits), "given name",
+    name="given_name", title="given name", title_zh="名字",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=given_name_levels, reference=reference_level, field="given name",
+    pruning=Pruning(_cell_level, hits=_hits),
     tf_levels=((int(Level.SAME_CHARACTERS), "given_freq"), (int(Level.SAME_PINYIN), "pinyin_freq")),
 )

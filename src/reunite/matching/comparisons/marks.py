@@ -75,6 +75,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "marks", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), marks_levels, reference_level,
-    Pruning(_cell_level, hits=_hits), "marks",
+    name="marks", title="marks", title_zh="体貌特征",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=marks_levels, reference=reference_level, field="marks",
+    pruning=Pruning(_cell_level, hits=_hits),
 )

@@ -139,6 +139,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "region", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), region_levels, reference_level,
-    Pruning(_cell_level, hits=_hits), "place",
+    name="region", title="region", title_zh="地区",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=region_levels, reference=reference_level, field="place",
+    pruning=Pruning(_cell_level, hits=_hits),
 )

@@ -118,7 +118,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "registration", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), registration_levels, reference_level,
-    Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level)),
-    "birth date",
+    name="registration", title="registration", title_zh="户口登记",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=registration_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level)),
 )

@@ -87,6 +87,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "route", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), route_levels_of_pairs, reference_level,
-    Pruning(_cell_level), "place",
+    name="route", title="route", title_zh="拐卖路线",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=route_levels_of_pairs, reference=reference_level, field="place",
+    pruning=Pruning(_cell_level),
 )

@@ -87,6 +87,9 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "surname", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), surname_levels, reference_level,
-    Pruning(_cell_level, hits=_hits), "surname", tf_levels=((int(Level.SAME), "surname_freq"),),
+    name="surname", title="surname", title_zh="姓氏",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=surname_levels, reference=reference_level, field="surname",
+    pruning=Pruning(_cell_level, hits=_hits),
+    tf_levels=((int(Level.SAME), "surname_freq"),),
 )

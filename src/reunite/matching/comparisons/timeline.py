@@ -69,6 +69,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "timeline", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), timeline_levels, reference_level,
-    Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks), "birth date",
+    name="timeline", title="timeline", title_zh="时间先后",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=timeline_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),
 )

@@ -117,6 +117,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 
 COMPARISON = Comparison(
-    "vague_place", labels_of(Level, LABELS), labels_of(Level, LABELS_ZH), vague_place_levels, reference_level,
-    Pruning(_cell_level, hits=_hits), "place",
+    name="vague_place", title="vague place", title_zh="大致地点",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=vague_place_levels, reference=reference_level, field="place",
+    pruning=Pruning(_cell_level, hits=_hits),
 )
