@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 from reunite.errors import ConfigError
-from reunite.matching.comparisons import REGISTRY
+from reunite.matching.comparisons import REGISTRY, ComparisonName
 
 __all__ = [
     "COMPARISONS",
@@ -24,10 +24,6 @@ __all__ = [
     "ComparisonSpec",
 ]
 
-ComparisonName = Literal[
-    "given_name", "surname", "birth", "birth_monthday", "region", "vague_place", "route", "registration", "timeline",
-    "marks",
-]
 BlockingPass = Literal["birth_window", "given_pinyin", "late_window", "surname_county"]
 
 COMPARISONS: tuple[ComparisonName, ...] = get_args(ComparisonName)

@@ -8,12 +8,16 @@ reasons (:class:`~reunite.matching.comparisons.base.Comparison`). Nothing else d
 comparison names or level numbers.
 
 Adding a level to a comparison touches its module alone (and the model data file, refitted with
-``tools/train_default_model.py``: data, not code). Adding a comparison means a new module here, its
-entry below and its name in :data:`reunite.matching.spec.ComparisonName` (a closed ``Literal``), and a
-refitted model.
+``tools/train_default_model.py``: data, not code; a level that needs a new threshold also adds it to
+:class:`reunite.matching.spec.ComparisonSpec`, the configuration saved with a model). Adding a
+comparison means a new module here, its name in :data:`ComparisonName` (a closed ``Literal``) and in
+the registry below, a refitted model, and its place and colour in the report's charts
+(:data:`reunite.report.data.COMPARISON_ORDER`).
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from reunite.matching.comparisons import (
     birth,
@@ -30,7 +34,13 @@ from reunite.matching.comparisons import (
 from reunite.matching.comparisons.base import Comparison
 from reunite.matching.comparisons.birth import ROUNDED_BIRTH
 
-__all__ = ["REGISTRY", "ROUNDED_BIRTH", "Comparison"]
+__all__ = ["REGISTRY", "ROUNDED_BIRTH", "Comparison", "ComparisonName"]
+
+#: the comparisons, in the order of a default model's weight arrays (a test holds REGISTRY to it)
+ComparisonName = Literal[
+    "given_name", "surname", "birth", "birth_monthday", "region", "vague_place", "route", "registration", "timeline",
+    "marks",
+]
 
 REGISTRY: dict[str, Comparison] = {module.COMPARISON.name: module.COMPARISON for module in (
     given_name, surname, birth, birth_monthday, region, vague_place, route, registration, timeline, marks,
