@@ -8,7 +8,13 @@ seeds (600000 + i) are disjoint from the randomized suite's (benchmarks/suite.py
 200000..), so the suite never evaluates on a draw the model was fitted on. u comes from random pairs of
 the same draws; ``screen`` re-estimates u (and learns m by EM) on the data being screened.
 
-Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000]
+The contamination (:class:`reunite.matching.model.FellegiSunter`: each field of a true pair weighed as
+unrelated to the case with this share) is chosen by recall@10 on random configurations (benchmarks/README.md);
+the temperature and prior are then fitted with it.
+
+Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000] [--contamination 0.25]
+     python tools/train_default_model.py --calibrate-only --contamination 0.25   # keep m and u, refit
+                                                                               # temperature and prior
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "reunite" / "data" / "defaul
 CONFIG_SEED, DATA_SEED = 500_000, 600_000
 CALIBRATION_SEED = 700_000  # configurations (and data) the probabilities are calibrated on
 TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
-PRIORS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+PRIORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+CONTAMINATION = 0.25
 
 
 def labelled_levels(
@@ -106,6 +113,12 @@ def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: 
     return TEMPERATURES[int(t)], PRIORS[int(q)]
 
 
+def _calibration_note(contamination: float, temperature: float, prior: float, n_configs: int) -> str:
+    return (f"; contamination {contamination} (chosen by recall@10 on random configurations, benchmarks/README.md); "
+            f"temperature {temperature} and prior {prior} of highest likelihood of the truth of {n_configs} other "
+            f"random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) screened by default")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--configs", type=int, default=24)
@@ -113,7 +126,25 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=30_000)
     parser.add_argument("--calibration-configs", type=int, default=12)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--contamination", type=float, default=CONTAMINATION)
+    parser.add_argument("--calibrate-only", action="store_true",
+                        help="keep the shipped m and u (and their provenance); refit the temperature and prior only")
     args = parser.parse_args()
+    if args.calibrate_only:
+        body = json.loads(OUT.read_text(encoding="utf-8"))
+        provenance = str(body.pop("provenance", ""))
+        body["params"]["contamination"] = args.contamination
+        model = FellegiSunter.from_dict(body)
+        temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
+        body["params"]["temperature"], body["params"]["prior"] = temperature, prior
+        body = FellegiSunter.from_dict(body).to_dict()
+        body["provenance"] = provenance.split("; contamination")[0].split("; temperature")[0] + _calibration_note(
+            args.contamination, temperature, prior, args.calibration_configs) + "; rounded_share" + \
+            provenance.split("; rounded_share", 1)[-1]
+        args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out} (version {body['version']}): contamination {args.contamination}, "
+              f"temperature {temperature}, prior {prior}")
+        return
     spec = ComparisonSpec()
     true_levels, kinds, random_levels = [], [], []
     for index in range(args.configs):
@@ -121,7 +152,7 @@ def main() -> None:
         true_levels.append(levels)
         kinds.append(kind)
         random_levels.append(rand)
-    model = FellegiSunter(spec)
+    model = FellegiSunter(spec, contamination=args.contamination)
     model.fit_labelled(np.concatenate(true_levels, axis=1), kinds=np.concatenate(kinds))
     model.fit_u(np.concatenate(random_levels, axis=1))
     # m of the "1st of the month" birth level is that of candidates rounded at the configurations' mean rate
@@ -139,9 +170,8 @@ def main() -> None:
         + ", ".join(f"{kind} {int(n)}" for kind, n in zip(CASE_KINDS, counts, strict=True))
         + f") of {args.configs} random configurations (reunite.synth.random_config(default_rng({CONFIG_SEED} + i)), "
         f"generate({args.cases}, {args.candidates}, seed={DATA_SEED} + i)); u from 400000 random pairs of the "
-        f"same draws; temperature {temperature} and prior {prior} of highest likelihood of the truth of "
-        f"{args.calibration_configs} other random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) "
-        f"screened by default; rounded_share the mean population_rounded_birth_rate of the {args.configs} "
+        f"same draws" + _calibration_note(args.contamination, temperature, prior, args.calibration_configs)
+        + f"; rounded_share the mean population_rounded_birth_rate of the {args.configs} "
         "configurations; built by tools/train_default_model.py"
     )
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

@@ -422,18 +422,20 @@ def fit_population(
 def fit_model(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
     seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = MAX_FIT_PAIRS,
+    workers: int = 1,
 ) -> tuple[FellegiSunter, Prepared, FitReport | None]:
     """``model`` fitted to these data as every screen fits it: u and name frequencies
     (:func:`fit_population`), then, with ``em``, m learned without labels (:func:`reunite.matching.learn.fit_m`,
     DNA-excluded pairs left out); with the prepared tables and the fit's report. ``screen``, ``explain`` and
-    the nightly full re-screen all fit through here, so the three score alike.
+    the nightly full re-screen all fit through here, so the three score alike. ``workers``: threads
+    comparing the fit's pairs (the fit does not depend on it).
     """
     fitted, prep = fit_population(model, cases, candidates, seed=seed)
     if not em:
         return fitted, prep, None
     excluded = excluded_keys(prep, cases, candidates, exclude)
     fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded,
-                                                 max_pairs=fit_max_pairs))
+                                                 max_pairs=fit_max_pairs, workers=workers))
     return fitted, prep, report
 
 
@@ -577,17 +579,17 @@ def screen(
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen "
                          f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
+    workers = workers or min(4, os.cpu_count() or 1)
     if fit_to_data:
         exclude = list(exclude)
         fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
-                                         exclude=exclude, fit_max_pairs=config.fit_max_pairs)
+                                         exclude=exclude, fit_max_pairs=config.fit_max_pairs, workers=workers)
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))
     excluded = excluded_keys(prep, case_table, cand_table, exclude)
 
     parts: list[ChunkResult] = []
-    workers = workers or min(4, os.cpu_count() or 1)
     bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
                desc="screening")
     # Chunks are built and scored on a few threads (numpy releases the GIL in its kernels); at most

@@ -182,3 +182,18 @@ def test_the_sampled_fit_is_accepted_and_moves_m() -> None:
         assert report.accepted and report.cases == data.n_cases
         assert model.to_dict() != fitted.to_dict()
         assert model.to_dict() == fit_m(fitted, data, min_matches=5)[0].to_dict()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(2, 4), st.integers(500, 20_000), st.integers(0, 2**32 - 1))
+def test_the_fit_s_patterns_do_not_depend_on_threads_or_chunks(workers: int, chunk_pairs: int, seed: int) -> None:
+    """The fit compares its pairs chunk by chunk on ``workers`` threads: the patterns are those of one
+    thread over one chunk, whatever the chunks and however the threads finish."""
+    _, _, _, fitted, prep = _data()
+    one = case_patterns(prep, fitted, BlockingSpec(chunk_pairs=10**9), seed=seed, max_cases=80)
+    blocking = BlockingSpec(chunk_pairs=chunk_pairs)
+    assert len(plan(prep, blocking).spans) > 1
+    many = case_patterns(prep, fitted, blocking, seed=seed, max_cases=80, workers=workers)
+    for name in ("patterns", "row_case", "row_pattern", "row_count", "population", "kind"):
+        assert np.array_equal(getattr(one, name), getattr(many, name)), name
+    assert one.pairs == many.pairs > 0

@@ -16,6 +16,7 @@ from reunite.errors import ConfigError
 from reunite.matching.model import (
     MODEL_FORMAT,
     FellegiSunter,
+    _monotone,
     default_model,
     merge_pattern_counts,
     pattern_counts,
@@ -293,3 +294,44 @@ def test_the_rounded_birth_level_follows_the_data_s_share_of_rounded_births() ->
     assert FellegiSunter.from_dict(model.to_dict()).rounded_share == pytest.approx(0.13958094456582085)
     with pytest.raises(ConfigError, match="rounded share"):
         model.fit_rounded_share(1.5)
+
+
+def _contaminated(model: FellegiSunter, share: float) -> FellegiSunter:
+    return FellegiSunter.from_dict({**model.to_dict(), "params": {**model.to_dict()["params"], "contamination": share}})
+
+
+def test_contamination_weighs_m_mixed_with_u_and_caps_each_disagreement() -> None:
+    """A field of a true pair taken as unrelated with share a: weight log2(((1-a) m + a u) / u), so no
+    level costs more than log2(1/a) bits (times the temperature), and 0 is plain log2(m/u)."""
+    model = _fitted()
+    share = 0.25
+    mixed = _contaminated(model, share)
+    for k, name in enumerate(model.spec.comparisons):
+        raw = model.temperature * np.log2(model.m_[k] / model.u_[k])
+        m, u = mixed.m_[k], mixed.u_[k]  # as the model file keeps them
+        expected = model.temperature * np.log2(((1 - share) * m + share * u) / u)
+        if name in ORDERED:
+            raw, expected = _monotone(raw), _monotone(expected)  # pooled as every ordered comparison is
+        np.testing.assert_allclose(model.weights_[k], raw)
+        np.testing.assert_allclose(mixed.weights_[k], expected)
+        assert mixed.weights_[k].min() >= model.temperature * np.log2(share) - 1e-12
+        # disagreements cost less, strong agreements count a little less
+        assert mixed.weights_[k].min() > model.weights_[k].min()
+        assert mixed.weights_[k].max() < model.weights_[k].max()
+
+
+def test_contamination_is_kept_by_the_model_file_and_absent_when_zero() -> None:
+    """A model file of an earlier reunite (no contamination) loads as 0 with the same version: stored
+    models do not change; a contaminated model's file keeps it and is another version."""
+    model = _fitted()
+    assert "contamination" not in model.to_dict()["params"]
+    assert FellegiSunter.from_dict(model.to_dict()).version == model.version
+    mixed = _contaminated(model, 0.3)
+    assert FellegiSunter.from_dict(mixed.to_dict()).contamination == 0.3
+    assert mixed.version != model.version
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, 1.5])
+def test_contamination_outside_zero_one_is_refused(share: float) -> None:
+    with pytest.raises(ConfigError, match="contamination"):
+        FellegiSunter(SPEC, contamination=share)

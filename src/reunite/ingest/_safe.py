@@ -19,6 +19,8 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _D, _C, _S = "[0-9０-９]", "[0-9Xx０-９Ｘｘ]", "[ \\-－\u3000]?"
 _ID_SHAPED = re.compile(rf"(?<![0-9０-９])(?:{_D}{{6}}{_S}{_D}{{8}}{_S}{_D}{{3}}{_C}"
                         rf"|{_D}{{6}}{_S}{_D}{{6}}{_S}{_D}{{3}})(?![0-9Xx０-９Ｘｘ])")
+# every ID-shaped run starts with six digits: text without such a run needs no scan by _ID_SHAPED
+_SIX_DIGITS = re.compile(f"{_D}{{6}}")
 _COMPACT = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx", " -－\u3000")
 
 
@@ -106,7 +108,7 @@ def mask_id_numbers(text: str) -> str:
     >>> mask_id_numbers("身份证 110105 19491231 002X")
     '身份证 110105**********002X'
     """
-    if len(text) < 15:
+    if len(text) < 15 or not _SIX_DIGITS.search(text):
         return text
     return _ID_SHAPED.sub(
         lambda m: mask_id(m.group(0)) if looks_like_id_number(m.group(0)) else m.group(0), text)

@@ -43,6 +43,7 @@ from the candidates tallied by (sex, birth interval, registered late) (:class:`B
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -333,14 +334,24 @@ def patterns_from_counts(
 
 def all_case_patterns(
     prep: Prepared, model: FellegiSunter, blocking: BlockingSpec, *, excluded: I64 | None = None,
+    workers: int = 1,
 ) -> tuple[I64, I64]:
     """Every blocked pair of every case in ``prep`` as unique ``case * BASE**comparisons + pattern``
     keys with their counts: what a shard of the candidates contributes to a fit on a sample of cases
     (the sample being ``prep``'s cases), to be added up over shards and read with
-    :func:`patterns_from_counts`."""
+    :func:`patterns_from_counts`. ``workers`` threads compare the chunks (numpy and rapidfuzz release
+    the GIL); the keys come out in chunk order whatever their number."""
     _check_codes(model, len(prep.cases))
     blocks = plan(prep, blocking)
-    parts = [_chunk_keys(prep, model, blocks.chunk(first, last), excluded, first) for first, last in blocks.spans]
+
+    def keys_of(span: tuple[int, int]) -> tuple[I64, I64]:
+        return _chunk_keys(prep, model, blocks.chunk(*span), excluded, span[0])
+
+    if workers > 1 and len(blocks.spans) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(keys_of, blocks.spans))
+    else:
+        parts = [keys_of(span) for span in blocks.spans]
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts])
@@ -355,6 +366,7 @@ def case_patterns(
     max_pairs: int = MAX_FIT_PAIRS,
     seed: int = 0,
     excluded: I64 | None = None,
+    workers: int = 1,
 ) -> CasePatterns:
     """Compare the blocked pairs of a sample of cases and keep each case's unique patterns.
 
@@ -363,7 +375,8 @@ def case_patterns(
     (:func:`window_pairs`, counted from :func:`birth_counts`); every case when the screen is smaller.
     Spark (:func:`reunite.spark.fit_m_on_cluster`) chooses the same cases from counts made on the
     cluster. ``excluded``: sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
-    excluded, left out as the scorer does.
+    excluded, left out as the scorer does. ``workers``: threads comparing the pairs (the result does
+    not depend on it).
     """
     _check_codes(model, len(prep.cases))
     rows = sample_cases(window_pairs(prep, blocking, birth_counts(prep, blocking)), seed=seed,
@@ -373,7 +386,7 @@ def case_patterns(
         case = excluded // n_cand
         kept = excluded[np.isin(case, rows)]  # renumbered as the sampled cases are: by position in rows
         excluded = np.searchsorted(rows, kept // n_cand) * n_cand + kept % n_cand
-    keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded)
+    keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded, workers=workers)
     return patterns_from_counts(keys, counts, model, _population(prep, rows), case_kinds(prep.cases, rows))
 
 

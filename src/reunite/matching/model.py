@@ -156,6 +156,14 @@ class FellegiSunter:
         often also re-registered and moved), so summed weights overstate the evidence; a temperature
         below 1, fitted with ``prior`` on held-out labelled data (tools/train_default_model.py), makes
         probabilities calibrated. It never changes a ranking.
+    contamination:
+        Share ``a`` of each comparison of a true pair taken as unrelated to the case: a level is weighed
+        ``log2(((1 - a) m + a u) / u)`` instead of ``log2(m / u)``. A child's new identity changes its
+        name, birth and place together, which independent weights count once per field; with ``a``
+        no single disagreement costs more than ``log2(1 / a)`` bits (before the temperature), and a
+        rare agreement a little less. It changes rankings (the shipped ``a`` was chosen on random
+        configurations disjoint from the suite, benchmarks/README.md); m itself, and its fit, are
+        unchanged. 0 weighs by m alone.
 
     Examples
     --------
@@ -188,6 +196,7 @@ class FellegiSunter:
         floor: float = 1e-5,
         temperature: float = 1.0,
         rounded_share: float | None = None,
+        contamination: float = 0.0,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -197,6 +206,9 @@ class FellegiSunter:
         self.floor = floor
         self.temperature = temperature
         self.rounded_share = rounded_share
+        self.contamination = contamination
+        if not 0.0 <= contamination < 1.0:
+            raise ConfigError(f"contamination: expected a share in [0, 1); got {contamination}")
         if rounded_share is not None and not 0.0 <= rounded_share <= 1.0:
             raise ConfigError(f"rounded_share: expected a share in [0, 1]; got {rounded_share}")
         if not 0.0 < temperature <= 4.0:
@@ -409,14 +421,16 @@ class FellegiSunter:
 
     @property
     def weights_(self) -> list[F64]:
-        """log2(m/u) per level (times the temperature); ordered comparisons made non-decreasing in level."""
+        """log2(m/u) per level (m mixed with u by :attr:`contamination`, times the temperature); ordered
+        comparisons made non-decreasing in level."""
         self._require_fitted()
         return self._weights(self.m_)
 
     def _weights(self, m_per_comparison: list[F64]) -> list[F64]:
         out = []
+        a = self.contamination
         for name, m, u in zip(self.spec.comparisons, m_per_comparison, self.u_, strict=True):
-            w = self.temperature * np.log2(m / u)
+            w = self.temperature * np.log2(((1.0 - a) * m + a * u if a else m) / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
 
@@ -482,7 +496,8 @@ class FellegiSunter:
             "spec": self.spec.to_dict(),
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
                        "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature,
-                       "rounded_share": self.rounded_share},
+                       "rounded_share": self.rounded_share,
+                       **({"contamination": self.contamination} if self.contamination else {})},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),
