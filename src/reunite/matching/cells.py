@@ -165,7 +165,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
         "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
         "id_county": _postings(id_code_of, pos, n),
         "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
-        "registered_late": pos[delay_level[pos] >= RegistrationLevel.LATE],
+        "registered_late": pos[delay_level[pos] >= int(RegistrationLevel.LATE)],
         "marked": pos[d.marks[pos] != 0],
     }
     late_postings = {name: values[late[values % n]] for name, values in postings.items()}

@@ -82,7 +82,7 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 
     if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
         alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
-        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < Level.LUNAR), Level.LUNAR)
+        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < int(Level.LUNAR)), Level.LUNAR)
     # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month;
     # only pairs with such a date on a side are read again (a few percent of them)
     cand_rounded, case_rounded = prep.memo.get(
@@ -94,7 +94,7 @@ def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 
     if rows.size:
         a_round = c.round_hi[pairs.cases].take(pairs.local.take(rows))
         round_gap = start.take(rows) - np.minimum(a_round, d.round_hi.take(pairs.cand.take(rows)))
-        level[rows[(round_gap <= spec.birth_month_days) & (level.take(rows) < Level.ROUNDED)]] = Level.ROUNDED
+        level[rows[(round_gap <= spec.birth_month_days) & (level.take(rows) < int(Level.ROUNDED))]] = Level.ROUNDED
     known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
     if not known.all():
         _set_where(level, ~known, -1)

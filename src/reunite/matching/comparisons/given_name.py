@@ -124,14 +124,14 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     readings = prep.given_readings
     py, alt, fuzzy, key, last = (readings[:, i] for i in range(5))
     similar = _similar_by_code(prep, spec.name_similarity, rows)[:, py]
-    level = (similar.view(np.int8) * Level.SIMILAR_PINYIN).astype(np.int8)
+    level = (similar.view(np.int8) * int(Level.SIMILAR_PINYIN)).astype(np.int8)
     level[fuzzy[rows][:, None] == fuzzy[None, :]] = Level.FUZZY_PINYIN
     r_py, r_alt = py[rows][:, None], alt[rows][:, None]
     level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = Level.SAME_PINYIN
     level[(r_py < 0) | (py < 0)[None, :]] = Level.DIFFERS  # a name without a reading agrees only by its characters
     r_key, r_last = key[rows][:, None], last[rows][:, None]
     # 小红 and 丽红, either way round (a register's 曾用名 娜娜 and the case's 李娜)
-    level[(level == Level.DIFFERS) & (((r_key >= 0) & (r_key == last[None, :]))
+    level[(level == int(Level.DIFFERS)) & (((r_key >= 0) & (r_key == last[None, :]))
           | ((key >= 0)[None, :] & (key == r_last)))] = Level.CHILDHOOD_KEY
     level[rows[:, None] == np.arange(py.shape[0])[None, :]] = Level.SAME_CHARACTERS
     return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
@@ -178,11 +178,11 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
     pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
     level = (pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity).view(np.int8)
-             * Level.SIMILAR_PINYIN).astype(np.int8)
+             * int(Level.SIMILAR_PINYIN)).astype(np.int8)
     level[a[:, 2] == b[:, 2]] = Level.FUZZY_PINYIN
     level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = Level.SAME_PINYIN
     level[(pa < 0) | (pb < 0)] = Level.DIFFERS  # a name without a reading agrees only by its characters
-    level[(level == Level.DIFFERS) & (((a[:, 3] >= 0) & (a[:, 3] == b[:, 4]))
+    level[(level == int(Level.DIFFERS)) & (((a[:, 3] >= 0) & (a[:, 3] == b[:, 4]))
           | ((b[:, 3] >= 0) & (b[:, 3] == a[:, 4])))] = Level.CHILDHOOD_KEY
     level[ga == gb] = Level.SAME_CHARACTERS
     return level
@@ -203,10 +203,10 @@ def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value:
     )
     best = _best_over_slots(pairs, d.given, d.n_names, levels)
     if value is not None:
-        rows = np.flatnonzero(best >= Level.SAME_PINYIN)
+        rows = np.flatnonzero(best >= int(Level.SAME_PINYIN))
         code = _agreeing_code(pairs, d.given, best, rows, levels)
         # the candidate's own value: term frequencies count candidates' primary readings
-        value[rows] = np.where(best[rows] == Level.SAME_CHARACTERS, code, prep.given_readings[code, 0])
+        value[rows] = np.where(best[rows] == int(Level.SAME_CHARACTERS), code, prep.given_readings[code, 0])
     return best
 
 
@@ -245,8 +245,8 @@ def _hits(search: HitSearch) -> None:
     """Candidates with a given name that agrees at any level above "differs"."""
     prep, spec = search.prep, search.spec
     if prep.given_readings.shape[0]:
-        search.add_agreeing_codes(
-            "given", lambda codes: _case_given_levels(prep, spec, codes) > Level.DIFFERS, prep.cases.given[search.case])
+        search.add_agreeing_codes("given", lambda codes: _case_given_levels(prep, spec, codes) > int(Level.DIFFERS),
+                                  prep.cases.given[search.case])
 
 
 def _cell_level(cell: CellFacts) -> I8:

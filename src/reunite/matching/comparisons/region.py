@@ -115,7 +115,7 @@ def _hits(search: HitSearch) -> None:
 
     def matches(seen: I64) -> B:
         found = table[row_of[seen]]
-        hit: B = (found >= Level.SAME_CITY) | (found == Level.NEARBY)
+        hit: B = (found >= int(Level.SAME_CITY)) | (found == int(Level.NEARBY))
         return hit
 
     search.add_matching("place", places, matches)

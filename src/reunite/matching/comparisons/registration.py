@@ -97,7 +97,7 @@ def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I
     """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
     registered = prep.candidates.event_lo[at].astype(np.int64)
     lost = prep.cases.event_hi[case].astype(np.int64)
-    moved = (index.delay_level[index.cls[at]] >= Level.LATE) & prep.cases.event_known[case] & (registered > lost)
+    moved = (index.delay_level[index.cls[at]] >= int(Level.LATE)) & prep.cases.event_known[case] & (registered > lost)
     soon = registered - lost <= spec.registration_soon_days
     return np.where(moved, np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING), -1).astype(np.int8)
 

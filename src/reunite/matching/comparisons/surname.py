@@ -54,7 +54,7 @@ def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I3
                           per_pair)
     best = _best_over_slots(pairs, d.surname, d.n_names, levels)
     if value is not None:
-        rows = np.flatnonzero(best == Level.SAME)
+        rows = np.flatnonzero(best == int(Level.SAME))
         value[rows] = _agreeing_code(pairs, d.surname, best, rows, levels)
     return best
 
@@ -76,7 +76,7 @@ def _hits(search: HitSearch) -> None:
     """Candidates with a surname of the same reading or characters."""
     prep = search.prep
     if prep.surname_readings.shape[0]:
-        search.add_agreeing_codes("surname", lambda codes: _surname_levels_by_code(prep, codes) > Level.DIFFERS,
+        search.add_agreeing_codes("surname", lambda codes: _surname_levels_by_code(prep, codes) > int(Level.DIFFERS),
                                   prep.cases.surname[search.case])
 
 

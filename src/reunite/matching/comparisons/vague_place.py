@@ -100,7 +100,7 @@ def _hits(search: HitSearch) -> None:
     table, row_of = _case_places(search.prep)
 
     def matches(seen: I64) -> B:
-        hit: B = table[row_of[seen]] >= Level.SAME_CITY
+        hit: B = table[row_of[seen]] >= int(Level.SAME_CITY)
         return hit
 
     search.add_matching("place", search.prep.cases.region_id[search.case].astype(np.int64), matches)
