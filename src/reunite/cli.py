@@ -298,6 +298,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _train(args: argparse.Namespace) -> int:
     from reunite.export import atomic_output, check_output
+    from reunite.matching.comparisons import REGISTRY
     from reunite.matching.kinds import CASE_KINDS
     from reunite.pipeline import train
     from reunite.run_config import RunConfig
@@ -317,7 +318,7 @@ def _train(args: argparse.Namespace) -> int:
         print(text(args.lang, "train_weights_kind", kind=text(args.lang, f"kind_{kind}")) if model.has_kinds
               else text(args.lang, "train_weights_all"))
         for name, weights in zip(model.spec.comparisons, weights_of, strict=True):
-            shown = name if args.lang == "en" else text(args.lang, f"c_{name}")
+            shown = name if args.lang == "en" else REGISTRY[name].title_in(args.lang)
             print(f"  {shown:<15}" + " ".join(f"{w:+6.2f}" for w in weights))
     print(text(args.lang, "train_model", version=model.version, path=args.out))
     return 0

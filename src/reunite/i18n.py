@@ -1,8 +1,7 @@
 """Every word reunite shows a person, one table per language: English (the default) and Chinese.
 
-The English labels of comparison levels live with their comparison
-(:data:`reunite.matching.comparisons.REGISTRY`), which owns their order; the Chinese ones are here,
-level by level in the same order (a test holds the two aligned). Everything else a report, a visit
+The labels of comparison levels, in both languages, live with their comparison
+(:mod:`reunite.matching.comparisons`), which owns their order. Everything else a report, a visit
 sheet, RANKED.csv's headers or a command's closing lines say is looked up in :data:`TEXT` by key.
 This module imports nothing of reunite but the error tree, so every stage may use it.
 """
@@ -14,33 +13,12 @@ from typing import Literal, get_args
 from reunite.errors import ConfigError
 
 __all__ = [
-    "LANGUAGES", "LEVEL_LABELS_ZH", "RANKED_HEADERS", "TEXT", "Language", "calendar_text", "check_language",
+    "LANGUAGES", "RANKED_HEADERS", "TEXT", "Language", "calendar_text", "check_language",
     "error_text", "reason_separator", "sex_text", "text",
 ]
 
 Language = Literal["en", "zh"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
-
-# Chinese labels of each comparison's levels, index = level (English: Comparison.labels). A comparison
-# missing here (or with another number of levels) is written with its English labels; a test keeps the
-# two aligned.
-LEVEL_LABELS_ZH: dict[str, tuple[str, ...]] = {
-    "given_name": ("名字不同", "名字末字即小名的字", "名字拼音相近", "名字方言模糊拼音相同", "名字拼音相同",
-                   "名字相同"),
-    "surname": ("姓氏不同", "姓氏拼音相同", "姓氏相同"),
-    "birth": ("出生日期相差较远", "出生相差3年内", "出生相差2年内", "出生相差1年内",
-              "把1日当作整月（1月1日当作整年）则出生日期相符", "按农历换算出生日期相符", "出生日期重叠或相差一月内",
-              "出生日期相同"),
-    "birth_monthday": ("生日不同（另一年）", "生日相同（另一年）"),
-    "region": ("地区相距远", "地区相邻", "同省", "同市", "同县"),
-    "vague_place": ("不在案件大致地点所在省", "在案件所在市的省内，另一个市", "案件只知到省：同省",
-                    "案件只知到市：同市"),
-    "route": ("外省，不在已知拐卖路线上", "外省，在已知拐卖路线上", "外省，在主要拐卖路线上"),
-    "registration": ("按时登记户口", "户口登记较晚", "户口登记晚数年", "走失数年后登记户口",
-                     "走失后两年内登记户口"),
-    "timeline": ("走失很久之后出生", "走失后不久出生", "走失之前出生"),
-    "marks": ("体貌特征不同", "体貌特征有共同点", "体貌特征部分相符", "体貌特征相符"),
-}
 
 # RANKED.csv's headers per language (the English ones are the data contract).
 RANKED_HEADERS: dict[Language, dict[str, str]] = {
@@ -118,10 +96,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "f_missing_region": "missing region", "f_region": "region", "f_registration_date": "registered",
         "f_marks": "marks", "f_id_number": "ID number", "f_dates": "dates",
         # comparisons (chart legend)
-        "c_given_name": "given name", "c_surname": "surname", "c_birth": "birth", "c_birth_monthday": "birthday",
-        "c_region": "region", "c_vague_place": "vague place",
-        "c_route": "route", "c_registration": "registration", "c_timeline": "timeline",
-        "c_marks": "marks", "c_other": "other",
+        "c_other": "other",  # the weights of comparisons a chart leaves out (each comparison's title: its module)
         # visit sheets
         "plan_title": "DNA sampling visit sheets",
         "plan_county": "county",
@@ -287,10 +262,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "f_birth_date": "出生日期", "f_birth_calendar": "历法", "f_missing_date": "走失日期",
         "f_missing_region": "走失地点", "f_region": "户籍地", "f_registration_date": "入户日期",
         "f_marks": "体貌特征", "f_id_number": "身份证号", "f_dates": "日期",
-        "c_given_name": "名字", "c_surname": "姓氏", "c_birth": "出生日期", "c_birth_monthday": "生日",
-        "c_region": "地区", "c_vague_place": "大致地点",
-        "c_route": "拐卖路线", "c_registration": "户口登记", "c_timeline": "时间先后",
-        "c_marks": "体貌特征", "c_other": "其他",
+        "c_other": "其他",
         "plan_title": "DNA 采样走访单",
         "plan_county": "县区",
         "plan_unknown_county": "（县区不明）",

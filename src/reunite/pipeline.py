@@ -25,12 +25,13 @@ from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv
 from reunite.export.files import atomic_output, check_output
-from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, Language, check_language, sex_text, text
+from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import IngestReport, RawTable, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
+from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import MAX_FIT_PAIRS, FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
@@ -191,10 +192,10 @@ class Explanation:
         for name, label, weight in self.fields:
             shown_name, shown_label = name, label
             if lang != "en":
-                shown_name = text(lang, f"c_{name}")
-                labels = LEVEL_LABELS[name]  # type: ignore[index]
+                shown_name = REGISTRY[name].title_in(lang)
+                labels = REGISTRY[name].labels
                 shown_label = (text(lang, "explain_missing") if label == "missing" else
-                               LEVEL_LABELS_ZH[name][labels.index(label)] if label in labels else label)
+                               REGISTRY[name].labels_zh[labels.index(label)] if label in labels else label)
             lines.append(f"  {shown_name:<13} {shown_label:<44} {weight:+6.2f}")
         shown = "\n".join(lines)
         return shown if reveal_ids else mask_id_numbers(shown)

@@ -17,6 +17,8 @@ from reunite.matching import compare as compare_module
 from reunite.matching.blocking import block
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY, ROUNDED_BIRTH
+from reunite.matching.comparisons import given_name as given_name_module
+from reunite.matching.comparisons.birth_monthday import Level as Birthday
 from reunite.matching.model import default_model
 from reunite.matching.prepare import Prepared, prepare
 from reunite.matching.reference import (
@@ -75,7 +77,7 @@ def test_every_level_equals_the_per_pair_reference(
     # the lookup tables of names and places, whatever their size (screening chunks use them), their
     # name rows read from the screen-wide table of every case name or computed for the batch
     with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9), \
-            mock.patch.object(compare_module, "_MEMO_CELLS", 10**9 if memo else 0):
+            mock.patch.object(given_name_module, "_MEMO_CELLS", 10**9 if memo else 0):
         _check_against_reference(*_tables(case_frame, cand_frame), spec)
 
 
@@ -89,7 +91,7 @@ def test_the_pair_by_pair_kernels_equal_the_reference(
     # with ``memo`` the levels of every case name, kept for the whole screen, are looked up instead
     with mock.patch.object(compare_module, "_TABLE_CELLS", 0), \
             mock.patch.object(compare_module, "_SIMILARITY_CELLS", 0), \
-            mock.patch.object(compare_module, "_MEMO_CELLS", 10**9 if memo else 0):
+            mock.patch.object(given_name_module, "_MEMO_CELLS", 10**9 if memo else 0):
         _check_against_reference(*_tables(case_frame, cand_frame), spec)
 
 
@@ -303,7 +305,7 @@ def test_a_closer_birth_date_never_lowers_the_total_score_without_event_dates(
     # nobody knew.
     far, near = _move_closer(case_birth, offset, fraction)
     levels, contributions = _closer_pair_scores(case_birth, "", far, near, "", name, region)
-    assume(levels[COMPARISONS.index("birth_monthday"), 0] != 1)
+    assume(levels[COMPARISONS.index("birth_monthday"), 0] != Birthday.SAME)
     assume((_DAY + datetime.timedelta(days=far)).day != 1)  # 1 January is no birthday to compare either
     total = contributions.sum(axis=0, dtype=np.float32)
     assert total[1] >= total[0]

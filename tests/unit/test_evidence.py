@@ -8,6 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reunite.matching.comparisons.birth import Level as Birth
+from reunite.matching.comparisons.birth_monthday import Level as Birthday
+from reunite.matching.comparisons.given_name import Level as Given
+from reunite.matching.comparisons.region import Level as Region
+from reunite.matching.comparisons.registration import Level as Registration
+from reunite.matching.comparisons.route import Level as Route
+from reunite.matching.comparisons.vague_place import Level as Vague
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import default_model
 from reunite.matching.prepare import prepare
@@ -30,11 +37,11 @@ def test_a_bare_case_date_is_also_read_as_lunar() -> None:
     levels, weights = _score({"birth_date": "1988-03-18"},
                              [{"birth_date": "1988-05-03"}, {"birth_date": "1988-06-20"}])
     birth = COMPARISONS.index("birth")
-    assert levels[birth].tolist() == [5, 3]
+    assert levels[birth].tolist() == [Birth.LUNAR, Birth.WITHIN_1_YEAR]
     assert weights[birth, 0] > weights[birth, 1]
     # said to be solar: no lunar reading
     said, _ = _score({"birth_date": "1988-03-18", "birth_calendar": "阳历"}, [{"birth_date": "1988-05-03"}])
-    assert said[birth, 0] == 3
+    assert said[birth, 0] == Birth.WITHIN_1_YEAR
 
 
 def test_a_first_of_the_month_may_mean_the_month_and_1_january_the_year() -> None:
@@ -45,11 +52,11 @@ def test_a_first_of_the_month_may_mean_the_month_and_1_january_the_year() -> Non
         {"birth_date": "1990-03-02"},   # a real day four months off
     ])
     birth = COMPARISONS.index("birth")
-    assert levels[birth].tolist() == [6, 4, 3, 3]
+    assert levels[birth].tolist() == [Birth.WITHIN_MONTH, Birth.ROUNDED, Birth.WITHIN_1_YEAR, Birth.WITHIN_1_YEAR]
     assert weights[birth, 1] > weights[birth, 3]
     # on the case's side too, and 1 January is no birthday to match in another year
     levels, _ = _score({"birth_date": "1990-01-01"}, [{"birth_date": "1990-08-08"}, {"birth_date": "1988-01-01"}])
-    assert levels[birth].tolist() == [4, 2]
+    assert levels[birth].tolist() == [Birth.ROUNDED, Birth.WITHIN_2_YEARS]
     assert levels[COMPARISONS.index("birth_monthday")].tolist() == [-1, -1]
 
 
@@ -57,19 +64,21 @@ def test_a_place_known_only_to_the_city_or_province_has_its_own_levels() -> None
     people = [{"region": "江西省萍乡市安源区"}, {"region": "江西省南昌市东湖区"}, {"region": "湖南省长沙市"}]
     region, vague = COMPARISONS.index("region"), COMPARISONS.index("vague_place")
     city, w_city = _score({"missing_region": "江西省萍乡市"}, people)
-    assert city[vague].tolist() == [3, 1, 0] and city[region].tolist() == [-1, -1, -1]
+    assert city[vague].tolist() == [Vague.SAME_CITY, Vague.PROVINCE_OF_CITY, Vague.OTHER_PROVINCE]
+    assert city[region].tolist() == [-1, -1, -1]
     assert w_city[vague, 0] > w_city[vague, 1] > w_city[vague, 2]
     province, _ = _score({"missing_region": "江西"}, people)
-    assert province[vague].tolist() == [2, 2, 0]
+    assert province[vague].tolist() == [Vague.SAME_PROVINCE, Vague.SAME_PROVINCE, Vague.OTHER_PROVINCE]
     county, _ = _score({"missing_region": "江西省萍乡市安源区"}, people)
-    assert county[vague].tolist() == [-1, -1, -1] and county[region].tolist()[0] == 4
+    assert county[vague].tolist() == [-1, -1, -1] and county[region].tolist()[0] == Region.SAME_COUNTY
 
 
 def test_the_same_birthday_in_another_year_is_evidence() -> None:
     levels, weights = _score({"birth_date": "1988-05-03"}, [
         {"birth_date": "1986-05-03"}, {"birth_date": "1986-05-20"}, {"birth_date": "1988-05-03"}])
     monthday = COMPARISONS.index("birth_monthday")
-    assert levels[monthday].tolist() == [1, 0, -1]  # the same day is the birth comparison's, not this one's
+    # the same day is the birth comparison's, not this one's
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.DIFFERS, -1]
     assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
 
 
@@ -78,7 +87,7 @@ def test_a_province_on_a_known_trafficking_route_counts() -> None:
     levels, weights = _score({"missing_region": "贵州省"},
                              [{"region": "福建省"}, {"region": "黑龙江省"}, {"region": "贵州省"}])
     route = COMPARISONS.index("route")
-    assert levels[route].tolist() == [2, 0, -1]
+    assert levels[route].tolist() == [Route.MAIN_ROUTE, Route.OFF_ROUTE, -1]
     assert weights[route, 0] > 0 > weights[route, 1]
 
 
@@ -90,7 +99,8 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
         {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},   # on time
     ])
     registration = COMPARISONS.index("registration")
-    assert levels[registration].tolist() == [4, 3, 0]
+    assert levels[registration].tolist() == [
+        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING, Registration.ON_TIME]
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
 
 
@@ -142,11 +152,11 @@ def test_a_lunar_birthday_registered_with_its_digits_as_the_solar_date_agrees() 
     levels, weights = _score({"birth_date": "农历1988年七月初七"},
                              [{"birth_date": "1988-07-07"}, {"birth_date": "1988-05-20"}, {"birth_date": "1988-08-18"}])
     birth = COMPARISONS.index("birth")
-    assert levels[birth].tolist() == [5, 3, 7]
+    assert levels[birth].tolist() == [Birth.LUNAR, Birth.WITHIN_1_YEAR, Birth.SAME_DAY]
     assert weights[birth, 0] > weights[birth, 1]
     # a lunar month's digits: July 1988
     month, _ = _score({"birth_date": "农历1988年七月"}, [{"birth_date": "1988-07-05"}])
-    assert month[birth].tolist() == [5]
+    assert month[birth].tolist() == [Birth.LUNAR]
 
 
 def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
@@ -154,7 +164,7 @@ def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
     levels, weights = _score({"name": "", "alias": "毛毛"},
                              [{"name": "王建军", "former_names": "毛毛"}, {"name": "王建军", "former_names": ""}])
     given = COMPARISONS.index("given_name")
-    assert levels[given].tolist() == [5, 0]
+    assert levels[given].tolist() == [Given.SAME_CHARACTERS, Given.DIFFERS]
     assert weights[given, 0] > weights[given, 1]
 
 
@@ -183,14 +193,14 @@ def test_a_childhood_name_made_of_the_given_name_s_last_character() -> None:
     people = [{"name": "王红"}, {"name": "张丽红"}, {"name": "赵红梅"}, {"name": "李芳"}]
     given = COMPARISONS.index("given_name")
     levels, weights = _score({"name": "", "alias": "小红"}, people)
-    assert levels[given].tolist() == [1, 1, 0, 0]
+    assert levels[given].tolist() == [Given.CHILDHOOD_KEY, Given.CHILDHOOD_KEY, Given.DIFFERS, Given.DIFFERS]
     assert weights[given, 1] > weights[given, 2] == weights[given, 3]
     # a hong sounds like hong itself (similar pinyin, the stronger level); 丽红 only by its character
     levels, _ = _score({"name": "", "alias": "阿红"}, people)
-    assert levels[given].tolist() == [2, 1, 0, 0]
+    assert levels[given].tolist() == [Given.SIMILAR_PINYIN, Given.CHILDHOOD_KEY, Given.DIFFERS, Given.DIFFERS]
     # a doubled character also sounds like the name itself: the stronger level of the two counts
     levels, _ = _score({"name": "", "alias": "红红"}, people)
-    assert levels[given, 1] == 1 and levels[given, 0] >= 1
+    assert levels[given, 1] == Given.CHILDHOOD_KEY and levels[given, 0] >= Given.CHILDHOOD_KEY
     # either way round: a register that kept the childhood name 娜娜 as a 曾用名, a case that gives 李娜
     levels, _ = _score({"name": "李娜"}, [{"name": "王小红", "former_names": "娜娜"}])
-    assert levels[given].tolist() == [1]
+    assert levels[given].tolist() == [Given.CHILDHOOD_KEY]

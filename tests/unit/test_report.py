@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import reunite
-from reunite.i18n import LEVEL_LABELS_ZH, RANKED_HEADERS, TEXT
+from reunite.i18n import RANKED_HEADERS, TEXT
 from reunite.matching.comparisons import REGISTRY
 from reunite.report import (
     VisitCase,
@@ -44,8 +44,8 @@ def screened() -> reunite.ScreenResult:
 
 def test_every_level_label_reads_back_in_both_languages() -> None:
     for name, comparison in REGISTRY.items():
-        assert len(LEVEL_LABELS_ZH[name]) == len(comparison.labels), name
-        for level, (en, zh) in enumerate(zip(comparison.labels, LEVEL_LABELS_ZH[name], strict=True)):
+        assert len(comparison.labels_zh) == len(comparison.labels), name
+        for level, (en, zh) in enumerate(zip(comparison.labels, comparison.labels_zh, strict=True)):
             for label in (en, zh):
                 (found,) = parse_reasons(f"{label} −1.5")
                 assert (found.comparison, found.level, found.weight) == (name, level, -1.5)
@@ -161,7 +161,7 @@ def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
 
     assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
     assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
-    assert all(f"c_{name}" in TEXT["en"] for name in COMPARISON_ORDER)
+    assert all(REGISTRY[name].title and REGISTRY[name].title_zh for name in COMPARISON_ORDER)
 
 
 def test_fit_report_in_both_languages() -> None:

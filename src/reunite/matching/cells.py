@@ -22,6 +22,8 @@ import numpy.typing as npt
 import pandas as pd
 
 from reunite._typing import F32, I8, I32, I64, B
+from reunite.matching.comparisons.registration import DELAY_LEVELS, delay_levels
+from reunite.matching.comparisons.registration import Level as RegistrationLevel
 from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES
@@ -52,7 +54,7 @@ class CellIndex:
     has_surname: B
     place_known: B
     province: I64
-    delay_level: I8         # registration level when not registered after the loss
+    delay_level: I8         # registration level when not registered after the loss (registration.delay_levels)
     birthday_known: B
     is_late: B
     given_postings: I64
@@ -61,7 +63,7 @@ class CellIndex:
     id_county_postings: I64
     id_county_codes: I64    # sorted distinct ID counties (code = position here)
     birthday_postings: I64
-    registered_late: I64    # positions (sorted) registered late (registration level >= 1)
+    registered_late: I64    # positions (sorted) registered late (delay level LATE or more)
     marked: I64             # positions (sorted) with marks
     late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
 
@@ -119,11 +121,10 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     sex_runs = tuple((int(np.searchsorted(run_sex, s, "left")), int(np.searchsorted(run_sex, s, "right")))
                      for s in (0, 1, 2))
     regions = prep.regions
-    late_days, years_late = cspec.late_registration_days
     delay = d.event_lo.astype(np.int64) - d.birth_hi
     registration_known = d.event_known & d.birth_known
-    delay_level = np.where(registration_known, (delay + 1 > late_days).astype(np.int8)
-                           + (delay + 1 > years_late).astype(np.int8), -1).astype(np.int8)
+    delay_level = np.where(registration_known, delay_levels(delay, cspec), -1).astype(np.int8)
+    delay_width = len(DELAY_LEVELS) + 1  # the class holds the delay level + 1 (0: unknown)
     late = registration_known & (delay >= bspec.late_days)
     attributes: tuple[Callable[[], npt.NDArray[Any]], ...] = (
         lambda: np.asarray((d.given >= 0).any(axis=1)), lambda: np.asarray((d.surname >= 0).any(axis=1)),
@@ -131,7 +132,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
         lambda: delay_level.astype(np.int64) + 1, lambda: d.birth_md >= 0, lambda: late,
     )
     key = np.zeros(pos.size, dtype=np.int64)
-    for attribute, width in zip(attributes, (2, 2, 2, PROVINCES, 4, 2, 2), strict=True):
+    for attribute, width in zip(attributes, (2, 2, 2, PROVINCES, delay_width, 2, 2), strict=True):
         # one attribute at a time: all seven stacked as int64 for every candidate, and a copy, were
         # 112 bytes a candidate at once (3.4 GB of a 20 M screen's peak)
         key = key * width + attribute()[pos].astype(np.int64)
@@ -149,7 +150,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     np.cumsum(counts.reshape(run_start.size, n_classes), axis=0, out=cum[1:])
     decode = np.asarray(uniques, dtype=np.int64)
     fields = []
-    for width in (2, 2, 2, PROVINCES, 4, 2, 2)[::-1]:
+    for width in (2, 2, 2, PROVINCES, delay_width, 2, 2)[::-1]:
         fields.append(decode % width)
         decode = decode // width
     is_late, birthday_known, delay_plus, province, place_known, has_surname, has_given = fields
@@ -164,7 +165,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
         "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
         "id_county": _postings(id_code_of, pos, n),
         "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
-        "registered_late": pos[delay_level[pos] >= 1],
+        "registered_late": pos[delay_level[pos] >= int(RegistrationLevel.LATE)],
         "marked": pos[d.marks[pos] != 0],
     }
     late_postings = {name: values[late[values % n]] for name, values in postings.items()}

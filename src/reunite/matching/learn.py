@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8, I64, B
 from reunite.errors import ConfigError
-from reunite.i18n import LEVEL_LABELS_ZH, Language, text
+from reunite.i18n import Language, text
 from reunite.matching.blocking import PairChunk, case_birth_interval, late_registered, plan
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
@@ -121,9 +121,9 @@ class FitReport:
             lines.append(text(lang, "fit_moved", n=len(self.moved)))
         for name, label, before, after in self.moved[:8]:
             shown_name, shown_label = name, label
-            if lang == "zh" and name in LEVEL_LABELS_ZH and label in REGISTRY[name].labels:
-                shown_name = text(lang, f"c_{name}")
-                shown_label = LEVEL_LABELS_ZH[name][REGISTRY[name].labels.index(label)]
+            if lang == "zh" and name in REGISTRY and label in REGISTRY[name].labels:
+                shown_name = REGISTRY[name].title_in(lang)
+                shown_label = REGISTRY[name].labels_zh[REGISTRY[name].labels.index(label)]
             lines.append(text(lang, "fit_weight", name=shown_name, label=shown_label, before=before, after=after))
         return "\n".join(lines)
 
@@ -457,7 +457,10 @@ def fit_m(
     spec = model.spec
     n_comp, n_cases, n_kinds = len(spec.comparisons), data.n_cases, len(CASE_KINDS)
     m0 = [[np.asarray(m, dtype=np.float64) for m in model.m_of(kind)] for kind in CASE_KINDS]
-    birth = spec.comparisons.index("birth") if "birth" in spec.comparisons else -1
+    # the comparison and level of a true pair the birth window leaves out (birth: "further apart")
+    windowed = [(k, level) for k, name in enumerate(spec.comparisons)
+                if (level := REGISTRY[name].outside_window_level) is not None]
+    window_k, window_level = windowed[0] if windowed else (-1, 0)
     log_population = np.log(np.maximum(data.population, 1.0))
     log_count = np.log(data.row_count)
     row_kind = data.kind.astype(np.int64).take(data.row_case)
@@ -473,8 +476,8 @@ def fit_m(
     none = np.log1p(-share)
     # the child outside the blocked pairs: its birth is further apart than the window; weighed with the
     # starting m (learned, "further apart" fed on itself through this very option), so fixed
-    outside = (np.log(share) + np.log(np.array([m0[j][birth][0] for j in range(n_kinds)])).take(data.kind)
-               if birth >= 0 else np.full(n_cases, -np.inf))
+    outside = (np.log(share) + np.log(np.array([m0[j][window_k][window_level] for j in range(n_kinds)]))
+               .take(data.kind) if window_k >= 0 else np.full(n_cases, -np.inf))
     iteration, converged = 0, False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
         # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)

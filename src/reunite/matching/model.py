@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
-from reunite.matching.comparisons import ROUNDED_BIRTH
+from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
@@ -299,35 +299,38 @@ class FellegiSunter:
         return self
 
     def fit_rounded_share(self, share: float) -> FellegiSunter:
-        """Move m of the birth level "a 1st of the month means the month" to data whose registers write
-        ``share`` of their births as the 1st of the month (beyond the one in thirty born on a 1st).
+        """Move m of the birth level "a 1st of the month means the month" (a comparison's
+        ``rounding_level``) to data whose registers write ``share`` of their births as the 1st of the
+        month (beyond the one in thirty born on a 1st).
 
         That level's m is the share of true pairs whose dates agree only on that reading: in proportion
         to how often registers round, which the data show and labels of other data do not. m of the
         level (overall and per kind) is scaled by ``(share + 0.01) / (rounded_share + 0.01)``, the other
         levels keep their proportions, and ``rounded_share`` becomes ``share``. Without a
-        ``rounded_share`` (m fitted on data with unknown rounding) or a birth comparison: unchanged.
+        ``rounded_share`` (m fitted on data with unknown rounding) or a comparison with such a level: unchanged.
         """
         if not 0.0 <= share <= 1.0:
             raise ConfigError(f"rounded share: expected a share in [0, 1]; got {share}")
-        if self.rounded_share is None or "birth" not in self.spec.comparisons:
+        rounding = {k: level for k, name in enumerate(self.spec.comparisons)
+                    if (level := REGISTRY[name].rounding_level) is not None}
+        if self.rounded_share is None or not rounding:
             return self
         self._require_fitted()
         factor = (share + _ROUNDED_FLOOR) / (self.rounded_share + _ROUNDED_FLOOR)
-        k = self.spec.comparisons.index("birth")
-        level = LEVEL_LABELS["birth"].index(ROUNDED_BIRTH)
 
-        def scaled(m: F64) -> F64:
+        def scaled(m: F64, level: int) -> F64:
             out = np.asarray(m, dtype=np.float64).copy()
             new = min(out[level] * factor, 0.5)
             out *= (1.0 - new) / max(1.0 - out[level], 1e-12)
             out[level] = new
             return out
 
-        self.m_ = [scaled(m) if j == k else m for j, m in enumerate(self.m_)]
+        def rescaled(ms: list[F64]) -> list[F64]:
+            return [scaled(m, rounding[k]) if k in rounding else m for k, m in enumerate(ms)]
+
+        self.m_ = rescaled(self.m_)
         if self.has_kinds:
-            self.kind_m_ = {kind: [scaled(m) if j == k else m for j, m in enumerate(ms)]
-                            for kind, ms in self.kind_m_.items()}
+            self.kind_m_ = {kind: rescaled(ms) for kind, ms in self.kind_m_.items()}
         self.rounded_share = share
         return self
 

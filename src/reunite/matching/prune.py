@@ -20,6 +20,11 @@ same month and day of birth, marks on both sides, pairs DNA excluded. Candidates
 case's loss and nothing else differ from their cell in the registration level alone: they are counted
 in cells of their own (one per level).
 
+Nothing here names a comparison: each one's module says how pruning reads it
+(:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the
+level of a counted cell, whether its levels are day-bound and where they may change, and (registration)
+the candidates it moves out of their cells.
+
 The proof, per case: the k-th best score among the scored pairs and the cells (a cell counting as
 many times as it holds candidates) is the threshold; every cell scoring at or above it is expanded
 and its candidates scored too, so every pair left unscored scores strictly below the k-th best
@@ -41,33 +46,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from reunite._typing import F32, I8, I32, I64, B
+from reunite.errors import ConfigError
 from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
 from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
-from reunite.matching.compare import (
-    Pairs,
-    _case_given_levels,
-    _case_place_table,
-    _region_levels,
-    _surname_levels_by_code,
-    _vague_place_table,
-    birth_levels,
-    timeline_levels,
-)
+from reunite.matching.compare import Pairs
+from reunite.matching.comparisons import REGISTRY, Comparison
+from reunite.matching.comparisons.base import CellFacts, DayBreaks
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
 from reunite.matching.rank import survivors
-from reunite.matching.routes import route_levels
 from reunite.matching.score import ChunkResult, ScoredPairs, rank_pairs, score_pairs, weights_of_levels
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
 __all__ = ["prunable", "score_span_pruned"]
-
-# Around a case's birth (and its lunar reading) levels are read day by day: a 1 January written for
-# "that year" agrees with a birth up to a year and a month later (birth level 4), a lunar or a
-# same-day reading lies within a month. Beyond this margin the birth level follows its band edges.
-_NEAR_DAYS = 370
-
 
 def prunable(spec: BlockingSpec) -> bool:
     """Whether the blocking passes let windows be counted: birth_window first, late_window (if any) next."""
@@ -152,15 +144,6 @@ def _code_pairs(case_rows: I64, codes: I32) -> tuple[I64, I64]:
     return case_rows[row[keep]], flat[keep]
 
 
-def _strong_codes(levels_of: Callable[[I64], I8], row_codes: tuple[I64, I64]) -> tuple[I64, I64]:
-    """(row, code) for every code whose level against a row's code is at least 1."""
-    row, code = row_codes
-    if not code.size:
-        return row, code
-    seen, inverse = distinct_inverse(code)
-    return _through(row, inverse, levels_of(seen) >= 1)
-
-
 def _through(row: I64, inverse: I64, matches: B) -> tuple[I64, I64]:
     """(row, target) for every target a row's distinct value matches: ``matches`` is (distinct values,
     targets), ``inverse`` each row's distinct value."""
@@ -201,78 +184,66 @@ def _inside(index: CellIndex, rows: _Rows, d_birth_lo: I32, row: I64, at: I64) -
     return out
 
 
-def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> _Hits:
-    """The candidates of the rows' windows whose levels the cells cannot give (see :class:`_Hits`)."""
-    c, d, n = prep.cases, prep.candidates, len(prep.candidates)
-    spec = model.spec
-    r = np.arange(rows.case.size, dtype=np.int64)
-    # positions of the birth window, and of the late window on either side of it (late candidates only)
-    pa, pb = _positions(index, rows.birth_a, rows.birth_b)
-    la, lb = _positions(index, rows.run_a, rows.run_b)
-    pa, pb = np.where(pa < pb, pa, la), np.where(pa < pb, pb, la)
-    spans = ((pa, pb, False), (la, pa, True), (pb, lb, True))
-    found: list[tuple[I64, I64]] = []
+class _Search:
+    """The rows of a span and the hits their comparisons add (:class:`~reunite.matching.comparisons.base.HitSearch`)."""
 
-    def add_codes(name: str, row_codes: tuple[I64, I64]) -> None:
-        row, code = row_codes
+    def __init__(self, prep: Prepared, spec: ComparisonSpec, index: CellIndex, rows: _Rows) -> None:
+        self.prep, self.spec, self.index = prep, spec, index
+        self.case = rows.case
+        self.rows = np.arange(rows.case.size, dtype=np.int64)
+        # positions of the birth window, and of the late window on either side of it (late candidates only)
+        pa, pb = _positions(index, rows.birth_a, rows.birth_b)
+        self.la, self.lb = _positions(index, rows.run_a, rows.run_b)
+        pa, pb = np.where(pa < pb, pa, self.la), np.where(pa < pb, pb, self.la)
+        self._spans = ((pa, pb, False), (self.la, pa, True), (pb, self.lb, True))
+        self.found: list[tuple[I64, I64]] = []
+        self.moved: tuple[I64, I64, I8] | None = None
+
+    def add_postings(self, postings: str, row: I64, code: I64) -> None:
         if row.size:
-            for lo, hi, late in spans:
-                postings = index.late_postings[name] if late else getattr(index, f"{name}_postings")
-                found.append(_expand_postings(postings, row, code, lo[row], hi[row], n))
+            n = len(self.prep.candidates)
+            for lo, hi, late in self._spans:
+                keys = self.index.late_postings[postings] if late else getattr(self.index, f"{postings}_postings")
+                self.found.append(_expand_postings(keys, row, code, lo[row], hi[row], n))
 
-    def add_sorted(name: str, row: I64) -> list[tuple[I64, I64]]:
-        out = []
-        for lo, hi, late in spans:
-            positions = index.late_postings[name] if late else getattr(index, name)
-            out.append(_expand_sorted(positions, row, lo[row], hi[row]))
-        return out
+    def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
+        row, code = _code_pairs(self.rows, case_codes)
+        if code.size:
+            seen, inverse = distinct_inverse(code)
+            self.add_postings(postings, *_through(row, inverse, agrees(seen)))
 
-    comparisons = spec.comparisons
-    if "given_name" in comparisons and prep.given_readings.shape[0]:
-        add_codes("given", _strong_codes(
-            lambda codes: _case_given_levels(prep, spec, codes), _code_pairs(r, c.given[rows.case])))
-    if "surname" in comparisons and prep.surname_readings.shape[0]:
-        add_codes("surname", _strong_codes(
-            lambda codes: _surname_levels_by_code(prep, codes), _code_pairs(r, c.surname[rows.case])))
-    places = c.region_id[rows.case].astype(np.int64)
-    if "region" in comparisons or "vague_place" in comparisons:
-        tables = []  # (table, row of a case place, whether level 1 is a hit)
-        if "region" in comparisons:
-            tables.append((*prep.memo.get(("case_place_levels", spec.nearby_km), lambda: _case_place_table(
-                prep, lambda g, a, b: _region_levels(g, spec, a, b))), True))
-        if "vague_place" in comparisons:
-            tables.append((*prep.memo.get(("vague_place_levels",), lambda: _case_place_table(
-                prep, _vague_place_table)), False))
-        for table, row_of, nearby in tables:
-            seen, inverse = distinct_inverse(places)
-            # the province levels (region 2, vague_place 1 or 2) follow from the candidate's province,
-            # which its class holds: only the city, the county and (region) nearby places are hits
-            found_levels = table[row_of[seen]]
-            hit = (found_levels >= 3) | ((found_levels == 1) & nearby)
-            add_codes("place", _through(r, inverse, hit))
-        if "region" in comparisons and index.id_county_codes.size:
-            county = prep.regions.county[places].astype(np.int64)
-            at = np.searchsorted(index.id_county_codes, county)
-            ok = (county > 0) & (at < index.id_county_codes.size)
-            ok[ok] = index.id_county_codes[at[ok]] == county[ok]
-            add_codes("id_county", (r[ok], at[ok].astype(np.int64)))
-    if "birth_monthday" in comparisons:
-        md = c.birth_md[rows.case].astype(np.int64)
-        add_codes("birthday", (r[md >= 0], md[md >= 0]))
-    if "registration" in comparisons:
-        late_found = add_sorted("registered_late", r[c.event_known[rows.case]])
-        row = np.concatenate([f[0] for f in late_found])
-        at = np.concatenate([f[1] for f in late_found])
-        lost = c.event_hi[rows.case[row]].astype(np.int64)
-        registered = d.event_lo[at].astype(np.int64)
-        after = registered > lost
-        moved_row, moved_at = row[after], at[after]
-        moved_level = np.where(registered[after] - lost[after] <= spec.registration_soon_days, 4, 3).astype(np.int8)
-    else:
-        moved_row = moved_at = np.zeros(0, dtype=np.int64)
-        moved_level = np.zeros(0, dtype=np.int8)
-    if "marks" in comparisons:
-        found.extend(add_sorted("marked", r[c.marks[rows.case] != 0]))
+    def add_matching(self, postings: str, values: I64, matches: Callable[[I64], B]) -> None:
+        seen, inverse = distinct_inverse(values)
+        self.add_postings(postings, *_through(self.rows, inverse, matches(seen)))
+
+    def _sorted(self, positions: str, row: I64) -> list[tuple[I64, I64]]:
+        return [_expand_sorted(self.index.late_postings[positions] if late else getattr(self.index, positions),
+                               row, lo[row], hi[row]) for lo, hi, late in self._spans]
+
+    def add_positions(self, positions: str, row: I64) -> None:
+        self.found.extend(self._sorted(positions, row))
+
+    def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
+        found = self._sorted(positions, row)
+        return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+
+    def add_moved(self, row: I64, at: I64, level: I8) -> None:
+        if self.moved is not None:
+            raise ConfigError("comparisons: at most one may move candidates out of their cells")
+        self.moved = (row, at, level)
+
+
+def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> _Hits:
+    """The candidates of the rows' windows whose levels the cells cannot give (see :class:`_Hits`):
+    each comparison adds those that agree with their case (``Pruning.hits``), and the pairs DNA excluded."""
+    d, n = prep.candidates, len(prep.candidates)
+    search = _Search(prep, model.spec, index, rows)
+    for name in model.spec.comparisons:
+        find = REGISTRY[name].pruning.hits
+        if find is not None:
+            find(search)
+    found = search.found
+    r, la, lb = search.rows, search.la, search.lb
     if excluded is not None and excluded.size:
         keys = rows.case * n
         begin = np.searchsorted(excluded, keys + la, "left")
@@ -288,40 +259,36 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         row, at = key // n, key % n
     else:
         row = at = np.zeros(0, dtype=np.int64)
-    return _Hits(row, at, moved_row, moved_at, moved_level)
+    if search.moved is None:
+        return _Hits(row, at, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
+    return _Hits(row, at, *search.moved)
 
 
-def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex) -> tuple[I64, I64]:
-    """Sorted run indexes where a row's stretches of equal day-bound levels may change: (row, run)."""
-    c = prep.cases
-    case = rows.case
-    a_lo, a_hi = c.birth_lo[case].astype(np.int64), c.birth_hi[case].astype(np.int64)
-    known = c.birth_known[case]
+def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex,
+            day_bound: list[Comparison]) -> tuple[I64, I64]:
+    """Sorted run indexes where a row's stretches of equal day-bound levels may change: (row, run):
+    the windows' edges, and where each day-bound comparison says (``Pruning.day_breaks``)."""
     days: list[I64] = [rows.birth_lo, rows.birth_hi + 1, rows.late_lo, rows.late_hi + 1]
-    for edge in (cspec.birth_month_days, *cspec.birth_band_days):
-        days += [np.where(known, a_lo - edge, rows.birth_lo), np.where(known, a_hi + edge + 1, rows.birth_lo)]
-    gap = cspec.birthday_min_gap_days
-    days += [np.where(known, a_lo - gap + 1, rows.birth_lo), np.where(known, a_lo + gap, rows.birth_lo)]
-    event = c.event_hi[case].astype(np.int64)
-    ev = c.event_known[case]
-    days += [np.where(ev, event + 1, rows.birth_lo), np.where(ev, event + cspec.timeline_grace_days + 1, rows.birth_lo)]
-    n_rows = case.size
+    around: list[tuple[I64, I64]] = []
+    asked = DayBreaks(prep, cspec, rows.case, rows.birth_lo)
+    for comparison in day_bound:
+        assert comparison.pruning.day_breaks is not None  # (checked with day_level: see _day_bound)
+        more, near = comparison.pruning.day_breaks(asked)
+        days += more
+        if near is not None:
+            around.append(near)
+    n_rows = rows.case.size
     row_ids = np.arange(n_rows, dtype=np.int64)
     out_row = [np.repeat(row_ids, len(days))]
     stacked = np.stack(days, axis=1)  # (rows, breaks)
     # runs of each row's segment: search within [run_a, run_b) by day
     out_run = [_run_at(index, rows, np.repeat(row_ids, len(days)), stacked.ravel())]
-    # around the birth (and its lunar reading) every day is its own stretch: levels there are subtle
-    near = _NEAR_DAYS + 2 * cspec.birth_month_days
-    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - near
-    near_hi = np.maximum.reduce([a_hi, c.round_hi[case].astype(np.int64),
-                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + near
-    za = _run_at(index, rows, row_ids, np.where(known, near_lo, 0))
-    zb = _run_at(index, rows, row_ids, np.where(known, near_hi + 1, 0))
-    zb = np.where(known, zb, za)
-    length = np.maximum(zb - za, 0)
-    out_row.append(np.repeat(row_ids, length))
-    out_run.append(range_positions(za, length))
+    for lo, hi in around:  # days [lo, hi) of a row where every day is its own stretch: levels there are subtle
+        za = _run_at(index, rows, row_ids, lo)
+        zb = _run_at(index, rows, row_ids, hi)
+        length = np.maximum(zb - za, 0)
+        out_row.append(np.repeat(row_ids, length))
+        out_run.append(range_positions(za, length))
     out_row.append(row_ids)
     out_run.append(rows.run_a)
     row = np.concatenate(out_row)
@@ -331,6 +298,15 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
     key = np.sort(row[inside] * width + run[inside])
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return key // width, key % width
+
+
+def _day_bound(spec: ComparisonSpec) -> list[Comparison]:
+    """The comparisons of ``spec`` whose levels a candidate's birth day fixes."""
+    out = [REGISTRY[name] for name in spec.comparisons if REGISTRY[name].pruning.day_level is not None]
+    for comparison in out:
+        if comparison.pruning.day_breaks is None:
+            raise ConfigError(f"comparison {comparison.name}: day-bound levels need their day breaks")
+    return out
 
 
 def _run_at(index: CellIndex, rows: _Rows, row: I64, day: I64) -> I64:
@@ -358,20 +334,26 @@ class _Cells:
 
 def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
            bspec: BlockingSpec, first: int) -> _Cells:
-    c, spec, regions = prep.cases, model.spec, prep.regions
-    row, run = _breaks(prep, spec, rows, index)
+    c, spec = prep.cases, model.spec
+    comparisons = [REGISTRY[name] for name in spec.comparisons]
+    day_bound = _day_bound(spec)
+    row, run = _breaks(prep, spec, rows, index, day_bound)
     case = rows.case[row]
     rep = index.run_start[run]
     pairs = Pairs.of(case, rep, len(c))
-    birth = birth_levels(prep, spec, pairs) if "birth" in spec.comparisons else np.zeros(case.size, np.int8)
-    timeline = timeline_levels(prep, spec, pairs) if "timeline" in spec.comparisons else np.zeros(case.size, np.int8)
     day = index.run_day[run]
-    far = np.abs(c.birth_lo[case].astype(np.int64) - day) >= spec.birthday_min_gap_days
+    day_levels = [comparison.pruning.day_level(prep, spec, pairs, day)  # type: ignore[misc]
+                  for comparison in day_bound]
     window = np.where((day >= rows.birth_lo[row]) & (day <= rows.birth_hi[row]), 2,
                       np.where((day >= rows.late_lo[row]) & (day <= rows.late_hi[row]), 1, 0)).astype(np.int8)
     # stretches: consecutive runs of a row with equal day-bound levels
-    same = np.r_[False, (row[1:] == row[:-1]) & (birth[1:] == birth[:-1]) & (timeline[1:] == timeline[:-1])
-                 & (far[1:] == far[:-1]) & (window[1:] == window[:-1])] if row.size else np.zeros(0, dtype=bool)
+    if row.size:
+        same = (row[1:] == row[:-1]) & (window[1:] == window[:-1])
+        for levels_of_day in day_levels:
+            same &= levels_of_day[1:] == levels_of_day[:-1]
+        same = np.r_[False, same]
+    else:
+        same = np.zeros(0, dtype=bool)
     begin = np.flatnonzero(~same)
     s_row, s_a = row[begin], run[begin]
     s_b = np.r_[np.where(s_row[1:] == s_row[:-1], s_a[1:], rows.run_b[s_row[:-1]]), rows.run_b[s_row[-1:]]] \
@@ -383,7 +365,8 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     dense = np.repeat(np.cumsum(in_window) - 1, s_b - s_a)
     keep = begin[in_window]
     s_row, s_a, s_b = s_row[in_window], s_a[in_window], s_b[in_window]
-    s_birth, s_timeline, s_far, s_window = birth[keep], timeline[keep], far[keep], window[keep]
+    s_day = [levels_of_day[keep] for levels_of_day in day_levels]
+    s_window = window[keep]
     counts = index.cum[s_b] - index.cum[s_a]
     counts[np.ix_(s_window == 1, ~index.is_late)] = 0
     n_classes = counts.shape[1]
@@ -393,11 +376,17 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
         cell: I64 = stretch * n_classes + index.cls[at]
         return cell
 
-    # the hits registered after the loss are among the moved candidates: counted once, as hits
-    registered = prep.candidates.event_lo[hits.at].astype(np.int64)
-    lost = c.event_hi[rows.case[hits.row]].astype(np.int64)
-    moved_hit = (index.delay_level[index.cls[hits.at]] >= 1) & c.event_known[rows.case[hits.row]] & (
-        registered > lost) & ("registration" in spec.comparisons)
+    # candidates that differ from their cell in one comparison's level alone (registered after the
+    # loss) are counted in cells of (stretch, class, that level) of their own; the hits among them are
+    # counted once, as hits
+    moves = next((m for m in (comparison.pruning.moves for comparison in comparisons) if m is not None), None)
+    moved_levels = np.asarray(moves.levels if moves is not None else (), dtype=np.int8)
+    n_moved = max(moved_levels.size, 1)
+    moved_position = np.zeros(int(moved_levels.max()) + 1 if moved_levels.size else 1, dtype=np.int64)
+    moved_position[moved_levels] = np.arange(moved_levels.size)
+    hit_moved = moves.level_of(prep, spec, index, rows.case[hits.row], hits.at) if moves is not None \
+        else np.full(hits.at.size, -1, dtype=np.int8)
+    moved_hit = hit_moved >= 0
     hit_cell = cell_of(hits.row, hits.at)
     moved_cell = cell_of(hits.moved_row, hits.moved_at)
     # (the counts table has a cell per stretch and class, far more than the listed candidates: the
@@ -407,45 +396,23 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
-    registration = np.full(cell.size, -9, dtype=np.int8)  # -9: the class's level
-    # candidates registered after the loss: cells of (stretch, class, registration level) of their own
-    hit_level = np.where(registered - lost <= spec.registration_soon_days, 1, 0)
-    moved_bin = moved_cell * 2 + (hits.moved_level - 3)
-    bins, by_level = _tally(moved_bin, hit_cell[moved_hit] * 2 + hit_level[moved_hit])
+    moved_bin = moved_cell * n_moved + moved_position[hits.moved_level]
+    bins, by_level = _tally(moved_bin, hit_cell[moved_hit] * n_moved + moved_position[hit_moved[moved_hit]])
     moved_flat = bins[by_level > 0]
     # each moved candidate's cell among them (of a moved hit: any cell; see ``_Cells.member_cell``)
     member_cell = _at_or_before(moved_flat, moved_bin) + count.size
     extra = by_level[by_level > 0].astype(np.int64)
-    cell = np.r_[cell, moved_flat // 2 // n_classes]
-    cls = np.r_[cls, moved_flat // 2 % n_classes]
-    registration = np.r_[registration, (moved_flat % 2 + 3).astype(np.int8)]
+    cell = np.r_[cell, moved_flat // n_moved // n_classes]
+    cls = np.r_[cls, moved_flat // n_moved % n_classes]
+    moved = np.r_[np.full(count.size, -1, dtype=np.int8), moved_levels[moved_flat % n_moved]]
     listed = np.r_[np.zeros(count.size, dtype=bool), np.ones(extra.size, dtype=bool)]
     count = np.r_[count, extra]
-    cell_row = s_row[cell]
-    cell_case = rows.case[cell_row]
-    place = c.region_id[cell_case]
-    case_province = regions.province[place].astype(np.int64) // 10_000
-    same_province = ((case_province > 0) & (case_province == index.province[cls])).astype(np.int64)
-    named: B = np.any(c.given[rows.case] >= 0, axis=1)
-    surnamed: B = np.any(c.surname[rows.case] >= 0, axis=1)
-    named, surnamed = named[cell_row], surnamed[cell_row]
-    level_of = {
-        "given_name": np.where(named & index.has_given[cls], 0, -1),
-        "surname": np.where(surnamed & index.has_surname[cls], 0, -1),
-        "birth": s_birth[cell],
-        "birth_monthday": np.where((c.birth_md[cell_case] >= 0) & index.birthday_known[cls] & s_far[cell], 0, -1),
-        "region": np.where((regions.level[place] >= 3) & index.place_known[cls],
-                           2 * same_province, -1),
-        "vague_place": np.where((regions.level[place] % 3 > 0) & index.place_known[cls],
-                                np.where(regions.level[place] == 2, 1, 2) * same_province, -1),
-        "route": route_levels(spec.route_shares)[regions.province[place].astype(np.int64) // 10_000,
-                                                 index.province[cls]],
-        "registration": np.where(registration >= 0, registration, index.delay_level[cls]),
-        "timeline": s_timeline[cell],
-        "marks": np.full(cell.size, -1),
-    }
-    levels = np.stack([np.asarray(level_of[name], dtype=np.int8) for name in spec.comparisons]).reshape(
-        len(spec.comparisons), cell.size)
+    cell_case = rows.case[s_row[cell]]
+    facts = CellFacts(prep, spec, index, cell_case, cls, {
+        comparison.name: levels_of_day[cell] for comparison, levels_of_day in zip(day_bound, s_day, strict=True)
+    }, moved)
+    levels = np.stack([np.asarray(comparison.pruning.cell_level(facts), dtype=np.int8) for comparison in comparisons]
+                      ).reshape(len(comparisons), cell.size)
     kind = case_kinds(c, cell_case) if model.has_kinds else None
     score = weights_of_levels(model, levels, kind)
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from reunite._typing import F32, F64, I8, I64
-from reunite.i18n import LEVEL_LABELS_ZH, Language, reason_separator
+from reunite.i18n import Language, reason_separator
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.spec import ComparisonName
 
@@ -156,7 +156,7 @@ def format_reasons(
     """One readable line per pair: each known field's level and its weight, strongest first.
 
     ``levels`` and ``contributions`` have shape (comparisons, pairs); null levels are left out.
-    ``lang="zh"`` writes the labels of :data:`reunite.i18n.LEVEL_LABELS_ZH`, joined by "；".
+    ``lang="zh"`` writes each comparison's Chinese labels, joined by "；".
 
     >>> levels, weights = np.array([[0], [3]], dtype=np.int8), np.array([[-0.8], [2.3]], dtype=np.float32)
     >>> format_reasons(("surname", "birth"), levels, weights)
@@ -174,12 +174,7 @@ def format_reasons(
             if level < 0:
                 continue
             weight = float(contributions[k, j])
-            zh = LEVEL_LABELS_ZH.get(comparison.name, ())
-            if lang == "en" or len(zh) != len(comparison.labels):
-                parts.append((abs(weight), comparison.reason(level, weight)))
-            else:
-                sign = "+" if weight >= 0 else "−"
-                parts.append((abs(weight), f"{zh[level]} {sign}{abs(weight):.1f}"))
+            parts.append((abs(weight), comparison.reason(level, weight, lang)))
         parts.sort(key=lambda item: -item[0])
         lines.append(reason_separator(lang).join(text for _, text in parts))
     return lines

@@ -3,8 +3,10 @@
 Everything here is plain Python over one pair (or every pair) at a time, computed from the
 :class:`~reunite.normalize.features.RecordTable` strings and fields, never from
 :class:`~reunite.matching.prepare.Prepared`'s integer codes: the tests check that the vectorized
-kernels of :mod:`reunite.matching.compare`, :mod:`reunite.matching.blocking` and
-:mod:`reunite.matching.rank` equal these definitions. Nothing in the package imports this module.
+kernels of :mod:`reunite.matching.comparisons`, :mod:`reunite.matching.blocking` and
+:mod:`reunite.matching.rank` equal these definitions. Each comparison's own reference lives in its
+module, beside its kernel (``Comparison.reference``); :func:`reference_levels` reads every one of them
+for a pair. Nothing in the package imports this module.
 
 Test dependencies (``jellyfish`` for the scalar Jaro-Winkler similarity, ``hypothesis`` for the
 row strategies) are imported inside the functions that use them, so importing the module needs
@@ -19,10 +21,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reunite.matching.comparisons import REGISTRY
+from reunite.matching.comparisons.base import ReferencePair
 from reunite.matching.prepare import MAX_NAME_SLOTS
-from reunite.matching.spec import BlockingPass, BlockingSpec, ComparisonName, ComparisonSpec
+from reunite.matching.spec import BlockingPass, BlockingSpec, ComparisonSpec
 from reunite.normalize.features import RecordTable
-from reunite.normalize.name_cells import childhood_key
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -91,138 +94,6 @@ def candidate_birth(table: RecordTable, row: int) -> tuple[int, int] | None:
     return None
 
 
-def _given_level(a: NameRow, b: NameRow, threshold: float) -> int | None:
-    import jellyfish
-
-    if not (a.given and b.given):
-        return None
-    level = 0
-    if any(childhood_key(x.given) and childhood_key(x.given) == y.given[-1] for x, y in ((a, b), (b, a))):
-        level = 1  # 小红 is what a family calls a 丽红, whichever record holds which
-    if jellyfish.jaro_winkler_similarity(a.given_pinyin, b.given_pinyin) >= threshold:
-        level = 2
-    if a.given_fuzzy == b.given_fuzzy:
-        level = 3
-    if {a.given_pinyin, a.given_pinyin_alt} & {b.given_pinyin, b.given_pinyin_alt}:
-        level = 4
-    if a.given == b.given:
-        level = 5
-    return level
-
-
-def _surname_level(a: NameRow, b: NameRow) -> int | None:
-    if not (a.surname and b.surname):
-        return None
-    if a.surname == b.surname:
-        return 2
-    return 1 if a.surname_pinyin == b.surname_pinyin else 0
-
-
-def _best(levels: Sequence[int | None]) -> int:
-    known = [level for level in levels if level is not None]
-    return max(known) if known else -1
-
-
-def _band(gap: int, bands: Sequence[int], levels: Sequence[int], default: int) -> int:
-    for bound, level in zip(bands, levels, strict=True):
-        if gap <= bound:
-            return level
-    return default
-
-
-def _region_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, spec: ComparisonSpec) -> int:
-    id_county = int(candidates.id_region_county[j]) if bool(candidates.id_valid[j]) else 0
-    if id_county > 0 and id_county == int(cases.region_county[i]):
-        return 4  # the county coded in a valid ID counts as the registration county
-    if int(cases.region_level[i]) in (0, 1, 2) or int(candidates.region_level[j]) == 0:
-        return -1  # a case place known only to its city or province: see _vague_place_level
-    for field, level in (("region_county", 4), ("region_city", 3), ("region_province", 2)):
-        a, b = int(getattr(cases, field)[i]), int(getattr(candidates, field)[j])
-        if a > 0 and a == b:
-            return level
-    lat_a, lon_a = float(cases.lat[i]), float(cases.lon[i])
-    lat_b, lon_b = float(candidates.lat[j]), float(candidates.lon[j])
-    x = math.radians(lon_b - lon_a) * math.cos(math.radians((lat_a + lat_b) / 2))
-    y = math.radians(lat_b - lat_a)
-    km = 6371.0 * math.sqrt(x * x + y * y)  # NaN when a side has no coordinates: not nearby
-    return 1 if km <= spec.nearby_km else 0
-
-
-def _vague_place_level(cases: RecordTable, candidates: RecordTable, i: int, j: int) -> int:
-    case_level = int(cases.region_level[i])
-    if case_level not in (1, 2) or int(candidates.region_level[j]) == 0:
-        return -1
-    province = int(cases.region_province[i])
-    same_province = province > 0 and province == int(candidates.region_province[j])
-    if case_level == 1:
-        return 2 if same_province else 0
-    city = int(cases.region_city[i])
-    if city > 0 and city == int(candidates.region_city[j]):
-        return 3
-    return 1 if same_province else 0
-
-
-def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
-    """The case's birth read in the other calendar: as a lunar date, when it is known to the day or
-    month and nothing says it is solar or lunar already; a lunar one's digits as a solar date."""
-    from reunite.normalize.dates import DateError, lunar_digits_as_solar, parse_date
-
-    said = cases.flags.get("birth_said_solar")
-    if bool(cases.birth_known[i]) and bool(cases.birth_lunar[i]):
-        return lunar_digits_as_solar(int(cases.birth_lo[i]), int(cases.birth_hi[i]))
-    if not bool(cases.birth_known[i]) or (said is not None and bool(said[i])):
-        return None
-    epoch = datetime.date(1970, 1, 1)
-    lo = epoch + datetime.timedelta(days=int(cases.birth_lo[i]))
-    hi = epoch + datetime.timedelta(days=int(cases.birth_hi[i]))
-    if lo == hi:
-        text = f"{lo.year}-{lo.month}-{lo.day}"
-    elif lo.day == 1 and (lo.year, lo.month) == (hi.year, hi.month) and (hi + datetime.timedelta(days=1)).day == 1:
-        text = f"{lo.year}-{lo.month}"
-    else:
-        return None
-    try:
-        found = parse_date(text, "lunar", today=datetime.date.max)
-    except DateError:
-        return None
-    return None if found is None else ((found.lo - epoch).days, (found.hi - epoch).days)
-
-
-def _day(days: int) -> datetime.date:
-    return datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
-
-
-def _rounded_end(lo: int, hi: int) -> int:
-    """The last day of a birth written as the 1st of the month read as the month (1 January: the year)."""
-    day = _day(lo)
-    if lo != hi or day.day != 1:
-        return hi
-    last = datetime.date(day.year, 12, 31) if day.month == 1 else \
-        datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1) - datetime.timedelta(days=1)
-    return (last - datetime.date(1970, 1, 1)).days
-
-
-def _route_level(cases: RecordTable, candidates: RecordTable, i: int, j: int, spec: ComparisonSpec) -> int:
-    from reunite.matching.routes import route_shares
-
-    origin, destination = int(cases.region_province[i]) // 10_000, int(candidates.region_province[j]) // 10_000
-    if origin == 0 or destination == 0 or origin == destination:
-        return -1
-    share = float(route_shares()[origin, destination])
-    return int(share >= spec.route_shares[0]) + int(share >= spec.route_shares[1])
-
-
-def _marks_level(a: int, b: int) -> int:
-    if a == 0 or b == 0:
-        return -1
-    shared, union = bin(a & b).count("1"), bin(a | b).count("1")
-    if shared / union >= 0.5:
-        return 3
-    if shared / union >= 0.25:
-        return 2
-    return 1 if shared else 0
-
-
 def reference_levels(
     cases: RecordTable, candidates: RecordTable, case_row: int, cand_row: int, spec: ComparisonSpec
 ) -> tuple[int, ...]:
@@ -238,52 +109,13 @@ def reference_levels(
     (4, 0, 3)
     """
     i, j = case_row, cand_row
-    names_a, names_b = record_names(cases, i), record_names(candidates, j)
-    birth_a, birth_b = candidate_birth(cases, i), candidate_birth(candidates, j)
-    event_a = (int(cases.event_lo[i]), int(cases.event_hi[i])) if bool(cases.event_known[i]) else None
-    event_b = (
-        (int(candidates.event_lo[j]), int(candidates.event_hi[j])) if bool(candidates.event_known[j]) else None
+    pair = ReferencePair(
+        cases, candidates, i, j, record_names(cases, i), record_names(candidates, j),
+        candidate_birth(cases, i), candidate_birth(candidates, j),
+        (int(cases.event_lo[i]), int(cases.event_hi[i])) if bool(cases.event_known[i]) else None,
+        (int(candidates.event_lo[j]), int(candidates.event_hi[j])) if bool(candidates.event_known[j]) else None,
     )
-    out: dict[ComparisonName, int] = {}
-    out["given_name"] = _best([_given_level(a, b, spec.name_similarity) for a in names_a for b in names_b])
-    out["surname"] = _best([_surname_level(a, b) for a in names_a for b in names_b])
-    out["birth"] = out["birth_monthday"] = -1
-    if birth_a is not None and birth_b is not None:
-        gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
-        out["birth"] = _band(gap, (spec.birth_month_days, *spec.birth_band_days), (6, 3, 2, 1), 0)
-        to_the_day = birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1]
-        if to_the_day and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
-            out["birth"] = 7
-        lunar = _lunar_reading(cases, i)
-        if out["birth"] < 5 and lunar is not None and \
-                max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
-            out["birth"] = 5
-        if out["birth"] < 4 and max(birth_a[0], birth_b[0]) - min(_rounded_end(*birth_a), _rounded_end(*birth_b)) \
-                <= spec.birth_month_days:
-            out["birth"] = 4
-        day_a, day_b = _day(birth_a[0]), _day(birth_b[0])
-        if to_the_day and abs(birth_a[0] - birth_b[0]) >= spec.birthday_min_gap_days \
-                and (day_a.month, day_a.day) != (1, 1) and (day_b.month, day_b.day) != (1, 1):
-            out["birth_monthday"] = int((day_a.month, day_a.day) == (day_b.month, day_b.day))
-    out["region"] = _region_level(cases, candidates, i, j, spec)
-    out["vague_place"] = _vague_place_level(cases, candidates, i, j)
-    out["route"] = _route_level(cases, candidates, i, j, spec)
-    if event_b is None or birth_b is None:
-        out["registration"] = -1
-    else:
-        delay = event_b[0] - birth_b[1]
-        late, years_late = spec.late_registration_days
-        if event_a is not None and event_b[0] > event_a[1] and delay >= late:
-            out["registration"] = 4 if event_b[0] - event_a[1] <= spec.registration_soon_days else 3
-        else:
-            out["registration"] = 2 if delay >= years_late else 1 if delay >= late else 0
-    if event_a is None or birth_b is None:
-        out["timeline"] = -1
-    else:
-        after = birth_b[0] - event_a[1]
-        out["timeline"] = _band(after, (0, spec.timeline_grace_days), (2, 1), 0)
-    out["marks"] = _marks_level(int(cases.marks[i]), int(candidates.marks[j]))
-    return tuple(out[name] for name in spec.comparisons)
+    return tuple(REGISTRY[name].reference(pair, spec) for name in spec.comparisons)
 
 
 # -- blocking ------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ children taken out of ``o``. Shares of a province with few reunions are shrunk t
 shares of destinations (``(n_od + k * national_d) / (n_o + k)``, ``k`` reunions of prior), so one
 reunion alone does not make a route; a province with no reunions at all gets the national shares, so
 the main destinations (福建, 河南, 河北 ...) count as routes from it too. The counts are facts about
-solved cases, biased towards what was solved: the levels are evidence whose weight the model learns, not rules.
+solved cases, biased towards what was solved: the levels (:mod:`reunite.matching.comparisons.route`) are
+evidence whose weight the model learns, not rules.
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from importlib import resources
 
 import numpy as np
 
-from reunite._typing import F64, I8
+from reunite._typing import F64
 
-__all__ = ["PROVINCES", "route_levels", "route_shares"]
+__all__ = ["PROVINCES", "route_shares"]
 
 PROVINCES = 100  # province codes are two digits: 11 (北京) .. 82 (澳门)
 _PRIOR_REUNIONS = 10.0
@@ -62,22 +63,3 @@ def route_shares() -> F64:
     np.fill_diagonal(shares, 0.0)
     shares.setflags(write=False)  # cached: shared by every caller
     return shares
-
-
-@lru_cache(maxsize=8)
-def route_levels(thresholds: tuple[float, float]) -> I8:
-    """Route level of every (origin, destination) pair of two-digit province codes: 0 off the known
-    routes, 1 on a known route (share >= thresholds[0]), 2 on a main route (>= thresholds[1]); -1 for
-    the same province or an unknown one (code 0). Read-only.
-
-    >>> levels = route_levels((0.03, 0.12))
-    >>> int(levels[52, 35]), int(levels[52, 52]), int(levels[0, 35])
-    (2, -1, -1)
-    """
-    shares = route_shares()
-    levels = (shares >= thresholds[0]).astype(np.int8) + (shares >= thresholds[1]).astype(np.int8)
-    np.fill_diagonal(levels, -1)
-    levels[0, :] = -1
-    levels[:, 0] = -1
-    levels.setflags(write=False)
-    return levels

@@ -1,7 +1,8 @@
 """Comparison and blocking specifications: frozen data, checked when made, saved as JSON.
 
-A :class:`ComparisonSpec` names the comparisons a model uses and their parameters; the level labels of
-each comparison are fixed here, so a model's m and u arrays always line up with the same meaning.
+A :class:`ComparisonSpec` names the comparisons a model uses and their parameters; the levels and
+labels of each comparison are fixed by its module (:mod:`reunite.matching.comparisons`) and read here,
+so a model's m and u arrays always line up with the same meaning.
 Level ``-1`` is null (a value missing on either side) and carries zero weight.
 """
 
@@ -11,7 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal, get_args
 
 from reunite.errors import ConfigError
-from reunite.matching.comparisons import REGISTRY
+from reunite.matching.comparisons import REGISTRY, ComparisonName
 
 __all__ = [
     "COMPARISONS",
@@ -23,10 +24,6 @@ __all__ = [
     "ComparisonSpec",
 ]
 
-ComparisonName = Literal[
-    "given_name", "surname", "birth", "birth_monthday", "region", "vague_place", "route", "registration", "timeline",
-    "marks",
-]
 BlockingPass = Literal["birth_window", "given_pinyin", "late_window", "surname_county"]
 
 COMPARISONS: tuple[ComparisonName, ...] = get_args(ComparisonName)

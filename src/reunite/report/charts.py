@@ -20,7 +20,7 @@ import pygal
 from pygal.style import Style
 
 from reunite.i18n import Language, text
-from reunite.report.data import COMPARISON_ORDER, RankedCandidate
+from reunite.report.data import COMPARISON_ORDER, RankedCandidate, comparison_title
 
 __all__ = [
     "COLOURS", "HISTOGRAM_COLOURS", "SCORE_COLOUR", "dna_chart", "score_histogram", "shared_css", "trim",
@@ -201,7 +201,7 @@ def weights_charts(candidates: Sequence[RankedCandidate], lang: Language) -> lis
     ticks = list(range(math.floor(low / every) * every, math.ceil(high / every) * every + 1, every))
     colour_of = dict(zip(_SERIES, COLOURS, strict=True))
     names = [name for name in _SERIES if any(name in found for found in steps)]
-    labels = [text(lang, f"c_{name}") for name in names] + [text(lang, "score")]
+    labels = [comparison_title(name, lang) for name in names] + [text(lang, "score")]
     labels.reverse()  # pygal draws the first label at the bottom
     label_room = 0
     svgs: list[str] = []

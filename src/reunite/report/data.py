@@ -13,10 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from reunite.i18n import LEVEL_LABELS_ZH, Language
+from reunite.i18n import Language, text
 from reunite.matching.comparisons import REGISTRY
 
-__all__ = ["COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "parse_reasons"]
+__all__ = [
+    "COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "comparison_title", "parse_reasons",
+]
 
 # Chart order and colour order: the comparisons a reader weighs first come first.
 COMPARISON_ORDER: tuple[str, ...] = (
@@ -24,10 +26,21 @@ COMPARISON_ORDER: tuple[str, ...] = (
     "timeline", "marks",
 )
 
+
+
+def comparison_title(name: str, lang: Language) -> str:
+    """A comparison's name in words in ``lang``; "other" the weights of comparisons not charted.
+
+    >>> comparison_title("vague_place", "zh"), comparison_title("other", "en")
+    ('大致地点', 'other')
+    """
+    return REGISTRY[name].title_in(lang) if name in REGISTRY else text(lang, "c_other")
+
+
 _LABEL_OWNER: dict[str, tuple[str, int]] = {
     label: (name, level)
     for name, comparison in REGISTRY.items()
-    for labels in (comparison.labels, LEVEL_LABELS_ZH.get(name, ()))
+    for labels in (comparison.labels, comparison.labels_zh)
     for level, label in enumerate(labels)
 }
 _REASON = re.compile(r"^(?P<label>.+?) (?P<sign>[+−-])(?P<weight>\d+(?:\.\d+)?)$")
@@ -50,9 +63,7 @@ class FieldWeight:
         """
         if self.level < 0 or self.comparison not in REGISTRY:
             return self.label
-        english = REGISTRY[self.comparison].labels
-        zh = LEVEL_LABELS_ZH.get(self.comparison, ())
-        return (zh if lang == "zh" and len(zh) == len(english) else english)[self.level]
+        return REGISTRY[self.comparison].label(self.level, lang)
 
 
 @dataclass(frozen=True, slots=True)

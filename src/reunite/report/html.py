@@ -24,8 +24,16 @@ from markupsafe import Markup, escape
 from reunite.export.files import write_text
 from reunite.i18n import TEXT, Language, calendar_text, check_language, reason_separator, sex_text
 from reunite.ingest._safe import mask_id, mask_id_numbers
+from reunite.matching.comparisons.birth_monthday import Level as BirthdayLevel
 from reunite.report import charts
-from reunite.report.data import COMPARISON_ORDER, CaseView, FieldWeight, RankedCandidate, ReportData
+from reunite.report.data import (
+    COMPARISON_ORDER,
+    CaseView,
+    FieldWeight,
+    RankedCandidate,
+    ReportData,
+    comparison_title,
+)
 
 __all__ = ["DEFAULT_DETAIL_RANKS", "TABLE_REASONS", "reasons_text", "render_report", "write_report"]
 
@@ -196,7 +204,7 @@ def _side_by_side(case: CaseView, detail: Sequence[RankedCandidate], shown: _Sho
 
 def _birthday_in_another_year(candidate: RankedCandidate) -> bool:
     """Whether the pair's birth dates share month and day in another year (a shifted registered birth)."""
-    return any(w.comparison == "birth_monthday" and w.level == 1 for w in candidate.weights)
+    return any(w.comparison == "birth_monthday" and w.level == BirthdayLevel.SAME for w in candidate.weights)
 
 
 def _year_marked(cell: Markup) -> Markup:
@@ -278,7 +286,7 @@ def render_report(data: ReportData, *, lang: Language = "en", reveal_ids: bool =
                              zip(("likely_match", "unlikely_match"), charts.HISTOGRAM_COLOURS, strict=True)],
         "dna_chart": Markup(charts.dna_chart(data.dna_outcomes, lang)) if dna_total else Markup(""),
         "weights_css": Markup(charts.shared_css()),
-        "legend": [(shown.t(f"c_{name}"), colour) for name, colour in
+        "legend": [(comparison_title(name, shown.lang), colour) for name, colour in
                    zip((*COMPARISON_ORDER, "other"), charts.COLOURS, strict=True)],
         "regions": sorted({c.region for c in data.cases if c.region}),
         "changed_known": data.changed_known,

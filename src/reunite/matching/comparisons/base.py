@@ -1,0 +1,226 @@
+"""What a comparison is: the :class:`Comparison` every module of this package makes one of, and the
+seams through which the rest of matching asks it things.
+
+A comparison answers four questions, each with its own function:
+
+* ``kernel``: the levels of a batch of prepared pairs (:mod:`reunite.matching.compare` holds the helpers
+  the kernels share);
+* ``reference``: the level of one pair from the records' strings and fields, plain Python, the
+  definition the kernel is property-tested against (:mod:`reunite.matching.reference`);
+* ``pruning``: how exact top-k pruning (:mod:`reunite.matching.prune`) finds the candidates that agree
+  with a case at a level their cell cannot give (*hits*), and which level a counted cell has;
+* ``reason``: the text of a level and its weight.
+
+Levels are ``IntEnum`` members named by their comparison. numpy reads an ``IntEnum`` as a 64-bit array
+scalar, which turns an ``int8`` comparison or product over every pair into an ``int64`` one (4-7 times
+slower); array expressions therefore take ``int(Level.X)``, a Python int that keeps ``int8`` arrays
+``int8`` (stores such as ``level[mask] = Level.X`` need not).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from reunite._typing import I8, I32, I64, B
+from reunite.i18n import Language
+
+if TYPE_CHECKING:
+    from reunite.matching.cells import CellIndex
+    from reunite.matching.compare import Pairs
+    from reunite.matching.prepare import Prepared
+    from reunite.matching.reference import NameRow
+    from reunite.matching.spec import ComparisonSpec
+    from reunite.normalize.features import RecordTable
+
+__all__ = [
+    "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Pruning", "ReferencePair",
+    "labels_of",
+]
+
+_Level = TypeVar("_Level", bound=IntEnum)
+
+# (prepared data, spec, pairs, agreeing-value output or None) -> int8 levels, -1 null
+Kernel = Callable[["Prepared", "ComparisonSpec", "Pairs", "I32 | None"], I8]
+
+
+@dataclass(frozen=True, slots=True)
+class ReferencePair:
+    """One pair as the scalar references read it: the two tables, the rows, and the values several
+    comparisons read (``None``: unknown). Built by :func:`reunite.matching.reference.reference_levels`."""
+
+    cases: RecordTable
+    candidates: RecordTable
+    case_row: int
+    cand_row: int
+    names_a: list[NameRow]
+    names_b: list[NameRow]
+    birth_a: tuple[int, int] | None
+    birth_b: tuple[int, int] | None
+    event_a: tuple[int, int] | None
+    event_b: tuple[int, int] | None
+
+
+class HitSearch(Protocol):
+    """What a comparison's hit finder is given by :mod:`reunite.matching.prune`: the rows of a span of
+    cases (``case`` per row, ``rows`` their positions) and ways to add the candidates of each row's
+    windows that agree with its case, found through the postings of :class:`~reunite.matching.cells.CellIndex`."""
+
+    prep: Prepared
+    spec: ComparisonSpec
+    index: CellIndex
+    case: I64
+    rows: I64
+
+    def add_postings(self, postings: str, row: I64, code: I64) -> None:
+        """The candidates of the postings ``postings`` (a ``CellIndex`` field ``<postings>_postings``)
+        with code ``code`` in the windows of ``row`` (aligned arrays)."""
+
+    def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
+        """The candidates holding a code that agrees with a code of the row's case (``case_codes``: per
+        row, its slots; -1 empty): ``agrees(codes)`` says which codes agree with each of the distinct
+        case codes (case codes, every code)."""
+
+    def add_matching(self, postings: str, values: I64, matches: Callable[[I64], B]) -> None:
+        """The candidates holding a code that ``matches(distinct values)`` (distinct values, codes)
+        marks for the row's ``values``."""
+
+    def add_positions(self, positions: str, row: I64) -> None:
+        """Every candidate of the sorted positions ``positions`` (a ``CellIndex`` field) in the windows
+        of ``row``."""
+
+    def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
+        """(row, candidate) of :meth:`add_positions`, returned instead of added."""
+
+    def add_moved(self, row: I64, at: I64, level: I8) -> None:
+        """Candidates ``at`` that differ from their cell in this comparison's level alone: counted in
+        cells of their own, one per ``level`` (see :class:`Moves`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CellFacts:
+    """What fixes a counted cell's levels (:mod:`reunite.matching.prune`): per cell its case, its
+    class of candidate facts (``CellIndex`` per-class arrays), the day-bound levels of its stretch of
+    birth days (by comparison name) and its moved level (-1: the cell is not one of moved candidates)."""
+
+    prep: Prepared
+    spec: ComparisonSpec
+    index: CellIndex
+    case: I64
+    cls: I64
+    day: dict[str, I8]
+    moved: I8
+
+
+@dataclass(frozen=True, slots=True)
+class DayBreaks:
+    """Where a span's rows may change their day-bound levels, asked of each day-bound comparison:
+    per row its case, and the first day of each window (breaks of a case with no birth or loss date
+    are put there)."""
+
+    prep: Prepared
+    spec: ComparisonSpec
+    case: I64
+    window_lo: I64
+
+
+@dataclass(frozen=True, slots=True)
+class Moves:
+    """Candidates that differ from their cell in one comparison's level alone (registered after the
+    case's loss): ``levels`` are the levels they may take, each counted in cells of its own;
+    ``level_of(prep, spec, index, case, at)`` gives the level of pairs (-1: not moved)."""
+
+    levels: tuple[int, ...]
+    level_of: Callable[[Prepared, ComparisonSpec, CellIndex, I64, I64], I8]
+
+
+@dataclass(frozen=True, slots=True)
+class Pruning:
+    """How exact top-k pruning reads a comparison.
+
+    ``cell_level`` gives the level of counted cells: candidates that share no evidence with the case
+    beyond what their birth day and their class fix. ``hits`` adds the candidates that do (None: the
+    class and the day fix every level). A *day-bound* comparison (``day_level``) has levels fixed by
+    the candidate's birth day: ``day_level(prep, spec, pairs, day)`` gives them for one candidate per
+    day (``day``: its birth day) and ``day_breaks`` the days, per row, where they may change (each a
+    per-row array; ``around`` days whose every day is its own stretch). ``moves``: see :class:`Moves`.
+    """
+
+    cell_level: Callable[[CellFacts], I8]
+    hits: Callable[[HitSearch], None] | None = None
+    day_level: Callable[[Prepared, ComparisonSpec, Pairs, I64], I8] | None = None
+    day_breaks: Callable[[DayBreaks], tuple[list[I64], tuple[I64, I64] | None]] | None = None
+    moves: Moves | None = None
+
+
+def labels_of(levels: type[_Level], labels: Mapping[_Level, str]) -> tuple[str, ...]:
+    """The labels of a comparison's levels in level order, checked to name every level once.
+
+    >>> class Level(IntEnum):
+    ...     DIFFERS = 0
+    ...     SAME = 1
+    >>> labels_of(Level, {Level.SAME: "same", Level.DIFFERS: "differs"})
+    ('differs', 'same')
+    """
+    if sorted(labels) != list(levels) or [int(level) for level in levels] != list(range(len(levels))):
+        raise ValueError(f"{levels.__qualname__}: expected labels of levels 0 .. n - 1; got {sorted(labels)}")
+    return tuple(labels[level] for level in levels)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One comparison: what its levels mean and how they are computed.
+
+    ``title`` names what it compares and ``labels[i]`` level ``i`` (``title_zh``, ``labels_zh`` in
+    Chinese); with ``ordered`` a higher level is closer agreement and its weight is kept at least the
+    weight below it. ``tf_levels`` are
+    ``(level, frequency table)`` pairs: pairs agreeing at that level on a value get the term-frequency
+    adjustment of that value's share in the :class:`~reunite.matching.prepare.Prepared` table named
+    (the kernel stores the agreeing value). ``field`` groups comparisons that read the same value of
+    the records (the birth date is read by four): the unsupervised fit estimates a comparison with its
+    whole field left out. ``rounding_level``: the level whose m follows how often the screened data's
+    registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
+    ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
+    unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
+    pairs" with its m).
+    """
+
+    name: str
+    labels: tuple[str, ...]
+    labels_zh: tuple[str, ...]
+    kernel: Kernel
+    reference: Callable[[ReferencePair, ComparisonSpec], int]
+    pruning: Pruning
+    field: str          # what the records hold that it reads: comparisons of one field are not independent
+    title: str          # what it compares, in words: "given name"
+    title_zh: str
+    ordered: bool = True
+    tf_levels: tuple[tuple[int, str], ...] = ()
+    rounding_level: int | None = None
+    outside_window_level: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.labels_zh) != len(self.labels):
+            raise ValueError(f"{self.name}: {len(self.labels)} labels but {len(self.labels_zh)} Chinese ones")
+
+    def title_in(self, lang: Language = "en") -> str:
+        """What it compares, in words, in ``lang``: ``given name``, ``名字``."""
+        return self.title_zh if lang == "zh" else self.title
+
+    def label(self, level: int, lang: Language = "en") -> str:
+        """The label of a level in ``lang``."""
+        return (self.labels_zh if lang == "zh" else self.labels)[level]
+
+    def reason(self, level: int, weight: float, lang: Language = "en") -> str:
+        """The reason text of one level and its weight: ``born the same day +7.7``.
+
+        >>> from reunite.matching.comparisons import REGISTRY
+        >>> REGISTRY["birth"].reason(7, 7.65)
+        'born the same day +7.7'
+        >>> REGISTRY["birth"].reason(0, -2.04, "zh")
+        '出生日期相差较远 −2.0'
+        """
+        sign = "+" if weight >= 0 else "−"
+        return f"{self.label(level, lang)} {sign}{abs(weight):.1f}"

@@ -1,0 +1,200 @@
+"""Birth date: how far apart the two births lie, with the readings registers and families give a date
+(a 1st of the month written for the month, a lunar date written as solar, a day off).
+
+Day-bound for pruning: against a case, a candidate's level follows from its birth day alone, so
+:mod:`reunite.matching.prune` reads it for one candidate per stretch of days between the breaks given
+here, and day by day around the case's birth (where the rounded, lunar and same-day readings live).
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reunite._typing import I8, I32, I64
+from reunite.matching.compare import Pairs, _banded, _set_where
+from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
+from reunite.matching.prepare import Prepared
+
+if TYPE_CHECKING:
+    from reunite.matching.spec import ComparisonSpec
+    from reunite.normalize.features import RecordTable
+
+__all__ = ["COMPARISON", "ROUNDED_BIRTH", "Level"]
+
+
+class Level(IntEnum):
+    FURTHER = 0
+    WITHIN_3_YEARS = 1
+    WITHIN_2_YEARS = 2
+    WITHIN_1_YEAR = 3
+    ROUNDED = 4          # agree if a 1st of the month means the month (1 January the year)
+    LUNAR = 5            # agree if the case's date is lunar
+    WITHIN_MONTH = 6     # overlap or lie at most ``birth_month_days`` apart
+    SAME_DAY = 7         # both known to the day, at most ``same_day_days`` apart
+
+
+LABELS = {
+    Level.FURTHER: "born further apart",
+    Level.WITHIN_3_YEARS: "born within 3 years",
+    Level.WITHIN_2_YEARS: "born within 2 years",
+    Level.WITHIN_1_YEAR: "born within 1 year",
+    Level.ROUNDED: "birth dates agree if a 1st of the month means the month (1 January the year)",
+    Level.LUNAR: "birth dates agree if the case's date is lunar",
+    Level.WITHIN_MONTH: "birth dates overlap or within a month",
+    Level.SAME_DAY: "born the same day",
+}
+LABELS_ZH = {
+    Level.FURTHER: "出生日期相差较远",
+    Level.WITHIN_3_YEARS: "出生相差3年内",
+    Level.WITHIN_2_YEARS: "出生相差2年内",
+    Level.WITHIN_1_YEAR: "出生相差1年内",
+    Level.ROUNDED: "把1日当作整月（1月1日当作整年）则出生日期相符",
+    Level.LUNAR: "按农历换算出生日期相符",
+    Level.WITHIN_MONTH: "出生日期重叠或相差一月内",
+    Level.SAME_DAY: "出生日期相同",
+}
+
+#: the label of the rounded level (its m follows how often the screened data's registers round)
+ROUNDED_BIRTH = LABELS[Level.ROUNDED]
+
+# the level of gaps up to birth_month_days, then up to each of birth_band_days, then beyond
+_BANDS = (Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.WITHIN_3_YEARS, Level.FURTHER)
+
+# Around a case's birth (and its lunar reading) levels are read day by day: a 1 January written for
+# "that year" agrees with a birth up to a year and a month later (ROUNDED), a lunar or a same-day
+# reading lies within a month. Beyond this margin the level follows its band edges.
+_NEAR_DAYS = 370
+
+
+def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+    c, d = prep.cases, prep.candidates
+    a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
+    b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
+    start = np.maximum(a_lo, b_lo)
+    gap = start - np.minimum(a_hi, b_hi)
+    level = _banded(gap, (spec.birth_month_days, *spec.birth_band_days), _BANDS)
+    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days),
+               Level.SAME_DAY)
+    if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
+        alt = pairs.of_case(c.alt_known)
+        alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
+        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < int(Level.LUNAR)), Level.LUNAR)
+    # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month;
+    # only pairs with such a date on a side are read again (a few percent of them)
+    cand_rounded, case_rounded = prep.memo.get(
+        ("rounded_births",), lambda: (d.round_hi != d.birth_hi, c.round_hi != c.birth_hi))
+    rounded = cand_rounded.take(pairs.cand)
+    if case_rounded.any():
+        rounded[pairs.rows_of_cases(case_rounded)] = True
+    rows = np.flatnonzero(rounded)
+    if rows.size:
+        a_round = c.round_hi[pairs.cases].take(pairs.local.take(rows))
+        round_gap = start.take(rows) - np.minimum(a_round, d.round_hi.take(pairs.cand.take(rows)))
+        level[rows[(round_gap <= spec.birth_month_days) & (level.take(rows) < int(Level.ROUNDED))]] = Level.ROUNDED
+    known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
+    if not known.all():
+        _set_where(level, ~known, -1)
+    return level
+
+
+# -- reference ---------------------------------------------------------------------------------------
+
+def _day(days: int) -> datetime.date:
+    return datetime.date(1970, 1, 1) + datetime.timedelta(days=days)
+
+
+def _rounded_end(lo: int, hi: int) -> int:
+    """The last day of a birth written as the 1st of the month read as the month (1 January: the year)."""
+    day = _day(lo)
+    if lo != hi or day.day != 1:
+        return hi
+    last = datetime.date(day.year, 12, 31) if day.month == 1 else \
+        datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1) - datetime.timedelta(days=1)
+    return (last - datetime.date(1970, 1, 1)).days
+
+
+def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
+    """The case's birth read in the other calendar: as a lunar date, when it is known to the day or
+    month and nothing says it is solar or lunar already; a lunar one's digits as a solar date."""
+    from reunite.normalize.dates import DateError, lunar_digits_as_solar, parse_date
+
+    said = cases.flags.get("birth_said_solar")
+    if bool(cases.birth_known[i]) and bool(cases.birth_lunar[i]):
+        return lunar_digits_as_solar(int(cases.birth_lo[i]), int(cases.birth_hi[i]))
+    if not bool(cases.birth_known[i]) or (said is not None and bool(said[i])):
+        return None
+    epoch = datetime.date(1970, 1, 1)
+    lo = epoch + datetime.timedelta(days=int(cases.birth_lo[i]))
+    hi = epoch + datetime.timedelta(days=int(cases.birth_hi[i]))
+    if lo == hi:
+        text = f"{lo.year}-{lo.month}-{lo.day}"
+    elif lo.day == 1 and (lo.year, lo.month) == (hi.year, hi.month) and (hi + datetime.timedelta(days=1)).day == 1:
+        text = f"{lo.year}-{lo.month}"
+    else:
+        return None
+    try:
+        found = parse_date(text, "lunar", today=datetime.date.max)
+    except DateError:
+        return None
+    return None if found is None else ((found.lo - epoch).days, (found.hi - epoch).days)
+
+
+def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
+    birth_a, birth_b = pair.birth_a, pair.birth_b
+    if birth_a is None or birth_b is None:
+        return -1
+    gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
+    level = Level.FURTHER
+    for bound, within in zip((spec.birth_month_days, *spec.birth_band_days), _BANDS, strict=False):
+        if gap <= bound:
+            level = within
+            break
+    if birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1] and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
+        level = Level.SAME_DAY
+    lunar = _lunar_reading(pair.cases, pair.case_row)
+    if level < Level.LUNAR and lunar is not None and \
+            max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
+        level = Level.LUNAR
+    if level < Level.ROUNDED and max(birth_a[0], birth_b[0]) - min(_rounded_end(*birth_a), _rounded_end(*birth_b)) \
+            <= spec.birth_month_days:
+        level = Level.ROUNDED
+    return int(level)
+
+
+# -- pruning -----------------------------------------------------------------------------------------
+
+def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
+    return birth_levels(prep, spec, pairs)
+
+
+def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
+    """The band edges around the case's birth, and every day near it (and near its lunar reading)."""
+    c, spec, case = rows.prep.cases, rows.spec, rows.case
+    a_lo, a_hi = c.birth_lo[case].astype(np.int64), c.birth_hi[case].astype(np.int64)
+    known = c.birth_known[case]
+    days: list[I64] = []
+    for edge in (spec.birth_month_days, *spec.birth_band_days):
+        days += [np.where(known, a_lo - edge, rows.window_lo), np.where(known, a_hi + edge + 1, rows.window_lo)]
+    near = _NEAR_DAYS + 2 * spec.birth_month_days
+    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - near
+    near_hi = np.maximum.reduce([a_hi, c.round_hi[case].astype(np.int64),
+                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + near
+    return days, (np.where(known, near_lo, 0), np.where(known, near_hi + 1, 0))
+
+
+def _cell_level(cell: CellFacts) -> I8:
+    return cell.day["birth"]
+
+
+COMPARISON = Comparison(
+    name="birth", title="birth", title_zh="出生日期",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=birth_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),
+    rounding_level=int(Level.ROUNDED),
+    outside_window_level=int(Level.FURTHER),
+)

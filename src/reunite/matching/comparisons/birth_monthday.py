@@ -1,0 +1,98 @@
+"""Birthday in another year: births known to the day and at least ``birthday_min_gap_days`` apart, compared
+on month and day alone (a registered birth shifted by whole years often keeps the birthday).
+
+Day-bound for pruning as far as "far enough apart" goes; the candidates with the case's birthday are hits.
+"""
+
+from __future__ import annotations
+
+import datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reunite._typing import I8, I32, I64
+from reunite.matching.compare import Pairs, _set_where
+from reunite.matching.comparisons.base import (
+    CellFacts,
+    Comparison,
+    DayBreaks,
+    HitSearch,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.prepare import Prepared
+
+if TYPE_CHECKING:
+    from reunite.matching.spec import ComparisonSpec
+
+__all__ = ["COMPARISON", "Level"]
+
+
+class Level(IntEnum):
+    DIFFERS = 0
+    SAME = 1  # the kernel writes it as True of "same month and day" (viewed as int8)
+
+
+LABELS = {Level.DIFFERS: "birthday differs, another year", Level.SAME: "same birthday, another year"}
+LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.SAME: "生日相同（另一年）"}
+
+
+def birthday_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+    c, d = prep.cases, prep.candidates
+    a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
+    level: I8 = (a == b).view(np.int8)
+    far = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand)) >= spec.birthday_min_gap_days
+    _set_where(level, ~(far & (a >= 0) & (b >= 0)), -1)
+    return level
+
+
+def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
+    birth_a, birth_b = pair.birth_a, pair.birth_b
+    if birth_a is None or birth_b is None or birth_a[0] != birth_a[1] or birth_b[0] != birth_b[1]:
+        return -1
+    epoch = datetime.date(1970, 1, 1)
+    day_a, day_b = epoch + datetime.timedelta(days=birth_a[0]), epoch + datetime.timedelta(days=birth_b[0])
+    if abs(birth_a[0] - birth_b[0]) < spec.birthday_min_gap_days or (day_a.month, day_a.day) == (1, 1) \
+            or (day_b.month, day_b.day) == (1, 1):
+        return -1  # (1 January is what registers write for an unknown day)
+    return int(Level.SAME if (day_a.month, day_a.day) == (day_b.month, day_b.day) else Level.DIFFERS)
+
+
+# -- pruning -----------------------------------------------------------------------------------------
+
+def _hits(search: HitSearch) -> None:
+    """Candidates born on the case's month and day."""
+    md = search.prep.cases.birth_md[search.case].astype(np.int64)
+    search.add_postings("birthday", search.rows[md >= 0], md[md >= 0])
+
+
+def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
+    """1 where the day is far enough from the case's birth to be compared on the birthday, else 0."""
+    far: I8 = (np.abs(prep.cases.birth_lo[pairs.case].astype(np.int64) - day)
+               >= spec.birthday_min_gap_days).view(np.int8)
+    return far
+
+
+def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
+    c, gap = rows.prep.cases, rows.spec.birthday_min_gap_days
+    a_lo = c.birth_lo[rows.case].astype(np.int64)
+    known = c.birth_known[rows.case]
+    return [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo)], None
+
+
+def _cell_level(cell: CellFacts) -> I8:
+    """A counted candidate has another birthday: "differs" when both are known and far enough apart."""
+    compared = (cell.prep.cases.birth_md[cell.case] >= 0) & cell.index.birthday_known[cell.cls] \
+        & cell.day["birth_monthday"].astype(bool)
+    return np.where(compared, Level.DIFFERS, -1).astype(np.int8)
+
+
+COMPARISON = Comparison(
+    name="birth_monthday", title="birthday", title_zh="生日",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=birthday_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks),
+)

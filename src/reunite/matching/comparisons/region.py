@@ -1,0 +1,146 @@
+"""Region: the case's place (known to the county) against the candidate's, from the same county to far
+apart; the county coded in a candidate's valid ID counts as its county too.
+
+A case place known only to its city or province is compared by :mod:`.vague_place` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reunite._typing import I8, I32, I64, B
+from reunite.matching.compare import Pairs, _case_place_table, _set_where
+from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.prepare import Prepared, Regions
+
+if TYPE_CHECKING:
+    from reunite.matching.spec import ComparisonSpec
+
+__all__ = ["COMPARISON", "Level"]
+
+
+class Level(IntEnum):
+    FAR = 0
+    NEARBY = 1          # centroids at most ``nearby_km`` apart (the kernel writes it as True of that)
+    SAME_PROVINCE = 2
+    SAME_CITY = 3
+    SAME_COUNTY = 4
+
+
+LABELS = {
+    Level.FAR: "region far apart",
+    Level.NEARBY: "region nearby",
+    Level.SAME_PROVINCE: "same province",
+    Level.SAME_CITY: "same city",
+    Level.SAME_COUNTY: "same county",
+}
+LABELS_ZH = {
+    Level.FAR: "地区相距远",
+    Level.NEARBY: "地区相邻",
+    Level.SAME_PROVINCE: "同省",
+    Level.SAME_CITY: "同市",
+    Level.SAME_COUNTY: "同县",
+}
+
+
+def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 | I32) -> I8:
+    """Region levels between places ``a`` and ``b`` (ids into ``regions``; aligned or broadcast)."""
+    lat_a, lon_a, lat_b, lon_b = regions.lat[a], regions.lon[a], regions.lat[b], regions.lon[b]
+    # equirectangular distance: accurate to a few percent at these ranges, and cheap
+    x = np.radians(lon_b - lon_a) * np.cos(np.radians((lat_a + lat_b) * np.float32(0.5)))
+    y = np.radians(lat_b - lat_a)
+    km = np.float32(6371.0) * np.sqrt(x * x + y * y)
+    level: I8 = (km <= spec.nearby_km).astype(np.int8)
+    for codes, value in ((regions.province, Level.SAME_PROVINCE), (regions.city, Level.SAME_CITY),
+                         (regions.county, Level.SAME_COUNTY)):
+        ca, cb = codes[a], codes[b]
+        level[(ca > 0) & (ca == cb)] = value
+    # a case place known only to its city or province is compared by vague_place instead
+    level[(regions.level[a] == 0) | (regions.level[b] == 0) | (regions.level[a] < 3)] = -1
+    return level
+
+
+def _case_places(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
+    """Levels of every case place against every place, and each place's row (computed once per screen)."""
+    return prep.memo.get(  # type: ignore[no-any-return]
+        ("case_place_levels", spec.nearby_km),
+        lambda: _case_place_table(prep, lambda r, a, b: _region_levels(r, spec, a, b)),
+    )
+
+
+def region_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+    regions = prep.regions
+    table, row_of = _case_places(prep, spec)
+    case_places = prep.cases.region_id[pairs.cases]
+    rb = prep.candidates.region_id.take(pairs.cand)
+    level: I8 = table.ravel().take(pairs.spread(row_of[case_places] * len(regions)) + rb)
+    # The county coded in a valid ID (registration county at issue) is evidence too.
+    id_county = prep.candidates.id_county.take(pairs.cand)
+    _set_where(level, (id_county > 0) & (id_county == pairs.spread(regions.county[case_places])), Level.SAME_COUNTY)
+    return level
+
+
+def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
+    cases, candidates, i, j = pair.cases, pair.candidates, pair.case_row, pair.cand_row
+    id_county = int(candidates.id_region_county[j]) if bool(candidates.id_valid[j]) else 0
+    if id_county > 0 and id_county == int(cases.region_county[i]):
+        return Level.SAME_COUNTY  # the county coded in a valid ID counts as the registration county
+    if int(cases.region_level[i]) in (0, 1, 2) or int(candidates.region_level[j]) == 0:
+        return -1  # a case place known only to its city or province: see vague_place
+    for field, level in (("region_county", Level.SAME_COUNTY), ("region_city", Level.SAME_CITY),
+                         ("region_province", Level.SAME_PROVINCE)):
+        a, b = int(getattr(cases, field)[i]), int(getattr(candidates, field)[j])
+        if a > 0 and a == b:
+            return int(level)
+    lat_a, lon_a = float(cases.lat[i]), float(cases.lon[i])
+    lat_b, lon_b = float(candidates.lat[j]), float(candidates.lon[j])
+    x = math.radians(lon_b - lon_a) * math.cos(math.radians((lat_a + lat_b) / 2))
+    y = math.radians(lat_b - lat_a)
+    km = 6371.0 * math.sqrt(x * x + y * y)  # NaN when a side has no coordinates: not nearby
+    return int(Level.NEARBY if km <= spec.nearby_km else Level.FAR)
+
+
+# -- pruning -----------------------------------------------------------------------------------------
+
+def _hits(search: HitSearch) -> None:
+    """Candidates in the case's county or city or nearby in another province, or with the case's county
+    in their ID number. (The province level follows from the candidate's province, which its class holds.)"""
+    prep, spec = search.prep, search.spec
+    places = prep.cases.region_id[search.case].astype(np.int64)
+    table, row_of = _case_places(prep, spec)
+
+    def matches(seen: I64) -> B:
+        found = table[row_of[seen]]
+        hit: B = (found >= int(Level.SAME_CITY)) | (found == int(Level.NEARBY))
+        return hit
+
+    search.add_matching("place", places, matches)
+    codes = search.index.id_county_codes
+    if codes.size:
+        county = prep.regions.county[places].astype(np.int64)
+        at = np.searchsorted(codes, county)
+        ok = (county > 0) & (at < codes.size)
+        ok[ok] = codes[at[ok]] == county[ok]
+        search.add_postings("id_county", search.rows[ok], at[ok].astype(np.int64))
+
+
+def _cell_level(cell: CellFacts) -> I8:
+    """A counted candidate is in the case's province or far (both places known, the case's to the county)."""
+    regions = cell.prep.regions
+    place = cell.prep.cases.region_id[cell.case]
+    province = regions.province[place].astype(np.int64) // 10_000
+    same_province = (province > 0) & (province == cell.index.province[cell.cls])
+    compared = (regions.level[place] >= 3) & cell.index.place_known[cell.cls]
+    return np.where(compared, np.where(same_province, Level.SAME_PROVINCE, Level.FAR), -1).astype(np.int8)
+
+
+COMPARISON = Comparison(
+    name="region", title="region", title_zh="地区",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=region_levels, reference=reference_level, field="place",
+    pruning=Pruning(_cell_level, hits=_hits),
+)

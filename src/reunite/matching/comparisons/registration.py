@@ -1,0 +1,125 @@
+"""Registration: how long after the candidate's birth it was registered, and whether that was after the
+case's loss (the later after birth and after the loss, the stronger).
+
+For pruning, a candidate's delay band is a fact of its own (its class holds it). Candidates registered
+after the case's loss differ from their cell in this level alone: they are :class:`~.base.Moves`,
+counted in cells of their own, one per level they may take.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from reunite._typing import I8, I32, I64
+from reunite.matching.compare import Pairs, _banded, _set_where
+from reunite.matching.comparisons.base import (
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Moves,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.prepare import Prepared
+
+if TYPE_CHECKING:
+    from reunite.matching.cells import CellIndex
+    from reunite.matching.spec import ComparisonSpec
+
+__all__ = ["COMPARISON", "DELAY_LEVELS", "Level", "delay_levels"]
+
+
+class Level(IntEnum):
+    ON_TIME = 0
+    LATE = 1                # at least late_registration_days[0] after birth
+    YEARS_LATE = 2          # at least late_registration_days[1] after birth
+    AFTER_MISSING = 3       # late, and after the case's loss
+    SOON_AFTER_MISSING = 4  # late, and at most registration_soon_days after the loss
+
+
+LABELS = {
+    Level.ON_TIME: "registered on time",
+    Level.LATE: "registered late",
+    Level.YEARS_LATE: "registered years late",
+    Level.AFTER_MISSING: "registered years after the child went missing",
+    Level.SOON_AFTER_MISSING: "registered within 2 years after the child went missing",
+}
+LABELS_ZH = {
+    Level.ON_TIME: "按时登记户口",
+    Level.LATE: "户口登记较晚",
+    Level.YEARS_LATE: "户口登记晚数年",
+    Level.AFTER_MISSING: "走失数年后登记户口",
+    Level.SOON_AFTER_MISSING: "走失后两年内登记户口",
+}
+
+#: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
+DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING)
+
+
+def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
+    """The level of registration delays (days after birth), before the loss is considered."""
+    return _banded(delay + 1, spec.late_registration_days, DELAY_LEVELS)
+
+
+def registration_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+    c, d = prep.cases, prep.candidates
+    registered = d.event_lo.take(pairs.cand)
+    delay = registered - d.birth_hi.take(pairs.cand)
+    level = delay_levels(delay, spec)
+    lost = pairs.of_case(c.event_hi)
+    after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
+    _set_where(level, after_missing, Level.AFTER_MISSING)
+    _set_where(level, after_missing & (registered - lost <= spec.registration_soon_days), Level.SOON_AFTER_MISSING)
+    _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
+    return level
+
+
+def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
+    event_a, event_b, birth_b = pair.event_a, pair.event_b, pair.birth_b
+    if event_b is None or birth_b is None:
+        return -1
+    delay = event_b[0] - birth_b[1]
+    late, years_late = spec.late_registration_days
+    if event_a is not None and event_b[0] > event_a[1] and delay >= late:
+        soon = event_b[0] - event_a[1] <= spec.registration_soon_days
+        return int(Level.SOON_AFTER_MISSING if soon else Level.AFTER_MISSING)
+    return int(Level.YEARS_LATE if delay >= years_late else Level.LATE if delay >= late else Level.ON_TIME)
+
+
+# -- pruning -----------------------------------------------------------------------------------------
+
+def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
+    """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
+    registered = prep.candidates.event_lo[at].astype(np.int64)
+    lost = prep.cases.event_hi[case].astype(np.int64)
+    moved = (index.delay_level[index.cls[at]] >= int(Level.LATE)) & prep.cases.event_known[case] & (registered > lost)
+    soon = registered - lost <= spec.registration_soon_days
+    return np.where(moved, np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING), -1).astype(np.int8)
+
+
+def _hits(search: HitSearch) -> None:
+    """No hits: the candidates registered late and after the case's loss are moved."""
+    c = search.prep.cases
+    row, at = search.positions("registered_late", search.rows[c.event_known[search.case]])
+    level = _moved_level(search.prep, search.spec, search.index, search.case[row], at)
+    moved = level >= 0
+    search.add_moved(row[moved], at[moved], level[moved])
+
+
+def _cell_level(cell: CellFacts) -> I8:
+    """The class's delay level, or the level of moved candidates."""
+    out: I8 = np.where(cell.moved >= 0, cell.moved, cell.index.delay_level[cell.cls]).astype(np.int8)
+    return out
+
+
+COMPARISON = Comparison(
+    name="registration", title="registration", title_zh="户口登记",
+    labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
+    kernel=registration_levels, reference=reference_level, field="birth date",
+    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level)),
+)
