@@ -44,12 +44,13 @@ _SIMILARITY_CELLS = 8_000_000  # pinyin_similar: one rapidfuzz matrix of distinc
 _SlotLevels = Callable[[I64 | None, I32], I8]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Pairs:
     """Aligned (case, candidate) pairs, each pair's case given as its position among ``cases``.
 
     Pairs come in runs of one case (blocking yields a case's candidates together), so a case-side
-    value is read once per run and repeated, rather than gathered pair by pair.
+    value is read once per run and repeated, rather than gathered pair by pair. Not frozen: a batch's
+    pairs keep the lists of :meth:`later_slots` for its other name comparisons (one batch, one thread).
     """
 
     cases: I64       # the batch's distinct cases (case table indexes)
@@ -57,7 +58,7 @@ class Pairs:
     cand: I64        # per pair: prepared candidate index
     run_local: I64   # per run of consecutive pairs of one case: that case's position
     run_length: I64  # per run: its number of pairs
-    cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)  # see later_slots
+    _later_slots: list[I64] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def of(cls, case: I64, cand: I64, n_cases: int) -> Pairs:
@@ -108,7 +109,7 @@ class Pairs:
         Most candidates have one name, so only the first list costs a pass over the pairs; the
         lists are kept for the batch's other name comparisons.
         """
-        if "later_slots" not in self.cache:
+        if self._later_slots is None:
             slots: list[I64] = []
             if n_slots > 1:
                 names = cand_names.take(self.cand)
@@ -117,8 +118,8 @@ class Pairs:
                 for j in range(2, n_slots):
                     rows = rows[names.take(rows) > j]
                     slots.append(rows)
-            self.cache["later_slots"] = slots
-        return self.cache["later_slots"]  # type: ignore[no-any-return]
+            self._later_slots = slots
+        return self._later_slots
 
 
 def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
