@@ -52,7 +52,13 @@ def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = Tr
 
 
 def _sheet(value: str | None) -> str | int | None:
-    return int(value) if value is not None and value.isdigit() else value
+    """A worksheet by number when ``value`` is written in ASCII digits, else by name (``'²'`` is a
+    digit to ``str.isdigit`` but not a number to ``int``).
+
+    >>> _sheet("0"), _sheet("²"), _sheet("名单"), _sheet(None)
+    (0, '²', '名单', None)
+    """
+    return int(value) if value is not None and value.isascii() and value.isdigit() else value
 
 
 def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = False) -> RecordTable:

@@ -112,6 +112,9 @@ def invocations(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes]]:
     return argv, files
 
 
+@example(invocation=(["screen", "--cases", "{dir}/input_0.csv", "--candidates", "{dir}/input_0.csv",
+                      "--out", "{dir}/out.csv", "--sheet", "²"],  # a digit to str.isdigit, not to int
+                     {"input_0.csv": b"case_id,sex,birth_date\nC1,F,1988\n"}))
 @example(invocation=(["train", "--cases", "{dir}/input_0.csv", "--candidates", "{dir}/input_0.csv",
                       "--confirmed", "{dir}/input_1.csv", "--out", "{dir}/m.json"],
                      {"input_0.csv": b"case_id,sex,birth_date\nC1,F,1988\n", "input_1.csv": b"\x0b,\x0c\r\n1,2\n"}))
