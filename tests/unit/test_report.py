@@ -107,6 +107,24 @@ def test_ranked_csv_in_chinese_reads_back(screened: reunite.ScreenResult, tmp_pa
         assert "；" in zh["reasons"] or ";" not in en["reasons"]
 
 
+def test_a_pairs_compared_cell_that_is_no_number_is_left_out(screened: reunite.ScreenResult, tmp_path: Path) -> None:
+    """A hand-edited RANKED.csv: '²' passes str.isdigit, but int() cannot read it; its case's count is
+    then unknown instead of the report failing."""
+    ranked = screened.to_csv(tmp_path / "ranked.csv")
+    text = ranked.read_text(encoding="utf-8-sig").splitlines()
+    header = text[0].split(",")
+    column = header.index("pairs_compared")
+    edited = [text[0]] + [",".join([*line.split(",")[:column], "²"]) if line.startswith("C1,") else line
+                          for line in text[1:]]
+    ranked.write_text("\n".join(edited) + "\n", encoding="utf-8")
+    cases = pd.DataFrame({"case_id": ["C1", "C2", "C3"], "sex": ["女", "女", "男"], "birth_date": ["", "", ""]})
+    people = pd.DataFrame({"person_id": ["P1", "P2", ID, "P4"], "sex": ["F", "F", "F", "M"],
+                           "birth_date": ["", "", "", ""]})
+    data = report_from_ranked(ranked, cases, people)
+    assert {c.case_id for c in data.cases} >= {"C1"}
+    assert data.pairs_compared < screened.pairs_compared  # C1's count left out, the others kept
+
+
 def test_report_from_ranked_marks_changed_cases(screened: reunite.ScreenResult, tmp_path: Path) -> None:
     ranked = screened.to_csv(tmp_path / "ranked.csv")
     previous = tmp_path / "previous.csv"

@@ -239,7 +239,7 @@ def report_from_ranked(
     case_ids = list(case_records) or sorted(case_probability)
     pairs: dict[str, int] = {}
     for row in found:
-        if row.get("pairs_compared", "").isdigit():
+        if (compared := row.get("pairs_compared", "")).isascii() and compared.isdigit():  # int() reads no '²'
             pairs[row["case_id"]] = int(row["pairs_compared"])
     changed = changed_cases(_topk_of(rows), read_ranked(previous)) if previous is not None else set()
     return ReportData(
