@@ -138,9 +138,10 @@ def main() -> None:
         temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
         body["params"]["temperature"], body["params"]["prior"] = temperature, prior
         body = FellegiSunter.from_dict(body).to_dict()
-        body["provenance"] = provenance.split("; contamination")[0].split("; temperature")[0] + _calibration_note(
-            args.contamination, temperature, prior, args.calibration_configs) + "; rounded_share" + \
-            provenance.split("; rounded_share", 1)[-1]
+        head = provenance.split("; contamination")[0].split("; temperature")[0]
+        _, found, tail = provenance.partition("; rounded_share")
+        body["provenance"] = head + _calibration_note(args.contamination, temperature, prior,
+                                                      args.calibration_configs) + found + tail
         args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out} (version {body['version']}): contamination {args.contamination}, "
               f"temperature {temperature}, prior {prior}")
