@@ -51,28 +51,24 @@ def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = Tr
     parser.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
 
 
-def _sheet(value: str | None) -> str | int | None:
-    """A worksheet by number when ``value`` is written in ASCII digits, else by name (``'²'`` is a
-    digit to ``str.isdigit`` but not a number to ``int``).
-
-    >>> _sheet("0"), _sheet("²"), _sheet("名单"), _sheet(None)
-    (0, '²', '名单', None)
-    """
-    return int(value) if value is not None and value.isascii() and value.isdigit() else value
-
-
 def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = False) -> RecordTable:
     """Read and normalize one input with the command's input options (a table made by ``reunite prepare``
     is read as it was prepared)."""
-    from reunite.ingest import check_fitting_options, fitting_options, mapping_from_options, read_table
+    from reunite.ingest import (
+        check_fitting_options,
+        fitting_options,
+        mapping_from_options,
+        read_table,
+        sheet_option,
+    )
     from reunite.normalize.stored import is_prepared
     from reunite.pipeline import load_side
 
     if is_prepared(path):
         return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict, compact=compact)
     # --encoding applies to the CSV inputs, --sheet to the workbooks (cases in CSV, candidates in Excel)
-    check_fitting_options([args.cases, args.candidates], args.encoding, _sheet(args.sheet))
-    encoding, sheet = fitting_options(path, args.encoding, _sheet(args.sheet))
+    check_fitting_options([args.cases, args.candidates], args.encoding, sheet_option(args.sheet))
+    encoding, sheet = fitting_options(path, args.encoding, sheet_option(args.sheet))
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=encoding, sheet=sheet)
     return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
@@ -255,7 +251,7 @@ def _screen(args: argparse.Namespace) -> int:
 
 def _prepare(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir
-    from reunite.ingest import mapping_from_options
+    from reunite.ingest import mapping_from_options, sheet_option
     from reunite.normalize.stored import is_prepared
     from reunite.pipeline import prepare_file
 
@@ -269,7 +265,7 @@ def _prepare(args: argparse.Namespace) -> int:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
     report, rows = prepare_file(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
-                                strict=args.strict, encoding=args.encoding, sheet=_sheet(args.sheet))
+                                strict=args.strict, encoding=args.encoding, sheet=sheet_option(args.sheet))
     print(report.summary(args.lang))
     planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
     for path in _write_quarantine(planned, reveal_ids=False, lang=args.lang):

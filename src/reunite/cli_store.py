@@ -231,7 +231,7 @@ def _same_path(a: Path, b: Path) -> bool:
 
 def _rescreen(args: argparse.Namespace) -> int:
     from reunite.export import check_output_dir, clear_stale_quarantine, write_quarantine
-    from reunite.ingest import mapping_from_options
+    from reunite.ingest import mapping_from_options, sheet_option
     from reunite.matching.model import FellegiSunter
     from reunite.rescreen import rescreen
 
@@ -255,7 +255,7 @@ def _rescreen(args: argparse.Namespace) -> int:
     # checked before the run: a quarantine file that cannot be written after the commit loses its rows
     planned = _quarantine_files(sources, args.quarantine_dir, [*sources, args.model, _sqlite_file(args.db)])
     model = FellegiSunter.load(args.model) if args.model else None
-    sheet = int(args.sheet) if args.sheet is not None and args.sheet.isascii() and args.sheet.isdigit() else args.sheet
+    sheet = sheet_option(args.sheet)
     # only a first run, which brings cases, makes a database: a night that brings none (candidates or
     # removals only) with a mistyped --db would otherwise make a new one and report a run that screened nothing
     with open_store(args.db, create=args.cases is not None) as store:

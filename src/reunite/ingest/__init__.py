@@ -23,6 +23,7 @@ from reunite.ingest.read import (
     fitting_options,
     parse_sex,
     read_table,
+    sheet_option,
 )
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, RawTable, id_column
@@ -48,5 +49,6 @@ __all__ = [
     "mapping_from_options",
     "parse_sex",
     "read_table",
+    "sheet_option",
     "side_columns",
 ]

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
 __all__ = ["TableSource", "cell_text", "check_fitting_options", "fitting_options", "parse_sex", "read_table",
-           "workbook_rows"]
+           "sheet_option", "workbook_rows"]
 
 TableSource: TypeAlias = "str | os.PathLike[str] | pd.DataFrame | sa.Table | sa.Select[Any]"
 
@@ -555,6 +555,16 @@ def _read(source: TableSource, side: Side, mapping: Mapping[str, str] | None, st
         return _read_sql(source, connection, report, side, mapping).table(strict)
     raise InputError("source must be a file path, a pandas DataFrame or a SQLAlchemy Table or Select, "
                      f"got {type(source).__name__}")
+
+
+def sheet_option(value: str | None) -> str | int | None:
+    """A ``--sheet`` value: a worksheet by number when written in ASCII digits, else by name (``'²'`` is a
+    digit to ``str.isdigit`` but not a number to ``int``).
+
+    >>> sheet_option("0"), sheet_option("²"), sheet_option("名单"), sheet_option(None)
+    (0, '²', '名单', None)
+    """
+    return int(value) if value is not None and value.isascii() and value.isdigit() else value
 
 
 def fitting_options(source: TableSource, encoding: str | None, sheet: str | int | None
