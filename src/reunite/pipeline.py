@@ -422,20 +422,22 @@ def fit_population(
 def fit_model(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
     seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = MAX_FIT_PAIRS,
-    workers: int = 1,
+    workers: int = 1, prune: bool = True,
 ) -> tuple[FellegiSunter, Prepared, FitReport | None]:
     """``model`` fitted to these data as every screen fits it: u and name frequencies
     (:func:`fit_population`), then, with ``em``, m learned without labels (:func:`reunite.matching.learn.fit_m`,
     DNA-excluded pairs left out); with the prepared tables and the fit's report. ``screen``, ``explain`` and
     the nightly full re-screen all fit through here, so the three score alike. ``workers``: threads
-    comparing the fit's pairs (the fit does not depend on it).
+    comparing the fit's pairs; ``prune``: count the fit's windows by cells as the pruned screen does,
+    comparing only the hits one by one (the fit depends on neither: the patterns are the same).
     """
     fitted, prep = fit_population(model, cases, candidates, seed=seed)
     if not em:
         return fitted, prep, None
     excluded = excluded_keys(prep, cases, candidates, exclude)
+    index = _cell_index(prep, fitted, blocking) if prune else None
     fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded,
-                                                 max_pairs=fit_max_pairs, workers=workers))
+                                                 max_pairs=fit_max_pairs, workers=workers, index=index))
     return fitted, prep, report
 
 
@@ -552,7 +554,8 @@ def screen(
     prune:
         Score one by one only the pairs of a birth window that can reach a case's top ``top_k``,
         and count the others (:mod:`reunite.matching.prune`): the same ranking, scores, reasons and
-        probabilities as ``prune=False``, which scores every pair.
+        probabilities as ``prune=False``, which scores every pair. The fit of m (``em``) counts its
+        windows the same way, and compares every pair with ``prune=False``; the fitted model is the same.
 
     Returns
     -------
@@ -583,7 +586,8 @@ def screen(
     if fit_to_data:
         exclude = list(exclude)
         fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
-                                         exclude=exclude, fit_max_pairs=config.fit_max_pairs, workers=workers)
+                                         exclude=exclude, fit_max_pairs=config.fit_max_pairs, workers=workers,
+                                         prune=prune)
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))

@@ -12,11 +12,14 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reunite.matching.cells import counted_factor_sums
+from reunite.matching.cells import cell_index, counted_factor_sums
 from reunite.matching.exact import OFFSET, factor_sums
 from reunite.matching.kinds import CASE_KINDS
+from reunite.matching.learn import all_case_patterns
 from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prepare import prepare
 from reunite.matching.prune import prunable
+from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable
 from reunite.pipeline import load_side, screen
@@ -199,3 +202,57 @@ def test_at_or_before_is_the_last_sorted_value_not_above(ordered: np.ndarray, va
     ordered = np.unique(ordered)
     found = _at_or_before(ordered, values)
     assert found.tolist() == [sum(1 for o in ordered.tolist() if o <= v) - 1 for v in values.tolist()]
+
+
+@functools.cache
+def _best_pairs(seed: int, rough: bool, late: bool) -> list[tuple[str, str]]:
+    """Each case's best two candidates under the shipped model: pairs inside the windows."""
+    cases, candidates = _data(seed, rough)
+    blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"))
+    best = screen(cases, candidates, fit_to_data=False, top_k=2, blocking=blocking)
+    return list(zip(best.columns["case_id"].tolist(), best.columns["person_id"].tolist(), strict=True))
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.sampled_from([3, 5]),
+    rough=st.booleans(),
+    late=st.booleans(),
+    excluded=st.integers(0, 40),
+    model_seed=st.integers(0, 2**32 - 1),
+)
+def test_the_fit_s_patterns_counted_by_cells_are_those_of_every_pair_compared(
+    seed: int, rough: bool, late: bool, excluded: int, model_seed: int,
+) -> None:
+    """The fit of m counts its windows by cells (only the hits compared one by one): the same
+    (case, pattern, count) keys as comparing every blocked pair, DNA-excluded pairs left out, for any
+    day-bound parameters of the comparisons."""
+    cases, candidates = _data(seed, rough)
+    rng = np.random.default_rng(model_seed)
+    model = _random_model(rng, "random", False, False)
+    blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"),
+                                                        birth_margin_days=int(rng.integers(200, 1500)))
+    prep = prepare(cases, candidates)
+    pairs = [(str(cases.ids[rng.integers(len(cases))]), str(candidates.ids[rng.integers(len(candidates))]))
+             for _ in range(excluded)]
+    pairs += _best_pairs(seed, rough, late)[excluded % 3::3]  # DNA-excluded pairs inside the windows too
+    exclude = excluded_keys(prep, cases, candidates, pairs)
+    index = cell_index(prep, model.spec, blocking)
+    assert index is not None
+    every = all_case_patterns(prep, model, blocking, excluded=exclude)
+    counted = all_case_patterns(prep, model, blocking, excluded=exclude, index=index)
+    order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
+    assert np.array_equal(every[0][order_every], counted[0][order_counted])
+    assert np.array_equal(every[1][order_every], counted[1][order_counted])
+    assert every[1].sum() > 0
+
+
+def test_a_screen_that_fits_m_fits_the_same_model_pruned_or_not() -> None:
+    data = generate(200, 6000, seed=11)
+    cases = load_side(pd.DataFrame(data.cases), "cases")
+    candidates = _roughen(load_side(pd.DataFrame(data.candidates), "candidates"), np.random.default_rng(11))
+    pruned = screen(cases, candidates, top_k=10, seed=2)
+    exhaustive = screen(cases, candidates, top_k=10, seed=2, prune=False)
+    assert pruned.fit_report is not None and pruned.fit_report.accepted
+    assert pruned.model.to_dict() == exhaustive.model.to_dict()
+    assert pruned.to_pandas().equals(exhaustive.to_pandas())

@@ -52,12 +52,14 @@ import numpy.typing as npt
 from reunite._typing import F64, I8, I64, B
 from reunite.errors import ConfigError
 from reunite.i18n import Language, text
-from reunite.matching.blocking import PairChunk, case_birth_interval, late_registered, plan
+from reunite.matching.blocking import PairChunk, case_birth_interval, counted_spans, late_registered, plan
+from reunite.matching.cells import CellIndex
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Memo, Prepared, PreparedSide
+from reunite.matching.prune import compared_patterns
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 
 __all__ = ["MAX_FIT_CASES", "MAX_FIT_PAIRS", "PATTERN_BASE", "BirthCounts", "CasePatterns", "FitReport",
@@ -334,27 +336,43 @@ def patterns_from_counts(
 
 def all_case_patterns(
     prep: Prepared, model: FellegiSunter, blocking: BlockingSpec, *, excluded: I64 | None = None,
-    workers: int = 1,
+    workers: int = 1, index: CellIndex | None = None,
 ) -> tuple[I64, I64]:
     """Every blocked pair of every case in ``prep`` as unique ``case * BASE**comparisons + pattern``
     keys with their counts: what a shard of the candidates contributes to a fit on a sample of cases
     (the sample being ``prep``'s cases), to be added up over shards and read with
     :func:`patterns_from_counts`. ``workers`` threads compare the chunks (numpy and rapidfuzz release
-    the GIL); the keys come out in chunk order whatever their number."""
+    the GIL); the keys come out in chunk order whatever their number.
+
+    With ``index`` (the :class:`~reunite.matching.cells.CellIndex` of ``prep``'s candidates, for
+    blocking that :func:`~reunite.matching.prune.prunable` accepts) the windows are counted by cells
+    as the pruned screen counts them (:func:`~reunite.matching.prune.compared_patterns`): only the
+    hits are compared one by one, and the keys and counts are the same as comparing every pair.
+    """
     _check_codes(model, len(prep.cases))
     blocks = plan(prep, blocking)
 
     def keys_of(span: tuple[int, int]) -> tuple[I64, I64]:
-        return _chunk_keys(prep, model, blocks.chunk(*span), excluded, span[0])
+        if index is None:
+            return _chunk_keys(prep, model, blocks.chunk(*span), excluded, span[0])
+        case, levels, count = compared_patterns(blocks, model, index, *span, excluded)
+        return _unique_keys(case * (_BASE ** len(model.spec.comparisons)) + _codes(levels), count)
 
-    if workers > 1 and len(blocks.spans) > 1:
+    spans = blocks.spans if index is None else counted_spans(blocks, 0.1)
+    if workers > 1 and len(spans) > 1:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(keys_of, blocks.spans))
+            parts = list(pool.map(keys_of, spans))
     else:
-        parts = [keys_of(span) for span in blocks.spans]
+        parts = [keys_of(span) for span in spans]
     if not parts:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return np.concatenate([k for k, _ in parts]), np.concatenate([c for _, c in parts])
+
+
+def _unique_keys(key: I64, count: I64) -> tuple[I64, I64]:
+    """The distinct keys, sorted, with their counts added up."""
+    unique, inverse = np.unique(key, return_inverse=True)
+    return unique, np.bincount(inverse.ravel(), weights=count, minlength=unique.size).astype(np.int64)
 
 
 def case_patterns(
@@ -367,6 +385,7 @@ def case_patterns(
     seed: int = 0,
     excluded: I64 | None = None,
     workers: int = 1,
+    index: CellIndex | None = None,
 ) -> CasePatterns:
     """Compare the blocked pairs of a sample of cases and keep each case's unique patterns.
 
@@ -376,7 +395,8 @@ def case_patterns(
     Spark (:func:`reunite.spark.fit_m_on_cluster`) chooses the same cases from counts made on the
     cluster. ``excluded``: sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
     excluded, left out as the scorer does. ``workers``: threads comparing the pairs (the result does
-    not depend on it).
+    not depend on it). ``index``: the candidates' cell index, to count the windows by cells
+    (:func:`all_case_patterns`; the patterns do not depend on it either).
     """
     _check_codes(model, len(prep.cases))
     rows = sample_cases(window_pairs(prep, blocking, birth_counts(prep, blocking)), seed=seed,
@@ -386,7 +406,8 @@ def case_patterns(
         case = excluded // n_cand
         kept = excluded[np.isin(case, rows)]  # renumbered as the sampled cases are: by position in rows
         excluded = np.searchsorted(rows, kept // n_cand) * n_cand + kept % n_cand
-    keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded, workers=workers)
+    keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded, workers=workers,
+                                     index=index)
     return patterns_from_counts(keys, counts, model, _population(prep, rows), case_kinds(prep.cases, rows))
 
 

@@ -49,7 +49,7 @@ from reunite._typing import F32, I8, I32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
 from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
-from reunite.matching.compare import Pairs
+from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY, Comparison
 from reunite.matching.comparisons.base import CellFacts, DayBreaks
 from reunite.matching.kinds import case_kinds
@@ -59,7 +59,7 @@ from reunite.matching.rank import survivors
 from reunite.matching.score import ChunkResult, ScoredPairs, rank_pairs, score_pairs, weights_of_levels
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
-__all__ = ["prunable", "score_span_pruned"]
+__all__ = ["compared_patterns", "prunable", "score_span_pruned"]
 
 def prunable(spec: BlockingSpec) -> bool:
     """Whether the blocking passes let windows be counted: birth_window first, late_window (if any) next."""
@@ -330,10 +330,11 @@ class _Cells:
     member_at: I64     # the listed candidates ...
     member_local: I64  # ... their cases ...
     member_cell: I64   # ... and their cells (of a candidate that is a hit: any cell)
+    levels: I8         # (comparisons, cells): every level of a cell's candidates
 
 
 def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
-           bspec: BlockingSpec, first: int) -> _Cells:
+           bspec: BlockingSpec, first: int, *, scored: bool = True) -> _Cells:
     c, spec = prep.cases, model.spec
     comparisons = [REGISTRY[name] for name in spec.comparisons]
     day_bound = _day_bound(spec)
@@ -414,9 +415,9 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     levels = np.stack([np.asarray(comparison.pruning.cell_level(facts), dtype=np.int8) for comparison in comparisons]
                       ).reshape(len(comparisons), cell.size)
     kind = case_kinds(c, cell_case) if model.has_kinds else None
-    score = weights_of_levels(model, levels, kind)
+    score = weights_of_levels(model, levels, kind) if scored else np.zeros(cell.size, dtype=np.float32)
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
-                  hits.moved_at, rows.case[hits.moved_row] - first, member_cell)
+                  hits.moved_at, rows.case[hits.moved_row] - first, member_cell, levels)
 
 
 _TALLY_TABLE_PER_VALUE = 4  # a table of bins up to this many times the values tallied is cheaper than a sort
@@ -559,6 +560,35 @@ def score_span_pruned(
                 counted_factor_sums(cells.local[rest], cells.score[rest], cells.count[rest], n_local))
     result = rank_pairs(prep, model, cases, scored.case, scored.cand, k, blocked, unlisted, scored)
     return result, len(scored)
+
+
+def compared_patterns(
+    blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, excluded: I64 | None = None,
+) -> tuple[I64, I8, I64]:
+    """The levels of every pair of cases ``first .. last - 1`` that :func:`score_span_pruned` compares,
+    without scoring any: ``(case, levels, count)``, ``levels`` of shape (comparisons, rows). The pairs it
+    lists come one by one (count 1), each counted cell as one row with its number of candidates. So
+    the (case, levels) multiset is exactly that of comparing every blocked pair (DNA-excluded ones left
+    out), at the cost of the hits: what a fit of m needs (:func:`reunite.matching.learn.all_case_patterns`).
+    Only ``model.spec`` decides the levels; no weight is read.
+    """
+    prep, bspec = blocks.prep, blocks.spec
+    n = len(prep.candidates)
+    chunk = blocks.chunk(first, last, exact_windows=False)
+    case, cand = chunk.without(excluded, n)
+    rows = _rows(prep, bspec, index, first, last)
+    hits = _hits(prep, model, index, rows, excluded)
+    cells = _cells(prep, model, index, rows, hits, bspec, first, scored=False)
+    hit_case, hit_cand = rows.case[hits.row], hits.at
+    if excluded is not None and excluded.size:
+        keep = ~_member(hit_case * n + hit_cand, excluded)
+        hit_case, hit_cand = hit_case[keep], hit_cand[keep]
+    listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
+    order = np.argsort(listed_case, kind="stable")
+    listed_case = listed_case[order]
+    levels = compare_pairs(prep, model.spec, Pairs.of(listed_case, listed_cand[order], len(prep.cases)))
+    return (np.r_[listed_case, cells.local + first], np.concatenate([levels, cells.levels], axis=1),
+            np.r_[np.ones(listed_case.size, dtype=np.int64), cells.count])
 
 
 def _member(keys: I64, sorted_keys: I64) -> B:

@@ -18,9 +18,11 @@ import pandas as pd
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import preview
+from reunite.matching.cells import cell_index
 from reunite.matching.learn import PATTERN_BASE, all_case_patterns
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import name_counts, prepare, sex_and_birth
+from reunite.matching.prune import prunable
 from reunite.matching.shards import (
     ShardPartial,
     describe_pairs,
@@ -252,7 +254,9 @@ def pattern_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.
     candidates, rows, cases = shard
     prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
     excluded = excluded_keys(prep, cases, candidates, job.exclude)
-    keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded)
+    # windows counted by cells, as on one machine (the same keys as comparing every pair)
+    index = cell_index(prep, job.model.spec, job.blocking) if prunable(job.blocking) else None
+    keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded, index=index)
     if not keys.size:
         return
     # positions among the shard's routed cases -> positions among all of job.cases
