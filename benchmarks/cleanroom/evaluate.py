@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate, write  # noqa: E402
+from generate import generate, write
 
 TIERS = [
     ("no_name_evidence", "no name evidence"),
@@ -144,7 +144,7 @@ def metrics(ranked: pd.DataFrame, truth: pd.DataFrame, tiers: pd.DataFrame, cand
         n_exists += 1
         if len(rows) and (np.isnan(child_rank) or rows["rank"].min() < child_rank):
             n_above += 1
-    out["namesake"] = {"matched_cases_with_clean_name": int(len(named)),
+    out["namesake"] = {"matched_cases_with_clean_name": len(named),
                        "with_a_namesake_stranger": n_exists,
                        "namesake_ranked_above_child": n_above,
                        "rate_of_named": n_above / len(named) if len(named) else float("nan"),

