@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate, write
+from generate import PROFILES, generate, write
 
 TIERS = [
     ("no_name_evidence", "no name evidence"),
@@ -66,12 +66,13 @@ def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def screen(d: Path, out: Path, top_k: int, no_fit: bool) -> tuple[float, str]:
+def screen(d: Path, out: Path, top_k: int, no_fit: bool, extra: list[str] | None = None) -> tuple[float, str]:
     exe = Path(sys.executable).parent / "reunite"
     cmd = [str(exe), "screen", "--cases", str(d / "cases.csv"), "--candidates", str(d / "candidates.csv"),
            "--top-k", str(top_k), "--out", str(out), "--quarantine-dir", str(d)]
     if no_fit:
         cmd.append("--no-fit")
+    cmd += extra or []
     t0 = time.time()
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
     return time.time() - t0, p.stdout + p.stderr
@@ -153,17 +154,17 @@ def metrics(ranked: pd.DataFrame, truth: pd.DataFrame, tiers: pd.DataFrame, cand
 
 
 def run_one(profile: str, seed: int, n_cases: int, n_cand: int, work: Path, top_k: int,
-            modes: list[str]) -> dict[str, Any]:
+            modes: list[str], extra: list[str] | None = None) -> dict[str, Any]:
     d = work / f"{profile}-{n_cases}x{n_cand}-s{seed}"
     t0 = time.time()
     cases, cand, truth, tiers = generate(profile, n_cases, n_cand, seed)
     write(d, cases, cand, truth, tiers)
     gen_s = time.time() - t0
     res: dict[str, Any] = {"profile": profile, "seed": seed, "cases": n_cases, "candidates": n_cand,
-                           "generate_seconds": round(gen_s, 1), "dir": str(d)}
+                           "generate_seconds": round(gen_s, 1), "dir": str(d), "screen_args": extra or []}
     for mode in modes:
-        out = d / f"ranked-{mode}.csv"
-        secs, log = screen(d, out, top_k, no_fit=(mode == "nofit"))
+        out = d / f"ranked-{mode}{'-' + '_'.join(extra).strip('-') if extra else ''}.csv"
+        secs, log = screen(d, out, top_k, no_fit=(mode == "nofit"), extra=extra)
         ranked = pd.read_csv(out, dtype={"case_id": str, "person_id": str}, encoding="utf-8-sig")
         m = metrics(ranked, truth, tiers, cand)
         m["screen_seconds"] = round(secs, 1)
@@ -213,7 +214,7 @@ def table(results: list[dict[str, Any]], modes: list[str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--profiles", nargs="+", default=["default", "real_mix"])
+    ap.add_argument("--profiles", nargs="+", default=["default", "real_mix"], choices=sorted(PROFILES))
     ap.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     ap.add_argument("--cases", type=int, default=400)
     ap.add_argument("--candidates", type=int, default=40000)
@@ -221,9 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--modes", nargs="+", default=["fit", "nofit"], choices=["fit", "nofit"])
     ap.add_argument("--work", default=os.environ.get("TMPDIR", "/tmp") + "/cleanroom")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--screen-arg", action="append", default=[],
+                    help="an extra argument for reunite screen (repeatable), e.g. --screen-arg=--birth-margin-years=5")
     a = ap.parse_args(argv)
     work = Path(a.work)
-    results = [run_one(p, s, a.cases, a.candidates, work, a.top_k, a.modes) for p in a.profiles for s in a.seeds]
+    results = [run_one(p, s, a.cases, a.candidates, work, a.top_k, a.modes, a.screen_arg)
+               for p in a.profiles for s in a.seeds]
     if a.json:
         Path(a.json).write_text(json.dumps(results, ensure_ascii=False, indent=1, default=float) + "\n")
     print(table(results, a.modes))

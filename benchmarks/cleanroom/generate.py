@@ -280,6 +280,9 @@ class Profile:
     id_empty: float
     id_bad: float
     namesake_decoy: float
+    # strangers' counties: a child's county below the first share, a case's origin county below the second,
+    # anywhere in China above it
+    stranger_county_shares: tuple[float, float] = (0.45, 0.70)
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -345,7 +348,12 @@ DEFAULT = replace(
     namesake_decoy=0.06,
 )
 
-PROFILES = {"default": DEFAULT, "real_mix": REAL_MIX}
+# sensitivity variants of real_mix (how much do two of my own choices move the figures?)
+REAL_MIX_SPREAD = replace(REAL_MIX, name="real_mix_spread", stranger_county_shares=(0.10, 0.20))
+REAL_MIX_NO_DECOYS = replace(REAL_MIX, name="real_mix_no_decoys", namesake_decoy=0.0)
+
+PROFILES = {"default": DEFAULT, "real_mix": REAL_MIX, "real_mix_spread": REAL_MIX_SPREAD,
+            "real_mix_no_decoys": REAL_MIX_NO_DECOYS}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -758,8 +766,9 @@ def generate(profile: str | Profile, n_cases: int, n_candidates: int, seed: int
     dests = np.array([t["dest_county"] for t in tier_rows] or [P["ids"][0]], dtype=object)
     origins = np.array([t["origin_county"] for t in tier_rows] or [P["ids"][0]], dtype=object)
     u = rng.random(n_gen)
-    reg_cid = np.where(u < 0.45, rng.choice(dests, n_gen),
-                       np.where(u < 0.70, rng.choice(origins, n_gen), rng.choice(P["ids"], n_gen)))
+    s_child, s_origin = prof.stranger_county_shares
+    reg_cid = np.where(u < s_child, rng.choice(dests, n_gen),
+                       np.where(u < s_origin, rng.choice(origins, n_gen), rng.choice(P["ids"], n_gen)))
     sur_s = pools.surname(rng, n_gen)
     given_s = pools.given(rng, female_s, 0.35)
     names_s = sur_s + given_s
