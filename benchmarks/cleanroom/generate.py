@@ -33,7 +33,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SHARED_DATA = Path(os.environ.get("REUNITE_SHARED_DATA", "/work/shared/data"))
+# the real aggregates (../shared/data of the project, copied here so a clean clone generates the same data)
+SHARED_DATA = Path(os.environ.get("REUNITE_SHARED_DATA", Path(__file__).resolve().parent / "data"))
 
 # --------------------------------------------------------------------------------------------------
 # Names (own choices: approximate surname shares from published 1990s-2000s counts, given-name
