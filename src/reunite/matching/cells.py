@@ -24,6 +24,7 @@ import pandas as pd
 from reunite._typing import F32, I8, I32, I64, B
 from reunite.matching.comparisons.registration import DELAY_LEVELS, delay_levels
 from reunite.matching.comparisons.registration import Level as RegistrationLevel
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES
@@ -31,7 +32,6 @@ from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
 __all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse"]
 
-_MAX_CELLS = 96_000_000  # runs x classes of the cumulative count table, at most (int32: 384 MB)
 @dataclass(frozen=True)
 class CellIndex:
     """What counting a window needs, built once per screen.
@@ -103,8 +103,10 @@ def distinct_inverse(values: I64) -> tuple[I64, I64]:
     return ordered[new], inverse
 
 
-def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> CellIndex | None:
-    """The :class:`CellIndex` of prepared data (``None`` when its count table would be too large)."""
+def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec, *,
+               limits: EngineLimits = DEFAULT_LIMITS) -> CellIndex | None:
+    """The :class:`CellIndex` of prepared data (``None`` when its count table, runs x classes, would
+    have more than ``limits.count_cells`` cells)."""
     d = prep.candidates
     n = len(d)
     precise = d.birth_known & (d.birth_lo == d.birth_hi)
@@ -138,7 +140,7 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
         key = key * width + attribute()[pos].astype(np.int64)
     codes, uniques = pd.factorize(key, sort=True)
     n_classes = int(uniques.size)
-    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > _MAX_CELLS:
+    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > limits.count_cells:
         return None
     cls = np.full(n, -1, dtype=np.int32)
     cls[pos] = codes

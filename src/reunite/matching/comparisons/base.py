@@ -30,6 +30,7 @@ from reunite.i18n import Language
 if TYPE_CHECKING:
     from reunite.matching.cells import CellIndex
     from reunite.matching.compare import Pairs
+    from reunite.matching.engine import EngineLimits
     from reunite.matching.prepare import Prepared
     from reunite.matching.reference import NameRow
     from reunite.matching.spec import ComparisonSpec
@@ -42,8 +43,9 @@ __all__ = [
 
 _Level = TypeVar("_Level", bound=IntEnum)
 
-# (prepared data, spec, pairs, agreeing-value output or None) -> int8 levels, -1 null
-Kernel = Callable[["Prepared", "ComparisonSpec", "Pairs", "I32 | None"], I8]
+# (prepared data, spec, pairs, agreeing-value output or None, engine limits) -> int8 levels, -1 null; the
+# limits choose how the levels are computed (lookup tables or pair by pair), never what they are
+Kernel = Callable[["Prepared", "ComparisonSpec", "Pairs", "I32 | None", "EngineLimits"], I8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +72,7 @@ class HitSearch(Protocol):
 
     prep: Prepared
     spec: ComparisonSpec
+    limits: EngineLimits
     index: CellIndex
     case: I64
     rows: I64

@@ -23,6 +23,7 @@ from reunite.matching.comparisons.base import (
     ReferencePair,
     labels_of,
 )
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -40,7 +41,10 @@ LABELS = {Level.DIFFERS: "birthday differs, another year", Level.SAME: "same bir
 LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.SAME: "生日相同（另一年）"}
 
 
-def birthday_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def birthday_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
     level: I8 = (a == b).view(np.int8)

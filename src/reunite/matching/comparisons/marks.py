@@ -10,6 +10,7 @@ import numpy as np
 from reunite._typing import I8, I32
 from reunite.matching.compare import Pairs
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -39,7 +40,10 @@ LABELS_ZH = {
 }
 
 
-def marks_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def marks_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     a, b = pairs.of_case(prep.cases.marks), prep.candidates.marks.take(pairs.cand)
     level = np.full(len(pairs), -1, dtype=np.int8)
     rows = np.flatnonzero((a != 0) & (b != 0))

@@ -15,6 +15,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
 
 if TYPE_CHECKING:
@@ -72,7 +73,10 @@ def _case_places(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
     )
 
 
-def region_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def region_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     regions = prep.regions
     table, row_of = _case_places(prep, spec)
     case_places = prep.cases.region_id[pairs.cases]

@@ -24,6 +24,7 @@ from reunite.matching.comparisons.base import (
     ReferencePair,
     labels_of,
 )
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -66,7 +67,10 @@ def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
     return _banded(delay + 1, spec.late_registration_days, DELAY_LEVELS)
 
 
-def registration_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def registration_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     registered = d.event_lo.take(pairs.cand)
     delay = registered - d.birth_hi.take(pairs.cand)

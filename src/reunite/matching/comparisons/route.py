@@ -12,6 +12,7 @@ import numpy as np
 from reunite._typing import I8, I32
 from reunite.matching.compare import Pairs
 from reunite.matching.comparisons.base import CellFacts, Comparison, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES, route_shares
 
@@ -63,7 +64,10 @@ def route_levels(thresholds: tuple[float, float]) -> I8:
     return levels
 
 
-def route_levels_of_pairs(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def route_levels_of_pairs(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     regions = prep.regions
     table = route_levels(spec.route_shares)
     origin = regions.province[prep.cases.region_id[pairs.cases]].astype(np.int64) // 10_000

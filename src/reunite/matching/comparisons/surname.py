@@ -10,6 +10,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs, _agreeing_code, _best_over_slots, _name_levels
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ def _surname_levels_by_code(prep: Prepared, rows: I64) -> I8:
     return level
 
 
-def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None,
+                   limits: EngineLimits) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing surname code at SAME, else -1."""
     d = prep.candidates
     n_codes = prep.surname_readings.shape[0]
@@ -51,7 +53,7 @@ def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I3
         return level
 
     levels = _name_levels(prep, pairs, "surname", n_codes, lambda rows: _surname_levels_by_code(prep, rows),
-                          per_pair)
+                          per_pair, limits)
     best = _best_over_slots(pairs, d.surname, d.n_names, levels)
     if value is not None:
         rows = np.flatnonzero(best == int(Level.SAME))

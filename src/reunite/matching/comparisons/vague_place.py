@@ -11,6 +11,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
 
 if TYPE_CHECKING:
@@ -63,7 +64,10 @@ def _case_places(prep: Prepared) -> tuple[I8, I64]:
         ("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table))
 
 
-def vague_place_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def vague_place_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     level = np.full(len(pairs), -1, dtype=np.int8)
     vague = prep.regions.level[prep.cases.region_id] % 3 > 0  # known only to the city or province
     if not vague.any():
