@@ -19,6 +19,7 @@ slower); array expressions therefore take ``int(Level.X)``, a Python int that ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -187,7 +188,8 @@ class Comparison:
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
     ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
     unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
-    pairs" with its m).
+    pairs" with its m). ``chart_order`` and ``chart_colour``: where and in what colour the report
+    (:mod:`reunite.report`) charts its weights, the comparisons a reader weighs first coming first.
     """
 
     name: str
@@ -199,6 +201,8 @@ class Comparison:
     field: str          # what the records hold that it reads: comparisons of one field are not independent
     title: str          # what it compares, in words: "given name"
     title_zh: str
+    chart_order: int    # its row in the report's charts: lower first (gaps leave room for a new comparison)
+    chart_colour: str   # its colour there, "#RRGGBB"
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
@@ -207,6 +211,8 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):
             raise ValueError(f"{self.name}: {len(self.labels)} labels but {len(self.labels_zh)} Chinese ones")
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.chart_colour):
+            raise ValueError(f"{self.name}: chart_colour {self.chart_colour!r} is not #RRGGBB")
 
     def title_in(self, lang: Language = "en") -> str:
         """What it compares, in words, in ``lang``: ``given name``, ``名字``."""

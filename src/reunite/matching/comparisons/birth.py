@@ -196,6 +196,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="birth", title="birth", title_zh="出生日期",
+    chart_order=10, chart_colour="#0072B2",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=birth_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),

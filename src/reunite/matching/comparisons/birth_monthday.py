@@ -96,6 +96,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="birth_monthday", title="birthday", title_zh="生日",
+    chart_order=20, chart_colour="#56B4E9",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=birthday_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks),

@@ -260,6 +260,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="given_name", title="given name", title_zh="名字",
+    chart_order=60, chart_colour="#E69F00",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=given_name_levels, reference=reference_level, field="given name",
     pruning=Pruning(_cell_level, hits=_hits),

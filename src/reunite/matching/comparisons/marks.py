@@ -80,6 +80,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="marks", title="marks", title_zh="体貌特征",
+    chart_order=100, chart_colour="#7F4F24",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=marks_levels, reference=reference_level, field="marks",
     pruning=Pruning(_cell_level, hits=_hits),

@@ -144,6 +144,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="region", title="region", title_zh="地区",
+    chart_order=30, chart_colour="#009E73",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=region_levels, reference=reference_level, field="place",
     pruning=Pruning(_cell_level, hits=_hits),

@@ -123,6 +123,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="registration", title="registration", title_zh="户口登记",
+    chart_order=80, chart_colour="#CC79A7",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level)),

@@ -92,6 +92,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="route", title="route", title_zh="拐卖路线",
+    chart_order=50, chart_colour="#8FD175",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=route_levels_of_pairs, reference=reference_level, field="place",
     pruning=Pruning(_cell_level),

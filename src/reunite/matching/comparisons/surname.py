@@ -90,6 +90,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="surname", title="surname", title_zh="姓氏",
+    chart_order=70, chart_colour="#F0E442",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=surname_levels, reference=reference_level, field="surname",
     pruning=Pruning(_cell_level, hits=_hits),

@@ -74,6 +74,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="timeline", title="timeline", title_zh="时间先后",
+    chart_order=90, chart_colour="#D55E00",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=timeline_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),

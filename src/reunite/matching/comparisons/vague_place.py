@@ -122,6 +122,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="vague_place", title="vague place", title_zh="大致地点",
+    chart_order=40, chart_colour="#2F6B4F",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=vague_place_levels, reference=reference_level, field="place",
     pruning=Pruning(_cell_level, hits=_hits),
