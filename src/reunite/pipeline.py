@@ -643,7 +643,8 @@ def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
     """The index that lets windows be counted, when the blocking passes and ``limits`` allow it (else None)."""
     if not prunable(blocking):
         return None
-    key = ("cell_index", model.spec.late_registration_days, blocking.late_days, limits.count_cells)
+    # its classes and postings are those the spec's comparisons declare (and read with its parameters)
+    key = ("cell_index", model.spec, blocking.late_days, limits.count_cells)
     return prep.memo.get(key, lambda: cell_index(prep, model.spec, blocking, limits=limits))  # type: ignore[no-any-return]
 
 

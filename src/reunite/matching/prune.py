@@ -205,8 +205,7 @@ class _Search:
         if row.size:
             n = len(self.prep.candidates)
             for lo, hi, late in self._spans:
-                keys = self.index.late_postings[postings] if late else getattr(self.index, f"{postings}_postings")
-                self.found.append(_expand_postings(keys, row, code, lo[row], hi[row], n))
+                self.found.append(_expand_postings(self.index.keys(postings, late), row, code, lo[row], hi[row], n))
 
     def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
         row, code = _code_pairs(self.rows, case_codes)
@@ -219,8 +218,7 @@ class _Search:
         self.add_postings(postings, *_through(self.rows, inverse, matches(seen)))
 
     def _sorted(self, positions: str, row: I64) -> list[tuple[I64, I64]]:
-        return [_expand_sorted(self.index.late_postings[positions] if late else getattr(self.index, positions),
-                               row, lo[row], hi[row]) for lo, hi, late in self._spans]
+        return [_expand_sorted(self.index.keys(positions, late), row, lo[row], hi[row]) for lo, hi, late in self._spans]
 
     def add_positions(self, positions: str, row: I64) -> None:
         self.found.extend(self._sorted(positions, row))

@@ -23,7 +23,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from reunite._typing import I8, I32, I64, B
 from reunite.i18n import Language
@@ -38,8 +41,8 @@ if TYPE_CHECKING:
     from reunite.normalize.features import RecordTable
 
 __all__ = [
-    "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Pruning", "ReferencePair",
-    "labels_of",
+    "CandidateFact", "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Postings", "Pruning",
+    "ReferencePair", "labels_of",
 ]
 
 _Level = TypeVar("_Level", bound=IntEnum)
@@ -79,7 +82,7 @@ class HitSearch(Protocol):
     rows: I64
 
     def add_postings(self, postings: str, row: I64, code: I64) -> None:
-        """The candidates of the postings ``postings`` (a ``CellIndex`` field ``<postings>_postings``)
+        """The candidates of the postings ``postings`` (the name of a comparison's :class:`Postings`)
         with code ``code`` in the windows of ``row`` (aligned arrays)."""
 
     def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
@@ -92,8 +95,8 @@ class HitSearch(Protocol):
         marks for the row's ``values``."""
 
     def add_positions(self, positions: str, row: I64) -> None:
-        """Every candidate of the sorted positions ``positions`` (a ``CellIndex`` field) in the windows
-        of ``row``."""
+        """Every candidate of the postings ``positions`` (:class:`Postings` of one code, 0: a sorted
+        list of positions) in the windows of ``row``."""
 
     def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
         """(row, candidate) of :meth:`add_positions`, returned instead of added."""
@@ -106,8 +109,8 @@ class HitSearch(Protocol):
 @dataclass(frozen=True, slots=True)
 class CellFacts:
     """What fixes a counted cell's levels (:mod:`reunite.matching.prune`): per cell its case, its
-    class of candidate facts (``CellIndex`` per-class arrays), the day-bound levels of its stretch of
-    birth days (by comparison name) and its moved level (-1: the cell is not one of moved candidates)."""
+    class of candidate facts (read with :meth:`fact`), the day-bound levels of its stretch of birth
+    days (by comparison name) and its moved level (-1: the cell is not one of moved candidates)."""
 
     prep: Prepared
     spec: ComparisonSpec
@@ -116,6 +119,40 @@ class CellFacts:
     cls: I64
     day: dict[str, I8]
     moved: I8
+
+    def fact(self, name: str) -> I64:
+        """Per cell, the :class:`CandidateFact` ``name`` its candidates share (their class holds it)."""
+        return self.index.fact(name, self.cls)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFact:
+    """A fact of a candidate alone that fixes a comparison's level of a counted cell (has a given name,
+    its province, its registration delay band ...): one part of the candidate's class in
+    :class:`~reunite.matching.cells.CellIndex`, whose candidates are counted together.
+
+    ``of(prep, spec, at)`` gives it for the prepared candidates ``at`` (whose birth is known to the
+    day) as whole numbers ``0 .. width - 1``. Facts are found by ``name``: comparisons that read the
+    same fact (the places read the province) share one object, declared by each.
+    """
+
+    name: str
+    width: int
+    of: Callable[[Prepared, ComparisonSpec, I64], npt.NDArray[Any]]  # integers or booleans
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """Codes of candidates a comparison's hit finder looks up (:class:`HitSearch`): sorted postings
+    ``code * n + position`` over the candidates known to the day, found by ``name``.
+
+    ``codes(prep, spec, at)`` gives (codes, positions) for the prepared candidates ``at``: aligned
+    arrays, a candidate appearing once per code it holds (name slots), ``-1`` codes left out. A list
+    of positions is postings of one code, 0 (:meth:`HitSearch.add_positions`).
+    """
+
+    name: str
+    codes: Callable[[Prepared, ComparisonSpec, I64], tuple[npt.NDArray[np.integer[Any]], I64]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +187,9 @@ class Pruning:
     the candidate's birth day: ``day_level(prep, spec, pairs, day)`` gives them for one candidate per
     day (``day``: its birth day) and ``day_breaks`` the days, per row, where they may change (each a
     per-row array; ``around`` days whose every day is its own stretch). ``moves``: see :class:`Moves`.
+    ``facts``: the candidate facts its ``cell_level`` reads (:class:`CandidateFact`); ``postings``: the
+    postings its ``hits`` look up (:class:`Postings`). The cell index is built of those of the
+    comparisons screened.
     """
 
     cell_level: Callable[[CellFacts], I8]
@@ -157,6 +197,8 @@ class Pruning:
     day_level: Callable[[Prepared, ComparisonSpec, Pairs, I64], I8] | None = None
     day_breaks: Callable[[DayBreaks], tuple[list[I64], tuple[I64, I64] | None]] | None = None
     moves: Moves | None = None
+    facts: tuple[CandidateFact, ...] = ()
+    postings: tuple[Postings, ...] = ()
 
 
 def labels_of(levels: type[_Level], labels: Mapping[_Level, str]) -> tuple[str, ...]:

@@ -25,7 +25,16 @@ from reunite.matching.compare import (
     _name_levels,
     pinyin_similar,
 )
-from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.base import (
+    CandidateFact,
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Postings,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
 from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
 from reunite.normalize.name_cells import childhood_key
@@ -252,10 +261,25 @@ def _hits(search: HitSearch) -> None:
             prep.cases.given[search.case])
 
 
+def _has_given(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    has: B = np.asarray((prep.candidates.given[at] >= 0).any(axis=1))
+    return has
+
+
+def _given_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I32, I64]:
+    """Every given-name code of the candidates ``at``, slot by slot."""
+    given = prep.candidates.given
+    return given[at].T.ravel(), np.tile(at, given.shape[1])
+
+
+HAS_GIVEN = CandidateFact("has_given", 2, _has_given)
+GIVEN_POSTINGS = Postings("given", _given_codes)
+
+
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate shares no name with the case: "differs" when both have one."""
     named = np.any(cell.prep.cases.given[cell.case] >= 0, axis=1)
-    return np.where(named & cell.index.has_given[cell.cls], Level.DIFFERS, -1).astype(np.int8)
+    return np.where(named & (cell.fact(HAS_GIVEN.name) == 1), Level.DIFFERS, -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
@@ -263,6 +287,6 @@ COMPARISON = Comparison(
     chart_order=60, chart_colour="#E69F00",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=given_name_levels, reference=reference_level, field="given name",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(HAS_GIVEN,), postings=(GIVEN_POSTINGS,)),
     tf_levels=((int(Level.SAME_CHARACTERS), "given_freq"), (int(Level.SAME_PINYIN), "pinyin_freq")),
 )

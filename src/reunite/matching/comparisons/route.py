@@ -12,6 +12,7 @@ import numpy as np
 from reunite._typing import I8, I32
 from reunite.matching.compare import Pairs
 from reunite.matching.comparisons.base import CellFacts, Comparison, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.region import PROVINCE
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES, route_shares
@@ -87,7 +88,7 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 def _cell_level(cell: CellFacts) -> I8:
     """The route level follows from the two provinces: the candidate's is in its class."""
     origin = cell.prep.regions.province[cell.prep.cases.region_id[cell.case]].astype(np.int64) // 10_000
-    return route_levels(cell.spec.route_shares)[origin, cell.index.province[cell.cls]]
+    return route_levels(cell.spec.route_shares)[origin, cell.fact(PROVINCE.name)]
 
 
 COMPARISON = Comparison(
@@ -95,5 +96,5 @@ COMPARISON = Comparison(
     chart_order=50, chart_colour="#8FD175",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=route_levels_of_pairs, reference=reference_level, field="place",
-    pruning=Pruning(_cell_level),
+    pruning=Pruning(_cell_level, facts=(PROVINCE,)),
 )

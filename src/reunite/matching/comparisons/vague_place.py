@@ -11,6 +11,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.region import PLACE_KNOWN, PLACE_POSTINGS, PROVINCE
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
 
@@ -107,16 +108,16 @@ def _hits(search: HitSearch) -> None:
         hit: B = table[row_of[seen]] >= int(Level.SAME_CITY)
         return hit
 
-    search.add_matching("place", search.prep.cases.region_id[search.case].astype(np.int64), matches)
+    search.add_matching(PLACE_POSTINGS.name, search.prep.cases.region_id[search.case].astype(np.int64), matches)
 
 
 def _cell_level(cell: CellFacts) -> I8:
     regions = cell.prep.regions
     place = cell.prep.cases.region_id[cell.case]
     province = regions.province[place].astype(np.int64) // 10_000
-    same_province = (province > 0) & (province == cell.index.province[cell.cls])
+    same_province = (province > 0) & (province == cell.fact(PROVINCE.name))
     in_province = np.where(regions.level[place] == _CITY, Level.PROVINCE_OF_CITY, Level.SAME_PROVINCE)
-    compared = (regions.level[place] % 3 > 0) & cell.index.place_known[cell.cls]
+    compared = (regions.level[place] % 3 > 0) & (cell.fact(PLACE_KNOWN.name) == 1)
     return np.where(compared, np.where(same_province, in_province, Level.OTHER_PROVINCE), -1).astype(np.int8)
 
 
@@ -125,5 +126,5 @@ COMPARISON = Comparison(
     chart_order=40, chart_colour="#2F6B4F",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=vague_place_levels, reference=reference_level, field="place",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(PLACE_KNOWN, PROVINCE), postings=(PLACE_POSTINGS,)),
 )
