@@ -358,12 +358,12 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], 
 def explain(
     cases: TableLike, candidates: TableLike, case_id: str, person_id: str, *,
     model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0, em: bool = True,
-    blocking: BlockingSpec | None = None,
+    blocking: BlockingSpec | None = None, limits: EngineLimits | None = None,
 ) -> Explanation:
     """Each comparison's level and weight for one pair, as :func:`screen` would score it.
 
     The model is fitted to these data with ``seed`` exactly as ``screen`` fits it (:func:`fit_model`),
-    without screening every case.
+    without screening every case. ``limits``: as :func:`screen` takes them.
 
     Examples
     --------
@@ -376,10 +376,12 @@ def explain(
     config = RunConfig(seed=seed)
     base = resolve_model(model) or default_model()
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    limits = limits or DEFAULT_LIMITS
     fitted, prep, _ = fit_model(base, case_table, cand_table, blocking=blocking or BlockingSpec(),
-                                seed=config.seed, em=em)
+                                seed=config.seed, em=em, limits=limits)
     # an empty ranking over these data: explains any pair as a full screen would score it
-    return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
+    empty = _assemble([], case_table, cand_table, fitted, prep, 0, 1, False)
+    return dataclasses.replace(empty, limits=limits).explain(case_id, person_id)
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
@@ -451,6 +453,7 @@ def train(
     blocking: BlockingSpec | None = None,
     seed: int = 0,
     progress: bool = False,
+    limits: EngineLimits | None = None,
 ) -> FellegiSunter:
     """Fit a model to an agency's own data: u and term frequencies always, m as asked.
 
@@ -462,6 +465,8 @@ def train(
         Also learn m from these data without labels, as :func:`screen` does by default
         (:func:`reunite.matching.learn.fit_m`: one child per case, around the labelled or shipped m);
         a fit with too little evidence keeps that m. Check the result with ``reunite evaluate``.
+    limits:
+        How the pairs are compared, as :func:`screen` takes them (the fit does not depend on them).
 
     Examples
     --------
@@ -474,8 +479,9 @@ def train(
     0.83
     """
     seed = RunConfig(seed=seed).seed
+    limits = limits or DEFAULT_LIMITS
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
-    fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
+    fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed, limits=limits)
     labelled = list(confirmed)
     if labelled:
         keys = excluded_keys(prep, case_table, cand_table, labelled)
@@ -483,10 +489,10 @@ def train(
             raise InputError("confirmed: none of the confirmed pairs is in the screened data")
         n_cand = len(cand_table)
         # m overall and per kind of case (a kind with few confirmed pairs stays near the overall m)
-        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand),
+        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand, limits=limits),
                             kinds=case_kinds(prep.cases, keys // n_cand))
     if em:
-        fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed))
+        fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed, limits=limits))
     return fitted
 
 

@@ -8,7 +8,8 @@ A comparison answers four questions, each with its own function:
 * ``reference``: the level of one pair from the records' strings and fields, plain Python, the
   definition the kernel is property-tested against (:mod:`reunite.matching.reference`);
 * ``pruning``: how exact top-k pruning (:mod:`reunite.matching.prune`) finds the candidates that agree
-  with a case at a level their cell cannot give (*hits*), and which level a counted cell has;
+  with a case at a level their cell cannot give (*hits*, through the postings it declares), and which
+  level a counted cell has (from the candidate facts it declares);
 * ``reason``: the text of a level and its weight.
 
 Levels are ``IntEnum`` members named by their comparison. numpy reads an ``IntEnum`` as a 64-bit array
