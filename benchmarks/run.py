@@ -129,15 +129,15 @@ def instrument(stages: Stages) -> Iterator[None]:
                 return function(*args, **kwargs)
         return wrapper
 
-    def timed_span(blocks: Any, model: Any, first: int, last: int, top_k: int, excluded: Any,
+    def timed_span(blocks: Any, model: Any, first: int, last: int, top_k: int, excluded: Any, limits: Any,
                    index: Any = None) -> Any:
         if index is not None:  # windows counted (reunite.matching.prune): its blocking is inside "score"
             with stages.time("_score_chunk"):
-                return score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
+                return score_span_pruned(blocks, model, index, first, last, top_k, excluded, limits=limits)[0]
         with stages.time("block"):
             chunk = blocks.chunk(first, last)
         with stages.time("_score_chunk"):
-            return score_module.score_chunk(blocks.prep, model, chunk, top_k, excluded)
+            return score_module.score_chunk(blocks.prep, model, chunk, top_k, excluded, limits=limits)
 
     replacements: dict[tuple[Any, str], Callable[..., Any]] = {
         (pipeline, "ThreadPoolExecutor"): _SerialExecutor,

@@ -32,6 +32,7 @@ from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans,
 from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import MAX_FIT_PAIRS, FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
@@ -219,6 +220,7 @@ class ScreenResult:
     contributions: F32 = field(repr=False)  # (comparisons, ranked rows)
     fit_report: FitReport | None = None     # the unsupervised fit of m, when the screen ran one
     pairs_scored: int = 0                   # pairs scored one by one (the rest were counted: prune)
+    limits: EngineLimits = field(default=DEFAULT_LIMITS, repr=False)  # how the screen computed (explain too)
 
     def reasons_of(self, rows: npt.NDArray[np.int64]) -> list[str]:
         """The reasons text of the given ranked rows (for a screen run with ``reasons=False``)."""
@@ -302,7 +304,7 @@ class ScreenResult:
         cand_row = _index_of(self.candidates.ids, person_id, "person_id")
         cand_idx = int(np.flatnonzero(self.prepared.cand_order == cand_row)[0])
         levels, contributions = pair_contributions(
-            self.prepared, self.model, np.array([case_idx]), np.array([cand_idx])
+            self.prepared, self.model, np.array([case_idx]), np.array([cand_idx]), limits=self.limits
         )
         fields = tuple(
             (name, LEVEL_LABELS[name][int(levels[k, 0])] if levels[k, 0] >= 0 else "missing",
@@ -356,12 +358,12 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], 
 def explain(
     cases: TableLike, candidates: TableLike, case_id: str, person_id: str, *,
     model: FellegiSunter | str | os.PathLike[str] | None = None, seed: int = 0, em: bool = True,
-    blocking: BlockingSpec | None = None,
+    blocking: BlockingSpec | None = None, limits: EngineLimits | None = None,
 ) -> Explanation:
     """Each comparison's level and weight for one pair, as :func:`screen` would score it.
 
     The model is fitted to these data with ``seed`` exactly as ``screen`` fits it (:func:`fit_model`),
-    without screening every case.
+    without screening every case. ``limits``: as :func:`screen` takes them.
 
     Examples
     --------
@@ -374,10 +376,12 @@ def explain(
     config = RunConfig(seed=seed)
     base = resolve_model(model) or default_model()
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    limits = limits or DEFAULT_LIMITS
     fitted, prep, _ = fit_model(base, case_table, cand_table, blocking=blocking or BlockingSpec(),
-                                seed=config.seed, em=em)
+                                seed=config.seed, em=em, limits=limits)
     # an empty ranking over these data: explains any pair as a full screen would score it
-    return _assemble([], case_table, cand_table, fitted, prep, 0, 1, False).explain(case_id, person_id)
+    empty = _assemble([], case_table, cand_table, fitted, prep, 0, 1, False)
+    return dataclasses.replace(empty, limits=limits).explain(case_id, person_id)
 
 
 def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
@@ -389,7 +393,7 @@ def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
 
 def fit_population(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, seed: int = 0,
-    size: int = 200_000,
+    size: int = 200_000, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[FellegiSunter, Prepared]:
     """A copy of ``model`` with u and term frequencies from these data, and the prepared tables.
 
@@ -415,29 +419,31 @@ def fit_population(
             case = rng.integers(0, n_cases, size=size, dtype=np.int64)
             cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
         # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
-        fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)
+        fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
     return fitted, prep
 
 
 def fit_model(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
     seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = MAX_FIT_PAIRS,
-    workers: int = 1, prune: bool = True,
+    workers: int = 1, prune: bool = True, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[FellegiSunter, Prepared, FitReport | None]:
     """``model`` fitted to these data as every screen fits it: u and name frequencies
     (:func:`fit_population`), then, with ``em``, m learned without labels (:func:`reunite.matching.learn.fit_m`,
     DNA-excluded pairs left out); with the prepared tables and the fit's report. ``screen``, ``explain`` and
     the nightly full re-screen all fit through here, so the three score alike. ``workers``: threads
-    comparing the fit's pairs; ``prune``: count the fit's windows by cells as the pruned screen does,
-    comparing only the hits one by one (the fit depends on neither: the patterns are the same).
+    comparing the fit's pairs, ``limits``: how they are compared; ``prune``: count the fit's windows
+    by cells as the pruned screen does, comparing only the hits one by one (the fit depends on none
+    of them: the patterns are the same).
     """
-    fitted, prep = fit_population(model, cases, candidates, seed=seed)
+    fitted, prep = fit_population(model, cases, candidates, seed=seed, limits=limits)
     if not em:
         return fitted, prep, None
     excluded = excluded_keys(prep, cases, candidates, exclude)
-    index = _cell_index(prep, fitted, blocking) if prune else None
+    index = _cell_index(prep, fitted, blocking, limits) if prune else None
     fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded,
-                                                 max_pairs=fit_max_pairs, workers=workers, index=index))
+                                                 max_pairs=fit_max_pairs, workers=workers, index=index,
+                                                 limits=limits))
     return fitted, prep, report
 
 
@@ -451,6 +457,7 @@ def train(
     blocking: BlockingSpec | None = None,
     seed: int = 0,
     progress: bool = False,
+    limits: EngineLimits | None = None,
 ) -> FellegiSunter:
     """Fit a model to an agency's own data: u and term frequencies always, m as asked.
 
@@ -462,6 +469,8 @@ def train(
         Also learn m from these data without labels, as :func:`screen` does by default
         (:func:`reunite.matching.learn.fit_m`: one child per case, around the labelled or shipped m);
         a fit with too little evidence keeps that m. Check the result with ``reunite evaluate``.
+    limits:
+        How the pairs are compared, as :func:`screen` takes them (the fit does not depend on them).
 
     Examples
     --------
@@ -474,8 +483,9 @@ def train(
     0.83
     """
     seed = RunConfig(seed=seed).seed
+    limits = limits or DEFAULT_LIMITS
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
-    fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed)
+    fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed, limits=limits)
     labelled = list(confirmed)
     if labelled:
         keys = excluded_keys(prep, case_table, cand_table, labelled)
@@ -483,10 +493,10 @@ def train(
             raise InputError("confirmed: none of the confirmed pairs is in the screened data")
         n_cand = len(cand_table)
         # m overall and per kind of case (a kind with few confirmed pairs stays near the overall m)
-        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand),
+        fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand, limits=limits),
                             kinds=case_kinds(prep.cases, keys // n_cand))
     if em:
-        fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed))
+        fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed, limits=limits))
     return fitted
 
 
@@ -516,6 +526,7 @@ def screen(
     strict: bool = False,
     prune: bool = True,
     fit_max_pairs: int = MAX_FIT_PAIRS,
+    limits: EngineLimits | None = None,
 ) -> ScreenResult:
     """Rank, for every case, the candidates most likely to be the missing child.
 
@@ -556,6 +567,10 @@ def screen(
         and count the others (:mod:`reunite.matching.prune`): the same ranking, scores, reasons and
         probabilities as ``prune=False``, which scores every pair. The fit of m (``em``) counts its
         windows the same way, and compares every pair with ``prune=False``; the fitted model is the same.
+    limits:
+        The size thresholds that choose how the engine computes (lookup tables or pair by pair, a
+        memo, a histogram cut, counted windows): :class:`~reunite.matching.engine.EngineLimits`,
+        default its tuned values. They trade memory for time; the results are the same bits.
 
     Returns
     -------
@@ -583,11 +598,12 @@ def screen(
         raise InputError(f"{case_table.report.source}: no cases to screen "
                          f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
     workers = workers or min(4, os.cpu_count() or 1)
+    limits = limits or DEFAULT_LIMITS
     if fit_to_data:
         exclude = list(exclude)
         fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
                                          exclude=exclude, fit_max_pairs=config.fit_max_pairs, workers=workers,
-                                         prune=prune)
+                                         prune=prune, limits=limits)
     else:
         fitted, prep = base, prepare(case_table, cand_table, getattr(base, "frequencies_", None),
                                      getattr(base, "frequency_candidates_", None))
@@ -601,11 +617,11 @@ def screen(
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[ChunkResult]] = deque()
         blocks = plan(prep, blocking)
-        index = _cell_index(prep, fitted, blocking) if prune else None
+        index = _cell_index(prep, fitted, blocking, limits) if prune else None
         _return_freed_memory()  # the temporaries of preparing, fitting and indexing, before scoring
         # counted windows list about a tenth of their pairs: spans of more cases, as many pairs listed
         for first, last in (blocks.spans if index is None else counted_spans(blocks, 0.1)):
-            pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, index))
+            pending.append(pool.submit(_score_span, blocks, fitted, first, last, top_k, excluded, limits, index))
             while len(pending) >= 2 * workers or (pending and pending[0].done()):
                 parts.append(pending.popleft().result())
                 bar.update(int(parts[-1].case_ids.size))
@@ -614,7 +630,7 @@ def screen(
             bar.update(int(parts[-1].case_ids.size))
     pairs = sum(p.pairs for p in parts)
     result = _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
-    return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts))
+    return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts), limits=limits)
 
 
 def _return_freed_memory() -> None:
@@ -633,22 +649,24 @@ def _return_freed_memory() -> None:
     trim(0)
 
 
-def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> CellIndex | None:
-    """The index that lets windows be counted, when the blocking passes allow it (else None)."""
+def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
+                limits: EngineLimits) -> CellIndex | None:
+    """The index that lets windows be counted, when the blocking passes and ``limits`` allow it (else None)."""
     if not prunable(blocking):
         return None
-    return prep.memo.get(("cell_index", model.spec.late_registration_days, blocking.late_days),  # type: ignore[no-any-return]
-                         lambda: cell_index(prep, model.spec, blocking))
+    # its classes and postings are those the spec's comparisons declare (and read with its parameters)
+    key = ("cell_index", model.spec, blocking.late_days, limits.count_cells)
+    return prep.memo.get(key, lambda: cell_index(prep, model.spec, blocking, limits=limits))  # type: ignore[no-any-return]
 
 
 def _score_span(
     blocks: BlockPlan, model: FellegiSunter, first: int, last: int, top_k: int, excluded: npt.NDArray[np.int64],
-    index: CellIndex | None = None,
+    limits: EngineLimits, index: CellIndex | None = None,
 ) -> ChunkResult:
     """Block and score the cases ``first .. last - 1`` (on a worker thread)."""
     if index is not None:
-        return score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
-    return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded)
+        return score_span_pruned(blocks, model, index, first, last, top_k, excluded, limits=limits)[0]
+    return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded, limits=limits)
 
 
 def _assemble(

@@ -6,19 +6,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from typing import Any
-from unittest import mock
 
 import numpy as np
 import pandas as pd
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from reunite.matching import compare as compare_module
 from reunite.matching.blocking import block
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY, ROUNDED_BIRTH
-from reunite.matching.comparisons import given_name as given_name_module
 from reunite.matching.comparisons.birth_monthday import Level as Birthday
+from reunite.matching.engine import EngineLimits
 from reunite.matching.model import default_model
 from reunite.matching.prepare import Prepared, prepare
 from reunite.matching.reference import (
@@ -58,10 +56,11 @@ def _all_pairs(prep: Prepared) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.
     return case.ravel().astype(np.int64), cand.ravel().astype(np.int64)
 
 
-def _check_against_reference(cases: RecordTable, candidates: RecordTable, spec: ComparisonSpec) -> None:
+def _check_against_reference(cases: RecordTable, candidates: RecordTable, spec: ComparisonSpec,
+                             limits: EngineLimits) -> None:
     prep = prepare(cases, candidates)
     case, cand = _all_pairs(prep)
-    levels = compare(prep, spec, case, cand)
+    levels = compare(prep, spec, case, cand, limits=limits)
     for p in range(case.size):
         expected = reference_levels(cases, candidates, int(case[p]), int(prep.cand_order[cand[p]]), spec)
         assert tuple(levels[:, p].tolist()) == expected, (
@@ -76,9 +75,8 @@ def test_every_level_equals_the_per_pair_reference(
 ) -> None:
     # the lookup tables of names and places, whatever their size (screening chunks use them), their
     # name rows read from the screen-wide table of every case name or computed for the batch
-    with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9), \
-            mock.patch.object(given_name_module, "_MEMO_CELLS", 10**9 if memo else 0):
-        _check_against_reference(*_tables(case_frame, cand_frame), spec)
+    limits = EngineLimits(table_cells_per_pair=10**9, memo_cells=10**9 if memo else 0)
+    _check_against_reference(*_tables(case_frame, cand_frame), spec, limits)
 
 
 @settings(max_examples=25, deadline=None)
@@ -89,10 +87,8 @@ def test_the_pair_by_pair_kernels_equal_the_reference(
     # no lookup tables (batches of scattered pairs, such as the random pairs u is fitted on), and
     # pinyin similarity over distinct pairs (process.cpdist: past 8M distinct-value cells in real data);
     # with ``memo`` the levels of every case name, kept for the whole screen, are looked up instead
-    with mock.patch.object(compare_module, "_TABLE_CELLS", 0), \
-            mock.patch.object(compare_module, "_SIMILARITY_CELLS", 0), \
-            mock.patch.object(given_name_module, "_MEMO_CELLS", 10**9 if memo else 0):
-        _check_against_reference(*_tables(case_frame, cand_frame), spec)
+    limits = EngineLimits(table_cells=0, similarity_cells=0, memo_cells=10**9 if memo else 0)
+    _check_against_reference(*_tables(case_frame, cand_frame), spec, limits)
 
 
 @SETTINGS
@@ -109,14 +105,14 @@ def test_screening_scores_equal_the_explained_contributions(
     model = default_model()
     passes = BlockingSpec(passes=("birth_window", "given_pinyin", "surname_county"), chunk_pairs=5,
                           max_name_share=1.0)
-    with mock.patch.object(compare_module, "_CELLS_PER_PAIR", 10**9 if tables else 0):
-        for chunk in block(prep, passes):
-            result = score_chunk(prep, model, chunk, len(prep.candidates))  # every pair kept
-            assert result.case.size == len(chunk)
-            levels, contributions = pair_contributions(prep, model, result.case, result.cand)
-            assert result.levels.tolist() == levels.tolist()
-            np.testing.assert_allclose(result.score, contributions.sum(axis=0), rtol=1e-5, atol=1e-4)
-            np.testing.assert_allclose(result.contributions, contributions, rtol=1e-6, atol=1e-6)
+    limits = EngineLimits(table_cells_per_pair=10**9 if tables else 0)
+    for chunk in block(prep, passes):
+        result = score_chunk(prep, model, chunk, len(prep.candidates), limits=limits)  # every pair kept
+        assert result.case.size == len(chunk)
+        levels, contributions = pair_contributions(prep, model, result.case, result.cand)
+        assert result.levels.tolist() == levels.tolist()
+        np.testing.assert_allclose(result.score, contributions.sum(axis=0), rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(result.contributions, contributions, rtol=1e-6, atol=1e-6)
 
 
 def test_names_beyond_max_name_slots_are_not_compared() -> None:

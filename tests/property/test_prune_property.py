@@ -55,13 +55,18 @@ def _data(seed: int, rough: bool) -> tuple[RecordTable, RecordTable]:
     return cases, candidates
 
 
-def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool) -> FellegiSunter:
+def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool,
+                  some: bool = False) -> FellegiSunter:
     """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
     ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign, with or without
-    contamination)."""
+    contamination). ``some``: of a random part of the comparisons (the cells' classes are made of the
+    candidate facts those declare)."""
     base = default_model()
+    names = base.spec.comparisons
+    if some:
+        names = tuple(name for name in names if rng.random() < 0.5) or names[:1]
     spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
-        base.spec, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
+        base.spec, comparisons=names, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
         birthday_min_gap_days=int(rng.integers(1, 800)), timeline_grace_days=int(rng.integers(0, 2000)),
         registration_soon_days=int(rng.integers(1, 2000)))
     model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
@@ -100,14 +105,15 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     late=st.booleans(),
     excluded=st.integers(0, 30),
     model_seed=st.integers(0, 2**32 - 1),
+    some=st.booleans(),
 )
 def test_pruned_screen_equals_exhaustive_screen(
     seed: int, rough: bool, style: str, tf_adjust: bool, kinds: bool, top_k: int, late: bool, excluded: int,
-    model_seed: int,
+    model_seed: int, some: bool,
 ) -> None:
     cases, candidates = _data(seed, rough)
     rng = np.random.default_rng(model_seed)
-    model = _random_model(rng, style, tf_adjust, kinds)
+    model = _random_model(rng, style, tf_adjust, kinds, some)
     blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"),
                                                         birth_margin_days=int(rng.integers(200, 1500)))
     pairs = [(str(cases.ids[rng.integers(len(cases))]), str(candidates.ids[rng.integers(len(candidates))]))

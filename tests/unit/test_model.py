@@ -244,17 +244,15 @@ def test_prior_outside_zero_one_is_refused() -> None:
 @settings(max_examples=50, deadline=None)
 @given(st.data())
 def test_pattern_table_weights_equal_the_per_comparison_sum(data: st.DataObject) -> None:
-    from unittest import mock
-
-    import reunite.matching.score as score_module
+    from reunite.matching.engine import EngineLimits
+    from reunite.matching.score import weights_of_levels
 
     model = default_model()
     n = data.draw(st.integers(0, 40))
     levels = np.array([data.draw(st.lists(st.integers(-1, len(w) - 1), min_size=n, max_size=n))
                        for w in model.weights_], dtype=np.int8).reshape(len(model.weights_), n)
-    by_pattern = score_module._level_weights(model, levels)
-    with mock.patch.object(score_module, "_PATTERN_CELLS", 0):
-        by_comparison = score_module._level_weights(model, levels)
+    by_pattern = weights_of_levels(model, levels)
+    by_comparison = weights_of_levels(model, levels, limits=EngineLimits(pattern_cells=0))
     assert by_pattern.tolist() == by_comparison.tolist()
     expected = [sum(float(model.weight_table()[k, levels[k, j] + 1]) for k in range(levels.shape[0]))
                 for j in range(n)]

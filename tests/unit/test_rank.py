@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reunite.matching import rank as rank_module
+from reunite.matching.engine import EngineLimits
 from reunite.matching.rank import case_posteriors, format_reasons, survivors, top_k
 from reunite.matching.reference import reference_top_k
 
@@ -41,12 +40,7 @@ def test_top_k_with_the_fast_path_forced_equals_a_full_sort(
 ) -> None:
     group, score, tiebreak, k = inputs
     expected = reference_top_k(group.tolist(), score.tolist(), tiebreak.tolist(), k)
-    original = rank_module._EXACT_SORT
-    rank_module._EXACT_SORT = 0  # cut at a threshold even for small inputs
-    try:
-        got = top_k(group, score, tiebreak, k).tolist()
-    finally:
-        rank_module._EXACT_SORT = original
+    got = top_k(group, score, tiebreak, k, limits=EngineLimits(exact_sort_rows=0)).tolist()  # cut even small inputs
     assert got == expected
 
 
@@ -80,9 +74,9 @@ def test_survivors_hold_every_top_k_row_with_or_without_runs(
     order = np.argsort(group, kind="stable")  # runs of equal groups, as a chunk's pairs come
     group, score, tiebreak = group[order], score[order], tiebreak[order]
     # small inputs keep every row unless the histogram is forced
-    with mock.patch.object(rank_module, "_ROWS_PER_CELL", 10**9 if histogram else 4):
-        kept = survivors(group, score, k)
-        assert kept.tolist() == survivors(group, score, k, _runs(group)).tolist()
+    limits = EngineLimits(histogram_rows_per_cell=10**9 if histogram else 4)
+    kept = survivors(group, score, k, limits=limits)
+    assert kept.tolist() == survivors(group, score, k, _runs(group), limits=limits).tolist()
     assert set(reference_top_k(group.tolist(), score.tolist(), tiebreak.tolist(), k)) <= set(kept.tolist())
 
 

@@ -180,6 +180,20 @@ def test_every_comparison_has_its_own_colour_in_the_charts() -> None:
     assert sorted(COMPARISON_ORDER) == sorted(REGISTRY)
     assert len(COLOURS) == len(COMPARISON_ORDER) + 1 == len(set(COLOURS))  # and "other"
     assert all(REGISTRY[name].title and REGISTRY[name].title_zh for name in COMPARISON_ORDER)
+    # each comparison's own place and colour (its module's chart_order and chart_colour): one place each
+    assert len({REGISTRY[name].chart_order for name in COMPARISON_ORDER}) == len(COMPARISON_ORDER)
+    assert COLOURS[:-1] == tuple(REGISTRY[name].chart_colour for name in COMPARISON_ORDER)
+
+
+def test_the_charts_keep_their_order_and_colours() -> None:
+    # the order and colours the report has always drawn, now asked of each comparison
+    from reunite.report.charts import COLOURS
+    from reunite.report.data import COMPARISON_ORDER
+
+    assert COMPARISON_ORDER == ("birth", "birth_monthday", "region", "vague_place", "route", "given_name", "surname",
+                                "registration", "timeline", "marks")
+    assert COLOURS == ("#0072B2", "#56B4E9", "#009E73", "#2F6B4F", "#8FD175", "#E69F00", "#F0E442", "#CC79A7",
+                       "#D55E00", "#7F4F24", "#999999")
 
 
 def test_fit_report_in_both_languages() -> None:

@@ -3,9 +3,11 @@
 Candidates whose birth is known to the day sit, in prepared order, in runs of one sex and birth day.
 Each gets a *class*: the facts of its own that fix its levels against a case when it shares no other
 evidence with it (has a given name, has a surname, place known, province, registration delay band,
-birthday known, late-registered). ``CellIndex.cum`` counts the classes over the runs cumulatively, so
-the count of any class over any stretch of days is one subtraction. Sorted postings (an inverted index
-keyed ``code * n + position``) find the candidates that do share evidence with a case.
+birthday known: each comparison declares those it reads, ``Pruning.facts``), and whether it is
+late-registered. ``CellIndex.cum`` counts the classes over the runs cumulatively, so the count of any
+class over any stretch of days is one subtraction. Sorted postings (an inverted index keyed
+``code * n + position``, declared by the comparisons that look them up: ``Pruning.postings``) find the
+candidates that do share evidence with a case. Nothing here names a comparison.
 
 :func:`counted_factor_sums` adds ``count * 2**score`` to exact sums of Bayes factors
 (:mod:`reunite.matching.exact`) without repeating the terms.
@@ -15,30 +17,34 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from reunite._typing import F32, I8, I32, I64, B
-from reunite.matching.comparisons.registration import DELAY_LEVELS, delay_levels
-from reunite.matching.comparisons.registration import Level as RegistrationLevel
+from reunite._typing import F32, I32, I64, B
+from reunite.errors import ConfigError
+from reunite.matching.comparisons import REGISTRY
+from reunite.matching.comparisons.base import CandidateFact, Postings
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.prepare import Prepared
-from reunite.matching.routes import PROVINCES
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
 __all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse"]
 
-_MAX_CELLS = 96_000_000  # runs x classes of the cumulative count table, at most (int32: 384 MB)
 @dataclass(frozen=True)
 class CellIndex:
     """What counting a window needs, built once per screen.
 
     Candidates whose birth is known to the day sit in runs of one sex and birth day (prepared order).
-    ``cum[r, c]``: candidates of class ``c`` in runs ``0 .. r - 1``. Postings are sorted keys
-    ``code * n + position`` of the candidates known to the day.
+    ``cum[r, c]``: candidates of class ``c`` in runs ``0 .. r - 1``. A class is the candidate facts
+    the screened comparisons declare (:class:`~reunite.matching.comparisons.base.CandidateFact`), read
+    per class with :meth:`fact`, and whether the candidate is late-registered (the ``late_window``
+    pass). Postings are sorted keys ``code * n + position`` of the candidates known to the day, one set
+    per :class:`~reunite.matching.comparisons.base.Postings` of the screened comparisons.
     """
 
     run_start: I64          # per run: first position
@@ -50,22 +56,25 @@ class CellIndex:
     run_of: I32             # per candidate: its run (-1: birth not known to the day)
     late: B                 # per candidate: registered late enough for the late_window pass
     cum: npt.NDArray[np.int32]  # (runs + 1, classes)
-    has_given: B            # per class ...
-    has_surname: B
-    place_known: B
-    province: I64
-    delay_level: I8         # registration level when not registered after the loss (registration.delay_levels)
-    birthday_known: B
-    is_late: B
-    given_postings: I64
-    surname_postings: I64
-    place_postings: I64
-    id_county_postings: I64
-    id_county_codes: I64    # sorted distinct ID counties (code = position here)
-    birthday_postings: I64
-    registered_late: I64    # positions (sorted) registered late (delay level LATE or more)
-    marked: I64             # positions (sorted) with marks
+    is_late: B              # per class: its candidates are ``late``
+    facts: dict[str, I64]   # per candidate fact, by name: per class, its value
+    postings: dict[str, I64]       # per postings, by name: the sorted keys
     late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
+
+    def fact(self, name: str, cls: I64) -> I64:
+        """The candidate fact ``name`` of the classes ``cls``."""
+        values = self.facts.get(name)
+        if values is None:
+            raise ConfigError(f"no candidate fact {name!r} in the cell index: declare it in Pruning.facts")
+        out: I64 = values[cls]
+        return out
+
+    def keys(self, name: str, late: bool) -> I64:
+        """The sorted keys of the postings ``name`` (``late``: of the late_window pass's candidates)."""
+        found = (self.late_postings if late else self.postings).get(name)
+        if found is None:
+            raise ConfigError(f"no postings {name!r} in the cell index: declare them in Pruning.postings")
+        return found
 
 
 _DAY_SPAN = 1 << 39
@@ -103,8 +112,26 @@ def distinct_inverse(values: I64) -> tuple[I64, I64]:
     return ordered[new], inverse
 
 
-def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> CellIndex | None:
-    """The :class:`CellIndex` of prepared data (``None`` when its count table would be too large)."""
+def _declared(cspec: ComparisonSpec) -> tuple[list[CandidateFact], list[Postings]]:
+    """The candidate facts and postings the comparisons of ``cspec`` declare (``Pruning.facts`` and
+    ``Pruning.postings``), each once, in the order of the comparisons; one name, one object."""
+    facts: dict[str, CandidateFact] = {}
+    postings: dict[str, Postings] = {}
+    for name in cspec.comparisons:
+        pruning = REGISTRY[name].pruning
+        for fact in pruning.facts:
+            if facts.setdefault(fact.name, fact) is not fact:
+                raise ConfigError(f"comparison {name}: another candidate fact is already named {fact.name!r}")
+        for posting in pruning.postings:
+            if postings.setdefault(posting.name, posting) is not posting:
+                raise ConfigError(f"comparison {name}: other postings are already named {posting.name!r}")
+    return list(facts.values()), list(postings.values())
+
+
+def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec, *,
+               limits: EngineLimits = DEFAULT_LIMITS) -> CellIndex | None:
+    """The :class:`CellIndex` of prepared data for the comparisons of ``cspec`` (``None`` when its
+    count table, runs x classes, would have more than ``limits.count_cells`` cells)."""
     d = prep.candidates
     n = len(d)
     precise = d.birth_known & (d.birth_lo == d.birth_hi)
@@ -120,25 +147,23 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     run_sex = sex[starts]
     sex_runs = tuple((int(np.searchsorted(run_sex, s, "left")), int(np.searchsorted(run_sex, s, "right")))
                      for s in (0, 1, 2))
-    regions = prep.regions
-    delay = d.event_lo.astype(np.int64) - d.birth_hi
-    registration_known = d.event_known & d.birth_known
-    delay_level = np.where(registration_known, delay_levels(delay, cspec), -1).astype(np.int8)
-    delay_width = len(DELAY_LEVELS) + 1  # the class holds the delay level + 1 (0: unknown)
-    late = registration_known & (delay >= bspec.late_days)
-    attributes: tuple[Callable[[], npt.NDArray[Any]], ...] = (
-        lambda: np.asarray((d.given >= 0).any(axis=1)), lambda: np.asarray((d.surname >= 0).any(axis=1)),
-        lambda: regions.level[d.region_id] > 0, lambda: regions.province[d.region_id].astype(np.int64) // 10_000,
-        lambda: delay_level.astype(np.int64) + 1, lambda: d.birth_md >= 0, lambda: late,
-    )
+    late = d.event_known & d.birth_known & (d.event_lo.astype(np.int64) - d.birth_hi >= bspec.late_days)
+    facts, declared_postings = _declared(cspec)
+    parts: list[tuple[str, int, Callable[[], npt.NDArray[Any]]]] = [
+        *((fact.name, fact.width, partial(fact.of, prep, cspec, pos)) for fact in facts),
+        ("", 2, lambda: late[pos]),  # the late_window pass's candidates: a blocking fact, not a comparison's
+    ]
     key = np.zeros(pos.size, dtype=np.int64)
-    for attribute, width in zip(attributes, (2, 2, 2, PROVINCES, delay_width, 2, 2), strict=True):
-        # one attribute at a time: all seven stacked as int64 for every candidate, and a copy, were
-        # 112 bytes a candidate at once (3.4 GB of a 20 M screen's peak)
-        key = key * width + attribute()[pos].astype(np.int64)
+    for name, width, values_of in parts:
+        # one fact at a time: all of them stacked as int64 for every candidate, and a copy, were 112
+        # bytes a candidate at once (3.4 GB of a 20 M screen's peak)
+        values = np.asarray(values_of()).astype(np.int64)
+        if values.size and (int(values.min()) < 0 or int(values.max()) >= width):
+            raise ConfigError(f"candidate fact {name}: values outside 0 .. {width - 1}")
+        key = key * width + values
     codes, uniques = pd.factorize(key, sort=True)
     n_classes = int(uniques.size)
-    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > _MAX_CELLS:
+    if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > limits.count_cells:
         return None
     cls = np.full(n, -1, dtype=np.int32)
     cls[pos] = codes
@@ -149,35 +174,17 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec) -> Ce
     cum = np.zeros((run_start.size + 1, n_classes), dtype=np.int32)
     np.cumsum(counts.reshape(run_start.size, n_classes), axis=0, out=cum[1:])
     decode = np.asarray(uniques, dtype=np.int64)
-    fields = []
-    for width in (2, 2, 2, PROVINCES, delay_width, 2, 2)[::-1]:
-        fields.append(decode % width)
+    per_class: dict[str, I64] = {}
+    for name, width, _ in parts[::-1]:
+        per_class[name] = decode % width
         decode = decode // width
-    is_late, birthday_known, delay_plus, province, place_known, has_surname, has_given = fields
-    slots = d.given.shape[1]
-    slot_pos = np.repeat(pos[None, :], slots, axis=0).ravel()
-    id_codes = distinct(d.id_county[pos][d.id_county[pos] > 0].astype(np.int64))
-    id_code_of = np.searchsorted(id_codes, d.id_county[pos]) if id_codes.size else np.zeros(pos.size, np.int64)
-    id_code_of = np.where(d.id_county[pos] > 0, id_code_of, -1)
-    postings = {
-        "given": _postings(d.given[pos].T.ravel(), slot_pos, n),
-        "surname": _postings(d.surname[pos].T.ravel(), slot_pos, n),
-        "place": _postings(d.region_id[pos].astype(np.int64), pos, n),
-        "id_county": _postings(id_code_of, pos, n),
-        "birthday": _postings(d.birth_md[pos].astype(np.int64), pos, n),
-        "registered_late": pos[delay_level[pos] >= int(RegistrationLevel.LATE)],
-        "marked": pos[d.marks[pos] != 0],
-    }
+    is_late = per_class.pop("").astype(bool)
+    postings = {posting.name: _postings(*posting.codes(prep, cspec, pos), n) for posting in declared_postings}
     late_postings = {name: values[late[values % n]] for name, values in postings.items()}
     return CellIndex(
         run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=day_key(run_sex, run_day),
-        sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late,
-        cum=cum, has_given=has_given.astype(bool), has_surname=has_surname.astype(bool),
-        place_known=place_known.astype(bool), province=province, delay_level=(delay_plus - 1).astype(np.int8),
-        birthday_known=birthday_known.astype(bool), is_late=is_late.astype(bool),
-        given_postings=postings["given"], surname_postings=postings["surname"], place_postings=postings["place"],
-        id_county_postings=postings["id_county"], id_county_codes=id_codes, birthday_postings=postings["birthday"],
-        registered_late=postings["registered_late"], marked=postings["marked"], late_postings=late_postings,
+        sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late, cum=cum, is_late=is_late,
+        facts={fact.name: per_class[fact.name] for fact in facts}, postings=postings, late_postings=late_postings,
     )
 
 

@@ -25,6 +25,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from reunite._typing import I8, I32, I64, B
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
 
 if TYPE_CHECKING:
@@ -32,13 +33,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Pairs", "compare", "compare_one", "compare_pairs", "pinyin_similar"]
 
-
-# A batch builds a name table (its cases against every name) when it costs less than comparing pair by
-# pair: at most _CELLS_PER_PAIR cells per pair (a cell costs a few ns, a pair compared alone 20-60 ns
-# on the medium benchmark, benchmarks/README.md), and _TABLE_CELLS in all.
-_CELLS_PER_PAIR = 8
-_TABLE_CELLS = 64_000_000
-_SIMILARITY_CELLS = 8_000_000  # pinyin_similar: one rapidfuzz matrix of distinct values up to this size
 
 # level of the pairs ``rows`` (None: all) against the candidate codes ``codes`` of one name slot
 _SlotLevels = Callable[[I64 | None, I32], I8]
@@ -122,18 +116,18 @@ class Pairs:
         return self._later_slots
 
 
-def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float) -> B:
+def pinyin_similar(prep: Prepared, a: I32, b: I32, threshold: float, limits: EngineLimits) -> B:
     """Whether pinyin codes ``a`` and ``b`` (aligned, all >= 0) are at least ``threshold`` alike.
 
     Works on distinct values: a small matrix from ``process.cdist`` when the distinct values on
-    each side are few, else ``process.cpdist`` over the distinct pairs.
+    each side are few (``limits.similarity_cells``), else ``process.cpdist`` over the distinct pairs.
     """
     if a.size == 0:
         return np.zeros(0, dtype=bool)
     vocab = prep.pinyin_vocab
     rows, row_of = _dense_codes(a, vocab.shape[0])
     cols, col_of = _dense_codes(b, vocab.shape[0])
-    if rows.size * cols.size <= _SIMILARITY_CELLS:
+    if rows.size * cols.size <= limits.similarity_cells:
         scores = process.cdist(
             vocab[rows], vocab[cols], scorer=JaroWinkler.normalized_similarity,
             score_cutoff=threshold, dtype=np.float32, workers=-1,
@@ -161,9 +155,10 @@ def _dense_codes(codes: I32 | I64, size: int) -> tuple[I64, I64]:
 
 # -- names -----------------------------------------------------------------------------------------
 
-def _fits(pairs: Pairs, cells: int) -> bool:
-    """Whether a lookup table of ``cells`` cells is worth building for this batch."""
-    return cells <= min(_TABLE_CELLS, _CELLS_PER_PAIR * len(pairs))
+def _fits(pairs: Pairs, cells: int, limits: EngineLimits) -> bool:
+    """Whether a lookup table of ``cells`` cells is worth building for this batch: it costs less than
+    comparing pair by pair (:class:`~reunite.matching.engine.EngineLimits`)."""
+    return cells <= min(limits.table_cells, limits.table_cells_per_pair * len(pairs))
 
 
 def _case_table(case_codes: I32, by_code: Callable[[I64], I8], n_codes: int) -> I8:
@@ -244,7 +239,7 @@ def _agreeing_code(pairs: Pairs, cand_codes: I32, best: I8, rows: I64, levels: _
 
 def _name_levels(
     prep: Prepared, pairs: Pairs, field: str, n_codes: int,
-    by_code: Callable[[I64], I8], per_pair: Callable[[I32, I32], I8],
+    by_code: Callable[[I64], I8], per_pair: Callable[[I32, I32], I8], limits: EngineLimits,
 ) -> _SlotLevels:
     """How a batch reads a name comparison's level of a pair and a candidate name slot: from a table
     of the batch's cases against every code (``by_code`` gives its rows) when that is cheaper than
@@ -253,7 +248,7 @@ def _name_levels(
     case_codes = getattr(c, field)
     batch_codes = case_codes[pairs.cases]
     n_distinct = _dense_codes(batch_codes[batch_codes >= 0], n_codes)[0].size
-    if _fits(pairs, max(pairs.cases.size, n_distinct) * (n_codes + 1)):
+    if _fits(pairs, max(pairs.cases.size, n_distinct) * (n_codes + 1), limits):
         return _table_levels(pairs, _case_table(batch_codes, by_code, n_codes))
     return _pair_levels(pairs, case_codes, c.n_names, per_pair)
 
@@ -299,16 +294,19 @@ def _case_place_table(
 
 
 def compare_one(
-    prep: Prepared, spec: ComparisonSpec, name: ComparisonName, pairs: Pairs, value: I32 | None = None,
+    prep: Prepared, spec: ComparisonSpec, name: ComparisonName, pairs: Pairs, value: I32 | None = None, *,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
-    """Levels of one comparison for a batch of pairs (``value``: see the name kernels)."""
+    """Levels of one comparison for a batch of pairs (``value``: see the name kernels; ``limits``: how
+    the kernels compute them, :class:`~reunite.matching.engine.EngineLimits`)."""
     from reunite.matching.comparisons import REGISTRY  # the registry imports these kernels
 
-    return REGISTRY[name].kernel(prep, spec, pairs, value)
+    return REGISTRY[name].kernel(prep, spec, pairs, value, limits)
 
 
 def compare_pairs(
-    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, values: dict[str, I32] | None = None,
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, values: dict[str, I32] | None = None, *,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
     """Levels of every comparison of ``spec``: an ``int8`` array of shape (comparisons, pairs).
 
@@ -322,12 +320,14 @@ def compare_pairs(
         value = None
         if values is not None and REGISTRY[name].tf_levels:
             value = values[name] = np.full(len(pairs), -1, dtype=np.int32)
-        out[k] = compare_one(prep, spec, name, pairs, value)
+        out[k] = compare_one(prep, spec, name, pairs, value, limits=limits)
     return out
 
 
 def compare(
-    prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, values: dict[str, I32] | None = None,
+    prep: Prepared, spec: ComparisonSpec, case: I64, cand: I64, values: dict[str, I32] | None = None, *,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
     """:func:`compare_pairs` for aligned arrays of case and prepared-candidate indexes."""
-    return compare_pairs(prep, spec, Pairs.of(np.asarray(case, dtype=np.int64), cand, len(prep.cases)), values)
+    return compare_pairs(prep, spec, Pairs.of(np.asarray(case, dtype=np.int64), cand, len(prep.cases)), values,
+                         limits=limits)

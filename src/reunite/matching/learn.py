@@ -56,6 +56,7 @@ from reunite.matching.blocking import PairChunk, case_birth_interval, counted_sp
 from reunite.matching.cells import CellIndex
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Memo, Prepared, PreparedSide
@@ -298,13 +299,13 @@ def _check_codes(model: FellegiSunter, n_cases: int) -> int:
 
 
 def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: PairChunk, excluded: I64 | None,
-                offset: int) -> tuple[I64, I64]:
+                offset: int, limits: EngineLimits) -> tuple[I64, I64]:
     """Unique ``(case - chunk's first case + offset) * BASE**comparisons + pattern`` keys of a chunk's
     pairs (DNA-excluded ones left out, as the scorer does) and their counts."""
     first = int(chunk.cases[0]) if chunk.cases.size else 0
     case, cand = chunk.without(excluded, len(prep.candidates))
     pairs = Pairs.of_local(chunk.cases, case - first, cand)
-    levels = compare_pairs(prep, model.spec, pairs)
+    levels = compare_pairs(prep, model.spec, pairs, limits=limits)
     key = (case - first + offset) * (_BASE ** len(model.spec.comparisons)) + _codes(levels)
     unique, counts = np.unique(key, return_counts=True)
     return unique, counts.astype(np.int64)
@@ -336,13 +337,14 @@ def patterns_from_counts(
 
 def all_case_patterns(
     prep: Prepared, model: FellegiSunter, blocking: BlockingSpec, *, excluded: I64 | None = None,
-    workers: int = 1, index: CellIndex | None = None,
+    workers: int = 1, index: CellIndex | None = None, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[I64, I64]:
     """Every blocked pair of every case in ``prep`` as unique ``case * BASE**comparisons + pattern``
     keys with their counts: what a shard of the candidates contributes to a fit on a sample of cases
     (the sample being ``prep``'s cases), to be added up over shards and read with
     :func:`patterns_from_counts`. ``workers`` threads compare the chunks (numpy and rapidfuzz release
-    the GIL); the keys come out in chunk order whatever their number.
+    the GIL); the keys come out in chunk order whatever their number. ``limits``: how the pairs are
+    compared (:class:`~reunite.matching.engine.EngineLimits`; the keys do not depend on them).
 
     With ``index`` (the :class:`~reunite.matching.cells.CellIndex` of ``prep``'s candidates, for
     blocking that :func:`~reunite.matching.prune.prunable` accepts) the windows are counted by cells
@@ -354,8 +356,8 @@ def all_case_patterns(
 
     def keys_of(span: tuple[int, int]) -> tuple[I64, I64]:
         if index is None:
-            return _chunk_keys(prep, model, blocks.chunk(*span), excluded, span[0])
-        case, levels, count = compared_patterns(blocks, model, index, *span, excluded)
+            return _chunk_keys(prep, model, blocks.chunk(*span), excluded, span[0], limits)
+        case, levels, count = compared_patterns(blocks, model, index, *span, excluded, limits)
         return _unique_keys(case * (_BASE ** len(model.spec.comparisons)) + _codes(levels), count)
 
     spans = blocks.spans if index is None else counted_spans(blocks, 0.1)
@@ -386,6 +388,7 @@ def case_patterns(
     excluded: I64 | None = None,
     workers: int = 1,
     index: CellIndex | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> CasePatterns:
     """Compare the blocked pairs of a sample of cases and keep each case's unique patterns.
 
@@ -394,9 +397,9 @@ def case_patterns(
     (:func:`window_pairs`, counted from :func:`birth_counts`); every case when the screen is smaller.
     Spark (:func:`reunite.spark.fit_m_on_cluster`) chooses the same cases from counts made on the
     cluster. ``excluded``: sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
-    excluded, left out as the scorer does. ``workers``: threads comparing the pairs (the result does
-    not depend on it). ``index``: the candidates' cell index, to count the windows by cells
-    (:func:`all_case_patterns`; the patterns do not depend on it either).
+    excluded, left out as the scorer does. ``workers``: threads comparing the pairs, ``limits``: how
+    they are compared (the result depends on neither). ``index``: the candidates' cell index, to count
+    the windows by cells (:func:`all_case_patterns`; the patterns do not depend on it either).
     """
     _check_codes(model, len(prep.cases))
     rows = sample_cases(window_pairs(prep, blocking, birth_counts(prep, blocking)), seed=seed,
@@ -407,7 +410,7 @@ def case_patterns(
         kept = excluded[np.isin(case, rows)]  # renumbered as the sampled cases are: by position in rows
         excluded = np.searchsorted(rows, kept // n_cand) * n_cand + kept % n_cand
     keys, counts = all_case_patterns(_only_cases(prep, rows), model, blocking, excluded=excluded, workers=workers,
-                                     index=index)
+                                     index=index, limits=limits)
     return patterns_from_counts(keys, counts, model, _population(prep, rows), case_kinds(prep.cases, rows))
 
 

@@ -52,6 +52,7 @@ from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, dist
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY, Comparison
 from reunite.matching.comparisons.base import CellFacts, DayBreaks
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared
@@ -187,8 +188,9 @@ def _inside(index: CellIndex, rows: _Rows, d_birth_lo: I32, row: I64, at: I64) -
 class _Search:
     """The rows of a span and the hits their comparisons add (:class:`~reunite.matching.comparisons.base.HitSearch`)."""
 
-    def __init__(self, prep: Prepared, spec: ComparisonSpec, index: CellIndex, rows: _Rows) -> None:
-        self.prep, self.spec, self.index = prep, spec, index
+    def __init__(self, prep: Prepared, spec: ComparisonSpec, limits: EngineLimits, index: CellIndex,
+                 rows: _Rows) -> None:
+        self.prep, self.spec, self.limits, self.index = prep, spec, limits, index
         self.case = rows.case
         self.rows = np.arange(rows.case.size, dtype=np.int64)
         # positions of the birth window, and of the late window on either side of it (late candidates only)
@@ -203,8 +205,7 @@ class _Search:
         if row.size:
             n = len(self.prep.candidates)
             for lo, hi, late in self._spans:
-                keys = self.index.late_postings[postings] if late else getattr(self.index, f"{postings}_postings")
-                self.found.append(_expand_postings(keys, row, code, lo[row], hi[row], n))
+                self.found.append(_expand_postings(self.index.keys(postings, late), row, code, lo[row], hi[row], n))
 
     def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
         row, code = _code_pairs(self.rows, case_codes)
@@ -217,8 +218,7 @@ class _Search:
         self.add_postings(postings, *_through(self.rows, inverse, matches(seen)))
 
     def _sorted(self, positions: str, row: I64) -> list[tuple[I64, I64]]:
-        return [_expand_sorted(self.index.late_postings[positions] if late else getattr(self.index, positions),
-                               row, lo[row], hi[row]) for lo, hi, late in self._spans]
+        return [_expand_sorted(self.index.keys(positions, late), row, lo[row], hi[row]) for lo, hi, late in self._spans]
 
     def add_positions(self, positions: str, row: I64) -> None:
         self.found.extend(self._sorted(positions, row))
@@ -233,11 +233,12 @@ class _Search:
         self.moved = (row, at, level)
 
 
-def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None) -> _Hits:
+def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, excluded: I64 | None,
+          limits: EngineLimits) -> _Hits:
     """The candidates of the rows' windows whose levels the cells cannot give (see :class:`_Hits`):
     each comparison adds those that agree with their case (``Pruning.hits``), and the pairs DNA excluded."""
     d, n = prep.candidates, len(prep.candidates)
-    search = _Search(prep, model.spec, index, rows)
+    search = _Search(prep, model.spec, limits, index, rows)
     for name in model.spec.comparisons:
         find = REGISTRY[name].pruning.hits
         if find is not None:
@@ -334,7 +335,7 @@ class _Cells:
 
 
 def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
-           bspec: BlockingSpec, first: int, *, scored: bool = True) -> _Cells:
+           bspec: BlockingSpec, first: int, limits: EngineLimits, *, scored: bool = True) -> _Cells:
     c, spec = prep.cases, model.spec
     comparisons = [REGISTRY[name] for name in spec.comparisons]
     day_bound = _day_bound(spec)
@@ -415,7 +416,8 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     levels = np.stack([np.asarray(comparison.pruning.cell_level(facts), dtype=np.int8) for comparison in comparisons]
                       ).reshape(len(comparisons), cell.size)
     kind = case_kinds(c, cell_case) if model.has_kinds else None
-    score = weights_of_levels(model, levels, kind) if scored else np.zeros(cell.size, dtype=np.float32)
+    score = (weights_of_levels(model, levels, kind, limits=limits) if scored
+             else np.zeros(cell.size, dtype=np.float32))
     return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
                   hits.moved_at, rows.case[hits.moved_row] - first, member_cell, levels)
 
@@ -491,14 +493,15 @@ def _kth_best(local: I64, score: F32, count: I64, k: int, n_local: int) -> F32:
     return theta
 
 
-def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, first: int) -> F32:
+def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, first: int,
+                limits: EngineLimits) -> F32:
     """Per case of the span, the k-th best score over the scored pairs and the cells (-inf: fewer).
 
     The scored pairs are first cut to a superset of each case's best k (:func:`survivors`); cells
     below the k-th best of those cannot move the k-th best of all.
     """
     local = first_pass.case - first
-    rows = survivors(local, first_pass.score, k) if local.size else np.zeros(0, dtype=np.int64)
+    rows = survivors(local, first_pass.score, k, limits=limits) if local.size else np.zeros(0, dtype=np.int64)
     local, score = local[rows], first_pass.score[rows]
     ones = np.ones(local.size, dtype=np.int64)
     scored_kth = _kth_best(local, score, ones, k, n_local)
@@ -509,17 +512,18 @@ def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, fi
 
 def score_span_pruned(
     blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, k: int,
-    excluded: I64 | None = None,
+    excluded: I64 | None = None, *, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[ChunkResult, int]:
     """The exhaustive :func:`reunite.matching.score.score_chunk` result of cases ``first .. last - 1``,
-    scoring only the pairs that can reach the top ``k`` (see the module doc); also the pairs scored."""
+    scoring only the pairs that can reach the top ``k`` (see the module doc); also the pairs scored.
+    ``limits``: the engine's strategies (:class:`~reunite.matching.engine.EngineLimits`)."""
     prep, bspec = blocks.prep, blocks.spec
     n = len(prep.candidates)
     chunk = blocks.chunk(first, last, exact_windows=False)
     case, cand = chunk.without(excluded, n)
     rows = _rows(prep, bspec, index, first, last)
-    hits = _hits(prep, model, index, rows, excluded)
-    cells = _cells(prep, model, index, rows, hits, bspec, first)
+    hits = _hits(prep, model, index, rows, excluded, limits)
+    cells = _cells(prep, model, index, rows, hits, bspec, first, limits)
     hit_case, hit_cand = rows.case[hits.row], hits.at
     in_windows = int(hit_case.size) + int(cells.count.sum())
     hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
@@ -530,10 +534,10 @@ def score_span_pruned(
     n_local = last - first
     listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
     order = np.argsort(listed_case, kind="stable")
-    scored = score_pairs(prep, model, listed_case[order], listed_cand[order])
+    scored = score_pairs(prep, model, listed_case[order], listed_cand[order], limits=limits)
     cases = np.arange(first, last, dtype=np.int64)
     blocked = len(chunk) + in_windows
-    theta = _thresholds(scored, cells, k, n_local, first)
+    theta = _thresholds(scored, cells, k, n_local, first, limits)
     grown = cells.score >= theta[cells.local]
     if grown.any():  # cells that may reach the top k: their candidates are scored as well
         whole = grown & ~cells.listed
@@ -554,31 +558,32 @@ def score_span_pruned(
         grown_case = np.r_[grown_case, member_case[fresh]]
         at = np.r_[at, member_at[fresh]]
         order = np.argsort(grown_case, kind="stable")
-        scored = scored.join(score_pairs(prep, model, grown_case[order], at[order]))
+        scored = scored.join(score_pairs(prep, model, grown_case[order], at[order], limits=limits))
     rest = ~grown
     unlisted = (np.bincount(cells.local[rest], weights=cells.count[rest], minlength=n_local).astype(np.int64),
                 counted_factor_sums(cells.local[rest], cells.score[rest], cells.count[rest], n_local))
-    result = rank_pairs(prep, model, cases, scored.case, scored.cand, k, blocked, unlisted, scored)
+    result = rank_pairs(prep, model, cases, scored.case, scored.cand, k, blocked, unlisted, scored, limits=limits)
     return result, len(scored)
 
 
 def compared_patterns(
     blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, excluded: I64 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[I64, I8, I64]:
     """The levels of every pair of cases ``first .. last - 1`` that :func:`score_span_pruned` compares,
     without scoring any: ``(case, levels, count)``, ``levels`` of shape (comparisons, rows). The pairs it
     lists come one by one (count 1), each counted cell as one row with its number of candidates. So
     the (case, levels) multiset is exactly that of comparing every blocked pair (DNA-excluded ones left
     out), at the cost of the hits: what a fit of m needs (:func:`reunite.matching.learn.all_case_patterns`).
-    Only ``model.spec`` decides the levels; no weight is read.
+    Only ``model.spec`` decides the levels; no weight is read. ``limits``: the engine's strategies.
     """
     prep, bspec = blocks.prep, blocks.spec
     n = len(prep.candidates)
     chunk = blocks.chunk(first, last, exact_windows=False)
     case, cand = chunk.without(excluded, n)
     rows = _rows(prep, bspec, index, first, last)
-    hits = _hits(prep, model, index, rows, excluded)
-    cells = _cells(prep, model, index, rows, hits, bspec, first, scored=False)
+    hits = _hits(prep, model, index, rows, excluded, limits)
+    cells = _cells(prep, model, index, rows, hits, bspec, first, limits, scored=False)
     hit_case, hit_cand = rows.case[hits.row], hits.at
     if excluded is not None and excluded.size:
         keep = ~_member(hit_case * n + hit_cand, excluded)
@@ -586,7 +591,8 @@ def compared_patterns(
     listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
     order = np.argsort(listed_case, kind="stable")
     listed_case = listed_case[order]
-    levels = compare_pairs(prep, model.spec, Pairs.of(listed_case, listed_cand[order], len(prep.cases)))
+    levels = compare_pairs(prep, model.spec, Pairs.of(listed_case, listed_cand[order], len(prep.cases)),
+                           limits=limits)
     return (np.r_[listed_case, cells.local + first], np.concatenate([levels, cells.levels], axis=1),
             np.r_[np.ones(listed_case.size, dtype=np.int64), cells.count])
 

@@ -7,21 +7,21 @@ import numpy as np
 from reunite._typing import F32, F64, I8, I64
 from reunite.i18n import Language, reason_separator
 from reunite.matching.comparisons import REGISTRY
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.spec import ComparisonName
 
 __all__ = ["case_posteriors", "format_reasons", "outside_sums", "survivors", "top_k"]
 
 
-_EXACT_SORT = 200_000
 _BINS = 256  # histogram bins per group in survivors
-_ROWS_PER_CELL = 4  # survivors builds its (groups x bins) histogram only when rows outnumber cells this much
 
 
-def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
+def top_k(group: I64, score: F32, tiebreak: I64, k: int, *, limits: EngineLimits = DEFAULT_LIMITS) -> I64:
     """Indices of the best ``k`` rows of each group, ordered by group, score (high first), tiebreak.
 
     Groups are small non-negative integers (a chunk's local case numbers). Exact and deterministic;
-    large inputs are first cut to their :func:`survivors`, so only those are sorted.
+    inputs of more than ``limits.exact_sort_rows`` rows are first cut to their :func:`survivors`, so
+    only those are sorted.
 
     >>> top_k(np.array([0, 0, 0, 1]), np.array([1.0, 3.0, 3.0, 0.5], dtype=np.float32),
     ...       np.array([5, 9, 2, 0]), 2).tolist()
@@ -30,7 +30,8 @@ def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     n = group.shape[0]
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    candidates = survivors(group, score, k) if n > _EXACT_SORT else np.arange(n, dtype=np.int64)
+    candidates = survivors(group, score, k, limits=limits) if n > limits.exact_sort_rows \
+        else np.arange(n, dtype=np.int64)
     order = np.lexsort((tiebreak[candidates], -score[candidates], group[candidates]))
     ordered = candidates[order]
     g = group[ordered]
@@ -40,13 +41,15 @@ def top_k(group: I64, score: F32, tiebreak: I64, k: int) -> I64:
     return ordered[position < k]
 
 
-def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = None) -> I64:
+def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = None, *,
+              limits: EngineLimits = DEFAULT_LIMITS) -> I64:
     """Rows that may be among their group's best ``k``: a superset of the top k, in row order.
 
     Each group is cut at the lowest bin of a histogram of scores (per group, ``_BINS`` bins over
     the range of all scores) whose rows and those above number at least ``k``; a group with fewer
     keeps every row. ``runs`` (group and length of each run of equal groups, in row order) lets
-    per-group values be spread by repetition instead of per-row lookups.
+    per-group values be spread by repetition instead of per-row lookups. The histogram is built only
+    when the rows outnumber its cells ``limits.histogram_rows_per_cell`` times; else every row is kept.
 
     >>> rows = survivors(np.zeros(2000, dtype=np.int64), np.arange(2000, dtype=np.float32), 10)
     >>> rows.size, int(rows.min())  # the top 10 (1990..1999) lie in the top bins, which hold 16 rows
@@ -63,7 +66,7 @@ def survivors(group: I64, score: F32, k: int, runs: tuple[I64, I64] | None = Non
         return np.arange(n, dtype=np.int64)
     offset = int(group.min())
     n_groups = int(group.max()) - offset + 1
-    if n_groups * _BINS > _ROWS_PER_CELL * n:  # few rows per group (many small windows): sort them all
+    if n_groups * _BINS > limits.histogram_rows_per_cell * n:  # few rows per group (many small windows): sort them all
         return np.arange(n, dtype=np.int64)
     # (B - 1) / range: the top score lands in bin B - 1 (float rounding stays below B)
     binned = ((score - np.float32(lo)) * np.float32((_BINS - 1) / (hi - lo))).astype(np.int16)

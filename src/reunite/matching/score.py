@@ -12,6 +12,7 @@ from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
 from reunite.matching.compare import Pairs, compare, compare_pairs
 from reunite.matching.comparisons import REGISTRY
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import factor_sums, posteriors_from_sums, to_float
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
@@ -43,7 +44,6 @@ class ChunkResult:
     scored: int = 0         # pairs scored one by one (fewer than ``pairs`` when windows were counted)
 
 
-_PATTERN_CELLS = 1 << 20  # at most this many combinations of levels (x kinds) in a table of pattern weights
 _GROUP_CELLS = 4096  # comparisons are summed in groups of at most this many level combinations
 
 
@@ -104,12 +104,12 @@ def _groups(sizes: list[int], cells: int) -> list[list[int]]:
     return groups
 
 
-def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
+def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None, limits: EngineLimits) -> F32:
     """Per pair, the sum of its level weights.
 
     Comparisons are taken in small consecutive groups (:data:`_GROUP_CELLS` level combinations
     each): a group's weights are one lookup in a table of all its patterns of levels (a code per
-    pair by Horner's rule), or, when that table would be larger than :data:`_PATTERN_CELLS`, one
+    pair by Horner's rule), or, when that table would be larger than ``limits.pattern_cells``, one
     lookup per comparison. Either way a group's sum is made in the same float32 order, so both give
     the same bits; the sum over groups differs from a plain left-to-right sum of the comparisons by
     float32 rounding only (a few 1e-6 bits). With ``kind`` and a model with m per case kind, each kind
@@ -123,7 +123,7 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> 
     out = np.zeros(n, dtype=np.float32)
     base = kind.astype(np.int64) * width + 1 if by_kind and kind is not None else None
     for group in _groups(sizes, _GROUP_CELLS):
-        if n_kinds * int(np.prod([sizes[k] for k in group])) > _PATTERN_CELLS:
+        if n_kinds * int(np.prod([sizes[k] for k in group])) > limits.pattern_cells:
             partial = np.zeros(n, dtype=np.float32)
             for k in group:
                 if base is None:
@@ -148,29 +148,30 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> 
     return out
 
 
-def weights_of_levels(model: FellegiSunter, levels: I8, kind: I8 | None = None) -> F32:
+def weights_of_levels(model: FellegiSunter, levels: I8, kind: I8 | None = None, *,
+                      limits: EngineLimits = DEFAULT_LIMITS) -> F32:
     """Per pair, the sum of its level weights, with the very float32 arithmetic of a scored pair
     (no term frequencies): equal levels give equal bits, wherever the pair is scored."""
-    return _level_weights(model, levels, kind)
+    return _level_weights(model, levels, kind, limits)
 
 
 def _scores(
     prep: Prepared, model: FellegiSunter, levels: I8, values: dict[str, npt.NDArray[np.int32]] | None,
-    kind: I8 | None = None,
+    kind: I8 | None, limits: EngineLimits,
 ) -> F32:
     """The per-pair sum of :func:`_contributions`, without the (comparisons, pairs) matrix."""
-    out = _level_weights(model, levels, kind)
+    out = _level_weights(model, levels, kind, limits)
     for _, rows, weights in _tf_terms(prep, model, levels, values):
         out[rows] += weights
     return out
 
 
 def pair_contributions(
-    prep: Prepared, model: FellegiSunter, case: I64, cand: I64
+    prep: Prepared, model: FellegiSunter, case: I64, cand: I64, *, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[I8, F32]:
     """Levels and per-comparison weight contributions (term frequencies included) of pairs."""
     values: dict[str, npt.NDArray[np.int32]] = {}
-    levels = compare(prep, model.spec, case, cand, values)
+    levels = compare(prep, model.spec, case, cand, values, limits=limits)
     kind = case_kinds(prep.cases, np.asarray(case, dtype=np.int64)) if model.has_kinds else None
     return levels, _contributions(prep, model, levels, values, kind)
 
@@ -181,14 +182,17 @@ def score_chunk(
     chunk: PairChunk,
     k: int,
     excluded: I64 | None = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> ChunkResult:
     """Score every pair of a chunk and keep each case's best ``k``.
 
     ``excluded`` holds sorted keys ``case * n_candidates + prepared candidate`` of pairs DNA has
     excluded: they are removed before probabilities are computed, so they are never proposed.
+    ``limits``: the engine's strategies (:class:`~reunite.matching.engine.EngineLimits`).
     """
     case, cand = chunk.without(excluded, len(prep.candidates))
-    return rank_pairs(prep, model, chunk.cases, case, cand, k, len(chunk))
+    return rank_pairs(prep, model, chunk.cases, case, cand, k, len(chunk), limits=limits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,13 +220,14 @@ class ScoredPairs:
                            np.r_[self.score, other.score][order])
 
 
-def score_pairs(prep: Prepared, model: FellegiSunter, case: I64, cand: I64) -> ScoredPairs:
+def score_pairs(prep: Prepared, model: FellegiSunter, case: I64, cand: I64, *,
+                limits: EngineLimits = DEFAULT_LIMITS) -> ScoredPairs:
     """Levels, term-frequency values and scores of the pairs ``(case, cand)``, grouped by case."""
     pairs = Pairs.of(case, cand, len(prep.cases))
     values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
-    levels = compare_pairs(prep, model.spec, pairs, values)
+    levels = compare_pairs(prep, model.spec, pairs, values, limits=limits)
     kind = pairs.spread(case_kinds(prep.cases, pairs.cases)) if model.has_kinds else None
-    return ScoredPairs(case, cand, levels, values, kind, _scores(prep, model, levels, values, kind))
+    return ScoredPairs(case, cand, levels, values, kind, _scores(prep, model, levels, values, kind, limits))
 
 
 def rank_pairs(
@@ -235,6 +240,8 @@ def rank_pairs(
     blocked: int,
     unlisted: tuple[I64, list[int]] | None = None,
     scored: ScoredPairs | None = None,
+    *,
+    limits: EngineLimits = DEFAULT_LIMITS,
 ) -> ChunkResult:
     """Score the pairs ``(case, cand)`` (grouped by case, of the consecutive ``cases``), keep each
     case's best ``k`` and compute probabilities.
@@ -243,7 +250,8 @@ def rank_pairs(
     their Bayes factors (:mod:`reunite.matching.exact`), for pairs accounted for without being listed
     (:mod:`reunite.matching.prune` proves none of them reaches the top ``k``). ``blocked``: pairs the
     blocking produced in all (DNA-excluded ones included), as reported. ``scored``: the pairs already
-    scored (:func:`score_pairs`; ``case`` and ``cand`` are then ignored).
+    scored (:func:`score_pairs`; ``case`` and ``cand`` are then ignored). ``limits``: the engine's
+    strategies (:class:`~reunite.matching.engine.EngineLimits`).
     """
     first = int(cases[0]) if cases.size else 0
     if scored is None:
@@ -252,9 +260,9 @@ def rank_pairs(
         pairs = Pairs.of_local(cases, local, cand)
         # agreeing values only matter for term-frequency adjustment
         values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
-        levels = compare_pairs(prep, model.spec, pairs, values)
+        levels = compare_pairs(prep, model.spec, pairs, values, limits=limits)
         kind = pairs.spread(case_kinds(prep.cases, cases)) if model.has_kinds else None
-        score = _scores(prep, model, levels, values, kind)
+        score = _scores(prep, model, levels, values, kind, limits)
     else:
         case, cand, levels, values, kind, score = (scored.case, scored.cand, scored.levels, scored.values,
                                                    scored.kind, scored.score)
@@ -262,8 +270,8 @@ def rank_pairs(
         n_local = int(cases.size)
         pairs = Pairs.of_local(cases, local, cand)
     runs = (pairs.run_local, pairs.run_length)
-    rows = survivors(local, score, k, runs)
-    kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k)]
+    rows = survivors(local, score, k, runs, limits=limits)
+    kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k, limits=limits)]
     # probabilities from exact sums, so that shards of the candidates merge to the same bits
     totals = factor_sums(local, score, n_local)
     count = np.bincount(pairs.run_local, weights=pairs.run_length, minlength=n_local).astype(np.int64)

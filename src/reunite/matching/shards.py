@@ -41,6 +41,7 @@ from reunite._typing import F32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.blocking import case_birth_interval, counted_spans, plan
 from reunite.matching.cells import cell_index
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import posteriors_from_sums, term_sum, to_float
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared, prepare, sex_and_birth
@@ -250,7 +251,7 @@ def finish(partial: ShardPartial, prior: float) -> dict[str, npt.NDArray[Any]]:
 def score_shard(
     cases: RecordTable, candidates: RecordTable, model: FellegiSunter, *, top_k: int,
     blocking: BlockingSpec | None = None, exclude: Iterable[tuple[str, str]] = (),
-    payload: bool = True, prune: bool = True,
+    payload: bool = True, prune: bool = True, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> ShardPartial:
     """Score every case against one shard of the candidates with a fitted model.
 
@@ -259,6 +260,7 @@ def score_shard(
     equal to the whole's. ``payload`` adds the columns RANKED.csv shows of a candidate and the
     reasons (formatted in the shard: only the kept rows travel). ``prune``: count rather than score
     the pairs that cannot reach the shard's top k (the same partial; ``False`` scores every pair).
+    ``limits``: how the engine computes (:class:`~reunite.matching.engine.EngineLimits`; the same partial).
     """
     spec = blocking or BlockingSpec()
     check_passes(spec)
@@ -268,12 +270,12 @@ def score_shard(
     blocks = plan(prep, spec)
     # exact pruning (reunite.matching.prune), as one machine's screen: the shard's top-k and exact sums
     # come out the same, with most of the window's pairs counted rather than scored
-    index = cell_index(prep, model.spec, spec) if prune and prunable(spec) else None
+    index = cell_index(prep, model.spec, spec, limits=limits) if prune and prunable(spec) else None
     if index is None:
-        parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded)
+        parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded, limits=limits)
                  for first, last in blocks.spans]
     else:
-        parts = [score_span_pruned(blocks, model, index, first, last, top_k, excluded)[0]
+        parts = [score_span_pruned(blocks, model, index, first, last, top_k, excluded, limits=limits)[0]
                  for first, last in counted_spans(blocks, 0.1)]
     case = np.concatenate([p.case for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     cand_row = prep.cand_order[np.concatenate([p.cand for p in parts])] if parts else np.zeros(0, np.int64)

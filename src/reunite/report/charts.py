@@ -20,22 +20,22 @@ import pygal
 from pygal.style import Style
 
 from reunite.i18n import Language, text
+from reunite.matching.comparisons import REGISTRY
 from reunite.report.data import COMPARISON_ORDER, RankedCandidate, comparison_title
 
 __all__ = [
-    "COLOURS", "HISTOGRAM_COLOURS", "SCORE_COLOUR", "dna_chart", "score_histogram", "shared_css", "trim",
-    "waterfall_steps", "weights_charts",
+    "COLOURS", "HISTOGRAM_COLOURS", "OTHER_COLOUR", "SCORE_COLOUR", "dna_chart", "score_histogram", "shared_css",
+    "trim", "waterfall_steps", "weights_charts",
 ]
 
 # Importing pygal appends to sys.meta_path a finder for its map plugins (which reunite does not use) that has
 # no find_spec: from then on every failed import anywhere in the process warns (ImportWarning). Take it out.
 sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
 
-# One colour per comparison, in COMPARISON_ORDER, then "other" (colour-blind-safe Okabe-Ito order).
-COLOURS: tuple[str, ...] = (
-    "#0072B2", "#56B4E9", "#009E73", "#2F6B4F", "#8FD175", "#E69F00", "#F0E442", "#CC79A7", "#D55E00", "#7F4F24",
-    "#999999",
-)
+# One colour per comparison (its ``chart_colour``: colour-blind-safe, from the Okabe-Ito order), in
+# COMPARISON_ORDER, then "other".
+OTHER_COLOUR = "#999999"
+COLOURS: tuple[str, ...] = (*(REGISTRY[name].chart_colour for name in COMPARISON_ORDER), OTHER_COLOUR)
 _SERIES = (*COMPARISON_ORDER, "other")
 _FONT = '"Noto Sans CJK SC", "Noto Sans", "DejaVu Sans", sans-serif'
 

@@ -20,11 +20,8 @@ __all__ = [
     "COMPARISON_ORDER", "CaseView", "FieldWeight", "RankedCandidate", "ReportData", "comparison_title", "parse_reasons",
 ]
 
-# Chart order and colour order: the comparisons a reader weighs first come first.
-COMPARISON_ORDER: tuple[str, ...] = (
-    "birth", "birth_monthday", "region", "vague_place", "route", "given_name", "surname", "registration",
-    "timeline", "marks",
-)
+#: Chart order and colour order: each comparison's ``chart_order`` (the ones a reader weighs first come first).
+COMPARISON_ORDER: tuple[str, ...] = tuple(sorted(REGISTRY, key=lambda name: (REGISTRY[name].chart_order, name)))
 
 
 

@@ -24,6 +24,7 @@ from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import BlockingPreview
 from reunite.matching.compare import compare
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import (
     MAX_FIT_CASES,
@@ -173,7 +174,7 @@ def _case_table(spark: SparkSession, cases: TableLike | DataFrame, mapping: Mapp
 
 def fit_on_cluster(
     spark: SparkSession, model: FellegiSunter, cases: RecordTable, prepared: PreparedCandidates, *,
-    seed: int = 0, sample_size: int = 20_000, pairs: int = 200_000,
+    seed: int = 0, sample_size: int = 20_000, pairs: int = 200_000, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> FellegiSunter:
     """A copy of ``model`` with term frequencies counted over every prepared candidate and u from
     ``pairs`` random (case, candidate) pairs of a seeded sample of candidates.
@@ -182,7 +183,8 @@ def fit_on_cluster(
     ``sample_size / n`` of the hash range: the same people whatever the partitioning, run or cluster.
     Pairs are then drawn on the driver with ``seed`` from the sample sorted by person_id. m is kept,
     but for the birth level that follows the sample's share of births written as the 1st of the month
-    (:func:`fit_m_on_cluster` learns m).
+    (:func:`fit_m_on_cluster` learns m). ``limits``: how the pairs are compared (the fit does not
+    depend on them).
     """
     functions = _functions()
     fitted = FellegiSunter.from_dict(model.to_dict())
@@ -205,7 +207,8 @@ def fit_on_cluster(
     rng = np.random.default_rng(seed)
     case = rng.integers(0, len(prep.cases), size=pairs, dtype=np.int64)
     cand = rng.integers(0, len(prep.candidates), size=pairs, dtype=np.int64)
-    fitted.fit_u(compare(prep, model.spec, case, cand), prior_pairs=20_000)  # as fit_population weighs it
+    # as fit_population weighs it
+    fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
     return fitted
 
 
@@ -231,7 +234,7 @@ def _birth_counts(prepared: PreparedCandidates, spec: BlockingSpec) -> tuple[Bir
 def fit_m_on_cluster(
     spark: SparkSession, model: FellegiSunter, cases: RecordTable, prepared: PreparedCandidates, *,
     blocking: BlockingSpec | None = None, seed: int = 0, max_cases: int = MAX_FIT_CASES,
-    max_pairs: int = MAX_FIT_PAIRS, exclude: Iterable[tuple[str, str]] = (),
+    max_pairs: int = MAX_FIT_PAIRS, exclude: Iterable[tuple[str, str]] = (), limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[FellegiSunter, FitReport]:
     """``model`` (fitted u and term frequencies, :func:`fit_on_cluster`) with m learned without labels,
     as every one-machine screen learns it (:func:`reunite.matching.learn.fit_m`: one child per case,
@@ -244,7 +247,8 @@ def fit_m_on_cluster(
     pair is compared. Each partition then counts its pairs' comparison patterns per sampled case; only
     the counts (at most a few hundred patterns per case) leave the executors. The fit equals
     ``fit_m(model, case_patterns(...))`` on one machine with the same seed and limits, bit for bit, at
-    any size. DNA-excluded pairs (``exclude``) are left out, as the scorer leaves them out.
+    any size. DNA-excluded pairs (``exclude``) are left out, as the scorer leaves them out. ``limits``:
+    how the executors compare the pairs (the fit does not depend on them).
     """
     functions = _functions()
     spec = blocking or BlockingSpec()
@@ -254,7 +258,7 @@ def fit_m_on_cluster(
     every = prepare_tables(cases, empty)  # the cases' sex, birth interval and kind
     rows = sample_cases(window_pairs(every, spec, births), seed=seed, max_cases=max_cases, max_pairs=max_pairs)
     sample = take_records(cases, rows)
-    job = Job(sample, model, 1, spec, tuple((str(c), str(p)) for c, p in exclude), prepared.today)
+    job = Job(sample, model, 1, spec, tuple((str(c), str(p)) for c, p in exclude), prepared.today, limits=limits)
     shared = spark.sparkContext.broadcast(job)
 
     def patterns(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -345,6 +349,7 @@ def screen(
     sample_size: int = 20_000,
     merge_partitions: int | None = None,
     fit_max_pairs: int = MAX_FIT_PAIRS,
+    limits: EngineLimits | None = None,
     _crash_once: str | None = None,
 ) -> SparkScreen:
     """Rank, for every case, the prepared candidates most likely to be the missing child, on Spark.
@@ -358,8 +363,10 @@ def screen(
     bit for bit. With ``fit_to_data`` the model's u and term frequencies are fitted on the cluster
     (:func:`fit_on_cluster`), and with ``em`` too m, without labels, from the seeded sample of cases
     one machine's screen reads (:func:`fit_m_on_cluster`; its report is ``result.fit_report``).
+    ``limits``: how the engine computes, as :func:`reunite.pipeline.screen` takes them (the same bits).
     ``_crash_once``: a marker file path that makes the first scoring task fail once (to test retries).
     """
+    limits = limits or DEFAULT_LIMITS
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     spec = config.blocking_spec
     exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
@@ -370,17 +377,18 @@ def screen(
     base = resolve_model(model) or default_model()
     report: FitReport | None = None
     if fit_to_data:
-        fitted = fit_on_cluster(spark, base, case_table, prepared, seed=config.seed, sample_size=sample_size)
+        fitted = fit_on_cluster(spark, base, case_table, prepared, seed=config.seed, sample_size=sample_size,
+                                limits=limits)
         if em:
             fitted, report = fit_m_on_cluster(spark, fitted, case_table, prepared, blocking=spec, seed=config.seed,
-                                              max_pairs=config.fit_max_pairs, exclude=exclude)
+                                              max_pairs=config.fit_max_pairs, exclude=exclude, limits=limits)
     elif hasattr(base, "frequencies_"):
         fitted = base
     else:  # a model without term frequencies takes the population's, as one machine's screen does
         fitted = FellegiSunter.from_dict(base.to_dict())
         fitted.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
     job = Job(case_table, fitted, config.top_k, spec, tuple((str(c), str(p)) for c, p in exclude),
-              prepared.today, _crash_once)
+              prepared.today, _crash_once, limits=limits)
     shared = spark.sparkContext.broadcast(job)
     prior, k = fitted.prior, config.top_k
 

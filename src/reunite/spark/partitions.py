@@ -19,6 +19,7 @@ from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import preview
 from reunite.matching.cells import cell_index
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.learn import PATTERN_BASE, all_case_patterns
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import name_counts, prepare, sex_and_birth
@@ -191,6 +192,7 @@ class Job:
     today: datetime.date
     crash_once: str | None = None  # a marker file: the first task to find it missing creates it and fails
     prune: bool = True  # count the pairs that cannot reach a case's top k (exact); False scores every pair
+    limits: EngineLimits = DEFAULT_LIMITS  # how the executors compute (the same results whatever they are)
 
 
 def _crash_once(marker: str | None) -> None:
@@ -228,7 +230,7 @@ def score_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.Da
         return
     candidates, _, cases = shard
     partial = score_shard(cases, candidates, job.model, top_k=job.top_k, blocking=job.blocking,
-                          exclude=job.exclude, payload=False, prune=job.prune)
+                          exclude=job.exclude, payload=False, prune=job.prune, limits=job.limits)
     rows = pd.DataFrame({"_kind": np.zeros(len(partial), dtype=np.int32), "case_id": partial.case_id.astype(object),
                          "person_id": partial.person_id.astype(object), "score": partial.score})
     rows["pairs"] = 0
@@ -255,8 +257,9 @@ def pattern_partition(batches: Iterable[pd.DataFrame], job: Job) -> Iterator[pd.
     prep = prepare(cases, candidates, job.model.frequencies_, job.model.frequency_candidates_)
     excluded = excluded_keys(prep, cases, candidates, job.exclude)
     # windows counted by cells, as on one machine (the same keys as comparing every pair)
-    index = cell_index(prep, job.model.spec, job.blocking) if prunable(job.blocking) else None
-    keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded, index=index)
+    index = cell_index(prep, job.model.spec, job.blocking, limits=job.limits) if prunable(job.blocking) else None
+    keys, counts = all_case_patterns(prep, job.model, job.blocking, excluded=excluded, index=index,
+                                     limits=job.limits)
     if not keys.size:
         return
     # positions among the shard's routed cases -> positions among all of job.cases

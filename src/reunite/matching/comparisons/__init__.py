@@ -10,9 +10,9 @@ comparison names or level numbers.
 Adding a level to a comparison touches its module alone (and the model data file, refitted with
 ``tools/train_default_model.py``: data, not code; a level that needs a new threshold also adds it to
 :class:`reunite.matching.spec.ComparisonSpec`, the configuration saved with a model). Adding a
-comparison means a new module here, its name in :data:`ComparisonName` (a closed ``Literal``) and in
-the registry below, a refitted model, and its place and colour in the report's charts
-(:data:`reunite.report.data.COMPARISON_ORDER`).
+comparison means a new module here (its place and colour in the report's charts included:
+``chart_order``, ``chart_colour``), its name in :data:`ComparisonName` (a closed ``Literal``) and in
+the registry below, and a refitted model.
 """
 
 from __future__ import annotations

@@ -8,7 +8,8 @@ A comparison answers four questions, each with its own function:
 * ``reference``: the level of one pair from the records' strings and fields, plain Python, the
   definition the kernel is property-tested against (:mod:`reunite.matching.reference`);
 * ``pruning``: how exact top-k pruning (:mod:`reunite.matching.prune`) finds the candidates that agree
-  with a case at a level their cell cannot give (*hits*), and which level a counted cell has;
+  with a case at a level their cell cannot give (*hits*, through the postings it declares), and which
+  level a counted cell has (from the candidate facts it declares);
 * ``reason``: the text of a level and its weight.
 
 Levels are ``IntEnum`` members named by their comparison. numpy reads an ``IntEnum`` as a 64-bit array
@@ -19,10 +20,14 @@ slower); array expressions therefore take ``int(Level.X)``, a Python int that ke
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from reunite._typing import I8, I32, I64, B
 from reunite.i18n import Language
@@ -30,20 +35,22 @@ from reunite.i18n import Language
 if TYPE_CHECKING:
     from reunite.matching.cells import CellIndex
     from reunite.matching.compare import Pairs
+    from reunite.matching.engine import EngineLimits
     from reunite.matching.prepare import Prepared
     from reunite.matching.reference import NameRow
     from reunite.matching.spec import ComparisonSpec
     from reunite.normalize.features import RecordTable
 
 __all__ = [
-    "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Pruning", "ReferencePair",
-    "labels_of",
+    "CandidateFact", "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Postings", "Pruning",
+    "ReferencePair", "labels_of",
 ]
 
 _Level = TypeVar("_Level", bound=IntEnum)
 
-# (prepared data, spec, pairs, agreeing-value output or None) -> int8 levels, -1 null
-Kernel = Callable[["Prepared", "ComparisonSpec", "Pairs", "I32 | None"], I8]
+# (prepared data, spec, pairs, agreeing-value output or None, engine limits) -> int8 levels, -1 null; the
+# limits choose how the levels are computed (lookup tables or pair by pair), never what they are
+Kernel = Callable[["Prepared", "ComparisonSpec", "Pairs", "I32 | None", "EngineLimits"], I8]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +77,13 @@ class HitSearch(Protocol):
 
     prep: Prepared
     spec: ComparisonSpec
+    limits: EngineLimits
     index: CellIndex
     case: I64
     rows: I64
 
     def add_postings(self, postings: str, row: I64, code: I64) -> None:
-        """The candidates of the postings ``postings`` (a ``CellIndex`` field ``<postings>_postings``)
+        """The candidates of the postings ``postings`` (the name of a comparison's :class:`Postings`)
         with code ``code`` in the windows of ``row`` (aligned arrays)."""
 
     def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
@@ -88,8 +96,8 @@ class HitSearch(Protocol):
         marks for the row's ``values``."""
 
     def add_positions(self, positions: str, row: I64) -> None:
-        """Every candidate of the sorted positions ``positions`` (a ``CellIndex`` field) in the windows
-        of ``row``."""
+        """Every candidate of the postings ``positions`` (:class:`Postings` of one code, 0: a sorted
+        list of positions) in the windows of ``row``."""
 
     def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
         """(row, candidate) of :meth:`add_positions`, returned instead of added."""
@@ -102,8 +110,8 @@ class HitSearch(Protocol):
 @dataclass(frozen=True, slots=True)
 class CellFacts:
     """What fixes a counted cell's levels (:mod:`reunite.matching.prune`): per cell its case, its
-    class of candidate facts (``CellIndex`` per-class arrays), the day-bound levels of its stretch of
-    birth days (by comparison name) and its moved level (-1: the cell is not one of moved candidates)."""
+    class of candidate facts (read with :meth:`fact`), the day-bound levels of its stretch of birth
+    days (by comparison name) and its moved level (-1: the cell is not one of moved candidates)."""
 
     prep: Prepared
     spec: ComparisonSpec
@@ -112,6 +120,40 @@ class CellFacts:
     cls: I64
     day: dict[str, I8]
     moved: I8
+
+    def fact(self, name: str) -> I64:
+        """Per cell, the :class:`CandidateFact` ``name`` its candidates share (their class holds it)."""
+        return self.index.fact(name, self.cls)
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFact:
+    """A fact of a candidate alone that fixes a comparison's level of a counted cell (has a given name,
+    its province, its registration delay band ...): one part of the candidate's class in
+    :class:`~reunite.matching.cells.CellIndex`, whose candidates are counted together.
+
+    ``of(prep, spec, at)`` gives it for the prepared candidates ``at`` (whose birth is known to the
+    day) as whole numbers ``0 .. width - 1``. Facts are found by ``name``: comparisons that read the
+    same fact (the places read the province) share one object, declared by each.
+    """
+
+    name: str
+    width: int
+    of: Callable[[Prepared, ComparisonSpec, I64], npt.NDArray[Any]]  # integers or booleans
+
+
+@dataclass(frozen=True, slots=True)
+class Postings:
+    """Codes of candidates a comparison's hit finder looks up (:class:`HitSearch`): sorted postings
+    ``code * n + position`` over the candidates known to the day, found by ``name``.
+
+    ``codes(prep, spec, at)`` gives (codes, positions) for the prepared candidates ``at``: aligned
+    arrays, a candidate appearing once per code it holds (name slots), ``-1`` codes left out. A list
+    of positions is postings of one code, 0 (:meth:`HitSearch.add_positions`).
+    """
+
+    name: str
+    codes: Callable[[Prepared, ComparisonSpec, I64], tuple[npt.NDArray[np.integer[Any]], I64]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +188,9 @@ class Pruning:
     the candidate's birth day: ``day_level(prep, spec, pairs, day)`` gives them for one candidate per
     day (``day``: its birth day) and ``day_breaks`` the days, per row, where they may change (each a
     per-row array; ``around`` days whose every day is its own stretch). ``moves``: see :class:`Moves`.
+    ``facts``: the candidate facts its ``cell_level`` reads (:class:`CandidateFact`); ``postings``: the
+    postings its ``hits`` look up (:class:`Postings`). The cell index is built of those of the
+    comparisons screened.
     """
 
     cell_level: Callable[[CellFacts], I8]
@@ -153,6 +198,8 @@ class Pruning:
     day_level: Callable[[Prepared, ComparisonSpec, Pairs, I64], I8] | None = None
     day_breaks: Callable[[DayBreaks], tuple[list[I64], tuple[I64, I64] | None]] | None = None
     moves: Moves | None = None
+    facts: tuple[CandidateFact, ...] = ()
+    postings: tuple[Postings, ...] = ()
 
 
 def labels_of(levels: type[_Level], labels: Mapping[_Level, str]) -> tuple[str, ...]:
@@ -184,7 +231,8 @@ class Comparison:
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
     ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
     unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
-    pairs" with its m).
+    pairs" with its m). ``chart_order`` and ``chart_colour``: where and in what colour the report
+    (:mod:`reunite.report`) charts its weights, the comparisons a reader weighs first coming first.
     """
 
     name: str
@@ -196,6 +244,8 @@ class Comparison:
     field: str          # what the records hold that it reads: comparisons of one field are not independent
     title: str          # what it compares, in words: "given name"
     title_zh: str
+    chart_order: int    # its row in the report's charts: lower first (gaps leave room for a new comparison)
+    chart_colour: str   # its colour there, "#RRGGBB"
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
@@ -204,6 +254,8 @@ class Comparison:
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):
             raise ValueError(f"{self.name}: {len(self.labels)} labels but {len(self.labels_zh)} Chinese ones")
+        if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.chart_colour):
+            raise ValueError(f"{self.name}: chart_colour {self.chart_colour!r} is not #RRGGBB")
 
     def title_in(self, lang: Language = "en") -> str:
         """What it compares, in words, in ``lang``: ``given name``, ``名字``."""

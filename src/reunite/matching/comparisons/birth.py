@@ -17,6 +17,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -70,7 +71,10 @@ _BANDS = (Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.W
 _NEAR_DAYS = 370
 
 
-def birth_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def birth_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
@@ -192,6 +196,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="birth", title="birth", title_zh="出生日期",
+    chart_order=10, chart_colour="#0072B2",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=birth_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),

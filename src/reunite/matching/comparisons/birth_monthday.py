@@ -12,17 +12,20 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _set_where
 from reunite.matching.comparisons.base import (
+    CandidateFact,
     CellFacts,
     Comparison,
     DayBreaks,
     HitSearch,
+    Postings,
     Pruning,
     ReferencePair,
     labels_of,
 )
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -40,7 +43,10 @@ LABELS = {Level.DIFFERS: "birthday differs, another year", Level.SAME: "same bir
 LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.SAME: "生日相同（另一年）"}
 
 
-def birthday_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def birthday_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
     level: I8 = (a == b).view(np.int8)
@@ -83,16 +89,32 @@ def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
     return [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo)], None
 
 
+def _birthday_known(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    known: B = prep.candidates.birth_md[at] >= 0
+    return known
+
+
+def _birthday_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The month and day of birth of the candidates ``at`` (-1: unknown)."""
+    return prep.candidates.birth_md[at].astype(np.int64), at
+
+
+BIRTHDAY_KNOWN = CandidateFact("birthday_known", 2, _birthday_known)
+BIRTHDAY_POSTINGS = Postings("birthday", _birthday_codes)
+
+
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate has another birthday: "differs" when both are known and far enough apart."""
-    compared = (cell.prep.cases.birth_md[cell.case] >= 0) & cell.index.birthday_known[cell.cls] \
+    compared = (cell.prep.cases.birth_md[cell.case] >= 0) & (cell.fact(BIRTHDAY_KNOWN.name) == 1) \
         & cell.day["birth_monthday"].astype(bool)
     return np.where(compared, Level.DIFFERS, -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
     name="birth_monthday", title="birthday", title_zh="生日",
+    chart_order=20, chart_colour="#56B4E9",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=birthday_levels, reference=reference_level, field="birth date",
-    pruning=Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks),
+    pruning=Pruning(_cell_level, hits=_hits, day_level=_day_level, day_breaks=_day_breaks,
+                    facts=(BIRTHDAY_KNOWN,), postings=(BIRTHDAY_POSTINGS,)),
 )

@@ -3,7 +3,8 @@ dialect-fuzzy pinyin, by a similar pinyin (Jaro-Winkler), or by a childhood name
 
 Every name of both records is compared (reported, childhood and former names) and the best level wins.
 Levels of a case name against every name depend only on the two names, so they are computed once per
-screen for every case name (up to ``_MEMO_CELLS``) and read from that table.
+screen for every case name (up to :attr:`EngineLimits.memo_cells <reunite.matching.engine.EngineLimits>`)
+and read from that table.
 """
 
 from __future__ import annotations
@@ -24,7 +25,17 @@ from reunite.matching.compare import (
     _name_levels,
     pinyin_similar,
 )
-from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.base import (
+    CandidateFact,
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Postings,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
 from reunite.normalize.name_cells import childhood_key
 
@@ -137,38 +148,37 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
 
 
-_MEMO_CELLS = 32_000_000  # case names x every name: kept for the whole screen up to this size
-
-
-def _every_case_name(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64] | None:
+def _every_case_name(prep: Prepared, spec: ComparisonSpec, limits: EngineLimits) -> tuple[I8, I64] | None:
     """Given-name levels of every case name against every name, and each code's row in that table
-    (-1: not a case name); computed once per screen. ``None`` when the table would be too big."""
+    (-1: not a case name); computed once per screen. ``None`` when the table would be bigger than
+    ``limits.memo_cells``."""
     def compute() -> tuple[I8, I64] | None:
         n_codes = prep.given_readings.shape[0]
         case_codes = _dense_codes(prep.cases.given[prep.cases.given >= 0], n_codes)[0]
-        if case_codes.size * n_codes > _MEMO_CELLS:
+        if case_codes.size * n_codes > limits.memo_cells:
             return None
         row_of = np.full(n_codes, -1, dtype=np.int64)
         row_of[case_codes] = np.arange(case_codes.size, dtype=np.int64)
         return _given_levels_by_code(prep, spec, case_codes), row_of
 
-    # the size check is kept too: every batch asks, by table or pair by pair
-    return prep.memo.get(("case_given_levels", spec.name_similarity), compute)  # type: ignore[no-any-return]
+    # the size check is kept too: every batch asks, by table or pair by pair (and under its own limit)
+    return prep.memo.get(("case_given_levels", spec.name_similarity, limits.memo_cells),  # type: ignore[no-any-return]
+                         compute)
 
 
-def _case_given_levels(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8:
+def _case_given_levels(prep: Prepared, spec: ComparisonSpec, rows: I64, limits: EngineLimits) -> I8:
     """:func:`_given_levels_by_code` of the case names ``rows``."""
-    every = _every_case_name(prep, spec)
+    every = _every_case_name(prep, spec, limits)
     if every is None:
         return _given_levels_by_code(prep, spec, rows)
     table, row_of = every
     return table[row_of[rows]]
 
 
-def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32) -> I8:
+def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I32, limits: EngineLimits) -> I8:
     """Given-name levels pair by pair (``ga`` case names, ``gb`` candidate names); negative codes
     give a level to be masked."""
-    every = _every_case_name(prep, spec)
+    every = _every_case_name(prep, spec, limits)
     if every is not None:
         table, row_of = every
         found: I8 = table.ravel().take(np.maximum(row_of.take(np.maximum(ga, 0)), 0) * table.shape[1]
@@ -177,7 +187,7 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     readings = prep.given_readings
     a, b = readings[np.maximum(ga, 0)], readings[np.maximum(gb, 0)]
     pa, aa, pb, ab = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    level = (pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity).view(np.int8)
+    level = (pinyin_similar(prep, np.maximum(pa, 0), np.maximum(pb, 0), spec.name_similarity, limits).view(np.int8)
              * int(Level.SIMILAR_PINYIN)).astype(np.int8)
     level[a[:, 2] == b[:, 2]] = Level.FUZZY_PINYIN
     level[(pa == pb) | (pa == ab) | (aa == pb) | (aa == ab)] = Level.SAME_PINYIN
@@ -188,7 +198,8 @@ def _given_levels_per_pair(prep: Prepared, spec: ComparisonSpec, ga: I32, gb: I3
     return level
 
 
-def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None,
+                      limits: EngineLimits) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing code for term-frequency
     adjustment: the given-name characters at SAME_CHARACTERS, the candidate's pinyin at SAME_PINYIN,
     else -1."""
@@ -198,8 +209,8 @@ def given_name_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value:
         return np.full(len(pairs), -1, dtype=np.int8)
     levels = _name_levels(
         prep, pairs, "given", n_codes,
-        lambda rows: _case_given_levels(prep, spec, rows),
-        lambda a, b: _given_levels_per_pair(prep, spec, a, b),
+        lambda rows: _case_given_levels(prep, spec, rows, limits),
+        lambda a, b: _given_levels_per_pair(prep, spec, a, b, limits), limits,
     )
     best = _best_over_slots(pairs, d.given, d.n_names, levels)
     if value is not None:
@@ -243,22 +254,39 @@ def _reference_given(a: NameRow, b: NameRow, threshold: float) -> int:
 
 def _hits(search: HitSearch) -> None:
     """Candidates with a given name that agrees at any level above "differs"."""
-    prep, spec = search.prep, search.spec
+    prep, spec, limits = search.prep, search.spec, search.limits
     if prep.given_readings.shape[0]:
-        search.add_agreeing_codes("given", lambda codes: _case_given_levels(prep, spec, codes) > int(Level.DIFFERS),
-                                  prep.cases.given[search.case])
+        search.add_agreeing_codes(
+            "given", lambda codes: _case_given_levels(prep, spec, codes, limits) > int(Level.DIFFERS),
+            prep.cases.given[search.case])
+
+
+def _has_given(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    has: B = np.asarray((prep.candidates.given[at] >= 0).any(axis=1))
+    return has
+
+
+def _given_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I32, I64]:
+    """Every given-name code of the candidates ``at``, slot by slot."""
+    given = prep.candidates.given
+    return given[at].T.ravel(), np.tile(at, given.shape[1])
+
+
+HAS_GIVEN = CandidateFact("has_given", 2, _has_given)
+GIVEN_POSTINGS = Postings("given", _given_codes)
 
 
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate shares no name with the case: "differs" when both have one."""
     named = np.any(cell.prep.cases.given[cell.case] >= 0, axis=1)
-    return np.where(named & cell.index.has_given[cell.cls], Level.DIFFERS, -1).astype(np.int8)
+    return np.where(named & (cell.fact(HAS_GIVEN.name) == 1), Level.DIFFERS, -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
     name="given_name", title="given name", title_zh="名字",
+    chart_order=60, chart_colour="#E69F00",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=given_name_levels, reference=reference_level, field="given name",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(HAS_GIVEN,), postings=(GIVEN_POSTINGS,)),
     tf_levels=((int(Level.SAME_CHARACTERS), "given_freq"), (int(Level.SAME_PINYIN), "pinyin_freq")),
 )

@@ -7,9 +7,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32
+from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs
-from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.base import (
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Postings,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -39,7 +48,10 @@ LABELS_ZH = {
 }
 
 
-def marks_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def marks_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     a, b = pairs.of_case(prep.cases.marks), prep.candidates.marks.take(pairs.cand)
     level = np.full(len(pairs), -1, dtype=np.int8)
     rows = np.flatnonzero((a != 0) & (b != 0))
@@ -65,9 +77,17 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     return int(Level.SHARE_A_FEATURE if shared else Level.DIFFER)
 
 
+def _marked(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates with marks, as postings of one code (0)."""
+    return np.where(prep.candidates.marks[at] != 0, 0, -1), at
+
+
+MARKED = Postings("marked", _marked)
+
+
 def _hits(search: HitSearch) -> None:
     """Every candidate with marks, when the case has some: marks are few and too varied to count."""
-    search.add_positions("marked", search.rows[search.prep.cases.marks[search.case] != 0])
+    search.add_positions(MARKED.name, search.rows[search.prep.cases.marks[search.case] != 0])
 
 
 def _cell_level(cell: CellFacts) -> I8:
@@ -76,7 +96,8 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="marks", title="marks", title_zh="体貌特征",
+    chart_order=100, chart_colour="#7F4F24",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=marks_levels, reference=reference_level, field="marks",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, postings=(MARKED,)),
 )

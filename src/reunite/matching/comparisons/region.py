@@ -14,8 +14,19 @@ import numpy as np
 
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table, _set_where
-from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.base import (
+    CandidateFact,
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Postings,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
+from reunite.matching.routes import PROVINCES
 
 if TYPE_CHECKING:
     from reunite.matching.spec import ComparisonSpec
@@ -72,7 +83,10 @@ def _case_places(prep: Prepared, spec: ComparisonSpec) -> tuple[I8, I64]:
     )
 
 
-def region_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def region_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     regions = prep.regions
     table, row_of = _case_places(prep, spec)
     case_places = prep.cases.region_id[pairs.cases]
@@ -106,6 +120,34 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 
 # -- pruning -----------------------------------------------------------------------------------------
 
+def _place_known(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    known: B = prep.regions.level[prep.candidates.region_id[at]] > 0
+    return known
+
+
+def _province(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
+    """The two-digit province of each candidate's place (0: unknown)."""
+    province: I64 = prep.regions.province[prep.candidates.region_id[at]].astype(np.int64) // 10_000
+    return province
+
+
+def _place_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    return prep.candidates.region_id[at].astype(np.int64), at
+
+
+def _id_county_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The county in each candidate's valid ID number (-1: none)."""
+    county = prep.candidates.id_county[at].astype(np.int64)
+    return np.where(county > 0, county, -1), at
+
+
+#: the candidate's place, read by every comparison of places (vague_place and route too)
+PLACE_KNOWN = CandidateFact("place_known", 2, _place_known)
+PROVINCE = CandidateFact("province", PROVINCES, _province)
+PLACE_POSTINGS = Postings("place", _place_codes)
+ID_COUNTY_POSTINGS = Postings("id_county", _id_county_codes)
+
+
 def _hits(search: HitSearch) -> None:
     """Candidates in the case's county or city or nearby in another province, or with the case's county
     in their ID number. (The province level follows from the candidate's province, which its class holds.)"""
@@ -118,14 +160,10 @@ def _hits(search: HitSearch) -> None:
         hit: B = (found >= int(Level.SAME_CITY)) | (found == int(Level.NEARBY))
         return hit
 
-    search.add_matching("place", places, matches)
-    codes = search.index.id_county_codes
-    if codes.size:
-        county = prep.regions.county[places].astype(np.int64)
-        at = np.searchsorted(codes, county)
-        ok = (county > 0) & (at < codes.size)
-        ok[ok] = codes[at[ok]] == county[ok]
-        search.add_postings("id_county", search.rows[ok], at[ok].astype(np.int64))
+    search.add_matching(PLACE_POSTINGS.name, places, matches)
+    county = prep.regions.county[places].astype(np.int64)
+    known = county > 0
+    search.add_postings(ID_COUNTY_POSTINGS.name, search.rows[known], county[known])
 
 
 def _cell_level(cell: CellFacts) -> I8:
@@ -133,14 +171,16 @@ def _cell_level(cell: CellFacts) -> I8:
     regions = cell.prep.regions
     place = cell.prep.cases.region_id[cell.case]
     province = regions.province[place].astype(np.int64) // 10_000
-    same_province = (province > 0) & (province == cell.index.province[cell.cls])
-    compared = (regions.level[place] >= 3) & cell.index.place_known[cell.cls]
+    same_province = (province > 0) & (province == cell.fact(PROVINCE.name))
+    compared = (regions.level[place] >= 3) & (cell.fact(PLACE_KNOWN.name) == 1)
     return np.where(compared, np.where(same_province, Level.SAME_PROVINCE, Level.FAR), -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
     name="region", title="region", title_zh="地区",
+    chart_order=30, chart_colour="#009E73",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=region_levels, reference=reference_level, field="place",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(PLACE_KNOWN, PROVINCE),
+                    postings=(PLACE_POSTINGS, ID_COUNTY_POSTINGS)),
 )

@@ -16,14 +16,17 @@ import numpy as np
 from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import (
+    CandidateFact,
     CellFacts,
     Comparison,
     HitSearch,
     Moves,
+    Postings,
     Pruning,
     ReferencePair,
     labels_of,
 )
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -66,7 +69,10 @@ def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
     return _banded(delay + 1, spec.late_registration_days, DELAY_LEVELS)
 
 
-def registration_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def registration_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     registered = d.event_lo.take(pairs.cand)
     delay = registered - d.birth_hi.take(pairs.cand)
@@ -93,11 +99,34 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 
 # -- pruning -----------------------------------------------------------------------------------------
 
+def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
+    """The registration level of the candidates ``at`` when not registered after a loss (-1: unknown)."""
+    d = prep.candidates
+    delay = d.event_lo[at].astype(np.int64) - d.birth_hi[at]
+    known = d.event_known[at] & d.birth_known[at]
+    return np.where(known, delay_levels(delay, spec), -1).astype(np.int8)
+
+
+def _delay_fact(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
+    return _candidate_delay_level(prep, spec, at).astype(np.int64) + 1  # 0: unknown
+
+
+def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates registered late (delay level LATE or more), as postings of one code (0)."""
+    return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
+
+
+#: the class's delay level + 1 (0: unknown)
+DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 1, _delay_fact)
+REGISTERED_LATE = Postings("registered_late", _registered_late)
+
+
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
     """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
     registered = prep.candidates.event_lo[at].astype(np.int64)
     lost = prep.cases.event_hi[case].astype(np.int64)
-    moved = (index.delay_level[index.cls[at]] >= int(Level.LATE)) & prep.cases.event_known[case] & (registered > lost)
+    late = index.fact(DELAY.name, index.cls[at].astype(np.int64)) - 1 >= int(Level.LATE)
+    moved = late & prep.cases.event_known[case] & (registered > lost)
     soon = registered - lost <= spec.registration_soon_days
     return np.where(moved, np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING), -1).astype(np.int8)
 
@@ -105,7 +134,7 @@ def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I
 def _hits(search: HitSearch) -> None:
     """No hits: the candidates registered late and after the case's loss are moved."""
     c = search.prep.cases
-    row, at = search.positions("registered_late", search.rows[c.event_known[search.case]])
+    row, at = search.positions(REGISTERED_LATE.name, search.rows[c.event_known[search.case]])
     level = _moved_level(search.prep, search.spec, search.index, search.case[row], at)
     moved = level >= 0
     search.add_moved(row[moved], at[moved], level[moved])
@@ -113,13 +142,15 @@ def _hits(search: HitSearch) -> None:
 
 def _cell_level(cell: CellFacts) -> I8:
     """The class's delay level, or the level of moved candidates."""
-    out: I8 = np.where(cell.moved >= 0, cell.moved, cell.index.delay_level[cell.cls]).astype(np.int8)
+    out: I8 = np.where(cell.moved >= 0, cell.moved, cell.fact(DELAY.name) - 1).astype(np.int8)
     return out
 
 
 COMPARISON = Comparison(
     name="registration", title="registration", title_zh="户口登记",
+    chart_order=80, chart_colour="#CC79A7",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
-    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level)),
+    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
+                    facts=(DELAY,), postings=(REGISTERED_LATE,)),
 )

@@ -12,6 +12,8 @@ import numpy as np
 from reunite._typing import I8, I32
 from reunite.matching.compare import Pairs
 from reunite.matching.comparisons.base import CellFacts, Comparison, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.region import PROVINCE
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 from reunite.matching.routes import PROVINCES, route_shares
 
@@ -63,7 +65,10 @@ def route_levels(thresholds: tuple[float, float]) -> I8:
     return levels
 
 
-def route_levels_of_pairs(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def route_levels_of_pairs(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     regions = prep.regions
     table = route_levels(spec.route_shares)
     origin = regions.province[prep.cases.region_id[pairs.cases]].astype(np.int64) // 10_000
@@ -83,12 +88,13 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 def _cell_level(cell: CellFacts) -> I8:
     """The route level follows from the two provinces: the candidate's is in its class."""
     origin = cell.prep.regions.province[cell.prep.cases.region_id[cell.case]].astype(np.int64) // 10_000
-    return route_levels(cell.spec.route_shares)[origin, cell.index.province[cell.cls]]
+    return route_levels(cell.spec.route_shares)[origin, cell.fact(PROVINCE.name)]
 
 
 COMPARISON = Comparison(
     name="route", title="route", title_zh="拐卖路线",
+    chart_order=50, chart_colour="#8FD175",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=route_levels_of_pairs, reference=reference_level, field="place",
-    pruning=Pruning(_cell_level),
+    pruning=Pruning(_cell_level, facts=(PROVINCE,)),
 )

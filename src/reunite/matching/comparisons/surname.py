@@ -7,9 +7,19 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _agreeing_code, _best_over_slots, _name_levels
-from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.base import (
+    CandidateFact,
+    CellFacts,
+    Comparison,
+    HitSearch,
+    Postings,
+    Pruning,
+    ReferencePair,
+    labels_of,
+)
+from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -37,7 +47,8 @@ def _surname_levels_by_code(prep: Prepared, rows: I64) -> I8:
     return level
 
 
-def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None,
+                   limits: EngineLimits) -> I8:
     """Best level over all name pairs; ``value`` receives the agreeing surname code at SAME, else -1."""
     d = prep.candidates
     n_codes = prep.surname_readings.shape[0]
@@ -51,7 +62,7 @@ def surname_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I3
         return level
 
     levels = _name_levels(prep, pairs, "surname", n_codes, lambda rows: _surname_levels_by_code(prep, rows),
-                          per_pair)
+                          per_pair, limits)
     best = _best_over_slots(pairs, d.surname, d.n_names, levels)
     if value is not None:
         rows = np.flatnonzero(best == int(Level.SAME))
@@ -80,16 +91,32 @@ def _hits(search: HitSearch) -> None:
                                   prep.cases.surname[search.case])
 
 
+def _has_surname(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    has: B = np.asarray((prep.candidates.surname[at] >= 0).any(axis=1))
+    return has
+
+
+def _surname_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I32, I64]:
+    """Every surname code of the candidates ``at``, slot by slot."""
+    surname = prep.candidates.surname
+    return surname[at].T.ravel(), np.tile(at, surname.shape[1])
+
+
+HAS_SURNAME = CandidateFact("has_surname", 2, _has_surname)
+SURNAME_POSTINGS = Postings("surname", _surname_codes)
+
+
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate shares no surname reading with the case: "differs" when both have one."""
     surnamed = np.any(cell.prep.cases.surname[cell.case] >= 0, axis=1)
-    return np.where(surnamed & cell.index.has_surname[cell.cls], Level.DIFFERS, -1).astype(np.int8)
+    return np.where(surnamed & (cell.fact(HAS_SURNAME.name) == 1), Level.DIFFERS, -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
     name="surname", title="surname", title_zh="姓氏",
+    chart_order=70, chart_colour="#F0E442",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=surname_levels, reference=reference_level, field="surname",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(HAS_SURNAME,), postings=(SURNAME_POSTINGS,)),
     tf_levels=((int(Level.SAME), "surname_freq"),),
 )

@@ -11,6 +11,7 @@ import numpy as np
 from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
@@ -36,7 +37,10 @@ LABELS_ZH = {Level.LONG_AFTER: "走失很久之后出生", Level.SHORTLY_AFTER: 
 _BANDS = (Level.BEFORE, Level.SHORTLY_AFTER, Level.LONG_AFTER)
 
 
-def timeline_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def timeline_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     c, d = prep.cases, prep.candidates
     after = d.birth_lo.take(pairs.cand) - pairs.of_case(c.event_hi)
     level = _banded(after, (0, spec.timeline_grace_days), _BANDS)
@@ -70,6 +74,7 @@ def _cell_level(cell: CellFacts) -> I8:
 
 COMPARISON = Comparison(
     name="timeline", title="timeline", title_zh="时间先后",
+    chart_order=90, chart_colour="#D55E00",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=timeline_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),

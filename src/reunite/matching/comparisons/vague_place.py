@@ -11,6 +11,8 @@ import numpy as np
 from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table
 from reunite.matching.comparisons.base import CellFacts, Comparison, HitSearch, Pruning, ReferencePair, labels_of
+from reunite.matching.comparisons.region import PLACE_KNOWN, PLACE_POSTINGS, PROVINCE
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared, Regions
 
 if TYPE_CHECKING:
@@ -63,7 +65,10 @@ def _case_places(prep: Prepared) -> tuple[I8, I64]:
         ("vague_place_levels",), lambda: _case_place_table(prep, _vague_place_table))
 
 
-def vague_place_levels(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None) -> I8:
+def vague_place_levels(
+    prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
+    limits: EngineLimits = DEFAULT_LIMITS,
+) -> I8:
     level = np.full(len(pairs), -1, dtype=np.int8)
     vague = prep.regions.level[prep.cases.region_id] % 3 > 0  # known only to the city or province
     if not vague.any():
@@ -103,22 +108,23 @@ def _hits(search: HitSearch) -> None:
         hit: B = table[row_of[seen]] >= int(Level.SAME_CITY)
         return hit
 
-    search.add_matching("place", search.prep.cases.region_id[search.case].astype(np.int64), matches)
+    search.add_matching(PLACE_POSTINGS.name, search.prep.cases.region_id[search.case].astype(np.int64), matches)
 
 
 def _cell_level(cell: CellFacts) -> I8:
     regions = cell.prep.regions
     place = cell.prep.cases.region_id[cell.case]
     province = regions.province[place].astype(np.int64) // 10_000
-    same_province = (province > 0) & (province == cell.index.province[cell.cls])
+    same_province = (province > 0) & (province == cell.fact(PROVINCE.name))
     in_province = np.where(regions.level[place] == _CITY, Level.PROVINCE_OF_CITY, Level.SAME_PROVINCE)
-    compared = (regions.level[place] % 3 > 0) & cell.index.place_known[cell.cls]
+    compared = (regions.level[place] % 3 > 0) & (cell.fact(PLACE_KNOWN.name) == 1)
     return np.where(compared, np.where(same_province, in_province, Level.OTHER_PROVINCE), -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
     name="vague_place", title="vague place", title_zh="大致地点",
+    chart_order=40, chart_colour="#2F6B4F",
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=vague_place_levels, reference=reference_level, field="place",
-    pruning=Pruning(_cell_level, hits=_hits),
+    pruning=Pruning(_cell_level, hits=_hits, facts=(PLACE_KNOWN, PROVINCE), postings=(PLACE_POSTINGS,)),
 )
