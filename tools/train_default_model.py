@@ -9,11 +9,12 @@ seeds (600000 + i) are disjoint from the randomized suite's (benchmarks/suite.py
 the same draws; ``screen`` re-estimates u (and learns m by EM) on the data being screened.
 
 The contamination (:class:`reunite.matching.model.FellegiSunter`: each field of a true pair weighed as
-unrelated to the case with this share) is chosen by recall@10 on random configurations (benchmarks/README.md);
-the temperature and prior are then fitted with it.
+unrelated to the case with this share) is chosen by recall@10 on random configurations of this generator
+and on a second, clean-room generator (benchmarks/cleanroom/; benchmarks/README.md); the temperature and
+prior are then fitted with it.
 
-Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000] [--contamination 0.25]
-     python tools/train_default_model.py --calibrate-only --contamination 0.25   # keep m and u, refit
+Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000] [--contamination 0.1]
+     python tools/train_default_model.py --calibrate-only --contamination 0.1    # keep m and u, refit
                                                                                # temperature and prior
 """
 
@@ -41,7 +42,7 @@ CONFIG_SEED, DATA_SEED = 500_000, 600_000
 CALIBRATION_SEED = 700_000  # configurations (and data) the probabilities are calibrated on
 TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
 PRIORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-CONTAMINATION = 0.25
+CONTAMINATION = 0.1
 
 
 def labelled_levels(
@@ -114,7 +115,8 @@ def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: 
 
 
 def _calibration_note(contamination: float, temperature: float, prior: float, n_configs: int) -> str:
-    return (f"; contamination {contamination} (chosen by recall@10 on random configurations, benchmarks/README.md); "
+    return (f"; contamination {contamination} (chosen by recall@10 on random configurations of reunite.synth and "
+            f"of the clean-room generator, benchmarks/README.md); "
             f"temperature {temperature} and prior {prior} of highest likelihood of the truth of {n_configs} other "
             f"random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) screened by default")
 

@@ -447,7 +447,7 @@ def fit_m(
     model: FellegiSunter,
     data: CasePatterns,
     *,
-    prior_strength: float = 50.0,
+    prior_strength: float = 20.0,
     share_prior: float = 0.5,
     min_matches: int = 30,
     max_iter: int = 200,
@@ -464,7 +464,9 @@ def fit_m(
     data:
         The compared patterns of a sample of cases (:func:`case_patterns`).
     prior_strength:
-        Pseudo-pairs per comparison drawn from the starting m (Dirichlet prior).
+        Pseudo-pairs per comparison drawn from the starting m (Dirichlet prior). 20 lets the screened
+        data move m further than the 50 of before: equal on reunite's own random configurations, and
+        better on a second, independently written generator (benchmarks/README.md, "eighth session").
     share_prior:
         The prior probability that a case's child is among the candidates.
     min_matches:
