@@ -43,7 +43,8 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
 
     ``model`` and ``blocking`` are the base model and blocking the re-screens were run with (default:
     the shipped model, the default blocking); the stored fitted model must come from them. Rows are
-    read relative to ``today`` (default: today's date), as a full re-screen that day reads them.
+    read relative to ``today``, as a full re-screen that day reads them (default: the day the last
+    re-screen read them on, so a check the morning after a night compares with that night's day).
 
     Raises
     ------
@@ -59,7 +60,7 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     if stored is None or top_k is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
     settings = Settings(model or default_model(), blocking or BlockingSpec(), top_k, 0, True, False, False,
-                        today or datetime.date.today())
+                        today or store.last_read_on() or datetime.date.today())
     if stored.config_hash != settings.config:
         raise StoreError("the stored fitted model comes from another base model, top-k or blocking than "
                          "these: verify with the --model and blocking options the re-screens were run with")

@@ -157,12 +157,11 @@ def mark_read(session: Session, run_id: int, calendar: Mapping[str, bool], score
     may read differently on a later day), and ``updated_run`` of the rows a run screened that
     ``Store.upsert`` had written outside a run (side -> ids)."""
     connection = session.connection()
-    if calendar:
-        table = table_of(Candidate)
-        connection.execute(update(table).where(table.c.person_id == bindparam("_id")),
-                           [{"_id": key, "calendar": mark} for key, mark in sorted(calendar.items())])
+    people = table_of(Candidate)
+    for mark in (False, True):  # a store upgraded to revision 0010 marks every candidate once: by the chunk
+        for part in chunks(sorted(key for key, value in calendar.items() if value is mark)):
+            connection.execute(update(people).where(people.c.person_id.in_(part)).values(calendar=mark))
     for side, ids in scored.items():
-        if ids:
-            table, id_col = table_of(MODELS[side]), COLUMNS[side][0]
-            connection.execute(update(table).where(table.c[id_col] == bindparam("_id")).values(updated_run=run_id),
-                               [{"_id": key} for key in sorted(ids)])
+        table, id_col = table_of(MODELS[side]), COLUMNS[side][0]
+        for part in chunks(sorted(ids)):
+            connection.execute(update(table).where(table.c[id_col].in_(part)).values(updated_run=run_id))

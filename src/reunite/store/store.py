@@ -194,6 +194,8 @@ class Store:
             that is not a canonical column is an error, as is an empty or repeated id.
         run_id:
             Recorded as ``first_seen_run`` (new rows) and ``updated_run`` (new and changed rows).
+            Rows written without one are left for the next re-screen (:meth:`unscreened`): it screens
+            them as new rows, and screens everything in full when one replaced a stored candidate.
 
         Returns
         -------
