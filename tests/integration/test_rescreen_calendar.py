@@ -127,6 +127,10 @@ def test_a_day_before_the_stored_one_or_a_store_without_it_is_screened_in_full(d
         report = rescreen(store, cases=MISSING, candidates=PEOPLE.iloc[:210], top_k=TOP_K, today=DAY)
         assert report.kind == "full" and "before the day the stored rows were read on" in report.reason
         assert verify(store, today=DAY).equal
+        # rows marked settled on LATER are not settled on DAY: that run marked them again
+        assert rescreen(store, cases=MISSING, candidates=PEOPLE.iloc[:210], top_k=TOP_K,
+                        today=LATER).kind == "incremental"
+        assert verify(store, today=LATER).equal
     engine = create_store_engine(db_url)
     try:
         config = Config()

@@ -232,8 +232,10 @@ def _candidates_read_otherwise(store: Store, skip: Collection[str], then: dateti
     """The stored candidates (not in ``skip``) that read otherwise ``today`` than on ``then`` (the
     day the last run read them on; ``None``: none), and the marks of every candidate checked: whether
     it may still read differently on a later day (:func:`reunite.stored_records.reads_by_date`).
-    Only candidates not marked settled are checked (:meth:`Store.calendar_rows`)."""
-    rows = [r for r in store.calendar_rows() if r["person_id"] not in skip]
+    Only candidates not marked settled are checked (:meth:`Store.calendar_rows`), unless ``today``
+    is before the day the last run read on: a mark says a row reads alike on every *later* day."""
+    last = store.last_read_on()
+    rows = [r for r in store.calendar_rows(every=last is not None and today < last) if r["person_id"] not in skip]
     marks = dict(zip((r["person_id"] for r in rows),
                      stored_records.reads_by_date(rows, "candidates", today).tolist(), strict=True))
     if then is None or then == today or not rows:

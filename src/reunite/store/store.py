@@ -341,10 +341,10 @@ class Store:
                                           .where(id_column.in_(part))))
         return found
 
-    def calendar_rows(self) -> list[dict[str, str]]:
+    def calendar_rows(self, *, every: bool = False) -> list[dict[str, str]]:
         """Canonical columns of the current candidates whose reading may change with the day they
         are read on, or is not known to be settled (``calendar`` not false: revision 0010), sorted
-        by id: the rows a night checks against the calendar.
+        by id: the rows a night checks against the calendar (``every``: all current candidates).
 
         >>> store = Store.open("sqlite://")
         >>> _ = store.upsert("candidates", [{"person_id": "P1", "registration_date": "2026-12"}])
@@ -353,7 +353,8 @@ class Store:
         """
         table, columns = table_of(Candidate), COLUMNS["candidates"]
         query = (select(*(table.c[c] for c in columns))
-                 .where(current(Candidate), table.c.calendar.is_not(False)).order_by(table.c.person_id))
+                 .where(current(Candidate), *(() if every else (table.c.calendar.is_not(False),)))
+                 .order_by(table.c.person_id))
         with self._sessions() as session:
             return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(session.connection(), query)]
 
