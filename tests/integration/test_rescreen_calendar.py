@@ -179,10 +179,15 @@ def test_a_candidate_replaced_outside_a_run_calls_for_a_full_run(store: Store) -
     row = {**store.read_rows("candidates", [person])[0], "birth_date": "1950", "sex": "F"}
     store.upsert("candidates", [row])  # its screened version is gone
     report = rescreen(store, top_k=TOP_K, today=DAY)
-    assert report.kind == "full" and "replaced outside a run" in report.reason
+    assert report.kind == "full" and "written outside a run" in report.reason
     assert store.fitted_model() is not None and verify(store, today=DAY).equal
     assert store.unscreened("candidates") == ([], [])
     assert rescreen(store, top_k=TOP_K, today=DAY).kind == "nothing"
+    # one upserted outside a run and removed the next night: its terms are in no sum
+    store.upsert("candidates", _rows(CANDIDATES.iloc[200:201]))
+    report = rescreen(store, remove_candidates=[str(CANDIDATES["person_id"].iloc[200])], top_k=TOP_K, today=DAY)
+    assert report.kind == "full" and report.removed_candidates == 1
+    assert verify(store, today=DAY).equal
 
 
 def test_a_restored_closed_case_stays_closed_and_is_not_screened(store: Store) -> None:

@@ -167,7 +167,7 @@ def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
 
 
 def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: Settings,
-             read_on: datetime.date | None = None, replaced: int = 0) -> tuple[RescreenKind, str, bool]:
+             read_on: datetime.date | None = None, lost: int = 0) -> tuple[RescreenKind, str, bool]:
     """(kind, reason, refit) of the run the stored fitted model and the settings call for.
 
     ``normalized_with`` is the normalizer fingerprint (:func:`reunite.stored_records.fingerprint`)
@@ -179,8 +179,9 @@ def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: 
 
     ``read_on`` is the day the last run read the stored rows on: a night reads the old versions as
     of it, so a store that does not record it (from an older reunite), or a day after today, calls
-    for a full run with the stored fitted model. So do ``replaced`` rows: stored candidates that
-    ``Store.upsert`` replaced outside a run, whose scored versions are gone.
+    for a full run with the stored fitted model. So do ``lost`` rows: stored candidates that
+    ``Store.upsert`` wrote outside a run and that replaced a screened version (gone) or leave tonight
+    (their terms are in no sum).
     """
     if stored is None:
         return "full", "no fitted model yet", True
@@ -203,10 +204,10 @@ def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: 
     if read_on > settings.today:
         return "full", f"today ({settings.today.isoformat()}) is before the day the stored rows were read on " \
             f"({read_on.isoformat()}): every stored record is read again, with the stored fitted model", False
-    if replaced:
-        return "full", f"{replaced} stored candidate(s) replaced outside a run (Store.upsert without a run): " \
-            "their screened versions are gone; every stored record is read again, with the stored fitted " \
-            "model", False
+    if lost:
+        return "full", f"{lost} stored candidate(s) written outside a run (Store.upsert without a run) replaced " \
+            "a screened version or leave unscreened: every stored record is read again, with the stored " \
+            "fitted model", False
     return "incremental", "stored fitted model", False
 
 
@@ -227,17 +228,18 @@ def _cases_read_otherwise(store: Store, ids: Collection[str], today: datetime.da
     return found
 
 
-def _candidates_read_otherwise(store: Store, skip: Collection[str], then: datetime.date | None,
-                               today: datetime.date) -> tuple[list[dict[str, str]], dict[str, bool]]:
-    """The stored candidates (not in ``skip``) that read otherwise ``today`` than on ``then`` (the
-    day the last run read them on; ``None``: none), and the marks of every candidate checked: whether
-    it may still read differently on a later day (:func:`reunite.stored_records.reads_by_date`).
+def _candidates_read_otherwise(store: Store, skip: Collection[str], read_on: datetime.date | None,
+                               today: datetime.date, compare: bool) -> tuple[list[dict[str, str]], dict[str, bool]]:
+    """The stored candidates (not in ``skip``) that read otherwise ``today`` than on ``read_on`` (the
+    day the last run read them on; only when ``compare``), and the marks of every candidate checked:
+    whether it may still read differently on a later day (:func:`reunite.stored_records.reads_by_date`).
     Only candidates not marked settled are checked (:meth:`Store.calendar_rows`), unless ``today``
-    is before the day the last run read on: a mark says a row reads alike on every *later* day."""
-    last = store.last_read_on()
-    rows = [r for r in store.calendar_rows(every=last is not None and today < last) if r["person_id"] not in skip]
+    is before ``read_on``: a mark says a row reads alike on every *later* day."""
+    every = read_on is not None and today < read_on
+    rows = [r for r in store.calendar_rows(every=every) if r["person_id"] not in skip]
     marks = dict(zip((r["person_id"] for r in rows),
                      stored_records.reads_by_date(rows, "candidates", today).tolist(), strict=True))
+    then = read_on if compare else None
     if then is None or then == today or not rows:
         return [], marks
     alike = stored_records.reads_alike(rows, "candidates", then, today)
@@ -275,13 +277,15 @@ def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str,
     read_on = store.last_read_on()
     new_people, replaced_people = store.unscreened("candidates")
     unscreened_cases = [c for c in (p for part in store.unscreened("cases") for p in part) if c in open_set]
-    kind, reason, refit = run_kind(stored, normalized_with, settings, read_on, len(replaced_people))
+    # (a person upserted outside a run and removed tonight would take out terms the sums never held)
+    lost = len(replaced_people) + len(set(new_people) & {r.record_id for r in removed if r.side == "candidates"})
+    kind, reason, refit = run_kind(stored, normalized_with, settings, read_on, lost)
     fitted, version = None, settings.base.version
     if not refit:
         assert stored is not None
         fitted, version = FellegiSunter.from_dict(stored.model), stored.version
     skip = {*candidates.ids, *(r.record_id for r in removed if r.side == "candidates"), *new_people}
-    moved_people, marks = _candidates_read_otherwise(store, skip, read_on if kind == "incremental" else None, today)
+    moved_people, marks = _candidates_read_otherwise(store, skip, read_on, today, kind == "incremental")
     moved_cases: set[str] = set()
     if kind == "incremental":
         # rows Store.upsert wrote outside a run are new to the stored sums; rows that read otherwise
