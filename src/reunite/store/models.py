@@ -128,7 +128,12 @@ class Case(Base):
 
 class Candidate(Base):
     __tablename__ = "candidates"
-    __table_args__ = (Index("ix_candidates_id_number", "id_number"),)  # a night's duplicate check
+    __table_args__ = (
+        Index("ix_candidates_id_number", "id_number"),  # a night's duplicate check
+        # revision 0010: a night's look at the few rows upserted outside a run, or not settled in the calendar
+        Index("ix_candidates_updated_run", "updated_run"),
+        Index("ix_candidates_calendar", "calendar"),
+    )
 
     person_id: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = _text()

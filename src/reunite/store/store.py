@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -353,7 +353,8 @@ class Store:
         """
         table, columns = table_of(Candidate), COLUMNS["candidates"]
         query = (select(*(table.c[c] for c in columns))
-                 .where(current(Candidate), *(() if every else (table.c.calendar.is_not(False),)))
+                 .where(current(Candidate), *(() if every else (or_(table.c.calendar.is_(None),
+                                                                      table.c.calendar == true()),)))
                  .order_by(table.c.person_id))
         with self._sessions() as session:
             return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(session.connection(), query)]
