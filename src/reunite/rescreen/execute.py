@@ -7,12 +7,9 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from reunite import merge, stored_records
 from reunite.ingest import IngestReport
 from reunite.matching.model import FellegiSunter
-from reunite.matching.shards import take_records
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
 from reunite.pipeline import fit_model, load_side
@@ -104,9 +101,10 @@ def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, b
 
 
 def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> tuple[RecordTable, dict[str, str]]:
-    """The stored cases ``ids``, normalized: their stored normalized records where those stand for
-    a new normalization (:mod:`reunite.stored_records`), the others normalized again; and the
-    records of the latter, to keep."""
+    """The stored cases ``ids``, normalized: their stored normalized records where this code made
+    them (:mod:`reunite.stored_records`), the others normalized again; and the records of the
+    latter, to keep. (Their dates read today as stored: :func:`reunite.rescreen.night.look_at`
+    screens every open case whose record does not in full, so a delta case's does.)"""
     rows = store.read_rows("cases", ids)
     kept = store.normalized_cases(ids)
     mark = stored_records.fingerprint()
@@ -115,13 +113,7 @@ def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> t
     tables: list[RecordTable] = []
     again = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark]
     if usable:
-        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report)
-        hold = stored_records.dates_hold(decoded, usable, today)
-        if hold.all():
-            tables.append(decoded)
-        else:
-            tables.append(take_records(decoded, np.flatnonzero(hold)))
-            again += [r for r, ok in zip(usable, hold.tolist(), strict=True) if not ok]
+        tables.append(stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report))
     fresh: dict[str, str] = {}
     if again:
         normalized = load_side(stored_table(again, "cases", "stored cases"), "cases", today=today)
