@@ -72,9 +72,10 @@ TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
 
 def load_side(
     source: TableLike, side: Side, *, mapping: Mapping[str, str] | None = None, strict: bool = False,
-    compact: bool = False,
+    compact: bool = False, today: datetime.date | None = None,
 ) -> RecordTable:
-    """A normalized table from a path, DataFrame, RawTable or RecordTable.
+    """A normalized table from a path, DataFrame, RawTable or RecordTable (read relative to ``today``,
+    default today's date: :func:`reunite.normalize.normalize`).
 
     A ``.parquet`` path is a table written by :func:`prepare_table` (``reunite prepare``): it is read as
     it was normalized then (``mapping`` applied then too), and refused when this code would not normalize
@@ -93,7 +94,7 @@ def load_side(
                              " (strict mode, quarantined when prepared):\n" + "\n".join(str(p) for p in fatal))
         return table
     raw = source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping, strict=strict)
-    return normalize(raw, strict=strict)
+    return normalize(raw, strict=strict, today=today)
 
 
 def prepare_table(

@@ -12,11 +12,16 @@ must be this code's (the normalizer, the reader, their tables and pypinyin), and
 read today as they read then (:func:`dates_hold`: a date reaching today is clipped to it, a date
 in the future is unknown, a two-digit year is read relative to today). Any other case is
 normalized again.
+
+The same calendar moves candidates: :func:`reads_alike` tells whether stored rows read on one day
+as on another, and :func:`reads_by_date` whether a row read on a day may still read differently on
+a later one (the store marks those candidates, and a night checks only them).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 import json
 from collections.abc import Mapping, Sequence
@@ -31,9 +36,10 @@ from reunite.ingest import IngestReport, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import NameTable, RecordTable, normalize
 from reunite.normalize.dates import parse_dates
+from reunite.normalize.ids import parse_resident_ids
 from reunite.normalize.stored import normalizer_digest
 
-__all__ = ["concat", "dates_hold", "decode", "encode", "fingerprint"]
+__all__ = ["concat", "dates_hold", "decode", "encode", "fingerprint", "reads_alike", "reads_by_date"]
 
 _NOT_PER_RECORD = ("side", "rows", "names", "report", "flags")
 
@@ -115,13 +121,59 @@ def concat(tables: Sequence[RecordTable], report: IngestReport) -> RecordTable:
     return dataclasses.replace(first, **columns, rows=rows, names=NameTable(**names), report=report, flags=flags)
 
 
-def dates_hold(table: RecordTable, rows: Sequence[Mapping[str, str]]) -> npt.NDArray[np.bool_]:
+def dates_hold(table: RecordTable, rows: Sequence[Mapping[str, str]], today: datetime.date | None = None
+               ) -> npt.NDArray[np.bool_]:
     """Per record of a decoded cases ``table`` (aligned with its canonical ``rows``): whether its
-    birth and missing dates read today as they were stored."""
-    births = parse_dates([r["birth_date"] for r in rows], [r["birth_calendar"] for r in rows])
-    missing = parse_dates([r["missing_date"] for r in rows], None)
+    birth and missing dates read ``today`` (default: today's date) as they were stored."""
+    births = parse_dates([r["birth_date"] for r in rows], [r["birth_calendar"] for r in rows], today=today)
+    missing = parse_dates([r["missing_date"] for r in rows], None, today=today)
     same = ((births.known == table.birth_known) & (births.lunar == table.birth_lunar)
             & (missing.known == table.event_known))
     same &= ~births.known | ((births.lo == table.birth_lo) & (births.hi == table.birth_hi))
     same &= ~missing.known | ((missing.lo == table.event_lo) & (missing.hi == table.event_hi))
     return np.asarray(same, dtype=bool)
+
+
+def _readings(rows: Sequence[Mapping[str, str]], side: Side, day: datetime.date) -> npt.NDArray[np.int64]:
+    """Per row, everything of its normalized record that depends on the day it is read on
+    (:func:`reunite.normalize.normalize`'s ``today``): its dates as read that day and, for a
+    candidate, whether its resident ID number is valid that day and the birth it gives."""
+    birth_calendars = [r["birth_calendar"] for r in rows] if side == "cases" else None
+    event_column = "missing_date" if side == "cases" else "registration_date"
+    columns: list[npt.NDArray[Any]] = []
+    for parsed in (parse_dates([r["birth_date"] for r in rows], birth_calendars, today=day),
+                   parse_dates([r[event_column] for r in rows], None, today=day)):
+        columns += [parsed.known, parsed.lo, parsed.hi, parsed.lunar, parsed.approximate]
+    if side == "candidates":
+        ids = parse_resident_ids([r["id_number"] for r in rows], today=day)
+        columns += [ids.valid, ids.birth, ids.sex]
+    return np.stack([np.asarray(c, dtype=np.int64) for c in columns], axis=1) if rows else np.zeros(
+        (0, len(columns)), dtype=np.int64)
+
+
+def reads_alike(rows: Sequence[Mapping[str, str]], side: Side, then: datetime.date, now: datetime.date
+                ) -> npt.NDArray[np.bool_]:
+    """Per canonical row of ``side``: whether it normalizes alike read on ``then`` and on ``now``
+    (everything else a normalized record holds does not depend on the day).
+
+    >>> rows = [{"person_id": "P1", "birth_date": "1990", "registration_date": "2026-12", "id_number": ""},
+    ...         {"person_id": "P2", "birth_date": "1990", "registration_date": "2026-11", "id_number": ""}]
+    >>> reads_alike(rows, "candidates", datetime.date(2026, 12, 6), datetime.date(2027, 1, 6)).tolist()
+    [False, True]
+    """
+    return np.asarray((_readings(rows, side, then) == _readings(rows, side, now)).all(axis=1), dtype=bool)
+
+
+def reads_by_date(rows: Sequence[Mapping[str, str]], side: Side, day: datetime.date) -> npt.NDArray[np.bool_]:
+    """Per canonical row of ``side``: whether, read on ``day``, it may read differently on some later
+    day (a date reaching ``day``, clipped; a later date, unknown; a two-digit year read as 19yy; a
+    resident ID number born after ``day``). Every comparison of a reading with the day is a bound
+    that, once passed, stays passed, so a row that reads on ``day`` as it reads on the last day
+    there is reads alike on every day between.
+
+    >>> rows = [{"person_id": "P1", "birth_date": "1990", "registration_date": "2026-12", "id_number": ""},
+    ...         {"person_id": "P2", "birth_date": "1990", "registration_date": "2026-11", "id_number": ""}]
+    >>> reads_by_date(rows, "candidates", datetime.date(2026, 12, 6)).tolist()
+    [True, False]
+    """
+    return ~reads_alike(rows, side, day, datetime.date.max)

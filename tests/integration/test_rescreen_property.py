@@ -1,11 +1,14 @@
 """Issue 10, the property: any sequence of nightly deltas -- new, changed and removed candidates
 (removed ones may come back, sent again or by a restore list), new, changed, removed and restored
-cases, DNA exclusions, cases closed by a confirmed match and reopened when the lab doubts it -- ends
-with exactly the results and probabilities of one full run with the same fitted model. On SQLite
+cases, DNA exclusions, cases closed by a confirmed match and reopened when the lab doubts it, nights
+days or weeks apart (some rows read otherwise as the days pass: births and ID numbers after the
+first day, registrations and a missing date in its month) -- ends with exactly the results and
+probabilities of one full run with the same fitted model on the last night's day. On SQLite
 always, and on PostgreSQL when REUNITE_TEST_DATABASE_URL is set (each example in a schema of its own)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import uuid
 from collections.abc import Iterator
@@ -28,8 +31,29 @@ TOP_K = 3
 N_CASES, N_CANDIDATES, FIRST = 8, 300, 200
 ENV = "REUNITE_TEST_DATABASE_URL"
 
+START = dt.date(2026, 12, 6)  # the first night's day; each night comes 0 to 40 days after the one before
 _DATA = generate(N_CASES + 3, N_CANDIDATES, seed=4)
-CASES, CANDIDATES = pd.DataFrame(_DATA.cases), pd.DataFrame(_DATA.candidates)
+
+
+def _calendar_dates(cases: pd.DataFrame, candidates: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Some rows whose reading the days move: births after START (unknown on it), registrations and a
+    missing date in START's month (clipped to the day), ID numbers born after START (not valid on it)."""
+    cases, candidates = cases.copy(), candidates.copy()
+    for row in range(3, len(candidates), 7):
+        kind = (row // 7) % 3
+        if kind == 0:
+            candidates.loc[row, "birth_date"] = f"2027-01-{row % 28 + 1:02d}"
+        elif kind == 1:
+            candidates.loc[row, "registration_date"] = "2026-12"
+        elif len(number := str(candidates.loc[row, "id_number"])) == 18:
+            first = number[:6] + f"202701{row % 28 + 1:02d}" + number[14:17]
+            total = sum(int(d) * pow(2, 17 - i, 11) for i, d in enumerate(first))
+            candidates.loc[row, "id_number"] = first + "10X98765432"[total % 11]
+    cases.loc[2, "missing_date"] = "2026-12"
+    return cases, candidates
+
+
+CASES, CANDIDATES = _calendar_dates(pd.DataFrame(_DATA.cases), pd.DataFrame(_DATA.candidates))
 _FLIP = {"M": "F", "F": "M", "男": "女", "女": "男"}
 
 
@@ -81,6 +105,7 @@ night = st.fixed_dictionaries({
     "undo_case": st.booleans(),
     "force": st.booleans(),
     "reopen": st.lists(st.integers(0, N_CASES + 2), max_size=1),
+    "days": st.sampled_from([0, 1, 10, 25, 40]),
 })
 
 
@@ -116,9 +141,11 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
     gone_people: set[str] = set()    # removed: not sent again until restored
     gone_cases: list[str] = []
     with fresh_store(backend) as store:
-        assert rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K).kind == "full"
+        day = START
+        assert rescreen(store, cases=cases, candidates=candidates.iloc[:shown], top_k=TOP_K, today=day).kind == "full"
         extra_cases = merged = restored = 0
         for delta in nights:
+            day += dt.timedelta(days=int(delta["days"]))  # type: ignore[call-overload]
             shown = min(N_CANDIDATES, shown + int(delta["arrive"]))  # type: ignore[call-overload]
             for row, what in delta["edit"]:  # type: ignore[attr-defined]
                 if row < shown:
@@ -180,7 +207,7 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
                               candidates=sent[~sent["person_id"].isin(gone_people | undo)], top_k=TOP_K,
                               remove_candidates=sorted(remove) or None, remove_cases=remove_cases or None,
                               force_removals=bool(delta["force"]), restore_candidates=sorted(undo) or None,
-                              restore_cases=undo_cases or None)
+                              restore_cases=undo_cases or None, today=day)
             assert report.kind in ("incremental", "nothing")
             assert all(r.quarantined == 0 for r in report.ingest)
             if report.kind == "incremental":
@@ -197,7 +224,8 @@ def test_any_sequence_of_deltas_ends_as_one_full_run(backend: str, nights: list[
         assert not set(store.open_case_ids()) & set(gone_cases)
         ranking, probabilities, any_match = _state(store)
         assert not {p for _, _, p, _, _ in ranking} & gone_people
-        assert rescreen(store, top_k=TOP_K, full=True, refit=False).kind == "full"
+        event(f"days after the first: {'some' if day > START else 'none'}")
+        assert rescreen(store, top_k=TOP_K, full=True, refit=False, today=day).kind == "full"
         full_ranking, full_probabilities, full_any = _state(store)
     assert ranking == full_ranking
     assert max((abs(a - b) for a, b in zip(probabilities, full_probabilities, strict=True)), default=0.0) <= 1e-9

@@ -4,6 +4,7 @@ normalizing every open case again -- only while it stands for a new normalizatio
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import numpy as np
@@ -121,8 +122,10 @@ def test_a_0006_store_upgraded_normalizes_its_cases_once_and_keeps_them(db_url: 
     finally:
         engine.dispose()
     with Store.open(url) as store:
-        assert store.schema_revision() == "0009"
+        assert store.schema_revision() == "0010"
         ids = sorted(CASES["case_id"])
         assert store.normalized_cases(ids) == {}
+        with store.engine.begin() as connection:  # (a store from before 0010 records no read day: a full run)
+            connection.execute(sa.text("UPDATE runs SET read_on = :day"), {"day": dt.date.today()})
         assert rescreen(store, cases=CASES, candidates=CANDIDATES, top_k=TOP_K).kind == "incremental"
         assert sorted(store.normalized_cases(ids)) == ids

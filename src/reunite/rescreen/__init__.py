@@ -31,15 +31,21 @@ Input rows are read and normalized exactly as :func:`reunite.pipeline.screen` re
 anything is stored: a row either quarantines (with its reason, in the ingest report; a stored row
 with the same id stays as it was) or is stored and screened.
 
-Known limit: a row may read differently from one day to the next (an interval that reaches today is
-clipped to today, a date in the future is unknown, a resident ID number born after today is not valid:
-:mod:`reunite.normalize.dates`, :mod:`reunite.normalize.ids`). A night reads its rows, and the stored
-old versions of the changed and removed candidates, as they read *today*; the stored sums keep each
-term as it read on the night that scored it; a full run reads every row today. So a stored row whose
-reading the calendar changed (a registration date in the current month, an ID number whose typo puts
-the birth in the future) can leave the incremental state apart from a full run's until the next full
-run (a case's stored normalized record is read again when its dates no longer hold, but its stored
-sums are not screened again). The synthetic data has no such dates; a periodic ``--full`` bounds it.
+Rows read differently from one day to the next (an interval that reaches today is clipped to today,
+a date in the future is unknown, a two-digit year is read relative to today, a resident ID number
+born after today is not valid: :mod:`reunite.normalize.dates`, :mod:`reunite.normalize.ids`). So
+every run records the day it read its rows on (``today``), and the stored sums hold every term as
+read on the last run's day: a night reads the stored old versions of the changed and removed
+candidates as of that day, so their terms leave exactly; a stored candidate that reads otherwise
+today (the store marks the rows whose reading may still change, and a night checks only those:
+:func:`reunite.stored_records.reads_by_date`) is treated as changed, its terms out as read then and
+in as read today; and an open case whose stored normalized record does not read as it reads today
+is screened in full. A store that does not record the day (from an older reunite), or a ``today``
+before it, is screened in full with the stored fitted model.
+
+Rows :meth:`Store.upsert` wrote outside a run are screened by the next night: a new one as a new
+row, a case as a changed one; a stored candidate replaced outside a run has lost the version whose
+terms the sums hold, so the next night screens everything in full with the stored fitted model.
 
 The package follows a night from its inputs to its report, one way: :mod:`.inputs` splits the
 inputs against the store (new and changed rows, normalized) and reads stored rows back;
@@ -53,6 +59,7 @@ module holds the entry point, :func:`rescreen`.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -98,6 +105,7 @@ def rescreen(
     force_removals: bool = False,
     restore_cases: RemovalSource | None = None,
     restore_candidates: RemovalSource | None = None,
+    today: datetime.date | None = None,
 ) -> RescreenReport:
     """Upsert new and changed cases and candidates, remove the ones listed, re-score what they
     affect, merge the top-k.
@@ -156,7 +164,10 @@ def rescreen(
         case it enters are those of a full run). Every row is accounted for in
         ``RescreenReport.ingest``: an unknown id, one that is not removed, or one also in this run's
         removal list is quarantined (not restored); one also in this run's input comes back with
-        the input's values (flagged). Every restore is in the audit log.
+        the input's values (flagged). Every restore is in the audit log. A case a confirmed DNA
+        match closed is restored closed, and not screened (flagged).
+    today:
+        The day rows are read relative to (default: today's date); recorded on the run.
 
     Returns
     -------
@@ -206,7 +217,7 @@ def rescreen(
                             mapping=mapping, strict=strict, log=log, lang=lang, encoding=encoding, sheet=sheet,
                             remove_cases=remove_cases, remove_candidates=remove_candidates,
                             force_removals=force_removals, restore_cases=restore_cases,
-                            restore_candidates=restore_candidates)
+                            restore_candidates=restore_candidates, today=today)
     sides: tuple[tuple[Side, RemovalSource | None], ...] = (("cases", remove_cases), ("candidates", remove_candidates))
     lists = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
              for side, source in sides if source is not None}
@@ -217,7 +228,8 @@ def rescreen(
     top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
     with _old_objects_frozen():
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
-                         strict, log, lang, encoding, sheet, Removals(lists, force_removals, restores))
+                         strict, log, lang, encoding, sheet, Removals(lists, force_removals, restores),
+                         today or datetime.date.today())
 
 
 @contextlib.contextmanager
@@ -239,14 +251,14 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
               log: Callable[[str], None] | None, lang: Language, encoding: str | None,
-              sheet: str | int | None, removals: Removals) -> RescreenReport:
+              sheet: str | int | None, removals: Removals, today: datetime.date) -> RescreenReport:
     started = time.perf_counter()
     check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
     raw = {"cases": read_input(cases, "cases", mapping, strict, encoding, sheet),
            "candidates": read_input(candidates, "candidates", mapping, strict, encoding, sheet)}
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
     base = model if model is not None else default_model()
-    settings = Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict)
+    settings = Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict, today)
     store.clear_dead_lock()  # a killed run's lock and "running" row, also on a night with nothing to do
     last_run = store.last_run_id() or 0
     busy = store.lock_holder() is not None  # a run under way may commit after the first look
@@ -291,8 +303,9 @@ def _report(look: Look, top_k: int, kind: RescreenKind, run_id: int | None, done
         kind=kind, reason=reason, run_id=run_id, model_version=done.model_version if done else look.model_version,
         top_k=top_k,
         new_cases=len(look.cases.new_ids) - len(look.restored("cases")), changed_cases=len(look.cases.changed_ids),
-        new_candidates=len(look.candidates.new_ids) - len(look.restored("candidates")),
-        changed_candidates=len(look.candidates.changed_ids),
+        new_candidates=len(look.candidates.new_ids) - len(look.restored("candidates"))
+        - int(look.candidates.facts.get("unscreened", 0)),
+        changed_candidates=len(look.candidates.changed_ids) - int(look.candidates.facts.get("read_otherwise", 0)),
         cases_screened_all=done.screened_all if done else 0,
         cases_screened_delta=done.screened_delta if done else 0,
         pairs_compared=done.pairs if done else 0, cases_with_new_candidates=done.gained if done else 0,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from reunite import merge, stored_records
 from reunite.ingest import IngestReport
 from reunite.matching.model import FellegiSunter
-from reunite.matching.shards import take_records
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
 from reunite.pipeline import fit_model, load_side
@@ -82,7 +80,8 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
         base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
         leave=changes.leave, removals=look.removals, restores=look.restores,
         log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
-        normalized_cases=normalized, normalized_with=stored_records.fingerprint(),
+        normalized_cases=normalized, normalized_with=stored_records.fingerprint(), read_on=settings.today,
+        calendar={**look.calendar, **_marks(look.candidates.rows, settings)}, scored=look.unscreened,
         bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
                 if c in in_full or c not in look.states or look.states[c].bound != s.bound},
         totals={c: s.totals for c, s in after.items()},
@@ -95,10 +94,17 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
     return Done(version, pairs, len(in_full), screened_delta, gained)
 
 
-def _stored_cases(store: Store, ids: Collection[str]) -> tuple[RecordTable, dict[str, str]]:
-    """The stored cases ``ids``, normalized: their stored normalized records where those stand for
-    a new normalization (:mod:`reunite.stored_records`), the others normalized again; and the
-    records of the latter, to keep."""
+def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, bool]:
+    """Whether each candidate row the run stores or reads again may read differently on a later day."""
+    return dict(zip((r["person_id"] for r in rows),
+                    stored_records.reads_by_date(rows, "candidates", settings.today).tolist(), strict=True))
+
+
+def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> tuple[RecordTable, dict[str, str]]:
+    """The stored cases ``ids``, normalized: their stored normalized records where this code made
+    them (:mod:`reunite.stored_records`), the others normalized again; and the records of the
+    latter, to keep. (Their dates read today as stored: :func:`reunite.rescreen.night.look_at`
+    screens every open case whose record does not in full, so a delta case's does.)"""
     rows = store.read_rows("cases", ids)
     kept = store.normalized_cases(ids)
     mark = stored_records.fingerprint()
@@ -107,16 +113,10 @@ def _stored_cases(store: Store, ids: Collection[str]) -> tuple[RecordTable, dict
     tables: list[RecordTable] = []
     again = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark]
     if usable:
-        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report)
-        hold = stored_records.dates_hold(decoded, usable)
-        if hold.all():
-            tables.append(decoded)
-        else:
-            tables.append(take_records(decoded, np.flatnonzero(hold)))
-            again += [r for r, ok in zip(usable, hold.tolist(), strict=True) if not ok]
+        tables.append(stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report))
     fresh: dict[str, str] = {}
     if again:
-        normalized = load_side(stored_table(again, "cases", "stored cases"), "cases")
+        normalized = load_side(stored_table(again, "cases", "stored cases"), "cases", today=today)
         fresh = dict(zip(normalized.ids.tolist(), stored_records.encode(normalized), strict=True))
         tables.append(normalized)
     return (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]), fresh
@@ -124,19 +124,22 @@ def _stored_cases(store: Store, ids: Collection[str]) -> tuple[RecordTable, dict
 
 def delta_pairs(store: Store, look: Look, settings: Settings, delta: Sequence[str], progress: bool
                  ) -> tuple[DeltaPairs | None, DeltaPairs | None, dict[str, str]]:
-    """The ``delta`` cases' pairs with the changed candidates' old versions (as stored) and with the
-    new and changed candidates' new versions, scored with the stored fitted model
-    (:func:`delta_side`); and the normalized records of the cases that had to be normalized again."""
+    """The ``delta`` cases' pairs with the changed candidates' old versions (as stored, read as of the
+    day the last run read them on) and with the new and changed candidates' new versions (read today),
+    scored with the stored fitted model (:func:`delta_side`); and the normalized records of the cases
+    that had to be normalized again."""
     assert look.fitted is not None
     # a removed person leaves as a changed one does, with no new version: its old terms go
     leaving = sorted(set(look.candidates.changed_ids) | look.removed("candidates"))
     if not delta or (look.candidates.table is None and not leaving):
         return None, None, {}
-    delta_cases, normalized = _stored_cases(store, delta)
+    delta_cases, normalized = _stored_cases(store, delta, settings.today)
     gone = fresh = None
     if leaving:
         old_rows = store.read_rows("candidates", leaving)
-        old_versions = load_side(stored_table(old_rows, "candidates", "stored candidates"), "candidates")
+        # as the last run read them (look_at screens everything in full when that day is not known)
+        old_versions = load_side(stored_table(old_rows, "candidates", "stored candidates"), "candidates",
+                                 today=look.read_on)
         gone = delta_side(delta_cases, old_versions, look, settings, False)
     if look.candidates.table is not None:
         fresh = delta_side(delta_cases, look.candidates.table, look, settings, progress)
@@ -154,7 +157,8 @@ def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str]
     all_candidates = stored_table([r for r in overlay(store.read_rows("candidates"), look.candidates, None)
                              if r["person_id"] not in removed], "candidates", "stored candidates")
     model, new_model = look.fitted, None
-    case_table, cand_table = load_side(case_rows, "cases"), load_side(all_candidates, "candidates")
+    case_table = load_side(case_rows, "cases", today=settings.today)
+    cand_table = load_side(all_candidates, "candidates", today=settings.today)
     if model is None:  # fitted as screen fits: u, name frequencies, and m learned from the stored data
         fitted, _, _ = fit_model(settings.base, case_table, cand_table, blocking=settings.blocking,
                                  seed=settings.seed, exclude=look.excluded)

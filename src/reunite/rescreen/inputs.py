@@ -3,6 +3,8 @@ normalizes them, and the stored rows read back for a screen."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
 import hashlib
 import os
 from collections.abc import Collection, Mapping, Sequence
@@ -24,7 +26,8 @@ from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import load_side
 from reunite.store import Store
 
-__all__ = ["COLUMNS", "Input", "overlay", "read_input", "split_input", "stored_table", "with_restored"]
+__all__ = ["COLUMNS", "Input", "as_new", "overlay", "read_input", "split_input", "stored_table", "with_restored",
+           "with_rows"]
 
 COLUMNS: dict[Side, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
 
@@ -72,9 +75,11 @@ def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -
             if get(values[0]) != sha256(("[" + join(map(encode, values)) + "]").encode("utf-8")).hexdigest()]
 
 
-def split_input(raw: RawTable | None, side: Side, store: Store, source: object, strict: bool) -> Input:
-    """The new and changed rows of an input, normalized as :func:`screen` normalizes them: rows
-    normalize quarantines are in the input's report and left out (a stored row with their id stays)."""
+def split_input(raw: RawTable | None, side: Side, store: Store, source: object, strict: bool,
+                today: datetime.date | None = None) -> Input:
+    """The new and changed rows of an input, normalized as :func:`screen` normalizes them (read
+    relative to ``today``): rows normalize quarantines are in the input's report and left out (a
+    stored row with their id stays)."""
     if raw is None:
         return Input(side, [], [], [], None, {})
     raw = _with_stored_columns(raw, side, store)
@@ -84,7 +89,7 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
     picked = _changed_rows([raw.columns[c] for c in columns], stored)
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
-    table = load_side(subset, side, strict=strict)  # quarantines into raw.report, as screen does
+    table = load_side(subset, side, strict=strict, today=today)  # quarantines into raw.report, as screen does
     if side == "candidates":
         _flag_stored_duplicates(table, subset, store)
     accepted = set(table.ids.tolist())
@@ -176,18 +181,38 @@ def overlay(stored: Sequence[dict[str, str]], given: Input, keep: Collection[str
     return [r for key, r in sorted(rows.items()) if keep is None or key in keep]
 
 
-def with_restored(given: Input, store: Store, ids: Sequence[str]) -> Input:
+def with_restored(given: Input, store: Store, ids: Sequence[str], today: datetime.date | None = None) -> Input:
     """``given`` with the removed rows ``ids`` as the store holds them, as new rows: a restored row
     is screened as a new one (it left every case's sums when it was removed)."""
     if not ids:
         return given
-    rows = store.read_rows(given.side, ids, removed=True)
-    table = load_side(stored_table(rows, given.side, f"restored {given.side}"), given.side)
+    return with_rows(given, store.read_rows(given.side, ids, removed=True), today, changed=False, fact="restored")
+
+
+def with_rows(given: Input, rows: Sequence[dict[str, str]], today: datetime.date | None, *, changed: bool,
+              fact: str) -> Input:
+    """``given`` with stored ``rows`` (none of its own ids) read relative to ``today``, as new rows or
+    as ``changed`` ones; ``fact`` counts them in the facts recorded on the run."""
+    if not rows:
+        return given
+    table = load_side(stored_table(rows, given.side, f"{fact} {given.side}"), given.side, today=today)
     tables = [t for t in (given.table, table) if t is not None and len(t)]
     report = given.table.report if given.table is not None else table.report
     joined = (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]) if tables else None
     accepted = set(table.ids.tolist())  # (a stored row passes ingest: Store.upsert checks what it can)
     id_col = COLUMNS[given.side][0]
     back = [r for r in rows if r[id_col] in accepted]
-    return Input(given.side, [*given.rows, *back], [*given.new_ids, *(r[id_col] for r in back)],
-                  given.changed_ids, joined, {**given.facts, "restored": len(back)})
+    keys = [r[id_col] for r in back]
+    new_ids, changed_ids = (given.new_ids, [*given.changed_ids, *keys]) if changed else (
+        [*given.new_ids, *keys], given.changed_ids)
+    return Input(given.side, [*given.rows, *back], new_ids, changed_ids, joined, {**given.facts, fact: len(back)})
+
+
+def as_new(given: Input, ids: Collection[str]) -> Input:
+    """``given`` with those of its changed rows in ``ids`` counted as new (rows stored outside a run:
+    no run screened their stored version, whose terms are in no sum)."""
+    moved = [key for key in given.changed_ids if key in ids]
+    if not moved:
+        return given
+    return dataclasses.replace(given, new_ids=[*given.new_ids, *moved],
+                               changed_ids=[key for key in given.changed_ids if key not in ids])

@@ -4,6 +4,7 @@ store holds (:class:`Look`), the removal and restore lists decided, and the kind
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from reunite.ingest import IngestReport, RawTable
 from reunite.matching.model import FellegiSunter
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
-from reunite.rescreen.inputs import Input, split_input, with_restored
+from reunite.rescreen.inputs import Input, as_new, split_input, with_restored, with_rows
 from reunite.rescreen.report import RescreenKind
 from reunite.store import Store
 from reunite.store.fitted import StoredModel
@@ -49,6 +50,7 @@ class Settings:
     full: bool
     refit: bool
     strict: bool
+    today: datetime.date = dataclasses.field(default_factory=datetime.date.today)  # rows are read relative to it
 
     @property
     def depth(self) -> int:
@@ -78,6 +80,10 @@ class Look:
     removals: tuple[Removal, ...] = ()     # cases and candidates this run removes
     removal_reports: tuple[IngestReport, ...] = ()   # the removal lists', then the restore lists'
     restores: tuple[Removal, ...] = ()     # cases and candidates this run brings back (among the new rows)
+    read_on: datetime.date | None = None   # the day the last run read the stored rows on
+    calendar: dict[str, bool] = dataclasses.field(default_factory=dict)  # checked candidates' marks today
+    moved: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # read otherwise today
+    unscreened: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # upserted outside a run
 
     @property
     def nothing_to_do(self) -> bool:
@@ -99,7 +105,10 @@ class Look:
                 "removed": {side: len(self.removed(side)) for side in ("cases", "candidates")},
                 "restored": {side: len(self.restored(side)) for side in ("cases", "candidates")},
                 "removal_lists": {r.source: {"read": r.read, "accepted": r.accepted, "quarantined": r.quarantined}
-                                  for r in self.removal_reports}}
+                                  for r in self.removal_reports},
+                "read_on": settings.today.isoformat(),
+                "read_otherwise": {side: len(ids) for side, ids in self.moved.items()},
+                "unscreened": {side: len(ids) for side, ids in self.unscreened.items()}}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +148,11 @@ class Removals:
         sides: tuple[Side, ...] = ("cases", "candidates")
         for side, found in ((s, self.restores[s]) for s in sides if s in self.restores):
             raw = given.get(side)
+            keys = [key for _, key, _ in found.rows]
             decided, report = decide_restores(
-                found, stored=store.removal_state(side, [key for _, key, _ in found.rows]),
-                given=set(raw.ids) if raw is not None else set(),
-                removing={key for _, key, _ in self.lists[side].rows} if side in self.lists else set())
+                found, stored=store.removal_state(side, keys), given=set(raw.ids) if raw is not None else set(),
+                removing={key for _, key, _ in self.lists[side].rows} if side in self.lists else set(),
+                closed=store.closed_case_ids(keys) if side == "cases" else ())
             restored += decided
             reports.append(report)
         return tuple(restored), tuple(reports)
@@ -156,8 +166,8 @@ def _by(pairs: Collection[tuple[str, str]], index: int) -> dict[str, list[str]]:
     return dict(found)
 
 
-def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: Settings
-          ) -> tuple[RescreenKind, str, bool]:
+def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: Settings,
+             read_on: datetime.date | None = None, lost: int = 0) -> tuple[RescreenKind, str, bool]:
     """(kind, reason, refit) of the run the stored fitted model and the settings call for.
 
     ``normalized_with`` is the normalizer fingerprint (:func:`reunite.stored_records.fingerprint`)
@@ -166,6 +176,12 @@ def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: 
     reading its stored row again: under other code a stored row may read differently or not at
     all (quarantined), and its terms would not leave exactly. So the first night under another
     reader or normalizer screens everything in full.
+
+    ``read_on`` is the day the last run read the stored rows on: a night reads the old versions as
+    of it, so a store that does not record it (from an older reunite), or a day after today, calls
+    for a full run with the stored fitted model. So do ``lost`` rows: stored candidates that
+    ``Store.upsert`` wrote outside a run and that replaced a screened version (gone) or leave tonight
+    (their terms are in no sum).
     """
     if stored is None:
         return "full", "no fitted model yet", True
@@ -182,25 +198,74 @@ def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: 
         return "full", "top-k or blocking changed since the model was fitted", True
     if settings.full:
         return "full", "asked for" + ("" if settings.refit else ", with the stored fitted model"), settings.refit
+    if read_on is None:
+        return "full", "the day the stored rows were read on is not recorded (a store from an older reunite): " \
+            "every stored record is read again, with the stored fitted model", False
+    if read_on > settings.today:
+        return "full", f"today ({settings.today.isoformat()}) is before the day the stored rows were read on " \
+            f"({read_on.isoformat()}): every stored record is read again, with the stored fitted model", False
+    if lost:
+        return "full", f"{lost} stored candidate(s) written outside a run (Store.upsert without a run) replaced " \
+            "a screened version or leave unscreened: every stored record is read again, with the stored " \
+            "fitted model", False
     return "incremental", "stored fitted model", False
+
+
+def _cases_read_otherwise(store: Store, ids: Collection[str], today: datetime.date) -> set[str]:
+    """Those of the stored cases ``ids`` whose stored normalized record does not stand for reading
+    them ``today`` (none kept, another normalizer's, or dates that read otherwise: a case's stored
+    sums hold the terms of that record, so such a case is screened in full)."""
+    rows = store.read_rows("cases", ids)
+    kept = store.normalized_cases(ids)
+    mark = stored_records.fingerprint()
+    usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
+    found = {r["case_id"] for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark}
+    if usable:
+        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases",
+                                        IngestReport(source="stored cases", read=len(usable)))
+        hold = stored_records.dates_hold(decoded, usable, today)
+        found |= {r["case_id"] for r, ok in zip(usable, hold.tolist(), strict=True) if not ok}
+    return found
+
+
+def _candidates_read_otherwise(store: Store, skip: Collection[str], read_on: datetime.date | None,
+                               today: datetime.date, compare: bool) -> tuple[list[dict[str, str]], dict[str, bool]]:
+    """The stored candidates (not in ``skip``) that read otherwise ``today`` than on ``read_on`` (the
+    day the last run read them on; only when ``compare``), and the marks of every candidate checked:
+    whether it may still read differently on a later day (:func:`reunite.stored_records.reads_by_date`).
+    Only candidates not marked settled are checked (:meth:`Store.calendar_rows`), unless ``today``
+    is before ``read_on``: a mark says a row reads alike on every *later* day."""
+    every = read_on is not None and today < read_on
+    rows = [r for r in store.calendar_rows(every=every) if r["person_id"] not in skip]
+    marks = dict(zip((r["person_id"] for r in rows),
+                     stored_records.reads_by_date(rows, "candidates", today).tolist(), strict=True))
+    then = read_on if compare else None
+    if then is None or then == today or not rows:
+        return [], marks
+    alike = stored_records.reads_alike(rows, "candidates", then, today)
+    return [r for r, same in zip(rows, alike.tolist(), strict=True) if not same], marks
 
 
 def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str, object],
           settings: Settings, removals: Removals | None = None) -> Look:
-    cases = split_input(raw["cases"], "cases", store, sources["cases"], settings.strict)
-    candidates = split_input(raw["candidates"], "candidates", store, sources["candidates"], settings.strict)
+    today = settings.today
+    cases = split_input(raw["cases"], "cases", store, sources["cases"], settings.strict, today)
+    candidates = split_input(raw["candidates"], "candidates", store, sources["candidates"], settings.strict, today)
     removals = removals or Removals({}, False)
     given: dict[Side, RawTable | None] = {"cases": raw["cases"], "candidates": raw["candidates"]}
     removed, removal_reports = removals.decide(store, given)
     restored, restore_reports = removals.decide_restores(store, given)
     if restored:
-        cases = with_restored(cases, store, [r.record_id for r in restored if r.side == "cases"])
-        candidates = with_restored(candidates, store, [r.record_id for r in restored if r.side == "candidates"])
+        cases = with_restored(cases, store, [r.record_id for r in restored if r.side == "cases"], today)
+        candidates = with_restored(candidates, store, [r.record_id for r in restored if r.side == "candidates"],
+                                   today)
         back = {("cases", key) for key in cases.new_ids} | {("candidates", key) for key in candidates.new_ids}
         restored = tuple(r for r in restored if (r.side, r.record_id) in back)
     stored = store.fitted_model()
     gone_cases = {r.record_id for r in removed if r.side == "cases"}
-    open_ids = sorted((set(store.open_case_ids()) | set(cases.new_ids)) - gone_cases)
+    # a closed case (a confirmed DNA match) that comes back, restored or sent again, stays closed
+    open_ids = sorted((set(store.open_case_ids()) | (set(cases.new_ids) - store.closed_case_ids(cases.new_ids)))
+                      - gone_cases)
     open_set = set(open_ids)
     topk = {c: rows for c, rows in store.topk_scores().items() if c in open_set}
     totals = {c: t for c, t in store.case_totals().items() if c in open_set}
@@ -209,12 +274,31 @@ def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str,
     exclusions = merge.exclusions_by_case(excluded)
     normalized_with = (store.run_info(stored.run_id)["input_counts"] or {}).get("normalized_with") \
         if stored is not None else None
-    kind, reason, refit = run_kind(stored, normalized_with, settings)
+    read_on = store.last_read_on()
+    new_people, replaced_people = store.unscreened("candidates")
+    unscreened_cases = [c for c in (p for part in store.unscreened("cases") for p in part) if c in open_set]
+    # (a person upserted outside a run and removed tonight would take out terms the sums never held)
+    lost = len(replaced_people) + len(set(new_people) & {r.record_id for r in removed if r.side == "candidates"})
+    kind, reason, refit = run_kind(stored, normalized_with, settings, read_on, lost)
     fitted, version = None, settings.base.version
     if not refit:
         assert stored is not None
         fitted, version = FellegiSunter.from_dict(stored.model), stored.version
-    in_full = (merge.cases_to_screen_in_full(open_ids, states, set(cases.ids), exclusions)
+    skip = {*candidates.ids, *(r.record_id for r in removed if r.side == "candidates"), *new_people}
+    moved_people, marks = _candidates_read_otherwise(store, skip, read_on, today, kind == "incremental")
+    moved_cases: set[str] = set()
+    if kind == "incremental":
+        # rows Store.upsert wrote outside a run are new to the stored sums; rows that read otherwise
+        # today leave them as read on the last run's day and come in as read today
+        candidates = as_new(candidates, set(new_people))
+        candidates = with_rows(candidates, store.read_rows("candidates", set(new_people) - set(candidates.ids)),
+                               today, changed=False, fact="unscreened")
+        candidates = with_rows(candidates, moved_people, today, changed=True, fact="read_otherwise")
+        moved_cases = _cases_read_otherwise(store, open_set - set(cases.ids), today)
+    in_full = (merge.cases_to_screen_in_full(open_ids, states, {*cases.ids, *unscreened_cases, *moved_cases},
+                                             exclusions)
                if kind == "incremental" else set(open_ids))
     return Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
-                 in_full, raw, removed, (*removal_reports, *restore_reports), restored)
+                 in_full, raw, removed, (*removal_reports, *restore_reports), restored, read_on, marks,
+                 {"cases": tuple(sorted(moved_cases)), "candidates": tuple(r["person_id"] for r in moved_people)},
+                 {"cases": tuple(unscreened_cases), "candidates": (*new_people, *replaced_people)})

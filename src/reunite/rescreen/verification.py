@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from reunite.errors import StoreError
@@ -35,13 +36,15 @@ class Verification:
 
 
 def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: BlockingSpec | None = None,
-           progress: bool = False) -> Verification:
+           progress: bool = False, today: datetime.date | None = None) -> Verification:
     """Check the stored current ranking: screen every open case against every stored candidate with
     the stored fitted model (as a full re-screen that keeps it does, DNA exclusions applied) and compare
     ranks 1 to the last re-screen's top-k, row by row. Nothing is written.
 
     ``model`` and ``blocking`` are the base model and blocking the re-screens were run with (default:
-    the shipped model, the default blocking); the stored fitted model must come from them.
+    the shipped model, the default blocking); the stored fitted model must come from them. Rows are
+    read relative to ``today``, as a full re-screen that day reads them (default: the day the last
+    re-screen read them on, so a check the morning after a night compares with that night's day).
 
     Raises
     ------
@@ -52,11 +55,12 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     """
     if isinstance(store, str):  # only reads: a mistyped path must not become a new, empty database
         with Store.open(store, create=False) as opened:
-            return verify(opened, model=model, blocking=blocking, progress=progress)
+            return verify(opened, model=model, blocking=blocking, progress=progress, today=today)
     stored, top_k = store.fitted_model(), store.last_top_k()
     if stored is None or top_k is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
-    settings = Settings(model or default_model(), blocking or BlockingSpec(), top_k, 0, True, False, False)
+    settings = Settings(model or default_model(), blocking or BlockingSpec(), top_k, 0, True, False, False,
+                        today or store.last_read_on() or datetime.date.today())
     if stored.config_hash != settings.config:
         raise StoreError("the stored fitted model comes from another base model, top-k or blocking than "
                          "these: verify with the --model and blocking options the re-screens were run with")

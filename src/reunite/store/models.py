@@ -12,9 +12,12 @@ Tables
     record (``normalized``, ``normalized_with``: :mod:`reunite.stored_records`). Since revision 0009
     both have ``removed_run``: the run that removed the row (kept for the history, the DNA outcomes
     and the audit log, but no longer screened, planned or exported); ``NULL`` while it is current.
+    Since revision 0010 candidates have ``calendar``: whether how the row reads may still change
+    with the day it is read on (``NULL``: not known yet); a night checks those rows.
 ``runs``
     One row per screening run: when, status, what configuration, model, package and seed, the
-    input counts, full or incremental, and who ran it, so a night can be replayed.
+    input counts, full or incremental, and who ran it, so a night can be replayed; since revision
+    0010 the day it read its rows on (``read_on``: dates read relative to it).
 ``results``
     Every ranked row every run produced (history; never rewritten).
 ``current_topk``
@@ -125,7 +128,12 @@ class Case(Base):
 
 class Candidate(Base):
     __tablename__ = "candidates"
-    __table_args__ = (Index("ix_candidates_id_number", "id_number"),)  # a night's duplicate check
+    __table_args__ = (
+        Index("ix_candidates_id_number", "id_number"),  # a night's duplicate check
+        # revision 0010: a night's look at the few rows upserted outside a run, or not settled in the calendar
+        Index("ix_candidates_updated_run", "updated_run"),
+        Index("ix_candidates_calendar", "calendar"),
+    )
 
     person_id: Mapped[str] = mapped_column(Text, primary_key=True)
     name: Mapped[str] = _text()
@@ -142,6 +150,9 @@ class Candidate(Base):
     # added by revision 0009: the run that removed the person (dead, record deleted or merged); None
     # while they are part of the data
     removed_run: Mapped[int | None] = mapped_column(Integer)
+    # added by revision 0010: whether the row may read differently on a later day than on the day
+    # the last run read it (reunite.stored_records.reads_by_date); None: not known yet (checked)
+    calendar: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class Run(Base):
@@ -165,6 +176,8 @@ class Run(Base):
     host: Mapped[str] = mapped_column(Text, nullable=False)
     # added by revision 0002: why a failed run failed
     error: Mapped[str | None] = mapped_column(Text)
+    # added by revision 0010: the day the run read its rows on (None: not recorded)
+    read_on: Mapped[dt.date | None] = mapped_column(Date)
 
 
 class Result(Base):

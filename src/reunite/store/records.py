@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, cast, get_args
@@ -20,8 +20,8 @@ from reunite.store.dna import chunks
 from reunite.store.models import Base, Candidate, Case
 
 __all__ = [
-    "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "current", "inputs_hash", "prepare_rows",
-    "table_of", "upsert_rows", "write_normalized",
+    "COLUMNS", "MODELS", "UpsertResult", "check_side", "content_hash", "current", "inputs_hash", "mark_read",
+    "prepare_rows", "table_of", "upsert_rows", "write_normalized",
 ]
 
 MODELS: dict[str, type[Case] | type[Candidate]] = {"cases": Case, "candidates": Candidate}
@@ -128,7 +128,8 @@ def upsert_rows(
     if changed or again:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
         table, id_col = table_of(model), COLUMNS[side][0]
         statement = update(table).where(table.c[id_col] == bindparam("_id"))
-        cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {}  # it was the old row's
+        # what was the old row's: a case's normalized record, a candidate's calendar mark
+        cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {"calendar": None}
         session.connection().execute(statement, [
             {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id,
              "removed_run": None, **cleared}
@@ -148,3 +149,19 @@ def write_normalized(session: Session, texts: Mapping[str, str], fingerprint: st
         statement = update(table).where(table.c.case_id == bindparam("_id"))
         session.connection().execute(statement, [{"_id": c, "normalized": t, "normalized_with": fingerprint}
                                                  for c, t in texts.items()])
+
+
+def mark_read(session: Session, run_id: int, calendar: Mapping[str, bool], scored: Mapping[Side, Collection[str]]
+              ) -> None:
+    """Inside ``session``'s transaction: each candidate's ``calendar`` mark (person id -> whether it
+    may read differently on a later day), and ``updated_run`` of the rows a run screened that
+    ``Store.upsert`` had written outside a run (side -> ids)."""
+    connection = session.connection()
+    people = table_of(Candidate)
+    for mark in (False, True):  # a store upgraded to revision 0010 marks every candidate once: by the chunk
+        for part in chunks(sorted(key for key, value in calendar.items() if value is mark)):
+            connection.execute(update(people).where(people.c.person_id.in_(part)).values(calendar=mark))
+    for side, ids in scored.items():
+        table, id_col = table_of(MODELS[side]), COLUMNS[side][0]
+        for part in chunks(sorted(ids)):
+            connection.execute(update(table).where(table.c[id_col].in_(part)).values(updated_run=run_id))

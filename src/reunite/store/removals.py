@@ -232,6 +232,7 @@ def decide_removals(
 
 def decide_restores(
     found: RemovalList, *, stored: Mapping[str, int | None], given: Collection[str], removing: Collection[str],
+    closed: Collection[str] = (),
 ) -> tuple[list[Removal], IngestReport]:
     """Which rows of a restore list (the undo of a removal: the same format) a run brings back, and the
     list's report with every decision.
@@ -240,13 +241,19 @@ def decide_restores(
     ``given``: the ids of this run's input of the same side (a removed row sent again comes back
     with the input's values: the restore is flagged, not needed); ``removing``: the ids this run's
     removal list of the same side lists. Quarantined (not restored, with the reason): an id the
-    store does not hold, one that is not removed, one also removed tonight. The report is a copy.
+    store does not hold, one that is not removed, one also removed tonight. ``closed``: cases a
+    confirmed DNA match closed; one comes back closed, and is not screened (flagged). The report is
+    a copy.
 
     >>> found = read_removals(["P1", "P2", "P3", "P4", "P5"], "candidates")
     >>> restored, report = decide_restores(found, stored={"P1": 3, "P2": None, "P4": 3, "P5": 4},
     ...                                    given={"P4"}, removing={"P5"})
     >>> [r.record_id for r in restored], report.read, report.accepted, report.quarantined, report.flagged
     (['P1'], 5, 2, 3, 1)
+    >>> restored, report = decide_restores(read_removals(["C1"], "cases"), stored={"C1": 3}, given=set(),
+    ...                                    removing=set(), closed={"C1"})
+    >>> [r.record_id for r in restored], report.accepted, report.flagged
+    (['C1'], 1, 1)
     """
     wanted = id_column(found.side)
     source = found.report
@@ -268,6 +275,9 @@ def decide_restores(
             report.add(number, wanted, key, f"removed by run {stored[key]}, and also in this run's {found.side} "
                        "input: it comes back with the input's values", fatal=False)
         else:
+            if key in closed:
+                report.add(number, wanted, key, "DNA confirmed a match for this case: restored closed, not screened",
+                           fatal=False)
             restored.append(Removal(found.side, key, reason or f"removal by run {stored[key]} undone"))
     return restored, report
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -65,6 +65,7 @@ from reunite.store.records import (
     check_side,
     current,
     inputs_hash,
+    mark_read,
     prepare_rows,
     table_of,
     upsert_rows,
@@ -193,6 +194,8 @@ class Store:
             that is not a canonical column is an error, as is an empty or repeated id.
         run_id:
             Recorded as ``first_seen_run`` (new rows) and ``updated_run`` (new and changed rows).
+            Rows written without one are left for the next re-screen (:meth:`unscreened`): it screens
+            them as new rows, and screens everything in full when one replaced a stored candidate.
 
         Returns
         -------
@@ -338,6 +341,56 @@ class Store:
                                           .where(id_column.in_(part))))
         return found
 
+    def calendar_rows(self, *, every: bool = False) -> list[dict[str, str]]:
+        """Canonical columns of the current candidates whose reading may change with the day they
+        are read on, or is not known to be settled (``calendar`` not false: revision 0010), sorted
+        by id: the rows a night checks against the calendar (``every``: all current candidates).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("candidates", [{"person_id": "P1", "registration_date": "2026-12"}])
+        >>> [r["person_id"] for r in store.calendar_rows()]
+        ['P1']
+        """
+        table, columns = table_of(Candidate), COLUMNS["candidates"]
+        query = (select(*(table.c[c] for c in columns))
+                 .where(current(Candidate), *(() if every else (or_(table.c.calendar.is_(None),
+                                                                      table.c.calendar == true()),)))
+                 .order_by(table.c.person_id))
+        with self._sessions() as session:
+            return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(session.connection(), query)]
+
+    def unscreened(self, side: Side) -> tuple[list[str], list[str]]:
+        """``(new, changed)``: ids of the current rows of ``side`` that :meth:`upsert` wrote outside a
+        run (``updated_run`` empty) and no run has screened since, sorted; ``changed`` replaced a row
+        a run had stored (``first_seen_run`` set), whose old version is gone.
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> store.unscreened("cases")
+        (['C1'], [])
+        """
+        model = MODELS[check_side(side)]
+        table = table_of(model)
+        key = table.c[COLUMNS[side][0]]
+        query = select(key, table.c.first_seen_run).where(current(model), table.c.updated_run.is_(None)).order_by(key)
+        with self._sessions() as session:
+            found = fetch_tuples(session.connection(), query)
+        return [str(k) for k, first in found if first is None], [str(k) for k, first in found if first is not None]
+
+    def closed_case_ids(self, ids: Collection[str]) -> set[str]:
+        """Those of ``ids`` whose case a confirmed DNA outcome closed (removed ones too).
+
+        >>> store = Store.open("sqlite://")
+        >>> _ = store.upsert("cases", [{"case_id": "C1"}])
+        >>> store.closed_case_ids(["C1", "C2"])
+        set()
+        """
+        found: set[str] = set()
+        with self._sessions() as session:
+            for part in dna.chunks(sorted(set(ids))):
+                found.update(session.scalars(select(Case.case_id).where(Case.case_id.in_(part), Case.closed.is_(True))))
+        return found
+
     # -- runs ----------------------------------------------------------------------------------
 
     def begin_run(
@@ -449,6 +502,13 @@ class Store:
         with self._sessions() as session:
             run_id = session.scalar(select(Run.id).where(Run.status == "succeeded").order_by(Run.id.desc()).limit(1))
         return None if run_id is None else self.run_info(run_id)
+
+    def last_read_on(self) -> dt.date | None:
+        """The day the last succeeded run that read rows read them on (revision 0010; runs that read
+        none, such as results saved by hand, record none); ``None``: none recorded."""
+        with self._sessions() as session:
+            return session.scalar(select(Run.read_on).where(Run.status == "succeeded", Run.read_on.is_not(None))
+                                  .order_by(Run.id.desc()).limit(1))
 
     def last_top_k(self) -> int | None:
         """The top-k of the newest succeeded run (``None`` before the first): the depth every open case's
@@ -638,6 +698,9 @@ class Store:
         current: Mapping[str, Sequence[Bound]] | None = None,
         removals: Sequence[Removal] = (),
         restores: Sequence[Removal] = (),
+        read_on: dt.date | None = None,
+        calendar: Mapping[str, bool] | None = None,
+        scored: Mapping[Side, Collection[str]] | None = None,
     ) -> dict[Side, UpsertResult]:
         """Everything a re-screen writes, and the run marked succeeded, in ONE transaction.
 
@@ -667,6 +730,11 @@ class Store:
         (a removed row upserted again is current again) and be screened as new ones; each restore is
         in the audit log.
 
+        ``read_on`` is the day the run read its rows on (:meth:`last_read_on`); ``calendar`` sets
+        candidates' marks (person id -> whether the row may read differently on a later day:
+        :meth:`calendar_rows`), after the upserts; ``scored`` names the rows :meth:`upsert` wrote
+        outside a run that this run screened (side -> ids: :meth:`unscreened`).
+
         Raises
         ------
         InputError
@@ -684,6 +752,7 @@ class Store:
                 run = _running(session, run_id, "commit_run")
                 for side, rows in prepared.items():
                     done[side] = upsert_rows(session, side, rows, run_id)
+                mark_read(session, run_id, calendar or {}, scored or {})
                 write_normalized(session, normalized_cases or {}, normalized_with)
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
@@ -704,6 +773,7 @@ class Store:
                                 detail={"restored": [r.as_detail() for r in restores]})
                 if model_version is not None:
                     run.model_version = model_version
+                run.read_on = read_on
                 run.status, run.finished = "succeeded", utcnow()
                 detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
                           "removed cases": sum(r.side == "cases" for r in removals),
