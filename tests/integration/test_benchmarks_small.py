@@ -100,8 +100,12 @@ def test_fit_sample_benchmark_runs(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=120, cwd=ROOT,
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
-    (run,) = json.loads(out.read_text(encoding="utf-8"))["runs"]
-    assert run["cases"] == 20 and run["pairs"] > 0 and run["case_patterns_wall_s"] > 0
+    every, counted = json.loads(out.read_text(encoding="utf-8"))["runs"]
+    assert (every["way"], counted["way"]) == ("every pair", "counted by cells")
+    for run in (every, counted):
+        assert run["cases"] == 20 and run["pairs"] > 0 and run["case_patterns_wall_s"] > 0
+    assert (every["pairs"], every["patterns"]) == (counted["pairs"], counted["patterns"])
+    assert "patterns counted by cells equal every pair compared" in completed.stdout
 
 
 def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> None:
