@@ -436,6 +436,11 @@ def _dirichlet_around(rng: np.random.Generator, base: np.ndarray, concentration:
     return (w / w.sum()).tolist()
 
 
+def random_profile_for(seed: int) -> Profile:
+    """The random profile of a suite seed (its own stream, apart from the data's default_rng(seed))."""
+    return random_profile(np.random.default_rng([1, seed]), name=f"random{seed}")
+
+
 def random_profile(rng: np.random.Generator, name: str = "random") -> Profile:
     """A profile with every rate drawn from RANDOM_RANGES / RANDOM_BY_KIND (see the comment above)."""
     axes = {a: float(rng.random()) for a in RANDOM_AXES}
@@ -993,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--candidates", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--random-profile", type=int, default=None, metavar="SEED",
-                    help="a random profile (random_profile(default_rng(SEED))) instead of --profile")
+                    help="a random profile (random_profile_for(SEED)) instead of --profile")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     import time
@@ -1001,7 +1006,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     prof: str | Profile = a.profile
     if a.random_profile is not None:
-        prof = random_profile(np.random.default_rng(a.random_profile), name=f"random{a.random_profile}")
+        prof = random_profile_for(a.random_profile)
         a.profile = prof.name
     cases, cand, truth, tiers = generate(prof, a.cases, a.candidates, a.seed)
     write(Path(a.out), cases, cand, truth, tiers)
