@@ -66,7 +66,8 @@ def auc(pos: np.ndarray, neg: np.ndarray) -> float:
     return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def screen(d: Path, out: Path, top_k: int, no_fit: bool, extra: list[str] | None = None) -> tuple[float, str]:
+def screen(d: Path, out: Path, top_k: int, no_fit: bool, extra: list[str] | None = None,
+           env: dict[str, str] | None = None) -> tuple[float, str]:
     exe = Path(sys.executable).parent / "reunite"
     cmd = [str(exe), "screen", "--cases", str(d / "cases.csv"), "--candidates", str(d / "candidates.csv"),
            "--top-k", str(top_k), "--out", str(out), "--quarantine-dir", str(d)]
@@ -74,7 +75,7 @@ def screen(d: Path, out: Path, top_k: int, no_fit: bool, extra: list[str] | None
         cmd.append("--no-fit")
     cmd += extra or []
     t0 = time.time()
-    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
     return time.time() - t0, p.stdout + p.stderr
 
 

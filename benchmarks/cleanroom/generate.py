@@ -16,6 +16,7 @@ not imported or read).
 Command line::
 
     python benchmarks/cleanroom/generate.py --profile real_mix --cases 400 --candidates 40000 --seed 1 --out DIR
+    python benchmarks/cleanroom/generate.py --random-profile 5000 --cases 400 --candidates 40000 --seed 5000 --out DIR
 """
 
 from __future__ import annotations
@@ -284,6 +285,13 @@ class Profile:
     # strangers' counties: a child's county below the first share, a case's origin county below the second,
     # anywhere in China above it
     stranger_county_shares: tuple[float, float] = (0.45, 0.70)
+    # where a child given away / abandoned / strayed is registered: cumulative shares (same county, same city,
+    # same province); above the last, another province (strayed children: no same-city step)
+    local_moves: dict[str, tuple[float, float, float]] = field(default_factory=lambda: {
+        "given": (0.50, 0.68, 0.90), "abandoned": (0.45, 0.70, 0.88), "strayed": (0.40, 0.40, 0.75)})
+    # trafficked children's age at loss: the reunion weights by year of age tilted by exp(tilt * year)
+    # (0 = the reunions as they are; < 0 more babies, > 0 older children)
+    trafficked_age_tilt: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
 
@@ -355,6 +363,125 @@ REAL_MIX_NO_DECOYS = replace(REAL_MIX, name="real_mix_no_decoys", namesake_decoy
 
 PROFILES = {"default": DEFAULT, "real_mix": REAL_MIX, "real_mix_spread": REAL_MIX_SPREAD,
             "real_mix_no_decoys": REAL_MIX_NO_DECOYS}
+
+
+# --------------------------------------------------------------------------------------------------
+# Random profiles (the randomized suite, benchmarks/cleanroom/suite.py)
+# --------------------------------------------------------------------------------------------------
+# Five latent axes, each uniform on [0, 1], move groups of rates together so that the corners are reached
+# (a rate on an axis is lo + (hi - lo) * clip(axis + N(0, 0.15))); the other rates are drawn uniformly
+# and independently. The ranges are wide on purpose: they hold real_mix and default and go well past both.
+#   names_lost:   0 = names mostly kept (surname/given name/birth name as former name kept often, few
+#                 placeholders) .. 1 = names mostly lost
+#   shifted:      0 = registered births mostly exact .. 1 = mostly shifted by whole years
+#   far:          0 = children registered near home .. 1 = far away (another province)
+#   late:         0 = timely registration .. 1 = mostly late
+#   babies:       0 = older children .. 1 = mostly babies (age-at-loss weights of given away / abandoned
+#                 children, the trafficked children's age tilt)
+RANDOM_AXES = ("names_lost", "shifted", "far", "late", "babies")
+
+# age-at-loss weights over AGE_BINS at the two ends of the babies axis (mixed by it, then Dirichlet noise)
+_AGE_BABY = {"given": [0.30, 0.22, 0.16, 0.22, 0.05, 0.03, 0.01, 0.01, 0.0, 0.0, 0.0],
+             "abandoned": [0.50, 0.22, 0.10, 0.12, 0.03, 0.02, 0.01, 0.0, 0.0, 0.0, 0.0]}
+_AGE_OLDER = {"given": [0.04, 0.06, 0.08, 0.24, 0.16, 0.18, 0.10, 0.08, 0.04, 0.02, 0.0],
+              "abandoned": [0.15, 0.10, 0.10, 0.20, 0.12, 0.15, 0.08, 0.06, 0.03, 0.01, 0.0]}
+_AGE_STRAYED = [0, 0, 0, 0, 0, 0.03, 0.09, 0.30, 0.35, 0.20, 0.03]
+
+# (lo, hi) of every rate; the axis named in the third place moves it (None = independent uniform draw)
+RANDOM_RANGES: dict[str, tuple[float, float, str | None]] = {
+    "no_match_share": (0.05, 0.50, None),
+    "placeholder_share_baby": (0.08, 0.40, "names_lost"),
+    "empty_name_share_baby": (0.03, 0.20, "names_lost"),
+    "placeholder_share_older": (0.0, 0.08, "names_lost"),
+    "tag_share": (0.10, 0.45, None),
+    "alias_share_baby": (0.03, 0.25, None),
+    "alias_share_older": (0.25, 0.75, None),
+    "marks_empty_share": (0.20, 0.55, None),
+    "by_ear_share": (0.03, 0.25, None),
+    "lunar_share": (0.10, 0.50, None),
+    "trafficked_other_province": (0.50, 0.95, "far"),
+    "given_keeps_surname": (0.30, 0.03, "names_lost"),
+    "older_keeps_given": (0.60, 0.08, "names_lost"),
+    "older_keeps_surname": (0.35, 0.03, "names_lost"),
+    "former_name_share": (0.35, 0.03, "names_lost"),
+    "stranger_late_reg": (0.03, 0.25, None),
+    "id_15": (0.0, 0.08, None),
+    "id_empty": (0.02, 0.15, None),
+    "id_bad": (0.0, 0.05, None),
+    "namesake_decoy": (0.0, 0.20, None),
+    "trafficked_age_tilt": (0.12, -0.25, "babies"),
+}
+RANDOM_BY_KIND: dict[str, dict[str, tuple[float, float]]] = {  # moved by the axis named in the key
+    "kinds": {"given": (0.35, 0.80), "trafficked": (0.05, 0.40), "abandoned": (0.05, 0.25),
+              "strayed": (0.01, 0.08)},  # independent, then normalised
+    "girl_share": {"given": (0.50, 0.80), "trafficked": (0.25, 0.55), "abandoned": (0.55, 0.85),
+                   "strayed": (0.35, 0.55)},  # independent
+    "shifted": {"given": (0.05, 0.40), "trafficked": (0.12, 0.60), "abandoned": (0.08, 0.50),
+                "strayed": (0.03, 0.35)},  # birth_shift_years
+    "late": {"given": (0.10, 0.70), "trafficked": (0.30, 0.90), "abandoned": (0.15, 0.80),
+             "strayed": (0.10, 0.75)},  # late_reg
+}
+# local_moves at the two ends of the far axis: weights (same county, same city, same province, elsewhere)
+_MOVES_NEAR = {"given": [0.70, 0.15, 0.12, 0.03], "abandoned": [0.65, 0.18, 0.13, 0.04],
+               "strayed": [0.60, 0.0, 0.32, 0.08]}
+_MOVES_FAR = {"given": [0.25, 0.15, 0.30, 0.30], "abandoned": [0.20, 0.20, 0.30, 0.30],
+              "strayed": [0.20, 0.0, 0.40, 0.40]}
+
+
+def _dirichlet_around(rng: np.random.Generator, base: np.ndarray, concentration: float) -> list[float]:
+    """Weights drawn around BASE (zeros stay zero), summing to 1."""
+    w = np.zeros(len(base))
+    pos = base > 0
+    w[pos] = rng.dirichlet(base[pos] / base[pos].sum() * concentration)
+    return (w / w.sum()).tolist()
+
+
+def random_profile_for(seed: int) -> Profile:
+    """The random profile of a suite seed (its own stream, apart from the data's default_rng(seed))."""
+    return random_profile(np.random.default_rng([1, seed]), name=f"random{seed}")
+
+
+def random_profile(rng: np.random.Generator, name: str = "random") -> Profile:
+    """A profile with every rate drawn from RANDOM_RANGES / RANDOM_BY_KIND (see the comment above)."""
+    axes = {a: float(rng.random()) for a in RANDOM_AXES}
+
+    def on(axis: str | None, lo: float, hi: float) -> float:
+        t = float(rng.random()) if axis is None else float(np.clip(axes[axis] + rng.normal(0, 0.15), 0, 1))
+        return float(lo + (hi - lo) * t)
+
+    rates = {k: on(ax, lo, hi) for k, (lo, hi, ax) in RANDOM_RANGES.items()}
+    kinds_raw = {k: on(None, lo, hi) for k, (lo, hi) in RANDOM_BY_KIND["kinds"].items()}
+    tot = sum(kinds_raw.values())
+    kinds = {k: v / tot for k, v in kinds_raw.items()}
+    girl = {k: on(None, lo, hi) for k, (lo, hi) in RANDOM_BY_KIND["girl_share"].items()}
+    shift = {k: on("shifted", lo, hi) for k, (lo, hi) in RANDOM_BY_KIND["shifted"].items()}
+    late = {k: on("late", lo, hi) for k, (lo, hi) in RANDOM_BY_KIND["late"].items()}
+    age_bins: dict[str, list[float]] = {}
+    for kind in ("given", "abandoned"):
+        b = float(np.clip(axes["babies"] + rng.normal(0, 0.15), 0, 1))
+        base = b * np.asarray(_AGE_BABY[kind]) + (1 - b) * np.asarray(_AGE_OLDER[kind])
+        age_bins[kind] = _dirichlet_around(rng, base, 40)
+    age_bins["strayed"] = _dirichlet_around(rng, np.asarray(_AGE_STRAYED, float), 40)
+    moves: dict[str, tuple[float, float, float]] = {}
+    for kind in ("given", "abandoned", "strayed"):
+        f = float(np.clip(axes["far"] + rng.normal(0, 0.15), 0, 1))
+        mw = (1 - f) * np.asarray(_MOVES_NEAR[kind]) + f * np.asarray(_MOVES_FAR[kind])
+        c = np.cumsum(mw / mw.sum())
+        moves[kind] = (float(c[0]), float(c[1]), float(c[2]))
+    full = on(None, 0.40, 0.85)
+    rest = rng.dirichlet(np.array([0.14, 0.19, 0.05]) * 20) * (1 - full)
+    precision = {"full": full, "month": float(rest[0]), "year": float(rest[1]), "approx": float(rest[2])}
+    s_child = on(None, 0.10, 0.60)
+    s_origin = min(s_child + on(None, 0.05, 0.35), 0.95)
+    center = on(None, 1985.0, 1997.0)
+    return Profile(
+        name=name, kinds=kinds, girl_share=girl, age_bins=age_bins,
+        loss_year_center=center, loss_year_sd=on(None, 2.5, 7.0), loss_year_range=(1978, 2008),
+        precision=precision, birth_shift_years=shift, late_reg=late,
+        stranger_county_shares=(s_child, s_origin), local_moves=moves,
+        extra={f"axis_{a}": v for a, v in axes.items()},
+        **rates,  # type: ignore[arg-type]
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -478,6 +605,9 @@ def _county_info(cid: str) -> tuple[str, str]:
 
 def _age_days(kind: str, prof: Profile, rng: np.random.Generator, reunion_w: np.ndarray) -> int:
     if kind == "trafficked":
+        if prof.trafficked_age_tilt:
+            w = reunion_w * np.exp(prof.trafficked_age_tilt * np.arange(len(reunion_w)))
+            reunion_w = w / w.sum()
         y = int(rng.choice(len(reunion_w), p=reunion_w))
         return int(y * 365 + rng.integers(0, 365))
     w = np.asarray(prof.age_bins[kind], float)
@@ -555,14 +685,10 @@ def generate(profile: str | Profile, n_cases: int, n_candidates: int, seed: int
                     dest = _pick_county(rng, exclude_province=o_prov)
             else:
                 dest = _pick_county(rng, province=o_prov)
-        elif kind == "given":
-            dest = (origin if u < 0.50 else _pick_county(rng, city=o_city) if u < 0.68
-                    else _pick_county(rng, province=o_prov) if u < 0.90 else _pick_county(rng, exclude_province=o_prov))
-        elif kind == "abandoned":
-            dest = (origin if u < 0.45 else _pick_county(rng, city=o_city) if u < 0.70
-                    else _pick_county(rng, province=o_prov) if u < 0.88 else _pick_county(rng, exclude_province=o_prov))
         else:
-            dest = (origin if u < 0.40 else _pick_county(rng, province=o_prov) if u < 0.75
+            c_county, c_city, c_prov = prof.local_moves[kind]
+            dest = (origin if u < c_county else _pick_county(rng, city=o_city) if u < c_city
+                    else _pick_county(rng, province=o_prov) if u < c_prov
                     else _pick_county(rng, exclude_province=o_prov))
         d_prov, _ = _county_info(dest)
 
@@ -871,12 +997,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cases", type=int, default=400)
     ap.add_argument("--candidates", type=int, default=40000)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--random-profile", type=int, default=None, metavar="SEED",
+                    help="a random profile (random_profile_for(SEED)) instead of --profile")
     ap.add_argument("--out", required=True)
     a = ap.parse_args(argv)
     import time
 
     t0 = time.time()
-    cases, cand, truth, tiers = generate(a.profile, a.cases, a.candidates, a.seed)
+    prof: str | Profile = a.profile
+    if a.random_profile is not None:
+        prof = random_profile_for(a.random_profile)
+        a.profile = prof.name
+    cases, cand, truth, tiers = generate(prof, a.cases, a.candidates, a.seed)
     write(Path(a.out), cases, cand, truth, tiers)
     print(f"{a.profile} seed {a.seed}: {len(cases)} cases, {len(cand)} candidates, "
           f"{(truth['person_id'] != '').sum()} with a true match -> {a.out} ({time.time() - t0:.1f}s)",

@@ -85,3 +85,73 @@ def test_deterministic(gen) -> None:  # type: ignore[no-untyped-def]
     b = gen.generate("real_mix", 10, 300, 11)
     for x, y in zip(a, b, strict=True):
         pd.testing.assert_frame_equal(x, y)
+
+
+# --- random profiles (benchmarks/cleanroom/suite.py) ---------------------------------------------------------
+def _rates(prof) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """Every share of a profile (not the loss-year centre/sd, the age tilt or the axes)."""
+    out: dict[str, float] = {}
+    for k, v in vars(prof).items():
+        if k in ("name", "extra", "loss_year_center", "loss_year_sd", "loss_year_range", "trafficked_age_tilt"):
+            continue
+        if isinstance(v, dict):
+            for kk, vv in v.items():
+                for j, x in enumerate(vv if isinstance(vv, (list, tuple)) else [vv]):
+                    out[f"{k}.{kk}.{j}"] = float(x)
+        elif isinstance(v, tuple):
+            for j, x in enumerate(v):
+                out[f"{k}.{j}"] = float(x)
+        else:
+            out[k] = float(v)
+    return out
+
+
+def test_random_profiles_valid(gen) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    fields = set(vars(gen.REAL_MIX))
+    for seed in range(40):
+        p = gen.random_profile_for(seed)
+        assert set(vars(p)) == fields
+        bad = {k: v for k, v in _rates(p).items() if not 0.0 <= v <= 1.0}
+        assert not bad, (seed, bad)
+        assert set(p.kinds) == set(gen.REAL_MIX.kinds)
+        assert abs(sum(p.kinds.values()) - 1) < 1e-9
+        assert abs(sum(p.precision.values()) - 1) < 1e-9
+        for kind, w in p.age_bins.items():
+            assert len(w) == len(gen.AGE_BINS) and min(w) >= 0 and abs(sum(w) - 1) < 1e-9, kind
+        for kind, c in p.local_moves.items():
+            assert 0 <= c[0] <= c[1] <= c[2] <= 1, kind
+        assert 0 <= p.stranger_county_shares[0] <= p.stranger_county_shares[1] <= 1
+        assert 0.05 <= p.no_match_share <= 0.5
+        assert p.loss_year_range[0] <= p.loss_year_center <= p.loss_year_range[1] and p.loss_year_sd > 0
+        assert np.isfinite(p.trafficked_age_tilt)
+        # placeholder + empty name of babies and a shift + the 15 % day/month shift stay below 1
+        assert p.placeholder_share_baby + p.empty_name_share_baby < 1
+        assert max(p.birth_shift_years.values()) + 0.15 < 1
+        assert p.id_15 + p.id_empty + p.id_bad < 1
+    # the draws reach both ends of the axes (names kept .. lost etc.)
+    axes = np.array([[gen.random_profile_for(s).extra[f"axis_{a}"] for a in gen.RANDOM_AXES] for s in range(40)])
+    assert (axes.min(axis=0) < 0.2).all() and (axes.max(axis=0) > 0.8).all()
+
+
+def test_random_profiles_reproducible(gen) -> None:  # type: ignore[no-untyped-def]
+    assert gen.random_profile_for(5000) == gen.random_profile_for(5000)
+    assert gen.random_profile_for(5000) != gen.random_profile_for(5001)
+    a = gen.generate(gen.random_profile_for(3), 8, 200, 3)
+    b = gen.generate(gen.random_profile_for(3), 8, 200, 3)
+    for x, y in zip(a, b, strict=True):
+        pd.testing.assert_frame_equal(x, y)
+
+
+@pytest.mark.parametrize("seed", [5000, 5001, 5002])
+def test_random_profile_data_accepted(gen, seed) -> None:  # type: ignore[no-untyped-def]
+    cases, cand, truth, tiers = gen.generate(gen.random_profile_for(seed), 15, 300, seed)
+    rc = read_table(cases.fillna(""), "cases", label="cases.csv")
+    rp = read_table(cand.fillna(""), "candidates", label="candidates.csv")
+    assert rc.report.read == 15 and rc.report.quarantined == 0
+    assert rp.report.read == 300 and rp.report.quarantined == 0
+    assert rp.report.flagged <= 0.15 * 300
+    assert list(truth["case_id"]) == list(cases["case_id"]) == list(tiers["case_id"])
+    matched = truth[truth["person_id"] != ""]
+    assert set(matched["person_id"]) <= set(cand["person_id"])
