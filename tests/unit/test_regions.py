@@ -297,3 +297,18 @@ def test_history_table_rows_and_levels() -> None:
     }
     # a prefecture maps to a prefecture, never to one county
     assert all(r["county"] == "0" for r in rows if r["level"] == "2")
+
+
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("河南省驻马店市驻马店市西平县", 411721),  # not 驿城区, the former county-level 驻马店市
+        ("河南省,驻马店市,驻马店市,西平县", 411721),
+        ("云南省昭通市昭通市鲁甸县", 530621),
+        ("云南省昭通市昭通市", 0),  # the city twice says no more than the city
+    ],
+)
+def test_city_name_written_twice_is_not_the_former_seat_city(text: str, county: int) -> None:
+    region = resolve_region(text)
+    assert region.county == county
+    assert region.city == (county // 100 * 100 if county else 530600)
