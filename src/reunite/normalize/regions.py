@@ -300,6 +300,7 @@ def _scan(text: str) -> tuple[Region, int | None]:
     state: Target = (0, 0, 0)
     historical = False
     extent: int | None = 0
+    last_key = ""  # the name read last: written twice (驻马店市驻马店市西平县) it is a repetition
     for found_part in _PARTS.finditer(text):
         if state[2]:
             break
@@ -328,10 +329,14 @@ def _scan(text: str) -> tuple[Region, int | None]:
                 if not current and not former:
                     continue  # another province's name inside this one's text: read on
                 matched = length
-                # today's meaning first; a former one (宜春市, the county) where today's adds nothing
-                merged = _merge(state, current) or _merge(state, former)
+                # today's meaning first; a former one (宜春市, the county) where today's adds nothing,
+                # unless the name repeats the one just read: 驻马店市驻马店市 is the city written twice,
+                # not the former county-level seat city (驿城区) inside it
+                merged = _merge(state, current) or (
+                    _merge(state, former) if not (current and key == last_key) else None)
                 if merged is not None:
                     state, historical = merged
+                last_key = key
                 break
             pos += matched or 1
         if extent is not None and state[2]:
