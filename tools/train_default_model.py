@@ -11,7 +11,8 @@ the same draws; ``screen`` re-estimates u (and learns m by EM) on the data being
 The contamination (:class:`reunite.matching.model.FellegiSunter`: each field of a true pair weighed as
 unrelated to the case with this share) is chosen by recall@10 on random configurations of this generator
 and on a second, clean-room generator (benchmarks/cleanroom/; benchmarks/README.md); the temperature and
-prior are then fitted with it.
+prior are then fitted with it, by the likelihood of the truth of held-out random configurations of both
+generators (``--cleanroom-configs``), each generator's mean per case weighed alike.
 
 Run: python tools/train_default_model.py [--configs 24 --cases 600 --candidates 30000] [--contamination 0.1]
      python tools/train_default_model.py --calibrate-only --contamination 0.1    # keep m and u, refit
@@ -22,9 +23,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
+import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,9 +45,11 @@ from reunite.synth import generate, random_config, write
 OUT = Path(__file__).resolve().parents[1] / "src" / "reunite" / "data" / "default_model.json"
 CONFIG_SEED, DATA_SEED = 500_000, 600_000
 CALIBRATION_SEED = 700_000  # configurations (and data) the probabilities are calibrated on
-TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0)
+TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0, 1.15, 1.3)
 PRIORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CONTAMINATION = 0.1
+CLEANROOM_SEED = 7000  # clean-room random profiles the probabilities are calibrated on (its suite uses 5000+)
+CLEANROOM = Path(__file__).resolve().parents[1] / "benchmarks" / "cleanroom" / "generate.py"
 
 
 def labelled_levels(
@@ -92,33 +99,70 @@ def _log_likelihood(ranked: pd.DataFrame, truth: dict[str, str], prior0: float, 
     return total
 
 
-def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int) -> tuple[float, float]:
-    """The temperature and prior that maximise the likelihood of the truth of held-out random
-    configurations, screened as ``reunite.screen`` does by default (u refitted, m learned by EM)."""
-    scores = np.zeros((len(TEMPERATURES), len(PRIORS)))
+def _grid(model: FellegiSunter, draws: Iterator[tuple[pd.DataFrame, pd.DataFrame, dict[str, str]]]) -> np.ndarray:
+    """Per (temperature, prior): the mean log-likelihood per case of the truth of ``draws``, each
+    screened as ``reunite.screen`` does by default (u refitted, m learned by EM)."""
+    scores, n_cases = np.zeros((len(TEMPERATURES), len(PRIORS))), 0
+    for case_rows, candidate_rows, truth in draws:
+        cases, candidates = load_side(case_rows, "cases"), load_side(candidate_rows, "candidates")
+        n_cases += len(cases)
+        for t, temperature in enumerate(TEMPERATURES):
+            body = model.to_dict()
+            body["params"]["temperature"] = temperature
+            ranked = screen(cases, candidates, model=FellegiSunter.from_dict(body), top_k=50, reasons=False)
+            frame = ranked.to_pandas()
+            for q, prior in enumerate(PRIORS):
+                scores[t, q] += _log_likelihood(frame, truth, model.prior, prior)
+    return scores / max(n_cases, 1)
+
+
+def _synth_draws(n_configs: int, n_cases: int, n_candidates: int) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     for index in range(n_configs):
         config = random_config(np.random.default_rng(CALIBRATION_SEED + index))
         with tempfile.TemporaryDirectory() as tmp:
             paths = write(generate(n_cases, n_candidates, seed=CALIBRATION_SEED + index, config=config), tmp)
             with open(paths.truth, encoding="utf-8") as handle:
                 truth = {r["case_id"]: r["person_id"] for r in csv.DictReader(handle)}
-            cases, candidates = load_side(paths.cases, "cases"), load_side(paths.candidates, "candidates")
-            for t, temperature in enumerate(TEMPERATURES):
-                body = model.to_dict()
-                body["params"]["temperature"] = temperature
-                ranked = screen(cases, candidates, model=FellegiSunter.from_dict(body), top_k=50, reasons=False)
-                frame = ranked.to_pandas()
-                for q, prior in enumerate(PRIORS):
-                    scores[t, q] += _log_likelihood(frame, truth, model.prior, prior)
+            yield paths.cases, paths.candidates, truth
+
+
+def _cleanroom_draws(n_configs: int, n_cases: int, n_candidates: int) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """Draws of the clean-room generator (benchmarks/cleanroom, written without reading reunite.synth),
+    each with its own random profile."""
+    spec = importlib.util.spec_from_file_location("cleanroom_generate", CLEANROOM)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load the clean-room generator from {CLEANROOM}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["cleanroom_generate"] = module
+    spec.loader.exec_module(module)
+    for index in range(n_configs):
+        seed = CLEANROOM_SEED + index
+        cases, candidates, truth, _ = module.generate(module.random_profile_for(seed), n_cases, n_candidates, seed)
+        yield cases, candidates, {str(c): str(p) for c, p in zip(truth["case_id"], truth["person_id"].fillna(""),
+                                                                  strict=True)}
+
+
+def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int,
+              cleanroom_configs: int = 0) -> tuple[float, float]:
+    """The temperature and prior that maximise the likelihood of the truth of held-out random
+    configurations of reunite.synth and, with ``cleanroom_configs``, of the clean-room generator: the
+    mean log-likelihood per case of each generator, added with equal weight (neither generator's rates
+    decide alone)."""
+    scores = _grid(model, _synth_draws(n_configs, n_cases, n_candidates))
+    if cleanroom_configs:
+        scores = scores + _grid(model, _cleanroom_draws(cleanroom_configs, n_cases, n_candidates))
     t, q = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return TEMPERATURES[int(t)], PRIORS[int(q)]
 
 
-def _calibration_note(contamination: float, temperature: float, prior: float, n_configs: int) -> str:
+def _calibration_note(contamination: float, temperature: float, prior: float, n_configs: int,
+                      cleanroom_configs: int = 0) -> str:
+    cleanroom = (f" and of {cleanroom_configs} random profiles of the clean-room generator (seeds "
+                 f"{CLEANROOM_SEED} + i), each generator's mean per case weighed alike" if cleanroom_configs else "")
     return (f"; contamination {contamination} (chosen by recall@10 on random configurations of reunite.synth and "
             f"of the clean-room generator, benchmarks/README.md); "
             f"temperature {temperature} and prior {prior} of highest likelihood of the truth of {n_configs} other "
-            f"random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000) screened by default")
+            f"random configurations (seeds {CALIBRATION_SEED} + i, 400 x 40000){cleanroom}, screened by default")
 
 
 def main() -> None:
@@ -127,6 +171,8 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--candidates", type=int, default=30_000)
     parser.add_argument("--calibration-configs", type=int, default=12)
+    parser.add_argument("--cleanroom-configs", type=int, default=8,
+                        help="clean-room random profiles also calibrated on (0: reunite.synth's alone)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--contamination", type=float, default=CONTAMINATION)
     parser.add_argument("--calibrate-only", action="store_true",
@@ -137,13 +183,13 @@ def main() -> None:
         provenance = str(body.pop("provenance", ""))
         body["params"]["contamination"] = args.contamination
         model = FellegiSunter.from_dict(body)
-        temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
+        temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
         body["params"]["temperature"], body["params"]["prior"] = temperature, prior
         body = FellegiSunter.from_dict(body).to_dict()
         head = provenance.split("; contamination")[0].split("; temperature")[0]
         _, found, tail = provenance.partition("; rounded_share")
         body["provenance"] = head + _calibration_note(args.contamination, temperature, prior,
-                                                      args.calibration_configs) + found + tail
+                                                      args.calibration_configs, args.cleanroom_configs) + found + tail
         args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out} (version {body['version']}): contamination {args.contamination}, "
               f"temperature {temperature}, prior {prior}")
@@ -162,7 +208,7 @@ def main() -> None:
     model.rounded_share = float(np.mean([
         random_config(np.random.default_rng(CONFIG_SEED + i)).population_rounded_birth_rate for i in range(args.configs)
     ]))
-    temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000)
+    temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
     body = model.to_dict()
     body["params"]["temperature"], body["params"]["prior"] = temperature, prior
     model = FellegiSunter.from_dict(body)
@@ -173,7 +219,8 @@ def main() -> None:
         + ", ".join(f"{kind} {int(n)}" for kind, n in zip(CASE_KINDS, counts, strict=True))
         + f") of {args.configs} random configurations (reunite.synth.random_config(default_rng({CONFIG_SEED} + i)), "
         f"generate({args.cases}, {args.candidates}, seed={DATA_SEED} + i)); u from 400000 random pairs of the "
-        f"same draws" + _calibration_note(args.contamination, temperature, prior, args.calibration_configs)
+        f"same draws" + _calibration_note(args.contamination, temperature, prior, args.calibration_configs,
+                                           args.cleanroom_configs)
         + f"; rounded_share the mean population_rounded_birth_rate of the {args.configs} "
         "configurations; built by tools/train_default_model.py"
     )
