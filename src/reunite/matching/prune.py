@@ -510,6 +510,40 @@ def _thresholds(first_pass: ScoredPairs, cells: _Cells, k: int, n_local: int, fi
                      np.r_[ones, cells.count[near]], k, n_local)
 
 
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """What a span of cases lists and counts before any pair is scored."""
+
+    rows: _Rows
+    hits: _Hits
+    cells: _Cells
+    hit_keys: I64       # ``case * n_candidates + candidate`` of every hit, DNA-excluded ones included (sorted)
+    listed_case: I64    # the pairs compared one by one (the other passes' and the hits left after DNA
+    listed_cand: I64    # exclusions), grouped by case
+    chunk_pairs: int    # the other passes' pairs, DNA-excluded ones included
+
+
+def _span(blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, excluded: I64 | None,
+          limits: EngineLimits, *, scored: bool) -> _Span:
+    """The rows, hits and cells of cases ``first .. last - 1`` and the pairs to compare one by one
+    (cells scored with ``model``'s weights when ``scored``)."""
+    prep, bspec = blocks.prep, blocks.spec
+    n = len(prep.candidates)
+    chunk = blocks.chunk(first, last, exact_windows=False)
+    case, cand = chunk.without(excluded, n)
+    rows = _rows(prep, bspec, index, first, last)
+    hits = _hits(prep, model, index, rows, excluded, limits)
+    cells = _cells(prep, model, index, rows, hits, bspec, first, limits, scored=scored)
+    hit_case, hit_cand = rows.case[hits.row], hits.at
+    hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
+    if excluded is not None and excluded.size:
+        keep = ~_member(hit_keys, excluded)
+        hit_case, hit_cand = hit_case[keep], hit_cand[keep]
+    listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
+    order = np.argsort(listed_case, kind="stable")
+    return _Span(rows, hits, cells, hit_keys, listed_case[order], listed_cand[order], len(chunk))
+
+
 def score_span_pruned(
     blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int, last: int, k: int,
     excluded: I64 | None = None, *, limits: EngineLimits = DEFAULT_LIMITS,
@@ -517,26 +551,15 @@ def score_span_pruned(
     """The exhaustive :func:`reunite.matching.score.score_chunk` result of cases ``first .. last - 1``,
     scoring only the pairs that can reach the top ``k`` (see the module doc); also the pairs scored.
     ``limits``: the engine's strategies (:class:`~reunite.matching.engine.EngineLimits`)."""
-    prep, bspec = blocks.prep, blocks.spec
+    prep = blocks.prep
     n = len(prep.candidates)
-    chunk = blocks.chunk(first, last, exact_windows=False)
-    case, cand = chunk.without(excluded, n)
-    rows = _rows(prep, bspec, index, first, last)
-    hits = _hits(prep, model, index, rows, excluded, limits)
-    cells = _cells(prep, model, index, rows, hits, bspec, first, limits)
-    hit_case, hit_cand = rows.case[hits.row], hits.at
-    in_windows = int(hit_case.size) + int(cells.count.sum())
-    hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
+    span = _span(blocks, model, index, first, last, excluded, limits, scored=True)
+    rows, hits, cells, hit_keys = span.rows, span.hits, span.cells, span.hit_keys
     moved_keys = np.sort(rows.case[hits.moved_row] * n + hits.moved_at, kind="stable")  # three sorted runs
-    if excluded is not None and excluded.size:
-        keep = ~_member(hit_keys, excluded)
-        hit_case, hit_cand = hit_case[keep], hit_cand[keep]
     n_local = last - first
-    listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
-    order = np.argsort(listed_case, kind="stable")
-    scored = score_pairs(prep, model, listed_case[order], listed_cand[order], limits=limits)
+    scored = score_pairs(prep, model, span.listed_case, span.listed_cand, limits=limits)
     cases = np.arange(first, last, dtype=np.int64)
-    blocked = len(chunk) + in_windows
+    blocked = span.chunk_pairs + int(hits.row.size) + int(cells.count.sum())
     theta = _thresholds(scored, cells, k, n_local, first, limits)
     grown = cells.score >= theta[cells.local]
     if grown.any():  # cells that may reach the top k: their candidates are scored as well
@@ -577,21 +600,10 @@ def compared_patterns(
     out), at the cost of the hits: what a fit of m needs (:func:`reunite.matching.learn.all_case_patterns`).
     Only ``model.spec`` decides the levels; no weight is read. ``limits``: the engine's strategies.
     """
-    prep, bspec = blocks.prep, blocks.spec
-    n = len(prep.candidates)
-    chunk = blocks.chunk(first, last, exact_windows=False)
-    case, cand = chunk.without(excluded, n)
-    rows = _rows(prep, bspec, index, first, last)
-    hits = _hits(prep, model, index, rows, excluded, limits)
-    cells = _cells(prep, model, index, rows, hits, bspec, first, limits, scored=False)
-    hit_case, hit_cand = rows.case[hits.row], hits.at
-    if excluded is not None and excluded.size:
-        keep = ~_member(hit_case * n + hit_cand, excluded)
-        hit_case, hit_cand = hit_case[keep], hit_cand[keep]
-    listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
-    order = np.argsort(listed_case, kind="stable")
-    listed_case = listed_case[order]
-    levels = compare_pairs(prep, model.spec, Pairs.of(listed_case, listed_cand[order], len(prep.cases)),
+    prep = blocks.prep
+    span = _span(blocks, model, index, first, last, excluded, limits, scored=False)
+    listed_case, cells = span.listed_case, span.cells
+    levels = compare_pairs(prep, model.spec, Pairs.of(listed_case, span.listed_cand, len(prep.cases)),
                            limits=limits)
     return (np.r_[listed_case, cells.local + first], np.concatenate([levels, cells.levels], axis=1),
             np.r_[np.ones(listed_case.size, dtype=np.int64), cells.count])
