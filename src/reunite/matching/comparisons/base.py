@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CandidateFact", "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Postings", "Pruning",
-    "ReferencePair", "labels_of",
+    "ReferencePair", "labels_of", "name_slot_fact", "name_slot_postings",
 ]
 
 _Level = TypeVar("_Level", bound=IntEnum)
@@ -154,6 +154,21 @@ class Postings:
 
     name: str
     codes: Callable[[Prepared, ComparisonSpec, I64], tuple[npt.NDArray[np.integer[Any]], I64]]
+
+
+def name_slot_fact(name: str, column: str) -> CandidateFact:
+    """The fact "has a name code in ``column``" (the candidates' name slots: ``given``, ``surname``)."""
+    def of(prep: Prepared, spec: ComparisonSpec, at: I64) -> npt.NDArray[Any]:
+        return np.asarray((getattr(prep.candidates, column)[at] >= 0).any(axis=1))
+    return CandidateFact(name, 2, of)
+
+
+def name_slot_postings(name: str, column: str) -> Postings:
+    """Postings of every name code in ``column``, slot by slot (a candidate once per code it holds)."""
+    def codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[npt.NDArray[np.integer[Any]], I64]:
+        slots = getattr(prep.candidates, column)
+        return slots[at].T.ravel(), np.tile(at, slots.shape[1])
+    return Postings(name, codes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,14 +26,14 @@ from reunite.matching.compare import (
     pinyin_similar,
 )
 from reunite.matching.comparisons.base import (
-    CandidateFact,
     CellFacts,
     Comparison,
     HitSearch,
-    Postings,
     Pruning,
     ReferencePair,
     labels_of,
+    name_slot_fact,
+    name_slot_postings,
 )
 from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
@@ -261,19 +261,8 @@ def _hits(search: HitSearch) -> None:
             prep.cases.given[search.case])
 
 
-def _has_given(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
-    has: B = np.asarray((prep.candidates.given[at] >= 0).any(axis=1))
-    return has
-
-
-def _given_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I32, I64]:
-    """Every given-name code of the candidates ``at``, slot by slot."""
-    given = prep.candidates.given
-    return given[at].T.ravel(), np.tile(at, given.shape[1])
-
-
-HAS_GIVEN = CandidateFact("has_given", 2, _has_given)
-GIVEN_POSTINGS = Postings("given", _given_codes)
+HAS_GIVEN = name_slot_fact("has_given", "given")
+GIVEN_POSTINGS = name_slot_postings("given", "given")
 
 
 def _cell_level(cell: CellFacts) -> I8:

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64, B
+from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs, _agreeing_code, _best_over_slots, _name_levels
 from reunite.matching.comparisons.base import (
-    CandidateFact,
     CellFacts,
     Comparison,
     HitSearch,
-    Postings,
     Pruning,
     ReferencePair,
     labels_of,
+    name_slot_fact,
+    name_slot_postings,
 )
 from reunite.matching.engine import EngineLimits
 from reunite.matching.prepare import Prepared
@@ -91,19 +91,8 @@ def _hits(search: HitSearch) -> None:
                                   prep.cases.surname[search.case])
 
 
-def _has_surname(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
-    has: B = np.asarray((prep.candidates.surname[at] >= 0).any(axis=1))
-    return has
-
-
-def _surname_codes(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I32, I64]:
-    """Every surname code of the candidates ``at``, slot by slot."""
-    surname = prep.candidates.surname
-    return surname[at].T.ravel(), np.tile(at, surname.shape[1])
-
-
-HAS_SURNAME = CandidateFact("has_surname", 2, _has_surname)
-SURNAME_POSTINGS = Postings("surname", _surname_codes)
+HAS_SURNAME = name_slot_fact("has_surname", "surname")
+SURNAME_POSTINGS = name_slot_postings("surname", "surname")
 
 
 def _cell_level(cell: CellFacts) -> I8:
