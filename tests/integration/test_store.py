@@ -87,6 +87,19 @@ def test_upsert_records_first_seen_and_updated_runs(store: Store) -> None:
     assert rows == {"C1": (run, later), "C2": (run, run)}
 
 
+def test_upsert_refuses_a_run_that_is_not_running_and_writes_nothing(store: Store) -> None:
+    """Rows stamped with a finished (or unknown) run would count as screened by a run that never
+    read them, and no night would screen them: refused, and the rows stay for the next night."""
+    run = store.begin_run("full", "cfg", "m", None, {})
+    store.finish_run(run)
+    for stale in (run, run + 1):
+        with pytest.raises(StoreError, match=f"upsert cases: run {stale} must be running"):
+            store.upsert("cases", CASES, run_id=stale)
+    assert store.read_rows("cases") == []
+    store.upsert("cases", CASES)
+    assert store.unscreened("cases") == (sorted(c["case_id"] for c in CASES), [])
+
+
 @pytest.mark.parametrize(
     ("rows", "message"),
     [

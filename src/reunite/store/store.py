@@ -193,9 +193,11 @@ class Store:
             Canonical columns of the data contract as text (missing columns count as ""); a key
             that is not a canonical column is an error, as is an empty or repeated id.
         run_id:
-            Recorded as ``first_seen_run`` (new rows) and ``updated_run`` (new and changed rows).
-            Rows written without one are left for the next re-screen (:meth:`unscreened`): it screens
-            them as new rows, and screens everything in full when one replaced a stored candidate.
+            Recorded as ``first_seen_run`` (new rows) and ``updated_run`` (new and changed rows): the
+            rows are then that run's to screen, so it must be running (a caller that drives a run
+            itself, :meth:`begin_run` to :meth:`commit_run`). Rows written without one are left for
+            the next re-screen (:meth:`unscreened`): it screens them as new rows, and screens
+            everything in full when one replaced a stored candidate.
 
         Returns
         -------
@@ -208,10 +210,15 @@ class Store:
         ------
         InputError
             For an unknown side, an unknown column, a non-text value, an empty or repeated id.
+        StoreError
+            For a ``run_id`` that is not a running run: its rows would count as screened by a run
+            that never read them. Nothing is written.
         """
         side = check_side(side)
         prepared = prepare_rows(side, rows)
         with self._sessions.begin() as session:
+            if run_id is not None:
+                _running(session, run_id, f"upsert {side}")
             done = upsert_rows(session, side, prepared, run_id)
             self._audit(session, f"upsert {side}", run_id=run_id,
                         inputs_hash=inputs_hash({"rows": [r["content_hash"] for r in prepared.values()]}),
