@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime
 import functools
 import sys
 from collections.abc import Callable
@@ -69,6 +70,9 @@ def add_store_commands(commands: Any) -> None:
                                "removal of these cases; audited")
     rescreen.add_argument("--force-removals", action="store_true",
                           help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
+    rescreen.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
+                          help="read the rows as on this day, not after today's date (default: today's date); "
+                               "a day before the store's last run re-screens in full")
     _add_lang(rescreen)
 
     export = commands.add_parser("export", help="write the stored current top-k as RANKED.csv (as screen writes it)")
@@ -85,6 +89,8 @@ def add_store_commands(commands: Any) -> None:
     check.add_argument("--db", required=True, help=_DB_HELP)
     check.add_argument("--model", type=Path, help="the base model the re-screens were run with (default: shipped)")
     check.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
+    check.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
+                       help="read the stored rows as on this day (default: the day the last re-screen read them on)")
     _add_lang(check)
 
     unlock = commands.add_parser(
@@ -225,6 +231,28 @@ def _quarantine_files(sources: list[Path], folder: Path | None, inputs: list[Pat
     return planned
 
 
+def _day(value: str) -> datetime.date:
+    """``--today``: a date written YYYY-MM-DD, not after today's date.
+
+    >>> _day("2024-02-29")
+    datetime.date(2024, 2, 29)
+    >>> _day("2024-02-30")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a date written YYYY-MM-DD, e.g. 2024-06-30; got '2024-02-30'
+    """
+    try:
+        day = datetime.date.fromisoformat(value) if len(value) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, e.g. 2024-06-30; got {value!r}")
+    if day > datetime.date.today():
+        raise argparse.ArgumentTypeError(f"{value} is after today's date ({datetime.date.today()}): rows cannot "
+                                         "be read as on a day that has not come")
+    return day
+
+
 def _same_path(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
@@ -266,7 +294,7 @@ def _rescreen(args: argparse.Namespace) -> int:
                           log=lambda line: print(line, flush=True), lang=args.lang,
                           remove_cases=args.remove_cases, remove_candidates=args.remove_candidates,
                           force_removals=args.force_removals, restore_cases=args.restore_cases,
-                          restore_candidates=args.restore_candidates)
+                          restore_candidates=args.restore_candidates, today=args.today)
     inputs = sum(p is not None for p in (args.cases, args.candidates))
     lists = inputs + sum(p is not None for p in removals)
     for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
@@ -301,7 +329,7 @@ def _verify(args: argparse.Namespace) -> int:
 
     model = FellegiSunter.load(_existing_file(args.model, "--model")) if args.model else None
     with open_store(args.db, create=False) as store:
-        found = verify(store, model=model, progress=sys.stderr.isatty())
+        found = verify(store, model=model, progress=sys.stderr.isatty(), today=args.today)
     facts = {"cases": found.cases, "rows": found.rows, "candidates": found.candidates, "pairs": found.pairs_compared,
              "model": found.model_version}
     if found.equal:

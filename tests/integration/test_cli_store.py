@@ -4,6 +4,7 @@ one-line errors (exit code 2, no traceback)."""
 from __future__ import annotations
 
 import csv
+import datetime
 import re
 from pathlib import Path
 
@@ -273,6 +274,41 @@ def test_rescreen_never_lets_an_unusable_row_replace_a_stored_one(
         assert store.current_topk(["C1"]), "C1 lost its stored candidates"
         if 2 in bad_rows["cases2"]:
             assert [r.person_id for r in store.current_topk(["C1"])] == c1_before
+
+
+def test_rescreen_and_verify_read_as_on_the_day_given(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--today`` is the day the run reads its rows on and records: P5's "2025-03" birth is a month
+    on 2025-06-01 and in the future, unknown, on 2025-01-15."""
+    cases = write(tmp_path / "cases.csv", CASES)
+    people = write(tmp_path / "people.csv", CANDIDATES + "P5,王红,F,2025-03,310115,\n")
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people),
+                 "--today", "2025-01-15"]) == 0
+    assert "in the future" in capsys.readouterr().out  # P5, flagged and kept
+    with Store.open(db_url) as store:
+        assert store.last_read_on() == datetime.date(2025, 1, 15)
+    assert main(["verify", "--db", db_url, "--today", "2025-01-15"]) == 0
+    assert "equals a full screen" in capsys.readouterr().out
+    assert main(["rescreen", "--db", db_url, "--candidates", str(people), "--today", "2025-06-01"]) == 0
+    out = capsys.readouterr().out
+    assert "in the future" not in out and "nothing quarantined or flagged in people.csv" in out
+    with Store.open(db_url) as store:
+        assert store.last_read_on() == datetime.date(2025, 6, 1)
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [("2025-13-01", "expected a date written YYYY-MM-DD"), ("15.01.2025", "expected a date written YYYY-MM-DD"),
+     ("2999-01-01", "is after today's date")],
+)
+def test_rescreen_refuses_a_day_it_cannot_read_as(
+    day: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cases = write(tmp_path / "cases.csv", CASES)
+    assert main(["rescreen", "--db", f"sqlite:///{tmp_path}/r.db", "--cases", str(cases), "--today", day]) == 2
+    one_error_line(capsys, message)
+    assert not (tmp_path / "r.db").exists()
 
 
 def test_unlock_removes_a_run_lock_once(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
