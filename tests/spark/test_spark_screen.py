@@ -226,3 +226,23 @@ def test_the_spark_benchmark_runs_small_and_finds_the_rankings_equal(spark: Any,
     assert report["comparison"]["equal"] and report["comparison"]["rows"] > 0
     assert report["spark"]["peak_pss_mb"] > report["one"]["peak_pss_mb"] > 0  # the JVM is counted
     assert report["tasks"]["shard_pairs"] > 0
+
+
+def test_cases_are_read_on_the_day_the_candidates_were_prepared_on(spark: Any) -> None:
+    """Both sides read relative to one day: a case lost "2025-03" is in the future, its loss date
+    unknown, for candidates prepared as of 2025-01-15, and a plain month when prepared later."""
+    import datetime
+
+    import reunite.spark as reunite_spark
+
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["王红"], "sex": ["F"], "birth_date": ["2024-12"],
+                          "missing_date": ["2025-03"]})
+    people = spark.createDataFrame(pd.DataFrame({"person_id": ["P1"], "name": ["王红"], "sex": ["F"],
+                                                 "birth_date": ["2024-12-20"]}))
+    flagged = {}
+    for day in (datetime.date(2025, 1, 15), datetime.date(2025, 6, 1)):
+        prepared = reunite_spark.prepare(spark, people, partitions=1, today=day)
+        result = reunite_spark.screen(spark, cases, prepared, fit_to_data=False, top_k=1)
+        flagged[day] = [p.reason.split(":")[0] for p in result.cases.report.problems]
+        assert result.to_pandas()["person_id"].tolist() == ["P1"]
+    assert flagged == {datetime.date(2025, 1, 15): ["in the future"], datetime.date(2025, 6, 1): []}

@@ -162,14 +162,16 @@ _FILE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 def _case_table(spark: SparkSession, cases: TableLike | DataFrame, mapping: Mapping[str, str] | None,
-                strict: bool) -> RecordTable:
-    """Cases are few: read on the driver from a file, a DataFrame, or a Hive table / Parquet folder."""
+                strict: bool, today: datetime.date) -> RecordTable:
+    """Cases are few: read on the driver from a file, a DataFrame, or a Hive table / Parquet folder,
+    relative to ``today``, the day the candidates were prepared on (both sides read on one day)."""
     if isinstance(cases, RecordTable | RawTable | pd.DataFrame):
-        return load_side(cases, "cases", mapping=mapping, strict=strict)
+        return load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
     if isinstance(cases, str | os.PathLike) and Path(cases).suffix.lower() in _FILE_SUFFIXES:
-        return load_side(os.fspath(cases), "cases", mapping=mapping, strict=strict)
+        return load_side(os.fspath(cases), "cases", mapping=mapping, strict=strict, today=today)
     frame = pd.DataFrame(read_source(spark, cases).toPandas())
-    return load_side(frame.astype(object).where(frame.notna(), ""), "cases", mapping=mapping, strict=strict)
+    return load_side(frame.astype(object).where(frame.notna(), ""), "cases", mapping=mapping, strict=strict,
+                     today=today)
 
 
 def fit_on_cluster(
@@ -279,7 +281,7 @@ def preview(
     what ``reunite screen --preview`` prints for the same cases and candidates."""
     spec = RunConfig(blocking=blocking).blocking_spec
     check_passes(spec)
-    case_table = _case_table(spark, cases, mapping, strict)
+    case_table = _case_table(spark, cases, mapping, strict, prepared.today)
     model = FellegiSunter.from_dict(default_model().to_dict())  # only its name frequencies are read
     model.fit_frequencies(shares(prepared.counts, prepared.n_candidates), max(prepared.n_candidates, 1))
     shared = spark.sparkContext.broadcast(Job(case_table, model, 1, spec, (), prepared.today))
@@ -371,7 +373,7 @@ def screen(
     spec = config.blocking_spec
     exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
     check_passes(spec)
-    case_table = _case_table(spark, cases, mapping, strict)
+    case_table = _case_table(spark, cases, mapping, strict, prepared.today)
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen")
     base = resolve_model(model) or default_model()
