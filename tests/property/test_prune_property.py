@@ -59,7 +59,7 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
                   some: bool = False) -> FellegiSunter:
     """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
     ``steps`` (weights in whole bits: many ties at the k-th score), or ``random`` (any sign, with or without
-    contamination). ``some``: of a random part of the comparisons (the cells' classes are made of the
+    contamination and scales). ``some``: of a random part of the comparisons (the cells' classes are made of the
     candidate facts those declare)."""
     base = default_model()
     names = base.spec.comparisons
@@ -91,6 +91,8 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
         model.kind_m_ = {kind: draw() for kind in CASE_KINDS}
     if style == "random":  # m mixed with u in the weights (the shipped model's contamination), or not
         model.contamination = float(rng.choice([0.0, rng.uniform(0.0, 0.9)]))
+        # and a multiplier for some comparisons' weights and term frequencies (the shipped model's scale)
+        model.scale = {name: float(rng.uniform(0.1, 3.0)) for name in names if rng.random() < 0.5}
     return model
 
 

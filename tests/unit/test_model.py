@@ -333,3 +333,41 @@ def test_contamination_is_kept_by_the_model_file_and_absent_when_zero() -> None:
 def test_contamination_outside_zero_one_is_refused(share: float) -> None:
     with pytest.raises(ConfigError, match="contamination"):
         FellegiSunter(SPEC, contamination=share)
+
+
+def _scaled(model: FellegiSunter, scale: dict[str, float]) -> FellegiSunter:
+    return FellegiSunter.from_dict({**model.to_dict(), "params": {**model.to_dict()["params"], "scale": scale}})
+
+
+def test_scale_multiplies_one_comparison_s_weights_and_term_frequencies() -> None:
+    """A comparison's scale multiplies its weights and its term-frequency adjustments, and no other
+    comparison's; m and u are unchanged, so is the fit (it reads m and u)."""
+    model = FellegiSunter.from_dict(_fitted().to_dict())  # m and u as the model file rounds them
+    scaled = _scaled(model, {"surname": 0.5})
+    for k, name in enumerate(model.spec.comparisons):
+        factor = 0.5 if name == "surname" else 1.0
+        np.testing.assert_allclose(scaled.weights_[k], factor * model.weights_[k], rtol=1e-12)
+        np.testing.assert_array_equal(scaled.m_[k], model.m_[k])
+    frequency = np.array([1e-4, 0.01, 0.2], dtype=np.float32)
+    np.testing.assert_allclose(scaled.tf_adjustment("surname", 2, frequency, 10_000),
+                               0.5 * model.tf_adjustment("surname", 2, frequency, 10_000), rtol=1e-6)
+
+
+def test_scale_is_kept_by_the_model_file_and_absent_when_none() -> None:
+    """A model file without scales (an earlier reunite) loads with every scale 1 and the same version;
+    a scaled model's file keeps its scales and is another version."""
+    model = _fitted()
+    assert "scale" not in model.to_dict()["params"]
+    assert FellegiSunter.from_dict(model.to_dict()).version == model.version
+    scaled = _scaled(model, {"birth": 1.25, "surname": 0.5})
+    again = FellegiSunter.from_dict(json.loads(json.dumps(scaled.to_dict())))
+    assert again.scale == {"surname": 0.5, "birth": 1.25} and again.version == scaled.version != model.version
+
+
+@pytest.mark.parametrize(("scale", "message"), [({"surname": 0.0}, "multiplier in (0, 4]"),
+                                                ({"birth": 4.5}, "multiplier in (0, 4]"),
+                                                ({"marks": 1.0}, "unknown comparison(s) ['marks']")])
+def test_a_scale_outside_its_range_or_of_another_comparison_is_refused(scale: dict[str, float], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        FellegiSunter(SPEC, scale=scale)
+    assert message in str(info.value)

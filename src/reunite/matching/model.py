@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -164,6 +165,14 @@ class FellegiSunter:
         rare agreement a little less. It changes rankings (the shipped ``a`` was chosen on random
         configurations disjoint from the suite, benchmarks/README.md); m itself, and its fit, are
         unchanged. 0 weighs by m alone.
+    scale:
+        A multiplier per comparison (by name; an absent one is 1) of its weights and term-frequency
+        adjustments: the temperature for one comparison. Correlated fields count their evidence more
+        than once (a kept identity keeps given name, surname and former names together), so a sum of
+        independent weights over-weighs some comparisons against others; the shipped scales were fitted
+        by which candidate of a case's top 50 is its child, on labelled random configurations of two
+        generators (tools/train_default_model.py, benchmarks/README.md). It changes rankings; m, u and
+        their fit are unchanged.
 
     Examples
     --------
@@ -197,6 +206,7 @@ class FellegiSunter:
         temperature: float = 1.0,
         rounded_share: float | None = None,
         contamination: float = 0.0,
+        scale: Mapping[str, float] | None = None,
     ) -> None:
         self.spec = spec if spec is not None else ComparisonSpec()
         self.prior = prior
@@ -207,6 +217,14 @@ class FellegiSunter:
         self.temperature = temperature
         self.rounded_share = rounded_share
         self.contamination = contamination
+        self.scale = {str(name): float(value) for name, value in (scale or {}).items()}
+        unknown = sorted(set(self.scale) - set(self.spec.comparisons))
+        if unknown:
+            raise ConfigError(f"scale: unknown comparison(s) {unknown}; expected some of "
+                              f"{', '.join(self.spec.comparisons)}")
+        wrong = {name: value for name, value in self.scale.items() if not 0.0 < value <= 4.0}
+        if wrong:
+            raise ConfigError(f"scale: expected a multiplier in (0, 4] per comparison; got {wrong}")
         if not 0.0 <= contamination < 1.0:
             raise ConfigError(f"contamination: expected a share in [0, 1); got {contamination}")
         if rounded_share is not None and not 0.0 <= rounded_share <= 1.0:
@@ -421,7 +439,8 @@ class FellegiSunter:
 
     @property
     def weights_(self) -> list[F64]:
-        """log2(m/u) per level (m mixed with u by :attr:`contamination`, times the temperature); ordered
+        """log2(m/u) per level (m mixed with u by :attr:`contamination`, times the temperature and the
+        comparison's :attr:`scale`); ordered
         comparisons made non-decreasing in level."""
         self._require_fitted()
         return self._weights(self.m_)
@@ -430,7 +449,7 @@ class FellegiSunter:
         out = []
         a = self.contamination
         for name, m, u in zip(self.spec.comparisons, m_per_comparison, self.u_, strict=True):
-            w = self.temperature * np.log2(((1.0 - a) * m + a * u if a else m) / u)
+            w = self.temperature * self.scale.get(name, 1.0) * np.log2(((1.0 - a) * m + a * u if a else m) / u)
             out.append(_monotone(w) if name in ORDERED else w)
         return out
 
@@ -486,7 +505,8 @@ class FellegiSunter:
         u_level = float(self.u_[k][level])
         freq = np.maximum(frequency.astype(np.float64), 1e-7)
         shrink = n_candidates / (n_candidates + _TF_PRIOR_CANDIDATES)
-        return (self.temperature * shrink * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
+        factor = self.temperature * self.scale.get(comparison, 1.0) * shrink
+        return (factor * np.clip(np.log2(u_level / freq), -4.0, 4.0)).astype(np.float32)
 
     # -- persistence -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -497,7 +517,9 @@ class FellegiSunter:
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
                        "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature,
                        "rounded_share": self.rounded_share,
-                       **({"contamination": self.contamination} if self.contamination else {})},
+                       **({"contamination": self.contamination} if self.contamination else {}),
+                       **({"scale": {n: self.scale[n] for n in self.spec.comparisons if n in self.scale}}
+                          if self.scale else {})},
             "m": {n: [round(float(v), 8) for v in m] for n, m in zip(self.spec.comparisons, self.m_, strict=True)},
             "u": {n: [round(float(v), 8) for v in u] for n, u in zip(self.spec.comparisons, self.u_, strict=True)},
             "lambda": float(getattr(self, "lambda_", 0.0)),
