@@ -49,6 +49,10 @@ TEMPERATURES = (0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 1.0, 1.15, 1.3)
 PRIORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 CONTAMINATION = 0.1
 CLEANROOM_SEED = 7000  # clean-room random profiles the probabilities are calibrated on (its suite uses 5000+)
+SCALE_SEED = 800_000  # reunite.synth configurations (and data) the comparisons' scales are fitted on
+CLEANROOM_SCALE_SEED = 8000  # clean-room random profiles the scales are fitted on
+SCALE_TOP_K = 50
+SCALE_RIDGE = 0.01  # pull of each multiplier towards "as the model weighs it"
 CLEANROOM = Path(__file__).resolve().parents[1] / "benchmarks" / "cleanroom" / "generate.py"
 
 
@@ -116,17 +120,19 @@ def _grid(model: FellegiSunter, draws: Iterator[tuple[pd.DataFrame, pd.DataFrame
     return scores / max(n_cases, 1)
 
 
-def _synth_draws(n_configs: int, n_cases: int, n_candidates: int) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+def _synth_draws(n_configs: int, n_cases: int, n_candidates: int, base: int = CALIBRATION_SEED
+                 ) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     for index in range(n_configs):
-        config = random_config(np.random.default_rng(CALIBRATION_SEED + index))
+        config = random_config(np.random.default_rng(base + index))
         with tempfile.TemporaryDirectory() as tmp:
-            paths = write(generate(n_cases, n_candidates, seed=CALIBRATION_SEED + index, config=config), tmp)
+            paths = write(generate(n_cases, n_candidates, seed=base + index, config=config), tmp)
             with open(paths.truth, encoding="utf-8") as handle:
                 truth = {r["case_id"]: r["person_id"] for r in csv.DictReader(handle)}
             yield paths.cases, paths.candidates, truth
 
 
-def _cleanroom_draws(n_configs: int, n_cases: int, n_candidates: int) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+def _cleanroom_draws(n_configs: int, n_cases: int, n_candidates: int, base: int = CLEANROOM_SEED
+                     ) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     """Draws of the clean-room generator (benchmarks/cleanroom, written without reading reunite.synth),
     each with its own random profile."""
     spec = importlib.util.spec_from_file_location("cleanroom_generate", CLEANROOM)
@@ -136,7 +142,7 @@ def _cleanroom_draws(n_configs: int, n_cases: int, n_candidates: int) -> Iterato
     sys.modules["cleanroom_generate"] = module
     spec.loader.exec_module(module)
     for index in range(n_configs):
-        seed = CLEANROOM_SEED + index
+        seed = base + index
         cases, candidates, truth, _ = module.generate(module.random_profile_for(seed), n_cases, n_candidates, seed)
         yield cases, candidates, {str(c): str(p) for c, p in zip(truth["case_id"], truth["person_id"].fillna(""),
                                                                   strict=True)}
@@ -153,6 +159,74 @@ def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: 
         scores = scores + _grid(model, _cleanroom_draws(cleanroom_configs, n_cases, n_candidates))
     t, q = np.unravel_index(int(np.argmax(scores)), scores.shape)
     return TEMPERATURES[int(t)], PRIORS[int(q)]
+
+
+def _top_contributions(model: FellegiSunter, draws: Iterator[tuple[Any, Any, dict[str, str]]]
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of each case's default top :data:`SCALE_TOP_K` (``reunite.screen`` with ``model``, m
+    learned by EM): the comparisons' contributions (rows, comparisons), whether the row is the case's
+    child, and its case (numbered across the draws); only cases whose child is among their rows."""
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    offset = 0
+    for case_rows, candidate_rows, truth in draws:
+        cases, candidates = load_side(case_rows, "cases"), load_side(candidate_rows, "candidates")
+        result = screen(cases, candidates, model=model, top_k=SCALE_TOP_K, reasons=False)
+        case_id = np.asarray(result.columns["case_id"]).astype(str)
+        child = np.array([truth.get(c, "") for c in case_id])
+        is_child = (np.asarray(result.columns["person_id"]).astype(str) == child) & (child != "")
+        case = pd.factorize(case_id)[0].astype(np.int64)
+        keep = np.isin(case, case[is_child])
+        parts.append((result.contributions[:, keep].T.astype(np.float64), is_child[keep],
+                      pd.factorize(case[keep])[0].astype(np.int64) + offset))
+        offset = int(parts[-1][2].max()) + 1 if keep.any() else offset
+    x, y, case = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return x, y, case
+
+
+def _conditional_logit(x: np.ndarray, y: np.ndarray, case: np.ndarray, start: float, ridge: float) -> np.ndarray:
+    """Multipliers ``w`` of the contributions ``x`` maximising the mean log-probability that the child is
+    the row its case's softmax of ``x @ w`` picks, less ``ridge`` times the squared distance of ``w`` from
+    ``start`` (a comparison the rows cannot tell apart keeps ``start``)."""
+    from scipy.optimize import minimize
+
+    n = int(case.max()) + 1
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        z = x @ w
+        top = np.full(n, -np.inf)
+        np.maximum.at(top, case, z)
+        e = np.exp(z - top[case])
+        total = np.bincount(case, weights=e, minlength=n)
+        soft = e / total[case]
+        value = -(z[y].sum() - (top + np.log(total)).sum()) / n + ridge * float(((w - start) ** 2).sum())
+        grad = -(x[y].sum(axis=0) - (soft[:, None] * x).sum(axis=0)) / n + 2 * ridge * (w - start)
+        return float(value), np.asarray(grad, dtype=np.float64)
+
+    done = minimize(loss, np.full(x.shape[1], start), jac=True, method="L-BFGS-B",
+                    bounds=[(0.05 * start, 4.0 * start)] * x.shape[1])
+    return np.asarray(done.x, dtype=np.float64)
+
+
+def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, ridge: float = SCALE_RIDGE
+              ) -> dict[str, float]:
+    """Per comparison, the multiplier of its weights under which each case's child is most likely the
+    one its top 50 picks (a conditional logit on the comparisons' contributions), on labelled random
+    configurations of reunite.synth and of the clean-room generator (seeds :data:`SCALE_SEED` and
+    :data:`CLEANROOM_SCALE_SEED` + i, disjoint from every suite and calibration), their cases pooled
+    (400 cases x 40,000 candidates per configuration). A multiplier of ``ln 2 / temperature`` leaves a
+    comparison as the model weighs it (contributions are ``temperature * log2`` Bayes factors); the
+    scales returned are relative to that, so 1 is "as weighed", and multiply any scale the model has."""
+    start = float(np.log(2.0) / model.temperature)
+    sets = [_top_contributions(model, _synth_draws(n_configs, 400, 40_000, SCALE_SEED))]
+    if cleanroom_configs:
+        sets.append(_top_contributions(model, _cleanroom_draws(cleanroom_configs, 400, 40_000, CLEANROOM_SCALE_SEED)))
+    x = np.concatenate([s[0] for s in sets])
+    y = np.concatenate([s[1] for s in sets])
+    offsets = np.cumsum([0] + [int(s[2].max()) + 1 for s in sets[:-1]])
+    case = np.concatenate([s[2] + o for s, o in zip(sets, offsets, strict=True)])
+    w = _conditional_logit(x, y, case, start, ridge)
+    old = model.scale
+    return {name: round(float(old.get(name, 1.0) * w[k] / start), 3) for k, name in enumerate(model.spec.comparisons)}
 
 
 def _calibration_note(contamination: float, temperature: float, prior: float, n_configs: int,
@@ -177,12 +251,27 @@ def main() -> None:
     parser.add_argument("--contamination", type=float, default=CONTAMINATION)
     parser.add_argument("--calibrate-only", action="store_true",
                         help="keep the shipped m and u (and their provenance); refit the temperature and prior only")
+    parser.add_argument("--fit-scale", type=int, default=0, metavar="N",
+                        help="with --calibrate-only: first fit the comparisons' scales on N random configurations "
+                             "of each generator (seeds 800000 + i and 8000 + i)")
     args = parser.parse_args()
     if args.calibrate_only:
         body = json.loads(OUT.read_text(encoding="utf-8"))
         provenance = str(body.pop("provenance", ""))
         body["params"]["contamination"] = args.contamination
         model = FellegiSunter.from_dict(body)
+        provenance, _, old_scale = provenance.partition("; scale per comparison")
+        scale_note = "; scale per comparison" + old_scale if old_scale else ""
+        if args.fit_scale:
+            scale = fit_scale(model, args.fit_scale, args.fit_scale if args.cleanroom_configs else 0)
+            print("scale:", " ".join(f"{name} {value}" for name, value in scale.items()), flush=True)
+            body["params"]["scale"] = scale
+            model = FellegiSunter.from_dict(body)
+            scale_note = (
+                f"; scale per comparison fitted by which row of a case's top {SCALE_TOP_K} is its child (conditional "
+                f"logit, ridge {SCALE_RIDGE} towards 1) on {args.fit_scale} random configurations of reunite.synth "
+                f"(seeds {SCALE_SEED} + i) and {args.fit_scale if args.cleanroom_configs else 0} of the clean-room "
+                f"generator (seeds {CLEANROOM_SCALE_SEED} + i), 400 x 40000, screened by default")
         temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
         body["params"]["temperature"], body["params"]["prior"] = temperature, prior
         body = FellegiSunter.from_dict(body).to_dict()
@@ -190,6 +279,7 @@ def main() -> None:
         _, found, tail = provenance.partition("; rounded_share")
         body["provenance"] = head + _calibration_note(args.contamination, temperature, prior,
                                                       args.calibration_configs, args.cleanroom_configs) + found + tail
+        body["provenance"] += scale_note
         args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.out} (version {body['version']}): contamination {args.contamination}, "
               f"temperature {temperature}, prior {prior}")
