@@ -250,15 +250,21 @@ def _softmax_parts(logit: F, case: npt.NDArray[np.int64]) -> F:
     return np.asarray(e / pd.Series(e).groupby(case).transform("sum").to_numpy(), dtype=np.float64)
 
 
-def reweight(name: str, columns: npt.NDArray[np.int64]) -> Model:
+def reweight(name: str, columns: npt.NDArray[np.int64], signed: bool = False) -> Model:
     """The Fellegi-Sunter score with one multiplier per comparison: ``w . contributions`` (w >= 0, start 1),
     fitted by conditional logit on the cases whose child is in the top 50 (which of the rows is the child).
-    The probability of a row is the default ``case_probability`` times its within-case softmax, so the
-    case score (and its AUC) stays the default's: only the order and the rank-1 probability change."""
+    With ``signed`` two multipliers per comparison, one for its positive contributions (agreement) and one
+    for its negative ones (disagreement). The probability of a row is the default ``case_probability``
+    times its within-case softmax, so the case score (and its AUC) stays the default's: only the order and
+    the rank-1 probability change."""
+    def features(s: Screened) -> F:
+        c = s.x[:, columns].astype(np.float64)
+        return np.hstack([np.maximum(c, 0), np.minimum(c, 0)]) if signed else c
+
     def fit(sets: Sequence[Screened]) -> Any:
         from scipy.optimize import minimize
 
-        x = np.vstack([s.x[:, columns] for s in sets]).astype(np.float64)
+        x = np.vstack([features(s) for s in sets])
         y = np.concatenate([s.y for s in sets]).astype(bool)
         offsets = np.cumsum([0] + [s.has_match.size for s in sets[:-1]])
         case = np.concatenate([s.case + o for s, o in zip(sets, offsets, strict=True)])
@@ -281,7 +287,7 @@ def reweight(name: str, columns: npt.NDArray[np.int64]) -> Model:
         return np.asarray(done.x, dtype=np.float64)
 
     def score(w: Any, s: Screened) -> tuple[F, F]:
-        soft = _softmax_parts(s.x[:, columns].astype(np.float64) @ w, s.case)
+        soft = _softmax_parts(features(s) @ w, s.case)
         return s.case_probability * soft, s.case_probability
     return Model(name, columns, fit, score)
 
@@ -299,6 +305,7 @@ def models(names: Sequence[str]) -> list[Model]:
         classifier("logit_small", small, _logit),
         classifier("hgb_small_monotone", small, _hgb(mono)),
         reweight("fs_reweight", g["contributions"]),
+        reweight("fs_reweight_signed", g["contributions"], signed=True),
     ]
     for drop in g:
         out.append(classifier(f"hgb-no-{drop}", np.setdiff1d(every, g[drop]), _hgb(), ablation=True))
@@ -390,6 +397,14 @@ def coefficients(data: dict[str, list[Screened]], names: Sequence[str]) -> str:
     lines += ["", "fs_reweight multipliers (comparison: synth / cleanroom / both):"]
     lines += [f"  {names[c].split(':')[1]}: " + " / ".join(f"{fits[k][j]:.2f}" for k in fits)
               for j, c in enumerate(rew.columns)]
+    signed = chosen["fs_reweight_signed"]
+    fits = {"synth": signed.fit(data["synth"]), "cleanroom": signed.fit(data["cleanroom"]),
+            "both": signed.fit([s for g in GENERATORS for s in data[g]])}
+    k = len(signed.columns)
+    lines += ["", "fs_reweight_signed multipliers, agreement (positive contributions) | disagreement (negative), "
+              "each synth / cleanroom / both:"]
+    lines += [f"  {names[c].split(':')[1]}: " + " / ".join(f"{fits[f][j]:.2f}" for f in fits) + " | "
+              + " / ".join(f"{fits[f][k + j]:.2f}" for f in fits) for j, c in enumerate(signed.columns)]
     return "\n".join(lines)
 
 
