@@ -20,6 +20,11 @@ Re-rankers (:data:`MODELS`) are fitted on the rows of some configurations and re
 ``in-A``   leave-configuration-out within A (``--folds`` folds of A's configurations);
 ``both``   fitted on both generators leaving a fold of configurations out, evaluated on the held-out ones.
 
+With ``--judges`` the re-rankers are also fitted on every ``--synth`` configuration, every ``--cleanroom``
+one and both, and measured on the judges' own configurations, which they never see: benchmarks/suite.py's
+``random-i`` EVAL draws (``random_profile(default_rng(i))``, data seed 100000 + i) and
+benchmarks/cleanroom/suite.py's ``random_profile_for(5000 + i)`` (``suite`` and ``crsuite`` in the table).
+
 Metrics per evaluated configuration, for the re-ranker and for the default screen on the same rows (its
 own order, probability and case probability): recall@1 and @10, MRR (ranks beyond 20 count 0, as a top-20
 RANKED.csv), AUC of the case score against "the case has a true child" (default: ``case_probability``;
@@ -101,22 +106,26 @@ def build(generator: str, seed: int, n_cases: int, n_candidates: int, work: Path
                             z["case_probability"], z["has_match"])
     folder = work / "data" / f"{generator}-{seed}"
     folder.mkdir(parents=True, exist_ok=True)
-    if generator == "synth":
+    if generator in ("synth", "suite"):  # suite: benchmarks/suite.py's random-<seed> EVAL draw
         from reunite.synth import generate, random_profile, write
 
-        profile = random_profile(np.random.default_rng(SYNTH_CONFIG_SEED + seed))
-        paths = write(generate(n_cases, n_candidates, seed=SYNTH_DATA_SEED + seed, config=profile.config), folder)
+        config_seed, data_seed = ((SYNTH_CONFIG_SEED + seed, SYNTH_DATA_SEED + seed) if generator == "synth"
+                                  else (seed, suite.EVAL_OFFSET + seed))
+        profile = random_profile(np.random.default_rng(config_seed))
+        paths = write(generate(n_cases, n_candidates, seed=data_seed, config=profile.config), folder)
         truth = pd.read_csv(paths.truth, dtype=str, keep_default_na=False)
         done = _screen(paths.cases, paths.candidates, truth, generator, seed)
-    else:
+    elif generator in ("cleanroom", "crsuite"):  # crsuite: benchmarks/cleanroom/suite.py's configuration <seed>
         sys.path.insert(0, str(Path(__file__).resolve().parent / "cleanroom"))
         import generate as cleanroom  # benchmarks/cleanroom/generate.py
 
-        s = CLEANROOM_SEED + seed
+        s = CLEANROOM_SEED + seed if generator == "cleanroom" else seed
         cases, cand, truth, tiers = cleanroom.generate(cleanroom.random_profile_for(s), n_cases, n_candidates, s)
         cleanroom.write(folder, cases, cand, truth, tiers)
         truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
         done = _screen(folder / "cases.csv", folder / "candidates.csv", truth, generator, seed)
+    else:
+        raise ValueError(f"generator: expected synth, suite, cleanroom or crsuite, got {generator!r}")
     np.savez_compressed(cache, x=done.x, y=done.y, case=done.case, rank=done.rank, probability=done.probability,
                         case_probability=done.case_probability, has_match=done.has_match)
     for f in folder.glob("*.csv"):
@@ -350,6 +359,28 @@ def run(data: dict[str, list[Screened]], chosen: Sequence[Model], folds: int) ->
     return rows
 
 
+def judge(data: dict[str, list[Screened]], chosen: Sequence[Model], judged: Sequence[Screened],
+          base: dict[str, dict[str, float]]) -> list[dict[str, Any]]:
+    """The judges' configurations (never trained on): re-rankers fitted on each generator and on both;
+    ``base`` gets their default rows."""
+    rows: list[dict[str, Any]] = []
+    for s in judged:
+        base[s.name] = default_metrics(s)
+        rows.append({"model": "default", "protocol": s.generator, "config": s.name, "generator": s.generator,
+                     **base[s.name]})
+    for model in chosen:
+        for trained, sets in (("synth", data["synth"]), ("cleanroom", data["cleanroom"]),
+                              ("both", data["synth"] + data["cleanroom"])):
+            if not sets:
+                continue
+            fitted = model.fit(sets)
+            for s in judged:
+                p, case_score = model.score(fitted, s)
+                rows.append({"model": model.name, "protocol": f"{trained}->{s.generator}", "config": s.name,
+                             "generator": s.generator, **metrics(s, p, p, case_score)})
+    return rows
+
+
 # -- report ------------------------------------------------------------------------------------------
 
 METRICS = ("recall@1", "recall@10", "mrr", "auc_case", "auc_top", "ece_top")
@@ -416,6 +447,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--candidates", type=int, default=40_000)
     parser.add_argument("--folds", type=int, default=3, help="folds of configurations for in-generator and both")
     parser.add_argument("--models", default="", help="comma-separated model names (default: all)")
+    parser.add_argument("--judges", action="store_true",
+                        help="also measure on the judges' own configurations (benchmarks/suite.py's random-0.."
+                             "--judge-suite minus 1 EVAL draws, benchmarks/cleanroom/suite.py's 5000.. "
+                             "--judge-cleanroom), re-rankers fitted on every --synth and --cleanroom configuration")
+    parser.add_argument("--judges-only", action="store_true", help="with --judges: skip the other protocols")
+    parser.add_argument("--judge-suite", type=int, default=30)
+    parser.add_argument("--judge-cleanroom", type=int, default=16)
     parser.add_argument("--work", type=Path, required=True, help="cache of the screened configurations")
     parser.add_argument("--out", type=Path, required=True, help="JSON of every row (a .md table beside it)")
     args = parser.parse_args(argv)
@@ -442,12 +480,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     base = {s.name: default_metrics(s) for g in GENERATORS for s in data[g]}
     wanted = [m.strip() for m in args.models.split(",") if m.strip()]
     chosen = [m for m in models(names) if not wanted or m.name in wanted]
-    rows = run(data, chosen, args.folds)
+    rows = [] if args.judges and args.judges_only else run(data, chosen, args.folds)
     for g in GENERATORS:
         for s in data[g]:
             rows.append({"model": "default", "protocol": g, "config": s.name, "generator": g, **base[s.name]})
+    if args.judges:
+        judged = [build("suite", i, args.cases, args.candidates, args.work) for i in range(args.judge_suite)]
+        judged += [build("crsuite", 5000 + i, args.cases, args.candidates, args.work)
+                   for i in range(args.judge_cleanroom)]
+        rows += judge(data, [m for m in chosen if not m.ablation], judged, base)
     table = report(rows, base)
-    coef = coefficients(data, names)
+    coef = "" if args.judges and args.judges_only else coefficients(data, names)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": " ".join(sys.argv), "build_seconds": round(built, 1),
                                     "seconds": round(time.perf_counter() - t0, 1), "rows": rows,
