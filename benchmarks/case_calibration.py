@@ -42,7 +42,7 @@ def case_rows(result: reunite.ScreenResult, truth: pd.DataFrame) -> pd.DataFrame
     ids = pd.Index(np.asarray(result.cases.ids))
     row_case = ids.get_indexer(cols["case_id"])
     rank, score = cols["rank"], cols["score"].astype(np.float64)
-    frame = pd.DataFrame(suite._case_context(result.cases).T, columns=list(CONTEXT))
+    frame = pd.DataFrame(suite.case_context(result.cases).T, columns=list(CONTEXT))
     for r in (1, 2, 3):
         at = np.full(len(ids), -30.0)
         at[row_case[rank == r]] = score[rank == r]

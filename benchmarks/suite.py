@@ -184,7 +184,7 @@ class Suite:
             answer = dict(train.true_pairs)
             truth_of_row = pd.Series(fit_on.columns["case_id"]).map(answer).fillna("").to_numpy()
             labels = (fit_on.columns["person_id"] == truth_of_row).astype(np.int8)
-            self._features[conf.name] = (_pair_features(fit_on).astype(np.float32), labels)
+            self._features[conf.name] = (pair_features(fit_on).astype(np.float32), labels)
             if conf.name != self.current:  # read again if its own turn needs it: memory stays flat
                 train.release()
             self.setup_seconds += time.perf_counter() - t0
@@ -205,7 +205,7 @@ class Suite:
             t0 = time.perf_counter()
             x = np.vstack([f for f, _ in parts]) if parts else np.zeros((0, 1), dtype=np.float32)
             y = np.concatenate([lab for _, lab in parts]) if parts else np.zeros(0, dtype=np.int8)
-            self._folds[fold] = _fit_reranker(x, y)
+            self._folds[fold] = fit_reranker(x, y)
             self.setup_seconds += time.perf_counter() - t0
         return self._folds[fold]
 
@@ -241,9 +241,26 @@ def labelled_m(ctx: Context) -> reunite.ScreenResult:
                           **_fixed_m())
 
 
-def _pair_features(result: reunite.ScreenResult) -> npt.NDArray[np.float64]:
+#: case_context's rows, in order.
+CONTEXT_NAMES = ("name", "alias", "marks", "birth_known", "birth_width", "lunar", "event_known", "region_level",
+                 "age_at_loss")
+
+
+def feature_names(model: reunite.FellegiSunter) -> list[str]:
+    """The names of :func:`pair_features`' columns for a model's spec, in order: ``level:<comparison>=<l>``
+    (``=missing`` first), ``contribution:<comparison>``, ``score``, ``rank``, ``gap``, ``case_probability``
+    and ``context:<name>`` for :data:`CONTEXT_NAMES`."""
+    names = list(model.spec.comparisons)
+    onehot = [f"level:{c}={'missing' if level < 0 else level}"
+              for c, n in zip(names, model.spec.n_levels(), strict=True) for level in range(-1, n)]
+    return [*onehot, *(f"contribution:{c}" for c in names), "score", "rank", "gap", "case_probability",
+            *(f"context:{c}" for c in CONTEXT_NAMES)]
+
+
+def pair_features(result: reunite.ScreenResult) -> npt.NDArray[np.float64]:
     """Per ranked row: one-hot levels, contributions, score, rank, gap to the case's best, and case context
-    (name / alias / marks present, birth precision) — whole columns, no per-pair Python."""
+    (name / alias / marks present, birth precision) — whole columns, no per-pair Python. Column names:
+    :func:`feature_names`."""
     levels = result.levels.astype(np.int64)                          # (comparisons, rows); -1 = missing
     # One column per (comparison, level or missing), from the model's spec: the same columns on any data.
     onehot = np.hstack([np.eye(n + 1, dtype=np.float64)[np.clip(levels[k], -1, n - 1) + 1]
@@ -254,12 +271,12 @@ def _pair_features(result: reunite.ScreenResult) -> npt.NDArray[np.float64]:
     best = pd.Series(score).groupby(pd.Series(result.columns["case_id"])).transform("max").to_numpy()
     cases = result.cases
     case_row = pd.Index(cases.ids).get_indexer(result.columns["case_id"])
-    context = [_case_context(cases)[:, case_row].T]
+    context = [case_context(cases)[:, case_row].T]
     return np.hstack([onehot, contributions, score[:, None], rank[:, None], (best - score)[:, None],
                       result.columns["case_probability"].astype(np.float64)[:, None], *context])
 
 
-def _case_context(cases: RecordTable) -> npt.NDArray[np.float64]:
+def case_context(cases: RecordTable) -> npt.NDArray[np.float64]:
     """(features, cases): which evidence the report carries — a name, a childhood name, marks, a birth
     date and its width in days, lunar, a loss date, the region's precision, and the age at loss."""
     n = len(cases)
@@ -273,7 +290,7 @@ def _case_context(cases: RecordTable) -> npt.NDArray[np.float64]:
     ]).astype(np.float64)
 
 
-def _fit_reranker(x: npt.NDArray[np.float32], y: npt.NDArray[np.int8]) -> Any:
+def fit_reranker(x: npt.NDArray[np.float32], y: npt.NDArray[np.int8]) -> Any:
     """Gradient boosting on pair features; None when the labels hold one class only."""
     from sklearn.ensemble import HistGradientBoostingClassifier
     from threadpoolctl import threadpool_limits
@@ -292,7 +309,7 @@ def _rerank_eval(ctx: Context, model: Any) -> reunite.ScreenResult:
     if model is None or len(result) == 0:
         return _reranked(result, result.columns["probability"].astype(np.float64))
     with threadpool_limits(1):
-        p = model.predict_proba(_pair_features(result))[:, 1]
+        p = model.predict_proba(pair_features(result))[:, 1]
     return _reranked(result, p)
 
 
@@ -302,7 +319,7 @@ def supervised(ctx: Context) -> reunite.ScreenResult:
     ctx.notes["trained_on_seed"] = ctx.train.seed
     ctx.notes["train_rows"] = int(y.size)
     ctx.notes["train_positives"] = int(y.sum())
-    return _rerank_eval(ctx, _fit_reranker(x, y))
+    return _rerank_eval(ctx, fit_reranker(x, y))
 
 
 def supervised_suite(ctx: Context) -> reunite.ScreenResult:
