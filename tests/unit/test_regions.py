@@ -317,6 +317,39 @@ def test_a_county_renumbered_in_the_early_tables_keeps_its_successor(text: str, 
     assert region.historical
 
 
+# Old reports name the prefecture of their day; the county has since gone to another city (or, for
+# Sichuan's eastern prefectures, to Chongqing): the county is read, in the city it is in today.
+@pytest.mark.parametrize(
+    ("text", "county", "label"),
+    [
+        ("安徽省安庆市枞阳县", 340722, "安徽省铜陵市枞阳县"),  # to 铜陵 in 2015
+        ("江苏省/扬州市/兴化市", 321281, "江苏省泰州市兴化市"),  # to 泰州 in 1996
+        ("吉林省,通化地区,抚松县", 220621, "吉林省白山市抚松县"),  # to 浑江市 (白山) in 1985
+        ("四川省内江地区资阳县", 512002, "四川省资阳市雁江区"),
+        ("四川省万县地区奉节县", 500236, "重庆市奉节县"),
+        ("四川省,黔江地区,酉阳土家族苗族自治县", 500242, "重庆市酉阳土家族苗族自治县"),
+        ("四川省万县市奉节县", 500236, "重庆市奉节县"),
+        ("四川省涪陵县", 500102, "重庆市涪陵区"),  # merged into the county-level 涪陵市 in 1983
+    ],
+)
+def test_a_county_named_after_the_prefecture_of_its_day_is_read(text: str, county: int, label: str) -> None:
+    region = resolve_region(text)
+    assert (region.county, region.level, region.label) == (county, 3, label)
+
+
+def test_a_county_named_in_its_own_city_is_not_looked_for_elsewhere() -> None:
+    # 新华区 is in 石家庄 and in 沧州; in 石家庄's text it is 石家庄's; a name of no county there stays at the city
+    assert resolve_region("河北省石家庄市新华区").county == 130105
+    assert resolve_region("河北省沧州市新华区").county == 130902
+    region = resolve_region("广东省广州市东山口")
+    assert (region.county, region.city, region.level) == (0, 440100, 2)
+    # a prefecture of Chongqing today is the municipality, not its placeholder city 市辖区
+    # nor are 万县市 and 涪陵市, county-level cities first, prefecture-level ones later
+    for text in ("四川省万县地区", "四川省万县市", "四川省涪陵地区涪陵市"):
+        region = resolve_region(text)
+        assert (region.province, region.city, region.level) == (500000, 0, 1), text
+
+
 def test_a_renumbered_unit_is_not_followed_to_a_namesake_in_another_city() -> None:
     # 东区 and 西区 of 1982-83 under 430302/430303 (湘潭): not 长沙's 东区 and 西区 of the same name
     rows = {(r["code"], r["name"]): r for r in _history_rows()}
@@ -342,9 +375,11 @@ def test_history_table_rows_and_levels() -> None:
 
     # (level of the old unit, level resolved): the seat-city rule moved 102 county-level rows from 2 to 3,
     # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city;
-    # following a unit whose code was given away to its next code of the same name resolved 62 more
+    # following a unit whose code was given away to its next code of the same name resolved 62 more, 涪陵县
+    # set by hand 2 more; Chongqing's former prefectures (万县地区 ...) map to the municipality, not to its
+    # placeholder city 市辖区, and so do the county-level 万县市 and 涪陵市 (prefecture-level cities later)
     assert Counter((r["level"], resolved(r)) for r in rows) == {
-        ("3", 3): 3895, ("3", 2): 273, ("3", 1): 23, ("2", 2): 229, ("2", 1): 29,
+        ("3", 3): 3897, ("3", 2): 273, ("3", 1): 21, ("2", 2): 226, ("2", 1): 32,
     }
     # a prefecture maps to a prefecture, never to one county
     assert all(r["county"] == "0" for r in rows if r["level"] == "2")
