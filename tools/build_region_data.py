@@ -389,9 +389,10 @@ def build(wheels: Path) -> None:
         row = entry["row"]
         assert isinstance(row, dict)
         later = [(f, c) for f, _, c in by_name[(row["province_id"], name)] if c != code and last - 1 <= f <= last + 2]
-        if earliest and later:
-            start = min(f for f, _ in later)
-            later = [(f, c) for f, c in later if f == start and f > last - 1 and same_city(code, c, name)]
+        if earliest:  # the first code after this one's (not one that came before it: 唐海县 132733, 1982)
+            later = [(f, c) for f, c in later if f > int(str(entry["first"])) and same_city(code, c, name)]
+            start = min((f for f, _ in later), default=0)
+            later = [(f, c) for f, c in later if f == start]
         codes = {c for _, c in later}
         return codes.pop() if len(codes) == 1 else 0
 
