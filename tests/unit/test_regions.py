@@ -310,6 +310,7 @@ def test_seat_city_never_becomes_the_like_named_county(code: str, county: int, c
         ("霍县", 141082, "山西省临汾市霍州市"),
         ("四川南坪县", 513225, "四川省阿坝藏族羌族自治州九寨沟县"),
         ("河北省唐山市唐海县红星村", 130209, "河北省唐山市曹妃甸区"),  # 130227 in 1983, 130230 from 1984
+        ("四川省温江地区崇庆县", 510184, "四川省成都市崇州市"),
     ],
 )
 def test_a_county_renumbered_in_the_early_tables_keeps_its_successor(text: str, county: int, label: str) -> None:
@@ -359,6 +360,13 @@ def test_a_county_renamed_is_not_read_as_the_district_the_events_guess(text: str
     assert (region.county, region.label) == (621021, "甘肃省庆阳市庆城县")
 
 
+def test_a_unit_that_went_on_under_the_next_code_of_its_name_is_what_that_became() -> None:
+    # 枝城市 became 宜都市 (420581) in 1998; the events sent its codes of 1992-95 to 420583, today 枝江市
+    rows = {(r["code"], r["name"]): r for r in _history_rows()}
+    assert rows[("420583", "枝城市")]["county"] == "420581"
+    assert rows[("429007", "枝城市")]["county"] == "420581"
+
+
 def test_a_renumbered_unit_is_not_followed_to_a_namesake_in_another_city() -> None:
     # 东区 and 西区 of 1982-83 under 430302/430303 (湘潭): not 长沙's 东区 and 西区 of the same name
     rows = {(r["code"], r["name"]): r for r in _history_rows()}
@@ -384,11 +392,11 @@ def test_history_table_rows_and_levels() -> None:
 
     # (level of the old unit, level resolved): the seat-city rule moved 102 county-level rows from 2 to 3,
     # and 13 seat cities sent to the like-named county beside them (承德市 -> 承德县) back to their city;
-    # following a unit whose code was given away to its next code of the same name resolved 65 more, 涪陵县
+    # following a unit whose code was given away to its next code of the same name resolved 66 more, 涪陵县
     # set by hand 2 more; Chongqing's former prefectures (万县地区 ...) map to the municipality, not to its
     # placeholder city 市辖区, and so do the county-level 万县市 and 涪陵市 (prefecture-level cities later)
     assert Counter((r["level"], resolved(r)) for r in rows) == {
-        ("3", 3): 3900, ("3", 2): 271, ("3", 1): 20, ("2", 2): 226, ("2", 1): 32,
+        ("3", 3): 3901, ("3", 2): 271, ("3", 1): 19, ("2", 2): 226, ("2", 1): 32,
     }
     # a prefecture maps to a prefecture, never to one county
     assert all(r["county"] == "0" for r in rows if r["level"] == "2")
