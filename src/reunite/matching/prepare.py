@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
-from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, parse_date, to_days
+from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, lunar_leap_twin, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 from reunite.normalize.name_cells import childhood_key
 
@@ -54,6 +54,9 @@ class PreparedSide:
     alt_lo: I32         # cases: the birth read as a lunar date, when nothing says it is solar
     alt_hi: I32
     alt_known: B
+    leap_lo: I32        # cases: a lunar birth in a regular month read in its leap twin (十月 for 闰十月)
+    leap_hi: I32
+    leap_known: B
     given: I32          # [n, slots] codes of given-name characters (readings: Prepared.given_readings)
     given_py: I32       # [n, slots] codes of toneless pinyin (for blocking)
     surname: I32        # [n, slots]
@@ -292,6 +295,25 @@ def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:
     return lo, hi, known
 
 
+def leap_twins(table: RecordTable) -> tuple[I32, I32, B]:
+    """Each case's lunar birth read in the leap twin of its month, where the lunar year has one.
+
+    A family that writes 农历十月十八 may mean 闰十月十八 (a month later): a lunar birth known to the day
+    or to the month, in a regular month whose leap twin exists that year, is read again in the twin
+    (:func:`reunite.normalize.dates.lunar_leap_twin`); the birth comparison judges a pair on the better
+    of the two readings. A birth given in the leap month (an explicit 闰) has no twin.
+    """
+    n = len(table)
+    lo, hi, known = np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, bool)
+    if table.side != "cases":
+        return lo, hi, known
+    for i in np.flatnonzero(table.birth_known & table.birth_lunar).tolist():
+        reading = lunar_leap_twin(int(table.birth_lo[i]), int(table.birth_hi[i]))
+        if reading is not None:
+            lo[i], hi[i], known[i] = reading[0], reading[1], True
+    return lo, hi, known
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _lunar_reading(birth_lo: int, birth_hi: int) -> tuple[int, int] | None:
     """The solar days of a birth known to the day or month (``birth_lo .. birth_hi``) read as a
@@ -335,10 +357,11 @@ def _side(table: RecordTable, codes: dict[str, I32]) -> PreparedSide:
     }
     sex, birth_lo, birth_hi, birth_known = sex_and_birth(table)
     alt_lo, alt_hi, alt_known = lunar_readings(table)
+    leap_lo, leap_hi, leap_known = leap_twins(table)
     return PreparedSide(
         sex=sex, birth_lo=birth_lo, birth_hi=birth_hi, birth_known=birth_known,
         birth_md=month_day(birth_lo, birth_hi, birth_known), round_hi=rounded_hi(birth_lo, birth_hi, birth_known),
-        alt_lo=alt_lo, alt_hi=alt_hi, alt_known=alt_known,
+        alt_lo=alt_lo, alt_hi=alt_hi, alt_known=alt_known, leap_lo=leap_lo, leap_hi=leap_hi, leap_known=leap_known,
         event_lo=table.event_lo, event_hi=table.event_hi, event_known=table.event_known,
         county=table.region_county,
         id_county=np.where(table.id_valid, table.id_region_county, 0).astype(np.int32),

@@ -17,7 +17,8 @@ Decisions (each is a documented guess about how families and clerks write dates)
   solar marker in the same text is a ``calendar conflict``); lunar-style days (初三, 廿一) make
   it lunar only when neither text nor cell names a calendar. 元月 is month 1 in either calendar.
 - A lunar month alone is the regular month, not its leap twin; a range of months (年底, 上半年)
-  includes any leap month inside it.
+  includes any leap month inside it. The twin is a second reading, not part of the interval: the
+  birth comparison also judges a pair on it (:func:`lunar_leap_twin`).
 - Periods: 年初 months 1-3, 年中 5-8, 年底/年末 10-12, 上半年 1-6, 下半年 7-12; seasons
   (solar) 春 3-5, 夏 6-8, 秋 9-11, 冬 November to February of the next year, (lunar) 春 1-3,
   夏 4-6, 秋 7-9, 冬 10-12; 上旬/月初 days 1-10, 中旬/月中 11-20, 下旬/月底/月末 21 to the end;
@@ -66,6 +67,7 @@ __all__ = [
     "ParsedDates",
     "from_days",
     "lunar_digits_as_solar",
+    "lunar_leap_twin",
     "parse_date",
     "parse_dates",
     "parse_zodiac",
@@ -361,6 +363,42 @@ def lunar_digits_as_solar(lo: int, hi: int) -> tuple[int, int] | None:
     if day != 1 or last is None or last[:2] != (year, month) or after is None or after[2] != 1:
         return None
     return to_days(datetime.date(year, month, 1)), _solar_month_end(year, month)
+
+
+def lunar_leap_twin(lo: int, hi: int) -> tuple[int, int] | None:
+    """A lunar birth in a regular month (solar days ``lo .. hi``, one day or the whole month) read in
+    that month's leap twin, when its lunar year has one: families often write 十月 for 闰十月, so
+    农历1984年十月十八 (1984-11-10) may be 闰十月十八 (1984-12-10). None for another span, a year with no
+    such leap month, a day the leap month lacks (its 30th when it has 29 days), or a birth already in a
+    leap month (an explicit 闰 keeps only the leap month).
+
+    >>> from_days(lunar_leap_twin(to_days(datetime.date(1984, 11, 10)), to_days(datetime.date(1984, 11, 10)))[0])
+    datetime.date(1984, 12, 10)
+    """
+    first = _lunar_position(lo)
+    if first is None or first[2]:
+        return None
+    year, month, _leap, day = first
+    twin = _lunar_month(year, month, True)
+    if twin is None:
+        return None
+    start, length = twin
+    if lo == hi:
+        return (start + day - 1,) * 2 if day <= length else None
+    regular = _lunar_month(year, month, False)
+    if day != 1 or regular is None or hi != regular[0] + regular[1] - 1:
+        return None
+    return start, start + length - 1
+
+
+def _lunar_position(day: int) -> tuple[int, int, bool, int] | None:
+    """(lunar year, month, leap, day of month) of a solar day (days from 1970), or None outside the table."""
+    year = from_days(day).year
+    for lunar_year in (year, year - 1):
+        for (month, leap), (first, length) in _lunar_year(lunar_year).items():
+            if first <= day < first + length:
+                return lunar_year, month, leap, day - first + 1
+    return None
 
 
 def _solar_interval(spec: _Spec, value: str) -> tuple[int, int]:

@@ -237,6 +237,15 @@ def _fitting(state: Target, candidates: Sequence[_Candidate]) -> tuple[list[_Can
     return [c for c in fitting if not c.historical], [c for c in fitting if c.historical]
 
 
+def _moved_county(state: Target, candidates: Sequence[_Candidate]) -> Target | None:
+    """The one county of ``state``'s province a full name denotes, when it lies outside ``state``'s city:
+    old reports name the prefecture of their day (安庆市枞阳县, 扬州市兴化市, 通化地区抚松县) and the
+    county has since gone to another city. None when the name denotes no county there, or several."""
+    targets = {c.target for c in candidates
+               if c.target[2] and state[0] in (c.target[0], c.origin) and c.target[1] != state[1]}
+    return targets.pop() if len(targets) == 1 else None
+
+
 def _merge(state: Target, chosen: Sequence[_Candidate]) -> tuple[Target, bool] | None:
     """Narrow ``state`` to what all ``chosen`` share; None when that adds nothing certain."""
     if any(c.target[1] for c in chosen):
@@ -301,6 +310,7 @@ def _scan(text: str) -> tuple[Region, int | None]:
     historical = False
     extent: int | None = 0
     last_key = ""  # the name read last: written twice (驻马店市驻马店市西平县) it is a repetition
+    moved: Target | None = None  # a county of the province named after a city it has since left
     for found_part in _PARTS.finditer(text):
         if state[2]:
             break
@@ -327,6 +337,8 @@ def _scan(text: str) -> tuple[Region, int | None]:
                 candidates = tables.full.get(key) or (tables.short.get(key) if state[0] else None)
                 current, former = _fitting(state, candidates) if candidates else ([], [])
                 if not current and not former:
+                    if moved is None and state[1] and key in tables.full:
+                        moved = _moved_county(state, tables.full[key])
                     continue  # another province's name inside this one's text: read on
                 matched = length
                 # today's meaning first; a former one (宜春市, the county) where today's adds nothing,
@@ -345,6 +357,8 @@ def _scan(text: str) -> tuple[Region, int | None]:
             extent = max(extent, offset + digits + 1)
     if not state[2]:
         extent = None  # reading went to the end of the text
+        if moved is not None:
+            state, historical = moved, True  # 安徽省安庆市枞阳县: 枞阳县 is in 铜陵市 since 2015
     return (_region(state, historical) if state[0] else _UNKNOWN), extent
 
 

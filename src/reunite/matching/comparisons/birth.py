@@ -1,5 +1,6 @@
 """Birth date: how far apart the two births lie, with the readings registers and families give a date
-(a 1st of the month written for the month, a lunar date written as solar, a day off).
+(a 1st of the month written for the month, a lunar date written as solar, a lunar month that may be
+its leap twin, a day off).
 
 Day-bound for pruning: against a case, a candidate's level follows from its birth day alone, so
 :mod:`reunite.matching.prune` reads it for one candidate per stretch of days between the breaks given
@@ -83,6 +84,16 @@ def birth_levels(
     level = _banded(gap, (spec.birth_month_days, *spec.birth_band_days), _BANDS)
     _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days),
                Level.SAME_DAY)
+    if c.leap_known.any():  # a lunar birth read in its month's leap twin: the better of the two readings
+        rows = np.flatnonzero(pairs.of_case(c.leap_known))
+        if rows.size:
+            t_lo, t_hi = pairs.of_case(c.leap_lo).take(rows), pairs.of_case(c.leap_hi).take(rows)
+            r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
+            twin = _banded(np.maximum(t_lo, r_lo) - np.minimum(t_hi, r_hi),
+                           (spec.birth_month_days, *spec.birth_band_days), _BANDS)
+            _set_where(twin, (t_lo == t_hi) & (r_lo == r_hi) & (np.abs(t_lo - r_lo) <= spec.same_day_days),
+                       Level.SAME_DAY)
+            level[rows] = np.maximum(level.take(rows), twin)
     if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
         alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
@@ -147,10 +158,17 @@ def _lunar_reading(cases: RecordTable, i: int) -> tuple[int, int] | None:
     return None if found is None else ((found.lo - epoch).days, (found.hi - epoch).days)
 
 
-def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
-    birth_a, birth_b = pair.birth_a, pair.birth_b
-    if birth_a is None or birth_b is None:
-        return -1
+def _leap_twin(cases: RecordTable, i: int) -> tuple[int, int] | None:
+    """The case's lunar birth read in its month's leap twin (十月 for 闰十月), when that month has one."""
+    from reunite.normalize.dates import lunar_leap_twin
+
+    if not (bool(cases.birth_known[i]) and bool(cases.birth_lunar[i])):
+        return None
+    return lunar_leap_twin(int(cases.birth_lo[i]), int(cases.birth_hi[i]))
+
+
+def _plain_level(birth_a: tuple[int, int], birth_b: tuple[int, int], spec: ComparisonSpec) -> Level:
+    """The level of two births from their gap alone (the bands and the same day)."""
     gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
     level = Level.FURTHER
     for bound, within in zip((spec.birth_month_days, *spec.birth_band_days), _BANDS, strict=False):
@@ -159,6 +177,17 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
             break
     if birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1] and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
         level = Level.SAME_DAY
+    return level
+
+
+def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
+    birth_a, birth_b = pair.birth_a, pair.birth_b
+    if birth_a is None or birth_b is None:
+        return -1
+    level = _plain_level(birth_a, birth_b, spec)
+    twin = _leap_twin(pair.cases, pair.case_row)
+    if twin is not None:
+        level = max(level, _plain_level(twin, birth_b, spec))
     lunar = _lunar_reading(pair.cases, pair.case_row)
     if level < Level.LUNAR and lunar is not None and \
             max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
@@ -180,13 +209,18 @@ def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
     c, spec, case = rows.prep.cases, rows.spec, rows.case
     a_lo, a_hi = c.birth_lo[case].astype(np.int64), c.birth_hi[case].astype(np.int64)
     known = c.birth_known[case]
+    twin = known & c.leap_known[case]
+    t_lo, t_hi = c.leap_lo[case].astype(np.int64), c.leap_hi[case].astype(np.int64)
     days: list[I64] = []
     for edge in (spec.birth_month_days, *spec.birth_band_days):
         days += [np.where(known, a_lo - edge, rows.window_lo), np.where(known, a_hi + edge + 1, rows.window_lo)]
+        if twin.any():  # the band edges of the leap-twin reading too
+            days += [np.where(twin, t_lo - edge, rows.window_lo), np.where(twin, t_hi + edge + 1, rows.window_lo)]
     near = _NEAR_DAYS + 2 * spec.birth_month_days
-    near_lo = np.minimum(a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo)) - near
+    near_lo = np.minimum.reduce([a_lo, np.where(c.alt_known[case], c.alt_lo[case], a_lo),
+                                 np.where(twin, t_lo, a_lo)]) - near
     near_hi = np.maximum.reduce([a_hi, c.round_hi[case].astype(np.int64),
-                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi)]) + near
+                                 np.where(c.alt_known[case], c.alt_hi[case], a_hi), np.where(twin, t_hi, a_hi)]) + near
     return days, (np.where(known, near_lo, 0), np.where(known, near_hi + 1, 0))
 
 
