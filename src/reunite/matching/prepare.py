@@ -421,8 +421,12 @@ def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
 
 
 def _reorder(values: npt.NDArray[Any], order: I64) -> npt.NDArray[Any]:
-    taken = values[order]
-    return np.asfortranarray(taken) if taken.ndim == 2 else np.ascontiguousarray(taken)
+    if values.ndim == 2:  # column-major, as the kernels read a slot: gathered a column at a time into it
+        out = np.empty((order.shape[0], values.shape[1]), dtype=values.dtype, order="F")
+        for column in range(values.shape[1]):
+            np.take(values[:, column], order, out=out[:, column])
+        return out
+    return np.ascontiguousarray(values[order])
 
 
 def prepare(
