@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
-from reunite.export.csv import write_csv
+from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import IngestReport, RawTable, read_table
@@ -353,7 +353,7 @@ def write_ranked_csv(path: str | Path, columns: Mapping[str, npt.NDArray[Any]], 
     if lang != "en":
         at = RANKED_COLUMNS.index("sex")
         data[at] = [sex_text(lang, str(v)) for v in data[at]]
-    return write_csv(path, headers, zip(*data, strict=True), reveal_ids=reveal_ids)
+    return write_csv_columns(path, headers, data, reveal_ids=reveal_ids)
 
 
 def explain(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from reunite.export.csv import (
     clear_stale_quarantine,
     write_csv,
+    write_csv_columns,
     write_plan_csv,
     write_quarantine,
     write_region_summary_csv,
@@ -17,6 +18,7 @@ __all__ = [
     "check_output_dir",
     "clear_stale_quarantine",
     "write_csv",
+    "write_csv_columns",
     "write_plan_csv",
     "write_quarantine",
     "write_region_summary_csv",

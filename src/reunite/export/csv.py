@@ -9,16 +9,17 @@ written as numbers: they cannot carry a formula, and a negative score must stay 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from reunite.export.files import atomic_output
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
 __all__ = ["QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "clear_stale_quarantine",
-           "write_csv", "write_plan_csv",
+           "write_csv", "write_csv_columns", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
@@ -127,6 +128,61 @@ def write_csv(
         writer.writerow([_cell(h, reveal_ids) for h in header])
         for row in rows:
             writer.writerow([_cell(v, reveal_ids) for v in row])
+    return out
+
+
+# csv.writer's default (excel) dialect quotes a field holding the delimiter, the quote or a line break
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
+_ROWS_PER_WRITE = 20_000
+
+
+def _field(text: str) -> str:
+    """``text`` as csv.writer's default dialect writes it in a row of several fields."""
+    return '"' + text.replace('"', '""') + '"' if _NEEDS_QUOTES.search(text) else text
+
+
+def _column_fields(values: Sequence[object], reveal_ids: bool) -> list[str]:
+    """Each value's field, as :func:`write_csv` writes it: text cells made once per distinct value,
+    numbers by ``str`` (which gives no character to quote)."""
+    kinds = set(map(type, values))
+    if kinds <= {str}:  # _cell of a str, once per distinct value
+        distinct = cast(list[str], list(dict.fromkeys(values)))
+        masked: Iterable[str] = distinct if reveal_ids else map(mask_id_numbers, distinct)
+        texts = map(neutralise_cell, masked)
+        fields: dict[object, str] = dict(zip(distinct, map(_field, texts), strict=True))
+        return list(map(fields.__getitem__, values))
+    if kinds <= {int, float}:  # not bool: its type is not int
+        return list(map(str, values))
+    return [_field(_cell(value, reveal_ids)) for value in values]
+
+
+def write_csv_columns(
+    path: str | Path, header: Sequence[str], columns: Sequence[Sequence[object]], *, bom: bool = True,
+    reveal_ids: bool = False,
+) -> Path:
+    """:func:`write_csv` of the rows ``zip(*columns)``: the same bytes, written a column at a time
+    (each distinct text cell neutralised and masked once; RANKED.csv's 100,000 rows in a fraction of
+    the time). The columns must be of one length.
+
+    >>> import tempfile, os
+    >>> out = write_csv_columns(os.path.join(tempfile.mkdtemp(), "x.csv"), ["name", "score"],
+    ...                         [["=1+1", 'say "hi", bye'], [-0.8, 2]])
+    >>> out.read_bytes().decode("utf-8")
+    '\\ufeffname,score\\r\\n\\'=1+1,-0.8\\r\\n"say ""hi"", bye",2\\r\\n'
+    """
+    lengths = {len(column) for column in columns}
+    if len(lengths) > 1:
+        raise ValueError(f"write_csv_columns: columns of different lengths {sorted(lengths)} for {path}")
+    if len(header) != len(columns) or len(columns) < 2:  # csv.writer writes a lone empty field as ""
+        return write_csv(path, header, zip(*columns, strict=True), bom=bom, reveal_ids=reveal_ids)
+    out = Path(path)
+    fields = [_column_fields(column, reveal_ids) for column in columns]
+    n_rows = lengths.pop()
+    with atomic_output(out) as tmp, tmp.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        handle.write(",".join(_field(_cell(h, reveal_ids)) for h in header) + "\r\n")
+        for start in range(0, n_rows, _ROWS_PER_WRITE):
+            rows = zip(*(f[start:start + _ROWS_PER_WRITE] for f in fields), strict=True)
+            handle.write("".join([",".join(row) + "\r\n" for row in rows]))
     return out
 
 

@@ -214,6 +214,19 @@ def _slot_matrix(n: int, n_slots: int, record: I64, slot: I64, codes: I32, keep:
     return matrix
 
 
+def _distinct_days(lo: npt.NDArray[np.integer[Any]]) -> tuple[I64, I64]:
+    """Days to compute a function of the day on, and each element's position among them: every day
+    from the first to the last when that span is short beside the elements (a million births span some
+    tens of thousands of days), else the distinct days. Calendar arithmetic on ``datetime64`` is slow
+    per element: done once per day, the result is taken per element."""
+    days = np.asarray(lo, dtype=np.int64)
+    if days.size and int(days.max()) - int(days.min()) <= 2 * days.size:
+        first = int(days.min())
+        return np.arange(first, int(days.max()) + 1, dtype=np.int64), days - first
+    distinct, at = np.unique(days, return_inverse=True)
+    return distinct, at.reshape(-1)
+
+
 def month_day(lo: I32, hi: I32, known: B) -> I16:
     """``month * 100 + day`` of each birth known to the day, else -1; 1 January is -1 too (see
     :func:`rounded_hi`).
@@ -221,9 +234,10 @@ def month_day(lo: I32, hi: I32, known: B) -> I16:
     >>> month_day(np.array([6697, 0]), np.array([6697, 30]), np.array([True, True])).tolist()  # 1988-05-03
     [503, -1]
     """
-    days = np.asarray(lo, dtype="datetime64[D]")
-    month = (days.astype("datetime64[M]") - days.astype("datetime64[Y]")).astype(np.int64) + 1
-    day = (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+    distinct, at = _distinct_days(lo)
+    days = distinct.astype("datetime64[D]")
+    month = ((days.astype("datetime64[M]") - days.astype("datetime64[Y]")).astype(np.int64) + 1)[at]
+    day = ((days - days.astype("datetime64[M]")).astype(np.int64) + 1)[at]
     # 1 January is what registers write for "born that year": not a birthday to match in another year
     to_the_day = known & (lo == hi) & ((month > 1) | (day > 1))
     out: I16 = np.where(to_the_day, month * 100 + day, -1).astype(np.int16)
@@ -237,12 +251,13 @@ def rounded_hi(lo: I32, hi: I32, known: B) -> I32:
     >>> rounded_hi(np.array([7305, 7336, 7306]), np.array([7305, 7336, 7306]), np.ones(3, bool)).tolist()
     [7669, 7363, 7306]
     """
-    days = np.asarray(lo, dtype="datetime64[D]")
+    distinct, at = _distinct_days(lo)
+    days = distinct.astype("datetime64[D]")
     month = days.astype("datetime64[M]")
-    first = known & (lo == hi) & (days == month.astype("datetime64[D]"))
-    january = first & (month == days.astype("datetime64[Y]").astype("datetime64[M]"))
-    month_end = ((month + 1).astype("datetime64[D]") - 1).astype(np.int64)
-    year_end = ((days.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1).astype(np.int64)
+    first = known & (lo == hi) & (days == month.astype("datetime64[D]"))[at]
+    january = first & (month == days.astype("datetime64[Y]").astype("datetime64[M]"))[at]
+    month_end = ((month + 1).astype("datetime64[D]") - 1).astype(np.int64)[at]
+    year_end = ((days.astype("datetime64[Y]") + 1).astype("datetime64[D]") - 1).astype(np.int64)[at]
     out: I32 = np.where(january, year_end, np.where(first, month_end, hi)).astype(np.int32)
     return out
 
@@ -429,8 +444,12 @@ def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
 
 
 def _reorder(values: npt.NDArray[Any], order: I64) -> npt.NDArray[Any]:
-    taken = values[order]
-    return np.asfortranarray(taken) if taken.ndim == 2 else np.ascontiguousarray(taken)
+    if values.ndim == 2:  # column-major, as the kernels read a slot: gathered a column at a time into it
+        out = np.empty((order.shape[0], values.shape[1]), dtype=values.dtype, order="F")
+        for column in range(values.shape[1]):
+            np.take(values[:, column], order, out=out[:, column])
+        return out
+    return np.ascontiguousarray(values[order])
 
 
 def prepare(

@@ -168,6 +168,33 @@ def format_reasons(
     ['出生相差1年内 +2.3；姓氏不同 −0.8']
     """
     n_pairs = levels.shape[1] if levels.ndim == 2 else 0
+    weights = contributions.astype(np.float64)  # as float() reads each float32
+    if n_pairs == 0 or np.isnan(weights).any():  # NaN has no place in the strongest-first order
+        return _format_reasons_per_pair(comparisons, levels, contributions, lang)
+    known = levels >= 0
+    texts = np.full(levels.shape, None, dtype=object)
+    for k, name in enumerate(comparisons):
+        comparison = REGISTRY[name]
+        # each distinct (level, weight) of the comparison formatted once
+        # each distinct (level, weight) of the comparison formatted once (as level + weight j: one sort)
+        key = np.empty(int(known[k].sum()), dtype=np.complex128)  # not level + 1j * weight: 0 * inf is NaN
+        key.real, key.imag = levels[k, known[k]], weights[k, known[k]]
+        pairs, inverse = np.unique(key, return_inverse=True)
+        reasons = [comparison.reason(int(level), weight, lang)
+                   for level, weight in zip(pairs.real.tolist(), pairs.imag.tolist(), strict=True)]
+        texts[k, known[k]] = np.array(reasons, dtype=object)[inverse.ravel()] if reasons else None
+    # strongest first; equal strengths in the comparisons' order (a stable sort, as the per-pair one)
+    order = np.argsort(np.where(known, -np.abs(weights), np.inf).T, axis=1, kind="stable")
+    separator = reason_separator(lang)
+    return [separator.join([text for text in row if text is not None])
+            for row in np.take_along_axis(texts.T, order, axis=1).tolist()]
+
+
+def _format_reasons_per_pair(
+    comparisons: tuple[ComparisonName, ...], levels: I8, contributions: F32, lang: Language = "en"
+) -> list[str]:
+    """:func:`format_reasons` one pair at a time (the reference it is tested against)."""
+    n_pairs = levels.shape[1] if levels.ndim == 2 else 0
     owners = [REGISTRY[name] for name in comparisons]
     lines = []
     for j in range(n_pairs):

@@ -123,12 +123,15 @@ REGISTERED_LATE = Postings("registered_late", _registered_late)
 
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
     """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
-    registered = prep.candidates.event_lo[at].astype(np.int64)
-    lost = prep.cases.event_hi[case].astype(np.int64)
-    late = index.fact(DELAY.name, index.cls[at].astype(np.int64)) - 1 >= int(Level.LATE)
-    moved = late & prep.cases.event_known[case] & (registered > lost)
-    soon = registered - lost <= spec.registration_soon_days
-    return np.where(moved, np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING), -1).astype(np.int8)
+    registered = prep.candidates.event_lo[at]
+    lost = prep.cases.event_hi[case]
+    # the class and the days of the pairs registered after the loss only (about half of them)
+    moved = np.flatnonzero(prep.cases.event_known[case] & (registered > lost))
+    moved = moved[index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64)) - 1 >= int(Level.LATE)]
+    soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
+    out = np.full(at.shape[0], -1, dtype=np.int8)
+    out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
+    return out
 
 
 def _hits(search: HitSearch) -> None:

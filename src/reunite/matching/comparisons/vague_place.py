@@ -47,6 +47,14 @@ _PROVINCE, _CITY = 1, 2  # Regions.level of a place known only to its province, 
 def _vague_place_table(regions: Regions, a: I64, b: I64) -> I8:
     """Levels of case places ``a`` against places ``b``; -1 when the case place is a county or
     unknown, or ``b`` is unknown."""
+    vague_a = (regions.level[a] == _PROVINCE) | (regions.level[a] == _CITY)
+    if a.ndim == 2 and a.shape[1] == 1 and not vague_a.all():
+        # a column of case places against places (the memo's table): the rows of case places known to
+        # the county or unknown are all -1, and most case places are counties
+        out: I8 = np.full(np.broadcast_shapes(a.shape, b.shape), -1, dtype=np.int8)
+        rows = np.flatnonzero(vague_a[:, 0])
+        out[rows] = _vague_place_table(regions, a[rows], b)
+        return out
     same_province = (regions.province[a] > 0) & (regions.province[a] == regions.province[b])
     same_city = (regions.city[a] > 0) & (regions.city[a] == regions.city[b])
     city_only = regions.level[a] == _CITY
@@ -55,8 +63,8 @@ def _vague_place_table(regions: Regions, a: I64, b: I64) -> I8:
         np.where(same_city, Level.SAME_CITY, np.where(same_province, Level.PROVINCE_OF_CITY, Level.OTHER_PROVINCE)),
         np.where(same_province, Level.SAME_PROVINCE, Level.OTHER_PROVINCE))
     vague = (regions.level[a] == _PROVINCE) | city_only
-    out: I8 = np.where(vague & (regions.level[b] > 0), level, -1).astype(np.int8)
-    return out
+    levels: I8 = np.where(vague & (regions.level[b] > 0), level, -1).astype(np.int8)
+    return levels
 
 
 def _case_places(prep: Prepared) -> tuple[I8, I64]:
