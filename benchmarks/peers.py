@@ -137,6 +137,8 @@ def simple_model() -> FellegiSunter:
     data = default_model().to_dict()
     data["spec"] = SIMPLE_SPEC.to_dict()
     data.pop("frequencies", None)
+    scale = data["params"].pop("scale", {})  # the scales of the comparisons it keeps
+    data["params"]["scale"] = {name: value for name, value in scale.items() if name in SIMPLE_SPEC.comparisons}
     return FellegiSunter.from_dict(data)
 
 
