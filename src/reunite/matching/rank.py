@@ -175,7 +175,6 @@ def format_reasons(
     texts = np.full(levels.shape, None, dtype=object)
     for k, name in enumerate(comparisons):
         comparison = REGISTRY[name]
-        # each distinct (level, weight) of the comparison formatted once
         # each distinct (level, weight) of the comparison formatted once (as level + weight j: one sort)
         key = np.empty(int(known[k].sum()), dtype=np.complex128)  # not level + 1j * weight: 0 * inf is NaN
         key.real, key.imag = levels[k, known[k]], weights[k, known[k]]
