@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
+from reunite.cli_store import day_option
 from reunite.errors import ConfigError, InputError, ReuniteError
 from reunite.i18n import LANGUAGES, Language, check_language, error_text, text
 from reunite.ingest import IngestReport
@@ -49,6 +50,9 @@ def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = Tr
                         help="map an input header to a column, e.g. --mapping '出生年月=birth_date' "
                              "(repeatable; an empty COLUMN ignores the header), or a JSON file of such pairs")
     parser.add_argument("--sheet", default=None, help="worksheet of an .xlsx input (name or 0-based number)")
+    parser.add_argument("--today", type=day_option, default=None, metavar="YYYY-MM-DD",
+                        help="read the dates as on this day, not after today's date (a later date is unknown; "
+                             "default: today's date), so a run can be repeated as it was")
 
 
 def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = False) -> RecordTable:
@@ -61,17 +65,21 @@ def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = Fa
         read_table,
         sheet_option,
     )
-    from reunite.normalize.stored import is_prepared
+    from reunite.normalize.stored import is_prepared, read_prepared_info
     from reunite.pipeline import load_side
 
     if is_prepared(path):
+        prepared_on = read_prepared_info(path).today
+        if args.today is not None and prepared_on != args.today:
+            raise InputError(f"{path}: prepared as on {prepared_on}, not --today {args.today}: prepare it again "
+                             f"with --today {args.today}, or leave --today out")
         return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict, compact=compact)
     # --encoding applies to the CSV inputs, --sheet to the workbooks (cases in CSV, candidates in Excel)
     check_fitting_options([args.cases, args.candidates], args.encoding, sheet_option(args.sheet))
     encoding, sheet = fitting_options(path, args.encoding, sheet_option(args.sheet))
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=encoding, sheet=sheet)
-    return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict)
+    return load_side(raw, "cases" if side == "cases" else "candidates", strict=args.strict, today=args.today)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -265,7 +273,8 @@ def _prepare(args: argparse.Namespace) -> int:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
     report, rows = prepare_file(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
-                                strict=args.strict, encoding=args.encoding, sheet=sheet_option(args.sheet))
+                                strict=args.strict, encoding=args.encoding, sheet=sheet_option(args.sheet),
+                                today=args.today)
     print(report.summary(args.lang))
     planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
     for path in _write_quarantine(planned, reveal_ids=False, lang=args.lang):

@@ -70,7 +70,7 @@ def add_store_commands(commands: Any) -> None:
                                "removal of these cases; audited")
     rescreen.add_argument("--force-removals", action="store_true",
                           help="also remove a case or person with a confirmed DNA outcome (quarantined otherwise)")
-    rescreen.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
+    rescreen.add_argument("--today", type=day_option, default=None, metavar="YYYY-MM-DD",
                           help="read the rows as on this day, not after today's date (default: today's date); "
                                "a day before the store's last run re-screens in full")
     _add_lang(rescreen)
@@ -89,7 +89,7 @@ def add_store_commands(commands: Any) -> None:
     check.add_argument("--db", required=True, help=_DB_HELP)
     check.add_argument("--model", type=Path, help="the base model the re-screens were run with (default: shipped)")
     check.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
-    check.add_argument("--today", type=_day, default=None, metavar="YYYY-MM-DD",
+    check.add_argument("--today", type=day_option, default=None, metavar="YYYY-MM-DD",
                        help="read the stored rows as on this day (default: the day the last re-screen read them on)")
     _add_lang(check)
 
@@ -231,12 +231,12 @@ def _quarantine_files(sources: list[Path], folder: Path | None, inputs: list[Pat
     return planned
 
 
-def _day(value: str) -> datetime.date:
+def day_option(value: str) -> datetime.date:
     """``--today``: a date written YYYY-MM-DD, not after today's date.
 
-    >>> _day("2024-02-29")
+    >>> day_option("2024-02-29")
     datetime.date(2024, 2, 29)
-    >>> _day("2024-02-30")
+    >>> day_option("2024-02-30")
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: expected a date written YYYY-MM-DD, e.g. 2024-06-30; got '2024-02-30'

@@ -528,6 +528,7 @@ def screen(
     prune: bool = True,
     fit_max_pairs: int = MAX_FIT_PAIRS,
     limits: EngineLimits | None = None,
+    today: datetime.date | None = None,
 ) -> ScreenResult:
     """Rank, for every case, the candidates most likely to be the missing child.
 
@@ -572,6 +573,11 @@ def screen(
         The size thresholds that choose how the engine computes (lookup tables or pair by pair, a
         memo, a histogram cut, counted windows): :class:`~reunite.matching.engine.EngineLimits`,
         default its tuned values. They trade memory for time; the results are the same bits.
+    today:
+        The day dates are read relative to (a later date is unknown, a two-digit year is of the
+        latest century that keeps it out of the future; default today's date), so a screen can be
+        repeated as it was. Tables
+        already normalized, or prepared by ``reunite prepare``, keep the day they were read on.
 
     Returns
     -------
@@ -592,8 +598,8 @@ def screen(
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
     base = resolve_model(model) or default_model()
-    case_table = load_side(cases, "cases", mapping=mapping, strict=strict)
-    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True)
+    case_table = load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
+    cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)
     report: FitReport | None = None
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen "

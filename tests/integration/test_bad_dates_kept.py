@@ -36,3 +36,19 @@ def test_person_with_an_unusable_birth_date_is_still_ranked(bad_date: str, reaso
     assert [(p.column, p.value, p.fatal) for p in flags] == [("birth_date", bad_date, False)]
     assert flags[0].reason.startswith(reason)
     assert "flagged 1 accepted row(s)" in report.summary()
+
+
+def test_screen_reads_the_dates_as_on_the_day_given() -> None:
+    """``screen(today=)``: a birth in 2025-03 is in the future as on 2025-01-15 (flagged, read as
+    unknown, so outside the case's birth window) and a month as on 2025-06-01 (ranked)."""
+    import datetime
+
+    cases = pd.DataFrame({"case_id": ["C1"], "name": ["王红"], "sex": ["F"], "birth_date": ["2024-12"]})
+    people = pd.DataFrame({"person_id": ["P1", "P2"], "name": ["王红", "王丽"], "sex": ["F", "F"],
+                           "birth_date": ["2025-03", "2024-11-20"]})
+    early = screen(cases, people, top_k=3, today=datetime.date(2025, 1, 15))
+    later = screen(cases, people, top_k=3, today=datetime.date(2025, 6, 1))
+    assert [p.reason.split(":")[0] for p in early.candidates.report.problems] == ["in the future"]
+    assert later.candidates.report.problems == []
+    assert early.to_pandas()["person_id"].tolist() == ["P2"]
+    assert sorted(later.to_pandas()["person_id"]) == ["P1", "P2"]

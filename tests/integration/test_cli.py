@@ -183,3 +183,34 @@ def test_model_out_may_not_overwrite_an_input(data: Path, capsys: pytest.Capture
                  "--out", str(data / "out.csv"), "--model-out", str(data / "cases.csv")])
     assert code == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_screen_today_reads_the_dates_as_on_that_day(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--today`` is the day dates are read against, so a screen can be repeated as it was: a birth
+    in 2025-03 is in the future (flagged, read as unknown) as on 2025-01-15 and a month as on 2025-06-01;
+    a prepared table read as on another day than it was prepared on is refused in one line."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text("case_id,name,sex,birth_date\nC1,王红,F,2024-12\n", encoding="utf-8")
+    people = tmp_path / "people.csv"
+    people.write_text("person_id,name,sex,birth_date\nP1,王红,F,2025-03\nP2,王丽,F,2024-11-20\n", encoding="utf-8")
+    for day, flagged in (("2025-01-15", True), ("2025-06-01", False)):
+        out = tmp_path / f"ranked-{day}.csv"
+        assert main(["screen", "--cases", str(cases), "--candidates", str(people), "--out", str(out),
+                     "--today", day]) == 0
+        printed = capsys.readouterr().out
+        assert ("in the future" in printed) is flagged, printed
+        with out.open(encoding="utf-8-sig") as handle:
+            ranked = {row["person_id"]: row["birth_date"] for row in csv.DictReader(handle)}
+        assert ranked["P2"] == "2024-11-20"
+        assert ("P1" in ranked) is not flagged  # an unknown birth is outside every birth window
+    prepared = tmp_path / "people.parquet"
+    assert main(["prepare", "--candidates", str(people), "--out", str(prepared), "--today", "2025-06-01"]) == 0
+    capsys.readouterr()
+    assert main(["screen", "--cases", str(cases), "--candidates", str(prepared), "--out",
+                 str(tmp_path / "again.csv"), "--today", "2025-06-01"]) == 0
+    capsys.readouterr()
+    assert main(["screen", "--cases", str(cases), "--candidates", str(prepared), "--out",
+                 str(tmp_path / "other.csv"), "--today", "2025-01-15"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "prepared as on 2025-06-01, not --today 2025-01-15" in err[0], err
+    assert not (tmp_path / "other.csv").exists()
