@@ -440,8 +440,7 @@ class FellegiSunter:
     @property
     def weights_(self) -> list[F64]:
         """log2(m/u) per level (m mixed with u by :attr:`contamination`, times the temperature and the
-        comparison's :attr:`scale`); ordered
-        comparisons made non-decreasing in level."""
+        comparison's :attr:`scale`); ordered comparisons made non-decreasing in level."""
         self._require_fitted()
         return self._weights(self.m_)
 
