@@ -271,29 +271,14 @@ def reweight(name: str, columns: npt.NDArray[np.int64], signed: bool = False) ->
         return np.hstack([np.maximum(c, 0), np.minimum(c, 0)]) if signed else c
 
     def fit(sets: Sequence[Screened]) -> Any:
-        from scipy.optimize import minimize
+        from conditional_logit import fit_multipliers  # this script's folder, with scipy
 
         x = np.vstack([features(s) for s in sets])
         y = np.concatenate([s.y for s in sets]).astype(bool)
         offsets = np.cumsum([0] + [s.has_match.size for s in sets[:-1]])
         case = np.concatenate([s.case + o for s, o in zip(sets, offsets, strict=True)])
         keep = np.isin(case, case[y])  # cases with their child among the rows
-        x, y, case = x[keep], y[keep], pd.factorize(case[keep])[0]
-        n = int(case.max()) + 1
-
-        def loss(w: F) -> tuple[float, F]:
-            z = x @ w
-            top = np.full(n, -np.inf)
-            np.maximum.at(top, case, z)
-            e = np.exp(z - top[case])
-            total = np.bincount(case, weights=e, minlength=n)
-            soft = e / total[case]
-            value = -(z[y].sum() - (top + np.log(total)).sum())
-            grad = -(x[y].sum(axis=0) - (soft[:, None] * x).sum(axis=0))
-            return float(value / n), np.asarray(grad / n, dtype=np.float64)
-
-        done = minimize(loss, np.ones(x.shape[1]), jac=True, method="L-BFGS-B", bounds=[(0.0, 5.0)] * x.shape[1])
-        return np.asarray(done.x, dtype=np.float64)
+        return fit_multipliers(x[keep], y[keep], pd.factorize(case[keep])[0])
 
     def score(w: Any, s: Screened) -> tuple[F, F]:
         soft = _softmax_parts(features(s) @ w, s.case)

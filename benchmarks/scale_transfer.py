@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy.optimize import minimize
 
 import suite  # the randomized suite's feature columns (this script's folder)
+from conditional_logit import fit_multipliers
 from reunite.matching.model import default_model
 
 F = npt.NDArray[np.float64]
@@ -68,23 +68,8 @@ def fit(sets: list[Set], per_kind: bool, ridge: float) -> F:
         ys.append(y[keep])
         cases.append(case)
         offset = int(case.max()) + 1 if case.size else offset
-    x, y, case = np.vstack(xs), np.concatenate(ys), np.concatenate(cases)
-    n = int(case.max()) + 1
-
-    def loss(w: F) -> tuple[float, F]:
-        z = x @ w
-        top = np.full(n, -np.inf)
-        np.maximum.at(top, case, z)
-        e = np.exp(z - top[case])
-        total = np.bincount(case, weights=e, minlength=n)
-        soft = e / total[case]
-        value = -(z[y].sum() - (top + np.log(total)).sum()) / n + ridge * float(((w - NEUTRAL) ** 2).sum())
-        grad = -(x[y].sum(axis=0) - (soft[:, None] * x).sum(axis=0)) / n + 2 * ridge * (w - NEUTRAL)
-        return float(value), grad
-
-    done = minimize(loss, np.full(x.shape[1], NEUTRAL), jac=True, method="L-BFGS-B",
-                    bounds=[(0.05 * NEUTRAL, 4.0 * NEUTRAL)] * x.shape[1])
-    return np.asarray(done.x, dtype=np.float64)
+    return fit_multipliers(np.vstack(xs), np.concatenate(ys), np.concatenate(cases), start=NEUTRAL, ridge=ridge,
+                           bounds=(0.05 * NEUTRAL, 4.0 * NEUTRAL))
 
 
 def measure(sets: list[Set], w: F | None, per_kind: bool) -> tuple[float, float, float]:

@@ -53,7 +53,7 @@ SCALE_SEED = 800_000  # reunite.synth configurations (and data) the comparisons'
 CLEANROOM_SCALE_SEED = 8000  # clean-room random profiles the scales are fitted on
 SCALE_TOP_K = 50
 SCALE_RIDGE = 0.01  # pull of each multiplier towards "as the model weighs it"
-CLEANROOM = Path(__file__).resolve().parents[1] / "benchmarks" / "cleanroom" / "generate.py"
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def labelled_levels(
@@ -131,16 +131,23 @@ def _synth_draws(n_configs: int, n_cases: int, n_candidates: int, base: int = CA
             yield paths.cases, paths.candidates, truth
 
 
+def _benchmark_module(name: str, as_name: str | None = None) -> Any:
+    """A module of benchmarks/ by its path there, without the extension ("cleanroom/generate")."""
+    path = BENCHMARKS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(as_name or name.replace("/", "_"), path)
+    if spec is None or spec.loader is None:
+        raise SystemExit(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def _cleanroom_draws(n_configs: int, n_cases: int, n_candidates: int, base: int = CLEANROOM_SEED
                      ) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     """Draws of the clean-room generator (benchmarks/cleanroom, written without reading reunite.synth),
     each with its own random profile."""
-    spec = importlib.util.spec_from_file_location("cleanroom_generate", CLEANROOM)
-    if spec is None or spec.loader is None:
-        raise SystemExit(f"cannot load the clean-room generator from {CLEANROOM}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["cleanroom_generate"] = module
-    spec.loader.exec_module(module)
+    module = _benchmark_module("cleanroom/generate", "cleanroom_generate")
     for index in range(n_configs):
         seed = base + index
         cases, candidates, truth, _ = module.generate(module.random_profile_for(seed), n_cases, n_candidates, seed)
@@ -183,30 +190,6 @@ def _top_contributions(model: FellegiSunter, draws: Iterator[tuple[Any, Any, dic
     return x, y, case
 
 
-def _conditional_logit(x: np.ndarray, y: np.ndarray, case: np.ndarray, start: float, ridge: float) -> np.ndarray:
-    """Multipliers ``w`` of the contributions ``x`` maximising the mean log-probability that the child is
-    the row its case's softmax of ``x @ w`` picks, less ``ridge`` times the squared distance of ``w`` from
-    ``start`` (a comparison the rows cannot tell apart keeps ``start``)."""
-    from scipy.optimize import minimize
-
-    n = int(case.max()) + 1
-
-    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
-        z = x @ w
-        top = np.full(n, -np.inf)
-        np.maximum.at(top, case, z)
-        e = np.exp(z - top[case])
-        total = np.bincount(case, weights=e, minlength=n)
-        soft = e / total[case]
-        value = -(z[y].sum() - (top + np.log(total)).sum()) / n + ridge * float(((w - start) ** 2).sum())
-        grad = -(x[y].sum(axis=0) - (soft[:, None] * x).sum(axis=0)) / n + 2 * ridge * (w - start)
-        return float(value), np.asarray(grad, dtype=np.float64)
-
-    done = minimize(loss, np.full(x.shape[1], start), jac=True, method="L-BFGS-B",
-                    bounds=[(0.05 * start, 4.0 * start)] * x.shape[1])
-    return np.asarray(done.x, dtype=np.float64)
-
-
 def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, ridge: float = SCALE_RIDGE
               ) -> dict[str, float]:
     """Per comparison, the multiplier of its weights under which each case's child is most likely the
@@ -224,7 +207,8 @@ def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, ridg
     y = np.concatenate([s[1] for s in sets])
     offsets = np.cumsum([0] + [int(s[2].max()) + 1 for s in sets[:-1]])
     case = np.concatenate([s[2] + o for s, o in zip(sets, offsets, strict=True)])
-    w = _conditional_logit(x, y, case, start, ridge)
+    w = _benchmark_module("conditional_logit").fit_multipliers(x, y, case, start=start, ridge=ridge,
+                                                              bounds=(0.05 * start, 4.0 * start))
     old = model.scale
     return {name: round(float(old.get(name, 1.0) * w[k] / start), 3) for k, name in enumerate(model.spec.comparisons)}
 
