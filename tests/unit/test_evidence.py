@@ -104,6 +104,29 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
 
 
+def test_a_birth_written_as_the_1st_is_registered_late_only_if_late_under_every_reading() -> None:
+    # a baby lost in June 1990; registers write 1 January for "born in 1990" and the 1st for "that month"
+    case = {"birth_date": "1990-05-20", "missing_date": "1990-06-10"}
+    levels, _ = _score(case, [
+        {"birth_date": "1990-01-01", "registration_date": "1990-11-20"},   # may be born in November: on time
+        {"birth_date": "1990-05-01", "registration_date": "1990-12-20"},   # born in May at the latest: late
+        {"birth_date": "1990-01-02", "registration_date": "1990-11-20"},   # a real day: late
+        {"birth_date": "1990-01-01", "registration_date": "1991-08-01"},   # late under every reading
+        {"birth_date": "1989-12-01", "registration_date": "1990-07-20"},   # December 1989: late
+    ])
+    registration = COMPARISONS.index("registration")
+    assert levels[registration].tolist() == [
+        Registration.ON_TIME, Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING,
+        Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING]
+    # and before any loss: the delay bands read the latest day the same way
+    levels, _ = _score({"birth_date": "1990-05-20"}, [
+        {"birth_date": "1990-01-01", "registration_date": "1990-12-20"},
+        {"birth_date": "1990-01-01", "registration_date": "1991-09-01"},
+        {"birth_date": "1990-01-02", "registration_date": "1990-12-20"},
+    ])
+    assert levels[registration].tolist() == [Registration.ON_TIME, Registration.LATE, Registration.LATE]
+
+
 def test_kinds_weigh_the_same_evidence_differently() -> None:
     model = default_model()
     registration = COMPARISONS.index("registration")
