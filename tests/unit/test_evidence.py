@@ -82,6 +82,21 @@ def test_the_same_birthday_in_another_year_is_evidence() -> None:
     assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
 
 
+def test_a_birthday_a_day_off_in_another_year_is_the_same_birthday() -> None:
+    # "born the same day" allows a day either way; the birthday in another year does too, around the
+    # turn of a month and of the year, and not two days off
+    levels, weights = _score({"birth_date": "1988-05-03"}, [
+        {"birth_date": "1985-05-04"}, {"birth_date": "1990-05-02"}, {"birth_date": "1985-05-05"},
+        {"birth_date": "1985-05-01"}])
+    monthday = COMPARISONS.index("birth_monthday")
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME, Birthday.DIFFERS, Birthday.DIFFERS]
+    assert weights[monthday, 0] > weights[monthday, 2]
+    levels, _ = _score({"birth_date": "1988-03-31"}, [{"birth_date": "1991-04-01"}, {"birth_date": "1985-03-30"}])
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME]
+    levels, _ = _score({"birth_date": "1988-12-31"}, [{"birth_date": "1986-12-30"}, {"birth_date": "1990-01-01"}])
+    assert levels[monthday].tolist() == [Birthday.SAME, -1]  # 1 January is "born that year": no birthday
+
+
 def test_a_province_on_a_known_trafficking_route_counts() -> None:
     # lost in 贵州 (52); registered in 福建 (35, the main route), in 黑龙江 (23), at home
     levels, weights = _score({"missing_region": "贵州省"},
