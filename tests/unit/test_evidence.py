@@ -82,6 +82,21 @@ def test_the_same_birthday_in_another_year_is_evidence() -> None:
     assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
 
 
+def test_a_birthday_a_day_off_in_another_year_is_the_same_birthday() -> None:
+    # "born the same day" allows a day either way; the birthday in another year does too, around the
+    # turn of a month and of the year, and not two days off
+    levels, weights = _score({"birth_date": "1988-05-03"}, [
+        {"birth_date": "1985-05-04"}, {"birth_date": "1990-05-02"}, {"birth_date": "1985-05-05"},
+        {"birth_date": "1985-05-01"}])
+    monthday = COMPARISONS.index("birth_monthday")
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME, Birthday.DIFFERS, Birthday.DIFFERS]
+    assert weights[monthday, 0] > weights[monthday, 2]
+    levels, _ = _score({"birth_date": "1988-03-31"}, [{"birth_date": "1991-04-01"}, {"birth_date": "1985-03-30"}])
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME]
+    levels, _ = _score({"birth_date": "1988-12-31"}, [{"birth_date": "1986-12-30"}, {"birth_date": "1990-01-01"}])
+    assert levels[monthday].tolist() == [Birthday.SAME, -1]  # 1 January is "born that year": no birthday
+
+
 def test_a_province_on_a_known_trafficking_route_counts() -> None:
     # lost in 贵州 (52); registered in 福建 (35, the main route), in 黑龙江 (23), at home
     levels, weights = _score({"missing_region": "贵州省"},
@@ -102,6 +117,29 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
     assert levels[registration].tolist() == [
         Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING, Registration.ON_TIME]
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
+
+
+def test_a_birth_written_as_the_1st_is_registered_late_only_if_late_under_every_reading() -> None:
+    # a baby lost in June 1990; registers write 1 January for "born in 1990" and the 1st for "that month"
+    case = {"birth_date": "1990-05-20", "missing_date": "1990-06-10"}
+    levels, _ = _score(case, [
+        {"birth_date": "1990-01-01", "registration_date": "1990-11-20"},   # may be born in November: on time
+        {"birth_date": "1990-05-01", "registration_date": "1990-12-20"},   # born in May at the latest: late
+        {"birth_date": "1990-01-02", "registration_date": "1990-11-20"},   # a real day: late
+        {"birth_date": "1990-01-01", "registration_date": "1991-08-01"},   # late under every reading
+        {"birth_date": "1989-12-01", "registration_date": "1990-07-20"},   # December 1989: late
+    ])
+    registration = COMPARISONS.index("registration")
+    assert levels[registration].tolist() == [
+        Registration.ON_TIME, Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING,
+        Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING]
+    # and before any loss: the delay bands read the latest day the same way
+    levels, _ = _score({"birth_date": "1990-05-20"}, [
+        {"birth_date": "1990-01-01", "registration_date": "1990-12-20"},
+        {"birth_date": "1990-01-01", "registration_date": "1991-09-01"},
+        {"birth_date": "1990-01-02", "registration_date": "1990-12-20"},
+    ])
+    assert levels[registration].tolist() == [Registration.ON_TIME, Registration.LATE, Registration.LATE]
 
 
 def test_kinds_weigh_the_same_evidence_differently() -> None:

@@ -43,7 +43,9 @@ _TF_PRIOR_CANDIDATES = 5000
 
 # Bump when a comparison kernel changes what a level means: scores of another revision are not
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
-_KERNEL_REVISION = "2026-12-07 leap twin"  # birth: a lunar month read in its leap twin too
+# registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
+# birth_monthday: the same birthday allows a day either way
+_KERNEL_REVISION = "2026-12-07 rounded registration, birthday a day off"
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,11 @@
 """Birthday in another year: births known to the day and at least ``birthday_min_gap_days`` apart, compared
 on month and day alone (a registered birth shifted by whole years often keeps the birthday).
 
+"The same birthday" allows ``same_day_days`` either way, as "born the same day" of the birth comparison
+does: a child whose registered birth moved by whole years lies a day off the case's birthday about as
+often as on it (on both generators' worst configurations, benchmarks/README.md "The worst
+configurations"), and an exact month and day left that child with "birthday differs".
+
 Day-bound for pruning as far as "far enough apart" goes; the candidates with the case's birthday are hits.
 """
 
@@ -43,15 +48,38 @@ LABELS = {Level.DIFFERS: "birthday differs, another year", Level.SAME: "same bir
 LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.SAME: "生日相同（另一年）"}
 
 
+def _ordinal_table() -> tuple[I64, I64]:
+    """``month * 100 + day`` -> the day's place in a leap year (0-365), and back."""
+    days = np.arange(np.datetime64("2000-01-01"), np.datetime64("2001-01-01"))
+    month = (days.astype("datetime64[M]") - days.astype("datetime64[Y]")).astype(np.int64) + 1
+    code = month * 100 + (days - days.astype("datetime64[M]")).astype(np.int64) + 1
+    ordinal = np.full(1232, -1, dtype=np.int64)
+    ordinal[code] = np.arange(code.size)
+    return ordinal, code
+
+
+_ORDINAL, _CODE_OF_ORDINAL = _ordinal_table()
+_YEAR_DAYS = int(_CODE_OF_ORDINAL.size)
+
+
+def _birthday_distance(a: I64, b: I64) -> I64:
+    """Days between two birthdays (``month * 100 + day``, both known) around the year."""
+    gap = np.abs(_ORDINAL[a] - _ORDINAL[b])
+    out: I64 = np.minimum(gap, _YEAR_DAYS - gap)
+    return out
+
+
 def birthday_levels(
     prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
     limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
     c, d = prep.cases, prep.candidates
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
-    level: I8 = (a == b).view(np.int8)
+    both = (a >= 0) & (b >= 0)
+    near = _birthday_distance(np.where(both, a, 102).astype(np.int64), np.where(both, b, 102).astype(np.int64))
+    level: I8 = (both & (near <= spec.same_day_days)).view(np.int8)
     far = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand)) >= spec.birthday_min_gap_days
-    _set_where(level, ~(far & (a >= 0) & (b >= 0)), -1)
+    _set_where(level, ~(far & both), -1)
     return level
 
 
@@ -64,15 +92,20 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     if abs(birth_a[0] - birth_b[0]) < spec.birthday_min_gap_days or (day_a.month, day_a.day) == (1, 1) \
             or (day_b.month, day_b.day) == (1, 1):
         return -1  # (1 January is what registers write for an unknown day)
-    return int(Level.SAME if (day_a.month, day_a.day) == (day_b.month, day_b.day) else Level.DIFFERS)
+    leap_a, leap_b = datetime.date(2000, day_a.month, day_a.day), datetime.date(2000, day_b.month, day_b.day)
+    gap = abs((leap_a - leap_b).days)
+    return int(Level.SAME if min(gap, _YEAR_DAYS - gap) <= spec.same_day_days else Level.DIFFERS)
 
 
 # -- pruning -----------------------------------------------------------------------------------------
 
 def _hits(search: HitSearch) -> None:
-    """Candidates born on the case's month and day."""
+    """Candidates born within ``same_day_days`` of the case's month and day (in any year)."""
     md = search.prep.cases.birth_md[search.case].astype(np.int64)
-    search.add_postings("birthday", search.rows[md >= 0], md[md >= 0])
+    rows, ordinal = search.rows[md >= 0], _ORDINAL[md[md >= 0]]
+    for shift in range(-search.spec.same_day_days, search.spec.same_day_days + 1):
+        code = _CODE_OF_ORDINAL[(ordinal + shift) % _YEAR_DAYS]
+        search.add_postings("birthday", rows, code)
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:

@@ -1,6 +1,14 @@
 """Registration: how long after the candidate's birth it was registered, and whether that was after the
 case's loss (the later after birth and after the loss, the stronger).
 
+The delay is counted from the last day the registered birth may mean: a 1st of the month that a register
+wrote for "that month" (1 January for "that year", see :func:`reunite.matching.prepare.rounded_hi`) is
+late only when it is late under every reading. Counted from the 1st itself, a child born in the autumn
+and registered weeks later, whose register wrote 1 January, looked registered most of a year late -- and,
+against a baby lost that year, "registered within 2 years after the child went missing": the spike that
+most often put such a stranger above the child on reunite.synth's worst configurations (benchmarks/README.md,
+"The worst configurations").
+
 For pruning, a candidate's delay band is a fact of its own (its class holds it). Candidates registered
 after the case's loss differ from their cell in this level alone: they are :class:`~.base.Moves`,
 counted in cells of their own, one per level they may take.
@@ -8,6 +16,7 @@ counted in cells of their own, one per level they may take.
 
 from __future__ import annotations
 
+import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING
 
@@ -62,6 +71,7 @@ LABELS_ZH = {
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
 _MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING)
+_EPOCH = datetime.date(1970, 1, 1)
 
 
 def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
@@ -75,7 +85,7 @@ def registration_levels(
 ) -> I8:
     c, d = prep.cases, prep.candidates
     registered = d.event_lo.take(pairs.cand)
-    delay = registered - d.birth_hi.take(pairs.cand)
+    delay = registered - d.round_hi.take(pairs.cand)
     level = delay_levels(delay, spec)
     lost = pairs.of_case(c.event_hi)
     after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
@@ -85,11 +95,25 @@ def registration_levels(
     return level
 
 
+def _latest_reading(birth: tuple[int, int]) -> int:
+    """The last day a birth may mean: a 1st of the month known to the day is read as the month (1 January
+    as the year), as registers write a day nobody knew."""
+    lo, hi = birth
+    if lo != hi:
+        return hi
+    day = _EPOCH + datetime.timedelta(days=lo)
+    if day.day != 1:
+        return hi
+    # 1 January: the year; 1 December: the month, which ends with the year
+    after = datetime.date(day.year + 1, 1, 1) if day.month in (1, 12) else datetime.date(day.year, day.month + 1, 1)
+    return (after - _EPOCH).days - 1
+
+
 def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     event_a, event_b, birth_b = pair.event_a, pair.event_b, pair.birth_b
     if event_b is None or birth_b is None:
         return -1
-    delay = event_b[0] - birth_b[1]
+    delay = event_b[0] - _latest_reading(birth_b)
     late, years_late = spec.late_registration_days
     if event_a is not None and event_b[0] > event_a[1] and delay >= late:
         soon = event_b[0] - event_a[1] <= spec.registration_soon_days
@@ -102,7 +126,7 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
     """The registration level of the candidates ``at`` when not registered after a loss (-1: unknown)."""
     d = prep.candidates
-    delay = d.event_lo[at].astype(np.int64) - d.birth_hi[at]
+    delay = d.event_lo[at].astype(np.int64) - d.round_hi[at]
     known = d.event_known[at] & d.birth_known[at]
     return np.where(known, delay_levels(delay, spec), -1).astype(np.int8)
 
