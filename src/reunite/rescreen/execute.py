@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from reunite import merge, stored_records
 from reunite.ingest import IngestReport
 from reunite.matching.model import FellegiSunter
+from reunite.matching.shards import take_records
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
 from reunite.pipeline import fit_model, load_side
@@ -18,7 +22,7 @@ from reunite.rescreen.night import Look, Settings
 from reunite.rescreen.pairs import DeltaPairs, delta_side, screen_pairs
 from reunite.store import Store
 
-__all__ = ["Done", "execute", "result_rows", "screen_in_full"]
+__all__ = ["Done", "encode_cases", "execute", "result_rows", "screen_in_full"]
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -100,13 +104,23 @@ def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, b
                     stored_records.reads_by_date(rows, "candidates", settings.today).tolist(), strict=True))
 
 
-def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> tuple[RecordTable, dict[str, str]]:
-    """The stored cases ``ids``, normalized: their stored normalized records where this code made
-    them (:mod:`reunite.stored_records`), the others normalized again; and the records of the
-    latter, to keep. (Their dates read today as stored: :func:`reunite.rescreen.night.look_at`
-    screens every open case whose record does not in full, so a delta case's does.)"""
-    rows = store.read_rows("cases", ids)
-    kept = store.normalized_cases(ids)
+def _stored_cases(store: Store, ids: Collection[str], today: datetime.date, held: RecordTable | None = None
+                  ) -> tuple[RecordTable, dict[str, str]]:
+    """The stored cases ``ids``, normalized, in the order of their ids: their stored normalized
+    records where this code made them (:mod:`reunite.stored_records`; taken from ``held``, the
+    records :func:`reunite.rescreen.night.look_at` decoded, when it holds every one), the others
+    normalized again; and the records of the latter, to keep. (Their dates read today as stored:
+    :func:`reunite.rescreen.night.look_at` screens every open case whose record does not in full, so
+    a delta case's does.)"""
+    wanted = sorted(set(ids))
+    if held is not None:
+        position = dict(zip(held.ids.tolist(), range(len(held)), strict=True))
+        if all(c in position for c in wanted):
+            taken = take_records(held, [position[c] for c in wanted])
+            return dataclasses.replace(taken, rows=np.arange(len(wanted), dtype=held.rows.dtype),
+                                       report=IngestReport(source="stored cases", read=len(wanted))), {}
+    rows = store.read_rows("cases", wanted)
+    kept = store.normalized_cases(wanted)
     mark = stored_records.fingerprint()
     usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
     report = IngestReport(source="stored cases", read=len(rows))
@@ -117,9 +131,19 @@ def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> t
     fresh: dict[str, str] = {}
     if again:
         normalized = load_side(stored_table(again, "cases", "stored cases"), "cases", today=today)
-        fresh = dict(zip(normalized.ids.tolist(), stored_records.encode(normalized), strict=True))
+        fresh = encode_cases(normalized, again, today)
         tables.append(normalized)
     return (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]), fresh
+
+
+def encode_cases(table: RecordTable, rows: Sequence[Mapping[str, str]], today: datetime.date) -> dict[str, str]:
+    """The normalized records of the cases of ``table`` to keep (case id -> text), each with its
+    calendar mark (:func:`reunite.stored_records.reads_by_date` of its canonical row among ``rows``,
+    read ``today``)."""
+    ids = table.ids.tolist()
+    by_id = {r["case_id"]: r for r in rows}
+    marks = stored_records.reads_by_date([by_id[c] for c in ids], "cases", today).tolist()
+    return dict(zip(ids, stored_records.encode(table, marks), strict=True))
 
 
 def delta_pairs(store: Store, look: Look, settings: Settings, delta: Sequence[str], progress: bool
@@ -133,7 +157,7 @@ def delta_pairs(store: Store, look: Look, settings: Settings, delta: Sequence[st
     leaving = sorted(set(look.candidates.changed_ids) | look.removed("candidates"))
     if not delta or (look.candidates.table is None and not leaving):
         return None, None, {}
-    delta_cases, normalized = _stored_cases(store, delta, settings.today)
+    delta_cases, normalized = _stored_cases(store, delta, settings.today, look.held)
     gone = fresh = None
     if leaving:
         old_rows = store.read_rows("candidates", leaving)
@@ -151,8 +175,8 @@ def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str]
     """Screen ``cases`` against every candidate (fitting a model first when the run refits): their
     states from that screen, the reasons of their rows, the model, the new fitted model, pairs, and
     the cases' normalized records (:mod:`reunite.stored_records`)."""
-    case_rows = stored_table(overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
-                       "cases", "stored cases")
+    case_list = overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases)
+    case_rows = stored_table(case_list, "cases", "stored cases")
     removed = look.removed("candidates")
     all_candidates = stored_table([r for r in overlay(store.read_rows("candidates"), look.candidates, None)
                              if r["person_id"] not in removed], "candidates", "stored candidates")
@@ -176,7 +200,7 @@ def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str]
                                                   look.exclusions.get(case_id, merge.NO_EXCLUSIONS))
     if scored is not None:
         reasons = scored.reasons(scored.at.keys())
-    normalized = dict(zip(case_table.ids.tolist(), stored_records.encode(case_table), strict=True))
+    normalized = encode_cases(case_table, case_list, settings.today)
     return states, reasons, model, new_model, scored.pairs if scored is not None else 0, normalized
 
 
