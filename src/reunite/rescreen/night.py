@@ -18,7 +18,8 @@ from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
-from reunite.rescreen.inputs import Input, as_new, split_input, with_restored, with_rows
+from reunite.pipeline import load_side
+from reunite.rescreen.inputs import Input, as_new, split_input, stored_table, with_restored, with_rows
 from reunite.rescreen.report import RescreenKind
 from reunite.store import Store
 from reunite.store.fitted import StoredModel
@@ -87,6 +88,7 @@ class Look:
     moved: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # read otherwise today
     unscreened: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # upserted outside a run
     held: RecordTable | None = None        # incremental: stored records of open cases that read today as kept
+    old_versions: RecordTable | None = None  # incremental: changed and removed candidates as stored, read then
 
     @property
     def nothing_to_do(self) -> bool:
@@ -314,7 +316,15 @@ def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str,
     in_full = (merge.cases_to_screen_in_full(open_ids, states, {*cases.ids, *unscreened_cases, *moved_cases},
                                              exclusions)
                if kind == "incremental" else set(open_ids))
+    old_versions = None
+    # a removed person leaves as a changed one does, with no new version: its old terms go
+    leaving = sorted(set(candidates.changed_ids) | {r.record_id for r in removed if r.side == "candidates"})
+    if kind == "incremental" and leaving and set(open_ids) - in_full:
+        # as the last run read them (a store that does not know that day is screened in full)
+        old_versions = load_side(stored_table(store.read_rows("candidates", leaving), "candidates",
+                                              "stored candidates"), "candidates", today=read_on)
     return Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
                  in_full, raw, removed, (*removal_reports, *restore_reports), restored, read_on, marks,
                  {"cases": tuple(sorted(moved_cases)), "candidates": tuple(r["person_id"] for r in moved_people)},
-                 {"cases": tuple(unscreened_cases), "candidates": (*new_people, *replaced_people)}, held)
+                 {"cases": tuple(unscreened_cases), "candidates": (*new_people, *replaced_people)}, held,
+                 old_versions)
