@@ -46,6 +46,10 @@ When too many stored rows leave for the first ``top_k`` to be known (:func:`merg
 ``None``), or a case is new, changed, has no totals (stored before revision 0005), or its DNA
 exclusions changed (a pair leaves its window), the case is screened against every candidate and
 its state is made from that screen (:func:`state_from_screen`).
+
+What a night then writes is decided here too, from the states before and after
+(:func:`night_writes`: the rows that enter and leave, factors, bounds, totals); the store only
+writes it (``Store.commit_run(..., merged=True)``), and the tests apply it to an in-memory store.
 """
 
 from __future__ import annotations
@@ -53,9 +57,10 @@ from __future__ import annotations
 import bisect
 import hashlib
 import math
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import Any
 
 import numpy as np
 
@@ -64,6 +69,7 @@ from reunite.store.fitted import Bound, CaseTotals
 __all__ = [
     "CaseState",
     "Delta",
+    "NightWrites",
     "cases_to_screen_in_full",
     "delta_of",
     "exact",
@@ -71,8 +77,10 @@ __all__ = [
     "log_factor",
     "merge_case",
     "merge_delta",
+    "night_writes",
     "posteriors",
     "rank_key",
+    "result_rows",
     "row_changes",
     "state_from_screen",
     "states_from_store",
@@ -370,3 +378,82 @@ def row_changes(before: Mapping[str, CaseState], after: Mapping[str, CaseState],
                               float(np.exp2(factor + score)) if factor is not None else 0.0))
         leave += [(case_id, p) for p in old if p not in now]
     return RowChanges(enter, leave, factors)
+
+
+Key = tuple[str, str]  # (case_id, person_id)
+
+
+def result_rows(states: Mapping[str, CaseState], prior: float, reasons: Mapping[Key, str]) -> list[dict[str, Any]]:
+    """Every stored row of the cases in ``states``, ranked, with probabilities from their state.
+
+    >>> state = CaseState(((10.0, "P1"), (0.0, "P2")), None, 2, 0.0, NO_EXCLUSIONS)
+    >>> [(r["rank"], r["person_id"], round(r["probability"], 3), r["reasons"])
+    ...  for r in result_rows({"c1": state}, 0.5, {("c1", "P1"): "same name"})]
+    [(1, 'P1', 0.997, 'same name'), (2, 'P2', 0.001, '')]
+    """
+    rows: list[dict[str, Any]] = []
+    for case_id, state in sorted(states.items()):
+        probabilities, _ = posteriors(state, prior)
+        rows += [{"case_id": case_id, "rank": rank, "person_id": person_id, "score": score,
+                  "probability": probability, "reasons": reasons.get((case_id, person_id), "")}
+                 for rank, ((score, person_id), probability) in enumerate(zip(state.rows, probabilities,
+                                                                               strict=True), start=1)]
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class NightWrites:
+    """Everything a run changes in the stored ranking, decided from the stored state alone: the
+    store only writes it (:meth:`reunite.store.Store.commit_run` with ``merged=True``).
+
+    ``replace``: cases whose stored rows all go, ``results`` holding all their new rows;
+    ``leave``: the ``(case, person)`` rows of the other cases that go (cut, or written again);
+    ``results``: the rows that enter, each ``case_id, rank, person_id, score, probability,
+    reasons`` (the run's history gets the same rows); ``log_factors``, ``bounds`` and ``totals``:
+    each touched case's new factor, bound (only those that move, or of replaced and new cases) and
+    totals; ``gained``: cases with a person in their first ``top_k`` that was not there before."""
+
+    results: list[dict[str, Any]]
+    replace: frozenset[str]
+    leave: list[Key]
+    log_factors: dict[str, float | None]
+    bounds: dict[str, Bound | None]
+    totals: dict[str, CaseTotals]
+    gained: int
+
+
+def night_writes(before: Mapping[str, CaseState], after: Mapping[str, CaseState], replace: Collection[str],
+                 prior: float, top_k: int, *, rewritten: Collection[str] = (),
+                 reasons: Callable[[Collection[Key]], Mapping[Key, str]] | None = None) -> NightWrites:
+    """The writes that turn the stored states ``before`` into ``after``.
+
+    Cases in ``replace`` (screened against every candidate) get every row written anew; the other
+    cases of ``after`` (merged) only the rows that change (:func:`row_changes`; a person in
+    ``rewritten``, a changed record, is written again even at the same score). ``reasons`` gives
+    the reasons text of the rows written (default none).
+
+    >>> old = {"c1": CaseState(((5.0, "P1"), (3.0, "P2")), (3.0, "P2"), 9, 1.0, NO_EXCLUSIONS)}
+    >>> new = {"c1": CaseState(((5.0, "P1"), (4.0, "P3")), (4.0, "P3"), 10, 9.0, NO_EXCLUSIONS),
+    ...        "c2": CaseState(((2.0, "P3"),), None, 1, 0.0, NO_EXCLUSIONS)}
+    >>> writes = night_writes(old, new, {"c2"}, 0.5, 2, reasons=lambda keys: {k: "why" for k in keys})
+    >>> [(r["case_id"], r["rank"], r["person_id"], r["reasons"]) for r in writes.results]
+    [('c2', 1, 'P3', 'why'), ('c1', 2, 'P3', 'why')]
+    >>> writes.leave, sorted(writes.bounds), writes.gained
+    ([('c1', 'P2')], ['c1', 'c2'], 2)
+    """
+    replaced = frozenset(c for c in replace if c in after)
+    merged = {c: s for c, s in after.items() if c not in replaced}
+    changes = row_changes(before, merged, prior, rewritten)
+    full = {c: s for c, s in after.items() if c in replaced}
+    keys = [(c, p) for c, s in sorted(full.items()) for _, p in s.rows] + [(c, p) for c, _, p, _, _ in changes.enter]
+    texts = reasons(keys) if reasons is not None and keys else {}
+    results = result_rows(full, prior, texts)
+    results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
+                 "reasons": texts.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
+    bounds = {c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
+              if c in replaced or c not in before or before[c].bound != s.bound}
+    was = {c: {p for _, p in s.rows[:top_k]} for c, s in before.items()}
+    gained = sum(bool({p for _, p in s.rows[:top_k]} - was.get(c, set())) for c, s in after.items())
+    return NightWrites(results, replaced, changes.leave,
+                       {**changes.log_factors, **{c: log_factor(s, prior) for c, s in full.items()}},
+                       bounds, {c: s.totals for c, s in after.items()}, gained)

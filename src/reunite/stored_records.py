@@ -39,7 +39,7 @@ from reunite.normalize.dates import parse_dates
 from reunite.normalize.ids import parse_resident_ids
 from reunite.normalize.stored import normalizer_digest
 
-__all__ = ["concat", "dates_hold", "decode", "encode", "fingerprint", "reads_alike", "reads_by_date"]
+__all__ = ["concat", "dates_hold", "decode", "decode_marked", "encode", "fingerprint", "reads_alike", "reads_by_date"]
 
 _NOT_PER_RECORD = ("side", "rows", "names", "report", "flags")
 
@@ -63,8 +63,11 @@ def _record_fields(table: RecordTable) -> list[str]:
     return [f.name for f in dataclasses.fields(table) if f.name not in _NOT_PER_RECORD]
 
 
-def encode(table: RecordTable) -> list[str]:
-    """Each record of ``table`` as JSON text: its per-record fields, its names and its flags.
+def encode(table: RecordTable, calendar: Sequence[bool] | None = None) -> list[str]:
+    """Each record of ``table`` as JSON text: its per-record fields, its names and its flags, and,
+    when given, its ``calendar`` mark: whether the record, read on the day it was made, may read
+    differently on a later day (:func:`reads_by_date`; a night checks only the records so marked,
+    or not marked at all: :func:`decode_marked`).
 
     >>> from reunite.ingest import read_table
     >>> raw = read_table(pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"],
@@ -72,6 +75,9 @@ def encode(table: RecordTable) -> list[str]:
     >>> table = normalize(raw)
     >>> decode(encode(table), "cases", table.report).birth_hi.tolist() == table.birth_hi.tolist()
     True
+    >>> decode_marked(encode(table, [False]), "cases", table.report)[1], decode_marked(encode(table), "cases",
+    ...                                                                              table.report)[1]
+    ([False], [None])
     """
     fields = _record_fields(table)
     names = table.names
@@ -82,12 +88,20 @@ def encode(table: RecordTable) -> list[str]:
     values = zip(*(getattr(table, f).tolist() for f in fields), strict=True)
     flags = zip(*(table.flags[f].tolist() for f in flag_names), strict=True) if flag_names else (
         () for _ in range(len(table)))
-    return [json.dumps([list(v), name_rows[starts[i]:starts[i + 1]], list(g)], ensure_ascii=False)
+    marks = [[bool(m)] for m in calendar] if calendar is not None else [[] for _ in range(len(table))]
+    if len(marks) != len(table):
+        raise ValueError(f"encode: {len(marks)} calendar marks for {len(table)} records")
+    return [json.dumps([list(v), name_rows[starts[i]:starts[i + 1]], list(g), *marks[i]], ensure_ascii=False)
             for i, (v, g) in enumerate(zip(values, flags, strict=True))]
 
 
 def decode(texts: Sequence[str], side: Side, report: IngestReport) -> RecordTable:
     """The :class:`RecordTable` of records :func:`encode` wrote (made by this :func:`fingerprint`)."""
+    return decode_marked(texts, side, report)[0]
+
+
+def decode_marked(texts: Sequence[str], side: Side, report: IngestReport) -> tuple[RecordTable, list[bool | None]]:
+    """:func:`decode`, and each record's calendar mark (``None``: the record was encoded without one)."""
     template = _template(side)
     fields = _record_fields(template)
     decoded = [json.loads(t) for t in texts]
@@ -103,8 +117,9 @@ def decode(texts: Sequence[str], side: Side, report: IngestReport) -> RecordTabl
     for index, name in enumerate(name_fields, start=1):
         dtype = getattr(template.names, name).dtype
         name_columns[name] = np.array([r[index] for r in name_rows], dtype=dtype.kind if dtype.kind == "U" else dtype)
-    return dataclasses.replace(template, **columns, rows=np.arange(len(decoded), dtype=template.rows.dtype),
-                               names=NameTable(**name_columns), report=report, flags=flags)
+    table = dataclasses.replace(template, **columns, rows=np.arange(len(decoded), dtype=template.rows.dtype),
+                                names=NameTable(**name_columns), report=report, flags=flags)
+    return table, [bool(d[3]) if len(d) > 3 else None for d in decoded]
 
 
 def concat(tables: Sequence[RecordTable], report: IngestReport) -> RecordTable:

@@ -213,6 +213,32 @@ def test_a_restored_closed_case_stays_closed_and_is_not_screened(store: Store) -
     assert verify(store, today=DAY).equal
 
 
+def test_each_kept_case_record_says_whether_it_may_read_otherwise_later(store: Store) -> None:
+    """The two cases whose dates reach DAY are marked (a night on a later day reads their dates
+    again); every other case's record is settled (not read again), and a record without a mark
+    (kept by an older reunite) is read again."""
+    from reunite.ingest import IngestReport
+    from reunite.rescreen.night import _cases_read_otherwise
+    from reunite.stored_records import decode_marked
+
+    rescreen(store, cases=MISSING, candidates=PEOPLE.iloc[:100], top_k=TOP_K, today=DAY)
+    ids = sorted(MISSING["case_id"])
+    kept = store.normalized_cases(ids)
+    _, marks = decode_marked([kept[c][1] for c in ids], "cases", IngestReport(source="kept"))
+    assert {c for c, m in zip(ids, marks, strict=True) if m} == set(MISSING["case_id"].iloc[:2])
+    assert sum(m is False for m in marks) == len(ids) - 2
+    moved, held = _cases_read_otherwise(store, ids, DAY, LATER)
+    assert moved == set(MISSING["case_id"].iloc[:2])
+    assert held is not None and sorted(held.ids.tolist()) == sorted(set(ids) - moved)
+    # the same records without their marks (an older reunite's): every one is read again, same answer
+    with store.engine.begin() as connection:
+        for case_id in ids:
+            text = kept[case_id][1]
+            connection.execute(sa.text("UPDATE cases SET normalized = :t WHERE case_id = :c"),
+                               {"t": text[:text.rindex(",")] + "]", "c": case_id})
+    assert _cases_read_otherwise(store, ids, DAY, LATER)[0] == moved
+
+
 def test_only_candidates_whose_reading_may_still_change_are_checked(store: Store) -> None:
     rescreen(store, cases=MISSING, candidates=PEOPLE.iloc[:50], top_k=TOP_K, today=DAY)
     marked = {r["person_id"] for r in store.calendar_rows()}

@@ -51,8 +51,9 @@ The package follows a night from its inputs to its report, one way: :mod:`.input
 inputs against the store (new and changed rows, normalized) and reads stored rows back;
 :mod:`.night` decides the night (what the caller asked for, what came in, what the store holds, the
 removal and restore lists, the kind of run); :mod:`.pairs` scores pairs, and a delta screen's two
-looks; :mod:`.execute` screens, merges (the arithmetic is :mod:`reunite.merge`'s, with no database)
-and commits; :mod:`.verification` checks the stored ranking; :mod:`.report` is what a run did. This
+looks; :mod:`.execute` screens, merges and decides every write by the pure functions of
+:mod:`reunite.merge` over the stored state :mod:`.night` read first (no database), and has the
+store write them; :mod:`.verification` checks the stored ranking; :mod:`.report` is what a run did. This
 module holds the entry point, :func:`rescreen`.
 """
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+
+import numpy as np
 
 from reunite import merge, stored_records
 from reunite.ingest import IngestReport
 from reunite.matching.model import FellegiSunter
+from reunite.matching.shards import take_records
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
 from reunite.pipeline import fit_model, load_side
@@ -18,7 +21,7 @@ from reunite.rescreen.night import Look, Settings
 from reunite.rescreen.pairs import DeltaPairs, delta_side, screen_pairs
 from reunite.store import Store
 
-__all__ = ["Done", "execute", "result_rows", "screen_in_full"]
+__all__ = ["Done", "delta_pairs", "encode_cases", "execute", "screen_in_full"]
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -32,11 +35,13 @@ class Done:
 
 
 def execute(store: Store, look: Look, settings: Settings, run_id: int, progress: bool) -> Done:
-    """Screen, merge (:mod:`reunite.merge`) and commit one run."""
+    """Screen, decide the writes (the pure functions of :mod:`reunite.merge`, from the stored state
+    ``look`` read before), and commit them: the store reads the candidates only for a screen
+    against all of them, and writes what :func:`reunite.merge.night_writes` decided."""
     depth = settings.depth
     model = look.fitted
     after: dict[str, CaseState] = {}
-    reasons: dict[tuple[str, str], str] = {}
+    full_reasons: dict[tuple[str, str], str] = {}
     pairs = screened_delta = 0
     in_full = set(look.in_full)
     fresh: DeltaPairs | None = None
@@ -44,7 +49,7 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
     if look.kind == "incremental":
         assert model is not None
         delta = sorted(set(look.open_ids) - in_full)
-        gone, fresh, normalized = delta_pairs(store, look, settings, delta, progress)
+        gone, fresh = delta_pairs(look, settings, delta, progress)
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)
         merged, unknown = merge.merge_delta(
             look.states, delta, gone=gone.deltas() if gone else {}, fresh=fresh.deltas() if fresh else {},
@@ -55,43 +60,36 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
         screened_delta = len(delta) - len(unknown)
     new_model = None
     if in_full:
-        full_states, full_reasons, model, new_model, full_pairs, full_normalized = screen_in_full(
+        full_states, full_reasons, model, new_model, full_pairs, normalized = screen_in_full(
             store, look, settings, in_full, progress)
-        normalized.update(full_normalized)
         after.update(full_states)
-        reasons.update(full_reasons)
         pairs += full_pairs
     # (a full run with no open case to screen fits and scores nothing: no model, no rows)
     prior = model.prior if model is not None else settings.base.prior
-    # cases screened in full: every row replaced; merged cases: only the rows that change are written
-    merged_states = {c: s for c, s in after.items() if c not in in_full}
-    changes = merge.row_changes(look.states, merged_states, prior, set(look.candidates.changed_ids))
-    if fresh is not None:  # the reasons of the fresh rows that are written
-        reasons.update(fresh.reasons({(c, p) for c, _, p, _, _ in changes.enter}))
-    full_states = {c: s for c, s in after.items() if c in in_full}
-    results = result_rows(full_states, prior, reasons)
-    results += [{"case_id": c, "rank": rank, "person_id": p, "score": score, "probability": probability,
-                 "reasons": reasons.get((c, p), "")} for c, rank, p, score, probability in changes.enter]
+
+    def reasons(keys: Collection[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """Rows of cases screened in full: that screen's reasons; of merged cases: the fresh screen's."""
+        found = {k: full_reasons.get(k, "") for k in keys if k[0] in in_full}
+        if fresh is not None:
+            found.update(fresh.reasons([k for k in keys if k[0] not in in_full]))
+        return found
+
+    writes = merge.night_writes(look.states, after, in_full, prior, settings.top_k,
+                                rewritten=set(look.candidates.changed_ids), reasons=reasons)
     fitted_json = new_model.to_dict() if new_model is not None else None
     version = str(fitted_json["version"]) if fitted_json is not None else look.model_version
     store.commit_run(
-        run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=results,
-        replace_cases=in_full, top_k=None, model_version=version, fitted_model=fitted_json,
-        base_model_version=settings.base.version, current={c: s.rows for c, s in look.states.items()},
-        leave=changes.leave, removals=look.removals, restores=look.restores,
-        log_factors={**changes.log_factors, **{c: merge.log_factor(s, prior) for c, s in full_states.items()}},
-        normalized_cases=normalized, normalized_with=stored_records.fingerprint(), read_on=settings.today,
+        run_id, cases=look.cases.rows, candidates=look.candidates.rows, results=writes.results,
+        replace_cases=writes.replace, merged=True, top_k=None, model_version=version, fitted_model=fitted_json,
+        base_model_version=settings.base.version, leave=writes.leave, removals=look.removals,
+        restores=look.restores, log_factors=writes.log_factors, normalized_cases=normalized,
+        normalized_with=stored_records.fingerprint(), read_on=settings.today,
         calendar={**look.calendar, **_marks(look.candidates.rows, settings)}, scored=look.unscreened,
-        bounds={c: s.bound for c, s in after.items()  # (a merged case's bound mostly stays: not rewritten)
-                if c in in_full or c not in look.states or look.states[c].bound != s.bound},
-        totals={c: s.totals for c, s in after.items()},
+        bounds=writes.bounds, totals=writes.totals,
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
     )
-    k = settings.top_k
-    before = {c: {p for _, p in s.rows[:k]} for c, s in look.states.items()}
-    gained = sum(bool({p for _, p in s.rows[:k]} - before.get(c, set())) for c, s in after.items())
-    return Done(version, pairs, len(in_full), screened_delta, gained)
+    return Done(version, pairs, len(in_full), screened_delta, writes.gained)
 
 
 def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, bool]:
@@ -100,50 +98,47 @@ def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, b
                     stored_records.reads_by_date(rows, "candidates", settings.today).tolist(), strict=True))
 
 
-def _stored_cases(store: Store, ids: Collection[str], today: datetime.date) -> tuple[RecordTable, dict[str, str]]:
-    """The stored cases ``ids``, normalized: their stored normalized records where this code made
-    them (:mod:`reunite.stored_records`), the others normalized again; and the records of the
-    latter, to keep. (Their dates read today as stored: :func:`reunite.rescreen.night.look_at`
-    screens every open case whose record does not in full, so a delta case's does.)"""
-    rows = store.read_rows("cases", ids)
-    kept = store.normalized_cases(ids)
-    mark = stored_records.fingerprint()
-    usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
-    report = IngestReport(source="stored cases", read=len(rows))
-    tables: list[RecordTable] = []
-    again = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark]
-    if usable:
-        tables.append(stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases", report))
-    fresh: dict[str, str] = {}
-    if again:
-        normalized = load_side(stored_table(again, "cases", "stored cases"), "cases", today=today)
-        fresh = dict(zip(normalized.ids.tolist(), stored_records.encode(normalized), strict=True))
-        tables.append(normalized)
-    return (stored_records.concat(tables, report) if len(tables) > 1 else tables[0]), fresh
+def _stored_cases(held: RecordTable | None, ids: Collection[str]) -> RecordTable:
+    """The stored open cases ``ids`` as :func:`reunite.rescreen.night.look_at` decoded their stored
+    normalized records (``held``), in the order of their ids. Every case a night merges into is
+    among them: look_at screens in full every open case whose record is not this code's or does not
+    read today as it was kept."""
+    wanted = sorted(set(ids))
+    position = dict(zip(held.ids.tolist(), range(len(held)), strict=True)) if held is not None else {}
+    missing = [c for c in wanted if c not in position]
+    if held is None or missing:
+        raise AssertionError(f"no stored normalized record for {len(missing)} case(s) merged into, e.g. {missing[:3]}")
+    taken = take_records(held, [position[c] for c in wanted])
+    return dataclasses.replace(taken, rows=np.arange(len(wanted), dtype=held.rows.dtype),
+                               report=IngestReport(source="stored cases", read=len(wanted)))
 
 
-def delta_pairs(store: Store, look: Look, settings: Settings, delta: Sequence[str], progress: bool
-                 ) -> tuple[DeltaPairs | None, DeltaPairs | None, dict[str, str]]:
-    """The ``delta`` cases' pairs with the changed candidates' old versions (as stored, read as of the
-    day the last run read them on) and with the new and changed candidates' new versions (read today),
-    scored with the stored fitted model (:func:`delta_side`); and the normalized records of the cases
-    that had to be normalized again."""
+def encode_cases(table: RecordTable, rows: Sequence[Mapping[str, str]], today: datetime.date) -> dict[str, str]:
+    """The normalized records of the cases of ``table`` to keep (case id -> text), each with its
+    calendar mark (:func:`reunite.stored_records.reads_by_date` of its canonical row among ``rows``,
+    read ``today``)."""
+    ids = table.ids.tolist()
+    by_id = {r["case_id"]: r for r in rows}
+    marks = stored_records.reads_by_date([by_id[c] for c in ids], "cases", today).tolist()
+    return dict(zip(ids, stored_records.encode(table, marks), strict=True))
+
+
+def delta_pairs(look: Look, settings: Settings, delta: Sequence[str], progress: bool
+                ) -> tuple[DeltaPairs | None, DeltaPairs | None]:
+    """The ``delta`` cases' pairs with the changed and removed candidates' old versions (as stored,
+    read by :func:`reunite.rescreen.night.look_at` as of the day the last run read them on) and with
+    the new and changed candidates' new versions (read today), scored with the stored fitted model
+    (:func:`delta_side`)."""
     assert look.fitted is not None
-    # a removed person leaves as a changed one does, with no new version: its old terms go
-    leaving = sorted(set(look.candidates.changed_ids) | look.removed("candidates"))
-    if not delta or (look.candidates.table is None and not leaving):
-        return None, None, {}
-    delta_cases, normalized = _stored_cases(store, delta, settings.today)
+    if not delta or (look.candidates.table is None and look.old_versions is None):
+        return None, None
+    delta_cases = _stored_cases(look.held, delta)
     gone = fresh = None
-    if leaving:
-        old_rows = store.read_rows("candidates", leaving)
-        # as the last run read them (look_at screens everything in full when that day is not known)
-        old_versions = load_side(stored_table(old_rows, "candidates", "stored candidates"), "candidates",
-                                 today=look.read_on)
-        gone = delta_side(delta_cases, old_versions, look, settings, False)
+    if look.old_versions is not None:
+        gone = delta_side(delta_cases, look.old_versions, look, settings, False)
     if look.candidates.table is not None:
         fresh = delta_side(delta_cases, look.candidates.table, look, settings, progress)
-    return gone, fresh, normalized
+    return gone, fresh
 
 
 def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str], progress: bool) -> tuple[
@@ -151,8 +146,8 @@ def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str]
     """Screen ``cases`` against every candidate (fitting a model first when the run refits): their
     states from that screen, the reasons of their rows, the model, the new fitted model, pairs, and
     the cases' normalized records (:mod:`reunite.stored_records`)."""
-    case_rows = stored_table(overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases),
-                       "cases", "stored cases")
+    case_list = overlay(store.read_rows("cases", cases - set(look.cases.new_ids)), look.cases, cases)
+    case_rows = stored_table(case_list, "cases", "stored cases")
     removed = look.removed("candidates")
     all_candidates = stored_table([r for r in overlay(store.read_rows("candidates"), look.candidates, None)
                              if r["person_id"] not in removed], "candidates", "stored candidates")
@@ -176,18 +171,5 @@ def screen_in_full(store: Store, look: Look, settings: Settings, cases: set[str]
                                                   look.exclusions.get(case_id, merge.NO_EXCLUSIONS))
     if scored is not None:
         reasons = scored.reasons(scored.at.keys())
-    normalized = dict(zip(case_table.ids.tolist(), stored_records.encode(case_table), strict=True))
+    normalized = encode_cases(case_table, case_list, settings.today)
     return states, reasons, model, new_model, scored.pairs if scored is not None else 0, normalized
-
-
-def result_rows(states: Mapping[str, CaseState], prior: float,
-                 reasons: Mapping[tuple[str, str], str]) -> list[dict[str, Any]]:
-    """Every stored row of the cases in ``states``, ranked, with probabilities from their state."""
-    rows: list[dict[str, Any]] = []
-    for case_id, state in sorted(states.items()):
-        probabilities, _ = merge.posteriors(state, prior)
-        rows += [{"case_id": case_id, "rank": rank, "person_id": person_id, "score": score,
-                  "probability": probability, "reasons": reasons.get((case_id, person_id), "")}
-                 for rank, ((score, person_id), probability) in enumerate(zip(state.rows, probabilities,
-                                                                               strict=True), start=1)]
-    return rows

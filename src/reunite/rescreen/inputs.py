@@ -30,6 +30,7 @@ __all__ = ["COLUMNS", "Input", "as_new", "overlay", "read_input", "split_input",
            "with_rows"]
 
 COLUMNS: dict[Side, tuple[str, ...]] = {"cases": CASE_COLUMNS, "candidates": CANDIDATE_COLUMNS}
+_LOOK_UP_BELOW = 20_000  # rows of an input looked up by id in the store; more: the store read whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
     raw = _with_stored_columns(raw, side, store)
     columns = COLUMNS[side]
     # a night's delta: look its ids up; a whole extract: read every hash at once
-    stored = store.content_hashes(side, raw.ids if len(raw) < 20_000 else None)
+    stored = store.content_hashes(side, raw.ids if len(raw) < _LOOK_UP_BELOW else None)
     picked = _changed_rows([raw.columns[c] for c in columns], stored)
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
@@ -110,7 +111,9 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
 def _flag_removed_sent_again(new_ids: Sequence[str], raw: RawTable, store: Store) -> None:
     """Flag, in the input's report, each new row whose id an earlier run removed: it is stored again
     as a new row, and a whole extract that still lists a dead person would bring them back unseen."""
-    if not new_ids or not store.count_removed(raw.side):  # (most stores remove nobody: no look-up)
+    # a night's few new ids: looked up by id; a whole extract's: only when the store removed anyone
+    # (counting the removed rows scans the whole table, looking up a few ids does not)
+    if not new_ids or (len(new_ids) >= _LOOK_UP_BELOW and not store.count_removed(raw.side)):
         return
     back = {key: run for key, run in store.removal_state(raw.side, new_ids).items() if run is not None}
     if not back:

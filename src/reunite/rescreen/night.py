@@ -14,9 +14,12 @@ from reunite import merge, stored_records
 from reunite._typing import Side
 from reunite.ingest import IngestReport, RawTable
 from reunite.matching.model import FellegiSunter
+from reunite.matching.shards import take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import CaseState
-from reunite.rescreen.inputs import Input, as_new, split_input, with_restored, with_rows
+from reunite.normalize import RecordTable
+from reunite.pipeline import load_side
+from reunite.rescreen.inputs import Input, as_new, split_input, stored_table, with_restored, with_rows
 from reunite.rescreen.report import RescreenKind
 from reunite.store import Store
 from reunite.store.fitted import StoredModel
@@ -84,6 +87,8 @@ class Look:
     calendar: dict[str, bool] = dataclasses.field(default_factory=dict)  # checked candidates' marks today
     moved: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # read otherwise today
     unscreened: dict[Side, tuple[str, ...]] = dataclasses.field(default_factory=dict)  # upserted outside a run
+    held: RecordTable | None = None        # incremental: stored records of open cases that read today as kept
+    old_versions: RecordTable | None = None  # incremental: changed and removed candidates as stored, read then
 
     @property
     def nothing_to_do(self) -> bool:
@@ -211,21 +216,33 @@ def run_kind(stored: StoredModel | None, normalized_with: str | None, settings: 
     return "incremental", "stored fitted model", False
 
 
-def _cases_read_otherwise(store: Store, ids: Collection[str], today: datetime.date) -> set[str]:
+def _cases_read_otherwise(store: Store, ids: Collection[str], read_on: datetime.date | None, today: datetime.date
+                          ) -> tuple[set[str], RecordTable | None]:
     """Those of the stored cases ``ids`` whose stored normalized record does not stand for reading
     them ``today`` (none kept, another normalizer's, or dates that read otherwise: a case's stored
-    sums hold the terms of that record, so such a case is screened in full)."""
+    sums hold the terms of that record, so such a case is screened in full); and the decoded records
+    of the others, in the order of their ids (the night's delta screens read them).
+
+    Only records that may read differently on a later day (their calendar mark, set when they were
+    made: :func:`reunite.stored_records.encode`), or that carry no mark, have their dates read
+    again, unless ``today`` is before ``read_on`` (a mark speaks of the days after its record's)."""
     rows = store.read_rows("cases", ids)
     kept = store.normalized_cases(ids)
     mark = stored_records.fingerprint()
     usable = [r for r in rows if kept.get(r["case_id"], ("", ""))[0] == mark]
     found = {r["case_id"] for r in rows if kept.get(r["case_id"], ("", ""))[0] != mark}
-    if usable:
-        decoded = stored_records.decode([kept[r["case_id"]][1] for r in usable], "cases",
-                                        IngestReport(source="stored cases", read=len(usable)))
-        hold = stored_records.dates_hold(decoded, usable, today)
-        found |= {r["case_id"] for r, ok in zip(usable, hold.tolist(), strict=True) if not ok}
-    return found
+    if not usable:
+        return found, None
+    decoded, marks = stored_records.decode_marked([kept[r["case_id"]][1] for r in usable], "cases",
+                                                  IngestReport(source="stored cases", read=len(usable)))
+    every = read_on is None or today < read_on
+    check = [i for i, m in enumerate(marks) if every or m is not False]
+    if check:
+        hold = stored_records.dates_hold(take_records(decoded, check), [usable[i] for i in check], today)
+        found |= {usable[i]["case_id"] for i, ok in zip(check, hold.tolist(), strict=True) if not ok}
+    if not found & {r["case_id"] for r in usable}:
+        return found, decoded
+    return found, take_records(decoded, [i for i, r in enumerate(usable) if r["case_id"] not in found])
 
 
 def _candidates_read_otherwise(store: Store, skip: Collection[str], read_on: datetime.date | None,
@@ -287,6 +304,7 @@ def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str,
     skip = {*candidates.ids, *(r.record_id for r in removed if r.side == "candidates"), *new_people}
     moved_people, marks = _candidates_read_otherwise(store, skip, read_on, today, kind == "incremental")
     moved_cases: set[str] = set()
+    held: RecordTable | None = None
     if kind == "incremental":
         # rows Store.upsert wrote outside a run are new to the stored sums; rows that read otherwise
         # today leave them as read on the last run's day and come in as read today
@@ -294,11 +312,19 @@ def look_at(store: Store, raw: dict[str, RawTable | None], sources: Mapping[str,
         candidates = with_rows(candidates, store.read_rows("candidates", set(new_people) - set(candidates.ids)),
                                today, changed=False, fact="unscreened")
         candidates = with_rows(candidates, moved_people, today, changed=True, fact="read_otherwise")
-        moved_cases = _cases_read_otherwise(store, open_set - set(cases.ids), today)
+        moved_cases, held = _cases_read_otherwise(store, open_set - set(cases.ids), read_on, today)
     in_full = (merge.cases_to_screen_in_full(open_ids, states, {*cases.ids, *unscreened_cases, *moved_cases},
                                              exclusions)
                if kind == "incremental" else set(open_ids))
+    old_versions = None
+    # a removed person leaves as a changed one does, with no new version: its old terms go
+    leaving = sorted(set(candidates.changed_ids) | {r.record_id for r in removed if r.side == "candidates"})
+    if kind == "incremental" and leaving and set(open_ids) - in_full:
+        # as the last run read them (a store that does not know that day is screened in full)
+        old_versions = load_side(stored_table(store.read_rows("candidates", leaving), "candidates",
+                                              "stored candidates"), "candidates", today=read_on)
     return Look(cases, candidates, open_ids, states, excluded, exclusions, kind, reason, fitted, version,
                  in_full, raw, removed, (*removal_reports, *restore_reports), restored, read_on, marks,
                  {"cases": tuple(sorted(moved_cases)), "candidates": tuple(r["person_id"] for r in moved_people)},
-                 {"cases": tuple(unscreened_cases), "candidates": (*new_people, *replaced_people)})
+                 {"cases": tuple(unscreened_cases), "candidates": (*new_people, *replaced_people)}, held,
+                 old_versions)

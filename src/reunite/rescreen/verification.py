@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from reunite.errors import StoreError
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
-from reunite.rescreen.execute import result_rows, screen_in_full
+from reunite.merge import result_rows
+from reunite.rescreen.execute import screen_in_full
 from reunite.rescreen.night import Settings, look_at
 from reunite.store import Store
 

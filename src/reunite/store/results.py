@@ -178,7 +178,7 @@ def write_results(
     replace: set[str],
     rescored: set[str],
     top_k: int | None,
-    current: Mapping[str, Sequence[tuple[float, str]]] | None = None,
+    merged: bool = False,
 ) -> int:
     """Inside ``session``'s transaction: append ``results`` (checked rows) to the history and merge
     them into the current top-k. Returns the number of cases touched.
@@ -186,8 +186,9 @@ def write_results(
     Cases in ``replace`` take exactly their rows of ``results`` (the first ``top_k`` in the given
     rank order). Every other case loses its rows of persons in ``rescored`` and of persons it has
     rows for in ``results``, gains those rows, and keeps its best ``top_k``: only the rows that
-    enter are inserted and only those that leave are deleted. ``current``: the (score, person_id)
-    rows of some merged cases as stored now, so they need not be read again.
+    enter are inserted and only those that leave are deleted. With ``merged`` the caller has merged
+    the rows of the other cases already (:func:`reunite.merge.night_writes`: the rows that enter;
+    it deletes those that leave, :func:`leave_rows`): they are inserted as given, nothing is read.
     """
     connection = session.connection()
     touched = set(replace)
@@ -200,11 +201,9 @@ def write_results(
     for row in results:
         by_case[row["case_id"]].append(row)
     touched.update(by_case)
-    merged = sorted(c for c in by_case if c not in replace)
+    to_merge = [] if merged else sorted(c for c in by_case if c not in replace)
     old: dict[str, list[tuple[float, str]]] = defaultdict(list)
-    if current is not None:
-        old.update((c, [(s, p) for s, p in current[c] if p not in rescored]) for c in merged if c in current)
-    for part in _chunks([c for c in merged if c not in old]):
+    for part in _chunks(to_merge):
         query = select(_TOPK.c.case_id, _TOPK.c.score, _TOPK.c.person_id).where(_TOPK.c.case_id.in_(part))
         for case_id, score, person_id in fetch_tuples(connection, query):
             old[case_id].append((score, person_id))
@@ -214,6 +213,9 @@ def write_results(
         if case_id in replace:
             rows.sort(key=lambda r: (r["rank"], r["person_id"]))
             entering += rows if top_k is None else rows[:top_k]
+            continue
+        if merged:
+            entering += rows
             continue
         enter, leave = _merge_case(old.get(case_id, ()), rows, top_k)
         entering += enter

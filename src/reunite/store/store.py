@@ -702,7 +702,7 @@ class Store:
         normalized_cases: Mapping[str, str] | None = None,
         normalized_with: str = "",
         summary: Mapping[str, Any] | None = None,
-        current: Mapping[str, Sequence[Bound]] | None = None,
+        merged: bool = False,
         removals: Sequence[Removal] = (),
         restores: Sequence[Removal] = (),
         read_on: dt.date | None = None,
@@ -723,9 +723,10 @@ class Store:
         A process killed before the commit leaves the database as it was (the run stays "running"
         until a later run takes the dead holder's lock over and marks it failed).
 
-        ``current`` may hand over what :meth:`topk_scores` returned for cases that ``results``
-        merge into, read after the run began (only the run lock's holder writes the top-k): the
-        merge then need not read those cases again. A case it lacks is read.
+        ``merged``: the caller has merged ``results`` into the cases not in ``replace_cases``
+        already (:func:`reunite.merge.night_writes`): their rows are written as given, the rows
+        that go being in ``leave``; nothing is read. Otherwise they are merged here as
+        :meth:`save_results` merges.
 
         ``removals`` marks cases and candidates removed by this run (they stay stored, for the
         history of results, the DNA outcomes and the audit log, but :meth:`read_rows`,
@@ -766,7 +767,7 @@ class Store:
                                      config_hash=run.config_hash)
                 leave_rows(session, leave)  # before the rows that enter: a person may leave and enter
                 touched = write_results(session, run_id, parsed, replace=set(replace_cases),
-                                        rescored=set(rescored_person_ids), top_k=top_k, current=current)
+                                        rescored=set(rescored_person_ids), top_k=top_k, merged=merged)
                 write_bounds(session, run_id, bounds or {})
                 write_totals(session, run_id, totals or {}, log_factors)
                 if removals:
