@@ -403,17 +403,6 @@ def fit_population(
     month read as the month, which follows how often these candidates' births are written so
     (:meth:`FellegiSunter.fit_rounded_share`).
     """
-    fitted, prep, sample = _population(model, cases, candidates, seed=seed, size=size)
-    if sample is not None:
-        _fit_u(fitted, compare(prep, model.spec, *sample, limits=limits))
-    return fitted, prep
-
-
-def _population(
-    model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, seed: int, size: int,
-) -> tuple[FellegiSunter, Prepared, tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]] | None]:
-    """:func:`fit_population` but for u: the model with frequencies (and the rounded share), the
-    prepared tables, and the random pairs u is to be fitted on (None: no pair)."""
     fitted = FellegiSunter.from_dict(model.to_dict())
     fitted.fit_frequencies(name_frequencies(candidates), max(len(candidates), 1))
     prep = prepare(cases, candidates, fitted.frequencies_, fitted.frequency_candidates_)
@@ -422,21 +411,17 @@ def _population(
     if share is not None:
         fitted.fit_rounded_share(share)
     n_cases, n_cand = len(prep.cases), len(prep.candidates)
-    if not (n_cases and n_cand):
-        return fitted, prep, None
-    if n_cases * n_cand <= size:  # few enough to take every pair
-        case = np.repeat(np.arange(n_cases, dtype=np.int64), n_cand)
-        cand = np.tile(np.arange(n_cand, dtype=np.int64), n_cases)
-    else:
-        rng = np.random.default_rng(seed)
-        case = rng.integers(0, n_cases, size=size, dtype=np.int64)
-        cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
-    return fitted, prep, (case, cand)
-
-
-def _fit_u(fitted: FellegiSunter, levels: I8) -> None:
-    # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
-    fitted.fit_u(levels, prior_pairs=20_000)
+    if n_cases and n_cand:
+        if n_cases * n_cand <= size:  # few enough to take every pair
+            case = np.repeat(np.arange(n_cases, dtype=np.int64), n_cand)
+            cand = np.tile(np.arange(n_cand, dtype=np.int64), n_cases)
+        else:
+            rng = np.random.default_rng(seed)
+            case = rng.integers(0, n_cases, size=size, dtype=np.int64)
+            cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
+        # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
+        fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
+    return fitted, prep
 
 
 def fit_model(
@@ -451,30 +436,15 @@ def fit_model(
     comparing the fit's pairs, ``limits``: how they are compared; ``prune``: count the fit's windows
     by cells as the pruned screen does, comparing only the hits one by one (the fit depends on none
     of them: the patterns are the same).
-
-    With ``em`` and more than one worker, u's random pairs are compared on a thread of their own while
-    the cell index is built and the sampled cases' pairs compared: the patterns depend on the
-    comparisons alone (no u, no m is read), so only the order of the work changes, not a bit of the
-    model.
     """
+    fitted, prep = fit_population(model, cases, candidates, seed=seed, limits=limits)
     if not em:
-        fitted, prep = fit_population(model, cases, candidates, seed=seed, limits=limits)
         return fitted, prep, None
-    fitted, prep, sample = _population(model, cases, candidates, seed=seed, size=200_000)
-    with ThreadPoolExecutor(max_workers=1) as aside:
-        u_levels = None
-        if sample is not None:
-            if workers > 1:
-                u_levels = aside.submit(compare, prep, model.spec, *sample, limits=limits)
-            else:
-                _fit_u(fitted, compare(prep, model.spec, *sample, limits=limits))
-        excluded = excluded_keys(prep, cases, candidates, exclude)
-        index = _cell_index(prep, fitted, blocking, limits) if prune else None
-        patterns = case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded, max_pairs=fit_max_pairs,
-                                 workers=workers, index=index, limits=limits)
-        if u_levels is not None:
-            _fit_u(fitted, u_levels.result())
-    fitted, report = fit_m(fitted, patterns)
+    excluded = excluded_keys(prep, cases, candidates, exclude)
+    index = _cell_index(prep, fitted, blocking, limits) if prune else None
+    fitted, report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, excluded=excluded,
+                                                 max_pairs=fit_max_pairs, workers=workers, index=index,
+                                                 limits=limits))
     return fitted, prep, report
 
 

@@ -81,24 +81,3 @@ def test_pairs_put_together_as_arrays_equal_the_loop(side: str, rows: list[tuple
     for attr in table._NAME_COLUMNS:
         widest = max((len(v) for v in distinct.columns[attr].tolist()), default=0)
         assert distinct.columns[attr].dtype == np.dtype(f"<U{max(1, widest)}")
-
-
-@settings(max_examples=100, deadline=None)
-@given(side=st.sampled_from(["cases", "candidates"]),
-       rows=st.lists(_ROW, min_size=0, max_size=30))
-def test_extra_cells_read_apart_give_the_names_read_together(side: str, rows: list[tuple[str, str]]) -> None:
-    """The first process reads the extra cells and sends them to the second as plain values
-    (``_extra_names``): the same arrays as the second reading them itself, the pair-by-pair loop's."""
-    names, extras = [r[0] for r in rows], [r[1] for r in rows]
-    _, extra_values = pd.factorize(np.asarray(extras, dtype=object))
-    sent = table._extra_names(side, extra_values.tolist())
-    codes, apart = table._names_of_pairs(side, names, extras, lambda: sent)
-    name_codes, name_values = pd.factorize(np.asarray(names, dtype=object))
-    extra_codes, _ = pd.factorize(np.asarray(extras, dtype=object))
-    _, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
-    assert _arrays(apart) == _loop(side, name_values.tolist(), extra_values.tolist(), pairs.tolist())
-    together_codes, together = table._names_of_pairs(side, names, extras)
-    assert np.array_equal(codes, together_codes)
-    for attr in table._NAME_COLUMNS:
-        assert np.array_equal(apart.columns[attr], together.columns[attr])
-        assert apart.columns[attr].dtype == together.columns[attr].dtype

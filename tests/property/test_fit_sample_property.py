@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from reunite.ingest import read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import plan
-from reunite.matching.engine import DEFAULT_LIMITS
 from reunite.matching.kinds import case_kinds
 from reunite.matching.learn import (
     BirthCounts,
@@ -35,7 +34,7 @@ from reunite.matching.prepare import Prepared, prepare
 from reunite.matching.shards import excluded_keys, take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
-from reunite.pipeline import _cell_index, fit_model, fit_population, load_side
+from reunite.pipeline import fit_population, load_side
 from reunite.spark.partitions import Job, key_rows, pattern_partition
 from reunite.synth import generate
 
@@ -198,21 +197,3 @@ def test_the_fit_s_patterns_do_not_depend_on_threads_or_chunks(workers: int, chu
     for name in ("patterns", "row_case", "row_pattern", "row_count", "population", "kind"):
         assert np.array_equal(getattr(one, name), getattr(many, name)), name
     assert one.pairs == many.pairs > 0
-
-
-@settings(max_examples=8, deadline=None)
-@given(st.integers(1, 3), st.booleans(), st.integers(0, 2**32 - 1), st.integers(500, 20_000))
-def test_the_fit_with_u_on_its_own_thread_is_the_fit_one_step_after_another(
-        workers: int, prune: bool, seed: int, chunk_pairs: int) -> None:
-    """``fit_model`` compares u's random pairs on a thread while the cell index is built and the
-    sampled cases are compared: the model and the report are those of u first, then the patterns,
-    then EM, to the bit (a fresh ``Prepared`` each time, so no table is shared between the two)."""
-    cases, _, candidates, _, _ = _data()
-    blocking = BlockingSpec(chunk_pairs=chunk_pairs)
-    fitted, prep = fit_population(default_model(), cases, candidates, seed=seed)
-    index = _cell_index(prep, fitted, blocking, DEFAULT_LIMITS) if prune else None
-    expected, expected_report = fit_m(fitted, case_patterns(prep, fitted, blocking, seed=seed, index=index))
-    model, _, report = fit_model(default_model(), cases, candidates, blocking=blocking, seed=seed,
-                                 workers=workers, prune=prune)
-    assert report == expected_report
-    assert model.to_dict() == expected.to_dict()

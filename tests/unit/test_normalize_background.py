@@ -50,32 +50,3 @@ def test_leaving_without_the_result_stops_the_process() -> None:
         background.run(_names, _BIG)
         process = background._processes[0]
     assert not process.is_alive()
-
-
-def _with_fed(values: list[str], take: object) -> tuple[int, list[str]]:
-    assert callable(take)
-    return os.getpid(), [*values[:2], *take()]
-
-
-@pytest.mark.parametrize("wanted", [True, False])
-def test_a_value_given_after_the_process_started_reaches_it(wanted: bool) -> None:
-    # bigger than a pipe's buffer: ``give`` returns before the process has read it
-    fed = [f"李{i}" for i in range(100_000)]
-    with table._Background(wanted) as background:
-        give, take = background.feed()
-        job = background.run(_with_fed, _BIG, take)
-        give(fed)
-        pid, got = job()
-    assert got == [*_BIG[:2], *fed]
-    assert (pid != os.getpid()) == (wanted and len(os.sched_getaffinity(0)) >= 2)
-
-
-@forks
-def test_a_value_the_process_never_reads_is_dropped_on_leaving() -> None:
-    with table._Background(True) as background:
-        give, _ = background.feed()
-        job = background.run(_refuse, "3")
-        give(["x"] * 100_000)
-        with pytest.raises(InputError):
-            job()
-    assert all(not p.is_alive() for p in background._processes)

@@ -6,7 +6,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
-import pytest
 
 from reunite.matching.prepare import Memo, name_frequencies, prepare
 from reunite.pipeline import load_side
@@ -59,46 +58,3 @@ def test_memo_values_may_be_computed_from_other_memo_values() -> None:
     memo = Memo()
     inner = memo.get("outer", lambda: memo.get("inner", lambda: 2) + 1)
     assert inner == 3 and memo.get("inner", lambda: 0) == 2
-
-
-def test_memo_computes_two_keys_at_once() -> None:
-    # each computation waits until the other has started: with one lock for every key (the memo
-    # before) the second could not start, and both would time out
-    memo = Memo()
-    started = {"a": threading.Event(), "b": threading.Event()}
-
-    def compute(mine: str, other: str) -> str:
-        started[mine].set()
-        return mine if started[other].wait(timeout=5) else "alone"
-
-    with ThreadPoolExecutor(2) as pool:
-        a = pool.submit(memo.get, "a", lambda: compute("a", "b"))
-        b = pool.submit(memo.get, "b", lambda: compute("b", "a"))
-        assert (a.result(), b.result()) == ("a", "b")
-    assert memo.get("a", lambda: "again") == "a"
-
-
-def test_memo_waits_for_a_key_being_computed_and_retries_after_a_failure() -> None:
-    memo = Memo()
-    release = threading.Event()
-    calls: list[str] = []
-
-    def slow() -> str:
-        calls.append("slow")
-        release.wait(timeout=5)
-        return "slow"
-
-    with ThreadPoolExecutor(2) as pool:
-        first = pool.submit(memo.get, "k", slow)
-        while not calls:
-            threading.Event().wait(0.01)
-        second = pool.submit(memo.get, "k", lambda: "fast")
-        release.set()
-        assert (first.result(), second.result()) == ("slow", "slow") and calls == ["slow"]
-
-    def fails() -> str:
-        raise RuntimeError("no")
-
-    with pytest.raises(RuntimeError):
-        memo.get("x", fails)
-    assert memo.get("x", lambda: "second try") == "second try"

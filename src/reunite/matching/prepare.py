@@ -110,38 +110,17 @@ def _regions(*tables: RecordTable) -> tuple[Regions, list[I32]]:
 
 
 class Memo:
-    """Values derived from a :class:`Prepared` once, on first use, shared by the threads scoring it.
-
-    A thread asking for a value another thread is computing waits for that result rather than
-    redoing it; values of different keys are computed at once by different threads (the fit builds
-    the cell index while a thread compares the pairs of u, each making its own tables). A computation
-    may ask for another value (each key has a re-entrant lock); the values a computation asks for
-    never lead back to it, so two threads cannot wait on each other.
-
-    >>> memo = Memo()
-    >>> memo.get("answer", lambda: 6 * 7), memo.get("answer", lambda: 0)
-    (42, 42)
-    """
+    """Values derived from a :class:`Prepared` once, on first use, shared by the threads scoring it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()  # guards the two dicts, never held while computing
+        self._lock = threading.RLock()  # a computation may ask for another value
         self._values: dict[Hashable, Any] = {}
-        self._computing: dict[Hashable, threading.RLock] = {}
 
     def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-            key_lock = self._computing.setdefault(key, threading.RLock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:  # computed by the thread this one waited for
-                    return self._values[key]
-            value = compute()
-            with self._lock:
-                self._values[key] = value
-                self._computing.pop(key, None)
-            return value
+        with self._lock:  # a second thread waits for the first one's result rather than redoing it
+            if key not in self._values:
+                self._values[key] = compute()
+            return self._values[key]
 
 
 @dataclass(frozen=True, slots=True)

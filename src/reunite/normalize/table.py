@@ -16,7 +16,6 @@ import datetime
 import gc
 import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -43,7 +42,6 @@ from reunite.normalize.regions import resolve_region, resolve_regions
 __all__ = ["normalize", "normalize_piece"]
 
 V = TypeVar("V")
-C = TypeVar("C")
 
 
 def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
@@ -71,7 +69,6 @@ class _Background:
         self._usable = (wanted and len(os.sched_getaffinity(0)) >= 2
                         and "fork" in multiprocessing.get_all_start_methods())
         self._processes: list[multiprocessing.process.BaseProcess] = []
-        self._ends: list[Connection] = []
 
     def __enter__(self) -> _Background:
         return self
@@ -81,26 +78,6 @@ class _Background:
             if process.is_alive():
                 process.terminate()
             process.join()
-        for end in self._ends:  # a value still being sent to a process that is gone stops being sent
-            end.close()
-
-    def feed(self) -> tuple[Callable[[Any], None], Callable[[], Any]]:
-        """``(give, take)``: a value made here after a process started (ask for the feed before
-        starting it), for the process to read when it gets there. ``give(value)`` sends it from a
-        thread (a pipe holds less than most values, and the process may read it late) and returns at
-        once; ``take()``, in the process, waits for it. Without processes, ``take`` returns what
-        ``give`` kept.
-        """
-        if not self._usable:
-            kept: list[Any] = []
-            return kept.append, kept.pop
-        receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
-        self._ends += [receive, send]
-
-        def give(value: Any) -> None:
-            threading.Thread(target=_send_quietly, args=(send, value), daemon=True).start()
-
-        return give, receive.recv
 
     def run(self, function: Callable[..., V], *args: Any) -> Callable[[], V]:
         """Start ``function(*args)``; the returned callable waits for its result (or its exception)."""
@@ -127,13 +104,6 @@ class _Background:
             return value  # type: ignore[no-any-return]
 
         return result
-
-
-def _send_quietly(send: Connection, value: object) -> None:
-    """Send ``value``; a process that ended without reading it (its error is raised by its result) is no
-    error here."""
-    with contextlib.suppress(OSError, ValueError):  # a broken pipe, or the end closed on leaving
-        send.send(value)
 
 
 def _send_result(send: Connection, function: Callable[..., object], args: tuple[Any, ...]) -> None:
@@ -178,7 +148,7 @@ _NAME_COLUMNS = ("surname", "given", "surname_pinyin", "given_pinyin", "given_pi
 
 
 def _cell_items(
-    values: Sequence[C], parse: Callable[[C], list[tuple[str, int]]], item_ids: dict[tuple[str, int], int]
+    values: list[str], parse: Callable[[str], list[tuple[str, int]]], item_ids: dict[tuple[str, int], int]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """Each distinct cell's names as item ids (one per distinct (text, kind), empty texts left out), flattened:
     cell ``c`` holds ``flat[start[c]:start[c] + count[c]]``, in the order written, each item once."""
@@ -191,91 +161,39 @@ def _cell_items(
     return np.cumsum(count) - count, count, np.array(flat, dtype=np.int64)
 
 
-@dataclass(frozen=True, slots=True)
-class _ExtraNames:
-    """The names of distinct extra cells (alias or former names), read apart from the name cells, in
-    plain values (what a pipe carries cheaply): cell ``c`` holds the names
-    ``texts[start[c]:start[c] + count[c]]`` as its parser gives them, and ``parts`` each usable
-    name's :class:`NameParts` fields, by :func:`_part_key`."""
-
-    texts: list[str]
-    count: list[int]
-    parts: dict[tuple[str, bool], tuple[str, ...]]
-
-    def items(self, extra_kind: int) -> list[list[tuple[str, int]]]:
-        """Each cell's items ``(text, kind)``."""
-        out: list[list[tuple[str, int]]] = []
-        start = 0
-        for count in self.count:
-            out.append([(text, extra_kind) for text in self.texts[start:start + count]])
-            start += count
-        return out
-
-
-def _extra_kind(side: str) -> int:
-    return NAME_KINDS["alias"] if side == "cases" else NAME_KINDS["former"]
-
-
-def _part_key(text: str, kind: int, extra_kind: int) -> tuple[str, bool]:
-    """How a name is split: its text and whether it is read whole, as a childhood name is (a childhood
-    name kept as a former name, 曾用名 毛毛, is read whole, as the case's 毛毛 is)."""
-    return text, kind == NAME_KINDS["alias"] or (kind == extra_kind and is_childhood_name(text))
-
-
-def _extra_names(side: str, extra_values: list[str]) -> _ExtraNames:
-    """The names of the distinct extra cells ``extra_values`` of ``side``."""
-    parse_extra = parse_alias_cell if side == "cases" else parse_former_names
-    extra_kind = _extra_kind(side)
-    texts: list[str] = []
-    count: list[int] = []
-    parts: dict[tuple[str, bool], tuple[str, ...]] = {}
-    for value in extra_values:
-        found = parse_extra(value)
-        texts.extend(found)
-        count.append(len(found))
-        for text in found:
-            key = _part_key(text, extra_kind, extra_kind)
-            if text and key not in parts:
-                split = name_parts(text, alias=key[1])
-                parts[key] = tuple(getattr(split, field) for field in NameParts.__slots__)
-    return _ExtraNames(texts, count, parts)
-
-
 def _distinct_names(
-    side: str, name_values: list[str], extra_values: list[str], pairs: npt.NDArray[np.int64],
-    extra_names: Callable[[], _ExtraNames] | None = None,
+    side: str, name_values: list[str], extra_values: list[str], pairs: npt.NDArray[np.int64]
 ) -> _DistinctNames:
     """Parse each distinct (name cell, extra cell) pair (``pairs``: name index * len(extra_values) +
     extra index) into its names (reported name, childhood name, former name), each name split once.
 
     Each distinct name cell, extra cell and name is parsed once; the pairs are put together as arrays.
-    ``extra_names``: gives :func:`_extra_names` of ``extra_values``, read elsewhere (asked for once
-    the name cells are read), or None to read them here.
     """
-    extra_kind = _extra_kind(side)
+    parse_extra = parse_alias_cell if side == "cases" else parse_former_names
+    extra_kind = NAME_KINDS["alias"] if side == "cases" else NAME_KINDS["former"]
 
     def name_items(value: str) -> list[tuple[str, int]]:
         cell = parse_name_cell(value)
         return [(n, NAME_KINDS["name"]) for n in cell.names] + [(a, NAME_KINDS["alias"]) for a in cell.aliases]
 
+    def extra_items(value: str) -> list[tuple[str, int]]:
+        return [(e, extra_kind) for e in parse_extra(value)]
+
     item_ids: dict[tuple[str, int], int] = {}
     name_start, name_count, name_flat = _cell_items(name_values, name_items, item_ids)
-    extras = extra_names() if extra_names is not None else _extra_names(side, extra_values)
-    extra_items = extras.items(extra_kind)
-    extra_start, extra_count, extra_flat = _cell_items(list(range(len(extra_values))), extra_items.__getitem__,
-                                                       item_ids)
+    extra_start, extra_count, extra_flat = _cell_items(extra_values, extra_items, item_ids)
     # each item's name, split once per (text, read as a childhood name)
     part_ids: dict[tuple[str, bool], int] = {}
     parts: list[NameParts] = []
     item_part = np.zeros(len(item_ids), dtype=np.int64)
     item_kind = np.zeros(len(item_ids), dtype=np.int8)
     for item, (text, kind) in enumerate(item_ids):
-        key = _part_key(text, kind, extra_kind)
+        # a childhood name kept as a former name (曾用名 毛毛) is read whole, as the case's 毛毛 is
+        key = (text, kind == NAME_KINDS["alias"] or (kind == extra_kind and is_childhood_name(text)))
         index = part_ids.get(key)
         if index is None:
             index = part_ids[key] = len(parts)
-            fields = extras.parts.get(key)
-            parts.append(NameParts(*fields) if fields is not None else name_parts(text, alias=key[1]))
+            parts.append(name_parts(text, alias=key[1]))
         item_part[item], item_kind[item] = index, kind
     part_usable = np.array([bool(p.given or p.surname) for p in parts], dtype=bool)
 
@@ -430,15 +348,12 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _names_of_pairs(
-    side: str, names: list[str], extras: list[str], extra_names: Callable[[], _ExtraNames] | None = None,
-) -> tuple[npt.NDArray[np.intp], _DistinctNames]:
-    """Each row's code among the distinct (name cell, extra cell) pairs, and those pairs' names
-    (``extra_names``: see :func:`_distinct_names`)."""
+def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt.NDArray[np.intp], _DistinctNames]:
+    """Each row's code among the distinct (name cell, extra cell) pairs, and those pairs' names."""
     name_codes, name_values = _factorize(names)
     extra_codes, extra_values = _factorize(extras)
     pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
-    return pair_codes, _distinct_names(side, name_values, extra_values, pairs, extra_names)
+    return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
 
 
 def _normalize(
@@ -446,14 +361,10 @@ def _normalize(
 ) -> tuple[RecordTable, ResidentIdArrays]:
     side = raw.side
     n = len(raw)
-    # names are most of the work: parsed in a second process, from the start, while this one reads the
-    # rest; this one reads the extra cells (alias, former names) first and sends them over, so that
-    # the two finish closer together (the second would otherwise be the last by some seconds)
+    # names are most of the work: parsed in a second process, from the start, while this one reads the rest
     with _Background(n >= second_process_from) as background:
-        extras = raw.columns["alias" if side == "cases" else "former_names"]
-        give_extras, take_extras = background.feed()
-        names_job = background.run(_names_of_pairs, side, raw.columns["name"], extras, take_extras)
-        give_extras(_extra_names(side, _factorize(extras)[1]))
+        names_job = background.run(_names_of_pairs, side, raw.columns["name"],
+                                   raw.columns["alias" if side == "cases" else "former_names"])
         calendars = raw.columns["birth_calendar"] if side == "cases" else None
         births = parse_dates(raw.columns["birth_date"], calendars, today=today)
         event_column = "missing_date" if side == "cases" else "registration_date"
