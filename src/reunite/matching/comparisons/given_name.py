@@ -267,7 +267,7 @@ GIVEN_POSTINGS = name_slot_postings("given", "given")
 
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate shares no name with the case: "differs" when both have one."""
-    named = np.any(cell.prep.cases.given[cell.case] >= 0, axis=1)
+    named = np.any(cell.prep.cases.given >= 0, axis=1)[cell.case]  # per case, then per cell (cells are many)
     return np.where(named & (cell.fact(HAS_GIVEN.name) == 1), Level.DIFFERS, -1).astype(np.int8)
 
 

@@ -169,10 +169,10 @@ def _hits(search: HitSearch) -> None:
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate is in the case's province or far (both places known, the case's to the county)."""
     regions = cell.prep.regions
-    place = cell.prep.cases.region_id[cell.case]
-    province = regions.province[place].astype(np.int64) // 10_000
+    place = cell.prep.cases.region_id  # per case, then per cell (cells are many)
+    province = (regions.province[place].astype(np.int64) // 10_000)[cell.case]
     same_province = (province > 0) & (province == cell.fact(PROVINCE.name))
-    compared = (regions.level[place] >= 3) & (cell.fact(PLACE_KNOWN.name) == 1)
+    compared = (regions.level[place] >= 3)[cell.case] & (cell.fact(PLACE_KNOWN.name) == 1)
     return np.where(compared, np.where(same_province, Level.SAME_PROVINCE, Level.FAR), -1).astype(np.int8)
 
 

@@ -159,12 +159,21 @@ def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I
 
 
 def _hits(search: HitSearch) -> None:
-    """No hits: the candidates registered late and after the case's loss are moved."""
-    c = search.prep.cases
+    """No hits: the candidates registered late and after the case's loss are moved.
+
+    :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
+    (the rows are chosen so) and their candidates are registered late (the postings hold no others:
+    the class fact ``_moved_level`` checks is the same delay level), so a pair moves when its
+    candidate was registered after the loss.
+    """
+    c, d = search.prep.cases, search.prep.candidates
     row, at = search.positions(REGISTERED_LATE.name, search.rows[c.event_known[search.case]])
-    level = _moved_level(search.prep, search.spec, search.index, search.case[row], at)
-    moved = level >= 0
-    search.add_moved(row[moved], at[moved], level[moved])
+    registered = d.event_lo[at]
+    lost = c.event_hi[search.case[row]]
+    moved = np.flatnonzero(registered > lost)
+    soon = registered[moved].astype(np.int64) - lost[moved] <= search.spec.registration_soon_days
+    search.add_moved(row[moved], at[moved],
+                     np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8))
 
 
 def _cell_level(cell: CellFacts) -> I8:

@@ -87,7 +87,8 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
 
 def _cell_level(cell: CellFacts) -> I8:
     """The route level follows from the two provinces: the candidate's is in its class."""
-    origin = cell.prep.regions.province[cell.prep.cases.region_id[cell.case]].astype(np.int64) // 10_000
+    # per case, then per cell (cells are many)
+    origin = (cell.prep.regions.province[cell.prep.cases.region_id].astype(np.int64) // 10_000)[cell.case]
     return route_levels(cell.spec.route_shares)[origin, cell.fact(PROVINCE.name)]
 
 

@@ -97,7 +97,7 @@ SURNAME_POSTINGS = name_slot_postings("surname", "surname")
 
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate shares no surname reading with the case: "differs" when both have one."""
-    surnamed = np.any(cell.prep.cases.surname[cell.case] >= 0, axis=1)
+    surnamed = np.any(cell.prep.cases.surname >= 0, axis=1)[cell.case]  # per case, then per cell (cells are many)
     return np.where(surnamed & (cell.fact(HAS_SURNAME.name) == 1), Level.DIFFERS, -1).astype(np.int8)
 
 

@@ -121,11 +121,12 @@ def _hits(search: HitSearch) -> None:
 
 def _cell_level(cell: CellFacts) -> I8:
     regions = cell.prep.regions
-    place = cell.prep.cases.region_id[cell.case]
-    province = regions.province[place].astype(np.int64) // 10_000
+    place = cell.prep.cases.region_id  # per case, then per cell (cells are many)
+    province = (regions.province[place].astype(np.int64) // 10_000)[cell.case]
     same_province = (province > 0) & (province == cell.fact(PROVINCE.name))
-    in_province = np.where(regions.level[place] == _CITY, Level.PROVINCE_OF_CITY, Level.SAME_PROVINCE)
-    compared = (regions.level[place] % 3 > 0) & (cell.fact(PLACE_KNOWN.name) == 1)
+    level = regions.level[place][cell.case]
+    in_province = np.where(level == _CITY, Level.PROVINCE_OF_CITY, Level.SAME_PROVINCE)
+    compared = (level % 3 > 0) & (cell.fact(PLACE_KNOWN.name) == 1)
     return np.where(compared, np.where(same_province, in_province, Level.OTHER_PROVINCE), -1).astype(np.int8)
 
 
