@@ -35,7 +35,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line (``reunite screen: error: ...``)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        # argparse quotes the offending argument, which may be a resident ID number (--reveal-ids is not
+        # known before the command line parses): masked as in every other message
+        self.exit(USER_ERROR, mask_id_numbers(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = True) -> None:

@@ -112,6 +112,7 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--note")
     record.add_argument("--supersede", action="store_true",
                         help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
+    record.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
     _add_lang(record)
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
@@ -381,8 +382,12 @@ def _dna_record(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
+    from reunite.ingest._safe import mask_id_numbers
+
     closes = text(args.lang, "msg_dna_closes") if args.outcome == "confirmed" else ""
-    print(text(args.lang, "msg_dna_recorded", case=args.case, person=args.person, outcome=args.outcome) + closes)
+    # an agency's case or person id may be the resident ID number itself: masked as in every output
+    case, person = (args.case, args.person) if args.reveal_ids else map(mask_id_numbers, (args.case, args.person))
+    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=args.outcome) + closes)
     return 0
 
 
