@@ -127,3 +127,17 @@ def test_cli_supersede_and_mapping(filled: Store, db_url: str, tmp_path: Path,
     assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "outcome_date=date"]) == 0
     with Store.open(db_url) as store:
         assert ("C1", "P1") in store.excluded_pairs()
+
+
+def test_a_lab_file_under_other_headers_is_refused_with_the_option_that_maps_them(
+    filled: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The message for missing columns named no way out, though --mapping is the one."""
+    lab = _lab(tmp_path, "案件编号,人员编号,outcome\nC1,P1,excluded\n")
+    capsys.readouterr()
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--mapping 'header=case_id'" in err[0]
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "案件编号=case_id",
+                 "--mapping", "人员编号=person_id"]) == 0
+    assert ("C1", "P1") in filled.excluded_pairs()

@@ -245,7 +245,8 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
     if missing:
         raise MissingColumnsError(
             f"{name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
-            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}"
+            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}; "
+            f"map a header to one (--mapping 'header={missing[0]}', mapping={{'header': '{missing[0]}'}})"
         )
     if unknown:
         raise InputError(
