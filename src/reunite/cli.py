@@ -235,8 +235,9 @@ def _screen(args: argparse.Namespace) -> int:
         print(screen_preview(cases, candidates, blocking=config.blocking_spec).format(args.lang))
         return 0
     assert args.out is not None
+    # the other outputs too: a --report or --model-out named like a quarantine file would be overwritten by it
     planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
-                                [*inputs, args.out])
+                                [*inputs, args.out, args.model_out, args.report])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
                     seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit,
                     prune=not args.exhaustive, fit_max_pairs=config.fit_max_pairs)
