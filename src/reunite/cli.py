@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
 from reunite.cli_store import day_option
-from reunite.errors import ConfigError, InputError, ReuniteError
+from reunite.errors import ConfigError, InputError, OutputError, ReuniteError
 from reunite.i18n import LANGUAGES, Language, check_language, error_text, text
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id_numbers
@@ -169,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--cases", type=int, default=300)
     generate.add_argument("--candidates", type=int, default=30_000)
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--overwrite", action="store_true",
+                          help="replace cases.csv, candidates.csv and truth.csv already in --out-dir")
 
     from reunite.cli_store import add_store_commands
 
@@ -363,6 +365,11 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.cases < 0 or args.candidates < 0:
         raise ConfigError(f"--cases and --candidates: expected counts >= 0, got {args.cases} and {args.candidates}")
+    # a folder of real cases given by mistake must not lose them to synthetic ones
+    taken = [name for name in ("cases.csv", "candidates.csv", "truth.csv") if (args.out_dir / name).exists()]
+    if taken and not args.overwrite:
+        raise OutputError(f"--out-dir {args.out_dir}: expected a folder without {', '.join(taken)}, which it "
+                          "holds; choose another folder, or pass --overwrite to replace them")
     data = generate(args.cases, args.candidates, seed=args.seed)
     for path in write(data, args.out_dir):
         print(str(path))
