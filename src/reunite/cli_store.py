@@ -98,6 +98,8 @@ def add_store_commands(commands: Any) -> None:
     unlock = commands.add_parser(
         "unlock", help="remove the run lock of a re-screen whose process is gone (another host): audited")
     unlock.add_argument("--db", required=True, help=_DB_HELP)
+    unlock.add_argument("--force", action="store_true",
+                        help="remove the lock even if its process still runs on this host")
     _add_lang(unlock)
 
     dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
@@ -372,7 +374,19 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
+    import socket
+
+    from reunite.errors import ConcurrentRunError
+    from reunite.store.lock import pid_alive
+
     with open_store(args.db, create=False) as store:
+        live = store.lock_holder()
+        # a lock whose process still runs on this host is no stale lock: removing it let a second
+        # re-screen start beside the first one
+        if (live is not None and live.host == socket.gethostname() and pid_alive(live.pid)
+                and not args.force):
+            raise ConcurrentRunError(f"the run lock is held by a process that is still running ({live}); "
+                                     "wait for it to finish (--force removes the lock anyway)")
         holder = store.break_run_lock()
     print(text(args.lang, "msg_unlocked", holder=holder) if holder else text(args.lang, "msg_no_lock"))
     return 0
