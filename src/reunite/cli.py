@@ -17,7 +17,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 from reunite import __version__
 from reunite.cli_store import day_option
-from reunite.errors import ConfigError, InputError, ReuniteError
+from reunite.errors import ConfigError, InputError, OutputError, ReuniteError
 from reunite.i18n import LANGUAGES, Language, check_language, error_text, text
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id_numbers
@@ -35,7 +35,9 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a bad command line in one line (``reunite screen: error: ...``)."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(USER_ERROR, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        # argparse quotes the offending argument, which may be a resident ID number (--reveal-ids is not
+        # known before the command line parses): masked as in every other message
+        self.exit(USER_ERROR, mask_id_numbers(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
 
 
 def _add_input_options(parser: argparse.ArgumentParser, *, quarantine: bool = True) -> None:
@@ -167,6 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--cases", type=int, default=300)
     generate.add_argument("--candidates", type=int, default=30_000)
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--overwrite", action="store_true",
+                          help="replace cases.csv, candidates.csv and truth.csv already in --out-dir")
 
     from reunite.cli_store import add_store_commands
 
@@ -233,8 +237,9 @@ def _screen(args: argparse.Namespace) -> int:
         print(screen_preview(cases, candidates, blocking=config.blocking_spec).format(args.lang))
         return 0
     assert args.out is not None
+    # the other outputs too: a --report or --model-out named like a quarantine file would be overwritten by it
     planned = _quarantine_paths([cases.report, candidates.report], args.quarantine_dir or args.out.parent,
-                                [*inputs, args.out])
+                                [*inputs, args.out, args.model_out, args.report])
     result = screen(cases, candidates, top_k=config.top_k, model=model, blocking=config.blocking,
                     seed=config.seed, progress=sys.stderr.isatty(), em=not args.no_fit,
                     prune=not args.exhaustive, fit_max_pairs=config.fit_max_pairs)
@@ -360,6 +365,11 @@ def _generate(args: argparse.Namespace) -> int:
 
     if args.cases < 0 or args.candidates < 0:
         raise ConfigError(f"--cases and --candidates: expected counts >= 0, got {args.cases} and {args.candidates}")
+    # a folder of real cases given by mistake must not lose them to synthetic ones
+    taken = [name for name in ("cases.csv", "candidates.csv", "truth.csv") if (args.out_dir / name).exists()]
+    if taken and not args.overwrite:
+        raise OutputError(f"--out-dir {args.out_dir}: expected a folder without {', '.join(taken)}, which it "
+                          "holds; choose another folder, or pass --overwrite to replace them")
     data = generate(args.cases, args.candidates, seed=args.seed)
     for path in write(data, args.out_dir):
         print(str(path))

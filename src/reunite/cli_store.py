@@ -98,6 +98,8 @@ def add_store_commands(commands: Any) -> None:
     unlock = commands.add_parser(
         "unlock", help="remove the run lock of a re-screen whose process is gone (another host): audited")
     unlock.add_argument("--db", required=True, help=_DB_HELP)
+    unlock.add_argument("--force", action="store_true",
+                        help="remove the lock even if its process still runs on this host")
     _add_lang(unlock)
 
     dna = commands.add_parser("dna", help="record DNA outcomes and profiles on file")
@@ -112,6 +114,7 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--note")
     record.add_argument("--supersede", action="store_true",
                         help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
+    record.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
     _add_lang(record)
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
@@ -371,7 +374,19 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
+    import socket
+
+    from reunite.errors import ConcurrentRunError
+    from reunite.store.lock import pid_alive
+
     with open_store(args.db, create=False) as store:
+        live = store.lock_holder()
+        # a lock whose process still runs on this host is no stale lock: removing it let a second
+        # re-screen start beside the first one
+        if (live is not None and live.host == socket.gethostname() and pid_alive(live.pid)
+                and not args.force):
+            raise ConcurrentRunError(f"the run lock is held by a process that is still running ({live}); "
+                                     "wait for it to finish (--force removes the lock anyway)")
         holder = store.break_run_lock()
     print(text(args.lang, "msg_unlocked", holder=holder) if holder else text(args.lang, "msg_no_lock"))
     return 0
@@ -381,8 +396,12 @@ def _dna_record(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
         store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
+    from reunite.ingest._safe import mask_id_numbers
+
     closes = text(args.lang, "msg_dna_closes") if args.outcome == "confirmed" else ""
-    print(text(args.lang, "msg_dna_recorded", case=args.case, person=args.person, outcome=args.outcome) + closes)
+    # an agency's case or person id may be the resident ID number itself: masked as in every output
+    case, person = (args.case, args.person) if args.reveal_ids else map(mask_id_numbers, (args.case, args.person))
+    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=args.outcome) + closes)
     return 0
 
 

@@ -158,3 +158,18 @@ def test_plan_and_train_check_their_arguments_with_the_run_config(data: Path, tm
     _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
     with pytest.raises(ConfigError, match="seed: expected a whole number >= 0, got -1"):
         reunite.train(data / "cases.csv", data / "candidates.csv", seed=-1)
+
+
+def test_generate_does_not_replace_a_folder_s_data_unless_told(tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite generate --out-dir data/` replaced the real cases.csv there with synthetic cases, exit 0."""
+    real = tmp_path / "cases.csv"
+    real.write_text("case_id,name\nREAL1,王芳\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["generate", "--out-dir", str(tmp_path), "--cases", "2", "--candidates", "20"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--overwrite" in err[0] and "cases.csv" in err[0]
+    assert real.read_text(encoding="utf-8") == "case_id,name\nREAL1,王芳\n"
+    assert not (tmp_path / "candidates.csv").exists()
+    assert main(["generate", "--out-dir", str(tmp_path), "--cases", "2", "--candidates", "20", "--overwrite"]) == 0
+    assert "REAL1" not in real.read_text(encoding="utf-8")

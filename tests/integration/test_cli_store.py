@@ -313,9 +313,14 @@ def test_rescreen_refuses_a_day_it_cannot_read_as(
 
 def test_unlock_removes_a_run_lock_once(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
     with Store.open(filled) as store:
-        store.begin_run("incremental", "cfg", "m", 0, {})
+        store.begin_run("incremental", "cfg", "m", 0, {})  # held by this process, alive
     capsys.readouterr()
-    assert main(["unlock", "--db", filled]) == 0
+    # `reunite unlock` removed the lock of a --full run still under way, and a second re-screen started
+    assert main(["unlock", "--db", filled]) == 2
+    one_error_line(capsys, "reunite unlock: error: the run lock is held by a process that is still running")
+    with Store.open(filled) as store:
+        assert store.lock_holder() is not None
+    assert main(["unlock", "--db", filled, "--force"]) == 0
     assert "removed the run lock held by" in capsys.readouterr().out
     assert main(["unlock", "--db", filled]) == 0
     assert "no run lock was held" in capsys.readouterr().out

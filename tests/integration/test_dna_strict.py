@@ -100,9 +100,11 @@ def test_import_quarantines_a_contradiction_unless_supersede(filled: Store, tmp_
     filled.record_dna("C2", "P2", "confirmed")
     lab = _lab(tmp_path, "case_id,person_id,outcome\nC2,P2,excluded\nC1,P1,excluded\nC1,P1,confirmed\n")
     report = filled.import_dna_csv(lab)
-    assert [(p.row, p.column) for p in report.problems] == [(2, "outcome"), (4, "outcome")]
-    assert "--supersede" in report.problems[0].reason
-    assert filled.confirmed_pairs() == {("C2", "P2")}
+    # C1/P1 is excluded and confirmed by the same file: neither row is imported (the first one was)
+    assert [(p.row, p.column) for p in report.problems] == [(2, "outcome"), (3, "outcome"), (4, "outcome")]
+    assert all("--supersede" in p.reason for p in report.problems)
+    assert "in the same file (confirmed and excluded, rows 3, 4)" in report.problems[1].reason
+    assert filled.confirmed_pairs() == {("C2", "P2")} and ("C1", "P1") not in filled.excluded_pairs()
     report = filled.import_dna_csv(lab, supersede=True)
     assert report.quarantined == 0
     assert filled.confirmed_pairs() == {("C1", "P1")} and filled.excluded_pairs() == {("C2", "P2")}
@@ -127,3 +129,34 @@ def test_cli_supersede_and_mapping(filled: Store, db_url: str, tmp_path: Path,
     assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "outcome_date=date"]) == 0
     with Store.open(db_url) as store:
         assert ("C1", "P1") in store.excluded_pairs()
+
+
+def test_a_lab_file_under_other_headers_is_refused_with_the_option_that_maps_them(
+    filled: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The message for missing columns named no way out, though --mapping is the one."""
+    lab = _lab(tmp_path, "案件编号,人员编号,outcome\nC1,P1,excluded\n")
+    capsys.readouterr()
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--mapping 'header=case_id'" in err[0]
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "案件编号=case_id",
+                 "--mapping", "人员编号=person_id"]) == 0
+    assert ("C1", "P1") in filled.excluded_pairs()
+
+
+def test_a_lab_file_that_contradicts_itself_closes_no_case(filled: Store, db_url: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A lab file with "confirmed" then "excluded" for one pair imported the first row (the case closed:
+    a family could be told their child is found) and quarantined the second as contradicting a
+    "recorded" outcome that the same file had just written."""
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date\nC1,P1,confirmed,2024-02-01\nC2,P2,excluded,2024-02-01\n"
+                         "C1,P1,excluded,2024-03-01\n")
+    capsys.readouterr()
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    assert "read 3, accepted 1, quarantined 2" in capsys.readouterr().out
+    with Store.open(db_url) as store:
+        assert store.confirmed_pairs() == set() and store.excluded_pairs() == {("C2", "P2")}
+        assert "C1" in store.open_case_ids()
+    quarantine = (tmp_path / "lab.quarantine.csv").read_text(encoding="utf-8-sig")
+    assert quarantine.count("contradicting outcomes for this pair in the same file") == 2

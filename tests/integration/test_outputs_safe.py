@@ -187,3 +187,19 @@ def test_the_sampling_plan_holds_no_unmasked_id(inputs: tuple[Path, Path, list[s
     assert quarantine and all(_valid_ids(q.read_text(encoding="utf-8-sig")) == [] for q in quarantine)
     assert main(["plan", "--db", db, "--out", str(plan), "--reveal-ids"]) == 0
     assert ids[0] in _valid_ids(plan.read_text(encoding="utf-8-sig"))
+
+
+@pytest.mark.parametrize("option", ["--report", "--model-out"])
+def test_an_output_named_like_a_quarantine_file_is_refused_not_overwritten(
+    inputs: tuple[Path, Path, list[str]], tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """`screen ... --model-out candidates.quarantine.csv` wrote the fitted model, then the quarantine file
+    over it, exit 0: the model was gone without a word (--out was checked, the other outputs not)."""
+    cases, candidates, _ = inputs
+    taken = tmp_path / "candidates.quarantine.csv"
+    capsys.readouterr()
+    assert main(["screen", "--cases", str(cases), "--candidates", str(candidates), "--out",
+                 str(tmp_path / "ranked.csv"), option, str(taken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"quarantine file {taken}: expected a new file" in err[0]
+    assert not taken.exists() and not (tmp_path / "ranked.csv").exists()

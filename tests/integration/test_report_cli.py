@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -130,3 +131,34 @@ def test_chinese_user_errors(data: Path, tmp_path: Path, capsys: pytest.CaptureF
 def _file(path: Path, content: bytes) -> Path:
     path.write_bytes(content)
     return path
+
+
+@pytest.mark.parametrize(("column", "value", "expected"), [
+    ("rank", "x", "column 'rank': expected a whole number >= 1, got 'x'"),
+    ("rank", "", "column 'rank': expected a whole number >= 1, got ''"),
+    ("score", "nan", "column 'score': expected a finite number, got 'nan'"),
+    ("probability", "7", "column 'probability': expected a probability from 0 to 1, got '7'"),
+])
+@pytest.mark.parametrize("as_previous", [False, True])
+def test_a_hand_edited_ranked_csv_is_one_line_not_a_traceback(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], column: str, value: str, expected: str,
+    as_previous: bool,
+) -> None:
+    """A score of 'nan' stopped `reunite report` with "ValueError: cannot convert float NaN to integer",
+    and a rank that is not a number did so when the file was given as --previous."""
+    ranked = tmp_path / "ranked.csv"
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--top-k", "2", "--out", str(ranked)]) == 0
+    with ranked.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index(column)] = value
+    edited = tmp_path / "edited.csv"
+    with edited.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    given = ["--ranked", str(ranked), "--previous", str(edited)] if as_previous else ["--ranked", str(edited)]
+    capsys.readouterr()
+    assert main(["report", *given, "--cases", str(data / "cases.csv"), "--candidates",
+                 str(data / "candidates.csv"), "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"reunite report: error: {edited} row 2: {expected}"]
+    assert not (tmp_path / "r.html").exists()

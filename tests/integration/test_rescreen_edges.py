@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from reunite.cli import main
+from reunite.errors import ConfigError
 from reunite.rescreen import rescreen
 from reunite.store import Store
 from reunite.synth import generate
@@ -232,3 +233,24 @@ def test_a_column_the_input_lacks_keeps_the_stored_values(store: Store) -> None:
     assert stored["P3"]["region"] == "" and stored["P3"]["name"] == "赵六"
     assert store.read_rows("cases")[0]["marks"] == "左耳后有痣"
     assert rescreen(store, candidates=partial, top_k=TOP_K).kind == "nothing"
+
+
+@pytest.mark.parametrize(("options", "message"), [
+    ({"top_k": "5"}, "top_k: expected a whole number >= 1, got '5' (str)"),
+    ({"top_k": 2.5}, "top_k: expected a whole number >= 1, got 2.5 (float)"),
+    ({"top_k": True}, "top_k: expected a whole number >= 1, got True (bool)"),
+    ({"seed": -1}, "seed: expected a whole number >= 0, got -1"),
+])
+def test_rescreen_checks_its_arguments_as_screen_does(store: Store, options: dict[str, object],
+                                                      message: str) -> None:
+    """rescreen(top_k="5") raised TypeError; top_k=2.5 and seed=-1 (--seed -1) ran a night, which screen refuses."""
+    cases, people = _frames()
+    with pytest.raises(ConfigError) as info:
+        rescreen(store, cases=cases, candidates=people, **options)  # type: ignore[arg-type]
+    assert str(info.value) == message
+    assert store.last_run_id() is None
+
+
+def test_rescreen_seed_below_zero_is_one_line(store: Store, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rescreen", "--db", db_url, "--seed", "-1"]) == 2
+    assert capsys.readouterr().err == "reunite rescreen: error: seed: expected a whole number >= 0, got -1\n"

@@ -3,10 +3,13 @@ stored fitted model, on SQLite and PostgreSQL; nothing written."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pytest
 
 from reunite.cli import main
+from reunite.errors import ConcurrentRunError
 from reunite.rescreen import rescreen, verify
 from reunite.store import Store
 from reunite.synth import generate
@@ -53,3 +56,34 @@ def test_verify_needs_a_re_screen_first(db_url: str, capsys: pytest.CaptureFixtu
         pass
     assert main(["verify", "--db", db_url]) == 2
     assert "run reunite rescreen first" in capsys.readouterr().err
+
+
+def test_verify_during_a_live_run_refuses_instead_of_reporting_differences(
+    store: Store, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reunite verify` run while a `rescreen --full` was under way read the old fitted model and the
+    new ranking (or the reverse) and printed "DIFFERS: 9,718 differences", exit 1: a false alarm."""
+    _nights(store)
+    live = store.begin_run("full", "cfg", "m", 0, {})  # this process holds the lock: alive
+    with pytest.raises(ConcurrentRunError, match="a re-screen is under way"):
+        verify(store)
+    capsys.readouterr()
+    assert main(["verify", "--db", db_url]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "verify after it finishes" in err[0]
+    store.fail_run(live, RuntimeError("stopped"))  # lock released, the stored ranking as the night left it
+    assert verify(store).equal
+
+
+def test_a_run_that_begins_while_verifying_makes_it_refuse(store: Store,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    _nights(store)
+    read_ranking = store.current_topk
+
+    def a_run_commits_first(*args: Any, **kwargs: Any) -> Any:  # as a night that starts mid-verify
+        store.finish_run(store.begin_run("incremental", "cfg", "m", 0, {}))
+        return read_ranking(*args, **kwargs)
+
+    monkeypatch.setattr(store, "current_topk", a_run_commits_first)
+    with pytest.raises(ConcurrentRunError, match="began while the stored ranking was being verified"):
+        verify(store)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -200,9 +201,28 @@ def _ranked_rows(source: Path, reader: Iterator[list[str]]) -> list[dict[str, st
         if len(cells) != len(names):
             raise InputError(f"{source} row {number}: expected {len(names)} cells, got {len(cells)}")
         # ids written as text for Excel ('=1+2, '+P1) are the ids again
-        rows.append({name: cell.lstrip("'") if name in ("reasons", "name") else restore_cell(cell)
-                     for name, cell in zip(names, cells, strict=True)})
+        row = {name: cell.lstrip("'") if name in ("reasons", "name") else restore_cell(cell)
+               for name, cell in zip(names, cells, strict=True)}
+        _check_ranked_row(row, source, number)
+        rows.append(row)
     return rows
+
+
+def _check_ranked_row(row: Mapping[str, str], source: Path, number: int) -> None:
+    """One clear error for a hand-edited RANKED.csv: a rank that is not a whole number >= 1, a score that
+    is not a finite number, a probability outside [0, 1] (an empty probability is allowed: not known)."""
+    rank = row["rank"].strip()
+    if not (rank.isascii() and rank.isdigit() and int(rank) >= 1):
+        raise InputError(f"{source} row {number}: column 'rank': expected a whole number >= 1, got {rank!r}")
+    score = _number(row, "score", source, number)
+    if not math.isfinite(score):
+        raise InputError(f"{source} row {number}: column 'score': expected a finite number, got {row['score']!r}")
+    for column in ("probability", "case_probability"):
+        if row.get(column, "").strip():
+            value = _number(row, column, source, number)
+            if not 0.0 <= value <= 1.0:  # also NaN
+                raise InputError(f"{source} row {number}: column {column!r}: expected a probability from 0 "
+                                 f"to 1, got {row[column]!r}")
 
 
 def _number(row: Mapping[str, str], column: str, source: Path, number: int, default: float | None = None) -> float:

@@ -66,7 +66,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 
 from reunite._typing import Side
-from reunite.errors import ConcurrentRunError, ConfigError, InputError
+from reunite.errors import ConcurrentRunError, InputError
 from reunite.i18n import Language, text
 from reunite.ingest import RawTable, TableSource, check_fitting_options
 from reunite.matching.model import FellegiSunter, default_model
@@ -76,7 +76,7 @@ from reunite.rescreen.inputs import read_input
 from reunite.rescreen.night import Look, Removals, Settings, config_hash, look_at
 from reunite.rescreen.report import RescreenKind, RescreenReport
 from reunite.rescreen.verification import Verification, verify
-from reunite.run_config import DEFAULT_TOP_K
+from reunite.run_config import DEFAULT_TOP_K, RunConfig
 from reunite.store import Store
 from reunite.store.removals import RemovalSource, read_removals
 
@@ -209,8 +209,8 @@ def rescreen(
     >>> rescreen(store, cases=cases, candidates=people, top_k=2).kind
     'nothing'
     """
-    if top_k is not None and top_k < 1:
-        raise ConfigError(f"top_k: expected a whole number >= 1; got {top_k}")
+    # checked as screen checks them (top_k="5", 2.5 or True, a negative seed): one message, before any work
+    RunConfig(top_k=DEFAULT_TOP_K if top_k is None else top_k, seed=seed, blocking=blocking)
     if isinstance(store, str):
         with Store.open(store, create=cases is not None) as opened:  # a first run brings cases
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,

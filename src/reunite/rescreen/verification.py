@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import socket
 from dataclasses import dataclass
 
-from reunite.errors import StoreError
+from reunite.errors import ConcurrentRunError, StoreError
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
 from reunite.merge import result_rows
 from reunite.rescreen.execute import screen_in_full
 from reunite.rescreen.night import Settings, look_at
 from reunite.store import Store
+from reunite.store.lock import pid_alive
 
 __all__ = ["Verification", "verify"]
 
@@ -49,6 +51,9 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
 
     Raises
     ------
+    ConcurrentRunError
+        A re-screen holds the run lock, or one began while the stored state was read: its commit
+        would make the check compare one run's model or records with another's ranking.
     StoreError
         No re-screen has succeeded yet, or the stored fitted model was fitted from another base model,
         top-k or blocking than the ones given; ``store`` is a URL of a database that does not exist
@@ -57,6 +62,7 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     if isinstance(store, str):  # only reads: a mistyped path must not become a new, empty database
         with Store.open(store, create=False) as opened:
             return verify(opened, model=model, blocking=blocking, progress=progress, today=today)
+    last_run = _no_run_under_way(store, None)
     stored, top_k = store.fitted_model(), store.last_top_k()
     if stored is None or top_k is None:
         raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
@@ -76,6 +82,9 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
     screened = {(r["case_id"], r["rank"]): r for r in result_rows(states, fitted.prior, reasons)
                 if r["rank"] <= top_k}
     held = {(r.case_id, r.rank): r for r in store.current_topk(open_ids) if r.rank <= top_k}
+    # the model, the records and the stored ranking were read one after another: a run that began
+    # meanwhile may have committed between two of them, and a torn read is no verdict
+    _no_run_under_way(store, last_run)
     differences: list[tuple[str, int, str, str, str]] = []
     for key in sorted(set(held) | set(screened)):
         mine, theirs = held.get(key), screened.get(key)
@@ -91,3 +100,17 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
         differences.extend((*key, what, a, b) for what, a, b, same in checks if not same)
     return Verification(len(open_ids), store.count_rows("candidates"), len(held), pairs, stored.version,
                         tuple(differences))
+
+
+def _no_run_under_way(store: Store, last_run: int | None) -> int | None:
+    """The newest run's id; raises :class:`ConcurrentRunError` if a run that may be alive holds the run
+    lock, or if the newest run is no longer ``last_run`` (when given)."""
+    holder = store.lock_holder()
+    if holder is not None and (holder.host != socket.gethostname() or pid_alive(holder.pid)):
+        raise ConcurrentRunError(f"a re-screen is under way ({holder}): the stored ranking may change when "
+                                 "it commits; verify after it finishes")
+    newest = store.last_run_id()
+    if last_run is not None and newest != last_run:
+        raise ConcurrentRunError(f"run {newest} began while the stored ranking was being verified: verify again "
+                                 "after it finishes")
+    return newest

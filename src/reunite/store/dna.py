@@ -245,7 +245,8 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
     if missing:
         raise MissingColumnsError(
             f"{name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
-            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}"
+            f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}; "
+            f"map a header to one (--mapping 'header={missing[0]}', mapping={{'header': '{missing[0]}'}})"
         )
     if unknown:
         raise InputError(
@@ -254,6 +255,19 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
             "(--mapping 'header=') so that no value is lost unseen"
         )
     return positions
+
+
+def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str, str], list[int]]:
+    """Pairs the file gives both ``confirmed`` and ``excluded``, with the rows that do."""
+    rows: dict[tuple[str, str], dict[str, list[int]]] = {}
+    for number, row in raw:
+        try:
+            outcome = parse_outcome(row["outcome"])
+        except InputError:
+            continue
+        rows.setdefault((row["case_id"], row["person_id"]), {}).setdefault(outcome, []).append(number)
+    return {pair: sorted(found["confirmed"] + found["excluded"]) for pair, found in rows.items()
+            if "confirmed" in found and "excluded" in found}
 
 
 def read_dna_csv(
@@ -288,6 +302,7 @@ def read_dna_csv(
     known_cases = existing_ids(session, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(session, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(session, known_cases)
+    torn = _torn_pairs(raw)
     good: list[Outcome] = []
     superseded: list[dict[str, Any]] = []
     for number, row in raw:
@@ -312,6 +327,14 @@ def read_dna_csv(
         except InputError as exc:
             report.add(number, "date", row.get("date", ""), str(exc))
         if report.is_quarantined(number) or outcome is None:
+            continue
+        if not supersede and outcome != "pending" and (case_id, person_id) in torn:
+            # which row is right the file does not say: taking the first would close (or keep open) a case
+            # on one of two answers
+            report.add(number, "outcome", outcome, "contradicting outcomes for this pair in the same file "
+                       f"(confirmed and excluded, rows {', '.join(map(str, torn[(case_id, person_id)]))}): "
+                       "neither is imported; correct the file, or import with --supersede (supersede=True) "
+                       "to apply its rows in order")
             continue
         previous = latest.get((case_id, person_id))
         conflict = contradiction(previous, outcome)
