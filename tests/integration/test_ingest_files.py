@@ -178,3 +178,23 @@ def test_quarantine_file_lists_file_row_column_value_reason(tmp_path: Path) -> N
     assert summary.splitlines()[1:] == ["       1  duplicate id, first seen",
                                         "       1  expected M/F/男/女 or a GB/T 2261.1 code 1/2/0/9",
                                         "       1  wrong number of cells"]
+
+
+def test_xlsx_formula_without_a_saved_value_is_kept_and_flagged(tmp_path: Path) -> None:
+    # A workbook written by a script holds formulas with no value saved: read as empty, the name was lost.
+    path = tmp_path / "candidates.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["person_id", "name", "sex", "birth_date"])
+    sheet.append(["1001", '=HYPERLINK("http://x","张三")', "M", "1988-05-03"])
+    sheet.append(["1002", "李娜", "F", "=TEXT(32000,\"yyyy-mm-dd\")"])
+    sheet.append(["1003", "王五", "M", "1990"])
+    book.save(path)
+    table = read_table(path, "candidates")
+    assert table.ids == ["1001", "1002", "1003"]
+    assert table.columns["name"] == ['=HYPERLINK("http://x","张三")', "李娜", "王五"]
+    assert table.columns["birth_date"] == ["1988-05-03", '=TEXT(32000,"yyyy-mm-dd")', "1990"]
+    report = table.report
+    assert (report.read, report.accepted, report.quarantined) == (3, 3, 0)
+    flags = [(p.row, p.column, p.fatal) for p in report.problems if p.reason.startswith("a formula with no value")]
+    assert flags == [(2, "name", False), (3, "birth_date", False)]

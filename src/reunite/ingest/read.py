@@ -357,6 +357,10 @@ def _typed_rows(
                 column_at = {at: column for column, at in collector.cmap.positions.items()}
             continue
         for at, value in enumerate(values):
+            if type(value) is UncalculatedFormula and at in column_at:
+                report.add(row, column_at[at], cells[at], "a formula with no value saved in the workbook "
+                           "(not opened in a spreadsheet program since it was written): its text kept as written",
+                           fatal=False)
             if isinstance(value, float) and abs(value) >= 10.0**_EXCEL_DIGITS and at in column_at:
                 report.add(row, column_at[at], cells[at], "number with more than 15 digits: Excel keeps "
                            "15 significant digits, the rest may be lost (store IDs as text)", fatal=False)
@@ -370,34 +374,61 @@ def _typed_rows(
     return collector
 
 
-@contextlib.contextmanager
-def workbook_rows(path: Path, sheet: str | int | None, name: str) -> Iterator[Iterator[tuple[Any, ...]]]:
-    """The cell values of a workbook sheet's rows, read while the workbook is open (``sheet``: a name,
-    a 0-based number, or the active sheet); one clear error, naming ``name``, for a damaged file or a
-    sheet it does not have."""
+class UncalculatedFormula(str):
+    """The text of a workbook formula that has no value saved with it (a file written by a script and
+    never opened in a spreadsheet program since): kept as written, and flagged, rather than read as an
+    empty cell."""
+
+
+def _open_workbook(path: Path, name: str, *, data_only: bool) -> Any:
     import openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
-            book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
     except Exception as error:  # openpyxl raises zip, XML and key errors for a damaged file
         raise InputError(
             f"{name} cannot be opened as an Excel workbook ({type(error).__name__}: {error})"
         ) from None
+
+
+def _with_formulas(values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[Any, ...]]
+                   ) -> Iterator[tuple[Any, ...]]:
+    """The saved values, with the text of each formula that has none (:class:`UncalculatedFormula`);
+    ``formulas``: the same rows read without the saved values."""
+    for saved, written in zip(values, formulas, strict=False):
+        if None in saved:
+            saved = tuple(UncalculatedFormula(f) if v is None and isinstance(f, str) and f.startswith("=") else v
+                          for v, f in zip(saved, (*written, *[None] * (len(saved) - len(written))), strict=True))
+        yield saved
+
+
+@contextlib.contextmanager
+def workbook_rows(path: Path, sheet: str | int | None, name: str) -> Iterator[Iterator[tuple[Any, ...]]]:
+    """The cell values of a workbook sheet's rows, read while the workbook is open (``sheet``: a name,
+    a 0-based number, or the active sheet); one clear error, naming ``name``, for a damaged file or a
+    sheet it does not have. A formula is read as the value saved with it; one with no saved value
+    as its text (:class:`UncalculatedFormula`): the workbook is read a second time for the formulas."""
+    book = _open_workbook(path, name, data_only=True)
+    written = None
     try:
         names = list(book.sheetnames)
         if sheet is None:
-            worksheet = book.active if book.active is not None else book.worksheets[0]
+            at = book.worksheets.index(book.active) if book.active is not None else 0
         elif isinstance(sheet, int) and 0 <= sheet < len(names):
-            worksheet = book.worksheets[sheet]
+            at = sheet
         elif isinstance(sheet, str) and sheet in names:
-            worksheet = book[sheet]
+            at = names.index(sheet)
         else:
             raise InputError(f"{name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
-        yield worksheet.iter_rows(min_row=1, values_only=True)
+        written = _open_workbook(path, name, data_only=False)
+        yield _with_formulas(book.worksheets[at].iter_rows(min_row=1, values_only=True),
+                             written.worksheets[at].iter_rows(min_row=1, values_only=True))
     finally:
         book.close()
+        if written is not None:
+            written.close()
 
 
 def _read_xlsx(path: Path, report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
