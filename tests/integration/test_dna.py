@@ -94,3 +94,12 @@ def test_lab_csv_in_gb18030_with_missing_column_is_refused(filled: Store, tmp_pa
     with pytest.raises(MissingColumnsError, match=expected):
         filled.import_dna_csv(lab)
     assert filled.excluded_pairs() == set()
+
+
+def test_lab_csv_in_utf16_is_read_as_case_files_are(filled: Store, tmp_path: Path) -> None:
+    # Excel's "Unicode text" export; screen reads such files, and a lab file was refused
+    lab = tmp_path / "lab.csv"
+    lab.write_bytes("case_id,person_id,outcome,date\nC1,P1,excluded,2024-03-01\n".encode("utf-16"))
+    report = filled.import_dna_csv(lab)
+    assert (report.read, report.accepted, report.encoding) == (1, 1, "utf-16")
+    assert filled.excluded_pairs() == {("C1", "P1")}

@@ -31,7 +31,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from reunite._typing import DnaOutcome
-from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
 from reunite.store.db import utcnow
 from reunite.store.models import Candidate, Case, CaseBound, CaseTotal, CurrentTopK, DnaOutcomeRecord, DnaProfile
@@ -213,13 +214,9 @@ def latest_pairs(session: Session, outcome: DnaOutcome) -> set[tuple[str, str]]:
 
 
 def _decode(path: Path) -> tuple[str, str]:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError:
-            continue
-    raise EncodingError(f"{path.name}: expected UTF-8 (with or without BOM) or GB18030 text")
+    """The lab file's text, decoded as case and candidate files are (UTF-8, UTF-16 with its mark as
+    Excel's "Unicode text" writes, GB18030/GBK)."""
+    return decode_text(path.read_bytes(), source=path.name)
 
 
 def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> dict[str, int]:
