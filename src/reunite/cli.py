@@ -376,6 +376,9 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+_DEMO_MARK = ".reunite-demo"  # in a folder the demo wrote
+
+
 def _demo(args: argparse.Namespace) -> int:
     from reunite.evaluate import evaluate
     from reunite.pipeline import screen
@@ -385,9 +388,17 @@ def _demo(args: argparse.Namespace) -> int:
     config = RunConfig(top_k=args.top_k, seed=args.seed)
     if args.cases < 1 or args.candidates < 1:
         raise ConfigError(f"--cases and --candidates: expected counts >= 1, got {args.cases} and {args.candidates}")
+    # a folder of real data given by mistake must not lose it; a folder the demo wrote is its to replace
+    taken = [name for name in ("cases.csv", "candidates.csv", "truth.csv", "ranked.csv", "report.html")
+             if (args.out_dir / name).exists()]
+    if taken and not (args.out_dir / _DEMO_MARK).exists():
+        raise OutputError(f"--out-dir {args.out_dir}: expected a new folder or one an earlier demo wrote; it holds "
+                          f"{', '.join(taken)}, which the demo did not write: choose another folder")
     started = time.perf_counter()
     print(text(args.lang, "msg_generating", cases=args.cases, candidates=args.candidates, seed=args.seed))
     paths = write(generate(args.cases, args.candidates, seed=config.seed), args.out_dir)
+    (args.out_dir / _DEMO_MARK).write_text("written by reunite demo: a later demo may replace this folder's files\n",
+                                           encoding="utf-8")
     cases_path, candidates_path, truth_path = (Path(p) for p in paths)
     result = screen(cases_path, candidates_path, top_k=config.top_k, progress=sys.stderr.isatty())
     ranked = result.to_csv(args.out_dir / "ranked.csv")

@@ -173,3 +173,20 @@ def test_generate_does_not_replace_a_folder_s_data_unless_told(tmp_path: Path,
     assert not (tmp_path / "candidates.csv").exists()
     assert main(["generate", "--out-dir", str(tmp_path), "--cases", "2", "--candidates", "20", "--overwrite"]) == 0
     assert "REAL1" not in real.read_text(encoding="utf-8")
+
+
+def test_demo_replaces_only_a_folder_it_wrote(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite demo --out-dir data/` replaced the real cases.csv there, as generate did."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "cases.csv").write_text("case_id,name\nREAL1,王芳\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["demo", "--out-dir", str(real), "--cases", "10", "--candidates", "200"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cases.csv" in err[0] and "did not write" in err[0]
+    assert (real / "cases.csv").read_text(encoding="utf-8") == "case_id,name\nREAL1,王芳\n"
+    assert not (real / "candidates.csv").exists()
+    demo = tmp_path / "demo"
+    for _ in range(2):  # its own folder: run again, it replaces its files
+        assert main(["demo", "--out-dir", str(demo), "--cases", "10", "--candidates", "200"]) == 0
+    assert (demo / "ranked.csv").exists()
