@@ -184,6 +184,7 @@ _DELETE = object()
         pytest.param(_with(("m", "surname"), ["a", "b", "c"]), "", id="text probabilities"),
         pytest.param(_with(("m", "surname"), [0.0, -0.5, 1.5]), "", id="impossible probabilities"),
         pytest.param(_with(("frequencies",), ["王"]), "", id="frequencies not a mapping"),
+        pytest.param(_with(("lambda",), 2.0), "lambda must be a probability", id="lambda"),
     ],
 )
 def test_malformed_model_json_gives_config_error(body: dict[str, Any], message: str) -> None:

@@ -584,6 +584,8 @@ class FellegiSunter:
                 )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ConfigError(f"model: missing or malformed field ({exc!r})") from exc
+        if not 0.0 <= model.lambda_ <= 1.0:  # the share of matches among pairs (EM's start): a probability
+            raise ConfigError(f"model: lambda must be a probability in [0, 1]; got {data['lambda']!r}")
         for k, (name, m, u) in enumerate(zip(spec.comparisons, model.m_, model.u_, strict=True)):
             extra = [("m", ms[k]) for ms in getattr(model, "kind_m_", {}).values()]
             if m.shape != (len(LEVEL_LABELS[name]),) or u.shape != m.shape or any(e.shape != m.shape for _, e in extra):
