@@ -232,6 +232,8 @@ def evaluate(
             ) from err
         if rank < 1:
             raise InputError(f"{ranked_name} row {line}: expected rank >= 1, got {rank}")
+        if math.isnan(score):  # a nan would make every comparison false: the AUC from whatever order it met
+            raise InputError(f"{ranked_name} row {line}: expected a numeric score, got {row['score']!r}")
         top[case_id] = max(top.get(case_id, -math.inf), score)
         if answer[case_id] and str(row["person_id"]).strip() == answer[case_id]:
             found_rank[case_id] = min(found_rank.get(case_id, rank), rank)

@@ -103,6 +103,9 @@ def test_bad_input_is_reported_with_context(tmp_path: Path, files: tuple[Path, P
     bad_rank = _write(tmp_path / "r2.csv", header, [("c1", "first", "p", 1)])
     with pytest.raises(InputError, match="expected an integer rank"):
         evaluate(truth, bad_rank)
+    nan_score = _write(tmp_path / "r4.csv", header, [("c1", 1, "p", "nan")])
+    with pytest.raises(InputError, match=r"r4\.csv row 2: expected a numeric score, got 'nan'"):
+        evaluate(truth, nan_score)
     no_score = _write(tmp_path / "r3.csv", ("case_id", "rank", "person_id"), [("c1", 1, "p")])
     with pytest.raises(MissingColumnsError, match=r"missing \['score'\]"):
         evaluate(truth, no_score)
