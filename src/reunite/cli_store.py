@@ -374,17 +374,13 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _unlock(args: argparse.Namespace) -> int:
-    import socket
-
     from reunite.errors import ConcurrentRunError
-    from reunite.store.lock import pid_alive
 
     with open_store(args.db, create=False) as store:
         live = store.lock_holder()
         # a lock whose process still runs on this host is no stale lock: removing it let a second
         # re-screen start beside the first one
-        if (live is not None and live.host == socket.gethostname() and pid_alive(live.pid)
-                and not args.force):
+        if live is not None and live.alive_here and not args.force:
             raise ConcurrentRunError(f"the run lock is held by a process that is still running ({live}); "
                                      "wait for it to finish (--force removes the lock anyway)")
         holder = store.break_run_lock()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import socket
 from dataclasses import dataclass
 
 from reunite.errors import ConcurrentRunError, StoreError
@@ -13,7 +12,6 @@ from reunite.merge import result_rows
 from reunite.rescreen.execute import screen_in_full
 from reunite.rescreen.night import Settings, look_at
 from reunite.store import Store
-from reunite.store.lock import pid_alive
 
 __all__ = ["Verification", "verify"]
 
@@ -106,7 +104,7 @@ def _no_run_under_way(store: Store, last_run: int | None) -> int | None:
     """The newest run's id; raises :class:`ConcurrentRunError` if a run that may be alive holds the run
     lock, or if the newest run is no longer ``last_run`` (when given)."""
     holder = store.lock_holder()
-    if holder is not None and (holder.host != socket.gethostname() or pid_alive(holder.pid)):
+    if holder is not None and holder.may_live:
         raise ConcurrentRunError(f"a re-screen is under way ({holder}): the stored ranking may change when "
                                  "it commits; verify after it finishes")
     newest = store.last_run_id()

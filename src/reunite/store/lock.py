@@ -47,6 +47,16 @@ class LockHolder:
     since: dt.datetime
     run_id: int | None
 
+    @property
+    def alive_here(self) -> bool:
+        """Its process runs on this host (a live run, whose lock is not to be taken)."""
+        return self.host == socket.gethostname() and pid_alive(self.pid)
+
+    @property
+    def may_live(self) -> bool:
+        """Its process may still run: it runs here, or it ran on another host, which cannot be asked."""
+        return self.host != socket.gethostname() or pid_alive(self.pid)
+
     def __str__(self) -> str:
         run = f", run {self.run_id}" if self.run_id is not None else ""
         return (f"pid {self.pid} on host {self.host!r} (user {self.user!r}{run}) since "
@@ -151,7 +161,7 @@ def remove_dead_lock(engine: Engine) -> LockHolder | None:
     (``None`` when the lock is free or its holder may live). A run that finds nothing to do calls
     this, so a killed run's lock does not outlive it until the next night with work."""
     holder = lock_holder(engine)
-    if holder is None or holder.host != socket.gethostname() or pid_alive(holder.pid):
+    if holder is None or holder.may_live:
         return None
     with engine.begin() as connection:
         # compare-and-swap, as in acquire_run_lock: only the dead holder's row goes
