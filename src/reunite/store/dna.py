@@ -213,12 +213,6 @@ def latest_pairs(session: Session, outcome: DnaOutcome) -> set[tuple[str, str]]:
     return {pair for pair, value in last.items() if value == outcome}
 
 
-def _decode(path: Path) -> tuple[str, str]:
-    """The lab file's text, decoded as case and candidate files are (UTF-8, UTF-16 with its mark as
-    Excel's "Unicode text" writes, GB18030/GBK)."""
-    return decode_text(path.read_bytes(), source=path.name)
-
-
 def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> dict[str, int]:
     """Position of each canonical column; unknown headers are an error naming them."""
     for target in mapping.values():
@@ -277,7 +271,7 @@ def read_dna_csv(
     supersede (``supersede=True``; otherwise a contradicting row is quarantined).
     """
     source = Path(path)
-    text, encoding = _decode(source)
+    text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
     report = IngestReport(source=source.name, encoding=encoding, delimiter=",")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
