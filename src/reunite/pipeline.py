@@ -14,12 +14,10 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
-from tqdm import tqdm
 
 from reunite._typing import F32, I8, Side
 from reunite.errors import ConfigError, InputError
@@ -47,6 +45,9 @@ from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 __all__ = [
     "Explanation",
     "ScreenResult",
@@ -67,7 +68,8 @@ RANKED_COLUMNS = (
 )
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
-TableLike = RecordTable | RawTable | pd.DataFrame | str | Path
+# pandas is loaded only where a DataFrame is made (a nightly re-screen reads a few rows without it)
+TableLike: TypeAlias = "RecordTable | RawTable | pd.DataFrame | str | Path"
 
 
 def load_side(
@@ -237,6 +239,8 @@ class ScreenResult:
 
     def to_pandas(self) -> pd.DataFrame:
         """The ranked rows as a DataFrame (ID numbers as stored: masked unless revealed)."""
+        import pandas as pd
+
         return pd.DataFrame({name: self.columns[name] for name in RANKED_COLUMNS})
 
     def rows(self) -> list[dict[str, Any]]:
@@ -278,6 +282,7 @@ class ScreenResult:
         Examples
         --------
         >>> import pathlib, tempfile
+        >>> import pandas as pd
         >>> cases = pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"], "birth_date": ["1988"]})
         >>> people = pd.DataFrame({"person_id": ["p1"], "name": ["李小红"], "sex": ["F"],
         ...                        "birth_date": ["1988-05-20"]})
@@ -617,8 +622,7 @@ def screen(
     excluded = excluded_keys(prep, case_table, cand_table, exclude)
 
     parts: list[ChunkResult] = []
-    bar = tqdm(total=len(case_table), unit="case", disable=not progress, file=sys.stderr,
-               desc="screening")
+    bar = _progress_bar(len(case_table), progress)
     # Chunks are built and scored on a few threads (numpy releases the GIL in its kernels); at most
     # 2 x workers chunks are in flight, so memory stays flat, and results keep chunk order.
     with bar, ThreadPoolExecutor(max_workers=workers) as pool:
@@ -638,6 +642,28 @@ def screen(
     pairs = sum(p.pairs for p in parts)
     result = _assemble(parts, case_table, cand_table, fitted, prep, pairs, top_k, reasons, report)
     return dataclasses.replace(result, pairs_scored=sum(p.scored for p in parts), limits=limits)
+
+
+class _NoBar:
+    """What ``screen`` updates when no progress bar is shown (tqdm is loaded only to show one)."""
+
+    def __enter__(self) -> _NoBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def update(self, n: int) -> None:
+        return None
+
+
+def _progress_bar(total: int, progress: bool) -> Any:
+    """A tqdm bar of ``total`` cases on standard error, or a :class:`_NoBar` without ``progress``."""
+    if not progress:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="case", file=sys.stderr, desc="screening")
 
 
 def _return_freed_memory() -> None:
