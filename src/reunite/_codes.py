@@ -47,11 +47,18 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDArr
         rank = np.empty(distinct.shape[0], dtype=np.intp)
         rank[order] = np.arange(distinct.shape[0], dtype=np.intp)
         return rank[inverse.ravel()], values[first[order]]
-    seen: dict[Any, int] = {}
-    codes = np.empty(values.shape[0], dtype=np.intp)
-    for at, value in enumerate(values.tolist()):
-        # None and NaN (the one value unequal to itself) are missing, as pandas reads them
-        codes[at] = -1 if value is None or value != value else seen.setdefault(value, len(seen))
+    cells = values.tolist()
+    # distinct values in order of first appearance; None and NaN (unequal to itself) are missing, as
+    # pandas reads them (each NaN object is its own key, found again by identity)
+    index: dict[Any, int] = {}
+    present: list[Any] = []
+    for value in dict.fromkeys(cells):
+        if value is None or value != value:
+            index[value] = -1
+        else:
+            index[value] = len(present)
+            present.append(value)
+    codes = np.fromiter(map(index.__getitem__, cells), dtype=np.intp, count=len(cells))
     if kind == "U":  # pandas keeps a text array's dtype
-        return codes, np.array(list(seen), dtype=values.dtype)
-    return codes, np.fromiter(seen, dtype=object, count=len(seen))
+        return codes, np.array(present, dtype=values.dtype)
+    return codes, np.fromiter(present, dtype=object, count=len(present))
