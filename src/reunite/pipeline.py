@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 import sys
 from collections import deque
@@ -666,20 +667,44 @@ def _progress_bar(total: int, progress: bool) -> Any:
     return tqdm(total=total, unit="case", file=sys.stderr, desc="screening")
 
 
-def _return_freed_memory() -> None:
-    """Hand memory freed by the preparing stages back to the system (glibc keeps freed heap pages, and
-    a large screen's temporaries -- interned names, hash tables, the fit's pairs -- are gigabytes)."""
+@functools.cache
+def _glibc() -> Any:
+    """The C library when it is glibc on Linux (its allocator's ``malloc_trim`` and ``mallopt``), else None."""
     import ctypes
     import ctypes.util
 
-    name = ctypes.util.find_library("c")
+    name = ctypes.util.find_library("c")  # runs ldconfig: once per process
     if name is None or sys.platform != "linux":
-        return
+        return None
     try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return
-    trim(0)
+        libc = ctypes.CDLL(name)
+    except OSError:
+        return None
+    return libc if hasattr(libc, "malloc_trim") and hasattr(libc, "mallopt") else None  # else not glibc
+
+
+def _return_freed_memory() -> None:
+    """Hand memory freed by the preparing stages back to the system (glibc keeps freed heap pages, and
+    a large screen's temporaries -- interned names, hash tables, the fit's pairs -- are gigabytes)."""
+    libc = _glibc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (malloc.h)
+
+
+def reuse_freed_memory() -> bool:
+    """Let the allocator reuse freed blocks of up to 32 MB instead of mapping fresh pages for each (glibc:
+    such blocks come from the heap, and up to 64 MB of free heap is kept, the most its own adaptive
+    thresholds reach). A night's small delta screens allocate and free the same temporaries again and
+    again, and each fresh mapping faulted its pages in again: a 2,000 x 400,000 night took 130,000-144,000
+    page faults and 0.5-0.6 s of system CPU, 78,000-79,000 and 0.4 s with this. Larger blocks are still
+    mapped and handed back when freed. Returns whether the allocator took the settings (not glibc: no)."""
+    libc = _glibc()
+    if libc is None:
+        return False
+    return bool(libc.mallopt(_M_MMAP_THRESHOLD, 32 << 20)) & bool(libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20))
 
 
 def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
