@@ -29,10 +29,10 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from reunite._typing import Side
-from reunite.ingest import IngestReport, read_table
+from reunite.ingest import IngestReport
+from reunite.ingest.read import read_records
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import NameTable, RecordTable, normalize
 from reunite.normalize.dates import parse_dates
@@ -55,7 +55,7 @@ def fingerprint() -> str:
 def _template(side: Side) -> RecordTable:
     """An empty normalized table of ``side``: the fields' dtypes and the flags' names."""
     columns = CASE_COLUMNS if side == "cases" else CANDIDATE_COLUMNS
-    empty = read_table(pd.DataFrame({c: [] for c in columns}, dtype=object), side, label="template")
+    empty = read_records([], columns, side, label="template")
     return normalize(empty)
 
 
@@ -69,6 +69,7 @@ def encode(table: RecordTable, calendar: Sequence[bool] | None = None) -> list[s
     differently on a later day (:func:`reads_by_date`; a night checks only the records so marked,
     or not marked at all: :func:`decode_marked`).
 
+    >>> import pandas as pd
     >>> from reunite.ingest import read_table
     >>> raw = read_table(pd.DataFrame({"case_id": ["c1"], "name": ["王小红"], "sex": ["女"],
     ...                                "birth_date": ["1988年5月"]}), "cases")

@@ -399,3 +399,29 @@ def test_a_night_that_puts_many_candidates_above_a_cases_bound_merges_as_one_ful
     assert stored >= {f"TWIN{i}" for i in range(FIRST_LOOK + 2)}
     rescreen(store, top_k=TOP_K, full=True, refit=False)
     assert_same_ranking(incremental, ranked(store))
+
+
+def test_a_night_from_files_loads_neither_pandas_nor_pyarrow_nor_tqdm(tmp_path: Path,
+                                                             data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """Issue 10: a night's process is mostly start-up; its small delta is read, normalized and screened
+    without pandas and pyarrow (0.4-0.5 s of CPU to load) and without a progress bar, and its results
+    are those of the run that loads them (the other tests of this file)."""
+    cases, candidates = data
+    day_a, delta = tmp_path / "candidates.csv", tmp_path / "delta.csv"
+    cases.to_csv(tmp_path / "cases.csv", index=False)
+    candidates.iloc[:2700].to_csv(day_a, index=False)
+    _, day_b = changed(cases, candidates)
+    day_b.iloc[2600:].to_csv(delta, index=False)  # 100 stored rows sent again (some edited), 300 new
+    url = f"sqlite:///{tmp_path / 'night.db'}"
+    common = ["--cases", str(tmp_path / "cases.csv"), "--db", url, "--top-k", str(TOP_K)]
+    code = ("import sys\n"
+            "from reunite.cli import main\n"
+            "assert main(sys.argv[1:]) == 0\n"
+            "print(sorted({'pandas', 'pyarrow', 'tqdm'} & set(sys.modules)))")
+    full = subprocess.run([sys.executable, "-c", code, "rescreen", "--candidates", str(day_a), *common],
+                          capture_output=True, text=True, check=True)
+    assert "full re-screen" in full.stdout
+    night = subprocess.run([sys.executable, "-c", code, "rescreen", "--candidates", str(delta), *common],
+                           capture_output=True, text=True, check=True)
+    assert "incremental re-screen" in night.stdout and "300 new and" in night.stdout
+    assert night.stdout.rstrip().splitlines()[-1] == "[]"

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from reunite._typing import F32, I32, I64, B
 from reunite.errors import ConfigError
@@ -161,6 +160,8 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec, *,
         if values.size and (int(values.min()) < 0 or int(values.max()) >= width):
             raise ConfigError(f"candidate fact {name}: values outside 0 .. {width - 1}")
         key = key * width + values
+    import pandas as pd  # loaded by the screens that prune, not by a night's small delta screens
+
     codes, uniques = pd.factorize(key, sort=True)
     n_classes = int(uniques.size)
     if not run_start.size or (run_start.size + 1) * max(n_classes, 1) > limits.count_cells:

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from reunite._codes import factorize
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, lunar_leap_twin, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
@@ -93,7 +93,7 @@ def _regions(*tables: RecordTable) -> tuple[Regions, list[I32]]:
         + t.region_level
         for t in tables
     ])
-    codes, _ = pd.factorize(keys)
+    codes, _ = factorize(keys)
     codes = np.asarray(codes, dtype=np.int32)
     first = np.unique(codes, return_index=True)[1]
     columns = {
@@ -150,7 +150,7 @@ class Prepared:
 def _intern(*arrays: npt.NDArray[np.str_] | npt.NDArray[np.object_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
     """One code space for all arrays; "" becomes -1. Returns the codes and the value of each code."""
     joined = np.concatenate([np.asarray(a, dtype=object).ravel() for a in arrays])
-    codes, uniques = pd.factorize(joined, use_na_sentinel=True)
+    codes, uniques = factorize(joined)
     codes = np.asarray(codes, dtype=np.int32)
     empty = np.flatnonzero(uniques == "")
     if empty.size:
@@ -398,6 +398,7 @@ def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
     per value). Counts of disjoint shards of the candidates add up to those of the whole.
 
     >>> from reunite.pipeline import load_side
+    >>> import pandas as pd
     >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
     ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
     ...                                  "birth_date": ["1990", "1991"]}), "candidates")
@@ -408,7 +409,7 @@ def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     record = names.record.astype(np.int64)
     for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
-        codes, values = pd.factorize(np.asarray(column, dtype=object))
+        codes, values = factorize(np.asarray(column, dtype=object))
         codes = np.asarray(codes, dtype=np.int64)
         present = values != ""
         # each candidate counts once per value, however many of its names carry it (a table's
@@ -434,6 +435,7 @@ def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
     """Share of candidates carrying each given name, given-name pinyin and surname.
 
     >>> from reunite.pipeline import load_side
+    >>> import pandas as pd
     >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
     ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
     ...                                  "birth_date": ["1990", "1991"]}), "candidates")

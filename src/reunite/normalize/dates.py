@@ -56,8 +56,8 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from reunite._codes import factorize
 from reunite.errors import InputError
 
 __all__ = [
@@ -801,7 +801,7 @@ def parse_dates(
     (['1988-01-01', '1988-12-31'], [False, False, True, False])
     """
     today = today or datetime.date.today()
-    text_codes, text_values = pd.factorize(np.asarray(texts, dtype=object))
+    text_codes, text_values = factorize(np.asarray(texts, dtype=object))
     if calendars is None:
         codes = text_codes
         keys = [(text, "") for text in text_values.tolist()]
@@ -809,9 +809,9 @@ def parse_dates(
         if len(calendars) != len(texts):
             raise InputError(
                 f"expected as many calendar cells as date cells ({len(texts)}), got {len(calendars)}")
-        calendar_codes, calendar_values = pd.factorize(np.asarray(calendars, dtype=object))
+        calendar_codes, calendar_values = factorize(np.asarray(calendars, dtype=object))
         pair = text_codes.astype(np.int64) * max(1, len(calendar_values)) + calendar_codes
-        codes, pairs = pd.factorize(pair)
+        codes, pairs = factorize(pair)
         text_list, calendar_list = text_values.tolist(), calendar_values.tolist()
         keys = [(text_list[p // max(1, len(calendar_list))], calendar_list[p % max(1, len(calendar_list))])
                 for p in pairs.tolist()]

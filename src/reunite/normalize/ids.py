@@ -24,9 +24,9 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from stdnum.cn.ric import calc_check_digit
 
+from reunite._codes import factorize
 from reunite._typing import I8, I32, B, Sex, Str
 from reunite.errors import InputError
 from reunite.ingest._safe import mask_id  # shared with the ingest report and the exports
@@ -253,7 +253,7 @@ def parse_resident_ids(texts: Sequence[str], *, today: datetime.date | None = No
         region_code[rows[ok]] = [t[:6] for t in cells[rows[ok]].tolist()]
     slow = np.flatnonzero(~fast)
     if slow.shape[0]:
-        codes, uniques = pd.factorize(cells[slow])
+        codes, uniques = factorize(cells[slow])
         found = [parse_resident_id(text, today=today) for text in uniques.tolist()]
         u_present = np.array([r is not None for r in found], dtype=bool)
         u_valid = np.array([r is not None and r.valid for r in found], dtype=bool)

@@ -32,9 +32,9 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from numpy.dtypes import StringDType
 
+from reunite._codes import factorize
 from reunite._typing import Side
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
@@ -99,7 +99,7 @@ class _SharedIds:
         """The flags of the piece ``raw`` (in row order), as a whole read's ``_flag_shared_ids`` gives them."""
         valid_rows = np.flatnonzero(ids.valid)
         numbers = np.asarray(ids.number[valid_rows].astype(str), dtype="S18")
-        codes, distinct = pd.factorize(numbers)
+        codes, distinct = factorize(numbers)
         first = np.full(distinct.shape[0], -1, dtype=np.int64)
         first[codes[::-1]] = valid_rows[::-1]  # the last write of each code is its first row
         person = np.array(raw.ids, dtype=object)

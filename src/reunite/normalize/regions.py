@@ -24,8 +24,8 @@ from importlib import resources
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from reunite._codes import factorize
 from reunite.normalize.names import to_simplified
 
 __all__ = [
@@ -451,7 +451,7 @@ def resolve_regions(texts: Sequence[str]) -> RegionArrays:
     >>> out.county.tolist(), out.level.tolist()
     ([360302, 360302, 0, 360302], [3, 3, 0, 3])
     """
-    index, uniques = pd.factorize(pd.Series(list(texts), dtype=object), use_na_sentinel=True)
+    index, uniques = factorize(np.fromiter(texts, dtype=object))
     resolved = _PrefixMemo()
     regions = [resolved(str(value)) for value in uniques] + [_UNKNOWN]
     n = len(regions)

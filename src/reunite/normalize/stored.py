@@ -84,7 +84,7 @@ def normalizer_digest() -> str:
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256()
     files = [*sorted((package / "ingest").glob("*.py")), *sorted((package / "normalize").glob("*.py")),
-             *sorted((package / "data").glob("*.tsv")), package / "_typing.py"]
+             *sorted((package / "data").glob("*.tsv")), package / "_typing.py", package / "_codes.py"]
     for path in files:
         digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for library in _LIBRARIES:

@@ -23,8 +23,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from reunite._codes import factorize
 from reunite._typing import Side, Str
 from reunite.errors import InputError
 from reunite.ingest.table import RawTable
@@ -46,7 +46,7 @@ V = TypeVar("V")
 
 def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
     """Integer codes of ``values`` and their distinct values, in order of first appearance."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    codes, uniques = factorize(np.asarray(values, dtype=object))
     return codes, uniques.tolist()
 
 
@@ -262,7 +262,7 @@ def _flag_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool 
 def _flag_shared_ids(raw: RawTable, ids: ResidentIdArrays) -> None:
     """Flag a person_id whose valid resident ID number an earlier person_id already carries."""
     valid_rows = np.flatnonzero(ids.valid)
-    codes, _ = pd.factorize(ids.number[valid_rows])
+    codes, _ = factorize(ids.number[valid_rows])
     first_row = np.full(codes.max() + 1 if codes.shape[0] else 0, -1, dtype=np.int64)
     first_row[codes[::-1]] = valid_rows[::-1]  # the last write of each code is its first row
     earlier_rows = first_row[codes]
@@ -309,6 +309,7 @@ def normalize(
     --------
     >>> import pandas as pd
     >>> from reunite.ingest import read_table
+    >>> import pandas as pd
     >>> raw = read_table(pd.DataFrame({"case_id": ["c1", "c2"], "name": ["歐陽小紅", "无"],
     ...     "sex": ["女", "男"], "birth_date": ["1988年5月", "1990-02-30"]}), "cases")
     >>> table = normalize(raw)
@@ -352,7 +353,7 @@ def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt
     """Each row's code among the distinct (name cell, extra cell) pairs, and those pairs' names."""
     name_codes, name_values = _factorize(names)
     extra_codes, extra_values = _factorize(extras)
-    pair_codes, pairs = pd.factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    pair_codes, pairs = factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
     return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
 
 
@@ -391,7 +392,7 @@ def _finish(
     if flag_shared_ids:
         _flag_shared_ids(raw, ids)
     id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
-    code_index, codes = pd.factorize(ids.region_code[keep])
+    code_index, codes = factorize(ids.region_code[keep])
     id_county = np.array([resolve_region(code).county if code else 0 for code in codes.tolist()],
                          dtype=np.int32)[code_index]
     sex = _per_distinct(raw.columns["sex"], SEX_CODES.__getitem__, np.int8)[keep]
@@ -406,7 +407,7 @@ def _finish(
         # lunar birthdays); the matcher then also reads it as lunar.
         calendar_codes, calendar_values = _factorize(calendars)
         text_codes, text_values = _factorize(raw.columns["birth_date"])
-        pair_of_row, pairs_said = pd.factorize(calendar_codes.astype(np.int64) * len(text_values) + text_codes)
+        pair_of_row, pairs_said = factorize(calendar_codes.astype(np.int64) * len(text_values) + text_codes)
         flags["birth_said_solar"] = np.array(
             [says_solar(calendar_values[p // len(text_values)], text_values[p % len(text_values)])
              for p in pairs_said.tolist()], dtype=bool)[pair_of_row][keep]

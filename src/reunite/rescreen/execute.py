@@ -15,7 +15,7 @@ from reunite.matching.model import FellegiSunter
 from reunite.matching.shards import take_records
 from reunite.merge import CaseState
 from reunite.normalize import RecordTable
-from reunite.pipeline import fit_model, load_side
+from reunite.pipeline import fit_model, load_side, reuse_freed_memory
 from reunite.rescreen.inputs import overlay, stored_table
 from reunite.rescreen.night import Look, Settings
 from reunite.rescreen.pairs import DeltaPairs, delta_side, screen_pairs
@@ -48,6 +48,7 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
     normalized: dict[str, str] = {}  # normalized records of cases to keep
     if look.kind == "incremental":
         assert model is not None
+        reuse_freed_memory()  # the delta screens' temporaries are small and many
         delta = sorted(set(look.open_ids) - in_full)
         gone, fresh = delta_pairs(look, settings, delta, progress)
         pairs += sum(p.pairs for p in (gone, fresh) if p is not None)

@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from reunite import stored_records
 from reunite._typing import Side
 from reunite.ingest import RawTable, TableSource, fitting_options, read_table
+from reunite.ingest.read import read_records
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import RecordTable
 from reunite.normalize.ids import mask_id
@@ -172,8 +172,7 @@ def _flag_stored_duplicates(table: RecordTable, raw: RawTable, store: Store) -> 
 def stored_table(rows: Sequence[Mapping[str, str]], side: Side, label: str) -> RawTable:
     """Stored rows as a RawTable, through ingest again (rows written by ``Store.upsert`` directly
     were never checked; a bad one is reported and left out, not screened)."""
-    frame = pd.DataFrame(list(rows), columns=list(COLUMNS[side]), dtype=object)
-    return read_table(frame, side, label=label)
+    return read_records(rows, COLUMNS[side], side, label=label)
 
 
 def overlay(stored: Sequence[dict[str, str]], given: Input, keep: Collection[str] | None) -> list[dict[str, str]]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64, B
+from reunite._typing import F32, I8, I32, I64, B
 from reunite.matching.compare import Pairs, _case_place_table, _set_where
 from reunite.matching.comparisons.base import (
     CandidateFact,
@@ -58,14 +58,52 @@ LABELS_ZH = {
 }
 
 
-def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 | I32) -> I8:
-    """Region levels between places ``a`` and ``b`` (ids into ``regions``; aligned or broadcast)."""
-    lat_a, lon_a, lat_b, lon_b = regions.lat[a], regions.lon[a], regions.lat[b], regions.lon[b]
-    # equirectangular distance: accurate to a few percent at these ranges, and cheap
+def _km(lat_a: F32, lon_a: F32, lat_b: F32, lon_b: F32) -> F32:
+    """Equirectangular distance between places: accurate to a few percent at these ranges, and cheap."""
     x = np.radians(lon_b - lon_a) * np.cos(np.radians((lat_a + lat_b) * np.float32(0.5)))
     y = np.radians(lat_b - lat_a)
-    km = np.float32(6371.0) * np.sqrt(x * x + y * y)
-    level: I8 = (km <= spec.nearby_km).astype(np.int8)
+    km: F32 = np.float32(6371.0) * np.sqrt(x * x + y * y)
+    return km
+
+
+_KM_PER_DEGREE = 6371.0 * math.pi / 180.0
+
+
+def _nearby(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 | I32) -> B:
+    """Whether places ``a`` and ``b`` are at most ``nearby_km`` apart (aligned, or a column of ``a``
+    against a row of ``b``: the table of every case place against every place).
+
+    For the table, the distance is computed only for the pairs whose latitudes are close enough (a
+    pair further apart in latitude alone is further than ``nearby_km``, with a 1% margin for float32
+    rounding): the places of ``b`` sorted by latitude, each place of ``a`` takes one slice of them.
+    The same elementwise float32 operations give the same bits as over the whole table.
+    """
+    if not (a.ndim == b.ndim == 2 and a.shape[1] == 1 and b.shape[0] == 1):
+        return _km(regions.lat[a], regions.lon[a], regions.lat[b], regions.lon[b]) <= spec.nearby_km
+    rows, columns = a[:, 0].astype(np.int64), b[0].astype(np.int64)
+    near = np.zeros((rows.size, columns.size), dtype=bool)
+    by_lat = np.argsort(regions.lat[columns], kind="stable")  # NaN last: never nearby, left out below
+    lat_sorted = regions.lat[columns][by_lat].astype(np.float64)
+    lat_rows = regions.lat[rows].astype(np.float64)
+    reach = 1.01 * spec.nearby_km / _KM_PER_DEGREE + 1e-6
+    start = np.searchsorted(lat_sorted, lat_rows - reach, side="left")
+    stop = np.searchsorted(lat_sorted, lat_rows + reach, side="right")
+    stop[np.isnan(lat_rows)] = start[np.isnan(lat_rows)]  # a place without coordinates is near nothing
+    length = np.maximum(stop - start, 0)
+    if int(length.sum()) * 2 > near.size:  # most pairs close in latitude (a wide nearby_km): the whole table
+        return _km(regions.lat[a], regions.lon[a], regions.lat[b], regions.lon[b]) <= spec.nearby_km
+    row = np.repeat(np.arange(rows.size, dtype=np.int64), length)
+    offset = np.arange(int(length.sum()), dtype=np.int64) - np.repeat(np.cumsum(length) - length, length)
+    column = by_lat[np.repeat(start, length) + offset]
+    place_a, place_b = rows[row], columns[column]
+    km = _km(regions.lat[place_a], regions.lon[place_a], regions.lat[place_b], regions.lon[place_b])
+    near[row, column] = km <= spec.nearby_km
+    return near
+
+
+def _region_levels(regions: Regions, spec: ComparisonSpec, a: I64 | I32, b: I64 | I32) -> I8:
+    """Region levels between places ``a`` and ``b`` (ids into ``regions``; aligned or broadcast)."""
+    level: I8 = _nearby(regions, spec, a, b).astype(np.int8)
     for codes, value in ((regions.province, Level.SAME_PROVINCE), (regions.city, Level.SAME_CITY),
                          (regions.county, Level.SAME_COUNTY)):
         ca, cb = codes[a], codes[b]
