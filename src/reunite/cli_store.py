@@ -120,8 +120,9 @@ def add_store_commands(commands: Any) -> None:
     imported.add_argument("--db", required=True, help=_DB_HELP)
     imported.add_argument("--file", required=True, type=Path)
     imported.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
-                          help="map a lab header to a column, e.g. --mapping 'outcome_date=date' (repeatable; "
-                               "'HEADER=' ignores it); any other unknown header is an error")
+                          help="map a lab header to a column, e.g. --mapping '送检日期=date' (repeatable; "
+                               "'HEADER=' ignores it); known headers (案件编号, 人员编号, 比对结果, 比对日期, 备注, "
+                               "Case ID, Result, ...) need none; any other header is an error")
     imported.add_argument("--supersede", action="store_true",
                           help="let rows replace contradicting outcomes instead of quarantining them")
     _add_lang(imported)
