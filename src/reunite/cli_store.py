@@ -293,9 +293,10 @@ def _rescreen(args: argparse.Namespace) -> int:
         from reunite.ingest import mapping_from_options, sheet_option
         from reunite.matching.model import FellegiSunter
         from reunite.rescreen import rescreen
+        from reunite.run_config import RunConfig
 
-    if args.top_k is not None and args.top_k < 1:
-        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    # before the store is opened: a first run would create it
+    RunConfig(top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=args.seed)
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     removals = [args.remove_cases, args.remove_candidates]

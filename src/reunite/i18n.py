@@ -193,6 +193,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "error": "{prefix}: error: {message}",
         "error_kind": "{kind}{message}",
         "interrupted": "{prefix}: interrupted",
+        "out_of_memory": "{prefix}: error: not enough memory for what was asked (e.g. --cases, --candidates or "
+                         "--top-k too large for this machine); ask for less, or run it on a larger machine",
+        "run_under_way": "{prefix}: warning: a re-screen is under way ({holder}): the stored ranking written "
+                         "here may change when it commits; run this again after it finishes",
         # the kind of a user's error, by class: English says it in the message alone
         "err_MissingFileError": "",
         "err_MissingColumnsError": "",
@@ -351,6 +355,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "error": "{prefix}：错误：{message}",
         "error_kind": "{kind}：{message}",
         "interrupted": "{prefix}：已中断",
+        "out_of_memory": "{prefix}：错误：内存不足（例如 --cases、--candidates 或 --top-k 对本机过大）；"
+                         "请减少数量，或在内存更大的机器上运行",
+        "run_under_way": "{prefix}：警告：一次重新筛查正在进行（{holder}）：此处写出的已存排序在其提交后可能改变；"
+                         "请在其结束后重新运行",
         # the kind of a user's error, by class (the first of the error's classes found here)
         "err_MissingFileError": "找不到文件",
         "err_MissingColumnsError": "缺少必需的列",

@@ -190,3 +190,59 @@ def test_demo_replaces_only_a_folder_it_wrote(tmp_path: Path, capsys: pytest.Cap
     for _ in range(2):  # its own folder: run again, it replaces its files
         assert main(["demo", "--out-dir", str(demo), "--cases", "10", "--candidates", "200"]) == 0
     assert (demo / "ranked.csv").exists()
+
+
+def test_a_top_k_beyond_the_bound_is_refused_in_one_line(data: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--top-k 1000000000` was taken: every pair of every birth window kept, in memory, and written."""
+    from reunite.run_config import MAX_TOP_K
+
+    assert reunite.RunConfig(top_k=MAX_TOP_K).top_k == 1_000
+    out = tmp_path / "r.csv"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    assert main(["screen", *files, "--out", str(out), "--top-k", str(10**9)]) == 2
+    _one_line(capsys, "top_k: expected a whole number from 1 to 1,000", "got 1,000,000,000")
+    assert not out.exists()
+    assert main(["demo", "--out-dir", str(tmp_path / "demo"), "--top-k", "1001"]) == 2
+    _one_line(capsys, "got 1,001")
+    assert not (tmp_path / "demo").exists()
+    db = tmp_path / "r.db"
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--top-k", "5000"]) == 2
+    _one_line(capsys, "got 5,000")
+    assert not db.exists()
+    with pytest.raises(ConfigError, match="from 1 to 1,000"):
+        reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=MAX_TOP_K + 1)
+
+
+def test_a_seed_the_store_cannot_hold_is_refused_before_the_store_is_made(data: Path, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite rescreen --seed 9223372036854775808` made the database, stored the rows, then died on
+    "OverflowError: Python int too large to convert to SQLite INTEGER" (a traceback)."""
+    db = tmp_path / "r.db"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--seed", str(2**63)]) == 2
+    _one_line(capsys, "seed: expected a whole number from 0 to 9,223,372,036,854,775,807")
+    assert not db.exists()
+    assert main(["screen", *files, "--out", str(tmp_path / "r.csv"), "--seed", str(2**63)]) == 2
+    _one_line(capsys, "seed: expected a whole number")
+
+
+def test_generate_and_demo_refuse_counts_beyond_the_machine_s_memory(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reunite generate --cases 1000000000` was killed by the system (or printed numpy's "Unable to allocate
+    7.45 GiB" traceback under a memory limit)."""
+    out = tmp_path / "g"
+    assert main(["generate", "--out-dir", str(out), "--cases", str(10**12), "--candidates", "10"]) == 2
+    _one_line(capsys, "--cases 1,000,000,000,000 and --candidates 10", "GiB of memory", "ask for fewer")
+    assert main(["demo", "--out-dir", str(out), "--cases", "10", "--candidates", str(10**12)]) == 2
+    _one_line(capsys, "GiB of memory")
+    assert not out.exists()
+    import reunite.synth
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError("Unable to allocate 7.45 GiB")
+
+    monkeypatch.setattr(reunite.synth, "generate", no_memory)  # a count that fits, in a process that does not
+    assert main(["generate", "--out-dir", str(out), "--cases", "10", "--candidates", "100"]) == 2
+    _one_line(capsys, "reunite generate: error: not enough memory")
