@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, MissingFileError, StoreError
-from reunite.i18n import LANGUAGES, text
+from reunite.i18n import LANGUAGES, Language, text
 from reunite.run_config import DEFAULT_TOP_K
 
 if TYPE_CHECKING:
@@ -349,9 +349,19 @@ def _export(args: argparse.Namespace) -> int:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
+        _warn_if_run_under_way(store, "reunite export", args.lang)
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
     print(text(args.lang, "msg_exported", rows=rows, path=args.out))
     return 0
+
+
+def _warn_if_run_under_way(store: Store, prefix: str, lang: Language) -> None:
+    """One line on standard error when a re-screen that may be alive holds the run lock: what is read now
+    may be replaced when it commits (export, plan and report gave the stored top-k without a word; verify
+    refuses, as it would report differences that are not there)."""
+    holder = store.lock_holder()
+    if holder is not None and holder.may_live:
+        print(text(lang, "run_under_way", prefix=prefix, holder=holder), file=sys.stderr)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -499,6 +509,7 @@ def _plan(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
                          f"not {args.out.suffix}")
     with open_store(args.db, create=False) as store:
+        _warn_if_run_under_way(store, "reunite plan", args.lang)
         config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
@@ -557,6 +568,7 @@ def _report(args: argparse.Namespace) -> int:
             raise InputError("--db reads the cases, candidates and the last run from the store: "
                              "drop --cases, --candidates and --previous")
         with open_store(args.db, create=False) as store:
+            _warn_if_run_under_way(store, "reunite report", args.lang)
             data = report_from_store(store, top_k=args.top_k, title=args.title)
     out = write_report(args.out, data, lang=args.lang, reveal_ids=args.reveal_ids, detail_ranks=args.detail_ranks)
     print(text(args.lang, "msg_report", path=out))
