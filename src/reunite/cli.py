@@ -206,7 +206,7 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
 
 def _screen(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir, write_text
-    from reunite.ingest import mapping_from_options
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.pipeline import screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
@@ -228,6 +228,7 @@ def _screen(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates", compact=True)  # a prepared table's text in less memory
+    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
     print(cases.report.summary(args.lang))
     print(candidates.report.summary(args.lang))
     if len(cases) == 0:
@@ -314,6 +315,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _train(args: argparse.Namespace) -> int:
     from reunite.export import atomic_output, check_output
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.matching.comparisons import REGISTRY
     from reunite.matching.kinds import CASE_KINDS
     from reunite.pipeline import train
@@ -324,6 +326,7 @@ def _train(args: argparse.Namespace) -> int:
     confirmed = _read_pairs(args.confirmed) if args.confirmed else []
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
+    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
     model = train(cases, candidates, confirmed=confirmed, em=args.em, seed=config.seed,
                   progress=sys.stderr.isatty())
     with atomic_output(args.out) as tmp:
@@ -341,6 +344,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.pipeline import explain
     from reunite.run_config import RunConfig, resolve_model
 
@@ -348,6 +352,7 @@ def _explain(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
+    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
     found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
     print(found.format(args.lang, reveal_ids=args.reveal_ids))
     return 0

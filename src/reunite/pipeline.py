@@ -26,7 +26,7 @@ from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import IngestReport, RawTable, read_table
+from reunite.ingest import IngestReport, RawTable, check_mapping_used, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
@@ -127,6 +127,7 @@ def prepare_table(
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     day = today or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    check_mapping_used(mapping, [raw.report])
     table = normalize(raw, strict=strict, today=day)
     digest = file_sha256(source_path)
     with atomic_output(target) as tmp:
@@ -163,6 +164,7 @@ def prepare_file(
                                          piece_bytes=piece_bytes)
                 if done is None:  # not a file to cut: nothing written is kept
                     raise _ReadWhole
+                check_mapping_used(mapping, [done[0]])  # raised here, nothing written is kept
             return done
         except _ReadWhole:
             pass
@@ -600,6 +602,7 @@ def screen(
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)
+    check_mapping_used(mapping, [case_table.report, cand_table.report])
     report: FitReport | None = None
     if len(case_table) == 0:
         raise InputError(f"{case_table.report.source}: no cases to screen "

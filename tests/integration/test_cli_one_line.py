@@ -246,3 +246,40 @@ def test_generate_and_demo_refuse_counts_beyond_the_machine_s_memory(tmp_path: P
     monkeypatch.setattr(reunite.synth, "generate", no_memory)  # a count that fits, in a process that does not
     assert main(["generate", "--out-dir", str(out), "--cases", "10", "--candidates", "100"]) == 2
     _one_line(capsys, "reunite generate: error: not enough memory")
+
+
+def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Silent before: `--mapping name=case_id` ranked the cases under their names (the case_id column dropped,
+    unnamed cases quarantined as "empty id"), `name=id_number` (meant for the candidates) dropped the cases'
+    names, and a header no input has (`nosuch=marks`, a typo) changed nothing -- all exit 0."""
+    out = tmp_path / "r.csv"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    for entry, needle in (("name=case_id", "header 'case_id' is already read as 'case_id'"),
+                          ("name=id_number", "this cases file would lose its 'name' column"),
+                          ("nosuch=marks", "--mapping 'nosuch=marks') maps nothing: cases.csv, candidates.csv")):
+        assert main(["screen", *files, "--out", str(out), "--mapping", entry]) == 2
+        _one_line(capsys, needle)
+        assert not out.exists()
+    for command in (["train", "--out", str(tmp_path / "m.json")],
+                    ["explain", "--case", "C000001", "--person", "P0000001"]):
+        assert main([command[0], *files, *command[1:], "--mapping", "nosuch=marks"]) == 2
+        _one_line(capsys, "maps nothing")
+    prepared = tmp_path / "p.parquet"
+    assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
+                 "--mapping", "失踪日期=missing_date"]) == 2
+    _one_line(capsys, "maps nothing: candidates.csv has no header '失踪日期'")
+    assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
+                 "--mapping", "marks=missing_date"]) == 2  # a cases column: the candidates would lose their marks
+    _one_line(capsys, "candidates file would lose its 'marks' column")
+    assert not prepared.exists()
+    db = tmp_path / "r.db"
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--mapping", "nosuch=marks"]) == 2
+    _one_line(capsys, "maps nothing")
+    from reunite.store import Store
+
+    with Store.open(f"sqlite:///{db}") as store:
+        assert store.read_rows("cases") == [] and store.last_run_id() is None
+    cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False)
+    with pytest.raises(ConfigError, match="maps nothing"):
+        reunite.screen(cases, data / "candidates.csv", mapping={"Nmae": "name"})

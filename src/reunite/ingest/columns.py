@@ -17,10 +17,11 @@ from pathlib import Path
 
 from reunite._typing import Side
 from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
-__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "header_key", "map_columns", "mapping_from_options",
-           "side_columns"]
+__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "check_mapping_used", "header_key", "map_columns",
+           "mapping_from_options", "side_columns"]
 
 # "<id>" is the id column of the side being read (case_id for cases, person_id for candidates).
 _SIDE_ID = "<id>"
@@ -135,29 +136,31 @@ class ColumnMap:
 
 def _user_targets(
     headers: Sequence[str], side: Side, mapping: Mapping[str, str]
-) -> dict[int, str | None]:
-    """Header position -> column chosen by the user (``None`` = ignore this header)."""
+) -> dict[int, str]:
+    """Header position -> column the user's mapping sends it to (``""`` = ignore this header), of either side."""
     allowed = side_columns(side)
     known = set(CASE_COLUMNS) | set(CANDIDATE_COLUMNS)
-    by_key: dict[str, str | None] = {}
-    exact: dict[str, str | None] = {}
+    by_key: dict[str, str] = {}
+    exact: dict[str, str] = {}
     for their, column in mapping.items():
         if column and column not in known:
             raise ConfigError(
                 f"mapping sends {their!r} to {column!r}, which is not a column; {side} columns are "
                 + ", ".join(allowed) + " ('' ignores a header)"
             )
-        # A canonical name of the other side (one mapping shared by both files) means nothing here.
-        target = column if column in allowed else None
-        exact[their.strip()] = target
-        by_key[header_key(their)] = target
-    chosen: dict[int, str | None] = {}
+        exact[their.strip()] = column
+        by_key[header_key(their)] = column
+    chosen: dict[int, str] = {}
     for at, header in enumerate(headers):
         if header in exact:
             chosen[at] = exact[header]
         elif header_key(header) in by_key:
             chosen[at] = by_key[header_key(header)]
     return chosen
+
+
+def _other_side(side: Side) -> Side:
+    return "candidates" if side == "cases" else "cases"
 
 
 def map_columns(
@@ -175,7 +178,9 @@ def map_columns(
         ``{their header: canonical column}``; overrides the known headers. A value of ``""`` ignores
         that header (to settle two headers that would map to one column). Entries whose header is not
         in the table, or whose column belongs to the other side, are ignored, so one mapping can serve
-        both files.
+        both files (:func:`check_mapping_used` then checks each entry mapped something in one of them);
+        but an entry may not take a column from this table: onto a column another header already
+        names (map that header too), or a header of this side's column onto the other side's.
     source:
         File name or label, for messages.
 
@@ -188,7 +193,7 @@ def map_columns(
     ConfigError
         ``side`` is not allowed, or ``mapping`` names a column that does not exist.
     InputError
-        Two headers map to the same column.
+        Two headers map to the same column, or the mapping would take a column from the table (above).
     MissingColumnsError
         A column of ``REQUIRED_COLUMNS[side]`` is not found; the message lists missing and found.
 
@@ -204,14 +209,29 @@ def map_columns(
     """
     allowed = side_columns(side)
     headers = tuple(h.strip() for h in headers)
-    chosen = _user_targets(headers, side, mapping or {})
+    sent = _user_targets(headers, side, mapping or {})
+    # a canonical name of the other side (one mapping shared by both files) means nothing here
+    chosen = {at: column if column in allowed else None for at, column in sent.items()}
     positions: dict[str, int] = {}
     ignored: list[str] = []
-    user_columns = {column for column in chosen.values() if column}
+    user_columns = {column: headers[at] for at, column in chosen.items() if column}
     for at, header in enumerate(headers):
-        column = chosen[at] if at in chosen else canonical_column(header, side)
+        known = canonical_column(header, side)
+        column = chosen.get(at, known)
         if at not in chosen and column in user_columns:
-            column = None  # the user's mapping chose another header for this column
+            # `--mapping name=case_id` beside a case_id header read the names as case ids and dropped the ids
+            raise InputError(
+                f"{source}: mapping sends {user_columns[column]!r} to {column!r}, but header {header!r} is "
+                f"already read as {column!r}; map {header!r} too: to another column, or to '' to ignore it "
+                f"(mapping={{{header!r}: ''}}, on the command line --mapping '{header}=')"
+            )
+        if at in chosen and column is None and sent[at] and known is not None:
+            # `--mapping name=id_number` (meant for the candidates) cost the cases their names
+            raise InputError(
+                f"{source}: mapping sends {header!r} to {sent[at]!r}, a {_other_side(side)} column, so this "
+                f"{side} file would lose its {known!r} column; one mapping serves both files: rename the header "
+                "in one of them"
+            )
         if column is None:
             ignored.append(header if header else f"(column {at + 1} has no header)")
             continue
@@ -231,6 +251,47 @@ def map_columns(
             "(on the command line --mapping 'your header=column')"
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
+
+
+def check_mapping_used(mapping: Mapping[str, str] | None, reports: Sequence[IngestReport]) -> None:
+    """Refuse a mapping entry that maps nothing in the inputs read with it (``reports``).
+
+    An entry maps something when some input has its header and reads it as its column (or, for ``""``,
+    ignores it). A misspelt header, or a column no input of that kind takes, left the column it meant
+    unread: the run went on without it.
+
+    Raises
+    ------
+    ConfigError
+        Naming every such entry and the inputs.
+
+    Examples
+    --------
+    >>> report = IngestReport("cases.csv", columns={"case_id": "ID", "birth_date": "Born On"})
+    >>> check_mapping_used({"born_on": "birth_date"}, [report])
+    >>> check_mapping_used({"Bron On": "birth_date"}, [report])
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: mapping {'Bron On': 'birth_date'} (--mapping 'Bron On=birth_date') maps nothing: ...
+    """
+    if not mapping:
+        return
+    unused: dict[str, str] = {}
+    for their, column in mapping.items():
+        def matches(header: str, their: str = their) -> bool:
+            return header == their.strip() or header_key(header) == header_key(their)
+
+        if not any(matches(report.columns[column]) if column in report.columns
+                   else not column and any(matches(h) for h in report.ignored_columns) for report in reports):
+            unused[their] = column
+    if unused:
+        options = " ".join(f"--mapping '{their}={column}'" for their, column in unused.items())
+        headers = ", ".join(repr(their) for their in unused)
+        raise ConfigError(
+            f"mapping {unused!r} ({options}) maps nothing: {', '.join(r.source for r in reports) or 'no input'} "
+            f"{'has' if len(reports) == 1 else 'have'} no header {headers} read as a column it takes; check the "
+            "spelling, or drop it"
+        )
 
 
 def mapping_from_options(values: Sequence[str] | None) -> dict[str, str] | None:
