@@ -271,7 +271,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if is_prepared(args.candidates):
-        raise InputError(f"--candidates {args.candidates}: already a prepared table (expected a CSV or XLSX)")
+        raise InputError(f"--candidates {args.candidates}: a Parquet file (expected the CSV or XLSX to prepare)")
     if not is_prepared(args.out):
         raise InputError(f"--out {args.out}: expected a .parquet file name")
     check_output(args.out, inputs=[args.candidates])

@@ -129,6 +129,7 @@ def prepare_table(
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [raw.report])
     table = normalize(raw, strict=strict, today=day)
+    _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
     with atomic_output(target) as tmp:
         write_prepared(raw, table, tmp, today=day, source_sha256=digest)
@@ -165,6 +166,9 @@ def prepare_file(
                 if done is None:  # not a file to cut: nothing written is kept
                     raise _ReadWhole
                 check_mapping_used(mapping, [done[0]])  # raised here, nothing written is kept
+                if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
+                    raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
+                                     f"quarantined {done[0].quarantined})")
             return done
         except _ReadWhole:
             pass
@@ -450,6 +454,13 @@ def fit_model(
     return fitted, prep, report
 
 
+def _some_rows(table: RecordTable, what: str) -> None:
+    """Refuse a table without rows (a header-only file, or one whose every row was quarantined)."""
+    if len(table) == 0:
+        raise InputError(f"{table.report.source}: no {what} (read {table.report.read}, "
+                         f"quarantined {table.report.quarantined})")
+
+
 def train(
     cases: TableLike,
     candidates: TableLike,
@@ -488,6 +499,9 @@ def train(
     seed = RunConfig(seed=seed).seed
     limits = limits or DEFAULT_LIMITS
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    # a model fitted to no cases or no candidates was written as if fitted, exit 0
+    _some_rows(case_table, "cases to train on")
+    _some_rows(cand_table, "candidates to train on")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed, limits=limits)
     labelled = list(confirmed)
     if labelled:
@@ -604,9 +618,9 @@ def screen(
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)
     check_mapping_used(mapping, [case_table.report, cand_table.report])
     report: FitReport | None = None
-    if len(case_table) == 0:
-        raise InputError(f"{case_table.report.source}: no cases to screen "
-                         f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
+    _some_rows(case_table, "cases to screen")
+    # a header-only candidates file (or a prepared table of none) wrote an empty ranking, exit 0: the wrong file
+    _some_rows(cand_table, "candidates to screen the cases against")
     workers = workers or min(4, os.cpu_count() or 1)
     limits = limits or DEFAULT_LIMITS
     if fit_to_data:

@@ -244,11 +244,15 @@ def map_columns(
         positions[column] = at
     missing = [column for column in REQUIRED_COLUMNS[side] if column not in positions]
     if missing:
+        # a title row above the headers (某某公安局 失踪儿童案件清单, merged across the sheet) is common
+        title = sum(bool(h) for h in headers) == 1 and len(REQUIRED_COLUMNS[side]) > 1
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
             + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}} "
             "(on the command line --mapping 'your header=column')"
+            + ("; the first row holds one cell: if it is a title above the headers, delete it (the headers "
+               "must be the first row)" if title else "")
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
 
