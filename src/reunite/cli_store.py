@@ -510,6 +510,8 @@ def _plan(args: argparse.Namespace) -> int:
                          f"not {args.out.suffix}")
     with open_store(args.db, create=False) as store:
         _warn_if_run_under_way(store, "reunite plan", args.lang)
+        if store.last_succeeded_run() is None:  # an empty plan was written, exit 0, as if no one was to visit
+            raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
         config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
