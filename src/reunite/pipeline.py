@@ -613,6 +613,8 @@ def screen(
     """
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers: expected a whole number >= 1 or None, got {workers!r}")  # was a ValueError
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)

@@ -139,3 +139,20 @@ def test_a_workbook_s_note_sheet_or_title_row_names_the_way_out(data: Path, tmp_
             "--out", str(tmp_path / "r.csv")]
     assert main(argv) == 2
     _one_line(capsys, "the first row holds one cell: if it is a title above the headers, delete it")
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("mapping", "name=case_id", "mapping: expected a dict of {their header: column} strings, got 'name=case_id'"),
+    ("mapping", [("出生", "birth_date")], "mapping: expected a dict"),
+    ("mapping", {1: "name"}, "mapping: expected a dict"),
+    ("today", "2020-01-01", "today: expected a datetime.date or None, got '2020-01-01' (str)"),
+    ("workers", -1, "workers: expected a whole number >= 1 or None, got -1"),
+    ("workers", 0, "workers: expected a whole number >= 1 or None, got 0"),
+])
+def test_screen_s_other_arguments_are_checked_with_one_message(data: Path, option: str, value: object,
+                                                               needle: str) -> None:
+    """From Python these were AttributeErrors from deep in the reader ('str' object has no attribute 'items',
+    ... 'toordinal') or the thread pool's "max_workers must be greater than 0"."""
+    with pytest.raises(reunite.ReuniteError) as raised:
+        reunite.screen(data / "cases.csv", data / "candidates.csv", **{option: value})  # type: ignore[arg-type]
+    assert needle in str(raised.value)

@@ -20,8 +20,8 @@ from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
-__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "check_mapping_used", "header_key", "map_columns",
-           "mapping_from_options", "side_columns"]
+__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "check_mapping", "check_mapping_used", "header_key",
+           "map_columns", "mapping_from_options", "side_columns"]
 
 # "<id>" is the id column of the side being read (case_id for cases, person_id for candidates).
 _SIDE_ID = "<id>"
@@ -140,6 +140,7 @@ def _user_targets(
     """Header position -> column the user's mapping sends it to (``""`` = ignore this header), of either side."""
     allowed = side_columns(side)
     known = set(CASE_COLUMNS) | set(CANDIDATE_COLUMNS)
+    check_mapping(mapping)
     by_key: dict[str, str] = {}
     exact: dict[str, str] = {}
     for their, column in mapping.items():
@@ -157,6 +158,22 @@ def _user_targets(
         elif header_key(header) in by_key:
             chosen[at] = by_key[header_key(header)]
     return chosen
+
+
+def check_mapping(mapping: object) -> None:
+    """Refuse a mapping that is not ``{their header: column}`` strings (``mapping="name=case_id"``, a list of
+    pairs or an int key were AttributeErrors from deep in the reader).
+
+    >>> check_mapping({"出生": "birth_date"})
+    >>> check_mapping("出生=birth_date")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: mapping: expected a dict of {their header: column} strings, got '出生=birth_date' (str)
+    """
+    if not isinstance(mapping, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in mapping.items()):
+        raise ConfigError(f"mapping: expected a dict of {{their header: column}} strings, got {mapping!r:.80} "
+                          f"({type(mapping).__name__})")
 
 
 def _other_side(side: Side) -> Side:

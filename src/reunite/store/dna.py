@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
-from reunite.ingest.columns import header_key
+from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
 from reunite.store.db import utcnow
@@ -237,6 +237,7 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
     A header is the user's ``mapping`` entry for it (matched as written, then in header_key form), else a
     known header (``DNA_HEADER_ALIASES``: 案件编号, 人员编号, 比对结果, 比对日期, 备注, ...).
     """
+    check_mapping(mapping)
     for target in mapping.values():
         if target and target not in DNA_CSV_COLUMNS:
             raise ConfigError(f"mapping: expected a column among {', '.join(DNA_CSV_COLUMNS)} (or '' to ignore "
