@@ -228,7 +228,7 @@ def _screen(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates", compact=True)  # a prepared table's text in less memory
-    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     print(cases.report.summary(args.lang))
     print(candidates.report.summary(args.lang))
     if len(cases) == 0:
@@ -326,7 +326,7 @@ def _train(args: argparse.Namespace) -> int:
     confirmed = _read_pairs(args.confirmed) if args.confirmed else []
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
-    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     model = train(cases, candidates, confirmed=confirmed, em=args.em, seed=config.seed,
                   progress=sys.stderr.isatty())
     with atomic_output(args.out) as tmp:
@@ -352,7 +352,7 @@ def _explain(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
-    check_mapping_used(mapping_from_options(args.mapping), [cases.report, candidates.report])
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
     print(found.format(args.lang, reveal_ids=args.reveal_ids))
     return 0

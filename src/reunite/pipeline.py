@@ -127,7 +127,7 @@ def prepare_table(
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     day = today or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
-    check_mapping_used(mapping, [raw.report])
+    check_mapping_used(mapping, [(side, raw.report)])
     table = normalize(raw, strict=strict, today=day)
     _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
@@ -165,7 +165,7 @@ def prepare_file(
                                          piece_bytes=piece_bytes)
                 if done is None:  # not a file to cut: nothing written is kept
                     raise _ReadWhole
-                check_mapping_used(mapping, [done[0]])  # raised here, nothing written is kept
+                check_mapping_used(mapping, [(side, done[0])])  # raised here, nothing written is kept
                 if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
                     raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
                                      f"quarantined {done[0].quarantined})")
@@ -618,7 +618,7 @@ def screen(
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)
-    check_mapping_used(mapping, [case_table.report, cand_table.report])
+    check_mapping_used(mapping, [("cases", case_table.report), ("candidates", cand_table.report)])
     report: FitReport | None = None
     _some_rows(case_table, "cases to screen")
     # a header-only candidates file (or a prepared table of none) wrote an empty ranking, exit 0: the wrong file

@@ -267,8 +267,8 @@ def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_
         _one_line(capsys, "maps nothing")
     prepared = tmp_path / "p.parquet"
     assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
-                 "--mapping", "失踪日期=missing_date"]) == 2
-    _one_line(capsys, "maps nothing: candidates.csv has no header '失踪日期'")
+                 "--mapping", "登记日=registration_date"]) == 2
+    _one_line(capsys, "maps nothing: candidates.csv has no header '登记日'")
     assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
                  "--mapping", "marks=missing_date"]) == 2  # a cases column: the candidates would lose their marks
     _one_line(capsys, "candidates file would lose its 'marks' column")
@@ -280,6 +280,10 @@ def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_
 
     with Store.open(f"sqlite:///{db}") as store:
         assert store.read_rows("cases") == [] and store.last_run_id() is None
+    # one mapping file for every night: a night that brings only candidates leaves the cases' entries alone
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--top-k", "2"]) == 0
+    assert main(["rescreen", "--db", f"sqlite:///{db}", "--candidates", str(data / "candidates.csv"),
+                 "--mapping", "走失日期=missing_date"]) == 0
     cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False)
     with pytest.raises(ConfigError, match="maps nothing"):
         reunite.screen(cases, data / "candidates.csv", mapping={"Nmae": "name"})

@@ -109,13 +109,17 @@ def test_a_mapping_that_maps_nothing_in_any_input_is_refused() -> None:
 
     cases = IngestReport("cases.csv", columns={"case_id": "ID", "birth_date": "born_on"}, ignored_columns=["备注"])
     people = IngestReport("people.csv", columns={"person_id": "ID", "id_number": "证件号"})
-    check_mapping_used({"Born On": "birth_date", "证件号": "id_number", "备注": ""}, [cases, people])
-    check_mapping_used(None, [cases])
+    both = [("cases", cases), ("candidates", people)]
+    check_mapping_used({"Born On": "birth_date", "证件号": "id_number", "备注": ""}, both)  # type: ignore[arg-type]
+    check_mapping_used(None, both)  # type: ignore[arg-type]
     for entry, shown in (({"nosuch": "marks"}, "--mapping 'nosuch=marks'"),
-                         ({"证件号": "birth_date"}, "--mapping '证件号=birth_date'"),  # there, not as that column
-                         ({"ID": ""}, "--mapping 'ID='")):
+                         ({"证件号": "birth_date"}, "--mapping '证件号=birth_date'")):  # there, not as that column
         with pytest.raises(ConfigError, match=f"{shown}\\) maps nothing: cases.csv, people.csv have no header"):
-            check_mapping_used(entry, [cases, people])
+            check_mapping_used(entry, both)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"maps nothing: people.csv has no header '证件号码'"):
+        check_mapping_used({"证件号码": "id_number"}, both)  # type: ignore[arg-type]
+    # one mapping file for every night: a night that brings only candidates leaves the cases' entries alone
+    check_mapping_used({"走失日期": "missing_date", "证件号": "id_number"}, [("candidates", people)])
 
 
 def test_user_mapping_keys_match_folded_and_other_side_entries_are_ignored() -> None:

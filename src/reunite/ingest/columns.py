@@ -274,23 +274,24 @@ def map_columns(
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
 
 
-def check_mapping_used(mapping: Mapping[str, str] | None, reports: Sequence[IngestReport]) -> None:
-    """Refuse a mapping entry that maps nothing in the inputs read with it (``reports``).
+def check_mapping_used(mapping: Mapping[str, str] | None, inputs: Sequence[tuple[Side, IngestReport]]) -> None:
+    """Refuse a mapping entry that maps nothing in the inputs read with it (``(side, report)`` pairs).
 
-    An entry maps something when some input has its header and reads it as its column (or, for ``""``,
-    ignores it). A misspelt header, or a column no input of that kind takes, left the column it meant
-    unread: the run went on without it.
+    An entry ``header: column`` maps something when an input that takes ``column`` has the header and
+    reads it as that column. A misspelt header left the column it meant unread: the run went on without
+    it. Entries for a column no input read takes (the cases' entries of one mapping file, on a night that
+    brings only candidates) and ``""`` entries (nothing to lose) are not checked.
 
     Raises
     ------
     ConfigError
-        Naming every such entry and the inputs.
+        Naming every such entry and the inputs that take its column.
 
     Examples
     --------
     >>> report = IngestReport("cases.csv", columns={"case_id": "ID", "birth_date": "Born On"})
-    >>> check_mapping_used({"born_on": "birth_date"}, [report])
-    >>> check_mapping_used({"Bron On": "birth_date"}, [report])
+    >>> check_mapping_used({"born_on": "birth_date", "户籍地": "region", "备注": ""}, [("cases", report)])
+    >>> check_mapping_used({"Bron On": "birth_date"}, [("cases", report)])
     Traceback (most recent call last):
     ...
     reunite.errors.ConfigError: mapping {'Bron On': 'birth_date'} (--mapping 'Bron On=birth_date') maps nothing: ...
@@ -298,19 +299,22 @@ def check_mapping_used(mapping: Mapping[str, str] | None, reports: Sequence[Inge
     if not mapping:
         return
     unused: dict[str, str] = {}
+    takers: list[str] = []
     for their, column in mapping.items():
-        def matches(header: str, their: str = their) -> bool:
-            return header == their.strip() or header_key(header) == header_key(their)
-
-        if not any(matches(report.columns[column]) if column in report.columns
-                   else not column and any(matches(h) for h in report.ignored_columns) for report in reports):
+        taking = [report for side, report in inputs
+                  if column in ((id_column(side), "reason") if report.removal else side_columns(side))]
+        if not column or not taking:
+            continue
+        found = [report.columns.get(column) for report in taking]
+        if not any(h is not None and (h == their.strip() or header_key(h) == header_key(their)) for h in found):
             unused[their] = column
+            takers.extend(r.source for r in taking if r.source not in takers)
     if unused:
         options = " ".join(f"--mapping '{their}={column}'" for their, column in unused.items())
         headers = ", ".join(repr(their) for their in unused)
         raise ConfigError(
-            f"mapping {unused!r} ({options}) maps nothing: {', '.join(r.source for r in reports) or 'no input'} "
-            f"{'has' if len(reports) == 1 else 'have'} no header {headers} read as a column it takes; check the "
+            f"mapping {unused!r} ({options}) maps nothing: {', '.join(takers)} "
+            f"{'has' if len(takers) == 1 else 'have'} no header {headers} read as that column; check the "
             "spelling, or drop it"
         )
 
