@@ -296,6 +296,8 @@ def _rescreen(args: argparse.Namespace) -> int:
         from reunite.run_config import RunConfig
 
     # before the store is opened: a first run would create it
+    if args.top_k is not None and args.top_k < 1:
+        raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     RunConfig(top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=args.seed)
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
@@ -440,16 +442,21 @@ def _dna_import(args: argparse.Namespace) -> int:
 
 
 def read_person_ids(path: Path) -> list[str]:
-    """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped."""
-    from reunite.ingest import decode_text
+    """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped; the
+    column under any header a candidates file's person_id is recognised by (人员编号, Person ID, ...)."""
+    from reunite.ingest import canonical_column, decode_text
 
     text, _ = decode_text(_existing_file(path, "--file").read_bytes(), source=path.name)
     rows = list(csv.reader(text.splitlines()))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
-    if "person_id" not in header:
-        raise InputError(f"{path.name}: expected a person_id column, found {rows[0] if rows else 'no header'}")
+    header = [canonical_column(h, "candidates") for h in rows[0]] if rows else []
+    if header.count("person_id") != 1:
+        raise InputError(f"{path.name}: expected a person_id column (one header such as person_id or 人员编号), "
+                         f"found {rows[0] if rows else 'no header'}")
     at = header.index("person_id")
-    return [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+    ids = [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+    if not ids:  # a header and no ids is most likely the wrong file (0 persons marked, exit 0)
+        raise InputError(f"{path.name}: no person_id in it (a header and no rows)")
+    return ids
 
 
 def _dna_profiles(args: argparse.Namespace) -> int:
