@@ -329,6 +329,14 @@ def _train(args: argparse.Namespace) -> int:
     check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     model = train(cases, candidates, confirmed=confirmed, em=args.em, seed=config.seed,
                   progress=sys.stderr.isatty())
+    # a pair of a case or person not in these files was left out without a word (train raises only when none is in)
+    case_ids, person_ids = set(cases.ids.astype(str).tolist()), set(candidates.ids.astype(str).tolist())
+    unused = [row for row, (case_id, person_id) in enumerate(confirmed, start=2)
+              if case_id not in case_ids or person_id not in person_ids]
+    if unused:
+        rows = ", ".join(map(str, unused[:10])) + (", ..." if len(unused) > 10 else "")
+        print(text(args.lang, "train_confirmed_unused", source=args.confirmed.name, n=len(unused),
+                   total=len(confirmed), rows=rows))
     with atomic_output(args.out) as tmp:
         model.save(tmp)
     # the weights scoring uses: per kind of case when the model has them

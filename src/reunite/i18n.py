@@ -167,6 +167,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "train_weights_kind": "weights (bits), cases of kind {kind}:",
         "train_weights_all": "weights (bits), all cases:",
         "train_model": "model {version}: {path}",
+        "train_confirmed_unused": "{source}: {n} of {total} confirmed pairs are not in these cases and candidates "
+                                  "and were not used (rows {rows})",
         "kind_baby": "baby", "kind_child": "child", "kind_unknown": "unknown",
         "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
         # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
@@ -333,6 +335,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "train_weights_kind": "权重（比特），{kind}案件：",
         "train_weights_all": "权重（比特），全部案件：",
         "train_model": "模型 {version}：{path}",
+        "train_confirmed_unused": "{source}：{total} 对已确认配对中有 {n} 对不在这些案件和候选人中，"
+                                  "未使用（第 {rows} 行）",
         "kind_baby": "婴儿", "kind_child": "儿童", "kind_unknown": "类别不明的",
         "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",

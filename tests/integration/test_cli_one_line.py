@@ -287,3 +287,19 @@ def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_
     cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False)
     with pytest.raises(ConfigError, match="maps nothing"):
         reunite.screen(cases, data / "candidates.csv", mapping={"Nmae": "name"})
+
+
+def test_train_says_which_confirmed_pairs_it_could_not_use(data: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A confirmed pair of a case or person not in the files (a typo, a case since removed) was left out of the
+    fit without a word; only a file of which no pair was in the data was refused."""
+    truth = pd.read_csv(data / "truth.csv", dtype=str).dropna()
+    good = truth.iloc[:2][["case_id", "person_id"]].values.tolist()
+    confirmed = tmp_path / "confirmed.csv"
+    lines = ["case_id,person_id", *(f"{c},{p}" for c, p in good), "C999999,P0000001", ",P0000002"]
+    confirmed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--confirmed", str(confirmed), "--out", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    assert "confirmed.csv: 2 of 4 confirmed pairs are not in these cases and candidates and were not used " \
+           "(rows 4, 5)" in out
