@@ -156,3 +156,22 @@ def test_screen_s_other_arguments_are_checked_with_one_message(data: Path, optio
     with pytest.raises(reunite.ReuniteError) as raised:
         reunite.screen(data / "cases.csv", data / "candidates.csv", **{option: value})  # type: ignore[arg-type]
     assert needle in str(raised.value)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder no file can be made in")
+def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out /sys/r.csv` (a folder that exists but takes no file) was refused only when written: after the
+    whole screen had run, and after train's fit."""
+    import reunite.pipeline
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the work ran before its output was checked")
+
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reunite.pipeline, "screen", no_work)
+        patch.setattr(reunite.pipeline, "train", no_work)
+        for argv in (["screen", *files, "--out", "/proc/r.csv"], ["train", *files, "--out", "/proc/m.json"]):
+            assert main(argv) == 2
+            _one_line(capsys, f"--out {argv[-1]}: cannot write in /proc")
