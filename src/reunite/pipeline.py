@@ -307,8 +307,8 @@ class ScreenResult:
 
     def explain(self, case_id: str, person_id: str) -> Explanation:
         """Each comparison's level and weight for one pair (ranked or not)."""
-        case_idx = _index_of(self.cases.ids, case_id, "case_id")
-        cand_row = _index_of(self.candidates.ids, person_id, "person_id")
+        case_idx = _index_of(self.cases, case_id, "case_id")
+        cand_row = _index_of(self.candidates, person_id, "person_id")
         cand_idx = int(np.flatnonzero(self.prepared.cand_order == cand_row)[0])
         levels, contributions = pair_contributions(
             self.prepared, self.model, np.array([case_idx]), np.array([cand_idx]), limits=self.limits
@@ -391,10 +391,14 @@ def explain(
     return dataclasses.replace(empty, limits=limits).explain(case_id, person_id)
 
 
-def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
-    hits = np.flatnonzero(ids == wanted)
+def _index_of(table: RecordTable, wanted: str, what: str) -> int:
+    hits = np.flatnonzero(table.ids == wanted)
     if hits.size == 0:
-        raise InputError(f"{what} {wanted!r} is not in the screened data")
+        # a quarantined row was "not in the screened data" alone: as if the id were mistyped
+        report = table.report
+        held = (f" (not in {report.source}, or in one of its {report.quarantined} quarantined rows: --strict lists "
+                "them)") if report.quarantined else ""
+        raise InputError(f"{what} {wanted!r} is not in the screened data{held}")
     return int(hits[0])
 
 

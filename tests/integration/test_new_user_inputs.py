@@ -175,3 +175,15 @@ def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Pa
         for argv in (["screen", *files, "--out", "/proc/r.csv"], ["train", *files, "--out", "/proc/m.json"]):
             assert main(argv) == 2
             _one_line(capsys, f"--out {argv[-1]}: cannot write in /proc")
+
+
+def test_explain_of_a_quarantined_case_says_it_may_be_quarantined(data: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite explain --case CBAD` for a case whose row was quarantined (sex 'X') said only "not in the
+    screened data", as for a mistyped id, and printed no ingest line that would tell."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text((data / "cases.csv").read_text(encoding="utf-8") + "CBAD,名字,,X,1990,,,,\n", encoding="utf-8")
+    assert main(["explain", "--cases", str(cases), "--candidates", str(data / "candidates.csv"), "--case", "CBAD",
+                 "--person", "P0000001"]) == 2
+    _one_line(capsys, "case_id 'CBAD' is not in the screened data (not in cases.csv, or in one of its 1 "
+                      "quarantined rows: --strict lists them)")
