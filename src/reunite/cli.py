@@ -206,7 +206,7 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
 
 def _screen(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir, write_text
-    from reunite.ingest import mapping_from_options
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.pipeline import screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
@@ -228,6 +228,7 @@ def _screen(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates", compact=True)  # a prepared table's text in less memory
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     print(cases.report.summary(args.lang))
     print(candidates.report.summary(args.lang))
     if len(cases) == 0:
@@ -270,7 +271,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     if is_prepared(args.candidates):
-        raise InputError(f"--candidates {args.candidates}: already a prepared table (expected a CSV or XLSX)")
+        raise InputError(f"--candidates {args.candidates}: a Parquet file (expected the CSV or XLSX to prepare)")
     if not is_prepared(args.out):
         raise InputError(f"--out {args.out}: expected a .parquet file name")
     check_output(args.out, inputs=[args.candidates])
@@ -314,6 +315,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _train(args: argparse.Namespace) -> int:
     from reunite.export import atomic_output, check_output
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.matching.comparisons import REGISTRY
     from reunite.matching.kinds import CASE_KINDS
     from reunite.pipeline import train
@@ -324,8 +326,17 @@ def _train(args: argparse.Namespace) -> int:
     confirmed = _read_pairs(args.confirmed) if args.confirmed else []
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     model = train(cases, candidates, confirmed=confirmed, em=args.em, seed=config.seed,
                   progress=sys.stderr.isatty())
+    # a pair of a case or person not in these files was left out without a word (train raises only when none is in)
+    case_ids, person_ids = set(cases.ids.astype(str).tolist()), set(candidates.ids.astype(str).tolist())
+    unused = [row for row, (case_id, person_id) in enumerate(confirmed, start=2)
+              if case_id not in case_ids or person_id not in person_ids]
+    if unused:
+        rows = ", ".join(map(str, unused[:10])) + (", ..." if len(unused) > 10 else "")
+        print(text(args.lang, "train_confirmed_unused", source=args.confirmed.name, n=len(unused),
+                   total=len(confirmed), rows=rows))
     with atomic_output(args.out) as tmp:
         model.save(tmp)
     # the weights scoring uses: per kind of case when the model has them
@@ -341,6 +352,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    from reunite.ingest import check_mapping_used, mapping_from_options
     from reunite.pipeline import explain
     from reunite.run_config import RunConfig, resolve_model
 
@@ -348,6 +360,7 @@ def _explain(args: argparse.Namespace) -> int:
     model = resolve_model(args.model)
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
+    check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])
     found = explain(cases, candidates, args.case, args.person, model=model, seed=config.seed)
     print(found.format(args.lang, reveal_ids=args.reveal_ids))
     return 0
@@ -360,11 +373,33 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+_BYTES_PER_ROW = 1_000  # what generating a row takes, about (measured: 300,000 candidates took 250 MB)
+
+
+def _physical_memory() -> int | None:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not POSIX
+        return None
+
+
+def _check_counts(cases: int, candidates: int, minimum: int) -> None:
+    """--cases and --candidates of generate and demo: at least ``minimum``, and few enough to fit in memory
+    (``--cases 1000000000`` was killed by the system, or a numpy traceback)."""
+    if cases < minimum or candidates < minimum:
+        raise ConfigError(f"--cases and --candidates: expected counts >= {minimum}, got {cases} and {candidates}")
+    memory = _physical_memory()
+    need = (cases + candidates) * _BYTES_PER_ROW
+    if memory is not None and need > memory:
+        raise ConfigError(f"--cases {cases:,} and --candidates {candidates:,}: about {need / 2**30:,.0f} GiB of "
+                          f"memory to generate (some 1 KB a row), more than this machine's {memory / 2**30:,.0f} "
+                          "GiB; ask for fewer")
+
+
 def _generate(args: argparse.Namespace) -> int:
     from reunite.synth import generate, write
 
-    if args.cases < 0 or args.candidates < 0:
-        raise ConfigError(f"--cases and --candidates: expected counts >= 0, got {args.cases} and {args.candidates}")
+    _check_counts(args.cases, args.candidates, 0)
     # a folder of real cases given by mistake must not lose them to synthetic ones
     taken = [name for name in ("cases.csv", "candidates.csv", "truth.csv") if (args.out_dir / name).exists()]
     if taken and not args.overwrite:
@@ -386,8 +421,7 @@ def _demo(args: argparse.Namespace) -> int:
     from reunite.synth import generate, write
 
     config = RunConfig(top_k=args.top_k, seed=args.seed)
-    if args.cases < 1 or args.candidates < 1:
-        raise ConfigError(f"--cases and --candidates: expected counts >= 1, got {args.cases} and {args.candidates}")
+    _check_counts(args.cases, args.candidates, 1)
     # a folder of real data given by mistake must not lose it; a folder the demo wrote is its to replace
     taken = [name for name in ("cases.csv", "candidates.csv", "truth.csv", "ranked.csv", "report.html")
              if (args.out_dir / name).exists()]
@@ -506,6 +540,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_store_command(args)
     except ReuniteError as exc:
         print(_error_line(prefix, exc, reveal, lang), file=sys.stderr)
+        return USER_ERROR
+    except MemoryError:  # numpy's "Unable to allocate 7.45 GiB" for `generate --cases 1000000000` was a traceback
+        print(text(lang, "out_of_memory", prefix=prefix), file=sys.stderr)
         return USER_ERROR
     except KeyboardInterrupt:
         print(text(lang, "interrupted", prefix=prefix), file=sys.stderr)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reunite.errors import InputError, MissingFileError, StoreError
-from reunite.i18n import LANGUAGES, text
+from reunite.i18n import LANGUAGES, Language, text
 from reunite.run_config import DEFAULT_TOP_K
 
 if TYPE_CHECKING:
@@ -120,8 +120,9 @@ def add_store_commands(commands: Any) -> None:
     imported.add_argument("--db", required=True, help=_DB_HELP)
     imported.add_argument("--file", required=True, type=Path)
     imported.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
-                          help="map a lab header to a column, e.g. --mapping 'outcome_date=date' (repeatable; "
-                               "'HEADER=' ignores it); any other unknown header is an error")
+                          help="map a lab header to a column, e.g. --mapping '送检日期=date' (repeatable; "
+                               "'HEADER=' ignores it); known headers (案件编号, 人员编号, 比对结果, 比对日期, 备注, "
+                               "Case ID, Result, ...) need none; any other header is an error")
     imported.add_argument("--supersede", action="store_true",
                           help="let rows replace contradicting outcomes instead of quarantining them")
     _add_lang(imported)
@@ -292,9 +293,12 @@ def _rescreen(args: argparse.Namespace) -> int:
         from reunite.ingest import mapping_from_options, sheet_option
         from reunite.matching.model import FellegiSunter
         from reunite.rescreen import rescreen
+        from reunite.run_config import RunConfig
 
+    # before the store is opened: a first run would create it
     if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
+    RunConfig(top_k=DEFAULT_TOP_K if args.top_k is None else args.top_k, seed=args.seed)
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     removals = [args.remove_cases, args.remove_candidates]
@@ -347,9 +351,19 @@ def _export(args: argparse.Namespace) -> int:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
     check_output(args.out, inputs=[_sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
+        _warn_if_run_under_way(store, "reunite export", args.lang)
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
     print(text(args.lang, "msg_exported", rows=rows, path=args.out))
     return 0
+
+
+def _warn_if_run_under_way(store: Store, prefix: str, lang: Language) -> None:
+    """One line on standard error when a re-screen that may be alive holds the run lock: what is read now
+    may be replaced when it commits (export, plan and report gave the stored top-k without a word; verify
+    refuses, as it would report differences that are not there)."""
+    holder = store.lock_holder()
+    if holder is not None and holder.may_live:
+        print(text(lang, "run_under_way", prefix=prefix, holder=holder), file=sys.stderr)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -428,16 +442,21 @@ def _dna_import(args: argparse.Namespace) -> int:
 
 
 def read_person_ids(path: Path) -> list[str]:
-    """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped."""
-    from reunite.ingest import decode_text
+    """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped; the
+    column under any header a candidates file's person_id is recognised by (人员编号, Person ID, ...)."""
+    from reunite.ingest import canonical_column, decode_text
 
     text, _ = decode_text(_existing_file(path, "--file").read_bytes(), source=path.name)
     rows = list(csv.reader(text.splitlines()))
-    header = [h.strip().lower() for h in rows[0]] if rows else []
-    if "person_id" not in header:
-        raise InputError(f"{path.name}: expected a person_id column, found {rows[0] if rows else 'no header'}")
+    header = [canonical_column(h, "candidates") for h in rows[0]] if rows else []
+    if header.count("person_id") != 1:
+        raise InputError(f"{path.name}: expected a person_id column (one header such as person_id or 人员编号), "
+                         f"found {rows[0] if rows else 'no header'}")
     at = header.index("person_id")
-    return [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+    ids = [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+    if not ids:  # a header and no ids is most likely the wrong file (0 persons marked, exit 0)
+        raise InputError(f"{path.name}: no person_id in it (a header and no rows)")
+    return ids
 
 
 def _dna_profiles(args: argparse.Namespace) -> int:
@@ -497,6 +516,9 @@ def _plan(args: argparse.Namespace) -> int:
         raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
                          f"not {args.out.suffix}")
     with open_store(args.db, create=False) as store:
+        _warn_if_run_under_way(store, "reunite plan", args.lang)
+        if store.last_succeeded_run() is None:  # an empty plan was written, exit 0, as if no one was to visit
+            raise StoreError("the store holds no re-screen yet: run reunite rescreen first")
         config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
@@ -555,6 +577,7 @@ def _report(args: argparse.Namespace) -> int:
             raise InputError("--db reads the cases, candidates and the last run from the store: "
                              "drop --cases, --candidates and --previous")
         with open_store(args.db, create=False) as store:
+            _warn_if_run_under_way(store, "reunite report", args.lang)
             data = report_from_store(store, top_k=args.top_k, title=args.title)
     out = write_report(args.out, data, lang=args.lang, reveal_ids=args.reveal_ids, detail_ranks=args.detail_ranks)
     print(text(args.lang, "msg_report", path=out))

@@ -167,6 +167,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "train_weights_kind": "weights (bits), cases of kind {kind}:",
         "train_weights_all": "weights (bits), all cases:",
         "train_model": "model {version}: {path}",
+        "train_confirmed_unused": "{source}: {n} of {total} confirmed pairs are not in these cases and candidates "
+                                  "and were not used (rows {rows})",
         "kind_baby": "baby", "kind_child": "child", "kind_unknown": "unknown",
         "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
         # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
@@ -193,6 +195,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "error": "{prefix}: error: {message}",
         "error_kind": "{kind}{message}",
         "interrupted": "{prefix}: interrupted",
+        "out_of_memory": "{prefix}: error: not enough memory for what was asked (e.g. --cases, --candidates or "
+                         "--top-k too large for this machine); ask for less, or run it on a larger machine",
+        "run_under_way": "{prefix}: warning: a re-screen is under way ({holder}): the stored ranking written "
+                         "here may change when it commits; run this again after it finishes",
         # the kind of a user's error, by class: English says it in the message alone
         "err_MissingFileError": "",
         "err_MissingColumnsError": "",
@@ -329,6 +335,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "train_weights_kind": "权重（比特），{kind}案件：",
         "train_weights_all": "权重（比特），全部案件：",
         "train_model": "模型 {version}：{path}",
+        "train_confirmed_unused": "{source}：{total} 对已确认配对中有 {n} 对不在这些案件和候选人中，"
+                                  "未使用（第 {rows} 行）",
         "kind_baby": "婴儿", "kind_child": "儿童", "kind_unknown": "类别不明的",
         "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
@@ -351,6 +359,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "error": "{prefix}：错误：{message}",
         "error_kind": "{kind}：{message}",
         "interrupted": "{prefix}：已中断",
+        "out_of_memory": "{prefix}：错误：内存不足（例如 --cases、--candidates 或 --top-k 对本机过大）；"
+                         "请减少数量，或在内存更大的机器上运行",
+        "run_under_way": "{prefix}：警告：一次重新筛查正在进行（{holder}）：此处写出的已存排序在其提交后可能改变；"
+                         "请在其结束后重新运行",
         # the kind of a user's error, by class (the first of the error's classes found here)
         "err_MissingFileError": "找不到文件",
         "err_MissingColumnsError": "缺少必需的列",

@@ -25,7 +25,7 @@ from reunite.errors import ConfigError, InputError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import IngestReport, RawTable, read_table
+from reunite.ingest import IngestReport, RawTable, check_mapping_used, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.cells import CellIndex, cell_index
@@ -130,7 +130,9 @@ def prepare_table(
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     day = today or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    check_mapping_used(mapping, [(side, raw.report)])
     table = normalize(raw, strict=strict, today=day)
+    _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
     with atomic_output(target) as tmp:
         write_prepared(raw, table, tmp, today=day, source_sha256=digest)
@@ -166,6 +168,10 @@ def prepare_file(
                                          piece_bytes=piece_bytes)
                 if done is None:  # not a file to cut: nothing written is kept
                     raise _ReadWhole
+                check_mapping_used(mapping, [(side, done[0])])  # raised here, nothing written is kept
+                if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
+                    raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
+                                     f"quarantined {done[0].quarantined})")
             return done
         except _ReadWhole:
             pass
@@ -307,8 +313,8 @@ class ScreenResult:
 
     def explain(self, case_id: str, person_id: str) -> Explanation:
         """Each comparison's level and weight for one pair (ranked or not)."""
-        case_idx = _index_of(self.cases.ids, case_id, "case_id")
-        cand_row = _index_of(self.candidates.ids, person_id, "person_id")
+        case_idx = _index_of(self.cases, case_id, "case_id")
+        cand_row = _index_of(self.candidates, person_id, "person_id")
         cand_idx = int(np.flatnonzero(self.prepared.cand_order == cand_row)[0])
         levels, contributions = pair_contributions(
             self.prepared, self.model, np.array([case_idx]), np.array([cand_idx]), limits=self.limits
@@ -391,10 +397,14 @@ def explain(
     return dataclasses.replace(empty, limits=limits).explain(case_id, person_id)
 
 
-def _index_of(ids: npt.NDArray[Any], wanted: str, what: str) -> int:
-    hits = np.flatnonzero(ids == wanted)
+def _index_of(table: RecordTable, wanted: str, what: str) -> int:
+    hits = np.flatnonzero(table.ids == wanted)
     if hits.size == 0:
-        raise InputError(f"{what} {wanted!r} is not in the screened data")
+        # a quarantined row was "not in the screened data" alone: as if the id were mistyped
+        report = table.report
+        held = (f" (not in {report.source}, or in one of its {report.quarantined} quarantined rows: --strict lists "
+                "them)") if report.quarantined else ""
+        raise InputError(f"{what} {wanted!r} is not in the screened data{held}")
     return int(hits[0])
 
 
@@ -454,6 +464,13 @@ def fit_model(
     return fitted, prep, report
 
 
+def _some_rows(table: RecordTable, what: str) -> None:
+    """Refuse a table without rows (a header-only file, or one whose every row was quarantined)."""
+    if len(table) == 0:
+        raise InputError(f"{table.report.source}: no {what} (read {table.report.read}, "
+                         f"quarantined {table.report.quarantined})")
+
+
 def train(
     cases: TableLike,
     candidates: TableLike,
@@ -492,6 +509,9 @@ def train(
     seed = RunConfig(seed=seed).seed
     limits = limits or DEFAULT_LIMITS
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
+    # a model fitted to no cases or no candidates was written as if fitted, exit 0
+    _some_rows(case_table, "cases to train on")
+    _some_rows(cand_table, "candidates to train on")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed, limits=limits)
     labelled = list(confirmed)
     if labelled:
@@ -603,13 +623,16 @@ def screen(
     """
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers: expected a whole number >= 1 or None, got {workers!r}")  # was a ValueError
     base = resolve_model(model) or default_model()
     case_table = load_side(cases, "cases", mapping=mapping, strict=strict, today=today)
     cand_table = load_side(candidates, "candidates", mapping=mapping, strict=strict, compact=True, today=today)
+    check_mapping_used(mapping, [("cases", case_table.report), ("candidates", cand_table.report)])
     report: FitReport | None = None
-    if len(case_table) == 0:
-        raise InputError(f"{case_table.report.source}: no cases to screen "
-                         f"(read {case_table.report.read}, quarantined {case_table.report.quarantined})")
+    _some_rows(case_table, "cases to screen")
+    # a header-only candidates file (or a prepared table of none) wrote an empty ranking, exit 0: the wrong file
+    _some_rows(cand_table, "candidates to screen the cases against")
     workers = workers or min(4, os.cpu_count() or 1)
     limits = limits or DEFAULT_LIMITS
     if fit_to_data:

@@ -18,20 +18,29 @@ if TYPE_CHECKING:  # the matching modules load the normalizers (pandas, pinyin):
     from reunite.matching.model import FellegiSunter
     from reunite.matching.spec import BlockingSpec
 
-__all__ = ["DEFAULT_TOP_K", "RunConfig", "resolve_model"]
+__all__ = ["DEFAULT_TOP_K", "MAX_TOP_K", "RunConfig", "resolve_model"]
 
 DEFAULT_TOP_K: Final = 10
+"""Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
+MAX_TOP_K: Final = 1_000
+"""Candidates kept per case, at most. A sampling team visits the first handful; 1,000 is as deep as a
+check of the ranking looks (``benchmarks/cleanroom/diagnose.py``) and about every candidate of one case's
+birth window in a city's register (30,000 persons: some 2,000 of one sex within 3 years). Beyond it the
+output grows as cases x top-k (``--top-k 1000000000`` kept every pair of every window, in memory)."""
+MAX_SEED: Final = 2**63 - 1
+"""The largest seed: runs store it as a 64-bit integer."""
 DEFAULT_FIT_MAX_PAIRS: Final = 40_000_000
 """Birth-window pairs of the cases an unsupervised fit of m reads, at most (``reunite.matching.learn``)."""
-"""Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
 
 
-def _whole_number(name: str, value: object, minimum: int) -> int:
+def _whole_number(name: str, value: object, minimum: int, maximum: int | None = None, why: str = "") -> int:
     # bool is an int to Python, but top_k=True is a mistake, as are "5" and 2.5
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(f"{name}: expected a whole number >= {minimum}, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise ConfigError(f"{name}: expected a whole number >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}: expected a whole number from {minimum} to {maximum:,}{why}, got {value:,}")
     return value
 
 
@@ -62,9 +71,9 @@ class RunConfig:
     Parameters
     ----------
     top_k:
-        Candidates kept per case: a whole number >= 1.
+        Candidates kept per case: a whole number from 1 to :data:`MAX_TOP_K` (1,000).
     seed:
-        Seed of the random pairs u is fitted from: a whole number >= 0.
+        Seed of the random pairs u is fitted from: a whole number from 0 to 2**63 - 1.
     blocking:
         Which pairs are compared (default :class:`BlockingSpec`).
     fit_max_pairs:
@@ -80,6 +89,10 @@ class RunConfig:
     Traceback (most recent call last):
     ...
     reunite.errors.ConfigError: top_k: expected a whole number >= 1, got '5' (str)
+    >>> RunConfig(top_k=10**9)
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: top_k: expected a whole number from 1 to 1,000 (...), got 1,000,000,000
     """
 
     top_k: int = DEFAULT_TOP_K
@@ -88,8 +101,9 @@ class RunConfig:
     fit_max_pairs: int = DEFAULT_FIT_MAX_PAIRS
 
     def __post_init__(self) -> None:
-        _whole_number("top_k", self.top_k, 1)
-        _whole_number("seed", self.seed, 0)
+        _whole_number("top_k", self.top_k, 1, MAX_TOP_K,
+                      " (a sampling team visits the first few; the output grows as cases x top_k)")
+        _whole_number("seed", self.seed, 0, MAX_SEED, " (runs store it as a 64-bit integer)")
         _whole_number("fit_max_pairs", self.fit_max_pairs, 1)
         from reunite.matching.spec import BlockingSpec
 

@@ -190,3 +190,116 @@ def test_demo_replaces_only_a_folder_it_wrote(tmp_path: Path, capsys: pytest.Cap
     for _ in range(2):  # its own folder: run again, it replaces its files
         assert main(["demo", "--out-dir", str(demo), "--cases", "10", "--candidates", "200"]) == 0
     assert (demo / "ranked.csv").exists()
+
+
+def test_a_top_k_beyond_the_bound_is_refused_in_one_line(data: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--top-k 1000000000` was taken: every pair of every birth window kept, in memory, and written."""
+    from reunite.run_config import MAX_TOP_K
+
+    assert reunite.RunConfig(top_k=MAX_TOP_K).top_k == 1_000
+    out = tmp_path / "r.csv"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    assert main(["screen", *files, "--out", str(out), "--top-k", str(10**9)]) == 2
+    _one_line(capsys, "top_k: expected a whole number from 1 to 1,000", "got 1,000,000,000")
+    assert not out.exists()
+    assert main(["demo", "--out-dir", str(tmp_path / "demo"), "--top-k", "1001"]) == 2
+    _one_line(capsys, "got 1,001")
+    assert not (tmp_path / "demo").exists()
+    db = tmp_path / "r.db"
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--top-k", "5000"]) == 2
+    _one_line(capsys, "got 5,000")
+    assert not db.exists()
+    with pytest.raises(ConfigError, match="from 1 to 1,000"):
+        reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=MAX_TOP_K + 1)
+
+
+def test_a_seed_the_store_cannot_hold_is_refused_before_the_store_is_made(data: Path, tmp_path: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite rescreen --seed 9223372036854775808` made the database, stored the rows, then died on
+    "OverflowError: Python int too large to convert to SQLite INTEGER" (a traceback)."""
+    db = tmp_path / "r.db"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--seed", str(2**63)]) == 2
+    _one_line(capsys, "seed: expected a whole number from 0 to 9,223,372,036,854,775,807")
+    assert not db.exists()
+    assert main(["screen", *files, "--out", str(tmp_path / "r.csv"), "--seed", str(2**63)]) == 2
+    _one_line(capsys, "seed: expected a whole number")
+
+
+def test_generate_and_demo_refuse_counts_beyond_the_machine_s_memory(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`reunite generate --cases 1000000000` was killed by the system (or printed numpy's "Unable to allocate
+    7.45 GiB" traceback under a memory limit)."""
+    out = tmp_path / "g"
+    assert main(["generate", "--out-dir", str(out), "--cases", str(10**12), "--candidates", "10"]) == 2
+    _one_line(capsys, "--cases 1,000,000,000,000 and --candidates 10", "GiB of memory", "ask for fewer")
+    assert main(["demo", "--out-dir", str(out), "--cases", "10", "--candidates", str(10**12)]) == 2
+    _one_line(capsys, "GiB of memory")
+    assert not out.exists()
+    import reunite.synth
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise MemoryError("Unable to allocate 7.45 GiB")
+
+    monkeypatch.setattr(reunite.synth, "generate", no_memory)  # a count that fits, in a process that does not
+    assert main(["generate", "--out-dir", str(out), "--cases", "10", "--candidates", "100"]) == 2
+    _one_line(capsys, "reunite generate: error: not enough memory")
+
+
+def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Silent before: `--mapping name=case_id` ranked the cases under their names (the case_id column dropped,
+    unnamed cases quarantined as "empty id"), `name=id_number` (meant for the candidates) dropped the cases'
+    names, and a header no input has (`nosuch=marks`, a typo) changed nothing -- all exit 0."""
+    out = tmp_path / "r.csv"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    for entry, needle in (("name=case_id", "header 'case_id' is already read as 'case_id'"),
+                          ("name=id_number", "this cases file would lose its 'name' column"),
+                          ("nosuch=marks", "--mapping 'nosuch=marks') maps nothing: cases.csv, candidates.csv")):
+        assert main(["screen", *files, "--out", str(out), "--mapping", entry]) == 2
+        _one_line(capsys, needle)
+        assert not out.exists()
+    for command in (["train", "--out", str(tmp_path / "m.json")],
+                    ["explain", "--case", "C000001", "--person", "P0000001"]):
+        assert main([command[0], *files, *command[1:], "--mapping", "nosuch=marks"]) == 2
+        _one_line(capsys, "maps nothing")
+    prepared = tmp_path / "p.parquet"
+    assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
+                 "--mapping", "登记日=registration_date"]) == 2
+    _one_line(capsys, "maps nothing: candidates.csv has no header '登记日'")
+    assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
+                 "--mapping", "marks=missing_date"]) == 2  # a cases column: the candidates would lose their marks
+    _one_line(capsys, "candidates file would lose its 'marks' column")
+    assert not prepared.exists()
+    db = tmp_path / "r.db"
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--mapping", "nosuch=marks"]) == 2
+    _one_line(capsys, "maps nothing")
+    from reunite.store import Store
+
+    with Store.open(f"sqlite:///{db}") as store:
+        assert store.read_rows("cases") == [] and store.last_run_id() is None
+    # one mapping file for every night: a night that brings only candidates leaves the cases' entries alone
+    assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--top-k", "2"]) == 0
+    assert main(["rescreen", "--db", f"sqlite:///{db}", "--candidates", str(data / "candidates.csv"),
+                 "--mapping", "走失日期=missing_date"]) == 0
+    cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False)
+    with pytest.raises(ConfigError, match="maps nothing"):
+        reunite.screen(cases, data / "candidates.csv", mapping={"Nmae": "name"})
+
+
+def test_train_says_which_confirmed_pairs_it_could_not_use(data: Path, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """A confirmed pair of a case or person not in the files (a typo, a case since removed) was left out of the
+    fit without a word; only a file of which no pair was in the data was refused."""
+    truth = pd.read_csv(data / "truth.csv", dtype=str).dropna()
+    good = truth.iloc[:2][["case_id", "person_id"]].values.tolist()
+    confirmed = tmp_path / "confirmed.csv"
+    lines = ["case_id,person_id", *(f"{c},{p}" for c, p in good), "C999999,P0000001", ",P0000002"]
+    confirmed.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
+                 "--confirmed", str(confirmed), "--out", str(tmp_path / "m.json")]) == 0
+    out = capsys.readouterr().out
+    assert "confirmed.csv: 2 of 4 confirmed pairs are not in these cases and candidates and were not used " \
+           "(rows 4, 5)" in out

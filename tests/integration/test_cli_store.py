@@ -162,6 +162,19 @@ def test_dna_import_of_a_lab_file_without_rows_is_an_error(
     one_error_line(capsys, "no DNA outcomes in it")
 
 
+def test_dna_profiles_under_a_chinese_header_and_a_file_without_ids(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A profiles file under 人员编号 (as the candidates file had it) was refused ("expected a person_id
+    column"), and one with a header and no ids marked nobody, exit 0, as if the file were right."""
+    write(tmp_path / "profiles.csv", "人员编号,备注\nP3,provincial\n")
+    assert main(["dna", "profiles", "--db", filled, "--file", str(tmp_path / "profiles.csv")]) == 0
+    assert "1 persons with a DNA profile on file in profiles.csv; 1 newly marked" in capsys.readouterr().out
+    write(tmp_path / "none.csv", "person_id\n")
+    assert main(["dna", "profiles", "--db", filled, "--file", str(tmp_path / "none.csv")]) == 2
+    one_error_line(capsys, "none.csv: no person_id in it (a header and no rows)")
+
+
 def test_dna_profiles_and_plan_by_todays_county(
     filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

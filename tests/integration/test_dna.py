@@ -89,8 +89,8 @@ def test_lab_csv_quarantines_bad_rows_and_records_the_rest(filled: Store, tmp_pa
 
 def test_lab_csv_in_gb18030_with_missing_column_is_refused(filled: Store, tmp_path: Path) -> None:
     lab = tmp_path / "lab.csv"
-    lab.write_bytes("case_id,person_id,结果\nC1,P1,excluded\n".encode("gb18030"))
-    expected = r"missing column\(s\) outcome.*found 'case_id', 'person_id', '结果'"
+    lab.write_bytes("case_id,person_id,意见\nC1,P1,excluded\n".encode("gb18030"))
+    expected = r"missing column\(s\) outcome.*found 'case_id', 'person_id', '意见'"
     with pytest.raises(MissingColumnsError, match=expected):
         filled.import_dna_csv(lab)
     assert filled.excluded_pairs() == set()

@@ -28,8 +28,8 @@ def _lab(tmp_path: Path, text: str) -> Path:
 
 
 def test_an_unknown_column_is_an_error_naming_it(filled: Store, tmp_path: Path) -> None:
-    lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date\nC1,P1,excluded,2024-03-01\n")
-    with pytest.raises(InputError, match=r"unknown column\(s\) 'outcome_date'"):
+    lab = _lab(tmp_path, "case_id,person_id,outcome,送检日期\nC1,P1,excluded,2024-03-01\n")
+    with pytest.raises(InputError, match=r"unknown column\(s\) '送检日期'"):
         filled.import_dna_csv(lab)
     assert filled.excluded_pairs() == set()
 
@@ -123,10 +123,10 @@ def test_cli_supersede_and_mapping(filled: Store, db_url: str, tmp_path: Path,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--supersede" in err[0]
     assert main([*base, "--outcome", "confirmed", "--supersede"]) == 0
-    lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date\nC1,P1,excluded,2024-03-01\n")
+    lab = _lab(tmp_path, "case_id,person_id,outcome,送检日期\nC1,P1,excluded,2024-03-01\n")
     assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
-    assert "unknown column(s) 'outcome_date'" in capsys.readouterr().err
-    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "outcome_date=date"]) == 0
+    assert "unknown column(s) '送检日期'" in capsys.readouterr().err
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "送检日期=date"]) == 0
     with Store.open(db_url) as store:
         assert ("C1", "P1") in store.excluded_pairs()
 
@@ -135,13 +135,13 @@ def test_a_lab_file_under_other_headers_is_refused_with_the_option_that_maps_the
     filled: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The message for missing columns named no way out, though --mapping is the one."""
-    lab = _lab(tmp_path, "案件编号,人员编号,outcome\nC1,P1,excluded\n")
+    lab = _lab(tmp_path, "报案号,比对对象,outcome\nC1,P1,excluded\n")
     capsys.readouterr()
     assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--mapping 'header=case_id'" in err[0]
-    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "案件编号=case_id",
-                 "--mapping", "人员编号=person_id"]) == 0
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "报案号=case_id",
+                 "--mapping", "比对对象=person_id"]) == 0
     assert ("C1", "P1") in filled.excluded_pairs()
 
 
@@ -160,3 +160,43 @@ def test_a_lab_file_that_contradicts_itself_closes_no_case(filled: Store, db_url
         assert "C1" in store.open_case_ids()
     quarantine = (tmp_path / "lab.quarantine.csv").read_text(encoding="utf-8-sig")
     assert quarantine.count("contradicting outcomes for this pair in the same file") == 2
+
+
+def test_a_lab_file_s_chinese_headers_are_read_as_case_files_are(filled: Store, db_url: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """A lab file under 案件编号, 人员编号, 比对结果, 比对日期, 备注 was refused ("missing column(s) case_id,
+    person_id, outcome"), though a case file under the same headers is read; folded headers too."""
+    lab = _lab(tmp_path, "案件编号,人员编号,比对结果,比对日期,实验室编号,备注\n"
+                         'C1,P1,excluded,2024-03-01,L-7,"STR 0/20, re-run"\n')
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    assert "read 1, accepted 1, quarantined 0" in capsys.readouterr().out
+    with filled._sessions() as session:
+        from reunite.store.dna import latest_outcomes
+
+        assert latest_outcomes(session, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), "L-7")
+    assert filled.audit_log()[-1]["detail"]["outcomes"][0]["case_id"] == "C1"
+    folded = _lab(tmp_path, "Case ID,ＰＥＲＳＯＮ_ID,Result,日期,Remarks\nC2,P2,excluded,2024-03-02,x\n")
+    report = filled.import_dna_csv(folded)
+    assert (report.read, report.accepted) == (1, 1) and ("C2", "P2") in filled.excluded_pairs()
+    assert report.columns == {"case_id": "Case ID", "person_id": "ＰＥＲＳＯＮ_ID", "outcome": "Result",
+                              "date": "日期", "note": "Remarks"}
+
+
+def test_a_lab_header_mapped_by_the_user_wins_and_a_plain_number_column_is_no_id(filled: Store,
+                                                                                 tmp_path: Path) -> None:
+    lab = _lab(tmp_path, "编号,人员编号,结果,样本类型\nC1,P1,excluded,血样\n")
+    # 编号 (a row number, or either id) is no case_id in a file of pairs: named, not guessed
+    with pytest.raises(InputError, match=r"missing column\(s\) case_id"):
+        filled.import_dna_csv(lab)
+    report = filled.import_dna_csv(lab, mapping={"编号": "case_id", "样本类型": ""})
+    assert report.accepted == 1 and ("C1", "P1") in filled.excluded_pairs()
+
+
+def test_a_mapping_naming_a_header_the_lab_file_lacks_is_refused(filled: Store, db_url: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """--mapping 'Reslt=outcome' (a typo) was silent: the file's own headers were read as if it was not given."""
+    lab = _lab(tmp_path, "case_id,person_id,Result\nC1,P1,excluded\n")
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--mapping", "Reslt=outcome"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'Reslt', which the file does not have" in err[0], err
+    assert filled.excluded_pairs() == set()

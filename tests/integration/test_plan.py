@@ -92,3 +92,17 @@ def test_plan_row_is_frozen(planned: Store) -> None:
     row: PlanRow = build_plan(planned, top_k=1)[0]
     with pytest.raises(AttributeError):
         row.action = "collect sample"  # type: ignore[misc]
+
+
+def test_plan_before_any_re_screen_is_refused_in_one_line(store: Store, db_url: str, tmp_path: Any,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite plan` on a store no re-screen had run on wrote an empty plan, "0 persons for 0 cases", exit 0
+    -- as if nobody was to be visited; export, report and verify already refused."""
+    from reunite.cli import main
+
+    store.upsert("cases", [{"case_id": "C1"}])
+    out = tmp_path / "plan.csv"
+    assert main(["plan", "--db", db_url, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["reunite plan: error: the store holds no re-screen yet: run reunite rescreen first"]
+    assert not out.exists()

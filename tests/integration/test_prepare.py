@@ -209,7 +209,7 @@ def test_prepare_mistakes_are_one_line(data: Path, tmp_path: Path, capsys: pytes
         (["--candidates", str(data / "people.csv"), "--out", str(tmp_path / "people.csv.out")], ".parquet"),
         (["--candidates", str(tmp_path / "none.csv"), "--out", str(tmp_path / "p.parquet")], "no such file"),
         (["--candidates", str(data / "people.csv"), "--out", str(tmp_path / "no" / "p.parquet")], "existing folder"),
-        (["--candidates", str(tmp_path / "p.parquet"), "--out", str(tmp_path / "q.parquet")], "already a prepared"),
+        (["--candidates", str(tmp_path / "p.parquet"), "--out", str(tmp_path / "q.parquet")], "a Parquet file ("),
     ]
     for argv, expected in cases:
         assert main(["prepare", *argv]) == 2

@@ -3,6 +3,7 @@ stored fitted model, on SQLite and PostgreSQL; nothing written."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -87,3 +88,32 @@ def test_a_run_that_begins_while_verifying_makes_it_refuse(store: Store,
     monkeypatch.setattr(store, "current_topk", a_run_commits_first)
     with pytest.raises(ConcurrentRunError, match="began while the stored ranking was being verified"):
         verify(store)
+
+
+def test_export_plan_and_report_during_a_live_run_say_it_may_change(
+    store: Store, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reunite export` and `reunite plan` run while a re-screen was under way wrote the stored top-k, exit 0,
+    without a word: a sampling team could be sent out on a ranking the run was about to replace."""
+    _nights(store)
+    outputs = {"export": tmp_path / "r.csv", "plan": tmp_path / "p.csv", "report": tmp_path / "r.html"}
+
+    def run_each() -> dict[str, list[str]]:
+        found = {}
+        for command, out in outputs.items():
+            assert main([command, "--db", db_url, "--out", str(out)]) == 0
+            assert out.is_file()
+            found[command] = capsys.readouterr().err.strip().splitlines()
+        return found
+
+    capsys.readouterr()
+    assert run_each() == {"export": [], "plan": [], "report": []}
+    live = store.begin_run("full", "cfg", "m", 0, {})  # this process holds the lock: alive
+    for command, err in run_each().items():
+        assert len(err) == 1, err
+        assert err[0].startswith(f"reunite {command}: warning: a re-screen is under way (pid ")
+        assert "may change when it commits" in err[0]
+    assert main(["plan", "--db", db_url, "--out", str(outputs["plan"]), "--lang", "zh"]) == 0
+    assert "警告：一次重新筛查正在进行" in capsys.readouterr().err
+    store.fail_run(live, RuntimeError("stopped"))
+    assert run_each() == {"export": [], "plan": [], "report": []}

@@ -74,11 +74,52 @@ def test_map_columns_positions_and_ignored() -> None:
     assert cmap.found == {"name": "姓名", "person_id": "编号", "sex": "性别", "birth_date": "出生年月"}
 
 
-def test_user_mapping_overrides_known_headers() -> None:
+def test_user_mapping_overrides_known_headers_it_names() -> None:
     headers = ["编号", "寻亲编号", "姓名", "孩子姓名", "性别", "出生"]
-    cmap = map_columns(headers, "cases", {"寻亲编号": "case_id", "孩子姓名": "name", "出生": "birth_date"})
+    cmap = map_columns(headers, "cases", {"寻亲编号": "case_id", "孩子姓名": "name", "出生": "birth_date",
+                                          "编号": "", "姓名": ""})
     assert cmap.found == {"case_id": "寻亲编号", "name": "孩子姓名", "sex": "性别", "birth_date": "出生"}
     assert cmap.ignored == ("编号", "姓名")
+
+
+def test_a_mapping_onto_a_column_the_file_already_has_is_refused() -> None:
+    """`--mapping name=case_id` beside a case_id header read every name as the case id and dropped the ids
+    (8 of 20 cases quarantined as "empty id", the rest ranked under their names), with no word but
+    "ignored columns: case_id"."""
+    with pytest.raises(InputError, match=r"cases\.csv: mapping sends 'name' to 'case_id', but header 'case_id' is "
+                                         r"already read as 'case_id'; map 'case_id' too.*--mapping 'case_id='"):
+        map_columns(["case_id", "name", "sex", "birth_date"], "cases", {"name": "case_id"}, source="cases.csv")
+    with pytest.raises(InputError, match="header '编号' is already read as 'case_id'"):
+        map_columns(["编号", "寻亲编号", "性别", "出生"], "cases", {"寻亲编号": "case_id", "出生": "birth_date"})
+    moved = map_columns(["case_id", "name", "sex", "birth_date"], "cases", {"name": "case_id", "case_id": "alias"})
+    assert moved.found == {"case_id": "name", "alias": "case_id", "sex": "sex", "birth_date": "birth_date"}
+
+
+def test_a_mapping_onto_the_other_side_s_column_may_not_cost_this_file_a_column() -> None:
+    """One --mapping serves both files: `name=id_number`, meant for the candidates, dropped the cases' names."""
+    with pytest.raises(InputError, match=r"mapping sends 'name' to 'id_number', a candidates column, so this "
+                                         r"cases file would lose its 'name' column"):
+        map_columns(["case_id", "name", "sex", "birth_date"], "cases", {"name": "id_number"})
+    # a header that is no cases column anyway is ignored, as before (the test below)
+    assert map_columns(["id", "证件号", "sex", "dob"], "cases", {"证件号": "id_number"}).ignored == ("证件号",)
+
+
+def test_a_mapping_that_maps_nothing_in_any_input_is_refused() -> None:
+    from reunite.ingest import IngestReport, check_mapping_used
+
+    cases = IngestReport("cases.csv", columns={"case_id": "ID", "birth_date": "born_on"}, ignored_columns=["备注"])
+    people = IngestReport("people.csv", columns={"person_id": "ID", "id_number": "证件号"})
+    both = [("cases", cases), ("candidates", people)]
+    check_mapping_used({"Born On": "birth_date", "证件号": "id_number", "备注": ""}, both)  # type: ignore[arg-type]
+    check_mapping_used(None, both)  # type: ignore[arg-type]
+    for entry, shown in (({"nosuch": "marks"}, "--mapping 'nosuch=marks'"),
+                         ({"证件号": "birth_date"}, "--mapping '证件号=birth_date'")):  # there, not as that column
+        with pytest.raises(ConfigError, match=f"{shown}\\) maps nothing: cases.csv, people.csv have no header"):
+            check_mapping_used(entry, both)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match=r"maps nothing: people.csv has no header '证件号码'"):
+        check_mapping_used({"证件号码": "id_number"}, both)  # type: ignore[arg-type]
+    # one mapping file for every night: a night that brings only candidates leaves the cases' entries alone
+    check_mapping_used({"走失日期": "missing_date", "证件号": "id_number"}, [("candidates", people)])
 
 
 def test_user_mapping_keys_match_folded_and_other_side_entries_are_ignored() -> None:

@@ -4,9 +4,11 @@ hyphens -- the forms normalize reads as the same ID number."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from reunite.ingest._safe import mask_id_numbers
+from reunite.ingest._safe import mask_id, mask_id_numbers
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
 ID18, ID15 = "11010519491231002X", "110105491231002"
@@ -71,3 +73,18 @@ def test_an_explanation_shows_an_id_shaped_person_id_masked_unless_revealed() ->
         assert "19491231" not in shown, shown
     assert ID18 in found.format(reveal_ids=True)
     assert found.person_id == ID18  # the value itself stays whole for the caller's own lookups
+
+
+def test_an_id_number_with_a_letter_typed_after_it_is_masked(tmp_path: Path) -> None:
+    """A row with too few cells, "440512198403199626X,坏行" (an X typed after a valid ID number), went into
+    the quarantine file's value column in clear: the letter after it hid it from the mask."""
+    from reunite.export import write_quarantine
+    from reunite.ingest import read_table
+
+    people = tmp_path / "people.csv"
+    people.write_text(f"person_id,sex,birth_date\nP1,F,1949\n{ID18}X,坏行\n", encoding="utf-8")
+    raw = read_table(people, "candidates")
+    assert raw.report.quarantined == 1
+    written = write_quarantine(raw.report, tmp_path / "q.csv").read_text(encoding="utf-8-sig")
+    assert "19491231" not in written and f"{mask_id(ID18)}X" in written
+    assert mask_id_numbers(f"{ID18}x {ID18}Ｘ") == f"{mask_id(ID18)}x {mask_id(ID18)}Ｘ"

@@ -60,6 +60,14 @@ def check_output(path: str | os.PathLike[str], *, option: str = "--out",
         raise OutputError(f"{option} {out}: expected an existing folder, {folder} does not exist")
     if out.is_dir():
         raise OutputError(f"{option} {out}: expected a file name, got a folder")
+    # a folder that takes no new file (read-only, not the user's) failed only when the output was written:
+    # after a whole screen, or a train's fit. Asked by trying, as permission bits do not say it for root
+    # or for a read-only mount
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".reunite-check-"):
+            pass
+    except OSError as error:
+        raise OutputError(f"{option} {out}: cannot write in {folder} ({error.strerror or error})") from None
     for source in inputs:
         if source is not None and _same_file(out, Path(source)):
             raise OutputError(f"{option} {out}: expected a new file, got the input {source} "

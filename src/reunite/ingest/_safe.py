@@ -15,10 +15,11 @@ __all__ = ["looks_like_id_number", "mask_id", "mask_id_numbers", "neutralise_cel
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A run of 15 digits, or 17 digits and a check character, not part of a longer run of digits; digits
 # may be full-width (０-９, Ｘ) and the number grouped 6-8-4 (6-6-3) by a space or hyphen, the forms
-# normalize reads as the same ID number.
+# normalize reads as the same ID number. A letter after it does not hide it: "440512198403199626X", an
+# ID number with an X typed after it, went out in clear from a quarantine file.
 _D, _C, _S = "[0-9０-９]", "[0-9Xx０-９Ｘｘ]", "[ \\-－\u3000]?"
 _ID_SHAPED = re.compile(rf"(?<![0-9０-９])(?:{_D}{{6}}{_S}{_D}{{8}}{_S}{_D}{{3}}{_C}"
-                        rf"|{_D}{{6}}{_S}{_D}{{6}}{_S}{_D}{{3}})(?![0-9Xx０-９Ｘｘ])")
+                        rf"|{_D}{{6}}{_S}{_D}{{6}}{_S}{_D}{{3}})(?![0-9０-９])")
 # every ID-shaped run starts with six digits: text without such a run needs no scan by _ID_SHAPED
 _SIX_DIGITS = re.compile(f"{_D}{{6}}")
 _COMPACT = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789Xx", " -－\u3000")
@@ -107,6 +108,8 @@ def mask_id_numbers(text: str) -> str:
     'case 2019-000123'
     >>> mask_id_numbers("身份证 110105 19491231 002X")
     '身份证 110105**********002X'
+    >>> mask_id_numbers("440512198403199626X,坏行")
+    '440512********9626X,坏行'
     """
     if len(text) < 15 or not _SIX_DIGITS.search(text):
         return text

@@ -17,10 +17,11 @@ from pathlib import Path
 
 from reunite._typing import Side
 from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
-__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "header_key", "map_columns", "mapping_from_options",
-           "side_columns"]
+__all__ = ["HEADER_ALIASES", "ColumnMap", "canonical_column", "check_mapping", "check_mapping_used", "header_key",
+           "map_columns", "mapping_from_options", "side_columns"]
 
 # "<id>" is the id column of the side being read (case_id for cases, person_id for candidates).
 _SIDE_ID = "<id>"
@@ -135,29 +136,48 @@ class ColumnMap:
 
 def _user_targets(
     headers: Sequence[str], side: Side, mapping: Mapping[str, str]
-) -> dict[int, str | None]:
-    """Header position -> column chosen by the user (``None`` = ignore this header)."""
+) -> dict[int, str]:
+    """Header position -> column the user's mapping sends it to (``""`` = ignore this header), of either side."""
     allowed = side_columns(side)
     known = set(CASE_COLUMNS) | set(CANDIDATE_COLUMNS)
-    by_key: dict[str, str | None] = {}
-    exact: dict[str, str | None] = {}
+    check_mapping(mapping)
+    by_key: dict[str, str] = {}
+    exact: dict[str, str] = {}
     for their, column in mapping.items():
         if column and column not in known:
             raise ConfigError(
                 f"mapping sends {their!r} to {column!r}, which is not a column; {side} columns are "
                 + ", ".join(allowed) + " ('' ignores a header)"
             )
-        # A canonical name of the other side (one mapping shared by both files) means nothing here.
-        target = column if column in allowed else None
-        exact[their.strip()] = target
-        by_key[header_key(their)] = target
-    chosen: dict[int, str | None] = {}
+        exact[their.strip()] = column
+        by_key[header_key(their)] = column
+    chosen: dict[int, str] = {}
     for at, header in enumerate(headers):
         if header in exact:
             chosen[at] = exact[header]
         elif header_key(header) in by_key:
             chosen[at] = by_key[header_key(header)]
     return chosen
+
+
+def check_mapping(mapping: object) -> None:
+    """Refuse a mapping that is not ``{their header: column}`` strings (``mapping="name=case_id"``, a list of
+    pairs or an int key were AttributeErrors from deep in the reader).
+
+    >>> check_mapping({"出生": "birth_date"})
+    >>> check_mapping("出生=birth_date")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: mapping: expected a dict of {their header: column} strings, got '出生=birth_date' (str)
+    """
+    if not isinstance(mapping, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
+                                                   for k, v in mapping.items()):
+        raise ConfigError(f"mapping: expected a dict of {{their header: column}} strings, got {mapping!r:.80} "
+                          f"({type(mapping).__name__})")
+
+
+def _other_side(side: Side) -> Side:
+    return "candidates" if side == "cases" else "cases"
 
 
 def map_columns(
@@ -175,7 +195,9 @@ def map_columns(
         ``{their header: canonical column}``; overrides the known headers. A value of ``""`` ignores
         that header (to settle two headers that would map to one column). Entries whose header is not
         in the table, or whose column belongs to the other side, are ignored, so one mapping can serve
-        both files.
+        both files (:func:`check_mapping_used` then checks each entry mapped something in one of them);
+        but an entry may not take a column from this table: onto a column another header already
+        names (map that header too), or a header of this side's column onto the other side's.
     source:
         File name or label, for messages.
 
@@ -188,7 +210,7 @@ def map_columns(
     ConfigError
         ``side`` is not allowed, or ``mapping`` names a column that does not exist.
     InputError
-        Two headers map to the same column.
+        Two headers map to the same column, or the mapping would take a column from the table (above).
     MissingColumnsError
         A column of ``REQUIRED_COLUMNS[side]`` is not found; the message lists missing and found.
 
@@ -204,14 +226,29 @@ def map_columns(
     """
     allowed = side_columns(side)
     headers = tuple(h.strip() for h in headers)
-    chosen = _user_targets(headers, side, mapping or {})
+    sent = _user_targets(headers, side, mapping or {})
+    # a canonical name of the other side (one mapping shared by both files) means nothing here
+    chosen = {at: column if column in allowed else None for at, column in sent.items()}
     positions: dict[str, int] = {}
     ignored: list[str] = []
-    user_columns = {column for column in chosen.values() if column}
+    user_columns = {column: headers[at] for at, column in chosen.items() if column}
     for at, header in enumerate(headers):
-        column = chosen[at] if at in chosen else canonical_column(header, side)
+        known = canonical_column(header, side)
+        column = chosen.get(at, known)
         if at not in chosen and column in user_columns:
-            column = None  # the user's mapping chose another header for this column
+            # `--mapping name=case_id` beside a case_id header read the names as case ids and dropped the ids
+            raise InputError(
+                f"{source}: mapping sends {user_columns[column]!r} to {column!r}, but header {header!r} is "
+                f"already read as {column!r}; map {header!r} too: to another column, or to '' to ignore it "
+                f"(mapping={{{header!r}: ''}}, on the command line --mapping '{header}=')"
+            )
+        if at in chosen and column is None and sent[at] and known is not None:
+            # `--mapping name=id_number` (meant for the candidates) cost the cases their names
+            raise InputError(
+                f"{source}: mapping sends {header!r} to {sent[at]!r}, a {_other_side(side)} column, so this "
+                f"{side} file would lose its {known!r} column; one mapping serves both files: rename the header "
+                "in one of them"
+            )
         if column is None:
             ignored.append(header if header else f"(column {at + 1} has no header)")
             continue
@@ -224,13 +261,62 @@ def map_columns(
         positions[column] = at
     missing = [column for column in REQUIRED_COLUMNS[side] if column not in positions]
     if missing:
+        # a title row above the headers (某某公安局 失踪儿童案件清单, merged across the sheet) is common
+        title = sum(bool(h) for h in headers) == 1 and len(REQUIRED_COLUMNS[side]) > 1
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
             + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}} "
             "(on the command line --mapping 'your header=column')"
+            + ("; the first row holds one cell: if it is a title above the headers, delete it (the headers "
+               "must be the first row)" if title else "")
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
+
+
+def check_mapping_used(mapping: Mapping[str, str] | None, inputs: Sequence[tuple[Side, IngestReport]]) -> None:
+    """Refuse a mapping entry that maps nothing in the inputs read with it (``(side, report)`` pairs).
+
+    An entry ``header: column`` maps something when an input that takes ``column`` has the header and
+    reads it as that column. A misspelt header left the column it meant unread: the run went on without
+    it. Entries for a column no input read takes (the cases' entries of one mapping file, on a night that
+    brings only candidates) and ``""`` entries (nothing to lose) are not checked.
+
+    Raises
+    ------
+    ConfigError
+        Naming every such entry and the inputs that take its column.
+
+    Examples
+    --------
+    >>> report = IngestReport("cases.csv", columns={"case_id": "ID", "birth_date": "Born On"})
+    >>> check_mapping_used({"born_on": "birth_date", "户籍地": "region", "备注": ""}, [("cases", report)])
+    >>> check_mapping_used({"Bron On": "birth_date"}, [("cases", report)])
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: mapping {'Bron On': 'birth_date'} (--mapping 'Bron On=birth_date') maps nothing: ...
+    """
+    if not mapping:
+        return
+    unused: dict[str, str] = {}
+    takers: list[str] = []
+    for their, column in mapping.items():
+        taking = [report for side, report in inputs
+                  if column in ((id_column(side), "reason") if report.removal else side_columns(side))]
+        if not column or not taking:
+            continue
+        found = [report.columns.get(column) for report in taking]
+        if not any(h is not None and (h == their.strip() or header_key(h) == header_key(their)) for h in found):
+            unused[their] = column
+            takers.extend(r.source for r in taking if r.source not in takers)
+    if unused:
+        options = " ".join(f"--mapping '{their}={column}'" for their, column in unused.items())
+        headers = ", ".join(repr(their) for their in unused)
+        raise ConfigError(
+            f"mapping {unused!r} ({options}) maps nothing: {', '.join(takers)} "
+            f"{'has' if len(takers) == 1 else 'have'} no header {headers} read as that column; check the "
+            "spelling, or drop it"
+        )
 
 
 def mapping_from_options(values: Sequence[str] | None) -> dict[str, str] | None:

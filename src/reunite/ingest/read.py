@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 
 from reunite._typing import Side
-from reunite.errors import ConfigError, InputError, MissingFileError
+from reunite.errors import ConfigError, InputError, MissingColumnsError, MissingFileError
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
 from reunite.ingest.encoding import decode_text
@@ -410,6 +410,59 @@ def _with_formulas(values: Iterator[tuple[Any, ...]], formulas: Iterator[tuple[A
         yield saved
 
 
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="\$?([A-Z]{1,3})\$?(\d+):\$?([A-Z]{1,3})\$?(\d+)"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+def _merged_ranges(worksheet: Any) -> list[tuple[int, int, int]]:
+    """(first row, last row, column) of each merged range of a read-only worksheet that spans rows, 1-based:
+    the sheet's XML searched for its ``<mergeCell ref="D2:D3"/>`` entries (read-only worksheets do not list
+    them), piece by piece."""
+    found: list[tuple[int, int, int]] = []
+    tail = b""
+    with worksheet._get_source() as source:
+        while piece := source.read(1 << 20):
+            text = tail + piece
+            end = 0
+            for match in _MERGE_REF.finditer(text):
+                first, last = int(match.group(2)), int(match.group(4))
+                if last > first:
+                    found.append((first, last, _column_number(match.group(1))))
+                end = match.end()
+            tail = text[max(end, len(text) - 200):]
+    return found
+
+
+def _fill_merged(rows: Iterator[tuple[Any, ...]], ranges: Sequence[tuple[int, int, int]]
+                 ) -> Iterator[tuple[Any, ...]]:
+    """The rows with each merged range's value in every row it spans (its column): a spreadsheet shows a
+    cell merged over rows 2-3 as one value of both rows, and a file keeps it in row 2 alone (row 3's sex or
+    region was read as empty)."""
+    starts: dict[int, list[tuple[int, int]]] = {}
+    for first, last, column in ranges:
+        starts.setdefault(first, []).append((last, column))
+    open_ranges: list[tuple[int, int, Any]] = []  # (last row, column, value)
+    for number, row in enumerate(rows, start=1):
+        if open_ranges:
+            cells = list(row)
+            for _last, column, value in open_ranges:
+                if column > len(cells):
+                    cells.extend([None] * (column - len(cells)))
+                if cells[column - 1] is None:
+                    cells[column - 1] = value
+            row = tuple(cells)
+            open_ranges = [entry for entry in open_ranges if entry[0] > number]
+        for last, column in starts.get(number, ()):
+            open_ranges.append((last, column, row[column - 1] if column <= len(row) else None))
+        yield row
+
+
 @contextlib.contextmanager
 def workbook_rows(path: Path, sheet: str | int | None, name: str) -> Iterator[Iterator[tuple[Any, ...]]]:
     """The cell values of a workbook sheet's rows, read while the workbook is open (``sheet``: a name,
@@ -429,8 +482,17 @@ def workbook_rows(path: Path, sheet: str | int | None, name: str) -> Iterator[It
         else:
             raise InputError(f"{name} has no sheet {sheet!r}; sheets are " + ", ".join(map(repr, names)))
         written = _open_workbook(path, name, data_only=False)
-        yield _with_formulas(book.worksheets[at].iter_rows(min_row=1, values_only=True),
-                             written.worksheets[at].iter_rows(min_row=1, values_only=True))
+        rows = _with_formulas(book.worksheets[at].iter_rows(min_row=1, values_only=True),
+                              written.worksheets[at].iter_rows(min_row=1, values_only=True))
+        merged = _merged_ranges(book.worksheets[at])
+        try:
+            yield _fill_merged(rows, merged) if merged else rows
+        except MissingColumnsError as error:
+            if len(names) < 2:
+                raise
+            # the first sheet of a workbook is often a note or a title page
+            raise MissingColumnsError(f"{error} (read sheet {names[at]!r} of {', '.join(map(repr, names))}; "
+                                      "choose another with --sheet, sheet=)") from None
     finally:
         book.close()
         if written is not None:

@@ -211,7 +211,9 @@ _MONTH_PAIR = re.compile(r"(?<=年)(\d{1,2})月?(?:、|或|到|至|~|-|/)(\d{1,2
 _CN_MONTH_PAIR = re.compile(r"(?<=年)([一二三四五六七八九])([二三四五六七八九十])月")
 _NOISE = re.compile(
     r"出生于|出生在|出生|生于|生日|生人|出世|公元|日期|[生在于是的,;:。、]|[()\[\]【】<>《》\"']")
-_CLOCK = re.compile(r"[Tt\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*$")  # Excel: 1988-05-03 00:00:00
+# Excel: 1988-05-03 00:00:00; a database's or DataFrame's timestamp with its zone: 1988-05-03 14:30:00+08:00
+# (the day as written there is the day meant)
+_CLOCK = re.compile(r"[Tt\s]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:[Zz]|UTC|GMT|[+-]\d{2}:?\d{2}))?\s*$")
 _TIME_OF_DAY = re.compile(r"(?:凌晨|早上|早晨|清晨|上午|中午|下午|傍晚|晚上|夜里|半夜|夜晚|\d{1,2}[点时]).*$")
 _STRONG_LUNAR = re.compile(r"闰|閏|正月|腊月|臘月|冬月")
 _WEAK_LUNAR = re.compile(r"初[一二三四五六七八九十\d]|[廿卅]")

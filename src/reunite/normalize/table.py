@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from reunite._codes import factorize
 from reunite._typing import Side, Str
-from reunite.errors import InputError
+from reunite.errors import ConfigError, InputError
 from reunite.ingest.table import RawTable
 from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
@@ -318,6 +318,9 @@ def normalize(
     >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
+    # a datetime is a date to Python, but today="2020-01-01" was an AttributeError deep in the date reader
+    if today is not None and (not isinstance(today, datetime.date) or isinstance(today, datetime.datetime)):
+        raise ConfigError(f"today: expected a datetime.date or None, got {today!r} ({type(today).__name__})")
     with _collector_paused():
         return _normalize(raw, strict=strict, today=today or datetime.date.today(),
                           second_process_from=second_process_from)[0]

@@ -68,7 +68,7 @@ from collections.abc import Callable, Iterator, Mapping
 from reunite._typing import Side
 from reunite.errors import ConcurrentRunError, InputError
 from reunite.i18n import Language, text
-from reunite.ingest import RawTable, TableSource, check_fitting_options
+from reunite.ingest import IngestReport, RawTable, TableSource, check_fitting_options, check_mapping_used
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
 from reunite.rescreen.execute import Done, execute
@@ -257,6 +257,14 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
     check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
     raw = {"cases": read_input(cases, "cases", mapping, strict, encoding, sheet),
            "candidates": read_input(candidates, "candidates", mapping, strict, encoding, sheet)}
+    # before anything is stored: an entry that maps nothing left the column it meant unread
+    lists = (*removals.lists.values(), *removals.restores.values())
+    read: list[tuple[Side, IngestReport]] = [(r.side, r.report) for r in lists]
+    if raw["cases"] is not None:
+        read.append(("cases", raw["cases"].report))
+    if raw["candidates"] is not None:
+        read.append(("candidates", raw["candidates"].report))
+    check_mapping_used(mapping, read)
     sources: dict[str, object] = {"cases": cases, "candidates": candidates}
     base = model if model is not None else default_model()
     settings = Settings(base, blocking or BlockingSpec(), top_k, seed, full, refit, strict, today)

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
 from reunite.store.db import utcnow
@@ -39,6 +40,7 @@ from reunite.store.models import Candidate, Case, CaseBound, CaseTotal, CurrentT
 
 __all__ = [
     "DNA_CSV_COLUMNS",
+    "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
     "contradiction",
     "latest_outcomes",
@@ -213,16 +215,44 @@ def latest_pairs(session: Session, outcome: DnaOutcome) -> set[tuple[str, str]]:
     return {pair for pair, value in last.items() if value == outcome}
 
 
+_DNA_ALIASES: dict[str, tuple[str, ...]] = {
+    "case_id": ("case_id", "case id", "case no", "case number", "案件编号", "案件号", "案号"),
+    "person_id": ("person_id", "person id", "person no", "candidate id", "人员编号", "比对人员编号"),
+    "outcome": ("outcome", "result", "dna result", "结果", "比对结果", "鉴定结果", "检验结果", "DNA比对结果"),
+    "date": ("date", "outcome date", "result date", "日期", "比对日期", "鉴定日期", "检验日期", "结果日期"),
+    "lab_ref": ("lab_ref", "lab ref", "lab reference", "lab no", "实验室编号", "检验编号", "鉴定编号", "鉴定书编号"),
+    "note": ("note", "notes", "remark", "remarks", "comment", "备注", "说明"),
+}
+# A lab file's headers as case and candidate files' are read (reunite.ingest.columns): full-width folded,
+# case, spaces, "_-.:*" ignored. A plain 编号 or id is not among them: in a file of pairs it names neither.
+DNA_HEADER_ALIASES: Mapping[str, str] = {
+    header_key(alias): column for column, aliases in _DNA_ALIASES.items() for alias in aliases
+}
+"""Known lab-file headers (in :func:`reunite.ingest.columns.header_key` form) to their DNA column."""
+
+
 def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> dict[str, int]:
-    """Position of each canonical column; unknown headers are an error naming them."""
+    """Position of each canonical column; unknown headers are an error naming them.
+
+    A header is the user's ``mapping`` entry for it (matched as written, then in header_key form), else a
+    known header (``DNA_HEADER_ALIASES``: 案件编号, 人员编号, 比对结果, 比对日期, 备注, ...).
+    """
+    check_mapping(mapping)
     for target in mapping.values():
         if target and target not in DNA_CSV_COLUMNS:
             raise ConfigError(f"mapping: expected a column among {', '.join(DNA_CSV_COLUMNS)} (or '' to ignore "
                               f"a header), got {target!r}")
+    by_key = {header_key(their): column for their, column in mapping.items()}
+    exact = {their.strip(): column for their, column in mapping.items()}
+    unused = [their for their in mapping if their.strip() not in header
+              and header_key(their) not in {header_key(cell) for cell in header}]
+    if unused:  # a misspelt header: the column it meant is then missing, or read as something else
+        raise ConfigError(f"{name}: --mapping names header(s) {', '.join(repr(h) for h in unused)}, which the "
+                          f"file does not have; its headers are {', '.join(repr(h) for h in header) or 'none'}")
     positions: dict[str, int] = {}
     unknown: list[str] = []
     for at, cell in enumerate(header):
-        column = mapping.get(cell, cell if cell in DNA_CSV_COLUMNS else None)
+        column = exact.get(cell, by_key.get(header_key(cell), DNA_HEADER_ALIASES.get(header_key(cell))))
         if column == "":
             continue
         if column is None:

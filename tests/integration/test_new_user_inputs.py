@@ -1,0 +1,189 @@
+"""A new user's inputs on the paths the tenth session's trial did not cover (issue 10): prepare, train,
+DataFrames of zoned timestamps, workbooks with merged cells or several sheets, files
+with no rows. Each mistake is one line; no row is lost and no value is read as something else."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import reunite
+from reunite.cli import main
+from reunite.errors import InputError, MissingColumnsError
+from reunite.ingest import read_table
+from reunite.pipeline import load_side
+from reunite.synth import generate, write
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("synth")
+    write(generate(20, 600, seed=5), directory)
+    return directory
+
+
+def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def _header_only(data: Path, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / f"{name}-header.csv"
+    path.write_text((data / f"{name}.csv").read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    return path
+
+
+def test_no_candidates_or_no_cases_is_one_line_not_an_empty_result(data: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """A header-only candidates file gave an empty RANKED.csv, `prepare` a table of 0 records and `train` a model
+    fitted to nothing -- each exit 0; screen already refused a header-only cases file."""
+    people, cases = _header_only(data, tmp_path, "candidates"), _header_only(data, tmp_path, "cases")
+    out = tmp_path / "r.csv"
+    assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(people), "--out", str(out)]) == 2
+    _one_line(capsys, "candidates-header.csv: no candidates to screen the cases against (read 0, quarantined 0)")
+    assert not out.exists()
+    prepared = tmp_path / "p.parquet"
+    assert main(["prepare", "--candidates", str(people), "--out", str(prepared)]) == 2
+    _one_line(capsys, "no candidates to prepare")
+    assert not prepared.exists()
+    model = tmp_path / "m.json"
+    for argv, needle in (([str(data / "cases.csv"), str(people)], "no candidates to train on"),
+                         ([str(cases), str(data / "candidates.csv")], "no cases to train on")):
+        assert main(["train", "--cases", argv[0], "--candidates", argv[1], "--out", str(model)]) == 2
+        _one_line(capsys, needle)
+        assert not model.exists()
+    with pytest.raises(InputError, match="no candidates to screen"):
+        reunite.screen(data / "cases.csv", people)
+
+
+def test_prepare_calls_a_foreign_parquet_file_what_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite prepare --candidates other.parquet` said "already a prepared table" of a file reunite never wrote."""
+    foreign = tmp_path / "other.parquet"
+    pd.DataFrame({"a": [1, 2]}).to_parquet(foreign)
+    assert main(["prepare", "--candidates", str(foreign), "--out", str(tmp_path / "p.parquet")]) == 2
+    assert "already a prepared" not in _one_line(capsys, "a Parquet file (expected the CSV or XLSX to prepare)")
+
+
+def test_timestamps_with_a_zone_are_read_as_their_day() -> None:
+    """A DataFrame (or database) column of zoned timestamps reached the date reader as
+    '1995-11-12 13:00:00+08:00': "unreadable date", widened to 1994-1996."""
+    days = [pd.Timestamp("1995-11-12 13:00", tz="Asia/Shanghai"), pd.Timestamp("1995-11-12 23:30", tz="UTC"),
+            pd.Timestamp("1995-11-12 13:00"), "1995-11-12T08:00:00-05:00", "1995-11-12"]
+    frame = pd.DataFrame({"person_id": [f"p{i}" for i in range(len(days))], "sex": "F", "birth_date": days,
+                          "registration_date": days})
+    table = load_side(frame, "candidates")
+    assert table.report.problems == []
+    assert set(table.birth_lo.tolist()) == set(table.birth_hi.tolist()) == {int(table.birth_lo[-1])}
+
+
+def _workbook(path: Path, rows: list[list[str]], *, note_sheet: bool = False, title: str | None = None) -> Path:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    if note_sheet:
+        sheet.title = "说明"
+        sheet.append(["本表为案件清单，第二页为数据"])
+        sheet = book.create_sheet("案件")
+    if title is not None:
+        sheet.append([title])
+        sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(rows[0]))
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_a_cell_merged_over_rows_is_every_row_s_value(data: Path, tmp_path: Path) -> None:
+    """A sex or region merged over the rows of one family reads as one value for each row in Excel; the rows
+    below the first were read with an empty cell (their sex unknown, their region lost)."""
+    rows = list(csv.reader((data / "cases.csv").read_text(encoding="utf-8").splitlines()))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    sheet["D2"] = "女"
+    sheet["H2"] = "江西省萍乡市安源区"
+    sheet.merge_cells("D2:D3")  # openpyxl empties D3, as Excel does
+    sheet.merge_cells("H2:H4")
+    sheet.merge_cells("A22:B22")  # across columns only (past the data): no row takes another's value
+    path = tmp_path / "merged.xlsx"
+    book.save(path)
+    reopened = openpyxl.load_workbook(path)
+    assert reopened.active is not None and reopened.active["D3"].value is None  # the file keeps D2 alone
+    table = read_table(path, "cases")
+    assert table.report.read == len(rows) - 1 == table.report.accepted
+    assert table.columns["sex"][:2] == ["F", "F"]
+    assert table.columns["missing_region"][:3] == ["江西省萍乡市安源区"] * 3
+    assert table.columns["missing_region"][3] == rows[4][7]
+
+
+def test_a_workbook_s_note_sheet_or_title_row_names_the_way_out(data: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    rows = list(csv.reader((data / "cases.csv").read_text(encoding="utf-8").splitlines()))
+    two = _workbook(tmp_path / "two.xlsx", rows, note_sheet=True)
+    with pytest.raises(MissingColumnsError, match=r"\(read sheet '说明' of '说明', '案件'; choose another with"):
+        read_table(two, "cases")
+    assert read_table(two, "cases", sheet="案件").report.accepted == len(rows) - 1
+    titled = _workbook(tmp_path / "titled.xlsx", rows, title="某某公安局 失踪儿童案件清单")
+    argv = ["screen", "--cases", str(titled), "--candidates", str(data / "candidates.csv"),
+            "--out", str(tmp_path / "r.csv")]
+    assert main(argv) == 2
+    _one_line(capsys, "the first row holds one cell: if it is a title above the headers, delete it")
+
+
+@pytest.mark.parametrize(("option", "value", "needle"), [
+    ("mapping", "name=case_id", "mapping: expected a dict of {their header: column} strings, got 'name=case_id'"),
+    ("mapping", [("出生", "birth_date")], "mapping: expected a dict"),
+    ("mapping", {1: "name"}, "mapping: expected a dict"),
+    ("today", "2020-01-01", "today: expected a datetime.date or None, got '2020-01-01' (str)"),
+    ("workers", -1, "workers: expected a whole number >= 1 or None, got -1"),
+    ("workers", 0, "workers: expected a whole number >= 1 or None, got 0"),
+])
+def test_screen_s_other_arguments_are_checked_with_one_message(data: Path, option: str, value: object,
+                                                               needle: str) -> None:
+    """From Python these were AttributeErrors from deep in the reader ('str' object has no attribute 'items',
+    ... 'toordinal') or the thread pool's "max_workers must be greater than 0"."""
+    with pytest.raises(reunite.ReuniteError) as raised:
+        reunite.screen(data / "cases.csv", data / "candidates.csv", **{option: value})  # type: ignore[arg-type]
+    assert needle in str(raised.value)
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder no file can be made in")
+def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Path, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`--out /sys/r.csv` (a folder that exists but takes no file) was refused only when written: after the
+    whole screen had run, and after train's fit."""
+    import reunite.pipeline
+
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the work ran before its output was checked")
+
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(reunite.pipeline, "screen", no_work)
+        patch.setattr(reunite.pipeline, "train", no_work)
+        for argv in (["screen", *files, "--out", "/proc/r.csv"], ["train", *files, "--out", "/proc/m.json"]):
+            assert main(argv) == 2
+            _one_line(capsys, f"--out {argv[-1]}: cannot write in /proc")
+
+
+def test_explain_of_a_quarantined_case_says_it_may_be_quarantined(data: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite explain --case CBAD` for a case whose row was quarantined (sex 'X') said only "not in the
+    screened data", as for a mistyped id, and printed no ingest line that would tell."""
+    cases = tmp_path / "cases.csv"
+    cases.write_text((data / "cases.csv").read_text(encoding="utf-8") + "CBAD,名字,,X,1990,,,,\n", encoding="utf-8")
+    assert main(["explain", "--cases", str(cases), "--candidates", str(data / "candidates.csv"), "--case", "CBAD",
+                 "--person", "P0000001"]) == 2
+    _one_line(capsys, "case_id 'CBAD' is not in the screened data (not in cases.csv, or in one of its 1 "
+                      "quarantined rows: --strict lists them)")
