@@ -197,7 +197,12 @@ def score_chunk(
 
 @dataclass(frozen=True, slots=True)
 class ScoredPairs:
-    """Pairs with their levels, agreeing values (term frequencies) and scores, grouped by case."""
+    """Pairs with their levels, agreeing values (term frequencies) and scores, grouped by case.
+
+    ``case``, ``cand`` and ``score`` go pair by pair; ``levels``, ``values`` and ``kind`` (read for the
+    kept pairs alone) hold pair ``i`` at position ``at[i]`` (``at`` None: at ``i``), so that joining
+    two sets moves no level: :meth:`rows` reads them.
+    """
 
     case: I64
     cand: I64
@@ -205,19 +210,28 @@ class ScoredPairs:
     values: dict[str, npt.NDArray[np.int32]] | None
     kind: I8 | None
     score: F32
+    at: I64 | None = None
 
     def __len__(self) -> int:
         return int(self.case.shape[0])
 
+    def rows(self, rows: I64) -> tuple[I8, dict[str, npt.NDArray[np.int32]] | None, I8 | None]:
+        """The levels, agreeing values and kind of pairs ``rows``."""
+        stored = rows if self.at is None else self.at[rows]
+        return (self.levels[:, stored], None if self.values is None else {n: v[stored] for n, v in self.values.items()},
+                None if self.kind is None else self.kind[stored])
+
     def join(self, other: ScoredPairs) -> ScoredPairs:
         """Both sets of pairs, grouped by case (each set's order kept within a case)."""
         order = np.argsort(np.r_[self.case, other.case], kind="stable")
+        at = np.r_[np.arange(len(self)) if self.at is None else self.at,
+                   (np.arange(len(other)) if other.at is None else other.at) + self.levels.shape[1]]
         values = None if self.values is None or other.values is None else {
-            name: np.r_[v, other.values[name]][order] for name, v in self.values.items()}
-        kind = None if self.kind is None or other.kind is None else np.r_[self.kind, other.kind][order]
+            name: np.r_[v, other.values[name]] for name, v in self.values.items()}
+        kind = None if self.kind is None or other.kind is None else np.r_[self.kind, other.kind]
         return ScoredPairs(np.r_[self.case, other.case][order], np.r_[self.cand, other.cand][order],
-                           np.concatenate([self.levels, other.levels], axis=1)[:, order], values, kind,
-                           np.r_[self.score, other.score][order])
+                           np.concatenate([self.levels, other.levels], axis=1), values, kind,
+                           np.r_[self.score, other.score][order], at[order])
 
 
 def score_pairs(prep: Prepared, model: FellegiSunter, case: I64, cand: I64, *,
@@ -262,13 +276,13 @@ def rank_pairs(
         values: dict[str, npt.NDArray[np.int32]] | None = {} if model.spec.tf_adjust else None
         levels = compare_pairs(prep, model.spec, pairs, values, limits=limits)
         kind = pairs.spread(case_kinds(prep.cases, cases)) if model.has_kinds else None
-        score = _scores(prep, model, levels, values, kind, limits)
+        scored = ScoredPairs(case, cand, levels, values, kind, _scores(prep, model, levels, values, kind, limits))
     else:
-        case, cand, levels, values, kind, score = (scored.case, scored.cand, scored.levels, scored.values,
-                                                   scored.kind, scored.score)
+        case, cand = scored.case, scored.cand
         local = case - first
         n_local = int(cases.size)
         pairs = Pairs.of_local(cases, local, cand)
+    score = scored.score
     runs = (pairs.run_local, pairs.run_length)
     rows = survivors(local, score, k, runs, limits=limits)
     kept = rows[top_k(local[rows], score[rows], prep.tiebreak[cand[rows]], k, limits=limits)]
@@ -281,9 +295,8 @@ def rank_pairs(
     posterior, any_match = posteriors_from_sums(totals, count, local[kept], score[kept], model.prior)
     kept_sums = factor_sums(local[kept], score[kept], n_local)
     rest = np.array([to_float(t - k) for t, k in zip(totals, kept_sums, strict=True)], dtype=np.float64)
-    kept_levels = levels[:, kept]
-    kept_values = None if values is None else {n: v[kept] for n, v in values.items()}
-    contributions = _contributions(prep, model, kept_levels, kept_values, None if kind is None else kind[kept])
+    kept_levels, kept_values, kept_kind = scored.rows(kept)
+    contributions = _contributions(prep, model, kept_levels, kept_values, kept_kind)
     return ChunkResult(
         case=case[kept],
         cand=cand[kept],
