@@ -53,7 +53,8 @@ def split_plain_csv(data: bytes, delimiter: str) -> PlainCsv | None:
 
     if data.startswith(_BOM):
         data = data[len(_BOM):]
-    if data.count(b"\r") != data.count(b"\r\n"):
+    carriage_returns = data.count(b"\r")
+    if carriage_returns and carriage_returns != data.count(b"\r\n"):
         return None
     first_end = data.find(b"\n")
     header_line = (data if first_end < 0 else data[:first_end]).decode("utf-8").rstrip("\r")
@@ -95,25 +96,26 @@ def split_plain_csv(data: bytes, delimiter: str) -> PlainCsv | None:
 
 
 def _quoted_lines_agree(data: bytes, delimiter: str, columns: list[list[str]]) -> bool:
-    """Whether every record whose line holds a quote character splits by ``csv`` as Arrow split it."""
-    raw = np.frombuffer(data, dtype=np.uint8)
-    quotes = np.flatnonzero(raw == ord('"'))
-    if quotes.shape[0] == 0:
-        return True
-    ends = np.flatnonzero(raw == ord("\n"))
-    line_of = np.unique(np.searchsorted(ends, quotes))  # 0 is the header, record r is on line r + 1
-    starts = np.r_[0, ends + 1]
-    for line in line_of.tolist():
-        if line == 0:
-            continue
-        end = int(ends[line]) if line < ends.shape[0] else len(data)
-        text = data[int(starts[line]): end].decode("utf-8").rstrip("\r")
-        try:
-            cells = next(csv.reader([text], delimiter=delimiter, strict=True), [])
-        except csv.Error:
-            return False
-        record = line - 1
-        if len(cells) != len(columns) or any(c.strip() != column[record] for c, column in zip(cells, columns,
-                                                                                            strict=True)):
-            return False
+    """Whether every record whose line holds a quote character splits by ``csv`` as Arrow split it.
+
+    The lines are found from quote to quote (``bytes.find`` and ``count``, which scan at memory speed).
+    """
+    at = data.find(b'"')
+    line = counted = 0  # line ``line`` holds position ``counted``: 0 is the header, record r is line r + 1
+    while at >= 0:
+        line += data.count(b"\n", counted, at)
+        counted = at
+        end = data.find(b"\n", at)
+        end = len(data) if end < 0 else end
+        if line > 0:
+            text = data[data.rfind(b"\n", 0, at) + 1: end].decode("utf-8").rstrip("\r")
+            try:
+                cells = next(csv.reader([text], delimiter=delimiter, strict=True), [])
+            except csv.Error:
+                return False
+            record = line - 1
+            if len(cells) != len(columns) or any(c.strip() != column[record] for c, column in zip(cells, columns,
+                                                                                                strict=True)):
+                return False
+        at = data.find(b'"', end)
     return True
