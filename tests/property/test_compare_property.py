@@ -230,11 +230,12 @@ def test_names_birth_marks_and_region_are_symmetric(
     # By definition: best over all name pairs of a symmetric per-name level (Jaro-Winkler is
     # symmetric), the gap between two intervals, Jaccard of mark sets, and region codes/distance.
     # Registration and timeline read one side's registration and the other's missing date: not symmetric;
-    # nor are the lunar reading of a case's bare birth date and the leap twin of a lunar one (case-side
-    # readings): they are left out here.
+    # nor are the lunar reading of a case's bare birth date, the leap twin of a lunar one and a baby's
+    # loss day read as its registered birth (case-side readings): they are left out here.
     prep = prepare(*_tables(case_frame, cand_frame))
     no_lunar = dataclasses.replace(prep.cases, alt_known=np.zeros_like(prep.cases.alt_known),
-                                   leap_known=np.zeros_like(prep.cases.leap_known))
+                                   leap_known=np.zeros_like(prep.cases.leap_known),
+                                   event_known=np.zeros_like(prep.cases.event_known))
     prep = dataclasses.replace(prep, cases=no_lunar)
     swapped = _swapped(prep)
     case, cand = _all_pairs(prep)

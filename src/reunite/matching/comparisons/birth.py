@@ -99,12 +99,13 @@ def birth_levels(
             _set_where(twin, (t_lo == t_hi) & (r_lo == r_hi) & (np.abs(t_lo - r_lo) <= spec.same_day_days),
                        Level.SAME_DAY)
             level[rows] = np.maximum(level.take(rows), twin)
-    arrival = _arrival_cases(prep, spec)
+    arrival = prep.memo.get(("arrival_cases", spec.birth_month_days), lambda: _arrival_cases(prep, spec))
     if arrival.any():  # a baby's registered birth may be the day it was lost: born that day is a near birth
-        rows = np.flatnonzero(pairs.of_case(arrival))
+        rows = pairs.rows_of_cases(arrival)
         if rows.size:
             r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
-            same = (r_lo == r_hi) & (np.abs(r_lo - pairs.of_case(c.event_lo).take(rows)) <= spec.same_day_days)
+            lost = c.event_lo[pairs.cases].take(pairs.local.take(rows))
+            same = (r_lo == r_hi) & (np.abs(r_lo - lost) <= spec.same_day_days)
             level[rows[same & (level.take(rows) < int(Level.WITHIN_MONTH))]] = Level.WITHIN_MONTH
     if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
