@@ -31,6 +31,17 @@ def terms(reasons: str) -> dict[str, float]:
     return out
 
 
+def registered_before_loss(missing_date: str, registration_date: str) -> bool:
+    """Whether a registration date lies surely before a missing date (both read as reunite reads them)."""
+    from reunite.normalize.dates import DateError, parse_date
+
+    try:
+        lost, registered = parse_date(missing_date), parse_date(registration_date)
+    except DateError:
+        return False
+    return lost is not None and registered is not None and registered.hi < lost.lo
+
+
 def family(term: str) -> str:
     t = term.lower()
     if "name" in t or "surname" in t or "childhood" in t:
@@ -122,6 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     for k, n in child_neg.most_common(12):
         lines.append(f"| {k} | {n} |")
     lines.append(f"\nregistered birth shift (years) of the missed children: {dict(sorted(shift_hist.items()))}\n")
+    # a stranger registered surely before the case's loss: the child is registered by its new family, after
+    # it (no level reads this yet: "registered on time" holds both)
+    before_loss = 0
+    for cid, _pid, _rank, _hit in misses:
+        g = by_case.get(cid)
+        if g is not None and len(g) and registered_before_loss(
+                cases.loc[cid, "missing_date"], cand.loc[g.iloc[0]["person_id"], "registration_date"]):
+            before_loss += 1
+    lines.append(f"rank-1 stranger registered surely before the case's loss: {before_loss} of {len(misses)} misses\n")
     # one pattern per miss: the family of terms that gives the rank-1 stranger its largest lead
     pattern: Counter[str] = Counter()
     for cid, pid, rank, hit in misses:

@@ -115,6 +115,25 @@ def test_screening_scores_equal_the_explained_contributions(
         np.testing.assert_allclose(result.contributions, contributions, rtol=1e-6, atol=1e-6)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 500), st.sampled_from(("day", "month", "year")), st.booleans(),
+       st.lists(st.integers(-4, 4), min_size=1, max_size=6), SPECS)
+def test_a_birth_on_the_day_a_baby_was_lost_reads_as_the_reference_does(
+    age: int, birth_written: str, loss_to_day: bool, offsets: list[int], spec: ComparisonSpec
+) -> None:
+    # the loss day as a second reading of the registered birth (a baby registered the day it came):
+    # candidates born around it, cases lost at any age, their birth and loss known to the day or not
+    birth = datetime.date(1990, 3, 14)
+    loss = birth + datetime.timedelta(days=age)
+    written = {"day": birth.isoformat(), "month": f"{birth.year}年{birth.month}月", "year": f"{birth.year}年"}
+    cases = pd.DataFrame({"case_id": ["c"], "sex": ["F"], "birth_date": [written[birth_written]],
+                          "missing_date": [loss.isoformat() if loss_to_day else f"{loss.year}年{loss.month}月"]})
+    people = pd.DataFrame({
+        "person_id": [f"p{i}" for i in range(len(offsets))], "sex": ["F"] * len(offsets),
+        "birth_date": [(loss + datetime.timedelta(days=k)).isoformat() for k in offsets]})
+    _check_against_reference(*_tables(cases, people), spec, EngineLimits())
+
+
 def test_names_beyond_max_name_slots_are_not_compared() -> None:
     cases = load_side(pd.DataFrame({"case_id": ["c"], "name": ["黄华"], "sex": ["M"], "birth_date": ["1985"]}),
                       "cases")
@@ -211,11 +230,12 @@ def test_names_birth_marks_and_region_are_symmetric(
     # By definition: best over all name pairs of a symmetric per-name level (Jaro-Winkler is
     # symmetric), the gap between two intervals, Jaccard of mark sets, and region codes/distance.
     # Registration and timeline read one side's registration and the other's missing date: not symmetric;
-    # nor are the lunar reading of a case's bare birth date and the leap twin of a lunar one (case-side
-    # readings): they are left out here.
+    # nor are the lunar reading of a case's bare birth date, the leap twin of a lunar one and a baby's
+    # loss day read as its registered birth (case-side readings): they are left out here.
     prep = prepare(*_tables(case_frame, cand_frame))
     no_lunar = dataclasses.replace(prep.cases, alt_known=np.zeros_like(prep.cases.alt_known),
-                                   leap_known=np.zeros_like(prep.cases.leap_known))
+                                   leap_known=np.zeros_like(prep.cases.leap_known),
+                                   event_known=np.zeros_like(prep.cases.event_known))
     prep = dataclasses.replace(prep, cases=no_lunar)
     swapped = _swapped(prep)
     case, cand = _all_pairs(prep)

@@ -76,6 +76,25 @@ def _leapen(cases: RecordTable, candidates: RecordTable, rng: np.random.Generato
             dataclasses.replace(candidates, birth_lo=c_lo, birth_hi=c_hi, birth_known=c_known))
 
 
+def _arrivals(cases: RecordTable, candidates: RecordTable, rng: np.random.Generator,
+              ) -> tuple[RecordTable, RecordTable]:
+    """Half of the cases lost as babies, their loss known to the day (0 - 400 days after the birth), and a
+    fifth of the candidates born on or a few days around such a loss (registered as born the day they came)."""
+    n, m = len(cases), len(candidates)
+    lost = np.flatnonzero(cases.birth_known & (rng.random(n) < 0.5))
+    event_lo, event_hi, event_known = cases.event_lo.copy(), cases.event_hi.copy(), cases.event_known.copy()
+    event_lo[lost] = cases.birth_lo[lost] + rng.integers(0, 401, size=lost.size)
+    event_hi[lost], event_known[lost] = event_lo[lost], True
+    if lost.size == 0:
+        return cases, candidates
+    c_lo, c_hi, c_known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
+    for j in np.flatnonzero(rng.random(m) < 0.2).tolist():
+        c_lo[j] = c_hi[j] = event_lo[lost[int(rng.integers(lost.size))]] + int(rng.integers(-3, 4))
+        c_known[j] = True
+    return (dataclasses.replace(cases, event_lo=event_lo, event_hi=event_hi, event_known=event_known),
+            dataclasses.replace(candidates, birth_lo=c_lo, birth_hi=c_hi, birth_known=c_known))
+
+
 @functools.cache
 def _data(seed: int, rough: bool, leap: bool = False) -> tuple[RecordTable, RecordTable]:
     data = generate(40, 3000, seed=seed)
@@ -86,6 +105,8 @@ def _data(seed: int, rough: bool, leap: bool = False) -> tuple[RecordTable, Reco
         cases, candidates = _roughen(cases, rng), _roughen(candidates, rng)
     if leap:
         cases, candidates = _leapen(cases, candidates, np.random.default_rng(seed + 1))
+    else:
+        cases, candidates = _arrivals(cases, candidates, np.random.default_rng(seed + 2))
     return cases, candidates
 
 

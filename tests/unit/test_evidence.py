@@ -97,6 +97,25 @@ def test_a_birthday_a_day_off_in_another_year_is_the_same_birthday() -> None:
     assert levels[monthday].tolist() == [Birthday.SAME, -1]  # 1 January is "born that year": no birthday
 
 
+def test_a_baby_registered_as_born_the_day_it_came_agrees_within_a_month() -> None:
+    # given away at about three months: the new family registered the day it came (the loss) as the birth
+    case = {"birth_date": "1993-02-24", "missing_date": "1993-06-02"}
+    levels, weights = _score(case, [
+        {"birth_date": "1993-06-02"}, {"birth_date": "1993-06-03"}, {"birth_date": "1993-06-05"},
+        {"birth_date": "1993-02-24"}])
+    birth = COMPARISONS.index("birth")
+    assert levels[birth].tolist() == [Birth.WITHIN_MONTH, Birth.WITHIN_MONTH, Birth.WITHIN_1_YEAR, Birth.SAME_DAY]
+    assert weights[birth, 3] > weights[birth, 0] > weights[birth, 2]
+    # a birth known to the month only, the loss to the day: read the same way
+    month, _ = _score({"birth_date": "1990年12月", "missing_date": "1991-05-06"}, [{"birth_date": "1991-05-06"}])
+    assert month[birth].tolist() == [Birth.WITHIN_MONTH]
+    # not when the loss is known only to the month, nor when the child was no longer a baby
+    levels, _ = _score({"birth_date": "1993-02-24", "missing_date": "1993年6月"}, [{"birth_date": "1993-06-02"}])
+    assert levels[birth].tolist() == [Birth.WITHIN_1_YEAR]
+    levels, _ = _score({"birth_date": "1993-02-24", "missing_date": "1994-06-02"}, [{"birth_date": "1994-06-02"}])
+    assert levels[birth].tolist() == [Birth.WITHIN_2_YEARS]
+
+
 def test_a_province_on_a_known_trafficking_route_counts() -> None:
     # lost in 贵州 (52); registered in 福建 (35, the main route), in 黑龙江 (23), at home
     levels, weights = _score({"missing_region": "贵州省"},

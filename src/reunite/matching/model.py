@@ -45,7 +45,7 @@ _TF_PRIOR_CANDIDATES = 5000
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
 # registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
 # birth_monthday: the same birthday allows a day either way
-_KERNEL_REVISION = "2026-12-07 rounded registration, birthday a day off"
+_KERNEL_REVISION = "2026-12-07 rounded registration, birthday a day off, a baby born the day it came"
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """Birth date: how far apart the two births lie, with the readings registers and families give a date
 (a 1st of the month written for the month, a lunar date written as solar, a lunar month that may be
-its leap twin, a day off).
+its leap twin, a day off, the day a baby came into its new family written as its birth).
 
 Day-bound for pruning: against a case, a candidate's level follows from its birth day alone, so
 :mod:`reunite.matching.prune` reads it for one candidate per stretch of days between the breaks given
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
@@ -66,6 +66,11 @@ ROUNDED_BIRTH = LABELS[Level.ROUNDED]
 # the level of gaps up to birth_month_days, then up to each of birth_band_days, then beyond
 _BANDS = (Level.WITHIN_MONTH, Level.WITHIN_1_YEAR, Level.WITHIN_2_YEARS, Level.WITHIN_3_YEARS, Level.FURTHER)
 
+# A baby lost (given away, abandoned) within this many days of its birth may be registered by its new
+# family as born the day it came: a loss known to the day is a second reading of the registered birth
+# (:func:`_arrival_cases`). It lies inside the near margin below, so pruning reads that day by day too.
+_ARRIVAL_DAYS = 366
+
 # Around a case's birth (and its lunar reading) levels are read day by day: a 1 January written for
 # "that year" agrees with a birth up to a year and a month later (ROUNDED), a lunar or a same-day
 # reading lies within a month. Beyond this margin the level follows its band edges.
@@ -94,6 +99,14 @@ def birth_levels(
             _set_where(twin, (t_lo == t_hi) & (r_lo == r_hi) & (np.abs(t_lo - r_lo) <= spec.same_day_days),
                        Level.SAME_DAY)
             level[rows] = np.maximum(level.take(rows), twin)
+    arrival = prep.memo.get(("arrival_cases", spec.birth_month_days), lambda: _arrival_cases(prep, spec))
+    if arrival.any():  # a baby's registered birth may be the day it was lost: born that day is a near birth
+        rows = pairs.rows_of_cases(arrival)
+        if rows.size:
+            r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
+            lost = c.event_lo[pairs.cases].take(pairs.local.take(rows))
+            same = (r_lo == r_hi) & (np.abs(r_lo - lost) <= spec.same_day_days)
+            level[rows[same & (level.take(rows) < int(Level.WITHIN_MONTH))]] = Level.WITHIN_MONTH
     if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
         alt = pairs.of_case(c.alt_known)
         alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
@@ -114,6 +127,24 @@ def birth_levels(
     if not known.all():
         _set_where(level, ~known, -1)
     return level
+
+
+def _arrival_cases(prep: Prepared, spec: ComparisonSpec) -> B:
+    """The cases whose loss day is a second reading of the child's registered birth: a loss known to the
+    day, surely more than ``birth_month_days`` and at most ``_ARRIVAL_DAYS`` after the birth (a loss
+    nearer the birth is within a month of it already; the birth may be known to the month or year).
+
+    Families who take in a baby weeks or months old often register it as born the day it came: the
+    child's registered birth is then the case's loss day, not its birth, and "born within a year" was all
+    such a child could get. Born that day (``same_day_days`` either way) reads as a birth within a month:
+    the reading is one of several a register may hold, and "born the same day" stays the birth itself.
+    """
+    c = prep.cases
+    youngest = c.event_lo.astype(np.int64) - c.birth_hi
+    oldest = c.event_lo.astype(np.int64) - c.birth_lo
+    out: B = (c.birth_known & c.event_known & (c.event_lo == c.event_hi)
+              & (youngest > spec.birth_month_days) & (oldest <= _ARRIVAL_DAYS))
+    return out
 
 
 # -- reference ---------------------------------------------------------------------------------------
@@ -188,6 +219,11 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     twin = _leap_twin(pair.cases, pair.case_row)
     if twin is not None:
         level = max(level, _plain_level(twin, birth_b, spec))
+    event_a = pair.event_a
+    if event_a is not None and event_a[0] == event_a[1] and event_a[0] - birth_a[1] > spec.birth_month_days \
+            and event_a[0] - birth_a[0] <= _ARRIVAL_DAYS and \
+            birth_b[0] == birth_b[1] and abs(birth_b[0] - event_a[0]) <= spec.same_day_days:
+        level = max(level, Level.WITHIN_MONTH)  # registered as born the day the baby came to its new family
     lunar = _lunar_reading(pair.cases, pair.case_row)
     if level < Level.LUNAR and lunar is not None and \
             max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
