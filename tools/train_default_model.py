@@ -268,6 +268,10 @@ def main() -> None:
         print(f"wrote {args.out} (version {body['version']}): contamination {args.contamination}, "
               f"temperature {temperature}, prior {prior}")
         return
+    # a full refit keeps the shipped comparisons' scales (--calibrate-only --fit-scale N refits them)
+    shipped = json.loads(OUT.read_text(encoding="utf-8")) if OUT.exists() else {}
+    kept_scale = shipped.get("params", {}).get("scale")
+    _, _, old_scale = str(shipped.get("provenance", "")).partition("; scale per comparison")
     spec = ComparisonSpec()
     true_levels, kinds, random_levels = [], [], []
     for index in range(args.configs):
@@ -282,6 +286,10 @@ def main() -> None:
     model.rounded_share = float(np.mean([
         random_config(np.random.default_rng(CONFIG_SEED + i)).population_rounded_birth_rate for i in range(args.configs)
     ]))
+    if kept_scale:
+        body = model.to_dict()
+        body["params"]["scale"] = kept_scale
+        model = FellegiSunter.from_dict(body)
     temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
     body = model.to_dict()
     body["params"]["temperature"], body["params"]["prior"] = temperature, prior
@@ -297,6 +305,7 @@ def main() -> None:
                                            args.cleanroom_configs)
         + f"; rounded_share the mean population_rounded_birth_rate of the {args.configs} "
         "configurations; built by tools/train_default_model.py"
+        + ("; scale per comparison" + old_scale + " (kept from the model this refit replaced)" if kept_scale else "")
     )
     args.out.write_text(json.dumps(body, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     for kind in CASE_KINDS:
