@@ -90,3 +90,16 @@ def test_two_dimensional_arrays_are_refused() -> None:
         assert "one-dimensional" in str(error)
     else:
         raise AssertionError("expected a ValueError")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.integers(-(2**62), 2**62), max_size=30), max_size=4), st.booleans())
+def test_distinct_is_numpy_unique(runs: list[list[int]], sort_runs: bool) -> None:
+    """``distinct`` (a sort) gives ``np.unique``'s values and dtype, for keys in any order and for sorted
+    runs put end to end (its ``runs`` reading)."""
+    parts = [sorted(run) if sort_runs else run for run in runs]
+    values = np.array([v for part in parts for v in part], dtype=np.int64)
+    got = _codes.distinct(values, runs=sort_runs)
+    expected = np.unique(values)
+    assert got.dtype == expected.dtype
+    assert got.tolist() == expected.tolist()

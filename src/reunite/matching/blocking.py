@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from reunite._codes import distinct
 from reunite._typing import I64, B
 from reunite.i18n import Language, text
 from reunite.matching.prepare import Prepared
@@ -385,7 +386,7 @@ class BlockPlan:
             if keep is not None:
                 case, cand = case[keep], cand[keep]
             if name in ("given_pinyin", "surname_county") and case.size:  # a candidate's names may repeat a code
-                key = np.unique(case * len(prep.candidates) + cand)
+                key = distinct(case * len(prep.candidates) + cand)
                 case, cand = key // len(prep.candidates), key % len(prep.candidates)
             cases_out.append(case)
             cands_out.append(cand)

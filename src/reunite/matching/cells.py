@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from reunite._codes import distinct
 from reunite._typing import F32, I32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.comparisons import REGISTRY
@@ -89,16 +90,6 @@ def day_key(sex: I64, day: I64) -> I64:
 def _postings(codes: npt.NDArray[np.integer[Any]], positions: I64, n: int) -> I64:
     keep = codes >= 0
     return distinct(codes[keep].astype(np.int64) * n + positions[keep])
-
-
-def distinct(values: I64, *, runs: bool = False) -> I64:
-    """Sorted distinct values (``np.unique`` by a sort: its hashing is slower on these keys).
-
-    ``runs``: the values are a few sorted runs put end to end, which a stable sort (a timsort) merges
-    in about linear time where a quicksort starts over.
-    """
-    out = np.sort(values, kind="stable" if runs else None)
-    return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
 
 
 def distinct_inverse(values: I64) -> tuple[I64, I64]:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reunite._codes import factorize
+from reunite._codes import distinct, factorize
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, lunar_leap_twin, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
@@ -417,9 +417,9 @@ def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
         known = codes >= 0
         several = np.r_[record[1:] == record[:-1], False] | np.r_[False, record[1:] == record[:-1]]
         repeated = known & several
-        distinct = np.unique(record[repeated] * len(values) + codes[repeated]) % max(len(values), 1)
+        once = distinct(record[repeated] * len(values) + codes[repeated]) % max(len(values), 1)
         counts = (np.bincount(codes[known & ~several], minlength=len(values))
-                  + np.bincount(distinct, minlength=len(values)))
+                  + np.bincount(once, minlength=len(values)))
         out[key] = {str(v): int(c) for v, c, ok in zip(values.tolist(), counts.tolist(), present.tolist(),
                                                        strict=True) if ok and c}
     return out
