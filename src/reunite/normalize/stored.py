@@ -38,7 +38,7 @@ from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable
 from reunite.normalize.features import NameTable, RecordTable
 
 __all__ = ["FORMAT_VERSION", "PreparedInfo", "PreparedWriter", "file_sha256", "is_prepared", "normalizer_digest",
-           "read_prepared", "read_prepared_info", "read_prepared_raw", "write_prepared"]
+           "read_prepared", "read_prepared_columns", "read_prepared_info", "read_prepared_raw", "write_prepared"]
 
 FORMAT_VERSION = 1
 """Layout of the file; a reader refuses any other."""
@@ -478,3 +478,24 @@ def read_prepared_raw(path: str | os.PathLike[str], side: Side = "candidates") -
     found = _read_columns(info.path, meta, [*columns, _RAW + "row"])
     raw = {c[len(_RAW):]: found[c].tolist() for c in columns}
     return RawTable(info.side, raw, found[_RAW + "row"], info.report)
+
+
+def read_prepared_columns(
+    path: str | os.PathLike[str], side: Side, fields: Sequence[str], names: Sequence[str] = (),
+    raw: Sequence[str] = (), flags: Sequence[str] = (),
+) -> tuple[PreparedInfo, dict[str, npt.NDArray[Any]]]:
+    """Some columns of a prepared file (each checked against its digest, the file against the running
+    code as :func:`read_prepared_info` does): the record fields ``fields``, the name fields ``names``
+    (flat, with the records' name counts under ``#counts``), the accepted rows' text ``raw`` (by
+    canonical column) and the flags ``flags``, each under its own name (``names.given``, ``raw.name``,
+    ``flag.x``: the names of the file's columns).
+
+    Raises
+    ------
+    InputError
+        As :func:`read_prepared_info`, or a column missing or changed after it was written.
+    """
+    info = read_prepared_info(path, side)
+    meta = _metadata(info.path)
+    wanted = [*fields, *(_NAME + n for n in names), *(_RAW + c for c in raw), *(_FLAG + f for f in flags)]
+    return info, _read_columns(info.path, meta, wanted)
