@@ -63,13 +63,15 @@ def make_tonight(yesterday: Path, out: Path, seed: int) -> dict[str, int]:
     return {"rows": len(tonight), "edited": int(edited.shape[0]), "new": len(new), "gone": int(gone.shape[0])}
 
 
-def process(arguments: Sequence[str]) -> tuple[float, float, str]:
-    """Wall and CPU seconds of one ``reunite`` process (start-up to exit) and what it printed."""
+def process(arguments: Sequence[str], pythonpath: str | None = None) -> tuple[float, float, str]:
+    """Wall and CPU seconds of one ``reunite`` process (start-up to exit) and what it printed;
+    ``pythonpath`` runs another copy of the code (``PYTHONPATH``)."""
     command = shutil.which("reunite")
     argv = [command] if command else [sys.executable, "-m", "reunite.cli"]
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([*argv, *arguments], capture_output=True, text=True, check=False)
+    done = subprocess.run([*argv, *arguments], capture_output=True, text=True, check=False, env=env)
     seconds = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
@@ -91,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="fresh/update pairs, alternating")
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "reunite-bench")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--pythonpath-before", default=None, metavar="SRC",
+                        help="also time a fresh prepare by this copy of the code (e.g. main's src), in turn")
     args = parser.parse_args(argv)
 
     from bench_normalize import candidate_file
@@ -102,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         (yesterday.parent / "tonight.json").write_text(json.dumps(counts), encoding="utf-8")
     counts = json.loads((yesterday.parent / "tonight.json").read_text(encoding="utf-8"))
     figures: dict[str, object] = {"tonight": counts, "runs": []}
+    print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     runs: list[dict[str, object]] = figures["runs"]  # type: ignore[assignment]
     with tempfile.TemporaryDirectory(prefix="bench_prepare_update_") as name:
         folder = Path(name)
@@ -109,20 +114,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds, cpu, _ = process(["prepare", "--candidates", str(yesterday), "--out", str(old),
                                    "--today", YESTERDAY])
         print(f"yesterday's table: {seconds:.2f} s wall, {cpu:.2f} s CPU", flush=True)
+        earlier: dict[bytes, bytes] = {}
         for turn in range(args.repeat):
-            for kind in ("fresh", "update"):
+            for kind in ("before", "fresh", "update") if args.pythonpath_before else ("fresh", "update"):
                 extra = ["--from", str(old)] if kind == "update" else []
                 target = updated if kind == "update" else fresh
                 target.unlink(missing_ok=True)
                 load = os.getloadavg()[0]
                 seconds, cpu, printed = process(["prepare", "--candidates", str(tonight), "--out", str(target),
-                                                 "--today", TONIGHT, *extra])
+                                                 "--today", TONIGHT, *extra],
+                                                args.pythonpath_before if kind == "before" else None)
                 line = next((x for x in printed.splitlines() if "updated from" in x), "")
                 runs.append({"turn": turn, "kind": kind, "wall_s": seconds, "cpu_s": cpu, "load": load,
                              "line": line.replace(str(old), "yesterday.parquet")})
                 print(f"{turn} {kind:<6} {seconds:7.2f} s wall {cpu:7.2f} s CPU (load {load:.1f})", flush=True)
+                if kind == "before":  # the same table, but for the digest of the (changed) normalizing code
+                    earlier = content(fresh)
             if content(updated) != content(fresh):
                 raise SystemExit("the updated table differs from the fresh one")
+            if args.pythonpath_before and ({k: v for k, v in earlier.items() if k != b"reunite.normalizer"}
+                                           != {k: v for k, v in content(fresh).items() if k != b"reunite.normalizer"}):
+                raise SystemExit("the code before wrote another table")
     print(f"{counts['rows']:,} rows tonight ({counts['edited']:,} edited, {counts['new']:,} new, "
           f"{counts['gone']:,} gone); the updated table equals the fresh one")
     print(next(str(r["line"]) for r in runs if r["kind"] == "update"))
