@@ -19,6 +19,7 @@ day, from any extract, but by this same normalizing code (:func:`reunite.normali
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,7 @@ class Reused:
     regions_read: int  # rows whose region cell no previous row held: their region was read
 
 
-def read_previous(path: str | Any, side: Side = "candidates") -> Previous:
+def read_previous(path: str | os.PathLike[str], side: Side = "candidates") -> Previous:
     """The readings of the prepared table at ``path`` an update takes (each column checked against its
     digest; the table refused, as every reader refuses it, when this code would not read it alike).
 
