@@ -124,6 +124,11 @@ def _parser() -> argparse.ArgumentParser:
         "prepare", help="read and normalize the candidates once; screen and rescreen take the result (.parquet)")
     prepare.add_argument("--candidates", required=True, type=Path, help="candidates CSV or XLSX")
     prepare.add_argument("--out", required=True, type=Path, help="prepared table to write (.parquet)")
+    prepare.add_argument("--update", action="store_true",
+                         help="keep --out current from the night's extract: read only the names and places --out "
+                              "never read (the same table a fresh prepare writes)")
+    prepare.add_argument("--from", dest="previous", type=Path, default=None, metavar="OLD.parquet",
+                         help="like --update, taking what is already read from this prepared table")
     prepare.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
     _add_input_options(prepare)
 
@@ -267,7 +272,7 @@ def _prepare(args: argparse.Namespace) -> int:
     from reunite.export import check_output, check_output_dir
     from reunite.ingest import mapping_from_options, sheet_option
     from reunite.normalize.stored import is_prepared
-    from reunite.pipeline import prepare_file
+    from reunite.pipeline import prepare_file, update_prepared
 
     started = time.perf_counter()
     if is_prepared(args.candidates):
@@ -277,10 +282,24 @@ def _prepare(args: argparse.Namespace) -> int:
     check_output(args.out, inputs=[args.candidates])
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
-    # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
-    report, rows = prepare_file(args.candidates, args.out, "candidates", mapping=mapping_from_options(args.mapping),
-                                strict=args.strict, encoding=args.encoding, sheet=sheet_option(args.sheet),
-                                today=args.today)
+    previous = args.previous or (args.out if args.update else None)
+    if previous is not None:
+        if not is_prepared(previous):
+            raise InputError(f"--from {previous}: expected a .parquet file made by reunite prepare")
+        update = update_prepared(args.candidates, args.out, previous, "candidates",
+                                 mapping=mapping_from_options(args.mapping), strict=args.strict,
+                                 encoding=args.encoding, sheet=sheet_option(args.sheet), today=args.today)
+        report, rows = update.report, update.rows
+        if update.reused is None:
+            print(text(args.lang, "msg_prepare_not_updated", path=previous, why=update.not_used))
+        else:
+            print(text(args.lang, "msg_prepare_updated", path=previous, rows=update.reused.rows,
+                       names=update.reused.names_read, regions=update.reused.regions_read))
+    else:
+        # a plain CSV file is read, normalized and written piece by piece, so memory stays flat
+        report, rows = prepare_file(args.candidates, args.out, "candidates",
+                                    mapping=mapping_from_options(args.mapping), strict=args.strict,
+                                    encoding=args.encoding, sheet=sheet_option(args.sheet), today=args.today)
     print(report.summary(args.lang))
     planned = _quarantine_paths([report], args.quarantine_dir or args.out.parent, [args.candidates, args.out])
     for path in _write_quarantine(planned, reveal_ids=False, lang=args.lang):

@@ -129,6 +129,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_quarantine_stale": "nothing quarantined or flagged in {source}: removed {path}, left by an earlier run",
         "msg_model_out": "fitted model: {path}",
         "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
+        "msg_prepare_updated": "updated from {path}: names read for {names} and places for {regions} of {rows} "
+                               "records (the others' as {path} read them; dates and ID numbers read anew)",
+        "msg_prepare_not_updated": "not updated from {path} ({why}): every record prepared anew",
         "rescreen_started": "run {run} started: {kind} re-screen ({reason})",
         "rescreen_kind_full": "full", "rescreen_kind_incremental": "incremental", "rescreen_kind_nothing": "no",
         "rescreen_changes": "{new_cases} new and {changed_cases} changed cases, {new_candidates} new and "
@@ -298,6 +301,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_quarantine_stale": "{source} 没有隔离或标记的行：已删除之前运行留下的 {path}",
         "msg_model_out": "拟合后的模型：{path}",
         "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
+        "msg_prepare_updated": "由 {path} 更新：{rows} 条记录中 {names} 条重新读取姓名、{regions} 条重新读取地区"
+                               "（其余沿用 {path} 的读取结果；日期和身份证号全部重新读取）",
+        "msg_prepare_not_updated": "未能由 {path} 更新（{why}）：全部记录重新预处理",
         "rescreen_started": "第 {run} 次运行开始：{kind}重新筛查（{reason}）",
         "rescreen_kind_full": "全量", "rescreen_kind_incremental": "增量", "rescreen_kind_nothing": "无",
         "rescreen_changes": "新增案件 {new_cases} 个、变更 {changed_cases} 个，新增候选人 {new_candidates} 人、"

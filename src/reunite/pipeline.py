@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite._typing import F32, I8, Side
-from reunite.errors import ConfigError, InputError
+from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
@@ -44,6 +44,7 @@ from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
+from reunite.normalize.update import Reused, normalize_update, read_previous
 from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ __all__ = [
     "screen",
     "screen_preview",
     "train",
+    "update_prepared",
     "write_ranked_csv",
 ]
 
@@ -178,6 +180,57 @@ def prepare_file(
     table = prepare_table(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
                           sheet=sheet, today=day)
     return table.report, len(table)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedUpdate:
+    """What :func:`update_prepared` did: the input's ingest report, the records written, and either
+    how much the previous table gave (``reused``) or why it was not used (``not_used``: every row was
+    then prepared as :func:`prepare_file` prepares it)."""
+
+    report: IngestReport
+    rows: int
+    reused: Reused | None
+    not_used: str = ""
+
+
+def update_prepared(
+    source: str | os.PathLike[str], out: str | os.PathLike[str], previous: str | os.PathLike[str],
+    side: Side = "candidates", *, mapping: Mapping[str, str] | None = None, strict: bool = False,
+    encoding: str | None = None, sheet: str | int | None = None, today: datetime.date | None = None,
+) -> PreparedUpdate:
+    """Prepare ``source`` at ``out`` as :func:`prepare_file` does, reading only the names and regions
+    the prepared table ``previous`` (``out`` itself for ``reunite prepare --update``) never read
+    (:mod:`reunite.normalize.update`): the nightly extract, a few rows new or changed. ``out`` holds
+    the same table a fresh prepare of ``source`` writes (columns, digests, report; only Parquet's row
+    groups may be cut otherwise), written whole or not at all.
+
+    A ``previous`` table this code would not read (missing, of another version or normalizing code,
+    changed since it was written) is not used: every row is prepared anew, and ``not_used`` says why.
+    The day ``previous`` was prepared on does not matter (dates and ID numbers are read anew).
+    """
+    source_path = Path(source)
+    target = check_output(out, option="--out", inputs=[source_path])
+    if not is_prepared(target):
+        raise ConfigError(f"--out {target}: expected a .parquet file name")
+    if not is_prepared(previous):
+        raise ConfigError(f"previous table {previous}: expected a .parquet file made by reunite prepare")
+    day = today or datetime.date.today()
+    try:
+        known = read_previous(previous, side)
+    except (InputError, MissingFileError) as exc:
+        report, rows = prepare_file(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
+                                    sheet=sheet, today=day)
+        return PreparedUpdate(report, rows, None, str(exc))
+    raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    check_mapping_used(mapping, [(side, raw.report)])
+    table, reused = normalize_update(raw, known, today=day, strict=strict)
+    del known
+    _some_rows(table, f"{side} to prepare")
+    digest = file_sha256(source_path)
+    with atomic_output(target) as tmp:
+        write_prepared(raw, table, tmp, today=day, source_sha256=digest)
+    return PreparedUpdate(table.report, len(table), reused)
 
 
 @dataclass(frozen=True, slots=True)

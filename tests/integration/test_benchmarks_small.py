@@ -92,6 +92,21 @@ def test_prepare_benchmark_runs(tmp_path: Path) -> None:
     assert all(result[stage]["wall_s"] > 0 for stage in ("read", "rows", "normalize", "write", "load"))
 
 
+def test_prepare_update_benchmark_runs(tmp_path: Path) -> None:
+    out = tmp_path / "update.json"
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_prepare_update.py"), "--rows", "2000", "--repeat", "1",
+         "--data-dir", str(tmp_path), "--out", str(out)],
+        capture_output=True, text=True, timeout=180, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["tonight"] == {"rows": 2008, "edited": 10, "new": 10, "gone": 2}
+    assert [run["kind"] for run in result["runs"]] == ["fresh", "update"]
+    assert "updated from yesterday.parquet" in result["runs"][1]["line"]
+    assert "the updated table equals the fresh one" in completed.stdout
+
+
 def test_fit_sample_benchmark_runs(tmp_path: Path) -> None:
     out = tmp_path / "fit_sample.json"
     completed = subprocess.run(

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -42,6 +42,25 @@ from reunite.normalize.regions import resolve_region, resolve_regions
 __all__ = ["normalize", "normalize_piece"]
 
 V = TypeVar("V")
+
+
+class RegionColumns(Protocol):
+    """The columns of :class:`reunite.normalize.regions.RegionArrays` a normalized table keeps."""
+
+    @property
+    def county(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def city(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def province(self) -> npt.NDArray[np.int32]: ...
+    @property
+    def level(self) -> npt.NDArray[np.int8]: ...
+    @property
+    def lat(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def lon(self) -> npt.NDArray[np.float32]: ...
+    @property
+    def label(self) -> list[str]: ...
 
 
 def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:
@@ -360,15 +379,38 @@ def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt
     return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
 
 
+NamesJob = Callable[[], tuple[NameTable, npt.NDArray[np.bool_]]]
+"""Gives the name table of a table's rows and each row's too-many-names flag (when asked)."""
+
+
+def names_and_many(side: str, names: list[str], extras: list[str], background: _Background | None = None) -> NamesJob:
+    """The name table of rows with these name and extra cells (of ``side``), and whether each row has
+    more names than :data:`MAX_NAMES_COMPARED`, when asked: parsed in ``background`` if given (only the
+    distinct names come back from a second process, the table is made here)."""
+    job = background.run(_names_of_pairs, side, names, extras) if background is not None else (
+        lambda: _names_of_pairs(side, names, extras))
+
+    def result() -> tuple[NameTable, npt.NDArray[np.bool_]]:
+        pair_codes, distinct = job()
+        return _name_table(pair_codes, distinct), distinct.many[pair_codes]
+
+    return result
+
+
 def _normalize(
     raw: RawTable, *, strict: bool, today: datetime.date, second_process_from: int, flag_shared_ids: bool = True,
+    names_of: Callable[[_Background], NamesJob] | None = None,
+    regions_of: Callable[[], RegionColumns] | None = None,
 ) -> tuple[RecordTable, ResidentIdArrays]:
+    """Normalize ``raw``; ``names_of`` and ``regions_of``, when given, stand for the names and the
+    regions read from the cells (:mod:`reunite.normalize.update` takes those a previous table read)."""
     side = raw.side
     n = len(raw)
     # names are most of the work: parsed in a second process, from the start, while this one reads the rest
     with _Background(n >= second_process_from) as background:
-        names_job = background.run(_names_of_pairs, side, raw.columns["name"],
-                                   raw.columns["alias" if side == "cases" else "former_names"])
+        extras = raw.columns["alias" if side == "cases" else "former_names"]
+        names_job = (names_and_many(side, raw.columns["name"], extras, background) if names_of is None
+                     else names_of(background))
         calendars = raw.columns["birth_calendar"] if side == "cases" else None
         births = parse_dates(raw.columns["birth_date"], calendars, today=today)
         event_column = "missing_date" if side == "cases" else "registration_date"
@@ -380,17 +422,17 @@ def _normalize(
             listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
             raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
         keep = np.arange(n, dtype=np.int64)
-        return _finish(raw, side, today, births, events, calendars, keep, names_job, flag_shared_ids)
+        return _finish(raw, side, today, births, events, calendars, keep, names_job, flag_shared_ids, regions_of)
 
 
 def _finish(
     raw: RawTable, side: Side, today: datetime.date, births: ParsedDates, events: ParsedDates,
-    calendars: list[str] | None, keep: npt.NDArray[np.int64],
-    names_job: Callable[[], tuple[npt.NDArray[np.intp], _DistinctNames]], flag_shared_ids: bool,
+    calendars: list[str] | None, keep: npt.NDArray[np.int64], names_job: NamesJob, flag_shared_ids: bool,
+    regions_of: Callable[[], RegionColumns] | None,
 ) -> tuple[RecordTable, ResidentIdArrays]:
     """Everything of :func:`normalize` after the dates, with ``keep`` the rows kept (all of them)."""
     region_column = "missing_region" if side == "cases" else "region"
-    regions = resolve_regions(raw.columns[region_column])
+    regions: RegionColumns = resolve_regions(raw.columns[region_column]) if regions_of is None else regions_of()
     ids = _ids(raw, today)
     if flag_shared_ids:
         _flag_shared_ids(raw, ids)
@@ -418,9 +460,8 @@ def _finish(
         flags["id_checksum_failed"] = ids.present[keep] & ~id_valid
         flags["id_sex_conflict"] = id_valid & (id_sex > 0) & (sex > 0) & (id_sex != sex)
         flags["id_birth_conflict"] = id_valid & birth_known & ((id_birth < birth_lo) | (id_birth > birth_hi))
-    pair_codes, distinct = names_job()
-    names = _name_table(pair_codes, distinct)
-    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = distinct.many[pair_codes]
+    names, many = names_job()
+    flags[f"more_than_{MAX_NAMES_COMPARED}_names"] = many
     columns = raw.columns
     return RecordTable(
         side=side,
