@@ -5,6 +5,7 @@ with no rows. Each mistake is one line; no row is lost and no value is read as s
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
@@ -16,24 +17,6 @@ from reunite.cli import main
 from reunite.errors import InputError, MissingColumnsError
 from reunite.ingest import read_table
 from reunite.pipeline import load_side
-from reunite.synth import generate, write
-
-
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("synth")
-    write(generate(20, 600, seed=5), directory)
-    return directory
-
-
-def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0], lines[0]
-    return lines[0]
 
 
 def _header_only(data: Path, tmp_path: Path, name: str) -> Path:
@@ -43,34 +26,34 @@ def _header_only(data: Path, tmp_path: Path, name: str) -> Path:
 
 
 def test_no_candidates_or_no_cases_is_one_line_not_an_empty_result(data: Path, tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+                                                                    one_line: Callable[..., str]) -> None:
     """A header-only candidates file gave an empty RANKED.csv, `prepare` a table of 0 records and `train` a model
     fitted to nothing -- each exit 0; screen already refused a header-only cases file."""
     people, cases = _header_only(data, tmp_path, "candidates"), _header_only(data, tmp_path, "cases")
     out = tmp_path / "r.csv"
     assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(people), "--out", str(out)]) == 2
-    _one_line(capsys, "candidates-header.csv: no candidates to screen the cases against (read 0, quarantined 0)")
+    one_line("candidates-header.csv: no candidates to screen the cases against (read 0, quarantined 0)")
     assert not out.exists()
     prepared = tmp_path / "p.parquet"
     assert main(["prepare", "--candidates", str(people), "--out", str(prepared)]) == 2
-    _one_line(capsys, "no candidates to prepare")
+    one_line("no candidates to prepare")
     assert not prepared.exists()
     model = tmp_path / "m.json"
     for argv, needle in (([str(data / "cases.csv"), str(people)], "no candidates to train on"),
                          ([str(cases), str(data / "candidates.csv")], "no cases to train on")):
         assert main(["train", "--cases", argv[0], "--candidates", argv[1], "--out", str(model)]) == 2
-        _one_line(capsys, needle)
+        one_line(needle)
         assert not model.exists()
     with pytest.raises(InputError, match="no candidates to screen"):
         reunite.screen(data / "cases.csv", people)
 
 
-def test_prepare_calls_a_foreign_parquet_file_what_it_is(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_prepare_calls_a_foreign_parquet_file_what_it_is(tmp_path: Path, one_line: Callable[..., str]) -> None:
     """`reunite prepare --candidates other.parquet` said "already a prepared table" of a file reunite never wrote."""
     foreign = tmp_path / "other.parquet"
     pd.DataFrame({"a": [1, 2]}).to_parquet(foreign)
     assert main(["prepare", "--candidates", str(foreign), "--out", str(tmp_path / "p.parquet")]) == 2
-    assert "already a prepared" not in _one_line(capsys, "a Parquet file (expected the CSV or XLSX to prepare)")
+    assert "already a prepared" not in one_line("a Parquet file (expected the CSV or XLSX to prepare)")
 
 
 def test_timestamps_with_a_zone_are_read_as_their_day() -> None:
@@ -128,7 +111,7 @@ def test_a_cell_merged_over_rows_is_every_row_s_value(data: Path, tmp_path: Path
 
 
 def test_a_workbook_s_note_sheet_or_title_row_names_the_way_out(data: Path, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                                one_line: Callable[..., str]) -> None:
     rows = list(csv.reader((data / "cases.csv").read_text(encoding="utf-8").splitlines()))
     two = _workbook(tmp_path / "two.xlsx", rows, note_sheet=True)
     with pytest.raises(MissingColumnsError, match=r"\(read sheet '说明' of '说明', '案件'; choose another with"):
@@ -138,7 +121,7 @@ def test_a_workbook_s_note_sheet_or_title_row_names_the_way_out(data: Path, tmp_
     argv = ["screen", "--cases", str(titled), "--candidates", str(data / "candidates.csv"),
             "--out", str(tmp_path / "r.csv")]
     assert main(argv) == 2
-    _one_line(capsys, "the first row holds one cell: if it is a title above the headers, delete it")
+    one_line("the first row holds one cell: if it is a title above the headers, delete it")
 
 
 @pytest.mark.parametrize(("option", "value", "needle"), [
@@ -160,7 +143,7 @@ def test_screen_s_other_arguments_are_checked_with_one_message(data: Path, optio
 
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder no file can be made in")
 def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Path, tmp_path: Path,
-                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                                                        one_line: Callable[..., str]) -> None:
     """`--out /sys/r.csv` (a folder that exists but takes no file) was refused only when written: after the
     whole screen had run, and after train's fit."""
     import reunite.pipeline
@@ -174,16 +157,16 @@ def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Pa
         patch.setattr(reunite.pipeline, "train", no_work)
         for argv in (["screen", *files, "--out", "/proc/r.csv"], ["train", *files, "--out", "/proc/m.json"]):
             assert main(argv) == 2
-            _one_line(capsys, f"--out {argv[-1]}: cannot write in /proc")
+            one_line(f"--out {argv[-1]}: cannot write in /proc")
 
 
 def test_explain_of_a_quarantined_case_says_it_may_be_quarantined(data: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+                                                                   one_line: Callable[..., str]) -> None:
     """`reunite explain --case CBAD` for a case whose row was quarantined (sex 'X') said only "not in the
     screened data", as for a mistyped id, and printed no ingest line that would tell."""
     cases = tmp_path / "cases.csv"
     cases.write_text((data / "cases.csv").read_text(encoding="utf-8") + "CBAD,名字,,X,1990,,,,\n", encoding="utf-8")
     assert main(["explain", "--cases", str(cases), "--candidates", str(data / "candidates.csv"), "--case", "CBAD",
                  "--person", "P0000001"]) == 2
-    _one_line(capsys, "case_id 'CBAD' is not in the screened data (not in cases.csv, or in one of its 1 "
+    one_line("case_id 'CBAD' is not in the screened data (not in cases.csv, or in one of its 1 "
                       "quarantined rows: --strict lists them)")
