@@ -170,3 +170,24 @@ def test_explain_of_a_quarantined_case_says_it_may_be_quarantined(data: Path, tm
                  "--person", "P0000001"]) == 2
     one_line("case_id 'CBAD' is not in the screened data (not in cases.csv, or in one of its 1 "
                       "quarantined rows: --strict lists them)")
+
+
+def test_train_reads_the_confirmed_pairs_in_the_encoding_given(data: Path, tmp_path: Path) -> None:
+    """`reunite train --encoding ...` read the cases and candidates in it, but guessed the --confirmed file's:
+    a UTF-16 file without a byte-order mark (as some exports write) was read as UTF-8, its headers as
+    'c\\x00a\\x00s\\x00e...', and the run stopped on "missing column(s) case_id, person_id"."""
+    def utf16(source: Path, target: Path) -> Path:
+        target.write_bytes(source.read_text(encoding="utf-8").encode("utf-16-le"))
+        return target
+
+    with (data / "truth.csv").open(encoding="utf-8", newline="") as handle:
+        truth = list(csv.DictReader(handle))
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_bytes(("case_id,person_id\n" + "".join(f"{row['case_id']},{row['person_id']}\n" for row in truth[:10])
+                       ).encode("utf-16-le"))
+    cases = utf16(data / "cases.csv", tmp_path / "cases.csv")
+    people = utf16(data / "candidates.csv", tmp_path / "people.csv")
+    model = tmp_path / "m.json"
+    assert main(["train", "--cases", str(cases), "--candidates", str(people), "--confirmed", str(pairs),
+                 "--encoding", "utf-16-le", "--out", str(model)]) == 0
+    assert model.exists()
