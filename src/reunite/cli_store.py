@@ -573,9 +573,9 @@ def _report(args: argparse.Namespace) -> int:
     else:
         from reunite.stored_report import report_from_store
 
-        if args.cases or args.candidates or args.previous:
+        if args.cases or args.candidates or args.previous or args.mapping:
             raise InputError("--db reads the cases, candidates and the last run from the store: "
-                             "drop --cases, --candidates and --previous")
+                             "drop --cases, --candidates, --previous and --mapping")
         with open_store(args.db, create=False) as store:
             _warn_if_run_under_way(store, "reunite report", args.lang)
             data = report_from_store(store, top_k=args.top_k, title=args.title)
