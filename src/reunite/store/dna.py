@@ -13,6 +13,11 @@ and skipped; the good rows are written together in one transaction. A file that 
 all (missing or unknown columns, unknown encoding) raises: a column reunite does not know would
 otherwise be lost for every row (map it, or map it to ``""`` to ignore it).
 
+A lab file may write its outcomes as a Chinese lab does (排除, 已排除, 排除亲缘关系; 确认, 支持亲缘关系;
+待检, 已送检): :func:`lab_outcome` maps the unambiguous wordings to the three outcomes and quarantines the
+ambiguous ones with the reason (比中 is a database hit still to be confirmed by a kinship test; 未比中, 符合,
+不符合, 无法排除, 待定 say neither confirmed nor excluded).
+
 An outcome that contradicts the pair's latest one (``confirmed`` after ``excluded``, or the
 reverse) is refused unless ``supersede`` is given; a superseded ``confirmed`` reopens its case when
 no other pair of the case is confirmed. Every change is in the audit log.
@@ -23,6 +28,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
@@ -43,6 +50,7 @@ __all__ = [
     "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
     "contradiction",
+    "lab_outcome",
     "latest_outcomes",
     "latest_pairs",
     "parse_outcome",
@@ -81,6 +89,62 @@ def parse_outcome(value: str) -> DnaOutcome:
         allowed = ", ".join(repr(o) for o in DNA_OUTCOMES)
         raise InputError(f"DNA outcome: expected one of {allowed}, got {value!r}")
     return cast(DnaOutcome, value)
+
+
+# How Chinese labs and police DNA desks write an outcome, in _outcome_key form. Only a wording that says
+# the kinship test's conclusion is mapped: an exclusion is never proposed again and a confirmation closes
+# the case, so a wording that could mean less (a database hit, one locus consistent) is not read as either.
+_LAB_OUTCOMES: dict[str, DnaOutcome] = {
+    **dict.fromkeys(("排除", "已排除", "排除亲缘关系", "排除亲子关系", "排除血缘关系", "排除生物学亲缘关系",
+                     "排除生物学父母", "排除亲生关系"), "excluded"),
+    **dict.fromkeys(("确认", "已确认", "确认亲缘关系", "确认亲子关系", "确认血缘关系", "支持", "支持亲缘关系",
+                     "支持亲子关系", "支持生物学亲缘关系", "支持生物学父母"), "confirmed"),
+    **dict.fromkeys(("待检", "待检测", "检测中", "送检", "已送检", "待比对", "比对中", "已采样", "已采血"),
+                    "pending"),
+}
+_HIT = "a DNA database hit (比中) is a lead for a kinship test, not its outcome"
+_NOT_HIT = ("no database hit (未比中) does not say the pair was tested and excluded (the person's profile may "
+            "not be in the database yet)")
+_INCONCLUSIVE = "an inconclusive result is neither confirmed nor excluded"
+_AMBIGUOUS: dict[str, str] = {
+    "比中": _HIT, "已比中": _HIT, "比对成功": _HIT,
+    "未比中": _NOT_HIT, "比对不成功": _NOT_HIT, "比对未成功": _NOT_HIT,
+    "符合": "consistent (符合) may be said of some loci as of the whole test",
+    "不符合": "inconsistent (不符合) at some loci may be a mutation, not an exclusion",
+    **dict.fromkeys(("无法排除", "不能排除", "不排除", "未排除"), "cannot be excluded is not a confirmation"),
+    **dict.fromkeys(("待定", "不确定", "无法确定", "无法判断", "存疑", "不明确"), _INCONCLUSIVE),
+}
+_IGNORED_IN_OUTCOME = re.compile(r"[\s。.，,；;!！]+")
+
+
+def _outcome_key(value: str) -> str:
+    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value))
+
+
+def lab_outcome(value: str) -> DnaOutcome:
+    """A lab file's outcome: one of the three outcomes as written, or a Chinese lab's wording of one.
+
+    Full-width forms, spaces and punctuation are ignored; the whole cell must be one wording (排除 inside
+    无法排除 is no exclusion).
+
+    >>> lab_outcome("excluded"), lab_outcome("排除亲缘关系"), lab_outcome(" 已确认。"), lab_outcome("已送检")
+    ('excluded', 'excluded', 'confirmed', 'pending')
+    >>> lab_outcome("比中")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome '比中' is ambiguous: a DNA database hit (比中) is a lead for a kinship ...
+    """
+    if value in DNA_OUTCOMES:
+        return cast(DnaOutcome, value)
+    key = _outcome_key(value)
+    if key in _LAB_OUTCOMES:
+        return _LAB_OUTCOMES[key]
+    if key in _AMBIGUOUS:
+        raise InputError(f"DNA outcome {value!r} is ambiguous: {_AMBIGUOUS[key]}; write 确认 (confirmed) or 排除 "
+                         "(excluded) as the kinship test concluded, or 待检 (pending) until it has")
+    allowed = ", ".join(repr(o) for o in DNA_OUTCOMES)
+    raise InputError(f"DNA outcome: expected one of {allowed} (or 排除, 确认, 待检 and their usual wordings), "
+                     f"got {value!r}")
 
 
 def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
@@ -283,7 +347,7 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
     rows: dict[tuple[str, str], dict[str, list[int]]] = {}
     for number, row in raw:
         try:
-            outcome = parse_outcome(row["outcome"])
+            outcome = lab_outcome(row["outcome"])
         except InputError:
             continue
         rows.setdefault((row["case_id"], row["person_id"]), {}).setdefault(outcome, []).append(number)
@@ -339,7 +403,7 @@ def read_dna_csv(
                        "unknown person: not in the store (upsert candidates first)")
         outcome: DnaOutcome | None = None
         try:
-            outcome = parse_outcome(row["outcome"])
+            outcome = lab_outcome(row["outcome"])
         except InputError as exc:
             report.add(number, "outcome", row["outcome"], str(exc))
         date: dt.date | None = None
