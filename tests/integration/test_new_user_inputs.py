@@ -141,6 +141,56 @@ def test_screen_s_other_arguments_are_checked_with_one_message(data: Path, optio
     assert needle in str(raised.value)
 
 
+@pytest.mark.parametrize(("call", "needle"), [
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", fit_to_data="no"), "fit_to_data: expected True "
+     "or False, got 'no' (str)"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", em="false"), "em: expected True or False"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", prune="False"), "prune: expected True or False"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", strict=1), "strict: expected True or False, "
+     "got 1 (int)"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", reasons=None), "reasons: expected True or False"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", progress="yes"), "progress: expected True or"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", top_k=True), "top_k: expected a whole number"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", limits="fast"), "limits: expected an "
+     "EngineLimits or None, got 'fast' (str)"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", exclude=("C1", "P1")), "exclude: expected "
+     "(case_id, person_id) pairs of strings, e.g. [('C1', 'P9')], got 'C1' among them"),
+    (lambda d: reunite.screen(d / "cases.csv", d / "candidates.csv", exclude=[(1, 2)]), "got (1, 2) among them"),
+    (lambda d: reunite.train(d / "cases.csv", d / "candidates.csv", em="no"), "em: expected True or False"),
+    (lambda d: reunite.train(d / "cases.csv", d / "candidates.csv", confirmed="C1,P1"), "confirmed: expected "
+     "(case_id, person_id) pairs"),
+    (lambda d: reunite.explain(d / "cases.csv", d / "candidates.csv", "C1", "P1", em="no"), "em: expected True"),
+    (lambda d: reunite.load_side(d / "cases.csv", "cases", strict="no"), "strict: expected True or False"),
+    (lambda d: reunite.read_table(d / "cases.csv", "cases", strict="no"), "strict: expected True or False"),
+    (lambda d: reunite.prepare_table(d / "candidates.csv", d / "p.parquet", strict="no"), "strict: expected True"),
+    (lambda d: reunite.rescreen(f"sqlite:///{d / 'never.db'}", cases=d / "cases.csv", full="no"), "full: expected "
+     "True or False"),
+    (lambda d: reunite.rescreen(f"sqlite:///{d / 'never.db'}", cases=d / "cases.csv", refit="false"), "refit: "),
+])
+def test_a_flag_or_pair_list_of_the_wrong_type_is_refused_not_read_as_true(
+        data: Path, call: Callable[[Path], object], needle: str) -> None:
+    """`screen(..., em="false")`, `prune="False"`, `strict=1` ran as if True was given (a non-empty string is
+    true to Python), `exclude=("C1", "P1")` excluded the pairs ("C", "1") and ("P", "1") and `exclude=[(1, 2)]`
+    nothing, so a DNA-excluded pair was proposed again; `limits="fast"` was an AttributeError."""
+    with pytest.raises(reunite.ConfigError) as raised:
+        call(data)
+    assert needle in str(raised.value)
+    assert not (data / "never.db").exists() and not (data / "p.parquet").exists()
+
+
+def test_store_dna_calls_refuse_a_supersede_that_is_not_a_flag(store: reunite.Store, tmp_path: Path) -> None:
+    """`record_dna(..., supersede="no")` replaced a contradicting outcome: "no" is true to Python."""
+    store.upsert("cases", [{"case_id": "C1", "sex": "F", "birth_date": "1988"}])
+    store.upsert("candidates", [{"person_id": "P1", "sex": "F", "birth_date": "1988"}])
+    store.record_dna("C1", "P1", "excluded")
+    with pytest.raises(reunite.ConfigError, match="supersede: expected True or False, got 'no'"):
+        store.record_dna("C1", "P1", "confirmed", supersede="no")  # type: ignore[arg-type]
+    lab = tmp_path / "lab.csv"
+    lab.write_text("case_id,person_id,outcome\nC1,P1,confirmed\n", encoding="utf-8")
+    with pytest.raises(reunite.ConfigError, match="supersede: expected True or False, got 'no'"):
+        store.import_dna_csv(lab, supersede="no")  # type: ignore[arg-type]
+    assert store.excluded_pairs() == {("C1", "P1")} and store.confirmed_pairs() == set()
+
 @pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs /proc, a folder no file can be made in")
 def test_an_output_folder_that_takes_no_file_is_refused_before_the_work(data: Path, tmp_path: Path,
                                                                         one_line: Callable[..., str]) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite._codes import factorize
-from reunite._typing import Side, Str
+from reunite._typing import Side, Str, check_flags
 from reunite.errors import ConfigError, InputError
 from reunite.ingest.table import RawTable
 from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
@@ -318,6 +318,7 @@ def normalize(
     >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
+    check_flags(strict=strict)
     # a datetime is a date to Python, but today="2020-01-01" was an AttributeError deep in the date reader
     if today is not None and (not isinstance(today, datetime.date) or isinstance(today, datetime.datetime)):
         raise ConfigError(f"today: expected a datetime.date or None, got {today!r} ({type(today).__name__})")
