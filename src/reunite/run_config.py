@@ -6,6 +6,7 @@ The command line and the library build the same :class:`RunConfig`, so ``top_k="
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from collections.abc import Iterable
@@ -89,10 +90,8 @@ got 'C1' among them
         case_id: object = None
         person_id: object = None
         if not isinstance(pair, str | bytes):  # a string would unpack into its characters
-            try:
+            with contextlib.suppress(TypeError, ValueError):  # not two values: refused below
                 case_id, person_id = pair
-            except (TypeError, ValueError):
-                pass
         if not (isinstance(case_id, str) and isinstance(person_id, str)):
             raise ConfigError(f"{name}: expected (case_id, person_id) pairs of strings, e.g. [('C1', 'P9')], got "
                               f"{pair!r:.80} among them")
