@@ -251,3 +251,11 @@ def test_an_ambiguous_chinese_outcome_is_quarantined_with_the_reason(filled: Sto
     assert "is ambiguous: " in quarantine and why in quarantine and written in quarantine
     with Store.open(db_url) as store:
         assert store.excluded_pairs() == {("C2", "P2")} and store.confirmed_pairs() == set()
+
+
+def test_a_lab_file_with_one_header_twice_is_told_to_rename_one(filled: Store, tmp_path: Path) -> None:
+    """"map one of them to '' to ignore it" ignored both 结果 columns (the mapping names them alike)."""
+    lab = _lab(tmp_path, "case_id,person_id,结果,结果\nC1,P1,excluded,\n")
+    with pytest.raises(InputError, match="columns 3 and 4 have the same header '结果', both read as 'outcome'; a "
+                                         "mapping cannot tell them apart: rename or delete one of them"):
+        filled.import_dna_csv(lab)

@@ -323,6 +323,10 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
             unknown.append(repr(cell) if cell else f"(column {at + 1} has no header)")
             continue
         if column in positions:
+            if header_key(header[positions[column]]) == header_key(cell):  # a mapping would name both
+                raise InputError(f"{name}: columns {positions[column] + 1} and {at + 1} have the same header "
+                                 f"{cell!r}, both read as {column!r}; a mapping cannot tell them apart: rename or "
+                                 "delete one of them in the file")
             raise InputError(f"{name}: headers {header[positions[column]]!r} and {cell!r} both map to column "
                              f"{column!r}; map one of them to '' to ignore it")
         positions[column] = at
