@@ -11,7 +11,8 @@ from piece to piece, so the prepared file is the one a whole read gives, value f
 - the first person_id and row of each valid resident ID number (a later person_id carrying it is
   flagged, naming them);
 - the report: problems are listed in the order a whole read lists them (ingest's in row order, then
-  the birth dates', then the event dates', then the shared ID numbers'), whatever the pieces.
+  the birth dates', then the event dates', then the ID numbers Excel mangled, then the shared ID numbers'),
+  whatever the pieces.
 
 Only a *plain* UTF-8 file is cut (one record a line, every record as wide as the header:
 :mod:`reunite.ingest._plain_csv`), found piece by piece; at the first piece that is not, this gives
@@ -43,7 +44,7 @@ from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
 from reunite.normalize.stored import PreparedWriter
-from reunite.normalize.table import normalize_piece
+from reunite.normalize.table import excel_id_flags, normalize_piece
 
 __all__ = ["DEFAULT_PIECE_BYTES", "prepare_in_pieces"]
 
@@ -179,6 +180,7 @@ def prepare_in_pieces(
     births: list[Problem] = []
     events: list[Problem] = []
     shared: list[Problem] = []
+    excel: list[Problem] = []
     writer = PreparedWriter(out, side)
     collector: _Collector | None = None
     shared_ids = _SharedIds()
@@ -217,6 +219,7 @@ def prepare_in_pieces(
             table, ids = normalize_piece(raw, today=today)
             for problem in raw.report.problems:
                 (events if problem.column == event else births).append(problem)
+            excel.extend(excel_id_flags(raw, ids))
             shared.extend(shared_ids.flag(raw, ids))
             writer.add(raw, table)
             rows += len(table)
@@ -230,7 +233,7 @@ def prepare_in_pieces(
     whole = IngestReport(report.source, read=report.read, encoding=report.encoding, columns=report.columns,
                          delimiter=report.delimiter, ignored_columns=report.ignored_columns,
                          blank_rows=report.blank_rows)
-    for problem in [*ingest, *births, *events, *shared]:
+    for problem in [*ingest, *births, *events, *excel, *shared]:
         whole.add(problem.row, problem.column, problem.value, problem.reason, fatal=problem.fatal)
     writer.close(whole, today=today, source=whole.source, source_sha256=source_sha256)
     return whole, rows
