@@ -109,7 +109,7 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--case", required=True, help="case_id")
     record.add_argument("--person", required=True, help="person_id")
     record.add_argument("--outcome", required=True, help="excluded, confirmed or pending")
-    record.add_argument("--date", help="outcome date, YYYY-MM-DD")
+    record.add_argument("--date", help="outcome date, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日)")
     record.add_argument("--lab-ref", help="the lab's reference")
     record.add_argument("--note")
     record.add_argument("--supersede", action="store_true",

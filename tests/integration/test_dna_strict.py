@@ -259,3 +259,17 @@ def test_a_lab_file_with_one_header_twice_is_told_to_rename_one(filled: Store, t
     with pytest.raises(InputError, match="columns 3 and 4 have the same header '结果', both read as 'outcome'; a "
                                          "mapping cannot tell them apart: rename or delete one of them"):
         filled.import_dna_csv(lab)
+
+
+def test_a_lab_s_day_written_the_chinese_or_excel_way_is_read(filled: Store, tmp_path: Path) -> None:
+    """2024年3月5日, 2024/3/5 (as Excel writes a day) and 20240305 quarantined the row: "expected YYYY-MM-DD"."""
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date\nC1,P1,排除,2024年3月5日\nC2,P2,excluded,2024/3/5 0:00\n"
+                         "C3,P3,excluded,２０２４０３０５\nC3,P1,excluded,2024年3月\n")
+    report = filled.import_dna_csv(lab)
+    assert (report.read, report.accepted, report.quarantined) == (4, 3, 1)
+    assert [(p.row, p.value) for p in report.problems] == [(5, "2024年3月")]  # a month is no day
+    with filled._sessions() as session:
+        from reunite.store.dna import latest_outcomes
+
+        found = latest_outcomes(session, ["C1", "C2", "C3"])
+    assert {found[pair][1] for pair in (("C1", "P1"), ("C2", "P2"), ("C3", "P3"))} == {dt.date(2024, 3, 5)}

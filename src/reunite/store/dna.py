@@ -7,7 +7,7 @@ that outcome, so comparing the person with another case needs no second field tr
 
 A DNA outcome decides whether a family is told their child is found, so a lab CSV is read
 strictly: every row is imported whole or quarantined with the reason, like ingest. Rows with a
-problem (unknown outcome, unknown case or person, a date that is not YYYY-MM-DD or is in the future,
+problem (unknown outcome, unknown case or person, a date that is not a day or is in the future,
 more or fewer cells than the header) are reported in an :class:`~reunite.ingest.report.IngestReport`
 and skipped; the good rows are written together in one transaction. A file that cannot be read at
 all (missing or unknown columns, unknown encoding) raises: a column reunite does not know would
@@ -147,13 +147,25 @@ def lab_outcome(value: str) -> DnaOutcome:
                      f"got {value!r}")
 
 
-def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
-    """An outcome date: a ``date``, an ISO ``YYYY-MM-DD`` string, or empty; never after ``today``.
+# A day as labs and Excel write one: 2024-03-05, 2024-3-5, 2024/3/5, 2024.03.05, 20240305, 2024年3月5日
+# (full-width digits folded first); Excel's midnight time may follow. A month or a year alone is no day.
+_DAY = re.compile(r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<m8>\d{2})(?P<d8>\d{2})"
+                  r"|年(?P<mz>\d{1,2})月(?P<dz>\d{1,2})[日号]?)(?:\s+0?0:00(?::00)?)?")
 
-    >>> parse_outcome_date("2024-03-05")
-    datetime.date(2024, 3, 5)
+
+def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
+    """An outcome date: a ``date``, a day written ``YYYY-MM-DD`` (or as labs write one: ``2024/3/5``,
+    ``2024.03.05``, ``20240305``, ``2024年3月5日``), or empty; never after ``today``.
+
+    >>> parse_outcome_date("2024-03-05"), parse_outcome_date("2024年3月5日"), parse_outcome_date("２０２４/3/5")
+    (datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5))
     >>> parse_outcome_date("") is None
     True
+    >>> parse_outcome_date("2024年3月")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome date: expected a day, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日), \
+got '2024年3月'
     >>> parse_outcome_date("2099-01-01", today=dt.date(2026, 1, 1))
     Traceback (most recent call last):
     ...
@@ -167,10 +179,16 @@ def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = N
         text = value.strip()
         if not text:
             return None
-        try:
-            day = dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
-        except ValueError:
+        found = _DAY.fullmatch(unicodedata.normalize("NFKC", text))
+        if found is None:
             day = _bad_date(text)
+        else:
+            month, date = ((found["m"], found["d"]) if found["m"] else (found["m8"], found["d8"]) if found["m8"]
+                           else (found["mz"], found["dz"]))
+            try:
+                day = dt.date(int(found["y"]), int(month), int(date))
+            except ValueError:
+                day = _bad_date(text)
     today = today or dt.date.today()
     if day > today:
         raise InputError(f"DNA outcome date: expected a date no later than {today.isoformat()}, "
@@ -179,7 +197,8 @@ def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = N
 
 
 def _bad_date(text: str) -> dt.date:
-    raise InputError(f"DNA outcome date: expected YYYY-MM-DD, got {text!r}")
+    raise InputError(f"DNA outcome date: expected a day, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日), "
+                     f"got {text!r}")
 
 
 def existing_ids(session: Session, side: str, ids: Iterable[str]) -> set[str]:
