@@ -241,3 +241,19 @@ def test_train_reads_the_confirmed_pairs_in_the_encoding_given(data: Path, tmp_p
     assert main(["train", "--cases", str(cases), "--candidates", str(people), "--confirmed", str(pairs),
                  "--encoding", "utf-16-le", "--out", str(model)]) == 0
     assert model.exists()
+
+
+def test_a_cell_longer_than_the_csv_module_s_limit_is_read_whole(data: Path, tmp_path: Path) -> None:
+    """A 200,000-character marks cell (a pasted narrative) had its row quarantined as "malformed CSV quoting:
+    field larger than field limit (131072)", the row's values not in the quarantine file; the lab and
+    removal files, read the same way, lost such a row too."""
+    marks = ", ".join(["左耳后有痣"] * 30_000)  # quoted, as a comma makes it: read by the csv module
+    with (data / "cases.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[2][rows[0].index("marks")] = marks
+    cases = tmp_path / "cases.csv"
+    with cases.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    table = read_table(cases, "cases")
+    assert (table.report.read, table.report.quarantined, len(table)) == (20, 0, 20)
+    assert table.columns["marks"][1] == marks

@@ -39,6 +39,7 @@ from reunite._codes import factorize
 from reunite._typing import Side
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
+from reunite.ingest.encoding import allow_long_cells
 from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
@@ -173,6 +174,7 @@ def prepare_in_pieces(
     The table written equals :func:`reunite.normalize.stored.write_prepared` of the whole input's
     normalized table, column for column (digests included), with the same report.
     """
+    allow_long_cells()  # as a whole read parses its text
     source = Path(path)
     report = IngestReport(label or source.name)
     event = "missing_date" if side == "cases" else "registration_date"
