@@ -408,7 +408,7 @@ def _finish(
     region_column = "missing_region" if side == "cases" else "region"
     regions = resolve_regions(raw.columns[region_column])
     ids = _ids(raw, today)
-    if flag_shared_ids:  # a piece of a prepared file: its reader adds both, in this order
+    if flag_shared_ids:  # not for a piece of a prepared file: its reader adds both flags, in this order
         for problem in excel_id_flags(raw, ids):
             raw.report.add(problem.row, problem.column, problem.value, problem.reason, fatal=False)
         _flag_shared_ids(raw, ids)
