@@ -257,3 +257,24 @@ def test_a_cell_longer_than_the_csv_module_s_limit_is_read_whole(data: Path, tmp
     table = read_table(cases, "cases")
     assert (table.report.read, table.report.quarantined, len(table)) == (20, 0, 20)
     assert table.columns["marks"][1] == marks
+
+
+def test_a_night_s_excel_mangled_id_number_does_not_replace_the_stored_one(data: Path, store: reunite.Store) -> None:
+    """A night's extract saved from Excel, the ID column read as numbers (3.10224E+17), replaced the stored valid
+    ID numbers with that text: flagged, but the ID number was gone from the store."""
+    cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False)
+    people = pd.read_csv(data / "candidates.csv", dtype=str, keep_default_na=False)
+    reunite.rescreen(store, cases=cases, candidates=people)
+    with_id = people[people["id_number"].str.len() == 18].index[:2]
+    night = people.loc[with_id].copy()
+    stored_numbers = night["id_number"].tolist()
+    night["id_number"] = [f"{n[0]}.{n[1:6]}E+17" for n in stored_numbers]
+    night.iloc[1, night.columns.get_loc("name")] = "改名"  # the second row changes otherwise too
+    report = reunite.rescreen(store, candidates=night)
+    assert (report.new_candidates, report.changed_candidates) == (0, 1)
+    ids = night["person_id"].tolist()
+    stored = {row["person_id"]: row for row in store.read_rows("candidates", ids)}
+    assert [stored[i]["id_number"] for i in ids] == stored_numbers and stored[ids[1]]["name"] == "改名"
+    flags = [p for p in report.ingest[-1].problems if p.column == "id_number"]
+    assert [(p.value, p.fatal) for p in flags] == [(n, False) for n in night["id_number"]]
+    assert all("the stored ID number is kept" in p.reason for p in flags)
