@@ -77,7 +77,8 @@ def _load(args: argparse.Namespace, path: Path, side: str, *, compact: bool = Fa
                              f"with --today {args.today}, or leave --today out")
         return load_side(path, "cases" if side == "cases" else "candidates", strict=args.strict, compact=compact)
     # --encoding applies to the CSV inputs, --sheet to the workbooks (cases in CSV, candidates in Excel)
-    check_fitting_options([args.cases, args.candidates], args.encoding, sheet_option(args.sheet))
+    check_fitting_options([args.cases, args.candidates, getattr(args, "confirmed", None)], args.encoding,
+                          sheet_option(args.sheet))
     encoding, sheet = fitting_options(path, args.encoding, sheet_option(args.sheet))
     raw = read_table(path, "cases" if side == "cases" else "candidates", mapping=mapping_from_options(args.mapping),
                      strict=args.strict, encoding=encoding, sheet=sheet)
@@ -309,8 +310,9 @@ def _prepare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_pairs(path: Path) -> list[tuple[str, str]]:
-    """(case_id, person_id) pairs from a small CSV in any encoding reunite reads."""
+def _read_pairs(path: Path, encoding: str | None = None) -> list[tuple[str, str]]:
+    """(case_id, person_id) pairs from a small CSV in any encoding reunite reads (``encoding``: as --encoding
+    gives it for every CSV input, else detected)."""
     from reunite.errors import InputError, MissingColumnsError
     from reunite.ingest import decode_text
 
@@ -318,7 +320,7 @@ def _read_pairs(path: Path) -> list[tuple[str, str]]:
         data = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read it ({exc.strerror})") from exc
-    text, _ = decode_text(data, source=str(path))
+    text, _ = decode_text(data, source=str(path), encoding=encoding)
     reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads \r, \n and \r\n itself
     try:
         missing = {"case_id", "person_id"} - set(reader.fieldnames or ())
@@ -342,7 +344,7 @@ def _train(args: argparse.Namespace) -> int:
 
     config = RunConfig(seed=args.seed)
     check_output(args.out, inputs=[args.cases, args.candidates, args.confirmed])  # before fitting
-    confirmed = _read_pairs(args.confirmed) if args.confirmed else []
+    confirmed = _read_pairs(args.confirmed, args.encoding) if args.confirmed else []
     cases = _load(args, args.cases, "cases")
     candidates = _load(args, args.candidates, "candidates")
     check_mapping_used(mapping_from_options(args.mapping), [("cases", cases.report), ("candidates", candidates.report)])

@@ -108,8 +108,9 @@ def add_store_commands(commands: Any) -> None:
     record.add_argument("--db", required=True, help=_DB_HELP)
     record.add_argument("--case", required=True, help="case_id")
     record.add_argument("--person", required=True, help="person_id")
-    record.add_argument("--outcome", required=True, help="excluded, confirmed or pending")
-    record.add_argument("--date", help="outcome date, YYYY-MM-DD")
+    record.add_argument("--outcome", required=True,
+                        help="excluded, confirmed or pending (or as a lab writes them: 排除, 确认, 待检 ...)")
+    record.add_argument("--date", help="outcome date, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日)")
     record.add_argument("--lab-ref", help="the lab's reference")
     record.add_argument("--note")
     record.add_argument("--supersede", action="store_true",
@@ -403,15 +404,18 @@ def _unlock(args: argparse.Namespace) -> int:
 
 
 def _dna_record(args: argparse.Namespace) -> int:
+    from reunite.store.dna import lab_outcome
+
+    outcome = lab_outcome(args.outcome)  # as a lab file writes it (排除, 已确认 ...), or refused with the reason
     with open_store(args.db, create=False) as store:
-        store.record_dna(args.case, args.person, args.outcome, date=args.date, lab_ref=args.lab_ref,
+        store.record_dna(args.case, args.person, outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
     from reunite.ingest._safe import mask_id_numbers
 
-    closes = text(args.lang, "msg_dna_closes") if args.outcome == "confirmed" else ""
+    closes = text(args.lang, "msg_dna_closes") if outcome == "confirmed" else ""
     # an agency's case or person id may be the resident ID number itself: masked as in every output
     case, person = (args.case, args.person) if args.reveal_ids else map(mask_id_numbers, (args.case, args.person))
-    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=args.outcome) + closes)
+    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=outcome) + closes)
     return 0
 
 
@@ -573,9 +577,9 @@ def _report(args: argparse.Namespace) -> int:
     else:
         from reunite.stored_report import report_from_store
 
-        if args.cases or args.candidates or args.previous:
+        if args.cases or args.candidates or args.previous or args.mapping:
             raise InputError("--db reads the cases, candidates and the last run from the store: "
-                             "drop --cases, --candidates and --previous")
+                             "drop --cases, --candidates, --previous and --mapping")
         with open_store(args.db, create=False) as store:
             _warn_if_run_under_way(store, "reunite report", args.lang)
             data = report_from_store(store, top_k=args.top_k, title=args.title)

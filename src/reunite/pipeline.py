@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from reunite._typing import F32, I8, Side
+from reunite._typing import F32, I8, Side, check_flags
 from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
@@ -45,7 +45,7 @@ from reunite.normalize import RecordTable, normalize
 from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.normalize.update import Reused, normalize_update, read_previous
-from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, checked_limits, checked_pairs, resolve_model
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,6 +87,7 @@ def load_side(
     it alike. ``strict`` refuses one whose input had quarantined rows. ``compact`` reads its text in less
     memory, the same values (:func:`reunite.normalize.stored.read_prepared`): what a screen reads.
     """
+    check_flags(strict=strict, compact=compact)
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
@@ -126,6 +127,7 @@ def prepare_table(
     >>> len(table), table.report.quarantined, load_side(folder / "people.parquet", "candidates").ids.tolist()
     (1, 1, ['p1'])
     """
+    check_flags(strict=strict)
     source_path = Path(source)
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
@@ -209,6 +211,7 @@ def update_prepared(
     changed since it was written) is not used: every row is prepared anew, and ``not_used`` says why.
     The day ``previous`` was prepared on does not matter (dates and ID numbers are read anew).
     """
+    check_flags(strict=strict)
     source_path = Path(source)
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
@@ -439,10 +442,11 @@ def explain(
     >>> explain(cases, people, "c1", "p1").score > 0
     True
     """
+    check_flags(em=em)
     config = RunConfig(seed=seed)
     base = resolve_model(model) or default_model()
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
-    limits = limits or DEFAULT_LIMITS
+    limits = checked_limits(limits)
     fitted, prep, _ = fit_model(base, case_table, cand_table, blocking=blocking or BlockingSpec(),
                                 seed=config.seed, em=em, limits=limits)
     # an empty ranking over these data: explains any pair as a full screen would score it
@@ -559,14 +563,15 @@ def train(
     >>> round(float(fitted.m_[0][-1]), 2)  # given name: same characters, smoothed
     0.83
     """
+    check_flags(em=em, progress=progress)
     seed = RunConfig(seed=seed).seed
-    limits = limits or DEFAULT_LIMITS
+    limits = checked_limits(limits)
     case_table, cand_table = load_side(cases, "cases"), load_side(candidates, "candidates")
     # a model fitted to no cases or no candidates was written as if fitted, exit 0
     _some_rows(case_table, "cases to train on")
     _some_rows(cand_table, "candidates to train on")
     fitted, prep = fit_population(model or default_model(), case_table, cand_table, seed=seed, limits=limits)
-    labelled = list(confirmed)
+    labelled = checked_pairs("confirmed", confirmed)
     if labelled:
         keys = excluded_keys(prep, case_table, cand_table, labelled)
         if keys.size == 0:
@@ -674,6 +679,8 @@ def screen(
     >>> result.to_pandas()[["case_id", "rank", "person_id"]].values.tolist()
     [['c1', 1, 'p1'], ['c1', 2, 'p2']]
     """
+    check_flags(fit_to_data=fit_to_data, em=em, progress=progress, reasons=reasons, strict=strict, prune=prune)
+    exclude = checked_pairs("exclude", exclude)  # read twice: by the fit of m and by the scorer
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     top_k, seed, blocking = config.top_k, config.seed, config.blocking_spec
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
@@ -687,9 +694,8 @@ def screen(
     # a header-only candidates file (or a prepared table of none) wrote an empty ranking, exit 0: the wrong file
     _some_rows(cand_table, "candidates to screen the cases against")
     workers = workers or min(4, os.cpu_count() or 1)
-    limits = limits or DEFAULT_LIMITS
+    limits = checked_limits(limits)
     if fit_to_data:
-        exclude = list(exclude)
         fitted, prep, report = fit_model(base, case_table, cand_table, blocking=blocking, seed=seed, em=em,
                                          exclude=exclude, fit_max_pairs=config.fit_max_pairs, workers=workers,
                                          prune=prune, limits=limits)

@@ -6,8 +6,10 @@ The command line and the library build the same :class:`RunConfig`, so ``top_k="
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -15,10 +17,11 @@ from typing import TYPE_CHECKING, Final
 from reunite.errors import ConfigError
 
 if TYPE_CHECKING:  # the matching modules load the normalizers (pandas, pinyin): not for `reunite --help`
+    from reunite.matching.engine import EngineLimits
     from reunite.matching.model import FellegiSunter
     from reunite.matching.spec import BlockingSpec
 
-__all__ = ["DEFAULT_TOP_K", "MAX_TOP_K", "RunConfig", "resolve_model"]
+__all__ = ["DEFAULT_TOP_K", "MAX_TOP_K", "RunConfig", "checked_limits", "checked_pairs", "resolve_model"]
 
 DEFAULT_TOP_K: Final = 10
 """Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
@@ -62,6 +65,49 @@ def resolve_model(model: FellegiSunter | str | os.PathLike[str] | None) -> Felle
         return FellegiSunter.load(Path(model))
     raise ConfigError(f"model: expected a FellegiSunter, a path to a model JSON or None, got {model!r} "
                       f"({type(model).__name__})")
+
+
+def checked_pairs(name: str, pairs: object) -> list[tuple[str, str]]:
+    """``(case_id, person_id)`` pairs (``exclude=``, ``confirmed=``) as a list, each checked.
+
+    One pair not put in a list (``exclude=("C1", "P9")``) was read as the pairs ``("C", "1")`` and
+    ``("P", "9")``, and ids given as numbers matched no record: either way a DNA-excluded pair was proposed
+    again without a word.
+
+    >>> checked_pairs("exclude", [("C1", "P9")])
+    [('C1', 'P9')]
+    >>> checked_pairs("exclude", ("C1", "P9"))
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: exclude: expected (case_id, person_id) pairs of strings, e.g. [('C1', 'P9')], \
+got 'C1' among them
+    """
+    if isinstance(pairs, str | bytes) or not isinstance(pairs, Iterable):
+        raise ConfigError(f"{name}: expected (case_id, person_id) pairs of strings, e.g. [('C1', 'P9')], got "
+                          f"{pairs!r:.80} ({type(pairs).__name__})")
+    checked: list[tuple[str, str]] = []
+    for pair in pairs:
+        case_id: object = None
+        person_id: object = None
+        if not isinstance(pair, str | bytes):  # a string would unpack into its characters
+            with contextlib.suppress(TypeError, ValueError):  # not two values: refused below
+                case_id, person_id = pair
+        if not (isinstance(case_id, str) and isinstance(person_id, str)):
+            raise ConfigError(f"{name}: expected (case_id, person_id) pairs of strings, e.g. [('C1', 'P9')], got "
+                              f"{pair!r:.80} among them")
+        checked.append((str(case_id), str(person_id)))
+    return checked
+
+
+def checked_limits(limits: object) -> EngineLimits:
+    """``limits=``: an :class:`~reunite.matching.engine.EngineLimits`, or None for the tuned default."""
+    from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
+
+    if limits is None:
+        return DEFAULT_LIMITS
+    if not isinstance(limits, EngineLimits):
+        raise ConfigError(f"limits: expected an EngineLimits or None, got {limits!r:.80} ({type(limits).__name__})")
+    return limits
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""Database fixtures for integration tests.
+"""Fixtures for integration tests: a database, a small synthetic data set, a one-line error check.
 
 ``db_url`` is a fresh, empty database per test: a SQLite file in ``tmp_path``, or, when
 REUNITE_TEST_DATABASE_URL names a PostgreSQL database (CI:
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from reunite.store import Store
+from reunite.synth import generate, write
 
 ENV = "REUNITE_TEST_DATABASE_URL"
 
@@ -52,3 +53,29 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with cases.csv, candidates.csv and truth.csv of 20 x 600 generated records (seed 5), made once
+    per module; a module that needs other data defines its own ``data``."""
+    directory = tmp_path_factory.mktemp("synth")
+    write(generate(20, 600, seed=5), directory)
+    return directory
+
+
+@pytest.fixture
+def one_line(capsys: pytest.CaptureFixture[str]) -> Callable[..., str]:
+    """``one_line(*needles)``: what the command wrote to standard error since the last read is one line,
+    no traceback, holding every needle; returns that line."""
+
+    def check(*needles: str) -> str:
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        for needle in needles:
+            assert needle in lines[0], lines[0]
+        return lines[0]
+
+    return check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -13,42 +14,24 @@ import reunite
 from reunite.cli import main
 from reunite.errors import ConfigError
 from reunite.run_config import DEFAULT_TOP_K
-from reunite.synth import generate, write
 
 
-@pytest.fixture(scope="module")
-def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("synth")
-    write(generate(20, 600, seed=5), directory)
-    return directory
-
-
-def _one_line(capsys: pytest.CaptureFixture[str], *needles: str) -> str:
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    for needle in needles:
-        assert needle in lines[0]
-    return lines[0]
-
-
-def test_evaluate_with_a_missing_ranked_file(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_evaluate_with_a_missing_ranked_file(data: Path, tmp_path: Path, one_line: Callable[..., str]) -> None:
     assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(tmp_path / "nope.csv")]) == 2
-    _one_line(capsys, "nope.csv", "cannot read it")
+    one_line("nope.csv", "cannot read it")
 
 
 @pytest.mark.parametrize("garbage", [b"\x00\x01\x02binary\xff\xfe", b"\xff\xfe\xfa\x80\x81 not text", b"a,b\n1,2\n",
                                      b'"unclosed,quote\n'])
 def test_evaluate_with_a_garbage_file(data: Path, tmp_path: Path, garbage: bytes,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+                                      one_line: Callable[..., str]) -> None:
     ranked = tmp_path / "garbage.csv"
     ranked.write_bytes(garbage)
     assert main(["evaluate", "--truth", str(data / "truth.csv"), "--ranked", str(ranked)]) == 2
-    _one_line(capsys, "garbage.csv")
+    one_line("garbage.csv")
 
 
-def test_train_checks_its_output_before_fitting(data: Path, capsys: pytest.CaptureFixture[str],
+def test_train_checks_its_output_before_fitting(data: Path, one_line: Callable[..., str],
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     import reunite.pipeline
 
@@ -58,20 +41,20 @@ def test_train_checks_its_output_before_fitting(data: Path, capsys: pytest.Captu
     monkeypatch.setattr(reunite.pipeline, "train", fail)
     assert main(["train", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
                  "--out", "/nonexistent/m.json"]) == 2
-    _one_line(capsys, "--out /nonexistent/m.json", "does not exist")
+    one_line("--out /nonexistent/m.json", "does not exist")
 
 
-def test_generate_into_an_unwritable_folder(capsys: pytest.CaptureFixture[str]) -> None:
+def test_generate_into_an_unwritable_folder(one_line: Callable[..., str]) -> None:
     assert main(["generate", "--out-dir", "/proc/x", "--cases", "2", "--candidates", "20"]) == 2
-    _one_line(capsys, "--out-dir /proc/x")
+    one_line("--out-dir /proc/x")
 
 
-def test_a_bad_option_value_is_one_line(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_bad_option_value_is_one_line(data: Path, one_line: Callable[..., str]) -> None:
     assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", "x.csv", "--top-k", "five"]) == 2
-    _one_line(capsys, "--top-k", "invalid int value")
+    one_line("--top-k", "invalid int value")
     assert main(["screen", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
                  "--top-k", "0", "--preview"]) == 2
-    _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
+    one_line("top_k: expected a whole number >= 1, got 0")
 
 
 @pytest.mark.parametrize("top_k", ["5", None, 2.5, 0, True])
@@ -104,7 +87,7 @@ def test_one_default_top_k_for_screen_rescreen_and_plan() -> None:
     assert reunite.RunConfig().top_k == DEFAULT_TOP_K
 
 
-def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str], one_line: Callable[..., str]) -> None:
     truth = pd.read_csv(data / "truth.csv", dtype=str).dropna()
     case_id, person_id = truth.iloc[0]["case_id"], truth.iloc[0]["person_id"]
     assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
@@ -120,16 +103,17 @@ def test_explain_one_pair(data: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert chinese[1].split()[0] == "名字" and len(chinese) == len(out.strip().splitlines())
     assert main(["explain", "--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv"),
                  "--case", case_id, "--person", "nobody"]) == 2
-    _one_line(capsys, "person_id 'nobody' is not in the screened data")
+    one_line("person_id 'nobody' is not in the screened data")
 
 
-def test_mapping_option_maps_a_header(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_mapping_option_maps_a_header(data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      one_line: Callable[..., str]) -> None:
     cases = pd.read_csv(data / "cases.csv", dtype=str, keep_default_na=False).rename(columns={"birth_date": "生辰"})
     renamed = tmp_path / "cases.csv"
     cases.to_csv(renamed, index=False)
     argv = ["screen", "--cases", str(renamed), "--candidates", str(data / "candidates.csv"), "--preview"]
     assert main(argv) == 2
-    _one_line(capsys, "missing required cases column(s) 'birth_date'", "--mapping 'your header=column'")
+    one_line("missing required cases column(s) 'birth_date'", "--mapping 'your header=column'")
     assert main([*argv, "--mapping", "生辰=birth_date"]) == 0
     assert "birth_window" in capsys.readouterr().out
 
@@ -153,9 +137,9 @@ def test_a_closed_pipe_ends_the_report_quietly(data: Path, tmp_path: Path) -> No
 
 
 def test_plan_and_train_check_their_arguments_with_the_run_config(data: Path, tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+                                                                   one_line: Callable[..., str]) -> None:
     assert main(["plan", "--db", f"sqlite:///{tmp_path}/r.db", "--top-k", "0", "--out", str(tmp_path / "p.csv")]) == 2
-    _one_line(capsys, "top_k: expected a whole number >= 1, got 0")
+    one_line("top_k: expected a whole number >= 1, got 0")
     with pytest.raises(ConfigError, match="seed: expected a whole number >= 0, got -1"):
         reunite.train(data / "cases.csv", data / "candidates.csv", seed=-1)
 
@@ -193,7 +177,7 @@ def test_demo_replaces_only_a_folder_it_wrote(tmp_path: Path, capsys: pytest.Cap
 
 
 def test_a_top_k_beyond_the_bound_is_refused_in_one_line(data: Path, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                                        one_line: Callable[..., str]) -> None:
     """`--top-k 1000000000` was taken: every pair of every birth window kept, in memory, and written."""
     from reunite.run_config import MAX_TOP_K
 
@@ -201,42 +185,42 @@ def test_a_top_k_beyond_the_bound_is_refused_in_one_line(data: Path, tmp_path: P
     out = tmp_path / "r.csv"
     files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
     assert main(["screen", *files, "--out", str(out), "--top-k", str(10**9)]) == 2
-    _one_line(capsys, "top_k: expected a whole number from 1 to 1,000", "got 1,000,000,000")
+    one_line("top_k: expected a whole number from 1 to 1,000", "got 1,000,000,000")
     assert not out.exists()
     assert main(["demo", "--out-dir", str(tmp_path / "demo"), "--top-k", "1001"]) == 2
-    _one_line(capsys, "got 1,001")
+    one_line("got 1,001")
     assert not (tmp_path / "demo").exists()
     db = tmp_path / "r.db"
     assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--top-k", "5000"]) == 2
-    _one_line(capsys, "got 5,000")
+    one_line("got 5,000")
     assert not db.exists()
     with pytest.raises(ConfigError, match="from 1 to 1,000"):
         reunite.screen(data / "cases.csv", data / "candidates.csv", top_k=MAX_TOP_K + 1)
 
 
 def test_a_seed_the_store_cannot_hold_is_refused_before_the_store_is_made(data: Path, tmp_path: Path,
-                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+                                                                         one_line: Callable[..., str]) -> None:
     """`reunite rescreen --seed 9223372036854775808` made the database, stored the rows, then died on
     "OverflowError: Python int too large to convert to SQLite INTEGER" (a traceback)."""
     db = tmp_path / "r.db"
     files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
     assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--seed", str(2**63)]) == 2
-    _one_line(capsys, "seed: expected a whole number from 0 to 9,223,372,036,854,775,807")
+    one_line("seed: expected a whole number from 0 to 9,223,372,036,854,775,807")
     assert not db.exists()
     assert main(["screen", *files, "--out", str(tmp_path / "r.csv"), "--seed", str(2**63)]) == 2
-    _one_line(capsys, "seed: expected a whole number")
+    one_line("seed: expected a whole number")
 
 
 def test_generate_and_demo_refuse_counts_beyond_the_machine_s_memory(tmp_path: Path,
-                                                                     capsys: pytest.CaptureFixture[str],
+                                                                     one_line: Callable[..., str],
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """`reunite generate --cases 1000000000` was killed by the system (or printed numpy's "Unable to allocate
     7.45 GiB" traceback under a memory limit)."""
     out = tmp_path / "g"
     assert main(["generate", "--out-dir", str(out), "--cases", str(10**12), "--candidates", "10"]) == 2
-    _one_line(capsys, "--cases 1,000,000,000,000 and --candidates 10", "GiB of memory", "ask for fewer")
+    one_line("--cases 1,000,000,000,000 and --candidates 10", "GiB of memory", "ask for fewer")
     assert main(["demo", "--out-dir", str(out), "--cases", "10", "--candidates", str(10**12)]) == 2
-    _one_line(capsys, "GiB of memory")
+    one_line("GiB of memory")
     assert not out.exists()
     import reunite.synth
 
@@ -245,11 +229,11 @@ def test_generate_and_demo_refuse_counts_beyond_the_machine_s_memory(tmp_path: P
 
     monkeypatch.setattr(reunite.synth, "generate", no_memory)  # a count that fits, in a process that does not
     assert main(["generate", "--out-dir", str(out), "--cases", "10", "--candidates", "100"]) == 2
-    _one_line(capsys, "reunite generate: error: not enough memory")
+    one_line("reunite generate: error: not enough memory")
 
 
 def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_path: Path,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+                                                                one_line: Callable[..., str]) -> None:
     """Silent before: `--mapping name=case_id` ranked the cases under their names (the case_id column dropped,
     unnamed cases quarantined as "empty id"), `name=id_number` (meant for the candidates) dropped the cases'
     names, and a header no input has (`nosuch=marks`, a typo) changed nothing -- all exit 0."""
@@ -259,23 +243,23 @@ def test_a_mapping_that_would_misread_or_map_nothing_is_refused(data: Path, tmp_
                           ("name=id_number", "this cases file would lose its 'name' column"),
                           ("nosuch=marks", "--mapping 'nosuch=marks') maps nothing: cases.csv, candidates.csv")):
         assert main(["screen", *files, "--out", str(out), "--mapping", entry]) == 2
-        _one_line(capsys, needle)
+        one_line(needle)
         assert not out.exists()
     for command in (["train", "--out", str(tmp_path / "m.json")],
                     ["explain", "--case", "C000001", "--person", "P0000001"]):
         assert main([command[0], *files, *command[1:], "--mapping", "nosuch=marks"]) == 2
-        _one_line(capsys, "maps nothing")
+        one_line("maps nothing")
     prepared = tmp_path / "p.parquet"
     assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
                  "--mapping", "登记日=registration_date"]) == 2
-    _one_line(capsys, "maps nothing: candidates.csv has no header '登记日'")
+    one_line("maps nothing: candidates.csv has no header '登记日'")
     assert main(["prepare", "--candidates", str(data / "candidates.csv"), "--out", str(prepared),
                  "--mapping", "marks=missing_date"]) == 2  # a cases column: the candidates would lose their marks
-    _one_line(capsys, "candidates file would lose its 'marks' column")
+    one_line("candidates file would lose its 'marks' column")
     assert not prepared.exists()
     db = tmp_path / "r.db"
     assert main(["rescreen", "--db", f"sqlite:///{db}", *files, "--mapping", "nosuch=marks"]) == 2
-    _one_line(capsys, "maps nothing")
+    one_line("maps nothing")
     from reunite.store import Store
 
     with Store.open(f"sqlite:///{db}") as store:

@@ -106,7 +106,10 @@ def test_dna_record_excludes_a_pair_and_confirmed_closes_the_case(
     [
         (["--case", "C9", "--person", "P1", "--outcome", "excluded"], "case_id 'C9' is not in the store"),
         (["--case", "C1", "--person", "P1", "--outcome", "maybe"],
-         "expected one of 'excluded', 'confirmed', 'pending', got 'maybe'"),
+         "expected one of 'excluded', 'confirmed', 'pending' (or 排除, 确认, 待检 and their usual wordings), "
+         "got 'maybe'"),
+        (["--case", "C1", "--person", "P1", "--outcome", "比中"],
+         "DNA outcome '比中' is ambiguous: a DNA database hit (比中) is a lead for a kinship test, not its outcome"),
         (["--case", "C1", "--person", "P1", "--outcome", "pending", "--date", "5 March"], "5 March"),
     ],
 )
@@ -115,6 +118,14 @@ def test_dna_record_mistakes_are_one_line(
 ) -> None:
     assert main(["dna", "record", "--db", filled, *argv]) == 2
     one_error_line(capsys, message)
+
+
+def test_dna_record_takes_an_outcome_as_a_lab_writes_it(filled: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """`dna record --outcome 排除` was refused while `dna import` reads 排除 in a lab file."""
+    assert main(["dna", "record", "--db", filled, "--case", "C1", "--person", "P1", "--outcome", "排除亲缘关系"]) == 0
+    assert "C1, person P1: excluded" in capsys.readouterr().out
+    with Store.open(filled) as store:
+        assert ("C1", "P1") in store.excluded_pairs()
 
 
 def test_dna_import_prints_the_report_and_quarantines_beside_the_file(

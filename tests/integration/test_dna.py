@@ -42,8 +42,9 @@ def test_confirmed_outcome_closes_the_case(filled: Store) -> None:
 def test_bad_outcome_is_rejected_naming_the_allowed_values(filled: Store) -> None:
     with pytest.raises(InputError, match="expected one of 'excluded', 'confirmed', 'pending', got 'match'"):
         filled.record_dna("C1", "P1", "match")  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="expected YYYY-MM-DD, got '2024/01/02'"):
-        filled.record_dna("C1", "P1", "excluded", date="2024/01/02")
+    with pytest.raises(InputError, match=r"expected a day, YYYY-MM-DD \(or 2024/3/5, 20240305, 2024年3月5日\), "
+                                         "got '2024/13/02'"):
+        filled.record_dna("C1", "P1", "excluded", date="2024/13/02")
     assert filled.excluded_pairs() == set()
 
 

@@ -200,3 +200,76 @@ def test_a_mapping_naming_a_header_the_lab_file_lacks_is_refused(filled: Store, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'Reslt', which the file does not have" in err[0], err
     assert filled.excluded_pairs() == set()
+
+
+_CHINESE_OUTCOMES = [
+    *[(w, "excluded") for w in ("排除", "已排除", "排除亲缘关系", "排除亲子关系", "排除血缘关系", "排除生物学亲缘关系",
+                                "排除生物学父母", "排除亲生关系")],
+    *[(w, "confirmed") for w in ("确认", "已确认", "确认亲缘关系", "确认亲子关系", "确认血缘关系", "支持",
+                                 "支持亲缘关系", "支持亲子关系", "支持生物学亲缘关系", "支持生物学父母")],
+    *[(w, "pending") for w in ("待检", "待检测", "检测中", "送检", "已送检", "待比对", "比对中", "已采样", "已采血")],
+    ("排除。", "excluded"), ("已 确 认", "confirmed"), ("ＤＮＡ", None),  # punctuation, spaces; no wording inside
+]
+
+
+@pytest.mark.parametrize(("written", "outcome"), _CHINESE_OUTCOMES)
+def test_a_chinese_lab_s_outcome_is_read_as_the_outcome_it_says(filled: Store, tmp_path: Path, written: str,
+                                                                outcome: str | None) -> None:
+    """A lab writing 排除 / 确认 / 已送检 (as Chinese labs write their outcomes) had every row quarantined as
+    "expected one of 'excluded', 'confirmed', 'pending'"."""
+    report = filled.import_dna_csv(_lab(tmp_path, f"案件编号,人员编号,比对结果\nC1,P1,{written}\n"))
+    assert report.read == 1
+    if outcome is None:
+        assert report.quarantined == 1 and "expected one of" in report.problems[0].reason
+        return
+    assert (report.accepted, report.quarantined) == (1, 0)
+    with filled._sessions() as session:
+        from reunite.store.dna import latest_outcomes
+
+        assert latest_outcomes(session, ["C1"])[("C1", "P1")][0] == outcome
+    assert ("C1" in filled.open_case_ids()) == (outcome != "confirmed")
+
+
+@pytest.mark.parametrize(("written", "why"), [
+    ("比中", "a DNA database hit (比中) is a lead for a kinship test"),
+    ("未比中", "does not say the pair was tested and excluded"),
+    ("符合", "consistent (符合) may be said of some loci"),
+    ("不符合", "may be a mutation, not an exclusion"),
+    ("无法排除", "cannot be excluded is not a confirmation"),
+    ("不能排除", "cannot be excluded is not a confirmation"),
+    ("待定", "inconclusive"),
+])
+def test_an_ambiguous_chinese_outcome_is_quarantined_with_the_reason(filled: Store, db_url: str, tmp_path: Path,
+                                                                      written: str, why: str,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """排除 inside 无法排除 / 不能排除 is no exclusion; a database hit (比中) is no confirmation: neither may close a
+    case or drop a pair, and the row is kept, with the reason, in the quarantine file."""
+    lab = _lab(tmp_path, f"case_id,person_id,outcome\nC1,P1,{written}\nC2,P2,排除\n")
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    assert "read 2, accepted 1, quarantined 1" in capsys.readouterr().out
+    quarantine = (tmp_path / "lab.quarantine.csv").read_text(encoding="utf-8-sig")
+    assert "is ambiguous: " in quarantine and why in quarantine and written in quarantine
+    with Store.open(db_url) as store:
+        assert store.excluded_pairs() == {("C2", "P2")} and store.confirmed_pairs() == set()
+
+
+def test_a_lab_file_with_one_header_twice_is_told_to_rename_one(filled: Store, tmp_path: Path) -> None:
+    """"map one of them to '' to ignore it" ignored both 结果 columns (the mapping names them alike)."""
+    lab = _lab(tmp_path, "case_id,person_id,结果,结果\nC1,P1,excluded,\n")
+    with pytest.raises(InputError, match="columns 3 and 4 have the same header '结果', both read as 'outcome'; a "
+                                         "mapping cannot tell them apart: rename or delete one of them"):
+        filled.import_dna_csv(lab)
+
+
+def test_a_lab_s_day_written_the_chinese_or_excel_way_is_read(filled: Store, tmp_path: Path) -> None:
+    """2024年3月5日, 2024/3/5 (as Excel writes a day) and 20240305 quarantined the row: "expected YYYY-MM-DD"."""
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date\nC1,P1,排除,2024年3月5日\nC2,P2,excluded,2024/3/5 0:00\n"
+                         "C3,P3,excluded,２０２４０３０５\nC3,P1,excluded,2024年3月\n")
+    report = filled.import_dna_csv(lab)
+    assert (report.read, report.accepted, report.quarantined) == (4, 3, 1)
+    assert [(p.row, p.value) for p in report.problems] == [(5, "2024年3月")]  # a month is no day
+    with filled._sessions() as session:
+        from reunite.store.dna import latest_outcomes
+
+        found = latest_outcomes(session, ["C1", "C2", "C3"])
+    assert {found[pair][1] for pair in (("C1", "P1"), ("C2", "P2"), ("C3", "P3"))} == {dt.date(2024, 3, 5)}

@@ -24,7 +24,8 @@ TODAY = datetime.date(2026, 12, 6)
 # A plain file (one record a line, every record as wide as the header) with rows ingest quarantines
 # (no id, a sex it cannot read, an id seen before: near the start and again far down, so the pieces
 # cut between them), a sex read only row by row (男, 2), a date that cannot be, a future date, resident
-# ID numbers carried by two and by three person_ids (one as its 15-digit form), quoted cells.
+# ID numbers carried by two and by three person_ids (one as its 15-digit form), quoted cells, ID numbers
+# Excel wrote in scientific notation (near the start and at the end).
 HEAD = """person_id,name,former_names,sex,birth_date,id_number,region,registration_date,marks
 X1,王芳（送养）,陈芳;王芳,女,1988-02-30,,江西省萍乡市安源区,1995年,左耳后有痣
 X2,歐陽小紅,,F,1990年5月,360302199005123424,360302,2099-01-01,
@@ -33,11 +34,13 @@ X3,张三,,3,1990,,,,
 X1,王芳,,F,1988,,,,
 X4,赵强,,2,1991,360302199005123424,"河北省,邯郸市",1992,右手有疤
 X6,无,,F,84年,11010519491231002X,北京市,undefined,
+X5,孙丽,,F,1992,1.10105E+17,,,
 """
 TAIL = """X7,王芳,,F,1988,360302199005123424,,,
 X2,李娜,,F,1989,,,,
 X8,"陈,红",,F,1949-12-31,110105491231002,,,
 X9,,,,,,,,
+X10,周敏,,F,1990,3.60302E+17,,,
 """
 
 
@@ -86,6 +89,8 @@ def test_the_file_holds_what_the_cuts_must_carry(people: Path, tmp_path: Path) -
     shared = [r for r in reasons if "same resident ID number as person_id 'X2'" in r]
     assert len(shared) == 2  # X4 near the start, X7 at the end
     assert any("same resident ID number as person_id 'X6'" in r for r in reasons)  # the 15-digit form
+    excel = [p for p in report.problems if p.reason.startswith("ID number mangled by Excel")]
+    assert [(p.value, p.fatal) for p in excel] == [("1.10105E+17", False), ("3.60302E+17", False)]  # kept, said
 
 
 def test_a_file_that_is_not_plain_is_prepared_whole(tmp_path: Path) -> None:

@@ -59,6 +59,27 @@ def test_report_from_ranked_csv_and_its_mistakes(data: Path, tmp_path: Path,
     assert not (tmp_path / "x.html").exists()
 
 
+def test_report_checks_its_mapping_as_screen_does(data: Path, tmp_path: Path,
+                                                  one_line: Callable[..., str]) -> None:
+    """`report --ranked ... --mapping 'Bron On=birth_date'` (a header no file has) wrote the report without a word,
+    where screen refuses the same mapping; `report --db ... --mapping` ignored the mapping."""
+    ranked = tmp_path / "ranked.csv"
+    files = ["--cases", str(data / "cases.csv"), "--candidates", str(data / "candidates.csv")]
+    assert main(["screen", *files, "--top-k", "3", "--out", str(ranked)]) == 0
+    out = tmp_path / "r.html"
+    for mapping, needle in (("Bron On=birth_date", "maps nothing: cases.csv, candidates.csv have no header 'Bron On'"),
+                            ("marks=name", "header 'name' is already read as 'name'")):
+        assert main(["report", "--ranked", str(ranked), *files, "--out", str(out), "--mapping", mapping]) == 2
+        one_line(needle)
+        assert not out.exists()
+    assert main(["report", "--db", f"sqlite:///{tmp_path / 'none.db'}", "--out", str(out),
+                 "--mapping", "marks=name"]) == 2
+    one_line("drop --cases, --candidates, --previous and --mapping")
+    assert not out.exists()
+    assert main(["report", "--ranked", str(ranked), *files, "--out", str(out), "--mapping", "Marks=marks"]) == 0
+    assert out.exists()
+
+
 def test_report_and_visit_sheets_from_the_store(data: Path, tmp_path: Path, db_url: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", "--db", db_url, "--out", str(tmp_path / "none.html")]) == 2

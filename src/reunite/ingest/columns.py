@@ -254,6 +254,13 @@ def map_columns(
             continue
         if column in positions:
             first = headers[positions[column]]
+            if header_key(first) == header_key(header):
+                # a mapping entry names both alike: `--mapping 'name='` ignored both, and in the other file too
+                raise InputError(
+                    f"{source}: columns {positions[column] + 1} and {at + 1} have the same header {header!r}, "
+                    f"both read as {column!r}; a mapping cannot tell them apart: rename or delete one of them in "
+                    "the file"
+                )
             raise InputError(
                 f"{source}: headers {first!r} and {header!r} both map to column {column!r}; "
                 f"pass mapping={{{header!r}: ''}} (on the command line --mapping '{header}=') to ignore one"

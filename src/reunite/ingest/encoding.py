@@ -9,10 +9,25 @@ files decode the same). Nothing is guessed statistically: a file that none of th
 from __future__ import annotations
 
 import codecs
+import csv
 
 from reunite.errors import ConfigError, EncodingError
 
-__all__ = ["decode_text"]
+__all__ = ["allow_long_cells", "decode_text"]
+
+_LONGEST_CELL = 2**31 - 1  # the largest the csv module takes on every platform (a C long)
+
+
+def allow_long_cells() -> None:
+    """Let the csv module read a cell of any length (its default stops at 131,072 characters).
+
+    A row with a long cell (a case narrative or a pasted picture in ``marks``) was quarantined as
+    "malformed CSV quoting: field larger than field limit", its values not in the quarantine file. The
+    file is already in memory as text when it is parsed, so a long cell costs nothing more. The limit is
+    the csv module's, one per process: it is only ever raised, so a caller's own reading is not narrowed.
+    """
+    if csv.field_size_limit() < _LONGEST_CELL:
+        csv.field_size_limit(_LONGEST_CELL)
 
 _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -82,6 +97,7 @@ def decode_text(data: bytes, *, source: str = "input", encoding: str | None = No
     ...
     reunite.errors.EncodingError: cases.csv is neither UTF-8 nor GB18030/GBK: ... at offset 3 ...
     """
+    allow_long_cells()  # every reader of a user's text file parses what this returns
     if encoding is not None:
         text = _decode_as(data, encoding, source)
         return text.removeprefix("\ufeff"), encoding

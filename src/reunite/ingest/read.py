@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from reunite._typing import Side
+from reunite._typing import Side, check_flags
 from reunite.errors import ConfigError, InputError, MissingColumnsError, MissingFileError
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
@@ -632,6 +632,7 @@ def read_table(
     >>> print(table.report.summary().splitlines()[0])
     cases.csv: read 3, accepted 2, quarantined 1
     """
+    check_flags(strict=strict)
     side_columns(side)
     return _read(source, side, mapping, strict, encoding, sheet, connection, label)
 

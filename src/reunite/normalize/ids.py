@@ -31,8 +31,8 @@ from reunite._typing import I8, I32, B, Sex, Str
 from reunite.errors import InputError
 from reunite.ingest._safe import mask_id  # shared with the ingest report and the exports
 
-__all__ = ["IdProblem", "ResidentId", "ResidentIdArrays", "mask_id", "parse_resident_id", "parse_resident_ids",
-           "upgrade_15"]
+__all__ = ["IdProblem", "ResidentId", "ResidentIdArrays", "is_excel_number", "mask_id", "parse_resident_id",
+           "parse_resident_ids", "upgrade_15"]
 
 IdProblem = Literal["non-digit", "bad length", "bad date", "bad checksum", "excel number"]
 
@@ -112,6 +112,15 @@ def _clean(text: str) -> str:
     if text.endswith(".0") and text[:-2].isdigit():  # a 15-digit number that passed through a float
         text = text[:-2]
     return _SEPARATORS.sub("", text).upper()
+
+
+def is_excel_number(text: str) -> bool:
+    """Whether an ID cell is a number Excel wrote in scientific notation (its last digits are lost).
+
+    >>> is_excel_number("1.10105E+17"), is_excel_number("110105194912310021")
+    (True, False)
+    """
+    return bool(_EXCEL_FLOAT.fullmatch(_clean(text)))
 
 
 def parse_resident_id(text: str, *, today: datetime.date | None = None) -> ResidentId | None:

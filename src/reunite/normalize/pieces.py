@@ -11,7 +11,8 @@ from piece to piece, so the prepared file is the one a whole read gives, value f
 - the first person_id and row of each valid resident ID number (a later person_id carrying it is
   flagged, naming them);
 - the report: problems are listed in the order a whole read lists them (ingest's in row order, then
-  the birth dates', then the event dates', then the shared ID numbers'), whatever the pieces.
+  the birth dates', then the event dates', then the ID numbers Excel mangled, then the shared ID numbers'),
+  whatever the pieces.
 
 Only a *plain* UTF-8 file is cut (one record a line, every record as wide as the header:
 :mod:`reunite.ingest._plain_csv`), found piece by piece; at the first piece that is not, this gives
@@ -38,12 +39,13 @@ from reunite._codes import factorize
 from reunite._typing import Side
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
+from reunite.ingest.encoding import allow_long_cells
 from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
 from reunite.normalize.stored import PreparedWriter
-from reunite.normalize.table import normalize_piece
+from reunite.normalize.table import excel_id_flags, normalize_piece
 
 __all__ = ["DEFAULT_PIECE_BYTES", "prepare_in_pieces"]
 
@@ -172,6 +174,7 @@ def prepare_in_pieces(
     The table written equals :func:`reunite.normalize.stored.write_prepared` of the whole input's
     normalized table, column for column (digests included), with the same report.
     """
+    allow_long_cells()  # as a whole read parses its text
     source = Path(path)
     report = IngestReport(label or source.name)
     event = "missing_date" if side == "cases" else "registration_date"
@@ -179,6 +182,7 @@ def prepare_in_pieces(
     births: list[Problem] = []
     events: list[Problem] = []
     shared: list[Problem] = []
+    excel: list[Problem] = []
     writer = PreparedWriter(out, side)
     collector: _Collector | None = None
     shared_ids = _SharedIds()
@@ -217,6 +221,7 @@ def prepare_in_pieces(
             table, ids = normalize_piece(raw, today=today)
             for problem in raw.report.problems:
                 (events if problem.column == event else births).append(problem)
+            excel.extend(excel_id_flags(raw, ids))
             shared.extend(shared_ids.flag(raw, ids))
             writer.add(raw, table)
             rows += len(table)
@@ -230,7 +235,7 @@ def prepare_in_pieces(
     whole = IngestReport(report.source, read=report.read, encoding=report.encoding, columns=report.columns,
                          delimiter=report.delimiter, ignored_columns=report.ignored_columns,
                          blank_rows=report.blank_rows)
-    for problem in [*ingest, *births, *events, *shared]:
+    for problem in [*ingest, *births, *events, *excel, *shared]:
         whole.add(problem.row, problem.column, problem.value, problem.reason, fatal=problem.fatal)
     writer.close(whole, today=today, source=whole.source, source_sha256=source_sha256)
     return whole, rows

@@ -25,12 +25,13 @@ import numpy as np
 import numpy.typing as npt
 
 from reunite._codes import factorize
-from reunite._typing import Side, Str
+from reunite._typing import Side, Str, check_flags
 from reunite.errors import ConfigError, InputError
+from reunite.ingest.report import Problem
 from reunite.ingest.table import RawTable
 from reunite.normalize.dates import ParsedDates, parse_dates, says_solar
 from reunite.normalize.features import MAX_NAMES_COMPARED, NAME_KINDS, SEX_CODES, NameTable, RecordTable
-from reunite.normalize.ids import ResidentIdArrays, mask_id, parse_resident_ids
+from reunite.normalize.ids import ResidentIdArrays, is_excel_number, mask_id, parse_resident_ids
 from reunite.normalize.marks import mark_features
 from reunite.normalize.name_cells import is_childhood_name, parse_alias_cell, parse_former_names, parse_name_cell
 from reunite.normalize.names import (
@@ -278,6 +279,20 @@ def _flag_dates(raw: RawTable, column: str, parsed: ParsedDates, calendar: bool 
         raw.report.add(int(raw.rows[index]), where, value, f"{message} ({kept})", fatal=False)
 
 
+EXCEL_ID_REASON = ("ID number mangled by Excel: written in scientific notation, its last digits are lost; format "
+                   "the column as text in Excel and export it again (kept, without its ID number)")
+
+
+def excel_id_flags(raw: RawTable, ids: ResidentIdArrays) -> list[Problem]:
+    """Flags of the ID numbers Excel wrote as 1.32823E+17 (saved from a sheet that read them as numbers):
+    the record is kept, but its ID number, a strong signal, is gone, and only the sheet's owner can get it back."""
+    if raw.side != "candidates":  # cases carry no ID number
+        return []
+    cells = raw.columns["id_number"]
+    return [Problem(raw.report.source, int(raw.rows[index]), "id_number", cells[index], EXCEL_ID_REASON, False)
+            for index in np.flatnonzero(ids.present & ~ids.valid).tolist() if is_excel_number(cells[index])]
+
+
 def _flag_shared_ids(raw: RawTable, ids: ResidentIdArrays) -> None:
     """Flag a person_id whose valid resident ID number an earlier person_id already carries."""
     valid_rows = np.flatnonzero(ids.valid)
@@ -337,6 +352,7 @@ def normalize(
     >>> print(raw.report.problems[0])  # doctest: +ELLIPSIS
     column 'birth_date' in DataFrame row 3: impossible date: 1990-02 has 28 days, got '1990-02-30' (kept, ...)
     """
+    check_flags(strict=strict)
     # a datetime is a date to Python, but today="2020-01-01" was an AttributeError deep in the date reader
     if today is not None and (not isinstance(today, datetime.date) or isinstance(today, datetime.datetime)):
         raise ConfigError(f"today: expected a datetime.date or None, got {today!r} ({type(today).__name__})")
@@ -434,7 +450,9 @@ def _finish(
     region_column = "missing_region" if side == "cases" else "region"
     regions: RegionColumns = resolve_regions(raw.columns[region_column]) if regions_of is None else regions_of()
     ids = _ids(raw, today)
-    if flag_shared_ids:
+    if flag_shared_ids:  # not for a piece of a prepared file: its reader adds both flags, in this order
+        for problem in excel_id_flags(raw, ids):
+            raw.report.add(problem.row, problem.column, problem.value, problem.reason, fatal=False)
         _flag_shared_ids(raw, ids)
     id_valid, id_birth, id_sex = ids.valid[keep], ids.birth[keep], ids.sex[keep]
     code_index, codes = factorize(ids.region_code[keep])

@@ -21,7 +21,7 @@ import pandas as pd
 from reunite._typing import F32, I8, Side
 from reunite.errors import InputError, MissingColumnsError
 from reunite.i18n import RANKED_HEADERS
-from reunite.ingest import RawTable, decode_text, read_table
+from reunite.ingest import RawTable, check_mapping_used, decode_text, read_table
 from reunite.ingest._safe import restore_cell
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.matching.comparisons import REGISTRY
@@ -36,6 +36,16 @@ RecordSource = RecordTable | RawTable | pd.DataFrame | str | os.PathLike[str]
 _SEX = {1: "M", 2: "F"}
 
 
+def _read_source(source: RecordSource, side: str, mapping: Mapping[str, str] | None) -> RecordTable | RawTable:
+    """A source as a table: a table as given, a file or DataFrame read (``mapping`` applied)."""
+    if isinstance(source, RecordTable | RawTable):
+        return source
+    which: Side = "cases" if side == "cases" else "candidates"
+    if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table keeps the text
+        return read_prepared_raw(source, which)
+    return read_table(source, which, mapping=mapping)
+
+
 def records_of(source: RecordSource, side: str, wanted: Iterable[str] | None = None,
                mapping: Mapping[str, str] | None = None) -> dict[str, dict[str, str]]:
     """Each record's cells (canonical column -> text as written) by id, for the ids ``wanted`` (all by default).
@@ -44,13 +54,9 @@ def records_of(source: RecordSource, side: str, wanted: Iterable[str] | None = N
     date as written, region as resolved, ID number).
     """
     keep = None if wanted is None else set(wanted)
-    if isinstance(source, RecordTable):
-        return _records_of_table(source, keep)
-    which: Side = "cases" if side == "cases" else "candidates"
-    if isinstance(source, str | os.PathLike) and is_prepared(source):  # reunite prepare's table keeps the text
-        raw = read_prepared_raw(source, which)
-    else:
-        raw = source if isinstance(source, RawTable) else read_table(source, which, mapping=mapping)
+    raw = _read_source(source, side, mapping)
+    if isinstance(raw, RecordTable):
+        return _records_of_table(raw, keep)
     columns = CASE_COLUMNS if raw.side == "cases" else CANDIDATE_COLUMNS
     found: dict[str, dict[str, str]] = {}
     for i, record_id in enumerate(raw.ids):
@@ -254,8 +260,11 @@ def report_from_ranked(
                      "score": _number(row, "score", source, number), "probability": probability,
                      "weights": parse_reasons(row.get("reasons", ""))})
         case_probability[row["case_id"]] = _number(row, "case_probability", source, number, 0.0)
-    case_records = records_of(cases, "cases", mapping=mapping)
-    person_records = records_of(candidates, "candidates", {str(r["person_id"]) for r in rows}, mapping=mapping)
+    case_table, person_table = _read_source(cases, "cases", mapping), _read_source(candidates, "candidates", mapping)
+    # as screen does: a mapping entry that maps nothing (a misspelt header) is refused, not passed over
+    check_mapping_used(mapping, [("cases", case_table.report), ("candidates", person_table.report)])
+    case_records = records_of(case_table, "cases")
+    person_records = records_of(person_table, "candidates", {str(r["person_id"]) for r in rows})
     case_ids = list(case_records) or sorted(case_probability)
     pairs: dict[str, int] = {}
     for row in found:

@@ -65,7 +65,7 @@ import gc
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-from reunite._typing import Side
+from reunite._typing import Side, check_flags
 from reunite.errors import ConcurrentRunError, InputError
 from reunite.i18n import Language, text
 from reunite.ingest import IngestReport, RawTable, TableSource, check_fitting_options, check_mapping_used
@@ -209,6 +209,7 @@ def rescreen(
     >>> rescreen(store, cases=cases, candidates=people, top_k=2).kind
     'nothing'
     """
+    check_flags(full=full, refit=refit, progress=progress, strict=strict, force_removals=force_removals)
     # checked as screen checks them (top_k="5", 2.5 or True, a negative seed): one message, before any work
     RunConfig(top_k=DEFAULT_TOP_K if top_k is None else top_k, seed=seed, blocking=blocking)
     if isinstance(store, str):

@@ -21,7 +21,7 @@ from reunite.ingest import RawTable, TableSource, fitting_options, read_table
 from reunite.ingest.read import read_records
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import RecordTable
-from reunite.normalize.ids import mask_id
+from reunite.normalize.ids import is_excel_number, mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import load_side
 from reunite.store import Store
@@ -88,6 +88,8 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
     # a night's delta: look its ids up; a whole extract: read every hash at once
     stored = store.content_hashes(side, raw.ids if len(raw) < _LOOK_UP_BELOW else None)
     picked = _changed_rows([raw.columns[c] for c in columns], stored)
+    if side == "candidates":
+        raw, picked = _keep_stored_id_numbers(raw, picked, store, stored)
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
     table = load_side(subset, side, strict=strict, today=today)  # quarantines into raw.report, as screen does
@@ -106,6 +108,38 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
     if isinstance(source, str | Path) and Path(source).is_file():
         facts["sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
     return Input(side, rows, new_ids, changed_ids, table if len(table) else None, facts)
+
+
+def _keep_stored_id_numbers(raw: RawTable, picked: list[int], store: Store, stored: Mapping[str, str]
+                            ) -> tuple[RawTable, list[int]]:
+    """``raw`` with the stored ID number of each changed candidate whose cell Excel wrote as 1.32823E+17,
+    flagged, and ``picked`` without the rows that then equal their stored version.
+
+    Such a cell says only that the sheet read the number as a number: the night's row replaced a stored
+    valid ID number with it, and the ID number, a strong signal, was gone from the store.
+    """
+    cells = raw.columns["id_number"]
+    mangled = [i for i in picked if ("E" in cells[i] or "e" in cells[i]) and is_excel_number(cells[i])]
+    if not mangled:
+        return raw, picked
+    stored_rows = store.read_rows("candidates", [raw.ids[i] for i in mangled])
+    before = {row["person_id"]: row["id_number"] for row in stored_rows}
+    fixed = list(cells)
+    kept: list[int] = []
+    for i in mangled:
+        number = before.get(raw.ids[i], "")
+        if number and not is_excel_number(number):
+            fixed[i] = number
+            kept.append(i)
+            raw.report.add(int(raw.rows[i]), "id_number", cells[i], "ID number mangled by Excel: written in scientific "
+                           "notation, its last digits are lost; the stored ID number is kept", fatal=False)
+    if not kept:
+        return raw, picked
+    raw = RawTable(raw.side, {**raw.columns, "id_number": fixed}, raw.rows, raw.report)
+    columns = COLUMNS["candidates"]
+    still = _changed_rows([[raw.columns[c][i] for i in kept] for c in columns], stored)
+    same = set(kept) - {kept[at] for at in still}  # nothing else changed
+    return raw, [i for i in picked if i not in same]
 
 
 def _flag_removed_sent_again(new_ids: Sequence[str], raw: RawTable, store: Store) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from reunite._typing import check_flags
 from reunite.errors import ConfigError, InputError
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
@@ -44,7 +45,7 @@ from reunite.matching.shards import check_passes, take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
 from reunite.pipeline import RANKED_COLUMNS, TableLike, load_side, write_ranked_csv
-from reunite.run_config import DEFAULT_TOP_K, RunConfig, resolve_model
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, checked_limits, checked_pairs, resolve_model
 from reunite.spark.partitions import (
     DETAIL_SCHEMA,
     KEYED_SCHEMA,
@@ -368,10 +369,11 @@ def screen(
     ``limits``: how the engine computes, as :func:`reunite.pipeline.screen` takes them (the same bits).
     ``_crash_once``: a marker file path that makes the first scoring task fail once (to test retries).
     """
-    limits = limits or DEFAULT_LIMITS
+    check_flags(fit_to_data=fit_to_data, em=em, strict=strict)
+    limits = checked_limits(limits)
     config = RunConfig(top_k=top_k, seed=seed, blocking=blocking, fit_max_pairs=fit_max_pairs)
     spec = config.blocking_spec
-    exclude = tuple(exclude)  # read twice: by the fit of m and by the scorer
+    exclude = tuple(checked_pairs("exclude", exclude))  # read twice: by the fit of m and by the scorer
     check_passes(spec)
     case_table = _case_table(spark, cases, mapping, strict, prepared.today)
     if len(case_table) == 0:

@@ -7,11 +7,16 @@ that outcome, so comparing the person with another case needs no second field tr
 
 A DNA outcome decides whether a family is told their child is found, so a lab CSV is read
 strictly: every row is imported whole or quarantined with the reason, like ingest. Rows with a
-problem (unknown outcome, unknown case or person, a date that is not YYYY-MM-DD or is in the future,
+problem (unknown outcome, unknown case or person, a date that is not a day or is in the future,
 more or fewer cells than the header) are reported in an :class:`~reunite.ingest.report.IngestReport`
 and skipped; the good rows are written together in one transaction. A file that cannot be read at
 all (missing or unknown columns, unknown encoding) raises: a column reunite does not know would
 otherwise be lost for every row (map it, or map it to ``""`` to ignore it).
+
+A lab file may write its outcomes as a Chinese lab does (排除, 已排除, 排除亲缘关系; 确认, 支持亲缘关系;
+待检, 已送检): :func:`lab_outcome` maps the unambiguous wordings to the three outcomes and quarantines the
+ambiguous ones with the reason (比中 is a database hit still to be confirmed by a kinship test; 未比中, 符合,
+不符合, 无法排除, 待定 say neither confirmed nor excluded).
 
 An outcome that contradicts the pair's latest one (``confirmed`` after ``excluded``, or the
 reverse) is refused unless ``supersede`` is given; a superseded ``confirmed`` reopens its case when
@@ -23,6 +28,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
@@ -43,6 +50,7 @@ __all__ = [
     "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
     "contradiction",
+    "lab_outcome",
     "latest_outcomes",
     "latest_pairs",
     "parse_outcome",
@@ -83,13 +91,81 @@ def parse_outcome(value: str) -> DnaOutcome:
     return cast(DnaOutcome, value)
 
 
-def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
-    """An outcome date: a ``date``, an ISO ``YYYY-MM-DD`` string, or empty; never after ``today``.
+# How Chinese labs and police DNA desks write an outcome, in _outcome_key form. Only a wording that says
+# the kinship test's conclusion is mapped: an exclusion is never proposed again and a confirmation closes
+# the case, so a wording that could mean less (a database hit, one locus consistent) is not read as either.
+_LAB_OUTCOMES: dict[str, DnaOutcome] = {
+    **dict.fromkeys(("排除", "已排除", "排除亲缘关系", "排除亲子关系", "排除血缘关系", "排除生物学亲缘关系",
+                     "排除生物学父母", "排除亲生关系"), "excluded"),
+    **dict.fromkeys(("确认", "已确认", "确认亲缘关系", "确认亲子关系", "确认血缘关系", "支持", "支持亲缘关系",
+                     "支持亲子关系", "支持生物学亲缘关系", "支持生物学父母"), "confirmed"),
+    **dict.fromkeys(("待检", "待检测", "检测中", "送检", "已送检", "待比对", "比对中", "已采样", "已采血"),
+                    "pending"),
+}
+_HIT = "a DNA database hit (比中) is a lead for a kinship test, not its outcome"
+_NOT_HIT = ("no database hit (未比中) does not say the pair was tested and excluded (the person's profile may "
+            "not be in the database yet)")
+_INCONCLUSIVE = "an inconclusive result is neither confirmed nor excluded"
+_AMBIGUOUS: dict[str, str] = {
+    "比中": _HIT, "已比中": _HIT, "比对成功": _HIT,
+    "未比中": _NOT_HIT, "比对不成功": _NOT_HIT, "比对未成功": _NOT_HIT,
+    "符合": "consistent (符合) may be said of some loci as of the whole test",
+    "不符合": "inconsistent (不符合) at some loci may be a mutation, not an exclusion",
+    **dict.fromkeys(("无法排除", "不能排除", "不排除", "未排除"), "cannot be excluded is not a confirmation"),
+    **dict.fromkeys(("待定", "不确定", "无法确定", "无法判断", "存疑", "不明确"), _INCONCLUSIVE),
+}
+_IGNORED_IN_OUTCOME = re.compile(r"[\s。.，,；;!！]+")
 
-    >>> parse_outcome_date("2024-03-05")
-    datetime.date(2024, 3, 5)
+
+def _outcome_key(value: str) -> str:
+    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value))
+
+
+def lab_outcome(value: str) -> DnaOutcome:
+    """A lab file's outcome: one of the three outcomes as written, or a Chinese lab's wording of one.
+
+    Full-width forms, spaces and punctuation are ignored; the whole cell must be one wording (排除 inside
+    无法排除 is no exclusion).
+
+    >>> lab_outcome("excluded"), lab_outcome("排除亲缘关系"), lab_outcome(" 已确认。"), lab_outcome("已送检")
+    ('excluded', 'excluded', 'confirmed', 'pending')
+    >>> lab_outcome("比中")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome '比中' is ambiguous: a DNA database hit (比中) is a lead for a kinship ...
+    """
+    if value in DNA_OUTCOMES:
+        return cast(DnaOutcome, value)
+    key = _outcome_key(value)
+    if key in _LAB_OUTCOMES:
+        return _LAB_OUTCOMES[key]
+    if key in _AMBIGUOUS:
+        raise InputError(f"DNA outcome {value!r} is ambiguous: {_AMBIGUOUS[key]}; write 确认 (confirmed) or 排除 "
+                         "(excluded) as the kinship test concluded, or 待检 (pending) until it has")
+    allowed = ", ".join(repr(o) for o in DNA_OUTCOMES)
+    raise InputError(f"DNA outcome: expected one of {allowed} (or 排除, 确认, 待检 and their usual wordings), "
+                     f"got {value!r}")
+
+
+# A day as labs and Excel write one: 2024-03-05, 2024-3-5, 2024/3/5, 2024.03.05, 20240305, 2024年3月5日
+# (full-width digits folded first); Excel's midnight time may follow. A month or a year alone is no day.
+_DAY = re.compile(r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})|(?P<m8>\d{2})(?P<d8>\d{2})"
+                  r"|年(?P<mz>\d{1,2})月(?P<dz>\d{1,2})[日号]?)(?:\s+0?0:00(?::00)?)?")
+
+
+def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
+    """An outcome date: a ``date``, a day written ``YYYY-MM-DD`` (or as labs write one: ``2024/3/5``,
+    ``2024.03.05``, ``20240305``, ``2024年3月5日``), or empty; never after ``today``.
+
+    >>> parse_outcome_date("2024-03-05"), parse_outcome_date("2024年3月5日"), parse_outcome_date("２０２４/3/5")
+    (datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5))
     >>> parse_outcome_date("") is None
     True
+    >>> parse_outcome_date("2024年3月")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome date: expected a day, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日), \
+got '2024年3月'
     >>> parse_outcome_date("2099-01-01", today=dt.date(2026, 1, 1))
     Traceback (most recent call last):
     ...
@@ -103,10 +179,16 @@ def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = N
         text = value.strip()
         if not text:
             return None
-        try:
-            day = dt.date.fromisoformat(text) if len(text) == 10 else _bad_date(text)
-        except ValueError:
+        found = _DAY.fullmatch(unicodedata.normalize("NFKC", text))
+        if found is None:
             day = _bad_date(text)
+        else:
+            month, date = ((found["m"], found["d"]) if found["m"] else (found["m8"], found["d8"]) if found["m8"]
+                           else (found["mz"], found["dz"]))
+            try:
+                day = dt.date(int(found["y"]), int(month), int(date))
+            except ValueError:
+                day = _bad_date(text)
     today = today or dt.date.today()
     if day > today:
         raise InputError(f"DNA outcome date: expected a date no later than {today.isoformat()}, "
@@ -115,7 +197,8 @@ def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = N
 
 
 def _bad_date(text: str) -> dt.date:
-    raise InputError(f"DNA outcome date: expected YYYY-MM-DD, got {text!r}")
+    raise InputError(f"DNA outcome date: expected a day, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日), "
+                     f"got {text!r}")
 
 
 def existing_ids(session: Session, side: str, ids: Iterable[str]) -> set[str]:
@@ -259,6 +342,10 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
             unknown.append(repr(cell) if cell else f"(column {at + 1} has no header)")
             continue
         if column in positions:
+            if header_key(header[positions[column]]) == header_key(cell):  # a mapping would name both
+                raise InputError(f"{name}: columns {positions[column] + 1} and {at + 1} have the same header "
+                                 f"{cell!r}, both read as {column!r}; a mapping cannot tell them apart: rename or "
+                                 "delete one of them in the file")
             raise InputError(f"{name}: headers {header[positions[column]]!r} and {cell!r} both map to column "
                              f"{column!r}; map one of them to '' to ignore it")
         positions[column] = at
@@ -283,7 +370,7 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
     rows: dict[tuple[str, str], dict[str, list[int]]] = {}
     for number, row in raw:
         try:
-            outcome = parse_outcome(row["outcome"])
+            outcome = lab_outcome(row["outcome"])
         except InputError:
             continue
         rows.setdefault((row["case_id"], row["person_id"]), {}).setdefault(outcome, []).append(number)
@@ -339,7 +426,7 @@ def read_dna_csv(
                        "unknown person: not in the store (upsert candidates first)")
         outcome: DnaOutcome | None = None
         try:
-            outcome = parse_outcome(row["outcome"])
+            outcome = lab_outcome(row["outcome"])
         except InputError as exc:
             report.add(number, "outcome", row["outcome"], str(exc))
         date: dt.date | None = None

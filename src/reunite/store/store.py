@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from reunite._typing import DnaOutcome, Side
+from reunite._typing import DnaOutcome, Side, check_flags
 from reunite.errors import InputError, StoreError
 from reunite.ingest.report import IngestReport
 from reunite.store import dna
@@ -845,6 +845,7 @@ class Store:
             YYYY-MM-DD or is in the future; the case or the person is not in the store; the
             outcome contradicts the recorded one and ``supersede`` is not given.
         """
+        check_flags(supersede=supersede)
         checked = dna.parse_outcome(outcome)
         day = dna.parse_outcome_date(date)
         user = user or current_user()
@@ -877,6 +878,7 @@ class Store:
         ignores one); any other header is an error. A row contradicting its pair's latest outcome
         is quarantined unless ``supersede``.
         """
+        check_flags(supersede=supersede)
         user = user or current_user()
         data = Path(path).read_bytes()
         with self._sessions.begin() as session:
