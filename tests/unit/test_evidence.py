@@ -146,11 +146,14 @@ def test_a_registration_surely_before_the_loss_is_its_own_level() -> None:
         {"birth_date": "1990-03-01", "registration_date": "1994-05-31"},   # years late, still before it
         {"birth_date": "1990-03-01", "registration_date": "1994-06-15"},   # may be after it: years late
         {"birth_date": "1994-01-01", "registration_date": "1994-05-01"},   # born 1994: may be on time, before
+        {"birth_date": "1993-12-01", "registration_date": "1994-06-02"},   # on time, may be after the loss
     ])
     registration = COMPARISONS.index("registration")
+    # a late register keeps its delay level before the loss too: taken by the new level, it emptied
+    # "late" and "years late" of dated cases and lifted "years after the loss" by monotone pooling
     assert levels[registration].tolist() == [
-        Registration.BEFORE_MISSING, Registration.BEFORE_MISSING, Registration.YEARS_LATE,
-        Registration.BEFORE_MISSING]
+        Registration.BEFORE_MISSING, Registration.YEARS_LATE, Registration.YEARS_LATE,
+        Registration.BEFORE_MISSING, Registration.ON_TIME]
     # learned, not forbidden: a strong penalty, yet finite, and below a registration of unknown relation
     assert -np.inf < weights[registration, 0] < weights[registration, 2]
     # with no loss date the delay alone speaks

@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 MODEL_FORMAT = "reunite.model/4"  # 2: birth, registration levels refined; route, birth_monthday
-# 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "before the loss"
+# 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -45,8 +45,8 @@ _TF_PRIOR_CANDIDATES = 5000
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
 # registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
-# surely before the case's loss
-_KERNEL_REVISION = "2026-12-07 registered before the loss, birthday a day off, a baby born the day it came"
+# on time and surely before the case's loss
+_KERNEL_REVISION = "2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came"
 
 
 @lru_cache(maxsize=1)
