@@ -554,7 +554,7 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
-        if data.get("format") in ("reunite.model/1", "reunite.model/2"):
+        if data.get("format") in ("reunite.model/1", "reunite.model/2", "reunite.model/3"):
             raise ConfigError(
                 f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
                 "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "
