@@ -401,11 +401,12 @@ def test_a_night_that_puts_many_candidates_above_a_cases_bound_merges_as_one_ful
     assert_same_ranking(incremental, ranked(store))
 
 
-def test_a_night_from_files_loads_neither_pandas_nor_pyarrow_nor_tqdm(tmp_path: Path,
-                                                             data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_a_night_from_files_loads_neither_pandas_nor_pyarrow_nor_tqdm_nor_pruning(
+        tmp_path: Path, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     """Issue 10: a night's process is mostly start-up; its small delta is read, normalized and screened
     without pandas and pyarrow (0.4-0.5 s of CPU to load) and without a progress bar, and its results
-    are those of the run that loads them (the other tests of this file)."""
+    are those of the run that loads them (the other tests of this file). Its delta screens neither
+    prune nor fit m: the modules that do (``matching.prune``, ``cells``, ``learn``) are not loaded."""
     cases, candidates = data
     day_a, delta = tmp_path / "candidates.csv", tmp_path / "delta.csv"
     cases.to_csv(tmp_path / "cases.csv", index=False)
@@ -417,7 +418,8 @@ def test_a_night_from_files_loads_neither_pandas_nor_pyarrow_nor_tqdm(tmp_path: 
     code = ("import sys\n"
             "from reunite.cli import main\n"
             "assert main(sys.argv[1:]) == 0\n"
-            "print(sorted({'pandas', 'pyarrow', 'tqdm'} & set(sys.modules)))")
+            "print(sorted({'pandas', 'pyarrow', 'tqdm', 'reunite.matching.prune', 'reunite.matching.cells',"
+            "              'reunite.matching.learn'} & set(sys.modules)))")
     full = subprocess.run([sys.executable, "-c", code, "rescreen", "--candidates", str(day_a), *common],
                           capture_output=True, text=True, check=True)
     assert "full re-screen" in full.stdout
