@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+import reunite.matching.learn as learn
 import reunite.pipeline as pipeline
 from reunite.ingest import read_table
 from reunite.matching.learn import fit_m
@@ -55,11 +56,12 @@ def run(variant: dict[str, Any], folders: list[Path]) -> list[tuple[float, float
         cases = normalize(read_table(folder / "cases.csv", "cases"))
         candidates = normalize(read_table(folder / "candidates.csv", "candidates"))
         truth = pd.read_csv(folder / "truth.csv", dtype=str, keep_default_na=False)
-        pipeline.fit_m = functools.partial(fit_m, **variant.get("fit", {}))  # the screen's fit, with these options
+        # the screen's fit, with these options (pipeline.fit_model imports fit_m from learn when it fits)
+        learn.fit_m = functools.partial(fit_m, **variant.get("fit", {}))
         try:
             result = pipeline.screen(cases, candidates, model=_model(variant.get("contamination")), top_k=20, seed=1)
         finally:
-            pipeline.fit_m = fit_m
+            learn.fit_m = fit_m
         out.append(_metrics(result.to_pandas(), truth))
     return out
 

@@ -28,15 +28,12 @@ from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, tex
 from reunite.ingest import IngestReport, RawTable, check_mapping_used, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
-from reunite.matching.cells import CellIndex, cell_index
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
-from reunite.matching.learn import MAX_FIT_PAIRS, FitReport, case_patterns, fit_m
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
-from reunite.matching.prune import prunable, score_span_pruned
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
@@ -45,10 +42,20 @@ from reunite.normalize import RecordTable, normalize
 from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
 from reunite.normalize.update import Reused, normalize_update, read_previous
-from reunite.run_config import DEFAULT_TOP_K, RunConfig, checked_limits, checked_pairs, resolve_model
+from reunite.run_config import (
+    DEFAULT_FIT_MAX_PAIRS,
+    DEFAULT_TOP_K,
+    RunConfig,
+    checked_limits,
+    checked_pairs,
+    resolve_model,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from reunite.matching.cells import CellIndex
+    from reunite.matching.learn import FitReport
 
 __all__ = [
     "Explanation",
@@ -499,7 +506,7 @@ def fit_population(
 
 def fit_model(
     model: FellegiSunter, cases: RecordTable, candidates: RecordTable, *, blocking: BlockingSpec,
-    seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = MAX_FIT_PAIRS,
+    seed: int = 0, em: bool = True, exclude: Iterable[tuple[str, str]] = (), fit_max_pairs: int = DEFAULT_FIT_MAX_PAIRS,
     workers: int = 1, prune: bool = True, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> tuple[FellegiSunter, Prepared, FitReport | None]:
     """``model`` fitted to these data as every screen fits it: u and name frequencies
@@ -510,6 +517,8 @@ def fit_model(
     by cells as the pruned screen does, comparing only the hits one by one (the fit depends on none
     of them: the patterns are the same).
     """
+    from reunite.matching.learn import case_patterns, fit_m  # (a night's delta screens fit nothing)
+
     fitted, prep = fit_population(model, cases, candidates, seed=seed, limits=limits)
     if not em:
         return fitted, prep, None
@@ -581,6 +590,8 @@ def train(
         fitted.fit_labelled(compare(prep, fitted.spec, keys // n_cand, keys % n_cand, limits=limits),
                             kinds=case_kinds(prep.cases, keys // n_cand))
     if em:
+        from reunite.matching.learn import case_patterns, fit_m
+
         fitted, _ = fit_m(fitted, case_patterns(prep, fitted, blocking or BlockingSpec(), seed=seed, limits=limits))
     return fitted
 
@@ -610,7 +621,7 @@ def screen(
     mapping: Mapping[str, str] | None = None,
     strict: bool = False,
     prune: bool = True,
-    fit_max_pairs: int = MAX_FIT_PAIRS,
+    fit_max_pairs: int = DEFAULT_FIT_MAX_PAIRS,
     limits: EngineLimits | None = None,
     today: datetime.date | None = None,
 ) -> ScreenResult:
@@ -792,6 +803,10 @@ def reuse_freed_memory() -> bool:
 def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
                 limits: EngineLimits) -> CellIndex | None:
     """The index that lets windows be counted, when the blocking passes and ``limits`` allow it (else None)."""
+    # pruning's modules are loaded by the screens that prune, not by a night's small delta screens
+    from reunite.matching.cells import cell_index
+    from reunite.matching.prune import prunable
+
     if not prunable(blocking):
         return None
     # its classes and postings are those the spec's comparisons declare (and read with its parameters)
@@ -805,6 +820,8 @@ def _score_span(
 ) -> ChunkResult:
     """Block and score the cases ``first .. last - 1`` (on a worker thread)."""
     if index is not None:
+        from reunite.matching.prune import score_span_pruned
+
         return score_span_pruned(blocks, model, index, first, last, top_k, excluded, limits=limits)[0]
     return score_chunk(blocks.prep, model, blocks.chunk(first, last), top_k, excluded, limits=limits)
 

@@ -382,3 +382,33 @@ def test_a_removed_row_upserted_again_is_new_and_current(store: Store) -> None:
     done = store.upsert("candidates", [{"person_id": "P1", "name": "王芳"}])
     assert done.new_ids == ["P1"] and [r["name"] for r in store.read_rows("candidates")] == ["王芳"]
     assert store.removal_state("candidates", ["P1"]) == {"P1": None}
+
+
+def test_commit_run_writes_each_upserted_candidate_once_with_its_calendar_mark(store: Store) -> None:
+    """A candidate the run inserts or changes gets its calendar mark in that statement (a night
+    wrote each such row a second time to mark it); rows the run does not upsert are marked apart,
+    and an upserted row the run gives no mark is unknown (``NULL``), as before."""
+    from reunite.store.models import Candidate
+
+    seeded(store)
+    run = store.begin_run("incremental", "cfg1", "model-1", 7, {})
+    written: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith(("INSERT INTO CANDIDATES", "UPDATE CANDIDATES", "COPY")):
+            written.append((statement, parameters))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        store.commit_run(run, candidates=[{"person_id": "P1", "name": "李一"}, {"person_id": "P8", "name": "赵八"},
+                                          {"person_id": "P9", "name": "赵九"}],
+                         calendar={"P1": False, "P8": True, "P2": True})
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    with store.engine.connect() as connection:
+        marks = dict(connection.execute(select(Candidate.person_id, Candidate.calendar)).all())
+    assert marks == {"P1": False, "P2": True, "P3": None, "P4": None, "P5": None, "P8": True, "P9": None}
+    # P1 (changed) and P8, P9 (new: PostgreSQL copies them, unseen here) are written by one statement
+    # each; P2 (not upserted) is marked apart
+    seen = {p: sum(p in repr(parameters) for _, parameters in written) for p in ("P1", "P2", "P8", "P9")}
+    assert seen["P1"] == seen["P2"] == 1 and seen["P8"] <= 1 and seen["P9"] <= 1, written

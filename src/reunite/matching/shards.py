@@ -40,12 +40,10 @@ import numpy.typing as npt
 from reunite._typing import F32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.blocking import case_birth_interval, counted_spans, plan
-from reunite.matching.cells import cell_index
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import posteriors_from_sums, term_sum, to_float
 from reunite.matching.model import FellegiSunter
 from reunite.matching.prepare import Prepared, prepare, sex_and_birth
-from reunite.matching.prune import prunable, score_span_pruned
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import pair_contributions, score_chunk
 from reunite.matching.spec import BlockingSpec
@@ -270,6 +268,9 @@ def score_shard(
     blocks = plan(prep, spec)
     # exact pruning (reunite.matching.prune), as one machine's screen: the shard's top-k and exact sums
     # come out the same, with most of the window's pairs counted rather than scored
+    from reunite.matching.cells import cell_index  # (take_records, which a night uses, needs neither)
+    from reunite.matching.prune import prunable, score_span_pruned
+
     index = cell_index(prep, model.spec, spec, limits=limits) if prune and prunable(spec) else None
     if index is None:
         parts = [score_chunk(prep, model, blocks.chunk(first, last), top_k, excluded, limits=limits)

@@ -228,10 +228,37 @@ def rescreen(
     restores = {side: read_removals(source, side, mapping=mapping, encoding=encoding, sheet=sheet)
                 for side, source in undo if source is not None}
     top_k = top_k if top_k is not None else store.last_top_k() or DEFAULT_TOP_K
-    with _old_objects_frozen():
+    with _old_objects_frozen(), _collector_paused() as resume:
         return _rescreen(store, cases, candidates, top_k, full, refit, model, blocking, seed, progress, mapping,
                          strict, log, lang, encoding, sheet, Removals(lists, force_removals, restores),
-                         today or datetime.date.today())
+                         today or datetime.date.today(), resume)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[Callable[[], None]]:
+    """The cycle collector paused (if it runs) for the run; what it yields turns it back on, for a
+    full run's screen (its size has no bound). The rest of a run -- reading the store and the input,
+    and an incremental run's screens, merge and writes -- makes a few hundred thousand objects that
+    all live until the run ends and no garbage to speak of: a 2,000 x 400,000 night spent 0.17-0.19 s
+    of its 2.2 s of CPU in 640 collections (three of them full) walking them again. Normalizing
+    pauses it as well (:func:`reunite.normalize.normalize`).
+
+    >>> with _collector_paused() as resume:
+    ...     paused = not gc.isenabled()
+    ...     resume()
+    ...     paused, gc.isenabled()
+    (True, True)
+    >>> gc.isenabled()
+    True
+    """
+    if not gc.isenabled():  # the caller's choice: left alone
+        yield lambda: None
+        return
+    gc.disable()
+    try:
+        yield gc.enable
+    finally:
+        gc.enable()
 
 
 @contextlib.contextmanager
@@ -253,7 +280,8 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
               top_k: int, full: bool, refit: bool, model: FellegiSunter | None, blocking: BlockingSpec | None,
               seed: int, progress: bool, mapping: Mapping[str, str] | None, strict: bool,
               log: Callable[[str], None] | None, lang: Language, encoding: str | None,
-              sheet: str | int | None, removals: Removals, today: datetime.date) -> RescreenReport:
+              sheet: str | int | None, removals: Removals, today: datetime.date,
+              resume: Callable[[], None]) -> RescreenReport:
     started = time.perf_counter()
     check_fitting_options([s for s in (cases, candidates) if not isinstance(s, RawTable)], encoding, sheet)
     raw = {"cases": read_input(cases, "cases", mapping, strict, encoding, sheet),
@@ -297,6 +325,8 @@ def _rescreen(store: Store, cases: TableSource | RawTable | None, candidates: Ta
         if log is not None:
             log(text(lang, "rescreen_started", run=run_id, kind=text(lang, f"rescreen_kind_{look.kind}"),
                      reason=look.reason))
+        if look.kind != "incremental":
+            resume()  # the collector, for a screen against every candidate
         done = execute(store, look, settings, run_id, progress)
     except BaseException as exc:
         store.fail_run(run_id, exc)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from json.encoder import encode_basestring
 from typing import Any, cast, get_args
@@ -107,9 +107,12 @@ def prepare_rows(side: Side, rows: Sequence[Mapping[str, str]]) -> dict[str, dic
 
 
 def upsert_rows(
-    session: Session, side: Side, prepared: Mapping[str, Mapping[str, Any]], run_id: int | None
+    session: Session, side: Side, prepared: Mapping[str, Mapping[str, Any]], run_id: int | None,
+    calendar: Mapping[str, bool] | None = None,
 ) -> UpsertResult:
-    """Insert new and update changed rows inside ``session``'s transaction."""
+    """Insert new and update changed rows inside ``session``'s transaction. A candidate row written
+    gets its mark in ``calendar`` (person id -> mark; not there: unknown) in the same statement:
+    :func:`mark_read` then leaves it (a night wrote each of its rows twice)."""
     model = MODELS[side]
     id_attr = getattr(model, COLUMNS[side][0])
     stored: dict[str, str] = {}
@@ -122,17 +125,21 @@ def upsert_rows(
                 removed.add(str(key))
     new = [k for k in prepared if k not in stored or k in removed]
     changed = [k for k in prepared if k in stored and k not in removed and stored[k] != prepared[k]["content_hash"]]
-    bulk_insert(session, table_of(model),
-                [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id} for k in new if k not in removed])
+    marks = calendar or {}
+    # a candidate's calendar mark: this run's, or unknown (the old row's may not hold for the new one)
+    mark: Callable[[str], dict[str, Any]] = (lambda k: {}) if side == "cases" else (
+        lambda k: {"calendar": marks.get(k)})
+    bulk_insert(session, table_of(model), [{**prepared[k], "first_seen_run": run_id, "updated_run": run_id,
+                                            **mark(k)} for k in new if k not in removed])
     again = [k for k in new if k in removed]
     if changed or again:  # Core executemany by id (the id itself is not SET): no ORM bookkeeping
         table, id_col = table_of(model), COLUMNS[side][0]
         statement = update(table).where(table.c[id_col] == bindparam("_id"))
-        # what was the old row's: a case's normalized record, a candidate's calendar mark
-        cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {"calendar": None}
+        # what was the old row's: a case's normalized record
+        cleared = {"normalized": None, "normalized_with": None} if side == "cases" else {}
         session.connection().execute(statement, [
             {**{c: v for c, v in prepared[k].items() if c != id_col}, "_id": k, "updated_run": run_id,
-             "removed_run": None, **cleared}
+             "removed_run": None, **cleared, **mark(k)}
             for k in [*changed, *again]])
     return UpsertResult(new, changed, len(prepared) - len(new) - len(changed))
 
@@ -151,15 +158,16 @@ def write_normalized(session: Session, texts: Mapping[str, str], fingerprint: st
                                                  for c, t in texts.items()])
 
 
-def mark_read(session: Session, run_id: int, calendar: Mapping[str, bool], scored: Mapping[Side, Collection[str]]
-              ) -> None:
+def mark_read(session: Session, run_id: int, calendar: Mapping[str, bool], scored: Mapping[Side, Collection[str]],
+              written: Collection[str] = ()) -> None:
     """Inside ``session``'s transaction: each candidate's ``calendar`` mark (person id -> whether it
-    may read differently on a later day), and ``updated_run`` of the rows a run screened that
-    ``Store.upsert`` had written outside a run (side -> ids)."""
+    may read differently on a later day) but those of the rows :func:`upsert_rows` has ``written``
+    with theirs, and ``updated_run`` of the rows a run screened that ``Store.upsert`` had written
+    outside a run (side -> ids)."""
     connection = session.connection()
     people = table_of(Candidate)
     for mark in (False, True):  # a store upgraded to revision 0010 marks every candidate once: by the chunk
-        for part in chunks(sorted(key for key, value in calendar.items() if value is mark)):
+        for part in chunks(sorted(key for key, value in calendar.items() if value is mark and key not in written)):
             connection.execute(update(people).where(people.c.person_id.in_(part)).values(calendar=mark))
     for side, ids in scored.items():
         table, id_col = table_of(MODELS[side]), COLUMNS[side][0]

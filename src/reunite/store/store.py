@@ -759,8 +759,9 @@ class Store:
             with self._sessions.begin() as session:
                 run = _running(session, run_id, "commit_run")
                 for side, rows in prepared.items():
-                    done[side] = upsert_rows(session, side, rows, run_id)
-                mark_read(session, run_id, calendar or {}, scored or {})
+                    done[side] = upsert_rows(session, side, rows, run_id, calendar)
+                written = {*done["candidates"].new_ids, *done["candidates"].changed_ids}
+                mark_read(session, run_id, calendar or {}, scored or {}, written)
                 write_normalized(session, normalized_cases or {}, normalized_with)
                 if fitted_model is not None:
                     add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
