@@ -41,6 +41,8 @@ def factorize(values: npt.NDArray[Any]) -> tuple[npt.NDArray[np.intp], npt.NDArr
     if kind not in "OUi" or values.shape[0] >= PANDAS_FROM or "pandas" in sys.modules:
         import pandas as pd
 
+        if kind == "U" and values.dtype.itemsize and values.dtype.isnative:
+            return _text_codes(values)
         codes, uniques = pd.factorize(values)
         return codes, np.asarray(uniques)
     if kind == "i":
@@ -78,3 +80,42 @@ def distinct(values: npt.NDArray[_Key], *, runs: bool = False) -> npt.NDArray[_K
     """
     out = np.sort(values, kind="stable" if runs else None)
     return out[np.r_[True, out[1:] != out[:-1]]] if out.size else out
+
+
+def _text_codes(values: npt.NDArray[np.str_]) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.str_]]:
+    """``pandas.factorize`` of a fixed-width text array, by its characters packed into integers.
+
+    pandas codes text as Python strings (each cell made an object first: 0.15 s of CPU for a million
+    given names); here a cell's code points are packed, as many to a 64-bit key as fit, and the keys
+    coded by ``pandas.factorize`` one after another (a cell's code so far times the next key's count
+    plus that key's code). Two cells share every key exactly when they are equal, and each step keeps
+    the order of first appearance, so the codes and distinct values are pandas'. Cells with a NUL
+    before other characters go to pandas as before (it reads them only up to the NUL).
+    """
+    import pandas as pd
+
+    n, width = values.shape[0], values.dtype.itemsize // 4
+    points = np.ascontiguousarray(values).view(np.uint32).reshape(n, width)
+    if width > 1 and bool(np.any((points[:, :-1] == 0) & (points[:, 1:] != 0))):
+        # a NUL inside a cell: pandas' string hashing stops there ("" and "\x001" are one value to it)
+        as_strings, uniques = pd.factorize(values)
+        return as_strings, np.asarray(uniques)
+    bits = max(int(points.max()).bit_length(), 1) if n else 1
+    per_key = max(63 // bits, 1)
+
+    def key(start: int) -> npt.NDArray[np.int64]:
+        packed = np.zeros(n, dtype=np.int64)
+        for column in range(start, min(start + per_key, width)):
+            packed <<= bits
+            packed |= points[:, column]
+        return packed
+
+    codes, _ = pd.factorize(key(0))
+    for start in range(per_key, width, per_key):
+        # the codes so far and this key's: below n * n, within 64 bits
+        part, part_values = pd.factorize(key(start))
+        codes, _ = pd.factorize(codes.astype(np.int64) * max(part_values.shape[0], 1) + part)
+    # codes come in order of first appearance: the running maximum rises by one at each new value
+    high = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, high[1:] != high[:-1]]) if n else np.zeros(0, dtype=np.intp)
+    return codes, values[first]

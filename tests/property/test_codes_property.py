@@ -103,3 +103,22 @@ def test_distinct_is_numpy_unique(runs: list[list[int]], sort_runs: bool) -> Non
     expected = np.unique(values)
     assert got.dtype == expected.dtype
     assert got.tolist() == expected.tolist()
+
+
+WIDE = st.text(alphabet=st.sampled_from(list("王芳李娜a1 -\x00\u3000ü\U00020000\U0010FFFF")), max_size=9)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(WIDE, max_size=40), st.integers(0, 4))
+def test_text_arrays_coded_by_their_characters_code_as_pandas_codes_them(cells: list[str], wider: int) -> None:
+    """With pandas loaded (a full run), text is coded by its characters packed into integers
+    (``_text_codes``): the same codes and distinct values as pandas coding the cells as strings,
+    for any characters (astral ones, a NUL inside a cell: pandas reads such cells only up to it), widths
+    and repeats."""
+    width = max((len(c) for c in cells), default=0) + wider
+    values = np.array(cells + cells[: len(cells) // 2], dtype=f"<U{max(width, 1)}")
+    codes, uniques = _codes.factorize(values)
+    expected_codes, expected_uniques = pd.factorize(values.astype(object))
+    assert codes.tolist() == expected_codes.tolist()
+    assert uniques.dtype == values.dtype
+    assert uniques.tolist() == list(expected_uniques)

@@ -513,12 +513,14 @@ def fit_m(
     # starting m (learned, "further apart" fed on itself through this very option), so fixed
     outside = (np.log(share) + np.log(np.array([m0[j][window_k][window_level] for j in range(n_kinds)]))
                .take(data.kind) if window_k >= 0 else np.full(n_cases, -np.inf))
+    # each row's (kind, level) cell of each comparison's table below: the same in every iteration
+    cell_of_row = [row_kind * (m0[0][k].size + 1) + data.patterns[:, k].astype(np.int64).take(data.row_pattern) + 1
+                   for k in range(n_comp)]
     iteration, converged = 0, False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
         # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)
         parts = np.stack([
-            np.stack([np.r_[0.0, np.log(m[j][k]) - np.log(model.u_[k])] for j in range(n_kinds)])
-            .take(row_kind * (m0[0][k].size + 1) + data.patterns[:, k].astype(np.int64).take(data.row_pattern) + 1)
+            np.stack([np.r_[0.0, np.log(m[j][k]) - np.log(model.u_[k])] for j in range(n_kinds)]).take(cell_of_row[k])
             for k in range(n_comp)
         ])
         base = log_count + (np.log(share) - log_population).take(data.row_case)

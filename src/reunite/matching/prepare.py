@@ -149,7 +149,10 @@ class Prepared:
 
 def _intern(*arrays: npt.NDArray[np.str_] | npt.NDArray[np.object_]) -> tuple[list[I32], npt.NDArray[np.object_]]:
     """One code space for all arrays; "" becomes -1. Returns the codes and the value of each code."""
-    joined = np.concatenate([np.asarray(a, dtype=object).ravel() for a in arrays])
+    parts = [np.asarray(a).ravel() for a in arrays]
+    # text arrays are coded as text (by their characters, see reunite._codes), others as objects
+    text = bool(parts) and all(p.dtype.kind == "U" for p in parts)
+    joined = np.concatenate(parts if text else [p.astype(object) for p in parts])
     codes, uniques = factorize(joined)
     codes = np.asarray(codes, dtype=np.int32)
     empty = np.flatnonzero(uniques == "")
@@ -170,11 +173,18 @@ def _per_code(
     """The value of each code, for a column that is a function of the coded one (any row carrying
     the code gives it): the pinyin of a given name, say."""
     joined_codes = np.concatenate(codes)
-    joined = np.concatenate([np.asarray(v) for v in values])
     rows = np.flatnonzero(joined_codes >= 0)
     first = np.zeros(n_codes, dtype=np.int64)
     first[joined_codes[rows]] = rows
-    return joined[first].astype(object) if n_codes else np.zeros(0, dtype=object)
+    # each code's value read from the array its row is in (the columns are not joined: a million rows)
+    out = np.empty(n_codes, dtype=object)
+    start = 0
+    for column in values:
+        size = int(np.asarray(column).size)
+        mine = np.flatnonzero((first >= start) & (first < start + size))
+        out[mine] = np.asarray(column).ravel()[first[mine] - start].astype(object)
+        start += size
+    return out
 
 
 GIVEN_READING_COLUMNS = 5
@@ -409,7 +419,8 @@ def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     record = names.record.astype(np.int64)
     for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
-        codes, values = factorize(np.asarray(column, dtype=object))
+        column = np.asarray(column)  # text is coded as text (see reunite._codes), anything else as objects
+        codes, values = factorize(column if column.dtype.kind == "U" else column.astype(object))
         codes = np.asarray(codes, dtype=np.int64)
         present = values != ""
         # each candidate counts once per value, however many of its names carry it (a table's

@@ -132,20 +132,38 @@ def _given_levels_by_code(prep: Prepared, spec: ComparisonSpec, rows: I64) -> I8
     Levels depend only on the two names' characters, so a batch's few distinct case names are
     compared once with every name.
     """
-    readings = prep.given_readings
+    return _levels_of_readings(_similar_by_code(prep, spec.name_similarity, rows), prep.given_readings, rows)
+
+
+def _levels_of_readings(similar: B, readings: I32, rows: I64) -> I8:
+    """:func:`_given_levels_by_code` from ``similar`` (rows, pinyin vocabulary) and the codes' ``readings``
+    (pinyin, alternative pinyin, fuzzy, childhood key, last character; -1 for none).
+
+    The table is built in row order, as rows are read whole; each rule is written in place, a few
+    passes over the table where broadcast formulas took two or three times as many (0.3 -> 0.1 s of
+    CPU for 2,096 case names against 9,904 names).
+    """
     py, alt, fuzzy, key, last = (readings[:, i] for i in range(5))
-    similar = _similar_by_code(prep, spec.name_similarity, rows)[:, py]
-    level = (similar.view(np.int8) * int(Level.SIMILAR_PINYIN)).astype(np.int8)
+    level = np.take(similar, py, axis=1).view(np.int8)
+    level *= np.int8(Level.SIMILAR_PINYIN)
     level[fuzzy[rows][:, None] == fuzzy[None, :]] = Level.FUZZY_PINYIN
     r_py, r_alt = py[rows][:, None], alt[rows][:, None]
-    level[(r_py == py) | (r_py == alt) | (r_alt == py) | (r_alt == alt)] = Level.SAME_PINYIN
-    level[(r_py < 0) | (py < 0)[None, :]] = Level.DIFFERS  # a name without a reading agrees only by its characters
-    r_key, r_last = key[rows][:, None], last[rows][:, None]
-    # 小红 and 丽红, either way round (a register's 曾用名 娜娜 and the case's 李娜)
-    level[(level == int(Level.DIFFERS)) & (((r_key >= 0) & (r_key == last[None, :]))
-          | ((key >= 0)[None, :] & (key == r_last)))] = Level.CHILDHOOD_KEY
-    level[rows[:, None] == np.arange(py.shape[0])[None, :]] = Level.SAME_CHARACTERS
-    return np.ascontiguousarray(level)  # rows are read whole (the column gather above leaves it F-ordered)
+    same = r_py == py
+    same |= r_py == alt
+    same |= r_alt == py
+    same |= r_alt == alt
+    level[same] = Level.SAME_PINYIN
+    # a name without a reading agrees only by its characters
+    level[py[rows] < 0, :] = Level.DIFFERS
+    level[:, py < 0] = Level.DIFFERS
+    # 小红 and 丽红, either way round (a register's 曾用名 娜娜 and the case's 李娜); a missing key (-1)
+    # is read as -2, which no character's code (-1 and up) equals
+    child = np.where(key[rows] >= 0, key[rows], -2)[:, None] == last[None, :]
+    child |= np.where(key >= 0, key, -2)[None, :] == last[rows][:, None]
+    child &= level == np.int8(Level.DIFFERS)
+    level[child] = Level.CHILDHOOD_KEY
+    level[np.arange(rows.size), rows] = Level.SAME_CHARACTERS  # each row's own code
+    return level
 
 
 def _every_case_name(prep: Prepared, spec: ComparisonSpec, limits: EngineLimits) -> tuple[I8, I64] | None:
