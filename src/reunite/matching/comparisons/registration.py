@@ -9,9 +9,18 @@ against a baby lost that year, "registered within 2 years after the child went m
 most often put such a stranger above the child on reunite.synth's worst configurations (benchmarks/README.md,
 "The worst configurations").
 
+A register on time and surely older than the case's loss (its latest reading before the loss's
+earliest) is a level of its own: a lost child is registered by its new family after it came, so on
+dense data that level holds strangers (none of the clean-room's children; benchmarks/README.md, "Dense
+misses"). Records err (a transfer keeps the old entry date), so its m is learned as every level's is.
+A late register before the loss stays in its delay level: taking it too emptied "registered late" and
+"years late" of the pairs whose case has a loss date, their u fell to 0.0002 and monotone pooling lifted
+"registered years after the child went missing" to the level above it (benchmarks/README.md,
+"Registrations before the loss, again").
+
 For pruning, a candidate's delay band is a fact of its own (its class holds it). Candidates registered
-after the case's loss differ from their cell in this level alone: they are :class:`~.base.Moves`,
-counted in cells of their own, one per level they may take.
+late and after the case's loss, or on time and surely before it, differ from their cell in this level
+alone: they are :class:`~.base.Moves`, counted in cells of their own, one per level they may take.
 """
 
 from __future__ import annotations
@@ -46,11 +55,12 @@ __all__ = ["COMPARISON", "DELAY_LEVELS", "Level", "delay_levels"]
 
 
 class Level(IntEnum):
-    ON_TIME = 0
-    LATE = 1                # at least late_registration_days[0] after birth
-    YEARS_LATE = 2          # at least late_registration_days[1] after birth
-    AFTER_MISSING = 3       # late, and after the case's loss
-    SOON_AFTER_MISSING = 4  # late, and at most registration_soon_days after the loss
+    BEFORE_MISSING = 0      # on time, and surely before the case's loss
+    ON_TIME = 1
+    LATE = 2                # at least late_registration_days[0] after birth
+    YEARS_LATE = 3          # at least late_registration_days[1] after birth
+    AFTER_MISSING = 4       # late, and after the case's loss
+    SOON_AFTER_MISSING = 5  # late, and at most registration_soon_days after the loss
 
 
 LABELS = {
@@ -59,6 +69,7 @@ LABELS = {
     Level.YEARS_LATE: "registered years late",
     Level.AFTER_MISSING: "registered years after the child went missing",
     Level.SOON_AFTER_MISSING: "registered within 2 years after the child went missing",
+    Level.BEFORE_MISSING: "registered before the child went missing",
 }
 LABELS_ZH = {
     Level.ON_TIME: "按时登记户口",
@@ -66,11 +77,12 @@ LABELS_ZH = {
     Level.YEARS_LATE: "户口登记晚数年",
     Level.AFTER_MISSING: "走失数年后登记户口",
     Level.SOON_AFTER_MISSING: "走失后两年内登记户口",
+    Level.BEFORE_MISSING: "走失前已登记户口",
 }
 
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
-_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.BEFORE_MISSING)
 _EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -91,6 +103,11 @@ def registration_levels(
     after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
     _set_where(level, after_missing, Level.AFTER_MISSING)
     _set_where(level, after_missing & (registered - lost <= spec.registration_soon_days), Level.SOON_AFTER_MISSING)
+    # an on-time register's latest reading before the loss's earliest: no child is registered by its new
+    # family before it was lost (records err, so m is learned, never set to 0)
+    before = (pairs.of_case(c.event_known) & (d.event_hi.take(pairs.cand) < pairs.of_case(c.event_lo))
+              & (level == Level.ON_TIME))
+    _set_where(level, before, Level.BEFORE_MISSING)
     _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
     return level
 
@@ -115,6 +132,8 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
         return -1
     delay = event_b[0] - _latest_reading(birth_b)
     late, years_late = spec.late_registration_days
+    if event_a is not None and event_b[1] < event_a[0] and delay < late:
+        return int(Level.BEFORE_MISSING)
     if event_a is not None and event_b[0] > event_a[1] and delay >= late:
         soon = event_b[0] - event_a[1] <= spec.registration_soon_days
         return int(Level.SOON_AFTER_MISSING if soon else Level.AFTER_MISSING)
@@ -132,7 +151,13 @@ def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
 
 
 def _delay_fact(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
-    return _candidate_delay_level(prep, spec, at).astype(np.int64) + 1  # 0: unknown
+    level = _candidate_delay_level(prep, spec, at).astype(np.int64)
+    return np.where(level >= 0, level - int(Level.ON_TIME) + 1, 0)  # 0: unknown
+
+
+def _fact_level(fact: I64) -> I64:
+    """The delay level a :data:`DELAY` fact stands for (-1: unknown)."""
+    return np.where(fact > 0, fact - 1 + int(Level.ON_TIME), -1)
 
 
 def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
@@ -140,45 +165,61 @@ def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64
     return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
 
 
+def _registered_on_time(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates registered on time (delay level ON_TIME), as postings of one code (0)."""
+    return np.where(_candidate_delay_level(prep, spec, at) == int(Level.ON_TIME), 0, -1), at
+
+
 #: the class's delay level + 1 (0: unknown)
 DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 1, _delay_fact)
 REGISTERED_LATE = Postings("registered_late", _registered_late)
+REGISTERED_ON_TIME = Postings("registered_on_time", _registered_on_time)
 
 
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
-    """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
+    """The level of pairs whose candidate was registered late and after the case's loss, or on time and
+    surely before it (-1: others)."""
     registered = prep.candidates.event_lo[at]
     lost = prep.cases.event_hi[case]
     # the class and the days of the pairs registered after the loss only (about half of them)
     moved = np.flatnonzero(prep.cases.event_known[case] & (registered > lost))
-    moved = moved[index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64)) - 1 >= int(Level.LATE)]
+    moved = moved[_fact_level(index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64))) >= int(Level.LATE)]
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
     out = np.full(at.shape[0], -1, dtype=np.int8)
     out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
+    before = np.flatnonzero(prep.cases.event_known[case] & (prep.candidates.event_hi[at] < prep.cases.event_lo[case]))
+    before = before[_fact_level(index.fact(DELAY.name, index.cls[at[before]].astype(np.int64))) == int(Level.ON_TIME)]
+    out[before] = Level.BEFORE_MISSING
     return out
 
 
 def _hits(search: HitSearch) -> None:
-    """No hits: the candidates registered late and after the case's loss are moved.
+    """No hits: the candidates registered late and after the case's loss, and those registered on time
+    and surely before it, are moved.
 
     :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
-    (the rows are chosen so) and their candidates are registered late (the postings hold no others:
-    the class fact ``_moved_level`` checks is the same delay level), so a pair moves when its
-    candidate was registered after the loss.
+    (the rows are chosen so) and their candidates are registered late, for the moves after the loss, or
+    on time, for those before it (the postings hold no others: the class fact ``_moved_level`` checks is
+    the same delay level), so a pair moves when its candidate was registered after the loss or surely
+    before it.
     """
     c, d = search.prep.cases, search.prep.candidates
-    row, at = search.positions(REGISTERED_LATE.name, search.rows[c.event_known[search.case]])
+    rows = search.rows[c.event_known[search.case]]
+    row, at = search.positions(REGISTERED_LATE.name, rows)
     registered = d.event_lo[at]
     lost = c.event_hi[search.case[row]]
     moved = np.flatnonzero(registered > lost)
     soon = registered[moved].astype(np.int64) - lost[moved] <= search.spec.registration_soon_days
-    search.add_moved(row[moved], at[moved],
-                     np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8))
+    b_row, b_at = search.positions(REGISTERED_ON_TIME.name, rows)
+    before = np.flatnonzero(d.event_hi[b_at] < c.event_lo[search.case[b_row]])
+    search.add_moved(np.r_[row[moved], b_row[before]], np.r_[at[moved], b_at[before]],
+                     np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
+                           np.full(before.size, Level.BEFORE_MISSING, dtype=np.int8)])
 
 
 def _cell_level(cell: CellFacts) -> I8:
     """The class's delay level, or the level of moved candidates."""
-    out: I8 = np.where(cell.moved >= 0, cell.moved, cell.fact(DELAY.name) - 1).astype(np.int8)
+    out: I8 = np.where(cell.moved >= 0, cell.moved, _fact_level(cell.fact(DELAY.name))).astype(np.int8)
     return out
 
 
@@ -188,5 +229,5 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
-                    facts=(DELAY,), postings=(REGISTERED_LATE,)),
+                    facts=(DELAY,), postings=(REGISTERED_LATE, REGISTERED_ON_TIME)),
 )
