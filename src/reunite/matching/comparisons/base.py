@@ -99,8 +99,9 @@ class HitSearch(Protocol):
         """Every candidate of the postings ``positions`` (:class:`Postings` of one code, 0: a sorted
         list of positions) in the windows of ``row``."""
 
-    def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
-        """(row, candidate) of :meth:`add_positions`, returned instead of added."""
+    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> tuple[I64, I64]:
+        """(row, candidate) of :meth:`add_positions`, returned instead of added; with ``days`` (per row,
+        its first and last birth day, aligned with ``row``) only those born on those days."""
 
     def add_moved(self, row: I64, at: I64, level: I8) -> None:
         """Candidates ``at`` that differ from their cell in this comparison's level alone: counted in

@@ -31,12 +31,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import (
     CandidateFact,
     CellFacts,
     Comparison,
+    DayBreaks,
     HitSearch,
     Moves,
     Postings,
@@ -150,14 +151,47 @@ def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
     return np.where(known, delay_levels(delay, spec), -1).astype(np.int8)
 
 
+#: the :data:`DELAY` fact of an on-time register written to the day (one written vaguer: ``_ON_TIME_VAGUE``)
+_ON_TIME_DATED = 1
+_ON_TIME_VAGUE = len(DELAY_LEVELS) + 1
+#: per :data:`DELAY` fact, the delay level it stands for (-1: unknown)
+_FACT_LEVELS = np.array([-1, *(int(level) for level in DELAY_LEVELS), int(Level.ON_TIME)], dtype=np.int64)
+
+
 def _delay_fact(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
+    d = prep.candidates
     level = _candidate_delay_level(prep, spec, at).astype(np.int64)
-    return np.where(level >= 0, level - int(Level.ON_TIME) + 1, 0)  # 0: unknown
+    fact = np.where(level >= 0, level - int(Level.ON_TIME) + 1, 0)  # 0: unknown
+    return np.where((level == int(Level.ON_TIME)) & (d.event_lo[at] != d.event_hi[at]), _ON_TIME_VAGUE, fact)
 
 
 def _fact_level(fact: I64) -> I64:
     """The delay level a :data:`DELAY` fact stands for (-1: unknown)."""
-    return np.where(fact > 0, fact - 1 + int(Level.ON_TIME), -1)
+    out: I64 = _FACT_LEVELS[fact]
+    return out
+
+
+def _reach(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
+    """The last day a birth may mean for an on-time register of it, written to the day, to lie surely
+    before the case's loss: the loss's earliest day less ``late_registration_days[0]``."""
+    return prep.cases.event_lo[case].astype(np.int64) - spec.late_registration_days[0]
+
+
+def _dated_before(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> B:
+    """Whether the candidates' birth alone puts an on-time register of theirs written to the day
+    surely before the case's loss (day-bound: the last day a birth known to the day may mean is one of
+    its day): registered less than ``late_registration_days[0]`` after that day, at or before the reach."""
+    out: B = prep.cases.event_known[case] & (prep.candidates.round_hi[at].astype(np.int64) <= _reach(prep, spec, case))
+    return out
+
+
+def _listed_before(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> B:
+    """Of on-time registers, those surely before the case's loss that their cell cannot tell: written
+    vaguer than the day, or by a birth past the reach (:func:`_dated_before`)."""
+    d = prep.candidates
+    before = prep.cases.event_known[case] & (d.event_hi[at] < prep.cases.event_lo[case])
+    out: B = before & ~((d.event_lo[at] == d.event_hi[at]) & _dated_before(prep, spec, case, at))
+    return out
 
 
 def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
@@ -165,20 +199,36 @@ def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64
     return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
 
 
-def _registered_on_time(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
-    """The candidates registered on time (delay level ON_TIME), as postings of one code (0)."""
-    return np.where(_candidate_delay_level(prep, spec, at) == int(Level.ON_TIME), 0, -1), at
+def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    d = prep.candidates
+    out: B = (d.event_lo[at] == d.event_hi[at]) & (d.event_lo[at] >= d.birth_lo[at])
+    return out
 
 
-#: the class's delay level + 1 (0: unknown)
-DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 1, _delay_fact)
+def _registered_on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates registered on time, to the day and not before their birth, as postings of one
+    code (0): only those born in the last days before a loss can be registered before it."""
+    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
+    return np.where(on_time & _on_time_dated(prep, spec, at), 0, -1), at
+
+
+def _registered_on_time_other(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The other candidates registered on time (a vaguer date, or one before the birth), as postings of
+    one code (0)."""
+    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
+    return np.where(on_time & ~_on_time_dated(prep, spec, at), 0, -1), at
+
+
+#: the class's delay level + 1 (0: unknown; ``_ON_TIME_VAGUE``: on time, registered vaguer than the day)
+DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 2, _delay_fact)
 REGISTERED_LATE = Postings("registered_late", _registered_late)
-REGISTERED_ON_TIME = Postings("registered_on_time", _registered_on_time)
+REGISTERED_ON_TIME_DATED = Postings("registered_on_time_dated", _registered_on_time_dated)
+REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_time_other)
 
 
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
     """The level of pairs whose candidate was registered late and after the case's loss, or on time and
-    surely before it (-1: others)."""
+    surely before it where its cell cannot tell (:func:`_listed_before`; -1: others)."""
     registered = prep.candidates.event_lo[at]
     lost = prep.cases.event_hi[case]
     # the class and the days of the pairs registered after the loss only (about half of them)
@@ -189,37 +239,80 @@ def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I
     out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
     before = np.flatnonzero(prep.cases.event_known[case] & (prep.candidates.event_hi[at] < prep.cases.event_lo[case]))
     before = before[_fact_level(index.fact(DELAY.name, index.cls[at[before]].astype(np.int64))) == int(Level.ON_TIME)]
+    before = before[_listed_before(prep, spec, case[before], at[before])]
     out[before] = Level.BEFORE_MISSING
     return out
 
 
 def _hits(search: HitSearch) -> None:
     """No hits: the candidates registered late and after the case's loss, and those registered on time
-    and surely before it, are moved.
+    and surely before it where their cell cannot tell, are moved.
 
     :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
     (the rows are chosen so) and their candidates are registered late, for the moves after the loss, or
     on time, for those before it (the postings hold no others: the class fact ``_moved_level`` checks is
-    the same delay level), so a pair moves when its candidate was registered after the loss or surely
-    before it.
+    the same delay level). Of the on-time registers written to the day and not before the birth, only
+    those born after the reach (:func:`_reach`) or on the two days at or before it whose last reading
+    passes it (the 1st of its month, 1 January of its year: :func:`_rounded_days`), and before the loss,
+    may be before it where their cell does not say so: only those days are listed.
     """
-    c, d = search.prep.cases, search.prep.candidates
+    c, d, spec = search.prep.cases, search.prep.candidates, search.spec
     rows = search.rows[c.event_known[search.case]]
     row, at = search.positions(REGISTERED_LATE.name, rows)
     registered = d.event_lo[at]
     lost = c.event_hi[search.case[row]]
     moved = np.flatnonzero(registered > lost)
-    soon = registered[moved].astype(np.int64) - lost[moved] <= search.spec.registration_soon_days
-    b_row, b_at = search.positions(REGISTERED_ON_TIME.name, rows)
-    before = np.flatnonzero(d.event_hi[b_at] < c.event_lo[search.case[b_row]])
+    soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
+    case = search.case[rows]
+    reach = _reach(search.prep, spec, case)
+    month, january = _rounded_days(reach)
+    dated = REGISTERED_ON_TIME_DATED.name
+    found = [
+        search.positions(dated, rows, (reach + 1, c.event_lo[case].astype(np.int64) - 1)),
+        search.positions(dated, rows, (month, month)),
+        search.positions(dated, rows, (january, np.where(january == month, january - 1, january))),  # once
+        search.positions(REGISTERED_ON_TIME_OTHER.name, rows),
+    ]
+    b_row, b_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+    before = np.flatnonzero(_listed_before(search.prep, spec, search.case[b_row], b_at))
     search.add_moved(np.r_[row[moved], b_row[before]], np.r_[at[moved], b_at[before]],
                      np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
                            np.full(before.size, Level.BEFORE_MISSING, dtype=np.int8)])
 
 
+def _rounded_days(day: I64) -> tuple[I64, I64]:
+    """The 1st of each day's month and 1 January of its year: the only days at or before it whose last
+    reading (:func:`reunite.matching.prepare.rounded_hi`) may lie after it."""
+    days = day.astype("datetime64[D]")
+    month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    return month, january
+
+
+def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
+    """1 where an on-time register written to the day is surely before the case's loss by the birth day
+    alone (:func:`_dated_before`), 0 elsewhere."""
+    c = prep.cases
+    reach = pairs.of_case(c.event_lo).astype(np.int64) - spec.late_registration_days[0]
+    dated_before = pairs.of_case(c.event_known) & (prep.candidates.round_hi.take(pairs.cand) <= reach)
+    return dated_before.astype(np.int8)
+
+
+def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
+    """Past the reach, and around the two rounded days at or before it (:func:`_rounded_days`)."""
+    known = rows.prep.cases.event_known[rows.case]
+    reach = np.where(known, _reach(rows.prep, rows.spec, rows.case), 0)
+    month, january = _rounded_days(reach)
+    return [np.where(known, day, rows.window_lo) for day in (reach + 1, month, month + 1, january, january + 1)], None
+
+
 def _cell_level(cell: CellFacts) -> I8:
-    """The class's delay level, or the level of moved candidates."""
-    out: I8 = np.where(cell.moved >= 0, cell.moved, _fact_level(cell.fact(DELAY.name))).astype(np.int8)
+    """The class's delay level, "before the loss" for an on-time register written to the day whose
+    birth day says so, or the level of moved candidates."""
+    fact = cell.fact(DELAY.name)
+    level = np.where((fact == _ON_TIME_DATED) & (cell.day["registration"] > 0), int(Level.BEFORE_MISSING),
+                     _fact_level(fact))
+    out: I8 = np.where(cell.moved >= 0, cell.moved, level).astype(np.int8)
     return out
 
 
@@ -229,5 +322,6 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
-                    facts=(DELAY,), postings=(REGISTERED_LATE, REGISTERED_ON_TIME)),
+                    day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
+                    postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
 )
