@@ -83,7 +83,7 @@ LABELS_ZH = {
 
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
-_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.BEFORE_MISSING)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.BEFORE_MISSING, Level.ON_TIME)
 _EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -172,25 +172,23 @@ def _fact_level(fact: I64) -> I64:
 
 
 def _reach(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
-    """The last day a birth may mean for an on-time register of it, written to the day, to lie surely
-    before the case's loss: the loss's earliest day less ``late_registration_days[0]``."""
+    """The last birth day whose on-time registers written to the day a cell reads as surely before the
+    case's loss: the loss's earliest day less ``late_registration_days[0]``."""
     return prep.cases.event_lo[case].astype(np.int64) - spec.late_registration_days[0]
 
 
-def _dated_before(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> B:
-    """Whether the candidates' birth alone puts an on-time register of theirs written to the day
-    surely before the case's loss (day-bound: the last day a birth known to the day may mean is one of
-    its day): registered less than ``late_registration_days[0]`` after that day, at or before the reach."""
-    out: B = prep.cases.event_known[case] & (prep.candidates.round_hi[at].astype(np.int64) <= _reach(prep, spec, case))
-    return out
-
-
-def _listed_before(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> B:
-    """Of on-time registers, those surely before the case's loss that their cell cannot tell: written
-    vaguer than the day, or by a birth past the reach (:func:`_dated_before`)."""
-    d = prep.candidates
-    before = prep.cases.event_known[case] & (d.event_hi[at] < prep.cases.event_lo[case])
-    out: B = before & ~((d.event_lo[at] == d.event_hi[at]) & _dated_before(prep, spec, case, at))
+def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> I8:
+    """Of on-time registers, the level of those whose cell reads it wrong (-1: others). A cell reads an
+    on-time register written to the day as "before the loss" when its candidate was born at or before the
+    reach (:func:`_reach`): true but for a birth written as the 1st of the month (1 January: the year),
+    whose register may be on time for the month and follow the loss; every other register before the
+    loss -- born after the reach, or written vaguer than the day -- the cell reads "on time"."""
+    c, d = prep.cases, prep.candidates
+    before = c.event_known[case] & (d.event_hi[at] < c.event_lo[case])
+    read_before = (c.event_known[case] & (d.event_lo[at] == d.event_hi[at])
+                   & (d.birth_lo[at].astype(np.int64) <= _reach(prep, spec, case)))
+    out: I8 = np.where(before & ~read_before, int(Level.BEFORE_MISSING),
+                       np.where(read_before & ~before, int(Level.ON_TIME), -1)).astype(np.int8)
     return out
 
 
@@ -207,7 +205,7 @@ def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
 
 def _registered_on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
     """The candidates registered on time, to the day and not before their birth, as postings of one
-    code (0): only those born in the last days before a loss can be registered before it."""
+    code (0): a cell reads them by their birth day (:func:`_moved_on_time`)."""
     on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
     return np.where(on_time & _on_time_dated(prep, spec, at), 0, -1), at
 
@@ -228,7 +226,7 @@ REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_t
 
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
     """The level of pairs whose candidate was registered late and after the case's loss, or on time and
-    surely before it where its cell cannot tell (:func:`_listed_before`; -1: others)."""
+    read wrong by its cell (:func:`_moved_on_time`; -1: others)."""
     registered = prep.candidates.event_lo[at]
     lost = prep.cases.event_hi[case]
     # the class and the days of the pairs registered after the loss only (about half of them)
@@ -237,24 +235,24 @@ def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
     out = np.full(at.shape[0], -1, dtype=np.int8)
     out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
-    before = np.flatnonzero(prep.cases.event_known[case] & (prep.candidates.event_hi[at] < prep.cases.event_lo[case]))
-    before = before[_fact_level(index.fact(DELAY.name, index.cls[at[before]].astype(np.int64))) == int(Level.ON_TIME)]
-    before = before[_listed_before(prep, spec, case[before], at[before])]
-    out[before] = Level.BEFORE_MISSING
+    on_time = np.flatnonzero(prep.cases.event_known[case])
+    on_time = on_time[_fact_level(index.fact(DELAY.name, index.cls[at[on_time]].astype(np.int64)))
+                      == int(Level.ON_TIME)]
+    out[on_time] = _moved_on_time(prep, spec, case[on_time], at[on_time])
     return out
 
 
 def _hits(search: HitSearch) -> None:
     """No hits: the candidates registered late and after the case's loss, and those registered on time
-    and surely before it where their cell cannot tell, are moved.
+    that their cell reads wrong (:func:`_moved_on_time`), are moved.
 
     :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
     (the rows are chosen so) and their candidates are registered late, for the moves after the loss, or
-    on time, for those before it (the postings hold no others: the class fact ``_moved_level`` checks is
-    the same delay level). Of the on-time registers written to the day and not before the birth, only
-    those born after the reach (:func:`_reach`) or on the two days at or before it whose last reading
-    passes it (the 1st of its month, 1 January of its year: :func:`_rounded_days`), and before the loss,
-    may be before it where their cell does not say so: only those days are listed.
+    on time (the postings hold no others: the class fact ``_moved_level`` checks is the same delay
+    level). Of the on-time registers written to the day and not before the birth, the cell reads wrong
+    only those born after the reach and before the loss, and those born on the 1st of the reach's month
+    or 1 January of its year (a register on time for the month or the year may follow the loss): only
+    those days are listed.
     """
     c, d, spec = search.prep.cases, search.prep.candidates, search.spec
     rows = search.rows[c.event_known[search.case]]
@@ -265,7 +263,9 @@ def _hits(search: HitSearch) -> None:
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
     case = search.case[rows]
     reach = _reach(search.prep, spec, case)
-    month, january = _rounded_days(reach)
+    days = reach.astype("datetime64[D]")
+    month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     dated = REGISTERED_ON_TIME_DATED.name
     found = [
         search.positions(dated, rows, (reach + 1, c.event_lo[case].astype(np.int64) - 1)),
@@ -273,42 +273,30 @@ def _hits(search: HitSearch) -> None:
         search.positions(dated, rows, (january, np.where(january == month, january - 1, january))),  # once
         search.positions(REGISTERED_ON_TIME_OTHER.name, rows),
     ]
-    b_row, b_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
-    before = np.flatnonzero(_listed_before(search.prep, spec, search.case[b_row], b_at))
-    search.add_moved(np.r_[row[moved], b_row[before]], np.r_[at[moved], b_at[before]],
+    o_row, o_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+    o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
+    listed = np.flatnonzero(o_level >= 0)
+    search.add_moved(np.r_[row[moved], o_row[listed]], np.r_[at[moved], o_at[listed]],
                      np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
-                           np.full(before.size, Level.BEFORE_MISSING, dtype=np.int8)])
-
-
-def _rounded_days(day: I64) -> tuple[I64, I64]:
-    """The 1st of each day's month and 1 January of its year: the only days at or before it whose last
-    reading (:func:`reunite.matching.prepare.rounded_hi`) may lie after it."""
-    days = day.astype("datetime64[D]")
-    month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-    january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-    return month, january
+                           o_level[listed]])
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
-    """1 where an on-time register written to the day is surely before the case's loss by the birth day
-    alone (:func:`_dated_before`), 0 elsewhere."""
-    c = prep.cases
-    reach = pairs.of_case(c.event_lo).astype(np.int64) - spec.late_registration_days[0]
-    dated_before = pairs.of_case(c.event_known) & (prep.candidates.round_hi.take(pairs.cand) <= reach)
-    return dated_before.astype(np.int8)
+    """1 where the cell reads an on-time register written to the day as before the case's loss: born at
+    or before the reach (:func:`_reach`), 0 elsewhere."""
+    reach = pairs.of_case(prep.cases.event_lo).astype(np.int64) - spec.late_registration_days[0]
+    return (pairs.of_case(prep.cases.event_known) & (day <= reach)).astype(np.int8)
 
 
 def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
-    """Past the reach, and around the two rounded days at or before it (:func:`_rounded_days`)."""
+    """Past the reach."""
     known = rows.prep.cases.event_known[rows.case]
-    reach = np.where(known, _reach(rows.prep, rows.spec, rows.case), 0)
-    month, january = _rounded_days(reach)
-    return [np.where(known, day, rows.window_lo) for day in (reach + 1, month, month + 1, january, january + 1)], None
+    return [np.where(known, _reach(rows.prep, rows.spec, rows.case) + 1, rows.window_lo)], None
 
 
 def _cell_level(cell: CellFacts) -> I8:
-    """The class's delay level, "before the loss" for an on-time register written to the day whose
-    birth day says so, or the level of moved candidates."""
+    """The class's delay level, "before the loss" for an on-time register written to the day born at or
+    before the reach, or the level of moved candidates."""
     fact = cell.fact(DELAY.name)
     level = np.where((fact == _ON_TIME_DATED) & (cell.day["registration"] > 0), int(Level.BEFORE_MISSING),
                      _fact_level(fact))
