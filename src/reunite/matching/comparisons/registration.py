@@ -27,12 +27,11 @@ from __future__ import annotations
 
 import datetime
 from enum import IntEnum
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import (
     CandidateFact,
@@ -152,40 +151,18 @@ def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
     return np.where(known, delay_levels(delay, spec), -1).astype(np.int8)
 
 
-#: where pruning splits on-time registers written to the day by their delay (days, below
-#: ``late_registration_days[0]``): a band's registers are surely before a loss from a birth its upper edge
-#: before it, so the narrower the band, the fewer days of births a cell cannot read (:func:`_moved_on_time`)
-_PROMPT_EDGES = (14, 61)
-_BANDS = len(_PROMPT_EDGES) + 1
-#: :data:`DELAY` facts: 0 unknown, then late, years late, on time but written vaguer than the day, and on
-#: time written to the day in each band
-_FACT_LEVELS = np.array([-1, int(Level.LATE), int(Level.YEARS_LATE), *[int(Level.ON_TIME)] * (_BANDS + 1)],
-                        dtype=np.int64)
-_FACT_BAND = np.array([-1, -1, -1, -1, *range(_BANDS)], dtype=np.int64)
-_ON_TIME_VAGUE = 3
-
-
-def _band_edges(spec: ComparisonSpec) -> I64:
-    """The upper edges of the on-time bands (the last one ``late_registration_days[0]``)."""
-    late = spec.late_registration_days[0]
-    return np.array([*(edge for edge in _PROMPT_EDGES if edge < late), late], dtype=np.int64)
-
-
-def _dated_band(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
-    """Per candidate ``at``, the band of an on-time register written to the day (-1: others)."""
-    d = prep.candidates
-    delay = d.event_lo[at].astype(np.int64) - d.round_hi[at]
-    band = np.searchsorted(_band_edges(spec), delay, "right").astype(np.int64)
-    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
-    return np.where(on_time & (d.event_lo[at] == d.event_hi[at]), band, -1)
+#: the :data:`DELAY` fact of an on-time register written to the day (one written vaguer: ``_ON_TIME_VAGUE``)
+_ON_TIME_DATED = 1
+_ON_TIME_VAGUE = len(DELAY_LEVELS) + 1
+#: per :data:`DELAY` fact, the delay level it stands for (-1: unknown)
+_FACT_LEVELS = np.array([-1, *(int(level) for level in DELAY_LEVELS), int(Level.ON_TIME)], dtype=np.int64)
 
 
 def _delay_fact(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
+    d = prep.candidates
     level = _candidate_delay_level(prep, spec, at).astype(np.int64)
-    band = _dated_band(prep, spec, at)
-    fact = np.where(level >= int(Level.LATE), level - int(Level.LATE) + 1, 0)
-    fact = np.where(level == int(Level.ON_TIME), _ON_TIME_VAGUE, fact)
-    return np.where(band >= 0, _ON_TIME_VAGUE + 1 + band, fact)
+    fact = np.where(level >= 0, level - int(Level.ON_TIME) + 1, 0)  # 0: unknown
+    return np.where((level == int(Level.ON_TIME)) & (d.event_lo[at] != d.event_hi[at]), _ON_TIME_VAGUE, fact)
 
 
 def _fact_level(fact: I64) -> I64:
@@ -194,24 +171,22 @@ def _fact_level(fact: I64) -> I64:
     return out
 
 
-def _reaches(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
-    """Per case (rows) and on-time band (columns), the last birth day whose on-time registers written to
-    the day in that band a cell reads as surely before the case's loss: the loss's earliest day less the
-    band's upper edge."""
-    return prep.cases.event_lo[case].astype(np.int64)[:, None] - _band_edges(spec)[None, :]
+def _reach(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
+    """The last birth day whose on-time registers written to the day a cell reads as surely before the
+    case's loss: the loss's earliest day less ``late_registration_days[0]``."""
+    return prep.cases.event_lo[case].astype(np.int64) - spec.late_registration_days[0]
 
 
 def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> I8:
     """Of on-time registers, the level of those whose cell reads it wrong (-1: others). A cell reads an
-    on-time register written to the day as "before the loss" when its candidate was born at or before its
-    band's reach (:func:`_reaches`): true but for a birth written as the 1st of the month (1 January: the
-    year), whose register may be on time for the month and follow the loss; every other register before
-    the loss -- born after the reach, or written vaguer than the day -- the cell reads "on time"."""
+    on-time register written to the day as "before the loss" when its candidate was born at or before the
+    reach (:func:`_reach`): true but for a birth written as the 1st of the month (1 January: the year),
+    whose register may be on time for the month and follow the loss; every other register before the
+    loss -- born after the reach, or written vaguer than the day -- the cell reads "on time"."""
     c, d = prep.cases, prep.candidates
     before = c.event_known[case] & (d.event_hi[at] < c.event_lo[case])
-    band = _dated_band(prep, spec, at)
-    reach = c.event_lo[case].astype(np.int64) - _band_edges(spec)[np.maximum(band, 0)]
-    read_before = c.event_known[case] & (band >= 0) & (d.birth_lo[at].astype(np.int64) <= reach)
+    read_before = (c.event_known[case] & (d.event_lo[at] == d.event_hi[at])
+                   & (d.birth_lo[at].astype(np.int64) <= _reach(prep, spec, case)))
     out: I8 = np.where(before & ~read_before, int(Level.BEFORE_MISSING),
                        np.where(read_before & ~before, int(Level.ON_TIME), -1)).astype(np.int8)
     return out
@@ -222,26 +197,30 @@ def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64
     return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
 
 
-def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64, band: int) -> tuple[I64, I64]:
-    """The candidates registered on time, to the day, in on-time band ``band`` and not before their birth,
-    as postings of one code (0): a cell reads them by their birth day (:func:`_moved_on_time`)."""
-    after_birth = prep.candidates.event_lo[at] >= prep.candidates.birth_lo[at]
-    return np.where((_dated_band(prep, spec, at) == band) & after_birth, 0, -1), at
+def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    d = prep.candidates
+    out: B = (d.event_lo[at] == d.event_hi[at]) & (d.event_lo[at] >= d.birth_lo[at])
+    return out
+
+
+def _registered_on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates registered on time, to the day and not before their birth, as postings of one
+    code (0): a cell reads them by their birth day (:func:`_moved_on_time`)."""
+    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
+    return np.where(on_time & _on_time_dated(prep, spec, at), 0, -1), at
 
 
 def _registered_on_time_other(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
     """The other candidates registered on time (a vaguer date, or one before the birth), as postings of
     one code (0)."""
     on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
-    after_birth = prep.candidates.event_lo[at] >= prep.candidates.birth_lo[at]
-    return np.where(on_time & ~((_dated_band(prep, spec, at) >= 0) & after_birth), 0, -1), at
+    return np.where(on_time & ~_on_time_dated(prep, spec, at), 0, -1), at
 
 
-#: the delay fact of the class (:data:`_FACT_LEVELS`)
-DELAY = CandidateFact("registration_delay", _FACT_LEVELS.size, _delay_fact)
+#: the class's delay level + 1 (0: unknown; ``_ON_TIME_VAGUE``: on time, registered vaguer than the day)
+DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 2, _delay_fact)
 REGISTERED_LATE = Postings("registered_late", _registered_late)
-REGISTERED_ON_TIME_DATED = tuple(Postings(f"registered_on_time_dated_{band}", partial(_on_time_dated, band=band))
-                                 for band in range(_BANDS))
+REGISTERED_ON_TIME_DATED = Postings("registered_on_time_dated", _registered_on_time_dated)
 REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_time_other)
 
 
@@ -283,20 +262,17 @@ def _hits(search: HitSearch) -> None:
     moved = np.flatnonzero(registered > lost)
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
     case = search.case[rows]
-    loss: I64 = c.event_lo[case].astype(np.int64)
-    edges = _band_edges(spec)
-    found = [search.positions(REGISTERED_ON_TIME_OTHER.name, rows)]
-    for band, reach in enumerate(_reaches(search.prep, spec, case).T):
-        # born after the reach and registered, not before the birth, at least the band's lower edge after
-        # it and before the loss; or on the 1st of the reach's month or 1 January of its year
-        lower = int(edges[band - 1]) if band else 0
-        days = reach.astype("datetime64[D]")
-        month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
-        january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-        dated = REGISTERED_ON_TIME_DATED[band].name
-        found += [search.positions(dated, rows, (reach + 1, loss - 1 - lower)),
-                  search.positions(dated, rows, (month, month)),
-                  search.positions(dated, rows, (january, np.where(january == month, january - 1, january)))]
+    reach = _reach(search.prep, spec, case)
+    days = reach.astype("datetime64[D]")
+    month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    dated = REGISTERED_ON_TIME_DATED.name
+    found = [
+        search.positions(dated, rows, (reach + 1, c.event_lo[case].astype(np.int64) - 1)),
+        search.positions(dated, rows, (month, month)),
+        search.positions(dated, rows, (january, np.where(january == month, january - 1, january))),  # once
+        search.positions(REGISTERED_ON_TIME_OTHER.name, rows),
+    ]
     o_row, o_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
     o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
     listed = np.flatnonzero(o_level >= 0)
@@ -306,28 +282,24 @@ def _hits(search: HitSearch) -> None:
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
-    """How many on-time bands the cell reads as before the case's loss: those whose reach
-    (:func:`_reaches`) the birth day is at or before (the first bands, the narrowest reach last)."""
-    reach = pairs.of_case(prep.cases.event_lo).astype(np.int64)
-    late = _band_edges(spec)[::-1]
-    count = np.zeros(day.shape[0], dtype=np.int8)
-    for edge in late:
-        count += (day <= reach - int(edge)).astype(np.int8)
-    return np.where(pairs.of_case(prep.cases.event_known), count, 0).astype(np.int8)
+    """1 where the cell reads an on-time register written to the day as before the case's loss: born at
+    or before the reach (:func:`_reach`), 0 elsewhere."""
+    reach = pairs.of_case(prep.cases.event_lo).astype(np.int64) - spec.late_registration_days[0]
+    return (pairs.of_case(prep.cases.event_known) & (day <= reach)).astype(np.int8)
 
 
 def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
-    """Past each band's reach."""
+    """Past the reach."""
     known = rows.prep.cases.event_known[rows.case]
-    return [np.where(known, reach + 1, rows.window_lo) for reach in _reaches(rows.prep, rows.spec, rows.case).T], None
+    return [np.where(known, _reach(rows.prep, rows.spec, rows.case) + 1, rows.window_lo)], None
 
 
 def _cell_level(cell: CellFacts) -> I8:
     """The class's delay level, "before the loss" for an on-time register written to the day born at or
-    before its band's reach, or the level of moved candidates."""
+    before the reach, or the level of moved candidates."""
     fact = cell.fact(DELAY.name)
-    band = _FACT_BAND[fact]
-    level = np.where((band >= 0) & (band < cell.day["registration"]), int(Level.BEFORE_MISSING), _fact_level(fact))
+    level = np.where((fact == _ON_TIME_DATED) & (cell.day["registration"] > 0), int(Level.BEFORE_MISSING),
+                     _fact_level(fact))
     out: I8 = np.where(cell.moved >= 0, cell.moved, level).astype(np.int8)
     return out
 
@@ -339,5 +311,5 @@ COMPARISON = Comparison(
     kernel=registration_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
                     day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
-                    postings=(REGISTERED_LATE, *REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
+                    postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
 )
