@@ -327,8 +327,9 @@ def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rn
                                  ) -> tuple[RecordTable, RecordTable]:
     """A third of the candidates born around a lost case's reach (its loss less late_registration_days[0],
     183 days), on the 1st of the reach's month or 1 January of its year (a register on time for the month
-    or the year may follow the loss), or in the days before the loss, registered on time before or after
-    the loss; some registered vaguer than the day, or before their birth."""
+    or the year may follow the loss), or in the days before the loss (around 21 days before it, where the
+    cells begin to read "on time"), registered on time before or after the loss; some registered vaguer
+    than the day, or before their birth."""
     lost = np.flatnonzero(cases.event_known)
     m = len(candidates)
     lo, hi, known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
@@ -337,7 +338,8 @@ def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rn
         loss = int(cases.event_lo[lost[int(rng.integers(lost.size))]])
         reach = from_days(loss - 183)
         born = [to_days(reach.replace(day=1)), to_days(reach.replace(month=1, day=1)),
-                loss - 183 + int(rng.integers(-2, 3)), loss - int(rng.integers(1, 183))][int(rng.integers(4))]
+                loss - 183 + int(rng.integers(-2, 3)), loss - int(rng.integers(1, 183)),
+                loss - int(rng.integers(18, 25))][int(rng.integers(5))]  # where cells read it "before": 21 days
         lo[j] = hi[j] = born
         known[j] = True
         year_end = to_days(from_days(born).replace(month=12, day=31))
@@ -352,10 +354,11 @@ def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rn
 
 
 def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
-    """'Registered before the child went missing' is day-bound for pruning (an on-time register written to
-    the day of a birth at least 183 days before the loss): the cells read it from the birth day, and the
-    registers they would read wrong -- born after that reach, on a 1st whose month or year passes it, or
-    dated vaguer than the day or before the birth -- are listed. Counted = compared, pruned = exhaustive."""
+    """'Registered before the child went missing' is day-bound for pruning: the cells read it from the birth
+    day (an on-time register written to the day of a birth at least 21 days before the loss), and the
+    registers they may read wrong -- born within 183 days before the loss, on a 1st whose month or year
+    passes that reach, or dated vaguer than the day or before the birth -- are listed, those read wrong
+    moved. Counted = compared, pruned = exhaustive."""
     cases, candidates = _data(5, False)
     cases, candidates = _registered_around_the_reach(cases, candidates, np.random.default_rng(7))
     prep = prepare(cases, candidates)

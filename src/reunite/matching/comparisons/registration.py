@@ -177,16 +177,30 @@ def _reach(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
     return prep.cases.event_lo[case].astype(np.int64) - spec.late_registration_days[0]
 
 
+#: a cell reads an on-time register written to the day "before the loss" when its birth is at least this
+#: many days before the loss (most on-time registers are written within weeks of the birth: the registers
+#: born in the last days before a loss that the cell reads wrong are the fewest about there)
+_READ_BEFORE_DAYS = 21
+
+
+def _read_until(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
+    """The last birth day for which a cell reads an on-time register written to the day as before the
+    case's loss (at or after the reach, :func:`_reach`)."""
+    days = min(_READ_BEFORE_DAYS, spec.late_registration_days[0])
+    return prep.cases.event_lo[case].astype(np.int64) - days
+
+
 def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> I8:
     """Of on-time registers, the level of those whose cell reads it wrong (-1: others). A cell reads an
-    on-time register written to the day as "before the loss" when its candidate was born at or before the
-    reach (:func:`_reach`): true but for a birth written as the 1st of the month (1 January: the year),
-    whose register may be on time for the month and follow the loss; every other register before the
-    loss -- born after the reach, or written vaguer than the day -- the cell reads "on time"."""
+    on-time register written to the day as "before the loss" when its candidate was born at or before
+    :func:`_read_until`, and "on time" otherwise. Born at or before the reach (:func:`_reach`), it is
+    surely so but for a birth written as the 1st of the month (1 January: the year), whose register may
+    be on time for the month and follow the loss; born after the reach, either may be true; a register
+    written vaguer than the day the cell reads "on time"."""
     c, d = prep.cases, prep.candidates
     before = c.event_known[case] & (d.event_hi[at] < c.event_lo[case])
     read_before = (c.event_known[case] & (d.event_lo[at] == d.event_hi[at])
-                   & (d.birth_lo[at].astype(np.int64) <= _reach(prep, spec, case)))
+                   & (d.birth_lo[at].astype(np.int64) <= _read_until(prep, spec, case)))
     out: I8 = np.where(before & ~read_before, int(Level.BEFORE_MISSING),
                        np.where(read_before & ~before, int(Level.ON_TIME), -1)).astype(np.int8)
     return out
@@ -283,20 +297,20 @@ def _hits(search: HitSearch) -> None:
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
     """1 where the cell reads an on-time register written to the day as before the case's loss: born at
-    or before the reach (:func:`_reach`), 0 elsewhere."""
-    reach = pairs.of_case(prep.cases.event_lo).astype(np.int64) - spec.late_registration_days[0]
-    return (pairs.of_case(prep.cases.event_known) & (day <= reach)).astype(np.int8)
+    or before :func:`_read_until`, 0 elsewhere."""
+    until = pairs.of_case(prep.cases.event_lo).astype(np.int64) - min(_READ_BEFORE_DAYS, spec.late_registration_days[0])
+    return (pairs.of_case(prep.cases.event_known) & (day <= until)).astype(np.int8)
 
 
 def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
-    """Past the reach."""
+    """Past :func:`_read_until`."""
     known = rows.prep.cases.event_known[rows.case]
-    return [np.where(known, _reach(rows.prep, rows.spec, rows.case) + 1, rows.window_lo)], None
+    return [np.where(known, _read_until(rows.prep, rows.spec, rows.case) + 1, rows.window_lo)], None
 
 
 def _cell_level(cell: CellFacts) -> I8:
     """The class's delay level, "before the loss" for an on-time register written to the day born at or
-    before the reach, or the level of moved candidates."""
+    before :func:`_read_until`, or the level of moved candidates."""
     fact = cell.fact(DELAY.name)
     level = np.where((fact == _ON_TIME_DATED) & (cell.day["registration"] > 0), int(Level.BEFORE_MISSING),
                      _fact_level(fact))
