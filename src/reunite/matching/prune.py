@@ -17,8 +17,9 @@ known to the day) and scored pair by pair as before: a given name at least simil
 neighbours, dialect-fuzzy, same pinyin or characters), a surname with the same reading, a place in
 the case's city or county or nearby in another province (or the case's county in the ID number), the
 same month and day of birth, marks on both sides, pairs DNA excluded. Candidates registered after the
-case's loss and nothing else differ from their cell in the registration level alone: they are counted
-in cells of their own (one per level).
+case's loss, or on time before it where their cell reads their birth day otherwise, and nothing else
+differ from their cell in the registration level alone: they are counted in cells of their own (one per
+level).
 
 Nothing here names a comparison: each one's module says how pruning reads it
 (:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the

@@ -187,7 +187,8 @@ class DayBreaks:
 @dataclass(frozen=True, slots=True)
 class Moves:
     """Candidates that differ from their cell in one comparison's level alone (registered after the
-    case's loss): ``levels`` are the levels they may take, each counted in cells of its own;
+    case's loss, or on time before it where the cell reads the birth day otherwise): ``levels`` are the
+    levels they may take, each counted in cells of its own;
     ``level_of(prep, spec, index, case, at)`` gives the level of pairs (-1: not moved)."""
 
     levels: tuple[int, ...]
