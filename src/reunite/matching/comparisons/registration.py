@@ -18,9 +18,13 @@ A late register before the loss stays in its delay level: taking it too emptied 
 "registered years after the child went missing" to the level above it (benchmarks/README.md,
 "Registrations before the loss, again").
 
-For pruning, a candidate's delay band is a fact of its own (its class holds it). Candidates registered
-late and after the case's loss, or on time and surely before it, differ from their cell in this level
-alone: they are :class:`~.base.Moves`, counted in cells of their own, one per level they may take.
+For pruning, a candidate's delay band is a fact of its own (its class holds it), and "before the loss"
+is day-bound: a cell reads an on-time register written to the day as before the loss from a birth at
+least ``_READ_BEFORE_DAYS`` before it. Candidates registered late and after the case's loss, and on-time
+registers the cell reads wrong (born in the last ``late_registration_days[0]`` days before the loss, on a
+1st whose month or year reaches past that, or written vaguer than the day: :func:`_moved_on_time`),
+differ from their cell in this level alone: they are :class:`~.base.Moves`, counted in cells of their
+own, one per level they may take.
 """
 
 from __future__ import annotations
