@@ -321,3 +321,61 @@ def test_a_screen_that_fits_m_fits_the_same_model_pruned_or_not() -> None:
     assert pruned.fit_report is not None and pruned.fit_report.accepted
     assert pruned.model.to_dict() == exhaustive.model.to_dict()
     assert pruned.to_pandas().equals(exhaustive.to_pandas())
+
+
+def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rng: np.random.Generator,
+                                 ) -> tuple[RecordTable, RecordTable]:
+    """A third of the candidates born around a lost case's reach (its loss less late_registration_days[0],
+    183 days), on the 1st of the reach's month or 1 January of its year (a register on time for the month
+    or the year may follow the loss), or in the days before the loss (around 21 days before it, where the
+    cells begin to read "on time"), registered on time before or after the loss; some registered vaguer
+    than the day, or before their birth."""
+    lost = np.flatnonzero(cases.event_known)
+    m = len(candidates)
+    lo, hi, known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
+    r_lo, r_hi, r_known = candidates.event_lo.copy(), candidates.event_hi.copy(), candidates.event_known.copy()
+    for j in np.flatnonzero(rng.random(m) < 0.35).tolist():
+        loss = int(cases.event_lo[lost[int(rng.integers(lost.size))]])
+        reach = from_days(loss - 183)
+        born = [to_days(reach.replace(day=1)), to_days(reach.replace(month=1, day=1)),
+                loss - 183 + int(rng.integers(-2, 3)), loss - int(rng.integers(1, 183)),
+                loss - int(rng.integers(18, 25))][int(rng.integers(5))]  # where cells read it "before": 21 days
+        lo[j] = hi[j] = born
+        known[j] = True
+        year_end = to_days(from_days(born).replace(month=12, day=31))
+        last = year_end if from_days(born).month == 1 and from_days(born).day == 1 else born + 30
+        r_lo[j] = born + int(rng.integers(0, last - born + 183))  # on time for the day, month or year
+        r_hi[j] = r_lo[j] + (int(rng.integers(1, 40)) if rng.random() < 0.1 else 0)
+        if rng.random() < 0.05:
+            r_lo[j] = r_hi[j] = born - int(rng.integers(1, 300))
+        r_known[j] = True
+    return cases, dataclasses.replace(candidates, birth_lo=lo, birth_hi=hi, birth_known=known,
+                                      event_lo=r_lo, event_hi=r_hi, event_known=r_known)
+
+
+def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
+    """'Registered before the child went missing' is day-bound for pruning: the cells read it from the birth
+    day (an on-time register written to the day of a birth at least 21 days before the loss), and the
+    registers they may read wrong -- born within 183 days before the loss, on a 1st whose month or year
+    passes that reach, or dated vaguer than the day or before the birth -- are listed, those read wrong
+    moved. Counted = compared, pruned = exhaustive."""
+    cases, candidates = _data(5, False)
+    cases, candidates = _registered_around_the_reach(cases, candidates, np.random.default_rng(7))
+    prep = prepare(cases, candidates)
+    model = default_model()
+    for blocking in (BlockingSpec(), BlockingSpec(passes=("birth_window", "given_pinyin"))):
+        index = cell_index(prep, model.spec, blocking)
+        assert index is not None
+        every = all_case_patterns(prep, model, blocking)
+        counted = all_case_patterns(prep, model, blocking, index=index)
+        order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
+        assert np.array_equal(every[0][order_every], counted[0][order_counted])
+        assert np.array_equal(every[1][order_every], counted[1][order_counted])
+    rng = np.random.default_rng(8)
+    for style in ("steps", "random"):
+        model = _random_model(rng, style, True, True)
+        pruned = screen(cases, candidates, model=model, fit_to_data=False, top_k=15)
+        exhaustive = screen(cases, candidates, model=model, fit_to_data=False, top_k=15, prune=False)
+        assert pruned.pairs_compared == exhaustive.pairs_compared
+        for name in COMPARED:
+            assert pruned.columns[name].tolist() == exhaustive.columns[name].tolist(), name

@@ -130,12 +130,38 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
     levels, weights = _score(case, [
         {"birth_date": "1990-03-01", "registration_date": "1995-01-10"},   # within 2 years of the loss
         {"birth_date": "1990-03-01", "registration_date": "2001-01-10"},   # years after the loss
-        {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},   # on time
+        {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},   # on time, before the loss
     ])
     registration = COMPARISONS.index("registration")
     assert levels[registration].tolist() == [
-        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING, Registration.ON_TIME]
+        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING, Registration.BEFORE_MISSING]
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
+
+
+def test_a_registration_surely_before_the_loss_is_its_own_level() -> None:
+    # lost in June 1994 (the month only: 1994-06-01 .. 1994-06-30)
+    case = {"birth_date": "1990-03-01", "missing_date": "1994-06"}
+    levels, weights = _score(case, [
+        {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},   # on time, years before the loss
+        {"birth_date": "1990-03-01", "registration_date": "1994-05-31"},   # years late, still before it
+        {"birth_date": "1990-03-01", "registration_date": "1994-06-15"},   # may be after it: years late
+        {"birth_date": "1994-01-01", "registration_date": "1994-05-01"},   # born 1994: may be on time, before
+        {"birth_date": "1993-12-01", "registration_date": "1994-06-02"},   # on time, may be after the loss
+    ])
+    registration = COMPARISONS.index("registration")
+    # a late register keeps its delay level before the loss too: taken by the new level, it emptied
+    # "late" and "years late" of dated cases and lifted "years after the loss" by monotone pooling
+    assert levels[registration].tolist() == [
+        Registration.BEFORE_MISSING, Registration.YEARS_LATE, Registration.YEARS_LATE,
+        Registration.BEFORE_MISSING, Registration.ON_TIME]
+    # learned, not forbidden: a strong penalty, yet finite, and below a registration of unknown relation
+    assert -np.inf < weights[registration, 0] < weights[registration, 2]
+    # with no loss date the delay alone speaks
+    levels, _ = _score({"birth_date": "1990-03-01"}, [
+        {"birth_date": "1990-03-01", "registration_date": "1990-04-01"},
+        {"birth_date": "1990-03-01", "registration_date": "1994-05-31"},
+    ])
+    assert levels[registration].tolist() == [Registration.ON_TIME, Registration.YEARS_LATE]
 
 
 def test_a_birth_written_as_the_1st_is_registered_late_only_if_late_under_every_reading() -> None:
@@ -164,7 +190,7 @@ def test_a_birth_written_as_the_1st_is_registered_late_only_if_late_under_every_
 def test_kinds_weigh_the_same_evidence_differently() -> None:
     model = default_model()
     registration = COMPARISONS.index("registration")
-    on_time = {kind: float(model.kind_weights(kind)[registration][0]) for kind in CASE_KINDS}
+    on_time = {kind: float(model.kind_weights(kind)[registration][Registration.ON_TIME]) for kind in CASE_KINDS}
     # a child lost at five is registered only after the loss: "on time" speaks against a match more
     assert on_time["child"] < on_time["baby"]
     cases = load_side(pd.DataFrame({"case_id": ["a", "b"], "sex": ["F", "F"], "birth_date": ["1990-03-01"] * 2,

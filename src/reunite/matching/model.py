@@ -35,8 +35,8 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/3"  # 2: birth, registration levels refined; route, birth_monthday
-# 3: birth level "a 1st of the month means the month"; vague_place
+MODEL_FORMAT = "reunite.model/4"  # 2: birth, registration levels refined; route, birth_monthday
+# 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -44,8 +44,9 @@ _TF_PRIOR_CANDIDATES = 5000
 # Bump when a comparison kernel changes what a level means: scores of another revision are not
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
 # registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
-# birth_monthday: the same birthday allows a day either way
-_KERNEL_REVISION = "2026-12-07 rounded registration, birthday a day off, a baby born the day it came"
+# birth_monthday: the same birthday allows a day either way; registration: a level for registrations
+# on time and surely before the case's loss
+_KERNEL_REVISION = "2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came"
 
 
 @lru_cache(maxsize=1)
@@ -553,7 +554,7 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
-        if data.get("format") in ("reunite.model/1", "reunite.model/2"):
+        if data.get("format") in ("reunite.model/1", "reunite.model/2", "reunite.model/3"):
             raise ConfigError(
                 f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
                 "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "

@@ -17,8 +17,9 @@ known to the day) and scored pair by pair as before: a given name at least simil
 neighbours, dialect-fuzzy, same pinyin or characters), a surname with the same reading, a place in
 the case's city or county or nearby in another province (or the case's county in the ID number), the
 same month and day of birth, marks on both sides, pairs DNA excluded. Candidates registered after the
-case's loss and nothing else differ from their cell in the registration level alone: they are counted
-in cells of their own (one per level).
+case's loss, or on time before it where their cell reads their birth day otherwise, and nothing else
+differ from their cell in the registration level alone: they are counted in cells of their own (one per
+level).
 
 Nothing here names a comparison: each one's module says how pruning reads it
 (:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the
@@ -192,6 +193,7 @@ class _Search:
                  rows: _Rows) -> None:
         self.prep, self.spec, self.limits, self.index = prep, spec, limits, index
         self.case = rows.case
+        self.sex = rows.sex
         self.rows = np.arange(rows.case.size, dtype=np.int64)
         # positions of the birth window, and of the late window on either side of it (late candidates only)
         pa, pb = _positions(index, rows.birth_a, rows.birth_b)
@@ -217,14 +219,22 @@ class _Search:
         seen, inverse = distinct_inverse(values)
         self.add_postings(postings, *_through(self.rows, inverse, matches(seen)))
 
-    def _sorted(self, positions: str, row: I64) -> list[tuple[I64, I64]]:
-        return [_expand_sorted(self.index.keys(positions, late), row, lo[row], hi[row]) for lo, hi, late in self._spans]
+    def _sorted(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> list[tuple[I64, I64]]:
+        spans = [(lo[row], hi[row], late) for lo, hi, late in self._spans]
+        if days is not None:  # the positions of the runs of days [first, last] of each row's sex, within each span
+            sex = self.sex[row]
+            run_a = np.searchsorted(self.index.run_key, day_key(sex, days[0]), "left").astype(np.int64)
+            run_b = np.searchsorted(self.index.run_key, day_key(sex, days[1]), "right").astype(np.int64)
+            first, last = _positions(self.index, run_a, run_b)
+            spans = [(np.maximum(lo, first), np.maximum(np.maximum(lo, first), np.minimum(hi, last)), late)
+                     for lo, hi, late in spans]
+        return [_expand_sorted(self.index.keys(positions, late), row, lo, hi) for lo, hi, late in spans]
 
     def add_positions(self, positions: str, row: I64) -> None:
         self.found.extend(self._sorted(positions, row))
 
-    def positions(self, positions: str, row: I64) -> tuple[I64, I64]:
-        found = self._sorted(positions, row)
+    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> tuple[I64, I64]:
+        found = self._sorted(positions, row, days)
         return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
     def add_moved(self, row: I64, at: I64, level: I8) -> None:

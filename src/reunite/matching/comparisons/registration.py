@@ -9,9 +9,22 @@ against a baby lost that year, "registered within 2 years after the child went m
 most often put such a stranger above the child on reunite.synth's worst configurations (benchmarks/README.md,
 "The worst configurations").
 
-For pruning, a candidate's delay band is a fact of its own (its class holds it). Candidates registered
-after the case's loss differ from their cell in this level alone: they are :class:`~.base.Moves`,
-counted in cells of their own, one per level they may take.
+A register on time and surely older than the case's loss (its latest reading before the loss's
+earliest) is a level of its own: a lost child is registered by its new family after it came, so on
+dense data that level holds strangers (none of the clean-room's children; benchmarks/README.md, "Dense
+misses"). Records err (a transfer keeps the old entry date), so its m is learned as every level's is.
+A late register before the loss stays in its delay level: taking it too emptied "registered late" and
+"years late" of the pairs whose case has a loss date, their u fell to 0.0002 and monotone pooling lifted
+"registered years after the child went missing" to the level above it (benchmarks/README.md,
+"Registrations before the loss, again").
+
+For pruning, a candidate's delay band is a fact of its own (its class holds it), and "before the loss"
+is day-bound: a cell reads an on-time register written to the day as before the loss from a birth at
+least ``_READ_BEFORE_DAYS`` before it. Candidates registered late and after the case's loss, and on-time
+registers the cell reads wrong (born in the last ``late_registration_days[0]`` days before the loss, on a
+1st whose month or year reaches past that, or written vaguer than the day: :func:`_moved_on_time`),
+differ from their cell in this level alone: they are :class:`~.base.Moves`, counted in cells of their
+own, one per level they may take.
 """
 
 from __future__ import annotations
@@ -22,12 +35,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32, I64
+from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _banded, _set_where
 from reunite.matching.comparisons.base import (
     CandidateFact,
     CellFacts,
     Comparison,
+    DayBreaks,
     HitSearch,
     Moves,
     Postings,
@@ -46,11 +60,12 @@ __all__ = ["COMPARISON", "DELAY_LEVELS", "Level", "delay_levels"]
 
 
 class Level(IntEnum):
-    ON_TIME = 0
-    LATE = 1                # at least late_registration_days[0] after birth
-    YEARS_LATE = 2          # at least late_registration_days[1] after birth
-    AFTER_MISSING = 3       # late, and after the case's loss
-    SOON_AFTER_MISSING = 4  # late, and at most registration_soon_days after the loss
+    BEFORE_MISSING = 0      # on time, and surely before the case's loss
+    ON_TIME = 1
+    LATE = 2                # at least late_registration_days[0] after birth
+    YEARS_LATE = 3          # at least late_registration_days[1] after birth
+    AFTER_MISSING = 4       # late, and after the case's loss
+    SOON_AFTER_MISSING = 5  # late, and at most registration_soon_days after the loss
 
 
 LABELS = {
@@ -59,6 +74,7 @@ LABELS = {
     Level.YEARS_LATE: "registered years late",
     Level.AFTER_MISSING: "registered years after the child went missing",
     Level.SOON_AFTER_MISSING: "registered within 2 years after the child went missing",
+    Level.BEFORE_MISSING: "registered before the child went missing",
 }
 LABELS_ZH = {
     Level.ON_TIME: "按时登记户口",
@@ -66,11 +82,12 @@ LABELS_ZH = {
     Level.YEARS_LATE: "户口登记晚数年",
     Level.AFTER_MISSING: "走失数年后登记户口",
     Level.SOON_AFTER_MISSING: "走失后两年内登记户口",
+    Level.BEFORE_MISSING: "走失前已登记户口",
 }
 
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
-_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.BEFORE_MISSING, Level.ON_TIME)
 _EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -91,6 +108,11 @@ def registration_levels(
     after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
     _set_where(level, after_missing, Level.AFTER_MISSING)
     _set_where(level, after_missing & (registered - lost <= spec.registration_soon_days), Level.SOON_AFTER_MISSING)
+    # an on-time register's latest reading before the loss's earliest: no child is registered by its new
+    # family before it was lost (records err, so m is learned, never set to 0)
+    before = (pairs.of_case(c.event_known) & (d.event_hi.take(pairs.cand) < pairs.of_case(c.event_lo))
+              & (level == Level.ON_TIME))
+    _set_where(level, before, Level.BEFORE_MISSING)
     _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
     return level
 
@@ -115,6 +137,8 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
         return -1
     delay = event_b[0] - _latest_reading(birth_b)
     late, years_late = spec.late_registration_days
+    if event_a is not None and event_b[1] < event_a[0] and delay < late:
+        return int(Level.BEFORE_MISSING)
     if event_a is not None and event_b[0] > event_a[1] and delay >= late:
         soon = event_b[0] - event_a[1] <= spec.registration_soon_days
         return int(Level.SOON_AFTER_MISSING if soon else Level.AFTER_MISSING)
@@ -131,8 +155,59 @@ def _candidate_delay_level(prep: Prepared, spec: ComparisonSpec, at: I64) -> I8:
     return np.where(known, delay_levels(delay, spec), -1).astype(np.int8)
 
 
+#: the :data:`DELAY` fact of an on-time register written to the day (one written vaguer: ``_ON_TIME_VAGUE``)
+_ON_TIME_DATED = 1
+_ON_TIME_VAGUE = len(DELAY_LEVELS) + 1
+#: per :data:`DELAY` fact, the delay level it stands for (-1: unknown)
+_FACT_LEVELS = np.array([-1, *(int(level) for level in DELAY_LEVELS), int(Level.ON_TIME)], dtype=np.int64)
+
+
 def _delay_fact(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
-    return _candidate_delay_level(prep, spec, at).astype(np.int64) + 1  # 0: unknown
+    d = prep.candidates
+    level = _candidate_delay_level(prep, spec, at).astype(np.int64)
+    fact = np.where(level >= 0, level - int(Level.ON_TIME) + 1, 0)  # 0: unknown
+    return np.where((level == int(Level.ON_TIME)) & (d.event_lo[at] != d.event_hi[at]), _ON_TIME_VAGUE, fact)
+
+
+def _fact_level(fact: I64) -> I64:
+    """The delay level a :data:`DELAY` fact stands for (-1: unknown)."""
+    out: I64 = _FACT_LEVELS[fact]
+    return out
+
+
+def _reach(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
+    """The last birth day whose on-time registers written to the day a cell reads as surely before the
+    case's loss: the loss's earliest day less ``late_registration_days[0]``."""
+    return prep.cases.event_lo[case].astype(np.int64) - spec.late_registration_days[0]
+
+
+#: a cell reads an on-time register written to the day "before the loss" when its birth is at least this
+#: many days before the loss (most on-time registers are written within weeks of the birth: the registers
+#: born in the last days before a loss that the cell reads wrong are the fewest about there)
+_READ_BEFORE_DAYS = 21
+
+
+def _read_until(prep: Prepared, spec: ComparisonSpec, case: I64) -> I64:
+    """The last birth day for which a cell reads an on-time register written to the day as before the
+    case's loss (at or after the reach, :func:`_reach`)."""
+    days = min(_READ_BEFORE_DAYS, spec.late_registration_days[0])
+    return prep.cases.event_lo[case].astype(np.int64) - days
+
+
+def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> I8:
+    """Of on-time registers, the level of those whose cell reads it wrong (-1: others). A cell reads an
+    on-time register written to the day as "before the loss" when its candidate was born at or before
+    :func:`_read_until`, and "on time" otherwise. Born at or before the reach (:func:`_reach`), it is
+    surely so but for a birth written as the 1st of the month (1 January: the year), whose register may
+    be on time for the month and follow the loss; born after the reach, either may be true; a register
+    written vaguer than the day the cell reads "on time"."""
+    c, d = prep.cases, prep.candidates
+    before = c.event_known[case] & (d.event_hi[at] < c.event_lo[case])
+    read_before = (c.event_known[case] & (d.event_lo[at] == d.event_hi[at])
+                   & (d.birth_lo[at].astype(np.int64) <= _read_until(prep, spec, case)))
+    out: I8 = np.where(before & ~read_before, int(Level.BEFORE_MISSING),
+                       np.where(read_before & ~before, int(Level.ON_TIME), -1)).astype(np.int8)
+    return out
 
 
 def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
@@ -140,45 +215,110 @@ def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64
     return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
 
 
-#: the class's delay level + 1 (0: unknown)
-DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 1, _delay_fact)
+def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
+    d = prep.candidates
+    out: B = (d.event_lo[at] == d.event_hi[at]) & (d.event_lo[at] >= d.birth_lo[at])
+    return out
+
+
+def _registered_on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The candidates registered on time, to the day and not before their birth, as postings of one
+    code (0): a cell reads them by their birth day (:func:`_moved_on_time`)."""
+    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
+    return np.where(on_time & _on_time_dated(prep, spec, at), 0, -1), at
+
+
+def _registered_on_time_other(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
+    """The other candidates registered on time (a vaguer date, or one before the birth), as postings of
+    one code (0)."""
+    on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
+    return np.where(on_time & ~_on_time_dated(prep, spec, at), 0, -1), at
+
+
+#: the class's delay level + 1 (0: unknown; ``_ON_TIME_VAGUE``: on time, registered vaguer than the day)
+DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 2, _delay_fact)
 REGISTERED_LATE = Postings("registered_late", _registered_late)
+REGISTERED_ON_TIME_DATED = Postings("registered_on_time_dated", _registered_on_time_dated)
+REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_time_other)
 
 
 def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
-    """The level of pairs whose candidate was registered late and after the case's loss (-1: others)."""
+    """The level of pairs whose candidate was registered late and after the case's loss, or on time and
+    read wrong by its cell (:func:`_moved_on_time`; -1: others)."""
     registered = prep.candidates.event_lo[at]
     lost = prep.cases.event_hi[case]
     # the class and the days of the pairs registered after the loss only (about half of them)
     moved = np.flatnonzero(prep.cases.event_known[case] & (registered > lost))
-    moved = moved[index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64)) - 1 >= int(Level.LATE)]
+    moved = moved[_fact_level(index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64))) >= int(Level.LATE)]
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
     out = np.full(at.shape[0], -1, dtype=np.int8)
     out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
+    on_time = np.flatnonzero(prep.cases.event_known[case])
+    on_time = on_time[_fact_level(index.fact(DELAY.name, index.cls[at[on_time]].astype(np.int64)))
+                      == int(Level.ON_TIME)]
+    out[on_time] = _moved_on_time(prep, spec, case[on_time], at[on_time])
     return out
 
 
 def _hits(search: HitSearch) -> None:
-    """No hits: the candidates registered late and after the case's loss are moved.
+    """No hits: the candidates registered late and after the case's loss, and those registered on time
+    that their cell reads wrong (:func:`_moved_on_time`), are moved.
 
     :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
-    (the rows are chosen so) and their candidates are registered late (the postings hold no others:
-    the class fact ``_moved_level`` checks is the same delay level), so a pair moves when its
-    candidate was registered after the loss.
+    (the rows are chosen so) and their candidates are registered late, for the moves after the loss, or
+    on time (the postings hold no others: the class fact ``_moved_level`` checks is the same delay
+    level). Of the on-time registers written to the day and not before the birth, the cell reads wrong
+    only those born after the reach and before the loss, and those born on the 1st of the reach's month
+    or 1 January of its year (a register on time for the month or the year may follow the loss): only
+    those days are listed.
     """
-    c, d = search.prep.cases, search.prep.candidates
-    row, at = search.positions(REGISTERED_LATE.name, search.rows[c.event_known[search.case]])
+    c, d, spec = search.prep.cases, search.prep.candidates, search.spec
+    rows = search.rows[c.event_known[search.case]]
+    row, at = search.positions(REGISTERED_LATE.name, rows)
     registered = d.event_lo[at]
     lost = c.event_hi[search.case[row]]
     moved = np.flatnonzero(registered > lost)
-    soon = registered[moved].astype(np.int64) - lost[moved] <= search.spec.registration_soon_days
-    search.add_moved(row[moved], at[moved],
-                     np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8))
+    soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
+    case = search.case[rows]
+    reach = _reach(search.prep, spec, case)
+    days = reach.astype("datetime64[D]")
+    month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    dated = REGISTERED_ON_TIME_DATED.name
+    found = [
+        search.positions(dated, rows, (reach + 1, c.event_lo[case].astype(np.int64) - 1)),
+        search.positions(dated, rows, (month, month)),
+        search.positions(dated, rows, (january, np.where(january == month, january - 1, january))),  # once
+        search.positions(REGISTERED_ON_TIME_OTHER.name, rows),
+    ]
+    o_row, o_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
+    o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
+    listed = np.flatnonzero(o_level >= 0)
+    search.add_moved(np.r_[row[moved], o_row[listed]], np.r_[at[moved], o_at[listed]],
+                     np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
+                           o_level[listed]])
+
+
+def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
+    """1 where the cell reads an on-time register written to the day as before the case's loss: born at
+    or before :func:`_read_until`, 0 elsewhere."""
+    until = pairs.of_case(prep.cases.event_lo).astype(np.int64) - min(_READ_BEFORE_DAYS, spec.late_registration_days[0])
+    return (pairs.of_case(prep.cases.event_known) & (day <= until)).astype(np.int8)
+
+
+def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
+    """Past :func:`_read_until`."""
+    known = rows.prep.cases.event_known[rows.case]
+    return [np.where(known, _read_until(rows.prep, rows.spec, rows.case) + 1, rows.window_lo)], None
 
 
 def _cell_level(cell: CellFacts) -> I8:
-    """The class's delay level, or the level of moved candidates."""
-    out: I8 = np.where(cell.moved >= 0, cell.moved, cell.fact(DELAY.name) - 1).astype(np.int8)
+    """The class's delay level, "before the loss" for an on-time register written to the day born at or
+    before :func:`_read_until`, or the level of moved candidates."""
+    fact = cell.fact(DELAY.name)
+    level = np.where((fact == _ON_TIME_DATED) & (cell.day["registration"] > 0), int(Level.BEFORE_MISSING),
+                     _fact_level(fact))
+    out: I8 = np.where(cell.moved >= 0, cell.moved, level).astype(np.int8)
     return out
 
 
@@ -188,5 +328,6 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
-                    facts=(DELAY,), postings=(REGISTERED_LATE,)),
+                    day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
+                    postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
 )
