@@ -231,12 +231,14 @@ def test_names_birth_marks_and_region_are_symmetric(
     # symmetric), the gap between two intervals, Jaccard of mark sets, and region codes/distance.
     # Registration and timeline read one side's registration and the other's missing date: not symmetric;
     # nor are the lunar reading of a case's bare birth date, the leap twin of a lunar one and a baby's
-    # loss day read as its registered birth (case-side readings): they are left out here.
+    # loss day read as its registered birth (case-side readings): they are left out here, the
+    # candidates' registration day too (swapped, it is read as a case's loss day).
     prep = prepare(*_tables(case_frame, cand_frame))
     no_lunar = dataclasses.replace(prep.cases, alt_known=np.zeros_like(prep.cases.alt_known),
                                    leap_known=np.zeros_like(prep.cases.leap_known),
                                    event_known=np.zeros_like(prep.cases.event_known))
-    prep = dataclasses.replace(prep, cases=no_lunar)
+    no_event = dataclasses.replace(prep.candidates, event_known=np.zeros_like(prep.candidates.event_known))
+    prep = dataclasses.replace(prep, cases=no_lunar, candidates=no_event)
     swapped = _swapped(prep)
     case, cand = _all_pairs(prep)
     for name in ("given_name", "surname", "birth", "birth_monthday", "marks", "region"):
