@@ -193,6 +193,18 @@ def test_side_by_side_nightly_benchmark_runs(tmp_path: Path) -> None:
         assert f"40x2000 {name}: full CPU" in completed.stdout
 
 
+def test_nightly_import_floor_benchmark_runs() -> None:
+    """bench_rescreen_imports.py, once: the night's import process and its split by library."""
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_rescreen_imports.py"), "--repeat", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "empty process CPU:" in completed.stdout and "imports process CPU:" in completed.stdout
+    pieces = next(line for line in completed.stdout.splitlines() if line.startswith("pieces 1: "))
+    assert "SQLAlchemy ORM" in pieces and "pypinyin with its dictionaries" in pieces and "in all" in pieces
+
+
 def test_provincial_benchmark_runs(tmp_path: Path) -> None:
     out = tmp_path / "provincial.json"
     data = tmp_path / "prov"
