@@ -48,6 +48,7 @@ from reunite.run_config import (
     RunConfig,
     checked_limits,
     checked_pairs,
+    checked_today,
     resolve_model,
 )
 
@@ -95,6 +96,7 @@ def load_side(
     memory, the same values (:func:`reunite.normalize.stored.read_prepared`): what a screen reads.
     """
     check_flags(strict=strict, compact=compact)
+    today = checked_today(today)
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
@@ -139,7 +141,7 @@ def prepare_table(
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
         raise ConfigError(f"--out {target}: expected a .parquet file name")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
     table = normalize(raw, strict=strict, today=day)
@@ -169,7 +171,7 @@ def prepare_file(
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
         raise ConfigError(f"--out {target}: expected a .parquet file name")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     if not strict and encoding is None and sheet is None and source_path.suffix.lower() in (".csv", ".tsv", ".txt") \
             and source_path.is_file():
         digest = file_sha256(source_path)
@@ -225,7 +227,7 @@ def update_prepared(
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     if not is_prepared(previous):
         raise ConfigError(f"previous table {previous}: expected a .parquet file made by reunite prepare")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     try:
         known = read_previous(previous, side)
     except (InputError, MissingFileError) as exc:

@@ -42,6 +42,7 @@ from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
+from reunite.ingest.table import FOLDED_ID_REASON, fold_id
 from reunite.store.db import utcnow
 from reunite.store.models import Candidate, Case, CaseBound, CaseTotal, CurrentTopK, DnaOutcomeRecord, DnaProfile
 
@@ -406,7 +407,13 @@ def read_dna_csv(
             report.add(number, "", ",".join(cells),
                        f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
             continue
-        raw.append((number, {column: cells[at].strip() for column, at in positions.items()}))
+        row = {column: cells[at].strip() for column, at in positions.items()}
+        for column in ("case_id", "person_id"):  # ＰＡ００１２３ is the stored PA00123
+            folded = fold_id(row[column])
+            if folded != row[column]:
+                report.add(number, column, row[column], FOLDED_ID_REASON.format(folded=folded), fatal=False)
+                row[column] = folded
+        raw.append((number, row))
     known_cases = existing_ids(session, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(session, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(session, known_cases)
@@ -418,12 +425,13 @@ def read_dna_csv(
         if not case_id:
             report.add(number, "case_id", case_id, "missing case_id")
         elif case_id not in known_cases:
-            report.add(number, "case_id", case_id, "unknown case: not in the store (upsert cases first)")
+            report.add(number, "case_id", case_id,
+                       "unknown case: not in the store (a case is stored when a rescreen reads it)")
         if not person_id:
             report.add(number, "person_id", person_id, "missing person_id")
         elif person_id not in known_persons:
             report.add(number, "person_id", person_id,
-                       "unknown person: not in the store (upsert candidates first)")
+                       "unknown person: not in the store (a person is stored when a rescreen reads them)")
         outcome: DnaOutcome | None = None
         try:
             outcome = lab_outcome(row["outcome"])
