@@ -260,6 +260,9 @@ dates would read as in the future)
         day = None
     if day is None:
         raise argparse.ArgumentTypeError(f"expected a date written YYYY-MM-DD, e.g. 2024-06-30; got {value!r}")
+    if day > datetime.date.today():
+        raise argparse.ArgumentTypeError(f"{value} is after today's date ({datetime.date.today()}): rows cannot "
+                                         "be read as on a day that has not come")
     try:
         return checked_today(day) or day
     except ConfigError as error:

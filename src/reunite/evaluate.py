@@ -127,7 +127,8 @@ def _rows(
     missing = [c for c in required if c not in found]
     if missing:
         raise MissingColumnsError(
-            f"{where}: expected columns {list(required)}, missing {missing}, found {found}"
+            f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}, found "
+            f"{', '.join(repr(name) for name in found) or 'no header'}"
         )
     return where, rows
 

@@ -105,11 +105,11 @@ got 'C1' among them
     return checked
 
 
-def checked_today(today: object) -> datetime.date | None:
-    """``today=``: None (today's date) or a day from :data:`EARLIEST_TODAY` to today's date.
+def checked_today(today: datetime.date | str | None) -> datetime.date | None:
+    """``today=``: None (today's date) or a day from :data:`EARLIEST_TODAY` on, as a date or written YYYY-MM-DD.
 
-    >>> checked_today(datetime.date(2024, 6, 30))
-    datetime.date(2024, 6, 30)
+    >>> checked_today(datetime.date(2024, 6, 30)), checked_today("2024-06-30")
+    (datetime.date(2024, 6, 30), datetime.date(2024, 6, 30))
     >>> checked_today(datetime.date(1900, 1, 1))
     Traceback (most recent call last):
     ...
@@ -118,16 +118,16 @@ record's dates would read as in the future)
     """
     if today is None:
         return None
+    if isinstance(today, str) and len(today) == 10:  # as --today takes it
+        with contextlib.suppress(ValueError):
+            today = datetime.date.fromisoformat(today)
     if isinstance(today, datetime.datetime) or not isinstance(today, datetime.date):
-        raise ConfigError(f"today: expected a datetime.date or None, got {today!r:.80} ({type(today).__name__})")
-    now = datetime.date.today()
+        raise ConfigError(f"today: expected a datetime.date, a day written YYYY-MM-DD or None, got {today!r:.80} "
+                          f"({type(today).__name__})")
     if today < EARLIEST_TODAY:
         raise ConfigError(f"today: expected a day from {EARLIEST_TODAY} to today's date, got {today} (every "
                           "record's dates would read as in the future)")
-    if today > now:
-        raise ConfigError(f"today: {today} is after today's date ({now}): rows cannot be read as on a day that "
-                          "has not come")
-    return today
+    return today  # (a later day than today's date is the command line's to refuse: a test may simulate one)
 
 
 def checked_limits(limits: object) -> EngineLimits:

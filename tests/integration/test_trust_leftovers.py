@@ -109,8 +109,8 @@ def test_a_night_s_degraded_date_keeps_the_stored_one_and_says_so(db_url: str) -
 
 # -- 3. --today ---------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("day", [datetime.date(1900, 1, 1), datetime.date(1999, 12, 31), datetime.date(2999, 1, 1)])
-def test_an_absurd_today_is_refused_by_the_library(day: datetime.date) -> None:
+@pytest.mark.parametrize("day", [datetime.date(1900, 1, 1), datetime.date(1999, 12, 31), "1900-01-01"])
+def test_an_absurd_today_is_refused_by_the_library(day: datetime.date | str) -> None:
     with pytest.raises(ConfigError, match=r"^today: "):
         reunite.screen(CASES, PEOPLE, top_k=3, today=day)
 
@@ -163,3 +163,21 @@ def test_the_command_line_shows_an_error_s_id_numbers_only_with_reveal_ids(
         err = capsys.readouterr().err
         assert err == f"reunite dna record: error: person_id '{shown}' is not in the store (a person is stored " \
                       "when a rescreen reads them)\n"
+
+
+# -- a new user's trial ------------------------------------------------------------------------------------------
+
+def test_evaluate_names_the_missing_columns_in_plain_words(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Truth and ranking swapped: the message was a Python list ("expected columns ['case_id', 'rank', ...],
+    missing ['rank', 'score'], found [...]")."""
+    truth = tmp_path / "truth.csv"
+    truth.write_text("case_id,person_id,tags\nC1,PA00123,\n", encoding="utf-8")
+    assert main(["evaluate", "--truth", str(truth), "--ranked", str(truth)]) == 2
+    assert capsys.readouterr().err == (f"reunite evaluate: error: {truth}: missing column(s) rank, score; expected "
+                                       "case_id, rank, person_id, score, found 'case_id', 'person_id', 'tags'\n")
+
+
+def test_the_library_takes_today_written_as_the_command_line_takes_it() -> None:
+    written = reunite.screen(CASES, PEOPLE, top_k=3, today="2025-01-15").to_pandas()
+    given = reunite.screen(CASES, PEOPLE, top_k=3, today=datetime.date(2025, 1, 15)).to_pandas()
+    pd.testing.assert_frame_equal(written, given)
