@@ -25,7 +25,7 @@ from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import IngestReport, RawTable, check_mapping_used, read_table
+from reunite.ingest import IngestReport, RawTable, check_mapping_used, fold_id, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.compare import compare
@@ -389,7 +389,8 @@ class ScreenResult:
              float(contributions[k, 0]))
             for k, name in enumerate(self.model.spec.comparisons)
         )
-        return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
+        return Explanation(str(self.cases.ids[case_idx]), str(self.candidates.ids[cand_row]),
+                           float(contributions[:, 0].sum()), fields)
 
     def summary(self, lang: Language = "en") -> str:
         """What the screen did, in a few lines a person reads (in ``lang``)."""
@@ -464,6 +465,8 @@ def explain(
 
 
 def _index_of(table: RecordTable, wanted: str, what: str) -> int:
+    if isinstance(wanted, str):
+        wanted = fold_id(wanted)  # as the data's ids were read: ＰＡ００１２３ is PA00123
     hits = np.flatnonzero(table.ids == wanted)
     if hits.size == 0:
         # a quarantined row was "not in the screened data" alone: as if the id were mistyped

@@ -181,3 +181,10 @@ def test_the_library_takes_today_written_as_the_command_line_takes_it() -> None:
     written = reunite.screen(CASES, PEOPLE, top_k=3, today="2025-01-15").to_pandas()
     given = reunite.screen(CASES, PEOPLE, top_k=3, today=datetime.date(2025, 1, 15)).to_pandas()
     pd.testing.assert_frame_equal(written, given)
+
+
+def test_explain_takes_a_full_width_id_as_the_data_s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases, people = _csv(tmp_path / "cases.csv", CASES), _csv(tmp_path / "people.csv", PEOPLE)
+    assert main(["explain", "--cases", str(cases), "--candidates", str(people), "--case", "Ｃ１",
+                 "--person", WIDE]) == 0
+    assert capsys.readouterr().out.startswith("case C1 / person PA00123: score")
