@@ -188,3 +188,13 @@ def test_explain_takes_a_full_width_id_as_the_data_s(tmp_path: Path, capsys: pyt
     assert main(["explain", "--cases", str(cases), "--candidates", str(people), "--case", "Ｃ１",
                  "--person", WIDE]) == 0
     assert capsys.readouterr().out.startswith("case C1 / person PA00123: score")
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig", "utf-16"])
+def test_a_mapping_file_is_decoded_as_the_inputs_are(encoding: str, tmp_path: Path) -> None:
+    """A --mapping JSON file saved by Notepad on a Chinese Windows (GBK) was refused: "'utf-8' codec can't decode"."""
+    from reunite.ingest import mapping_from_options
+
+    path = tmp_path / "mapping.json"
+    path.write_bytes('{"性别代码": "sex"}'.encode(encoding))
+    assert mapping_from_options([str(path)]) == {"性别代码": "sex"}

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reunite._typing import Side
-from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
@@ -354,9 +355,11 @@ def mapping_from_options(values: Sequence[str] | None) -> dict[str, str] | None:
             header, column = value.rsplit("=", 1)
             mapping[header.strip()] = column.strip()
         elif value.lower().endswith(".json"):
-            try:
-                loaded = json.loads(Path(value).read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            try:  # decoded as the inputs are: a file Notepad saved on a Chinese Windows is GBK
+                loaded = json.loads(decode_text(Path(value).read_bytes(), source=value)[0])
+            except EncodingError as exc:
+                raise ConfigError(f"--mapping {exc}") from None
+            except (OSError, json.JSONDecodeError) as exc:
                 raise ConfigError(f"--mapping {value}: expected a readable JSON file, got {exc}") from None
             if not isinstance(loaded, dict) or not all(
                     isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):
