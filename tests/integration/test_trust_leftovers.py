@@ -198,3 +198,12 @@ def test_a_mapping_file_is_decoded_as_the_inputs_are(encoding: str, tmp_path: Pa
     path = tmp_path / "mapping.json"
     path.write_bytes('{"性别代码": "sex"}'.encode(encoding))
     assert mapping_from_options([str(path)]) == {"性别代码": "sex"}
+
+
+def test_cases_and_candidates_given_the_other_way_round_are_named(tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    cases, people = _csv(tmp_path / "cases.csv", CASES), _csv(tmp_path / "people.csv", PEOPLE)
+    assert main(["screen", "--cases", str(people), "--candidates", str(cases), "--out", str(tmp_path / "r.csv")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].endswith("it has a person_id column: is it the candidates file (the cases and the "
+                                             "candidates given the other way round)?")

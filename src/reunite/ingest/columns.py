@@ -271,6 +271,9 @@ def map_columns(
     if missing:
         # a title row above the headers (某某公安局 失踪儿童案件清单, merged across the sheet) is common
         title = sum(bool(h) for h in headers) == 1 and len(REQUIRED_COLUMNS[side]) > 1
+        other: Side = "candidates" if side == "cases" else "cases"
+        swapped = id_column(side) in missing and any(
+            canonical_column(h, other) == id_column(other) for h in headers if h not in (mapping or {}))
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
@@ -278,6 +281,8 @@ def map_columns(
             "(on the command line --mapping 'your header=column')"
             + ("; the first row holds one cell: if it is a title above the headers, delete it (the headers "
                "must be the first row)" if title else "")
+            + (f"; it has a {id_column(other)} column: is it the {other} file (the cases and the candidates "
+               "given the other way round)?" if swapped else "")
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
 
