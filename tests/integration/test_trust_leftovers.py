@@ -207,3 +207,10 @@ def test_cases_and_candidates_given_the_other_way_round_are_named(tmp_path: Path
     err = capsys.readouterr().err.splitlines()
     assert len(err) == 1 and err[0].endswith("it has a person_id column: is it the candidates file (the cases and the "
                                              "candidates given the other way round)?")
+
+
+def test_store_upsert_keys_a_full_width_id_as_the_readers_read_it(db_url: str) -> None:
+    """A row upserted as ＰＡ００１２３ was stored under a key no reader gives back (they read PA00123)."""
+    with reunite.Store.open(db_url) as store:
+        store.upsert("candidates", [{"person_id": WIDE, "name": "王小红", "sex": "F", "birth_date": "1993-02-11"}])
+        assert [r["person_id"] for r in store.read_rows("candidates")] == ["PA00123"]
