@@ -214,3 +214,18 @@ def test_store_upsert_keys_a_full_width_id_as_the_readers_read_it(db_url: str) -
     with reunite.Store.open(db_url) as store:
         store.upsert("candidates", [{"person_id": WIDE, "name": "王小红", "sex": "F", "birth_date": "1993-02-11"}])
         assert [r["person_id"] for r in store.read_rows("candidates")] == ["PA00123"]
+
+
+@pytest.mark.parametrize("day", ["1900-01-01", "0001-01-01", "1984-12-31"])
+def test_a_dna_outcome_dated_before_dna_profiling_is_refused(day: str, db_url: str, tmp_path: Path) -> None:
+    """`dna record --date 0001-01-01` was recorded (a typo, or a spreadsheet's empty date); a lab file's row
+    is quarantined with the reason."""
+    with reunite.Store.open(db_url) as store:
+        reunite.rescreen(store, cases=CASES, candidates=PEOPLE, top_k=3)
+        with pytest.raises(InputError, match="expected a date from 1985-01-01"):
+            store.record_dna("C1", "PA00123", "excluded", date=day)
+        lab = tmp_path / "lab.csv"
+        lab.write_text(f"case_id,person_id,outcome,date\nC1,PA00123,excluded,{day}\n", encoding="utf-8")
+        report = store.import_dna_csv(lab)
+        assert (report.read, report.accepted, report.quarantined) == (1, 0, 1)
+        assert store.excluded_pairs() == set()

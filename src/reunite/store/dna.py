@@ -154,6 +154,9 @@ _DAY = re.compile(r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{
                   r"|年(?P<mz>\d{1,2})月(?P<dz>\d{1,2})[日号]?)(?:\s+0?0:00(?::00)?)?")
 
 
+_FIRST_DNA_DAY = dt.date(1985, 1, 1)
+
+
 def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
     """An outcome date: a ``date``, a day written ``YYYY-MM-DD`` (or as labs write one: ``2024/3/5``,
     ``2024.03.05``, ``20240305``, ``2024年3月5日``), or empty; never after ``today``.
@@ -171,6 +174,11 @@ got '2024年3月'
     Traceback (most recent call last):
     ...
     reunite.errors.InputError: DNA outcome date: expected a date no later than 2026-01-01, got '2099-01-01'
+    >>> parse_outcome_date("1900-01-01")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome date: expected a date from 1985-01-01 (DNA profiling began in 1985), \
+got '1900-01-01'
     """
     if value is None:
         return None
@@ -194,6 +202,9 @@ got '2024年3月'
     if day > today:
         raise InputError(f"DNA outcome date: expected a date no later than {today.isoformat()}, "
                          f"got {day.isoformat()!r}")
+    if day < _FIRST_DNA_DAY:  # 0001-01-01, 1900-01-01: a typo or a spreadsheet's empty date, stored as a result
+        raise InputError(f"DNA outcome date: expected a date from {_FIRST_DNA_DAY.isoformat()} (DNA profiling began "
+                         f"in 1985), got {day.isoformat()!r}")
     return day
 
 
