@@ -229,3 +229,14 @@ def test_a_dna_outcome_dated_before_dna_profiling_is_refused(day: str, db_url: s
         report = store.import_dna_csv(lab)
         assert (report.read, report.accepted, report.quarantined) == (1, 0, 1)
         assert store.excluded_pairs() == set()
+
+
+def test_a_removal_list_takes_a_full_width_id_as_the_stored_person(db_url: str, tmp_path: Path) -> None:
+    with reunite.Store.open(db_url) as store:
+        reunite.rescreen(store, cases=CASES, candidates=PEOPLE, top_k=3)
+        dead = tmp_path / "dead.csv"
+        dead.write_text(f"person_id,reason\n{WIDE},died\n", encoding="utf-8")
+        report = reunite.rescreen(store, remove_candidates=dead)
+        assert report.removed_candidates == 1
+        assert [r["person_id"] for r in store.read_rows("candidates")] == ["PA00124", "PA00125"]
+        assert reunite.rescreen(store, restore_candidates=["ＰＡ００１２３"]).restored_candidates == 1
