@@ -319,7 +319,7 @@ def _read_pairs(path: Path, encoding: str | None = None) -> list[tuple[str, str]
     """(case_id, person_id) pairs from a small CSV in any encoding reunite reads (``encoding``: as --encoding
     gives it for every CSV input, else detected)."""
     from reunite.errors import InputError, MissingColumnsError
-    from reunite.ingest import decode_text
+    from reunite.ingest import decode_text, fold_id
 
     try:
         data = path.read_bytes()
@@ -334,7 +334,8 @@ def _read_pairs(path: Path, encoding: str | None = None) -> list[tuple[str, str]
                 f"{path}: missing column(s) {', '.join(sorted(missing))}; "
                 f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
             )
-        return [((row["case_id"] or "").strip(), (row["person_id"] or "").strip()) for row in reader]
+        # ids as the cases and candidates were read (ＰＡ００１２３ is PA00123)
+        return [(fold_id(row["case_id"] or ""), fold_id(row["person_id"] or "")) for row in reader]
     except csv.Error as exc:
         raise InputError(f"{path}: not a readable CSV file at line {reader.line_num} ({exc})") from exc
 

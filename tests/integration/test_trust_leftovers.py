@@ -240,3 +240,21 @@ def test_a_removal_list_takes_a_full_width_id_as_the_stored_person(db_url: str, 
         assert report.removed_candidates == 1
         assert [r["person_id"] for r in store.read_rows("candidates")] == ["PA00124", "PA00125"]
         assert reunite.rescreen(store, restore_candidates=["ＰＡ００１２３"]).restored_candidates == 1
+
+
+def test_confirmed_pairs_and_truth_take_full_width_ids_as_the_data_s(tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """`train --confirmed` said the pair (Ｃ１, ＰＡ００１２３) was not in the data, and evaluate did not find it."""
+    cases, people = _csv(tmp_path / "cases.csv", CASES), _csv(tmp_path / "people.csv", PEOPLE)
+    pairs = tmp_path / "pairs.csv"
+    pairs.write_text(f"case_id,person_id\nＣ１,{WIDE}\n", encoding="utf-8")
+    assert main(["train", "--cases", str(cases), "--candidates", str(people), "--confirmed", str(pairs),
+                 "--out", str(tmp_path / "m.json")]) == 0
+    assert "not in" not in capsys.readouterr().out
+    ranked = tmp_path / "ranked.csv"
+    assert main(["screen", "--cases", str(cases), "--candidates", str(people), "--out", str(ranked)]) == 0
+    capsys.readouterr()
+    truth = tmp_path / "truth.csv"
+    truth.write_text(f"case_id,person_id\nＣ１,{WIDE}\nC2,\n", encoding="utf-8")
+    assert main(["evaluate", "--truth", str(truth), "--ranked", str(ranked)]) == 0
+    assert capsys.readouterr().out.startswith("cases 2 (with a true candidate 1, found in the ranking 1)")
