@@ -258,3 +258,13 @@ def test_confirmed_pairs_and_truth_take_full_width_ids_as_the_data_s(tmp_path: P
     truth.write_text(f"case_id,person_id\nＣ１,{WIDE}\nC2,\n", encoding="utf-8")
     assert main(["evaluate", "--truth", str(truth), "--ranked", str(ranked)]) == 0
     assert capsys.readouterr().out.startswith("cases 2 (with a true candidate 1, found in the ranking 1)")
+
+
+@pytest.mark.parametrize("text", ["case_id,sex,birth_date\nC1,F,1990\n", "case_id,sex,birth_date\n王,F,1990\n"])
+def test_utf16_without_a_byte_order_mark_is_named(text: str, tmp_path: Path) -> None:
+    """Was "contains NUL characters: it looks like a binary file" (ASCII) or "neither UTF-8 nor GB18030"."""
+    path = tmp_path / "cases.csv"
+    path.write_bytes(text.encode("utf-16-le"))
+    with pytest.raises(InputError, match=r"looks like UTF-16 without a byte-order mark .*encoding='utf-16-le'"):
+        read_table(path, "cases")
+    assert read_table(path, "cases", encoding="utf-16-le").report.accepted == 1

@@ -40,7 +40,7 @@ from reunite._typing import Side, check_flags
 from reunite.errors import ConfigError, InputError, MissingColumnsError, MissingFileError
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
-from reunite.ingest.encoding import decode_text
+from reunite.ingest.encoding import decode_text, utf16_hint
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import FOLDED_ID_REASON, RawTable, fold_id, id_column
 
@@ -299,7 +299,9 @@ def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str
     # text and a list of its lines at once would double the memory of a large file.
     text, report.encoding = decode_text(data, source=name, encoding=encoding)
     if "\x00" in text:
-        raise InputError(f"{name} contains NUL characters: it looks like a binary file, not CSV text")
+        hint = utf16_hint(data)
+        raise InputError(f"{name} contains NUL characters: " + (hint.removeprefix("; ") if hint else
+                         "it looks like a binary file, not CSV text"))
     header_line = next((line for line in text[:65536].splitlines() if line.strip()), "")
     del text
     report.delimiter = delimiter = _sniff_delimiter(header_line, path.suffix.lower())
