@@ -376,7 +376,7 @@ def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: 
     if cells[0].startswith("\ufeff"):  # a BOM the codec keeps (GB18030, or an explicit utf-8)
         cells[0] = cells[0][1:]
     collector = _start(side, cells, report, mapping, delimiter)
-    record, width = collector.record, collector.width
+    record = collector.record
     taken.clear()
 
     def read_again(why: str) -> None:
@@ -395,14 +395,11 @@ def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: 
     while True:
         try:
             for cells in reader:
-                if len(cells) != width and len(taken) > 1:
-                    read_again("a quote opened on this line is not closed on it")
-                    break
                 record(taken[0][0], cells)
                 taken.clear()
-            else:
-                return collector
+            return collector
         except csv.Error as error:
+            # (a record that parses is taken as it is, also of the wrong width: a cell may hold line breaks)
             read_again(str(error))
         reader = csv.reader(numbered(), delimiter=delimiter, strict=True)  # the old one may have ended
 
