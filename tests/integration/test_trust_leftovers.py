@@ -268,3 +268,23 @@ def test_utf16_without_a_byte_order_mark_is_named(text: str, tmp_path: Path) -> 
     with pytest.raises(InputError, match=r"looks like UTF-16 without a byte-order mark .*encoding='utf-16-le'"):
         read_table(path, "cases")
     assert read_table(path, "cases", encoding="utf-16-le").report.accepted == 1
+
+
+def test_an_output_that_is_no_regular_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`reunite export --out /dev/full`, run as root, printed "500 rows ... /dev/full", exit 0, and left /dev/full a
+    regular file: the temporary file was renamed over the device. A named pipe stands in for it here."""
+    import os
+    import stat
+
+    from reunite.errors import OutputError
+    from reunite.export import atomic_output
+
+    pipe = tmp_path / "pipe.csv"
+    os.mkfifo(pipe)
+    cases, people = _csv(tmp_path / "cases.csv", CASES), _csv(tmp_path / "people.csv", PEOPLE)
+    assert main(["screen", "--cases", str(cases), "--candidates", str(people), "--out", str(pipe)]) == 2
+    assert capsys.readouterr().err == (f"reunite screen: error: --out {pipe}: expected a regular file or a new file "
+                                       "name, got a named pipe (writing there would replace it)\n")
+    with pytest.raises(OutputError, match="got a named pipe"), atomic_output(pipe) as tmp:
+        tmp.write_text("x")
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
