@@ -288,3 +288,15 @@ def test_an_output_that_is_no_regular_file_is_refused(tmp_path: Path, capsys: py
     with pytest.raises(OutputError, match="got a named pipe"), atomic_output(pipe) as tmp:
         tmp.write_text("x")
     assert stat.S_ISFIFO(pipe.stat().st_mode)
+
+
+def test_a_lab_file_s_repeated_header_row_is_quarantined_as_such(db_url: str, tmp_path: Path) -> None:
+    """It was quarantined as an unknown case, an unknown person and an unreadable outcome."""
+    with reunite.Store.open(db_url) as store:
+        reunite.rescreen(store, cases=CASES, candidates=PEOPLE, top_k=3)
+        lab = tmp_path / "lab.csv"
+        lab.write_text("case_id,person_id,outcome\nC1,PA00123,excluded\n\ufeffcase_id,person_id,outcome\n"
+                       "C2,PA00125,pending\n", encoding="utf-8")
+        report = store.import_dna_csv(lab)
+        assert (report.read, report.accepted, report.quarantined) == (3, 2, 1)
+        assert [(p.row, p.reason) for p in report.problems] == [(3, "a repeated header row")]

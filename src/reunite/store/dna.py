@@ -418,6 +418,9 @@ def read_dna_csv(
             report.add(number, "", ",".join(cells),
                        f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
             continue
+        if [cell.lstrip("\ufeff").strip() for cell in cells] == header:  # two lab files joined
+            report.add(number, "", ",".join(cells), "a repeated header row")
+            continue
         row = {column: cells[at].strip() for column, at in positions.items()}
         for column in ("case_id", "person_id"):  # ＰＡ００１２３ is the stored PA00123
             folded = fold_id(row[column])
