@@ -300,3 +300,14 @@ def test_a_lab_file_s_repeated_header_row_is_quarantined_as_such(db_url: str, tm
         report = store.import_dna_csv(lab)
         assert (report.read, report.accepted, report.quarantined) == (3, 2, 1)
         assert [(p.row, p.reason) for p in report.problems] == [(3, "a repeated header row")]
+
+
+def test_a_removal_list_s_repeated_header_row_is_quarantined_as_such(tmp_path: Path) -> None:
+    from reunite.store.removals import read_removals
+
+    dead = tmp_path / "dead.csv"
+    dead.write_text("person_id,reason\nPA00123,died\nperson_id,reason\nPA00124,merged\n", encoding="utf-8")
+    found = read_removals(dead, "candidates")
+    assert [key for _, key, _ in found.rows] == ["PA00123", "PA00124"]
+    assert (found.report.read, found.report.quarantined) == (3, 1)
+    assert [(p.row, p.reason) for p in found.report.problems] == [(3, "a repeated header row")]

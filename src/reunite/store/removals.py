@@ -116,6 +116,11 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
                            f"wrong number of cells: expected {len(header)} as in the header, found {len(row)}")
                 cells.append(None)
                 continue
+            if [cell.lstrip("\ufeff").strip() for cell in row] == header:  # two lists joined
+                report.read += 1
+                report.add(number, "", ",".join(row), "a repeated header row")
+                cells.append(None)
+                continue
             cells.append((number, fold_id(row[at].strip()), row[why].strip() if why is not None else ""))
         rows = [c for c in cells if c is not None]
     else:
