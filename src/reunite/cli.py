@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
     screen.add_argument("--reveal-ids", action="store_true", help="write ID numbers unmasked")
     screen.add_argument("--birth-margin-years", type=float, default=None,
                         help="blocking window on birth dates (default 3 years)")
-    screen.add_argument("--seed", type=int, default=0)
+    screen.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from (default 0)")
     screen.add_argument("--exhaustive", action="store_true",
                         help="score every pair of every window (same output; to check the pruned default)")
     screen.add_argument("--no-fit", action="store_true",
@@ -134,14 +134,15 @@ def _parser() -> argparse.ArgumentParser:
     _add_input_options(prepare)
 
     train = commands.add_parser("train", help="fit a model to your own data and write it as JSON")
-    train.add_argument("--cases", required=True, type=Path)
-    train.add_argument("--candidates", required=True, type=Path)
+    train.add_argument("--cases", required=True, type=Path, help="cases CSV or XLSX")
+    train.add_argument("--candidates", required=True, type=Path,
+                       help="candidates CSV or XLSX, or a table made by reunite prepare (.parquet)")
     train.add_argument("--confirmed", type=Path,
                        help="CSV of DNA-confirmed pairs (case_id, person_id): m is taken from them")
     train.add_argument("--em", action="store_true",
                        help="also learn m from these data without labels (as screen does by default)")
     train.add_argument("--out", required=True, type=Path, help="model JSON to write")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from (default 0)")
     train.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
     _add_input_options(train, quarantine=False)
 
@@ -151,30 +152,34 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--case", required=True, help="case_id")
     explain.add_argument("--person", required=True, help="person_id")
     explain.add_argument("--model", type=Path, help="model JSON (default: the shipped model)")
-    explain.add_argument("--seed", type=int, default=0)
+    explain.add_argument("--seed", type=int, default=0, help="seed of the random pairs u is fitted from (default 0)")
     explain.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
     explain.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the lines (default en)")
     _add_input_options(explain, quarantine=False)
 
     evaluate = commands.add_parser("evaluate", help="score a ranked CSV against a truth CSV")
-    evaluate.add_argument("--truth", required=True, type=Path)
-    evaluate.add_argument("--ranked", required=True, type=Path)
+    evaluate.add_argument("--truth", required=True, type=Path,
+                          help="CSV of the true pairs (case_id, person_id), as reunite generate writes truth.csv")
+    evaluate.add_argument("--ranked", required=True, type=Path, help="RANKED.csv written by screen or export")
     evaluate.add_argument("--lang", choices=LANGUAGES, default="en", help="language of the table (default en)")
 
     demo = commands.add_parser("demo", help="generate demo data, screen it, evaluate it")
-    demo.add_argument("--out-dir", type=Path, default=Path("reunite-demo"))
-    demo.add_argument("--cases", type=int, default=300)
-    demo.add_argument("--candidates", type=int, default=30_000)
-    demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
+    demo.add_argument("--out-dir", type=Path, default=Path("reunite-demo"),
+                      help="folder to write the data, RANKED.csv and the report into (default reunite-demo)")
+    demo.add_argument("--cases", type=int, default=300, help="cases to generate (default 300)")
+    demo.add_argument("--candidates", type=int, default=30_000, help="candidates to generate (default 30,000)")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated data (default 7)")
+    demo.add_argument("--top-k", type=int, default=DEFAULT_TOP_K,
+                      help=f"candidates kept per case (default {DEFAULT_TOP_K})")
     demo.add_argument("--lang", choices=LANGUAGES, default="en",
                       help="language of the report and the messages (default en)")
 
     generate = commands.add_parser("generate", help="write a synthetic data set (cases, candidates, truth)")
-    generate.add_argument("--out-dir", type=Path, required=True)
-    generate.add_argument("--cases", type=int, default=300)
-    generate.add_argument("--candidates", type=int, default=30_000)
-    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--out-dir", type=Path, required=True,
+                          help="folder to write cases.csv, candidates.csv and truth.csv into")
+    generate.add_argument("--cases", type=int, default=300, help="cases to generate (default 300)")
+    generate.add_argument("--candidates", type=int, default=30_000, help="candidates to generate (default 30,000)")
+    generate.add_argument("--seed", type=int, default=0, help="seed of the generated data (default 0)")
     generate.add_argument("--overwrite", action="store_true",
                           help="replace cases.csv, candidates.csv and truth.csv already in --out-dir")
 
@@ -314,7 +319,7 @@ def _read_pairs(path: Path, encoding: str | None = None) -> list[tuple[str, str]
     """(case_id, person_id) pairs from a small CSV in any encoding reunite reads (``encoding``: as --encoding
     gives it for every CSV input, else detected)."""
     from reunite.errors import InputError, MissingColumnsError
-    from reunite.ingest import decode_text
+    from reunite.ingest import decode_text, fold_id
 
     try:
         data = path.read_bytes()
@@ -329,7 +334,8 @@ def _read_pairs(path: Path, encoding: str | None = None) -> list[tuple[str, str]
                 f"{path}: missing column(s) {', '.join(sorted(missing))}; "
                 f"found {', '.join(repr(h) for h in reader.fieldnames or ()) or 'no header'}"
             )
-        return [((row["case_id"] or "").strip(), (row["person_id"] or "").strip()) for row in reader]
+        # ids as the cases and candidates were read (ＰＡ００１２３ is PA00123)
+        return [(fold_id(row["case_id"] or ""), fold_id(row["person_id"] or "")) for row in reader]
     except csv.Error as exc:
         raise InputError(f"{path}: not a readable CSV file at line {reader.line_num} ({exc})") from exc
 
@@ -537,8 +543,9 @@ _LINE_BREAKS = str.maketrans({c: repr(c)[1:-1] for c in "\r\x0b\x0c\x1c\x1d\x1e\
 def _error_line(prefix: str, exc: BaseException, reveal_ids: bool, lang: Language = "en") -> str:
     """The error as printed: ``reunite CMD: error: ...`` (in ``lang``), ID-shaped numbers masked unless
     revealed."""
-    line = error_text(lang, prefix, exc).translate(_LINE_BREAKS)
-    return line if reveal_ids else mask_id_numbers(line)
+    if reveal_ids:  # a ReuniteError's own message has its ID numbers masked
+        return error_text(lang, prefix, exc, getattr(exc, "revealed", None)).translate(_LINE_BREAKS)
+    return mask_id_numbers(error_text(lang, prefix, exc).translate(_LINE_BREAKS))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reunite.errors import InputError, MissingFileError, StoreError
+from reunite.errors import ConfigError, InputError, MissingFileError, StoreError
 from reunite.i18n import LANGUAGES, Language, text
-from reunite.run_config import DEFAULT_TOP_K
+from reunite.run_config import DEFAULT_TOP_K, checked_today
 
 if TYPE_CHECKING:
     from reunite.store import Store
@@ -112,14 +112,15 @@ def add_store_commands(commands: Any) -> None:
                         help="excluded, confirmed or pending (or as a lab writes them: 排除, 确认, 待检 ...)")
     record.add_argument("--date", help="outcome date, YYYY-MM-DD (or 2024/3/5, 20240305, 2024年3月5日)")
     record.add_argument("--lab-ref", help="the lab's reference")
-    record.add_argument("--note")
+    record.add_argument("--note", help="free text kept with the outcome")
     record.add_argument("--supersede", action="store_true",
                         help="replace a contradicting outcome of the pair (confirmed after excluded, or the reverse)")
     record.add_argument("--reveal-ids", action="store_true", help="show ID numbers unmasked")
     _add_lang(record)
     imported = dna_commands.add_parser("import", help="import a lab CSV (case_id, person_id, outcome, ...)")
     imported.add_argument("--db", required=True, help=_DB_HELP)
-    imported.add_argument("--file", required=True, type=Path)
+    imported.add_argument("--file", required=True, type=Path,
+                          help="lab CSV: case_id, person_id, outcome, and optionally date, lab_ref, note")
     imported.add_argument("--mapping", action="append", default=None, metavar="HEADER=COLUMN|FILE.json",
                           help="map a lab header to a column, e.g. --mapping '送检日期=date' (repeatable; "
                                "'HEADER=' ignores it); known headers (案件编号, 人员编号, 比对结果, 比对日期, 备注, "
@@ -239,7 +240,7 @@ def _quarantine_files(sources: list[Path], folder: Path | None, inputs: list[Pat
 
 
 def day_option(value: str) -> datetime.date:
-    """``--today``: a date written YYYY-MM-DD, not after today's date.
+    """``--today``: a date written YYYY-MM-DD, from 2000-01-01 to today's date.
 
     >>> day_option("2024-02-29")
     datetime.date(2024, 2, 29)
@@ -247,6 +248,11 @@ def day_option(value: str) -> datetime.date:
     Traceback (most recent call last):
     ...
     argparse.ArgumentTypeError: expected a date written YYYY-MM-DD, e.g. 2024-06-30; got '2024-02-30'
+    >>> day_option("1900-01-01")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: expected a day from 2000-01-01 to today's date, got 1900-01-01 (every record's \
+dates would read as in the future)
     """
     try:
         day = datetime.date.fromisoformat(value) if len(value) == 10 else None
@@ -257,7 +263,10 @@ def day_option(value: str) -> datetime.date:
     if day > datetime.date.today():
         raise argparse.ArgumentTypeError(f"{value} is after today's date ({datetime.date.today()}): rows cannot "
                                          "be read as on a day that has not come")
-    return day
+    try:
+        return checked_today(day) or day
+    except ConfigError as error:
+        raise argparse.ArgumentTypeError(str(error).removeprefix("today: ")) from None
 
 
 def _same_path(a: Path, b: Path) -> bool:
@@ -475,7 +484,7 @@ def _dna_import(args: argparse.Namespace) -> int:
 def read_person_ids(path: Path) -> list[str]:
     """The ``person_id`` column of a CSV (UTF-8 with or without BOM, or GB18030), empty cells skipped; the
     column under any header a candidates file's person_id is recognised by (人员编号, Person ID, ...)."""
-    from reunite.ingest import canonical_column, decode_text
+    from reunite.ingest import canonical_column, decode_text, fold_id
 
     text, _ = decode_text(_existing_file(path, "--file").read_bytes(), source=path.name)
     rows = list(csv.reader(text.splitlines()))
@@ -484,7 +493,7 @@ def read_person_ids(path: Path) -> list[str]:
         raise InputError(f"{path.name}: expected a person_id column (one header such as person_id or 人员编号), "
                          f"found {rows[0] if rows else 'no header'}")
     at = header.index("person_id")
-    ids = [row[at].strip() for row in rows[1:] if len(row) > at and row[at].strip()]
+    ids = [fold_id(row[at]) for row in rows[1:] if len(row) > at and row[at].strip()]
     if not ids:  # a header and no ids is most likely the wrong file (0 persons marked, exit 0)
         raise InputError(f"{path.name}: no person_id in it (a header and no rows)")
     return ids
@@ -493,7 +502,10 @@ def read_person_ids(path: Path) -> list[str]:
 def _dna_profiles(args: argparse.Namespace) -> int:
     ids = read_person_ids(args.file)
     with open_store(args.db, create=False) as store:
-        new = store.mark_profiles_on_file(ids, source=args.file.name)
+        try:
+            new = store.mark_profiles_on_file(ids, source=args.file.name)
+        except InputError as error:  # which file the ids came from
+            raise InputError(f"--file {args.file.name}: {error}") from None
     print(text(args.lang, "msg_profiles", n=len(set(ids)), source=args.file.name, new=new))
     return 0
 

@@ -7,6 +7,8 @@ Messages say what was expected, what came, and where (file, row, column) when in
 
 from __future__ import annotations
 
+from reunite._masking import mask_id_numbers
+
 __all__ = [
     "ConcurrentRunError",
     "ConfigError",
@@ -22,7 +24,25 @@ __all__ = [
 
 
 class ReuniteError(Exception):
-    """Root of every error raised by reunite on purpose."""
+    """Root of every error raised by reunite on purpose.
+
+    Its message has every resident ID number masked (an agency's person_id may be the ID number itself,
+    and a message quotes the values it is about), as every other output of reunite; ``revealed`` is the
+    message as raised, for a caller who asked for ID numbers unmasked (``--reveal-ids``).
+
+    >>> error = InputError("person_id '11010519491231002X' is not in the store")
+    >>> str(error)
+    "person_id '110105********002X' is not in the store"
+    >>> error.revealed
+    "person_id '11010519491231002X' is not in the store"
+    """
+
+    def __init__(self, *args: object) -> None:
+        message = args[0] if args else None
+        self.revealed: str = message if isinstance(message, str) else str(message) if args else ""
+        if isinstance(message, str):
+            args = (mask_id_numbers(message), *args[1:])
+        super().__init__(*args)
 
 
 class InputError(ReuniteError, ValueError):

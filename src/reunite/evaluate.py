@@ -23,6 +23,7 @@ from reunite.errors import InputError, MissingColumnsError
 from reunite.i18n import RANKED_HEADERS, Language, text
 from reunite.ingest._safe import restore_cell
 from reunite.ingest.encoding import decode_text
+from reunite.ingest.table import fold_id
 
 __all__ = ["KS", "Evaluation", "evaluate", "top_score_auc"]
 
@@ -117,8 +118,9 @@ def _rows(
         if any(name in _ENGLISH for name in found):  # a RANKED.csv written with --lang zh
             rows = [{_ENGLISH.get(k, k): v for k, v in row.items()} for row in rows]
             found = [_ENGLISH.get(name, name) for name in found]
-        # ids that look like formulas were written as '=1+2 for spreadsheets: read back as the ids
-        rows = [{k: restore_cell(v) if k in ("case_id", "person_id") and isinstance(v, str) else v
+        # ids that look like formulas were written as '=1+2 for spreadsheets: read back as the ids, and
+        # compared as the cases and candidates were read (ＰＡ００１２３ is PA00123)
+        rows = [{k: fold_id(restore_cell(v)) if k in ("case_id", "person_id") and isinstance(v, str) else v
                  for k, v in row.items()} for row in rows]
     else:
         rows = list(source)
@@ -127,7 +129,8 @@ def _rows(
     missing = [c for c in required if c not in found]
     if missing:
         raise MissingColumnsError(
-            f"{where}: expected columns {list(required)}, missing {missing}, found {found}"
+            f"{where}: missing column(s) {', '.join(missing)}; expected {', '.join(required)}, found "
+            f"{', '.join(repr(name) for name in found) or 'no header'}"
         )
     return where, rows
 

@@ -407,12 +407,12 @@ def text(lang: Language, key: str, **values: object) -> str:
     return TEXT[lang][key].format(**values) if values else TEXT[lang][key]
 
 
-def error_text(lang: Language, prefix: str, error: BaseException) -> str:
+def error_text(lang: Language, prefix: str, error: BaseException, message: str | None = None) -> str:
     """A user's error as the command line prints it: ``reunite CMD: error: <message>``.
 
     In Chinese the framing is Chinese and the kind of error (file not found, missing column, unknown
     encoding, ...) leads, by the error's class; the message itself stays as raised (English, with the
-    file, row and column it names).
+    file, row and column it names). ``message``: the error's own (default ``str(error)``).
 
     >>> from reunite.errors import MissingFileError
     >>> error_text("en", "reunite screen", MissingFileError("cases.csv: no such file"))
@@ -421,7 +421,7 @@ def error_text(lang: Language, prefix: str, error: BaseException) -> str:
     'reunite screen：错误：找不到文件：cases.csv: no such file'
     """
     table = TEXT[lang]
-    message = str(error)
+    message = str(error) if message is None else message
     kind = next((table[key] for key in (f"err_{c.__name__}" for c in type(error).__mro__) if key in table), None)
     if kind is not None:
         message = table["error_kind"].format(kind=kind, message=message)

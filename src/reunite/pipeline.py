@@ -25,7 +25,7 @@ from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.export.csv import write_csv_columns
 from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
-from reunite.ingest import IngestReport, RawTable, check_mapping_used, read_table
+from reunite.ingest import IngestReport, RawTable, check_mapping_used, fold_id, read_table
 from reunite.ingest._safe import mask_id_numbers
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.compare import compare
@@ -48,6 +48,7 @@ from reunite.run_config import (
     RunConfig,
     checked_limits,
     checked_pairs,
+    checked_today,
     resolve_model,
 )
 
@@ -95,6 +96,7 @@ def load_side(
     memory, the same values (:func:`reunite.normalize.stored.read_prepared`): what a screen reads.
     """
     check_flags(strict=strict, compact=compact)
+    today = checked_today(today)
     if isinstance(source, RecordTable):
         if source.side != side:
             raise ConfigError(f"expected a table of {side}; got one of {source.side}")
@@ -139,7 +141,7 @@ def prepare_table(
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
         raise ConfigError(f"--out {target}: expected a .parquet file name")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
     table = normalize(raw, strict=strict, today=day)
@@ -169,7 +171,7 @@ def prepare_file(
     target = check_output(out, option="--out", inputs=[source_path])
     if not is_prepared(target):
         raise ConfigError(f"--out {target}: expected a .parquet file name")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     if not strict and encoding is None and sheet is None and source_path.suffix.lower() in (".csv", ".tsv", ".txt") \
             and source_path.is_file():
         digest = file_sha256(source_path)
@@ -225,7 +227,7 @@ def update_prepared(
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     if not is_prepared(previous):
         raise ConfigError(f"previous table {previous}: expected a .parquet file made by reunite prepare")
-    day = today or datetime.date.today()
+    day = checked_today(today) or datetime.date.today()
     try:
         known = read_previous(previous, side)
     except (InputError, MissingFileError) as exc:
@@ -387,7 +389,8 @@ class ScreenResult:
              float(contributions[k, 0]))
             for k, name in enumerate(self.model.spec.comparisons)
         )
-        return Explanation(case_id, person_id, float(contributions[:, 0].sum()), fields)
+        return Explanation(str(self.cases.ids[case_idx]), str(self.candidates.ids[cand_row]),
+                           float(contributions[:, 0].sum()), fields)
 
     def summary(self, lang: Language = "en") -> str:
         """What the screen did, in a few lines a person reads (in ``lang``)."""
@@ -462,6 +465,8 @@ def explain(
 
 
 def _index_of(table: RecordTable, wanted: str, what: str) -> int:
+    if isinstance(wanted, str):
+        wanted = fold_id(wanted)  # as the data's ids were read: ＰＡ００１２３ is PA00123
     hits = np.flatnonzero(table.ids == wanted)
     if hits.size == 0:
         # a quarantined row was "not in the screened data" alone: as if the id were mistyped

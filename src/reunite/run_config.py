@@ -7,6 +7,7 @@ The command line and the library build the same :class:`RunConfig`, so ``top_k="
 from __future__ import annotations
 
 import contextlib
+import datetime
 import math
 import os
 from collections.abc import Iterable
@@ -21,7 +22,8 @@ if TYPE_CHECKING:  # the matching modules load the normalizers (pandas, pinyin):
     from reunite.matching.model import FellegiSunter
     from reunite.matching.spec import BlockingSpec
 
-__all__ = ["DEFAULT_TOP_K", "MAX_TOP_K", "RunConfig", "checked_limits", "checked_pairs", "resolve_model"]
+__all__ = ["DEFAULT_TOP_K", "EARLIEST_TODAY", "MAX_TOP_K", "RunConfig", "checked_limits", "checked_pairs",
+           "checked_today", "resolve_model"]
 
 DEFAULT_TOP_K: Final = 10
 """Candidates kept per case by ``screen``, ``rescreen`` and ``plan`` unless told otherwise."""
@@ -34,6 +36,10 @@ MAX_SEED: Final = 2**63 - 1
 """The largest seed: runs store it as a 64-bit integer."""
 DEFAULT_FIT_MAX_PAIRS: Final = 40_000_000
 """Birth-window pairs of the cases an unsupervised fit of m reads, at most (``reunite.matching.learn``)."""
+EARLIEST_TODAY: Final = datetime.date(2000, 1, 1)
+"""The earliest day rows can be read as on (``today=``, ``--today``). The cold cases are from the 1980s-2000s
+and the records were written since: read as on 1900-01-01 every date was in the future, so unknown, and
+the run screened on names alone, exit 0, each row flagged."""
 
 
 def _whole_number(name: str, value: object, minimum: int, maximum: int | None = None, why: str = "") -> int:
@@ -97,6 +103,31 @@ got 'C1' among them
                               f"{pair!r:.80} among them")
         checked.append((str(case_id), str(person_id)))
     return checked
+
+
+def checked_today(today: datetime.date | str | None) -> datetime.date | None:
+    """``today=``: None (today's date) or a day from :data:`EARLIEST_TODAY` on, as a date or written YYYY-MM-DD.
+
+    >>> checked_today(datetime.date(2024, 6, 30)), checked_today("2024-06-30")
+    (datetime.date(2024, 6, 30), datetime.date(2024, 6, 30))
+    >>> checked_today(datetime.date(1900, 1, 1))
+    Traceback (most recent call last):
+    ...
+    reunite.errors.ConfigError: today: expected a day from 2000-01-01 to today's date, got 1900-01-01 (every \
+record's dates would read as in the future)
+    """
+    if today is None:
+        return None
+    if isinstance(today, str) and len(today) == 10:  # as --today takes it
+        with contextlib.suppress(ValueError):
+            today = datetime.date.fromisoformat(today)
+    if isinstance(today, datetime.datetime) or not isinstance(today, datetime.date):
+        raise ConfigError(f"today: expected a datetime.date, a day written YYYY-MM-DD or None, got {today!r:.80} "
+                          f"({type(today).__name__})")
+    if today < EARLIEST_TODAY:
+        raise ConfigError(f"today: expected a day from {EARLIEST_TODAY} to today's date, got {today} (every "
+                          "record's dates would read as in the future)")
+    return today  # (a later day than today's date is the command line's to refuse: a test may simulate one)
 
 
 def checked_limits(limits: object) -> EngineLimits:

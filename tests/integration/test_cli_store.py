@@ -186,6 +186,21 @@ def test_dna_profiles_under_a_chinese_header_and_a_file_without_ids(
     one_error_line(capsys, "none.csv: no person_id in it (a header and no rows)")
 
 
+def test_dna_profiles_of_unknown_persons_is_one_plain_line(
+    filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The error named the store's Python method and printed a Python list
+    ("mark_profiles_on_file: 1 person_id(s) not in the store, e.g. ['P404']")."""
+    write(tmp_path / "profiles.csv", "person_id\nP3\nP404\n")
+    assert main(["dna", "profiles", "--db", filled, "--file", str(tmp_path / "profiles.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err == ("reunite dna profiles: error: --file profiles.csv: 1 person_id(s) not in the store: 'P404' "
+                   "(a person is stored when a rescreen reads them); no profile marked\n")
+    assert main(["dna", "record", "--db", filled, "--case", "C404", "--person", "P1", "--outcome", "excluded"]) == 2
+    err = capsys.readouterr().err
+    assert "record_dna" not in err and "upsert" not in err and "case_id 'C404' is not in the store" in err
+
+
 def test_dna_profiles_and_plan_by_todays_county(
     filled: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -324,7 +339,9 @@ def test_rescreen_and_verify_read_as_on_the_day_given(
 @pytest.mark.parametrize(
     ("day", "message"),
     [("2025-13-01", "expected a date written YYYY-MM-DD"), ("15.01.2025", "expected a date written YYYY-MM-DD"),
-     ("2999-01-01", "is after today's date")],
+     ("2999-01-01", "is after today's date"),
+     ("1900-01-01", "expected a day from 2000-01-01 to today's date, got 1900-01-01"),
+     ("1999-12-31", "expected a day from 2000-01-01")],
 )
 def test_rescreen_refuses_a_day_it_cannot_read_as(
     day: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -53,7 +53,8 @@ def test_unknown_case_or_person_is_a_clear_error(filled: Store) -> None:
         filled.record_dna("C404", "P1", "excluded")
     with pytest.raises(InputError, match="person_id 'P404' is not in the store"):
         filled.record_dna("C1", "P404", "excluded")
-    with pytest.raises(InputError, match=r"1 person_id\(s\) not in the store, e.g. \['P404'\]"):
+    with pytest.raises(InputError, match=r"^1 person_id\(s\) not in the store: 'P404' \(a person is stored when a "
+                                         r"rescreen reads them\)"):
         filled.mark_profiles_on_file(["P1", "P404"])
     assert filled.profiles_on_file() == set()
 

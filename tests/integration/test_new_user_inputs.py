@@ -128,7 +128,8 @@ def test_a_workbook_s_note_sheet_or_title_row_names_the_way_out(data: Path, tmp_
     ("mapping", "name=case_id", "mapping: expected a dict of {their header: column} strings, got 'name=case_id'"),
     ("mapping", [("出生", "birth_date")], "mapping: expected a dict"),
     ("mapping", {1: "name"}, "mapping: expected a dict"),
-    ("today", "2020-01-01", "today: expected a datetime.date or None, got '2020-01-01' (str)"),
+    ("today", "2020/01/01", "today: expected a datetime.date, a day written YYYY-MM-DD or None, got '2020/01/01' "
+     "(str)"),
     ("workers", -1, "workers: expected a whole number >= 1 or None, got -1"),
     ("workers", 0, "workers: expected a whole number >= 1 or None, got 0"),
 ])

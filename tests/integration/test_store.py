@@ -103,7 +103,7 @@ def test_upsert_refuses_a_run_that_is_not_running_and_writes_nothing(store: Stor
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        ([{"case_id": "C1", "surname": "王"}], "unexpected column(s) ['surname']"),
+        ([{"case_id": "C1", "surname": "王"}], "unexpected column(s) 'surname'; expected some of case_id, name"),
         ([{"case_id": ""}], "expected an id, got ''"),
         ([{"case_id": "C1"}, {"case_id": "C1"}], "'C1' repeated"),
         ([{"case_id": "C1", "sex": 1}], "column 'sex' expected text, got int"),

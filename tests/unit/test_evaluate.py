@@ -107,7 +107,7 @@ def test_bad_input_is_reported_with_context(tmp_path: Path, files: tuple[Path, P
     with pytest.raises(InputError, match=r"r4\.csv row 2: expected a numeric score, got 'nan'"):
         evaluate(truth, nan_score)
     no_score = _write(tmp_path / "r3.csv", ("case_id", "rank", "person_id"), [("c1", 1, "p")])
-    with pytest.raises(MissingColumnsError, match=r"missing \['score'\]"):
+    with pytest.raises(MissingColumnsError, match=r"missing column\(s\) score; expected case_id, rank, person_id"):
         evaluate(truth, no_score)
     twice = [{"case_id": "a", "person_id": "", "tags": ""}] * 2
     with pytest.raises(InputError, match="appears twice"):

@@ -60,6 +60,7 @@ def check_output(path: str | os.PathLike[str], *, option: str = "--out",
         raise OutputError(f"{option} {out}: expected an existing folder, {folder} does not exist")
     if out.is_dir():
         raise OutputError(f"{option} {out}: expected a file name, got a folder")
+    _refuse_special(out, option)
     # a folder that takes no new file (read-only, not the user's) failed only when the output was written:
     # after a whole screen, or a train's fit. Asked by trying, as permission bits do not say it for root
     # or for a read-only mount
@@ -90,6 +91,16 @@ def check_output_dir(path: str | os.PathLike[str], *, option: str) -> Path:
     return folder
 
 
+def _refuse_special(out: Path, option: str) -> None:
+    """Refuse an output that exists and is no regular file: the temporary file renamed into place replaced
+    it (``--out /dev/full`` run as root reported success and left /dev/full a regular file; /dev/null alike)."""
+    if out.exists() and not out.is_file():
+        kind = ("a character device" if out.is_char_device() else "a block device" if out.is_block_device()
+                else "a named pipe" if out.is_fifo() else "a socket" if out.is_socket() else "not a regular file")
+        raise OutputError(f"{option} {out}: expected a regular file or a new file name, got {kind} (writing there "
+                          "would replace it)")
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it replaces ``path``, on failure it is removed.
@@ -104,6 +115,7 @@ def atomic_output(path: str | os.PathLike[str]) -> Iterator[Path]:
     ('whole', ['out.txt'])
     """
     out = Path(path)
+    _refuse_special(out, "output")
     try:
         handle, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:

@@ -27,7 +27,14 @@ from reunite.ingest.read import (
     sheet_option,
 )
 from reunite.ingest.report import IngestReport, Problem
-from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, RawTable, id_column
+from reunite.ingest.table import (
+    CANDIDATE_COLUMNS,
+    CASE_COLUMNS,
+    REQUIRED_COLUMNS,
+    RawTable,
+    fold_id,
+    id_column,
+)
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -45,6 +52,7 @@ __all__ = [
     "check_mapping_used",
     "decode_text",
     "fitting_options",
+    "fold_id",
     "header_key",
     "id_column",
     "map_columns",

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reunite._typing import Side
-from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.errors import ConfigError, EncodingError, InputError, MissingColumnsError
+from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, REQUIRED_COLUMNS, id_column
 
@@ -270,6 +271,9 @@ def map_columns(
     if missing:
         # a title row above the headers (某某公安局 失踪儿童案件清单, merged across the sheet) is common
         title = sum(bool(h) for h in headers) == 1 and len(REQUIRED_COLUMNS[side]) > 1
+        other: Side = "candidates" if side == "cases" else "cases"
+        swapped = id_column(side) in missing and any(
+            canonical_column(h, other) == id_column(other) for h in headers if h not in (mapping or {}))
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
@@ -277,6 +281,8 @@ def map_columns(
             "(on the command line --mapping 'your header=column')"
             + ("; the first row holds one cell: if it is a title above the headers, delete it (the headers "
                "must be the first row)" if title else "")
+            + (f"; it has a {id_column(other)} column: is it the {other} file (the cases and the candidates "
+               "given the other way round)?" if swapped else "")
         )
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
 
@@ -354,9 +360,11 @@ def mapping_from_options(values: Sequence[str] | None) -> dict[str, str] | None:
             header, column = value.rsplit("=", 1)
             mapping[header.strip()] = column.strip()
         elif value.lower().endswith(".json"):
-            try:
-                loaded = json.loads(Path(value).read_text(encoding="utf-8-sig"))
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            try:  # decoded as the inputs are: a file Notepad saved on a Chinese Windows is GBK
+                loaded = json.loads(decode_text(Path(value).read_bytes(), source=value)[0])
+            except EncodingError as exc:
+                raise ConfigError(f"--mapping {exc}") from None
+            except (OSError, json.JSONDecodeError) as exc:
                 raise ConfigError(f"--mapping {value}: expected a readable JSON file, got {exc}") from None
             if not isinstance(loaded, dict) or not all(
                     isinstance(k, str) and isinstance(v, str) for k, v in loaded.items()):

@@ -62,6 +62,27 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
         ) from None
 
 
+def utf16_hint(data: bytes) -> str:
+    """``"; it looks like UTF-16 ..."`` when every other byte of the file's start is 0 (UTF-16 saved without
+    its byte-order mark, which no encoding can be detected from), else ``""``.
+
+    >>> utf16_hint("case_id,sex".encode("utf-16-le"))
+    "; it looks like UTF-16 without a byte-order mark (every other byte is 0): pass encoding='utf-16-le' \
+(--encoding utf-16-le)"
+    >>> utf16_hint(b"case_id,sex")
+    ''
+    """
+    head = data[:4096]
+    half = len(head) // 2
+    if half < 4:
+        return ""
+    for start, name in ((1, "utf-16-le"), (0, "utf-16-be")):
+        if head[start::2].count(0) >= half * 3 // 4:
+            return (f"; it looks like UTF-16 without a byte-order mark (every other byte is 0): pass "
+                    f"encoding={name!r} (--encoding {name})")
+    return ""
+
+
 def decode_text(data: bytes, *, source: str = "input", encoding: str | None = None) -> tuple[str, str]:
     """Decode ``data`` and say which encoding was used.
 
@@ -116,6 +137,7 @@ def decode_text(data: bytes, *, source: str = "input", encoding: str | None = No
         raise EncodingError(
             f"{source} is neither UTF-8 nor GB18030/GBK: cannot decode {utf8_where} as UTF-8, "
             f"nor {_where(data, gb_error)} as GB18030; save it as UTF-8 or pass encoding= (--encoding)"
+            + utf16_hint(data)
         ) from None
     if data.startswith(_GB18030_BOM):
         text = text.removeprefix("\ufeff")

@@ -18,6 +18,7 @@ column quarantines the row like an extra CSV cell. Rows with no text at all are 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import datetime as dt
@@ -39,9 +40,9 @@ from reunite._typing import Side, check_flags
 from reunite.errors import ConfigError, InputError, MissingColumnsError, MissingFileError
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import ColumnMap, map_columns, side_columns
-from reunite.ingest.encoding import decode_text
+from reunite.ingest.encoding import decode_text, utf16_hint
 from reunite.ingest.report import IngestReport
-from reunite.ingest.table import RawTable, id_column
+from reunite.ingest.table import FOLDED_ID_REASON, RawTable, fold_id, id_column
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,6 +157,11 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def _unfolded(text: str) -> bool:
+    """Whether :func:`fold_id` leaves ``text`` as it is (it is stripped already)."""
+    return text.isascii() or unicodedata.is_normalized("NFKC", text)
+
+
 class _Collector:
     """Validates rows one at a time; keeps accepted rows, quarantines the rest in the report."""
 
@@ -173,6 +179,7 @@ class _Collector:
         # column is cells[k::len(used)]. One list instead of a million small ones is lighter and
         # quicker to take apart into columns.
         self.used = sorted(cmap.positions.values())
+        self.header_cells = [cmap.headers[at].casefold() for at in self.used]
         self.pick = itemgetter(*self.used)
         self.cells: list[str] = []
         self.rows: list[int] = []
@@ -187,7 +194,7 @@ class _Collector:
         if len(cells) == self.width:  # fast path: the common, valid row
             record_id = cells[self.id_at]
             sex = _SEX_FAST.get(cells[self.sex_at])
-            if record_id and sex is not None and record_id not in self.first_seen:
+            if record_id and sex is not None and _unfolded(record_id) and record_id not in self.first_seen:
                 self.report.read += 1
                 self.first_seen[record_id] = row
                 cells[self.sex_at] = sex
@@ -206,8 +213,14 @@ class _Collector:
             report.add(row, "", self.delimiter.join(raw),
                        f"wrong number of cells: expected {self.width} as in the header, found {len(cells)}")
             return
+        if self._repeats_header(cells):  # files joined with `cat`, or a sheet pasted under another
+            report.add(row, "", self.delimiter.join(raw), "a repeated header row")
+            return
         ok = True
         record_id = cells[self.id_at]
+        folded = fold_id(record_id)
+        if folded != record_id:  # ＰＡ００１２３ is PA00123: one person, not two
+            cells[self.id_at], record_id = folded, folded
         if not record_id:
             report.add(row, self.id_name, "", "empty id")
             ok = False
@@ -225,11 +238,18 @@ class _Collector:
                 report.add(row, self.id_name, record_id, f"duplicate id, first seen at row {first}")
                 ok = False
         if ok and sex is not None:
+            if folded != raw[self.id_at].strip():
+                report.add(row, self.id_name, raw[self.id_at].strip(), FOLDED_ID_REASON.format(folded=folded),
+                           fatal=False)
             # Only an accepted row claims its id, so a fixed-up copy further down is not lost.
             self.first_seen[record_id] = row
             cells[self.sex_at] = sex
             self.cells.extend(self.pick(cells))
             self.rows.append(row)
+
+    def _repeats_header(self, cells: list[str]) -> bool:
+        """Whether the mapped cells of a row are the header's again (a BOM before the first one too)."""
+        return [cells[at].lstrip("\ufeff").strip().casefold() for at in self.used] == self.header_cells
 
     def table(self, strict: bool) -> RawTable:
         report = self.report
@@ -279,7 +299,9 @@ def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str
     # text and a list of its lines at once would double the memory of a large file.
     text, report.encoding = decode_text(data, source=name, encoding=encoding)
     if "\x00" in text:
-        raise InputError(f"{name} contains NUL characters: it looks like a binary file, not CSV text")
+        hint = utf16_hint(data)
+        raise InputError(f"{name} contains NUL characters: " + (hint.removeprefix("; ") if hint else
+                         "it looks like a binary file, not CSV text"))
     header_line = next((line for line in text[:65536].splitlines() if line.strip()), "")
     del text
     report.delimiter = delimiter = _sniff_delimiter(header_line, path.suffix.lower())
@@ -305,7 +327,8 @@ def _plain(data: bytes, report: IngestReport, side: Side, mapping: Mapping[str, 
         return None
     collector = _start(side, plain.header, report, mapping, delimiter)
     ids, sexes = plain.columns[collector.id_at], plain.columns[collector.sex_at]
-    if not all(ids) or len(set(ids)) != len(ids) or not set(sexes) <= _SEX_FAST.keys():
+    if not all(ids) or len(set(ids)) != len(ids) or not set(sexes) <= _SEX_FAST.keys() or not _unfolded(
+            "".join(ids)):  # an id fold_id changes: read row by row
         return None
     count = plain.rows
     report.read = count
@@ -321,7 +344,27 @@ def _plain(data: bytes, report: IngestReport, side: Side, mapping: Mapping[str, 
 def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: Mapping[str, str] | None,
                delimiter: str) -> _Collector:
     name = report.source
-    reader = csv.reader(lines, delimiter=delimiter, strict=True)
+    source = iter(lines)
+    # (line number, text) of the lines read since the last record, and lines to read again first
+    taken: list[tuple[int, str]] = []
+    again: collections.deque[tuple[int, str]] = collections.deque()
+    line_number = 0
+
+    def numbered() -> Iterator[str]:
+        nonlocal line_number
+        while True:
+            if again:
+                number, line = again.popleft()
+            else:
+                read = next(source, None)
+                if read is None:
+                    return
+                line_number += 1
+                number, line = line_number, read
+            taken.append((number, line))
+            yield line
+
+    reader = csv.reader(numbered(), delimiter=delimiter, strict=True)
     try:
         for cells in reader:
             if any(cell.strip() for cell in cells):
@@ -334,17 +377,31 @@ def _parse_csv(lines: Iterable[str], report: IngestReport, side: Side, mapping: 
         cells[0] = cells[0][1:]
     collector = _start(side, cells, report, mapping, delimiter)
     record = collector.record
-    last_line = reader.line_num
+    taken.clear()
+
+    def read_again(why: str) -> None:
+        """A quote opened on the record's first line and not closed there took the lines after it into one
+        record: the first line is quarantined, the others are read on their own (one stray quote cost every
+        record up to the next quote character in the file)."""
+        if not taken:  # (an error before any line: none known)
+            collector.broken(line_number + 1, "", f"malformed CSV quoting: {why}")
+            return
+        (first, text), *rest = taken
+        more = f"; the {len(rest)} line(s) after it are read on their own" if rest else ""
+        collector.broken(first, text.rstrip("\r\n"), f"malformed CSV quoting: {why}{more}")
+        again.extendleft(reversed(rest))
+        taken.clear()
+
     while True:
         try:
             for cells in reader:
-                start, last_line = last_line + 1, reader.line_num
-                record(start, cells)
+                record(taken[0][0], cells)
+                taken.clear()
             return collector
         except csv.Error as error:
-            start, last_line = last_line + 1, reader.line_num
-            span = f" (lines {start}-{last_line} taken as one record)" if last_line > start else ""
-            collector.broken(start, "", f"malformed CSV quoting: {error}{span}")
+            # (a record that parses is taken as it is, also of the wrong width: a cell may hold line breaks)
+            read_again(str(error))
+        reader = csv.reader(numbered(), delimiter=delimiter, strict=True)  # the old one may have ended
 
 
 def _typed_rows(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,7 +11,8 @@ import numpy.typing as npt
 from reunite._typing import Side
 from reunite.ingest.report import IngestReport
 
-__all__ = ["CANDIDATE_COLUMNS", "CASE_COLUMNS", "REQUIRED_COLUMNS", "RawTable", "id_column"]
+__all__ = ["CANDIDATE_COLUMNS", "CASE_COLUMNS", "FOLDED_ID_REASON", "REQUIRED_COLUMNS", "RawTable", "fold_id",
+           "id_column"]
 
 CASE_COLUMNS: tuple[str, ...] = (
     "case_id", "name", "alias", "sex", "birth_date", "birth_calendar", "missing_date",
@@ -28,6 +30,25 @@ REQUIRED_COLUMNS: dict[Side, tuple[str, ...]] = {
 
 def id_column(side: Side) -> str:
     return "case_id" if side == "cases" else "person_id"
+
+
+FOLDED_ID_REASON = "id written in full-width (or other compatibility) characters: read as {folded!r}"
+"""The flag of an id :func:`fold_id` changed (the row is kept)."""
+
+
+def fold_id(text: str) -> str:
+    """A case_id or person_id as reunite compares it: NFKC-folded (full-width letters and digits, as a
+    Chinese input method types them, are the ASCII ones) and stripped.
+
+    ``ＰＡ００１２３`` and ``PA00123`` are one person: an extract typed with a full-width input method
+    stored the person a second time, and screen ranked them as two.
+
+    >>> fold_id("ＰＡ００１２３"), fold_id("PA00123"), fold_id("案件\u3000001"), fold_id("C-1")
+    ('PA00123', 'PA00123', '案件 001', 'C-1')
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text.strip()
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 @dataclass(frozen=True, slots=True)

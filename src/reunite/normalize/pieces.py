@@ -40,7 +40,7 @@ from reunite._typing import Side
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
 from reunite.ingest.encoding import allow_long_cells
-from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start
+from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start, _unfolded
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
@@ -139,7 +139,8 @@ def _piece_table(collector: _Collector, plain_columns: list[list[str]], body: by
     ids, sexes = plain_columns[collector.id_at], plain_columns[collector.sex_at]
     count = len(ids)
     first_seen = collector.first_seen
-    if all(ids) and len(set(ids)) == count and set(sexes) <= _SEX_FAST.keys() and first_seen.keys().isdisjoint(ids):
+    if (all(ids) and len(set(ids)) == count and set(sexes) <= _SEX_FAST.keys() and first_seen.keys().isdisjoint(ids)
+            and _unfolded("".join(ids))):  # an id fold_id changes: read row by row
         report.read += count
         rows = np.arange(first_row, first_row + count, dtype=np.int64)
         # the ids kept are fresh copies made side by side: the piece's own strings lie among its other

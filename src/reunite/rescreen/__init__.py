@@ -76,7 +76,7 @@ from reunite.rescreen.inputs import read_input
 from reunite.rescreen.night import Look, Removals, Settings, config_hash, look_at
 from reunite.rescreen.report import RescreenKind, RescreenReport
 from reunite.rescreen.verification import Verification, verify
-from reunite.run_config import DEFAULT_TOP_K, RunConfig
+from reunite.run_config import DEFAULT_TOP_K, RunConfig, checked_today
 from reunite.store import Store
 from reunite.store.removals import RemovalSource, read_removals
 
@@ -212,6 +212,7 @@ def rescreen(
     check_flags(full=full, refit=refit, progress=progress, strict=strict, force_removals=force_removals)
     # checked as screen checks them (top_k="5", 2.5 or True, a negative seed): one message, before any work
     RunConfig(top_k=DEFAULT_TOP_K if top_k is None else top_k, seed=seed, blocking=blocking)
+    today = checked_today(today)
     if isinstance(store, str):
         with Store.open(store, create=cases is not None) as opened:  # a first run brings cases
             return rescreen(opened, cases=cases, candidates=candidates, top_k=top_k, full=full,

@@ -21,6 +21,7 @@ from reunite.ingest import RawTable, TableSource, fitting_options, read_table
 from reunite.ingest.read import read_records
 from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
 from reunite.normalize import RecordTable
+from reunite.normalize.dates import parse_dates
 from reunite.normalize.ids import is_excel_number, mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
 from reunite.pipeline import load_side
@@ -90,6 +91,7 @@ def split_input(raw: RawTable | None, side: Side, store: Store, source: object, 
     picked = _changed_rows([raw.columns[c] for c in columns], stored)
     if side == "candidates":
         raw, picked = _keep_stored_id_numbers(raw, picked, store, stored)
+    raw, picked = _keep_stored_dates(raw, picked, store, stored, today)
     subset = RawTable(side, {c: [raw.columns[c][i] for i in picked] for c in columns},
                       raw.rows[np.asarray(picked, dtype=np.int64)], raw.report)
     table = load_side(subset, side, strict=strict, today=today)  # quarantines into raw.report, as screen does
@@ -139,6 +141,65 @@ def _keep_stored_id_numbers(raw: RawTable, picked: list[int], store: Store, stor
     columns = COLUMNS["candidates"]
     still = _changed_rows([[raw.columns[c][i] for i in kept] for c in columns], stored)
     same = set(kept) - {kept[at] for at in still}  # nothing else changed
+    return raw, [i for i in picked if i not in same]
+
+
+def _keep_stored_dates(raw: RawTable, picked: list[int], store: Store, stored: Mapping[str, str],
+                       today: datetime.date | None) -> tuple[RawTable, list[int]]:
+    """``raw`` with the stored date of each changed row whose new date cell is only a wider reading of it,
+    flagged, and ``picked`` without the rows that then equal their stored version; a changed row whose
+    new date cell is flagged replaces a stored date that read well only with a flag saying so.
+
+    A re-sent ``1993-02-30`` (February 1993, flagged) replaced a stored ``1993-02-11`` without a word:
+    the row was accepted, so nothing said the good date was gone.
+    """
+    changed = [i for i in picked if raw.ids[i] in stored]
+    if not changed:
+        return raw, picked
+    side = raw.side
+    columns = ("birth_date", "missing_date" if side == "cases" else "registration_date")
+    calendars = raw.columns["birth_calendar"] if side == "cases" else None
+    flagged: dict[str, dict[int, tuple[int, int, bool, str]]] = {}  # column -> row index -> (lo, hi, widened, why)
+    for column in columns:
+        calendar = [calendars[i] for i in changed] if calendars is not None and column == "birth_date" else None
+        parsed = parse_dates([raw.columns[column][i] for i in changed], calendar, today=today)
+        wide = parsed.widened if parsed.widened is not None else np.zeros(len(changed), dtype=bool)
+        flagged[column] = {changed[at]: (int(parsed.lo[at]), int(parsed.hi[at]), bool(wide[at]), message)
+                           for at, _, message in parsed.errors}
+    wanted = sorted({i for found in flagged.values() for i in found})
+    if not wanted:
+        return raw, picked
+    before = {row[COLUMNS[side][0]]: row for row in store.read_rows(side, [raw.ids[i] for i in wanted])}
+    fixed = {column: list(raw.columns[column]) for column in columns}
+    kept: set[int] = set()
+    for column in columns:
+        at_rows = [i for i in flagged[column] if raw.ids[i] in before]
+        old_cells = [before[raw.ids[i]][column] for i in at_rows]
+        old_calendars = ([before[raw.ids[i]]["birth_calendar"] for i in at_rows]
+                         if calendars is not None and column == "birth_date" else None)
+        old = parse_dates(old_cells, old_calendars, today=today)
+        old_bad = {at for at, _, _ in old.errors}
+        for at, i in enumerate(at_rows):
+            lo, hi, widened, message = flagged[column][i]
+            if at in old_bad or not old.known[at] or old_cells[at] == raw.columns[column][i]:
+                continue  # the stored cell is no better
+            same_calendar = old_calendars is None or calendars is None or old_calendars[at] == calendars[i]
+            if widened and same_calendar and lo <= old.lo[at] and old.hi[at] <= hi:
+                fixed[column][i] = old_cells[at]
+                kept.add(i)
+                raw.report.add(int(raw.rows[i]), column, raw.columns[column][i],
+                               f"{message}: the stored {column} {old_cells[at]!r} is kept (the new cell reads only "
+                               "as a wider interval around it)", fatal=False)
+            else:
+                raw.report.add(int(raw.rows[i]), column, raw.columns[column][i],
+                               f"replaces the stored {column} {old_cells[at]!r}, which read as a date; check the "
+                               "new cell", fatal=False)
+    if not kept:
+        return raw, picked
+    raw = RawTable(raw.side, {**raw.columns, **fixed}, raw.rows, raw.report)
+    order = sorted(kept)
+    still = _changed_rows([[raw.columns[c][i] for i in order] for c in COLUMNS[side]], stored)
+    same = set(order) - {order[at] for at in still}  # nothing else changed
     return raw, [i for i in picked if i not in same]
 
 

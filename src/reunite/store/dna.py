@@ -42,6 +42,7 @@ from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.report import IngestReport
+from reunite.ingest.table import FOLDED_ID_REASON, fold_id
 from reunite.store.db import utcnow
 from reunite.store.models import Candidate, Case, CaseBound, CaseTotal, CurrentTopK, DnaOutcomeRecord, DnaProfile
 
@@ -153,6 +154,9 @@ _DAY = re.compile(r"(?P<y>\d{4})(?:(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{
                   r"|年(?P<mz>\d{1,2})月(?P<dz>\d{1,2})[日号]?)(?:\s+0?0:00(?::00)?)?")
 
 
+_FIRST_DNA_DAY = dt.date(1985, 1, 1)
+
+
 def parse_outcome_date(value: dt.date | str | None, *, today: dt.date | None = None) -> dt.date | None:
     """An outcome date: a ``date``, a day written ``YYYY-MM-DD`` (or as labs write one: ``2024/3/5``,
     ``2024.03.05``, ``20240305``, ``2024年3月5日``), or empty; never after ``today``.
@@ -170,6 +174,11 @@ got '2024年3月'
     Traceback (most recent call last):
     ...
     reunite.errors.InputError: DNA outcome date: expected a date no later than 2026-01-01, got '2099-01-01'
+    >>> parse_outcome_date("1900-01-01")
+    Traceback (most recent call last):
+    ...
+    reunite.errors.InputError: DNA outcome date: expected a date from 1985-01-01 (DNA profiling began in 1985), \
+got '1900-01-01'
     """
     if value is None:
         return None
@@ -193,6 +202,9 @@ got '2024年3月'
     if day > today:
         raise InputError(f"DNA outcome date: expected a date no later than {today.isoformat()}, "
                          f"got {day.isoformat()!r}")
+    if day < _FIRST_DNA_DAY:  # 0001-01-01, 1900-01-01: a typo or a spreadsheet's empty date, stored as a result
+        raise InputError(f"DNA outcome date: expected a date from {_FIRST_DNA_DAY.isoformat()} (DNA profiling began "
+                         f"in 1985), got {day.isoformat()!r}")
     return day
 
 
@@ -406,7 +418,16 @@ def read_dna_csv(
             report.add(number, "", ",".join(cells),
                        f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
             continue
-        raw.append((number, {column: cells[at].strip() for column, at in positions.items()}))
+        if [cell.lstrip("\ufeff").strip() for cell in cells] == header:  # two lab files joined
+            report.add(number, "", ",".join(cells), "a repeated header row")
+            continue
+        row = {column: cells[at].strip() for column, at in positions.items()}
+        for column in ("case_id", "person_id"):  # ＰＡ００１２３ is the stored PA00123
+            folded = fold_id(row[column])
+            if folded != row[column]:
+                report.add(number, column, row[column], FOLDED_ID_REASON.format(folded=folded), fatal=False)
+                row[column] = folded
+        raw.append((number, row))
     known_cases = existing_ids(session, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(session, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(session, known_cases)
@@ -418,12 +439,13 @@ def read_dna_csv(
         if not case_id:
             report.add(number, "case_id", case_id, "missing case_id")
         elif case_id not in known_cases:
-            report.add(number, "case_id", case_id, "unknown case: not in the store (upsert cases first)")
+            report.add(number, "case_id", case_id,
+                       "unknown case: not in the store (a case is stored when a rescreen reads it)")
         if not person_id:
             report.add(number, "person_id", person_id, "missing person_id")
         elif person_id not in known_persons:
             report.add(number, "person_id", person_id,
-                       "unknown person: not in the store (upsert candidates first)")
+                       "unknown person: not in the store (a person is stored when a rescreen reads them)")
         outcome: DnaOutcome | None = None
         try:
             outcome = lab_outcome(row["outcome"])

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from reunite._typing import Side
 from reunite.errors import InputError
-from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS
+from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, fold_id
 from reunite.store.db import bulk_insert
 from reunite.store.dna import chunks
 from reunite.store.models import Base, Candidate, Case
@@ -88,14 +88,16 @@ def prepare_rows(side: Side, rows: Sequence[Mapping[str, str]]) -> dict[str, dic
     for index, row in enumerate(rows):
         unknown = set(row) - allowed
         if unknown:
-            raise InputError(f"{side} row {index}: unexpected column(s) {sorted(unknown)}; "
-                             f"expected some of {list(columns)}")
+            raise InputError(f"{side} row {index}: unexpected column(s) {', '.join(map(repr, sorted(unknown)))}; "
+                             f"expected some of {', '.join(columns)}")
         values = [row.get(c, "") for c in columns]
         bad = [c for c, v in zip(columns, values, strict=True) if not isinstance(v, str)]
         if bad:
             raise InputError(f"{side} row {index}: column {bad[0]!r} expected text, "
                              f"got {type(row[bad[0]]).__name__}")
-        key = values[0]
+        # as every reader reads an id (ＰＡ００１２３ is PA00123): a stored key the readers do not give back
+        # would never be found again
+        key = values[0] = fold_id(values[0])
         if not key:
             raise InputError(f"{side} row {index}: column {id_col!r} expected an id, got ''")
         if key in prepared:

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingColumnsError, MissingFileError
-from reunite.ingest import IngestReport, decode_text, id_column
+from reunite.ingest import IngestReport, decode_text, fold_id, id_column
 from reunite.ingest.columns import canonical_column, header_key
 from reunite.ingest.read import cell_text, workbook_rows
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
@@ -116,13 +116,18 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
                            f"wrong number of cells: expected {len(header)} as in the header, found {len(row)}")
                 cells.append(None)
                 continue
-            cells.append((number, row[at].strip(), row[why].strip() if why is not None else ""))
+            if [cell.lstrip("\ufeff").strip() for cell in row] == header:  # two lists joined
+                report.read += 1
+                report.add(number, "", ",".join(row), "a repeated header row")
+                cells.append(None)
+                continue
+            cells.append((number, fold_id(row[at].strip()), row[why].strip() if why is not None else ""))
         rows = [c for c in cells if c is not None]
     else:
         if not all(isinstance(value, str) for value in source):
             raise InputError(f"the {side} to remove: expected a CSV path or a list of {wanted} strings")
         report = IngestReport(source=f"{side} to remove", columns={wanted: wanted}, removal=True)
-        rows = [(index + 2, value.strip(), "") for index, value in enumerate(source)]
+        rows = [(index + 2, fold_id(value), "") for index, value in enumerate(source)]
     seen: dict[str, int] = {}
     kept: list[tuple[int, str, str]] = []
     for number, key, reason in rows:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from reunite._typing import DnaOutcome, Side, check_flags
 from reunite.errors import InputError, StoreError
 from reunite.ingest.report import IngestReport
+from reunite.ingest.table import fold_id
 from reunite.store import dna
 from reunite.store.db import (
     HEAD,
@@ -847,19 +848,23 @@ class Store:
             outcome contradicts the recorded one and ``supersede`` is not given.
         """
         check_flags(supersede=supersede)
+        if not (isinstance(case_id, str) and isinstance(person_id, str)):
+            raise InputError(f"expected a case_id and a person_id as text, got {case_id!r:.40} and {person_id!r:.40}")
+        case_id, person_id = fold_id(case_id), fold_id(person_id)  # as every reader reads ids
         checked = dna.parse_outcome(outcome)
         day = dna.parse_outcome_date(date)
         user = user or current_user()
         with self._sessions.begin() as session:
             if session.get(Case, case_id) is None:
-                raise InputError(f"record_dna: case_id {case_id!r} is not in the store (upsert cases first)")
+                raise InputError(f"case_id {case_id!r} is not in the store (a case is stored when a rescreen "
+                                 "reads it)")
             if session.get(Candidate, person_id) is None:
-                raise InputError(f"record_dna: person_id {person_id!r} is not in the store "
-                                 "(upsert candidates first)")
+                raise InputError(f"person_id {person_id!r} is not in the store (a person is stored when a "
+                                 "rescreen reads them)")
             previous = dna.latest_outcomes(session, [case_id]).get((case_id, person_id))
             conflict = dna.contradiction(previous, checked)
             if conflict is not None and not supersede:
-                raise InputError(f"record_dna: case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
+                raise InputError(f"case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
                                  "expected no contradiction, or --supersede (supersede=True) to replace it")
             (row_id,) = dna.write_outcomes(session, [(case_id, person_id, checked, day, lab_ref, note)], user)
             detail: dict[str, Any] = {"case_id": case_id, "person_id": person_id, "outcome": checked,
@@ -901,13 +906,14 @@ class Store:
         InputError
             Some person is not in the store (the message lists up to five).
         """
-        wanted = sorted(set(person_ids))
+        wanted = sorted({fold_id(p) for p in person_ids})
         now = utcnow()
         with self._sessions.begin() as session:
             missing = sorted(set(wanted) - dna.existing_ids(session, "candidates", wanted))
             if missing:
-                raise InputError(f"mark_profiles_on_file: {len(missing)} person_id(s) not in the store, "
-                                 f"e.g. {missing[:5]}")
+                shown = ", ".join(map(repr, missing[:5])) + (", ..." if len(missing) > 5 else "")
+                raise InputError(f"{len(missing)} person_id(s) not in the store: {shown} (a person is stored when a "
+                                 "rescreen reads them); no profile marked")
             on_file: set[str] = set()
             for part in dna.chunks(wanted):
                 on_file.update(session.scalars(select(DnaProfile.person_id)
