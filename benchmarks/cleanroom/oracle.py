@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import generate as gen  # noqa: E402
+import generate as gen
 
 KINDS = ("given", "trafficked", "abandoned", "strayed")
 EPOCH = gen.EPOCH
@@ -396,6 +396,15 @@ class Oracle:
         self.origin_w = self.origin_w / self.origin_w.sum()
         self.flows = flows
         self.ear_cache: dict[str, dict[str, float]] = {}
+        fem = c["female"].to_numpy()
+        self.p_sur_all = np.array([self.nm.surname_p.get(x, 1e-5) for x in c["sur"]])
+        self.p_giv_all = np.array([max(self.nm.given_p(g, bool(f)), 1e-6)
+                                   for g, f in zip(c["given"], fem, strict=True)])
+        self.year_all = np.where(b > -99999, pd.to_datetime(np.clip(b, -20000, 40000), unit="D").year, 0)
+        self.former_any = np.array([len(f) > 0 for f in c["former"]])
+        self.prov_ix = np.searchsorted(np.array(self.pl.provinces, dtype=object), self.pl.prov)
+        self.city_ix = pd.factorize(self.pl.city)[0]
+        self.dest_share: dict[str, np.ndarray | None] = {}
 
     # -- the kind of case
     def kind_weights(self, case: Any) -> dict[str, float]:
@@ -428,23 +437,24 @@ class Oracle:
         if origin < 0 or self.ablate == "flat_place":
             return self.home_p[np.clip(homes, 0, None)]
         op, oc = pl.prov[origin], pl.city[origin]
-        hp, hc = pl.prov[np.clip(homes, 0, None)], pl.city[np.clip(homes, 0, None)]
-        same_p = hp == op
+        h = np.clip(homes, 0, None)
+        prov_ix, city_ix = self.prov_ix, self.city_ix
+        same_p = prov_ix[h] == prov_ix[origin]
         n_p = pl.n_prov_counties[op]
         n_out = len(pl.prov) - n_p
         if kind == "trafficked":
             top = prof.trafficked_other_province
-            fl = self.flows[(self.flows["origin_province"] == op) & (self.flows["destination_province"] != op)]
-            if len(fl):
+            if op not in self.dest_share:
+                fl = self.flows[(self.flows["origin_province"] == op) & (self.flows["destination_province"] != op)]
                 share = fl.groupby("destination_province")["reunions"].sum()
-                share = share / share.sum()
-                dest = np.array([float(share.get(p, 0.0)) / pl.n_prov_counties[p] for p in hp])
-            else:
-                dest = np.where(same_p, 0.0, 1.0 / max(n_out, 1))
+                vec = np.array([float(share.get(p, 0.0)) / pl.n_prov_counties[p] for p in pl.provinces])
+                self.dest_share[op] = vec / share.sum() if len(fl) else None
+            vec = self.dest_share[op]
+            dest = vec[prov_ix[h]] if vec is not None else np.where(same_p, 0.0, 1.0 / max(n_out, 1))
             return top * dest + (1 - top) * same_p / n_p
         c_county, c_city, c_prov = prof.local_moves[kind]
         n_c = pl.n_city_counties.get(oc, 1)
-        return (c_county * (homes == origin) + (c_city - c_county) * (hc == oc) / n_c
+        return (c_county * (homes == origin) + (c_city - c_county) * (city_ix[h] == city_ix[origin]) / n_c
                 + (c_prov - c_city) * same_p / n_p + (1 - c_prov) * (~same_p) / max(n_out, 1))
 
     def ear(self, ch: str) -> dict[str, float]:
@@ -524,11 +534,10 @@ class Oracle:
         p_named = 0.55 if baby else 1.0
 
         # population side -------------------------------------------------------------------
-        p_sur = np.array([nm.surname_p.get(s, 1e-5) for s in sur])
-        p_giv = np.array([max(nm.given_p(g, bool(f)), 1e-6) for g, f in zip(giv, fem, strict=True)])
+        p_sur = self.p_sur_all[rows]
+        p_giv = self.p_giv_all[rows]
         if self.ablate == "pop_given_uniform":
             p_giv = np.full(n, float(np.median(p_giv)))
-        has_former = np.array([len(f) > 0 for f in former])
         bidx = np.clip(birth - self.b0, 0, len(self.birth_p) - 1)
         p_birth = self.birth_p[bidx]
         known_reg = reg > -99999
@@ -550,12 +559,18 @@ class Oracle:
         else:
             p_mark_child = p_mark_pop
         full_case = (case.sur + case.given) if case.sur and case.given else ""
-        bn_in = np.array([bool(full_case) and full_case in f for f in former])
-        al_in = np.array([bool(case.alias) and case.alias in f for f in former])
+        fa = self.former_any[rows]
+        bn_in = np.zeros(n, bool)
+        al_in = np.zeros(n, bool)
+        other_former = np.zeros(n, bool)
+        for i in np.flatnonzero(fa):
+            f = former[i]
+            bn_in[i] = bool(full_case) and full_case in f
+            al_in[i] = bool(case.alias) and case.alias in f
+            other_former[i] = any(x not in (full_case, case.alias) for x in f)
         if self.ablate == "no_former":
             bn_in[:] = False
             al_in[:] = False
-        other_former = np.array([any(x not in (full_case, case.alias) for x in f) for f in former])
         post_given = self.given_posterior(case, female, giv)  # nan: nothing known of the given name
         p_case_name = nm.surname_p.get(case.sur, 1e-5) * max(nm.given_p(case.given, female), 1e-6) \
             if full_case else 1.0
@@ -611,14 +626,16 @@ class Oracle:
                     near = _window_mean(self.kern[kind + ":near"], birth, b_lo, b_hi)
                     dens = dens - 0.075 * near
                     if a0 is not None:
-                        dens = dens + 0.075 * ((birth >= case.l_lo) & (birth <= case.l_hi)) / (case.l_hi - case.l_lo + 1)
+                        arrival = (birth >= case.l_lo) & (birth <= case.l_hi)
+                        dens = dens + 0.075 * arrival / (case.l_hi - case.l_lo + 1)
                 f_birth = dens / p_birth
             else:
                 f_birth = np.ones(n)
             # registration date
             if a0 is not None and self.ablate != "no_registration":
                 al0, al1 = np.full(n, case.l_lo), np.full(n, case.l_hi + 59)
-                ontime = _mass(al0, al1, np.full(n, -10**7), birth) * ((reg - birth >= 0) & (reg - birth <= 119)) / 120 \
+                prompt = (reg - birth >= 0) & (reg - birth <= 119)
+                ontime = _mass(al0, al1, np.full(n, -10**7), birth) * prompt / 120 \
                     + _mass(al0, al1, np.maximum(birth + 1, reg - 119), reg) / 120
                 late = 0.5 * _mass(al0, al1, reg - 1094, reg - 365) / 730 \
                     + 0.5 * _mass(al0, al1, reg - 2919, reg - 1095) / 1825
@@ -652,7 +669,7 @@ class Oracle:
             same = (sur == case.sur) & (giv == case.given)
             if same.any() and case.b_lo >= 0:
                 y0, y1 = _d(case.b_lo).year, _d(case.b_hi).year
-                yrs = np.array([_d(int(b)).year if b > -99999 else 0 for b in birth])
+                yrs = self.year_all[rows]
                 in_year = ((yrs >= y0) & (yrs <= y1)) / (365.0 * (y1 - y0 + 1))
                 if case.origin >= 0:
                     op = self.pl.prov[case.origin]
@@ -758,8 +775,50 @@ def _hybrids(ranked: pd.DataFrame, cases: pd.DataFrame, child: dict[str, str], r
     return {name: {k: v for k, v in _summary(r, tiers).items() if k != "tiers"} for name, r in variants.items()}
 
 
+def _window_sample(n_cases: int, cases: pd.DataFrame, cands: pd.DataFrame, per_case: dict[str, list[str]],
+                   child: dict[str, str], in_win: dict[tuple[str, str], bool], row_of: dict[str, int],
+                   orc: Oracle, tiers: pd.DataFrame) -> dict[str, Any]:
+    """What scoring only reunite's top K hides: for a sample of cases with a child, the oracle's rank of
+    the child among the top K (plus the child in the window) against its rank among those and every
+    candidate of a compatible sex born within 3 years of the case's birth cell (reunite's birth window)."""
+    rng = np.random.default_rng(0)
+    matched = [c for c in cases["case_id"] if child.get(c)]
+    pick = set(rng.choice(matched, min(n_cases, len(matched)), replace=False).tolist())
+    fem = cands["female"].to_numpy()
+    birth = cands["birth"].to_numpy()
+    t0 = time.time()
+    top: dict[str, float] = {}
+    wide: dict[str, float] = {}
+    sizes = []
+    for case in cases.itertuples(index=False):
+        cid = case.case_id
+        if cid not in pick:
+            continue
+        pids = list(per_case.get(cid, []))
+        if in_win.get((cid, child[cid]), False):
+            pids.append(child[cid])
+        base = np.array([row_of[p] for p in pids], dtype=np.int64)
+        sel = np.ones(len(fem), bool) if case.female < 0 else fem == bool(case.female)
+        if case.b_lo >= 0:
+            sel &= (birth >= case.b_lo - 1096) & (birth <= case.b_hi + 1096)
+        rows = np.union1d(base, np.flatnonzero(sel))
+        sizes.append(len(rows))
+        me = row_of[child[cid]]
+        for rws, target in ((base, top), (rows, wide)):
+            if me not in set(rws.tolist()):
+                target[cid] = np.inf
+                continue
+            sc = orc.score(case, rws)
+            mine = sc[int(np.flatnonzero(rws == me)[0])]
+            target[cid] = float((sc > mine).sum() + (sc == mine).sum())
+    strip = {"tiers"}
+    return {"cases": len(pick), "mean_candidates_wide": float(np.mean(sizes)), "seconds": round(time.time() - t0, 1),
+            "top_k_only": {k: v for k, v in _summary(top, tiers).items() if k not in strip},
+            "with_birth_window": {k: v for k, v in _summary(wide, tiers).items() if k not in strip}}
+
+
 def run(data: Path, profile: str, ranked_name: str, ablations: list[str], window: bool = True,
-        hybrid: bool = False) -> dict[str, Any]:
+        hybrid: bool = False, window_sample: int = 0) -> dict[str, Any]:
     t0 = time.time()
     s = {"dtype": str, "keep_default_na": False}
     cases_raw = pd.read_csv(data / "cases.csv", **s)
@@ -790,6 +849,9 @@ def run(data: Path, profile: str, ranked_name: str, ablations: list[str], window
     out["reunite"] = _summary(reunite_rank, tiers)
     if hybrid:
         out["hybrid"] = _hybrids(ranked, cases, child, row_of, Oracle(prof, nm, pl, cands), tiers)
+    if window_sample:
+        out["window_sample"] = _window_sample(window_sample, cases, cands, per_case, child, in_win, row_of,
+                                              Oracle(prof, nm, pl, cands), tiers)
     for ab in ablations:
         t1 = time.time()
         orc = Oracle(prof, nm, pl, cands, ablate=ab)
@@ -849,8 +911,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hybrid", action="store_true",
                     help="also swap one field at a time between the oracle and reunite's reasons (top K only)")
     ap.add_argument("--json", default=None)
+    ap.add_argument("--window-sample", type=int, default=0, metavar="N",
+                    help="also score N cases against every candidate in a 3-year birth window (see _window_sample)")
     a = ap.parse_args(argv)
-    res = run(Path(a.dir), a.profile, a.ranked, a.ablate, window=not a.no_window, hybrid=a.hybrid)
+    res = run(Path(a.dir), a.profile, a.ranked, a.ablate, window=not a.no_window, hybrid=a.hybrid,
+              window_sample=a.window_sample)
     if a.json:
         Path(a.json).write_text(json.dumps(res, ensure_ascii=False, indent=1, default=float) + "\n")
     print(json.dumps({k: (v if not isinstance(v, dict) else {kk: vv for kk, vv in v.items() if kk != "tiers"})
