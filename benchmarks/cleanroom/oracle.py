@@ -56,7 +56,7 @@ EPOCH = gen.EPOCH
 HK_START = (dt.date(2015, 1, 1) - EPOCH).days
 SPAN = 2400  # offsets of registered birth minus remembered birth, days
 ABLATIONS = ("none", "independent", "no_kinds", "no_ear", "no_decoy", "flat_birth", "flat_place", "no_registration",
-             "no_former", "no_alias", "pop_given_uniform")
+             "no_former", "no_alias", "pop_given_uniform", "birth_no_arrival", "shift_flat")
 MARK_PLACEHOLDERS = ("无", "不详", "无明显特征")
 VILLAGES = ("红星村", "李家湾", "新华村", "城关镇", "东风村", "石桥镇")
 FLOOR = 1e-4  # every child factor is mixed with this share of the population's, against model slips
@@ -187,7 +187,7 @@ def resolve(pl: Places, cell: str) -> int:
 
 
 # ------------------------------------------------------------------------------------------------ kernels
-def _birth_kernels(prof: gen.Profile, flat: bool) -> dict[str, np.ndarray]:
+def _birth_kernels(prof: gen.Profile, flat: bool, shift_flat: bool = False) -> dict[str, np.ndarray]:
     """Per kind, cumulative sums of the density of (registered birth - remembered birth) on
     [-SPAN, SPAN] (without the "registered on the day it came" branch, which depends on the loss)."""
     n = 2 * SPAN + 1
@@ -206,9 +206,13 @@ def _birth_kernels(prof: gen.Profile, flat: bool) -> dict[str, np.ndarray]:
             f[:] = 1.0 / n
         else:
             ps = prof.birth_shift_years[kind]
+            if shift_flat:  # shifted births known to be shifted, but not by whole years
+                f[SPAN - 5 * 365 - 40: SPAN + 5 * 365 + 41] += ps / (10 * 365 + 81)
             for mag, pm in zip([1, 2, 3, 4, 5], [0.45, 0.28, 0.14, 0.08, 0.05], strict=True):
                 for sign, psg in ((1, 0.65), (-1, 0.35)):
                     c = SPAN + sign * mag * 365
+                    if shift_flat:
+                        continue
                     f[c] += ps * pm * psg * 0.5
                     f[c - 40: c + 41] += ps * pm * psg * 0.5 / 81
             # about the birth (0.15); half of it is "the day it came" for a given / abandoned child older
@@ -380,7 +384,8 @@ class Oracle:
     def __post_init__(self) -> None:
         c = self.cands
         self.n = len(c)
-        self.kern = _birth_kernels(self.prof, flat=self.ablate == "flat_birth")
+        self.kern = _birth_kernels(self.prof, flat=self.ablate == "flat_birth",
+                                   shift_flat=self.ablate == "shift_flat")
         self.age_cdf = _age_cdfs(self.prof)
         # the population's registered births: the candidates' own, smoothed over two months
         b = c["birth"].to_numpy()
@@ -622,7 +627,8 @@ class Oracle:
             # registered birth
             if b_lo is not None:
                 dens = _window_mean(self.kern[kind], birth, b_lo, b_hi)
-                if kind in ("given", "abandoned") and age > 30 and self.ablate != "flat_birth":
+                arrives = self.ablate not in ("flat_birth", "birth_no_arrival")
+                if kind in ("given", "abandoned") and age > 30 and arrives:
                     near = _window_mean(self.kern[kind + ":near"], birth, b_lo, b_hi)
                     dens = dens - 0.075 * near
                     if a0 is not None:
