@@ -500,7 +500,7 @@ class Oracle:
             generic = 0.22 / len(pool) if case.alias in pool else 0.0
             derived = form * q / (form * q + generic) if q else 0.0
             for i, g in enumerate(givens):
-                if g and g[-1] == key:
+                if q and g and g[-1] == key:
                     out[i] = derived * nm.given_p(g, female) / q
             return out
         return np.full(len(givens), np.nan)
