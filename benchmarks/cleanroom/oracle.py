@@ -54,8 +54,10 @@ import generate as gen
 KINDS = ("given", "trafficked", "abandoned", "strayed")
 EPOCH = gen.EPOCH
 HK_START = (dt.date(2015, 1, 1) - EPOCH).days
+DELAY_SPAN, DELAY_PAD = 15000, 3000  # registration delays counted, days
 SPAN = 2400  # offsets of registered birth minus remembered birth, days
-ABLATIONS = ("none", "independent", "no_kinds", "no_ear", "no_decoy", "flat_birth", "flat_place", "no_registration",
+ABLATIONS = ("none", "stranger_formula", "independent", "no_kinds", "no_ear", "no_decoy", "flat_birth", "flat_place",
+             "no_registration",
              "no_former", "no_alias", "pop_given_uniform", "birth_no_arrival", "shift_flat")
 MARK_PLACEHOLDERS = ("无", "不详", "无明显特征")
 VILLAGES = ("红星村", "李家湾", "新华村", "城关镇", "东风村", "石桥镇")
@@ -407,6 +409,19 @@ class Oracle:
                                    for g, f in zip(c["given"], fem, strict=True)])
         self.year_all = np.where(b > -99999, pd.to_datetime(np.clip(b, -20000, 40000), unit="D").year, 0)
         self.former_any = np.array([len(f) > 0 for f in c["former"]])
+        # The population's registration delay (registered minus born) and former names, counted: besides
+        # the strangers it holds the other cases' children (about 1 %), registered months after their
+        # birth or arrival and carrying birth and childhood names -- what the stranger formula calls
+        # impossible (a delay of 90-364 days, a childhood name as a former name) is rare, not impossible.
+        reg = c["reg"].to_numpy()
+        known = (reg > -99999) & (b > -99999)
+        delay = np.clip(reg[known] - b[known], -DELAY_PAD, DELAY_SPAN) + DELAY_PAD
+        counts = np.bincount(delay, minlength=DELAY_SPAN + DELAY_PAD + 1).astype(float)
+        self.delay_p = (np.convolve(counts, np.ones(15) / 15, mode="same") + 0.01) / max(known.sum(), 1)
+        self.former_count: dict[str, int] = {}
+        for f in c["former"]:
+            for x in f:
+                self.former_count[x] = self.former_count.get(x, 0) + 1
         self.prov_ix = np.searchsorted(np.array(self.pl.provinces, dtype=object), self.pl.prov)
         self.city_ix = pd.factorize(self.pl.city)[0]
         self.dest_share: dict[str, np.ndarray | None] = {}
@@ -550,6 +565,9 @@ class Oracle:
         dr = reg - birth
         p_reg_pop = 0.985 * ((1 - sl) * ((dr >= 0) & (dr <= 89)) / 90 + sl * ((dr >= 365) & (dr <= 3284)) / 2920) \
             + 0.015 * ((reg >= HK_START) & (reg < HK_START + 700)) / 700
+        if self.ablate != "stranger_formula":
+            delay = np.clip(reg - birth, -DELAY_PAD, DELAY_SPAN) + DELAY_PAD
+            p_reg_pop = self.delay_p[delay]
         p_reg_pop = np.where(known_reg, p_reg_pop + 1e-7, 1.0)
         known_home = home >= 0
         p_home = np.where(known_home, self.home_p[np.clip(home, 0, None)], 1.0)
@@ -579,6 +597,10 @@ class Oracle:
         post_given = self.given_posterior(case, female, giv)  # nan: nothing known of the given name
         p_case_name = nm.surname_p.get(case.sur, 1e-5) * max(nm.given_p(case.given, female), 1e-6) \
             if full_case else 1.0
+        al_pop = max(self.former_count.get(case.alias, 0) / self.n, 1e-6) if self.ablate != "stranger_formula" \
+            else 1e-6
+        bn_pop_p = max(0.03 * p_case_name, self.former_count.get(full_case, 0) / self.n) \
+            if self.ablate != "stranger_formula" else 0.03 * p_case_name
 
         # registered birth: the case's birth cell
         if case.b_lo >= 0:
@@ -614,12 +636,12 @@ class Oracle:
             # former names: the birth name (only if the given name was not kept), the childhood name, an
             # unrelated later name; someone else has an unrelated one in 3 % (the case's name among them
             # as often as its share of names)
-            f_al = np.where(al_in, p_al / 1e-6, 1 - p_al)
+            f_al = np.where(al_in, p_al / al_pop, 1 - p_al)
             f_other = np.where(other_former, 0.04 / 0.03, 0.96 / 0.97)
             if np.isnan(post_given).all():
                 f_given = np.ones(n)
             else:
-                bn_pop = np.where(bn_in, 0.03 * p_case_name, 1.0)
+                bn_pop = np.where(bn_in, bn_pop_p, 1.0)
                 kept = kg * post_given / p_giv * np.where(bn_in, 0.0, 1.0)
                 lost = (1 - kg) * (np.where(bn_in, fns, 1 - fns) if full_case else 1.0)
                 f_given = (kept + lost) / bn_pop
