@@ -11,8 +11,8 @@ it (sex, age at loss, origin province); inside a kind the fields are independent
 generator draws them, except where it couples them (the given name and the former names through
 "kept the given name"; the registration date through the registered birth and the loss day).
 "Someone else" is the generator's population: strangers (names from its pools; registered birth, home
-county: the candidates' own frequencies, which the generator makes from the cases) plus the namesake
-decoy the generator may have made for this case.
+county, registration delay and former names: the candidates' own frequencies, which also hold the other
+cases' children) plus the namesake decoy the generator may have made for this case.
 
 Exact (closed form from the generator's draws): sex, surname, given name (with the written-by-ear
 variants enumerated from the generator's own homophone table), former names, marks, the home county
@@ -29,7 +29,9 @@ No Monte Carlo is needed.
         --ranked ranked-fit.csv --json oracle.json
 
 The candidates scored per case are the ranked file's (reunite's top K) plus the true child when it lies in
-reunite's blocking window (``--window``); ``--ablate`` swaps a part of the oracle for a cruder one.
+reunite's blocking window (``--no-window``: not added); ``--ablate`` takes a part of the oracle away,
+``--hybrid`` swaps one field at a time with reunite's weights (read from its reasons), ``--window-sample N``
+scores N cases against every candidate of reunite's 3-year birth window as well.
 """
 
 from __future__ import annotations
