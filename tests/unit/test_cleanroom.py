@@ -155,3 +155,54 @@ def test_random_profile_data_accepted(gen, seed) -> None:  # type: ignore[no-unt
     assert list(truth["case_id"]) == list(cases["case_id"]) == list(tiers["case_id"])
     matched = truth[truth["person_id"] != ""]
     assert set(matched["person_id"]) <= set(cand["person_id"])
+
+
+_ORACLE = _GEN.parent / "oracle.py"
+
+
+@pytest.fixture(scope="module")
+def oracle(gen):  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location("cleanroom_oracle", _ORACLE)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["cleanroom_oracle"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_oracle_ranks_the_child_above_strangers(oracle, small) -> None:  # type: ignore[no-untyped-def]
+    """The generator's own likelihood ratio puts the true child first among 19 strangers of its sex far
+    more often than chance (1 in 20)."""
+    import numpy as np
+
+    cases, cand, truth, _tiers = small["default"]
+    nm, pl = oracle.name_model(), oracle.places()
+    c = oracle.read_cases(cases.fillna(""), nm, pl)
+    d = oracle.read_candidates(cand.fillna(""), nm, pl)
+    orc = oracle.Oracle(oracle.profile_of("default"), nm, pl, d)
+    row_of = {p: i for i, p in enumerate(d["person_id"])}
+    child = dict(zip(truth["case_id"], truth["person_id"], strict=True))
+    female = d["female"].to_numpy()
+    rng = np.random.default_rng(0)
+    first = scored = 0
+    for case in c.itertuples(index=False):
+        if not child[case.case_id]:
+            continue
+        me = row_of[child[case.case_id]]
+        others = np.flatnonzero(female == female[me])
+        others = rng.choice(others[others != me], 19, replace=False)
+        score = orc.score(case, np.concatenate([[me], others]))
+        assert np.isfinite(score).all()
+        first += int(score[0] > score[1:].max())
+        scored += 1
+    assert scored >= 10
+    assert first >= 0.6 * scored, f"child first in {first} of {scored} cases"
+
+
+def test_oracle_birth_kernels_are_densities(oracle) -> None:  # type: ignore[no-untyped-def]
+    """Each kind's offset kernel (registered minus remembered birth) sums to 1 over its span, less the
+    shifted births' share beyond it and the arrival half it hands to the loss day."""
+    kernels = oracle._birth_kernels(oracle.profile_of("real_mix"), flat=False)
+    for kind in oracle.KINDS:
+        assert 0.97 <= kernels[kind][-1] <= 1.0 + 1e-9, kind
+        assert abs(kernels[kind + ":near"][-1] - 1.0) < 1e-6
