@@ -8,8 +8,13 @@ the start by at least half of the start's error. A data set with no child in any
 
 from __future__ import annotations
 
-import numpy as np
+import dataclasses
 
+import numpy as np
+import pytest
+
+from reunite.matching.comparisons import REGISTRY
+from reunite.matching.comparisons.registration import Level
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.learn import CasePatterns, fit_m
 from reunite.matching.model import FellegiSunter
@@ -27,28 +32,30 @@ U = [np.array([.94, .01, .03, .01, .005, .005]), np.array([.90, .02, .08]),
 N, SHARE = 200, 0.7
 
 
-def simulate(rng: np.random.Generator, n_cases: int, share: float) -> CasePatterns:
+def simulate(rng: np.random.Generator, n_cases: int, share: float, m_true: dict[str, list[np.ndarray]] = M,
+             u_true: list[np.ndarray] = U) -> CasePatterns:
     kinds = rng.choice(np.array([1, 2], dtype=np.int8), size=n_cases)
     has_child = rng.random(n_cases) < share
     case = np.repeat(np.arange(n_cases), N)
-    levels = np.stack([rng.choice(u.size, size=case.size, p=u) for u in U])
+    levels = np.stack([rng.choice(u.size, size=case.size, p=u) for u in u_true])
     first = np.arange(n_cases) * N
     for index in np.flatnonzero(has_child):
-        m = M[CASE_KINDS[int(kinds[index])]]
+        m = m_true[CASE_KINDS[int(kinds[index])]]
         levels[:, first[index]] = [rng.choice(p.size, p=p) for p in m]
     base = 8
     code = np.zeros(case.size, dtype=np.int64)
     for row in levels:
         code = code * base + row + 1
-    key = case * base ** len(U) + code
+    n_comp = len(u_true)
+    key = case * base ** n_comp + code
     unique, counts = np.unique(key, return_counts=True)
-    distinct, row_pattern = np.unique(unique % base ** len(U), return_inverse=True)
-    patterns = np.empty((distinct.size, len(U)), dtype=np.int8)
+    distinct, row_pattern = np.unique(unique % base ** n_comp, return_inverse=True)
+    patterns = np.empty((distinct.size, n_comp), dtype=np.int8)
     rest = distinct.copy()
-    for k in range(len(U) - 1, -1, -1):
+    for k in range(n_comp - 1, -1, -1):
         patterns[:, k] = rest % base - 1
         rest //= base
-    return CasePatterns(patterns, unique // base ** len(U), row_pattern.ravel(), counts.astype(np.float64),
+    return CasePatterns(patterns, unique // base ** n_comp, row_pattern.ravel(), counts.astype(np.float64),
                         np.full(n_cases, float(N)), kinds, int(case.size))
 
 
@@ -83,3 +90,44 @@ def test_em_refuses_data_with_no_children() -> None:
     assert not report.accepted and "likely child" in report.reason
     assert fitted is start
     assert "not fitted" in report.format()
+
+
+def test_a_held_level_keeps_its_starting_m_and_the_other_levels_are_still_fitted() -> None:
+    # "registered before the child went missing" is held (REGISTRY["registration"].held_levels): the
+    # simulated children take it a tenth of the time (a fit without the hold moved it from 0.01 to
+    # 0.08-0.12), yet the fit keeps the start's m of it per kind and fits the other levels to the truth's
+    # proportions.
+    spec = ComparisonSpec(comparisons=(*SPEC.comparisons, "registration"))
+    held = list(REGISTRY["registration"].held_levels)
+    assert held == [int(Level.BEFORE_MISSING)]
+    registration_m = {"baby": np.array([.10, .40, .20, .10, .10, .10]),
+                      "child": np.array([.10, .15, .10, .05, .30, .30])}
+    registration_u = np.array([.50, .35, .08, .04, .02, .01])
+    m_true = {kind: [*M[kind], registration_m[kind]] for kind in ("baby", "child")}
+    u_true = [*U, registration_u]
+    data = simulate(np.random.default_rng(11), 3000, SHARE, m_true, u_true)
+    start = FellegiSunter(spec)
+    start.u_ = [u.copy() for u in u_true]
+    start.m_ = [*((baby + child) / 2 for baby, child in zip(M["baby"], M["child"], strict=True)),
+                np.array([.01, .198, .198, .198, .198, .198])]
+    start.lambda_ = 1e-3
+    fitted, report = fit_m(start, data, prior_strength=5.0, share_prior=SHARE, loo=False, anchor=0.0, max_iter=2000)
+    assert report.accepted, report.reason
+    for kind in ("baby", "child"):
+        got = fitted.m_of(kind)[4]
+        assert got[held].tolist() == start.m_[4][held].tolist(), (kind, got.round(3))
+        assert abs(float(got.sum()) - 1.0) < 1e-9
+        free = np.ones(got.size, dtype=bool)
+        free[held] = False
+        want = registration_m[kind][free] / registration_m[kind][free].sum() * (1.0 - start.m_[4][held].sum())
+        error, error_before = np.abs(got[free] - want).max(), np.abs(start.m_[4][free] - want).max()
+        assert error <= 0.06 and error <= 0.5 * error_before, (kind, got.round(3), want.round(3))
+        for k in range(4):
+            assert np.abs(fitted.m_of(kind)[k] - m_true[kind][k]).max() <= 0.06, (kind, spec.comparisons[k])
+
+
+def test_held_levels_are_checked_when_a_comparison_is_made() -> None:
+    registration = REGISTRY["registration"]
+    for wrong in ((6,), (0, 0), (-1,), tuple(range(6))):
+        with pytest.raises(ValueError, match="held_levels"):
+            dataclasses.replace(registration, held_levels=wrong)

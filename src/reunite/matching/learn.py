@@ -24,6 +24,9 @@ blocking made pairs alike. This module fits m with the structure the problem has
 - Each comparison's m is estimated from an E-step that leaves out every comparison reading the
   same field (the birth date is read by birth, birthday, registration and timeline), so a stranger
   who agrees on a field by chance does not teach the model that true pairs agree on it.
+- A level that a comparison declares held (``held_levels``, e.g. "registered before the child went
+  missing") keeps its starting m; the other levels share the rest. No true pair takes it, so all the
+  blocked pairs could teach the fit about it is which strangers look likely.
 - Term-frequency adjustments are not part of the fit (they refine the exact-name levels pair by
   pair at scoring time).
 
@@ -443,6 +446,24 @@ def _per_case_logsumexp(values: F64, row_case: I64, n_cases: int) -> F64:
     return out
 
 
+def _shares(totals: F64, start: F64, held: I64) -> F64:
+    """The shares of ``totals``, but the ``held`` levels keep their ``start`` share and the others
+    divide what is left in proportion to their totals.
+
+    >>> _shares(np.array([2.0, 1.0, 1.0]), np.array([0.1, 0.6, 0.3]), np.array([0])).tolist()
+    [0.1, 0.45, 0.45]
+    """
+    if not held.size:
+        out: F64 = totals / totals.sum()
+        return out
+    free = np.ones(totals.shape[0], dtype=bool)
+    free[held] = False
+    out = np.empty_like(totals, dtype=np.float64)
+    out[held] = start[held]
+    out[free] = totals[free] / totals[free].sum() * (1.0 - float(start[held].sum()))
+    return out
+
+
 def fit_m(
     model: FellegiSunter,
     data: CasePatterns,
@@ -504,6 +525,7 @@ def fit_m(
     n_patterns = data.patterns.shape[0]
     fields = [REGISTRY[name].field for name in spec.comparisons]
     same_field = [[j for j in range(n_comp) if fields[j] == fields[k]] for k in range(n_comp)]
+    held = [np.array(REGISTRY[name].held_levels, dtype=np.int64) for name in spec.comparisons]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
     expected, confident = 0.0, 0
@@ -544,8 +566,7 @@ def fit_m(
             valid = column >= 0
             for j in range(n_kinds):
                 counts = np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
-                total_k = counts + prior_strength * m0[j][k]
-                new_m[j][k] = np.maximum(total_k / total_k.sum(), model.floor)
+                new_m[j][k] = np.maximum(_shares(counts + prior_strength * m0[j][k], m0[j][k], held[k]), model.floor)
         change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
         m, expected = new_m, float(resp.sum())
         # cases whose best single candidate is likely the child: the evidence EM can learn from

@@ -248,7 +248,10 @@ class Comparison:
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
     ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
     unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
-    pairs" with its m). ``chart_order`` and ``chart_colour``: where and in what colour the report
+    pairs" with its m). ``held_levels``: levels a true pair (almost) never takes, whatever the screened
+    data hold (a child registered by its new family before it was lost): the unsupervised fit keeps their
+    m at the starting model's and shares the rest among the other levels, since only strangers in the
+    blocked pairs could teach it otherwise. ``chart_order`` and ``chart_colour``: where and in what colour the report
     (:mod:`reunite.report`) charts its weights, the comparisons a reader weighs first coming first.
     """
 
@@ -267,10 +270,15 @@ class Comparison:
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
     outside_window_level: int | None = None
+    held_levels: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):
             raise ValueError(f"{self.name}: {len(self.labels)} labels but {len(self.labels_zh)} Chinese ones")
+        if len(set(self.held_levels)) != len(self.held_levels) or len(self.held_levels) >= len(self.labels) or any(
+                not 0 <= level < len(self.labels) for level in self.held_levels):
+            raise ValueError(f"{self.name}: held_levels must be distinct levels in 0 .. {len(self.labels) - 1}, "
+                             f"at least one level left free; got {self.held_levels}")
         if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.chart_colour):
             raise ValueError(f"{self.name}: chart_colour {self.chart_colour!r} is not #RRGGBB")
 
