@@ -188,8 +188,8 @@ def _in_pieces(
     """Prepare a plain UTF-8 CSV file piece by piece at ``target`` (each piece normalized by ``normalize``,
     default :func:`reunite.normalize.normalize_piece`); ``None`` (nothing written) for any other input,
     or ``strict``: the caller reads it whole."""
-    if strict or encoding is not None or sheet is not None or source_path.suffix.lower() not in (".csv", ".tsv", ".txt") \
-            or not source_path.is_file():
+    plain_csv = source_path.suffix.lower() in (".csv", ".tsv", ".txt") and source_path.is_file()
+    if strict or encoding is not None or sheet is not None or not plain_csv:
         return None
     digest = file_sha256(source_path)
     try:
@@ -265,7 +265,6 @@ def update_prepared(
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
     table, reused = normalize_update(raw, known, today=day, strict=strict)
-    del known
     _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
     with atomic_output(target) as tmp:

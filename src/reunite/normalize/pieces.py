@@ -43,9 +43,9 @@ from reunite.ingest.encoding import allow_long_cells
 from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
+from reunite.normalize.features import RecordTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
 from reunite.normalize.stored import PreparedWriter
-from reunite.normalize.features import RecordTable
 from reunite.normalize.table import excel_id_flags, normalize_piece
 
 __all__ = ["DEFAULT_PIECE_BYTES", "PieceNormalizer", "prepare_in_pieces"]

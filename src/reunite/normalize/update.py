@@ -166,7 +166,7 @@ def read_previous(path: str | os.PathLike[str], side: Side = "candidates") -> Pr
         cells = [group["raw.name"], group["raw." + extra]]
         hashes = _hash_cells(cells)
         keep = _first_of_each(hashes)
-        rows, at = _ragged_take(keep, np.cumsum(group["#counts"]) - group["#counts"], group["#counts"])
+        _, at = _ragged_take(keep, np.cumsum(group["#counts"]) - group["#counts"], group["#counts"])
         name_parts.append({"#hash": hashes[keep], "#name": cells[0][keep].astype(StringDType()),
                            "#extra": cells[1][keep].astype(StringDType()), "#count": group["#counts"][keep],
                            "#many": group["flag." + _MANY][keep],
