@@ -73,7 +73,7 @@ def _hash_cells(columns: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.uint64]:
     hashed: npt.NDArray[np.uint64] | None = None
     for column in columns:
         values = column if column.dtype == object else column.astype(object)
-        one: npt.NDArray[np.uint64] = pd.util.hash_array(values, categorize=True)
+        one: npt.NDArray[np.uint64] = pd.util.hash_array(values, categorize=False)
         hashed = one if hashed is None else hashed * _MIX + one  # wraps around, as a hash may
     assert hashed is not None
     return hashed
