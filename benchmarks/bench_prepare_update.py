@@ -187,9 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     {k: v for k, v in content(updated_before).items() if k != b"reunite.normalizer"}
                     != {k: v for k, v in content(want).items() if k != b"reunite.normalizer"}):
                 raise SystemExit("the code before wrote another table")
+    checked = [] if args.no_fresh else ["the fresh one"]
+    if any(r["kind"] == "before" and float(str(r["peak_gb"])) > 0 for r in runs):
+        checked.append("the code before's")
     print(f"{counts['rows']:,} rows tonight ({counts['edited']:,} edited, {counts['new']:,} new, "
-          f"{counts['gone']:,} gone); the updated table equals the "
-          + ("fresh one" if not args.no_fresh else "code before's"))
+          f"{counts['gone']:,} gone); the updated table equals "
+          + (" and ".join(checked) if checked else "no other (none was written)"))
     print(next(str(r["line"]) for r in runs if r["kind"] == "update"))
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
