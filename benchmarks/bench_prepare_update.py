@@ -5,16 +5,19 @@ Usage (from the repository root)::
 
     python benchmarks/bench_prepare_update.py                  # 1,000,000 candidates, 1% new or changed
     python benchmarks/bench_prepare_update.py --rows 20000 --repeat 1
+    python benchmarks/bench_prepare_update.py --rows 4000000 --repeat 1 --rss-limit-gb 6 \
+        --pythonpath-before /tmp/before/src            # the update by main's code too, stopped past 6 GB
 
 Yesterday's extract is the generated candidates file of ``bench_prepare.py`` (seeded, kept in
 ``--data-dir``). Tonight's: 0.5% of the rows edited (a third each: the given name, the region, the
 registration date), 0.5% new people (from a second generated pool), 0.1% gone, written in the same
 order otherwise. Yesterday's table is prepared once (on the day before); then, ``--repeat`` times,
-a fresh prepare of tonight's extract and an update from yesterday's table, one after the other, each
-a ``reunite`` process timed from start to exit: wall seconds and CPU seconds (user + system, its
-threads and forked processes included; on a shared machine the wall time also holds the waits for
-a core). The two tables must hold the same content (reunite's metadata: the report, the dtypes and a
-digest of every column), or this stops.
+an update from yesterday's table (also by the code before, ``--pythonpath-before``) and a fresh
+prepare of tonight's extract, one after the other, each a ``reunite`` process timed from start to
+exit: wall seconds, CPU seconds (user + system, its threads and forked processes included; on a
+shared machine the wall time also holds the waits for a core) and peak resident memory. The tables
+must hold the same content (reunite's metadata: the report, the dtypes and a digest of every column;
+the code before's but for the normalizer digest), or this stops.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -63,20 +65,54 @@ def make_tonight(yesterday: Path, out: Path, seed: int) -> dict[str, int]:
     return {"rows": len(tonight), "edited": int(edited.shape[0]), "new": len(new), "gone": int(gone.shape[0])}
 
 
-def process(arguments: Sequence[str], pythonpath: str | None = None) -> tuple[float, float, str]:
-    """Wall and CPU seconds of one ``reunite`` process (start-up to exit) and what it printed;
-    ``pythonpath`` runs another copy of the code (``PYTHONPATH``)."""
+def process(arguments: Sequence[str], pythonpath: str | None = None, rss_limit_gb: float = 0.0
+            ) -> tuple[float, float, float, str]:
+    """Wall and CPU seconds of one ``reunite`` process (start-up to exit), its peak resident memory in
+    GB (the largest process of its tree, as ``/usr/bin/time`` gives it) and what it printed;
+    ``pythonpath`` runs another copy of the code (``PYTHONPATH``). Over ``rss_limit_gb`` (when given),
+    the process is stopped (the machine is shared) and its peak given as negative."""
     command = shutil.which("reunite")
     argv = [command] if command else [sys.executable, "-m", "reunite.cli"]
     env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([*argv, *arguments], capture_output=True, text=True, check=False, env=env)
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"reunite {' '.join(arguments)} failed ({done.returncode}):\n{done.stderr}")
-    return seconds, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen([*argv, *arguments], stdout=out, stderr=err, text=True, env=env)
+        stopped = False
+        while rss_limit_gb:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            if _rss_gb(child.pid) > rss_limit_gb:
+                child.kill()
+                stopped = True
+                pid, status, usage = os.wait4(child.pid, 0)
+                break
+            time.sleep(0.1)
+        else:
+            pid, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        err.seek(0)
+        printed, errors = out.read(), err.read()
+    peak = usage.ru_maxrss / (1 << 20)
+    if stopped:
+        return seconds, usage.ru_utime + usage.ru_stime, -peak, printed
+    if child.returncode != 0:
+        raise SystemExit(f"reunite {' '.join(arguments)} failed ({child.returncode}):\n{errors}")
+    return seconds, usage.ru_utime + usage.ru_stime, peak, printed
+
+
+def _rss_gb(pid: int) -> float:
+    """The resident memory of a running process, in GB (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / (1 << 20)
+    except OSError:
+        pass
+    return 0.0
 
 
 def content(path: Path) -> dict[bytes, bytes]:
@@ -94,7 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "reunite-bench")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
     parser.add_argument("--pythonpath-before", default=None, metavar="SRC",
-                        help="also time a fresh prepare by this copy of the code (e.g. main's src), in turn")
+                        help="also time an update by this copy of the code (e.g. main's src), in turn")
+    parser.add_argument("--pythonpath-after", default=None, metavar="SRC",
+                        help="run this copy of the code for the fresh prepare and the update (default: installed)")
+    parser.add_argument("--no-fresh", action="store_true",
+                        help="no fresh prepare (the updates are checked against each other)")
+    parser.add_argument("--rss-limit-gb", type=float, default=0.0,
+                        help="stop a process whose resident memory passes this (0: no limit)")
     args = parser.parse_args(argv)
 
     from bench_normalize import candidate_file
@@ -108,35 +150,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures: dict[str, object] = {"tonight": counts, "runs": []}
     print(f"load average {os.getloadavg()[0]:.1f} at the start", flush=True)
     runs: list[dict[str, object]] = figures["runs"]  # type: ignore[assignment]
+    limit = args.rss_limit_gb
     with tempfile.TemporaryDirectory(prefix="bench_prepare_update_") as name:
         folder = Path(name)
         old, fresh, updated = folder / "yesterday.parquet", folder / "fresh.parquet", folder / "updated.parquet"
-        seconds, cpu, _ = process(["prepare", "--candidates", str(yesterday), "--out", str(old),
-                                   "--today", YESTERDAY])
-        print(f"yesterday's table: {seconds:.2f} s wall, {cpu:.2f} s CPU", flush=True)
-        earlier: dict[bytes, bytes] = {}
+        old_before, updated_before = folder / "yesterday-before.parquet", folder / "updated-before.parquet"
+        # yesterday's table as each copy of the code prepares it (another normalizing code refuses it)
+        for path, code in ((old, args.pythonpath_after), (old_before, args.pythonpath_before)):
+            if path == old_before and not args.pythonpath_before:
+                continue
+            seconds, cpu, peak, _ = process(["prepare", "--candidates", str(yesterday), "--out", str(path),
+                                             "--today", YESTERDAY], code, limit)
+            print(f"yesterday's table ({path.name}): {seconds:.2f} s wall, {cpu:.2f} s CPU, {peak:.2f} GB",
+                  flush=True)
+        kinds = ("update", "before", "fresh") if args.pythonpath_before else ("update", "fresh")
+        kinds = tuple(k for k in kinds if k != "fresh" or not args.no_fresh)
         for turn in range(args.repeat):
-            for kind in ("before", "fresh", "update") if args.pythonpath_before else ("fresh", "update"):
-                extra = ["--from", str(old)] if kind == "update" else []
-                target = updated if kind == "update" else fresh
+            for kind in kinds:
+                extra = ["--from", str(old_before if kind == "before" else old)] if kind != "fresh" else []
+                target = {"before": updated_before, "update": updated, "fresh": fresh}[kind]
                 target.unlink(missing_ok=True)
                 load = os.getloadavg()[0]
-                seconds, cpu, printed = process(["prepare", "--candidates", str(tonight), "--out", str(target),
-                                                 "--today", TONIGHT, *extra],
-                                                args.pythonpath_before if kind == "before" else None)
+                seconds, cpu, peak, printed = process(
+                    ["prepare", "--candidates", str(tonight), "--out", str(target), "--today", TONIGHT, *extra],
+                    args.pythonpath_before if kind == "before" else args.pythonpath_after, limit)
                 line = next((x for x in printed.splitlines() if "updated from" in x), "")
-                runs.append({"turn": turn, "kind": kind, "wall_s": seconds, "cpu_s": cpu, "load": load,
-                             "line": line.replace(str(old), "yesterday.parquet")})
-                print(f"{turn} {kind:<6} {seconds:7.2f} s wall {cpu:7.2f} s CPU (load {load:.1f})", flush=True)
-                if kind == "before":  # the same table, but for the digest of the (changed) normalizing code
-                    earlier = content(fresh)
-            if content(updated) != content(fresh):
+                runs.append({"turn": turn, "kind": kind, "wall_s": seconds, "cpu_s": cpu, "peak_gb": peak,
+                             "load": load, "line": line.replace(str(old_before), "yesterday.parquet")
+                             .replace(str(old), "yesterday.parquet")})
+                print(f"{turn} {kind:<6} {seconds:7.2f} s wall {cpu:7.2f} s CPU {peak:6.2f} GB peak (load {load:.1f})"
+                      + (" STOPPED at the memory limit" if peak < 0 else ""), flush=True)
+            want = fresh if not args.no_fresh else updated
+            if content(updated) != content(want):
                 raise SystemExit("the updated table differs from the fresh one")
-            if args.pythonpath_before and ({k: v for k, v in earlier.items() if k != b"reunite.normalizer"}
-                                           != {k: v for k, v in content(fresh).items() if k != b"reunite.normalizer"}):
+            if args.pythonpath_before and updated_before.exists() and (
+                    {k: v for k, v in content(updated_before).items() if k != b"reunite.normalizer"}
+                    != {k: v for k, v in content(want).items() if k != b"reunite.normalizer"}):
                 raise SystemExit("the code before wrote another table")
+    checked = [] if args.no_fresh else ["the fresh one"]
+    if any(r["kind"] == "before" and float(str(r["peak_gb"])) > 0 for r in runs):
+        checked.append("the code before's")
     print(f"{counts['rows']:,} rows tonight ({counts['edited']:,} edited, {counts['new']:,} new, "
-          f"{counts['gone']:,} gone); the updated table equals the fresh one")
+          f"{counts['gone']:,} gone); the updated table equals "
+          + (" and ".join(checked) if checked else "no other (none was written)"))
     print(next(str(r["line"]) for r in runs if r["kind"] == "update"))
     if args.out:
         args.out.write_text(json.dumps(figures, indent=1), encoding="utf-8")

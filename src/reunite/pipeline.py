@@ -39,9 +39,10 @@ from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import LEVEL_LABELS, BlockingSpec
 from reunite.normalize import RecordTable, normalize
-from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, prepare_in_pieces
+from reunite.normalize.ids import ResidentIdArrays
+from reunite.normalize.pieces import DEFAULT_PIECE_BYTES, PieceNormalizer, prepare_in_pieces
 from reunite.normalize.stored import file_sha256, is_prepared, read_prepared, write_prepared
-from reunite.normalize.update import Reused, normalize_update, read_previous
+from reunite.normalize.update import Reused, normalize_update, normalize_update_piece, read_previous
 from reunite.run_config import (
     DEFAULT_FIT_MAX_PAIRS,
     DEFAULT_TOP_K,
@@ -153,7 +154,7 @@ def prepare_table(
 
 
 class _ReadWhole(Exception):
-    """Raised inside :func:`prepare_file`'s output block to discard it and read the input whole."""
+    """Raised inside :func:`_in_pieces`'s output block to discard it and read the input whole."""
 
 
 def prepare_file(
@@ -172,25 +173,40 @@ def prepare_file(
     if not is_prepared(target):
         raise ConfigError(f"--out {target}: expected a .parquet file name")
     day = checked_today(today) or datetime.date.today()
-    if not strict and encoding is None and sheet is None and source_path.suffix.lower() in (".csv", ".tsv", ".txt") \
-            and source_path.is_file():
-        digest = file_sha256(source_path)
-        try:
-            with atomic_output(target) as tmp:
-                done = prepare_in_pieces(source_path, tmp, side, mapping=mapping, today=day, source_sha256=digest,
-                                         piece_bytes=piece_bytes)
-                if done is None:  # not a file to cut: nothing written is kept
-                    raise _ReadWhole
-                check_mapping_used(mapping, [(side, done[0])])  # raised here, nothing written is kept
-                if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
-                    raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
-                                     f"quarantined {done[0].quarantined})")
-            return done
-        except _ReadWhole:
-            pass
+    done = _in_pieces(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet,
+                      today=day, piece_bytes=piece_bytes)
+    if done is not None:
+        return done
     table = prepare_table(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
                           sheet=sheet, today=day)
     return table.report, len(table)
+
+
+def _in_pieces(
+    source_path: Path, target: Path, side: Side, *, mapping: Mapping[str, str] | None, strict: bool,
+    encoding: str | None, sheet: str | int | None, today: datetime.date, piece_bytes: int,
+    normalize: PieceNormalizer | None = None,
+) -> tuple[IngestReport, int] | None:
+    """Prepare a plain UTF-8 CSV file piece by piece at ``target`` (each piece normalized by ``normalize``,
+    default :func:`reunite.normalize.normalize_piece`); ``None`` (nothing written) for any other input,
+    or ``strict``: the caller reads it whole."""
+    plain_csv = source_path.suffix.lower() in (".csv", ".tsv", ".txt") and source_path.is_file()
+    if strict or encoding is not None or sheet is not None or not plain_csv:
+        return None
+    digest = file_sha256(source_path)
+    try:
+        with atomic_output(target) as tmp:
+            done = prepare_in_pieces(source_path, tmp, side, mapping=mapping, today=today, source_sha256=digest,
+                                     piece_bytes=piece_bytes, normalize=normalize)
+            if done is None:  # not a file to cut: nothing written is kept
+                raise _ReadWhole
+            check_mapping_used(mapping, [(side, done[0])])  # raised here, nothing written is kept
+            if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
+                raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
+                                 f"quarantined {done[0].quarantined})")
+        return done
+    except _ReadWhole:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +225,7 @@ def update_prepared(
     source: str | os.PathLike[str], out: str | os.PathLike[str], previous: str | os.PathLike[str],
     side: Side = "candidates", *, mapping: Mapping[str, str] | None = None, strict: bool = False,
     encoding: str | None = None, sheet: str | int | None = None, today: datetime.date | None = None,
+    piece_bytes: int = DEFAULT_PIECE_BYTES,
 ) -> PreparedUpdate:
     """Prepare ``source`` at ``out`` as :func:`prepare_file` does, reading only the names and regions
     the prepared table ``previous`` (``out`` itself for ``reunite prepare --update``) never read
@@ -218,7 +235,9 @@ def update_prepared(
 
     A ``previous`` table this code would not read (missing, of another version or normalizing code,
     changed since it was written) is not used: every row is prepared anew, and ``not_used`` says why.
-    The day ``previous`` was prepared on does not matter (dates and ID numbers are read anew).
+    The day ``previous`` was prepared on does not matter (dates and ID numbers are read anew). A plain
+    CSV file is read, normalized and written piece by piece, as :func:`prepare_file` does it, with the
+    readings of ``previous`` by distinct cell beside it.
     """
     check_flags(strict=strict)
     source_path = Path(source)
@@ -232,12 +251,22 @@ def update_prepared(
         known = read_previous(previous, side)
     except (InputError, MissingFileError) as exc:
         report, rows = prepare_file(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding,
-                                    sheet=sheet, today=day)
+                                    sheet=sheet, today=day, piece_bytes=piece_bytes)
         return PreparedUpdate(report, rows, None, str(exc))
+    parts: list[Reused] = []
+
+    def piece(raw: RawTable) -> tuple[RecordTable, ResidentIdArrays]:
+        table, ids, reused = normalize_update_piece(raw, known, today=day)
+        parts.append(reused)
+        return table, ids
+
+    done = _in_pieces(source_path, target, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet,
+                      today=day, piece_bytes=piece_bytes, normalize=piece)
+    if done is not None:
+        return PreparedUpdate(done[0], done[1], Reused.total(parts))
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
     table, reused = normalize_update(raw, known, today=day, strict=strict)
-    del known
     _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
     with atomic_output(target) as tmp:

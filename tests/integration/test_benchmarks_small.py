@@ -102,8 +102,9 @@ def test_prepare_update_benchmark_runs(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
     result = json.loads(out.read_text(encoding="utf-8"))
     assert result["tonight"] == {"rows": 2008, "edited": 10, "new": 10, "gone": 2}
-    assert [run["kind"] for run in result["runs"]] == ["fresh", "update"]
-    assert "updated from yesterday.parquet" in result["runs"][1]["line"]
+    assert [run["kind"] for run in result["runs"]] == ["update", "fresh"]
+    assert "updated from yesterday.parquet" in result["runs"][0]["line"]
+    assert all(run["peak_gb"] > 0 for run in result["runs"])
     assert "the updated table equals the fresh one" in completed.stdout
 
 

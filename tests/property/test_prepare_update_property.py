@@ -40,9 +40,10 @@ def row(draw: st.DrawFn) -> dict[str, str]:
 
 
 @st.composite
-def nights(draw: st.DrawFn) -> tuple[list[dict[str, str]], list[dict[str, str]], datetime.date]:
+def nights(draw: st.DrawFn) -> tuple[list[dict[str, str]], list[dict[str, str]], datetime.date, int, int]:
     """Yesterday's extract, tonight's (yesterday's rows kept, changed in a cell, dropped, moved, and new
-    rows) and the day yesterday's was read on."""
+    rows), the day yesterday's was read on, and the pieces each is read in (bytes: one row a piece, a
+    few, or the whole file)."""
     yesterday = draw(st.lists(row(), min_size=1, max_size=10))
     tonight: list[dict[str, str]] = []
     for old in yesterday:
@@ -55,7 +56,8 @@ def nights(draw: st.DrawFn) -> tuple[list[dict[str, str]], list[dict[str, str]],
             tonight.append({**old, "person_id": draw(st.sampled_from(["P7", "P8", "R1"]))})
     tonight += draw(st.lists(row(), max_size=4))
     order = draw(st.permutations(range(len(tonight))))
-    return yesterday, [tonight[i] for i in order], draw(st.sampled_from(DAYS))
+    pieces = st.sampled_from([1, 200, 1 << 30])
+    return yesterday, [tonight[i] for i in order], draw(st.sampled_from(DAYS)), draw(pieces), draw(pieces)
 
 
 def _write(rows: list[dict[str, str]], path: Path) -> Path:
@@ -81,15 +83,15 @@ def _content(path: Path) -> tuple[dict[bytes, bytes], dict[str, object]]:
 @settings(max_examples=80, deadline=None)
 @given(nights())
 def test_an_update_writes_what_a_fresh_prepare_writes(night: tuple[list[dict[str, str]], list[dict[str, str]],
-                                                                    datetime.date]) -> None:
-    yesterday, tonight, day = night
+                                                                    datetime.date, int, int]) -> None:
+    yesterday, tonight, day, old_piece, new_piece = night
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         source = _write(yesterday, folder / "yesterday.csv")
         extract = _write(tonight, folder / "tonight.csv")
         people, fresh = folder / "people.parquet", folder / "fresh.parquet"
         try:
-            prepare_file(source, people, today=day)
+            prepare_file(source, people, today=day, piece_bytes=old_piece)
         except ValueError:  # nothing accepted yesterday (an InputError): nothing to update from
             return
         try:
@@ -97,14 +99,14 @@ def test_an_update_writes_what_a_fresh_prepare_writes(night: tuple[list[dict[str
         except ValueError as error:  # nothing accepted tonight: the update says so alike, and writes nothing
             before = people.read_bytes()
             try:
-                update_prepared(extract, people, people, today=TONIGHT)
+                update_prepared(extract, people, people, today=TONIGHT, piece_bytes=new_piece)
             except ValueError as again:
                 assert str(again) == str(error)
             else:
                 raise AssertionError("the update wrote a table a fresh prepare refuses") from None
             assert people.read_bytes() == before
             return
-        done = update_prepared(extract, people, people, today=TONIGHT)
+        done = update_prepared(extract, people, people, today=TONIGHT, piece_bytes=new_piece)
         assert done.reused is not None and done.not_used == ""
         meta, table = _content(people)
         want_meta, want_table = _content(fresh)

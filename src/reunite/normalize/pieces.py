@@ -27,7 +27,7 @@ import csv
 import datetime
 import io
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,16 +43,21 @@ from reunite.ingest.encoding import allow_long_cells
 from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start, _unfolded
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
+from reunite.normalize.features import RecordTable
 from reunite.normalize.ids import ResidentIdArrays, mask_id
 from reunite.normalize.stored import PreparedWriter
 from reunite.normalize.table import excel_id_flags, normalize_piece
 
-__all__ = ["DEFAULT_PIECE_BYTES", "prepare_in_pieces"]
+__all__ = ["DEFAULT_PIECE_BYTES", "PieceNormalizer", "prepare_in_pieces"]
 
 DEFAULT_PIECE_BYTES = 64 << 20
 """About 700,000 candidates of a typical extract (88 bytes a line) a piece."""
 
 _BOM = b"\xef\xbb\xbf"
+
+PieceNormalizer = Callable[[RawTable], tuple[RecordTable, ResidentIdArrays]]
+"""Normalizes one piece as :func:`reunite.normalize.normalize_piece` does (an update: as
+:func:`reunite.normalize.update.normalize_update_piece` does, with the previous table's readings)."""
 
 
 class _NotPlain(Exception):
@@ -166,14 +171,15 @@ def _piece_table(collector: _Collector, plain_columns: list[list[str]], body: by
 def prepare_in_pieces(
     path: str | os.PathLike[str], out: str | os.PathLike[str], side: Side, *,
     mapping: Mapping[str, str] | None = None, today: datetime.date, source_sha256: str = "",
-    piece_bytes: int = DEFAULT_PIECE_BYTES, label: str | None = None,
+    piece_bytes: int = DEFAULT_PIECE_BYTES, label: str | None = None, normalize: PieceNormalizer | None = None,
 ) -> tuple[IngestReport, int] | None:
     """Read, normalize and write ``path`` to the prepared table ``out`` piece by piece.
 
     Returns the whole input's ingest report and the records written, or ``None`` (``out`` then holds
     nothing to keep) when the file is not plain UTF-8 text that this can cut: read it whole.
     The table written equals :func:`reunite.normalize.stored.write_prepared` of the whole input's
-    normalized table, column for column (digests included), with the same report.
+    normalized table, column for column (digests included), with the same report. ``normalize``
+    normalizes each piece (default :func:`reunite.normalize.normalize_piece` on ``today``).
     """
     allow_long_cells()  # as a whole read parses its text
     source = Path(path)
@@ -219,7 +225,7 @@ def prepare_in_pieces(
             line += body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
             if not len(raw):
                 continue
-            table, ids = normalize_piece(raw, today=today)
+            table, ids = normalize_piece(raw, today=today) if normalize is None else normalize(raw)
             for problem in raw.report.problems:
                 (events if problem.column == event else births).append(problem)
             excel.extend(excel_id_flags(raw, ids))

@@ -32,6 +32,7 @@ __all__ = [
     "CountyTable",
     "Region",
     "RegionArrays",
+    "RegionColumns",
     "county_table",
     "distance_km",
     "historical_codes",
@@ -73,8 +74,8 @@ class Region:
 
 
 @dataclass(frozen=True, slots=True)
-class RegionArrays:
-    """:func:`resolve_regions` output, aligned with its input."""
+class RegionColumns:
+    """The columns of resolved regions a normalized table keeps, aligned with their cells."""
 
     county: npt.NDArray[np.int32]
     city: npt.NDArray[np.int32]
@@ -83,10 +84,17 @@ class RegionArrays:
     lat: npt.NDArray[np.float32]
     lon: npt.NDArray[np.float32]
     label: list[str]
-    historical: npt.NDArray[np.bool_]
 
     def __len__(self) -> int:
         return int(self.county.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class RegionArrays(RegionColumns):
+    """:func:`resolve_regions` output, aligned with its input: the kept columns, and whether each cell
+    named a code or name that is no longer today's."""
+
+    historical: npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ import functools
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,8 @@ from reunite.ingest.table import CANDIDATE_COLUMNS, CASE_COLUMNS, RawTable, id_c
 from reunite.normalize.features import NameTable, RecordTable
 
 __all__ = ["FORMAT_VERSION", "PreparedInfo", "PreparedWriter", "file_sha256", "is_prepared", "normalizer_digest",
-           "read_prepared", "read_prepared_columns", "read_prepared_info", "read_prepared_raw", "write_prepared"]
+           "read_prepared", "read_prepared_columns", "read_prepared_groups", "read_prepared_info", "read_prepared_raw",
+           "write_prepared"]
 
 FORMAT_VERSION = 1
 """Layout of the file; a reader refuses any other."""
@@ -516,3 +517,81 @@ def read_prepared_columns(
     meta = _metadata(info.path)
     wanted = [*fields, *(_NAME + n for n in names), *(_RAW + c for c in raw), *(_FLAG + f for f in flags)]
     return info, _read_columns(info.path, meta, wanted)
+
+
+def read_prepared_groups(
+    path: str | os.PathLike[str], side: Side, fields: Sequence[str], names: Sequence[str] = (),
+    raw: Sequence[str] = (), flags: Sequence[str] = (),
+) -> tuple[PreparedInfo, Iterator[dict[str, npt.NDArray[Any]]]]:
+    """:func:`read_prepared_columns`, one Parquet row group at a time (so only one group's columns are
+    held at once), its text as a compact :func:`read_prepared` reads it (object or ``StringDType``).
+
+    The file is checked against the running code at once; each column against its digest as the groups
+    go, a mismatch raised when the last group has been read, before the iteration ends: use what the
+    groups held only once the iteration has ended without an error.
+
+    Raises
+    ------
+    InputError
+        As :func:`read_prepared_columns` (from the iteration, for a column changed after it was written).
+    """
+    info = read_prepared_info(path, side)
+    meta = _metadata(info.path)
+    wanted = [*fields, *(_NAME + n for n in names), *(_RAW + c for c in raw), *(_FLAG + f for f in flags)]
+    digests = json.loads(meta["digests"])
+    missing = [c for c in wanted if c not in digests]
+    if missing:
+        raise _refuse(info.path, f"column(s) {', '.join(missing)} missing")
+    return info, _groups(info.path, meta, wanted)
+
+
+def _groups(path: Path, meta: dict[str, str], columns: Sequence[str]) -> Iterator[dict[str, npt.NDArray[Any]]]:
+    """The row groups of :func:`read_prepared_groups`."""
+    import pyarrow.parquet as pq
+
+    digests, dtypes = json.loads(meta["digests"]), json.loads(meta["dtypes"])
+    repeated = set(json.loads(meta.get("repeated", "[]")))
+    dictionary = [f"{c}.list.element" if c.startswith(_NAME) else c for c in columns if c in repeated]
+    running = {name: _Digest() for name in columns}
+    lengths = dict.fromkeys(columns, 0)
+    rows = 0
+    try:
+        file = pq.ParquetFile(path, read_dictionary=dictionary)
+    except Exception as exc:  # a damaged footer: pyarrow's several error kinds
+        raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
+    with file:
+        for group in range(file.num_row_groups):
+            try:
+                frame = file.read_row_group(group, columns=list(columns), use_threads=True)
+            except Exception as exc:  # a damaged page
+                raise _refuse(path, f"it cannot be read ({type(exc).__name__}: {exc})") from None
+            rows += frame.num_rows
+            found: dict[str, npt.NDArray[Any]] = {}
+            for name in columns:
+                column = frame.column(name)
+                if column.null_count:
+                    raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
+                chunks = column.chunks
+                if name.startswith(_NAME):
+                    found.setdefault("#counts", np.concatenate(
+                        [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+                        if chunks else np.zeros(0, dtype=np.int64))
+                    chunks = [c.flatten() for c in chunks]
+                parts = [_numpy(chunk, dtypes[name], running[name], compact=True) for chunk in chunks]
+                found[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+                lengths[name] += found[name].shape[0]
+            del frame
+            if group == file.num_row_groups - 1:  # checked before the last group is handed out
+                _check_groups(path, meta, rows, running, lengths, digests, dtypes)
+            yield found
+    if file.num_row_groups == 0:
+        _check_groups(path, meta, rows, running, lengths, digests, dtypes)
+
+
+def _check_groups(path: Path, meta: dict[str, str], rows: int, running: dict[str, _Digest],
+                  lengths: dict[str, int], digests: dict[str, str], dtypes: dict[str, str]) -> None:
+    if rows != int(meta["rows"]):
+        raise _refuse(path, f"it holds {rows} rows, its metadata says {meta['rows']}")
+    for name, digest in running.items():
+        if digest.hexdigest(name, dtypes[name], lengths[name]) != digests[name]:
+            raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")

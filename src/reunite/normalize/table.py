@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -38,30 +38,11 @@ from reunite.normalize.names import (
     NameParts,
     name_parts,
 )
-from reunite.normalize.regions import resolve_region, resolve_regions
+from reunite.normalize.regions import RegionColumns, resolve_region, resolve_regions
 
 __all__ = ["normalize", "normalize_piece"]
 
 V = TypeVar("V")
-
-
-class RegionColumns(Protocol):
-    """The columns of :class:`reunite.normalize.regions.RegionArrays` a normalized table keeps."""
-
-    @property
-    def county(self) -> npt.NDArray[np.int32]: ...
-    @property
-    def city(self) -> npt.NDArray[np.int32]: ...
-    @property
-    def province(self) -> npt.NDArray[np.int32]: ...
-    @property
-    def level(self) -> npt.NDArray[np.int8]: ...
-    @property
-    def lat(self) -> npt.NDArray[np.float32]: ...
-    @property
-    def lon(self) -> npt.NDArray[np.float32]: ...
-    @property
-    def label(self) -> list[str]: ...
 
 
 def _factorize(values: Sequence[str]) -> tuple[npt.NDArray[np.intp], list[str]]:

@@ -8,6 +8,12 @@ cell, some row of the previous table also held takes those readings from the pre
 cells the previous table never held are read. That covers every unchanged row, and a changed row
 whose names or place did not change.
 
+The previous table's readings are kept by distinct cell (:class:`Previous`, read one row group at a
+time), not by row: the same index serves a whole extract (:func:`normalize_update`) or each piece of
+one read piece by piece (:func:`normalize_update_piece`, :mod:`reunite.normalize.pieces`), so an
+update holds no more of tonight's extract than a fresh prepare does. A cell is found by a 64-bit
+hash of its text and the text itself compared: two cells sharing a hash only cost a reading.
+
 Everything that depends on the day (birth and registration dates, a resident ID number's birth and
 validity) or spans rows (one resident ID number under two person_ids, the ingest report's row
 numbers) is read anew for every row, as a fresh prepare reads it: those are the cheap parts. The
@@ -20,19 +26,20 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from numpy.dtypes import StringDType
 
-from reunite._codes import factorize
 from reunite._typing import Side
 from reunite.ingest.table import RawTable
 from reunite.normalize.features import MAX_NAMES_COMPARED, NameTable, RecordTable
-from reunite.normalize.regions import resolve_regions
-from reunite.normalize.stored import read_prepared_columns
+from reunite.normalize.ids import ResidentIdArrays
+from reunite.normalize.regions import RegionColumns, resolve_regions
+from reunite.normalize.stored import read_prepared_groups
 from reunite.normalize.table import (
     NamesJob,
     _Background,
@@ -42,11 +49,13 @@ from reunite.normalize.table import (
     names_and_many,
 )
 
-__all__ = ["Previous", "Reused", "normalize_update", "read_previous"]
+__all__ = ["Previous", "Reused", "normalize_update", "normalize_update_piece", "read_previous"]
 
 _NAME_FIELDS = ("kind", "surname", "given", "surname_pinyin", "given_pinyin", "given_pinyin_alt", "given_fuzzy")
 _REGION_FIELDS = ("region_county", "region_city", "region_province", "region_level", "lat", "lon", "display_region")
+_REGION_ATTRS = ("county", "city", "province", "level", "lat", "lon", "label")  # RegionColumns', in that order
 _MANY = f"more_than_{MAX_NAMES_COMPARED}_names"
+_MIX = np.uint64(0x9E3779B97F4A7C15)  # spreads one cell's hash before the next is added
 
 
 def _extra_column(side: Side) -> str:
@@ -57,24 +66,69 @@ def _region_column(side: Side) -> str:
     return "missing_region" if side == "cases" else "region"
 
 
+def _hash_cells(columns: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each row's cells (pandas' SipHash of each text, the columns' hashes mixed)."""
+    import pandas as pd
+
+    hashed: npt.NDArray[np.uint64] | None = None
+    for column in columns:
+        values = column if column.dtype == object else column.astype(object)
+        one: npt.NDArray[np.uint64] = pd.util.hash_array(values, categorize=False)
+        hashed = one if hashed is None else hashed * _MIX + one  # wraps around, as a hash may
+    assert hashed is not None
+    return hashed
+
+
+@dataclass(frozen=True, slots=True)
+class _Cells:
+    """Distinct cells (rows of one or more columns) by their hash: ``hashes`` sorted and distinct,
+    ``texts[c][i]`` the text of column ``c`` whose row hashes to ``hashes[i]``."""
+
+    hashes: npt.NDArray[np.uint64]
+    texts: tuple[npt.NDArray[Any], ...]  # StringDType
+
+    def find(self, columns: Sequence[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
+        """For each row of ``columns``, the index of the distinct cells equal to its own, or -1."""
+        n = columns[0].shape[0]
+        if not self.hashes.shape[0] or not n:
+            return np.full(n, -1, dtype=np.int64)
+        wanted = _hash_cells(columns)
+        at = np.minimum(np.searchsorted(self.hashes, wanted), self.hashes.shape[0] - 1).astype(np.int64)
+        hit = self.hashes[at] == wanted
+        for texts, column in zip(self.texts, columns, strict=True):  # the same hash, other text: not found
+            hit[hit] = texts[at[hit]] == column[hit].astype(StringDType())
+        return np.where(hit, at, -1)
+
+
+def _first_of_each(hashes: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Positions of the first row of each distinct hash, in the order of the hashes (sorted)."""
+    _, first = np.unique(hashes, return_index=True)
+    return first.astype(np.int64)
+
+
 @dataclass(frozen=True, slots=True)
 class Previous:
-    """What a prepared table read from its cells: per row its name, extra-names and region cells, its
-    names (flat, ``counts`` a row), its too-many-names flag and its region's columns."""
+    """What a prepared table read from its cells, by distinct cell: each distinct (name, extra names)
+    pair's names (flat: pair ``p`` holds ``names[f][start[p]:start[p] + count[p]]``) and too-many-names
+    flag, and each distinct region cell's region columns."""
 
     side: Side
     today: datetime.date
-    cells: dict[str, npt.NDArray[Any]]     # "name", the extra names' column, the region column
-    names: dict[str, npt.NDArray[Any]]     # the NameTable's fields but ``record``, flat
-    counts: npt.NDArray[np.int64]          # names a row
+    rows: int                                # rows of the previous table
+    name_cells: _Cells
+    start: npt.NDArray[np.int64]
+    count: npt.NDArray[np.int64]
     many: npt.NDArray[np.bool_]
-    regions: dict[str, npt.NDArray[Any]]   # _REGION_FIELDS
+    names: dict[str, npt.NDArray[Any]]       # _NAME_FIELDS, flat (text as object or StringDType)
+    region_cells: _Cells
+    regions: dict[str, npt.NDArray[Any]]     # _REGION_FIELDS, one a distinct region cell
 
     def __len__(self) -> int:
-        return int(self.counts.shape[0])
+        return self.rows
 
     def __repr__(self) -> str:  # counts only: the cells are personal data
-        return f"Previous(side={self.side!r}, rows={len(self)}, today={self.today.isoformat()})"
+        return (f"Previous(side={self.side!r}, rows={self.rows}, name_cells={self.count.shape[0]}, "
+                f"region_cells={self.region_cells.hashes.shape[0]}, today={self.today.isoformat()})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +139,17 @@ class Reused:
     names_read: int    # rows whose name cells no previous row held: their names were read
     regions_read: int  # rows whose region cell no previous row held: their region was read
 
+    @classmethod
+    def total(cls, parts: Iterable[Reused]) -> Reused:
+        """The sum of the pieces of one update."""
+        found = list(parts)
+        return cls(sum(p.rows for p in found), sum(p.names_read for p in found), sum(p.regions_read for p in found))
+
 
 def read_previous(path: str | os.PathLike[str], side: Side = "candidates") -> Previous:
-    """The readings of the prepared table at ``path`` an update takes (each column checked against its
-    digest; the table refused, as every reader refuses it, when this code would not read it alike).
+    """The readings of the prepared table at ``path`` an update takes, by distinct cell, read one row
+    group at a time (each column checked against its digest; the table refused, as every reader
+    refuses it, when this code would not read it alike).
 
     Raises
     ------
@@ -96,28 +157,44 @@ def read_previous(path: str | os.PathLike[str], side: Side = "candidates") -> Pr
         No such file, not a prepared table of ``side``, one another version or normalizing code
         wrote, or one changed after it was written.
     """
-    cells = ("name", _extra_column(side), _region_column(side))
-    info, found = read_prepared_columns(path, side, _REGION_FIELDS, names=_NAME_FIELDS, raw=cells, flags=(_MANY,))
-    return Previous(side=side, today=info.today, cells={c: found["raw." + c] for c in cells},
-                    names={f: found["names." + f] for f in _NAME_FIELDS}, counts=found["#counts"],
-                    many=found["flag." + _MANY], regions={f: found[f] for f in _REGION_FIELDS})
-
-
-def _matches(old: list[npt.NDArray[Any]], new: list[npt.NDArray[Any]]) -> npt.NDArray[np.int64]:
-    """For each new row, a previous row whose cells (``old[c][row]``) equal its own (``new[c][row]``)
-    in every column, or -1 when none does."""
-    n_old = old[0].shape[0]
-    key: npt.NDArray[np.int64] | None = None
-    for before, now in zip(old, new, strict=True):
-        codes, uniques = factorize(np.concatenate([before, now]))
-        if key is None:
-            key = codes.astype(np.int64)
-        else:
-            key = factorize(key * max(1, uniques.shape[0]) + codes)[0].astype(np.int64)
-    assert key is not None
-    first = np.full(int(key.max()) + 1 if key.shape[0] else 0, -1, dtype=np.int64)
-    first[key[:n_old][::-1]] = np.arange(n_old, dtype=np.int64)[::-1]  # any row holding the cells will do
-    return first[key[n_old:]]
+    extra, region = _extra_column(side), _region_column(side)
+    info, groups = read_prepared_groups(path, side, _REGION_FIELDS, names=_NAME_FIELDS,
+                                        raw=("name", extra, region), flags=(_MANY,))
+    name_parts: list[dict[str, npt.NDArray[Any]]] = []
+    region_parts: list[dict[str, npt.NDArray[Any]]] = []
+    for group in groups:  # each group's distinct cells only
+        cells = [group["raw.name"], group["raw." + extra]]
+        hashes = _hash_cells(cells)
+        keep = _first_of_each(hashes)
+        _, at = _ragged_take(keep, np.cumsum(group["#counts"]) - group["#counts"], group["#counts"])
+        name_parts.append({"#hash": hashes[keep], "#name": cells[0][keep].astype(StringDType()),
+                           "#extra": cells[1][keep].astype(StringDType()), "#count": group["#counts"][keep],
+                           "#many": group["flag." + _MANY][keep],
+                           **{f: group["names." + f][at] for f in _NAME_FIELDS}})
+        place = group["raw." + region]
+        hashes = _hash_cells([place])
+        keep = _first_of_each(hashes)
+        region_parts.append({"#hash": hashes[keep], "#cell": place[keep].astype(StringDType()),
+                             **{f: group[f][keep] for f in _REGION_FIELDS}})
+        del group, cells, place
+    # the same cells in several groups: the first group's kept
+    hashes = np.concatenate([p["#hash"] for p in name_parts])
+    keep = _first_of_each(hashes)
+    count = np.concatenate([p["#count"] for p in name_parts])
+    _, at = _ragged_take(keep, np.cumsum(count) - count, count)
+    names = {f: np.concatenate([p[f] for p in name_parts])[at] for f in _NAME_FIELDS}
+    count = count[keep]
+    name_cells = _Cells(hashes[keep], (np.concatenate([p["#name"] for p in name_parts])[keep],
+                                       np.concatenate([p["#extra"] for p in name_parts])[keep]))
+    many = np.concatenate([p["#many"] for p in name_parts])[keep]
+    del name_parts
+    hashes = np.concatenate([p["#hash"] for p in region_parts])
+    keep = _first_of_each(hashes)
+    region_cells = _Cells(hashes[keep], (np.concatenate([p["#cell"] for p in region_parts])[keep],))
+    regions = {f: np.concatenate([p[f] for p in region_parts])[keep] for f in _REGION_FIELDS}
+    return Previous(side=side, today=info.today, rows=info.rows, name_cells=name_cells,
+                    start=np.cumsum(count) - count, count=count, many=many, names=names,
+                    region_cells=region_cells, regions=regions)
 
 
 def _fit_text(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -129,18 +206,22 @@ def _fit_text(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
 
 
 def _gather(old: npt.NDArray[Any], fresh: npt.NDArray[Any], at: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
-    """``concatenate([old, fresh])[at]`` without the concatenation."""
-    dtype = np.result_type(old.dtype, fresh.dtype)
-    out = np.empty(at.shape[0], dtype=dtype)
+    """``concatenate([old, fresh])[at]`` without the concatenation, text as numpy's fixed-width text
+    (as a fresh normalize makes it: ``old`` may hold it as object or ``StringDType``)."""
     mine = at < old.shape[0]
-    out[mine] = old[at[mine]]
+    taken = old[at[mine]]
+    if fresh.dtype.kind == "U" and taken.dtype.kind != "U":  # as wide as its widest value (numpy's str() cast)
+        width = max(1, int(np.strings.str_len(taken.astype(StringDType())).max())) if taken.shape[0] else 1
+        taken = taken.astype(f"<U{width}")
+    out = np.empty(at.shape[0], dtype=np.result_type(taken.dtype, fresh.dtype))
+    out[mine] = taken
     out[~mine] = fresh[at[~mine] - old.shape[0]]
     return _fit_text(out)
 
 
 def _names_job(previous: Previous, raw: RawTable, match: npt.NDArray[np.int64], second_process_from: int
                ) -> Callable[[_Background], NamesJob]:
-    """The names of ``raw``'s rows: a matched row's from its previous row, the others' read."""
+    """The names of ``raw``'s rows: a matched row's from its distinct cells' names, the others' read."""
     extra = _extra_column(raw.side)
 
     def start(background: _Background) -> NamesJob:
@@ -153,11 +234,10 @@ def _names_job(previous: Previous, raw: RawTable, match: npt.NDArray[np.int64], 
             read, read_many = job()
             n = match.shape[0]
             reused = match >= 0
-            old_start = np.cumsum(previous.counts) - previous.counts
             read_counts = np.bincount(read.record, minlength=fresh.shape[0]).astype(np.int64)
             start_at, count = np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64)
-            start_at[reused], count[reused] = old_start[match[reused]], previous.counts[match[reused]]
-            start_at[fresh] = np.cumsum(read_counts) - read_counts + previous.counts.sum()
+            start_at[reused], count[reused] = previous.start[match[reused]], previous.count[match[reused]]
+            start_at[fresh] = np.cumsum(read_counts) - read_counts + previous.names["kind"].shape[0]
             count[fresh] = read_counts
             rows, at = _ragged_take(np.arange(n, dtype=np.intp), start_at, count)
             many = np.zeros(n, dtype=bool)
@@ -170,38 +250,42 @@ def _names_job(previous: Previous, raw: RawTable, match: npt.NDArray[np.int64], 
     return start
 
 
-@dataclass(frozen=True, slots=True)
-class _Regions:
-    """The region columns :func:`reunite.normalize.table._finish` reads (as :class:`RegionArrays`)."""
+def _regions_job(previous: Previous, raw: RawTable, match: npt.NDArray[np.int64]) -> Callable[[], RegionColumns]:
+    """The regions of ``raw``'s rows: a matched row's from its distinct cell's, the others' resolved."""
 
-    county: npt.NDArray[np.int32]
-    city: npt.NDArray[np.int32]
-    province: npt.NDArray[np.int32]
-    level: npt.NDArray[np.int8]
-    lat: npt.NDArray[np.float32]
-    lon: npt.NDArray[np.float32]
-    label: list[str]
-
-
-def _regions_job(previous: Previous, raw: RawTable, match: npt.NDArray[np.int64]) -> Callable[[], _Regions]:
-    """The regions of ``raw``'s rows: a matched row's from its previous row, the others' resolved."""
-
-    def result() -> _Regions:
+    def result() -> RegionColumns:
         fresh = np.flatnonzero(match < 0)
         cells = raw.columns[_region_column(raw.side)]
         read = resolve_regions([cells[i] for i in fresh.tolist()])
         reused = match >= 0
-        out: dict[str, npt.NDArray[Any]] = {}
-        for field, attr in zip(_REGION_FIELDS, ("county", "city", "province", "level", "lat", "lon", "label"),
-                               strict=True):
+        out: dict[str, Any] = {}
+        for field, attr in zip(_REGION_FIELDS, _REGION_ATTRS, strict=True):
             old = previous.regions[field]
             values = np.empty(match.shape[0], dtype=old.dtype)
             values[reused] = old[match[reused]]
             values[fresh] = np.asarray(getattr(read, attr), dtype=old.dtype)
-            out[attr] = values
-        return _Regions(label=out.pop("label").tolist(), **out)
+            out[attr] = values.tolist() if attr == "label" else values
+        return RegionColumns(**out)
 
     return result
+
+
+def _update(
+    raw: RawTable, previous: Previous, *, today: datetime.date, strict: bool, second_process_from: int,
+    flag_shared_ids: bool,
+) -> tuple[RecordTable, ResidentIdArrays, Reused]:
+    if raw.side != previous.side:
+        raise ValueError(f"normalize_update: a table of {raw.side}, a previous table of {previous.side}")
+    extra, region = _extra_column(raw.side), _region_column(raw.side)
+    names = previous.name_cells.find([np.array(raw.columns["name"], dtype=object),
+                                      np.array(raw.columns[extra], dtype=object)])
+    regions = previous.region_cells.find([np.array(raw.columns[region], dtype=object)])
+    with _collector_paused():
+        table, ids = _normalize(raw, strict=strict, today=today, second_process_from=second_process_from,
+                                flag_shared_ids=flag_shared_ids,
+                                names_of=_names_job(previous, raw, names, second_process_from),
+                                regions_of=_regions_job(previous, raw, regions))
+    return table, ids, Reused(len(raw), int((names < 0).sum()), int((regions < 0).sum()))
 
 
 def normalize_update(
@@ -211,14 +295,16 @@ def normalize_update(
     """:func:`reunite.normalize.normalize` of ``raw`` on ``today``, reading only the names and regions
     of cells no row of ``previous`` held (module docstring). The table is the one a fresh normalize
     gives, its report (``raw.report``, flags added) too."""
-    if raw.side != previous.side:
-        raise ValueError(f"normalize_update: a table of {raw.side}, a previous table of {previous.side}")
-    extra, region = _extra_column(raw.side), _region_column(raw.side)
-    names = _matches([previous.cells["name"], previous.cells[extra]],
-                     [np.array(raw.columns["name"], dtype=object), np.array(raw.columns[extra], dtype=object)])
-    regions = _matches([previous.cells[region]], [np.array(raw.columns[region], dtype=object)])
-    with _collector_paused():
-        table, _ = _normalize(raw, strict=strict, today=today, second_process_from=second_process_from,
-                              names_of=_names_job(previous, raw, names, second_process_from),
-                              regions_of=_regions_job(previous, raw, regions))
-    return table, Reused(len(raw), int((names < 0).sum()), int((regions < 0).sum()))
+    table, _, reused = _update(raw, previous, today=today, strict=strict, second_process_from=second_process_from,
+                               flag_shared_ids=True)
+    return table, reused
+
+
+def normalize_update_piece(
+    raw: RawTable, previous: Previous, *, today: datetime.date, second_process_from: int = 200_000,
+) -> tuple[RecordTable, ResidentIdArrays, Reused]:
+    """:func:`reunite.normalize.normalize_piece` of one piece of an extract read piece by piece
+    (:mod:`reunite.normalize.pieces`), reading only the names and regions of cells no row of
+    ``previous`` held: every value the one :func:`reunite.normalize.normalize_piece` gives."""
+    return _update(raw, previous, today=today, strict=False, second_process_from=second_process_from,
+                   flag_shared_ids=False)
