@@ -107,7 +107,7 @@ class HitSearch(Protocol):
 
     def add_moved(self, row: I64, at: I64, level: I8) -> None:
         """Candidates ``at`` that differ from their cell in this comparison's level alone: counted in
-        cells of their own, one per ``level`` (see :class:`Moves`)."""
+        cells of their own, one per ``level`` (see :class:`Moves`); each pair once."""
 
 
 @dataclass(frozen=True, slots=True)
