@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reunite.matching.cells import cell_index, counted_factor_sums
+from reunite.matching.comparisons import registration
 from reunite.matching.exact import OFFSET, factor_sums
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.learn import all_case_patterns
@@ -379,3 +380,50 @@ def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
         assert pruned.pairs_compared == exhaustive.pairs_compared
         for name in COMPARED:
             assert pruned.columns[name].tolist() == exhaustive.columns[name].tolist(), name
+
+
+def _registered_at_the_band_edges(cases: RecordTable, candidates: RecordTable, rng: np.random.Generator,
+                                  ) -> tuple[RecordTable, RecordTable]:
+    """A third of the candidates registered a number of days after their birth on either side of an edge
+    of the bands the registration postings are coded by, born so that the register falls a day before,
+    on or after a lost case's loss (its first day for on-time registers, its last for late ones): the
+    days where a band starts or stops being listed."""
+    lost = np.flatnonzero(cases.event_known)
+    m = len(candidates)
+    lo, hi, known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
+    r_lo, r_hi, r_known = candidates.event_lo.copy(), candidates.event_hi.copy(), candidates.event_known.copy()
+    on_time, late = registration._ON_TIME_GAP_EDGES, registration._LATE_GAP_EDGES
+    for j in np.flatnonzero(rng.random(m) < 0.35).tolist():
+        case = lost[int(rng.integers(lost.size))]
+        if rng.random() < 0.5:
+            gap = on_time[int(rng.integers(len(on_time)))] - int(rng.integers(2))
+            loss = int(cases.event_lo[case])
+        else:
+            gap = late[int(rng.integers(len(late)))] - int(rng.integers(2))
+            loss = int(cases.event_hi[case])
+        lo[j] = hi[j] = loss - gap + int(rng.integers(-1, 3))
+        known[j] = True
+        r_lo[j] = r_hi[j] = lo[j] + gap
+        r_known[j] = True
+    return cases, dataclasses.replace(candidates, birth_lo=lo, birth_hi=hi, birth_known=known,
+                                      event_lo=r_lo, event_hi=r_hi, event_known=r_known)
+
+
+def test_registers_at_the_edges_of_their_bands_are_counted_as_compared() -> None:
+    """The registration postings are coded by the days from birth to registration, and a row lists a
+    band only on the birth days where one of its registers may be after the loss (late) or read wrong
+    by its cell (on time): registers at each band's edges, on the days around the loss, are counted as
+    compared (a band listed a day too few leaves its edge register in the wrong cell)."""
+    for seed in (5, 6):
+        cases, candidates = _data(seed, False)
+        cases, candidates = _registered_at_the_band_edges(cases, candidates, np.random.default_rng(seed))
+        prep = prepare(cases, candidates)
+        model = default_model()
+        blocking = BlockingSpec()
+        index = cell_index(prep, model.spec, blocking)
+        assert index is not None
+        every = all_case_patterns(prep, model, blocking)
+        counted = all_case_patterns(prep, model, blocking, index=index)
+        order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
+        assert np.array_equal(every[0][order_every], counted[0][order_counted])
+        assert np.array_equal(every[1][order_every], counted[1][order_counted])

@@ -219,7 +219,8 @@ class _Search:
         seen, inverse = distinct_inverse(values)
         self.add_postings(postings, *_through(self.rows, inverse, matches(seen)))
 
-    def _sorted(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> list[tuple[I64, I64]]:
+    def _sorted(self, positions: str, row: I64, days: tuple[I64, I64] | None = None,
+                code: int = 0) -> list[tuple[I64, I64]]:
         spans = [(lo[row], hi[row], late) for lo, hi, late in self._spans]
         if days is not None:  # the positions of the runs of days [first, last] of each row's sex, within each span
             sex = self.sex[row]
@@ -228,13 +229,19 @@ class _Search:
             first, last = _positions(self.index, run_a, run_b)
             spans = [(np.maximum(lo, first), np.maximum(np.maximum(lo, first), np.minimum(hi, last)), late)
                      for lo, hi, late in spans]
-        return [_expand_sorted(self.index.keys(positions, late), row, lo, hi) for lo, hi, late in spans]
+        if not code:
+            return [_expand_sorted(self.index.keys(positions, late), row, lo, hi) for lo, hi, late in spans]
+        offset = code * len(self.prep.candidates)  # the keys of one code are its positions plus this
+        found = [_expand_sorted(self.index.keys(positions, late), row, lo + offset, hi + offset)
+                 for lo, hi, late in spans]
+        return [(row_of, keys - offset) for row_of, keys in found]
 
     def add_positions(self, positions: str, row: I64) -> None:
         self.found.extend(self._sorted(positions, row))
 
-    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> tuple[I64, I64]:
-        found = self._sorted(positions, row, days)
+    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None,
+                  code: int = 0) -> tuple[I64, I64]:
+        found = self._sorted(positions, row, days, code)
         return np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
 
     def add_moved(self, row: I64, at: I64, level: I8) -> None:
@@ -344,8 +351,10 @@ class _Cells:
     levels: I8         # (comparisons, cells): every level of a cell's candidates
 
 
-def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits,
+def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, hits: _Hits, moved_hit: B,
            bspec: BlockingSpec, first: int, limits: EngineLimits, *, scored: bool = True) -> _Cells:
+    """The counted cells of a span's rows (``moved_hit``: per moved candidate of ``hits``, whether it is
+    a hit too, :func:`_moved_hits`)."""
     c, spec = prep.cases, model.spec
     comparisons = [REGISTRY[name] for name in spec.comparisons]
     day_bound = _day_bound(spec)
@@ -389,27 +398,24 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
         return cell
 
     # candidates that differ from their cell in one comparison's level alone (registered after the
-    # loss) are counted in cells of (stretch, class, that level) of their own; the hits among them are
-    # counted once, as hits
+    # loss) are counted in cells of (stretch, class, that level) of their own; the hits among them
+    # (``moved_hit``) are counted once, as hits
     moves = next((m for m in (comparison.pruning.moves for comparison in comparisons) if m is not None), None)
     moved_levels = np.asarray(moves.levels if moves is not None else (), dtype=np.int8)
     n_moved = max(moved_levels.size, 1)
     moved_position = np.zeros(int(moved_levels.max()) + 1 if moved_levels.size else 1, dtype=np.int64)
     moved_position[moved_levels] = np.arange(moved_levels.size)
-    hit_moved = moves.level_of(prep, spec, index, rows.case[hits.row], hits.at) if moves is not None \
-        else np.full(hits.at.size, -1, dtype=np.int8)
-    moved_hit = hit_moved >= 0
     hit_cell = cell_of(hits.row, hits.at)
     moved_cell = cell_of(hits.moved_row, hits.moved_at)
     # (the counts table has a cell per stretch and class, far more than the listed candidates: the
     # listed ones are tallied over the cells they touch, not over the whole table)
-    touched, taken = _tally(np.r_[hit_cell, moved_cell], hit_cell[moved_hit])
+    touched, taken = _tally(np.r_[hit_cell, moved_cell], moved_cell[moved_hit])
     counts.reshape(-1)[touched] -= taken.astype(np.int32)  # (a view: ``counts`` was just made, C-ordered)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
     moved_bin = moved_cell * n_moved + moved_position[hits.moved_level]
-    bins, by_level = _tally(moved_bin, hit_cell[moved_hit] * n_moved + moved_position[hit_moved[moved_hit]])
+    bins, by_level = _tally(moved_bin, moved_bin[moved_hit])
     moved_flat = bins[by_level > 0]
     # each moved candidate's cell among them (of a moved hit: any cell; see ``_Cells.member_cell``)
     member_cell = _at_or_before(moved_flat, moved_bin) + count.size
@@ -528,6 +534,7 @@ class _Span:
     hits: _Hits
     cells: _Cells
     hit_keys: I64       # ``case * n_candidates + candidate`` of every hit, DNA-excluded ones included (sorted)
+    moved_keys: I64     # the same of every moved candidate (sorted)
     listed_case: I64    # the pairs compared one by one (the other passes' and the hits left after DNA
     listed_cand: I64    # exclusions), grouped by case
     chunk_pairs: int    # the other passes' pairs, DNA-excluded ones included
@@ -543,7 +550,8 @@ def _span(blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int,
     case, cand = chunk.without(excluded, n)
     rows = _rows(prep, bspec, index, first, last)
     hits = _hits(prep, model, index, rows, excluded, limits)
-    cells = _cells(prep, model, index, rows, hits, bspec, first, limits, scored=scored)
+    moved_hit, moved_keys = _moved_hits(rows, hits, n)
+    cells = _cells(prep, model, index, rows, hits, moved_hit, bspec, first, limits, scored=scored)
     hit_case, hit_cand = rows.case[hits.row], hits.at
     hit_keys = hit_case * n + hit_cand  # sorted: rows go by case, then by sex (positions ascend)
     if excluded is not None and excluded.size:
@@ -551,7 +559,23 @@ def _span(blocks: BlockPlan, model: FellegiSunter, index: CellIndex, first: int,
         hit_case, hit_cand = hit_case[keep], hit_cand[keep]
     listed_case, listed_cand = np.r_[case, hit_case], np.r_[cand, hit_cand]
     order = np.argsort(listed_case, kind="stable")
-    return _Span(rows, hits, cells, hit_keys, listed_case[order], listed_cand[order], len(chunk))
+    return _Span(rows, hits, cells, hit_keys, moved_keys, listed_case[order], listed_cand[order], len(chunk))
+
+
+def _moved_hits(rows: _Rows, hits: _Hits, n: int) -> tuple[B, I64]:
+    """Per moved candidate of ``hits``, whether it is a hit too; and the sorted keys ``case * n +
+    candidate`` of the moved candidates. One stable sort of the hits' keys (sorted, distinct) and the
+    moved ones' (a few sorted runs, distinct) puts a moved hit right after its equal hit; keys by row
+    sort as keys by case do (rows go by case, then by sex, whose positions ascend)."""
+    both = np.r_[hits.row * n + hits.at, hits.moved_row * n + hits.moved_at]
+    order = np.argsort(both, kind="stable")
+    ordered = both[order]
+    n_hits = hits.row.size
+    moved_hit = np.zeros(hits.moved_row.size, dtype=bool)
+    moved_hit[order[np.flatnonzero(ordered[1:] == ordered[:-1]) + 1] - n_hits] = True
+    moved = order[order >= n_hits] - n_hits
+    moved_keys: I64 = rows.case[hits.moved_row[moved]] * n + hits.moved_at[moved]
+    return moved_hit, moved_keys
 
 
 def score_span_pruned(
@@ -564,8 +588,7 @@ def score_span_pruned(
     prep = blocks.prep
     n = len(prep.candidates)
     span = _span(blocks, model, index, first, last, excluded, limits, scored=True)
-    rows, hits, cells, hit_keys = span.rows, span.hits, span.cells, span.hit_keys
-    moved_keys = np.sort(rows.case[hits.moved_row] * n + hits.moved_at, kind="stable")  # three sorted runs
+    hits, cells, hit_keys = span.hits, span.cells, span.hit_keys
     n_local = last - first
     scored = score_pairs(prep, model, span.listed_case, span.listed_cand, limits=limits)
     cases = np.arange(first, last, dtype=np.int64)
@@ -582,7 +605,7 @@ def score_span_pruned(
         owner, at = owner[mine], at[mine]
         grown_case = cells.local[owner] + first
         key = grown_case * n + at
-        taken = _member(key, hit_keys) | _member(key, moved_keys)
+        taken = _member(key, hit_keys) | _member(key, span.moved_keys)
         grown_case, at = grown_case[~taken], at[~taken]
         members = np.flatnonzero(grown[cells.member_cell])
         member_case = cells.member_local[members] + first

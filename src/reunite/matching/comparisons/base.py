@@ -99,13 +99,15 @@ class HitSearch(Protocol):
         """Every candidate of the postings ``positions`` (:class:`Postings` of one code, 0: a sorted
         list of positions) in the windows of ``row``."""
 
-    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None) -> tuple[I64, I64]:
+    def positions(self, positions: str, row: I64, days: tuple[I64, I64] | None = None,
+                  code: int = 0) -> tuple[I64, I64]:
         """(row, candidate) of :meth:`add_positions`, returned instead of added; with ``days`` (per row,
-        its first and last birth day, aligned with ``row``) only those born on those days."""
+        its first and last birth day, aligned with ``row``) only those born on those days; ``code``:
+        of the postings' candidates with that code (keys ``code * n + position``), not 0."""
 
     def add_moved(self, row: I64, at: I64, level: I8) -> None:
         """Candidates ``at`` that differ from their cell in this comparison's level alone: counted in
-        cells of their own, one per ``level`` (see :class:`Moves`)."""
+        cells of their own, one per ``level`` (see :class:`Moves`); each pair once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,11 +190,10 @@ class DayBreaks:
 class Moves:
     """Candidates that differ from their cell in one comparison's level alone (registered after the
     case's loss, or on time before it where the cell reads the birth day otherwise): ``levels`` are the
-    levels they may take, each counted in cells of its own;
-    ``level_of(prep, spec, index, case, at)`` gives the level of pairs (-1: not moved)."""
+    levels they may take, each counted in cells of its own. The hit finder lists every such pair of a
+    row's windows with its level (:meth:`HitSearch.add_moved`), hits among them too."""
 
     levels: tuple[int, ...]
-    level_of: Callable[[Prepared, ComparisonSpec, CellIndex, I64, I64], I8]
 
 
 @dataclass(frozen=True, slots=True)

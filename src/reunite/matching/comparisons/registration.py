@@ -57,7 +57,6 @@ from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
 
 if TYPE_CHECKING:
-    from reunite.matching.cells import CellIndex
     from reunite.matching.spec import ComparisonSpec
 
 __all__ = ["COMPARISON", "DELAY_LEVELS", "Level", "delay_levels"]
@@ -214,9 +213,31 @@ def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> 
     return out
 
 
+#: bands of the days from a register's birth to its registration (``event_lo - birth_lo``), whose
+#: upper edges these are (the last band has none): the postings of late registers, and of on-time
+#: registers written to the day, are coded by band, so that a row lists of each band only the birth
+#: days where such a register may be after the loss or read wrong (:func:`_hits`). Most on-time
+#: registers are written within weeks and most late ones years late: the edges follow that. They
+#: change what is listed, never a level.
+_ON_TIME_GAP_EDGES = (7, 14, 21, 31, 61, 91)
+_LATE_GAP_EDGES = (365, 730, 1096, 1461, 1827, 2557, 3653)
+#: a birth day past every window (days are clipped to +-2**39 by ``day_key``)
+_FAR_DAY = 1 << 38
+
+
+def _gap_band(prep: Prepared, at: I64, edges: tuple[int, ...]) -> I64:
+    """The band of the days from birth to registration of the candidates ``at`` (see the edges)."""
+    d = prep.candidates
+    gap = d.event_lo[at].astype(np.int64) - d.birth_lo[at]
+    out: I64 = np.searchsorted(np.asarray(edges, dtype=np.int64), gap, "right").astype(np.int64)
+    return out
+
+
 def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
-    """The candidates registered late (delay level LATE or more), as postings of one code (0)."""
-    return np.where(_candidate_delay_level(prep, spec, at) >= int(Level.LATE), 0, -1), at
+    """The candidates registered late (delay level LATE or more), as postings coded by the band of their
+    days from birth to registration (``_LATE_GAP_EDGES``)."""
+    late = _candidate_delay_level(prep, spec, at) >= int(Level.LATE)
+    return np.where(late, _gap_band(prep, at, _LATE_GAP_EDGES), -1), at
 
 
 def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
@@ -226,10 +247,11 @@ def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
 
 
 def _registered_on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
-    """The candidates registered on time, to the day and not before their birth, as postings of one
-    code (0): a cell reads them by their birth day (:func:`_moved_on_time`)."""
+    """The candidates registered on time, to the day and not before their birth, as postings coded by
+    the band of their days from birth to registration (``_ON_TIME_GAP_EDGES``): a cell reads them by
+    their birth day (:func:`_moved_on_time`)."""
     on_time = _candidate_delay_level(prep, spec, at) == int(Level.ON_TIME)
-    return np.where(on_time & _on_time_dated(prep, spec, at), 0, -1), at
+    return np.where(on_time & _on_time_dated(prep, spec, at), _gap_band(prep, at, _ON_TIME_GAP_EDGES), -1), at
 
 
 def _registered_on_time_other(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
@@ -246,61 +268,74 @@ REGISTERED_ON_TIME_DATED = Postings("registered_on_time_dated", _registered_on_t
 REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_time_other)
 
 
-def _moved_level(prep: Prepared, spec: ComparisonSpec, index: CellIndex, case: I64, at: I64) -> I8:
-    """The level of pairs whose candidate was registered late and after the case's loss, or on time and
-    read wrong by its cell (:func:`_moved_on_time`; -1: others)."""
-    registered = prep.candidates.event_lo[at]
-    lost = prep.cases.event_hi[case]
-    # the class and the days of the pairs registered after the loss only (about half of them)
-    moved = np.flatnonzero(prep.cases.event_known[case] & (registered > lost))
-    moved = moved[_fact_level(index.fact(DELAY.name, index.cls[at[moved]].astype(np.int64))) >= int(Level.LATE)]
-    soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
-    out = np.full(at.shape[0], -1, dtype=np.int8)
-    out[moved] = np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
-    on_time = np.flatnonzero(prep.cases.event_known[case])
-    on_time = on_time[_fact_level(index.fact(DELAY.name, index.cls[at[on_time]].astype(np.int64)))
-                      == int(Level.ON_TIME)]
-    out[on_time] = _moved_on_time(prep, spec, case[on_time], at[on_time])
-    return out
+def _bands(edges: tuple[int, ...]) -> list[tuple[int, int, int | None]]:
+    """(code, first day, last day or None) of each band of days from birth to registration."""
+    lows = (0, *edges)
+    return [(code, low, high) for code, (low, high) in enumerate(zip(lows, (*edges, None), strict=True))]
 
 
 def _hits(search: HitSearch) -> None:
     """No hits: the candidates registered late and after the case's loss, and those registered on time
     that their cell reads wrong (:func:`_moved_on_time`), are moved.
 
-    :func:`_moved_level` of the pairs listed, read for these pairs alone: their cases' loss is known
-    (the rows are chosen so) and their candidates are registered late, for the moves after the loss, or
-    on time (the postings hold no others: the class fact ``_moved_level`` checks is the same delay
-    level). Of the on-time registers written to the day and not before the birth, the cell reads wrong
-    only those born after the reach and before the loss, and those born on the 1st of the reach's month
-    or 1 January of its year (a register on time for the month or the year may follow the loss): only
-    those days are listed.
+    The level of the pairs listed is read for these pairs alone: their cases' loss is known (the rows
+    are chosen so) and their candidates are registered late, for the moves after the loss, or on time
+    (the postings hold no others: their delay level is their class's). Of the on-time registers written
+    to the day and not before the birth, the cell reads wrong only those born after the reach and
+    before the loss, and those born on the 1st of the reach's month or 1 January of its year (a register
+    on time for the month or the year may follow the loss): only those days are listed.
+
+    Both postings are coded by the band of days ``g`` from birth ``b`` to registration (``b + g``), so a
+    band is listed only on the days where one of its registers may be moved: a late register is after
+    the loss's last day ``H`` when ``g > H - b``, so a band of ``g`` below ``high`` only from ``b = H -
+    high + 2``; an on-time one born by the day the cell reads "before" (``U``) is read wrong when
+    registered on or after the loss's first day ``L`` (``g >= L - b``: from ``b = L - high + 1``), and
+    one born after ``U`` when registered before it (``g < L - b``: up to ``b = L - low - 1``).
     """
     c, d, spec = search.prep.cases, search.prep.candidates, search.spec
     rows = search.rows[c.event_known[search.case]]
-    row, at = search.positions(REGISTERED_LATE.name, rows)
+    case = search.case[rows]
+    found: list[tuple[I64, I64]] = []
+
+    def listed(postings: str, code: int, first: I64, last: I64) -> None:
+        if bool(np.any(first <= last)):  # (a band no row lists is not searched)
+            found.append(search.positions(postings, rows, (first, last), code))
+
+    far = np.full(rows.size, _FAR_DAY, dtype=np.int64)
+    lost_last = c.event_hi[case].astype(np.int64)
+    for code, _, high in _bands(_LATE_GAP_EDGES):
+        listed(REGISTERED_LATE.name, code, lost_last - high + 2 if high is not None else -far, far)
+    row = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.int64)
+    at = np.concatenate([f[1] for f in found]) if found else np.zeros(0, dtype=np.int64)
     registered = d.event_lo[at]
     lost = c.event_hi[search.case[row]]
     moved = np.flatnonzero(registered > lost)
     soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
-    case = search.case[rows]
+    found.clear()
     reach = _reach(search.prep, spec, case)
+    lost_first = c.event_lo[case].astype(np.int64)
+    until = _read_until(search.prep, spec, case)
     days = reach.astype("datetime64[D]")
     month = days.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
     january = days.astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
     dated = REGISTERED_ON_TIME_DATED.name
-    found = [
-        search.positions(dated, rows, (reach + 1, c.event_lo[case].astype(np.int64) - 1)),
-        search.positions(dated, rows, (month, month)),
-        search.positions(dated, rows, (january, np.where(january == month, january - 1, january))),  # once
-        search.positions(REGISTERED_ON_TIME_OTHER.name, rows),
-    ]
+    for code, low, high in _bands(_ON_TIME_GAP_EDGES):
+        read_before_from = reach + 1 if high is None else np.maximum(reach + 1, lost_first - high + 1)
+        read_on_time_to = np.minimum(lost_first - 1, lost_first - low - 1)
+        listed(dated, code, np.where(read_before_from <= until, read_before_from, until + 1),
+               np.where(read_on_time_to > until, read_on_time_to, until))
+        for first in (month, january):  # born on a 1st at or before the reach: read before, wrong when after
+            reaches = (first >= lost_first - high + 1) if high is not None else np.ones(rows.size, dtype=bool)
+            if first is january:
+                reaches &= january != month  # once
+            listed(dated, code, first, np.where(reaches, first, first - 1))
+    found.append(search.positions(REGISTERED_ON_TIME_OTHER.name, rows))
     o_row, o_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
     o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
-    listed = np.flatnonzero(o_level >= 0)
-    search.add_moved(np.r_[row[moved], o_row[listed]], np.r_[at[moved], o_at[listed]],
+    listed_moved = np.flatnonzero(o_level >= 0)
+    search.add_moved(np.r_[row[moved], o_row[listed_moved]], np.r_[at[moved], o_at[listed_moved]],
                      np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
-                           o_level[listed]])
+                           o_level[listed_moved]])
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
@@ -332,7 +367,7 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     held_levels=(int(Level.BEFORE_MISSING),),  # its m comes from labels: no lost child is registered before
-    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED), _moved_level),
+    pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED)),
                     day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
                     postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
 )
