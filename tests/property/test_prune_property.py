@@ -19,7 +19,7 @@ from reunite.matching.exact import OFFSET, factor_sums
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.learn import all_case_patterns
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.matching.prepare import prepare
+from reunite.matching.prepare import Prepared, prepare
 from reunite.matching.prune import prunable
 from reunite.matching.shards import excluded_keys
 from reunite.matching.spec import BlockingSpec
@@ -354,6 +354,17 @@ def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rn
                                       event_lo=r_lo, event_hi=r_hi, event_known=r_known)
 
 
+def _assert_counted_as_compared(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> None:
+    """The fit's patterns counted through the cell index are the patterns of every pair compared."""
+    index = cell_index(prep, model.spec, blocking)
+    assert index is not None
+    every = all_case_patterns(prep, model, blocking)
+    counted = all_case_patterns(prep, model, blocking, index=index)
+    order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
+    assert np.array_equal(every[0][order_every], counted[0][order_counted])
+    assert np.array_equal(every[1][order_every], counted[1][order_counted])
+
+
 def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
     """'Registered before the child went missing' is day-bound for pruning: the cells read it from the birth
     day (an on-time register written to the day of a birth at least 21 days before the loss), and the
@@ -365,13 +376,7 @@ def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
     prep = prepare(cases, candidates)
     model = default_model()
     for blocking in (BlockingSpec(), BlockingSpec(passes=("birth_window", "given_pinyin"))):
-        index = cell_index(prep, model.spec, blocking)
-        assert index is not None
-        every = all_case_patterns(prep, model, blocking)
-        counted = all_case_patterns(prep, model, blocking, index=index)
-        order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
-        assert np.array_equal(every[0][order_every], counted[0][order_counted])
-        assert np.array_equal(every[1][order_every], counted[1][order_counted])
+        _assert_counted_as_compared(prep, model, blocking)
     rng = np.random.default_rng(8)
     for style in ("steps", "random"):
         model = _random_model(rng, style, True, True)
@@ -417,13 +422,4 @@ def test_registers_at_the_edges_of_their_bands_are_counted_as_compared() -> None
     for seed in (5, 6):
         cases, candidates = _data(seed, False)
         cases, candidates = _registered_at_the_band_edges(cases, candidates, np.random.default_rng(seed))
-        prep = prepare(cases, candidates)
-        model = default_model()
-        blocking = BlockingSpec()
-        index = cell_index(prep, model.spec, blocking)
-        assert index is not None
-        every = all_case_patterns(prep, model, blocking)
-        counted = all_case_patterns(prep, model, blocking, index=index)
-        order_every, order_counted = np.argsort(every[0]), np.argsort(counted[0])
-        assert np.array_equal(every[0][order_every], counted[0][order_counted])
-        assert np.array_equal(every[1][order_every], counted[1][order_counted])
+        _assert_counted_as_compared(prepare(cases, candidates), default_model(), BlockingSpec())

@@ -14,14 +14,19 @@ from reunite.ingest import read_table
 _GEN = Path(__file__).resolve().parents[2] / "benchmarks" / "cleanroom" / "generate.py"
 
 
-@pytest.fixture(scope="module")
-def gen():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("cleanroom_generate", _GEN)
+def _load(name: str, path: Path):  # type: ignore[no-untyped-def]
+    """A benchmark script imported as module ``name``."""
+    spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
-    sys.modules["cleanroom_generate"] = mod
+    sys.modules[name] = mod
     spec.loader.exec_module(mod)
     return mod
+
+
+@pytest.fixture(scope="module")
+def gen():  # type: ignore[no-untyped-def]
+    return _load("cleanroom_generate", _GEN)
 
 
 @pytest.fixture(scope="module")
@@ -162,12 +167,7 @@ _ORACLE = _GEN.parent / "oracle.py"
 
 @pytest.fixture(scope="module")
 def oracle(gen):  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location("cleanroom_oracle", _ORACLE)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["cleanroom_oracle"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return _load("cleanroom_oracle", _ORACLE)
 
 
 def test_oracle_ranks_the_child_above_strangers(oracle, small) -> None:  # type: ignore[no-untyped-def]

@@ -405,26 +405,31 @@ def _read_columns(
         if frame.num_rows != int(meta["rows"]):
             raise _refuse(path, f"it holds {frame.num_rows} rows, its metadata says {meta['rows']}")
         for name in group:
-            column = frame.column(name)
-            if column.null_count:
-                raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
-            chunks = column.chunks
-            if name.startswith(_NAME):
-                found.setdefault("#counts", np.concatenate(
-                    [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
-                    if chunks else np.zeros(0, dtype=np.int64))
-                chunks = [c.flatten() for c in chunks]
             digest = _Digest()
-            parts = [_numpy(chunk, dtypes[name], digest, compact) for chunk in chunks]
-            values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+            values = _column_values(path, name, frame.column(name), dtypes[name], digest, compact, found)
             if digest.hexdigest(name, dtypes[name], values.shape[0]) != digests[name]:
                 raise _refuse(path, f"column {name!r} was changed after it was written (digest mismatch)")
             found[name] = values
-            del parts, chunks, column
         del frame
         if compact:  # hand the column's Arrow buffers back before the next is read
             pa.default_memory_pool().release_unused()
     return found
+
+
+def _column_values(path: Path, name: str, column: Any, dtype: str, digest: _Digest, compact: bool,
+                   found: dict[str, npt.NDArray[Any]]) -> npt.NDArray[Any]:
+    """One Arrow column as numpy, fed to ``digest``; a name column's list lengths go to ``found["#counts"]``
+    (once: every name column has the same) and its values are the lists' items."""
+    if column.null_count:
+        raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
+    chunks = column.chunks
+    if name.startswith(_NAME):
+        found.setdefault("#counts", np.concatenate(
+            [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
+            if chunks else np.zeros(0, dtype=np.int64))
+        chunks = [c.flatten() for c in chunks]
+    parts = [_numpy(chunk, dtype, digest, compact) for chunk in chunks]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtype))
 
 
 def _numpy(array: Any, dtype: str, digest: _Digest, compact: bool = False) -> npt.NDArray[Any]:
@@ -568,17 +573,7 @@ def _groups(path: Path, meta: dict[str, str], columns: Sequence[str]) -> Iterato
             rows += frame.num_rows
             found: dict[str, npt.NDArray[Any]] = {}
             for name in columns:
-                column = frame.column(name)
-                if column.null_count:
-                    raise _refuse(path, f"column {name!r} holds empty cells, which reunite never writes")
-                chunks = column.chunks
-                if name.startswith(_NAME):
-                    found.setdefault("#counts", np.concatenate(
-                        [c.value_lengths().to_numpy(zero_copy_only=False) for c in chunks]).astype(np.int64)
-                        if chunks else np.zeros(0, dtype=np.int64))
-                    chunks = [c.flatten() for c in chunks]
-                parts = [_numpy(chunk, dtypes[name], running[name], compact=True) for chunk in chunks]
-                found[name] = np.concatenate(parts) if parts else np.zeros(0, dtype=np.dtype(dtypes[name]))
+                found[name] = _column_values(path, name, frame.column(name), dtypes[name], running[name], True, found)
                 lengths[name] += found[name].shape[0]
             del frame
             if group == file.num_row_groups - 1:  # checked before the last group is handed out
