@@ -1,11 +1,12 @@
 """Look at the misses: cases whose true child is outside the top 10 (clean-room data, issue 9).
 
     python benchmarks/cleanroom/diagnose.py --dir /tmp/cleanroom/real_mix-400x40000-s1 --top-k 1000 \
-        --show 30 --out diagnosis.md
+        --show 30 --out diagnosis.md [--tier given_only_kept]
 
 Runs ``reunite screen --top-k K`` (large K, to find the child's rank), then for each missed case prints
 the case row, the child's row with its rank, score and reasons, and the first strangers with theirs; and
-sums up which reason terms the rank-1 stranger had that the child lacked (the "spikes").
+sums up which reason terms the rank-1 stranger had that the child lacked (the "spikes"). ``--tier`` keeps
+the cases of one column of tiers.csv (e.g. ``given_only_kept``: the child kept its given name only).
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=30)
     ap.add_argument("--out", default=None)
     ap.add_argument("--no-fit", action="store_true")
+    ap.add_argument("--tier", default=None,
+                    help="only the cases of one tier of tiers.csv (a True/False column, e.g. given_only_kept)")
     a = ap.parse_args(argv)
     d = Path(a.dir)
     ranked_path = d / f"ranked-top{a.top_k}{'-nofit' if a.no_fit else ''}.csv"
@@ -87,6 +90,10 @@ def main(argv: list[str] | None = None) -> int:
     by_case = {k: g.sort_values("rank") for k, g in ranked.groupby("case_id")}
     lines: list[str] = []
     matched = truth[truth["person_id"] != ""]
+    if a.tier:
+        if a.tier not in tiers.columns:
+            raise SystemExit(f"--tier: expected a column of {d / 'tiers.csv'}; got {a.tier!r}")
+        matched = matched[matched["case_id"].map(tiers[a.tier]).eq("True")]
     misses = []
     for row in matched.itertuples(index=False):
         g = by_case.get(row.case_id)

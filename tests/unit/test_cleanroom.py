@@ -206,3 +206,24 @@ def test_oracle_birth_kernels_are_densities(oracle) -> None:  # type: ignore[no-
     for kind in oracle.KINDS:
         assert 0.97 <= kernels[kind][-1] <= 1.0 + 1e-9, kind
         assert abs(kernels[kind + ":near"][-1] - 1.0) < 1e-6
+
+
+def test_diagnose_keeps_one_tier(gen, small, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``diagnose.py --tier given_only_kept`` reads the misses of that tier only (issue 9: who beats a child
+    that kept its given name); an unknown tier is refused with the file it looked in."""
+    diagnose = _load("cleanroom_diagnose", _GEN.parent / "diagnose.py")
+    cases, cand, truth, tiers = gen.generate("default", 60, 500, 7)
+    gen.write(tmp_path, cases, cand, truth, tiers)
+    # a ranking without any child (every matched case a miss) and one stranger per case
+    strangers = cand[~cand["person_id"].isin(truth["person_id"])]["person_id"].iloc[0]
+    pd.DataFrame({"case_id": cases["case_id"], "rank": 1, "person_id": strangers, "score": 1.0,
+                  "probability": 0.5, "reasons": "born the same day +9.8"}).to_csv(
+        tmp_path / "ranked-top5.csv", index=False)
+    matched = truth[truth["person_id"] != ""]["case_id"]
+    wanted = int(tiers.set_index("case_id").loc[matched, "given_only_kept"].astype(bool).sum())
+    out = tmp_path / "diagnosis.md"
+    diagnose.main(["--dir", str(tmp_path), "--top-k", "5", "--show", "0", "--tier", "given_only_kept",
+                   "--out", str(out)])
+    assert out.read_text().startswith(f"{wanted} of {wanted} matched cases have the child outside the top 10")
+    with pytest.raises(SystemExit, match=r"tiers\.csv"):
+        diagnose.main(["--dir", str(tmp_path), "--top-k", "5", "--tier", "no_such_tier"])
