@@ -259,7 +259,7 @@ class _Collector:
                 raise InputError(
                     f"{report.source}: {len(fatal)} problem(s) in {report.quarantined} row(s)"
                     " (strict mode):\n"
-                    + "\n".join(str(p) for p in fatal)
+                    + "\n".join(p.reveal() for p in fatal)
                 )
         count, step = len(self.rows), len(self.used)
         offset = {position: k for k, position in enumerate(self.used)}
