@@ -19,7 +19,7 @@ from reunite.store.db import (
     head_revision,
     upgrade_schema,
 )
-from reunite.store.models import Base
+from reunite.store.models import metadata
 
 # The tables as revision 0001 created them (no dna_profiles, no runs.error): written out here, not
 # taken from the models, because the models describe the head revision.
@@ -265,7 +265,7 @@ def test_models_match_the_head_revision(db_url: str) -> None:
         upgrade_schema(engine)
         with engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
-            differences = compare_metadata(context, Base.metadata)
+            differences = compare_metadata(context, metadata)
         assert differences == []
     finally:
         engine.dispose()

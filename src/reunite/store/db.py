@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from reunite.errors import StoreError
 
@@ -173,8 +172,8 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows inside ``session``'s transaction (all rows have the keys of the first).
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows inside ``connection``'s transaction (all rows have the keys of the first).
 
     PostgreSQL through psycopg gets ``COPY ... FROM STDIN`` (the row-by-row ``executemany`` is
     about 10x slower there once foreign keys are checked); other databases get ``executemany``.
@@ -182,10 +181,9 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """
     if not rows:
         return
-    connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql" or dialect.driver != "psycopg":
-        session.execute(insert(table), list(rows))
+        connection.execute(insert(table), list(rows))
         return
     names = list(rows[0])
     quote = dialect.identifier_preparer

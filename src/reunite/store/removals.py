@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import bindparam, delete, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, update
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingColumnsError, MissingFileError
@@ -40,7 +39,7 @@ from reunite.ingest import IngestReport, decode_text, fold_id, id_column
 from reunite.ingest.columns import canonical_column, header_key
 from reunite.ingest.read import cell_text, workbook_rows
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
-from reunite.store.records import COLUMNS, MODELS, table_of
+from reunite.store.records import COLUMNS, MODELS
 
 __all__ = ["Removal", "RemovalList", "RemovalSource", "decide_removals", "decide_restores", "mark_removed",
            "read_removals"]
@@ -287,19 +286,18 @@ def decide_restores(
     return restored, report
 
 
-def mark_removed(session: Session, run_id: int, removals: Sequence[Removal]) -> None:
-    """Inside ``session``'s transaction: mark each row removed by ``run_id``; a removed case also
+def mark_removed(connection: Connection, run_id: int, removals: Sequence[Removal]) -> None:
+    """Inside ``connection``'s transaction: mark each row removed by ``run_id``; a removed case also
     loses its current top-k, its bound and its totals (it is no longer screened)."""
-    connection = session.connection()
     for side in ("cases", "candidates"):
         ids = sorted({r.record_id for r in removals if r.side == side})
         if not ids:
             continue
-        table = table_of(MODELS[side])
+        table = MODELS[side]
         key = table.c[COLUMNS[side][0]]
         connection.execute(update(table).where(key == bindparam("_id")).values(removed_run=run_id),
                            [{"_id": i} for i in ids])
         if side == "cases":
             for model in (CurrentTopK, CaseBound, CaseTotal):
-                held = table_of(model)
+                held = model
                 connection.execute(delete(held).where(held.c.case_id == bindparam("_id")), [{"_id": i} for i in ids])
