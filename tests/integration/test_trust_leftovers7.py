@@ -95,3 +95,22 @@ def test_export_names_cases_without_totals_in_plain_words_with_ids_masked(db_url
     message = str(caught.value)
     assert "[" not in message and ID not in message and MASKED in message
     assert f"'{ID}'" in caught.value.revealed
+
+
+# -- 6. from the new-user trial ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "delimiter", "encoding"), [("lab.csv", ";", "utf-8"), ("lab.txt", "\t", "utf-16")])
+def test_a_lab_file_separated_as_excel_saves_it_is_read_as_case_files_are(
+        name: str, delimiter: str, encoding: str, db_url: str, tmp_path: Path) -> None:
+    """A European Excel's CSV (';') and Excel's "Unicode text" (UTF-16, tabs) were refused whole ("missing
+    column(s) case_id, ...") though case files in the same form are read."""
+    with Store.open(db_url) as store:
+        rescreen(store, cases=CASES, candidates=PEOPLE, top_k=2)
+        lab = tmp_path / name
+        rows = [["case_id", "person_id", "outcome", "date", "note"], ["C1", "P2", "excluded", "2025-03-05", "a, b"],
+                ["C2", "P9", "excluded", "2025-03-05", ""], ["C2", "P1", "excluded", "2025-03-05", "", "x"]]
+        lab.write_text("\n".join(delimiter.join(r) for r in rows) + "\n", encoding=encoding)
+        report = store.import_dna_csv(lab)
+        assert (report.read, report.accepted, report.quarantined) == (3, 1, 2)
+        assert store.excluded_pairs() == {("C1", "P2")}
+        assert [p.value for p in report.problems if not p.column] == [delimiter.join(rows[3])]

@@ -40,6 +40,7 @@ from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
+from reunite.ingest.read import sniff_delimiter
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import FOLDED_ID_REASON, fold_id
 from reunite.store.db import utcnow
@@ -401,8 +402,9 @@ def read_dna_csv(
     """
     source = Path(path)
     text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
-    report = IngestReport(source=source.name, encoding=encoding, delimiter=",")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = sniff_delimiter(text.split("\n", 1)[0], source.suffix.lower())  # as case files are read
+    report = IngestReport(source=source.name, encoding=encoding, delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         lines = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
@@ -415,11 +417,11 @@ def read_dna_csv(
     for number, cells in lines[1:]:
         report.read += 1
         if len(cells) != len(header):
-            report.add(number, "", ",".join(cells),
+            report.add(number, "", delimiter.join(cells),
                        f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
             continue
         if [cell.lstrip("\ufeff").strip() for cell in cells] == header:  # two lab files joined
-            report.add(number, "", ",".join(cells), "a repeated header row")
+            report.add(number, "", delimiter.join(cells), "a repeated header row")
             continue
         row = {column: cells[at].strip() for column, at in positions.items()}
         for column in ("case_id", "person_id"):  # ＰＡ００１２３ is the stored PA00123
