@@ -11,7 +11,8 @@ night's process runs on a fresh copy of that file, the older and this version al
 times, so a loaded machine slows both alike. The older version is the same console script with
 ``PYTHONPATH`` at ``--before``; both packages are compiled to bytecode first. Printed: each run's CPU
 time (user + system, threads and children included) and wall time, and per version the full run and
-the nightly medians.
+the nightly medians, and whether the two versions' full runs, and their last nights, stored the same
+rows (top-k, totals, bounds, results history; floats compared exactly).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -50,6 +52,22 @@ def _run(arguments: Sequence[str], env: Mapping[str, str]) -> tuple[float, float
     finally:
         _restore(saved)
     return wall, cpu
+
+
+STORED = {  # what a run leaves that the next runs and exports read: compared between the versions
+    "current_topk": "SELECT case_id, person_id, score, probability, reasons FROM current_topk ORDER BY 1, 2",
+    "case_totals": "SELECT case_id, pairs, rest, exclusions, log_factor FROM case_totals ORDER BY 1",
+    "case_bounds": "SELECT case_id, score, person_id FROM case_bounds ORDER BY 1",
+    "results": "SELECT case_id, rank, person_id, score, probability, reasons FROM results ORDER BY 1, 2, 3",
+}
+
+
+def stored_differences(first: Path, second: Path) -> list[str]:
+    """The tables of ``STORED`` whose rows differ between two SQLite stores (exactly: floats bit for bit)."""
+    def rows(path: Path, query: str) -> list[tuple[object, ...]]:
+        with sqlite3.connect(path) as connection:
+            return connection.execute(query).fetchall()
+    return [name for name, query in STORED.items() if rows(first, query) != rows(second, query)]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -89,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                               str(days["delta"]), *common], env))
                     wall, cpu = nights[name][-1]
                     print(f"{size} {name} night {index + 1}: wall {wall:.2f} s, CPU {cpu:.2f} s", flush=True)
+            for label, stem in (("full runs", "full"), ("last nights", "night")):
+                differ = stored_differences(work / f"{stem}_before.db", work / f"{stem}_after.db")
+                print(f"{size} {label}: stored results and probabilities "
+                      + (f"DIFFER in {', '.join(differ)}" if differ else "identical"), flush=True)
             for name in versions:
                 wall = statistics.median(w for w, _ in nights[name])
                 cpu = statistics.median(c for _, c in nights[name])

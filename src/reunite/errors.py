@@ -7,6 +7,8 @@ Messages say what was expected, what came, and where (file, row, column) when in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from reunite._masking import mask_id_numbers
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "OutputError",
     "ReuniteError",
     "StoreError",
+    "listed",
 ]
 
 
@@ -43,6 +46,19 @@ class ReuniteError(Exception):
         if isinstance(message, str):
             args = (mask_id_numbers(message), *args[1:])
         super().__init__(*args)
+
+
+def listed(values: Iterable[object], shown: int = 5) -> str:
+    """Values for a message, in plain words: the first ``shown`` quoted, then how many more.
+
+    >>> listed(["C1", "C2"]), listed([f"C{i}" for i in range(8)], shown=3), listed([])
+    ("'C1', 'C2'", "'C0', 'C1', 'C2' and 5 more", 'none')
+    """
+    items = list(values)
+    if not items:
+        return "none"
+    text = ", ".join(repr(str(v)) for v in items[:shown])
+    return text + (f" and {len(items) - shown:,} more" if len(items) > shown else "")
 
 
 class InputError(ReuniteError, ValueError):

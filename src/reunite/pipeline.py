@@ -107,7 +107,7 @@ def load_side(
         fatal = [p for p in table.report.problems if p.fatal]
         if strict and fatal:
             raise InputError(f"{table.report.source}: {len(fatal)} problem(s) in {table.report.quarantined} row(s)"
-                             " (strict mode, quarantined when prepared):\n" + "\n".join(str(p) for p in fatal))
+                             " (strict mode, quarantined when prepared):\n" + "\n".join(p.reveal() for p in fatal))
         return table
     raw = source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping, strict=strict)
     return normalize(raw, strict=strict, today=today)

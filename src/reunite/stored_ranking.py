@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from reunite.errors import StoreError
+from reunite.errors import StoreError, listed
 from reunite.ingest import read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.model import FellegiSunter
@@ -73,7 +73,8 @@ def stored_topk(
     states = states_from_store(store.topk_scores(open_cases), store.case_bounds(), store.case_totals())
     missing = sorted({r.case_id for r in rows} - set(states))
     if missing:
-        raise StoreError(f"cases {missing[:5]} have no stored totals (stored before this version): "
+        raise StoreError(f"{len(missing):,} case(s) have no stored totals (stored before this version): "
+                         f"{listed(missing)}; "
                          "run reunite rescreen once, then export")
     prior = FellegiSunter.from_dict(fitted.model).prior
     probability: dict[tuple[str, str], float] = {}

@@ -38,10 +38,10 @@ def test_a_mapped_column_keeps_its_values(filled: Store, tmp_path: Path) -> None
     lab = _lab(tmp_path, "case_id,person_id,outcome,outcome_date,备注\nC1,P1,excluded,2024-03-01,x\n")
     report = filled.import_dna_csv(lab, mapping={"outcome_date": "date", "备注": ""})
     assert (report.read, report.accepted) == (1, 1)
-    with filled._sessions() as session:  # the date arrived
+    with filled.engine.connect() as connection:  # the date arrived
         from reunite.store.dna import latest_outcomes
 
-        assert latest_outcomes(session, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), None)
+        assert latest_outcomes(connection, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), None)
 
 
 def test_a_row_with_extra_cells_is_quarantined_not_cut(filled: Store, tmp_path: Path) -> None:
@@ -170,10 +170,10 @@ def test_a_lab_file_s_chinese_headers_are_read_as_case_files_are(filled: Store, 
                          'C1,P1,excluded,2024-03-01,L-7,"STR 0/20, re-run"\n')
     assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
     assert "read 1, accepted 1, quarantined 0" in capsys.readouterr().out
-    with filled._sessions() as session:
+    with filled.engine.connect() as connection:
         from reunite.store.dna import latest_outcomes
 
-        assert latest_outcomes(session, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), "L-7")
+        assert latest_outcomes(connection, ["C1"])[("C1", "P1")] == ("excluded", dt.date(2024, 3, 1), "L-7")
     assert filled.audit_log()[-1]["detail"]["outcomes"][0]["case_id"] == "C1"
     folded = _lab(tmp_path, "Case ID,ＰＥＲＳＯＮ_ID,Result,日期,Remarks\nC2,P2,excluded,2024-03-02,x\n")
     report = filled.import_dna_csv(folded)
@@ -223,10 +223,10 @@ def test_a_chinese_lab_s_outcome_is_read_as_the_outcome_it_says(filled: Store, t
         assert report.quarantined == 1 and "expected one of" in report.problems[0].reason
         return
     assert (report.accepted, report.quarantined) == (1, 0)
-    with filled._sessions() as session:
+    with filled.engine.connect() as connection:
         from reunite.store.dna import latest_outcomes
 
-        assert latest_outcomes(session, ["C1"])[("C1", "P1")][0] == outcome
+        assert latest_outcomes(connection, ["C1"])[("C1", "P1")][0] == outcome
     assert ("C1" in filled.open_case_ids()) == (outcome != "confirmed")
 
 
@@ -268,8 +268,8 @@ def test_a_lab_s_day_written_the_chinese_or_excel_way_is_read(filled: Store, tmp
     report = filled.import_dna_csv(lab)
     assert (report.read, report.accepted, report.quarantined) == (4, 3, 1)
     assert [(p.row, p.value) for p in report.problems] == [(5, "2024年3月")]  # a month is no day
-    with filled._sessions() as session:
+    with filled.engine.connect() as connection:
         from reunite.store.dna import latest_outcomes
 
-        found = latest_outcomes(session, ["C1", "C2", "C3"])
+        found = latest_outcomes(connection, ["C1", "C2", "C3"])
     assert {found[pair][1] for pair in (("C1", "P1"), ("C2", "P2"), ("C3", "P3"))} == {dt.date(2024, 3, 5)}

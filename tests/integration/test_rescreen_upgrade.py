@@ -68,7 +68,7 @@ def test_a_store_whose_model_does_not_record_its_normalizer_is_screened_in_full_
     with store.engine.begin() as connection:
         counts = dict(store.run_info(stored.run_id)["input_counts"])
         del counts["normalized_with"]
-        connection.execute(update(Run).where(Run.id == stored.run_id).values(input_counts=counts))
+        connection.execute(update(Run).where(Run.c.id == stored.run_id).values(input_counts=counts))
     report = rescreen(store, candidates=CANDIDATES.iloc[:310], top_k=3)
     assert report.kind == "full" and "normalizer" in report.reason
     assert rescreen(store, candidates=CANDIDATES.iloc[:320], top_k=3).kind == "incremental"

@@ -266,7 +266,7 @@ def test_save_results_needs_a_running_run(store: Store) -> None:
 def test_save_results_rejects_rows_without_a_score(store: Store) -> None:
     seeded(store)
     run = store.begin_run("full", "c", "m", 1, {})
-    with pytest.raises(InputError, match=r"missing \['score'\]"):
+    with pytest.raises(InputError, match=r"missing score;"):
         store.save_results(run, [{"case_id": "C1", "rank": 1, "person_id": "P1", "probability": 0.5}],
                            replace_cases=["C1"])
 
@@ -406,7 +406,7 @@ def test_commit_run_writes_each_upserted_candidate_once_with_its_calendar_mark(s
     finally:
         event.remove(store.engine, "before_cursor_execute", record)
     with store.engine.connect() as connection:
-        marks = dict(connection.execute(select(Candidate.person_id, Candidate.calendar)).all())
+        marks = dict(connection.execute(select(Candidate.c.person_id, Candidate.c.calendar)).all())
     assert marks == {"P1": False, "P2": True, "P3": None, "P4": None, "P5": None, "P8": True, "P9": None}
     # P1 (changed) and P8, P9 (new: PostgreSQL copies them, unseen here) are written by one statement
     # each; P2 (not upserted) is marked apart

@@ -123,7 +123,7 @@ def test_a_0006_store_upgraded_normalizes_its_cases_once_and_keeps_them(db_url: 
     finally:
         engine.dispose()
     with Store.open(url) as store:
-        assert store.schema_revision() == "0010"
+        assert store.schema_revision() == "0011"
         ids = sorted(CASES["case_id"])
         assert store.normalized_cases(ids) == {}
         with store.engine.begin() as connection:  # (a store from before 0010 records no read day: a full run)

@@ -133,7 +133,7 @@ def test_user_mapping_keys_match_folded_and_other_side_entries_are_ignored() -> 
 
 def test_empty_target_ignores_a_header_and_settles_a_conflict() -> None:
     with pytest.raises(InputError, match=r"cases\.csv: headers '编号' and '案件编号' both map to column "
-                                         r"'case_id'; pass mapping=\{'案件编号': ''\}"):
+                                         r"'case_id'; ignore one by mapping it to nothing \(--mapping '案件编号='"):
         map_columns(["编号", "案件编号", "性别", "出生日期"], "cases", source="cases.csv")
     cmap = map_columns(["编号", "案件编号", "性别", "出生日期"], "cases", {"编号": ""})
     assert cmap.found["case_id"] == "案件编号"

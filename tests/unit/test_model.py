@@ -369,7 +369,7 @@ def test_scale_is_kept_by_the_model_file_and_absent_when_none() -> None:
 
 @pytest.mark.parametrize(("scale", "message"), [({"surname": 0.0}, "multiplier in (0, 4]"),
                                                 ({"birth": 4.5}, "multiplier in (0, 4]"),
-                                                ({"marks": 1.0}, "unknown comparison(s) ['marks']")])
+                                                ({"marks": 1.0}, "unknown comparison(s) marks;")])
 def test_a_scale_outside_its_range_or_of_another_comparison_is_refused(scale: dict[str, float], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         FellegiSunter(SPEC, scale=scale)

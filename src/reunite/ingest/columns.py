@@ -241,7 +241,7 @@ def map_columns(
             raise InputError(
                 f"{source}: mapping sends {user_columns[column]!r} to {column!r}, but header {header!r} is "
                 f"already read as {column!r}; map {header!r} too: to another column, or to '' to ignore it "
-                f"(mapping={{{header!r}: ''}}, on the command line --mapping '{header}=')"
+                f"(--mapping '{header}=' on the command line; in Python, map it to '' in mapping)"
             )
         if at in chosen and column is None and sent[at] and known is not None:
             # `--mapping name=id_number` (meant for the candidates) cost the cases their names
@@ -264,7 +264,8 @@ def map_columns(
                 )
             raise InputError(
                 f"{source}: headers {first!r} and {header!r} both map to column {column!r}; "
-                f"pass mapping={{{header!r}: ''}} (on the command line --mapping '{header}=') to ignore one"
+                f"ignore one by mapping it to nothing (--mapping '{header}=' on the command line; in Python, map it "
+                "to '' in mapping)"
             )
         positions[column] = at
     missing = [column for column in REQUIRED_COLUMNS[side] if column not in positions]
@@ -277,8 +278,8 @@ def map_columns(
         raise MissingColumnsError(
             f"{source}: missing required {side} column(s) " + ", ".join(repr(c) for c in missing)
             + "; found headers " + (", ".join(repr(h) for h in headers) or "(none)")
-            + f"; known columns are {', '.join(allowed)} — pass mapping={{'your header': 'column'}} "
-            "(on the command line --mapping 'your header=column')"
+            + f"; known columns are {', '.join(allowed)} — map your header to one (--mapping 'your header=column' "
+            "on the command line; in Python, the mapping argument)"
             + ("; the first row holds one cell: if it is a title above the headers, delete it (the headers "
                "must be the first row)" if title else "")
             + (f"; it has a {id_column(other)} column: is it the {other} file (the cases and the candidates "

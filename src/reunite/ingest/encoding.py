@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 
 from reunite.errors import ConfigError, EncodingError
 
@@ -43,6 +44,55 @@ def _where(data: bytes, error: UnicodeDecodeError) -> str:
     return f"byte 0x{bad.hex()} at offset {error.start} (line {line})"
 
 
+_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")  # CJK ideographs: the basic block and extension A
+_NOT_ASCII = re.compile("[^\x00-\x7f]")
+
+
+def _chinese_reading(data: bytes) -> tuple[str, str] | None:
+    """The encoding the bytes read as Chinese text in, and its first non-ASCII characters: UTF-8 or
+    GB18030 decoding every byte and giving CJK ideographs as nine in ten of the non-ASCII characters;
+    else ``None``."""
+    for name in ("utf-8", "gb18030"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        wide = _NOT_ASCII.findall(text)
+        if wide and len(_CJK.findall(text)) * 10 >= len(wide) * 9:
+            return name, "".join(wide[:6])
+    return None
+
+
+def _misread_hint(data: bytes, encoding: str, text: str | None) -> str:
+    """What the bytes are when they are Chinese text in an encoding other than the ``encoding`` forced:
+    they decode in full as UTF-8 or GB18030 to mostly CJK ideographs, while reading them as ``encoding``
+    failed (``text`` None) or gave no ideograph at all (``张伟`` in GBK read as Latin-1 is ``ÕÅÎ°``);
+    else ``""``.
+
+    >>> _misread_hint("张伟".encode("gbk"), "latin-1", "张伟".encode("gbk").decode("latin-1"))
+    " read as latin-1 holds no Chinese character but 4 other characters like 'ÕÅÎ°'; its bytes read as \
+gb18030 give Chinese text ('张伟'): read it as gb18030 (--encoding gb18030) or leave the encoding out (UTF-8 and \
+GB18030 are detected)"
+    >>> _misread_hint("José".encode("latin-1"), "latin-1", "José"), _misread_hint(b"id,sex", "latin-1", "id,sex")
+    ('', '')
+    """
+    seen = ""
+    if text is not None:
+        if _CJK.search(text):
+            return ""
+        odd = _NOT_ASCII.findall(text)
+        if len(odd) < 2:
+            return ""
+        seen = (f" read as {encoding} holds no Chinese character but {len(odd):,} other characters like "
+                f"{''.join(odd[:6])!r}")
+    reading = _chinese_reading(data)
+    if reading is None or reading[0] == codecs.lookup(encoding).name:
+        return ""
+    name, sample = reading
+    return (f"{seen}; its bytes read as {name} give Chinese text ({sample!r}): read it as {name} (--encoding "
+            f"{name}) or leave the encoding out (UTF-8 and GB18030 are detected)")
+
+
 def _decode_as(data: bytes, encoding: str, source: str) -> str:
     try:
         codecs.lookup(encoding)
@@ -51,15 +101,20 @@ def _decode_as(data: bytes, encoding: str, source: str) -> str:
             f"encoding (--encoding) {encoding!r} is not a codec Python knows; try 'utf-8' or 'gb18030'"
         ) from None
     try:
-        return data.decode(encoding)
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
         raise EncodingError(
             f"{source} is not valid {encoding}: cannot decode {_where(data, error)}"
+            + _misread_hint(data, encoding, None)
         ) from None
     except (UnicodeError, LookupError):  # 'undefined' decodes nothing; 'base64', 'rot13' are no text encodings
         raise ConfigError(
             f"encoding (--encoding) {encoding!r} is not a text encoding; try 'utf-8' or 'gb18030'"
         ) from None
+    hint = _misread_hint(data, encoding, text)
+    if hint:  # Latin-1 forced on a GBK file: every name unreadable, and nothing said
+        raise EncodingError(f"{source}{hint}")
+    return text
 
 
 def utf16_hint(data: bytes) -> str:

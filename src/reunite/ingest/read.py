@@ -259,7 +259,7 @@ class _Collector:
                 raise InputError(
                     f"{report.source}: {len(fatal)} problem(s) in {report.quarantined} row(s)"
                     " (strict mode):\n"
-                    + "\n".join(str(p) for p in fatal)
+                    + "\n".join(p.reveal() for p in fatal)
                 )
         count, step = len(self.rows), len(self.used)
         offset = {position: k for k, position in enumerate(self.used)}
@@ -279,8 +279,13 @@ def _start(side: Side, header: Sequence[str], report: IngestReport, mapping: Map
     return _Collector(side, cmap, report, delimiter)
 
 
-def _sniff_delimiter(header_line: str, suffix: str) -> str:
-    """Comma for CSV unless the header has none; for .tsv/.txt the most frequent of tab, ';', ','."""
+def sniff_delimiter(header_line: str, suffix: str) -> str:
+    """Comma for CSV unless the header has none; for .tsv/.txt the most frequent of tab, ';', ','
+    (Excel's "Unicode text" is tab-separated UTF-16; a European Excel's CSV uses ';').
+
+    >>> sniff_delimiter("case_id;person_id;outcome", ".csv"), sniff_delimiter("case_id,person_id", ".csv")
+    (';', ',')
+    """
     if suffix == ".csv" and "," in header_line:
         return ","
     counts = {delimiter: header_line.count(delimiter) for delimiter in ("\t", ";", ",")}
@@ -304,7 +309,7 @@ def _read_csv(path: Path, report: IngestReport, side: Side, mapping: Mapping[str
                          "it looks like a binary file, not CSV text"))
     header_line = next((line for line in text[:65536].splitlines() if line.strip()), "")
     del text
-    report.delimiter = delimiter = _sniff_delimiter(header_line, path.suffix.lower())
+    report.delimiter = delimiter = sniff_delimiter(header_line, path.suffix.lower())
     if report.encoding in ("utf-8", "utf-8-sig") and (len(data) >= PLAIN_FROM or "pyarrow" in sys.modules):
         plain = _plain(data, report, side, mapping, delimiter)
         if plain is not None:

@@ -223,7 +223,7 @@ class FellegiSunter:
         self.scale = {str(name): float(value) for name, value in (scale or {}).items()}
         unknown = sorted(set(self.scale) - set(self.spec.comparisons))
         if unknown:
-            raise ConfigError(f"scale: unknown comparison(s) {unknown}; expected some of "
+            raise ConfigError(f"scale: unknown comparison(s) {', '.join(unknown)}; expected some of "
                               f"{', '.join(self.spec.comparisons)}")
         wrong = {name: value for name, value in self.scale.items() if not 0.0 < value <= 4.0}
         if wrong:
@@ -363,7 +363,8 @@ class FellegiSunter:
         """
         missing = {"given", "pinyin", "surname"} - set(frequencies)
         if missing:
-            raise ConfigError(f"frequencies: expected given, pinyin and surname tables; missing {sorted(missing)}")
+            raise ConfigError("frequencies: expected given, pinyin and surname tables; missing "
+                              + ", ".join(sorted(missing)))
         if n_candidates < 1:
             raise ConfigError(f"n_candidates: expected at least 1; got {n_candidates}")
         self.frequencies_ = {k: dict(v) for k, v in frequencies.items()}
@@ -571,7 +572,7 @@ class FellegiSunter:
             if data.get("m_by_kind"):
                 unknown = set(data["m_by_kind"]) - set(CASE_KINDS)
                 if unknown:
-                    raise ConfigError(f"model: m_by_kind has unknown case kinds {sorted(unknown)}; "
+                    raise ConfigError(f"model: m_by_kind has unknown case kinds {', '.join(sorted(unknown))}; "
                                       f"expected some of {', '.join(CASE_KINDS)}")
                 model.kind_m_ = {
                     str(kind): [np.asarray(ms[n], dtype=np.float64) for n in spec.comparisons]

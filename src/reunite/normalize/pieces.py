@@ -40,7 +40,7 @@ from reunite._typing import Side
 from reunite.ingest._plain_csv import split_plain_csv
 from reunite.ingest.columns import side_columns
 from reunite.ingest.encoding import allow_long_cells
-from reunite.ingest.read import _SEX_FAST, _Collector, _sniff_delimiter, _start, _unfolded
+from reunite.ingest.read import _SEX_FAST, _Collector, _start, _unfolded, sniff_delimiter
 from reunite.ingest.report import IngestReport, Problem
 from reunite.ingest.table import RawTable
 from reunite.normalize.features import RecordTable
@@ -205,7 +205,7 @@ def prepare_in_pieces(
                     raise _NotPlain from None
                 if "\x00" in header_line or len(header_line.splitlines()) != 1:
                     raise _NotPlain
-                delimiter = _sniff_delimiter(header_line.rstrip("\r\n"), source.suffix.lower())
+                delimiter = sniff_delimiter(header_line.rstrip("\r\n"), source.suffix.lower())
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:

@@ -416,7 +416,7 @@ def _normalize(
         _flag_dates(raw, "birth_date", births, calendar=True)
         _flag_dates(raw, event_column, events)
         if strict and len(raw.report.problems) > problems_before:
-            listed = "\n".join(str(p) for p in raw.report.problems[problems_before:])
+            listed = "\n".join(p.reveal() for p in raw.report.problems[problems_before:])
             raise InputError(f"{raw.report.source}: unusable dates\n{listed}")
         keep = np.arange(n, dtype=np.int64)
         return _finish(raw, side, today, births, events, calendars, keep, names_job, flag_shared_ids, regions_of)

@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from reunite._typing import check_flags
-from reunite.errors import ConfigError, InputError
+from reunite.errors import ConfigError, InputError, listed
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.blocking import BlockingPreview
@@ -146,7 +146,7 @@ def prepare(
         repeated = [r["person_id"] for r in
                     people.groupBy("person_id").count().where("count > 1").limit(5).collect()]
         if repeated:
-            raise InputError(f"candidates: person_id repeated across the table, e.g. {sorted(repeated)}; "
+            raise InputError(f"candidates: person_id repeated across the table, e.g. {listed(sorted(repeated))}; "
                              "each person must appear once")
         n = partitions or max(spark.sparkContext.defaultParallelism, math.ceil(n_candidates / rows_per_partition))
         if n < 1:

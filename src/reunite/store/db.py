@@ -28,7 +28,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from reunite.errors import StoreError
 
@@ -105,7 +104,7 @@ if TYPE_CHECKING:
 
 # The newest revision in migrations/versions (tests check it equals head_revision()): a database
 # already at it opens without loading Alembic, about a quarter of a second of a nightly start-up.
-SCHEMA_HEAD = "0010"
+SCHEMA_HEAD = "0011"
 
 
 def _alembic_config() -> Config:
@@ -120,7 +119,7 @@ def head_revision() -> str:
     """The newest revision shipped with this package.
 
     >>> head_revision()
-    '0010'
+    '0011'
     """
     from alembic.script import ScriptDirectory
 
@@ -173,8 +172,8 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert many rows inside ``session``'s transaction (all rows have the keys of the first).
+def bulk_insert(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert many rows inside ``connection``'s transaction (all rows have the keys of the first).
 
     PostgreSQL through psycopg gets ``COPY ... FROM STDIN`` (the row-by-row ``executemany`` is
     about 10x slower there once foreign keys are checked); other databases get ``executemany``.
@@ -182,10 +181,9 @@ def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """
     if not rows:
         return
-    connection = session.connection()
     dialect = connection.dialect
     if dialect.name != "postgresql" or dialect.driver != "psycopg":
-        session.execute(insert(table), list(rows))
+        connection.execute(insert(table), list(rows))
         return
     names = list(rows[0])
     quote = dialect.identifier_preparer

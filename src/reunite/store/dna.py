@@ -34,13 +34,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select, update
 
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
+from reunite.ingest.read import sniff_delimiter
 from reunite.ingest.report import IngestReport
 from reunite.ingest.table import FOLDED_ID_REASON, fold_id
 from reunite.store.db import utcnow
@@ -213,13 +213,13 @@ def _bad_date(text: str) -> dt.date:
                      f"got {text!r}")
 
 
-def existing_ids(session: Session, side: str, ids: Iterable[str]) -> set[str]:
+def existing_ids(connection: Connection, side: str, ids: Iterable[str]) -> set[str]:
     """Which of ``ids`` exist as cases (``side="cases"``) or candidates."""
-    column = Case.case_id if side == "cases" else Candidate.person_id
+    column = Case.c.case_id if side == "cases" else Candidate.c.person_id
     wanted = sorted(set(ids))
     found: set[str] = set()
     for part in chunks(wanted):
-        found.update(session.scalars(select(column).where(column.in_(part))))
+        found.update(connection.scalars(select(column).where(column.in_(part))))
     return found
 
 
@@ -241,71 +241,70 @@ def contradiction(previous: Recorded | None, outcome: str) -> str | None:
     return f"contradicts the recorded outcome {previous[0]!r}" + (f" ({known})" if known else "")
 
 
-def latest_outcomes(session: Session, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
+def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
     """The latest recorded outcome of every pair of the given cases."""
     latest: dict[tuple[str, str], Recorded] = {}
     for part in chunks(sorted(set(case_ids))):
-        query = (select(DnaOutcomeRecord.case_id, DnaOutcomeRecord.person_id, DnaOutcomeRecord.outcome,
-                        DnaOutcomeRecord.outcome_date, DnaOutcomeRecord.lab_ref)
-                 .where(DnaOutcomeRecord.case_id.in_(part)).order_by(DnaOutcomeRecord.id))
-        for case_id, person_id, outcome, day, lab_ref in session.execute(query):
+        query = (select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome,
+                        DnaOutcomeRecord.c.outcome_date, DnaOutcomeRecord.c.lab_ref)
+                 .where(DnaOutcomeRecord.c.case_id.in_(part)).order_by(DnaOutcomeRecord.c.id))
+        for case_id, person_id, outcome, day, lab_ref in connection.execute(query):
             latest[(case_id, person_id)] = (outcome, day, lab_ref)
     return latest
 
 
 def write_outcomes(
-    session: Session,
+    connection: Connection,
     outcomes: Sequence[Outcome],
     user: str,
 ) -> list[int]:
-    """Write checked outcomes (case, person, outcome, date, lab ref, note) inside ``session``'s
+    """Write checked outcomes (case, person, outcome, date, lab ref, note) inside ``connection``'s
     transaction: close confirmed cases, reopen a case whose only confirmed pair is now excluded or pending,
     mark typed profiles on file. Returns the new row ids."""
     now = utcnow()
-    records = [
-        DnaOutcomeRecord(case_id=c, person_id=p, outcome=o, outcome_date=d, lab_ref=r, note=n,
-                         recorded_at=now, recorded_by=user)
+    row_ids = [  # one statement a row: each outcome's row id goes to the audit log (a lab file is a few rows)
+        int(connection.execute(insert(DnaOutcomeRecord).values(
+            case_id=c, person_id=p, outcome=o, outcome_date=d, lab_ref=r, note=n, recorded_at=now,
+            recorded_by=user).returning(DnaOutcomeRecord.c.id)).scalar_one())
         for c, p, o, d, r, n in outcomes
     ]
-    session.add_all(records)
-    session.flush()
     confirmed = sorted({c for c, _, o, *_ in outcomes if o == "confirmed"})
     for part in chunks(confirmed):
-        session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=True))
+        connection.execute(update(Case).where(Case.c.case_id.in_(part)).values(closed=True))
     # a confirmation superseded (excluded, or pending a new test) reopens its case, unless another
     # pair of the case is still confirmed
     doubted = {c for c, _, o, *_ in outcomes if o in ("excluded", "pending")} - set(confirmed)
     if doubted:
-        still = {case for (case, _), (o, _, _) in latest_outcomes(session, doubted).items() if o == "confirmed"}
+        still = {case for (case, _), (o, _, _) in latest_outcomes(connection, doubted).items() if o == "confirmed"}
         closed: set[str] = set()
         for part in chunks(sorted(doubted - still)):
-            closed.update(session.scalars(select(Case.case_id).where(Case.case_id.in_(part), Case.closed.is_(True))))
+            closed.update(connection.scalars(select(Case.c.case_id).where(Case.c.case_id.in_(part),
+                                                                          Case.c.closed.is_(True))))
         for part in chunks(sorted(closed)):
-            session.execute(update(Case).where(Case.case_id.in_(part)).values(closed=False))
+            connection.execute(update(Case).where(Case.c.case_id.in_(part)).values(closed=False))
             # no night merged into a closed case: its stored top-k, bound and totals are those of the
             # night it closed. Dropped, the reopened case is screened against every candidate by the
             # next re-screen (and plan and export show none of its stale rows meanwhile)
             for model in (CurrentTopK, CaseBound, CaseTotal):
-                session.execute(delete(model).where(model.case_id.in_(part)))
+                connection.execute(delete(model).where(model.c.case_id.in_(part)))
     typed = {p: f"DNA outcome {o} for case {c}" for c, p, o, *_ in outcomes if o != "pending"}
     on_file: set[str] = set()
     for part in chunks(sorted(typed)):
-        on_file.update(session.scalars(select(DnaProfile.person_id).where(DnaProfile.person_id.in_(part))))
-    session.add_all(
-        DnaProfile(person_id=p, marked_at=now, source=src) for p, src in typed.items() if p not in on_file
-    )
-    session.flush()
-    return [r.id for r in records]
+        on_file.update(connection.scalars(select(DnaProfile.c.person_id).where(DnaProfile.c.person_id.in_(part))))
+    profiles = [{"person_id": p, "marked_at": now, "source": src} for p, src in typed.items() if p not in on_file]
+    if profiles:
+        connection.execute(insert(DnaProfile), profiles)
+    return row_ids
 
 
-def latest_pairs(session: Session, outcome: DnaOutcome) -> set[tuple[str, str]]:
+def latest_pairs(connection: Connection, outcome: DnaOutcome) -> set[tuple[str, str]]:
     """Pairs whose most recently recorded outcome is ``outcome``."""
     latest = (
-        select(DnaOutcomeRecord.case_id, DnaOutcomeRecord.person_id, DnaOutcomeRecord.outcome)
-        .order_by(DnaOutcomeRecord.id)
+        select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome)
+        .order_by(DnaOutcomeRecord.c.id)
     )
     last: dict[tuple[str, str], str] = {}
-    for case_id, person_id, value in session.execute(latest):
+    for case_id, person_id, value in connection.execute(latest):
         last[(case_id, person_id)] = value
     return {pair for pair, value in last.items() if value == outcome}
 
@@ -366,12 +365,14 @@ def _columns(header: Sequence[str], mapping: Mapping[str, str], name: str) -> di
         raise MissingColumnsError(
             f"{name}: missing column(s) {', '.join(missing)}; expected {', '.join(DNA_CSV_COLUMNS)} "
             f"(date, lab_ref, note optional), found {', '.join(repr(h) for h in header) or 'no header'}; "
-            f"map a header to one (--mapping 'header={missing[0]}', mapping={{'header': '{missing[0]}'}})"
+            f"map a header to one (--mapping 'header={missing[0]}' on the command line; in Python, the mapping "
+            "argument)"
         )
     if unknown:
         raise InputError(
             f"{name}: unknown column(s) {', '.join(unknown)}: expected only {', '.join(DNA_CSV_COLUMNS)}; "
-            "map a header to one of them (--mapping 'header=date', mapping={'header': 'date'}) or ignore it "
+            "map a header to one of them (--mapping 'header=date' on the command line; in Python, the mapping "
+            "argument) or ignore it "
             "(--mapping 'header=') so that no value is lost unseen"
         )
     return positions
@@ -391,7 +392,7 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
 
 
 def read_dna_csv(
-    session: Session, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
+    connection: Connection, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
     today: dt.date | None = None,
 ) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]]]:
     """Read and check a lab CSV.
@@ -401,8 +402,9 @@ def read_dna_csv(
     """
     source = Path(path)
     text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
-    report = IngestReport(source=source.name, encoding=encoding, delimiter=",")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    delimiter = sniff_delimiter(text.split("\n", 1)[0], source.suffix.lower())  # as case files are read
+    report = IngestReport(source=source.name, encoding=encoding, delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         lines = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
@@ -415,11 +417,11 @@ def read_dna_csv(
     for number, cells in lines[1:]:
         report.read += 1
         if len(cells) != len(header):
-            report.add(number, "", ",".join(cells),
+            report.add(number, "", delimiter.join(cells),
                        f"wrong number of cells: expected {len(header)} as in the header, found {len(cells)}")
             continue
         if [cell.lstrip("\ufeff").strip() for cell in cells] == header:  # two lab files joined
-            report.add(number, "", ",".join(cells), "a repeated header row")
+            report.add(number, "", delimiter.join(cells), "a repeated header row")
             continue
         row = {column: cells[at].strip() for column, at in positions.items()}
         for column in ("case_id", "person_id"):  # ＰＡ００１２３ is the stored PA00123
@@ -428,9 +430,9 @@ def read_dna_csv(
                 report.add(number, column, row[column], FOLDED_ID_REASON.format(folded=folded), fatal=False)
                 row[column] = folded
         raw.append((number, row))
-    known_cases = existing_ids(session, "cases", (r["case_id"] for _, r in raw))
-    known_persons = existing_ids(session, "candidates", (r["person_id"] for _, r in raw))
-    latest = latest_outcomes(session, known_cases)
+    known_cases = existing_ids(connection, "cases", (r["case_id"] for _, r in raw))
+    known_persons = existing_ids(connection, "candidates", (r["person_id"] for _, r in raw))
+    latest = latest_outcomes(connection, known_cases)
     torn = _torn_pairs(raw)
     good: list[Outcome] = []
     superseded: list[dict[str, Any]] = []

@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, insert, select
 
 from reunite.store.db import as_utc, bulk_insert, fetch_tuples, utcnow
 from reunite.store.dna import chunks
@@ -34,8 +33,8 @@ __all__ = [
 ]
 
 Bound = tuple[float, str]  # (score, person_id)
-_BOUNDS = cast(Table, CaseBound.__table__)
-_TOTALS = cast(Table, CaseTotal.__table__)
+_BOUNDS = CaseBound
+_TOTALS = CaseTotal
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +68,9 @@ class StoredModel:
     model: dict[str, Any]
 
 
-def latest_fitted_model(session: Session) -> StoredModel | None:
+def latest_fitted_model(connection: Connection) -> StoredModel | None:
     """The newest stored fitted model, or ``None`` before the first full re-screen."""
-    row = session.scalars(select(FittedModel).order_by(FittedModel.id.desc()).limit(1)).first()
+    row = connection.execute(select(FittedModel).order_by(FittedModel.c.id.desc()).limit(1)).first()
     if row is None:
         return None
     return StoredModel(row.version, row.base_version, row.config_hash, row.run_id, as_utc(row.created),
@@ -79,41 +78,40 @@ def latest_fitted_model(session: Session) -> StoredModel | None:
 
 
 def add_fitted_model(
-    session: Session, run_id: int, model: Mapping[str, Any], *, base_version: str, config_hash: str
+    connection: Connection, run_id: int, model: Mapping[str, Any], *, base_version: str, config_hash: str
 ) -> None:
-    """Store a fitted model (``model["version"]`` is its version) inside ``session``'s transaction."""
-    session.add(FittedModel(version=str(model["version"]), base_version=base_version,
-                            config_hash=config_hash, run_id=run_id, created=utcnow(), model=dict(model)))
+    """Store a fitted model (``model["version"]`` is its version) inside ``connection``'s transaction."""
+    connection.execute(insert(FittedModel).values(version=str(model["version"]), base_version=base_version,
+                                                  config_hash=config_hash, run_id=run_id, created=utcnow(),
+                                                  model=dict(model)))
 
 
-def read_bounds(session: Session) -> dict[str, Bound]:
+def read_bounds(connection: Connection) -> dict[str, Bound]:
     """Every stored case bound, by case id."""
     query = select(_BOUNDS.c.case_id, _BOUNDS.c.score, _BOUNDS.c.person_id)
-    return {c: (s, p) for c, s, p in fetch_tuples(session.connection(), query)}
+    return {c: (s, p) for c, s, p in fetch_tuples(connection, query)}
 
 
-def write_bounds(session: Session, run_id: int, bounds: Mapping[str, Bound | None]) -> None:
+def write_bounds(connection: Connection, run_id: int, bounds: Mapping[str, Bound | None]) -> None:
     """Set the bounds of the cases in ``bounds`` (``None`` removes a case's bound)."""
-    connection = session.connection()
     for part in chunks(sorted(bounds)):
         connection.execute(delete(_BOUNDS).where(_BOUNDS.c.case_id.in_(part)))
-    bulk_insert(session, _BOUNDS, [{"case_id": c, "score": b[0], "person_id": b[1], "run_id": run_id}
+    bulk_insert(connection, _BOUNDS, [{"case_id": c, "score": b[0], "person_id": b[1], "run_id": run_id}
                                    for c, b in bounds.items() if b is not None])
 
 
-def read_totals(session: Session) -> dict[str, CaseTotals]:
+def read_totals(connection: Connection) -> dict[str, CaseTotals]:
     """Every stored case's totals, by case id."""
     query = select(_TOTALS.c.case_id, _TOTALS.c.pairs, _TOTALS.c.rest, _TOTALS.c.exclusions)
-    return {c: CaseTotals(int(n), float(r), str(e)) for c, n, r, e in fetch_tuples(session.connection(), query)}
+    return {c: CaseTotals(int(n), float(r), str(e)) for c, n, r, e in fetch_tuples(connection, query)}
 
 
-def write_totals(session: Session, run_id: int, totals: Mapping[str, CaseTotals],
+def write_totals(connection: Connection, run_id: int, totals: Mapping[str, CaseTotals],
                  log_factors: Mapping[str, float | None] | None = None) -> None:
     """Set the totals of the cases in ``totals``, each with its posterior factor from
     ``log_factors`` (none: the rows' stored probabilities hold; see :mod:`reunite.store.results`)."""
-    connection = session.connection()
     factors = log_factors or {}
     for part in chunks(sorted(totals)):
         connection.execute(delete(_TOTALS).where(_TOTALS.c.case_id.in_(part)))
-    bulk_insert(session, _TOTALS, [{"case_id": c, "pairs": t.pairs, "rest": t.rest, "exclusions": t.exclusions,
+    bulk_insert(connection, _TOTALS, [{"case_id": c, "pairs": t.pairs, "rest": t.rest, "exclusions": t.exclusions,
                                     "run_id": run_id, "log_factor": factors.get(c)} for c, t in totals.items()])

@@ -90,7 +90,7 @@ def pid_alive(pid: int) -> bool:
 def lock_holder(engine: Engine) -> LockHolder | None:
     """The current holder of the run lock, or ``None`` when the lock is free."""
     with engine.connect() as connection:
-        row = connection.execute(select(RunLock).where(RunLock.id == 1)).first()
+        row = connection.execute(select(RunLock).where(RunLock.c.id == 1)).first()
     if row is None:
         return None
     return LockHolder(row.pid, row.host, row.user, as_utc(row.since), row.run_id)
@@ -118,7 +118,7 @@ def acquire_run_lock(engine: Engine, where: str) -> LockHolder | None:
             # compare-and-swap: of two processes taking over at once, only one matches the old pid
             taken = connection.execute(
                 update(RunLock)
-                .where(RunLock.id == 1, RunLock.pid == holder.pid, RunLock.host == holder.host)
+                .where(RunLock.c.id == 1, RunLock.c.pid == holder.pid, RunLock.c.host == holder.host)
                 .values(**values)
             ).rowcount
         if taken == 1:
@@ -135,15 +135,15 @@ def set_lock_run(engine: Engine, run_id: int) -> None:
     """Record which run holds the lock (after the run row exists)."""
     with engine.begin() as connection:
         connection.execute(
-            update(RunLock).where(RunLock.id == 1, RunLock.pid == os.getpid()).values(run_id=run_id)
+            update(RunLock).where(RunLock.c.id == 1, RunLock.c.pid == os.getpid()).values(run_id=run_id)
         )
 
 
 def release_run_lock(engine: Engine, run_id: int | None) -> None:
     """Release the lock held by this process (for ``run_id`` when given)."""
-    condition = [RunLock.id == 1, RunLock.pid == os.getpid(), RunLock.host == socket.gethostname()]
+    condition = [RunLock.c.id == 1, RunLock.c.pid == os.getpid(), RunLock.c.host == socket.gethostname()]
     if run_id is not None:
-        condition.append(RunLock.run_id == run_id)
+        condition.append(RunLock.c.run_id == run_id)
     with engine.begin() as connection:
         connection.execute(delete(RunLock).where(*condition))
 
@@ -152,7 +152,7 @@ def break_run_lock(engine: Engine) -> LockHolder | None:
     """Remove the run lock whoever holds it; returns the holder removed (``None`` if free)."""
     holder = lock_holder(engine)
     with engine.begin() as connection:
-        connection.execute(delete(RunLock).where(RunLock.id == 1))
+        connection.execute(delete(RunLock).where(RunLock.c.id == 1))
     return holder
 
 
@@ -166,6 +166,6 @@ def remove_dead_lock(engine: Engine) -> LockHolder | None:
     with engine.begin() as connection:
         # compare-and-swap, as in acquire_run_lock: only the dead holder's row goes
         gone = connection.execute(
-            delete(RunLock).where(RunLock.id == 1, RunLock.pid == holder.pid, RunLock.host == holder.host)
+            delete(RunLock).where(RunLock.c.id == 1, RunLock.c.pid == holder.pid, RunLock.c.host == holder.host)
         ).rowcount
     return holder if gone == 1 else None

@@ -31,16 +31,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from sqlalchemy import bindparam, delete, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, update
 
 from reunite._typing import Side
 from reunite.errors import InputError, MissingColumnsError, MissingFileError
 from reunite.ingest import IngestReport, decode_text, fold_id, id_column
 from reunite.ingest.columns import canonical_column, header_key
-from reunite.ingest.read import cell_text, workbook_rows
+from reunite.ingest.read import cell_text, sniff_delimiter, workbook_rows
 from reunite.store.models import CaseBound, CaseTotal, CurrentTopK
-from reunite.store.records import COLUMNS, MODELS, table_of
+from reunite.store.records import COLUMNS, MODELS
 
 __all__ = ["Removal", "RemovalList", "RemovalSource", "decide_removals", "decide_restores", "mark_removed",
            "read_removals"]
@@ -112,13 +111,13 @@ def read_removals(source: RemovalSource, side: Side, *, mapping: Mapping[str, st
         for number, row in lines[1:]:
             if len(row) != len(header):
                 report.read += 1
-                report.add(number, "", ",".join(row),
+                report.add(number, "", (report.delimiter or ",").join(row),
                            f"wrong number of cells: expected {len(header)} as in the header, found {len(row)}")
                 cells.append(None)
                 continue
             if [cell.lstrip("\ufeff").strip() for cell in row] == header:  # two lists joined
                 report.read += 1
-                report.add(number, "", ",".join(row), "a repeated header row")
+                report.add(number, "", (report.delimiter or ",").join(row), "a repeated header row")
                 cells.append(None)
                 continue
             cells.append((number, fold_id(row[at].strip()), row[why].strip() if why is not None else ""))
@@ -149,8 +148,9 @@ def _csv_lines(path: Path, encoding: str | None, report: IngestReport) -> list[t
         raise InputError(f"{path.name} is a zip file (an Excel .xlsx workbook?), not CSV text; "
                          "rename it to .xlsx or save it as CSV")
     text, used = decode_text(data, source=path.name, encoding=encoding)
-    report.encoding, report.delimiter = used, ","
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    report.encoding = used  # the delimiter as case files are read
+    report.delimiter = sniff_delimiter(text.split("\n", 1)[0], path.suffix.lower())
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter, strict=True)
     try:
         return [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
@@ -287,19 +287,18 @@ def decide_restores(
     return restored, report
 
 
-def mark_removed(session: Session, run_id: int, removals: Sequence[Removal]) -> None:
-    """Inside ``session``'s transaction: mark each row removed by ``run_id``; a removed case also
+def mark_removed(connection: Connection, run_id: int, removals: Sequence[Removal]) -> None:
+    """Inside ``connection``'s transaction: mark each row removed by ``run_id``; a removed case also
     loses its current top-k, its bound and its totals (it is no longer screened)."""
-    connection = session.connection()
     for side in ("cases", "candidates"):
         ids = sorted({r.record_id for r in removals if r.side == side})
         if not ids:
             continue
-        table = table_of(MODELS[side])
+        table = MODELS[side]
         key = table.c[COLUMNS[side][0]]
         connection.execute(update(table).where(key == bindparam("_id")).values(removed_run=run_id),
                            [{"_id": i} for i in ids])
         if side == "cases":
             for model in (CurrentTopK, CaseBound, CaseTotal):
-                held = table_of(model)
+                held = model
                 connection.execute(delete(held).where(held.c.case_id == bindparam("_id")), [{"_id": i} for i in ids])

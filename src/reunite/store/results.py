@@ -21,10 +21,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, bindparam, delete, select, update
 
 from reunite.errors import InputError
 from reunite.ingest._safe import mask_id_numbers
@@ -45,9 +44,9 @@ __all__ = [
 ]
 
 RESULT_KEYS: tuple[str, ...] = ("case_id", "rank", "person_id", "score", "probability", "reasons")
-_TOPK = cast(Table, CurrentTopK.__table__)
-_RESULTS = cast(Table, Result.__table__)
-_TOTALS = cast(Table, CaseTotal.__table__)
+_TOPK = CurrentTopK
+_RESULTS = Result
+_TOTALS = CaseTotal
 TOPK_SELECT = select(_TOPK.c.case_id, _TOPK.c.person_id, _TOPK.c.score, _TOPK.c.probability,
                      _TOPK.c.reasons, _TOPK.c.run_id, _TOTALS.c.log_factor).select_from(
     _TOPK.outerjoin(_TOTALS, _TOTALS.c.case_id == _TOPK.c.case_id))
@@ -86,7 +85,8 @@ def parse_result_rows(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]
     for index, row in enumerate(rows):
         missing = [k for k in RESULT_KEYS[:5] if k not in row]
         if missing:
-            raise InputError(f"result row {index}: missing {missing}; expected keys {list(RESULT_KEYS)}")
+            raise InputError(f"result row {index}: missing {', '.join(missing)}; "
+                             f"expected keys {', '.join(RESULT_KEYS)}")
         try:
             rank, score, probability = int(row["rank"]), float(row["score"]), float(row["probability"])
         except (TypeError, ValueError) as exc:
@@ -171,7 +171,7 @@ def _chunks(items: Sequence[Any], size: int = 900) -> Iterable[Sequence[Any]]:
 
 
 def write_results(
-    session: Session,
+    connection: Connection,
     run_id: int,
     results: Sequence[Mapping[str, Any]],
     *,
@@ -180,7 +180,7 @@ def write_results(
     top_k: int | None,
     merged: bool = False,
 ) -> int:
-    """Inside ``session``'s transaction: append ``results`` (checked rows) to the history and merge
+    """Inside ``connection``'s transaction: append ``results`` (checked rows) to the history and merge
     them into the current top-k. Returns the number of cases touched.
 
     Cases in ``replace`` take exactly their rows of ``results`` (the first ``top_k`` in the given
@@ -190,7 +190,6 @@ def write_results(
     the rows of the other cases already (:func:`reunite.merge.night_writes`: the rows that enter;
     it deletes those that leave, :func:`leave_rows`): they are inserted as given, nothing is read.
     """
-    connection = session.connection()
     touched = set(replace)
     for part in _chunks(sorted(replace)):
         connection.execute(delete(_TOPK).where(_TOPK.c.case_id.in_(part)))
@@ -222,27 +221,26 @@ def write_results(
         leaving += ({"c": case_id, "p": p} for p in leave)
     if leaving:
         connection.execute(_DELETE_PAIR, leaving)
-    bulk_insert(session, _RESULTS, [{**r, "run_id": run_id} for r in results])
-    bulk_insert(session, _TOPK, [{"case_id": r["case_id"], "person_id": r["person_id"], "score": r["score"],
+    bulk_insert(connection, _RESULTS, [{**r, "run_id": run_id} for r in results])
+    bulk_insert(connection, _TOPK, [{"case_id": r["case_id"], "person_id": r["person_id"], "score": r["score"],
                                   "probability": r["probability"], "reasons": r["reasons"], "run_id": run_id}
                                  for r in entering])
     return len(touched)
 
 
-def leave_rows(session: Session, leave: Sequence[tuple[str, str]]) -> None:
-    """Inside ``session``'s transaction: delete the current top-k rows ``(case, person)`` in
+def leave_rows(connection: Connection, leave: Sequence[tuple[str, str]]) -> None:
+    """Inside ``connection``'s transaction: delete the current top-k rows ``(case, person)`` in
     ``leave``. Call it before inserting the rows that enter (a person may leave and enter)."""
     if leave:
-        session.connection().execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
+        connection.execute(_DELETE_PAIR, [{"c": c, "p": p} for c, p in leave])
 
 
-def fix_probabilities(session: Session, rows: Sequence[Mapping[str, Any]], replace: set[str],
+def fix_probabilities(connection: Connection, rows: Sequence[Mapping[str, Any]], replace: set[str],
                       rescored: set[str]) -> None:
-    """Inside ``session``'s transaction, before :func:`write_results` merges ``rows`` by hand
+    """Inside ``connection``'s transaction, before :func:`write_results` merges ``rows`` by hand
     (:meth:`reunite.store.Store.save_results`): every case those rows touch gets its current
     derived probabilities written into its rows and loses its totals (they no longer describe its
     rows; a re-screen then screens the case in full)."""
-    connection = session.connection()
     touched = set(replace) | {str(r["case_id"]) for r in rows}
     for part in _chunks(sorted(rescored)):
         touched.update(connection.execute(select(_TOPK.c.case_id).where(_TOPK.c.person_id.in_(part))).scalars())

@@ -18,10 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, get_args
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, true, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
 
 from reunite._typing import DnaOutcome, Side, check_flags
 from reunite.errors import InputError, StoreError
@@ -68,7 +67,6 @@ from reunite.store.records import (
     inputs_hash,
     mark_read,
     prepare_rows,
-    table_of,
     upsert_rows,
     write_normalized,
 )
@@ -96,9 +94,9 @@ def _package_version() -> str:
         return "unknown"
 
 
-def _running(session: Session, run_id: int, what: str) -> Run:
+def _running(connection: Connection, run_id: int, what: str) -> Row[Any]:
     """The run ``run_id``, which must exist and be running (else a StoreError naming ``what``)."""
-    run = session.get(Run, run_id)
+    run = connection.execute(select(Run).where(Run.c.id == run_id)).first()
     if run is None or run.status != "running":
         state = "no such run" if run is None else f"it is {run.status}"
         raise StoreError(f"{what}: run {run_id} must be running, {state}")
@@ -130,7 +128,6 @@ class Store:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.engine = create_store_engine(url, echo=echo)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     def open(cls, url: str, *, echo: bool = False, create: bool = True, label: str | None = None) -> Store:
@@ -217,11 +214,11 @@ class Store:
         """
         side = check_side(side)
         prepared = prepare_rows(side, rows)
-        with self._sessions.begin() as session:
+        with self.engine.begin() as connection:
             if run_id is not None:
-                _running(session, run_id, f"upsert {side}")
-            done = upsert_rows(session, side, prepared, run_id)
-            self._audit(session, f"upsert {side}", run_id=run_id,
+                _running(connection, run_id, f"upsert {side}")
+            done = upsert_rows(connection, side, prepared, run_id)
+            self._audit(connection, f"upsert {side}", run_id=run_id,
                         inputs_hash=inputs_hash({"rows": [r["content_hash"] for r in prepared.values()]}),
                         detail={"rows": len(prepared), "new": len(done.new_ids),
                                 "changed": len(done.changed_ids)})
@@ -230,22 +227,21 @@ class Store:
     def count_rows(self, side: Side) -> int:
         """How many rows of ``side`` are stored (removed ones not counted)."""
         model = MODELS[check_side(side)]
-        with self._sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(table_of(model)).where(current(model))) or 0)
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model).where(current(model))) or 0)
 
     def read_rows(self, side: Side, ids: Collection[str] | None = None, *, removed: bool = False
                   ) -> list[dict[str, str]]:
         """Canonical columns of stored rows (all, or those in ``ids``), sorted by id; rows removed by
         :meth:`commit_run` (``remove_cases``, ``remove_candidates``) are left out unless ``removed``."""
         side = check_side(side)
-        table, columns = table_of(MODELS[side]), COLUMNS[side]
+        table, columns = MODELS[side], COLUMNS[side]
         id_column = table.c[columns[0]]
         query = select(*(table.c[c] for c in columns))
         if not removed:
             query = query.where(current(MODELS[side]))
-        # Core on the session's connection: no ORM row processing (a whole table is 100,000s of rows)
-        with self._sessions() as session:
-            connection = session.connection()
+        # Core on the connection's connection: no ORM row processing (a whole table is 100,000s of rows)
+        with self.engine.connect() as connection:
             if ids is None:
                 found = fetch_tuples(connection, query.order_by(id_column))
             else:
@@ -265,11 +261,10 @@ class Store:
         ['C1']
         """
         side = check_side(side)
-        table = table_of(MODELS[side])
+        table = MODELS[side]
         id_column = table.c[COLUMNS[side][0]]
         query = select(id_column, table.c.content_hash).where(current(MODELS[side]))  # a removed row comes back new
-        with self._sessions() as session:
-            connection = session.connection()
+        with self.engine.connect() as connection:
             if ids is None:
                 return dict(fetch_tuples(connection, query))
             found: dict[str, str] = {}
@@ -286,10 +281,10 @@ class Store:
         {'11010519491231002X': ['P1']}
         """
         found: dict[str, list[str]] = {}
-        query = select(Candidate.id_number, Candidate.person_id).where(current(Candidate))
-        with self._sessions() as session:
+        query = select(Candidate.c.id_number, Candidate.c.person_id).where(current(Candidate))
+        with self.engine.connect() as connection:
             for part in dna.chunks(sorted({n for n in numbers if n})):
-                for number, person_id in session.execute(query.where(Candidate.id_number.in_(part))):
+                for number, person_id in connection.execute(query.where(Candidate.c.id_number.in_(part))):
                     found.setdefault(str(number), []).append(str(person_id))
         return {number: sorted(ids) for number, ids in found.items()}
 
@@ -302,11 +297,10 @@ class Store:
         >>> store.normalized_cases(["C1"])
         {}
         """
-        table = table_of(Case)
+        table = Case
         query = select(table.c.case_id, table.c.normalized_with, table.c.normalized)
         found: dict[str, tuple[str, str]] = {}
-        with self._sessions() as session:
-            connection = session.connection()
+        with self.engine.connect() as connection:
             for part in dna.chunks(sorted(set(ids))):
                 chosen = query.where(table.c.case_id.in_(part), table.c.normalized.is_not(None))
                 found.update((c, (w, t)) for c, w, t in fetch_tuples(connection, chosen))
@@ -314,21 +308,21 @@ class Store:
 
     def last_run_id(self) -> int | None:
         """Id of the newest run, whatever its status (``None`` before the first)."""
-        with self._sessions() as session:
-            return session.scalar(select(Run.id).order_by(Run.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            return connection.scalar(select(Run.c.id).order_by(Run.c.id.desc()).limit(1))
 
     def open_case_ids(self) -> list[str]:
         """Ids of cases not closed by a confirmed DNA outcome and not removed, sorted."""
-        with self._sessions() as session:
-            return list(session.scalars(select(Case.case_id).where(Case.closed.is_(False), current(Case))
-                                        .order_by(Case.case_id)))
+        with self.engine.connect() as connection:
+            return list(connection.scalars(select(Case.c.case_id).where(Case.c.closed.is_(False), current(Case))
+                                        .order_by(Case.c.case_id)))
 
     def count_removed(self, side: Side) -> int:
         """How many rows of ``side`` a run has removed."""
         model = MODELS[check_side(side)]
-        with self._sessions() as session:
-            return int(session.scalar(select(func.count()).select_from(table_of(model))
-                                      .where(table_of(model).c.removed_run.is_not(None))) or 0)
+        with self.engine.connect() as connection:
+            return int(connection.scalar(select(func.count()).select_from(model)
+                                      .where(model.c.removed_run.is_not(None))) or 0)
 
     def removal_state(self, side: Side, ids: Collection[str]) -> dict[str, int | None]:
         """Each of ``ids`` that is stored, with the run that removed it (``None``: it is current).
@@ -339,11 +333,10 @@ class Store:
         {'C1': None}
         """
         side = check_side(side)
-        table = table_of(MODELS[side])
+        table = MODELS[side]
         id_column = table.c[COLUMNS[side][0]]
         found: dict[str, int | None] = {}
-        with self._sessions() as session:
-            connection = session.connection()
+        with self.engine.connect() as connection:
             for part in dna.chunks(sorted(set(ids))):
                 found.update(fetch_tuples(connection, select(id_column, table.c.removed_run)
                                           .where(id_column.in_(part))))
@@ -359,13 +352,13 @@ class Store:
         >>> [r["person_id"] for r in store.calendar_rows()]
         ['P1']
         """
-        table, columns = table_of(Candidate), COLUMNS["candidates"]
+        table, columns = Candidate, COLUMNS["candidates"]
         query = (select(*(table.c[c] for c in columns))
                  .where(current(Candidate), *(() if every else (or_(table.c.calendar.is_(None),
                                                                       table.c.calendar == true()),)))
                  .order_by(table.c.person_id))
-        with self._sessions() as session:
-            return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(session.connection(), query)]
+        with self.engine.connect() as connection:
+            return [dict(zip(columns, row, strict=True)) for row in fetch_tuples(connection, query)]
 
     def unscreened(self, side: Side) -> tuple[list[str], list[str]]:
         """``(new, changed)``: ids of the current rows of ``side`` that :meth:`upsert` wrote outside a
@@ -378,11 +371,11 @@ class Store:
         (['C1'], [])
         """
         model = MODELS[check_side(side)]
-        table = table_of(model)
+        table = model
         key = table.c[COLUMNS[side][0]]
         query = select(key, table.c.first_seen_run).where(current(model), table.c.updated_run.is_(None)).order_by(key)
-        with self._sessions() as session:
-            found = fetch_tuples(session.connection(), query)
+        with self.engine.connect() as connection:
+            found = fetch_tuples(connection, query)
         return [str(k) for k, first in found if first is None], [str(k) for k, first in found if first is not None]
 
     def closed_case_ids(self, ids: Collection[str]) -> set[str]:
@@ -394,9 +387,10 @@ class Store:
         set()
         """
         found: set[str] = set()
-        with self._sessions() as session:
+        with self.engine.connect() as connection:
             for part in dna.chunks(sorted(set(ids))):
-                found.update(session.scalars(select(Case.case_id).where(Case.case_id.in_(part), Case.closed.is_(True))))
+                found.update(connection.scalars(select(Case.c.case_id).where(Case.c.case_id.in_(part),
+                                                                              Case.c.closed.is_(True))))
         return found
 
     # -- runs ----------------------------------------------------------------------------------
@@ -441,37 +435,36 @@ class Store:
         user = user or current_user()
         stale = acquire_run_lock(self.engine, safe_url(self.url))
         try:
-            with self._sessions.begin() as session:
+            with self.engine.begin() as connection:
                 if stale is not None:
-                    self._abandon(session, stale)
-                run = Run(started=utcnow(), status="running", kind=kind, config_hash=config_hash,
-                          model_version=model_version, package_version=_package_version(), seed=seed,
-                          input_counts=dict(inputs), user=user, host=socket.gethostname())
-                session.add(run)
-                session.flush()
-                self._audit(session, "begin_run", run_id=run.id, inputs_hash=inputs_hash(inputs),
+                    self._abandon(connection, stale)
+                run_id = int(connection.execute(insert(Run).values(
+                    started=utcnow(), status="running", kind=kind, config_hash=config_hash,
+                    model_version=model_version, package_version=_package_version(), seed=seed,
+                    input_counts=dict(inputs), user=user, host=socket.gethostname()).returning(Run.c.id)).scalar_one())
+                self._audit(connection, "begin_run", run_id=run_id, inputs_hash=inputs_hash(inputs),
                             user=user, detail={"kind": kind, "model_version": model_version,
                                                "config_hash": config_hash, "seed": seed})
-                run_id = run.id
             set_lock_run(self.engine, run_id)
         except BaseException:
             release_run_lock(self.engine, None)
             raise
         return run_id
 
-    def _abandon(self, session: Session, stale: LockHolder) -> None:
+    def _abandon(self, connection: Connection, stale: LockHolder) -> None:
         # The holder died without finishing: its run can never finish, so it is marked failed.
         error = f"abandoned: the process ({stale}) died without finishing; lock taken over"
         if stale.run_id is not None:
-            session.execute(update(Run).where(Run.id == stale.run_id, Run.status == "running")
+            connection.execute(update(Run).where(Run.c.id == stale.run_id, Run.c.status == "running")
                             .values(status="failed", finished=utcnow(), error=error))
-        self._audit(session, "take over stale run lock", run_id=stale.run_id, detail={"error": error})
+        self._audit(connection, "take over stale run lock", run_id=stale.run_id, detail={"error": error})
 
     def _end_run(self, run_id: int, status: str, error: str | None) -> None:
-        with self._sessions.begin() as session:
-            run = _running(session, run_id, f"marking it {status}")
-            run.status, run.finished, run.error = status, utcnow(), error
-            self._audit(session, f"{status} run", run_id=run_id, detail={"error": error} if error else {})
+        with self.engine.begin() as connection:
+            _running(connection, run_id, f"marking it {status}")
+            connection.execute(update(Run).where(Run.c.id == run_id).values(status=status, finished=utcnow(),
+                                                                           error=error))
+            self._audit(connection, f"{status} run", run_id=run_id, detail={"error": error} if error else {})
         release_run_lock(self.engine, run_id)
 
     def finish_run(self, run_id: int) -> None:
@@ -499,24 +492,26 @@ class Store:
 
     def run_info(self, run_id: int) -> dict[str, Any]:
         """Every recorded column of one run, as a dict."""
-        with self._sessions() as session:
-            run = session.get(Run, run_id)
+        with self.engine.connect() as connection:
+            run = connection.execute(select(Run).where(Run.c.id == run_id)).mappings().first()
             if run is None:
                 raise StoreError(f"run {run_id}: no such run")
-            return {c: getattr(run, c) for c in Run.__table__.columns.keys()}  # noqa: SIM118
+            return dict(run)
 
     def last_succeeded_run(self) -> dict[str, Any] | None:
         """:meth:`run_info` of the newest succeeded run (``None`` before the first)."""
-        with self._sessions() as session:
-            run_id = session.scalar(select(Run.id).where(Run.status == "succeeded").order_by(Run.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            run_id = connection.scalar(select(Run.c.id).where(Run.c.status == "succeeded")
+                                       .order_by(Run.c.id.desc()).limit(1))
         return None if run_id is None else self.run_info(run_id)
 
     def last_read_on(self) -> dt.date | None:
         """The day the last succeeded run that read rows read them on (revision 0010; runs that read
         none, such as results saved by hand, record none); ``None``: none recorded."""
-        with self._sessions() as session:
-            return session.scalar(select(Run.read_on).where(Run.status == "succeeded", Run.read_on.is_not(None))
-                                  .order_by(Run.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            return connection.scalar(select(Run.c.read_on)
+                                     .where(Run.c.status == "succeeded", Run.c.read_on.is_not(None))
+                                     .order_by(Run.c.id.desc()).limit(1))
 
     def last_top_k(self) -> int | None:
         """The top-k of the newest succeeded run (``None`` before the first): the depth every open case's
@@ -526,9 +521,9 @@ class Store:
 
     def last_model_version(self) -> str | None:
         """Model version of the newest succeeded run (``None`` before the first)."""
-        with self._sessions() as session:
-            return session.scalar(select(Run.model_version).where(Run.status == "succeeded")
-                                  .order_by(Run.id.desc()).limit(1))
+        with self.engine.connect() as connection:
+            return connection.scalar(select(Run.c.model_version).where(Run.c.status == "succeeded")
+                                  .order_by(Run.c.id.desc()).limit(1))
 
     def lock_holder(self) -> LockHolder | None:
         """Who holds the run lock now (``None`` when free)."""
@@ -539,8 +534,8 @@ class Store:
         ("abandoned"), as :meth:`begin_run` would; returns that holder, or ``None``."""
         holder = remove_dead_lock(self.engine)
         if holder is not None:
-            with self._sessions.begin() as session:
-                self._abandon(session, holder)
+            with self.engine.begin() as connection:
+                self._abandon(connection, holder)
         return holder
 
     def break_run_lock(self) -> LockHolder | None:
@@ -600,12 +595,12 @@ class Store:
         replace = set(replace_cases)
         rescored = set(rescored_person_ids)
         try:
-            with self._sessions.begin() as session:
-                _running(session, run_id, "save_results")
-                fix_probabilities(session, results, replace, rescored)
-                touched = write_results(session, run_id, results, replace=replace, rescored=rescored,
+            with self.engine.begin() as connection:
+                _running(connection, run_id, "save_results")
+                fix_probabilities(connection, results, replace, rescored)
+                touched = write_results(connection, run_id, results, replace=replace, rescored=rescored,
                                         top_k=top_k)
-                self._audit(session, "save_results", run_id=run_id,
+                self._audit(connection, "save_results", run_id=run_id,
                             inputs_hash=inputs_hash({"rows": results}),
                             detail={"rows": len(results), "cases": touched, "replaced": len(replace)})
         except IntegrityError as exc:
@@ -629,15 +624,14 @@ class Store:
         are also in the ``results`` history). A removed case has no rows.
         """
         shown = set(self.open_case_ids()) if not closed else None
-        with self._sessions() as session:
-            connection = session.connection()
+        with self.engine.connect() as connection:
             if case_ids is None:
                 found = fetch_tuples(connection, TOPK_SELECT)
             else:
                 found = []
                 wanted = set(case_ids) if shown is None else set(case_ids) & shown
                 for part in dna.chunks(sorted(wanted)):
-                    found.extend(fetch_tuples(connection, TOPK_SELECT.where(CurrentTopK.case_id.in_(part))))
+                    found.extend(fetch_tuples(connection, TOPK_SELECT.where(CurrentTopK.c.case_id.in_(part))))
         if shown is not None:
             found = [row for row in found if row[0] in shown]
         return rank_rows(found)
@@ -650,11 +644,10 @@ class Store:
         >>> store.topk_scores()
         {}
         """
-        table = table_of(CurrentTopK)
+        table = CurrentTopK
         query = select(table.c.case_id, table.c.score, table.c.person_id)
         found: dict[str, list[Bound]] = {}
-        with self._sessions() as session:
-            connection = session.connection()
+        with self.engine.connect() as connection:
             parts = [None] if case_ids is None else list(dna.chunks(sorted(set(case_ids))))
             for part in parts:
                 chosen = query if part is None else query.where(table.c.case_id.in_(part))
@@ -668,20 +661,20 @@ class Store:
 
     def fitted_model(self) -> StoredModel | None:
         """The newest fitted model stored by :meth:`commit_run` (``None`` before the first)."""
-        with self._sessions() as session:
-            return latest_fitted_model(session)
+        with self.engine.connect() as connection:
+            return latest_fitted_model(connection)
 
     def case_bounds(self) -> dict[str, Bound]:
         """Per case, the (score, person_id) after which every candidate missing from its current
         top-k ranks (set by :meth:`commit_run`); a case without one has its whole window stored."""
-        with self._sessions() as session:
-            return read_bounds(session)
+        with self.engine.connect() as connection:
+            return read_bounds(connection)
 
     def case_totals(self) -> dict[str, CaseTotals]:
         """Per case, what its probabilities need besides its stored rows (set by :meth:`commit_run`);
         a case without totals (screened before revision 0005) must be screened in full."""
-        with self._sessions() as session:
-            return read_totals(session)
+        with self.engine.connect() as connection:
+            return read_totals(connection)
 
     def commit_run(
         self,
@@ -757,34 +750,33 @@ class Store:
         parsed = parse_result_rows(results)
         done: dict[Side, UpsertResult] = {}
         try:
-            with self._sessions.begin() as session:
-                run = _running(session, run_id, "commit_run")
+            with self.engine.begin() as connection:
+                run = _running(connection, run_id, "commit_run")
                 for side, rows in prepared.items():
-                    done[side] = upsert_rows(session, side, rows, run_id, calendar)
+                    done[side] = upsert_rows(connection, side, rows, run_id, calendar)
                 written = {*done["candidates"].new_ids, *done["candidates"].changed_ids}
-                mark_read(session, run_id, calendar or {}, scored or {}, written)
-                write_normalized(session, normalized_cases or {}, normalized_with)
+                mark_read(connection, run_id, calendar or {}, scored or {}, written)
+                write_normalized(connection, normalized_cases or {}, normalized_with)
                 if fitted_model is not None:
-                    add_fitted_model(session, run_id, fitted_model, base_version=base_model_version,
+                    add_fitted_model(connection, run_id, fitted_model, base_version=base_model_version,
                                      config_hash=run.config_hash)
-                leave_rows(session, leave)  # before the rows that enter: a person may leave and enter
-                touched = write_results(session, run_id, parsed, replace=set(replace_cases),
+                leave_rows(connection, leave)  # before the rows that enter: a person may leave and enter
+                touched = write_results(connection, run_id, parsed, replace=set(replace_cases),
                                         rescored=set(rescored_person_ids), top_k=top_k, merged=merged)
-                write_bounds(session, run_id, bounds or {})
-                write_totals(session, run_id, totals or {}, log_factors)
+                write_bounds(connection, run_id, bounds or {})
+                write_totals(connection, run_id, totals or {}, log_factors)
                 if removals:
-                    mark_removed(session, run_id, removals)
-                    self._audit(session, "remove", run_id=run_id,
+                    mark_removed(connection, run_id, removals)
+                    self._audit(connection, "remove", run_id=run_id,
                                 inputs_hash=inputs_hash({"removals": [r.as_detail() for r in removals]}),
                                 detail={"removed": [r.as_detail() for r in removals]})
                 if restores:
-                    self._audit(session, "restore", run_id=run_id,
+                    self._audit(connection, "restore", run_id=run_id,
                                 inputs_hash=inputs_hash({"restores": [r.as_detail() for r in restores]}),
                                 detail={"restored": [r.as_detail() for r in restores]})
-                if model_version is not None:
-                    run.model_version = model_version
-                run.read_on = read_on
-                run.status, run.finished = "succeeded", utcnow()
+                connection.execute(update(Run).where(Run.c.id == run_id).values(
+                    read_on=read_on, status="succeeded", finished=utcnow(),
+                    **({"model_version": model_version} if model_version is not None else {})))
                 detail = {"rows": len(parsed), "cases": touched, "replaced": len(set(replace_cases)),
                           "removed cases": sum(r.side == "cases" for r in removals),
                           "removed candidates": sum(r.side == "candidates" for r in removals),
@@ -794,7 +786,7 @@ class Store:
                           **{f"{side} {what}": len(getattr(r, f"{what}_ids"))
                              for side, r in done.items() for what in ("new", "changed")},
                           **dict(summary or {})}
-                self._audit(session, "succeeded run", run_id=run_id, detail=detail,
+                self._audit(connection, "succeeded run", run_id=run_id, detail=detail,
                             inputs_hash=inputs_hash({"rows": parsed, **{
                                 side: [r["content_hash"] for r in rows.values()]
                                 for side, rows in prepared.items()}}))
@@ -809,18 +801,18 @@ class Store:
 
     def excluded_pairs(self) -> set[tuple[str, str]]:
         """(case_id, person_id) pairs whose latest DNA outcome is ``excluded``."""
-        with self._sessions() as session:
-            return dna.latest_pairs(session, "excluded")
+        with self.engine.connect() as connection:
+            return dna.latest_pairs(connection, "excluded")
 
     def confirmed_pairs(self) -> set[tuple[str, str]]:
         """(case_id, person_id) pairs whose latest DNA outcome is ``confirmed``."""
-        with self._sessions() as session:
-            return dna.latest_pairs(session, "confirmed")
+        with self.engine.connect() as connection:
+            return dna.latest_pairs(connection, "confirmed")
 
     def pending_pairs(self) -> set[tuple[str, str]]:
         """(case_id, person_id) pairs whose latest DNA outcome is ``pending`` (sample at the lab)."""
-        with self._sessions() as session:
-            return dna.latest_pairs(session, "pending")
+        with self.engine.connect() as connection:
+            return dna.latest_pairs(connection, "pending")
 
     def record_dna(
         self,
@@ -854,24 +846,24 @@ class Store:
         checked = dna.parse_outcome(outcome)
         day = dna.parse_outcome_date(date)
         user = user or current_user()
-        with self._sessions.begin() as session:
-            if session.get(Case, case_id) is None:
+        with self.engine.begin() as connection:
+            if not dna.existing_ids(connection, "cases", [case_id]):
                 raise InputError(f"case_id {case_id!r} is not in the store (a case is stored when a rescreen "
                                  "reads it)")
-            if session.get(Candidate, person_id) is None:
+            if not dna.existing_ids(connection, "candidates", [person_id]):
                 raise InputError(f"person_id {person_id!r} is not in the store (a person is stored when a "
                                  "rescreen reads them)")
-            previous = dna.latest_outcomes(session, [case_id]).get((case_id, person_id))
+            previous = dna.latest_outcomes(connection, [case_id]).get((case_id, person_id))
             conflict = dna.contradiction(previous, checked)
             if conflict is not None and not supersede:
                 raise InputError(f"case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
                                  "expected no contradiction, or --supersede (supersede=True) to replace it")
-            (row_id,) = dna.write_outcomes(session, [(case_id, person_id, checked, day, lab_ref, note)], user)
+            (row_id,) = dna.write_outcomes(connection, [(case_id, person_id, checked, day, lab_ref, note)], user)
             detail: dict[str, Any] = {"case_id": case_id, "person_id": person_id, "outcome": checked,
                                       "id": row_id}
             if conflict is not None and previous is not None:
                 detail["supersedes"] = previous[0]
-            self._audit(session, "record_dna", user=user, detail=detail)
+            self._audit(connection, "record_dna", user=user, detail=detail)
         return row_id
 
     def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
@@ -887,10 +879,10 @@ class Store:
         check_flags(supersede=supersede)
         user = user or current_user()
         data = Path(path).read_bytes()
-        with self._sessions.begin() as session:
-            good, report, superseded = dna.read_dna_csv(session, path, mapping=mapping, supersede=supersede)
-            row_ids = dna.write_outcomes(session, good, user)
-            self._audit(session, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
+        with self.engine.begin() as connection:
+            good, report, superseded = dna.read_dna_csv(connection, path, mapping=mapping, supersede=supersede)
+            row_ids = dna.write_outcomes(connection, good, user)
+            self._audit(connection, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
                         detail={"file": str(path), "read": report.read, "accepted": report.accepted,
                                 "quarantined": report.quarantined,
                                 "outcomes": [{"id": i, "case_id": c, "person_id": p, "outcome": o}
@@ -908,25 +900,27 @@ class Store:
         """
         wanted = sorted({fold_id(p) for p in person_ids})
         now = utcnow()
-        with self._sessions.begin() as session:
-            missing = sorted(set(wanted) - dna.existing_ids(session, "candidates", wanted))
+        with self.engine.begin() as connection:
+            missing = sorted(set(wanted) - dna.existing_ids(connection, "candidates", wanted))
             if missing:
                 shown = ", ".join(map(repr, missing[:5])) + (", ..." if len(missing) > 5 else "")
                 raise InputError(f"{len(missing)} person_id(s) not in the store: {shown} (a person is stored when a "
                                  "rescreen reads them); no profile marked")
             on_file: set[str] = set()
             for part in dna.chunks(wanted):
-                on_file.update(session.scalars(select(DnaProfile.person_id)
-                                               .where(DnaProfile.person_id.in_(part))))
+                on_file.update(connection.scalars(select(DnaProfile.c.person_id)
+                                               .where(DnaProfile.c.person_id.in_(part))))
             new = [p for p in wanted if p not in on_file]
-            session.add_all(DnaProfile(person_id=p, marked_at=now, source=source) for p in new)
-            self._audit(session, "mark_profiles_on_file", detail={"persons": len(wanted), "new": len(new)})
+            if new:
+                connection.execute(insert(DnaProfile), [{"person_id": p, "marked_at": now, "source": source}
+                                                        for p in new])
+            self._audit(connection, "mark_profiles_on_file", detail={"persons": len(wanted), "new": len(new)})
         return len(new)
 
     def profiles_on_file(self) -> set[str]:
         """Person ids with a DNA profile on file."""
-        with self._sessions() as session:
-            return set(session.scalars(select(DnaProfile.person_id)))
+        with self.engine.connect() as connection:
+            return set(connection.scalars(select(DnaProfile.c.person_id)))
 
     # -- audit ---------------------------------------------------------------------------------
 
@@ -935,25 +929,24 @@ class Store:
         detail: Mapping[str, Any] | None = None, user: str | None = None,
     ) -> None:
         """Append to the audit log: who did ``action``, when, on which ``inputs`` (hashed)."""
-        with self._sessions.begin() as session:
-            self._audit(session, action, run_id=run_id, user=user, detail=detail,
+        with self.engine.begin() as connection:
+            self._audit(connection, action, run_id=run_id, user=user, detail=detail,
                         inputs_hash=inputs_hash(inputs) if inputs is not None else None)
 
     def audit_log(self, run_id: int | None = None) -> list[dict[str, Any]]:
         """The audit log (for one run when given), oldest first."""
-        with self._sessions() as session:
-            query = select(AuditEntry).order_by(AuditEntry.id)
+        with self.engine.connect() as connection:
+            query = select(AuditEntry).order_by(AuditEntry.c.id)
             if run_id is not None:
-                query = query.where(AuditEntry.run_id == run_id)
-            return [{c: getattr(e, c) for c in AuditEntry.__table__.columns.keys()}  # noqa: SIM118
-                    for e in session.scalars(query)]
+                query = query.where(AuditEntry.c.run_id == run_id)
+            return [dict(e) for e in connection.execute(query).mappings()]
 
     @staticmethod
     def _audit(
-        session: Session, action: str, *, run_id: int | None = None, inputs_hash: str | None = None,
+        connection: Connection, action: str, *, run_id: int | None = None, inputs_hash: str | None = None,
         detail: Mapping[str, Any] | None = None, user: str | None = None,
     ) -> None:
-        session.add(AuditEntry(at=utcnow(), user=user or current_user(), host=socket.gethostname(),
-                               action=action, run_id=run_id, inputs_hash=inputs_hash,
-                               detail=dict(detail or {})))
+        connection.execute(insert(AuditEntry).values(at=utcnow(), user=user or current_user(),
+                                                     host=socket.gethostname(), action=action, run_id=run_id,
+                                                     inputs_hash=inputs_hash, detail=dict(detail or {})))
 
