@@ -111,6 +111,12 @@ def _data(seed: int, rough: bool, leap: bool = False) -> tuple[RecordTable, Reco
     return cases, candidates
 
 
+def _increasing(rng: np.random.Generator, high: int) -> tuple[int, int]:
+    """Two increasing positive days below ``high``."""
+    first = int(rng.integers(1, high - 1))
+    return first, int(rng.integers(first + 1, high))
+
+
 def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool,
                   some: bool = False) -> FellegiSunter:
     """A model with random m and u: ``flat`` (every weight 0: every pair ties, nothing can be pruned),
@@ -124,7 +130,7 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
         base.spec, comparisons=names, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
         birthday_min_gap_days=int(rng.integers(1, 800)), timeline_grace_days=int(rng.integers(0, 2000)),
-        registration_soon_days=int(rng.integers(1, 2000)))
+        registration_after_loss_days=_increasing(rng, 2000))
     model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
     sizes = spec.n_levels()
 

@@ -100,16 +100,16 @@ def test_a_held_level_keeps_its_starting_m_and_the_other_levels_are_still_fitted
     spec = ComparisonSpec(comparisons=(*SPEC.comparisons, "registration"))
     held = list(REGISTRY["registration"].held_levels)
     assert held == [int(Level.BEFORE_MISSING)]
-    registration_m = {"baby": np.array([.10, .40, .20, .10, .10, .10]),
-                      "child": np.array([.10, .15, .10, .05, .30, .30])}
-    registration_u = np.array([.50, .35, .08, .04, .02, .01])
+    registration_m = {"baby": np.array([.10, .40, .20, .10, .10, .06, .04]),
+                      "child": np.array([.10, .15, .10, .05, .30, .18, .12])}
+    registration_u = np.array([.50, .35, .08, .04, .02, .007, .003])
     m_true = {kind: [*M[kind], registration_m[kind]] for kind in ("baby", "child")}
     u_true = [*U, registration_u]
     data = simulate(np.random.default_rng(11), 3000, SHARE, m_true, u_true)
     start = FellegiSunter(spec)
     start.u_ = [u.copy() for u in u_true]
     start.m_ = [*((baby + child) / 2 for baby, child in zip(M["baby"], M["child"], strict=True)),
-                np.array([.01, .198, .198, .198, .198, .198])]
+                np.array([.01, *[.99 / 6] * 6])]
     start.lambda_ = 1e-3
     fitted, report = fit_m(start, data, prior_strength=5.0, share_prior=SHARE, loo=False, anchor=0.0, max_iter=2000)
     assert report.accepted, report.reason
@@ -128,6 +128,7 @@ def test_a_held_level_keeps_its_starting_m_and_the_other_levels_are_still_fitted
 
 def test_held_levels_are_checked_when_a_comparison_is_made() -> None:
     registration = REGISTRY["registration"]
-    for wrong in ((6,), (0, 0), (-1,), tuple(range(6))):
+    n_levels = len(registration.labels)
+    for wrong in ((n_levels,), (0, 0), (-1,), tuple(range(n_levels))):
         with pytest.raises(ValueError, match="held_levels"):
             dataclasses.replace(registration, held_levels=wrong)

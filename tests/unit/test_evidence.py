@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from reunite.matching.compare import compare
 from reunite.matching.comparisons.birth import Level as Birth
 from reunite.matching.comparisons.birth_monthday import Level as Birthday
 from reunite.matching.comparisons.given_name import Level as Given
@@ -19,7 +20,7 @@ from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import default_model
 from reunite.matching.prepare import prepare
 from reunite.matching.score import pair_contributions
-from reunite.matching.spec import COMPARISONS
+from reunite.matching.spec import COMPARISONS, ComparisonSpec
 from reunite.pipeline import load_side
 
 
@@ -138,6 +139,32 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
 
 
+def test_a_registration_months_after_the_loss_is_its_own_band() -> None:
+    # lost at four; a family registers a child soon after it came, or years later (school, a drive)
+    case = {"birth_date": "1990-03-01", "missing_date": "1994-06-01"}
+    levels, weights = _score(case, [
+        {"birth_date": "1990-03-01", "registration_date": "1994-08-10"},   # two months after the loss
+        {"birth_date": "1990-03-01", "registration_date": "1994-12-01"},   # 183 days after: still months
+        {"birth_date": "1990-03-01", "registration_date": "1994-12-02"},   # past six months, within 2 years
+        {"birth_date": "1990-03-01", "registration_date": "1996-06-01"},   # 731 days after: within 2 years
+        {"birth_date": "1990-03-01", "registration_date": "1996-06-02"},   # years after
+    ])
+    registration = COMPARISONS.index("registration")
+    assert levels[registration].tolist() == [
+        Registration.MONTHS_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING, Registration.SOON_AFTER_MISSING,
+        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING]
+    assert weights[registration, 0] >= weights[registration, 2] >= weights[registration, 4] > 0
+    # the bands are configuration
+    cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", **case}]), "cases")
+    people = load_side(pd.DataFrame([
+        {"person_id": "p0", "sex": "F", "birth_date": "1990-03-01", "registration_date": "1994-08-10"},
+        {"person_id": "p1", "sex": "F", "birth_date": "1990-03-01", "registration_date": "1994-06-20"}]), "candidates")
+    spec = ComparisonSpec(registration_after_loss_days=(30, 400))
+    prep = prepare(cases, people)
+    levels = compare(prep, spec, np.zeros(2, dtype=np.int64), np.argsort(prep.cand_order).astype(np.int64))
+    assert levels[registration].tolist() == [Registration.SOON_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING]
+
+
 def test_a_registration_surely_before_the_loss_is_its_own_level() -> None:
     # lost in June 1994 (the month only: 1994-06-01 .. 1994-06-30)
     case = {"birth_date": "1990-03-01", "missing_date": "1994-06"}
@@ -176,8 +203,8 @@ def test_a_birth_written_as_the_1st_is_registered_late_only_if_late_under_every_
     ])
     registration = COMPARISONS.index("registration")
     assert levels[registration].tolist() == [
-        Registration.ON_TIME, Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING,
-        Registration.SOON_AFTER_MISSING, Registration.SOON_AFTER_MISSING]
+        Registration.ON_TIME, Registration.SOON_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING,
+        Registration.SOON_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING]
     # and before any loss: the delay bands read the latest day the same way
     levels, _ = _score({"birth_date": "1990-05-20"}, [
         {"birth_date": "1990-01-01", "registration_date": "1990-12-20"},

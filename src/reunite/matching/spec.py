@@ -74,8 +74,10 @@ class ComparisonSpec:
         Centroid distance for "region nearby".
     late_registration_days:
         Registration this long after birth is "late", and the second value "years late".
-    registration_soon_days:
-        Registered after the child went missing, at most this long after: "within 2 years after".
+    registration_after_loss_days:
+        Registered late and after the child went missing, at most this long after: "within 6 months
+        after" (a family registers a child soon after it came), the second value "6 months to 2 years
+        after"; later, "years after" (when the child needs a school, or in a registration drive).
     route_shares:
         A destination province taking at least this share of the reunions of trafficked children from
         the case's province (reunite/data/reunion_flows.csv, shrunk towards the national shares) is
@@ -104,7 +106,7 @@ class ComparisonSpec:
     nearby_km: float = 150.0
     birthday_min_gap_days: int = 300
     late_registration_days: tuple[int, int] = (183, 1096)
-    registration_soon_days: int = 731
+    registration_after_loss_days: tuple[int, int] = (183, 731)
     route_shares: tuple[float, float] = (0.03, 0.12)
     timeline_grace_days: int = 731
     tf_adjust: bool = True
@@ -131,11 +133,11 @@ class ComparisonSpec:
             raise ConfigError(f"late_registration_days: expected two increasing days; got {late}")
         if self.nearby_km <= 0 or self.timeline_grace_days < 0:
             raise ConfigError("nearby_km must be positive and timeline_grace_days not negative")
-        if self.birthday_min_gap_days < 1 or self.registration_soon_days < 1:
-            raise ConfigError(
-                "birthday_min_gap_days and registration_soon_days: expected positive days; got "
-                f"{self.birthday_min_gap_days}, {self.registration_soon_days}"
-            )
+        if self.birthday_min_gap_days < 1:
+            raise ConfigError(f"birthday_min_gap_days: expected positive days; got {self.birthday_min_gap_days}")
+        after = self.registration_after_loss_days
+        if len(after) != 2 or not 0 < after[0] < after[1]:
+            raise ConfigError(f"registration_after_loss_days: expected two increasing positive days; got {after}")
         shares = self.route_shares
         if len(shares) != 2 or not 0.0 < shares[0] < shares[1] <= 1.0:
             raise ConfigError(f"route_shares: expected two increasing shares in (0, 1]; got {shares}")
@@ -160,7 +162,8 @@ class ComparisonSpec:
                 nearby_km=float(data["nearby_km"]),
                 birthday_min_gap_days=int(data["birthday_min_gap_days"]),
                 late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
-                registration_soon_days=int(data["registration_soon_days"]),
+                registration_after_loss_days=tuple(  # type: ignore[arg-type]
+                    int(v) for v in data["registration_after_loss_days"]),
                 route_shares=tuple(float(v) for v in data["route_shares"]),  # type: ignore[arg-type]
                 timeline_grace_days=int(data["timeline_grace_days"]),
                 tf_adjust=_strict_bool(data["tf_adjust"], "tf_adjust"),

@@ -1,6 +1,12 @@
 """Registration: how long after the candidate's birth it was registered, and whether that was after the
 case's loss (the later after birth and after the loss, the stronger).
 
+A late register after the loss is read in bands of the days from the loss
+(``registration_after_loss_days``): a family registers a child soon after it came (within about six
+months), or years later, when the child needs a school or in a registration drive; a stranger's late
+register falls anywhere, so the first band is the rarest by chance (benchmarks/README.md, "Registration
+counted from the loss day").
+
 The delay is counted from the last day the registered birth may mean: a 1st of the month that a register
 wrote for "that month" (1 January for "that year", see :func:`reunite.matching.prepare.rounded_hi`) is
 late only when it is late under every reading. Counted from the 1st itself, a child born in the autumn
@@ -67,8 +73,9 @@ class Level(IntEnum):
     ON_TIME = 1
     LATE = 2                # at least late_registration_days[0] after birth
     YEARS_LATE = 3          # at least late_registration_days[1] after birth
-    AFTER_MISSING = 4       # late, and after the case's loss
-    SOON_AFTER_MISSING = 5  # late, and at most registration_soon_days after the loss
+    AFTER_MISSING = 4       # late, and more than registration_after_loss_days[1] after the case's loss
+    SOON_AFTER_MISSING = 5  # late, and at most registration_after_loss_days[1] after the loss
+    MONTHS_AFTER_MISSING = 6  # late, and at most registration_after_loss_days[0] after the loss
 
 
 LABELS = {
@@ -76,7 +83,8 @@ LABELS = {
     Level.LATE: "registered late",
     Level.YEARS_LATE: "registered years late",
     Level.AFTER_MISSING: "registered years after the child went missing",
-    Level.SOON_AFTER_MISSING: "registered within 2 years after the child went missing",
+    Level.SOON_AFTER_MISSING: "registered 6 months to 2 years after the child went missing",
+    Level.MONTHS_AFTER_MISSING: "registered within 6 months after the child went missing",
     Level.BEFORE_MISSING: "registered before the child went missing",
 }
 LABELS_ZH = {
@@ -84,19 +92,31 @@ LABELS_ZH = {
     Level.LATE: "户口登记较晚",
     Level.YEARS_LATE: "户口登记晚数年",
     Level.AFTER_MISSING: "走失数年后登记户口",
-    Level.SOON_AFTER_MISSING: "走失后两年内登记户口",
+    Level.SOON_AFTER_MISSING: "走失后半年至两年内登记户口",
+    Level.MONTHS_AFTER_MISSING: "走失后半年内登记户口",
     Level.BEFORE_MISSING: "走失前已登记户口",
 }
 
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
-_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.BEFORE_MISSING, Level.ON_TIME)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.MONTHS_AFTER_MISSING, Level.BEFORE_MISSING,
+          Level.ON_TIME)
+#: the levels of a late register after the case's loss, by the days from the loss to the registration:
+#: at most registration_after_loss_days[0], at most [1], beyond
+_AFTER_LOSS_LEVELS = (Level.MONTHS_AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
 _EPOCH = datetime.date(1970, 1, 1)
 
 
 def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
     """The level of registration delays (days after birth), before the loss is considered."""
     return _banded(delay + 1, spec.late_registration_days, DELAY_LEVELS)
+
+
+def after_loss_levels(days: I64 | I32, spec: ComparisonSpec) -> I8:
+    """The level of late registers made ``days`` (> 0) after the case's loss: within about six months
+    (a family registers a child soon after it came), within two years, or years later (when the child
+    needs a school, or in a registration drive)."""
+    return _banded(days, spec.registration_after_loss_days, _AFTER_LOSS_LEVELS)
 
 
 def registration_levels(
@@ -109,8 +129,7 @@ def registration_levels(
     level = delay_levels(delay, spec)
     lost = pairs.of_case(c.event_hi)
     after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
-    _set_where(level, after_missing, Level.AFTER_MISSING)
-    _set_where(level, after_missing & (registered - lost <= spec.registration_soon_days), Level.SOON_AFTER_MISSING)
+    level += (after_loss_levels(registered - lost, spec) - level) * after_missing  # (by arithmetic, as _set_where)
     # an on-time register's latest reading before the loss's earliest: no child is registered by its new
     # family before it was lost (records err, so m is learned, never set to 0)
     before = (pairs.of_case(c.event_known) & (d.event_hi.take(pairs.cand) < pairs.of_case(c.event_lo))
@@ -143,8 +162,10 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     if event_a is not None and event_b[1] < event_a[0] and delay < late:
         return int(Level.BEFORE_MISSING)
     if event_a is not None and event_b[0] > event_a[1] and delay >= late:
-        soon = event_b[0] - event_a[1] <= spec.registration_soon_days
-        return int(Level.SOON_AFTER_MISSING if soon else Level.AFTER_MISSING)
+        after = event_b[0] - event_a[1]
+        months, soon = spec.registration_after_loss_days
+        return int(Level.MONTHS_AFTER_MISSING if after <= months
+                   else Level.SOON_AFTER_MISSING if after <= soon else Level.AFTER_MISSING)
     return int(Level.YEARS_LATE if delay >= years_late else Level.LATE if delay >= late else Level.ON_TIME)
 
 
@@ -310,7 +331,7 @@ def _hits(search: HitSearch) -> None:
     registered = d.event_lo[at]
     lost = c.event_hi[search.case[row]]
     moved = np.flatnonzero(registered > lost)
-    soon = registered[moved].astype(np.int64) - lost[moved] <= spec.registration_soon_days
+    after_level = after_loss_levels(registered[moved].astype(np.int64) - lost[moved], spec)
     found.clear()
     reach = _reach(search.prep, spec, case)
     lost_first = c.event_lo[case].astype(np.int64)
@@ -334,7 +355,7 @@ def _hits(search: HitSearch) -> None:
     o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
     listed_moved = np.flatnonzero(o_level >= 0)
     search.add_moved(np.r_[row[moved], o_row[listed_moved]], np.r_[at[moved], o_at[listed_moved]],
-                     np.r_[np.where(soon, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING).astype(np.int8),
+                     np.r_[after_level,
                            o_level[listed_moved]])
 
 
