@@ -240,7 +240,7 @@ class Store:
         query = select(*(table.c[c] for c in columns))
         if not removed:
             query = query.where(current(MODELS[side]))
-        # Core on the connection's connection: no ORM row processing (a whole table is 100,000s of rows)
+        # one Core query, rows as tuples (a whole table is 100,000s of rows)
         with self.engine.connect() as connection:
             if ids is None:
                 found = fetch_tuples(connection, query.order_by(id_column))
