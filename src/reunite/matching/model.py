@@ -35,8 +35,9 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/4"  # 2: birth, registration levels refined; route, birth_monthday
-# 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
+MODEL_FORMAT = "reunite.model/5"  # 2: birth, registration levels refined; route, birth_monthday
+# 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss";
+# 5: birth_monthday "birthday within two months, another year"
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -45,8 +46,9 @@ _TF_PRIOR_CANDIDATES = 5000
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
 # registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
-# on time and surely before the case's loss
-_KERNEL_REVISION = "2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came"
+# on time and surely before the case's loss; birth_monthday: a level for a birthday near in another year
+_KERNEL_REVISION = ("2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came"
+                    "; birthday near in another year")
 
 
 @lru_cache(maxsize=1)
@@ -554,7 +556,7 @@ class FellegiSunter:
     def from_dict(cls, data: dict[str, Any]) -> FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
-        if data.get("format") in ("reunite.model/1", "reunite.model/2", "reunite.model/3"):
+        if data.get("format") in ("reunite.model/1", "reunite.model/2", "reunite.model/3", "reunite.model/4"):
             raise ConfigError(
                 f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
                 "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "
