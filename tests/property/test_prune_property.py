@@ -129,7 +129,8 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
         names = tuple(name for name in names if rng.random() < 0.5) or names[:1]
     spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
         base.spec, comparisons=names, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
-        birthday_min_gap_days=int(rng.integers(1, 800)), timeline_grace_days=int(rng.integers(0, 2000)),
+        birthday_min_gap_days=int(rng.integers(1, 800)),
+        birthday_near_days=int(rng.integers(2, 183)), timeline_grace_days=int(rng.integers(0, 2000)),
         registration_after_loss_days=_increasing(rng, 2000))
     model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
     sizes = spec.n_levels()

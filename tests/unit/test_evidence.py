@@ -76,7 +76,7 @@ def test_a_place_known_only_to_the_city_or_province_has_its_own_levels() -> None
 
 def test_the_same_birthday_in_another_year_is_evidence() -> None:
     levels, weights = _score({"birth_date": "1988-05-03"}, [
-        {"birth_date": "1986-05-03"}, {"birth_date": "1986-05-20"}, {"birth_date": "1988-05-03"}])
+        {"birth_date": "1986-05-03"}, {"birth_date": "1986-09-20"}, {"birth_date": "1988-05-03"}])
     monthday = COMPARISONS.index("birth_monthday")
     # the same day is the birth comparison's, not this one's
     assert levels[monthday].tolist() == [Birthday.SAME, Birthday.DIFFERS, -1]
@@ -85,17 +85,33 @@ def test_the_same_birthday_in_another_year_is_evidence() -> None:
 
 def test_a_birthday_a_day_off_in_another_year_is_the_same_birthday() -> None:
     # "born the same day" allows a day either way; the birthday in another year does too, around the
-    # turn of a month and of the year, and not two days off
+    # turn of a month and of the year, and not two days off (that is a birthday near)
     levels, weights = _score({"birth_date": "1988-05-03"}, [
         {"birth_date": "1985-05-04"}, {"birth_date": "1990-05-02"}, {"birth_date": "1985-05-05"},
         {"birth_date": "1985-05-01"}])
     monthday = COMPARISONS.index("birth_monthday")
-    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME, Birthday.DIFFERS, Birthday.DIFFERS]
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME, Birthday.NEAR, Birthday.NEAR]
     assert weights[monthday, 0] > weights[monthday, 2]
     levels, _ = _score({"birth_date": "1988-03-31"}, [{"birth_date": "1991-04-01"}, {"birth_date": "1985-03-30"}])
     assert levels[monthday].tolist() == [Birthday.SAME, Birthday.SAME]
     levels, _ = _score({"birth_date": "1988-12-31"}, [{"birth_date": "1986-12-30"}, {"birth_date": "1990-01-01"}])
     assert levels[monthday].tolist() == [Birthday.SAME, -1]  # 1 January is "born that year": no birthday
+
+
+def test_a_birthday_near_in_another_year_is_weaker_evidence_than_the_same() -> None:
+    # a lunar birthday written as solar lies weeks off (农历 1988-03-18 is solar 1988-05-03), a register
+    # rounds to the month: within birthday_near_days around the year, in another year, is "near"
+    levels, weights = _score({"birth_date": "1988-05-03"}, [
+        {"birth_date": "1986-05-03"}, {"birth_date": "1987-03-18"}, {"birth_date": "1990-06-30"},
+        {"birth_date": "1985-07-05"}, {"birth_date": "1986-09-03"}])
+    monthday = COMPARISONS.index("birth_monthday")
+    assert default_model().spec.birthday_near_days == 60
+    assert levels[monthday].tolist() == [Birthday.SAME, Birthday.NEAR, Birthday.NEAR, Birthday.DIFFERS,
+                                         Birthday.DIFFERS]
+    assert weights[monthday, 0] > weights[monthday, 1] > weights[monthday, 3]
+    # around the turn of the year too
+    levels, _ = _score({"birth_date": "1988-12-20"}, [{"birth_date": "1986-02-10"}, {"birth_date": "1990-02-25"}])
+    assert levels[monthday].tolist() == [Birthday.NEAR, Birthday.DIFFERS]
 
 
 def test_a_baby_registered_as_born_the_day_it_came_agrees_within_a_month() -> None:

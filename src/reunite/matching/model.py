@@ -37,7 +37,8 @@ __all__ = [
 
 MODEL_FORMAT = "reunite.model/5"  # 2: birth, registration levels refined; route, birth_monthday
 # 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
-# 5: registration "within 6 months after the loss" split off "within 2 years after"
+# 5: registration "within 6 months after the loss" split off "within 2 years after"; birth_monthday "birthday
+# within two months, another year"
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -46,9 +47,10 @@ _TF_PRIOR_CANDIDATES = 5000
 # comparable, and a nightly re-screen then screens everything anew (the model version changes).
 # registration: the delay counted from the latest day a birth written as the 1st of the month may mean;
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
-# on time and surely before the case's loss; registration: "within 6 months after the loss" a band of its own
+# on time and surely before the case's loss; registration: "within 6 months after the loss" a band of its own;
+# birth_monthday: a level for a birthday near in another year
 _KERNEL_REVISION = ("2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came, "
-                    "registered within 6 months after the loss")
+                    "registered within 6 months after the loss; birthday near in another year")
 
 
 @lru_cache(maxsize=1)

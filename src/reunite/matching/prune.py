@@ -288,7 +288,10 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
     the windows' edges, and where each day-bound comparison says (``Pruning.day_breaks``)."""
     days: list[I64] = [rows.birth_lo, rows.birth_hi + 1, rows.late_lo, rows.late_hi + 1]
     around: list[tuple[I64, I64]] = []
-    asked = DayBreaks(prep, cspec, rows.case, rows.birth_lo)
+    late = rows.late_lo <= rows.late_hi
+    asked = DayBreaks(prep, cspec, rows.case, rows.birth_lo,
+                      np.minimum(rows.birth_lo, np.where(late, rows.late_lo, rows.birth_lo)),
+                      np.maximum(rows.birth_hi, np.where(late, rows.late_hi, rows.birth_hi)))
     for comparison in day_bound:
         assert comparison.pruning.day_breaks is not None  # (checked with day_level: see _day_bound)
         more, near = comparison.pruning.day_breaks(asked)

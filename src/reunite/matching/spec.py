@@ -66,6 +66,11 @@ class ComparisonSpec:
     birthday_min_gap_days:
         Births known to the day at least this far apart are compared on month and day alone (a
         registered birth shifted by whole years often keeps the birthday).
+    birthday_near_days:
+        Birthdays in another year at most this many days apart around the year (and more than
+        ``same_day_days``) are "near": a lunar birthday written as solar lies 19-51 days after it (a
+        lunar new year falls between 21 January and 20 February), a family remembers a birthday "around
+        the Spring Festival", a register rounds it to the month.
     same_day_days:
         Two birth dates known to the day and at most this many days apart are "the same day"
         (lunar conversions and registrations are often a day off). Agreeing to the day is far
@@ -105,6 +110,7 @@ class ComparisonSpec:
     same_day_days: int = 1
     nearby_km: float = 150.0
     birthday_min_gap_days: int = 300
+    birthday_near_days: int = 60
     late_registration_days: tuple[int, int] = (183, 1096)
     registration_after_loss_days: tuple[int, int] = (183, 731)
     route_shares: tuple[float, float] = (0.03, 0.12)
@@ -138,6 +144,11 @@ class ComparisonSpec:
         after = self.registration_after_loss_days
         if len(after) != 2 or not 0 < after[0] < after[1]:
             raise ConfigError(f"registration_after_loss_days: expected two increasing positive days; got {after}")
+        if not self.same_day_days < self.birthday_near_days < 183:
+            raise ConfigError(
+                "same_day_days < birthday_near_days < 183 (half a year) expected; got "
+                f"{self.same_day_days}, {self.birthday_near_days}"
+            )
         shares = self.route_shares
         if len(shares) != 2 or not 0.0 < shares[0] < shares[1] <= 1.0:
             raise ConfigError(f"route_shares: expected two increasing shares in (0, 1]; got {shares}")
@@ -161,6 +172,7 @@ class ComparisonSpec:
                 same_day_days=int(data["same_day_days"]),
                 nearby_km=float(data["nearby_km"]),
                 birthday_min_gap_days=int(data["birthday_min_gap_days"]),
+                birthday_near_days=int(data["birthday_near_days"]),
                 late_registration_days=tuple(int(v) for v in data["late_registration_days"]),  # type: ignore[arg-type]
                 registration_after_loss_days=tuple(  # type: ignore[arg-type]
                     int(v) for v in data["registration_after_loss_days"]),

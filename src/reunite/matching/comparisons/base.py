@@ -178,12 +178,14 @@ def name_slot_postings(name: str, column: str) -> Postings:
 class DayBreaks:
     """Where a span's rows may change their day-bound levels, asked of each day-bound comparison:
     per row its case, and the first day of each window (breaks of a case with no birth or loss date
-    are put there)."""
+    are put there); ``span_lo``, ``span_hi``: the first and last day of the row's windows together."""
 
     prep: Prepared
     spec: ComparisonSpec
     case: I64
     window_lo: I64
+    span_lo: I64
+    span_hi: I64
 
 
 @dataclass(frozen=True, slots=True)

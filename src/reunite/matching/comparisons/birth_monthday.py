@@ -1,12 +1,15 @@
 """Birthday in another year: births known to the day and at least ``birthday_min_gap_days`` apart, compared
-on month and day alone (a registered birth shifted by whole years often keeps the birthday).
+on month and day alone (a registered birth shifted by whole years often keeps the birthday, or keeps it
+only roughly: "near" is at most ``birthday_near_days`` apart around the year -- a lunar birthday
+written as solar, a birthday remembered as "around the Spring Festival", a register's month).
 
 "The same birthday" allows ``same_day_days`` either way, as "born the same day" of the birth comparison
 does: a child whose registered birth moved by whole years lies a day off the case's birthday about as
 often as on it (on both generators' worst configurations, benchmarks/README.md "The worst
 configurations"), and an exact month and day left that child with "birthday differs".
 
-Day-bound for pruning as far as "far enough apart" goes; the candidates with the case's birthday are hits.
+Day-bound for pruning: "far enough apart" and "near" follow from the candidate's birth day (breaks around
+the case's birthday in every year of the windows); the candidates with the case's birthday are hits.
 """
 
 from __future__ import annotations
@@ -41,11 +44,15 @@ __all__ = ["COMPARISON", "Level"]
 
 class Level(IntEnum):
     DIFFERS = 0
-    SAME = 1  # the kernel writes it as True of "same month and day" (viewed as int8)
+    NEAR = 1  # at most ``birthday_near_days`` apart around the year
+    SAME = 2  # at most ``same_day_days`` apart
 
 
-LABELS = {Level.DIFFERS: "birthday differs, another year", Level.SAME: "same birthday, another year"}
-LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.SAME: "生日相同（另一年）"}
+LABELS = {Level.DIFFERS: "birthday differs, another year",
+          Level.NEAR: "birthday within two months, another year",
+          Level.SAME: "same birthday, another year"}
+LABELS_ZH = {Level.DIFFERS: "生日不同（另一年）", Level.NEAR: "生日相差两个月内（另一年）",
+             Level.SAME: "生日相同（另一年）"}
 
 
 def _ordinal_table() -> tuple[I64, I64]:
@@ -76,8 +83,9 @@ def birthday_levels(
     c, d = prep.cases, prep.candidates
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
     both = (a >= 0) & (b >= 0)
-    near = _birthday_distance(np.where(both, a, 102).astype(np.int64), np.where(both, b, 102).astype(np.int64))
-    level: I8 = (both & (near <= spec.same_day_days)).view(np.int8)
+    apart = _birthday_distance(np.where(both, a, 102).astype(np.int64), np.where(both, b, 102).astype(np.int64))
+    level: I8 = np.where(apart <= spec.same_day_days, Level.SAME,
+                         np.where(apart <= spec.birthday_near_days, Level.NEAR, Level.DIFFERS)).astype(np.int8)
     far = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand)) >= spec.birthday_min_gap_days
     _set_where(level, ~(far & both), -1)
     return level
@@ -94,7 +102,10 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
         return -1  # (1 January is what registers write for an unknown day)
     leap_a, leap_b = datetime.date(2000, day_a.month, day_a.day), datetime.date(2000, day_b.month, day_b.day)
     gap = abs((leap_a - leap_b).days)
-    return int(Level.SAME if min(gap, _YEAR_DAYS - gap) <= spec.same_day_days else Level.DIFFERS)
+    apart = min(gap, _YEAR_DAYS - gap)
+    if apart <= spec.same_day_days:
+        return int(Level.SAME)
+    return int(Level.NEAR if apart <= spec.birthday_near_days else Level.DIFFERS)
 
 
 # -- pruning -----------------------------------------------------------------------------------------
@@ -108,18 +119,60 @@ def _hits(search: HitSearch) -> None:
         search.add_postings("birthday", rows, code)
 
 
+def _month_day(day: I64) -> I64:
+    """``month * 100 + day`` of days since 1970-01-01."""
+    date = day.astype("datetime64[D]")
+    month = date.astype("datetime64[M]")
+    out: I64 = (month - date.astype("datetime64[Y]")).astype(np.int64) * 100 + 100 \
+        + (date - month).astype(np.int64) + 1
+    return out
+
+
+# the day levels: too near the case's birth to compare birthdays, far and the birthday differs, far and near
+_NOT_FAR, _FAR_DIFFERS, _FAR_NEAR = 0, 1, 2
+
+
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
-    """1 where the day is far enough from the case's birth to be compared on the birthday, else 0."""
-    far: I8 = (np.abs(prep.cases.birth_lo[pairs.case].astype(np.int64) - day)
-               >= spec.birthday_min_gap_days).view(np.int8)
-    return far
+    """Per candidate birth day: 0 where it is too near the case's birth to be compared on the birthday,
+    else 2 where its birthday is within ``birthday_near_days`` of the case's and 1 where not. (A day
+    within ``same_day_days`` reads as near: such candidates are hits, scored pair by pair.)"""
+    c = prep.cases
+    far = np.abs(c.birth_lo[pairs.case].astype(np.int64) - day) >= spec.birthday_min_gap_days
+    a = c.birth_md[pairs.case].astype(np.int64)
+    apart = _birthday_distance(np.where(a >= 0, a, 102), _month_day(day))
+    near = (a >= 0) & (apart <= spec.birthday_near_days)
+    out: I8 = np.where(far, np.where(near, _FAR_NEAR, _FAR_DIFFERS), _NOT_FAR).astype(np.int8)
+    return out
+
+
+def _year_start(year: I64) -> tuple[I64, B]:
+    """The first day (since 1970-01-01) of each year, and whether it is a leap year."""
+    start: I64 = (year - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    leap: B = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    return start, leap
 
 
 def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
-    c, gap = rows.prep.cases, rows.spec.birthday_min_gap_days
+    """Where the case's birth is ``birthday_min_gap_days`` away, and in every year of the windows the first
+    days inside and past the ``birthday_near_days`` around the case's birthday."""
+    c, spec = rows.prep.cases, rows.spec
     a_lo = c.birth_lo[rows.case].astype(np.int64)
     known = c.birth_known[rows.case]
-    return [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo)], None
+    gap = spec.birthday_min_gap_days
+    days = [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo)]
+    md = c.birth_md[rows.case].astype(np.int64)
+    has = md >= 0
+    if not has.any():
+        return days, None
+    ordinal = _ORDINAL[np.where(has, md, 102)]
+    first = rows.span_lo.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    last = rows.span_hi.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    for k in range(int((last - first)[has].max()) + 1):
+        start, leap = _year_start(first + k)
+        for edge in (ordinal - spec.birthday_near_days, ordinal + spec.birthday_near_days + 1):
+            target = edge % _YEAR_DAYS  # a place in a leap year: in another year, the first day at or past it
+            days.append(np.where(has, start + target - ((target >= 60) & ~leap), rows.window_lo))
+    return days, None
 
 
 def _birthday_known(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
@@ -137,10 +190,12 @@ BIRTHDAY_POSTINGS = Postings("birthday", _birthday_codes)
 
 
 def _cell_level(cell: CellFacts) -> I8:
-    """A counted candidate has another birthday: "differs" when both are known and far enough apart."""
+    """A counted candidate has another birthday: "near" or "differs" (its day says) when both are known
+    and far enough apart."""
+    day = cell.day["birth_monthday"]
     compared = (cell.prep.cases.birth_md[cell.case] >= 0) & (cell.fact(BIRTHDAY_KNOWN.name) == 1) \
-        & cell.day["birth_monthday"].astype(bool)
-    return np.where(compared, Level.DIFFERS, -1).astype(np.int8)
+        & (day != _NOT_FAR)
+    return np.where(compared, np.where(day == _FAR_NEAR, Level.NEAR, Level.DIFFERS), -1).astype(np.int8)
 
 
 COMPARISON = Comparison(
