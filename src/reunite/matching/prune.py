@@ -19,7 +19,9 @@ the case's city or county or nearby in another province (or the case's county in
 same month and day of birth, marks on both sides, pairs DNA excluded. Candidates registered after the
 case's loss, or on time before it where their cell reads their birth day otherwise, and nothing else
 differ from their cell in the registration level alone: they are counted in cells of their own (one per
-level).
+level). The late ones are counted by band of their registration day (``Pruning.counted_moves``; only
+those of the bands holding an edge of the case, its loss or the end of "soon after" it, are listed),
+the on-time ones listed.
 
 Nothing here names a comparison: each one's module says how pruning reads it
 (:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the
@@ -167,8 +169,9 @@ def _through(row: I64, inverse: I64, matches: B) -> tuple[I64, I64]:
 @dataclass(frozen=True, slots=True)
 class _Hits:
     """Per row of a span: the candidates of its windows scored one by one (``row``, ``at``, sorted),
-    and those registered after the case's loss (``moved_*``, hits among them too: those that are no hit
-    differ from their cell in the registration level alone, and are counted in cells of their own)."""
+    and the moved ones listed (``moved_*``, hits among them too: those that are no hit differ from their
+    cell in the registration level alone, and are counted in cells of their own); the moves counted by
+    band (``Pruning.counted_moves``) are not listed here."""
 
     row: I64
     at: I64
