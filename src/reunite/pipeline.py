@@ -844,7 +844,7 @@ def _cell_index(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
     if not prunable(blocking):
         return None
     # its classes and postings are those the spec's comparisons declare (and read with its parameters)
-    key = ("cell_index", model.spec, blocking.late_days, limits.count_cells)
+    key = ("cell_index", model.spec, blocking.late_days, limits.count_cells, limits.move_cells)
     return prep.memo.get(key, lambda: cell_index(prep, model.spec, blocking, limits=limits))  # type: ignore[no-any-return]
 
 

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from reunite.matching.cells import cell_index, counted_factor_sums
 from reunite.matching.comparisons import registration
+from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import OFFSET, factor_sums
 from reunite.matching.kinds import CASE_KINDS
 from reunite.matching.learn import all_case_patterns
@@ -361,9 +362,10 @@ def _registered_around_the_reach(cases: RecordTable, candidates: RecordTable, rn
                                       event_lo=r_lo, event_hi=r_hi, event_known=r_known)
 
 
-def _assert_counted_as_compared(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec) -> None:
+def _assert_counted_as_compared(prep: Prepared, model: FellegiSunter, blocking: BlockingSpec,
+                                limits: EngineLimits = DEFAULT_LIMITS) -> None:
     """The fit's patterns counted through the cell index are the patterns of every pair compared."""
-    index = cell_index(prep, model.spec, blocking)
+    index = cell_index(prep, model.spec, blocking, limits=limits)
     assert index is not None
     every = all_case_patterns(prep, model, blocking)
     counted = all_case_patterns(prep, model, blocking, index=index)
@@ -396,23 +398,19 @@ def test_on_time_registers_around_the_reach_are_counted_as_compared() -> None:
 
 def _registered_at_the_band_edges(cases: RecordTable, candidates: RecordTable, rng: np.random.Generator,
                                   ) -> tuple[RecordTable, RecordTable]:
-    """A third of the candidates registered a number of days after their birth on either side of an edge
-    of the bands the registration postings are coded by, born so that the register falls a day before,
-    on or after a lost case's loss (its first day for on-time registers, its last for late ones): the
-    days where a band starts or stops being listed."""
+    """A third of the candidates registered on time a number of days after their birth on either side of
+    an edge of the bands the on-time postings are coded by, born so that the register falls a day
+    before, on or after a lost case's loss (its first day): the days where a band starts or stops being
+    listed."""
     lost = np.flatnonzero(cases.event_known)
     m = len(candidates)
     lo, hi, known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
     r_lo, r_hi, r_known = candidates.event_lo.copy(), candidates.event_hi.copy(), candidates.event_known.copy()
-    on_time, late = registration._ON_TIME_GAP_EDGES, registration._LATE_GAP_EDGES
+    on_time = registration._ON_TIME_GAP_EDGES
     for j in np.flatnonzero(rng.random(m) < 0.35).tolist():
         case = lost[int(rng.integers(lost.size))]
-        if rng.random() < 0.5:
-            gap = on_time[int(rng.integers(len(on_time)))] - int(rng.integers(2))
-            loss = int(cases.event_lo[case])
-        else:
-            gap = late[int(rng.integers(len(late)))] - int(rng.integers(2))
-            loss = int(cases.event_hi[case])
+        gap = on_time[int(rng.integers(len(on_time)))] - int(rng.integers(2))
+        loss = int(cases.event_lo[case])
         lo[j] = hi[j] = loss - gap + int(rng.integers(-1, 3))
         known[j] = True
         r_lo[j] = r_hi[j] = lo[j] + gap
@@ -422,11 +420,59 @@ def _registered_at_the_band_edges(cases: RecordTable, candidates: RecordTable, r
 
 
 def test_registers_at_the_edges_of_their_bands_are_counted_as_compared() -> None:
-    """The registration postings are coded by the days from birth to registration, and a row lists a
-    band only on the birth days where one of its registers may be after the loss (late) or read wrong
-    by its cell (on time): registers at each band's edges, on the days around the loss, are counted as
-    compared (a band listed a day too few leaves its edge register in the wrong cell)."""
+    """The on-time registration postings are coded by the days from birth to registration, and a row
+    lists a band only on the birth days where one of its registers may be read wrong by its cell:
+    registers at each band's edges, on the days around the loss, are counted as compared (a band listed
+    a day too few leaves its edge register in the wrong cell)."""
     for seed in (5, 6):
         cases, candidates = _data(seed, False)
         cases, candidates = _registered_at_the_band_edges(cases, candidates, np.random.default_rng(seed))
         _assert_counted_as_compared(prepare(cases, candidates), default_model(), BlockingSpec())
+
+
+def _registered_late_around_the_loss(cases: RecordTable, candidates: RecordTable, after_days: tuple[int, ...],
+                                     rng: np.random.Generator) -> tuple[RecordTable, RecordTable]:
+    """A third of the candidates registered late (183 days to 11 years after their birth), on a lost
+    case's last day of loss, or that day plus one of ``after_days`` (the band edges of "registered after
+    the child went missing"), or a day either side: the days where a late register moves from band to
+    band. Many share those days, so the bands of registration days that count them begin on them too."""
+    lost = np.flatnonzero(cases.event_known)
+    m = len(candidates)
+    lo, hi, known = candidates.birth_lo.copy(), candidates.birth_hi.copy(), candidates.birth_known.copy()
+    r_lo, r_hi, r_known = candidates.event_lo.copy(), candidates.event_hi.copy(), candidates.event_known.copy()
+    for j in np.flatnonzero(rng.random(m) < 0.35).tolist():
+        case = lost[int(rng.integers(lost.size))]
+        edge = (0, *after_days)[int(rng.integers(len(after_days) + 1))]
+        registered = int(cases.event_hi[case]) + edge + int(rng.integers(-1, 2))
+        lo[j] = hi[j] = registered - int(rng.integers(183, 4000))
+        known[j] = True
+        r_lo[j] = r_hi[j] = registered
+        r_known[j] = True
+    return cases, dataclasses.replace(candidates, birth_lo=lo, birth_hi=hi, birth_known=known,
+                                      event_lo=r_lo, event_hi=r_hi, event_known=r_known)
+
+
+def test_late_registers_around_the_loss_are_counted_as_compared() -> None:
+    """Late registers after the case's loss are counted by bands of their registration day (a table over
+    the runs), and those of the bands holding the loss's last day or that day plus a band edge of
+    ``registration_after_loss_days`` are listed and moved one by one: registers a day before, on and
+    after each edge, with bands of one
+    day to a few thousand (``move_cells``), are counted as compared, and the pruned screen is the
+    exhaustive one (cells of moved candidates grown when they may reach the top k)."""
+    rng = np.random.default_rng(9)
+    for seed, move_cells in ((5, 0), (6, 400), (5, DEFAULT_LIMITS.move_cells)):
+        limits = dataclasses.replace(DEFAULT_LIMITS, move_cells=move_cells)
+        model = default_model()
+        base, people = _data(seed, False)
+        cases, candidates = _registered_late_around_the_loss(base, people, model.spec.registration_after_loss_days,
+                                                             np.random.default_rng(seed))
+        _assert_counted_as_compared(prepare(cases, candidates), model, BlockingSpec(), limits)
+        model = _random_model(rng, "steps", False, True)
+        cases, candidates = _registered_late_around_the_loss(base, people, model.spec.registration_after_loss_days,
+                                                             np.random.default_rng(seed))
+        for top_k in (3, 40):
+            pruned = screen(cases, candidates, model=model, fit_to_data=False, top_k=top_k, limits=limits)
+            exhaustive = screen(cases, candidates, model=model, fit_to_data=False, top_k=top_k, prune=False)
+            assert pruned.pairs_compared == exhaustive.pairs_compared
+            for name in COMPARED:
+                assert pruned.columns[name].tolist() == exhaustive.columns[name].tolist(), name

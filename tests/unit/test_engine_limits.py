@@ -18,10 +18,12 @@ from reunite.synth import generate
 # every strategy's other side: no name tables, no memo, pinyin similarity pair by pair, a histogram cut
 # and a survivors cut for any input, weights summed per comparison, no counted windows (count_cells 0) ...
 SMALLEST = EngineLimits(table_cells_per_pair=0, table_cells=0, similarity_cells=0, memo_cells=0,
-                        histogram_rows_per_cell=10**9, exact_sort_rows=0, pattern_cells=0, count_cells=0)
+                        histogram_rows_per_cell=10**9, exact_sort_rows=0, pattern_cells=0, count_cells=0,
+                        move_cells=0)
 # ... and tables of any size
 LARGEST = EngineLimits(table_cells_per_pair=10**9, table_cells=10**12, similarity_cells=10**12, memo_cells=10**12,
-                       histogram_rows_per_cell=0, exact_sort_rows=10**9, pattern_cells=10**12, count_cells=10**12)
+                       histogram_rows_per_cell=0, exact_sort_rows=10**9, pattern_cells=10**12, count_cells=10**12,
+                       move_cells=10**12)
 
 
 @functools.cache
@@ -64,7 +66,7 @@ def _keys(value: object) -> set[object]:
 def test_the_defaults_are_the_tuned_values() -> None:
     assert EngineLimits() == DEFAULT_LIMITS
     assert dataclasses.astuple(DEFAULT_LIMITS) == (8, 64_000_000, 8_000_000, 32_000_000, 4, 200_000, 1 << 20,
-                                                   96_000_000)
+                                                   96_000_000, 24_000_000)
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True, "8"])

@@ -5,7 +5,9 @@ Each gets a *class*: the facts of its own that fix its levels against a case whe
 evidence with it (has a given name, has a surname, place known, province, registration delay band,
 birthday known: each comparison declares those it reads, ``Pruning.facts``), and whether it is
 late-registered. ``CellIndex.cum`` counts the classes over the runs cumulatively, so the count of any
-class over any stretch of days is one subtraction. Sorted postings (an inverted index keyed
+class over any stretch of days is one subtraction. Candidates that a case's loss moves out of their
+cell by a day of their own (``Pruning.counted_moves``: registered late, after the loss) are counted the
+same way by band of that day (``CellIndex.move_above``). Sorted postings (an inverted index keyed
 ``code * n + position``, declared by the comparisons that look them up: ``Pruning.postings``) find the
 candidates that do share evidence with a case. Nothing here names a comparison.
 
@@ -27,13 +29,14 @@ from reunite._codes import distinct
 from reunite._typing import F32, I32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.comparisons import REGISTRY
-from reunite.matching.comparisons.base import CandidateFact, Postings
+from reunite.matching.comparisons.base import CandidateFact, CountedMoves, Postings
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import OFFSET, SCORE_LIMIT
 from reunite.matching.prepare import Prepared
 from reunite.matching.spec import BlockingSpec, ComparisonSpec
 
-__all__ = ["CellIndex", "cell_index", "counted_factor_sums", "day_key", "distinct", "distinct_inverse"]
+__all__ = ["MOVES", "CellIndex", "cell_index", "counted_factor_sums", "counted_moves", "day_key", "distinct",
+           "distinct_inverse"]
 
 @dataclass(frozen=True)
 class CellIndex:
@@ -60,6 +63,13 @@ class CellIndex:
     facts: dict[str, I64]   # per candidate fact, by name: per class, its value
     postings: dict[str, I64]       # per postings, by name: the sorted keys
     late_postings: dict[str, I64]  # the same postings of the candidates of the late_window pass alone
+    # counted moves (``Pruning.counted_moves``): the candidates of the classes that may move, in order of
+    # class and then of position, by band of their day; their postings ``band * n + position`` are MOVES
+    move_classes: B           # per class: its candidates may move
+    move_offset: I64          # per class: its first candidate's place in that order
+    move_edges: I64           # the days where bands begin (a day's band: ``searchsorted(move_edges, day, "right")``)
+    move_band: npt.NDArray[np.int16]  # per candidate: the band of its day (-1: its class does not move)
+    move_above: I32           # (moving candidates + 1, bands): of the first ``j``, those of a band above ``q``
 
     def fact(self, name: str, cls: I64) -> I64:
         """The candidate fact ``name`` of the classes ``cls``."""
@@ -75,6 +85,20 @@ class CellIndex:
         if found is None:
             raise ConfigError(f"no postings {name!r} in the cell index: declare them in Pruning.postings")
         return found
+
+
+#: the postings of the candidates whose class may move, coded by the band of their day (counted moves)
+MOVES = "moves"
+_MOVE_BANDS = 256  # at most (bands are chosen by the days' quantiles: each holds about as many candidates)
+
+
+def counted_moves(cspec: ComparisonSpec) -> CountedMoves | None:
+    """The counted moves of the comparisons of ``cspec`` (at most one comparison moves candidates)."""
+    found = [REGISTRY[name].pruning.counted_moves for name in cspec.comparisons]
+    declared = [moves for moves in found if moves is not None]
+    if len(declared) > 1:
+        raise ConfigError("comparisons: at most one may move candidates out of their cells")
+    return declared[0] if declared else None
 
 
 _DAY_SPAN = 1 << 39
@@ -192,12 +216,51 @@ def cell_index(prep: Prepared, cspec: ComparisonSpec, bspec: BlockingSpec, *,
         decode = decode // width
     is_late = per_class.pop("").astype(bool)
     postings = {posting.name: _postings(*posting.codes(prep, cspec, pos), n) for posting in declared_postings}
+    moves = _move_table(prep, cspec, counted_moves(cspec), per_class, cls, cum[-1], limits)
+    postings[MOVES] = moves.pop("postings")
     late_postings = {name: values[late[values % n]] for name, values in postings.items()}
     return CellIndex(
         run_start=run_start, run_stop=run_stop, run_day=run_day, run_key=day_key(run_sex, run_day),
         sex_runs=sex_runs, cls=cls, run_of=run_of_position, late=late, cum=cum, is_late=is_late,
         facts={fact.name: per_class[fact.name] for fact in facts}, postings=postings, late_postings=late_postings,
+        **moves,
     )
+
+
+def _move_table(prep: Prepared, cspec: ComparisonSpec, moves: CountedMoves | None, per_class: dict[str, I64],
+                cls: I32, class_sizes: npt.NDArray[np.int32], limits: EngineLimits) -> dict[str, Any]:
+    """The :class:`CellIndex` fields of counted moves, and their postings (``"postings"``).
+
+    The moving candidates are ordered by class, then position, so that those of class ``c`` in runs
+    ``0 .. r - 1`` are the first ``cum[r, c]`` from ``move_offset[c]``: a stretch's count of a band range is
+    two reads of ``move_above``. Bands follow the days' quantiles, as many as ``limits.move_cells``
+    allows (a band holding a case's edge is listed one by one: the narrower, the fewer).
+    """
+    n = cls.size
+    n_classes = class_sizes.size
+    moving = (np.isin(per_class[moves.fact], moves.values) if moves is not None
+              else np.zeros(n_classes, dtype=bool))
+    sizes = np.where(moving, class_sizes, 0).astype(np.int64)
+    offset = np.cumsum(sizes) - sizes
+    at = np.flatnonzero((cls >= 0) & moving[np.maximum(cls, 0)])
+    at = at[np.argsort(cls[at], kind="stable")]  # by class, then position
+    days = (np.asarray(moves.day(prep, cspec, at), dtype=np.int64) if moves is not None
+            else np.zeros(0, dtype=np.int64))
+    wanted = max(1, min(_MOVE_BANDS, limits.move_cells // (at.size + 1)))
+    ordered = np.sort(days)
+    edges = np.unique(ordered[(np.arange(1, wanted) * ordered.size) // wanted]) if ordered.size else ordered
+    band = np.searchsorted(edges, days, "right")
+    n_bands = edges.size + 1
+    # of the first j moving candidates, those of each band, then of the bands up to q, then above q
+    above = np.zeros((at.size + 1, n_bands), dtype=np.int32)
+    above[np.arange(1, at.size + 1), band] = 1
+    np.cumsum(above, axis=0, out=above)
+    np.cumsum(above, axis=1, out=above)
+    np.subtract(np.arange(at.size + 1, dtype=np.int32)[:, None], above, out=above)
+    move_band = np.full(n, -1, dtype=np.int16)
+    move_band[at] = band
+    return {"move_classes": moving, "move_offset": offset, "move_edges": edges, "move_band": move_band,
+            "move_above": above, "postings": distinct(band.astype(np.int64) * n + at)}
 
 
 # -- exact sums of counted terms ---------------------------------------------------------------------

@@ -51,6 +51,11 @@ class EngineLimits:
     count_cells:
         Exact pruning counts birth windows with a table of runs x candidate classes of at most this
         many int32 cells (384 MB at the default); a larger one is not built and every pair is scored.
+    move_cells:
+        Candidates that a case's loss moves out of their cells (registered late, after it) are counted
+        by a table of those candidates x bands of their registration day (at most 256 bands) of at most
+        this many int32 cells (96 MB at the default); fewer cells, wider bands, and more of them listed
+        one by one (0: every one).
 
     >>> EngineLimits().table_cells_per_pair
     8
@@ -68,6 +73,7 @@ class EngineLimits:
     exact_sort_rows: int = 200_000
     pattern_cells: int = 1 << 20
     count_cells: int = 96_000_000
+    move_cells: int = 24_000_000
 
     def __post_init__(self) -> None:
         for f in fields(self):

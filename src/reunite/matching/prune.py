@@ -19,7 +19,9 @@ the case's city or county or nearby in another province (or the case's county in
 same month and day of birth, marks on both sides, pairs DNA excluded. Candidates registered after the
 case's loss, or on time before it where their cell reads their birth day otherwise, and nothing else
 differ from their cell in the registration level alone: they are counted in cells of their own (one per
-level).
+level). The late ones are counted by band of their registration day (``Pruning.counted_moves``; only
+those of the bands holding an edge of the case, its loss or the end of "soon after" it, are listed),
+the on-time ones listed.
 
 Nothing here names a comparison: each one's module says how pruning reads it
 (:class:`~reunite.matching.comparisons.base.Pruning`): its hits (asked through :class:`_Search`), the
@@ -45,14 +47,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from reunite._typing import F32, I8, I32, I64, B
 from reunite.errors import ConfigError
 from reunite.matching.blocking import _COMPATIBLE, BlockPlan, case_birth_interval, range_positions
-from reunite.matching.cells import CellIndex, counted_factor_sums, day_key, distinct, distinct_inverse
+from reunite.matching.cells import (
+    MOVES,
+    CellIndex,
+    counted_factor_sums,
+    counted_moves,
+    day_key,
+    distinct,
+    distinct_inverse,
+)
 from reunite.matching.compare import Pairs, compare_pairs
 from reunite.matching.comparisons import REGISTRY, Comparison
-from reunite.matching.comparisons.base import CellFacts, DayBreaks
+from reunite.matching.comparisons.base import CellFacts, CountedMoves, DayBreaks
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter
@@ -158,8 +169,9 @@ def _through(row: I64, inverse: I64, matches: B) -> tuple[I64, I64]:
 @dataclass(frozen=True, slots=True)
 class _Hits:
     """Per row of a span: the candidates of its windows scored one by one (``row``, ``at``, sorted),
-    and those registered after the case's loss (``moved_*``, hits among them too: those that are no hit
-    differ from their cell in the registration level alone, and are counted in cells of their own)."""
+    and the moved ones listed (``moved_*``, hits among them too: those that are no hit differ from their
+    cell in the registration level alone, and are counted in cells of their own); the moves counted by
+    band (``Pruning.counted_moves``) are not listed here."""
 
     row: I64
     at: I64
@@ -204,10 +216,15 @@ class _Search:
         self.moved: tuple[I64, I64, I8] | None = None
 
     def add_postings(self, postings: str, row: I64, code: I64) -> None:
-        if row.size:
-            n = len(self.prep.candidates)
-            for lo, hi, late in self._spans:
-                self.found.append(_expand_postings(self.index.keys(postings, late), row, code, lo[row], hi[row], n))
+        self.found.extend(self.coded(postings, row, code))
+
+    def coded(self, postings: str, row: I64, code: I64) -> list[tuple[I64, I64]]:
+        """(row, candidate) of :meth:`add_postings`, returned instead of added."""
+        if not row.size:
+            return []
+        n = len(self.prep.candidates)
+        return [_expand_postings(self.index.keys(postings, late), row, code, lo[row], hi[row], n)
+                for lo, hi, late in self._spans]
 
     def add_agreeing_codes(self, postings: str, agrees: Callable[[I64], B], case_codes: I32) -> None:
         row, code = _code_pairs(self.rows, case_codes)
@@ -260,6 +277,13 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
         find = REGISTRY[name].pruning.hits
         if find is not None:
             find(search)
+    moving = counted_moves(model.spec)
+    if moving is not None:  # the moving candidates whose band holds an edge of their case: moved one by one
+        on_edges = _moved_on_edges(search, moving)
+        if search.moved is None:
+            search.moved = on_edges
+        else:
+            search.moved = tuple(np.r_[listed, more] for listed, more in zip(search.moved, on_edges, strict=True))
     found = search.found
     r, la, lb = search.rows, search.la, search.lb
     if excluded is not None and excluded.size:
@@ -280,6 +304,55 @@ def _hits(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, e
     if search.moved is None:
         return _Hits(row, at, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8))
     return _Hits(row, at, *search.moved)
+
+
+def _edge_bands(prep: Prepared, spec: ComparisonSpec, index: CellIndex, moving: CountedMoves,
+                case: I64) -> tuple[B, list[I64]]:
+    """Per case: whether it has edges (``CountedMoves.edges``), and per edge the band holding it."""
+    known, edges = moving.edges(prep, spec, case)
+    return known, [np.searchsorted(index.move_edges, edge, "right").astype(np.int64) for edge in edges]
+
+
+def _counted_level(index: CellIndex, moving: CountedMoves, known: B, bands: list[I64], row: I64, at: I64) -> I8:
+    """Per pair ``(row, at)``, the moved level at which its candidate is counted (-1: none; it keeps its
+    cell's level, or its band holds an edge of the case and it is listed); ``known`` and ``bands``: per
+    row, of its case (:func:`_edge_bands`)."""
+    out = np.full(at.size, -1, dtype=np.int8)
+    band = index.move_band[at]
+    some = np.flatnonzero(band >= 0)  # (candidates of a moving class: a few)
+    if some.size:
+        band, row = band[some], row[some]
+        level = np.full(some.size, -1, dtype=np.int8)
+        for moved_level, edge_band in zip(moving.levels, bands, strict=True):
+            level[known[row] & (band > edge_band[row])] = moved_level
+        for edge_band in bands:
+            level[band == edge_band[row]] = -1
+        out[some] = level
+    return out
+
+
+def _moved_on_edges(search: _Search, moving: CountedMoves) -> tuple[I64, I64, I8]:
+    """(row, candidate, level) of the moving candidates of the rows' windows whose band holds an edge
+    of their case, moved by their own day (those on or before the first edge are not moved)."""
+    prep, spec = search.prep, search.spec
+    known, bands = _edge_bands(prep, spec, search.index, moving, search.case)
+    rows = search.rows[known]
+    found: list[tuple[I64, I64]] = []
+    for j, edge_band in enumerate(bands):
+        code = edge_band[rows]
+        fresh = np.ones(rows.size, dtype=bool)
+        for earlier in bands[:j]:  # a band holding two edges is listed once
+            fresh &= earlier[rows] != code
+        found.extend(search.coded(MOVES, rows[fresh], code[fresh]))
+    row = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.int64)
+    at = np.concatenate([f[1] for f in found]) if found else np.zeros(0, dtype=np.int64)
+    _, edges = moving.edges(prep, spec, search.case[row])
+    day = moving.day(prep, spec, at)
+    level = np.full(at.size, -1, dtype=np.int8)
+    for moved_level, edge in zip(moving.levels, edges, strict=True):
+        level[day > edge] = moved_level
+    moved = level >= 0
+    return row[moved], at[moved], level[moved]
 
 
 def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex,
@@ -347,7 +420,8 @@ class _Cells:
     run_a: I64
     run_b: I64
     cls: I64
-    listed: B          # per cell: its candidates are listed in ``member_at`` (registered after the loss)
+    listed: B          # per cell: its candidates are listed in ``member_at`` (moved one by one)
+    moved: I8          # per cell: the moved level of its candidates (-1: they keep their class's levels)
     member_at: I64     # the listed candidates ...
     member_local: I64  # ... their cases ...
     member_cell: I64   # ... and their cells (of a candidate that is a hit: any cell)
@@ -410,9 +484,22 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     moved_position[moved_levels] = np.arange(moved_levels.size)
     hit_cell = cell_of(hits.row, hits.at)
     moved_cell = cell_of(hits.moved_row, hits.moved_at)
+    # candidates counted as moved (registered late, after the loss) are counted in cells of their own
+    # from the index's table: the hits among them are taken from those
+    moving = counted_moves(spec)
+    if moving is not None and index.move_classes.any():
+        known, bands = _edge_bands(prep, spec, index, moving, rows.case)
+        hit_level = _counted_level(index, moving, known, bands, hits.row, hits.at)
+        counted_hit = hit_level >= 0
+        counted_bin, counted_count = _counted_moved(
+            index, moving, known, bands, s_row, s_a, s_b, counts,
+            hit_cell[counted_hit] * n_moved + moved_position[hit_level[counted_hit]], n_moved, moved_position)
+    else:
+        counted_hit = np.zeros(hits.row.size, dtype=bool)
+        counted_bin = counted_count = np.zeros(0, dtype=np.int64)
     # (the counts table has a cell per stretch and class, far more than the listed candidates: the
     # listed ones are tallied over the cells they touch, not over the whole table)
-    touched, taken = _tally(np.r_[hit_cell, moved_cell], moved_cell[moved_hit])
+    touched, taken = _tally(np.r_[hit_cell[~counted_hit], moved_cell], moved_cell[moved_hit])
     counts.reshape(-1)[touched] -= taken.astype(np.int32)  # (a view: ``counts`` was just made, C-ordered)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
@@ -423,11 +510,13 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     # each moved candidate's cell among them (of a moved hit: any cell; see ``_Cells.member_cell``)
     member_cell = _at_or_before(moved_flat, moved_bin) + count.size
     extra = by_level[by_level > 0].astype(np.int64)
-    cell = np.r_[cell, moved_flat // n_moved // n_classes]
-    cls = np.r_[cls, moved_flat // n_moved % n_classes]
-    moved = np.r_[np.full(count.size, -1, dtype=np.int8), moved_levels[moved_flat % n_moved]]
-    listed = np.r_[np.zeros(count.size, dtype=bool), np.ones(extra.size, dtype=bool)]
-    count = np.r_[count, extra]
+    cell = np.r_[cell, moved_flat // n_moved // n_classes, counted_bin // n_moved // n_classes]
+    cls = np.r_[cls, moved_flat // n_moved % n_classes, counted_bin // n_moved % n_classes]
+    moved = np.r_[np.full(count.size, -1, dtype=np.int8), moved_levels[moved_flat % n_moved],
+                  moved_levels[counted_bin % n_moved]]
+    listed = np.r_[np.zeros(count.size, dtype=bool), np.ones(extra.size, dtype=bool),
+                   np.zeros(counted_bin.size, dtype=bool)]
+    count = np.r_[count, extra, counted_count]
     cell_case = rows.case[s_row[cell]]
     facts = CellFacts(prep, spec, index, cell_case, cls, {
         comparison.name: levels_of_day[cell] for comparison, levels_of_day in zip(day_bound, s_day, strict=True)
@@ -437,8 +526,50 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     kind = case_kinds(c, cell_case) if model.has_kinds else None
     score = (weights_of_levels(model, levels, kind, limits=limits) if scored
              else np.zeros(cell.size, dtype=np.float32))
-    return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed,
+    return _Cells(cell_case - first, score, count, s_a[cell], s_b[cell], cls.astype(np.int64), listed, moved,
                   hits.moved_at, rows.case[hits.moved_row] - first, member_cell, levels)
+
+
+def _counted_moved(index: CellIndex, moving: CountedMoves, known: B, bands: list[I64], s_row: I64, s_a: I64,
+                   s_b: I64, counts: npt.NDArray[np.int32], hit_bins: I64, n_moved: int,
+                   moved_position: I64) -> tuple[I64, I64]:
+    """The cells of counted moves (:class:`~reunite.matching.comparisons.base.CountedMoves`): per stretch
+    and moving class, the candidates of the bands strictly between two edges of the case (or above the
+    last), read from ``index.move_above``; they are taken from ``counts`` (stretches x classes), and the
+    hits among them (``hit_bins``, each a cell's bin) from them. ``known``, ``bands``: per row
+    (:func:`_edge_bands`). Returns each cell's bin ``(stretch * classes + class) * n_moved + position
+    of its level`` (sorted) and count (those with any)."""
+    classes = np.flatnonzero(index.move_classes)
+    stretch, which = np.nonzero((counts[:, classes] > 0) & known[s_row][:, None])
+    cls = classes[which]
+    width = index.move_above.shape[1]
+    above_flat = index.move_above.reshape(-1)
+    first = (index.move_offset[cls] + index.cum[s_a[stretch], cls]) * width
+    last = (index.move_offset[cls] + index.cum[s_b[stretch], cls]) * width
+
+    def above(band: I64) -> I64:  # the stretch's candidates of the class in a band above ``band``
+        out: I64 = above_flat[last + band].astype(np.int64) - above_flat[first + band]
+        return out
+
+    edge_band = [b[s_row[stretch]] for b in bands]
+    n_levels = len(moving.levels)
+    got = np.zeros((stretch.size, n_levels), dtype=np.int64)
+    position = moved_position[np.asarray(moving.levels, dtype=np.int64)]
+    column = np.argsort(position)  # a cell's levels in the order of their bins
+    for j in range(n_levels):
+        count = above(edge_band[j])
+        if j + 1 < n_levels:  # up to the band before the next edge's (none when one band holds both)
+            after = edge_band[j + 1]
+            count = np.where(after > edge_band[j], count - above(np.maximum(after - 1, 0)), 0)
+        got[:, int(np.flatnonzero(column == j)[0])] = count
+    counts[stretch, cls] -= got.sum(axis=1).astype(np.int32)
+    key = ((stretch * counts.shape[1] + cls) * n_moved)[:, None] + position[column][None, :]  # sorted, row-major
+    some = got.ravel() > 0
+    key, count = key.ravel()[some], got.ravel()[some]
+    if hit_bins.size:  # every counted hit is in a cell counted here (its stretch's class had it)
+        count = count - np.bincount(np.searchsorted(key, hit_bins), minlength=key.size)
+    some = count > 0
+    return key[some], count[some]
 
 
 _TALLY_TABLE_PER_VALUE = 4  # a table of bins up to this many times the values tallied is cheaper than a sort
@@ -599,14 +730,19 @@ def score_span_pruned(
     theta = _thresholds(scored, cells, k, n_local, first, limits)
     grown = cells.score >= theta[cells.local]
     if grown.any():  # cells that may reach the top k: their candidates are scored as well
-        whole = grown & ~cells.listed
+        whole = np.flatnonzero(grown & ~cells.listed)
         begin, end = index.run_start[cells.run_a[whole]], index.run_stop[cells.run_b[whole] - 1]
         length = end - begin
-        owner = np.repeat(np.flatnonzero(whole), length)
+        owner = np.repeat(np.arange(whole.size), length)  # (of ``whole``)
         at = range_positions(begin, length)
-        mine = index.cls[at] == cells.cls[owner]
+        mine = index.cls[at] == cells.cls[whole[owner]]
         owner, at = owner[mine], at[mine]
-        grown_case = cells.local[owner] + first
+        moving = counted_moves(model.spec)
+        if moving is not None:  # a class's cell holds those not counted as moved; a counted cell those moved so
+            known, bands = _edge_bands(prep, model.spec, index, moving, cells.local[whole] + first)
+            mine = _counted_level(index, moving, known, bands, owner, at) == cells.moved[whole[owner]]
+            owner, at = owner[mine], at[mine]
+        grown_case = cells.local[whole[owner]] + first
         key = grown_case * n + at
         taken = _member(key, hit_keys) | _member(key, span.moved_keys)
         grown_case, at = grown_case[~taken], at[~taken]

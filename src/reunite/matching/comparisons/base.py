@@ -42,7 +42,8 @@ if TYPE_CHECKING:
     from reunite.normalize.features import RecordTable
 
 __all__ = [
-    "CandidateFact", "CellFacts", "Comparison", "DayBreaks", "HitSearch", "Kernel", "Moves", "Postings", "Pruning",
+    "CandidateFact", "CellFacts", "Comparison", "CountedMoves", "DayBreaks", "HitSearch", "Kernel", "Moves", "Postings",
+    "Pruning",
     "ReferencePair", "labels_of", "name_slot_fact", "name_slot_postings",
 ]
 
@@ -199,6 +200,31 @@ class Moves:
 
 
 @dataclass(frozen=True, slots=True)
+class CountedMoves:
+    """Moved candidates (:class:`Moves`) counted by a table instead of listed pair by pair.
+
+    The candidates of the classes whose :class:`CandidateFact` ``fact`` is one of ``values`` differ from
+    their cell, against a case, by a day of their own alone (``day(prep, spec, at)``, the registration):
+    on or before the case's first edge they keep their cell's level; after edge ``j`` (and on or before
+    edge ``j + 1``) they take ``levels[j]``. ``edges(prep, spec, case)`` gives per case whether it has
+    edges and the edges, ascending (the loss's last day, and that day plus the "soon" days).
+    :class:`~reunite.matching.cells.CellIndex` cuts those days into bands and counts the candidates by band
+    over its runs, so a cell's moved candidates are a few subtractions; those whose band holds an edge of
+    the case are listed and moved one by one (:mod:`reunite.matching.prune`).
+    """
+
+    fact: str
+    values: tuple[int, ...]
+    day: Callable[[Prepared, ComparisonSpec, I64], I64]
+    edges: Callable[[Prepared, ComparisonSpec, I64], tuple[B, tuple[I64, ...]]]
+    levels: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if not self.levels or not self.values:
+            raise ValueError(f"counted moves of {self.fact}: expected moving values and levels")
+
+
+@dataclass(frozen=True, slots=True)
 class Pruning:
     """How exact top-k pruning reads a comparison.
 
@@ -207,7 +233,8 @@ class Pruning:
     class and the day fix every level). A *day-bound* comparison (``day_level``) has levels fixed by
     the candidate's birth day: ``day_level(prep, spec, pairs, day)`` gives them for one candidate per
     day (``day``: its birth day) and ``day_breaks`` the days, per row, where they may change (each a
-    per-row array; ``around`` days whose every day is its own stretch). ``moves``: see :class:`Moves`.
+    per-row array; ``around`` days whose every day is its own stretch). ``moves``: see :class:`Moves`;
+    ``counted_moves``: those of them counted, not listed (:class:`CountedMoves`, levels among ``moves``'s).
     ``facts``: the candidate facts its ``cell_level`` reads (:class:`CandidateFact`); ``postings``: the
     postings its ``hits`` look up (:class:`Postings`). The cell index is built of those of the
     comparisons screened.
@@ -220,6 +247,13 @@ class Pruning:
     moves: Moves | None = None
     facts: tuple[CandidateFact, ...] = ()
     postings: tuple[Postings, ...] = ()
+    counted_moves: CountedMoves | None = None
+
+    def __post_init__(self) -> None:
+        counted = self.counted_moves
+        if counted is not None and (self.moves is None or not set(counted.levels) <= set(self.moves.levels)
+                                    or counted.fact not in {fact.name for fact in self.facts}):
+            raise ValueError("counted moves: their levels must be among the moves' and their fact declared")
 
 
 def labels_of(levels: type[_Level], labels: Mapping[_Level, str]) -> tuple[str, ...]:

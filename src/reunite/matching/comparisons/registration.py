@@ -34,7 +34,9 @@ least ``_READ_BEFORE_DAYS`` before it. Candidates registered late and after the 
 registers the cell reads wrong (born in the last ``late_registration_days[0]`` days before the loss, on a
 1st whose month or year reaches past that, or written vaguer than the day: :func:`_moved_on_time`),
 differ from their cell in this level alone: they are :class:`~.base.Moves`, counted in cells of their
-own, one per level they may take.
+own, one per level they may take. The late ones are counted by their registration day against the
+loss's last day and that day plus each of ``registration_after_loss_days`` (:class:`~.base.CountedMoves`); the
+on-time ones read wrong are listed.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from reunite.matching.comparisons.base import (
     CandidateFact,
     CellFacts,
     Comparison,
+    CountedMoves,
     DayBreaks,
     HitSearch,
     Moves,
@@ -235,15 +238,11 @@ def _moved_on_time(prep: Prepared, spec: ComparisonSpec, case: I64, at: I64) -> 
 
 
 #: bands of the days from a register's birth to its registration (``event_lo - birth_lo``), whose
-#: upper edges these are (the last band has none): the postings of late registers, and of on-time
-#: registers written to the day, are coded by band, so that a row lists of each band only the birth
-#: days where such a register may be after the loss or read wrong (:func:`_hits`). Most on-time
-#: registers are written within weeks and most late ones years late: the edges follow that. They
-#: change what is listed, never a level.
+#: upper edges these are (the last band has none): the postings of on-time registers written to the
+#: day are coded by band, so that a row lists of each band only the birth days where such a register
+#: may be read wrong (:func:`_hits`). Most on-time registers are written within weeks: the edges follow
+#: that. They change what is listed, never a level.
 _ON_TIME_GAP_EDGES = (7, 14, 21, 31, 61, 91)
-_LATE_GAP_EDGES = (365, 730, 1096, 1461, 1827, 2557, 3653)
-#: a birth day past every window (days are clipped to +-2**39 by ``day_key``)
-_FAR_DAY = 1 << 38
 
 
 def _gap_band(prep: Prepared, at: I64, edges: tuple[int, ...]) -> I64:
@@ -252,13 +251,6 @@ def _gap_band(prep: Prepared, at: I64, edges: tuple[int, ...]) -> I64:
     gap = d.event_lo[at].astype(np.int64) - d.birth_lo[at]
     out: I64 = np.searchsorted(np.asarray(edges, dtype=np.int64), gap, "right").astype(np.int64)
     return out
-
-
-def _registered_late(prep: Prepared, spec: ComparisonSpec, at: I64) -> tuple[I64, I64]:
-    """The candidates registered late (delay level LATE or more), as postings coded by the band of their
-    days from birth to registration (``_LATE_GAP_EDGES``)."""
-    late = _candidate_delay_level(prep, spec, at) >= int(Level.LATE)
-    return np.where(late, _gap_band(prep, at, _LATE_GAP_EDGES), -1), at
 
 
 def _on_time_dated(prep: Prepared, spec: ComparisonSpec, at: I64) -> B:
@@ -284,7 +276,6 @@ def _registered_on_time_other(prep: Prepared, spec: ComparisonSpec, at: I64) -> 
 
 #: the class's delay level + 1 (0: unknown; ``_ON_TIME_VAGUE``: on time, registered vaguer than the day)
 DELAY = CandidateFact("registration_delay", len(DELAY_LEVELS) + 2, _delay_fact)
-REGISTERED_LATE = Postings("registered_late", _registered_late)
 REGISTERED_ON_TIME_DATED = Postings("registered_on_time_dated", _registered_on_time_dated)
 REGISTERED_ON_TIME_OTHER = Postings("registered_on_time_other", _registered_on_time_other)
 
@@ -296,24 +287,23 @@ def _bands(edges: tuple[int, ...]) -> list[tuple[int, int, int | None]]:
 
 
 def _hits(search: HitSearch) -> None:
-    """No hits: the candidates registered late and after the case's loss, and those registered on time
-    that their cell reads wrong (:func:`_moved_on_time`), are moved.
+    """No hits: the candidates registered on time that their cell reads wrong (:func:`_moved_on_time`)
+    are moved (those registered late and after the case's loss are counted: :data:`AFTER_THE_LOSS`).
 
     The level of the pairs listed is read for these pairs alone: their cases' loss is known (the rows
-    are chosen so) and their candidates are registered late, for the moves after the loss, or on time
-    (the postings hold no others: their delay level is their class's). Of the on-time registers written
-    to the day and not before the birth, the cell reads wrong only those born after the reach and
-    before the loss, and those born on the 1st of the reach's month or 1 January of its year (a register
-    on time for the month or the year may follow the loss): only those days are listed.
+    are chosen so) and their candidates are registered on time (the postings hold no others: their
+    delay level is their class's). Of the on-time registers written to the day and not before the
+    birth, the cell reads wrong only those born after the reach and before the loss, and those born on
+    the 1st of the reach's month or 1 January of its year (a register on time for the month or the year
+    may follow the loss): only those days are listed.
 
-    Both postings are coded by the band of days ``g`` from birth ``b`` to registration (``b + g``), so a
-    band is listed only on the days where one of its registers may be moved: a late register is after
-    the loss's last day ``H`` when ``g > H - b``, so a band of ``g`` below ``high`` only from ``b = H -
-    high + 2``; an on-time one born by the day the cell reads "before" (``U``) is read wrong when
-    registered on or after the loss's first day ``L`` (``g >= L - b``: from ``b = L - high + 1``), and
-    one born after ``U`` when registered before it (``g < L - b``: up to ``b = L - low - 1``).
+    The postings are coded by the band of days ``g`` from birth ``b`` to registration (``b + g``), so a
+    band is listed only on the days where one of its registers may be read wrong: one born by the day the
+    cell reads "before" (``U``) is read wrong when registered on or after the loss's first day ``L`` (``g
+    >= L - b``: from ``b = L - high + 1``), and one born after ``U`` when registered before it (``g < L -
+    b``: up to ``b = L - low - 1``).
     """
-    c, d, spec = search.prep.cases, search.prep.candidates, search.spec
+    c, spec = search.prep.cases, search.spec
     rows = search.rows[c.event_known[search.case]]
     case = search.case[rows]
     found: list[tuple[I64, I64]] = []
@@ -322,17 +312,6 @@ def _hits(search: HitSearch) -> None:
         if bool(np.any(first <= last)):  # (a band no row lists is not searched)
             found.append(search.positions(postings, rows, (first, last), code))
 
-    far = np.full(rows.size, _FAR_DAY, dtype=np.int64)
-    lost_last = c.event_hi[case].astype(np.int64)
-    for code, _, high in _bands(_LATE_GAP_EDGES):
-        listed(REGISTERED_LATE.name, code, lost_last - high + 2 if high is not None else -far, far)
-    row = np.concatenate([f[0] for f in found]) if found else np.zeros(0, dtype=np.int64)
-    at = np.concatenate([f[1] for f in found]) if found else np.zeros(0, dtype=np.int64)
-    registered = d.event_lo[at]
-    lost = c.event_hi[search.case[row]]
-    moved = np.flatnonzero(registered > lost)
-    after_level = after_loss_levels(registered[moved].astype(np.int64) - lost[moved], spec)
-    found.clear()
     reach = _reach(search.prep, spec, case)
     lost_first = c.event_lo[case].astype(np.int64)
     until = _read_until(search.prep, spec, case)
@@ -354,9 +333,27 @@ def _hits(search: HitSearch) -> None:
     o_row, o_at = np.concatenate([f[0] for f in found]), np.concatenate([f[1] for f in found])
     o_level = _moved_on_time(search.prep, spec, search.case[o_row], o_at)
     listed_moved = np.flatnonzero(o_level >= 0)
-    search.add_moved(np.r_[row[moved], o_row[listed_moved]], np.r_[at[moved], o_at[listed_moved]],
-                     np.r_[after_level,
-                           o_level[listed_moved]])
+    search.add_moved(o_row[listed_moved], o_at[listed_moved], o_level[listed_moved])
+
+
+def _registered_day(prep: Prepared, spec: ComparisonSpec, at: I64) -> I64:
+    out: I64 = prep.candidates.event_lo[at].astype(np.int64)
+    return out
+
+
+def _loss_edges(prep: Prepared, spec: ComparisonSpec, case: I64) -> tuple[B, tuple[I64, ...]]:
+    """Per case: whether its loss is known, its last day and that day plus each of
+    ``registration_after_loss_days`` (the upper edges of :func:`after_loss_levels`'s bands)."""
+    c = prep.cases
+    lost = c.event_hi[case].astype(np.int64)
+    return c.event_known[case], (lost, *(lost + days for days in spec.registration_after_loss_days))
+
+
+#: late registers (their class's delay level LATE or YEARS_LATE) after the case's loss: within months,
+#: within two years, then years after, by their registration day alone (:func:`after_loss_levels`)
+AFTER_THE_LOSS = CountedMoves(
+    DELAY.name, tuple(int(level) - int(Level.ON_TIME) + 1 for level in (Level.LATE, Level.YEARS_LATE)),
+    _registered_day, _loss_edges, tuple(int(level) for level in _AFTER_LOSS_LEVELS))
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
@@ -390,5 +387,5 @@ COMPARISON = Comparison(
     held_levels=(int(Level.BEFORE_MISSING),),  # its m comes from labels: no lost child is registered before
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED)),
                     day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
-                    postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
+                    postings=(REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER), counted_moves=AFTER_THE_LOSS),
 )
