@@ -524,7 +524,8 @@ def fit_m(
         raise ConfigError("fit_m: every case kind must have the same levels")
     n_patterns = data.patterns.shape[0]
     fields = [REGISTRY[name].field for name in spec.comparisons]
-    same_field = [[j for j in range(n_comp) if fields[j] == fields[k]] for k in range(n_comp)]
+    same_field = [[k] if REGISTRY[name].fit_alone else [j for j in range(n_comp) if fields[j] == fields[k]]
+                  for k, name in enumerate(spec.comparisons)]
     held = [np.array(REGISTRY[name].held_levels, dtype=np.int64) for name in spec.comparisons]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
