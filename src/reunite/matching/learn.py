@@ -24,12 +24,6 @@ blocking made pairs alike. This module fits m with the structure the problem has
 - Each comparison's m is estimated from an E-step that leaves out every comparison reading the
   same field (the birth date is read by birth, birthday, registration and timeline), so a stranger
   who agrees on a field by chance does not teach the model that true pairs agree on it.
-  Registration is the exception (``fit_alone``): it reads the candidate's birth date only to count
-  the delay, and its levels say when the register was written, which the birth comparisons do not;
-  left out with them, its E-step rarely found a child (names and place alone) and its m stayed the
-  starting model's. It is estimated leaving out itself alone, while the birth comparisons still
-  leave it out, so neither teaches the other what it then learns back (benchmarks/README.md, "The
-  fit learns registration").
 - A level that a comparison declares held (``held_levels``, e.g. "registered before the child went
   missing") keeps its starting m; the other levels share the rest. No true pair takes it, so all the
   blocked pairs could teach the fit about it is which strangers look likely.
@@ -530,8 +524,7 @@ def fit_m(
         raise ConfigError("fit_m: every case kind must have the same levels")
     n_patterns = data.patterns.shape[0]
     fields = [REGISTRY[name].field for name in spec.comparisons]
-    same_field = [[k] if REGISTRY[name].fit_alone else [j for j in range(n_comp) if fields[j] == fields[k]]
-                  for k, name in enumerate(spec.comparisons)]
+    same_field = [[j for j in range(n_comp) if fields[j] == fields[k]] for k in range(n_comp)]
     held = [np.array(REGISTRY[name].held_levels, dtype=np.int64) for name in spec.comparisons]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
@@ -559,9 +552,8 @@ def fit_m(
         resp_outside = np.exp(outside - denominator)
         new_m = [[v.copy() for v in ms] for ms in m]
         for k in range(n_comp):
-            # Leave this comparison's whole field out of the E-step that estimates it (itself alone when
-            # ``fit_alone``): a stranger who agrees on it by chance cannot teach the model that agreeing
-            # on it is what true pairs do.
+            # Leave this comparison's whole field out of the E-step that estimates it: a stranger who
+            # agrees on it by chance cannot teach the model that agreeing on it is what true pairs do.
             rows_k = total - parts[same_field[k]].sum(axis=0) if loo else total
             denominator_k = np.logaddexp(np.logaddexp(none, outside),
                                          _per_case_logsumexp(rows_k, data.row_case, n_cases))

@@ -247,9 +247,7 @@ class Comparison:
     adjustment of that value's share in the :class:`~reunite.matching.prepare.Prepared` table named
     (the kernel stores the agreeing value). ``field`` groups comparisons that read the same value of
     the records (the birth date is read by four): the unsupervised fit estimates a comparison with its
-    whole field left out, unless ``fit_alone``: then it is estimated leaving out itself alone (the
-    others of its field still leave it out when they are estimated, so none of them teaches it and is
-    taught by it in turn). ``rounding_level``: the level whose m follows how often the screened data's
+    whole field left out. ``rounding_level``: the level whose m follows how often the screened data's
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
     ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
     unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
@@ -276,7 +274,6 @@ class Comparison:
     rounding_level: int | None = None
     outside_window_level: int | None = None
     held_levels: tuple[int, ...] = ()
-    fit_alone: bool = False
 
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):

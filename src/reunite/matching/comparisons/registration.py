@@ -388,7 +388,6 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     held_levels=(int(Level.BEFORE_MISSING),),  # its m comes from labels: no lost child is registered before
-    fit_alone=True,  # its m is learned with the birth comparisons in the E-step (they still leave it out)
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED)),
                     day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
                     postings=(REGISTERED_LATE, REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER)),
