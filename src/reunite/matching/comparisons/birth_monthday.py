@@ -13,8 +13,9 @@ birthday" is read: there "near" follows from the gap the birth comparison bands 
 days is near by construction, 949 of 1,074 random pairs 300-366 days apart were), and multiplying the two
 counted about 1.4 bits twice (benchmarks/README.md "Birthday near and born within a year, counted once").
 
-Day-bound for pruning: "far enough apart", "beyond the first band" and "near" follow from the candidate's birth day (breaks around
-the case's birthday in every year of the windows); the candidates with the case's birthday are hits.
+Day-bound for pruning: "far enough apart", "beyond the first band" and "near" follow from the candidate's
+birth day (breaks around the case's birthday in every year of the windows); the candidates with the case's
+birthday are hits.
 """
 
 from __future__ import annotations
