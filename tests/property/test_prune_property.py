@@ -128,8 +128,11 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
     names = base.spec.comparisons
     if some:
         names = tuple(name for name in names if rng.random() < 0.5) or names[:1]
+    month_days = int(rng.integers(2, 200))
+    first_band = int(rng.integers(month_days + 1, 900))  # the birthday reads "near" only beyond it
     spec = dataclasses.replace(  # the day-bound parameters too: windows are cut where levels change
-        base.spec, comparisons=names, tf_adjust=tf_adjust, birth_month_days=int(rng.integers(2, 200)),
+        base.spec, comparisons=names, tf_adjust=tf_adjust, birth_month_days=month_days,
+        birth_band_days=(first_band, first_band + int(rng.integers(1, 500)), first_band + 1000),
         birthday_min_gap_days=int(rng.integers(1, 800)),
         birthday_near_days=int(rng.integers(2, 183)), timeline_grace_days=int(rng.integers(0, 2000)),
         registration_after_loss_days=_increasing(rng, 2000))

@@ -114,6 +114,19 @@ def test_a_birthday_near_in_another_year_is_weaker_evidence_than_the_same() -> N
     assert levels[monthday].tolist() == [Birthday.NEAR, Birthday.DIFFERS]
 
 
+def test_a_birthday_near_within_a_year_is_counted_once() -> None:
+    # births 300-366 days apart have birthdays within two months around the year by construction, and
+    # "born within 1 year" says so already: the birthday reads only "the same" there, near or not beyond
+    levels, weights = _score({"birth_date": "1988-05-03"}, [
+        {"birth_date": "1987-06-20"}, {"birth_date": "1989-04-10"}, {"birth_date": "1989-05-02"},
+        {"birth_date": "1987-03-18"}, {"birth_date": "1987-01-20"}])
+    birth, monthday = COMPARISONS.index("birth"), COMPARISONS.index("birth_monthday")
+    assert default_model().spec.birth_band_days[0] == 366
+    assert levels[birth].tolist() == [Birth.WITHIN_1_YEAR] * 3 + [Birth.WITHIN_2_YEARS] * 2
+    assert levels[monthday].tolist() == [-1, -1, Birthday.SAME, Birthday.NEAR, Birthday.DIFFERS]
+    assert weights[monthday, 0] == weights[monthday, 1] == 0.0
+
+
 def test_a_baby_registered_as_born_the_day_it_came_agrees_within_a_month() -> None:
     # given away at about three months: the new family registered the day it came (the loss) as the birth
     case = {"birth_date": "1993-02-24", "missing_date": "1993-06-02"}

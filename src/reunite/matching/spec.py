@@ -65,7 +65,8 @@ class ComparisonSpec:
         Intervals that overlap or lie at most this many days apart are "within a month".
     birthday_min_gap_days:
         Births known to the day at least this far apart are compared on month and day alone (a
-        registered birth shifted by whole years often keeps the birthday).
+        registered birth shifted by whole years often keeps the birthday); within ``birth_band_days[0]``
+        ("born within 1 year") only "the same birthday" is read, as "near" there follows from the gap.
     birthday_near_days:
         Birthdays in another year at most this many days apart around the year (and more than
         ``same_day_days``) are "near": a lunar birthday written as solar lies 19-51 days after it (a

@@ -8,8 +8,14 @@ does: a child whose registered birth moved by whole years lies a day off the cas
 often as on it (on both generators' worst configurations, benchmarks/README.md "The worst
 configurations"), and an exact month and day left that child with "birthday differs".
 
-Day-bound for pruning: "far enough apart" and "near" follow from the candidate's birth day (breaks around
-the case's birthday in every year of the windows); the candidates with the case's birthday are hits.
+Within the birth comparison's first band (``birth_band_days[0]``, "born within 1 year") only "the same
+birthday" is read: there "near" follows from the gap the birth comparison bands already (a gap of 305-366
+days is near by construction, 949 of 1,074 random pairs 300-366 days apart were), and multiplying the two
+counted about 1.4 bits twice (benchmarks/README.md "Birthday near and born within a year, counted once").
+
+Day-bound for pruning: "far enough apart", "beyond the first band" and "near" follow from the candidate's
+birth day (breaks around the case's birthday in every year of the windows); the candidates with the case's
+birthday are hits.
 """
 
 from __future__ import annotations
@@ -86,8 +92,10 @@ def birthday_levels(
     apart = _birthday_distance(np.where(both, a, 102).astype(np.int64), np.where(both, b, 102).astype(np.int64))
     level: I8 = np.where(apart <= spec.same_day_days, Level.SAME,
                          np.where(apart <= spec.birthday_near_days, Level.NEAR, Level.DIFFERS)).astype(np.int8)
-    far = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand)) >= spec.birthday_min_gap_days
-    _set_where(level, ~(far & both), -1)
+    gap = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand))
+    far = gap >= spec.birthday_min_gap_days
+    beyond = (gap > spec.birth_band_days[0]) | (level == Level.SAME)  # within 1 year: only the same birthday
+    _set_where(level, ~(far & both & beyond), -1)
     return level
 
 
@@ -105,6 +113,8 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     apart = min(gap, _YEAR_DAYS - gap)
     if apart <= spec.same_day_days:
         return int(Level.SAME)
+    if abs(birth_a[0] - birth_b[0]) <= spec.birth_band_days[0]:
+        return -1  # born within 1 year: "near" or not follows from the gap the birth comparison bands
     return int(Level.NEAR if apart <= spec.birthday_near_days else Level.DIFFERS)
 
 
@@ -128,16 +138,19 @@ def _month_day(day: I64) -> I64:
     return out
 
 
-# the day levels: too near the case's birth to compare birthdays, far and the birthday differs, far and near
+# the day levels: too near the case's birth to compare birthdays other than the same (within
+# birthday_min_gap_days, or within the birth comparison's first band), far and the birthday differs, far and near
 _NOT_FAR, _FAR_DIFFERS, _FAR_NEAR = 0, 1, 2
 
 
 def _day_level(prep: Prepared, spec: ComparisonSpec, pairs: Pairs, day: I64) -> I8:
-    """Per candidate birth day: 0 where it is too near the case's birth to be compared on the birthday,
-    else 2 where its birthday is within ``birthday_near_days`` of the case's and 1 where not. (A day
-    within ``same_day_days`` reads as near: such candidates are hits, scored pair by pair.)"""
+    """Per candidate birth day: 0 where it is too near the case's birth to be compared on the birthday
+    (nearer than ``birthday_min_gap_days``, or within ``birth_band_days[0]``), else 2 where its birthday is
+    within ``birthday_near_days`` of the case's and 1 where not. (A day within ``same_day_days`` reads as
+    near, or as too near: such candidates are hits, scored pair by pair.)"""
     c = prep.cases
-    far = np.abs(c.birth_lo[pairs.case].astype(np.int64) - day) >= spec.birthday_min_gap_days
+    gap = np.abs(c.birth_lo[pairs.case].astype(np.int64) - day)
+    far = (gap >= spec.birthday_min_gap_days) & (gap > spec.birth_band_days[0])
     a = c.birth_md[pairs.case].astype(np.int64)
     apart = _birthday_distance(np.where(a >= 0, a, 102), _month_day(day))
     near = (a >= 0) & (apart <= spec.birthday_near_days)
@@ -153,13 +166,14 @@ def _year_start(year: I64) -> tuple[I64, B]:
 
 
 def _day_breaks(rows: DayBreaks) -> tuple[list[I64], tuple[I64, I64] | None]:
-    """Where the case's birth is ``birthday_min_gap_days`` away, and in every year of the windows the first
-    days inside and past the ``birthday_near_days`` around the case's birthday."""
+    """Where the case's birth is ``birthday_min_gap_days`` and ``birth_band_days[0]`` away, and in every year
+    of the windows the first days inside and past the ``birthday_near_days`` around the case's birthday."""
     c, spec = rows.prep.cases, rows.spec
     a_lo = c.birth_lo[rows.case].astype(np.int64)
     known = c.birth_known[rows.case]
-    gap = spec.birthday_min_gap_days
-    days = [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo)]
+    gap, band = spec.birthday_min_gap_days, spec.birth_band_days[0]
+    days = [np.where(known, a_lo - gap + 1, rows.window_lo), np.where(known, a_lo + gap, rows.window_lo),
+            np.where(known, a_lo - band, rows.window_lo), np.where(known, a_lo + band + 1, rows.window_lo)]
     md = c.birth_md[rows.case].astype(np.int64)
     has = md >= 0
     if not has.any():
@@ -191,7 +205,7 @@ BIRTHDAY_POSTINGS = Postings("birthday", _birthday_codes)
 
 def _cell_level(cell: CellFacts) -> I8:
     """A counted candidate has another birthday: "near" or "differs" (its day says) when both are known
-    and far enough apart."""
+    and far enough apart (beyond the birth comparison's first band too)."""
     day = cell.day["birth_monthday"]
     compared = (cell.prep.cases.birth_md[cell.case] >= 0) & (cell.fact(BIRTHDAY_KNOWN.name) == 1) \
         & (day != _NOT_FAR)
