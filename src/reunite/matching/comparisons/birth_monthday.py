@@ -90,12 +90,12 @@ def birthday_levels(
     a, b = pairs.of_case(c.birth_md), d.birth_md.take(pairs.cand)
     both = (a >= 0) & (b >= 0)
     apart = _birthday_distance(np.where(both, a, 102).astype(np.int64), np.where(both, b, 102).astype(np.int64))
-    level: I8 = np.where(apart <= spec.same_day_days, Level.SAME,
-                         np.where(apart <= spec.birthday_near_days, Level.NEAR, Level.DIFFERS)).astype(np.int8)
+    same = apart <= spec.same_day_days
+    # DIFFERS 0, NEAR 1, SAME 2 by adding the two tests (two one-byte passes, no nested where)
+    level: I8 = (apart <= spec.birthday_near_days).view(np.int8) + same.view(np.int8)
     gap = np.abs(pairs.of_case(c.birth_lo) - d.birth_lo.take(pairs.cand))
-    far = gap >= spec.birthday_min_gap_days
-    beyond = (gap > spec.birth_band_days[0]) | (level == Level.SAME)  # within 1 year: only the same birthday
-    _set_where(level, ~(far & both & beyond), -1)
+    beyond = (gap > spec.birth_band_days[0]) | same  # within 1 year: only the same birthday
+    _set_where(level, ~((gap >= spec.birthday_min_gap_days) & both & beyond), -1)
     return level
 
 
