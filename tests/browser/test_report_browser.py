@@ -14,7 +14,7 @@ from pypdf import PdfReader
 import reunite
 from reunite.cli import main
 from reunite.report import ReportData, report_from_columns
-from reunite.report.charts import COMPARISON_ORDER
+from reunite.report.charts import COMPARISON_ORDER, MIN_DRAWN_WEIGHT
 from reunite.synth import generate, write
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,7 @@ def screened(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def expected_bars(data: ReportData, detail: int = 3) -> dict[str, int]:
-    """Per case section, the rows its field-weight waterfalls draw: one per field with a non-zero weight
+    """Per case section, the rows its field-weight waterfalls draw: one per field weighing enough to draw
     and one for the score, for each of the first ``detail`` candidates."""
     found = {}
     for case in data.cases:
@@ -43,7 +43,7 @@ def expected_bars(data: ReportData, detail: int = 3) -> dict[str, int]:
             for w in candidate.weights:
                 key = w.comparison if w.comparison in COMPARISON_ORDER else "other"
                 totals[key] = totals.get(key, 0.0) + w.weight
-            bars += sum(1 for v in totals.values() if v != 0.0) + 1
+            bars += sum(1 for v in totals.values() if abs(v) >= MIN_DRAWN_WEIGHT) + 1
         found["case-" + re.sub(r"[^0-9A-Za-z_-]", "_", case.case_id)] = bars
     return found
 

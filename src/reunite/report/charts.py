@@ -147,6 +147,11 @@ def _wide_characters(label: str) -> int:
     return sum(1 for ch in label if ord(ch) >= 0x2E80)
 
 
+#: a field weighing less than this (in bits) draws no bar: pygal is given values rounded to 0.01, and a
+#: bar of 0.00 is drawn as nothing (a fitted level's weight can be a few thousandths of a bit)
+MIN_DRAWN_WEIGHT = 0.005
+
+
 def waterfall_steps(candidate: RankedCandidate) -> list[tuple[str, float, float]]:
     """(field, running total before, after) for each field with a non-zero weight, in chart order
     (:data:`COMPARISON_ORDER`, then "other"); the last ``after`` is the score (the weights' sum).
@@ -164,9 +169,9 @@ def waterfall_steps(candidate: RankedCandidate) -> list[tuple[str, float, float]
     steps, total = [], 0.0
     for name in _SERIES:
         weight = per_field.get(name, 0.0)
-        if weight != 0.0:
+        if abs(weight) >= MIN_DRAWN_WEIGHT:
             steps.append((name, total, total + weight))
-            total += weight
+        total += weight  # (a weight too small to draw still counts towards the score)
     return steps
 
 
