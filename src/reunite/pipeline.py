@@ -27,7 +27,7 @@ from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import IngestReport, RawTable, check_mapping_used, fold_id, read_table
 from reunite.ingest._safe import mask_id_numbers
-from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview, random_pairs
+from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
@@ -512,11 +512,10 @@ def fit_population(
 ) -> tuple[FellegiSunter, Prepared]:
     """A copy of ``model`` with u and term frequencies from these data, and the prepared tables.
 
-    u comes from ``size`` random (case, candidate) pairs of compatible sexes drawn with ``seed``
-    (:func:`~reunite.matching.blocking.random_pairs`); frequencies are the shares of candidates
-    carrying each name value, overall and among the candidates a case of each sex is compared with.
-    m is kept, but for the birth level of a 1st of the month read as the month, which follows how
-    often these candidates' births are written so (:meth:`FellegiSunter.fit_rounded_share`).
+    u comes from ``size`` random (case, candidate) pairs drawn with ``seed``; frequencies are the
+    shares of candidates carrying each name value. m is kept, but for the birth level of a 1st of the
+    month read as the month, which follows how often these candidates' births are written so
+    (:meth:`FellegiSunter.fit_rounded_share`).
     """
     fitted = FellegiSunter.from_dict(model.to_dict())
     fitted.fit_frequencies(name_frequencies(candidates), max(len(candidates), 1))
@@ -525,8 +524,15 @@ def fit_population(
     share = rounded_share(d.birth_lo, d.birth_hi, d.birth_known)
     if share is not None:
         fitted.fit_rounded_share(share)
-    case, cand = random_pairs(prep, size, np.random.default_rng(seed))  # of compatible sexes, as screened
-    if case.size:
+    n_cases, n_cand = len(prep.cases), len(prep.candidates)
+    if n_cases and n_cand:
+        if n_cases * n_cand <= size:  # few enough to take every pair
+            case = np.repeat(np.arange(n_cases, dtype=np.int64), n_cand)
+            cand = np.tile(np.arange(n_cand, dtype=np.int64), n_cases)
+        else:
+            rng = np.random.default_rng(seed)
+            case = rng.integers(0, n_cases, size=size, dtype=np.int64)
+            cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
         # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
         fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
     return fitted, prep

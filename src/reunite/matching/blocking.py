@@ -23,53 +23,13 @@ from reunite.matching.spec import BlockingPass, BlockingSpec
 
 __all__ = [
     "WINDOW_PASSES", "BlockPlan", "BlockingPreview", "PairChunk", "block", "case_birth_interval", "counted_spans",
-    "in_pass", "late_registered", "plan", "preview", "random_pairs",
+    "in_pass", "late_registered", "plan", "preview",
 ]
 
 
 _UNBOUNDED = np.int64(1) << 40
 WINDOW_PASSES = ("birth_window", "late_window")  # passes over candidates sorted by birth day
 _COMPATIBLE = {0: (0, 1, 2), 1: (0, 1), 2: (0, 2)}
-
-
-def random_pairs(prep: Prepared, size: int, rng: np.random.Generator) -> tuple[I64, I64]:
-    """``size`` random (case, prepared candidate) pairs of compatible sexes, for u: each case drawn
-    uniformly, then a candidate uniformly among those blocking may compare it with (its sex and the
-    unknown; a case of unknown sex: everyone). Every compatible pair when there are at most ``size``.
-
-    u is the chance of a level among the pairs screened, and every pass blocks by sex: a given name
-    agrees about twice as often between a girl's case and girls as between random people.
-
-    >>> import numpy as np
-    >>> from types import SimpleNamespace as NS
-    >>> prep = NS(cases=NS(sex=np.array([2, 1], dtype=np.int8)), candidates=NS(sex=np.array([0, 1, 2], dtype=np.int8)))
-    >>> [pair.tolist() for pair in random_pairs(prep, 10, np.random.default_rng(0))]  # a girl, then a boy
-    [[0, 0, 1, 1], [0, 2, 0, 1]]
-    """
-    case_sex = prep.cases.sex.astype(np.int64)
-    n_cases, n_cand = case_sex.shape[0], prep.candidates.sex.shape[0]
-    if not n_cases or not n_cand:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # candidates sit in blocking order: the unknown sex, then 1, then 2 (see ``prepare``)
-    starts = np.searchsorted(prep.candidates.sex, np.arange(4)).astype(np.int64)
-    runs = np.diff(starts)
-    if n_cases * n_cand <= size:
-        case = np.repeat(np.arange(n_cases, dtype=np.int64), n_cand)
-        cand = np.tile(np.arange(n_cand, dtype=np.int64), n_cases)
-        cand_sex = prep.candidates.sex.astype(np.int64)[cand]
-        keep = (case_sex[case] == 0) | (cand_sex == 0) | (case_sex[case] == cand_sex)
-        return case[keep], cand[keep]
-    # a case of sex s draws among runs[0] + runs[s] candidates (runs[1] + runs[2] more for the unknown)
-    pool = np.array([n_cand, runs[0] + runs[1], runs[0] + runs[2]], dtype=np.int64)
-    usable = np.flatnonzero(pool[case_sex] > 0)
-    if not usable.size:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    case = usable[rng.integers(0, usable.size, size=size, dtype=np.int64)]
-    sex = case_sex[case]
-    draw = rng.integers(0, pool[sex], dtype=np.int64)
-    # a girl's draw past the unknown run skips the boys' run
-    cand = np.where((sex == 2) & (draw >= runs[0]), draw + runs[1], draw)
-    return case, cand
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +237,7 @@ def _context(prep: Prepared, spec: BlockingSpec, *, county: bool = True) -> _Con
     return _Context(
         case_lo=lo,
         case_hi=hi,
-        common_pinyin=np.flatnonzero(prep.pinyin_freq[0] > spec.max_name_share).astype(np.int64),
+        common_pinyin=np.flatnonzero(prep.pinyin_freq > spec.max_name_share).astype(np.int64),
         case_county_keys=_county_keys(prep.cases.surname_py, prep.cases.county) if county else none,
         cand_county_keys=cand_keys,
         common_county_keys=_too_common(cand_keys, spec.max_name_block) if county else none[:, 0],

@@ -31,10 +31,7 @@ from reunite.matching.prepare import Prepared, Regions
 if TYPE_CHECKING:
     from reunite.matching.spec import ComparisonName, ComparisonSpec
 
-__all__ = ["CASE_SEX", "Pairs", "compare", "compare_one", "compare_pairs", "pinyin_similar"]
-
-CASE_SEX = "case_sex"
-"""The key of :func:`compare_pairs`'s ``values`` holding each pair's case sex (no comparison's name)."""
+__all__ = ["Pairs", "compare", "compare_one", "compare_pairs", "pinyin_similar"]
 
 
 # level of the pairs ``rows`` (None: all) against the candidate codes ``codes`` of one name slot
@@ -314,8 +311,7 @@ def compare_pairs(
     """Levels of every comparison of ``spec``: an ``int8`` array of shape (comparisons, pairs).
 
     With ``values`` (a dict), the agreeing given-name and surname codes are stored in it under the
-    comparison's name (``-1`` where the level is not an agreement), and each pair's case sex under
-    :data:`CASE_SEX`, for term-frequency adjustment.
+    comparison's name (``-1`` where the level is not an agreement), for term-frequency adjustment.
     """
     from reunite.matching.comparisons import REGISTRY
 
@@ -325,8 +321,6 @@ def compare_pairs(
         if values is not None and REGISTRY[name].tf_levels:
             value = values[name] = np.full(len(pairs), -1, dtype=np.int32)
         out[k] = compare_one(prep, spec, name, pairs, value, limits=limits)
-    if values is not None:  # the frequency of an agreeing name is read among the case's sex
-        values[CASE_SEX] = pairs.of_case(prep.cases.sex).astype(np.int32)
     return out
 
 

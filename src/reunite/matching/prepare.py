@@ -19,15 +19,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from reunite._codes import factorize
+from reunite._codes import distinct, factorize
 from reunite._typing import F32, I8, I16, I32, I64, U64, B
 from reunite.normalize.dates import DateError, from_days, lunar_digits_as_solar, lunar_leap_twin, parse_date, to_days
 from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 from reunite.normalize.name_cells import childhood_key
 
 __all__ = [
-    "CANDIDATES_BY_SEX", "MAX_NAME_SLOTS", "SEXED_NAMES", "Memo", "Prepared", "PreparedSide", "Regions",
-    "name_counts", "name_frequencies", "prepare", "rounded_share", "sex_and_birth", "sexed_key", "shares",
+    "MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies", "prepare",
+    "rounded_share", "sex_and_birth", "shares",
 ]
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
@@ -136,11 +136,9 @@ class Prepared:
     cand_order: I64
     tiebreak: I64
     pinyin_vocab: npt.NDArray[np.object_]   # given-name pinyin string per code
-    # term frequencies, (3, codes): per case sex (SEX_CODES), the share of the candidates it is compared
-    # with (row 0: all of them) carrying each code
-    given_freq: F32        # given-name codes (characters)
-    pinyin_freq: F32       # pinyin codes
-    surname_freq: F32      # surname codes (not gendered: one table in every row)
+    given_freq: F32        # share of candidates carrying each given-name code (characters)
+    pinyin_freq: F32       # share of candidates carrying each pinyin code
+    surname_freq: F32      # share of candidates carrying each surname code
     frequency_base: int    # how many candidates the shares were counted over
     given_readings: I32    # per given-name code: its pinyin, alternative pinyin, fuzzy, childhood-key and
                            # last-character codes (GIVEN_READING_COLUMNS)
@@ -405,111 +403,57 @@ def _frequency(values: npt.NDArray[np.object_], known: Mapping[str, float]) -> F
     return np.array([known.get(v, floor) for v in values.tolist()], dtype=np.float32)
 
 
-SEXED_NAMES = ("given", "pinyin")
-"""Name tables counted also by sex: given names are gendered (芳, 丽 against 强, 伟); surnames are not."""
-_SEX_LABELS = {1: "M", 2: "F"}  # SEX_CODES of a known sex
-CANDIDATES_BY_SEX = "candidates"
-"""The key of :func:`name_counts` holding the candidates a case of each sex is compared with."""
-
-
-def sexed_key(key: str, sex: int) -> str:
-    """The frequency table of ``key`` for a case of ``sex`` (SEX_CODES): ``given@F`` holds shares among
-    the candidates a girl's case is compared with (girls and candidates of unknown sex).
-
-    >>> sexed_key("given", 2), sexed_key("given", 0)
-    ('given@F', 'given')
-    """
-    return f"{key}@{_SEX_LABELS[sex]}" if sex in _SEX_LABELS else key
-
-
-def _counted_once(record: I64, codes: I64, n_values: int) -> I64:
-    """Rows of a name table that count their value: each candidate once per value, however many of
-    its names carry it (a table's names come record by record: only rows of records with several names
-    can repeat one)."""
-    known = codes >= 0
-    several = np.r_[record[1:] == record[:-1], False] | np.r_[False, record[1:] == record[:-1]]
-    repeated = np.flatnonzero(known & several)
-    _, first = np.unique(record[repeated] * max(n_values, 1) + codes[repeated], return_index=True)
-    return np.sort(np.r_[np.flatnonzero(known & ~several), repeated[first]])
-
-
-def _by_value(values: npt.NDArray[Any], counts: I64) -> dict[str, int]:
-    """Counts by value, of the non-empty values counted at least once."""
-    return {str(v): int(c) for v, c in zip(values.tolist(), counts.tolist(), strict=True) if v != "" and c}
-
-
 def name_counts(candidates: RecordTable) -> dict[str, dict[str, int]]:
     """How many candidates carry each given name, given-name pinyin and surname (each candidate once
-    per value), and, for given names and their pinyin, how many of the candidates a case of each sex
-    is compared with (``given@M``: boys and candidates of unknown sex) carry it; ``candidates`` holds
-    how many candidates a case of each sex is compared with. Counts of disjoint shards of the
-    candidates add up to those of the whole.
+    per value). Counts of disjoint shards of the candidates add up to those of the whole.
 
     >>> from reunite.pipeline import load_side
     >>> import pandas as pd
-    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b", "c"], "name": ["王伟", "李伟", "张芳"],
-    ...                                  "former_names": ["王伟", "", ""], "sex": ["M", "M", "F"],
-    ...                                  "birth_date": ["1990", "1991", "1990"]}), "candidates")
-    >>> counts = name_counts(people)
-    >>> counts["given"], counts["given@F"], counts["candidates"]
-    ({'伟': 2, '芳': 1}, {'芳': 1}, {'M': 2, 'F': 1})
+    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
+    ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
+    ...                                  "birth_date": ["1990", "1991"]}), "candidates")
+    >>> name_counts(people)["given"]
+    {'伟': 2}
     """
     names = candidates.names
     out: dict[str, dict[str, int]] = {}
     record = names.record.astype(np.int64)
-    sex = sex_and_birth(candidates)[0].astype(np.int64)
-    by_sex = np.bincount(sex, minlength=3)
     for key, column in (("given", names.given), ("pinyin", names.given_pinyin), ("surname", names.surname)):
         column = np.asarray(column)  # text is coded as text (see reunite._codes), anything else as objects
         codes, values = factorize(column if column.dtype.kind == "U" else column.astype(object))
         codes = np.asarray(codes, dtype=np.int64)
-        n_values = len(values)
-        rows = _counted_once(record, codes, n_values)
-        out[key] = _by_value(values, np.bincount(codes[rows], minlength=n_values))
-        if key in SEXED_NAMES:  # counts per (sex, value), one bincount: a case meets its sex and the unknown
-            per_sex = np.bincount(sex[record[rows]] * n_values + codes[rows], minlength=3 * n_values).reshape(3, -1)
-            for code in _SEX_LABELS:
-                out[sexed_key(key, code)] = _by_value(values, per_sex[code] + per_sex[0])
-    out[CANDIDATES_BY_SEX] = {label: int(by_sex[code] + by_sex[0]) for code, label in _SEX_LABELS.items()}
+        present = values != ""
+        # each candidate counts once per value, however many of its names carry it (a table's
+        # names come record by record: only rows of records with several names can repeat one)
+        known = codes >= 0
+        several = np.r_[record[1:] == record[:-1], False] | np.r_[False, record[1:] == record[:-1]]
+        repeated = known & several
+        once = distinct(record[repeated] * len(values) + codes[repeated]) % max(len(values), 1)
+        counts = (np.bincount(codes[known & ~several], minlength=len(values))
+                  + np.bincount(once, minlength=len(values)))
+        out[key] = {str(v): int(c) for v, c, ok in zip(values.tolist(), counts.tolist(), present.tolist(),
+                                                       strict=True) if ok and c}
     return out
 
 
 def shares(counts: Mapping[str, Mapping[str, int]], n_candidates: int) -> dict[str, dict[str, float]]:
-    """Name counts as shares (what :func:`name_frequencies` returns): of ``n_candidates``, and those of
-    a sex's table (``given@F``) of the candidates a case of that sex is compared with."""
-    compared = counts.get(CANDIDATES_BY_SEX, {})
-    out: dict[str, dict[str, float]] = {}
-    for key, by_value in counts.items():
-        if key == CANDIDATES_BY_SEX:
-            continue
-        _, _, label = key.partition("@")
-        n = max(int(compared.get(label, n_candidates)) if label else n_candidates, 1)
-        out[key] = {value: float(c) / n for value, c in by_value.items()}
-    return out
+    """Name counts as shares of ``n_candidates`` (what :func:`name_frequencies` returns)."""
+    n = max(n_candidates, 1)
+    return {key: {value: float(c) / n for value, c in by_value.items()} for key, by_value in counts.items()}
 
 
 def name_frequencies(candidates: RecordTable) -> dict[str, dict[str, float]]:
-    """Share of candidates carrying each given name, given-name pinyin and surname; for given names
-    and their pinyin also the share among the candidates a case of each sex is compared with.
+    """Share of candidates carrying each given name, given-name pinyin and surname.
 
     >>> from reunite.pipeline import load_side
     >>> import pandas as pd
-    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b", "c"], "name": ["王伟", "李伟", "张芳"],
-    ...                                  "former_names": ["王伟", "", ""], "sex": ["M", "M", ""],
-    ...                                  "birth_date": ["1990", "1991", "1990"]}), "candidates")
-    >>> freq = name_frequencies(people)
-    >>> freq["given"]["伟"], freq["given@M"]["伟"], freq["given@F"], freq["surname"]["王"]
-    (0.6666666666666666, 0.6666666666666666, {'芳': 1.0}, 0.3333333333333333)
+    >>> people = load_side(pd.DataFrame({"person_id": ["a", "b"], "name": ["王伟", "李伟"],
+    ...                                  "former_names": ["王伟", ""], "sex": ["M", "M"],
+    ...                                  "birth_date": ["1990", "1991"]}), "candidates")
+    >>> name_frequencies(people)["given"], name_frequencies(people)["surname"]
+    ({'伟': 1.0}, {'王': 0.5, '李': 0.5})
     """
     return shares(name_counts(candidates), len(candidates))
-
-
-def _frequencies_by_sex(values: npt.NDArray[np.object_], known: Mapping[str, Mapping[str, float]], key: str) -> F32:
-    """Shares of each code's value, one row per case sex (SEX_CODES): row 0 over every candidate,
-    rows 1 and 2 over the candidates a case of that sex is compared with (a model fitted before
-    these were counted has only row 0's table: every row then reads it)."""
-    overall = known.get(key, {})
-    return np.stack([_frequency(values, known.get(sexed_key(key, sex), overall)) for sex in (0, 1, 2)])
 
 
 def _reorder(values: npt.NDArray[Any], order: I64) -> npt.NDArray[Any]:
@@ -575,9 +519,9 @@ def prepare(
         cand_order=order,
         tiebreak=id_rank[order],
         pinyin_vocab=pinyin_vocab,
-        given_freq=_frequencies_by_sex(given_values, known, "given"),
-        pinyin_freq=_frequencies_by_sex(pinyin_vocab, known, "pinyin"),
-        surname_freq=_frequencies_by_sex(surname_values, known, "surname"),
+        given_freq=_frequency(given_values, known.get("given", {})),
+        pinyin_freq=_frequency(pinyin_vocab, known.get("pinyin", {})),
+        surname_freq=_frequency(surname_values, known.get("surname", {})),
         frequency_base=int(frequency_base if frequencies is not None and frequency_base else len(candidates)),
         given_readings=given_readings,
         surname_readings=surname_readings,

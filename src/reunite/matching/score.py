@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from reunite._typing import F32, F64, I8, I64
 from reunite.matching.blocking import PairChunk
-from reunite.matching.compare import CASE_SEX, Pairs, compare, compare_pairs
+from reunite.matching.compare import Pairs, compare, compare_pairs
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.exact import factor_sums, posteriors_from_sums, to_float
@@ -62,9 +62,7 @@ def _tf_terms(
         for level, freq_name in tf_levels:
             rows = agreeing[agreeing_levels == level]
             if rows.size:
-                # a value's share among the candidates of the case's sex: those it is compared with
-                sex = values[CASE_SEX][rows] if CASE_SEX in values else np.zeros(rows.size, dtype=np.int32)
-                frequency = getattr(prep, freq_name)[sex, values[name][rows]]
+                frequency = getattr(prep, freq_name)[values[name][rows]]
                 yield k, rows, model.tf_adjustment(name, level, frequency, prep.frequency_base)
 
 

@@ -137,8 +137,8 @@ def route(prep: Prepared, spec: BlockingSpec, shards: Sequence[ShardSummary]) ->
     windows = any(p in spec.passes for p in ("birth_window", "late_window"))
     named: B = np.zeros(len(cases), dtype=bool)
     codes = cases.given_py
-    if "given_pinyin" in spec.passes and codes.size and prep.pinyin_freq[0].size:
-        blockable = (codes >= 0) & (prep.pinyin_freq[0][np.maximum(codes, 0)] <= spec.max_name_share)
+    if "given_pinyin" in spec.passes and codes.size and prep.pinyin_freq.size:
+        blockable = (codes >= 0) & (prep.pinyin_freq[np.maximum(codes, 0)] <= spec.max_name_share)
         named = np.asarray(blockable.any(axis=1), dtype=bool)
     out = np.zeros((len(cases), len(shards)), dtype=bool)
     for j, shard in enumerate(shards):

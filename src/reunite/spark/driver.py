@@ -23,7 +23,7 @@ from reunite._typing import check_flags
 from reunite.errors import ConfigError, InputError, listed
 from reunite.ingest import RawTable, read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
-from reunite.matching.blocking import BlockingPreview, random_pairs
+from reunite.matching.blocking import BlockingPreview
 from reunite.matching.compare import compare
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
@@ -180,7 +180,7 @@ def fit_on_cluster(
     seed: int = 0, sample_size: int = 20_000, pairs: int = 200_000, limits: EngineLimits = DEFAULT_LIMITS,
 ) -> FellegiSunter:
     """A copy of ``model`` with term frequencies counted over every prepared candidate and u from
-    ``pairs`` random (case, candidate) pairs of compatible sexes of a seeded sample of candidates.
+    ``pairs`` random (case, candidate) pairs of a seeded sample of candidates.
 
     The sample keeps each person whose ``xxhash64(seed, person_id)`` falls in the first
     ``sample_size / n`` of the hash range: the same people whatever the partitioning, run or cluster.
@@ -207,9 +207,11 @@ def fit_on_cluster(
     share = rounded_share(prep.candidates.birth_lo, prep.candidates.birth_hi, prep.candidates.birth_known)
     if share is not None:  # as fit_population does, on the sample
         fitted.fit_rounded_share(share)
-    case, cand = random_pairs(prep, pairs, np.random.default_rng(seed))  # of compatible sexes, as screened
-    if case.size:  # as fit_population weighs it
-        fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
+    rng = np.random.default_rng(seed)
+    case = rng.integers(0, len(prep.cases), size=pairs, dtype=np.int64)
+    cand = rng.integers(0, len(prep.candidates), size=pairs, dtype=np.int64)
+    # as fit_population weighs it
+    fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
     return fitted
 
 
