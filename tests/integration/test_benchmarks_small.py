@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,17 @@ def test_removal_night_benchmark_runs_and_ends_as_a_full_run(tmp_path: Path) -> 
     )
     assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
     assert "ranks 1..10 equal to the full run: True" in completed.stdout
+
+
+def test_given_names_by_sex_runs_small_and_finds_given_names_gendered(tmp_path: Path) -> None:
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "given_name_by_sex.py"), "--cleanroom", "8100", "--synth",
+         "810000", "--cases", "40", "--candidates", "2000"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    ratios = re.findall(r"given ([+-][0-9.]+) \(n \d+\) pinyin ([+-][0-9.]+) \(n \d+\) surname ([+-][0-9.]+)",
+                        completed.stdout)
+    assert len(ratios) == 2, completed.stdout
+    for given, _, surname in ratios:  # both generators draw given names by sex, surnames not
+        assert float(given) > 0.5 and abs(float(surname)) < 0.3
