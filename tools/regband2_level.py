@@ -86,6 +86,10 @@ def main() -> None:
     parser.add_argument("--configs", type=int, default=24)
     parser.add_argument("--cases", type=int, default=600)
     parser.add_argument("--candidates", type=int, default=30_000)
+    parser.add_argument("--kinds", choices=("each", "pooled"), default="pooled",
+                        help="split each kind's m by its own true pairs' share, or every kind's by the share of all "
+                             "(default: the draws register no child more than 8 years after the loss, and a share "
+                             "of 0 gives the floor)")
     args = parser.parse_args()
     tool = _train_tool()
     base = json.loads(args.base.read_text(encoding="utf-8"))
@@ -101,13 +105,14 @@ def main() -> None:
         random_levels.append(rand[k])
     true, kind, rand = np.concatenate(true_levels), np.concatenate(kinds), np.concatenate(random_levels)
     floor = float(base["params"]["floor"])
-    share = _share(true)
-    body["m"]["registration"] = _split(base["m"]["registration"], share[0], floor)
+    pooled = _share(true)
+    body["m"]["registration"] = _split(base["m"]["registration"], pooled[0], floor)
     notes = []
     for j, name in enumerate(CASE_KINDS):
-        share = _share(true[kind == j])
-        notes.append(f"{name} {share[1]} of {share[1] + share[2]}")
-        body["m_by_kind"][name]["registration"] = _split(base["m_by_kind"][name]["registration"], share[0], floor)
+        own = _share(true[kind == j])
+        notes.append(f"{name} {own[1]} of {own[1] + own[2]}")
+        used = own[0] if args.kinds == "each" else pooled[0]
+        body["m_by_kind"][name]["registration"] = _split(base["m_by_kind"][name]["registration"], used, floor)
     share = _share(rand)
     body["u"]["registration"] = _split(base["u"]["registration"], share[0], floor)
     body["levels"]["registration"] = list(REGISTRY["registration"].labels)
@@ -120,7 +125,8 @@ def main() -> None:
         f"{spec.registration_after_loss_days[1]} and at most {YEARS_DAYS} days after the loss): the m and u of "
         "'registered years after the child went missing' of the model this one replaced (version "
         f"{base.get('version')}) split between it and 'more than 8 years after' in the ratio of the labelled true "
-        f"pairs of the same {args.configs} draws (" + ", ".join(notes) + f") and of their random pairs ({share[1]} "
+        f"pairs of the same {args.configs} draws (" + ", ".join(notes) + ("; every kind split by the share of "
+        "all" if args.kinds == "pooled" else "") + f") and of their random pairs ({share[1]} "
         f"of {share[1] + share[2]}); every other m and u, the temperature, prior and scales kept "
         "(benchmarks/README.md, 'Registered years after the loss, in bands'); built by tools/regband2_level.py")
     args.out.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
