@@ -42,7 +42,6 @@ SPECS = st.builds(
     birthday_near_days=st.sampled_from((5, 60, 150)),
     nearby_km=st.sampled_from((50.0, 150.0, 1200.0)),
     late_registration_days=st.sampled_from(((183, 1096), (30, 3000))),
-    registration_after_loss_days=st.sampled_from(((183, 731, 2922), (30, 400, 1000), (1, 2, 9000))),
     timeline_grace_days=st.sampled_from((0, 731, 4000)),
 )
 

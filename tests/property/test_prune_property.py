@@ -112,9 +112,10 @@ def _data(seed: int, rough: bool, leap: bool = False) -> tuple[RecordTable, Reco
     return cases, candidates
 
 
-def _increasing(rng: np.random.Generator, high: int, n: int) -> tuple[int, ...]:
-    """``n`` increasing positive days below ``high``."""
-    return tuple(sorted(int(day) for day in rng.choice(np.arange(1, high), n, replace=False)))
+def _increasing(rng: np.random.Generator, high: int) -> tuple[int, int]:
+    """Two increasing positive days below ``high``."""
+    first = int(rng.integers(1, high - 1))
+    return first, int(rng.integers(first + 1, high))
 
 
 def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: bool,
@@ -134,7 +135,7 @@ def _random_model(rng: np.random.Generator, style: str, tf_adjust: bool, kinds: 
         birth_band_days=(first_band, first_band + int(rng.integers(1, 500)), first_band + 1000),
         birthday_min_gap_days=int(rng.integers(1, 800)),
         birthday_near_days=int(rng.integers(2, 183)), timeline_grace_days=int(rng.integers(0, 2000)),
-        registration_after_loss_days=_increasing(rng, 4000, 3))
+        registration_after_loss_days=_increasing(rng, 2000))
     model = FellegiSunter(spec, prior=float(rng.uniform(0.05, 0.95)), temperature=float(rng.uniform(0.3, 1.5)))
     sizes = spec.n_levels()
 

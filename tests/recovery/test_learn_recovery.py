@@ -42,7 +42,7 @@ def simulate(rng: np.random.Generator, n_cases: int, share: float, m_true: dict[
     for index in np.flatnonzero(has_child):
         m = m_true[CASE_KINDS[int(kinds[index])]]
         levels[:, first[index]] = [rng.choice(p.size, p=p) for p in m]
-    base = 16  # a level + 1 per digit: up to 15 levels
+    base = 8
     code = np.zeros(case.size, dtype=np.int64)
     for row in levels:
         code = code * base + row + 1
@@ -100,16 +100,16 @@ def test_a_held_level_keeps_its_starting_m_and_the_other_levels_are_still_fitted
     spec = ComparisonSpec(comparisons=(*SPEC.comparisons, "registration"))
     held = list(REGISTRY["registration"].held_levels)
     assert held == [int(Level.BEFORE_MISSING)]
-    registration_m = {"baby": np.array([.10, .04, .40, .20, .10, .06, .06, .04]),
-                      "child": np.array([.10, .10, .15, .10, .05, .20, .18, .12])}
-    registration_u = np.array([.50, .012, .35, .08, .04, .008, .007, .003])
+    registration_m = {"baby": np.array([.10, .40, .20, .10, .10, .06, .04]),
+                      "child": np.array([.10, .15, .10, .05, .30, .18, .12])}
+    registration_u = np.array([.50, .35, .08, .04, .02, .007, .003])
     m_true = {kind: [*M[kind], registration_m[kind]] for kind in ("baby", "child")}
     u_true = [*U, registration_u]
     data = simulate(np.random.default_rng(11), 3000, SHARE, m_true, u_true)
     start = FellegiSunter(spec)
     start.u_ = [u.copy() for u in u_true]
     start.m_ = [*((baby + child) / 2 for baby, child in zip(M["baby"], M["child"], strict=True)),
-                np.array([.01, *[.99 / 7] * 7])]
+                np.array([.01, *[.99 / 6] * 6])]
     start.lambda_ = 1e-3
     fitted, report = fit_m(start, data, prior_strength=5.0, share_prior=SHARE, loo=False, anchor=0.0, max_iter=2000)
     assert report.accepted, report.reason

@@ -164,7 +164,7 @@ def test_registration_soon_after_the_loss_is_its_own_level() -> None:
     ])
     registration = COMPARISONS.index("registration")
     assert levels[registration].tolist() == [
-        Registration.SOON_AFTER_MISSING, Registration.YEARS_AFTER_MISSING, Registration.BEFORE_MISSING]
+        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING, Registration.BEFORE_MISSING]
     assert weights[registration, 0] >= weights[registration, 1] > weights[registration, 2]
 
 
@@ -181,53 +181,17 @@ def test_a_registration_months_after_the_loss_is_its_own_band() -> None:
     registration = COMPARISONS.index("registration")
     assert levels[registration].tolist() == [
         Registration.MONTHS_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING, Registration.SOON_AFTER_MISSING,
-        Registration.SOON_AFTER_MISSING, Registration.YEARS_AFTER_MISSING]
+        Registration.SOON_AFTER_MISSING, Registration.AFTER_MISSING]
     assert weights[registration, 0] >= weights[registration, 2] >= weights[registration, 4] > 0
     # the bands are configuration
     cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", **case}]), "cases")
     people = load_side(pd.DataFrame([
         {"person_id": "p0", "sex": "F", "birth_date": "1990-03-01", "registration_date": "1994-08-10"},
         {"person_id": "p1", "sex": "F", "birth_date": "1990-03-01", "registration_date": "1994-06-20"}]), "candidates")
-    spec = ComparisonSpec(registration_after_loss_days=(30, 400, 1000))
+    spec = ComparisonSpec(registration_after_loss_days=(30, 400))
     prep = prepare(cases, people)
     levels = compare(prep, spec, np.zeros(2, dtype=np.int64), np.argsort(prep.cand_order).astype(np.int64))
     assert levels[registration].tolist() == [Registration.SOON_AFTER_MISSING, Registration.MONTHS_AFTER_MISSING]
-
-
-def test_a_registration_years_after_the_loss_is_read_in_two_bands() -> None:
-    # lost as a baby; a family that took it in registers it for school (6 or 7 years old: within 8
-    # years), a stranger's late register lies anywhere up to the decades after (identity card, a drive)
-    case = {"birth_date": "1994-05-20", "missing_date": "1994-06-01"}
-    levels, weights = _score(case, [
-        {"birth_date": "1994-05-20", "registration_date": "1996-06-01"},   # 731 days after: within 2 years
-        {"birth_date": "1994-05-20", "registration_date": "1996-06-02"},   # past 2 years
-        {"birth_date": "1994-05-20", "registration_date": "2001-09-01"},   # school, at seven
-        {"birth_date": "1994-05-20", "registration_date": "2002-06-01"},   # 2,922 days after: still 8 years
-        {"birth_date": "1994-05-20", "registration_date": "2002-06-02"},   # past 8 years
-        {"birth_date": "1994-05-20", "registration_date": "2016-03-01"},   # the 2015-16 drive
-        {"birth_date": "1994-05-20", "registration_date": "1994-07-01"},   # on time
-    ])
-    registration = COMPARISONS.index("registration")
-    assert levels[registration].tolist() == [
-        Registration.SOON_AFTER_MISSING, Registration.YEARS_AFTER_MISSING, Registration.YEARS_AFTER_MISSING,
-        Registration.YEARS_AFTER_MISSING, Registration.LONG_AFTER_MISSING, Registration.LONG_AFTER_MISSING,
-        Registration.ON_TIME]
-    # within 8 years: evidence for; beyond: a stranger's register decades after a loss is common, a
-    # child's rare -- no stronger than one on time
-    assert weights[registration, 0] >= weights[registration, 1] > 0
-    assert weights[registration, 4] <= weights[registration, 6] < weights[registration, 1]
-    # the bands are configuration: the third edge moves the line between them
-    cases = load_side(pd.DataFrame([{"case_id": "c", "sex": "F", **case}]), "cases")
-    people = load_side(pd.DataFrame([
-        {"person_id": "p0", "sex": "F", "birth_date": "1994-05-20", "registration_date": "2001-09-01"},
-        {"person_id": "p1", "sex": "F", "birth_date": "1994-05-20", "registration_date": "2016-03-01"}]), "candidates")
-    prep = prepare(cases, people)
-    at = np.argsort(prep.cand_order).astype(np.int64)
-    for days, expected in (((183, 731, 2000), [Registration.LONG_AFTER_MISSING, Registration.LONG_AFTER_MISSING]),
-                           ((183, 731, 7943), [Registration.YEARS_AFTER_MISSING, Registration.LONG_AFTER_MISSING]),
-                           ((183, 731, 7944), [Registration.YEARS_AFTER_MISSING] * 2)):  # 7,944 days after
-        levels = compare(prep, ComparisonSpec(registration_after_loss_days=days), np.zeros(2, dtype=np.int64), at)
-        assert levels[registration].tolist() == expected, days
 
 
 def test_a_registration_surely_before_the_loss_is_its_own_level() -> None:

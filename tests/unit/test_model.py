@@ -174,8 +174,6 @@ _DELETE = object()
         pytest.param(_with(("format",), "reunite.model/2"), "earlier reunite (format reunite.model/2", id="older"),
         # a model saved before the registration level "before the loss" (format 4)
         pytest.param(_with(("format",), "reunite.model/3"), "earlier reunite (format reunite.model/3", id="format 3"),
-        # a model saved before the registration band "2 to 8 years after the loss" (format 7)
-        pytest.param(_with(("format",), "reunite.model/6"), "earlier reunite (format reunite.model/6", id="format 6"),
         pytest.param(_with(("m",), _DELETE), "missing or malformed", id="no m"),
         pytest.param(_with(("u", "birth"), _DELETE), "missing or malformed", id="no u level"),
         pytest.param(_with(("m", "surname"), [0.5, 0.5]), "surname expects 3 levels", id="short m"),

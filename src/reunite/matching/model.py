@@ -35,11 +35,10 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/7"  # 2: birth, registration levels refined; route, birth_monthday
+MODEL_FORMAT = "reunite.model/6"  # 2: birth, registration levels refined; route, birth_monthday
 # 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
 # 5: registration "within 6 months after the loss" split off "within 2 years after"; birth_monthday "birthday
 # within two months, another year"; 6: birth_monthday "near" and "differs" read only beyond "born within 1 year"
-# 7: registration "2 to 8 years after the loss" split off "years after" (registration_after_loss_days: three)
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -50,11 +49,10 @@ _TF_PRIOR_CANDIDATES = 5000
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
 # on time and surely before the case's loss; registration: "within 6 months after the loss" a band of its own;
 # birth_monthday: a level for a birthday near in another year; birth_monthday: near or differs only beyond
-# the birth comparison's first band; registration: "2 to 8 years after the loss" a band of its own
+# the birth comparison's first band
 _KERNEL_REVISION = ("2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came, "
                     "registered within 6 months after the loss; birthday near in another year; "
-                    "birthday near or differing read only beyond born within 1 year; "
-                    "registered 2 to 8 years after the loss")
+                    "birthday near or differing read only beyond born within 1 year")
 
 
 @lru_cache(maxsize=1)
@@ -564,7 +562,7 @@ class FellegiSunter:
         if not isinstance(data, dict):
             raise ConfigError(f"model: expected a JSON object; got {type(data).__name__}")
         if data.get("format") in ("reunite.model/1", "reunite.model/2", "reunite.model/3", "reunite.model/4",
-                                   "reunite.model/5", "reunite.model/6"):
+                                   "reunite.model/5"):
             raise ConfigError(
                 f"model: made by an earlier reunite (format {data['format']}, whose comparisons and levels "
                 "differ): fit a new one with `reunite train` or `reunite screen --model-out`, or use the model "

@@ -20,7 +20,7 @@ same month and day of birth, marks on both sides, pairs DNA excluded. Candidates
 case's loss, or on time before it where their cell reads their birth day otherwise, and nothing else
 differ from their cell in the registration level alone: they are counted in cells of their own (one per
 level). The late ones are counted by band of their registration day (``Pruning.counted_moves``; only
-those of the bands holding an edge of the case, its loss or the end of a band after it, are listed),
+those of the bands holding an edge of the case, its loss or the end of "soon after" it, are listed),
 the on-time ones listed.
 
 Nothing here names a comparison: each one's module says how pruning reads it

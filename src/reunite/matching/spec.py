@@ -83,10 +83,7 @@ class ComparisonSpec:
     registration_after_loss_days:
         Registered late and after the child went missing, at most this long after: "within 6 months
         after" (a family registers a child soon after it came), the second value "6 months to 2 years
-        after", the third "2 to 8 years after" (when the child needs a school: primary school starts at
-        6 or 7, so a baby taken in is registered for it within about 8 years of its coming); later,
-        "more than 8 years after" (an adult's identity card, or a registration drive such as that of
-        2015-16 for the unregistered, which no school-age reading explains).
+        after"; later, "years after" (when the child needs a school, or in a registration drive).
     route_shares:
         A destination province taking at least this share of the reunions of trafficked children from
         the case's province (reunite/data/reunion_flows.csv, shrunk towards the national shares) is
@@ -116,7 +113,7 @@ class ComparisonSpec:
     birthday_min_gap_days: int = 300
     birthday_near_days: int = 60
     late_registration_days: tuple[int, int] = (183, 1096)
-    registration_after_loss_days: tuple[int, int, int] = (183, 731, 2922)
+    registration_after_loss_days: tuple[int, int] = (183, 731)
     route_shares: tuple[float, float] = (0.03, 0.12)
     timeline_grace_days: int = 731
     tf_adjust: bool = True
@@ -146,8 +143,8 @@ class ComparisonSpec:
         if self.birthday_min_gap_days < 1:
             raise ConfigError(f"birthday_min_gap_days: expected positive days; got {self.birthday_min_gap_days}")
         after = self.registration_after_loss_days
-        if len(after) != 3 or not 0 < after[0] < after[1] < after[2]:
-            raise ConfigError(f"registration_after_loss_days: expected three increasing positive days; got {after}")
+        if len(after) != 2 or not 0 < after[0] < after[1]:
+            raise ConfigError(f"registration_after_loss_days: expected two increasing positive days; got {after}")
         if not self.same_day_days < self.birthday_near_days < 183:
             raise ConfigError(
                 "same_day_days < birthday_near_days < 183 (half a year) expected; got "

@@ -207,7 +207,7 @@ class CountedMoves:
     their cell, against a case, by a day of their own alone (``day(prep, spec, at)``, the registration):
     on or before the case's first edge they keep their cell's level; after edge ``j`` (and on or before
     edge ``j + 1``) they take ``levels[j]``. ``edges(prep, spec, case)`` gives per case whether it has
-    edges and the edges, ascending (the loss's last day, and that day plus each band's days after it).
+    edges and the edges, ascending (the loss's last day, and that day plus the "soon" days).
     :class:`~reunite.matching.cells.CellIndex` cuts those days into bands and counts the candidates by band
     over its runs, so a cell's moved candidates are a few subtractions; those whose band holds an edge of
     the case are listed and moved one by one (:mod:`reunite.matching.prune`).

@@ -1,14 +1,11 @@
 """Registration: how long after the candidate's birth it was registered, and whether that was after the
-case's loss (the later after birth, the stronger; after the loss, stronger still, unless more than 8 years
-after it).
+case's loss (the later after birth and after the loss, the stronger).
 
 A late register after the loss is read in bands of the days from the loss
 (``registration_after_loss_days``): a family registers a child soon after it came (within about six
-months), or years later, when the child needs a school (primary school starts at 6 or 7: within about 8
-years of a baby's coming); a stranger's late register falls anywhere, up to the decades after the loss
-(an adult's identity card, the registration drive of 2015-16), so the first band is the rarest by chance
-and "more than 8 years after" the commonest (benchmarks/README.md, "Registration counted from the loss
-day" and "Registered years after the loss, in bands").
+months), or years later, when the child needs a school or in a registration drive; a stranger's late
+register falls anywhere, so the first band is the rarest by chance (benchmarks/README.md, "Registration
+counted from the loss day").
 
 The delay is counted from the last day the registered birth may mean: a 1st of the month that a register
 wrote for "that month" (1 January for "that year", see :func:`reunite.matching.prepare.rounded_hi`) is
@@ -75,28 +72,20 @@ __all__ = ["COMPARISON", "DELAY_LEVELS", "Level", "delay_levels"]
 
 
 class Level(IntEnum):
-    """In the order of their weights (ordered: monotone pooling). A late register more than
-    ``registration_after_loss_days[2]`` after the loss sits below "on time": a stranger registered decades
-    after a given loss is common, a child so registered rare (its weight is at most about 0 for every kind
-    of case in the default model; placed above "years late" it was pooled with "late" and "years late" and
-    dragged them down, benchmarks/README.md, "Registered years after the loss, in bands")."""
-
     BEFORE_MISSING = 0      # on time, and surely before the case's loss
-    LONG_AFTER_MISSING = 1  # late, and more than registration_after_loss_days[2] after the case's loss
-    ON_TIME = 2
-    LATE = 3                # at least late_registration_days[0] after birth
-    YEARS_LATE = 4          # at least late_registration_days[1] after birth
-    YEARS_AFTER_MISSING = 5  # late, and at most registration_after_loss_days[2] after the loss
-    SOON_AFTER_MISSING = 6  # late, and at most registration_after_loss_days[1] after the loss
-    MONTHS_AFTER_MISSING = 7  # late, and at most registration_after_loss_days[0] after the loss
+    ON_TIME = 1
+    LATE = 2                # at least late_registration_days[0] after birth
+    YEARS_LATE = 3          # at least late_registration_days[1] after birth
+    AFTER_MISSING = 4       # late, and more than registration_after_loss_days[1] after the case's loss
+    SOON_AFTER_MISSING = 5  # late, and at most registration_after_loss_days[1] after the loss
+    MONTHS_AFTER_MISSING = 6  # late, and at most registration_after_loss_days[0] after the loss
 
 
 LABELS = {
     Level.ON_TIME: "registered on time",
     Level.LATE: "registered late",
     Level.YEARS_LATE: "registered years late",
-    Level.LONG_AFTER_MISSING: "registered more than 8 years after the child went missing",
-    Level.YEARS_AFTER_MISSING: "registered 2 to 8 years after the child went missing",
+    Level.AFTER_MISSING: "registered years after the child went missing",
     Level.SOON_AFTER_MISSING: "registered 6 months to 2 years after the child went missing",
     Level.MONTHS_AFTER_MISSING: "registered within 6 months after the child went missing",
     Level.BEFORE_MISSING: "registered before the child went missing",
@@ -105,8 +94,7 @@ LABELS_ZH = {
     Level.ON_TIME: "按时登记户口",
     Level.LATE: "户口登记较晚",
     Level.YEARS_LATE: "户口登记晚数年",
-    Level.LONG_AFTER_MISSING: "走失八年以上后登记户口",
-    Level.YEARS_AFTER_MISSING: "走失后两年至八年内登记户口",
+    Level.AFTER_MISSING: "走失数年后登记户口",
     Level.SOON_AFTER_MISSING: "走失后半年至两年内登记户口",
     Level.MONTHS_AFTER_MISSING: "走失后半年内登记户口",
     Level.BEFORE_MISSING: "走失前已登记户口",
@@ -114,12 +102,11 @@ LABELS_ZH = {
 
 #: the levels of the delay after birth alone: below late_registration_days[0], below [1], beyond
 DELAY_LEVELS = (Level.ON_TIME, Level.LATE, Level.YEARS_LATE)
-_MOVED = (Level.LONG_AFTER_MISSING, Level.YEARS_AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.MONTHS_AFTER_MISSING,
-          Level.BEFORE_MISSING, Level.ON_TIME)
+_MOVED = (Level.AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.MONTHS_AFTER_MISSING, Level.BEFORE_MISSING,
+          Level.ON_TIME)
 #: the levels of a late register after the case's loss, by the days from the loss to the registration:
-#: at most registration_after_loss_days[0], at most [1], at most [2], beyond
-_AFTER_LOSS_LEVELS = (Level.MONTHS_AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.YEARS_AFTER_MISSING,
-                      Level.LONG_AFTER_MISSING)
+#: at most registration_after_loss_days[0], at most [1], beyond
+_AFTER_LOSS_LEVELS = (Level.MONTHS_AFTER_MISSING, Level.SOON_AFTER_MISSING, Level.AFTER_MISSING)
 _EPOCH = datetime.date(1970, 1, 1)
 
 
@@ -130,8 +117,8 @@ def delay_levels(delay: I64 | I32, spec: ComparisonSpec) -> I8:
 
 def after_loss_levels(days: I64 | I32, spec: ComparisonSpec) -> I8:
     """The level of late registers made ``days`` (> 0) after the case's loss: within about six months
-    (a family registers a child soon after it came), within two years, within eight (when the child needs
-    a school), or later (an identity card, a registration drive)."""
+    (a family registers a child soon after it came), within two years, or years later (when the child
+    needs a school, or in a registration drive)."""
     return _banded(days, spec.registration_after_loss_days, _AFTER_LOSS_LEVELS)
 
 
@@ -179,10 +166,9 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
         return int(Level.BEFORE_MISSING)
     if event_a is not None and event_b[0] > event_a[1] and delay >= late:
         after = event_b[0] - event_a[1]
-        months, soon, years = spec.registration_after_loss_days
+        months, soon = spec.registration_after_loss_days
         return int(Level.MONTHS_AFTER_MISSING if after <= months
-                   else Level.SOON_AFTER_MISSING if after <= soon
-                   else Level.YEARS_AFTER_MISSING if after <= years else Level.LONG_AFTER_MISSING)
+                   else Level.SOON_AFTER_MISSING if after <= soon else Level.AFTER_MISSING)
     return int(Level.YEARS_LATE if delay >= years_late else Level.LATE if delay >= late else Level.ON_TIME)
 
 
@@ -364,7 +350,7 @@ def _loss_edges(prep: Prepared, spec: ComparisonSpec, case: I64) -> tuple[B, tup
 
 
 #: late registers (their class's delay level LATE or YEARS_LATE) after the case's loss: within months,
-#: within two years, within eight, then later, by their registration day alone (:func:`after_loss_levels`)
+#: within two years, then years after, by their registration day alone (:func:`after_loss_levels`)
 AFTER_THE_LOSS = CountedMoves(
     DELAY.name, tuple(int(level) - int(Level.ON_TIME) + 1 for level in (Level.LATE, Level.YEARS_LATE)),
     _registered_day, _loss_edges, tuple(int(level) for level in _AFTER_LOSS_LEVELS))
