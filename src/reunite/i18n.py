@@ -176,6 +176,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
         # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
         "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
+        "ingest_counts_recorded": "{source}: read {read}, imported {stored}, already recorded {already} (identical "
+                                  "outcome, date, lab ref and note; not stored again), quarantined {quarantined}",
         "ingest_encoding": " (encoding {encoding})",
         "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
         "ingest_flagged_removal": "  flagged {n} accepted row(s): already removed, or removed with a DNA outcome to "
@@ -346,6 +348,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "kind_baby": "婴儿", "kind_child": "儿童", "kind_unknown": "类别不明的",
         "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
+        "ingest_counts_recorded": "{source}：读取 {read} 行，导入 {stored} 行，已记录 {already} 行（结果、日期、"
+                                  "实验室编号和备注均相同，不再重复存储），隔离 {quarantined} 行",
         "ingest_encoding": "（编码 {encoding}）",
         "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
         "ingest_flagged_removal": "  标记了 {n} 个已接受的行：此前已移除，或移除时有需注意的 DNA 结果（见隔离文件）",

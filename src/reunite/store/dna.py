@@ -57,6 +57,7 @@ __all__ = [
     "parse_outcome",
     "parse_outcome_date",
     "read_dna_csv",
+    "recorded_outcomes",
     "write_outcomes",
 ]
 
@@ -119,17 +120,23 @@ _IGNORED_IN_OUTCOME = re.compile(r"[\s。.，,；;!！]+")
 
 
 def _outcome_key(value: str) -> str:
-    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value))
+    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value)).casefold()
+
+
+# the three outcomes as a spreadsheet or a lab's system writes them: Excluded, CONFIRMED, ｅｘｃｌｕｄｅｄ
+_LAB_OUTCOMES.update({_outcome_key(outcome): outcome for outcome in get_args(DnaOutcome)})
 
 
 def lab_outcome(value: str) -> DnaOutcome:
-    """A lab file's outcome: one of the three outcomes as written, or a Chinese lab's wording of one.
+    """A lab file's outcome: one of the three outcomes in any letter case, or a Chinese lab's wording of one.
 
-    Full-width forms, spaces and punctuation are ignored; the whole cell must be one wording (排除 inside
-    无法排除 is no exclusion).
+    Full-width forms, letter case, spaces and punctuation are ignored; the whole cell must be one wording
+    (排除 inside 无法排除 is no exclusion), and a word it does not know is refused, never guessed.
 
     >>> lab_outcome("excluded"), lab_outcome("排除亲缘关系"), lab_outcome(" 已确认。"), lab_outcome("已送检")
     ('excluded', 'excluded', 'confirmed', 'pending')
+    >>> lab_outcome("Excluded"), lab_outcome("CONFIRMED"), lab_outcome("ｅｘｃｌｕｄｅｄ "), lab_outcome(" Pending")
+    ('excluded', 'confirmed', 'excluded', 'pending')
     >>> lab_outcome("比中")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -251,6 +258,19 @@ def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tup
         for case_id, person_id, outcome, day, lab_ref in connection.execute(query):
             latest[(case_id, person_id)] = (outcome, day, lab_ref)
     return latest
+
+
+def recorded_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[Outcome, int]:
+    """Every recorded outcome of the given cases' pairs, as a lab wrote it, to its row id (the first)."""
+    recorded: dict[Outcome, int] = {}
+    for part in chunks(sorted(set(case_ids))):
+        query = (select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome,
+                        DnaOutcomeRecord.c.outcome_date, DnaOutcomeRecord.c.lab_ref, DnaOutcomeRecord.c.note,
+                        DnaOutcomeRecord.c.id)
+                 .where(DnaOutcomeRecord.c.case_id.in_(part)).order_by(DnaOutcomeRecord.c.id))
+        for case_id, person_id, outcome, day, lab_ref, note, row_id in connection.execute(query):
+            recorded.setdefault((case_id, person_id, cast(DnaOutcome, outcome), day, lab_ref, note), int(row_id))
+    return recorded
 
 
 def write_outcomes(
@@ -394,11 +414,14 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
 def read_dna_csv(
     connection: Connection, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
     today: dt.date | None = None,
-) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]]]:
+) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]], list[dict[str, Any]]]:
     """Read and check a lab CSV.
 
-    Returns the good rows, the report (bad rows quarantined with the reason) and the outcomes they
-    supersede (``supersede=True``; otherwise a contradicting row is quarantined).
+    Returns the good rows, the report (bad rows quarantined with the reason), the outcomes they
+    supersede (``supersede=True``; otherwise a contradicting row is quarantined), and the rows already
+    recorded (the same outcome, date, lab ref and note for the pair, in the store or earlier in the
+    file: counted in ``report.already_recorded``, not returned as good rows), each with the row id
+    (or ``"row N"`` of the file) it repeats.
     """
     source = Path(path)
     text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
@@ -433,9 +456,13 @@ def read_dna_csv(
     known_cases = existing_ids(connection, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(connection, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(connection, known_cases)
+    # a lab file imported again (or a row repeated in it) is the same result, not a second one: the
+    # store keeps it once, and a re-sent old result does not undo what came after it
+    recorded: dict[Outcome, int | str] = dict(recorded_outcomes(connection, known_cases))
     torn = _torn_pairs(raw)
     good: list[Outcome] = []
     superseded: list[dict[str, Any]] = []
+    repeated: list[dict[str, Any]] = []
     for number, row in raw:
         case_id, person_id = row["case_id"], row["person_id"]
         if not case_id:
@@ -460,6 +487,11 @@ def read_dna_csv(
             report.add(number, "date", row.get("date", ""), str(exc))
         if report.is_quarantined(number) or outcome is None:
             continue
+        identity: Outcome = (case_id, person_id, outcome, date, row.get("lab_ref") or None, row.get("note") or None)
+        if identity in recorded:
+            report.already_recorded += 1
+            repeated.append({"row": number, "same_as": recorded[identity]})
+            continue
         if not supersede and outcome != "pending" and (case_id, person_id) in torn:
             # which row is right the file does not say: taking the first would close (or keep open) a case
             # on one of two answers
@@ -478,5 +510,6 @@ def read_dna_csv(
             superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
                                "supersedes": previous[0]})
         latest[(case_id, person_id)] = (outcome, date, row.get("lab_ref") or None)
-        good.append((case_id, person_id, outcome, date, row.get("lab_ref") or None, row.get("note") or None))
-    return good, report, superseded
+        recorded[identity] = f"row {number}"
+        good.append(identity)
+    return good, report, superseded, repeated

@@ -874,17 +874,21 @@ class Store:
         (``reunite.export.write_quarantine``); the good rows are written in one transaction and each
         is listed in the audit entry. ``mapping`` maps other headers to those columns (``""``
         ignores one); any other header is an error. A row contradicting its pair's latest outcome
-        is quarantined unless ``supersede``.
+        is quarantined unless ``supersede``. A row the store already holds (the same outcome, date,
+        lab ref and note for the pair: the same file imported again) is counted in
+        ``report.already_recorded`` and not stored again, so ``read == accepted + quarantined`` and
+        ``accepted - already_recorded`` rows were stored.
         """
         check_flags(supersede=supersede)
         user = user or current_user()
         data = Path(path).read_bytes()
         with self.engine.begin() as connection:
-            good, report, superseded = dna.read_dna_csv(connection, path, mapping=mapping, supersede=supersede)
+            good, report, superseded, repeated = dna.read_dna_csv(connection, path, mapping=mapping,
+                                                                  supersede=supersede)
             row_ids = dna.write_outcomes(connection, good, user)
             self._audit(connection, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
                         detail={"file": str(path), "read": report.read, "accepted": report.accepted,
-                                "quarantined": report.quarantined,
+                                "quarantined": report.quarantined, "already_recorded": repeated,
                                 "outcomes": [{"id": i, "case_id": c, "person_id": p, "outcome": o}
                                              for i, (c, p, o, *_) in zip(row_ids, good, strict=True)],
                                 "superseded": superseded})

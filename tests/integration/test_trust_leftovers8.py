@@ -1,0 +1,93 @@
+"""Trust leftovers of the fourteenth session (issue 10), each failing on main before its fix: lab outcomes
+written in another letter case or width, a lab file imported twice, the message of a night with nothing new
+to screen against."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from reunite.cli import main
+from reunite.store import Store
+from reunite.store.models import DnaOutcomeRecord
+
+
+@pytest.fixture
+def filled(store: Store) -> Store:
+    store.upsert("cases", [{"case_id": c, "sex": "F", "birth_date": "1988"} for c in ("C1", "C2", "C3", "C4")])
+    store.upsert("candidates", [{"person_id": p, "sex": "F", "birth_date": "1988"}
+                                for p in ("P1", "P2", "P3", "P4")])
+    return store
+
+
+def _lab(tmp_path: Path, text: str, name: str = "lab.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _outcome_rows(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(DnaOutcomeRecord)).scalar_one())
+
+
+def test_known_outcomes_in_any_letter_case_or_width_are_read_and_unknown_words_are_not(
+        filled: Store, tmp_path: Path) -> None:
+    lab = _lab(tmp_path, "case_id,person_id,outcome\n"
+                         "C1,P1,Excluded\n"
+                         "C2,P2,ＥＸＣＬＵＤＥＤ\n"
+                         "C3,P3, CONFIRMED \n"
+                         "C4,P4,Exclude\n")
+    report = filled.import_dna_csv(lab)
+    assert (report.read, report.accepted, report.quarantined) == (4, 3, 1)
+    assert filled.excluded_pairs() == {("C1", "P1"), ("C2", "P2")}
+    assert filled.confirmed_pairs() == {("C3", "P3")}
+    [problem] = report.problems  # the unknown word: quarantined with its file, row and column, never guessed
+    assert (problem.source, problem.row, problem.column, problem.value) == ("lab.csv", 5, "outcome", "Exclude")
+    assert "expected one of 'excluded', 'confirmed', 'pending'" in problem.reason
+
+
+def test_a_lab_file_imported_twice_is_recorded_once(filled: Store, db_url: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date,lab_ref\n"
+                         "C1,P1,excluded,2024-03-01,L-1\n"
+                         "C2,P2,excluded,2024-03-01,L-2\n"
+                         "C2,P2,excluded,2024-03-01,L-2\n"   # the same row twice in one file
+                         "C3,P3,pending,,\n")
+    first = filled.import_dna_csv(lab)
+    assert (first.read, first.accepted, first.already_recorded, first.quarantined) == (4, 4, 1, 0)
+    assert _outcome_rows(filled) == 3
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    out = capsys.readouterr().out
+    assert "read 4, imported 0, already recorded 4" in out and "quarantined 0" in out
+    assert _outcome_rows(filled) == 3
+    entries = [e for e in filled.audit_log() if e["action"] == "import_dna_csv"]
+    assert [len(e["detail"]["outcomes"]) for e in entries] == [3, 0]
+    assert [r["row"] for r in entries[1]["detail"]["already_recorded"]] == [2, 3, 4, 5]
+
+
+def test_a_different_outcome_still_needs_supersede_and_an_old_result_sent_again_undoes_nothing(
+        filled: Store, tmp_path: Path) -> None:
+    old = _lab(tmp_path, "case_id,person_id,outcome,date,lab_ref\nC1,P1,excluded,2024-03-01,L-1\n", "old.csv")
+    filled.import_dna_csv(old)
+    new = _lab(tmp_path, "case_id,person_id,outcome,date,lab_ref\nC1,P1,confirmed,2024-05-01,L-9\n", "new.csv")
+    refused = filled.import_dna_csv(new)
+    assert refused.quarantined == 1 and "contradicts the recorded outcome 'excluded'" in refused.problems[0].reason
+    assert filled.import_dna_csv(new, supersede=True).accepted == 1
+    assert filled.confirmed_pairs() == {("C1", "P1")}
+    again = filled.import_dna_csv(old, supersede=True)  # the lab sends its March file again
+    assert (again.read, again.already_recorded, again.quarantined) == (1, 1, 0)
+    assert filled.confirmed_pairs() == {("C1", "P1")} and filled.excluded_pairs() == set()
+    assert _outcome_rows(filled) == 2
+
+
+def test_the_same_outcome_with_another_note_is_kept(filled: Store, tmp_path: Path) -> None:
+    filled.import_dna_csv(_lab(tmp_path, "case_id,person_id,outcome,date\nC1,P1,excluded,2024-03-01\n"))
+    report = filled.import_dna_csv(_lab(tmp_path, "case_id,person_id,outcome,date,note\n"
+                                                  "C1,P1,excluded,2024-03-01,re-typed at 24 loci\n"))
+    assert (report.accepted, report.already_recorded) == (1, 0)  # a note is not lost
+    with filled.engine.connect() as connection:
+        notes = connection.scalars(select(DnaOutcomeRecord.c.note).order_by(DnaOutcomeRecord.c.id)).all()
+    assert notes == [None, "re-typed at 24 loci"]
