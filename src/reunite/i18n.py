@@ -142,6 +142,17 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
         "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
                              "changed and removed ones: {pairs:,} pairs compared",
+        "rescreen_screened_night": "screened {all} cases against every candidate{why} and {delta} against the "
+                                   "{candidates} new, changed and removed candidates: {pairs:,} pairs compared",
+        "rescreen_screened_no_delta": "screened {all} cases against every candidate{why}; no candidate is new, "
+                                      "changed or removed, so no other case was screened: {pairs:,} pairs compared",
+        "rescreen_because": " ({why})",
+        "rescreen_because_new": "{n} new", "rescreen_because_changed": "{n} changed",
+        "rescreen_because_no_totals": "{n} reopened, without stored totals",
+        "rescreen_because_exclusions": "{n} with DNA exclusions recorded since their last screen",
+        "rescreen_because_read_otherwise": "{n} reading otherwise today",
+        "rescreen_because_unscreened": "{n} written outside a run",
+        "rescreen_because_window": "{n} whose stored top-k the new candidates could not be merged into",
         "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
         "msg_quarantined_not_removed": "quarantined rows: {path} (not removed)",
@@ -316,6 +327,17 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
         "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
                              "共比对 {pairs:,} 对",
+        "rescreen_screened_night": "{all} 个案件与全部候选人比对{why}，{delta} 个案件与 {candidates} 个"
+                                   "新增、变更和移除的候选人比对：共比对 {pairs:,} 对",
+        "rescreen_screened_no_delta": "{all} 个案件与全部候选人比对{why}；没有新增、变更或移除的候选人，"
+                                      "其他案件未比对：共比对 {pairs:,} 对",
+        "rescreen_because": "（{why}）",
+        "rescreen_because_new": "新增 {n} 个", "rescreen_because_changed": "变更 {n} 个",
+        "rescreen_because_no_totals": "重新开启、无已存合计 {n} 个",
+        "rescreen_because_exclusions": "上次筛查后有新 DNA 排除结果 {n} 个",
+        "rescreen_because_read_otherwise": "今天读法不同 {n} 个",
+        "rescreen_because_unscreened": "在运行外写入 {n} 个",
+        "rescreen_because_window": "已存前 k 名无法与新候选人合并 {n} 个",
         "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
         "msg_quarantined_not_removed": "隔离的行：{path}（未移除）",

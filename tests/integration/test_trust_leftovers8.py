@@ -91,3 +91,23 @@ def test_the_same_outcome_with_another_note_is_kept(filled: Store, tmp_path: Pat
     with filled.engine.connect() as connection:
         notes = connection.scalars(select(DnaOutcomeRecord.c.note).order_by(DnaOutcomeRecord.c.id)).all()
     assert notes == [None, "re-typed at 24 loci"]
+
+
+def test_a_night_with_no_candidate_to_screen_against_says_what_it_did(
+        store: Store, data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reunite import rescreen
+
+    rescreen(store, cases=data / "cases.csv", candidates=data / "candidates.csv", top_k=5, seed=3)
+    first = {r.case_id: r.person_id for r in store.current_topk() if r.rank == 1}
+    excluded = sorted(first.items())[:2]
+    for case_id, person_id in excluded:
+        store.record_dna(case_id, person_id, "excluded", date="2024-03-01")
+    night = rescreen(store, top_k=5)
+    assert night.kind == "incremental" and night.cases_screened_all == 2
+    # nothing new, changed or removed: no case was screened against it (main said "and 18 against the new ...")
+    assert night.cases_screened_delta == 0 and night.delta_candidates == 0
+    assert dict(night.screened_all_because) == {"exclusions": 2}
+    lines = night.summary().splitlines()
+    assert lines[2].startswith("screened 2 cases against every candidate (2 with DNA exclusions recorded since "
+                               "their last screen); no candidate is new, changed or removed")
+    assert rescreen(store, top_k=5).kind == "nothing"
