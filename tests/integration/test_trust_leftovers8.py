@@ -4,6 +4,7 @@ to screen against."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,20 @@ def test_a_night_with_no_candidate_to_screen_against_says_what_it_did(
     assert lines[2].startswith("screened 2 cases against every candidate (2 with DNA exclusions recorded since "
                                "their last screen); no candidate is new, changed or removed")
     assert rescreen(store, top_k=5).kind == "nothing"
+
+
+def test_a_ranking_given_as_the_cases_is_refused_before_anything_is_stored(
+        db_url: str, data: Path, tmp_path: Path, one_line: Callable[..., str]) -> None:
+    assert main(["rescreen", "--db", db_url, "--cases", str(data / "cases.csv"),
+                 "--candidates", str(data / "candidates.csv"), "--top-k", "3"]) == 0
+    ranked = tmp_path / "ranked.csv"
+    assert main(["export", "--db", db_url, "--out", str(ranked)]) == 0
+    with Store.open(db_url, create=False) as store:
+        before = store.content_hashes("cases")
+    # main read it as cases: each case's first row replaced its name, sex and birth date with its first candidate's
+    assert main(["rescreen", "--db", db_url, "--cases", str(ranked)]) == 2
+    one_line("expected a cases file, got a ranking written by reunite screen or export")
+    assert main(["rescreen", "--db", db_url, "--candidates", str(ranked)]) == 2
+    one_line("expected a candidates file, got a ranking")
+    with Store.open(db_url, create=False) as store:
+        assert store.content_hashes("cases") == before
