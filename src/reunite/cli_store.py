@@ -444,14 +444,17 @@ def _dna_record(args: argparse.Namespace) -> int:
 
     outcome = lab_outcome(args.outcome)  # as a lab file writes it (排除, 已确认 ...), or refused with the reason
     with open_store(args.db, create=False) as store:
+        already = store.dna_outcome_id(args.case, args.person, outcome, date=args.date, lab_ref=args.lab_ref,
+                                       note=args.note)
         store.record_dna(args.case, args.person, outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
     from reunite.ingest._safe import mask_id_numbers
 
-    closes = text(args.lang, "msg_dna_closes") if outcome == "confirmed" else ""
+    closes = text(args.lang, "msg_dna_closes") if outcome == "confirmed" and already is None else ""
     # an agency's case or person id may be the resident ID number itself: masked as in every output
     case, person = (args.case, args.person) if args.reveal_ids else map(mask_id_numbers, (args.case, args.person))
-    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=outcome) + closes)
+    print(text(args.lang, "msg_dna_recorded" if already is None else "msg_dna_already_recorded", case=case,
+               person=person, outcome=outcome) + closes)
     return 0
 
 

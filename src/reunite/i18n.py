@@ -167,6 +167,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_unlocked": "removed the run lock held by {holder}",
         "msg_no_lock": "no run lock was held",
         "msg_dna_recorded": "recorded: case {case}, person {person}: {outcome}",
+        "msg_dna_already_recorded": "already recorded, not stored again: case {case}, person {person}: {outcome} "
+                                    "(the same outcome, date, lab ref and note)",
         "msg_dna_closes": " (the case is closed)",
         "msg_profiles": "{n} persons with a DNA profile on file in {source}; {new} newly marked",
         "preview_head": "{cases} cases x {candidates} candidates",
@@ -351,6 +353,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_unlocked": "已解除 {holder} 持有的运行锁",
         "msg_no_lock": "没有运行锁",
         "msg_dna_recorded": "已记录：案件 {case}，人员 {person}：{outcome}",
+        "msg_dna_already_recorded": "此前已记录，不再重复存储：案件 {case}，人员 {person}：{outcome}"
+                                    "（结果、日期、实验室编号和备注均相同）",
         "msg_dna_closes": "（该案件已结案）",
         "msg_profiles": "{source} 中有 DNA 档案的人员 {n} 人；新标记 {new} 人",
         "preview_head": "{cases} 个案件 × {candidates} 个候选人",

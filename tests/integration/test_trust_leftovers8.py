@@ -129,3 +129,18 @@ def test_a_ranking_given_as_the_cases_is_refused_before_anything_is_stored(
     one_line("expected a candidates file, got a ranking")
     with Store.open(db_url, create=False) as store:
         assert store.content_hashes("cases") == before
+
+
+def test_the_same_outcome_recorded_twice_by_hand_is_stored_once(
+        filled: Store, db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    command = ["dna", "record", "--db", db_url, "--case", "C1", "--person", "P1", "--outcome", "Confirmed",
+               "--date", "2024-03-01"]
+    assert main(command) == 0 and "recorded: case C1, person P1: confirmed" in capsys.readouterr().out
+    assert main(command) == 0
+    assert capsys.readouterr().out.startswith("already recorded, not stored again: case C1, person P1: confirmed")
+    assert _outcome_rows(filled) == 1
+    assert filled.record_dna("C1", "P1", "confirmed", date="2024-03-01") == filled.dna_outcome_id(
+        "C1", "P1", "confirmed", date="2024-03-01")
+    assert _outcome_rows(filled) == 1
+    filled.record_dna("C1", "P1", "confirmed", date="2024-03-02")  # another day: another result
+    assert _outcome_rows(filled) == 2

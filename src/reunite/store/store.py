@@ -830,7 +830,9 @@ class Store:
 
         ``excluded`` and ``confirmed`` also mark the person's profile as on file. An outcome that
         contradicts the pair's latest one (``confirmed`` after ``excluded`` or the reverse) needs
-        ``supersede=True``; the audit log keeps what it superseded.
+        ``supersede=True``; the audit log keeps what it superseded. An outcome the store already
+        holds for the pair (the same outcome, date, lab ref and note) is not stored again: the
+        recorded row's id is returned (:meth:`dna_outcome_id` tells beforehand).
 
         Raises
         ------
@@ -853,6 +855,10 @@ class Store:
             if not dna.existing_ids(connection, "candidates", [person_id]):
                 raise InputError(f"person_id {person_id!r} is not in the store (a person is stored when a "
                                  "rescreen reads them)")
+            same = dna.recorded_outcomes(connection, [case_id]).get((case_id, person_id, checked, day, lab_ref or None,
+                                                                     note or None))
+            if same is not None:  # the same result sent twice is one result
+                return same
             previous = dna.latest_outcomes(connection, [case_id]).get((case_id, person_id))
             conflict = dna.contradiction(previous, checked)
             if conflict is not None and not supersede:
@@ -865,6 +871,16 @@ class Store:
                 detail["supersedes"] = previous[0]
             self._audit(connection, "record_dna", user=user, detail=detail)
         return row_id
+
+    def dna_outcome_id(self, case_id: str, person_id: str, outcome: DnaOutcome, *, date: dt.date | str | None = None,
+                       lab_ref: str | None = None, note: str | None = None) -> int | None:
+        """The row id of this very outcome (the same outcome, date, lab ref and note for the pair) if the
+        store holds it, else ``None``."""
+        case_id, person_id = fold_id(case_id), fold_id(person_id)
+        key = (case_id, person_id, dna.parse_outcome(outcome), dna.parse_outcome_date(date), lab_ref or None,
+               note or None)
+        with self.engine.connect() as connection:
+            return dna.recorded_outcomes(connection, [case_id]).get(key)
 
     def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
                        supersede: bool = False) -> IngestReport:
