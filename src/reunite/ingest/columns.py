@@ -285,25 +285,7 @@ def map_columns(
             + (f"; it has a {id_column(other)} column: is it the {other} file (the cases and the candidates "
                "given the other way round)?" if swapped else "")
         )
-    _refuse_a_ranking(headers, side, mapping or {}, source)
     return ColumnMap(side=side, headers=headers, positions=positions, ignored=tuple(ignored))
-
-
-# reunite's own outputs: RANKED.csv (screen, export) pairs a case with a candidate in every row, and the
-# candidate's name, sex, birth date and region beside the case id
-_RANKING_HEADERS = frozenset({"caseid", "rank", "personid", "score", "probability"})
-
-
-def _refuse_a_ranking(headers: Sequence[str], side: Side, mapping: Mapping[str, str], source: str) -> None:
-    """A RANKED.csv given as a cases or candidates file is refused: read as cases, each case's first row
-    would replace the stored case's name, sex and birth date with its first candidate's."""
-    keys = {header_key(h) for h in headers if h not in mapping}
-    if keys >= _RANKING_HEADERS:
-        raise InputError(
-            f"{source}: expected a {side} file, got a ranking written by reunite screen or export (columns "
-            "case_id, rank, person_id, score, probability: a row per case and candidate, with the candidate's "
-            f"name, sex and birth date); give the {side} file itself"
-        )
 
 
 def check_mapping_used(mapping: Mapping[str, str] | None, inputs: Sequence[tuple[Side, IngestReport]]) -> None:

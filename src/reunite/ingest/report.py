@@ -78,9 +78,6 @@ class IngestReport:
     removal:
         The input is a removal list (:mod:`reunite.store.removals`): an accepted row is removed,
         not screened, and a flagged one was already removed or is removed with a note.
-    already_recorded:
-        Accepted rows the store already held as they are (a lab file imported again): counted, not
-        stored again; ``accepted - already_recorded`` rows were stored.
     """
 
     source: str
@@ -93,7 +90,6 @@ class IngestReport:
     ignored_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0
     removal: bool = False
-    already_recorded: int = 0
 
     def __repr__(self) -> str:
         # counts only: the problems carry raw cells (ID numbers), and a repr reaches logs
@@ -136,13 +132,12 @@ class IngestReport:
     def summary(self, lang: Language = "en") -> str:
         """A few lines a person reads: counts, the balance, and problems by kind (in ``lang``; the
         problems are named as the reader wrote them)."""
-        counts = (text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
-                       stored=self.accepted - self.already_recorded, already=self.already_recorded,
-                       quarantined=self.quarantined) if self.already_recorded else
-                  text(lang, "ingest_counts", source=self.source, read=self.read, accepted=self.accepted,
-                       quarantined=self.quarantined))
-        lines = [counts + (text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else "")]
-        assert self.read == self.accepted + self.quarantined and 0 <= self.already_recorded <= self.accepted
+        lines = [
+            text(lang, "ingest_counts", source=self.source, read=self.read, accepted=self.accepted,
+                 quarantined=self.quarantined)
+            + (text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""),
+        ]
+        assert self.read == self.accepted + self.quarantined
         if self.flagged:
             lines.append(text(lang, "ingest_flagged_removal" if self.removal else "ingest_flagged", n=self.flagged))
         if self.blank_rows:

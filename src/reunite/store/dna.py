@@ -31,6 +31,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
 
@@ -38,6 +39,7 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
+from reunite.i18n import Language, text
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.read import sniff_delimiter
@@ -50,6 +52,7 @@ __all__ = [
     "DNA_CSV_COLUMNS",
     "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
+    "LabReport",
     "contradiction",
     "lab_outcome",
     "latest_outcomes",
@@ -411,10 +414,35 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
             if "confirmed" in found and "excluded" in found}
 
 
+@dataclass(slots=True)
+class LabReport(IngestReport):
+    """An :class:`~reunite.ingest.report.IngestReport` of a lab file, which also counts the accepted rows
+    the store already held (``already_recorded``: the same outcome, date, lab ref and note for the pair,
+    a lab file imported again): counted, not stored again, so ``accepted - already_recorded`` were stored.
+
+    >>> report = LabReport(source="lab.csv", read=3, already_recorded=2)
+    >>> print(report.summary())
+    lab.csv: read 3, imported 1, already recorded 2 (identical outcome, date, lab ref and note; not stored again), \
+quarantined 0
+    """
+
+    already_recorded: int = 0
+
+    def summary(self, lang: Language = "en") -> str:
+        lines = IngestReport.summary(self, lang).split("\n")
+        assert 0 <= self.already_recorded <= self.accepted
+        if self.already_recorded:
+            lines[0] = (text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
+                             stored=self.accepted - self.already_recorded, already=self.already_recorded,
+                             quarantined=self.quarantined)
+                        + (text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""))
+        return "\n".join(lines)
+
+
 def read_dna_csv(
     connection: Connection, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
     today: dt.date | None = None,
-) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]], list[dict[str, Any]]]:
+) -> tuple[list[Outcome], LabReport, list[dict[str, Any]], list[dict[str, Any]]]:
     """Read and check a lab CSV.
 
     Returns the good rows, the report (bad rows quarantined with the reason), the outcomes they
@@ -426,7 +454,7 @@ def read_dna_csv(
     source = Path(path)
     text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
     delimiter = sniff_delimiter(text.split("\n", 1)[0], source.suffix.lower())  # as case files are read
-    report = IngestReport(source=source.name, encoding=encoding, delimiter=delimiter)
+    report = LabReport(source=source.name, encoding=encoding, delimiter=delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         lines = [(reader.line_num, row) for row in reader]

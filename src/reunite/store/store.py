@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 
 from reunite._typing import DnaOutcome, Side, check_flags
 from reunite.errors import InputError, StoreError
-from reunite.ingest.report import IngestReport
 from reunite.ingest.table import fold_id
 from reunite.store import dna
 from reunite.store.db import (
@@ -883,7 +882,7 @@ class Store:
             return dna.recorded_outcomes(connection, [case_id]).get(key)
 
     def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
-                       supersede: bool = False) -> IngestReport:
+                       supersede: bool = False) -> dna.LabReport:
         """Import a lab CSV (``case_id, person_id, outcome`` and optional ``date, lab_ref, note``).
 
         Every row is imported whole or quarantined in the returned report with the reason
