@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reunite.cli import main
+from reunite.errors import InputError
 from reunite.store import Store
 from reunite.store.models import DnaOutcomeRecord
 
@@ -144,3 +145,21 @@ def test_the_same_outcome_recorded_twice_by_hand_is_stored_once(
     assert _outcome_rows(filled) == 1
     filled.record_dna("C1", "P1", "confirmed", date="2024-03-02")  # another day: another result
     assert _outcome_rows(filled) == 2
+
+
+def test_a_second_person_confirmed_for_a_closed_case_needs_supersede(filled: Store, tmp_path: Path) -> None:
+    filled.record_dna("C1", "P1", "confirmed", date="2024-03-01")
+    lab = _lab(tmp_path, "case_id,person_id,outcome,date\nC1,P2,confirmed,2024-04-01\nC1,P3,excluded,2024-04-01\n")
+    report = filled.import_dna_csv(lab)  # main recorded it: the case had two children found
+    assert (report.read, report.accepted, report.quarantined) == (2, 1, 1)
+    assert report.problems[0].row == 2
+    reason = report.problems[0].reason
+    assert "case 'C1' is already confirmed with person 'P1' (2024-03-01): a case is one child" in reason
+    assert filled.confirmed_pairs() == {("C1", "P1")}
+    with pytest.raises(InputError, match="already confirmed with person 'P1'"):
+        filled.record_dna("C1", "P2", "confirmed")
+    # two records of the one child: confirmed too, said so in the audit log
+    again = filled.import_dna_csv(lab, supersede=True)
+    assert (again.accepted, again.already_recorded) == (2, 1)
+    assert filled.confirmed_pairs() == {("C1", "P1"), ("C1", "P2")}
+    assert filled.audit_log()[-1]["detail"]["superseded"][0]["also_confirmed"] == ["P1"]

@@ -61,6 +61,7 @@ __all__ = [
     "parse_outcome_date",
     "read_dna_csv",
     "recorded_outcomes",
+    "second_confirmation",
     "write_outcomes",
 ]
 
@@ -249,6 +250,31 @@ def contradiction(previous: Recorded | None, outcome: str) -> str | None:
     known = ", ".join(x for x in (previous[1].isoformat() if previous[1] else "", previous[2] and
                                   f"lab ref {previous[2]}") if x)
     return f"contradicts the recorded outcome {previous[0]!r}" + (f" ({known})" if known else "")
+
+
+def second_confirmation(latest: Mapping[tuple[str, str], Recorded], case_id: str, person_id: str,
+                        outcome: str) -> str | None:
+    """Why ``confirmed`` for (case, person) needs ``supersede``: the case is already confirmed with
+    another person (``latest``: the pairs' latest outcomes, the case's among them), or None.
+
+    A case is one child: a second person confirmed is a duplicate record of the same child, or one of
+    the two conclusions is wrong, and the family is told one answer.
+
+    >>> second_confirmation({("C1", "P1"): ("confirmed", dt.date(2024, 3, 1), None)}, "C1", "P2", "confirmed")
+    "case 'C1' is already confirmed with person 'P1' (2024-03-01): a case is one child; record 'excluded' for \
+that pair first with --supersede (supersede=True) if it was wrong, or, if both records are that child (a duplicate \
+record), import with --supersede to confirm this one too"
+    """
+    if outcome != "confirmed":
+        return None
+    others = sorted((p, day) for (c, p), (o, day, _) in latest.items() if c == case_id and p != person_id
+                    and o == "confirmed")
+    if not others:
+        return None
+    named = ", ".join(f"{p!r}" + (f" ({day.isoformat()})" if day else "") for p, day in others)
+    return (f"case {case_id!r} is already confirmed with person {named}: a case is one child; record 'excluded' "
+            "for that pair first with --supersede (supersede=True) if it was wrong, or, if both records are that "
+            "child (a duplicate record), import with --supersede to confirm this one too")
 
 
 def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
@@ -534,6 +560,14 @@ def read_dna_csv(
             report.add(number, "outcome", outcome, f"{conflict}; import with --supersede (supersede=True) "
                        "to replace it")
             continue
+        second = second_confirmation(latest, case_id, person_id, outcome)
+        if second is not None and not supersede:
+            report.add(number, "outcome", outcome, second)
+            continue
+        if second is not None:  # in the audit entry: the case now has two confirmed persons
+            superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
+                               "also_confirmed": sorted(p for (c, p), (o, _, _) in latest.items()
+                                                        if c == case_id and p != person_id and o == "confirmed")})
         if conflict is not None and previous is not None:
             superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
                                "supersedes": previous[0]})

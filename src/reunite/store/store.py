@@ -858,11 +858,15 @@ class Store:
                                                                      note or None))
             if same is not None:  # the same result sent twice is one result
                 return same
-            previous = dna.latest_outcomes(connection, [case_id]).get((case_id, person_id))
+            latest = dna.latest_outcomes(connection, [case_id])
+            previous = latest.get((case_id, person_id))
             conflict = dna.contradiction(previous, checked)
             if conflict is not None and not supersede:
                 raise InputError(f"case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
                                  "expected no contradiction, or --supersede (supersede=True) to replace it")
+            second = dna.second_confirmation(latest, case_id, person_id, checked)
+            if second is not None and not supersede:
+                raise InputError(f"person {person_id!r}: {second.replace('import with', 'record it with')}")
             (row_id,) = dna.write_outcomes(connection, [(case_id, person_id, checked, day, lab_ref, note)], user)
             detail: dict[str, Any] = {"case_id": case_id, "person_id": person_id, "outcome": checked,
                                       "id": row_id}
