@@ -163,3 +163,16 @@ def test_a_second_person_confirmed_for_a_closed_case_needs_supersede(filled: Sto
     assert (again.accepted, again.already_recorded) == (2, 1)
     assert filled.confirmed_pairs() == {("C1", "P1"), ("C1", "P2")}
     assert filled.audit_log()[-1]["detail"]["superseded"][0]["also_confirmed"] == ["P1"]
+
+
+def test_dna_import_has_the_encoding_option_its_message_names(
+        filled: Store, db_url: str, tmp_path: Path, one_line: Callable[..., str],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    lab = tmp_path / "lab.csv"
+    lab.write_bytes("case_id,person_id,outcome,note\nC1,P1,excluded,€ 5 invoiced\n".encode("cp1252"))
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 2
+    one_line("--encoding")  # main: "error: unrecognized arguments: --encoding big5" when the user followed it
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab), "--encoding", "cp1252"]) == 0
+    assert "(encoding cp1252)" in capsys.readouterr().out
+    with filled.engine.connect() as connection:
+        assert connection.scalars(select(DnaOutcomeRecord.c.note)).all() == ["€ 5 invoiced"]

@@ -37,9 +37,9 @@ from typing import Any, TypeAlias, cast, get_args
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from reunite import i18n
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
-from reunite.i18n import Language, text
 from reunite.ingest.columns import check_mapping, header_key
 from reunite.ingest.encoding import decode_text
 from reunite.ingest.read import sniff_delimiter
@@ -454,20 +454,20 @@ quarantined 0
 
     already_recorded: int = 0
 
-    def summary(self, lang: Language = "en") -> str:
+    def summary(self, lang: i18n.Language = "en") -> str:
         lines = IngestReport.summary(self, lang).split("\n")
         assert 0 <= self.already_recorded <= self.accepted
         if self.already_recorded:
-            lines[0] = (text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
+            lines[0] = (i18n.text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
                              stored=self.accepted - self.already_recorded, already=self.already_recorded,
                              quarantined=self.quarantined)
-                        + (text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""))
+                        + (i18n.text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""))
         return "\n".join(lines)
 
 
 def read_dna_csv(
     connection: Connection, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
-    today: dt.date | None = None,
+    today: dt.date | None = None, encoding: str | None = None,
 ) -> tuple[list[Outcome], LabReport, list[dict[str, Any]], list[dict[str, Any]]]:
     """Read and check a lab CSV.
 
@@ -478,7 +478,8 @@ def read_dna_csv(
     (or ``"row N"`` of the file) it repeats.
     """
     source = Path(path)
-    text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
+    # as case files are read (encoding: detected unless given)
+    text, encoding = decode_text(source.read_bytes(), source=source.name, encoding=encoding)
     delimiter = sniff_delimiter(text.split("\n", 1)[0], source.suffix.lower())  # as case files are read
     report = LabReport(source=source.name, encoding=encoding, delimiter=delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)

@@ -886,7 +886,7 @@ class Store:
             return dna.recorded_outcomes(connection, [case_id]).get(key)
 
     def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
-                       supersede: bool = False) -> dna.LabReport:
+                       supersede: bool = False, encoding: str | None = None) -> dna.LabReport:
         """Import a lab CSV (``case_id, person_id, outcome`` and optional ``date, lab_ref, note``).
 
         Every row is imported whole or quarantined in the returned report with the reason
@@ -896,14 +896,15 @@ class Store:
         is quarantined unless ``supersede``. A row the store already holds (the same outcome, date,
         lab ref and note for the pair: the same file imported again) is counted in
         ``report.already_recorded`` and not stored again, so ``read == accepted + quarantined`` and
-        ``accepted - already_recorded`` rows were stored.
+        ``accepted - already_recorded`` rows were stored. ``encoding`` overrides the detected text
+        encoding (UTF-8, UTF-16 with its BOM, GB18030/GBK).
         """
         check_flags(supersede=supersede)
         user = user or current_user()
         data = Path(path).read_bytes()
         with self.engine.begin() as connection:
             good, report, superseded, repeated = dna.read_dna_csv(connection, path, mapping=mapping,
-                                                                  supersede=supersede)
+                                                                  supersede=supersede, encoding=encoding)
             row_ids = dna.write_outcomes(connection, good, user)
             self._audit(connection, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
                         detail={"file": str(path), "read": report.read, "accepted": report.accepted,
