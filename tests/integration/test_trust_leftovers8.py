@@ -65,6 +65,8 @@ def test_a_lab_file_imported_twice_is_recorded_once(filled: Store, db_url: str, 
     out = capsys.readouterr().out
     assert "read 4, imported 0, already recorded 4" in out and "quarantined 0" in out
     assert _outcome_rows(filled) == 3
+    assert repr(first) == ("LabReport(source='lab.csv', read=4, accepted=4, quarantined=0, flagged=0, "
+                           "already_recorded=1)")  # counts only, as every report's repr
     entries = [e for e in filled.audit_log() if e["action"] == "import_dna_csv"]
     assert [len(e["detail"]["outcomes"]) for e in entries] == [3, 0]
     assert [r["row"] for r in entries[1]["detail"]["already_recorded"]] == [2, 3, 4, 5]

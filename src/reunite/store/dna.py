@@ -440,7 +440,7 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
             if "confirmed" in found and "excluded" in found}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class LabReport(IngestReport):
     """An :class:`~reunite.ingest.report.IngestReport` of a lab file, which also counts the accepted rows
     the store already held (``already_recorded``: the same outcome, date, lab ref and note for the pair,
@@ -453,6 +453,10 @@ quarantined 0
     """
 
     already_recorded: int = 0
+
+    def __repr__(self) -> str:  # counts only, as IngestReport's: the problems carry raw cells
+        counts = IngestReport.__repr__(self).removeprefix("IngestReport")[:-1]
+        return f"LabReport{counts}, already_recorded={self.already_recorded})"
 
     def summary(self, lang: i18n.Language = "en") -> str:
         lines = IngestReport.summary(self, lang).split("\n")
