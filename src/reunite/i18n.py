@@ -195,6 +195,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
         "ingest_flagged_removal": "  flagged {n} accepted row(s): already removed, or removed with a DNA outcome to "
                                   "note (see the quarantine file)",
+        "ingest_flagged_dna": "  flagged {n} accepted row(s), recorded (see the quarantine file for how each was read)",
         "ingest_blank": "  skipped {n} blank row(s)",
         "ingest_ignored": "  ignored columns: {columns}",
         "list_separator": ", ",
@@ -379,6 +380,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "ingest_encoding": "（编码 {encoding}）",
         "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
         "ingest_flagged_removal": "  标记了 {n} 个已接受的行：此前已移除，或移除时有需注意的 DNA 结果（见隔离文件）",
+        "ingest_flagged_dna": "  标记了 {n} 个已接受的行，已记录（各行如何读取见隔离文件）",
         "ingest_blank": "  跳过 {n} 个空行",
         "ingest_ignored": "  未使用的列：{columns}",
         "list_separator": "、",

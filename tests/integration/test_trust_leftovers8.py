@@ -178,3 +178,10 @@ def test_dna_import_has_the_encoding_option_its_message_names(
     assert "(encoding cp1252)" in capsys.readouterr().out
     with filled.engine.connect() as connection:
         assert connection.scalars(select(DnaOutcomeRecord.c.note)).all() == ["€ 5 invoiced"]
+
+
+def test_a_flagged_lab_row_is_said_recorded_not_kept_for_screening(filled: Store, tmp_path: Path) -> None:
+    report = filled.import_dna_csv(_lab(tmp_path, "case_id,person_id,outcome\nＣ1,P1,excluded\n"))
+    assert (report.accepted, report.flagged) == (1, 1) and filled.excluded_pairs() == {("C1", "P1")}
+    assert "flagged 1 accepted row(s), recorded (see the quarantine file for how each was read)" in report.summary()
+    assert "kept for screening" not in report.summary()  # main's words, meant for case and candidate files

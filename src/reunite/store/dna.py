@@ -461,6 +461,8 @@ quarantined 0
     def summary(self, lang: i18n.Language = "en") -> str:
         lines = IngestReport.summary(self, lang).split("\n")
         assert 0 <= self.already_recorded <= self.accepted
+        flagged = i18n.text(lang, "ingest_flagged", n=self.flagged)  # said of rows to screen
+        lines = [i18n.text(lang, "ingest_flagged_dna", n=self.flagged) if line == flagged else line for line in lines]
         if self.already_recorded:
             lines[0] = (i18n.text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
                              stored=self.accepted - self.already_recorded, already=self.already_recorded,
