@@ -149,7 +149,7 @@ def test_the_same_outcome_recorded_twice_by_hand_is_stored_once(
     assert _outcome_rows(filled) == 2
 
 
-def test_a_second_person_confirmed_for_a_closed_case_needs_supersede(filled: Store, tmp_path: Path) -> None:
+def test_a_second_confirmation_of_a_case_or_a_person_needs_supersede(filled: Store, tmp_path: Path) -> None:
     filled.record_dna("C1", "P1", "confirmed", date="2024-03-01")
     lab = _lab(tmp_path, "case_id,person_id,outcome,date\nC1,P2,confirmed,2024-04-01\nC1,P3,excluded,2024-04-01\n")
     report = filled.import_dna_csv(lab)  # main recorded it: the case had two children found
@@ -164,7 +164,11 @@ def test_a_second_person_confirmed_for_a_closed_case_needs_supersede(filled: Sto
     again = filled.import_dna_csv(lab, supersede=True)
     assert (again.accepted, again.already_recorded) == (2, 1)
     assert filled.confirmed_pairs() == {("C1", "P1"), ("C1", "P2")}
-    assert filled.audit_log()[-1]["detail"]["superseded"][0]["also_confirmed"] == ["P1"]
+    assert filled.audit_log()[-1]["detail"]["superseded"][0]["also_confirmed"] == [["C1", "P1"]]
+    # and the other way: one person confirmed as the child of a second case (two reports of one child)
+    with pytest.raises(InputError, match="person 'P2' is already confirmed as the child of case 'C1'"):
+        filled.record_dna("C4", "P2", "confirmed")
+    assert filled.record_dna("C4", "P2", "confirmed", supersede=True) > 0
 
 
 def test_dna_import_has_the_encoding_option_its_message_names(

@@ -53,6 +53,7 @@ __all__ = [
     "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
     "LabReport",
+    "confirmed_with_dates",
     "contradiction",
     "lab_outcome",
     "latest_outcomes",
@@ -252,29 +253,47 @@ def contradiction(previous: Recorded | None, outcome: str) -> str | None:
     return f"contradicts the recorded outcome {previous[0]!r}" + (f" ({known})" if known else "")
 
 
-def second_confirmation(latest: Mapping[tuple[str, str], Recorded], case_id: str, person_id: str,
+def second_confirmation(confirmed: Mapping[tuple[str, str], dt.date | None], case_id: str, person_id: str,
                         outcome: str) -> str | None:
-    """Why ``confirmed`` for (case, person) needs ``supersede``: the case is already confirmed with
-    another person (``latest``: the pairs' latest outcomes, the case's among them), or None.
+    """Why ``confirmed`` for (case, person) needs ``supersede``, or None: the case is already confirmed
+    with another person, or the person as the child of another case (``confirmed``: the pairs whose
+    latest outcome is ``confirmed``, with its date).
 
-    A case is one child: a second person confirmed is a duplicate record of the same child, or one of
-    the two conclusions is wrong, and the family is told one answer.
+    A case is one child and a person is one child: a second confirmation is a duplicate record (of the
+    person, or of the case), or one of the two conclusions is wrong, and a family is told one answer.
 
-    >>> second_confirmation({("C1", "P1"): ("confirmed", dt.date(2024, 3, 1), None)}, "C1", "P2", "confirmed")
-    "case 'C1' is already confirmed with person 'P1' (2024-03-01): a case is one child; record 'excluded' for \
-that pair first with --supersede (supersede=True) if it was wrong, or, if both records are that child (a duplicate \
-record), import with --supersede to confirm this one too"
+    >>> second_confirmation({("C1", "P1"): dt.date(2024, 3, 1)}, "C1", "P2", "confirmed")
+    "case 'C1' is already confirmed with person 'P1' (2024-03-01): a case is one child and a person one child; \
+record 'excluded' for that pair first with --supersede (supersede=True) if it was wrong, or, if both are one \
+child's duplicate records, import with --supersede to confirm this one too"
+    >>> second_confirmation({("C2", "P1"): None}, "C1", "P1", "confirmed")[:63]
+    "person 'P1' is already confirmed as the child of case 'C2': a c"
     """
     if outcome != "confirmed":
         return None
-    others = sorted((p, day) for (c, p), (o, day, _) in latest.items() if c == case_id and p != person_id
-                    and o == "confirmed")
-    if not others:
+    persons = sorted((p, day) for (c, p), day in confirmed.items() if c == case_id and p != person_id)
+    cases = sorted((c, day) for (c, p), day in confirmed.items() if p == person_id and c != case_id)
+    if not persons and not cases:
         return None
-    named = ", ".join(f"{p!r}" + (f" ({day.isoformat()})" if day else "") for p, day in others)
-    return (f"case {case_id!r} is already confirmed with person {named}: a case is one child; record 'excluded' "
-            "for that pair first with --supersede (supersede=True) if it was wrong, or, if both records are that "
-            "child (a duplicate record), import with --supersede to confirm this one too")
+
+    def named(ids: list[tuple[str, dt.date | None]]) -> str:
+        return ", ".join(f"{i!r}" + (f" ({day.isoformat()})" if day else "") for i, day in ids)
+
+    found = "; ".join([*([f"case {case_id!r} is already confirmed with person {named(persons)}"] if persons else []),
+                       *([f"person {person_id!r} is already confirmed as the child of case {named(cases)}"]
+                         if cases else [])])
+    return (f"{found}: a case is one child and a person one child; record 'excluded' for that pair first with "
+            "--supersede (supersede=True) if it was wrong, or, if both are one child's duplicate records, import "
+            "with --supersede to confirm this one too")
+
+
+def confirmed_with_dates(connection: Connection) -> dict[tuple[str, str], dt.date | None]:
+    """The pairs whose latest outcome is ``confirmed``, with its date (every case's: a lab file is a few
+    rows, and the confirmed pairs of all cases are few)."""
+    query = (select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome,
+                    DnaOutcomeRecord.c.outcome_date).order_by(DnaOutcomeRecord.c.id))
+    last = {(c, p): (o, day) for c, p, o, day in connection.execute(query)}
+    return {pair: day for pair, (o, day) in last.items() if o == "confirmed"}
 
 
 def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
@@ -517,6 +536,7 @@ def read_dna_csv(
     known_cases = existing_ids(connection, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(connection, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(connection, known_cases)
+    confirmed = confirmed_with_dates(connection)
     # a lab file imported again (or a row repeated in it) is the same result, not a second one: the
     # store keeps it once, and a re-sent old result does not undo what came after it
     recorded: dict[Outcome, int | str] = dict(recorded_outcomes(connection, known_cases))
@@ -567,18 +587,22 @@ def read_dna_csv(
             report.add(number, "outcome", outcome, f"{conflict}; import with --supersede (supersede=True) "
                        "to replace it")
             continue
-        second = second_confirmation(latest, case_id, person_id, outcome)
+        second = second_confirmation(confirmed, case_id, person_id, outcome)
         if second is not None and not supersede:
             report.add(number, "outcome", outcome, second)
             continue
-        if second is not None:  # in the audit entry: the case now has two confirmed persons
+        if second is not None:  # in the audit entry: the case, or the person, now has two confirmations
             superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
-                               "also_confirmed": sorted(p for (c, p), (o, _, _) in latest.items()
-                                                        if c == case_id and p != person_id and o == "confirmed")})
+                               "also_confirmed": sorted(pair for pair in confirmed if pair != (case_id, person_id)
+                                                        and (pair[0] == case_id or pair[1] == person_id))})
         if conflict is not None and previous is not None:
             superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
                                "supersedes": previous[0]})
         latest[(case_id, person_id)] = (outcome, date, row.get("lab_ref") or None)
+        if outcome == "confirmed":
+            confirmed[(case_id, person_id)] = date
+        else:
+            confirmed.pop((case_id, person_id), None)
         recorded[identity] = f"row {number}"
         good.append(identity)
     return good, report, superseded, repeated

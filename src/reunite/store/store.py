@@ -864,7 +864,7 @@ class Store:
             if conflict is not None and not supersede:
                 raise InputError(f"case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
                                  "expected no contradiction, or --supersede (supersede=True) to replace it")
-            second = dna.second_confirmation(latest, case_id, person_id, checked)
+            second = dna.second_confirmation(dna.confirmed_with_dates(connection), case_id, person_id, checked)
             if second is not None and not supersede:
                 raise InputError(f"person {person_id!r}: {second.replace('import with', 'record it with')}")
             (row_id,) = dna.write_outcomes(connection, [(case_id, person_id, checked, day, lab_ref, note)], user)
