@@ -127,6 +127,8 @@ def add_store_commands(commands: Any) -> None:
                                "Case ID, Result, ...) need none; any other header is an error")
     imported.add_argument("--supersede", action="store_true",
                           help="let rows replace contradicting outcomes instead of quarantining them")
+    imported.add_argument("--encoding", default=None,
+                          help="text encoding of the lab CSV, e.g. gb18030 (default: detected)")
     _add_lang(imported)
     profiles = dna_commands.add_parser("profiles", help="mark persons whose DNA profile is on file")
     profiles.add_argument("--db", required=True, help=_DB_HELP)
@@ -444,14 +446,17 @@ def _dna_record(args: argparse.Namespace) -> int:
 
     outcome = lab_outcome(args.outcome)  # as a lab file writes it (排除, 已确认 ...), or refused with the reason
     with open_store(args.db, create=False) as store:
+        already = store.dna_outcome_id(args.case, args.person, outcome, date=args.date, lab_ref=args.lab_ref,
+                                       note=args.note)
         store.record_dna(args.case, args.person, outcome, date=args.date, lab_ref=args.lab_ref,
                          note=args.note, supersede=args.supersede)
     from reunite.ingest._safe import mask_id_numbers
 
-    closes = text(args.lang, "msg_dna_closes") if outcome == "confirmed" else ""
+    closes = text(args.lang, "msg_dna_closes") if outcome == "confirmed" and already is None else ""
     # an agency's case or person id may be the resident ID number itself: masked as in every output
     case, person = (args.case, args.person) if args.reveal_ids else map(mask_id_numbers, (args.case, args.person))
-    print(text(args.lang, "msg_dna_recorded", case=case, person=person, outcome=outcome) + closes)
+    print(text(args.lang, "msg_dna_recorded" if already is None else "msg_dna_already_recorded", case=case,
+               person=person, outcome=outcome) + closes)
     return 0
 
 
@@ -470,7 +475,7 @@ def _dna_import(args: argparse.Namespace) -> int:
     # checked before the import commits: a quarantine file that cannot be written then loses its rows
     [quarantine] = _quarantine_files([path], None, [path, _sqlite_file(args.db)])
     with open_store(args.db, create=False) as store:
-        report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede)
+        report = store.import_dna_csv(path, mapping=mapping, supersede=args.supersede, encoding=args.encoding)
     if report.read == 0:  # a lab file with a header and no rows is most likely the wrong file
         raise InputError(f"--file {path}: no DNA outcomes in it (a header and no rows)")
     print(report.summary(args.lang))

@@ -142,6 +142,17 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
         "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
                              "changed and removed ones: {pairs:,} pairs compared",
+        "rescreen_screened_night": "screened {all} cases against every candidate{why} and {delta} against the "
+                                   "{candidates} new, changed and removed candidates: {pairs:,} pairs compared",
+        "rescreen_screened_no_delta": "screened {all} cases against every candidate{why}; no candidate is new, "
+                                      "changed or removed, so no other case was screened: {pairs:,} pairs compared",
+        "rescreen_because": " ({why})",
+        "rescreen_because_new": "{n} new", "rescreen_because_changed": "{n} changed",
+        "rescreen_because_no_totals": "{n} reopened, without stored totals",
+        "rescreen_because_exclusions": "{n} with DNA exclusions recorded since their last screen",
+        "rescreen_because_read_otherwise": "{n} reading otherwise today",
+        "rescreen_because_unscreened": "{n} written outside a run",
+        "rescreen_because_window": "{n} whose stored top-k the new candidates could not be merged into",
         "rescreen_new_in_top": "{n} cases have new candidates in their top {top_k}",
         "msg_quarantined_not_stored": "quarantined rows: {path} (not stored)",
         "msg_quarantined_not_removed": "quarantined rows: {path} (not removed)",
@@ -156,6 +167,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_unlocked": "removed the run lock held by {holder}",
         "msg_no_lock": "no run lock was held",
         "msg_dna_recorded": "recorded: case {case}, person {person}: {outcome}",
+        "msg_dna_already_recorded": "already recorded, not stored again: case {case}, person {person}: {outcome} "
+                                    "(the same outcome, date, lab ref and note)",
         "msg_dna_closes": " (the case is closed)",
         "msg_profiles": "{n} persons with a DNA profile on file in {source}; {new} newly marked",
         "preview_head": "{cases} cases x {candidates} candidates",
@@ -176,10 +189,13 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_generating": "generating {cases} cases and {candidates} candidates (seed {seed}) ...",
         # ingest summary (IngestReport.summary); the problems by kind stay as the reader wrote them
         "ingest_counts": "{source}: read {read}, accepted {accepted}, quarantined {quarantined}",
+        "ingest_counts_recorded": "{source}: read {read}, imported {stored}, already recorded {already} (identical "
+                                  "outcome, date, lab ref and note; not stored again), quarantined {quarantined}",
         "ingest_encoding": " (encoding {encoding})",
         "ingest_flagged": "  flagged {n} accepted row(s), kept for screening (see the quarantine file)",
         "ingest_flagged_removal": "  flagged {n} accepted row(s): already removed, or removed with a DNA outcome to "
                                   "note (see the quarantine file)",
+        "ingest_flagged_dna": "  flagged {n} accepted row(s), recorded (see the quarantine file for how each was read)",
         "ingest_blank": "  skipped {n} blank row(s)",
         "ingest_ignored": "  ignored columns: {columns}",
         "list_separator": ", ",
@@ -314,6 +330,17 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
         "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
                              "共比对 {pairs:,} 对",
+        "rescreen_screened_night": "{all} 个案件与全部候选人比对{why}，{delta} 个案件与 {candidates} 个"
+                                   "新增、变更和移除的候选人比对：共比对 {pairs:,} 对",
+        "rescreen_screened_no_delta": "{all} 个案件与全部候选人比对{why}；没有新增、变更或移除的候选人，"
+                                      "其他案件未比对：共比对 {pairs:,} 对",
+        "rescreen_because": "（{why}）",
+        "rescreen_because_new": "新增 {n} 个", "rescreen_because_changed": "变更 {n} 个",
+        "rescreen_because_no_totals": "重新开启、无已存合计 {n} 个",
+        "rescreen_because_exclusions": "上次筛查后有新 DNA 排除结果 {n} 个",
+        "rescreen_because_read_otherwise": "今天读法不同 {n} 个",
+        "rescreen_because_unscreened": "在运行外写入 {n} 个",
+        "rescreen_because_window": "已存前 k 名无法与新候选人合并 {n} 个",
         "rescreen_new_in_top": "{n} 个案件的前 {top_k} 名中有新候选人",
         "msg_quarantined_not_stored": "隔离的行：{path}（未存入）",
         "msg_quarantined_not_removed": "隔离的行：{path}（未移除）",
@@ -327,6 +354,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_unlocked": "已解除 {holder} 持有的运行锁",
         "msg_no_lock": "没有运行锁",
         "msg_dna_recorded": "已记录：案件 {case}，人员 {person}：{outcome}",
+        "msg_dna_already_recorded": "此前已记录，不再重复存储：案件 {case}，人员 {person}：{outcome}"
+                                    "（结果、日期、实验室编号和备注均相同）",
         "msg_dna_closes": "（该案件已结案）",
         "msg_profiles": "{source} 中有 DNA 档案的人员 {n} 人；新标记 {new} 人",
         "preview_head": "{cases} 个案件 × {candidates} 个候选人",
@@ -346,9 +375,12 @@ TEXT: dict[Language, dict[str, str]] = {
         "kind_baby": "婴儿", "kind_child": "儿童", "kind_unknown": "类别不明的",
         "msg_generating": "生成 {cases} 个案件和 {candidates} 个候选人（随机种子 {seed}）……",
         "ingest_counts": "{source}：读取 {read} 行，接受 {accepted} 行，隔离 {quarantined} 行",
+        "ingest_counts_recorded": "{source}：读取 {read} 行，导入 {stored} 行，已记录 {already} 行（结果、日期、"
+                                  "实验室编号和备注均相同，不再重复存储），隔离 {quarantined} 行",
         "ingest_encoding": "（编码 {encoding}）",
         "ingest_flagged": "  标记了 {n} 个已接受的行，仍参与筛查（见隔离文件）",
         "ingest_flagged_removal": "  标记了 {n} 个已接受的行：此前已移除，或移除时有需注意的 DNA 结果（见隔离文件）",
+        "ingest_flagged_dna": "  标记了 {n} 个已接受的行，已记录（各行如何读取见隔离文件）",
         "ingest_blank": "  跳过 {n} 个空行",
         "ingest_ignored": "  未使用的列：{columns}",
         "list_separator": "、",

@@ -60,7 +60,7 @@ import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -69,11 +69,13 @@ from reunite.store.fitted import Bound, CaseTotals
 __all__ = [
     "CaseState",
     "Delta",
+    "FullScreenCause",
     "NightWrites",
     "cases_to_screen_in_full",
     "delta_of",
     "exact",
     "exclusion_digest",
+    "full_screen_causes",
     "log_factor",
     "merge_case",
     "merge_delta",
@@ -288,6 +290,51 @@ def cases_to_screen_in_full(
     """
     return {c for c in open_ids
             if c in changed or c not in states or states[c].exclusions != exclusions.get(c, NO_EXCLUSIONS)}
+
+
+FullScreenCause = Literal["new", "changed", "no_totals", "exclusions", "read_otherwise", "unscreened", "window"]
+"""Why a night screened an open case against every candidate (the first that applies, in this order)."""
+
+
+def full_screen_causes(
+    in_full: Iterable[str], states: Mapping[str, CaseState], exclusions: Mapping[str, str], *,
+    new: Collection[str], changed: Collection[str], read_otherwise: Collection[str] = (),
+    unscreened: Collection[str] = (),
+) -> dict[FullScreenCause, int]:
+    """How many of the cases ``in_full`` were screened against every candidate for each cause: new
+    (or restored), changed, without stored totals (reopened), DNA exclusions changed since their
+    totals were counted, read otherwise today, written outside a run, or else a merge that could not
+    prove their first ``top_k`` (``window``). A case counts once, under its first cause.
+
+    >>> s = CaseState((), None, 0, 0.0, NO_EXCLUSIONS)
+    >>> full_screen_causes(["c1", "c2", "c3", "c4"], {"c2": s, "c3": s, "c4": s},
+    ...                    {"c3": exclusion_digest(["P1"])}, new=["c1"], changed=["c2"])
+    {'new': 1, 'changed': 1, 'exclusions': 1, 'window': 1}
+    """
+    counts: dict[FullScreenCause, int] = {}
+    new, changed, read_otherwise, unscreened = (set(ids) for ids in (new, changed, read_otherwise, unscreened))
+    for case_id in sorted(set(in_full)):
+        cause: FullScreenCause
+        if case_id in new:
+            cause = "new"
+        elif case_id in changed:
+            cause = "changed"
+        elif case_id not in states:
+            cause = "no_totals"
+        elif states[case_id].exclusions != exclusions.get(case_id, NO_EXCLUSIONS):
+            cause = "exclusions"
+        elif case_id in read_otherwise:
+            cause = "read_otherwise"
+        elif case_id in unscreened:
+            cause = "unscreened"
+        else:
+            cause = "window"
+        counts[cause] = counts.get(cause, 0) + 1
+    return {cause: counts[cause] for cause in sorted(counts, key=_CAUSE_ORDER.index)}
+
+
+_CAUSE_ORDER: tuple[FullScreenCause, ...] = ("new", "changed", "no_totals", "exclusions", "read_otherwise",
+                                             "unscreened", "window")
 
 
 def posteriors(state: CaseState, prior: float) -> tuple[list[float], float]:

@@ -27,6 +27,7 @@ from reunite.export.files import atomic_output, check_output
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import IngestReport, RawTable, check_mapping_used, fold_id, read_table
 from reunite.ingest._safe import mask_id_numbers
+from reunite.ingest.columns import header_key
 from reunite.matching.blocking import BlockingPreview, BlockPlan, counted_spans, plan, preview
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY
@@ -80,6 +81,24 @@ RANKED_COLUMNS = (
 )
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
+# a ranking's own headers, in each language: RANKED.csv (screen, export) pairs a case with a candidate in
+# every row
+_RANKING_HEADERS = tuple(frozenset(header_key(names.get(h, h)) for h in RANKED_COLUMNS[:5])
+                         for names in RANKED_HEADERS.values())
+
+
+def refuse_a_ranking(report: IngestReport, side: Side) -> None:
+    """Refuse a RANKED.csv read as the cases or the candidates: read as cases, each case's first row
+    replaced its name, sex and birth date with its first candidate's (a night then stored them)."""
+    headers = {header_key(h) for h in (*report.columns.values(), *report.ignored_columns)}
+    if any(headers >= ranking for ranking in _RANKING_HEADERS):
+        raise InputError(
+            f"{report.source}: expected a {side} file, got a ranking written by reunite screen or export "
+            f"(columns {', '.join(RANKED_COLUMNS[:5])}: a row per case and candidate, with the candidate's "
+            f"name, sex and birth date); give the {side} file itself"
+        )
+
+
 # pandas is loaded only where a DataFrame is made (a nightly re-screen reads a few rows without it)
 TableLike: TypeAlias = "RecordTable | RawTable | pd.DataFrame | str | Path"
 
@@ -110,6 +129,7 @@ def load_side(
                              " (strict mode, quarantined when prepared):\n" + "\n".join(p.reveal() for p in fatal))
         return table
     raw = source if isinstance(source, RawTable) else read_table(source, side, mapping=mapping, strict=strict)
+    refuse_a_ranking(raw.report, side)
     return normalize(raw, strict=strict, today=today)
 
 

@@ -70,7 +70,7 @@ def test_lab_csv_quarantines_bad_rows_and_records_the_rest(filled: Store, tmp_pa
     lab.write_text(
         "case_id,person_id,outcome,date,lab_ref\n"
         "C1,P1,excluded,2024-03-01,L-100\n"
-        "C1,P2,Excluded,2024-03-01,L-101\n"      # wrong spelling
+        "C1,P2,Exclude,2024-03-01,L-101\n"       # not an outcome (Excluded is one: letter case is ignored)
         "C9,P1,excluded,2024-03-01,L-102\n"      # unknown case
         "C2,P3,confirmed,2024-03-02,L-103\n"
         "C3,P2,pending,03/04/2024,L-104\n",      # bad date

@@ -354,4 +354,5 @@ def _report(look: Look, top_k: int, kind: RescreenKind, run_id: int | None, done
         removed_cases=len(look.removed("cases")) if kind != "nothing" else 0,
         removed_candidates=len(look.removed("candidates")) if kind != "nothing" else 0,
         restored_cases=len(look.restored("cases")), restored_candidates=len(look.restored("candidates")),
+        delta_candidates=done.delta_candidates if done else 0, screened_all_because=done.causes if done else {},
     )

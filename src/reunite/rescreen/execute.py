@@ -32,6 +32,8 @@ class Done:
     screened_all: int
     screened_delta: int
     gained: int
+    delta_candidates: int = 0      # incremental: new, changed and removed candidates the delta screens took
+    causes: Mapping[merge.FullScreenCause, int] = dataclasses.field(default_factory=dict)  # incremental
 
 
 def execute(store: Store, look: Look, settings: Settings, run_id: int, progress: bool) -> Done:
@@ -42,7 +44,8 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
     model = look.fitted
     after: dict[str, CaseState] = {}
     full_reasons: dict[tuple[str, str], str] = {}
-    pairs = screened_delta = 0
+    pairs = screened_delta = delta_candidates = 0
+    causes: dict[merge.FullScreenCause, int] = {}
     in_full = set(look.in_full)
     fresh: DeltaPairs | None = None
     normalized: dict[str, str] = {}  # normalized records of cases to keep
@@ -58,7 +61,12 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
             top_k=settings.top_k)
         after.update(merged)
         in_full |= unknown
-        screened_delta = len(delta) - len(unknown)
+        delta_candidates = len(set(look.candidates.ids) | look.removed("candidates"))
+        # with no candidate new, changed or removed, no case was screened against them
+        screened_delta = len(delta) - len(unknown) if delta_candidates else 0
+        causes = merge.full_screen_causes(
+            in_full, look.states, look.exclusions, new=look.cases.new_ids, changed=look.cases.changed_ids,
+            read_otherwise=look.moved.get("cases", ()), unscreened=look.unscreened.get("cases", ()))
     new_model = None
     if in_full:
         full_states, full_reasons, model, new_model, full_pairs, normalized = screen_in_full(
@@ -90,7 +98,7 @@ def execute(store: Store, look: Look, settings: Settings, run_id: int, progress:
         summary={"kind": look.kind, "screened_all": len(in_full), "screened_delta": screened_delta,
                  "pairs_compared": pairs},
     )
-    return Done(version, pairs, len(in_full), screened_delta, writes.gained)
+    return Done(version, pairs, len(in_full), screened_delta, writes.gained, delta_candidates, causes)
 
 
 def _marks(rows: Sequence[Mapping[str, str]], settings: Settings) -> dict[str, bool]:

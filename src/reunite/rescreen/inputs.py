@@ -24,7 +24,7 @@ from reunite.normalize import RecordTable
 from reunite.normalize.dates import parse_dates
 from reunite.normalize.ids import is_excel_number, mask_id
 from reunite.normalize.stored import is_prepared, read_prepared_raw
-from reunite.pipeline import load_side
+from reunite.pipeline import load_side, refuse_a_ranking
 from reunite.store import Store
 
 __all__ = ["COLUMNS", "Input", "as_new", "overlay", "read_input", "split_input", "stored_table", "with_restored",
@@ -59,7 +59,9 @@ def read_input(source: TableSource | RawTable | None, side: Side, mapping: Mappi
     if isinstance(source, RawTable):
         return source
     encoding, sheet = fitting_options(source, encoding, sheet)
-    return read_table(source, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    raw = read_table(source, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
+    refuse_a_ranking(raw.report, side)  # before anything is stored
+    return raw
 
 
 def _changed_rows(columns: Sequence[Sequence[str]], stored: Mapping[str, str]) -> list[int]:

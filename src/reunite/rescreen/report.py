@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from reunite.i18n import Language, text
 from reunite.ingest import IngestReport
+from reunite.merge import FullScreenCause
 
 __all__ = ["RescreenKind", "RescreenReport"]
 
@@ -19,7 +21,10 @@ class RescreenReport:
 
     ``cases_screened_all`` were screened against every candidate, ``cases_screened_delta`` against
     the new and changed candidates only; ``cases_with_new_candidates`` counts open cases whose
-    top-k now holds a person it did not hold before the run.
+    top-k now holds a person it did not hold before the run. An incremental run also says how
+    many candidates its delta screens took (``delta_candidates``: new, changed, removed, read
+    otherwise today or written outside a run) and why each case screened against every candidate
+    was (``screened_all_because``, :func:`reunite.merge.full_screen_causes`).
     """
 
     kind: RescreenKind
@@ -41,6 +46,8 @@ class RescreenReport:
     removed_candidates: int = 0
     restored_cases: int = 0
     restored_candidates: int = 0
+    delta_candidates: int = 0
+    screened_all_because: Mapping[FullScreenCause, int] = field(default_factory=dict)
 
     def summary(self, lang: Language = "en") -> str:
         """A few lines a person reads (in ``lang``; the reason stays as the run recorded it)."""
@@ -57,8 +64,17 @@ class RescreenReport:
             text(lang, "rescreen_run", run=self.run_id, kind=text(lang, f"rescreen_kind_{self.kind}"),
                  reason=self.reason, model=self.model_version),
             changes,
-            text(lang, "rescreen_screened", all=self.cases_screened_all, delta=self.cases_screened_delta,
-                 pairs=self.pairs_compared),
+            self._screened(lang),
             text(lang, "rescreen_new_in_top", n=self.cases_with_new_candidates, top_k=self.top_k),
             text(lang, "msg_done", seconds=self.seconds),
         ])
+
+    def _screened(self, lang: Language) -> str:
+        if self.kind != "incremental":
+            return text(lang, "rescreen_screened", all=self.cases_screened_all, delta=self.cases_screened_delta,
+                        pairs=self.pairs_compared)
+        why = text(lang, "list_separator").join(
+            text(lang, f"rescreen_because_{cause}", n=n) for cause, n in self.screened_all_because.items())
+        return text(lang, "rescreen_screened_night" if self.delta_candidates else "rescreen_screened_no_delta",
+                    all=self.cases_screened_all, why=text(lang, "rescreen_because", why=why) if why else "",
+                    delta=self.cases_screened_delta, candidates=self.delta_candidates, pairs=self.pairs_compared)

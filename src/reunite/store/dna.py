@@ -31,11 +31,13 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeAlias, cast, get_args
 
 from sqlalchemy import Connection, delete, insert, select, update
 
+from reunite import i18n
 from reunite._typing import DnaOutcome
 from reunite.errors import ConfigError, InputError, MissingColumnsError
 from reunite.ingest.columns import check_mapping, header_key
@@ -50,6 +52,8 @@ __all__ = [
     "DNA_CSV_COLUMNS",
     "DNA_HEADER_ALIASES",
     "DNA_OUTCOMES",
+    "LabReport",
+    "confirmed_with_dates",
     "contradiction",
     "lab_outcome",
     "latest_outcomes",
@@ -57,6 +61,8 @@ __all__ = [
     "parse_outcome",
     "parse_outcome_date",
     "read_dna_csv",
+    "recorded_outcomes",
+    "second_confirmation",
     "write_outcomes",
 ]
 
@@ -119,17 +125,23 @@ _IGNORED_IN_OUTCOME = re.compile(r"[\s。.，,；;!！]+")
 
 
 def _outcome_key(value: str) -> str:
-    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value))
+    return _IGNORED_IN_OUTCOME.sub("", unicodedata.normalize("NFKC", value)).casefold()
+
+
+# the three outcomes as a spreadsheet or a lab's system writes them: Excluded, CONFIRMED, ｅｘｃｌｕｄｅｄ
+_LAB_OUTCOMES.update({_outcome_key(outcome): outcome for outcome in get_args(DnaOutcome)})
 
 
 def lab_outcome(value: str) -> DnaOutcome:
-    """A lab file's outcome: one of the three outcomes as written, or a Chinese lab's wording of one.
+    """A lab file's outcome: one of the three outcomes in any letter case, or a Chinese lab's wording of one.
 
-    Full-width forms, spaces and punctuation are ignored; the whole cell must be one wording (排除 inside
-    无法排除 is no exclusion).
+    Full-width forms, letter case, spaces and punctuation are ignored; the whole cell must be one wording
+    (排除 inside 无法排除 is no exclusion), and a word it does not know is refused, never guessed.
 
     >>> lab_outcome("excluded"), lab_outcome("排除亲缘关系"), lab_outcome(" 已确认。"), lab_outcome("已送检")
     ('excluded', 'excluded', 'confirmed', 'pending')
+    >>> lab_outcome("Excluded"), lab_outcome("CONFIRMED"), lab_outcome("ｅｘｃｌｕｄｅｄ "), lab_outcome(" Pending")
+    ('excluded', 'confirmed', 'excluded', 'pending')
     >>> lab_outcome("比中")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
@@ -241,6 +253,49 @@ def contradiction(previous: Recorded | None, outcome: str) -> str | None:
     return f"contradicts the recorded outcome {previous[0]!r}" + (f" ({known})" if known else "")
 
 
+def second_confirmation(confirmed: Mapping[tuple[str, str], dt.date | None], case_id: str, person_id: str,
+                        outcome: str) -> str | None:
+    """Why ``confirmed`` for (case, person) needs ``supersede``, or None: the case is already confirmed
+    with another person, or the person as the child of another case (``confirmed``: the pairs whose
+    latest outcome is ``confirmed``, with its date).
+
+    A case is one child and a person is one child: a second confirmation is a duplicate record (of the
+    person, or of the case), or one of the two conclusions is wrong, and a family is told one answer.
+
+    >>> second_confirmation({("C1", "P1"): dt.date(2024, 3, 1)}, "C1", "P2", "confirmed")
+    "case 'C1' is already confirmed with person 'P1' (2024-03-01): a case is one child and a person one child; \
+record 'excluded' for that pair first with --supersede (supersede=True) if it was wrong, or, if both are one \
+child's duplicate records, import with --supersede to confirm this one too"
+    >>> second_confirmation({("C2", "P1"): None}, "C1", "P1", "confirmed")[:63]
+    "person 'P1' is already confirmed as the child of case 'C2': a c"
+    """
+    if outcome != "confirmed":
+        return None
+    persons = sorted((p, day) for (c, p), day in confirmed.items() if c == case_id and p != person_id)
+    cases = sorted((c, day) for (c, p), day in confirmed.items() if p == person_id and c != case_id)
+    if not persons and not cases:
+        return None
+
+    def named(ids: list[tuple[str, dt.date | None]]) -> str:
+        return ", ".join(f"{i!r}" + (f" ({day.isoformat()})" if day else "") for i, day in ids)
+
+    found = "; ".join([*([f"case {case_id!r} is already confirmed with person {named(persons)}"] if persons else []),
+                       *([f"person {person_id!r} is already confirmed as the child of case {named(cases)}"]
+                         if cases else [])])
+    return (f"{found}: a case is one child and a person one child; record 'excluded' for that pair first with "
+            "--supersede (supersede=True) if it was wrong, or, if both are one child's duplicate records, import "
+            "with --supersede to confirm this one too")
+
+
+def confirmed_with_dates(connection: Connection) -> dict[tuple[str, str], dt.date | None]:
+    """The pairs whose latest outcome is ``confirmed``, with its date (every case's: a lab file is a few
+    rows, and the confirmed pairs of all cases are few)."""
+    query = (select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome,
+                    DnaOutcomeRecord.c.outcome_date).order_by(DnaOutcomeRecord.c.id))
+    last = {(c, p): (o, day) for c, p, o, day in connection.execute(query)}
+    return {pair: day for pair, (o, day) in last.items() if o == "confirmed"}
+
+
 def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tuple[str, str], Recorded]:
     """The latest recorded outcome of every pair of the given cases."""
     latest: dict[tuple[str, str], Recorded] = {}
@@ -251,6 +306,19 @@ def latest_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[tup
         for case_id, person_id, outcome, day, lab_ref in connection.execute(query):
             latest[(case_id, person_id)] = (outcome, day, lab_ref)
     return latest
+
+
+def recorded_outcomes(connection: Connection, case_ids: Iterable[str]) -> dict[Outcome, int]:
+    """Every recorded outcome of the given cases' pairs, as a lab wrote it, to its row id (the first)."""
+    recorded: dict[Outcome, int] = {}
+    for part in chunks(sorted(set(case_ids))):
+        query = (select(DnaOutcomeRecord.c.case_id, DnaOutcomeRecord.c.person_id, DnaOutcomeRecord.c.outcome,
+                        DnaOutcomeRecord.c.outcome_date, DnaOutcomeRecord.c.lab_ref, DnaOutcomeRecord.c.note,
+                        DnaOutcomeRecord.c.id)
+                 .where(DnaOutcomeRecord.c.case_id.in_(part)).order_by(DnaOutcomeRecord.c.id))
+        for case_id, person_id, outcome, day, lab_ref, note, row_id in connection.execute(query):
+            recorded.setdefault((case_id, person_id, cast(DnaOutcome, outcome), day, lab_ref, note), int(row_id))
+    return recorded
 
 
 def write_outcomes(
@@ -391,19 +459,54 @@ def _torn_pairs(raw: Sequence[tuple[int, Mapping[str, str]]]) -> dict[tuple[str,
             if "confirmed" in found and "excluded" in found}
 
 
+@dataclass(slots=True, repr=False)
+class LabReport(IngestReport):
+    """An :class:`~reunite.ingest.report.IngestReport` of a lab file, which also counts the accepted rows
+    the store already held (``already_recorded``: the same outcome, date, lab ref and note for the pair,
+    a lab file imported again): counted, not stored again, so ``accepted - already_recorded`` were stored.
+
+    >>> report = LabReport(source="lab.csv", read=3, already_recorded=2)
+    >>> print(report.summary())
+    lab.csv: read 3, imported 1, already recorded 2 (identical outcome, date, lab ref and note; not stored again), \
+quarantined 0
+    """
+
+    already_recorded: int = 0
+
+    def __repr__(self) -> str:  # counts only, as IngestReport's: the problems carry raw cells
+        counts = IngestReport.__repr__(self).removeprefix("IngestReport")[:-1]
+        return f"LabReport{counts}, already_recorded={self.already_recorded})"
+
+    def summary(self, lang: i18n.Language = "en") -> str:
+        lines = IngestReport.summary(self, lang).split("\n")
+        assert 0 <= self.already_recorded <= self.accepted
+        flagged = i18n.text(lang, "ingest_flagged", n=self.flagged)  # said of rows to screen
+        lines = [i18n.text(lang, "ingest_flagged_dna", n=self.flagged) if line == flagged else line for line in lines]
+        if self.already_recorded:
+            lines[0] = (i18n.text(lang, "ingest_counts_recorded", source=self.source, read=self.read,
+                             stored=self.accepted - self.already_recorded, already=self.already_recorded,
+                             quarantined=self.quarantined)
+                        + (i18n.text(lang, "ingest_encoding", encoding=self.encoding) if self.encoding else ""))
+        return "\n".join(lines)
+
+
 def read_dna_csv(
     connection: Connection, path: str | Path, *, mapping: Mapping[str, str] | None = None, supersede: bool = False,
-    today: dt.date | None = None,
-) -> tuple[list[Outcome], IngestReport, list[dict[str, Any]]]:
+    today: dt.date | None = None, encoding: str | None = None,
+) -> tuple[list[Outcome], LabReport, list[dict[str, Any]], list[dict[str, Any]]]:
     """Read and check a lab CSV.
 
-    Returns the good rows, the report (bad rows quarantined with the reason) and the outcomes they
-    supersede (``supersede=True``; otherwise a contradicting row is quarantined).
+    Returns the good rows, the report (bad rows quarantined with the reason), the outcomes they
+    supersede (``supersede=True``; otherwise a contradicting row is quarantined), and the rows already
+    recorded (the same outcome, date, lab ref and note for the pair, in the store or earlier in the
+    file: counted in ``report.already_recorded``, not returned as good rows), each with the row id
+    (or ``"row N"`` of the file) it repeats.
     """
     source = Path(path)
-    text, encoding = decode_text(source.read_bytes(), source=source.name)  # as case files are read
+    # as case files are read (encoding: detected unless given)
+    text, encoding = decode_text(source.read_bytes(), source=source.name, encoding=encoding)
     delimiter = sniff_delimiter(text.split("\n", 1)[0], source.suffix.lower())  # as case files are read
-    report = IngestReport(source=source.name, encoding=encoding, delimiter=delimiter)
+    report = LabReport(source=source.name, encoding=encoding, delimiter=delimiter)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         lines = [(reader.line_num, row) for row in reader]
@@ -433,9 +536,14 @@ def read_dna_csv(
     known_cases = existing_ids(connection, "cases", (r["case_id"] for _, r in raw))
     known_persons = existing_ids(connection, "candidates", (r["person_id"] for _, r in raw))
     latest = latest_outcomes(connection, known_cases)
+    confirmed = confirmed_with_dates(connection)
+    # a lab file imported again (or a row repeated in it) is the same result, not a second one: the
+    # store keeps it once, and a re-sent old result does not undo what came after it
+    recorded: dict[Outcome, int | str] = dict(recorded_outcomes(connection, known_cases))
     torn = _torn_pairs(raw)
     good: list[Outcome] = []
     superseded: list[dict[str, Any]] = []
+    repeated: list[dict[str, Any]] = []
     for number, row in raw:
         case_id, person_id = row["case_id"], row["person_id"]
         if not case_id:
@@ -460,6 +568,11 @@ def read_dna_csv(
             report.add(number, "date", row.get("date", ""), str(exc))
         if report.is_quarantined(number) or outcome is None:
             continue
+        identity: Outcome = (case_id, person_id, outcome, date, row.get("lab_ref") or None, row.get("note") or None)
+        if identity in recorded:
+            report.already_recorded += 1
+            repeated.append({"row": number, "same_as": recorded[identity]})
+            continue
         if not supersede and outcome != "pending" and (case_id, person_id) in torn:
             # which row is right the file does not say: taking the first would close (or keep open) a case
             # on one of two answers
@@ -474,9 +587,22 @@ def read_dna_csv(
             report.add(number, "outcome", outcome, f"{conflict}; import with --supersede (supersede=True) "
                        "to replace it")
             continue
+        second = second_confirmation(confirmed, case_id, person_id, outcome)
+        if second is not None and not supersede:
+            report.add(number, "outcome", outcome, second)
+            continue
+        if second is not None:  # in the audit entry: the case, or the person, now has two confirmations
+            superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
+                               "also_confirmed": sorted(pair for pair in confirmed if pair != (case_id, person_id)
+                                                        and (pair[0] == case_id or pair[1] == person_id))})
         if conflict is not None and previous is not None:
             superseded.append({"case_id": case_id, "person_id": person_id, "outcome": outcome, "row": number,
                                "supersedes": previous[0]})
         latest[(case_id, person_id)] = (outcome, date, row.get("lab_ref") or None)
-        good.append((case_id, person_id, outcome, date, row.get("lab_ref") or None, row.get("note") or None))
-    return good, report, superseded
+        if outcome == "confirmed":
+            confirmed[(case_id, person_id)] = date
+        else:
+            confirmed.pop((case_id, person_id), None)
+        recorded[identity] = f"row {number}"
+        good.append(identity)
+    return good, report, superseded, repeated

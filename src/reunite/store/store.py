@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 
 from reunite._typing import DnaOutcome, Side, check_flags
 from reunite.errors import InputError, StoreError
-from reunite.ingest.report import IngestReport
 from reunite.ingest.table import fold_id
 from reunite.store import dna
 from reunite.store.db import (
@@ -830,7 +829,9 @@ class Store:
 
         ``excluded`` and ``confirmed`` also mark the person's profile as on file. An outcome that
         contradicts the pair's latest one (``confirmed`` after ``excluded`` or the reverse) needs
-        ``supersede=True``; the audit log keeps what it superseded.
+        ``supersede=True``; the audit log keeps what it superseded. An outcome the store already
+        holds for the pair (the same outcome, date, lab ref and note) is not stored again: the
+        recorded row's id is returned (:meth:`dna_outcome_id` tells beforehand).
 
         Raises
         ------
@@ -853,11 +854,19 @@ class Store:
             if not dna.existing_ids(connection, "candidates", [person_id]):
                 raise InputError(f"person_id {person_id!r} is not in the store (a person is stored when a "
                                  "rescreen reads them)")
-            previous = dna.latest_outcomes(connection, [case_id]).get((case_id, person_id))
+            same = dna.recorded_outcomes(connection, [case_id]).get((case_id, person_id, checked, day, lab_ref or None,
+                                                                     note or None))
+            if same is not None:  # the same result sent twice is one result
+                return same
+            latest = dna.latest_outcomes(connection, [case_id])
+            previous = latest.get((case_id, person_id))
             conflict = dna.contradiction(previous, checked)
             if conflict is not None and not supersede:
                 raise InputError(f"case {case_id!r}, person {person_id!r}: {checked!r} {conflict}; "
                                  "expected no contradiction, or --supersede (supersede=True) to replace it")
+            second = dna.second_confirmation(dna.confirmed_with_dates(connection), case_id, person_id, checked)
+            if second is not None and not supersede:
+                raise InputError(f"person {person_id!r}: {second.replace('import with', 'record it with')}")
             (row_id,) = dna.write_outcomes(connection, [(case_id, person_id, checked, day, lab_ref, note)], user)
             detail: dict[str, Any] = {"case_id": case_id, "person_id": person_id, "outcome": checked,
                                       "id": row_id}
@@ -866,25 +875,40 @@ class Store:
             self._audit(connection, "record_dna", user=user, detail=detail)
         return row_id
 
+    def dna_outcome_id(self, case_id: str, person_id: str, outcome: DnaOutcome, *, date: dt.date | str | None = None,
+                       lab_ref: str | None = None, note: str | None = None) -> int | None:
+        """The row id of this very outcome (the same outcome, date, lab ref and note for the pair) if the
+        store holds it, else ``None``."""
+        case_id, person_id = fold_id(case_id), fold_id(person_id)
+        key = (case_id, person_id, dna.parse_outcome(outcome), dna.parse_outcome_date(date), lab_ref or None,
+               note or None)
+        with self.engine.connect() as connection:
+            return dna.recorded_outcomes(connection, [case_id]).get(key)
+
     def import_dna_csv(self, path: str | Path, *, user: str | None = None, mapping: Mapping[str, str] | None = None,
-                       supersede: bool = False) -> IngestReport:
+                       supersede: bool = False, encoding: str | None = None) -> dna.LabReport:
         """Import a lab CSV (``case_id, person_id, outcome`` and optional ``date, lab_ref, note``).
 
         Every row is imported whole or quarantined in the returned report with the reason
         (``reunite.export.write_quarantine``); the good rows are written in one transaction and each
         is listed in the audit entry. ``mapping`` maps other headers to those columns (``""``
         ignores one); any other header is an error. A row contradicting its pair's latest outcome
-        is quarantined unless ``supersede``.
+        is quarantined unless ``supersede``. A row the store already holds (the same outcome, date,
+        lab ref and note for the pair: the same file imported again) is counted in
+        ``report.already_recorded`` and not stored again, so ``read == accepted + quarantined`` and
+        ``accepted - already_recorded`` rows were stored. ``encoding`` overrides the detected text
+        encoding (UTF-8, UTF-16 with its BOM, GB18030/GBK).
         """
         check_flags(supersede=supersede)
         user = user or current_user()
         data = Path(path).read_bytes()
         with self.engine.begin() as connection:
-            good, report, superseded = dna.read_dna_csv(connection, path, mapping=mapping, supersede=supersede)
+            good, report, superseded, repeated = dna.read_dna_csv(connection, path, mapping=mapping,
+                                                                  supersede=supersede, encoding=encoding)
             row_ids = dna.write_outcomes(connection, good, user)
             self._audit(connection, "import_dna_csv", user=user, inputs_hash=hashlib.sha256(data).hexdigest(),
                         detail={"file": str(path), "read": report.read, "accepted": report.accepted,
-                                "quarantined": report.quarantined,
+                                "quarantined": report.quarantined, "already_recorded": repeated,
                                 "outcomes": [{"id": i, "case_id": c, "person_id": p, "outcome": o}
                                              for i, (c, p, o, *_) in zip(row_ids, good, strict=True)],
                                 "superseded": superseded})
