@@ -165,6 +165,7 @@ def prepare_table(
     day = checked_today(today) or datetime.date.today()
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
+    refuse_a_ranking(raw.report, side)
     table = normalize(raw, strict=strict, today=day)
     _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)
@@ -221,6 +222,7 @@ def _in_pieces(
             if done is None:  # not a file to cut: nothing written is kept
                 raise _ReadWhole
             check_mapping_used(mapping, [(side, done[0])])  # raised here, nothing written is kept
+            refuse_a_ranking(done[0], side)
             if done[1] == 0:  # a header-only file was prepared as a table of 0 records, exit 0
                 raise InputError(f"{done[0].source}: no {side} to prepare (read {done[0].read}, "
                                  f"quarantined {done[0].quarantined})")
@@ -286,6 +288,7 @@ def update_prepared(
         return PreparedUpdate(done[0], done[1], Reused.total(parts))
     raw = read_table(source_path, side, mapping=mapping, strict=strict, encoding=encoding, sheet=sheet)
     check_mapping_used(mapping, [(side, raw.report)])
+    refuse_a_ranking(raw.report, side)
     table, reused = normalize_update(raw, known, today=day, strict=strict)
     _some_rows(table, f"{side} to prepare")
     digest = file_sha256(source_path)

@@ -189,3 +189,17 @@ def test_a_flagged_lab_row_is_said_recorded_not_kept_for_screening(filled: Store
     assert (report.accepted, report.flagged) == (1, 1) and filled.excluded_pairs() == {("C1", "P1")}
     assert "flagged 1 accepted row(s), recorded (see the quarantine file for how each was read)" in report.summary()
     assert "kept for screening" not in report.summary()  # main's words, meant for case and candidate files
+
+
+@pytest.mark.parametrize("how", [[], ["--encoding", "utf-8"], ["--update"]])
+def test_a_ranking_given_to_prepare_is_refused_and_nothing_is_written(
+        tmp_path: Path, one_line: Callable[..., str], how: list[str]) -> None:
+    # plain CSV prepared piece by piece, a forced encoding read whole, and an update: each read the ranking
+    # as a table of candidates named, born and sexed as its rows' candidates, one per row of every case
+    ranked = tmp_path / "ranked.csv"
+    ranked.write_text("case_id,rank,person_id,score,probability,name,sex,birth_date\n"
+                      "C1,1,P1,12.5,0.9,李小红,F,1988-05-20\nC1,2,P2,3.1,0.05,王芳,F,1988\n", encoding="utf-8")
+    out = tmp_path / "people.parquet"
+    assert main(["prepare", "--candidates", str(ranked), "--out", str(out), *how]) == 2
+    one_line("expected a candidates file, got a ranking written by reunite screen or export")
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["ranked.csv"]
