@@ -37,7 +37,7 @@ _MAX_BINS = 1 << 22  # beyond this many (case, exponent) bins, only the occupied
 def _terms(score: F32 | F64) -> F64:
     """``2**score`` in float64 of the clamped scores (the terms of every sum and numerator)."""
     exponent = np.asarray(score, dtype=np.float64)
-    if exponent.size and not (-SCORE_LIMIT <= exponent.min() and exponent.max() <= SCORE_LIMIT):
+    if exponent.size and not (exponent.min() >= -SCORE_LIMIT and exponent.max() <= SCORE_LIMIT):
         exponent = np.clip(exponent, -SCORE_LIMIT, SCORE_LIMIT)  # (a pass over every term, mostly not needed)
     out: F64 = np.exp2(exponent)
     return out
