@@ -318,14 +318,14 @@ def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: PairChunk, excluded
 _DENSE_CELLS = 1 << 16  # a pattern code is renumbered to the values present before it would pass this
 
 
-def _distinct_patterns(local: I64, levels: I8, sizes: list[int]) -> tuple[I64, I8, I64]:
+def _distinct_patterns(local: I64, levels: I8, sizes: list[int], cells: int = _DENSE_CELLS) -> tuple[I64, I8, I64]:
     """The distinct (case, level pattern) of pairs and how many pairs have each, without sorting the pairs.
 
     ``local``: each pair's case (small whole numbers); ``levels``: (comparisons, pairs), level ``-1 ..
     sizes[k] - 2`` of comparison ``k``. Returns the distinct rows' case and levels (comparisons, rows) and
     counts, in no promised order. Pairs hold a few dozen distinct patterns per case: the code of a pair's
     case and levels is built digit by digit (mixed radix), and renumbered to the values present (a
-    ``bincount``) whenever its range would pass ``_DENSE_CELLS``, so every table stays small; a sort of
+    ``bincount``) whenever its range would pass ``cells``, so every table stays small; a sort of
     every pair's key (``np.unique``) cost as much as comparing them.
 
     >>> local, levels, counts = _distinct_patterns(np.array([0, 0, 1, 0]),
@@ -338,7 +338,7 @@ def _distinct_patterns(local: I64, levels: I8, sizes: list[int]) -> tuple[I64, I
     renumbered: list[I64 | None] = []  # per comparison: the values its code held before, when renumbered
     for k, size in enumerate(sizes):
         present = None
-        if space * size > _DENSE_CELLS:
+        if space * size > cells:
             seen = np.bincount(code, minlength=space) > 0
             present = np.flatnonzero(seen)
             code = (np.cumsum(seen) - 1).take(code)
