@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -135,8 +136,10 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None, limits: En
             # the pattern's code by Horner's rule, the case kind its first digit (the table is (kinds,
             # patterns)); int16 when the table is small enough, half the bytes of every pass
             cells = n_kinds * int(np.prod([sizes[k] for k in group]))
-            dtype = np.int16 if cells <= np.iinfo(np.int16).max else np.int32
-            code = kind.astype(dtype) if base is not None and kind is not None else np.zeros(n, dtype=dtype)
+            narrow = cells <= np.iinfo(np.int16).max
+            code: npt.NDArray[np.signedinteger[Any]] = np.zeros(n, dtype=np.int16 if narrow else np.int32)
+            if base is not None and kind is not None:
+                code += kind
             offset = 0
             for k in group:  # same float32 order of additions as per comparison
                 size = sizes[k]

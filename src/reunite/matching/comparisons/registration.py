@@ -129,7 +129,7 @@ def registration_levels(
     c, d = prep.cases, prep.candidates
     # the delay level is the candidate's own (-1: its birth or registration unknown), computed once per
     # screen: one gather per pair instead of four (a gather costs about as much as five elementwise passes)
-    level = prep.memo.get(("registration_delay_levels", spec.late_registration_days),
+    level: I8 = prep.memo.get(("registration_delay_levels", spec.late_registration_days),
                           lambda: _delay_levels_of(prep, spec)).take(pairs.cand)
     cases = pairs.cases
     known = c.event_known[cases]
