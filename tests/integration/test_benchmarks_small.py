@@ -139,6 +139,19 @@ def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> 
         assert "compare: given_name" in completed.stdout and "survivors" in completed.stdout
 
 
+def test_the_kernel_race_runs_against_a_tree(report: dict[str, object]) -> None:
+    # this tree against itself: every step runs, and the two outputs of each are asserted equal
+    data = Path(str(_rows(report)["reunite"]["ranked"])).parent
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "kernels_ab.py"), "--before-src", str(ROOT / "src"),
+         "--data-dir", str(data), "--chunks", "2", "--repeat", "1"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    for step in ("compare: given_name", "compare: registration", "weights", "exact sums", "fit: a chunk's patterns"):
+        assert f"| {step}" in completed.stdout, completed.stdout
+
+
 SUITE_STRATEGIES = ("shipped", "default", "labelled_m", "supervised", "supervised_suite")
 
 

@@ -281,6 +281,31 @@ def _set_where(level: I8, mask: B, value: int) -> None:
     level += (np.int8(value) - level) * mask
 
 
+def _null_where(level: I8, mask: B) -> None:
+    """``level[mask] = -1`` by one bitwise pass: -1 is every bit set, so OR-ing ``-mask`` (0 or -1 as
+    ``int8``) nulls the masked levels and keeps the others.
+
+    >>> level = np.array([0, 3, 6], dtype=np.int8)
+    >>> _null_where(level, np.array([False, True, False]))
+    >>> level.tolist()
+    [0, -1, 6]
+    """
+    np.bitwise_or(level, np.negative(mask.view(np.int8)), out=level)
+
+
+def _nulls(known: B) -> I8:
+    """0 where known, -1 where not: OR-ed into levels (every bit of -1 set), it nulls the unknown ones."""
+    out: I8 = np.negative((~known).view(np.int8))
+    return out
+
+
+def _candidate_nulls(prep: Prepared, field: str) -> I8:
+    """:func:`_nulls` of the candidates' flag ``field`` (``birth_known``, ``event_known``), once per screen:
+    a gather of it per pair is cheaper than gathering the flag and masking."""
+    return prep.memo.get(("candidate_nulls", field),  # type: ignore[no-any-return]
+                         lambda: _nulls(getattr(prep.candidates, field)))
+
+
 def _case_place_table(
     prep: Prepared, table: Callable[[Regions, I64, I64], I8],
 ) -> tuple[I8, I64]:

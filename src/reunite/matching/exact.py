@@ -36,7 +36,11 @@ _MAX_BINS = 1 << 22  # beyond this many (case, exponent) bins, only the occupied
 
 def _terms(score: F32 | F64) -> F64:
     """``2**score`` in float64 of the clamped scores (the terms of every sum and numerator)."""
-    return np.exp2(np.clip(np.asarray(score, dtype=np.float64), -SCORE_LIMIT, SCORE_LIMIT))
+    exponent = np.asarray(score, dtype=np.float64)
+    if exponent.size and not (exponent.min() >= -SCORE_LIMIT and exponent.max() <= SCORE_LIMIT):
+        exponent = np.clip(exponent, -SCORE_LIMIT, SCORE_LIMIT)  # (a pass over every term, mostly not needed)
+    out: F64 = np.exp2(exponent)
+    return out
 
 
 def factor_sums(group: I64, score: F32, n_groups: int) -> list[int]:
@@ -56,11 +60,16 @@ def factor_sums(group: I64, score: F32, n_groups: int) -> list[int]:
 def _add_block(totals: list[int], group: I64, score: F32) -> None:
     if not group.shape[0]:
         return
+    # written in place where it can be: every pass over the pairs allocates nothing it need not
     mantissa, exponent = np.frexp(_terms(score))
-    high = np.floor(mantissa * float(1 << 26))             # the top 26 bits, an integer
-    low = mantissa * float(1 << 53) - high * float(1 << 27)  # the other 27 bits, an integer (exact)
+    high = np.multiply(mantissa, float(1 << 26))
+    np.floor(high, out=high)                               # the top 26 bits, an integer
+    low = np.multiply(mantissa, float(1 << 53), out=mantissa)
+    low -= np.multiply(high, float(1 << 27))              # the other 27 bits, an integer (exact)
     lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
-    key = group.astype(np.int64) * width + (exponent - lowest)
+    key = np.multiply(group, width, dtype=np.int64)
+    key += exponent
+    key -= lowest
     if len(totals) * width > _MAX_BINS:  # many cases over a wide range of scores: number the occupied bins
         occupied, key = np.unique(key, return_inverse=True)
     else:

@@ -309,9 +309,56 @@ def _chunk_keys(prep: Prepared, model: FellegiSunter, chunk: PairChunk, excluded
     case, cand = chunk.without(excluded, len(prep.candidates))
     pairs = Pairs.of_local(chunk.cases, case - first, cand)
     levels = compare_pairs(prep, model.spec, pairs, limits=limits)
-    key = (case - first + offset) * (_BASE ** len(model.spec.comparisons)) + _codes(levels)
-    unique, counts = np.unique(key, return_counts=True)
-    return unique, counts.astype(np.int64)
+    local, patterns, counts = _distinct_patterns(pairs.local, levels, [n + 1 for n in model.spec.n_levels()])
+    key = (local + offset) * (_BASE ** len(model.spec.comparisons)) + _codes(patterns)
+    order = np.argsort(key)  # as np.unique gives them; a few distinct patterns per case, not every pair
+    return key[order], counts[order]
+
+
+_DENSE_CELLS = 1 << 16  # a pattern code is renumbered to the values present before it would pass this
+
+
+def _distinct_patterns(local: I64, levels: I8, sizes: list[int], cells: int = _DENSE_CELLS) -> tuple[I64, I8, I64]:
+    """The distinct (case, level pattern) of pairs and how many pairs have each, without sorting the pairs.
+
+    ``local``: each pair's case (small whole numbers); ``levels``: (comparisons, pairs), level ``-1 ..
+    sizes[k] - 2`` of comparison ``k``. Returns the distinct rows' case and levels (comparisons, rows) and
+    counts, in no promised order. Pairs hold a few dozen distinct patterns per case: the code of a pair's
+    case and levels is built digit by digit (mixed radix), and renumbered to the values present (a
+    ``bincount``) whenever its range would pass ``cells``, so every table stays small; a sort of
+    every pair's key (``np.unique``) cost as much as comparing them.
+
+    >>> local, levels, counts = _distinct_patterns(np.array([0, 0, 1, 0]),
+    ...                                            np.array([[1, 1, 1, -1], [0, 0, 0, 0]], np.int8), [3, 2])
+    >>> sorted(zip(local.tolist(), levels.T.tolist(), counts.tolist()))
+    [(0, [-1, 0], 1), (0, [1, 0], 2), (1, [1, 0], 1)]
+    """
+    code = local.astype(np.int64)
+    space = int(code.max()) + 1 if code.size else 1
+    renumbered: list[I64 | None] = []  # per comparison: the values its code held before, when renumbered
+    for k, size in enumerate(sizes):
+        present = None
+        if space * size > cells:
+            seen = np.bincount(code, minlength=space) > 0
+            present = np.flatnonzero(seen)
+            code = (np.cumsum(seen) - 1).take(code)
+            space = int(present.size)
+        code *= size
+        code += levels[k]
+        code += 1  # level -1 is digit 0
+        renumbered.append(present)
+        space *= size
+    counts = np.bincount(code, minlength=space)
+    rest = np.flatnonzero(counts)
+    found = counts[rest].astype(np.int64)
+    patterns = np.empty((len(sizes), rest.size), dtype=np.int8)
+    for k in range(len(sizes) - 1, -1, -1):
+        rest, digit = np.divmod(rest, sizes[k])
+        patterns[k] = digit - 1
+        present = renumbered[k]
+        if present is not None:
+            rest = present[rest]
+    return rest, patterns, found
 
 
 def patterns_from_counts(

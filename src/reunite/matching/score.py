@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -132,7 +133,13 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None, limits: En
                     np.add(partial, tables[:, k, :].ravel().take(base + levels[k]), out=partial)
         else:
             patterns = np.zeros((n_kinds, 1), dtype=np.float32)
-            code = np.zeros(n, dtype=np.int32)
+            # the pattern's code by Horner's rule, the case kind its first digit (the table is (kinds,
+            # patterns)); int16 when the table is small enough, half the bytes of every pass
+            cells = n_kinds * int(np.prod([sizes[k] for k in group]))
+            narrow = cells <= np.iinfo(np.int16).max
+            code: npt.NDArray[np.signedinteger[Any]] = np.zeros(n, dtype=np.int16 if narrow else np.int32)
+            if base is not None and kind is not None:
+                code += kind
             offset = 0
             for k in group:  # same float32 order of additions as per comparison
                 size = sizes[k]
@@ -141,8 +148,6 @@ def _level_weights(model: FellegiSunter, levels: I8, kind: I8 | None, limits: En
                 np.add(code, levels[k], out=code)
                 offset = offset * size + 1  # level -1 is row 0
             code += offset
-            if base is not None and kind is not None:
-                code += kind.astype(np.int32) * np.int32(patterns.shape[1])
             partial = patterns.ravel().take(code)
         np.add(out, partial, out=out)
     return out

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64, B
-from reunite.matching.compare import Pairs, _banded, _set_where
+from reunite.matching.compare import Pairs, _banded, _candidate_nulls, _nulls, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
@@ -81,16 +81,25 @@ def birth_levels(
     prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
     limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
+    # Each reading below raises a pair to at least its level where it agrees (np.maximum over whole
+    # arrays): a gather per pair costs about as much as five elementwise passes, and a masked store
+    # more, so readings that hold for many pairs (a lunar date, a baby's arrival) are not listed first.
     c, d = prep.cases, prep.candidates
-    a_lo, a_hi = pairs.of_case(c.birth_lo), pairs.of_case(c.birth_hi)
+    cases = pairs.cases
+    a_lo, a_hi = pairs.spread(c.birth_lo[cases]), pairs.spread(c.birth_hi[cases])
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
     start = np.maximum(a_lo, b_lo)
-    gap = start - np.minimum(a_hi, b_hi)
+    gap = np.subtract(start, np.minimum(a_hi, b_hi, out=a_hi), out=a_hi)
     level = _banded(gap, (spec.birth_month_days, *spec.birth_band_days), _BANDS)
-    _set_where(level, (a_lo == a_hi) & (b_lo == b_hi) & (np.abs(a_lo - b_lo) <= spec.same_day_days),
-               Level.SAME_DAY)
-    if c.leap_known.any():  # a lunar birth read in its month's leap twin: the better of the two readings
-        rows = np.flatnonzero(pairs.of_case(c.leap_known))
+    # born the same day: both known to the day, whose gap is then |a_lo - b_lo|; SAME_DAY is WITHIN_MONTH + 1
+    # and same_day_days < birth_month_days (ComparisonSpec), so such a pair is WITHIN_MONTH here
+    b_day = b_lo == b_hi
+    same = gap <= spec.same_day_days
+    same &= b_day
+    same &= pairs.spread(c.birth_lo[cases] == c.birth_hi[cases])
+    level += same.view(np.int8)
+    if c.leap_known[cases].any():  # a lunar birth read in its month's leap twin: the better of the two readings
+        rows = pairs.rows_of_cases(c.leap_known)
         if rows.size:
             t_lo, t_hi = pairs.of_case(c.leap_lo).take(rows), pairs.of_case(c.leap_hi).take(rows)
             r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
@@ -100,33 +109,32 @@ def birth_levels(
                        Level.SAME_DAY)
             level[rows] = np.maximum(level.take(rows), twin)
     arrival = prep.memo.get(("arrival_cases", spec.birth_month_days), lambda: _arrival_cases(prep, spec))
-    if arrival.any():  # a baby's registered birth may be the day it was lost: born that day is a near birth
-        rows = pairs.rows_of_cases(arrival)
-        if rows.size:
-            r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
-            lost = c.event_lo[pairs.cases].take(pairs.local.take(rows))
-            same = (r_lo == r_hi) & (np.abs(r_lo - lost) <= spec.same_day_days)
-            level[rows[same & (level.take(rows) < int(Level.WITHIN_MONTH))]] = Level.WITHIN_MONTH
-    if c.alt_known.any():  # the case's bare date, read as lunar, overlaps or lies within a month
-        alt = pairs.of_case(c.alt_known)
-        alt_gap = np.maximum(pairs.of_case(c.alt_lo), b_lo) - np.minimum(pairs.of_case(c.alt_hi), b_hi)
-        _set_where(level, alt & (alt_gap <= spec.birth_month_days) & (level < int(Level.LUNAR)), Level.LUNAR)
-    # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month;
-    # only pairs with such a date on a side are read again (a few percent of them)
-    cand_rounded, case_rounded = prep.memo.get(
-        ("rounded_births",), lambda: (d.round_hi != d.birth_hi, c.round_hi != c.birth_hi))
-    rounded = cand_rounded.take(pairs.cand)
-    if case_rounded.any():
-        rounded[pairs.rows_of_cases(case_rounded)] = True
-    rows = np.flatnonzero(rounded)
-    if rows.size:
-        a_round = c.round_hi[pairs.cases].take(pairs.local.take(rows))
-        round_gap = start.take(rows) - np.minimum(a_round, d.round_hi.take(pairs.cand.take(rows)))
-        level[rows[(round_gap <= spec.birth_month_days) & (level.take(rows) < int(Level.ROUNDED))]] = Level.ROUNDED
-    known = pairs.of_case(c.birth_known) & d.birth_known.take(pairs.cand)
-    if not known.all():
-        _set_where(level, ~known, -1)
+    if arrival[cases].any():  # a baby's registered birth may be the day it was lost: born that day is a near birth
+        # a case without that reading is lost "on" a day no birth is near (_FAR_DAY)
+        lost = pairs.spread(np.where(arrival[cases], c.event_lo[cases], _FAR_DAY))
+        near = np.abs(np.subtract(b_lo, lost, out=lost), out=lost) <= spec.same_day_days
+        near &= b_day
+        np.maximum(level, near.view(np.int8) * np.int8(Level.WITHIN_MONTH), out=level)
+    if c.alt_known[cases].any():  # the case's bare date, read as lunar, overlaps or lies within a month
+        alt = c.alt_known[cases]
+        alt_lo = pairs.spread(np.where(alt, c.alt_lo[cases], _FAR_DAY))
+        alt_hi = pairs.spread(np.where(alt, c.alt_hi[cases], _FAR_DAY))
+        alt_gap = np.subtract(np.maximum(alt_lo, b_lo, out=alt_lo), np.minimum(alt_hi, b_hi, out=alt_hi), out=alt_lo)
+        lunar = alt_gap <= spec.birth_month_days
+        np.maximum(level, lunar.view(np.int8) * np.int8(Level.LUNAR), out=level)
+    # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month; a pair
+    # without such a date on a side reads its own gap again, within a month only at a higher level already
+    round_gap = np.subtract(start, np.minimum(pairs.spread(c.round_hi[cases]), d.round_hi.take(pairs.cand)), out=start)
+    rounded = round_gap <= spec.birth_month_days
+    np.maximum(level, rounded.view(np.int8) * np.int8(Level.ROUNDED), out=level)
+    np.bitwise_or(level, _candidate_nulls(prep, "birth_known").take(pairs.cand), out=level)
+    if not c.birth_known[cases].all():
+        np.bitwise_or(level, pairs.spread(_nulls(c.birth_known[cases])), out=level)
     return level
+
+
+#: a day no birth lies near (days since 1970-01-01): the reading of a case that has none
+_FAR_DAY = 1 << 30
 
 
 def _arrival_cases(prep: Prepared, spec: ComparisonSpec) -> B:

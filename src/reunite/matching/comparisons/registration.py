@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64, B
-from reunite.matching.compare import Pairs, _banded, _set_where
+from reunite.matching.compare import Pairs, _banded
 from reunite.matching.comparisons.base import (
     CandidateFact,
     CellFacts,
@@ -127,19 +127,36 @@ def registration_levels(
     limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
     c, d = prep.cases, prep.candidates
+    # the delay level is the candidate's own (-1: its birth or registration unknown), computed once per
+    # screen: one gather per pair instead of four (a gather costs about as much as five elementwise passes)
+    level: I8 = prep.memo.get(("registration_delay_levels", spec.late_registration_days),
+                          lambda: _delay_levels_of(prep, spec)).take(pairs.cand)
+    cases = pairs.cases
+    known = c.event_known[cases]
+    # a case whose loss is unknown is lost after every register and before none (_FAR_DAY)
+    lost = pairs.spread(np.where(known, c.event_hi[cases], _FAR_DAY))
     registered = d.event_lo.take(pairs.cand)
-    delay = registered - d.round_hi.take(pairs.cand)
-    level = delay_levels(delay, spec)
-    lost = pairs.of_case(c.event_hi)
-    after_missing = pairs.of_case(c.event_known) & (registered > lost) & (delay >= spec.late_registration_days[0])
-    level += (after_loss_levels(registered - lost, spec) - level) * after_missing  # (by arithmetic, as _set_where)
+    after_missing = registered > lost
+    after_missing &= level >= int(Level.LATE)  # late: at least late_registration_days[0] after birth
+    days = np.subtract(registered, lost, out=lost)
+    level += (after_loss_levels(days, spec) - level) * after_missing  # (by arithmetic, as _set_where)
     # an on-time register's latest reading before the loss's earliest: no child is registered by its new
-    # family before it was lost (records err, so m is learned, never set to 0)
-    before = (pairs.of_case(c.event_known) & (d.event_hi.take(pairs.cand) < pairs.of_case(c.event_lo))
-              & (level == Level.ON_TIME))
-    _set_where(level, before, Level.BEFORE_MISSING)
-    _set_where(level, ~(d.event_known.take(pairs.cand) & d.birth_known.take(pairs.cand)), -1)
+    # family before it was lost (records err, so m is learned, never set to 0); BEFORE_MISSING is ON_TIME - 1
+    before = d.event_hi.take(pairs.cand) < pairs.spread(np.where(known, c.event_lo[cases], -_FAR_DAY))
+    before &= level == int(Level.ON_TIME)
+    level -= before.view(np.int8)
     return level
+
+
+#: a day after every register (days since 1970-01-01): the loss of a case whose loss is unknown
+_FAR_DAY = 1 << 30
+
+
+def _delay_levels_of(prep: Prepared, spec: ComparisonSpec) -> I8:
+    """Every candidate's level before the loss is considered (-1: its birth or registration unknown)."""
+    d = prep.candidates
+    out: I8 = np.where(d.event_known & d.birth_known, delay_levels(d.event_lo - d.round_hi, spec), -1).astype(np.int8)
+    return out
 
 
 def _latest_reading(birth: tuple[int, int]) -> int:

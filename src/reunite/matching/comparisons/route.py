@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from reunite._typing import I8, I32
+from reunite._typing import I8, I32, I64
 from reunite.matching.compare import Pairs
 from reunite.matching.comparisons.base import CellFacts, Comparison, Pruning, ReferencePair, labels_of
 from reunite.matching.comparisons.region import PROVINCE
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
-from reunite.matching.prepare import Prepared
+from reunite.matching.prepare import Prepared, Regions
 from reunite.matching.routes import PROVINCES, route_shares
 
 if TYPE_CHECKING:
@@ -69,12 +69,19 @@ def route_levels_of_pairs(
     prep: Prepared, spec: ComparisonSpec, pairs: Pairs, value: I32 | None = None,
     limits: EngineLimits = DEFAULT_LIMITS,
 ) -> I8:
-    regions = prep.regions
     table = route_levels(spec.route_shares)
-    origin = regions.province[prep.cases.region_id[pairs.cases]].astype(np.int64) // 10_000
-    destination = regions.province.take(prep.candidates.region_id.take(pairs.cand)).astype(np.int64) // 10_000
-    level: I8 = table.ravel().take(pairs.spread(origin * PROVINCES) + destination)
+    origin = _province_numbers(prep.regions, prep.cases.region_id[pairs.cases])
+    # the candidates' provinces once per screen: one gather per pair instead of two and a division
+    destination = prep.memo.get(("route_destinations",),
+                                lambda: _province_numbers(prep.regions, prep.candidates.region_id))
+    level: I8 = table.ravel().take(destination.take(pairs.cand) + pairs.spread(origin * PROVINCES))
     return level
+
+
+def _province_numbers(regions: Regions, region_id: I32) -> I64:
+    """The province (its two-digit code, 0 unknown) of each place ``region_id``."""
+    out: I64 = regions.province[region_id].astype(np.int64) // 10_000
+    return out
 
 
 def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from reunite._typing import I8, I32, I64
-from reunite.matching.compare import Pairs, _banded, _set_where
+from reunite.matching.compare import Pairs, _banded, _candidate_nulls, _nulls
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.prepare import Prepared
@@ -44,7 +44,9 @@ def timeline_levels(
     c, d = prep.cases, prep.candidates
     after = d.birth_lo.take(pairs.cand) - pairs.of_case(c.event_hi)
     level = _banded(after, (0, spec.timeline_grace_days), _BANDS)
-    _set_where(level, ~(pairs.of_case(c.event_known) & d.birth_known.take(pairs.cand)), -1)
+    np.bitwise_or(level, _candidate_nulls(prep, "birth_known").take(pairs.cand), out=level)
+    if not c.event_known[pairs.cases].all():
+        np.bitwise_or(level, pairs.spread(_nulls(c.event_known[pairs.cases])), out=level)
     return level
 
 
