@@ -526,6 +526,7 @@ def fit_m(
     fields = [REGISTRY[name].field for name in spec.comparisons]
     same_field = [[j for j in range(n_comp) if fields[j] == fields[k]] for k in range(n_comp)]
     held = [np.array(REGISTRY[name].held_levels, dtype=np.int64) for name in spec.comparisons]
+    split = [np.array(REGISTRY[name].refit_split, dtype=np.int64) for name in spec.comparisons]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
     expected, confident = 0.0, 0
@@ -551,10 +552,9 @@ def fit_m(
         resp = np.exp(total - denominator.take(data.row_case))
         resp_outside = np.exp(outside - denominator)
         new_m = [[v.copy() for v in ms] for ms in m]
-        for k in range(n_comp):
-            # Leave this comparison's whole field out of the E-step that estimates it: a stranger who
-            # agrees on it by chance cannot teach the model that agreeing on it is what true pairs do.
-            rows_k = total - parts[same_field[k]].sum(axis=0) if loo else total
+        def counts_of(left_out: list[int], k: int) -> list[F64]:
+            # the expected level counts of comparison k per case kind, from an E-step without ``left_out``
+            rows_k = total - parts[left_out].sum(axis=0) if loo else total
             denominator_k = np.logaddexp(np.logaddexp(none, outside),
                                          _per_case_logsumexp(rows_k, data.row_case, n_cases))
             resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
@@ -564,9 +564,21 @@ def fit_m(
                 n_kinds, n_patterns)
             column = data.patterns[:, k]
             valid = column >= 0
+            return [np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
+                    + prior_strength * m0[j][k] for j in range(n_kinds)]
+
+        for k in range(n_comp):
+            # Leave this comparison's whole field out of the E-step that estimates it: a stranger who
+            # agrees on it by chance cannot teach the model that agreeing on it is what true pairs do.
+            counts = counts_of(same_field[k], k)
+            # ``refit_split``: those levels keep their total, split as an E-step without k alone says
+            alone = counts_of([k], k) if split[k].size and loo else counts
             for j in range(n_kinds):
-                counts = np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
-                new_m[j][k] = np.maximum(_shares(counts + prior_strength * m0[j][k], m0[j][k], held[k]), model.floor)
+                shares = _shares(counts[j], m0[j][k], held[k])
+                if split[k].size:
+                    inside = alone[j][split[k]]
+                    shares[split[k]] = float(shares[split[k]].sum()) * inside / inside.sum()
+                new_m[j][k] = np.maximum(shares, model.floor)
         change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
         m, expected = new_m, float(resp.sum())
         # cases whose best single candidate is likely the child: the evidence EM can learn from
