@@ -291,7 +291,8 @@ class Comparison:
     blocked pairs could teach it otherwise. ``refit_split``: levels whose total m the fit learns with the
     whole field left out, as every level's, but whose split among themselves it learns from an E-step
     that leaves out this comparison alone (the other comparisons of its field know which pair is the
-    child, and bias whether a pair takes one of these levels more than which of them). ``chart_order`` and ``chart_colour``: where and in what colour the report
+    child, and bias whether a pair takes one of these levels more than which of them). ``chart_order``
+    and ``chart_colour``: where and in what colour the report
     (:mod:`reunite.report`) charts its weights, the comparisons a reader weighs first coming first.
     """
 
