@@ -42,7 +42,7 @@ def simulate(rng: np.random.Generator, n_cases: int, share: float, m_true: dict[
     for index in np.flatnonzero(has_child):
         m = m_true[CASE_KINDS[int(kinds[index])]]
         levels[:, first[index]] = [rng.choice(p.size, p=p) for p in m]
-    base = 10  # levels -1..8 coded 0..9
+    base = 8
     code = np.zeros(case.size, dtype=np.int64)
     for row in levels:
         code = code * base + row + 1
@@ -132,62 +132,3 @@ def test_held_levels_are_checked_when_a_comparison_is_made() -> None:
     for wrong in ((n_levels,), (0, 0), (-1,), tuple(range(n_levels))):
         with pytest.raises(ValueError, match="held_levels"):
             dataclasses.replace(registration, held_levels=wrong)
-
-
-def _split_fit(refit_split: tuple[int, ...], monkeypatch: pytest.MonkeyPatch) -> list[np.ndarray]:
-    """Registration's m per kind (baby, child) fitted, leave-one-out and anchored as by default, on
-    cases whose children are told apart by their birth date, with registration's ``refit_split``."""
-    monkeypatch.setitem(REGISTRY, "registration", dataclasses.replace(REGISTRY["registration"],
-                                                                      refit_split=refit_split))
-    spec = ComparisonSpec(comparisons=(*SPEC.comparisons, "birth", "registration"))
-    weak = [0.7 * u + 0.3 * np.full(u.size, 1.0 / u.size) for u in U]  # m near u: little evidence
-    birth_m = np.array([.02, .02, .03, .05, .03, .02, .08, .75])
-    birth_u = np.array([.80, .06, .063, .054, .003, .0025, .0095, .0080])
-    m_true = {kind: [*weak, birth_m, REGISTRATION_M] for kind in ("baby", "child")}
-    u_true = [*U, birth_u, REGISTRATION_U]
-    data = simulate(np.random.default_rng(12), 3000, SHARE, m_true, u_true)
-    start = FellegiSunter(spec)
-    start.u_ = [u.copy() for u in u_true]
-    start.m_ = [*(w.copy() for w in weak), birth_m.copy(), REGISTRATION_START.copy()]
-    start.lambda_ = 1e-3
-    fitted, report = fit_m(start, data, share_prior=SHARE, max_iter=2000)
-    assert report.accepted, report.reason
-    return [fitted.m_of(kind)[5] for kind in ("baby", "child")]
-
-
-#: registration's levels: before the loss, on time, late, years late, years after the loss, 6 months to
-#: 2 years after, within 6 months after; the children mostly registered within 6 months of the loss,
-#: the start (and its prior) says years after
-REGISTRATION_M = np.array([.01, .10, .04, .04, .10, .15, .56])
-REGISTRATION_U = np.array([.50, .35, .08, .04, .02, .007, .003])
-REGISTRATION_START = np.array([.01, .30, .10, .05, .40, .10, .04])
-
-
-def test_registration_splits_its_after_loss_mass_as_an_e_step_that_keeps_birth_says(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    # Registration's m is learned with the whole birth-date field left out of its E-step (names, place
-    # and marks alone rarely find the child, so it stays near the start). ``refit_split`` re-splits the
-    # mass of the three "after the loss" levels among themselves by an E-step that leaves out
-    # registration alone (birth finds the children): their total and every other level stay close to
-    # the whole-field fit (they differ only through the other comparisons' E-steps, which see the new
-    # split), and the split comes well towards the truth's.
-    after = list(REGISTRY["registration"].refit_split)
-    assert sorted(after) == [int(Level.AFTER_MISSING), int(Level.SOON_AFTER_MISSING), int(Level.MONTHS_AFTER_MISSING)]
-    others = [level for level in range(REGISTRATION_M.size) if level not in after]
-    whole_field = _split_fit((), monkeypatch)
-    split = _split_fit(tuple(after), monkeypatch)
-    want = REGISTRATION_M[after] / REGISTRATION_M[after].sum()
-    for kind, got, today in zip(("baby", "child"), split, whole_field, strict=True):
-        assert np.abs(got[others] - today[others]).max() <= 0.005, (kind, got.round(3), today.round(3))
-        assert abs(float(got[after].sum() - today[after].sum())) <= 0.005, (kind, got.round(3), today.round(3))
-        error = np.abs(got[after] / got[after].sum() - want).max()
-        error_today = np.abs(today[after] / today[after].sum() - want).max()
-        assert error <= 0.5 * error_today, (kind, got.round(3), today.round(3), want.round(3))
-
-
-def test_refit_split_is_checked_when_a_comparison_is_made() -> None:
-    registration = REGISTRY["registration"]
-    n_levels = len(registration.labels)
-    for wrong in ((4,), (4, 4), (4, n_levels), (-1, 4), (int(Level.BEFORE_MISSING), 4)):
-        with pytest.raises(ValueError, match="refit_split"):
-            dataclasses.replace(registration, refit_split=wrong)

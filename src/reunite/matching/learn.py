@@ -24,10 +24,6 @@ blocking made pairs alike. This module fits m with the structure the problem has
 - Each comparison's m is estimated from an E-step that leaves out every comparison reading the
   same field (the birth date is read by birth, birthday, registration and timeline), so a stranger
   who agrees on a field by chance does not teach the model that true pairs agree on it.
-  A comparison's ``refit_split`` levels (registration's three bands after the loss) keep the total m
-  that E-step gives them, but share it among themselves as an E-step that leaves out that comparison
-  alone says: the birth comparisons bias whether a register is late, much less how long after the loss
-  it came (benchmarks/README.md, "Registration's bands after the loss split by the fit").
 - A level that a comparison declares held (``held_levels``, e.g. "registered before the child went
   missing") keeps its starting m; the other levels share the rest. No true pair takes it, so all the
   blocked pairs could teach the fit about it is which strangers look likely.
@@ -530,7 +526,6 @@ def fit_m(
     fields = [REGISTRY[name].field for name in spec.comparisons]
     same_field = [[j for j in range(n_comp) if fields[j] == fields[k]] for k in range(n_comp)]
     held = [np.array(REGISTRY[name].held_levels, dtype=np.int64) for name in spec.comparisons]
-    split = [np.array(REGISTRY[name].refit_split, dtype=np.int64) for name in spec.comparisons]
     row_cell = row_kind * n_patterns + data.row_pattern  # (kind, pattern) of each row
     m, share = [[v.copy() for v in ms] for ms in m0], share_prior
     expected, confident = 0.0, 0
@@ -543,21 +538,6 @@ def fit_m(
     # each row's (kind, level) cell of each comparison's table below: the same in every iteration
     cell_of_row = [row_kind * (m0[0][k].size + 1) + data.patterns[:, k].astype(np.int64).take(data.row_pattern) + 1
                    for k in range(n_comp)]
-
-    def counts_of(rows_k: F64, k: int) -> list[F64]:
-        # comparison k's expected level counts per case kind (prior added) from the E-step of ``rows_k``
-        denominator_k = np.logaddexp(np.logaddexp(none, outside),
-                                     _per_case_logsumexp(rows_k, data.row_case, n_cases))
-        resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
-        if anchor > 0:  # only likely candidates teach m: full weight from ``anchor``, none below 0.5
-            resp_k = resp_k * np.clip((resp_k - 0.5) / max(anchor - 0.5, 1e-9), 0.0, 1.0)
-        per_cell = np.bincount(row_cell, weights=resp_k, minlength=n_kinds * n_patterns).reshape(
-            n_kinds, n_patterns)
-        column = data.patterns[:, k]
-        valid = column >= 0
-        return [np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
-                + prior_strength * m0[j][k] for j in range(n_kinds)]
-
     iteration, converged = 0, False
     for iteration in range(1, max_iter + 1):  # noqa: B007 - the last iteration is reported
         # each comparison's log Bayes factor per row, by the row's case kind: (comparisons, rows)
@@ -574,15 +554,19 @@ def fit_m(
         for k in range(n_comp):
             # Leave this comparison's whole field out of the E-step that estimates it: a stranger who
             # agrees on it by chance cannot teach the model that agreeing on it is what true pairs do.
-            counts = counts_of(total - parts[same_field[k]].sum(axis=0) if loo else total, k)
-            # ``refit_split``: those levels keep their total, split as an E-step without k alone says
-            alone = counts_of(total - parts[k], k) if split[k].size and loo else counts
+            rows_k = total - parts[same_field[k]].sum(axis=0) if loo else total
+            denominator_k = np.logaddexp(np.logaddexp(none, outside),
+                                         _per_case_logsumexp(rows_k, data.row_case, n_cases))
+            resp_k = np.exp(rows_k - denominator_k.take(data.row_case))
+            if anchor > 0:  # only likely candidates teach m: full weight from ``anchor``, none below 0.5
+                resp_k = resp_k * np.clip((resp_k - 0.5) / max(anchor - 0.5, 1e-9), 0.0, 1.0)
+            per_cell = np.bincount(row_cell, weights=resp_k, minlength=n_kinds * n_patterns).reshape(
+                n_kinds, n_patterns)
+            column = data.patterns[:, k]
+            valid = column >= 0
             for j in range(n_kinds):
-                shares = _shares(counts[j], m0[j][k], held[k])
-                if split[k].size:
-                    inside = alone[j][split[k]]
-                    shares[split[k]] = float(shares[split[k]].sum()) * inside / inside.sum()
-                new_m[j][k] = np.maximum(shares, model.floor)
+                counts = np.bincount(column[valid], weights=per_cell[j][valid], minlength=m0[j][k].size)
+                new_m[j][k] = np.maximum(_shares(counts + prior_strength * m0[j][k], m0[j][k], held[k]), model.floor)
         change = max(float(np.abs(a - b).max()) for j in range(n_kinds) for a, b in zip(new_m[j], m[j], strict=True))
         m, expected = new_m, float(resp.sum())
         # cases whose best single candidate is likely the child: the evidence EM can learn from

@@ -288,11 +288,7 @@ class Comparison:
     pairs" with its m). ``held_levels``: levels a true pair (almost) never takes, whatever the screened
     data hold (a child registered by its new family before it was lost): the unsupervised fit keeps their
     m at the starting model's and shares the rest among the other levels, since only strangers in the
-    blocked pairs could teach it otherwise. ``refit_split``: levels whose total m the fit learns with the
-    whole field left out, as every level's, but whose split among themselves it learns from an E-step
-    that leaves out this comparison alone (the other comparisons of its field know which pair is the
-    child, and bias whether a pair takes one of these levels more than which of them). ``chart_order``
-    and ``chart_colour``: where and in what colour the report
+    blocked pairs could teach it otherwise. ``chart_order`` and ``chart_colour``: where and in what colour the report
     (:mod:`reunite.report`) charts its weights, the comparisons a reader weighs first coming first.
     """
 
@@ -312,7 +308,6 @@ class Comparison:
     rounding_level: int | None = None
     outside_window_level: int | None = None
     held_levels: tuple[int, ...] = ()
-    refit_split: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if len(self.labels_zh) != len(self.labels):
@@ -321,11 +316,6 @@ class Comparison:
                 not 0 <= level < len(self.labels) for level in self.held_levels):
             raise ValueError(f"{self.name}: held_levels must be distinct levels in 0 .. {len(self.labels) - 1}, "
                              f"at least one level left free; got {self.held_levels}")
-        if self.refit_split and (len(set(self.refit_split)) != len(self.refit_split) or len(self.refit_split) < 2
-                                 or any(not 0 <= level < len(self.labels) or level in self.held_levels
-                                        for level in self.refit_split)):
-            raise ValueError(f"{self.name}: refit_split must be at least two distinct levels in "
-                             f"0 .. {len(self.labels) - 1}, none held; got {self.refit_split}")
         if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.chart_colour):
             raise ValueError(f"{self.name}: chart_colour {self.chart_colour!r} is not #RRGGBB")
 

@@ -385,8 +385,6 @@ COMPARISON = Comparison(
     labels=labels_of(Level, LABELS), labels_zh=labels_of(Level, LABELS_ZH),
     kernel=registration_levels, reference=reference_level, field="birth date",
     held_levels=(int(Level.BEFORE_MISSING),),  # its m comes from labels: no lost child is registered before
-    # how long after the loss: split by an E-step that keeps the birth comparisons (benchmarks/README.md, "fitband")
-    refit_split=tuple(int(level) for level in _AFTER_LOSS_LEVELS),
     pruning=Pruning(_cell_level, hits=_hits, moves=Moves(tuple(int(level) for level in _MOVED)),
                     day_level=_day_level, day_breaks=_day_breaks, facts=(DELAY,),
                     postings=(REGISTERED_ON_TIME_DATED, REGISTERED_ON_TIME_OTHER), counted_moves=AFTER_THE_LOSS),
