@@ -385,19 +385,28 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
         out_run.append(range_positions(za, length))
     out_row.append(row_ids)
     out_run.append(rows.run_a)
-    row = np.concatenate(out_row)
-    run = np.concatenate(out_run)
-    inside = (run >= rows.run_a[row]) & (run < rows.run_b[row])
-    # each break marked in a table of the rows' windows, run by run, then read in order: linear in the
-    # windows' runs (a sort of the breaks, about as many, was not)
-    row_runs = np.maximum(rows.run_b - rows.run_a, 0)
+    return _distinct_in_windows(np.concatenate(out_row), np.concatenate(out_run), rows.run_a, rows.run_b)
+
+
+def _distinct_in_windows(row: I64, run: I64, run_a: I64, run_b: I64) -> tuple[I64, I64]:
+    """The distinct ``(row, run)`` with ``run`` in its row's window ``[run_a, run_b)``, sorted by row, then
+    run. Each is marked in a table of the windows' runs, which is then read in order: linear in the
+    windows' runs (a sort of the pairs, about as many, was not).
+
+    >>> _distinct_in_windows(np.array([1, 0, 1, 0, 1]), np.array([7, 2, 5, 9, 7]), np.array([0, 5]),
+    ...                      np.array([3, 8]))
+    (array([0, 1, 1]), array([2, 5, 7]))
+    """
+    inside = (run >= run_a[row]) & (run < run_b[row])
+    row, run = row[inside], run[inside]
+    row_runs = np.maximum(run_b - run_a, 0)
     row_offset = np.cumsum(row_runs) - row_runs
     marked = np.zeros(int(row_runs.sum()), dtype=bool)
-    row, run = row[inside], run[inside]
-    marked[row_offset[row] + run - rows.run_a[row]] = True
+    marked[row_offset[row] + run - run_a[row]] = True
     at = np.flatnonzero(marked)
-    out = np.repeat(row_ids, row_runs)[at]
-    return out, at - row_offset[out] + rows.run_a[out]
+    out = np.repeat(np.arange(run_a.size, dtype=np.int64), row_runs)[at]
+    out_run: I64 = at - row_offset[out] + run_a[out]
+    return out, out_run
 
 
 def _day_bound(spec: ComparisonSpec) -> list[Comparison]:
