@@ -139,6 +139,18 @@ def test_the_stage_profile_runs_on_the_same_pairs(report: dict[str, object]) -> 
         assert "compare: given_name" in completed.stdout and "survivors" in completed.stdout
 
 
+def test_the_cells_timer_times_the_pruned_screen(report: dict[str, object]) -> None:
+    data = Path(str(_rows(report)["reunite"]["ranked"])).parent
+    completed = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "prune_cells_time.py"), "--data-dir", str(data)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT,
+    )
+    assert completed.returncode == 0, completed.stdout[-2000:] + completed.stderr[-2000:]
+    spent = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert spent["_cells"] > 0 and spent["score_span_pruned"] > 0  # (small data: the fit may not count by cells)
+    assert spent["screen (its thread)"] >= spent["_span"] >= spent["_cells"] >= spent["_breaks"]
+
+
 def test_the_kernel_race_runs_against_a_tree(report: dict[str, object]) -> None:
     # this tree against itself: every step runs, and the two outputs of each are asserted equal
     data = Path(str(_rows(report)["reunite"]["ranked"])).parent

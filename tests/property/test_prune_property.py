@@ -479,3 +479,27 @@ def test_late_registers_around_the_loss_are_counted_as_compared() -> None:
             assert pruned.pairs_compared == exhaustive.pairs_compared
             for name in COMPARED:
                 assert pruned.columns[name].tolist() == exhaustive.columns[name].tolist(), name
+
+
+@st.composite
+def _windows_and_pairs(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Rows' windows of runs (some empty or inverted) and (row, run) pairs in and out of them, repeated."""
+    n_rows = draw(st.integers(1, 6))
+    run_a = np.array(draw(st.lists(st.integers(0, 30), min_size=n_rows, max_size=n_rows)), dtype=np.int64)
+    run_b = run_a + np.array(draw(st.lists(st.integers(-2, 12), min_size=n_rows, max_size=n_rows)), dtype=np.int64)
+    pairs = draw(st.lists(st.tuples(st.integers(0, n_rows - 1), st.integers(-3, 45)), max_size=60))
+    row = np.array([p[0] for p in pairs], dtype=np.int64)
+    run = np.array([p[1] for p in pairs], dtype=np.int64)
+    return row, run, run_a, run_b
+
+
+@given(_windows_and_pairs())
+def test_breaks_kept_are_the_distinct_pairs_inside_their_windows_in_order(
+    drawn: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    from reunite.matching.prune import _distinct_in_windows
+
+    row, run, run_a, run_b = drawn
+    kept_row, kept_run = _distinct_in_windows(row, run, run_a, run_b)
+    expected = sorted({(r, u) for r, u in zip(row.tolist(), run.tolist(), strict=True) if run_a[r] <= u < run_b[r]})
+    assert list(zip(kept_row.tolist(), kept_run.tolist(), strict=True)) == expected

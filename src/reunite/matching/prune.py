@@ -385,13 +385,28 @@ def _breaks(prep: Prepared, cspec: ComparisonSpec, rows: _Rows, index: CellIndex
         out_run.append(range_positions(za, length))
     out_row.append(row_ids)
     out_run.append(rows.run_a)
-    row = np.concatenate(out_row)
-    run = np.concatenate(out_run)
-    inside = (run >= rows.run_a[row]) & (run < rows.run_b[row])
-    width = int(index.run_start.size) + 1
-    key = np.sort(row[inside] * width + run[inside])
-    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
-    return key // width, key % width
+    return _distinct_in_windows(np.concatenate(out_row), np.concatenate(out_run), rows.run_a, rows.run_b)
+
+
+def _distinct_in_windows(row: I64, run: I64, run_a: I64, run_b: I64) -> tuple[I64, I64]:
+    """The distinct ``(row, run)`` with ``run`` in its row's window ``[run_a, run_b)``, sorted by row, then
+    run. Each is marked in a table of the windows' runs, which is then read in order: linear in the
+    windows' runs (a sort of the pairs, about as many, was not).
+
+    >>> _distinct_in_windows(np.array([1, 0, 1, 0, 1]), np.array([7, 2, 5, 9, 7]), np.array([0, 5]),
+    ...                      np.array([3, 8]))
+    (array([0, 1, 1]), array([2, 5, 7]))
+    """
+    inside = (run >= run_a[row]) & (run < run_b[row])
+    row, run = row[inside], run[inside]
+    row_runs = np.maximum(run_b - run_a, 0)
+    row_offset = np.cumsum(row_runs) - row_runs
+    marked = np.zeros(int(row_runs.sum()), dtype=bool)
+    marked[row_offset[row] + run - run_a[row]] = True
+    at = np.flatnonzero(marked)
+    out = np.repeat(np.arange(run_a.size, dtype=np.int64), row_runs)[at]
+    out_run: I64 = at - row_offset[out] + run_a[out]
+    return out, out_run
 
 
 def _day_bound(spec: ComparisonSpec) -> list[Comparison]:
@@ -497,10 +512,11 @@ def _cells(prep: Prepared, model: FellegiSunter, index: CellIndex, rows: _Rows, 
     else:
         counted_hit = np.zeros(hits.row.size, dtype=bool)
         counted_bin = counted_count = np.zeros(0, dtype=np.int64)
-    # (the counts table has a cell per stretch and class, far more than the listed candidates: the
-    # listed ones are tallied over the cells they touch, not over the whole table)
-    touched, taken = _tally(np.r_[hit_cell[~counted_hit], moved_cell], moved_cell[moved_hit])
-    counts.reshape(-1)[touched] -= taken.astype(np.int32)  # (a view: ``counts`` was just made, C-ordered)
+    # the listed candidates leave their cells; the moved hits among them were listed twice. (A bincount
+    # as long as the counts table: linear, where sorting the listed candidates' cells was not.)
+    table = counts.reshape(-1)  # (a view: ``counts`` was just made, C-ordered)
+    table -= np.bincount(np.r_[hit_cell[~counted_hit], moved_cell], minlength=table.size).astype(np.int32)
+    np.add.at(table, moved_cell[moved_hit], 1)
     flat = np.flatnonzero(counts > 0)
     cell, cls = np.divmod(flat, n_classes)
     count = counts.ravel()[flat].astype(np.int64)
@@ -542,10 +558,13 @@ def _counted_moved(index: CellIndex, moving: CountedMoves, known: B, bands: list
     classes = np.flatnonzero(index.move_classes)
     stretch, which = np.nonzero((counts[:, classes] > 0) & known[s_row][:, None])
     cls = classes[which]
+    n_classes = counts.shape[1]
     width = index.move_above.shape[1]
     above_flat = index.move_above.reshape(-1)
-    first = (index.move_offset[cls] + index.cum[s_a[stretch], cls]) * width
-    last = (index.move_offset[cls] + index.cum[s_b[stretch], cls]) * width
+    cum_flat = index.cum.reshape(-1)  # (flat indexes: one gather each, not a 2-D fancy index)
+    offset = index.move_offset[cls]
+    first = (offset + cum_flat[s_a[stretch] * n_classes + cls]) * width
+    last = (offset + cum_flat[s_b[stretch] * n_classes + cls]) * width
 
     def above(band: I64) -> I64:  # the stretch's candidates of the class in a band above ``band``
         out: I64 = above_flat[last + band].astype(np.int64) - above_flat[first + band]
@@ -562,8 +581,9 @@ def _counted_moved(index: CellIndex, moving: CountedMoves, known: B, bands: list
             after = edge_band[j + 1]
             count = np.where(after > edge_band[j], count - above(np.maximum(after - 1, 0)), 0)
         got[:, int(np.flatnonzero(column == j)[0])] = count
-    counts[stretch, cls] -= got.sum(axis=1).astype(np.int32)
-    key = ((stretch * counts.shape[1] + cls) * n_moved)[:, None] + position[column][None, :]  # sorted, row-major
+    cell = stretch * n_classes + cls  # sorted
+    counts.reshape(-1)[cell] -= got.sum(axis=1).astype(np.int32)  # (a view: ``counts`` is C-ordered; cells distinct)
+    key = (cell * n_moved)[:, None] + position[column][None, :]  # sorted, row-major
     some = got.ravel() > 0
     key, count = key.ravel()[some], got.ravel()[some]
     if hit_bins.size:  # every counted hit is in a cell counted here (its stretch's class had it)
