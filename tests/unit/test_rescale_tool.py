@@ -37,8 +37,9 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     base_path.write_text(json.dumps(base, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     seen: dict[str, Any] = {}
 
-    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int) -> dict[str, float]:
+    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, balance: str) -> dict[str, float]:
         seen["fit"] = (dict(model.scale), n_configs, cleanroom_configs)
+        seen["balance"] = balance
         return {name: round(0.5 + 0.1 * k, 3) for k, name in enumerate(model.spec.comparisons)}
 
     def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int,
@@ -59,6 +60,7 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     out = json.loads(out_path.read_text(encoding="utf-8"))
     fitted = {name: round(0.5 + 0.1 * k, 3) for k, name in enumerate(base["params"]["scale"])}
     assert seen["fit"] == (base["params"]["scale"], 3, 3)  # fitted from the base's own scales
+    assert seen["balance"] == "cases"  # the generators' cases pooled unless told
     assert seen["calibrated_on_scale"] == fitted  # temperature and prior fitted after the new scales
     assert seen["calibrate"] == (2, 1)
     assert out["params"]["scale"] == fitted
