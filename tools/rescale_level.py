@@ -6,8 +6,9 @@ tools/train_default_model.py's (``fit_scale`` then ``calibrate``, the same seeds
 ``--calibrate-only --fit-scale N --cleanroom-configs C``), run on the model given as ``--base`` instead of the
 shipped file, so it also runs on a base that holds another helper's change. Every m, u, lambda, level and the
 spec are kept byte for byte, and so is the provenance (this refit is appended to it; train_default_model's
---calibrate-only replaces the part after "; scale per comparison", which drops the notes later tools appended).
-Run: python tools/rescale_level.py --base OLD_MODEL.json --out src/reunite/data/default_model.json [--balance generators]
+--calibrate-only --fit-scale rewrites its scales' note in place and keeps the notes appended after it).
+Run: python tools/rescale_level.py --base OLD_MODEL.json --out src/reunite/data/default_model.json
+     [--balance generators]   # each generator's mean log-likelihood weighed alike in the scales' fit
 """
 
 from __future__ import annotations

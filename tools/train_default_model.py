@@ -260,6 +260,8 @@ def main() -> None:
         model = FellegiSunter.from_dict(body)
         provenance, _, old_scale = provenance.partition("; scale per comparison")
         scale_note = "; scale per comparison" + old_scale if old_scale else ""
+        _, sep, later = old_scale.partition("; ")
+        later_notes = sep + later  # the notes tools appended after the scales were fitted (their levels stay)
         if args.fit_scale:
             scale = fit_scale(model, args.fit_scale, args.fit_scale if args.cleanroom_configs else 0)
             print("scale:", " ".join(f"{name} {value}" for name, value in scale.items()), flush=True)
@@ -269,7 +271,7 @@ def main() -> None:
                 f"; scale per comparison fitted by which row of a case's top {SCALE_TOP_K} is its child (conditional "
                 f"logit, ridge {SCALE_RIDGE} towards 1) on {args.fit_scale} random configurations of reunite.synth "
                 f"(seeds {SCALE_SEED} + i) and {args.fit_scale if args.cleanroom_configs else 0} of the clean-room "
-                f"generator (seeds {CLEANROOM_SCALE_SEED} + i), 400 x 40000, screened by default")
+                f"generator (seeds {CLEANROOM_SCALE_SEED} + i), 400 x 40000, screened by default") + later_notes
         temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
         body["params"]["temperature"], body["params"]["prior"] = temperature, prior
         body = FellegiSunter.from_dict(body).to_dict()

@@ -73,3 +73,24 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     assert f"version {base['version']}" in out["provenance"]
     assert out["version"] != base["version"]
     assert FellegiSunter.from_dict(out).scale == fitted  # the written model loads with its new scales
+
+
+def test_balance_generators_reaches_the_fit_and_the_provenance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, balance: str) -> dict[str, float]:
+        seen["balance"] = balance
+        return dict(model.scale)
+
+    train = types.SimpleNamespace(fit_scale=fit_scale, calibrate=lambda *args: (1.0, 0.4), SCALE_TOP_K=50,
+                                  SCALE_RIDGE=0.01, SCALE_SEED=800_000, CLEANROOM_SCALE_SEED=8000,
+                                  CALIBRATION_SEED=700_000, CLEANROOM_SEED=7000)
+    tool = _tool()
+    monkeypatch.setattr(tool, "_train_tool", lambda: train)
+    out_path = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["rescale_level.py", "--base", str(MODEL), "--out", str(out_path),
+                                      "--balance", "generators"])
+    tool.main()
+    assert seen["balance"] == "generators"
+    assert "each generator's mean per case weighed alike:" in json.loads(out_path.read_text(encoding="utf-8"))[
+        "provenance"]
