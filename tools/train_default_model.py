@@ -53,6 +53,7 @@ SCALE_SEED = 800_000  # reunite.synth configurations (and data) the comparisons'
 CLEANROOM_SCALE_SEED = 8000  # clean-room random profiles the scales are fitted on
 SCALE_TOP_K = 50
 SCALE_RIDGE = 0.01  # pull of each multiplier towards "as the model weighs it"
+BALANCES = ("cases", "generators")  # fit_scale: the generators' cases pooled, or each generator's mean alike
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -190,25 +191,38 @@ def _top_contributions(model: FellegiSunter, draws: Iterator[tuple[Any, Any, dic
     return x, y, case
 
 
-def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, ridge: float = SCALE_RIDGE
-              ) -> dict[str, float]:
+def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, ridge: float = SCALE_RIDGE,
+              balance: str = "cases") -> dict[str, float]:
     """Per comparison, the multiplier of its weights under which each case's child is most likely the
     one its top 50 picks (a conditional logit on the comparisons' contributions), on labelled random
     configurations of reunite.synth and of the clean-room generator (seeds :data:`SCALE_SEED` and
     :data:`CLEANROOM_SCALE_SEED` + i, disjoint from every suite and calibration), their cases pooled
     (400 cases x 40,000 candidates per configuration). A multiplier of ``ln 2 / temperature`` leaves a
     comparison as the model weighs it (contributions are ``temperature * log2`` Bayes factors); the
-    scales returned are relative to that, so 1 is "as weighed", and multiply any scale the model has."""
-    start = float(np.log(2.0) / model.temperature)
+    scales returned are relative to that, so 1 is "as weighed", and multiply any scale the model has.
+    ``balance="generators"`` weighs each generator's mean log-likelihood per case alike (as :func:`calibrate`
+    does) instead of pooling the cases, so the generator with more usable cases does not decide alone."""
+    if balance not in BALANCES:
+        raise ValueError(f"balance: one of {', '.join(BALANCES)}, not {balance!r}")
     sets = [_top_contributions(model, _synth_draws(n_configs, 400, 40_000, SCALE_SEED))]
     if cleanroom_configs:
         sets.append(_top_contributions(model, _cleanroom_draws(cleanroom_configs, 400, 40_000, CLEANROOM_SCALE_SEED)))
+    return _fit_scale_on(model, sets, ridge, balance)
+
+
+def _fit_scale_on(model: FellegiSunter, sets: list[tuple[np.ndarray, np.ndarray, np.ndarray]], ridge: float,
+                  balance: str) -> dict[str, float]:
+    """:func:`fit_scale` on the rows :func:`_top_contributions` gave, one set per generator."""
+    start = float(np.log(2.0) / model.temperature)
     x = np.concatenate([s[0] for s in sets])
     y = np.concatenate([s[1] for s in sets])
     offsets = np.cumsum([0] + [int(s[2].max()) + 1 for s in sets[:-1]])
     case = np.concatenate([s[2] + o for s, o in zip(sets, offsets, strict=True)])
+    sizes = [int(s[2].max()) + 1 for s in sets]
+    weight = (np.concatenate([np.full(k, 1.0 / k) for k in sizes]) if balance == "generators"
+              else np.ones(sum(sizes)))
     w = _benchmark_module("conditional_logit").fit_multipliers(x, y, case, start=start, ridge=ridge,
-                                                              bounds=(0.05 * start, 4.0 * start))
+                                                              bounds=(0.05 * start, 4.0 * start), case_weight=weight)
     old = model.scale
     return {name: round(float(old.get(name, 1.0) * w[k] / start), 3) for k, name in enumerate(model.spec.comparisons)}
 
@@ -246,6 +260,8 @@ def main() -> None:
         model = FellegiSunter.from_dict(body)
         provenance, _, old_scale = provenance.partition("; scale per comparison")
         scale_note = "; scale per comparison" + old_scale if old_scale else ""
+        _, sep, later = old_scale.partition("; ")
+        later_notes = sep + later  # the notes tools appended after the scales were fitted (their levels stay)
         if args.fit_scale:
             scale = fit_scale(model, args.fit_scale, args.fit_scale if args.cleanroom_configs else 0)
             print("scale:", " ".join(f"{name} {value}" for name, value in scale.items()), flush=True)
@@ -255,7 +271,7 @@ def main() -> None:
                 f"; scale per comparison fitted by which row of a case's top {SCALE_TOP_K} is its child (conditional "
                 f"logit, ridge {SCALE_RIDGE} towards 1) on {args.fit_scale} random configurations of reunite.synth "
                 f"(seeds {SCALE_SEED} + i) and {args.fit_scale if args.cleanroom_configs else 0} of the clean-room "
-                f"generator (seeds {CLEANROOM_SCALE_SEED} + i), 400 x 40000, screened by default")
+                f"generator (seeds {CLEANROOM_SCALE_SEED} + i), 400 x 40000, screened by default") + later_notes
         temperature, prior = calibrate(model, args.calibration_configs, 400, 40_000, args.cleanroom_configs)
         body["params"]["temperature"], body["params"]["prior"] = temperature, prior
         body = FellegiSunter.from_dict(body).to_dict()

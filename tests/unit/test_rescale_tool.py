@@ -37,8 +37,9 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     base_path.write_text(json.dumps(base, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     seen: dict[str, Any] = {}
 
-    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int) -> dict[str, float]:
+    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, balance: str) -> dict[str, float]:
         seen["fit"] = (dict(model.scale), n_configs, cleanroom_configs)
+        seen["balance"] = balance
         return {name: round(0.5 + 0.1 * k, 3) for k, name in enumerate(model.spec.comparisons)}
 
     def calibrate(model: FellegiSunter, n_configs: int, n_cases: int, n_candidates: int,
@@ -59,6 +60,7 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     out = json.loads(out_path.read_text(encoding="utf-8"))
     fitted = {name: round(0.5 + 0.1 * k, 3) for k, name in enumerate(base["params"]["scale"])}
     assert seen["fit"] == (base["params"]["scale"], 3, 3)  # fitted from the base's own scales
+    assert seen["balance"] == "cases"  # the generators' cases pooled unless told
     assert seen["calibrated_on_scale"] == fitted  # temperature and prior fitted after the new scales
     assert seen["calibrate"] == (2, 1)
     assert out["params"]["scale"] == fitted
@@ -71,3 +73,24 @@ def test_refit_takes_the_fitted_scales_and_calibration_and_keeps_everything_else
     assert f"version {base['version']}" in out["provenance"]
     assert out["version"] != base["version"]
     assert FellegiSunter.from_dict(out).scale == fitted  # the written model loads with its new scales
+
+
+def test_balance_generators_reaches_the_fit_and_the_provenance(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, Any] = {}
+
+    def fit_scale(model: FellegiSunter, n_configs: int, cleanroom_configs: int, balance: str) -> dict[str, float]:
+        seen["balance"] = balance
+        return dict(model.scale)
+
+    train = types.SimpleNamespace(fit_scale=fit_scale, calibrate=lambda *args: (1.0, 0.4), SCALE_TOP_K=50,
+                                  SCALE_RIDGE=0.01, SCALE_SEED=800_000, CLEANROOM_SCALE_SEED=8000,
+                                  CALIBRATION_SEED=700_000, CLEANROOM_SEED=7000)
+    tool = _tool()
+    monkeypatch.setattr(tool, "_train_tool", lambda: train)
+    out_path = tmp_path / "out.json"
+    monkeypatch.setattr(sys, "argv", ["rescale_level.py", "--base", str(MODEL), "--out", str(out_path),
+                                      "--balance", "generators"])
+    tool.main()
+    assert seen["balance"] == "generators"
+    assert "each generator's mean per case weighed alike:" in json.loads(out_path.read_text(encoding="utf-8"))[
+        "provenance"]
