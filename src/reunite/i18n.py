@@ -139,6 +139,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_removed": "; removed {cases} cases and {candidates} candidates",
         "rescreen_restored": "; restored {cases} cases and {candidates} candidates",
         "rescreen_nothing": "nothing to do: {changes}; the stored top-{top_k} is current ({reason})",
+        "rescreen_nothing_reason": "no new or changed rows, no removals, no new DNA exclusions",
         "rescreen_run": "run {run}: {kind} re-screen ({reason}); model {model}",
         "rescreen_screened": "screened {all} cases against every candidate and {delta} against the new, "
                              "changed and removed ones: {pairs:,} pairs compared",
@@ -327,6 +328,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "rescreen_removed": "；移除案件 {cases} 个、候选人 {candidates} 人",
         "rescreen_restored": "；恢复案件 {cases} 个、候选人 {candidates} 人",
         "rescreen_nothing": "无需运行：{changes}；已存的前 {top_k} 名是最新的（{reason}）",
+        "rescreen_nothing_reason": "没有新增或变更的记录，没有移除，没有新的 DNA 排除结果",
         "rescreen_run": "第 {run} 次运行：{kind}重新筛查（{reason}）；模型 {model}",
         "rescreen_screened": "{all} 个案件与全部候选人比对，{delta} 个案件与新增、变更和移除的候选人比对："
                              "共比对 {pairs:,} 对",

@@ -203,3 +203,15 @@ def test_a_ranking_given_to_prepare_is_refused_and_nothing_is_written(
     assert main(["prepare", "--candidates", str(ranked), "--out", str(out), *how]) == 2
     one_line("expected a candidates file, got a ranking written by reunite screen or export")
     assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["ranked.csv"]
+
+
+def test_a_night_with_nothing_to_do_says_why_in_the_language_asked(store: Store, data: Path) -> None:
+    from reunite import rescreen
+
+    rescreen(store, cases=data / "cases.csv", candidates=data / "candidates.csv", top_k=5, seed=3)
+    night = rescreen(store, top_k=5)
+    assert night.kind == "nothing"
+    assert night.summary("en").endswith("(no new or changed rows, no removals, no new DNA exclusions)")
+    chinese = night.summary("zh")  # main said the reason in English here
+    assert chinese.startswith("无需运行") and "没有新增或变更的记录" in chinese
+    assert not any("a" <= ch.lower() <= "z" for ch in chinese.replace("DNA", ""))

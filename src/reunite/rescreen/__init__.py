@@ -339,7 +339,7 @@ def _report(look: Look, top_k: int, kind: RescreenKind, run_id: int | None, done
             started: float) -> RescreenReport:
     """What the run did (``done``; ``None`` when there was nothing to do), from what it looked at."""
     reports = (*(r.report for r in look.raw.values() if r is not None), *look.removal_reports)
-    reason = look.reason if kind != "nothing" else "no new or changed rows, no removals, no new DNA exclusions"
+    reason = look.reason if kind != "nothing" else text("en", "rescreen_nothing_reason")
     return RescreenReport(
         kind=kind, reason=reason, run_id=run_id, model_version=done.model_version if done else look.model_version,
         top_k=top_k,

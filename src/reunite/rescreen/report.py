@@ -50,7 +50,8 @@ class RescreenReport:
     screened_all_because: Mapping[FullScreenCause, int] = field(default_factory=dict)
 
     def summary(self, lang: Language = "en") -> str:
-        """A few lines a person reads (in ``lang``; the reason stays as the run recorded it)."""
+        """A few lines a person reads (in ``lang``; a run's reason stays as the run recorded it, a night
+        with nothing to do has the one reason, said in ``lang``)."""
         changes = text(lang, "rescreen_changes", new_cases=self.new_cases, changed_cases=self.changed_cases,
                        new_candidates=self.new_candidates, changed_candidates=self.changed_candidates)
         if self.removed_cases or self.removed_candidates:
@@ -59,7 +60,8 @@ class RescreenReport:
             changes += text(lang, "rescreen_restored", cases=self.restored_cases,
                             candidates=self.restored_candidates)
         if self.kind == "nothing":
-            return text(lang, "rescreen_nothing", changes=changes, top_k=self.top_k, reason=self.reason)
+            return text(lang, "rescreen_nothing", changes=changes, top_k=self.top_k,
+                        reason=text(lang, "rescreen_nothing_reason"))
         return "\n".join([
             text(lang, "rescreen_run", run=self.run_id, kind=text(lang, f"rescreen_kind_{self.kind}"),
                  reason=self.reason, model=self.model_version),
