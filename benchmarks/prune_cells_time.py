@@ -16,31 +16,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import SerialExecutor  # (run.py imports the standard library only)
+
 TIMED = ("_span", "_hits", "_cells", "_breaks", "_counted_moved", "score_span_pruned", "compared_patterns")
-
-
-class _SerialExecutor:
-    """A stand-in for ThreadPoolExecutor that runs each task when submitted, on the calling thread."""
-
-    def __init__(self, max_workers: int | None = None) -> None:
-        del max_workers
-
-    def __enter__(self) -> _SerialExecutor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        return None
-
-    def submit(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Future[Any]:
-        future: Future[Any] = Future()
-        future.set_result(function(*args, **kwargs))
-        return future
 
 
 @contextmanager
@@ -60,8 +46,8 @@ def _timed(spent: dict[str, float]) -> Iterator[None]:
         return wrapper
 
     replacements: dict[tuple[Any, str], Any] = {
-        (pipeline, "ThreadPoolExecutor"): _SerialExecutor,
-        (learn, "ThreadPoolExecutor"): _SerialExecutor,
+        (pipeline, "ThreadPoolExecutor"): SerialExecutor,
+        (learn, "ThreadPoolExecutor"): SerialExecutor,
         **{(prune, name): wrapped(name, getattr(prune, name)) for name in TIMED},
     }
     originals = {key: getattr(*key) for key in replacements}

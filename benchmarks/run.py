@@ -89,13 +89,13 @@ def ensure_data(directory: Path, n_cases: int, n_candidates: int, seed: int) -> 
 
 # -- workers (run in a subprocess) -----------------------------------------------------------------
 
-class _SerialExecutor:
+class SerialExecutor:
     """A stand-in for ThreadPoolExecutor that runs each task when submitted, on the calling thread."""
 
     def __init__(self, max_workers: int | None = None) -> None:
         del max_workers
 
-    def __enter__(self) -> _SerialExecutor:
+    def __enter__(self) -> SerialExecutor:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -140,7 +140,7 @@ def instrument(stages: Stages) -> Iterator[None]:
             return score_module.score_chunk(blocks.prep, model, chunk, top_k, excluded, limits=limits)
 
     replacements: dict[tuple[Any, str], Callable[..., Any]] = {
-        (pipeline, "ThreadPoolExecutor"): _SerialExecutor,
+        (pipeline, "ThreadPoolExecutor"): SerialExecutor,
         (pipeline, "fit_population"): timed(pipeline.fit_population, "prepare"),
         (pipeline, "plan"): timed(plan, "block"),
         (pipeline, "_score_span"): timed_span,
