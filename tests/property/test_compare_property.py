@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from reunite.matching.blocking import block
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY, ROUNDED_BIRTH
-from reunite.matching.comparisons.birth import Level as Birth
 from reunite.matching.comparisons.birth_monthday import Level as Birthday
 from reunite.matching.engine import EngineLimits
 from reunite.matching.model import default_model
@@ -257,11 +256,6 @@ def test_names_birth_marks_and_region_are_symmetric(
                 (level[prep.candidates.region_id[cand]] % 3 == 0)
             keep = (prep.candidates.id_county[cand] == 0) & county_or_unknown
             forward, backward = forward[keep], backward[keep]
-        if name == "birth":
-            # "born in the case's month / year" read the case's precision, one-sided: "within a month" here
-            case_levels = (Birth.IN_CASE_MONTH, Birth.IN_CASE_YEAR)
-            forward = np.where(np.isin(forward, case_levels), np.int8(Birth.WITHIN_MONTH), forward)
-            backward = np.where(np.isin(backward, case_levels), np.int8(Birth.WITHIN_MONTH), backward)
         assert forward.tolist() == backward.tolist(), name
 
 
