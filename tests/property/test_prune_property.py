@@ -34,11 +34,19 @@ COMPARED = ("case_id", "rank", "person_id", "score", "probability", "case_probab
 
 
 def _roughen(table: RecordTable, rng: np.random.Generator) -> RecordTable:
-    """Some births known only to the year or not at all, some sexes unknown, some places unknown."""
+    """Some births known only to the month, the year, a span of years or not at all, some sexes unknown,
+    some places unknown."""
     n = len(table)
     lo, hi, known = table.birth_lo.copy(), table.birth_hi.copy(), table.birth_known.copy()
     year = rng.random(n) < 0.1
     hi[year] = lo[year] + 364
+    month = ~year & (rng.random(n) < 0.1)
+    first = lo[month].astype("datetime64[D]").astype("datetime64[M]")
+    lo[month] = first.astype("datetime64[D]").astype(np.int64)
+    hi[month] = (first + 1).astype("datetime64[D]").astype(np.int64) - 1
+    span = ~year & ~month & (rng.random(n) < 0.03)
+    lo[span] -= 365
+    hi[span] += 365
     gone = rng.random(n) < 0.03
     known[gone] = False
     sex = table.sex.copy()
