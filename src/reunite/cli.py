@@ -205,14 +205,19 @@ def _quarantine_paths(reports: Sequence[IngestReport], directory: Path,
 
 def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_ids: bool,
                       lang: Language = "en") -> list[Path]:
-    """Write the quarantine file of each input with a problem; an input without one has no file,
-    so one an earlier run left at its path is removed, saying so (it would read as this run's)."""
-    from reunite.export import clear_stale_quarantine, write_quarantine
+    """Write the quarantine file of each input with a problem; one an earlier run left at its path is
+    kept under a dated name, saying so (it would read as this run's, and may list rows never stored)."""
+    from reunite.export import replace_quarantine
 
+    written: list[Path] = []
     for report, path in planned:
-        if not report.problems and clear_stale_quarantine(path, report.source):
-            print(text(lang, "msg_quarantine_stale", source=report.source, path=path))
-    return [write_quarantine(report, path, reveal_ids=reveal_ids) for report, path in planned if report.problems]
+        done, kept = replace_quarantine(report, path, reveal_ids=reveal_ids)
+        if kept is not None:
+            key = "msg_quarantine_earlier" if done is not None else "msg_quarantine_stale"
+            print(text(lang, key, source=report.source, path=kept))
+        if done is not None:
+            written.append(done)
+    return written
 
 
 def _screen(args: argparse.Namespace) -> int:

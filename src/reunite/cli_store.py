@@ -327,7 +327,7 @@ def _imports_frozen() -> Iterator[Callable[[], None]]:
 def _rescreen(args: argparse.Namespace) -> int:
     with _imports_frozen() as freeze:
         with collector_paused():
-            from reunite.export import check_output_dir, clear_stale_quarantine, write_quarantine
+            from reunite.export import check_output_dir, replace_quarantine
             from reunite.ingest import mapping_from_options, sheet_option
             from reunite.matching.model import FellegiSunter
             from reunite.rescreen import rescreen
@@ -371,13 +371,17 @@ def _rescreen(args: argparse.Namespace) -> int:
         inputs = sum(p is not None for p in (args.cases, args.candidates))
         lists = inputs + sum(p is not None for p in removals)
         for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
-            if not ingest.problems and clear_stale_quarantine(path, ingest.source):  # it would read as this run's
-                print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
-            if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
+            # an earlier night's file at this path is kept under a dated name: it would read as this run's,
+            # and it may be the only list of rows that night did not store (the input is replaced nightly)
+            written, kept = replace_quarantine(ingest, path)
+            if kept is not None:
+                key = "msg_quarantine_earlier" if written is not None else "msg_quarantine_stale"
+                print(text(args.lang, key, source=ingest.source, path=kept))
+            if written is not None:  # flags only: rows kept and stored (or removed), listed with their flags
                 not_done = ("msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
                             if at < lists else "msg_quarantined_not_restored")
                 key = not_done if ingest.quarantined else "msg_quarantine"
-                print(text(args.lang, key, path=write_quarantine(ingest, path)))
+                print(text(args.lang, key, path=written))
         print(report.summary(args.lang))
         return 0
 
@@ -467,7 +471,7 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
-    from reunite.export import clear_stale_quarantine, write_quarantine
+    from reunite.export import replace_quarantine
     from reunite.ingest import mapping_from_options
 
     path = _existing_file(args.file, "--file")
@@ -479,10 +483,13 @@ def _dna_import(args: argparse.Namespace) -> int:
     if report.read == 0:  # a lab file with a header and no rows is most likely the wrong file
         raise InputError(f"--file {path}: no DNA outcomes in it (a header and no rows)")
     print(report.summary(args.lang))
-    if report.problems:
-        print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
-    elif clear_stale_quarantine(quarantine, report.source):  # it would read as this import's
-        print(text(args.lang, "msg_quarantine_stale", source=report.source, path=quarantine))
+    # an earlier import's file at this path is kept under a dated name (it would read as this import's)
+    written, kept = replace_quarantine(report, quarantine)
+    if kept is not None:
+        key = "msg_quarantine_earlier" if written is not None else "msg_quarantine_stale"
+        print(text(args.lang, key, source=report.source, path=kept))
+    if written is not None:
+        print(text(args.lang, "msg_quarantined_rows", path=written))
     return 0
 
 

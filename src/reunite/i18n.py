@@ -126,7 +126,9 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
         "msg_seconds": "  ({seconds:.1f} s)",
         "msg_quarantine": "quarantined and flagged rows: {path}",
-        "msg_quarantine_stale": "nothing quarantined or flagged in {source}: removed {path}, left by an earlier run",
+        "msg_quarantine_stale": "nothing quarantined or flagged in {source}: the quarantine file an earlier run "
+                                "left is kept as {path}",
+        "msg_quarantine_earlier": "the quarantine file an earlier run left for {source} is kept as {path}",
         "msg_model_out": "fitted model: {path}",
         "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
         "msg_prepare_updated": "updated from {path}: names read for {names} and places for {regions} of {rows} "
@@ -315,7 +317,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
-        "msg_quarantine_stale": "{source} 没有隔离或标记的行：已删除之前运行留下的 {path}",
+        "msg_quarantine_stale": "{source} 没有隔离或标记的行：之前运行留下的隔离文件已改名保留为 {path}",
+        "msg_quarantine_earlier": "之前运行为 {source} 留下的隔离文件已改名保留为 {path}",
         "msg_model_out": "拟合后的模型：{path}",
         "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
         "msg_prepare_updated": "由 {path} 更新：{rows} 条记录中 {names} 条重新读取姓名、{regions} 条重新读取地区"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from reunite.export.csv import (
-    clear_stale_quarantine,
+    replace_quarantine,
+    set_aside_quarantine,
     write_csv,
     write_csv_columns,
     write_plan_csv,
@@ -16,7 +17,8 @@ __all__ = [
     "atomic_output",
     "check_output",
     "check_output_dir",
-    "clear_stale_quarantine",
+    "replace_quarantine",
+    "set_aside_quarantine",
     "write_csv",
     "write_csv_columns",
     "write_plan_csv",

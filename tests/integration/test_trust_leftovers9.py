@@ -1,0 +1,78 @@
+"""Trust leftovers of the sixteenth session (issue 10), each failing on main before its fix: a quarantine
+file an earlier night left, removed by a clean night or overwritten by the next night's (the only list of
+the rows that night did not store)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from reunite.cli import main
+
+CASES = "case_id,name,sex,birth_date,missing_region\nC1,王小红,F,1988-05,310115\nC2,李强,M,1990,360302\n"
+CANDIDATES = ("person_id,name,sex,birth_date,region\nP1,王小红,F,1988-05-03,310115\n"
+              "P2,李强,M,1990-02-01,360302\nP3,李刚,M,1990-07-09,360302\n")
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _quarantined(path: Path) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return [(row["row"], row["reason"].split(":")[0]) for row in csv.DictReader(handle)]
+
+
+def test_a_nights_quarantined_rows_outlive_the_next_nights_file(db_url: str, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    cases, people = _write(tmp_path / "cases.csv", CASES), _write(tmp_path / "tonight.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
+    quarantine = tmp_path / "tonight.quarantine.csv"
+    # night 1: P4's row has a cell too many, so P4 is not stored; the file is the only list of it
+    _write(people, CANDIDATES + "P4,赵敏,F,1992-01-01,310115,extra\n")
+    assert main(["rescreen", "--db", db_url, "--candidates", str(people)]) == 0
+    night1 = _quarantined(quarantine)
+    assert night1 == [("5", "wrong number of cells")]
+    # night 2: the cron's file is replaced by tonight's, with another bad row
+    _write(people, CANDIDATES + "P5,钱敏,F,1992-01-01,310115,extra\nP5b\n")
+    capsys.readouterr()
+    assert main(["rescreen", "--db", db_url, "--candidates", str(people)]) == 0
+    out = capsys.readouterr().out
+    [kept] = tmp_path.glob("tonight.quarantine.*.csv")
+    assert _quarantined(kept) == night1  # main overwrote it with night 2's list
+    assert f"the quarantine file an earlier run left for tonight.csv is kept as {kept}" in out
+    night2 = _quarantined(quarantine)
+    assert night2 == [("5", "wrong number of cells"), ("6", "wrong number of cells")]
+    # night 3: a clean file; night 2's list is kept too (main removed it)
+    _write(people, CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--candidates", str(people)]) == 0
+    assert not quarantine.exists()
+    lists = sorted(_quarantined(p) for p in tmp_path.glob("tonight.quarantine.*.csv"))
+    assert lists == sorted([night1, night2])
+
+
+def test_the_same_quarantine_file_again_is_not_kept_twice(tmp_path: Path) -> None:
+    cases = _write(tmp_path / "cases.csv", CASES + "C3,赵,F,1991,310115,extra\n")
+    people = _write(tmp_path / "people.csv", CANDIDATES)
+    argv = ["screen", "--cases", str(cases), "--candidates", str(people), "--no-fit", "--out",
+            str(tmp_path / "ranked.csv")]
+    assert main(argv) == 0
+    assert main(argv) == 0  # a screen run again on the same files: nothing to keep, one file
+    assert sorted(p.name for p in tmp_path.glob("cases.quarantine*.csv")) == ["cases.quarantine.csv"]
+
+
+def test_a_lab_files_quarantined_rows_outlive_the_next_import(db_url: str, tmp_path: Path) -> None:
+    cases, people = _write(tmp_path / "cases.csv", CASES), _write(tmp_path / "people.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
+    lab = _write(tmp_path / "lab.csv", "case_id,person_id,outcome\nC1,P9,excluded\n")  # P9 is unknown
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    quarantine = tmp_path / "lab.quarantine.csv"
+    first = quarantine.read_bytes()
+    _write(lab, "case_id,person_id,outcome\nC1,P2,excluded\n")  # the lab's next file, under the same name
+    assert main(["dna", "import", "--db", db_url, "--file", str(lab)]) == 0
+    assert not quarantine.exists()
+    [kept] = tmp_path.glob("lab.quarantine.*.csv")
+    assert kept.read_bytes() == first  # main removed it
