@@ -221,9 +221,9 @@ def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_id
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from reunite.export import check_output, check_output_dir, write_text
+    from reunite.export import check_output, check_output_dir, reunite_html, write_text
     from reunite.ingest import check_mapping_used, mapping_from_options
-    from reunite.pipeline import screen, screen_preview
+    from reunite.pipeline import RANKED_FILE, screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
     started = time.perf_counter()
@@ -234,11 +234,12 @@ def _screen(args: argparse.Namespace) -> int:
     if args.out is None and not args.preview:
         raise InputError("--out RANKED.csv is required (or use --preview)")
     if args.out is not None:
-        check_output(args.out, inputs=inputs)
+        check_output(args.out, inputs=inputs, replaces=RANKED_FILE)
     if args.model_out is not None:
         check_output(args.model_out, option="--model-out", inputs=[*inputs, args.out])
     if args.report is not None:
-        check_output(args.report, option="--report", inputs=[*inputs, args.out, args.model_out])
+        check_output(args.report, option="--report", inputs=[*inputs, args.out, args.model_out],
+                     replaces=reunite_html("a report reunite wrote"))
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)

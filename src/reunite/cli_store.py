@@ -388,11 +388,12 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from reunite.export import check_output
+    from reunite.pipeline import RANKED_FILE
     from reunite.stored_ranking import export_topk
 
     if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
-    check_output(args.out, inputs=[_sqlite_file(args.db)])
+    check_output(args.out, inputs=[_sqlite_file(args.db)], replaces=RANKED_FILE)
     with open_store(args.db, create=False) as store:
         _warn_if_run_under_way(store, "reunite export", args.lang)
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
@@ -558,15 +559,16 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from reunite.export import check_output, write_plan_csv
+    from reunite.export import PLAN_FILE, check_output, reunite_html, write_plan_csv
     from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
     from reunite.stored_ranking import checked_top_k
 
     if args.top_k is not None:
         RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
-    check_output(args.out, inputs=[_sqlite_file(args.db)])
     sheets = args.out.suffix.lower() in (".html", ".htm")
+    check_output(args.out, inputs=[_sqlite_file(args.db)],
+                 replaces=reunite_html("visit sheets reunite wrote") if sheets else PLAN_FILE)
     if not sheets and args.out.suffix.lower() not in (".csv", ".txt", ""):
         raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
                          f"not {args.out.suffix}")
@@ -601,7 +603,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from reunite.export import check_output
+    from reunite.export import check_output, reunite_html
     from reunite.report import DEFAULT_DETAIL_RANKS, report_from_ranked, write_report
 
     if args.top_k is not None and args.top_k < 1:
@@ -611,7 +613,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.detail_ranks < 1:
         raise InputError(f"--detail-ranks: expected a whole number >= 1, got {args.detail_ranks}")
     inputs = [args.ranked, args.cases, args.candidates, args.previous, _sqlite_file(args.db) if args.db else None]
-    check_output(args.out, inputs=inputs)
+    check_output(args.out, inputs=inputs, replaces=reunite_html("a report reunite wrote"))
     if args.ranked is not None:
         if args.cases is None or args.candidates is None:
             raise InputError("--ranked needs --cases and --candidates (the files it was screened from)")

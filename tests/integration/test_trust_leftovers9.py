@@ -76,3 +76,46 @@ def test_a_lab_files_quarantined_rows_outlive_the_next_import(db_url: str, tmp_p
     assert not quarantine.exists()
     [kept] = tmp_path.glob("lab.quarantine.*.csv")
     assert kept.read_bytes() == first  # main removed it
+
+
+@pytest.fixture
+def screened(db_url: str, tmp_path: Path) -> str:
+    cases, people = _write(tmp_path / "cases.csv", CASES), _write(tmp_path / "people.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
+    return db_url
+
+
+@pytest.mark.parametrize("command", [["export"], ["plan"], ["plan", "html"], ["report"]])
+def test_an_output_does_not_replace_a_file_it_did_not_write(screened: str, tmp_path: Path, command: list[str],
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # main replaced the agency's cases file with the ranking (or the plan, or the report), exit 0
+    suffix = ".html" if command[-1] in ("html", "report") else ".csv"
+    agency = _write(tmp_path / f"all_cases{suffix}", CASES)
+    before = agency.read_bytes()
+    capsys.readouterr()
+    assert main([command[0], "--db", screened, "--out", str(agency)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {agency}: expected a new file or " in err and "remove it first or choose another name" in err
+    assert "Traceback" not in err and agency.read_bytes() == before
+    # its own earlier output it replaces, as before
+    mine = tmp_path / f"mine{suffix}"
+    assert main([command[0], "--db", screened, "--out", str(mine)]) == 0
+    assert main([command[0], "--db", screened, "--out", str(mine)]) == 0
+
+
+def test_screen_does_not_replace_a_file_it_did_not_write(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cases, people = _write(tmp_path / "new_cases.csv", CASES), _write(tmp_path / "people.csv", CANDIDATES)
+    older = _write(tmp_path / "cases.csv", CASES + "C9,赵敏,F,1992,310115\n")  # another file, not an input
+    capsys.readouterr()
+    argv = ["screen", "--cases", str(cases), "--candidates", str(people), "--no-fit"]
+    assert main([*argv, "--out", str(older)]) == 2
+    assert "expected a new file or a RANKED.csv to replace" in capsys.readouterr().err
+    assert older.read_text(encoding="utf-8").endswith("C9,赵敏,F,1992,310115\n")
+    ranked, report = tmp_path / "ranked.csv", _write(tmp_path / "notes.html", "<html>my notes</html>")
+    assert main([*argv, "--out", str(ranked), "--report", str(report)]) == 2  # checked before the screen
+    assert not ranked.exists() and report.read_text(encoding="utf-8") == "<html>my notes</html>"
+    assert main([*argv, "--out", str(ranked), "--lang", "zh"]) == 0
+    assert main([*argv, "--out", str(ranked)]) == 0  # a RANKED.csv in Chinese headers is one to replace
+    empty = _write(tmp_path / "empty.csv", "")  # an empty file (made by mktemp) is taken
+    assert main([*argv, "--out", str(empty)]) == 0
+

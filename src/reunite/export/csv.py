@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
-from reunite.export.files import atomic_output
+from reunite.export.files import atomic_output, csv_headed
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
-__all__ = ["QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "replace_quarantine",
+__all__ = ["PLAN_FILE", "QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "replace_quarantine",
            "set_aside_quarantine", "write_csv", "write_csv_columns", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
@@ -27,6 +27,8 @@ PLAN_HEADER: tuple[str, ...] = (
     "province", "county", "region", "person_id", "name", "sex", "birth_date", "id_number", "action",
     "priority", "case_count", "cases",
 )
+# what plan --out may replace: an earlier plan (visit sheets: reunite_html)
+PLAN_FILE = csv_headed("a sampling plan", [PLAN_HEADER])
 
 
 class PlanCaseLike(Protocol):
