@@ -119,3 +119,35 @@ def test_screen_does_not_replace_a_file_it_did_not_write(tmp_path: Path, capsys:
     empty = _write(tmp_path / "empty.csv", "")  # an empty file (made by mktemp) is taken
     assert main([*argv, "--out", str(empty)]) == 0
 
+
+def test_export_and_verify_between_a_dna_outcome_and_the_next_night(db_url: str, tmp_path: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    cases, people = _write(tmp_path / "cases.csv", CASES), _write(tmp_path / "people.csv", CANDIDATES)
+    assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
+    out = tmp_path / "ranked.csv"
+    assert main(["dna", "record", "--db", db_url, "--case", "C2", "--person", "P2", "--outcome", "excluded"]) == 0
+    assert main(["dna", "record", "--db", db_url, "--case", "C1", "--person", "P1", "--outcome", "confirmed"]) == 0
+    assert main(["dna", "record", "--db", db_url, "--case", "C1", "--person", "P1", "--outcome", "excluded",
+                 "--supersede"]) == 0  # the lab doubts it: C1 reopens, screened again by the next night
+    capsys.readouterr()
+    # main wrote C2's excluded person and left out the reopened C1 without a word
+    assert main(["export", "--db", db_url, "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert ("reunite export: warning: 2 open case(s) changed since the last re-screen and are not re-ranked yet: "
+            "1 with DNA exclusions recorded since") in err
+    assert "1 without a stored ranking (reopened, or written outside a run: not in it): 'C2', 'C1'" in err
+    # main said DIFFERS (exit 1) without a word of why: a difference that is the next night's work, not a fault
+    assert main(["verify", "--db", db_url]) == 1
+    said = capsys.readouterr().out
+    assert ("reunite verify: warning: 2 open case(s) changed since the last re-screen and are not re-ranked yet"
+            in said.splitlines()[0])
+    assert "(their differences from a full screen are that night's work, not a fault)" in said
+    assert "DIFFERS" in said
+    assert main(["rescreen", "--db", db_url, "--candidates", str(people)]) == 0  # the night
+    capsys.readouterr()
+    assert main(["export", "--db", db_url, "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["verify", "--db", db_url]) == 0
+    assert "verified: the stored ranking of 2 open cases" in capsys.readouterr().out
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        assert ("C2", "P2") not in {(r["case_id"], r["person_id"]) for r in csv.DictReader(handle)}
