@@ -128,7 +128,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_quarantine": "quarantined and flagged rows: {path}",
         "msg_quarantine_stale": "nothing quarantined or flagged in {source}: the quarantine file an earlier run "
                                 "left is kept as {path}",
-        "msg_quarantine_earlier": "the quarantine file an earlier run left for {source} is kept as {path}",
+        "msg_quarantine_earlier": "the file left where {source}'s quarantine file goes (an earlier run's) is "
+                                  "kept as {path}",
         "msg_model_out": "fitted model: {path}",
         "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
         "msg_prepare_updated": "updated from {path}: names read for {names} and places for {regions} of {rows} "
@@ -324,7 +325,7 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
         "msg_quarantine_stale": "{source} 没有隔离或标记的行：之前运行留下的隔离文件已改名保留为 {path}",
-        "msg_quarantine_earlier": "之前运行为 {source} 留下的隔离文件已改名保留为 {path}",
+        "msg_quarantine_earlier": "{source} 的隔离文件位置上原有的文件（之前运行留下的）已改名保留为 {path}",
         "msg_model_out": "拟合后的模型：{path}",
         "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
         "msg_prepare_updated": "由 {path} 更新：{rows} 条记录中 {names} 条重新读取姓名、{regions} 条重新读取地区"

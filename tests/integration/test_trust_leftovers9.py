@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from reunite.cli import main
@@ -43,7 +44,7 @@ def test_a_nights_quarantined_rows_outlive_the_next_nights_file(db_url: str, tmp
     out = capsys.readouterr().out
     [kept] = tmp_path.glob("tonight.quarantine.*.csv")
     assert _quarantined(kept) == night1  # main overwrote it with night 2's list
-    assert f"the quarantine file an earlier run left for tonight.csv is kept as {kept}" in out
+    assert f"the file left where tonight.csv's quarantine file goes (an earlier run's) is kept as {kept}" in out
     night2 = _quarantined(quarantine)
     assert night2 == [("5", "wrong number of cells"), ("6", "wrong number of cells")]
     # night 3: a clean file; night 2's list is kept too (main removed it)
@@ -62,6 +63,28 @@ def test_the_same_quarantine_file_again_is_not_kept_twice(tmp_path: Path) -> Non
     assert main(argv) == 0
     assert main(argv) == 0  # a screen run again on the same files: nothing to keep, one file
     assert sorted(p.name for p in tmp_path.glob("cases.quarantine*.csv")) == ["cases.quarantine.csv"]
+
+
+def test_a_quarantine_file_does_not_overwrite_a_file_at_its_path(tmp_path: Path) -> None:
+    people = _write(tmp_path / "people.csv", CANDIDATES)
+    _write(tmp_path / "cases.quarantine.csv", "my own notes\n")  # main overwrote it
+    book = tmp_path / "cases.xlsx"
+    cases = _write(tmp_path / "cases.csv", CASES + "C3,赵,F,1991,310115,extra\n")
+    argv = ["--candidates", str(people), "--no-fit", "--out", str(tmp_path / "ranked.csv")]
+    assert main(["screen", "--cases", str(cases), *argv]) == 0
+    [kept] = tmp_path.glob("cases.quarantine.*.csv")
+    assert kept.read_text(encoding="utf-8") == "my own notes\n"
+    first = (tmp_path / "cases.quarantine.csv").read_bytes()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for row in (["case_id", "name", "sex", "birth_date", "missing_region"], ["C9", "赵敏", "F", "1992", "310115"],
+                ["", "钱敏", "F", "1992", "310115"]):
+        sheet.append(row)
+    workbook.save(book)  # another input whose quarantine file has the same name: cases.csv's is kept
+    assert main(["screen", "--cases", str(book), *argv]) == 0
+    assert sorted(p.read_bytes() for p in tmp_path.glob("cases.quarantine.*.csv")) == sorted(
+        [b"my own notes\n", first])
 
 
 def test_a_lab_files_quarantined_rows_outlive_the_next_import(db_url: str, tmp_path: Path) -> None:

@@ -19,8 +19,8 @@ from reunite.export.files import atomic_output, csv_headed
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
-__all__ = ["PLAN_FILE", "QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "replace_quarantine",
-           "set_aside_quarantine", "write_csv", "write_csv_columns", "write_plan_csv",
+__all__ = ["PLAN_FILE", "QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike",
+           "replace_quarantine", "set_aside_quarantine", "write_csv", "write_csv_columns", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
@@ -192,9 +192,12 @@ def write_csv_columns(
 QUARANTINE_HEADER: tuple[str, ...] = ("source", "row", "column", "value", "reason", "quarantined")
 
 
-def _is_quarantine_of(path: Path, source: str) -> bool:
+def _is_quarantine_of(path: Path, source: str | None) -> bool:
     """Whether ``path`` is a quarantine file written for the input ``source`` (its header is the
-    quarantine header and every row names ``source``); any other file is not."""
+    quarantine header and every row names ``source``); any other file is not. ``None``: any regular
+    file with something in it (one that is about to be replaced)."""
+    if source is None:
+        return path.is_file() and path.stat().st_size > 0
     try:
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             rows = list(csv.reader(handle))
@@ -203,9 +206,10 @@ def _is_quarantine_of(path: Path, source: str) -> bool:
     return bool(rows) and tuple(rows[0]) == QUARANTINE_HEADER and all(row[:1] == [source] for row in rows[1:])
 
 
-def set_aside_quarantine(path: str | Path, source: str) -> Path | None:
-    """Rename ``path``, when it is a quarantine file an earlier run wrote for the input ``source``, to a
-    name dated by its last change (``cases.quarantine.20261207-231433.csv``), and return that name.
+def set_aside_quarantine(path: str | Path, source: str | None) -> Path | None:
+    """Rename ``path``, when it is a quarantine file an earlier run wrote for the input ``source``
+    (``None``: any file, as this run's file is to replace it), to a name dated by its last change
+    (``cases.quarantine.20261207-231433.csv``), and return that name.
 
     This run's quarantine file goes to ``path``: an earlier one left there would read as this run's
     problems, and removing or overwriting it lost the only list of the rows that run did not store (a
@@ -255,9 +259,9 @@ def replace_quarantine(report: IngestReport, path: str | Path, *,
     >>> written is None, sorted(os.listdir(folder)) == [kept.name]
     (True, True)
     """
-    kept = set_aside_quarantine(path, report.source)
-    if not report.problems:
-        return None, kept
+    if not report.problems:  # another input's file there (gone.csv's beside gone.xlsx) is left as it is
+        return None, set_aside_quarantine(path, report.source)
+    kept = set_aside_quarantine(path, None)  # to be replaced: kept, whichever input's (or whose) it was
     written = write_quarantine(report, path, reveal_ids=reveal_ids)
     if kept is not None and kept.read_bytes() == written.read_bytes():
         kept.unlink()
