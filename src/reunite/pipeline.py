@@ -82,8 +82,9 @@ RANKED_COLUMNS = (
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
 
 # what screen --out and export --out may replace: a RANKED.csv, in either language's headers (any other file
-# there, an agency's cases file say, is refused rather than lost)
-RANKED_FILE = csv_headed("a RANKED.csv", [tuple(names.get(c, c) for c in RANKED_COLUMNS)
+# there, an agency's cases file say, is refused rather than lost); its first five columns, which every
+# version wrote
+RANKED_FILE = csv_headed("a RANKED.csv", [tuple(names.get(c, c) for c in RANKED_COLUMNS[:5])
                                           for names in RANKED_HEADERS.values()])
 
 # a ranking's own headers, in each language: RANKED.csv (screen, export) pairs a case with a candidate in

@@ -141,6 +141,8 @@ def test_screen_does_not_replace_a_file_it_did_not_write(tmp_path: Path, capsys:
     assert main([*argv, "--out", str(ranked)]) == 0  # a RANKED.csv in Chinese headers is one to replace
     empty = _write(tmp_path / "empty.csv", "")  # an empty file (made by mktemp) is taken
     assert main([*argv, "--out", str(empty)]) == 0
+    older = _write(tmp_path / "older.csv", "case_id,rank,person_id,score,probability,reasons\nC1,1,P1,9.1,0.9,x\n")
+    assert main([*argv, "--out", str(older)]) == 0  # an earlier version's RANKED.csv, other columns after these
 
 
 def test_export_and_verify_between_a_dna_outcome_and_the_next_night(db_url: str, tmp_path: Path,

@@ -27,8 +27,8 @@ PLAN_HEADER: tuple[str, ...] = (
     "province", "county", "region", "person_id", "name", "sex", "birth_date", "id_number", "action",
     "priority", "case_count", "cases",
 )
-# what plan --out may replace: an earlier plan (visit sheets: reunite_html)
-PLAN_FILE = csv_headed("a sampling plan", [PLAN_HEADER])
+# what plan --out may replace: an earlier plan (visit sheets: reunite_html), by the columns every version wrote
+PLAN_FILE = csv_headed("a sampling plan", [PLAN_HEADER[:4]])
 
 
 class PlanCaseLike(Protocol):

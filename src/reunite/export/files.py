@@ -41,17 +41,19 @@ class Replaceable:
 
 
 def csv_headed(what: str, headers: Collection[Iterable[str]]) -> Replaceable:
-    """A CSV file whose header row is one of ``headers`` (as reunite writes them, with or without a BOM).
+    """A CSV file whose header row begins with one of ``headers`` (with or without a BOM; the columns an
+    earlier reunite wrote after them may differ).
 
     >>> ranked = csv_headed("a RANKED.csv", [("case_id", "rank")])
-    >>> ranked.accepts("\\ufeffcase_id,rank\\r\\nC1,1\\r\\n".encode()), ranked.accepts(b"case_id,name\\nC1,x\\n")
+    >>> ranked.accepts("\\ufeffcase_id,rank,score\\r\\nC1,1,2\\r\\n".encode()), ranked.accepts(b"case_id,name\\n")
     (True, False)
     """
-    wanted = {tuple(header) for header in headers}
+    wanted = [tuple(header) for header in headers]
 
     def accepts(head: bytes) -> bool:
         line = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
-        return bool(line) and tuple(next(csv.reader(line), [])) in wanted
+        found = tuple(next(csv.reader(line), [])) if line else ()
+        return any(found[:len(header)] == header for header in wanted)
 
     return Replaceable(what, accepts)
 
