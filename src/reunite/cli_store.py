@@ -579,7 +579,7 @@ def _plan(args: argparse.Namespace) -> int:
     from reunite.export import PLAN_FILE, check_output, reunite_html, write_plan_csv
     from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
-    from reunite.stored_ranking import checked_top_k
+    from reunite.stored_ranking import awaiting, checked_top_k
 
     if args.top_k is not None:
         RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
@@ -596,6 +596,7 @@ def _plan(args: argparse.Namespace) -> int:
         config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
+        _, unranked = awaiting(store)  # (a DNA exclusion since the night the plan applies at once)
     if sheets:
         from reunite.report import visits_from_plan, write_visit_sheets
 
@@ -605,6 +606,14 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
         print(text(args.lang, "msg_plan_csv", path=out))
+    if unranked:  # a reopened case waits for the next night: said, not left out without a word
+        from reunite.errors import listed
+        from reunite.ingest._safe import mask_id_numbers
+
+        ids = listed(unranked)
+        line = text(args.lang, "awaiting_a_plan", prefix="reunite plan", n=len(unranked),
+                    ids=f": {ids}" if args.lang == "en" else f"：{ids}")
+        print(line if args.reveal_ids else mask_id_numbers(line), file=sys.stderr)
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}
     in_database = sum(row.action == "compare in database" for row in plan)

@@ -223,6 +223,8 @@ TEXT: dict[Language, dict[str, str]] = {
                          "--top-k too large for this machine); ask for less, or run it on a larger machine",
         "run_under_way": "{prefix}: warning: a re-screen is under way ({holder}): the stored ranking written "
                          "here may change when it commits; run this again after it finishes",
+        "awaiting_a_plan": "{prefix}: warning: {n:,} open case(s) have no stored ranking yet (reopened, or written "
+                           "outside a run) and are not in this plan{ids}; run reunite rescreen first",
         "awaiting_a_night": "{prefix}: warning: {n:,} open case(s) changed since the last re-screen and are not "
                             "re-ranked yet: {excluded:,} with DNA exclusions recorded since (each excluded person "
                             "is still listed, the probabilities are those before), {unranked:,} without a stored "
@@ -414,6 +416,8 @@ TEXT: dict[Language, dict[str, str]] = {
                          "请减少数量，或在内存更大的机器上运行",
         "run_under_way": "{prefix}：警告：一次重新筛查正在进行（{holder}）：此处写出的已存排序在其提交后可能改变；"
                          "请在其结束后重新运行",
+        "awaiting_a_plan": "{prefix}：警告：{n:,} 个未结案件尚无已存排序（重新开启的案件，或在运行之外写入的案件），"
+                           "不在本计划中{ids}；请先运行 reunite rescreen",
         "awaiting_a_night": "{prefix}：警告：{n:,} 个未结案件在上次重新筛查后有变化，尚未重新排序：{excluded:,} 个此后"
                             "记录了 DNA 排除（被排除的人仍在排序中，概率仍为排除前的），{unranked:,} 个没有已存排序"
                             "（重新开启的案件，或在运行之外写入的案件：不在其中）{ids}；请先运行 reunite rescreen",

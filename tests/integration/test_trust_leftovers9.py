@@ -161,6 +161,10 @@ def test_export_and_verify_between_a_dna_outcome_and_the_next_night(db_url: str,
     assert ("reunite export: warning: 2 open case(s) changed since the last re-screen and are not re-ranked yet: "
             "1 with DNA exclusions recorded since") in err
     assert "1 without a stored ranking (reopened, or written outside a run: not in it): 'C2', 'C1'" in err
+    # plan leaves the excluded person out at once, and said nothing of the reopened case it left out
+    assert main(["plan", "--db", db_url, "--out", str(tmp_path / "plan.csv")]) == 0
+    assert ("reunite plan: warning: 1 open case(s) have no stored ranking yet (reopened, or written outside a run) "
+            "and are not in this plan: 'C1'") in capsys.readouterr().err
     # main said DIFFERS (exit 1) without a word of why: a difference that is the next night's work, not a fault
     assert main(["verify", "--db", db_url]) == 1
     said = capsys.readouterr().out
@@ -171,6 +175,7 @@ def test_export_and_verify_between_a_dna_outcome_and_the_next_night(db_url: str,
     assert main(["rescreen", "--db", db_url, "--candidates", str(people)]) == 0  # the night
     capsys.readouterr()
     assert main(["export", "--db", db_url, "--out", str(out)]) == 0
+    assert main(["plan", "--db", db_url, "--out", str(tmp_path / "plan.csv")]) == 0
     assert "warning" not in capsys.readouterr().err
     assert main(["verify", "--db", db_url]) == 0
     assert "verified: the stored ranking of 2 open cases" in capsys.readouterr().out
