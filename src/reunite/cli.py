@@ -205,20 +205,25 @@ def _quarantine_paths(reports: Sequence[IngestReport], directory: Path,
 
 def _write_quarantine(planned: Sequence[tuple[IngestReport, Path]], *, reveal_ids: bool,
                       lang: Language = "en") -> list[Path]:
-    """Write the quarantine file of each input with a problem; an input without one has no file,
-    so one an earlier run left at its path is removed, saying so (it would read as this run's)."""
-    from reunite.export import clear_stale_quarantine, write_quarantine
+    """Write the quarantine file of each input with a problem; one an earlier run left at its path is
+    kept under a dated name, saying so (it would read as this run's, and may list rows never stored)."""
+    from reunite.export import replace_quarantine
 
+    written: list[Path] = []
     for report, path in planned:
-        if not report.problems and clear_stale_quarantine(path, report.source):
-            print(text(lang, "msg_quarantine_stale", source=report.source, path=path))
-    return [write_quarantine(report, path, reveal_ids=reveal_ids) for report, path in planned if report.problems]
+        done, kept = replace_quarantine(report, path, reveal_ids=reveal_ids)
+        if kept is not None:
+            key = "msg_quarantine_earlier" if done is not None else "msg_quarantine_stale"
+            print(text(lang, key, source=report.source, path=kept))
+        if done is not None:
+            written.append(done)
+    return written
 
 
 def _screen(args: argparse.Namespace) -> int:
-    from reunite.export import check_output, check_output_dir, write_text
+    from reunite.export import check_output, check_output_dir, reunite_html, write_text
     from reunite.ingest import check_mapping_used, mapping_from_options
-    from reunite.pipeline import screen, screen_preview
+    from reunite.pipeline import RANKED_FILE, screen, screen_preview
     from reunite.run_config import RunConfig, resolve_model
 
     started = time.perf_counter()
@@ -229,11 +234,12 @@ def _screen(args: argparse.Namespace) -> int:
     if args.out is None and not args.preview:
         raise InputError("--out RANKED.csv is required (or use --preview)")
     if args.out is not None:
-        check_output(args.out, inputs=inputs)
+        check_output(args.out, inputs=inputs, replaces=RANKED_FILE)
     if args.model_out is not None:
         check_output(args.model_out, option="--model-out", inputs=[*inputs, args.out])
     if args.report is not None:
-        check_output(args.report, option="--report", inputs=[*inputs, args.out, args.model_out])
+        check_output(args.report, option="--report", inputs=[*inputs, args.out, args.model_out],
+                     replaces=reunite_html("a report reunite wrote"))
     if args.quarantine_dir is not None:
         check_output_dir(args.quarantine_dir, option="--quarantine-dir")
     model = resolve_model(args.model)

@@ -327,7 +327,7 @@ def _imports_frozen() -> Iterator[Callable[[], None]]:
 def _rescreen(args: argparse.Namespace) -> int:
     with _imports_frozen() as freeze:
         with collector_paused():
-            from reunite.export import check_output_dir, clear_stale_quarantine, write_quarantine
+            from reunite.export import check_output_dir, replace_quarantine
             from reunite.ingest import mapping_from_options, sheet_option
             from reunite.matching.model import FellegiSunter
             from reunite.rescreen import rescreen
@@ -371,29 +371,48 @@ def _rescreen(args: argparse.Namespace) -> int:
         inputs = sum(p is not None for p in (args.cases, args.candidates))
         lists = inputs + sum(p is not None for p in removals)
         for at, (ingest, path) in enumerate(zip(report.ingest, planned, strict=True)):
-            if not ingest.problems and clear_stale_quarantine(path, ingest.source):  # it would read as this run's
-                print(text(args.lang, "msg_quarantine_stale", source=ingest.source, path=path))
-            if ingest.problems:  # flags only: rows kept and stored (or removed), listed with their flags
+            # an earlier night's file at this path is kept under a dated name: it would read as this run's,
+            # and it may be the only list of rows that night did not store (the input is replaced nightly)
+            written, kept = replace_quarantine(ingest, path)
+            if kept is not None:
+                key = "msg_quarantine_earlier" if written is not None else "msg_quarantine_stale"
+                print(text(args.lang, key, source=ingest.source, path=kept))
+            if written is not None:  # flags only: rows kept and stored (or removed), listed with their flags
                 not_done = ("msg_quarantined_not_stored" if at < inputs else "msg_quarantined_not_removed"
                             if at < lists else "msg_quarantined_not_restored")
                 key = not_done if ingest.quarantined else "msg_quarantine"
-                print(text(args.lang, key, path=write_quarantine(ingest, path)))
+                print(text(args.lang, key, path=written))
         print(report.summary(args.lang))
         return 0
 
 
 def _export(args: argparse.Namespace) -> int:
     from reunite.export import check_output
-    from reunite.stored_ranking import export_topk
+    from reunite.pipeline import RANKED_FILE
+    from reunite.stored_ranking import awaiting, export_topk
 
     if args.top_k is not None and args.top_k < 1:
         raise InputError(f"--top-k: expected a whole number >= 1, got {args.top_k}")
-    check_output(args.out, inputs=[_sqlite_file(args.db)])
+    check_output(args.out, inputs=[_sqlite_file(args.db)], replaces=RANKED_FILE)
     with open_store(args.db, create=False) as store:
         _warn_if_run_under_way(store, "reunite export", args.lang)
         rows = export_topk(store, args.out, top_k=args.top_k, reveal_ids=args.reveal_ids)
+        excluded, unranked = awaiting(store)
     print(text(args.lang, "msg_exported", rows=rows, path=args.out))
+    if excluded or unranked:  # plan acts on them at once; the stored ranking only at the next night
+        print(_awaiting_line("reunite export", excluded, unranked, args.lang, args.reveal_ids), file=sys.stderr)
     return 0
+
+
+def _awaiting_line(prefix: str, excluded: list[str], unranked: list[str], lang: Language, reveal_ids: bool) -> str:
+    """One line: the open cases the stored ranking does not yet hold as the next night will (ids masked)."""
+    from reunite.errors import listed
+    from reunite.ingest._safe import mask_id_numbers
+
+    ids = listed([*excluded, *unranked])
+    line = text(lang, "awaiting_a_night", prefix=prefix, n=len(excluded) + len(unranked), excluded=len(excluded),
+                unranked=len(unranked), ids=f": {ids}" if lang == "en" else f"：{ids}")
+    return line if reveal_ids else mask_id_numbers(line)
 
 
 def _warn_if_run_under_way(store: Store, prefix: str, lang: Language) -> None:
@@ -415,6 +434,9 @@ def _verify(args: argparse.Namespace) -> int:
         found = verify(store, model=model, progress=sys.stderr.isatty(), today=args.today)
     facts = {"cases": found.cases, "rows": found.rows, "candidates": found.candidates, "pairs": found.pairs_compared,
              "model": found.model_version}
+    if found.awaiting:  # their differences are the next night's work (a DNA outcome recorded since the last one)
+        print(_awaiting_line("reunite verify", list(found.excluded_since), list(found.unranked), args.lang,
+                             args.reveal_ids) + text(args.lang, "msg_verify_not_compared"))
     if found.equal:
         print(text(args.lang, "msg_verified", **facts))
         return 0
@@ -467,7 +489,7 @@ def _existing_file(path: Path, what: str) -> Path:
 
 
 def _dna_import(args: argparse.Namespace) -> int:
-    from reunite.export import clear_stale_quarantine, write_quarantine
+    from reunite.export import replace_quarantine
     from reunite.ingest import mapping_from_options
 
     path = _existing_file(args.file, "--file")
@@ -479,10 +501,13 @@ def _dna_import(args: argparse.Namespace) -> int:
     if report.read == 0:  # a lab file with a header and no rows is most likely the wrong file
         raise InputError(f"--file {path}: no DNA outcomes in it (a header and no rows)")
     print(report.summary(args.lang))
-    if report.problems:
-        print(text(args.lang, "msg_quarantined_rows", path=write_quarantine(report, quarantine)))
-    elif clear_stale_quarantine(quarantine, report.source):  # it would read as this import's
-        print(text(args.lang, "msg_quarantine_stale", source=report.source, path=quarantine))
+    # an earlier import's file at this path is kept under a dated name (it would read as this import's)
+    written, kept = replace_quarantine(report, quarantine)
+    if kept is not None:
+        key = "msg_quarantine_earlier" if written is not None else "msg_quarantine_stale"
+        print(text(args.lang, key, source=report.source, path=kept))
+    if written is not None:
+        print(text(args.lang, "msg_quarantined_rows", path=written))
     return 0
 
 
@@ -551,15 +576,16 @@ def _sqlite_file(url: str) -> Path | None:
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from reunite.export import check_output, write_plan_csv
+    from reunite.export import PLAN_FILE, check_output, reunite_html, write_plan_csv
     from reunite.run_config import RunConfig
     from reunite.store import build_plan, summarize_plan
-    from reunite.stored_ranking import checked_top_k
+    from reunite.stored_ranking import awaiting, checked_top_k
 
     if args.top_k is not None:
         RunConfig(top_k=args.top_k)  # a bad value is told before the store is opened
-    check_output(args.out, inputs=[_sqlite_file(args.db)])
     sheets = args.out.suffix.lower() in (".html", ".htm")
+    check_output(args.out, inputs=[_sqlite_file(args.db)],
+                 replaces=reunite_html("visit sheets reunite wrote") if sheets else PLAN_FILE)
     if not sheets and args.out.suffix.lower() not in (".csv", ".txt", ""):
         raise InputError(f"--out {args.out}: the plan is written as CSV (.csv) or as visit sheets (.html), "
                          f"not {args.out.suffix}")
@@ -570,6 +596,7 @@ def _plan(args: argparse.Namespace) -> int:
         config = RunConfig(top_k=checked_top_k(store, args.top_k) or DEFAULT_TOP_K)
         plan = build_plan(store, config.top_k, region_key=plan_region_key)
         reasons = {(r.case_id, r.person_id): r.reasons for r in store.current_topk()} if sheets else {}
+        _, unranked = awaiting(store)  # (a DNA exclusion since the night the plan applies at once)
     if sheets:
         from reunite.report import visits_from_plan, write_visit_sheets
 
@@ -579,6 +606,14 @@ def _plan(args: argparse.Namespace) -> int:
     else:
         out = write_plan_csv(args.out, plan, reveal_ids=args.reveal_ids)
         print(text(args.lang, "msg_plan_csv", path=out))
+    if unranked:  # a reopened case waits for the next night: said, not left out without a word
+        from reunite.errors import listed
+        from reunite.ingest._safe import mask_id_numbers
+
+        ids = listed(unranked)
+        line = text(args.lang, "awaiting_a_plan", prefix="reunite plan", n=len(unranked),
+                    ids=f": {ids}" if args.lang == "en" else f"：{ids}")
+        print(line if args.reveal_ids else mask_id_numbers(line), file=sys.stderr)
     summary = summarize_plan(plan)
     cases = {c.case_id for row in plan for c in row.cases}
     in_database = sum(row.action == "compare in database" for row in plan)
@@ -594,7 +629,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from reunite.export import check_output
+    from reunite.export import check_output, reunite_html
     from reunite.report import DEFAULT_DETAIL_RANKS, report_from_ranked, write_report
 
     if args.top_k is not None and args.top_k < 1:
@@ -604,7 +639,7 @@ def _report(args: argparse.Namespace) -> int:
     if args.detail_ranks < 1:
         raise InputError(f"--detail-ranks: expected a whole number >= 1, got {args.detail_ranks}")
     inputs = [args.ranked, args.cases, args.candidates, args.previous, _sqlite_file(args.db) if args.db else None]
-    check_output(args.out, inputs=inputs)
+    check_output(args.out, inputs=inputs, replaces=reunite_html("a report reunite wrote"))
     if args.ranked is not None:
         if args.cases is None or args.candidates is None:
             raise InputError("--ranked needs --cases and --candidates (the files it was screened from)")

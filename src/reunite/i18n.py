@@ -126,7 +126,10 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "cases", "msg_plan_samples": "samples", "msg_unknown": "(unknown)",
         "msg_seconds": "  ({seconds:.1f} s)",
         "msg_quarantine": "quarantined and flagged rows: {path}",
-        "msg_quarantine_stale": "nothing quarantined or flagged in {source}: removed {path}, left by an earlier run",
+        "msg_quarantine_stale": "nothing quarantined or flagged in {source}: the quarantine file an earlier run "
+                                "left is kept as {path}",
+        "msg_quarantine_earlier": "the file left where {source}'s quarantine file goes (an earlier run's) is "
+                                  "kept as {path}",
         "msg_model_out": "fitted model: {path}",
         "msg_prepared": "prepared table: {path} ({rows} records; give it to screen or rescreen as --candidates)",
         "msg_prepare_updated": "updated from {path}: names read for {names} and places for {regions} of {rows} "
@@ -165,6 +168,7 @@ TEXT: dict[Language, dict[str, str]] = {
                         "({pairs:,} pairs compared)",
         "msg_verify_differs": "DIFFERS: {n:,} differences between the stored ranking of {cases:,} open cases and "
                               "a full screen with the stored fitted model {model}; the first:",
+        "msg_verify_not_compared": " (their differences from a full screen are that night's work, not a fault)",
         "msg_unlocked": "removed the run lock held by {holder}",
         "msg_no_lock": "no run lock was held",
         "msg_dna_recorded": "recorded: case {case}, person {person}: {outcome}",
@@ -219,6 +223,13 @@ TEXT: dict[Language, dict[str, str]] = {
                          "--top-k too large for this machine); ask for less, or run it on a larger machine",
         "run_under_way": "{prefix}: warning: a re-screen is under way ({holder}): the stored ranking written "
                          "here may change when it commits; run this again after it finishes",
+        "awaiting_a_plan": "{prefix}: warning: {n:,} open case(s) have no stored ranking yet (reopened, or written "
+                           "outside a run) and are not in this plan{ids}; run reunite rescreen first",
+        "awaiting_a_night": "{prefix}: warning: {n:,} open case(s) changed since the last re-screen and are not "
+                            "re-ranked yet: {excluded:,} with DNA exclusions recorded since (each excluded person "
+                            "is still listed, the probabilities are those before), {unranked:,} without a stored "
+                            "ranking (reopened, or written outside a run: not in it){ids}; run reunite rescreen "
+                            "first",
         # the kind of a user's error, by class: English says it in the message alone
         "err_MissingFileError": "",
         "err_MissingColumnsError": "",
@@ -315,7 +326,8 @@ TEXT: dict[Language, dict[str, str]] = {
         "msg_plan_cases": "案件", "msg_plan_samples": "采样", "msg_unknown": "（不明）",
         "msg_seconds": "（{seconds:.1f} 秒）",
         "msg_quarantine": "隔离和标记的行：{path}",
-        "msg_quarantine_stale": "{source} 没有隔离或标记的行：已删除之前运行留下的 {path}",
+        "msg_quarantine_stale": "{source} 没有隔离或标记的行：之前运行留下的隔离文件已改名保留为 {path}",
+        "msg_quarantine_earlier": "{source} 的隔离文件位置上原有的文件（之前运行留下的）已改名保留为 {path}",
         "msg_model_out": "拟合后的模型：{path}",
         "msg_prepared": "预处理表：{path}（{rows} 条记录；可作为 screen 或 rescreen 的 --candidates）",
         "msg_prepare_updated": "由 {path} 更新：{rows} 条记录中 {names} 条重新读取姓名、{regions} 条重新读取地区"
@@ -353,6 +365,7 @@ TEXT: dict[Language, dict[str, str]] = {
                         "对 {candidates:,} 名已存候选人全量筛查的结果一致（比对 {pairs:,} 对）",
         "msg_verify_differs": "不一致：{cases:,} 个未结案件的已存排序与用已存拟合模型 {model} 全量筛查的结果"
                               "有 {n:,} 处不同；前几处：",
+        "msg_verify_not_compared": "（其与全量筛查的不同之处由下次重新筛查处理，并非错误）",
         "msg_unlocked": "已解除 {holder} 持有的运行锁",
         "msg_no_lock": "没有运行锁",
         "msg_dna_recorded": "已记录：案件 {case}，人员 {person}：{outcome}",
@@ -403,6 +416,11 @@ TEXT: dict[Language, dict[str, str]] = {
                          "请减少数量，或在内存更大的机器上运行",
         "run_under_way": "{prefix}：警告：一次重新筛查正在进行（{holder}）：此处写出的已存排序在其提交后可能改变；"
                          "请在其结束后重新运行",
+        "awaiting_a_plan": "{prefix}：警告：{n:,} 个未结案件尚无已存排序（重新开启的案件，或在运行之外写入的案件），"
+                           "不在本计划中{ids}；请先运行 reunite rescreen",
+        "awaiting_a_night": "{prefix}：警告：{n:,} 个未结案件在上次重新筛查后有变化，尚未重新排序：{excluded:,} 个此后"
+                            "记录了 DNA 排除（被排除的人仍在排序中，概率仍为排除前的），{unranked:,} 个没有已存排序"
+                            "（重新开启的案件，或在运行之外写入的案件：不在其中）{ids}；请先运行 reunite rescreen",
         # the kind of a user's error, by class (the first of the error's classes found here)
         "err_MissingFileError": "找不到文件",
         "err_MissingColumnsError": "缺少必需的列",

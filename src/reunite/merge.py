@@ -71,6 +71,7 @@ __all__ = [
     "Delta",
     "FullScreenCause",
     "NightWrites",
+    "awaiting_a_night",
     "cases_to_screen_in_full",
     "delta_of",
     "exact",
@@ -331,6 +332,29 @@ def full_screen_causes(
             cause = "window"
         counts[cause] = counts.get(cause, 0) + 1
     return {cause: counts[cause] for cause in sorted(counts, key=_CAUSE_ORDER.index)}
+
+
+def awaiting_a_night(
+    open_ids: Iterable[str], states: Mapping[str, CaseState], exclusions: Mapping[str, str],
+) -> tuple[list[str], list[str]]:
+    """The open cases whose stored ranking the next re-screen redoes, as the store is now: those whose
+    DNA exclusions changed since their ranking was stored (an excluded person is still listed in it,
+    and every probability is as before the exclusion), and those with no stored ranking (reopened by a
+    superseded confirmation, or written outside a run). ``export`` and ``verify`` read the stored
+    ranking between nights: they say so rather than give these as the night's result.
+
+    >>> s = CaseState(((3.0, "P1"),), None, 1, 0.0, NO_EXCLUSIONS)
+    >>> awaiting_a_night(["c1", "c2", "c3"], {"c1": s, "c2": s}, {"c2": exclusion_digest(["P1"])})
+    (['c2'], ['c3'])
+    """
+    excluded: list[str] = []
+    unranked: list[str] = []
+    for case_id in sorted(set(open_ids)):
+        if case_id not in states:
+            unranked.append(case_id)
+        elif states[case_id].exclusions != exclusions.get(case_id, NO_EXCLUSIONS):
+            excluded.append(case_id)
+    return excluded, unranked
 
 
 _CAUSE_ORDER: tuple[FullScreenCause, ...] = ("new", "changed", "no_totals", "exclusions", "read_otherwise",

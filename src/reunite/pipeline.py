@@ -23,7 +23,7 @@ import numpy.typing as npt
 from reunite._typing import F32, I8, Side, check_flags
 from reunite.errors import ConfigError, InputError, MissingFileError
 from reunite.export.csv import write_csv_columns
-from reunite.export.files import atomic_output, check_output
+from reunite.export.files import atomic_output, check_output, csv_headed
 from reunite.i18n import RANKED_HEADERS, Language, check_language, sex_text, text
 from reunite.ingest import IngestReport, RawTable, check_mapping_used, fold_id, read_table
 from reunite.ingest._safe import mask_id_numbers
@@ -80,6 +80,12 @@ RANKED_COLUMNS = (
     "name", "sex", "birth_date", "region", "id_number", "pairs_compared",
 )
 SEX_TEXT = np.array(["", "M", "F"], dtype=object)  # by RecordTable.sex code
+
+# what screen --out and export --out may replace: a RANKED.csv, in either language's headers (any other file
+# there, an agency's cases file say, is refused rather than lost); its first five columns, which every
+# version wrote
+RANKED_FILE = csv_headed("a RANKED.csv", [tuple(names.get(c, c) for c in RANKED_COLUMNS[:5])
+                                          for names in RANKED_HEADERS.values()])
 
 # a ranking's own headers, in each language: RANKED.csv (screen, export) pairs a case with a candidate in
 # every row

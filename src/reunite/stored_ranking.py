@@ -20,11 +20,11 @@ from reunite.errors import StoreError, listed
 from reunite.ingest import read_table
 from reunite.ingest.table import CANDIDATE_COLUMNS
 from reunite.matching.model import FellegiSunter
-from reunite.merge import posteriors, states_from_store
+from reunite.merge import awaiting_a_night, exclusions_by_case, posteriors, states_from_store
 from reunite.pipeline import RANKED_COLUMNS, SEX_TEXT, load_side, write_ranked_csv
 from reunite.store import Store, TopKRow
 
-__all__ = ["checked_top_k", "export_topk", "stored_topk"]
+__all__ = ["awaiting", "checked_top_k", "export_topk", "stored_topk"]
 
 
 def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reveal_ids: bool = False) -> int:
@@ -42,6 +42,13 @@ def export_topk(store: Store, out: str | Path, *, top_k: int | None = None, reve
     rows, columns = stored_topk(store, top_k=top_k, reveal_ids=reveal_ids)
     write_ranked_csv(out, columns, reveal_ids=reveal_ids)
     return len(rows)
+
+
+def awaiting(store: Store) -> tuple[list[str], list[str]]:
+    """The open cases whose stored ranking the next re-screen redoes (:func:`reunite.merge.awaiting_a_night`):
+    DNA exclusions recorded since it was stored, and no stored ranking (reopened, written outside a run)."""
+    states = states_from_store({}, {}, store.case_totals())
+    return awaiting_a_night(store.open_case_ids(), states, exclusions_by_case(store.excluded_pairs()))
 
 
 def checked_top_k(store: Store, top_k: int | None) -> int | None:

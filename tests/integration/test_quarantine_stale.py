@@ -1,6 +1,7 @@
 """A quarantine file an earlier run left where this run would write its own must not read as this
-run's: a run that quarantines and flags nothing in an input removes it and says so (a file that is
-not a quarantine file is left alone)."""
+run's: a run that quarantines and flags nothing in an input renames it to a dated name and says so
+(it may be the only list of rows that run did not store); a file that is not a quarantine file is
+left alone."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _write(path: Path, text: str) -> Path:
     return path
 
 
-def test_rescreen_removes_the_quarantine_file_an_earlier_night_left(db_url: str, tmp_path: Path,
+def test_rescreen_sets_aside_the_quarantine_file_an_earlier_night_left(db_url: str, tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     cases, people = _write(tmp_path / "cases.csv", BAD_CASES), _write(tmp_path / "people.csv", CANDIDATES)
     assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--candidates", str(people), "--top-k", "2"]) == 0
@@ -33,10 +34,12 @@ def test_rescreen_removes_the_quarantine_file_an_earlier_night_left(db_url: str,
     assert main(["rescreen", "--db", db_url, "--cases", str(cases), "--top-k", "2"]) == 0
     out = capsys.readouterr().out
     assert not stale.exists()
-    assert f"nothing quarantined or flagged in cases.csv: removed {stale}, left by an earlier run" in out
+    [kept] = tmp_path.glob("cases.quarantine.*.csv")
+    assert ("nothing quarantined or flagged in cases.csv: the quarantine file an earlier run left is kept as "
+            f"{kept}") in out
 
 
-def test_screen_removes_a_stale_quarantine_file_and_leaves_other_files(tmp_path: Path,
+def test_screen_sets_aside_a_stale_quarantine_file_and_leaves_other_files(tmp_path: Path,
                                                                        capsys: pytest.CaptureFixture[str]) -> None:
     cases, people = _write(tmp_path / "cases.csv", BAD_CASES), _write(tmp_path / "people.csv", CANDIDATES)
     out = tmp_path / "ranked.csv"
@@ -48,7 +51,8 @@ def test_screen_removes_a_stale_quarantine_file_and_leaves_other_files(tmp_path:
     capsys.readouterr()
     assert main(["screen", "--cases", str(cases), "--candidates", str(people), "--no-fit", "--out", str(out)]) == 0
     assert not stale.exists() and mine.read_text(encoding="utf-8") == "my own notes\n"
-    assert "removed" in capsys.readouterr().out
+    assert len(list(tmp_path.glob("cases.quarantine.*.csv"))) == 1
+    assert "is kept as" in capsys.readouterr().out
 
 
 def test_another_inputs_quarantine_file_with_the_same_name_is_left_alone(db_url: str, tmp_path: Path) -> None:

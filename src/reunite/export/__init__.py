@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 from reunite.export.csv import (
-    clear_stale_quarantine,
+    PLAN_FILE,
+    replace_quarantine,
+    set_aside_quarantine,
     write_csv,
     write_csv_columns,
     write_plan_csv,
     write_quarantine,
     write_region_summary_csv,
 )
-from reunite.export.files import atomic_output, check_output, check_output_dir, write_text
+from reunite.export.files import (
+    REUNITE_HTML_MARK,
+    Replaceable,
+    atomic_output,
+    check_output,
+    check_output_dir,
+    csv_headed,
+    reunite_html,
+    write_text,
+)
 
 __all__ = [
+    "PLAN_FILE",
+    "REUNITE_HTML_MARK",
+    "Replaceable",
     "atomic_output",
     "check_output",
     "check_output_dir",
-    "clear_stale_quarantine",
+    "csv_headed",
+    "replace_quarantine",
+    "reunite_html",
+    "set_aside_quarantine",
     "write_csv",
     "write_csv_columns",
     "write_plan_csv",

@@ -10,22 +10,25 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Protocol, cast
 
-from reunite.export.files import atomic_output
+from reunite.export.files import atomic_output, csv_headed
 from reunite.ingest import IngestReport
 from reunite.ingest._safe import mask_id, mask_id_numbers, neutralise_cell
 
-__all__ = ["QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike", "clear_stale_quarantine",
-           "write_csv", "write_csv_columns", "write_plan_csv",
+__all__ = ["PLAN_FILE", "QUARANTINE_HEADER", "PlanCaseLike", "PlanRowLike", "RegionSummaryLike",
+           "replace_quarantine", "set_aside_quarantine", "write_csv", "write_csv_columns", "write_plan_csv",
            "write_quarantine", "write_region_summary_csv"]
 
 PLAN_HEADER: tuple[str, ...] = (
     "province", "county", "region", "person_id", "name", "sex", "birth_date", "id_number", "action",
     "priority", "case_count", "cases",
 )
+# what plan --out may replace: an earlier plan (visit sheets: reunite_html), by the columns every version wrote
+PLAN_FILE = csv_headed("a sampling plan", [PLAN_HEADER[:4]])
 
 
 class PlanCaseLike(Protocol):
@@ -189,31 +192,81 @@ def write_csv_columns(
 QUARANTINE_HEADER: tuple[str, ...] = ("source", "row", "column", "value", "reason", "quarantined")
 
 
-def clear_stale_quarantine(path: str | Path, source: str) -> bool:
-    """Remove ``path`` when it is a quarantine file an earlier run wrote for the input ``source``
-    (its header is the quarantine header and every row names ``source``), for a run that
-    quarantined and flagged nothing in that input: a file left beside this run's outputs would read
-    as this run's problems. Returns whether it removed one; any other file (another input's with the
-    same name stem, a file of one's own) is left alone.
+def _is_quarantine_of(path: Path, source: str | None) -> bool:
+    """Whether ``path`` is a quarantine file written for the input ``source`` (its header is the
+    quarantine header and every row names ``source``); any other file is not. ``None``: any regular
+    file with something in it (one that is about to be replaced)."""
+    if source is None:
+        return path.is_file() and path.stat().st_size > 0
+    try:
+        with path.open("r", encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return bool(rows) and tuple(rows[0]) == QUARANTINE_HEADER and all(row[:1] == [source] for row in rows[1:])
+
+
+def set_aside_quarantine(path: str | Path, source: str | None) -> Path | None:
+    """Rename ``path``, when it is a quarantine file an earlier run wrote for the input ``source``
+    (``None``: any file, as this run's file is to replace it), to a name dated by its last change
+    (``cases.quarantine.20261207-231433.csv``), and return that name.
+
+    This run's quarantine file goes to ``path``: an earlier one left there would read as this run's
+    problems, and removing or overwriting it lost the only list of the rows that run did not store (a
+    night's input file is replaced by the next night's). Any other file (another input's with the same
+    name stem, a file of one's own) is left alone (``None``).
 
     >>> import tempfile, os
     >>> report = IngestReport("cases.csv")
     >>> report.read = 1
     >>> report.add(2, "case_id", "", "missing case_id")
-    >>> old = write_quarantine(report, os.path.join(tempfile.mkdtemp(), "q.csv"))
-    >>> clear_stale_quarantine(old, "cases.xlsx"), clear_stale_quarantine(old, "cases.csv"), os.path.exists(old)
-    (False, True, False)
+    >>> old = write_quarantine(report, os.path.join(tempfile.mkdtemp(), "cases.quarantine.csv"))
+    >>> set_aside_quarantine(old, "cases.xlsx") is None, os.path.exists(old)
+    (True, True)
+    >>> kept = set_aside_quarantine(old, "cases.csv")
+    >>> os.path.exists(old), kept.read_bytes() == write_quarantine(report, old).read_bytes()
+    (False, True)
     """
     target = Path(path)
-    try:
-        with target.open("r", encoding="utf-8-sig", newline="") as handle:
-            rows = list(csv.reader(handle))
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    if not rows or tuple(rows[0]) != QUARANTINE_HEADER or any(row[:1] != [source] for row in rows[1:]):
-        return False
-    target.unlink()
-    return True
+    if not _is_quarantine_of(target, source):
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(target.stat().st_mtime))
+    kept = target.with_name(f"{target.stem}.{stamp}{target.suffix}")
+    number = 1
+    while kept.exists():
+        number += 1
+        kept = target.with_name(f"{target.stem}.{stamp}-{number}{target.suffix}")
+    target.rename(kept)
+    return kept
+
+
+def replace_quarantine(report: IngestReport, path: str | Path, *,
+                       reveal_ids: bool = False) -> tuple[Path | None, Path | None]:
+    """Write ``report``'s quarantine file at ``path`` when it has problems, keeping a quarantine file
+    an earlier run of the same input left there (:func:`set_aside_quarantine`). Returns the file
+    written (``None``: nothing to write) and the earlier file's new name (``None``: there was none,
+    or it held exactly what this run wrote, so nothing is lost by replacing it).
+
+    >>> import tempfile, os
+    >>> report = IngestReport("cases.csv")
+    >>> report.read = 1
+    >>> report.add(2, "case_id", "", "missing case_id")
+    >>> folder = tempfile.mkdtemp()
+    >>> written, kept = replace_quarantine(report, os.path.join(folder, "cases.quarantine.csv"))
+    >>> replace_quarantine(report, written)[1] is None  # the same run again: one file
+    True
+    >>> written, kept = replace_quarantine(IngestReport("cases.csv"), written)  # a clean run
+    >>> written is None, sorted(os.listdir(folder)) == [kept.name]
+    (True, True)
+    """
+    if not report.problems:  # another input's file there (gone.csv's beside gone.xlsx) is left as it is
+        return None, set_aside_quarantine(path, report.source)
+    kept = set_aside_quarantine(path, None)  # to be replaced: kept, whichever input's (or whose) it was
+    written = write_quarantine(report, path, reveal_ids=reveal_ids)
+    if kept is not None and kept.read_bytes() == written.read_bytes():
+        kept.unlink()
+        kept = None
+    return written, kept
 
 
 def write_quarantine(report: IngestReport, path: str | Path, *, reveal_ids: bool = False) -> Path:

@@ -5,20 +5,62 @@ data) goes through :func:`atomic_output`: it is written to a temporary file in t
 renamed over the target only when complete, so a failed or interrupted run never leaves half a
 file, and an old result stays until the new one is ready. :func:`check_output` refuses, before any
 work, an output whose folder does not exist or that is one of the run's inputs (a ranking written
-over the cases file would lose the cases).
+over the cases file would lose the cases), and, when told what the output may replace, an existing
+file that is not such a file (``reunite export --out cases.csv`` replaced the agency's cases file,
+exit 0: export reads no file of its own to compare with).
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from reunite.errors import OutputError
+from reunite.ingest._safe import mask_id_numbers
 
-__all__ = ["atomic_output", "check_output", "check_output_dir", "write_text"]
+__all__ = ["REUNITE_HTML_MARK", "Replaceable", "atomic_output", "check_output", "check_output_dir", "csv_headed",
+           "reunite_html", "write_text"]
+
+# what every HTML page reunite writes carries in its head (the report, the visit sheets)
+REUNITE_HTML_MARK = '<meta name="generator" content="reunite">'
+_HEAD_BYTES = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Replaceable:
+    """What an output may replace when its path exists: ``accepts(first bytes)`` says whether the file
+    there is such a file, ``what`` names it for the message ("a RANKED.csv")."""
+
+    what: str
+    accepts: Callable[[bytes], bool]
+
+
+def csv_headed(what: str, headers: Collection[Iterable[str]]) -> Replaceable:
+    """A CSV file whose header row begins with one of ``headers`` (with or without a BOM; the columns an
+    earlier reunite wrote after them may differ).
+
+    >>> ranked = csv_headed("a RANKED.csv", [("case_id", "rank")])
+    >>> ranked.accepts("\\ufeffcase_id,rank,score\\r\\nC1,1,2\\r\\n".encode()), ranked.accepts(b"case_id,name\\n")
+    (True, False)
+    """
+    wanted = [tuple(header) for header in headers]
+
+    def accepts(head: bytes) -> bool:
+        line = head.decode("utf-8-sig", errors="replace").splitlines()[:1]
+        found = tuple(next(csv.reader(line), [])) if line else ()
+        return any(found[:len(header)] == header for header in wanted)
+
+    return Replaceable(what, accepts)
+
+
+def reunite_html(what: str) -> Replaceable:
+    """An HTML page reunite wrote (its head carries :data:`REUNITE_HTML_MARK`)."""
+    return Replaceable(what, lambda head: REUNITE_HTML_MARK.encode() in head)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -29,8 +71,9 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def check_output(path: str | os.PathLike[str], *, option: str = "--out",
-                 inputs: Iterable[str | os.PathLike[str] | None] = ()) -> Path:
-    """Refuse an output path before a run: its folder must exist, and it must not be an input.
+                 inputs: Iterable[str | os.PathLike[str] | None] = (), replaces: Replaceable | None = None) -> Path:
+    """Refuse an output path before a run: its folder must exist, it must not be an input, and (with
+    ``replaces``) a file already there must be one this output may replace.
 
     Parameters
     ----------
@@ -41,6 +84,9 @@ def check_output(path: str | os.PathLike[str], *, option: str = "--out",
     inputs:
         The files the run reads (None entries are skipped); the same file after resolving links
         is refused.
+    replaces:
+        The kind of file the output may replace (an earlier RANKED.csv, report ...); an existing,
+        non-empty file of another kind is refused, not replaced. ``None``: any file.
 
     Raises
     ------
@@ -73,7 +119,26 @@ def check_output(path: str | os.PathLike[str], *, option: str = "--out",
         if source is not None and _same_file(out, Path(source)):
             raise OutputError(f"{option} {out}: expected a new file, got the input {source} "
                               "(writing there would overwrite it)")
+    if replaces is not None:
+        _refuse_another_kind(out, option, replaces)
     return out
+
+
+def _refuse_another_kind(out: Path, option: str, replaces: Replaceable) -> None:
+    """Refuse an existing, non-empty file that is not of the kind ``replaces`` accepts."""
+    try:
+        with out.open("rb") as handle:
+            head = handle.read(_HEAD_BYTES)
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        raise OutputError(f"{option} {out}: cannot read the file there ({error.strerror or error})") from None
+    if not head or replaces.accepts(head):
+        return
+    first = mask_id_numbers(head.decode("utf-8-sig", errors="replace").splitlines()[0][:60]) if head.strip() else ""
+    raise OutputError(f"{option} {out}: expected a new file or {replaces.what} to replace, got another file "
+                      f"(it begins {first!r}); writing there would replace it: remove it first or choose "
+                      "another name")
 
 
 def check_output_dir(path: str | os.PathLike[str], *, option: str) -> Path:

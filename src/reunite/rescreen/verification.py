@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reunite.errors import ConcurrentRunError, StoreError
 from reunite.matching.model import FellegiSunter, default_model
 from reunite.matching.spec import BlockingSpec
-from reunite.merge import result_rows
+from reunite.merge import awaiting_a_night, result_rows
 from reunite.rescreen.execute import screen_in_full
 from reunite.rescreen.night import Settings, look_at
 from reunite.store import Store
@@ -21,7 +21,10 @@ class Verification:
 
     ``differences`` holds ``(case_id, rank, what, stored, screened)`` for each row of ranks 1 to the
     last re-screen's top-k whose person, score, probability (beyond ``1e-9``) or reasons differ, and
-    for each such rank only one side has.
+    for each such rank only one side has. The open cases whose stored ranking the next re-screen redoes
+    (:func:`reunite.merge.awaiting_a_night`) are named, so that their differences read as that night's
+    work, not as a fault: ``excluded_since`` has DNA exclusions recorded since it was stored,
+    ``unranked`` no stored ranking (reopened, or written outside a run).
     """
 
     cases: int
@@ -30,10 +33,17 @@ class Verification:
     pairs_compared: int
     model_version: str
     differences: tuple[tuple[str, int, str, str, str], ...]
+    excluded_since: tuple[str, ...] = ()
+    unranked: tuple[str, ...] = ()
 
     @property
     def equal(self) -> bool:
         return not self.differences
+
+    @property
+    def awaiting(self) -> tuple[str, ...]:
+        """The open cases whose ranking the next re-screen redoes."""
+        return (*self.excluded_since, *self.unranked)
 
 
 def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: BlockingSpec | None = None,
@@ -74,6 +84,7 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
         raise StoreError(f"the stored ranking cannot be verified with this reunite ({look.reason}): "
                          "run reunite rescreen first")
     open_ids = set(look.open_ids)
+    excluded, unranked = awaiting_a_night(look.open_ids, look.states, look.exclusions)
     states, reasons, fitted, _, pairs, _ = screen_in_full(store, look, settings, open_ids, progress)
     # ranks 1..top_k, the ranking export and plan read: the rows stored beyond them are a reserve that
     # a night may leave shorter than a full screen's (exact above its bound, see reunite.merge)
@@ -97,7 +108,7 @@ def verify(store: Store | str, *, model: FellegiSunter | None = None, blocking: 
                   ("reasons", mine.reasons, str(theirs["reasons"]), mine.reasons == theirs["reasons"]))
         differences.extend((*key, what, a, b) for what, a, b, same in checks if not same)
     return Verification(len(open_ids), store.count_rows("candidates"), len(held), pairs, stored.version,
-                        tuple(differences))
+                        tuple(differences), tuple(excluded), tuple(unranked))
 
 
 def _no_run_under_way(store: Store, last_run: int | None) -> int | None:
