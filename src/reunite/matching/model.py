@@ -35,11 +35,10 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/7"  # 2: birth, registration levels refined; route, birth_monthday
+MODEL_FORMAT = "reunite.model/6"  # 2: birth, registration levels refined; route, birth_monthday
 # 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
 # 5: registration "within 6 months after the loss" split off "within 2 years after"; birth_monthday "birthday
-# within two months, another year"; 6: birth_monthday "near" and "differs" read only beyond "born within 1 year";
-# 7: birth_month "born in the case's month, another year" (cases known only to the month)
+# within two months, another year"; 6: birth_monthday "near" and "differs" read only beyond "born within 1 year"
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -50,11 +49,10 @@ _TF_PRIOR_CANDIDATES = 5000
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
 # on time and surely before the case's loss; registration: "within 6 months after the loss" a band of its own;
 # birth_monthday: a level for a birthday near in another year; birth_monthday: near or differs only beyond
-# the birth comparison's first band; birth_month: a comparison of the case's month with the candidate's birthday
+# the birth comparison's first band
 _KERNEL_REVISION = ("2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came, "
                     "registered within 6 months after the loss; birthday near in another year; "
-                    "birthday near or differing read only beyond born within 1 year; "
-                    "2026-12-08 born in the case's month, another year")
+                    "birthday near or differing read only beyond born within 1 year")
 
 
 @lru_cache(maxsize=1)
