@@ -81,26 +81,3 @@ def test_pairs_put_together_as_arrays_equal_the_loop(side: str, rows: list[tuple
     for attr in table._NAME_COLUMNS:
         widest = max((len(v) for v in distinct.columns[attr].tolist()), default=0)
         assert distinct.columns[attr].dtype == np.dtype(f"<U{max(1, widest)}")
-
-
-@settings(max_examples=150, deadline=None)
-@given(side=st.sampled_from(["cases", "candidates"]), rows=st.lists(_ROW, min_size=0, max_size=30),
-       parts=st.integers(2, 4))
-def test_names_parsed_in_parts_and_joined_equal_those_parsed_at_once(side: str, rows: list[tuple[str, str]],
-                                                                     parts: int) -> None:
-    # what normalize's forked processes each parse (their share of the name cells), put together
-    names, extras = [r[0] for r in rows], [r[1] for r in rows]
-    pair_codes, whole = table._names_of_pairs(side, names, extras)
-    done = [table._names_of_some_pairs(side, names, extras, part, parts) for part in range(parts)]
-    np.testing.assert_array_equal(done[0][0], pair_codes)
-    assert all(codes.shape == (0,) for codes, _ in done[1:])  # the codes come back from the first part only
-    joined = table._joined(whole.start.shape[0], [d for _, d in done])
-    assert _arrays(joined) == _arrays(whole)
-    for attr in table._NAME_COLUMNS:  # the same widths: the name table's columns keep them
-        assert joined.columns[attr].dtype == whole.columns[attr].dtype
-    # and the name table of the rows, as normalize makes it
-    for attr in ("record", "kind", *table._NAME_COLUMNS):
-        expected = getattr(table._name_table(pair_codes, whole), attr)
-        got = getattr(table._name_table(pair_codes, joined), attr)
-        assert got.dtype == expected.dtype
-        np.testing.assert_array_equal(got, expected)

@@ -74,11 +74,6 @@ class _Background:
     def __enter__(self) -> _Background:
         return self
 
-    @property
-    def forks(self) -> bool:
-        """Whether :meth:`run` starts a process (else it runs the function here, when asked)."""
-        return self._usable
-
     def __exit__(self, *exc: object) -> None:
         for process in self._processes:
             if process.is_alive():
@@ -375,77 +370,22 @@ def _collector_paused() -> Iterator[None]:
 
 def _names_of_pairs(side: str, names: list[str], extras: list[str]) -> tuple[npt.NDArray[np.intp], _DistinctNames]:
     """Each row's code among the distinct (name cell, extra cell) pairs, and those pairs' names."""
-    pair_codes, distinct = _names_of_some_pairs(side, names, extras, 0, 1)
-    return pair_codes, distinct[1]
-
-
-def _names_of_some_pairs(
-    side: str, names: list[str], extras: list[str], part: int, parts: int
-) -> tuple[npt.NDArray[np.intp], tuple[npt.NDArray[np.int64], _DistinctNames]]:
-    """Each row's code among the distinct (name cell, extra cell) pairs, and the names of the pairs
-    whose name cell's code is ``part`` modulo ``parts`` (those pairs, and a :class:`_DistinctNames` of
-    them only): each part parses its own name cells, and the extra cells its pairs use."""
     name_codes, name_values = _factorize(names)
     extra_codes, extra_values = _factorize(extras)
-    width = max(1, len(extra_values))
-    pair_codes, pairs = factorize(name_codes.astype(np.int64) * width + extra_codes)
-    if parts == 1:
-        return pair_codes, (np.arange(len(pairs), dtype=np.int64), _distinct_names(side, name_values, extra_values,
-                                                                                   pairs))
-    if part:  # every part codes the rows alike: the first sends the codes back
-        pair_codes = pair_codes[:0]
-    mine = np.flatnonzero(pairs // width % parts == part)
-    used_names, name_at = np.unique(pairs[mine] // width, return_inverse=True)
-    used_extras, extra_at = np.unique(pairs[mine] % width, return_inverse=True)
-    some_pairs = name_at.reshape(-1) * max(1, len(used_extras)) + extra_at.reshape(-1)
-    return pair_codes, (mine, _distinct_names(side, [name_values[i] for i in used_names.tolist()],
-                                              [extra_values[i] for i in used_extras.tolist()], some_pairs))
-
-
-def _joined(n_pairs: int, parts: Sequence[tuple[npt.NDArray[np.int64], _DistinctNames]]) -> _DistinctNames:
-    """One :class:`_DistinctNames` of ``n_pairs`` pairs from those of disjoint parts of them (each with
-    its pairs' positions). A name parsed in two parts is in the columns twice: a row's names read the
-    same text either way, and each column is as wide as its widest name, as one part would make it."""
-    start = np.zeros(n_pairs, dtype=np.int64)
-    count = np.zeros(n_pairs, dtype=np.int64)
-    many = np.zeros(n_pairs, dtype=bool)
-    flat = names = 0  # the flat names and the distinct names of the parts before
-    kind, part = [], []
-    for pairs, distinct in parts:
-        start[pairs], count[pairs], many[pairs] = distinct.start + flat, distinct.count, distinct.many
-        kind.append(distinct.kind)
-        part.append(distinct.part + names)
-        flat += distinct.kind.shape[0]
-        names += distinct.columns[_NAME_COLUMNS[0]].shape[0]
-    return _DistinctNames(start, count, np.concatenate(kind), np.concatenate(part),
-                          {attr: np.concatenate([d.columns[attr] for _, d in parts]) for attr in _NAME_COLUMNS}, many)
+    pair_codes, pairs = factorize(name_codes.astype(np.int64) * max(1, len(extra_values)) + extra_codes)
+    return pair_codes, _distinct_names(side, name_values, extra_values, pairs)
 
 
 NamesJob = Callable[[], tuple[NameTable, npt.NDArray[np.bool_]]]
 """Gives the name table of a table's rows and each row's too-many-names flag (when asked)."""
 
-_NAME_PROCESSES = 2
-"""Forked processes parsing a large table's names, each its share of the distinct name cells: with the
-process reading the other columns, three share the two cores, the names no longer the one that waits."""
-
 
 def names_and_many(side: str, names: list[str], extras: list[str], background: _Background | None = None) -> NamesJob:
     """The name table of rows with these name and extra cells (of ``side``), and whether each row has
-    more names than :data:`MAX_NAMES_COMPARED`, when asked: parsed in ``background`` if given (in
-    :data:`_NAME_PROCESSES` processes when it forks, each its share of the distinct name cells; only the
-    distinct names come back, the table is made here)."""
-    if background is None or not background.forks:
-        job = background.run(_names_of_pairs, side, names, extras) if background is not None else (
-            lambda: _names_of_pairs(side, names, extras))
-    else:
-        jobs = [background.run(_names_of_some_pairs, side, names, extras, part, _NAME_PROCESSES)
-                for part in range(_NAME_PROCESSES)]
-
-        def job() -> tuple[npt.NDArray[np.intp], _DistinctNames]:
-            done = [j() for j in jobs]
-            pair_codes = done[0][0]
-            n_pairs = int(pair_codes.max()) + 1 if pair_codes.shape[0] else 0
-            return pair_codes, _joined(n_pairs, [d for _, d in done])
+    more names than :data:`MAX_NAMES_COMPARED`, when asked: parsed in ``background`` if given (only the
+    distinct names come back from a second process, the table is made here)."""
+    job = background.run(_names_of_pairs, side, names, extras) if background is not None else (
+        lambda: _names_of_pairs(side, names, extras))
 
     def result() -> tuple[NameTable, npt.NDArray[np.bool_]]:
         pair_codes, distinct = job()
