@@ -231,6 +231,20 @@ def test_counted_sums_equal_the_sums_of_repeated_terms(cells: list[tuple[int, fl
                                                                       np.repeat(score, count), 5)
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.floats(-60, 60, width=32), st.integers(1, 5000)), max_size=60))
+def test_counted_sums_of_groups_far_apart_equal_the_sums_of_repeated_terms(cells: list[tuple[int, float, int]]) -> None:
+    # groups numbered up to 6,000,000: more (group, exponent) bins than are counted directly, so the
+    # occupied ones are sorted (a span's few cases take the direct bins, the test above)
+    group = np.array([g for g, _, _ in cells], dtype=np.int64) * 1_500_000
+    score = np.array([s for _, s, _ in cells], dtype=np.float32)
+    count = np.array([c for _, _, c in cells], dtype=np.int64)
+    n_groups = 4 * 1_500_000 + 1
+    expected = factor_sums(np.repeat(group, count), np.repeat(score, count), n_groups)
+    got = counted_factor_sums(group, score, count, n_groups)
+    assert [(g, t) for g, t in enumerate(got) if t] == [(g, t) for g, t in enumerate(expected) if t]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 4), st.floats(-60, 60, width=32), st.integers(1, 2**32 - 1)), max_size=60))
 def test_counted_sums_are_exact_for_counts_of_2_16_and_more(cells: list[tuple[int, float, int]]) -> None:

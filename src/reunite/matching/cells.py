@@ -266,6 +266,7 @@ def _move_table(prep: Prepared, cspec: ComparisonSpec, moves: CountedMoves | Non
 # -- exact sums of counted terms ---------------------------------------------------------------------
 
 _COUNT_BLOCK = 1 << 18  # cells per bincount: each part below 2**34, so a bin's float64 sum stays exact
+_COUNT_BINS = 1 << 22  # (group, exponent) bins counted directly up to this many; beyond, the occupied ones sorted
 
 
 def counted_factor_sums(group: I64, score: F32, count: I64, n_groups: int) -> list[int]:
@@ -292,7 +293,14 @@ def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
     mantissa, exponent = np.frexp(terms)
     whole = (mantissa * float(1 << 53)).astype(np.int64)  # the 53-bit mantissa, exactly
     lowest, width = int(exponent.min()), int(exponent.max()) - int(exponent.min()) + 1
-    occupied, key = distinct_inverse(group.astype(np.int64) * width + (exponent - lowest))
+    key = group.astype(np.int64) * width + (exponent - lowest)
+    bins = (int(group.max()) + 1) * width
+    direct = bins <= _COUNT_BINS  # a span's few cases: every (case, exponent) a bin, the occupied ones read
+    if direct:                    # (a bincount, where numbering the occupied ones took a sort of every cell)
+        occupied = np.flatnonzero(np.bincount(key, minlength=bins))
+    else:
+        occupied, key = distinct_inverse(key)
+        bins = occupied.size
     count = count.astype(np.int64)
     # the bins' integers are put together as Python integers in object arrays (numpy loops over them
     # in C), then added up per group: integer sums, so the order does not matter
@@ -301,8 +309,10 @@ def _add_counted(totals: list[int], group: I64, score: F32, count: I64) -> None:
         c_part = ((count >> (16 * j)) & ((1 << 16) - 1)).astype(np.float64)
         for i in range(3):
             m_part = ((whole >> (18 * i)) & ((1 << 18) - 1)).astype(np.float64)
-            sums = np.bincount(key, weights=m_part * c_part, minlength=occupied.size).astype(np.int64)
-            value += np.asarray(sums.tolist(), dtype=object) << (18 * i + 16 * j)
+            sums = np.bincount(key, weights=m_part * c_part, minlength=bins)
+            if direct:
+                sums = sums[occupied]
+            value += np.asarray(sums.astype(np.int64).tolist(), dtype=object) << (18 * i + 16 * j)
     owner, place = np.divmod(occupied, width)
     value <<= np.asarray((place + lowest - 53 + OFFSET).tolist(), dtype=object)
     starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])  # ``occupied`` is sorted: so is ``owner``
