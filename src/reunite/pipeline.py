@@ -34,7 +34,7 @@ from reunite.matching.comparisons import REGISTRY
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
 from reunite.matching.kinds import case_kinds
 from reunite.matching.model import FellegiSunter, default_model
-from reunite.matching.prepare import Prepared, name_frequencies, prepare, rounded_share
+from reunite.matching.prepare import Prepared, name_frequencies, precision_shares, prepare, rounded_share
 from reunite.matching.rank import format_reasons
 from reunite.matching.score import ChunkResult, pair_contributions, score_chunk
 from reunite.matching.shards import excluded_keys
@@ -544,7 +544,8 @@ def fit_population(
     u comes from ``size`` random (case, candidate) pairs drawn with ``seed``; frequencies are the
     shares of candidates carrying each name value. m is kept, but for the birth level of a 1st of the
     month read as the month, which follows how often these candidates' births are written so
-    (:meth:`FellegiSunter.fit_rounded_share`).
+    (:meth:`FellegiSunter.fit_rounded_share`), and the birth levels only a case known to the month (year)
+    takes, which follow these cases' share of such births as u does (:meth:`FellegiSunter.fit_precision_shares`).
     """
     fitted = FellegiSunter.from_dict(model.to_dict())
     fitted.fit_frequencies(name_frequencies(candidates), max(len(candidates), 1))
@@ -564,6 +565,10 @@ def fit_population(
             cand = rng.integers(0, n_cand, size=size, dtype=np.int64)
         # The shipped u counts as 20,000 pairs: a small screen moves it only a little.
         fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
+        c = prep.cases
+        precision = precision_shares(c.birth_lo, c.birth_hi, c.birth_known, model.spec.birth_month_days)
+        if precision is not None:  # u now holds these cases' shares of each birth precision: m follows alike
+            fitted.fit_precision_shares(precision, pairs=case.size, prior_pairs=20_000)
     return fitted, prep
 
 

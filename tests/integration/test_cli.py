@@ -171,8 +171,10 @@ def test_screen_learns_m_by_default_and_writes_the_fitted_model(tmp_path: Path,
     fitted, kept = FellegiSunter.load(fitted_path), FellegiSunter.load(kept_path)
     for kind in ("baby", "child"):
         assert any(abs(a - b).max() > 1e-3 for a, b in zip(fitted.m_of(kind), shipped.m_of(kind), strict=True))
-        # --no-fit keeps the shipped m but for the level that follows the data's rounded births
-        expected = FellegiSunter.from_dict(shipped.to_dict()).fit_rounded_share(kept.rounded_share or 0.0)
+        # --no-fit keeps the shipped m but for the levels that follow the data's rounded births and its
+        # cases' shares of births known only to the month or year
+        expected = FellegiSunter.from_dict(shipped.to_dict()).fit_rounded_share(kept.rounded_share or 0.0) \
+            .fit_precision_shares(kept.precision_shares or {})
         assert all(abs(a - b).max() < 1e-6 for a, b in zip(kept.m_of(kind), expected.m_of(kind), strict=True))
     # u is refitted to the screened data either way
     assert any(abs(a - b).max() > 1e-3 for a, b in zip(kept.u_, shipped.u_, strict=True))

@@ -15,6 +15,8 @@ from hypothesis import strategies as st
 from reunite.matching.blocking import block
 from reunite.matching.compare import compare
 from reunite.matching.comparisons import REGISTRY, ROUNDED_BIRTH
+from reunite.matching.comparisons.birth import Level as Birth
+from reunite.matching.comparisons.birth_month import Level as BirthMonth
 from reunite.matching.comparisons.birth_monthday import Level as Birthday
 from reunite.matching.engine import EngineLimits
 from reunite.matching.model import default_model
@@ -256,6 +258,11 @@ def test_names_birth_marks_and_region_are_symmetric(
                 (level[prep.candidates.region_id[cand]] % 3 == 0)
             keep = (prep.candidates.id_county[cand] == 0) & county_or_unknown
             forward, backward = forward[keep], backward[keep]
+        if name == "birth":
+            # "born in the case's month / year" read the case's precision, one-sided: "within a month" here
+            case_levels = (Birth.IN_CASE_MONTH, Birth.IN_CASE_YEAR)
+            forward = np.where(np.isin(forward, case_levels), np.int8(Birth.WITHIN_MONTH), forward)
+            backward = np.where(np.isin(backward, case_levels), np.int8(Birth.WITHIN_MONTH), backward)
         assert forward.tolist() == backward.tolist(), name
 
 
@@ -320,14 +327,15 @@ def test_a_closer_birth_date_never_lowers_the_total_score_without_event_dates(
     case_birth: str, offset: int, fraction: float, name: str, region: str
 ) -> None:
     # Without a missing date and a registration date, only the birth comparisons read the birth date.
-    # Two exceptions are by design: a far date on or near the case's birthday, in another year, is
-    # evidence of its own (a registered birth shifted by whole years keeps the birthday, or keeps it
-    # roughly); and a far date
+    # Two exceptions are by design: a far date on or near the case's birthday (in the case's month, for
+    # a case known to the month), in another year, is evidence of its own (a registered birth shifted by
+    # whole years keeps the birthday, or keeps it roughly); and a far date
     # on the 1st of a month (1 January) is also read as that month (year), as registers write a day
     # nobody knew.
     far, near = _move_closer(case_birth, offset, fraction)
     levels, contributions = _closer_pair_scores(case_birth, "", far, near, "", name, region)
     assume(levels[COMPARISONS.index("birth_monthday"), 0] not in (Birthday.SAME, Birthday.NEAR))
+    assume(levels[COMPARISONS.index("birth_month"), 0] != BirthMonth.SAME)
     assume((_DAY + datetime.timedelta(days=far)).day != 1)  # 1 January is no birthday to compare either
     total = contributions.sum(axis=0, dtype=np.float32)
     assert total[1] >= total[0]

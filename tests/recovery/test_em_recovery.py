@@ -27,10 +27,10 @@ from reunite.matching.spec import ComparisonSpec
 
 SPEC = ComparisonSpec(comparisons=("given_name", "surname", "birth", "region", "marks"))
 M = [np.array([.08, .02, .05, .10, .15, .60]), np.array([.30, .10, .60]),
-     np.array([.05, .05, .10, .15, .05, .05, .25, .30]), np.array([.10, .05, .15, .20, .50]),
+     np.array([.05, .05, .10, .15, .05, .05, .05, .20, .05, .25]), np.array([.10, .05, .15, .20, .50]),
      np.array([.10, .10, .20, .60])]
 U = [np.array([.76, .04, .10, .05, .03, .02]), np.array([.85, .05, .10]),
-     np.array([.48, .20, .15, .10, .02, .02, .02, .01]), np.array([.50, .20, .15, .10, .05]),
+     np.array([.48, .20, .15, .10, .01, .02, .02, .01, .005, .005]), np.array([.50, .20, .15, .10, .05]),
      np.array([.60, .25, .10, .05])]
 NULL_SHARE = (0.3, 0.4, 0.2, 0.1, 0.7)
 LAMBDA = 0.1

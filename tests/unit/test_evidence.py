@@ -10,6 +10,7 @@ import pandas as pd
 
 from reunite.matching.compare import compare
 from reunite.matching.comparisons.birth import Level as Birth
+from reunite.matching.comparisons.birth_month import Level as Month
 from reunite.matching.comparisons.birth_monthday import Level as Birthday
 from reunite.matching.comparisons.given_name import Level as Given
 from reunite.matching.comparisons.region import Level as Region
@@ -81,6 +82,33 @@ def test_the_same_birthday_in_another_year_is_evidence() -> None:
     # the same day is the birth comparison's, not this one's
     assert levels[monthday].tolist() == [Birthday.SAME, Birthday.DIFFERS, -1]
     assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
+
+
+def test_the_case_s_month_in_another_year_is_evidence_for_a_case_known_to_the_month() -> None:
+    # a registered birth shifted by whole years keeps its month: for a case known only to the month the
+    # birthday comparison has no day to read, the month comparison does
+    levels, weights = _score({"birth_date": "1988年5月"}, [
+        {"birth_date": "1990-05-17"},   # the case's month, two years on
+        {"birth_date": "1990-07-01"},   # another month, two years on
+        {"birth_date": "1987-05-31"},   # the case's month, a year before (within the birth's first band)
+        {"birth_date": "1987-06-10"},   # another month within the first band: "born within 1 year" says it
+        {"birth_date": "1988-05-20"},   # inside the month: the birth comparison's
+        {"birth_date": "1990-01-01"},   # 1 January: "born that year", no month
+    ])
+    month, monthday = COMPARISONS.index("birth_month"), COMPARISONS.index("birth_monthday")
+    assert levels[month].tolist() == [Month.SAME, Month.DIFFERS, Month.SAME, -1, -1, -1]
+    assert levels[monthday].tolist() == [-1] * 6
+    assert weights[month, 0] > 0 > weights[month, 1]
+    assert weights.sum(axis=0)[0] > weights.sum(axis=0)[1]
+    # a lunar month is the case's month too (农历 1988 年三月 is solar 1988-04-16 .. 1988-05-15), around the
+    # turn of the year as well; a case known to the day or the year is not read
+    lunar, _ = _score({"birth_date": "农历1988年三月"}, [{"birth_date": "1991-05-15"}, {"birth_date": "1991-05-16"}])
+    assert lunar[month].tolist() == [Month.SAME, Month.DIFFERS]
+    december, _ = _score({"birth_date": "1988-12"}, [{"birth_date": "1991-12-31"}, {"birth_date": "1985-01-02"}])
+    assert december[month].tolist() == [Month.SAME, Month.DIFFERS]
+    for cell in ("1988-05-03", "1988"):
+        other, _ = _score({"birth_date": cell}, [{"birth_date": "1990-05-17"}])
+        assert other[month].tolist() == [-1]
 
 
 def test_a_birthday_a_day_off_in_another_year_is_the_same_birthday() -> None:
@@ -280,9 +308,10 @@ def test_train_em_learns_m_without_labels(tmp_path: Path) -> None:
     kept = train(paths.cases, paths.candidates)
     moved = [np.abs(a - b).max() for a, b in zip(fitted.m_of("baby"), shipped.m_of("baby"), strict=True)]
     assert max(moved) > 1e-3
-    # without EM m is the shipped one, but for the birth level that follows the data's rounded births
-    assert kept.rounded_share is not None
-    shipped.fit_rounded_share(kept.rounded_share)
+    # without EM m is the shipped one, but for the birth levels that follow the data's rounded births and
+    # its cases' shares of births known only to the month or year
+    assert kept.rounded_share is not None and kept.precision_shares is not None
+    shipped.fit_rounded_share(kept.rounded_share).fit_precision_shares(kept.precision_shares)
     assert all(np.abs(a - b).max() < 1e-9 for a, b in zip(kept.m_of("baby"), shipped.m_of("baby"), strict=True))
 
 

@@ -23,7 +23,7 @@ def test_every_comparison_has_labels_and_ordered_ones_are_comparisons() -> None:
     assert ComparisonSpec().n_levels() == tuple(len(LEVEL_LABELS[c]) for c in COMPARISONS)
     for labels in LEVEL_LABELS.values():
         assert len(labels) == len(set(labels)) >= 2
-        assert len(labels) <= 9  # pattern codes (model.pattern_counts, learn) hold levels -1..8
+        assert len(labels) <= 10  # pattern codes (model.pattern_counts, learn) hold levels -1..9
 
 
 def test_comparison_spec_round_trips_through_json() -> None:

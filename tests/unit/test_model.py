@@ -76,7 +76,7 @@ def test_fit_labelled_mixes_observed_shares_with_uniform() -> None:
     levels = np.array([[2, 2, 2, 2], [5, 5, 4, -1], [2, 2, 2, 2]], dtype=np.int8)
     model = FellegiSunter(SPEC, floor=1e-12).fit_labelled(levels, smoothing=0.3)
     np.testing.assert_allclose(model.m_[0], [0.1, 0.1, 0.7 + 0.1], atol=1e-9)
-    np.testing.assert_allclose(model.m_[1], [0.3 / 8] * 4 + [0.3 / 8 + 0.7 / 3, 0.3 / 8 + 1.4 / 3] + [0.3 / 8] * 2,
+    np.testing.assert_allclose(model.m_[1], [0.3 / 10] * 4 + [0.3 / 10 + 0.7 / 3, 0.3 / 10 + 1.4 / 3] + [0.3 / 10] * 4,
                                atol=1e-9)
     with pytest.raises(ConfigError, match="at least one confirmed pair"):
         model.fit_labelled(np.zeros((3, 0), dtype=np.int8))
@@ -263,13 +263,13 @@ def test_pattern_table_weights_equal_the_per_comparison_sum(data: st.DataObject)
 
 
 def test_pattern_codes_hold_every_level_a_comparison_can_have() -> None:
-    # birth has 8 levels (0..7): a code base too small mixed level 7 into the next comparison
-    levels = np.array([[7, 7, 0, -1], [0, 2, 8, 8]], dtype=np.int8)
+    # birth has 10 levels (0..9): a code base too small mixed level 9 into the next comparison
+    levels = np.array([[9, 9, 0, -1], [0, 2, 9, 9]], dtype=np.int8)
     patterns, counts = pattern_counts(levels)
-    assert sorted(map(tuple, patterns.tolist())) == [(-1, 8), (0, 8), (7, 0), (7, 2)]
+    assert sorted(map(tuple, patterns.tolist())) == [(-1, 9), (0, 9), (9, 0), (9, 2)]
     assert counts.tolist() == [1, 1, 1, 1]
-    with pytest.raises(ConfigError, match="levels up to 8"):
-        pattern_counts(np.array([[9]], dtype=np.int8))
+    with pytest.raises(ConfigError, match="levels up to 9"):
+        pattern_counts(np.array([[10]], dtype=np.int8))
 
 
 def test_the_rounded_birth_level_follows_the_data_s_share_of_rounded_births() -> None:

@@ -155,7 +155,7 @@ def test_the_doctest_numbers_by_hand() -> None:
 
 # -- reasons ------------------------------------------------------------------------------------
 def test_reasons_skip_null_levels_and_put_the_strongest_first() -> None:
-    levels = np.array([[2, -1], [0, -1], [7, -1]], dtype=np.int8)
+    levels = np.array([[2, -1], [0, -1], [9, -1]], dtype=np.int8)
     weights = np.array([[4.6, 0.0], [-3.9, 0.0], [0.04, 0.0]], dtype=np.float32)
     lines = format_reasons(("surname", "birth", "birth"), levels, weights)
     assert lines == ["surname same +4.6; born further apart −3.9; born the same day +0.0", ""]

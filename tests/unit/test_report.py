@@ -190,10 +190,10 @@ def test_the_charts_keep_their_order_and_colours() -> None:
     from reunite.report.charts import COLOURS
     from reunite.report.data import COMPARISON_ORDER
 
-    assert COMPARISON_ORDER == ("birth", "birth_monthday", "region", "vague_place", "route", "given_name", "surname",
-                                "registration", "timeline", "marks")
-    assert COLOURS == ("#0072B2", "#56B4E9", "#009E73", "#2F6B4F", "#8FD175", "#E69F00", "#F0E442", "#CC79A7",
-                       "#D55E00", "#7F4F24", "#999999")
+    assert COMPARISON_ORDER == ("birth", "birth_monthday", "birth_month", "region", "vague_place", "route",
+                                "given_name", "surname", "registration", "timeline", "marks")
+    assert COLOURS == ("#0072B2", "#56B4E9", "#9AC8E8", "#009E73", "#2F6B4F", "#8FD175", "#E69F00", "#F0E442",
+                       "#CC79A7", "#D55E00", "#7F4F24", "#999999")
 
 
 def test_fit_report_in_both_languages() -> None:

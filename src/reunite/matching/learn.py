@@ -70,7 +70,7 @@ __all__ = ["MAX_FIT_CASES", "MAX_FIT_PAIRS", "PATTERN_BASE", "BirthCounts", "Cas
            "all_case_patterns", "birth_counts", "case_patterns", "fit_m", "patterns_from_counts", "population_of",
            "sample_cases", "window_pairs"]
 
-_BASE = 10  # levels -1..8 coded 0..9 in a pattern code
+_BASE = 11  # levels -1..9 coded 0..10 in a pattern code
 PATTERN_BASE = _BASE
 """A pattern key is ``case * PATTERN_BASE**comparisons + pattern code``."""
 MAX_FIT_CASES = 2000

@@ -24,6 +24,7 @@ from reunite._typing import F64, I8
 from reunite.errors import ConfigError, NotFittedError
 from reunite.matching.comparisons import REGISTRY
 from reunite.matching.kinds import CASE_KINDS
+from reunite.matching.prepare import PRECISIONS
 from reunite.matching.spec import LEVEL_LABELS, ORDERED, ComparisonSpec
 
 __all__ = [
@@ -35,10 +36,13 @@ __all__ = [
     "pattern_counts",
 ]
 
-MODEL_FORMAT = "reunite.model/6"  # 2: birth, registration levels refined; route, birth_monthday
+MODEL_FORMAT = "reunite.model/7"  # 2: birth, registration levels refined; route, birth_monthday
 # 3: birth level "a 1st of the month means the month"; vague_place; 4: registration "on time, before the loss"
 # 5: registration "within 6 months after the loss" split off "within 2 years after"; birth_monthday "birthday
 # within two months, another year"; 6: birth_monthday "near" and "differs" read only beyond "born within 1 year"
+# 7: birth "in the case's month" / "in the case's year" (a case known only so) split off "within a month",
+# the birth levels renumbered, params.precision_shares; and birth_month "born in the case's month, another
+# year" (cases known only to the month), a comparison of its own
 _TF_PRIOR_CANDIDATES = 5000
 
 
@@ -49,10 +53,14 @@ _TF_PRIOR_CANDIDATES = 5000
 # birth_monthday: the same birthday allows a day either way; registration: a level for registrations
 # on time and surely before the case's loss; registration: "within 6 months after the loss" a band of its own;
 # birth_monthday: a level for a birthday near in another year; birth_monthday: near or differs only beyond
-# the birth comparison's first band
+# the birth comparison's first band; birth: a birth inside a case's month or year (a case known only so) a
+# level of its own, a month beyond a case's year within 1 year; birth_month: a comparison of the case's month
+# with the candidate's birthday
 _KERNEL_REVISION = ("2026-12-07 registered on time before the loss, birthday a day off, a baby born the day it came, "
                     "registered within 6 months after the loss; birthday near in another year; "
-                    "birthday near or differing read only beyond born within 1 year")
+                    "birthday near or differing read only beyond born within 1 year; "
+                    "born in the case's month or year; "
+                    "2026-12-08 born in the case's month, another year")
 
 
 @lru_cache(maxsize=1)
@@ -69,8 +77,9 @@ class ConvergenceWarning(UserWarning):
 
 
 _ROUNDED_FLOOR = 0.01  # the share a data set with no rounding is treated as having (m never reaches 0)
+_PRECISION_FLOOR = 0.001  # the share of cases known only to the month (year) a data set with none is treated as having
 
-_PATTERN_BASE = 10  # levels -1..8 coded 0..9: 18 comparisons fit in an int64
+_PATTERN_BASE = 11  # levels -1..9 coded 0..10: 18 comparisons fit in an int64 (11**18 < 2**63)
 
 
 def pattern_counts(levels: I8) -> tuple[I8, npt.NDArray[np.int64]]:
@@ -108,6 +117,15 @@ def merge_pattern_counts(
     counts = np.concatenate([c for _, c in parts])
     unique, inverse = np.unique(patterns, axis=0, return_inverse=True)
     return unique.astype(np.int8), np.bincount(inverse.ravel(), weights=counts).astype(np.int64)
+
+
+def _scaled_level(m: F64, level: int, factor: float) -> F64:
+    """``m`` with its share at ``level`` times ``factor`` (at most 0.5), the others keeping their proportions."""
+    out = np.asarray(m, dtype=np.float64).copy()
+    new = min(out[level] * factor, 0.5)
+    out *= (1.0 - new) / max(1.0 - out[level], 1e-12)
+    out[level] = new
+    return out
 
 
 def _monotone(values: F64) -> F64:
@@ -214,6 +232,7 @@ class FellegiSunter:
         floor: float = 1e-5,
         temperature: float = 1.0,
         rounded_share: float | None = None,
+        precision_shares: Mapping[str, float] | None = None,
         contamination: float = 0.0,
         scale: Mapping[str, float] | None = None,
     ) -> None:
@@ -225,6 +244,8 @@ class FellegiSunter:
         self.floor = floor
         self.temperature = temperature
         self.rounded_share = rounded_share
+        self.precision_shares = None if precision_shares is None else \
+            {str(name): float(value) for name, value in precision_shares.items()}
         self.contamination = contamination
         self.scale = {str(name): float(value) for name, value in (scale or {}).items()}
         unknown = sorted(set(self.scale) - set(self.spec.comparisons))
@@ -238,6 +259,11 @@ class FellegiSunter:
             raise ConfigError(f"contamination: expected a share in [0, 1); got {contamination}")
         if rounded_share is not None and not 0.0 <= rounded_share <= 1.0:
             raise ConfigError(f"rounded_share: expected a share in [0, 1]; got {rounded_share}")
+        if self.precision_shares is not None and (
+                not set(self.precision_shares) <= set(PRECISIONS)
+                or not all(0.0 <= v <= 1.0 for v in self.precision_shares.values())):
+            raise ConfigError(f"precision_shares: expected shares in [0, 1] of some of {', '.join(PRECISIONS)}; "
+                              f"got {precision_shares}")
         if not 0.0 < temperature <= 4.0:
             raise ConfigError(f"temperature: expected a scale in (0, 4]; got {temperature}")
         if not 0.0 < prior < 1.0:
@@ -359,6 +385,48 @@ class FellegiSunter:
         if self.has_kinds:
             self.kind_m_ = {kind: rescaled(ms) for kind, ms in self.kind_m_.items()}
         self.rounded_share = share
+        return self
+
+    def fit_precision_shares(self, shares: Mapping[str, float], *, pairs: int = 0,
+                             prior_pairs: float = 0.0) -> FellegiSunter:
+        """Move m of the levels that only a case of one birth precision takes (a comparison's
+        ``precision_levels``: "born in the case's month" for a case known only to the month) to data
+        whose cases are ``shares`` of each precision (of the cases with a known birth).
+
+        m of such a level is the share of true pairs whose case has that precision times the share of
+        those that take it; u, fitted on the screened data's random pairs (:meth:`fit_u`), holds the
+        screened cases' share, m the share of the data it was fitted on. The weight is the ratio of the
+        two given the precision only when both hold the same share: m of the level (overall and per kind)
+        is scaled by the new share over ``precision_shares`` (each floored at 0.001), the other levels
+        keep their proportions. ``pairs`` and ``prior_pairs`` weigh the new shares against the old as
+        :meth:`fit_u` weighs its pairs against the old u, so that m and u move alike. Without
+        ``precision_shares`` (m fitted on data of unknown shares): unchanged.
+        """
+        wrong = {k: v for k, v in shares.items() if k not in PRECISIONS or not 0.0 <= v <= 1.0}
+        if wrong:
+            raise ConfigError(f"precision shares: expected shares in [0, 1] of some of {', '.join(PRECISIONS)}; "
+                              f"got {wrong}")
+        levels = [(k, precision, level) for k, name in enumerate(self.spec.comparisons)
+                  for precision, level in REGISTRY[name].precision_levels]
+        if self.precision_shares is None or not levels:
+            return self
+        self._require_fitted()
+        weight = pairs / (pairs + prior_pairs) if pairs + prior_pairs > 0 else 1.0
+        new = {p: weight * float(shares.get(p, 0.0)) + (1.0 - weight) * self.precision_shares.get(p, 0.0)
+               for p in self.precision_shares}
+        factors = {p: (new[p] + _PRECISION_FLOOR) / (self.precision_shares[p] + _PRECISION_FLOOR) for p in new}
+
+        def rescaled(ms: list[F64]) -> list[F64]:
+            out = [np.asarray(m, dtype=np.float64).copy() for m in ms]
+            for k, precision, level in levels:
+                if precision in factors:
+                    out[k] = _scaled_level(out[k], level, factors[precision])
+            return out
+
+        self.m_ = rescaled(self.m_)
+        if self.has_kinds:
+            self.kind_m_ = {kind: rescaled(ms) for kind, ms in self.kind_m_.items()}
+        self.precision_shares = new
         return self
 
     def fit_frequencies(self, frequencies: dict[str, dict[str, float]], n_candidates: int) -> FellegiSunter:
@@ -526,6 +594,9 @@ class FellegiSunter:
             "params": {"prior": self.prior, "max_iter": self.max_iter, "tol": self.tol,
                        "fix_u": self.fix_u, "floor": self.floor, "temperature": self.temperature,
                        "rounded_share": self.rounded_share,
+                       **({"precision_shares": {p: self.precision_shares[p] for p in PRECISIONS
+                                                if p in self.precision_shares}}
+                          if self.precision_shares is not None else {}),
                        **({"contamination": self.contamination} if self.contamination else {}),
                        **({"scale": {n: self.scale[n] for n in self.spec.comparisons if n in self.scale}}
                           if self.scale else {})},

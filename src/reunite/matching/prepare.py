@@ -26,9 +26,12 @@ from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 from reunite.normalize.name_cells import childhood_key
 
 __all__ = [
-    "MAX_NAME_SLOTS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies", "prepare",
-    "rounded_share", "sex_and_birth", "shares",
+    "MAX_NAME_SLOTS", "PRECISIONS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies",
+    "precision_shares", "prepare", "rounded_share", "sex_and_birth", "shares",
 ]
+
+#: how precisely a case may give a birth, beyond the day: to the month, to the year or wider
+PRECISIONS = ("month", "year")
 
 MAX_NAME_SLOTS = MAX_NAMES_COMPARED
 
@@ -291,6 +294,22 @@ def rounded_share(lo: I32, hi: I32, known: B) -> float | None:
     first = int((day & (rounded_hi(lo, hi, known) != hi)).sum()) / n
     natural = 12 / 365.25
     return float(min(max((first - natural) / (1.0 - natural), 0.0), 1.0))
+
+
+def precision_shares(lo: I32, hi: I32, known: B, month_days: int) -> dict[str, float] | None:
+    """The shares of births (of those known) given only to the month (an interval of 2 to
+    ``month_days + 1`` days) and only to the year or wider (longer); None without a known birth.
+
+    >>> days = np.array([7305, 7305, 7305, 7305], dtype=np.int32)
+    >>> precision_shares(days, days + np.array([0, 0, 30, 364]), np.ones(4, bool), 31)
+    {'month': 0.25, 'year': 0.25}
+    """
+    n = int(known.sum())
+    if not n:
+        return None
+    span = (hi.astype(np.int64) - lo)[known]
+    month = int(((span > 0) & (span <= month_days)).sum())
+    return {"month": month / n, "year": int((span > month_days).sum()) / n}
 
 
 def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:

@@ -108,9 +108,9 @@ def parse_reasons(reasons: str) -> tuple[FieldWeight, ...]:
     A part whose label is not a known level is kept as comparison ``"other"`` with level -1.
 
     >>> [(w.comparison, w.level, w.weight) for w in parse_reasons("born the same day +7.7; surname differs −0.8")]
-    [('birth', 7, 7.7), ('surname', 0, -0.8)]
+    [('birth', 9, 7.7), ('surname', 0, -0.8)]
     >>> [(w.comparison, w.level, w.weight) for w in parse_reasons("出生日期相同 +11.3；同县 +9.4")]
-    [('birth', 7, 11.3), ('region', 4, 9.4)]
+    [('birth', 9, 11.3), ('region', 4, 9.4)]
     >>> parse_reasons("")
     ()
     """

@@ -141,7 +141,8 @@ def _weights_text(weights: Sequence[FieldWeight], names: Sequence[str], lang: La
 
 
 _FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("f_name", ("given_name", "surname")), ("f_sex", ()), ("f_birth_date", ("birth", "birth_monthday")),
+    ("f_name", ("given_name", "surname")), ("f_sex", ()),
+    ("f_birth_date", ("birth", "birth_monthday", "birth_month")),
     ("f_region", ("region", "vague_place", "route")), ("f_dates", ("registration", "timeline")),
     ("f_marks", ("marks",)),
 )

@@ -39,8 +39,8 @@ from reunite.matching.learn import (
     window_pairs,
 )
 from reunite.matching.model import FellegiSunter, default_model
+from reunite.matching.prepare import precision_shares, rounded_share, shares
 from reunite.matching.prepare import prepare as prepare_tables
-from reunite.matching.prepare import rounded_share, shares
 from reunite.matching.shards import check_passes, take_records
 from reunite.matching.spec import BlockingSpec
 from reunite.normalize import RecordTable, normalize
@@ -186,6 +186,7 @@ def fit_on_cluster(
     ``sample_size / n`` of the hash range: the same people whatever the partitioning, run or cluster.
     Pairs are then drawn on the driver with ``seed`` from the sample sorted by person_id. m is kept,
     but for the birth level that follows the sample's share of births written as the 1st of the month
+    and the birth levels that follow the cases' share of births known only to the month or year
     (:func:`fit_m_on_cluster` learns m). ``limits``: how the pairs are compared (the fit does not
     depend on them).
     """
@@ -212,6 +213,10 @@ def fit_on_cluster(
     cand = rng.integers(0, len(prep.candidates), size=pairs, dtype=np.int64)
     # as fit_population weighs it
     fitted.fit_u(compare(prep, model.spec, case, cand, limits=limits), prior_pairs=20_000)
+    c = prep.cases
+    precision = precision_shares(c.birth_lo, c.birth_hi, c.birth_known, model.spec.birth_month_days)
+    if precision is not None:  # as fit_population does
+        fitted.fit_precision_shares(precision, pairs=case.size, prior_pairs=20_000)
     return fitted
 
 

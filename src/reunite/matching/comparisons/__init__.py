@@ -21,6 +21,7 @@ from typing import Literal
 
 from reunite.matching.comparisons import (
     birth,
+    birth_month,
     birth_monthday,
     given_name,
     marks,
@@ -38,10 +39,10 @@ __all__ = ["REGISTRY", "ROUNDED_BIRTH", "Comparison", "ComparisonName"]
 
 #: the comparisons, in the order of a default model's weight arrays (a test holds REGISTRY to it)
 ComparisonName = Literal[
-    "given_name", "surname", "birth", "birth_monthday", "region", "vague_place", "route", "registration", "timeline",
-    "marks",
+    "given_name", "surname", "birth", "birth_monthday", "birth_month", "region", "vague_place", "route", "registration",
+    "timeline", "marks",
 ]
 
 REGISTRY: dict[str, Comparison] = {module.COMPARISON.name: module.COMPARISON for module in (
-    given_name, surname, birth, birth_monthday, region, vague_place, route, registration, timeline, marks,
+    given_name, surname, birth, birth_monthday, birth_month, region, vague_place, route, registration, timeline, marks,
 )}

@@ -31,6 +31,7 @@ import numpy.typing as npt
 
 from reunite._typing import I8, I32, I64, B
 from reunite.i18n import Language
+from reunite.matching.prepare import PRECISIONS
 
 if TYPE_CHECKING:
     from reunite.matching.cells import CellIndex
@@ -283,6 +284,9 @@ class Comparison:
     the records (the birth date is read by four): the unsupervised fit estimates a comparison with its
     whole field left out. ``rounding_level``: the level whose m follows how often the screened data's
     registers round a date (:meth:`reunite.matching.model.FellegiSunter.fit_rounded_share`).
+    ``precision_levels``: ``(precision, level)`` pairs, a level only a case of that birth precision
+    (:data:`reunite.matching.prepare.PRECISIONS`) takes, whose m follows the screened cases' share of it
+    (:meth:`reunite.matching.model.FellegiSunter.fit_precision_shares`).
     ``outside_window_level``: the level of a true pair that the birth-window blocking leaves out (the
     unsupervised fit, :func:`reunite.matching.learn.fit_m`, weighs "the child is outside the blocked
     pairs" with its m). ``held_levels``: levels a true pair (almost) never takes, whatever the screened
@@ -306,6 +310,7 @@ class Comparison:
     ordered: bool = True
     tf_levels: tuple[tuple[int, str], ...] = ()
     rounding_level: int | None = None
+    precision_levels: tuple[tuple[str, int], ...] = ()
     outside_window_level: int | None = None
     held_levels: tuple[int, ...] = ()
 
@@ -316,6 +321,10 @@ class Comparison:
                 not 0 <= level < len(self.labels) for level in self.held_levels):
             raise ValueError(f"{self.name}: held_levels must be distinct levels in 0 .. {len(self.labels) - 1}, "
                              f"at least one level left free; got {self.held_levels}")
+        if any(precision not in PRECISIONS or not 0 <= level < len(self.labels)
+               for precision, level in self.precision_levels):
+            raise ValueError(f"{self.name}: precision_levels must name precisions of {PRECISIONS} and levels in "
+                             f"0 .. {len(self.labels) - 1}; got {self.precision_levels}")
         if not re.fullmatch(r"#[0-9A-Fa-f]{6}", self.chart_colour):
             raise ValueError(f"{self.name}: chart_colour {self.chart_colour!r} is not #RRGGBB")
 
@@ -331,7 +340,7 @@ class Comparison:
         """The reason text of one level and its weight: ``born the same day +7.7``.
 
         >>> from reunite.matching.comparisons import REGISTRY
-        >>> REGISTRY["birth"].reason(7, 7.65)
+        >>> REGISTRY["birth"].reason(9, 7.65)
         'born the same day +7.7'
         >>> REGISTRY["birth"].reason(0, -2.04, "zh")
         '出生日期相差较远 −2.0'

@@ -33,10 +33,12 @@ class Level(IntEnum):
     WITHIN_3_YEARS = 1
     WITHIN_2_YEARS = 2
     WITHIN_1_YEAR = 3
-    ROUNDED = 4          # agree if a 1st of the month means the month (1 January the year)
-    LUNAR = 5            # agree if the case's date is lunar
-    WITHIN_MONTH = 6     # overlap or lie at most ``birth_month_days`` apart
-    SAME_DAY = 7         # both known to the day, at most ``same_day_days`` apart
+    IN_CASE_YEAR = 4     # the case's birth known only to the year or wider, the candidate's in it or within a month
+    ROUNDED = 5          # agree if a 1st of the month means the month (1 January the year)
+    LUNAR = 6            # agree if the case's date is lunar
+    WITHIN_MONTH = 7     # overlap or lie at most ``birth_month_days`` apart (not a case known only to the year)
+    IN_CASE_MONTH = 8    # the case's birth known only to the month, the candidate's inside it
+    SAME_DAY = 9         # both known to the day, at most ``same_day_days`` apart
 
 
 LABELS = {
@@ -44,9 +46,11 @@ LABELS = {
     Level.WITHIN_3_YEARS: "born within 3 years",
     Level.WITHIN_2_YEARS: "born within 2 years",
     Level.WITHIN_1_YEAR: "born within 1 year",
+    Level.IN_CASE_YEAR: "born in the case's year or within a month of it (its birth known only to the year or wider)",
     Level.ROUNDED: "birth dates agree if a 1st of the month means the month (1 January the year)",
     Level.LUNAR: "birth dates agree if the case's date is lunar",
     Level.WITHIN_MONTH: "birth dates overlap or within a month",
+    Level.IN_CASE_MONTH: "born in the case's month (its birth known only to the month)",
     Level.SAME_DAY: "born the same day",
 }
 LABELS_ZH = {
@@ -54,9 +58,11 @@ LABELS_ZH = {
     Level.WITHIN_3_YEARS: "出生相差3年内",
     Level.WITHIN_2_YEARS: "出生相差2年内",
     Level.WITHIN_1_YEAR: "出生相差1年内",
+    Level.IN_CASE_YEAR: "出生在案件所记的年份内或相差一月内（案件出生日期只知到年或更粗）",
     Level.ROUNDED: "把1日当作整月（1月1日当作整年）则出生日期相符",
     Level.LUNAR: "按农历换算出生日期相符",
     Level.WITHIN_MONTH: "出生日期重叠或相差一月内",
+    Level.IN_CASE_MONTH: "出生在案件所记的月份内（案件出生日期只知到月）",
     Level.SAME_DAY: "出生日期相同",
 }
 
@@ -89,15 +95,29 @@ def birth_levels(
     a_lo, a_hi = pairs.spread(c.birth_lo[cases]), pairs.spread(c.birth_hi[cases])
     b_lo, b_hi = d.birth_lo.take(pairs.cand), d.birth_hi.take(pairs.cand)
     start = np.maximum(a_lo, b_lo)
+    inside = prep.memo.get(("birth_inside", spec.birth_month_days), lambda: _inside_levels(prep, spec))[cases]
+    held = None
+    if inside.any():  # a case known only to the month or year: a birth in it has a level of its own
+        held = b_lo >= a_lo
+        held &= b_hi <= a_hi
+        held &= pairs.spread(inside == Level.IN_CASE_MONTH)
     gap = np.subtract(start, np.minimum(a_hi, b_hi, out=a_hi), out=a_hi)
     level = _banded(gap, (spec.birth_month_days, *spec.birth_band_days), _BANDS)
-    # born the same day: both known to the day, whose gap is then |a_lo - b_lo|; SAME_DAY is WITHIN_MONTH + 1
+    # born the same day: both known to the day, whose gap is then |a_lo - b_lo|; SAME_DAY is WITHIN_MONTH + 2
     # and same_day_days < birth_month_days (ComparisonSpec), so such a pair is WITHIN_MONTH here
     b_day = b_lo == b_hi
     same = gap <= spec.same_day_days
     same &= b_day
     same &= pairs.spread(c.birth_lo[cases] == c.birth_hi[cases])
-    level += same.view(np.int8)
+    level += np.left_shift(same.view(np.int8), 1)
+    if held is not None:
+        # a case known only to the year: a birth in it or within a month of it (a year a family counts by
+        # the lunar calendar ends up to seven weeks into the next) is "in the case's year"; a case known
+        # only to the month: a birth inside it is in the case's month, one within a month of it within a month
+        year = pairs.spread(inside == Level.IN_CASE_YEAR)
+        year &= level == Level.WITHIN_MONTH
+        _set_where(level, year, Level.IN_CASE_YEAR)
+        np.maximum(level, held.view(np.int8) * np.int8(Level.IN_CASE_MONTH), out=level)
     if c.leap_known[cases].any():  # a lunar birth read in its month's leap twin: the better of the two readings
         rows = pairs.rows_of_cases(c.leap_known)
         if rows.size:
@@ -105,6 +125,10 @@ def birth_levels(
             r_lo, r_hi = b_lo.take(rows), b_hi.take(rows)
             twin = _banded(np.maximum(t_lo, r_lo) - np.minimum(t_hi, r_hi),
                            (spec.birth_month_days, *spec.birth_band_days), _BANDS)
+            span = t_hi.astype(np.int64) - t_lo  # the twin of a month known only so is a case month too
+            _set_where(twin, (span > spec.birth_month_days) & (twin == Level.WITHIN_MONTH), Level.IN_CASE_YEAR)
+            _set_where(twin, (span > 0) & (span <= spec.birth_month_days) & (r_lo >= t_lo) & (r_hi <= t_hi),
+                       Level.IN_CASE_MONTH)
             _set_where(twin, (t_lo == t_hi) & (r_lo == r_hi) & (np.abs(t_lo - r_lo) <= spec.same_day_days),
                        Level.SAME_DAY)
             level[rows] = np.maximum(level.take(rows), twin)
@@ -122,10 +146,14 @@ def birth_levels(
         alt_gap = np.subtract(np.maximum(alt_lo, b_lo, out=alt_lo), np.minimum(alt_hi, b_hi, out=alt_hi), out=alt_lo)
         lunar = alt_gap <= spec.birth_month_days
         np.maximum(level, lunar.view(np.int8) * np.int8(Level.LUNAR), out=level)
-    # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month; a pair
-    # without such a date on a side reads its own gap again, within a month only at a higher level already
+    # a 1st of the month read as the month (1 January as the year) overlaps or lies within a month where
+    # the dates as written do not overlap: a pair without such a date on a side reads its own gap again,
+    # and a pair that overlaps already is no nearer for it (a birth inside a case's year, or a month
+    # beyond it, has a lower level than "rounded"; every other such pair a higher one)
     round_gap = np.subtract(start, np.minimum(pairs.spread(c.round_hi[cases]), d.round_hi.take(pairs.cand)), out=start)
     rounded = round_gap <= spec.birth_month_days
+    rounded &= round_gap < gap
+    rounded &= gap > 0
     np.maximum(level, rounded.view(np.int8) * np.int8(Level.ROUNDED), out=level)
     np.bitwise_or(level, _candidate_nulls(prep, "birth_known").take(pairs.cand), out=level)
     if not c.birth_known[cases].all():
@@ -135,6 +163,25 @@ def birth_levels(
 
 #: a day no birth lies near (days since 1970-01-01): the reading of a case that has none
 _FAR_DAY = 1 << 30
+
+
+def _inside_levels(prep: Prepared, spec: ComparisonSpec) -> I8:
+    """Per case, the level of a candidate born in the case's birth interval when that is wider than a
+    day: IN_CASE_MONTH for one of at most ``birth_month_days`` days beyond the first, IN_CASE_YEAR for a
+    longer one (0 for a case known to the day or not at all: such a birth is within a month, or the same day).
+
+    A case that gives the birth only to the month or the year says less than one known to the day, but
+    a birth inside it is not "within a month" of it: among random people about one in three hundred is
+    born in a given month of a window of decades, one in twenty-five in a given year, and a true child
+    mostly in it. "Within a month" pooled such pairs with day-precise births up to 31 days apart; levels
+    of their own give each its weight (the share of such cases the screened data hold is corrected at
+    screen time: :meth:`reunite.matching.model.FellegiSunter.fit_precision_shares`).
+    """
+    c = prep.cases
+    span = c.birth_hi.astype(np.int64) - c.birth_lo
+    out: I8 = np.select([~c.birth_known | (span <= 0), span <= spec.birth_month_days],
+                        [np.int8(0), np.int8(Level.IN_CASE_MONTH)], np.int8(Level.IN_CASE_YEAR)).astype(np.int8)
+    return out
 
 
 def _arrival_cases(prep: Prepared, spec: ComparisonSpec) -> B:
@@ -207,7 +254,8 @@ def _leap_twin(cases: RecordTable, i: int) -> tuple[int, int] | None:
 
 
 def _plain_level(birth_a: tuple[int, int], birth_b: tuple[int, int], spec: ComparisonSpec) -> Level:
-    """The level of two births from their gap alone (the bands and the same day)."""
+    """The level of two births from their gap alone (the bands and the same day), or the case's
+    (``birth_a``) interval of more than a day holding the candidate's."""
     gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
     level = Level.FURTHER
     for bound, within in zip((spec.birth_month_days, *spec.birth_band_days), _BANDS, strict=False):
@@ -216,6 +264,11 @@ def _plain_level(birth_a: tuple[int, int], birth_b: tuple[int, int], spec: Compa
             break
     if birth_a[0] == birth_a[1] and birth_b[0] == birth_b[1] and abs(birth_a[0] - birth_b[0]) <= spec.same_day_days:
         level = Level.SAME_DAY
+    span = birth_a[1] - birth_a[0]
+    if span > spec.birth_month_days and level == Level.WITHIN_MONTH:
+        level = Level.IN_CASE_YEAR  # a case known only to the year: in it or within a month of it
+    if 0 < span <= spec.birth_month_days and birth_a[0] <= birth_b[0] and birth_b[1] <= birth_a[1]:
+        level = Level.IN_CASE_MONTH
     return level
 
 
@@ -236,8 +289,9 @@ def reference_level(pair: ReferencePair, spec: ComparisonSpec) -> int:
     if level < Level.LUNAR and lunar is not None and \
             max(lunar[0], birth_b[0]) - min(lunar[1], birth_b[1]) <= spec.birth_month_days:
         level = Level.LUNAR
-    if level < Level.ROUNDED and max(birth_a[0], birth_b[0]) - min(_rounded_end(*birth_a), _rounded_end(*birth_b)) \
-            <= spec.birth_month_days:
+    round_gap = max(birth_a[0], birth_b[0]) - min(_rounded_end(*birth_a), _rounded_end(*birth_b))
+    gap = max(birth_a[0], birth_b[0]) - min(birth_a[1], birth_b[1])
+    if level < Level.ROUNDED and round_gap <= spec.birth_month_days and gap > 0 and round_gap < gap:
         level = Level.ROUNDED
     return int(level)
 
@@ -279,5 +333,6 @@ COMPARISON = Comparison(
     kernel=birth_levels, reference=reference_level, field="birth date",
     pruning=Pruning(_cell_level, day_level=_day_level, day_breaks=_day_breaks),
     rounding_level=int(Level.ROUNDED),
+    precision_levels=(("month", int(Level.IN_CASE_MONTH)), ("year", int(Level.IN_CASE_YEAR))),
     outside_window_level=int(Level.FURTHER),
 )
