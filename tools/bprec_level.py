@@ -17,10 +17,8 @@ Run: python tools/bprec_level.py --base OLD_MODEL.json --out src/reunite/data/de
 from __future__ import annotations
 
 import argparse
-import csv
 import importlib.util
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +29,8 @@ from reunite.matching.comparisons import REGISTRY
 from reunite.matching.comparisons.birth import Level
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import MODEL_FORMAT, FellegiSunter, _scaled_level
-from reunite.matching.prepare import PRECISIONS, prepare
+from reunite.matching.prepare import PRECISIONS, birth_precision
 from reunite.matching.spec import ComparisonSpec
-from reunite.pipeline import load_side
 
 TOOLS = Path(__file__).resolve().parent
 NAME = "birth"
@@ -54,37 +51,14 @@ def _train_tool() -> Any:
     return module
 
 
-def _precision(lo: np.ndarray, hi: np.ndarray, known: np.ndarray, month_days: int) -> np.ndarray:
-    """0 day (or unknown), 1 month, 2 year or wider: as ``reunite.matching.prepare.precision_shares``."""
-    span = hi.astype(np.int64) - lo
-    return np.where(~known | (span <= 0), 0, np.where(span <= month_days, 1, 2))
-
-
 def draws(tool: Any, spec: ComparisonSpec, n_cases: int, n_candidates: int, index: int,
           random_pairs: int) -> tuple[np.ndarray, ...]:
     """As ``train_default_model.labelled_levels`` (the same draws), the birth levels only, and each
     pair's case precision: true levels, kinds, true precisions, random levels, random precisions."""
-    config = tool.random_config(np.random.default_rng(tool.CONFIG_SEED + index))
-    with tempfile.TemporaryDirectory() as tmp:
-        paths = tool.write(tool.generate(n_cases, n_candidates, seed=tool.DATA_SEED + index, config=config), tmp)
-        cases = load_side(paths.cases, "cases")
-        candidates = load_side(paths.candidates, "candidates")
-        with open(paths.truth, encoding="utf-8") as handle:
-            truth = [(r["case_id"], r["person_id"]) for r in csv.DictReader(handle) if r["person_id"]]
-    prep = prepare(cases, candidates)
-    case_index = {v: i for i, v in enumerate(cases.ids.tolist())}
-    position = np.empty(len(candidates), dtype=np.int64)
-    position[prep.cand_order] = np.arange(len(candidates))
-    cand_index = {v: int(position[i]) for i, v in enumerate(candidates.ids.tolist())}
-    pairs = [(case_index[c], cand_index[p]) for c, p in truth if c in case_index and p in cand_index]
-    case = np.array([c for c, _ in pairs], dtype=np.int64)
-    cand = np.array([p for _, p in pairs], dtype=np.int64)
-    rng = np.random.default_rng(tool.DATA_SEED + index)
-    random_case = rng.integers(0, len(cases), random_pairs)
-    random_cand = rng.integers(0, len(candidates), random_pairs)
+    prep, case, cand, random_case, random_cand = tool.labelled_draw(n_cases, n_candidates, index, random_pairs)
     k = list(spec.comparisons).index(NAME)
     c = prep.cases
-    precision = _precision(c.birth_lo, c.birth_hi, c.birth_known, spec.birth_month_days)
+    precision = birth_precision(c.birth_lo, c.birth_hi, c.birth_known, spec.birth_month_days)
     return (compare(prep, spec, case, cand)[k], case_kinds(prep.cases, case), precision[case],
             compare(prep, spec, random_case, random_cand)[k], precision[random_case])
 

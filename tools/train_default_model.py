@@ -37,7 +37,7 @@ import pandas as pd
 from reunite.matching.compare import compare
 from reunite.matching.kinds import CASE_KINDS, case_kinds
 from reunite.matching.model import FellegiSunter
-from reunite.matching.prepare import prepare
+from reunite.matching.prepare import Prepared, prepare
 from reunite.matching.spec import ComparisonSpec
 from reunite.pipeline import load_side, screen
 from reunite.synth import generate, random_config, write
@@ -57,10 +57,10 @@ BALANCES = ("cases", "generators")  # fit_scale: the generators' cases pooled, o
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def labelled_levels(
-    spec: ComparisonSpec, n_cases: int, n_candidates: int, index: int, random_pairs: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Levels and case kinds of the true pairs of one random configuration, and levels of random pairs."""
+def labelled_draw(
+    n_cases: int, n_candidates: int, index: int, random_pairs: int
+) -> tuple[Prepared, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One random configuration's draw, prepared: its true pairs (case, candidate rows) and random pairs."""
     config = random_config(np.random.default_rng(CONFIG_SEED + index))
     with tempfile.TemporaryDirectory() as tmp:
         paths = write(generate(n_cases, n_candidates, seed=DATA_SEED + index, config=config), tmp)
@@ -79,6 +79,14 @@ def labelled_levels(
     rng = np.random.default_rng(DATA_SEED + index)
     random_case = rng.integers(0, len(cases), random_pairs)
     random_cand = rng.integers(0, len(candidates), random_pairs)
+    return prep, case, cand, random_case, random_cand
+
+
+def labelled_levels(
+    spec: ComparisonSpec, n_cases: int, n_candidates: int, index: int, random_pairs: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Levels and case kinds of the true pairs of one random configuration, and levels of random pairs."""
+    prep, case, cand, random_case, random_cand = labelled_draw(n_cases, n_candidates, index, random_pairs)
     return (compare(prep, spec, case, cand), case_kinds(prep.cases, case),
             compare(prep, spec, random_case, random_cand))
 

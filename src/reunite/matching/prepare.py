@@ -26,8 +26,8 @@ from reunite.normalize.features import MAX_NAMES_COMPARED, RecordTable
 from reunite.normalize.name_cells import childhood_key
 
 __all__ = [
-    "MAX_NAME_SLOTS", "PRECISIONS", "Memo", "Prepared", "PreparedSide", "Regions", "name_counts", "name_frequencies",
-    "precision_shares", "prepare", "rounded_share", "sex_and_birth", "shares",
+    "MAX_NAME_SLOTS", "PRECISIONS", "Memo", "Prepared", "PreparedSide", "Regions", "birth_precision", "name_counts",
+    "name_frequencies", "precision_shares", "prepare", "rounded_share", "sex_and_birth", "shares",
 ]
 
 #: how precisely a case may give a birth, beyond the day: to the month, to the year or wider
@@ -296,9 +296,23 @@ def rounded_share(lo: I32, hi: I32, known: B) -> float | None:
     return float(min(max((first - natural) / (1.0 - natural), 0.0), 1.0))
 
 
+def birth_precision(lo: I32, hi: I32, known: B, month_days: int) -> I8:
+    """Each birth's precision beyond the day: 0 known to the day (or not at all), 1 only to the month
+    (an interval of 2 to ``month_days + 1`` days), 2 only to the year or wider (longer): the index into
+    ``("day", *PRECISIONS)``.
+
+    >>> days = np.array([7305, 7305, 7305, 7305], dtype=np.int32)
+    >>> birth_precision(days, days + np.array([0, 0, 30, 364]), np.array([True, False, True, True]), 31).tolist()
+    [0, 0, 1, 2]
+    """
+    span = hi.astype(np.int64) - lo
+    out: I8 = np.select([~known | (span <= 0), span <= month_days], [0, 1], 2).astype(np.int8)
+    return out
+
+
 def precision_shares(lo: I32, hi: I32, known: B, month_days: int) -> dict[str, float] | None:
-    """The shares of births (of those known) given only to the month (an interval of 2 to
-    ``month_days + 1`` days) and only to the year or wider (longer); None without a known birth.
+    """The shares of births (of those known) given only to the month and only to the year or wider
+    (:func:`birth_precision`); None without a known birth.
 
     >>> days = np.array([7305, 7305, 7305, 7305], dtype=np.int32)
     >>> precision_shares(days, days + np.array([0, 0, 30, 364]), np.ones(4, bool), 31)
@@ -307,9 +321,8 @@ def precision_shares(lo: I32, hi: I32, known: B, month_days: int) -> dict[str, f
     n = int(known.sum())
     if not n:
         return None
-    span = (hi.astype(np.int64) - lo)[known]
-    month = int(((span > 0) & (span <= month_days)).sum())
-    return {"month": month / n, "year": int((span > month_days).sum()) / n}
+    counts = np.bincount(birth_precision(lo, hi, known, month_days)[known], minlength=3)
+    return {precision: int(counts[j + 1]) / n for j, precision in enumerate(PRECISIONS)}
 
 
 def lunar_readings(table: RecordTable) -> tuple[I32, I32, B]:

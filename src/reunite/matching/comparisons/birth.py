@@ -19,7 +19,7 @@ from reunite._typing import I8, I32, I64, B
 from reunite.matching.compare import Pairs, _banded, _candidate_nulls, _nulls, _set_where
 from reunite.matching.comparisons.base import CellFacts, Comparison, DayBreaks, Pruning, ReferencePair, labels_of
 from reunite.matching.engine import DEFAULT_LIMITS, EngineLimits
-from reunite.matching.prepare import Prepared
+from reunite.matching.prepare import Prepared, birth_precision
 
 if TYPE_CHECKING:
     from reunite.matching.spec import ComparisonSpec
@@ -178,9 +178,8 @@ def _inside_levels(prep: Prepared, spec: ComparisonSpec) -> I8:
     screen time: :meth:`reunite.matching.model.FellegiSunter.fit_precision_shares`).
     """
     c = prep.cases
-    span = c.birth_hi.astype(np.int64) - c.birth_lo
-    out: I8 = np.select([~c.birth_known | (span <= 0), span <= spec.birth_month_days],
-                        [np.int8(0), np.int8(Level.IN_CASE_MONTH)], np.int8(Level.IN_CASE_YEAR)).astype(np.int8)
+    out: I8 = np.array([0, Level.IN_CASE_MONTH, Level.IN_CASE_YEAR], dtype=np.int8).take(
+        birth_precision(c.birth_lo, c.birth_hi, c.birth_known, spec.birth_month_days))
     return out
 
 
